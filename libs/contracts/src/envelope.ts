@@ -1,0 +1,50 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { compile } from './ajv';
+
+export const ActorKind = Type.Union([Type.Literal('engine'), Type.Literal('operator'), Type.Literal('system')]);
+
+export const Actor = Type.Object(
+  {
+    kind: ActorKind,
+    id: Type.String({ minLength: 1, maxLength: 200 }),
+  },
+  { additionalProperties: false },
+);
+export type Actor = Static<typeof Actor>;
+
+/** RFC 3339 UTC with milliseconds, e.g. 2026-11-21T20:42:55.123Z */
+export const Timestamp = Type.String({
+  pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$',
+  description: 'RFC 3339 UTC timestamp with milliseconds',
+  examples: ['2026-11-21T20:42:55.123Z'],
+});
+
+export const Uuid = Type.String({
+  pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
+  description: 'UUID in lowercase hex (v7 preferred)',
+});
+
+/** The envelope every message on Bifrost's streams carries (DESIGN §4). */
+export const Envelope = Type.Object(
+  {
+    id: Uuid,
+    type: Type.String({ pattern: '^[a-z]+\\.[A-Z][A-Za-z0-9]*$', description: '<context>.<PastTenseName>' }),
+    version: Type.Integer({ minimum: 1 }),
+    occurredAt: Timestamp,
+    source: Type.String({ minLength: 1, maxLength: 100 }),
+    subject: Type.String({ minLength: 1, maxLength: 512 }),
+    correlationId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    causationId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    actor: Actor,
+    data: Type.Record(Type.String(), Type.Unknown()),
+  },
+  { additionalProperties: false, $id: 'Envelope' },
+);
+export type Envelope<D = Record<string, unknown>> = Omit<Static<typeof Envelope>, 'data'> & { data: D };
+
+export const validateEnvelope = compile(Envelope);
+
+/** The schema of an envelope whose `data` is a given schema (for documentation). */
+export function envelopeOf<D extends TSchema>(data: D) {
+  return Type.Composite([Type.Omit(Envelope, ['data']), Type.Object({ data })], { additionalProperties: false });
+}

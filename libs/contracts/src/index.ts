@@ -1,0 +1,7 @@
+export * from './ajv';
+export * from './naming';
+export * from './envelope';
+export * from './errors';
+export * from './registry';
+export * from './catalogue';
+export * from './messages/system.messages';
