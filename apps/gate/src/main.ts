@@ -1,1 +1,4 @@
-export {};
+import { runService } from '@bifrost/service';
+import { GateConfig, gateService } from './gate.service';
+
+void runService(GateConfig, gateService);

@@ -1,1 +1,2 @@
-export {};
+export * from './common-config';
+export * from './load-config';

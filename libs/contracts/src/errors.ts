@@ -3,7 +3,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 /** Error half of every request-reply answer: a stable code, a human message, optional details. */
 export const ErrorBody = Type.Object(
   {
-    code: Type.String({ pattern: '^[A-Z]+(\\.[A-Z0-9_]+)+$', examples: ['RPC.VALIDATION_FAILED'] }),
+    code: Type.String({ pattern: '^[A-Z][A-Z0-9_]*(\\.[A-Z0-9_]+)+$', examples: ['RPC.VALIDATION_FAILED'] }),
     message: Type.String(),
     details: Type.Optional(Type.Unknown()),
   },

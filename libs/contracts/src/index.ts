@@ -5,3 +5,4 @@ export * from './errors';
 export * from './registry';
 export * from './catalogue';
 export * from './messages/system.messages';
+export * from './asyncapi';

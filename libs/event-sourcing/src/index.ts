@@ -1,1 +1,3 @@
-export {};
+export * from './decider';
+export * from './errors';
+export * from './decider-specification';

@@ -1,1 +1,14 @@
-export {};
+export * from './uuid';
+export * from './tracing';
+export * from './connection';
+export * from './provisioning';
+export * from './envelope-codec';
+export * from './publisher';
+export * from './event-store';
+export * from './snapshots';
+export * from './dlq';
+export * from './consumer';
+export * from './rpc';
+export * from './messaging';
+export * from './transport';
+export * from './messaging.module';

@@ -1,1 +1,7 @@
-export {};
+export * from './health';
+export * from './health.controller';
+export * from './logger';
+export * from './metrics';
+export * from './observability.module';
+export * from './telemetry';
+export * from './tokens';

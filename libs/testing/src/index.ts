@@ -1,1 +1,5 @@
-export {};
+export * from './infra';
+export * from './postgres';
+export * from './nats';
+export * from './tcp-proxy';
+export * from './wait-for';

@@ -1,0 +1,154 @@
+import { jetstream } from '@nats-io/jetstream';
+import { TransientError, ValidationError } from '@bifrost/event-sourcing';
+import { createTestNamespace, TcpProxy, waitFor, type TestNamespace } from '@bifrost/testing';
+import type { Envelope } from '@bifrost/contracts';
+import { ConsumerRunner, type ConsumerSpec, type EnvelopeHandler } from '../consumer';
+import type { DeadLetter } from '../dlq';
+import { decodeJson, encodeJson } from '../envelope-codec';
+import type { Messaging } from '../messaging';
+import { connectTest, testCatalogue, work } from './fixtures';
+
+const silent = { warn: () => undefined, error: () => undefined };
+
+describe('ConsumerRunner', () => {
+  let ns: TestNamespace;
+  let messaging: Messaging;
+  const runners: ConsumerRunner[] = [];
+
+  beforeAll(async () => {
+    ns = await createTestNamespace('cons');
+    messaging = await connectTest(ns.natsUrl, ns.namespace);
+  });
+  afterEach(async () => {
+    await Promise.all(runners.splice(0).map((r) => r.stop()));
+  });
+  afterAll(async () => {
+    await messaging.drain();
+    await ns.cleanup();
+  });
+
+  function run(m: Messaging, engine: string, handler: EnvelopeHandler, overrides: Partial<ConsumerSpec> = {}) {
+    const runner = new ConsumerRunner(
+      m.js,
+      m.jsm,
+      m.naming,
+      { service: 'test', purpose: engine, stream: 'ingest', filter: `bifrost.ingest.kpi.${engine}`, maxDeliver: 3, backoffBaseMs: 10, ...overrides },
+      handler,
+      silent,
+      testCatalogue,
+    );
+    runners.push(runner);
+    return runner.start();
+  }
+
+  async function deadLetters(): Promise<DeadLetter[]> {
+    const { events } = { events: [] as DeadLetter[] };
+    const info = await messaging.jsm.streams.info(ns.naming.streams.dlq.name);
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq += 1) {
+      const msg = await messaging.jsm.streams.getMessage(ns.naming.streams.dlq.name, { seq }).catch(() => undefined);
+      if (msg) events.push(decodeJson(msg.data) as DeadLetter);
+    }
+    return events;
+  }
+
+  it('should redeliver a message whose handler fails transiently until it succeeds', async () => {
+    const attempts: number[] = [];
+    await run(messaging, 'flaky', async (_envelope, delivery) => {
+      attempts.push(delivery.deliveryCount);
+      if (delivery.deliveryCount < 3) throw new TransientError('database busy');
+    });
+
+    await messaging.publisher.publish(work(ns.naming, 'flaky', 1));
+
+    await waitFor(() => attempts.length === 3, { what: 'three attempts' });
+    const info = await waitFor(async () => {
+      const i = await messaging.jsm.consumers.info(ns.naming.streams.ingest.name, 'test__flaky');
+      return i.num_ack_pending === 0 && i.num_pending === 0 ? i : undefined;
+    });
+    expect(attempts).toEqual([1, 2, 3]);
+    expect(info.delivered.stream_seq).toBeGreaterThan(0);
+  });
+
+  it('should park a poison message on the DLQ with its error after max deliveries and keep consuming', async () => {
+    const handled: number[] = [];
+    await run(messaging, 'poison', async (envelope) => {
+      if (envelope.data['poison']) throw new TransientError('always fails');
+      handled.push(envelope.data['n'] as number);
+    });
+
+    await messaging.publisher.publish(work(ns.naming, 'poison', 1, true));
+    await messaging.publisher.publish(work(ns.naming, 'poison', 2));
+
+    const letters = await waitFor(async () => {
+      const all = (await deadLetters()).filter((l) => l.consumer === 'test__poison');
+      return all.length > 0 ? all : undefined;
+    }, { what: 'a dead letter' });
+    await waitFor(() => handled.includes(2), { what: 'the next message' });
+
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({ deliveryCount: 3, error: { code: 'INFRA.UNAVAILABLE', message: 'always fails' } });
+    expect(JSON.parse(letters[0]?.payload ?? '{}').data).toEqual({ n: 1, poison: true });
+
+    await messaging.publisher.publish(work(ns.naming, 'poison', 3));
+    await waitFor(() => handled.includes(3), { what: 'consumption after the DLQ' });
+  });
+
+  it('should park a permanently failing message at once, without retries', async () => {
+    let calls = 0;
+    await run(messaging, 'permanent', async () => {
+      calls += 1;
+      throw new ValidationError('unknown engine', { code: 'ENGINE.UNKNOWN' });
+    });
+    await messaging.publisher.publish(work(ns.naming, 'permanent', 1));
+
+    const letter = await waitFor(async () => (await deadLetters()).find((l) => l.consumer === 'test__permanent'));
+    expect(letter.error.code).toBe('ENGINE.UNKNOWN');
+    expect(letter.deliveryCount).toBe(1);
+    expect(calls).toBe(1);
+  });
+
+  it('should park a message that is not a valid envelope with the reason, and go on', async () => {
+    const handled: Envelope[] = [];
+    await run(messaging, 'garbage', async (envelope) => {
+      handled.push(envelope);
+    });
+    const js = jetstream(messaging.nc);
+    await js.publish(ns.naming.ingestSubject('kpi', 'garbage'), new TextEncoder().encode('{not json'));
+    await js.publish(ns.naming.ingestSubject('kpi', 'garbage'), encodeJson({ hello: 'world' }));
+    await messaging.publisher.publish(work(ns.naming, 'garbage', 7));
+
+    await waitFor(() => handled.length === 1, { what: 'the valid message' });
+    const letters = await waitFor(async () => {
+      const all = (await deadLetters()).filter((l) => l.consumer === 'test__garbage');
+      return all.length === 2 ? all : undefined;
+    });
+    expect(letters.map((l) => l.error.code).sort()).toEqual(['ENVELOPE.INVALID', 'PAYLOAD.MALFORMED']);
+    expect(letters.find((l) => l.error.code === 'PAYLOAD.MALFORMED')?.payload).toBe('{not json');
+  });
+
+  it('should resume without loss when its connection is cut mid-stream', async () => {
+    const { hostname, port } = new URL(ns.natsUrl);
+    const proxy = await TcpProxy.start({ host: hostname, port: Number(port) });
+    const consumerSide = await connectTest(proxy.url, ns.namespace);
+    try {
+      const seen = new Set<number>();
+      await run(consumerSide, 'cut', async (envelope) => {
+        seen.add(envelope.data['n'] as number);
+      });
+      const total = 300;
+      for (let n = 0; n < total; n += 1) {
+        await messaging.publisher.publish(work(ns.naming, 'cut', n));
+        if (n === 100 || n === 200) {
+          await waitFor(() => seen.size > n - 50, { what: 'progress before the cut' });
+          proxy.dropConnections();
+        }
+      }
+      await waitFor(() => seen.size === total, { timeoutMs: 30_000, what: `all ${total} messages` });
+      expect([...seen].sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, i) => i));
+    } finally {
+      await Promise.all(runners.splice(0).map((r) => r.stop()));
+      await consumerSide.drain().catch(() => undefined);
+      await proxy.stop();
+    }
+  }, 60_000);
+});

@@ -1,0 +1,130 @@
+import { ConcurrencyError, type Decider } from '@bifrost/event-sourcing';
+import { createTestNamespace, type TestNamespace } from '@bifrost/testing';
+import type { Messaging } from '../messaging';
+import { handleCommand, streamSource, toDomainEvent, type DomainEvent } from '../event-store';
+import { rebuildState } from '../snapshots';
+import { createEnvelope } from '../envelope-codec';
+import { connectTest, incremented } from './fixtures';
+
+describe('EventStore on JetStream', () => {
+  let ns: TestNamespace;
+  let messaging: Messaging;
+
+  beforeAll(async () => {
+    ns = await createTestNamespace('es');
+    messaging = await connectTest(ns.natsUrl, ns.namespace);
+  });
+  afterAll(async () => {
+    await messaging.drain();
+    await ns.cleanup();
+  });
+
+  const subject = (id: string) => ns.naming.eventSubject('system', 'counter', id);
+
+  it('should read back exactly what was appended, in order, with the last subject sequence', async () => {
+    const s = subject('round-trip');
+    const envelopes = [incremented(ns.naming, 'round-trip', 1), incremented(ns.naming, 'round-trip', 2)];
+    const last = await messaging.eventStore.append(s, envelopes, 0);
+
+    const { events, lastSequence } = await messaging.eventStore.read(s);
+
+    expect(events.map((e) => e.envelope)).toEqual(envelopes);
+    expect(lastSequence).toBe(last);
+    expect(events[1]?.sequence).toBe(last);
+  });
+
+  it('should report an empty subject as sequence 0', async () => {
+    await expect(messaging.eventStore.read(subject('nothing-here'))).resolves.toEqual({ events: [], lastSequence: 0 });
+  });
+
+  it('should let exactly one of two concurrent appends with the same expected sequence win', async () => {
+    const s = subject('race');
+    const base = await messaging.eventStore.append(s, [incremented(ns.naming, 'race')], 0);
+
+    const results = await Promise.allSettled([
+      messaging.eventStore.append(s, [incremented(ns.naming, 'race', 10)], base),
+      messaging.eventStore.append(s, [incremented(ns.naming, 'race', 20)], base),
+    ]);
+
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]?.reason).toBeInstanceOf(ConcurrencyError);
+    expect((await messaging.eventStore.read(s)).events).toHaveLength(2);
+  });
+
+  it('should store a message published twice with the same Nats-Msg-Id once', async () => {
+    const s = subject('dedupe');
+    const envelope = incremented(ns.naming, 'dedupe');
+    const first = await messaging.publisher.publish(envelope);
+    const second = await messaging.publisher.publish(envelope);
+
+    expect(second.duplicate).toBe(true);
+    expect(second.seq).toBe(first.seq);
+    expect((await messaging.eventStore.read(s)).events).toHaveLength(1);
+  });
+
+  it('should reject an envelope whose data breaks its schema before it reaches the stream', async () => {
+    const bad = createEnvelope({
+      type: 'system.CounterIncremented',
+      subject: subject('invalid'),
+      source: 'test',
+      actor: { kind: 'system', id: 'test' },
+      data: { by: 'one' },
+    });
+    await expect(messaging.publisher.publish(bad)).rejects.toMatchObject({ code: 'ENVELOPE.INVALID_DATA' });
+    expect((await messaging.eventStore.read(subject('invalid'))).events).toHaveLength(0);
+  });
+
+  describe('snapshots', () => {
+    const apply = (total: number, e: { envelope: { data: Record<string, unknown> } }) => total + (e.envelope.data['by'] as number);
+    const filter = () => ns.naming.qualify('bifrost.evt.system.counter.*');
+
+    it('should reach the same state from snapshot + tail as from a full replay', async () => {
+      for (let i = 0; i < 5; i += 1) await messaging.publisher.publish(incremented(ns.naming, `snap-${i}`, i + 1));
+      const full = await rebuildState(messaging.eventStore, undefined, { snapshotKey: 'k', filter: filter(), initialState: () => 0, apply });
+      await messaging.snapshots.save('test.counter', { state: full.state, lastSequence: full.lastSequence, takenAt: new Date().toISOString() });
+      for (let i = 5; i < 9; i += 1) await messaging.publisher.publish(incremented(ns.naming, `snap-${i}`, i + 1));
+
+      const fromSnapshot = await rebuildState(messaging.eventStore, messaging.snapshots, {
+        snapshotKey: 'test.counter',
+        filter: filter(),
+        initialState: () => 0,
+        apply,
+      });
+      const replay = await rebuildState(messaging.eventStore, undefined, { snapshotKey: 'none', filter: filter(), initialState: () => 0, apply });
+
+      expect(fromSnapshot.fromSnapshot).toBe(true);
+      expect(fromSnapshot.replayed).toBe(4);
+      expect(fromSnapshot.state).toBe(replay.state);
+      expect(fromSnapshot.lastSequence).toBe(replay.lastSequence);
+    });
+  });
+
+  describe('handleCommand', () => {
+    type State = { total: number };
+    type Cmd = { by: number; max: number };
+    const decider: Decider<State, Cmd, DomainEvent, void> = {
+      initialState: () => ({ total: 0 }),
+      evolve: (s, e) => (e.type === 'CounterIncremented' ? { total: s.total + (e.data['by'] as number) } : s),
+      decide: (c, s) => (s.total + c.by > c.max ? [] : [{ type: 'CounterIncremented', data: { by: c.by } }]),
+    };
+    const meta = {
+      toEnvelope: (e: DomainEvent, subj: string) =>
+        createEnvelope({ type: `system.${e.type}`, subject: subj, source: 'test', actor: { kind: 'system' as const, id: 't' }, data: e.data }),
+    };
+
+    it('should never overshoot an invariant under concurrent commands (conflicts are retried)', async () => {
+      const s = subject('bounded');
+      const source = streamSource(messaging.eventStore, decider);
+      const results = await Promise.allSettled(
+        Array.from({ length: 8 }, () => handleCommand(messaging.eventStore, decider, source, { subject: s, command: { by: 1, max: 5 }, ctx: undefined, meta }, 20)),
+      );
+
+      const { events } = await messaging.eventStore.read(s);
+      const total = events.map((e) => toDomainEvent(e.envelope)).reduce(decider.evolve, decider.initialState()).total;
+      expect(total).toBe(5);
+      expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
+    });
+  });
+});

@@ -1,0 +1,119 @@
+import { context, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { Type } from '@sinclair/typebox';
+import type { Subscription } from '@nats-io/nats-core';
+import { NotFoundError } from '@bifrost/event-sourcing';
+import { createTestNamespace, type TestNamespace } from '@bifrost/testing';
+import type { Messaging } from '../messaging';
+import { serveRpc } from '../rpc';
+import { connectTest } from './fixtures';
+
+const exporter = new InMemorySpanExporter();
+
+describe('request-reply', () => {
+  let ns: TestNamespace;
+  let server: Messaging;
+  let client: Messaging;
+  let subs: Subscription[];
+
+  beforeAll(async () => {
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+
+    ns = await createTestNamespace('rpc');
+    server = await connectTest(ns.natsUrl, ns.namespace, 'echo');
+    client = await connectTest(ns.natsUrl, ns.namespace, 'caller');
+    subs = serveRpc(server.nc, server.naming, 'echo', [
+      {
+        subject: 'bifrost.rpc.echo.say',
+        request: Type.Object({ text: Type.String({ maxLength: 10 }) }, { additionalProperties: false }),
+        handler: async (data) => ({ said: (data as { text: string }).text, traceId: trace.getActiveSpan()?.spanContext().traceId }),
+      },
+      {
+        subject: 'bifrost.rpc.echo.find',
+        handler: async () => {
+          throw new NotFoundError('no such thing', { code: 'ECHO.NOT_FOUND' });
+        },
+      },
+      {
+        subject: 'bifrost.rpc.echo.crash',
+        handler: async () => {
+          throw new Error('secret internals');
+        },
+      },
+    ]);
+  });
+  afterAll(async () => {
+    subs.forEach((s) => s.unsubscribe());
+    await client.drain();
+    await server.drain();
+    await ns.cleanup();
+    trace.disable();
+    context.disable();
+    propagation.disable();
+  });
+
+  it('should answer a valid request with {ok:true,data}', async () => {
+    const reply = await client.rpc.request('bifrost.rpc.echo.say', { text: 'hi' });
+    expect(reply).toMatchObject({ ok: true, data: { said: 'hi' } });
+  });
+
+  it('should answer malformed JSON with PAYLOAD.MALFORMED, not a timeout', async () => {
+    const msg = await client.nc.request(ns.naming.qualify('bifrost.rpc.echo.say'), new TextEncoder().encode('{"text":'), { timeout: 2000 });
+    expect(JSON.parse(new TextDecoder().decode(msg.data))).toMatchObject({ ok: false, error: { code: 'PAYLOAD.MALFORMED' } });
+  });
+
+  it.each([
+    ['a wrong type', { text: 42 }],
+    ['a missing field', {}],
+    ['an extra field', { text: 'x', admin: true }],
+    ['a too long value', { text: 'x'.repeat(11) }],
+  ])('should answer %s with RPC.VALIDATION_FAILED and the offending path', async (_label, body) => {
+    const reply = await client.rpc.request('bifrost.rpc.echo.say', body);
+    expect(reply).toMatchObject({ ok: false, error: { code: 'RPC.VALIDATION_FAILED' } });
+  });
+
+  it('should refuse an oversize request with RPC.PAYLOAD_TOO_LARGE', async () => {
+    const reply = await client.rpc.request('bifrost.rpc.echo.say', { text: 'x'.repeat(300 * 1024) });
+    expect(reply).toMatchObject({ ok: false, error: { code: 'RPC.PAYLOAD_TOO_LARGE' } });
+  });
+
+  it('should carry a domain error code through, and hide unknown errors', async () => {
+    await expect(client.rpc.request('bifrost.rpc.echo.find', {})).resolves.toEqual({
+      ok: false,
+      error: { code: 'ECHO.NOT_FOUND', message: 'no such thing' },
+    });
+    const crash = await client.rpc.request('bifrost.rpc.echo.crash', {});
+    expect(crash).toMatchObject({ ok: false, error: { code: 'INTERNAL.ERROR' } });
+    expect(JSON.stringify(crash)).not.toContain('secret internals');
+  });
+
+  it('should report no responders as an error reply', async () => {
+    await expect(client.rpc.request('bifrost.rpc.nobody.home', {}, { timeoutMs: 500 })).resolves.toMatchObject({
+      ok: false,
+      error: { code: expect.stringMatching(/^RPC\.(NO_RESPONDERS|TIMEOUT)$/) },
+    });
+  });
+
+  it('should continue the caller’s trace on the server side of the hop', async () => {
+    exporter.reset();
+    const tracer = trace.getTracer('test');
+    const parent = tracer.startSpan('caller');
+    const reply = await context.with(trace.setSpan(context.active(), parent), () =>
+      client.rpc.request<{ traceId: string }>('bifrost.rpc.echo.say', { text: 'trace' }),
+    );
+    parent.end();
+
+    const traceId = parent.spanContext().traceId;
+    expect(reply).toMatchObject({ ok: true, data: { traceId } });
+    const spans = exporter.getFinishedSpans();
+    const clientSpan = spans.find((s) => s.name === 'rpc bifrost.rpc.echo.say' && s.kind === 2);
+    const serverSpan = spans.find((s) => s.name === 'rpc bifrost.rpc.echo.say' && s.kind === 1);
+    expect(clientSpan?.spanContext().traceId).toBe(traceId);
+    expect(serverSpan?.spanContext().traceId).toBe(traceId);
+    expect(serverSpan?.parentSpanContext?.spanId).toBe(clientSpan?.spanContext().spanId);
+  });
+});

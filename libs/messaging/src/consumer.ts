@@ -1,0 +1,183 @@
+import {
+  AckPolicy,
+  DeliverPolicy,
+  type ConsumerConfig,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import type { Catalogue, Envelope, Naming, StreamKey } from '@bifrost/contracts';
+import { errorKind, toErrorBody } from '@bifrost/event-sourcing';
+import { decodeEnvelope } from './envelope-codec';
+import { deadLetterOf, parkDeadLetter } from './dlq';
+import { extractTraceContext, inSpan } from './tracing';
+
+export interface Delivery {
+  readonly subject: string;
+  readonly streamSequence: number;
+  readonly deliveryCount: number;
+  readonly stream: string;
+}
+
+export type EnvelopeHandler = (envelope: Envelope, delivery: Delivery) => Promise<void>;
+
+export interface ConsumerSpec {
+  readonly service: string;
+  /** Durable name is `<service>__<purpose>`. */
+  readonly purpose: string;
+  readonly stream: StreamKey;
+  /** Canonical filter subject (`bifrost.ingest.outcome.*`); the namespace is applied here. */
+  readonly filter: string;
+  readonly maxDeliver?: number;
+  readonly ackWaitMs?: number;
+  /** Redelivery delay after a transient failure: base · 2^(attempt-1), capped. */
+  readonly backoffBaseMs?: number;
+  readonly backoffMaxMs?: number;
+  readonly deliverPolicy?: 'all' | 'new';
+}
+
+export interface ConsumerLogger {
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+const NS_PER_MS = 1_000_000;
+
+/**
+ * Durable pull consumer loop. Each message ends in exactly one of ack (handled), nak with backoff
+ * (transient failure, attempts left) or term after parking it on the DLQ (invalid, permanent
+ * failure, or attempts exhausted). The loop re-establishes itself when the subscription ends.
+ */
+export class ConsumerRunner {
+  private stopped = false;
+  private active?: { stop(): void; close(): Promise<void | Error> };
+  private done?: Promise<void>;
+  readonly durable: string;
+  private readonly maxDeliver: number;
+
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly naming: Naming,
+    private readonly spec: ConsumerSpec,
+    private readonly handler: EnvelopeHandler,
+    private readonly logger: ConsumerLogger,
+    private readonly catalogue?: Catalogue,
+  ) {
+    this.durable = naming.consumerName(spec.service, spec.purpose);
+    this.maxDeliver = spec.maxDeliver ?? 5;
+  }
+
+  async start(): Promise<void> {
+    await this.ensureConsumer();
+    this.done = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.active?.stop();
+    await this.done;
+  }
+
+  private get streamName(): string {
+    return this.naming.streams[this.spec.stream].name;
+  }
+
+  private async ensureConsumer(): Promise<void> {
+    const config: Partial<ConsumerConfig> = {
+      durable_name: this.durable,
+      filter_subject: this.naming.qualify(this.spec.filter),
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: this.spec.deliverPolicy === 'new' ? DeliverPolicy.New : DeliverPolicy.All,
+      // The attempt limit is enforced here, not by the server: a message whose parking fails must
+      // still be redelivered, which a server-side max_deliver would prevent.
+      max_deliver: -1,
+      ack_wait: (this.spec.ackWaitMs ?? 30_000) * NS_PER_MS,
+      max_ack_pending: 1000,
+    };
+    const existing = await this.jsm.consumers.info(this.streamName, this.durable).catch(() => undefined);
+    if (!existing) {
+      await this.jsm.consumers.add(this.streamName, config);
+      return;
+    }
+    if (existing.config.filter_subject !== config.filter_subject) {
+      throw new Error(
+        `consumer ${this.durable} exists with filter ${existing.config.filter_subject}, expected ${config.filter_subject}`,
+      );
+    }
+    if (existing.config.ack_wait !== config.ack_wait) {
+      await this.jsm.consumers.update(this.streamName, this.durable, { ack_wait: config.ack_wait });
+    }
+  }
+
+  private async loop(): Promise<void> {
+    let failures = 0;
+    while (!this.stopped) {
+      try {
+        const consumer = await this.js.consumers.get(this.streamName, this.durable);
+        const messages = await consumer.consume({ max_messages: 256 });
+        this.active = messages;
+        if (this.stopped) messages.stop();
+        for await (const msg of messages) {
+          failures = 0;
+          await this.process(msg);
+        }
+      } catch (error) {
+        failures += 1;
+        this.logger.warn({ err: error, consumer: this.durable, failures }, 'consumer loop interrupted; re-establishing');
+        if (!this.stopped) {
+          // The consumer may have been deleted (stream reset): recreate it before consuming again.
+          await this.ensureConsumer().catch(() => undefined);
+        }
+      }
+      if (!this.stopped) await delay(Math.min(100 * 2 ** Math.min(failures, 6), 5000));
+    }
+  }
+
+  private async process(msg: JsMsg): Promise<void> {
+    const delivery: Delivery = {
+      subject: this.naming.canonical(msg.subject),
+      streamSequence: msg.seq,
+      deliveryCount: msg.info.deliveryCount,
+      stream: msg.info.stream,
+    };
+    try {
+      await inSpan(
+        `consume ${delivery.subject}`,
+        'consumer',
+        { 'messaging.destination.name': msg.subject, 'messaging.consumer.group.name': this.durable },
+        async () => {
+          const envelope = decodeEnvelope(msg.data, this.catalogue);
+          await this.handler(envelope, delivery);
+        },
+        extractTraceContext(msg.headers),
+      );
+      msg.ack();
+    } catch (error) {
+      const lastAttempt = delivery.deliveryCount >= this.maxDeliver;
+      if (errorKind(error) === 'transient' && !lastAttempt) {
+        const base = this.spec.backoffBaseMs ?? 200;
+        msg.nak(Math.min(base * 2 ** (delivery.deliveryCount - 1), this.spec.backoffMaxMs ?? 30_000));
+        return;
+      }
+      await this.park(msg, error);
+    }
+  }
+
+  private async park(msg: JsMsg, error: unknown): Promise<void> {
+    const body = toErrorBody(error);
+    try {
+      await parkDeadLetter(this.js, this.naming, deadLetterOf(msg, this.spec.service, this.durable, body));
+      this.logger.error({ consumer: this.durable, seq: msg.seq, error: body }, 'message parked on the DLQ');
+      msg.term(body.message.slice(0, 200));
+    } catch (parkError) {
+      // Not parked means not done: leave it for redelivery rather than lose it.
+      this.logger.error({ err: parkError, consumer: this.durable, seq: msg.seq }, 'could not park message; will retry');
+      msg.nak(1000);
+    }
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

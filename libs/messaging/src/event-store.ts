@@ -1,0 +1,162 @@
+import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { Catalogue, Envelope, Naming } from '@bifrost/contracts';
+import { ConcurrencyError, type Decider } from '@bifrost/event-sourcing';
+import { decodeEnvelope } from './envelope-codec';
+import type { Publisher } from './publisher';
+
+/** An envelope as stored: with its stream sequence. */
+export interface StoredEnvelope {
+  readonly envelope: Envelope;
+  readonly sequence: number;
+}
+
+/** A domain event as deciders see it: the envelope type without its `<context>.` prefix. */
+export interface DomainEvent {
+  readonly type: string;
+  readonly data: Record<string, unknown>;
+}
+
+export function toDomainEvent(envelope: Envelope): DomainEvent {
+  return { type: envelope.type.slice(envelope.type.indexOf('.') + 1), data: envelope.data };
+}
+
+const READ_BATCH = 1000;
+
+/**
+ * JetStream as the event store (ADR 0001): one subject per aggregate, appends guarded by
+ * Nats-Expected-Last-Subject-Sequence, reads through short-lived ephemeral consumers.
+ */
+export class EventStore {
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly naming: Naming,
+    private readonly publisher: Publisher,
+    private readonly catalogue?: Catalogue,
+  ) {}
+
+  /** Every event of one aggregate subject and the subject's last sequence (0 when empty). */
+  async read(subject: string): Promise<{ events: StoredEnvelope[]; lastSequence: number }> {
+    const events: StoredEnvelope[] = [];
+    const lastSequence = await this.readAll(subject, 1, (event) => {
+      events.push(event);
+    });
+    return { events, lastSequence };
+  }
+
+  /**
+   * Feeds every event matching `filter` from `fromSequence` up to the current end of the stream to
+   * `onEvent`, in order, and returns the last sequence seen (`fromSequence - 1` when none).
+   */
+  async readAll(
+    filter: string,
+    fromSequence: number,
+    onEvent: (event: StoredEnvelope) => void | Promise<void>,
+  ): Promise<number> {
+    const stream = this.naming.streams.events.name;
+    const info = await this.jsm.consumers.add(stream, {
+      filter_subject: filter,
+      ack_policy: AckPolicy.None,
+      mem_storage: true,
+      inactive_threshold: 30_000_000_000,
+      ...(fromSequence > 1
+        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: fromSequence }
+        : { deliver_policy: DeliverPolicy.All }),
+    });
+    let last = fromSequence - 1;
+    try {
+      if (info.num_pending === 0) return last;
+      const consumer = await this.js.consumers.get(stream, info.name);
+      const messages = await consumer.consume({ max_messages: READ_BATCH });
+      for await (const msg of messages) {
+        await onEvent({ envelope: decodeEnvelope(msg.data, this.catalogue), sequence: msg.seq });
+        last = msg.seq;
+        if (msg.info.pending === 0) break;
+      }
+      return last;
+    } finally {
+      await this.jsm.consumers.delete(stream, info.name).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Appends events to one aggregate subject, expecting `expectedSequence` to be the subject's last
+   * sequence (0 = new aggregate). Returns the new last sequence; throws `ConcurrencyError` when
+   * another writer got there first. Events after the first chain their expectation on the previous
+   * acknowledgement, so a competing writer cannot interleave.
+   */
+  async append(subject: string, envelopes: readonly Envelope[], expectedSequence: number): Promise<number> {
+    let expected = expectedSequence;
+    for (const envelope of envelopes) {
+      if (envelope.subject !== subject) throw new Error(`envelope subject ${envelope.subject} is not ${subject}`);
+      const ack = await this.publisher.publish(envelope, { expectedLastSubjectSequence: expected });
+      expected = ack.seq;
+    }
+    return expected;
+  }
+}
+
+export interface CommandMeta {
+  /** Builds the envelope of each decided event (type prefix, source, actor, correlation). */
+  toEnvelope(event: DomainEvent, subject: string): Envelope;
+}
+
+export interface HandledCommand<State, Event> {
+  readonly events: Event[];
+  readonly state: State;
+  readonly lastSequence: number;
+}
+
+/** Where an aggregate's current state comes from; a cache of in-memory state, or the stream. */
+export interface AggregateSource<State> {
+  load(subject: string): Promise<{ state: State; lastSequence: number }>;
+  /** Called after a successful append, and with `undefined` to drop a stale entry on conflict. */
+  remember?(subject: string, entry: { state: State; lastSequence: number } | undefined): void;
+}
+
+/** Loads an aggregate by folding its subject from the stream. */
+export function streamSource<State, Event extends DomainEvent>(
+  store: EventStore,
+  decider: Pick<Decider<State, never, Event, never>, 'evolve' | 'initialState'>,
+): AggregateSource<State> {
+  return {
+    async load(subject) {
+      const { events, lastSequence } = await store.read(subject);
+      const state = events.reduce((s, e) => decider.evolve(s, toDomainEvent(e.envelope) as Event), decider.initialState());
+      return { state, lastSequence };
+    },
+  };
+}
+
+/**
+ * decide → append with optimistic concurrency → on conflict reload and decide again, at most
+ * `maxAttempts` times. An empty decision appends nothing.
+ */
+export async function handleCommand<State, Command, Event extends DomainEvent, Ctx>(
+  store: EventStore,
+  decider: Decider<State, Command, Event, Ctx>,
+  source: AggregateSource<State>,
+  request: { subject: string; command: Command; ctx: Ctx; meta: CommandMeta },
+  maxAttempts = 5,
+): Promise<HandledCommand<State, Event>> {
+  let lastConflict: unknown;
+  for (let attempt = 0; attempt < maxAttempts; attempt += 1) {
+    const { state, lastSequence } = await source.load(request.subject);
+    const events = decider.decide(request.command, state, request.ctx);
+    if (events.length === 0) return { events, state, lastSequence };
+    try {
+      const envelopes = events.map((e) => request.meta.toEnvelope(e, request.subject));
+      const newLast = await store.append(request.subject, envelopes, lastSequence);
+      const next = events.reduce((s, e) => decider.evolve(s, e), state);
+      source.remember?.(request.subject, { state: next, lastSequence: newLast });
+      return { events, state: next, lastSequence: newLast };
+    } catch (error) {
+      if (!(error instanceof ConcurrencyError)) throw error;
+      lastConflict = error;
+      source.remember?.(request.subject, undefined);
+    }
+  }
+  throw new ConcurrencyError(`gave up on ${request.subject} after ${maxAttempts} concurrent-append conflicts`, {
+    cause: lastConflict,
+  });
+}

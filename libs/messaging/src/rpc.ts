@@ -1,0 +1,147 @@
+import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
+import { headers as natsHeaders } from '@nats-io/nats-core';
+import { compile, formatIssues, type Naming, type Reply } from '@bifrost/contracts';
+import { ValidationError, TransientError, toErrorBody, type BifrostError } from '@bifrost/event-sourcing';
+import type { TSchema } from '@sinclair/typebox';
+import { decodeJson, encodeJson } from './envelope-codec';
+import { extractTraceContext, inSpan, injectTraceContext } from './tracing';
+
+export interface RpcRequestMeta {
+  readonly subject: string;
+  readonly headers: Record<string, string>;
+}
+
+export type RpcHandler = (data: unknown, meta: RpcRequestMeta) => Promise<unknown>;
+
+export interface RpcRoute {
+  /** Canonical subject `bifrost.rpc.<service>.<op>`. */
+  readonly subject: string;
+  readonly request?: TSchema;
+  readonly handler: RpcHandler;
+}
+
+export const DEFAULT_MAX_REQUEST_BYTES = 256 * 1024;
+
+/**
+ * Serves request-reply routes in a queue group. Every request gets exactly one reply: malformed
+ * JSON, oversize payloads and schema violations are error replies with stable codes, never silence.
+ */
+export function serveRpc(
+  nc: NatsConnection,
+  naming: Naming,
+  queue: string,
+  routes: readonly RpcRoute[],
+  options: { maxRequestBytes?: number; onError?: (error: unknown, subject: string) => void } = {},
+): Subscription[] {
+  const maxBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+  return routes.map((route) => {
+    const validate = route.request ? compile(route.request) : undefined;
+    return nc.subscribe(naming.qualify(route.subject), {
+      queue,
+      callback: (err, msg) => {
+        if (err) {
+          options.onError?.(err, route.subject);
+          return;
+        }
+        void answer(msg, route, validate, maxBytes).catch((error: unknown) => options.onError?.(error, route.subject));
+      },
+    });
+  });
+}
+
+async function answer(
+  msg: Msg,
+  route: RpcRoute,
+  validate: ((value: unknown) => { ok: true; value: unknown } | { ok: false; issues: { path: string; message: string }[] }) | undefined,
+  maxBytes: number,
+): Promise<void> {
+  const reply = await inSpan(
+    `rpc ${route.subject}`,
+    'server',
+    { 'rpc.system': 'nats', 'rpc.method': route.subject },
+    async (): Promise<Reply<unknown>> => {
+      try {
+        if (msg.data.length > maxBytes) {
+          throw new ValidationError(`request of ${msg.data.length} bytes exceeds the ${maxBytes}-byte limit`, {
+            code: 'RPC.PAYLOAD_TOO_LARGE',
+          });
+        }
+        const body = msg.data.length === 0 ? {} : decodeJson(msg.data);
+        let data = body;
+        if (validate) {
+          const result = validate(body);
+          if (!result.ok) {
+            throw new ValidationError(`request does not match the schema: ${formatIssues(result.issues)}`, {
+              code: 'RPC.VALIDATION_FAILED',
+              details: result.issues,
+            });
+          }
+          data = result.value;
+        }
+        const headers: Record<string, string> = {};
+        for (const key of msg.headers?.keys() ?? []) headers[key] = msg.headers?.get(key) ?? '';
+        return { ok: true, data: (await route.handler(data, { subject: route.subject, headers })) ?? null };
+      } catch (error) {
+        return { ok: false, error: toErrorBody(error) };
+      }
+    },
+    extractTraceContext(msg.headers),
+  );
+  if (msg.reply) msg.respond(encodeJson(reply));
+}
+
+/** A failed request-reply: the remote error body, kept whole. */
+export class RpcError extends Error implements Pick<BifrostError, 'code'> {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'RpcError';
+  }
+}
+
+/** Client side of `bifrost.rpc.*`: JSON in, `{ok,data}` / `{ok:false,error}` out, trace context across. */
+export class RpcClient {
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly naming: Naming,
+  ) {}
+
+  /** Returns the reply as sent; transport failures (no responders, timeout) become error replies. */
+  async request<T = unknown>(
+    subject: string,
+    data: unknown,
+    options: { timeoutMs?: number; headers?: Record<string, string> } = {},
+  ): Promise<Reply<T>> {
+    return inSpan(`rpc ${subject}`, 'client', { 'rpc.system': 'nats', 'rpc.method': subject }, async () => {
+      const headers = injectTraceContext(natsHeaders());
+      headers.set('content-type', 'application/json');
+      for (const [key, value] of Object.entries(options.headers ?? {})) headers.set(key, value);
+      try {
+        const msg = await this.nc.request(this.naming.qualify(subject), encodeJson(data), {
+          timeout: options.timeoutMs ?? 5000,
+          headers,
+        });
+        return decodeJson(msg.data) as Reply<T>;
+      } catch (error) {
+        return {
+          ok: false,
+          error: toErrorBody(
+            new TransientError(`no answer from ${subject}: ${(error as Error).message}`, {
+              code: /no responders/i.test((error as Error).message) ? 'RPC.NO_RESPONDERS' : 'RPC.TIMEOUT',
+            }),
+          ),
+        };
+      }
+    });
+  }
+
+  /** Like `request`, but returns the data or throws `RpcError`. */
+  async call<T = unknown>(subject: string, data: unknown, options?: { timeoutMs?: number; headers?: Record<string, string> }): Promise<T> {
+    const reply = await this.request<T>(subject, data, options);
+    if (!reply.ok) throw new RpcError(reply.error.code, reply.error.message, reply.error.details);
+    return reply.data;
+  }
+}

@@ -1,0 +1,63 @@
+import {
+  context,
+  propagation,
+  trace,
+  SpanKind,
+  SpanStatusCode,
+  type Context,
+  type Span,
+  type TextMapGetter,
+  type TextMapSetter,
+} from '@opentelemetry/api';
+import { headers as natsHeaders, type MsgHdrs } from '@nats-io/nats-core';
+
+const tracer = trace.getTracer('@bifrost/messaging');
+
+const setter: TextMapSetter<MsgHdrs> = {
+  set: (carrier, key, value) => carrier.set(key, value),
+};
+const getter: TextMapGetter<MsgHdrs | undefined> = {
+  keys: (carrier) => (carrier ? [...carrier.keys()] : []),
+  get: (carrier, key) => carrier?.get(key) || undefined,
+};
+
+/** Writes the active W3C trace context (`traceparent`, `tracestate`) into NATS headers. */
+export function injectTraceContext(headers: MsgHdrs = natsHeaders(), ctx: Context = context.active()): MsgHdrs {
+  propagation.inject(ctx, headers, setter);
+  return headers;
+}
+
+export function extractTraceContext(headers: MsgHdrs | undefined): Context {
+  return propagation.extract(context.active(), headers, getter);
+}
+
+export type SpanRole = 'producer' | 'consumer' | 'client' | 'server';
+const kinds: Record<SpanRole, SpanKind> = {
+  producer: SpanKind.PRODUCER,
+  consumer: SpanKind.CONSUMER,
+  client: SpanKind.CLIENT,
+  server: SpanKind.SERVER,
+};
+
+/**
+ * Runs `fn` inside a span that is a child of `parent` (the active context by default): the span
+ * is ended and its status set whatever `fn` does.
+ */
+export async function inSpan<T>(
+  name: string,
+  role: SpanRole,
+  attributes: Record<string, string | number>,
+  fn: (span: Span) => Promise<T>,
+  parent: Context = context.active(),
+): Promise<T> {
+  const span = tracer.startSpan(name, { kind: kinds[role], attributes: { 'messaging.system': 'nats', ...attributes } }, parent);
+  try {
+    return await context.with(trace.setSpan(parent, span), () => fn(span));
+  } catch (error) {
+    span.recordException(error as Error);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+    throw error;
+  } finally {
+    span.end();
+  }
+}

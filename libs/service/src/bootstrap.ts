@@ -1,0 +1,84 @@
+import { Module, type DynamicModule, type INestApplication, type ModuleMetadata } from '@nestjs/common';
+import { APP_FILTER, NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { CommonConfig } from '@bifrost/config';
+import { JetStreamTransport, Messaging, MessagingModule, PassThroughRpcFilter, uuidv7 } from '@bifrost/messaging';
+import { HealthRegistry, ObservabilityModule, PinoNestLogger, createLogger, type Logger } from '@bifrost/observability';
+import type { Catalogue } from '@bifrost/contracts';
+import { pingController } from './ping.controller';
+import { ServiceInfo } from './service-info';
+import { recordStart } from './start-history';
+
+export interface ServiceDefinition<C extends CommonConfig> {
+  /** Service name: queue group, consumer prefix, `source` of its envelopes, metrics label. */
+  readonly name: string;
+  readonly version?: string;
+  /** The service's own modules, controllers and providers, given its validated config. */
+  readonly app: (config: C) => Pick<ModuleMetadata, 'imports' | 'controllers' | 'providers'>;
+  readonly catalogue?: Catalogue;
+}
+
+export interface RunningService {
+  readonly app: INestApplication;
+  readonly info: ServiceInfo;
+  readonly logger: Logger;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts one Bifrost service: NATS (streams provisioned), HTTP health and metrics, the JetStream
+ * transport for its handlers, the ping route, and the start record. Resolves once it serves.
+ */
+export async function startService<C extends CommonConfig>(
+  definition: ServiceDefinition<C>,
+  config: C,
+  options: { host?: string; logger?: Logger } = {},
+): Promise<RunningService> {
+  const logger = options.logger ?? createLogger({ service: definition.name, level: config.LOG_LEVEL });
+  const info = new ServiceInfo(definition.name, uuidv7().slice(-12), definition.version ?? '0.1.0', new Date().toISOString());
+  const own = definition.app(config);
+
+  @Module({
+    imports: [
+      ObservabilityModule.forRoot({ service: definition.name }),
+      MessagingModule.forRoot({
+        url: config.NATS_URL,
+        service: definition.name,
+        instanceId: info.instanceId,
+        namespace: config.BIFROST_NAMESPACE,
+        ...(definition.catalogue ? { catalogue: definition.catalogue } : {}),
+      }),
+      ...(own.imports ?? []),
+    ],
+    controllers: [pingController(definition.name), ...(own.controllers ?? [])],
+    providers: [
+      { provide: ServiceInfo, useValue: info },
+      { provide: APP_FILTER, useClass: PassThroughRpcFilter },
+      ...(own.providers ?? []),
+    ],
+  })
+  class ServiceRootModule {}
+
+  const app = await NestFactory.create<NestFastifyApplication>(ServiceRootModule as unknown as DynamicModule, new FastifyAdapter(), {
+    logger: new PinoNestLogger(logger),
+    abortOnError: false,
+  });
+  const messaging = app.get(Messaging);
+  app.get(HealthRegistry).register({ name: 'nats', check: () => messaging.check() });
+
+  const started = { done: false };
+  app.get(HealthRegistry).register({
+    name: 'startup',
+    check: () => (started.done ? { ok: true } : { ok: false, detail: 'starting' }),
+  });
+  app.connectMicroservice({ strategy: new JetStreamTransport(messaging, logger) }, { inheritAppConfig: true });
+  await app.startAllMicroservices();
+  await app.listen({ port: config.PORT, host: options.host ?? '0.0.0.0' });
+
+  info.starts = await recordStart(messaging, info);
+  started.done = true;
+  const url = await app.getUrl();
+  logger.info({ instanceId: info.instanceId, starts: info.starts, url }, `${definition.name} started`);
+  return { app, info, logger, url, close: () => app.close() };
+}

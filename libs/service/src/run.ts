@@ -1,0 +1,67 @@
+import { loadConfig, ConfigError, type CommonConfig } from '@bifrost/config';
+import { startTelemetry } from '@bifrost/observability';
+import type { TObject, Static } from '@sinclair/typebox';
+import type { ServiceDefinition } from './bootstrap';
+import type * as Bootstrap from './bootstrap';
+
+/**
+ * The whole of a service's `main.ts`: validate the environment (one error listing every problem),
+ * start tracing before the framework loads so its modules get instrumented, start the service,
+ * and shut down gracefully on SIGTERM/SIGINT within `SHUTDOWN_TIMEOUT_MS`.
+ */
+export async function runService<S extends TObject>(
+  schema: S,
+  definition: ServiceDefinition<Static<S> & CommonConfig>,
+): Promise<void> {
+  let config: Static<S> & CommonConfig;
+  try {
+    config = loadConfig(schema) as Static<S> & CommonConfig;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${definition.name}: invalid configuration\n${error.message}\n`);
+    process.exit(1);
+  }
+  const telemetry = startTelemetry({
+    serviceName: `bifrost-${definition.name}`,
+    ...(definition.version ? { serviceVersion: definition.version } : {}),
+    ...(config.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
+  });
+  // Loaded only now, after tracing is set up, so http/pg are patched when they are first required.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a deliberate late require
+  const { startService } = require('./bootstrap') as typeof Bootstrap;
+
+  // A signal during start-up is honoured once the service is up, never lost.
+  let signalled: string | undefined;
+  let stop = (signal: string) => {
+    signalled ??= signal;
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+
+  let service: Awaited<ReturnType<typeof startService>>;
+  try {
+    service = await startService(definition, config);
+  } catch (error) {
+    process.stderr.write(`${definition.name}: failed to start: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  }
+  let stopping = false;
+  stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    void shutdown(signal);
+  };
+  const shutdown = async (signal: string) => {
+    service.logger.info({ signal }, 'shutting down: no new requests, draining NATS, finishing work in flight');
+    const force = setTimeout(() => {
+      service.logger.error({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutdown timed out; exiting');
+      process.exit(1);
+    }, config.SHUTDOWN_TIMEOUT_MS);
+    force.unref();
+    await service.close();
+    await telemetry.shutdown();
+    service.logger.info('stopped');
+    process.exit(0);
+  };
+  if (signalled) stop(signalled);
+}

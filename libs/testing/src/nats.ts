@@ -1,0 +1,38 @@
+import { randomBytes } from 'node:crypto';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { createNaming, type Naming } from '@bifrost/contracts';
+import { infra } from './infra';
+
+/**
+ * A namespace of its own for one test on the shared NATS server: every subject is prefixed with it
+ * and every stream name too, so tests never see each other's messages. `cleanup()` deletes the
+ * namespace's streams and snapshot bucket.
+ */
+export interface TestNamespace {
+  readonly namespace: string;
+  readonly naming: Naming;
+  readonly natsUrl: string;
+  cleanup(): Promise<void>;
+}
+
+export async function createTestNamespace(label = 't'): Promise<TestNamespace> {
+  const { natsUrl } = await infra();
+  const namespace = `${label.replace(/[^A-Za-z0-9]/g, '').slice(0, 12)}${randomBytes(4).toString('hex')}`;
+  const naming = createNaming(namespace);
+  return {
+    namespace,
+    naming,
+    natsUrl,
+    cleanup: async () => {
+      const nc = await connect({ servers: natsUrl });
+      try {
+        const jsm = await jetstreamManager(nc);
+        const names = [...Object.values(naming.streams).map((s) => s.name), `KV_${naming.snapshotBucket}`];
+        for (const name of names) await jsm.streams.delete(name).catch(() => undefined);
+      } finally {
+        await nc.close();
+      }
+    },
+  };
+}

@@ -1,0 +1,74 @@
+import { createServer, createConnection, type Server, type Socket } from 'node:net';
+
+/**
+ * A TCP relay between a client and a real server, for fault injection: `dropConnections()` cuts
+ * every live connection (the client sees a network failure and reconnects through the proxy),
+ * `pause()` refuses new ones until `resume()`.
+ */
+export class TcpProxy {
+  private readonly sockets = new Set<Socket>();
+  private accepting = true;
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+  ) {}
+
+  static async start(target: { host: string; port: number }): Promise<TcpProxy> {
+    const self: { proxy?: TcpProxy } = {};
+    const server = createServer((client) => {
+      const proxy = self.proxy;
+      if (!proxy?.accepting) {
+        client.destroy();
+        return;
+      }
+      const upstream = createConnection(target);
+      proxy.track(client);
+      proxy.track(upstream);
+      client.pipe(upstream);
+      upstream.pipe(client);
+      const close = () => {
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on('error', close).on('close', close);
+      upstream.on('error', close).on('close', close);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    if (address === null || typeof address === 'string') throw new Error('proxy has no port');
+    self.proxy = new TcpProxy(server, address.port);
+    return self.proxy;
+  }
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+
+  get connections(): number {
+    return this.sockets.size;
+  }
+
+  dropConnections(): void {
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+  }
+
+  pause(): void {
+    this.accepting = false;
+    this.dropConnections();
+  }
+
+  resume(): void {
+    this.accepting = true;
+  }
+
+  async stop(): Promise<void> {
+    this.dropConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private track(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+  }
+}
