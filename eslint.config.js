@@ -4,7 +4,15 @@ const tseslint = require('typescript-eslint');
 const nx = require('@nx/eslint-plugin');
 const prettier = require('eslint-config-prettier');
 
-const frameworkImports = ['@nestjs/*', '@nats-io/*', 'typeorm', 'pg', '@opentelemetry/*', 'pino', 'prom-client'];
+const frameworkImports = [
+  '@nestjs/*',
+  '@nats-io/*',
+  'typeorm',
+  'pg',
+  '@opentelemetry/*',
+  'pino',
+  'prom-client',
+];
 
 module.exports = tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', '**/coverage/**', '.nx/**', 'tmp/**', '.data/**'] },
@@ -14,6 +22,8 @@ module.exports = tseslint.config(
   {
     files: ['**/*.ts'],
     plugins: { '@nx': nx },
+    // Decorator metadata makes some "type-only" imports runtime values (NestJS DI, @Ctx() types).
+    languageOptions: { parserOptions: { emitDecoratorMetadata: true, experimentalDecorators: true } },
     rules: {
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
@@ -49,7 +59,13 @@ module.exports = tseslint.config(
             },
             {
               sourceTag: 'type:app',
-              onlyDependOnLibsWithTags: ['type:domain', 'type:infra', 'type:util', 'type:contracts', 'type:testing'],
+              onlyDependOnLibsWithTags: [
+                'type:domain',
+                'type:infra',
+                'type:util',
+                'type:contracts',
+                'type:testing',
+              ],
             },
             {
               sourceTag: 'type:testing',
@@ -61,8 +77,22 @@ module.exports = tseslint.config(
     },
   },
   {
-    files: ['scripts/**/*.mjs', 'bench/**/*.{ts,mjs}', 'tools/**/*.{ts,mjs,cjs}', '**/*.cjs', 'eslint.config.js'],
-    languageOptions: { globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly', console: 'readonly' } },
+    files: [
+      'scripts/**/*.mjs',
+      'bench/**/*.{ts,mjs}',
+      'tools/**/*.{ts,mjs,cjs}',
+      '**/*.cjs',
+      'eslint.config.js',
+    ],
+    languageOptions: {
+      globals: {
+        require: 'readonly',
+        module: 'writable',
+        __dirname: 'readonly',
+        process: 'readonly',
+        console: 'readonly',
+      },
+    },
     rules: { 'no-console': 'off', '@typescript-eslint/no-require-imports': 'off' },
   },
 );

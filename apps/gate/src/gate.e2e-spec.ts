@@ -19,7 +19,13 @@ describe('gate process', () => {
     const { natsUrl } = await infra();
     const child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/gate/src/main.ts'], {
       cwd: repoRoot,
-      env: { ...process.env, NATS_URL: natsUrl, BIFROST_NAMESPACE: ns.namespace, PORT: String(port), LOG_LEVEL: 'info' },
+      env: {
+        ...process.env,
+        NATS_URL: natsUrl,
+        BIFROST_NAMESPACE: ns.namespace,
+        PORT: String(port),
+        LOG_LEVEL: 'info',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -28,7 +34,8 @@ describe('gate process', () => {
     const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
 
     await waitFor(
-      async () => (await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined))?.status === 200,
+      async () =>
+        (await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined))?.status === 200,
       { timeoutMs: 30_000, intervalMs: 100, what: 'the gate to become ready' },
     );
     child.kill('SIGTERM');

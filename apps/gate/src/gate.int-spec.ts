@@ -10,7 +10,12 @@ describe('gate service shell', () => {
 
   beforeAll(async () => {
     ns = await createTestNamespace('gate');
-    client = await Messaging.connect({ url: ns.natsUrl, service: 'probe', instanceId: 'p1', namespace: ns.namespace });
+    client = await Messaging.connect({
+      url: ns.natsUrl,
+      service: 'probe',
+      instanceId: 'p1',
+      namespace: ns.namespace,
+    });
   });
   afterAll(async () => {
     await client.drain();
@@ -33,21 +38,37 @@ describe('gate service shell', () => {
       expect((await fetch(`${first.url}/health/live`)).status).toBe(200);
       const ready = await fetch(`${first.url}/health/ready`);
       expect(ready.status).toBe(200);
-      expect(await ready.json()).toMatchObject({ status: 'ok', checks: { nats: { ok: true }, startup: { ok: true } } });
-      expect(await (await fetch(`${first.url}/metrics`)).text()).toContain('bifrost_process_cpu_user_seconds_total{service="gate"}');
+      expect(await ready.json()).toMatchObject({
+        status: 'ok',
+        checks: { nats: { ok: true }, startup: { ok: true } },
+      });
+      expect(await (await fetch(`${first.url}/metrics`)).text()).toContain(
+        'bifrost_process_cpu_user_seconds_total{service="gate"}',
+      );
 
       const pong = await client.rpc.call('bifrost.rpc.gate.ping', { echo: 'hi' });
-      expect(pong).toMatchObject({ service: 'gate', instanceId: first.info.instanceId, starts: 1, echo: 'hi' });
+      expect(pong).toMatchObject({
+        service: 'gate',
+        instanceId: first.info.instanceId,
+        starts: 1,
+        echo: 'hi',
+      });
     } finally {
       await first.close();
     }
 
     const second = await start();
     try {
-      await expect(client.rpc.call('bifrost.rpc.gate.ping', {})).resolves.toMatchObject({ instanceId: second.info.instanceId, starts: 2 });
+      await expect(client.rpc.call('bifrost.rpc.gate.ping', {})).resolves.toMatchObject({
+        instanceId: second.info.instanceId,
+        starts: 2,
+      });
       const { events } = await client.eventStore.read(ns.naming.eventSubject('system', 'service', 'gate'));
       expect(events.map((e) => e.envelope.data['previousStarts'])).toEqual([0, 1]);
-      expect(events.map((e) => e.envelope.data['instanceId'])).toEqual([first.info.instanceId, second.info.instanceId]);
+      expect(events.map((e) => e.envelope.data['instanceId'])).toEqual([
+        first.info.instanceId,
+        second.info.instanceId,
+      ]);
     } finally {
       await second.close();
     }
@@ -56,8 +77,14 @@ describe('gate service shell', () => {
   it('should answer malformed and schema-invalid pings with error replies', async () => {
     const service = await start();
     try {
-      const raw = await client.nc.request(ns.naming.qualify('bifrost.rpc.gate.ping'), new TextEncoder().encode('not json'));
-      expect(JSON.parse(new TextDecoder().decode(raw.data))).toMatchObject({ ok: false, error: { code: 'PAYLOAD.MALFORMED' } });
+      const raw = await client.nc.request(
+        ns.naming.qualify('bifrost.rpc.gate.ping'),
+        new TextEncoder().encode('not json'),
+      );
+      expect(JSON.parse(new TextDecoder().decode(raw.data))).toMatchObject({
+        ok: false,
+        error: { code: 'PAYLOAD.MALFORMED' },
+      });
       await expect(client.rpc.request('bifrost.rpc.gate.ping', { echo: 42 })).resolves.toMatchObject({
         ok: false,
         error: { code: 'RPC.VALIDATION_FAILED' },

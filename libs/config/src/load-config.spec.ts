@@ -55,7 +55,9 @@ describe('loadConfig', () => {
     });
 
     it('should reject numbers that would otherwise be truncated', () => {
-      expect(() => loadConfig(CommonConfig, { PORT: '3000.5' })).toThrow(/^PORT: must be integer >= 1 and <= 65535$/m);
+      expect(() => loadConfig(CommonConfig, { PORT: '3000.5' })).toThrow(
+        /^PORT: must be integer >= 1 and <= 65535$/m,
+      );
       expect(() => loadConfig(CommonConfig, { PORT: '1e3' })).toThrow(ConfigError);
     });
   });
@@ -65,7 +67,12 @@ describe('loadConfig', () => {
       const schema = Type.Composite([CommonConfig, Type.Object({ RISK_API_KEY: Type.String() })]);
 
       const error = catchError(() =>
-        loadConfig(schema, { PORT: '0', LOG_LEVEL: 'loud', BIFROST_NAMESPACE: 'a b', SHUTDOWN_TIMEOUT_MS: 'soon' }),
+        loadConfig(schema, {
+          PORT: '0',
+          LOG_LEVEL: 'loud',
+          BIFROST_NAMESPACE: 'a b',
+          SHUTDOWN_TIMEOUT_MS: 'soon',
+        }),
       );
 
       expect(error).toBeInstanceOf(ConfigError);
@@ -81,7 +88,8 @@ describe('loadConfig', () => {
       expect(error.problems).toHaveLength(5);
       const lines = error.message.split('\n');
       expect(lines[0]).toBe('Invalid configuration (5 problems):');
-      for (const problem of error.problems) expect(lines).toContain(`${problem.variable}: ${problem.message}`);
+      for (const problem of error.problems)
+        expect(lines).toContain(`${problem.variable}: ${problem.message}`);
     });
 
     it('should not echo the offending values, which may be secrets', () => {

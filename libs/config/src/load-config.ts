@@ -65,7 +65,9 @@ function collectProblems(schema: TObject, value: unknown): ConfigProblem[] {
     if (!messages.includes(message)) messages.push(message);
     byVariable.set(variable, messages);
   }
-  return [...byVariable].flatMap(([variable, messages]) => messages.map((message) => ({ variable, message })));
+  return [...byVariable].flatMap(([variable, messages]) =>
+    messages.map((message) => ({ variable, message })),
+  );
 }
 
 function describe(error: ValueError): string {
@@ -103,7 +105,9 @@ function describe(error: ValueError): string {
       return `must be ${JSON.stringify(s['const'])}`;
     case ValueErrorType.Union: {
       const literals = literalsOf(s);
-      return literals ? `must be one of ${literals.join(', ')}` : error.message.replace(/^Expected/, 'must be');
+      return literals
+        ? `must be one of ${literals.join(', ')}`
+        : error.message.replace(/^Expected/, 'must be');
     }
     default:
       return error.message.replace(/^Expected/, 'must be');

@@ -35,7 +35,9 @@ const parser = new Parser();
 
 async function errorsOf(document: object): Promise<string[]> {
   const { diagnostics } = await parser.parse(JSON.stringify(document));
-  return diagnostics.filter((d) => d.severity === ERROR_SEVERITY).map((d) => `${d.path.join('/')}: ${d.message}`);
+  return diagnostics
+    .filter((d) => d.severity === ERROR_SEVERITY)
+    .map((d) => `${d.path.join('/')}: ${d.message}`);
 }
 
 describe('AsyncAPI document', () => {
@@ -48,8 +50,13 @@ describe('AsyncAPI document', () => {
     });
 
     it('should be checked for real: a dangling reference is an error', async () => {
-      const broken = { ...document, operations: { dangling: { action: 'send', channel: { $ref: '#/channels/nowhere' } } } };
-      expect(await errorsOf(broken)).toEqual([expect.stringContaining("'#/channels/nowhere' does not exist")]);
+      const broken = {
+        ...document,
+        operations: { dangling: { action: 'send', channel: { $ref: '#/channels/nowhere' } } },
+      };
+      expect(await errorsOf(broken)).toEqual([
+        expect.stringContaining("'#/channels/nowhere' does not exist"),
+      ]);
     });
 
     it('should match docs/asyncapi.json', () => {
@@ -57,7 +64,10 @@ describe('AsyncAPI document', () => {
     });
 
     it('should describe every message type and version with its envelope payload', () => {
-      const messages = document.components['messages'] as Record<string, { payload: { properties: Record<string, unknown> } }>;
+      const messages = document.components['messages'] as Record<
+        string,
+        { payload: { properties: Record<string, unknown> } }
+      >;
       for (const def of catalogue.definitions) {
         const message = messages[`${def.type}.v${def.version}`];
         expect(message?.payload.properties['data']).toEqual(toJsonSchema(def.data));
@@ -141,19 +151,25 @@ describe('AsyncAPI document', () => {
     });
 
     it('should carry producer and consumers as extensions', () => {
-      expect((document.components['messages'] as Record<string, unknown>)['gate.StrategyRegistered.v2']).toMatchObject({
+      expect(
+        (document.components['messages'] as Record<string, unknown>)['gate.StrategyRegistered.v2'],
+      ).toMatchObject({
         'x-producer': 'gate',
         'x-consumers': ['projector', 'heimdall'],
       });
     });
 
     it('should document the namespaced streams', () => {
-      expect(document['x-streams']).toContainEqual(expect.objectContaining({ name: 'T1_BIFROST_EVENTS', subjects: 't1.bifrost.evt.>' }));
+      expect(document['x-streams']).toContainEqual(
+        expect.objectContaining({ name: 'T1_BIFROST_EVENTS', subjects: 't1.bifrost.evt.>' }),
+      );
     });
 
     it('should stay valid with a shared $id and a dotted operation', async () => {
       expect(JSON.stringify(document)).not.toContain('"$id"');
-      expect(document.channels['rpc.gate.cmd.kill-switch']?.['address']).toBe('t1.bifrost.rpc.gate.cmd.kill-switch');
+      expect(document.channels['rpc.gate.cmd.kill-switch']?.['address']).toBe(
+        't1.bifrost.rpc.gate.cmd.kill-switch',
+      );
       expect(await errorsOf(document)).toEqual([]);
     });
 

@@ -17,7 +17,9 @@ export interface AsyncApiDocument extends JsonObject {
 }
 
 /** What each stream holds and keeps (DESIGN §4); a `Record` so a new stream key cannot go undocumented. */
-export const STREAM_DOCS: Readonly<Record<StreamKey, { readonly content: string; readonly retention: string }>> = {
+export const STREAM_DOCS: Readonly<
+  Record<StreamKey, { readonly content: string; readonly retention: string }>
+> = {
   events: { content: 'domain events, the source of truth', retention: 'unlimited' },
   decisions: {
     content: 'decision records (gate verdicts, reservations, evaluations)',
@@ -27,7 +29,10 @@ export const STREAM_DOCS: Readonly<Record<StreamKey, { readonly content: string;
     content: 'facts reported by engines (kpi, outcome, heartbeat, command, incident, sandbox)',
     retention: 'configurable, default 30 d',
   },
-  dlq: { content: 'messages parked after max_deliver, with the error that stopped them', retention: 'configurable' },
+  dlq: {
+    content: 'messages parked after max_deliver, with the error that stopped them',
+    retention: 'configurable',
+  },
 };
 
 const STREAM_OF_KIND: Readonly<Record<MessageDefinition['kind'], StreamKey>> = {
@@ -108,12 +113,16 @@ export function buildAsyncApi(catalogue: Catalogue, naming: Naming = createNamin
 
     const existing = channels[channelId];
     if (existing && existing['address'] !== address) {
-      throw new Error(`subjects "${String(existing['address'])}" and "${address}" map to one channel id "${channelId}"`);
+      throw new Error(
+        `subjects "${String(existing['address'])}" and "${address}" map to one channel id "${channelId}"`,
+      );
     }
     const channel = existing ?? {
       address,
       description: `Stored on ${naming.streams[STREAM_OF_KIND[def.kind]].name}.`,
-      parameters: Object.fromEntries(parametersOf(def.subject).map((p) => [p, { description: `subject token: ${p}` }])),
+      parameters: Object.fromEntries(
+        parametersOf(def.subject).map((p) => [p, { description: `subject token: ${p}` }]),
+      ),
       messages: {},
     };
     (channel['messages'] as JsonObject)[messageId] = ref(`#/components/messages/${messageId}`);
@@ -133,7 +142,9 @@ export function buildAsyncApi(catalogue: Catalogue, naming: Naming = createNamin
     operations[operationId] = operation;
   }
 
-  const rpcs = [...catalogue.rpcs].sort((a, b) => `${a.service}.${a.operation}`.localeCompare(`${b.service}.${b.operation}`));
+  const rpcs = [...catalogue.rpcs].sort((a, b) =>
+    `${a.service}.${a.operation}`.localeCompare(`${b.service}.${b.operation}`),
+  );
   for (const rpc of rpcs) addRpc(rpc, naming, channels, operations, messages);
 
   return {
@@ -148,7 +159,8 @@ export function buildAsyncApi(catalogue: Catalogue, naming: Naming = createNamin
       nats: {
         host: 'localhost:4222',
         protocol: 'nats',
-        description: 'NATS JetStream (set NATS_URL); subjects below are prefixed by BIFROST_NAMESPACE when set.',
+        description:
+          'NATS JetStream (set NATS_URL); subjects below are prefixed by BIFROST_NAMESPACE when set.',
       },
     },
     channels,
@@ -260,9 +272,14 @@ const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g,
 
 /** A human-readable event catalogue (Markdown) generated from the same definitions as the AsyncAPI document. */
 export function renderEventCatalogueMarkdown(catalogue: Catalogue, naming: Naming = createNaming()): string {
-  const definitions = [...catalogue.definitions].sort((a, b) => a.type.localeCompare(b.type) || a.version - b.version);
-  const rpcs = [...catalogue.rpcs].sort((a, b) => `${a.service}.${a.operation}`.localeCompare(`${b.service}.${b.operation}`));
-  const json = (schema: TSchema): string => ['```json', JSON.stringify(toJsonSchema(schema), null, 2), '```'].join('\n');
+  const definitions = [...catalogue.definitions].sort(
+    (a, b) => a.type.localeCompare(b.type) || a.version - b.version,
+  );
+  const rpcs = [...catalogue.rpcs].sort((a, b) =>
+    `${a.service}.${a.operation}`.localeCompare(`${b.service}.${b.operation}`),
+  );
+  const json = (schema: TSchema): string =>
+    ['```json', JSON.stringify(toJsonSchema(schema), null, 2), '```'].join('\n');
 
   const lines = [
     '# Bifrost event catalogue',

@@ -23,11 +23,14 @@ describe('Envelope', () => {
   });
 
   describe('When a required field is missing', () => {
-    it.each(['id', 'type', 'version', 'occurredAt', 'source', 'subject', 'actor', 'data'])('should reject it without %s', (field) => {
-      const envelope: Record<string, unknown> = anEnvelope();
-      delete envelope[field];
-      expectRejected(envelope, '/', `must have required property '${field}'`);
-    });
+    it.each(['id', 'type', 'version', 'occurredAt', 'source', 'subject', 'actor', 'data'])(
+      'should reject it without %s',
+      (field) => {
+        const envelope: Record<string, unknown> = anEnvelope();
+        delete envelope[field];
+        expectRejected(envelope, '/', `must have required property '${field}'`);
+      },
+    );
   });
 
   describe('When a field is malformed', () => {
@@ -104,12 +107,16 @@ describe('Envelope', () => {
 
     it('should report every problem at once', () => {
       const result = validateEnvelope(anEnvelope({ id: 'x', version: 0 }));
-      expect(result.ok ? [] : result.issues.map((i) => i.path)).toEqual(expect.arrayContaining(['/id', '/version']));
+      expect(result.ok ? [] : result.issues.map((i) => i.path)).toEqual(
+        expect.arrayContaining(['/id', '/version']),
+      );
     });
   });
 
   describe('envelopeOf', () => {
-    const validate = compile(envelopeOf(Type.Object({ amount: Type.Integer() }, { additionalProperties: false })));
+    const validate = compile(
+      envelopeOf(Type.Object({ amount: Type.Integer() }, { additionalProperties: false })),
+    );
 
     it('should accept an envelope whose data matches the data schema', () => {
       expect(validate(anEnvelope({ data: { amount: 100 } })).ok).toBe(true);

@@ -1,7 +1,11 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { compile } from './ajv';
 
-export const ActorKind = Type.Union([Type.Literal('engine'), Type.Literal('operator'), Type.Literal('system')]);
+export const ActorKind = Type.Union([
+  Type.Literal('engine'),
+  Type.Literal('operator'),
+  Type.Literal('system'),
+]);
 
 export const Actor = Type.Object(
   {
@@ -46,5 +50,7 @@ export const validateEnvelope = compile(Envelope);
 
 /** The schema of an envelope whose `data` is a given schema (for documentation). */
 export function envelopeOf<D extends TSchema>(data: D) {
-  return Type.Composite([Type.Omit(Envelope, ['data']), Type.Object({ data })], { additionalProperties: false });
+  return Type.Composite([Type.Omit(Envelope, ['data']), Type.Object({ data })], {
+    additionalProperties: false,
+  });
 }

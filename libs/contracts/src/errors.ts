@@ -11,7 +11,10 @@ export const ErrorBody = Type.Object(
 );
 export type ErrorBody = Static<typeof ErrorBody>;
 
-export const ErrorReply = Type.Object({ ok: Type.Literal(false), error: ErrorBody }, { additionalProperties: false });
+export const ErrorReply = Type.Object(
+  { ok: Type.Literal(false), error: ErrorBody },
+  { additionalProperties: false },
+);
 export type ErrorReply = Static<typeof ErrorReply>;
 
 export function okReplyOf<D extends TSchema>(data: D) {

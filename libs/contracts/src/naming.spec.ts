@@ -102,12 +102,14 @@ describe('Naming', () => {
       });
     });
 
-    it.each(['bifrost.dec.gate.e1', 'bifrost.evt.gate.strategy', 'bifrost.evt.gate.strategy.s1.extra', 'ns.bifrost.evt.gate.strategy.s1'])(
-      'should return undefined for %s',
-      (subject) => {
-        expect(parseEventSubject(subject)).toBeUndefined();
-      },
-    );
+    it.each([
+      'bifrost.dec.gate.e1',
+      'bifrost.evt.gate.strategy',
+      'bifrost.evt.gate.strategy.s1.extra',
+      'ns.bifrost.evt.gate.strategy.s1',
+    ])('should return undefined for %s', (subject) => {
+      expect(parseEventSubject(subject)).toBeUndefined();
+    });
 
     it('should parse a namespaced subject once made canonical', () => {
       const naming = createNaming('ns');

@@ -76,15 +76,23 @@ export function createNaming(namespace = ''): Naming {
       dlq: stream('BIFROST_DLQ', 'bifrost.dlq.>'),
     },
     eventSubject: (context, aggregateType, aggregateId) =>
-      qualify(`bifrost.evt.${context}.${token(aggregateType, 'aggregate type')}.${token(aggregateId, 'aggregate id')}`),
+      qualify(
+        `bifrost.evt.${context}.${token(aggregateType, 'aggregate type')}.${token(aggregateId, 'aggregate id')}`,
+      ),
     contextEvents: (context) => qualify(`bifrost.evt.${context}.>`),
     decisionSubject: (context, engineId) => qualify(`bifrost.dec.${context}.${token(engineId, 'engine id')}`),
     ingestSubject: (kind, engineId) => qualify(`bifrost.ingest.${kind}.${token(engineId, 'engine id')}`),
     rpcSubject: (service, operation) =>
-      qualify(`bifrost.rpc.${token(service, 'service')}.${operation.split('.').map((t) => token(t, 'operation')).join('.')}`),
+      qualify(
+        `bifrost.rpc.${token(service, 'service')}.${operation
+          .split('.')
+          .map((t) => token(t, 'operation'))
+          .join('.')}`,
+      ),
     dlqSubject: (service) => qualify(`bifrost.dlq.${token(service, 'service')}`),
     qualify,
-    canonical: (subject) => (prefix !== '' && subject.startsWith(prefix) ? subject.slice(prefix.length) : subject),
+    canonical: (subject) =>
+      prefix !== '' && subject.startsWith(prefix) ? subject.slice(prefix.length) : subject,
     consumerName: (service, purpose) => `${token(service, 'service')}__${token(purpose, 'purpose')}`,
     snapshotBucket: `${streamPrefix.toLowerCase()}bifrost_snapshots`,
   };

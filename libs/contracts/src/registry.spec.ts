@@ -39,7 +39,9 @@ describe('Catalogue', () => {
       expect(result).toMatchObject({ ok: false, code: 'INVALID_DATA' });
       if (!result.ok) {
         expect(result.message).toMatch(/^system\.ServiceStarted v1: /);
-        expect(result.issues?.map((i) => i.path)).toEqual(expect.arrayContaining(['/service', '/previousStarts', '/']));
+        expect(result.issues?.map((i) => i.path)).toEqual(
+          expect.arrayContaining(['/service', '/previousStarts', '/']),
+        );
       }
     });
 
@@ -67,13 +69,21 @@ describe('Catalogue', () => {
 
     it('should accept two versions of one type', () => {
       const twoVersions = new Catalogue([aDefinition(1), aDefinition(2)], []);
-      expect(twoVersions.check({ type: 'test.ThingHappened', version: 2, data: { n: 1 } })).toEqual({ ok: true });
+      expect(twoVersions.check({ type: 'test.ThingHappened', version: 2, data: { n: 1 } })).toEqual({
+        ok: true,
+      });
     });
   });
 
   describe('Given rpc definitions', () => {
     it('should keep them as given', () => {
-      const rpc = defineRpc({ service: 'gate', operation: 'check', request: Type.Object({}), response: Type.Object({}), description: 'd' });
+      const rpc = defineRpc({
+        service: 'gate',
+        operation: 'check',
+        request: Type.Object({}),
+        response: Type.Object({}),
+        description: 'd',
+      });
       expect(new Catalogue([], [rpc]).rpcs).toEqual([rpc]);
     });
   });

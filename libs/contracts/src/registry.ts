@@ -39,11 +39,19 @@ export function defineRpc<Req extends TSchema, Res extends TSchema>(
   return definition;
 }
 
-export type CatalogueCheck = { ok: true } | { ok: false; code: 'UNKNOWN_TYPE' | 'INVALID_DATA'; message: string; issues?: SchemaIssue[] };
+export type CatalogueCheck =
+  | { ok: true }
+  | { ok: false; code: 'UNKNOWN_TYPE' | 'INVALID_DATA'; message: string; issues?: SchemaIssue[] };
 
 /** All message and rpc definitions, keyed by `type@version`; data validators compiled once. */
 export class Catalogue {
-  private readonly messages = new Map<string, { def: MessageDefinition; validate: (v: unknown) => { ok: boolean } & ({ ok: true } | { ok: false; issues: SchemaIssue[] }) }>();
+  private readonly messages = new Map<
+    string,
+    {
+      def: MessageDefinition;
+      validate: (v: unknown) => { ok: boolean } & ({ ok: true } | { ok: false; issues: SchemaIssue[] });
+    }
+  >();
 
   constructor(
     messages: readonly MessageDefinition[],
@@ -67,10 +75,20 @@ export class Catalogue {
   /** Checks that an (already envelope-valid) message is a known type and its data matches the schema. */
   check(envelope: Pick<Envelope, 'type' | 'version' | 'data'>): CatalogueCheck {
     const entry = this.messages.get(`${envelope.type}@${envelope.version}`);
-    if (!entry) return { ok: false, code: 'UNKNOWN_TYPE', message: `unknown message type ${envelope.type} v${envelope.version}` };
+    if (!entry)
+      return {
+        ok: false,
+        code: 'UNKNOWN_TYPE',
+        message: `unknown message type ${envelope.type} v${envelope.version}`,
+      };
     const result = entry.validate(envelope.data);
     return result.ok
       ? { ok: true }
-      : { ok: false, code: 'INVALID_DATA', message: `${envelope.type} v${envelope.version}: ${formatIssues(result.issues)}`, issues: result.issues };
+      : {
+          ok: false,
+          code: 'INVALID_DATA',
+          message: `${envelope.type} v${envelope.version}: ${formatIssues(result.issues)}`,
+          issues: result.issues,
+        };
   }
 }

@@ -21,7 +21,9 @@ const counter: Decider<CounterState, CounterCommand, CounterEvent, Limits> = {
     switch (command.type) {
       case 'Increment':
         if (command.data.by <= 0) throw new ValidationError('step must be positive');
-        return state.value + command.data.by > max ? [limitReached(max, command.data.by)] : [incremented(command.data.by)];
+        return state.value + command.data.by > max
+          ? [limitReached(max, command.data.by)]
+          : [incremented(command.data.by)];
       case 'Reset':
         return state.value === 0 ? [] : [counterReset()];
       default: {
@@ -33,7 +35,9 @@ const counter: Decider<CounterState, CounterCommand, CounterEvent, Limits> = {
   evolve(state, event) {
     switch (event.type) {
       case 'Incremented':
-        return state.status === 'counting' ? { status: 'counting', value: state.value + event.data.by } : state;
+        return state.status === 'counting'
+          ? { status: 'counting', value: state.value + event.data.by }
+          : state;
       case 'LimitReached':
         return state;
       case 'CounterReset':
@@ -53,7 +57,10 @@ describe('DeciderSpecification', () => {
 
   describe('Given a fresh counter', () => {
     it('should count up', () => {
-      spec.given([]).when(increment(1)).then([incremented(1)]);
+      spec
+        .given([])
+        .when(increment(1))
+        .then([incremented(1)]);
     });
 
     it('should start from the initial state without given', () => {
@@ -65,31 +72,49 @@ describe('DeciderSpecification', () => {
     });
 
     it('should throw on a non-positive step', () => {
-      spec.given([]).when(increment(0)).thenThrows(ValidationError, (e) => e.code === 'VALIDATION.FAILED');
+      spec
+        .given([])
+        .when(increment(0))
+        .thenThrows(ValidationError, (e) => e.code === 'VALIDATION.FAILED');
     });
   });
 
   describe('Given a counter below its max', () => {
     it('should fold the history before deciding', () => {
-      spec.given([incremented(1), incremented(1)]).when(increment(1)).then([incremented(1)]);
+      spec
+        .given([incremented(1), incremented(1)])
+        .when(increment(1))
+        .then([incremented(1)]);
     });
 
     it('should record the limit as an event of its own', () => {
-      spec.given([incremented(2)]).when(increment(2)).then([limitReached(3, 2)]);
+      spec
+        .given([incremented(2)])
+        .when(increment(2))
+        .then([limitReached(3, 2)]);
     });
 
     it('should reset', () => {
-      spec.given([incremented(2)]).when(reset()).then([counterReset()]);
+      spec
+        .given([incremented(2)])
+        .when(reset())
+        .then([counterReset()]);
     });
 
     it('should use the context given with the command', () => {
-      spec.given([incremented(2)]).when(increment(2), { max: 10 }).then([incremented(2)]);
+      spec
+        .given([incremented(2)])
+        .when(increment(2), { max: 10 })
+        .then([incremented(2)]);
     });
   });
 
   describe('Given a counter at its max', () => {
     it('should refuse to count with an event', () => {
-      spec.given([incremented(3)]).when(increment(1)).then([limitReached(3, 1)]);
+      spec
+        .given([incremented(3)])
+        .when(increment(1))
+        .then([limitReached(3, 1)]);
     });
   });
 
@@ -105,9 +130,19 @@ describe('DeciderSpecification', () => {
 
   describe('When the expectation is wrong', () => {
     it('should fail then when the events differ', () => {
-      expect(() => spec.given([]).when(increment(1)).then([incremented(2)])).toThrow();
+      expect(() =>
+        spec
+          .given([])
+          .when(increment(1))
+          .then([incremented(2)]),
+      ).toThrow();
       expect(() => spec.given([]).when(increment(1)).then([])).toThrow();
-      expect(() => spec.given([]).when(increment(1)).then([incremented(1), incremented(1)])).toThrow();
+      expect(() =>
+        spec
+          .given([])
+          .when(increment(1))
+          .then([incremented(1), incremented(1)]),
+      ).toThrow();
     });
 
     it('should fail then when decide throws', () => {
@@ -140,14 +175,22 @@ describe('DeciderSpecification', () => {
           return counter.evolve(state, event);
         },
       };
-      expect(() => DeciderSpecification.for(brittle, { max: 3 }).given([incremented(1)]).when(reset()).then([counterReset()])).toThrow();
+      expect(() =>
+        DeciderSpecification.for(brittle, { max: 3 })
+          .given([incremented(1)])
+          .when(reset())
+          .then([counterReset()]),
+      ).toThrow();
     });
   });
 
   describe('fold', () => {
     it('should start from the initial state or a given state', () => {
       expect(fold(counter, [incremented(1), incremented(2)])).toEqual({ status: 'counting', value: 3 });
-      expect(fold(counter, [incremented(1)], { status: 'counting', value: 10 })).toEqual({ status: 'counting', value: 11 });
+      expect(fold(counter, [incremented(1)], { status: 'counting', value: 10 })).toEqual({
+        status: 'counting',
+        value: 11,
+      });
       expect(fold(counter, [])).toEqual(counter.initialState());
     });
   });

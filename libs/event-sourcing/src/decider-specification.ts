@@ -7,7 +7,10 @@ export interface DeciderThen<Event> {
   /** The command produces exactly these events, in order (which must also evolve without throwing). */
   then(expected: readonly Event[]): void;
   /** `decide` throws, optionally an instance of `errorClass` satisfying `predicate`. */
-  thenThrows<E extends Error>(errorClass?: abstract new (...args: never[]) => E, predicate?: (error: E) => boolean | void): void;
+  thenThrows<E extends Error>(
+    errorClass?: abstract new (...args: never[]) => E,
+    predicate?: (error: E) => boolean | void,
+  ): void;
   /** The command is accepted and changes nothing: `decide` returns `[]`. */
   thenNothingHappened(): void;
 }
@@ -35,7 +38,8 @@ export const DeciderSpecification = {
       when: (command, commandCtx) => {
         // Folding lazily keeps an evolve that throws on the history reported by the assertion that runs it.
         const state = (): State => fold(decider, history);
-        const decide = (current: State): Event[] => decider.decide(command, current, (commandCtx ?? ctx) as Ctx);
+        const decide = (current: State): Event[] =>
+          decider.decide(command, current, (commandCtx ?? ctx) as Ctx);
         return {
           then: (expected) => {
             const current = state();

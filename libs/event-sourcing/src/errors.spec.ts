@@ -42,16 +42,23 @@ describe('Error vocabulary', () => {
   describe('When constructed with options', () => {
     it('should take a specific code, details and cause', () => {
       const cause = new Error('socket closed');
-      const error = new ValidationError('limit exceeded', { code: 'RISK.LIMIT_EXCEEDED', details: { limit: 100 }, cause });
+      const error = new ValidationError('limit exceeded', {
+        code: 'RISK.LIMIT_EXCEEDED',
+        details: { limit: 100 },
+        cause,
+      });
       expect(error.code).toBe('RISK.LIMIT_EXCEEDED');
       expect(error.details).toEqual({ limit: 100 });
       expect(error.cause).toBe(cause);
       expect(error.name).toBe('ValidationError');
     });
 
-    it.each(['risk.limit', 'RISK', 'RISK.', 'RISK.LIMIT-EXCEEDED', 'RISK..X', '1RISK.X', '_RISK.X'])('should reject the code %j', (code) => {
-      expect(() => new ValidationError('x', { code })).toThrow(TypeError);
-    });
+    it.each(['risk.limit', 'RISK', 'RISK.', 'RISK.LIMIT-EXCEEDED', 'RISK..X', '1RISK.X', '_RISK.X'])(
+      'should reject the code %j',
+      (code) => {
+        expect(() => new ValidationError('x', { code })).toThrow(TypeError);
+      },
+    );
 
     it('should carry the expected and actual sequences of a concurrency conflict', () => {
       const error = new ConcurrencyError('stream moved on', { expectedSequence: 4, actualSequence: 6 });
@@ -62,7 +69,14 @@ describe('Error vocabulary', () => {
 
   describe('toErrorBody', () => {
     it('should map a Bifrost error to its code, message and details', () => {
-      expect(toErrorBody(new NotFoundError('engine e-1 is unknown', { code: 'GATE.ENGINE_UNKNOWN', details: { engineId: 'e-1' } }))).toEqual({
+      expect(
+        toErrorBody(
+          new NotFoundError('engine e-1 is unknown', {
+            code: 'GATE.ENGINE_UNKNOWN',
+            details: { engineId: 'e-1' },
+          }),
+        ),
+      ).toEqual({
         code: 'GATE.ENGINE_UNKNOWN',
         message: 'engine e-1 is unknown',
         details: { engineId: 'e-1' },
@@ -106,9 +120,12 @@ describe('Error vocabulary', () => {
   });
 
   describe('errorKind', () => {
-    it.each([new Error('x'), 'x', null, { code: 'VALIDATION.FAILED' }])('should treat unknown errors (%p) as transient', (thrown) => {
-      expect(errorKind(thrown)).toBe('transient');
-    });
+    it.each([new Error('x'), 'x', null, { code: 'VALIDATION.FAILED' }])(
+      'should treat unknown errors (%p) as transient',
+      (thrown) => {
+        expect(errorKind(thrown)).toBe('transient');
+      },
+    );
 
     it('should see through subclasses', () => {
       class LimitExceeded extends ValidationError {

@@ -27,7 +27,8 @@ export abstract class BifrostError extends Error {
   protected constructor(message: string, defaultCode: string, options: BifrostErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     const code = options.code ?? defaultCode;
-    if (!ERROR_CODE_PATTERN.test(code)) throw new TypeError(`invalid error code "${code}": expected e.g. RISK.LIMIT_EXCEEDED`);
+    if (!ERROR_CODE_PATTERN.test(code))
+      throw new TypeError(`invalid error code "${code}": expected e.g. RISK.LIMIT_EXCEEDED`);
     this.code = code;
     this.name = new.target.name;
     if (options.details !== undefined) this.details = options.details;
@@ -58,11 +59,16 @@ export class NotFoundError extends BifrostError {
 export class ConcurrencyError extends BifrostError {
   constructor(
     message: string,
-    options: BifrostErrorOptions & { readonly expectedSequence?: number; readonly actualSequence?: number } = {},
+    options: BifrostErrorOptions & {
+      readonly expectedSequence?: number;
+      readonly actualSequence?: number;
+    } = {},
   ) {
     const { expectedSequence, actualSequence, ...rest } = options;
     const sequences =
-      expectedSequence === undefined && actualSequence === undefined ? undefined : { expectedSequence, actualSequence };
+      expectedSequence === undefined && actualSequence === undefined
+        ? undefined
+        : { expectedSequence, actualSequence };
     super(message, 'CONCURRENCY.CONFLICT', {
       ...rest,
       details: rest.details ?? sequences,

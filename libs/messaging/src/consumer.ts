@@ -124,7 +124,10 @@ export class ConsumerRunner {
         }
       } catch (error) {
         failures += 1;
-        this.logger.warn({ err: error, consumer: this.durable, failures }, 'consumer loop interrupted; re-establishing');
+        this.logger.warn(
+          { err: error, consumer: this.durable, failures },
+          'consumer loop interrupted; re-establishing',
+        );
         if (!this.stopped) {
           // The consumer may have been deleted (stream reset): recreate it before consuming again.
           await this.ensureConsumer().catch(() => undefined);
@@ -172,7 +175,10 @@ export class ConsumerRunner {
       msg.term(body.message.slice(0, 200));
     } catch (parkError) {
       // Not parked means not done: leave it for redelivery rather than lose it.
-      this.logger.error({ err: parkError, consumer: this.durable, seq: msg.seq }, 'could not park message; will retry');
+      this.logger.error(
+        { err: parkError, consumer: this.durable, seq: msg.seq },
+        'could not park message; will retry',
+      );
       msg.nak(1000);
     }
   }

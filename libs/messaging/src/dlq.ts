@@ -22,7 +22,13 @@ export interface DeadLetter {
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
-export function deadLetterOf(msg: JsMsg, service: string, consumer: string, error: ErrorBody, now = new Date()): DeadLetter {
+export function deadLetterOf(
+  msg: JsMsg,
+  service: string,
+  consumer: string,
+  error: ErrorBody,
+  now = new Date(),
+): DeadLetter {
   let payload: string;
   let payloadEncoding: DeadLetter['payloadEncoding'] = 'utf-8';
   try {

@@ -1,4 +1,11 @@
-import { catalogue as defaultCatalogue, formatIssues, validateEnvelope, type Actor, type Catalogue, type Envelope } from '@bifrost/contracts';
+import {
+  catalogue as defaultCatalogue,
+  formatIssues,
+  validateEnvelope,
+  type Actor,
+  type Catalogue,
+  type Envelope,
+} from '@bifrost/contracts';
 import { ValidationError } from '@bifrost/event-sourcing';
 import { uuidv7 } from './uuid';
 

@@ -88,7 +88,8 @@ export class EventStore {
   async append(subject: string, envelopes: readonly Envelope[], expectedSequence: number): Promise<number> {
     let expected = expectedSequence;
     for (const envelope of envelopes) {
-      if (envelope.subject !== subject) throw new Error(`envelope subject ${envelope.subject} is not ${subject}`);
+      if (envelope.subject !== subject)
+        throw new Error(`envelope subject ${envelope.subject} is not ${subject}`);
       const ack = await this.publisher.publish(envelope, { expectedLastSubjectSequence: expected });
       expected = ack.seq;
     }
@@ -122,7 +123,10 @@ export function streamSource<State, Event extends DomainEvent>(
   return {
     async load(subject) {
       const { events, lastSequence } = await store.read(subject);
-      const state = events.reduce((s, e) => decider.evolve(s, toDomainEvent(e.envelope) as Event), decider.initialState());
+      const state = events.reduce(
+        (s, e) => decider.evolve(s, toDomainEvent(e.envelope) as Event),
+        decider.initialState(),
+      );
       return { state, lastSequence };
     },
   };
@@ -156,7 +160,10 @@ export async function handleCommand<State, Command, Event extends DomainEvent, C
       source.remember?.(request.subject, undefined);
     }
   }
-  throw new ConcurrencyError(`gave up on ${request.subject} after ${maxAttempts} concurrent-append conflicts`, {
-    cause: lastConflict,
-  });
+  throw new ConcurrencyError(
+    `gave up on ${request.subject} after ${maxAttempts} concurrent-append conflicts`,
+    {
+      cause: lastConflict,
+    },
+  );
 }

@@ -30,10 +30,21 @@ export const defaultStreamSettings: StreamSettings = {
 /** The fields Bifrost owns on each stream; anything else on the server is left alone. */
 export type ManagedStreamConfig = Pick<
   StreamConfig,
-  'name' | 'subjects' | 'retention' | 'storage' | 'max_age' | 'duplicate_window' | 'num_replicas' | 'discard' | 'allow_direct'
+  | 'name'
+  | 'subjects'
+  | 'retention'
+  | 'storage'
+  | 'max_age'
+  | 'duplicate_window'
+  | 'num_replicas'
+  | 'discard'
+  | 'allow_direct'
 >;
 
-export function streamConfigs(naming: Naming, settings: StreamSettings = defaultStreamSettings): ManagedStreamConfig[] {
+export function streamConfigs(
+  naming: Naming,
+  settings: StreamSettings = defaultStreamSettings,
+): ManagedStreamConfig[] {
   if (settings.duplicateWindowMs < 120_000) throw new Error('duplicate window must be at least 2 minutes');
   const maxAge: Record<StreamKey, number> = {
     events: 0,
@@ -55,7 +66,10 @@ export function streamConfigs(naming: Naming, settings: StreamSettings = default
 }
 
 export class StreamConfigMismatchError extends Error {
-  constructor(readonly stream: string, readonly differences: string[]) {
+  constructor(
+    readonly stream: string,
+    readonly differences: string[],
+  ) {
     super(
       `stream ${stream} exists with a different configuration (${differences.join('; ')}); ` +
         'refusing to change it silently: fix the settings or migrate the stream by hand',

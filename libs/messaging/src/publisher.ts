@@ -25,22 +25,27 @@ export class Publisher {
 
   async publish(envelope: Envelope, options: PublishOptions = {}): Promise<PubAck> {
     assertValidEnvelope(envelope, this.catalogue);
-    return inSpan(`publish ${envelope.type}`, 'producer', { 'messaging.destination.name': envelope.subject }, async () => {
-      const headers = injectTraceContext(natsHeaders());
-      headers.set('content-type', 'application/json');
-      try {
-        return await this.js.publish(envelope.subject, encodeJson(envelope), {
-          msgID: envelope.id,
-          headers,
-          ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
-          ...(options.expectedLastSubjectSequence !== undefined
-            ? { expect: { lastSubjectSequence: options.expectedLastSubjectSequence } }
-            : {}),
-        });
-      } catch (error) {
-        throw translatePublishError(error, envelope.subject, options.expectedLastSubjectSequence);
-      }
-    });
+    return inSpan(
+      `publish ${envelope.type}`,
+      'producer',
+      { 'messaging.destination.name': envelope.subject },
+      async () => {
+        const headers = injectTraceContext(natsHeaders());
+        headers.set('content-type', 'application/json');
+        try {
+          return await this.js.publish(envelope.subject, encodeJson(envelope), {
+            msgID: envelope.id,
+            headers,
+            ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
+            ...(options.expectedLastSubjectSequence !== undefined
+              ? { expect: { lastSubjectSequence: options.expectedLastSubjectSequence } }
+              : {}),
+          });
+        } catch (error) {
+          throw translatePublishError(error, envelope.subject, options.expectedLastSubjectSequence);
+        }
+      },
+    );
   }
 }
 
@@ -53,7 +58,10 @@ function translatePublishError(error: unknown, subject: string, expected: number
       cause: error,
     });
   }
-  return new TransientError(`JetStream did not acknowledge the publish to ${subject}: ${e.message ?? String(error)}`, {
-    cause: error,
-  });
+  return new TransientError(
+    `JetStream did not acknowledge the publish to ${subject}: ${e.message ?? String(error)}`,
+    {
+      cause: error,
+    },
+  );
 }

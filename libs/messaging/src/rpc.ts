@@ -43,7 +43,9 @@ export function serveRpc(
           options.onError?.(err, route.subject);
           return;
         }
-        void answer(msg, route, validate, maxBytes).catch((error: unknown) => options.onError?.(error, route.subject));
+        void answer(msg, route, validate, maxBytes).catch((error: unknown) =>
+          options.onError?.(error, route.subject),
+        );
       },
     });
   });
@@ -52,7 +54,11 @@ export function serveRpc(
 async function answer(
   msg: Msg,
   route: RpcRoute,
-  validate: ((value: unknown) => { ok: true; value: unknown } | { ok: false; issues: { path: string; message: string }[] }) | undefined,
+  validate:
+    | ((
+        value: unknown,
+      ) => { ok: true; value: unknown } | { ok: false; issues: { path: string; message: string }[] })
+    | undefined,
   maxBytes: number,
 ): Promise<void> {
   const reply = await inSpan(
@@ -62,9 +68,12 @@ async function answer(
     async (): Promise<Reply<unknown>> => {
       try {
         if (msg.data.length > maxBytes) {
-          throw new ValidationError(`request of ${msg.data.length} bytes exceeds the ${maxBytes}-byte limit`, {
-            code: 'RPC.PAYLOAD_TOO_LARGE',
-          });
+          throw new ValidationError(
+            `request of ${msg.data.length} bytes exceeds the ${maxBytes}-byte limit`,
+            {
+              code: 'RPC.PAYLOAD_TOO_LARGE',
+            },
+          );
         }
         const body = msg.data.length === 0 ? {} : decodeJson(msg.data);
         let data = body;
@@ -139,7 +148,11 @@ export class RpcClient {
   }
 
   /** Like `request`, but returns the data or throws `RpcError`. */
-  async call<T = unknown>(subject: string, data: unknown, options?: { timeoutMs?: number; headers?: Record<string, string> }): Promise<T> {
+  async call<T = unknown>(
+    subject: string,
+    data: unknown,
+    options?: { timeoutMs?: number; headers?: Record<string, string> },
+  ): Promise<T> {
     const reply = await this.request<T>(subject, data, options);
     if (!reply.ok) throw new RpcError(reply.error.code, reply.error.message, reply.error.details);
     return reply.data;

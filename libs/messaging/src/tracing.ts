@@ -22,7 +22,10 @@ const getter: TextMapGetter<MsgHdrs | undefined> = {
 };
 
 /** Writes the active W3C trace context (`traceparent`, `tracestate`) into NATS headers. */
-export function injectTraceContext(headers: MsgHdrs = natsHeaders(), ctx: Context = context.active()): MsgHdrs {
+export function injectTraceContext(
+  headers: MsgHdrs = natsHeaders(),
+  ctx: Context = context.active(),
+): MsgHdrs {
   propagation.inject(ctx, headers, setter);
   return headers;
 }
@@ -50,7 +53,11 @@ export async function inSpan<T>(
   fn: (span: Span) => Promise<T>,
   parent: Context = context.active(),
 ): Promise<T> {
-  const span = tracer.startSpan(name, { kind: kinds[role], attributes: { 'messaging.system': 'nats', ...attributes } }, parent);
+  const span = tracer.startSpan(
+    name,
+    { kind: kinds[role], attributes: { 'messaging.system': 'nats', ...attributes } },
+    parent,
+  );
   try {
     return await context.with(trace.setSpan(parent, span), () => fn(span));
   } catch (error) {

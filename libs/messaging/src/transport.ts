@@ -68,8 +68,13 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
       for (const [pattern, handler] of this.messageHandlers) {
         const extras = (handler.extras ?? {}) as Record<string, unknown>;
         if (handler.isEventHandler) {
-          const spec = { ...(extras as unknown as ConsumerRouteExtras), service: this.messaging.service, filter: pattern };
-          if (!spec.stream || !spec.purpose) throw new Error(`@EventPattern('${pattern}') needs consumerRoute({ stream, purpose })`);
+          const spec = {
+            ...(extras as unknown as ConsumerRouteExtras),
+            service: this.messaging.service,
+            filter: pattern,
+          };
+          if (!spec.stream || !spec.purpose)
+            throw new Error(`@EventPattern('${pattern}') needs consumerRoute({ stream, purpose })`);
           this.consumers.push(
             new ConsumerRunner(
               this.messaging.js,
@@ -87,13 +92,20 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
           routes.push({
             subject: pattern,
             request: (extras as RpcRouteExtras).request,
-            handler: (data: unknown, meta: RpcRequestMeta) => this.invoke(pattern, data, new NatsRpcContext([meta])),
+            handler: (data: unknown, meta: RpcRequestMeta) =>
+              this.invoke(pattern, data, new NatsRpcContext([meta])),
           });
         }
       }
-      this.subscriptions = serveRpc(this.messaging.nc, this.messaging.naming, this.messaging.service, routes, {
-        onError: (error, subject) => this.log.error({ err: error, subject }, 'rpc handler failed to reply'),
-      });
+      this.subscriptions = serveRpc(
+        this.messaging.nc,
+        this.messaging.naming,
+        this.messaging.service,
+        routes,
+        {
+          onError: (error, subject) => this.log.error({ err: error, subject }, 'rpc handler failed to reply'),
+        },
+      );
       for (const consumer of this.consumers) await consumer.start();
       callback();
     } catch (error) {

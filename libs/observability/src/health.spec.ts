@@ -55,7 +55,9 @@ describe('HealthController on Fastify', () => {
   const database = { ok: true, detail: undefined as string | undefined };
 
   beforeAll(async () => {
-    const moduleRef = await Test.createTestingModule({ imports: [ObservabilityModule.forRoot({ service: 'gate' })] })
+    const moduleRef = await Test.createTestingModule({
+      imports: [ObservabilityModule.forRoot({ service: 'gate' })],
+    })
       .overrideProvider(HEALTH_CHECK_TIMEOUT_MS)
       .useValue(100)
       .compile();
@@ -100,7 +102,12 @@ describe('HealthController on Fastify', () => {
   });
 
   it('should serve Prometheus text with default metrics labelled by service', async () => {
-    new Counter({ name: 'bifrost_decisions_total', help: 'Decisions by action', labelNames: ['action'], registers: [registry] })
+    new Counter({
+      name: 'bifrost_decisions_total',
+      help: 'Decisions by action',
+      labelNames: ['action'],
+      registers: [registry],
+    })
       .labels('ALLOW')
       .inc();
 

@@ -44,7 +44,9 @@ export class HealthRegistry {
   /** Runs every check concurrently; a check that throws or outlasts the timeout counts as not ok. */
   async readiness(): Promise<Readiness> {
     const results = await Promise.all(
-      [...this.indicators.values()].map(async (indicator) => [indicator.name, await this.run(indicator)] as const),
+      [...this.indicators.values()].map(
+        async (indicator) => [indicator.name, await this.run(indicator)] as const,
+      ),
     );
     return { ok: results.every(([, result]) => result.ok), checks: Object.fromEntries(results) };
   }
@@ -52,7 +54,10 @@ export class HealthRegistry {
   private async run(indicator: HealthIndicator): Promise<HealthCheckResult> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<HealthCheckResult>((resolve) => {
-      timer = setTimeout(() => resolve({ ok: false, detail: `timed out after ${this.timeoutMs} ms` }), this.timeoutMs);
+      timer = setTimeout(
+        () => resolve({ ok: false, detail: `timed out after ${this.timeoutMs} ms` }),
+        this.timeoutMs,
+      );
     });
     try {
       const result = await Promise.race([Promise.resolve().then(() => indicator.check()), timeout]);
@@ -66,7 +71,9 @@ export class HealthRegistry {
 }
 
 /** Readiness of a Postgres connection (a TypeORM DataSource, a pg Pool or Client): `SELECT 1`. */
-export function postgresHealthIndicator(dataSource: { query(sql: string): Promise<unknown> }): HealthIndicator {
+export function postgresHealthIndicator(dataSource: {
+  query(sql: string): Promise<unknown>;
+}): HealthIndicator {
   return {
     name: 'postgres',
     async check() {

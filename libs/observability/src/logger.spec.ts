@@ -87,12 +87,21 @@ describe('PinoNestLogger', () => {
     nest.error(failure, 'GateRpc');
 
     const [withStack, withoutStack, stackOnly, errorObject] = lines();
-    expect(withStack).toMatchObject({ level: 'error', msg: 'handler failed', context: 'GateRpc', stack: failure.stack });
+    expect(withStack).toMatchObject({
+      level: 'error',
+      msg: 'handler failed',
+      context: 'GateRpc',
+      stack: failure.stack,
+    });
     expect(withoutStack).toMatchObject({ msg: 'without context', context: 'GateRpc' });
     expect(withoutStack).not.toHaveProperty('stack');
     expect(stackOnly).toMatchObject({ msg: 'stack only', stack: failure.stack });
     expect(stackOnly).not.toHaveProperty('context');
-    expect(errorObject).toMatchObject({ msg: 'boom', context: 'GateRpc', err: { message: 'boom', type: 'Error' } });
+    expect(errorObject).toMatchObject({
+      msg: 'boom',
+      context: 'GateRpc',
+      err: { message: 'boom', type: 'Error' },
+    });
   });
 
   it('should skip messages below the logger level', () => {

@@ -24,7 +24,10 @@ export class ObservabilityModule {
       controllers: [HealthController],
       providers: [
         HealthRegistry,
-        { provide: METRICS_REGISTRY, useFactory: () => options.registry ?? createMetricsRegistry(options.service) },
+        {
+          provide: METRICS_REGISTRY,
+          useFactory: () => options.registry ?? createMetricsRegistry(options.service),
+        },
       ],
       exports: [HealthRegistry, METRICS_REGISTRY],
     };

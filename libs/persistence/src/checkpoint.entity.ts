@@ -9,7 +9,8 @@ export const safeIntegerTransformer: ValueTransformer = {
   from: (value: string | number | null) => {
     if (value === null) return null;
     const parsed = Number(value);
-    if (!Number.isSafeInteger(parsed)) throw new RangeError(`bigint ${String(value)} exceeds Number.MAX_SAFE_INTEGER`);
+    if (!Number.isSafeInteger(parsed))
+      throw new RangeError(`bigint ${String(value)} exceeds Number.MAX_SAFE_INTEGER`);
     return parsed;
   },
 };

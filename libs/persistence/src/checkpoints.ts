@@ -2,7 +2,11 @@ import { type EntityManager } from 'typeorm';
 import { ConsumerCheckpoint } from './checkpoint.entity';
 
 /** The last stream sequence `consumer` applied from `stream`; 0 when it has applied nothing yet. */
-export async function loadCheckpoint(manager: EntityManager, consumer: string, stream: string): Promise<number> {
+export async function loadCheckpoint(
+  manager: EntityManager,
+  consumer: string,
+  stream: string,
+): Promise<number> {
   const checkpoint = await manager.findOne(ConsumerCheckpoint, { where: { consumer, stream } });
   return checkpoint?.lastSequence ?? 0;
 }

@@ -64,7 +64,9 @@ export async function openDataSource(options: PersistenceOptions): Promise<DataS
       await executor.executePendingMigrations();
     } finally {
       // Releasing returns the connection to the pool, so the session lock must go first.
-      await queryRunner.query(`SELECT pg_advisory_unlock(hashtext('${MIGRATIONS_TABLE}'))`).catch(() => undefined);
+      await queryRunner
+        .query(`SELECT pg_advisory_unlock(hashtext('${MIGRATIONS_TABLE}'))`)
+        .catch(() => undefined);
       await queryRunner.release();
     }
     return dataSource;

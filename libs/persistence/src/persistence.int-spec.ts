@@ -13,7 +13,11 @@ import {
 describe('persistence against a real Postgres', () => {
   let database: TestDatabase;
   let dataSource: DataSource;
-  const options = () => ({ url: database.url, entities: persistenceEntities, migrations: persistenceMigrations });
+  const options = () => ({
+    url: database.url,
+    entities: persistenceEntities,
+    migrations: persistenceMigrations,
+  });
 
   beforeAll(async () => {
     database = await createTestDatabase('persistence');
@@ -27,7 +31,9 @@ describe('persistence against a real Postgres', () => {
 
   describe('Given a fresh database', () => {
     it('should create consumer_checkpoints through the migration, never by synchronizing', async () => {
-      const columns = await dataSource.query<{ column_name: string; data_type: string; is_nullable: string }[]>(
+      const columns = await dataSource.query<
+        { column_name: string; data_type: string; is_nullable: string }[]
+      >(
         `SELECT column_name, data_type, is_nullable FROM information_schema.columns
          WHERE table_schema = 'public' AND table_name = 'consumer_checkpoints' ORDER BY ordinal_position`,
       );
@@ -58,7 +64,9 @@ describe('persistence against a real Postgres', () => {
     it('should migrate once when several instances start together', async () => {
       const schema = 'concurrent_start';
 
-      const started = await Promise.all([1, 2, 3].map(() => openDataSource({ ...options(), schema, poolSize: 1 })));
+      const started = await Promise.all(
+        [1, 2, 3].map(() => openDataSource({ ...options(), schema, poolSize: 1 })),
+      );
       await Promise.all(started.map((instance) => instance.destroy()));
 
       const applied = await dataSource.query<{ count: string }[]>(
@@ -110,10 +118,16 @@ describe('persistence against a real Postgres', () => {
     it('should refresh updated_at on every save', async () => {
       const consumer = uniqueConsumer();
       await saveCheckpoint(dataSource.manager, consumer, 'BIFROST_EVENTS', 10);
-      const first = await dataSource.manager.findOneByOrFail(ConsumerCheckpoint, { consumer, stream: 'BIFROST_EVENTS' });
+      const first = await dataSource.manager.findOneByOrFail(ConsumerCheckpoint, {
+        consumer,
+        stream: 'BIFROST_EVENTS',
+      });
 
       await saveCheckpoint(dataSource.manager, consumer, 'BIFROST_EVENTS', 12);
-      const second = await dataSource.manager.findOneByOrFail(ConsumerCheckpoint, { consumer, stream: 'BIFROST_EVENTS' });
+      const second = await dataSource.manager.findOneByOrFail(ConsumerCheckpoint, {
+        consumer,
+        stream: 'BIFROST_EVENTS',
+      });
 
       expect(second.updatedAt.getTime()).toBeGreaterThanOrEqual(first.updatedAt.getTime());
       expect(second.lastSequence).toBe(12);
@@ -122,17 +136,21 @@ describe('persistence against a real Postgres', () => {
 
   describe('Given sequences outside the safe integer range', () => {
     it('should refuse to save them', async () => {
-      await expect(saveCheckpoint(dataSource.manager, uniqueConsumer(), 'S', 2 ** 53)).rejects.toThrow(RangeError);
+      await expect(saveCheckpoint(dataSource.manager, uniqueConsumer(), 'S', 2 ** 53)).rejects.toThrow(
+        RangeError,
+      );
       await expect(saveCheckpoint(dataSource.manager, uniqueConsumer(), 'S', -1)).rejects.toThrow(RangeError);
-      await expect(saveCheckpoint(dataSource.manager, uniqueConsumer(), 'S', 1.5)).rejects.toThrow(RangeError);
+      await expect(saveCheckpoint(dataSource.manager, uniqueConsumer(), 'S', 1.5)).rejects.toThrow(
+        RangeError,
+      );
     });
 
     it('should refuse to read one back rather than round it', async () => {
       const consumer = uniqueConsumer();
-      await dataSource.query(`INSERT INTO consumer_checkpoints (consumer, stream, last_sequence) VALUES ($1, 'S', $2)`, [
-        consumer,
-        '9007199254740993',
-      ]);
+      await dataSource.query(
+        `INSERT INTO consumer_checkpoints (consumer, stream, last_sequence) VALUES ($1, 'S', $2)`,
+        [consumer, '9007199254740993'],
+      );
 
       await expect(loadCheckpoint(dataSource.manager, consumer, 'S')).rejects.toThrow(RangeError);
     });

@@ -2,8 +2,20 @@ import { Module, type DynamicModule, type INestApplication, type ModuleMetadata 
 import { APP_FILTER, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { CommonConfig } from '@bifrost/config';
-import { JetStreamTransport, Messaging, MessagingModule, PassThroughRpcFilter, uuidv7 } from '@bifrost/messaging';
-import { HealthRegistry, ObservabilityModule, PinoNestLogger, createLogger, type Logger } from '@bifrost/observability';
+import {
+  JetStreamTransport,
+  Messaging,
+  MessagingModule,
+  PassThroughRpcFilter,
+  uuidv7,
+} from '@bifrost/messaging';
+import {
+  HealthRegistry,
+  ObservabilityModule,
+  PinoNestLogger,
+  createLogger,
+  type Logger,
+} from '@bifrost/observability';
 import type { Catalogue } from '@bifrost/contracts';
 import { pingController } from './ping.controller';
 import { ServiceInfo } from './service-info';
@@ -36,7 +48,12 @@ export async function startService<C extends CommonConfig>(
   options: { host?: string; logger?: Logger } = {},
 ): Promise<RunningService> {
   const logger = options.logger ?? createLogger({ service: definition.name, level: config.LOG_LEVEL });
-  const info = new ServiceInfo(definition.name, uuidv7().slice(-12), definition.version ?? '0.1.0', new Date().toISOString());
+  const info = new ServiceInfo(
+    definition.name,
+    uuidv7().slice(-12),
+    definition.version ?? '0.1.0',
+    new Date().toISOString(),
+  );
   const own = definition.app(config);
 
   @Module({
@@ -60,10 +77,14 @@ export async function startService<C extends CommonConfig>(
   })
   class ServiceRootModule {}
 
-  const app = await NestFactory.create<NestFastifyApplication>(ServiceRootModule as unknown as DynamicModule, new FastifyAdapter(), {
-    logger: new PinoNestLogger(logger),
-    abortOnError: false,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    ServiceRootModule as unknown as DynamicModule,
+    new FastifyAdapter(),
+    {
+      logger: new PinoNestLogger(logger),
+      abortOnError: false,
+    },
+  );
   const messaging = app.get(Messaging);
   app.get(HealthRegistry).register({ name: 'nats', check: () => messaging.check() });
 
@@ -72,7 +93,10 @@ export async function startService<C extends CommonConfig>(
     name: 'startup',
     check: () => (started.done ? { ok: true } : { ok: false, detail: 'starting' }),
   });
-  app.connectMicroservice({ strategy: new JetStreamTransport(messaging, logger) }, { inheritAppConfig: true });
+  app.connectMicroservice(
+    { strategy: new JetStreamTransport(messaging, logger) },
+    { inheritAppConfig: true },
+  );
   await app.startAllMicroservices();
   await app.listen({ port: config.PORT, host: options.host ?? '0.0.0.0' });
 

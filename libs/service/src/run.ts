@@ -52,7 +52,10 @@ export async function runService<S extends TObject>(
     void shutdown(signal);
   };
   const shutdown = async (signal: string) => {
-    service.logger.info({ signal }, 'shutting down: no new requests, draining NATS, finishing work in flight');
+    service.logger.info(
+      { signal },
+      'shutting down: no new requests, draining NATS, finishing work in flight',
+    );
     const force = setTimeout(() => {
       service.logger.error({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutdown timed out; exiting');
       process.exit(1);

@@ -16,7 +16,12 @@ export async function recordStart(messaging: Messaging, info: ServiceInfo, attem
       subject,
       source: info.service,
       actor: { kind: 'system', id: `${info.service}/${info.instanceId}` },
-      data: { service: info.service, instanceId: info.instanceId, version: info.version, previousStarts: events.length },
+      data: {
+        service: info.service,
+        instanceId: info.instanceId,
+        version: info.version,
+        previousStarts: events.length,
+      },
     });
     try {
       await messaging.eventStore.append(subject, [envelope], lastSequence);

@@ -22,14 +22,17 @@ export function infra(): Promise<Infra> {
 
 async function resolveInfra(): Promise<Infra> {
   const natsUrl = process.env['NATS_URL'] ?? ((await answers(LOCAL_NATS)) ? LOCAL_NATS : undefined);
-  const databaseUrl = process.env['DATABASE_URL'] ?? ((await answers(LOCAL_DATABASE)) ? LOCAL_DATABASE : undefined);
+  const databaseUrl =
+    process.env['DATABASE_URL'] ?? ((await answers(LOCAL_DATABASE)) ? LOCAL_DATABASE : undefined);
   if (natsUrl && databaseUrl) return { natsUrl, databaseUrl };
   if (!dockerAvailable()) {
     throw new Error(
       [
         'Tests need a NATS server with JetStream and PostgreSQL.',
         natsUrl ? '' : '- NATS: set NATS_URL, or run `nats-server -js` on 127.0.0.1:4222.',
-        databaseUrl ? '' : '- Postgres: set DATABASE_URL, or run PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth).',
+        databaseUrl
+          ? ''
+          : '- Postgres: set DATABASE_URL, or run PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth).',
         'Neither was found and no Docker engine is reachable for testcontainers.',
       ]
         .filter(Boolean)

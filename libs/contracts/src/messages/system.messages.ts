@@ -22,13 +22,19 @@ export const ServiceStarted = defineMessage({
   ),
 });
 
-export const PingRequest = Type.Object({ echo: Type.Optional(Type.String({ maxLength: 1024 })) }, { additionalProperties: false });
+export const PingRequest = Type.Object(
+  { echo: Type.Optional(Type.String({ maxLength: 1024 })) },
+  { additionalProperties: false },
+);
 export const PingResponse = Type.Object(
   {
     service: Type.String(),
     instanceId: Type.String(),
     startedAt: Timestamp,
-    starts: Type.Integer({ minimum: 1, description: 'how many times this service has started, replayed from its events' }),
+    starts: Type.Integer({
+      minimum: 1,
+      description: 'how many times this service has started, replayed from its events',
+    }),
     echo: Type.Optional(Type.String()),
   },
   { additionalProperties: false },

@@ -27,12 +27,25 @@ describe('ConsumerRunner', () => {
     await ns.cleanup();
   });
 
-  function run(m: Messaging, engine: string, handler: EnvelopeHandler, overrides: Partial<ConsumerSpec> = {}) {
+  function run(
+    m: Messaging,
+    engine: string,
+    handler: EnvelopeHandler,
+    overrides: Partial<ConsumerSpec> = {},
+  ) {
     const runner = new ConsumerRunner(
       m.js,
       m.jsm,
       m.naming,
-      { service: 'test', purpose: engine, stream: 'ingest', filter: `bifrost.ingest.kpi.${engine}`, maxDeliver: 3, backoffBaseMs: 10, ...overrides },
+      {
+        service: 'test',
+        purpose: engine,
+        stream: 'ingest',
+        filter: `bifrost.ingest.kpi.${engine}`,
+        maxDeliver: 3,
+        backoffBaseMs: 10,
+        ...overrides,
+      },
       handler,
       silent,
       testCatalogue,
@@ -45,7 +58,9 @@ describe('ConsumerRunner', () => {
     const { events } = { events: [] as DeadLetter[] };
     const info = await messaging.jsm.streams.info(ns.naming.streams.dlq.name);
     for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq += 1) {
-      const msg = await messaging.jsm.streams.getMessage(ns.naming.streams.dlq.name, { seq }).catch(() => undefined);
+      const msg = await messaging.jsm.streams
+        .getMessage(ns.naming.streams.dlq.name, { seq })
+        .catch(() => undefined);
       if (msg) events.push(decodeJson(msg.data) as DeadLetter);
     }
     return events;
@@ -79,14 +94,20 @@ describe('ConsumerRunner', () => {
     await messaging.publisher.publish(work(ns.naming, 'poison', 1, true));
     await messaging.publisher.publish(work(ns.naming, 'poison', 2));
 
-    const letters = await waitFor(async () => {
-      const all = (await deadLetters()).filter((l) => l.consumer === 'test__poison');
-      return all.length > 0 ? all : undefined;
-    }, { what: 'a dead letter' });
+    const letters = await waitFor(
+      async () => {
+        const all = (await deadLetters()).filter((l) => l.consumer === 'test__poison');
+        return all.length > 0 ? all : undefined;
+      },
+      { what: 'a dead letter' },
+    );
     await waitFor(() => handled.includes(2), { what: 'the next message' });
 
     expect(letters).toHaveLength(1);
-    expect(letters[0]).toMatchObject({ deliveryCount: 3, error: { code: 'INFRA.UNAVAILABLE', message: 'always fails' } });
+    expect(letters[0]).toMatchObject({
+      deliveryCount: 3,
+      error: { code: 'INFRA.UNAVAILABLE', message: 'always fails' },
+    });
     expect(JSON.parse(letters[0]?.payload ?? '{}').data).toEqual({ n: 1, poison: true });
 
     await messaging.publisher.publish(work(ns.naming, 'poison', 3));
@@ -101,7 +122,9 @@ describe('ConsumerRunner', () => {
     });
     await messaging.publisher.publish(work(ns.naming, 'permanent', 1));
 
-    const letter = await waitFor(async () => (await deadLetters()).find((l) => l.consumer === 'test__permanent'));
+    const letter = await waitFor(async () =>
+      (await deadLetters()).find((l) => l.consumer === 'test__permanent'),
+    );
     expect(letter.error.code).toBe('ENGINE.UNKNOWN');
     expect(letter.deliveryCount).toBe(1);
     expect(calls).toBe(1);

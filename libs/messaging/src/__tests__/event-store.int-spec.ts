@@ -34,7 +34,10 @@ describe('EventStore on JetStream', () => {
   });
 
   it('should report an empty subject as sequence 0', async () => {
-    await expect(messaging.eventStore.read(subject('nothing-here'))).resolves.toEqual({ events: [], lastSequence: 0 });
+    await expect(messaging.eventStore.read(subject('nothing-here'))).resolves.toEqual({
+      events: [],
+      lastSequence: 0,
+    });
   });
 
   it('should let exactly one of two concurrent appends with the same expected sequence win', async () => {
@@ -77,14 +80,26 @@ describe('EventStore on JetStream', () => {
   });
 
   describe('snapshots', () => {
-    const apply = (total: number, e: { envelope: { data: Record<string, unknown> } }) => total + (e.envelope.data['by'] as number);
+    const apply = (total: number, e: { envelope: { data: Record<string, unknown> } }) =>
+      total + (e.envelope.data['by'] as number);
     const filter = () => ns.naming.qualify('bifrost.evt.system.counter.*');
 
     it('should reach the same state from snapshot + tail as from a full replay', async () => {
-      for (let i = 0; i < 5; i += 1) await messaging.publisher.publish(incremented(ns.naming, `snap-${i}`, i + 1));
-      const full = await rebuildState(messaging.eventStore, undefined, { snapshotKey: 'k', filter: filter(), initialState: () => 0, apply });
-      await messaging.snapshots.save('test.counter', { state: full.state, lastSequence: full.lastSequence, takenAt: new Date().toISOString() });
-      for (let i = 5; i < 9; i += 1) await messaging.publisher.publish(incremented(ns.naming, `snap-${i}`, i + 1));
+      for (let i = 0; i < 5; i += 1)
+        await messaging.publisher.publish(incremented(ns.naming, `snap-${i}`, i + 1));
+      const full = await rebuildState(messaging.eventStore, undefined, {
+        snapshotKey: 'k',
+        filter: filter(),
+        initialState: () => 0,
+        apply,
+      });
+      await messaging.snapshots.save('test.counter', {
+        state: full.state,
+        lastSequence: full.lastSequence,
+        takenAt: new Date().toISOString(),
+      });
+      for (let i = 5; i < 9; i += 1)
+        await messaging.publisher.publish(incremented(ns.naming, `snap-${i}`, i + 1));
 
       const fromSnapshot = await rebuildState(messaging.eventStore, messaging.snapshots, {
         snapshotKey: 'test.counter',
@@ -92,7 +107,12 @@ describe('EventStore on JetStream', () => {
         initialState: () => 0,
         apply,
       });
-      const replay = await rebuildState(messaging.eventStore, undefined, { snapshotKey: 'none', filter: filter(), initialState: () => 0, apply });
+      const replay = await rebuildState(messaging.eventStore, undefined, {
+        snapshotKey: 'none',
+        filter: filter(),
+        initialState: () => 0,
+        apply,
+      });
 
       expect(fromSnapshot.fromSnapshot).toBe(true);
       expect(fromSnapshot.replayed).toBe(4);
@@ -111,18 +131,34 @@ describe('EventStore on JetStream', () => {
     };
     const meta = {
       toEnvelope: (e: DomainEvent, subj: string) =>
-        createEnvelope({ type: `system.${e.type}`, subject: subj, source: 'test', actor: { kind: 'system' as const, id: 't' }, data: e.data }),
+        createEnvelope({
+          type: `system.${e.type}`,
+          subject: subj,
+          source: 'test',
+          actor: { kind: 'system' as const, id: 't' },
+          data: e.data,
+        }),
     };
 
     it('should never overshoot an invariant under concurrent commands (conflicts are retried)', async () => {
       const s = subject('bounded');
       const source = streamSource(messaging.eventStore, decider);
       const results = await Promise.allSettled(
-        Array.from({ length: 8 }, () => handleCommand(messaging.eventStore, decider, source, { subject: s, command: { by: 1, max: 5 }, ctx: undefined, meta }, 20)),
+        Array.from({ length: 8 }, () =>
+          handleCommand(
+            messaging.eventStore,
+            decider,
+            source,
+            { subject: s, command: { by: 1, max: 5 }, ctx: undefined, meta },
+            20,
+          ),
+        ),
       );
 
       const { events } = await messaging.eventStore.read(s);
-      const total = events.map((e) => toDomainEvent(e.envelope)).reduce(decider.evolve, decider.initialState()).total;
+      const total = events
+        .map((e) => toDomainEvent(e.envelope))
+        .reduce(decider.evolve, decider.initialState()).total;
       expect(total).toBe(5);
       expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
     });

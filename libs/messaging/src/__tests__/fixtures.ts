@@ -24,13 +24,22 @@ export const WorkRequested = defineMessage({
   consumers: [],
   subject: 'bifrost.ingest.kpi.{engineId}',
   description: 'test ingest',
-  data: Type.Object({ n: Type.Integer(), poison: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+  data: Type.Object(
+    { n: Type.Integer(), poison: Type.Optional(Type.Boolean()) },
+    { additionalProperties: false },
+  ),
 });
 
 export const testCatalogue = new Catalogue([CounterIncremented, WorkRequested], []);
 
 export function connectTest(natsUrl: string, namespace: string, service = 'test'): Promise<Messaging> {
-  return Messaging.connect({ url: natsUrl, service, instanceId: uuidv7().slice(-8), namespace, catalogue: testCatalogue });
+  return Messaging.connect({
+    url: natsUrl,
+    service,
+    instanceId: uuidv7().slice(-8),
+    namespace,
+    catalogue: testCatalogue,
+  });
 }
 
 export function incremented(naming: Naming, id: string, by = 1): Envelope {

@@ -23,7 +23,11 @@ describe('stream provisioning', () => {
 
     const events = await jsm.streams.info(ns.naming.streams.events.name);
     const decisions = await jsm.streams.info(ns.naming.streams.decisions.name);
-    expect(events.config).toMatchObject({ subjects: [`${ns.namespace}.bifrost.evt.>`], max_age: 0, duplicate_window: 120_000_000_000 });
+    expect(events.config).toMatchObject({
+      subjects: [`${ns.namespace}.bifrost.evt.>`],
+      max_age: 0,
+      duplicate_window: 120_000_000_000,
+    });
     expect(decisions.config.max_age).toBe(7 * 24 * 3600 * 1e9);
     await expect(jsm.streams.info(ns.naming.streams.ingest.name)).resolves.toBeDefined();
     await expect(jsm.streams.info(ns.naming.streams.dlq.name)).resolves.toBeDefined();
@@ -34,18 +38,23 @@ describe('stream provisioning', () => {
     await provisionStreams(jsm, ns.naming);
     await expect(provisionStreams(jsm, ns.naming)).resolves.toBeUndefined();
 
-    const error = await provisionStreams(jsm, ns.naming, { ...defaultStreamSettings, ingestMaxAgeDays: 90 }).catch((e: unknown) => e);
+    const error = await provisionStreams(jsm, ns.naming, {
+      ...defaultStreamSettings,
+      ingestMaxAgeDays: 90,
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StreamConfigMismatchError);
-    expect((error as StreamConfigMismatchError).differences).toEqual([expect.stringMatching(/^max_age: expected/)]);
+    expect((error as StreamConfigMismatchError).differences).toEqual([
+      expect.stringMatching(/^max_age: expected/),
+    ]);
     const ingest = await jsm.streams.info(ns.naming.streams.ingest.name);
     expect(ingest.config.max_age).toBe(30 * 24 * 3600 * 1e9);
   });
 
   it('should refuse a duplicate window shorter than two minutes', async () => {
     const jsm = await jetstreamManager(nc);
-    await expect(provisionStreams(jsm, ns.naming, { ...defaultStreamSettings, duplicateWindowMs: 60_000 })).rejects.toThrow(
-      'at least 2 minutes',
-    );
+    await expect(
+      provisionStreams(jsm, ns.naming, { ...defaultStreamSettings, duplicateWindowMs: 60_000 }),
+    ).rejects.toThrow('at least 2 minutes');
     await expect(jsm.streams.info(ns.naming.streams.events.name)).rejects.toThrow();
   });
 });

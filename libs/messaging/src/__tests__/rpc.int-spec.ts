@@ -1,7 +1,11 @@
 import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { Type } from '@sinclair/typebox';
 import type { Subscription } from '@nats-io/nats-core';
 import { NotFoundError } from '@bifrost/event-sourcing';
@@ -21,7 +25,9 @@ describe('request-reply', () => {
   beforeAll(async () => {
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-    trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+    trace.setGlobalTracerProvider(
+      new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
+    );
 
     ns = await createTestNamespace('rpc');
     server = await connectTest(ns.natsUrl, ns.namespace, 'echo');
@@ -30,7 +36,10 @@ describe('request-reply', () => {
       {
         subject: 'bifrost.rpc.echo.say',
         request: Type.Object({ text: Type.String({ maxLength: 10 }) }, { additionalProperties: false }),
-        handler: async (data) => ({ said: (data as { text: string }).text, traceId: trace.getActiveSpan()?.spanContext().traceId }),
+        handler: async (data) => ({
+          said: (data as { text: string }).text,
+          traceId: trace.getActiveSpan()?.spanContext().traceId,
+        }),
       },
       {
         subject: 'bifrost.rpc.echo.find',
@@ -62,8 +71,15 @@ describe('request-reply', () => {
   });
 
   it('should answer malformed JSON with PAYLOAD.MALFORMED, not a timeout', async () => {
-    const msg = await client.nc.request(ns.naming.qualify('bifrost.rpc.echo.say'), new TextEncoder().encode('{"text":'), { timeout: 2000 });
-    expect(JSON.parse(new TextDecoder().decode(msg.data))).toMatchObject({ ok: false, error: { code: 'PAYLOAD.MALFORMED' } });
+    const msg = await client.nc.request(
+      ns.naming.qualify('bifrost.rpc.echo.say'),
+      new TextEncoder().encode('{"text":'),
+      { timeout: 2000 },
+    );
+    expect(JSON.parse(new TextDecoder().decode(msg.data))).toMatchObject({
+      ok: false,
+      error: { code: 'PAYLOAD.MALFORMED' },
+    });
   });
 
   it.each([
@@ -92,7 +108,9 @@ describe('request-reply', () => {
   });
 
   it('should report no responders as an error reply', async () => {
-    await expect(client.rpc.request('bifrost.rpc.nobody.home', {}, { timeoutMs: 500 })).resolves.toMatchObject({
+    await expect(
+      client.rpc.request('bifrost.rpc.nobody.home', {}, { timeoutMs: 500 }),
+    ).resolves.toMatchObject({
       ok: false,
       error: { code: expect.stringMatching(/^RPC\.(NO_RESPONDERS|TIMEOUT)$/) },
     });

@@ -17,7 +17,14 @@ import { IllegalStateError, TransientError } from '@bifrost/event-sourcing';
 import { createTestNamespace, waitFor, type TestNamespace } from '@bifrost/testing';
 import { Messaging } from '../messaging';
 import { MessagingModule } from '../messaging.module';
-import { consumerRoute, JetStreamContext, JetStreamTransport, NatsRpcContext, PassThroughRpcFilter, rpcRoute } from '../transport';
+import {
+  consumerRoute,
+  JetStreamContext,
+  JetStreamTransport,
+  NatsRpcContext,
+  PassThroughRpcFilter,
+  rpcRoute,
+} from '../transport';
 import { connectTest, testCatalogue, work } from './fixtures';
 
 const received: { n: number; attempt: number }[] = [];
@@ -38,7 +45,10 @@ class EnvelopeReplyInterceptor implements NestInterceptor {
 
 @Controller()
 class GreeterController {
-  @MessagePattern('bifrost.rpc.greeter.hello', rpcRoute({ request: Type.Object({ name: Type.String({ minLength: 1 }) }) }))
+  @MessagePattern(
+    'bifrost.rpc.greeter.hello',
+    rpcRoute({ request: Type.Object({ name: Type.String({ minLength: 1 }) }) }),
+  )
   @UseInterceptors(EnvelopeReplyInterceptor)
   hello(@Payload(UpperCasePipe) body: { name: string }, @Ctx() ctx: NatsRpcContext) {
     return { greeting: `hello ${body.name}`, subject: ctx.meta.subject };
@@ -49,9 +59,13 @@ class GreeterController {
     throw new IllegalStateError('not now', { code: 'GREETER.BUSY' });
   }
 
-  @EventPattern('bifrost.ingest.kpi.*', consumerRoute({ stream: 'ingest', purpose: 'kpis', maxDeliver: 3, backoffBaseMs: 10 }))
+  @EventPattern(
+    'bifrost.ingest.kpi.*',
+    consumerRoute({ stream: 'ingest', purpose: 'kpis', maxDeliver: 3, backoffBaseMs: 10 }),
+  )
   async onWork(@Payload() envelope: Envelope, @Ctx() ctx: JetStreamContext): Promise<void> {
-    if (envelope.data['poison'] && ctx.delivery.deliveryCount === 1) throw new TransientError('first attempt fails');
+    if (envelope.data['poison'] && ctx.delivery.deliveryCount === 1)
+      throw new TransientError('first attempt fails');
     received.push({ n: envelope.data['n'] as number, attempt: ctx.delivery.deliveryCount });
   }
 }
@@ -65,13 +79,22 @@ describe('JetStreamTransport (NestJS handlers over NATS)', () => {
     ns = await createTestNamespace('nest');
     const moduleRef = await Test.createTestingModule({
       imports: [
-        MessagingModule.forRoot({ url: ns.natsUrl, service: 'greeter', instanceId: 'i1', namespace: ns.namespace, catalogue: testCatalogue }),
+        MessagingModule.forRoot({
+          url: ns.natsUrl,
+          service: 'greeter',
+          instanceId: 'i1',
+          namespace: ns.namespace,
+          catalogue: testCatalogue,
+        }),
       ],
       controllers: [GreeterController],
       providers: [UpperCasePipe],
     }).compile();
     const silent = { warn: () => undefined, error: () => undefined };
-    app = moduleRef.createNestMicroservice({ strategy: new JetStreamTransport(moduleRef.get(Messaging), silent), logger: false });
+    app = moduleRef.createNestMicroservice({
+      strategy: new JetStreamTransport(moduleRef.get(Messaging), silent),
+      logger: false,
+    });
     app.useGlobalFilters(new PassThroughRpcFilter());
     await app.listen();
     client = await connectTest(ns.natsUrl, ns.namespace, 'caller');
@@ -108,7 +131,12 @@ describe('JetStreamTransport (NestJS handlers over NATS)', () => {
     await client.publisher.publish(work(ns.naming, 'e2', 2, true));
 
     await waitFor(() => received.length === 2, { what: 'both messages handled' });
-    expect(received).toEqual(expect.arrayContaining([{ n: 1, attempt: 1 }, { n: 2, attempt: 2 }]));
+    expect(received).toEqual(
+      expect.arrayContaining([
+        { n: 1, attempt: 1 },
+        { n: 2, attempt: 2 },
+      ]),
+    );
     const info = await client.jsm.consumers.info(ns.naming.streams.ingest.name, 'greeter__kpis');
     expect(info.config.filter_subject).toBe(ns.naming.qualify('bifrost.ingest.kpi.*'));
   });

@@ -4,7 +4,11 @@
 import { startTelemetry } from '../telemetry';
 
 async function main(endpoint: string): Promise<void> {
-  const telemetry = startTelemetry({ serviceName: 'fixture', serviceVersion: '1.2.3', otlpEndpoint: endpoint });
+  const telemetry = startTelemetry({
+    serviceName: 'fixture',
+    serviceVersion: '1.2.3',
+    otlpEndpoint: endpoint,
+  });
   // Loaded only after the SDK started, as main.ts does, so HttpInstrumentation can patch it.
   const http = await import('node:http');
   const server = http.createServer((_request, response) => response.end('pong'));
@@ -12,7 +16,9 @@ async function main(endpoint: string): Promise<void> {
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
   await new Promise<void>((resolve, reject) => {
-    http.get(`http://127.0.0.1:${port}/ping`, (response) => response.resume().on('end', resolve)).on('error', reject);
+    http
+      .get(`http://127.0.0.1:${port}/ping`, (response) => response.resume().on('end', resolve))
+      .on('error', reject);
   });
   await new Promise((resolve) => server.close(resolve));
   await telemetry.shutdown();
