@@ -30,8 +30,8 @@ export const STREAM_DOCS: Readonly<
     retention: 'configurable, default 30 d',
   },
   dlq: {
-    content: 'messages parked after max_deliver, with the error that stopped them',
-    retention: 'configurable',
+    content: 'messages parked after their last delivery attempt or a permanent error, with that error',
+    retention: 'unlimited (kept until an operator handles them)',
   },
 };
 
