@@ -6,3 +6,5 @@ export * from './registry';
 export * from './catalogue';
 export * from './messages/system.messages';
 export * from './asyncapi';
+export * from './verdict';
+export * from './messages/gate-check.messages';

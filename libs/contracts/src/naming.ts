@@ -15,6 +15,8 @@ export const STREAM_KEYS = ['events', 'decisions', 'ingest', 'dlq'] as const;
 export type StreamKey = (typeof STREAM_KEYS)[number];
 
 const TOKEN = /^[A-Za-z0-9_-]+$/;
+/** Aggregate ids may also join two ids with `:` (`<engineId>:<strategyId>`). */
+const AGGREGATE_ID = /^[A-Za-z0-9_-]+(:[A-Za-z0-9_-]+)*$/;
 
 /** A subject token must not contain `.`, `*`, `>` or whitespace; ids are checked before they reach NATS. */
 export function isSubjectToken(value: string): boolean {
@@ -75,10 +77,10 @@ export function createNaming(namespace = ''): Naming {
       ingest: stream('BIFROST_INGEST', 'bifrost.ingest.>'),
       dlq: stream('BIFROST_DLQ', 'bifrost.dlq.>'),
     },
-    eventSubject: (context, aggregateType, aggregateId) =>
-      qualify(
-        `bifrost.evt.${context}.${token(aggregateType, 'aggregate type')}.${token(aggregateId, 'aggregate id')}`,
-      ),
+    eventSubject: (context, aggregateType, aggregateId) => {
+      if (!AGGREGATE_ID.test(aggregateId)) throw new Error(`invalid aggregate id "${aggregateId}"`);
+      return qualify(`bifrost.evt.${context}.${token(aggregateType, 'aggregate type')}.${aggregateId}`);
+    },
     contextEvents: (context) => qualify(`bifrost.evt.${context}.>`),
     decisionSubject: (context, engineId) => qualify(`bifrost.dec.${context}.${token(engineId, 'engine id')}`),
     ingestSubject: (kind, engineId) => qualify(`bifrost.ingest.${kind}.${token(engineId, 'engine id')}`),
