@@ -42,7 +42,8 @@ const STREAM_OF_KIND: Readonly<Record<MessageDefinition['kind'], StreamKey>> = {
 };
 
 const DOCUMENT_VERSION = '0.1.0';
-const PARAMETER = /^\{([A-Za-z0-9_-]+)\}$/;
+/** `{engineId}` in a subject token; one token may hold several (`{engineId}:{strategyId}`). */
+const PARAMETER = /\{([A-Za-z0-9_-]+)\}/g;
 
 /**
  * TypeBox schemas carry symbol keys (dropped by the JSON round trip) and may carry `$id`s; the
@@ -70,17 +71,14 @@ function stripIds(value: unknown): unknown {
 }
 
 function parametersOf(address: string): string[] {
-  return address
-    .split('.')
-    .map((t) => PARAMETER.exec(t)?.[1])
-    .filter((p): p is string => p !== undefined);
+  return [...address.matchAll(PARAMETER)].map((m) => m[1] as string);
 }
 
 /** `bifrost.evt.system.service.{service}` → `evt.system.service`: readable, and legal as a map key. */
 function channelIdOf(canonicalAddress: string): string {
   return canonicalAddress
     .split('.')
-    .filter((t, i) => !(i === 0 && t === 'bifrost') && !PARAMETER.test(t))
+    .filter((t, i) => !(i === 0 && t === 'bifrost') && !t.includes('{'))
     .join('.');
 }
 

@@ -115,7 +115,8 @@ export class ConsumerRunner {
     while (!this.stopped) {
       try {
         const consumer = await this.js.consumers.get(this.streamName, this.durable);
-        const messages = await consumer.consume({ max_messages: 256 });
+        // Short pulls: after a reconnect a lost pull request is noticed within seconds, not 30 s.
+        const messages = await consumer.consume({ max_messages: 256, expires: 5_000 });
         this.active = messages;
         if (this.stopped) messages.stop();
         for await (const msg of messages) {

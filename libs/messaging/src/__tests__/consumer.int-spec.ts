@@ -155,9 +155,15 @@ describe('ConsumerRunner', () => {
     const consumerSide = await connectTest(proxy.url, ns.namespace);
     try {
       const seen = new Set<number>();
-      await run(consumerSide, 'cut', async (envelope) => {
-        seen.add(envelope.data['n'] as number);
-      });
+      // Messages in flight when the connection dies are redelivered after ack_wait: keep it short.
+      await run(
+        consumerSide,
+        'cut',
+        async (envelope) => {
+          seen.add(envelope.data['n'] as number);
+        },
+        { ackWaitMs: 1_000 },
+      );
       const total = 300;
       for (let n = 0; n < total; n += 1) {
         await messaging.publisher.publish(work(ns.naming, 'cut', n));
