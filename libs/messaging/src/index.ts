@@ -12,3 +12,4 @@ export * from './rpc';
 export * from './messaging';
 export * from './transport';
 export * from './messaging.module';
+export * from './live-state';

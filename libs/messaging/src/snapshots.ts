@@ -1,3 +1,4 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Naming } from '@bifrost/contracts';
@@ -22,11 +23,12 @@ export class SnapshotStore {
   async load<State>(key: string): Promise<Snapshot<State> | undefined> {
     const entry = await this.kv.get(key);
     if (!entry || entry.operation !== 'PUT' || entry.length === 0) return undefined;
-    return entry.json<Snapshot<State>>();
+    return JSON.parse(gunzipSync(entry.value).toString('utf8')) as Snapshot<State>;
   }
 
+  /** Stored gzipped: states with many aggregates stay well under the server's max payload. */
   async save<State>(key: string, snapshot: Snapshot<State>): Promise<void> {
-    await this.kv.put(key, JSON.stringify(snapshot));
+    await this.kv.put(key, gzipSync(JSON.stringify(snapshot)));
   }
 
   async remove(key: string): Promise<void> {

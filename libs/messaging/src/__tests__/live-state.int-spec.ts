@@ -1,0 +1,125 @@
+import type { Decider } from '@bifrost/event-sourcing';
+import { createTestNamespace, type TestNamespace } from '@bifrost/testing';
+import { createEnvelope } from '../envelope-codec';
+import { handleCommand, type DomainEvent } from '../event-store';
+import { LiveAggregates, LiveContext } from '../live-state';
+import type { Messaging } from '../messaging';
+import { connectTest, incremented } from './fixtures';
+
+type Counter = { total: number };
+const counter: Decider<Counter, { by: number; max: number }, DomainEvent, void> = {
+  initialState: () => ({ total: 0 }),
+  evolve: (s, e) => (e.type === 'CounterIncremented' ? { total: s.total + (e.data['by'] as number) } : s),
+  decide: (c, s) => (s.total + c.by > c.max ? [] : [{ type: 'CounterIncremented', data: { by: c.by } }]),
+};
+const silent = { warn: () => undefined, error: () => undefined };
+
+describe('LiveContext: in-memory state from snapshot + tail, kept current', () => {
+  let ns: TestNamespace;
+  let writer: Messaging;
+  let reader: Messaging;
+
+  beforeAll(async () => {
+    ns = await createTestNamespace('live');
+    writer = await connectTest(ns.natsUrl, ns.namespace, 'writer');
+    reader = await connectTest(ns.natsUrl, ns.namespace, 'reader');
+  });
+  afterAll(async () => {
+    await writer.drain();
+    await reader.drain();
+    await ns.cleanup();
+  });
+
+  function live(m: Messaging, snapshotEvery = 1000) {
+    const counters = new LiveAggregates(m, 'system', 'counter', counter);
+    const context = new LiveContext(m, 'system', [counters as LiveAggregates<unknown>], {
+      snapshotKey: 'test.live',
+      snapshotEvery,
+      logger: silent,
+    });
+    return { counters, context };
+  }
+
+  it('should rebuild from the stream, then follow events appended by another writer', async () => {
+    await writer.publisher.publish(incremented(ns.naming, 'a', 2));
+    await writer.publisher.publish(incremented(ns.naming, 'b', 5));
+    const { counters, context } = live(reader);
+    await context.start();
+    try {
+      expect(counters.get('a').state.total).toBe(2);
+      expect(counters.get('b').state.total).toBe(5);
+
+      const ack = await writer.publisher.publish(incremented(ns.naming, 'a', 3));
+      await context.waitUntil(ack.seq);
+      expect(counters.get('a')).toEqual({ state: { total: 5 }, lastSequence: ack.seq });
+    } finally {
+      await context.stop();
+    }
+  });
+
+  it('should reach the same state after a restart from its snapshot, including events written while it was down', async () => {
+    const first = live(reader, 1);
+    await first.context.start();
+    await writer.publisher.publish(incremented(ns.naming, 'c', 1));
+    const ack = await writer.publisher.publish(incremented(ns.naming, 'c', 1));
+    await first.context.waitUntil(ack.seq);
+    await first.context.stop();
+    const whileDown = await writer.publisher.publish(incremented(ns.naming, 'c', 10));
+
+    const second = live(reader);
+    const started = await second.context.start();
+    try {
+      expect(started.fromSnapshot).toBe(true);
+      expect(started.replayed).toBe(1);
+      expect(second.counters.get('c')).toEqual({ state: { total: 12 }, lastSequence: whileDown.seq });
+    } finally {
+      await second.context.stop();
+    }
+  });
+
+  it('should keep an invariant when two instances decide on the same aggregate concurrently', async () => {
+    const one = live(reader);
+    const two = live(writer);
+    await one.context.start();
+    await two.context.start();
+    const meta = {
+      toEnvelope: (e: DomainEvent, subject: string) =>
+        createEnvelope({
+          type: `system.${e.type}`,
+          subject,
+          source: 't',
+          actor: { kind: 'system' as const, id: 't' },
+          data: e.data,
+        }),
+    };
+    const subject = one.counters.subjectOf('shared');
+    try {
+      await Promise.all(
+        Array.from({ length: 12 }, (_, i) => {
+          const side = i % 2 === 0 ? one : two;
+          return handleCommand(
+            side === one ? reader.eventStore : writer.eventStore,
+            counter,
+            side.counters,
+            {
+              subject,
+              command: { by: 1, max: 7 },
+              ctx: undefined,
+              meta,
+            },
+            30,
+          );
+        }),
+      );
+      const { events, lastSequence } = await reader.eventStore.read(subject);
+      expect(events).toHaveLength(7);
+      await one.context.waitUntil(lastSequence);
+      await two.context.waitUntil(lastSequence);
+      expect(one.counters.get('shared').state.total).toBe(7);
+      expect(two.counters.get('shared').state.total).toBe(7);
+    } finally {
+      await one.context.stop();
+      await two.context.stop();
+    }
+  });
+});

@@ -1,0 +1,248 @@
+import { DeliverPolicy } from '@nats-io/jetstream';
+import { parseEventSubject, type Context } from '@bifrost/contracts';
+import type { Decider } from '@bifrost/event-sourcing';
+import { decodeEnvelope } from './envelope-codec';
+import { toDomainEvent, type AggregateSource, type DomainEvent, type StoredEnvelope } from './event-store';
+import type { Messaging } from './messaging';
+import type { ConsumerLogger } from './consumer';
+
+export interface AggregateEntry<State> {
+  readonly state: State;
+  readonly lastSequence: number;
+}
+
+type Folding<State, Event> = Pick<Decider<State, never, Event, never>, 'evolve' | 'initialState'>;
+
+/**
+ * In-memory states of every aggregate of one type (`bifrost.evt.<context>.<type>.<id>`), kept
+ * current by a {@link LiveContext} tail and by the service's own appends. Each entry remembers the
+ * stream sequence it includes, so an event seen twice (own append, then the tail) is applied once.
+ */
+export class LiveAggregates<State, Event extends DomainEvent = DomainEvent>
+  implements AggregateSource<State>
+{
+  private readonly entries = new Map<string, AggregateEntry<State>>();
+  private readonly stale = new Set<string>();
+
+  constructor(
+    private readonly messaging: Messaging,
+    readonly context: Context,
+    readonly aggregateType: string,
+    private readonly decider: Folding<State, Event>,
+  ) {}
+
+  subjectOf(aggregateId: string): string {
+    return this.messaging.naming.eventSubject(this.context, this.aggregateType, aggregateId);
+  }
+
+  /** The current state, or the initial state for an aggregate that has no events. */
+  get(aggregateId: string): AggregateEntry<State> {
+    return this.entries.get(aggregateId) ?? { state: this.decider.initialState(), lastSequence: 0 };
+  }
+
+  has(aggregateId: string): boolean {
+    return this.entries.has(aggregateId);
+  }
+
+  ids(): IterableIterator<string> {
+    return this.entries.keys();
+  }
+
+  /** Folds one stored event into its aggregate unless the entry already includes it. */
+  apply(aggregateId: string, stored: StoredEnvelope): void {
+    const current = this.get(aggregateId);
+    if (stored.sequence <= current.lastSequence) return;
+    this.entries.set(aggregateId, {
+      state: this.decider.evolve(current.state, toDomainEvent(stored.envelope) as Event),
+      lastSequence: stored.sequence,
+    });
+  }
+
+  async load(subject: string): Promise<AggregateEntry<State>> {
+    const id = this.idOf(subject);
+    if (!this.stale.has(id)) return this.get(id);
+    // Another writer got there first and the tail has not caught up: read the subject itself.
+    const { events, lastSequence } = await this.messaging.eventStore.read(subject);
+    const state = events.reduce(
+      (s, e) => this.decider.evolve(s, toDomainEvent(e.envelope) as Event),
+      this.decider.initialState(),
+    );
+    this.stale.delete(id);
+    const entry = { state, lastSequence };
+    if (lastSequence > this.get(id).lastSequence) this.entries.set(id, entry);
+    return this.get(id);
+  }
+
+  remember(subject: string, entry: AggregateEntry<State> | undefined): void {
+    const id = this.idOf(subject);
+    if (!entry) {
+      this.stale.add(id);
+      return;
+    }
+    if (entry.lastSequence > this.get(id).lastSequence) this.entries.set(id, entry);
+  }
+
+  toSnapshot(): Record<string, AggregateEntry<State>> {
+    return Object.fromEntries(this.entries);
+  }
+
+  restore(snapshot: Record<string, AggregateEntry<State>> | undefined): void {
+    this.entries.clear();
+    for (const [id, entry] of Object.entries(snapshot ?? {})) this.entries.set(id, entry);
+  }
+
+  private idOf(subject: string): string {
+    const parsed = parseEventSubject(this.messaging.naming.canonical(subject));
+    if (!parsed || parsed.context !== this.context || parsed.aggregateType !== this.aggregateType) {
+      throw new Error(`${subject} is not a ${this.context}.${this.aggregateType} subject`);
+    }
+    return parsed.aggregateId;
+  }
+}
+
+interface ContextSnapshot {
+  readonly aggregates: Record<string, Record<string, AggregateEntry<unknown>>>;
+}
+
+export interface LiveContextOptions {
+  readonly snapshotKey: string;
+  /** Save a snapshot after this many applied events (and on stop). */
+  readonly snapshotEvery?: number;
+  readonly logger: ConsumerLogger;
+  /** Called after every event the tail applied (metrics, reactions). */
+  readonly onApplied?: (stored: StoredEnvelope) => void;
+}
+
+/**
+ * All aggregates of one context, rebuilt at start from a KV snapshot plus the event tail, then kept
+ * current by an ordered consumer on `bifrost.evt.<context>.>`: a restarted service reaches exactly
+ * the state it had, and several instances converge on the same state.
+ */
+export class LiveContext {
+  private position = 0;
+  private appliedSinceSnapshot = 0;
+  private stopped = false;
+  private tail?: Promise<void>;
+  private active?: { stop(): void };
+  private readonly waiters: { sequence: number; resolve: () => void }[] = [];
+
+  constructor(
+    private readonly messaging: Messaging,
+    readonly context: Context,
+    private readonly aggregates: readonly LiveAggregates<unknown, DomainEvent>[],
+    private readonly options: LiveContextOptions,
+  ) {}
+
+  /** Last stream sequence the tail has applied (everything up to it is in memory). */
+  get lastSequence(): number {
+    return this.position;
+  }
+
+  async start(): Promise<{ replayed: number; fromSnapshot: boolean }> {
+    const snapshot = await this.messaging.snapshots
+      .load<ContextSnapshot>(this.options.snapshotKey)
+      .catch((error) => {
+        this.options.logger.warn({ err: error }, 'snapshot unreadable; replaying the whole context');
+        return undefined;
+      });
+    for (const aggregates of this.aggregates)
+      aggregates.restore(snapshot?.state.aggregates[aggregates.aggregateType]);
+    this.position = snapshot?.lastSequence ?? 0;
+    let replayed = 0;
+    this.position = await this.messaging.eventStore.readAll(
+      this.messaging.naming.contextEvents(this.context),
+      this.position + 1,
+      (stored) => {
+        this.route(stored);
+        replayed += 1;
+      },
+    );
+    this.tail = this.follow();
+    return { replayed, fromSnapshot: snapshot !== undefined };
+  }
+
+  /** Resolves once the tail has applied `sequence` (e.g. an append acknowledged elsewhere). */
+  waitUntil(sequence: number): Promise<void> {
+    if (this.position >= sequence) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ sequence, resolve }));
+  }
+
+  async snapshot(): Promise<void> {
+    const aggregates: ContextSnapshot['aggregates'] = {};
+    for (const a of this.aggregates) aggregates[a.aggregateType] = a.toSnapshot();
+    const lastSequence = this.position;
+    await this.messaging.snapshots.save<ContextSnapshot>(this.options.snapshotKey, {
+      state: { aggregates },
+      lastSequence,
+      takenAt: new Date().toISOString(),
+    });
+    this.appliedSinceSnapshot = 0;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.active?.stop();
+    await this.tail;
+    await this.snapshot().catch((error) => this.options.logger.warn({ err: error }, 'final snapshot failed'));
+  }
+
+  private async follow(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        const consumer = await this.messaging.js.consumers.get(this.messaging.naming.streams.events.name, {
+          filter_subjects: this.messaging.naming.contextEvents(this.context),
+          deliver_policy: DeliverPolicy.StartSequence,
+          opt_start_seq: this.position + 1,
+        });
+        const messages = await consumer.consume({ max_messages: 512, expires: 5_000 });
+        this.active = messages;
+        if (this.stopped) messages.stop();
+        for await (const msg of messages) {
+          if (msg.seq <= this.position) continue;
+          let envelope;
+          try {
+            envelope = decodeEnvelope(msg.data, this.messaging.catalogue);
+          } catch (error) {
+            // Publishers validate, so this is an event of a type this build does not know: it stays
+            // in the stream (and the projector parks it); this service cannot fold it.
+            this.options.logger.error(
+              { err: error, seq: msg.seq, subject: msg.subject },
+              'unreadable event skipped',
+            );
+            this.position = msg.seq;
+            continue;
+          }
+          this.route({ envelope, sequence: msg.seq });
+        }
+      } catch (error) {
+        if (!this.stopped)
+          this.options.logger.warn({ err: error, context: this.context }, 'event tail interrupted');
+      }
+      if (!this.stopped) await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  private route(stored: StoredEnvelope): void {
+    const parsed = parseEventSubject(this.messaging.naming.canonical(stored.envelope.subject));
+    const target = parsed && this.aggregates.find((a) => a.aggregateType === parsed.aggregateType);
+    if (parsed && target) target.apply(parsed.aggregateId, stored);
+    this.position = Math.max(this.position, stored.sequence);
+    this.options.onApplied?.(stored);
+    this.release();
+    this.appliedSinceSnapshot += 1;
+    if (this.appliedSinceSnapshot >= (this.options.snapshotEvery ?? 1000) && !this.stopped) {
+      this.appliedSinceSnapshot = 0;
+      void this.snapshot().catch((error) => this.options.logger.warn({ err: error }, 'snapshot failed'));
+    }
+  }
+
+  private release(): void {
+    for (let i = this.waiters.length - 1; i >= 0; i -= 1) {
+      const waiter = this.waiters[i] as { sequence: number; resolve: () => void };
+      if (waiter.sequence <= this.position) {
+        this.waiters.splice(i, 1);
+        waiter.resolve();
+      }
+    }
+  }
+}
