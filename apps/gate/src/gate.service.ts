@@ -1,6 +1,16 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { CommonConfigProperties } from '@bifrost/config';
 import type { ServiceDefinition } from '@bifrost/service';
+import { GateCheckRpcHandler } from './check/gate-check.rpc-handler';
+import { GateCheckService } from './check/gate-check.service';
+import { ControlCommandsRpcHandler } from './commands/control-commands.rpc-handler';
+import { GateCommands } from './commands/gate-commands.service';
+import { StrategyCommandsRpcHandler } from './commands/strategy-commands.rpc-handler';
+import { OutcomesConsumer } from './ingest/outcomes.consumer';
+import { ReactionsConsumer } from './ingest/reactions.consumer';
+import { GateMetrics } from './metrics/gate.metrics';
+import { GateState } from './state/gate-state';
+import { KeyedMutex } from './state/keyed-mutex';
 
 export const GateConfig = Type.Object({ ...CommonConfigProperties });
 export type GateConfig = Static<typeof GateConfig>;
@@ -9,5 +19,14 @@ export type GateConfig = Static<typeof GateConfig>;
 export const gateService: ServiceDefinition<GateConfig> = {
   name: 'gate',
   version: '0.1.0',
-  app: () => ({}),
+  app: () => ({
+    controllers: [
+      GateCheckRpcHandler,
+      ControlCommandsRpcHandler,
+      StrategyCommandsRpcHandler,
+      OutcomesConsumer,
+      ReactionsConsumer,
+    ],
+    providers: [GateState, KeyedMutex, GateMetrics, GateCheckService, GateCommands],
+  }),
 };

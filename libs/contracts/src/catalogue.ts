@@ -1,12 +1,28 @@
 import { Catalogue } from './registry';
+import { riskMessages, riskRpcs, TripwireTriggeredPlaceholder } from './messages/risk.messages';
 import { systemMessages, pingRpc } from './messages/system.messages';
 import { gateCheckMessages, gateCheckRpc } from './messages/gate-check.messages';
+import { gateControlMessages } from './messages/gate-control.messages';
+import { gateStrategyMessages } from './messages/gate-strategy.messages';
+import { ingestMessages } from './messages/ingest.messages';
+import { canaryMessages } from './messages/canary.messages';
+import { governanceMessages } from './messages/governance.messages';
 
 /**
  * Every message type Bifrost publishes. A service adds its events by exporting an array from
  * `messages/<context>.messages.ts` and listing it here; the AsyncAPI document is generated from this.
  */
 export const catalogue = new Catalogue(
-  [...systemMessages, ...gateCheckMessages],
-  [pingRpc('gate'), gateCheckRpc],
+  [
+    ...systemMessages,
+    ...gateCheckMessages,
+    ...gateControlMessages,
+    ...gateStrategyMessages,
+    ...ingestMessages,
+    ...canaryMessages,
+    ...governanceMessages,
+    ...riskMessages,
+    TripwireTriggeredPlaceholder,
+  ],
+  [pingRpc('gate'), gateCheckRpc, pingRpc('risk-guard'), ...riskRpcs],
 );

@@ -41,7 +41,7 @@ export type Money = Static<typeof Money>;
 
 /**
  * One component's contribution to a verdict: what it measured, against what, and how far the
- * measurement is from the next trip point (positive = headroom, 0 or negative = tripped).
+ * measurement is from the next trip point (positive = headroom, 0 = at the limit, negative = tripped).
  */
 export const Check = Type.Object(
   {

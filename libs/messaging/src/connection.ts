@@ -20,5 +20,7 @@ export function connectNats({ url, name }: ConnectOptions): Promise<NatsConnecti
     reconnectJitter: 100,
     waitOnFirstConnect: true,
     pingInterval: 10_000,
+    // Async traces allocate an Error (with a stack) per request and publish: a hot-path cost.
+    noAsyncTraces: true,
   });
 }

@@ -18,7 +18,7 @@ import {
 } from '@bifrost/observability';
 import type { Catalogue } from '@bifrost/contracts';
 import { pingController } from './ping.controller';
-import { ServiceInfo } from './service-info';
+import { SERVICE_LOGGER, ServiceInfo } from './service-info';
 import { recordStart } from './start-history';
 
 export interface ServiceDefinition<C extends CommonConfig> {
@@ -71,6 +71,7 @@ export async function startService<C extends CommonConfig>(
     controllers: [pingController(definition.name), ...(own.controllers ?? [])],
     providers: [
       { provide: ServiceInfo, useValue: info },
+      { provide: SERVICE_LOGGER, useValue: logger },
       { provide: APP_FILTER, useClass: PassThroughRpcFilter },
       ...(own.providers ?? []),
     ],

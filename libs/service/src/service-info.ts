@@ -9,3 +9,6 @@ export class ServiceInfo {
     readonly startedAt: string,
   ) {}
 }
+
+/** Injection token of the service's pino logger (structured JSON, trace ids). */
+export const SERVICE_LOGGER = 'bifrost:SERVICE_LOGGER';

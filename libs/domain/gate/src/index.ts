@@ -1,1 +1,4 @@
-export {};
+export * from './control';
+export * from './classifiers';
+export * from './compose';
+export * from './strategy';

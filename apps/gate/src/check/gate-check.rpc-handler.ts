@@ -1,0 +1,16 @@
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { GateCheckRequest, type GateCheckReply } from '@bifrost/contracts';
+import { rpcRoute } from '@bifrost/messaging';
+import { GateCheckService } from './gate-check.service';
+
+@Controller()
+export class GateCheckRpcHandler {
+  constructor(@Inject(GateCheckService) private readonly gate: GateCheckService) {}
+
+  /** `bifrost.rpc.gate.check`: the engine asks before it acts. */
+  @MessagePattern('bifrost.rpc.gate.check', rpcRoute({ request: GateCheckRequest }))
+  check(@Payload() request: GateCheckRequest): Promise<GateCheckReply> {
+    return this.gate.check(request, { kind: 'engine', id: request.engineId });
+  }
+}

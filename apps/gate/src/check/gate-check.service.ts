@@ -1,0 +1,189 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { actionHash, canonicalize, sha256Hex } from '@bifrost/audit';
+import type { Actor, GateCheckReply, GateCheckRequest } from '@bifrost/contracts';
+import {
+  DEFAULT_STRATEGY_POLICY,
+  applyApproval,
+  assessToken,
+  classifyImpact,
+  composeVerdict,
+  controlChecks,
+  decideCheckEffects,
+  engineModeOf,
+  impactCheck,
+  maturityIndex,
+  policySnapshot,
+  registeredView,
+  strategyChecks,
+  strategyDecider,
+  verdictRiskLevel,
+  type ControlState,
+  type StrategyEvent,
+} from '@bifrost/domain-gate';
+import { ConcurrencyError, TransientError } from '@bifrost/event-sourcing';
+import { Messaging, createEnvelope, uuidv7 } from '@bifrost/messaging';
+import { GateMetrics } from '../metrics/gate.metrics';
+import { GateState } from '../state/gate-state';
+import { KeyedMutex } from '../state/keyed-mutex';
+
+const MAX_ATTEMPTS = 5;
+
+/**
+ * One gate check: every component's check over the in-memory state, the composed verdict, the
+ * strategy events the check leaves behind (implicit registration, token use, approval request,
+ * demotion acknowledgement), then the decision record, acknowledged by JetStream before the
+ * verdict is returned. No record, no verdict: a failed publish is an error to the engine, whose
+ * SDK then fails closed.
+ */
+@Injectable()
+export class GateCheckService {
+  private revision?: { sequence: number; value: string };
+
+  constructor(
+    @Inject(Messaging) private readonly messaging: Messaging,
+    @Inject(GateState) private readonly state: GateState,
+    @Inject(GateMetrics) private readonly metrics: GateMetrics,
+    @Inject(KeyedMutex) private readonly locks: KeyedMutex,
+  ) {}
+
+  /**
+   * Most checks change nothing on the strategy and run without a lock; a check that leaves events
+   * behind (registration, token use, approval request) is decided again under the strategy's lock
+   * and appended with optimistic concurrency, so a single-use token is used once.
+   */
+  async check(request: GateCheckRequest, actor: Actor): Promise<GateCheckReply> {
+    const started = process.hrtime.bigint();
+    const hash = actionHash(request.action);
+    const subject = this.state.strategySubject(request.engineId, request.strategyId);
+    const optimistic = await this.decide(request, hash, subject, actor);
+    const decided =
+      optimistic.effects.events.length === 0
+        ? optimistic
+        : await this.locks.run(`${request.engineId}:${request.strategyId}`, () =>
+            this.decideAndAppend(request, hash, subject, actor),
+          );
+    await this.record(request, decided.reply, actor, started);
+    this.metrics.observeDecision(decided.reply.action, started);
+    return decided.reply;
+  }
+
+  private async decideAndAppend(request: GateCheckRequest, hash: string, subject: string, actor: Actor) {
+    for (let attempt = 1; ; attempt += 1) {
+      const decided = await this.decide(request, hash, subject, actor);
+      try {
+        await this.appendEffects(subject, decided.effects.events, decided.strategy, actor);
+        return decided;
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError) || attempt >= MAX_ATTEMPTS) throw error;
+        this.state.strategies.remember(subject, undefined);
+      }
+    }
+  }
+
+  private async decide(request: GateCheckRequest, hash: string, subject: string, actor: Actor) {
+    const now = new Date().toISOString();
+    const control = this.state.controlState();
+    const strategy = await this.state.strategies.load(subject);
+    const mode = engineModeOf(control, request.engineId);
+    const { strategy: view } = registeredView(strategy.state, request.engineId, request.strategyId, now);
+    const token = request.tokenId
+      ? assessToken(strategy.state, request.tokenId, request.action, hash, now)
+      : null;
+    const checks = applyApproval(
+      [
+        ...controlChecks(control, request, now),
+        ...strategyChecks(strategy.state, request, hash, now),
+        impactCheck(classifyImpact(request.impact, request.action.notional).tier, maturityIndex(view.level)),
+      ],
+      token,
+      hash,
+    );
+    const composed = composeVerdict(checks, mode);
+    const effects = decideCheckEffects(strategy.state, {
+      request,
+      actionHash: hash,
+      verdict: composed.action,
+      approvalId: uuidv7(),
+      now,
+      actor,
+    });
+    const reply: GateCheckReply = {
+      decisionId: uuidv7(),
+      policyRevision: this.policyRevision(control),
+      action: composed.action,
+      sizeMultiplier: composed.sizeMultiplier,
+      riskLevel: verdictRiskLevel(request, composed.wouldBe?.action ?? composed.action, mode),
+      checks,
+      mode,
+      ...(composed.wouldBe ? { wouldBe: composed.wouldBe } : {}),
+      decidedAt: now,
+      engineId: request.engineId,
+      strategyId: request.strategyId,
+      ...(effects.approvalId ? { approvalId: effects.approvalId } : {}),
+      actionHash: hash,
+    };
+    return { reply, effects, strategy };
+  }
+
+  private async appendEffects(
+    subject: string,
+    events: readonly StrategyEvent[],
+    current: { state: Parameters<typeof strategyDecider.evolve>[0]; lastSequence: number },
+    actor: Actor,
+  ): Promise<void> {
+    if (events.length === 0) return;
+    const envelopes = events.map((event) =>
+      createEnvelope({
+        type: `gate.${event.type}`,
+        subject,
+        source: 'gate',
+        actor,
+        data: event.data as Record<string, unknown>,
+      }),
+    );
+    const lastSequence = await this.messaging.eventStore.append(subject, envelopes, current.lastSequence);
+    const state = events.reduce((s, e) => strategyDecider.evolve(s, e), current.state);
+    this.state.strategies.remember(subject, { state, lastSequence });
+  }
+
+  private async record(
+    request: GateCheckRequest,
+    verdict: GateCheckReply,
+    actor: Actor,
+    started: bigint,
+  ): Promise<void> {
+    const envelope = createEnvelope({
+      id: verdict.decisionId,
+      type: 'gate.VerdictRendered',
+      subject: this.messaging.naming.decisionSubject('gate', request.engineId),
+      source: 'gate',
+      actor,
+      ...(request.requestId ? { correlationId: request.requestId } : {}),
+      occurredAt: verdict.decidedAt,
+      data: { request, verdict, latencyMicros: Number((process.hrtime.bigint() - started) / 1000n) },
+    });
+    try {
+      await this.messaging.publisher.publish(envelope);
+    } catch (error) {
+      this.metrics.recordFailures.inc();
+      throw new TransientError('the decision could not be recorded, so no verdict is given (fail closed)', {
+        code: 'GATE.RECORD_FAILED',
+        cause: error,
+      });
+    }
+  }
+
+  /** Content hash of the policies in force: the control plane's policy parts and the strategy policy. */
+  private policyRevision(control: ControlState): string {
+    const sequence = this.state.control.get('global').lastSequence;
+    if (this.revision?.sequence !== sequence) {
+      this.revision = {
+        sequence,
+        value: sha256Hex(
+          canonicalize({ control: policySnapshot(control), strategy: DEFAULT_STRATEGY_POLICY }),
+        ),
+      };
+    }
+    return this.revision.value;
+  }
+}

@@ -1,0 +1,147 @@
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import {
+  ApproveRequestCommand,
+  IssueTokenCommand,
+  OverrideMaturityCommand,
+  RegisterStrategyCommand,
+  PauseStrategyCommand,
+  RegisterBaselineCommand,
+  RejectRequestCommand,
+  ResumeStrategyCommand,
+  RevokeAllTokensCommand,
+  RevokeTokenCommand,
+  SetStrategyCapitalCommand,
+  type Actor,
+} from '@bifrost/contracts';
+import type { StrategyCommand } from '@bifrost/domain-gate';
+import { rpcRoute, uuidv7 } from '@bifrost/messaging';
+import { GateCommands, type CommandResult } from './gate-commands.service';
+
+const DEFAULT_APPROVAL_TOKEN_TTL_SECONDS = 15 * 60;
+
+type Addressed = { actor: Actor; engineId: string; strategyId: string };
+type Body<C extends StrategyCommand> = Omit<C, 'type' | 'now' | 'actor'>;
+
+/** Operator commands on one strategy, `bifrost.rpc.gate.cmd.strategy.<name>`. */
+@Controller()
+export class StrategyCommandsRpcHandler {
+  constructor(@Inject(GateCommands) private readonly commands: GateCommands) {}
+
+  private run<C extends StrategyCommand>(
+    request: Addressed,
+    type: C['type'],
+    body: Body<C>,
+    now = new Date(),
+  ): Promise<CommandResult> {
+    const command = {
+      ...body,
+      type,
+      now: now.toISOString(),
+      actor: request.actor,
+    } as unknown as StrategyCommand;
+    return this.commands.strategy(request.engineId, request.strategyId, command, request.actor);
+  }
+
+  @MessagePattern('bifrost.rpc.gate.cmd.strategy.register', rpcRoute({ request: RegisterStrategyCommand }))
+  register(@Payload() r: RegisterStrategyCommand) {
+    return this.run(r, 'RegisterStrategy', {
+      engineId: r.engineId,
+      strategyId: r.strategyId,
+      ...(r.capital ? { capital: r.capital } : {}),
+    });
+  }
+
+  @MessagePattern(
+    'bifrost.rpc.gate.cmd.strategy.override-maturity',
+    rpcRoute({ request: OverrideMaturityCommand }),
+  )
+  overrideMaturity(@Payload() r: OverrideMaturityCommand) {
+    return this.run(r, 'OverrideMaturity', { level: r.level, reason: r.reason });
+  }
+
+  @MessagePattern('bifrost.rpc.gate.cmd.strategy.baseline', rpcRoute({ request: RegisterBaselineCommand }))
+  registerBaseline(@Payload() r: RegisterBaselineCommand) {
+    return this.run(r, 'RegisterBaseline', {
+      winRate: r.winRate,
+      profitFactor: r.profitFactor,
+      ...(r.avgPnl ? { avgPnl: r.avgPnl } : {}),
+      ...(r.source ? { source: r.source } : {}),
+    });
+  }
+
+  @MessagePattern('bifrost.rpc.gate.cmd.strategy.capital', rpcRoute({ request: SetStrategyCapitalCommand }))
+  setCapital(@Payload() r: SetStrategyCapitalCommand) {
+    return this.run(r, 'SetStrategyCapital', { capital: r.capital });
+  }
+
+  @MessagePattern('bifrost.rpc.gate.cmd.strategy.pause', rpcRoute({ request: PauseStrategyCommand }))
+  pause(@Payload() r: PauseStrategyCommand) {
+    return this.run(r, 'PauseStrategy', {
+      reason: r.reason,
+      ...(r.cooldownUntil ? { cooldownUntil: r.cooldownUntil } : {}),
+    });
+  }
+
+  @MessagePattern('bifrost.rpc.gate.cmd.strategy.resume', rpcRoute({ request: ResumeStrategyCommand }))
+  resume(@Payload() r: ResumeStrategyCommand) {
+    return this.run(r, 'ResumeStrategy', r.reason ? { reason: r.reason } : {});
+  }
+
+  @MessagePattern('bifrost.rpc.gate.cmd.strategy.token.issue', rpcRoute({ request: IssueTokenCommand }))
+  issueToken(@Payload() r: IssueTokenCommand) {
+    return this.run(r, 'IssueToken', {
+      tokenId: r.tokenId ?? uuidv7(),
+      scope: r.scope,
+      expiresAt: r.expiresAt,
+      singleUse: r.singleUse,
+      ...(r.maxNotional ? { maxNotional: r.maxNotional } : {}),
+      ...(r.boundActionHash ? { boundActionHash: r.boundActionHash } : {}),
+    });
+  }
+
+  @MessagePattern('bifrost.rpc.gate.cmd.strategy.token.revoke', rpcRoute({ request: RevokeTokenCommand }))
+  revokeToken(@Payload() r: RevokeTokenCommand) {
+    return this.run(r, 'RevokeToken', { tokenId: r.tokenId, ...(r.reason ? { reason: r.reason } : {}) });
+  }
+
+  @MessagePattern(
+    'bifrost.rpc.gate.cmd.strategy.token.revoke-all',
+    rpcRoute({ request: RevokeAllTokensCommand }),
+  )
+  revokeAllTokens(@Payload() r: RevokeAllTokensCommand) {
+    return this.run(r, 'RevokeAllTokens', r.reason ? { reason: r.reason } : {});
+  }
+
+  @MessagePattern(
+    'bifrost.rpc.gate.cmd.strategy.approval.approve',
+    rpcRoute({ request: ApproveRequestCommand }),
+  )
+  approve(@Payload() r: ApproveRequestCommand) {
+    const now = new Date();
+    const ttl = (r.tokenTtlSeconds ?? DEFAULT_APPROVAL_TOKEN_TTL_SECONDS) * 1000;
+    return this.run(
+      r,
+      'ApproveRequest',
+      {
+        approvalId: r.approvalId,
+        approver: r.actor.id,
+        tokenId: uuidv7(),
+        tokenExpiresAt: new Date(now.getTime() + ttl).toISOString(),
+      },
+      now,
+    );
+  }
+
+  @MessagePattern(
+    'bifrost.rpc.gate.cmd.strategy.approval.reject',
+    rpcRoute({ request: RejectRequestCommand }),
+  )
+  reject(@Payload() r: RejectRequestCommand) {
+    return this.run(r, 'RejectRequest', {
+      approvalId: r.approvalId,
+      rejectedBy: r.actor.id,
+      ...(r.reason ? { reason: r.reason } : {}),
+    });
+  }
+}

@@ -1,0 +1,352 @@
+import { loadConfig } from '@bifrost/config';
+import type { GateCheckReply, GateCheckRequest } from '@bifrost/contracts';
+import { Messaging, createEnvelope } from '@bifrost/messaging';
+import { startService, type RunningService } from '@bifrost/service';
+import { createTestNamespace, freePort, waitFor, type TestNamespace } from '@bifrost/testing';
+import { GateConfig, gateService } from './gate.service';
+
+const operator = { kind: 'operator' as const, id: 'alice' };
+
+describe('gate service: checks over NATS', () => {
+  let ns: TestNamespace;
+  let client: Messaging;
+  let gate: RunningService;
+
+  async function start(): Promise<RunningService> {
+    const config = loadConfig(GateConfig, {
+      NATS_URL: ns.natsUrl,
+      BIFROST_NAMESPACE: ns.namespace,
+      PORT: String(await freePort()),
+      LOG_LEVEL: 'warn',
+    });
+    return startService(gateService, config, { host: '127.0.0.1' });
+  }
+
+  const check = (request: Partial<GateCheckRequest> & Pick<GateCheckRequest, 'engineId'>) =>
+    client.rpc.call<GateCheckReply>('bifrost.rpc.gate.check', {
+      strategyId: 's1',
+      action: { kind: 'order.place', intent: 'open' },
+      ...request,
+    });
+  const command = (name: string, body: Record<string, unknown>) =>
+    client.rpc.call<{ events: { type: string }[] }>(`bifrost.rpc.gate.cmd.${name}`, {
+      actor: operator,
+      ...body,
+    });
+  /** Registers the strategy and sets its level: the way an operator onboards a seasoned strategy. */
+  const onboard = async (engineId: string, strategyId: string, level: string) => {
+    await command('strategy.register', { engineId, strategyId });
+    await command('strategy.override-maturity', {
+      engineId,
+      strategyId,
+      level,
+      reason: 'seasoned elsewhere',
+    });
+  };
+
+  beforeAll(async () => {
+    ns = await createTestNamespace('gchk');
+    client = await Messaging.connect({
+      url: ns.natsUrl,
+      service: 'probe',
+      instanceId: 'p',
+      namespace: ns.namespace,
+    });
+    gate = await start();
+  });
+  afterAll(async () => {
+    await gate.close();
+    await client.drain();
+    await ns.cleanup();
+  });
+
+  describe('an unknown engine and strategy', () => {
+    it('should be registered at L0 and blocked (shadow), with every check explained', async () => {
+      const verdict = await check({ engineId: 'fresh' });
+
+      expect(verdict).toMatchObject({
+        action: 'BLOCK',
+        sizeMultiplier: 0,
+        mode: 'enforce',
+        engineId: 'fresh',
+        strategyId: 's1',
+      });
+      expect(verdict.checks.map((c) => c.name)).toEqual(
+        expect.arrayContaining(['executionClass', 'killSwitch', 'maturity', 'impact']),
+      );
+      expect(verdict.actionHash).toMatch(/^[0-9a-f]{64}$/);
+      const { events } = await client.eventStore.read(ns.naming.eventSubject('gate', 'strategy', 'fresh:s1'));
+      expect(events.map((e) => e.envelope.type)).toEqual(['gate.StrategyRegistered']);
+    });
+  });
+
+  describe('the kill switch', () => {
+    beforeAll(async () => {
+      await command('execution-class', {
+        actionKind: 'order.place',
+        executionClass: 'SANDBOX_EXEC',
+        reason: 'test',
+      });
+      await onboard('k1', 's1', 'L4');
+    });
+
+    it('should answer KILL to the next check once an operator engages it, and let reduce-only pass a soft kill', async () => {
+      expect((await check({ engineId: 'k1' })).action).toBe('ALLOW');
+
+      await command('kill-switch.engage', { engineId: 'k1', mode: 'soft', reason: 'incident 42' });
+
+      expect((await check({ engineId: 'k1' })).action).toBe('KILL');
+      expect(
+        (await check({ engineId: 'k1', action: { kind: 'order.place', intent: 'reduce' } })).action,
+      ).toBe('ALLOW');
+    });
+
+    it('should block reduce-only actions too under a hard kill', async () => {
+      await command('kill-switch.engage', { engineId: 'k1', mode: 'hard', reason: 'incident 43' });
+      expect((await check({ engineId: 'k1', action: { kind: 'order.place', intent: 'close' } })).action).toBe(
+        'KILL',
+      );
+    });
+
+    it('should refuse a release by automation and accept one by an operator', async () => {
+      await expect(
+        client.rpc.request('bifrost.rpc.gate.cmd.kill-switch.release', {
+          actor: { kind: 'system', id: 'bot' },
+          engineId: 'k1',
+          reason: 'x',
+        }),
+      ).resolves.toMatchObject({ ok: false });
+      await command('kill-switch.release', { engineId: 'k1', reason: 'resolved' });
+      expect((await check({ engineId: 'k1' })).action).toBe('ALLOW');
+    });
+  });
+
+  describe('go-live', () => {
+    it('should block PROD_EXEC actions while go-live is off', async () => {
+      await command('execution-class', {
+        actionKind: 'order.live',
+        executionClass: 'PROD_EXEC',
+        reason: 'test',
+      });
+      await onboard('p1', 's1', 'L4');
+
+      const verdict = await check({ engineId: 'p1', action: { kind: 'order.live', intent: 'open' } });
+
+      expect(verdict.action).toBe('BLOCK');
+      expect(verdict.checks.find((c) => c.name === 'executionClass')).toMatchObject({
+        outcome: 'BLOCK',
+        value: 'PROD_EXEC',
+      });
+    });
+
+    it('should refuse to enable go-live while the checklist has unknown items', async () => {
+      const result = await command('go-live.enable', { reason: 'launch' });
+      expect(result.events.map((e) => e.type)).toEqual(['GoLiveRefused']);
+    });
+  });
+
+  describe('approvals', () => {
+    it('should open a request bound to the action, let another person approve it, and accept the token once', async () => {
+      await command('execution-class', {
+        actionKind: 'order.place',
+        executionClass: 'SANDBOX_EXEC',
+        reason: 'test',
+      });
+      await onboard('a1', 's1', 'L2');
+      const action = {
+        kind: 'order.place',
+        intent: 'open' as const,
+        notional: { amount: 5_000, currency: 'USD' },
+      };
+
+      const asked = await check({ engineId: 'a1', action });
+      expect(asked.action).toBe('REQUIRE_APPROVAL');
+      expect(asked.approvalId).toBeDefined();
+
+      await expect(
+        client.rpc.request('bifrost.rpc.gate.cmd.strategy.approval.approve', {
+          actor: { kind: 'engine', id: 'a1' },
+          engineId: 'a1',
+          strategyId: 's1',
+          approvalId: asked.approvalId,
+        }),
+      ).resolves.toMatchObject({ ok: false });
+      const granted = await command('strategy.approval.approve', {
+        engineId: 'a1',
+        strategyId: 's1',
+        approvalId: asked.approvalId,
+      });
+      const tokenId = (
+        granted.events.find((e) => e.type === 'TokenIssued') as unknown as { data: { tokenId: string } }
+      ).data.tokenId;
+
+      const other = await check({
+        engineId: 'a1',
+        action: { ...action, notional: { amount: 9_000, currency: 'USD' } },
+        tokenId,
+      });
+      expect(other.action).not.toMatch(/^(ALLOW|REDUCE_SIZE)$/);
+      const approved = await check({ engineId: 'a1', action, tokenId });
+      expect(approved.action).toBe('REDUCE_SIZE');
+      expect(approved.sizeMultiplier).toBeCloseTo(0.1);
+      const again = await check({ engineId: 'a1', action, tokenId });
+      expect(again.action).not.toMatch(/^(ALLOW|REDUCE_SIZE)$/);
+    });
+  });
+
+  describe('bad input', () => {
+    it('should answer malformed JSON and schema violations with error replies', async () => {
+      const raw = await client.nc.request(
+        ns.naming.qualify('bifrost.rpc.gate.check'),
+        new TextEncoder().encode('{'),
+      );
+      expect(JSON.parse(new TextDecoder().decode(raw.data))).toMatchObject({
+        ok: false,
+        error: { code: 'PAYLOAD.MALFORMED' },
+      });
+      await expect(
+        client.rpc.request('bifrost.rpc.gate.check', {
+          engineId: 'x.y',
+          strategyId: 's',
+          action: { kind: 'a', intent: 'open' },
+        }),
+      ).resolves.toMatchObject({ ok: false, error: { code: 'RPC.VALIDATION_FAILED' } });
+      await expect(
+        client.rpc.request('bifrost.rpc.gate.check', {
+          engineId: 'e',
+          strategyId: 's',
+          action: { kind: 'a', intent: 'sideways' },
+        }),
+      ).resolves.toMatchObject({ ok: false, error: { code: 'RPC.VALIDATION_FAILED' } });
+    });
+  });
+
+  describe('decision records', () => {
+    it('should store exactly one decision record per answered check', async () => {
+      const before = (await client.jsm.streams.info(ns.naming.streams.decisions.name)).state.messages;
+      const count = 10_000;
+      const inFlight = 64;
+      let next = 0;
+      const ids = new Set<string>();
+      await Promise.all(
+        Array.from({ length: inFlight }, async (_, worker) => {
+          while (next < count) {
+            next += 1;
+            const verdict = await check({ engineId: `bulk${worker % 4}`, strategyId: `s${worker % 8}` });
+            ids.add(verdict.decisionId);
+          }
+        }),
+      );
+      const info = await client.jsm.streams.info(ns.naming.streams.decisions.name);
+      expect(ids.size).toBe(count);
+      expect(info.state.messages - before).toBe(ids.size);
+    }, 120_000);
+
+    it('should answer with an error, never a verdict, when the record cannot be stored', async () => {
+      await client.jsm.streams.delete(ns.naming.streams.decisions.name);
+      try {
+        const reply = await client.rpc.request<GateCheckReply>(
+          'bifrost.rpc.gate.check',
+          {
+            engineId: 'k1',
+            strategyId: 's1',
+            action: { kind: 'order.place', intent: 'open' },
+          },
+          { timeoutMs: 10_000 },
+        );
+        expect(reply).toMatchObject({ ok: false, error: { code: 'GATE.RECORD_FAILED' } });
+      } finally {
+        await client.jsm.streams.add({
+          name: ns.naming.streams.decisions.name,
+          subjects: [ns.naming.streams.decisions.subjects],
+          max_age: 30 * 24 * 3600 * 1e9,
+          duplicate_window: 120 * 1e9,
+          allow_direct: true,
+        });
+      }
+    }, 20_000);
+  });
+
+  describe('a restart', () => {
+    it('should keep maturity, tokens, pauses and the kill switch exactly', async () => {
+      await onboard('r1', 's1', 'L3');
+      await command('strategy.register', { engineId: 'r1', strategyId: 's2' });
+      await command('strategy.pause', { engineId: 'r1', strategyId: 's2', reason: 'investigating' });
+      await command('strategy.token.issue', {
+        engineId: 'r1',
+        strategyId: 's1',
+        tokenId: 'tok-1',
+        scope: { actionKinds: ['order.place'] },
+        expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+        singleUse: false,
+      });
+      await command('kill-switch.engage', { engineId: 'r2', mode: 'soft', reason: 'keep me' });
+      const before = {
+        s1: await check({ engineId: 'r1', strategyId: 's1', tokenId: 'tok-1' }),
+        s2: await check({ engineId: 'r1', strategyId: 's2' }),
+        r2: await check({ engineId: 'r2' }),
+      };
+
+      await gate.close();
+      gate = await start();
+      const after = {
+        s1: await check({ engineId: 'r1', strategyId: 's1', tokenId: 'tok-1' }),
+        s2: await check({ engineId: 'r1', strategyId: 's2' }),
+        r2: await check({ engineId: 'r2' }),
+      };
+
+      const essence = (v: GateCheckReply) => ({
+        action: v.action,
+        checks: v.checks,
+        policyRevision: v.policyRevision,
+      });
+      expect(essence(after.s1)).toEqual(essence(before.s1));
+      expect(essence(after.s2)).toEqual(essence(before.s2));
+      expect(essence(after.r2)).toEqual(essence(before.r2));
+      expect(after.s2.action).toBe('PAUSE');
+      expect(after.r2.action).toBe('KILL');
+    }, 30_000);
+  });
+
+  describe('reactions to other services', () => {
+    it('should engage the kill switch when a tripwire asks for it, naming the event as cause', async () => {
+      const trigger = createEnvelope({
+        type: 'tripwire.TripwireTriggered',
+        subject: ns.naming.eventSubject('tripwire', 'policy', 'wholesale-contract-rate'),
+        source: 'tripwire',
+        actor: { kind: 'system', id: 'tripwire' },
+        data: { engineId: 't1', action: 'KILL_SWITCH', policyId: 'wholesale-contract-rate' },
+      });
+      await client.publisher.publish(trigger);
+
+      await waitFor(async () => (await check({ engineId: 't1' })).action === 'KILL', {
+        what: 'KILL after the tripwire',
+      });
+      const { events } = await client.eventStore.read(ns.naming.eventSubject('gate', 'control', 'global'));
+      const engaged = events.find(
+        (e) => e.envelope.type === 'gate.KillSwitchEngaged' && e.envelope.data['engineId'] === 't1',
+      );
+      expect(engaged?.envelope.causationId).toBe(trigger.id);
+    });
+
+    it('should require approval for a command type the governance phase does not whitelist', async () => {
+      await onboard('g1', 's1', 'L4');
+      await client.publisher.publish(
+        createEnvelope({
+          type: 'governance.PhaseChanged',
+          subject: ns.naming.eventSubject('governance', 'engine', 'g1'),
+          source: 'governance-agent',
+          actor: { kind: 'system', id: 'governance-agent' },
+          data: { engineId: 'g1', phase: 'L3', whitelist: ['restart_service'], reason: 'initial' },
+        }),
+      );
+      const run = (commandType: string) =>
+        check({ engineId: 'g1', action: { kind: 'order.place', intent: 'open', commandType } });
+
+      await waitFor(async () => (await run('restart_service')).action === 'ALLOW', {
+        what: 'the phase to apply',
+      });
+      expect((await run('scale_cluster')).action).toBe('REQUIRE_APPROVAL');
+    });
+  });
+});

@@ -1,0 +1,114 @@
+import { Controller, Inject } from '@nestjs/common';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import type {
+  CanaryEnginePauseRequested,
+  CanaryKillSwitchRequested,
+  DataOf,
+  Envelope,
+  GovernancePhaseChanged,
+  TripwireTriggeredPlaceholder,
+} from '@bifrost/contracts';
+import { consumerRoute } from '@bifrost/messaging';
+import { GateCommands } from '../commands/gate-commands.service';
+
+/**
+ * What other services ask of the gate, consumed as events: tripwire and canary kill-switch
+ * requests, canary engine pauses (dead-man switch), governance autonomy phases. Each resulting
+ * control-plane event names the requesting event as its cause. Automation may engage a kill switch
+ * or pause an engine; only an operator releases them.
+ */
+@Controller()
+export class ReactionsConsumer {
+  constructor(@Inject(GateCommands) private readonly commands: GateCommands) {}
+
+  @EventPattern(
+    'bifrost.evt.tripwire.>',
+    consumerRoute({ stream: 'events', purpose: 'tripwire', deliverPolicy: 'new' }),
+  )
+  async onTripwire(@Payload() envelope: Envelope): Promise<void> {
+    if (envelope.type !== 'tripwire.TripwireTriggered') return;
+    const data = envelope.data as DataOf<typeof TripwireTriggeredPlaceholder>;
+    if (data.action !== 'KILL_SWITCH') return;
+    await this.engage(
+      envelope,
+      data.engineId,
+      'hard',
+      `tripwire ${data.policyId}${data.reason ? `: ${data.reason}` : ''}`,
+    );
+  }
+
+  @EventPattern(
+    'bifrost.evt.canary.>',
+    consumerRoute({ stream: 'events', purpose: 'canary', deliverPolicy: 'new' }),
+  )
+  async onCanary(@Payload() envelope: Envelope): Promise<void> {
+    if (envelope.type === 'canary.KillSwitchRequested') {
+      const data = envelope.data as DataOf<typeof CanaryKillSwitchRequested>;
+      await this.engage(envelope, data.engineId, data.mode, `canary probe ${data.probeName}: ${data.reason}`);
+    } else if (envelope.type === 'canary.EnginePauseRequested') {
+      const data = envelope.data as DataOf<typeof CanaryEnginePauseRequested>;
+      await this.commands.control(
+        {
+          type: 'PauseEngine',
+          data: {
+            actor: envelope.actor,
+            engineId: data.engineId,
+            reason: `canary: ${data.reason}`,
+            cause: envelope.id,
+            now: now(),
+          },
+        },
+        envelope.actor,
+        { causationId: envelope.id },
+      );
+    }
+  }
+
+  @EventPattern('bifrost.evt.governance.>', consumerRoute({ stream: 'events', purpose: 'governance' }))
+  async onGovernance(@Payload() envelope: Envelope): Promise<void> {
+    if (envelope.type !== 'governance.PhaseChanged') return;
+    const data = envelope.data as DataOf<typeof GovernancePhaseChanged>;
+    await this.commands.control(
+      {
+        type: 'ApplyAutonomyPhase',
+        data: {
+          actor: envelope.actor,
+          engineId: data.engineId,
+          phase: data.phase,
+          whitelist: data.whitelist,
+          cause: envelope.id,
+          now: now(),
+        },
+      },
+      envelope.actor,
+      { causationId: envelope.id },
+    );
+  }
+
+  private async engage(
+    envelope: Envelope,
+    engineId: string | undefined,
+    mode: 'soft' | 'hard',
+    reason: string,
+  ) {
+    await this.commands.control(
+      {
+        type: 'EngageKillSwitch',
+        data: {
+          actor: envelope.actor,
+          ...(engineId ? { engineId } : {}),
+          mode,
+          reason,
+          cause: envelope.id,
+          now: now(),
+        },
+      },
+      envelope.actor,
+      { causationId: envelope.id },
+    );
+  }
+}
+
+function now(): string {
+  return new Date().toISOString();
+}

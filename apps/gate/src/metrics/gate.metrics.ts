@@ -1,0 +1,80 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { VERDICT_ACTIONS, type VerdictAction } from '@bifrost/contracts';
+import { maturityIndex, registeredView } from '@bifrost/domain-gate';
+import { METRICS_REGISTRY } from '@bifrost/observability';
+import { GateState } from '../state/gate-state';
+
+/** Prometheus metrics of the gate (DESIGN §9). */
+@Injectable()
+export class GateMetrics {
+  readonly decisions: Counter<'action'>;
+  readonly latency: Histogram;
+  readonly recordFailures: Counter;
+
+  constructor(@Inject(METRICS_REGISTRY) registry: Registry, @Inject(GateState) state: GateState) {
+    this.decisions = new Counter({
+      name: 'bifrost_gate_decisions_total',
+      help: 'Gate verdicts by action',
+      labelNames: ['action'],
+      registers: [registry],
+    });
+    for (const action of VERDICT_ACTIONS) this.decisions.inc({ action }, 0);
+    this.latency = new Histogram({
+      name: 'bifrost_gate_decision_latency_seconds',
+      help: 'Time from request to recorded verdict',
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    });
+    this.recordFailures = new Counter({
+      name: 'bifrost_gate_record_failures_total',
+      help: 'Checks answered with an error because the decision record could not be stored',
+      registers: [registry],
+    });
+    new Gauge({
+      name: 'bifrost_gate_strategy_maturity_level',
+      help: 'Current maturity level (0..4) per strategy',
+      labelNames: ['engine', 'strategy'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const id of state.strategies.ids()) {
+          const [engine = '', strategy = ''] = id.split(':');
+          const view = registeredView(
+            state.strategies.get(id).state,
+            engine,
+            strategy,
+            new Date().toISOString(),
+          );
+          this.set({ engine, strategy }, maturityIndex(view.strategy.level));
+        }
+      },
+    });
+    new Gauge({
+      name: 'bifrost_gate_kill_switch_engaged',
+      help: '1 while a kill switch is engaged (scope global or the engine id), by mode',
+      labelNames: ['scope', 'mode'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        const { killSwitches } = state.controlState();
+        if (killSwitches.global) this.set({ scope: 'global', mode: killSwitches.global.mode }, 1);
+        for (const [engine, kill] of Object.entries(killSwitches.engines))
+          this.set({ scope: engine, mode: kill.mode }, 1);
+      },
+    });
+    new Gauge({
+      name: 'bifrost_gate_go_live_enabled',
+      help: '1 when go-live is enabled',
+      registers: [registry],
+      collect() {
+        this.set(state.controlState().goLive.enabled ? 1 : 0);
+      },
+    });
+  }
+
+  observeDecision(action: VerdictAction, started: bigint): void {
+    this.decisions.inc({ action });
+    this.latency.observe(Number(process.hrtime.bigint() - started) / 1e9);
+  }
+}

@@ -1,0 +1,458 @@
+import { Type, type Static, type TLiteral, type TSchema, type TUnion } from '@sinclair/typebox';
+
+import { Actor, Timestamp, Uuid } from '../envelope';
+import { okReplyOf } from '../errors';
+import { defineMessage, defineRpc } from '../registry';
+import { Check, EntityId, Money } from '../verdict';
+
+/** The policy every reservation must pass besides its engine's own (dual control). */
+export const GLOBAL_POLICY_ID = 'GLOBAL';
+
+export const RISK_LIMITS = ['maxDailyLoss', 'maxDailyExposure', 'maxDailyActions'] as const;
+export type RiskLimit = (typeof RISK_LIMITS)[number];
+
+/** Why a reservation was refused; `LIMIT_EXCEEDED` comes with the violated limits. */
+export const DENIAL_REASONS = ['NO_POLICY', 'POLICY_DISABLED', 'THROTTLED', 'LIMIT_EXCEEDED'] as const;
+export type DenialReason = (typeof DENIAL_REASONS)[number];
+
+/** GRANTED → SETTLED | RELEASED | EXPIRED | UNRESOLVED → RECONCILED; DENIED is final at once. */
+export const RESERVATION_STATUSES = [
+  'GRANTED',
+  'SETTLED',
+  'RELEASED',
+  'EXPIRED',
+  'UNRESOLVED',
+  'RECONCILED',
+  'DENIED',
+] as const;
+export type ReservationStatus = (typeof RESERVATION_STATUSES)[number];
+
+const literals = <T extends string>(values: readonly T[]): TUnion<TLiteral<T>[]> =>
+  Type.Union(values.map((v) => Type.Literal(v)));
+const object = <P extends Parameters<typeof Type.Object>[0]>(properties: P) =>
+  Type.Object(properties, { additionalProperties: false });
+
+/** `GLOBAL` or an engine id. */
+export const RiskPolicyId = EntityId;
+export const NonNegativeMoney = object({
+  amount: Type.Integer({ minimum: 0, description: 'minor units (cents)' }),
+  currency: Type.String({ pattern: '^[A-Z]{3}$' }),
+});
+export const ReservationId = Uuid;
+export const IdempotencyKey = Type.String({ minLength: 1, maxLength: 200 });
+const Reason = Type.String({ minLength: 1, maxLength: 500 });
+const Amount = Type.Integer({ minimum: 0 });
+
+/** What made a policy change: the seed on first start, an operator, or a tripwire event. */
+export const PolicyChangeCause = object({
+  kind: literals(['seed', 'operator', 'tripwire'] as const),
+  /** Operator id, tripwire event id, or `seed`. */
+  id: Type.String({ minLength: 1, maxLength: 200 }),
+  reason: Type.Optional(Reason),
+});
+export type PolicyChangeCause = Static<typeof PolicyChangeCause>;
+
+export const RiskLimits = object({
+  maxDailyLoss: NonNegativeMoney,
+  maxDailyExposure: NonNegativeMoney,
+  maxDailyActions: Type.Integer({ minimum: 0 }),
+});
+export type RiskLimits = Static<typeof RiskLimits>;
+
+export const RiskPolicy = Type.Composite(
+  [
+    RiskLimits,
+    object({
+      policyId: RiskPolicyId,
+      enabled: Type.Boolean(),
+      throttled: Type.Union([Type.Null(), object({ since: Timestamp, cause: PolicyChangeCause })]),
+      updatedAt: Timestamp,
+    }),
+  ],
+  { additionalProperties: false },
+);
+export type RiskPolicy = Static<typeof RiskPolicy>;
+
+/** One policy's use of its day, in minor units of the ledger currency. */
+export const RiskUsage = object({
+  realizedLoss: Amount,
+  reservedLoss: Amount,
+  reservedExposure: Amount,
+  actions: Amount,
+});
+export type RiskUsage = Static<typeof RiskUsage>;
+
+/** A limit a reservation would have broken: headroom = limit − current (< requested). */
+export const LimitViolation = object({
+  policyId: RiskPolicyId,
+  limit: literals(RISK_LIMITS),
+  limitValue: Type.Integer(),
+  current: Type.Integer(),
+  requested: Type.Integer(),
+  headroom: Type.Integer(),
+});
+export type LimitViolation = Static<typeof LimitViolation>;
+
+// ── Ledger entries: the domain events of the daily ledger ───────────────────────────────────────
+
+export const CarriedReservation = object({
+  reservationId: ReservationId,
+  engineId: EntityId,
+  idempotencyKey: IdempotencyKey,
+  status: literals(['GRANTED', 'UNRESOLVED'] as const),
+  maxLoss: Money,
+  exposure: Money,
+  grantedAt: Timestamp,
+  expiresAt: Timestamp,
+});
+
+const entry = <T extends string, D extends TSchema>(type: T, data: D) =>
+  object({ type: Type.Literal(type), data });
+
+export const LedgerEntry = Type.Union([
+  entry(
+    'LedgerOpened',
+    object({
+      day: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }),
+      timeZone: Type.String({ minLength: 1 }),
+      openedAt: Timestamp,
+      previousDay: Type.Union([Type.Null(), Type.String()]),
+      /** Reservations still open at the day boundary keep counting on the new day. */
+      carriedOver: Type.Array(CarriedReservation),
+    }),
+  ),
+  entry(
+    'ReservationGranted',
+    object({
+      reservationId: ReservationId,
+      engineId: EntityId,
+      idempotencyKey: IdempotencyKey,
+      maxLoss: Money,
+      exposure: Money,
+      grantedAt: Timestamp,
+      expiresAt: Timestamp,
+      actor: Actor,
+    }),
+  ),
+  entry(
+    'ReservationDenied',
+    object({
+      reservationId: ReservationId,
+      engineId: EntityId,
+      idempotencyKey: IdempotencyKey,
+      maxLoss: Money,
+      exposure: Money,
+      deniedAt: Timestamp,
+      reason: literals(DENIAL_REASONS),
+      failingPolicy: RiskPolicyId,
+      violations: Type.Array(LimitViolation),
+      actor: Actor,
+    }),
+  ),
+  entry(
+    'ReservationSettled',
+    object({
+      reservationId: ReservationId,
+      engineId: EntityId,
+      realizedLoss: Money,
+      /** Realized beyond the reserved max loss: booked in full all the same. */
+      excess: Money,
+      exceededReservation: Type.Boolean(),
+      /** Settled after it had expired: the loss is booked, nothing is released twice. */
+      afterExpiry: Type.Boolean(),
+      settledAt: Timestamp,
+      actor: Actor,
+    }),
+  ),
+  entry(
+    'ReservationReleased',
+    object({ reservationId: ReservationId, engineId: EntityId, releasedAt: Timestamp, actor: Actor }),
+  ),
+  entry(
+    'ReservationExpired',
+    object({ reservationId: ReservationId, engineId: EntityId, expiredAt: Timestamp }),
+  ),
+  entry(
+    'ReservationUnresolved',
+    object({
+      reservationId: ReservationId,
+      engineId: EntityId,
+      afterExpiry: Type.Boolean(),
+      at: Timestamp,
+      actor: Actor,
+    }),
+  ),
+  entry(
+    'ReservationReconciled',
+    object({
+      reservationId: ReservationId,
+      engineId: EntityId,
+      realizedLoss: Money,
+      excess: Money,
+      exceededReservation: Type.Boolean(),
+      reconciledAt: Timestamp,
+      note: Type.Optional(Reason),
+      actor: Actor,
+    }),
+  ),
+]);
+export type LedgerEntry = Static<typeof LedgerEntry>;
+
+/**
+ * The daily ledger's journal: each message carries the entries one batch of serialized commands
+ * produced, appended atomically with Nats-Expected-Last-Subject-Sequence.
+ */
+export const RiskLedgerEntriesRecorded = defineMessage({
+  type: 'risk.LedgerEntriesRecorded',
+  version: 1,
+  kind: 'event',
+  producer: 'risk-guard',
+  consumers: ['risk-guard (state rebuild)', 'projector'],
+  subject: 'bifrost.evt.risk.ledger.{day}',
+  description:
+    'Entries of the daily risk ledger (reservations granted, denied, settled, released, expired, unresolved, reconciled; day opened), in decision order.',
+  data: object({
+    day: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }),
+    entries: Type.Array(LedgerEntry, { minItems: 1 }),
+  }),
+});
+
+// ── Policy events: `bifrost.evt.risk.policy.<policyId>` ─────────────────────────────────────────
+
+const policyEvent = <T extends string, P extends Parameters<typeof Type.Object>[0]>(
+  type: T,
+  description: string,
+  properties: P,
+) =>
+  defineMessage({
+    type: `risk.${type}` as const,
+    version: 1,
+    kind: 'event',
+    producer: 'risk-guard',
+    consumers: ['risk-guard (state rebuild)', 'projector'],
+    subject: 'bifrost.evt.risk.policy.{policyId}',
+    description,
+    data: object({ policyId: RiskPolicyId, cause: PolicyChangeCause, at: Timestamp, ...properties }),
+  });
+
+export const RiskPolicyDefined = policyEvent(
+  'PolicyDefined',
+  'A risk policy was created (seed or operator) or its limits changed.',
+  { limits: RiskLimits, enabled: Type.Boolean(), previous: Type.Union([Type.Null(), RiskLimits]) },
+);
+export const RiskPolicyEnabled = policyEvent('PolicyEnabled', 'A risk policy was enabled.', {});
+export const RiskPolicyDisabled = policyEvent(
+  'PolicyDisabled',
+  'A risk policy was disabled: its engine (or, for GLOBAL, every engine) is denied.',
+  {},
+);
+export const RiskPolicyThrottled = policyEvent(
+  'PolicyThrottled',
+  'A risk policy was throttled (tripwire THROTTLE or operator): reservations are denied with THROTTLED.',
+  {},
+);
+export const RiskPolicyThrottleLifted = policyEvent(
+  'PolicyThrottleLifted',
+  'An operator lifted the throttle of a risk policy.',
+  {},
+);
+
+// ── Requests and replies ─────────────────────────────────────────────────────────────────────────
+
+export const ReserveRequest = object({
+  engineId: EntityId,
+  /** Same key, same result: a retried reserve never makes a second reservation. */
+  idempotencyKey: IdempotencyKey,
+  maxLoss: NonNegativeMoney,
+  exposure: NonNegativeMoney,
+  /** Time to live; the service default applies when absent, bounded by its maximum. */
+  ttlMs: Type.Optional(Type.Integer({ minimum: 1 })),
+  strategyId: Type.Optional(EntityId),
+  requestId: Type.Optional(Type.String({ maxLength: 200 })),
+});
+export type ReserveRequest = Static<typeof ReserveRequest>;
+
+export const ReserveReply = object({
+  /** Also the id of the decision record. */
+  reservationId: ReservationId,
+  engineId: EntityId,
+  outcome: literals(['GRANTED', 'DENIED'] as const),
+  /** Current status (a replayed reply shows where the reservation is now). */
+  status: literals(RESERVATION_STATUSES),
+  maxLoss: Money,
+  exposure: Money,
+  day: Type.String(),
+  decidedAt: Timestamp,
+  expiresAt: Type.Optional(Timestamp),
+  reason: Type.Optional(literals(DENIAL_REASONS)),
+  failingPolicy: Type.Optional(RiskPolicyId),
+  violations: Type.Optional(Type.Array(LimitViolation)),
+  /** Per policy and limit: usage after this reservation against the limit. Absent on replays. */
+  checks: Type.Optional(Type.Array(Check)),
+  /** True when the idempotency key had been seen: this is the original result. */
+  replayed: Type.Boolean(),
+});
+export type ReserveReply = Static<typeof ReserveReply>;
+
+export const SETTLE_OUTCOMES = ['completed', 'unknown'] as const;
+export const SettleRequest = object({
+  engineId: EntityId,
+  reservationId: ReservationId,
+  /** `unknown`: the engine cannot tell whether the action executed → UNRESOLVED, still counted. */
+  outcome: Type.Optional(literals(SETTLE_OUTCOMES)),
+  /** Required when the outcome is `completed` (the default); a gain settles with 0. */
+  realizedLoss: Type.Optional(NonNegativeMoney),
+});
+export type SettleRequest = Static<typeof SettleRequest>;
+
+export const ReleaseRequest = object({ engineId: EntityId, reservationId: ReservationId });
+export type ReleaseRequest = Static<typeof ReleaseRequest>;
+
+export const ReconcileRequest = object({
+  engineId: EntityId,
+  reservationId: ReservationId,
+  realizedLoss: NonNegativeMoney,
+  /** An operator reconciling on the engine's behalf; the engine itself when absent. */
+  actor: Type.Optional(Actor),
+  note: Type.Optional(Reason),
+});
+export type ReconcileRequest = Static<typeof ReconcileRequest>;
+
+export const ReservationReply = object({
+  reservationId: ReservationId,
+  engineId: EntityId,
+  status: literals(RESERVATION_STATUSES),
+  realizedLoss: Type.Optional(Money),
+  excess: Type.Optional(Money),
+  exceededReservation: Type.Optional(Type.Boolean()),
+  afterExpiry: Type.Optional(Type.Boolean()),
+});
+export type ReservationReply = Static<typeof ReservationReply>;
+
+export const UpsertPolicyCommand = Type.Composite(
+  [
+    RiskLimits,
+    object({ actor: Actor, reason: Reason, policyId: RiskPolicyId, enabled: Type.Optional(Type.Boolean()) }),
+  ],
+  { additionalProperties: false },
+);
+export type UpsertPolicyCommand = Static<typeof UpsertPolicyCommand>;
+
+export const PolicyCommand = object({ actor: Actor, reason: Reason, policyId: RiskPolicyId });
+export type PolicyCommand = Static<typeof PolicyCommand>;
+
+export const ReservationView = object({
+  reservationId: ReservationId,
+  engineId: EntityId,
+  status: literals(RESERVATION_STATUSES),
+  maxLoss: Amount,
+  exposure: Amount,
+  expiresAt: Timestamp,
+});
+
+export const LedgerView = object({
+  day: Type.Union([Type.Null(), Type.String()]),
+  timeZone: Type.String(),
+  currency: Type.Union([Type.Null(), Type.String()]),
+  usage: Type.Record(Type.String(), RiskUsage),
+  open: Type.Array(ReservationView),
+});
+export type LedgerView = Static<typeof LedgerView>;
+
+const riskRpc = <Req extends TSchema, Res extends TSchema>(
+  operation: string,
+  request: Req,
+  response: Res,
+  description: string,
+) => defineRpc({ service: 'risk', operation, request, response: okReplyOf(response), description });
+
+export const riskRpcs = [
+  riskRpc(
+    'reserve',
+    ReserveRequest,
+    ReserveReply,
+    'Reserve max loss and exposure before acting: granted only if GLOBAL and the engine policy both pass. Answered after the ledger entry and the decision record are acknowledged.',
+  ),
+  riskRpc(
+    'settle',
+    SettleRequest,
+    ReservationReply,
+    'Book the realized loss and free the reservation (or mark it UNRESOLVED).',
+  ),
+  riskRpc('release', ReleaseRequest, ReservationReply, 'Cancel a granted reservation that was not used.'),
+  riskRpc(
+    'reconcile',
+    ReconcileRequest,
+    ReservationReply,
+    'Close an UNRESOLVED reservation with its realized loss.',
+  ),
+  riskRpc(
+    'cmd.upsert-policy',
+    UpsertPolicyCommand,
+    RiskPolicy,
+    'Operator: create a policy or change its limits.',
+  ),
+  riskRpc('cmd.enable-policy', PolicyCommand, RiskPolicy, 'Operator: enable a policy.'),
+  riskRpc(
+    'cmd.disable-policy',
+    PolicyCommand,
+    RiskPolicy,
+    'Operator: disable a policy (its engine is denied).',
+  ),
+  riskRpc('cmd.throttle-policy', PolicyCommand, RiskPolicy, 'Operator: throttle a policy by hand.'),
+  riskRpc('cmd.lift-throttle', PolicyCommand, RiskPolicy, 'Operator: lift a throttle (tripwire or manual).'),
+  riskRpc('policies', object({}), object({ policies: Type.Array(RiskPolicy) }), 'The policies in force.'),
+  riskRpc('ledger', object({}), LedgerView, "Today's ledger: usage per policy and open reservations."),
+];
+
+/** The decision record of every reserve decision, on `bifrost.dec.risk.<engineId>`. */
+export const RiskReservationDecided = defineMessage({
+  type: 'risk.ReservationDecided',
+  version: 1,
+  kind: 'decision',
+  producer: 'risk-guard',
+  consumers: ['projector', 'api-gateway (live stream)'],
+  subject: 'bifrost.dec.risk.{engineId}',
+  description: 'A reservation granted or denied, with the usage of GLOBAL and the engine policy after it.',
+  data: object({
+    request: ReserveRequest,
+    reply: ReserveReply,
+    usage: Type.Record(Type.String(), RiskUsage),
+    limits: Type.Record(Type.String(), RiskLimits),
+  }),
+});
+
+/**
+ * PLACEHOLDER owned by the tripwire issue: the part of `tripwire.TripwireTriggered` risk-guard
+ * consumes. The tripwire contract replaces this definition (and its catalogue entry); extra
+ * properties are allowed so that the richer event still validates here.
+ */
+export const TripwireTriggeredPlaceholder = defineMessage({
+  type: 'tripwire.TripwireTriggered',
+  version: 1,
+  kind: 'event',
+  producer: 'tripwire',
+  consumers: ['risk-guard', 'gate'],
+  subject: 'bifrost.evt.tripwire.policy.{policyId}',
+  description:
+    'A regression tripwire fired for an engine: THROTTLE (risk-guard throttles its policy) or KILL_SWITCH.',
+  data: Type.Object(
+    {
+      engineId: EntityId,
+      action: literals(['THROTTLE', 'KILL_SWITCH'] as const),
+      policyId: Type.String({ minLength: 1 }),
+      reason: Type.Optional(Type.String()),
+    },
+    { additionalProperties: true },
+  ),
+});
+
+export const riskMessages = [
+  RiskLedgerEntriesRecorded,
+  RiskPolicyDefined,
+  RiskPolicyEnabled,
+  RiskPolicyDisabled,
+  RiskPolicyThrottled,
+  RiskPolicyThrottleLifted,
+  RiskReservationDecided,
+];

@@ -1,0 +1,2 @@
+export * from './impact';
+export * from './risk-level';

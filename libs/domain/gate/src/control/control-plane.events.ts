@@ -1,0 +1,54 @@
+import type {
+  ApplyAutonomyPhaseCommand,
+  DataOf,
+  DisableGoLiveCommand,
+  EnableGoLiveCommand,
+  EngageKillSwitchCommand,
+  GateAutonomyPhaseApplied,
+  GateChecklistFactRecorded,
+  GateEngineModeSet,
+  GateEnginePaused,
+  GateEngineResumed,
+  GateExecutionClassSet,
+  GateGoLiveDisabled,
+  GateGoLiveEnabled,
+  GateGoLiveRefused,
+  GateKillSwitchEngaged,
+  GateKillSwitchReleased,
+  PauseEngineCommand,
+  RecordChecklistFactCommand,
+  ReleaseKillSwitchCommand,
+  ResumeEngineCommand,
+  SetEngineModeCommand,
+  SetExecutionClassCommand,
+} from '@bifrost/contracts';
+
+/** Every control plane command carries the time the service handled it (RFC 3339 UTC with ms). */
+type Timed<D> = D & { readonly now: string };
+
+/** Commands of the control plane aggregate; their data is the wire schema plus `now`. */
+export type ControlCommand =
+  | { type: 'RecordChecklistFact'; data: Timed<RecordChecklistFactCommand> }
+  | { type: 'EnableGoLive'; data: Timed<EnableGoLiveCommand> }
+  | { type: 'DisableGoLive'; data: Timed<DisableGoLiveCommand> }
+  | { type: 'EngageKillSwitch'; data: Timed<EngageKillSwitchCommand> }
+  | { type: 'ReleaseKillSwitch'; data: Timed<ReleaseKillSwitchCommand> }
+  | { type: 'SetExecutionClass'; data: Timed<SetExecutionClassCommand> }
+  | { type: 'SetEngineMode'; data: Timed<SetEngineModeCommand> }
+  | { type: 'PauseEngine'; data: Timed<PauseEngineCommand> }
+  | { type: 'ResumeEngine'; data: Timed<ResumeEngineCommand> }
+  | { type: 'ApplyAutonomyPhase'; data: Timed<ApplyAutonomyPhaseCommand> };
+
+/** Events of the control plane aggregate (on the wire: `gate.<type>`). */
+export type ControlEvent =
+  | { type: 'ChecklistFactRecorded'; data: DataOf<typeof GateChecklistFactRecorded> }
+  | { type: 'GoLiveEnabled'; data: DataOf<typeof GateGoLiveEnabled> }
+  | { type: 'GoLiveDisabled'; data: DataOf<typeof GateGoLiveDisabled> }
+  | { type: 'GoLiveRefused'; data: DataOf<typeof GateGoLiveRefused> }
+  | { type: 'KillSwitchEngaged'; data: DataOf<typeof GateKillSwitchEngaged> }
+  | { type: 'KillSwitchReleased'; data: DataOf<typeof GateKillSwitchReleased> }
+  | { type: 'ExecutionClassSet'; data: DataOf<typeof GateExecutionClassSet> }
+  | { type: 'EngineModeSet'; data: DataOf<typeof GateEngineModeSet> }
+  | { type: 'EnginePaused'; data: DataOf<typeof GateEnginePaused> }
+  | { type: 'EngineResumed'; data: DataOf<typeof GateEngineResumed> }
+  | { type: 'AutonomyPhaseApplied'; data: DataOf<typeof GateAutonomyPhaseApplied> };

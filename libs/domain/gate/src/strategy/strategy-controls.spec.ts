@@ -1,0 +1,483 @@
+import type { TokenRefusalReason } from '@bifrost/contracts';
+import { ForbiddenError, IllegalStateError, NotFoundError, ValidationError } from '@bifrost/event-sourcing';
+
+import type { StrategyEventOf } from './strategy.events';
+
+import {
+  HASH_A,
+  HASH_B,
+  T0,
+  approvalRequested,
+  at,
+  engine,
+  operator,
+  orderAction,
+  otherOperator,
+  paused,
+  registered,
+  spec,
+  system,
+  tokenIssued,
+  usd,
+} from './strategy.fixtures';
+
+describe('Strategy pauses', () => {
+  const pause = (cooldownUntil?: string, actor = operator) => ({
+    type: 'PauseStrategy' as const,
+    reason: 'news event',
+    ...(cooldownUntil === undefined ? {} : { cooldownUntil }),
+    now: T0,
+    actor,
+  });
+  const resume = (now = T0) => ({ type: 'ResumeStrategy' as const, now, actor: operator });
+
+  describe('When an operator pauses a running strategy', () => {
+    it('should pause it until resumed', () => {
+      spec().given([registered()]).when(pause()).then([paused()]);
+    });
+
+    it('should pause it with a cooldown', () => {
+      spec()
+        .given([registered()])
+        .when(pause(at(600)))
+        .then([paused(at(600))]);
+    });
+  });
+
+  describe('When the cooldown is not in the future', () => {
+    it('should refuse the pause', () => {
+      spec().given([registered()]).when(pause(T0)).thenThrows(ValidationError);
+    });
+  });
+
+  describe('When an engine asks to pause', () => {
+    it('should refuse it', () => {
+      spec().given([registered()]).when(pause(undefined, engine)).thenThrows(ForbiddenError);
+    });
+  });
+
+  describe('When the same pause is already in force', () => {
+    it('should change nothing', () => {
+      spec().given([registered(), paused()]).when(pause()).thenNothingHappened();
+    });
+  });
+
+  describe('When an operator resumes a paused strategy', () => {
+    it('should resume it', () => {
+      spec()
+        .given([registered(), paused()])
+        .when(resume())
+        .then([{ type: 'StrategyResumed', data: { reason: null, resumedBy: 'alice', resumedAt: T0 } }]);
+    });
+
+    it('should refuse the system', () => {
+      spec()
+        .given([registered(), paused()])
+        .when({ ...resume(), actor: system })
+        .thenThrows(ForbiddenError);
+    });
+  });
+
+  describe('When the cooldown has passed', () => {
+    it('should need no resume: the pause lifted itself at exactly cooldownUntil', () => {
+      spec()
+        .given([registered(), paused(at(600))])
+        .when(resume(at(600)))
+        .thenNothingHappened();
+    });
+
+    it('should still be resumable one millisecond before', () => {
+      spec()
+        .given([registered(), paused(at(600))])
+        .when(resume(at(599.999)))
+        .then([
+          { type: 'StrategyResumed', data: { reason: null, resumedBy: 'alice', resumedAt: at(599.999) } },
+        ]);
+    });
+  });
+
+  describe('When the strategy is unknown', () => {
+    it('should refuse operator commands', () => {
+      spec().when(pause()).thenThrows(NotFoundError);
+    });
+  });
+});
+
+describe('Execution tokens', () => {
+  const consume = (
+    tokenId: string,
+    overrides: Partial<{ actionHash: string; kind: string; notional: number; now: string }> = {},
+  ) => ({
+    type: 'ConsumeToken' as const,
+    tokenId,
+    actionHash: overrides.actionHash ?? HASH_A,
+    action: {
+      kind: overrides.kind ?? 'order.place',
+      ...(overrides.notional === undefined ? {} : { notional: usd(overrides.notional) }),
+    },
+    now: overrides.now ?? at(60),
+    actor: engine,
+  });
+  const consumed = (tokenId: string, singleUse = true, consumedAt = at(60)) => ({
+    type: 'TokenConsumed' as const,
+    data: { tokenId, actionHash: HASH_A, singleUse, consumedAt },
+  });
+  const refused = (
+    tokenId: string,
+    reason: TokenRefusalReason,
+    detail: string,
+    refusedAt = at(60),
+  ): StrategyEventOf<'TokenRefused'> => ({
+    type: 'TokenRefused',
+    data: { tokenId, actionHash: HASH_A, reason, detail, refusedAt },
+  });
+
+  describe('When an operator issues a token', () => {
+    it('should record it with its scope, cap, expiry and binding', () => {
+      spec()
+        .given([registered()])
+        .when({
+          type: 'IssueToken',
+          tokenId: 't-1',
+          scope: { actionKinds: ['order.place'] },
+          maxNotional: usd(1000),
+          expiresAt: at(3600),
+          singleUse: true,
+          boundActionHash: HASH_A,
+          now: T0,
+          actor: operator,
+        })
+        .then([tokenIssued('t-1', { maxNotional: usd(1000), boundActionHash: HASH_A })]);
+    });
+
+    it('should refuse an engine', () => {
+      spec()
+        .given([registered()])
+        .when({
+          type: 'IssueToken',
+          tokenId: 't-1',
+          scope: { actionKinds: ['*'] },
+          expiresAt: at(3600),
+          singleUse: false,
+          now: T0,
+          actor: engine,
+        })
+        .thenThrows(ForbiddenError);
+    });
+
+    it('should refuse a reused id for a different token', () => {
+      spec()
+        .given([registered(), tokenIssued('t-1')])
+        .when({
+          type: 'IssueToken',
+          tokenId: 't-1',
+          scope: { actionKinds: ['*'] },
+          expiresAt: at(3600),
+          singleUse: true,
+          now: T0,
+          actor: operator,
+        })
+        .thenThrows(IllegalStateError, (e) => e.code === 'GATE.TOKEN_EXISTS');
+    });
+  });
+
+  describe('When a valid single-use token is consumed', () => {
+    it('should consume it', () => {
+      spec()
+        .given([registered(), tokenIssued('t-1')])
+        .when(consume('t-1'))
+        .then([consumed('t-1')]);
+    });
+
+    it('should refuse it the second time', () => {
+      spec()
+        .given([registered(), tokenIssued('t-1'), consumed('t-1')])
+        .when(consume('t-1'))
+        .then([refused('t-1', 'consumed', 'single-use token t-1 was already used')]);
+    });
+  });
+
+  describe('When a multi-use token is used twice', () => {
+    it('should allow both uses', () => {
+      spec()
+        .given([registered(), tokenIssued('t-1', { singleUse: false }), consumed('t-1', false)])
+        .when(consume('t-1'))
+        .then([consumed('t-1', false)]);
+    });
+  });
+
+  describe('When the token cannot be used', () => {
+    it('should refuse an unknown token', () => {
+      spec()
+        .given([registered()])
+        .when(consume('t-x'))
+        .then([refused('t-x', 'unknown', 'no token t-x for this strategy')]);
+    });
+
+    it('should refuse a revoked token', () => {
+      spec()
+        .given([
+          registered(),
+          tokenIssued('t-1'),
+          { type: 'TokenRevoked', data: { tokenId: 't-1', reason: null, revokedBy: 'alice', revokedAt: T0 } },
+        ])
+        .when(consume('t-1'))
+        .then([refused('t-1', 'revoked', 'token t-1 was revoked')]);
+    });
+
+    it('should refuse it at exactly its expiry', () => {
+      spec()
+        .given([registered(), tokenIssued('t-1', { expiresAt: at(60) })])
+        .when(consume('t-1'))
+        .then([refused('t-1', 'expired', `token t-1 expired at ${at(60)}`)]);
+    });
+
+    it('should accept it one millisecond before its expiry', () => {
+      spec()
+        .given([registered(), tokenIssued('t-1', { expiresAt: at(60.001) })])
+        .when(consume('t-1'))
+        .then([consumed('t-1')]);
+    });
+
+    it('should refuse an action kind outside its scope', () => {
+      spec()
+        .given([registered(), tokenIssued('t-1')])
+        .when(consume('t-1', { kind: 'order.cancel' }))
+        .then([refused('t-1', 'out-of-scope', 'token t-1 does not cover action kind order.cancel')]);
+    });
+
+    it('should refuse an action bound to another hash', () => {
+      spec()
+        .given([registered(), tokenIssued('t-1', { boundActionHash: HASH_B })])
+        .when(consume('t-1'))
+        .then([refused('t-1', 'wrong-hash', 'token t-1 is bound to another action')]);
+    });
+  });
+
+  describe('When the token caps notional at 1000', () => {
+    const history = [registered(), tokenIssued('t-1', { maxNotional: usd(1000) })];
+
+    it('should accept exactly 1000', () => {
+      spec()
+        .given(history)
+        .when(consume('t-1', { notional: 1000 }))
+        .then([consumed('t-1')]);
+    });
+
+    it('should refuse 1001', () => {
+      spec()
+        .given(history)
+        .when(consume('t-1', { notional: 1001 }))
+        .then([refused('t-1', 'over-notional', "notional 1001 exceeds the token's cap 1000 USD")]);
+    });
+
+    it('should refuse an action without a notional', () => {
+      spec()
+        .given(history)
+        .when(consume('t-1'))
+        .then([refused('t-1', 'over-notional', 'token t-1 caps notional but the action declares none')]);
+    });
+  });
+
+  describe('When every token of the strategy is revoked', () => {
+    it('should revoke the usable ones in one event', () => {
+      spec()
+        .given([
+          registered(),
+          tokenIssued('t-1'),
+          tokenIssued('t-2', { singleUse: false }),
+          tokenIssued('t-spent'),
+          consumed('t-spent'),
+          tokenIssued('t-old', { expiresAt: at(10) }),
+        ])
+        .when({ type: 'RevokeAllTokens', reason: 'incident', now: at(60), actor: operator })
+        .then([
+          {
+            type: 'TokensRevoked',
+            data: { tokenIds: ['t-1', 't-2'], reason: 'incident', revokedBy: 'alice', revokedAt: at(60) },
+          },
+        ]);
+    });
+
+    it('should change nothing when none is usable', () => {
+      spec()
+        .given([registered()])
+        .when({ type: 'RevokeAllTokens', now: T0, actor: operator })
+        .thenNothingHappened();
+    });
+  });
+
+  describe('When one token is revoked', () => {
+    it('should revoke it', () => {
+      spec()
+        .given([registered(), tokenIssued('t-1')])
+        .when({ type: 'RevokeToken', tokenId: 't-1', now: T0, actor: operator })
+        .then([
+          { type: 'TokenRevoked', data: { tokenId: 't-1', reason: null, revokedBy: 'alice', revokedAt: T0 } },
+        ]);
+    });
+
+    it('should refuse an unknown token', () => {
+      spec()
+        .given([registered()])
+        .when({ type: 'RevokeToken', tokenId: 't-x', now: T0, actor: operator })
+        .thenThrows(NotFoundError);
+    });
+  });
+});
+
+describe('Approvals', () => {
+  const approve = (approver = otherOperator, now = at(60)) => ({
+    type: 'ApproveRequest' as const,
+    approvalId: 'ap-1',
+    approver: approver.id,
+    tokenId: 't-ap-1',
+    tokenExpiresAt: at(600),
+    now,
+    actor: approver,
+  });
+  const granted = [
+    {
+      type: 'ApprovalGranted' as const,
+      data: {
+        approvalId: 'ap-1',
+        approver: 'bob',
+        tokenId: 't-ap-1',
+        tokenExpiresAt: at(600),
+        grantedAt: at(60),
+      },
+    },
+    tokenIssued('t-ap-1', {
+      expiresAt: at(600),
+      boundActionHash: HASH_A,
+      approvalId: 'ap-1',
+      issuedBy: 'bob',
+      issuedAt: at(60),
+    }),
+  ];
+
+  describe('When an action needs approval', () => {
+    it('should open a request bound to the action hash', () => {
+      spec()
+        .given([registered()])
+        .when({
+          type: 'RequestApproval',
+          approvalId: 'ap-1',
+          actionHash: HASH_A,
+          action: orderAction,
+          requestedBy: engine.id,
+          expiresAt: at(900),
+          now: T0,
+          actor: engine,
+        })
+        .then([approvalRequested('ap-1')]);
+    });
+  });
+
+  describe('When another operator approves a pending request', () => {
+    it('should grant it and issue a single-use token bound to the hash', () => {
+      spec()
+        .given([registered(), approvalRequested('ap-1')])
+        .when(approve())
+        .then(granted);
+    });
+
+    it('should change nothing when the same grant is repeated', () => {
+      spec()
+        .given([registered(), approvalRequested('ap-1'), ...granted])
+        .when(approve())
+        .thenNothingHappened();
+    });
+  });
+
+  describe('When the requester approves their own request', () => {
+    it('should refuse it', () => {
+      spec()
+        .given([
+          registered(),
+          { ...approvalRequested('ap-1'), data: { ...approvalRequested('ap-1').data, requestedBy: 'alice' } },
+        ])
+        .when(approve(operator))
+        .thenThrows(ForbiddenError, (e) => e.code === 'GATE.SELF_APPROVAL');
+    });
+  });
+
+  describe('When the request has expired', () => {
+    it('should refuse the approval at exactly its expiry', () => {
+      spec()
+        .given([registered(), approvalRequested('ap-1', HASH_A, at(60))])
+        .when(approve())
+        .thenThrows(IllegalStateError, (e) => e.code === 'GATE.APPROVAL_EXPIRED');
+    });
+  });
+
+  describe('When the request was rejected', () => {
+    const rejected = {
+      type: 'ApprovalRejected' as const,
+      data: { approvalId: 'ap-1', rejectedBy: 'bob', reason: 'too big', rejectedAt: at(30) },
+    };
+
+    it('should record the rejection', () => {
+      spec()
+        .given([registered(), approvalRequested('ap-1')])
+        .when({
+          type: 'RejectRequest',
+          approvalId: 'ap-1',
+          rejectedBy: 'bob',
+          reason: 'too big',
+          now: at(30),
+          actor: otherOperator,
+        })
+        .then([rejected]);
+    });
+
+    it('should refuse a later approval', () => {
+      spec()
+        .given([registered(), approvalRequested('ap-1'), rejected])
+        .when(approve())
+        .thenThrows(IllegalStateError, (e) => e.code === 'GATE.APPROVAL_NOT_PENDING');
+    });
+  });
+
+  describe('When the approval token is used', () => {
+    const history = [registered(), approvalRequested('ap-1'), ...granted];
+    const use = (actionHash: string) => ({
+      type: 'ConsumeToken' as const,
+      tokenId: 't-ap-1',
+      actionHash,
+      action: { kind: 'order.place' },
+      now: at(120),
+      actor: engine,
+    });
+
+    it('should be consumed by the approved action', () => {
+      spec()
+        .given(history)
+        .when(use(HASH_A))
+        .then([
+          {
+            type: 'TokenConsumed',
+            data: { tokenId: 't-ap-1', actionHash: HASH_A, singleUse: true, consumedAt: at(120) },
+          },
+        ]);
+    });
+
+    it('should be refused for a different action', () => {
+      spec()
+        .given(history)
+        .when(use(HASH_B))
+        .then([
+          {
+            type: 'TokenRefused',
+            data: {
+              tokenId: 't-ap-1',
+              actionHash: HASH_B,
+              reason: 'wrong-hash',
+              detail: 'token t-ap-1 is bound to another action',
+              refusedAt: at(120),
+            },
+          },
+        ]);
+    });
+  });
+});

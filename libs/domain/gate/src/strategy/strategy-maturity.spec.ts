@@ -1,0 +1,491 @@
+import type { MaturityLevel } from '@bifrost/contracts';
+import { ForbiddenError, ValidationError } from '@bifrost/event-sourcing';
+
+import type { StrategyEventOf } from './strategy.events';
+
+import {
+  CAPITAL,
+  ENGINE_ID,
+  STRATEGY_ID,
+  T0,
+  engine,
+  mixed,
+  operator,
+  outcomeRecorded,
+  outcomes,
+  overridden,
+  recordOutcome,
+  registered,
+  spec,
+  system,
+  usd,
+} from './strategy.fixtures';
+
+describe('Strategy registration', () => {
+  describe('When the strategy is unknown', () => {
+    it('should register it at L0', () => {
+      spec()
+        .when({
+          type: 'RegisterStrategy',
+          engineId: ENGINE_ID,
+          strategyId: STRATEGY_ID,
+          now: T0,
+          actor: engine,
+        })
+        .then([registered(null)]);
+    });
+
+    it('should register it implicitly with its first outcome', () => {
+      spec()
+        .when(recordOutcome('o-1', 250))
+        .then([registered(null), outcomeRecorded('o-1', 250)]);
+    });
+  });
+
+  describe('When the strategy is already registered', () => {
+    it('should not register it again', () => {
+      spec()
+        .given([registered()])
+        .when({
+          type: 'RegisterStrategy',
+          engineId: ENGINE_ID,
+          strategyId: STRATEGY_ID,
+          now: T0,
+          actor: engine,
+        })
+        .thenNothingHappened();
+    });
+  });
+});
+
+describe('Strategy outcomes', () => {
+  describe('When an outcome id was already recorded', () => {
+    it('should record nothing', () => {
+      spec()
+        .given([registered(), outcomeRecorded('o-1', 100)])
+        .when(recordOutcome('o-1', 100))
+        .thenNothingHappened();
+    });
+  });
+
+  describe('When the outcome is in another currency than the strategy', () => {
+    it('should refuse it', () => {
+      spec()
+        .given([registered()])
+        .when({ ...recordOutcome('o-1', 100), pnl: { amount: 100, currency: 'EUR' } })
+        .thenThrows(ValidationError, (e) => e.code === 'GATE.CURRENCY_MISMATCH');
+    });
+  });
+});
+
+describe('Strategy promotion', () => {
+  const qualifying49 = outcomes(mixed(29, 200, 20, 100));
+
+  describe('When at L0 with 49 qualifying outcomes', () => {
+    it('should promote to L1 on the 50th', () => {
+      spec()
+        .given([registered(), ...qualifying49])
+        .when(recordOutcome('o-50', 200))
+        .then([
+          outcomeRecorded('o-50', 200),
+          {
+            type: 'MaturityPromoted',
+            data: {
+              from: 'L0',
+              to: 'L1',
+              evidence: { outcomes: 50, winRate: 0.6, profitFactor: 3 },
+              promotedAt: T0,
+            },
+          },
+        ]);
+    });
+  });
+
+  describe('When at L0 with 48 qualifying outcomes', () => {
+    it('should not promote on the 49th', () => {
+      spec()
+        .given([registered(), ...outcomes(mixed(28, 200, 20, 100))])
+        .when(recordOutcome('o-49', 200))
+        .then([outcomeRecorded('o-49', 200)]);
+    });
+  });
+
+  describe('When the win rate would end exactly at 0.45', () => {
+    // 27 wins out of 60 outcomes is exactly 0.45; 28 is above.
+    const history = [registered(), ...outcomes(mixed(27, 500, 32, 100))];
+
+    it('should not promote', () => {
+      spec()
+        .given(history)
+        .when(recordOutcome('o-60', -100))
+        .then([outcomeRecorded('o-60', -100)]);
+    });
+
+    it('should promote when the win rate is above', () => {
+      spec()
+        .given(history)
+        .when(recordOutcome('o-60', 500))
+        .then([
+          outcomeRecorded('o-60', 500),
+          {
+            type: 'MaturityPromoted',
+            data: {
+              from: 'L0',
+              to: 'L1',
+              evidence: { outcomes: 60, winRate: 28 / 60, profitFactor: 14_000 / 3_200 },
+              promotedAt: T0,
+            },
+          },
+        ]);
+    });
+  });
+
+  describe('When the profit factor would end exactly at 1.1', () => {
+    // 30 wins of 110 against 20 losses of 150: 3300 / 3000 = 1.1.
+    const history = [registered(), ...outcomes(mixed(29, 110, 20, 150))];
+
+    it('should not promote', () => {
+      spec()
+        .given(history)
+        .when(recordOutcome('o-50', 110))
+        .then([outcomeRecorded('o-50', 110)]);
+    });
+
+    it('should promote when the profit factor is above', () => {
+      spec()
+        .given(history)
+        .when(recordOutcome('o-50', 111))
+        .then([
+          outcomeRecorded('o-50', 111),
+          {
+            type: 'MaturityPromoted',
+            data: {
+              from: 'L0',
+              to: 'L1',
+              evidence: { outcomes: 50, winRate: 0.6, profitFactor: 3301 / 3000 },
+              promotedAt: T0,
+            },
+          },
+        ]);
+    });
+  });
+
+  describe('When the level has no losses', () => {
+    it('should count the profit factor as infinite (null on the wire) and promote', () => {
+      spec()
+        .given([registered(), ...outcomes(Array.from({ length: 49 }, () => 10))])
+        .when(recordOutcome('o-50', 10))
+        .then([
+          outcomeRecorded('o-50', 10),
+          {
+            type: 'MaturityPromoted',
+            data: {
+              from: 'L0',
+              to: 'L1',
+              evidence: { outcomes: 50, winRate: 1, profitFactor: null },
+              promotedAt: T0,
+            },
+          },
+        ]);
+    });
+  });
+
+  describe('When just promoted', () => {
+    it('should count outcomes from zero at the new level', () => {
+      spec()
+        .given([
+          registered(),
+          ...outcomes(mixed(30, 200, 20, 100)),
+          {
+            type: 'MaturityPromoted',
+            data: {
+              from: 'L0',
+              to: 'L1',
+              evidence: { outcomes: 50, winRate: 0.6, profitFactor: 3 },
+              promotedAt: T0,
+            },
+          },
+        ])
+        .when(recordOutcome('o-next', 200))
+        .then([outcomeRecorded('o-next', 200, 'L1')]);
+    });
+  });
+
+  describe('When at L4', () => {
+    it('should not promote further', () => {
+      spec()
+        .given([registered(), overridden('L0', 'L4'), ...outcomes(mixed(40, 200, 9, 100), 'L4')])
+        .when(recordOutcome('o-50', 200))
+        .then([outcomeRecorded('o-50', 200, 'L4')]);
+    });
+  });
+});
+
+describe('Strategy demotion', () => {
+  const demoted = (
+    from: MaturityLevel,
+    to: MaturityLevel,
+    drawdown: number,
+    detail: string,
+  ): StrategyEventOf<'MaturityDemoted'> => ({
+    type: 'MaturityDemoted',
+    data: { from, to, reason: 'drawdown', drawdown, lossStreak: 1, detail, demotedAt: T0 },
+  });
+
+  describe('When at L3 and a loss takes the drawdown exactly to 10 %', () => {
+    it('should not demote', () => {
+      spec()
+        .given([registered(), overridden('L0', 'L3')])
+        .when(recordOutcome('o-1', -10_000))
+        .then([outcomeRecorded('o-1', -10_000, 'L3')]);
+    });
+  });
+
+  describe('When at L3 and a loss takes the drawdown just over 10 %', () => {
+    it('should demote one level to L2', () => {
+      spec()
+        .given([registered(), overridden('L0', 'L3')])
+        .when(recordOutcome('o-1', -10_001))
+        .then([
+          outcomeRecorded('o-1', -10_001, 'L3'),
+          demoted('L3', 'L2', 10_001 / CAPITAL, 'drawdown 10.001 % > 10 %'),
+        ]);
+    });
+  });
+
+  describe('When the equity peaked above the capital', () => {
+    // Peak equity 150 000: 10 % of it is 15 000.
+    const history = [registered(), overridden('L0', 'L3'), outcomeRecorded('o-1', 50_000, 'L3')];
+
+    it('should measure the drawdown from the peak, not from the capital', () => {
+      spec()
+        .given(history)
+        .when(recordOutcome('o-2', -15_000))
+        .then([outcomeRecorded('o-2', -15_000, 'L3')]);
+    });
+
+    it('should demote just beyond 10 % of the peak', () => {
+      spec()
+        .given(history)
+        .when(recordOutcome('o-2', -15_001))
+        .then([
+          outcomeRecorded('o-2', -15_001, 'L3'),
+          demoted('L3', 'L2', 15_001 / 150_000, 'drawdown 10.001 % > 10 %'),
+        ]);
+    });
+  });
+
+  describe('When one loss takes the drawdown beyond 20 %', () => {
+    it('should skip to L1 (paper)', () => {
+      spec()
+        .given([registered(), overridden('L0', 'L4')])
+        .when(recordOutcome('o-1', -20_001))
+        .then([
+          outcomeRecorded('o-1', -20_001, 'L4'),
+          demoted('L4', 'L1', 20_001 / CAPITAL, 'drawdown 20.001 % > 10 %'),
+        ]);
+    });
+
+    it('should not go below one level down from L1', () => {
+      spec()
+        .given([registered(), overridden('L0', 'L1')])
+        .when(recordOutcome('o-1', -25_000))
+        .then([outcomeRecorded('o-1', -25_000, 'L1'), demoted('L1', 'L0', 0.25, 'drawdown 25 % > 10 %')]);
+    });
+  });
+
+  describe('When one loss takes the drawdown exactly to 20 %', () => {
+    it('should demote one level only', () => {
+      spec()
+        .given([registered(), overridden('L0', 'L4')])
+        .when(recordOutcome('o-1', -20_000))
+        .then([outcomeRecorded('o-1', -20_000, 'L4'), demoted('L4', 'L3', 0.2, 'drawdown 20 % > 10 %')]);
+    });
+  });
+
+  describe('When one loss takes the drawdown beyond 30 %', () => {
+    it('should drop straight to L0 (shadow)', () => {
+      spec()
+        .given([registered(), overridden('L0', 'L4')])
+        .when(recordOutcome('o-1', -30_001))
+        .then([
+          outcomeRecorded('o-1', -30_001, 'L4'),
+          demoted('L4', 'L0', 30_001 / CAPITAL, 'drawdown 30.001 % > 10 %'),
+        ]);
+    });
+  });
+
+  describe('When at L2 with a loss streak of 9', () => {
+    it('should not demote on the 10th loss (exactly 10)', () => {
+      spec()
+        .given([
+          registered(),
+          overridden('L0', 'L2'),
+          ...outcomes(
+            Array.from({ length: 9 }, () => -1),
+            'L2',
+          ),
+        ])
+        .when(recordOutcome('o-10', -1))
+        .then([outcomeRecorded('o-10', -1, 'L2')]);
+    });
+  });
+
+  describe('When at L2 with a loss streak of 10', () => {
+    it('should demote one level on the 11th loss', () => {
+      spec()
+        .given([
+          registered(),
+          overridden('L0', 'L2'),
+          ...outcomes(
+            Array.from({ length: 10 }, () => -1),
+            'L2',
+          ),
+        ])
+        .when(recordOutcome('o-11', -1))
+        .then([
+          outcomeRecorded('o-11', -1, 'L2'),
+          {
+            type: 'MaturityDemoted',
+            data: {
+              from: 'L2',
+              to: 'L1',
+              reason: 'loss-streak',
+              drawdown: 11 / CAPITAL,
+              lossStreak: 11,
+              detail: 'loss streak 11 > 10',
+              demotedAt: T0,
+            },
+          },
+        ]);
+    });
+
+    it('should not demote when a win breaks the streak', () => {
+      spec()
+        .given([
+          registered(),
+          overridden('L0', 'L2'),
+          ...outcomes(
+            Array.from({ length: 10 }, () => -1),
+            'L2',
+          ),
+        ])
+        .when(recordOutcome('o-11', 1))
+        .then([outcomeRecorded('o-11', 1, 'L2')]);
+    });
+  });
+
+  describe('When at L0', () => {
+    it('should not demote: there is no lower level', () => {
+      spec()
+        .given([registered()])
+        .when(recordOutcome('o-1', -50_000))
+        .then([outcomeRecorded('o-1', -50_000)]);
+    });
+  });
+
+  describe('When just demoted', () => {
+    it('should measure the drawdown afresh at the new level', () => {
+      spec()
+        .given([
+          registered(),
+          overridden('L0', 'L3'),
+          outcomeRecorded('o-1', -10_001, 'L3'),
+          demoted('L3', 'L2', 10_001 / CAPITAL, 'drawdown'),
+        ])
+        .when(recordOutcome('o-2', -1_000))
+        .then([outcomeRecorded('o-2', -1_000, 'L2')]);
+    });
+  });
+
+  describe('When no capital is registered', () => {
+    it('should measure against the reference capital of the policy', () => {
+      spec()
+        .given([registered(null), overridden('L0', 'L3')])
+        .when(recordOutcome('o-1', -1_000_001))
+        .then([
+          outcomeRecorded('o-1', -1_000_001, 'L3'),
+          demoted('L3', 'L2', 1_000_001 / 10_000_000, 'drawdown 10 % > 10 %'),
+        ]);
+    });
+  });
+});
+
+describe('Manual maturity override', () => {
+  const override = (level: 'L0' | 'L3', reason: string, actor = operator) => ({
+    type: 'OverrideMaturity' as const,
+    level,
+    reason,
+    now: T0,
+    actor,
+  });
+
+  describe('When an operator overrides with a reason', () => {
+    it('should set the level', () => {
+      spec()
+        .given([registered()])
+        .when(override('L3', '  backtest reviewed  '))
+        .then([
+          {
+            type: 'MaturityOverridden',
+            data: {
+              from: 'L0',
+              to: 'L3',
+              reason: 'backtest reviewed',
+              overriddenBy: 'alice',
+              overriddenAt: T0,
+            },
+          },
+        ]);
+    });
+  });
+
+  describe('When the reason is blank', () => {
+    it('should refuse the override', () => {
+      spec()
+        .given([registered()])
+        .when(override('L3', '   '))
+        .thenThrows(ValidationError, (e) => e.code === 'GATE.REASON_REQUIRED');
+    });
+  });
+
+  describe('When an engine or the system asks for it', () => {
+    it.each([engine, system])('should refuse %o', (actor) => {
+      spec()
+        .given([registered()])
+        .when(override('L3', 'promote me', actor))
+        .thenThrows(ForbiddenError);
+    });
+  });
+
+  describe('When the level is already the requested one', () => {
+    it('should change nothing', () => {
+      spec().given([registered()]).when(override('L0', 'again')).thenNothingHappened();
+    });
+  });
+});
+
+describe('Strategy capital', () => {
+  describe('When an operator sets a capital in the strategy currency', () => {
+    it('should record it', () => {
+      spec()
+        .given([registered()])
+        .when({ type: 'SetStrategyCapital', capital: usd(500_000), now: T0, actor: operator })
+        .then([{ type: 'StrategyCapitalSet', data: { capital: usd(500_000), setBy: 'alice', setAt: T0 } }]);
+    });
+  });
+
+  describe('When the capital is in another currency', () => {
+    it('should refuse it', () => {
+      spec()
+        .given([registered()])
+        .when({
+          type: 'SetStrategyCapital',
+          capital: { amount: 1, currency: 'EUR' },
+          now: T0,
+          actor: operator,
+        })
+        .thenThrows(ValidationError);
+    });
+  });
+});

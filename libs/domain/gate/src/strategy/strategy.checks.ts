@@ -1,0 +1,340 @@
+import type { Actor, Check, GateCheckRequest, VerdictAction } from '@bifrost/contracts';
+
+import { assessDrift } from './strategy.drift';
+import type { StrategyEvent } from './strategy.events';
+import { healthMultiplier, healthScore } from './strategy.health';
+import {
+  MATURITY_LADDER,
+  drawdown,
+  nextMaturityLevel,
+  percent,
+  profitFactor,
+  winRate,
+} from './strategy.maturity';
+import { DEFAULT_STRATEGY_POLICY, type StrategyPolicy } from './strategy.policy';
+import type { RegisteredStrategy, StrategyState } from './strategy.state';
+import { assessToken, type TokenAssessment } from './strategy.tokens';
+import { addMillis, millis } from './strategy.time';
+import { activeStrategyPause, capitalOf, outcomeWindow, registeredView } from './strategy.view';
+
+const round = (value: number): number => Math.round(value * 10_000) / 10_000;
+const ratio = (value: number): string => (Number.isFinite(value) ? value.toFixed(4) : '∞');
+
+/** Reduce and close shrink exposure: pauses let them through and size caps do not apply to them. */
+function reducesExposure(request: GateCheckRequest): boolean {
+  return request.action.intent === 'reduce' || request.action.intent === 'close';
+}
+
+function presentedToken(
+  strategy: RegisteredStrategy,
+  request: GateCheckRequest,
+  actionHash: string,
+  now: string,
+): TokenAssessment | null {
+  return request.tokenId === undefined
+    ? null
+    : assessToken(strategy, request.tokenId, request.action, actionHash, now);
+}
+
+function promotionProgress(strategy: RegisteredStrategy, policy: StrategyPolicy): string {
+  const to = nextMaturityLevel(strategy.level);
+  if (to === null) return 'top of the ladder';
+  const { minOutcomes, minWinRate, minProfitFactor } = policy.promotion;
+  return (
+    `promotion to ${to}: ${strategy.stats.outcomes}/${minOutcomes} outcomes, ` +
+    `win rate ${ratio(winRate(strategy.stats))} (needs > ${minWinRate}), ` +
+    `profit factor ${ratio(profitFactor(strategy.stats))} (needs > ${minProfitFactor})`
+  );
+}
+
+function maturityCheck(
+  strategy: RegisteredStrategy,
+  request: GateCheckRequest,
+  token: TokenAssessment | null,
+  actionHash: string,
+  policy: StrategyPolicy,
+): Check {
+  const { level, pendingDemotion, stats } = strategy;
+  const to = nextMaturityLevel(level);
+  const base = {
+    name: 'maturity',
+    value: level,
+    threshold: to,
+    distanceToTrip: to === null ? null : Math.max(0, policy.promotion.minOutcomes - stats.outcomes),
+  };
+  const progress = promotionProgress(strategy, policy);
+  if (pendingDemotion !== null) {
+    const { from, reason, demotedAt } = pendingDemotion;
+    return {
+      ...base,
+      outcome: 'DEMOTE',
+      reason: `demoted ${from} → ${level} (${reason}) at ${demotedAt}; this action is blocked, the next check is answered at ${level}`,
+    };
+  }
+  const traits = MATURITY_LADDER[level];
+  const reducing = reducesExposure(request);
+  switch (level) {
+    case 'L0':
+      return {
+        ...base,
+        outcome: 'BLOCK',
+        reason: `shadow: L0 actions are logged only, never executed; ${progress}`,
+      };
+    case 'L1':
+      return { ...base, outcome: 'BLOCK', reason: `paper: L1 trades on paper only; ${progress}` };
+    case 'L2': {
+      const approved = token?.valid === true && token.token.boundActionHash === actionHash;
+      if (!approved) {
+        return {
+          ...base,
+          outcome: 'REQUIRE_APPROVAL',
+          sizeMultiplier: traits.sizeCap,
+          reason: `gated: every L2 action needs an operator approval, then sized × ${traits.sizeCap}; ${progress}`,
+        };
+      }
+      return reducing
+        ? {
+            ...base,
+            outcome: 'ALLOW',
+            reason: `gated: approved by token; reduce-only, not sized; ${progress}`,
+          }
+        : {
+            ...base,
+            outcome: 'REDUCE_SIZE',
+            sizeMultiplier: traits.sizeCap,
+            reason: `gated: approved by token, sized × ${traits.sizeCap}; ${progress}`,
+          };
+    }
+    case 'L3':
+      return reducing
+        ? { ...base, outcome: 'ALLOW', reason: `constrained: reduce-only, not sized; ${progress}` }
+        : {
+            ...base,
+            outcome: 'REDUCE_SIZE',
+            sizeMultiplier: traits.sizeCap,
+            reason: `constrained: sized × ${traits.sizeCap}; ${progress}`,
+          };
+    case 'L4':
+      return { ...base, outcome: 'ALLOW', reason: 'autonomous: full size' };
+    default: {
+      const _exhaustive: never = level;
+      return { ...base, outcome: 'BLOCK', reason: 'unknown maturity level' };
+    }
+  }
+}
+
+function drawdownCheck(strategy: RegisteredStrategy, policy: StrategyPolicy): Check {
+  const dd = drawdown(strategy.stats, capitalOf(strategy, policy));
+  const limit = policy.demotion.maxDrawdown;
+  return {
+    name: 'maturity.drawdown',
+    outcome: 'ALLOW',
+    value: round(dd),
+    threshold: limit,
+    distanceToTrip: round(limit - dd),
+    reason:
+      strategy.level === 'L0'
+        ? `drawdown ${percent(dd)} since entering L0; nothing below L0 to demote to`
+        : `drawdown ${percent(dd)} since entering ${strategy.level}; demotion above ${percent(limit)}`,
+  };
+}
+
+function lossStreakCheck(strategy: RegisteredStrategy, policy: StrategyPolicy): Check {
+  const streak = strategy.stats.lossStreak;
+  const limit = policy.demotion.maxLossStreak;
+  return {
+    name: 'maturity.loss-streak',
+    outcome: 'ALLOW',
+    value: streak,
+    threshold: limit,
+    distanceToTrip: limit - streak,
+    reason: `${streak} consecutive losses; demotion above ${limit}`,
+  };
+}
+
+function healthCheck(strategy: RegisteredStrategy, request: GateCheckRequest, policy: StrategyPolicy): Check {
+  const window = outcomeWindow(strategy, policy);
+  const score = healthScore(window);
+  const multiplier = round(healthMultiplier(score, policy.health));
+  const base = {
+    name: 'health',
+    value: round(score),
+    threshold: policy.health.fullSizeScore,
+    distanceToTrip: round(score - policy.health.fullSizeScore),
+  };
+  const summary = `health ${ratio(score)} over the last ${window.length} outcomes`;
+  if (multiplier >= 1) return { ...base, outcome: 'ALLOW', reason: `${summary}: full size` };
+  if (reducesExposure(request)) {
+    return { ...base, outcome: 'ALLOW', reason: `${summary}: reduce-only, not sized` };
+  }
+  return {
+    ...base,
+    outcome: 'REDUCE_SIZE',
+    sizeMultiplier: multiplier,
+    reason: `${summary}: sized × ${multiplier} (floor ${policy.health.floor})`,
+  };
+}
+
+function driftCheck(strategy: RegisteredStrategy, request: GateCheckRequest, policy: StrategyPolicy): Check {
+  const { reduceAbove, pauseAbove, reduceMultiplier } = policy.drift;
+  const assessment = assessDrift(outcomeWindow(strategy, policy), strategy.baseline, policy);
+  if (assessment.status === 'no-baseline') {
+    return {
+      name: 'drift',
+      outcome: 'ALLOW',
+      value: null,
+      threshold: reduceAbove,
+      distanceToTrip: null,
+      reason: 'no backtest baseline registered',
+    };
+  }
+  if (assessment.status === 'insufficient-sample') {
+    return {
+      name: 'drift',
+      outcome: 'ALLOW',
+      value: null,
+      threshold: reduceAbove,
+      distanceToTrip: null,
+      reason: `drift counts from ${assessment.minSample} outcomes in the window (${assessment.sample} so far)`,
+    };
+  }
+  const { drift, metric } = assessment;
+  const threshold = drift > reduceAbove ? pauseAbove : reduceAbove;
+  const base = { name: 'drift', value: round(drift), threshold, distanceToTrip: round(threshold - drift) };
+  const summary = `drift ${percent(drift)} (worst: ${metric}) against the backtest baseline`;
+  if (drift <= reduceAbove) return { ...base, outcome: 'ALLOW', reason: summary };
+  if (reducesExposure(request))
+    return { ...base, outcome: 'ALLOW', reason: `${summary}: reduce-only allowed` };
+  return drift > pauseAbove
+    ? { ...base, outcome: 'PAUSE', reason: `${summary} > ${percent(pauseAbove)}: paused` }
+    : {
+        ...base,
+        outcome: 'REDUCE_SIZE',
+        sizeMultiplier: reduceMultiplier,
+        reason: `${summary} > ${percent(reduceAbove)}: sized × ${reduceMultiplier}`,
+      };
+}
+
+function pauseCheck(strategy: RegisteredStrategy, request: GateCheckRequest, now: string): Check {
+  const pause = activeStrategyPause(strategy, now);
+  if (pause === null) {
+    const lapsed = strategy.pause?.cooldownUntil;
+    return {
+      name: 'pause',
+      outcome: 'ALLOW',
+      value: false,
+      threshold: null,
+      distanceToTrip: null,
+      reason: lapsed ? `not paused (cooldown ended at ${lapsed})` : 'not paused',
+    };
+  }
+  const until = pause.cooldownUntil === null ? 'until resumed' : `until ${pause.cooldownUntil}`;
+  const summary = `paused by ${pause.pausedBy} (${pause.reason}) ${until}`;
+  return {
+    name: 'pause',
+    outcome: reducesExposure(request) ? 'ALLOW' : 'PAUSE',
+    value: true,
+    threshold: pause.cooldownUntil,
+    distanceToTrip: null,
+    reason: reducesExposure(request) ? `${summary}: reduce-only allowed` : summary,
+  };
+}
+
+function tokenCheck(token: TokenAssessment, tokenId: string): Check {
+  const base = { name: 'token', value: tokenId, threshold: null, distanceToTrip: null };
+  if (!token.valid)
+    return { ...base, outcome: 'BLOCK', reason: `token refused (${token.reason}): ${token.detail}` };
+  const use = token.token.singleUse ? 'spent' : 'recorded as used';
+  return { ...base, outcome: 'ALLOW', reason: `token valid; ${use} if the action goes ahead` };
+}
+
+/**
+ * The strategy's contribution to a gate verdict: maturity (with its drawdown and loss-streak
+ * headroom), health, drift, pause and, when a token is presented, the token. An unknown strategy is
+ * checked as the L0 strategy its first check registers.
+ */
+export function strategyChecks(
+  state: StrategyState,
+  request: GateCheckRequest,
+  actionHash: string,
+  now: string,
+  policy: StrategyPolicy = DEFAULT_STRATEGY_POLICY,
+): Check[] {
+  const { strategy } = registeredView(state, request.engineId, request.strategyId, now);
+  const token = presentedToken(strategy, request, actionHash, now);
+  return [
+    maturityCheck(strategy, request, token, actionHash, policy),
+    drawdownCheck(strategy, policy),
+    lossStreakCheck(strategy, policy),
+    healthCheck(strategy, request, policy),
+    driftCheck(strategy, request, policy),
+    pauseCheck(strategy, request, now),
+    ...(token === null || request.tokenId === undefined ? [] : [tokenCheck(token, request.tokenId)]),
+  ];
+}
+
+export interface CheckEffectsInput {
+  readonly request: GateCheckRequest;
+  readonly actionHash: string;
+  /** The composed verdict action (the enforce-mode one when the engine is observed). */
+  readonly verdict: VerdictAction;
+  /** Id of the approval request to open if the verdict is REQUIRE_APPROVAL. */
+  readonly approvalId: string;
+  readonly now: string;
+  /** Who asked: the requester of an approval this check opens. */
+  readonly actor: Actor;
+}
+
+export interface CheckEffects {
+  /** To append to the strategy's subject together with the decision record. */
+  readonly events: StrategyEvent[];
+  /** The approval the engine must wait for: a new one, or the one already pending for this action. */
+  readonly approvalId: string | null;
+}
+
+/**
+ * What a check leaves behind on the strategy once the verdict is composed: the implicit
+ * registration of an unknown strategy, the acknowledgement of a demotion the check reported, the
+ * use of a presented token when the action goes ahead (ALLOW or REDUCE_SIZE), and an approval
+ * request bound to the action's hash when the verdict is REQUIRE_APPROVAL (an identical pending
+ * request is reused).
+ */
+export function decideCheckEffects(
+  state: StrategyState,
+  input: CheckEffectsInput,
+  policy: StrategyPolicy = DEFAULT_STRATEGY_POLICY,
+): CheckEffects {
+  const { request, actionHash, verdict, now } = input;
+  const { strategy, registration } = registeredView(state, request.engineId, request.strategyId, now);
+  const events: StrategyEvent[] = [...registration];
+  const demotion = strategy.pendingDemotion;
+  if (demotion !== null) {
+    const { from, to, demotedAt } = demotion;
+    events.push({ type: 'DemotionAcknowledged', data: { from, to, demotedAt, acknowledgedAt: now } });
+  }
+  const goesAhead = verdict === 'ALLOW' || verdict === 'REDUCE_SIZE';
+  const token = presentedToken(strategy, request, actionHash, now);
+  if (goesAhead && token?.valid === true) {
+    events.push({
+      type: 'TokenConsumed',
+      data: { tokenId: token.token.tokenId, actionHash, singleUse: token.token.singleUse, consumedAt: now },
+    });
+  }
+  if (verdict !== 'REQUIRE_APPROVAL') return { events, approvalId: null };
+  const pending = Object.values(strategy.approvals).find(
+    (a) => a.status === 'pending' && a.actionHash === actionHash && millis(now, 'now') < millis(a.expiresAt),
+  );
+  if (pending !== undefined) return { events, approvalId: pending.approvalId };
+  events.push({
+    type: 'ApprovalRequested',
+    data: {
+      approvalId: input.approvalId,
+      actionHash,
+      action: request.action,
+      requestedBy: input.actor.id,
+      expiresAt: addMillis(now, policy.approvalTtlMs),
+      requestedAt: now,
+    },
+  });
+  return { events, approvalId: input.approvalId };
+}

@@ -1,0 +1,491 @@
+import type { Actor, Money } from '@bifrost/contracts';
+import {
+  ForbiddenError,
+  IllegalStateError,
+  NotFoundError,
+  ValidationError,
+  type Decider,
+} from '@bifrost/event-sourcing';
+
+import { decideCheckEffects } from './strategy.checks';
+import type {
+  ApproveRequest,
+  ConsumeToken,
+  IssueToken,
+  OverrideMaturity,
+  PauseStrategy,
+  RecordOutcome,
+  RegisterBaseline,
+  RejectRequest,
+  RequestApproval,
+  ResumeStrategy,
+  RevokeAllTokens,
+  RevokeToken,
+  SetStrategyCapital,
+  StrategyCommand,
+} from './strategy.commands';
+import { assessDrift } from './strategy.drift';
+import type { StrategyEvent } from './strategy.events';
+import { evolveStrategy } from './strategy.evolve';
+import { demotionFor, finiteOrNull, promotionFor } from './strategy.maturity';
+import type { StrategyPolicy } from './strategy.policy';
+import { initialStrategyState, type RegisteredStrategy, type StrategyState } from './strategy.state';
+import { assessToken } from './strategy.tokens';
+import { millis } from './strategy.time';
+import {
+  activeStrategyPause,
+  capitalOf,
+  outcomeWindow,
+  registeredView,
+  strategyRegistered,
+} from './strategy.view';
+
+/** Who records automatic decisions (drift pauses) in `pausedBy`. */
+export const GATE_ACTOR_ID = 'gate';
+
+type Kind = Actor['kind'];
+
+function requireActor(actor: Actor, allowed: readonly Kind[], what: string): void {
+  if (!allowed.includes(actor.kind)) {
+    throw new ForbiddenError(`${what} is for ${allowed.join(' or ')} actors, not ${actor.kind} ${actor.id}`, {
+      code: 'GATE.ACTOR_FORBIDDEN',
+    });
+  }
+}
+
+function requireRegistered(state: StrategyState): RegisteredStrategy {
+  if (state.status !== 'registered') {
+    throw new NotFoundError('unknown strategy: it is registered by its first check or outcome', {
+      code: 'GATE.STRATEGY_UNKNOWN',
+    });
+  }
+  return state;
+}
+
+function requireText(value: string | undefined, field: string): string {
+  const text = value?.trim() ?? '';
+  if (text === '') throw new ValidationError(`${field} is required`, { code: 'GATE.REASON_REQUIRED' });
+  return text;
+}
+
+function requireFuture(timestamp: string, now: string, field: string): void {
+  if (millis(timestamp, field) <= millis(now, 'now')) {
+    throw new ValidationError(`${field} ${timestamp} must be after now (${now})`, {
+      code: 'GATE.TIME_IN_PAST',
+    });
+  }
+}
+
+/** Every amount of a strategy is in one currency: its capital's, or that of its first outcome. */
+function requireCurrency(strategy: RegisteredStrategy, money: Money, field: string): void {
+  if (strategy.currency !== null && strategy.currency !== money.currency) {
+    throw new ValidationError(
+      `${field} is in ${money.currency}; this strategy accounts in ${strategy.currency}`,
+      {
+        code: 'GATE.CURRENCY_MISMATCH',
+      },
+    );
+  }
+}
+
+function requirePositive(money: Money, field: string): void {
+  if (money.amount <= 0)
+    throw new ValidationError(`${field} must be positive`, { code: 'VALIDATION.FAILED' });
+}
+
+const applied = (state: StrategyState, events: readonly StrategyEvent[]): StrategyState =>
+  events.reduce(evolveStrategy, state);
+
+function setCapital(state: StrategyState, command: SetStrategyCapital): StrategyEvent[] {
+  const strategy = requireRegistered(state);
+  requireActor(command.actor, ['operator'], 'setting capital');
+  requirePositive(command.capital, 'capital');
+  requireCurrency(strategy, command.capital, 'capital');
+  if (strategy.capital?.amount === command.capital.amount) return [];
+  return [
+    {
+      type: 'StrategyCapitalSet',
+      data: { capital: command.capital, setBy: command.actor.id, setAt: command.now },
+    },
+  ];
+}
+
+/**
+ * Records the outcome, then what it causes: a demotion (checked first: protection beats
+ * promotion) or a promotion, and a drift pause when the outcome pushes drift over the pause
+ * threshold while the strategy is not paused.
+ */
+function recordOutcome(
+  state: StrategyState,
+  command: RecordOutcome,
+  policy: StrategyPolicy,
+): StrategyEvent[] {
+  const { now, pnl, outcomeId } = command;
+  const { strategy, registration } = registeredView(state, command.engineId, command.strategyId, now);
+  if (strategy.recent.some((o) => o.outcomeId === outcomeId)) return [];
+  requireCurrency(strategy, pnl, 'pnl');
+  const recorded: StrategyEvent = {
+    type: 'OutcomeRecorded',
+    data: { outcomeId, pnl, level: strategy.level, recordedAt: now },
+  };
+  const events: StrategyEvent[] = [...registration, recorded];
+  const after = applied(strategy, [recorded]) as RegisteredStrategy;
+  const demotion = demotionFor(after.level, after.stats, capitalOf(after, policy), policy);
+  const promotion = demotion === null ? promotionFor(after.level, after.stats, policy) : null;
+  if (demotion !== null) {
+    const { to, reason, drawdown, lossStreak, detail } = demotion;
+    events.push({
+      type: 'MaturityDemoted',
+      data: { from: after.level, to, reason, drawdown, lossStreak, detail, demotedAt: now },
+    });
+  } else if (promotion !== null) {
+    const { outcomes, winRate, profitFactor } = promotion.evidence;
+    events.push({
+      type: 'MaturityPromoted',
+      data: {
+        from: after.level,
+        to: promotion.to,
+        evidence: { outcomes, winRate, profitFactor: finiteOrNull(profitFactor) },
+        promotedAt: now,
+      },
+    });
+  }
+  const drift = assessDrift(outcomeWindow(after, policy), after.baseline, policy);
+  const { pauseAbove } = policy.drift;
+  if (drift.status === 'measured' && drift.drift > pauseAbove && activeStrategyPause(after, now) === null) {
+    events.push({
+      type: 'StrategyPaused',
+      data: {
+        reason: 'drift',
+        drift: { value: drift.drift, threshold: pauseAbove },
+        cooldownUntil: null,
+        pausedBy: GATE_ACTOR_ID,
+        pausedAt: now,
+      },
+    });
+  }
+  return events;
+}
+
+function overrideMaturity(state: StrategyState, command: OverrideMaturity): StrategyEvent[] {
+  const strategy = requireRegistered(state);
+  requireActor(command.actor, ['operator'], 'a maturity override');
+  const reason = requireText(command.reason, 'reason');
+  if (strategy.level === command.level) return [];
+  return [
+    {
+      type: 'MaturityOverridden',
+      data: {
+        from: strategy.level,
+        to: command.level,
+        reason,
+        overriddenBy: command.actor.id,
+        overriddenAt: command.now,
+      },
+    },
+  ];
+}
+
+function registerBaseline(state: StrategyState, command: RegisterBaseline): StrategyEvent[] {
+  const strategy = requireRegistered(state);
+  requireActor(command.actor, ['operator', 'system'], 'registering a baseline');
+  const { winRate, profitFactor, avgPnl } = command;
+  if (!(winRate >= 0 && winRate <= 1) || !(profitFactor > 0)) {
+    throw new ValidationError('baseline needs a win rate in [0, 1] and a positive profit factor', {
+      code: 'VALIDATION.FAILED',
+    });
+  }
+  if (avgPnl !== undefined) requireCurrency(strategy, avgPnl, 'avgPnl');
+  const current = strategy.baseline;
+  if (
+    current !== null &&
+    current.winRate === winRate &&
+    current.profitFactor === profitFactor &&
+    current.avgPnl?.amount === avgPnl?.amount &&
+    current.avgPnl?.currency === avgPnl?.currency
+  ) {
+    return [];
+  }
+  return [
+    {
+      type: 'BaselineRegistered',
+      data: {
+        winRate,
+        profitFactor,
+        avgPnl: avgPnl ?? null,
+        source: command.source ?? null,
+        registeredBy: command.actor.id,
+        registeredAt: command.now,
+      },
+    },
+  ];
+}
+
+function pauseStrategy(state: StrategyState, command: PauseStrategy): StrategyEvent[] {
+  const strategy = requireRegistered(state);
+  requireActor(command.actor, ['operator', 'system'], 'pausing a strategy');
+  const reason = requireText(command.reason, 'reason');
+  const cooldownUntil = command.cooldownUntil ?? null;
+  if (cooldownUntil !== null) requireFuture(cooldownUntil, command.now, 'cooldownUntil');
+  const current = activeStrategyPause(strategy, command.now);
+  if (current !== null && current.reason === reason && current.cooldownUntil === cooldownUntil) return [];
+  return [
+    {
+      type: 'StrategyPaused',
+      data: { reason, drift: null, cooldownUntil, pausedBy: command.actor.id, pausedAt: command.now },
+    },
+  ];
+}
+
+function resumeStrategy(state: StrategyState, command: ResumeStrategy): StrategyEvent[] {
+  const strategy = requireRegistered(state);
+  requireActor(command.actor, ['operator'], 'resuming a strategy');
+  if (activeStrategyPause(strategy, command.now) === null) return [];
+  return [
+    {
+      type: 'StrategyResumed',
+      data: { reason: command.reason ?? null, resumedBy: command.actor.id, resumedAt: command.now },
+    },
+  ];
+}
+
+function issueToken(state: StrategyState, command: IssueToken): StrategyEvent[] {
+  const strategy = requireRegistered(state);
+  requireActor(command.actor, ['operator'], 'issuing a token');
+  const { tokenId, scope, expiresAt, singleUse } = command;
+  const maxNotional = command.maxNotional ?? null;
+  const boundActionHash = command.boundActionHash ?? null;
+  const existing = strategy.tokens[tokenId];
+  if (existing !== undefined) {
+    const same =
+      existing.expiresAt === expiresAt &&
+      existing.singleUse === singleUse &&
+      existing.boundActionHash === boundActionHash &&
+      existing.maxNotional?.amount === maxNotional?.amount &&
+      existing.maxNotional?.currency === maxNotional?.currency &&
+      existing.actionKinds.join('\n') === scope.actionKinds.join('\n');
+    if (same) return [];
+    throw new IllegalStateError(`token ${tokenId} already exists`, { code: 'GATE.TOKEN_EXISTS' });
+  }
+  requireFuture(expiresAt, command.now, 'expiresAt');
+  if (scope.actionKinds.length === 0) {
+    throw new ValidationError('a token must cover at least one action kind', { code: 'VALIDATION.FAILED' });
+  }
+  if (maxNotional !== null) requirePositive(maxNotional, 'maxNotional');
+  return [
+    {
+      type: 'TokenIssued',
+      data: {
+        tokenId,
+        scope: { actionKinds: [...scope.actionKinds] },
+        maxNotional,
+        expiresAt,
+        singleUse,
+        boundActionHash,
+        approvalId: null,
+        issuedBy: command.actor.id,
+        issuedAt: command.now,
+      },
+    },
+  ];
+}
+
+const usable = (token: { status: string; expiresAt: string }, now: string): boolean =>
+  token.status === 'active' && millis(now, 'now') < millis(token.expiresAt);
+
+function revokeToken(state: StrategyState, command: RevokeToken): StrategyEvent[] {
+  const strategy = requireRegistered(state);
+  requireActor(command.actor, ['operator', 'system'], 'revoking a token');
+  const token = strategy.tokens[command.tokenId];
+  if (token === undefined) {
+    throw new NotFoundError(`no token ${command.tokenId} for this strategy`, { code: 'GATE.TOKEN_UNKNOWN' });
+  }
+  if (!usable(token, command.now)) return [];
+  return [
+    {
+      type: 'TokenRevoked',
+      data: {
+        tokenId: token.tokenId,
+        reason: command.reason ?? null,
+        revokedBy: command.actor.id,
+        revokedAt: command.now,
+      },
+    },
+  ];
+}
+
+function revokeAllTokens(state: StrategyState, command: RevokeAllTokens): StrategyEvent[] {
+  const strategy = requireRegistered(state);
+  requireActor(command.actor, ['operator', 'system'], 'revoking tokens');
+  const tokenIds = Object.values(strategy.tokens)
+    .filter((t) => usable(t, command.now))
+    .map((t) => t.tokenId);
+  if (tokenIds.length === 0) return [];
+  return [
+    {
+      type: 'TokensRevoked',
+      data: { tokenIds, reason: command.reason ?? null, revokedBy: command.actor.id, revokedAt: command.now },
+    },
+  ];
+}
+
+function consumeToken(state: StrategyState, command: ConsumeToken): StrategyEvent[] {
+  const strategy = requireRegistered(state);
+  const { tokenId, actionHash, now } = command;
+  const assessment = assessToken(strategy, tokenId, command.action, actionHash, now);
+  if (!assessment.valid) {
+    const { reason, detail } = assessment;
+    return [{ type: 'TokenRefused', data: { tokenId, actionHash, reason, detail, refusedAt: now } }];
+  }
+  return [
+    {
+      type: 'TokenConsumed',
+      data: { tokenId, actionHash, singleUse: assessment.token.singleUse, consumedAt: now },
+    },
+  ];
+}
+
+function requestApproval(state: StrategyState, command: RequestApproval): StrategyEvent[] {
+  const strategy = requireRegistered(state);
+  const { approvalId, actionHash, action, requestedBy, expiresAt, now } = command;
+  const existing = strategy.approvals[approvalId];
+  if (existing !== undefined) {
+    if (existing.actionHash === actionHash && existing.requestedBy === requestedBy) return [];
+    throw new IllegalStateError(`approval ${approvalId} already exists for another action`, {
+      code: 'GATE.APPROVAL_EXISTS',
+    });
+  }
+  requireFuture(expiresAt, now, 'expiresAt');
+  return [
+    {
+      type: 'ApprovalRequested',
+      data: { approvalId, actionHash, action, requestedBy, expiresAt, requestedAt: now },
+    },
+  ];
+}
+
+function approveRequest(state: StrategyState, command: ApproveRequest): StrategyEvent[] {
+  const strategy = requireRegistered(state);
+  requireActor(command.actor, ['operator'], 'approving');
+  const { approvalId, approver, tokenId, tokenExpiresAt, now } = command;
+  const approval = strategy.approvals[approvalId];
+  if (approval === undefined) {
+    throw new NotFoundError(`no approval request ${approvalId}`, { code: 'GATE.APPROVAL_UNKNOWN' });
+  }
+  if (approval.status === 'granted' && approval.tokenId === tokenId) return [];
+  if (approval.status !== 'pending') {
+    throw new IllegalStateError(`approval ${approvalId} is already ${approval.status}`, {
+      code: 'GATE.APPROVAL_NOT_PENDING',
+    });
+  }
+  if (millis(now, 'now') >= millis(approval.expiresAt)) {
+    throw new IllegalStateError(`approval ${approvalId} expired at ${approval.expiresAt}`, {
+      code: 'GATE.APPROVAL_EXPIRED',
+    });
+  }
+  if (approver === approval.requestedBy || command.actor.id === approval.requestedBy) {
+    throw new ForbiddenError(`${approval.requestedBy} cannot approve their own request`, {
+      code: 'GATE.SELF_APPROVAL',
+    });
+  }
+  if (strategy.tokens[tokenId] !== undefined) {
+    throw new IllegalStateError(`token ${tokenId} already exists`, { code: 'GATE.TOKEN_EXISTS' });
+  }
+  requireFuture(tokenExpiresAt, now, 'tokenExpiresAt');
+  return [
+    { type: 'ApprovalGranted', data: { approvalId, approver, tokenId, tokenExpiresAt, grantedAt: now } },
+    {
+      type: 'TokenIssued',
+      data: {
+        tokenId,
+        scope: { actionKinds: [approval.action.kind] },
+        maxNotional: null,
+        expiresAt: tokenExpiresAt,
+        singleUse: true,
+        boundActionHash: approval.actionHash,
+        approvalId,
+        issuedBy: approver,
+        issuedAt: now,
+      },
+    },
+  ];
+}
+
+function rejectRequest(state: StrategyState, command: RejectRequest): StrategyEvent[] {
+  const strategy = requireRegistered(state);
+  requireActor(command.actor, ['operator'], 'rejecting');
+  const approval = strategy.approvals[command.approvalId];
+  if (approval === undefined) {
+    throw new NotFoundError(`no approval request ${command.approvalId}`, { code: 'GATE.APPROVAL_UNKNOWN' });
+  }
+  if (approval.status === 'rejected') return [];
+  if (approval.status === 'granted') {
+    throw new IllegalStateError(`approval ${command.approvalId} is already granted`, {
+      code: 'GATE.APPROVAL_NOT_PENDING',
+    });
+  }
+  return [
+    {
+      type: 'ApprovalRejected',
+      data: {
+        approvalId: approval.approvalId,
+        rejectedBy: command.rejectedBy,
+        reason: command.reason ?? null,
+        rejectedAt: command.now,
+      },
+    },
+  ];
+}
+
+function decide(command: StrategyCommand, state: StrategyState, policy: StrategyPolicy): StrategyEvent[] {
+  millis(command.now, 'now');
+  switch (command.type) {
+    case 'RegisterStrategy': {
+      if (state.status === 'registered') return [];
+      if (command.capital !== undefined) requirePositive(command.capital, 'capital');
+      return [strategyRegistered(command.engineId, command.strategyId, command.capital ?? null, command.now)];
+    }
+    case 'SetStrategyCapital':
+      return setCapital(state, command);
+    case 'RecordOutcome':
+      return recordOutcome(state, command, policy);
+    case 'OverrideMaturity':
+      return overrideMaturity(state, command);
+    case 'RegisterBaseline':
+      return registerBaseline(state, command);
+    case 'PauseStrategy':
+      return pauseStrategy(state, command);
+    case 'ResumeStrategy':
+      return resumeStrategy(state, command);
+    case 'IssueToken':
+      return issueToken(state, command);
+    case 'RevokeToken':
+      return revokeToken(state, command);
+    case 'RevokeAllTokens':
+      return revokeAllTokens(state, command);
+    case 'ConsumeToken':
+      return consumeToken(state, command);
+    case 'RequestApproval':
+      return requestApproval(state, command);
+    case 'ApproveRequest':
+      return approveRequest(state, command);
+    case 'RejectRequest':
+      return rejectRequest(state, command);
+    case 'RecordGateCheck':
+      return decideCheckEffects(state, command, policy).events;
+    default: {
+      const _exhaustive: never = command;
+      throw new ValidationError('unknown strategy command', { code: 'VALIDATION.FAILED' });
+    }
+  }
+}
+
+/**
+ * The strategy aggregate (one per engine + strategy): maturity ladder, outcome evidence, health,
+ * drift, pauses, execution tokens and approvals. `ctx` is the policy in force.
+ */
+export const strategyDecider: Decider<StrategyState, StrategyCommand, StrategyEvent, StrategyPolicy> = {
+  decide,
+  evolve: evolveStrategy,
+  initialState: initialStrategyState,
+};

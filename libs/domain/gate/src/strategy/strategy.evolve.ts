@@ -1,0 +1,204 @@
+import type { StrategyEvent } from './strategy.events';
+import { maturityIndex } from './strategy.maturity';
+import {
+  EMPTY_LEVEL_STATS,
+  OUTCOME_HISTORY_LIMIT,
+  SETTLED_RETENTION_MS,
+  type LevelStats,
+  type RegisteredStrategy,
+  type StrategyState,
+} from './strategy.state';
+
+function afterOutcome(stats: LevelStats, pnl: number): LevelStats {
+  const cumulative = stats.pnl + pnl;
+  return {
+    outcomes: stats.outcomes + 1,
+    wins: stats.wins + (pnl > 0 ? 1 : 0),
+    losses: stats.losses + (pnl < 0 ? 1 : 0),
+    grossWin: stats.grossWin + Math.max(0, pnl),
+    grossLoss: stats.grossLoss + Math.max(0, -pnl),
+    pnl: cumulative,
+    peakPnl: Math.max(stats.peakPnl, cumulative),
+    lossStreak: pnl < 0 ? stats.lossStreak + 1 : 0,
+  };
+}
+
+/**
+ * Keeps state bounded: tokens and approvals are dropped once they have been expired for the
+ * retention period at the time of a newer one. Driven by event times only, so replay is exact.
+ */
+function withoutLongExpired<T extends { readonly expiresAt: string }>(
+  records: Readonly<Record<string, T>>,
+  at: string,
+): Record<string, T> {
+  const horizon = Date.parse(at) - SETTLED_RETENTION_MS;
+  return Object.fromEntries(
+    Object.entries(records).filter(([, record]) => !(Date.parse(record.expiresAt) <= horizon)),
+  );
+}
+
+function evolveRegistered(state: RegisteredStrategy, event: StrategyEvent): RegisteredStrategy {
+  switch (event.type) {
+    case 'StrategyRegistered':
+      return state;
+    case 'StrategyCapitalSet':
+      return { ...state, capital: event.data.capital, currency: event.data.capital.currency };
+    case 'OutcomeRecorded': {
+      const { outcomeId, pnl } = event.data;
+      return {
+        ...state,
+        currency: state.currency ?? pnl.currency,
+        stats: afterOutcome(state.stats, pnl.amount),
+        recent: [...state.recent, { outcomeId, pnl: pnl.amount }].slice(-OUTCOME_HISTORY_LIMIT),
+      };
+    }
+    case 'MaturityPromoted':
+      return { ...state, level: event.data.to, stats: EMPTY_LEVEL_STATS, pendingDemotion: null };
+    case 'MaturityDemoted': {
+      const { from, to, reason, demotedAt } = event.data;
+      return {
+        ...state,
+        level: to,
+        stats: EMPTY_LEVEL_STATS,
+        pendingDemotion: { from, to, reason, demotedAt },
+      };
+    }
+    case 'MaturityOverridden': {
+      const { from, to, overriddenAt } = event.data;
+      const lowered = maturityIndex(to) < maturityIndex(from);
+      return {
+        ...state,
+        level: to,
+        stats: EMPTY_LEVEL_STATS,
+        pendingDemotion: lowered ? { from, to, reason: 'override', demotedAt: overriddenAt } : null,
+      };
+    }
+    case 'DemotionAcknowledged':
+      return { ...state, pendingDemotion: null };
+    case 'BaselineRegistered': {
+      const { winRate, profitFactor, avgPnl, registeredAt } = event.data;
+      return { ...state, baseline: { winRate, profitFactor, avgPnl, registeredAt } };
+    }
+    case 'StrategyPaused': {
+      const { reason, cooldownUntil, pausedBy, pausedAt } = event.data;
+      return { ...state, pause: { reason, cooldownUntil, pausedBy, pausedAt } };
+    }
+    case 'StrategyResumed':
+      return { ...state, pause: null };
+    case 'TokenIssued': {
+      const d = event.data;
+      return {
+        ...state,
+        tokens: {
+          ...withoutLongExpired(state.tokens, d.issuedAt),
+          [d.tokenId]: {
+            tokenId: d.tokenId,
+            actionKinds: d.scope.actionKinds,
+            maxNotional: d.maxNotional,
+            expiresAt: d.expiresAt,
+            singleUse: d.singleUse,
+            boundActionHash: d.boundActionHash,
+            approvalId: d.approvalId,
+            status: 'active',
+            uses: 0,
+            issuedAt: d.issuedAt,
+          },
+        },
+      };
+    }
+    case 'TokenRevoked':
+    case 'TokensRevoked': {
+      const ids = event.type === 'TokenRevoked' ? [event.data.tokenId] : event.data.tokenIds;
+      const tokens = { ...state.tokens };
+      for (const id of ids) {
+        const token = tokens[id];
+        if (token !== undefined) tokens[id] = { ...token, status: 'revoked' };
+      }
+      return { ...state, tokens };
+    }
+    case 'TokenConsumed': {
+      const token = state.tokens[event.data.tokenId];
+      if (token === undefined) return state;
+      const used = {
+        ...token,
+        uses: token.uses + 1,
+        status: token.singleUse ? 'consumed' : token.status,
+      } as const;
+      return { ...state, tokens: { ...state.tokens, [token.tokenId]: used } };
+    }
+    case 'TokenRefused':
+      return state;
+    case 'ApprovalRequested': {
+      const d = event.data;
+      return {
+        ...state,
+        approvals: {
+          ...withoutLongExpired(state.approvals, d.requestedAt),
+          [d.approvalId]: {
+            approvalId: d.approvalId,
+            actionHash: d.actionHash,
+            action: d.action,
+            requestedBy: d.requestedBy,
+            expiresAt: d.expiresAt,
+            requestedAt: d.requestedAt,
+            status: 'pending',
+            decidedBy: null,
+            tokenId: null,
+          },
+        },
+      };
+    }
+    case 'ApprovalGranted':
+    case 'ApprovalRejected': {
+      const approval = state.approvals[event.data.approvalId];
+      if (approval === undefined) return state;
+      const decided =
+        event.type === 'ApprovalGranted'
+          ? {
+              ...approval,
+              status: 'granted' as const,
+              decidedBy: event.data.approver,
+              tokenId: event.data.tokenId,
+            }
+          : { ...approval, status: 'rejected' as const, decidedBy: event.data.rejectedBy };
+      return { ...state, approvals: { ...state.approvals, [approval.approvalId]: decided } };
+    }
+    default: {
+      // Unknown types (a newer producer) leave state alone rather than break the replay.
+      const _exhaustive: never = event;
+      return state;
+    }
+  }
+}
+
+/** Total: applies any event to any state without throwing; events before registration change nothing. */
+export function evolveStrategy(state: StrategyState, event: StrategyEvent): StrategyState {
+  switch (state.status) {
+    case 'unregistered': {
+      if (event.type !== 'StrategyRegistered') return state;
+      const { engineId, strategyId, capital, registeredAt } = event.data;
+      return {
+        status: 'registered',
+        engineId,
+        strategyId,
+        registeredAt,
+        level: 'L0',
+        currency: capital?.currency ?? null,
+        capital,
+        stats: EMPTY_LEVEL_STATS,
+        recent: [],
+        baseline: null,
+        pause: null,
+        pendingDemotion: null,
+        tokens: {},
+        approvals: {},
+      };
+    }
+    case 'registered':
+      return evolveRegistered(state, event);
+    default: {
+      const _exhaustive: never = state;
+      return state;
+    }
+  }
+}

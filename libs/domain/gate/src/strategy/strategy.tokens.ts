@@ -1,0 +1,61 @@
+import type { GateAction, TokenRefusalReason } from '@bifrost/contracts';
+
+import type { StrategyState, TokenRecord } from './strategy.state';
+import { millis } from './strategy.time';
+
+export type TokenAssessment =
+  | { readonly valid: true; readonly token: TokenRecord }
+  | { readonly valid: false; readonly reason: TokenRefusalReason; readonly detail: string };
+
+const refuse = (reason: TokenRefusalReason, detail: string): TokenAssessment => ({
+  valid: false,
+  reason,
+  detail,
+});
+
+/**
+ * Whether `tokenId` may authorise this action now. The order of the tests makes the reason the
+ * most fundamental one (a revoked token is reported revoked even if it also expired). A token
+ * expires at `expiresAt` exactly.
+ */
+export function assessToken(
+  state: StrategyState,
+  tokenId: string,
+  action: Pick<GateAction, 'kind' | 'notional'>,
+  actionHash: string,
+  now: string,
+): TokenAssessment {
+  const token = state.status === 'registered' ? state.tokens[tokenId] : undefined;
+  if (token === undefined) return refuse('unknown', `no token ${tokenId} for this strategy`);
+  if (token.status === 'revoked') return refuse('revoked', `token ${tokenId} was revoked`);
+  if (token.status === 'consumed') return refuse('consumed', `single-use token ${tokenId} was already used`);
+  if (millis(now, 'now') >= millis(token.expiresAt)) {
+    return refuse('expired', `token ${tokenId} expired at ${token.expiresAt}`);
+  }
+  if (token.boundActionHash !== null && token.boundActionHash !== actionHash) {
+    return refuse('wrong-hash', `token ${tokenId} is bound to another action`);
+  }
+  if (!token.actionKinds.includes('*') && !token.actionKinds.includes(action.kind)) {
+    return refuse('out-of-scope', `token ${tokenId} does not cover action kind ${action.kind}`);
+  }
+  const max = token.maxNotional;
+  if (max !== null) {
+    const notional = action.notional;
+    if (notional === undefined) {
+      return refuse('over-notional', `token ${tokenId} caps notional but the action declares none`);
+    }
+    if (notional.currency !== max.currency) {
+      return refuse(
+        'over-notional',
+        `token ${tokenId} caps notional in ${max.currency}, action is in ${notional.currency}`,
+      );
+    }
+    if (Math.abs(notional.amount) > max.amount) {
+      return refuse(
+        'over-notional',
+        `notional ${Math.abs(notional.amount)} exceeds the token's cap ${max.amount} ${max.currency}`,
+      );
+    }
+  }
+  return { valid: true, token };
+}
