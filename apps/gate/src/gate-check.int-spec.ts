@@ -1,8 +1,7 @@
-import { loadConfig } from '@bifrost/config';
 import type { GateCheckReply, GateCheckRequest } from '@bifrost/contracts';
 import { Messaging, createEnvelope } from '@bifrost/messaging';
-import { startService, type RunningService } from '@bifrost/service';
-import { createTestNamespace, freePort, waitFor, type TestNamespace } from '@bifrost/testing';
+import type { RunningService } from '@bifrost/service';
+import { createTestNamespace, startTestService, waitFor, type TestNamespace } from '@bifrost/testing';
 import { GateConfig, gateService } from './gate.service';
 
 const operator = { kind: 'operator' as const, id: 'alice' };
@@ -12,15 +11,7 @@ describe('gate service: checks over NATS', () => {
   let client: Messaging;
   let gate: RunningService;
 
-  async function start(): Promise<RunningService> {
-    const config = loadConfig(GateConfig, {
-      NATS_URL: ns.natsUrl,
-      BIFROST_NAMESPACE: ns.namespace,
-      PORT: String(await freePort()),
-      LOG_LEVEL: 'warn',
-    });
-    return startService(gateService, config, { host: '127.0.0.1' });
-  }
+  const start = (): Promise<RunningService> => startTestService(GateConfig, gateService, ns);
 
   const check = (request: Partial<GateCheckRequest> & Pick<GateCheckRequest, 'engineId'>) =>
     client.rpc.call<GateCheckReply>('bifrost.rpc.gate.check', {

@@ -1,7 +1,6 @@
-import { loadConfig } from '@bifrost/config';
 import { createEnvelope, Messaging } from '@bifrost/messaging';
-import { startService, type RunningService } from '@bifrost/service';
-import { createTestNamespace, freePort, type TestNamespace } from '@bifrost/testing';
+import type { RunningService } from '@bifrost/service';
+import { createTestNamespace, startTestService, type TestNamespace } from '@bifrost/testing';
 import { GateConfig, gateService } from './gate.service';
 
 describe('gate service shell', () => {
@@ -22,15 +21,7 @@ describe('gate service shell', () => {
     await ns.cleanup();
   });
 
-  async function start(): Promise<RunningService> {
-    const config = loadConfig(GateConfig, {
-      NATS_URL: ns.natsUrl,
-      BIFROST_NAMESPACE: ns.namespace,
-      PORT: String(await freePort()),
-      LOG_LEVEL: 'warn',
-    });
-    return startService(gateService, config, { host: '127.0.0.1' });
-  }
+  const start = (): Promise<RunningService> => startTestService(GateConfig, gateService, ns);
 
   it('should serve health and metrics, answer ping, and replay its start history on restart', async () => {
     const first = await start();

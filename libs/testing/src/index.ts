@@ -4,3 +4,4 @@ export * from './postgres';
 export * from './nats';
 export * from './tcp-proxy';
 export * from './wait-for';
+export * from './services';
