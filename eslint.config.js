@@ -55,7 +55,8 @@ module.exports = tseslint.config(
             },
             {
               sourceTag: 'type:sdk',
-              onlyDependOnLibsWithTags: ['type:util', 'type:contracts'],
+              // type:testing only for the SDK's own specs.
+              onlyDependOnLibsWithTags: ['type:util', 'type:contracts', 'type:testing'],
             },
             {
               sourceTag: 'type:app',
