@@ -1,0 +1,107 @@
+import { canonicalize, GENESIS_HASH, sha256Hex } from '@bifrost/audit';
+import { type EntityManager } from 'typeorm';
+
+/** The last row of the log: where the next batch links on. */
+export interface ChainHead {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+export const EMPTY_CHAIN: ChainHead = { seq: 0, hash: GENESIS_HASH };
+
+/** What the projector records for one message, canonicalised before the transaction starts. */
+export interface AuditEntry {
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly stream: string;
+  readonly streamSeq: number;
+  readonly occurredAt: string;
+  /** JCS text of the envelope: hashed, and stored as the jsonb `envelope`. */
+  readonly canonical: string;
+}
+
+export interface LinkedAuditEntry extends AuditEntry {
+  readonly seq: number;
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
+/** A U+0000 that JCS wrote as `\u0000` (not a literal backslash before "u0000"): jsonb cannot store it. */
+const ESCAPED_NUL = /(^|[^\\])(\\\\)*\\u0000/;
+
+/**
+ * JCS text of an envelope, or the reason it cannot be an audit row: JCS refuses it (e.g. a lone
+ * surrogate) or Postgres jsonb would (U+0000).
+ */
+export function canonicalEnvelope(
+  envelope: unknown,
+): { ok: true; canonical: string } | { ok: false; reason: string } {
+  let canonical: string;
+  try {
+    canonical = canonicalize(envelope);
+  } catch (error) {
+    return { ok: false, reason: `envelope cannot be canonicalised: ${(error as Error).message}` };
+  }
+  if (ESCAPED_NUL.test(canonical))
+    return { ok: false, reason: 'envelope contains U+0000, which jsonb cannot store' };
+  return { ok: true, canonical };
+}
+
+/**
+ * Links entries onto `head`. Equal to `auditHash({ seq, prevHash, event })` of @bifrost/audit
+ * (pinned by a spec): JCS sorts the keys `event` < `prevHash` < `seq`, so the envelope's JCS text is
+ * computed once per message and only the short frame is rebuilt when a batch must be re-linked.
+ */
+export function linkEntries(head: ChainHead, entries: readonly AuditEntry[]): LinkedAuditEntry[] {
+  let seq = head.seq;
+  let prevHash = head.hash;
+  return entries.map((entry) => {
+    seq += 1;
+    const hash = sha256Hex(`{"event":${entry.canonical},"prevHash":"${prevHash}","seq":${seq}}`);
+    const linked = { ...entry, seq, prevHash, hash };
+    prevHash = hash;
+    return linked;
+  });
+}
+
+export async function readChainHead(manager: EntityManager): Promise<ChainHead> {
+  const rows = await manager.query<{ seq: string; hash: string }[]>(
+    'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1',
+  );
+  const last = rows[0];
+  return last ? { seq: Number(last.seq), hash: last.hash } : EMPTY_CHAIN;
+}
+
+/** The event ids among `ids` that the log already holds (a re-published envelope is recorded once). */
+export async function recordedEventIds(manager: EntityManager, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await manager.query<{ event_id: string }[]>(
+    'SELECT event_id FROM audit_log WHERE event_id = ANY($1::text[])',
+    [ids],
+  );
+  return new Set(rows.map((row) => row.event_id));
+}
+
+/** One statement per batch: arrays through unnest keep the parameter count fixed whatever the batch size. */
+export async function insertAuditRows(
+  manager: EntityManager,
+  rows: readonly LinkedAuditEntry[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await manager.query(
+    `INSERT INTO audit_log (seq, event_id, event_type, stream, stream_seq, occurred_at, envelope, prev_hash, hash)
+     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::timestamptz[],
+                          $7::jsonb[], $8::text[], $9::text[])`,
+    [
+      rows.map((r) => r.seq),
+      rows.map((r) => r.eventId),
+      rows.map((r) => r.eventType),
+      rows.map((r) => r.stream),
+      rows.map((r) => r.streamSeq),
+      rows.map((r) => r.occurredAt),
+      rows.map((r) => r.canonical),
+      rows.map((r) => r.prevHash),
+      rows.map((r) => r.hash),
+    ],
+  );
+}

@@ -1,0 +1,214 @@
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { auditHash } from '@bifrost/audit';
+import { Messaging } from '@bifrost/messaging';
+import {
+  createTestDatabase,
+  createTestNamespace,
+  waitFor,
+  type TestDatabase,
+  type TestNamespace,
+} from '@bifrost/testing';
+import { type DataSource } from 'typeorm';
+import { openProjectorDatabase } from '../persistence';
+import { caughtUp, gateEvents, publishAll, startProjector } from '../testing/projector.fixtures';
+import { verifyAuditLog } from './verify-audit-log';
+import { canonicalEnvelope, linkEntries } from './audit-chain';
+
+const ROOT = resolve(__dirname, '../../../..');
+
+describe('audit log', () => {
+  let ns: TestNamespace;
+  let database: TestDatabase;
+  let client: Messaging;
+  let dataSource: DataSource;
+
+  beforeAll(async () => {
+    ns = await createTestNamespace('audit');
+    database = await createTestDatabase('audit');
+    client = await Messaging.connect({
+      url: ns.natsUrl,
+      service: 'probe',
+      instanceId: 'p1',
+      namespace: ns.namespace,
+    });
+    dataSource = await openProjectorDatabase(database.url);
+    const fx = gateEvents(ns.naming);
+    const projector = startProjector(client, dataSource);
+    await publishAll(client, [
+      fx.killSwitchEngaged(),
+      fx.strategyRegistered('eng-1', 's-1'),
+      fx.outcomeRecorded('eng-1', 's-1', 5),
+      fx.killSwitchReleased(),
+      fx.checklistFact('auditChainVerified', true),
+    ]);
+    await waitFor(() => caughtUp(client, dataSource), { what: 'projector caught up' });
+    await projector.stop();
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await client?.drain();
+    await database?.drop();
+    await ns?.cleanup();
+  });
+
+  describe('Given the chain framing of the projector', () => {
+    it('should hash exactly as auditHash of @bifrost/audit', () => {
+      const envelope = { id: 'x', type: 'gate.A', data: { n: 1e21, s: 'é😂', z: [0.1, -0] } };
+      const canonical = canonicalEnvelope(envelope);
+      if (!canonical.ok) throw new Error(canonical.reason);
+      const [first, second] = linkEntries({ seq: 41, hash: 'f'.repeat(64) }, [
+        {
+          eventId: 'x',
+          eventType: 'gate.A',
+          stream: 'S',
+          streamSeq: 1,
+          occurredAt: '',
+          canonical: canonical.canonical,
+        },
+        {
+          eventId: 'y',
+          eventType: 'gate.A',
+          stream: 'S',
+          streamSeq: 2,
+          occurredAt: '',
+          canonical: canonical.canonical,
+        },
+      ]);
+
+      expect(first).toMatchObject({ seq: 42, prevHash: 'f'.repeat(64) });
+      expect(first?.hash).toBe(auditHash({ seq: 42, prevHash: 'f'.repeat(64), event: envelope }));
+      expect(second?.hash).toBe(auditHash({ seq: 43, prevHash: first!.hash, event: envelope }));
+    });
+
+    it('should refuse envelopes jsonb or JCS cannot hold', () => {
+      expect(canonicalEnvelope({ s: 'a\u0000b' })).toMatchObject({ ok: false });
+      expect(canonicalEnvelope({ s: '\ud800' })).toMatchObject({ ok: false });
+      expect(canonicalEnvelope({ s: 'a\\u0000b' })).toMatchObject({ ok: true });
+    });
+  });
+
+  describe('Given the application role', () => {
+    it.each([
+      ['UPDATE', `UPDATE audit_log SET event_type = 'x' WHERE seq = 1`],
+      ['DELETE', `DELETE FROM audit_log WHERE seq = 1`],
+      ['TRUNCATE', `TRUNCATE audit_log`],
+    ])('should be refused %s', async (_op, sql) => {
+      await expect(asAppRole(sql)).rejects.toThrow(/permission denied|append-only/);
+      await expect(verifyAuditLog(dataSource)).resolves.toMatchObject({ ok: true, count: 5 });
+    });
+
+    it('should be allowed to read and append only', async () => {
+      const grants = await dataSource.query<{ privilege_type: string }[]>(
+        `SELECT privilege_type FROM information_schema.role_table_grants
+         WHERE grantee = 'bifrost_app' AND table_name = 'audit_log' ORDER BY 1`,
+      );
+      expect(grants.map((g) => g.privilege_type)).toEqual(['INSERT', 'SELECT']);
+    });
+  });
+
+  describe('Given the table owner, a superuser, with the triggers in place', () => {
+    it.each([
+      ['UPDATE', `UPDATE audit_log SET event_type = 'x' WHERE seq = 1`],
+      ['DELETE', `DELETE FROM audit_log WHERE seq = 1`],
+      ['TRUNCATE', `TRUNCATE audit_log`],
+    ])('should still be refused %s by the append-only trigger', async (_op, sql) => {
+      await expect(dataSource.query(sql)).rejects.toThrow(/append-only/);
+    });
+  });
+
+  describe('Given a superuser who disabled the triggers', () => {
+    it('should report the exact seq of an envelope changed by one byte', async () => {
+      await tampered(
+        `UPDATE audit_log SET envelope = jsonb_set(envelope, '{data,reason}', '"drawdowo"') WHERE seq = 4`,
+        async () => {
+          await expect(verifyAuditLog(dataSource)).resolves.toMatchObject({
+            ok: false,
+            firstBadSeq: 4,
+            reason: 'HASH_MISMATCH',
+            count: 3,
+          });
+        },
+      );
+    });
+
+    it('should report the lower seq when two rows are swapped', async () => {
+      await tampered(
+        `UPDATE audit_log a SET envelope = b.envelope, prev_hash = b.prev_hash, hash = b.hash
+         FROM audit_log b WHERE (a.seq, b.seq) IN ((2, 4), (4, 2))`,
+        async () => {
+          await expect(verifyAuditLog(dataSource)).resolves.toMatchObject({
+            ok: false,
+            firstBadSeq: 2,
+            reason: 'PREV_HASH_MISMATCH',
+          });
+        },
+      );
+    });
+
+    it('should report a deleted row as a gap at its seq, from the command line too', async () => {
+      await tampered(`DELETE FROM audit_log WHERE seq = 3`, async () => {
+        const broken = await cli('verify', '--database-url', database.url);
+        expect(broken.code).toBe(1);
+        expect(broken.stdout).toContain('BROKEN at seq 3: GAP');
+      });
+      const intact = await cli('verify', '--database-url', database.url);
+      expect(intact).toMatchObject({ code: 0 });
+      expect(intact.stdout).toMatch(/intact: 5 rows, last seq 5, last hash [0-9a-f]{64}/);
+    });
+  });
+
+  async function asAppRole(sql: string): Promise<void> {
+    const runner = dataSource.createQueryRunner();
+    try {
+      await runner.query('SET ROLE bifrost_app');
+      await runner.query(sql);
+    } finally {
+      await runner.query('RESET ROLE').catch(() => undefined);
+      await runner.release();
+    }
+  }
+
+  /** Runs `sql` with the triggers disabled, checks, then puts every row back as it was. */
+  async function tampered(sql: string, check: () => Promise<void>): Promise<void> {
+    const original = await dataSource.query(`SELECT * FROM audit_log ORDER BY seq`);
+    await dataSource.query('ALTER TABLE audit_log DISABLE TRIGGER ALL');
+    try {
+      await dataSource.query(sql);
+      await check();
+    } finally {
+      await dataSource.query('DELETE FROM audit_log');
+      for (const row of original) {
+        await dataSource.query(
+          `INSERT INTO audit_log (seq, event_id, event_type, stream, stream_seq, occurred_at, recorded_at, envelope, prev_hash, hash)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+          [
+            row.seq,
+            row.event_id,
+            row.event_type,
+            row.stream,
+            row.stream_seq,
+            row.occurred_at,
+            row.recorded_at,
+            row.envelope,
+            row.prev_hash,
+            row.hash,
+          ],
+        );
+      }
+      await dataSource.query('ALTER TABLE audit_log ENABLE TRIGGER ALL');
+    }
+  }
+
+  function cli(...args: string[]): Promise<{ code: number; stdout: string }> {
+    return new Promise((done) => {
+      execFile(
+        'node',
+        [resolve(ROOT, 'scripts/bifrost-audit.cjs'), ...args],
+        { cwd: ROOT },
+        (error, stdout) => done({ code: error ? Number(error.code) : 0, stdout }),
+      );
+    });
+  }
+});

@@ -1,0 +1,54 @@
+import { parseArgs } from 'node:util';
+import { Messaging } from '@bifrost/messaging';
+import { openProjectorDatabase } from '../persistence';
+import { rebuildReadModels } from '../rebuild/rebuild-read-models';
+
+const USAGE =
+  'usage: npm run projector:rebuild -- --database-url postgres://… [--nats-url nats://…] [--namespace ns]\n' +
+  '(stop the projector first: the rebuild takes its writer lock)';
+
+/** Drops and rebuilds every read model from the streams; the audit log is never touched. */
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: {
+      'database-url': { type: 'string' },
+      'nats-url': { type: 'string' },
+      namespace: { type: 'string' },
+    },
+  });
+  // The command line's edge, like a service's config: read once, here.
+  const databaseUrl = values['database-url'] ?? process.env['DATABASE_URL'];
+  const natsUrl = values['nats-url'] ?? process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
+  const namespace = values.namespace ?? process.env['BIFROST_NAMESPACE'] ?? '';
+  if (!databaseUrl) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  const dataSource = await openProjectorDatabase(databaseUrl);
+  const messaging = await Messaging.connect({
+    url: natsUrl,
+    service: 'projector',
+    instanceId: 'rebuild',
+    namespace,
+  });
+  try {
+    const applied = await rebuildReadModels({
+      dataSource,
+      js: messaging.js,
+      jsm: messaging.jsm,
+      naming: messaging.naming,
+      catalogue: messaging.catalogue,
+    });
+    process.stdout.write(`read models rebuilt: ${JSON.stringify(applied)} messages re-applied\n`);
+    return 0;
+  } catch (error) {
+    process.stderr.write(`rebuild failed, read models unchanged: ${(error as Error).message}\n`);
+    return 1;
+  } finally {
+    await messaging.drain();
+    await dataSource.destroy();
+  }
+}
+
+void main().then((code) => process.exit(code));

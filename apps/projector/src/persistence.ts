@@ -1,0 +1,26 @@
+import { openDataSource, persistenceEntities, persistenceMigrations } from '@bifrost/persistence';
+import { type DataSource } from 'typeorm';
+import { AuditLogEntry } from './audit/audit-log.entity';
+import { AuditLog1732300000000 } from './migrations/1732300000000-audit-log';
+import { GateReadModels1732300000100 } from './migrations/1732300000100-gate-read-models';
+import { RiskReadModels1732300000200 } from './migrations/1732300000200-risk-read-models';
+import { readModelEntities } from './read-models/registry';
+
+export const projectorEntities = [...persistenceEntities, AuditLogEntry, ...readModelEntities];
+export const projectorMigrations = [
+  ...persistenceMigrations,
+  AuditLog1732300000000,
+  GateReadModels1732300000100,
+  RiskReadModels1732300000200,
+];
+
+/** The projector's Postgres: migrated to the current schema before anything is written. */
+export function openProjectorDatabase(url: string, options: { poolSize?: number } = {}): Promise<DataSource> {
+  return openDataSource({
+    url,
+    entities: projectorEntities,
+    migrations: projectorMigrations,
+    applicationName: 'bifrost-projector',
+    ...options,
+  });
+}

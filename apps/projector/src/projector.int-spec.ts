@@ -1,0 +1,303 @@
+import { auditHash } from '@bifrost/audit';
+import { type Envelope } from '@bifrost/contracts';
+import { Messaging, createEnvelope, encodeJson } from '@bifrost/messaging';
+import {
+  createTestDatabase,
+  createTestNamespace,
+  waitFor,
+  type TestDatabase,
+  type TestNamespace,
+} from '@bifrost/testing';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { type DataSource } from 'typeorm';
+import { verifyAuditLog } from './audit/verify-audit-log';
+import { openProjectorDatabase } from './persistence';
+import { commitBatch, prepareMessage } from './projector/batch';
+import { PROJECTOR_SERVICE, type Projector } from './projector/projector';
+import {
+  caughtUp,
+  gateEvents,
+  publishAll,
+  startProjector,
+  storedCheckpoints,
+} from './testing/projector.fixtures';
+
+describe('projector against real NATS and Postgres', () => {
+  let ns: TestNamespace;
+  let database: TestDatabase;
+  let client: Messaging;
+  let dataSource: DataSource;
+  let projector: Projector | undefined;
+  let fx: ReturnType<typeof gateEvents>;
+
+  beforeAll(async () => {
+    ns = await createTestNamespace('projector');
+    database = await createTestDatabase('projector');
+    client = await Messaging.connect({
+      url: ns.natsUrl,
+      service: 'probe',
+      instanceId: 'p1',
+      namespace: ns.namespace,
+    });
+    dataSource = await openProjectorDatabase(database.url);
+    fx = gateEvents(ns.naming);
+  });
+
+  afterEach(async () => {
+    await projector?.stop();
+    projector = undefined;
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await client?.drain();
+    await database?.drop();
+    await ns?.cleanup();
+  });
+
+  const applied = () => waitFor(() => caughtUp(client, dataSource), { what: 'projector caught up' });
+  const count = async (table: string) =>
+    Number((await dataSource.query<{ n: string }[]>(`SELECT count(*) AS n FROM ${table}`))[0]?.n);
+
+  describe('Given gate events and decision records on both streams', () => {
+    it('should write the read models and one audit row per message, in a chain that verifies', async () => {
+      projector = startProjector(client, dataSource);
+      await publishAll(client, [
+        fx.strategyRegistered('eng-1', 's-1'),
+        fx.outcomeRecorded('eng-1', 's-1', 1500),
+        fx.outcomeRecorded('eng-1', 's-1', -700),
+        fx.promoted('eng-1', 's-1'),
+        fx.killSwitchEngaged(),
+        fx.checklistFact('canaryHealthy', true),
+        fx.engineMode('eng-1', 'observe'),
+        fx.tokenIssued('eng-1', 's-1', 'tok-1'),
+        fx.tokenConsumed('eng-1', 's-1', 'tok-1'),
+        fx.approvalRequested('eng-1', 's-1', 'ap-1'),
+        fx.approvalGranted('eng-1', 's-1', 'ap-1'),
+      ]);
+      await publishAll(client, [fx.verdict('eng-1', 's-1', 'ALLOW'), fx.verdict('eng-1', 's-1', 'BLOCK')]);
+      await applied();
+
+      const [strategy] = await dataSource.query(`SELECT * FROM strategies WHERE engine_id = 'eng-1'`);
+      expect(strategy).toMatchObject({
+        strategy_id: 's-1',
+        level: 'L1',
+        outcomes: 2,
+        wins: 1,
+        losses: 1,
+        pnl_total: '800',
+        capital: { amount: 1_000_000, currency: 'USD' },
+      });
+      expect(await dataSource.query(`SELECT scope, engaged, mode FROM control_kill_switches`)).toEqual([
+        { scope: 'global', engaged: true, mode: 'soft' },
+      ]);
+      expect(await dataSource.query(`SELECT engine_id, mode, paused FROM control_engines`)).toEqual([
+        { engine_id: 'eng-1', mode: 'observe', paused: false },
+      ]);
+      expect(await dataSource.query(`SELECT status, uses FROM execution_tokens`)).toEqual([
+        { status: 'consumed', uses: 1 },
+      ]);
+      expect(await dataSource.query(`SELECT status, decided_by, token_id FROM approvals`)).toEqual([
+        { status: 'granted', decided_by: 'op-9', token_id: 'tok-ap-1' },
+      ]);
+      expect(
+        await dataSource.query(
+          `SELECT engine_id, strategy_id, action, risk_level FROM gate_decisions ORDER BY stream_seq`,
+        ),
+      ).toEqual([
+        { engine_id: 'eng-1', strategy_id: 's-1', action: 'ALLOW', risk_level: 'LOW' },
+        { engine_id: 'eng-1', strategy_id: 's-1', action: 'BLOCK', risk_level: 'LOW' },
+      ]);
+      expect(await count('audit_log')).toBe(13);
+      await expect(verifyAuditLog(dataSource)).resolves.toMatchObject({ ok: true, count: 13, lastSeq: 13 });
+      expect(projector.readiness()).toEqual({ ok: true });
+    });
+  });
+
+  describe('Given risk policy events', () => {
+    it('should keep the policy with its limits, enablement and throttle', async () => {
+      projector = startProjector(client, dataSource);
+      const policy = (type: string, data: Record<string, unknown>) =>
+        createEnvelope({
+          type: `risk.${type}`,
+          subject: ns.naming.eventSubject('risk', 'policy', 'GLOBAL'),
+          source: 'risk-guard',
+          actor: { kind: 'system', id: 'risk-guard' },
+          data: { policyId: 'GLOBAL', cause: { kind: 'seed', id: 'seed' }, at: fx.at(), ...data },
+        });
+      const limits = {
+        maxDailyLoss: { amount: 500_000, currency: 'USD' },
+        maxDailyExposure: { amount: 5_000_000, currency: 'USD' },
+        maxDailyActions: 100,
+      };
+      await publishAll(client, [
+        policy('PolicyDefined', { limits, enabled: true, previous: null }),
+        policy('PolicyThrottled', {}),
+        policy('PolicyDisabled', {}),
+      ]);
+      await applied();
+
+      expect(
+        await dataSource.query(`SELECT policy_id, limits, enabled, throttled FROM risk_policies`),
+      ).toEqual([{ policy_id: 'GLOBAL', limits, enabled: false, throttled: true }]);
+    });
+  });
+
+  describe('Given messages that were already applied', () => {
+    it('should change nothing when the same stream messages are delivered again', async () => {
+      projector = startProjector(client, dataSource);
+      await publishAll(client, [fx.outcomeRecorded('eng-2', 's-2', 100), fx.verdict('eng-2', 's-2')]);
+      await applied();
+      await projector.stop();
+      projector = undefined;
+      const before = await snapshot();
+
+      const redelivered = await readStreamsFrom1();
+      const checkpoints = await storedCheckpoints(dataSource, ns.naming);
+      const result = await dataSource.transaction((manager) =>
+        commitBatch(
+          manager,
+          (name) =>
+            `${PROJECTOR_SERVICE}__${name === ns.naming.streams.events.name ? 'events' : 'decisions'}`,
+          redelivered,
+          {
+            checkpoints: new Map([
+              [ns.naming.streams.events.name, checkpoints.events],
+              [ns.naming.streams.decisions.name, checkpoints.decisions],
+            ]),
+          },
+        ),
+      );
+
+      expect(result).toMatchObject({ recorded: 0, projected: 0, skipped: redelivered.length });
+      expect(await snapshot()).toEqual(before);
+    });
+
+    it('should record an envelope id once even when it is published again past the dedupe window', async () => {
+      projector = startProjector(client, dataSource);
+      const envelope = fx.outcomeRecorded('eng-3', 's-3', 10);
+      await publishAll(client, [envelope]);
+      await applied();
+      const outcomesBefore = await count('strategy_outcomes');
+      const auditBefore = await count('audit_log');
+
+      // A raw publish without Nats-Msg-Id stands in for a re-publish after the 2-minute window.
+      await client.js.publish(envelope.subject, encodeJson(envelope));
+      await applied();
+
+      expect(await count('audit_log')).toBe(auditBefore);
+      expect(await count('strategy_outcomes')).toBe(outcomesBefore);
+    });
+  });
+
+  describe('Given invalid messages on the streams', () => {
+    it('should park each on the DLQ with its reason, record the envelopes among them, and keep projecting', async () => {
+      projector = startProjector(client, dataSource);
+      const subject = ns.naming.eventSubject('gate', 'control', 'global');
+      const auditBefore = await count('audit_log');
+      const unknownType = { ...fx.killSwitchEngaged(), type: 'gate.SomethingNew' };
+      const badData = { ...fx.killSwitchEngaged(), data: { mode: 'sideways' } };
+      await client.js.publish(subject, new TextEncoder().encode('{not json'));
+      await client.js.publish(subject, encodeJson({ hello: 'world' }));
+      await client.js.publish(subject, encodeJson(unknownType));
+      await client.js.publish(subject, encodeJson(badData));
+      await publishAll(client, [fx.killSwitchEngaged('eng-9')]);
+      await applied();
+
+      const letters = await readDeadLetters(4);
+      expect(letters.map((l) => l.error.code)).toEqual([
+        'PAYLOAD.MALFORMED',
+        'ENVELOPE.INVALID',
+        'ENVELOPE.UNKNOWN_TYPE',
+        'ENVELOPE.INVALID_DATA',
+      ]);
+      expect(letters.every((l) => l.consumer === 'projector__events' && l.error.message.length > 0)).toBe(
+        true,
+      );
+      const recorded = await dataSource.query<{ event_id: string }[]>(
+        `SELECT event_id FROM audit_log WHERE seq > $1 ORDER BY seq`,
+        [auditBefore],
+      );
+      expect(recorded.map((r) => r.event_id)).toEqual([unknownType.id, badData.id, expect.any(String)]);
+      expect(
+        await dataSource.query(`SELECT engaged FROM control_kill_switches WHERE scope = 'eng-9'`),
+      ).toEqual([{ engaged: true }]);
+      await expect(verifyAuditLog(dataSource)).resolves.toMatchObject({ ok: true });
+    });
+  });
+
+  describe('Given numbers and strings whose jsonb form differs from the published text', () => {
+    it('should re-hash the stored jsonb envelope to the stored hash', async () => {
+      projector = startProjector(client, dataSource);
+      const params = {
+        huge: 1e21,
+        tenth: 0.1,
+        third: 1 / 3,
+        tiny: 1e-7,
+        beyondSafe: JSON.parse('12345678901234567890') as number,
+        negativeZero: -0,
+        unicode: 'é 😂 \u2028 \u001f "quoted" \\ A\u030a',
+        keys: { b: 1, a: 2, é: 3, '\u{1F602}': 4, '\uFB33': 5 },
+      };
+      const envelope = fx.verdict('eng-4', 's-4', 'ALLOW', params);
+      await publishAll(client, [envelope]);
+      await applied();
+
+      const [row] = await dataSource.query<
+        { seq: string; prev_hash: string; hash: string; envelope: Envelope; text: string }[]
+      >(`SELECT seq, prev_hash, hash, envelope, envelope::text AS text FROM audit_log WHERE event_id = $1`, [
+        envelope.id,
+      ]);
+      expect(row?.text).toContain('1000000000000000000000');
+      expect(auditHash({ seq: row!.seq, prevHash: row!.prev_hash, event: row!.envelope })).toBe(row?.hash);
+      expect(auditHash({ seq: row!.seq, prevHash: row!.prev_hash, event: envelope })).toBe(row?.hash);
+      await expect(verifyAuditLog(dataSource)).resolves.toMatchObject({ ok: true });
+    });
+  });
+
+  async function snapshot() {
+    const tables = ['audit_log', 'strategies', 'strategy_outcomes', 'gate_decisions', 'consumer_checkpoints'];
+    const out: Record<string, unknown> = {};
+    for (const table of tables) out[table] = await dataSource.query(`SELECT * FROM ${table} ORDER BY 1, 2`);
+    return out;
+  }
+
+  async function readStreamsFrom1() {
+    const out = [];
+    for (const key of ['events', 'decisions'] as const) {
+      const name = ns.naming.streams[key].name;
+      const { last_seq } = (await client.jsm.streams.info(name)).state;
+      for (let seq = 1; seq <= last_seq; seq += 1) {
+        const msg = await client.jsm.streams.getMessage(name, { seq });
+        if (!msg) continue;
+        out.push(
+          prepareMessage(
+            {
+              stream: key,
+              streamName: name,
+              streamSeq: seq,
+              subject: ns.naming.canonical(msg.subject),
+              data: msg.data,
+            },
+            client.catalogue,
+          ),
+        );
+      }
+    }
+    return out;
+  }
+
+  async function readDeadLetters(n: number) {
+    const jsm = await jetstreamManager(client.nc);
+    const name = ns.naming.streams.dlq.name;
+    await waitFor(async () => (await jsm.streams.info(name)).state.messages >= n, {
+      what: `${n} dead letters`,
+    });
+    const letters = [];
+    for (let seq = 1; seq <= n; seq += 1) {
+      const msg = await jsm.streams.getMessage(name, { seq });
+      letters.push(msg!.json<{ consumer: string; error: { code: string; message: string } }>());
+    }
+    return letters;
+  }
+});

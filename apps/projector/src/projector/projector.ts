@@ -1,0 +1,359 @@
+import {
+  AckPolicy,
+  DeliverPolicy,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import { type Catalogue, type Naming } from '@bifrost/contracts';
+import { deadLetterOf, parkDeadLetter } from '@bifrost/messaging';
+import { loadCheckpoint } from '@bifrost/persistence';
+import { type DataSource, type QueryRunner } from 'typeorm';
+import { APP_ROLE } from '../migrations/1732300000000-audit-log';
+import { type ProjectedStream } from '../read-models/projection';
+import { commitBatch, prepareMessage, type BatchResult, type PreparedMessage } from './batch';
+import { type ProjectorMetrics } from './projector.metrics';
+
+export const PROJECTOR_SERVICE = 'projector';
+/** Session advisory lock key (hashed) that makes one projector instance the writer. */
+export const WRITER_LOCK = 'bifrost.projector.writer';
+export const PROJECTED_STREAMS: readonly ProjectedStream[] = ['events', 'decisions'];
+
+export interface ProjectorLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface ProjectorOptions {
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly naming: Naming;
+  readonly catalogue: Catalogue;
+  readonly dataSource: DataSource;
+  readonly logger: ProjectorLogger;
+  readonly metrics?: ProjectorMetrics;
+  /** Most messages per transaction. */
+  readonly batchSize?: number;
+  /** How often a standby tries the writer lock. */
+  readonly lockPollMs?: number;
+  /** How long an idle writer waits before it checks its connection and refreshes lag. */
+  readonly idleMs?: number;
+  readonly ackWaitMs?: number;
+}
+
+interface StreamPlan {
+  readonly key: ProjectedStream;
+  readonly name: string;
+  readonly durable: string;
+}
+
+interface Delivered {
+  readonly plan: StreamPlan;
+  readonly msg: JsMsg;
+}
+
+/**
+ * The projector's writer loop. Whoever holds the writer lock (a session advisory lock on a
+ * dedicated connection, which also carries every batch transaction, so a writer that loses its
+ * connection loses lock and writes together) re-creates the durable consumers at checkpoint + 1,
+ * and then turns whatever has arrived from both streams into one transaction at a time: audit
+ * rows, read models and checkpoints commit together and only then are the messages acked.
+ */
+export class Projector {
+  private stopped = false;
+  private done?: Promise<void>;
+  private wake?: () => void;
+  private buffer: Delivered[] = [];
+  private caughtUpOnce = false;
+  private writing = false;
+  private writerPidValue?: number;
+  private readonly checkpoints = new Map<string, number>();
+  private readonly streamLast = new Map<string, number>();
+  private readonly plans: StreamPlan[];
+  private readonly batchSize: number;
+
+  constructor(private readonly options: ProjectorOptions) {
+    this.batchSize = options.batchSize ?? 500;
+    this.plans = PROJECTED_STREAMS.map((key) => ({
+      key,
+      name: options.naming.streams[key].name,
+      durable: options.naming.consumerName(PROJECTOR_SERVICE, key),
+    }));
+  }
+
+  start(): void {
+    this.done ??= this.run();
+  }
+
+  /** Finishes the batch in flight, then lets go of consumers and the writer lock. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.done;
+  }
+
+  /** Ready = this instance is the writer and has caught up with the streams once since it started. */
+  readiness(): { ok: boolean; detail?: string } {
+    if (!this.writing) return { ok: false, detail: 'standby: waiting for the writer lock' };
+    if (!this.caughtUpOnce) return { ok: false, detail: 'catching up with the streams' };
+    return { ok: true };
+  }
+
+  /** Last applied stream sequence per stream name. */
+  get applied(): ReadonlyMap<string, number> {
+    return this.checkpoints;
+  }
+
+  get isWriter(): boolean {
+    return this.writing;
+  }
+
+  /** Backend pid of the writer connection (operators and tests terminate it to force a failover). */
+  get writerPid(): number | undefined {
+    return this.writerPidValue;
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopped) {
+      const session = await this.acquire();
+      if (!session) break;
+      try {
+        await this.project(session);
+        failures = 0;
+      } catch (error) {
+        failures += 1;
+        this.options.logger.warn(
+          { err: error, failures },
+          'projector session failed; starting over from the checkpoints',
+        );
+      } finally {
+        await this.release(session);
+      }
+      if (failures > 0) await this.pause(Math.min(100 * 2 ** failures, 5000));
+    }
+  }
+
+  private async acquire(): Promise<QueryRunner | undefined> {
+    while (!this.stopped) {
+      const runner = this.options.dataSource.createQueryRunner();
+      try {
+        for (;;) {
+          const [row] = (await runner.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [
+            WRITER_LOCK,
+          ])) as {
+            locked: boolean;
+          }[];
+          if (row?.locked) break;
+          if (this.stopped) {
+            await runner.release();
+            return undefined;
+          }
+          await this.pause(this.options.lockPollMs ?? 1000);
+        }
+        // The writer's own rights are INSERT/SELECT on the audit log (docs/projector.md "Grants").
+        await runner.query(`SET ROLE ${APP_ROLE}`);
+        const [pid] = (await runner.query('SELECT pg_backend_pid() AS pid')) as { pid: number }[];
+        this.writerPidValue = pid?.pid;
+        this.options.logger.info({ pid: this.writerPidValue }, 'projector holds the writer lock');
+        return runner;
+      } catch (error) {
+        this.options.logger.warn({ err: error }, 'could not take the writer lock; retrying');
+        await runner.release().catch(() => undefined);
+        await this.pause(this.options.lockPollMs ?? 1000);
+      }
+    }
+    return undefined;
+  }
+
+  private async release(runner: QueryRunner): Promise<void> {
+    this.writing = false;
+    this.writerPidValue = undefined;
+    this.options.metrics?.writer.set(0);
+    // On a healthy connection the lock must go before the connection returns to the pool; on a
+    // broken one the server has dropped the lock with the session already.
+    await runner.query('RESET ROLE').catch(() => undefined);
+    await runner.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
+    await runner.release().catch(() => undefined);
+  }
+
+  private async project(runner: QueryRunner): Promise<void> {
+    const { js } = this.options;
+    for (const plan of this.plans) {
+      this.checkpoints.set(plan.name, await loadCheckpoint(runner.manager, plan.durable, plan.name));
+    }
+    await this.refreshStreamLast();
+    const targets = new Map(this.streamLast);
+    const subscriptions: ConsumerMessages[] = [];
+    this.buffer = [];
+    try {
+      for (const plan of this.plans) {
+        await this.recreateConsumer(plan, (this.checkpoints.get(plan.name) ?? 0) + 1);
+        const consumer = await js.consumers.get(plan.name, plan.durable);
+        const messages = await consumer.consume({
+          max_messages: this.batchSize,
+          callback: (msg) => {
+            this.buffer.push({ plan, msg });
+            this.wake?.();
+          },
+        });
+        subscriptions.push(messages);
+      }
+      this.writing = true;
+      this.options.metrics?.writer.set(1);
+      this.noteCaughtUp(targets);
+      while (!this.stopped) {
+        if (this.buffer.length === 0) {
+          await this.pause(this.options.idleMs ?? 1000);
+          if (this.buffer.length === 0 && !this.stopped) {
+            // Idle: prove the writer connection (and so the lock) is still there, and refresh lag.
+            await runner.query('SELECT 1');
+            await this.refreshStreamLast();
+            this.publishLag();
+          }
+          continue;
+        }
+        const batch = this.buffer.splice(0, this.batchSize);
+        await this.processBatch(runner, batch);
+        this.noteCaughtUp(targets);
+      }
+    } finally {
+      for (const messages of subscriptions) messages.stop();
+      // Unacked messages come back after ack_wait; a new session re-creates the consumers anyway.
+      this.buffer = [];
+    }
+  }
+
+  private async processBatch(runner: QueryRunner, batch: readonly Delivered[]): Promise<void> {
+    const started = process.hrtime.bigint();
+    const { naming, catalogue, js, metrics } = this.options;
+    const prepared: PreparedMessage[] = batch.map(({ plan, msg }) =>
+      prepareMessage(
+        {
+          stream: plan.key,
+          streamName: plan.name,
+          streamSeq: msg.seq,
+          subject: naming.canonical(msg.subject),
+          data: msg.data,
+        },
+        catalogue,
+      ),
+    );
+    // Parked before the commit: a crash in between parks again, which the DLQ's msg id dedupes;
+    // parking after the commit could be lost for good once the checkpoint has moved past it.
+    for (let i = 0; i < prepared.length; i += 1) {
+      const message = prepared[i] as PreparedMessage;
+      const delivered = batch[i] as Delivered;
+      if (!message.problem || message.raw.streamSeq <= (this.checkpoints.get(message.raw.streamName) ?? 0))
+        continue;
+      await parkDeadLetter(
+        js,
+        naming,
+        deadLetterOf(delivered.msg, PROJECTOR_SERVICE, delivered.plan.durable, message.problem),
+      );
+      this.options.logger.warn(
+        {
+          stream: message.raw.streamName,
+          seq: message.raw.streamSeq,
+          error: message.problem,
+          recorded: message.kind === 'record',
+        },
+        'message parked on the DLQ',
+      );
+      metrics?.messages.inc({ outcome: 'parked' });
+    }
+
+    let result: BatchResult;
+    await runner.startTransaction();
+    try {
+      result = await commitBatch(runner.manager, (name) => this.durableOf(name), prepared, {
+        checkpoints: this.checkpoints,
+      });
+      await runner.commitTransaction();
+    } catch (error) {
+      await runner.rollbackTransaction().catch(() => undefined);
+      throw error;
+    }
+    for (const { msg } of batch) msg.ack();
+
+    for (const [name, sequence] of result.checkpoints) this.checkpoints.set(name, sequence);
+    for (const { plan, msg } of batch) {
+      const last = msg.seq + msg.info.pending;
+      if (last > (this.streamLast.get(plan.name) ?? 0)) this.streamLast.set(plan.name, last);
+    }
+    if (metrics) {
+      metrics.batchSize.observe(batch.length);
+      metrics.batchLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      metrics.messages.inc({ outcome: 'recorded' }, result.recorded);
+      metrics.messages.inc({ outcome: 'skipped' }, result.skipped);
+      metrics.messages.inc({ outcome: 'duplicate' }, result.duplicates);
+    }
+    this.publishLag();
+  }
+
+  private durableOf(streamName: string): string {
+    const plan = this.plans.find((p) => p.name === streamName);
+    if (!plan) throw new Error(`not a projected stream: ${streamName}`);
+    return plan.durable;
+  }
+
+  /**
+   * The Postgres checkpoint is the truth; the consumer is only the delivery pipe. Starting it again
+   * at checkpoint + 1 on every takeover delivers in stream order, with nothing left pending from a
+   * previous writer that could come back out of order later.
+   */
+  private async recreateConsumer(plan: StreamPlan, startSeq: number): Promise<void> {
+    const { jsm } = this.options;
+    await jsm.consumers.delete(plan.name, plan.durable).catch(() => undefined);
+    await jsm.consumers.add(plan.name, {
+      durable_name: plan.durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: startSeq,
+      ack_wait: (this.options.ackWaitMs ?? 120_000) * 1_000_000,
+      max_ack_pending: this.batchSize * 4,
+      max_deliver: -1,
+    });
+  }
+
+  private async refreshStreamLast(): Promise<void> {
+    for (const plan of this.plans) {
+      const info = await this.options.jsm.streams.info(plan.name);
+      this.streamLast.set(plan.name, info.state.last_seq);
+    }
+  }
+
+  private noteCaughtUp(targets: ReadonlyMap<string, number>): void {
+    if (this.caughtUpOnce) return;
+    const behind = this.plans.some(
+      (plan) => (this.checkpoints.get(plan.name) ?? 0) < (targets.get(plan.name) ?? 0),
+    );
+    if (behind) return;
+    this.caughtUpOnce = true;
+    this.options.logger.info({ checkpoints: Object.fromEntries(this.checkpoints) }, 'projector caught up');
+  }
+
+  private publishLag(): void {
+    const { metrics } = this.options;
+    if (!metrics) return;
+    for (const plan of this.plans) {
+      const applied = this.checkpoints.get(plan.name) ?? 0;
+      metrics.lastApplied.set({ stream: plan.key }, applied);
+      metrics.lag.set({ stream: plan.key }, Math.max(0, (this.streamLast.get(plan.name) ?? 0) - applied));
+    }
+  }
+
+  /** Sleeps up to `ms`, cut short by new messages or by stop(). */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}

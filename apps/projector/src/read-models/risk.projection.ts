@@ -1,0 +1,232 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { type EntityManager } from 'typeorm';
+import { dataOf, perMessage, type ProjectedMessage, type Projection } from './projection';
+
+/** Risk policies (GLOBAL and per engine) as the risk guard last defined them. */
+@Entity({ name: 'risk_policies' })
+export class RiskPolicyRow {
+  @PrimaryColumn({ name: 'policy_id', type: 'text' }) policyId!: string;
+  @Column({ type: 'jsonb' }) limits!: Record<string, unknown>;
+  @Column({ type: 'boolean' }) enabled!: boolean;
+  @Column({ type: 'boolean' }) throttled!: boolean;
+  @Column({ name: 'throttled_since', type: 'timestamptz', nullable: true }) throttledSince!: Date | null;
+  @Column({ name: 'last_cause', type: 'jsonb' }) lastCause!: Record<string, unknown>;
+  @Column({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
+}
+
+/** Every daily-ledger entry, in journal order (events stream). */
+@Entity({ name: 'risk_ledger_entries' })
+@Index(['day', 'eventId', 'position'])
+export class RiskLedgerEntryRow {
+  @PrimaryColumn({ name: 'event_id', type: 'text' }) eventId!: string;
+  @PrimaryColumn({ type: 'integer' }) position!: number;
+  @Column({ type: 'text' }) day!: string;
+  @Column({ name: 'entry_type', type: 'text' }) entryType!: string;
+  @Column({ name: 'reservation_id', type: 'text', nullable: true }) reservationId!: string | null;
+  @Column({ name: 'engine_id', type: 'text', nullable: true }) engineId!: string | null;
+  @Column({ type: 'jsonb' }) data!: Record<string, unknown>;
+}
+
+/** Reservations with the status the ledger gives them (last entry about each wins). */
+@Entity({ name: 'risk_reservations' })
+@Index(['engineId', 'day'])
+export class RiskReservationRow {
+  @PrimaryColumn({ name: 'reservation_id', type: 'text' }) reservationId!: string;
+  @Column({ name: 'engine_id', type: 'text', nullable: true }) engineId!: string | null;
+  @Column({ type: 'text' }) day!: string;
+  @Column({ type: 'text' }) status!: string;
+  @Column({ type: 'jsonb' }) latest!: Record<string, unknown>;
+}
+
+/** Every reserve decision record (decisions stream), for the decision queries of the risk API. */
+@Entity({ name: 'risk_reservation_decisions' })
+@Index(['engineId', 'decidedAt'])
+@Index(['decidedAt'])
+export class RiskReservationDecisionRow {
+  @PrimaryColumn({ name: 'event_id', type: 'text' }) eventId!: string;
+  @Column({ name: 'reservation_id', type: 'text' }) reservationId!: string;
+  @Column({ name: 'engine_id', type: 'text' }) engineId!: string;
+  @Column({ type: 'text' }) outcome!: string;
+  @Column({ type: 'text', nullable: true }) reason!: string | null;
+  @Column({ type: 'text' }) day!: string;
+  @Column({ name: 'decided_at', type: 'timestamptz' }) decidedAt!: Date;
+  @Column({ type: 'jsonb' }) request!: Record<string, unknown>;
+  @Column({ type: 'jsonb' }) reply!: Record<string, unknown>;
+}
+
+/** Usage and limits per (day, policy) after the latest reserve decision: "ledger today". */
+@Entity({ name: 'risk_usage' })
+export class RiskUsageRow {
+  @PrimaryColumn({ type: 'text' }) day!: string;
+  @PrimaryColumn({ name: 'policy_id', type: 'text' }) policyId!: string;
+  @Column({ type: 'jsonb' }) usage!: Record<string, unknown>;
+  @Column({ type: 'jsonb', nullable: true }) limits!: Record<string, unknown> | null;
+  @Column({ name: 'decided_at', type: 'timestamptz' }) decidedAt!: Date;
+}
+
+/** Tripwire firings (THROTTLE / KILL_SWITCH) until the tripwire service adds its own read models. */
+@Entity({ name: 'tripwire_triggers' })
+@Index(['engineId', 'triggeredAt'])
+export class TripwireTriggerRow {
+  @PrimaryColumn({ name: 'event_id', type: 'text' }) eventId!: string;
+  @Column({ name: 'engine_id', type: 'text' }) engineId!: string;
+  @Column({ type: 'text' }) action!: string;
+  @Column({ name: 'policy_id', type: 'text' }) policyId!: string;
+  @Column({ type: 'text', nullable: true }) reason!: string | null;
+  @Column({ type: 'jsonb' }) data!: Record<string, unknown>;
+  @Column({ name: 'triggered_at', type: 'timestamptz' }) triggeredAt!: Date;
+}
+
+interface PolicyEvent {
+  policyId: string;
+  cause: Record<string, unknown>;
+  at: string;
+}
+
+function policyUpdate(assignments: string) {
+  return async (manager: EntityManager, message: ProjectedMessage) => {
+    const d = dataOf<PolicyEvent>(message);
+    await manager.query(
+      `UPDATE risk_policies SET ${assignments}, last_cause = $2, updated_at = $3 WHERE policy_id = $1`,
+      [d.policyId, JSON.stringify(d.cause), d.at],
+    );
+  };
+}
+
+/** Ledger entry types mapped to the status they leave a reservation in. */
+const RESERVATION_STATUS: Readonly<Record<string, string>> = {
+  ReservationGranted: 'GRANTED',
+  ReservationDenied: 'DENIED',
+  ReservationSettled: 'SETTLED',
+  ReservationReleased: 'RELEASED',
+  ReservationExpired: 'EXPIRED',
+  ReservationUnresolved: 'UNRESOLVED',
+  ReservationReconciled: 'RECONCILED',
+};
+
+/** The risk guard: policies, the daily ledger and its reservations, reserve decisions, tripwire firings. */
+export const riskProjection: Projection = {
+  name: 'risk',
+  tables: [
+    'risk_policies',
+    'risk_ledger_entries',
+    'risk_reservations',
+    'risk_reservation_decisions',
+    'risk_usage',
+    'tripwire_triggers',
+  ],
+  entities: [
+    RiskPolicyRow,
+    RiskLedgerEntryRow,
+    RiskReservationRow,
+    RiskReservationDecisionRow,
+    RiskUsageRow,
+    TripwireTriggerRow,
+  ],
+  ...perMessage({
+    'risk.PolicyDefined': async (manager, message) => {
+      const d = dataOf<PolicyEvent & { limits: Record<string, unknown>; enabled: boolean }>(message);
+      await manager.query(
+        `INSERT INTO risk_policies (policy_id, limits, enabled, throttled, last_cause, updated_at)
+         VALUES ($1, $2, $3, false, $4, $5)
+         ON CONFLICT (policy_id) DO UPDATE SET limits = EXCLUDED.limits, enabled = EXCLUDED.enabled,
+           last_cause = EXCLUDED.last_cause, updated_at = EXCLUDED.updated_at`,
+        [d.policyId, JSON.stringify(d.limits), d.enabled, JSON.stringify(d.cause), d.at],
+      );
+    },
+    'risk.PolicyEnabled': policyUpdate('enabled = true'),
+    'risk.PolicyDisabled': policyUpdate('enabled = false'),
+    'risk.PolicyThrottled': policyUpdate('throttled = true, throttled_since = $3'),
+    'risk.PolicyThrottleLifted': policyUpdate('throttled = false, throttled_since = NULL'),
+    'risk.LedgerEntriesRecorded': async (manager, message) => {
+      const d = dataOf<{ day: string; entries: { type: string; data: Record<string, unknown> }[] }>(message);
+      for (const [position, entry] of d.entries.entries()) {
+        const reservationId =
+          typeof entry.data['reservationId'] === 'string' ? entry.data['reservationId'] : null;
+        const engineId = typeof entry.data['engineId'] === 'string' ? entry.data['engineId'] : null;
+        await manager.query(
+          `INSERT INTO risk_ledger_entries (event_id, position, day, entry_type, reservation_id, engine_id, data)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+          [
+            message.envelope.id,
+            position,
+            d.day,
+            entry.type,
+            reservationId,
+            engineId,
+            JSON.stringify(entry.data),
+          ],
+        );
+        const status = RESERVATION_STATUS[entry.type];
+        if (reservationId && status) {
+          await manager.query(
+            `INSERT INTO risk_reservations AS r (reservation_id, engine_id, day, status, latest) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (reservation_id) DO UPDATE SET status = EXCLUDED.status, latest = EXCLUDED.latest,
+               engine_id = COALESCE(EXCLUDED.engine_id, r.engine_id)`,
+            [reservationId, engineId, d.day, status, JSON.stringify(entry.data)],
+          );
+        }
+      }
+    },
+    'risk.ReservationDecided': async (manager, message) => {
+      const d = dataOf<{
+        request: Record<string, unknown>;
+        reply: {
+          reservationId: string;
+          engineId: string;
+          outcome: string;
+          reason?: string;
+          day: string;
+          decidedAt: string;
+        };
+        usage: Record<string, unknown>;
+        limits: Record<string, unknown>;
+      }>(message);
+      await manager.query(
+        `INSERT INTO risk_reservation_decisions (event_id, reservation_id, engine_id, outcome, reason, day, decided_at, request, reply)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [
+          message.envelope.id,
+          d.reply.reservationId,
+          d.reply.engineId,
+          d.reply.outcome,
+          d.reply.reason ?? null,
+          d.reply.day,
+          d.reply.decidedAt,
+          JSON.stringify(d.request),
+          JSON.stringify(d.reply),
+        ],
+      );
+      for (const [policyId, usage] of Object.entries(d.usage)) {
+        await manager.query(
+          `INSERT INTO risk_usage (day, policy_id, usage, limits, decided_at) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (day, policy_id) DO UPDATE SET usage = EXCLUDED.usage, limits = EXCLUDED.limits,
+             decided_at = EXCLUDED.decided_at`,
+          [
+            d.reply.day,
+            policyId,
+            JSON.stringify(usage),
+            JSON.stringify(d.limits[policyId] ?? null),
+            d.reply.decidedAt,
+          ],
+        );
+      }
+    },
+    'tripwire.TripwireTriggered': async (manager, message) => {
+      const d = dataOf<{ engineId: string; action: string; policyId: string; reason?: string }>(message);
+      await manager.query(
+        `INSERT INTO tripwire_triggers (event_id, engine_id, action, policy_id, reason, data, triggered_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [
+          message.envelope.id,
+          d.engineId,
+          d.action,
+          d.policyId,
+          d.reason ?? null,
+          JSON.stringify(d),
+          message.envelope.occurredAt,
+        ],
+      );
+    },
+  }),
+};

@@ -1,0 +1,207 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { type Money } from '@bifrost/contracts';
+import { safeIntegerTransformer } from '@bifrost/persistence';
+import { type EntityManager } from 'typeorm';
+import { dataOf, perMessage, strategyKeyOf, type ProjectedMessage, type Projection } from './projection';
+
+/** One row per (engine, strategy): maturity, capital, the evidence behind health, drift baseline, pause. */
+@Entity({ name: 'strategies' })
+export class StrategyRow {
+  @PrimaryColumn({ name: 'engine_id', type: 'text' }) engineId!: string;
+  @PrimaryColumn({ name: 'strategy_id', type: 'text' }) strategyId!: string;
+  @Column({ type: 'text' }) level!: string;
+  @Column({ name: 'level_changed_at', type: 'timestamptz', nullable: true }) levelChangedAt!: Date | null;
+  /** Demoted and the engine not yet told (a check answers DEMOTE once). */
+  @Column({ name: 'demotion_pending', type: 'boolean' }) demotionPending!: boolean;
+  @Column({ name: 'capital', type: 'jsonb', nullable: true }) capital!: Money | null;
+  @Column({ name: 'registered_at', type: 'timestamptz', nullable: true }) registeredAt!: Date | null;
+  @Column({ type: 'integer' }) outcomes!: number;
+  @Column({ type: 'integer' }) wins!: number;
+  @Column({ type: 'integer' }) losses!: number;
+  @Column({ name: 'pnl_total', type: 'bigint', transformer: safeIntegerTransformer }) pnlTotal!: number;
+  @Column({ name: 'last_outcome_id', type: 'text', nullable: true }) lastOutcomeId!: string | null;
+  @Column({ name: 'last_outcome_pnl', type: 'jsonb', nullable: true }) lastOutcomePnl!: Money | null;
+  @Column({ name: 'last_outcome_at', type: 'timestamptz', nullable: true }) lastOutcomeAt!: Date | null;
+  @Column({ type: 'jsonb', nullable: true }) baseline!: Record<string, unknown> | null;
+  @Column({ type: 'boolean' }) paused!: boolean;
+  @Column({ name: 'pause_reason', type: 'text', nullable: true }) pauseReason!: string | null;
+  @Column({ name: 'pause_drift', type: 'jsonb', nullable: true }) pauseDrift!: {
+    value: number;
+    threshold: number;
+  } | null;
+  @Column({ name: 'cooldown_until', type: 'timestamptz', nullable: true }) cooldownUntil!: Date | null;
+  @Column({ name: 'paused_by', type: 'text', nullable: true }) pausedBy!: string | null;
+  @Column({ name: 'paused_at', type: 'timestamptz', nullable: true }) pausedAt!: Date | null;
+  @Column({ name: 'resumed_at', type: 'timestamptz', nullable: true }) resumedAt!: Date | null;
+}
+
+/** Every outcome an engine reported, as the gate counted it. */
+@Entity({ name: 'strategy_outcomes' })
+@Index(['engineId', 'strategyId', 'recordedAt'])
+export class StrategyOutcomeRow {
+  @PrimaryColumn({ name: 'event_id', type: 'text' }) eventId!: string;
+  @Column({ name: 'outcome_id', type: 'text' }) outcomeId!: string;
+  @Column({ name: 'engine_id', type: 'text' }) engineId!: string;
+  @Column({ name: 'strategy_id', type: 'text' }) strategyId!: string;
+  @Column({ name: 'pnl_amount', type: 'bigint', transformer: safeIntegerTransformer }) pnlAmount!: number;
+  @Column({ name: 'pnl_currency', type: 'text' }) pnlCurrency!: string;
+  @Column({ type: 'text' }) level!: string;
+  @Column({ name: 'recorded_at', type: 'timestamptz' }) recordedAt!: Date;
+}
+
+/** The maturity history: promotions, demotions and overrides with their evidence. */
+@Entity({ name: 'strategy_maturity_changes' })
+@Index(['engineId', 'strategyId', 'changedAt'])
+export class StrategyMaturityChangeRow {
+  @PrimaryColumn({ name: 'event_id', type: 'text' }) eventId!: string;
+  @Column({ name: 'engine_id', type: 'text' }) engineId!: string;
+  @Column({ name: 'strategy_id', type: 'text' }) strategyId!: string;
+  @Column({ type: 'text' }) kind!: 'promoted' | 'demoted' | 'overridden';
+  @Column({ name: 'from_level', type: 'text' }) fromLevel!: string;
+  @Column({ name: 'to_level', type: 'text' }) toLevel!: string;
+  @Column({ type: 'jsonb' }) detail!: Record<string, unknown>;
+  @Column({ name: 'changed_at', type: 'timestamptz' }) changedAt!: Date;
+}
+
+/**
+ * Usually one statement per event. A strategy the gate knows starts at L0 with no evidence (fail
+ * safe), even if its registration is not projected yet: when the UPDATE finds no row, that row is
+ * created and the UPDATE runs again. `$1`, `$2` are engine and strategy; `values` follow from `$3`.
+ */
+async function updateStrategy(
+  manager: EntityManager,
+  message: ProjectedMessage,
+  assignments: string,
+  values: readonly unknown[],
+): Promise<void> {
+  const { engineId, strategyId } = strategyKeyOf(message);
+  const update = () =>
+    manager.query(`UPDATE strategies AS s SET ${assignments} WHERE engine_id = $1 AND strategy_id = $2`, [
+      engineId,
+      strategyId,
+      ...values,
+    ]) as Promise<[unknown, number]>;
+  const [, affected] = await update();
+  if (affected > 0) return;
+  await manager.query(
+    `INSERT INTO strategies (engine_id, strategy_id, level, demotion_pending, outcomes, wins, losses, pnl_total, paused)
+     VALUES ($1, $2, 'L0', false, 0, 0, 0, 0, false) ON CONFLICT DO NOTHING`,
+    [engineId, strategyId],
+  );
+  await update();
+}
+
+async function recordMaturityChange(
+  manager: EntityManager,
+  message: ProjectedMessage,
+  kind: StrategyMaturityChangeRow['kind'],
+  at: string,
+): Promise<void> {
+  const d = dataOf<{ from: string; to: string } & Record<string, unknown>>(message);
+  const { engineId, strategyId } = strategyKeyOf(message);
+  await manager.query(
+    `INSERT INTO strategy_maturity_changes (event_id, engine_id, strategy_id, kind, from_level, to_level, detail, changed_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [message.envelope.id, engineId, strategyId, kind, d.from, d.to, JSON.stringify(d), at],
+  );
+  await updateStrategy(manager, message, 'level = $3, level_changed_at = $4, demotion_pending = $5', [
+    d.to,
+    at,
+    kind === 'demoted',
+  ]);
+}
+
+/** Gate strategies: maturity ladder, outcomes, drift baseline, pauses. */
+export const strategiesProjection: Projection = {
+  name: 'strategies',
+  tables: ['strategy_maturity_changes', 'strategy_outcomes', 'strategies'],
+  entities: [StrategyRow, StrategyOutcomeRow, StrategyMaturityChangeRow],
+  ...perMessage({
+    'gate.StrategyRegistered': async (manager, message) => {
+      const d = dataOf<{ capital: Money | null; registeredAt: string }>(message);
+      await updateStrategy(manager, message, 'capital = COALESCE(s.capital, $3::jsonb), registered_at = $4', [
+        d.capital === null ? null : JSON.stringify(d.capital),
+        d.registeredAt,
+      ]);
+    },
+    'gate.StrategyCapitalSet': async (manager, message) => {
+      const d = dataOf<{ capital: Money }>(message);
+      await updateStrategy(manager, message, 'capital = $3::jsonb', [JSON.stringify(d.capital)]);
+    },
+    'gate.OutcomeRecorded': async (manager, message) => {
+      const d = dataOf<{ outcomeId: string; pnl: Money; level: string; recordedAt: string }>(message);
+      const { engineId, strategyId } = strategyKeyOf(message);
+      await manager.query(
+        `INSERT INTO strategy_outcomes (event_id, outcome_id, engine_id, strategy_id, pnl_amount, pnl_currency, level, recorded_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [
+          message.envelope.id,
+          d.outcomeId,
+          engineId,
+          strategyId,
+          d.pnl.amount,
+          d.pnl.currency,
+          d.level,
+          d.recordedAt,
+        ],
+      );
+      await updateStrategy(
+        manager,
+        message,
+        `outcomes = s.outcomes + 1, wins = s.wins + $3, losses = s.losses + $4, pnl_total = s.pnl_total + $5,
+         last_outcome_id = $6, last_outcome_pnl = $7, last_outcome_at = $8`,
+        [
+          d.pnl.amount > 0 ? 1 : 0,
+          d.pnl.amount < 0 ? 1 : 0,
+          d.pnl.amount,
+          d.outcomeId,
+          JSON.stringify(d.pnl),
+          d.recordedAt,
+        ],
+      );
+    },
+    'gate.MaturityPromoted': (manager, message) =>
+      recordMaturityChange(manager, message, 'promoted', dataOf<{ promotedAt: string }>(message).promotedAt),
+    'gate.MaturityDemoted': (manager, message) =>
+      recordMaturityChange(manager, message, 'demoted', dataOf<{ demotedAt: string }>(message).demotedAt),
+    'gate.MaturityOverridden': (manager, message) =>
+      recordMaturityChange(
+        manager,
+        message,
+        'overridden',
+        dataOf<{ overriddenAt: string }>(message).overriddenAt,
+      ),
+    'gate.DemotionAcknowledged': (manager, message) =>
+      updateStrategy(manager, message, 'demotion_pending = false', []),
+    'gate.BaselineRegistered': async (manager, message) => {
+      await updateStrategy(manager, message, 'baseline = $3', [JSON.stringify(message.envelope.data)]);
+    },
+    'gate.StrategyPaused': async (manager, message) => {
+      const d = dataOf<{
+        reason: string;
+        drift: { value: number; threshold: number } | null;
+        cooldownUntil: string | null;
+        pausedBy: string;
+        pausedAt: string;
+      }>(message);
+      await updateStrategy(
+        manager,
+        message,
+        'paused = true, pause_reason = $3, pause_drift = $4, cooldown_until = $5, paused_by = $6, paused_at = $7',
+        [
+          d.reason,
+          d.drift === null ? null : JSON.stringify(d.drift),
+          d.cooldownUntil,
+          d.pausedBy,
+          d.pausedAt,
+        ],
+      );
+    },
+    'gate.StrategyResumed': async (manager, message) => {
+      const d = dataOf<{ resumedAt: string }>(message);
+      await updateStrategy(manager, message, 'paused = false, cooldown_until = NULL, resumed_at = $3', [
+        d.resumedAt,
+      ]);
+    },
+  }),
+};

@@ -1,0 +1,137 @@
+import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { type Catalogue, type Naming } from '@bifrost/contracts';
+import { loadCheckpoint } from '@bifrost/persistence';
+import { type DataSource, type EntityManager, type QueryRunner } from 'typeorm';
+import { APP_ROLE } from '../migrations/1732300000000-audit-log';
+import { prepareMessage, type RawMessage } from '../projector/batch';
+import { PROJECTED_STREAMS, PROJECTOR_SERVICE, WRITER_LOCK } from '../projector/projector';
+import { type ProjectedMessage } from '../read-models/projection';
+import { applyProjections, readModelTables } from '../read-models/registry';
+
+export interface RebuildOptions {
+  readonly dataSource: DataSource;
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly naming: Naming;
+  readonly catalogue: Catalogue;
+  /** How long to wait for the writer lock (a running projector holds it) before giving up. */
+  readonly lockWaitMs?: number;
+  readonly chunkSize?: number;
+}
+
+/**
+ * Empties every read model and re-applies both streams up to the projector's checkpoints, in one
+ * transaction: readers see the old rows until the new ones commit, and a failed rebuild changes
+ * nothing. The audit log is never touched. A message is re-applied only if the audit log holds it
+ * at that very stream position, so the rebuild applies exactly what the live projector applied.
+ */
+export async function rebuildReadModels(options: RebuildOptions): Promise<Record<string, number>> {
+  const runner = options.dataSource.createQueryRunner();
+  try {
+    await takeWriterLock(runner, options.lockWaitMs ?? 10_000);
+    await runner.query(`SET ROLE ${APP_ROLE}`);
+    await runner.startTransaction();
+    try {
+      await runner.query(`TRUNCATE ${readModelTables.join(', ')}`);
+      const applied: Record<string, number> = {};
+      for (const key of PROJECTED_STREAMS) {
+        const name = options.naming.streams[key].name;
+        const checkpoint = await loadCheckpoint(
+          runner.manager,
+          options.naming.consumerName(PROJECTOR_SERVICE, key),
+          name,
+        );
+        applied[name] = await replay(runner.manager, options, key, name, checkpoint);
+      }
+      await runner.commitTransaction();
+      return applied;
+    } catch (error) {
+      await runner.rollbackTransaction().catch(() => undefined);
+      throw error;
+    }
+  } finally {
+    await runner.query('RESET ROLE').catch(() => undefined);
+    await runner.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
+    await runner.release();
+  }
+}
+
+async function takeWriterLock(runner: QueryRunner, waitMs: number): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const [row] = (await runner.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [
+      WRITER_LOCK,
+    ])) as {
+      locked: boolean;
+    }[];
+    if (row?.locked) return;
+    if (Date.now() > deadline) {
+      throw new Error('the writer lock is held by a running projector: stop it, then rebuild');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function replay(
+  manager: EntityManager,
+  options: RebuildOptions,
+  key: RawMessage['stream'],
+  name: string,
+  checkpoint: number,
+): Promise<number> {
+  if (checkpoint === 0) return 0;
+  const info = await options.jsm.streams.info(name);
+  if (info.state.messages === 0 || info.state.first_seq > checkpoint) return 0;
+  const consumer = await options.js.consumers.get(name, {
+    deliver_policy: DeliverPolicy.StartSequence,
+    opt_start_seq: 1,
+  });
+  const chunkSize = options.chunkSize ?? 1000;
+  const messages = await consumer.consume({ max_messages: chunkSize });
+  let chunk: RawMessage[] = [];
+  let applied = 0;
+  try {
+    for await (const msg of messages) {
+      if (msg.seq <= checkpoint) {
+        chunk.push({
+          stream: key,
+          streamName: name,
+          streamSeq: msg.seq,
+          subject: options.naming.canonical(msg.subject),
+          data: msg.data,
+        });
+      }
+      if (chunk.length >= chunkSize || msg.seq >= checkpoint) {
+        applied += await applyChunk(manager, options.catalogue, chunk);
+        chunk = [];
+      }
+      if (msg.seq >= checkpoint) break;
+    }
+  } finally {
+    messages.stop();
+  }
+  return applied;
+}
+
+async function applyChunk(
+  manager: EntityManager,
+  catalogue: Catalogue,
+  chunk: readonly RawMessage[],
+): Promise<number> {
+  const candidates = chunk.flatMap((raw) => {
+    const prepared = prepareMessage(raw, catalogue);
+    return prepared.kind === 'record' && prepared.projected ? [prepared.projected] : [];
+  });
+  if (candidates.length === 0) return 0;
+  const logged = await manager.query<{ event_id: string; stream: string; stream_seq: string }[]>(
+    'SELECT event_id, stream, stream_seq FROM audit_log WHERE event_id = ANY($1::text[])',
+    [candidates.map((message) => message.envelope.id)],
+  );
+  const positions = new Set(logged.map((row) => `${row.event_id}@${row.stream}#${row.stream_seq}`));
+  const streamName = chunk[0]?.streamName ?? '';
+  const applicable: ProjectedMessage[] = candidates.filter((message) =>
+    positions.has(`${message.envelope.id}@${streamName}#${message.streamSeq}`),
+  );
+  await applyProjections(manager, applicable);
+  return applicable.length;
+}

@@ -1,0 +1,1 @@
+export { RiskGuardConfig, riskGuardService } from './risk-guard.service';

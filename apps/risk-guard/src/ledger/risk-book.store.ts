@@ -1,0 +1,141 @@
+import { GLOBAL_POLICY_ID, type Envelope, type LedgerEntry, type RiskPolicy } from '@bifrost/contracts';
+import {
+  policyDecider,
+  riskLedgerDecider,
+  type LedgerState,
+  type PolicyEvent,
+  type PolicyState,
+} from '@bifrost/domain-risk';
+import { fold } from '@bifrost/event-sourcing';
+import { createEnvelope, toDomainEvent, type Messaging } from '@bifrost/messaging';
+
+/** One aggregate's folded state and the stream sequence of its subject's last event. */
+export interface Versioned<S> {
+  readonly state: S;
+  readonly lastSequence: number;
+}
+
+/** Everything risk-guard decides against: every policy, and the current day's ledger. */
+export interface RiskBook {
+  readonly policies: Readonly<Record<string, Versioned<PolicyState>>>;
+  readonly ledger: Versioned<LedgerState>;
+}
+
+const LEDGER_SNAPSHOT_KEY = 'risk-guard.ledger';
+/** KV values are NATS messages: a larger snapshot is skipped and the day's subject replayed instead. */
+const MAX_SNAPSHOT_BYTES = 900_000;
+
+/** Reads and writes risk-guard's aggregates on JetStream (ADR 0001: one subject per aggregate). */
+export class RiskBookStore {
+  constructor(
+    private readonly messaging: Messaging,
+    private readonly actorId: string,
+  ) {}
+
+  private get naming() {
+    return this.messaging.naming;
+  }
+
+  policySubject(policyId: string): string {
+    return this.naming.eventSubject('risk', 'policy', policyId);
+  }
+
+  ledgerSubject(day: string): string {
+    return this.naming.eventSubject('risk', 'ledger', day);
+  }
+
+  /** Snapshot + tail for the latest ledger day, full replay for the (few) policies. */
+  async load(): Promise<RiskBook> {
+    const policies: Record<string, Versioned<PolicyState>> = {};
+    await this.messaging.eventStore.readAll(
+      this.naming.qualify('bifrost.evt.risk.policy.>'),
+      1,
+      ({ envelope, sequence }) => {
+        const event = toDomainEvent(envelope) as PolicyEvent;
+        const current = policies[event.data.policyId]?.state ?? policyDecider.initialState();
+        policies[event.data.policyId] = {
+          state: policyDecider.evolve(current, event),
+          lastSequence: sequence,
+        };
+      },
+    );
+    return { policies, ledger: await this.loadLedger() };
+  }
+
+  async loadLedger(): Promise<Versioned<LedgerState>> {
+    const day = await this.latestLedgerDay();
+    if (day === undefined) return { state: riskLedgerDecider.initialState(), lastSequence: 0 };
+    const snapshot = await this.messaging.snapshots.load<LedgerState>(LEDGER_SNAPSHOT_KEY);
+    const usable = snapshot?.state.status === 'open' && snapshot.state.day === day;
+    let state = usable ? snapshot.state : riskLedgerDecider.initialState();
+    const from = usable ? snapshot.lastSequence + 1 : 1;
+    const lastSequence = await this.messaging.eventStore.readAll(
+      this.ledgerSubject(day),
+      from,
+      ({ envelope }) => {
+        state = fold(riskLedgerDecider, (envelope.data as { entries: LedgerEntry[] }).entries, state);
+      },
+    );
+    return { state, lastSequence };
+  }
+
+  async saveSnapshot(ledger: Versioned<LedgerState>, takenAt: string): Promise<boolean> {
+    if (ledger.state.status !== 'open') return false;
+    const snapshot = { state: ledger.state, lastSequence: ledger.lastSequence, takenAt };
+    if (JSON.stringify(snapshot).length > MAX_SNAPSHOT_BYTES) return false;
+    await this.messaging.snapshots.save(LEDGER_SNAPSHOT_KEY, snapshot);
+    return true;
+  }
+
+  /** Appends one batch of ledger entries as a single message; returns its stream sequence. */
+  async appendLedger(day: string, entries: LedgerEntry[], expectedSequence: number): Promise<number> {
+    const subject = this.ledgerSubject(day);
+    const envelope = createEnvelope({
+      type: 'risk.LedgerEntriesRecorded',
+      subject,
+      source: 'risk-guard',
+      actor: { kind: 'system', id: this.actorId },
+      data: { day, entries },
+    });
+    return this.messaging.eventStore.append(subject, [envelope], expectedSequence);
+  }
+
+  async appendPolicyEvent(
+    event: PolicyEvent,
+    expectedSequence: number,
+    actor: Envelope['actor'],
+  ): Promise<number> {
+    const subject = this.policySubject(event.data.policyId);
+    const envelope = createEnvelope({
+      type: `risk.${event.type}`,
+      subject,
+      source: 'risk-guard',
+      actor,
+      data: event.data,
+    });
+    return this.messaging.eventStore.append(subject, [envelope], expectedSequence);
+  }
+
+  /** The most recent day that has a ledger subject, from the stream's per-subject counts. */
+  private async latestLedgerDay(): Promise<string | undefined> {
+    const filter = this.naming.qualify('bifrost.evt.risk.ledger.>');
+    const info = await this.messaging.jsm.streams.info(this.naming.streams.events.name, {
+      subjects_filter: filter,
+    });
+    const days = Object.keys(info.state.subjects ?? {}).map((s) => s.slice(s.lastIndexOf('.') + 1));
+    return days.sort().at(-1);
+  }
+}
+
+/** The policies in force, as the ledger decider reads them. */
+export function policiesInForce(book: Pick<RiskBook, 'policies'>): Record<string, RiskPolicy> {
+  const result: Record<string, RiskPolicy> = {};
+  for (const [policyId, { state }] of Object.entries(book.policies)) {
+    if (state.status === 'defined') result[policyId] = state.policy;
+  }
+  return result;
+}
+
+export function installationCurrency(policies: Readonly<Record<string, RiskPolicy>>): string | undefined {
+  return policies[GLOBAL_POLICY_ID]?.maxDailyLoss.currency;
+}

@@ -1,0 +1,570 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { Kvm } from '@nats-io/kv';
+import type { Subscription } from '@nats-io/nats-core';
+import {
+  GLOBAL_POLICY_ID,
+  type Actor,
+  type LedgerEntry,
+  type LedgerView,
+  type ReconcileRequest,
+  type ReleaseRequest,
+  type ReservationReply,
+  type ReserveReply,
+  type ReserveRequest,
+  type RiskPolicy,
+  type SettleRequest,
+} from '@bifrost/contracts';
+import {
+  assertTimeZone,
+  findReservation,
+  ledgerView,
+  policyDecider,
+  reservationChecks,
+  reservationResult,
+  reserveResult,
+  riskLedgerDecider,
+  seedPolicyCommands,
+  type LedgerCommand,
+  type LedgerState,
+  type PolicyCommand,
+} from '@bifrost/domain-risk';
+import {
+  BifrostError,
+  ConcurrencyError,
+  fold,
+  InternalError,
+  TransientError,
+  ValidationError,
+  type BifrostErrorOptions,
+} from '@bifrost/event-sourcing';
+import { createEnvelope, Messaging, serveRpc, uuidv7 } from '@bifrost/messaging';
+import { HealthRegistry } from '@bifrost/observability';
+import { ServiceInfo } from '@bifrost/service';
+import { RISK_GUARD_CONFIG, type RiskGuardConfig } from '../risk-guard.config';
+import { RiskMetrics } from '../risk.metrics';
+import {
+  installationCurrency,
+  policiesInForce,
+  RiskBookStore,
+  type RiskBook,
+  type Versioned,
+} from './risk-book.store';
+import { LeaderLease } from './leader-lease';
+
+/** What callers ask of the desk; the leader decides them one at a time, in arrival order. */
+export type RiskRequest =
+  | { op: 'reserve'; request: ReserveRequest }
+  | { op: 'settle'; request: SettleRequest }
+  | { op: 'release'; request: ReleaseRequest }
+  | { op: 'reconcile'; request: ReconcileRequest }
+  | { op: 'policy'; command: PolicyCommand; actor: Actor }
+  | { op: 'policies' }
+  | { op: 'ledger' };
+
+/** Requests plus the desk's own expiry sweep. */
+type QueuedRequest = RiskRequest | { op: 'expire' };
+
+interface Job {
+  readonly request: QueuedRequest;
+  /** Fixed once per request, so a retried decision reuses it (decision record dedupe). */
+  readonly reservationId: string;
+  readonly receivedAt: bigint;
+  attempts: number;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+interface Decided {
+  readonly job: Job;
+  readonly reply?: unknown;
+  /** A fresh reserve decision: recorded on `bifrost.dec.risk.<engineId>` before replying. */
+  readonly record?: Record<string, unknown>;
+  readonly error?: unknown;
+}
+
+const LEASE_KEY = 'risk-guard.leader';
+const MAX_ATTEMPTS = 3;
+const FORWARD_TIMEOUT_MS = 5_000;
+
+/** An error reply from the leader, passed on with its code intact. */
+class ForwardedError extends BifrostError {
+  constructor(message: string, options: BifrostErrorOptions & { code: string }) {
+    super(message, options.code, options);
+  }
+}
+
+/**
+ * The risk desk: the single place where reservations are decided. Only the instance holding the
+ * lease decides; it takes commands off an in-process queue one at a time, decides a run of them
+ * against its in-memory ledger, appends their entries as one message with
+ * Nats-Expected-Last-Subject-Sequence, then records each reserve decision and only then replies.
+ * Other instances forward to the leader's subjects. A conflicting append means another writer:
+ * reload from the stream and decide again.
+ */
+@Injectable()
+export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly log = new Logger('RiskDesk');
+  private readonly store: RiskBookStore;
+  private book: RiskBook = { policies: {}, ledger: { state: { status: 'unopened' }, lastSequence: 0 } };
+  private policies: Record<string, RiskPolicy> = {};
+  private queue: Job[] = [];
+  private draining?: Promise<void>;
+  private lease?: LeaderLease;
+  private leader = false;
+  private leaderRoutes: Subscription[] = [];
+  private timers: NodeJS.Timeout[] = [];
+  private stopping = false;
+  private expiryQueued = false;
+  private readonly loaded: Promise<void>;
+  private markLoaded!: () => void;
+  private snapshotDue = false;
+  private electing = false;
+
+  constructor(
+    @Inject(Messaging) private readonly messaging: Messaging,
+    @Inject(RISK_GUARD_CONFIG) private readonly config: RiskGuardConfig,
+    @Inject(ServiceInfo) private readonly info: ServiceInfo,
+    @Inject(HealthRegistry) private readonly health: HealthRegistry,
+    @Inject(RiskMetrics) private readonly metrics: RiskMetrics,
+  ) {
+    assertTimeZone(config.RISK_TIME_ZONE);
+    this.store = new RiskBookStore(messaging, `risk-guard/${info.instanceId}`);
+    this.loaded = new Promise((resolve) => (this.markLoaded = resolve));
+    metrics.observe(
+      () => this.book.ledger.state,
+      () => this.policies,
+      () => this.leader,
+    );
+  }
+
+  get isLeader(): boolean {
+    return this.leader;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.health.register({
+      name: 'risk-desk',
+      check: () => ({ ok: !this.stopping, detail: this.leader ? 'leader' : 'standby' }),
+    });
+    await this.reload();
+    this.markLoaded();
+    const kv = await new Kvm(this.messaging.js).open(this.messaging.naming.snapshotBucket);
+    this.lease = new LeaderLease(kv, LEASE_KEY, this.info.instanceId, this.config.RISK_LEASE_MS);
+    await this.leadership();
+    this.every(Math.max(50, Math.floor(this.config.RISK_LEASE_MS / 3)), () => this.leadership());
+    this.every(this.config.RISK_EXPIRY_SWEEP_MS, () => this.sweep());
+    this.every(this.config.RISK_SNAPSHOT_INTERVAL_MS, () => {
+      this.snapshotDue = true;
+      void this.kick();
+    });
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    for (const timer of this.timers) clearInterval(timer);
+    await this.draining;
+    if (this.leader) await this.snapshot().catch(() => undefined);
+    await this.stepDown('shutting down');
+    await this.lease?.release();
+  }
+
+  /** Decides (as leader) or forwards (as standby) one request; resolves with the reply data. */
+  async execute(request: RiskRequest): Promise<unknown> {
+    await this.loaded;
+    if (this.stopping) throw notLeader('risk-guard is shutting down');
+    if (!this.leader) return this.forward(request);
+    if (request.op === 'policies') return { policies: Object.values(this.policies) };
+    if (request.op === 'ledger') return this.ledgerView();
+    return this.enqueue(request);
+  }
+
+  private enqueue(request: QueuedRequest): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({
+        request,
+        reservationId: uuidv7(),
+        receivedAt: process.hrtime.bigint(),
+        attempts: 0,
+        resolve,
+        reject,
+      });
+      void this.kick();
+    });
+  }
+
+  ledgerView(): LedgerView {
+    return ledgerView(
+      this.book.ledger.state,
+      this.config.RISK_TIME_ZONE,
+      installationCurrency(this.policies) ?? null,
+    );
+  }
+
+  // ── leadership ────────────────────────────────────────────────────────────────────────────────
+
+  private async leadership(): Promise<void> {
+    if (this.stopping || !this.lease || this.electing) return;
+    this.electing = true;
+    try {
+      const held = await this.lease.acquire();
+      if (held && !this.leader && !this.stopping) await this.becomeLeader();
+      else if (!held && this.leader) await this.stepDown('lease lost');
+    } finally {
+      this.electing = false;
+    }
+  }
+
+  private async becomeLeader(): Promise<void> {
+    // The previous leader may have written since we loaded: start from the stream.
+    await this.reload();
+    if (this.config.RISK_SEED_POLICIES && Object.keys(this.book.policies).length === 0) await this.seed();
+    this.leader = true;
+    this.leaderRoutes = serveRpc(
+      this.messaging.nc,
+      this.messaging.naming,
+      'risk-guard-leader',
+      [{ subject: 'bifrost.rpc.risk.leader.execute', handler: (data) => this.execute(data as RiskRequest) }],
+      { onError: (error) => this.log.error(`leader route failed: ${String(error)}`) },
+    );
+    this.log.log(`instance ${this.info.instanceId} is the risk-guard leader`);
+  }
+
+  private async stepDown(reason: string): Promise<void> {
+    if (!this.leader) return;
+    this.leader = false;
+    const routes = this.leaderRoutes;
+    this.leaderRoutes = [];
+    await Promise.all(routes.map((s) => s.drain().catch(() => undefined)));
+    await this.draining;
+    for (const job of this.queue.splice(0)) job.reject(notLeader(`risk-guard stepped down: ${reason}`));
+    this.log.warn(`instance ${this.info.instanceId} stepped down: ${reason}`);
+  }
+
+  private async forward(request: RiskRequest): Promise<unknown> {
+    const reply = await this.messaging.rpc.request('bifrost.rpc.risk.leader.execute', request, {
+      timeoutMs: FORWARD_TIMEOUT_MS,
+    });
+    if (reply.ok) return reply.data;
+    const code = reply.error.code === 'RPC.NO_RESPONDERS' ? 'RISK.NO_LEADER' : reply.error.code;
+    throw new ForwardedError(reply.error.message, { code, details: reply.error.details });
+  }
+
+  private async seed(): Promise<void> {
+    const now = new Date().toISOString();
+    for (const command of seedPolicyCommands(now)) {
+      await this.applyPolicy(command, { kind: 'system', id: 'risk-guard/seed' }).catch((error: unknown) => {
+        if (!(error instanceof ConcurrencyError)) throw error;
+      });
+    }
+    this.log.log('seeded the default risk policies');
+  }
+
+  // ── the serial decision loop ──────────────────────────────────────────────────────────────────
+
+  private kick(): Promise<void> {
+    this.draining ??= this.drain().finally(() => {
+      this.draining = undefined;
+      // Jobs queued while the loop was finishing saw it still running: start it again for them.
+      if (this.leader && this.queue.length > 0) void this.kick();
+    });
+    return this.draining;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.leader && this.queue.length > 0) {
+      const head = this.queue[0] as Job;
+      if (head.request.op === 'policy') {
+        this.queue.shift();
+        await this.runPolicyJob(head, head.request.command, head.request.actor);
+      } else {
+        const end = this.queue.findIndex((j) => j.request.op === 'policy');
+        const size = Math.min(end === -1 ? this.queue.length : end, this.config.RISK_MAX_BATCH);
+        await this.runLedgerBatch(this.queue.splice(0, size));
+      }
+    }
+    if (this.snapshotDue && this.leader) {
+      this.snapshotDue = false;
+      await this.snapshot().catch((error: unknown) => this.log.warn(`snapshot failed: ${String(error)}`));
+    }
+  }
+
+  private async runPolicyJob(job: Job, command: PolicyCommand, actor: Actor): Promise<void> {
+    try {
+      job.resolve(await this.applyPolicy(command, actor));
+    } catch (error) {
+      if (error instanceof ConcurrencyError) await this.reload();
+      job.reject(error);
+    }
+  }
+
+  private async applyPolicy(command: PolicyCommand, actor: Actor): Promise<RiskPolicy | undefined> {
+    const { policyId } = command.data;
+    const current = this.book.policies[policyId] ?? { state: policyDecider.initialState(), lastSequence: 0 };
+    const currency = installationCurrency(this.policies);
+    const events = policyDecider.decide(command, current.state, { currency });
+    let { state, lastSequence } = current;
+    for (const event of events) {
+      lastSequence = await this.store.appendPolicyEvent(event, lastSequence, actor);
+      state = policyDecider.evolve(state, event);
+    }
+    this.book = { ...this.book, policies: { ...this.book.policies, [policyId]: { state, lastSequence } } };
+    this.policies = policiesInForce(this.book);
+    return state.status === 'defined' ? state.policy : undefined;
+  }
+
+  private async runLedgerBatch(jobs: Job[]): Promise<void> {
+    const ctx = { policies: this.policies, timeZone: this.config.RISK_TIME_ZONE };
+    let ledger: Versioned<LedgerState> = this.book.ledger;
+    let state = ledger.state;
+    let entries: LedgerEntry[] = [];
+    let decided: Decided[] = [];
+    let next = 0;
+    const commit = async () => {
+      if (entries.length > 0 && state.status === 'open') {
+        const sameDay = ledger.state.status === 'open' && ledger.state.day === state.day;
+        const sequence = await this.store.appendLedger(state.day, entries, sameDay ? ledger.lastSequence : 0);
+        ledger = { state, lastSequence: sequence };
+        this.book = { ...this.book, ledger };
+      }
+      this.settleReplies(decided);
+      entries = [];
+      decided = [];
+    };
+    try {
+      for (; next < jobs.length; next += 1) {
+        const job = jobs[next] as Job;
+        let events: LedgerEntry[];
+        try {
+          events = riskLedgerDecider.decide(this.toCommand(job), state, ctx);
+        } catch (error) {
+          decided.push({ job, error });
+          continue;
+        }
+        // A new day starts a new aggregate: what belongs to the old day is appended first.
+        if (events[0]?.type === 'LedgerOpened' && state.status === 'open') await commit();
+        state = fold(riskLedgerDecider, events, state);
+        entries.push(...events);
+        decided.push(this.outcome(job, state));
+      }
+      await commit();
+    } catch (error) {
+      await this.recover(error, [...decided.map((d) => d.job), ...jobs.slice(next)]);
+    }
+  }
+
+  /** After a failed append the ledger's true state is on the stream: reload it and retry or fail the jobs. */
+  private async recover(error: unknown, jobs: Job[]): Promise<void> {
+    this.log.warn(`ledger append failed (${String(error)}); reloading from the stream`);
+    try {
+      this.book = { ...this.book, ledger: await this.store.loadLedger() };
+    } catch (reloadError) {
+      await this.stepDown(`cannot reload the ledger: ${String(reloadError)}`);
+    }
+    const retry: Job[] = [];
+    for (const job of jobs) {
+      job.attempts += 1;
+      if (job.attempts < MAX_ATTEMPTS && this.leader) retry.push(job);
+      else
+        job.reject(
+          error instanceof BifrostError
+            ? error
+            : new TransientError('could not record the decision', { cause: error }),
+        );
+    }
+    // Retried jobs are decided again ahead of newer ones; a reserve that did land is found by its key.
+    this.queue.unshift(...retry);
+  }
+
+  private toCommand(job: Job): LedgerCommand {
+    const now = new Date().toISOString();
+    const request = job.request;
+    switch (request.op) {
+      case 'reserve': {
+        const r = request.request;
+        const ttlMs = r.ttlMs ?? this.config.RISK_DEFAULT_TTL_MS;
+        if (ttlMs > this.config.RISK_MAX_TTL_MS) {
+          throw new ValidationError(`ttlMs ${ttlMs} exceeds the maximum of ${this.config.RISK_MAX_TTL_MS}`, {
+            code: 'RISK.TTL_TOO_LONG',
+          });
+        }
+        return {
+          type: 'ReserveCapacity',
+          data: {
+            reservationId: job.reservationId,
+            engineId: r.engineId,
+            idempotencyKey: r.idempotencyKey,
+            maxLoss: r.maxLoss,
+            exposure: r.exposure,
+            ttlMs,
+            now,
+            actor: engine(r.engineId),
+          },
+        };
+      }
+      case 'settle': {
+        const r = request.request;
+        return {
+          type: 'SettleReservation',
+          data: {
+            reservationId: r.reservationId,
+            engineId: r.engineId,
+            outcome: r.outcome ?? 'completed',
+            ...(r.realizedLoss ? { realizedLoss: r.realizedLoss } : {}),
+            now,
+            actor: engine(r.engineId),
+          },
+        };
+      }
+      case 'release':
+        return {
+          type: 'ReleaseReservation',
+          data: { ...request.request, now, actor: engine(request.request.engineId) },
+        };
+      case 'reconcile': {
+        const { actor, note, ...r } = request.request;
+        return {
+          type: 'ReconcileReservation',
+          data: { ...r, ...(note ? { note } : {}), now, actor: actor ?? engine(r.engineId) },
+        };
+      }
+      case 'expire':
+        return { type: 'ExpireReservations', data: { now } };
+      case 'policies':
+      case 'ledger':
+      case 'policy':
+        throw new InternalError(`${request.op} is not a ledger command`);
+      default: {
+        const unknown: never = request;
+        throw new InternalError(`unknown request ${JSON.stringify(unknown)}`);
+      }
+    }
+  }
+
+  private outcome(job: Job, state: LedgerState): Decided {
+    const request = job.request;
+    if (request.op === 'reserve') {
+      const { engineId, idempotencyKey } = request.request;
+      const found = reserveResult(state, engineId, idempotencyKey, false);
+      if (!found) return { job, error: new InternalError('reservation not recorded') };
+      if (found.reservationId !== job.reservationId) return { job, reply: { ...found, replayed: true } };
+      const usage = state.status === 'open' ? state.usage : {};
+      const reply: ReserveReply = { ...found, checks: reservationChecks(this.policies, usage, found) };
+      const policyIds = [GLOBAL_POLICY_ID, engineId];
+      const pick = <V>(from: Readonly<Record<string, V>>) =>
+        Object.fromEntries(policyIds.flatMap((id) => (from[id] ? [[id, from[id]]] : [])));
+      return {
+        job,
+        reply,
+        record: {
+          request: request.request,
+          reply,
+          usage: pick(usage),
+          limits: Object.fromEntries(
+            policyIds.flatMap((id) => {
+              const p = this.policies[id];
+              return p
+                ? [
+                    [
+                      id,
+                      {
+                        maxDailyLoss: p.maxDailyLoss,
+                        maxDailyExposure: p.maxDailyExposure,
+                        maxDailyActions: p.maxDailyActions,
+                      },
+                    ],
+                  ]
+                : [];
+            }),
+          ),
+        },
+      };
+    }
+    if (request.op === 'settle' || request.op === 'release' || request.op === 'reconcile') {
+      const record = findReservation(state, request.request.reservationId);
+      return { job, reply: record ? (reservationResult(record) satisfies ReservationReply) : undefined };
+    }
+    return { job };
+  }
+
+  /** Records fresh reserve decisions, then replies; the loop does not wait for the records. */
+  private settleReplies(decided: Decided[]): void {
+    for (const { job, reply, record, error } of decided) {
+      if (error !== undefined) {
+        job.reject(error);
+        this.metrics.failed(job.request.op);
+        continue;
+      }
+      if (!record) {
+        job.resolve(reply);
+        continue;
+      }
+      const r = reply as ReserveReply;
+      const envelope = createEnvelope({
+        id: r.reservationId,
+        type: 'risk.ReservationDecided',
+        subject: this.messaging.naming.decisionSubject('risk', r.engineId),
+        source: 'risk-guard',
+        actor: engine(r.engineId),
+        data: record,
+      });
+      this.messaging.publisher.publish(envelope).then(
+        () => {
+          this.metrics.decided(r, job.receivedAt);
+          job.resolve(reply);
+        },
+        (error: unknown) => {
+          this.metrics.failed('reserve');
+          job.reject(
+            new TransientError(
+              'the decision was made but could not be recorded; retry with the same idempotency key',
+              { cause: error },
+            ),
+          );
+        },
+      );
+    }
+  }
+
+  // ── timers ────────────────────────────────────────────────────────────────────────────────────
+
+  private sweep(): void {
+    if (!this.leader || this.expiryQueued || this.book.ledger.state.status !== 'open') return;
+    this.expiryQueued = true;
+    void this.enqueue({ op: 'expire' })
+      .catch(() => undefined)
+      .finally(() => (this.expiryQueued = false));
+  }
+
+  private async snapshot(): Promise<void> {
+    await this.store.saveSnapshot(this.book.ledger, new Date().toISOString());
+  }
+
+  private async reload(): Promise<void> {
+    this.book = await this.store.load();
+    this.policies = policiesInForce(this.book);
+  }
+
+  private every(ms: number, task: () => unknown): void {
+    const timer = setInterval(() => {
+      void Promise.resolve()
+        .then(task)
+        .catch((error: unknown) => this.log.error(`timer task failed: ${String(error)}`));
+    }, ms);
+    timer.unref();
+    this.timers.push(timer);
+  }
+}
+
+function engine(engineId: string): Actor {
+  return { kind: 'engine', id: engineId };
+}
+
+function notLeader(message: string): TransientError {
+  return new TransientError(message, { code: 'RISK.NOT_LEADER' });
+}

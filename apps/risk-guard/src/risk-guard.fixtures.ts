@@ -1,0 +1,103 @@
+import { loadConfig } from '@bifrost/config';
+import type { LedgerEntry, LedgerView, ReserveReply } from '@bifrost/contracts';
+import { Messaging } from '@bifrost/messaging';
+import { startService, type RunningService } from '@bifrost/service';
+import { freePort, type TestNamespace } from '@bifrost/testing';
+import { RiskGuardConfig, riskGuardService } from './risk-guard.service';
+
+/** Starts risk-guard in this process on the test's namespace. */
+export async function startRiskGuard(
+  ns: TestNamespace,
+  env: Record<string, string> = {},
+): Promise<RunningService> {
+  const config = loadConfig(RiskGuardConfig, {
+    NATS_URL: ns.natsUrl,
+    BIFROST_NAMESPACE: ns.namespace,
+    PORT: String(await freePort()),
+    LOG_LEVEL: 'error',
+    RISK_LEASE_MS: '1000',
+    ...env,
+  });
+  return startService(riskGuardService, config, { host: '127.0.0.1' });
+}
+
+export function connectClient(ns: TestNamespace, name = 'engine'): Promise<Messaging> {
+  return Messaging.connect({ url: ns.natsUrl, service: name, instanceId: 'c1', namespace: ns.namespace });
+}
+
+export const usd = (amount: number) => ({ amount, currency: 'USD' });
+export const OPERATOR = { kind: 'operator' as const, id: 'alice' };
+
+export function upsertPolicy(
+  client: Messaging,
+  policyId: string,
+  loss: number,
+  exposure: number,
+  actions: number,
+): Promise<unknown> {
+  return client.rpc.call('bifrost.rpc.risk.cmd.upsert-policy', {
+    actor: OPERATOR,
+    reason: 'test limits',
+    policyId,
+    maxDailyLoss: usd(loss),
+    maxDailyExposure: usd(exposure),
+    maxDailyActions: actions,
+    enabled: true,
+  });
+}
+
+export function reserve(
+  client: Messaging,
+  engineId: string,
+  key: string,
+  loss: number,
+  exposure = 0,
+  extra: Record<string, unknown> = {},
+): Promise<ReserveReply> {
+  return client.rpc.call<ReserveReply>('bifrost.rpc.risk.reserve', {
+    engineId,
+    idempotencyKey: key,
+    maxLoss: usd(loss),
+    exposure: usd(exposure),
+    ...extra,
+  });
+}
+
+export function ledger(client: Messaging): Promise<LedgerView> {
+  return client.rpc.call<LedgerView>('bifrost.rpc.risk.ledger', {});
+}
+
+/** Every ledger entry of a day, straight from the stream. */
+export async function ledgerEntries(
+  client: Messaging,
+  ns: TestNamespace,
+  day: string,
+): Promise<LedgerEntry[]> {
+  const { events } = await client.eventStore.read(ns.naming.eventSubject('risk', 'ledger', day));
+  return events.flatMap((e) => (e.envelope.data as { entries: LedgerEntry[] }).entries);
+}
+
+/** Every decision record of an engine, straight from the stream. */
+export async function decisionRecords(client: Messaging, ns: TestNamespace, engineId: string) {
+  const records: { reply: ReserveReply; usage: Record<string, Usage>; limits: Record<string, Limits> }[] = [];
+  const stream = ns.naming.streams.decisions.name;
+  const info = await client.jsm.streams.info(stream);
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq += 1) {
+    const msg = await client.jsm.streams.getMessage(stream, { seq }).catch(() => undefined);
+    if (!msg || msg.subject !== ns.naming.decisionSubject('risk', engineId)) continue;
+    records.push((msg.json() as { data: (typeof records)[number] }).data);
+  }
+  return records;
+}
+
+interface Usage {
+  realizedLoss: number;
+  reservedLoss: number;
+  reservedExposure: number;
+  actions: number;
+}
+interface Limits {
+  maxDailyLoss: { amount: number };
+  maxDailyExposure: { amount: number };
+  maxDailyActions: number;
+}

@@ -1,0 +1,262 @@
+import type { ReservationReply, RiskPolicy } from '@bifrost/contracts';
+import { createEnvelope, type Messaging } from '@bifrost/messaging';
+import type { RunningService } from '@bifrost/service';
+import { createTestNamespace, waitFor, type TestNamespace } from '@bifrost/testing';
+import {
+  connectClient,
+  decisionRecords,
+  ledger,
+  ledgerEntries,
+  OPERATOR,
+  reserve,
+  startRiskGuard,
+  upsertPolicy,
+  usd,
+} from './risk-guard.fixtures';
+
+describe('risk-guard', () => {
+  let ns: TestNamespace;
+  let client: Messaging;
+  let service: RunningService;
+
+  beforeAll(async () => {
+    ns = await createTestNamespace('risk');
+    client = await connectClient(ns);
+    service = await startRiskGuard(ns, { RISK_EXPIRY_SWEEP_MS: '50' });
+    await waitFor(async () => (await ledger(client).catch(() => undefined)) !== undefined, {
+      what: 'a leader',
+    });
+  });
+  afterAll(async () => {
+    await service.close();
+    await client.drain();
+    await ns.cleanup();
+  });
+
+  describe('Given its first start', () => {
+    it('should seed GLOBAL 250, WHOLESALE 200, CAPITAL 150 USD and a disabled NOTIFY', async () => {
+      const { policies } = await client.rpc.call<{ policies: RiskPolicy[] }>('bifrost.rpc.risk.policies', {});
+      const byId = Object.fromEntries(policies.map((p) => [p.policyId, p]));
+      expect(byId['GLOBAL']).toMatchObject({ maxDailyLoss: usd(25_000), enabled: true, throttled: null });
+      expect(byId['WHOLESALE']).toMatchObject({ maxDailyLoss: usd(20_000), enabled: true });
+      expect(byId['CAPITAL']).toMatchObject({ maxDailyLoss: usd(15_000), enabled: true });
+      expect(byId['NOTIFY']).toMatchObject({ enabled: false });
+    });
+
+    it('should serve health and its metrics', async () => {
+      const ready = await fetch(`${service.url}/health/ready`);
+      expect(await ready.json()).toMatchObject({
+        status: 'ok',
+        checks: { 'risk-desk': { ok: true, detail: 'leader' } },
+      });
+      const metrics = await (await fetch(`${service.url}/metrics`)).text();
+      expect(metrics).toContain('bifrost_risk_leader{service="risk-guard"} 1');
+      expect(metrics).toContain(
+        'bifrost_risk_policy_state{policy="NOTIFY",flag="enabled",service="risk-guard"} 0',
+      );
+    });
+  });
+
+  describe('Given the seeded WHOLESALE policy', () => {
+    it('should grant, record the decision before replying, and book the settle', async () => {
+      const granted = await reserve(client, 'WHOLESALE', 'w-1', 5_000, 100_000);
+      expect(granted).toMatchObject({
+        outcome: 'GRANTED',
+        status: 'GRANTED',
+        replayed: false,
+        maxLoss: usd(5_000),
+      });
+      expect(granted.checks).toContainEqual({
+        name: 'risk.WHOLESALE.maxDailyLoss',
+        outcome: 'ALLOW',
+        value: 5_000,
+        threshold: 20_000,
+        distanceToTrip: 15_000,
+      });
+      const records = await decisionRecords(client, ns, 'WHOLESALE');
+      expect(records.map((r) => r.reply.reservationId)).toContain(granted.reservationId);
+
+      const settled = await client.rpc.call<ReservationReply>('bifrost.rpc.risk.settle', {
+        engineId: 'WHOLESALE',
+        reservationId: granted.reservationId,
+        realizedLoss: usd(7_000),
+      });
+      expect(settled).toMatchObject({
+        status: 'SETTLED',
+        realizedLoss: usd(7_000),
+        excess: usd(2_000),
+        exceededReservation: true,
+      });
+      const view = await ledger(client);
+      expect(view.usage['WHOLESALE']).toMatchObject({
+        realizedLoss: 7_000,
+        reservedLoss: 0,
+        reservedExposure: 0,
+      });
+      expect(await (await fetch(`${service.url}/metrics`)).text()).toContain(
+        'bifrost_risk_usage_minor_units{policy="WHOLESALE",measure="realized_loss",service="risk-guard"} 7000',
+      );
+    });
+
+    it('should deny over the cap with the failing policy, limit, usage and headroom', async () => {
+      const denied = await reserve(client, 'CAPITAL', 'c-big', 15_001);
+      expect(denied).toMatchObject({
+        outcome: 'DENIED',
+        reason: 'LIMIT_EXCEEDED',
+        failingPolicy: 'CAPITAL',
+        violations: [
+          {
+            policyId: 'CAPITAL',
+            limit: 'maxDailyLoss',
+            limitValue: 15_000,
+            current: 0,
+            requested: 15_001,
+            headroom: 15_000,
+          },
+        ],
+      });
+      const entries = await ledgerEntries(client, ns, denied.day);
+      expect(entries).toContainEqual(
+        expect.objectContaining({
+          type: 'ReservationDenied',
+          data: expect.objectContaining({ reservationId: denied.reservationId }),
+        }),
+      );
+    });
+
+    it('should deny an engine without a policy and the disabled NOTIFY', async () => {
+      await expect(reserve(client, 'stranger', 's-1', 1)).resolves.toMatchObject({
+        outcome: 'DENIED',
+        reason: 'NO_POLICY',
+        failingPolicy: 'stranger',
+      });
+      await expect(reserve(client, 'NOTIFY', 'n-1', 1)).resolves.toMatchObject({
+        outcome: 'DENIED',
+        reason: 'POLICY_DISABLED',
+      });
+    });
+
+    it('should return the original result for a repeated idempotency key', async () => {
+      const first = await reserve(client, 'CAPITAL', 'c-dup', 100);
+      const again = await reserve(client, 'CAPITAL', 'c-dup', 100);
+      expect(again).toMatchObject({ reservationId: first.reservationId, outcome: 'GRANTED', replayed: true });
+    });
+  });
+
+  describe('When the input is bad', () => {
+    it('should answer a negative amount, wrong currency, unknown reservation and malformed JSON with errors', async () => {
+      await expect(
+        client.rpc.request('bifrost.rpc.risk.reserve', {
+          engineId: 'CAPITAL',
+          idempotencyKey: 'x',
+          maxLoss: usd(-1),
+          exposure: usd(0),
+        }),
+      ).resolves.toMatchObject({ ok: false, error: { code: 'RPC.VALIDATION_FAILED' } });
+      await expect(
+        client.rpc.request('bifrost.rpc.risk.reserve', {
+          engineId: 'CAPITAL',
+          idempotencyKey: 'y',
+          maxLoss: { amount: 1, currency: 'EUR' },
+          exposure: { amount: 0, currency: 'EUR' },
+        }),
+      ).resolves.toMatchObject({ ok: false, error: { code: 'RISK.CURRENCY_MISMATCH' } });
+      await expect(
+        client.rpc.request('bifrost.rpc.risk.settle', {
+          engineId: 'CAPITAL',
+          reservationId: '00000000-0000-7000-8000-000000000000',
+          realizedLoss: usd(1),
+        }),
+      ).resolves.toMatchObject({ ok: false, error: { code: 'RISK.RESERVATION_UNKNOWN' } });
+      const raw = await client.nc.request(
+        ns.naming.qualify('bifrost.rpc.risk.reserve'),
+        new TextEncoder().encode('{"engineId":'),
+      );
+      expect(JSON.parse(new TextDecoder().decode(raw.data))).toMatchObject({
+        ok: false,
+        error: { code: 'PAYLOAD.MALFORMED' },
+      });
+    });
+
+    it('should refuse policy commands from a non-operator', async () => {
+      await expect(
+        client.rpc.request('bifrost.rpc.risk.cmd.disable-policy', {
+          actor: { kind: 'engine', id: 'CAPITAL' },
+          reason: 'x',
+          policyId: 'CAPITAL',
+        }),
+      ).resolves.toMatchObject({ ok: false, error: { code: 'RISK.OPERATOR_ONLY' } });
+    });
+  });
+
+  describe('Given a reservation with a short TTL', () => {
+    it('should expire it by itself and stop counting it', async () => {
+      await upsertPolicy(client, 'ttl-engine', 1_000, 1_000, 100);
+      const granted = await reserve(client, 'ttl-engine', 't-1', 1_000, 0, { ttlMs: 150 });
+      expect(granted.outcome).toBe('GRANTED');
+      await expect(reserve(client, 'ttl-engine', 't-2', 1)).resolves.toMatchObject({ outcome: 'DENIED' });
+      await waitFor(async () => (await ledger(client)).usage['ttl-engine']?.reservedLoss === 0, {
+        what: 'the expiry',
+      });
+      const entries = await ledgerEntries(client, ns, granted.day);
+      expect(entries).toContainEqual({
+        type: 'ReservationExpired',
+        data: expect.objectContaining({ reservationId: granted.reservationId }),
+      });
+      await expect(reserve(client, 'ttl-engine', 't-3', 1_000)).resolves.toMatchObject({
+        outcome: 'GRANTED',
+      });
+    });
+  });
+
+  describe('When tripwire fires THROTTLE for an engine', () => {
+    it('should throttle its policy with the event as cause until an operator lifts it', async () => {
+      await upsertPolicy(client, 'throttled-engine', 1_000, 1_000, 100);
+      const trigger = createEnvelope({
+        type: 'tripwire.TripwireTriggered',
+        subject: ns.naming.eventSubject('tripwire', 'policy', 'contract_rate'),
+        source: 'tripwire',
+        actor: { kind: 'system', id: 'tripwire' },
+        data: {
+          engineId: 'throttled-engine',
+          action: 'THROTTLE',
+          policyId: 'contract_rate',
+          reason: 'regressed 30 %',
+        },
+      });
+      await client.publisher.publish(trigger);
+      const policy = await waitFor(
+        async () => {
+          const { policies } = await client.rpc.call<{ policies: RiskPolicy[] }>(
+            'bifrost.rpc.risk.policies',
+            {},
+          );
+          return policies.find((p) => p.policyId === 'throttled-engine' && p.throttled);
+        },
+        { what: 'the throttle' },
+      );
+      expect(policy.throttled?.cause).toEqual({ kind: 'tripwire', id: trigger.id, reason: 'regressed 30 %' });
+      await expect(reserve(client, 'throttled-engine', 'th-1', 1)).resolves.toMatchObject({
+        outcome: 'DENIED',
+        reason: 'THROTTLED',
+      });
+
+      await client.rpc.call('bifrost.rpc.risk.cmd.lift-throttle', {
+        actor: OPERATOR,
+        reason: 'investigated',
+        policyId: 'throttled-engine',
+      });
+      await expect(reserve(client, 'throttled-engine', 'th-2', 1)).resolves.toMatchObject({
+        outcome: 'GRANTED',
+      });
+      const { events } = await client.eventStore.read(
+        ns.naming.eventSubject('risk', 'policy', 'throttled-engine'),
+      );
+      expect(events.map((e) => e.envelope.type)).toEqual([
+        'risk.PolicyDefined',
+        'risk.PolicyThrottled',
+        'risk.PolicyThrottleLifted',
+      ]);
+    });
+  });
+});

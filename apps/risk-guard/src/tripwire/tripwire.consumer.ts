@@ -1,0 +1,53 @@
+import { Controller, Inject, Logger } from '@nestjs/common';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import type { DataOf, Envelope, TripwireTriggeredPlaceholder } from '@bifrost/contracts';
+import { NotFoundError } from '@bifrost/event-sourcing';
+import { consumerRoute } from '@bifrost/messaging';
+import { RiskDesk } from '../ledger/risk-desk';
+
+type TripwireTriggered = DataOf<typeof TripwireTriggeredPlaceholder>;
+
+/** Tripwire THROTTLE → the engine's policy is throttled until an operator lifts it. */
+@Controller()
+export class TripwireConsumer {
+  private readonly log = new Logger('TripwireConsumer');
+
+  constructor(@Inject(RiskDesk) private readonly desk: RiskDesk) {}
+
+  @EventPattern(
+    'bifrost.evt.tripwire.>',
+    consumerRoute({ stream: 'events', purpose: 'tripwire', maxDeliver: 10 }),
+  )
+  async onTripwireEvent(@Payload() envelope: Envelope): Promise<void> {
+    if (envelope.type !== 'tripwire.TripwireTriggered') return;
+    const data = envelope.data as TripwireTriggered;
+    // KILL_SWITCH is the gate's to enforce; risk-guard only throttles.
+    if (data.action !== 'THROTTLE') return;
+    try {
+      await this.desk.execute({
+        op: 'policy',
+        actor: { kind: 'system', id: 'tripwire' },
+        command: {
+          type: 'ThrottlePolicy',
+          data: {
+            policyId: data.engineId,
+            now: new Date().toISOString(),
+            cause: {
+              kind: 'tripwire',
+              id: envelope.id,
+              reason: data.reason ?? `tripwire ${data.policyId} fired`,
+            },
+          },
+        },
+      });
+    } catch (error) {
+      // An engine without a risk policy is denied anyway: there is nothing to throttle.
+      if (!(error instanceof NotFoundError) && !isRemote(error, 'RISK.POLICY_UNKNOWN')) throw error;
+      this.log.warn(`tripwire THROTTLE for ${data.engineId}, which has no risk policy`);
+    }
+  }
+}
+
+function isRemote(error: unknown, code: string): boolean {
+  return (error as { code?: unknown }).code === code;
+}

@@ -1,0 +1,929 @@
+import type { RiskPolicy } from '@bifrost/contracts';
+import {
+  DeciderSpecification,
+  fold,
+  IllegalStateError,
+  NotFoundError,
+  ValidationError,
+} from '@bifrost/event-sourcing';
+import { riskLedgerDecider, type LedgerContext } from './risk-ledger.decider';
+import type { LedgerCommand, LedgerEvent } from './risk-ledger.state';
+import { reservationChecks, reserveResult } from './risk-ledger.views';
+
+// Fixture constants live up here: the describe blocks read them while the module loads.
+const DAY = '2026-11-21';
+const T0 = '2026-11-21T12:00:00.000Z';
+const TTL = 60_000;
+const ACTOR = { kind: 'engine' as const, id: 'E1' };
+
+describe('Risk ledger', () => {
+  const spec = DeciderSpecification.for(riskLedgerDecider, context());
+
+  describe('Given no ledger yet today', () => {
+    it('should open the day and grant a reservation within both policies', () => {
+      spec
+        .given([])
+        .when(reserve('r1', { loss: 100, exposure: 1000 }))
+        .then([opened(DAY), granted('r1', { loss: 100, exposure: 1000 })]);
+    });
+
+    it('should do nothing on an expiry sweep', () => {
+      spec.given([]).when(expireAt(T0)).thenNothingHappened();
+    });
+  });
+
+  describe('Given GLOBAL (loss 1000, exposure 5000, 3 actions) and E1 (loss 600, exposure 4000, 2 actions)', () => {
+    it('should grant a reservation that reaches the engine loss limit exactly', () => {
+      spec
+        .given([opened(DAY), granted('r1', { loss: 400 })])
+        .when(reserve('r2', { loss: 200 }))
+        .then([granted('r2', { loss: 200 })]);
+    });
+
+    it('should deny one minor unit over the engine loss limit, with limit, usage and headroom', () => {
+      spec
+        .given([opened(DAY), granted('r1', { loss: 400 })])
+        .when(reserve('r2', { loss: 201 }))
+        .then([
+          denied('r2', { loss: 201 }, 'LIMIT_EXCEEDED', 'E1', [
+            {
+              policyId: 'E1',
+              limit: 'maxDailyLoss',
+              limitValue: 600,
+              current: 400,
+              requested: 201,
+              headroom: 200,
+            },
+          ]),
+        ]);
+    });
+
+    it('should count realized loss against the loss limit', () => {
+      spec
+        .given([opened(DAY), granted('r1', { loss: 100 }), settled('r1', 550)])
+        .when(reserve('r2', { loss: 51 }))
+        .then([
+          denied('r2', { loss: 51 }, 'LIMIT_EXCEEDED', 'E1', [
+            {
+              policyId: 'E1',
+              limit: 'maxDailyLoss',
+              limitValue: 600,
+              current: 550,
+              requested: 51,
+              headroom: 50,
+            },
+          ]),
+        ]);
+    });
+
+    it('should deny on GLOBAL while the engine still has room (dual control)', () => {
+      spec
+        .given([opened(DAY), granted('r1', { loss: 500 }, 'E2'), granted('r2', { loss: 400 })])
+        .when(reserve('r3', { loss: 101 }))
+        .then([
+          denied('r3', { loss: 101 }, 'LIMIT_EXCEEDED', 'GLOBAL', [
+            {
+              policyId: 'GLOBAL',
+              limit: 'maxDailyLoss',
+              limitValue: 1000,
+              current: 900,
+              requested: 101,
+              headroom: 100,
+            },
+          ]),
+        ]);
+    });
+
+    it('should report every violated limit of both policies, GLOBAL first', () => {
+      spec
+        .given([opened(DAY)])
+        .when(reserve('r1', { loss: 1001, exposure: 5001 }))
+        .then([
+          denied('r1', { loss: 1001, exposure: 5001 }, 'LIMIT_EXCEEDED', 'GLOBAL', [
+            {
+              policyId: 'GLOBAL',
+              limit: 'maxDailyLoss',
+              limitValue: 1000,
+              current: 0,
+              requested: 1001,
+              headroom: 1000,
+            },
+            {
+              policyId: 'GLOBAL',
+              limit: 'maxDailyExposure',
+              limitValue: 5000,
+              current: 0,
+              requested: 5001,
+              headroom: 5000,
+            },
+            {
+              policyId: 'E1',
+              limit: 'maxDailyLoss',
+              limitValue: 600,
+              current: 0,
+              requested: 1001,
+              headroom: 600,
+            },
+            {
+              policyId: 'E1',
+              limit: 'maxDailyExposure',
+              limitValue: 4000,
+              current: 0,
+              requested: 5001,
+              headroom: 4000,
+            },
+          ]),
+        ]);
+    });
+
+    it('should grant exposure up to the limit exactly and deny one unit more', () => {
+      spec
+        .given([opened(DAY), granted('r1', { exposure: 3000 })])
+        .when(reserve('r2', { exposure: 1000 }))
+        .then([granted('r2', { exposure: 1000 })]);
+      spec
+        .given([opened(DAY), granted('r1', { exposure: 3000 })])
+        .when(reserve('r2', { exposure: 1001 }))
+        .then([
+          denied('r2', { exposure: 1001 }, 'LIMIT_EXCEEDED', 'E1', [
+            {
+              policyId: 'E1',
+              limit: 'maxDailyExposure',
+              limitValue: 4000,
+              current: 3000,
+              requested: 1001,
+              headroom: 1000,
+            },
+          ]),
+        ]);
+    });
+
+    it('should grant the last allowed action and deny the next', () => {
+      spec
+        .given([opened(DAY), granted('r1', {})])
+        .when(reserve('r2', {}))
+        .then([granted('r2', {})]);
+      spec
+        .given([opened(DAY), granted('r1', {}), granted('r2', {})])
+        .when(reserve('r3', {}))
+        .then([
+          denied('r3', {}, 'LIMIT_EXCEEDED', 'E1', [
+            {
+              policyId: 'E1',
+              limit: 'maxDailyActions',
+              limitValue: 2,
+              current: 2,
+              requested: 1,
+              headroom: 0,
+            },
+          ]),
+        ]);
+    });
+
+    it('should keep counting actions of released reservations', () => {
+      spec
+        .given([opened(DAY), granted('r1', {}), released('r1'), granted('r2', {})])
+        .when(reserve('r3', {}))
+        .then([
+          denied('r3', {}, 'LIMIT_EXCEEDED', 'E1', [
+            {
+              policyId: 'E1',
+              limit: 'maxDailyActions',
+              limitValue: 2,
+              current: 2,
+              requested: 1,
+              headroom: 0,
+            },
+          ]),
+        ]);
+    });
+
+    it('should free reserved loss and exposure on release', () => {
+      spec
+        .given([opened(DAY), granted('r1', { loss: 600, exposure: 4000 }), released('r1')])
+        .when(reserve('r2', { loss: 600, exposure: 4000 }))
+        .then([granted('r2', { loss: 600, exposure: 4000 })]);
+    });
+
+    it('should grant a zero-loss, zero-exposure reservation (it still counts an action)', () => {
+      spec
+        .given([opened(DAY)])
+        .when(reserve('r1', {}))
+        .then([granted('r1', {})]);
+    });
+  });
+
+  describe('Given policies that are missing, disabled or throttled', () => {
+    it('should deny an engine without a policy (fail closed)', () => {
+      spec
+        .given([opened(DAY)])
+        .when(reserve('r1', {}, 'UNKNOWN'))
+        .then([denied('r1', {}, 'NO_POLICY', 'UNKNOWN', [], 'UNKNOWN')]);
+    });
+
+    it('should deny everyone when GLOBAL is missing', () => {
+      spec
+        .given([opened(DAY)])
+        .when(reserve('r1', {}), context({ GLOBAL: undefined }))
+        .then([denied('r1', {}, 'NO_POLICY', 'GLOBAL', [])]);
+    });
+
+    it('should deny a disabled engine policy', () => {
+      spec
+        .given([opened(DAY)])
+        .when(reserve('r1', {}), context({ E1: policy('E1', 600, 4000, 2, { enabled: false }) }))
+        .then([denied('r1', {}, 'POLICY_DISABLED', 'E1', [])]);
+    });
+
+    it('should deny everyone while GLOBAL is disabled', () => {
+      spec
+        .given([opened(DAY)])
+        .when(
+          reserve('r1', {}, 'E2'),
+          context({ GLOBAL: policy('GLOBAL', 1000, 5000, 3, { enabled: false }) }),
+        )
+        .then([denied('r1', {}, 'POLICY_DISABLED', 'GLOBAL', [], 'E2')]);
+    });
+
+    it('should deny a throttled engine with THROTTLED even when limits allow', () => {
+      spec
+        .given([opened(DAY)])
+        .when(reserve('r1', {}), context({ E1: policy('E1', 600, 4000, 2, { throttled: true }) }))
+        .then([denied('r1', {}, 'THROTTLED', 'E1', [])]);
+    });
+  });
+
+  describe('Given an idempotency key already used today', () => {
+    it('should not reserve twice and return the original grant', () => {
+      const history = [opened(DAY), granted('r1', { loss: 100 })];
+      spec
+        .given(history)
+        .when(reserve('r2', { loss: 100 }, 'E1', 'key-r1'))
+        .thenNothingHappened();
+      const result = reserveResult(fold(riskLedgerDecider, history), 'E1', 'key-r1', true);
+      expect(result).toMatchObject({
+        reservationId: r('r1'),
+        outcome: 'GRANTED',
+        status: 'GRANTED',
+        replayed: true,
+      });
+    });
+
+    it('should return the original denial even when there is room now', () => {
+      const history = [opened(DAY), denied('r1', {}, 'THROTTLED', 'E1', [])];
+      spec
+        .given(history)
+        .when(reserve('r2', {}, 'E1', 'key-r1'))
+        .thenNothingHappened();
+      expect(reserveResult(fold(riskLedgerDecider, history), 'E1', 'key-r1', true)).toMatchObject({
+        reservationId: r('r1'),
+        outcome: 'DENIED',
+        reason: 'THROTTLED',
+      });
+    });
+
+    it('should treat the same key of another engine as a new request', () => {
+      spec
+        .given([opened(DAY), granted('r1', {})])
+        .when(reserve('r2', {}, 'E2', 'key-r1'))
+        .then([granted('r2', {}, 'E2', 'key-r1')]);
+    });
+  });
+
+  describe('Given a granted reservation (TTL 60 s)', () => {
+    const history = [opened(DAY), granted('r1', { loss: 300, exposure: 2000 })];
+
+    it('should settle it, free the reservation and book the realized loss', () => {
+      spec
+        .given(history)
+        .when(settle('r1', 120))
+        .then([settled('r1', 120)]);
+      const state = fold(riskLedgerDecider, [...history, settled('r1', 120)]);
+      expect(state.status === 'open' && state.usage['E1']).toEqual({
+        realizedLoss: 120,
+        reservedLoss: 0,
+        reservedExposure: 0,
+        actions: 1,
+      });
+    });
+
+    it('should book a realized loss larger than reserved in full and flag it', () => {
+      spec
+        .given(history)
+        .when(settle('r1', 450))
+        .then([settled('r1', 450, { excess: 150 })]);
+      const state = fold(riskLedgerDecider, [...history, settled('r1', 450, { excess: 150 })]);
+      expect(state.status === 'open' && state.usage['GLOBAL']?.realizedLoss).toBe(450);
+    });
+
+    it('should still hold it 1 ms before expiry and expire it at its expiry instant', () => {
+      spec
+        .given(history)
+        .when(expireAt(at(59_999)))
+        .thenNothingHappened();
+      spec
+        .given(history)
+        .when(expireAt(at(60_000)))
+        .then([expired('r1', at(60_000))]);
+    });
+
+    it('should stop counting an expired reservation', () => {
+      spec
+        .given([...history, expired('r1', at(60_000))])
+        .when(reserve('r2', { loss: 600, exposure: 4000 }, 'E1', 'key-r2', at(61_000)))
+        .then([granted('r2', { loss: 600, exposure: 4000 }, 'E1', 'key-r2', at(61_000))]);
+    });
+
+    it('should keep counting it past its TTL until the sweep expires it (the safe side)', () => {
+      spec
+        .given(history)
+        .when(reserve('r2', { loss: 600 }, 'E1', 'key-r2', at(60_000)))
+        .then([
+          denied(
+            'r2',
+            { loss: 600 },
+            'LIMIT_EXCEEDED',
+            'E1',
+            [
+              {
+                policyId: 'E1',
+                limit: 'maxDailyLoss',
+                limitValue: 600,
+                current: 300,
+                requested: 600,
+                headroom: 300,
+              },
+            ],
+            'E1',
+            'key-r2',
+            at(60_000),
+          ),
+        ]);
+    });
+
+    it('should expire it first when it is settled past its TTL', () => {
+      const late = {
+        ...settle('r1', 20),
+        data: { ...settle('r1', 20).data, now: at(60_000) },
+      } as LedgerCommand;
+      spec
+        .given(history)
+        .when(late)
+        .then([
+          expired('r1', at(60_000)),
+          {
+            ...settled('r1', 20, { afterExpiry: true }),
+            data: { ...(settled('r1', 20, { afterExpiry: true }).data as object), settledAt: at(60_000) },
+          } as LedgerEvent,
+        ]);
+    });
+
+    it('should release it', () => {
+      spec
+        .given(history)
+        .when(release('r1'))
+        .then([released('r1')]);
+    });
+
+    it('should move it to UNRESOLVED on an unknown outcome and keep counting it', () => {
+      spec
+        .given(history)
+        .when(settle('r1', undefined, 'unknown'))
+        .then([unresolved('r1')]);
+      spec
+        .given([...history, unresolved('r1')])
+        .when(reserve('r2', { loss: 301 }, 'E1', 'key-r2'))
+        .then([
+          denied(
+            'r2',
+            { loss: 301 },
+            'LIMIT_EXCEEDED',
+            'E1',
+            [
+              {
+                policyId: 'E1',
+                limit: 'maxDailyLoss',
+                limitValue: 600,
+                current: 300,
+                requested: 301,
+                headroom: 300,
+              },
+            ],
+            'E1',
+            'key-r2',
+          ),
+        ]);
+    });
+
+    it('should refuse a settle without realized loss, in another currency, or by another engine', () => {
+      spec
+        .given(history)
+        .when(settle('r1', undefined))
+        .thenThrows(ValidationError, (e) => e.code === 'RISK.REALIZED_LOSS_REQUIRED');
+      spec
+        .given(history)
+        .when(settle('r1', 10, 'completed', 'EUR'))
+        .thenThrows(ValidationError, (e) => e.code === 'RISK.CURRENCY_MISMATCH');
+      spec
+        .given(history)
+        .when(settle('r1', 10, 'completed', 'USD', 'E2'))
+        .thenThrows(NotFoundError);
+    });
+
+    it('should refuse to reconcile it (it is not UNRESOLVED)', () => {
+      spec
+        .given(history)
+        .when(reconcile('r1', 10))
+        .thenThrows(IllegalStateError, (e) => e.code === 'RISK.RESERVATION_NOT_UNRESOLVED');
+    });
+  });
+
+  describe('Given an UNRESOLVED reservation', () => {
+    const history = [opened(DAY), granted('r1', { loss: 300, exposure: 2000 }), unresolved('r1')];
+
+    it('should never expire it', () => {
+      spec
+        .given(history)
+        .when(expireAt(at(3_600_000)))
+        .thenNothingHappened();
+    });
+
+    it('should reconcile it with the realized loss, freeing the reservation', () => {
+      spec
+        .given(history)
+        .when(reconcile('r1', 80))
+        .then([reconciled('r1', 80)]);
+      const state = fold(riskLedgerDecider, [...history, reconciled('r1', 80)]);
+      expect(state.status === 'open' && state.usage['E1']).toEqual({
+        realizedLoss: 80,
+        reservedLoss: 0,
+        reservedExposure: 0,
+        actions: 1,
+      });
+    });
+
+    it('should reconcile it when the engine settles it later with a known loss', () => {
+      spec
+        .given(history)
+        .when(settle('r1', 80))
+        .then([reconciled('r1', 80)]);
+    });
+
+    it('should refuse to release it', () => {
+      spec
+        .given(history)
+        .when(release('r1'))
+        .thenThrows(IllegalStateError, (e) => e.code === 'RISK.RESERVATION_CLOSED');
+    });
+  });
+
+  describe('Given an expired reservation', () => {
+    const history = [opened(DAY), granted('r1', { loss: 300 }), expired('r1', at(60_000))];
+
+    it('should book a late settle without releasing twice', () => {
+      spec
+        .given(history)
+        .when(settle('r1', 50))
+        .then([settled('r1', 50, { afterExpiry: true })]);
+      const state = fold(riskLedgerDecider, [...history, settled('r1', 50, { afterExpiry: true })]);
+      expect(state.status === 'open' && state.usage['E1']).toEqual({
+        realizedLoss: 50,
+        reservedLoss: 0,
+        reservedExposure: 0,
+        actions: 1,
+      });
+    });
+
+    it('should count it again when its outcome becomes unknown', () => {
+      spec
+        .given(history)
+        .when(settle('r1', undefined, 'unknown'))
+        .then([unresolved('r1', true)]);
+      const state = fold(riskLedgerDecider, [...history, unresolved('r1', true)]);
+      expect(state.status === 'open' && state.usage['E1']?.reservedLoss).toBe(300);
+    });
+
+    it('should accept a release as already done', () => {
+      spec.given(history).when(release('r1')).thenNothingHappened();
+    });
+  });
+
+  describe('Given a settled reservation', () => {
+    const history = [opened(DAY), granted('r1', { loss: 300 }), settled('r1', 40)];
+
+    it('should accept the same settle again and change nothing', () => {
+      spec.given(history).when(settle('r1', 40)).thenNothingHappened();
+    });
+
+    it('should refuse a settle with another amount, a release, or an unknown outcome', () => {
+      spec
+        .given(history)
+        .when(settle('r1', 41))
+        .thenThrows(IllegalStateError, (e) => e.code === 'RISK.RESERVATION_CLOSED');
+      spec.given(history).when(release('r1')).thenThrows(IllegalStateError);
+      spec
+        .given(history)
+        .when(settle('r1', undefined, 'unknown'))
+        .thenThrows(IllegalStateError);
+    });
+  });
+
+  describe('When the reservation is unknown', () => {
+    it('should throw NotFoundError for settle, release and reconcile', () => {
+      for (const command of [settle('nope', 1), release('nope'), reconcile('nope', 1)]) {
+        spec
+          .given([opened(DAY)])
+          .when(command)
+          .thenThrows(NotFoundError, (e) => e.code === 'RISK.RESERVATION_UNKNOWN');
+      }
+    });
+  });
+
+  describe('When the input is invalid', () => {
+    it('should reject negative and fractional amounts', () => {
+      spec
+        .given([])
+        .when(reserve('r1', { loss: -1 }))
+        .thenThrows(ValidationError, (e) => e.code === 'RISK.AMOUNT_INVALID');
+      spec
+        .given([])
+        .when(reserve('r1', { exposure: 1.5 }))
+        .thenThrows(ValidationError, (e) => e.code === 'RISK.AMOUNT_INVALID');
+      spec
+        .given([opened(DAY), granted('r1', {})])
+        .when(settle('r1', -5))
+        .thenThrows(ValidationError);
+    });
+
+    it("should reject a currency other than the policies'", () => {
+      spec
+        .given([])
+        .when(reserve('r1', { loss: 1 }, 'E1', 'key-r1', T0, 'EUR'))
+        .thenThrows(ValidationError, (e) => e.code === 'RISK.CURRENCY_MISMATCH');
+    });
+
+    it('should reject GLOBAL as an engine id and a non-positive TTL', () => {
+      spec
+        .given([])
+        .when(reserve('r1', {}, 'GLOBAL'))
+        .thenThrows(ValidationError, (e) => e.code === 'RISK.ENGINE_ID_RESERVED');
+      spec
+        .given([])
+        .when(reserve('r1', {}, 'E1', 'key-r1', T0, 'USD', 0))
+        .thenThrows(ValidationError, (e) => e.code === 'RISK.TTL_INVALID');
+    });
+  });
+
+  describe('Given a ledger at the end of its day', () => {
+    const history = [
+      opened(DAY),
+      granted('r1', { loss: 300, exposure: 1000 }, 'E1', 'key-r1', '2026-11-21T23:59:30.000Z'),
+      granted('r2', { loss: 200 }, 'E1', 'key-r2', '2026-11-21T10:00:00.000Z'),
+      settled('r2', 150),
+    ];
+    const midnight = '2026-11-22T00:00:00.000Z';
+
+    it('should still decide on the old day 1 ms before midnight', () => {
+      spec
+        .given(history)
+        .when(reserve('r3', { loss: 200 }, 'E1', 'key-r3', '2026-11-21T23:59:59.999Z'))
+        .then([
+          denied(
+            'r3',
+            { loss: 200 },
+            'LIMIT_EXCEEDED',
+            'E1',
+            [
+              {
+                policyId: 'E1',
+                limit: 'maxDailyLoss',
+                limitValue: 600,
+                current: 450,
+                requested: 200,
+                headroom: 150,
+              },
+              {
+                policyId: 'E1',
+                limit: 'maxDailyActions',
+                limitValue: 2,
+                current: 2,
+                requested: 1,
+                headroom: 0,
+              },
+            ],
+            'E1',
+            'key-r3',
+            '2026-11-21T23:59:59.999Z',
+          ),
+        ]);
+    });
+
+    it('should open the next day at midnight, carrying open reservations but not realized loss or actions', () => {
+      spec
+        .given(history)
+        .when(reserve('r3', { loss: 300 }, 'E1', 'key-r3', midnight))
+        .then([
+          opened('2026-11-22', midnight, DAY, [
+            {
+              reservationId: r('r1'),
+              engineId: 'E1',
+              idempotencyKey: 'key-r1',
+              status: 'GRANTED',
+              maxLoss: usd(300),
+              exposure: usd(1000),
+              grantedAt: '2026-11-21T23:59:30.000Z',
+              expiresAt: '2026-11-22T00:00:30.000Z',
+            },
+          ]),
+          granted('r3', { loss: 300 }, 'E1', 'key-r3', midnight),
+        ]);
+    });
+
+    it('should roll over on an expiry sweep too, and expire carried reservations on the new day', () => {
+      const later = '2026-11-22T00:00:30.000Z';
+      const events = riskLedgerDecider.decide(expireAt(later), fold(riskLedgerDecider, history), context());
+      expect(events.map((e) => e.type)).toEqual(['LedgerOpened', 'ReservationExpired']);
+      const state = fold(riskLedgerDecider, events, fold(riskLedgerDecider, history));
+      expect(state.status === 'open' && state.usage).toEqual({
+        GLOBAL: { realizedLoss: 0, reservedLoss: 0, reservedExposure: 0, actions: 0 },
+        E1: { realizedLoss: 0, reservedLoss: 0, reservedExposure: 0, actions: 0 },
+      });
+    });
+
+    it("should let yesterday's idempotency keys be used again, except those of carried reservations", () => {
+      spec
+        .given(history)
+        .when(reserve('r4', {}, 'E1', 'key-r2', midnight))
+        .then([
+          opened('2026-11-22', midnight, DAY, [carried()]),
+          granted('r4', {}, 'E1', 'key-r2', midnight),
+        ]);
+      spec
+        .given(history)
+        .when(reserve('r4', {}, 'E1', 'key-r1', midnight))
+        .then([opened('2026-11-22', midnight, DAY, [carried()])]);
+    });
+
+    it('should follow the configured time zone: midnight in New York is 05:00 UTC', () => {
+      const ny = context({}, 'America/New_York');
+      spec
+        .given([opened('2026-11-21', '2026-11-21T12:00:00.000Z', null, [], 'America/New_York')])
+        .when(reserve('r1', {}, 'E1', 'key-r1', '2026-11-22T04:59:59.999Z'), ny)
+        .then([granted('r1', {}, 'E1', 'key-r1', '2026-11-22T04:59:59.999Z')]);
+      spec
+        .given([opened('2026-11-21', '2026-11-21T12:00:00.000Z', null, [], 'America/New_York')])
+        .when(reserve('r1', {}, 'E1', 'key-r1', '2026-11-22T05:00:00.000Z'), ny)
+        .then([
+          opened('2026-11-22', '2026-11-22T05:00:00.000Z', '2026-11-21', [], 'America/New_York'),
+          granted('r1', {}, 'E1', 'key-r1', '2026-11-22T05:00:00.000Z'),
+        ]);
+    });
+  });
+
+  describe('reservationChecks', () => {
+    it('should show usage with the reservation against each limit and the headroom left', () => {
+      const history = [opened(DAY), granted('r1', { loss: 400 }), granted('r2', { loss: 200 })];
+      const state = fold(riskLedgerDecider, history);
+      const checks = reservationChecks(context().policies, state.status === 'open' ? state.usage : {}, {
+        engineId: 'E1',
+        outcome: 'GRANTED',
+        maxLoss: usd(200),
+        exposure: usd(0),
+      });
+      expect(checks).toContainEqual({
+        name: 'risk.E1.maxDailyLoss',
+        outcome: 'ALLOW',
+        value: 600,
+        threshold: 600,
+        distanceToTrip: 0,
+      });
+      expect(checks).toContainEqual({
+        name: 'risk.GLOBAL.maxDailyActions',
+        outcome: 'ALLOW',
+        value: 2,
+        threshold: 3,
+        distanceToTrip: 1,
+      });
+    });
+  });
+});
+
+// ── fixtures ────────────────────────────────────────────────────────────────────────────────────
+
+function at(offsetMs: number): string {
+  return new Date(Date.parse(T0) + offsetMs).toISOString();
+}
+function usd(amount: number) {
+  return { amount, currency: 'USD' };
+}
+/** A stable uuid per label, so fixtures read as r1, r2… */
+function r(label: string): string {
+  const hex = Buffer.from(label).toString('hex').padStart(12, '0').slice(-12);
+  return `00000000-0000-7000-8000-${hex}`;
+}
+
+function policy(
+  policyId: string,
+  loss: number,
+  exposure: number,
+  actions: number,
+  { enabled = true, throttled = false }: { enabled?: boolean; throttled?: boolean } = {},
+): RiskPolicy {
+  return {
+    policyId,
+    maxDailyLoss: usd(loss),
+    maxDailyExposure: usd(exposure),
+    maxDailyActions: actions,
+    enabled,
+    throttled: throttled ? { since: T0, cause: { kind: 'tripwire', id: 'evt-1' } } : null,
+    updatedAt: T0,
+  };
+}
+
+function context(overrides: Record<string, RiskPolicy | undefined> = {}, timeZone = 'UTC'): LedgerContext {
+  return {
+    timeZone,
+    policies: {
+      GLOBAL: policy('GLOBAL', 1000, 5000, 3),
+      E1: policy('E1', 600, 4000, 2),
+      E2: policy('E2', 600, 4000, 2),
+      ...overrides,
+    },
+  };
+}
+
+interface Amounts {
+  loss?: number;
+  exposure?: number;
+}
+
+function reserve(
+  id: string,
+  { loss = 0, exposure = 0 }: Amounts,
+  engineId = 'E1',
+  key = `key-${id}`,
+  now = T0,
+  currency = 'USD',
+  ttlMs = TTL,
+): LedgerCommand {
+  return {
+    type: 'ReserveCapacity',
+    data: {
+      reservationId: r(id),
+      engineId,
+      idempotencyKey: key,
+      maxLoss: { amount: loss, currency },
+      exposure: { amount: exposure, currency },
+      ttlMs,
+      now,
+      actor: ACTOR,
+    },
+  };
+}
+function settle(
+  id: string,
+  loss: number | undefined,
+  outcome: 'completed' | 'unknown' = 'completed',
+  currency = 'USD',
+  engineId = 'E1',
+): LedgerCommand {
+  return {
+    type: 'SettleReservation',
+    data: {
+      reservationId: r(id),
+      engineId,
+      outcome,
+      ...(loss === undefined ? {} : { realizedLoss: { amount: loss, currency } }),
+      now: at(1000),
+      actor: ACTOR,
+    },
+  };
+}
+function release(id: string): LedgerCommand {
+  return {
+    type: 'ReleaseReservation',
+    data: { reservationId: r(id), engineId: 'E1', now: at(1000), actor: ACTOR },
+  };
+}
+function reconcile(id: string, loss: number): LedgerCommand {
+  return {
+    type: 'ReconcileReservation',
+    data: { reservationId: r(id), engineId: 'E1', realizedLoss: usd(loss), now: at(1000), actor: ACTOR },
+  };
+}
+function expireAt(now: string): LedgerCommand {
+  return { type: 'ExpireReservations', data: { now } };
+}
+
+function opened(
+  day: string,
+  openedAt = T0,
+  previousDay: string | null = null,
+  carriedOver: Extract<LedgerEvent, { type: 'LedgerOpened' }>['data']['carriedOver'] = [],
+  timeZone = 'UTC',
+): LedgerEvent {
+  return { type: 'LedgerOpened', data: { day, timeZone, openedAt, previousDay, carriedOver } };
+}
+function carried() {
+  return {
+    reservationId: r('r1'),
+    engineId: 'E1',
+    idempotencyKey: 'key-r1',
+    status: 'GRANTED' as const,
+    maxLoss: usd(300),
+    exposure: usd(1000),
+    grantedAt: '2026-11-21T23:59:30.000Z',
+    expiresAt: '2026-11-22T00:00:30.000Z',
+  };
+}
+function granted(
+  id: string,
+  { loss = 0, exposure = 0 }: Amounts,
+  engineId = 'E1',
+  key = `key-${id}`,
+  now = T0,
+): LedgerEvent {
+  return {
+    type: 'ReservationGranted',
+    data: {
+      reservationId: r(id),
+      engineId,
+      idempotencyKey: key,
+      maxLoss: usd(loss),
+      exposure: usd(exposure),
+      grantedAt: now,
+      expiresAt: new Date(Date.parse(now) + TTL).toISOString(),
+      actor: ACTOR,
+    },
+  };
+}
+function denied(
+  id: string,
+  { loss = 0, exposure = 0 }: Amounts,
+  reason: 'NO_POLICY' | 'POLICY_DISABLED' | 'THROTTLED' | 'LIMIT_EXCEEDED',
+  failingPolicy: string,
+  violations: Extract<LedgerEvent, { type: 'ReservationDenied' }>['data']['violations'],
+  engineId = 'E1',
+  key = `key-${id}`,
+  now = T0,
+): LedgerEvent {
+  return {
+    type: 'ReservationDenied',
+    data: {
+      reservationId: r(id),
+      engineId,
+      idempotencyKey: key,
+      maxLoss: usd(loss),
+      exposure: usd(exposure),
+      deniedAt: now,
+      reason,
+      failingPolicy,
+      violations,
+      actor: ACTOR,
+    },
+  };
+}
+function settled(id: string, loss: number, { excess = 0, afterExpiry = false } = {}): LedgerEvent {
+  return {
+    type: 'ReservationSettled',
+    data: {
+      reservationId: r(id),
+      engineId: 'E1',
+      realizedLoss: usd(loss),
+      excess: usd(excess),
+      exceededReservation: excess > 0,
+      afterExpiry,
+      settledAt: at(1000),
+      actor: ACTOR,
+    },
+  };
+}
+function released(id: string): LedgerEvent {
+  return {
+    type: 'ReservationReleased',
+    data: { reservationId: r(id), engineId: 'E1', releasedAt: at(1000), actor: ACTOR },
+  };
+}
+function expired(id: string, when: string): LedgerEvent {
+  return { type: 'ReservationExpired', data: { reservationId: r(id), engineId: 'E1', expiredAt: when } };
+}
+function unresolved(id: string, afterExpiry = false): LedgerEvent {
+  return {
+    type: 'ReservationUnresolved',
+    data: { reservationId: r(id), engineId: 'E1', afterExpiry, at: at(1000), actor: ACTOR },
+  };
+}
+function reconciled(id: string, loss: number): LedgerEvent {
+  return {
+    type: 'ReservationReconciled',
+    data: {
+      reservationId: r(id),
+      engineId: 'E1',
+      realizedLoss: usd(loss),
+      excess: usd(0),
+      exceededReservation: false,
+      reconciledAt: at(1000),
+      actor: ACTOR,
+    },
+  };
+}

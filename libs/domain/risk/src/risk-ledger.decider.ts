@@ -1,0 +1,505 @@
+import {
+  GLOBAL_POLICY_ID,
+  type DenialReason,
+  type LimitViolation,
+  type RiskPolicy,
+  type RiskUsage,
+} from '@bifrost/contracts';
+import { IllegalStateError, NotFoundError, ValidationError, type Decider } from '@bifrost/event-sourcing';
+import { bucketDelete, bucketGet, bucketSet, bucketValues, emptyBucketMap } from './bucket-map';
+import { addMillis, dayKey, isAtOrAfter } from './day-key';
+import {
+  ZERO_USAGE,
+  idempotencyIndexKey,
+  type LedgerCommand,
+  type LedgerEvent,
+  type LedgerState,
+  type OpenLedger,
+  type ReservationRecord,
+} from './risk-ledger.state';
+
+/** What the ledger decides against: the policies in force and the day boundary's time zone. */
+export interface LedgerContext {
+  readonly policies: Readonly<Record<string, RiskPolicy | undefined>>;
+  readonly timeZone: string;
+}
+
+type Money = { amount: number; currency: string };
+
+export const riskLedgerDecider: Decider<LedgerState, LedgerCommand, LedgerEvent, LedgerContext> = {
+  initialState: () => ({ status: 'unopened' }),
+
+  decide(command, state, ctx) {
+    validate(command, ctx);
+    const events: LedgerEvent[] = [];
+    let current = state;
+    const emit = (event: LedgerEvent) => {
+      events.push(event);
+      current = riskLedgerDecider.evolve(current, event);
+    };
+    const { now } = command.data;
+    if (command.type === 'ExpireReservations' && current.status === 'unopened') return [];
+    for (const opening of openingEntries(current, now, ctx.timeZone)) emit(opening);
+    if (command.type === 'ExpireReservations') {
+      // Only the sweep scans every open reservation; until it runs, a due one still counts (safe side).
+      for (const record of bucketValues((current as OpenLedger).open)) {
+        if (record.status === 'GRANTED' && isAtOrAfter(now, record.expiresAt)) emit(expiredAt(record, now));
+      }
+      return events;
+    }
+    if (command.type === 'ReserveCapacity') {
+      const reserved = reserve(command.data, current as OpenLedger, ctx);
+      if (reserved) emit(reserved);
+      return events;
+    }
+    const due = bucketGet((current as OpenLedger).open, command.data.reservationId);
+    if (due?.status === 'GRANTED' && isAtOrAfter(now, due.expiresAt)) emit(expiredAt(due, now));
+    for (const event of decideOnReservation(command, current as OpenLedger)) emit(event);
+    return events;
+  },
+
+  evolve(state, event) {
+    if (event.type === 'LedgerOpened') {
+      let usage: Record<string, RiskUsage> = {};
+      let open = emptyBucketMap<ReservationRecord>();
+      let keys = emptyBucketMap<string>();
+      for (const carried of event.data.carriedOver) {
+        const record: ReservationRecord = {
+          reservationId: carried.reservationId,
+          engineId: carried.engineId,
+          idempotencyKey: carried.idempotencyKey,
+          status: carried.status,
+          currency: carried.maxLoss.currency,
+          maxLoss: carried.maxLoss.amount,
+          exposure: carried.exposure.amount,
+          decidedAt: carried.grantedAt,
+          expiresAt: carried.expiresAt,
+        };
+        open = bucketSet(open, record.reservationId, record);
+        keys = bucketSet(
+          keys,
+          idempotencyIndexKey(record.engineId, record.idempotencyKey),
+          record.reservationId,
+        );
+        usage = adjust(usage, record.engineId, {
+          reservedLoss: record.maxLoss,
+          reservedExposure: record.exposure,
+        });
+      }
+      return {
+        status: 'open',
+        day: event.data.day,
+        timeZone: event.data.timeZone,
+        usage,
+        open,
+        closed: emptyBucketMap(),
+        keys,
+      };
+    }
+    if (state.status === 'unopened') return state;
+    switch (event.type) {
+      case 'ReservationGranted': {
+        const d = event.data;
+        const record: ReservationRecord = {
+          reservationId: d.reservationId,
+          engineId: d.engineId,
+          idempotencyKey: d.idempotencyKey,
+          status: 'GRANTED',
+          currency: d.maxLoss.currency,
+          maxLoss: d.maxLoss.amount,
+          exposure: d.exposure.amount,
+          decidedAt: d.grantedAt,
+          expiresAt: d.expiresAt,
+        };
+        return {
+          ...state,
+          usage: adjust(state.usage, d.engineId, {
+            reservedLoss: d.maxLoss.amount,
+            reservedExposure: d.exposure.amount,
+            actions: 1,
+          }),
+          open: bucketSet(state.open, d.reservationId, record),
+          keys: bucketSet(state.keys, idempotencyIndexKey(d.engineId, d.idempotencyKey), d.reservationId),
+        };
+      }
+      case 'ReservationDenied': {
+        const d = event.data;
+        const record: ReservationRecord = {
+          reservationId: d.reservationId,
+          engineId: d.engineId,
+          idempotencyKey: d.idempotencyKey,
+          status: 'DENIED',
+          currency: d.maxLoss.currency,
+          maxLoss: d.maxLoss.amount,
+          exposure: d.exposure.amount,
+          decidedAt: d.deniedAt,
+          expiresAt: d.deniedAt,
+          reason: d.reason,
+          failingPolicy: d.failingPolicy,
+          violations: d.violations,
+        };
+        return {
+          ...state,
+          closed: bucketSet(state.closed, d.reservationId, record),
+          keys: bucketSet(state.keys, idempotencyIndexKey(d.engineId, d.idempotencyKey), d.reservationId),
+        };
+      }
+      case 'ReservationSettled':
+      case 'ReservationReconciled': {
+        const d = event.data;
+        const record = find(state, d.reservationId);
+        if (!record) return state;
+        const stillReserved = record.status === 'GRANTED' || record.status === 'UNRESOLVED';
+        const usage = adjust(state.usage, record.engineId, {
+          realizedLoss: d.realizedLoss.amount,
+          ...(stillReserved ? { reservedLoss: -record.maxLoss, reservedExposure: -record.exposure } : {}),
+        });
+        const status = event.type === 'ReservationSettled' ? 'SETTLED' : 'RECONCILED';
+        return close(state, usage, {
+          ...record,
+          status,
+          realizedLoss: d.realizedLoss.amount,
+          excess: d.excess.amount,
+          afterExpiry:
+            event.type === 'ReservationSettled' ? event.data.afterExpiry : (record.afterExpiry ?? false),
+        });
+      }
+      case 'ReservationReleased':
+      case 'ReservationExpired': {
+        const record = bucketGet(state.open, event.data.reservationId);
+        if (!record) return state;
+        const usage = adjust(state.usage, record.engineId, {
+          reservedLoss: -record.maxLoss,
+          reservedExposure: -record.exposure,
+        });
+        return close(state, usage, {
+          ...record,
+          status: event.type === 'ReservationReleased' ? 'RELEASED' : 'EXPIRED',
+        });
+      }
+      case 'ReservationUnresolved': {
+        const record = find(state, event.data.reservationId);
+        if (!record) return state;
+        const recounted = record.status === 'EXPIRED';
+        const usage = recounted
+          ? adjust(state.usage, record.engineId, {
+              reservedLoss: record.maxLoss,
+              reservedExposure: record.exposure,
+            })
+          : state.usage;
+        const unresolved: ReservationRecord = { ...record, status: 'UNRESOLVED', afterExpiry: recounted };
+        return { ...state, usage, open: bucketSet(state.open, record.reservationId, unresolved) };
+      }
+      default: {
+        const _exhaustive: never = event;
+        return state;
+      }
+    }
+  },
+};
+
+function expiredAt(record: ReservationRecord, now: string): LedgerEvent {
+  return {
+    type: 'ReservationExpired',
+    data: { reservationId: record.reservationId, engineId: record.engineId, expiredAt: now },
+  };
+}
+
+/** A reservation of the ledger's day (or carried into it), in whatever status. */
+export function findReservation(state: LedgerState, reservationId: string): ReservationRecord | undefined {
+  return state.status === 'open' ? find(state, reservationId) : undefined;
+}
+
+function find(state: OpenLedger, reservationId: string): ReservationRecord | undefined {
+  return bucketGet(state.open, reservationId) ?? bucketGet(state.closed, reservationId);
+}
+
+function close(state: OpenLedger, usage: Record<string, RiskUsage>, record: ReservationRecord): OpenLedger {
+  return {
+    ...state,
+    usage,
+    open: bucketDelete(state.open, record.reservationId),
+    closed: bucketSet(state.closed, record.reservationId, record),
+  };
+}
+
+/** Adds `delta` to GLOBAL's usage and the engine's: every reservation counts against both. */
+function adjust(
+  usage: Readonly<Record<string, RiskUsage>>,
+  engineId: string,
+  delta: Partial<RiskUsage>,
+): Record<string, RiskUsage> {
+  const next = { ...usage };
+  for (const policyId of [GLOBAL_POLICY_ID, engineId]) {
+    const u = next[policyId] ?? ZERO_USAGE;
+    next[policyId] = {
+      realizedLoss: u.realizedLoss + (delta.realizedLoss ?? 0),
+      reservedLoss: u.reservedLoss + (delta.reservedLoss ?? 0),
+      reservedExposure: u.reservedExposure + (delta.reservedExposure ?? 0),
+      actions: u.actions + (delta.actions ?? 0),
+    };
+  }
+  return next;
+}
+
+function openingEntries(state: LedgerState, now: string, timeZone: string): LedgerEvent[] {
+  const day = dayKey(now, timeZone);
+  if (state.status === 'open' && day <= state.day) return [];
+  const carriedOver =
+    state.status === 'open'
+      ? bucketValues(state.open).map((r) => ({
+          reservationId: r.reservationId,
+          engineId: r.engineId,
+          idempotencyKey: r.idempotencyKey,
+          status: r.status as 'GRANTED' | 'UNRESOLVED',
+          maxLoss: { amount: r.maxLoss, currency: r.currency },
+          exposure: { amount: r.exposure, currency: r.currency },
+          grantedAt: r.decidedAt,
+          expiresAt: r.expiresAt,
+        }))
+      : [];
+  return [
+    {
+      type: 'LedgerOpened',
+      data: {
+        day,
+        timeZone,
+        openedAt: now,
+        previousDay: state.status === 'open' ? state.day : null,
+        carriedOver,
+      },
+    },
+  ];
+}
+
+type ReserveData = Extract<LedgerCommand, { type: 'ReserveCapacity' }>['data'];
+
+function reserve(d: ReserveData, ledger: OpenLedger, ctx: LedgerContext): LedgerEvent | undefined {
+  if (bucketGet(ledger.keys, idempotencyIndexKey(d.engineId, d.idempotencyKey)) !== undefined)
+    return undefined;
+  const common = {
+    reservationId: d.reservationId,
+    engineId: d.engineId,
+    idempotencyKey: d.idempotencyKey,
+    maxLoss: d.maxLoss,
+    exposure: d.exposure,
+    actor: d.actor,
+  };
+  const deny = (
+    reason: DenialReason,
+    failingPolicy: string,
+    violations: LimitViolation[] = [],
+  ): LedgerEvent => ({
+    type: 'ReservationDenied',
+    data: { ...common, deniedAt: d.now, reason, failingPolicy, violations },
+  });
+  const policyIds = [GLOBAL_POLICY_ID, d.engineId];
+  for (const policyId of policyIds) {
+    const policy = ctx.policies[policyId];
+    if (!policy) return deny('NO_POLICY', policyId);
+    if (!policy.enabled) return deny('POLICY_DISABLED', policyId);
+    if (policy.throttled) return deny('THROTTLED', policyId);
+  }
+  const violations = policyIds.flatMap((policyId) =>
+    limitChecks(
+      ctx.policies[policyId] as RiskPolicy,
+      ledger.usage[policyId] ?? ZERO_USAGE,
+      d.maxLoss.amount,
+      d.exposure.amount,
+    )
+      .filter((c) => c.current + c.requested > c.limitValue)
+      .map(({ policyId: p, limit, limitValue, current, requested }) => ({
+        policyId: p,
+        limit,
+        limitValue,
+        current,
+        requested,
+        headroom: limitValue - current,
+      })),
+  );
+  const [first] = violations;
+  if (first) return deny('LIMIT_EXCEEDED', first.policyId, violations);
+  return {
+    type: 'ReservationGranted',
+    data: { ...common, grantedAt: d.now, expiresAt: addMillis(d.now, d.ttlMs) },
+  };
+}
+
+export interface LimitCheck {
+  readonly policyId: string;
+  readonly limit: 'maxDailyLoss' | 'maxDailyExposure' | 'maxDailyActions';
+  readonly limitValue: number;
+  /** Usage before the reservation: realized + reserved loss, reserved exposure, actions. */
+  readonly current: number;
+  readonly requested: number;
+}
+
+/** The three limits of one policy against its usage and a requested reservation. */
+export function limitChecks(
+  policy: RiskPolicy,
+  usage: RiskUsage,
+  maxLoss: number,
+  exposure: number,
+): LimitCheck[] {
+  const { policyId } = policy;
+  return [
+    {
+      policyId,
+      limit: 'maxDailyLoss',
+      limitValue: policy.maxDailyLoss.amount,
+      current: usage.realizedLoss + usage.reservedLoss,
+      requested: maxLoss,
+    },
+    {
+      policyId,
+      limit: 'maxDailyExposure',
+      limitValue: policy.maxDailyExposure.amount,
+      current: usage.reservedExposure,
+      requested: exposure,
+    },
+    {
+      policyId,
+      limit: 'maxDailyActions',
+      limitValue: policy.maxDailyActions,
+      current: usage.actions,
+      requested: 1,
+    },
+  ];
+}
+
+type ReservationCommand = Exclude<
+  LedgerCommand,
+  { type: 'ReserveCapacity' } | { type: 'ExpireReservations' }
+>;
+
+function decideOnReservation(command: ReservationCommand, ledger: OpenLedger): LedgerEvent[] {
+  const { reservationId, engineId, now, actor } = command.data;
+  const record = find(ledger, reservationId);
+  if (!record || record.engineId !== engineId) {
+    throw new NotFoundError(`no reservation ${reservationId} for engine ${engineId} on ${ledger.day}`, {
+      code: 'RISK.RESERVATION_UNKNOWN',
+      details: { reservationId, engineId },
+    });
+  }
+  const closedError = () =>
+    new IllegalStateError(`reservation ${reservationId} is ${record.status}`, {
+      code: 'RISK.RESERVATION_CLOSED',
+      details: { reservationId, status: record.status },
+    });
+  const booked = (loss: Money) => {
+    assertCurrency(loss, record.currency);
+    const excess = Math.max(0, loss.amount - record.maxLoss);
+    return {
+      realizedLoss: loss,
+      excess: { amount: excess, currency: loss.currency },
+      exceededReservation: excess > 0,
+    };
+  };
+  const ids = { reservationId, engineId };
+  switch (command.type) {
+    case 'SettleReservation': {
+      const { outcome, realizedLoss } = command.data;
+      if (outcome === 'unknown') {
+        if (record.status === 'UNRESOLVED') return [];
+        if (record.status !== 'GRANTED' && record.status !== 'EXPIRED') throw closedError();
+        return [
+          {
+            type: 'ReservationUnresolved',
+            data: { ...ids, afterExpiry: record.status === 'EXPIRED', at: now, actor },
+          },
+        ];
+      }
+      if (!realizedLoss) {
+        throw new ValidationError('a completed settle needs realizedLoss', {
+          code: 'RISK.REALIZED_LOSS_REQUIRED',
+        });
+      }
+      const booking = booked(realizedLoss);
+      switch (record.status) {
+        case 'GRANTED':
+        case 'EXPIRED':
+          return [
+            {
+              type: 'ReservationSettled',
+              data: { ...ids, ...booking, afterExpiry: record.status === 'EXPIRED', settledAt: now, actor },
+            },
+          ];
+        case 'UNRESOLVED':
+          return [{ type: 'ReservationReconciled', data: { ...ids, ...booking, reconciledAt: now, actor } }];
+        case 'SETTLED':
+        case 'RECONCILED':
+          if (record.realizedLoss === realizedLoss.amount) return [];
+          throw closedError();
+        default:
+          throw closedError();
+      }
+    }
+    case 'ReleaseReservation':
+      if (record.status === 'RELEASED' || record.status === 'EXPIRED') return [];
+      if (record.status !== 'GRANTED') throw closedError();
+      return [{ type: 'ReservationReleased', data: { ...ids, releasedAt: now, actor } }];
+    case 'ReconcileReservation': {
+      const booking = booked(command.data.realizedLoss);
+      if (record.status === 'RECONCILED' && record.realizedLoss === command.data.realizedLoss.amount)
+        return [];
+      if (record.status !== 'UNRESOLVED') {
+        throw new IllegalStateError(`reservation ${reservationId} is ${record.status}, not UNRESOLVED`, {
+          code: 'RISK.RESERVATION_NOT_UNRESOLVED',
+          details: { reservationId, status: record.status },
+        });
+      }
+      const note = command.data.note;
+      return [
+        {
+          type: 'ReservationReconciled',
+          data: { ...ids, ...booking, reconciledAt: now, actor, ...(note ? { note } : {}) },
+        },
+      ];
+    }
+    default: {
+      const unknown: never = command;
+      throw new IllegalStateError(`unknown command ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+function validate(command: LedgerCommand, ctx: LedgerContext): void {
+  if (Number.isNaN(Date.parse(command.data.now)))
+    throw new ValidationError(`invalid time ${command.data.now}`);
+  const amounts: Money[] = [];
+  if (command.type === 'ReserveCapacity') {
+    const { engineId, maxLoss, exposure, ttlMs } = command.data;
+    if (engineId === GLOBAL_POLICY_ID) {
+      throw new ValidationError('GLOBAL is a policy, not an engine', { code: 'RISK.ENGINE_ID_RESERVED' });
+    }
+    if (!Number.isInteger(ttlMs) || ttlMs < 1) {
+      throw new ValidationError(`ttlMs must be a positive integer, got ${ttlMs}`, {
+        code: 'RISK.TTL_INVALID',
+      });
+    }
+    amounts.push(maxLoss, exposure);
+    assertCurrency(exposure, maxLoss.currency);
+    for (const policyId of [GLOBAL_POLICY_ID, engineId]) {
+      const policy = ctx.policies[policyId];
+      if (policy) assertCurrency(maxLoss, policy.maxDailyLoss.currency);
+    }
+  } else if (command.type === 'SettleReservation' || command.type === 'ReconcileReservation') {
+    if (command.data.realizedLoss) amounts.push(command.data.realizedLoss);
+  }
+  for (const money of amounts) {
+    if (!Number.isSafeInteger(money.amount) || money.amount < 0) {
+      throw new ValidationError(`amounts are non-negative integers in minor units, got ${money.amount}`, {
+        code: 'RISK.AMOUNT_INVALID',
+      });
+    }
+  }
+}
+
+function assertCurrency(money: Money, currency: string): void {
+  if (money.currency !== currency) {
+    throw new ValidationError(`expected ${currency}, got ${money.currency}`, {
+      code: 'RISK.CURRENCY_MISMATCH',
+      details: { expected: currency, got: money.currency },
+    });
+  }
+}

@@ -1,0 +1,122 @@
+import {
+  GLOBAL_POLICY_ID,
+  type Check,
+  type LedgerView,
+  type ReservationReply,
+  type ReserveReply,
+  type RiskPolicy,
+  type RiskUsage,
+} from '@bifrost/contracts';
+import { bucketGet, bucketValues } from './bucket-map';
+import { findReservation, limitChecks } from './risk-ledger.decider';
+import {
+  ZERO_USAGE,
+  idempotencyIndexKey,
+  type LedgerState,
+  type ReservationRecord,
+} from './risk-ledger.state';
+
+/** The reserve result stored under an engine's idempotency key, or undefined when unseen today. */
+export function reserveResult(
+  state: LedgerState,
+  engineId: string,
+  idempotencyKey: string,
+  replayed: boolean,
+): ReserveReply | undefined {
+  if (state.status !== 'open') return undefined;
+  const reservationId = bucketGet(state.keys, idempotencyIndexKey(engineId, idempotencyKey));
+  const record = reservationId === undefined ? undefined : findReservation(state, reservationId);
+  if (!record) return undefined;
+  const money = (amount: number) => ({ amount, currency: record.currency });
+  const denied = record.status === 'DENIED';
+  return {
+    reservationId: record.reservationId,
+    engineId,
+    outcome: denied ? 'DENIED' : 'GRANTED',
+    status: record.status,
+    maxLoss: money(record.maxLoss),
+    exposure: money(record.exposure),
+    day: state.day,
+    decidedAt: record.decidedAt,
+    ...(denied
+      ? {
+          reason: record.reason,
+          failingPolicy: record.failingPolicy,
+          violations: [...(record.violations ?? [])],
+        }
+      : { expiresAt: record.expiresAt }),
+    replayed,
+  };
+}
+
+/**
+ * One check per policy and limit, in the verdict vocabulary: `value` is the usage with this
+ * reservation counted, `distanceToTrip` the headroom left after it (negative: over the limit).
+ * `usage` is the ledger's usage after the decision: a grant is already in it, a denial is not.
+ */
+export function reservationChecks(
+  policies: Readonly<Record<string, RiskPolicy | undefined>>,
+  usage: Readonly<Record<string, RiskUsage>>,
+  reply: Pick<ReserveReply, 'engineId' | 'outcome' | 'maxLoss' | 'exposure'>,
+): Check[] {
+  const granted = reply.outcome === 'GRANTED';
+  return [GLOBAL_POLICY_ID, reply.engineId].flatMap((policyId) => {
+    const policy = policies[policyId];
+    if (!policy) return [];
+    const u = usage[policyId] ?? ZERO_USAGE;
+    const before = granted
+      ? {
+          ...u,
+          reservedLoss: u.reservedLoss - reply.maxLoss.amount,
+          reservedExposure: u.reservedExposure - reply.exposure.amount,
+          actions: u.actions - 1,
+        }
+      : u;
+    return limitChecks(policy, before, reply.maxLoss.amount, reply.exposure.amount).map((c) => {
+      const value = c.current + c.requested;
+      return {
+        name: `risk.${policyId}.${c.limit}`,
+        outcome: value <= c.limitValue ? 'ALLOW' : 'BLOCK',
+        value,
+        threshold: c.limitValue,
+        distanceToTrip: c.limitValue - value,
+      } satisfies Check;
+    });
+  });
+}
+
+export function reservationResult(record: ReservationRecord): ReservationReply {
+  const money = (amount: number) => ({ amount, currency: record.currency });
+  return {
+    reservationId: record.reservationId,
+    engineId: record.engineId,
+    status: record.status,
+    ...(record.realizedLoss !== undefined
+      ? {
+          realizedLoss: money(record.realizedLoss),
+          excess: money(record.excess ?? 0),
+          exceededReservation: (record.excess ?? 0) > 0,
+        }
+      : {}),
+    ...(record.afterExpiry !== undefined ? { afterExpiry: record.afterExpiry } : {}),
+  };
+}
+
+/** The day's usage per policy and its open reservations. */
+export function ledgerView(state: LedgerState, timeZone: string, currency: string | null): LedgerView {
+  if (state.status !== 'open') return { day: null, timeZone, currency, usage: {}, open: [] };
+  return {
+    day: state.day,
+    timeZone: state.timeZone,
+    currency,
+    usage: { ...state.usage },
+    open: bucketValues(state.open).map((r) => ({
+      reservationId: r.reservationId,
+      engineId: r.engineId,
+      status: r.status,
+      maxLoss: r.maxLoss,
+      exposure: r.exposure,
+      expiresAt: r.expiresAt,
+    })),
+  };
+}
