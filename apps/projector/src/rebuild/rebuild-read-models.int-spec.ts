@@ -102,7 +102,7 @@ describe('read-model rebuild', () => {
       expect(run.code).toBe(0);
       expect(run.stdout).toContain('read models rebuilt');
       expect(await dumpReadModels(dataSource)).toEqual(before);
-    });
+    }, 60_000);
   });
 
   describe('Given a running projector', () => {
