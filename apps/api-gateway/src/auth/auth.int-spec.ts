@@ -1,0 +1,190 @@
+import { startGateway, OWNER_KEY, type GatewayHarness } from '../testing/gateway.fixtures';
+
+describe('gateway auth', () => {
+  let h: GatewayHarness;
+
+  beforeAll(async () => {
+    h = await startGateway('gwauth', { GATEWAY_RATE_LIMIT_ANONYMOUS: '1000' });
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  describe('the bootstrap owner key', () => {
+    it('should authenticate as the owner', async () => {
+      const me = await h.http('GET', '/api/v1/auth/me', { key: OWNER_KEY });
+
+      expect(me).toMatchObject({
+        status: 200,
+        body: { id: 'bootstrap-owner', role: 'owner', via: 'api-key' },
+      });
+    });
+
+    it('should be stored only as its hash', async () => {
+      const { Client } = await import('pg');
+      const client = new Client({ connectionString: h.db.url });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ key_hash: string }>(
+          `SELECT key_hash FROM api_keys WHERE id = 'bootstrap-owner'`,
+        );
+        expect(rows).toHaveLength(1);
+        expect(rows[0]?.key_hash).toMatch(/^[0-9a-f]{64}$/);
+        expect(JSON.stringify(rows)).not.toContain(OWNER_KEY);
+      } finally {
+        await client.end();
+      }
+    });
+  });
+
+  describe('a created key', () => {
+    it('should work with X-Api-Key, show up in the list without secrets, and stop working once revoked', async () => {
+      const viewer = await h.createKey('viewer');
+
+      expect((await h.http('GET', '/api/v1/auth/me', { key: viewer.apiKey })).body).toMatchObject({
+        id: viewer.id,
+        role: 'viewer',
+      });
+      const list = await h.http('GET', '/api/v1/keys', { key: OWNER_KEY });
+      expect(list.body.keys.map((k: { id: string }) => k.id)).toContain(viewer.id);
+      expect(JSON.stringify(list.body)).not.toContain(viewer.apiKey);
+
+      const revoked = await h.http('DELETE', `/api/v1/keys/${viewer.id}`, { key: OWNER_KEY });
+      expect(revoked).toMatchObject({ status: 200, body: { id: viewer.id, revokedBy: 'bootstrap-owner' } });
+      expect((await h.http('GET', '/api/v1/auth/me', { key: viewer.apiKey })).status).toBe(401);
+    });
+
+    it('should stop working once expired', async () => {
+      const expiresAt = new Date(Date.now() + 1_500).toISOString();
+      const shortLived = await h.createKey('viewer', { expiresAt });
+      expect((await h.http('GET', '/api/v1/auth/me', { key: shortLived.apiKey })).status).toBe(200);
+
+      await waitUntil(Date.parse(expiresAt));
+
+      expect((await h.http('GET', '/api/v1/auth/me', { key: shortLived.apiKey })).status).toBe(401);
+    });
+
+    it('should refuse an expiry in the past', async () => {
+      const created = await h.http('POST', '/api/v1/keys', {
+        key: OWNER_KEY,
+        body: { name: 'late', role: 'viewer', expiresAt: '2020-01-01T00:00:00.000Z' },
+      });
+
+      expect(created).toMatchObject({ status: 422, body: { code: 'KEYS.EXPIRY' } });
+    });
+  });
+
+  describe('key management rights', () => {
+    it('should let an admin create operator keys but not owner keys, nor revoke an owner key', async () => {
+      const admin = await h.createKey('admin');
+
+      expect(
+        (await h.http('POST', '/api/v1/keys', { key: admin.apiKey, body: { name: 'op', role: 'operator' } }))
+          .status,
+      ).toBe(201);
+      expect(
+        (await h.http('POST', '/api/v1/keys', { key: admin.apiKey, body: { name: 'o', role: 'owner' } }))
+          .status,
+      ).toBe(403);
+      expect((await h.http('DELETE', '/api/v1/keys/bootstrap-owner', { key: admin.apiKey })).status).toBe(
+        403,
+      );
+      expect((await h.http('GET', '/api/v1/auth/me', { key: OWNER_KEY })).status).toBe(200);
+    });
+
+    it('should refuse an operator any key management', async () => {
+      const operator = await h.createKey('operator');
+
+      expect((await h.http('GET', '/api/v1/keys', { key: operator.apiKey })).status).toBe(403);
+    });
+
+    it('should require an engine id for engine keys only', async () => {
+      const noEngine = await h.http('POST', '/api/v1/keys', {
+        key: OWNER_KEY,
+        body: { name: 'e', role: 'engine' },
+      });
+      const viewerWithEngine = await h.http('POST', '/api/v1/keys', {
+        key: OWNER_KEY,
+        body: { name: 'v', role: 'viewer', engineId: 'bot' },
+      });
+
+      expect(noEngine.status).toBe(422);
+      expect(viewerWithEngine.status).toBe(422);
+    });
+  });
+
+  describe('operator sessions', () => {
+    it('should exchange a key for an access token that authenticates, and rotate the refresh token', async () => {
+      const operator = await h.createKey('operator');
+      const issued = await h.http('POST', '/api/v1/auth/token', { body: { apiKey: operator.apiKey } });
+      expect(issued).toMatchObject({
+        status: 200,
+        body: { tokenType: 'Bearer', expiresIn: 900, principal: { id: operator.id } },
+      });
+
+      const me = await h.http('GET', '/api/v1/auth/me', { token: issued.body.accessToken });
+      expect(me.body).toMatchObject({ id: operator.id, role: 'operator', via: 'jwt' });
+
+      const refreshed = await h.http('POST', '/api/v1/auth/refresh', {
+        body: { refreshToken: issued.body.refreshToken },
+      });
+      expect(refreshed.status).toBe(200);
+      expect(refreshed.body.refreshToken).not.toBe(issued.body.refreshToken);
+
+      // The first refresh token was spent: presenting it again revokes the newer one too.
+      expect(
+        (await h.http('POST', '/api/v1/auth/refresh', { body: { refreshToken: issued.body.refreshToken } }))
+          .status,
+      ).toBe(401);
+      expect(
+        (
+          await h.http('POST', '/api/v1/auth/refresh', {
+            body: { refreshToken: refreshed.body.refreshToken },
+          })
+        ).status,
+      ).toBe(401);
+    });
+
+    it('should refuse a tampered access token', async () => {
+      const operator = await h.createKey('operator');
+      const { body } = await h.http('POST', '/api/v1/auth/token', { body: { apiKey: operator.apiKey } });
+      const [header, payload, signature] = (body.accessToken as string).split('.');
+      const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString());
+      const forged = Buffer.from(
+        JSON.stringify({ ...claims, sub: 'bootstrap-owner', role: 'owner' }),
+      ).toString('base64url');
+
+      const me = await h.http('GET', '/api/v1/keys', { token: `${header}.${forged}.${signature}` });
+
+      expect(me).toMatchObject({ status: 401, body: { code: 'AUTH.UNAUTHORIZED' } });
+    });
+
+    it('should end the tokens of a revoked key', async () => {
+      const operator = await h.createKey('operator');
+      const { body } = await h.http('POST', '/api/v1/auth/token', { body: { apiKey: operator.apiKey } });
+      await h.http('DELETE', `/api/v1/keys/${operator.id}`, { key: OWNER_KEY });
+
+      expect((await h.http('GET', '/api/v1/auth/me', { token: body.accessToken })).status).toBe(401);
+      expect(
+        (await h.http('POST', '/api/v1/auth/refresh', { body: { refreshToken: body.refreshToken } })).status,
+      ).toBe(401);
+    });
+
+    it('should not issue tokens to engine keys', async () => {
+      const engine = await h.createKey('engine', { engineId: 'bot' });
+
+      expect((await h.http('POST', '/api/v1/auth/token', { body: { apiKey: engine.apiKey } })).status).toBe(
+        403,
+      );
+    });
+
+    it('should answer an unknown key with 401', async () => {
+      expect((await h.http('POST', '/api/v1/auth/token', { body: { apiKey: 'nope' } })).status).toBe(401);
+    });
+  });
+});
+
+/** Expiry is a wall-clock rule, so this waits on the clock passing a position, not a fixed sleep. */
+async function waitUntil(epochMs: number): Promise<void> {
+  while (Date.now() <= epochMs) await new Promise((resolve) => setTimeout(resolve, 50));
+}

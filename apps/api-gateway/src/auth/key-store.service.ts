@@ -1,0 +1,242 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import type { DataSource, Repository } from 'typeorm';
+import { ForbiddenError, NotFoundError, ValidationError } from '@bifrost/event-sourcing';
+import { uuidv7 } from '@bifrost/messaging';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
+import { GATEWAY_DB } from '../persistence/gateway-database';
+import { ApiKeyRow, RefreshTokenRow } from './api-key.entity';
+import { hashSecret, mintApiKey, mintRefreshToken } from './api-key';
+import { isRole, type Principal, type Role } from './roles';
+
+export const BOOTSTRAP_OWNER_KEY_ID = 'bootstrap-owner';
+
+/** A key as shown to admins: never the secret or its hash. */
+export interface ApiKeyView {
+  readonly id: string;
+  readonly name: string;
+  readonly role: Role;
+  readonly engineId?: string;
+  readonly createdBy: string;
+  readonly createdAt: string;
+  readonly expiresAt?: string;
+  readonly revokedAt?: string;
+  readonly revokedBy?: string;
+}
+
+export interface NewKey {
+  readonly name: string;
+  readonly role: Role;
+  readonly engineId?: string;
+  readonly expiresAt?: string;
+}
+
+/** An active key as the auth guard sees it. */
+interface ActiveKey {
+  readonly id: string;
+  readonly role: Role;
+  readonly engineId?: string;
+  readonly expiresAt?: number;
+}
+
+/**
+ * API keys and refresh tokens in the gateway's own tables. Authenticated keys are cached for
+ * `GATEWAY_KEY_CACHE_MS` so a request costs no database round trip; revoking through this
+ * instance evicts at once, other instances notice within the cache time.
+ */
+@Injectable()
+export class KeyStore implements OnModuleInit {
+  private readonly keys: Repository<ApiKeyRow>;
+  private readonly refreshTokens: Repository<RefreshTokenRow>;
+  private readonly byHash = new Map<string, { key: ActiveKey; until: number }>();
+  private readonly byId = new Map<string, { key: ActiveKey; until: number }>();
+
+  constructor(
+    @Inject(GATEWAY_DB) private readonly db: DataSource,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {
+    this.keys = db.getRepository(ApiKeyRow);
+    this.refreshTokens = db.getRepository(RefreshTokenRow);
+  }
+
+  async onModuleInit(): Promise<void> {
+    const secret = this.config.GATEWAY_BOOTSTRAP_OWNER_KEY;
+    if (secret) await this.bootstrapOwner(secret, new Date());
+  }
+
+  /** Creates the bootstrap owner key unless an active owner key exists (concurrent starts insert it once). */
+  async bootstrapOwner(secret: string, now: Date): Promise<boolean> {
+    const owners = await this.db.query(
+      `SELECT 1 FROM api_keys WHERE role = 'owner' AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $1) LIMIT 1`,
+      [now],
+    );
+    if ((owners as unknown[]).length > 0) return false;
+    const inserted = await this.db.query(
+      `INSERT INTO api_keys (id, name, role, key_hash, created_by, created_at)
+       VALUES ($1, 'bootstrap owner', 'owner', $2, 'environment', $3)
+       ON CONFLICT DO NOTHING RETURNING id`,
+      [BOOTSTRAP_OWNER_KEY_ID, hashSecret(secret), now],
+    );
+    return (inserted as unknown[]).length > 0;
+  }
+
+  /** The principal a presented API key stands for, or undefined when unknown, revoked or expired. */
+  async authenticateKey(secret: string, now: number): Promise<Principal | undefined> {
+    const hash = hashSecret(secret);
+    const key = await this.cached(this.byHash, hash, now, () => this.keys.findOneBy({ keyHash: hash }));
+    return key && principalOf(key, 'api-key');
+  }
+
+  /** The principal behind a token's `sub` while its key is still active. */
+  async activeKeyById(id: string, now: number): Promise<ActiveKey | undefined> {
+    return this.cached(this.byId, id, now, () => this.keys.findOneBy({ id }));
+  }
+
+  async create(input: NewKey, by: Principal, now: Date): Promise<{ key: ApiKeyView; apiKey: string }> {
+    if (!canManage(by.role, input.role)) {
+      throw new ForbiddenError(`a ${by.role} cannot create ${input.role} keys`, { code: 'AUTH.FORBIDDEN' });
+    }
+    if ((input.role === 'engine') !== (input.engineId !== undefined)) {
+      throw new ValidationError('engineId is required for engine keys and only for them', {
+        code: 'KEYS.ENGINE_ID',
+      });
+    }
+    if (input.expiresAt !== undefined && Date.parse(input.expiresAt) <= now.getTime()) {
+      throw new ValidationError(`expiresAt ${input.expiresAt} is not in the future`, { code: 'KEYS.EXPIRY' });
+    }
+    const minted = mintApiKey();
+    const row = this.keys.create({
+      id: minted.id,
+      name: input.name,
+      role: input.role,
+      engineId: input.engineId ?? null,
+      keyHash: minted.hash,
+      createdBy: by.id,
+      createdAt: now,
+      expiresAt: input.expiresAt === undefined ? null : new Date(input.expiresAt),
+      revokedAt: null,
+      revokedBy: null,
+    });
+    await this.keys.insert(row);
+    return { key: viewOf(row), apiKey: minted.secret };
+  }
+
+  async list(): Promise<ApiKeyView[]> {
+    return (await this.keys.find({ order: { createdAt: 'ASC', id: 'ASC' } })).map(viewOf);
+  }
+
+  async revoke(id: string, by: Principal, now: Date): Promise<ApiKeyView> {
+    const row = await this.keys.findOneBy({ id });
+    if (!row) throw new NotFoundError(`no API key ${id}`, { code: 'KEYS.NOT_FOUND' });
+    if (!isRole(row.role) || !canManage(by.role, row.role)) {
+      throw new ForbiddenError(`a ${by.role} cannot revoke ${row.role} keys`, { code: 'AUTH.FORBIDDEN' });
+    }
+    if (row.revokedAt === null) {
+      await this.db.transaction(async (tx) => {
+        await tx.query(
+          `UPDATE api_keys SET revoked_at = $2, revoked_by = $3 WHERE id = $1 AND revoked_at IS NULL`,
+          [id, now, by.id],
+        );
+        await tx.query(`UPDATE refresh_tokens SET revoked_at = $2 WHERE key_id = $1 AND revoked_at IS NULL`, [
+          id,
+          now,
+        ]);
+      });
+      row.revokedAt = now;
+      row.revokedBy = by.id;
+    }
+    this.byHash.delete(row.keyHash);
+    this.byId.delete(id);
+    return viewOf(row);
+  }
+
+  async issueRefreshToken(keyId: string, now: Date): Promise<string> {
+    const minted = mintRefreshToken();
+    await this.refreshTokens.insert({
+      id: uuidv7(),
+      keyId,
+      tokenHash: minted.hash,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + this.config.GATEWAY_REFRESH_TOKEN_TTL_SECONDS * 1000),
+      revokedAt: null,
+    });
+    return minted.secret;
+  }
+
+  /**
+   * Spends a refresh token: valid once, before expiry, while its key is active. Presenting a spent
+   * token again revokes every refresh token of its key (it was copied: RFC 6819 §5.2.2.3).
+   */
+  async spendRefreshToken(secret: string, now: Date): Promise<string | undefined> {
+    const hash = hashSecret(secret);
+    return this.db.transaction(async (tx) => {
+      const rows = (await tx.query(
+        `SELECT id, key_id, expires_at, revoked_at FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE`,
+        [hash],
+      )) as { id: string; key_id: string; expires_at: Date; revoked_at: Date | null }[];
+      const token = rows[0];
+      if (!token) return undefined;
+      if (token.revoked_at !== null) {
+        await tx.query(`UPDATE refresh_tokens SET revoked_at = $2 WHERE key_id = $1 AND revoked_at IS NULL`, [
+          token.key_id,
+          now,
+        ]);
+        return undefined;
+      }
+      await tx.query(`UPDATE refresh_tokens SET revoked_at = $2 WHERE id = $1`, [token.id, now]);
+      if (token.expires_at.getTime() <= now.getTime()) return undefined;
+      return token.key_id;
+    });
+  }
+
+  private async cached(
+    cache: Map<string, { key: ActiveKey; until: number }>,
+    cacheKey: string,
+    now: number,
+    load: () => Promise<ApiKeyRow | null>,
+  ): Promise<ActiveKey | undefined> {
+    const hit = cache.get(cacheKey);
+    if (hit && hit.until > now) return isActive(hit.key, now) ? hit.key : undefined;
+    const row = await load();
+    if (!row || row.revokedAt !== null || !isRole(row.role)) {
+      cache.delete(cacheKey);
+      return undefined;
+    }
+    const key: ActiveKey = {
+      id: row.id,
+      role: row.role,
+      ...(row.engineId === null ? {} : { engineId: row.engineId }),
+      ...(row.expiresAt === null ? {} : { expiresAt: row.expiresAt.getTime() }),
+    };
+    if (this.config.GATEWAY_KEY_CACHE_MS > 0)
+      cache.set(cacheKey, { key, until: now + this.config.GATEWAY_KEY_CACHE_MS });
+    return isActive(key, now) ? key : undefined;
+  }
+}
+
+function isActive(key: ActiveKey, now: number): boolean {
+  return key.expiresAt === undefined || key.expiresAt > now;
+}
+
+/** Admins manage keys up to admin; owners manage every key. */
+function canManage(by: Role, target: Role): boolean {
+  if (by === 'owner') return true;
+  return by === 'admin' && target !== 'owner';
+}
+
+export function principalOf(key: ActiveKey, via: Principal['via']): Principal {
+  return { id: key.id, role: key.role, ...(key.engineId ? { engineId: key.engineId } : {}), via };
+}
+
+function viewOf(row: ApiKeyRow): ApiKeyView {
+  return {
+    id: row.id,
+    name: row.name,
+    role: row.role as Role,
+    ...(row.engineId === null ? {} : { engineId: row.engineId }),
+    createdBy: row.createdBy,
+    createdAt: row.createdAt.toISOString(),
+    ...(row.expiresAt === null ? {} : { expiresAt: row.expiresAt.toISOString() }),
+    ...(row.revokedAt === null ? {} : { revokedAt: row.revokedAt.toISOString() }),
+    ...(row.revokedBy === null ? {} : { revokedBy: row.revokedBy }),
+  };
+}

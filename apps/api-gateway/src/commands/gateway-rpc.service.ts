@@ -1,0 +1,36 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { RpcClient, RpcError } from '@bifrost/messaging';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
+import { ProblemError } from '../http/problem';
+
+/** Requests to the owning services over `bifrost.rpc.*`; an error reply is thrown as `RpcError`. */
+@Injectable()
+export class GatewayRpc {
+  constructor(
+    @Inject(RpcClient) private readonly rpc: RpcClient,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {}
+
+  call<T>(subject: string, data: unknown): Promise<T> {
+    return this.rpc.call<T>(subject, data, { timeoutMs: this.config.GATEWAY_RPC_TIMEOUT_MS });
+  }
+
+  /** A gate check: an unreachable gate is its own problem type, on which the SDK fails closed. */
+  async check<T>(data: unknown): Promise<T> {
+    try {
+      return await this.call<T>('bifrost.rpc.gate.check', data);
+    } catch (error) {
+      if (
+        error instanceof RpcError &&
+        (error.code.startsWith('RPC.NO_RESPONDERS') ||
+          error.code === 'RPC.TIMEOUT' ||
+          error.code.startsWith('INFRA.'))
+      ) {
+        throw new ProblemError('gateUnavailable', `the gate did not answer: ${error.message}`, error.code, {
+          'retry-after': '1',
+        });
+      }
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,244 @@
+import { Body, Inject } from '@nestjs/common';
+import { Type, type Static, type TObject } from '@sinclair/typebox';
+import {
+  ApproveRequestCommand,
+  IssueTokenCommand,
+  OverrideMaturityCommand,
+  PauseStrategyCommand,
+  RegisterBaselineCommand,
+  RegisterStrategyCommand,
+  RejectRequestCommand,
+  ResumeStrategyCommand,
+  RevokeAllTokensCommand,
+  RevokeTokenCommand,
+  SetStrategyCapitalCommand,
+} from '@bifrost/contracts';
+import { actorOf, type Principal } from '../auth/roles';
+import { ApiController, CurrentPrincipal, Route, ValidParams, type Access } from '../http/route';
+import { CommandReply, exampleReply, object, StrategyParams } from '../http/schemas';
+import { GatewayRpc } from './gateway-rpc.service';
+
+const bodyOf = <S extends TObject>(schema: S, extra: string[] = []) =>
+  Type.Omit(schema, ['actor', 'engineId', 'strategyId', ...extra]);
+
+const TokenParams = object({
+  ...StrategyParams.properties,
+  tokenId: Type.String({ minLength: 1, maxLength: 100 }),
+});
+const ApprovalParams = object({
+  ...StrategyParams.properties,
+  approvalId: Type.String({ minLength: 1, maxLength: 100 }),
+});
+
+const MaturityBody = bodyOf(OverrideMaturityCommand);
+const BaselineBody = bodyOf(RegisterBaselineCommand);
+const CapitalBody = bodyOf(SetStrategyCapitalCommand);
+const PauseBody = bodyOf(PauseStrategyCommand);
+const ResumeBody = bodyOf(ResumeStrategyCommand);
+const IssueTokenBody = bodyOf(IssueTokenCommand);
+const RevokeTokenBody = bodyOf(RevokeTokenCommand, ['tokenId']);
+const RevokeAllBody = bodyOf(RevokeAllTokensCommand);
+const ApproveBody = bodyOf(ApproveRequestCommand, ['approvalId']);
+const RejectBody = bodyOf(RejectRequestCommand, ['approvalId']);
+const RegisterBody = Type.Omit(RegisterStrategyCommand, ['actor']);
+
+const strategyRoute = (
+  path: string,
+  summary: string,
+  access: Access,
+  body: TObject,
+  exampleBody: Record<string, unknown>,
+  params: TObject = StrategyParams,
+) =>
+  Route({
+    method: 'POST',
+    path: `:engineId/:strategyId/${path}`,
+    summary,
+    access,
+    params,
+    body,
+    response: CommandReply,
+    example: { body: exampleBody },
+  });
+
+/** Strategy commands: `bifrost.rpc.gate.cmd.strategy.*`, attributed to the caller. */
+@ApiController('strategies', 'strategies')
+export class StrategiesController {
+  constructor(@Inject(GatewayRpc) private readonly rpc: GatewayRpc) {}
+
+  private send(operation: string, principal: Principal, params: object, body: object): Promise<unknown> {
+    return this.rpc.call(`bifrost.rpc.gate.cmd.strategy.${operation}`, {
+      ...body,
+      ...params,
+      actor: actorOf(principal),
+    });
+  }
+
+  @Route({
+    method: 'POST',
+    path: '',
+    summary: 'Register a strategy at L0 before its first check (optionally with its capital)',
+    access: 'operator',
+    body: RegisterBody,
+    response: CommandReply,
+    example: {
+      body: {
+        engineId: 'wholesale-bot',
+        strategyId: 'mean-revert',
+        capital: { amount: 10_000_000, currency: 'USD' },
+      },
+      response: exampleReply('StrategyRegistered', { engineId: 'wholesale-bot', strategyId: 'mean-revert' }),
+    },
+  })
+  register(@CurrentPrincipal() p: Principal, @Body() body: Static<typeof RegisterBody>) {
+    return this.send('register', p, {}, body);
+  }
+
+  @strategyRoute('maturity', 'Override the maturity level (L0..L4)', 'admin', MaturityBody, {
+    level: 'L3',
+    reason: 'seasoned on another venue',
+  })
+  overrideMaturity(
+    @CurrentPrincipal() p: Principal,
+    @ValidParams() params: object,
+    @Body() body: Static<typeof MaturityBody>,
+  ) {
+    return this.send('override-maturity', p, params, body);
+  }
+
+  @strategyRoute(
+    'baseline',
+    'Register the backtest baseline drift is measured against',
+    'operator',
+    BaselineBody,
+    {
+      winRate: 0.55,
+      profitFactor: 1.4,
+      source: 'backtest 2026-10',
+    },
+  )
+  registerBaseline(
+    @CurrentPrincipal() p: Principal,
+    @ValidParams() params: object,
+    @Body() body: Static<typeof BaselineBody>,
+  ) {
+    return this.send('baseline', p, params, body);
+  }
+
+  @strategyRoute('capital', 'Set the capital drawdown is measured on', 'admin', CapitalBody, {
+    capital: { amount: 10_000_000, currency: 'USD' },
+  })
+  setCapital(
+    @CurrentPrincipal() p: Principal,
+    @ValidParams() params: object,
+    @Body() body: Static<typeof CapitalBody>,
+  ) {
+    return this.send('capital', p, params, body);
+  }
+
+  @strategyRoute(
+    'pause',
+    'Pause a strategy until resumed or until the cooldown passes',
+    'operator',
+    PauseBody,
+    {
+      reason: 'drift above 50 %',
+    },
+  )
+  pause(
+    @CurrentPrincipal() p: Principal,
+    @ValidParams() params: object,
+    @Body() body: Static<typeof PauseBody>,
+  ) {
+    return this.send('pause', p, params, body);
+  }
+
+  @strategyRoute('resume', 'Resume a paused strategy', 'operator', ResumeBody, {
+    reason: 'baseline refreshed',
+  })
+  resume(
+    @CurrentPrincipal() p: Principal,
+    @ValidParams() params: object,
+    @Body() body: Static<typeof ResumeBody>,
+  ) {
+    return this.send('resume', p, params, body);
+  }
+
+  @strategyRoute(
+    'tokens',
+    'Issue an execution token (scope, TTL, optional single use and notional cap)',
+    'admin',
+    IssueTokenBody,
+    {
+      scope: { actionKinds: ['order.place'] },
+      expiresAt: '2026-11-21T23:00:00.000Z',
+      singleUse: true,
+    },
+  )
+  issueToken(
+    @CurrentPrincipal() p: Principal,
+    @ValidParams() params: object,
+    @Body() body: Static<typeof IssueTokenBody>,
+  ) {
+    return this.send('token.issue', p, params, body);
+  }
+
+  @strategyRoute(
+    'tokens/:tokenId/revoke',
+    'Revoke one execution token',
+    'operator',
+    RevokeTokenBody,
+    { reason: 'leaked' },
+    TokenParams,
+  )
+  revokeToken(
+    @CurrentPrincipal() p: Principal,
+    @ValidParams() params: object,
+    @Body() body: Static<typeof RevokeTokenBody>,
+  ) {
+    return this.send('token.revoke', p, params, body);
+  }
+
+  @strategyRoute('tokens/revoke-all', 'Revoke every token of the strategy', 'operator', RevokeAllBody, {
+    reason: 'rotation',
+  })
+  revokeAllTokens(
+    @CurrentPrincipal() p: Principal,
+    @ValidParams() params: object,
+    @Body() body: Static<typeof RevokeAllBody>,
+  ) {
+    return this.send('token.revoke-all', p, params, body);
+  }
+
+  @strategyRoute(
+    'approvals/:approvalId/approve',
+    'Approve a REQUIRE_APPROVAL request: the engine gets a single-use token bound to the action hash (nobody approves their own request)',
+    'operator',
+    ApproveBody,
+    { tokenTtlSeconds: 900 },
+    ApprovalParams,
+  )
+  approve(
+    @CurrentPrincipal() p: Principal,
+    @ValidParams() params: object,
+    @Body() body: Static<typeof ApproveBody>,
+  ) {
+    return this.send('approval.approve', p, params, body);
+  }
+
+  @strategyRoute(
+    'approvals/:approvalId/reject',
+    'Reject an approval request',
+    'operator',
+    RejectBody,
+    { reason: 'too large' },
+    ApprovalParams,
+  )
+  reject(
+    @CurrentPrincipal() p: Principal,
+    @ValidParams() params: object,
+    @Body() body: Static<typeof RejectBody>,
+  ) {
+    return this.send('approval.reject', p, params, body);
+  }
+}

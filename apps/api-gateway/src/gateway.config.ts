@@ -1,0 +1,32 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { CommonConfigProperties } from '@bifrost/config';
+
+const rate = (perSecond: number) => Type.Number({ exclusiveMinimum: 0, default: perSecond });
+
+export const GatewayConfig = Type.Object({
+  ...CommonConfigProperties,
+  DATABASE_URL: Type.String({ minLength: 1 }),
+  /** HS256 signing key of access tokens. */
+  GATEWAY_JWT_SECRET: Type.String({ minLength: 32 }),
+  /** On start, creates an owner key with exactly this secret when no active owner key exists. */
+  GATEWAY_BOOTSTRAP_OWNER_KEY: Type.Optional(Type.String({ minLength: 32 })),
+  GATEWAY_ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 10, default: 15 * 60 }),
+  GATEWAY_REFRESH_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 60, default: 24 * 60 * 60 }),
+  /** How long an authenticated key is trusted without a database lookup (revocation delay on other instances). */
+  GATEWAY_KEY_CACHE_MS: Type.Integer({ minimum: 0, default: 5_000 }),
+  /** Sustained requests per second per principal, by role; the bucket holds `GATEWAY_RATE_BURST_SECONDS` of it. */
+  GATEWAY_RATE_LIMIT_VIEWER: rate(20),
+  GATEWAY_RATE_LIMIT_OPERATOR: rate(20),
+  GATEWAY_RATE_LIMIT_ADMIN: rate(20),
+  GATEWAY_RATE_LIMIT_OWNER: rate(20),
+  GATEWAY_RATE_LIMIT_ENGINE: rate(500),
+  /** Per client address, for requests without a valid credential (token issue, failed auth). */
+  GATEWAY_RATE_LIMIT_ANONYMOUS: rate(5),
+  GATEWAY_RATE_BURST_SECONDS: Type.Number({ minimum: 1, default: 2 }),
+  /** How long the gateway waits for the owning service's rpc reply. */
+  GATEWAY_RPC_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 5_000 }),
+});
+export type GatewayConfig = Static<typeof GatewayConfig>;
+
+/** DI token of the validated config. */
+export const GATEWAY_CONFIG = 'api-gateway:CONFIG';

@@ -1,0 +1,281 @@
+import type { GateCheckReply } from '@bifrost/contracts';
+import { Messaging } from '@bifrost/messaging';
+import type { RunningService } from '@bifrost/service';
+import { startTestService } from '@bifrost/testing';
+// The real gate, in-process, is this spec's peer (apps/gate has no src/index.ts yet: deep import).
+// eslint-disable-next-line @nx/enforce-module-boundaries -- specs start other apps for real
+import { GateConfig, gateService } from '@bifrost/gate/src/gate.service';
+import { OWNER_KEY, startGateway, type GatewayHarness } from './testing/gateway.fixtures';
+
+describe('gateway over the real gate', () => {
+  let h: GatewayHarness;
+  let gate: RunningService;
+  let probe: Messaging;
+  let operator: { id: string; apiKey: string };
+  let viewer: { id: string; apiKey: string };
+  let engineA: { id: string; apiKey: string };
+
+  const controlEvents = async () =>
+    (await probe.eventStore.read(h.ns.naming.eventSubject('gate', 'control', 'global'))).events.map(
+      (e) => e.envelope,
+    );
+  const check = (key: string, engineId: string, strategyId = 's1') =>
+    h.http('POST', '/api/v1/engine/check', {
+      key,
+      body: { engineId, strategyId, action: { kind: 'order.place', intent: 'open' } },
+    });
+
+  beforeAll(async () => {
+    h = await startGateway('gwgate', { GATEWAY_RATE_LIMIT_ANONYMOUS: '1000' });
+    gate = await startTestService(GateConfig, gateService, h.ns);
+    probe = await Messaging.connect({
+      url: h.ns.natsUrl,
+      service: 'probe',
+      instanceId: 'p',
+      namespace: h.ns.namespace,
+    });
+    operator = await h.createKey('operator');
+    viewer = await h.createKey('viewer');
+    engineA = await h.createKey('engine', { engineId: 'engine-a' });
+  });
+  afterAll(async () => {
+    await probe.drain();
+    await gate.close();
+    await h.close();
+  });
+
+  describe('the kill switch over HTTP', () => {
+    it('should make the next engine check over HTTP answer KILL, with the operator on the event', async () => {
+      const { body: tokens } = await h.http('POST', '/api/v1/auth/token', {
+        body: { apiKey: operator.apiKey },
+      });
+
+      const engaged = await h.http('POST', '/api/v1/control/kill-switch/engage', {
+        token: tokens.accessToken,
+        body: { mode: 'hard', reason: 'runaway losses' },
+      });
+
+      expect(engaged).toMatchObject({ status: 200, body: { events: [{ type: 'KillSwitchEngaged' }] } });
+      const verdict = await check(engineA.apiKey, 'engine-a');
+      expect(verdict.status).toBe(200);
+      expect((verdict.body as GateCheckReply).action).toBe('KILL');
+      const events = await controlEvents();
+      expect(events.find((e) => e.type === 'gate.KillSwitchEngaged')?.actor).toEqual({
+        kind: 'operator',
+        id: operator.id,
+      });
+      expect(events.find((e) => e.type === 'gate.KillSwitchEngaged')?.data['actor']).toEqual({
+        kind: 'operator',
+        id: operator.id,
+      });
+
+      const admin = await h.createKey('admin');
+      const released = await h.http('POST', '/api/v1/control/kill-switch/release', {
+        key: admin.apiKey,
+        body: { reason: 'fixed' },
+      });
+      expect(released).toMatchObject({ status: 200, body: { events: [{ type: 'KillSwitchReleased' }] } });
+    });
+  });
+
+  describe('unauthenticated and under-privileged calls', () => {
+    it.each<[string, () => Record<string, string>, number]>([
+      ['no credential', () => ({}), 401],
+      ['an unknown key', () => ({ key: 'bfk_0000000000000000_' + 'x'.repeat(43) }), 401],
+      ['a garbage bearer token', () => ({ token: 'not.a.jwt' }), 401],
+      ['a viewer', () => ({ key: viewer.apiKey }), 403],
+      ['an engine key', () => ({ key: engineA.apiKey }), 403],
+    ])(
+      'should refuse %s engaging the kill switch (%i) and change nothing',
+      async (_what, credential, status) => {
+        const before = (await controlEvents()).length;
+
+        const response = await h.http('POST', '/api/v1/control/kill-switch/engage', {
+          ...credential(),
+          body: { mode: 'hard', reason: 'should not happen' },
+        });
+
+        expect(response.status).toBe(status);
+        expect(response.headers.get('content-type')).toContain('application/problem+json');
+        expect(response.body).toMatchObject({
+          status,
+          type: status === 401 ? '/problems/unauthorized' : '/problems/forbidden',
+        });
+        expect(await controlEvents()).toHaveLength(before);
+      },
+    );
+
+    it('should refuse an engine key checking for another engine, and record nothing for it', async () => {
+      const response = await check(engineA.apiKey, 'engine-b');
+
+      expect(response).toMatchObject({ status: 403, body: { code: 'AUTH.FOREIGN_ENGINE_FORBIDDEN' } });
+      const { events } = await probe.eventStore.read(
+        h.ns.naming.eventSubject('gate', 'strategy', 'engine-b:s1'),
+      );
+      expect(events).toEqual([]);
+      const decisions = await probe.jsm.streams.info(h.ns.naming.streams.decisions.name, {
+        subjects_filter: '>',
+      });
+      expect(Object.keys(decisions.state.subjects ?? {})).not.toContain(
+        h.ns.naming.decisionSubject('gate', 'engine-b'),
+      );
+    });
+
+    it('should refuse an engine key reporting an outcome for another engine', async () => {
+      const response = await h.http('POST', '/api/v1/engine/outcome', {
+        key: engineA.apiKey,
+        body: {
+          engineId: 'engine-b',
+          strategyId: 's1',
+          outcomeId: 'o1',
+          pnl: { amount: 1, currency: 'USD' },
+        },
+      });
+
+      expect(response.status).toBe(403);
+    });
+
+    it('should refuse operators on engine routes', async () => {
+      expect((await check(OWNER_KEY, 'engine-a')).status).toBe(403);
+    });
+  });
+
+  describe('engine facts', () => {
+    it('should publish an outcome to the ingest stream, attributed to the engine, and answer 202 after the ack', async () => {
+      const response = await h.http('POST', '/api/v1/engine/outcome', {
+        key: engineA.apiKey,
+        body: {
+          engineId: 'engine-a',
+          strategyId: 's1',
+          outcomeId: 'o-1',
+          pnl: { amount: 120, currency: 'USD' },
+        },
+      });
+
+      expect(response).toMatchObject({
+        status: 202,
+        body: { id: expect.any(String), sequence: expect.any(Number) },
+      });
+      const stored = await probe.jsm.streams.getMessage(h.ns.naming.streams.ingest.name, {
+        seq: response.body.sequence,
+      });
+      expect(stored?.subject).toBe(h.ns.naming.ingestSubject('outcome', 'engine-a'));
+      expect(stored?.json()).toMatchObject({
+        id: response.body.id,
+        type: 'ingest.OutcomeReported',
+        source: 'api-gateway',
+        actor: { kind: 'engine', id: 'engine-a' },
+      });
+    });
+
+    it('should answer 404 for fact kinds the catalogue does not define yet', async () => {
+      const response = await h.http('POST', '/api/v1/engine/incident', {
+        key: engineA.apiKey,
+        body: { engineId: 'engine-a' },
+      });
+
+      expect(response).toMatchObject({ status: 404, body: { code: 'INGEST.KIND_UNKNOWN' } });
+    });
+
+    it('should answer a schema violation with 400 listing the issues', async () => {
+      const response = await h.http('POST', '/api/v1/engine/outcome', {
+        key: engineA.apiKey,
+        body: {
+          engineId: 'engine-a',
+          strategyId: 's1',
+          outcomeId: 'o-2',
+          pnl: { amount: 1.5, currency: 'USD' },
+        },
+      });
+
+      expect(response).toMatchObject({
+        status: 400,
+        body: {
+          type: '/problems/validation-failed',
+          code: 'REQUEST.INVALID',
+          issues: [{ path: '/pnl/amount' }],
+        },
+      });
+    });
+  });
+
+  describe('commands the gate refuses', () => {
+    it('should pass the refusal on as a problem with its code', async () => {
+      const response = await h.http('POST', '/api/v1/strategies/engine-a/s1/tokens/nope/revoke', {
+        key: operator.apiKey,
+        body: { reason: 'test' },
+      });
+
+      expect(response).toMatchObject({
+        status: 404,
+        body: { status: 404, code: expect.stringMatching(/^[A-Z_]+\.[A-Z_.]+$/) },
+      });
+    });
+  });
+
+  describe('a gate that does not answer', () => {
+    it('should answer engine checks with 503 gate-unavailable', async () => {
+      const lonely = await startGateway('gwnogate', {}, undefined);
+      try {
+        const engine = await lonely.createKey('engine', { engineId: 'engine-a' });
+
+        const response = await lonely.http('POST', '/api/v1/engine/check', {
+          key: engine.apiKey,
+          body: { engineId: 'engine-a', strategyId: 's1', action: { kind: 'order.place', intent: 'open' } },
+        });
+
+        expect(response.status).toBe(503);
+        expect(response.body.type).toMatch(/\/gate-unavailable$/);
+      } finally {
+        await lonely.close();
+      }
+    });
+  });
+
+  describe('rate limits', () => {
+    it('should answer 429 with Retry-After once a principal spent its burst, and not touch others', async () => {
+      const limited = await startGateway(
+        'gwrate',
+        { GATEWAY_RATE_LIMIT_VIEWER: '1', GATEWAY_RATE_BURST_SECONDS: '2' },
+        { ns: h.ns, db: h.db },
+      );
+      try {
+        const statuses: number[] = [];
+        let last: Awaited<ReturnType<GatewayHarness['http']>> | undefined;
+        for (let i = 0; i < 3; i += 1) {
+          last = await limited.http('GET', '/api/v1/auth/me', { key: viewer.apiKey });
+          statuses.push(last.status);
+        }
+
+        expect(statuses).toEqual([200, 200, 429]);
+        expect(Number(last?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+        expect(last?.body).toMatchObject({
+          status: 429,
+          type: '/problems/rate-limited',
+          code: 'RATE.LIMITED',
+        });
+        expect((await limited.http('GET', '/api/v1/auth/me', { key: operator.apiKey })).status).toBe(200);
+      } finally {
+        await limited.close();
+      }
+    });
+  });
+
+  describe('errors outside any route', () => {
+    it('should be problem documents too', async () => {
+      const before = (await controlEvents()).length;
+      const missing = await h.http('GET', '/api/v1/nothing-here', { key: OWNER_KEY });
+      const malformed = await fetch(`${h.gateway.url}/api/v1/control/kill-switch/engage`, {
+        method: 'POST',
+        headers: { 'x-api-key': OWNER_KEY, 'content-type': 'application/json' },
+        body: '{not json',
+      });
+
+      expect(missing.status).toBe(404);
+      expect(missing.headers.get('content-type')).toContain('application/problem+json');
+      expect(malformed.status).toBe(400);
+      expect(malformed.headers.get('content-type')).toContain('application/problem+json');
+      expect(await controlEvents()).toHaveLength(before);
+    });
+  });
+});

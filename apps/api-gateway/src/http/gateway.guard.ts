@@ -1,0 +1,107 @@
+import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import type { TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { compile, formatIssues } from '@bifrost/contracts';
+import { ForbiddenError } from '@bifrost/event-sourcing';
+import { AuthService } from '../auth/auth.service';
+import { hasRole, type Principal } from '../auth/roles';
+import { ProblemError } from './problem';
+import { RateLimits } from './rate-limit.service';
+import { ROUTE_SPEC, type GatewayRequestState, type RouteSpec } from './route';
+
+/**
+ * Enforces a route's spec, in this order: authenticate (401), authorize the role (403), take a
+ * rate-limit token (429), validate params, query and body (400), and keep an engine to its own
+ * engine id (403). Nothing reaches a handler, so nothing changes, unless all of them pass.
+ */
+@Injectable()
+export class GatewayGuard implements CanActivate {
+  constructor(
+    @Inject(Reflector) private readonly reflector: Reflector,
+    @Inject(AuthService) private readonly auth: AuthService,
+    @Inject(RateLimits) private readonly rateLimits: RateLimits,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const spec = this.reflector.get<RouteSpec | undefined>(ROUTE_SPEC, context.getHandler());
+    if (!spec) return true;
+    const request = context.switchToHttp().getRequest<FastifyRequest & GatewayRequestState>();
+    const now = new Date();
+
+    if (spec.access === 'public') {
+      this.rateLimits.take({ address: request.ip }, now.getTime());
+    } else {
+      let principal: Principal | undefined;
+      try {
+        principal = await this.auth.authenticate(request.headers, now);
+      } catch (error) {
+        // Guessing credentials costs the guesser's address its anonymous budget.
+        this.rateLimits.take({ address: request.ip }, now.getTime());
+        throw error;
+      }
+      if (!principal) {
+        this.rateLimits.take({ address: request.ip }, now.getTime());
+        throw new ProblemError(
+          'unauthorized',
+          'send "Authorization: Bearer <access token>" or "X-Api-Key: <key>"',
+          'AUTH.UNAUTHORIZED',
+          {
+            'www-authenticate': 'Bearer realm="bifrost"',
+          },
+        );
+      }
+      if (spec.access !== 'any' && !hasRole(principal.role, spec.access)) {
+        throw new ForbiddenError(
+          `this route needs the ${spec.access} role; the caller is ${principal.role}`,
+          {
+            code: 'AUTH.FORBIDDEN',
+          },
+        );
+      }
+      this.rateLimits.take(principal, now.getTime());
+      request.principal = principal;
+    }
+
+    if (spec.params)
+      request.validParams = validate('path', spec.params, convert(spec.params, request.params));
+    if (spec.query) request.validQuery = validate('query', spec.query, convert(spec.query, request.query));
+    if (spec.body) validate('body', spec.body, request.body ?? {});
+    if (spec.engineScoped && request.principal?.role === 'engine') {
+      const named = [
+        request.validParams?.['engineId'],
+        (request.body as Record<string, unknown> | undefined)?.['engineId'],
+      ];
+      const foreign = named.find((id) => id !== undefined && id !== request.principal?.engineId);
+      if (foreign !== undefined) {
+        throw new ForbiddenError(
+          `this key acts for engine ${request.principal.engineId ?? '?'} only, not ${String(foreign)}`,
+          { code: 'AUTH.FOREIGN_ENGINE_FORBIDDEN' },
+        );
+      }
+    }
+    return true;
+  }
+}
+
+function convert(schema: TSchema, value: unknown): Record<string, unknown> {
+  return Value.Convert(schema, { ...((value as Record<string, unknown> | undefined) ?? {}) }) as Record<
+    string,
+    unknown
+  >;
+}
+
+function validate<T>(where: string, schema: TSchema, value: T): T {
+  const result = compile(schema)(value);
+  if (!result.ok) {
+    throw new ProblemError(
+      'invalid',
+      `${where}: ${formatIssues(result.issues)}`,
+      'REQUEST.INVALID',
+      {},
+      result.issues,
+    );
+  }
+  return value;
+}

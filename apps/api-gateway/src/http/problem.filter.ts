@@ -1,0 +1,108 @@
+import {
+  type ArgumentsHost,
+  Catch,
+  type ExceptionFilter,
+  HttpException,
+  Inject,
+  Optional,
+} from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { throwError } from 'rxjs';
+import { isBifrostError } from '@bifrost/event-sourcing';
+import { RpcError } from '@bifrost/messaging';
+import { SERVICE_LOGGER } from '@bifrost/service';
+import type { Logger } from '@bifrost/observability';
+import {
+  PROBLEM_CONTENT_TYPE,
+  ProblemError,
+  problemDocument,
+  problemKindOf,
+  type Problem,
+  type ProblemKind,
+} from './problem';
+
+/**
+ * The one place an HTTP error becomes an RFC 9457 problem: the gateway's own errors, Bifrost
+ * errors and rpc error replies (by code), framework errors (unknown route, unparsable body) and
+ * anything else (500, details only in the log). RPC contexts pass through to the transport.
+ */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  constructor(@Optional() @Inject(SERVICE_LOGGER) private readonly logger?: Logger) {}
+
+  catch(exception: unknown, host: ArgumentsHost) {
+    if (host.getType() !== 'http') return throwError(() => exception);
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const { problem, headers } = this.toProblem(exception, request.url.split('?')[0] ?? request.url);
+    if (problem.status === 503) this.logger?.warn({ url: request.url, code: problem.code }, problem.detail);
+    else if (problem.status >= 500) this.logger?.error({ err: exception, url: request.url }, problem.detail);
+    void reply
+      .status(problem.status)
+      .headers({ ...headers, 'content-type': PROBLEM_CONTENT_TYPE })
+      .send(problem);
+    return undefined;
+  }
+
+  private toProblem(
+    exception: unknown,
+    instance: string,
+  ): { problem: Problem; headers: Record<string, string> } {
+    const make = (
+      kind: ProblemKind,
+      detail: string,
+      extras: { code?: string; issues?: readonly { path: string; message: string }[] } = {},
+    ) => problemDocument(kind, detail, { instance, ...extras });
+    if (exception instanceof ProblemError) {
+      return {
+        problem: make(exception.kind, exception.message, {
+          ...(exception.code ? { code: exception.code } : {}),
+          ...(exception.issues ? { issues: exception.issues } : {}),
+        }),
+        headers: { ...exception.headers },
+      };
+    }
+    if (exception instanceof RpcError || isBifrostError(exception)) {
+      const kind = problemKindOf(exception.code);
+      return {
+        problem: make(kind, kind === 'internal' ? 'internal error' : exception.message, {
+          code: exception.code,
+        }),
+        headers: {},
+      };
+    }
+    if (exception instanceof HttpException) {
+      return { problem: make(kindOfStatus(exception.getStatus()), exception.message), headers: {} };
+    }
+    // Fastify's own errors (body parsing, content type, size) carry a 4xx statusCode.
+    const statusCode = (exception as { statusCode?: unknown } | null)?.statusCode;
+    if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+      return { problem: make(kindOfStatus(statusCode), (exception as Error).message), headers: {} };
+    }
+    return { problem: make('internal', 'internal error', { code: 'INTERNAL.ERROR' }), headers: {} };
+  }
+}
+
+function kindOfStatus(status: number): ProblemKind {
+  switch (status) {
+    case 400:
+      return 'malformed';
+    case 401:
+      return 'unauthorized';
+    case 403:
+      return 'forbidden';
+    case 404:
+      return 'notFound';
+    case 409:
+      return 'conflict';
+    case 413:
+      return 'tooLarge';
+    case 415:
+      return 'mediaType';
+    case 429:
+      return 'rateLimited';
+    default:
+      return status >= 500 ? 'internal' : 'rejected';
+  }
+}

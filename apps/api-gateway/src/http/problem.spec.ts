@@ -1,0 +1,47 @@
+import { problemDocument, problemKindOf } from './problem';
+
+describe('problem documents', () => {
+  describe('error codes from the services', () => {
+    it.each([
+      ['RPC.NO_RESPONDERS', 503],
+      ['RPC.TIMEOUT', 503],
+      ['INFRA.UNAVAILABLE', 503],
+      ['RISK.NOT_LEADER', 503],
+      ['AUTH.UNAUTHORIZED', 401],
+      ['AUTH.TOKEN_EXPIRED', 401],
+      ['AUTH.FORBIDDEN', 403],
+      ['RISK.OPERATOR_ONLY', 403],
+      ['NOT_FOUND.ENTITY', 404],
+      ['GATE.APPROVAL_UNKNOWN', 404],
+      ['STATE.ILLEGAL', 409],
+      ['CONCURRENCY.CONFLICT', 409],
+      ['GATE.TOKEN_EXISTS', 409],
+      ['VALIDATION.FAILED', 422],
+      ['RPC.VALIDATION_FAILED', 422],
+      ['GATE.REASON_REQUIRED', 422],
+      ['REQUEST.INVALID', 400],
+      ['RATE.LIMITED', 429],
+      ['INTERNAL.ERROR', 500],
+    ])('should map %s to %i', (code, status) => {
+      expect(problemDocument(problemKindOf(code), 'x').status).toBe(status);
+    });
+  });
+
+  describe('a document', () => {
+    it('should carry type, title, status, detail and the extension members given', () => {
+      expect(
+        problemDocument('gateUnavailable', 'no answer', {
+          instance: '/api/v1/engine/check',
+          code: 'RPC.TIMEOUT',
+        }),
+      ).toEqual({
+        type: '/problems/gate-unavailable',
+        title: 'Gate unavailable',
+        status: 503,
+        detail: 'no answer',
+        instance: '/api/v1/engine/check',
+        code: 'RPC.TIMEOUT',
+      });
+    });
+  });
+});

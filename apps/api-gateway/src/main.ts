@@ -1,0 +1,4 @@
+import { runService } from '@bifrost/service';
+import { GatewayConfig, gatewayService } from './gateway.service';
+
+void runService(GatewayConfig, gatewayService);

@@ -1,0 +1,33 @@
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { openDataSource } from '@bifrost/persistence';
+import { ApiKeyRow, RefreshTokenRow } from '../auth/api-key.entity';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
+import { GatewayAuth1732400000000 } from './1732400000000-gateway-auth.migration';
+
+export const gatewayEntities = [ApiKeyRow, RefreshTokenRow];
+export const gatewayMigrations = [GatewayAuth1732400000000];
+
+/** The DataSource token: gateway tables (read-write) and the projector's read models (read-only). */
+export const GATEWAY_DB = 'api-gateway:DB';
+
+export const gatewayDatabaseProvider = {
+  provide: GATEWAY_DB,
+  inject: [GATEWAY_CONFIG],
+  useFactory: (config: GatewayConfig): Promise<DataSource> =>
+    openDataSource({
+      url: config.DATABASE_URL,
+      entities: gatewayEntities,
+      migrations: gatewayMigrations,
+      applicationName: 'api-gateway',
+    }),
+};
+
+@Injectable()
+export class GatewayDatabaseLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(GATEWAY_DB) private readonly db: DataSource) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.db.isInitialized) await this.db.destroy();
+  }
+}

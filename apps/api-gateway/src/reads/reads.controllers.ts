@@ -1,0 +1,311 @@
+import { Inject } from '@nestjs/common';
+import { Type, type Static } from '@sinclair/typebox';
+import { EntityId, RISK_LEVELS, Timestamp, VERDICT_ACTIONS } from '@bifrost/contracts';
+import { ApiController, Route, ValidParams, ValidQuery } from '../http/route';
+import { EngineParams, object, StrategyParams } from '../http/schemas';
+import { decodeCursor, encodeCursor, ReadModels, type Row } from './read-models.service';
+
+const Rows = Type.Array(Type.Record(Type.String(), Type.Unknown()));
+const Page = object({ items: Rows, nextCursor: Type.Union([Type.String(), Type.Null()]) });
+const Limit = Type.Integer({ minimum: 1, maximum: 500, default: 50 });
+const literals = (values: readonly string[]) => Type.Union(values.map((v) => Type.Literal(v)));
+
+function page(rows: Row[], limit: number, keyOf: (row: Row) => unknown[]) {
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return { items, nextCursor: rows.length > limit && last ? encodeCursor(keyOf(last)) : null };
+}
+
+/** Builds `WHERE a = $1 AND b >= $2 …` from the filters that are set. */
+function where(filters: [string, unknown][], params: unknown[]): string {
+  const clauses = filters
+    .filter(([, value]) => value !== undefined)
+    .map(([clause, value]) => {
+      params.push(value);
+      return clause.replace('?', `$${params.length}`);
+    });
+  return clauses.length === 0 ? '' : `WHERE ${clauses.join(' AND ')}`;
+}
+
+@ApiController('control', 'control')
+export class ControlReadController {
+  constructor(@Inject(ReadModels) private readonly read: ReadModels) {}
+
+  @Route({
+    method: 'GET',
+    path: '',
+    summary: 'Control plane state: go-live, checklist, kill switches, execution classes, engines',
+    access: 'viewer',
+    response: object({
+      goLive: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
+      checklist: Rows,
+      killSwitches: Rows,
+      executionClasses: Rows,
+      engines: Rows,
+    }),
+    example: {
+      response: {
+        goLive: { enabled: false },
+        checklist: [],
+        killSwitches: [{ scope: 'global', engaged: true, mode: 'hard', engagedBy: '3f9a1c2b7d4e5f60' }],
+        executionClasses: [{ actionKind: 'order.place', executionClass: 'SANDBOX_EXEC' }],
+        engines: [],
+      },
+    },
+  })
+  async state() {
+    const [goLive, checklist, killSwitches, executionClasses, engines] = await Promise.all([
+      this.read.rows(
+        'SELECT enabled, reason, changed_by, changed_at, last_refused_at, last_refused_items FROM control_go_live',
+      ),
+      this.read.rows('SELECT * FROM control_checklist ORDER BY item'),
+      this.read.rows('SELECT * FROM control_kill_switches ORDER BY scope'),
+      this.read.rows('SELECT * FROM control_execution_classes ORDER BY action_kind'),
+      this.read.rows('SELECT * FROM control_engines ORDER BY engine_id'),
+    ]);
+    return { goLive: goLive[0] ?? { enabled: false }, checklist, killSwitches, executionClasses, engines };
+  }
+}
+
+const StrategiesQuery = object({
+  engineId: Type.Optional(EntityId),
+  level: Type.Optional(Type.String({ pattern: '^L[0-4]$' })),
+});
+
+@ApiController('strategies', 'strategies')
+export class StrategiesReadController {
+  constructor(@Inject(ReadModels) private readonly read: ReadModels) {}
+
+  @Route({
+    method: 'GET',
+    path: '',
+    summary: 'Strategies with maturity level, outcomes, health inputs and pauses',
+    access: 'viewer',
+    query: StrategiesQuery,
+    response: object({ items: Rows }),
+  })
+  async list(@ValidQuery() q: Static<typeof StrategiesQuery>) {
+    const params: unknown[] = [];
+    const filter = where(
+      [
+        ['engine_id = ?', q.engineId],
+        ['level = ?', q.level],
+      ],
+      params,
+    );
+    return {
+      items: await this.read.rows(
+        `SELECT * FROM strategies ${filter} ORDER BY engine_id, strategy_id LIMIT 1000`,
+        params,
+      ),
+    };
+  }
+
+  @Route({
+    method: 'GET',
+    path: ':engineId/:strategyId',
+    summary: 'One strategy with its execution tokens and maturity history',
+    access: 'viewer',
+    params: StrategyParams,
+    response: object({
+      strategy: Type.Record(Type.String(), Type.Unknown()),
+      tokens: Rows,
+      maturityChanges: Rows,
+    }),
+  })
+  async one(@ValidParams() p: Static<typeof StrategyParams>) {
+    const key = [p.engineId, p.strategyId];
+    const strategy = await this.read.one(
+      'SELECT * FROM strategies WHERE engine_id = $1 AND strategy_id = $2',
+      key,
+      `strategy ${key.join('/')}`,
+    );
+    const [tokens, maturityChanges] = await Promise.all([
+      this.read.rows(
+        'SELECT * FROM execution_tokens WHERE engine_id = $1 AND strategy_id = $2 ORDER BY issued_at DESC LIMIT 200',
+        key,
+      ),
+      this.read.rows(
+        'SELECT * FROM strategy_maturity_changes WHERE engine_id = $1 AND strategy_id = $2 ORDER BY changed_at DESC LIMIT 200',
+        key,
+      ),
+    ]);
+    return { strategy, tokens, maturityChanges };
+  }
+}
+
+const ApprovalsQuery = object({
+  status: Type.Optional(Type.String({ maxLength: 20, examples: ['PENDING'] })),
+  engineId: Type.Optional(EntityId),
+  strategyId: Type.Optional(EntityId),
+});
+
+@ApiController('approvals', 'approvals')
+export class ApprovalsController {
+  constructor(@Inject(ReadModels) private readonly read: ReadModels) {}
+
+  @Route({
+    method: 'GET',
+    path: '',
+    summary: 'Approval requests (REQUIRE_APPROVAL verdicts), newest first; approve/reject under /strategies',
+    access: 'viewer',
+    query: ApprovalsQuery,
+    response: object({ items: Rows }),
+  })
+  async list(@ValidQuery() q: Static<typeof ApprovalsQuery>) {
+    const params: unknown[] = [];
+    const filter = where(
+      [
+        ['status = ?', q.status],
+        ['engine_id = ?', q.engineId],
+        ['strategy_id = ?', q.strategyId],
+      ],
+      params,
+    );
+    return {
+      items: await this.read.rows(
+        `SELECT * FROM approvals ${filter} ORDER BY requested_at DESC LIMIT 500`,
+        params,
+      ),
+    };
+  }
+}
+
+export const DecisionsQuery = object({
+  from: Type.Optional(Timestamp),
+  to: Type.Optional(Timestamp),
+  engineId: Type.Optional(EntityId),
+  strategyId: Type.Optional(EntityId),
+  action: Type.Optional(literals(VERDICT_ACTIONS)),
+  riskLevel: Type.Optional(literals(RISK_LEVELS)),
+  limit: Limit,
+  cursor: Type.Optional(Type.String({ maxLength: 500 })),
+});
+const DecisionParams = object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
+const DECISION_COLUMNS =
+  'decision_id, decided_at, engine_id, strategy_id, action, risk_level, mode, size_multiplier, action_kind, action_hash, policy_revision, approval_id, request_id, latency_micros, verdict, stream_seq';
+
+@ApiController('decisions', 'decisions')
+export class DecisionsController {
+  constructor(@Inject(ReadModels) private readonly read: ReadModels) {}
+
+  @Route({
+    method: 'GET',
+    path: '',
+    summary: 'Gate decisions, newest first, with filters and cursor pagination (pass nextCursor as cursor)',
+    access: 'viewer',
+    query: DecisionsQuery,
+    response: Page,
+    example: {
+      response: {
+        items: [
+          {
+            decisionId: '0193a5b2-7c1d-7e4f-8a9b-0c1d2e3f4a5b',
+            engineId: 'wholesale-bot',
+            action: 'KILL',
+            riskLevel: 'HIGH',
+          },
+        ],
+        nextCursor: 'WyIyMDI2LTExLTIxVDIwOjQyOjU1LjEyM1oiLCIwMTkzIl0',
+      },
+    },
+  })
+  async list(@ValidQuery() q: Static<typeof DecisionsQuery>) {
+    const params: unknown[] = [];
+    const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor, 2);
+    const filter = where(
+      [
+        ['decided_at >= ?', q.from],
+        ['decided_at < ?', q.to],
+        ['engine_id = ?', q.engineId],
+        ['strategy_id = ?', q.strategyId],
+        ['action = ?', q.action],
+        ['risk_level = ?', q.riskLevel],
+      ],
+      params,
+    );
+    let keyset = '';
+    if (after) {
+      params.push(after[0], after[1]);
+      keyset = `${filter === '' ? 'WHERE' : ' AND'} (decided_at, decision_id) < ($${params.length - 1}::timestamptz, $${params.length})`;
+    }
+    params.push(q.limit + 1);
+    const rows = await this.read.rows(
+      `SELECT ${DECISION_COLUMNS} FROM gate_decisions ${filter}${keyset} ORDER BY decided_at DESC, decision_id DESC LIMIT $${params.length}`,
+      params,
+    );
+    return page(rows, q.limit, (row) => [row['decidedAt'], row['decisionId']]);
+  }
+
+  @Route({
+    method: 'GET',
+    path: ':id',
+    summary: 'One decision with its request and full verdict (checks explained)',
+    access: 'viewer',
+    params: DecisionParams,
+    response: Type.Record(Type.String(), Type.Unknown()),
+  })
+  one(@ValidParams() p: Static<typeof DecisionParams>) {
+    return this.read.one(
+      `SELECT ${DECISION_COLUMNS}, request FROM gate_decisions WHERE decision_id = $1`,
+      [p.id],
+      `decision ${p.id}`,
+    );
+  }
+}
+
+const ReservationsQuery = object({
+  engineId: Type.Optional(EntityId),
+  status: Type.Optional(Type.String({ maxLength: 20, examples: ['GRANTED'] })),
+  day: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })),
+  limit: Limit,
+});
+
+@ApiController('risk', 'risk')
+export class RiskReadController {
+  constructor(@Inject(ReadModels) private readonly read: ReadModels) {}
+
+  @Route({
+    method: 'GET',
+    path: 'reservations',
+    summary: 'Reservations from the read model (latest state each), by engine, status and day',
+    access: 'viewer',
+    query: ReservationsQuery,
+    response: object({ items: Rows }),
+  })
+  async reservations(@ValidQuery() q: Static<typeof ReservationsQuery>) {
+    const params: unknown[] = [];
+    const filter = where(
+      [
+        ['engine_id = ?', q.engineId],
+        ['status = ?', q.status],
+        ['day = ?', q.day],
+      ],
+      params,
+    );
+    params.push(q.limit);
+    return {
+      items: await this.read.rows(
+        `SELECT * FROM risk_reservations ${filter} ORDER BY day DESC, reservation_id DESC LIMIT $${params.length}`,
+        params,
+      ),
+    };
+  }
+
+  @Route({
+    method: 'GET',
+    path: 'engines/:engineId/usage',
+    summary: "An engine's (or GLOBAL's) daily usage against its limits, newest day first",
+    access: 'viewer',
+    params: EngineParams,
+    response: object({ items: Rows }),
+  })
+  async usage(@ValidParams() p: Static<typeof EngineParams>) {
+    return {
+      items: await this.read.rows(
+        'SELECT * FROM risk_usage WHERE policy_id = $1 ORDER BY day DESC LIMIT 90',
+        [p.engineId],
+      ),
+    };
+  }
+}

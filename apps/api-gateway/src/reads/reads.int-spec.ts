@@ -1,0 +1,216 @@
+import type { DataSource } from 'typeorm';
+import { Messaging, uuidv7 } from '@bifrost/messaging';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the projector's own migrations create the read models
+import { openProjectorDatabase } from '@bifrost/projector';
+import type { RunningService } from '@bifrost/service';
+import { startTestService, waitFor } from '@bifrost/testing';
+// The real gate, in-process, is this spec's peer (apps/gate has no src/index.ts yet: deep import).
+// eslint-disable-next-line @nx/enforce-module-boundaries -- specs start other apps for real
+import { GateConfig, gateService } from '@bifrost/gate/src/gate.service';
+import { OWNER_KEY, startGateway, type GatewayHarness } from '../testing/gateway.fixtures';
+
+describe('read routes', () => {
+  let h: GatewayHarness;
+  let viewer: { apiKey: string };
+
+  beforeAll(async () => {
+    h = await startGateway('gwread');
+    viewer = await h.createKey('viewer');
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  describe('before the projector migrated the database', () => {
+    it('should answer 503 problem documents', async () => {
+      const control = await h.http('GET', '/api/v1/control', { key: viewer.apiKey });
+
+      expect(control).toMatchObject({ status: 503, body: { code: 'READ_MODELS.MISSING' } });
+    });
+  });
+
+  describe('with the read models in place', () => {
+    let projectorDb: DataSource;
+
+    beforeAll(async () => {
+      projectorDb = await openProjectorDatabase(h.db.url);
+    });
+    afterAll(async () => {
+      await projectorDb.destroy();
+    });
+
+    it('should read the control state with the bootstrap key', async () => {
+      const control = await h.http('GET', '/api/v1/control', { key: OWNER_KEY });
+
+      expect(control).toMatchObject({ status: 200, body: { goLive: { enabled: false }, killSwitches: [] } });
+    });
+
+    it('should page through decisions newest first with filters, every row exactly once', async () => {
+      const ids = await insertDecisions(projectorDb, 7);
+
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const query: string = `engineId=bot-1&action=BLOCK&limit=3${cursor ? `&cursor=${cursor}` : ''}`;
+        const response = await h.http('GET', `/api/v1/decisions?${query}`, { key: viewer.apiKey });
+        expect(response.status).toBe(200);
+        seen.push(...response.body.items.map((d: { decisionId: string }) => d.decisionId));
+        cursor = response.body.nextCursor;
+      } while (cursor);
+
+      expect(seen).toEqual(ids.filter((_, i) => i % 2 === 0).reverse());
+      const one = await h.http('GET', `/api/v1/decisions/${ids[0]}`, { key: viewer.apiKey });
+      expect(one.body).toMatchObject({
+        decisionId: ids[0],
+        engineId: 'bot-1',
+        request: { engineId: 'bot-1' },
+      });
+      expect((await h.http('GET', '/api/v1/decisions/nope', { key: viewer.apiKey })).status).toBe(404);
+    });
+
+    it('should refuse a forged cursor and an unknown filter value with 400', async () => {
+      expect((await h.http('GET', '/api/v1/decisions?cursor=bm9wZQ', { key: viewer.apiKey })).status).toBe(
+        400,
+      );
+      expect((await h.http('GET', '/api/v1/decisions?action=MAYBE', { key: viewer.apiKey })).status).toBe(
+        400,
+      );
+    });
+
+    it('should verify the (empty) audit chain', async () => {
+      const verified = await h.http('GET', '/api/v1/audit/verify', { key: viewer.apiKey });
+
+      expect(verified).toMatchObject({ status: 200, body: { ok: true, count: 0 } });
+    });
+  });
+
+  describe('the live decision stream', () => {
+    let gate: RunningService;
+    let probe: Messaging;
+    let engine: { apiKey: string };
+
+    beforeAll(async () => {
+      gate = await startTestService(GateConfig, gateService, h.ns);
+      probe = await Messaging.connect({
+        url: h.ns.natsUrl,
+        service: 'probe',
+        instanceId: 'p',
+        namespace: h.ns.namespace,
+      });
+      engine = await h.createKey('engine', { engineId: 'bot-1' });
+    });
+    afterAll(async () => {
+      await probe.drain();
+      await gate.close();
+    });
+
+    const check = () =>
+      h.http('POST', '/api/v1/engine/check', {
+        key: engine.apiKey,
+        body: { engineId: 'bot-1', strategyId: 's1', action: { kind: 'order.place', intent: 'open' } },
+      });
+
+    it('should push decisions as they are recorded and resume after Last-Event-ID', async () => {
+      const live = await openStream(`${h.gateway.url}/api/v1/decisions/stream?engineId=bot-1`, viewer.apiKey);
+      try {
+        const first = await check();
+        const event = await waitFor(() => live.events().find((e) => e.data.id === first.body.decisionId), {
+          what: 'the first decision on the stream',
+        });
+        expect(event.event).toBe('gate.VerdictRendered');
+
+        const second = await check();
+        const resumed = await openStream(`${h.gateway.url}/api/v1/decisions/stream`, viewer.apiKey, event.id);
+        try {
+          const replayed = await waitFor(
+            () => resumed.events().find((e) => e.data.id === second.body.decisionId),
+            {
+              what: 'the second decision after resuming',
+            },
+          );
+          expect(resumed.events()[0]).toBe(replayed);
+        } finally {
+          resumed.close();
+        }
+      } finally {
+        live.close();
+      }
+    });
+
+    it('should need a credential', async () => {
+      const response = await fetch(`${h.gateway.url}/api/v1/decisions/stream`);
+
+      expect(response.status).toBe(401);
+    });
+  });
+});
+
+interface SseEvent {
+  id: string;
+  event: string;
+  data: { id: string; type: string };
+}
+
+async function openStream(url: string, key: string, lastEventId?: string) {
+  const controller = new AbortController();
+  const response = await fetch(url, {
+    headers: { 'x-api-key': key, ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
+    signal: controller.signal,
+  });
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toContain('text/event-stream');
+  const events: SseEvent[] = [];
+  let buffer = '';
+  const reader = response.body?.getReader();
+  const decoder = new TextDecoder();
+  void (async () => {
+    for (;;) {
+      const chunk = await reader?.read().catch(() => ({ done: true, value: undefined }));
+      if (!chunk || chunk.done) return;
+      buffer += decoder.decode(chunk.value, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const field = (name: string) =>
+          block
+            .split('\n')
+            .find((l) => l.startsWith(`${name}: `))
+            ?.slice(name.length + 2);
+        const data = field('data');
+        if (data)
+          events.push({
+            id: field('id') ?? '',
+            event: field('event') ?? '',
+            data: JSON.parse(data) as SseEvent['data'],
+          });
+      }
+    }
+  })();
+  return { events: () => events, close: () => controller.abort() };
+}
+
+/** Decisions alternating BLOCK / ALLOW for engine bot-1, one second apart; returns their ids in time order. */
+async function insertDecisions(db: DataSource, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const id = uuidv7();
+    ids.push(id);
+    const decidedAt = new Date(Date.UTC(2026, 10, 21, 20, 0, i)).toISOString();
+    await db.query(
+      `INSERT INTO gate_decisions (decision_id, event_id, decided_at, engine_id, strategy_id, action, risk_level, mode,
+         size_multiplier, action_kind, action_hash, policy_revision, verdict, request, stream_seq)
+       VALUES ($1, $2, $3, 'bot-1', 's1', $4, 'LOW', 'enforce', 0, 'order.place', $5, 'rev', '{}', $6, $7)`,
+      [
+        id,
+        uuidv7(),
+        decidedAt,
+        i % 2 === 0 ? 'BLOCK' : 'ALLOW',
+        'a'.repeat(64),
+        JSON.stringify({ engineId: 'bot-1' }),
+        i + 1,
+      ],
+    );
+  }
+  return ids;
+}

@@ -1,0 +1,150 @@
+// npm run bench:gateway — autocannon at 64 connections against the gateway's decisions query and
+// engine check, beside a same-run plain Fastify route doing the same Postgres query / NATS request.
+// Targets (issue 6): ≥ 0.7× the plain route, p99 < 50 ms.
+import autocannon from 'autocannon';
+import Fastify from 'fastify';
+import { Pool } from 'pg';
+import { connect } from '@nats-io/transport-node';
+import { loadConfig } from '@bifrost/config';
+import { uuidv7 } from '@bifrost/messaging';
+import { openProjectorDatabase } from '@bifrost/projector';
+import { startService } from '@bifrost/service';
+import { createTestDatabase, createTestNamespace, freePort } from '@bifrost/testing';
+import { GatewayConfig, gatewayService } from '../apps/api-gateway/src/gateway.service';
+import { GateConfig, gateService } from '../apps/gate/src/gate.service';
+
+const CONNECTIONS = 64;
+const DURATION_S = Number(process.env['BENCH_DURATION_MS'] ?? 10_000) / 1000;
+const OWNER = 'bench-owner-key-of-at-least-32-characters';
+const DECISIONS_SQL =
+  'SELECT decision_id, decided_at, engine_id, strategy_id, action, risk_level, mode, size_multiplier, action_kind, action_hash, policy_revision, approval_id, request_id, latency_micros, verdict, stream_seq FROM gate_decisions ORDER BY decided_at DESC, decision_id DESC LIMIT $1';
+const CHECK = { engineId: 'bench', strategyId: 's1', action: { kind: 'order.place', intent: 'open' } };
+
+interface Figures {
+  name: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+async function load(name: string, options: autocannon.Options): Promise<Figures> {
+  const result = await autocannon({ connections: CONNECTIONS, duration: DURATION_S, ...options });
+  const bad = result.non2xx + result.errors + result.timeouts;
+  return {
+    name,
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: bad,
+  };
+}
+
+async function main(): Promise<void> {
+  const ns = await createTestNamespace('gwbench');
+  const db = await createTestDatabase('gwbench');
+  const projectorDb = await openProjectorDatabase(db.url);
+  for (let i = 0; i < 1000; i += 1) {
+    await projectorDb.query(
+      `INSERT INTO gate_decisions (decision_id, event_id, decided_at, engine_id, strategy_id, action, risk_level, mode,
+         size_multiplier, action_kind, action_hash, policy_revision, verdict, request, stream_seq)
+       VALUES ($1, $2, $3, 'bench', 's1', 'BLOCK', 'LOW', 'enforce', 0, 'order.place', $4, 'rev', '{"checks":[]}', '{}', $5)`,
+      [uuidv7(), uuidv7(), new Date(Date.now() - i * 1000).toISOString(), 'a'.repeat(64), i + 1],
+    );
+  }
+  await projectorDb.destroy();
+
+  const env = { NATS_URL: ns.natsUrl, BIFROST_NAMESPACE: ns.namespace, LOG_LEVEL: 'error' };
+  const gate = await startService(
+    gateService,
+    loadConfig(GateConfig, { ...env, PORT: String(await freePort()) }),
+    {
+      host: '127.0.0.1',
+    },
+  );
+  const gateway = await startService(
+    gatewayService,
+    loadConfig(GatewayConfig, {
+      ...env,
+      PORT: String(await freePort()),
+      DATABASE_URL: db.url,
+      GATEWAY_JWT_SECRET: 'bench-jwt-secret-of-at-least-32-characters',
+      GATEWAY_BOOTSTRAP_OWNER_KEY: OWNER,
+      GATEWAY_RATE_LIMIT_VIEWER: '1000000',
+      GATEWAY_RATE_LIMIT_ENGINE: '1000000',
+    }),
+    { host: '127.0.0.1' },
+  );
+  const createKey = async (body: object) => {
+    const response = await fetch(`${gateway.url}/api/v1/keys`, {
+      method: 'POST',
+      headers: { 'x-api-key': OWNER, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return ((await response.json()) as { apiKey: string }).apiKey;
+  };
+  const viewerKey = await createKey({ name: 'bench viewer', role: 'viewer' });
+  const engineKey = await createKey({ name: 'bench engine', role: 'engine', engineId: 'bench' });
+
+  // The baseline: the same query and the same request, with no auth, validation or problem mapping.
+  const pool = new Pool({ connectionString: db.url, max: 10 });
+  const nc = await connect({ servers: ns.natsUrl });
+  const plain = Fastify();
+  plain.get('/plain/decisions', async () => ({
+    items: (await pool.query(DECISIONS_SQL, [51])).rows.slice(0, 50),
+  }));
+  plain.post('/plain/check', async (request) => {
+    const msg = await nc.request(ns.naming.qualify('bifrost.rpc.gate.check'), JSON.stringify(request.body), {
+      timeout: 5000,
+    });
+    return (JSON.parse(new TextDecoder().decode(msg.data)) as { data: unknown }).data;
+  });
+  const plainUrl = await plain.listen({ port: await freePort(), host: '127.0.0.1' });
+
+  try {
+    const json = { 'content-type': 'application/json' };
+    const rows = [
+      await load('plain GET decisions', { url: `${plainUrl}/plain/decisions` }),
+      await load('gateway GET /api/v1/decisions?limit=50', {
+        url: `${gateway.url}/api/v1/decisions?limit=50`,
+        headers: { 'x-api-key': viewerKey },
+      }),
+      await load('plain POST check', {
+        url: `${plainUrl}/plain/check`,
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify(CHECK),
+      }),
+      await load('gateway POST /api/v1/engine/check', {
+        url: `${gateway.url}/api/v1/engine/check`,
+        method: 'POST',
+        headers: { ...json, 'x-api-key': engineKey },
+        body: JSON.stringify(CHECK),
+      }),
+    ];
+    console.log(`\n${CONNECTIONS} connections, ${DURATION_S} s each\n`);
+    console.log('route                                      req/s    p50 ms  p99 ms  errors  ×plain');
+    rows.forEach((row, i) => {
+      const base = rows[i - (i % 2)] as Figures;
+      console.log(
+        `${row.name.padEnd(42)} ${row.rps.toFixed(0).padStart(7)} ${String(row.p50).padStart(8)} ${String(row.p99).padStart(7)} ${String(row.errors).padStart(7)}  ${(row.rps / base.rps).toFixed(2)}`,
+      );
+    });
+  } finally {
+    await plain.close();
+    await nc.close();
+    await pool.end();
+    await gateway.close();
+    await gate.close();
+    await db.drop();
+    await ns.cleanup();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,426 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { waitFor } from '@bifrost/testing';
+import { createClient, type BifrostClient } from './bifrost.client';
+import type { ClientEvents, ClientOptions } from './sdk.types';
+
+/**
+ * The HTTP transport against a small local server that implements the engine contract of
+ * docs/sdk.md (the real API gateway is being built in parallel).
+ */
+describe('SDK over HTTP', () => {
+  let gateway: ContractServer;
+  const clients: BifrostClient[] = [];
+  const client = (options: Partial<ClientOptions> = {}): BifrostClient => {
+    const created = createClient({
+      gatewayUrl: gateway.url,
+      apiKey: 'key-e1',
+      engineId: 'e1',
+      heartbeatIntervalMs: 0,
+      ...options,
+    });
+    clients.push(created);
+    return created;
+  };
+
+  beforeEach(async () => {
+    gateway = await ContractServer.start();
+  });
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+    await gateway.stop();
+  });
+
+  describe('when the gateway answers', () => {
+    it('should connect by probing /health/live', async () => {
+      const sdk = client();
+
+      await expect(sdk.whenConnected(5_000)).resolves.toBe(true);
+      expect(gateway.requests.map((r) => `${r.method} ${r.path}`)).toContain('GET /health/live');
+    });
+
+    it('should post the check with the API key and its engine id, and return the verdict', async () => {
+      const sdk = client();
+
+      const verdict = await sdk.check({ strategyId: 's1', action: { kind: 'order.place', intent: 'open' } });
+
+      expect(verdict).toMatchObject({ failClosed: false, action: 'ALLOW', engineId: 'e1', strategyId: 's1' });
+      expect(gateway.last('check')).toMatchObject({
+        apiKey: 'key-e1',
+        contentType: 'application/json',
+        body: { engineId: 'e1', strategyId: 's1', action: { kind: 'order.place', intent: 'open' } },
+      });
+    });
+
+    it('should reserve and settle through the risk endpoints', async () => {
+      const sdk = client();
+
+      const reservation = await sdk.reserve({
+        idempotencyKey: 'k-1',
+        maxLoss: eur(500),
+        exposure: eur(9_000),
+      });
+      expect(reservation).toMatchObject({ failClosed: false, outcome: 'GRANTED' });
+      if (reservation.failClosed) throw new Error('unreachable');
+      await expect(
+        sdk.settle({ reservationId: reservation.reservationId, realizedLoss: eur(120) }),
+      ).resolves.toMatchObject({ status: 'SETTLED' });
+      await expect(sdk.release({ reservationId: reservation.reservationId })).resolves.toMatchObject({
+        status: 'RELEASED',
+      });
+
+      expect(gateway.last('settle')?.body).toEqual({
+        engineId: 'e1',
+        reservationId: reservation.reservationId,
+        realizedLoss: eur(120),
+      });
+    });
+
+    it('should reject settle with the problem code when the risk guard refuses it', async () => {
+      gateway.answer('settle', () =>
+        problem(409, { title: 'Conflict', detail: 'already settled', code: 'RISK.RESERVATION_CLOSED' }),
+      );
+      const sdk = client();
+
+      await expect(sdk.settle({ reservationId: randomUUID(), realizedLoss: eur(0) })).rejects.toMatchObject({
+        name: 'SdkError',
+        code: 'RISK.RESERVATION_CLOSED',
+        message: 'already settled',
+      });
+    });
+
+    it('should deliver outcomes as their data, 202 giving the stream sequence', async () => {
+      const sdk = client();
+      const flushed = collect(sdk, 'flushed');
+
+      const recorded = sdk.recordOutcome(outcome('o-1'));
+
+      await waitFor(() => flushed.length === 1, { what: 'the outcome accepted' });
+      expect(flushed[0]).toMatchObject({ id: recorded.id, kind: 'outcome', sequence: 1, bufferDepth: 0 });
+      expect(gateway.last('outcome')?.body).toEqual({ ...outcome('o-1'), engineId: 'e1' });
+    });
+  });
+
+  describe('when the gate is unavailable behind the gateway', () => {
+    it('should BLOCK on 503 gate-unavailable', async () => {
+      gateway.answer('check', () =>
+        problem(503, { type: 'https://bifrost.dev/problems/gate-unavailable', title: 'Gate unavailable' }),
+      );
+      const sdk = client();
+
+      const verdict = await sdk.check({ strategyId: 's1', action: { kind: 'order.place', intent: 'open' } });
+
+      expect(verdict).toMatchObject({
+        failClosed: true,
+        action: 'BLOCK',
+        sizeMultiplier: 0,
+        code: 'SDK.SERVICE_UNAVAILABLE',
+        reason: 'Gate unavailable',
+      });
+      expect(gateway.count('check')).toBe(1);
+    });
+
+    it('should deny a reservation with reason UNAVAILABLE on 503', async () => {
+      gateway.answer('reserve', () => problem(503, { title: 'Risk guard unavailable' }));
+      const sdk = client();
+
+      const result = await sdk.reserve({ idempotencyKey: 'k-2', maxLoss: eur(1), exposure: eur(1) });
+
+      expect(result).toMatchObject({ failClosed: true, outcome: 'DENIED', reason: 'UNAVAILABLE' });
+    });
+
+    it('should BLOCK when the gateway does not answer within the deadline', async () => {
+      gateway.answer('check', () => 'hang');
+      const sdk = client({ deadlineMs: 300 });
+      const started = Date.now();
+
+      const verdict = await sdk.check({ strategyId: 's1', action: { kind: 'order.place', intent: 'open' } });
+
+      expect(verdict).toMatchObject({ failClosed: true, action: 'BLOCK', code: 'SDK.DEADLINE_EXCEEDED' });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+      expect(Date.now() - started).toBeLessThan(1_500);
+    });
+
+    it('should BLOCK with the problem code when the key may not act for the engine', async () => {
+      const sdk = client({ apiKey: 'key-other' });
+
+      const verdict = await sdk.check({ strategyId: 's1', action: { kind: 'order.place', intent: 'open' } });
+
+      expect(verdict).toMatchObject({ failClosed: true, action: 'BLOCK', code: 'AUTH.ENGINE_MISMATCH' });
+    });
+  });
+
+  describe('when rate limited (429 + Retry-After)', () => {
+    it('should retry a check when Retry-After ends before the deadline', async () => {
+      gateway.answerOnce('check', () => problem(429, { title: 'Too many requests' }, { 'retry-after': '1' }));
+      const sdk = client({ deadlineMs: 3_000 });
+      const started = Date.now();
+
+      const verdict = await sdk.check({ strategyId: 's1', action: { kind: 'order.place', intent: 'open' } });
+
+      expect(verdict).toMatchObject({ failClosed: false, action: 'ALLOW' });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+      expect(gateway.count('check')).toBe(2);
+    });
+
+    it('should BLOCK at once when Retry-After ends after the deadline', async () => {
+      gateway.answerOnce('check', () => problem(429, { title: 'Too many requests' }, { 'retry-after': '1' }));
+      const sdk = client({ deadlineMs: 800 });
+      const started = Date.now();
+
+      const verdict = await sdk.check({ strategyId: 's1', action: { kind: 'order.place', intent: 'open' } });
+
+      expect(verdict).toMatchObject({ failClosed: true, action: 'BLOCK', code: 'SDK.RATE_LIMITED' });
+      expect(Date.now() - started).toBeLessThan(500);
+      expect(gateway.count('check')).toBe(1);
+    });
+
+    it('should deliver telemetry after Retry-After, in order', async () => {
+      gateway.answerOnce('outcome', () =>
+        problem(429, { title: 'Too many requests' }, { 'retry-after': '1' }),
+      );
+      const sdk = client();
+      const flushed = collect(sdk, 'flushed');
+      await sdk.whenConnected(5_000);
+      const started = Date.now();
+
+      const recorded = ['o-1', 'o-2'].map((id) => sdk.recordOutcome(outcome(id)));
+
+      await waitFor(() => sdk.bufferDepth === 0, { what: 'both outcomes accepted' });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+      expect(gateway.accepted.map((a) => a.outcomeId)).toEqual(['o-1', 'o-2']);
+      expect(flushed.map((f) => f.id)).toEqual(recorded.map((r) => r.id));
+      expect(sdk.droppedCount).toBe(0);
+    });
+  });
+
+  describe('when the gateway refuses a fact for good', () => {
+    it('should drop it as rejected and go on with the next', async () => {
+      gateway.answerOnce('outcome', () => problem(422, { title: 'Unprocessable', code: 'INGEST.INVALID' }));
+      const sdk = client();
+      const dropped = collect(sdk, 'dropped');
+
+      const [first] = ['o-1', 'o-2'].map((id) => sdk.recordOutcome(outcome(id)));
+
+      await waitFor(() => sdk.bufferDepth === 0, { what: 'the buffer drained' });
+      expect(dropped).toEqual([
+        expect.objectContaining({ id: first?.id, reason: 'rejected', droppedCount: 1 }),
+      ]);
+      expect(gateway.accepted.map((a) => a.outcomeId)).toEqual(['o-2']);
+    });
+  });
+
+  describe('when the gateway goes away', () => {
+    it('should BLOCK, buffer telemetry, and flush it in order once the gateway is back', async () => {
+      const unreachable: string[] = [];
+      const sdk = client({ logger: { debug: (message) => unreachable.push(message) } });
+      const flushed = collect(sdk, 'flushed');
+      await sdk.whenConnected(5_000);
+      await gateway.stop();
+
+      const verdict = await sdk.check({ strategyId: 's1', action: { kind: 'order.place', intent: 'open' } });
+      expect(verdict).toMatchObject({ failClosed: true, action: 'BLOCK', code: 'SDK.DISCONNECTED' });
+      const recorded = ['o-1', 'o-2', 'o-3'].map((id) => sdk.recordOutcome(outcome(id)));
+      await waitFor(() => !sdk.connected, { what: 'the client to notice' });
+      expect(sdk.bufferDepth).toBe(3);
+      await waitFor(() => unreachable.includes('bifrost: gateway unreachable'), { what: 'a failed probe' });
+
+      await gateway.restart();
+      await waitFor(() => sdk.connected && sdk.bufferDepth === 0, { what: 'reconnect and flush' });
+
+      expect(gateway.accepted.map((a) => a.outcomeId)).toEqual(['o-1', 'o-2', 'o-3']);
+      expect(flushed.map((f) => f.id)).toEqual(recorded.map((r) => r.id));
+    });
+  });
+});
+
+function outcome(outcomeId: string) {
+  return { strategyId: 's1', outcomeId, pnl: { amount: -40, currency: 'EUR' } };
+}
+
+function eur(amount: number) {
+  return { amount, currency: 'EUR' };
+}
+
+function collect<E extends 'flushed' | 'dropped'>(
+  sdk: BifrostClient,
+  event: E,
+): Parameters<ClientEvents[E]>[0][] {
+  const seen: Parameters<ClientEvents[E]>[0][] = [];
+  sdk.on(event, ((e: Parameters<ClientEvents[E]>[0]) => {
+    seen.push(e);
+  }) as ClientEvents[E]);
+  return seen;
+}
+
+interface Answer {
+  status: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
+interface Received {
+  method: string;
+  path: string;
+  apiKey: string | undefined;
+  contentType: string | undefined;
+  body: Record<string, unknown>;
+}
+
+function problem(
+  status: number,
+  fields: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Answer {
+  return {
+    status,
+    headers: { 'content-type': 'application/problem+json', ...headers },
+    body: { type: 'about:blank', status, ...fields },
+  };
+}
+
+/** The engine HTTP contract of docs/sdk.md, with scripted deviations per endpoint. */
+class ContractServer {
+  readonly requests: Received[] = [];
+  /** Outcome data accepted with 202, in order. */
+  readonly accepted: Record<string, unknown>[] = [];
+  private readonly scripted = new Map<string, { once: boolean; reply: (r: Received) => Answer | 'hang' }[]>();
+  private server: Server;
+  private port = 0;
+
+  private constructor() {
+    this.server = this.create();
+  }
+
+  static async start(): Promise<ContractServer> {
+    const self = new ContractServer();
+    await self.listen(0);
+    return self;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  answer(endpoint: string, reply: (r: Received) => Answer | 'hang'): void {
+    this.scripted.set(endpoint, [{ once: false, reply }]);
+  }
+
+  answerOnce(endpoint: string, reply: (r: Received) => Answer | 'hang'): void {
+    this.scripted.set(endpoint, [...(this.scripted.get(endpoint) ?? []), { once: true, reply }]);
+  }
+
+  last(endpoint: string): Received | undefined {
+    return this.requests.filter((r) => r.path === `/api/v1/engine/${endpoint}`).at(-1);
+  }
+
+  count(endpoint: string): number {
+    return this.requests.filter((r) => r.path === `/api/v1/engine/${endpoint}`).length;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  async restart(): Promise<void> {
+    this.server = this.create();
+    await this.listen(this.port);
+  }
+
+  private create(): Server {
+    return createServer((req, res) => void this.handle(req, res));
+  }
+
+  private async listen(port: number): Promise<void> {
+    await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let text = '';
+    for await (const chunk of req) text += String(chunk);
+    const received: Received = {
+      method: req.method ?? '',
+      path: req.url ?? '',
+      apiKey: req.headers['x-api-key'] as string | undefined,
+      contentType: req.headers['content-type'],
+      body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>),
+    };
+    this.requests.push(received);
+    const answer = this.scriptedAnswer(received) ?? this.contract(received);
+    if (answer === 'hang') return;
+    res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
+    res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
+  }
+
+  private scriptedAnswer(received: Received): Answer | 'hang' | undefined {
+    const endpoint = received.path.replace('/api/v1/engine/', '');
+    const queue = this.scripted.get(endpoint);
+    const next = queue?.[0];
+    if (!queue || !next) return undefined;
+    if (next.once) queue.shift();
+    return next.reply(received);
+  }
+
+  private contract({ method, path, apiKey, body }: Received): Answer {
+    if (method === 'GET' && path === '/health/live') return { status: 200, body: { status: 'ok' } };
+    const endpoint = path.replace('/api/v1/engine/', '');
+    const keyEngine = apiKey === 'key-e1' ? 'e1' : apiKey === 'key-other' ? 'other' : undefined;
+    if (!keyEngine) return problem(401, { title: 'Unauthorized', code: 'AUTH.UNAUTHENTICATED' });
+    if (body['engineId'] !== keyEngine) {
+      return problem(403, {
+        title: 'Forbidden',
+        detail: 'the key is bound to another engine',
+        code: 'AUTH.ENGINE_MISMATCH',
+      });
+    }
+    switch (endpoint) {
+      case 'check':
+        return { status: 200, body: verdict(body) };
+      case 'reserve':
+        return {
+          status: 200,
+          body: {
+            reservationId: randomUUID(),
+            engineId: 'e1',
+            outcome: 'GRANTED',
+            status: 'GRANTED',
+            replayed: false,
+          },
+        };
+      case 'settle':
+        return {
+          status: 200,
+          body: { reservationId: body['reservationId'], engineId: 'e1', status: 'SETTLED' },
+        };
+      case 'release':
+        return {
+          status: 200,
+          body: { reservationId: body['reservationId'], engineId: 'e1', status: 'RELEASED' },
+        };
+      case 'outcome':
+        this.accepted.push(body);
+        return { status: 202, body: { id: randomUUID(), sequence: this.accepted.length } };
+      default:
+        return problem(404, { title: 'Not found' });
+    }
+  }
+}
+
+function verdict(request: Record<string, unknown>) {
+  return {
+    decisionId: randomUUID(),
+    policyRevision: 'rev-1',
+    action: 'ALLOW',
+    sizeMultiplier: 1,
+    riskLevel: 'LOW',
+    checks: [],
+    mode: 'enforce',
+    decidedAt: new Date().toISOString(),
+    engineId: request['engineId'],
+    strategyId: request['strategyId'],
+    actionHash: 'a'.repeat(64),
+  };
+}

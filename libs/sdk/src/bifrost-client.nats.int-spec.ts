@@ -1,0 +1,436 @@
+import { jetstreamManager, StorageType, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
+import { Type } from '@sinclair/typebox';
+import { Catalogue, catalogue, defineMessage, type Envelope } from '@bifrost/contracts';
+import {
+  createTestNamespace,
+  startTestService,
+  TcpProxy,
+  waitFor,
+  type TestNamespace,
+} from '@bifrost/testing';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the SDK's specs run the real gate (issue 6 brief)
+import { GateConfig, gateService } from '../../../apps/gate/src/gate.service';
+import { createClient, type BifrostClient } from './bifrost.client';
+import type { ClientEvents, ClientOptions } from './sdk.types';
+
+describe('SDK over NATS', () => {
+  const clients: BifrostClient[] = [];
+  const client = (ns: TestNamespace, options: Partial<ClientOptions> = {}): BifrostClient => {
+    const created = createClient({
+      natsUrl: ns.natsUrl,
+      namespace: ns.namespace,
+      engineId: 'e1',
+      heartbeatIntervalMs: 0,
+      ...options,
+    });
+    clients.push(created);
+    return created;
+  };
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+  });
+
+  describe('with a running gate', () => {
+    let ns: TestNamespace;
+    let gate: Awaited<ReturnType<typeof startTestService>>;
+    let operator: NatsConnection;
+
+    beforeAll(async () => {
+      ns = await createTestNamespace('sdkgate');
+      gate = await startTestService(GateConfig, gateService, ns);
+      operator = await connect({ servers: ns.natsUrl });
+      const command = (name: string, body: Record<string, unknown>) =>
+        rpc(operator, ns.naming.rpcSubject('gate', `cmd.${name}`), {
+          actor: { kind: 'operator', id: 'alice' },
+          ...body,
+        });
+      await command('execution-class', {
+        actionKind: 'order.place',
+        executionClass: 'SANDBOX_EXEC',
+        reason: 'test',
+      });
+      await command('strategy.register', { engineId: 'e1', strategyId: 's1' });
+      await command('strategy.override-maturity', {
+        engineId: 'e1',
+        strategyId: 's1',
+        level: 'L4',
+        reason: 'seasoned elsewhere',
+      });
+    });
+    afterAll(async () => {
+      await operator.close();
+      await gate.close();
+      await ns.cleanup();
+    });
+
+    it('should return the gate verdict for an onboarded strategy, explained and recorded', async () => {
+      const sdk = client(ns);
+      await expect(sdk.whenConnected(5_000)).resolves.toBe(true);
+
+      const verdict = await sdk.check({ strategyId: 's1', action: { kind: 'order.place', intent: 'open' } });
+
+      expect(verdict).toMatchObject({ failClosed: false, action: 'ALLOW', engineId: 'e1', strategyId: 's1' });
+      if (verdict.failClosed) throw new Error('unreachable');
+      expect(verdict.decisionId).toMatch(/^[0-9a-f-]{36}$/);
+      const record = await withManager(ns, (jsm) =>
+        jsm.streams.getMessage(ns.naming.streams.decisions.name, {
+          last_by_subj: ns.naming.decisionSubject('gate', 'e1'),
+        }),
+      );
+      expect(record?.json<Envelope<{ verdict: { decisionId: string } }>>().data.verdict.decisionId).toBe(
+        verdict.decisionId,
+      );
+      expect(verdict.checks.map((c) => c.name)).toEqual(expect.arrayContaining(['killSwitch', 'maturity']));
+    });
+
+    it('should pass the gate BLOCK of a strategy at L0 through as a real verdict, not a fail-closed one', async () => {
+      const sdk = client(ns);
+      await sdk.whenConnected(5_000);
+
+      const verdict = await sdk.check({
+        strategyId: 'fresh',
+        action: { kind: 'order.place', intent: 'open' },
+      });
+
+      expect(verdict).toMatchObject({ failClosed: false, action: 'BLOCK', strategyId: 'fresh' });
+    });
+
+    it('should fail closed without asking when the request breaks the schema', async () => {
+      const sdk = client(ns);
+      await sdk.whenConnected(5_000);
+
+      const verdict = await sdk.check({ strategyId: 's1', action: { kind: 'Not A Kind', intent: 'open' } });
+
+      expect(verdict).toMatchObject({ failClosed: true, action: 'BLOCK', code: 'SDK.INVALID_REQUEST' });
+    });
+
+    it('should publish outcomes as catalogue envelopes with Nats-Msg-Id = envelope id', async () => {
+      const sdk = client(ns);
+      const flushed = collect(sdk, 'flushed');
+
+      const recorded = sdk.recordOutcome(outcome('o-1'));
+      await waitFor(() => flushed.length === 1, { what: 'the outcome acknowledged' });
+
+      const stored = await storedFact(ns, flushed[0]?.sequence as number);
+      expect(stored.msgId).toBe(recorded.id);
+      expect(catalogue.check(stored.envelope)).toEqual({ ok: true });
+      expect(stored.envelope).toMatchObject({
+        id: recorded.id,
+        occurredAt: recorded.occurredAt,
+        type: 'ingest.OutcomeReported',
+        subject: ns.naming.ingestSubject('outcome', 'e1'),
+        actor: { kind: 'engine', id: 'e1' },
+        data: { engineId: 'e1', outcomeId: 'o-1' },
+      });
+    });
+  });
+
+  describe('without an answering gate', () => {
+    let ns: TestNamespace;
+    let silent: NatsConnection;
+
+    beforeAll(async () => {
+      ns = await createTestNamespace('sdknogate');
+      // Subscribed but never answering: a gate that hangs.
+      silent = await connect({ servers: ns.natsUrl });
+      silent.subscribe(ns.naming.rpcSubject('gate', 'check'));
+      silent.subscribe(ns.naming.rpcSubject('risk', 'reserve'));
+      await silent.flush();
+    });
+    afterAll(async () => {
+      await silent.close();
+      await ns.cleanup();
+    });
+
+    it('should BLOCK once the deadline passes, not before and not much after', async () => {
+      const sdk = client(ns, { deadlineMs: 300 });
+      await sdk.whenConnected(5_000);
+      const started = Date.now();
+
+      const verdict = await sdk.check({ strategyId: 's1', action: { kind: 'order.place', intent: 'open' } });
+
+      const elapsed = Date.now() - started;
+      expect(verdict).toMatchObject({
+        failClosed: true,
+        action: 'BLOCK',
+        sizeMultiplier: 0,
+        code: 'SDK.DEADLINE_EXCEEDED',
+      });
+      expect(elapsed).toBeGreaterThanOrEqual(290);
+      expect(elapsed).toBeLessThan(1_500);
+    });
+
+    it('should honour a per-call deadline', async () => {
+      const sdk = client(ns, { deadlineMs: 5_000 });
+      await sdk.whenConnected(5_000);
+      const started = Date.now();
+
+      await sdk.check(
+        { strategyId: 's1', action: { kind: 'order.place', intent: 'open' } },
+        { deadlineMs: 100 },
+      );
+
+      expect(Date.now() - started).toBeLessThan(1_500);
+    });
+
+    it('should deny a reservation with reason UNAVAILABLE once the deadline passes', async () => {
+      const sdk = client(ns, { deadlineMs: 200 });
+      await sdk.whenConnected(5_000);
+
+      const result = await sdk.reserve({ idempotencyKey: 'k-1', maxLoss: eur(500), exposure: eur(10_000) });
+
+      expect(result).toMatchObject({
+        failClosed: true,
+        outcome: 'DENIED',
+        reason: 'UNAVAILABLE',
+        code: 'SDK.DEADLINE_EXCEEDED',
+        idempotencyKey: 'k-1',
+      });
+    });
+
+    it('should BLOCK at once when nothing listens on the subject', async () => {
+      const other = await createTestNamespace('sdknobody');
+      try {
+        const sdk = client(other, { deadlineMs: 5_000 });
+        await sdk.whenConnected(5_000);
+        const started = Date.now();
+
+        const verdict = await sdk.check({
+          strategyId: 's1',
+          action: { kind: 'order.place', intent: 'open' },
+        });
+
+        expect(verdict).toMatchObject({ failClosed: true, action: 'BLOCK', code: 'SDK.SERVICE_UNAVAILABLE' });
+        expect(Date.now() - started).toBeLessThan(1_000);
+      } finally {
+        await other.cleanup();
+      }
+    });
+
+    it('should reject settle with the SDK error when no risk guard runs', async () => {
+      const sdk = client(ns, { deadlineMs: 200 });
+      await sdk.whenConnected(5_000);
+
+      await expect(
+        sdk.settle({ reservationId: '01937b4e-0000-7000-8000-000000000000', realizedLoss: eur(0) }),
+      ).rejects.toMatchObject({ name: 'SdkError', code: 'SDK.SERVICE_UNAVAILABLE' });
+    });
+  });
+
+  describe('while NATS cannot be reached', () => {
+    it('should BLOCK at once, keep trying, and connect once NATS is back', async () => {
+      const ns = await createTestNamespace('sdkdown');
+      const proxy = await TcpProxy.start(natsTarget(ns.natsUrl));
+      proxy.pause();
+      try {
+        const failures: string[] = [];
+        const sdk = client(ns, {
+          natsUrl: proxy.url,
+          logger: { debug: (message) => failures.push(message) },
+        });
+        await waitFor(() => failures.includes('bifrost: NATS connect failed'), { what: 'a failed attempt' });
+
+        const verdict = await sdk.check({
+          strategyId: 's1',
+          action: { kind: 'order.place', intent: 'open' },
+        });
+
+        expect(verdict).toMatchObject({ failClosed: true, action: 'BLOCK', code: 'SDK.DISCONNECTED' });
+        expect(sdk.state).toBe('connecting');
+
+        proxy.resume();
+        await expect(sdk.whenConnected(5_000)).resolves.toBe(true);
+      } finally {
+        await proxy.stop();
+        await ns.cleanup();
+      }
+    });
+  });
+
+  describe('telemetry while the connection is cut', () => {
+    let ns: TestNamespace;
+    let proxy: TcpProxy;
+
+    beforeEach(async () => {
+      ns = await createTestNamespace('sdkcut');
+      await provisionIngest(ns);
+      proxy = await TcpProxy.start(natsTarget(ns.natsUrl));
+    });
+    afterEach(async () => {
+      await proxy.stop();
+      await ns.cleanup();
+    });
+
+    it('should buffer facts and flush them in order on reconnect, nothing lost', async () => {
+      const sdk = client(ns, { natsUrl: proxy.url, buffer: { maxItems: 10 } });
+      await sdk.whenConnected(5_000);
+      const before = sdk.recordOutcome(outcome('o-0'));
+      await waitFor(() => sdk.bufferDepth === 0, { what: 'the first outcome delivered' });
+
+      const states: string[] = [];
+      sdk.on('state', (state) => states.push(state));
+      proxy.pause();
+      await waitFor(() => !sdk.connected, { what: 'the client to notice the cut' });
+      const during = ['o-1', 'o-2', 'o-3'].map((id) => sdk.recordOutcome(outcome(id)));
+      expect(sdk.bufferDepth).toBe(3);
+      proxy.resume();
+      await waitFor(() => sdk.connected && sdk.bufferDepth === 0, { what: 'reconnect and flush' });
+
+      expect(states).toEqual(['reconnecting', 'connected']);
+      const stored = await storedOutcomes(ns);
+      expect(stored.map((e) => e.id)).toEqual([before, ...during].map((f) => f.id));
+      expect(stored.map((e) => e.occurredAt)).toEqual([before, ...during].map((f) => f.occurredAt));
+      expect(sdk.droppedCount).toBe(0);
+    });
+
+    it('should drop the oldest facts when the buffer overflows, and count them', async () => {
+      const sdk = client(ns, { natsUrl: proxy.url, buffer: { maxItems: 5 } });
+      const dropped = collect(sdk, 'dropped');
+      await sdk.whenConnected(5_000);
+      proxy.pause();
+      await waitFor(() => !sdk.connected, { what: 'the client to notice the cut' });
+
+      const recorded = Array.from({ length: 8 }, (_, i) => sdk.recordOutcome(outcome(`o-${i}`)));
+
+      expect(sdk.bufferDepth).toBe(5);
+      expect(sdk.droppedCount).toBe(3);
+      expect(dropped.map((d) => [d.id, d.reason, d.droppedCount])).toEqual([
+        [recorded[0]?.id, 'overflow', 1],
+        [recorded[1]?.id, 'overflow', 2],
+        [recorded[2]?.id, 'overflow', 3],
+      ]);
+
+      proxy.resume();
+      await waitFor(() => sdk.connected && sdk.bufferDepth === 0, { what: 'reconnect and flush' });
+      expect((await storedOutcomes(ns)).map((e) => e.id)).toEqual(recorded.slice(3).map((f) => f.id));
+      expect(sdk.droppedCount).toBe(3);
+    });
+  });
+
+  describe('heartbeats (with a heartbeat type in the catalogue)', () => {
+    let ns: TestNamespace;
+
+    beforeEach(async () => {
+      ns = await createTestNamespace('sdkbeat');
+      await provisionIngest(ns);
+    });
+    afterEach(() => ns.cleanup());
+
+    it('should send one on connect and then one per interval', async () => {
+      const sdk = client(ns, { heartbeatIntervalMs: 100, catalogue: withHeartbeat() });
+      const flushed = collect(sdk, 'flushed');
+
+      await waitFor(() => flushed.filter((f) => f.kind === 'heartbeat').length >= 3, {
+        what: 'three heartbeats',
+      });
+
+      const first = await storedFact(ns, flushed[0]?.sequence as number);
+      expect(first.envelope).toMatchObject({
+        type: 'ingest.HeartbeatReceived',
+        subject: ns.naming.ingestSubject('heartbeat', 'e1'),
+        data: { engineId: 'e1' },
+      });
+    });
+
+    it('should send none without a heartbeat type, and refuse a manual one as unsupported', async () => {
+      const sdk = client(ns, { heartbeatIntervalMs: 50 });
+      await sdk.whenConnected(5_000);
+
+      expect(() => sdk.heartbeat()).toThrow(expect.objectContaining({ code: 'SDK.UNSUPPORTED_FACT' }));
+      expect(sdk.bufferDepth).toBe(0);
+    });
+  });
+});
+
+function outcome(outcomeId: string) {
+  return { strategyId: 's1', outcomeId, pnl: { amount: 120, currency: 'EUR' } };
+}
+
+function eur(amount: number) {
+  return { amount, currency: 'EUR' };
+}
+
+function collect<E extends 'flushed' | 'dropped'>(
+  sdk: BifrostClient,
+  event: E,
+): Parameters<ClientEvents[E]>[0][] {
+  const seen: Parameters<ClientEvents[E]>[0][] = [];
+  sdk.on(event, ((e: Parameters<ClientEvents[E]>[0]) => {
+    seen.push(e);
+  }) as ClientEvents[E]);
+  return seen;
+}
+
+function natsTarget(natsUrl: string): { host: string; port: number } {
+  const url = new URL(natsUrl.split(',')[0] as string);
+  return { host: url.hostname, port: Number(url.port || 4222) };
+}
+
+async function rpc(nc: NatsConnection, subject: string, body: unknown): Promise<unknown> {
+  const reply = (await nc.request(subject, JSON.stringify(body), { timeout: 5_000 })).json<{
+    ok: boolean;
+    data?: unknown;
+    error?: unknown;
+  }>();
+  if (!reply.ok) throw new Error(`${subject}: ${JSON.stringify(reply.error)}`);
+  return reply.data;
+}
+
+async function withManager<T>(ns: TestNamespace, use: (jsm: JetStreamManager) => Promise<T>): Promise<T> {
+  const nc = await connect({ servers: ns.natsUrl });
+  try {
+    return await use(await jetstreamManager(nc));
+  } finally {
+    await nc.close();
+  }
+}
+
+/** What the services' provisioning does for BIFROST_INGEST, enough for facts to be stored. */
+function provisionIngest(ns: TestNamespace): Promise<unknown> {
+  return withManager(ns, (jsm) =>
+    jsm.streams.add({
+      name: ns.naming.streams.ingest.name,
+      subjects: [ns.naming.streams.ingest.subjects],
+      storage: StorageType.File,
+      duplicate_window: nanos(120_000),
+    }),
+  );
+}
+
+async function storedFact(
+  ns: TestNamespace,
+  seq: number,
+): Promise<{ envelope: Envelope; msgId: string | undefined }> {
+  return withManager(ns, async (jsm) => {
+    const msg = await jsm.streams.getMessage(ns.naming.streams.ingest.name, { seq });
+    if (!msg) throw new Error(`no message at ${seq}`);
+    return { envelope: msg.json<Envelope>(), msgId: msg.header.get('Nats-Msg-Id') || undefined };
+  });
+}
+
+async function storedOutcomes(ns: TestNamespace): Promise<Envelope[]> {
+  return withManager(ns, async (jsm) => {
+    const info = await jsm.streams.info(ns.naming.streams.ingest.name);
+    const envelopes: Envelope[] = [];
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq += 1) {
+      const msg = await jsm.streams.getMessage(ns.naming.streams.ingest.name, { seq });
+      if (msg) envelopes.push(msg.json<Envelope>());
+    }
+    return envelopes;
+  });
+}
+
+function withHeartbeat(): Catalogue {
+  const heartbeat = defineMessage({
+    type: 'ingest.HeartbeatReceived',
+    version: 1,
+    kind: 'ingest',
+    producer: 'engines',
+    consumers: ['canary'],
+    subject: 'bifrost.ingest.heartbeat.{engineId}',
+    description: 'stand-in until the canary issue registers the real heartbeat',
+    data: Type.Object({ engineId: Type.String() }),
+  });
+  return new Catalogue([...catalogue.definitions, heartbeat], catalogue.rpcs);
+}

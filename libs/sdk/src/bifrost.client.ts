@@ -1,0 +1,451 @@
+import {
+  catalogue as defaultCatalogue,
+  compile,
+  createNaming,
+  EntityId,
+  formatIssues,
+  GateCheckRequest,
+  ReserveRequest,
+  type Catalogue,
+  type IngestKind,
+  type Naming,
+} from '@bifrost/contracts';
+import { backoffDelay } from './backoff.policy';
+import { buildFact, factDefinition, type Fact } from './fact.envelope';
+import {
+  failClosedVerdict,
+  reservationUnavailable,
+  toCheckVerdict,
+  toReserveResult,
+} from './fail-closed.mapping';
+import { HttpTransport } from './http.transport';
+import { NatsTransport } from './nats.transport';
+import { SDK_ERROR_CODES, SdkError } from './sdk.errors';
+import type {
+  CheckRequest,
+  CheckVerdict,
+  ClientEvents,
+  ClientOptions,
+  ConnectionState,
+  DecisionOptions,
+  FactFields,
+  OutcomeInput,
+  RecordedFact,
+  ReconcileInput,
+  ReleaseInput,
+  ReservationReply,
+  ReserveInput,
+  ReserveResult,
+  SdkLogger,
+  SettleInput,
+} from './sdk.types';
+import type { Operation, Transport, TransportReply } from './transport.types';
+import { TelemetryBuffer } from './telemetry.buffer';
+
+export const DEFAULT_DEADLINE_MS = 2_000;
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 10_000;
+export const DEFAULT_BUFFER_MAX_ITEMS = 10_000;
+
+const validateCheck = compile(GateCheckRequest);
+const validateReserve = compile(ReserveRequest);
+const validateEngineId = compile(EntityId);
+
+type Listener<E extends keyof ClientEvents> = ClientEvents[E];
+
+/** Creates a client and starts connecting in the background; calls made before it connects fail closed. */
+export function createClient(options: ClientOptions): BifrostClient {
+  return new BifrostClient(options);
+}
+
+/**
+ * An engine's line to Bifrost: decisions that fail closed, telemetry that survives outages.
+ * See docs/sdk.md.
+ */
+export class BifrostClient {
+  readonly engineId: string;
+  private readonly deadlineMs: number;
+  private readonly heartbeatIntervalMs: number;
+  private readonly catalogue: Catalogue;
+  private readonly naming: Naming;
+  private readonly logger: SdkLogger;
+  private readonly transport: Transport;
+  private readonly buffer: TelemetryBuffer<Fact>;
+  private readonly listeners: { [E in keyof ClientEvents]: Set<Listener<E>> } = {
+    state: new Set(),
+    flushed: new Set(),
+    dropped: new Set(),
+  };
+  private inFlight: Fact | undefined;
+  private rejected = 0;
+  private pumping = false;
+  private failures = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(options: ClientOptions) {
+    const problems = configProblems(options);
+    if (problems.length > 0) {
+      throw new SdkError(
+        SDK_ERROR_CODES.invalidConfig,
+        `invalid Bifrost client options: ${problems.join('; ')}`,
+      );
+    }
+    this.engineId = options.engineId;
+    this.deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
+    this.catalogue = options.catalogue ?? defaultCatalogue;
+    this.naming = createNaming(options.namespace ?? '');
+    this.logger = options.logger ?? {};
+    this.buffer = new TelemetryBuffer<Fact>(options.buffer?.maxItems ?? DEFAULT_BUFFER_MAX_ITEMS);
+    this.transport = options.natsUrl
+      ? new NatsTransport({
+          natsUrl: options.natsUrl,
+          namespace: options.namespace ?? '',
+          engineId: options.engineId,
+          logger: this.logger,
+          pingIntervalMs: Math.max(1_000, Math.min(this.heartbeatIntervalMs || 10_000, 30_000)),
+        })
+      : new HttpTransport({
+          gatewayUrl: options.gatewayUrl as string,
+          apiKey: options.apiKey as string,
+          logger: this.logger,
+        });
+    this.transport.start((state) => this.onTransportState(state));
+    if (this.heartbeatIntervalMs > 0) {
+      this.heartbeatTimer = setInterval(() => this.timedHeartbeat(), this.heartbeatIntervalMs);
+    }
+  }
+
+  get state(): ConnectionState {
+    return this.closed ? 'closed' : this.transport.state;
+  }
+
+  get connected(): boolean {
+    return this.state === 'connected';
+  }
+
+  /** Facts not yet acknowledged by Bifrost (buffered plus the one being sent). */
+  get bufferDepth(): number {
+    return this.buffer.depth + (this.inFlight ? 1 : 0);
+  }
+
+  /** Facts lost for good: evicted from the full buffer, or refused by the gateway. */
+  get droppedCount(): number {
+    return this.buffer.droppedCount + this.rejected;
+  }
+
+  get transportKind(): 'nats' | 'http' {
+    return this.transport.kind;
+  }
+
+  /** Subscribes to `state`, `flushed` or `dropped`; returns the unsubscribe function. */
+  on<E extends keyof ClientEvents>(event: E, listener: ClientEvents[E]): () => void {
+    const set = this.listeners[event] as Set<ClientEvents[E]>;
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  /** Resolves true once connected, false if `timeoutMs` passes (or the client closes) first. */
+  whenConnected(timeoutMs = this.deadlineMs): Promise<boolean> {
+    if (this.connected) return Promise.resolve(true);
+    if (this.closed) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      const off = this.on('state', (state) => {
+        if (state === 'connected') finish(true);
+        if (state === 'closed') finish(false);
+      });
+      const finish = (value: boolean) => {
+        clearTimeout(timer);
+        off();
+        resolve(value);
+      };
+    });
+  }
+
+  /**
+   * Asks the gate before acting. Never rejects: when Bifrost cannot answer within the deadline,
+   * is out of reach, or replies with an error, the verdict is a fail-closed BLOCK.
+   */
+  async check(request: CheckRequest, options: DecisionOptions = {}): Promise<CheckVerdict> {
+    const full = { ...request, engineId: this.engineId };
+    const subject = {
+      engineId: this.engineId,
+      strategyId: String(request.strategyId),
+      requestId: request.requestId,
+    };
+    if (this.closed)
+      return failClosedVerdict(subject, SDK_ERROR_CODES.closed, 'the client is closed', Date.now());
+    const valid = validateCheck(full);
+    if (!valid.ok) {
+      return failClosedVerdict(
+        subject,
+        SDK_ERROR_CODES.invalidRequest,
+        `invalid check request: ${formatIssues(valid.issues)}`,
+        Date.now(),
+      );
+    }
+    const reply = await this.call('check', full, options);
+    const verdict = toCheckVerdict(subject, reply, Date.now());
+    if (verdict.failClosed)
+      this.logger.warn?.('bifrost: check failed closed', { code: verdict.code, reason: verdict.reason });
+    return verdict;
+  }
+
+  /**
+   * Reserves max loss and exposure before acting. Never rejects: without an answer it is a denial
+   * with reason UNAVAILABLE. Retrying with the same idempotency key returns the original decision.
+   */
+  async reserve(input: ReserveInput, options: DecisionOptions = {}): Promise<ReserveResult> {
+    const full = { ...input, engineId: this.engineId };
+    const subject = { engineId: this.engineId, idempotencyKey: String(input.idempotencyKey) };
+    if (this.closed) {
+      return reservationUnavailable(subject, SDK_ERROR_CODES.closed, 'the client is closed', Date.now());
+    }
+    const valid = validateReserve(full);
+    if (!valid.ok) {
+      return reservationUnavailable(
+        subject,
+        SDK_ERROR_CODES.invalidRequest,
+        `invalid reserve request: ${formatIssues(valid.issues)}`,
+        Date.now(),
+      );
+    }
+    return toReserveResult(subject, await this.call('reserve', full, options), Date.now());
+  }
+
+  /** Books the realized loss of a reservation. Rejects with `SdkError` (remote code kept) on failure. */
+  settle(input: SettleInput): Promise<ReservationReply> {
+    return this.command('settle', input);
+  }
+
+  /** Cancels a granted reservation that was not used. Rejects with `SdkError` on failure. */
+  release(input: ReleaseInput): Promise<ReservationReply> {
+    return this.command('release', input);
+  }
+
+  /** Closes an UNRESOLVED reservation with its realized loss. Rejects with `SdkError` on failure. */
+  reconcile(input: ReconcileInput): Promise<ReservationReply> {
+    return this.command('reconcile', input);
+  }
+
+  /** Reports the result of an action (feeds maturity, health, drift). Buffered; see `flushed`. */
+  recordOutcome(outcome: OutcomeInput): RecordedFact {
+    return this.record('outcome', outcome);
+  }
+
+  recordKpi(kpi: FactFields): RecordedFact {
+    return this.record('kpi', kpi);
+  }
+
+  recordCommand(command: FactFields): RecordedFact {
+    return this.record('command', command);
+  }
+
+  recordIncident(incident: FactFields): RecordedFact {
+    return this.record('incident', incident);
+  }
+
+  recordSandboxTrial(trial: FactFields): RecordedFact {
+    return this.record('sandbox', trial);
+  }
+
+  /** Sends a heartbeat now; the client also sends one per interval while connected and on every (re)connect. */
+  heartbeat(fields: FactFields = {}): RecordedFact {
+    return this.record('heartbeat', fields);
+  }
+
+  /**
+   * Stops timers, gives buffered facts up to `deadlineMs` to reach Bifrost, then disconnects.
+   * Returns how many facts were left undelivered.
+   */
+  async close(): Promise<{ undelivered: number }> {
+    if (this.closed) return { undelivered: this.bufferDepth };
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
+    if (this.connected && this.bufferDepth > 0) await this.drained(this.deadlineMs);
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    await this.transport.close();
+    const undelivered = this.bufferDepth;
+    if (undelivered > 0) this.logger.warn?.('bifrost: closed with undelivered facts', { undelivered });
+    return { undelivered };
+  }
+
+  private async call(operation: Operation, body: unknown, options: DecisionOptions): Promise<TransportReply> {
+    const deadlineAt = Date.now() + (options.deadlineMs ?? this.deadlineMs);
+    return this.transport.request(operation, body, deadlineAt);
+  }
+
+  private async command(operation: Operation, input: object): Promise<ReservationReply> {
+    if (this.closed) throw new SdkError(SDK_ERROR_CODES.closed, 'the client is closed');
+    const reply = await this.call(operation, { ...input, engineId: this.engineId }, {});
+    if (!reply.ok) throw new SdkError(reply.code, reply.message);
+    return reply.data as ReservationReply;
+  }
+
+  private record(kind: IngestKind, fields: object): RecordedFact {
+    if (this.closed) throw new SdkError(SDK_ERROR_CODES.closed, 'the client is closed');
+    const fact = buildFact({
+      catalogue: this.catalogue,
+      naming: this.naming,
+      engineId: this.engineId,
+      kind,
+      fields: fields as Record<string, unknown>,
+      nowMs: Date.now(),
+    });
+    const evicted = this.buffer.push(fact);
+    if (evicted) this.emitDropped(evicted, 'overflow');
+    void this.pump();
+    return describe(fact);
+  }
+
+  /** Delivers buffered facts oldest first, one at a time, so the stream keeps the engine's order. */
+  private async pump(): Promise<void> {
+    if (this.pumping || this.retryTimer || this.closed) return;
+    this.pumping = true;
+    try {
+      while (this.transport.state === 'connected') {
+        const fact = this.buffer.shift();
+        if (!fact) break;
+        this.inFlight = fact;
+        const result = await this.transport.deliver(fact, this.deadlineMs);
+        this.inFlight = undefined;
+        if (result.ok) {
+          this.failures = 0;
+          this.emit('flushed', {
+            ...describe(fact),
+            ...(result.sequence !== undefined ? { sequence: result.sequence } : {}),
+            bufferDepth: this.bufferDepth,
+          });
+          continue;
+        }
+        if (!result.retry) {
+          this.rejected += 1;
+          this.logger.error?.('bifrost: fact refused', {
+            id: fact.envelope.id,
+            kind: fact.kind,
+            code: result.code,
+            message: result.message,
+          });
+          this.emitDropped(fact, 'rejected');
+          continue;
+        }
+        const evicted = this.buffer.pushFront(fact);
+        if (evicted) this.emitDropped(evicted, 'overflow');
+        this.failures += 1;
+        this.logger.debug?.('bifrost: delivery failed, will retry', {
+          code: result.code,
+          message: result.message,
+        });
+        // Lost connections resume on reconnect; a connected transport that failed retries later.
+        if (this.transport.state === 'connected' && !this.closed) {
+          const delay = result.retryAfterMs ?? backoffDelay(this.failures);
+          this.retryTimer = setTimeout(() => {
+            this.retryTimer = undefined;
+            void this.pump();
+          }, delay);
+        }
+        break;
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private onTransportState(state: ConnectionState): void {
+    if (this.closed) return;
+    this.logger.info?.(`bifrost: ${state}`, { transport: this.transport.kind });
+    if (state === 'connected') {
+      // A fresh connection resends at once rather than after a stale retry delay.
+      if (this.retryTimer) clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+      this.failures = 0;
+      this.emit('state', state);
+      // Re-establishes presence after an outage (seed B1: resend the heartbeat on reconnect).
+      this.timedHeartbeat();
+      void this.pump();
+      return;
+    }
+    this.emit('state', state);
+  }
+
+  private timedHeartbeat(): void {
+    if (!this.connected || !factDefinition(this.catalogue, 'heartbeat')) return;
+    try {
+      this.heartbeat();
+    } catch (error) {
+      this.logger.warn?.('bifrost: heartbeat not sent', { error: (error as Error).message });
+    }
+  }
+
+  private drained(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        offFlushed();
+        offDropped();
+        resolve();
+      };
+      const check = () => {
+        if (this.bufferDepth === 0) finish();
+      };
+      const timer = setTimeout(finish, timeoutMs);
+      const offFlushed = this.on('flushed', check);
+      const offDropped = this.on('dropped', check);
+      check();
+    });
+  }
+
+  private emitDropped(fact: Fact, reason: 'overflow' | 'rejected'): void {
+    this.logger.warn?.('bifrost: fact dropped', { id: fact.envelope.id, kind: fact.kind, reason });
+    this.emit('dropped', { ...describe(fact), reason, droppedCount: this.droppedCount });
+  }
+
+  private emit<E extends keyof ClientEvents>(event: E, payload: Parameters<ClientEvents[E]>[0]): void {
+    for (const listener of this.listeners[event]) {
+      try {
+        (listener as (value: typeof payload) => void)(payload);
+      } catch (error) {
+        // A listener's bug must not stop deliveries.
+        this.logger.error?.(`bifrost: ${event} listener threw`, { error: (error as Error).message });
+      }
+    }
+  }
+}
+
+function describe(fact: Fact): RecordedFact {
+  return { id: fact.envelope.id, kind: fact.kind, occurredAt: fact.envelope.occurredAt };
+}
+
+/** Every problem with the options at once, so one start-up error says everything. */
+export function configProblems(options: ClientOptions): string[] {
+  const problems: string[] = [];
+  if (!options.natsUrl === !options.gatewayUrl) problems.push('set exactly one of natsUrl and gatewayUrl');
+  if (options.gatewayUrl && !/^https?:\/\/[^\s/]+/.test(options.gatewayUrl)) {
+    problems.push(`gatewayUrl "${options.gatewayUrl}" is not an http(s) URL`);
+  }
+  if (options.gatewayUrl && !options.apiKey) problems.push('apiKey is required with gatewayUrl');
+  if (!validateEngineId(options.engineId).ok) {
+    problems.push(`engineId "${String(options.engineId)}" must be letters, digits, "-" or "_" (at most 64)`);
+  }
+  if (
+    options.namespace !== undefined &&
+    options.namespace !== '' &&
+    !/^[A-Za-z0-9_-]+$/.test(options.namespace)
+  ) {
+    problems.push(`namespace "${options.namespace}" must be letters, digits, "-" or "_"`);
+  }
+  const positive = (name: string, value: number | undefined, allowZero: boolean) => {
+    if (value === undefined) return;
+    if (!Number.isInteger(value) || value < (allowZero ? 0 : 1)) {
+      problems.push(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer`);
+    }
+  };
+  positive('deadlineMs', options.deadlineMs, false);
+  positive('heartbeatIntervalMs', options.heartbeatIntervalMs, true);
+  positive('buffer.maxItems', options.buffer?.maxItems, false);
+  return problems;
+}

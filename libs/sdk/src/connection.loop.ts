@@ -1,0 +1,95 @@
+import { backoffDelay } from './backoff.policy';
+import type { ConnectionState } from './sdk.types';
+
+/**
+ * Keeps a transport connected: tries at once, then after 1, 2, 4 … 60 s (±20 %) until an attempt
+ * succeeds; starts over when the connection is lost. The transport decides what "connect" means.
+ */
+export class ConnectionLoop {
+  private current: ConnectionState = 'connecting';
+  private attempt = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private lostDuringAttempt = false;
+  private stopped = false;
+
+  constructor(
+    private readonly tryConnect: () => Promise<boolean>,
+    private readonly onState: (state: ConnectionState) => void,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  get state(): ConnectionState {
+    return this.current;
+  }
+
+  start(): void {
+    this.set('connecting');
+    void this.run();
+  }
+
+  /** The connection went away: reconnect, first at once, then with backoff. */
+  lost(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.lostDuringAttempt = true;
+      return;
+    }
+    // Not connected means a retry is already scheduled.
+    if (this.current !== 'connected') return;
+    this.attempt = 0;
+    this.set('reconnecting');
+    void this.run();
+  }
+
+  /** Proof of a working connection obtained outside an attempt (an HTTP answer): stop retrying. */
+  found(): void {
+    if (this.stopped || this.running || this.current === 'connected') return;
+    this.clearTimer();
+    this.attempt = 0;
+    this.set('connected');
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.clearTimer();
+    this.set('closed');
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    this.lostDuringAttempt = false;
+    let ok = false;
+    try {
+      ok = await this.tryConnect();
+    } catch {
+      ok = false;
+    }
+    this.running = false;
+    if (this.stopped) return;
+    if (ok && !this.lostDuringAttempt) {
+      this.attempt = 0;
+      this.set('connected');
+      return;
+    }
+    this.attempt += 1;
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        void this.run();
+      },
+      backoffDelay(this.attempt, this.random),
+    );
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private set(state: ConnectionState): void {
+    if (state === this.current && state !== 'connecting') return;
+    this.current = state;
+    this.onState(state);
+  }
+}

@@ -1,0 +1,185 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseRetryAfter } from './backoff.policy';
+import { ConnectionLoop } from './connection.loop';
+import type { Fact } from './fact.envelope';
+import { SDK_ERROR_CODES } from './sdk.errors';
+import type { ConnectionState, SdkLogger } from './sdk.types';
+import type { DeliveryResult, Operation, Transport, TransportReply } from './transport.types';
+
+export interface HttpTransportOptions {
+  /** Gateway origin, e.g. `https://bifrost.example.com`. */
+  readonly gatewayUrl: string;
+  readonly apiKey: string;
+  readonly logger: SdkLogger;
+}
+
+/** The engine endpoints (docs/sdk.md, "HTTP contract"). */
+export const ENGINE_API_PATH = '/api/v1/engine';
+/** Served by every Bifrost service (DESIGN §7); any HTTP answer proves the gateway reachable. */
+export const PROBE_PATH = '/health/live';
+const PROBE_TIMEOUT_MS = 5_000;
+
+type Exchange =
+  | { kind: 'response'; status: number; retryAfter: string | null; body: unknown }
+  | { kind: 'timeout' }
+  | { kind: 'network'; message: string };
+
+/** RFC 9457 problem document, with Bifrost's `code` extension member. */
+interface Problem {
+  readonly type?: string;
+  readonly title?: string;
+  readonly detail?: string;
+  readonly code?: string;
+  readonly sequence?: unknown;
+}
+
+/**
+ * The engine HTTP contract over global fetch. HTTP has no connection to keep, so "connected" means
+ * "the gateway answered lately": a network failure starts probing `/health/live` with backoff, and
+ * any answer ends it.
+ */
+export class HttpTransport implements Transport {
+  readonly kind = 'http';
+  private readonly base: string;
+  private readonly loop: ConnectionLoop;
+  private onState: (state: ConnectionState) => void = () => undefined;
+
+  constructor(private readonly options: HttpTransportOptions) {
+    this.base = options.gatewayUrl.replace(/\/+$/, '');
+    this.loop = new ConnectionLoop(
+      () => this.probe(),
+      (state) => this.onState(state),
+    );
+  }
+
+  get state(): ConnectionState {
+    return this.loop.state;
+  }
+
+  start(onState: (state: ConnectionState) => void): void {
+    this.onState = onState;
+    this.loop.start();
+  }
+
+  /**
+   * Retries 429/503 only when their Retry-After ends before the deadline: a decision never waits
+   * longer than the engine allowed.
+   */
+  async request(operation: Operation, body: unknown, deadlineAt: number): Promise<TransportReply> {
+    const path = `${ENGINE_API_PATH}/${operation}`;
+    for (;;) {
+      const remaining = deadlineAt - Date.now();
+      if (remaining <= 0) {
+        return {
+          ok: false,
+          code: SDK_ERROR_CODES.deadlineExceeded,
+          message: `no answer from ${path} in time`,
+        };
+      }
+      const exchange = await this.post(path, body, remaining);
+      if (exchange.kind === 'timeout') {
+        return {
+          ok: false,
+          code: SDK_ERROR_CODES.deadlineExceeded,
+          message: `no answer from ${path} in time`,
+        };
+      }
+      if (exchange.kind === 'network') {
+        return { ok: false, code: SDK_ERROR_CODES.disconnected, message: `${path}: ${exchange.message}` };
+      }
+      if (exchange.status === 200) return { ok: true, data: exchange.body };
+      if (exchange.status === 429 || exchange.status === 503) {
+        const waitMs = parseRetryAfter(exchange.retryAfter, Date.now());
+        if (waitMs !== undefined && Date.now() + waitMs < deadlineAt) {
+          await sleep(waitMs);
+          continue;
+        }
+      }
+      return { ok: false, ...problemOf(exchange.status, exchange.body) };
+    }
+  }
+
+  async deliver(fact: Fact, timeoutMs: number): Promise<DeliveryResult> {
+    // The gateway wraps the data in its own envelope (source api-gateway, actor the engine).
+    const exchange = await this.post(`${ENGINE_API_PATH}/${fact.kind}`, fact.envelope.data, timeoutMs);
+    if (exchange.kind !== 'response') {
+      const message = exchange.kind === 'timeout' ? 'no answer in time' : exchange.message;
+      return { ok: false, retry: true, code: SDK_ERROR_CODES.disconnected, message };
+    }
+    const { status } = exchange;
+    if (status >= 200 && status < 300) {
+      const sequence = (exchange.body as Problem | null)?.sequence;
+      return typeof sequence === 'number' ? { ok: true, sequence } : { ok: true };
+    }
+    const problem = problemOf(status, exchange.body);
+    if (status === 408 || status === 429 || status >= 500) {
+      const retryAfterMs = parseRetryAfter(exchange.retryAfter, Date.now());
+      return { ok: false, retry: true, ...problem, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+    }
+    return { ok: false, retry: false, ...problem };
+  }
+
+  async close(): Promise<void> {
+    this.loop.stop();
+  }
+
+  private async probe(): Promise<boolean> {
+    try {
+      await fetch(`${this.base}${PROBE_PATH}`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+      return true;
+    } catch (error) {
+      this.options.logger.debug?.('bifrost: gateway unreachable', { error: (error as Error).message });
+      return false;
+    }
+  }
+
+  private async post(path: string, body: unknown, timeoutMs: number): Promise<Exchange> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.base}${path}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, application/problem+json',
+          'x-api-key': this.options.apiKey,
+        },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      const e = error as Error;
+      if (e.name === 'TimeoutError' || e.name === 'AbortError') return { kind: 'timeout' };
+      this.loop.lost();
+      return { kind: 'network', message: causeMessage(e) };
+    }
+    this.loop.found();
+    const text = await response.text().catch(() => '');
+    let parsed: unknown = undefined;
+    try {
+      parsed = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    return {
+      kind: 'response',
+      status: response.status,
+      retryAfter: response.headers.get('retry-after'),
+      body: parsed,
+    };
+  }
+}
+
+/** A problem+json answer as `{ code, message }`: the `code` member when present, else from the status. */
+export function problemOf(status: number, body: unknown): { code: string; message: string } {
+  const problem = (typeof body === 'object' && body !== null ? body : {}) as Problem;
+  const message = problem.detail ?? problem.title ?? `HTTP ${status}`;
+  if (typeof problem.code === 'string' && problem.code !== '') return { code: problem.code, message };
+  if (status === 503) return { code: SDK_ERROR_CODES.serviceUnavailable, message };
+  if (status === 429) return { code: SDK_ERROR_CODES.rateLimited, message };
+  return { code: `HTTP.${status}`, message };
+}
+
+function causeMessage(error: Error): string {
+  const cause = (error as { cause?: { message?: string; code?: string } }).cause;
+  return cause?.code ?? cause?.message ?? error.message;
+}

@@ -1,0 +1,17 @@
+export {
+  createClient,
+  BifrostClient,
+  DEFAULT_BUFFER_MAX_ITEMS,
+  DEFAULT_DEADLINE_MS,
+  DEFAULT_HEARTBEAT_INTERVAL_MS,
+} from './bifrost.client';
+export {
+  backoffDelay,
+  parseRetryAfter,
+  BACKOFF_CAP_MS,
+  BACKOFF_INITIAL_MS,
+  BACKOFF_JITTER,
+} from './backoff.policy';
+export { TelemetryBuffer } from './telemetry.buffer';
+export { SdkError, SDK_ERROR_CODES } from './sdk.errors';
+export type * from './sdk.types';

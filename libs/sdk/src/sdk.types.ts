@@ -1,0 +1,136 @@
+import type {
+  Catalogue,
+  Check,
+  DataOf,
+  GateCheckReply,
+  GateCheckRequest,
+  IngestKind,
+  OutcomeReported,
+  ReconcileRequest,
+  ReleaseRequest,
+  ReservationReply,
+  ReserveReply,
+  ReserveRequest,
+  SettleRequest,
+} from '@bifrost/contracts';
+
+/** Where the client stands with Bifrost. */
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
+
+/** Any structured logger (pino, console, winston…); the SDK logs nothing without one. */
+export interface SdkLogger {
+  debug?(message: string, fields?: Record<string, unknown>): void;
+  info?(message: string, fields?: Record<string, unknown>): void;
+  warn?(message: string, fields?: Record<string, unknown>): void;
+  error?(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** Options of `createClient`. Exactly one of `natsUrl` and `gatewayUrl`. */
+export interface ClientOptions {
+  /** NATS server(s), comma-separated: `nats://127.0.0.1:4222`. */
+  readonly natsUrl?: string;
+  /** API gateway origin: `https://bifrost.example.com` (paths `/api/v1/engine/…` are appended). */
+  readonly gatewayUrl?: string;
+  /** This engine's id (letters, digits, `-`, `_`; at most 64). */
+  readonly engineId: string;
+  /** Engine API key, sent as `X-Api-Key`; required with `gatewayUrl`. */
+  readonly apiKey?: string;
+  /** Bifrost namespace (`BIFROST_NAMESPACE` of the stack); NATS only. Default: none. */
+  readonly namespace?: string;
+  /** How long a decision (`check`, `reserve`) may take before it fails closed. Default 2000 ms. */
+  readonly deadlineMs?: number;
+  /** Heartbeat period while connected; 0 turns the timer off. Default 10 000 ms. */
+  readonly heartbeatIntervalMs?: number;
+  /** Telemetry buffer: at most `maxItems` facts wait for delivery (default 10 000). */
+  readonly buffer?: { readonly maxItems?: number };
+  readonly logger?: SdkLogger;
+  /** Message catalogue the facts are checked against. Default: the one of @bifrost/contracts. */
+  readonly catalogue?: Catalogue;
+}
+
+/** Per-call options of decisions. */
+export interface DecisionOptions {
+  /** Overrides the client's `deadlineMs` for this call. */
+  readonly deadlineMs?: number;
+}
+
+export type CheckRequest = Omit<GateCheckRequest, 'engineId'>;
+export type ReserveInput = Omit<ReserveRequest, 'engineId'>;
+export type SettleInput = Omit<SettleRequest, 'engineId'>;
+export type ReleaseInput = Omit<ReleaseRequest, 'engineId'>;
+export type ReconcileInput = Omit<ReconcileRequest, 'engineId'>;
+export type OutcomeInput = Omit<DataOf<typeof OutcomeReported>, 'engineId'>;
+/**
+ * Fields of a fact whose schema a later Bifrost version defines (kpi, heartbeat, command, incident,
+ * sandbox): checked against the catalogue at record time.
+ */
+export type FactFields = Record<string, unknown>;
+
+/** The gate's verdict, as it answered. */
+export type GateVerdict = GateCheckReply & { readonly failClosed: false };
+
+/**
+ * What `check()` returns when Bifrost could not decide: no answer within the deadline, transport
+ * down, service unavailable, an error reply, or an invalid request. Always BLOCK.
+ */
+export interface FailClosedVerdict {
+  readonly failClosed: true;
+  readonly action: 'BLOCK';
+  readonly sizeMultiplier: 0;
+  /** Why, for humans. */
+  readonly reason: string;
+  /** Why, for code: an `SDK.*` code or the remote error code (e.g. `RPC.VALIDATION_FAILED`). */
+  readonly code: string;
+  readonly engineId: string;
+  readonly strategyId: string;
+  readonly requestId?: string;
+  /** When the SDK gave up (engine clock). */
+  readonly decidedAt: string;
+  /** One check named `sdk.failClosed`, so code that explains verdicts works unchanged. */
+  readonly checks: [Check];
+}
+
+export type CheckVerdict = GateVerdict | FailClosedVerdict;
+
+export type ReservationDecision = ReserveReply & { readonly failClosed: false };
+
+/** What `reserve()` returns when the risk guard could not decide: a denial, never a grant. */
+export interface ReservationUnavailable {
+  readonly failClosed: true;
+  readonly outcome: 'DENIED';
+  readonly reason: 'UNAVAILABLE';
+  readonly code: string;
+  readonly message: string;
+  readonly engineId: string;
+  readonly idempotencyKey: string;
+  readonly decidedAt: string;
+}
+
+export type ReserveResult = ReservationDecision | ReservationUnavailable;
+export type { ReservationReply };
+
+/** A fact accepted into the buffer: its envelope id doubles as the JetStream dedupe id. */
+export interface RecordedFact {
+  readonly id: string;
+  readonly kind: IngestKind;
+  readonly occurredAt: string;
+}
+
+export interface FlushedEvent extends RecordedFact {
+  /** Stream sequence of the stored fact (NATS: JetStream ack; HTTP: the gateway's `sequence`). */
+  readonly sequence?: number;
+  /** Facts still waiting after this one. */
+  readonly bufferDepth: number;
+}
+
+export interface DroppedEvent extends RecordedFact {
+  /** `overflow`: evicted from a full buffer; `rejected`: refused for good by the gateway (4xx). */
+  readonly reason: 'overflow' | 'rejected';
+  readonly droppedCount: number;
+}
+
+export interface ClientEvents {
+  state: (state: ConnectionState) => void;
+  flushed: (event: FlushedEvent) => void;
+  dropped: (event: DroppedEvent) => void;
+}
