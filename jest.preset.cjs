@@ -27,8 +27,5 @@ module.exports = (projectDir, overrides = {}) => ({
     ],
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
-  // Integration specs start services and child processes on a 2-core CI machine shared by two
-  // workers; they wait on positions with their own bounds, so the per-test ceiling is generous.
-  testTimeout: 30_000,
   ...overrides,
 });

@@ -18,6 +18,7 @@ import {
   caughtUp,
   gateEvents,
   publishAll,
+  riskEvents,
   startProjector,
   storedCheckpoints,
 } from './testing/projector.fixtures';
@@ -140,6 +141,47 @@ describe('projector against real NATS and Postgres', () => {
       expect(
         await dataSource.query(`SELECT policy_id, limits, enabled, throttled FROM risk_policies`),
       ).toEqual([{ policy_id: 'GLOBAL', limits, enabled: false, throttled: true }]);
+    });
+  });
+
+  describe('Given reservation decisions and ledger entries about the same reservation in one batch', () => {
+    it('should keep every row and leave usage and reservation status from the last message', async () => {
+      const risk = riskEvents(ns.naming);
+      const first = risk.reservationDecided('eng-r', 1);
+      const second = risk.reservationDecided('eng-r', 2);
+      const ledger = risk.reservationGrantedAndSettled('eng-r');
+      await publishAll(client, [ledger]);
+      await publishAll(client, [first, second]);
+      projector = startProjector(client, dataSource);
+      await applied();
+
+      expect(
+        await dataSource.query(
+          `SELECT entry_type, position FROM risk_ledger_entries WHERE event_id = $1 ORDER BY position`,
+          [ledger.id],
+        ),
+      ).toEqual([
+        { entry_type: 'ReservationGranted', position: 0 },
+        { entry_type: 'ReservationSettled', position: 1 },
+      ]);
+      expect(
+        await dataSource.query(
+          `SELECT engine_id, day, status FROM risk_reservations WHERE engine_id = 'eng-r'`,
+        ),
+      ).toEqual([{ engine_id: 'eng-r', day: '2026-11-21', status: 'SETTLED' }]);
+      expect(
+        await dataSource.query(
+          `SELECT count(*)::int AS n FROM risk_reservation_decisions WHERE engine_id = 'eng-r'`,
+        ),
+      ).toEqual([{ n: 2 }]);
+      expect(
+        await dataSource.query(
+          `SELECT policy_id, usage->'actions' AS actions FROM risk_usage ORDER BY policy_id`,
+        ),
+      ).toEqual([
+        { policy_id: 'GLOBAL', actions: 2 },
+        { policy_id: 'eng-r', actions: 2 },
+      ]);
     });
   });
 

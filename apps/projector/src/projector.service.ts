@@ -24,7 +24,7 @@ import { ProjectorMetrics } from './projector/projector.metrics';
 export const ProjectorConfig = Type.Object({
   ...CommonConfigProperties,
   DATABASE_URL: Type.String({ minLength: 1 }),
-  PROJECTOR_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 5000, default: 500 }),
+  PROJECTOR_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 5000, default: 1000 }),
   /** How often a standby instance tries to become the writer. */
   PROJECTOR_LOCK_POLL_MS: Type.Integer({ minimum: 10, default: 1000 }),
 });

@@ -88,13 +88,21 @@ export async function provisionStreams(
   settings: StreamSettings = defaultStreamSettings,
 ): Promise<void> {
   for (const wanted of streamConfigs(naming, settings)) {
-    const existing = await jsm.streams.info(wanted.name).catch((error: unknown) => {
-      if (isStreamNotFound(error)) return undefined;
-      throw error;
-    });
+    const info = () =>
+      jsm.streams.info(wanted.name).catch((error: unknown) => {
+        if (isStreamNotFound(error)) return undefined;
+        throw error;
+      });
+    let existing = await info();
     if (!existing) {
-      await jsm.streams.add(wanted);
-      continue;
+      try {
+        await jsm.streams.add(wanted);
+        continue;
+      } catch (error) {
+        // Another service created it at the same moment: verify theirs like any existing stream.
+        existing = await info();
+        if (!existing) throw error;
+      }
     }
     const differences = diff(wanted, existing.config);
     if (differences.length > 0) throw new StreamConfigMismatchError(wanted.name, differences);

@@ -1,5 +1,6 @@
 import { canonicalize, GENESIS_HASH, sha256Hex } from '@bifrost/audit';
 import { type EntityManager } from 'typeorm';
+import { insertValues } from '../projector/insert-values';
 
 /** The last row of the log: where the next batch links on. */
 export interface ChainHead {
@@ -76,32 +77,42 @@ export async function readChainHead(manager: EntityManager): Promise<ChainHead> 
 export async function recordedEventIds(manager: EntityManager, ids: readonly string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
   const rows = await manager.query<{ event_id: string }[]>(
-    'SELECT event_id FROM audit_log WHERE event_id = ANY($1::text[])',
+    // A join probes the unique index once per id; `= ANY($1)` over a large array was planned as a scan.
+    'SELECT a.event_id FROM unnest($1::text[]) AS i(event_id) JOIN audit_log a ON a.event_id = i.event_id',
     [ids],
   );
   return new Set(rows.map((row) => row.event_id));
 }
 
-/** One statement per batch: arrays through unnest keep the parameter count fixed whatever the batch size. */
+/** The batch's rows, one bind parameter per cell (see {@link insertValues}). */
 export async function insertAuditRows(
   manager: EntityManager,
   rows: readonly LinkedAuditEntry[],
 ): Promise<void> {
-  if (rows.length === 0) return;
-  await manager.query(
-    `INSERT INTO audit_log (seq, event_id, event_type, stream, stream_seq, occurred_at, envelope, prev_hash, hash)
-     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::timestamptz[],
-                          $7::jsonb[], $8::text[], $9::text[])`,
+  await insertValues(
+    manager,
+    'audit_log',
     [
-      rows.map((r) => r.seq),
-      rows.map((r) => r.eventId),
-      rows.map((r) => r.eventType),
-      rows.map((r) => r.stream),
-      rows.map((r) => r.streamSeq),
-      rows.map((r) => r.occurredAt),
-      rows.map((r) => r.canonical),
-      rows.map((r) => r.prevHash),
-      rows.map((r) => r.hash),
+      'seq::bigint',
+      'event_id',
+      'event_type',
+      'stream',
+      'stream_seq::bigint',
+      'occurred_at::timestamptz',
+      'envelope::jsonb',
+      'prev_hash',
+      'hash',
     ],
+    rows.map((r) => [
+      r.seq,
+      r.eventId,
+      r.eventType,
+      r.stream,
+      r.streamSeq,
+      r.occurredAt,
+      r.canonical,
+      r.prevHash,
+      r.hash,
+    ]),
   );
 }

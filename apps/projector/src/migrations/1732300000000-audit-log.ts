@@ -39,7 +39,8 @@ export class AuditLog1732300000000 implements MigrationInterface {
         prev_hash   char(64)    NOT NULL,
         hash        char(64)    NOT NULL
       )`);
-    await queryRunner.query(`CREATE INDEX audit_log_occurred_at ON audit_log (occurred_at)`);
+    // Only the indexes the queries use (seq pages, type filter) and the uniqueness guarantees: each
+    // extra index costs every batch insert.
     await queryRunner.query(`CREATE INDEX audit_log_event_type ON audit_log (event_type, seq)`);
     await queryRunner.query(
       `CREATE UNIQUE INDEX audit_log_stream_position ON audit_log (stream, stream_seq)`,

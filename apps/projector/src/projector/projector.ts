@@ -54,6 +54,15 @@ interface Delivered {
   readonly msg: JsMsg;
 }
 
+interface PendingBatch {
+  readonly batch: readonly Delivered[];
+  readonly started: bigint;
+  readonly prepared: Promise<PreparedMessage[]>;
+}
+
+/** Messages prepared between two yields to the event loop. */
+const PREPARE_SLICE = 100;
+
 /**
  * The projector's writer loop. Whoever holds the writer lock (a session advisory lock on a
  * dedicated connection, which also carries every batch transaction, so a writer that loses its
@@ -75,7 +84,7 @@ export class Projector {
   private readonly batchSize: number;
 
   constructor(private readonly options: ProjectorOptions) {
-    this.batchSize = options.batchSize ?? 500;
+    this.batchSize = options.batchSize ?? 1000;
     this.plans = PROJECTED_STREAMS.map((key) => ({
       key,
       name: options.naming.streams[key].name,
@@ -204,8 +213,9 @@ export class Projector {
       this.writing = true;
       this.options.metrics?.writer.set(1);
       this.noteCaughtUp(targets);
+      let next: PendingBatch | undefined;
       while (!this.stopped) {
-        if (this.buffer.length === 0) {
+        if (this.buffer.length === 0 && !next) {
           await this.pause(this.options.idleMs ?? 1000);
           if (this.buffer.length === 0 && !this.stopped) {
             // Idle: prove the writer connection (and so the lock) is still there, and refresh lag.
@@ -215,8 +225,12 @@ export class Projector {
           }
           continue;
         }
-        const batch = this.buffer.splice(0, this.batchSize);
-        await this.processBatch(runner, batch);
+        // The next batch is decoded and canonicalised while this one's transaction is in Postgres.
+        const current = next ?? this.takeBatch();
+        next = undefined;
+        const committing = this.processBatch(runner, current);
+        if (this.buffer.length > 0) next = this.takeBatch();
+        await committing;
         this.noteCaughtUp(targets);
       }
     } finally {
@@ -226,21 +240,39 @@ export class Projector {
     }
   }
 
-  private async processBatch(runner: QueryRunner, batch: readonly Delivered[]): Promise<void> {
-    const started = process.hrtime.bigint();
-    const { naming, catalogue, js, metrics } = this.options;
-    const prepared: PreparedMessage[] = batch.map(({ plan, msg }) =>
-      prepareMessage(
-        {
-          stream: plan.key,
-          streamName: plan.name,
-          streamSeq: msg.seq,
-          subject: naming.canonical(msg.subject),
-          data: msg.data,
-        },
-        catalogue,
-      ),
-    );
+  private takeBatch(): PendingBatch {
+    const batch = this.buffer.splice(0, this.batchSize);
+    return { batch, started: process.hrtime.bigint(), prepared: this.prepareBatch(batch) };
+  }
+
+  /** Prepares in slices, yielding between them so that a transaction in flight keeps its pace. */
+  private async prepareBatch(batch: readonly Delivered[]): Promise<PreparedMessage[]> {
+    const { naming, catalogue } = this.options;
+    const prepared: PreparedMessage[] = [];
+    for (let i = 0; i < batch.length; i += PREPARE_SLICE) {
+      if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+      for (const { plan, msg } of batch.slice(i, i + PREPARE_SLICE)) {
+        prepared.push(
+          prepareMessage(
+            {
+              stream: plan.key,
+              streamName: plan.name,
+              streamSeq: msg.seq,
+              subject: naming.canonical(msg.subject),
+              data: msg.data,
+            },
+            catalogue,
+          ),
+        );
+      }
+    }
+    return prepared;
+  }
+
+  private async processBatch(runner: QueryRunner, pending: PendingBatch): Promise<void> {
+    const { batch, started } = pending;
+    const { naming, js, metrics } = this.options;
+    const prepared = await pending.prepared;
     // Parked before the commit: a crash in between parks again, which the DLQ's msg id dedupes;
     // parking after the commit could be lost for good once the checkpoint has moved past it.
     for (let i = 0; i < prepared.length; i += 1) {

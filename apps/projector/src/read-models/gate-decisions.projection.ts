@@ -1,6 +1,7 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { type GateCheckReply, type GateCheckRequest } from '@bifrost/contracts';
 import { safeIntegerTransformer } from '@bifrost/persistence';
+import { insertValues } from '../projector/insert-values';
 import { dataOf, type Projection } from './projection';
 
 /** Every gate verdict, for the decision queries of DESIGN §7 (time range, engine, strategy, action, risk). */
@@ -45,36 +46,54 @@ export const gateDecisionsProjection: Projection = {
   entities: [GateDecisionRow],
   async apply(manager, messages) {
     if (messages.length === 0) return;
-    const rows = messages.map((message) => ({ message, d: dataOf<VerdictRendered>(message) }));
     // A decision id recorded twice (a re-published record) keeps its first row.
-    await manager.query(
-      `INSERT INTO gate_decisions (decision_id, event_id, decided_at, engine_id, strategy_id, action, risk_level, mode,
-         size_multiplier, action_kind, action_hash, policy_revision, approval_id, request_id, latency_micros, verdict,
-         request, stream_seq)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[],
-         $8::text[], $9::double precision[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
-         $15::integer[], $16::jsonb[], $17::jsonb[], $18::bigint[])
-       ON CONFLICT (decision_id) DO NOTHING`,
+    await insertValues(
+      manager,
+      'gate_decisions',
       [
-        rows.map(({ d }) => d.verdict.decisionId),
-        rows.map(({ message }) => message.envelope.id),
-        rows.map(({ d }) => d.verdict.decidedAt),
-        rows.map(({ d }) => d.verdict.engineId),
-        rows.map(({ d }) => d.verdict.strategyId),
-        rows.map(({ d }) => d.verdict.action),
-        rows.map(({ d }) => d.verdict.riskLevel),
-        rows.map(({ d }) => d.verdict.mode),
-        rows.map(({ d }) => d.verdict.sizeMultiplier),
-        rows.map(({ d }) => d.request.action.kind),
-        rows.map(({ d }) => d.verdict.actionHash),
-        rows.map(({ d }) => d.verdict.policyRevision),
-        rows.map(({ d }) => d.verdict.approvalId ?? null),
-        rows.map(({ d }) => d.request.requestId ?? null),
-        rows.map(({ d }) => d.latencyMicros ?? null),
-        rows.map(({ d }) => JSON.stringify(d.verdict)),
-        rows.map(({ d }) => JSON.stringify(d.request)),
-        rows.map(({ message }) => message.streamSeq),
+        'decision_id',
+        'event_id',
+        'decided_at::timestamptz',
+        'engine_id',
+        'strategy_id',
+        'action',
+        'risk_level',
+        'mode',
+        'size_multiplier::double precision',
+        'action_kind',
+        'action_hash',
+        'policy_revision',
+        'approval_id',
+        'request_id',
+        'latency_micros::integer',
+        'verdict::jsonb',
+        'request::jsonb',
+        'stream_seq::bigint',
       ],
+      messages.map((message) => {
+        const d = dataOf<VerdictRendered>(message);
+        return [
+          d.verdict.decisionId,
+          message.envelope.id,
+          d.verdict.decidedAt,
+          d.verdict.engineId,
+          d.verdict.strategyId,
+          d.verdict.action,
+          d.verdict.riskLevel,
+          d.verdict.mode,
+          d.verdict.sizeMultiplier,
+          d.request.action.kind,
+          d.verdict.actionHash,
+          d.verdict.policyRevision,
+          d.verdict.approvalId ?? null,
+          d.request.requestId ?? null,
+          d.latencyMicros ?? null,
+          JSON.stringify(d.verdict),
+          JSON.stringify(d.request),
+          message.streamSeq,
+        ];
+      }),
+      'ON CONFLICT (decision_id) DO NOTHING',
     );
   },
 };

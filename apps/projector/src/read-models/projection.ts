@@ -40,6 +40,31 @@ export function perMessage(handlers: Readonly<Record<string, MessageHandler>>) {
   };
 }
 
+export type BatchHandler = (manager: EntityManager, messages: readonly ProjectedMessage[]) => Promise<void>;
+
+/**
+ * For read models with hot message types: each `batched` handler gets all the batch's messages of
+ * its type at once (stream order) and writes them set-wise; the other types go one by one in stream
+ * order, after them. Only for types whose writes commute with every other type's (disjoint tables or
+ * columns), so applying them out of stream order reaches the same rows.
+ */
+export function perBatch(
+  batched: Readonly<Record<string, BatchHandler>>,
+  handlers: Readonly<Record<string, MessageHandler>> = {},
+) {
+  const single = perMessage(handlers);
+  return {
+    handles: [...Object.keys(batched), ...single.handles],
+    async apply(manager: EntityManager, messages: readonly ProjectedMessage[]): Promise<void> {
+      for (const [type, handler] of Object.entries(batched)) {
+        const mine = messages.filter((message) => message.envelope.type === type);
+        if (mine.length > 0) await handler(manager, mine);
+      }
+      await single.apply(manager, messages);
+    },
+  };
+}
+
 /** The last subject token: the aggregate id (`eng-1:s-1` for a strategy). */
 export function aggregateIdOf(message: ProjectedMessage): string {
   return message.subject.slice(message.subject.lastIndexOf('.') + 1);

@@ -2,7 +2,7 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { type Money } from '@bifrost/contracts';
 import { safeIntegerTransformer } from '@bifrost/persistence';
 import { type EntityManager } from 'typeorm';
-import { dataOf, perMessage, strategyKeyOf, type ProjectedMessage, type Projection } from './projection';
+import { dataOf, perBatch, strategyKeyOf, type ProjectedMessage, type Projection } from './projection';
 
 /** One row per (engine, strategy): maturity, capital, the evidence behind health, drift baseline, pause. */
 @Entity({ name: 'strategies' })
@@ -111,97 +111,167 @@ async function recordMaturityChange(
   ]);
 }
 
+interface OutcomeRecorded {
+  outcomeId: string;
+  pnl: Money;
+  level: string;
+  recordedAt: string;
+}
+
+/**
+ * The hot path of the strategies: every outcome row in one statement, then one counter update per
+ * strategy for the whole batch (outcome columns are written by outcomes only, so this commutes with
+ * the other strategy events). A strategy not projected yet starts at L0 with no evidence, as in
+ * {@link updateStrategy}.
+ */
+async function recordOutcomes(manager: EntityManager, messages: readonly ProjectedMessage[]): Promise<void> {
+  const outcomes = messages.map((message) => ({
+    ...strategyKeyOf(message),
+    eventId: message.envelope.id,
+    d: dataOf<OutcomeRecorded>(message),
+  }));
+  await manager.query(
+    `INSERT INTO strategy_outcomes (event_id, outcome_id, engine_id, strategy_id, pnl_amount, pnl_currency, level, recorded_at)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[],
+       $8::timestamptz[])`,
+    [
+      outcomes.map((o) => o.eventId),
+      outcomes.map((o) => o.d.outcomeId),
+      outcomes.map((o) => o.engineId),
+      outcomes.map((o) => o.strategyId),
+      outcomes.map((o) => o.d.pnl.amount),
+      outcomes.map((o) => o.d.pnl.currency),
+      outcomes.map((o) => o.d.level),
+      outcomes.map((o) => o.d.recordedAt),
+    ],
+  );
+  const totals = new Map<
+    string,
+    {
+      engineId: string;
+      strategyId: string;
+      n: number;
+      wins: number;
+      losses: number;
+      pnl: number;
+      last: (typeof outcomes)[number];
+    }
+  >();
+  for (const o of outcomes) {
+    const key = `${o.engineId}:${o.strategyId}`;
+    const total = totals.get(key) ?? {
+      engineId: o.engineId,
+      strategyId: o.strategyId,
+      n: 0,
+      wins: 0,
+      losses: 0,
+      pnl: 0,
+      last: o,
+    };
+    total.n += 1;
+    total.wins += o.d.pnl.amount > 0 ? 1 : 0;
+    total.losses += o.d.pnl.amount < 0 ? 1 : 0;
+    total.pnl += o.d.pnl.amount;
+    total.last = o;
+    totals.set(key, total);
+  }
+  const rows = [...totals.values()];
+  await manager.query(
+    `INSERT INTO strategies (engine_id, strategy_id, level, demotion_pending, outcomes, wins, losses, pnl_total, paused)
+     SELECT e, s, 'L0', false, 0, 0, 0, 0, false FROM unnest($1::text[], $2::text[]) AS k(e, s)
+     ON CONFLICT DO NOTHING`,
+    [rows.map((r) => r.engineId), rows.map((r) => r.strategyId)],
+  );
+  await manager.query(
+    `UPDATE strategies AS s SET outcomes = s.outcomes + t.n, wins = s.wins + t.wins, losses = s.losses + t.losses,
+       pnl_total = s.pnl_total + t.pnl, last_outcome_id = t.outcome_id, last_outcome_pnl = t.pnl_json::jsonb,
+       last_outcome_at = t.recorded_at
+     FROM unnest($1::text[], $2::text[], $3::integer[], $4::integer[], $5::integer[], $6::bigint[], $7::text[],
+       $8::text[], $9::timestamptz[]) AS t(engine_id, strategy_id, n, wins, losses, pnl, outcome_id, pnl_json, recorded_at)
+     WHERE s.engine_id = t.engine_id AND s.strategy_id = t.strategy_id`,
+    [
+      rows.map((r) => r.engineId),
+      rows.map((r) => r.strategyId),
+      rows.map((r) => r.n),
+      rows.map((r) => r.wins),
+      rows.map((r) => r.losses),
+      rows.map((r) => r.pnl),
+      rows.map((r) => r.last.d.outcomeId),
+      rows.map((r) => JSON.stringify(r.last.d.pnl)),
+      rows.map((r) => r.last.d.recordedAt),
+    ],
+  );
+}
+
 /** Gate strategies: maturity ladder, outcomes, drift baseline, pauses. */
 export const strategiesProjection: Projection = {
   name: 'strategies',
   tables: ['strategy_maturity_changes', 'strategy_outcomes', 'strategies'],
   entities: [StrategyRow, StrategyOutcomeRow, StrategyMaturityChangeRow],
-  ...perMessage({
-    'gate.StrategyRegistered': async (manager, message) => {
-      const d = dataOf<{ capital: Money | null; registeredAt: string }>(message);
-      await updateStrategy(manager, message, 'capital = COALESCE(s.capital, $3::jsonb), registered_at = $4', [
-        d.capital === null ? null : JSON.stringify(d.capital),
-        d.registeredAt,
-      ]);
+  ...perBatch(
+    { 'gate.OutcomeRecorded': recordOutcomes },
+    {
+      'gate.StrategyRegistered': async (manager, message) => {
+        const d = dataOf<{ capital: Money | null; registeredAt: string }>(message);
+        await updateStrategy(
+          manager,
+          message,
+          'capital = COALESCE(s.capital, $3::jsonb), registered_at = $4',
+          [d.capital === null ? null : JSON.stringify(d.capital), d.registeredAt],
+        );
+      },
+      'gate.StrategyCapitalSet': async (manager, message) => {
+        const d = dataOf<{ capital: Money }>(message);
+        await updateStrategy(manager, message, 'capital = $3::jsonb', [JSON.stringify(d.capital)]);
+      },
+      'gate.MaturityPromoted': (manager, message) =>
+        recordMaturityChange(
+          manager,
+          message,
+          'promoted',
+          dataOf<{ promotedAt: string }>(message).promotedAt,
+        ),
+      'gate.MaturityDemoted': (manager, message) =>
+        recordMaturityChange(manager, message, 'demoted', dataOf<{ demotedAt: string }>(message).demotedAt),
+      'gate.MaturityOverridden': (manager, message) =>
+        recordMaturityChange(
+          manager,
+          message,
+          'overridden',
+          dataOf<{ overriddenAt: string }>(message).overriddenAt,
+        ),
+      'gate.DemotionAcknowledged': (manager, message) =>
+        updateStrategy(manager, message, 'demotion_pending = false', []),
+      'gate.BaselineRegistered': async (manager, message) => {
+        await updateStrategy(manager, message, 'baseline = $3', [JSON.stringify(message.envelope.data)]);
+      },
+      'gate.StrategyPaused': async (manager, message) => {
+        const d = dataOf<{
+          reason: string;
+          drift: { value: number; threshold: number } | null;
+          cooldownUntil: string | null;
+          pausedBy: string;
+          pausedAt: string;
+        }>(message);
+        await updateStrategy(
+          manager,
+          message,
+          'paused = true, pause_reason = $3, pause_drift = $4, cooldown_until = $5, paused_by = $6, paused_at = $7',
+          [
+            d.reason,
+            d.drift === null ? null : JSON.stringify(d.drift),
+            d.cooldownUntil,
+            d.pausedBy,
+            d.pausedAt,
+          ],
+        );
+      },
+      'gate.StrategyResumed': async (manager, message) => {
+        const d = dataOf<{ resumedAt: string }>(message);
+        await updateStrategy(manager, message, 'paused = false, cooldown_until = NULL, resumed_at = $3', [
+          d.resumedAt,
+        ]);
+      },
     },
-    'gate.StrategyCapitalSet': async (manager, message) => {
-      const d = dataOf<{ capital: Money }>(message);
-      await updateStrategy(manager, message, 'capital = $3::jsonb', [JSON.stringify(d.capital)]);
-    },
-    'gate.OutcomeRecorded': async (manager, message) => {
-      const d = dataOf<{ outcomeId: string; pnl: Money; level: string; recordedAt: string }>(message);
-      const { engineId, strategyId } = strategyKeyOf(message);
-      await manager.query(
-        `INSERT INTO strategy_outcomes (event_id, outcome_id, engine_id, strategy_id, pnl_amount, pnl_currency, level, recorded_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [
-          message.envelope.id,
-          d.outcomeId,
-          engineId,
-          strategyId,
-          d.pnl.amount,
-          d.pnl.currency,
-          d.level,
-          d.recordedAt,
-        ],
-      );
-      await updateStrategy(
-        manager,
-        message,
-        `outcomes = s.outcomes + 1, wins = s.wins + $3, losses = s.losses + $4, pnl_total = s.pnl_total + $5,
-         last_outcome_id = $6, last_outcome_pnl = $7, last_outcome_at = $8`,
-        [
-          d.pnl.amount > 0 ? 1 : 0,
-          d.pnl.amount < 0 ? 1 : 0,
-          d.pnl.amount,
-          d.outcomeId,
-          JSON.stringify(d.pnl),
-          d.recordedAt,
-        ],
-      );
-    },
-    'gate.MaturityPromoted': (manager, message) =>
-      recordMaturityChange(manager, message, 'promoted', dataOf<{ promotedAt: string }>(message).promotedAt),
-    'gate.MaturityDemoted': (manager, message) =>
-      recordMaturityChange(manager, message, 'demoted', dataOf<{ demotedAt: string }>(message).demotedAt),
-    'gate.MaturityOverridden': (manager, message) =>
-      recordMaturityChange(
-        manager,
-        message,
-        'overridden',
-        dataOf<{ overriddenAt: string }>(message).overriddenAt,
-      ),
-    'gate.DemotionAcknowledged': (manager, message) =>
-      updateStrategy(manager, message, 'demotion_pending = false', []),
-    'gate.BaselineRegistered': async (manager, message) => {
-      await updateStrategy(manager, message, 'baseline = $3', [JSON.stringify(message.envelope.data)]);
-    },
-    'gate.StrategyPaused': async (manager, message) => {
-      const d = dataOf<{
-        reason: string;
-        drift: { value: number; threshold: number } | null;
-        cooldownUntil: string | null;
-        pausedBy: string;
-        pausedAt: string;
-      }>(message);
-      await updateStrategy(
-        manager,
-        message,
-        'paused = true, pause_reason = $3, pause_drift = $4, cooldown_until = $5, paused_by = $6, paused_at = $7',
-        [
-          d.reason,
-          d.drift === null ? null : JSON.stringify(d.drift),
-          d.cooldownUntil,
-          d.pausedBy,
-          d.pausedAt,
-        ],
-      );
-    },
-    'gate.StrategyResumed': async (manager, message) => {
-      const d = dataOf<{ resumedAt: string }>(message);
-      await updateStrategy(manager, message, 'paused = false, cooldown_until = NULL, resumed_at = $3', [
-        d.resumedAt,
-      ]);
-    },
-  }),
+  ),
 };

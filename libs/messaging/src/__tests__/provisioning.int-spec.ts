@@ -58,3 +58,21 @@ describe('stream provisioning', () => {
     await expect(jsm.streams.info(ns.naming.streams.events.name)).rejects.toThrow();
   });
 });
+
+describe('stream provisioning by services starting together', () => {
+  it('should let every one of them succeed and end with one set of streams', async () => {
+    const ns = await createTestNamespace('provrace');
+    const connections = await Promise.all(Array.from({ length: 6 }, () => connect({ servers: ns.natsUrl })));
+    try {
+      const managers = await Promise.all(connections.map((c) => jetstreamManager(c)));
+      await expect(
+        Promise.all(managers.map((jsm) => provisionStreams(jsm, ns.naming))),
+      ).resolves.toHaveLength(6);
+      const info = await managers[0]?.streams.info(ns.naming.streams.events.name);
+      expect(info?.config.subjects).toEqual([ns.naming.streams.events.subjects]);
+    } finally {
+      await Promise.all(connections.map((c) => c.close()));
+      await ns.cleanup();
+    }
+  });
+});

@@ -1,0 +1,133 @@
+import { Messaging } from '@bifrost/messaging';
+import { type RunningService } from '@bifrost/service';
+import {
+  createTestDatabase,
+  createTestNamespace,
+  startTestService,
+  waitFor,
+  type TestDatabase,
+  type TestNamespace,
+} from '@bifrost/testing';
+import { Client } from 'pg';
+import { WRITER_LOCK } from './projector/projector';
+import { ProjectorConfig, projectorService } from './projector.service';
+import { gateEvents, publishAll, streamEnds } from './testing/projector.fixtures';
+
+describe('projector service', () => {
+  let ns: TestNamespace;
+  let database: TestDatabase;
+  let client: Messaging;
+  let service: RunningService | undefined;
+  let other: Client;
+
+  beforeAll(async () => {
+    ns = await createTestNamespace('projsvc');
+    database = await createTestDatabase('projsvc');
+    client = await Messaging.connect({
+      url: ns.natsUrl,
+      service: 'probe',
+      instanceId: 'p1',
+      namespace: ns.namespace,
+    });
+    other = new Client({ connectionString: database.url });
+    await other.connect();
+  });
+
+  afterAll(async () => {
+    await service?.close();
+    await other?.end();
+    await client?.drain();
+    await database?.drop();
+    await ns?.cleanup();
+  });
+
+  const ready = async () => {
+    const reply = await fetch(`${service?.url}/health/ready`);
+    return { status: reply.status, body: (await reply.json()) as { checks: Record<string, unknown> } };
+  };
+  const metrics = async () => (await fetch(`${service?.url}/metrics`)).text();
+
+  describe('When another instance holds the writer lock, then the first batch is held up, then it commits', () => {
+    it('should be not ready as a standby and while catching up, ready after, with lag, sequence and batch metrics', async () => {
+      const fx = gateEvents(ns.naming);
+      await publishAll(client, [
+        fx.strategyRegistered('eng-1', 's-1'),
+        fx.outcomeRecorded('eng-1', 's-1', 1500),
+        fx.killSwitchEngaged(),
+      ]);
+      await publishAll(client, [fx.verdict('eng-1', 's-1'), fx.verdict('eng-1', 's-1', 'BLOCK')]);
+      await other.query('SELECT pg_advisory_lock(hashtext($1))', [WRITER_LOCK]);
+
+      service = await startTestService(ProjectorConfig, projectorService, ns, {
+        DATABASE_URL: database.url,
+        PROJECTOR_LOCK_POLL_MS: '50',
+      });
+
+      const standby = await ready();
+      expect(standby.status).toBe(503);
+      expect(standby.body.checks['projector']).toEqual({
+        ok: false,
+        detail: 'standby: waiting for the writer lock',
+      });
+      expect(metricValue(await metrics(), 'bifrost_projector_writer')).toBe(0);
+
+      // Holds back the first batch's audit INSERT: the instance is the writer but not caught up yet.
+      await other.query('BEGIN');
+      await other.query('LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE');
+      await other.query('SELECT pg_advisory_unlock(hashtext($1))', [WRITER_LOCK]);
+      await waitFor(async () => metricValue(await metrics(), 'bifrost_projector_writer') === 1, {
+        what: 'the service to become the writer',
+      });
+      const catchingUp = await ready();
+      expect(catchingUp.status).toBe(503);
+      expect(catchingUp.body.checks['projector']).toEqual({
+        ok: false,
+        detail: 'catching up with the streams',
+      });
+
+      await other.query('ROLLBACK');
+      await waitFor(async () => (await ready()).status === 200, { what: 'the service to be ready' });
+      expect((await ready()).body.checks['projector']).toEqual({ ok: true });
+
+      // The service's own system.ServiceStarted is on the events stream too: 3 + 1 events.
+      const ends = await streamEnds(client);
+      expect(ends).toEqual({ events: 4, decisions: 2 });
+      const text = await waitFor(
+        async () => {
+          const current = await metrics();
+          return (
+            metricValue(current, 'bifrost_projector_last_applied_sequence', { stream: 'events' }) === 4 &&
+            current
+          );
+        },
+        { what: 'the service start event applied' },
+      );
+      expect(metricValue(text, 'bifrost_projector_last_applied_sequence', { stream: 'decisions' })).toBe(2);
+      expect(metricValue(text, 'bifrost_projector_lag_messages', { stream: 'events' })).toBe(0);
+      expect(metricValue(text, 'bifrost_projector_lag_messages', { stream: 'decisions' })).toBe(0);
+      expect(metricValue(text, 'bifrost_projector_messages_total', { outcome: 'recorded' })).toBe(6);
+      const batches = metricValue(text, 'bifrost_projector_batch_size_count');
+      expect(batches).toBeGreaterThanOrEqual(1);
+      expect(batches).toBeLessThanOrEqual(6);
+      expect(metricValue(text, 'bifrost_projector_batch_size_sum')).toBe(6);
+      expect(metricValue(text, 'bifrost_projector_batch_latency_seconds_count')).toBe(batches);
+      // The first batch waited for the table lock: it took longer than nothing and less than the test.
+      const latency = metricValue(text, 'bifrost_projector_batch_latency_seconds_sum');
+      expect(latency).toBeGreaterThan(0);
+      expect(latency).toBeLessThan(30);
+    });
+  });
+});
+
+/** The value of one series in Prometheus text format; labels not given are not compared. */
+function metricValue(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of text.split('\n')) {
+    const match = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const series = match[2] ?? '';
+    if (Object.entries(labels).every(([key, value]) => series.includes(`${key}="${value}"`))) {
+      return Number(match[3]);
+    }
+  }
+  return undefined;
+}

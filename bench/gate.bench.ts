@@ -1,0 +1,149 @@
+// npm run bench:gate — gate checks/s, p50/p99 and RSS at 64 in flight from a separate process,
+// beside two same-run baselines on the same connection settings: a raw NATS request-reply echo
+// and an echo that publishes the request to JetStream and awaits the ack before replying.
+// Targets (issue 3): gate ≥ 0.6× the echo+publish throughput, p50 ≤ its p50 + 0.3 ms.
+import { connect } from '@nats-io/transport-node';
+import type { GateCheckRequest } from '@bifrost/contracts';
+import { Messaging } from '@bifrost/messaging';
+import { createTestNamespace, startTestService } from '@bifrost/testing';
+import { GateConfig, gateService } from '../apps/gate/src/gate.service';
+import { startJetStreamEcho, startNatsEcho } from './lib/echo-baselines';
+import { driverArgs, formatRow, rssMb, runClosedLoop, runDriver, timed, type LoadResult } from './lib/load';
+
+const IN_FLIGHT = 64;
+const DURATION_MS = Number(process.env['BENCH_DURATION_MS'] ?? 10_000);
+const ENGINES = 4;
+const STRATEGIES = 16;
+
+interface DriverArgs {
+  label: string;
+  natsUrl: string;
+  subject: string;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** A realistic check: an L3 strategy, a notional, declared impact and confidence. */
+function request(worker: number, i: number): GateCheckRequest {
+  return {
+    engineId: `bench-e${worker % ENGINES}`,
+    strategyId: `s${worker % STRATEGIES}`,
+    action: {
+      kind: 'order.place',
+      intent: 'open',
+      notional: { amount: 10_000 + (i % 1000), currency: 'USD' },
+    },
+    impact: { irreversible: false, blastRadius: 'strategy', concentration: 0.05 },
+    confidence: 0.93,
+    requestId: `w${worker}-${i}`,
+  };
+}
+
+/** The load driver (a separate process): every worker sends the same kind of request, back to back. */
+async function drive(args: DriverArgs): Promise<void> {
+  const nc = await connect({ servers: args.natsUrl, noAsyncTraces: true });
+  const result = await runClosedLoop(args.label, IN_FLIGHT, DURATION_MS, (worker, i) =>
+    timed(async () => {
+      const msg = await nc.request(args.subject, encoder.encode(JSON.stringify(request(worker, i))), {
+        timeout: 5000,
+      });
+      const reply = JSON.parse(decoder.decode(msg.data)) as { ok?: boolean };
+      if (reply.ok === false) throw new Error(JSON.stringify(reply));
+    }),
+  );
+  await nc.close();
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+async function main(): Promise<void> {
+  const ns = await createTestNamespace('gbench');
+  const nc = await connect({ servers: ns.natsUrl, noAsyncTraces: true });
+  const rssStart = rssMb();
+  try {
+    const echo = startNatsEcho(nc, `${ns.namespace}.bench.echo`);
+    const raw = await runDriver<LoadResult>(__filename, {
+      label: 'baseline: NATS request-reply echo',
+      natsUrl: ns.natsUrl,
+      subject: echo.subject,
+    });
+    await echo.stop();
+    const jsEcho = await startJetStreamEcho(
+      nc,
+      `${ns.namespace}.bench.jsecho`,
+      `${ns.namespace.toUpperCase()}_BENCH`,
+    );
+    const recorded = await runDriver<LoadResult>(__filename, {
+      label: 'baseline: echo + JetStream publish',
+      natsUrl: ns.natsUrl,
+      subject: jsEcho.subject,
+    });
+    await jsEcho.stop();
+
+    const gate = await startTestService(GateConfig, gateService, ns, { LOG_LEVEL: 'error' });
+    const admin = await Messaging.connect({
+      url: ns.natsUrl,
+      service: 'bench',
+      instanceId: 'b',
+      namespace: ns.namespace,
+    });
+    try {
+      const operator = { kind: 'operator', id: 'bench' };
+      await admin.rpc.call('bifrost.rpc.gate.cmd.execution-class', {
+        actor: operator,
+        actionKind: 'order.place',
+        executionClass: 'SANDBOX_EXEC',
+        reason: 'benchmark',
+      });
+      for (let e = 0; e < ENGINES; e += 1) {
+        for (let s = 0; s < STRATEGIES; s += 1) {
+          const ids = { engineId: `bench-e${e}`, strategyId: `s${s}` };
+          await admin.rpc.call('bifrost.rpc.gate.cmd.strategy.register', { actor: operator, ...ids });
+          await admin.rpc.call('bifrost.rpc.gate.cmd.strategy.override-maturity', {
+            actor: operator,
+            ...ids,
+            level: 'L3',
+            reason: 'bench',
+          });
+        }
+      }
+      const before = (await admin.jsm.streams.info(ns.naming.streams.decisions.name)).state.messages;
+      const checks = await runDriver<LoadResult>(__filename, {
+        label: 'gate: bifrost.rpc.gate.check',
+        natsUrl: ns.natsUrl,
+        subject: ns.naming.qualify('bifrost.rpc.gate.check'),
+      });
+      const records =
+        (await admin.jsm.streams.info(ns.naming.streams.decisions.name)).state.messages - before;
+      const rssGate = rssMb();
+
+      const ratio = checks.perSecond / recorded.perSecond;
+      const p50Budget = recorded.p50Ms + 0.3;
+      process.stdout.write(
+        [
+          `gate benchmark: ${IN_FLIGHT} in flight from a separate process, ${DURATION_MS / 1000} s per run (node ${process.version}, ${ENGINES * STRATEGIES} strategies at L3)`,
+          formatRow(raw),
+          formatRow(recorded),
+          formatRow(checks, recorded),
+          `  decision records stored during the run: ${records} for ${checks.operations} answered checks`,
+          `  RSS: ${rssStart} MB at start, ${rssGate} MB with the gate in this process`,
+          `  target throughput ≥ 0.6× echo+JetStream: ${ratio >= 0.6 ? 'met' : 'NOT met'} (${ratio.toFixed(2)}×)`,
+          `  target p50 ≤ ${p50Budget.toFixed(2)} ms (echo+JetStream p50 + 0.3 ms): ${checks.p50Ms <= p50Budget ? 'met' : 'NOT met'} (${checks.p50Ms.toFixed(2)} ms)`,
+          '',
+        ].join('\n'),
+      );
+    } finally {
+      await admin.drain();
+      await gate.close();
+    }
+  } finally {
+    await nc.close();
+    await ns.cleanup();
+  }
+}
+
+const args = driverArgs<DriverArgs>();
+void (args ? drive(args) : main()).catch((error: unknown) => {
+  process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});
