@@ -99,16 +99,18 @@ export class GateCheckService {
       hash,
     );
     const composed = composeVerdict(checks, mode);
+    const decisionId = uuidv7();
     const effects = decideCheckEffects(strategy.state, {
       request,
       actionHash: hash,
       verdict: composed.action,
-      approvalId: uuidv7(),
+      // An approval request takes the id of the decision that opened it.
+      approvalId: decisionId,
       now,
       actor,
     });
     const reply: GateCheckReply = {
-      decisionId: uuidv7(),
+      decisionId,
       policyRevision: this.policyRevision(control),
       action: composed.action,
       sizeMultiplier: composed.sizeMultiplier,
