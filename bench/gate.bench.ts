@@ -19,6 +19,8 @@ interface DriverArgs {
   label: string;
   natsUrl: string;
   subject: string;
+  /** Send this many bytes instead of a check request (the size-matched baseline). */
+  payloadBytes?: number;
 }
 
 const encoder = new TextEncoder();
@@ -107,15 +109,32 @@ async function main(): Promise<void> {
           });
         }
       }
-      const before = (await admin.jsm.streams.info(ns.naming.streams.decisions.name)).state.messages;
+      const before = (await admin.jsm.streams.info(ns.naming.streams.decisions.name)).state;
       const checks = await runDriver<LoadResult>(__filename, {
         label: 'gate: bifrost.rpc.gate.check',
         natsUrl: ns.natsUrl,
         subject: ns.naming.qualify('bifrost.rpc.gate.check'),
       });
-      const records =
-        (await admin.jsm.streams.info(ns.naming.streams.decisions.name)).state.messages - before;
+      const after = (await admin.jsm.streams.info(ns.naming.streams.decisions.name)).state;
+      const records = after.messages - before.messages;
+      const recordBytes = Math.round((after.bytes - before.bytes) / Math.max(records, 1));
       const rssGate = rssMb();
+
+      // The issue's baseline stores the small request; a gate decision record (the verdict with its
+      // explained checks) is several times larger, so the same echo with a payload of the record's
+      // size shows what JetStream itself allows for such records on this machine.
+      const sizedEcho = await startJetStreamEcho(
+        nc,
+        `${ns.namespace}.bench.sized`,
+        `${ns.namespace.toUpperCase()}_SIZED`,
+      );
+      const sized = await runDriver<LoadResult>(__filename, {
+        label: `echo + JetStream publish of ${recordBytes} B`,
+        natsUrl: ns.natsUrl,
+        subject: sizedEcho.subject,
+        payloadBytes: recordBytes,
+      });
+      await sizedEcho.stop();
 
       const ratio = checks.perSecond / recorded.perSecond;
       const p50Budget = recorded.p50Ms + 0.3;
@@ -125,7 +144,9 @@ async function main(): Promise<void> {
           formatRow(raw),
           formatRow(recorded),
           formatRow(checks, recorded),
-          `  decision records stored during the run: ${records} for ${checks.operations} answered checks`,
+          formatRow(sized),
+          `  the gate against the size-matched baseline: ${(checks.perSecond / sized.perSecond).toFixed(2)}×`,
+          `  decision records stored during the run: ${records} for ${checks.operations} answered checks (${recordBytes} B each on average)`,
           `  RSS: ${rssStart} MB at start, ${rssGate} MB with the gate in this process`,
           `  target throughput ≥ 0.6× echo+JetStream: ${ratio >= 0.6 ? 'met' : 'NOT met'} (${ratio.toFixed(2)}×)`,
           `  target p50 ≤ ${p50Budget.toFixed(2)} ms (echo+JetStream p50 + 0.3 ms): ${checks.p50Ms <= p50Budget ? 'met' : 'NOT met'} (${checks.p50Ms.toFixed(2)} ms)`,
