@@ -14,7 +14,8 @@
 //   BIFROST_START_NATS_PORT      port of the started nats-server (default 4222, or a free one)
 import { spawn } from 'node:child_process';
 import childProcess from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import net from 'node:net';
 import { delimiter, dirname, join } from 'node:path';
@@ -333,7 +334,7 @@ async function answersHealth(port) {
   }
 }
 
-async function printBanner(natsUrl, databaseUrl) {
+async function printBanner(natsUrl, databaseUrl, ownerKey) {
   const live = await Promise.all(
     apps.map(async (app) => ({
       app,
@@ -354,6 +355,12 @@ async function printBanner(natsUrl, databaseUrl) {
       `  NATS      ${natsUrl}`,
       `  Postgres  ${databaseUrl.replace(/:[^:@/]+@/, ':***@')}`,
       ...lines,
+      ...(apps.some((app) => app.name === 'api-gateway')
+        ? [
+            `  owner key ${ownerKey}   (from .data/dev-secrets.json or GATEWAY_BOOTSTRAP_OWNER_KEY)`,
+            `  try:      curl -H 'X-Api-Key: ${ownerKey}' http://localhost:${PORTS['api-gateway']}/api/v1/control`,
+          ]
+        : []),
       '  Ctrl-C stops everything.',
       '─'.repeat(79),
       '',
@@ -421,6 +428,30 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 process.on('uncaughtException', (error) => die(`internal error: ${error.stack ?? error}`));
 process.on('unhandledRejection', (error) => die(`internal error: ${error?.stack ?? error}`));
 
+// ── Local secrets ────────────────────────────────────────────────────────────────────────────
+
+/**
+ * The gateway needs a JWT signing secret and, to be usable at all, a bootstrap owner key. For a
+ * local stack they are generated once into .data/dev-secrets.json (git-ignored) and reused, so
+ * keys and tokens survive restarts; set GATEWAY_JWT_SECRET / GATEWAY_BOOTSTRAP_OWNER_KEY to choose.
+ */
+function localSecrets() {
+  const file = join(dataDir, 'dev-secrets.json');
+  let secrets = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
+  if (!secrets?.jwtSecret || !secrets?.ownerKey) {
+    secrets = {
+      jwtSecret: randomBytes(32).toString('base64url'),
+      ownerKey: `bifrost-dev-owner-${randomBytes(24).toString('base64url')}`,
+    };
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+  }
+  return {
+    GATEWAY_JWT_SECRET: process.env.GATEWAY_JWT_SECRET ?? secrets.jwtSecret,
+    GATEWAY_BOOTSTRAP_OWNER_KEY: process.env.GATEWAY_BOOTSTRAP_OWNER_KEY ?? secrets.ownerKey,
+  };
+}
+
 // ── Main ─────────────────────────────────────────────────────────────────────────────────────
 
 try {
@@ -429,11 +460,12 @@ try {
   const natsUrl = await resolveNats();
   const databaseUrl = await resolvePostgres();
   if (shuttingDown) await new Promise(() => {});
+  const secrets = localSecrets();
   for (const target of await assignPorts(names)) {
     log(`starting ${target.name} on port ${target.port}`);
-    apps.push(startApp(target, { NATS_URL: natsUrl, DATABASE_URL: databaseUrl }));
+    apps.push(startApp(target, { NATS_URL: natsUrl, DATABASE_URL: databaseUrl, ...secrets }));
   }
-  await printBanner(natsUrl, databaseUrl);
+  await printBanner(natsUrl, databaseUrl, secrets.GATEWAY_BOOTSTRAP_OWNER_KEY);
 } catch (error) {
   die(error.message ?? String(error));
 }
