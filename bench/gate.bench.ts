@@ -110,11 +110,13 @@ async function main(): Promise<void> {
         }
       }
       const before = (await admin.jsm.streams.info(ns.naming.streams.decisions.name)).state;
+      const cpuBefore = process.cpuUsage();
       const checks = await runDriver<LoadResult>(__filename, {
         label: 'gate: bifrost.rpc.gate.check',
         natsUrl: ns.natsUrl,
         subject: ns.naming.qualify('bifrost.rpc.gate.check'),
       });
+      const cpu = process.cpuUsage(cpuBefore);
       const after = (await admin.jsm.streams.info(ns.naming.streams.decisions.name)).state;
       const records = after.messages - before.messages;
       const recordBytes = Math.round((after.bytes - before.bytes) / Math.max(records, 1));
@@ -147,6 +149,7 @@ async function main(): Promise<void> {
           formatRow(sized),
           `  the gate against the size-matched baseline: ${(checks.perSecond / sized.perSecond).toFixed(2)}×`,
           `  decision records stored during the run: ${records} for ${checks.operations} answered checks (${recordBytes} B each on average)`,
+          `  gate process CPU: ${((cpu.user + cpu.system) / checks.operations).toFixed(0)} µs per check (${((cpu.user + cpu.system) / 1e6 / checks.seconds).toFixed(2)} cores)`,
           `  RSS: ${rssStart} MB at start, ${rssGate} MB with the gate in this process`,
           `  target throughput ≥ 0.6× echo+JetStream: ${ratio >= 0.6 ? 'met' : 'NOT met'} (${ratio.toFixed(2)}×)`,
           `  target p50 ≤ ${p50Budget.toFixed(2)} ms (echo+JetStream p50 + 0.3 ms): ${checks.p50Ms <= p50Budget ? 'met' : 'NOT met'} (${checks.p50Ms.toFixed(2)} ms)`,
