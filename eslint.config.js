@@ -69,6 +69,16 @@ module.exports = tseslint.config(
               ],
             },
             {
+              sourceTag: 'type:e2e',
+              onlyDependOnLibsWithTags: [
+                'type:sdk',
+                'type:testing',
+                'type:contracts',
+                'type:util',
+                'type:infra',
+              ],
+            },
+            {
               sourceTag: 'type:testing',
               onlyDependOnLibsWithTags: ['*'],
             },

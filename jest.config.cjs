@@ -7,5 +7,6 @@ module.exports = {
     '<rootDir>/libs/*/jest.config.cjs',
     '<rootDir>/libs/domain/*/jest.config.cjs',
     '<rootDir>/apps/*/jest.config.cjs',
+    '<rootDir>/e2e/jest.config.cjs',
   ],
 };

@@ -168,6 +168,48 @@ describe('gateway over the real gate', () => {
       });
     });
 
+    it('should store a fact re-sent with the same Idempotency-Key once, answering the original id and sequence', async () => {
+      const ingestMessages = async () =>
+        (await probe.jsm.streams.info(h.ns.naming.streams.ingest.name)).state.messages;
+      const before = await ingestMessages();
+      const send = () =>
+        h.http('POST', '/api/v1/engine/outcome', {
+          key: engineA.apiKey,
+          headers: { 'idempotency-key': FACT_ID },
+          body: {
+            engineId: 'engine-a',
+            strategyId: 's1',
+            outcomeId: 'o-dup',
+            pnl: { amount: 5, currency: 'USD' },
+          },
+        });
+
+      const first = await send();
+      const resent = await send();
+
+      expect(first).toMatchObject({ status: 202, body: { id: FACT_ID } });
+      expect(resent).toMatchObject({ status: 202, body: { id: FACT_ID, sequence: first.body.sequence } });
+      expect(await ingestMessages()).toBe(before + 1);
+    });
+
+    it('should refuse an Idempotency-Key that is not a lowercase UUID, publishing nothing', async () => {
+      const before = (await probe.jsm.streams.info(h.ns.naming.streams.ingest.name)).state.messages;
+
+      const response = await h.http('POST', '/api/v1/engine/outcome', {
+        key: engineA.apiKey,
+        headers: { 'idempotency-key': 'order-8812' },
+        body: {
+          engineId: 'engine-a',
+          strategyId: 's1',
+          outcomeId: 'o-bad',
+          pnl: { amount: 5, currency: 'USD' },
+        },
+      });
+
+      expect(response).toMatchObject({ status: 400, body: { code: 'INGEST.IDEMPOTENCY_KEY_INVALID' } });
+      expect((await probe.jsm.streams.info(h.ns.naming.streams.ingest.name)).state.messages).toBe(before);
+    });
+
     it('should answer 404 for fact kinds the catalogue does not define yet', async () => {
       const response = await h.http('POST', '/api/v1/engine/incident', {
         key: engineA.apiKey,
@@ -279,3 +321,5 @@ describe('gateway over the real gate', () => {
     });
   });
 });
+
+const FACT_ID = '0193a5b2-7c1d-7e4f-8a9b-0c1d2e3f4a5b';

@@ -185,6 +185,62 @@ describe('gate service: checks over NATS', () => {
     });
   });
 
+  describe('outcomes reported by the engine', () => {
+    it('should promote a strategy after 50 winning outcomes, counting a repeated outcome once', async () => {
+      await command('execution-class', {
+        actionKind: 'order.place',
+        executionClass: 'SANDBOX_EXEC',
+        reason: 'test',
+      });
+      await onboard('o1', 's1', 'L2');
+      const report = (n: number) =>
+        client.publisher.publish(
+          createEnvelope({
+            type: 'ingest.OutcomeReported',
+            subject: ns.naming.ingestSubject('outcome', 'o1'),
+            source: 'sdk',
+            actor: { kind: 'engine', id: 'o1' },
+            data: {
+              engineId: 'o1',
+              strategyId: 's1',
+              outcomeId: `out-${n}`,
+              pnl: { amount: 1_000, currency: 'USD' },
+            },
+          }),
+        );
+      for (let n = 0; n < 49; n += 1) await report(n);
+      await report(48);
+      const subject = ns.naming.eventSubject('gate', 'strategy', 'o1:s1');
+      await waitFor(
+        async () =>
+          (await client.eventStore.read(subject)).events.filter(
+            (e) => e.envelope.type === 'gate.OutcomeRecorded',
+          ).length === 49,
+        {
+          what: '49 distinct outcomes recorded',
+        },
+      );
+      expect((await check({ engineId: 'o1' })).checks.find((c) => c.name === 'maturity')?.value).toBe('L2');
+
+      await report(49);
+
+      await waitFor(
+        async () =>
+          (await client.eventStore.read(subject)).events.some(
+            (e) => e.envelope.type === 'gate.MaturityPromoted',
+          ),
+        {
+          what: 'the promotion',
+        },
+      );
+      const promoted = await check({ engineId: 'o1' });
+      expect(promoted.checks.find((c) => c.name === 'maturity')).toMatchObject({
+        value: 'L3',
+        sizeMultiplier: 0.25,
+      });
+    });
+  });
+
   describe('bad input', () => {
     it('should answer malformed JSON and schema violations with error replies', async () => {
       const raw = await client.nc.request(

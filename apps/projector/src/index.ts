@@ -1,4 +1,3 @@
-export { verifyAuditLog, type AuditLogSource, type VerifyAuditLogOptions } from './audit/verify-audit-log';
 export { AuditLogEntry } from './audit/audit-log.entity';
 export { projections, readModelEntities, readModelTables } from './read-models/registry';
 export type { Projection, ProjectedMessage } from './read-models/projection';

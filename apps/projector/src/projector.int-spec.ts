@@ -10,7 +10,7 @@ import {
 } from '@bifrost/testing';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { type DataSource } from 'typeorm';
-import { verifyAuditLog } from './audit/verify-audit-log';
+import { verifyAuditLog } from '@bifrost/persistence';
 import { openProjectorDatabase } from './persistence';
 import { commitBatch, prepareMessage } from './projector/batch';
 import { PROJECTOR_SERVICE, type Projector } from './projector/projector';

@@ -4,6 +4,7 @@ import { ConsumerCheckpoints1732200000000 } from './migrations/1732200000000-con
 export * from './checkpoint.entity';
 export * from './checkpoints';
 export * from './data-source';
+export * from './audit-log-verifier';
 export { ConsumerCheckpoints1732200000000 };
 
 /** Add to an app's own entity list when it keeps consumer checkpoints. */

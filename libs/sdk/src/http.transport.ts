@@ -18,6 +18,8 @@ export const ENGINE_API_PATH = '/api/v1/engine';
 /** Served by every Bifrost service (DESIGN §7); any HTTP answer proves the gateway reachable. */
 export const PROBE_PATH = '/health/live';
 const PROBE_TIMEOUT_MS = 5_000;
+/** Sent with every fact (its envelope id); the gateway uses it as the envelope id it publishes. */
+export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 
 type Exchange =
   | { kind: 'response'; status: number; retryAfter: string | null; body: unknown }
@@ -100,8 +102,11 @@ export class HttpTransport implements Transport {
   }
 
   async deliver(fact: Fact, timeoutMs: number): Promise<DeliveryResult> {
-    // The gateway wraps the data in its own envelope (source api-gateway, actor the engine).
-    const exchange = await this.post(`${ENGINE_API_PATH}/${fact.kind}`, fact.envelope.data, timeoutMs);
+    // The gateway wraps the data in its own envelope (source api-gateway, actor the engine) whose id
+    // is the fact's: a re-send after a lost 202 is then deduplicated by Nats-Msg-Id.
+    const exchange = await this.post(`${ENGINE_API_PATH}/${fact.kind}`, fact.envelope.data, timeoutMs, {
+      [IDEMPOTENCY_KEY_HEADER]: fact.envelope.id,
+    });
     if (exchange.kind !== 'response') {
       const message = exchange.kind === 'timeout' ? 'no answer in time' : exchange.message;
       return { ok: false, retry: true, code: SDK_ERROR_CODES.disconnected, message };
@@ -133,7 +138,12 @@ export class HttpTransport implements Transport {
     }
   }
 
-  private async post(path: string, body: unknown, timeoutMs: number): Promise<Exchange> {
+  private async post(
+    path: string,
+    body: unknown,
+    timeoutMs: number,
+    extraHeaders: Readonly<Record<string, string>> = {},
+  ): Promise<Exchange> {
     let response: Response;
     try {
       response = await fetch(`${this.base}${path}`, {
@@ -142,6 +152,7 @@ export class HttpTransport implements Transport {
           'content-type': 'application/json',
           accept: 'application/json, application/problem+json',
           'x-api-key': this.options.apiKey,
+          ...extraHeaders,
         },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(timeoutMs),

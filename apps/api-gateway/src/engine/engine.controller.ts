@@ -1,7 +1,8 @@
-import { Body, Inject } from '@nestjs/common';
+import { Body, Headers, Inject } from '@nestjs/common';
 import { Type, type TSchema } from '@sinclair/typebox';
 import {
   catalogue,
+  compile,
   EntityId,
   GateCheckReply,
   GateCheckRequest,
@@ -11,6 +12,7 @@ import {
   ReserveReply,
   ReserveRequest,
   SettleRequest,
+  Uuid,
   type IngestKind,
   type MessageDefinition,
 } from '@bifrost/contracts';
@@ -37,6 +39,10 @@ const IngestAccepted = object({
   sequence: Type.Integer({ minimum: 1, description: 'BIFROST_INGEST stream sequence' }),
 });
 
+/** Engines send the fact's own id so a re-sent fact (lost 202) is deduplicated by Nats-Msg-Id. */
+export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
+const isUuid = compile(Uuid);
+
 const CHECK_EXAMPLE = {
   engineId: 'wholesale-bot',
   strategyId: 'mean-revert',
@@ -55,6 +61,10 @@ const ingestRoute = (kind: IngestKind, summary: string, example?: Record<string,
     method: 'POST',
     path: kind,
     summary: `${summary} (published to BIFROST_INGEST on bifrost.ingest.${kind}.<engineId>; 202 after the ack)`,
+    description:
+      'Optional `Idempotency-Key` header: a lowercase UUID (the SDK sends the fact id). It becomes the envelope id ' +
+      'and Nats-Msg-Id, so the same key re-sent within the stream duplicate window is stored once and answered ' +
+      'with the original id and sequence.',
     access: 'engine',
     engineScoped: true,
     body: ingestBody(kind),
@@ -169,8 +179,12 @@ export class EngineController {
   }
 
   @ingestRoute('kpi', 'Report a KPI sample')
-  kpi(@CurrentPrincipal() p: Principal, @Body() body: Record<string, unknown>) {
-    return this.ingest('kpi', p, body);
+  kpi(
+    @CurrentPrincipal() p: Principal,
+    @Body() body: Record<string, unknown>,
+    @Headers(IDEMPOTENCY_KEY_HEADER) key?: string,
+  ) {
+    return this.ingest('kpi', p, body, key);
   }
 
   @ingestRoute('outcome', 'Report the outcome of an action (feeds maturity, health and drift)', {
@@ -179,28 +193,48 @@ export class EngineController {
     outcomeId: 'order-8812',
     pnl: { amount: -1_200, currency: 'USD' },
   })
-  outcome(@CurrentPrincipal() p: Principal, @Body() body: Record<string, unknown>) {
-    return this.ingest('outcome', p, body);
+  outcome(
+    @CurrentPrincipal() p: Principal,
+    @Body() body: Record<string, unknown>,
+    @Headers(IDEMPOTENCY_KEY_HEADER) key?: string,
+  ) {
+    return this.ingest('outcome', p, body, key);
   }
 
   @ingestRoute('heartbeat', 'Report that the engine is alive')
-  heartbeat(@CurrentPrincipal() p: Principal, @Body() body: Record<string, unknown>) {
-    return this.ingest('heartbeat', p, body);
+  heartbeat(
+    @CurrentPrincipal() p: Principal,
+    @Body() body: Record<string, unknown>,
+    @Headers(IDEMPOTENCY_KEY_HEADER) key?: string,
+  ) {
+    return this.ingest('heartbeat', p, body, key);
   }
 
   @ingestRoute('command', 'Record a command the engine ran')
-  command(@CurrentPrincipal() p: Principal, @Body() body: Record<string, unknown>) {
-    return this.ingest('command', p, body);
+  command(
+    @CurrentPrincipal() p: Principal,
+    @Body() body: Record<string, unknown>,
+    @Headers(IDEMPOTENCY_KEY_HEADER) key?: string,
+  ) {
+    return this.ingest('command', p, body, key);
   }
 
   @ingestRoute('incident', 'Report an incident')
-  incident(@CurrentPrincipal() p: Principal, @Body() body: Record<string, unknown>) {
-    return this.ingest('incident', p, body);
+  incident(
+    @CurrentPrincipal() p: Principal,
+    @Body() body: Record<string, unknown>,
+    @Headers(IDEMPOTENCY_KEY_HEADER) key?: string,
+  ) {
+    return this.ingest('incident', p, body, key);
   }
 
   @ingestRoute('sandbox', 'Report a sandbox trial')
-  sandbox(@CurrentPrincipal() p: Principal, @Body() body: Record<string, unknown>) {
-    return this.ingest('sandbox', p, body);
+  sandbox(
+    @CurrentPrincipal() p: Principal,
+    @Body() body: Record<string, unknown>,
+    @Headers(IDEMPOTENCY_KEY_HEADER) key?: string,
+  ) {
+    return this.ingest('sandbox', p, body, key);
   }
 
   /** The engine contract answers a risk refusal with 409 (state) or 422 (anything else it refused). */
@@ -215,13 +249,26 @@ export class EngineController {
     }
   }
 
-  private async ingest(kind: IngestKind, principal: Principal, data: Record<string, unknown>) {
+  private async ingest(
+    kind: IngestKind,
+    principal: Principal,
+    data: Record<string, unknown>,
+    idempotencyKey: string | undefined,
+  ) {
     const definition = ingestDefinition(kind);
     if (!definition) {
       throw new ProblemError('notFound', `no ${kind} facts are defined yet`, 'INGEST.KIND_UNKNOWN');
     }
+    if (idempotencyKey !== undefined && !isUuid(idempotencyKey).ok) {
+      throw new ProblemError(
+        'invalid',
+        `${IDEMPOTENCY_KEY_HEADER} must be a lowercase UUID, got "${idempotencyKey.slice(0, 64)}"`,
+        'INGEST.IDEMPOTENCY_KEY_INVALID',
+      );
+    }
     const engineId = String(data['engineId']);
     const envelope = createEnvelope({
+      ...(idempotencyKey !== undefined ? { id: idempotencyKey } : {}),
       type: definition.type,
       version: definition.version,
       subject: this.messaging.naming.ingestSubject(kind, engineId),

@@ -85,11 +85,10 @@ export class GatewayGuard implements CanActivate {
   }
 }
 
+/** Query and path values arrive as strings: convert them, then fill in the schema's defaults. */
 function convert(schema: TSchema, value: unknown): Record<string, unknown> {
-  return Value.Convert(schema, { ...((value as Record<string, unknown> | undefined) ?? {}) }) as Record<
-    string,
-    unknown
-  >;
+  const converted = Value.Convert(schema, { ...((value as Record<string, unknown> | undefined) ?? {}) });
+  return Value.Default(schema, converted) as Record<string, unknown>;
 }
 
 function validate<T>(where: string, schema: TSchema, value: T): T {

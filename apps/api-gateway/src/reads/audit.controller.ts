@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { Type, type Static } from '@sinclair/typebox';
-import { verifyAuditLog } from './audit-verify';
+import { verifyAuditLog } from '@bifrost/persistence';
 import { ApiController, Route, ValidParams, ValidQuery } from '../http/route';
 import { object } from '../http/schemas';
 import { ReadModels } from './read-models.service';

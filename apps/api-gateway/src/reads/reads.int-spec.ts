@@ -68,6 +68,13 @@ describe('read routes', () => {
       expect((await h.http('GET', '/api/v1/decisions/nope', { key: viewer.apiKey })).status).toBe(404);
     });
 
+    it('should apply the declared defaults to a query without parameters', async () => {
+      const page = await h.http('GET', '/api/v1/decisions', { key: viewer.apiKey });
+      expect(page.status).toBe(200);
+      expect(page.body.items.length).toBeGreaterThan(0);
+      expect((await h.http('GET', '/api/v1/audit', { key: viewer.apiKey })).status).toBe(200);
+    });
+
     it('should refuse a forged cursor and an unknown filter value with 400', async () => {
       expect((await h.http('GET', '/api/v1/decisions?cursor=bm9wZQ', { key: viewer.apiKey })).status).toBe(
         400,

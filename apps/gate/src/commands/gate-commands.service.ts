@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Actor } from '@bifrost/contracts';
 import {
+  DEFAULT_STRATEGY_POLICY,
   controlPlane,
   strategyDecider,
   type ControlCommand,
@@ -44,10 +45,11 @@ export class GateCommands {
   control(command: ControlCommand, actor: Actor, causation: Causation = {}): Promise<CommandResult> {
     return this.locks.run('control', () =>
       this.run(
-        controlPlane as Decider<unknown, ControlCommand, DomainEvent, void>,
+        controlPlane,
         this.state.control,
         this.state.controlSubject,
         command,
+        undefined,
         actor,
         causation,
       ),
@@ -63,28 +65,30 @@ export class GateCommands {
   ): Promise<CommandResult> {
     return this.locks.run(`${engineId}:${strategyId}`, () =>
       this.run(
-        strategyDecider as unknown as Decider<unknown, StrategyCommand, DomainEvent, void>,
+        strategyDecider,
         this.state.strategies,
         this.state.strategySubject(engineId, strategyId),
         command,
+        DEFAULT_STRATEGY_POLICY,
         actor,
         causation,
       ),
     );
   }
 
-  private async run<C>(
-    decider: Decider<unknown, C, DomainEvent, void>,
-    source: AggregateSource<unknown>,
+  private async run<S, C, E extends DomainEvent, Ctx>(
+    decider: Decider<S, C, E, Ctx>,
+    source: AggregateSource<S>,
     subject: string,
     command: C,
+    ctx: Ctx,
     actor: Actor,
     causation: Causation,
   ): Promise<CommandResult> {
     const result = await handleCommand(this.messaging.eventStore, decider, source, {
       subject,
       command,
-      ctx: undefined,
+      ctx,
       meta: {
         toEnvelope: (event, eventSubject) =>
           createEnvelope({

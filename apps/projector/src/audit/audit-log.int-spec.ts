@@ -12,7 +12,7 @@ import {
 import { type DataSource } from 'typeorm';
 import { openProjectorDatabase } from '../persistence';
 import { caughtUp, gateEvents, publishAll, startProjector } from '../testing/projector.fixtures';
-import { verifyAuditLog } from './verify-audit-log';
+import { verifyAuditLog } from '@bifrost/persistence';
 import { canonicalEnvelope, linkEntries } from './audit-chain';
 
 const ROOT = resolve(__dirname, '../../../..');

@@ -1,5 +1,5 @@
 import { Pool } from 'pg';
-import { verifyAuditLog } from '../audit/verify-audit-log';
+import { verifyAuditLog } from '@bifrost/persistence';
 import { databaseArgs } from './cli-args';
 
 const USAGE = 'usage: bifrost-audit verify --database-url postgres://user@host:5432/db [--schema name]';

@@ -10,7 +10,7 @@ import {
   type TestNamespace,
 } from '@bifrost/testing';
 import { type DataSource } from 'typeorm';
-import { verifyAuditLog } from '../audit/verify-audit-log';
+import { verifyAuditLog } from '@bifrost/persistence';
 import { openProjectorDatabase } from '../persistence';
 import {
   caughtUp,

@@ -13,7 +13,8 @@ export interface VerifyAuditLogOptions {
 /**
  * Re-hashes the whole audit log in `seq` order through a server-side cursor (bounded memory) and
  * reports the first bad `seq` (docs/audit.md §4). Reads in one REPEATABLE READ transaction, so rows
- * the projector appends meanwhile are simply not part of this run.
+ * the projector appends meanwhile are simply not part of this run. Shared by the projector's
+ * `bifrost-audit verify` CLI and the gateway's `GET /api/v1/audit/verify`.
  */
 export async function verifyAuditLog(
   source: AuditLogSource,

@@ -1,0 +1,340 @@
+import { Messaging } from '@bifrost/messaging';
+import { createClient, type BifrostClient, type CheckVerdict } from '@bifrost/sdk';
+import { waitFor } from '@bifrost/testing';
+import { startStack, STACK_SERVICES, type Stack } from './stack.harness';
+
+/**
+ * Issue 6, end to end: projector, gate, risk-guard and api-gateway run as real processes from
+ * their main.ts against the local NATS and a fresh Postgres database. Scenarios share the stack
+ * (starting it is most of the suite's time), so each uses engine ids of its own and leaves no
+ * global state behind except where it says so.
+ */
+describe('Bifrost end to end', () => {
+  let stack: Stack;
+  let probe: Messaging;
+  let admin: Key;
+  let operator: Key;
+  let viewer: Key;
+  const clients: BifrostClient[] = [];
+
+  const api = (method: string, path: string, options: RequestOptions = {}) =>
+    request(stack.gatewayUrl, method, path, options);
+  const sdk = (engineId: string, transport: { apiKey: string } | 'nats'): BifrostClient => {
+    const client = createClient(
+      transport === 'nats'
+        ? { natsUrl: stack.ns.natsUrl, namespace: stack.ns.namespace, engineId, heartbeatIntervalMs: 0 }
+        : { gatewayUrl: stack.gatewayUrl, apiKey: transport.apiKey, engineId, heartbeatIntervalMs: 0 },
+    );
+    clients.push(client);
+    return client;
+  };
+  const createKey = async (by: Key | string, body: Record<string, unknown>): Promise<Key> => {
+    const created = await api('POST', '/api/v1/keys', { key: typeof by === 'string' ? by : by.apiKey, body });
+    if (created.status !== 201) throw new Error(`key creation failed: ${JSON.stringify(created.body)}`);
+    return { id: created.body.id, apiKey: created.body.apiKey };
+  };
+  const tokenOf = async (key: Key): Promise<string> =>
+    (await api('POST', '/api/v1/auth/token', { body: { apiKey: key.apiKey } })).body.accessToken;
+  // Straight from the event store: the source of truth, with no projection lag to hide an event.
+  const controlEventTypes = async (): Promise<string[]> =>
+    (await probe.eventStore.read(stack.ns.naming.eventSubject('gate', 'control', 'global'))).events.map(
+      (e) => e.envelope.type,
+    );
+  const auditRows = async (eventType: string) =>
+    (await api('GET', `/api/v1/audit?afterSeq=0&eventType=${eventType}&limit=500`, { key: viewer.apiKey }))
+      .body.items as AuditRow[];
+
+  beforeAll(async () => {
+    stack = await startStack('e2e', {
+      env: {
+        GATEWAY_JWT_SECRET: JWT_SECRET,
+        GATEWAY_BOOTSTRAP_OWNER_KEY: OWNER_KEY,
+        // Token issuing shares the anonymous bucket; the suite logs in several principals at once.
+        GATEWAY_RATE_LIMIT_ANONYMOUS: '1000',
+      },
+      readyTimeoutMs: 60_000,
+    });
+    probe = await Messaging.connect({
+      url: stack.ns.natsUrl,
+      service: 'e2e-probe',
+      instanceId: 'p',
+      namespace: stack.ns.namespace,
+    });
+    admin = await createKey(OWNER_KEY, { name: 'e2e admin', role: 'admin' });
+    operator = await createKey(admin, { name: 'e2e operator', role: 'operator' });
+    viewer = await createKey(admin, { name: 'e2e viewer', role: 'viewer' });
+  }, 90_000);
+
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await probe?.drain();
+    if (!stack) return;
+    const codes = await stack.stop();
+    // Every service drains and exits 0 on SIGTERM (graceful shutdown, DESIGN §9).
+    expect(codes).toEqual(Object.fromEntries(STACK_SERVICES.map((name) => [name, 0])));
+  }, 45_000);
+
+  describe('an engine onboarded by an admin and acting through the SDK over HTTP', () => {
+    it('should ask for approval at L2, act with the approval token, and be promoted to L3 after 50 winning outcomes', async () => {
+      const engine = await createKey(admin, { name: 'promo bot', role: 'engine', engineId: PROMO_ENGINE });
+      const adminToken = await tokenOf(admin);
+      const operatorToken = await tokenOf(operator);
+      const strategy = `/api/v1/strategies/${PROMO_ENGINE}/${STRATEGY}`;
+      expect(
+        await api('POST', '/api/v1/control/execution-classes', {
+          token: adminToken,
+          body: { actionKind: ACTION.kind, executionClass: 'SANDBOX_EXEC', reason: 'paper trading first' },
+        }),
+      ).toMatchObject({ status: 200 });
+      expect(
+        await api('POST', '/api/v1/strategies', {
+          token: adminToken,
+          body: {
+            engineId: PROMO_ENGINE,
+            strategyId: STRATEGY,
+            capital: { amount: 10_000_000, currency: 'USD' },
+          },
+        }),
+      ).toMatchObject({ status: 200 });
+      expect(
+        await api('POST', `${strategy}/maturity`, {
+          token: adminToken,
+          body: { level: 'L2', reason: 'seasoned in backtests' },
+        }),
+      ).toMatchObject({ status: 200 });
+      const bot = sdk(PROMO_ENGINE, engine);
+
+      const asked = await bot.check({ strategyId: STRATEGY, action: ACTION });
+      expect(asked).toMatchObject({
+        failClosed: false,
+        action: 'REQUIRE_APPROVAL',
+        approvalId: expect.any(String),
+      });
+      const approved = await api('POST', `${strategy}/approvals/${approvalIdOf(asked)}/approve`, {
+        token: operatorToken,
+        body: { tokenTtlSeconds: 600 },
+      });
+      expect(approved.status).toBe(200);
+      const tokenId = tokenIdOf(approved.body);
+      const allowed = await bot.check({ strategyId: STRATEGY, action: ACTION, tokenId });
+      expect(allowed).toMatchObject({ failClosed: false, action: 'REDUCE_SIZE', sizeMultiplier: 0.1 });
+      expect(levelOf(allowed)).toBe('L2');
+
+      const recorded = Array.from({ length: 50 }, (_, i) =>
+        bot.recordOutcome({
+          strategyId: STRATEGY,
+          outcomeId: `fill-${i + 1}`,
+          pnl: { amount: 2_500, currency: 'USD' },
+        }),
+      );
+      await waitFor(() => bot.bufferDepth === 0, {
+        timeoutMs: 20_000,
+        what: '50 outcomes accepted by the gateway',
+      });
+      expect(bot.droppedCount).toBe(0);
+      // The gate appends MaturityPromoted before the projector can show it: once the read model
+      // says L3, the gate's own state is at L3 too.
+      await waitFor(
+        async () => {
+          const read = await api('GET', strategy, { key: viewer.apiKey });
+          if (read.body?.strategy?.level === 'L3') return true;
+          // Outcomes a service could not handle end on the DLQ; say so rather than only "timed out".
+          const parked = (await probe.jsm.streams.info(stack.ns.naming.streams.dlq.name)).state.messages;
+          throw new Error(
+            `strategy read model: ${JSON.stringify(read.body?.strategy ?? read.body)}; ${parked} message(s) on the DLQ`,
+          );
+        },
+        { timeoutMs: 20_000, intervalMs: 200, what: 'the promotion in the strategies read model' },
+      );
+      const promoted = await bot.check({ strategyId: STRATEGY, action: ACTION });
+
+      expect(promoted).toMatchObject({ failClosed: false, action: 'REDUCE_SIZE', sizeMultiplier: 0.25 });
+      expect(levelOf(promoted)).toBe('L3');
+      // Idempotency-Key: the gateway published each fact under the SDK's own fact id.
+      const last = recorded.at(-1);
+      const stored = await probe.jsm.streams.getMessage(stack.ns.naming.streams.ingest.name, {
+        last_by_subj: stack.ns.naming.ingestSubject('outcome', PROMO_ENGINE),
+      });
+      expect(stored?.json()).toMatchObject({ id: last?.id, source: 'api-gateway' });
+    }, 60_000);
+  });
+
+  describe('an engine speaking NATS', () => {
+    it('should get a recorded verdict straight from the gate, visible through the gateway', async () => {
+      const bot = sdk(NATS_ENGINE, 'nats');
+      await bot.whenConnected(10_000);
+
+      const verdict = await bot.check({ strategyId: STRATEGY, action: ACTION });
+
+      // Unknown strategies start at L0 (shadow): blocked, but decided and recorded, not failed closed.
+      expect(verdict).toMatchObject({ failClosed: false, action: 'BLOCK' });
+      expect(levelOf(verdict)).toBe('L0');
+      const listed = await waitFor(
+        async () => {
+          const page = await api('GET', `/api/v1/decisions?engineId=${NATS_ENGINE}&limit=50`, {
+            key: viewer.apiKey,
+          });
+          return page.body?.items?.length > 0 ? page.body.items : undefined;
+        },
+        { timeoutMs: 15_000, intervalMs: 200, what: 'the NATS decision in /decisions' },
+      );
+      expect(listed).toEqual([
+        expect.objectContaining({ decisionId: decisionIdOf(verdict), action: 'BLOCK' }),
+      ]);
+    }, 30_000);
+  });
+
+  describe('when a viewer tries to engage the kill switch', () => {
+    it('should refuse with 403 and record no KillSwitchEngaged', async () => {
+      const before = await controlEventTypes();
+
+      const refused = await api('POST', '/api/v1/control/kill-switch/engage', {
+        token: await tokenOf(viewer),
+        body: { mode: 'hard', reason: 'viewer trying' },
+      });
+
+      expect(refused).toMatchObject({ status: 403, body: { code: 'AUTH.FORBIDDEN' } });
+      expect(await controlEventTypes()).toEqual(before);
+      expect(before).not.toContain('gate.KillSwitchEngaged');
+    }, 20_000);
+  });
+
+  describe('when an engine key names another engine', () => {
+    it('should answer 403 over HTTP, make the SDK fail closed, and record no decision for that engine', async () => {
+      const engine = await createKey(admin, { name: 'own bot', role: 'engine', engineId: OWN_ENGINE });
+
+      const overHttp = await api('POST', '/api/v1/engine/check', {
+        key: engine.apiKey,
+        body: { engineId: OTHER_ENGINE, strategyId: STRATEGY, action: ACTION },
+      });
+      const throughSdk = await sdk(OTHER_ENGINE, engine).check({ strategyId: STRATEGY, action: ACTION });
+
+      expect(overHttp.status).toBe(403);
+      expect(throughSdk).toMatchObject({ failClosed: true, action: 'BLOCK', code: overHttp.body.code });
+      const decisions = await probe.jsm.streams.info(stack.ns.naming.streams.decisions.name, {
+        subjects_filter: stack.ns.naming.decisionSubject('gate', OTHER_ENGINE),
+      });
+      expect(decisions.state.subjects ?? {}).toEqual({});
+    }, 20_000);
+  });
+
+  // Last: a global kill switch blocks everyone, so this scenario runs after the others.
+  describe('when an operator engages the global kill switch over HTTP', () => {
+    it('should answer the next SDK check with KILL within one second, attributed and verifiable', async () => {
+      const engine = await createKey(admin, { name: 'kill bot', role: 'engine', engineId: KILL_ENGINE });
+      const bot = sdk(KILL_ENGINE, engine);
+      const operatorToken = await tokenOf(operator);
+      expect(await bot.check({ strategyId: STRATEGY, action: ACTION })).toMatchObject({ failClosed: false });
+
+      const engagedAt = performance.now();
+      const engaged = await api('POST', '/api/v1/control/kill-switch/engage', {
+        token: operatorToken,
+        body: { mode: 'hard', reason: 'e2e: runaway losses' },
+      });
+      const verdict = await bot.check({ strategyId: STRATEGY, action: ACTION });
+      const elapsedMs = performance.now() - engagedAt;
+
+      expect(engaged.status).toBe(200);
+      expect(verdict).toMatchObject({ failClosed: false, action: 'KILL' });
+      expect(elapsedMs).toBeLessThan(1_000);
+      const listed = await waitFor(
+        async () =>
+          (
+            await api('GET', `/api/v1/decisions?engineId=${KILL_ENGINE}&action=KILL&limit=50`, {
+              key: viewer.apiKey,
+            })
+          ).body?.items?.[0],
+        { timeoutMs: 15_000, intervalMs: 200, what: 'the KILL decision in /decisions' },
+      );
+      expect(listed).toMatchObject({
+        decisionId: decisionIdOf(verdict),
+        engineId: KILL_ENGINE,
+        action: 'KILL',
+      });
+      const audited = await waitFor(async () => (await auditRows('gate.KillSwitchEngaged'))[0], {
+        timeoutMs: 15_000,
+        intervalMs: 200,
+        what: 'KillSwitchEngaged in the audit log',
+      });
+      expect(audited.envelope).toMatchObject({
+        type: 'gate.KillSwitchEngaged',
+        actor: { kind: 'operator', id: operator.id },
+      });
+      expect(await api('GET', '/api/v1/audit/verify', { key: viewer.apiKey })).toMatchObject({
+        status: 200,
+        body: { ok: true, count: expect.any(Number) },
+      });
+    }, 45_000);
+  });
+});
+
+const OWNER_KEY = 'e2e-bootstrap-owner-key-0123456789abcdef';
+const JWT_SECRET = 'e2e-jwt-secret-at-least-32-characters-long';
+const PROMO_ENGINE = 'promo-bot';
+const NATS_ENGINE = 'nats-bot';
+const OWN_ENGINE = 'own-bot';
+const OTHER_ENGINE = 'other-bot';
+const KILL_ENGINE = 'kill-bot';
+const STRATEGY = 'mean-revert';
+const ACTION = {
+  kind: 'order.place',
+  intent: 'open',
+  notional: { amount: 50_000, currency: 'USD' },
+} as const;
+
+interface Key {
+  readonly id: string;
+  readonly apiKey: string;
+}
+
+interface AuditRow {
+  readonly seq: number;
+  readonly envelope: Record<string, unknown>;
+}
+
+interface RequestOptions {
+  readonly key?: string;
+  readonly token?: string;
+  readonly body?: unknown;
+}
+
+interface Reply {
+  readonly status: number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- assertions dig into bodies freely
+  readonly body: any;
+}
+
+async function request(base: string, method: string, path: string, options: RequestOptions): Promise<Reply> {
+  const headers: Record<string, string> = {};
+  if (options.key) headers['x-api-key'] = options.key;
+  if (options.token) headers['authorization'] = `Bearer ${options.token}`;
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
+}
+
+function levelOf(verdict: CheckVerdict): unknown {
+  return verdict.checks.find((c) => c.name === 'maturity')?.value;
+}
+
+function decisionIdOf(verdict: CheckVerdict): string {
+  if (verdict.failClosed) throw new Error(`failed closed: ${verdict.code}`);
+  return verdict.decisionId;
+}
+
+function approvalIdOf(verdict: CheckVerdict): string {
+  if (verdict.failClosed || !verdict.approvalId) throw new Error('no approval requested');
+  return verdict.approvalId;
+}
+
+function tokenIdOf(reply: { events: { type: string; data: Record<string, unknown> }[] }): string {
+  const issued = reply.events.find((e) => e.type === 'TokenIssued');
+  if (typeof issued?.data['tokenId'] !== 'string')
+    throw new Error(`no token issued: ${JSON.stringify(reply)}`);
+  return issued.data['tokenId'];
+}

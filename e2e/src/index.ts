@@ -1,0 +1,2 @@
+// The end-to-end suite exports nothing; its specs start the real services as processes.
+export {};
