@@ -21,7 +21,8 @@ export interface RiskBook {
   readonly ledger: Versioned<LedgerState>;
 }
 
-const LEDGER_SNAPSHOT_KEY = 'risk-guard.ledger';
+/** `.v2`: the state's maps changed layout (nested buckets); an older snapshot is left unread. */
+const LEDGER_SNAPSHOT_KEY = 'risk-guard.ledger.v2';
 /** KV values are NATS messages: a larger snapshot is skipped and the day's subject replayed instead. */
 const MAX_SNAPSHOT_BYTES = 900_000;
 

@@ -9,6 +9,16 @@ describe('Ledger day', () => {
     });
   });
 
+  describe('Given consecutive instants within one second', () => {
+    it('should still change day on the first millisecond of the new day', () => {
+      expect(dayKey('2026-11-21T23:59:59.000Z', 'UTC')).toBe('2026-11-21');
+      expect(dayKey('2026-11-21T23:59:59.999Z', 'UTC')).toBe('2026-11-21');
+      expect(dayKey('2026-11-22T00:00:00.000Z', 'UTC')).toBe('2026-11-22');
+      expect(dayKey('2026-11-22T00:00:00.000Z', 'Asia/Tokyo')).toBe('2026-11-22');
+      expect(dayKey('2026-11-22T00:00:00.001Z', 'America/New_York')).toBe('2026-11-21');
+    });
+  });
+
   describe('Given a time zone', () => {
     it('should use local midnight, across daylight saving changes', () => {
       expect(dayKey('2026-11-22T04:59:59.999Z', 'America/New_York')).toBe('2026-11-21');

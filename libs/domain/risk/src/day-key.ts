@@ -29,10 +29,19 @@ export function assertTimeZone(timeZone: string): void {
 export function dayKey(at: string, timeZone: string): string {
   const millis = Date.parse(at);
   if (Number.isNaN(millis)) throw new ValidationError(`invalid timestamp "${at}"`);
+  // UTC offsets are whole seconds (even historical local mean time), so one second has one date.
+  // Formatting is the ledger's costliest step per command; consecutive commands share the second.
+  const second = Math.floor(millis / 1000);
+  const cached = lastDays.get(timeZone);
+  if (cached?.second === second) return cached.day;
   const parts = formatterFor(timeZone).formatToParts(millis);
   const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
-  return `${part('year')}-${part('month')}-${part('day')}`;
+  const day = `${part('year')}-${part('month')}-${part('day')}`;
+  lastDays.set(timeZone, { second, day });
+  return day;
 }
+
+const lastDays = new Map<string, { second: number; day: string }>();
 
 export function addMillis(at: string, ms: number): string {
   return new Date(Date.parse(at) + ms).toISOString();

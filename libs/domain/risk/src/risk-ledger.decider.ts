@@ -29,34 +29,7 @@ type Money = { amount: number; currency: string };
 export const riskLedgerDecider: Decider<LedgerState, LedgerCommand, LedgerEvent, LedgerContext> = {
   initialState: () => ({ status: 'unopened' }),
 
-  decide(command, state, ctx) {
-    validate(command, ctx);
-    const events: LedgerEvent[] = [];
-    let current = state;
-    const emit = (event: LedgerEvent) => {
-      events.push(event);
-      current = riskLedgerDecider.evolve(current, event);
-    };
-    const { now } = command.data;
-    if (command.type === 'ExpireReservations' && current.status === 'unopened') return [];
-    for (const opening of openingEntries(current, now, ctx.timeZone)) emit(opening);
-    if (command.type === 'ExpireReservations') {
-      // Only the sweep scans every open reservation; until it runs, a due one still counts (safe side).
-      for (const record of bucketValues((current as OpenLedger).open)) {
-        if (record.status === 'GRANTED' && isAtOrAfter(now, record.expiresAt)) emit(expiredAt(record, now));
-      }
-      return events;
-    }
-    if (command.type === 'ReserveCapacity') {
-      const reserved = reserve(command.data, current as OpenLedger, ctx);
-      if (reserved) emit(reserved);
-      return events;
-    }
-    const due = bucketGet((current as OpenLedger).open, command.data.reservationId);
-    if (due?.status === 'GRANTED' && isAtOrAfter(now, due.expiresAt)) emit(expiredAt(due, now));
-    for (const event of decideOnReservation(command, current as OpenLedger)) emit(event);
-    return events;
-  },
+  decide: (command, state, ctx) => decideLedger(command, state, ctx).events,
 
   evolve(state, event) {
     if (event.type === 'LedgerOpened') {
@@ -197,6 +170,46 @@ export const riskLedgerDecider: Decider<LedgerState, LedgerCommand, LedgerEvent,
     }
   },
 };
+
+/**
+ * `decide` that also returns the state after its events: deciding already evolves them one by one,
+ * so a caller that keeps the state (risk-guard's single writer) need not fold them a second time.
+ */
+export function decideLedger(
+  command: LedgerCommand,
+  state: LedgerState,
+  ctx: LedgerContext,
+): { events: LedgerEvent[]; state: LedgerState } {
+  validate(command, ctx);
+  const events: LedgerEvent[] = [];
+  let current = state;
+  const emit = (event: LedgerEvent) => {
+    events.push(event);
+    current = riskLedgerDecider.evolve(current, event);
+  };
+  const decided = () => ({ events, state: current });
+  const { now } = command.data;
+  if (command.type === 'ExpireReservations' && current.status === 'unopened') return decided();
+  for (const opening of openingEntries(current, now, ctx.timeZone)) emit(opening);
+  if (command.type === 'ExpireReservations') {
+    // Only the sweep scans every open reservation; until it runs, a due one still counts (safe side).
+    const nowMillis = Date.parse(now);
+    for (const record of bucketValues((current as OpenLedger).open)) {
+      if (record.status === 'GRANTED' && nowMillis >= Date.parse(record.expiresAt))
+        emit(expiredAt(record, now));
+    }
+    return decided();
+  }
+  if (command.type === 'ReserveCapacity') {
+    const reserved = reserve(command.data, current as OpenLedger, ctx);
+    if (reserved) emit(reserved);
+    return decided();
+  }
+  const due = bucketGet((current as OpenLedger).open, command.data.reservationId);
+  if (due?.status === 'GRANTED' && isAtOrAfter(now, due.expiresAt)) emit(expiredAt(due, now));
+  for (const event of decideOnReservation(command, current as OpenLedger)) emit(event);
+  return decided();
+}
 
 function expiredAt(record: ReservationRecord, now: string): LedgerEvent {
   return {
