@@ -3,6 +3,7 @@ import { type DataSource } from 'typeorm';
 import { AuditLogEntry } from './audit/audit-log.entity';
 import { AuditLog1732300000000 } from './migrations/1732300000000-audit-log';
 import { GateReadModels1732300000100 } from './migrations/1732300000100-gate-read-models';
+import { TripwireReadModels1732300000300 } from './migrations/1732300000300-tripwire-read-models';
 import { RiskReadModels1732300000200 } from './migrations/1732300000200-risk-read-models';
 import { readModelEntities } from './read-models/registry';
 
@@ -12,6 +13,7 @@ export const projectorMigrations = [
   AuditLog1732300000000,
   GateReadModels1732300000100,
   RiskReadModels1732300000200,
+  TripwireReadModels1732300000300,
 ];
 
 /** The projector's Postgres: migrated to the current schema before anything is written. */

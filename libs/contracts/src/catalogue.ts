@@ -1,5 +1,6 @@
 import { Catalogue } from './registry';
-import { riskMessages, riskRpcs, TripwireTriggeredPlaceholder } from './messages/risk.messages';
+import { riskMessages, riskRpcs } from './messages/risk.messages';
+import { tripwireMessages, tripwireRpcs } from './messages/tripwire.messages';
 import { systemMessages, pingRpc } from './messages/system.messages';
 import { gateCheckMessages, gateCheckRpc } from './messages/gate-check.messages';
 import { gateControlMessages } from './messages/gate-control.messages';
@@ -22,7 +23,7 @@ export const catalogue = new Catalogue(
     ...canaryMessages,
     ...governanceMessages,
     ...riskMessages,
-    TripwireTriggeredPlaceholder,
+    ...tripwireMessages,
   ],
-  [pingRpc('gate'), gateCheckRpc, pingRpc('risk-guard'), ...riskRpcs],
+  [pingRpc('gate'), gateCheckRpc, pingRpc('risk-guard'), ...riskRpcs, pingRpc('tripwire'), ...tripwireRpcs],
 );

@@ -11,6 +11,7 @@ export * from './messages/gate-check.messages';
 export * from './messages/gate-control.messages';
 export * from './messages/gate-strategy.messages';
 export * from './messages/risk.messages';
+export * from './messages/tripwire.messages';
 export * from './messages/ingest.messages';
 export * from './messages/canary.messages';
 export * from './messages/governance.messages';

@@ -6,7 +6,7 @@ import type {
   DataOf,
   Envelope,
   GovernancePhaseChanged,
-  TripwireTriggeredPlaceholder,
+  TripwireTriggered,
 } from '@bifrost/contracts';
 import { consumerRoute } from '@bifrost/messaging';
 import { GateCommands } from '../commands/gate-commands.service';
@@ -27,7 +27,7 @@ export class ReactionsConsumer {
   )
   async onTripwire(@Payload() envelope: Envelope): Promise<void> {
     if (envelope.type !== 'tripwire.TripwireTriggered') return;
-    const data = envelope.data as DataOf<typeof TripwireTriggeredPlaceholder>;
+    const data = envelope.data as DataOf<typeof TripwireTriggered>;
     if (data.action !== 'KILL_SWITCH') return;
     await this.engage(
       envelope,

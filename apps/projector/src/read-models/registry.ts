@@ -8,6 +8,7 @@ import { riskProjection } from './risk.projection';
 import { serviceStartsProjection } from './service-starts.projection';
 import { strategiesProjection } from './strategies.projection';
 import { tokensProjection } from './tokens.projection';
+import { tripwireProjection } from './tripwire.projection';
 
 /** Every read model the projector maintains. */
 export const projections: readonly Projection[] = [
@@ -19,6 +20,7 @@ export const projections: readonly Projection[] = [
   serviceStartsProjection,
   engineSignalsProjection,
   riskProjection,
+  tripwireProjection,
 ];
 
 export const readModelEntities = projections.flatMap((projection) => projection.entities);

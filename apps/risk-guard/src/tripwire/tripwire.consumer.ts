@@ -1,11 +1,11 @@
 import { Controller, Inject, Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import type { DataOf, Envelope, TripwireTriggeredPlaceholder } from '@bifrost/contracts';
+import type { DataOf, Envelope, TripwireTriggered } from '@bifrost/contracts';
 import { NotFoundError } from '@bifrost/event-sourcing';
 import { consumerRoute } from '@bifrost/messaging';
 import { RiskDesk } from '../ledger/risk-desk';
 
-type TripwireTriggered = DataOf<typeof TripwireTriggeredPlaceholder>;
+type TriggeredData = DataOf<typeof TripwireTriggered>;
 
 /** Tripwire THROTTLE → the engine's policy is throttled until an operator lifts it. */
 @Controller()
@@ -20,7 +20,7 @@ export class TripwireConsumer {
   )
   async onTripwireEvent(@Payload() envelope: Envelope): Promise<void> {
     if (envelope.type !== 'tripwire.TripwireTriggered') return;
-    const data = envelope.data as TripwireTriggered;
+    const data = envelope.data as TriggeredData;
     // KILL_SWITCH is the gate's to enforce; risk-guard only throttles.
     if (data.action !== 'THROTTLE') return;
     try {

@@ -29,4 +29,25 @@ export const OutcomeReported = defineMessage({
   ),
 });
 
-export const ingestMessages = [OutcomeReported];
+export const KpiReported = defineMessage({
+  type: 'ingest.KpiReported',
+  version: 1,
+  kind: 'ingest',
+  producer: 'engines (SDK, api-gateway)',
+  consumers: ['tripwire'],
+  subject: 'bifrost.ingest.kpi.{engineId}',
+  description:
+    'One business KPI event (a contract signed or not, an offer accepted or not …): feeds the regression tripwire of its (domain, metric).',
+  data: Type.Object(
+    {
+      engineId: EntityId,
+      domain: EntityId,
+      metric: Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$' }),
+      success: Type.Boolean(),
+      value: Type.Optional(Type.Number()),
+    },
+    { additionalProperties: false },
+  ),
+});
+
+export const ingestMessages = [OutcomeReported, KpiReported];

@@ -422,31 +422,6 @@ export const RiskReservationDecided = defineMessage({
   }),
 });
 
-/**
- * PLACEHOLDER owned by the tripwire issue: the part of `tripwire.TripwireTriggered` risk-guard
- * consumes. The tripwire contract replaces this definition (and its catalogue entry); extra
- * properties are allowed so that the richer event still validates here.
- */
-export const TripwireTriggeredPlaceholder = defineMessage({
-  type: 'tripwire.TripwireTriggered',
-  version: 1,
-  kind: 'event',
-  producer: 'tripwire',
-  consumers: ['risk-guard', 'gate'],
-  subject: 'bifrost.evt.tripwire.policy.{policyId}',
-  description:
-    'A regression tripwire fired for an engine: THROTTLE (risk-guard throttles its policy) or KILL_SWITCH.',
-  data: Type.Object(
-    {
-      engineId: EntityId,
-      action: literals(['THROTTLE', 'KILL_SWITCH'] as const),
-      policyId: Type.String({ minLength: 1 }),
-      reason: Type.Optional(Type.String()),
-    },
-    { additionalProperties: true },
-  ),
-});
-
 export const riskMessages = [
   RiskLedgerEntriesRecorded,
   RiskPolicyDefined,

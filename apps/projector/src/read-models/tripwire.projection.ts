@@ -1,0 +1,72 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { dataOf, perMessage, type Projection } from './projection';
+
+/** Tripwire regression policies and their settings (firings are in tripwire_triggers). */
+@Entity({ name: 'tripwire_policies' })
+export class TripwirePolicyRow {
+  @PrimaryColumn({ name: 'policy_id', type: 'text' }) policyId!: string;
+  @Column({ type: 'jsonb' }) config!: Record<string, unknown>;
+  @Column({ type: 'boolean' }) enabled!: boolean;
+  @Column({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
+}
+
+/** Per policy and engine: how many KPIs entered its windows, and when it was last reset. */
+@Entity({ name: 'tripwire_engines' })
+export class TripwireEngineRow {
+  @PrimaryColumn({ name: 'policy_id', type: 'text' }) policyId!: string;
+  @PrimaryColumn({ name: 'engine_id', type: 'text' }) engineId!: string;
+  @Column({ type: 'bigint' }) kpis!: string;
+  @Column({ name: 'last_kpi_at', type: 'timestamptz', nullable: true }) lastKpiAt!: Date | null;
+  @Column({ name: 'reset_at', type: 'timestamptz', nullable: true }) resetAt!: Date | null;
+}
+
+type Toggle = { policyId: string; at: string };
+
+/** The tripwire's policies and per-engine window activity. */
+export const tripwireProjection: Projection = {
+  name: 'tripwire',
+  tables: ['tripwire_policies', 'tripwire_engines'],
+  entities: [TripwirePolicyRow, TripwireEngineRow],
+  ...perMessage({
+    'tripwire.PolicyDefined': async (manager, message) => {
+      const d = dataOf<{ policyId: string; policy: { enabled: boolean }; at: string }>(message);
+      await manager.query(
+        `INSERT INTO tripwire_policies (policy_id, config, enabled, updated_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (policy_id) DO UPDATE SET config = EXCLUDED.config, enabled = EXCLUDED.enabled,
+           updated_at = EXCLUDED.updated_at`,
+        [d.policyId, JSON.stringify(d.policy), d.policy.enabled, d.at],
+      );
+    },
+    'tripwire.PolicyEnabled': async (manager, message) => {
+      const d = dataOf<Toggle>(message);
+      await manager.query(
+        `UPDATE tripwire_policies SET enabled = true, updated_at = $2 WHERE policy_id = $1`,
+        [d.policyId, d.at],
+      );
+    },
+    'tripwire.PolicyDisabled': async (manager, message) => {
+      const d = dataOf<Toggle>(message);
+      await manager.query(
+        `UPDATE tripwire_policies SET enabled = false, updated_at = $2 WHERE policy_id = $1`,
+        [d.policyId, d.at],
+      );
+    },
+    'tripwire.KpiRecorded': async (manager, message) => {
+      const d = dataOf<{ policyId: string; engineId: string; at: string }>(message);
+      await manager.query(
+        `INSERT INTO tripwire_engines (policy_id, engine_id, kpis, last_kpi_at) VALUES ($1, $2, 1, $3)
+         ON CONFLICT (policy_id, engine_id) DO UPDATE SET kpis = tripwire_engines.kpis + 1,
+           last_kpi_at = EXCLUDED.last_kpi_at`,
+        [d.policyId, d.engineId, d.at],
+      );
+    },
+    'tripwire.TripwireReset': async (manager, message) => {
+      const d = dataOf<{ policyId: string; engineId: string; at: string }>(message);
+      await manager.query(
+        `INSERT INTO tripwire_engines (policy_id, engine_id, kpis, reset_at) VALUES ($1, $2, 0, $3)
+         ON CONFLICT (policy_id, engine_id) DO UPDATE SET reset_at = EXCLUDED.reset_at`,
+        [d.policyId, d.engineId, d.at],
+      );
+    },
+  }),
+};

@@ -1,0 +1,2 @@
+export * from './kpi-window';
+export * from './tripwire-policy.decider';

@@ -1,0 +1,120 @@
+import type { EvaluationResult, KpiWindow, TripwireEvidence, TripwirePolicyConfig } from '@bifrost/contracts';
+
+/** What an evaluation needs of a policy. */
+export type WindowSettings = Pick<
+  TripwirePolicyConfig,
+  'recentWindow' | 'baselineWindow' | 'maxDropPct' | 'minEvents' | 'confidence'
+>;
+
+export interface WindowEvaluation {
+  readonly result: EvaluationResult;
+  readonly evidence: TripwireEvidence;
+}
+
+/**
+ * The last N + M outcomes of one engine as a string of `1` (success) and `0`, oldest first: plain
+ * JSON for snapshots and ~1 byte per event.
+ */
+export function appendOutcome(outcomes: string, success: boolean, capacity: number): string {
+  return trimOutcomes(outcomes + (success ? '1' : '0'), capacity);
+}
+
+export function trimOutcomes(outcomes: string, capacity: number): string {
+  return outcomes.length > capacity ? outcomes.slice(outcomes.length - capacity) : outcomes;
+}
+
+/**
+ * Recent window = the last N outcomes (fewer while there are fewer); baseline = the M before them.
+ * `observed` (events since the last reset) numbers the window bounds.
+ */
+export function evaluateWindow(
+  outcomes: string,
+  observed: number,
+  settings: WindowSettings,
+): WindowEvaluation {
+  const n = outcomes.length;
+  const recentCount = Math.min(settings.recentWindow, n);
+  const baselineCount = Math.min(settings.baselineWindow, n - recentCount);
+  const recentFrom = observed - recentCount + 1;
+  const recent = windowOf(outcomes.slice(n - recentCount), recentFrom, observed);
+  const baseline = windowOf(
+    outcomes.slice(n - recentCount - baselineCount, n - recentCount),
+    recentFrom - baselineCount,
+    recentFrom - 1,
+  );
+  const dropPct = baseline.rate === 0 ? null : round(((baseline.rate - recent.rate) / baseline.rate) * 100);
+  const zScore = twoProportionZ(baseline, recent);
+  const pValue = zScore === null ? null : round(upperTail(zScore), 9);
+  const evidence: TripwireEvidence = {
+    baseline,
+    recent,
+    dropPct,
+    maxDropPct: settings.maxDropPct,
+    zScore: zScore === null ? null : round(zScore),
+    pValue,
+    confidence: settings.confidence,
+    minEvents: settings.minEvents,
+  };
+  return { result: resultOf(evidence), evidence };
+}
+
+function resultOf(e: TripwireEvidence): EvaluationResult {
+  if (e.recent.count < e.minEvents || e.baseline.count < e.minEvents) return 'INSUFFICIENT_DATA';
+  if (e.dropPct === null || e.dropPct <= e.maxDropPct) return 'NO_DROP';
+  // p < α, α = 1 − confidence; compared as p + confidence < 1 so 0.95 does not become 0.04999….
+  if (e.pValue === null || e.pValue + e.confidence >= 1) return 'DROP_NOT_SIGNIFICANT';
+  return 'TRIPPED';
+}
+
+function windowOf(outcomes: string, from: number, to: number): KpiWindow {
+  let successes = 0;
+  for (let i = 0; i < outcomes.length; i += 1) if (outcomes.charCodeAt(i) === 49) successes += 1;
+  const count = outcomes.length;
+  return count === 0
+    ? { from: 0, to: 0, count, successes, rate: 0 }
+    : { from, to, count, successes, rate: round(successes / count) };
+}
+
+/** Pooled two-proportion z of "baseline rate > recent rate"; null when the variance is 0 or a window is empty. */
+function twoProportionZ(baseline: KpiWindow, recent: KpiWindow): number | null {
+  if (baseline.count === 0 || recent.count === 0) return null;
+  const pooled = (baseline.successes + recent.successes) / (baseline.count + recent.count);
+  const se = Math.sqrt(pooled * (1 - pooled) * (1 / baseline.count + 1 / recent.count));
+  if (se === 0) return null;
+  return (baseline.successes / baseline.count - recent.successes / recent.count) / se;
+}
+
+/** P(Z ≥ z) for a standard normal Z (Numerical Recipes erfc, relative error < 1.2e-7). */
+export function upperTail(z: number): number {
+  return 0.5 * erfc(z / Math.SQRT2);
+}
+
+function erfc(x: number): number {
+  const z = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z);
+  const r =
+    t *
+    Math.exp(
+      -z * z -
+        1.26551223 +
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t *
+                      (-0.18628806 +
+                        t *
+                          (0.27886807 +
+                            t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
+  return x >= 0 ? r : 2 - r;
+}
+
+// Rates and percentages are compared at the boundary (30 % is not above 30 %): rounding keeps
+// (1 − 0.7) × 100 from becoming 30.000000000000004.
+function round(x: number, digits = 6): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}

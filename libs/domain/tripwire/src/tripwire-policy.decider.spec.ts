@@ -1,0 +1,248 @@
+import type { TripwirePolicyConfig } from '@bifrost/contracts';
+import { DeciderSpecification, NotFoundError } from '@bifrost/event-sourcing';
+import { evaluateWindow } from './kpi-window';
+import {
+  SEED_TRIPWIRE_POLICIES,
+  seedTripwireCommands,
+  tripwireDecider,
+  type TripwireEvent,
+  type TripwireState,
+} from './tripwire-policy.decider';
+
+const T0 = '2026-11-21T12:00:00.000Z';
+const OPERATOR = { kind: 'operator' as const, id: 'alice' };
+const ID = 'WHOLESALE-contract_rate';
+
+describe('Tripwire policy', () => {
+  const spec = DeciderSpecification.for(tripwireDecider, undefined);
+
+  describe('Given no policy', () => {
+    it('should seed the four policies of seed 000 with CAPITAL roi_event disabled', () => {
+      const ids = seedTripwireCommands(T0).map((c) => c.data.policyId);
+      expect(ids).toEqual([
+        'WHOLESALE-contract_rate',
+        'WHOLESALE-offer_accept_rate',
+        'BUYER_MATCH-match_success',
+        'CAPITAL-roi_event',
+      ]);
+      expect(SEED_TRIPWIRE_POLICIES.map((p) => p.enabled)).toEqual([true, true, true, false]);
+    });
+
+    it('should refuse a KPI for it', () => {
+      spec
+        .given([])
+        .when(kpi('E1', true, 'k1'))
+        .thenThrows(NotFoundError);
+    });
+  });
+
+  describe('Given an enabled policy (N=100, M=500, 30 %) and 500 successes', () => {
+    const history = [defined(), ...kpis('WHOLESALE', 500, true)];
+
+    it('should record a failure without tripping while the drop is at most 30 %', () => {
+      spec
+        .given([...history, ...kpis('WHOLESALE', 29, false, 500)])
+        .when(kpi('WHOLESALE', false, 'f-30'))
+        .then([recorded('WHOLESALE', false, 'f-30')]); // recent 70/100 = exactly 30 %
+    });
+
+    it('should trip with THROTTLE and the evidence on the 31st failure', () => {
+      const events = tripwireDecider.decide(
+        kpi('WHOLESALE', false, 'f-31'),
+        fold([...history, ...kpis('WHOLESALE', 30, false, 500)]),
+        undefined,
+      );
+      expect(events.map((e) => e.type)).toEqual(['KpiRecorded', 'TripwireTriggered']);
+      const trigger = events[1]?.data as { action: string; evidence: unknown };
+      expect(trigger.action).toBe('THROTTLE');
+      expect(trigger.evidence).toMatchObject({
+        baseline: { from: 1, to: 431, count: 431, successes: 431, rate: 1 },
+        recent: { from: 432, to: 531, count: 100, successes: 69, rate: 0.69 },
+        dropPct: 31,
+      });
+    });
+
+    it('should ignore a redelivered KPI', () => {
+      spec
+        .given([...history])
+        .when(kpi('WHOLESALE', true, 'k-499'))
+        .thenNothingHappened();
+    });
+  });
+
+  describe('Given a tripped engine', () => {
+    const history = [defined(), ...kpis('WHOLESALE', 500, true), ...kpis('WHOLESALE', 31, false, 500)];
+    const tripped = [
+      ...history,
+      ...tripwireDecider.decide(kpi('WHOLESALE', false, 'f-32'), fold(history), undefined),
+    ];
+
+    it('should stay tripped without a second trigger', () => {
+      spec
+        .given(tripped)
+        .when(kpi('WHOLESALE', false, 'f-33'))
+        .then([recorded('WHOLESALE', false, 'f-33')]);
+    });
+
+    it('should re-baseline on reset: the windows start empty and nothing trips', () => {
+      const state = fold([...tripped, reset('WHOLESALE')]);
+      expect(state.status === 'defined' && state.engines['WHOLESALE']).toMatchObject({
+        outcomes: '',
+        observed: 0,
+        triggered: null,
+      });
+      spec
+        .given([...tripped, reset('WHOLESALE')])
+        .when(kpi('WHOLESALE', false, 'after'))
+        .then([recorded('WHOLESALE', false, 'after')]);
+    });
+  });
+
+  describe('Given a disabled policy with a regressed engine', () => {
+    it('should record but not trip, and trip on evaluate once enabled', () => {
+      const history = [
+        defined({ enabled: false }),
+        ...kpis('E1', 500, true),
+        ...kpis('E1', 60, false, 500),
+        {
+          type: 'PolicyEnabled',
+          data: { policyId: ID, actor: OPERATOR, reason: 'on', at: T0 },
+        } as TripwireEvent,
+      ];
+      const events = tripwireDecider.decide(
+        { type: 'EvaluatePolicy', data: { policyId: ID, now: T0 } },
+        fold(history),
+        undefined,
+      );
+      expect(events.map((e) => e.type)).toEqual(['TripwireTriggered']);
+    });
+  });
+});
+
+describe('Window arithmetic', () => {
+  const settings = { recentWindow: 3, baselineWindow: 4, maxDropPct: 30, minEvents: 2, confidence: 0.95 };
+
+  it('should take the last N as recent and the M before as baseline', () => {
+    const { evidence } = evaluateWindow('1111000', 9, settings);
+    expect(evidence.recent).toEqual({ from: 7, to: 9, count: 3, successes: 0, rate: 0 });
+    expect(evidence.baseline).toEqual({ from: 3, to: 6, count: 4, successes: 4, rate: 1 });
+    expect(evidence.dropPct).toBe(100);
+  });
+
+  it('should give the recent window first while there are fewer than N + M events', () => {
+    const { result, evidence } = evaluateWindow('1110', 4, settings);
+    expect(evidence.recent.count).toBe(3);
+    expect(evidence.baseline.count).toBe(1);
+    expect(result).toBe('INSUFFICIENT_DATA');
+  });
+
+  it('should not trip a drop that small samples cannot show to be significant', () => {
+    // baseline 3/4, recent 1/3: a 55.6 % drop, but p ≈ 0.14
+    expect(evaluateWindow('1110010', 7, settings).result).toBe('DROP_NOT_SIGNIFICANT');
+  });
+
+  it('should have nothing to drop from a zero baseline', () => {
+    const { result, evidence } = evaluateWindow('0000000', 7, settings);
+    expect(evidence.dropPct).toBeNull();
+    expect(result).toBe('NO_DROP');
+  });
+
+  it('should trip a large significant drop', () => {
+    const big = { ...settings, recentWindow: 100, baselineWindow: 500, minEvents: 50 };
+    const outcomes = '1'.repeat(500) + '1'.repeat(69) + '0'.repeat(31);
+    expect(evaluateWindow(outcomes, 600, big)).toMatchObject({
+      result: 'TRIPPED',
+      evidence: { dropPct: 31 },
+    });
+    expect(evaluateWindow(outcomes, 600, big).evidence.pValue).toBeLessThan(0.05);
+  });
+});
+
+describe('Stationary data (deterministic PRNG)', () => {
+  it('should trip no seeded policy on 100 000 events at a constant 70 % rate', () => {
+    const random = mulberry32(42);
+    for (const policy of SEED_TRIPWIRE_POLICIES) {
+      let outcomes = '';
+      let trips = 0;
+      const capacity = policy.recentWindow + policy.baselineWindow;
+      for (let i = 1; i <= 100_000; i += 1) {
+        outcomes = (outcomes + (random() < 0.7 ? '1' : '0')).slice(-capacity);
+        if (i % 10 === 0 && evaluateWindow(outcomes, i, policy).result === 'TRIPPED') trips += 1;
+      }
+      expect(trips).toBe(0);
+    }
+  });
+
+  it('should keep the false-positive rate of a sensitive 5 % policy near α and under the seed 10 %', () => {
+    const random = mulberry32(7);
+    const sensitive = {
+      recentWindow: 100,
+      baselineWindow: 500,
+      maxDropPct: 5,
+      minEvents: 50,
+      confidence: 0.95,
+    };
+    let outcomes = '';
+    let evaluations = 0;
+    let dropsOver = 0;
+    let trips = 0;
+    for (let i = 1; i <= 100_000; i += 1) {
+      outcomes = (outcomes + (random() < 0.7 ? '1' : '0')).slice(-600);
+      if (i < 600 || i % 100 !== 0) continue;
+      evaluations += 1;
+      const { result, evidence } = evaluateWindow(outcomes, i, sensitive);
+      if ((evidence.dropPct ?? 0) > 5) dropsOver += 1;
+      if (result === 'TRIPPED') trips += 1;
+    }
+    // Drop alone fires on ~24 % of evaluations of pure noise; with the z-test ~5.7 % (α = 5 %, the
+    // normal approximation is slightly anti-conservative): docs/tripwire.md reports these numbers.
+    expect(dropsOver / evaluations).toBeGreaterThan(0.2);
+    expect(trips / evaluations).toBeGreaterThan(0.03);
+    expect(trips / evaluations).toBeLessThan(0.07);
+  });
+});
+
+// ── fixtures ────────────────────────────────────────────────────────────────────────────────────
+
+function defined(overrides: Partial<TripwirePolicyConfig> = {}): TripwireEvent {
+  const policy = { ...(SEED_TRIPWIRE_POLICIES[0] as TripwirePolicyConfig), ...overrides };
+  return {
+    type: 'PolicyDefined',
+    data: { policyId: ID, policy, previous: null, actor: OPERATOR, reason: 'test', at: T0 },
+  };
+}
+
+function kpi(engineId: string, success: boolean, kpiId: string) {
+  return { type: 'RecordKpi' as const, data: { policyId: ID, engineId, success, kpiId, now: T0 } };
+}
+
+function recorded(engineId: string, success: boolean, kpiId: string): TripwireEvent {
+  return { type: 'KpiRecorded', data: { policyId: ID, engineId, success, kpiId, at: T0 } };
+}
+
+function kpis(engineId: string, count: number, success: boolean, offset = 0): TripwireEvent[] {
+  return Array.from({ length: count }, (_, i) =>
+    recorded(engineId, success, `${success ? 'k' : 'f'}-${offset + i}`),
+  );
+}
+
+function reset(engineId: string): TripwireEvent {
+  return {
+    type: 'TripwireReset',
+    data: { policyId: ID, engineId, wasTriggered: true, actor: OPERATOR, reason: 'fixed', at: T0 },
+  };
+}
+
+function fold(events: TripwireEvent[]): TripwireState {
+  return events.reduce(tripwireDecider.evolve, tripwireDecider.initialState());
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}

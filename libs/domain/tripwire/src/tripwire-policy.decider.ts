@@ -1,0 +1,284 @@
+import type {
+  Actor,
+  DataOf,
+  TripwireAction,
+  TripwireKpiRecorded,
+  TripwirePolicyConfig,
+  TripwirePolicyDefined,
+  TripwirePolicyDisabled,
+  TripwirePolicyEnabled,
+  TripwireReset,
+  TripwireTriggered,
+} from '@bifrost/contracts';
+import { IllegalStateError, NotFoundError, type Decider } from '@bifrost/event-sourcing';
+import { appendOutcome, evaluateWindow, trimOutcomes, type WindowEvaluation } from './kpi-window';
+
+export const DEFAULT_CONFIDENCE = 0.95;
+/** Redelivered KPIs are recognised among this many last ids per engine. */
+const REMEMBERED_KPI_IDS = 32;
+
+/** One engine's windows of one policy. */
+export interface EngineWindow {
+  /** `1`/`0` per KPI event, oldest first, at most N + M. */
+  readonly outcomes: string;
+  /** Events recorded since the last reset. */
+  readonly observed: number;
+  readonly triggered: null | { readonly at: string; readonly action: TripwireAction };
+  readonly recentKpiIds: readonly string[];
+}
+
+export type TripwirePolicy = TripwirePolicyConfig & { readonly policyId: string; readonly updatedAt: string };
+
+/** One policy aggregate (`bifrost.evt.tripwire.policy.<policyId>`) with every engine's windows. */
+export type TripwireState =
+  | { status: 'absent' }
+  | { status: 'defined'; policy: TripwirePolicy; engines: Record<string, EngineWindow> };
+
+interface Operator {
+  readonly policyId: string;
+  readonly actor: Actor;
+  readonly reason: string;
+  readonly now: string;
+}
+
+export type TripwireCommand =
+  | { type: 'DefinePolicy'; data: Operator & { policy: TripwirePolicyConfig } }
+  | { type: 'EnablePolicy'; data: Operator }
+  | { type: 'DisablePolicy'; data: Operator }
+  | {
+      type: 'RecordKpi';
+      data: {
+        policyId: string;
+        engineId: string;
+        success: boolean;
+        value?: number;
+        kpiId: string;
+        now: string;
+      };
+    }
+  | { type: 'ResetTripwire'; data: Operator & { engineId: string } }
+  | { type: 'EvaluatePolicy'; data: { policyId: string; now: string } };
+
+export type TripwireEvent =
+  | { type: 'PolicyDefined'; data: DataOf<typeof TripwirePolicyDefined> }
+  | { type: 'PolicyEnabled'; data: DataOf<typeof TripwirePolicyEnabled> }
+  | { type: 'PolicyDisabled'; data: DataOf<typeof TripwirePolicyDisabled> }
+  | { type: 'KpiRecorded'; data: DataOf<typeof TripwireKpiRecorded> }
+  | { type: 'TripwireTriggered'; data: DataOf<typeof TripwireTriggered> }
+  | { type: 'TripwireReset'; data: DataOf<typeof TripwireReset> };
+
+/** One policy per (domain, metric); subject tokens cannot hold dots, hence the dash. */
+export function tripwirePolicyId(domain: string, metric: string): string {
+  return `${domain}-${metric}`;
+}
+
+const EMPTY_WINDOW: EngineWindow = { outcomes: '', observed: 0, triggered: null, recentKpiIds: [] };
+
+export const tripwireDecider: Decider<TripwireState, TripwireCommand, TripwireEvent, unknown> = {
+  initialState: () => ({ status: 'absent' }),
+
+  decide(command, state) {
+    if (command.type === 'DefinePolicy') {
+      const { policyId, actor, reason, now, policy } = command.data;
+      const previous = state.status === 'defined' ? configOf(state.policy) : null;
+      if (previous && sameConfig(previous, policy)) return [];
+      return [{ type: 'PolicyDefined', data: { policyId, policy, previous, actor, reason, at: now } }];
+    }
+    if (state.status === 'absent') {
+      throw new NotFoundError(`no tripwire policy ${command.data.policyId}`, {
+        code: 'TRIPWIRE.POLICY_UNKNOWN',
+        details: { policyId: command.data.policyId },
+      });
+    }
+    const { policy, engines } = state;
+    switch (command.type) {
+      case 'EnablePolicy':
+      case 'DisablePolicy': {
+        const { policyId, actor, reason, now } = command.data;
+        const enable = command.type === 'EnablePolicy';
+        if (policy.enabled === enable) return [];
+        const data = { policyId, actor, reason, at: now };
+        return [enable ? { type: 'PolicyEnabled', data } : { type: 'PolicyDisabled', data }];
+      }
+      case 'RecordKpi': {
+        const { policyId, engineId, success, value, kpiId, now } = command.data;
+        const window = engines[engineId] ?? EMPTY_WINDOW;
+        if (window.recentKpiIds.includes(kpiId)) return [];
+        const recorded: TripwireEvent = {
+          type: 'KpiRecorded',
+          data: { policyId, engineId, success, ...(value === undefined ? {} : { value }), kpiId, at: now },
+        };
+        const next = recordInto(window, recorded.data, policy);
+        return [recorded, ...trip(policy, engineId, next, now)];
+      }
+      case 'EvaluatePolicy':
+        return Object.keys(engines)
+          .sort()
+          .flatMap((engineId) => trip(policy, engineId, engines[engineId] ?? EMPTY_WINDOW, command.data.now));
+      case 'ResetTripwire': {
+        const { policyId, engineId, actor, reason, now } = command.data;
+        const window = engines[engineId];
+        if (!window || (window.observed === 0 && !window.triggered)) return [];
+        return [
+          {
+            type: 'TripwireReset',
+            data: { policyId, engineId, wasTriggered: window.triggered !== null, actor, reason, at: now },
+          },
+        ];
+      }
+      default: {
+        const unknown: never = command;
+        throw new IllegalStateError(`unknown command ${JSON.stringify(unknown)}`);
+      }
+    }
+  },
+
+  evolve(state, event) {
+    if (event.type === 'PolicyDefined') {
+      const { policyId, policy, at } = event.data;
+      const capacity = policy.recentWindow + policy.baselineWindow;
+      const engines = state.status === 'defined' ? state.engines : {};
+      return {
+        status: 'defined',
+        policy: { ...policy, policyId, updatedAt: at },
+        engines: Object.fromEntries(
+          Object.entries(engines).map(([id, w]) => [
+            id,
+            { ...w, outcomes: trimOutcomes(w.outcomes, capacity) },
+          ]),
+        ),
+      };
+    }
+    if (state.status === 'absent') return state;
+    const { policy, engines } = state;
+    switch (event.type) {
+      case 'PolicyEnabled':
+      case 'PolicyDisabled':
+        return {
+          ...state,
+          policy: { ...policy, enabled: event.type === 'PolicyEnabled', updatedAt: event.data.at },
+        };
+      case 'KpiRecorded': {
+        const window = engines[event.data.engineId] ?? EMPTY_WINDOW;
+        return {
+          ...state,
+          engines: { ...engines, [event.data.engineId]: recordInto(window, event.data, policy) },
+        };
+      }
+      case 'TripwireTriggered': {
+        const { engineId, action } = event.data;
+        const window = engines[engineId] ?? EMPTY_WINDOW;
+        const at = event.data.triggeredAt ?? policy.updatedAt;
+        return { ...state, engines: { ...engines, [engineId]: { ...window, triggered: { at, action } } } };
+      }
+      case 'TripwireReset': {
+        const window = engines[event.data.engineId] ?? EMPTY_WINDOW;
+        // Re-baseline: the windows refill from events after the reset.
+        const reset = { ...EMPTY_WINDOW, recentKpiIds: window.recentKpiIds };
+        return { ...state, engines: { ...engines, [event.data.engineId]: reset } };
+      }
+      default: {
+        const _exhaustive: never = event;
+        return state;
+      }
+    }
+  },
+};
+
+/** The current evaluation of one engine's windows (for views, metrics and evaluate-now replies). */
+export function evaluateEngine(policy: TripwirePolicy, window: EngineWindow): WindowEvaluation {
+  return evaluateWindow(window.outcomes, window.observed, policy);
+}
+
+function trip(policy: TripwirePolicy, engineId: string, window: EngineWindow, now: string): TripwireEvent[] {
+  if (!policy.enabled || window.triggered) return [];
+  const { result, evidence } = evaluateEngine(policy, window);
+  if (result !== 'TRIPPED') return [];
+  const { baseline, recent, dropPct, pValue } = evidence;
+  return [
+    {
+      type: 'TripwireTriggered',
+      data: {
+        policyId: policy.policyId,
+        engineId,
+        action: policy.action,
+        reason:
+          `${policy.domain} ${policy.metric} dropped ${dropPct?.toFixed(1)} % ` +
+          `(${baseline.rate.toFixed(3)} → ${recent.rate.toFixed(3)}, p=${pValue?.toExponential(2)}) > ${policy.maxDropPct} %`,
+        domain: policy.domain,
+        metric: policy.metric,
+        evidence,
+        triggeredAt: now,
+      },
+    },
+  ];
+}
+
+function recordInto(
+  window: EngineWindow,
+  kpi: { success: boolean; kpiId: string },
+  policy: TripwirePolicyConfig,
+): EngineWindow {
+  return {
+    ...window,
+    outcomes: appendOutcome(window.outcomes, kpi.success, policy.recentWindow + policy.baselineWindow),
+    observed: window.observed + 1,
+    recentKpiIds: [...window.recentKpiIds, kpi.kpiId].slice(-REMEMBERED_KPI_IDS),
+  };
+}
+
+function configOf(policy: TripwirePolicy): TripwirePolicyConfig {
+  const { domain, metric, recentWindow, baselineWindow, maxDropPct, minEvents, action, enabled, confidence } =
+    policy;
+  return { domain, metric, recentWindow, baselineWindow, maxDropPct, minEvents, action, enabled, confidence };
+}
+
+function sameConfig(a: TripwirePolicyConfig, b: TripwirePolicyConfig): boolean {
+  return (Object.keys(a) as (keyof TripwirePolicyConfig)[]).every((k) => a[k] === b[k]);
+}
+
+const seed = (
+  domain: string,
+  metric: string,
+  recentWindow: number,
+  baselineWindow: number,
+  maxDropPct: number,
+  minEvents: number,
+  action: TripwireAction,
+  enabled: boolean,
+): TripwirePolicyConfig => ({
+  domain,
+  metric,
+  recentWindow,
+  baselineWindow,
+  maxDropPct,
+  minEvents,
+  action,
+  enabled,
+  confidence: DEFAULT_CONFIDENCE,
+});
+
+/**
+ * The policies seeded on first start: the four (domain, metric) pairs of seed 000 lever 4, CAPITAL
+ * roi_event disabled. The seed names no window sizes or thresholds; these are ours (docs/tripwire.md).
+ */
+export const SEED_TRIPWIRE_POLICIES: readonly TripwirePolicyConfig[] = [
+  seed('WHOLESALE', 'contract_rate', 100, 500, 30, 50, 'THROTTLE', true),
+  seed('WHOLESALE', 'offer_accept_rate', 200, 1_000, 25, 100, 'THROTTLE', true),
+  seed('BUYER_MATCH', 'match_success', 200, 1_000, 20, 100, 'THROTTLE', true),
+  seed('CAPITAL', 'roi_event', 50, 250, 40, 30, 'KILL_SWITCH', false),
+];
+
+/** The commands that seed {@link SEED_TRIPWIRE_POLICIES} at `now`. */
+export function seedTripwireCommands(now: string): TripwireCommand[] {
+  return SEED_TRIPWIRE_POLICIES.map((policy) => ({
+    type: 'DefinePolicy',
+    data: {
+      policyId: tripwirePolicyId(policy.domain, policy.metric),
+      policy,
+      actor: { kind: 'system', id: 'seed' },
+      reason: 'first start',
+      now,
+    },
+  }));
+}
