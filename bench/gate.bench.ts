@@ -7,7 +7,7 @@ import type { GateCheckRequest } from '@bifrost/contracts';
 import { Messaging } from '@bifrost/messaging';
 import { createTestNamespace, startTestService } from '@bifrost/testing';
 import { GateConfig, gateService } from '../apps/gate/src/gate.service';
-import { startJetStreamEcho, startNatsEcho } from './lib/echo-baselines';
+import { measureEchoBaselines, startJetStreamEcho } from './lib/echo-baselines';
 import { driverArgs, formatRow, rssMb, runClosedLoop, runDriver, timed, type LoadResult } from './lib/load';
 
 const IN_FLIGHT = 64;
@@ -63,24 +63,9 @@ async function main(): Promise<void> {
   const nc = await connect({ servers: ns.natsUrl, noAsyncTraces: true });
   const rssStart = rssMb();
   try {
-    const echo = startNatsEcho(nc, `${ns.namespace}.bench.echo`);
-    const raw = await runDriver<LoadResult>(__filename, {
-      label: 'baseline: NATS request-reply echo',
-      natsUrl: ns.natsUrl,
-      subject: echo.subject,
-    });
-    await echo.stop();
-    const jsEcho = await startJetStreamEcho(
-      nc,
-      `${ns.namespace}.bench.jsecho`,
-      `${ns.namespace.toUpperCase()}_BENCH`,
+    const { raw, recorded } = await measureEchoBaselines(nc, ns.namespace, (subject, label) =>
+      runDriver<LoadResult>(__filename, { label, natsUrl: ns.natsUrl, subject }),
     );
-    const recorded = await runDriver<LoadResult>(__filename, {
-      label: 'baseline: echo + JetStream publish',
-      natsUrl: ns.natsUrl,
-      subject: jsEcho.subject,
-    });
-    await jsEcho.stop();
 
     const gate = await startTestService(GateConfig, gateService, ns, { LOG_LEVEL: 'error' });
     const admin = await Messaging.connect({

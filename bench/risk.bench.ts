@@ -7,7 +7,7 @@ import { Messaging } from '@bifrost/messaging';
 import { startService } from '@bifrost/service';
 import { createTestNamespace, freePort } from '@bifrost/testing';
 import { RiskGuardConfig, riskGuardService } from '../apps/risk-guard/src/risk-guard.service';
-import { startJetStreamEcho, startNatsEcho } from './lib/echo-baselines';
+import { measureEchoBaselines } from './lib/echo-baselines';
 import { driverArgs, formatRow, rssMb, runClosedLoop, runDriver, timed, type LoadResult } from './lib/load';
 
 const IN_FLIGHT = 64;
@@ -91,24 +91,9 @@ async function main(): Promise<void> {
   const nc = await connect({ servers: ns.natsUrl });
   const rssBefore = rssMb();
   try {
-    const echo = startNatsEcho(nc, `${ns.namespace}.bench.echo`);
-    const raw = await runDriver<LoadResult>(__filename, {
-      mode: 'echo',
-      natsUrl: ns.natsUrl,
-      subject: echo.subject,
-    });
-    await echo.stop();
-    const jsEcho = await startJetStreamEcho(
-      nc,
-      `${ns.namespace}.bench.jsecho`,
-      `${ns.namespace.toUpperCase()}_BENCH`,
+    const { raw, recorded: jsBaseline } = await measureEchoBaselines(nc, ns.namespace, (subject) =>
+      runDriver<LoadResult>(__filename, { mode: 'echo', natsUrl: ns.natsUrl, subject }),
     );
-    const jsBaseline = await runDriver<LoadResult>(__filename, {
-      mode: 'echo',
-      natsUrl: ns.natsUrl,
-      subject: jsEcho.subject,
-    });
-    await jsEcho.stop();
     const rssBaseline = rssMb();
 
     const config = loadConfig(RiskGuardConfig, {
