@@ -11,6 +11,7 @@ import {
   ledgerEntries,
   reserve,
   startRiskGuard,
+  untilAnswered,
   upsertPolicy,
   usd,
 } from './risk-guard.fixtures';
@@ -210,23 +211,4 @@ function release(client: Messaging, reply: ReserveReply): Promise<unknown> {
     engineId: reply.engineId,
     reservationId: reply.reservationId,
   });
-}
-
-/** An engine's retry policy during failover: the same request (same idempotency key) until it is answered. */
-async function untilAnswered<T>(call: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await call();
-    } catch (error) {
-      const code = (error as { code?: string }).code ?? '';
-      if (
-        attempt > 200 ||
-        !/^(RISK\.NOT_LEADER|RISK\.NO_LEADER|RPC\.NO_RESPONDERS|RPC\.TIMEOUT|INFRA\.UNAVAILABLE|CONCURRENCY\.CONFLICT)$/.test(
-          code,
-        )
-      )
-        throw error;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
 }

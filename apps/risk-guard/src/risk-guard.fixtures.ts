@@ -63,6 +63,25 @@ export function reserve(
   });
 }
 
+/** An engine's retry policy during failover: the same request (same idempotency key) until it is answered. */
+export async function untilAnswered<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await call();
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? '';
+      if (
+        attempt > 200 ||
+        !/^(RISK\.NOT_LEADER|RISK\.NO_LEADER|RPC\.NO_RESPONDERS|RPC\.TIMEOUT|INFRA\.UNAVAILABLE|CONCURRENCY\.CONFLICT)$/.test(
+          code,
+        )
+      )
+        throw error;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+}
+
 export function ledger(client: Messaging): Promise<LedgerView> {
   return client.rpc.call<LedgerView>('bifrost.rpc.risk.ledger', {});
 }

@@ -1,0 +1,103 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+import { Kvm } from '@nats-io/kv';
+import type { Messaging } from '@bifrost/messaging';
+import type { RunningService } from '@bifrost/service';
+import { createTestNamespace, freePort, waitFor, type TestNamespace } from '@bifrost/testing';
+import {
+  connectClient,
+  ledger,
+  reserve,
+  startRiskGuard,
+  untilAnswered,
+  upsertPolicy,
+} from './risk-guard.fixtures';
+
+const ROOT = resolve(__dirname, '../../..');
+const LEASE_MS = 1_000;
+
+jest.setTimeout(60_000);
+
+describe('risk-guard when the leader crashes', () => {
+  let ns: TestNamespace;
+  let client: Messaging;
+  let leader: ChildProcess | undefined;
+  let standby: RunningService | undefined;
+
+  beforeEach(async () => {
+    ns = await createTestNamespace('riskx');
+    client = await connectClient(ns);
+  });
+  afterEach(async () => {
+    if (leader) await kill(leader, 'SIGKILL');
+    await standby?.close();
+    await client.drain();
+    await ns.cleanup();
+  });
+
+  describe('Given a leader process that is SIGKILLed without releasing its lease', () => {
+    it('should let the standby take over once the lease runs out, keeping every reservation once', async () => {
+      const leaderPort = await freePort();
+      leader = spawnRiskGuard(leaderPort);
+      await waitFor(async () => (await deskDetail(`http://127.0.0.1:${leaderPort}`)) === 'leader', {
+        timeoutMs: 20_000,
+        what: 'the spawned process leads',
+      });
+      standby = await startRiskGuard(ns, { RISK_SEED_POLICIES: 'false', RISK_LEASE_MS: String(LEASE_MS) });
+      expect(await deskDetail(standby.url)).toBe('standby');
+
+      await upsertPolicy(client, 'GLOBAL', 100_000, 100_000, 1_000);
+      await upsertPolicy(client, 'eng', 100_000, 100_000, 1_000);
+      const before = await Promise.all([1, 2, 3, 4, 5].map((i) => reserve(client, 'eng', `k-${i}`, 100)));
+      expect(before.every((r) => r.outcome === 'GRANTED')).toBe(true);
+
+      await kill(leader, 'SIGKILL');
+      leader = undefined;
+      // The dead holder's lease is still in the bucket: only its expiry can free it.
+      const kv = await new Kvm(client.js).open(ns.naming.snapshotBucket);
+      const lease = (await kv.get('risk-guard.leader'))?.json<{ holder: string; expiresAt: number }>();
+      expect(lease?.holder).not.toBe(standby.info.instanceId);
+      expect(lease?.expiresAt).toBeGreaterThan(0);
+
+      const after = await untilAnswered(() => reserve(client, 'eng', 'k-6', 100));
+      const retried = await untilAnswered(() => reserve(client, 'eng', 'k-3', 100));
+
+      expect(after.outcome).toBe('GRANTED');
+      expect(await deskDetail(standby.url)).toBe('leader');
+      expect(retried).toMatchObject({ replayed: true, reservationId: before[2]?.reservationId });
+      expect((await ledger(client)).usage['eng']).toMatchObject({ reservedLoss: 600, actions: 6 });
+    });
+  });
+
+  function spawnRiskGuard(port: number): ChildProcess {
+    return spawn('node', ['-r', '@swc-node/register', 'apps/risk-guard/src/main.ts'], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        NATS_URL: ns.natsUrl,
+        BIFROST_NAMESPACE: ns.namespace,
+        PORT: String(port),
+        LOG_LEVEL: 'error',
+        RISK_LEASE_MS: String(LEASE_MS),
+        RISK_SEED_POLICIES: 'false',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  }
+});
+
+async function deskDetail(url: string): Promise<string | undefined> {
+  const response = await fetch(`${url}/health/ready`).catch(() => undefined);
+  const body = (await response?.json().catch(() => undefined)) as
+    | { checks?: { 'risk-desk'?: { detail?: string } } }
+    | undefined;
+  return body?.checks?.['risk-desk']?.detail;
+}
+
+function kill(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  return new Promise((done) => {
+    if (child.exitCode !== null || child.signalCode !== null) return done();
+    child.once('exit', () => done());
+    child.kill(signal);
+  });
+}
