@@ -7,6 +7,7 @@ import { ControlController } from './commands/control.controller';
 import { GatewayRpc } from './commands/gateway-rpc.service';
 import { RiskController } from './commands/risk.controller';
 import { StrategiesController } from './commands/strategies.controller';
+import { TripwireController } from './commands/tripwire.controller';
 import { DocsController, OPENAPI_DOCUMENT } from './docs/docs.controller';
 import { EngineController } from './engine/engine.controller';
 import { GATEWAY_CONFIG, type GatewayConfig } from './gateway.config';
@@ -25,6 +26,7 @@ import {
   RiskReadController,
   StrategiesReadController,
 } from './reads/reads.controllers';
+import { TripwireReadController } from './reads/tripwire.reads.controller';
 import { gatewayDatabaseProvider, GatewayDatabaseLifecycle } from './persistence/gateway-database';
 
 export { GatewayConfig } from './gateway.config';
@@ -46,6 +48,8 @@ export const apiControllers = [
   DecisionsController,
   RiskReadController,
   AuditController,
+  TripwireController,
+  TripwireReadController,
 ];
 
 /** The API gateway: operator and engine HTTP API over the services' rpc and the read models (DESIGN §7). */

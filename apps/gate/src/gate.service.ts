@@ -1,3 +1,4 @@
+import { KeyedMutex } from '@bifrost/messaging';
 import { Type, type Static } from '@sinclair/typebox';
 import { CommonConfigProperties } from '@bifrost/config';
 import type { ServiceDefinition } from '@bifrost/service';
@@ -10,7 +11,6 @@ import { OutcomesConsumer } from './ingest/outcomes.consumer';
 import { ReactionsConsumer } from './ingest/reactions.consumer';
 import { GateMetrics } from './metrics/gate.metrics';
 import { GateState } from './state/gate-state';
-import { KeyedMutex } from './state/keyed-mutex';
 
 export const GateConfig = Type.Object({ ...CommonConfigProperties });
 export type GateConfig = Static<typeof GateConfig>;

@@ -13,3 +13,4 @@ export * from './messaging';
 export * from './transport';
 export * from './messaging.module';
 export * from './live-state';
+export * from './keyed-mutex';

@@ -21,10 +21,9 @@ import {
   type StrategyEvent,
 } from '@bifrost/domain-gate';
 import { ConcurrencyError, TransientError } from '@bifrost/event-sourcing';
-import { Messaging, createEnvelope, uuidv7 } from '@bifrost/messaging';
+import { Messaging, createEnvelope, uuidv7, KeyedMutex } from '@bifrost/messaging';
 import { GateMetrics } from '../metrics/gate.metrics';
 import { GateState } from '../state/gate-state';
-import { KeyedMutex } from '../state/keyed-mutex';
 
 const MAX_ATTEMPTS = 5;
 

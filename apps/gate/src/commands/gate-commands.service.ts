@@ -14,9 +14,9 @@ import {
   handleCommand,
   type AggregateSource,
   type DomainEvent,
+  KeyedMutex,
 } from '@bifrost/messaging';
 import { GateState } from '../state/gate-state';
-import { KeyedMutex } from '../state/keyed-mutex';
 
 export interface CommandResult {
   /** The events the command produced (empty: nothing changed). */

@@ -5,6 +5,7 @@ import {
   SEED_TRIPWIRE_POLICIES,
   seedTripwireCommands,
   tripwireDecider,
+  tripwirePolicyView,
   type TripwireEvent,
   type TripwireState,
 } from './tripwire-policy.decider';
@@ -115,6 +116,27 @@ describe('Tripwire policy', () => {
         undefined,
       );
       expect(events.map((e) => e.type)).toEqual(['TripwireTriggered']);
+    });
+  });
+});
+
+describe('Policy view', () => {
+  it("should show the settings and each engine's count, trip and current evaluation, engines sorted", () => {
+    const state = fold([defined(), ...kpis('E2', 3, true), ...kpis('E1', 2, false, 3)]);
+    if (state.status !== 'defined') throw new Error('unreachable');
+    const view = tripwirePolicyView(state.policy, state.engines);
+    expect(view).toMatchObject({ policyId: ID, domain: 'WHOLESALE', recentWindow: 100, updatedAt: T0 });
+    expect(view).not.toHaveProperty('status');
+    expect(view.engines.map((e) => [e.engineId, e.observed, e.triggered, e.evaluation.result])).toEqual([
+      ['E1', 2, null, 'INSUFFICIENT_DATA'],
+      ['E2', 3, null, 'INSUFFICIENT_DATA'],
+    ]);
+    expect(view.engines[1]?.evaluation.evidence.recent).toEqual({
+      from: 1,
+      to: 3,
+      count: 3,
+      successes: 3,
+      rate: 1,
     });
   });
 });

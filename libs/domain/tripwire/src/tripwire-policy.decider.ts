@@ -7,6 +7,7 @@ import type {
   TripwirePolicyDefined,
   TripwirePolicyDisabled,
   TripwirePolicyEnabled,
+  TripwirePolicyView,
   TripwireReset,
   TripwireTriggered,
 } from '@bifrost/contracts';
@@ -281,4 +282,28 @@ export function seedTripwireCommands(now: string): TripwireCommand[] {
       now,
     },
   }));
+}
+
+/** What operators see of one policy: its settings and every engine's state and current evaluation. */
+export function tripwirePolicyView(
+  policy: TripwirePolicy,
+  engines: Record<string, EngineWindow>,
+): TripwirePolicyView {
+  return {
+    ...configOf(policy),
+    policyId: policy.policyId,
+    updatedAt: policy.updatedAt,
+    engines: Object.keys(engines)
+      .sort()
+      .map((engineId) => {
+        const window = engines[engineId] ?? EMPTY_WINDOW;
+        const { result, evidence } = evaluateEngine(policy, window);
+        return {
+          engineId,
+          observed: window.observed,
+          triggered: window.triggered,
+          evaluation: { policyId: policy.policyId, engineId, result, evidence },
+        };
+      }),
+  };
 }

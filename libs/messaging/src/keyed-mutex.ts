@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 
 /**
  * Runs tasks with the same key one after another (FIFO) and tasks with different keys freely: a
- * strategy's checks and commands in this process never race each other for the same append.
+ * service's commands on one aggregate never race each other for the same append in this process.
  */
 @Injectable()
 export class KeyedMutex {

@@ -1,0 +1,178 @@
+import type { RunningService } from '@bifrost/service';
+import { startTestService, waitFor } from '@bifrost/testing';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- specs start other apps for real
+import { ProjectorConfig, projectorService } from '@bifrost/projector/src/projector.service';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- specs start other apps for real
+import { TripwireConfig, tripwireService } from '@bifrost/tripwire';
+import { startGateway, type GatewayHarness } from '../testing/gateway.fixtures';
+
+describe('tripwire routes', () => {
+  let h: GatewayHarness;
+  let tripwire: RunningService;
+  let projector: RunningService;
+  let viewer: string;
+  let operator: string;
+  let admin: string;
+  let engine: string;
+
+  beforeAll(async () => {
+    h = await startGateway('gwtrip');
+    tripwire = await startTestService(TripwireConfig, tripwireService, h.ns, { LOG_LEVEL: 'error' });
+    projector = await startTestService(ProjectorConfig, projectorService, h.ns, {
+      DATABASE_URL: h.db.url,
+      PROJECTOR_LOCK_POLL_MS: '50',
+      LOG_LEVEL: 'error',
+    });
+    viewer = (await h.createKey('viewer')).apiKey;
+    operator = (await h.createKey('operator')).apiKey;
+    admin = (await h.createKey('admin')).apiKey;
+    engine = (await h.createKey('engine', { engineId: 'gw-bot' })).apiKey;
+  });
+  afterAll(async () => {
+    await projector.close();
+    await tripwire.close();
+    await h.close();
+  });
+
+  const kpis = async (count: number, success: boolean) => {
+    for (let i = 0; i < count; i += 1) {
+      const sent = await h.http('POST', '/api/v1/engine/kpi', {
+        key: engine,
+        body: { engineId: 'gw-bot', domain: 'GW', metric: 'deal_rate', success },
+      });
+      expect(sent.status).toBe(202);
+    }
+  };
+  const engineView = () =>
+    h.http('GET', '/api/v1/tripwire/policies/GW-deal_rate/engines/gw-bot', { key: viewer });
+
+  it('should list the seeded policies live to a viewer', async () => {
+    const listed = await h.http('GET', '/api/v1/tripwire/policies', { key: viewer });
+
+    expect(listed.status).toBe(200);
+    expect(listed.body.policies.map((p: { policyId: string }) => p.policyId)).toEqual([
+      'BUYER_MATCH-match_success',
+      'CAPITAL-roi_event',
+      'WHOLESALE-contract_rate',
+      'WHOLESALE-offer_accept_rate',
+    ]);
+    const one = await h.http('GET', '/api/v1/tripwire/policies/CAPITAL-roi_event', { key: viewer });
+    expect(one.body).toMatchObject({ policyId: 'CAPITAL-roi_event', enabled: false, action: 'KILL_SWITCH' });
+    expect((await h.http('GET', '/api/v1/tripwire/policies/NOPE-x', { key: viewer })).status).toBe(404);
+  });
+
+  it('should let an admin (not a viewer or operator) define a policy, and validate it', async () => {
+    const policy = {
+      reason: 'new KPI',
+      domain: 'GW',
+      metric: 'deal_rate',
+      recentWindow: 10,
+      baselineWindow: 40,
+      maxDropPct: 30,
+      minEvents: 10,
+      action: 'THROTTLE',
+    };
+    expect((await h.http('POST', '/api/v1/tripwire/policies', { key: viewer, body: policy })).status).toBe(
+      403,
+    );
+    expect((await h.http('POST', '/api/v1/tripwire/policies', { key: operator, body: policy })).status).toBe(
+      403,
+    );
+    const invalid = await h.http('POST', '/api/v1/tripwire/policies', {
+      key: admin,
+      body: { ...policy, maxDropPct: 0 },
+    });
+    expect(invalid.status).toBe(400);
+
+    const defined = await h.http('POST', '/api/v1/tripwire/policies', { key: admin, body: policy });
+    expect(defined).toMatchObject({
+      status: 200,
+      body: { policyId: 'GW-deal_rate', enabled: true, confidence: 0.95, engines: [] },
+    });
+  });
+
+  it('should trip on KPIs ingested over HTTP and show the evidence, live and in the trip history', async () => {
+    await kpis(40, true);
+    await kpis(10, false);
+
+    const tripped = await waitFor(
+      async () => {
+        const view = await engineView();
+        return view.status === 200 && view.body.triggered !== null && view.body;
+      },
+      { what: 'the trip of gw-bot' },
+    );
+    expect(tripped).toMatchObject({
+      engineId: 'gw-bot',
+      observed: 50,
+      triggered: { action: 'THROTTLE' },
+      evaluation: {
+        result: 'TRIPPED',
+        evidence: {
+          baseline: { from: 1, to: 40, count: 40, successes: 40, rate: 1 },
+          recent: { from: 41, to: 50, count: 10, successes: 0, rate: 0 },
+          dropPct: 100,
+        },
+      },
+    });
+
+    const history = await waitFor(
+      async () => {
+        const page = await h.http('GET', '/api/v1/tripwire/triggers?engineId=gw-bot', { key: viewer });
+        return page.status === 200 && page.body.items.length > 0 && page.body.items;
+      },
+      { what: 'the trip in the read model' },
+    );
+    expect(history).toEqual([
+      expect.objectContaining({ engineId: 'gw-bot', policyId: 'GW-deal_rate', action: 'THROTTLE' }),
+    ]);
+    // It tripped on the 4th failure (6/10 against 34/34: a 40 % drop, p ≈ 5e-5); the live view above
+    // shows the windows as they are now.
+    expect(history[0].data.evidence).toMatchObject({
+      baseline: { from: 1, to: 34, count: 34, rate: 1 },
+      recent: { from: 35, to: 44, count: 10, successes: 6 },
+      dropPct: 40,
+    });
+  });
+
+  it('should reset (operator) and evaluate now', async () => {
+    const reset = await h.http('POST', '/api/v1/tripwire/policies/GW-deal_rate/engines/gw-bot/reset', {
+      key: operator,
+      body: { reason: 'deal flow fixed' },
+    });
+    expect(reset.status).toBe(200);
+    expect(reset.body.engines).toEqual([
+      expect.objectContaining({ engineId: 'gw-bot', observed: 0, triggered: null }),
+    ]);
+
+    const evaluated = await h.http('POST', '/api/v1/tripwire/evaluate', {
+      key: operator,
+      body: { policyId: 'GW-deal_rate' },
+    });
+    expect(evaluated).toMatchObject({
+      status: 200,
+      body: { evaluations: [{ policyId: 'GW-deal_rate', engineId: 'gw-bot', result: 'INSUFFICIENT_DATA' }] },
+    });
+  });
+
+  it('should disable (operator) and enable (admin) a policy', async () => {
+    const disabled = await h.http('POST', '/api/v1/tripwire/policies/GW-deal_rate/disable', {
+      key: operator,
+      body: { reason: 'migration' },
+    });
+    expect(disabled).toMatchObject({ status: 200, body: { enabled: false } });
+    expect(
+      (
+        await h.http('POST', '/api/v1/tripwire/policies/GW-deal_rate/enable', {
+          key: operator,
+          body: { reason: 'done' },
+        })
+      ).status,
+    ).toBe(403);
+    const enabled = await h.http('POST', '/api/v1/tripwire/policies/GW-deal_rate/enable', {
+      key: admin,
+      body: { reason: 'done' },
+    });
+    expect(enabled).toMatchObject({ status: 200, body: { enabled: true } });
+  });
+});

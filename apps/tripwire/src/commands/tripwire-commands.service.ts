@@ -1,0 +1,243 @@
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import type {
+  Actor,
+  TripwireEvaluation,
+  TripwirePolicyConfig,
+  TripwirePolicyView,
+  UpsertTripwirePolicyCommand,
+} from '@bifrost/contracts';
+import {
+  DEFAULT_CONFIDENCE,
+  seedTripwireCommands,
+  tripwireDecider,
+  tripwirePolicyId,
+  tripwirePolicyView,
+  type TripwireCommand,
+  type TripwireEvent,
+  type TripwireState as PolicyState,
+} from '@bifrost/domain-tripwire';
+import { NotFoundError, type Decider } from '@bifrost/event-sourcing';
+import { KeyedMutex, Messaging, createEnvelope, handleCommand, type DomainEvent } from '@bifrost/messaging';
+import { HealthRegistry } from '@bifrost/observability';
+import { TripwireMetrics } from '../metrics/tripwire.metrics';
+import { TripwireState } from '../state/tripwire-state';
+import { TRIPWIRE_CONFIG, type TripwireConfig } from '../tripwire.config';
+
+/** The tripwire itself is the actor of its triggers (the KPI's engine is only their cause). */
+export const TRIPWIRE_ACTOR: Actor = { kind: 'system', id: 'tripwire' };
+const SEED_ACTOR: Actor = { kind: 'system', id: 'tripwire/seed' };
+
+/** Where a command came from: the ingest envelope it handles. */
+export interface Causation {
+  readonly causationId?: string;
+  readonly correlationId?: string;
+}
+
+/** Seeding defines a policy only while nobody has: an operator's settings are never overwritten. */
+const seedDecider: Decider<PolicyState, TripwireCommand, TripwireEvent, unknown> = {
+  ...tripwireDecider,
+  decide: (command, state, ctx) =>
+    state.status === 'absent' ? tripwireDecider.decide(command, state, ctx) : [],
+};
+
+/**
+ * Runs commands on the policy aggregates: decide on the in-memory state, append with optimistic
+ * concurrency (reload and decide again on conflict). Commands on one policy run one after another in
+ * this process, so KPIs and operator commands never race each other for the same append.
+ */
+@Injectable()
+export class TripwireCommands implements OnModuleInit {
+  private readonly log = new Logger('TripwireCommands');
+  private readyPromise?: Promise<void>;
+  private isReady = false;
+
+  constructor(
+    @Inject(Messaging) private readonly messaging: Messaging,
+    @Inject(TripwireState) private readonly state: TripwireState,
+    @Inject(TripwireMetrics) private readonly metrics: TripwireMetrics,
+    @Inject(HealthRegistry) private readonly health: HealthRegistry,
+    @Inject(TRIPWIRE_CONFIG) private readonly config: TripwireConfig,
+    @Inject(KeyedMutex) private readonly locks: KeyedMutex,
+  ) {}
+
+  onModuleInit(): Promise<void> {
+    return this.ready();
+  }
+
+  /** State rebuilt and seed policies defined; every handler waits for it. */
+  ready(): Promise<void> {
+    this.readyPromise ??= (async () => {
+      this.health.register({
+        name: 'tripwire-state',
+        check: () => (this.isReady ? { ok: true } : { ok: false, detail: 'rebuilding state' }),
+      });
+      await this.state.onModuleInit();
+      if (this.config.TRIPWIRE_SEED_POLICIES) await this.seed();
+      this.isReady = true;
+    })();
+    return this.readyPromise;
+  }
+
+  // ── KPIs ────────────────────────────────────────────────────────────────────────────────────────
+
+  /** Records one KPI in its policy's windows and evaluates them; false when no policy watches it. */
+  async recordKpi(
+    kpi: { engineId: string; domain: string; metric: string; success: boolean; value?: number },
+    kpiId: string,
+    actor: Actor,
+    causation: Causation,
+  ): Promise<'recorded' | 'duplicate' | 'no_policy'> {
+    await this.ready();
+    const policyId = tripwirePolicyId(kpi.domain, kpi.metric);
+    if (this.state.policy(policyId).status === 'absent') return 'no_policy';
+    const events = await this.run(
+      policyId,
+      {
+        type: 'RecordKpi',
+        data: {
+          policyId,
+          engineId: kpi.engineId,
+          success: kpi.success,
+          ...(kpi.value === undefined ? {} : { value: kpi.value }),
+          kpiId,
+          now: new Date().toISOString(),
+        },
+      },
+      actor,
+      causation,
+    );
+    return events.length === 0 ? 'duplicate' : 'recorded';
+  }
+
+  // ── operator commands ─────────────────────────────────────────────────────────────────────────
+
+  async upsertPolicy(command: UpsertTripwirePolicyCommand): Promise<TripwirePolicyView> {
+    await this.ready();
+    const { actor, reason, enabled, confidence, ...settings } = command;
+    const policyId = tripwirePolicyId(command.domain, command.metric);
+    const current = this.state.policy(policyId);
+    const policy: TripwirePolicyConfig = {
+      domain: settings.domain,
+      metric: settings.metric,
+      recentWindow: settings.recentWindow,
+      baselineWindow: settings.baselineWindow,
+      maxDropPct: settings.maxDropPct,
+      minEvents: settings.minEvents,
+      action: settings.action,
+      enabled: enabled ?? (current.status === 'defined' ? current.policy.enabled : true),
+      confidence:
+        confidence ?? (current.status === 'defined' ? current.policy.confidence : DEFAULT_CONFIDENCE),
+    };
+    await this.run(
+      policyId,
+      { type: 'DefinePolicy', data: { policyId, actor, reason, policy, now: now() } },
+      actor,
+    );
+    return this.view(policyId);
+  }
+
+  async togglePolicy(
+    enable: boolean,
+    command: { actor: Actor; reason: string; policyId: string },
+  ): Promise<TripwirePolicyView> {
+    await this.ready();
+    const { actor, reason, policyId } = command;
+    await this.run(
+      policyId,
+      { type: enable ? 'EnablePolicy' : 'DisablePolicy', data: { policyId, actor, reason, now: now() } },
+      actor,
+    );
+    return this.view(policyId);
+  }
+
+  async reset(command: {
+    actor: Actor;
+    reason: string;
+    policyId: string;
+    engineId: string;
+  }): Promise<TripwirePolicyView> {
+    await this.ready();
+    const { actor, reason, policyId, engineId } = command;
+    await this.run(
+      policyId,
+      { type: 'ResetTripwire', data: { policyId, engineId, actor, reason, now: now() } },
+      actor,
+    );
+    return this.view(policyId);
+  }
+
+  /** Evaluates one policy (or all) now: trips what should trip, returns every engine's evaluation. */
+  async evaluate(actor: Actor, policyId?: string): Promise<{ evaluations: TripwireEvaluation[] }> {
+    await this.ready();
+    const ids = policyId === undefined ? this.state.policyIds() : [policyId];
+    const evaluations: TripwireEvaluation[] = [];
+    for (const id of ids) {
+      await this.run(id, { type: 'EvaluatePolicy', data: { policyId: id, now: now() } }, actor);
+      evaluations.push(...this.view(id).engines.map((e) => e.evaluation));
+    }
+    return { evaluations };
+  }
+
+  async policies(): Promise<{ policies: TripwirePolicyView[] }> {
+    await this.ready();
+    return { policies: this.state.policyIds().map((id) => this.view(id)) };
+  }
+
+  view(policyId: string): TripwirePolicyView {
+    const state = this.state.policy(policyId);
+    if (state.status === 'absent') {
+      throw new NotFoundError(`no tripwire policy ${policyId}`, {
+        code: 'TRIPWIRE.POLICY_UNKNOWN',
+        details: { policyId },
+      });
+    }
+    return tripwirePolicyView(state.policy, state.engines);
+  }
+
+  // ── plumbing ────────────────────────────────────────────────────────────────────────────────────
+
+  private async seed(): Promise<void> {
+    const seeded: string[] = [];
+    for (const command of seedTripwireCommands(now())) {
+      const events = await this.run(command.data.policyId, command, SEED_ACTOR, {}, seedDecider);
+      if (events.length > 0) seeded.push(command.data.policyId);
+    }
+    if (seeded.length > 0) this.log.log(`seeded tripwire policies ${seeded.join(', ')}`);
+  }
+
+  private run(
+    policyId: string,
+    command: TripwireCommand,
+    actor: Actor,
+    causation: Causation = {},
+    decider: Decider<PolicyState, TripwireCommand, TripwireEvent, unknown> = tripwireDecider,
+  ): Promise<DomainEvent[]> {
+    return this.locks.run(policyId, async () => {
+      const result = await handleCommand(this.messaging.eventStore, decider, this.state.policies, {
+        subject: this.state.subjectOf(policyId),
+        command,
+        ctx: undefined,
+        meta: {
+          toEnvelope: (event, subject) =>
+            createEnvelope({
+              type: `tripwire.${event.type}`,
+              subject,
+              source: 'tripwire',
+              actor: event.type === 'TripwireTriggered' ? TRIPWIRE_ACTOR : actor,
+              data: event.data,
+              ...(causation.causationId ? { causationId: causation.causationId } : {}),
+              ...(causation.correlationId ? { correlationId: causation.correlationId } : {}),
+            }),
+        },
+      });
+      for (const event of result.events) {
+        if (event.type === 'TripwireTriggered') this.metrics.triggered(policyId, event.data.action);
+      }
+      return result.events as DomainEvent[];
+    });
+  }
+}
+
+function now(): string {
+  return new Date().toISOString();
+}

@@ -1,0 +1,1 @@
+export { TripwireConfig, tripwireService } from './tripwire.service';

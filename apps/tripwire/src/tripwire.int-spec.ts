@@ -1,0 +1,343 @@
+import type {
+  DataOf,
+  Envelope,
+  GateCheckReply,
+  ReserveReply,
+  RiskPolicy,
+  TripwireEvaluation,
+  TripwirePolicyView,
+  TripwireTriggered,
+} from '@bifrost/contracts';
+import { createEnvelope, decodeJson, type DeadLetter, type Messaging } from '@bifrost/messaging';
+import type { RunningService } from '@bifrost/service';
+import { createTestNamespace, startTestService, waitFor, type TestNamespace } from '@bifrost/testing';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the reactions are tested against the real gate
+import { GateConfig, gateService } from '../../gate/src/gate.service';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the reactions are tested against the real risk-guard
+import { ledger, reserve, startRiskGuard } from '../../risk-guard/src/risk-guard.fixtures';
+import {
+  CONTRACT_RATE,
+  OPERATOR,
+  connectClient,
+  policies,
+  policy,
+  policyEvents,
+  publishKpis,
+  startTripwire,
+  waitForObserved,
+} from './tripwire.fixtures';
+
+const WHOLESALE = { engineId: 'WHOLESALE', domain: 'WHOLESALE', metric: 'contract_rate' };
+
+describe('tripwire service', () => {
+  let ns: TestNamespace;
+  let client: Messaging;
+  let gate: RunningService;
+  let riskGuard: RunningService;
+  let tripwire: RunningService;
+
+  beforeAll(async () => {
+    ns = await createTestNamespace('trip');
+    client = await connectClient(ns);
+    // The reactions follow new tripwire events: the services reacting start first.
+    gate = await startTestService(GateConfig, gateService, ns, { LOG_LEVEL: 'error' });
+    riskGuard = await startRiskGuard(ns);
+    await waitFor(async () => (await ledger(client).catch(() => undefined)) !== undefined, {
+      what: 'a risk-guard leader',
+    });
+    tripwire = await startTripwire(ns);
+  });
+  afterAll(async () => {
+    await tripwire.close();
+    await riskGuard.close();
+    await gate.close();
+    await client.drain();
+    await ns.cleanup();
+  });
+
+  describe('Given its first start', () => {
+    it('should seed the four policies of seed 000 with CAPITAL roi_event disabled', async () => {
+      const seeded = await policies(client);
+      expect(seeded.map((p) => [p.policyId, p.enabled, p.action])).toEqual([
+        ['BUYER_MATCH-match_success', true, 'THROTTLE'],
+        ['CAPITAL-roi_event', false, 'KILL_SWITCH'],
+        ['WHOLESALE-contract_rate', true, 'THROTTLE'],
+        ['WHOLESALE-offer_accept_rate', true, 'THROTTLE'],
+      ]);
+      expect(seeded.find((p) => p.policyId === CONTRACT_RATE)).toMatchObject({
+        recentWindow: 100,
+        baselineWindow: 500,
+        maxDropPct: 30,
+        minEvents: 50,
+        confidence: 0.95,
+        engines: [],
+      });
+    });
+
+    it('should be ready and serve its metrics', async () => {
+      const ready = await fetch(`${tripwire.url}/health/ready`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toMatchObject({ status: 'ok', checks: { 'tripwire-state': { ok: true } } });
+      const metrics = await (await fetch(`${tripwire.url}/metrics`)).text();
+      expect(metrics).toContain(
+        'bifrost_tripwire_policy_enabled{policy="CAPITAL-roi_event",action="KILL_SWITCH",service="tripwire"} 0',
+      );
+    });
+  });
+
+  describe('Given 500 successes then a run of failures of WHOLESALE contract_rate', () => {
+    let trigger: TripwireTriggeredEnvelope;
+
+    beforeAll(async () => {
+      await publishKpis(client, ns, WHOLESALE, 500, true);
+      await publishKpis(client, ns, WHOLESALE, 35, false);
+      await waitForObserved(client, CONTRACT_RATE, 'WHOLESALE', 535);
+      const triggers = await policyEvents(client, ns, CONTRACT_RATE, 'TripwireTriggered');
+      expect(triggers).toHaveLength(1);
+      trigger = triggers[0]?.envelope as unknown as TripwireTriggeredEnvelope;
+    });
+
+    it('should trip THROTTLE once, on the 31st failure, with the evidence', () => {
+      expect(trigger.actor).toEqual({ kind: 'system', id: 'tripwire' });
+      expect(trigger.data).toMatchObject({
+        policyId: CONTRACT_RATE,
+        engineId: 'WHOLESALE',
+        action: 'THROTTLE',
+        domain: 'WHOLESALE',
+        metric: 'contract_rate',
+        evidence: {
+          baseline: { from: 1, to: 431, count: 431, successes: 431, rate: 1 },
+          recent: { from: 432, to: 531, count: 100, successes: 69, rate: 0.69 },
+          dropPct: 31,
+          maxDropPct: 30,
+          confidence: 0.95,
+          minEvents: 50,
+        },
+      });
+      expect(trigger.data.evidence?.pValue).toBeLessThan(0.05);
+      expect(trigger.causationId).toBeDefined();
+    });
+
+    it('should make risk-guard deny the next WHOLESALE reservation with THROTTLED, the trigger as cause', async () => {
+      const throttled = await waitFor(
+        async () => {
+          const { policies: risk } = await client.rpc.call<{ policies: RiskPolicy[] }>(
+            'bifrost.rpc.risk.policies',
+            {},
+          );
+          return risk.find((p) => p.policyId === 'WHOLESALE' && p.throttled);
+        },
+        { what: 'the WHOLESALE throttle' },
+      );
+      expect(throttled.throttled?.cause).toMatchObject({ kind: 'tripwire', id: trigger.id });
+      await expect(reserve(client, 'WHOLESALE', 'after-trip', 100)).resolves.toMatchObject<
+        Partial<ReserveReply>
+      >({ outcome: 'DENIED', reason: 'THROTTLED' });
+    });
+
+    it('should show the engine tripped in its view and metrics', async () => {
+      const view = await policy(client, CONTRACT_RATE);
+      expect(view.engines).toEqual([
+        expect.objectContaining({
+          engineId: 'WHOLESALE',
+          observed: 535,
+          triggered: { at: trigger.data.triggeredAt, action: 'THROTTLE' },
+        }),
+      ]);
+      const metrics = await (await fetch(`${tripwire.url}/metrics`)).text();
+      expect(metrics).toContain(
+        'bifrost_tripwire_triggered{policy="WHOLESALE-contract_rate",engine="WHOLESALE",action="THROTTLE",service="tripwire"} 1',
+      );
+      expect(metrics).toContain(
+        'bifrost_tripwire_evaluation{policy="WHOLESALE-contract_rate",engine="WHOLESALE",result="TRIPPED",service="tripwire"} 1',
+      );
+      expect(metrics).toContain(
+        'bifrost_tripwire_drop_pct{policy="WHOLESALE-contract_rate",engine="WHOLESALE",service="tripwire"} 35',
+      );
+    });
+
+    it('should re-baseline on reset: windows start empty and the regressed period does not trip again', async () => {
+      const view = await client.rpc.call<TripwirePolicyView>('bifrost.rpc.tripwire.cmd.reset', {
+        actor: OPERATOR,
+        reason: 'fixed the contract flow',
+        policyId: CONTRACT_RATE,
+        engineId: 'WHOLESALE',
+      });
+      expect(view.engines).toEqual([
+        expect.objectContaining({ engineId: 'WHOLESALE', observed: 0, triggered: null }),
+      ]);
+      const [reset] = await policyEvents(client, ns, CONTRACT_RATE, 'TripwireReset');
+      expect(reset?.envelope).toMatchObject({
+        actor: OPERATOR,
+        data: { engineId: 'WHOLESALE', wasTriggered: true, reason: 'fixed the contract flow' },
+      });
+
+      // 160 more failures: the recent window (100) fills first, the baseline holds only the 0 % period.
+      await publishKpis(client, ns, WHOLESALE, 160, false);
+      const after = await waitForObserved(client, CONTRACT_RATE, 'WHOLESALE', 160);
+      expect(after.engines[0]?.evaluation).toMatchObject<Partial<TripwireEvaluation>>({ result: 'NO_DROP' });
+      expect(after.engines[0]?.evaluation.evidence.baseline).toMatchObject({ from: 1, to: 60, rate: 0 });
+      expect(await policyEvents(client, ns, CONTRACT_RATE, 'TripwireTriggered')).toHaveLength(1);
+    });
+  });
+
+  describe('Given a disabled KILL_SWITCH policy and a regressed engine', () => {
+    const CAPITAL = { engineId: 'cap-1', domain: 'CAPITAL', metric: 'roi_event' };
+    const check = (engineId: string) =>
+      client.rpc.call<GateCheckReply>('bifrost.rpc.gate.check', {
+        engineId,
+        strategyId: 's1',
+        action: { kind: 'order.place', intent: 'open' },
+      });
+
+    it('should trip nothing while disabled, then KILL the engine at the gate on enable + evaluate now', async () => {
+      await publishKpis(client, ns, CAPITAL, 250, true);
+      await publishKpis(client, ns, CAPITAL, 50, false);
+      const disabled = await waitForObserved(client, 'CAPITAL-roi_event', 'cap-1', 300);
+      expect(disabled.enabled).toBe(false);
+      expect(disabled.engines[0]?.evaluation.result).toBe('TRIPPED');
+      expect(disabled.engines[0]?.triggered).toBeNull();
+      expect(await policyEvents(client, ns, 'CAPITAL-roi_event', 'TripwireTriggered')).toHaveLength(0);
+      expect((await check('cap-1')).action).not.toBe('KILL');
+
+      await client.rpc.call('bifrost.rpc.tripwire.cmd.enable-policy', {
+        actor: OPERATOR,
+        reason: 'capital is live',
+        policyId: 'CAPITAL-roi_event',
+      });
+      const { evaluations } = await client.rpc.call<{ evaluations: TripwireEvaluation[] }>(
+        'bifrost.rpc.tripwire.cmd.evaluate',
+        { actor: OPERATOR, policyId: 'CAPITAL-roi_event' },
+      );
+      expect(evaluations).toEqual([
+        expect.objectContaining({ policyId: 'CAPITAL-roi_event', engineId: 'cap-1', result: 'TRIPPED' }),
+      ]);
+      const [trigger] = await policyEvents(client, ns, 'CAPITAL-roi_event', 'TripwireTriggered');
+      expect(trigger?.envelope.data).toMatchObject({ engineId: 'cap-1', action: 'KILL_SWITCH' });
+
+      await waitFor(async () => (await check('cap-1')).action === 'KILL', { what: 'KILL for cap-1' });
+      const { events } = await client.eventStore.read(ns.naming.eventSubject('gate', 'control', 'global'));
+      const engaged = events.find(
+        (e) => e.envelope.type === 'gate.KillSwitchEngaged' && e.envelope.data['engineId'] === 'cap-1',
+      );
+      expect(engaged?.envelope.causationId).toBe(trigger?.envelope.id);
+      expect(engaged?.envelope.data).toMatchObject({ mode: 'hard' });
+      // Only the tripped engine is killed.
+      expect((await check('cap-2')).action).not.toBe('KILL');
+    });
+  });
+
+  describe('Given an operator changing a policy', () => {
+    it('should upsert it, keep its enabled flag, and refuse an unknown policy with a stable code', async () => {
+      const view = await client.rpc.call<TripwirePolicyView>('bifrost.rpc.tripwire.cmd.upsert-policy', {
+        actor: OPERATOR,
+        reason: 'tighter',
+        domain: 'BUYER_MATCH',
+        metric: 'match_success',
+        recentWindow: 150,
+        baselineWindow: 900,
+        maxDropPct: 15,
+        minEvents: 80,
+        action: 'THROTTLE',
+      });
+      expect(view).toMatchObject({ policyId: 'BUYER_MATCH-match_success', recentWindow: 150, enabled: true });
+      const [, changed] = await policyEvents(client, ns, 'BUYER_MATCH-match_success', 'PolicyDefined');
+      expect(changed?.envelope.data).toMatchObject({ previous: { recentWindow: 200 }, actor: OPERATOR });
+
+      await expect(
+        client.rpc.call('bifrost.rpc.tripwire.cmd.disable-policy', {
+          actor: OPERATOR,
+          reason: 'x',
+          policyId: 'NOPE-metric',
+        }),
+      ).rejects.toMatchObject({ code: 'TRIPWIRE.POLICY_UNKNOWN' });
+      await expect(
+        client.rpc.call('bifrost.rpc.tripwire.cmd.upsert-policy', { actor: OPERATOR, domain: 'X' }),
+      ).rejects.toMatchObject({ code: expect.stringMatching(/VALIDATION/) });
+    });
+  });
+
+  describe('Given bad KPI input', () => {
+    async function deadLetters(): Promise<DeadLetter[]> {
+      const letters: DeadLetter[] = [];
+      const stream = ns.naming.streams.dlq.name;
+      const info = await client.jsm.streams.info(stream);
+      for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq += 1) {
+        const msg = await client.jsm.streams.getMessage(stream, { seq }).catch(() => undefined);
+        if (msg) letters.push(decodeJson(msg.data) as DeadLetter);
+      }
+      return letters.filter((l) => l.consumer === 'tripwire__kpis');
+    }
+
+    it('should park invalid and foreign-engine KPIs on the DLQ and keep consuming', async () => {
+      const subject = ns.naming.ingestSubject('kpi', 'bad-1');
+      await client.js.publish(subject, new TextEncoder().encode('{"not":"an envelope"'));
+      await client.js.publish(
+        subject,
+        new TextEncoder().encode(
+          JSON.stringify({
+            id: '0190a0a0-0000-7000-8000-000000000001',
+            type: 'ingest.KpiReported',
+            version: 1,
+            occurredAt: new Date().toISOString(),
+            source: 'engine',
+            subject,
+            actor: { kind: 'engine', id: 'bad-1' },
+            data: { engineId: 'bad-1', domain: 'WHOLESALE', metric: 'contract_rate', success: 'yes' },
+          }),
+        ),
+      );
+      await publishKpis(
+        client,
+        ns,
+        { engineId: 'bad-1', domain: 'WHOLESALE', metric: 'contract_rate' },
+        1,
+        true,
+      );
+      // An engine may only report its own KPIs.
+      await client.publisher.publish(
+        createEnvelope({
+          type: 'ingest.KpiReported',
+          subject: ns.naming.ingestSubject('kpi', 'bad-1'),
+          source: 'engine',
+          actor: { kind: 'engine', id: 'someone-else' },
+          data: { engineId: 'bad-1', domain: 'WHOLESALE', metric: 'contract_rate', success: false },
+        }),
+      );
+
+      const letters = await waitFor(
+        async () => {
+          const all = await deadLetters();
+          return all.length >= 3 && all;
+        },
+        { what: 'three dead letters' },
+      );
+      expect(letters.map((l) => l.error.code)).toEqual([
+        'PAYLOAD.MALFORMED',
+        'ENVELOPE.INVALID_DATA',
+        'INGEST.FOREIGN_ENGINE',
+      ]);
+      expect(letters.map((l) => l.deliveryCount)).toEqual([1, 1, 1]);
+      // The valid KPI in between was recorded; the foreign one was not.
+      const view = await waitForObserved(client, CONTRACT_RATE, 'bad-1', 1);
+      expect(view.engines.find((e) => e.engineId === 'bad-1')?.evaluation.evidence.recent).toMatchObject({
+        count: 1,
+        successes: 1,
+      });
+    });
+
+    it('should acknowledge a KPI no policy watches and count it', async () => {
+      await publishKpis(client, ns, { engineId: 'e9', domain: 'NOTIFY', metric: 'open_rate' }, 1, true);
+      await waitFor(
+        async () =>
+          (await (await fetch(`${tripwire.url}/metrics`)).text()).includes(
+            'bifrost_tripwire_kpis_total{outcome="no_policy",service="tripwire"} 1',
+          ),
+        { what: 'the no_policy count' },
+      );
+      expect((await policies(client)).map((p) => p.policyId)).not.toContain('NOTIFY-open_rate');
+    });
+  });
+});
+
+type TripwireTriggeredEnvelope = Envelope<DataOf<typeof TripwireTriggered>>;

@@ -1,0 +1,90 @@
+import type { Messaging } from '@bifrost/messaging';
+import type { RunningService } from '@bifrost/service';
+import { createTestNamespace, type TestNamespace } from '@bifrost/testing';
+import {
+  CONTRACT_RATE,
+  connectClient,
+  policyEvents,
+  publishKpis,
+  startTripwire,
+  waitForObserved,
+} from './tripwire.fixtures';
+
+const WHOLESALE = { engineId: 'WHOLESALE', domain: 'WHOLESALE', metric: 'contract_rate' };
+
+describe('tripwire service across restarts', () => {
+  let ns: TestNamespace;
+  let client: Messaging;
+  const running: RunningService[] = [];
+
+  beforeEach(async () => {
+    ns = await createTestNamespace('tripre');
+    client = await connectClient(ns);
+  });
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((s) => s.close()));
+    await client.drain();
+    await ns.cleanup();
+  });
+
+  const start = async (env: Record<string, string> = {}) => {
+    const service = await startTripwire(ns, env);
+    running.push(service);
+    return service;
+  };
+  const stop = async (service: RunningService) => {
+    running.splice(running.indexOf(service), 1);
+    await service.close();
+  };
+
+  it.each([
+    ['from the snapshot taken on stop', {}, false],
+    ['from the event stream alone (snapshot lost)', { TRIPWIRE_SNAPSHOT_EVERY: '97' }, true],
+  ])('should keep the windows %s: 250 before a restart, 281 after, trips at 531', async (_, env, lose) => {
+    const first = await start(env);
+    await publishKpis(client, ns, WHOLESALE, 250, true);
+    await waitForObserved(client, CONTRACT_RATE, 'WHOLESALE', 250);
+    await stop(first);
+    if (lose) await client.snapshots.remove('tripwire.state');
+
+    await start(env);
+    // Only the KPIs of the restarted instance: had it lost the first 250 the baseline would hold
+    // 181 events after 281, and the 31st failure would trip at a different point (or not at all).
+    await publishKpis(client, ns, WHOLESALE, 250, true);
+    await publishKpis(client, ns, WHOLESALE, 31, false);
+    await waitForObserved(client, CONTRACT_RATE, 'WHOLESALE', 531);
+    const triggers = await policyEvents(client, ns, CONTRACT_RATE, 'TripwireTriggered');
+    expect(triggers.map((t) => t.envelope.data['evidence'])).toEqual([
+      expect.objectContaining({
+        baseline: { from: 1, to: 431, count: 431, successes: 431, rate: 1 },
+        recent: { from: 432, to: 531, count: 100, successes: 69, rate: 0.69 },
+      }),
+    ]);
+  });
+
+  it('should seed each policy once when two instances start together, and never overwrite an operator change', async () => {
+    const [a] = await Promise.all([start(), start()]);
+    const defined = async () =>
+      (
+        await Promise.all(
+          [
+            'WHOLESALE-contract_rate',
+            'WHOLESALE-offer_accept_rate',
+            'BUYER_MATCH-match_success',
+            'CAPITAL-roi_event',
+          ].map((id) => policyEvents(client, ns, id, 'PolicyDefined')),
+        )
+      ).map((events) => events.length);
+    expect(await defined()).toEqual([1, 1, 1, 1]);
+
+    await client.rpc.call('bifrost.rpc.tripwire.cmd.disable-policy', {
+      actor: { kind: 'operator', id: 'alice' },
+      reason: 'noisy',
+      policyId: CONTRACT_RATE,
+    });
+    if (a) await stop(a);
+    await start();
+    expect(await defined()).toEqual([1, 1, 1, 1]);
+    expect(await policyEvents(client, ns, CONTRACT_RATE, 'PolicyDisabled')).toHaveLength(1);
+  });
+});
