@@ -210,13 +210,13 @@ describe('gateway over the real gate', () => {
       expect((await probe.jsm.streams.info(h.ns.naming.streams.ingest.name)).state.messages).toBe(before);
     });
 
-    it('should answer 404 for fact kinds the catalogue does not define yet', async () => {
+    it('should accept an incident fact once the catalogue defines the kind', async () => {
       const response = await h.http('POST', '/api/v1/engine/incident', {
         key: engineA.apiKey,
-        body: { engineId: 'engine-a' },
+        body: { engineId: 'engine-a', incidentId: 'inc-1', severity: 'high', summary: 'fan stalled' },
       });
 
-      expect(response).toMatchObject({ status: 404, body: { code: 'INGEST.KIND_UNKNOWN' } });
+      expect(response).toMatchObject({ status: 202, body: { sequence: expect.any(Number) } });
     });
 
     it('should answer a schema violation with 400 listing the issues', async () => {

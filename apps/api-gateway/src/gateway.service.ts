@@ -5,9 +5,12 @@ import { AuthService } from './auth/auth.service';
 import { KeyStore } from './auth/key-store.service';
 import { ControlController } from './commands/control.controller';
 import { GatewayRpc } from './commands/gateway-rpc.service';
+import { GovernanceController } from './commands/governance.controller';
 import { RiskController } from './commands/risk.controller';
 import { StrategiesController } from './commands/strategies.controller';
 import { TripwireController } from './commands/tripwire.controller';
+import { CanaryController } from './commands/canary.controller';
+import { HeimdallController, HeimdallEngineController } from './commands/heimdall.controller';
 import { DocsController, OPENAPI_DOCUMENT } from './docs/docs.controller';
 import { EngineController } from './engine/engine.controller';
 import { GATEWAY_CONFIG, type GatewayConfig } from './gateway.config';
@@ -18,6 +21,7 @@ import { RateLimits } from './http/rate-limit.service';
 import { KeysController } from './keys/keys.controller';
 import { AuditController } from './reads/audit.controller';
 import { DecisionStreamController } from './reads/decision-stream.controller';
+import { GovernanceReadController } from './reads/governance.reads.controller';
 import { ReadModels } from './reads/read-models.service';
 import {
   ApprovalsController,
@@ -27,6 +31,8 @@ import {
   StrategiesReadController,
 } from './reads/reads.controllers';
 import { TripwireReadController } from './reads/tripwire.reads.controller';
+import { CanaryReadController } from './reads/canary.reads.controller';
+import { HeimdallReadController } from './reads/heimdall.reads.controller';
 import { gatewayDatabaseProvider, GatewayDatabaseLifecycle } from './persistence/gateway-database';
 
 export { GatewayConfig } from './gateway.config';
@@ -48,8 +54,15 @@ export const apiControllers = [
   DecisionsController,
   RiskReadController,
   AuditController,
+  GovernanceController,
+  GovernanceReadController,
   TripwireController,
   TripwireReadController,
+  CanaryController,
+  CanaryReadController,
+  HeimdallController,
+  HeimdallEngineController,
+  HeimdallReadController,
 ];
 
 /** The API gateway: operator and engine HTTP API over the services' rpc and the read models (DESIGN §7). */

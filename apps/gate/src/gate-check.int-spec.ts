@@ -376,6 +376,34 @@ describe('gate service: checks over NATS', () => {
       expect(engaged?.envelope.causationId).toBe(trigger.id);
     });
 
+    it("should lift only the canary's own dead-man pause on a canary resume request", async () => {
+      const canaryEvent = (engineId: string, type: string, data: Record<string, unknown>) =>
+        client.publisher.publish(
+          createEnvelope({
+            type,
+            subject: ns.naming.eventSubject('canary', 'engine', engineId),
+            source: 'canary',
+            actor: { kind: 'system', id: 'canary' },
+            data,
+          }),
+        );
+      const resume = (engineId: string) =>
+        canaryEvent(engineId, 'canary.EngineResumeRequested', {
+          engineId,
+          reason: 'fresh heartbeat',
+          authorizedBy: operator,
+          authorizedAt: '2026-11-21T12:00:00.000Z',
+        });
+      await canaryEvent('c1', 'canary.EnginePauseRequested', { engineId: 'c1', reason: 'silent' });
+      await command('engine.pause', { engineId: 'c2', reason: 'operator maintenance' });
+      await waitFor(async () => (await check({ engineId: 'c1' })).action === 'PAUSE', { what: 'c1 paused' });
+
+      await resume('c2');
+      await resume('c1');
+      await waitFor(async () => (await check({ engineId: 'c1' })).action !== 'PAUSE', { what: 'c1 resumed' });
+      expect((await check({ engineId: 'c2' })).action).toBe('PAUSE');
+    });
+
     it('should require approval for a command type the governance phase does not whitelist', async () => {
       await onboard('g1', 's1', 'L4');
       await client.publisher.publish(

@@ -4,7 +4,10 @@ import { AuditLogEntry } from './audit/audit-log.entity';
 import { AuditLog1732300000000 } from './migrations/1732300000000-audit-log';
 import { GateReadModels1732300000100 } from './migrations/1732300000100-gate-read-models';
 import { TripwireReadModels1732300000300 } from './migrations/1732300000300-tripwire-read-models';
+import { CanaryReadModels1732300000600 } from './migrations/1732300000600-canary-read-models';
 import { RiskReadModels1732300000200 } from './migrations/1732300000200-risk-read-models';
+import { HeimdallReadModels1732300000700 } from './migrations/1732300000700-heimdall-read-models';
+import { GovernanceReadModels1732300000800 } from './migrations/1732300000800-governance-read-models';
 import { readModelEntities } from './read-models/registry';
 
 export const projectorEntities = [...persistenceEntities, AuditLogEntry, ...readModelEntities];
@@ -14,6 +17,9 @@ export const projectorMigrations = [
   GateReadModels1732300000100,
   RiskReadModels1732300000200,
   TripwireReadModels1732300000300,
+  CanaryReadModels1732300000600,
+  HeimdallReadModels1732300000700,
+  GovernanceReadModels1732300000800,
 ];
 
 /** The projector's Postgres: migrated to the current schema before anything is written. */

@@ -1,13 +1,15 @@
 import { Catalogue } from './registry';
 import { riskMessages, riskRpcs } from './messages/risk.messages';
 import { tripwireMessages, tripwireRpcs } from './messages/tripwire.messages';
+import { heimdallMessages, heimdallRpcs } from './messages/heimdall.messages';
 import { systemMessages, pingRpc } from './messages/system.messages';
 import { gateCheckMessages, gateCheckRpc } from './messages/gate-check.messages';
 import { gateControlMessages } from './messages/gate-control.messages';
 import { gateStrategyMessages } from './messages/gate-strategy.messages';
 import { ingestMessages } from './messages/ingest.messages';
-import { canaryMessages } from './messages/canary.messages';
-import { governanceMessages } from './messages/governance.messages';
+import { canaryMessages, canaryRpcs } from './messages/canary.messages';
+import { governanceMessages, governanceRpcs } from './messages/governance.messages';
+import { governanceIngestMessages } from './messages/governance-ingest.messages';
 
 /**
  * Every message type Bifrost publishes. A service adds its events by exporting an array from
@@ -22,8 +24,23 @@ export const catalogue = new Catalogue(
     ...ingestMessages,
     ...canaryMessages,
     ...governanceMessages,
+    ...governanceIngestMessages,
     ...riskMessages,
     ...tripwireMessages,
+    ...heimdallMessages,
   ],
-  [pingRpc('gate'), gateCheckRpc, pingRpc('risk-guard'), ...riskRpcs, pingRpc('tripwire'), ...tripwireRpcs],
+  [
+    pingRpc('gate'),
+    gateCheckRpc,
+    pingRpc('risk-guard'),
+    ...riskRpcs,
+    pingRpc('tripwire'),
+    ...tripwireRpcs,
+    pingRpc('heimdall'),
+    ...heimdallRpcs,
+    pingRpc('governance-agent'),
+    ...governanceRpcs,
+    pingRpc('canary'),
+    ...canaryRpcs,
+  ],
 );

@@ -1,7 +1,6 @@
 import { jetstreamManager, StorageType, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
-import { Type } from '@sinclair/typebox';
-import { Catalogue, catalogue, defineMessage, type Envelope } from '@bifrost/contracts';
+import { Catalogue, catalogue, type Envelope } from '@bifrost/contracts';
 import {
   createTestNamespace,
   startTestService,
@@ -308,7 +307,7 @@ describe('SDK over NATS', () => {
     });
   });
 
-  describe('heartbeats (with a heartbeat type in the catalogue)', () => {
+  describe('heartbeats (the catalogue has ingest.HeartbeatReported)', () => {
     let ns: TestNamespace;
 
     beforeEach(async () => {
@@ -318,7 +317,7 @@ describe('SDK over NATS', () => {
     afterEach(() => ns.cleanup());
 
     it('should send one on connect and then one per interval', async () => {
-      const sdk = client(ns, { heartbeatIntervalMs: 100, catalogue: withHeartbeat() });
+      const sdk = client(ns, { heartbeatIntervalMs: 100 });
       const flushed = collect(sdk, 'flushed');
 
       await waitFor(() => flushed.filter((f) => f.kind === 'heartbeat').length >= 3, {
@@ -327,14 +326,14 @@ describe('SDK over NATS', () => {
 
       const first = await storedFact(ns, flushed[0]?.sequence as number);
       expect(first.envelope).toMatchObject({
-        type: 'ingest.HeartbeatReceived',
+        type: 'ingest.HeartbeatReported',
         subject: ns.naming.ingestSubject('heartbeat', 'e1'),
         data: { engineId: 'e1' },
       });
     });
 
     it('should send none without a heartbeat type, and refuse a manual one as unsupported', async () => {
-      const sdk = client(ns, { heartbeatIntervalMs: 50 });
+      const sdk = client(ns, { heartbeatIntervalMs: 50, catalogue: withoutHeartbeat() });
       await sdk.whenConnected(5_000);
 
       expect(() => sdk.heartbeat()).toThrow(expect.objectContaining({ code: 'SDK.UNSUPPORTED_FACT' }));
@@ -421,16 +420,10 @@ async function storedOutcomes(ns: TestNamespace): Promise<Envelope[]> {
   });
 }
 
-function withHeartbeat(): Catalogue {
-  const heartbeat = defineMessage({
-    type: 'ingest.HeartbeatReceived',
-    version: 1,
-    kind: 'ingest',
-    producer: 'engines',
-    consumers: ['canary'],
-    subject: 'bifrost.ingest.heartbeat.{engineId}',
-    description: 'stand-in until the canary issue registers the real heartbeat',
-    data: Type.Object({ engineId: Type.String() }),
-  });
-  return new Catalogue([...catalogue.definitions, heartbeat], catalogue.rpcs);
+/** An older Bifrost's catalogue: no heartbeat type yet. */
+function withoutHeartbeat(): Catalogue {
+  return new Catalogue(
+    catalogue.definitions.filter((d) => d.subject !== 'bifrost.ingest.heartbeat.{engineId}'),
+    catalogue.rpcs,
+  );
 }

@@ -3,6 +3,7 @@ import {
   compile,
   createNaming,
   EntityId,
+  EvaluateRecommendationRequest,
   formatIssues,
   GateCheckRequest,
   ReserveRequest,
@@ -13,9 +14,11 @@ import {
 import { backoffDelay } from './backoff.policy';
 import { buildFact, factDefinition, type Fact } from './fact.envelope';
 import {
+  evaluationUnavailable,
   failClosedVerdict,
   reservationUnavailable,
   toCheckVerdict,
+  toEvaluationResult,
   toReserveResult,
 } from './fail-closed.mapping';
 import { HttpTransport } from './http.transport';
@@ -28,6 +31,8 @@ import type {
   ClientOptions,
   ConnectionState,
   DecisionOptions,
+  EvaluateInput,
+  EvaluationResult,
   FactFields,
   OutcomeInput,
   RecordedFact,
@@ -48,6 +53,7 @@ export const DEFAULT_BUFFER_MAX_ITEMS = 10_000;
 
 const validateCheck = compile(GateCheckRequest);
 const validateReserve = compile(ReserveRequest);
+const validateEvaluate = compile(EvaluateRecommendationRequest);
 const validateEngineId = compile(EntityId);
 
 type Listener<E extends keyof ClientEvents> = ClientEvents[E];
@@ -215,6 +221,40 @@ export class BifrostClient {
     return toReserveResult(subject, await this.call('reserve', full, options), Date.now());
   }
 
+  /**
+   * Asks Heimdall whether an AI recommendation may reach production. Never rejects: when Heimdall
+   * cannot answer within the deadline, is out of reach, or replies with an error, the result is a
+   * fail-closed NOT_ELIGIBLE. INCONCLUSIVE means a human must approve it first.
+   */
+  async evaluateRecommendation(
+    input: EvaluateInput,
+    options: DecisionOptions = {},
+  ): Promise<EvaluationResult> {
+    const full = { ...input, engineId: this.engineId };
+    const subject = {
+      engineId: this.engineId,
+      domain: String(input.domain),
+      ...(input.recommendationId !== undefined ? { recommendationId: String(input.recommendationId) } : {}),
+    };
+    if (this.closed) {
+      return evaluationUnavailable(subject, SDK_ERROR_CODES.closed, 'the client is closed', Date.now());
+    }
+    const valid = validateEvaluate(full);
+    if (!valid.ok) {
+      return evaluationUnavailable(
+        subject,
+        SDK_ERROR_CODES.invalidRequest,
+        `invalid evaluate request: ${formatIssues(valid.issues)}`,
+        Date.now(),
+      );
+    }
+    const result = toEvaluationResult(subject, await this.call('evaluate', full, options), Date.now());
+    if (result.failClosed) {
+      this.logger.warn?.('bifrost: evaluation failed closed', { code: result.code, reason: result.reason });
+    }
+    return result;
+  }
+
   /** Books the realized loss of a reservation. Rejects with `SdkError` (remote code kept) on failure. */
   settle(input: SettleInput): Promise<ReservationReply> {
     return this.command('settle', input);
@@ -373,7 +413,10 @@ export class BifrostClient {
   }
 
   private timedHeartbeat(): void {
-    if (!this.connected || !factDefinition(this.catalogue, 'heartbeat')) return;
+    // heartbeatIntervalMs 0 turns heartbeats off entirely: one on connect would put the engine
+    // under the canary's dead-man switch, which would then pause it for never sending another.
+    if (this.heartbeatIntervalMs <= 0 || !this.connected || !factDefinition(this.catalogue, 'heartbeat'))
+      return;
     try {
       this.heartbeat();
     } catch (error) {

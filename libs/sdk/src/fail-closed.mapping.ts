@@ -1,6 +1,19 @@
-import { VERDICT_ACTIONS, type GateCheckRequest, type ReserveRequest } from '@bifrost/contracts';
+import {
+  EVALUATION_OUTCOMES,
+  VERDICT_ACTIONS,
+  type EvaluateRecommendationRequest,
+  type GateCheckRequest,
+  type ReserveRequest,
+} from '@bifrost/contracts';
 import { SDK_ERROR_CODES } from './sdk.errors';
-import type { CheckVerdict, FailClosedVerdict, ReservationUnavailable, ReserveResult } from './sdk.types';
+import type {
+  CheckVerdict,
+  EvaluationResult,
+  EvaluationUnavailable,
+  FailClosedVerdict,
+  ReservationUnavailable,
+  ReserveResult,
+} from './sdk.types';
 import type { TransportReply } from './transport.types';
 
 type CheckSubject = Pick<GateCheckRequest, 'engineId' | 'strategyId' | 'requestId'>;
@@ -96,4 +109,63 @@ export function toReserveResult(
     );
   }
   return { ...(data as object), failClosed: false } as ReserveResult;
+}
+
+type EvaluationSubject = Pick<EvaluateRecommendationRequest, 'engineId' | 'domain' | 'recommendationId'>;
+
+/** NOT_ELIGIBLE, explained: what an engine gets when Heimdall could not evaluate. */
+export function evaluationUnavailable(
+  request: EvaluationSubject,
+  code: string,
+  reason: string,
+  nowMs: number,
+): EvaluationUnavailable {
+  return {
+    failClosed: true,
+    outcome: 'NOT_ELIGIBLE',
+    eligible: false,
+    action: 'BLOCK',
+    reason,
+    code,
+    engineId: request.engineId,
+    domain: request.domain,
+    ...(request.recommendationId !== undefined ? { recommendationId: request.recommendationId } : {}),
+    decidedAt: new Date(nowMs).toISOString(),
+    gates: [
+      {
+        name: 'sdk.failClosed',
+        outcome: 'BLOCK',
+        result: 'FAIL',
+        value: code,
+        threshold: null,
+        distanceToTrip: null,
+        reason,
+      },
+    ],
+  };
+}
+
+/** Heimdall's reply when it is one, NOT_ELIGIBLE otherwise: an unreadable evaluation is no permission. */
+export function toEvaluationResult(
+  request: EvaluationSubject,
+  reply: TransportReply,
+  nowMs: number,
+): EvaluationResult {
+  if (!reply.ok) return evaluationUnavailable(request, reply.code, reply.message, nowMs);
+  const data = reply.data as Record<string, unknown> | null;
+  const readable =
+    typeof data === 'object' &&
+    data !== null &&
+    (EVALUATION_OUTCOMES as readonly unknown[]).includes(data['outcome']) &&
+    data['eligible'] === (data['outcome'] === 'ELIGIBLE') &&
+    typeof data['evaluationId'] === 'string';
+  if (!readable) {
+    return evaluationUnavailable(
+      request,
+      SDK_ERROR_CODES.malformedReply,
+      'the Heimdall reply is not an evaluation',
+      nowMs,
+    );
+  }
+  return { ...(data as object), failClosed: false } as EvaluationResult;
 }

@@ -2,6 +2,8 @@ import type {
   Catalogue,
   Check,
   DataOf,
+  EvaluateRecommendationReply,
+  EvaluateRecommendationRequest,
   GateCheckReply,
   GateCheckRequest,
   IngestKind,
@@ -39,7 +41,7 @@ export interface ClientOptions {
   readonly namespace?: string;
   /** How long a decision (`check`, `reserve`) may take before it fails closed. Default 2000 ms. */
   readonly deadlineMs?: number;
-  /** Heartbeat period while connected; 0 turns the timer off. Default 10 000 ms. */
+  /** Heartbeat period while connected (one more on each connect); 0: no heartbeats. Default 10 000 ms. */
   readonly heartbeatIntervalMs?: number;
   /** Telemetry buffer: at most `maxItems` facts wait for delivery (default 10 000). */
   readonly buffer?: { readonly maxItems?: number };
@@ -107,6 +109,34 @@ export interface ReservationUnavailable {
 }
 
 export type ReserveResult = ReservationDecision | ReservationUnavailable;
+
+export type EvaluateInput = Omit<EvaluateRecommendationRequest, 'engineId'>;
+
+/** Heimdall's evaluation, as it answered. */
+export type RecommendationEvaluation = EvaluateRecommendationReply & { readonly failClosed: false };
+
+/**
+ * What `evaluateRecommendation()` returns when Heimdall could not evaluate: no answer within the
+ * deadline, transport down, service unavailable, an error reply, or an invalid request. Always
+ * NOT_ELIGIBLE: the recommendation does not reach production.
+ */
+export interface EvaluationUnavailable {
+  readonly failClosed: true;
+  readonly outcome: 'NOT_ELIGIBLE';
+  readonly eligible: false;
+  readonly action: 'BLOCK';
+  readonly reason: string;
+  /** An `SDK.*` code or the remote error code (e.g. `RPC.VALIDATION_FAILED`). */
+  readonly code: string;
+  readonly engineId: string;
+  readonly domain: string;
+  readonly recommendationId?: string;
+  readonly decidedAt: string;
+  /** One gate named `sdk.failClosed`, so code that explains evaluations works unchanged. */
+  readonly gates: [Check & { readonly result: 'FAIL' }];
+}
+
+export type EvaluationResult = RecommendationEvaluation | EvaluationUnavailable;
 export type { ReservationReply };
 
 /** A fact accepted into the buffer: its envelope id doubles as the JetStream dedupe id. */

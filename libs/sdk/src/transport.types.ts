@@ -8,6 +8,7 @@ export const OPERATIONS = {
   settle: { service: 'risk' },
   release: { service: 'risk' },
   reconcile: { service: 'risk' },
+  evaluate: { service: 'heimdall' },
 } as const;
 export type Operation = keyof typeof OPERATIONS;
 

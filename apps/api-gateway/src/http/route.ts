@@ -6,6 +6,7 @@ import {
   type ExecutionContext,
   Get,
   HttpCode,
+  Patch,
   Post,
   Put,
   SetMetadata,
@@ -22,7 +23,7 @@ export type Access = Role | 'any' | 'public';
 
 /** Everything about one route, declared once: it drives routing, auth, validation and OpenAPI. */
 export interface RouteSpec {
-  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Relative to the controller's prefix, Nest style (`:engineId/pause`). */
   readonly path: string;
   readonly summary: string;
@@ -45,7 +46,7 @@ export const ROUTE_SPEC = 'api-gateway:route';
 export const API_TAG = 'api-gateway:tag';
 export const API_PREFIX = 'api/v1';
 
-const METHODS = { GET: Get, POST: Post, PUT: Put, DELETE: Delete } as const;
+const METHODS = { GET: Get, POST: Post, PUT: Put, PATCH: Patch, DELETE: Delete } as const;
 
 /** A controller under `/api/v1/<prefix>` whose errors are problem documents. */
 export function ApiController(prefix: string, tag: string): ClassDecorator {

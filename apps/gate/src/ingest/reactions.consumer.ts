@@ -2,6 +2,7 @@ import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import type {
   CanaryEnginePauseRequested,
+  CanaryEngineResumeRequested,
   CanaryKillSwitchRequested,
   DataOf,
   Envelope,
@@ -10,6 +11,7 @@ import type {
 } from '@bifrost/contracts';
 import { consumerRoute } from '@bifrost/messaging';
 import { GateCommands } from '../commands/gate-commands.service';
+import { GateState } from '../state/gate-state';
 
 /**
  * What other services ask of the gate, consumed as events: tripwire and canary kill-switch
@@ -19,7 +21,10 @@ import { GateCommands } from '../commands/gate-commands.service';
  */
 @Controller()
 export class ReactionsConsumer {
-  constructor(@Inject(GateCommands) private readonly commands: GateCommands) {}
+  constructor(
+    @Inject(GateCommands) private readonly commands: GateCommands,
+    @Inject(GateState) private readonly state: GateState,
+  ) {}
 
   @EventPattern(
     'bifrost.evt.tripwire.>',
@@ -59,6 +64,31 @@ export class ReactionsConsumer {
           },
         },
         envelope.actor,
+        { causationId: envelope.id },
+      );
+    } else if (envelope.type === 'canary.EngineResumeRequested') {
+      // Auto-resume after a dead-man pause: only the canary's own pause is lifted (an operator's or
+      // another service's pause stays), on the authority of the operator who enabled auto-resume.
+      const data = envelope.data as DataOf<typeof CanaryEngineResumeRequested>;
+      const { pauses } = this.state.controlState();
+      const pause = Object.hasOwn(pauses, data.engineId) ? pauses[data.engineId] : undefined;
+      if (!pause || pause.actor.kind !== 'system' || pause.actor.id !== 'canary') return;
+      if (data.authorizedBy.kind !== 'operator') return;
+      await this.commands.control(
+        {
+          type: 'ResumeEngine',
+          data: {
+            actor: data.authorizedBy,
+            engineId: data.engineId,
+            reason:
+              `canary auto-resume (enabled by ${data.authorizedBy.id} at ${data.authorizedAt}): ${data.reason}`.slice(
+                0,
+                500,
+              ),
+            now: now(),
+          },
+        },
+        data.authorizedBy,
         { causationId: envelope.id },
       );
     }

@@ -1,8 +1,11 @@
 import { type EntityManager } from 'typeorm';
 import { approvalsProjection } from './approvals.projection';
+import { canaryProjection } from './canary.projection';
 import { controlProjection } from './control.projection';
 import { engineSignalsProjection } from './engine-signals.projection';
 import { gateDecisionsProjection } from './gate-decisions.projection';
+import { governanceProjection } from './governance.projection';
+import { heimdallProjection } from './heimdall.projection';
 import { type ProjectedMessage, type Projection } from './projection';
 import { riskProjection } from './risk.projection';
 import { serviceStartsProjection } from './service-starts.projection';
@@ -21,6 +24,9 @@ export const projections: readonly Projection[] = [
   engineSignalsProjection,
   riskProjection,
   tripwireProjection,
+  canaryProjection,
+  heimdallProjection,
+  governanceProjection,
 ];
 
 export const readModelEntities = projections.flatMap((projection) => projection.entities);

@@ -1,0 +1,184 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { RunningService } from '@bifrost/service';
+import { startTestService, waitFor } from '@bifrost/testing';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- specs start other apps for real
+import { ProjectorConfig, projectorService } from '@bifrost/projector/src/projector.service';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- specs start other apps for real
+import { CanaryConfig, canaryService } from '@bifrost/canary';
+import { startGateway, type GatewayHarness } from '../testing/gateway.fixtures';
+
+describe('canary routes', () => {
+  let h: GatewayHarness;
+  let canary: RunningService;
+  let projector: RunningService;
+  let target: Server;
+  let targetUrl: string;
+  const targetMode = { ok: true };
+  let viewer: string;
+  let operator: string;
+  let admin: string;
+  let engine: string;
+
+  beforeAll(async () => {
+    h = await startGateway('gwcan');
+    target = createServer((_req, res) => {
+      res.statusCode = targetMode.ok ? 200 : 503;
+      res.end();
+    });
+    await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
+    targetUrl = `http://127.0.0.1:${(target.address() as AddressInfo).port}/health`;
+    canary = await startTestService(CanaryConfig, canaryService, h.ns, {
+      LOG_LEVEL: 'error',
+      CANARY_DEFAULT_PROBES: 'false',
+    });
+    projector = await startTestService(ProjectorConfig, projectorService, h.ns, {
+      DATABASE_URL: h.db.url,
+      PROJECTOR_LOCK_POLL_MS: '50',
+      LOG_LEVEL: 'error',
+    });
+    viewer = (await h.createKey('viewer')).apiKey;
+    operator = (await h.createKey('operator')).apiKey;
+    admin = (await h.createKey('admin')).apiKey;
+    engine = (await h.createKey('engine', { engineId: 'gw-bot' })).apiKey;
+  });
+  afterAll(async () => {
+    await projector.close();
+    await canary.close();
+    await h.close();
+    target.closeAllConnections();
+    await new Promise((resolve) => target.close(resolve));
+  });
+
+  const probe = {
+    reason: 'exchange connectivity',
+    kind: 'http',
+    target: '',
+    intervalMs: 100,
+    timeoutMs: 100,
+    failureThreshold: 3,
+    recoveryThreshold: 2,
+    action: 'alert_only',
+  };
+
+  it('should let an admin (not a viewer or operator) add a probe, and validate it', async () => {
+    const body = { ...probe, target: targetUrl };
+    expect((await h.http('PUT', '/api/v1/canary/probes/exchange', { key: viewer, body })).status).toBe(403);
+    expect((await h.http('PUT', '/api/v1/canary/probes/exchange', { key: operator, body })).status).toBe(403);
+    expect(
+      (
+        await h.http('PUT', '/api/v1/canary/probes/exchange', {
+          key: admin,
+          body: { ...body, intervalMs: 1 },
+        })
+      ).status,
+    ).toBe(400);
+    const refused = await h.http('PUT', '/api/v1/canary/probes/exchange', {
+      key: admin,
+      body: { ...body, target: 'not-a-url' },
+    });
+    expect(refused).toMatchObject({ status: 422, body: { code: 'CANARY.INVALID_TARGET' } });
+
+    const added = await h.http('PUT', '/api/v1/canary/probes/exchange', { key: admin, body });
+    expect(added).toMatchObject({
+      status: 200,
+      body: { probe: { name: 'exchange', kind: 'http', action: 'alert_only' }, status: 'UNKNOWN' },
+    });
+  });
+
+  it('should show the live status to a viewer, and the history and alerts from the read models', async () => {
+    await waitFor(
+      async () =>
+        (await h.http('GET', '/api/v1/canary/probes', { key: viewer })).body.probes?.[0]?.status === 'UP',
+      { what: 'exchange UP' },
+    );
+    targetMode.ok = false;
+    await waitFor(
+      async () =>
+        (await h.http('GET', '/api/v1/canary/status', { key: viewer })).body.probes?.[0]?.status === 'DOWN',
+      { what: 'exchange DOWN' },
+    );
+    const history = await waitFor(
+      async () => {
+        const items = (await h.http('GET', '/api/v1/canary/history?probeName=exchange', { key: viewer })).body
+          .items;
+        return items?.length === 2 && items;
+      },
+      { what: 'two status changes in the read model' },
+    );
+    expect(
+      history.map((r: { fromStatus: string; toStatus: string }) => `${r.fromStatus}→${r.toStatus}`),
+    ).toEqual(['UP→DOWN', 'UNKNOWN→UP']);
+    const alerts = await waitFor(
+      async () => {
+        const items = (await h.http('GET', '/api/v1/canary/alerts?open=true', { key: viewer })).body.items;
+        return items?.length === 1 && items;
+      },
+      { what: 'the open alert' },
+    );
+    expect(alerts[0]).toMatchObject({
+      alertId: 'probe:exchange:1',
+      probeName: 'exchange',
+      action: 'alert_only',
+    });
+  });
+
+  it('should let an operator acknowledge the alert', async () => {
+    expect(
+      (
+        await h.http('POST', '/api/v1/canary/alerts/probe:exchange:1/acknowledge', {
+          key: viewer,
+          body: { reason: 'x' },
+        })
+      ).status,
+    ).toBe(403);
+    const acked = await h.http('POST', '/api/v1/canary/alerts/probe:exchange:1/acknowledge', {
+      key: operator,
+      body: { reason: 'looking into it' },
+    });
+    expect(acked).toMatchObject({
+      status: 200,
+      body: { alertId: 'probe:exchange:1', acknowledged: { reason: 'looking into it' } },
+    });
+    expect(
+      (
+        await h.http('POST', '/api/v1/canary/alerts/probe:exchange:9/acknowledge', {
+          key: operator,
+          body: { reason: 'x' },
+        })
+      ).status,
+    ).toBe(404);
+  });
+
+  it('should watch an engine that sends heartbeats over HTTP, and let an admin set its policy', async () => {
+    const sent = await h.http('POST', '/api/v1/engine/heartbeat', {
+      key: engine,
+      body: { engineId: 'gw-bot' },
+    });
+    expect(sent.status).toBe(202);
+    await waitFor(
+      async () =>
+        (await h.http('GET', '/api/v1/canary/status', { key: viewer })).body.engines?.some(
+          (e: { engineId: string }) => e.engineId === 'gw-bot',
+        ),
+      { what: 'gw-bot watched' },
+    );
+    const set = await h.http('PUT', '/api/v1/canary/engines/gw-bot/heartbeat-policy', {
+      key: admin,
+      body: { reason: 'slow engine', allowedGapMs: 120_000, autoResume: true },
+    });
+    expect(set).toMatchObject({
+      status: 200,
+      body: { engineId: 'gw-bot', status: 'ALIVE', allowedGapMs: 120_000, autoResume: true },
+    });
+  });
+
+  it('should let an admin remove a probe', async () => {
+    const removed = await h.http('POST', '/api/v1/canary/probes/exchange/remove', {
+      key: admin,
+      body: { reason: 'gone' },
+    });
+    expect(removed).toMatchObject({ status: 200, body: { probeName: 'exchange', removed: true } });
+    expect((await h.http('GET', '/api/v1/canary/probes', { key: viewer })).body.probes).toEqual([]);
+  });
+});

@@ -1,0 +1,403 @@
+import { Body, Inject } from '@nestjs/common';
+import { Type, type Static } from '@sinclair/typebox';
+import {
+  ApproveProposalCommand,
+  AssignApproverRolesCommand,
+  BreakerRuleId,
+  ChecklistItemId,
+  CommandType,
+  ConfigureLadderCommand,
+  CycleReportSchema,
+  EnrollEngineCommand,
+  EntityId,
+  GovernanceId,
+  GovernanceStateView,
+  ProposalSchema,
+  READINESS_STATUSES,
+  ReadinessReportSchema,
+  RecordAttestationCommand,
+  RejectProposalCommand,
+  ResolveBreakerEventCommand,
+  UpdateBreakerRuleCommand,
+  WindowMetricsSchema,
+} from '@bifrost/contracts';
+import { RpcError } from '@bifrost/messaging';
+import { actorOf, type Principal } from '../auth/roles';
+import { ProblemError } from '../http/problem';
+import { ApiController, CurrentPrincipal, Route, ValidParams, ValidQuery } from '../http/route';
+import { CommandReply, EngineParams, object } from '../http/schemas';
+import { GatewayRpc } from './gateway-rpc.service';
+
+const EngineItemParams = object({ engineId: EntityId, itemId: ChecklistItemId });
+const EngineRuleParams = object({ engineId: EntityId, ruleId: BreakerRuleId });
+const EngineEventParams = object({ engineId: EntityId, eventId: GovernanceId });
+const EngineProposalParams = object({ engineId: EntityId, proposalId: GovernanceId });
+const PrincipalParams = object({ principalId: Type.String({ minLength: 1, maxLength: 200 }) });
+
+const EnrollBody = Type.Omit(EnrollEngineCommand, ['actor', 'engineId'], { additionalProperties: false });
+const LadderBody = Type.Omit(ConfigureLadderCommand, ['actor', 'engineId'], { additionalProperties: false });
+const AttestBody = Type.Omit(RecordAttestationCommand, ['actor', 'engineId', 'itemId'], {
+  additionalProperties: false,
+});
+const RuleBody = Type.Omit(UpdateBreakerRuleCommand, ['actor', 'engineId', 'ruleId'], {
+  additionalProperties: false,
+});
+const ResolveBody = Type.Omit(ResolveBreakerEventCommand, ['actor', 'engineId', 'eventId'], {
+  additionalProperties: false,
+});
+const ApproveBody = Type.Omit(ApproveProposalCommand, ['actor', 'engineId', 'proposalId'], {
+  additionalProperties: false,
+});
+const RejectBody = Type.Omit(RejectProposalCommand, ['actor', 'engineId', 'proposalId'], {
+  additionalProperties: false,
+});
+const RolesBody = Type.Omit(AssignApproverRolesCommand, ['actor', 'principalId'], {
+  additionalProperties: false,
+});
+const RunCycleBody = object({ engineId: Type.Optional(EntityId) });
+const MetricsQuery = object({
+  window: Type.Union(
+    ['1m', '5m', '15m', '1h', '24h', '7d', '30d'].map((w) => Type.Literal(w)),
+    { default: '7d' },
+  ),
+  commandType: Type.Optional(CommandType),
+});
+
+type Readiness = Static<typeof ReadinessReportSchema>;
+
+// The agent's NotFound/Forbidden/IllegalState codes the gateway's code-based mapping cannot place.
+const GOVERNANCE_PROBLEMS: Readonly<Record<string, 'notFound' | 'forbidden' | 'conflict'>> = {
+  'GOVERNANCE.ENGINE_NOT_ENROLLED': 'notFound',
+  'GOVERNANCE.NOT_AN_APPROVER': 'forbidden',
+  'GOVERNANCE.ROLE_NOT_HELD': 'forbidden',
+  'GOVERNANCE.PROPOSAL_NOT_PENDING': 'conflict',
+  'GOVERNANCE.PROPOSAL_EXPIRED': 'conflict',
+  'GOVERNANCE.PROPOSAL_STALE': 'conflict',
+  'GOVERNANCE.ALREADY_APPROVED': 'conflict',
+  'GOVERNANCE.ROLE_NOT_OUTSTANDING': 'conflict',
+  'GOVERNANCE.ALREADY_ENROLLED': 'conflict',
+  'GOVERNANCE.ALREADY_RESOLVED': 'conflict',
+};
+
+/**
+ * The governance agent live (`bifrost.rpc.governance.*`): engine state, metrics and readiness as the
+ * agent computes them now, and every operator command (enrol, attest, rules, breaker events,
+ * cycles, proposal approvals). Stored history (reports, events, proposals) is in the reads controller.
+ */
+@ApiController('governance', 'governance')
+export class GovernanceController {
+  constructor(@Inject(GatewayRpc) private readonly rpc: GatewayRpc) {}
+
+  /**
+   * Error codes whose problem the code alone does not tell: an engine the agent does not govern is a
+   * missing resource (404), an approver without the needed role is forbidden (403), a proposal or
+   * event no longer in the state the command needs is a conflict (409).
+   */
+  private async call<T>(subject: string, data: unknown): Promise<T> {
+    try {
+      return await this.rpc.call<T>(subject, data);
+    } catch (error) {
+      const kind = error instanceof RpcError ? GOVERNANCE_PROBLEMS[error.code] : undefined;
+      if (error instanceof RpcError && kind) throw new ProblemError(kind, error.message, error.code);
+      throw error;
+    }
+  }
+
+  @Route({
+    method: 'GET',
+    path: 'engines',
+    summary: 'Every engine under governance and its autonomy phase, live from the agent',
+    access: 'viewer',
+    response: object({
+      engines: Type.Array(object({ engineId: EntityId, phase: Type.String(), phaseSince: Type.String() })),
+    }),
+  })
+  engines() {
+    return this.call('bifrost.rpc.governance.engines', {});
+  }
+
+  @Route({
+    method: 'GET',
+    path: 'engines/:engineId/state',
+    summary:
+      "An engine's governance state: phase, effective whitelist, rules, attestations, open breaker events, pending proposal",
+    access: 'viewer',
+    params: EngineParams,
+    response: GovernanceStateView,
+  })
+  state(@ValidParams() params: Static<typeof EngineParams>) {
+    return this.call('bifrost.rpc.governance.state', { engineId: params.engineId });
+  }
+
+  @Route({
+    method: 'POST',
+    path: 'engines/:engineId/enroll',
+    summary:
+      'Bring an engine under governance at an initial phase (default L3) with the seed ladder or its own',
+    access: 'admin',
+    params: EngineParams,
+    body: EnrollBody,
+    response: CommandReply,
+    example: { body: { reason: 'new roaster line', phase: 'L3' } },
+  })
+  enroll(
+    @CurrentPrincipal() p: Principal,
+    @ValidParams() params: Static<typeof EngineParams>,
+    @Body() body: Static<typeof EnrollBody>,
+  ) {
+    return this.call('bifrost.rpc.governance.cmd.enroll', {
+      ...body,
+      engineId: params.engineId,
+      actor: actorOf(p),
+    });
+  }
+
+  @Route({
+    method: 'PUT',
+    path: 'engines/:engineId/ladder',
+    summary: "Change an engine's phase ladder (whitelists, validation periods, required approvals)",
+    access: 'admin',
+    params: EngineParams,
+    body: LadderBody,
+    response: CommandReply,
+  })
+  ladder(
+    @CurrentPrincipal() p: Principal,
+    @ValidParams() params: Static<typeof EngineParams>,
+    @Body() body: Static<typeof LadderBody>,
+  ) {
+    return this.call('bifrost.rpc.governance.cmd.configure-ladder', {
+      ...body,
+      engineId: params.engineId,
+      actor: actorOf(p),
+    });
+  }
+
+  @Route({
+    method: 'GET',
+    path: 'engines/:engineId/metrics',
+    summary: "Command and incident metrics over a window ending now (default 7d), from the agent's history",
+    access: 'viewer',
+    params: EngineParams,
+    query: MetricsQuery,
+    response: WindowMetricsSchema,
+  })
+  metrics(@ValidParams() params: Static<typeof EngineParams>, @ValidQuery() q: Static<typeof MetricsQuery>) {
+    return this.call('bifrost.rpc.governance.metrics', {
+      engineId: params.engineId,
+      window: q.window,
+      ...(q.commandType !== undefined ? { commandType: q.commandType } : {}),
+    });
+  }
+
+  @Route({
+    method: 'GET',
+    path: 'engines/:engineId/readiness/current',
+    summary: 'Run the 80-point readiness assessment now: score per category, status, every item, blockers',
+    access: 'viewer',
+    params: EngineParams,
+    response: ReadinessReportSchema,
+  })
+  readiness(@ValidParams() params: Static<typeof EngineParams>) {
+    return this.call('bifrost.rpc.governance.readiness', { engineId: params.engineId });
+  }
+
+  @Route({
+    method: 'GET',
+    path: 'engines/:engineId/readiness/score',
+    summary: 'Just the readiness score now (points of 80, ratio, status)',
+    access: 'viewer',
+    params: EngineParams,
+    response: object({
+      score: Type.Integer(),
+      maxScore: Type.Literal(80),
+      ratio: Type.Number({ minimum: 0, maximum: 1 }),
+      status: Type.Union(READINESS_STATUSES.map((s) => Type.Literal(s))),
+    }),
+    example: { response: { score: 74, maxScore: 80, ratio: 0.925, status: 'ALMOST_READY' } },
+  })
+  async score(@ValidParams() params: Static<typeof EngineParams>) {
+    const report = await this.call<Readiness>('bifrost.rpc.governance.readiness', {
+      engineId: params.engineId,
+    });
+    return {
+      score: report.score,
+      maxScore: report.maxScore,
+      ratio: report.score / report.maxScore,
+      status: report.status,
+    };
+  }
+
+  @Route({
+    method: 'POST',
+    path: 'engines/:engineId/readiness/attestations/:itemId',
+    summary:
+      'Attest a readiness checklist item (attestation items only) with evidence and an optional expiry',
+    access: 'operator',
+    params: EngineItemParams,
+    body: AttestBody,
+    response: CommandReply,
+    example: {
+      body: {
+        passed: true,
+        evidence: 'https://wiki/runbooks/roaster-1',
+        expiresAt: '2027-05-20T17:00:00.000Z',
+      },
+    },
+  })
+  attest(
+    @CurrentPrincipal() p: Principal,
+    @ValidParams() params: Static<typeof EngineItemParams>,
+    @Body() body: Static<typeof AttestBody>,
+  ) {
+    return this.call('bifrost.rpc.governance.cmd.attest', {
+      ...body,
+      engineId: params.engineId,
+      itemId: params.itemId,
+      actor: actorOf(p),
+    });
+  }
+
+  @Route({
+    method: 'PATCH',
+    path: 'engines/:engineId/circuit-breaker/rules/:ruleId',
+    summary:
+      'Create or change a circuit breaker rule (condition in the rule language, window 1m/5m/15m, action)',
+    access: 'admin',
+    params: EngineRuleParams,
+    body: RuleBody,
+    response: CommandReply,
+    example: { body: { reason: 'tighter after incident', condition: 'errorRate > 0.03', window: '5m' } },
+  })
+  updateRule(
+    @CurrentPrincipal() p: Principal,
+    @ValidParams() params: Static<typeof EngineRuleParams>,
+    @Body() body: Static<typeof RuleBody>,
+  ) {
+    return this.call('bifrost.rpc.governance.cmd.update-rule', {
+      ...body,
+      engineId: params.engineId,
+      ruleId: params.ruleId,
+      actor: actorOf(p),
+    });
+  }
+
+  @Route({
+    method: 'POST',
+    path: 'engines/:engineId/circuit-breaker/events/:eventId/resolve',
+    summary: 'Resolve a breaker event (resumes a command type it paused; a revert to L3 stays)',
+    access: 'operator',
+    params: EngineEventParams,
+    body: ResolveBody,
+    response: CommandReply,
+    example: { body: { note: 'drum motor replaced' } },
+  })
+  resolve(
+    @CurrentPrincipal() p: Principal,
+    @ValidParams() params: Static<typeof EngineEventParams>,
+    @Body() body: Static<typeof ResolveBody>,
+  ) {
+    return this.call('bifrost.rpc.governance.cmd.resolve-breaker-event', {
+      ...body,
+      engineId: params.engineId,
+      eventId: params.eventId,
+      actor: actorOf(p),
+    });
+  }
+
+  @Route({
+    method: 'POST',
+    path: 'run-cycle',
+    summary:
+      'Run the governance cycle now (collect → assess → check breakers → decide → report) for one or every engine',
+    access: 'operator',
+    body: RunCycleBody,
+    response: object({ reports: Type.Array(CycleReportSchema), proposals: Type.Array(ProposalSchema) }),
+    example: { body: { engineId: 'roaster-1' } },
+  })
+  runCycle(@CurrentPrincipal() p: Principal, @Body() body: Static<typeof RunCycleBody>) {
+    return this.call('bifrost.rpc.governance.cmd.run-cycle', { ...body, actor: actorOf(p) });
+  }
+
+  @Route({
+    method: 'POST',
+    path: 'engines/:engineId/proposals/:proposalId/approve',
+    summary:
+      'Approve a pending expansion proposal as one of its required roles (distinct approvers, no self-approval)',
+    access: 'operator',
+    params: EngineProposalParams,
+    body: ApproveBody,
+    response: CommandReply,
+    example: { body: { role: 'tech_lead', note: 'metrics reviewed' } },
+  })
+  approve(
+    @CurrentPrincipal() p: Principal,
+    @ValidParams() params: Static<typeof EngineProposalParams>,
+    @Body() body: Static<typeof ApproveBody>,
+  ) {
+    return this.call('bifrost.rpc.governance.cmd.approve-proposal', {
+      ...body,
+      engineId: params.engineId,
+      proposalId: params.proposalId,
+      actor: actorOf(p),
+    });
+  }
+
+  @Route({
+    method: 'POST',
+    path: 'engines/:engineId/proposals/:proposalId/reject',
+    summary: 'Reject a pending expansion proposal (any holder of one of its required roles)',
+    access: 'operator',
+    params: EngineProposalParams,
+    body: RejectBody,
+    response: CommandReply,
+    example: { body: { reason: 'wait for the Q1 audit' } },
+  })
+  reject(
+    @CurrentPrincipal() p: Principal,
+    @ValidParams() params: Static<typeof EngineProposalParams>,
+    @Body() body: Static<typeof RejectBody>,
+  ) {
+    return this.call('bifrost.rpc.governance.cmd.reject-proposal', {
+      ...body,
+      engineId: params.engineId,
+      proposalId: params.proposalId,
+      actor: actorOf(p),
+    });
+  }
+
+  @Route({
+    method: 'GET',
+    path: 'approvers',
+    summary: 'Principals and the approver roles they hold (tech_lead, ops_lead, product_lead, exec_sponsor)',
+    access: 'viewer',
+    response: object({
+      approvers: Type.Array(object({ principalId: Type.String(), roles: Type.Array(Type.String()) })),
+    }),
+  })
+  approvers() {
+    return this.call('bifrost.rpc.governance.approvers', {});
+  }
+
+  @Route({
+    method: 'PUT',
+    path: 'approvers/:principalId',
+    summary: 'Set the approver roles a principal (API key id) holds',
+    access: 'admin',
+    params: PrincipalParams,
+    body: RolesBody,
+    response: CommandReply,
+    example: { body: { roles: ['tech_lead'], reason: 'joined the roaster team' } },
+  })
+  assignRoles(
+    @CurrentPrincipal() p: Principal,
+    @ValidParams() params: Static<typeof PrincipalParams>,
+    @Body() body: Static<typeof RolesBody>,
+  ) {
+    return this.call('bifrost.rpc.governance.cmd.assign-approver-roles', {
+      ...body,
+      principalId: params.principalId,
+      actor: actorOf(p),
+    });
+  }
+}

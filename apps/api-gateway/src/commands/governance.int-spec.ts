@@ -1,0 +1,339 @@
+import { ATTESTATION_ITEM_IDS } from '@bifrost/domain-governance';
+import type { RunningService } from '@bifrost/service';
+import { startTestService, waitFor } from '@bifrost/testing';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- specs start other apps for real
+import { GovernanceAgentConfig, governanceAgentService } from '@bifrost/governance-agent';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- specs start other apps for real
+import { ProjectorConfig, projectorService } from '@bifrost/projector/src/projector.service';
+import { startGateway, type GatewayHarness } from '../testing/gateway.fixtures';
+
+const ENGINE = 'gw-roaster';
+const DAY = 86_400_000;
+
+describe('governance routes', () => {
+  let h: GatewayHarness;
+  let agent: RunningService;
+  let projector: RunningService;
+  let viewer: string;
+  let operator: string;
+  let admin: string;
+  let techLead: { id: string; apiKey: string };
+  let engine: string;
+  let sent = 0;
+
+  beforeAll(async () => {
+    h = await startGateway('gwgov');
+    [agent, projector] = await Promise.all([
+      startTestService(GovernanceAgentConfig, governanceAgentService, h.ns, {
+        GOVERNANCE_BREAKER_CHECK_INTERVAL_MS: '100',
+        GOVERNANCE_CYCLE_SCHEDULE: 'off',
+        LOG_LEVEL: 'error',
+      }),
+      startTestService(ProjectorConfig, projectorService, h.ns, {
+        DATABASE_URL: h.db.url,
+        PROJECTOR_LOCK_POLL_MS: '50',
+        LOG_LEVEL: 'error',
+      }),
+    ]);
+    viewer = (await h.createKey('viewer')).apiKey;
+    operator = (await h.createKey('operator')).apiKey;
+    admin = (await h.createKey('admin')).apiKey;
+    techLead = await h.createKey('operator');
+    engine = (await h.createKey('engine', { engineId: ENGINE })).apiKey;
+  });
+  afterAll(async () => {
+    await Promise.all([agent?.close(), projector?.close()]);
+    await h?.close();
+  });
+
+  const get = (path: string, key = viewer) => h.http('GET', `/api/v1/governance${path}`, { key });
+  const send = (method: string, path: string, key: string, body: unknown) =>
+    h.http(method, `/api/v1/governance${path}`, { key, body });
+  const commands = async (count: number, outcome: 'success' | 'error', commandType = 'SET_POWER') => {
+    for (let i = 0; i < count; i += 1) {
+      sent += 1;
+      const response = await h.http('POST', '/api/v1/engine/command', {
+        key: engine,
+        body: { engineId: ENGINE, commandId: `cmd-${sent}`, commandType, outcome, requiredApproval: false },
+      });
+      expect(response.status).toBe(202);
+    }
+  };
+  /** Waits until the agent's 5-minute window holds `count` commands (the ingest consumer is asynchronous). */
+  const agentSees = (count: number) =>
+    waitFor(
+      async () => {
+        const m = await get(`/engines/${ENGINE}/metrics?window=5m`);
+        return m.status === 200 && m.body.commands === count ? m.body : undefined;
+      },
+      { what: `the agent to see ${count} commands` },
+    );
+  /** Waits until a read route answers 200 with a body the predicate accepts (the projector is asynchronous). */
+  const projected = (path: string, accept: (body: never) => boolean) =>
+    waitFor(
+      async () => {
+        const response = await get(path);
+        return response.status === 200 && accept(response.body as never) ? response.body : undefined;
+      },
+      { what: `${path} projected` },
+    );
+
+  describe('Given an engine enrolled 200 days ago at L3', () => {
+    beforeAll(async () => {
+      const enrolled = await send('POST', `/engines/${ENGINE}/enroll`, admin, {
+        reason: 'roaster line 1',
+        phase: 'L3',
+        phaseSince: new Date(Date.now() - 200 * DAY).toISOString(),
+      });
+      expect(enrolled.status).toBe(200);
+    });
+
+    it('should refuse enrolment to an operator and answer the state live to a viewer', async () => {
+      const refused = await send('POST', `/engines/other/enroll`, operator, { reason: 'x' });
+      expect(refused.status).toBe(403);
+      expect(await send('POST', `/engines/${ENGINE}/enroll`, admin, { reason: 'again' })).toMatchObject({
+        status: 409,
+        body: { code: 'GOVERNANCE.ALREADY_ENROLLED' },
+      });
+
+      const state = await get(`/engines/${ENGINE}/state`);
+      expect(state).toMatchObject({ status: 200, body: { engineId: ENGINE, phase: 'L3', whitelist: [] } });
+      expect((await get('/engines')).body.engines).toEqual(
+        expect.arrayContaining([expect.objectContaining({ engineId: ENGINE, phase: 'L3' })]),
+      );
+    });
+
+    it('should show the default breaker rules from the read model, and only the enabled ones on request', async () => {
+      const rules = await projected(
+        `/engines/${ENGINE}/circuit-breaker/rules`,
+        (b: { items: unknown[] }) => b.items.length === 4,
+      );
+      expect(rules.items.map((r: { ruleId: string; window: string }) => [r.ruleId, r.window])).toEqual([
+        ['critical-incident', '1m'],
+        ['high-error-rate', '5m'],
+        ['high-rollback-rate', '15m'],
+        ['repeated-command-failures', '5m'],
+      ]);
+      expect((await get(`/engines/${ENGINE}/circuit-breaker/rules/enabled`)).body.items).toHaveLength(4);
+    });
+
+    it('should refuse a rule condition that does not parse with the parser’s error, and accept a valid change', async () => {
+      const bad = await send('PATCH', `/engines/${ENGINE}/circuit-breaker/rules/high-rollback-rate`, admin, {
+        reason: 'typo',
+        condition: 'rollbackRate >> 0.1',
+      });
+      expect(bad).toMatchObject({ status: 422, body: { code: 'GOVERNANCE.BAD_CONDITION' } });
+      expect(
+        (
+          await send('PATCH', `/engines/${ENGINE}/circuit-breaker/rules/high-rollback-rate`, operator, {
+            reason: 'x',
+            enabled: false,
+          })
+        ).status,
+      ).toBe(403);
+
+      const changed = await send(
+        'PATCH',
+        `/engines/${ENGINE}/circuit-breaker/rules/high-rollback-rate`,
+        admin,
+        {
+          reason: 'quieter alerts',
+          condition: 'rollbackRate > 0.2',
+        },
+      );
+      expect(changed.status).toBe(200);
+      await projected(
+        `/engines/${ENGINE}/circuit-breaker/rules`,
+        (b: { items: { ruleId: string; condition: string }[] }) =>
+          b.items.some((r) => r.ruleId === 'high-rollback-rate' && r.condition === 'rollbackRate > 0.2'),
+      );
+    });
+
+    it('should count the engine’s command records live and over a time range from the read model', async () => {
+      await commands(20, 'success');
+      const live = await agentSees(20);
+      expect(live).toMatchObject({ window: '5m', commands: 20, successRate: 1, errorRate: 0 });
+
+      const range = await projected(
+        `/engines/${ENGINE}/metrics/current`,
+        (b: { metrics: { commands: number } }) => b.metrics.commands === 20,
+      );
+      expect(range.metrics).toMatchObject({ successes: 20, failures: 0, maxSeverity: null });
+      const start = new Date(Date.now() - 2 * DAY).toISOString();
+      const end = new Date(Date.now() - DAY).toISOString();
+      expect(
+        (await get(`/engines/${ENGINE}/metrics/current?start=${start}&end=${end}`)).body.metrics.commands,
+      ).toBe(0);
+      expect((await get(`/engines/${ENGINE}/metrics/current?start=${end}&end=${start}`)).status).toBe(400);
+
+      const weekly = await get(`/engines/${ENGINE}/metrics/weekly`);
+      expect(weekly.body.metrics.commands).toBe(20);
+      expect(weekly.body.days).toHaveLength(7);
+      const perDay = weekly.body.days.map((d: { metrics: { commands: number } }) => d.metrics.commands);
+      expect(perDay.reduce((a: number, b: number) => a + b, 0)).toBe(20);
+    });
+
+    it('should assess readiness: computed items pass, unattested items block', async () => {
+      const readiness = await get(`/engines/${ENGINE}/readiness/current`);
+      expect(readiness.status).toBe(200);
+      expect(readiness.body).toMatchObject({ score: 23, status: 'NEEDS_WORK' });
+      expect(readiness.body.blockers).toContain('Runbooks complete (required): not attested');
+
+      expect((await get(`/engines/${ENGINE}/readiness/score`)).body).toEqual({
+        score: 23,
+        maxScore: 80,
+        ratio: 23 / 80,
+        status: 'NEEDS_WORK',
+      });
+    });
+
+    it('should take attestations from operators only, for attestation items only', async () => {
+      const evidence = { passed: true, evidence: 'https://wiki/roaster/evidence' };
+      expect(
+        (await send('POST', `/engines/${ENGINE}/readiness/attestations/runbooks`, viewer, evidence)).status,
+      ).toBe(403);
+      expect(
+        (await send('POST', `/engines/${ENGINE}/readiness/attestations/runbooks`, operator, { passed: true }))
+          .status,
+      ).toBe(400);
+      for (const itemId of ATTESTATION_ITEM_IDS) {
+        const attested = await send(
+          'POST',
+          `/engines/${ENGINE}/readiness/attestations/${itemId}`,
+          operator,
+          evidence,
+        );
+        expect(attested.status).toBe(200);
+      }
+
+      expect((await get(`/engines/${ENGINE}/readiness/score`)).body).toMatchObject({
+        score: 80,
+        status: 'READY',
+      });
+    });
+
+    it('should run a cycle that proposes L3+ and list the proposal and report from the read models', async () => {
+      expect((await send('POST', '/run-cycle', viewer, { engineId: ENGINE })).status).toBe(403);
+      const cycle = await send('POST', '/run-cycle', operator, { engineId: ENGINE });
+      expect(cycle.status).toBe(200);
+      expect(cycle.body.proposals).toHaveLength(1);
+      const proposal = cycle.body.proposals[0];
+      expect(proposal).toMatchObject({
+        fromPhase: 'L3',
+        targetPhase: 'L3+',
+        whitelistAdditions: ['SET_POWER', 'SET_FAN'],
+        requiredApprovals: ['tech_lead'],
+      });
+      const reportId = cycle.body.reports[0].reportId;
+
+      const pending = await projected(
+        `/engines/${ENGINE}/proposals`,
+        (b: { items: unknown[] }) => b.items.length === 1,
+      );
+      expect(pending.items[0]).toMatchObject({
+        proposalId: proposal.proposalId,
+        status: 'PENDING',
+        outstanding: ['tech_lead'],
+      });
+      const reports = await projected(
+        `/engines/${ENGINE}/reports`,
+        (b: { items: unknown[] }) => b.items.length === 1,
+      );
+      expect(reports.items[0]).toMatchObject({
+        reportId,
+        readinessScore: 80,
+        proposed: true,
+        trigger: 'operator',
+      });
+      expect((await get(`/engines/${ENGINE}/reports/latest`)).body).toMatchObject({ reportId, phase: 'L3' });
+      expect((await get(`/engines/${ENGINE}/reports/${reportId}`)).body.decision).toMatchObject({
+        proposed: true,
+      });
+      expect((await get(`/engines/${ENGINE}/reports/nope`)).status).toBe(404);
+      expect((await get(`/engines/${ENGINE}/metrics/latest`)).body).toMatchObject({
+        reportId,
+        metrics: { window: '7d' },
+      });
+      expect((await get(`/engines/${ENGINE}/readiness/latest`)).body).toMatchObject({
+        reportId,
+        readiness: { score: 80, status: 'READY' },
+      });
+    });
+
+    it('should let the tech lead (and nobody without the role) approve, moving the engine to L3+', async () => {
+      const [proposal] = (await get(`/engines/${ENGINE}/proposals`)).body.items;
+      const path = `/engines/${ENGINE}/proposals/${proposal.proposalId}`;
+
+      const unassigned = await send('POST', `${path}/approve`, techLead.apiKey, {});
+      expect(unassigned).toMatchObject({ status: 403, body: { code: 'GOVERNANCE.NOT_AN_APPROVER' } });
+      expect(
+        (await send('PUT', `/approvers/${techLead.id}`, operator, { roles: ['tech_lead'], reason: 'x' }))
+          .status,
+      ).toBe(403);
+      const assigned = await send('PUT', `/approvers/${techLead.id}`, admin, {
+        roles: ['tech_lead'],
+        reason: 'roaster tech lead',
+      });
+      expect(assigned.status).toBe(200);
+      expect((await get('/approvers')).body.approvers).toEqual([
+        { principalId: techLead.id, roles: ['tech_lead'] },
+      ]);
+
+      const approved = await send('POST', `${path}/approve`, techLead.apiKey, { note: 'metrics reviewed' });
+      expect(approved.status).toBe(200);
+      expect((await get(`/engines/${ENGINE}/state`)).body).toMatchObject({
+        phase: 'L3+',
+        pendingProposal: null,
+      });
+      expect((await get(`/engines/${ENGINE}/state`)).body.whitelist.sort()).toEqual(['SET_FAN', 'SET_POWER']);
+      const all = await projected(
+        `/engines/${ENGINE}/proposals?status=ALL`,
+        (b: { items: { status: string }[] }) => b.items[0]?.status === 'APPROVED',
+      );
+      expect(all.items[0].approvals).toEqual([
+        expect.objectContaining({ principalId: techLead.id, role: 'tech_lead' }),
+      ]);
+      expect((await get(`/engines/${ENGINE}/proposals`)).body.items).toEqual([]);
+      expect(await send('POST', `${path}/approve`, techLead.apiKey, {})).toMatchObject({
+        status: 409,
+        body: { code: 'GOVERNANCE.PROPOSAL_NOT_PENDING' },
+      });
+    });
+
+    it('should revert to L3 when failing commands trip the error-rate breaker, and let an operator resolve the event', async () => {
+      await commands(2, 'error', 'SET_FAN');
+      await waitFor(async () => (await get(`/engines/${ENGINE}/state`)).body.phase === 'L3', {
+        what: 'revert to L3',
+      });
+
+      const open = await projected(
+        `/engines/${ENGINE}/circuit-breaker/events/unresolved`,
+        (b: { items: { ruleId: string }[] }) => b.items.some((e) => e.ruleId === 'high-error-rate'),
+      );
+      const event = open.items.find((e: { ruleId: string }) => e.ruleId === 'high-error-rate');
+      expect(event).toMatchObject({ action: 'revert_to_l3', window: '5m', resolvedAt: null });
+      expect(event.observed.errorRate).toBeGreaterThan(0.05);
+
+      const path = `/engines/${ENGINE}/circuit-breaker/events/${event.eventId}/resolve`;
+      expect((await send('POST', path, viewer, { note: 'x' })).status).toBe(403);
+      expect((await send('POST', path, operator, {})).status).toBe(400);
+      expect((await send('POST', path, operator, { note: 'fan controller replaced' })).status).toBe(200);
+      await projected(
+        `/engines/${ENGINE}/circuit-breaker/events?limit=20`,
+        (b: { items: { eventId: string; resolutionNote: string | null }[] }) =>
+          b.items.some((e) => e.eventId === event.eventId && e.resolutionNote === 'fan controller replaced'),
+      );
+      expect((await get(`/engines/${ENGINE}/state`)).body.phase).toBe('L3');
+      expect(await send('POST', path, operator, { note: 'again' })).toMatchObject({
+        status: 409,
+        body: { code: 'GOVERNANCE.ALREADY_RESOLVED' },
+      });
+    });
+
+    it('should answer an unknown engine with 404 and a bad path parameter with 400', async () => {
+      expect((await get('/engines/nobody/state')).status).toBe(404);
+      expect((await get('/engines/bad%20id/state')).status).toBe(400);
+      expect((await get(`/engines/${ENGINE}/metrics?window=2h`)).status).toBe(400);
+    });
+  });
+});

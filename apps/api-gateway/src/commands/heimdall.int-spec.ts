@@ -1,0 +1,180 @@
+import type { RunningService } from '@bifrost/service';
+import { startTestService, waitFor } from '@bifrost/testing';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- specs start other apps for real
+import { HeimdallConfig, heimdallService } from '@bifrost/heimdall';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- specs start other apps for real
+import { ProjectorConfig, projectorService } from '@bifrost/projector/src/projector.service';
+import { startGateway, type GatewayHarness } from '../testing/gateway.fixtures';
+
+const DOMAIN = 'GW_OFFER';
+
+describe('heimdall routes', () => {
+  let h: GatewayHarness;
+  let heimdall: RunningService | undefined;
+  let projector: RunningService;
+  let viewer: string;
+  let operator: string;
+  let admin: string;
+  let engine: string;
+
+  beforeAll(async () => {
+    h = await startGateway('gwheim');
+    heimdall = await startTestService(HeimdallConfig, heimdallService, h.ns, { LOG_LEVEL: 'error' });
+    projector = await startTestService(ProjectorConfig, projectorService, h.ns, {
+      DATABASE_URL: h.db.url,
+      PROJECTOR_LOCK_POLL_MS: '50',
+      LOG_LEVEL: 'error',
+    });
+    viewer = (await h.createKey('viewer')).apiKey;
+    operator = (await h.createKey('operator')).apiKey;
+    admin = (await h.createKey('admin')).apiKey;
+    engine = (await h.createKey('engine', { engineId: 'gw-bot' })).apiKey;
+  });
+  afterAll(async () => {
+    await projector.close();
+    await heimdall?.close();
+    await h.close();
+  });
+
+  const evaluate = (body: Record<string, unknown>) =>
+    h.http('POST', '/api/v1/engine/evaluate', {
+      key: engine,
+      body: { engineId: 'gw-bot', domain: DOMAIN, confidence: 0.95, ...body },
+    });
+  const live = async () =>
+    (await h.http('GET', '/api/v1/heimdall/policies', { key: viewer })).body.domains.find(
+      (d: { domain: string }) => d.domain === DOMAIN,
+    );
+
+  it('should list the seeded domains live to a viewer', async () => {
+    const listed = await h.http('GET', '/api/v1/heimdall/policies', { key: viewer });
+    expect(listed.status).toBe(200);
+    expect(listed.body.domains.map((d: { domain: string }) => d.domain)).toEqual([
+      'BUYER_MATCH',
+      'CAPITAL_ROUTE',
+      'FOLLOWUP',
+      'WHOLESALE_OFFER',
+    ]);
+  });
+
+  it('should let an admin (not a viewer or operator) define a policy, and validate it', async () => {
+    const policy = {
+      reason: 'new domain',
+      minConfidence: 0.9,
+      minSandboxTrials: 3,
+      minSandboxSuccessRate: 0.6,
+    };
+    const put = (key: string, body: unknown) =>
+      h.http('PUT', `/api/v1/heimdall/policies/${DOMAIN}`, { key, body });
+    expect((await put(viewer, policy)).status).toBe(403);
+    expect((await put(operator, policy)).status).toBe(403);
+    expect((await put(admin, { ...policy, minConfidence: 1.2 })).status).toBe(400);
+    const defined = await put(admin, policy);
+    expect(defined).toMatchObject({
+      status: 200,
+      body: {
+        events: [{ type: 'PolicyDefined' }],
+        domain: { domain: DOMAIN, policy: { minConfidence: 0.9, prodUseEnabled: false } },
+      },
+    });
+  });
+
+  it('should evaluate for the engine itself only, and refuse a promotion without sandbox evidence', async () => {
+    const early = await evaluate({ recommendationId: 'r-1' });
+    expect(early).toMatchObject({
+      status: 200,
+      body: { outcome: 'INCONCLUSIVE', action: 'REQUIRE_APPROVAL' },
+    });
+    expect((await evaluate({ engineId: 'other-bot' })).status).toBe(403);
+    expect((await evaluate({ confidence: 'high' })).status).toBe(400);
+
+    const refused = await h.http('POST', `/api/v1/heimdall/policies/${DOMAIN}/prod-use/enable`, {
+      key: admin,
+      body: { reason: 'too early' },
+    });
+    expect(refused).toMatchObject({ status: 200, body: { events: [{ type: 'ProdUseRefused' }] } });
+    expect(
+      (
+        await h.http('POST', '/api/v1/heimdall/policies/NOPE/prod-use/enable', {
+          key: admin,
+          body: { reason: 'x' },
+        })
+      ).status,
+    ).toBe(404);
+  });
+
+  it('should take sandbox trials over HTTP and make the domain eligible once promoted', async () => {
+    for (const [i, success] of [true, true, false].entries()) {
+      const sent = await h.http('POST', '/api/v1/engine/sandbox', {
+        key: engine,
+        body: { engineId: 'gw-bot', domain: DOMAIN, trialId: `gw-${i}`, success },
+      });
+      expect(sent.status).toBe(202);
+    }
+    await waitFor(async () => (await live())?.scorecard.trials === 3, { what: 'three trials' });
+
+    const promoted = await h.http('POST', `/api/v1/heimdall/policies/${DOMAIN}/prod-use/enable`, {
+      key: admin,
+      body: { reason: 'two of three' },
+    });
+    expect(promoted.body.events).toEqual([expect.objectContaining({ type: 'ProdUseEnabled' })]);
+    const eligible = await evaluate({ recommendationId: 'r-2', requestId: 'req-2' });
+    expect(eligible.body).toMatchObject({ outcome: 'ELIGIBLE', eligible: true, action: 'ALLOW' });
+  });
+
+  it('should read scorecards and evaluations from the read models', async () => {
+    const evaluations = await waitFor(
+      async () => {
+        const page = await h.http('GET', `/api/v1/heimdall/evaluations?engineId=gw-bot&limit=1`, {
+          key: viewer,
+        });
+        return page.status === 200 && page.body.nextCursor !== null && page.body;
+      },
+      { what: 'two projected evaluations' },
+    );
+    expect(evaluations.items).toEqual([
+      expect.objectContaining({ outcome: 'ELIGIBLE', recommendationId: 'r-2' }),
+    ]);
+    const next = await h.http(
+      'GET',
+      `/api/v1/heimdall/evaluations?engineId=gw-bot&limit=1&cursor=${evaluations.nextCursor}`,
+      {
+        key: viewer,
+      },
+    );
+    expect(next.body).toMatchObject({
+      items: [{ outcome: 'INCONCLUSIVE', recommendationId: 'r-1' }],
+      nextCursor: null,
+    });
+    const one = await h.http('GET', `/api/v1/heimdall/evaluations/${evaluations.items[0].evaluationId}`, {
+      key: viewer,
+    });
+    expect(one.body).toMatchObject({ requestId: 'req-2', request: { engineId: 'gw-bot' } });
+    expect(one.body.gates).toHaveLength(5);
+
+    const scorecards = await waitFor(
+      async () => {
+        const read = await h.http('GET', `/api/v1/heimdall/scorecards?domain=${DOMAIN}`, { key: viewer });
+        return read.body.cumulative?.[0]?.trials === 3 && read.body;
+      },
+      { what: 'the projected scorecard' },
+    );
+    expect(scorecards.cumulative).toEqual([
+      expect.objectContaining({ domain: DOMAIN, trials: 3, successes: 2, successRate: 2 / 3 }),
+    ]);
+    expect(scorecards.days).toEqual([
+      expect.objectContaining({ domain: DOMAIN, day: new Date().toISOString().slice(0, 10), trials: 3 }),
+    ]);
+    const history = await h.http('GET', '/api/v1/heimdall/policy-history', { key: viewer });
+    expect(history.body.items).toContainEqual(
+      expect.objectContaining({ domain: DOMAIN, prodUseEnabled: true, lastRefused: expect.any(Object) }),
+    );
+  });
+
+  it('should answer 503 when Heimdall is down, on which the SDK fails closed', async () => {
+    await heimdall?.close();
+    heimdall = undefined;
+    const down = await evaluate({});
+    expect(down.status).toBe(503);
+  });
+});

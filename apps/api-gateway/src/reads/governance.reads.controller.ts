@@ -1,0 +1,319 @@
+import { Inject } from '@nestjs/common';
+import { Type, type Static } from '@sinclair/typebox';
+import { EntityId, GovernanceId, INCIDENT_SEVERITIES, Timestamp } from '@bifrost/contracts';
+import { ProblemError } from '../http/problem';
+import { ApiController, Route, ValidParams, ValidQuery } from '../http/route';
+import { EngineParams, object } from '../http/schemas';
+import { ReadModels, type Row } from './read-models.service';
+
+const Rows = Type.Array(Type.Record(Type.String(), Type.Unknown()));
+const AnyObject = Type.Record(Type.String(), Type.Unknown());
+const RangeQuery = object({ start: Type.Optional(Timestamp), end: Type.Optional(Timestamp) });
+const EventsQuery = object({ limit: Type.Integer({ minimum: 1, maximum: 500, default: 20 }) });
+const ReportsQuery = object({ limit: Type.Integer({ minimum: 1, maximum: 500, default: 10 }) });
+const ProposalsQuery = object({
+  status: Type.Union(
+    ['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED', 'ALL'].map((s) => Type.Literal(s)),
+    { default: 'PENDING' },
+  ),
+  limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+});
+const ReportParams = object({ engineId: EntityId, reportId: GovernanceId });
+
+const RangeMetrics = object({
+  start: Timestamp,
+  end: Timestamp,
+  metrics: AnyObject,
+});
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Command and incident counts of an engine in [start, end), from the projector's records. */
+const RANGE_SQL = `
+  SELECT c.*, i.* FROM
+    (SELECT count(*)::int AS commands,
+       count(*) FILTER (WHERE outcome = 'success')::int AS successes,
+       count(*) FILTER (WHERE outcome = 'error')::int AS errors,
+       count(*) FILTER (WHERE outcome = 'rolled_back')::int AS rollbacks,
+       count(*) FILTER (WHERE required_approval)::int AS approvals_required,
+       count(*) FILTER (WHERE required_approval AND approved)::int AS approvals_granted
+     FROM governance_commands WHERE engine_id = $1 AND recorded_at >= $2 AND recorded_at < $3) c
+  CROSS JOIN
+    (SELECT count(*)::int AS incidents,
+       count(*) FILTER (WHERE severity = 'critical')::int AS critical_incidents,
+       coalesce(array_agg(DISTINCT severity) FILTER (WHERE severity IS NOT NULL), '{}') AS severities
+     FROM governance_incidents WHERE engine_id = $1 AND recorded_at >= $2 AND recorded_at < $3) i`;
+
+/** The same shape and rate rules as the agent's window metrics (rates 0 on an empty denominator). */
+function metricsOf(window: string, row: Row) {
+  const n = (key: string) => Number(row[key] ?? 0);
+  const ratio = (part: number, whole: number) => (whole === 0 ? 0 : part / whole);
+  const severities = (row['severities'] as string[] | null) ?? [];
+  const present = INCIDENT_SEVERITIES.filter((s) => severities.includes(s));
+  return {
+    window,
+    commands: n('commands'),
+    successes: n('successes'),
+    errors: n('errors'),
+    rollbacks: n('rollbacks'),
+    failures: n('errors') + n('rollbacks'),
+    successRate: ratio(n('successes'), n('commands')),
+    errorRate: ratio(n('errors'), n('commands')),
+    rollbackRate: ratio(n('rollbacks'), n('commands')),
+    approvalsRequired: n('approvalsRequired'),
+    approvalsGranted: n('approvalsGranted'),
+    approvalRate: ratio(n('approvalsGranted'), n('approvalsRequired')),
+    incidents: n('incidents'),
+    criticalIncidents: n('criticalIncidents'),
+    maxSeverity: present[present.length - 1] ?? null,
+  };
+}
+
+/**
+ * Governance history from the projector's read models: metrics over any time range, cycle reports
+ * (with their metrics and readiness snapshots), breaker rules and events, proposals.
+ */
+@ApiController('governance', 'governance')
+export class GovernanceReadController {
+  constructor(@Inject(ReadModels) private readonly read: ReadModels) {}
+
+  @Route({
+    method: 'GET',
+    path: 'engines/:engineId/metrics/current',
+    summary:
+      'Command and incident metrics of an engine over [start, end) (default: the last 24 hours), from the read models',
+    access: 'viewer',
+    params: EngineParams,
+    query: RangeQuery,
+    response: RangeMetrics,
+  })
+  async current(
+    @ValidParams() params: Static<typeof EngineParams>,
+    @ValidQuery() q: Static<typeof RangeQuery>,
+  ) {
+    const end = q.end ?? new Date().toISOString();
+    const start = q.start ?? new Date(Date.parse(end) - DAY_MS).toISOString();
+    if (Date.parse(start) >= Date.parse(end)) {
+      throw new ProblemError('invalid', `start ${start} must be before end ${end}`, 'REQUEST.INVALID');
+    }
+    return { start, end, metrics: await this.range(params.engineId, start, end) };
+  }
+
+  @Route({
+    method: 'GET',
+    path: 'engines/:engineId/metrics/weekly',
+    summary: 'The last 7 UTC days (today so far included): the week and each day',
+    access: 'viewer',
+    params: EngineParams,
+    response: object({
+      start: Timestamp,
+      end: Timestamp,
+      metrics: AnyObject,
+      days: Type.Array(RangeMetrics),
+    }),
+  })
+  async weekly(@ValidParams() params: Static<typeof EngineParams>) {
+    const endMs = Date.now();
+    const end = new Date(endMs).toISOString();
+    const firstDay = Math.floor((endMs - 6 * DAY_MS) / DAY_MS) * DAY_MS;
+    const start = new Date(firstDay).toISOString();
+    const days = [];
+    for (let d = 0; d < 7; d += 1) {
+      const dayStart = new Date(firstDay + d * DAY_MS).toISOString();
+      const dayEnd = new Date(Math.min(firstDay + (d + 1) * DAY_MS, endMs)).toISOString();
+      days.push({
+        start: dayStart,
+        end: dayEnd,
+        metrics: await this.range(params.engineId, dayStart, dayEnd),
+      });
+    }
+    return { start, end, metrics: await this.range(params.engineId, start, end), days };
+  }
+
+  @Route({
+    method: 'GET',
+    path: 'engines/:engineId/metrics/latest',
+    summary: 'The metrics snapshot of the latest governance cycle (its last 7 days)',
+    access: 'viewer',
+    params: EngineParams,
+    response: object({ reportId: Type.String(), ranAt: Timestamp, metrics: AnyObject }),
+  })
+  async latestMetrics(@ValidParams() params: Static<typeof EngineParams>) {
+    const row = await this.latestReport(params.engineId);
+    const report = row['report'] as { metrics: unknown };
+    return { reportId: row['reportId'], ranAt: row['ranAt'], metrics: report.metrics };
+  }
+
+  @Route({
+    method: 'GET',
+    path: 'engines/:engineId/readiness/latest',
+    summary: 'The readiness assessment of the latest governance cycle',
+    access: 'viewer',
+    params: EngineParams,
+    response: object({ reportId: Type.String(), ranAt: Timestamp, readiness: AnyObject }),
+  })
+  async latestReadiness(@ValidParams() params: Static<typeof EngineParams>) {
+    const row = await this.latestReport(params.engineId);
+    const report = row['report'] as { readiness: unknown };
+    return { reportId: row['reportId'], ranAt: row['ranAt'], readiness: report.readiness };
+  }
+
+  @Route({
+    method: 'GET',
+    path: 'engines/:engineId/circuit-breaker/events',
+    summary: 'Recent breaker events of an engine, newest first (resolved or not)',
+    access: 'viewer',
+    params: EngineParams,
+    query: EventsQuery,
+    response: object({ items: Rows }),
+  })
+  async breakerEvents(
+    @ValidParams() params: Static<typeof EngineParams>,
+    @ValidQuery() q: Static<typeof EventsQuery>,
+  ) {
+    return { items: await this.events(params.engineId, false, q.limit) };
+  }
+
+  @Route({
+    method: 'GET',
+    path: 'engines/:engineId/circuit-breaker/events/unresolved',
+    summary: 'Open breaker events of an engine (they block expansion proposals until resolved)',
+    access: 'viewer',
+    params: EngineParams,
+    response: object({ items: Rows }),
+  })
+  async unresolved(@ValidParams() params: Static<typeof EngineParams>) {
+    return { items: await this.events(params.engineId, true, 500) };
+  }
+
+  @Route({
+    method: 'GET',
+    path: 'engines/:engineId/circuit-breaker/rules',
+    summary: "An engine's circuit breaker rules",
+    access: 'viewer',
+    params: EngineParams,
+    response: object({ items: Rows }),
+  })
+  async rules(@ValidParams() params: Static<typeof EngineParams>) {
+    return { items: await this.rulesOf(params.engineId, false) };
+  }
+
+  @Route({
+    method: 'GET',
+    path: 'engines/:engineId/circuit-breaker/rules/enabled',
+    summary: "An engine's enabled circuit breaker rules",
+    access: 'viewer',
+    params: EngineParams,
+    response: object({ items: Rows }),
+  })
+  async enabledRules(@ValidParams() params: Static<typeof EngineParams>) {
+    return { items: await this.rulesOf(params.engineId, true) };
+  }
+
+  @Route({
+    method: 'GET',
+    path: 'engines/:engineId/reports',
+    summary: 'Governance cycle reports of an engine, newest first (summary; the full report by id)',
+    access: 'viewer',
+    params: EngineParams,
+    query: ReportsQuery,
+    response: object({ items: Rows }),
+  })
+  async reports(
+    @ValidParams() params: Static<typeof EngineParams>,
+    @ValidQuery() q: Static<typeof ReportsQuery>,
+  ) {
+    return {
+      items: await this.read.rows(
+        `SELECT engine_id, report_id, cycle_trigger AS trigger, ran_at, phase, readiness_score, readiness_status,
+           proposed, proposal_id FROM governance_reports WHERE engine_id = $1 ORDER BY ran_at DESC, report_id DESC LIMIT $2`,
+        [params.engineId, q.limit],
+      ),
+    };
+  }
+
+  @Route({
+    method: 'GET',
+    path: 'engines/:engineId/reports/latest',
+    summary: 'The latest governance cycle report of an engine',
+    access: 'viewer',
+    params: EngineParams,
+    response: AnyObject,
+  })
+  async latest(@ValidParams() params: Static<typeof EngineParams>) {
+    return (await this.latestReport(params.engineId))['report'];
+  }
+
+  @Route({
+    method: 'GET',
+    path: 'engines/:engineId/reports/:reportId',
+    summary: 'One governance cycle report: metrics, readiness, breakers, decision',
+    access: 'viewer',
+    params: ReportParams,
+    response: AnyObject,
+  })
+  async report(@ValidParams() params: Static<typeof ReportParams>) {
+    const row = await this.read.one(
+      `SELECT report FROM governance_reports WHERE engine_id = $1 AND report_id = $2`,
+      [params.engineId, params.reportId],
+      `report ${params.reportId} for engine ${params.engineId}`,
+    );
+    return row['report'];
+  }
+
+  @Route({
+    method: 'GET',
+    path: 'engines/:engineId/proposals',
+    summary: 'Expansion proposals of an engine, newest first (pending by default)',
+    access: 'viewer',
+    params: EngineParams,
+    query: ProposalsQuery,
+    response: object({ items: Rows }),
+  })
+  async proposals(
+    @ValidParams() params: Static<typeof EngineParams>,
+    @ValidQuery() q: Static<typeof ProposalsQuery>,
+  ) {
+    const filter = q.status === 'ALL' ? '' : 'AND status = $3';
+    return {
+      items: await this.read.rows(
+        `SELECT * FROM governance_proposals WHERE engine_id = $1 ${filter}
+         ORDER BY created_at DESC, proposal_id DESC LIMIT $2`,
+        q.status === 'ALL' ? [params.engineId, q.limit] : [params.engineId, q.limit, q.status],
+      ),
+    };
+  }
+
+  private async range(engineId: string, start: string, end: string) {
+    const [row] = await this.read.rows(RANGE_SQL, [engineId, start, end]);
+    return metricsOf(`${start}/${end}`, row ?? {});
+  }
+
+  private latestReport(engineId: string): Promise<Row> {
+    return this.read.one(
+      `SELECT report_id, ran_at, report FROM governance_reports WHERE engine_id = $1
+       ORDER BY ran_at DESC, report_id DESC LIMIT 1`,
+      [engineId],
+      `governance report for engine ${engineId}`,
+    );
+  }
+
+  private events(engineId: string, unresolvedOnly: boolean, limit: number): Promise<Row[]> {
+    return this.read.rows(
+      `SELECT engine_id, event_id, rule_id, rule_name, condition, rule_window AS "window", action, command_type,
+         observed, explanation, tripped_at, resolved_at, resolved_by, resolution_note
+       FROM governance_breaker_events WHERE engine_id = $1 ${unresolvedOnly ? 'AND resolved_at IS NULL' : ''}
+       ORDER BY tripped_at DESC, event_id DESC LIMIT $2`,
+      [engineId, limit],
+    );
+  }
+
+  private rulesOf(engineId: string, enabledOnly: boolean): Promise<Row[]> {
+    return this.read.rows(
+      `SELECT engine_id, rule_id, name, condition, rule_window AS "window", action, command_type, enabled,
+         updated_by, update_reason, updated_at
+       FROM governance_breaker_rules WHERE engine_id = $1 ${enabledOnly ? 'AND enabled' : ''} ORDER BY rule_id`,
+      [engineId],
+    );
+  }
+}

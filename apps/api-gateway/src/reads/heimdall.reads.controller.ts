@@ -1,0 +1,167 @@
+import { Inject } from '@nestjs/common';
+import { Type, type Static } from '@sinclair/typebox';
+import { EntityId, EVALUATION_OUTCOMES, HeimdallDomainId, RISK_LEVELS, Timestamp } from '@bifrost/contracts';
+import { ApiController, Route, ValidParams, ValidQuery } from '../http/route';
+import { object } from '../http/schemas';
+import { decodeCursor, encodeCursor, ReadModels, type Row } from './read-models.service';
+
+const Rows = Type.Array(Type.Record(Type.String(), Type.Unknown()));
+const Limit = Type.Integer({ minimum: 1, maximum: 500, default: 50 });
+const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', examples: ['2026-11-21'] });
+const literals = (values: readonly string[]) => Type.Union(values.map((v) => Type.Literal(v)));
+
+const ScorecardsQuery = object({
+  domain: Type.Optional(HeimdallDomainId),
+  /** First day (inclusive) of the per-day rows. */
+  from: Type.Optional(Day),
+  /** Last day (inclusive) of the per-day rows. */
+  to: Type.Optional(Day),
+});
+
+const EvaluationsQuery = object({
+  engineId: Type.Optional(EntityId),
+  domain: Type.Optional(HeimdallDomainId),
+  outcome: Type.Optional(literals(EVALUATION_OUTCOMES)),
+  riskLevel: Type.Optional(literals(RISK_LEVELS)),
+  from: Type.Optional(Timestamp),
+  to: Type.Optional(Timestamp),
+  limit: Limit,
+  cursor: Type.Optional(Type.String({ maxLength: 500 })),
+});
+const EvaluationParams = object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
+const EVALUATION_COLUMNS =
+  'evaluation_id, decided_at, engine_id, domain, outcome, action, risk_level, confidence, recommendation_id, request_id, policy_revision, gates, scorecard';
+
+/** Builds `WHERE a = $1 AND b >= $2 …` from the filters that are set. */
+function where(filters: [string, unknown][], params: unknown[]): string {
+  const clauses = filters
+    .filter(([, value]) => value !== undefined)
+    .map(([clause, value]) => {
+      params.push(value);
+      return clause.replace('?', `$${params.length}`);
+    });
+  return clauses.length === 0 ? '' : `WHERE ${clauses.join(' AND ')}`;
+}
+
+/** Heimdall's read models: policies with their promotion history, scorecards per day, evaluations. */
+@ApiController('heimdall', 'heimdall')
+export class HeimdallReadController {
+  constructor(@Inject(ReadModels) private readonly read: ReadModels) {}
+
+  @Route({
+    method: 'GET',
+    path: 'scorecards',
+    summary:
+      'Sandbox scorecards per domain: cumulative (trials, successes, success rate) and per UTC day, newest day first',
+    access: 'viewer',
+    query: ScorecardsQuery,
+    response: object({ cumulative: Rows, days: Rows }),
+    example: {
+      response: {
+        cumulative: [{ domain: 'WHOLESALE_OFFER', trials: 120, successes: 113, successRate: 0.9417 }],
+        days: [
+          { domain: 'WHOLESALE_OFFER', day: '2026-11-21', trials: 14, successes: 13, successRate: 0.9286 },
+        ],
+      },
+    },
+  })
+  async scorecards(@ValidQuery() q: Static<typeof ScorecardsQuery>) {
+    const cumulativeParams: unknown[] = [];
+    const cumulativeFilter = where([['domain = ?', q.domain]], cumulativeParams);
+    const dayParams: unknown[] = [];
+    const dayFilter = where(
+      [
+        ['domain = ?', q.domain],
+        ['day >= ?', q.from],
+        ['day <= ?', q.to],
+      ],
+      dayParams,
+    );
+    const [cumulative, days] = await Promise.all([
+      this.read.rows(
+        `SELECT domain, trials::int AS trials, successes::int AS successes,
+           successes::float8 / NULLIF(trials, 0) AS success_rate, last_trial_at
+         FROM heimdall_scorecards ${cumulativeFilter} ORDER BY domain`,
+        cumulativeParams,
+      ),
+      this.read.rows(
+        `SELECT domain, day, trials::int AS trials, successes::int AS successes,
+           successes::float8 / NULLIF(trials, 0) AS success_rate
+         FROM heimdall_scorecard_days ${dayFilter} ORDER BY day DESC, domain LIMIT 1000`,
+        dayParams,
+      ),
+    ]);
+    return { cumulative, days };
+  }
+
+  @Route({
+    method: 'GET',
+    path: 'policy-history',
+    summary:
+      'Domain policies from the read model, with who last changed prod use and the last refused promotion',
+    access: 'viewer',
+    response: object({ items: Rows }),
+  })
+  async policyHistory() {
+    return { items: await this.read.rows('SELECT * FROM heimdall_policies ORDER BY domain') };
+  }
+
+  @Route({
+    method: 'GET',
+    path: 'evaluations',
+    summary:
+      'Recommendation evaluations, newest first, with filters and cursor pagination (pass nextCursor as cursor)',
+    access: 'viewer',
+    query: EvaluationsQuery,
+    response: object({ items: Rows, nextCursor: Type.Union([Type.String(), Type.Null()]) }),
+  })
+  async evaluations(@ValidQuery() q: Static<typeof EvaluationsQuery>) {
+    const params: unknown[] = [];
+    const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor, 2);
+    const filter = where(
+      [
+        ['decided_at >= ?', q.from],
+        ['decided_at < ?', q.to],
+        ['engine_id = ?', q.engineId],
+        ['domain = ?', q.domain],
+        ['outcome = ?', q.outcome],
+        ['risk_level = ?', q.riskLevel],
+      ],
+      params,
+    );
+    let keyset = '';
+    if (after) {
+      params.push(after[0], after[1]);
+      keyset = `${filter === '' ? 'WHERE' : ' AND'} (decided_at, evaluation_id) < ($${params.length - 1}::timestamptz, $${params.length})`;
+    }
+    params.push(q.limit + 1);
+    const rows = await this.read.rows(
+      `SELECT ${EVALUATION_COLUMNS} FROM heimdall_evaluations ${filter}${keyset}
+       ORDER BY decided_at DESC, evaluation_id DESC LIMIT $${params.length}`,
+      params,
+    );
+    const items = rows.slice(0, q.limit);
+    const last: Row | undefined = items[items.length - 1];
+    return {
+      items,
+      nextCursor:
+        rows.length > q.limit && last ? encodeCursor([last['decidedAt'], last['evaluationId']]) : null,
+    };
+  }
+
+  @Route({
+    method: 'GET',
+    path: 'evaluations/:id',
+    summary: 'One evaluation with its request and every gate explained',
+    access: 'viewer',
+    params: EvaluationParams,
+    response: Type.Record(Type.String(), Type.Unknown()),
+  })
+  one(@ValidParams() p: Static<typeof EvaluationParams>) {
+    return this.read.one(
+      `SELECT ${EVALUATION_COLUMNS}, request FROM heimdall_evaluations WHERE evaluation_id = $1`,
+      [p.id],
+      `evaluation ${p.id}`,
+    );
+  }
+}

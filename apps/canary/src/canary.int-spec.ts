@@ -1,0 +1,260 @@
+import type { GateCheckReply } from '@bifrost/contracts';
+import type { Messaging } from '@bifrost/messaging';
+import type { RunningService } from '@bifrost/service';
+import { createTestNamespace, startTestService, waitFor, type TestNamespace } from '@bifrost/testing';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the requests are tested against the real gate
+import { GateConfig, gateService } from '../../gate/src/gate.service';
+import {
+  OPERATOR,
+  canaryEvents,
+  connectClient,
+  controlledServer,
+  heartbeat,
+  httpProbe,
+  hungServer,
+  probeView,
+  startCanary,
+  status,
+  upsertProbe,
+  type ControlledServer,
+} from './canary.fixtures';
+
+describe('canary service', () => {
+  let ns: TestNamespace;
+  let client: Messaging;
+  let gate: RunningService;
+  let canary: RunningService;
+
+  const check = (engineId: string) =>
+    client.rpc.call<GateCheckReply>('bifrost.rpc.gate.check', {
+      engineId,
+      strategyId: 's1',
+      action: { kind: 'order.place', intent: 'open' },
+    });
+
+  beforeAll(async () => {
+    ns = await createTestNamespace('canary');
+    client = await connectClient(ns);
+    // The gate follows new canary events: it starts first.
+    gate = await startTestService(GateConfig, gateService, ns, { LOG_LEVEL: 'error' });
+    canary = await startCanary(ns, { CANARY_HEARTBEAT_GAP_MS: '1000', CANARY_SUMMARY_INTERVAL_MS: '1000' });
+  });
+  afterAll(async () => {
+    await canary.close();
+    await gate.close();
+    await client.drain();
+    await ns.cleanup();
+  });
+
+  describe('Given a kill_switch probe on a real HTTP server', () => {
+    let server: ControlledServer;
+    beforeAll(async () => {
+      server = await controlledServer();
+    });
+    afterAll(() => server.close());
+
+    it('should engage the kill switch after 3 consecutive failures, and recovery should not release it', async () => {
+      await upsertProbe(client, httpProbe('exchange', server.url, { action: 'kill_switch', engineId: 'k1' }));
+      await waitFor(async () => (await probeView(client, 'exchange'))?.status === 'UP', {
+        what: 'exchange UP',
+      });
+      expect((await check('k1')).action).not.toBe('KILL');
+
+      server.mode = 'fail';
+      await waitFor(async () => (await check('k1')).action === 'KILL', { what: 'the gate to answer KILL' });
+      const events = await canaryEvents(client, ns, 'probe', 'exchange');
+      const down = events.find((e) => e.type === 'canary.ProbeStatusChanged' && e.data['to'] === 'DOWN');
+      expect(down?.data).toMatchObject({ from: 'UP', consecutiveFailures: 3, detail: 'HTTP 503' });
+      expect(events.filter((e) => e.type === 'canary.KillSwitchRequested').map((e) => e.data)).toEqual([
+        expect.objectContaining({
+          probeName: 'exchange',
+          engineId: 'k1',
+          mode: 'hard',
+          consecutiveFailures: 3,
+        }),
+      ]);
+
+      server.mode = 'ok';
+      await waitFor(async () => (await probeView(client, 'exchange'))?.status === 'UP', { what: 'recovery' });
+      expect((await check('k1')).action).toBe('KILL');
+      const view = await probeView(client, 'exchange');
+      expect(view?.alert).toMatchObject({ alertId: 'probe:exchange:1', resolvedAt: expect.any(String) });
+
+      await client.rpc.call('bifrost.rpc.gate.cmd.kill-switch.release', {
+        actor: OPERATOR,
+        engineId: 'k1',
+        reason: 'exchange is back',
+      });
+      expect((await check('k1')).action).not.toBe('KILL');
+    });
+
+    it('should publish check results only on status changes', async () => {
+      const before = server.requests;
+      await waitFor(() => server.requests >= before + 5, { what: 'five more checks' });
+      const changes = (await canaryEvents(client, ns, 'probe', 'exchange')).filter(
+        (e) => e.type === 'canary.ProbeStatusChanged',
+      );
+      expect(changes.map((e) => `${String(e.data['from'])}→${String(e.data['to'])}`)).toEqual([
+        'UNKNOWN→UP',
+        'UP→DOWN',
+        'DOWN→UP',
+      ]);
+    });
+
+    it('should publish a periodic summary with the checks run since the last one', async () => {
+      const summaries = await waitFor(
+        async () => {
+          const found: Record<string, unknown>[] = [];
+          await client.eventStore.readAll(ns.naming.qualify('bifrost.evt.canary.summary.*'), 1, (e) => {
+            found.push(e.envelope.data);
+          });
+          return found.length > 0 && found;
+        },
+        { what: 'a summary' },
+      );
+      const exchange = (summaries.at(-1)?.['probes'] as { probeName: string; checks: number }[]).find(
+        (p) => p.probeName === 'exchange',
+      );
+      expect(exchange?.checks).toBeGreaterThan(0);
+    });
+
+    it('should let an operator acknowledge the alert', async () => {
+      const acked = await client.rpc.call<{ acknowledged: unknown }>('bifrost.rpc.canary.cmd.ack-alert', {
+        actor: OPERATOR,
+        reason: 'seen',
+        alertId: 'probe:exchange:1',
+      });
+      expect(acked.acknowledged).toMatchObject({ actor: OPERATOR, reason: 'seen' });
+      await expect(
+        client.rpc.call('bifrost.rpc.canary.cmd.ack-alert', {
+          actor: OPERATOR,
+          reason: 'x',
+          alertId: 'probe:exchange:7',
+        }),
+      ).rejects.toMatchObject({ code: 'CANARY.ALERT_UNKNOWN' });
+    });
+  });
+
+  describe('Given a hung target (accepts the connection, never answers)', () => {
+    it('should count timeouts as failures while other probes keep running', async () => {
+      const hung = await hungServer();
+      const healthy = await controlledServer();
+      try {
+        await upsertProbe(client, httpProbe('hung', hung.url, { timeoutMs: 150, intervalMs: 200 }));
+        await upsertProbe(client, httpProbe('healthy', healthy.url));
+
+        await waitFor(async () => (await probeView(client, 'hung'))?.status === 'DOWN', {
+          what: 'hung DOWN',
+        });
+        const view = await probeView(client, 'hung');
+        expect(view?.lastDetail).toBe('timeout after 150 ms');
+        const beforeHealthy = healthy.requests;
+        const beforeHung = hung.connections;
+        await waitFor(() => healthy.requests >= beforeHealthy + 5 && hung.connections >= beforeHung + 2, {
+          what: 'both probes to keep checking',
+        });
+        expect((await probeView(client, 'healthy'))?.status).toBe('UP');
+        expect((await probeView(client, 'hung'))?.consecutiveFailures).toBeGreaterThanOrEqual(5);
+
+        const metrics = await (await fetch(`${canary.url}/metrics`)).text();
+        expect(metrics).toMatch(/bifrost_canary_up\{probe="hung",service="canary"\} 0/);
+        expect(metrics).toMatch(/bifrost_canary_up\{probe="healthy",service="canary"\} 1/);
+        expect(metrics).toMatch(/bifrost_canary_consecutive_failures\{probe="hung",service="canary"\} [1-9]/);
+      } finally {
+        await client.rpc.call('bifrost.rpc.canary.cmd.remove-probe', {
+          actor: OPERATOR,
+          reason: 'done',
+          probeName: 'hung',
+        });
+        await client.rpc.call('bifrost.rpc.canary.cmd.remove-probe', {
+          actor: OPERATOR,
+          reason: 'done',
+          probeName: 'healthy',
+        });
+        await hung.close();
+        await healthy.close();
+      }
+    });
+  });
+
+  describe('Given engines sending heartbeats (allowed gap 1 s)', () => {
+    it('should pause the silent engine only, and keep it paused on a fresh heartbeat without auto-resume', async () => {
+      await heartbeat(client, ns, 'alive');
+      await heartbeat(client, ns, 'silent');
+      await waitFor(async () => (await status(client)).engines.length >= 2, { what: 'both engines watched' });
+
+      const beat = setInterval(() => void heartbeat(client, ns, 'alive').catch(() => undefined), 200);
+      try {
+        await waitFor(async () => (await check('silent')).action === 'PAUSE', { what: 'silent paused' });
+        expect((await check('alive')).action).not.toBe('PAUSE');
+        const engines = (await status(client)).engines;
+        expect(engines.find((e) => e.engineId === 'silent')).toMatchObject({
+          status: 'STALE',
+          allowedGapMs: 1000,
+        });
+        expect(engines.find((e) => e.engineId === 'alive')).toMatchObject({ status: 'ALIVE' });
+        const types = (await canaryEvents(client, ns, 'engine', 'silent')).map((e) => e.type);
+        expect(types).toEqual([
+          'canary.EngineWatched',
+          'canary.EngineWentStale',
+          'canary.AlertRaised',
+          'canary.EnginePauseRequested',
+        ]);
+
+        await heartbeat(client, ns, 'silent');
+        await waitFor(
+          async () => (await status(client)).engines.find((e) => e.engineId === 'silent')?.status === 'ALIVE',
+          { what: 'silent ALIVE again' },
+        );
+        expect((await check('silent')).action).toBe('PAUSE');
+      } finally {
+        clearInterval(beat);
+      }
+    });
+
+    it('should resume a dead-man pause on a fresh heartbeat once an operator enabled auto-resume', async () => {
+      await heartbeat(client, ns, 'auto');
+      await client.rpc.call('bifrost.rpc.canary.cmd.heartbeat-policy', {
+        actor: OPERATOR,
+        reason: 'flaky network, resume by itself',
+        engineId: 'auto',
+        autoResume: true,
+      });
+      await waitFor(async () => (await check('auto')).action === 'PAUSE', { what: 'auto paused' });
+
+      await heartbeat(client, ns, 'auto');
+      await waitFor(async () => (await check('auto')).action !== 'PAUSE', { what: 'auto resumed' });
+      const { events } = await client.eventStore.read(ns.naming.eventSubject('gate', 'control', 'global'));
+      const resumed = events.find(
+        (e) => e.envelope.type === 'gate.EngineResumed' && e.envelope.data['engineId'] === 'auto',
+      );
+      expect(resumed?.envelope.actor).toEqual(OPERATOR);
+    });
+  });
+
+  describe('bad input', () => {
+    it('should refuse an invalid probe with a clear error and keep running', async () => {
+      await expect(upsertProbe(client, httpProbe('bad', 'ftp://nowhere'))).rejects.toMatchObject({
+        code: 'CANARY.INVALID_TARGET',
+      });
+      await expect(
+        upsertProbe(client, httpProbe('pauser', 'http://127.0.0.1:9', { action: 'pause_engine' })),
+      ).rejects.toMatchObject({ code: 'CANARY.INVALID_PROBE' });
+      await expect(
+        client.rpc.call('bifrost.rpc.canary.cmd.upsert-probe', {
+          actor: OPERATOR,
+          reason: 'x',
+          probe: { name: 'x' },
+        }),
+      ).rejects.toMatchObject({ code: 'RPC.VALIDATION_FAILED' });
+      await expect(
+        client.rpc.call('bifrost.rpc.canary.cmd.upsert-probe', {
+          actor: { kind: 'engine', id: 'e1' },
+          reason: 'x',
+          probe: httpProbe('sneaky', 'http://127.0.0.1:9'),
+        }),
+      ).rejects.toMatchObject({ code: 'CANARY.OPERATOR_REQUIRED' });
+      expect((await status(client)).probes.map((p) => p.probe.name)).not.toContain('bad');
+    });
+  });
+});

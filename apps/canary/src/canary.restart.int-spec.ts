@@ -1,0 +1,114 @@
+import type { Messaging } from '@bifrost/messaging';
+import type { RunningService } from '@bifrost/service';
+import { createTestNamespace, infra, waitFor, type TestNamespace } from '@bifrost/testing';
+import {
+  OPERATOR,
+  canaryEvents,
+  connectClient,
+  controlledServer,
+  heartbeat,
+  httpProbe,
+  probeView,
+  startCanary,
+  status,
+  upsertProbe,
+  type ControlledServer,
+} from './canary.fixtures';
+
+describe('canary: default probes, pause_engine probes and restarts', () => {
+  let ns: TestNamespace;
+  let client: Messaging;
+  let server: ControlledServer;
+  let canary: RunningService | undefined;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    ns = await createTestNamespace('canrs');
+    client = await connectClient(ns);
+    server = await controlledServer();
+    env = {
+      CANARY_DEFAULT_PROBES: 'true',
+      CANARY_SERVICE_URLS: `gate=${server.url}`,
+      DATABASE_URL: (await infra()).databaseUrl,
+      CANARY_HEARTBEAT_GAP_MS: '60000',
+    };
+  });
+  afterAll(async () => {
+    await canary?.close();
+    await server.close();
+    await client.drain();
+    await ns.cleanup();
+  });
+
+  it('should define the default probes on first start, all alert_only, and see NATS, Postgres and the service UP', async () => {
+    canary = await startCanary(ns, env);
+    const probes = (await status(client)).probes;
+    expect(probes.map((p) => [p.probe.name, p.probe.kind, p.probe.target, p.probe.action])).toEqual([
+      ['gate-ready', 'http', `${server.url}/health/ready`, 'alert_only'],
+      ['nats', 'nats', 'bifrost.rpc.canary.ping', 'alert_only'],
+      ['postgres', 'postgres', '$DATABASE_URL', 'alert_only'],
+    ]);
+    await waitFor(async () => (await status(client)).probes.every((p) => p.status === 'UP'), {
+      what: 'every default probe UP',
+    });
+  });
+
+  it('should ask the gate to pause the engine of a failing pause_engine probe', async () => {
+    const failing = await controlledServer();
+    failing.mode = 'fail';
+    try {
+      await upsertProbe(client, httpProbe('feed', failing.url, { action: 'pause_engine', engineId: 'p1' }));
+      await waitFor(async () => (await probeView(client, 'feed'))?.status === 'DOWN', { what: 'feed DOWN' });
+      await waitFor(
+        async () =>
+          (await canaryEvents(client, ns, 'engine', 'p1')).some(
+            (e) => e.type === 'canary.EnginePauseRequested',
+          ),
+        { what: 'the pause request' },
+      );
+      const [pause] = (await canaryEvents(client, ns, 'engine', 'p1')).filter(
+        (e) => e.type === 'canary.EnginePauseRequested',
+      );
+      expect(pause?.data['reason']).toMatch(/^probe feed: 3 consecutive failures/);
+      expect(pause?.actor).toEqual({ kind: 'system', id: 'canary' });
+    } finally {
+      await failing.close();
+    }
+  });
+
+  it('should rebuild its state on restart: DOWN stays DOWN, nothing asked twice, removed defaults stay removed', async () => {
+    await client.rpc.call('bifrost.rpc.canary.cmd.remove-probe', {
+      actor: OPERATOR,
+      reason: 'no gate here',
+      probeName: 'gate-ready',
+    });
+    await heartbeat(client, ns, 'e1');
+    await waitFor(async () => (await status(client)).engines.some((e) => e.engineId === 'e1'), {
+      what: 'e1 watched',
+    });
+    await canary?.close();
+
+    canary = await startCanary(ns, env);
+    const after = await status(client);
+    expect(after.probes.map((p) => p.probe.name)).toEqual(['feed', 'nats', 'postgres']);
+    expect(after.probes.find((p) => p.probe.name === 'feed')?.status).toBe('DOWN');
+    // The last heartbeat is read back from the ingest stream.
+    expect(after.engines.find((e) => e.engineId === 'e1')).toMatchObject({
+      status: 'ALIVE',
+      lastHeartbeatAt: expect.any(String),
+    });
+
+    // The target is gone: failures go on, but the probe is already DOWN.
+    await waitFor(async () => ((await probeView(client, 'feed'))?.consecutiveFailures ?? 0) >= 4, {
+      what: 'more failures after the restart',
+    });
+    const feed = await canaryEvents(client, ns, 'probe', 'feed');
+    expect(feed.filter((e) => e.type === 'canary.AlertRaised')).toHaveLength(1);
+    const pauses = (await canaryEvents(client, ns, 'engine', 'p1')).filter(
+      (e) => e.type === 'canary.EnginePauseRequested',
+    );
+    expect(pauses).toHaveLength(1);
+    const defined = await canaryEvents(client, ns, 'probe', 'nats');
+    expect(defined.filter((e) => e.type === 'canary.ProbeDefined')).toHaveLength(1);
+  });
+});

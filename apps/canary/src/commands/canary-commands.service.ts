@@ -1,0 +1,154 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Actor } from '@bifrost/contracts';
+import {
+  defaultProbes,
+  engineHeartbeatDecider,
+  probeDecider,
+  type EngineHeartbeatCommand,
+  type EngineHeartbeatContext,
+  type ProbeCommand,
+} from '@bifrost/domain-canary';
+import type { Decider } from '@bifrost/event-sourcing';
+import {
+  Messaging,
+  createEnvelope,
+  handleCommand,
+  type AggregateSource,
+  type DomainEvent,
+} from '@bifrost/messaging';
+import { HealthRegistry } from '@bifrost/observability';
+import { CANARY_CONFIG, serviceUrls, type CanaryConfig } from '../canary.config';
+import { CanaryState } from '../state/canary-state';
+
+/** The canary itself is the actor of what its probes and its dead-man switch ask for. */
+export const CANARY_ACTOR: Actor = { kind: 'system', id: 'canary' };
+const SEED_ACTOR: Actor = { kind: 'system', id: 'canary/defaults' };
+
+/**
+ * Runs commands on the canary's aggregates: decide on the in-memory state, append with optimistic
+ * concurrency. Commands on one aggregate run one after another in this process, so a check result
+ * and an operator command never race each other for the same append.
+ */
+@Injectable()
+export class CanaryCommands {
+  private readonly log = new Logger('CanaryCommands');
+  private readonly tails = new Map<string, Promise<unknown>>();
+  private readyPromise?: Promise<void>;
+  private isReady = false;
+
+  constructor(
+    @Inject(Messaging) private readonly messaging: Messaging,
+    @Inject(CanaryState) private readonly state: CanaryState,
+    @Inject(HealthRegistry) private readonly health: HealthRegistry,
+    @Inject(CANARY_CONFIG) private readonly config: CanaryConfig,
+  ) {}
+
+  /** State rebuilt and the default probes defined; every handler waits for it. */
+  ready(): Promise<void> {
+    this.readyPromise ??= (async () => {
+      this.health.register({
+        name: 'canary-state',
+        check: () => (this.isReady ? { ok: true } : { ok: false, detail: 'rebuilding state' }),
+      });
+      await this.state.start();
+      if (this.config.CANARY_DEFAULT_PROBES) await this.defineDefaults();
+      this.isReady = true;
+    })();
+    return this.readyPromise;
+  }
+
+  get engineContext(): EngineHeartbeatContext {
+    return { defaultAllowedGapMs: this.config.CANARY_HEARTBEAT_GAP_MS };
+  }
+
+  probe(probeName: string, command: ProbeCommand, actor: Actor): Promise<DomainEvent[]> {
+    return this.serially(`probe:${probeName}`, () =>
+      this.run(
+        probeDecider,
+        this.state.probes,
+        this.state.probes.subjectOf(probeName),
+        command,
+        undefined,
+        actor,
+      ),
+    );
+  }
+
+  engine(
+    engineId: string,
+    command: EngineHeartbeatCommand,
+    actor: Actor,
+    causationId?: string,
+  ): Promise<DomainEvent[]> {
+    return this.serially(`engine:${engineId}`, () =>
+      this.run(
+        engineHeartbeatDecider,
+        this.state.engines,
+        this.state.engines.subjectOf(engineId),
+        command,
+        this.engineContext,
+        actor,
+        causationId,
+      ),
+    );
+  }
+
+  private async defineDefaults(): Promise<void> {
+    const probes = defaultProbes({
+      natsSubject: 'bifrost.rpc.canary.ping',
+      ...(this.config.DATABASE_URL ? { postgres: '$DATABASE_URL' } : {}),
+      services: serviceUrls(this.config.CANARY_SERVICE_URLS),
+    });
+    const now = new Date().toISOString();
+    for (const probe of probes) {
+      await this.probe(
+        probe.name,
+        {
+          type: 'DefineProbe',
+          data: { probe, actor: SEED_ACTOR, reason: 'default probe (first start)', now, onlyIfNew: true },
+        },
+        SEED_ACTOR,
+      );
+    }
+    this.log.log(`default probes: ${probes.map((p) => p.name).join(', ')}`);
+  }
+
+  private serially<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const next = previous.then(work, work);
+    const tail = next.catch(() => undefined);
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return next;
+  }
+
+  private async run<S, C, E extends DomainEvent, Ctx>(
+    decider: Decider<S, C, E, Ctx>,
+    source: AggregateSource<S>,
+    subject: string,
+    command: C,
+    ctx: Ctx,
+    actor: Actor,
+    causationId?: string,
+  ): Promise<DomainEvent[]> {
+    const result = await handleCommand(this.messaging.eventStore, decider, source, {
+      subject,
+      command,
+      ctx,
+      meta: {
+        toEnvelope: (event, eventSubject) =>
+          createEnvelope({
+            type: `canary.${event.type}`,
+            subject: eventSubject,
+            source: 'canary',
+            actor,
+            data: event.data,
+            ...(causationId ? { causationId } : {}),
+          }),
+      },
+    });
+    return result.events;
+  }
+}

@@ -1,0 +1,130 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import type { Envelope } from '@bifrost/contracts';
+import { Messaging } from '@bifrost/messaging';
+import { CANARY_CONFIG, type CanaryConfig } from '../canary.config';
+import { CANARY_ACTOR, CanaryCommands } from '../commands/canary-commands.service';
+import { CanaryMetrics } from '../metrics/canary.metrics';
+import { CanaryState } from '../state/canary-state';
+
+/**
+ * The dead-man switch: remembers when each engine was last heard from (heartbeat facts on
+ * BIFROST_INGEST, not events: one event per heartbeat would flood the event store) and sweeps the
+ * watched engines for silence. At start the last heartbeat of every watched engine is read back
+ * from the ingest stream, so a restart neither forgets a silent engine nor pauses a live one.
+ */
+@Injectable()
+export class HeartbeatMonitor implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly log = new Logger('HeartbeatMonitor');
+  private readonly lastSeen = new Map<string, string>();
+  private sweepTimer?: NodeJS.Timeout;
+  private sweeping = false;
+  private loaded?: Promise<void>;
+
+  constructor(
+    @Inject(Messaging) private readonly messaging: Messaging,
+    @Inject(CanaryState) private readonly state: CanaryState,
+    @Inject(CanaryCommands) private readonly commands: CanaryCommands,
+    @Inject(CanaryMetrics) metrics: CanaryMetrics,
+    @Inject(CANARY_CONFIG) private readonly config: CanaryConfig,
+  ) {
+    metrics.observeEngines(() =>
+      this.state.watchedEngineIds().filter((id) => {
+        const engine = this.state.engine(id);
+        return engine.status === 'watched' && engine.health === 'STALE';
+      }),
+    );
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.load();
+    this.sweepTimer = setInterval(() => void this.sweep(), this.config.CANARY_HEARTBEAT_SWEEP_MS);
+  }
+
+  beforeApplicationShutdown(): void {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+  }
+
+  lastHeartbeatAt(engineId: string): string | null {
+    return this.lastSeen.get(engineId) ?? null;
+  }
+
+  /**
+   * One heartbeat fact. Its time is when the engine sent it, capped at now: a redelivered old
+   * heartbeat cannot make a silent engine look alive, a fast engine clock cannot either.
+   */
+  async onHeartbeat(envelope: Envelope, engineId: string): Promise<void> {
+    await this.load();
+    const now = new Date().toISOString();
+    const at = envelope.occurredAt < now ? envelope.occurredAt : now;
+    const previous = this.lastSeen.get(engineId);
+    if (!previous || at > previous) this.lastSeen.set(engineId, at);
+    const engine = this.state.engine(engineId);
+    if (engine.status === 'watched' && engine.health === 'ALIVE') return;
+    await this.commands.engine(
+      engineId,
+      { type: 'RecordHeartbeat', data: { engineId, heartbeatAt: at, now } },
+      CANARY_ACTOR,
+      envelope.id,
+    );
+  }
+
+  /** Judges every watched engine's silence now (the timer calls it; tests may too). */
+  async sweep(): Promise<void> {
+    if (this.sweeping) return;
+    this.sweeping = true;
+    try {
+      for (const engineId of this.state.watchedEngineIds()) {
+        const engine = this.state.engine(engineId);
+        if (engine.status !== 'watched' || engine.health !== 'ALIVE' || !engine.enabled) continue;
+        await this.commands
+          .engine(
+            engineId,
+            {
+              type: 'CheckHeartbeat',
+              data: {
+                engineId,
+                lastHeartbeatAt: this.lastHeartbeatAt(engineId),
+                now: new Date().toISOString(),
+              },
+            },
+            CANARY_ACTOR,
+          )
+          .catch((error: unknown) =>
+            this.log.warn(`engine ${engineId}: sweep failed: ${(error as Error).message}`),
+          );
+      }
+    } finally {
+      this.sweeping = false;
+    }
+  }
+
+  private load(): Promise<void> {
+    this.loaded ??= (async () => {
+      await this.commands.ready();
+      const stream = this.messaging.naming.streams.ingest.name;
+      for (const engineId of this.state.watchedEngineIds()) {
+        const subject = this.messaging.naming.ingestSubject('heartbeat', engineId);
+        const msg = await this.messaging.jsm.streams
+          .getMessage(stream, { last_by_subj: subject })
+          .catch(() => null);
+        if (!msg) continue;
+        try {
+          const envelope = msg.json<Envelope>();
+          const stored = msg.time.toISOString();
+          const at = envelope.occurredAt < stored ? envelope.occurredAt : stored;
+          const previous = this.lastSeen.get(engineId);
+          if (!previous || at > previous) this.lastSeen.set(engineId, at);
+        } catch (error) {
+          this.log.warn(`engine ${engineId}: last heartbeat unreadable: ${(error as Error).message}`);
+        }
+      }
+    })();
+    return this.loaded;
+  }
+}

@@ -1,0 +1,1 @@
+export { CanaryConfig, canaryService } from './canary.service';

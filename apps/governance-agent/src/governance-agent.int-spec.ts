@@ -1,0 +1,422 @@
+import type {
+  Actor,
+  CycleReportSchema,
+  GateCheckReply,
+  GovernanceStateView,
+  ProposalSchema,
+  WindowMetricsSchema,
+} from '@bifrost/contracts';
+import { ATTESTATION_ITEM_IDS } from '@bifrost/domain-governance';
+import { Messaging, createEnvelope, decodeJson } from '@bifrost/messaging';
+import type { RunningService } from '@bifrost/service';
+import { createTestNamespace, startTestService, waitFor, type TestNamespace } from '@bifrost/testing';
+import type { Static } from '@sinclair/typebox';
+import { GovernanceAgentConfig, governanceAgentService } from './governance-agent.service';
+import { startGateProcess, type GateProcess } from './testing/gate-process';
+
+const alice: Actor = { kind: 'operator', id: 'alice' };
+const bob: Actor = { kind: 'operator', id: 'bob' };
+const carol: Actor = { kind: 'operator', id: 'carol' };
+const DAY = 86_400_000;
+
+describe('governance-agent over NATS', () => {
+  let ns: TestNamespace;
+  let client: Messaging;
+  let agent: RunningService;
+  let gate: GateProcess;
+
+  const startAgent = () =>
+    startTestService(GovernanceAgentConfig, governanceAgentService, ns, {
+      GOVERNANCE_BREAKER_CHECK_INTERVAL_MS: '200',
+    });
+  const rpc = <T>(operation: string, body: Record<string, unknown>) =>
+    client.rpc.call<T>(`bifrost.rpc.governance.${operation}`, body);
+  const state = (engineId: string) => rpc<GovernanceStateView>('state', { engineId });
+  const gateCommand = (name: string, body: Record<string, unknown>) =>
+    client.rpc.call(`bifrost.rpc.gate.cmd.${name}`, { actor: alice, ...body });
+  const gateCheck = (engineId: string, commandType: string) =>
+    client.rpc.call<GateCheckReply>('bifrost.rpc.gate.check', {
+      engineId,
+      strategyId: 's1',
+      action: { kind: 'order.place', intent: 'open', commandType },
+    });
+  const reportCommand = (engineId: string, commandId: string, commandType: string, outcome: string) =>
+    client.publisher.publish(
+      createEnvelope({
+        type: 'ingest.CommandReported',
+        subject: ns.naming.ingestSubject('command', engineId),
+        source: 'engine',
+        actor: { kind: 'engine', id: engineId },
+        data: { engineId, commandId, commandType, outcome, requiredApproval: false },
+      }),
+    );
+
+  beforeAll(async () => {
+    ns = await createTestNamespace('gov');
+    client = await Messaging.connect({
+      url: ns.natsUrl,
+      service: 'probe',
+      instanceId: 'p',
+      namespace: ns.namespace,
+    });
+    [agent, gate] = await Promise.all([startAgent(), startGateProcess(ns)]);
+    await gateCommand('execution-class', {
+      actionKind: 'order.place',
+      executionClass: 'SANDBOX_EXEC',
+      reason: 'test',
+    });
+  });
+  afterAll(async () => {
+    await Promise.all([agent.close(), gate.stop()]);
+    await client.drain();
+    await ns.cleanup();
+  });
+
+  describe('Given an engine at L4 that the gate knows', () => {
+    const engineId = 'roaster-l4';
+
+    beforeAll(async () => {
+      await gateCommand('strategy.register', { engineId, strategyId: 's1' });
+      await gateCommand('strategy.override-maturity', {
+        engineId,
+        strategyId: 's1',
+        level: 'L4',
+        reason: 'seasoned',
+      });
+      await rpc('cmd.enroll', { actor: alice, reason: 'roaster goes live', engineId, phase: 'L4' });
+    });
+
+    it('should revert to L3 when failing command records trip the error-rate breaker, and the gate then asks approval for SET_DRUM', async () => {
+      await waitFor(async () => (await gateCheck(engineId, 'SET_DRUM')).action === 'ALLOW', {
+        what: 'the gate to apply L4',
+      });
+
+      for (let i = 0; i < 3; i += 1) await reportCommand(engineId, `ok-${i}`, 'SET_DRUM', 'success');
+      await reportCommand(engineId, 'bad-1', 'SET_DRUM', 'error');
+
+      await waitFor(async () => (await state(engineId)).phase === 'L3', { what: 'the revert to L3' });
+      const view = await state(engineId);
+      expect(view.whitelist).toEqual([]);
+      expect(view.unresolvedBreakerEvents).toEqual([
+        expect.objectContaining({
+          ruleId: 'high-error-rate',
+          action: 'revert_to_l3',
+          observed: expect.objectContaining({ errorRate: 0.25 }),
+        }),
+      ]);
+
+      await waitFor(async () => (await gateCheck(engineId, 'SET_DRUM')).action === 'REQUIRE_APPROVAL', {
+        what: 'the gate to apply L3',
+      });
+      const verdict = await gateCheck(engineId, 'SET_DRUM');
+      expect(verdict.checks).toContainEqual(
+        expect.objectContaining({ name: 'autonomyPhase', outcome: 'REQUIRE_APPROVAL', threshold: 'L3' }),
+      );
+      const metrics = await (await fetch(`${agent.url}/metrics`)).text();
+      expect(metrics).toMatch(
+        /bifrost_governance_current_phase_info\{engine="roaster-l4",phase="L3",service="governance-agent"\} 1/,
+      );
+      expect(metrics).toMatch(
+        /bifrost_governance_circuit_breaker_events_unresolved\{engine="roaster-l4",service="governance-agent"\} 1/,
+      );
+      expect(metrics).toMatch(
+        /bifrost_governance_commands_total\{engine="roaster-l4",status="failed",service="governance-agent"\} 1/,
+      );
+    });
+
+    it('should let an operator resolve the breaker event once, and keep L3', async () => {
+      const [event] = (await state(engineId)).unresolvedBreakerEvents;
+      await rpc('cmd.resolve-breaker-event', {
+        actor: alice,
+        engineId,
+        eventId: event?.eventId,
+        note: 'sensor fixed',
+      });
+      await expect(
+        rpc('cmd.resolve-breaker-event', { actor: alice, engineId, eventId: event?.eventId, note: 'again' }),
+      ).rejects.toMatchObject({ code: 'GOVERNANCE.ALREADY_RESOLVED' });
+      expect(await state(engineId)).toMatchObject({ phase: 'L3', unresolvedBreakerEvents: [] });
+    });
+  });
+
+  describe('Given an engine at L4 whose error-rate breaker an operator disabled', () => {
+    const engineId = 'roaster-pause';
+
+    beforeAll(async () => {
+      await gateCommand('strategy.register', { engineId, strategyId: 's1' });
+      await gateCommand('strategy.override-maturity', {
+        engineId,
+        strategyId: 's1',
+        level: 'L4',
+        reason: 'seasoned',
+      });
+      await rpc('cmd.enroll', { actor: alice, reason: 'roaster goes live', engineId, phase: 'L4' });
+      await rpc('cmd.update-rule', {
+        actor: alice,
+        reason: 'noisy',
+        engineId,
+        ruleId: 'high-error-rate',
+        enabled: false,
+      });
+    });
+
+    it('should pause SET_AIRFLOW after three failures: the gate asks approval for it and still allows SET_DRUM', async () => {
+      for (let i = 0; i < 3; i += 1) await reportCommand(engineId, `air-${i}`, 'SET_AIRFLOW', 'error');
+
+      await waitFor(async () => (await state(engineId)).pausedCommandTypes.includes('SET_AIRFLOW'), {
+        what: 'SET_AIRFLOW to be paused',
+      });
+      expect(await state(engineId)).toMatchObject({
+        phase: 'L4',
+        whitelist: ['SET_DRUM', 'SET_FAN', 'SET_POWER'],
+      });
+      await waitFor(async () => (await gateCheck(engineId, 'SET_AIRFLOW')).action === 'REQUIRE_APPROVAL', {
+        what: 'the gate to drop SET_AIRFLOW',
+      });
+      expect((await gateCheck(engineId, 'SET_DRUM')).action).toBe('ALLOW');
+
+      const [event] = (await state(engineId)).unresolvedBreakerEvents;
+      expect(event).toMatchObject({ ruleId: 'repeated-command-failures', commandType: 'SET_AIRFLOW' });
+      await rpc('cmd.resolve-breaker-event', {
+        actor: alice,
+        engineId,
+        eventId: event?.eventId,
+        note: 'damper fixed',
+      });
+      await waitFor(async () => (await gateCheck(engineId, 'SET_AIRFLOW')).action === 'ALLOW', {
+        what: 'the gate to allow SET_AIRFLOW again',
+      });
+    });
+  });
+
+  describe('Given an engine at L3+ for 200 days with every readiness item in place', () => {
+    const engineId = 'roaster-ready';
+    let proposal: ProposalSchema;
+
+    beforeAll(async () => {
+      await rpc('cmd.enroll', {
+        actor: alice,
+        reason: 'governed elsewhere since spring',
+        engineId,
+        phase: 'L3+',
+        phaseSince: new Date(Date.now() - 200 * DAY).toISOString(),
+      });
+      for (const itemId of ATTESTATION_ITEM_IDS) {
+        await rpc('cmd.attest', {
+          actor: alice,
+          engineId,
+          itemId,
+          passed: true,
+          evidence: `see wiki/${itemId}`,
+        });
+      }
+      for (let i = 0; i < 10; i += 1) await reportCommand(engineId, `c-${i}`, 'SET_FAN', 'success');
+      await waitFor(
+        async () =>
+          (await rpc<Static<typeof WindowMetricsSchema>>('metrics', { engineId, window: '1h' })).commands ===
+          10,
+        { what: 'ten command records' },
+      );
+      await rpc('cmd.assign-approver-roles', {
+        actor: alice,
+        reason: 'org chart',
+        principalId: 'bob',
+        roles: ['tech_lead'],
+      });
+      await rpc('cmd.assign-approver-roles', {
+        actor: alice,
+        reason: 'org chart',
+        principalId: 'carol',
+        roles: ['ops_lead'],
+      });
+      await rpc('cmd.assign-approver-roles', {
+        actor: alice,
+        reason: 'org chart',
+        principalId: 'alice',
+        roles: ['ops_lead'],
+      });
+    });
+
+    it('should propose L4 exactly once when the cycle finds every condition met', async () => {
+      const first = await rpc<{ reports: CycleReportSchema[]; proposals: ProposalSchema[] }>(
+        'cmd.run-cycle',
+        { actor: alice, engineId },
+      );
+      expect(first.reports).toHaveLength(1);
+      expect(first.reports[0]).toMatchObject({
+        readiness: { score: 80, status: 'READY' },
+        decision: { proposed: true },
+      });
+      expect(first.proposals).toHaveLength(1);
+      proposal = first.proposals[0] as ProposalSchema;
+      expect(proposal).toMatchObject({
+        fromPhase: 'L3+',
+        targetPhase: 'L4',
+        whitelistAdditions: ['SET_DRUM', 'SET_AIRFLOW'],
+        validationPeriodDays: 21,
+        requiredApprovals: ['tech_lead', 'ops_lead'],
+        proposedBy: alice,
+      });
+
+      const second = await rpc<{ proposals: ProposalSchema[]; reports: CycleReportSchema[] }>(
+        'cmd.run-cycle',
+        { actor: alice, engineId },
+      );
+      expect(second.proposals).toEqual([]);
+      expect(second.reports[0]?.decision.checks).toContainEqual(
+        expect.objectContaining({ condition: 'noPendingProposal', met: false }),
+      );
+      const { events } = await client.eventStore.read(
+        ns.naming.eventSubject('governance', 'engine', engineId),
+      );
+      expect(events.filter((e) => e.envelope.type === 'governance.ProposalCreated')).toHaveLength(1);
+    });
+
+    it('should refuse self-approval and a second signature by the same principal', async () => {
+      await expect(
+        rpc('cmd.approve-proposal', { actor: alice, engineId, proposalId: proposal.proposalId }),
+      ).rejects.toMatchObject({
+        code: 'GOVERNANCE.SELF_APPROVAL',
+      });
+      await rpc('cmd.approve-proposal', { actor: bob, engineId, proposalId: proposal.proposalId });
+      await expect(
+        rpc('cmd.approve-proposal', { actor: bob, engineId, proposalId: proposal.proposalId }),
+      ).rejects.toMatchObject({
+        code: 'GOVERNANCE.ALREADY_APPROVED',
+      });
+      expect((await state(engineId)).pendingProposal).toMatchObject({ outstanding: ['ops_lead'] });
+    });
+
+    it('should move the engine to L4 once the required distinct roles approved, and tell the gate', async () => {
+      await rpc('cmd.approve-proposal', {
+        actor: carol,
+        engineId,
+        proposalId: proposal.proposalId,
+        note: 'ops ok',
+      });
+      const view = await state(engineId);
+      expect(view).toMatchObject({ phase: 'L4', pendingProposal: null, daysAtPhase: 0 });
+      expect(view.whitelist).toEqual(['SET_AIRFLOW', 'SET_DRUM', 'SET_FAN', 'SET_POWER']);
+      const { events } = await client.eventStore.read(
+        ns.naming.eventSubject('governance', 'engine', engineId),
+      );
+      const changed = events.filter((e) => e.envelope.type === 'governance.PhaseChanged').at(-1);
+      expect(changed?.envelope.data).toMatchObject({
+        phase: 'L4',
+        cause: 'proposal',
+        causeId: proposal.proposalId,
+      });
+      await waitFor(
+        async () =>
+          (await gateCheck(engineId, 'SET_DRUM')).checks.some(
+            (c) => c.name === 'autonomyPhase' && c.outcome === 'ALLOW',
+          ),
+        { what: 'the gate to apply L4' },
+      );
+    });
+  });
+
+  describe('Given bad input', () => {
+    it('should answer with error replies and keep serving', async () => {
+      await expect(rpc('cmd.enroll', { actor: alice, engineId: 'x' })).rejects.toMatchObject({
+        code: 'RPC.VALIDATION_FAILED',
+      });
+      await expect(
+        rpc('cmd.enroll', { actor: alice, reason: 'r', engineId: 'x', phase: 'L9' }),
+      ).rejects.toMatchObject({
+        code: 'RPC.VALIDATION_FAILED',
+      });
+      await expect(state('nobody')).rejects.toMatchObject({ code: 'GOVERNANCE.ENGINE_NOT_ENROLLED' });
+      await expect(
+        rpc('cmd.update-rule', {
+          actor: alice,
+          reason: 'r',
+          engineId: 'roaster-l4',
+          ruleId: 'high-error-rate',
+          condition: 'require("fs")',
+        }),
+      ).rejects.toMatchObject({ code: 'GOVERNANCE.BAD_CONDITION' });
+      await expect(
+        rpc('cmd.approve-proposal', { actor: bob, engineId: 'roaster-l4', proposalId: 'prop-nope' }),
+      ).rejects.toMatchObject({ code: 'GOVERNANCE.PROPOSAL_NOT_FOUND' });
+      await expect(
+        rpc('cmd.attest', {
+          actor: alice,
+          engineId: 'roaster-l4',
+          itemId: 'success-rate',
+          passed: true,
+          evidence: 'trust me',
+        }),
+      ).rejects.toMatchObject({ code: 'GOVERNANCE.UNKNOWN_CHECKLIST_ITEM' });
+      await expect(
+        rpc('cmd.enroll', {
+          actor: { kind: 'engine', id: 'sneaky' },
+          reason: 'r',
+          engineId: 'sneaky',
+          phase: 'L5',
+        }),
+      ).rejects.toMatchObject({ code: 'GOVERNANCE.OPERATOR_ONLY' });
+    });
+
+    it('should park a malformed and a foreign-engine command record on the DLQ and keep consuming', async () => {
+      const subject = ns.naming.ingestSubject('command', 'victim');
+      await client.js.publish(subject, new TextEncoder().encode('{"not json'));
+      await client.publisher.publish(
+        createEnvelope({
+          type: 'ingest.CommandReported',
+          subject,
+          source: 'engine',
+          actor: { kind: 'engine', id: 'intruder' },
+          data: {
+            engineId: 'victim',
+            commandId: 'x',
+            commandType: 'ABORT',
+            outcome: 'error',
+            requiredApproval: false,
+          },
+        }),
+      );
+      await reportCommand('after-bad', 'ok-1', 'SET_FAN', 'success');
+      await waitFor(async () => (await state('after-bad').catch(() => null))?.phase === 'L3', {
+        what: 'a later record to be consumed (implicit enrolment at L3)',
+      });
+      await waitFor(async () => (await deadLetters()).length >= 2, { what: 'two dead letters' });
+      await expect(state('victim')).rejects.toMatchObject({ code: 'GOVERNANCE.ENGINE_NOT_ENROLLED' });
+    });
+
+    async function deadLetters(): Promise<{ consumer: string }[]> {
+      const letters: { consumer: string }[] = [];
+      const stream = ns.naming.streams.dlq.name;
+      const info = await client.jsm.streams.info(stream);
+      for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq += 1) {
+        const msg = await client.jsm.streams.getMessage(stream, { seq }).catch(() => undefined);
+        if (msg) letters.push(decodeJson(msg.data) as { consumer: string });
+      }
+      return letters.filter((l) => l.consumer === 'governance-agent__commands');
+    }
+  });
+
+  describe('Given a restart', () => {
+    it('should come back with every engine, its history, breaker events and proposals', async () => {
+      const before = await Promise.all([state('roaster-l4'), state('roaster-ready')]);
+      const metricsBefore = await rpc('metrics', { engineId: 'roaster-ready', window: '1h' });
+      const eventsBefore = await rpc('breaker-events', { engineId: 'roaster-l4' });
+      await agent.close();
+      agent = await startAgent();
+      const after = await Promise.all([state('roaster-l4'), state('roaster-ready')]);
+      expect(after.map(({ nextScheduledCycle: _n, daysAtPhase: _d, ...rest }) => rest)).toEqual(
+        before.map(({ nextScheduledCycle: _n, daysAtPhase: _d, ...rest }) => rest),
+      );
+      expect(await rpc('metrics', { engineId: 'roaster-ready', window: '1h' })).toEqual(metricsBefore);
+      expect(await rpc('breaker-events', { engineId: 'roaster-l4' })).toEqual(eventsBefore);
+      expect(after[1]?.phase).toBe('L4');
+      const { engines } = await rpc<{ engines: { engineId: string; phase: string }[] }>('engines', {});
+      expect(engines).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ engineId: 'roaster-l4', phase: 'L3' }),
+          expect.objectContaining({ engineId: 'roaster-ready', phase: 'L4' }),
+        ]),
+      );
+    });
+  });
+});

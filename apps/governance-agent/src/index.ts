@@ -1,0 +1,2 @@
+export { GovernanceAgentConfig, governanceAgentService } from './governance-agent.service';
+export { nextWeeklyRun, parseWeeklySchedule, type WeeklySchedule } from './schedule/weekly-schedule';

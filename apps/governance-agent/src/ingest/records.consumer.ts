@@ -1,0 +1,101 @@
+import { Controller, Inject } from '@nestjs/common';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import type { CommandReported, DataOf, Envelope, IncidentReported } from '@bifrost/contracts';
+import { GOVERNANCE_AGENT } from '@bifrost/domain-governance';
+import { ValidationError } from '@bifrost/event-sourcing';
+import { consumerRoute } from '@bifrost/messaging';
+import { GovernanceCommands } from '../commands/governance-commands.service';
+
+/**
+ * Command and incident records engines report (`bifrost.ingest.{command,incident}.<engineId>`)
+ * become events of the engine's governance aggregate; the breakers are evaluated in the same
+ * decision, so a revert to L3 is appended with the record that caused it. A repeated id changes
+ * nothing, so redelivery is harmless. A record counts from when the agent received it, not from
+ * the engine's clock: a skewed or backdated `occurredAt` cannot move errors out of a breaker's
+ * window. The agent acts as itself (the gate refuses phase changes attributed to engines); the
+ * record's envelope is the cause.
+ */
+@Controller()
+export class RecordsConsumer {
+  constructor(@Inject(GovernanceCommands) private readonly commands: GovernanceCommands) {}
+
+  @EventPattern(
+    'bifrost.ingest.command.*',
+    consumerRoute({ stream: 'ingest', purpose: 'commands', maxDeliver: 5 }),
+  )
+  async onCommand(@Payload() envelope: Envelope): Promise<void> {
+    const data = this.accept<DataOf<typeof CommandReported>>(envelope, 'ingest.CommandReported');
+    const now = new Date().toISOString();
+    await this.commands.engine(
+      {
+        type: 'RecordCommand',
+        data: {
+          engineId: data.engineId,
+          now,
+          ingestId: envelope.id,
+          record: {
+            commandId: data.commandId,
+            commandType: data.commandType,
+            at: now,
+            outcome: data.outcome,
+            requiredApproval: data.requiredApproval,
+            ...(data.approved === undefined ? {} : { approved: data.approved }),
+            ...(data.durationMs === undefined ? {} : { durationMs: data.durationMs }),
+          },
+        },
+      },
+      GOVERNANCE_AGENT,
+      causation(envelope),
+    );
+  }
+
+  @EventPattern(
+    'bifrost.ingest.incident.*',
+    consumerRoute({ stream: 'ingest', purpose: 'incidents', maxDeliver: 5 }),
+  )
+  async onIncident(@Payload() envelope: Envelope): Promise<void> {
+    const data = this.accept<DataOf<typeof IncidentReported>>(envelope, 'ingest.IncidentReported');
+    const now = new Date().toISOString();
+    await this.commands.engine(
+      {
+        type: 'RecordIncident',
+        data: {
+          engineId: data.engineId,
+          now,
+          ingestId: envelope.id,
+          record: {
+            incidentId: data.incidentId,
+            at: now,
+            severity: data.severity,
+            ...(data.commandType === undefined ? {} : { commandType: data.commandType }),
+            summary: data.summary,
+          },
+        },
+      },
+      GOVERNANCE_AGENT,
+      causation(envelope),
+    );
+  }
+
+  private accept<D extends { engineId: string }>(envelope: Envelope, type: string): D {
+    if (envelope.type !== type) {
+      throw new ValidationError(`unexpected ${envelope.type} on the ${type} subject`, {
+        code: 'INGEST.UNEXPECTED_TYPE',
+      });
+    }
+    const data = envelope.data as unknown as D;
+    if (envelope.actor.kind === 'engine' && envelope.actor.id !== data.engineId) {
+      throw new ValidationError(`engine ${envelope.actor.id} reported for ${data.engineId}`, {
+        code: 'INGEST.FOREIGN_ENGINE',
+      });
+    }
+    return data;
+  }
+}
+
+function causation(envelope: Envelope) {
+  return {
+    causationId: envelope.id,
+    ...(envelope.correlationId ? { correlationId: envelope.correlationId } : {}),
+  };
+}

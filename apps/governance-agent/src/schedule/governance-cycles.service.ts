@@ -1,0 +1,137 @@
+import {
+  Inject,
+  Injectable,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import type { Actor, CycleReportSchema, ProposalSchema } from '@bifrost/contracts';
+import { GOVERNANCE_AGENT, type GovernanceEvent } from '@bifrost/domain-governance';
+import { uuidv7 } from '@bifrost/messaging';
+import type { Logger } from '@bifrost/observability';
+import { SERVICE_LOGGER } from '@bifrost/service';
+import { GovernanceCommands } from '../commands/governance-commands.service';
+import { GOVERNANCE_AGENT_CONFIG, type GovernanceAgentConfig } from '../governance-agent.config';
+import { GovernanceMetrics } from '../governance.metrics';
+import { GovernanceState } from '../state/governance-state';
+import { nextWeeklyRun, parseWeeklySchedule, type WeeklySchedule } from './weekly-schedule';
+
+/** setTimeout's ceiling (~24.8 days); longer waits are taken in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The agent's clockwork: every engine's breakers (and proposal expiry) on a fixed interval, and
+ * the governance cycle on the weekly schedule or on demand. Several instances may run: the breaker
+ * check is idempotent (an open event is not opened twice) and a scheduled cycle's report id names
+ * its slot, so a second instance's run of the same slot changes nothing.
+ */
+@Injectable()
+export class GovernanceCycles implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly schedule: WeeklySchedule | null;
+  private interval?: NodeJS.Timeout;
+  private timer?: NodeJS.Timeout;
+  private next: Date | null = null;
+  private stopped = false;
+
+  constructor(
+    @Inject(GovernanceCommands) private readonly commands: GovernanceCommands,
+    @Inject(GovernanceState) private readonly state: GovernanceState,
+    @Inject(GOVERNANCE_AGENT_CONFIG) private readonly config: GovernanceAgentConfig,
+    @Inject(SERVICE_LOGGER) private readonly logger: Logger,
+    @Inject(GovernanceMetrics) metrics: GovernanceMetrics,
+  ) {
+    const text = config.GOVERNANCE_CYCLE_SCHEDULE.trim();
+    this.schedule = text.toLowerCase() === 'off' ? null : parseWeeklySchedule(text);
+    metrics.observe(() => this.state.enrolled());
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.state.onModuleInit();
+    this.interval = setInterval(() => void this.tick(), this.config.GOVERNANCE_BREAKER_CHECK_INTERVAL_MS);
+    this.interval.unref();
+    this.arm(new Date());
+  }
+
+  beforeApplicationShutdown(): void {
+    this.stopped = true;
+    clearInterval(this.interval);
+    clearTimeout(this.timer);
+  }
+
+  /** The next scheduled cycle, or null when the schedule is off. */
+  nextRun(): Date | null {
+    return this.next;
+  }
+
+  /** Runs the cycle for one engine or every enrolled one. */
+  async run(
+    trigger: 'schedule' | 'operator',
+    actor: Actor,
+    engineId?: string,
+    slot?: Date,
+  ): Promise<{ reports: CycleReportSchema[]; proposals: ProposalSchema[] }> {
+    const engineIds = engineId ? [engineId] : this.state.enrolled().map((s) => s.engineId);
+    const reports: CycleReportSchema[] = [];
+    const proposals: ProposalSchema[] = [];
+    for (const id of engineIds) {
+      const reportId = slot ? `sched-${id}-${slot.toISOString()}` : `rpt-${uuidv7()}`;
+      const { events } = await this.commands.engine(
+        {
+          type: 'RunCycle',
+          data: {
+            engineId: id,
+            now: new Date().toISOString(),
+            actor,
+            trigger,
+            reportId,
+            proposalId: `prop-${uuidv7()}`,
+            proposalTtlDays: this.config.GOVERNANCE_PROPOSAL_TTL_DAYS,
+          },
+        },
+        actor,
+      );
+      for (const event of events as GovernanceEvent[]) {
+        if (event.type === 'CycleCompleted') reports.push(event.data.report);
+        if (event.type === 'ProposalCreated') proposals.push(event.data.proposal);
+      }
+    }
+    return { reports, proposals };
+  }
+
+  private arm(after: Date): void {
+    if (!this.schedule || this.stopped) return;
+    const next = nextWeeklyRun(this.schedule, after);
+    this.next = next;
+    const wait = Math.min(MAX_TIMER_MS, next.getTime() - Date.now());
+    this.timer = setTimeout(
+      () => {
+        if (Date.now() < next.getTime()) return this.arm(after);
+        void this.run('schedule', GOVERNANCE_AGENT, undefined, next)
+          .catch((error) => this.logger.error({ err: error }, 'scheduled governance cycle failed'))
+          .finally(() => this.arm(next));
+      },
+      Math.max(0, wait),
+    );
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    for (const s of this.state.enrolled()) {
+      if (this.stopped) return;
+      const now = new Date().toISOString();
+      try {
+        await this.commands.engine(
+          { type: 'CheckBreakers', data: { engineId: s.engineId, now } },
+          GOVERNANCE_AGENT,
+        );
+        if (s.proposals.some((p) => p.status === 'PENDING' && p.proposal.expiresAt <= now)) {
+          await this.commands.engine(
+            { type: 'ExpireProposals', data: { engineId: s.engineId, now } },
+            GOVERNANCE_AGENT,
+          );
+        }
+      } catch (error) {
+        this.logger.warn({ err: error, engineId: s.engineId }, 'breaker check failed');
+      }
+    }
+  }
+}

@@ -1,0 +1,191 @@
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import type {
+  Actor,
+  HeimdallCommandReply,
+  HeimdallDomainView,
+  HeimdallProdUseCommand,
+  UpsertHeimdallPolicyCommand,
+} from '@bifrost/contracts';
+import {
+  domainView,
+  heimdallDecider,
+  seedHeimdallCommands,
+  type HeimdallCommand,
+  type HeimdallEvent,
+} from '@bifrost/domain-heimdall';
+import { ForbiddenError } from '@bifrost/event-sourcing';
+import { KeyedMutex, Messaging, createEnvelope, handleCommand } from '@bifrost/messaging';
+import { HealthRegistry } from '@bifrost/observability';
+import { HEIMDALL_CONFIG, type HeimdallConfig } from '../heimdall.config';
+import { HeimdallState } from '../state/heimdall-state';
+
+const SEED_ACTOR: Actor = { kind: 'system', id: 'heimdall/seed' };
+
+/** Where a command came from: the ingest envelope it handles. */
+export interface Causation {
+  readonly causationId?: string;
+  readonly correlationId?: string;
+}
+
+export interface SandboxTrial {
+  readonly engineId: string;
+  readonly domain: string;
+  readonly trialId: string;
+  readonly success: boolean;
+  readonly recommendationId?: string;
+  readonly occurredAt: string;
+}
+
+/**
+ * Runs commands on the domain aggregates: decide on the in-memory state, append with optimistic
+ * concurrency (reload and decide again on conflict). Commands on one domain run one after another in
+ * this process, so trials and operator commands never race each other for the same append.
+ */
+@Injectable()
+export class HeimdallCommands implements OnModuleInit {
+  private readonly log = new Logger('HeimdallCommands');
+  private readyPromise?: Promise<void>;
+  private isReady = false;
+
+  constructor(
+    @Inject(Messaging) private readonly messaging: Messaging,
+    @Inject(HeimdallState) private readonly state: HeimdallState,
+    @Inject(KeyedMutex) private readonly locks: KeyedMutex,
+    @Inject(HealthRegistry) private readonly health: HealthRegistry,
+    @Inject(HEIMDALL_CONFIG) private readonly config: HeimdallConfig,
+  ) {}
+
+  onModuleInit(): Promise<void> {
+    return this.ready();
+  }
+
+  /** State rebuilt and seed policies defined; every handler waits for it. */
+  ready(): Promise<void> {
+    this.readyPromise ??= (async () => {
+      this.health.register({
+        name: 'heimdall-state',
+        check: () => (this.isReady ? { ok: true } : { ok: false, detail: 'rebuilding state' }),
+      });
+      await this.state.onModuleInit();
+      if (this.config.HEIMDALL_SEED_POLICIES) await this.seed();
+      this.isReady = true;
+    })();
+    return this.readyPromise;
+  }
+
+  /** Records one sandbox trial in its domain's scorecard; `duplicate` when the trial id was seen. */
+  async recordTrial(
+    trial: SandboxTrial,
+    actor: Actor,
+    causation: Causation,
+  ): Promise<'recorded' | 'duplicate'> {
+    await this.ready();
+    const events = await this.run(
+      trial.domain,
+      {
+        type: 'RecordTrial',
+        data: {
+          domain: trial.domain,
+          engineId: trial.engineId,
+          trialId: trial.trialId,
+          success: trial.success,
+          ...(trial.recommendationId === undefined ? {} : { recommendationId: trial.recommendationId }),
+          occurredAt: trial.occurredAt,
+          now: new Date().toISOString(),
+        },
+      },
+      actor,
+      causation,
+    );
+    return events.length === 0 ? 'duplicate' : 'recorded';
+  }
+
+  upsertPolicy(command: UpsertHeimdallPolicyCommand): Promise<HeimdallCommandReply> {
+    const { actor, reason, domain, minConfidence, minSandboxTrials, minSandboxSuccessRate } = command;
+    return this.operator(actor, domain, {
+      type: 'DefinePolicy',
+      data: {
+        ...operatorData(actor, reason, domain),
+        thresholds: { minConfidence, minSandboxTrials, minSandboxSuccessRate },
+      },
+    });
+  }
+
+  enableProdUse(command: HeimdallProdUseCommand): Promise<HeimdallCommandReply> {
+    const { actor, reason, domain } = command;
+    return this.operator(actor, domain, { type: 'EnableProdUse', data: operatorData(actor, reason, domain) });
+  }
+
+  disableProdUse(command: HeimdallProdUseCommand): Promise<HeimdallCommandReply> {
+    const { actor, reason, domain } = command;
+    return this.operator(actor, domain, {
+      type: 'DisableProdUse',
+      data: operatorData(actor, reason, domain),
+    });
+  }
+
+  async views(): Promise<HeimdallDomainView[]> {
+    await this.ready();
+    return this.state.domainIds().map((id) => domainView(this.state.domain(id), id));
+  }
+
+  private async operator(
+    actor: Actor,
+    domain: string,
+    command: HeimdallCommand,
+  ): Promise<HeimdallCommandReply> {
+    await this.ready();
+    const events = await this.run(domain, command, actor, {});
+    return { events, domain: domainView(this.state.domain(domain), domain) };
+  }
+
+  private async seed(): Promise<void> {
+    for (const command of seedHeimdallCommands(new Date().toISOString())) {
+      const current = this.state.domain(command.data.domain);
+      // An operator's thresholds are never put back to the seed's.
+      if (current.status === 'tracked' && current.policy) continue;
+      await this.run(command.data.domain, command, SEED_ACTOR, {}).catch((error: unknown) =>
+        this.log.warn(`seeding ${command.data.domain} failed: ${(error as Error).message}`),
+      );
+    }
+  }
+
+  /** Decide and append under the domain's local lock. */
+  private run(
+    domain: string,
+    command: HeimdallCommand,
+    actor: Actor,
+    causation: Causation,
+  ): Promise<HeimdallEvent[]> {
+    return this.locks.run(domain, async () => {
+      const result = await handleCommand(this.messaging.eventStore, heimdallDecider, this.state.domains, {
+        subject: this.state.subjectOf(domain),
+        command,
+        ctx: undefined,
+        meta: {
+          toEnvelope: (event, subject) =>
+            createEnvelope({
+              type: `heimdall.${event.type}`,
+              subject,
+              source: 'heimdall',
+              actor,
+              data: event.data as Record<string, unknown>,
+              ...(causation.causationId ? { causationId: causation.causationId } : {}),
+              ...(causation.correlationId ? { correlationId: causation.correlationId } : {}),
+            }),
+        },
+      });
+      return result.events as HeimdallEvent[];
+    });
+  }
+}
+
+function operatorData(actor: Actor, reason: string, domain: string) {
+  if (actor.kind !== 'operator') {
+    throw new ForbiddenError('Heimdall policy commands are for operators', {
+      code: 'HEIMDALL.OPERATOR_ONLY',
+    });
+  }
+  // The service stamps the time; the operator is the actor the gateway authenticated.
+  return { domain, actor, reason, now: new Date().toISOString() };
+}

@@ -1,0 +1,105 @@
+import type { Messaging } from '@bifrost/messaging';
+import type { RunningService } from '@bifrost/service';
+import { createTestNamespace, type TestNamespace } from '@bifrost/testing';
+import {
+  command,
+  connectClient,
+  domain,
+  evaluate,
+  publishTrial,
+  publishTrials,
+  startHeimdall,
+  waitForTrials,
+} from './heimdall.fixtures';
+
+const ENGINE = 'match-bot';
+const MATCH = 'BUYER_MATCH';
+
+describe('heimdall across restarts', () => {
+  let ns: TestNamespace;
+  let client: Messaging;
+  const running: RunningService[] = [];
+
+  beforeEach(async () => {
+    ns = await createTestNamespace('heimre');
+    client = await connectClient(ns);
+  });
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((s) => s.close()));
+    await client.drain();
+    await ns.cleanup();
+  });
+
+  const start = async (env: Record<string, string> = {}) => {
+    const service = await startHeimdall(ns, env);
+    running.push(service);
+    return service;
+  };
+  const stop = async (service: RunningService) => {
+    running.splice(running.indexOf(service), 1);
+    await service.close();
+  };
+
+  it.each([
+    ['from the snapshot taken on stop', {}, false],
+    ['from the event stream alone (snapshot lost)', { HEIMDALL_SNAPSHOT_EVERY: '7' }, true],
+  ])('should keep scorecards, trial ids and prod use %s', async (_, env, lose) => {
+    const first = await start(env);
+    await command(client, 'cmd.upsert-policy', {
+      domain: MATCH,
+      minConfidence: 0.9,
+      minSandboxTrials: 20,
+      minSandboxSuccessRate: 0.8,
+    });
+    await publishTrials(client, ns, { engineId: ENGINE, domain: MATCH, prefix: 'm' }, 20, 18);
+    await waitForTrials(client, MATCH, 20);
+    expect((await command(client, 'cmd.enable-prod-use', { domain: MATCH })).events[0]?.type).toBe(
+      'ProdUseEnabled',
+    );
+    await stop(first);
+    if (lose) await client.snapshots.remove('heimdall.state');
+
+    await start(env);
+    const after = await domain(client, MATCH);
+    expect(after).toMatchObject({
+      policy: { minSandboxTrials: 20, prodUseEnabled: true },
+      scorecard: { trials: 20, successes: 18, successRate: 0.9 },
+    });
+    // A trial id seen before the restart is still recognised; a new one counts.
+    await publishTrial(client, ns, { engineId: ENGINE, domain: MATCH, trialId: 'm-0', success: false });
+    await publishTrial(client, ns, { engineId: ENGINE, domain: MATCH, trialId: 'm-20', success: true });
+    const view = await waitForTrials(client, MATCH, 21);
+    expect(view.scorecard).toMatchObject({ trials: 21, successes: 19 });
+    expect((await evaluate(client, { engineId: ENGINE, domain: MATCH, confidence: 0.9 })).outcome).toBe(
+      'ELIGIBLE',
+    );
+  });
+
+  it('should seed each domain once when two instances start together, and never overwrite an operator change', async () => {
+    await Promise.all([start(), start()]);
+    const defined = async () =>
+      Promise.all(
+        ['WHOLESALE_OFFER', 'BUYER_MATCH', 'CAPITAL_ROUTE', 'FOLLOWUP'].map(
+          async (id) =>
+            (await client.eventStore.read(ns.naming.eventSubject('heimdall', 'domain', id))).events.filter(
+              (e) => e.envelope.type === 'heimdall.PolicyDefined',
+            ).length,
+        ),
+      );
+    expect(await defined()).toEqual([1, 1, 1, 1]);
+
+    await command(client, 'cmd.upsert-policy', {
+      domain: 'FOLLOWUP',
+      minConfidence: 0.8,
+      minSandboxTrials: 5,
+      minSandboxSuccessRate: 0.5,
+    });
+    await Promise.all(running.splice(0).map((s) => s.close()));
+    await start();
+    expect(await defined()).toEqual([1, 1, 1, 2]);
+    expect((await domain(client, 'FOLLOWUP'))?.policy).toMatchObject({
+      minConfidence: 0.8,
+      minSandboxTrials: 5,
+    });
+  });
+});

@@ -1,0 +1,1 @@
+export { HeimdallConfig, heimdallService } from './heimdall.service';

@@ -1,0 +1,293 @@
+import { catalogue, type Actor, type Envelope } from '@bifrost/contracts';
+import { Messaging, createEnvelope } from '@bifrost/messaging';
+import {
+  createTestDatabase,
+  createTestNamespace,
+  waitFor,
+  type TestDatabase,
+  type TestNamespace,
+} from '@bifrost/testing';
+import { type DataSource } from 'typeorm';
+import { openProjectorDatabase } from '../persistence';
+import { type Projector } from '../projector/projector';
+import { caughtUp, publishAll, startProjector } from '../testing/projector.fixtures';
+
+const OPERATOR = { kind: 'operator' as const, id: 'alice' };
+const CANARY: Actor = { kind: 'system', id: 'canary' };
+const T = (second: number) => `2026-11-21T12:00:${String(second).padStart(2, '0')}.000Z`;
+const PROBE = {
+  name: 'exchange',
+  kind: 'http',
+  target: 'http://127.0.0.1:9/health',
+  intervalMs: 1000,
+  timeoutMs: 500,
+  failureThreshold: 3,
+  recoveryThreshold: 2,
+  action: 'kill_switch',
+};
+
+describe('canary read models against real NATS and Postgres', () => {
+  let ns: TestNamespace;
+  let database: TestDatabase;
+  let client: Messaging;
+  let dataSource: DataSource;
+  let projector: Projector | undefined;
+  let story: Envelope[];
+
+  beforeAll(async () => {
+    ns = await createTestNamespace('projcan');
+    database = await createTestDatabase('projcan');
+    client = await Messaging.connect({
+      url: ns.natsUrl,
+      service: 'probe',
+      instanceId: 'p1',
+      namespace: ns.namespace,
+    });
+    dataSource = await openProjectorDatabase(database.url);
+    projector = startProjector(client, dataSource);
+    story = canaryStory();
+    // One at a time: the story's order is the stream's order.
+    await publishAll(client, story, 1);
+    await waitFor(() => caughtUp(client, dataSource), { what: 'projector caught up' });
+  });
+  afterAll(async () => {
+    await projector?.stop();
+    await dataSource?.destroy();
+    await client?.drain();
+    await database?.drop();
+    await ns?.cleanup();
+  });
+
+  const rows = (sql: string) => dataSource.query<Record<string, unknown>[]>(sql);
+
+  it('should have published every canary event type in the catalogue', () => {
+    const published = new Set(story.map((e) => e.type));
+    const types = catalogue.definitions
+      .filter((d) => d.kind !== 'ingest' && d.type.startsWith('canary.'))
+      .map((d) => d.type);
+    expect(types.filter((t) => !published.has(t))).toEqual([]);
+  });
+
+  it('should keep each probe with its settings and current status', async () => {
+    expect(
+      await rows(
+        `SELECT probe_name, kind, action, status, status_since, removed FROM canary_probes ORDER BY 1`,
+      ),
+    ).toEqual([
+      {
+        probe_name: 'exchange',
+        kind: 'http',
+        action: 'kill_switch',
+        status: 'UP',
+        status_since: new Date(T(9)),
+        removed: false,
+      },
+      {
+        probe_name: 'old',
+        kind: 'http',
+        action: 'kill_switch',
+        status: 'UNKNOWN',
+        status_since: null,
+        removed: true,
+      },
+    ]);
+  });
+
+  it('should keep the status history of a probe', async () => {
+    expect(
+      await rows(
+        `SELECT from_status, to_status, consecutive_failures, consecutive_passes, detail FROM canary_probe_history ORDER BY at`,
+      ),
+    ).toEqual([
+      {
+        from_status: 'UNKNOWN',
+        to_status: 'UP',
+        consecutive_failures: 0,
+        consecutive_passes: 1,
+        detail: 'ok',
+      },
+      {
+        from_status: 'UP',
+        to_status: 'DOWN',
+        consecutive_failures: 3,
+        consecutive_passes: 0,
+        detail: 'HTTP 503',
+      },
+      { from_status: 'DOWN', to_status: 'UP', consecutive_failures: 0, consecutive_passes: 2, detail: 'ok' },
+    ]);
+  });
+
+  it('should keep alerts, resolved on recovery or a fresh heartbeat, with who acknowledged them', async () => {
+    expect(
+      await rows(
+        `SELECT alert_id, probe_name, engine_id, action, resolved_at, acknowledged_by->>'id' AS acked_by
+         FROM canary_alerts ORDER BY raised_at`,
+      ),
+    ).toEqual([
+      {
+        alert_id: 'probe:exchange:1',
+        probe_name: 'exchange',
+        engine_id: null,
+        action: 'kill_switch',
+        resolved_at: new Date(T(9)),
+        acked_by: 'alice',
+      },
+      {
+        alert_id: 'engine:e1:1',
+        probe_name: null,
+        engine_id: 'e1',
+        action: 'pause_engine',
+        resolved_at: new Date(T(30)),
+        acked_by: null,
+      },
+    ]);
+  });
+
+  it('should keep watched engines with their heartbeat policy', async () => {
+    expect(
+      await rows(
+        `SELECT engine_id, status, allowed_gap_ms, auto_resume, enabled, stale_since, last_heartbeat_at, resume_requested_at
+         FROM canary_engines`,
+      ),
+    ).toEqual([
+      {
+        engine_id: 'e1',
+        status: 'ALIVE',
+        allowed_gap_ms: 60000,
+        auto_resume: true,
+        enabled: true,
+        stale_since: null,
+        last_heartbeat_at: new Date(T(30)),
+        resume_requested_at: expect.any(Date),
+      },
+    ]);
+  });
+
+  it('should keep the summaries', async () => {
+    expect(
+      await rows(`SELECT from_at, to_at, probes->0->>'probeName' AS probe FROM canary_summaries`),
+    ).toEqual([{ from_at: new Date(T(0)), to_at: new Date(T(40)), probe: 'exchange' }]);
+  });
+
+  function canaryStory(): Envelope[] {
+    const event = (
+      type: string,
+      aggregate: string,
+      id: string,
+      data: Record<string, unknown>,
+      actor = CANARY,
+    ) =>
+      createEnvelope({
+        type: `canary.${type}`,
+        subject: ns.naming.eventSubject('canary', aggregate, id),
+        source: 'canary',
+        actor,
+        data,
+      });
+    const probe = (type: string, data: Record<string, unknown>, actor = CANARY) =>
+      event(type, 'probe', 'exchange', data, actor);
+    const engine = (type: string, data: Record<string, unknown>, actor = CANARY) =>
+      event(type, 'engine', 'e1', { engineId: 'e1', ...data }, actor);
+    const changed = (
+      from: string,
+      to: string,
+      failures: number,
+      passes: number,
+      detail: string,
+      at: string,
+    ) =>
+      probe('ProbeStatusChanged', {
+        probeName: 'exchange',
+        from,
+        to,
+        consecutiveFailures: failures,
+        consecutivePasses: passes,
+        detail,
+        latencyMs: 3,
+        at,
+      });
+    return [
+      probe(
+        'ProbeDefined',
+        { probeName: 'exchange', probe: PROBE, previous: null, actor: OPERATOR, reason: 'new', at: T(0) },
+        OPERATOR,
+      ),
+      event(
+        'ProbeDefined',
+        'probe',
+        'old',
+        {
+          probeName: 'old',
+          probe: { ...PROBE, name: 'old' },
+          previous: null,
+          actor: OPERATOR,
+          reason: 'new',
+          at: T(0),
+        },
+        OPERATOR,
+      ),
+      event(
+        'ProbeRemoved',
+        'probe',
+        'old',
+        { probeName: 'old', actor: OPERATOR, reason: 'gone', at: T(1) },
+        OPERATOR,
+      ),
+      changed('UNKNOWN', 'UP', 0, 1, 'ok', T(2)),
+      changed('UP', 'DOWN', 3, 0, 'HTTP 503', T(5)),
+      probe('AlertRaised', {
+        alertId: 'probe:exchange:1',
+        probeName: 'exchange',
+        action: 'kill_switch',
+        reason: '3 failures',
+        at: T(5),
+      }),
+      probe('KillSwitchRequested', {
+        probeName: 'exchange',
+        mode: 'hard',
+        reason: '3 failures',
+        consecutiveFailures: 3,
+      }),
+      probe(
+        'AlertAcknowledged',
+        { alertId: 'probe:exchange:1', probeName: 'exchange', actor: OPERATOR, reason: 'seen', at: T(6) },
+        OPERATOR,
+      ),
+      changed('DOWN', 'UP', 0, 2, 'ok', T(9)),
+      engine('EngineWatched', { firstHeartbeatAt: T(10), at: T(10) }),
+      engine(
+        'HeartbeatPolicySet',
+        {
+          allowedGapMs: 60000,
+          autoResume: true,
+          enabled: true,
+          actor: OPERATOR,
+          reason: 'slow engine',
+          at: T(11),
+        },
+        OPERATOR,
+      ),
+      engine('EngineWentStale', {
+        lastHeartbeatAt: T(10),
+        allowedGapMs: 60000,
+        silentForMs: 60001,
+        alertId: 'engine:e1:1',
+        at: T(20),
+      }),
+      engine('AlertRaised', { alertId: 'engine:e1:1', action: 'pause_engine', reason: 'silent', at: T(20) }),
+      engine('EnginePauseRequested', { reason: 'dead-man switch: silent' }),
+      engine('EngineHeartbeatRestored', { heartbeatAt: T(30), staleSince: T(20), at: T(30) }),
+      engine('EngineResumeRequested', {
+        reason: 'fresh heartbeat',
+        authorizedBy: OPERATOR,
+        authorizedAt: T(11),
+      }),
+      event('SummaryReported', 'summary', '2026-11-21', {
+        from: T(0),
+        to: T(40),
+        probes: [{ probeName: 'exchange', status: 'UP', checks: 40, failures: 3, consecutiveFailures: 0 }],
+        engines: [{ engineId: 'e1', status: 'ALIVE' }],
+      }),
+    ];
+  }
+});

@@ -1,0 +1,200 @@
+import { DeciderSpecification, IllegalStateError, fold } from '@bifrost/event-sourcing';
+import {
+  engineHeartbeatDecider,
+  type EngineHeartbeatCommand,
+  type EngineHeartbeatEvent,
+} from './engine-heartbeat.decider';
+
+const T0 = '2026-11-21T12:00:00.000Z';
+const OPERATOR = { kind: 'operator' as const, id: 'alice' };
+const at = (ms: number) => new Date(Date.parse(T0) + ms).toISOString();
+
+describe('Engine heartbeat (dead-man switch)', () => {
+  const spec = DeciderSpecification.for(engineHeartbeatDecider, { defaultAllowedGapMs: 30_000 });
+
+  describe('Given an engine never heard from', () => {
+    it('should start watching it on its first heartbeat', () => {
+      spec
+        .given([])
+        .when(heartbeat(0))
+        .then([{ type: 'EngineWatched', data: { engineId: 'e1', firstHeartbeatAt: T0, at: T0 } }]);
+    });
+
+    it('should not judge its silence', () => {
+      spec.given([]).when(sweep(null, 3_600_000)).thenNothingHappened();
+    });
+  });
+
+  describe('Given a watched engine with the default gap (30 s)', () => {
+    const history = [watched()];
+
+    it('should stay ALIVE while the silence is at most the allowed gap', () => {
+      spec
+        .given(history)
+        .when(sweep(at(1_000), 31_000))
+        .thenNothingHappened();
+    });
+
+    it('should go STALE, alert and ask the gate to pause it once the gap is exceeded', () => {
+      const reason = `no heartbeat for 30001 ms (allowed 30000 ms, last ${at(1_000)})`;
+      spec
+        .given(history)
+        .when(sweep(at(1_000), 31_001))
+        .then([
+          {
+            type: 'EngineWentStale',
+            data: {
+              engineId: 'e1',
+              lastHeartbeatAt: at(1_000),
+              allowedGapMs: 30_000,
+              silentForMs: 30_001,
+              alertId: 'engine:e1:1',
+              at: at(31_001),
+            },
+          },
+          {
+            type: 'AlertRaised',
+            data: { alertId: 'engine:e1:1', engineId: 'e1', action: 'pause_engine', reason, at: at(31_001) },
+          },
+          { type: 'EnginePauseRequested', data: { engineId: 'e1', reason: `dead-man switch: ${reason}` } },
+        ]);
+    });
+
+    it('should measure from the start of watching when no heartbeat was seen since', () => {
+      const events = engineHeartbeatDecider.decide(
+        sweep(null, 30_001),
+        fold(engineHeartbeatDecider, history),
+        {
+          defaultAllowedGapMs: 30_000,
+        },
+      );
+      expect(events[0]).toMatchObject({ type: 'EngineWentStale', data: { lastHeartbeatAt: T0 } });
+    });
+
+    it("should use the engine's own gap once an operator set it", () => {
+      const policy = policySet({ allowedGapMs: 60_000 });
+      spec
+        .given([...history, policy])
+        .when(sweep(at(0), 59_000))
+        .thenNothingHappened();
+    });
+
+    it('should not judge it once watching is disabled', () => {
+      spec
+        .given([...history, policySet({ enabled: false })])
+        .when(sweep(at(0), 999_999))
+        .thenNothingHappened();
+    });
+
+    it('should refuse a policy change from anyone but an operator', () => {
+      spec
+        .given(history)
+        .when(setPolicy({ autoResume: true }, { kind: 'system', id: 'x' }))
+        .thenThrows(IllegalStateError);
+    });
+  });
+
+  describe('Given a STALE engine', () => {
+    const stale = (extra: EngineHeartbeatEvent[] = []) => [
+      watched(),
+      ...extra,
+      ...engineHeartbeatDecider.decide(
+        sweep(at(0), 40_000),
+        fold(engineHeartbeatDecider, [watched(), ...extra]),
+        {
+          defaultAllowedGapMs: 30_000,
+        },
+      ),
+    ];
+
+    it('should not pause it again on the next sweep', () => {
+      spec
+        .given(stale())
+        .when(sweep(at(0), 80_000))
+        .thenNothingHappened();
+    });
+
+    it('should ignore a heartbeat from before the silence (redelivered or late)', () => {
+      const late: EngineHeartbeatCommand = {
+        type: 'RecordHeartbeat',
+        data: { engineId: 'e1', heartbeatAt: at(0), now: at(45_000) },
+      };
+      spec.given(stale()).when(late).thenNothingHappened();
+    });
+
+    it('should mark it ALIVE on a fresh heartbeat but request no resume without auto-resume', () => {
+      spec
+        .given(stale())
+        .when(heartbeat(50_000))
+        .then([
+          {
+            type: 'EngineHeartbeatRestored',
+            data: { engineId: 'e1', heartbeatAt: at(50_000), staleSince: at(40_000), at: at(50_000) },
+          },
+        ]);
+    });
+
+    it('should request a resume on the authority of the operator who enabled auto-resume', () => {
+      const events = engineHeartbeatDecider.decide(
+        heartbeat(50_000),
+        fold(engineHeartbeatDecider, stale([policySet({ autoResume: true })])),
+        { defaultAllowedGapMs: 30_000 },
+      );
+      expect(events.map((e) => e.type)).toEqual(['EngineHeartbeatRestored', 'EngineResumeRequested']);
+      expect(events[1]?.data).toMatchObject({ engineId: 'e1', authorizedBy: OPERATOR, authorizedAt: T0 });
+    });
+
+    it('should resolve its alert when it comes back', () => {
+      const history = stale();
+      const restored = engineHeartbeatDecider.decide(
+        heartbeat(50_000),
+        fold(engineHeartbeatDecider, history),
+        {
+          defaultAllowedGapMs: 30_000,
+        },
+      );
+      expect(fold(engineHeartbeatDecider, [...history, ...restored])).toMatchObject({
+        health: 'ALIVE',
+        alert: { alertId: 'engine:e1:1', resolvedAt: at(50_000) },
+      });
+    });
+  });
+});
+
+function watched(): EngineHeartbeatEvent {
+  return { type: 'EngineWatched', data: { engineId: 'e1', firstHeartbeatAt: T0, at: T0 } };
+}
+
+function heartbeat(ms: number): EngineHeartbeatCommand {
+  return { type: 'RecordHeartbeat', data: { engineId: 'e1', heartbeatAt: at(ms), now: at(ms) } };
+}
+
+function sweep(lastHeartbeatAt: string | null, nowMs: number): EngineHeartbeatCommand {
+  return { type: 'CheckHeartbeat', data: { engineId: 'e1', lastHeartbeatAt, now: at(nowMs) } };
+}
+
+function setPolicy(
+  change: { allowedGapMs?: number | null; autoResume?: boolean; enabled?: boolean },
+  actor: { kind: 'operator' | 'system'; id: string } = OPERATOR,
+): EngineHeartbeatCommand {
+  return { type: 'SetHeartbeatPolicy', data: { engineId: 'e1', actor, reason: 'test', now: T0, ...change } };
+}
+
+function policySet(change: {
+  allowedGapMs?: number | null;
+  autoResume?: boolean;
+  enabled?: boolean;
+}): EngineHeartbeatEvent {
+  return {
+    type: 'HeartbeatPolicySet',
+    data: {
+      engineId: 'e1',
+      allowedGapMs: change.allowedGapMs ?? null,
+      autoResume: change.autoResume ?? false,
+      enabled: change.enabled ?? true,
+      actor: OPERATOR,
+      reason: 'test',
+      at: T0,
+    },
+  };
+}

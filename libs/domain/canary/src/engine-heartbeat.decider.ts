@@ -1,0 +1,271 @@
+import type {
+  Actor,
+  AlertView,
+  CanaryAlertAcknowledged,
+  CanaryAlertRaised,
+  CanaryEngineHeartbeatRestored,
+  CanaryEnginePauseRequested,
+  CanaryEngineResumeRequested,
+  CanaryEngineWatched,
+  CanaryEngineWentStale,
+  CanaryHeartbeatPolicySet,
+  DataOf,
+} from '@bifrost/contracts';
+import { IllegalStateError, NotFoundError, type Decider } from '@bifrost/event-sourcing';
+import { requireOperator } from './probe.decider';
+
+/**
+ * The allowed silence of an engine unless an operator sets its own: three heartbeat intervals of
+ * the SDK (10 s each), seed 004's stale rule ("no ack for 3× the heartbeat interval").
+ */
+export const DEFAULT_ALLOWED_GAP_MS = 30_000;
+
+export interface WatchedEngine {
+  readonly status: 'watched';
+  readonly health: 'ALIVE' | 'STALE';
+  /** Null: the service default. */
+  readonly allowedGapMs: number | null;
+  /** Who enabled auto-resume and when; null: a dead-man pause waits for an operator. */
+  readonly autoResume: { readonly actor: Actor; readonly at: string } | null;
+  readonly enabled: boolean;
+  /** When the canary started watching: the reference while no heartbeat has been seen. */
+  readonly watchedSince: string;
+  readonly staleSince: string | null;
+  /** While STALE: the last heartbeat before the silence; only a later one counts as fresh. */
+  readonly lastHeartbeatBeforeStale: string | null;
+  readonly alert: AlertView | null;
+  readonly alertCount: number;
+}
+
+/** One engine's dead-man switch: `bifrost.evt.canary.engine.<engineId>`. */
+export type EngineHeartbeatState = { readonly status: 'unwatched' } | WatchedEngine;
+
+export interface EngineHeartbeatContext {
+  /** CANARY_HEARTBEAT_GAP_MS. */
+  readonly defaultAllowedGapMs: number;
+}
+
+interface Operator {
+  readonly actor: Actor;
+  readonly reason: string;
+  readonly now: string;
+}
+
+export type EngineHeartbeatCommand =
+  | { type: 'RecordHeartbeat'; data: { engineId: string; heartbeatAt: string; now: string } }
+  /** The periodic sweep: `lastHeartbeatAt` is what the service has seen (null: none since watching). */
+  | { type: 'CheckHeartbeat'; data: { engineId: string; lastHeartbeatAt: string | null; now: string } }
+  | {
+      type: 'SetHeartbeatPolicy';
+      data: Operator & {
+        engineId: string;
+        allowedGapMs?: number | null;
+        autoResume?: boolean;
+        enabled?: boolean;
+      };
+    }
+  /** A pause_engine probe went DOWN. */
+  | { type: 'RequestPause'; data: { engineId: string; reason: string; now: string } }
+  | { type: 'AcknowledgeAlert'; data: Operator & { engineId: string; alertId: string } };
+
+export type EngineHeartbeatEvent =
+  | { type: 'EngineWatched'; data: DataOf<typeof CanaryEngineWatched> }
+  | { type: 'HeartbeatPolicySet'; data: DataOf<typeof CanaryHeartbeatPolicySet> }
+  | { type: 'EngineWentStale'; data: DataOf<typeof CanaryEngineWentStale> }
+  | { type: 'AlertRaised'; data: DataOf<typeof CanaryAlertRaised> }
+  | { type: 'AlertAcknowledged'; data: DataOf<typeof CanaryAlertAcknowledged> }
+  | { type: 'EnginePauseRequested'; data: DataOf<typeof CanaryEnginePauseRequested> }
+  | { type: 'EngineHeartbeatRestored'; data: DataOf<typeof CanaryEngineHeartbeatRestored> }
+  | { type: 'EngineResumeRequested'; data: DataOf<typeof CanaryEngineResumeRequested> };
+
+export function engineAlertId(engineId: string, n: number): string {
+  return `engine:${engineId}:${n}`;
+}
+
+export function allowedGapOf(state: WatchedEngine, ctx: EngineHeartbeatContext): number {
+  return state.allowedGapMs ?? ctx.defaultAllowedGapMs;
+}
+
+/** Whether an engine last heard from at `lastHeartbeatAt` (or watched since then) is silent too long at `now`. */
+export function silentFor(state: WatchedEngine, lastHeartbeatAt: string | null, now: string): number {
+  return Date.parse(now) - Date.parse(lastHeartbeatAt ?? state.watchedSince);
+}
+
+const WATCHED: Omit<WatchedEngine, 'watchedSince'> = {
+  status: 'watched',
+  health: 'ALIVE',
+  allowedGapMs: null,
+  autoResume: null,
+  enabled: true,
+  staleSince: null,
+  lastHeartbeatBeforeStale: null,
+  alert: null,
+  alertCount: 0,
+};
+
+export const engineHeartbeatDecider: Decider<
+  EngineHeartbeatState,
+  EngineHeartbeatCommand,
+  EngineHeartbeatEvent,
+  EngineHeartbeatContext
+> = {
+  initialState: () => ({ status: 'unwatched' }),
+
+  decide(command, state, ctx) {
+    switch (command.type) {
+      case 'RecordHeartbeat': {
+        const { engineId, heartbeatAt, now } = command.data;
+        if (state.status === 'unwatched')
+          return [{ type: 'EngineWatched', data: { engineId, firstHeartbeatAt: heartbeatAt, at: now } }];
+        if (state.health !== 'STALE') return [];
+        // A redelivered or late heartbeat from before the silence proves nothing.
+        if (state.lastHeartbeatBeforeStale && heartbeatAt <= state.lastHeartbeatBeforeStale) return [];
+        const events: EngineHeartbeatEvent[] = [
+          {
+            type: 'EngineHeartbeatRestored',
+            data: { engineId, heartbeatAt, staleSince: state.staleSince ?? now, at: now },
+          },
+        ];
+        if (state.autoResume && state.enabled) {
+          events.push({
+            type: 'EngineResumeRequested',
+            data: {
+              engineId,
+              reason: `fresh heartbeat at ${heartbeatAt} after silence since ${state.staleSince ?? '?'} (auto-resume)`,
+              authorizedBy: state.autoResume.actor,
+              authorizedAt: state.autoResume.at,
+            },
+          });
+        }
+        return events;
+      }
+      case 'CheckHeartbeat': {
+        const { engineId, lastHeartbeatAt, now } = command.data;
+        if (state.status === 'unwatched' || !state.enabled || state.health === 'STALE') return [];
+        const gap = allowedGapOf(state, ctx);
+        const silent = silentFor(state, lastHeartbeatAt, now);
+        if (silent <= gap) return [];
+        const alertId = engineAlertId(engineId, state.alertCount + 1);
+        const last = lastHeartbeatAt ?? state.watchedSince;
+        const reason = `no heartbeat for ${silent} ms (allowed ${gap} ms, last ${lastHeartbeatAt ?? 'none since watching'})`;
+        return [
+          {
+            type: 'EngineWentStale',
+            data: {
+              engineId,
+              lastHeartbeatAt: last,
+              allowedGapMs: gap,
+              silentForMs: silent,
+              alertId,
+              at: now,
+            },
+          },
+          { type: 'AlertRaised', data: { alertId, engineId, action: 'pause_engine', reason, at: now } },
+          { type: 'EnginePauseRequested', data: { engineId, reason: `dead-man switch: ${reason}` } },
+        ];
+      }
+      case 'SetHeartbeatPolicy': {
+        const { engineId, actor, reason, now } = command.data;
+        requireOperator(actor, 'setting a heartbeat policy');
+        const current = state.status === 'watched' ? state : { ...WATCHED, watchedSince: now };
+        const allowedGapMs =
+          command.data.allowedGapMs === undefined ? current.allowedGapMs : command.data.allowedGapMs;
+        const autoResume = command.data.autoResume ?? current.autoResume !== null;
+        const enabled = command.data.enabled ?? current.enabled;
+        if (
+          state.status === 'watched' &&
+          allowedGapMs === current.allowedGapMs &&
+          autoResume === (current.autoResume !== null) &&
+          enabled === current.enabled
+        )
+          return [];
+        return [
+          {
+            type: 'HeartbeatPolicySet',
+            data: { engineId, allowedGapMs, autoResume, enabled, actor, reason, at: now },
+          },
+        ];
+      }
+      case 'RequestPause':
+        return [
+          {
+            type: 'EnginePauseRequested',
+            data: { engineId: command.data.engineId, reason: command.data.reason },
+          },
+        ];
+      case 'AcknowledgeAlert': {
+        const { engineId, alertId, actor, reason, now } = command.data;
+        requireOperator(actor, 'acknowledging an alert');
+        const alert = state.status === 'watched' ? state.alert : null;
+        if (!alert || alert.alertId !== alertId)
+          throw new NotFoundError(`no alert ${alertId}`, {
+            code: 'CANARY.ALERT_UNKNOWN',
+            details: { alertId },
+          });
+        if (alert.acknowledged) return [];
+        return [{ type: 'AlertAcknowledged', data: { alertId, engineId, actor, reason, at: now } }];
+      }
+      default: {
+        const unknown: never = command;
+        throw new IllegalStateError(`unknown command ${JSON.stringify(unknown)}`);
+      }
+    }
+  },
+
+  evolve(state, event) {
+    switch (event.type) {
+      case 'EngineWatched':
+        return state.status === 'watched' ? state : { ...WATCHED, watchedSince: event.data.at };
+      case 'HeartbeatPolicySet': {
+        const { allowedGapMs, autoResume, enabled, actor, at } = event.data;
+        const current = state.status === 'watched' ? state : { ...WATCHED, watchedSince: at };
+        return {
+          ...current,
+          allowedGapMs,
+          enabled,
+          // Re-enabling keeps the operator who first enabled it; disabling forgets them.
+          autoResume: autoResume ? (current.autoResume ?? { actor, at }) : null,
+        };
+      }
+      default:
+        break;
+    }
+    if (state.status !== 'watched') return state;
+    switch (event.type) {
+      case 'EngineWentStale':
+        return {
+          ...state,
+          health: 'STALE',
+          staleSince: event.data.at,
+          lastHeartbeatBeforeStale: event.data.lastHeartbeatAt,
+        };
+      case 'AlertRaised': {
+        const { alertId, action, reason, at } = event.data;
+        return {
+          ...state,
+          alertCount: state.alertCount + 1,
+          alert: { alertId, action, reason, raisedAt: at, resolvedAt: null, acknowledged: null },
+        };
+      }
+      case 'AlertAcknowledged': {
+        const { alertId, actor, reason, at } = event.data;
+        if (state.alert?.alertId !== alertId) return state;
+        return { ...state, alert: { ...state.alert, acknowledged: { actor, reason, at } } };
+      }
+      case 'EngineHeartbeatRestored': {
+        const alert =
+          state.alert && !state.alert.resolvedAt
+            ? { ...state.alert, resolvedAt: event.data.at }
+            : state.alert;
+        return { ...state, health: 'ALIVE', staleSince: null, lastHeartbeatBeforeStale: null, alert };
+      }
+      case 'EnginePauseRequested':
+      case 'EngineResumeRequested':
+        return state;
+      default: {
+        const _exhaustive: never = event;
+        return state;
+      }
+    }
+  },
+};

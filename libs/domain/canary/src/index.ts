@@ -1,0 +1,3 @@
+export * from './probe.decider';
+export * from './engine-heartbeat.decider';
+export * from './default-probes';

@@ -1,0 +1,345 @@
+import type { ProbeConfig } from '@bifrost/contracts';
+import {
+  DeciderSpecification,
+  IllegalStateError,
+  NotFoundError,
+  ValidationError,
+  fold,
+} from '@bifrost/event-sourcing';
+import { defaultProbes } from './default-probes';
+import {
+  NO_RESULTS,
+  countCheck,
+  probeDecider,
+  type ProbeCommand,
+  type ProbeCounters,
+  type ProbeEvent,
+  type ProbeState,
+} from './probe.decider';
+
+const T0 = '2026-11-21T12:00:00.000Z';
+const T1 = '2026-11-21T12:00:10.000Z';
+const OPERATOR = { kind: 'operator' as const, id: 'alice' };
+const SYSTEM = { kind: 'system' as const, id: 'canary' };
+
+describe('Probe', () => {
+  const spec = DeciderSpecification.for(probeDecider, undefined);
+
+  describe('counting check results', () => {
+    it('should count failures in a row and reset them on a pass (and vice versa)', () => {
+      const run = [false, false, true, false, false, false].reduce(countCheck, NO_RESULTS);
+      expect(run).toEqual({ consecutiveFailures: 3, consecutivePasses: 0 });
+      expect(countCheck(run, true)).toEqual({ consecutiveFailures: 0, consecutivePasses: 1 });
+    });
+  });
+
+  describe('Given no probe', () => {
+    it('should define one for an operator', () => {
+      spec
+        .given([])
+        .when(define(probe()))
+        .then([defined(probe())]);
+    });
+
+    it('should refuse an engine or a pause_engine probe without engine', () => {
+      spec
+        .given([])
+        .when(define(probe(), { actor: { kind: 'engine', id: 'e1' } }))
+        .thenThrows(IllegalStateError, (e) => expect(e.code).toBe('CANARY.OPERATOR_REQUIRED'));
+      spec
+        .given([])
+        .when(define(probe({ action: 'pause_engine' })))
+        .thenThrows(ValidationError, (e) => expect(e.code).toBe('CANARY.INVALID_PROBE'));
+    });
+
+    it.each([
+      ['http', 'not a url'],
+      ['tcp', 'localhost'],
+      ['tcp', 'localhost:99999'],
+      ['nats', 'bifrost.rpc.>'],
+      ['postgres', 'mysql://x'],
+    ] as const)('should refuse a %s probe targeting "%s"', (kind, target) => {
+      spec
+        .given([])
+        .when(define(probe({ kind, target })))
+        .thenThrows(ValidationError, (e) => expect(e.code).toBe('CANARY.INVALID_TARGET'));
+    });
+
+    it('should ignore a check result (the probe was removed while it ran)', () => {
+      spec
+        .given([])
+        .when(check(false, { consecutiveFailures: 5, consecutivePasses: 0 }))
+        .thenNothingHappened();
+    });
+  });
+
+  describe('Given a kill_switch probe (threshold 3, recovery 2) that is UP', () => {
+    const history = [defined(probe()), statusChanged('UNKNOWN', 'UP', 0, 1)];
+
+    it('should publish nothing for the first two failures', () => {
+      spec
+        .given(history)
+        .when(check(false, failures(1)))
+        .thenNothingHappened();
+      spec
+        .given(history)
+        .when(check(false, failures(2)))
+        .thenNothingHappened();
+    });
+
+    it('should go DOWN, alert and request the hard kill switch on the 3rd failure in a row', () => {
+      spec
+        .given(history)
+        .when(check(false, failures(3), 'timeout after 100 ms'))
+        .then([
+          statusChanged('UP', 'DOWN', 3, 0, 'timeout after 100 ms'),
+          alert(1, 'kill_switch', '3 consecutive failures (threshold 3): timeout after 100 ms'),
+          {
+            type: 'KillSwitchRequested',
+            data: {
+              probeName: 'exchange',
+              mode: 'hard',
+              reason: '3 consecutive failures (threshold 3): timeout after 100 ms',
+              consecutiveFailures: 3,
+            },
+          },
+        ]);
+    });
+
+    it("should ask for the engine's soft switch when the probe names an engine and soft mode", () => {
+      const scoped = probe({ engineId: 'e1', killMode: 'soft' });
+      const events = probeDecider.decide(check(false, failures(3)), state([defined(scoped)]), undefined);
+      expect(events.at(-1)).toMatchObject({
+        type: 'KillSwitchRequested',
+        data: { engineId: 'e1', mode: 'soft' },
+      });
+    });
+  });
+
+  describe('Given the probe is DOWN', () => {
+    const history = [
+      defined(probe()),
+      statusChanged('UNKNOWN', 'DOWN', 3, 0),
+      alert(1, 'kill_switch', 'down'),
+    ];
+
+    it('should not request the kill switch again while failures continue', () => {
+      spec
+        .given(history)
+        .when(check(false, failures(4)))
+        .thenNothingHappened();
+    });
+
+    it('should not recover on a single pass (flapping)', () => {
+      const flapping = [false, true, false, true].reduce(countCheck, failures(3));
+      expect(flapping).toEqual({ consecutiveFailures: 0, consecutivePasses: 1 });
+      spec.given(history).when(check(true, flapping)).thenNothingHappened();
+    });
+
+    it('should recover after recoveryThreshold passes in a row, resolving the alert and releasing nothing', () => {
+      spec
+        .given(history)
+        .when(check(true, passes(2)))
+        .then([statusChanged('DOWN', 'UP', 0, 2)]);
+      const after = state([...history, statusChanged('DOWN', 'UP', 0, 2, 'ok', T1)]);
+      expect(after).toMatchObject({ health: 'UP', alert: { alertId: 'probe:exchange:1', resolvedAt: T1 } });
+    });
+
+    it('should let an operator acknowledge the alert once, and refuse an unknown alert', () => {
+      spec
+        .given(history)
+        .when(ack('probe:exchange:1'))
+        .then([
+          {
+            type: 'AlertAcknowledged',
+            data: {
+              alertId: 'probe:exchange:1',
+              probeName: 'exchange',
+              actor: OPERATOR,
+              reason: 'on it',
+              at: T1,
+            },
+          },
+        ]);
+      spec
+        .given([...history, ...probeDecider.decide(ack('probe:exchange:1'), state(history), undefined)])
+        .when(ack('probe:exchange:1'))
+        .thenNothingHappened();
+      spec
+        .given(history)
+        .when(ack('probe:exchange:9'))
+        .thenThrows(NotFoundError, (e) => expect(e.code).toBe('CANARY.ALERT_UNKNOWN'));
+    });
+
+    it('should number the next alert after a recovery and a new outage', () => {
+      const again = [...history, statusChanged('DOWN', 'UP', 0, 2)];
+      const events = probeDecider.decide(check(false, failures(3)), state(again), undefined);
+      expect(events[1]).toMatchObject({ type: 'AlertRaised', data: { alertId: 'probe:exchange:2' } });
+    });
+  });
+
+  describe('Given an UNKNOWN probe (never checked)', () => {
+    it('should come UP on its first pass', () => {
+      spec
+        .given([defined(probe())])
+        .when(check(true, passes(1)))
+        .then([statusChanged('UNKNOWN', 'UP', 0, 1)]);
+    });
+
+    it('should only alert for an alert_only probe', () => {
+      const events = probeDecider.decide(
+        check(false, failures(3)),
+        state([defined(probe({ action: 'alert_only' }))]),
+        undefined,
+      );
+      expect(events.map((e) => e.type)).toEqual(['ProbeStatusChanged', 'AlertRaised']);
+    });
+  });
+
+  describe('defining, redefining and removing', () => {
+    it('should change nothing for the same settings, and record the previous ones on a change', () => {
+      spec
+        .given([defined(probe())])
+        .when(define(probe()))
+        .thenNothingHappened();
+      spec
+        .given([defined(probe())])
+        .when(define(probe({ failureThreshold: 5 })))
+        .then([defined(probe({ failureThreshold: 5 }), probe())]);
+    });
+
+    it('should not re-create a removed default probe', () => {
+      const removed: ProbeEvent = {
+        type: 'ProbeRemoved',
+        data: { probeName: 'exchange', actor: OPERATOR, reason: 'not here', at: T1 },
+      };
+      spec
+        .given([defined(probe()), removed])
+        .when(define(probe(), { actor: SYSTEM, onlyIfNew: true }))
+        .thenNothingHappened();
+      spec
+        .given([defined(probe()), removed])
+        .when(check(false, failures(9)))
+        .thenNothingHappened();
+    });
+  });
+
+  describe('default probes', () => {
+    it('should only alert, and probe NATS, Postgres and every service readiness', () => {
+      const probes = defaultProbes({
+        natsSubject: 'bifrost.rpc.canary.ping',
+        postgres: '$DATABASE_URL',
+        services: { gate: 'http://127.0.0.1:3001/', 'risk-guard': 'http://127.0.0.1:3002' },
+      });
+      expect(probes.map((p) => [p.name, p.kind, p.target])).toEqual([
+        ['nats', 'nats', 'bifrost.rpc.canary.ping'],
+        ['postgres', 'postgres', '$DATABASE_URL'],
+        ['gate-ready', 'http', 'http://127.0.0.1:3001/health/ready'],
+        ['risk-guard-ready', 'http', 'http://127.0.0.1:3002/health/ready'],
+      ]);
+      expect(new Set(probes.map((p) => p.action))).toEqual(new Set(['alert_only']));
+      for (const p of probes)
+        spec
+          .given([])
+          .when(define(p, { actor: SYSTEM, onlyIfNew: true }))
+          .then([defined(p, null, SYSTEM)]);
+    });
+  });
+});
+
+function probe(overrides: Partial<ProbeConfig> = {}): ProbeConfig {
+  return {
+    name: 'exchange',
+    kind: 'http',
+    target: 'http://127.0.0.1:9999/health',
+    intervalMs: 100,
+    timeoutMs: 100,
+    failureThreshold: 3,
+    recoveryThreshold: 2,
+    action: 'kill_switch',
+    ...overrides,
+  };
+}
+
+function define(
+  p: ProbeConfig,
+  extra: {
+    actor?: typeof OPERATOR | typeof SYSTEM | { kind: 'engine'; id: string };
+    onlyIfNew?: boolean;
+  } = {},
+): ProbeCommand {
+  return {
+    type: 'DefineProbe',
+    data: {
+      probe: p,
+      actor: extra.actor ?? OPERATOR,
+      reason: 'test',
+      now: T0,
+      ...(extra.onlyIfNew ? { onlyIfNew: true } : {}),
+    },
+  };
+}
+
+function defined(
+  p: ProbeConfig,
+  previous: ProbeConfig | null = null,
+  actor = OPERATOR as typeof OPERATOR | typeof SYSTEM,
+): ProbeEvent {
+  return {
+    type: 'ProbeDefined',
+    data: { probeName: p.name, probe: p, previous, actor, reason: 'test', at: T0 },
+  };
+}
+
+function failures(n: number): ProbeCounters {
+  return { consecutiveFailures: n, consecutivePasses: 0 };
+}
+
+function passes(n: number): ProbeCounters {
+  return { consecutiveFailures: 0, consecutivePasses: n };
+}
+
+function check(passed: boolean, counters: ProbeCounters, detail = passed ? 'ok' : 'HTTP 503'): ProbeCommand {
+  return {
+    type: 'RecordCheck',
+    data: { probeName: 'exchange', passed, detail, latencyMs: 5, counters, now: T1 },
+  };
+}
+
+function statusChanged(
+  from: 'UNKNOWN' | 'UP' | 'DOWN',
+  to: 'UNKNOWN' | 'UP' | 'DOWN',
+  consecutiveFailures: number,
+  consecutivePasses: number,
+  detail = consecutivePasses > 0 ? 'ok' : 'HTTP 503',
+  at = T1,
+): ProbeEvent {
+  return {
+    type: 'ProbeStatusChanged',
+    data: {
+      probeName: 'exchange',
+      from,
+      to,
+      consecutiveFailures,
+      consecutivePasses,
+      detail,
+      latencyMs: 5,
+      at,
+    },
+  };
+}
+
+function alert(n: number, action: ProbeConfig['action'], reason: string): ProbeEvent {
+  return {
+    type: 'AlertRaised',
+    data: { alertId: `probe:exchange:${n}`, probeName: 'exchange', action, reason, at: T1 },
+  };
+}
+
+function ack(alertId: string): ProbeCommand {
+  return { type: 'AcknowledgeAlert', data: { alertId, actor: OPERATOR, reason: 'on it', now: T1 } };
+}
+
+function state(events: ProbeEvent[]): ProbeState {
+  return fold(probeDecider, events);
+}

@@ -1,0 +1,270 @@
+import { fold } from '@bifrost/event-sourcing';
+import type { Actor, AutonomyPhase, PhaseLadder } from '@bifrost/contracts';
+import { DEFAULT_BREAKER_RULES } from './breaker-rules';
+import { runGovernanceCycle, type Proposal } from './cycle';
+import {
+  GOVERNANCE_AGENT,
+  governanceDecider,
+  type EnrolledGovernance,
+  type GovernanceCommand,
+  type GovernanceEvent,
+} from './governance.decider';
+import { DEFAULT_PHASE_LADDER, addDays, whitelistOf } from './phases';
+import { ATTESTATION_ITEM_IDS } from './readiness';
+
+const NOW = '2026-11-20T17:00:00.000Z';
+const ENGINE = 'roaster-1';
+const alice: Actor = { kind: 'operator', id: 'alice' };
+
+describe('Governance cycle', () => {
+  describe('Given an L3 engine meeting every expansion condition', () => {
+    const history = ready();
+
+    it('should report, and propose L3+ with its whitelist, validation period, approvals and risk', () => {
+      const events = runCycle(history);
+      expect(events.map((e) => e.type)).toEqual(['CycleCompleted', 'ProposalCreated']);
+      const report = (events[0] as Extract<GovernanceEvent, { type: 'CycleCompleted' }>).data.report;
+      expect(report).toMatchObject({
+        reportId: 'r-1',
+        trigger: 'schedule',
+        phase: 'L3',
+        daysAtPhase: 200,
+        periodStart: addDays(NOW, -7),
+        metrics: { window: '7d', commands: 10, successRate: 1 },
+        readiness: { score: 80, status: 'READY' },
+        breakers: { unresolved: 0 },
+        decision: { proposed: true, proposalId: 'p-1' },
+      });
+      expect(report.decision.checks.every((c) => c.met)).toBe(true);
+      const proposal = (events[1] as Extract<GovernanceEvent, { type: 'ProposalCreated' }>).data.proposal;
+      expect(proposal).toMatchObject({
+        proposalId: 'p-1',
+        fromPhase: 'L3',
+        targetPhase: 'L3+',
+        whitelistAdditions: ['SET_POWER', 'SET_FAN'],
+        whitelist: ['SET_FAN', 'SET_POWER'],
+        validationPeriodDays: 14,
+        requiredApprovals: ['tech_lead'],
+        riskAssessment: { level: 'low' },
+        reportId: 'r-1',
+        proposedBy: GOVERNANCE_AGENT,
+        createdAt: NOW,
+        expiresAt: addDays(NOW, 14),
+      });
+      expect(proposal.achievements).toEqual(
+        expect.arrayContaining(['200 days at L3', 'readiness 80/80 (READY)']),
+      );
+    });
+
+    it('should propose exactly once: the next cycle finds the proposal pending', () => {
+      const first = runCycle(history);
+      const second = runCycle([...history, ...first], 'r-2', 'p-2');
+      expect(second.map((e) => e.type)).toEqual(['CycleCompleted']);
+    });
+
+    it('should keep report texts within the event schema, however long the evidence', () => {
+      const long: GovernanceEvent = {
+        type: 'AttestationRecorded',
+        data: {
+          engineId: ENGINE,
+          attestation: {
+            itemId: 'runbooks',
+            passed: true,
+            evidence: 'x'.repeat(2000),
+            by: 'a'.repeat(200),
+            at: NOW,
+          },
+        },
+      };
+      const [completed] = runCycle([...history, long]);
+      const report = (completed as Extract<GovernanceEvent, { type: 'CycleCompleted' }>).data.report;
+      expect(Math.max(...report.readiness.items.map((i) => i.detail.length))).toBeLessThanOrEqual(2000);
+    });
+
+    it('should run a scheduled slot once, whichever instance gets there first', () => {
+      const first = runCycle(history, 'sched-roaster-1-2026-11-20T17:00:00.000Z');
+      expect(runCycle([...history, ...first], 'sched-roaster-1-2026-11-20T17:00:00.000Z', 'p-2')).toEqual([]);
+    });
+
+    it('should rate the risk higher with incidents in the period', () => {
+      const incident: GovernanceEvent = {
+        type: 'IncidentRecorded',
+        data: {
+          engineId: ENGINE,
+          record: { incidentId: 'inc-1', at: addDays(NOW, -2), severity: 'low', summary: 'fan noise' },
+          ingestId: 'inc-1',
+        },
+      };
+      const proposal = proposalOf(runCycle([...history, incident]));
+      expect(proposal?.riskAssessment.level).toBe('medium');
+      expect(proposal?.riskAssessment.factors).toEqual(
+        expect.arrayContaining([expect.stringContaining('1 incident(s) over the last 7 days (max low)')]),
+      );
+    });
+  });
+
+  describe('each expansion condition failing alone blocks the proposal', () => {
+    const cases: [string, GovernanceEvent[], string][] = [
+      // 74 points: two optional attestations missing, every required item passed.
+      [
+        'readiness score below 76',
+        ready({ skip: ['incident-playbooks', 'security-review'] }),
+        'readinessScore',
+      ],
+      // 77 points, but a required item is missing.
+      ['a required item not passed', ready({ skip: ['monitoring'] }), 'requiredItems'],
+      ['an unresolved breaker event', [...ready(), openBreakerEvent()], 'noUnresolvedBreakerEvents'],
+      ['a proposal awaiting approval', [...ready(), pendingProposal()], 'noPendingProposal'],
+      [
+        'the stabilization period not met (ladder asks 365 days at L3)',
+        ready({ ladder: ladderWith('L3', 365) }),
+        'stabilizationPeriod',
+      ],
+      ['no phase above L5', ready({ phase: 'L5' }), 'nextPhaseExists'],
+    ];
+
+    it.each(cases)('should not propose with %s', (_name, history, failing) => {
+      const events = runCycle(history);
+      expect(events.map((e) => e.type)).toEqual(['CycleCompleted']);
+      const checks = (events[0] as Extract<GovernanceEvent, { type: 'CycleCompleted' }>).data.report.decision
+        .checks;
+      expect(checks.filter((c) => !c.met).map((c) => c.condition)).toEqual([failing]);
+    });
+  });
+
+  it('should be a pure function of the state and the clock', () => {
+    const s = state(ready());
+    const input = {
+      state: s,
+      now: NOW,
+      trigger: 'operator' as const,
+      reportId: 'r',
+      proposalId: 'p',
+      proposedBy: alice,
+      proposalTtlDays: 7,
+    };
+    expect(runGovernanceCycle(input)).toEqual(runGovernanceCycle(input));
+    expect(runGovernanceCycle(input).proposal?.proposedBy).toEqual(alice);
+  });
+});
+
+// ── fixtures ──────────────────────────────────────────────────────────────────────────────────
+
+function ready(
+  options: { skip?: string[]; ladder?: PhaseLadder; phase?: AutonomyPhase } = {},
+): GovernanceEvent[] {
+  const phase = options.phase ?? 'L3';
+  const ladder = options.ladder ?? DEFAULT_PHASE_LADDER;
+  const since = addDays(NOW, -200);
+  const events: GovernanceEvent[] = [
+    {
+      type: 'EngineEnrolled',
+      data: {
+        engineId: ENGINE,
+        phase,
+        phaseSince: since,
+        ladder,
+        rules: DEFAULT_BREAKER_RULES.map((r) => ({ ...r })),
+        actor: alice,
+        at: since,
+      },
+    },
+    {
+      type: 'PhaseChanged',
+      data: { engineId: ENGINE, phase, whitelist: whitelistOf(ladder, phase), reason: 'initial', at: since },
+    },
+  ];
+  for (const itemId of ATTESTATION_ITEM_IDS) {
+    if (options.skip?.includes(itemId)) continue;
+    events.push({
+      type: 'AttestationRecorded',
+      data: {
+        engineId: ENGINE,
+        attestation: {
+          itemId,
+          passed: true,
+          evidence: `evidence for ${itemId}`,
+          by: 'alice',
+          at: addDays(NOW, -1),
+        },
+      },
+    });
+  }
+  for (let i = 0; i < 10; i += 1) events.push(recorded(`ok-${i}`, 'success'));
+  return events;
+}
+
+function recorded(commandId: string, outcome: 'success' | 'error' | 'rolled_back'): GovernanceEvent {
+  return {
+    type: 'CommandRecorded',
+    data: {
+      engineId: ENGINE,
+      record: { commandId, commandType: 'SET_POWER', at: addDays(NOW, -1), outcome, requiredApproval: false },
+      ingestId: commandId,
+    },
+  };
+}
+
+function ladderWith(phase: AutonomyPhase, stabilizationDays: number): PhaseLadder {
+  return DEFAULT_PHASE_LADDER.map((r) => (r.phase === phase ? { ...r, stabilizationDays } : r));
+}
+
+function openBreakerEvent(): GovernanceEvent {
+  return {
+    type: 'BreakerTripped',
+    data: {
+      engineId: ENGINE,
+      breakerEvent: {
+        eventId: 'brk-1-high-rollback-rate',
+        ruleId: 'high-rollback-rate',
+        ruleName: 'High Rollback Rate',
+        condition: 'rollbackRate > 0.10',
+        window: '15m',
+        action: 'alert_only',
+        observed: {},
+        explanation: 'earlier',
+        trippedAt: addDays(NOW, -20),
+      },
+    },
+  };
+}
+
+function pendingProposal(): GovernanceEvent {
+  const proposal: Proposal = {
+    proposalId: 'p-0',
+    fromPhase: 'L3',
+    targetPhase: 'L3+',
+    whitelistAdditions: ['SET_POWER', 'SET_FAN'],
+    whitelist: ['SET_FAN', 'SET_POWER'],
+    validationPeriodDays: 14,
+    achievements: [],
+    riskAssessment: { level: 'low', factors: [], mitigations: [] },
+    requiredApprovals: ['tech_lead'],
+    reportId: 'r-0',
+    proposedBy: GOVERNANCE_AGENT,
+    createdAt: addDays(NOW, -2),
+    expiresAt: addDays(NOW, 12),
+  };
+  return { type: 'ProposalCreated', data: { engineId: ENGINE, proposal } };
+}
+
+function state(history: readonly GovernanceEvent[]): EnrolledGovernance {
+  return fold(governanceDecider, history) as EnrolledGovernance;
+}
+
+function runCycle(
+  history: readonly GovernanceEvent[],
+  reportId = 'r-1',
+  proposalId = 'p-1',
+): GovernanceEvent[] {
+  const command: GovernanceCommand = {
+    type: 'RunCycle',
+    data: { engineId: ENGINE, now: NOW, actor: GOVERNANCE_AGENT, trigger: 'schedule', reportId, proposalId },
+  };
+  return governanceDecider.decide(command, state(history), { approvers: {} });
+}
+
+function proposalOf(events: GovernanceEvent[]): Proposal | null {
+  const created = events.find((e) => e.type === 'ProposalCreated');
+  return created ? (created as Extract<GovernanceEvent, { type: 'ProposalCreated' }>).data.proposal : null;
+}

@@ -1,0 +1,677 @@
+import {
+  DeciderSpecification,
+  ForbiddenError,
+  IllegalStateError,
+  NotFoundError,
+  ValidationError,
+  fold,
+} from '@bifrost/event-sourcing';
+import type { Actor, ApproverRole, AutonomyPhase } from '@bifrost/contracts';
+import { DEFAULT_BREAKER_RULES } from './breaker-rules';
+import type { CommandRecord } from './command-metrics';
+import type { Proposal } from './cycle';
+import {
+  GOVERNANCE_AGENT,
+  approversDecider,
+  governanceDecider,
+  type EnrolledGovernance,
+  type GovernanceCommand,
+  type GovernanceContext,
+  type GovernanceEvent,
+} from './governance.decider';
+import { DEFAULT_PHASE_LADDER, addDays, whitelistOf } from './phases';
+
+const NOW = '2026-11-20T17:00:00.000Z';
+const ENGINE = 'roaster-1';
+const alice: Actor = { kind: 'operator', id: 'alice' };
+const bob: Actor = { kind: 'operator', id: 'bob' };
+const carol: Actor = { kind: 'operator', id: 'carol' };
+const approvers: GovernanceContext = {
+  approvers: {
+    alice: ['tech_lead'],
+    bob: ['ops_lead', 'tech_lead'],
+    carol: ['ops_lead'],
+    dave: ['product_lead'],
+  },
+};
+const spec = DeciderSpecification.for(governanceDecider, approvers);
+
+describe('Engine governance', () => {
+  describe('Given an engine nobody enrolled', () => {
+    it('should enrol it at L3 with the seed ladder and rules on its first command record', () => {
+      const record = command('c1', 'SET_POWER', 'success');
+      spec
+        .given([])
+        .when({ type: 'RecordCommand', data: { engineId: ENGINE, now: NOW, record, ingestId: 'i1' } })
+        .then([
+          enrolledEvent('L3', NOW, GOVERNANCE_AGENT, 'first record of an engine not under governance'),
+          phaseChanged('L3', [], {
+            reason: 'enrolled at L3',
+            previousPhase: null,
+            cause: 'initial',
+            at: NOW,
+          }),
+          { type: 'CommandRecorded', data: { engineId: ENGINE, record, ingestId: 'i1' } },
+        ]);
+    });
+
+    it('should enrol it at an operator-chosen phase, backdated, and tell the gate its whitelist', () => {
+      const since = addDays(NOW, -30);
+      spec.when(enroll('L4', since)).then([
+        enrolledEvent('L4', since, alice),
+        phaseChanged('L4', ['SET_AIRFLOW', 'SET_DRUM', 'SET_FAN', 'SET_POWER'], {
+          reason: 'enrolled at L4',
+          previousPhase: null,
+          cause: 'initial',
+          at: since,
+        }),
+      ]);
+    });
+
+    it('should refuse a phaseSince in the future, an engine actor, and commands before enrolment', () => {
+      spec
+        .when(enroll('L3', addDays(NOW, 1)))
+        .thenThrows(ValidationError, codeIs('GOVERNANCE.BAD_PHASE_SINCE'));
+      spec
+        .when({
+          type: 'EnrollEngine',
+          data: { engineId: ENGINE, now: NOW, actor: { kind: 'engine', id: ENGINE } },
+        })
+        .thenThrows(ForbiddenError, codeIs('GOVERNANCE.OPERATOR_ONLY'));
+      spec
+        .when({ type: 'CheckBreakers', data: { engineId: ENGINE, now: NOW } })
+        .thenThrows(NotFoundError, codeIs('GOVERNANCE.ENGINE_NOT_ENROLLED'));
+    });
+
+    it('should refuse a ladder that skips a phase', () => {
+      const ladder = DEFAULT_PHASE_LADDER.filter((r) => r.phase !== 'L4');
+      spec
+        .when({ type: 'EnrollEngine', data: { engineId: ENGINE, now: NOW, actor: alice, ladder } })
+        .thenThrows(ValidationError, codeIs('GOVERNANCE.BAD_LADDER'));
+    });
+  });
+
+  describe('Given an enrolled engine', () => {
+    it('should refuse a second enrolment', () => {
+      spec
+        .given(enrolled('L3'))
+        .when(enroll('L4', NOW))
+        .thenThrows(IllegalStateError, codeIs('GOVERNANCE.ALREADY_ENROLLED'));
+    });
+
+    it('should record a command id once', () => {
+      const record = command('c1', 'SET_POWER', 'success');
+      spec
+        .given([
+          ...enrolled('L3'),
+          { type: 'CommandRecorded', data: { engineId: ENGINE, record, ingestId: 'i1' } },
+        ])
+        .when({ type: 'RecordCommand', data: { engineId: ENGINE, now: NOW, record, ingestId: 'i2' } })
+        .thenNothingHappened();
+    });
+
+    it('should record attestations of attestation items only, with a future expiry', () => {
+      const attest = (itemId: string, expiresAt?: string): GovernanceCommand => ({
+        type: 'RecordAttestation',
+        data: {
+          engineId: ENGINE,
+          now: NOW,
+          actor: alice,
+          itemId,
+          passed: true,
+          evidence: 'wiki/runbooks',
+          ...(expiresAt ? { expiresAt } : {}),
+        },
+      });
+      spec
+        .given(enrolled('L3'))
+        .when(attest('runbooks', addDays(NOW, 90)))
+        .then([
+          {
+            type: 'AttestationRecorded',
+            data: {
+              engineId: ENGINE,
+              attestation: {
+                itemId: 'runbooks',
+                passed: true,
+                evidence: 'wiki/runbooks',
+                by: 'alice',
+                at: NOW,
+                expiresAt: addDays(NOW, 90),
+              },
+            },
+          },
+        ]);
+      spec
+        .given(enrolled('L3'))
+        .when(attest('success-rate'))
+        .thenThrows(ValidationError, codeIs('GOVERNANCE.UNKNOWN_CHECKLIST_ITEM'));
+      spec
+        .given(enrolled('L3'))
+        .when(attest('nonsense'))
+        .thenThrows(ValidationError, codeIs('GOVERNANCE.UNKNOWN_CHECKLIST_ITEM'));
+      spec
+        .given(enrolled('L3'))
+        .when(attest('runbooks', NOW))
+        .thenThrows(ValidationError, codeIs('GOVERNANCE.BAD_EXPIRY'));
+    });
+
+    it('should change a rule, refuse an unparsable condition and an incomplete new rule', () => {
+      const update = (extra: Record<string, unknown>): GovernanceCommand =>
+        ({
+          type: 'UpdateBreakerRule',
+          data: { engineId: ENGINE, now: NOW, actor: alice, reason: 'tune', ...extra },
+        }) as GovernanceCommand;
+      const previous = DEFAULT_BREAKER_RULES[0] as (typeof DEFAULT_BREAKER_RULES)[number];
+      spec
+        .given(enrolled('L3'))
+        .when(update({ ruleId: 'high-error-rate', condition: 'errorRate > 0.03' }))
+        .then([
+          {
+            type: 'BreakerRuleUpdated',
+            data: {
+              engineId: ENGINE,
+              rule: { ...previous, condition: 'errorRate > 0.03' },
+              previous: { ...previous },
+              actor: alice,
+              reason: 'tune',
+              at: NOW,
+            },
+          },
+        ]);
+      spec
+        .given(enrolled('L3'))
+        .when(update({ ruleId: 'high-error-rate', condition: 'errorRate > 0.05' }))
+        .thenNothingHappened();
+      spec
+        .given(enrolled('L3'))
+        .when(update({ ruleId: 'high-error-rate', condition: 'process.exit() > 1' }))
+        .thenThrows(ValidationError, codeIs('GOVERNANCE.BAD_CONDITION'));
+      spec
+        .given(enrolled('L3'))
+        .when(update({ ruleId: 'my-rule', condition: 'errors > 1' }))
+        .thenThrows(ValidationError, codeIs('GOVERNANCE.INCOMPLETE_RULE'));
+    });
+  });
+
+  describe('Given an engine at L4 with the default breakers', () => {
+    it('should revert to L3 at once when a failing record trips the error-rate breaker', () => {
+      const history = [...enrolled('L4'), ...successes(9, 'SET_DRUM')];
+      const failed = command('bad-1', 'SET_DRUM', 'error');
+      const events = decide(history, {
+        type: 'RecordCommand',
+        data: { engineId: ENGINE, now: NOW, record: failed, ingestId: 'ib' },
+      });
+      expect(events.map((e) => e.type)).toEqual(['CommandRecorded', 'BreakerTripped', 'PhaseChanged']);
+      expect(events[1]?.data).toMatchObject({
+        breakerEvent: {
+          eventId: 'brk-1-high-error-rate',
+          ruleId: 'high-error-rate',
+          action: 'revert_to_l3',
+          observed: { errorRate: 0.1, commands: 10 },
+        },
+      });
+      expect(events[2]).toEqual(
+        phaseChanged('L3', [], {
+          reason: expect.stringContaining('High Error Rate') as unknown as string,
+          previousPhase: 'L4',
+          cause: 'breaker',
+          causeId: 'brk-1-high-error-rate',
+          at: NOW,
+        }),
+      );
+    });
+
+    it('should not trip again while its breaker event is open, and keep L3 when the event is resolved', () => {
+      const history = [...enrolled('L4'), ...successes(1, 'SET_DRUM')];
+      const first = decide(history, recordCmd(command('bad-1', 'SET_DRUM', 'error')));
+      const later = [...history, ...first];
+      expect(decide(later, recordCmd(command('bad-2', 'SET_DRUM', 'error'))).map((e) => e.type)).toEqual([
+        'CommandRecorded',
+      ]);
+      const resolved = decide(later, {
+        type: 'ResolveBreakerEvent',
+        data: {
+          engineId: ENGINE,
+          now: NOW,
+          actor: alice,
+          eventId: 'brk-1-high-error-rate',
+          note: 'fixed the drum',
+        },
+      });
+      expect(resolved).toEqual([
+        {
+          type: 'BreakerResolved',
+          data: {
+            engineId: ENGINE,
+            eventId: 'brk-1-high-error-rate',
+            actor: alice,
+            note: 'fixed the drum',
+            resolvedAt: NOW,
+          },
+        },
+      ]);
+      expect(state([...later, ...resolved]).phase).toBe('L3');
+    });
+
+    it('should withdraw a pending proposal when a breaker reverts the engine', () => {
+      const history = [...enrolled('L4'), proposalCreated(proposal('L4', 'L4+'))];
+      const events = decide(history, recordCmd(command('bad-1', 'SET_DRUM', 'error')));
+      expect(events.map((e) => e.type)).toEqual([
+        'CommandRecorded',
+        'BreakerTripped',
+        'ProposalRejected',
+        'PhaseChanged',
+      ]);
+      expect(events[2]?.data).toMatchObject({ proposalId: 'p-1', by: GOVERNANCE_AGENT });
+    });
+
+    it('should revert to L3 on a critical incident', () => {
+      const incident = { incidentId: 'inc-1', at: NOW, severity: 'critical' as const, summary: 'roast fire' };
+      const events = decide(enrolled('L4'), {
+        type: 'RecordIncident',
+        data: { engineId: ENGINE, now: NOW, record: incident, ingestId: 'ii' },
+      });
+      expect(events.map((e) => e.type)).toEqual(['IncidentRecorded', 'BreakerTripped', 'PhaseChanged']);
+      expect(events[1]?.data).toMatchObject({ breakerEvent: { ruleId: 'critical-incident' } });
+    });
+
+    it('should pause a command type after three failures and give it back when the event is resolved', () => {
+      // Only the pause rule: the error-rate rule would revert first.
+      const history = [...enrolled('L4'), ...disable('high-error-rate'), ...disable('high-rollback-rate')];
+      const fails = [1, 2].map(
+        (i) =>
+          ({
+            type: 'CommandRecorded',
+            data: { engineId: ENGINE, record: command(`f${i}`, 'SET_DRUM', 'error'), ingestId: `f${i}` },
+          }) as GovernanceEvent,
+      );
+      const events = decide([...history, ...fails], recordCmd(command('f3', 'SET_DRUM', 'error')));
+      expect(events.map((e) => e.type)).toEqual([
+        'CommandRecorded',
+        'BreakerTripped',
+        'CommandTypePaused',
+        'PhaseChanged',
+      ]);
+      expect(events[2]?.data).toEqual({
+        engineId: ENGINE,
+        commandType: 'SET_DRUM',
+        eventId: 'brk-1-repeated-command-failures-SET_DRUM',
+        at: NOW,
+      });
+      expect(events[3]).toEqual(
+        phaseChanged('L4', ['SET_AIRFLOW', 'SET_FAN', 'SET_POWER'], {
+          reason: expect.stringContaining('paused SET_DRUM') as unknown as string,
+          previousPhase: 'L4',
+          cause: 'pause',
+          causeId: 'brk-1-repeated-command-failures-SET_DRUM',
+          at: NOW,
+        }),
+      );
+      const paused = [...history, ...fails, ...events];
+      const resolve = decide(paused, {
+        type: 'ResolveBreakerEvent',
+        data: {
+          engineId: ENGINE,
+          now: NOW,
+          actor: alice,
+          eventId: 'brk-1-repeated-command-failures-SET_DRUM',
+          note: 'drum motor replaced',
+        },
+      });
+      expect(resolve.map((e) => e.type)).toEqual(['BreakerResolved', 'CommandTypeResumed', 'PhaseChanged']);
+      expect(resolve[2]?.data).toMatchObject({
+        phase: 'L4',
+        whitelist: whitelistOf(DEFAULT_PHASE_LADDER, 'L4'),
+        cause: 'resume',
+      });
+    });
+
+    it('should only alert on a high rollback rate', () => {
+      const history = [
+        ...enrolled('L4'),
+        ...disable('high-error-rate'),
+        ...disable('repeated-command-failures'),
+        ...successes(5, 'SET_FAN'),
+      ];
+      const events = decide(history, recordCmd(command('rb', 'SET_FAN', 'rolled_back')));
+      expect(events.map((e) => e.type)).toEqual(['CommandRecorded', 'BreakerTripped']);
+      expect(state([...history, ...events])).toMatchObject({ phase: 'L4', paused: {} });
+    });
+
+    it('should refuse to resolve an unknown or resolved event', () => {
+      const resolve: GovernanceCommand = {
+        type: 'ResolveBreakerEvent',
+        data: { engineId: ENGINE, now: NOW, actor: alice, eventId: 'brk-9', note: 'x' },
+      };
+      spec
+        .given(enrolled('L4'))
+        .when(resolve)
+        .thenThrows(NotFoundError, codeIs('GOVERNANCE.BREAKER_EVENT_NOT_FOUND'));
+    });
+  });
+
+  describe('Given a pending L4 → L4+ proposal (tech, ops and product lead)', () => {
+    const pending = [
+      ...enrolled('L4'),
+      proposalCreated(proposal('L4', 'L4+', ['tech_lead', 'ops_lead', 'product_lead'])),
+    ];
+    const approve = (actor: Actor, extra: { role?: ApproverRole; now?: string } = {}): GovernanceCommand => ({
+      type: 'ApproveProposal',
+      data: {
+        engineId: ENGINE,
+        now: extra.now ?? NOW,
+        actor,
+        proposalId: 'p-1',
+        ...(extra.role ? { role: extra.role } : {}),
+      },
+    });
+
+    it('should record one approval per distinct principal and role', () => {
+      spec
+        .given(pending)
+        .when(approve(alice))
+        .then([
+          {
+            type: 'ProposalApprovalRecorded',
+            data: {
+              engineId: ENGINE,
+              proposalId: 'p-1',
+              approver: alice,
+              role: 'tech_lead',
+              outstanding: ['ops_lead', 'product_lead'],
+              at: NOW,
+            },
+          },
+        ]);
+    });
+
+    it('should move the engine to L4+ once every required role approved', () => {
+      const events = decide(
+        [...pending, ...decide(pending, approve(alice)), ...approvalOf(bob, 'ops_lead', ['product_lead'])],
+        approve({ kind: 'operator', id: 'dave' }),
+      );
+      expect(events.map((e) => e.type)).toEqual([
+        'ProposalApprovalRecorded',
+        'ProposalApproved',
+        'PhaseChanged',
+      ]);
+      expect(events[1]?.data).toMatchObject({
+        targetPhase: 'L4+',
+        approvals: [
+          { principalId: 'alice', role: 'tech_lead' },
+          { principalId: 'bob', role: 'ops_lead' },
+          { principalId: 'dave', role: 'product_lead' },
+        ],
+      });
+      expect(events[2]?.data).toMatchObject({
+        phase: 'L4+',
+        previousPhase: 'L4',
+        cause: 'proposal',
+        causeId: 'p-1',
+        whitelist: whitelistOf(DEFAULT_PHASE_LADDER, 'L4+'),
+      });
+    });
+
+    it('should not let one principal sign two roles', () => {
+      spec
+        .given([...pending, ...approvalOf(bob, 'tech_lead', ['ops_lead', 'product_lead'])])
+        .when(approve(bob, { role: 'ops_lead' }))
+        .thenThrows(IllegalStateError, codeIs('GOVERNANCE.ALREADY_APPROVED'));
+    });
+
+    it('should refuse a principal without an outstanding role', () => {
+      spec
+        .given([...pending, ...approvalOf(alice, 'tech_lead', ['ops_lead', 'product_lead'])])
+        .when(approve({ kind: 'operator', id: 'erin' }))
+        .thenThrows(ForbiddenError, codeIs('GOVERNANCE.NOT_AN_APPROVER'));
+      spec
+        .given([...pending, ...approvalOf(alice, 'tech_lead', ['ops_lead', 'product_lead'])])
+        .when(approve(bob, { role: 'tech_lead' }))
+        .thenThrows(IllegalStateError, codeIs('GOVERNANCE.ROLE_NOT_OUTSTANDING'));
+      spec
+        .given(pending)
+        .when(approve(carol, { role: 'tech_lead' }))
+        .thenThrows(ForbiddenError, codeIs('GOVERNANCE.ROLE_NOT_HELD'));
+    });
+
+    it('should refuse approvals by engines and by the operator who proposed it', () => {
+      spec
+        .given(pending)
+        .when(approve({ kind: 'engine', id: ENGINE }))
+        .thenThrows(ForbiddenError, codeIs('GOVERNANCE.OPERATOR_ONLY'));
+      const own = [...enrolled('L4'), proposalCreated({ ...proposal('L4', 'L4+'), proposedBy: alice })];
+      spec.given(own).when(approve(alice)).thenThrows(ForbiddenError, codeIs('GOVERNANCE.SELF_APPROVAL'));
+    });
+
+    it('should close on a rejection by any required approver', () => {
+      const reject = (actor: Actor): GovernanceCommand => ({
+        type: 'RejectProposal',
+        data: { engineId: ENGINE, now: NOW, actor, proposalId: 'p-1', reason: 'not yet' },
+      });
+      spec
+        .given(pending)
+        .when(reject(carol))
+        .then([
+          {
+            type: 'ProposalRejected',
+            data: { engineId: ENGINE, proposalId: 'p-1', by: carol, reason: 'not yet', at: NOW },
+          },
+        ]);
+      spec
+        .given(pending)
+        .when(reject({ kind: 'operator', id: 'erin' }))
+        .thenThrows(ForbiddenError, codeIs('GOVERNANCE.NOT_AN_APPROVER'));
+      spec
+        .given([
+          ...pending,
+          {
+            type: 'ProposalRejected',
+            data: { engineId: ENGINE, proposalId: 'p-1', by: carol, reason: 'not yet', at: NOW },
+          },
+        ])
+        .when(approve(alice))
+        .thenThrows(IllegalStateError, codeIs('GOVERNANCE.PROPOSAL_NOT_PENDING'));
+    });
+
+    it('should expire at its expiry and refuse approvals after it', () => {
+      const expiry = proposal('L4', 'L4+').expiresAt;
+      spec
+        .given(pending)
+        .when({ type: 'ExpireProposals', data: { engineId: ENGINE, now: addDays(expiry, -1) } })
+        .thenNothingHappened();
+      spec
+        .given(pending)
+        .when({ type: 'ExpireProposals', data: { engineId: ENGINE, now: expiry } })
+        .then([{ type: 'ProposalExpired', data: { engineId: ENGINE, proposalId: 'p-1', at: expiry } }]);
+      spec
+        .given(pending)
+        .when(approve(alice, { now: expiry }))
+        .thenThrows(IllegalStateError, codeIs('GOVERNANCE.PROPOSAL_EXPIRED'));
+      spec
+        .given(pending)
+        .when({ ...approve(alice), data: { ...approve(alice).data, proposalId: 'p-9' } } as GovernanceCommand)
+        .thenThrows(NotFoundError, codeIs('GOVERNANCE.PROPOSAL_NOT_FOUND'));
+    });
+  });
+});
+
+describe('Approvers directory', () => {
+  const directory = DeciderSpecification.for(approversDecider);
+  const assign = (roles: ApproverRole[], actor: Actor = alice) =>
+    ({
+      type: 'AssignApproverRoles',
+      data: { principalId: 'bob', roles, actor, reason: 'org chart', now: NOW },
+    }) as const;
+
+  it('should assign roles, sorted, and change nothing when they are the same', () => {
+    directory.when(assign(['ops_lead', 'tech_lead'])).then([
+      {
+        type: 'ApproverRolesAssigned',
+        data: {
+          principalId: 'bob',
+          roles: ['ops_lead', 'tech_lead'],
+          previous: [],
+          actor: alice,
+          reason: 'org chart',
+          at: NOW,
+        },
+      },
+    ]);
+    directory
+      .given([
+        {
+          type: 'ApproverRolesAssigned',
+          data: { principalId: 'bob', roles: ['ops_lead'], previous: [], actor: alice, reason: 'x', at: NOW },
+        },
+      ])
+      .when(assign(['ops_lead']))
+      .thenNothingHappened();
+  });
+
+  it('should refuse engines', () => {
+    directory.when(assign(['ops_lead'], { kind: 'engine', id: 'e' })).thenThrows(ForbiddenError);
+  });
+});
+
+// ── fixtures ──────────────────────────────────────────────────────────────────────────────────
+
+function codeIs(code: string) {
+  return (error: { code: string }) => error.code === code;
+}
+
+function command(
+  commandId: string,
+  commandType: string,
+  outcome: CommandRecord['outcome'],
+  at = NOW,
+): CommandRecord {
+  return { commandId, commandType, at, outcome, requiredApproval: false };
+}
+
+function recordCmd(record: CommandRecord): GovernanceCommand {
+  return {
+    type: 'RecordCommand',
+    data: { engineId: ENGINE, now: record.at, record, ingestId: `i-${record.commandId}` },
+  };
+}
+
+function successes(n: number, commandType: string): GovernanceEvent[] {
+  return Array.from({ length: n }, (_, i) => ({
+    type: 'CommandRecorded',
+    data: {
+      engineId: ENGINE,
+      record: command(`ok-${commandType}-${i}`, commandType, 'success'),
+      ingestId: `ok${i}`,
+    },
+  }));
+}
+
+function enrolledEvent(
+  phase: AutonomyPhase,
+  since: string,
+  actor: Actor,
+  reason = `enrolled at ${phase}`,
+): GovernanceEvent {
+  return {
+    type: 'EngineEnrolled',
+    data: {
+      engineId: ENGINE,
+      phase,
+      phaseSince: since,
+      ladder: DEFAULT_PHASE_LADDER,
+      rules: DEFAULT_BREAKER_RULES.map((r) => ({ ...r })),
+      actor,
+      reason,
+      at: NOW,
+    },
+  };
+}
+
+function phaseChanged(
+  phase: AutonomyPhase,
+  whitelist: string[],
+  extra: Record<string, unknown>,
+): GovernanceEvent {
+  return { type: 'PhaseChanged', data: { engineId: ENGINE, phase, whitelist, ...extra } as never };
+}
+
+function enroll(phase: AutonomyPhase, phaseSince: string): GovernanceCommand {
+  return { type: 'EnrollEngine', data: { engineId: ENGINE, now: NOW, actor: alice, phase, phaseSince } };
+}
+
+function enrolled(phase: AutonomyPhase, since = addDays(NOW, -200)): GovernanceEvent[] {
+  return [
+    {
+      ...enrolledEvent(phase, since, alice),
+      data: { ...enrolledEvent(phase, since, alice).data, at: since },
+    } as GovernanceEvent,
+    phaseChanged(phase, whitelistOf(DEFAULT_PHASE_LADDER, phase), {
+      reason: 'initial',
+      previousPhase: null,
+      cause: 'initial',
+      at: since,
+    }),
+  ];
+}
+
+function disable(ruleId: string): GovernanceEvent[] {
+  const rule = DEFAULT_BREAKER_RULES.find((r) => r.ruleId === ruleId);
+  if (!rule) throw new Error(ruleId);
+  return [
+    {
+      type: 'BreakerRuleUpdated',
+      data: {
+        engineId: ENGINE,
+        rule: { ...rule, enabled: false },
+        previous: { ...rule },
+        actor: alice,
+        reason: 'spec',
+        at: NOW,
+      },
+    },
+  ];
+}
+
+function proposal(
+  from: AutonomyPhase,
+  to: AutonomyPhase,
+  roles: ApproverRole[] = ['tech_lead', 'ops_lead', 'product_lead'],
+): Proposal {
+  return {
+    proposalId: 'p-1',
+    fromPhase: from,
+    targetPhase: to,
+    whitelistAdditions: ['PREHEAT', 'COOLING_CYCLE'],
+    whitelist: whitelistOf(DEFAULT_PHASE_LADDER, to),
+    validationPeriodDays: 30,
+    achievements: [],
+    riskAssessment: { level: 'high', factors: [], mitigations: [] },
+    requiredApprovals: roles,
+    reportId: 'r-1',
+    proposedBy: GOVERNANCE_AGENT,
+    createdAt: NOW,
+    expiresAt: addDays(NOW, 14),
+  };
+}
+
+function proposalCreated(p: Proposal): GovernanceEvent {
+  return { type: 'ProposalCreated', data: { engineId: ENGINE, proposal: p } };
+}
+
+function approvalOf(actor: Actor, role: ApproverRole, outstanding: ApproverRole[]): GovernanceEvent[] {
+  return [
+    {
+      type: 'ProposalApprovalRecorded',
+      data: { engineId: ENGINE, proposalId: 'p-1', approver: actor, role, outstanding, at: NOW },
+    },
+  ];
+}
+
+function state(history: readonly GovernanceEvent[]): EnrolledGovernance {
+  return fold(governanceDecider, history) as EnrolledGovernance;
+}
+
+function decide(history: readonly GovernanceEvent[], c: GovernanceCommand): GovernanceEvent[] {
+  return governanceDecider.decide(c, state(history), approvers);
+}

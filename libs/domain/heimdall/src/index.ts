@@ -1,0 +1,3 @@
+export * from './scorecard';
+export * from './evaluation';
+export * from './heimdall-domain.decider';
