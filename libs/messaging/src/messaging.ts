@@ -47,7 +47,7 @@ export class Messaging {
       const settings = options.streams ?? defaultStreamSettings;
       await provisionStreams(jsm, naming, settings);
       const snapshots = await SnapshotStore.open(js, naming, settings.replicas);
-      const publisher = new Publisher(js, catalogue);
+      const publisher = new Publisher(nc, catalogue);
       return new Messaging(
         options,
         nc,

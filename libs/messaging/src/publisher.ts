@@ -1,8 +1,9 @@
-import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
-import { headers as natsHeaders } from '@nats-io/nats-core';
+import type { PubAck } from '@nats-io/jetstream';
+import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
 import type { Catalogue, Envelope } from '@bifrost/contracts';
 import { ConcurrencyError, TransientError } from '@bifrost/event-sourcing';
 import { assertValidEnvelope, encodeJson } from './envelope-codec';
+import { PublishAcks, type PublishOutcome } from './publish-acks';
 import { inSpan, injectTraceContext } from './tracing';
 
 export interface PublishOptions {
@@ -12,16 +13,21 @@ export interface PublishOptions {
 }
 
 const WRONG_LAST_SEQUENCE = 10071;
+const DEFAULT_TIMEOUT_MS = 5_000;
 
 /**
  * Publishes validated envelopes to JetStream and returns only once the stream acknowledged them.
  * Every publish carries Nats-Msg-Id = envelope id (dedupe) and the W3C trace context.
  */
 export class Publisher {
+  private readonly acks: PublishAcks;
+
   constructor(
-    private readonly js: JetStreamClient,
+    nc: NatsConnection,
     private readonly catalogue?: Catalogue,
-  ) {}
+  ) {
+    this.acks = new PublishAcks(nc);
+  }
 
   async publish(envelope: Envelope, options: PublishOptions = {}): Promise<PubAck> {
     assertValidEnvelope(envelope, this.catalogue);
@@ -32,36 +38,32 @@ export class Publisher {
       async () => {
         const headers = injectTraceContext(natsHeaders());
         headers.set('content-type', 'application/json');
-        try {
-          return await this.js.publish(envelope.subject, encodeJson(envelope), {
-            msgID: envelope.id,
-            headers,
-            ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
-            ...(options.expectedLastSubjectSequence !== undefined
-              ? { expect: { lastSubjectSequence: options.expectedLastSubjectSequence } }
-              : {}),
-          });
-        } catch (error) {
-          throw translatePublishError(error, envelope.subject, options.expectedLastSubjectSequence);
+        headers.set('Nats-Msg-Id', envelope.id);
+        if (options.expectedLastSubjectSequence !== undefined) {
+          headers.set('Nats-Expected-Last-Subject-Sequence', String(options.expectedLastSubjectSequence));
         }
+        const outcome = await this.acks.publish(
+          envelope.subject,
+          encodeJson(envelope),
+          headers,
+          options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        );
+        if (outcome.ok) return outcome.ack;
+        throw translatePublishError(outcome, envelope.subject, options.expectedLastSubjectSequence);
       },
     );
   }
 }
 
-function translatePublishError(error: unknown, subject: string, expected: number | undefined): Error {
-  const e = error as { code?: number; apiError?: () => { err_code?: number }; message?: string };
-  const errCode = typeof e.apiError === 'function' ? e.apiError().err_code : undefined;
-  if (errCode === WRONG_LAST_SEQUENCE || /wrong last sequence/i.test(e.message ?? '')) {
+function translatePublishError(
+  failure: Extract<PublishOutcome, { ok: false }>,
+  subject: string,
+  expected: number | undefined,
+): Error {
+  if (failure.errCode === WRONG_LAST_SEQUENCE) {
     return new ConcurrencyError(`concurrent append to ${subject}`, {
-      details: { subject, expectedSequence: expected, server: e.message },
-      cause: error,
+      details: { subject, expectedSequence: expected, server: failure.message },
     });
   }
-  return new TransientError(
-    `JetStream did not acknowledge the publish to ${subject}: ${e.message ?? String(error)}`,
-    {
-      cause: error,
-    },
-  );
+  return new TransientError(`JetStream did not acknowledge the publish to ${subject}: ${failure.message}`);
 }

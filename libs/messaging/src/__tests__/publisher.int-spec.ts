@@ -1,0 +1,54 @@
+import { TransientError } from '@bifrost/event-sourcing';
+import { createTestNamespace, type TestNamespace } from '@bifrost/testing';
+import type { Messaging } from '../messaging';
+import { connectTest, incremented } from './fixtures';
+
+describe('Publisher acks (one multiplexed inbox)', () => {
+  let ns: TestNamespace;
+  let messaging: Messaging;
+
+  beforeAll(async () => {
+    ns = await createTestNamespace('pub');
+    messaging = await connectTest(ns.natsUrl, ns.namespace);
+  });
+  afterAll(async () => {
+    await messaging.drain();
+    await ns.cleanup();
+  });
+
+  it('should resolve each of many concurrent publishes with its own stream sequence', async () => {
+    const envelopes = Array.from({ length: 200 }, (_, i) => incremented(ns.naming, `many-${i % 7}`, i + 1));
+
+    const acks = await Promise.all(envelopes.map((e) => messaging.publisher.publish(e)));
+
+    expect(new Set(acks.map((a) => a.seq)).size).toBe(200);
+    for (const [i, ack] of acks.entries()) {
+      const stored = await messaging.jsm.streams.getMessage(ack.stream, { seq: ack.seq });
+      expect((stored?.json() as { id: string } | undefined)?.id).toBe(envelopes[i]?.id);
+    }
+  });
+
+  it('should fail at once, not at the deadline, when no stream takes the subject', async () => {
+    const envelope = { ...incremented(ns.naming, 'lost'), subject: `${ns.namespace}.nostream.lost` };
+
+    // A 10-minute deadline: only the server's "no responders" status can end this within the test timeout.
+    await expect(messaging.publisher.publish(envelope, { timeoutMs: 600_000 })).rejects.toThrow(
+      /no responders/,
+    );
+  });
+
+  it('should fail with a transient error when the ack does not come in time', async () => {
+    const subject = `${ns.namespace}.silent.x`;
+    // A plain subscriber that never answers: the publish has a taker but no ack ever comes.
+    const silent = messaging.nc.subscribe(subject);
+    try {
+      const envelope = { ...incremented(ns.naming, 'silent'), subject };
+      const failure = messaging.publisher.publish(envelope, { timeoutMs: 300 });
+
+      await expect(failure).rejects.toBeInstanceOf(TransientError);
+      await expect(failure).rejects.toThrow(/timed out/);
+    } finally {
+      silent.unsubscribe();
+    }
+  });
+});
