@@ -14,3 +14,4 @@ export * from './transport';
 export * from './messaging.module';
 export * from './live-state';
 export * from './keyed-mutex';
+export * from './command-runner';

@@ -1,3 +1,4 @@
+import type { BeforeApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { DeliverPolicy } from '@nats-io/jetstream';
 import { parseEventSubject, type Context } from '@bifrost/contracts';
 import type { Decider } from '@bifrost/event-sourcing';
@@ -126,6 +127,7 @@ export class LiveContext {
   private active?: { stop(): void };
   private readonly waiters: { sequence: number; resolve: () => void }[] = [];
 
+  /** `aggregates` is read at `start()`, so a {@link LiveState} may declare them after this. */
   constructor(
     private readonly messaging: Messaging,
     readonly context: Context,
@@ -244,5 +246,91 @@ export class LiveContext {
         waiter.resolve();
       }
     }
+  }
+}
+
+export interface LiveStateOptions {
+  /** KV key of the context's snapshot; default `<service>.state`. */
+  readonly snapshotKey?: string;
+  /** Save a snapshot after this many applied events (and on stop). */
+  readonly snapshotEvery?: number;
+  readonly logger: ConsumerLogger;
+  /**
+   * Rebuild the state in Nest's `onModuleInit` (default). `false`: only on the first `start()`, for a
+   * service that starts it from a hook of its own.
+   */
+  readonly startOnModuleInit?: boolean;
+}
+
+/**
+ * The Nest side of a service's in-memory state: one {@link LiveContext} over the aggregates the
+ * subclass declares with {@link LiveState.aggregate}, started once (idempotent: Nest may run init
+ * hooks for the HTTP app and the microservice), stopped with a final snapshot on shutdown.
+ *
+ * ```ts
+ * @Injectable()
+ * export class GateState extends LiveState {
+ *   readonly strategies: LiveAggregates<StrategyState>;
+ *   constructor(@Inject(Messaging) messaging: Messaging, @Inject(SERVICE_LOGGER) logger: Logger) {
+ *     super(messaging, 'gate', { snapshotEvery: 5000, logger });
+ *     this.strategies = this.aggregate('strategy', strategyDecider);
+ *   }
+ * }
+ * ```
+ */
+export abstract class LiveState implements OnModuleInit, BeforeApplicationShutdown {
+  readonly context: LiveContext;
+  private readonly tracked: LiveAggregates<unknown, DomainEvent>[] = [];
+  private readonly listeners: ((stored: StoredEnvelope) => void)[] = [];
+  private started?: Promise<{ replayed: number; fromSnapshot: boolean }>;
+
+  protected constructor(
+    protected readonly messaging: Messaging,
+    context: Context,
+    private readonly options: LiveStateOptions,
+  ) {
+    this.context = new LiveContext(messaging, context, this.tracked, {
+      snapshotKey: options.snapshotKey ?? `${messaging.service}.state`,
+      ...(options.snapshotEvery === undefined ? {} : { snapshotEvery: options.snapshotEvery }),
+      logger: options.logger,
+      onApplied: (stored) => {
+        for (const listener of this.listeners) listener(stored);
+      },
+    });
+  }
+
+  /** Rebuilds the state and starts following the context. Idempotent. */
+  start(): Promise<{ replayed: number; fromSnapshot: boolean }> {
+    this.started ??= this.context.start();
+    return this.started;
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (this.options.startOnModuleInit !== false) await this.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.started) await this.context.stop();
+  }
+
+  /** Called for every event the tail applies (own appends included): metrics, reactions. */
+  onApplied(listener: (stored: StoredEnvelope) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Declares one aggregate type of the context (in the constructor: before `start()`). */
+  protected aggregate<State, Event extends { readonly type: string }>(
+    aggregateType: string,
+    decider: Pick<Decider<State, never, Event, never>, 'evolve' | 'initialState'>,
+  ): LiveAggregates<State, DomainEvent> {
+    if (this.started) throw new Error(`${aggregateType}: aggregates are declared before start()`);
+    const aggregates = new LiveAggregates<State, DomainEvent>(
+      this.messaging,
+      this.context.context,
+      aggregateType,
+      decider as unknown as Folding<State, DomainEvent>,
+    );
+    this.tracked.push(aggregates as LiveAggregates<unknown, DomainEvent>);
+    return aggregates;
   }
 }

@@ -8,14 +8,7 @@ import {
   type EngineHeartbeatContext,
   type ProbeCommand,
 } from '@bifrost/domain-canary';
-import type { Decider } from '@bifrost/event-sourcing';
-import {
-  Messaging,
-  createEnvelope,
-  handleCommand,
-  type AggregateSource,
-  type DomainEvent,
-} from '@bifrost/messaging';
+import { CommandRunner, Messaging, type DomainEvent } from '@bifrost/messaging';
 import { HealthRegistry } from '@bifrost/observability';
 import { CANARY_CONFIG, serviceUrls, type CanaryConfig } from '../canary.config';
 import { CanaryState } from '../state/canary-state';
@@ -32,16 +25,18 @@ const SEED_ACTOR: Actor = { kind: 'system', id: 'canary/defaults' };
 @Injectable()
 export class CanaryCommands {
   private readonly log = new Logger('CanaryCommands');
-  private readonly tails = new Map<string, Promise<unknown>>();
+  private readonly runner: CommandRunner;
   private readyPromise?: Promise<void>;
   private isReady = false;
 
   constructor(
-    @Inject(Messaging) private readonly messaging: Messaging,
+    @Inject(Messaging) messaging: Messaging,
     @Inject(CanaryState) private readonly state: CanaryState,
     @Inject(HealthRegistry) private readonly health: HealthRegistry,
     @Inject(CANARY_CONFIG) private readonly config: CanaryConfig,
-  ) {}
+  ) {
+    this.runner = new CommandRunner(messaging, { context: 'canary', source: 'canary' });
+  }
 
   /** State rebuilt and the default probes defined; every handler waits for it. */
   ready(): Promise<void> {
@@ -61,36 +56,36 @@ export class CanaryCommands {
     return { defaultAllowedGapMs: this.config.CANARY_HEARTBEAT_GAP_MS };
   }
 
-  probe(probeName: string, command: ProbeCommand, actor: Actor): Promise<DomainEvent[]> {
-    return this.serially(`probe:${probeName}`, () =>
-      this.run(
-        probeDecider,
-        this.state.probes,
-        this.state.probes.subjectOf(probeName),
-        command,
-        undefined,
-        actor,
-      ),
-    );
+  async probe(probeName: string, command: ProbeCommand, actor: Actor): Promise<DomainEvent[]> {
+    const result = await this.runner.run({
+      key: `probe:${probeName}`,
+      decider: probeDecider,
+      aggregates: this.state.probes,
+      subject: this.state.probes.subjectOf(probeName),
+      command,
+      ctx: undefined,
+      actor,
+    });
+    return result.events;
   }
 
-  engine(
+  async engine(
     engineId: string,
     command: EngineHeartbeatCommand,
     actor: Actor,
     causationId?: string,
   ): Promise<DomainEvent[]> {
-    return this.serially(`engine:${engineId}`, () =>
-      this.run(
-        engineHeartbeatDecider,
-        this.state.engines,
-        this.state.engines.subjectOf(engineId),
-        command,
-        this.engineContext,
-        actor,
-        causationId,
-      ),
-    );
+    const result = await this.runner.run({
+      key: `engine:${engineId}`,
+      decider: engineHeartbeatDecider,
+      aggregates: this.state.engines,
+      subject: this.state.engines.subjectOf(engineId),
+      command,
+      ctx: this.engineContext,
+      actor,
+      causation: { causationId },
+    });
+    return result.events;
   }
 
   private async defineDefaults(): Promise<void> {
@@ -111,44 +106,5 @@ export class CanaryCommands {
       );
     }
     this.log.log(`default probes: ${probes.map((p) => p.name).join(', ')}`);
-  }
-
-  private serially<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    const next = previous.then(work, work);
-    const tail = next.catch(() => undefined);
-    this.tails.set(key, tail);
-    void tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
-    return next;
-  }
-
-  private async run<S, C, E extends DomainEvent, Ctx>(
-    decider: Decider<S, C, E, Ctx>,
-    source: AggregateSource<S>,
-    subject: string,
-    command: C,
-    ctx: Ctx,
-    actor: Actor,
-    causationId?: string,
-  ): Promise<DomainEvent[]> {
-    const result = await handleCommand(this.messaging.eventStore, decider, source, {
-      subject,
-      command,
-      ctx,
-      meta: {
-        toEnvelope: (event, eventSubject) =>
-          createEnvelope({
-            type: `canary.${event.type}`,
-            subject: eventSubject,
-            source: 'canary',
-            actor,
-            data: event.data,
-            ...(causationId ? { causationId } : {}),
-          }),
-      },
-    });
-    return result.events;
   }
 }

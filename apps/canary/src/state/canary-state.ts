@@ -1,69 +1,38 @@
-import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import {
   engineHeartbeatDecider,
   probeDecider,
   type EngineHeartbeatState,
   type ProbeState,
 } from '@bifrost/domain-canary';
-import {
-  LiveAggregates,
-  LiveContext,
-  Messaging,
-  type DomainEvent,
-  type StoredEnvelope,
-} from '@bifrost/messaging';
+import { LiveState, Messaging, type LiveAggregates } from '@bifrost/messaging';
 import type { Logger } from '@bifrost/observability';
-import { SERVICE_LOGGER, ServiceInfo } from '@bifrost/service';
+import { SERVICE_LOGGER } from '@bifrost/service';
 import { CANARY_CONFIG, type CanaryConfig } from '../canary.config';
 
 /**
  * The canary's state in memory: every probe and every watched engine, rebuilt at start from the
- * KV snapshot plus the event tail and kept current by following `bifrost.evt.canary.>`.
+ * KV snapshot plus the event tail and kept current by following `bifrost.evt.canary.>`. It starts
+ * from `CanaryCommands.ready()` (the scheduler's and the monitor's bootstrap hooks), not at module
+ * init.
  */
 @Injectable()
-export class CanaryState implements BeforeApplicationShutdown {
-  readonly probes: LiveAggregates<ProbeState, DomainEvent>;
-  readonly engines: LiveAggregates<EngineHeartbeatState, DomainEvent>;
-  readonly context: LiveContext;
-  private readonly listeners: ((stored: StoredEnvelope) => void)[] = [];
-  private started?: Promise<unknown>;
+export class CanaryState extends LiveState {
+  readonly probes: LiveAggregates<ProbeState>;
+  readonly engines: LiveAggregates<EngineHeartbeatState>;
 
   constructor(
     @Inject(Messaging) messaging: Messaging,
-    @Inject(ServiceInfo) info: ServiceInfo,
     @Inject(SERVICE_LOGGER) logger: Logger,
     @Inject(CANARY_CONFIG) config: CanaryConfig,
   ) {
-    this.probes = new LiveAggregates(messaging, 'canary', 'probe', probeDecider as never);
-    this.engines = new LiveAggregates(messaging, 'canary', 'engine', engineHeartbeatDecider as never);
-    this.context = new LiveContext(
-      messaging,
-      'canary',
-      [this.probes, this.engines] as LiveAggregates<unknown, DomainEvent>[],
-      {
-        snapshotKey: `${info.service}.state`,
-        snapshotEvery: config.CANARY_SNAPSHOT_EVERY,
-        logger,
-        onApplied: (stored) => {
-          for (const listener of this.listeners) listener(stored);
-        },
-      },
-    );
-  }
-
-  /** Idempotent. */
-  start(): Promise<unknown> {
-    this.started ??= this.context.start();
-    return this.started;
-  }
-
-  /** Called for every canary event the tail applies (own appends included). */
-  onApplied(listener: (stored: StoredEnvelope) => void): void {
-    this.listeners.push(listener);
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    if (this.started) await this.context.stop();
+    super(messaging, 'canary', {
+      snapshotEvery: config.CANARY_SNAPSHOT_EVERY,
+      logger,
+      startOnModuleInit: false,
+    });
+    this.probes = this.aggregate('probe', probeDecider);
+    this.engines = this.aggregate('engine', engineHeartbeatDecider);
   }
 
   probe(name: string): ProbeState {

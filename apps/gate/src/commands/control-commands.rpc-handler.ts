@@ -12,8 +12,8 @@ import {
   SetExecutionClassCommand,
 } from '@bifrost/contracts';
 import type { ControlCommand } from '@bifrost/domain-gate';
-import { rpcRoute } from '@bifrost/messaging';
-import { GateCommands, type CommandResult } from './gate-commands.service';
+import { rpcRoute, type CommandResult } from '@bifrost/messaging';
+import { GateCommands } from './gate-commands.service';
 
 type Payloads = { [C in ControlCommand as C['type']]: Omit<C['data'], 'now'> };
 

@@ -7,28 +7,8 @@ import {
   type ControlCommand,
   type StrategyCommand,
 } from '@bifrost/domain-gate';
-import type { Decider } from '@bifrost/event-sourcing';
-import {
-  Messaging,
-  createEnvelope,
-  handleCommand,
-  type AggregateSource,
-  type DomainEvent,
-  KeyedMutex,
-} from '@bifrost/messaging';
+import { CommandRunner, KeyedMutex, Messaging, type Causation, type CommandResult } from '@bifrost/messaging';
 import { GateState } from '../state/gate-state';
-
-export interface CommandResult {
-  /** The events the command produced (empty: nothing changed). */
-  readonly events: DomainEvent[];
-  readonly lastSequence: number;
-}
-
-/** Where a command came from: the event that caused it (reactions) and the request it belongs to. */
-export interface Causation {
-  readonly causationId?: string;
-  readonly correlationId?: string;
-}
 
 /**
  * Runs commands on the gate's aggregates: decide on the in-memory state, append with optimistic
@@ -36,24 +16,28 @@ export interface Causation {
  */
 @Injectable()
 export class GateCommands {
+  private readonly runner: CommandRunner;
+
   constructor(
-    @Inject(Messaging) private readonly messaging: Messaging,
+    @Inject(Messaging) messaging: Messaging,
     @Inject(GateState) private readonly state: GateState,
-    @Inject(KeyedMutex) private readonly locks: KeyedMutex,
-  ) {}
+    // Shared with the gate check, which takes the same strategy keys.
+    @Inject(KeyedMutex) locks: KeyedMutex,
+  ) {
+    this.runner = new CommandRunner(messaging, { context: 'gate', source: 'gate', locks });
+  }
 
   control(command: ControlCommand, actor: Actor, causation: Causation = {}): Promise<CommandResult> {
-    return this.locks.run('control', () =>
-      this.run(
-        controlPlane,
-        this.state.control,
-        this.state.controlSubject,
-        command,
-        undefined,
-        actor,
-        causation,
-      ),
-    );
+    return this.runner.run({
+      key: 'control',
+      decider: controlPlane,
+      aggregates: this.state.control,
+      subject: this.state.controlSubject,
+      command,
+      ctx: undefined,
+      actor,
+      causation,
+    });
   }
 
   strategy(
@@ -63,45 +47,15 @@ export class GateCommands {
     actor: Actor,
     causation: Causation = {},
   ): Promise<CommandResult> {
-    return this.locks.run(`${engineId}:${strategyId}`, () =>
-      this.run(
-        strategyDecider,
-        this.state.strategies,
-        this.state.strategySubject(engineId, strategyId),
-        command,
-        DEFAULT_STRATEGY_POLICY,
-        actor,
-        causation,
-      ),
-    );
-  }
-
-  private async run<S, C, E extends DomainEvent, Ctx>(
-    decider: Decider<S, C, E, Ctx>,
-    source: AggregateSource<S>,
-    subject: string,
-    command: C,
-    ctx: Ctx,
-    actor: Actor,
-    causation: Causation,
-  ): Promise<CommandResult> {
-    const result = await handleCommand(this.messaging.eventStore, decider, source, {
-      subject,
+    return this.runner.run({
+      key: `${engineId}:${strategyId}`,
+      decider: strategyDecider,
+      aggregates: this.state.strategies,
+      subject: this.state.strategySubject(engineId, strategyId),
       command,
-      ctx,
-      meta: {
-        toEnvelope: (event, eventSubject) =>
-          createEnvelope({
-            type: `gate.${event.type}`,
-            subject: eventSubject,
-            source: 'gate',
-            actor,
-            data: event.data,
-            ...(causation.causationId ? { causationId: causation.causationId } : {}),
-            ...(causation.correlationId ? { correlationId: causation.correlationId } : {}),
-          }),
-      },
+      ctx: DEFAULT_STRATEGY_POLICY,
+      actor,
+      causation,
     });
-    return { events: result.events, lastSequence: result.lastSequence };
   }
 }

@@ -15,8 +15,8 @@ import {
   type Actor,
 } from '@bifrost/contracts';
 import type { StrategyCommand } from '@bifrost/domain-gate';
-import { rpcRoute, uuidv7 } from '@bifrost/messaging';
-import { GateCommands, type CommandResult } from './gate-commands.service';
+import { rpcRoute, uuidv7, type CommandResult } from '@bifrost/messaging';
+import { GateCommands } from './gate-commands.service';
 
 const DEFAULT_APPROVAL_TOKEN_TTL_SECONDS = 15 * 60;
 

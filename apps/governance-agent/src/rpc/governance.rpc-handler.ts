@@ -24,9 +24,9 @@ import {
   type ProposalState,
 } from '@bifrost/domain-governance';
 import { NotFoundError } from '@bifrost/event-sourcing';
-import { rpcRoute } from '@bifrost/messaging';
+import { rpcRoute, type CommandResult } from '@bifrost/messaging';
 import { Type } from '@sinclair/typebox';
-import { GovernanceCommands, type CommandResult } from '../commands/governance-commands.service';
+import { GovernanceCommands } from '../commands/governance-commands.service';
 import { GovernanceCycles } from '../schedule/governance-cycles.service';
 import { GovernanceState } from '../state/governance-state';
 

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import {
   APPROVERS_DIRECTORY_ID,
   approversDecider,
@@ -7,9 +7,9 @@ import {
   type EnrolledGovernance,
   type GovernanceState as EngineState,
 } from '@bifrost/domain-governance';
-import { LiveAggregates, LiveContext, Messaging, type DomainEvent } from '@bifrost/messaging';
+import { LiveState, Messaging, type LiveAggregates } from '@bifrost/messaging';
 import type { Logger } from '@bifrost/observability';
-import { SERVICE_LOGGER, ServiceInfo } from '@bifrost/service';
+import { SERVICE_LOGGER } from '@bifrost/service';
 import { GOVERNANCE_AGENT_CONFIG, type GovernanceAgentConfig } from '../governance-agent.config';
 
 /**
@@ -20,36 +20,18 @@ import { GOVERNANCE_AGENT_CONFIG, type GovernanceAgentConfig } from '../governan
  * the rest of the state.
  */
 @Injectable()
-export class GovernanceState implements OnModuleInit, BeforeApplicationShutdown {
-  readonly engines: LiveAggregates<EngineState, DomainEvent>;
-  readonly approvers: LiveAggregates<ApproversState, DomainEvent>;
-  readonly context: LiveContext;
-  private started?: Promise<unknown>;
+export class GovernanceState extends LiveState {
+  readonly engines: LiveAggregates<EngineState>;
+  readonly approvers: LiveAggregates<ApproversState>;
 
   constructor(
     @Inject(Messaging) messaging: Messaging,
-    @Inject(ServiceInfo) info: ServiceInfo,
     @Inject(SERVICE_LOGGER) logger: Logger,
     @Inject(GOVERNANCE_AGENT_CONFIG) config: GovernanceAgentConfig,
   ) {
-    this.engines = new LiveAggregates(messaging, 'governance', 'engine', governanceDecider as never);
-    this.approvers = new LiveAggregates(messaging, 'governance', 'approvers', approversDecider as never);
-    this.context = new LiveContext(
-      messaging,
-      'governance',
-      [this.engines, this.approvers] as LiveAggregates<unknown, DomainEvent>[],
-      { snapshotKey: `${info.service}.state`, snapshotEvery: config.GOVERNANCE_SNAPSHOT_EVERY, logger },
-    );
-  }
-
-  /** Idempotent: Nest may run init hooks for the HTTP app and the microservice. */
-  onModuleInit(): Promise<unknown> {
-    this.started ??= this.context.start();
-    return this.started;
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    if (this.started) await this.context.stop();
+    super(messaging, 'governance', { snapshotEvery: config.GOVERNANCE_SNAPSHOT_EVERY, logger });
+    this.engines = this.aggregate('engine', governanceDecider);
+    this.approvers = this.aggregate('approvers', approversDecider);
   }
 
   engine(engineId: string): EngineState {

@@ -14,18 +14,12 @@ import {
   type HeimdallEvent,
 } from '@bifrost/domain-heimdall';
 import { ForbiddenError } from '@bifrost/event-sourcing';
-import { KeyedMutex, Messaging, createEnvelope, handleCommand } from '@bifrost/messaging';
+import { CommandRunner, KeyedMutex, Messaging, type Causation } from '@bifrost/messaging';
 import { HealthRegistry } from '@bifrost/observability';
 import { HEIMDALL_CONFIG, type HeimdallConfig } from '../heimdall.config';
 import { HeimdallState } from '../state/heimdall-state';
 
 const SEED_ACTOR: Actor = { kind: 'system', id: 'heimdall/seed' };
-
-/** Where a command came from: the ingest envelope it handles. */
-export interface Causation {
-  readonly causationId?: string;
-  readonly correlationId?: string;
-}
 
 export interface SandboxTrial {
   readonly engineId: string;
@@ -44,16 +38,19 @@ export interface SandboxTrial {
 @Injectable()
 export class HeimdallCommands implements OnModuleInit {
   private readonly log = new Logger('HeimdallCommands');
+  private readonly runner: CommandRunner;
   private readyPromise?: Promise<void>;
   private isReady = false;
 
   constructor(
-    @Inject(Messaging) private readonly messaging: Messaging,
+    @Inject(Messaging) messaging: Messaging,
     @Inject(HeimdallState) private readonly state: HeimdallState,
-    @Inject(KeyedMutex) private readonly locks: KeyedMutex,
+    @Inject(KeyedMutex) locks: KeyedMutex,
     @Inject(HealthRegistry) private readonly health: HealthRegistry,
     @Inject(HEIMDALL_CONFIG) private readonly config: HeimdallConfig,
-  ) {}
+  ) {
+    this.runner = new CommandRunner(messaging, { context: 'heimdall', source: 'heimdall', locks });
+  }
 
   onModuleInit(): Promise<void> {
     return this.ready();
@@ -66,7 +63,7 @@ export class HeimdallCommands implements OnModuleInit {
         name: 'heimdall-state',
         check: () => (this.isReady ? { ok: true } : { ok: false, detail: 'rebuilding state' }),
       });
-      await this.state.onModuleInit();
+      await this.state.start();
       if (this.config.HEIMDALL_SEED_POLICIES) await this.seed();
       this.isReady = true;
     })();
@@ -151,32 +148,23 @@ export class HeimdallCommands implements OnModuleInit {
   }
 
   /** Decide and append under the domain's local lock. */
-  private run(
+  private async run(
     domain: string,
     command: HeimdallCommand,
     actor: Actor,
     causation: Causation,
   ): Promise<HeimdallEvent[]> {
-    return this.locks.run(domain, async () => {
-      const result = await handleCommand(this.messaging.eventStore, heimdallDecider, this.state.domains, {
-        subject: this.state.subjectOf(domain),
-        command,
-        ctx: undefined,
-        meta: {
-          toEnvelope: (event, subject) =>
-            createEnvelope({
-              type: `heimdall.${event.type}`,
-              subject,
-              source: 'heimdall',
-              actor,
-              data: event.data as Record<string, unknown>,
-              ...(causation.causationId ? { causationId: causation.causationId } : {}),
-              ...(causation.correlationId ? { correlationId: causation.correlationId } : {}),
-            }),
-        },
-      });
-      return result.events as HeimdallEvent[];
+    const result = await this.runner.run({
+      key: domain,
+      decider: heimdallDecider,
+      aggregates: this.state.domains,
+      subject: this.state.subjectOf(domain),
+      command,
+      ctx: undefined,
+      actor,
+      causation,
     });
+    return result.events;
   }
 }
 

@@ -1,8 +1,8 @@
-import { Inject, Injectable, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { heimdallDecider, type HeimdallDomainState } from '@bifrost/domain-heimdall';
-import { LiveAggregates, LiveContext, Messaging, type DomainEvent } from '@bifrost/messaging';
+import { LiveState, Messaging, type LiveAggregates } from '@bifrost/messaging';
 import type { Logger } from '@bifrost/observability';
-import { SERVICE_LOGGER, ServiceInfo } from '@bifrost/service';
+import { SERVICE_LOGGER } from '@bifrost/service';
 import { HEIMDALL_CONFIG, type HeimdallConfig } from '../heimdall.config';
 
 /**
@@ -11,34 +11,16 @@ import { HEIMDALL_CONFIG, type HeimdallConfig } from '../heimdall.config';
  * `bifrost.evt.heimdall.>`, so scorecards survive restarts and several instances converge.
  */
 @Injectable()
-export class HeimdallState implements OnModuleInit, BeforeApplicationShutdown {
-  readonly domains: LiveAggregates<HeimdallDomainState, DomainEvent>;
-  readonly context: LiveContext;
-  private started?: Promise<unknown>;
+export class HeimdallState extends LiveState {
+  readonly domains: LiveAggregates<HeimdallDomainState>;
 
   constructor(
     @Inject(Messaging) messaging: Messaging,
-    @Inject(ServiceInfo) info: ServiceInfo,
     @Inject(SERVICE_LOGGER) logger: Logger,
     @Inject(HEIMDALL_CONFIG) config: HeimdallConfig,
   ) {
-    this.domains = new LiveAggregates(messaging, 'heimdall', 'domain', heimdallDecider as never);
-    this.context = new LiveContext(
-      messaging,
-      'heimdall',
-      [this.domains] as LiveAggregates<unknown, DomainEvent>[],
-      { snapshotKey: `${info.service}.state`, snapshotEvery: config.HEIMDALL_SNAPSHOT_EVERY, logger },
-    );
-  }
-
-  /** Idempotent: Nest may run init hooks for the HTTP app and the microservice. */
-  onModuleInit(): Promise<unknown> {
-    this.started ??= this.context.start();
-    return this.started;
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    if (this.started) await this.context.stop();
+    super(messaging, 'heimdall', { snapshotEvery: config.HEIMDALL_SNAPSHOT_EVERY, logger });
+    this.domains = this.aggregate('domain', heimdallDecider);
   }
 
   subjectOf(domain: string): string {

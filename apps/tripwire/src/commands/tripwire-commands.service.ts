@@ -17,7 +17,7 @@ import {
   type TripwireState as PolicyState,
 } from '@bifrost/domain-tripwire';
 import { NotFoundError, type Decider } from '@bifrost/event-sourcing';
-import { KeyedMutex, Messaging, createEnvelope, handleCommand, type DomainEvent } from '@bifrost/messaging';
+import { CommandRunner, KeyedMutex, Messaging, type Causation, type DomainEvent } from '@bifrost/messaging';
 import { HealthRegistry } from '@bifrost/observability';
 import { TripwireMetrics } from '../metrics/tripwire.metrics';
 import { TripwireState } from '../state/tripwire-state';
@@ -26,12 +26,6 @@ import { TRIPWIRE_CONFIG, type TripwireConfig } from '../tripwire.config';
 /** The tripwire itself is the actor of its triggers (the KPI's engine is only their cause). */
 export const TRIPWIRE_ACTOR: Actor = { kind: 'system', id: 'tripwire' };
 const SEED_ACTOR: Actor = { kind: 'system', id: 'tripwire/seed' };
-
-/** Where a command came from: the ingest envelope it handles. */
-export interface Causation {
-  readonly causationId?: string;
-  readonly correlationId?: string;
-}
 
 /** Seeding defines a policy only while nobody has: an operator's settings are never overwritten. */
 const seedDecider: Decider<PolicyState, TripwireCommand, TripwireEvent, unknown> = {
@@ -48,17 +42,25 @@ const seedDecider: Decider<PolicyState, TripwireCommand, TripwireEvent, unknown>
 @Injectable()
 export class TripwireCommands implements OnModuleInit {
   private readonly log = new Logger('TripwireCommands');
+  private readonly runner: CommandRunner;
   private readyPromise?: Promise<void>;
   private isReady = false;
 
   constructor(
-    @Inject(Messaging) private readonly messaging: Messaging,
+    @Inject(Messaging) messaging: Messaging,
     @Inject(TripwireState) private readonly state: TripwireState,
     @Inject(TripwireMetrics) private readonly metrics: TripwireMetrics,
     @Inject(HealthRegistry) private readonly health: HealthRegistry,
     @Inject(TRIPWIRE_CONFIG) private readonly config: TripwireConfig,
-    @Inject(KeyedMutex) private readonly locks: KeyedMutex,
-  ) {}
+    @Inject(KeyedMutex) locks: KeyedMutex,
+  ) {
+    this.runner = new CommandRunner(messaging, {
+      context: 'tripwire',
+      source: 'tripwire',
+      locks,
+      actorFor: (event, actor) => (event.type === 'TripwireTriggered' ? TRIPWIRE_ACTOR : actor),
+    });
+  }
 
   onModuleInit(): Promise<void> {
     return this.ready();
@@ -71,7 +73,7 @@ export class TripwireCommands implements OnModuleInit {
         name: 'tripwire-state',
         check: () => (this.isReady ? { ok: true } : { ok: false, detail: 'rebuilding state' }),
       });
-      await this.state.onModuleInit();
+      await this.state.start();
       if (this.config.TRIPWIRE_SEED_POLICIES) await this.seed();
       this.isReady = true;
     })();
@@ -205,36 +207,27 @@ export class TripwireCommands implements OnModuleInit {
     if (seeded.length > 0) this.log.log(`seeded tripwire policies ${seeded.join(', ')}`);
   }
 
-  private run(
+  private async run(
     policyId: string,
     command: TripwireCommand,
     actor: Actor,
     causation: Causation = {},
     decider: Decider<PolicyState, TripwireCommand, TripwireEvent, unknown> = tripwireDecider,
   ): Promise<DomainEvent[]> {
-    return this.locks.run(policyId, async () => {
-      const result = await handleCommand(this.messaging.eventStore, decider, this.state.policies, {
-        subject: this.state.subjectOf(policyId),
-        command,
-        ctx: undefined,
-        meta: {
-          toEnvelope: (event, subject) =>
-            createEnvelope({
-              type: `tripwire.${event.type}`,
-              subject,
-              source: 'tripwire',
-              actor: event.type === 'TripwireTriggered' ? TRIPWIRE_ACTOR : actor,
-              data: event.data,
-              ...(causation.causationId ? { causationId: causation.causationId } : {}),
-              ...(causation.correlationId ? { correlationId: causation.correlationId } : {}),
-            }),
-        },
-      });
-      for (const event of result.events) {
-        if (event.type === 'TripwireTriggered') this.metrics.triggered(policyId, event.data.action);
-      }
-      return result.events as DomainEvent[];
+    const result = await this.runner.run({
+      key: policyId,
+      decider,
+      aggregates: this.state.policies,
+      subject: this.state.subjectOf(policyId),
+      command,
+      ctx: undefined,
+      actor,
+      causation,
     });
+    for (const event of result.events) {
+      if (event.type === 'TripwireTriggered') this.metrics.triggered(policyId, event.data.action);
+    }
+    return result.events;
   }
 }
 

@@ -1,8 +1,8 @@
-import { Inject, Injectable, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { tripwireDecider, type TripwireState as PolicyState } from '@bifrost/domain-tripwire';
-import { LiveAggregates, LiveContext, Messaging, type DomainEvent } from '@bifrost/messaging';
+import { LiveState, Messaging, type LiveAggregates } from '@bifrost/messaging';
 import type { Logger } from '@bifrost/observability';
-import { SERVICE_LOGGER, ServiceInfo } from '@bifrost/service';
+import { SERVICE_LOGGER } from '@bifrost/service';
 import { TRIPWIRE_CONFIG, type TripwireConfig } from '../tripwire.config';
 
 /**
@@ -11,34 +11,16 @@ import { TRIPWIRE_CONFIG, type TripwireConfig } from '../tripwire.config';
  * `bifrost.evt.tripwire.>`, so windows survive restarts and several instances converge.
  */
 @Injectable()
-export class TripwireState implements OnModuleInit, BeforeApplicationShutdown {
-  readonly policies: LiveAggregates<PolicyState, DomainEvent>;
-  readonly context: LiveContext;
-  private started?: Promise<unknown>;
+export class TripwireState extends LiveState {
+  readonly policies: LiveAggregates<PolicyState>;
 
   constructor(
     @Inject(Messaging) messaging: Messaging,
-    @Inject(ServiceInfo) info: ServiceInfo,
     @Inject(SERVICE_LOGGER) logger: Logger,
     @Inject(TRIPWIRE_CONFIG) config: TripwireConfig,
   ) {
-    this.policies = new LiveAggregates(messaging, 'tripwire', 'policy', tripwireDecider as never);
-    this.context = new LiveContext(
-      messaging,
-      'tripwire',
-      [this.policies] as LiveAggregates<unknown, DomainEvent>[],
-      { snapshotKey: `${info.service}.state`, snapshotEvery: config.TRIPWIRE_SNAPSHOT_EVERY, logger },
-    );
-  }
-
-  /** Idempotent: Nest may run init hooks for the HTTP app and the microservice. */
-  onModuleInit(): Promise<unknown> {
-    this.started ??= this.context.start();
-    return this.started;
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    if (this.started) await this.context.stop();
+    super(messaging, 'tripwire', { snapshotEvery: config.TRIPWIRE_SNAPSHOT_EVERY, logger });
+    this.policies = this.aggregate('policy', tripwireDecider);
   }
 
   subjectOf(policyId: string): string {
