@@ -1,11 +1,12 @@
 import { Messaging } from '@bifrost/messaging';
 import { createClient, type BifrostClient, type CheckVerdict } from '@bifrost/sdk';
 import { waitFor } from '@bifrost/testing';
+import { request, type Key, type RequestOptions } from './gateway.http';
 import { startStack, STACK_SERVICES, type Stack } from './stack.harness';
 
 /**
- * Issue 6, end to end: projector, gate, risk-guard and api-gateway run as real processes from
- * their main.ts against the local NATS and a fresh Postgres database. Scenarios share the stack
+ * Issue 6, end to end: every service (STACK_SERVICES) runs as a real process from its main.ts
+ * against the local NATS and a fresh Postgres database. Scenarios share the stack
  * (starting it is most of the suite's time), so each uses engine ids of its own and leaves no
  * global state behind except where it says so.
  */
@@ -282,40 +283,9 @@ const ACTION = {
   notional: { amount: 50_000, currency: 'USD' },
 } as const;
 
-interface Key {
-  readonly id: string;
-  readonly apiKey: string;
-}
-
 interface AuditRow {
   readonly seq: number;
   readonly envelope: Record<string, unknown>;
-}
-
-interface RequestOptions {
-  readonly key?: string;
-  readonly token?: string;
-  readonly body?: unknown;
-}
-
-interface Reply {
-  readonly status: number;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- assertions dig into bodies freely
-  readonly body: any;
-}
-
-async function request(base: string, method: string, path: string, options: RequestOptions): Promise<Reply> {
-  const headers: Record<string, string> = {};
-  if (options.key) headers['x-api-key'] = options.key;
-  if (options.token) headers['authorization'] = `Bearer ${options.token}`;
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers,
-    ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
 }
 
 function levelOf(verdict: CheckVerdict): unknown {

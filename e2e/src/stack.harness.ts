@@ -9,8 +9,20 @@ import {
   type TestNamespace,
 } from '@bifrost/testing';
 
-/** The services the end-to-end suite runs, in start order (the projector migrates the read models first). */
-export const STACK_SERVICES = ['projector', 'gate', 'risk-guard', 'api-gateway'] as const;
+/**
+ * The services the end-to-end suite runs: every app with a `main.ts`, in start order (the projector
+ * migrates the read models first; the others start together).
+ */
+export const STACK_SERVICES = [
+  'projector',
+  'gate',
+  'risk-guard',
+  'tripwire',
+  'heimdall',
+  'canary',
+  'governance-agent',
+  'api-gateway',
+] as const;
 export type StackService = (typeof STACK_SERVICES)[number];
 
 /** One service started from its `main.ts` as a child process, as in production. */
@@ -59,19 +71,30 @@ export async function startStack(label: string, options: StackOptions): Promise<
   const ns = await createTestNamespace(label);
   const db = await createTestDatabase(label);
   const started: Running[] = [];
+  // Ports are chosen up front so the canary's default readiness probes watch this stack, not
+  // whatever listens on the `npm start` ports it defaults to.
+  const ports = {} as Record<StackService, number>;
+  for (const name of STACK_SERVICES) {
+    let port = await freePort();
+    while (Object.values(ports).includes(port)) port = await freePort();
+    ports[name] = port;
+  }
   const env = {
     ...process.env,
     NATS_URL: ns.natsUrl,
     DATABASE_URL: db.url,
     BIFROST_NAMESPACE: ns.namespace,
     LOG_LEVEL: 'warn',
+    CANARY_SERVICE_URLS: STACK_SERVICES.filter((name) => name !== 'canary')
+      .map((name) => `${name}=${urlOf(ports[name])}`)
+      .join(','),
     ...options.env,
   };
   const stopAll = () => stopServices(started, options.stopTimeoutMs ?? 20_000);
   try {
     const [first, ...rest] = STACK_SERVICES;
-    started.push(await startService(first, env, options.readyTimeoutMs));
-    const others = rest.map((name) => startService(name, env, options.readyTimeoutMs));
+    started.push(await startService(first, ports[first], env, options.readyTimeoutMs));
+    const others = rest.map((name) => startService(name, ports[name], env, options.readyTimeoutMs));
     const settled = await Promise.allSettled(others);
     for (const result of settled) if (result.status === 'fulfilled') started.push(result.value);
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -97,12 +120,14 @@ export async function startStack(label: string, options: StackOptions): Promise<
   };
 }
 
+const urlOf = (port: number) => `http://127.0.0.1:${port}`;
+
 async function startService(
   name: StackService,
+  port: number,
   env: NodeJS.ProcessEnv,
   readyTimeoutMs = 60_000,
 ): Promise<Running> {
-  const port = await freePort();
   const child = spawn(process.execPath, ['-r', '@swc-node/register', `apps/${name}/src/main.ts`], {
     cwd: repoRoot,
     env: { ...env, PORT: String(port) },
@@ -115,7 +140,7 @@ async function startService(
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  const running: Running = { name, url: `http://127.0.0.1:${port}`, child, exited, output: () => output };
+  const running: Running = { name, url: urlOf(port), child, exited, output: () => output };
 
   const ready = waitFor(
     async () => (await fetch(`${running.url}/health/ready`).catch(() => undefined))?.status === 200,

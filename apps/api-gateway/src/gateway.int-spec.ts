@@ -1,22 +1,21 @@
 import type { GateCheckReply } from '@bifrost/contracts';
-import { Messaging } from '@bifrost/messaging';
-import type { RunningService } from '@bifrost/service';
-import { startTestService } from '@bifrost/testing';
 // The real gate, in-process, is this spec's peer (apps/gate has no src/index.ts yet: deep import).
 // eslint-disable-next-line @nx/enforce-module-boundaries -- specs start other apps for real
 import { GateConfig, gateService } from '@bifrost/gate/src/gate.service';
-import { OWNER_KEY, startGateway, type GatewayHarness } from './testing/gateway.fixtures';
+import {
+  OWNER_KEY,
+  peer,
+  startGateway,
+  startGatewayStack,
+  type GatewayHarness,
+  type GatewayStack,
+} from './testing/gateway.fixtures';
 
 describe('gateway over the real gate', () => {
-  let h: GatewayHarness;
-  let gate: RunningService;
-  let probe: Messaging;
-  let operator: { id: string; apiKey: string };
-  let viewer: { id: string; apiKey: string };
-  let engineA: { id: string; apiKey: string };
+  let h: GatewayStack<'gate'>;
 
   const controlEvents = async () =>
-    (await probe.eventStore.read(h.ns.naming.eventSubject('gate', 'control', 'global'))).events.map(
+    (await h.probe.eventStore.read(h.ns.naming.eventSubject('gate', 'control', 'global'))).events.map(
       (e) => e.envelope,
     );
   const check = (key: string, engineId: string, strategyId = 's1') =>
@@ -26,28 +25,18 @@ describe('gateway over the real gate', () => {
     });
 
   beforeAll(async () => {
-    h = await startGateway('gwgate', { GATEWAY_RATE_LIMIT_ANONYMOUS: '1000' });
-    gate = await startTestService(GateConfig, gateService, h.ns);
-    probe = await Messaging.connect({
-      url: h.ns.natsUrl,
-      service: 'probe',
-      instanceId: 'p',
-      namespace: h.ns.namespace,
+    h = await startGatewayStack('gwgate', {
+      engineId: 'engine-a',
+      env: { GATEWAY_RATE_LIMIT_ANONYMOUS: '1000' },
+      peers: { gate: peer(GateConfig, gateService) },
     });
-    operator = await h.createKey('operator');
-    viewer = await h.createKey('viewer');
-    engineA = await h.createKey('engine', { engineId: 'engine-a' });
   });
-  afterAll(async () => {
-    await probe.drain();
-    await gate.close();
-    await h.close();
-  });
+  afterAll(() => h?.close());
 
   describe('the kill switch over HTTP', () => {
     it('should make the next engine check over HTTP answer KILL, with the operator on the event', async () => {
       const { body: tokens } = await h.http('POST', '/api/v1/auth/token', {
-        body: { apiKey: operator.apiKey },
+        body: { apiKey: h.keys.operator },
       });
 
       const engaged = await h.http('POST', '/api/v1/control/kill-switch/engage', {
@@ -56,17 +45,17 @@ describe('gateway over the real gate', () => {
       });
 
       expect(engaged).toMatchObject({ status: 200, body: { events: [{ type: 'KillSwitchEngaged' }] } });
-      const verdict = await check(engineA.apiKey, 'engine-a');
+      const verdict = await check(h.keys.engine, 'engine-a');
       expect(verdict.status).toBe(200);
       expect((verdict.body as GateCheckReply).action).toBe('KILL');
       const events = await controlEvents();
       expect(events.find((e) => e.type === 'gate.KillSwitchEngaged')?.actor).toEqual({
         kind: 'operator',
-        id: operator.id,
+        id: h.keyIds.operator,
       });
       expect(events.find((e) => e.type === 'gate.KillSwitchEngaged')?.data['actor']).toEqual({
         kind: 'operator',
-        id: operator.id,
+        id: h.keyIds.operator,
       });
 
       const admin = await h.createKey('admin');
@@ -83,8 +72,8 @@ describe('gateway over the real gate', () => {
       ['no credential', () => ({}), 401],
       ['an unknown key', () => ({ key: 'bfk_0000000000000000_' + 'x'.repeat(43) }), 401],
       ['a garbage bearer token', () => ({ token: 'not.a.jwt' }), 401],
-      ['a viewer', () => ({ key: viewer.apiKey }), 403],
-      ['an engine key', () => ({ key: engineA.apiKey }), 403],
+      ['a viewer', () => ({ key: h.keys.viewer }), 403],
+      ['an engine key', () => ({ key: h.keys.engine }), 403],
     ])(
       'should refuse %s engaging the kill switch (%i) and change nothing',
       async (_what, credential, status) => {
@@ -106,14 +95,14 @@ describe('gateway over the real gate', () => {
     );
 
     it('should refuse an engine key checking for another engine, and record nothing for it', async () => {
-      const response = await check(engineA.apiKey, 'engine-b');
+      const response = await check(h.keys.engine, 'engine-b');
 
       expect(response).toMatchObject({ status: 403, body: { code: 'AUTH.FOREIGN_ENGINE_FORBIDDEN' } });
-      const { events } = await probe.eventStore.read(
+      const { events } = await h.probe.eventStore.read(
         h.ns.naming.eventSubject('gate', 'strategy', 'engine-b:s1'),
       );
       expect(events).toEqual([]);
-      const decisions = await probe.jsm.streams.info(h.ns.naming.streams.decisions.name, {
+      const decisions = await h.probe.jsm.streams.info(h.ns.naming.streams.decisions.name, {
         subjects_filter: '>',
       });
       expect(Object.keys(decisions.state.subjects ?? {})).not.toContain(
@@ -123,7 +112,7 @@ describe('gateway over the real gate', () => {
 
     it('should refuse an engine key reporting an outcome for another engine', async () => {
       const response = await h.http('POST', '/api/v1/engine/outcome', {
-        key: engineA.apiKey,
+        key: h.keys.engine,
         body: {
           engineId: 'engine-b',
           strategyId: 's1',
@@ -143,7 +132,7 @@ describe('gateway over the real gate', () => {
   describe('engine facts', () => {
     it('should publish an outcome to the ingest stream, attributed to the engine, and answer 202 after the ack', async () => {
       const response = await h.http('POST', '/api/v1/engine/outcome', {
-        key: engineA.apiKey,
+        key: h.keys.engine,
         body: {
           engineId: 'engine-a',
           strategyId: 's1',
@@ -156,7 +145,7 @@ describe('gateway over the real gate', () => {
         status: 202,
         body: { id: expect.any(String), sequence: expect.any(Number) },
       });
-      const stored = await probe.jsm.streams.getMessage(h.ns.naming.streams.ingest.name, {
+      const stored = await h.probe.jsm.streams.getMessage(h.ns.naming.streams.ingest.name, {
         seq: response.body.sequence,
       });
       expect(stored?.subject).toBe(h.ns.naming.ingestSubject('outcome', 'engine-a'));
@@ -170,11 +159,11 @@ describe('gateway over the real gate', () => {
 
     it('should store a fact re-sent with the same Idempotency-Key once, answering the original id and sequence', async () => {
       const ingestMessages = async () =>
-        (await probe.jsm.streams.info(h.ns.naming.streams.ingest.name)).state.messages;
+        (await h.probe.jsm.streams.info(h.ns.naming.streams.ingest.name)).state.messages;
       const before = await ingestMessages();
       const send = () =>
         h.http('POST', '/api/v1/engine/outcome', {
-          key: engineA.apiKey,
+          key: h.keys.engine,
           headers: { 'idempotency-key': FACT_ID },
           body: {
             engineId: 'engine-a',
@@ -193,10 +182,10 @@ describe('gateway over the real gate', () => {
     });
 
     it('should refuse an Idempotency-Key that is not a lowercase UUID, publishing nothing', async () => {
-      const before = (await probe.jsm.streams.info(h.ns.naming.streams.ingest.name)).state.messages;
+      const before = (await h.probe.jsm.streams.info(h.ns.naming.streams.ingest.name)).state.messages;
 
       const response = await h.http('POST', '/api/v1/engine/outcome', {
-        key: engineA.apiKey,
+        key: h.keys.engine,
         headers: { 'idempotency-key': 'order-8812' },
         body: {
           engineId: 'engine-a',
@@ -207,12 +196,12 @@ describe('gateway over the real gate', () => {
       });
 
       expect(response).toMatchObject({ status: 400, body: { code: 'INGEST.IDEMPOTENCY_KEY_INVALID' } });
-      expect((await probe.jsm.streams.info(h.ns.naming.streams.ingest.name)).state.messages).toBe(before);
+      expect((await h.probe.jsm.streams.info(h.ns.naming.streams.ingest.name)).state.messages).toBe(before);
     });
 
     it('should accept an incident fact once the catalogue defines the kind', async () => {
       const response = await h.http('POST', '/api/v1/engine/incident', {
-        key: engineA.apiKey,
+        key: h.keys.engine,
         body: { engineId: 'engine-a', incidentId: 'inc-1', severity: 'high', summary: 'fan stalled' },
       });
 
@@ -221,7 +210,7 @@ describe('gateway over the real gate', () => {
 
     it('should answer a schema violation with 400 listing the issues', async () => {
       const response = await h.http('POST', '/api/v1/engine/outcome', {
-        key: engineA.apiKey,
+        key: h.keys.engine,
         body: {
           engineId: 'engine-a',
           strategyId: 's1',
@@ -244,7 +233,7 @@ describe('gateway over the real gate', () => {
   describe('commands the gate refuses', () => {
     it('should pass the refusal on as a problem with its code', async () => {
       const response = await h.http('POST', '/api/v1/strategies/engine-a/s1/tokens/nope/revoke', {
-        key: operator.apiKey,
+        key: h.keys.operator,
         body: { reason: 'test' },
       });
 
@@ -285,7 +274,7 @@ describe('gateway over the real gate', () => {
         const statuses: number[] = [];
         let last: Awaited<ReturnType<GatewayHarness['http']>> | undefined;
         for (let i = 0; i < 3; i += 1) {
-          last = await limited.http('GET', '/api/v1/auth/me', { key: viewer.apiKey });
+          last = await limited.http('GET', '/api/v1/auth/me', { key: h.keys.viewer });
           statuses.push(last.status);
         }
 
@@ -296,7 +285,7 @@ describe('gateway over the real gate', () => {
           type: '/problems/rate-limited',
           code: 'RATE.LIMITED',
         });
-        expect((await limited.http('GET', '/api/v1/auth/me', { key: operator.apiKey })).status).toBe(200);
+        expect((await limited.http('GET', '/api/v1/auth/me', { key: h.keys.operator })).status).toBe(200);
       } finally {
         await limited.close();
       }

@@ -1,6 +1,5 @@
 import type { Messaging } from '@bifrost/messaging';
-import type { RunningService } from '@bifrost/service';
-import { createTestNamespace, type TestNamespace } from '@bifrost/testing';
+import { createTestNamespace, serviceInstances, type TestNamespace } from '@bifrost/testing';
 import {
   command,
   connectClient,
@@ -18,27 +17,18 @@ const MATCH = 'BUYER_MATCH';
 describe('heimdall across restarts', () => {
   let ns: TestNamespace;
   let client: Messaging;
-  const running: RunningService[] = [];
+  const instances = serviceInstances((env: Record<string, string> = {}) => startHeimdall(ns, env));
+  const { start, stop } = instances;
 
   beforeEach(async () => {
     ns = await createTestNamespace('heimre');
     client = await connectClient(ns);
   });
   afterEach(async () => {
-    await Promise.all(running.splice(0).map((s) => s.close()));
+    await instances.closeAll();
     await client.drain();
     await ns.cleanup();
   });
-
-  const start = async (env: Record<string, string> = {}) => {
-    const service = await startHeimdall(ns, env);
-    running.push(service);
-    return service;
-  };
-  const stop = async (service: RunningService) => {
-    running.splice(running.indexOf(service), 1);
-    await service.close();
-  };
 
   it.each([
     ['from the snapshot taken on stop', {}, false],
@@ -94,7 +84,7 @@ describe('heimdall across restarts', () => {
       minSandboxTrials: 5,
       minSandboxSuccessRate: 0.5,
     });
-    await Promise.all(running.splice(0).map((s) => s.close()));
+    await instances.closeAll();
     await start();
     expect(await defined()).toEqual([1, 1, 1, 2]);
     expect((await domain(client, 'FOLLOWUP'))?.policy).toMatchObject({

@@ -1,47 +1,28 @@
 import { auditHash } from '@bifrost/audit';
 import { type Envelope } from '@bifrost/contracts';
-import { Messaging, createEnvelope, encodeJson } from '@bifrost/messaging';
-import {
-  createTestDatabase,
-  createTestNamespace,
-  waitFor,
-  type TestDatabase,
-  type TestNamespace,
-} from '@bifrost/testing';
+import { createEnvelope, encodeJson } from '@bifrost/messaging';
+import { waitFor } from '@bifrost/testing';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { type DataSource } from 'typeorm';
 import { verifyAuditLog } from '@bifrost/persistence';
-import { openProjectorDatabase } from './persistence';
 import { commitBatch, prepareMessage } from './projector/batch';
 import { PROJECTOR_SERVICE, type Projector } from './projector/projector';
 import {
-  caughtUp,
   gateEvents,
   publishAll,
   riskEvents,
-  startProjector,
+  startProjectorHarness,
   storedCheckpoints,
+  type ProjectorHarness,
 } from './testing/projector.fixtures';
 
 describe('projector against real NATS and Postgres', () => {
-  let ns: TestNamespace;
-  let database: TestDatabase;
-  let client: Messaging;
-  let dataSource: DataSource;
+  let h: ProjectorHarness;
   let projector: Projector | undefined;
   let fx: ReturnType<typeof gateEvents>;
 
   beforeAll(async () => {
-    ns = await createTestNamespace('projector');
-    database = await createTestDatabase('projector');
-    client = await Messaging.connect({
-      url: ns.natsUrl,
-      service: 'probe',
-      instanceId: 'p1',
-      namespace: ns.namespace,
-    });
-    dataSource = await openProjectorDatabase(database.url);
-    fx = gateEvents(ns.naming);
+    h = await startProjectorHarness('projector');
+    fx = gateEvents(h.ns.naming);
   });
 
   afterEach(async () => {
@@ -49,21 +30,12 @@ describe('projector against real NATS and Postgres', () => {
     projector = undefined;
   });
 
-  afterAll(async () => {
-    await dataSource?.destroy();
-    await client?.drain();
-    await database?.drop();
-    await ns?.cleanup();
-  });
-
-  const applied = () => waitFor(() => caughtUp(client, dataSource), { what: 'projector caught up' });
-  const count = async (table: string) =>
-    Number((await dataSource.query<{ n: string }[]>(`SELECT count(*) AS n FROM ${table}`))[0]?.n);
+  afterAll(() => h?.stop());
 
   describe('Given gate events and decision records on both streams', () => {
     it('should write the read models and one audit row per message, in a chain that verifies', async () => {
-      projector = startProjector(client, dataSource);
-      await publishAll(client, [
+      projector = h.startProjector();
+      await publishAll(h.client, [
         fx.strategyRegistered('eng-1', 's-1'),
         fx.outcomeRecorded('eng-1', 's-1', 1500),
         fx.outcomeRecorded('eng-1', 's-1', -700),
@@ -76,10 +48,10 @@ describe('projector against real NATS and Postgres', () => {
         fx.approvalRequested('eng-1', 's-1', 'ap-1'),
         fx.approvalGranted('eng-1', 's-1', 'ap-1'),
       ]);
-      await publishAll(client, [fx.verdict('eng-1', 's-1', 'ALLOW'), fx.verdict('eng-1', 's-1', 'BLOCK')]);
-      await applied();
+      await publishAll(h.client, [fx.verdict('eng-1', 's-1', 'ALLOW'), fx.verdict('eng-1', 's-1', 'BLOCK')]);
+      await h.caughtUp();
 
-      const [strategy] = await dataSource.query(`SELECT * FROM strategies WHERE engine_id = 'eng-1'`);
+      const [strategy] = await h.dataSource.query(`SELECT * FROM strategies WHERE engine_id = 'eng-1'`);
       expect(strategy).toMatchObject({
         strategy_id: 's-1',
         level: 'L1',
@@ -89,39 +61,39 @@ describe('projector against real NATS and Postgres', () => {
         pnl_total: '800',
         capital: { amount: 1_000_000, currency: 'USD' },
       });
-      expect(await dataSource.query(`SELECT scope, engaged, mode FROM control_kill_switches`)).toEqual([
+      expect(await h.dataSource.query(`SELECT scope, engaged, mode FROM control_kill_switches`)).toEqual([
         { scope: 'global', engaged: true, mode: 'soft' },
       ]);
-      expect(await dataSource.query(`SELECT engine_id, mode, paused FROM control_engines`)).toEqual([
+      expect(await h.dataSource.query(`SELECT engine_id, mode, paused FROM control_engines`)).toEqual([
         { engine_id: 'eng-1', mode: 'observe', paused: false },
       ]);
-      expect(await dataSource.query(`SELECT status, uses FROM execution_tokens`)).toEqual([
+      expect(await h.dataSource.query(`SELECT status, uses FROM execution_tokens`)).toEqual([
         { status: 'consumed', uses: 1 },
       ]);
-      expect(await dataSource.query(`SELECT status, decided_by, token_id FROM approvals`)).toEqual([
+      expect(await h.dataSource.query(`SELECT status, decided_by, token_id FROM approvals`)).toEqual([
         { status: 'granted', decided_by: 'op-9', token_id: 'tok-ap-1' },
       ]);
       expect(
-        await dataSource.query(
+        await h.dataSource.query(
           `SELECT engine_id, strategy_id, action, risk_level FROM gate_decisions ORDER BY stream_seq`,
         ),
       ).toEqual([
         { engine_id: 'eng-1', strategy_id: 's-1', action: 'ALLOW', risk_level: 'LOW' },
         { engine_id: 'eng-1', strategy_id: 's-1', action: 'BLOCK', risk_level: 'LOW' },
       ]);
-      expect(await count('audit_log')).toBe(13);
-      await expect(verifyAuditLog(dataSource)).resolves.toMatchObject({ ok: true, count: 13, lastSeq: 13 });
+      expect(await h.count('audit_log')).toBe(13);
+      await expect(verifyAuditLog(h.dataSource)).resolves.toMatchObject({ ok: true, count: 13, lastSeq: 13 });
       expect(projector.readiness()).toEqual({ ok: true });
     });
   });
 
   describe('Given risk policy events', () => {
     it('should keep the policy with its limits, enablement and throttle', async () => {
-      projector = startProjector(client, dataSource);
+      projector = h.startProjector();
       const policy = (type: string, data: Record<string, unknown>) =>
         createEnvelope({
           type: `risk.${type}`,
-          subject: ns.naming.eventSubject('risk', 'policy', 'GLOBAL'),
+          subject: h.ns.naming.eventSubject('risk', 'policy', 'GLOBAL'),
           source: 'risk-guard',
           actor: { kind: 'system', id: 'risk-guard' },
           data: { policyId: 'GLOBAL', cause: { kind: 'seed', id: 'seed' }, at: fx.at(), ...data },
@@ -131,32 +103,32 @@ describe('projector against real NATS and Postgres', () => {
         maxDailyExposure: { amount: 5_000_000, currency: 'USD' },
         maxDailyActions: 100,
       };
-      await publishAll(client, [
+      await publishAll(h.client, [
         policy('PolicyDefined', { limits, enabled: true, previous: null }),
         policy('PolicyThrottled', {}),
         policy('PolicyDisabled', {}),
       ]);
-      await applied();
+      await h.caughtUp();
 
       expect(
-        await dataSource.query(`SELECT policy_id, limits, enabled, throttled FROM risk_policies`),
+        await h.dataSource.query(`SELECT policy_id, limits, enabled, throttled FROM risk_policies`),
       ).toEqual([{ policy_id: 'GLOBAL', limits, enabled: false, throttled: true }]);
     });
   });
 
   describe('Given reservation decisions and ledger entries about the same reservation in one batch', () => {
     it('should keep every row and leave usage and reservation status from the last message', async () => {
-      const risk = riskEvents(ns.naming);
+      const risk = riskEvents(h.ns.naming);
       const first = risk.reservationDecided('eng-r', 1);
       const second = risk.reservationDecided('eng-r', 2);
       const ledger = risk.reservationGrantedAndSettled('eng-r');
-      await publishAll(client, [ledger]);
-      await publishAll(client, [first, second]);
-      projector = startProjector(client, dataSource);
-      await applied();
+      await publishAll(h.client, [ledger]);
+      await publishAll(h.client, [first, second]);
+      projector = h.startProjector();
+      await h.caughtUp();
 
       expect(
-        await dataSource.query(
+        await h.dataSource.query(
           `SELECT entry_type, position FROM risk_ledger_entries WHERE event_id = $1 ORDER BY position`,
           [ledger.id],
         ),
@@ -165,17 +137,17 @@ describe('projector against real NATS and Postgres', () => {
         { entry_type: 'ReservationSettled', position: 1 },
       ]);
       expect(
-        await dataSource.query(
+        await h.dataSource.query(
           `SELECT engine_id, day, status FROM risk_reservations WHERE engine_id = 'eng-r'`,
         ),
       ).toEqual([{ engine_id: 'eng-r', day: '2026-11-21', status: 'SETTLED' }]);
       expect(
-        await dataSource.query(
+        await h.dataSource.query(
           `SELECT count(*)::int AS n FROM risk_reservation_decisions WHERE engine_id = 'eng-r'`,
         ),
       ).toEqual([{ n: 2 }]);
       expect(
-        await dataSource.query(
+        await h.dataSource.query(
           `SELECT policy_id, usage->'actions' AS actions FROM risk_usage ORDER BY policy_id`,
         ),
       ).toEqual([
@@ -187,25 +159,25 @@ describe('projector against real NATS and Postgres', () => {
 
   describe('Given messages that were already applied', () => {
     it('should change nothing when the same stream messages are delivered again', async () => {
-      projector = startProjector(client, dataSource);
-      await publishAll(client, [fx.outcomeRecorded('eng-2', 's-2', 100), fx.verdict('eng-2', 's-2')]);
-      await applied();
+      projector = h.startProjector();
+      await publishAll(h.client, [fx.outcomeRecorded('eng-2', 's-2', 100), fx.verdict('eng-2', 's-2')]);
+      await h.caughtUp();
       await projector.stop();
       projector = undefined;
       const before = await snapshot();
 
       const redelivered = await readStreamsFrom1();
-      const checkpoints = await storedCheckpoints(dataSource, ns.naming);
-      const result = await dataSource.transaction((manager) =>
+      const checkpoints = await storedCheckpoints(h.dataSource, h.ns.naming);
+      const result = await h.dataSource.transaction((manager) =>
         commitBatch(
           manager,
           (name) =>
-            `${PROJECTOR_SERVICE}__${name === ns.naming.streams.events.name ? 'events' : 'decisions'}`,
+            `${PROJECTOR_SERVICE}__${name === h.ns.naming.streams.events.name ? 'events' : 'decisions'}`,
           redelivered,
           {
             checkpoints: new Map([
-              [ns.naming.streams.events.name, checkpoints.events],
-              [ns.naming.streams.decisions.name, checkpoints.decisions],
+              [h.ns.naming.streams.events.name, checkpoints.events],
+              [h.ns.naming.streams.decisions.name, checkpoints.decisions],
             ]),
           },
         ),
@@ -216,35 +188,35 @@ describe('projector against real NATS and Postgres', () => {
     });
 
     it('should record an envelope id once even when it is published again past the dedupe window', async () => {
-      projector = startProjector(client, dataSource);
+      projector = h.startProjector();
       const envelope = fx.outcomeRecorded('eng-3', 's-3', 10);
-      await publishAll(client, [envelope]);
-      await applied();
-      const outcomesBefore = await count('strategy_outcomes');
-      const auditBefore = await count('audit_log');
+      await publishAll(h.client, [envelope]);
+      await h.caughtUp();
+      const outcomesBefore = await h.count('strategy_outcomes');
+      const auditBefore = await h.count('audit_log');
 
       // A raw publish without Nats-Msg-Id stands in for a re-publish after the 2-minute window.
-      await client.js.publish(envelope.subject, encodeJson(envelope));
-      await applied();
+      await h.client.js.publish(envelope.subject, encodeJson(envelope));
+      await h.caughtUp();
 
-      expect(await count('audit_log')).toBe(auditBefore);
-      expect(await count('strategy_outcomes')).toBe(outcomesBefore);
+      expect(await h.count('audit_log')).toBe(auditBefore);
+      expect(await h.count('strategy_outcomes')).toBe(outcomesBefore);
     });
   });
 
   describe('Given invalid messages on the streams', () => {
     it('should park each on the DLQ with its reason, record the envelopes among them, and keep projecting', async () => {
-      projector = startProjector(client, dataSource);
-      const subject = ns.naming.eventSubject('gate', 'control', 'global');
-      const auditBefore = await count('audit_log');
+      projector = h.startProjector();
+      const subject = h.ns.naming.eventSubject('gate', 'control', 'global');
+      const auditBefore = await h.count('audit_log');
       const unknownType = { ...fx.killSwitchEngaged(), type: 'gate.SomethingNew' };
       const badData = { ...fx.killSwitchEngaged(), data: { mode: 'sideways' } };
-      await client.js.publish(subject, new TextEncoder().encode('{not json'));
-      await client.js.publish(subject, encodeJson({ hello: 'world' }));
-      await client.js.publish(subject, encodeJson(unknownType));
-      await client.js.publish(subject, encodeJson(badData));
-      await publishAll(client, [fx.killSwitchEngaged('eng-9')]);
-      await applied();
+      await h.client.js.publish(subject, new TextEncoder().encode('{not json'));
+      await h.client.js.publish(subject, encodeJson({ hello: 'world' }));
+      await h.client.js.publish(subject, encodeJson(unknownType));
+      await h.client.js.publish(subject, encodeJson(badData));
+      await publishAll(h.client, [fx.killSwitchEngaged('eng-9')]);
+      await h.caughtUp();
 
       const letters = await readDeadLetters(4);
       expect(letters.map((l) => l.error.code)).toEqual([
@@ -256,21 +228,21 @@ describe('projector against real NATS and Postgres', () => {
       expect(letters.every((l) => l.consumer === 'projector__events' && l.error.message.length > 0)).toBe(
         true,
       );
-      const recorded = await dataSource.query<{ event_id: string }[]>(
+      const recorded = await h.dataSource.query<{ event_id: string }[]>(
         `SELECT event_id FROM audit_log WHERE seq > $1 ORDER BY seq`,
         [auditBefore],
       );
       expect(recorded.map((r) => r.event_id)).toEqual([unknownType.id, badData.id, expect.any(String)]);
       expect(
-        await dataSource.query(`SELECT engaged FROM control_kill_switches WHERE scope = 'eng-9'`),
+        await h.dataSource.query(`SELECT engaged FROM control_kill_switches WHERE scope = 'eng-9'`),
       ).toEqual([{ engaged: true }]);
-      await expect(verifyAuditLog(dataSource)).resolves.toMatchObject({ ok: true });
+      await expect(verifyAuditLog(h.dataSource)).resolves.toMatchObject({ ok: true });
     });
   });
 
   describe('Given numbers and strings whose jsonb form differs from the published text', () => {
     it('should re-hash the stored jsonb envelope to the stored hash', async () => {
-      projector = startProjector(client, dataSource);
+      projector = h.startProjector();
       const params = {
         huge: 1e21,
         tenth: 0.1,
@@ -282,10 +254,10 @@ describe('projector against real NATS and Postgres', () => {
         keys: { b: 1, a: 2, é: 3, '\u{1F602}': 4, '\uFB33': 5 },
       };
       const envelope = fx.verdict('eng-4', 's-4', 'ALLOW', params);
-      await publishAll(client, [envelope]);
-      await applied();
+      await publishAll(h.client, [envelope]);
+      await h.caughtUp();
 
-      const [row] = await dataSource.query<
+      const [row] = await h.dataSource.query<
         { seq: string; prev_hash: string; hash: string; envelope: Envelope; text: string }[]
       >(`SELECT seq, prev_hash, hash, envelope, envelope::text AS text FROM audit_log WHERE event_id = $1`, [
         envelope.id,
@@ -293,24 +265,24 @@ describe('projector against real NATS and Postgres', () => {
       expect(row?.text).toContain('1000000000000000000000');
       expect(auditHash({ seq: row!.seq, prevHash: row!.prev_hash, event: row!.envelope })).toBe(row?.hash);
       expect(auditHash({ seq: row!.seq, prevHash: row!.prev_hash, event: envelope })).toBe(row?.hash);
-      await expect(verifyAuditLog(dataSource)).resolves.toMatchObject({ ok: true });
+      await expect(verifyAuditLog(h.dataSource)).resolves.toMatchObject({ ok: true });
     });
   });
 
   async function snapshot() {
     const tables = ['audit_log', 'strategies', 'strategy_outcomes', 'gate_decisions', 'consumer_checkpoints'];
     const out: Record<string, unknown> = {};
-    for (const table of tables) out[table] = await dataSource.query(`SELECT * FROM ${table} ORDER BY 1, 2`);
+    for (const table of tables) out[table] = await h.dataSource.query(`SELECT * FROM ${table} ORDER BY 1, 2`);
     return out;
   }
 
   async function readStreamsFrom1() {
     const out = [];
     for (const key of ['events', 'decisions'] as const) {
-      const name = ns.naming.streams[key].name;
-      const { last_seq } = (await client.jsm.streams.info(name)).state;
+      const name = h.ns.naming.streams[key].name;
+      const { last_seq } = (await h.client.jsm.streams.info(name)).state;
       for (let seq = 1; seq <= last_seq; seq += 1) {
-        const msg = await client.jsm.streams.getMessage(name, { seq });
+        const msg = await h.client.jsm.streams.getMessage(name, { seq });
         if (!msg) continue;
         out.push(
           prepareMessage(
@@ -318,10 +290,10 @@ describe('projector against real NATS and Postgres', () => {
               stream: key,
               streamName: name,
               streamSeq: seq,
-              subject: ns.naming.canonical(msg.subject),
+              subject: h.ns.naming.canonical(msg.subject),
               data: msg.data,
             },
-            client.catalogue,
+            h.client.catalogue,
           ),
         );
       }
@@ -330,8 +302,8 @@ describe('projector against real NATS and Postgres', () => {
   }
 
   async function readDeadLetters(n: number) {
-    const jsm = await jetstreamManager(client.nc);
-    const name = ns.naming.streams.dlq.name;
+    const jsm = await jetstreamManager(h.client.nc);
+    const name = h.ns.naming.streams.dlq.name;
     await waitFor(async () => (await jsm.streams.info(name)).state.messages >= n, {
       what: `${n} dead letters`,
     });

@@ -1,44 +1,31 @@
-import { Messaging } from '@bifrost/messaging';
 import { type RunningService } from '@bifrost/service';
-import {
-  createTestDatabase,
-  createTestNamespace,
-  startTestService,
-  waitFor,
-  type TestDatabase,
-  type TestNamespace,
-} from '@bifrost/testing';
+import { startTestService, waitFor } from '@bifrost/testing';
 import { Client } from 'pg';
 import { WRITER_LOCK } from './projector/projector';
 import { ProjectorConfig, projectorService } from './projector.service';
-import { gateEvents, publishAll, streamEnds } from './testing/projector.fixtures';
+import {
+  gateEvents,
+  publishAll,
+  startProjectorTestBed,
+  streamEnds,
+  type ProjectorTestBed,
+} from './testing/projector.fixtures';
 
 describe('projector service', () => {
-  let ns: TestNamespace;
-  let database: TestDatabase;
-  let client: Messaging;
+  let h: ProjectorTestBed;
   let service: RunningService | undefined;
   let other: Client;
 
   beforeAll(async () => {
-    ns = await createTestNamespace('projsvc');
-    database = await createTestDatabase('projsvc');
-    client = await Messaging.connect({
-      url: ns.natsUrl,
-      service: 'probe',
-      instanceId: 'p1',
-      namespace: ns.namespace,
-    });
-    other = new Client({ connectionString: database.url });
+    h = await startProjectorTestBed('projsvc');
+    other = new Client({ connectionString: h.database.url });
     await other.connect();
   });
 
   afterAll(async () => {
     await service?.close();
     await other?.end();
-    await client?.drain();
-    await database?.drop();
-    await ns?.cleanup();
+    await h?.stop();
   });
 
   const ready = async () => {
@@ -49,17 +36,17 @@ describe('projector service', () => {
 
   describe('When another instance holds the writer lock, then the first batch is held up, then it commits', () => {
     it('should be not ready as a standby and while catching up, ready after, with lag, sequence and batch metrics', async () => {
-      const fx = gateEvents(ns.naming);
-      await publishAll(client, [
+      const fx = gateEvents(h.ns.naming);
+      await publishAll(h.client, [
         fx.strategyRegistered('eng-1', 's-1'),
         fx.outcomeRecorded('eng-1', 's-1', 1500),
         fx.killSwitchEngaged(),
       ]);
-      await publishAll(client, [fx.verdict('eng-1', 's-1'), fx.verdict('eng-1', 's-1', 'BLOCK')]);
+      await publishAll(h.client, [fx.verdict('eng-1', 's-1'), fx.verdict('eng-1', 's-1', 'BLOCK')]);
       await other.query('SELECT pg_advisory_lock(hashtext($1))', [WRITER_LOCK]);
 
-      service = await startTestService(ProjectorConfig, projectorService, ns, {
-        DATABASE_URL: database.url,
+      service = await startTestService(ProjectorConfig, projectorService, h.ns, {
+        DATABASE_URL: h.database.url,
         PROJECTOR_LOCK_POLL_MS: '50',
       });
 
@@ -90,7 +77,7 @@ describe('projector service', () => {
       expect((await ready()).body.checks['projector']).toEqual({ ok: true });
 
       // The service's own system.ServiceStarted is on the events stream too: 3 + 1 events.
-      const ends = await streamEnds(client);
+      const ends = await streamEnds(h.client);
       expect(ends).toEqual({ events: 4, decisions: 2 });
       const text = await waitFor(
         async () => {

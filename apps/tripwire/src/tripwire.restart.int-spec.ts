@@ -1,6 +1,5 @@
 import type { Messaging } from '@bifrost/messaging';
-import type { RunningService } from '@bifrost/service';
-import { createTestNamespace, type TestNamespace } from '@bifrost/testing';
+import { createTestNamespace, serviceInstances, type TestNamespace } from '@bifrost/testing';
 import {
   CONTRACT_RATE,
   connectClient,
@@ -15,27 +14,18 @@ const WHOLESALE = { engineId: 'WHOLESALE', domain: 'WHOLESALE', metric: 'contrac
 describe('tripwire service across restarts', () => {
   let ns: TestNamespace;
   let client: Messaging;
-  const running: RunningService[] = [];
+  const instances = serviceInstances((env: Record<string, string> = {}) => startTripwire(ns, env));
+  const { start, stop } = instances;
 
   beforeEach(async () => {
     ns = await createTestNamespace('tripre');
     client = await connectClient(ns);
   });
   afterEach(async () => {
-    await Promise.all(running.splice(0).map((s) => s.close()));
+    await instances.closeAll();
     await client.drain();
     await ns.cleanup();
   });
-
-  const start = async (env: Record<string, string> = {}) => {
-    const service = await startTripwire(ns, env);
-    running.push(service);
-    return service;
-  };
-  const stop = async (service: RunningService) => {
-    running.splice(running.indexOf(service), 1);
-    await service.close();
-  };
 
   it.each([
     ['from the snapshot taken on stop', {}, false],

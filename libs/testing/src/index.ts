@@ -5,3 +5,4 @@ export * from './nats';
 export * from './tcp-proxy';
 export * from './wait-for';
 export * from './services';
+export * from './service-instances';

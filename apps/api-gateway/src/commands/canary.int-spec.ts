@@ -1,51 +1,33 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { RunningService } from '@bifrost/service';
-import { startTestService, waitFor } from '@bifrost/testing';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- specs start other apps for real
-import { ProjectorConfig, projectorService } from '@bifrost/projector/src/projector.service';
+import { waitFor } from '@bifrost/testing';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- specs start other apps for real
 import { CanaryConfig, canaryService } from '@bifrost/canary';
-import { startGateway, type GatewayHarness } from '../testing/gateway.fixtures';
+import { peer, projectorPeer, startGatewayStack, type GatewayStack } from '../testing/gateway.fixtures';
 
 describe('canary routes', () => {
-  let h: GatewayHarness;
-  let canary: RunningService;
-  let projector: RunningService;
+  let h: GatewayStack<'canary' | 'projector'>;
   let target: Server;
   let targetUrl: string;
   const targetMode = { ok: true };
-  let viewer: string;
-  let operator: string;
-  let admin: string;
-  let engine: string;
 
   beforeAll(async () => {
-    h = await startGateway('gwcan');
     target = createServer((_req, res) => {
       res.statusCode = targetMode.ok ? 200 : 503;
       res.end();
     });
     await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
     targetUrl = `http://127.0.0.1:${(target.address() as AddressInfo).port}/health`;
-    canary = await startTestService(CanaryConfig, canaryService, h.ns, {
-      LOG_LEVEL: 'error',
-      CANARY_DEFAULT_PROBES: 'false',
+    h = await startGatewayStack('gwcan', {
+      engineId: 'gw-bot',
+      peers: {
+        canary: peer(CanaryConfig, canaryService, { CANARY_DEFAULT_PROBES: 'false' }),
+        projector: projectorPeer,
+      },
     });
-    projector = await startTestService(ProjectorConfig, projectorService, h.ns, {
-      DATABASE_URL: h.db.url,
-      PROJECTOR_LOCK_POLL_MS: '50',
-      LOG_LEVEL: 'error',
-    });
-    viewer = (await h.createKey('viewer')).apiKey;
-    operator = (await h.createKey('operator')).apiKey;
-    admin = (await h.createKey('admin')).apiKey;
-    engine = (await h.createKey('engine', { engineId: 'gw-bot' })).apiKey;
   });
   afterAll(async () => {
-    await projector.close();
-    await canary.close();
-    await h.close();
+    await h?.close();
     target.closeAllConnections();
     await new Promise((resolve) => target.close(resolve));
   });
@@ -63,23 +45,27 @@ describe('canary routes', () => {
 
   it('should let an admin (not a viewer or operator) add a probe, and validate it', async () => {
     const body = { ...probe, target: targetUrl };
-    expect((await h.http('PUT', '/api/v1/canary/probes/exchange', { key: viewer, body })).status).toBe(403);
-    expect((await h.http('PUT', '/api/v1/canary/probes/exchange', { key: operator, body })).status).toBe(403);
+    expect((await h.http('PUT', '/api/v1/canary/probes/exchange', { key: h.keys.viewer, body })).status).toBe(
+      403,
+    );
+    expect(
+      (await h.http('PUT', '/api/v1/canary/probes/exchange', { key: h.keys.operator, body })).status,
+    ).toBe(403);
     expect(
       (
         await h.http('PUT', '/api/v1/canary/probes/exchange', {
-          key: admin,
+          key: h.keys.admin,
           body: { ...body, intervalMs: 1 },
         })
       ).status,
     ).toBe(400);
     const refused = await h.http('PUT', '/api/v1/canary/probes/exchange', {
-      key: admin,
+      key: h.keys.admin,
       body: { ...body, target: 'not-a-url' },
     });
     expect(refused).toMatchObject({ status: 422, body: { code: 'CANARY.INVALID_TARGET' } });
 
-    const added = await h.http('PUT', '/api/v1/canary/probes/exchange', { key: admin, body });
+    const added = await h.http('PUT', '/api/v1/canary/probes/exchange', { key: h.keys.admin, body });
     expect(added).toMatchObject({
       status: 200,
       body: { probe: { name: 'exchange', kind: 'http', action: 'alert_only' }, status: 'UNKNOWN' },
@@ -89,19 +75,22 @@ describe('canary routes', () => {
   it('should show the live status to a viewer, and the history and alerts from the read models', async () => {
     await waitFor(
       async () =>
-        (await h.http('GET', '/api/v1/canary/probes', { key: viewer })).body.probes?.[0]?.status === 'UP',
+        (await h.http('GET', '/api/v1/canary/probes', { key: h.keys.viewer })).body.probes?.[0]?.status ===
+        'UP',
       { what: 'exchange UP' },
     );
     targetMode.ok = false;
     await waitFor(
       async () =>
-        (await h.http('GET', '/api/v1/canary/status', { key: viewer })).body.probes?.[0]?.status === 'DOWN',
+        (await h.http('GET', '/api/v1/canary/status', { key: h.keys.viewer })).body.probes?.[0]?.status ===
+        'DOWN',
       { what: 'exchange DOWN' },
     );
     const history = await waitFor(
       async () => {
-        const items = (await h.http('GET', '/api/v1/canary/history?probeName=exchange', { key: viewer })).body
-          .items;
+        const items = (
+          await h.http('GET', '/api/v1/canary/history?probeName=exchange', { key: h.keys.viewer })
+        ).body.items;
         return items?.length === 2 && items;
       },
       { what: 'two status changes in the read model' },
@@ -111,7 +100,8 @@ describe('canary routes', () => {
     ).toEqual(['UP→DOWN', 'UNKNOWN→UP']);
     const alerts = await waitFor(
       async () => {
-        const items = (await h.http('GET', '/api/v1/canary/alerts?open=true', { key: viewer })).body.items;
+        const items = (await h.http('GET', '/api/v1/canary/alerts?open=true', { key: h.keys.viewer })).body
+          .items;
         return items?.length === 1 && items;
       },
       { what: 'the open alert' },
@@ -127,13 +117,13 @@ describe('canary routes', () => {
     expect(
       (
         await h.http('POST', '/api/v1/canary/alerts/probe:exchange:1/acknowledge', {
-          key: viewer,
+          key: h.keys.viewer,
           body: { reason: 'x' },
         })
       ).status,
     ).toBe(403);
     const acked = await h.http('POST', '/api/v1/canary/alerts/probe:exchange:1/acknowledge', {
-      key: operator,
+      key: h.keys.operator,
       body: { reason: 'looking into it' },
     });
     expect(acked).toMatchObject({
@@ -143,7 +133,7 @@ describe('canary routes', () => {
     expect(
       (
         await h.http('POST', '/api/v1/canary/alerts/probe:exchange:9/acknowledge', {
-          key: operator,
+          key: h.keys.operator,
           body: { reason: 'x' },
         })
       ).status,
@@ -152,19 +142,19 @@ describe('canary routes', () => {
 
   it('should watch an engine that sends heartbeats over HTTP, and let an admin set its policy', async () => {
     const sent = await h.http('POST', '/api/v1/engine/heartbeat', {
-      key: engine,
+      key: h.keys.engine,
       body: { engineId: 'gw-bot' },
     });
     expect(sent.status).toBe(202);
     await waitFor(
       async () =>
-        (await h.http('GET', '/api/v1/canary/status', { key: viewer })).body.engines?.some(
+        (await h.http('GET', '/api/v1/canary/status', { key: h.keys.viewer })).body.engines?.some(
           (e: { engineId: string }) => e.engineId === 'gw-bot',
         ),
       { what: 'gw-bot watched' },
     );
     const set = await h.http('PUT', '/api/v1/canary/engines/gw-bot/heartbeat-policy', {
-      key: admin,
+      key: h.keys.admin,
       body: { reason: 'slow engine', allowedGapMs: 120_000, autoResume: true },
     });
     expect(set).toMatchObject({
@@ -175,10 +165,10 @@ describe('canary routes', () => {
 
   it('should let an admin remove a probe', async () => {
     const removed = await h.http('POST', '/api/v1/canary/probes/exchange/remove', {
-      key: admin,
+      key: h.keys.admin,
       body: { reason: 'gone' },
     });
     expect(removed).toMatchObject({ status: 200, body: { probeName: 'exchange', removed: true } });
-    expect((await h.http('GET', '/api/v1/canary/probes', { key: viewer })).body.probes).toEqual([]);
+    expect((await h.http('GET', '/api/v1/canary/probes', { key: h.keys.viewer })).body.probes).toEqual([]);
   });
 });

@@ -1,59 +1,40 @@
 import { ATTESTATION_ITEM_IDS } from '@bifrost/domain-governance';
-import type { RunningService } from '@bifrost/service';
-import { startTestService, waitFor } from '@bifrost/testing';
+import { waitFor } from '@bifrost/testing';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- specs start other apps for real
 import { GovernanceAgentConfig, governanceAgentService } from '@bifrost/governance-agent';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- specs start other apps for real
-import { ProjectorConfig, projectorService } from '@bifrost/projector/src/projector.service';
-import { startGateway, type GatewayHarness } from '../testing/gateway.fixtures';
+import { peer, projectorPeer, startGatewayStack, type GatewayStack } from '../testing/gateway.fixtures';
 
 const ENGINE = 'gw-roaster';
 const DAY = 86_400_000;
 
 describe('governance routes', () => {
-  let h: GatewayHarness;
-  let agent: RunningService;
-  let projector: RunningService;
-  let viewer: string;
-  let operator: string;
-  let admin: string;
+  let h: GatewayStack<'agent' | 'projector'>;
   let techLead: { id: string; apiKey: string };
-  let engine: string;
   let sent = 0;
 
   beforeAll(async () => {
-    h = await startGateway('gwgov');
-    [agent, projector] = await Promise.all([
-      startTestService(GovernanceAgentConfig, governanceAgentService, h.ns, {
-        GOVERNANCE_BREAKER_CHECK_INTERVAL_MS: '100',
-        GOVERNANCE_CYCLE_SCHEDULE: 'off',
-        LOG_LEVEL: 'error',
-      }),
-      startTestService(ProjectorConfig, projectorService, h.ns, {
-        DATABASE_URL: h.db.url,
-        PROJECTOR_LOCK_POLL_MS: '50',
-        LOG_LEVEL: 'error',
-      }),
-    ]);
-    viewer = (await h.createKey('viewer')).apiKey;
-    operator = (await h.createKey('operator')).apiKey;
-    admin = (await h.createKey('admin')).apiKey;
+    h = await startGatewayStack('gwgov', {
+      engineId: ENGINE,
+      peers: {
+        agent: peer(GovernanceAgentConfig, governanceAgentService, {
+          GOVERNANCE_BREAKER_CHECK_INTERVAL_MS: '100',
+          GOVERNANCE_CYCLE_SCHEDULE: 'off',
+        }),
+        projector: projectorPeer,
+      },
+    });
     techLead = await h.createKey('operator');
-    engine = (await h.createKey('engine', { engineId: ENGINE })).apiKey;
   });
-  afterAll(async () => {
-    await Promise.all([agent?.close(), projector?.close()]);
-    await h?.close();
-  });
+  afterAll(() => h?.close());
 
-  const get = (path: string, key = viewer) => h.http('GET', `/api/v1/governance${path}`, { key });
+  const get = (path: string, key = h.keys.viewer) => h.http('GET', `/api/v1/governance${path}`, { key });
   const send = (method: string, path: string, key: string, body: unknown) =>
     h.http(method, `/api/v1/governance${path}`, { key, body });
   const commands = async (count: number, outcome: 'success' | 'error', commandType = 'SET_POWER') => {
     for (let i = 0; i < count; i += 1) {
       sent += 1;
       const response = await h.http('POST', '/api/v1/engine/command', {
-        key: engine,
+        key: h.keys.engine,
         body: { engineId: ENGINE, commandId: `cmd-${sent}`, commandType, outcome, requiredApproval: false },
       });
       expect(response.status).toBe(202);
@@ -80,7 +61,7 @@ describe('governance routes', () => {
 
   describe('Given an engine enrolled 200 days ago at L3', () => {
     beforeAll(async () => {
-      const enrolled = await send('POST', `/engines/${ENGINE}/enroll`, admin, {
+      const enrolled = await send('POST', `/engines/${ENGINE}/enroll`, h.keys.admin, {
         reason: 'roaster line 1',
         phase: 'L3',
         phaseSince: new Date(Date.now() - 200 * DAY).toISOString(),
@@ -89,9 +70,11 @@ describe('governance routes', () => {
     });
 
     it('should refuse enrolment to an operator and answer the state live to a viewer', async () => {
-      const refused = await send('POST', `/engines/other/enroll`, operator, { reason: 'x' });
+      const refused = await send('POST', `/engines/other/enroll`, h.keys.operator, { reason: 'x' });
       expect(refused.status).toBe(403);
-      expect(await send('POST', `/engines/${ENGINE}/enroll`, admin, { reason: 'again' })).toMatchObject({
+      expect(
+        await send('POST', `/engines/${ENGINE}/enroll`, h.keys.admin, { reason: 'again' }),
+      ).toMatchObject({
         status: 409,
         body: { code: 'GOVERNANCE.ALREADY_ENROLLED' },
       });
@@ -118,24 +101,34 @@ describe('governance routes', () => {
     });
 
     it('should refuse a rule condition that does not parse with the parser’s error, and accept a valid change', async () => {
-      const bad = await send('PATCH', `/engines/${ENGINE}/circuit-breaker/rules/high-rollback-rate`, admin, {
-        reason: 'typo',
-        condition: 'rollbackRate >> 0.1',
-      });
+      const bad = await send(
+        'PATCH',
+        `/engines/${ENGINE}/circuit-breaker/rules/high-rollback-rate`,
+        h.keys.admin,
+        {
+          reason: 'typo',
+          condition: 'rollbackRate >> 0.1',
+        },
+      );
       expect(bad).toMatchObject({ status: 422, body: { code: 'GOVERNANCE.BAD_CONDITION' } });
       expect(
         (
-          await send('PATCH', `/engines/${ENGINE}/circuit-breaker/rules/high-rollback-rate`, operator, {
-            reason: 'x',
-            enabled: false,
-          })
+          await send(
+            'PATCH',
+            `/engines/${ENGINE}/circuit-breaker/rules/high-rollback-rate`,
+            h.keys.operator,
+            {
+              reason: 'x',
+              enabled: false,
+            },
+          )
         ).status,
       ).toBe(403);
 
       const changed = await send(
         'PATCH',
         `/engines/${ENGINE}/circuit-breaker/rules/high-rollback-rate`,
-        admin,
+        h.keys.admin,
         {
           reason: 'quieter alerts',
           condition: 'rollbackRate > 0.2',
@@ -190,17 +183,21 @@ describe('governance routes', () => {
     it('should take attestations from operators only, for attestation items only', async () => {
       const evidence = { passed: true, evidence: 'https://wiki/roaster/evidence' };
       expect(
-        (await send('POST', `/engines/${ENGINE}/readiness/attestations/runbooks`, viewer, evidence)).status,
+        (await send('POST', `/engines/${ENGINE}/readiness/attestations/runbooks`, h.keys.viewer, evidence))
+          .status,
       ).toBe(403);
       expect(
-        (await send('POST', `/engines/${ENGINE}/readiness/attestations/runbooks`, operator, { passed: true }))
-          .status,
+        (
+          await send('POST', `/engines/${ENGINE}/readiness/attestations/runbooks`, h.keys.operator, {
+            passed: true,
+          })
+        ).status,
       ).toBe(400);
       for (const itemId of ATTESTATION_ITEM_IDS) {
         const attested = await send(
           'POST',
           `/engines/${ENGINE}/readiness/attestations/${itemId}`,
-          operator,
+          h.keys.operator,
           evidence,
         );
         expect(attested.status).toBe(200);
@@ -213,8 +210,8 @@ describe('governance routes', () => {
     });
 
     it('should run a cycle that proposes L3+ and list the proposal and report from the read models', async () => {
-      expect((await send('POST', '/run-cycle', viewer, { engineId: ENGINE })).status).toBe(403);
-      const cycle = await send('POST', '/run-cycle', operator, { engineId: ENGINE });
+      expect((await send('POST', '/run-cycle', h.keys.viewer, { engineId: ENGINE })).status).toBe(403);
+      const cycle = await send('POST', '/run-cycle', h.keys.operator, { engineId: ENGINE });
       expect(cycle.status).toBe(200);
       expect(cycle.body.proposals).toHaveLength(1);
       const proposal = cycle.body.proposals[0];
@@ -267,10 +264,14 @@ describe('governance routes', () => {
       const unassigned = await send('POST', `${path}/approve`, techLead.apiKey, {});
       expect(unassigned).toMatchObject({ status: 403, body: { code: 'GOVERNANCE.NOT_AN_APPROVER' } });
       expect(
-        (await send('PUT', `/approvers/${techLead.id}`, operator, { roles: ['tech_lead'], reason: 'x' }))
-          .status,
+        (
+          await send('PUT', `/approvers/${techLead.id}`, h.keys.operator, {
+            roles: ['tech_lead'],
+            reason: 'x',
+          })
+        ).status,
       ).toBe(403);
-      const assigned = await send('PUT', `/approvers/${techLead.id}`, admin, {
+      const assigned = await send('PUT', `/approvers/${techLead.id}`, h.keys.admin, {
         roles: ['tech_lead'],
         reason: 'roaster tech lead',
       });
@@ -315,16 +316,18 @@ describe('governance routes', () => {
       expect(event.observed.errorRate).toBeGreaterThan(0.05);
 
       const path = `/engines/${ENGINE}/circuit-breaker/events/${event.eventId}/resolve`;
-      expect((await send('POST', path, viewer, { note: 'x' })).status).toBe(403);
-      expect((await send('POST', path, operator, {})).status).toBe(400);
-      expect((await send('POST', path, operator, { note: 'fan controller replaced' })).status).toBe(200);
+      expect((await send('POST', path, h.keys.viewer, { note: 'x' })).status).toBe(403);
+      expect((await send('POST', path, h.keys.operator, {})).status).toBe(400);
+      expect((await send('POST', path, h.keys.operator, { note: 'fan controller replaced' })).status).toBe(
+        200,
+      );
       await projected(
         `/engines/${ENGINE}/circuit-breaker/events?limit=20`,
         (b: { items: { eventId: string; resolutionNote: string | null }[] }) =>
           b.items.some((e) => e.eventId === event.eventId && e.resolutionNote === 'fan controller replaced'),
       );
       expect((await get(`/engines/${ENGINE}/state`)).body.phase).toBe('L3');
-      expect(await send('POST', path, operator, { note: 'again' })).toMatchObject({
+      expect(await send('POST', path, h.keys.operator, { note: 'again' })).toMatchObject({
         status: 409,
         body: { code: 'GOVERNANCE.ALREADY_RESOLVED' },
       });

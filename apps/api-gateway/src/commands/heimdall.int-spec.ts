@@ -1,53 +1,33 @@
-import type { RunningService } from '@bifrost/service';
-import { startTestService, waitFor } from '@bifrost/testing';
+import { waitFor } from '@bifrost/testing';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- specs start other apps for real
 import { HeimdallConfig, heimdallService } from '@bifrost/heimdall';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- specs start other apps for real
-import { ProjectorConfig, projectorService } from '@bifrost/projector/src/projector.service';
-import { startGateway, type GatewayHarness } from '../testing/gateway.fixtures';
+import { peer, projectorPeer, startGatewayStack, type GatewayStack } from '../testing/gateway.fixtures';
 
 const DOMAIN = 'GW_OFFER';
 
 describe('heimdall routes', () => {
-  let h: GatewayHarness;
-  let heimdall: RunningService | undefined;
-  let projector: RunningService;
-  let viewer: string;
-  let operator: string;
-  let admin: string;
-  let engine: string;
+  let h: GatewayStack<'heimdall' | 'projector'>;
 
   beforeAll(async () => {
-    h = await startGateway('gwheim');
-    heimdall = await startTestService(HeimdallConfig, heimdallService, h.ns, { LOG_LEVEL: 'error' });
-    projector = await startTestService(ProjectorConfig, projectorService, h.ns, {
-      DATABASE_URL: h.db.url,
-      PROJECTOR_LOCK_POLL_MS: '50',
-      LOG_LEVEL: 'error',
+    h = await startGatewayStack('gwheim', {
+      engineId: 'gw-bot',
+      peers: { heimdall: peer(HeimdallConfig, heimdallService), projector: projectorPeer },
     });
-    viewer = (await h.createKey('viewer')).apiKey;
-    operator = (await h.createKey('operator')).apiKey;
-    admin = (await h.createKey('admin')).apiKey;
-    engine = (await h.createKey('engine', { engineId: 'gw-bot' })).apiKey;
   });
-  afterAll(async () => {
-    await projector.close();
-    await heimdall?.close();
-    await h.close();
-  });
+  afterAll(() => h?.close());
 
   const evaluate = (body: Record<string, unknown>) =>
     h.http('POST', '/api/v1/engine/evaluate', {
-      key: engine,
+      key: h.keys.engine,
       body: { engineId: 'gw-bot', domain: DOMAIN, confidence: 0.95, ...body },
     });
   const live = async () =>
-    (await h.http('GET', '/api/v1/heimdall/policies', { key: viewer })).body.domains.find(
+    (await h.http('GET', '/api/v1/heimdall/policies', { key: h.keys.viewer })).body.domains.find(
       (d: { domain: string }) => d.domain === DOMAIN,
     );
 
   it('should list the seeded domains live to a viewer', async () => {
-    const listed = await h.http('GET', '/api/v1/heimdall/policies', { key: viewer });
+    const listed = await h.http('GET', '/api/v1/heimdall/policies', { key: h.keys.viewer });
     expect(listed.status).toBe(200);
     expect(listed.body.domains.map((d: { domain: string }) => d.domain)).toEqual([
       'BUYER_MATCH',
@@ -66,10 +46,10 @@ describe('heimdall routes', () => {
     };
     const put = (key: string, body: unknown) =>
       h.http('PUT', `/api/v1/heimdall/policies/${DOMAIN}`, { key, body });
-    expect((await put(viewer, policy)).status).toBe(403);
-    expect((await put(operator, policy)).status).toBe(403);
-    expect((await put(admin, { ...policy, minConfidence: 1.2 })).status).toBe(400);
-    const defined = await put(admin, policy);
+    expect((await put(h.keys.viewer, policy)).status).toBe(403);
+    expect((await put(h.keys.operator, policy)).status).toBe(403);
+    expect((await put(h.keys.admin, { ...policy, minConfidence: 1.2 })).status).toBe(400);
+    const defined = await put(h.keys.admin, policy);
     expect(defined).toMatchObject({
       status: 200,
       body: {
@@ -89,14 +69,14 @@ describe('heimdall routes', () => {
     expect((await evaluate({ confidence: 'high' })).status).toBe(400);
 
     const refused = await h.http('POST', `/api/v1/heimdall/policies/${DOMAIN}/prod-use/enable`, {
-      key: admin,
+      key: h.keys.admin,
       body: { reason: 'too early' },
     });
     expect(refused).toMatchObject({ status: 200, body: { events: [{ type: 'ProdUseRefused' }] } });
     expect(
       (
         await h.http('POST', '/api/v1/heimdall/policies/NOPE/prod-use/enable', {
-          key: admin,
+          key: h.keys.admin,
           body: { reason: 'x' },
         })
       ).status,
@@ -106,7 +86,7 @@ describe('heimdall routes', () => {
   it('should take sandbox trials over HTTP and make the domain eligible once promoted', async () => {
     for (const [i, success] of [true, true, false].entries()) {
       const sent = await h.http('POST', '/api/v1/engine/sandbox', {
-        key: engine,
+        key: h.keys.engine,
         body: { engineId: 'gw-bot', domain: DOMAIN, trialId: `gw-${i}`, success },
       });
       expect(sent.status).toBe(202);
@@ -114,7 +94,7 @@ describe('heimdall routes', () => {
     await waitFor(async () => (await live())?.scorecard.trials === 3, { what: 'three trials' });
 
     const promoted = await h.http('POST', `/api/v1/heimdall/policies/${DOMAIN}/prod-use/enable`, {
-      key: admin,
+      key: h.keys.admin,
       body: { reason: 'two of three' },
     });
     expect(promoted.body.events).toEqual([expect.objectContaining({ type: 'ProdUseEnabled' })]);
@@ -126,7 +106,7 @@ describe('heimdall routes', () => {
     const evaluations = await waitFor(
       async () => {
         const page = await h.http('GET', `/api/v1/heimdall/evaluations?engineId=gw-bot&limit=1`, {
-          key: viewer,
+          key: h.keys.viewer,
         });
         return page.status === 200 && page.body.nextCursor !== null && page.body;
       },
@@ -139,7 +119,7 @@ describe('heimdall routes', () => {
       'GET',
       `/api/v1/heimdall/evaluations?engineId=gw-bot&limit=1&cursor=${evaluations.nextCursor}`,
       {
-        key: viewer,
+        key: h.keys.viewer,
       },
     );
     expect(next.body).toMatchObject({
@@ -147,14 +127,16 @@ describe('heimdall routes', () => {
       nextCursor: null,
     });
     const one = await h.http('GET', `/api/v1/heimdall/evaluations/${evaluations.items[0].evaluationId}`, {
-      key: viewer,
+      key: h.keys.viewer,
     });
     expect(one.body).toMatchObject({ requestId: 'req-2', request: { engineId: 'gw-bot' } });
     expect(one.body.gates).toHaveLength(5);
 
     const scorecards = await waitFor(
       async () => {
-        const read = await h.http('GET', `/api/v1/heimdall/scorecards?domain=${DOMAIN}`, { key: viewer });
+        const read = await h.http('GET', `/api/v1/heimdall/scorecards?domain=${DOMAIN}`, {
+          key: h.keys.viewer,
+        });
         return read.body.cumulative?.[0]?.trials === 3 && read.body;
       },
       { what: 'the projected scorecard' },
@@ -165,15 +147,14 @@ describe('heimdall routes', () => {
     expect(scorecards.days).toEqual([
       expect.objectContaining({ domain: DOMAIN, day: new Date().toISOString().slice(0, 10), trials: 3 }),
     ]);
-    const history = await h.http('GET', '/api/v1/heimdall/policy-history', { key: viewer });
+    const history = await h.http('GET', '/api/v1/heimdall/policy-history', { key: h.keys.viewer });
     expect(history.body.items).toContainEqual(
       expect.objectContaining({ domain: DOMAIN, prodUseEnabled: true, lastRefused: expect.any(Object) }),
     );
   });
 
   it('should answer 503 when Heimdall is down, on which the SDK fails closed', async () => {
-    await heimdall?.close();
-    heimdall = undefined;
+    await h.stopPeer('heimdall');
     const down = await evaluate({});
     expect(down.status).toBe(503);
   });

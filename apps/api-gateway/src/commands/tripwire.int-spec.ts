@@ -1,53 +1,33 @@
-import type { RunningService } from '@bifrost/service';
-import { startTestService, waitFor } from '@bifrost/testing';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- specs start other apps for real
-import { ProjectorConfig, projectorService } from '@bifrost/projector/src/projector.service';
+import { waitFor } from '@bifrost/testing';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- specs start other apps for real
 import { TripwireConfig, tripwireService } from '@bifrost/tripwire';
-import { startGateway, type GatewayHarness } from '../testing/gateway.fixtures';
+import { peer, projectorPeer, startGatewayStack, type GatewayStack } from '../testing/gateway.fixtures';
 
 describe('tripwire routes', () => {
-  let h: GatewayHarness;
-  let tripwire: RunningService;
-  let projector: RunningService;
-  let viewer: string;
-  let operator: string;
-  let admin: string;
-  let engine: string;
+  let h: GatewayStack<'tripwire' | 'projector'>;
 
   beforeAll(async () => {
-    h = await startGateway('gwtrip');
-    tripwire = await startTestService(TripwireConfig, tripwireService, h.ns, { LOG_LEVEL: 'error' });
-    projector = await startTestService(ProjectorConfig, projectorService, h.ns, {
-      DATABASE_URL: h.db.url,
-      PROJECTOR_LOCK_POLL_MS: '50',
-      LOG_LEVEL: 'error',
+    h = await startGatewayStack('gwtrip', {
+      engineId: 'gw-bot',
+      peers: { tripwire: peer(TripwireConfig, tripwireService), projector: projectorPeer },
     });
-    viewer = (await h.createKey('viewer')).apiKey;
-    operator = (await h.createKey('operator')).apiKey;
-    admin = (await h.createKey('admin')).apiKey;
-    engine = (await h.createKey('engine', { engineId: 'gw-bot' })).apiKey;
   });
-  afterAll(async () => {
-    await projector.close();
-    await tripwire.close();
-    await h.close();
-  });
+  afterAll(() => h?.close());
 
   const kpis = async (count: number, success: boolean) => {
     for (let i = 0; i < count; i += 1) {
       const sent = await h.http('POST', '/api/v1/engine/kpi', {
-        key: engine,
+        key: h.keys.engine,
         body: { engineId: 'gw-bot', domain: 'GW', metric: 'deal_rate', success },
       });
       expect(sent.status).toBe(202);
     }
   };
   const engineView = () =>
-    h.http('GET', '/api/v1/tripwire/policies/GW-deal_rate/engines/gw-bot', { key: viewer });
+    h.http('GET', '/api/v1/tripwire/policies/GW-deal_rate/engines/gw-bot', { key: h.keys.viewer });
 
   it('should list the seeded policies live to a viewer', async () => {
-    const listed = await h.http('GET', '/api/v1/tripwire/policies', { key: viewer });
+    const listed = await h.http('GET', '/api/v1/tripwire/policies', { key: h.keys.viewer });
 
     expect(listed.status).toBe(200);
     expect(listed.body.policies.map((p: { policyId: string }) => p.policyId)).toEqual([
@@ -56,9 +36,11 @@ describe('tripwire routes', () => {
       'WHOLESALE-contract_rate',
       'WHOLESALE-offer_accept_rate',
     ]);
-    const one = await h.http('GET', '/api/v1/tripwire/policies/CAPITAL-roi_event', { key: viewer });
+    const one = await h.http('GET', '/api/v1/tripwire/policies/CAPITAL-roi_event', { key: h.keys.viewer });
     expect(one.body).toMatchObject({ policyId: 'CAPITAL-roi_event', enabled: false, action: 'KILL_SWITCH' });
-    expect((await h.http('GET', '/api/v1/tripwire/policies/NOPE-x', { key: viewer })).status).toBe(404);
+    expect((await h.http('GET', '/api/v1/tripwire/policies/NOPE-x', { key: h.keys.viewer })).status).toBe(
+      404,
+    );
   });
 
   it('should let an admin (not a viewer or operator) define a policy, and validate it', async () => {
@@ -72,19 +54,19 @@ describe('tripwire routes', () => {
       minEvents: 10,
       action: 'THROTTLE',
     };
-    expect((await h.http('POST', '/api/v1/tripwire/policies', { key: viewer, body: policy })).status).toBe(
-      403,
-    );
-    expect((await h.http('POST', '/api/v1/tripwire/policies', { key: operator, body: policy })).status).toBe(
-      403,
-    );
+    expect(
+      (await h.http('POST', '/api/v1/tripwire/policies', { key: h.keys.viewer, body: policy })).status,
+    ).toBe(403);
+    expect(
+      (await h.http('POST', '/api/v1/tripwire/policies', { key: h.keys.operator, body: policy })).status,
+    ).toBe(403);
     const invalid = await h.http('POST', '/api/v1/tripwire/policies', {
-      key: admin,
+      key: h.keys.admin,
       body: { ...policy, maxDropPct: 0 },
     });
     expect(invalid.status).toBe(400);
 
-    const defined = await h.http('POST', '/api/v1/tripwire/policies', { key: admin, body: policy });
+    const defined = await h.http('POST', '/api/v1/tripwire/policies', { key: h.keys.admin, body: policy });
     expect(defined).toMatchObject({
       status: 200,
       body: { policyId: 'GW-deal_rate', enabled: true, confidence: 0.95, engines: [] },
@@ -118,7 +100,7 @@ describe('tripwire routes', () => {
 
     const history = await waitFor(
       async () => {
-        const page = await h.http('GET', '/api/v1/tripwire/triggers?engineId=gw-bot', { key: viewer });
+        const page = await h.http('GET', '/api/v1/tripwire/triggers?engineId=gw-bot', { key: h.keys.viewer });
         return page.status === 200 && page.body.items.length > 0 && page.body.items;
       },
       { what: 'the trip in the read model' },
@@ -137,7 +119,7 @@ describe('tripwire routes', () => {
 
   it('should reset (operator) and evaluate now', async () => {
     const reset = await h.http('POST', '/api/v1/tripwire/policies/GW-deal_rate/engines/gw-bot/reset', {
-      key: operator,
+      key: h.keys.operator,
       body: { reason: 'deal flow fixed' },
     });
     expect(reset.status).toBe(200);
@@ -146,7 +128,7 @@ describe('tripwire routes', () => {
     ]);
 
     const evaluated = await h.http('POST', '/api/v1/tripwire/evaluate', {
-      key: operator,
+      key: h.keys.operator,
       body: { policyId: 'GW-deal_rate' },
     });
     expect(evaluated).toMatchObject({
@@ -157,20 +139,20 @@ describe('tripwire routes', () => {
 
   it('should disable (operator) and enable (admin) a policy', async () => {
     const disabled = await h.http('POST', '/api/v1/tripwire/policies/GW-deal_rate/disable', {
-      key: operator,
+      key: h.keys.operator,
       body: { reason: 'migration' },
     });
     expect(disabled).toMatchObject({ status: 200, body: { enabled: false } });
     expect(
       (
         await h.http('POST', '/api/v1/tripwire/policies/GW-deal_rate/enable', {
-          key: operator,
+          key: h.keys.operator,
           body: { reason: 'done' },
         })
       ).status,
     ).toBe(403);
     const enabled = await h.http('POST', '/api/v1/tripwire/policies/GW-deal_rate/enable', {
-      key: admin,
+      key: h.keys.admin,
       body: { reason: 'done' },
     });
     expect(enabled).toMatchObject({ status: 200, body: { enabled: true } });

@@ -1,29 +1,25 @@
 import type { DataSource } from 'typeorm';
-import { Messaging, uuidv7 } from '@bifrost/messaging';
+import { uuidv7 } from '@bifrost/messaging';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the projector's own migrations create the read models
 import { openProjectorDatabase } from '@bifrost/projector';
 import type { RunningService } from '@bifrost/service';
-import { startTestService, waitFor } from '@bifrost/testing';
+import { waitFor } from '@bifrost/testing';
 // The real gate, in-process, is this spec's peer (apps/gate has no src/index.ts yet: deep import).
 // eslint-disable-next-line @nx/enforce-module-boundaries -- specs start other apps for real
 import { GateConfig, gateService } from '@bifrost/gate/src/gate.service';
-import { OWNER_KEY, startGateway, type GatewayHarness } from '../testing/gateway.fixtures';
+import { OWNER_KEY, peer, startGatewayStack, type GatewayStack } from '../testing/gateway.fixtures';
 
 describe('read routes', () => {
-  let h: GatewayHarness;
-  let viewer: { apiKey: string };
+  let h: GatewayStack;
 
   beforeAll(async () => {
-    h = await startGateway('gwread');
-    viewer = await h.createKey('viewer');
+    h = await startGatewayStack('gwread', { engineId: 'bot-1' });
   });
-  afterAll(async () => {
-    await h.close();
-  });
+  afterAll(() => h?.close());
 
   describe('before the projector migrated the database', () => {
     it('should answer 503 problem documents', async () => {
-      const control = await h.http('GET', '/api/v1/control', { key: viewer.apiKey });
+      const control = await h.http('GET', '/api/v1/control', { key: h.keys.viewer });
 
       expect(control).toMatchObject({ status: 503, body: { code: 'READ_MODELS.MISSING' } });
     });
@@ -52,40 +48,40 @@ describe('read routes', () => {
       let cursor: string | null = null;
       do {
         const query: string = `engineId=bot-1&action=BLOCK&limit=3${cursor ? `&cursor=${cursor}` : ''}`;
-        const response = await h.http('GET', `/api/v1/decisions?${query}`, { key: viewer.apiKey });
+        const response = await h.http('GET', `/api/v1/decisions?${query}`, { key: h.keys.viewer });
         expect(response.status).toBe(200);
         seen.push(...response.body.items.map((d: { decisionId: string }) => d.decisionId));
         cursor = response.body.nextCursor;
       } while (cursor);
 
       expect(seen).toEqual(ids.filter((_, i) => i % 2 === 0).reverse());
-      const one = await h.http('GET', `/api/v1/decisions/${ids[0]}`, { key: viewer.apiKey });
+      const one = await h.http('GET', `/api/v1/decisions/${ids[0]}`, { key: h.keys.viewer });
       expect(one.body).toMatchObject({
         decisionId: ids[0],
         engineId: 'bot-1',
         request: { engineId: 'bot-1' },
       });
-      expect((await h.http('GET', '/api/v1/decisions/nope', { key: viewer.apiKey })).status).toBe(404);
+      expect((await h.http('GET', '/api/v1/decisions/nope', { key: h.keys.viewer })).status).toBe(404);
     });
 
     it('should apply the declared defaults to a query without parameters', async () => {
-      const page = await h.http('GET', '/api/v1/decisions', { key: viewer.apiKey });
+      const page = await h.http('GET', '/api/v1/decisions', { key: h.keys.viewer });
       expect(page.status).toBe(200);
       expect(page.body.items.length).toBeGreaterThan(0);
-      expect((await h.http('GET', '/api/v1/audit', { key: viewer.apiKey })).status).toBe(200);
+      expect((await h.http('GET', '/api/v1/audit', { key: h.keys.viewer })).status).toBe(200);
     });
 
     it('should refuse a forged cursor and an unknown filter value with 400', async () => {
-      expect((await h.http('GET', '/api/v1/decisions?cursor=bm9wZQ', { key: viewer.apiKey })).status).toBe(
+      expect((await h.http('GET', '/api/v1/decisions?cursor=bm9wZQ', { key: h.keys.viewer })).status).toBe(
         400,
       );
-      expect((await h.http('GET', '/api/v1/decisions?action=MAYBE', { key: viewer.apiKey })).status).toBe(
+      expect((await h.http('GET', '/api/v1/decisions?action=MAYBE', { key: h.keys.viewer })).status).toBe(
         400,
       );
     });
 
     it('should verify the (empty) audit chain', async () => {
-      const verified = await h.http('GET', '/api/v1/audit/verify', { key: viewer.apiKey });
+      const verified = await h.http('GET', '/api/v1/audit/verify', { key: h.keys.viewer });
 
       expect(verified).toMatchObject({ status: 200, body: { ok: true, count: 0 } });
     });
@@ -93,32 +89,22 @@ describe('read routes', () => {
 
   describe('the live decision stream', () => {
     let gate: RunningService;
-    let probe: Messaging;
-    let engine: { apiKey: string };
 
     beforeAll(async () => {
-      gate = await startTestService(GateConfig, gateService, h.ns);
-      probe = await Messaging.connect({
-        url: h.ns.natsUrl,
-        service: 'probe',
-        instanceId: 'p',
-        namespace: h.ns.namespace,
-      });
-      engine = await h.createKey('engine', { engineId: 'bot-1' });
+      gate = await peer(GateConfig, gateService)(h);
     });
     afterAll(async () => {
-      await probe.drain();
       await gate.close();
     });
 
     const check = () =>
       h.http('POST', '/api/v1/engine/check', {
-        key: engine.apiKey,
+        key: h.keys.engine,
         body: { engineId: 'bot-1', strategyId: 's1', action: { kind: 'order.place', intent: 'open' } },
       });
 
     it('should push decisions as they are recorded and resume after Last-Event-ID', async () => {
-      const live = await openStream(`${h.gateway.url}/api/v1/decisions/stream?engineId=bot-1`, viewer.apiKey);
+      const live = await openStream(`${h.gateway.url}/api/v1/decisions/stream?engineId=bot-1`, h.keys.viewer);
       try {
         const first = await check();
         const event = await waitFor(() => live.events().find((e) => e.data.id === first.body.decisionId), {
@@ -127,7 +113,7 @@ describe('read routes', () => {
         expect(event.event).toBe('gate.VerdictRendered');
 
         const second = await check();
-        const resumed = await openStream(`${h.gateway.url}/api/v1/decisions/stream`, viewer.apiKey, event.id);
+        const resumed = await openStream(`${h.gateway.url}/api/v1/decisions/stream`, h.keys.viewer, event.id);
         try {
           const replayed = await waitFor(
             () => resumed.events().find((e) => e.data.id === second.body.decisionId),

@@ -1,4 +1,7 @@
-import type { RunningService } from '@bifrost/service';
+import type { Static, TObject } from '@sinclair/typebox';
+import type { CommonConfig } from '@bifrost/config';
+import { Messaging } from '@bifrost/messaging';
+import type { RunningService, ServiceDefinition } from '@bifrost/service';
 import {
   createTestDatabase,
   createTestNamespace,
@@ -6,6 +9,8 @@ import {
   type TestDatabase,
   type TestNamespace,
 } from '@bifrost/testing';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- specs start other apps for real
+import { ProjectorConfig, projectorService } from '@bifrost/projector/src/projector.service';
 import { GatewayConfig, gatewayService } from '../gateway.service';
 
 export const OWNER_KEY = 'owner-bootstrap-secret-for-tests-0123456789';
@@ -81,6 +86,99 @@ export async function startGateway(
       }
     },
   };
+}
+
+/** Starts one service beside the gateway, on the gateway's namespace (and database, if it needs one). */
+export type PeerStarter = (place: { ns: TestNamespace; db: TestDatabase }) => Promise<RunningService>;
+
+/** A service of another app, in this process, configured as in production; logs errors only. */
+export function peer<S extends TObject>(
+  schema: S,
+  definition: ServiceDefinition<Static<S> & CommonConfig>,
+  env: Record<string, string> = {},
+): PeerStarter {
+  return ({ ns }) => startTestService(schema, definition, ns, { LOG_LEVEL: 'error', ...env });
+}
+
+/** The projector writing the gateway's read models, so read routes see what the services publish. */
+export const projectorPeer: PeerStarter = ({ ns, db }) =>
+  startTestService(ProjectorConfig, projectorService, ns, {
+    DATABASE_URL: db.url,
+    PROJECTOR_LOCK_POLL_MS: '50',
+    LOG_LEVEL: 'error',
+  });
+
+/** A client on the namespace, to look at streams and events behind the gateway's back. */
+export function connectProbe(ns: TestNamespace): Promise<Messaging> {
+  return Messaging.connect({ url: ns.natsUrl, service: 'probe', instanceId: 'p', namespace: ns.namespace });
+}
+
+export type KeyRole = 'viewer' | 'operator' | 'admin' | 'engine';
+const ROLES: readonly KeyRole[] = ['viewer', 'operator', 'admin', 'engine'];
+
+/** A gateway with the services its routes need, a probe client and one API key per role. */
+export interface GatewayStack<P extends string = never> extends GatewayHarness {
+  readonly probe: Messaging;
+  readonly peers: Readonly<Record<P, RunningService>>;
+  /** Secrets to send as `key`; the engine key is bound to the stack's engine. */
+  readonly keys: Readonly<Record<KeyRole, string>>;
+  readonly keyIds: Readonly<Record<KeyRole, string>>;
+  /** Closes one peer ahead of the others (to see the gateway without it); `close()` skips it. */
+  stopPeer(name: P): Promise<void>;
+}
+
+/**
+ * `startGateway` plus `peers` started beside it (in parallel), a probe client and the role keys.
+ * `close()` closes the probe and the peers, then the gateway, its database and namespace.
+ */
+export async function startGatewayStack<P extends string = never>(
+  label: string,
+  options: { engineId: string; peers?: Record<P, PeerStarter>; env?: Record<string, string> },
+): Promise<GatewayStack<P>> {
+  const h = await startGateway(label, options.env);
+  const peers = {} as Record<P, RunningService>;
+  const running = new Set<RunningService>();
+  let probe: Messaging | undefined;
+  const close = async () => {
+    await probe?.drain();
+    await Promise.all([...running].map((service) => service.close()));
+    running.clear();
+    await h.close();
+  };
+  try {
+    const starters = Object.entries(options.peers ?? {}) as [P, PeerStarter][];
+    const started = await Promise.allSettled(
+      starters.map(async ([name, start]) => {
+        const service = await start({ ns: h.ns, db: h.db });
+        peers[name] = service;
+        running.add(service);
+      }),
+    );
+    const failed = started.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+    probe = await connectProbe(h.ns);
+    const keys = {} as Record<KeyRole, string>;
+    const keyIds = {} as Record<KeyRole, string>;
+    for (const role of ROLES) {
+      const created = await h.createKey(role, role === 'engine' ? { engineId: options.engineId } : {});
+      keys[role] = created.apiKey;
+      keyIds[role] = created.id;
+    }
+    return {
+      ...h,
+      probe,
+      peers,
+      keys,
+      keyIds,
+      stopPeer: async (name) => {
+        if (running.delete(peers[name])) await peers[name].close();
+      },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }
 
 function tryJson(text: string): unknown {

@@ -1,57 +1,36 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { auditHash } from '@bifrost/audit';
-import { Messaging } from '@bifrost/messaging';
 import {
-  createTestDatabase,
-  createTestNamespace,
-  waitFor,
-  type TestDatabase,
-  type TestNamespace,
-} from '@bifrost/testing';
-import { type DataSource } from 'typeorm';
-import { openProjectorDatabase } from '../persistence';
-import { caughtUp, gateEvents, publishAll, startProjector } from '../testing/projector.fixtures';
+  gateEvents,
+  publishAll,
+  startProjectorHarness,
+  type ProjectorHarness,
+} from '../testing/projector.fixtures';
 import { verifyAuditLog } from '@bifrost/persistence';
 import { canonicalEnvelope, linkEntries } from './audit-chain';
 
 const ROOT = resolve(__dirname, '../../../..');
 
 describe('audit log', () => {
-  let ns: TestNamespace;
-  let database: TestDatabase;
-  let client: Messaging;
-  let dataSource: DataSource;
+  let h: ProjectorHarness;
 
   beforeAll(async () => {
-    ns = await createTestNamespace('audit');
-    database = await createTestDatabase('audit');
-    client = await Messaging.connect({
-      url: ns.natsUrl,
-      service: 'probe',
-      instanceId: 'p1',
-      namespace: ns.namespace,
-    });
-    dataSource = await openProjectorDatabase(database.url);
-    const fx = gateEvents(ns.naming);
-    const projector = startProjector(client, dataSource);
-    await publishAll(client, [
+    h = await startProjectorHarness('audit');
+    const fx = gateEvents(h.ns.naming);
+    const projector = h.startProjector();
+    await publishAll(h.client, [
       fx.killSwitchEngaged(),
       fx.strategyRegistered('eng-1', 's-1'),
       fx.outcomeRecorded('eng-1', 's-1', 5),
       fx.killSwitchReleased(),
       fx.checklistFact('auditChainVerified', true),
     ]);
-    await waitFor(() => caughtUp(client, dataSource), { what: 'projector caught up' });
+    await h.caughtUp();
     await projector.stop();
   });
 
-  afterAll(async () => {
-    await dataSource?.destroy();
-    await client?.drain();
-    await database?.drop();
-    await ns?.cleanup();
-  });
+  afterAll(() => h?.stop());
 
   describe('Given the chain framing of the projector', () => {
     it('should hash exactly as auditHash of @bifrost/audit', () => {
@@ -96,11 +75,11 @@ describe('audit log', () => {
       ['TRUNCATE', `TRUNCATE audit_log`],
     ])('should be refused %s', async (_op, sql) => {
       await expect(asAppRole(sql)).rejects.toThrow(/permission denied|append-only/);
-      await expect(verifyAuditLog(dataSource)).resolves.toMatchObject({ ok: true, count: 5 });
+      await expect(verifyAuditLog(h.dataSource)).resolves.toMatchObject({ ok: true, count: 5 });
     });
 
     it('should be allowed to read and append only', async () => {
-      const grants = await dataSource.query<{ privilege_type: string }[]>(
+      const grants = await h.dataSource.query<{ privilege_type: string }[]>(
         `SELECT privilege_type FROM information_schema.role_table_grants
          WHERE grantee = 'bifrost_app' AND table_name = 'audit_log' ORDER BY 1`,
       );
@@ -114,7 +93,7 @@ describe('audit log', () => {
       ['DELETE', `DELETE FROM audit_log WHERE seq = 1`],
       ['TRUNCATE', `TRUNCATE audit_log`],
     ])('should still be refused %s by the append-only trigger', async (_op, sql) => {
-      await expect(dataSource.query(sql)).rejects.toThrow(/append-only/);
+      await expect(h.dataSource.query(sql)).rejects.toThrow(/append-only/);
     });
   });
 
@@ -123,7 +102,7 @@ describe('audit log', () => {
       await tampered(
         `UPDATE audit_log SET envelope = jsonb_set(envelope, '{data,reason}', '"drawdowo"') WHERE seq = 4`,
         async () => {
-          await expect(verifyAuditLog(dataSource)).resolves.toMatchObject({
+          await expect(verifyAuditLog(h.dataSource)).resolves.toMatchObject({
             ok: false,
             firstBadSeq: 4,
             reason: 'HASH_MISMATCH',
@@ -138,7 +117,7 @@ describe('audit log', () => {
         `UPDATE audit_log a SET envelope = b.envelope, prev_hash = b.prev_hash, hash = b.hash
          FROM audit_log b WHERE (a.seq, b.seq) IN ((2, 4), (4, 2))`,
         async () => {
-          await expect(verifyAuditLog(dataSource)).resolves.toMatchObject({
+          await expect(verifyAuditLog(h.dataSource)).resolves.toMatchObject({
             ok: false,
             firstBadSeq: 2,
             reason: 'PREV_HASH_MISMATCH',
@@ -149,18 +128,18 @@ describe('audit log', () => {
 
     it('should report a deleted row as a gap at its seq, from the command line too', async () => {
       await tampered(`DELETE FROM audit_log WHERE seq = 3`, async () => {
-        const broken = await cli('verify', '--database-url', database.url);
+        const broken = await cli('verify', '--database-url', h.database.url);
         expect(broken.code).toBe(1);
         expect(broken.stdout).toContain('BROKEN at seq 3: GAP');
       });
-      const intact = await cli('verify', '--database-url', database.url);
+      const intact = await cli('verify', '--database-url', h.database.url);
       expect(intact).toMatchObject({ code: 0 });
       expect(intact.stdout).toMatch(/intact: 5 rows, last seq 5, last hash [0-9a-f]{64}/);
     });
   });
 
   async function asAppRole(sql: string): Promise<void> {
-    const runner = dataSource.createQueryRunner();
+    const runner = h.dataSource.createQueryRunner();
     try {
       await runner.query('SET ROLE bifrost_app');
       await runner.query(sql);
@@ -172,15 +151,15 @@ describe('audit log', () => {
 
   /** Runs `sql` with the triggers disabled, checks, then puts every row back as it was. */
   async function tampered(sql: string, check: () => Promise<void>): Promise<void> {
-    const original = await dataSource.query(`SELECT * FROM audit_log ORDER BY seq`);
-    await dataSource.query('ALTER TABLE audit_log DISABLE TRIGGER ALL');
+    const original = await h.dataSource.query(`SELECT * FROM audit_log ORDER BY seq`);
+    await h.dataSource.query('ALTER TABLE audit_log DISABLE TRIGGER ALL');
     try {
-      await dataSource.query(sql);
+      await h.dataSource.query(sql);
       await check();
     } finally {
-      await dataSource.query('DELETE FROM audit_log');
+      await h.dataSource.query('DELETE FROM audit_log');
       for (const row of original) {
-        await dataSource.query(
+        await h.dataSource.query(
           `INSERT INTO audit_log (seq, event_id, event_type, stream, stream_seq, occurred_at, recorded_at, envelope, prev_hash, hash)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
           [
@@ -197,7 +176,7 @@ describe('audit log', () => {
           ],
         );
       }
-      await dataSource.query('ALTER TABLE audit_log ENABLE TRIGGER ALL');
+      await h.dataSource.query('ALTER TABLE audit_log ENABLE TRIGGER ALL');
     }
   }
 

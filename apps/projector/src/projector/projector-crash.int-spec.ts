@@ -1,15 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
-import { Messaging } from '@bifrost/messaging';
-import {
-  createTestDatabase,
-  createTestNamespace,
-  freePort,
-  waitFor,
-  type TestDatabase,
-  type TestNamespace,
-} from '@bifrost/testing';
-import { type DataSource } from 'typeorm';
+import { freePort, waitFor } from '@bifrost/testing';
 import { verifyAuditLog } from '@bifrost/persistence';
 import { openProjectorDatabase } from '../persistence';
 import {
@@ -17,50 +8,36 @@ import {
   gateEvents,
   publishAll,
   startProjector,
+  startProjectorHarness,
   storedCheckpoints,
   streamEnds,
+  type ProjectorHarness,
 } from '../testing/projector.fixtures';
 
 const ROOT = resolve(__dirname, '../../../..');
 
 describe('projector under failure', () => {
-  let ns: TestNamespace;
-  let database: TestDatabase;
-  let client: Messaging;
-  let dataSource: DataSource;
+  let h: ProjectorHarness;
   let fx: ReturnType<typeof gateEvents>;
 
   beforeEach(async () => {
-    ns = await createTestNamespace('crash');
-    database = await createTestDatabase('crash');
-    client = await Messaging.connect({
-      url: ns.natsUrl,
-      service: 'probe',
-      instanceId: 'p1',
-      namespace: ns.namespace,
-    });
-    dataSource = await openProjectorDatabase(database.url);
-    fx = gateEvents(ns.naming);
+    h = await startProjectorHarness('crash');
+    fx = gateEvents(h.ns.naming);
   });
 
-  afterEach(async () => {
-    await dataSource?.destroy();
-    await client?.drain();
-    await database?.drop();
-    await ns?.cleanup();
-  });
+  afterEach(() => h?.stop());
 
   describe('Given a projector process SIGKILLed five times while events flow', () => {
     it('should hold every message exactly once, without gaps, in a chain that verifies', async () => {
       const traffic = startTraffic();
       for (let round = 1; round <= 5; round += 1) {
-        const before = await storedCheckpoints(dataSource, ns.naming);
+        const before = await storedCheckpoints(h.dataSource, h.ns.naming);
         const child = await spawnProjector();
         // Killed once it is committing batches of this round's traffic: mid-batch more often than not.
         await waitFor(
-          async () => (await storedCheckpoints(dataSource, ns.naming)).events > before.events + 20,
+          async () => (await storedCheckpoints(h.dataSource, h.ns.naming)).events > before.events + 20,
           {
-            timeoutMs: 20_000,
+            timeoutMs: 40_000,
             what: `round ${round} applying`,
           },
         );
@@ -69,22 +46,22 @@ describe('projector under failure', () => {
       const published = await traffic.stop();
       const last = await spawnProjector();
       try {
-        await waitFor(() => caughtUp(client, dataSource), {
-          timeoutMs: 20_000,
+        await waitFor(() => caughtUp(h.client, h.dataSource), {
+          timeoutMs: 60_000,
           what: 'final projector caught up',
         });
       } finally {
         await kill(last, 'SIGTERM');
       }
 
-      const ends = await streamEnds(client);
-      const [log] = await dataSource.query<
+      const ends = await streamEnds(h.client);
+      const [log] = await h.dataSource.query<
         { rows: string; distinct_ids: string; first: string; last: string }[]
       >(
         `SELECT count(*) AS rows, count(DISTINCT event_id) AS distinct_ids, min(seq) AS first, max(seq) AS last FROM audit_log`,
       );
       // Each of the six processes also recorded its own start on the events stream.
-      expect(await countOf('service_starts')).toBe(6);
+      expect(await h.count('service_starts')).toBe(6);
       expect(published.outcomes + published.verdicts + 6).toBe(ends.events + ends.decisions);
       expect(log).toEqual({
         rows: String(ends.events + ends.decisions),
@@ -92,39 +69,39 @@ describe('projector under failure', () => {
         first: '1',
         last: String(ends.events + ends.decisions),
       });
-      expect(await countOf('gate_decisions')).toBe(published.verdicts);
-      expect(await countOf('strategy_outcomes')).toBe(published.outcomes);
-      const [strategy] = await dataSource.query<{ outcomes: number }[]>(`SELECT outcomes FROM strategies`);
+      expect(await h.count('gate_decisions')).toBe(published.verdicts);
+      expect(await h.count('strategy_outcomes')).toBe(published.outcomes);
+      const [strategy] = await h.dataSource.query<{ outcomes: number }[]>(`SELECT outcomes FROM strategies`);
       expect(strategy?.outcomes).toBe(published.outcomes);
-      await expect(verifyAuditLog(dataSource)).resolves.toMatchObject({
+      await expect(verifyAuditLog(h.dataSource)).resolves.toMatchObject({
         ok: true,
         count: ends.events + ends.decisions,
       });
-    }, 60_000);
+    }, 180_000);
   });
 
   describe('Given two projector instances', () => {
     it('should let only one write, and the standby take over gaplessly when the writer dies', async () => {
-      const second = await openProjectorDatabase(database.url);
-      const first = startProjector(client, dataSource);
+      const second = await openProjectorDatabase(h.database.url);
+      const first = startProjector(h.client, h.dataSource);
       await waitFor(() => first.isWriter, { what: 'first is the writer' });
-      const standby = startProjector(client, second);
+      const standby = startProjector(h.client, second);
       try {
-        await publishAll(client, outcomes(30));
-        await waitFor(() => caughtUp(client, dataSource), { what: 'first applied' });
+        await publishAll(h.client, outcomes(30));
+        await waitFor(() => caughtUp(h.client, h.dataSource), { what: 'first applied' });
         expect(standby.isWriter).toBe(false);
         expect(standby.readiness()).toEqual({ ok: false, detail: 'standby: waiting for the writer lock' });
 
         // The writer's connection dies (lock and transaction connection are one), then the process stops.
-        await dataSource.query('SELECT pg_terminate_backend($1)', [first.writerPid]);
+        await h.dataSource.query('SELECT pg_terminate_backend($1)', [first.writerPid]);
         await first.stop();
         await waitFor(() => standby.isWriter, { what: 'standby takes over' });
-        await publishAll(client, outcomes(30));
-        await waitFor(() => caughtUp(client, second), { what: 'standby applied' });
+        await publishAll(h.client, outcomes(30));
+        await waitFor(() => caughtUp(h.client, second), { what: 'standby applied' });
 
         const seqs = await second.query<{ seq: string }[]>(`SELECT seq FROM audit_log ORDER BY seq`);
         expect(seqs.map((r) => Number(r.seq))).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
-        expect(await countOf('strategy_outcomes')).toBe(60);
+        expect(await h.count('strategy_outcomes')).toBe(60);
         await waitFor(() => standby.readiness().ok, { what: 'standby ready' });
         await expect(verifyAuditLog(second)).resolves.toMatchObject({ ok: true, count: 60 });
       } finally {
@@ -138,10 +115,6 @@ describe('projector under failure', () => {
   const outcomes = (n: number) =>
     Array.from({ length: n }, (_, i) => fx.outcomeRecorded('eng-1', 's-1', i - 10));
 
-  async function countOf(table: string): Promise<number> {
-    return Number((await dataSource.query<{ n: string }[]>(`SELECT count(*) AS n FROM ${table}`))[0]?.n);
-  }
-
   /** Publishes outcome events and decision records until stopped; returns how many of each. */
   function startTraffic() {
     let running = true;
@@ -153,7 +126,7 @@ describe('projector under failure', () => {
             ? fx.outcomeRecorded('eng-1', 's-1', i)
             : fx.verdict('eng-1', 's-1', i % 3 === 0 ? 'BLOCK' : 'ALLOW'),
         );
-        await publishAll(client, batch);
+        await publishAll(h.client, batch);
         published.outcomes += 20;
         published.verdicts += 20;
         // Pacing, not waiting: about 2 000 messages/s, a steady flow the final catch-up can finish quickly.
@@ -174,9 +147,9 @@ describe('projector under failure', () => {
       cwd: ROOT,
       env: {
         ...process.env,
-        NATS_URL: ns.natsUrl,
-        DATABASE_URL: database.url,
-        BIFROST_NAMESPACE: ns.namespace,
+        NATS_URL: h.ns.natsUrl,
+        DATABASE_URL: h.database.url,
+        BIFROST_NAMESPACE: h.ns.namespace,
         PORT: String(await freePort()),
         LOG_LEVEL: 'error',
         PROJECTOR_LOCK_POLL_MS: '50',

@@ -1,16 +1,6 @@
 import { catalogue, type Actor, type Envelope } from '@bifrost/contracts';
-import { Messaging, createEnvelope } from '@bifrost/messaging';
-import {
-  createTestDatabase,
-  createTestNamespace,
-  waitFor,
-  type TestDatabase,
-  type TestNamespace,
-} from '@bifrost/testing';
-import { type DataSource } from 'typeorm';
-import { openProjectorDatabase } from '../persistence';
-import { type Projector } from '../projector/projector';
-import { caughtUp, publishAll, startProjector } from '../testing/projector.fixtures';
+import { createEnvelope } from '@bifrost/messaging';
+import { publishAll, startProjectorHarness, type ProjectorHarness } from '../testing/projector.fixtures';
 
 const OPERATOR = { kind: 'operator' as const, id: 'alice' };
 const CANARY: Actor = { kind: 'system', id: 'canary' };
@@ -27,38 +17,18 @@ const PROBE = {
 };
 
 describe('canary read models against real NATS and Postgres', () => {
-  let ns: TestNamespace;
-  let database: TestDatabase;
-  let client: Messaging;
-  let dataSource: DataSource;
-  let projector: Projector | undefined;
+  let h: ProjectorHarness;
   let story: Envelope[];
 
   beforeAll(async () => {
-    ns = await createTestNamespace('projcan');
-    database = await createTestDatabase('projcan');
-    client = await Messaging.connect({
-      url: ns.natsUrl,
-      service: 'probe',
-      instanceId: 'p1',
-      namespace: ns.namespace,
-    });
-    dataSource = await openProjectorDatabase(database.url);
-    projector = startProjector(client, dataSource);
+    h = await startProjectorHarness('projcan');
+    h.startProjector();
     story = canaryStory();
     // One at a time: the story's order is the stream's order.
-    await publishAll(client, story, 1);
-    await waitFor(() => caughtUp(client, dataSource), { what: 'projector caught up' });
+    await publishAll(h.client, story, 1);
+    await h.caughtUp();
   });
-  afterAll(async () => {
-    await projector?.stop();
-    await dataSource?.destroy();
-    await client?.drain();
-    await database?.drop();
-    await ns?.cleanup();
-  });
-
-  const rows = (sql: string) => dataSource.query<Record<string, unknown>[]>(sql);
+  afterAll(() => h?.stop());
 
   it('should have published every canary event type in the catalogue', () => {
     const published = new Set(story.map((e) => e.type));
@@ -70,7 +40,7 @@ describe('canary read models against real NATS and Postgres', () => {
 
   it('should keep each probe with its settings and current status', async () => {
     expect(
-      await rows(
+      await h.rows(
         `SELECT probe_name, kind, action, status, status_since, removed FROM canary_probes ORDER BY 1`,
       ),
     ).toEqual([
@@ -95,7 +65,7 @@ describe('canary read models against real NATS and Postgres', () => {
 
   it('should keep the status history of a probe', async () => {
     expect(
-      await rows(
+      await h.rows(
         `SELECT from_status, to_status, consecutive_failures, consecutive_passes, detail FROM canary_probe_history ORDER BY at`,
       ),
     ).toEqual([
@@ -119,7 +89,7 @@ describe('canary read models against real NATS and Postgres', () => {
 
   it('should keep alerts, resolved on recovery or a fresh heartbeat, with who acknowledged them', async () => {
     expect(
-      await rows(
+      await h.rows(
         `SELECT alert_id, probe_name, engine_id, action, resolved_at, acknowledged_by->>'id' AS acked_by
          FROM canary_alerts ORDER BY raised_at`,
       ),
@@ -145,7 +115,7 @@ describe('canary read models against real NATS and Postgres', () => {
 
   it('should keep watched engines with their heartbeat policy', async () => {
     expect(
-      await rows(
+      await h.rows(
         `SELECT engine_id, status, allowed_gap_ms, auto_resume, enabled, stale_since, last_heartbeat_at, resume_requested_at
          FROM canary_engines`,
       ),
@@ -165,7 +135,7 @@ describe('canary read models against real NATS and Postgres', () => {
 
   it('should keep the summaries', async () => {
     expect(
-      await rows(`SELECT from_at, to_at, probes->0->>'probeName' AS probe FROM canary_summaries`),
+      await h.rows(`SELECT from_at, to_at, probes->0->>'probeName' AS probe FROM canary_summaries`),
     ).toEqual([{ from_at: new Date(T(0)), to_at: new Date(T(40)), probe: 'exchange' }]);
   });
 
@@ -179,7 +149,7 @@ describe('canary read models against real NATS and Postgres', () => {
     ) =>
       createEnvelope({
         type: `canary.${type}`,
-        subject: ns.naming.eventSubject('canary', aggregate, id),
+        subject: h.ns.naming.eventSubject('canary', aggregate, id),
         source: 'canary',
         actor,
         data,

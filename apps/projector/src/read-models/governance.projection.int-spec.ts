@@ -1,53 +1,26 @@
 import { catalogue } from '@bifrost/contracts';
-import { Messaging } from '@bifrost/messaging';
-import {
-  createTestDatabase,
-  createTestNamespace,
-  waitFor,
-  type TestDatabase,
-  type TestNamespace,
-} from '@bifrost/testing';
-import { type DataSource } from 'typeorm';
-import { openProjectorDatabase } from '../persistence';
-import { type Projector } from '../projector/projector';
 import { governanceEvents, governanceStory } from '../testing/governance.fixtures';
-import { caughtUp, dumpReadModels, publishAll, startProjector } from '../testing/projector.fixtures';
+import {
+  dumpReadModels,
+  publishAll,
+  startProjectorHarness,
+  type ProjectorHarness,
+} from '../testing/projector.fixtures';
 
 describe('governance read models against real NATS and Postgres', () => {
-  let ns: TestNamespace;
-  let database: TestDatabase;
-  let client: Messaging;
-  let dataSource: DataSource;
-  let projector: Projector | undefined;
+  let h: ProjectorHarness;
 
   beforeAll(async () => {
-    ns = await createTestNamespace('projgov');
-    database = await createTestDatabase('projgov');
-    client = await Messaging.connect({
-      url: ns.natsUrl,
-      service: 'probe',
-      instanceId: 'p1',
-      namespace: ns.namespace,
-    });
-    dataSource = await openProjectorDatabase(database.url);
-    projector = startProjector(client, dataSource);
-    await publishAll(client, governanceStory(ns.naming, 'roaster-1'));
-    await applied();
+    h = await startProjectorHarness('projgov');
+    h.startProjector();
+    await publishAll(h.client, governanceStory(h.ns.naming, 'roaster-1'));
+    await h.caughtUp();
   });
-  afterAll(async () => {
-    await projector?.stop();
-    await dataSource?.destroy();
-    await client?.drain();
-    await database?.drop();
-    await ns?.cleanup();
-  });
-
-  const applied = () => waitFor(() => caughtUp(client, dataSource), { what: 'projector caught up' });
-  const rows = (sql: string) => dataSource.query<Record<string, unknown>[]>(sql);
+  afterAll(() => h?.stop());
 
   describe('Given one engine’s whole governance story', () => {
     it('should have published every governance event type in the catalogue', () => {
-      const published = new Set(governanceStory(ns.naming, 'x').map((e) => e.type));
+      const published = new Set(governanceStory(h.ns.naming, 'x').map((e) => e.type));
       const governanceTypes = catalogue.definitions
         .filter((d) => d.kind === 'event' && d.type.startsWith('governance.'))
         .map((d) => d.type);
@@ -55,7 +28,7 @@ describe('governance read models against real NATS and Postgres', () => {
     });
 
     it('should keep the enrolment with the reconfigured ladder', async () => {
-      const [engine] = await rows(
+      const [engine] = await h.rows(
         `SELECT engine_id, enrolled_phase, ladder->1->>'validationDays' AS l3plus_days, ladder_updated_at IS NOT NULL AS reconfigured
          FROM governance_engines`,
       );
@@ -69,7 +42,7 @@ describe('governance read models against real NATS and Postgres', () => {
 
     it('should record commands and incidents once each', async () => {
       expect(
-        await rows(
+        await h.rows(
           `SELECT command_id, outcome, required_approval, approved FROM governance_commands ORDER BY command_id`,
         ),
       ).toEqual([
@@ -77,20 +50,20 @@ describe('governance read models against real NATS and Postgres', () => {
         { command_id: 'c-2', outcome: 'error', required_approval: true, approved: true },
         { command_id: 'c-3', outcome: 'success', required_approval: true, approved: true },
       ]);
-      expect(await rows(`SELECT incident_id, severity, command_type FROM governance_incidents`)).toEqual([
+      expect(await h.rows(`SELECT incident_id, severity, command_type FROM governance_incidents`)).toEqual([
         { incident_id: 'inc-1', severity: 'high', command_type: 'SET_FAN' },
       ]);
     });
 
     it('should keep the latest attestation per item', async () => {
-      expect(await rows(`SELECT item_id, passed, attested_by FROM governance_attestations`)).toEqual([
+      expect(await h.rows(`SELECT item_id, passed, attested_by FROM governance_attestations`)).toEqual([
         { item_id: 'runbooks', passed: false, attested_by: 'op-7' },
       ]);
     });
 
     it('should keep the rules from the enrolment and the operator’s change', async () => {
       expect(
-        await rows(
+        await h.rows(
           `SELECT rule_id, condition, rule_window, action, enabled, update_reason FROM governance_breaker_rules ORDER BY rule_id`,
         ),
       ).toEqual([
@@ -115,7 +88,7 @@ describe('governance read models against real NATS and Postgres', () => {
 
     it('should open breaker events and close the resolved one, resuming its command type', async () => {
       expect(
-        await rows(
+        await h.rows(
           `SELECT event_id, command_type, observed->>'failures' AS failures, resolved_by->>'id' AS resolved_by, resolution_note
            FROM governance_breaker_events ORDER BY event_id`,
         ),
@@ -135,12 +108,12 @@ describe('governance read models against real NATS and Postgres', () => {
           resolution_note: null,
         },
       ]);
-      expect(await rows(`SELECT * FROM governance_paused_commands`)).toEqual([]);
+      expect(await h.rows(`SELECT * FROM governance_paused_commands`)).toEqual([]);
     });
 
     it('should keep the cycle reports with their readiness and decision', async () => {
       expect(
-        await rows(
+        await h.rows(
           `SELECT report_id, cycle_trigger, readiness_score, readiness_status, proposed, proposal_id, report->'metrics'->>'window' AS metrics_window
            FROM governance_reports ORDER BY ran_at`,
         ),
@@ -168,7 +141,7 @@ describe('governance read models against real NATS and Postgres', () => {
 
     it('should follow each proposal to approved, rejected, expired or pending', async () => {
       expect(
-        await rows(
+        await h.rows(
           `SELECT proposal_id, status, approvals, outstanding, closed_by->>'id' AS closed_by, close_reason,
              closed_at IS NOT NULL AS closed
            FROM governance_proposals ORDER BY proposal_id`,
@@ -216,7 +189,7 @@ describe('governance read models against real NATS and Postgres', () => {
     });
 
     it('should keep the approver roles', async () => {
-      expect(await rows(`SELECT principal_id, roles FROM governance_approvers`)).toEqual([
+      expect(await h.rows(`SELECT principal_id, roles FROM governance_approvers`)).toEqual([
         { principal_id: 'alice', roles: ['tech_lead', 'ops_lead'] },
       ]);
     });
@@ -224,11 +197,11 @@ describe('governance read models against real NATS and Postgres', () => {
 
   describe('Given the story replayed into a fresh projection (rebuild)', () => {
     it('should reach the same rows, and not count a command recorded twice', async () => {
-      const before = await dumpReadModels(dataSource);
-      await publishAll(client, [governanceEvents(ns.naming).command('roaster-1', 'c-1', 'error', 2)]);
-      await applied();
+      const before = await dumpReadModels(h.dataSource);
+      await publishAll(h.client, [governanceEvents(h.ns.naming).command('roaster-1', 'c-1', 'error', 2)]);
+      await h.caughtUp();
 
-      const after = await dumpReadModels(dataSource);
+      const after = await dumpReadModels(h.dataSource);
       expect(after['governance_commands']).toEqual(before['governance_commands']);
       expect(before['governance_commands']).toHaveLength(3);
     });

@@ -1,16 +1,6 @@
 import { catalogue, type Envelope } from '@bifrost/contracts';
-import { Messaging, createEnvelope } from '@bifrost/messaging';
-import {
-  createTestDatabase,
-  createTestNamespace,
-  waitFor,
-  type TestDatabase,
-  type TestNamespace,
-} from '@bifrost/testing';
-import { type DataSource } from 'typeorm';
-import { openProjectorDatabase } from '../persistence';
-import { type Projector } from '../projector/projector';
-import { caughtUp, publishAll, startProjector } from '../testing/projector.fixtures';
+import { createEnvelope } from '@bifrost/messaging';
+import { publishAll, startProjectorHarness, type ProjectorHarness } from '../testing/projector.fixtures';
 
 const OPERATOR = { kind: 'operator' as const, id: 'alice' };
 const SEED = { kind: 'system' as const, id: 'heimdall/seed' };
@@ -18,37 +8,17 @@ const THRESHOLDS = { minConfidence: 0.92, minSandboxTrials: 2, minSandboxSuccess
 const T = (minute: number) => `2026-11-21T12:${String(minute).padStart(2, '0')}:00.000Z`;
 
 describe('heimdall read models against real NATS and Postgres', () => {
-  let ns: TestNamespace;
-  let database: TestDatabase;
-  let client: Messaging;
-  let dataSource: DataSource;
-  let projector: Projector | undefined;
+  let h: ProjectorHarness;
   let story: Envelope[];
 
   beforeAll(async () => {
-    ns = await createTestNamespace('projheim');
-    database = await createTestDatabase('projheim');
-    client = await Messaging.connect({
-      url: ns.natsUrl,
-      service: 'probe',
-      instanceId: 'p1',
-      namespace: ns.namespace,
-    });
-    dataSource = await openProjectorDatabase(database.url);
-    projector = startProjector(client, dataSource);
+    h = await startProjectorHarness('projheim');
+    h.startProjector();
     story = heimdallStory();
-    await publishAll(client, story);
-    await waitFor(() => caughtUp(client, dataSource), { what: 'projector caught up' });
+    await publishAll(h.client, story);
+    await h.caughtUp();
   });
-  afterAll(async () => {
-    await projector?.stop();
-    await dataSource?.destroy();
-    await client?.drain();
-    await database?.drop();
-    await ns?.cleanup();
-  });
-
-  const rows = (sql: string) => dataSource.query<Record<string, unknown>[]>(sql);
+  afterAll(() => h?.stop());
 
   describe('Given one domain promoted after its sandbox trials, and evaluations', () => {
     it('should have published every heimdall event and decision type in the catalogue', () => {
@@ -61,7 +31,7 @@ describe('heimdall read models against real NATS and Postgres', () => {
 
     it('should keep the policy with its thresholds, prod use and the last refused promotion', async () => {
       expect(
-        await rows(
+        await h.rows(
           `SELECT domain, min_confidence, min_sandbox_trials, min_sandbox_success_rate, prod_use_enabled,
              prod_use_changed_by->'actor'->>'id' AS promoted_by, last_refused->'failing'->0->>'name' AS refused_gate,
              updated_at FROM heimdall_policies`,
@@ -81,11 +51,11 @@ describe('heimdall read models against real NATS and Postgres', () => {
     });
 
     it('should keep the scorecard cumulative and per day', async () => {
-      expect(await rows(`SELECT domain, trials, successes, last_trial_at FROM heimdall_scorecards`)).toEqual([
-        { domain: 'WHOLESALE_OFFER', trials: '3', successes: '2', last_trial_at: new Date(T(5)) },
-      ]);
       expect(
-        await rows(`SELECT domain, day, trials, successes FROM heimdall_scorecard_days ORDER BY day`),
+        await h.rows(`SELECT domain, trials, successes, last_trial_at FROM heimdall_scorecards`),
+      ).toEqual([{ domain: 'WHOLESALE_OFFER', trials: '3', successes: '2', last_trial_at: new Date(T(5)) }]);
+      expect(
+        await h.rows(`SELECT domain, day, trials, successes FROM heimdall_scorecard_days ORDER BY day`),
       ).toEqual([
         { domain: 'WHOLESALE_OFFER', day: '2026-11-20', trials: '1', successes: '0' },
         { domain: 'WHOLESALE_OFFER', day: '2026-11-21', trials: '2', successes: '2' },
@@ -94,7 +64,7 @@ describe('heimdall read models against real NATS and Postgres', () => {
 
     it('should keep every evaluation with its gates', async () => {
       expect(
-        await rows(
+        await h.rows(
           `SELECT engine_id, domain, outcome, action, risk_level, confidence, recommendation_id, request_id,
              jsonb_array_length(gates) AS gates FROM heimdall_evaluations ORDER BY decided_at`,
         ),
@@ -129,7 +99,7 @@ describe('heimdall read models against real NATS and Postgres', () => {
     const domainEvent = (type: string, actor: typeof OPERATOR | typeof SEED, data: Record<string, unknown>) =>
       createEnvelope({
         type: `heimdall.${type}`,
-        subject: ns.naming.eventSubject('heimdall', 'domain', 'WHOLESALE_OFFER'),
+        subject: h.ns.naming.eventSubject('heimdall', 'domain', 'WHOLESALE_OFFER'),
         source: 'heimdall',
         actor,
         data: { domain: 'WHOLESALE_OFFER', ...data },
@@ -190,7 +160,7 @@ describe('heimdall read models against real NATS and Postgres', () => {
       return createEnvelope({
         id: reply.evaluationId,
         type: 'heimdall.RecommendationEvaluated',
-        subject: ns.naming.decisionSubject('heimdall', 'offer-bot'),
+        subject: h.ns.naming.decisionSubject('heimdall', 'offer-bot'),
         source: 'heimdall',
         actor: { kind: 'engine', id: 'offer-bot' },
         occurredAt: reply.decidedAt,

@@ -1,6 +1,14 @@
 import { type Envelope, type Naming } from '@bifrost/contracts';
-import { createEnvelope, uuidv7, type Messaging } from '@bifrost/messaging';
+import { Messaging, createEnvelope, uuidv7 } from '@bifrost/messaging';
+import {
+  createTestDatabase,
+  createTestNamespace,
+  waitFor,
+  type TestDatabase,
+  type TestNamespace,
+} from '@bifrost/testing';
 import { type DataSource } from 'typeorm';
+import { openProjectorDatabase } from '../persistence';
 import { Projector, type ProjectorOptions } from '../projector/projector';
 import { readModelTables } from '../read-models/registry';
 
@@ -360,4 +368,84 @@ export async function dumpReadModels(dataSource: DataSource): Promise<Record<str
     dump[table] = rows.map((r) => r.row);
   }
   return dump;
+}
+
+/** A namespace on the real NATS, a fresh database and a probe client on that namespace. */
+export interface ProjectorTestBed {
+  readonly ns: TestNamespace;
+  readonly database: TestDatabase;
+  /** Publishes and reads the namespace's streams as any client would. */
+  readonly client: Messaging;
+  /** Drains the client, drops the database and deletes the namespace's streams. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The test bed plus the projector's own data source (migrated, as the projector opens it) and the
+ * projectors started through it: `stop()` stops those first.
+ */
+export interface ProjectorHarness extends ProjectorTestBed {
+  readonly dataSource: DataSource;
+  /** Starts a projector on the harness's client and data source (options override either). */
+  startProjector(options?: Partial<ProjectorOptions>): Projector;
+  /** Waits until the stored checkpoints reach the end of both streams. */
+  caughtUp(): Promise<void>;
+  rows(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
+  count(table: string): Promise<number>;
+}
+
+export async function startProjectorTestBed(label: string): Promise<ProjectorTestBed> {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const stop = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  };
+  try {
+    const ns = await createTestNamespace(label);
+    cleanups.push(() => ns.cleanup());
+    const database = await createTestDatabase(label);
+    cleanups.push(() => database.drop());
+    const client = await Messaging.connect({
+      url: ns.natsUrl,
+      service: 'probe',
+      instanceId: 'p1',
+      namespace: ns.namespace,
+    });
+    cleanups.push(() => client.drain());
+    return { ns, database, client, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+export async function startProjectorHarness(label: string): Promise<ProjectorHarness> {
+  const bed = await startProjectorTestBed(label);
+  let dataSource: DataSource;
+  try {
+    dataSource = await openProjectorDatabase(bed.database.url);
+  } catch (error) {
+    await bed.stop();
+    throw error;
+  }
+  const projectors: Projector[] = [];
+  return {
+    ...bed,
+    dataSource,
+    startProjector: (options = {}) => {
+      const projector = startProjector(bed.client, dataSource, options);
+      projectors.push(projector);
+      return projector;
+    },
+    caughtUp: async () => {
+      await waitFor(() => caughtUp(bed.client, dataSource), { what: 'projector caught up' });
+    },
+    rows: (sql, params) => dataSource.query<Record<string, unknown>[]>(sql, params),
+    count: async (table) =>
+      Number((await dataSource.query<{ n: string }[]>(`SELECT count(*) AS n FROM ${table}`))[0]?.n),
+    stop: async () => {
+      await Promise.all(projectors.splice(0).map((projector) => projector.stop()));
+      await dataSource.destroy();
+      await bed.stop();
+    },
+  };
 }
