@@ -122,6 +122,18 @@ describe('governance-agent over NATS', () => {
       expect(metrics).toMatch(
         /bifrost_governance_commands_total\{engine="roaster-l4",status="failed",service="governance-agent"\} 1/,
       );
+      // SET_DRUM was whitelisted when those records came; now it is not: run unapproved, it is a violation.
+      expect(metrics).not.toContain(
+        'bifrost_governance_safety_constraint_violations_total{engine="roaster-l4"',
+      );
+      await reportCommand(engineId, 'rogue-1', 'SET_DRUM', 'success');
+      await waitFor(
+        async () =>
+          (await (await fetch(`${agent.url}/metrics`)).text()).includes(
+            'bifrost_governance_safety_constraint_violations_total{engine="roaster-l4",command_type="SET_DRUM",service="governance-agent"} 1',
+          ),
+        { what: 'the safety constraint violation counted' },
+      );
     });
 
     it('should let an operator resolve the breaker event once, and keep L3', async () => {

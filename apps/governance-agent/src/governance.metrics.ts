@@ -28,6 +28,7 @@ export class GovernanceMetrics {
   private readonly incidents: Counter<'engine' | 'severity'>;
   private readonly breakerEvents: Counter<'engine' | 'rule_name' | 'action' | 'alert_severity'>;
   private readonly emergencyAborts: Counter<'engine'>;
+  private readonly violations: Counter<'engine' | 'command_type'>;
   private readonly cycles: Counter<'engine' | 'proposed'>;
   private source?: () => readonly EnrolledGovernance[];
 
@@ -57,6 +58,12 @@ export class GovernanceMetrics {
       name: 'bifrost_governance_safety_emergency_aborts_total',
       help: 'EMERGENCY_SHUTDOWN and ABORT command records, by engine',
       labelNames: ['engine'],
+      registers,
+    });
+    this.violations = new Counter({
+      name: 'bifrost_governance_safety_constraint_violations_total',
+      help: 'Command records run without approval although the phase does not whitelist their type, by engine and command type',
+      labelNames: ['engine', 'command_type'],
       registers,
     });
     this.cycles = new Counter({
@@ -164,6 +171,7 @@ export class GovernanceMetrics {
           this.commands.inc({ engine, status });
           if (r.requiredApproval && r.approved === false) this.commands.inc({ engine, status: 'rejected' });
           if (EMERGENCY_COMMANDS.has(r.commandType)) this.emergencyAborts.inc({ engine });
+          if (event.data.outsideAutonomy) this.violations.inc({ engine, command_type: r.commandType });
           break;
         }
         case 'IncidentRecorded':

@@ -278,8 +278,12 @@ export const GovernanceLadderConfigured = engineEvent(
 );
 export const GovernanceCommandRecorded = engineEvent(
   'CommandRecorded',
-  "A command record entered the engine's metrics history (a repeated command id is recorded once).",
-  { record: CommandRecordSchema, ingestId: Type.String({ maxLength: 100 }) },
+  "A command record entered the engine's metrics history (a repeated command id is recorded once). `outsideAutonomy`: the engine ran it without approval although its phase does not whitelist the type (a safety constraint violation).",
+  {
+    record: CommandRecordSchema,
+    ingestId: Type.String({ maxLength: 100 }),
+    outsideAutonomy: Type.Optional(Type.Literal(true)),
+  },
 );
 export const GovernanceIncidentRecorded = engineEvent(
   'IncidentRecorded',

@@ -51,7 +51,11 @@ describe('Engine governance', () => {
             cause: 'initial',
             at: NOW,
           }),
-          { type: 'CommandRecorded', data: { engineId: ENGINE, record, ingestId: 'i1' } },
+          // L3 whitelists nothing: a command run without approval breaks the engine's autonomy.
+          {
+            type: 'CommandRecorded',
+            data: { engineId: ENGINE, record, ingestId: 'i1', outsideAutonomy: true },
+          },
         ]);
     });
 
@@ -97,6 +101,42 @@ describe('Engine governance', () => {
         .given(enrolled('L3'))
         .when(enroll('L4', NOW))
         .thenThrows(IllegalStateError, codeIs('GOVERNANCE.ALREADY_ENROLLED'));
+    });
+
+    describe('When it records commands (safety constraint: no unapproved command outside the whitelist)', () => {
+      const recorded = (record: CommandRecord, outside: boolean): GovernanceEvent => ({
+        type: 'CommandRecorded',
+        data: {
+          engineId: ENGINE,
+          record,
+          ingestId: `i-${record.commandId}`,
+          ...(outside ? { outsideAutonomy: true as const } : {}),
+        },
+      });
+
+      it('should not flag a command type its phase whitelists', () => {
+        const record = command('w1', 'SET_FAN', 'success');
+        spec
+          .given(enrolled('L3+'))
+          .when(recordCmd(record))
+          .then([recorded(record, false)]);
+      });
+
+      it('should not flag a command that went through approval', () => {
+        const record = { ...command('a1', 'SET_DRUM', 'success'), requiredApproval: true, approved: true };
+        spec
+          .given(enrolled('L3+'))
+          .when(recordCmd(record))
+          .then([recorded(record, false)]);
+      });
+
+      it('should flag an unapproved command whose type the phase does not whitelist', () => {
+        const record = command('x1', 'SET_DRUM', 'success');
+        spec
+          .given(enrolled('L3+'))
+          .when(recordCmd(record))
+          .then([recorded(record, true)]);
+      });
     });
 
     it('should record a command id once', () => {

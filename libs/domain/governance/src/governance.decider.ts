@@ -585,9 +585,17 @@ function decideInto(out: Emitter, command: GovernanceCommand, ctx: GovernanceCon
       if (command.type === 'RecordCommand') {
         const { record, ingestId } = command.data;
         if (s.history.commands.some((r) => r.commandId === record.commandId)) return;
+        // Run without approval although the phase does not whitelist it: a safety constraint violation.
+        const outsideAutonomy =
+          !record.requiredApproval && !gateView(s).whitelist.includes(record.commandType);
         out.emit({
           type: 'CommandRecorded',
-          data: { engineId: c.engineId, record: { ...record }, ingestId },
+          data: {
+            engineId: c.engineId,
+            record: { ...record },
+            ingestId,
+            ...(outsideAutonomy ? { outsideAutonomy: true as const } : {}),
+          },
         });
       } else {
         const { record, ingestId } = command.data;
