@@ -40,11 +40,23 @@ export class ReadModels {
   }
 }
 
+/** Column name → property name, computed once per column (the regex per cell was the hot spot of list reads). */
+const camelNames = new Map<string, string>();
+
+function camelName(column: string): string {
+  let name = camelNames.get(column);
+  if (name === undefined) {
+    name = column.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+    camelNames.set(column, name);
+  }
+  return name;
+}
+
 function camelRow(row: Row): Row {
   const out: Row = {};
-  for (const [key, value] of Object.entries(row)) {
-    out[key.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase())] =
-      value instanceof Date ? value.toISOString() : value;
+  for (const column of Object.keys(row)) {
+    const value = row[column];
+    out[camelName(column)] = value instanceof Date ? value.toISOString() : value;
   }
   return out;
 }
