@@ -17,7 +17,10 @@ import { GateState } from '../state/gate-state';
  * What other services ask of the gate, consumed as events: tripwire and canary kill-switch
  * requests, canary engine pauses (dead-man switch), governance autonomy phases. Each resulting
  * control-plane event names the requesting event as its cause. Automation may engage a kill switch
- * or pause an engine; only an operator releases them.
+ * or pause an engine; only an operator releases them. The consumers start at the beginning of the
+ * stream, so requests made before the gate started still act; each carries its `occurredAt` as
+ * `requestedAt`, and the control plane ignores one made before an operator's release or resume of
+ * the same scope, so a replay never undoes an operator.
  */
 @Controller()
 export class ReactionsConsumer {
@@ -26,10 +29,7 @@ export class ReactionsConsumer {
     @Inject(GateState) private readonly state: GateState,
   ) {}
 
-  @EventPattern(
-    'bifrost.evt.tripwire.>',
-    consumerRoute({ stream: 'events', purpose: 'tripwire', deliverPolicy: 'new' }),
-  )
+  @EventPattern('bifrost.evt.tripwire.>', consumerRoute({ stream: 'events', purpose: 'tripwire' }))
   async onTripwire(@Payload() envelope: Envelope): Promise<void> {
     if (envelope.type !== 'tripwire.TripwireTriggered') return;
     const data = envelope.data as DataOf<typeof TripwireTriggered>;
@@ -42,10 +42,7 @@ export class ReactionsConsumer {
     );
   }
 
-  @EventPattern(
-    'bifrost.evt.canary.>',
-    consumerRoute({ stream: 'events', purpose: 'canary', deliverPolicy: 'new' }),
-  )
+  @EventPattern('bifrost.evt.canary.>', consumerRoute({ stream: 'events', purpose: 'canary' }))
   async onCanary(@Payload() envelope: Envelope): Promise<void> {
     if (envelope.type === 'canary.KillSwitchRequested') {
       const data = envelope.data as DataOf<typeof CanaryKillSwitchRequested>;
@@ -60,6 +57,7 @@ export class ReactionsConsumer {
             engineId: data.engineId,
             reason: `canary: ${data.reason}`,
             cause: envelope.id,
+            requestedAt: envelope.occurredAt,
             now: now(),
           },
         },
@@ -73,6 +71,8 @@ export class ReactionsConsumer {
       const { pauses } = this.state.controlState();
       const pause = Object.hasOwn(pauses, data.engineId) ? pauses[data.engineId] : undefined;
       if (!pause || pause.actor.kind !== 'system' || pause.actor.id !== 'canary') return;
+      // A resume request older than the pause in force (a replayed one) does not lift it.
+      if (pause.pausedAt > envelope.occurredAt) return;
       if (data.authorizedBy.kind !== 'operator') return;
       await this.commands.control(
         {
@@ -130,6 +130,7 @@ export class ReactionsConsumer {
           mode,
           reason,
           cause: envelope.id,
+          requestedAt: envelope.occurredAt,
           now: now(),
         },
       },

@@ -220,6 +220,54 @@ describe('Control plane', () => {
     });
   });
 
+  describe("Automation's requests replayed after an operator cleared them", () => {
+    const at = (command: ControlCommand, requestedAt: string): ControlCommand =>
+      ({ ...command, data: { ...command.data, requestedAt } }) as ControlCommand;
+
+    describe('When an operator released the engine kill switch at T1', () => {
+      const history = [engaged({ engineId: 'bot-a', actor: SYSTEM }), released({ engineId: 'bot-a' })];
+
+      it('should ignore a request made before the release (a replayed tripwire or canary event)', () => {
+        spec
+          .given(history)
+          .when(at(engage({ engineId: 'bot-a', actor: SYSTEM, mode: 'hard' }), T0))
+          .thenNothingHappened();
+      });
+
+      it('should engage on a request made after the release', () => {
+        spec
+          .given(history)
+          .when(at(engage({ engineId: 'bot-a', actor: SYSTEM, mode: 'hard' }), T1b))
+          .then([engaged({ engineId: 'bot-a', actor: SYSTEM, mode: 'hard' })]);
+      });
+
+      it('should still engage the global switch on an older request: only the released scope counts', () => {
+        spec
+          .given(history)
+          .when(at(engage({ actor: SYSTEM, mode: 'hard' }), T0))
+          .then([engaged({ actor: SYSTEM, mode: 'hard' })]);
+      });
+    });
+
+    describe('When an operator resumed the engine at T1', () => {
+      const history = [paused({ actor: SYSTEM }), resumed()];
+
+      it('should ignore a pause request made before the resume', () => {
+        spec
+          .given(history)
+          .when(at(pause({ actor: SYSTEM }), T0))
+          .thenNothingHappened();
+      });
+
+      it('should pause on a request made after the resume', () => {
+        spec
+          .given(history)
+          .when(at(pause({ actor: SYSTEM, now: T1b }), T1b))
+          .then([paused({ actor: SYSTEM, now: T1b })]);
+      });
+    });
+  });
+
   describe('Execution classes', () => {
     describe('When an action kind has never been classified', () => {
       it('should be OBSERVE_ONLY (fail safe)', () => {

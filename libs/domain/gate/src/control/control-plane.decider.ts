@@ -6,6 +6,8 @@ import {
   engineModeOf,
   failingChecklistItems,
   initialControlState,
+  lastReleaseOf,
+  lastResumeOf,
   own,
   DEFAULT_ENGINE_MODE,
   type ControlState,
@@ -88,7 +90,13 @@ function killSwitchAt(state: ControlState, engineId: string | undefined): KillSw
     : (own(state.killSwitches.engines, engineId) ?? null);
 }
 
+/** A request made at or before the operator's last release/resume of its scope. */
+function isStale(requestedAt: string | undefined, clearedAt: string | undefined): boolean {
+  return requestedAt !== undefined && clearedAt !== undefined && requestedAt <= clearedAt;
+}
+
 function engageKillSwitch(c: CommandOf<'EngageKillSwitch'>, state: ControlState): ControlEvent[] {
+  if (isStale(c.requestedAt, lastReleaseOf(state, c.engineId))) return [];
   const current = killSwitchAt(state, c.engineId);
   if (current?.mode === c.mode) return [];
   // hard → soft loosens: only an operator may, automation asking for soft leaves the hard switch on.
@@ -158,6 +166,7 @@ function pauseEngine(c: CommandOf<'PauseEngine'>, state: ControlState): ControlE
     throw new ValidationError(`cooldownUntil ${c.cooldownUntil} is not after ${c.now}`, {
       code: 'GATE.COOLDOWN_NOT_IN_FUTURE',
     });
+  if (isStale(c.requestedAt, lastResumeOf(state, c.engineId))) return [];
   const current = activePause(state, c.engineId, c.now);
   // A second pause may extend the one in force but never shorten it.
   const cooldownUntil = current ? laterCooldown(current.cooldownUntil, c.cooldownUntil) : c.cooldownUntil;
@@ -291,13 +300,18 @@ function evolve(state: ControlState, event: ControlEvent): ControlState {
       };
     }
     case 'KillSwitchReleased': {
-      const { engineId } = event.data;
+      const { engineId, releasedAt } = event.data;
+      const released = state.released ?? {};
       return {
         ...state,
         killSwitches:
           engineId === undefined
             ? { ...state.killSwitches, global: null }
             : { ...state.killSwitches, engines: without(state.killSwitches.engines, engineId) },
+        released:
+          engineId === undefined
+            ? { ...released, global: releasedAt }
+            : { ...released, engines: { ...released.engines, [engineId]: releasedAt } },
       };
     }
     case 'ExecutionClassSet':
@@ -332,8 +346,14 @@ function evolve(state: ControlState, event: ControlEvent): ControlState {
         },
       };
     }
-    case 'EngineResumed':
-      return { ...state, pauses: without(state.pauses, event.data.engineId) };
+    case 'EngineResumed': {
+      const { engineId, resumedAt } = event.data;
+      return {
+        ...state,
+        pauses: without(state.pauses, engineId),
+        resumed: { ...state.resumed, [engineId]: resumedAt },
+      };
+    }
     case 'AutonomyPhaseApplied': {
       const { engineId, phase, whitelist, cause, appliedAt } = event.data;
       return {

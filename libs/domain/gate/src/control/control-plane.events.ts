@@ -26,16 +26,23 @@ import type {
 /** Every control plane command carries the time the service handled it (RFC 3339 UTC with ms). */
 type Timed<D> = D & { readonly now: string };
 
+/**
+ * Automation's requests (tripwire, canary) carry when they were made, the request event's
+ * `occurredAt`: a request made before an operator last released that kill switch or resumed that
+ * engine is stale and changes nothing (a consumer replaying old requests cannot undo an operator).
+ */
+type Requested<D> = D & { readonly requestedAt?: string };
+
 /** Commands of the control plane aggregate; their data is the wire schema plus `now`. */
 export type ControlCommand =
   | { type: 'RecordChecklistFact'; data: Timed<RecordChecklistFactCommand> }
   | { type: 'EnableGoLive'; data: Timed<EnableGoLiveCommand> }
   | { type: 'DisableGoLive'; data: Timed<DisableGoLiveCommand> }
-  | { type: 'EngageKillSwitch'; data: Timed<EngageKillSwitchCommand> }
+  | { type: 'EngageKillSwitch'; data: Requested<Timed<EngageKillSwitchCommand>> }
   | { type: 'ReleaseKillSwitch'; data: Timed<ReleaseKillSwitchCommand> }
   | { type: 'SetExecutionClass'; data: Timed<SetExecutionClassCommand> }
   | { type: 'SetEngineMode'; data: Timed<SetEngineModeCommand> }
-  | { type: 'PauseEngine'; data: Timed<PauseEngineCommand> }
+  | { type: 'PauseEngine'; data: Requested<Timed<PauseEngineCommand>> }
   | { type: 'ResumeEngine'; data: Timed<ResumeEngineCommand> }
   | { type: 'ApplyAutonomyPhase'; data: Timed<ApplyAutonomyPhaseCommand> };
 

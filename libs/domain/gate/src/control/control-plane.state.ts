@@ -73,6 +73,13 @@ export interface ControlState {
   readonly engineModes: Readonly<Record<string, EngineMode>>;
   readonly pauses: Readonly<Record<string, EnginePause>>;
   readonly autonomy: Readonly<Record<string, AutonomyGrant>>;
+  /**
+   * When an operator last released each kill switch (`global`, or an engine id under `engines`)
+   * and last resumed each engine. Absent until the first release/resume (and in snapshots older
+   * than these fields): automation's requests made before them are stale.
+   */
+  readonly released?: { readonly global?: string; readonly engines?: Readonly<Record<string, string>> };
+  readonly resumed?: Readonly<Record<string, string>>;
 }
 
 export function initialControlState(): ControlState {
@@ -129,6 +136,15 @@ export function isPauseInForce(pause: EnginePause, now: string): boolean {
 export function activePause(state: ControlState, engineId: string, now: string): EnginePause | null {
   const pause = own(state.pauses, engineId);
   return pause && isPauseInForce(pause, now) ? pause : null;
+}
+
+/** When an operator last released the kill switch of this scope (engine id, or global when absent). */
+export function lastReleaseOf(state: ControlState, engineId: string | undefined): string | undefined {
+  return engineId === undefined ? state.released?.global : own(state.released?.engines ?? {}, engineId);
+}
+
+export function lastResumeOf(state: ControlState, engineId: string): string | undefined {
+  return own(state.resumed ?? {}, engineId);
 }
 
 export function autonomyOf(state: ControlState, engineId: string): AutonomyGrant | null {

@@ -1,0 +1,101 @@
+import type { GateCheckReply } from '@bifrost/contracts';
+import { Messaging, createEnvelope } from '@bifrost/messaging';
+import type { RunningService } from '@bifrost/service';
+import { createTestNamespace, startTestService, waitFor, type TestNamespace } from '@bifrost/testing';
+import { GateConfig, gateService } from './gate.service';
+
+const operator = { kind: 'operator' as const, id: 'alice' };
+
+/**
+ * Kill-switch and pause requests from the tripwire and the canary are consumed from the start of
+ * the stream: a gate that starts after they were made still acts on them, and replaying them (a
+ * consumer re-created) never undoes an operator's release.
+ */
+describe('gate reactions across gate restarts', () => {
+  let ns: TestNamespace;
+  let client: Messaging;
+  const gates: RunningService[] = [];
+
+  const start = async (): Promise<RunningService> => {
+    const gate = await startTestService(GateConfig, gateService, ns);
+    gates.push(gate);
+    return gate;
+  };
+  const stop = async (gate: RunningService) => {
+    gates.splice(gates.indexOf(gate), 1);
+    await gate.close();
+  };
+  const action = async (engineId: string) =>
+    (
+      await client.rpc.call<GateCheckReply>('bifrost.rpc.gate.check', {
+        engineId,
+        strategyId: 's1',
+        action: { kind: 'order.place', intent: 'open' },
+      })
+    ).action;
+  const killRequested = (engineId: string) =>
+    client.publisher.publish(
+      createEnvelope({
+        type: 'canary.KillSwitchRequested',
+        subject: ns.naming.eventSubject('canary', 'probe', 'broker-api'),
+        source: 'canary',
+        actor: { kind: 'system', id: 'canary' },
+        data: { probeName: 'broker-api', engineId, mode: 'hard', reason: 'down', consecutiveFailures: 3 },
+      }),
+    );
+  /** Every request on the canary subjects delivered to the gate and acknowledged. */
+  const drained = async () => {
+    const info = await client.jsm.consumers.info(
+      ns.naming.streams.events.name,
+      ns.naming.consumerName('gate', 'canary'),
+    );
+    return info.num_pending === 0 && info.num_ack_pending === 0;
+  };
+
+  beforeAll(async () => {
+    ns = await createTestNamespace('greact');
+    client = await Messaging.connect({
+      url: ns.natsUrl,
+      service: 'probe',
+      instanceId: 'p',
+      namespace: ns.namespace,
+    });
+  });
+  afterAll(async () => {
+    await Promise.all(gates.map((g) => g.close()));
+    await client.drain();
+    await ns.cleanup();
+  });
+
+  it('should act on a kill request made before the gate ever started', async () => {
+    await killRequested('early-bot');
+
+    await start();
+
+    await waitFor(async () => (await action('early-bot')) === 'KILL', { what: 'KILL for early-bot' });
+  });
+
+  it('should not re-engage a released kill switch when old requests are replayed', async () => {
+    await client.rpc.call('bifrost.rpc.gate.cmd.kill-switch.release', {
+      actor: operator,
+      engineId: 'early-bot',
+      reason: 'broker back',
+    });
+    expect(await action('early-bot')).not.toBe('KILL');
+    const [gate] = gates;
+    if (!gate) throw new Error('no gate running');
+    await stop(gate);
+    // The durable consumer goes away (as after a reset): the next gate re-creates it at the start.
+    await client.jsm.consumers.delete(
+      ns.naming.streams.events.name,
+      ns.naming.consumerName('gate', 'canary'),
+    );
+
+    await start();
+    await waitFor(drained, { what: 'the old requests replayed' });
+    await killRequested('late-bot');
+    await waitFor(async () => (await action('late-bot')) === 'KILL', { what: 'a fresh request still acts' });
+
+    expect(await action('early-bot')).not.toBe('KILL');
+  });
+});
