@@ -26,6 +26,34 @@ describe('deployment files', () => {
     });
   });
 
+  it('should document every configuration variable of every service in deploy/env.example', () => {
+    const sources = [
+      'libs/config/src/common-config.ts',
+      ...services.flatMap((service) =>
+        readdirSync(join(ROOT, 'apps', service, 'src'))
+          .filter((file) => /(config|\.service)\.ts$/.test(file))
+          .map((file) => `apps/${service}/src/${file}`),
+      ),
+    ].filter((path) => existsSync(join(ROOT, path)));
+    const variables = new Set(
+      sources.flatMap((path) =>
+        [...read(path).matchAll(/^\s+([A-Z][A-Z0-9_]{2,}): (?:Type\.|rate\()/gm)].map((m) => m[1]),
+      ),
+    );
+    const documented = new Set(
+      [...read('deploy/env.example').matchAll(/^([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]),
+    );
+
+    expect(variables.size).toBeGreaterThan(20);
+    expect([...variables].filter((name) => !documented.has(name))).toEqual([]);
+  });
+
+  it('should point the canary of docker-compose at every other service', () => {
+    const urls = /CANARY_SERVICE_URLS: (\S+)/.exec(read('docker-compose.yml'))?.[1] ?? '';
+    const watched = urls.split(',').map((entry) => entry.split('=')[0]);
+    expect(watched.sort()).toEqual(services.filter((s) => s !== 'canary').sort());
+  });
+
   it('should start the service BIFROST_SERVICE names in the image', () => {
     expect(read('deploy/Dockerfile')).toContain(
       'exec node -r @swc-node/register apps/$BIFROST_SERVICE/src/main.ts',
