@@ -52,6 +52,15 @@ describe('gate reactions across gate restarts', () => {
     return info.num_pending === 0 && info.num_ack_pending === 0;
   };
 
+  /** The latest go-live checklist fact for `item`, straight from the control plane's events. */
+  const latestFact = async (item: string) => {
+    const { events } = await client.eventStore.read(ns.naming.eventSubject('gate', 'control', 'global'));
+    return events
+      .map((e) => e.envelope)
+      .filter((e) => e.type === 'gate.ChecklistFactRecorded' && e.data['item'] === item)
+      .at(-1)?.data;
+  };
+
   beforeAll(async () => {
     ns = await createTestNamespace('greact');
     client = await Messaging.connect({
@@ -97,5 +106,77 @@ describe('gate reactions across gate restarts', () => {
     await waitFor(async () => (await action('late-bot')) === 'KILL', { what: 'a fresh request still acts' });
 
     expect(await action('early-bot')).not.toBe('KILL');
+  });
+
+  it('should record the go-live fact canaryHealthy: passed when every probe is UP, failed when one goes DOWN', async () => {
+    const canary = (type: string, subject: string, data: Record<string, unknown>) =>
+      client.publisher.publish(
+        createEnvelope({ type, subject, source: 'canary', actor: { kind: 'system', id: 'canary' }, data }),
+      );
+    const fact = () => latestFact('canaryHealthy');
+    const at = new Date().toISOString();
+    const probe = (probeName: string, status: string) => ({
+      probeName,
+      status,
+      checks: 10,
+      failures: 0,
+      consecutiveFailures: 0,
+    });
+
+    await canary('canary.SummaryReported', ns.naming.eventSubject('canary', 'summary', '2026-11-22'), {
+      from: at,
+      to: at,
+      probes: [probe('nats', 'UP'), probe('postgres', 'UP')],
+      engines: [],
+    });
+    await waitFor(async () => (await fact())?.['passed'] === true, { what: 'canaryHealthy passed' });
+    expect(await fact()).toMatchObject({ reportedBy: 'canary', evidence: 'all 2 probes UP' });
+
+    await canary('canary.ProbeStatusChanged', ns.naming.eventSubject('canary', 'probe', 'postgres'), {
+      probeName: 'postgres',
+      from: 'UP',
+      to: 'DOWN',
+      consecutiveFailures: 3,
+      consecutivePasses: 0,
+      detail: 'connect ECONNREFUSED',
+      latencyMs: 3,
+      at,
+    });
+    await waitFor(async () => (await fact())?.['passed'] === false, { what: 'canaryHealthy failed' });
+    expect(await fact()).toMatchObject({ evidence: 'probe postgres DOWN: connect ECONNREFUSED' });
+  });
+
+  it('should record the go-live fact riskPoliciesPresent from the GLOBAL risk policy', async () => {
+    const policyEvent = (type: string, data: Record<string, unknown>) =>
+      client.publisher.publish(
+        createEnvelope({
+          type,
+          subject: ns.naming.eventSubject('risk', 'policy', 'GLOBAL'),
+          source: 'risk-guard',
+          actor: { kind: 'system', id: 'risk-guard' },
+          data: {
+            policyId: 'GLOBAL',
+            cause: { kind: 'seed', id: 'seed' },
+            at: new Date().toISOString(),
+            ...data,
+          },
+        }),
+      );
+    const usd = (amount: number) => ({ amount, currency: 'USD' });
+
+    await policyEvent('risk.PolicyDefined', {
+      limits: { maxDailyLoss: usd(25_000), maxDailyExposure: usd(1_000_000), maxDailyActions: 5_000 },
+      enabled: true,
+      previous: null,
+    });
+    await waitFor(async () => (await latestFact('riskPoliciesPresent'))?.['passed'] === true, {
+      what: 'riskPoliciesPresent passed',
+    });
+    expect(await latestFact('riskPoliciesPresent')).toMatchObject({ reportedBy: 'risk-guard' });
+
+    await policyEvent('risk.PolicyDisabled', {});
+    await waitFor(async () => (await latestFact('riskPoliciesPresent'))?.['passed'] === false, {
+      what: 'riskPoliciesPresent failed',
+    });
   });
 });

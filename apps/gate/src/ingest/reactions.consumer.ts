@@ -2,11 +2,15 @@ import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import type {
   CanaryEnginePauseRequested,
+  CanaryProbeStatusChanged,
+  CanarySummaryReported,
   CanaryEngineResumeRequested,
   CanaryKillSwitchRequested,
   DataOf,
   Envelope,
+  GoLiveChecklistItem,
   GovernancePhaseChanged,
+  RiskPolicyDefined,
   TripwireTriggered,
 } from '@bifrost/contracts';
 import { consumerRoute } from '@bifrost/messaging';
@@ -44,7 +48,9 @@ export class ReactionsConsumer {
 
   @EventPattern('bifrost.evt.canary.>', consumerRoute({ stream: 'events', purpose: 'canary' }))
   async onCanary(@Payload() envelope: Envelope): Promise<void> {
-    if (envelope.type === 'canary.KillSwitchRequested') {
+    if (envelope.type === 'canary.ProbeStatusChanged' || envelope.type === 'canary.SummaryReported') {
+      await this.recordCanaryHealth(envelope);
+    } else if (envelope.type === 'canary.KillSwitchRequested') {
       const data = envelope.data as DataOf<typeof CanaryKillSwitchRequested>;
       await this.engage(envelope, data.engineId, data.mode, `canary probe ${data.probeName}: ${data.reason}`);
     } else if (envelope.type === 'canary.EnginePauseRequested') {
@@ -107,6 +113,74 @@ export class ReactionsConsumer {
           phase: data.phase,
           whitelist: data.whitelist,
           cause: envelope.id,
+          now: now(),
+        },
+      },
+      envelope.actor,
+      { causationId: envelope.id },
+    );
+  }
+
+  /**
+   * The go-live checklist item `canaryHealthy`: failed as soon as a probe goes DOWN; passed (or
+   * failed) by each periodic summary, passed only when every probe is UP (unknown = not passed).
+   */
+  private async recordCanaryHealth(envelope: Envelope): Promise<void> {
+    let passed: boolean;
+    let evidence: string;
+    if (envelope.type === 'canary.ProbeStatusChanged') {
+      const data = envelope.data as DataOf<typeof CanaryProbeStatusChanged>;
+      if (data.to !== 'DOWN') return;
+      passed = false;
+      evidence = `probe ${data.probeName} DOWN: ${data.detail}`;
+    } else {
+      const { probes } = envelope.data as DataOf<typeof CanarySummaryReported>;
+      const notUp = probes.filter((p) => p.status !== 'UP').map((p) => `${p.probeName} ${p.status}`);
+      passed = probes.length > 0 && notUp.length === 0;
+      evidence = passed
+        ? `all ${probes.length} probes UP`
+        : probes.length === 0
+          ? 'no probes defined'
+          : `not UP: ${notUp.join(', ')}`;
+    }
+    await this.recordFact(envelope, 'canaryHealthy', passed, evidence);
+  }
+
+  /** The go-live checklist item `riskPoliciesPresent`: the GLOBAL risk policy is defined and enabled. */
+  @EventPattern('bifrost.evt.risk.policy.GLOBAL', consumerRoute({ stream: 'events', purpose: 'risk-policy' }))
+  async onGlobalRiskPolicy(@Payload() envelope: Envelope): Promise<void> {
+    const enabled =
+      envelope.type === 'risk.PolicyDefined'
+        ? (envelope.data as DataOf<typeof RiskPolicyDefined>).enabled
+        : envelope.type === 'risk.PolicyEnabled'
+          ? true
+          : envelope.type === 'risk.PolicyDisabled'
+            ? false
+            : undefined;
+    if (enabled === undefined) return;
+    await this.recordFact(
+      envelope,
+      'riskPoliciesPresent',
+      enabled,
+      enabled ? 'GLOBAL risk policy defined and enabled' : 'GLOBAL risk policy disabled',
+    );
+  }
+
+  private async recordFact(
+    envelope: Envelope,
+    item: GoLiveChecklistItem,
+    passed: boolean,
+    evidence: string,
+  ): Promise<void> {
+    await this.commands.control(
+      {
+        type: 'RecordChecklistFact',
+        data: {
+          actor: envelope.actor,
+          item,
+          passed,
+          reportedBy: envelope.source,
+          evidence: evidence.slice(0, 2000),
           now: now(),
         },
       },

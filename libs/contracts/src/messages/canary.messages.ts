@@ -168,6 +168,7 @@ export const CanaryProbeStatusChanged = canaryEvent(
     latencyMs: Type.Integer({ minimum: 0 }),
     at: Timestamp,
   }),
+  ['canary (state rebuild)', 'gate (go-live fact canaryHealthy)', 'projector'],
 );
 export const CanaryAlertRaised = canaryEvent(
   'AlertRaised',
@@ -277,7 +278,7 @@ export const CanarySummaryReported = canaryEvent(
     ),
     engines: Type.Array(object({ engineId: EntityId, status: literals(['ALIVE', 'STALE'] as const) })),
   }),
-  ['projector'],
+  ['gate (go-live fact canaryHealthy)', 'projector'],
 );
 
 // ── Ingest: engine heartbeats on `bifrost.ingest.heartbeat.<engineId>` ──────────────────────────

@@ -229,7 +229,7 @@ const policyEvent = <T extends string, P extends Parameters<typeof Type.Object>[
     version: 1,
     kind: 'event',
     producer: 'risk-guard',
-    consumers: ['risk-guard (state rebuild)', 'projector'],
+    consumers: ['risk-guard (state rebuild)', 'gate (go-live fact riskPoliciesPresent, GLOBAL)', 'projector'],
     subject: 'bifrost.evt.risk.policy.{policyId}',
     description,
     data: object({ policyId: RiskPolicyId, cause: PolicyChangeCause, at: Timestamp, ...properties }),
