@@ -1,5 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import { dataOf, perMessage, type Projection } from './projection';
+import { insertValues } from '../projector/insert-values';
+import { dataOf, perBatch, type Projection } from './projection';
 
 /** Tripwire regression policies and their settings (firings are in tripwire_triggers). */
 @Entity({ name: 'tripwire_policies' })
@@ -27,46 +28,63 @@ export const tripwireProjection: Projection = {
   name: 'tripwire',
   tables: ['tripwire_policies', 'tripwire_engines'],
   entities: [TripwirePolicyRow, TripwireEngineRow],
-  ...perMessage({
-    'tripwire.PolicyDefined': async (manager, message) => {
-      const d = dataOf<{ policyId: string; policy: { enabled: boolean }; at: string }>(message);
-      await manager.query(
-        `INSERT INTO tripwire_policies (policy_id, config, enabled, updated_at) VALUES ($1, $2, $3, $4)
+  ...perBatch(
+    {
+      // The hot type (one per KPI): counted per (policy, engine) and written in one statement. It
+      // touches only kpis and last_kpi_at, which no other type writes, so batching it commutes.
+      'tripwire.KpiRecorded': async (manager, messages) => {
+        const counts = new Map<string, [policyId: string, engineId: string, kpis: number, last: string]>();
+        for (const message of messages) {
+          const d = dataOf<{ policyId: string; engineId: string; at: string }>(message);
+          const key = JSON.stringify([d.policyId, d.engineId]);
+          const entry = counts.get(key);
+          if (entry) {
+            entry[2] += 1;
+            if (d.at > entry[3]) entry[3] = d.at;
+          } else counts.set(key, [d.policyId, d.engineId, 1, d.at]);
+        }
+        await insertValues(
+          manager,
+          'tripwire_engines',
+          ['policy_id', 'engine_id', 'kpis::bigint', 'last_kpi_at::timestamptz'],
+          [...counts.values()],
+          `ON CONFLICT (policy_id, engine_id) DO UPDATE SET kpis = tripwire_engines.kpis + EXCLUDED.kpis,
+             last_kpi_at = GREATEST(tripwire_engines.last_kpi_at, EXCLUDED.last_kpi_at)`,
+        );
+      },
+    },
+    {
+      'tripwire.PolicyDefined': async (manager, message) => {
+        const d = dataOf<{ policyId: string; policy: { enabled: boolean }; at: string }>(message);
+        await manager.query(
+          `INSERT INTO tripwire_policies (policy_id, config, enabled, updated_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (policy_id) DO UPDATE SET config = EXCLUDED.config, enabled = EXCLUDED.enabled,
            updated_at = EXCLUDED.updated_at`,
-        [d.policyId, JSON.stringify(d.policy), d.policy.enabled, d.at],
-      );
-    },
-    'tripwire.PolicyEnabled': async (manager, message) => {
-      const d = dataOf<Toggle>(message);
-      await manager.query(
-        `UPDATE tripwire_policies SET enabled = true, updated_at = $2 WHERE policy_id = $1`,
-        [d.policyId, d.at],
-      );
-    },
-    'tripwire.PolicyDisabled': async (manager, message) => {
-      const d = dataOf<Toggle>(message);
-      await manager.query(
-        `UPDATE tripwire_policies SET enabled = false, updated_at = $2 WHERE policy_id = $1`,
-        [d.policyId, d.at],
-      );
-    },
-    'tripwire.KpiRecorded': async (manager, message) => {
-      const d = dataOf<{ policyId: string; engineId: string; at: string }>(message);
-      await manager.query(
-        `INSERT INTO tripwire_engines (policy_id, engine_id, kpis, last_kpi_at) VALUES ($1, $2, 1, $3)
-         ON CONFLICT (policy_id, engine_id) DO UPDATE SET kpis = tripwire_engines.kpis + 1,
-           last_kpi_at = EXCLUDED.last_kpi_at`,
-        [d.policyId, d.engineId, d.at],
-      );
-    },
-    'tripwire.TripwireReset': async (manager, message) => {
-      const d = dataOf<{ policyId: string; engineId: string; at: string }>(message);
-      await manager.query(
-        `INSERT INTO tripwire_engines (policy_id, engine_id, kpis, reset_at) VALUES ($1, $2, 0, $3)
+          [d.policyId, JSON.stringify(d.policy), d.policy.enabled, d.at],
+        );
+      },
+      'tripwire.PolicyEnabled': async (manager, message) => {
+        const d = dataOf<Toggle>(message);
+        await manager.query(
+          `UPDATE tripwire_policies SET enabled = true, updated_at = $2 WHERE policy_id = $1`,
+          [d.policyId, d.at],
+        );
+      },
+      'tripwire.PolicyDisabled': async (manager, message) => {
+        const d = dataOf<Toggle>(message);
+        await manager.query(
+          `UPDATE tripwire_policies SET enabled = false, updated_at = $2 WHERE policy_id = $1`,
+          [d.policyId, d.at],
+        );
+      },
+      'tripwire.TripwireReset': async (manager, message) => {
+        const d = dataOf<{ policyId: string; engineId: string; at: string }>(message);
+        await manager.query(
+          `INSERT INTO tripwire_engines (policy_id, engine_id, kpis, reset_at) VALUES ($1, $2, 0, $3)
          ON CONFLICT (policy_id, engine_id) DO UPDATE SET reset_at = EXCLUDED.reset_at`,
-        [d.policyId, d.engineId, d.at],
-      );
+          [d.policyId, d.engineId, d.at],
+        );
+      },
     },
-  }),
+  ),
 };
