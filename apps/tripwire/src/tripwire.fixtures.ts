@@ -54,13 +54,14 @@ export function waitForObserved(
   policyId: string,
   engineId: string,
   observed: number,
+  timeoutMs = 20_000,
 ): Promise<TripwirePolicyView> {
   return waitFor(
     async () => {
       const view = await policy(client, policyId);
       return view.engines.find((e) => e.engineId === engineId)?.observed === observed && view;
     },
-    { what: `${observed} KPIs of ${engineId} in ${policyId}`, timeoutMs: 20_000 },
+    { what: `${observed} KPIs of ${engineId} in ${policyId}`, timeoutMs },
   );
 }
 

@@ -1,0 +1,64 @@
+import { createEnvelope, type Messaging } from '@bifrost/messaging';
+import type { RunningService } from '@bifrost/service';
+import { createTestNamespace, type TestNamespace } from '@bifrost/testing';
+import {
+  CONTRACT_RATE,
+  connectClient,
+  policy,
+  policyEvents,
+  startTripwire,
+  waitForObserved,
+} from './tripwire.fixtures';
+
+const EVENTS = 20_000;
+const WHOLESALE = { engineId: 'WHOLESALE', domain: 'WHOLESALE', metric: 'contract_rate' };
+
+/**
+ * The service end to end on a stationary stream: every KPI evaluated as it arrives, nothing fires.
+ * (The statistics of stationary noise, 100 000 events per seeded policy and the false-positive rate
+ * of a sensitive policy, are in the domain specs: the same evaluation, without the bus.)
+ */
+describe('tripwire service on a stationary KPI stream', () => {
+  let ns: TestNamespace;
+  let client: Messaging;
+  let tripwire: RunningService;
+
+  beforeAll(async () => {
+    ns = await createTestNamespace('tripst');
+    client = await connectClient(ns);
+    tripwire = await startTripwire(ns);
+  });
+  afterAll(async () => {
+    await tripwire.close();
+    await client.drain();
+    await ns.cleanup();
+  });
+
+  it(`should trip nothing on ${EVENTS} KPI events at a constant 70 % success rate`, async () => {
+    const subject = ns.naming.ingestSubject('kpi', WHOLESALE.engineId);
+    const actor = { kind: 'engine' as const, id: WHOLESALE.engineId };
+    const pending: Promise<unknown>[] = [];
+    for (let i = 0; i < EVENTS; i += 1) {
+      const data = { ...WHOLESALE, success: i % 10 >= 3 };
+      pending.push(
+        client.publisher.publish(
+          createEnvelope({ type: 'ingest.KpiReported', subject, source: 'engine', actor, data }),
+        ),
+      );
+      if (pending.length === 256) await Promise.all(pending.splice(0));
+    }
+    await Promise.all(pending);
+
+    const view = await waitForObserved(client, CONTRACT_RATE, WHOLESALE.engineId, EVENTS, 60_000);
+
+    expect(view.engines).toEqual([
+      expect.objectContaining({
+        engineId: 'WHOLESALE',
+        triggered: null,
+        evaluation: expect.objectContaining({ result: 'NO_DROP' }),
+      }),
+    ]);
+    expect(await policyEvents(client, ns, CONTRACT_RATE, 'TripwireTriggered')).toEqual([]);
+    expect((await policy(client, CONTRACT_RATE)).enabled).toBe(true);
+  }, 120_000);
+});
