@@ -1,8 +1,14 @@
-import { Messaging } from '@bifrost/messaging';
+import type { Messaging } from '@bifrost/messaging';
 import { createClient, type BifrostClient, type CheckVerdict } from '@bifrost/sdk';
 import { waitFor } from '@bifrost/testing';
-import { request, type Key, type RequestOptions } from './gateway.http';
-import { startStack, STACK_SERVICES, type Stack } from './stack.harness';
+import {
+  auditRows as auditRowsOf,
+  createKey as createGatewayKey,
+  request,
+  type Key,
+  type RequestOptions,
+} from './gateway.http';
+import { connectProbe, startStack, stopCleanly, type Stack } from './stack.harness';
 
 /**
  * Issue 6, end to end: every service (STACK_SERVICES) runs as a real process from its main.ts
@@ -29,11 +35,8 @@ describe('Bifrost end to end', () => {
     clients.push(client);
     return client;
   };
-  const createKey = async (by: Key | string, body: Record<string, unknown>): Promise<Key> => {
-    const created = await api('POST', '/api/v1/keys', { key: typeof by === 'string' ? by : by.apiKey, body });
-    if (created.status !== 201) throw new Error(`key creation failed: ${JSON.stringify(created.body)}`);
-    return { id: created.body.id, apiKey: created.body.apiKey };
-  };
+  const createKey = (by: Key | string, body: Record<string, unknown>) =>
+    createGatewayKey(stack.gatewayUrl, by, body);
   const tokenOf = async (key: Key): Promise<string> =>
     (await api('POST', '/api/v1/auth/token', { body: { apiKey: key.apiKey } })).body.accessToken;
   // Straight from the event store: the source of truth, with no projection lag to hide an event.
@@ -41,9 +44,7 @@ describe('Bifrost end to end', () => {
     (await probe.eventStore.read(stack.ns.naming.eventSubject('gate', 'control', 'global'))).events.map(
       (e) => e.envelope.type,
     );
-  const auditRows = async (eventType: string) =>
-    (await api('GET', `/api/v1/audit?afterSeq=0&eventType=${eventType}&limit=500`, { key: viewer.apiKey }))
-      .body.items as AuditRow[];
+  const auditRows = (eventType: string) => auditRowsOf(stack.gatewayUrl, viewer, eventType);
 
   beforeAll(async () => {
     stack = await startStack('e2e', {
@@ -55,12 +56,7 @@ describe('Bifrost end to end', () => {
       },
       readyTimeoutMs: 60_000,
     });
-    probe = await Messaging.connect({
-      url: stack.ns.natsUrl,
-      service: 'e2e-probe',
-      instanceId: 'p',
-      namespace: stack.ns.namespace,
-    });
+    probe = await connectProbe(stack);
     admin = await createKey(OWNER_KEY, { name: 'e2e admin', role: 'admin' });
     operator = await createKey(admin, { name: 'e2e operator', role: 'operator' });
     viewer = await createKey(admin, { name: 'e2e viewer', role: 'viewer' });
@@ -69,10 +65,7 @@ describe('Bifrost end to end', () => {
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.close()));
     await probe?.drain();
-    if (!stack) return;
-    const codes = await stack.stop();
-    // Every service drains and exits 0 on SIGTERM (graceful shutdown, DESIGN §9).
-    expect(codes).toEqual(Object.fromEntries(STACK_SERVICES.map((name) => [name, 0])));
+    if (stack) await stopCleanly(stack);
   }, 45_000);
 
   describe('an engine onboarded by an admin and acting through the SDK over HTTP', () => {
@@ -282,11 +275,6 @@ const ACTION = {
   intent: 'open',
   notional: { amount: 50_000, currency: 'USD' },
 } as const;
-
-interface AuditRow {
-  readonly seq: number;
-  readonly envelope: Record<string, unknown>;
-}
 
 function levelOf(verdict: CheckVerdict): unknown {
   return verdict.checks.find((c) => c.name === 'maturity')?.value;

@@ -35,3 +35,26 @@ export async function request(
   const text = await response.text();
   return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
 }
+
+/** Creates an API key as `by` (a key, or the bootstrap owner key's secret). */
+export async function createKey(base: string, by: Key | string, body: Record<string, unknown>): Promise<Key> {
+  const created = await request(base, 'POST', '/api/v1/keys', {
+    key: typeof by === 'string' ? by : by.apiKey,
+    body,
+  });
+  if (created.status !== 201) throw new Error(`key creation failed: ${JSON.stringify(created.body)}`);
+  return { id: created.body.id, apiKey: created.body.apiKey };
+}
+
+export interface AuditRow {
+  readonly seq: number;
+  readonly envelope: Record<string, unknown>;
+}
+
+/** The audit rows of one event type, oldest first, read through the gateway with `key`. */
+export async function auditRows(base: string, key: Key, eventType: string): Promise<AuditRow[]> {
+  const reply = await request(base, 'GET', `/api/v1/audit?afterSeq=0&eventType=${eventType}&limit=500`, {
+    key: key.apiKey,
+  });
+  return reply.body.items as AuditRow[];
+}

@@ -1,8 +1,15 @@
-import { Messaging } from '@bifrost/messaging';
+import type { Messaging } from '@bifrost/messaging';
 import { createClient, type BifrostClient, type CheckVerdict, type EvaluationResult } from '@bifrost/sdk';
 import { waitFor } from '@bifrost/testing';
-import { request, type Key, type Reply, type RequestOptions } from './gateway.http';
-import { startStack, STACK_SERVICES, type Stack } from './stack.harness';
+import {
+  auditRows as auditRowsOf,
+  createKey as createGatewayKey,
+  request,
+  type Key,
+  type Reply,
+  type RequestOptions,
+} from './gateway.http';
+import { connectProbe, STACK_SERVICES, startStack, stopCleanly, type Stack } from './stack.harness';
 
 /**
  * End to end: the services built after the core (tripwire, Heimdall, canary, governance
@@ -24,11 +31,8 @@ describe('Bifrost platform end to end', () => {
 
   const api = (method: string, path: string, options: RequestOptions = {}) =>
     request(stack.gatewayUrl, method, path, options);
-  const createKey = async (by: Key | string, body: Record<string, unknown>): Promise<Key> => {
-    const created = await api('POST', '/api/v1/keys', { key: typeof by === 'string' ? by : by.apiKey, body });
-    if (created.status !== 201) throw new Error(`key creation failed: ${JSON.stringify(created.body)}`);
-    return { id: created.body.id, apiKey: created.body.apiKey };
-  };
+  const createKey = (by: Key | string, body: Record<string, unknown>) =>
+    createGatewayKey(stack.gatewayUrl, by, body);
   /** An engine key and an SDK client over HTTP with it. */
   const engine = async (engineId: string, heartbeatIntervalMs = 0): Promise<BifrostClient> => {
     const key = await createKey(admin, { name: `${engineId} key`, role: 'engine', engineId });
@@ -43,9 +47,7 @@ describe('Bifrost platform end to end', () => {
   };
   const delivered = (client: BifrostClient, what: string) =>
     waitFor(() => client.bufferDepth === 0, { timeoutMs: 30_000, what: `${what} accepted by the gateway` });
-  const auditRows = async (eventType: string) =>
-    (await api('GET', `/api/v1/audit?afterSeq=0&eventType=${eventType}&limit=500`, { key: viewer.apiKey }))
-      .body.items as AuditRow[];
+  const auditRows = (eventType: string) => auditRowsOf(stack.gatewayUrl, viewer, eventType);
   const ok = (reply: Reply): Reply['body'] => {
     if (reply.status !== 200) throw new Error(`HTTP ${reply.status}: ${JSON.stringify(reply.body)}`);
     return reply.body;
@@ -61,12 +63,7 @@ describe('Bifrost platform end to end', () => {
       },
       readyTimeoutMs: 60_000,
     });
-    probe = await Messaging.connect({
-      url: stack.ns.natsUrl,
-      service: 'e2e-probe',
-      instanceId: 'p',
-      namespace: stack.ns.namespace,
-    });
+    probe = await connectProbe(stack);
     admin = await createKey(OWNER_KEY, { name: 'e2e admin', role: 'admin' });
     viewer = await createKey(admin, { name: 'e2e viewer', role: 'viewer' });
   }, 90_000);
@@ -74,10 +71,7 @@ describe('Bifrost platform end to end', () => {
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.close()));
     await probe?.drain();
-    if (!stack) return;
-    const codes = await stack.stop();
-    // Every service drains and exits 0 on SIGTERM (graceful shutdown, DESIGN §9).
-    expect(codes).toEqual(Object.fromEntries(STACK_SERVICES.map((name) => [name, 0])));
+    if (stack) await stopCleanly(stack);
   }, 45_000);
 
   describe('when an engine’s contract rate regresses (tripwire)', () => {
@@ -395,11 +389,6 @@ const COMMAND_ACTION = { kind: 'roaster.command', intent: 'open', commandType: '
 interface ProbeRow {
   readonly probe: { readonly name: string };
   readonly status: string;
-}
-
-interface AuditRow {
-  readonly seq: number;
-  readonly envelope: Record<string, unknown>;
 }
 
 function reservation(key: string) {

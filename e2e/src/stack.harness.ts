@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
+import { Messaging } from '@bifrost/messaging';
 import {
   createTestDatabase,
   createTestNamespace,
@@ -182,4 +183,20 @@ async function stopServices(
     }),
   );
   return Object.fromEntries(codes) as Record<StackService, number | null>;
+}
+
+/** A client on the stack's namespace, for reading streams straight from the source of truth. */
+export function connectProbe(stack: Stack): Promise<Messaging> {
+  return Messaging.connect({
+    url: stack.ns.natsUrl,
+    service: 'e2e-probe',
+    instanceId: 'p',
+    namespace: stack.ns.namespace,
+  });
+}
+
+/** Stops the stack and asserts every service drained and exited 0 on SIGTERM (DESIGN §9). */
+export async function stopCleanly(stack: Stack): Promise<void> {
+  const codes = await stack.stop();
+  expect(codes).toEqual(Object.fromEntries(STACK_SERVICES.map((name) => [name, 0])));
 }

@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { EntityId, EVALUATION_OUTCOMES, HeimdallDomainId, RISK_LEVELS, Timestamp } from '@bifrost/contracts';
 import { ApiController, Route, ValidParams, ValidQuery } from '../http/route';
 import { object } from '../http/schemas';
-import { decodeCursor, encodeCursor, ReadModels, type Row } from './read-models.service';
+import { ReadModels, where } from './read-models.service';
 
 const Rows = Type.Array(Type.Record(Type.String(), Type.Unknown()));
 const Limit = Type.Integer({ minimum: 1, maximum: 500, default: 50 });
@@ -31,17 +31,6 @@ const EvaluationsQuery = object({
 const EvaluationParams = object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
 const EVALUATION_COLUMNS =
   'evaluation_id, decided_at, engine_id, domain, outcome, action, risk_level, confidence, recommendation_id, request_id, policy_revision, gates, scorecard';
-
-/** Builds `WHERE a = $1 AND b >= $2 …` from the filters that are set. */
-function where(filters: [string, unknown][], params: unknown[]): string {
-  const clauses = filters
-    .filter(([, value]) => value !== undefined)
-    .map(([clause, value]) => {
-      params.push(value);
-      return clause.replace('?', `$${params.length}`);
-    });
-  return clauses.length === 0 ? '' : `WHERE ${clauses.join(' AND ')}`;
-}
 
 /** Heimdall's read models: policies with their promotion history, scorecards per day, evaluations. */
 @ApiController('heimdall', 'heimdall')
@@ -115,11 +104,11 @@ export class HeimdallReadController {
     query: EvaluationsQuery,
     response: object({ items: Rows, nextCursor: Type.Union([Type.String(), Type.Null()]) }),
   })
-  async evaluations(@ValidQuery() q: Static<typeof EvaluationsQuery>) {
-    const params: unknown[] = [];
-    const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor, 2);
-    const filter = where(
-      [
+  evaluations(@ValidQuery() q: Static<typeof EvaluationsQuery>) {
+    return this.read.newestFirst({
+      table: 'heimdall_evaluations',
+      columns: EVALUATION_COLUMNS,
+      filters: [
         ['decided_at >= ?', q.from],
         ['decided_at < ?', q.to],
         ['engine_id = ?', q.engineId],
@@ -127,26 +116,11 @@ export class HeimdallReadController {
         ['outcome = ?', q.outcome],
         ['risk_level = ?', q.riskLevel],
       ],
-      params,
-    );
-    let keyset = '';
-    if (after) {
-      params.push(after[0], after[1]);
-      keyset = `${filter === '' ? 'WHERE' : ' AND'} (decided_at, evaluation_id) < ($${params.length - 1}::timestamptz, $${params.length})`;
-    }
-    params.push(q.limit + 1);
-    const rows = await this.read.rows(
-      `SELECT ${EVALUATION_COLUMNS} FROM heimdall_evaluations ${filter}${keyset}
-       ORDER BY decided_at DESC, evaluation_id DESC LIMIT $${params.length}`,
-      params,
-    );
-    const items = rows.slice(0, q.limit);
-    const last: Row | undefined = items[items.length - 1];
-    return {
-      items,
-      nextCursor:
-        rows.length > q.limit && last ? encodeCursor([last['decidedAt'], last['evaluationId']]) : null,
-    };
+      time: 'decided_at',
+      id: 'evaluation_id',
+      cursor: q.cursor,
+      limit: q.limit,
+    });
   }
 
   @Route({

@@ -33,11 +33,61 @@ export class ReadModels {
     }
   }
 
+  /**
+   * One page of a table read newest first by `(time, id)`, with the filters that are set and an
+   * opaque keyset cursor (`nextCursor` is null on the last page).
+   */
+  async newestFirst(q: NewestFirstQuery): Promise<{ items: Row[]; nextCursor: string | null }> {
+    const params: unknown[] = [];
+    const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor, 2);
+    const filter = where(q.filters, params);
+    let keyset = '';
+    if (after) {
+      params.push(after[0], after[1]);
+      keyset = `${filter === '' ? 'WHERE' : ' AND'} (${q.time}, ${q.id}) < ($${params.length - 1}::timestamptz, $${params.length})`;
+    }
+    params.push(q.limit + 1);
+    const rows = await this.rows(
+      `SELECT ${q.columns} FROM ${q.table} ${filter}${keyset} ORDER BY ${q.time} DESC, ${q.id} DESC LIMIT $${params.length}`,
+      params,
+    );
+    const items = rows.slice(0, q.limit);
+    const last = items[items.length - 1];
+    return {
+      items,
+      nextCursor:
+        rows.length > q.limit && last ? encodeCursor([last[camelName(q.time)], last[camelName(q.id)]]) : null,
+    };
+  }
+
   async one(sql: string, params: unknown[], what: string): Promise<Row> {
     const [row] = await this.rows(sql, params);
     if (!row) throw new ProblemError('notFound', `no ${what}`, 'NOT_FOUND.ENTITY');
     return row;
   }
+}
+
+export interface NewestFirstQuery {
+  readonly table: string;
+  readonly columns: string;
+  /** `['engine_id = ?', value]`: a clause with one placeholder, left out when the value is undefined. */
+  readonly filters: readonly (readonly [string, unknown])[];
+  /** The sort key: a timestamptz column and a unique tie-breaker. */
+  readonly time: string;
+  readonly id: string;
+  readonly cursor?: string | undefined;
+  readonly limit: number;
+}
+
+/** Builds `WHERE a = $1 AND b >= $2 …` from the filters that are set, pushing their values onto `params`. */
+export function where(filters: readonly (readonly [string, unknown])[], params: unknown[]): string {
+  const clauses = filters
+    .filter(([, value]) => value !== undefined)
+    .map(([clause, value]) => {
+      params.push(value);
+      return clause.replace('?', `$${params.length}`);
+    });
+  return clauses.length === 0 ? '' : `WHERE ${clauses.join(' AND ')}`;
 }
 
 /** Column name → property name, computed once per column (the regex per cell was the hot spot of list reads). */

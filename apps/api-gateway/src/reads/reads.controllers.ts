@@ -3,29 +3,12 @@ import { Type, type Static } from '@sinclair/typebox';
 import { EntityId, RISK_LEVELS, Timestamp, VERDICT_ACTIONS } from '@bifrost/contracts';
 import { ApiController, Route, ValidParams, ValidQuery } from '../http/route';
 import { EngineParams, object, StrategyParams } from '../http/schemas';
-import { decodeCursor, encodeCursor, ReadModels, type Row } from './read-models.service';
+import { ReadModels, where } from './read-models.service';
 
 const Rows = Type.Array(Type.Record(Type.String(), Type.Unknown()));
 const Page = object({ items: Rows, nextCursor: Type.Union([Type.String(), Type.Null()]) });
 const Limit = Type.Integer({ minimum: 1, maximum: 500, default: 50 });
 const literals = (values: readonly string[]) => Type.Union(values.map((v) => Type.Literal(v)));
-
-function page(rows: Row[], limit: number, keyOf: (row: Row) => unknown[]) {
-  const items = rows.slice(0, limit);
-  const last = items[items.length - 1];
-  return { items, nextCursor: rows.length > limit && last ? encodeCursor(keyOf(last)) : null };
-}
-
-/** Builds `WHERE a = $1 AND b >= $2 …` from the filters that are set. */
-function where(filters: [string, unknown][], params: unknown[]): string {
-  const clauses = filters
-    .filter(([, value]) => value !== undefined)
-    .map(([clause, value]) => {
-      params.push(value);
-      return clause.replace('?', `$${params.length}`);
-    });
-  return clauses.length === 0 ? '' : `WHERE ${clauses.join(' AND ')}`;
-}
 
 @ApiController('control', 'control')
 export class ControlReadController {
@@ -210,11 +193,11 @@ export class DecisionsController {
       },
     },
   })
-  async list(@ValidQuery() q: Static<typeof DecisionsQuery>) {
-    const params: unknown[] = [];
-    const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor, 2);
-    const filter = where(
-      [
+  list(@ValidQuery() q: Static<typeof DecisionsQuery>) {
+    return this.read.newestFirst({
+      table: 'gate_decisions',
+      columns: DECISION_COLUMNS,
+      filters: [
         ['decided_at >= ?', q.from],
         ['decided_at < ?', q.to],
         ['engine_id = ?', q.engineId],
@@ -222,19 +205,11 @@ export class DecisionsController {
         ['action = ?', q.action],
         ['risk_level = ?', q.riskLevel],
       ],
-      params,
-    );
-    let keyset = '';
-    if (after) {
-      params.push(after[0], after[1]);
-      keyset = `${filter === '' ? 'WHERE' : ' AND'} (decided_at, decision_id) < ($${params.length - 1}::timestamptz, $${params.length})`;
-    }
-    params.push(q.limit + 1);
-    const rows = await this.read.rows(
-      `SELECT ${DECISION_COLUMNS} FROM gate_decisions ${filter}${keyset} ORDER BY decided_at DESC, decision_id DESC LIMIT $${params.length}`,
-      params,
-    );
-    return page(rows, q.limit, (row) => [row['decidedAt'], row['decisionId']]);
+      time: 'decided_at',
+      id: 'decision_id',
+      cursor: q.cursor,
+      limit: q.limit,
+    });
   }
 
   @Route({

@@ -1,56 +1,11 @@
 import { type Envelope, type Naming } from '@bifrost/contracts';
+import { DEFAULT_BREAKER_RULES, DEFAULT_PHASE_LADDER } from '@bifrost/domain-governance';
 import { createEnvelope } from '@bifrost/messaging';
 
 const T0 = Date.UTC(2026, 10, 20, 17, 0, 0, 0);
-const SEED_LADDER = [
-  { phase: 'L3', additions: [], validationDays: null, stabilizationDays: 180, requiredApprovals: [] },
-  {
-    phase: 'L3+',
-    additions: ['SET_POWER', 'SET_FAN'],
-    validationDays: 14,
-    stabilizationDays: 14,
-    requiredApprovals: ['tech_lead'],
-  },
-  {
-    phase: 'L4',
-    additions: ['SET_DRUM', 'SET_AIRFLOW'],
-    validationDays: 21,
-    stabilizationDays: 21,
-    requiredApprovals: ['tech_lead', 'ops_lead'],
-  },
-  {
-    phase: 'L4+',
-    additions: ['PREHEAT', 'COOLING_CYCLE'],
-    validationDays: 30,
-    stabilizationDays: 30,
-    requiredApprovals: ['tech_lead', 'ops_lead', 'product_lead'],
-  },
-  {
-    phase: 'L5',
-    additions: ['EMERGENCY_SHUTDOWN', 'ABORT'],
-    validationDays: 60,
-    stabilizationDays: 60,
-    requiredApprovals: ['tech_lead', 'ops_lead', 'product_lead', 'exec_sponsor'],
-  },
-];
-const RULES = [
-  {
-    ruleId: 'high-error-rate',
-    name: 'High Error Rate',
-    condition: 'errorRate > 0.05',
-    window: '5m',
-    action: 'revert_to_l3',
-    enabled: true,
-  },
-  {
-    ruleId: 'repeated-command-failures',
-    name: 'Repeated Command Failures',
-    condition: 'failures >= 3',
-    window: '5m',
-    action: 'pause_command_type',
-    enabled: true,
-  },
-];
+const SEED_LADDER = DEFAULT_PHASE_LADDER;
+/** The seed's first two breaker rules (error rate → revert, repeated failures → pause). */
+const RULES = DEFAULT_BREAKER_RULES.slice(0, 2);
 const METRICS = {
   window: '7d',
   commands: 3,
