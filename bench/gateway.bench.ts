@@ -10,6 +10,7 @@ import { uuidv7 } from '@bifrost/messaging';
 import { openProjectorDatabase } from '@bifrost/projector';
 import { startService } from '@bifrost/service';
 import { createTestDatabase, createTestNamespace, freePort } from '@bifrost/testing';
+import { driverArgs, runDriver } from './lib/load';
 import { GatewayConfig, gatewayService } from '../apps/api-gateway/src/gateway.service';
 import { GateConfig, gateService } from '../apps/gate/src/gate.service';
 
@@ -17,7 +18,7 @@ const CONNECTIONS = 64;
 const DURATION_S = Number(process.env['BENCH_DURATION_MS'] ?? 10_000) / 1000;
 const OWNER = 'bench-owner-key-of-at-least-32-characters';
 const DECISIONS_SQL =
-  'SELECT decision_id, decided_at, engine_id, strategy_id, action, risk_level, mode, size_multiplier, action_kind, action_hash, policy_revision, approval_id, request_id, latency_micros, verdict, stream_seq FROM gate_decisions ORDER BY decided_at DESC, decision_id DESC LIMIT $1';
+  'SELECT decision_id, decided_at, engine_id, strategy_id, action, risk_level, mode, size_multiplier, action_kind, action_hash, policy_revision, approval_id, request_id, latency_micros, reasons, stream_seq FROM gate_decisions ORDER BY decided_at DESC, decision_id DESC LIMIT $1';
 const CHECK = { engineId: 'bench', strategyId: 's1', action: { kind: 'order.place', intent: 'open' } };
 
 interface Figures {
@@ -28,31 +29,30 @@ interface Figures {
   errors: number;
 }
 
-async function load(name: string, options: autocannon.Options): Promise<Figures> {
+interface DriverArgs {
+  name: string;
+  options: autocannon.Options;
+}
+
+/** The load driver (a separate process, so autocannon never shares an event loop with a server). */
+async function drive({ name, options }: DriverArgs): Promise<void> {
   const result = await autocannon({ connections: CONNECTIONS, duration: DURATION_S, ...options });
-  const bad = result.non2xx + result.errors + result.timeouts;
-  return {
+  const figures: Figures = {
     name,
     rps: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
-    errors: bad,
+    errors: result.non2xx + result.errors + result.timeouts,
   };
+  process.stdout.write(`${JSON.stringify(figures)}\n`);
 }
+
+const load = (name: string, options: autocannon.Options): Promise<Figures> =>
+  runDriver<Figures>(__filename, { name, options } satisfies DriverArgs);
 
 async function main(): Promise<void> {
   const ns = await createTestNamespace('gwbench');
   const db = await createTestDatabase('gwbench');
-  const projectorDb = await openProjectorDatabase(db.url);
-  for (let i = 0; i < 1000; i += 1) {
-    await projectorDb.query(
-      `INSERT INTO gate_decisions (decision_id, event_id, decided_at, engine_id, strategy_id, action, risk_level, mode,
-         size_multiplier, action_kind, action_hash, policy_revision, verdict, request, stream_seq)
-       VALUES ($1, $2, $3, 'bench', 's1', 'BLOCK', 'LOW', 'enforce', 0, 'order.place', $4, 'rev', '{"checks":[]}', '{}', $5)`,
-      [uuidv7(), uuidv7(), new Date(Date.now() - i * 1000).toISOString(), 'a'.repeat(64), i + 1],
-    );
-  }
-  await projectorDb.destroy();
 
   const env = { NATS_URL: ns.natsUrl, BIFROST_NAMESPACE: ns.namespace, LOG_LEVEL: 'error' };
   const gate = await startService(
@@ -62,6 +62,42 @@ async function main(): Promise<void> {
       host: '127.0.0.1',
     },
   );
+  // Realistic rows: every decision carries the verdict, request and reasons of a real check (ten
+  // explained checks, ~2 kB of verdict), as the projector stores them.
+  const nc = await connect({ servers: ns.natsUrl });
+  const sample = JSON.parse(
+    new TextDecoder().decode(
+      (
+        await nc.request(ns.naming.qualify('bifrost.rpc.gate.check'), JSON.stringify(CHECK), {
+          timeout: 5000,
+        })
+      ).data,
+    ),
+  ) as { data: Record<string, unknown> & { checks: { outcome: string }[] } };
+  const projectorDb = await openProjectorDatabase(db.url);
+  for (let i = 0; i < 1000; i += 1) {
+    await projectorDb.query(
+      `INSERT INTO gate_decisions (decision_id, event_id, decided_at, engine_id, strategy_id, action, risk_level, mode,
+         size_multiplier, action_kind, action_hash, policy_revision, verdict, request, reasons, stream_seq)
+       VALUES ($1, $2, $3, 'bench', 's1', $4, $5, 'enforce', $6, 'order.place', $7, $8, $9, $10, $11, $12)`,
+      [
+        uuidv7(),
+        uuidv7(),
+        new Date(Date.now() - i * 1000).toISOString(),
+        sample.data['action'],
+        sample.data['riskLevel'],
+        sample.data['sizeMultiplier'],
+        sample.data['actionHash'],
+        sample.data['policyRevision'],
+        JSON.stringify(sample.data),
+        JSON.stringify(CHECK),
+        JSON.stringify(sample.data.checks.filter((check) => check.outcome !== 'ALLOW')),
+        i + 1,
+      ],
+    );
+  }
+  await projectorDb.destroy();
+
   const gateway = await startService(
     gatewayService,
     loadConfig(GatewayConfig, {
@@ -88,7 +124,6 @@ async function main(): Promise<void> {
 
   // The baseline: the same query and the same request, with no auth, validation or problem mapping.
   const pool = new Pool({ connectionString: db.url, max: 10 });
-  const nc = await connect({ servers: ns.natsUrl });
   const plain = Fastify();
   plain.get('/plain/decisions', async () => ({
     items: (await pool.query(DECISIONS_SQL, [51])).rows.slice(0, 50),
@@ -141,7 +176,8 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
+const args = driverArgs<DriverArgs>();
+(args ? drive(args) : main()).then(
   () => process.exit(0),
   (error: unknown) => {
     console.error(error);

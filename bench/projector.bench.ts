@@ -124,7 +124,7 @@ function baselineRows(envelopes: readonly Envelope[]): Map<string, unknown[][]> 
       add(
         `gate_decisions (decision_id, event_id, decided_at, engine_id, strategy_id, action, risk_level, mode,
          size_multiplier, action_kind, action_hash, policy_revision, approval_id, request_id, latency_micros,
-         verdict, request, stream_seq)`,
+         verdict, request, reasons, stream_seq)`,
         [
           v.decisionId,
           e.id,
@@ -143,6 +143,7 @@ function baselineRows(envelopes: readonly Envelope[]): Map<string, unknown[][]> 
           d['latencyMicros'],
           JSON.stringify(v),
           JSON.stringify(d['request']),
+          JSON.stringify(v.checks.filter((c: { outcome: string }) => c.outcome !== 'ALLOW')),
           0,
         ],
       );

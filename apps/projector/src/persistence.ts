@@ -8,6 +8,7 @@ import { CanaryReadModels1732300000600 } from './migrations/1732300000600-canary
 import { RiskReadModels1732300000200 } from './migrations/1732300000200-risk-read-models';
 import { HeimdallReadModels1732300000700 } from './migrations/1732300000700-heimdall-read-models';
 import { GovernanceReadModels1732300000800 } from './migrations/1732300000800-governance-read-models';
+import { DecisionDocuments1732300000900 } from './migrations/1732300000900-decision-documents';
 import { readModelEntities } from './read-models/registry';
 
 export const projectorEntities = [...persistenceEntities, AuditLogEntry, ...readModelEntities];
@@ -20,6 +21,7 @@ export const projectorMigrations = [
   CanaryReadModels1732300000600,
   HeimdallReadModels1732300000700,
   GovernanceReadModels1732300000800,
+  DecisionDocuments1732300000900,
 ];
 
 /** The projector's Postgres: migrated to the current schema before anything is written. */

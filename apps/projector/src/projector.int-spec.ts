@@ -75,11 +75,28 @@ describe('projector against real NATS and Postgres', () => {
       ]);
       expect(
         await h.dataSource.query(
-          `SELECT engine_id, strategy_id, action, risk_level FROM gate_decisions ORDER BY stream_seq`,
+          `SELECT engine_id, strategy_id, action, risk_level, reasons, verdict->>'action' AS verdict_action
+           FROM gate_decisions ORDER BY stream_seq`,
         ),
       ).toEqual([
-        { engine_id: 'eng-1', strategy_id: 's-1', action: 'ALLOW', risk_level: 'LOW' },
-        { engine_id: 'eng-1', strategy_id: 's-1', action: 'BLOCK', risk_level: 'LOW' },
+        {
+          engine_id: 'eng-1',
+          strategy_id: 's-1',
+          action: 'ALLOW',
+          risk_level: 'LOW',
+          reasons: [],
+          verdict_action: 'ALLOW',
+        },
+        {
+          ...{
+            engine_id: 'eng-1',
+            strategy_id: 's-1',
+            action: 'BLOCK',
+            risk_level: 'LOW',
+            verdict_action: 'BLOCK',
+          },
+          reasons: [{ name: 'maturity', outcome: 'BLOCK', value: 'L3', threshold: 'L2', distanceToTrip: 1 }],
+        },
       ]);
       expect(await h.count('audit_log')).toBe(13);
       await expect(verifyAuditLog(h.dataSource)).resolves.toMatchObject({ ok: true, count: 13, lastSeq: 13 });

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { canonicalize } from './canonical-json';
 
 /** The `prevHash` of the first audit row (seq 1): 64 zeros. */
@@ -15,9 +15,9 @@ export interface AuditRow<E = unknown> {
   envelope: E;
 }
 
-/** Lowercase hex SHA-256 of the UTF-8 bytes of `text`. */
+/** Lowercase hex SHA-256 of the UTF-8 bytes of `text` (one-shot `crypto.hash`: half the cost of a Hash object). */
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return hash('sha256', text, 'hex');
 }
 
 /**

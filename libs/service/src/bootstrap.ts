@@ -18,6 +18,7 @@ import {
 } from '@bifrost/observability';
 import type { Catalogue } from '@bifrost/contracts';
 import { pingController } from './ping.controller';
+import { stringifyJson } from './raw-json';
 import { SERVICE_LOGGER, ServiceInfo } from './service-info';
 import { recordStart } from './start-history';
 
@@ -86,6 +87,8 @@ export async function startService<C extends CommonConfig>(
       abortOnError: false,
     },
   );
+  // Replies are JSON.stringify, except that raw JSON texts (RawJson) are written as they are.
+  app.getHttpAdapter().getInstance().setReplySerializer(stringifyJson);
   const messaging = app.get(Messaging);
   app.get(HealthRegistry).register({ name: 'nats', check: () => messaging.check() });
 

@@ -1,6 +1,7 @@
 import type { CommonConfig } from '@bifrost/config';
 import type * as Bootstrap from './bootstrap';
 
+export * from './raw-json';
 export * from './run';
 export * from './service-info';
 export type { ServiceDefinition, RunningService } from './bootstrap';

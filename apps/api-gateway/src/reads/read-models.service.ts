@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
+import { RawJson } from '@bifrost/service';
 import { ProblemError } from '../http/problem';
 import { GATEWAY_DB } from '../persistence/gateway-database';
 
@@ -8,13 +9,17 @@ export type Row = Record<string, unknown>;
 /**
  * Read-only SQL over the projector's read models. Rows come back camelCased with timestamps as
  * RFC 3339 strings; a missing table means the projector has not migrated this database yet (503).
+ * Columns named in `rawJson` are selected as text (`verdict::text AS verdict`) and go into the
+ * reply as they are, never parsed and serialized again (the decision records: ~2 kB each).
  */
 @Injectable()
 export class ReadModels {
   constructor(@Inject(GATEWAY_DB) readonly db: DataSource) {}
 
-  rows(sql: string, params: unknown[] = []): Promise<Row[]> {
-    return this.guard(async () => ((await this.db.query(sql, params)) as Row[]).map(camelRow));
+  rows(sql: string, params: unknown[] = [], rawJson: readonly string[] = []): Promise<Row[]> {
+    return this.guard(async () =>
+      ((await this.db.query(sql, params)) as Row[]).map((row) => camelRow(row, rawJson)),
+    );
   }
 
   /** Runs a read, turning a missing read-model table into 503. */
@@ -50,6 +55,7 @@ export class ReadModels {
     const rows = await this.rows(
       `SELECT ${q.columns} FROM ${q.table} ${filter}${keyset} ORDER BY ${q.time} DESC, ${q.id} DESC LIMIT $${params.length}`,
       params,
+      q.rawJson,
     );
     const items = rows.slice(0, q.limit);
     const last = items[items.length - 1];
@@ -60,8 +66,8 @@ export class ReadModels {
     };
   }
 
-  async one(sql: string, params: unknown[], what: string): Promise<Row> {
-    const [row] = await this.rows(sql, params);
+  async one(sql: string, params: unknown[], what: string, rawJson?: readonly string[]): Promise<Row> {
+    const [row] = await this.rows(sql, params, rawJson);
     if (!row) throw new ProblemError('notFound', `no ${what}`, 'NOT_FOUND.ENTITY');
     return row;
   }
@@ -77,6 +83,8 @@ export interface NewestFirstQuery {
   readonly id: string;
   readonly cursor?: string | undefined;
   readonly limit: number;
+  /** Columns selected as JSON text, passed through as they are. */
+  readonly rawJson?: readonly string[];
 }
 
 /** Builds `WHERE a = $1 AND b >= $2 …` from the filters that are set, pushing their values onto `params`. */
@@ -102,11 +110,16 @@ function camelName(column: string): string {
   return name;
 }
 
-function camelRow(row: Row): Row {
+function camelRow(row: Row, rawJson: readonly string[]): Row {
   const out: Row = {};
   for (const column of Object.keys(row)) {
     const value = row[column];
-    out[camelName(column)] = value instanceof Date ? value.toISOString() : value;
+    out[camelName(column)] =
+      value instanceof Date
+        ? value.toISOString()
+        : typeof value === 'string' && rawJson.includes(column)
+          ? new RawJson(value)
+          : value;
   }
   return out;
 }

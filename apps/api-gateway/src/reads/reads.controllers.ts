@@ -165,8 +165,9 @@ export const DecisionsQuery = object({
   cursor: Type.Optional(Type.String({ maxLength: 500 })),
 });
 const DecisionParams = object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
+/** A decision in a page: what was decided and the checks that shaped it (`reasons`). */
 const DECISION_COLUMNS =
-  'decision_id, decided_at, engine_id, strategy_id, action, risk_level, mode, size_multiplier, action_kind, action_hash, policy_revision, approval_id, request_id, latency_micros, verdict, stream_seq';
+  'decision_id, decided_at, engine_id, strategy_id, action, risk_level, mode, size_multiplier, action_kind, action_hash, policy_revision, approval_id, request_id, latency_micros, reasons::text AS reasons, stream_seq';
 
 @ApiController('decisions', 'decisions')
 export class DecisionsController {
@@ -175,7 +176,8 @@ export class DecisionsController {
   @Route({
     method: 'GET',
     path: '',
-    summary: 'Gate decisions, newest first, with filters and cursor pagination (pass nextCursor as cursor)',
+    summary:
+      'Gate decisions, newest first, with filters and cursor pagination (pass nextCursor as cursor); each with the checks that shaped it (reasons), the whole verdict under /decisions/{id}',
     access: 'viewer',
     query: DecisionsQuery,
     response: Page,
@@ -187,6 +189,16 @@ export class DecisionsController {
             engineId: 'wholesale-bot',
             action: 'KILL',
             riskLevel: 'HIGH',
+            reasons: [
+              {
+                name: 'killSwitch',
+                outcome: 'KILL',
+                value: 'hard',
+                threshold: 'none',
+                distanceToTrip: null,
+                reason: 'hard engine wholesale-bot kill switch engaged: operator drill',
+              },
+            ],
           },
         ],
         nextCursor: 'WyIyMDI2LTExLTIxVDIwOjQyOjU1LjEyM1oiLCIwMTkzIl0',
@@ -209,6 +221,7 @@ export class DecisionsController {
       id: 'decision_id',
       cursor: q.cursor,
       limit: q.limit,
+      rawJson: ['reasons'],
     });
   }
 
@@ -222,9 +235,11 @@ export class DecisionsController {
   })
   one(@ValidParams() p: Static<typeof DecisionParams>) {
     return this.read.one(
-      `SELECT ${DECISION_COLUMNS}, request FROM gate_decisions WHERE decision_id = $1`,
+      `SELECT ${DECISION_COLUMNS}, verdict::text AS verdict, request::text AS request FROM gate_decisions
+       WHERE decision_id = $1`,
       [p.id],
       `decision ${p.id}`,
+      ['reasons', 'verdict', 'request'],
     );
   }
 }

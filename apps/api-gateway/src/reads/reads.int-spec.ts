@@ -51,6 +51,11 @@ describe('read routes', () => {
         const response = await h.http('GET', `/api/v1/decisions?${query}`, { key: h.keys.viewer });
         expect(response.status).toBe(200);
         seen.push(...response.body.items.map((d: { decisionId: string }) => d.decisionId));
+        // A page carries the checks that shaped each verdict; the whole verdict is one GET away.
+        for (const item of response.body.items) {
+          expect(item).toMatchObject({ action: 'BLOCK', reasons: [BLOCKING] });
+          expect(item).not.toHaveProperty('verdict');
+        }
         cursor = response.body.nextCursor;
       } while (cursor);
 
@@ -60,6 +65,8 @@ describe('read routes', () => {
         decisionId: ids[0],
         engineId: 'bot-1',
         request: { engineId: 'bot-1' },
+        verdict: { action: 'BLOCK', checks: [BLOCKING, ALLOWING] },
+        reasons: [BLOCKING],
       });
       expect((await h.http('GET', '/api/v1/decisions/nope', { key: h.keys.viewer })).status).toBe(404);
     });
@@ -183,6 +190,9 @@ async function openStream(url: string, key: string, lastEventId?: string) {
   return { events: () => events, close: () => controller.abort() };
 }
 
+const BLOCKING = { name: 'maturity', outcome: 'BLOCK', value: 'L0', threshold: 'L1', distanceToTrip: -1 };
+const ALLOWING = { name: 'health', outcome: 'ALLOW', value: 0.9, threshold: 0.5, distanceToTrip: 0.4 };
+
 /** Decisions alternating BLOCK / ALLOW for engine bot-1, one second apart; returns their ids in time order. */
 async function insertDecisions(db: DataSource, count: number): Promise<string[]> {
   const ids: string[] = [];
@@ -192,15 +202,17 @@ async function insertDecisions(db: DataSource, count: number): Promise<string[]>
     const decidedAt = new Date(Date.UTC(2026, 10, 21, 20, 0, i)).toISOString();
     await db.query(
       `INSERT INTO gate_decisions (decision_id, event_id, decided_at, engine_id, strategy_id, action, risk_level, mode,
-         size_multiplier, action_kind, action_hash, policy_revision, verdict, request, stream_seq)
-       VALUES ($1, $2, $3, 'bot-1', 's1', $4, 'LOW', 'enforce', 0, 'order.place', $5, 'rev', '{}', $6, $7)`,
+         size_multiplier, action_kind, action_hash, policy_revision, verdict, request, reasons, stream_seq)
+       VALUES ($1, $2, $3, 'bot-1', 's1', $4, 'LOW', 'enforce', 0, 'order.place', $5, 'rev', $6, $7, $8, $9)`,
       [
         id,
         uuidv7(),
         decidedAt,
         i % 2 === 0 ? 'BLOCK' : 'ALLOW',
         'a'.repeat(64),
+        JSON.stringify({ action: i % 2 === 0 ? 'BLOCK' : 'ALLOW', checks: [BLOCKING, ALLOWING] }),
         JSON.stringify({ engineId: 'bot-1' }),
+        JSON.stringify([BLOCKING]),
         i + 1,
       ],
     );

@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { type GateCheckReply, type GateCheckRequest } from '@bifrost/contracts';
+import { type Check, type GateCheckReply, type GateCheckRequest } from '@bifrost/contracts';
 import { safeIntegerTransformer } from '@bifrost/persistence';
 import { insertValues } from '../projector/insert-values';
 import { dataOf, type Projection } from './projection';
@@ -27,8 +27,10 @@ export class GateDecisionRow {
   @Column({ name: 'approval_id', type: 'text', nullable: true }) approvalId!: string | null;
   @Column({ name: 'request_id', type: 'text', nullable: true }) requestId!: string | null;
   @Column({ name: 'latency_micros', type: 'integer', nullable: true }) latencyMicros!: number | null;
-  @Column({ type: 'jsonb' }) verdict!: GateCheckReply;
-  @Column({ type: 'jsonb' }) request!: GateCheckRequest;
+  @Column({ type: 'json' }) verdict!: GateCheckReply;
+  @Column({ type: 'json' }) request!: GateCheckRequest;
+  /** The checks that shaped the verdict: every check whose outcome is not ALLOW. */
+  @Column({ type: 'json' }) reasons!: Check[];
   @Column({ name: 'stream_seq', type: 'bigint', transformer: safeIntegerTransformer }) streamSeq!: number;
 }
 
@@ -66,8 +68,9 @@ export const gateDecisionsProjection: Projection = {
         'approval_id',
         'request_id',
         'latency_micros::integer',
-        'verdict::jsonb',
-        'request::jsonb',
+        'verdict::json',
+        'request::json',
+        'reasons::json',
         'stream_seq::bigint',
       ],
       messages.map((message) => {
@@ -90,6 +93,7 @@ export const gateDecisionsProjection: Projection = {
           d.latencyMicros ?? null,
           JSON.stringify(d.verdict),
           JSON.stringify(d.request),
+          JSON.stringify(d.verdict.checks.filter((check) => check.outcome !== 'ALLOW')),
           message.streamSeq,
         ];
       }),

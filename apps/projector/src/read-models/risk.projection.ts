@@ -50,8 +50,8 @@ export class RiskReservationDecisionRow {
   @Column({ type: 'text', nullable: true }) reason!: string | null;
   @Column({ type: 'text' }) day!: string;
   @Column({ name: 'decided_at', type: 'timestamptz' }) decidedAt!: Date;
-  @Column({ type: 'jsonb' }) request!: Record<string, unknown>;
-  @Column({ type: 'jsonb' }) reply!: Record<string, unknown>;
+  @Column({ type: 'json' }) request!: Record<string, unknown>;
+  @Column({ type: 'json' }) reply!: Record<string, unknown>;
 }
 
 /** Usage and limits per (day, policy) after the latest reserve decision: "ledger today". */
@@ -204,7 +204,7 @@ async function recordReservationDecisions(
   }));
   await manager.query(
     `INSERT INTO risk_reservation_decisions (event_id, reservation_id, engine_id, outcome, reason, day, decided_at, request, reply)
-     SELECT e, i, g, o, r, d, t, q::jsonb, p::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],
+     SELECT e, i, g, o, r, d, t, q::json, p::json FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],
        $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::text[]) AS x(e, i, g, o, r, d, t, q, p)`,
     [
       decisions.map(({ eventId }) => eventId),
