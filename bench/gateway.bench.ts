@@ -1,5 +1,6 @@
 // npm run bench:gateway — autocannon at 64 connections against the gateway's decisions query and
-// engine check, beside a same-run plain Fastify route doing the same Postgres query / NATS request.
+// engine check, beside a same-run plain Fastify route doing the same Postgres query / NATS request,
+// measured in alternation with it (BENCH_ROUNDS gateway runs of BENCH_DURATION_MS each).
 // Targets (issue 6): ≥ 0.7× the plain route, p99 < 50 ms.
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
@@ -10,24 +11,24 @@ import { uuidv7 } from '@bifrost/messaging';
 import { openProjectorDatabase } from '@bifrost/projector';
 import { startService } from '@bifrost/service';
 import { createTestDatabase, createTestNamespace, freePort } from '@bifrost/testing';
-import { driverArgs, runDriver } from './lib/load';
+import {
+  DURATION_MS,
+  ROUNDS,
+  alternate,
+  driverArgs,
+  formatAlternation,
+  formatRow,
+  runDriver,
+  type LoadResult,
+} from './lib/load';
 import { GatewayConfig, gatewayService } from '../apps/api-gateway/src/gateway.service';
 import { GateConfig, gateService } from '../apps/gate/src/gate.service';
 
 const CONNECTIONS = 64;
-const DURATION_S = Number(process.env['BENCH_DURATION_MS'] ?? 10_000) / 1000;
 const OWNER = 'bench-owner-key-of-at-least-32-characters';
 const DECISIONS_SQL =
   'SELECT decision_id, decided_at, engine_id, strategy_id, action, risk_level, mode, size_multiplier, action_kind, action_hash, policy_revision, approval_id, request_id, latency_micros, reasons, stream_seq FROM gate_decisions ORDER BY decided_at DESC, decision_id DESC LIMIT $1';
 const CHECK = { engineId: 'bench', strategyId: 's1', action: { kind: 'order.place', intent: 'open' } };
-
-interface Figures {
-  name: string;
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-}
 
 interface DriverArgs {
   name: string;
@@ -36,19 +37,22 @@ interface DriverArgs {
 
 /** The load driver (a separate process, so autocannon never shares an event loop with a server). */
 async function drive({ name, options }: DriverArgs): Promise<void> {
-  const result = await autocannon({ connections: CONNECTIONS, duration: DURATION_S, ...options });
-  const figures: Figures = {
-    name,
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
+  const seconds = DURATION_MS / 1000;
+  const result = await autocannon({ connections: CONNECTIONS, duration: seconds, ...options });
+  const figures: LoadResult = {
+    label: name,
+    operations: result.requests.total,
     errors: result.non2xx + result.errors + result.timeouts,
+    seconds,
+    perSecond: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
   };
   process.stdout.write(`${JSON.stringify(figures)}\n`);
 }
 
-const load = (name: string, options: autocannon.Options): Promise<Figures> =>
-  runDriver<Figures>(__filename, { name, options } satisfies DriverArgs);
+const load = (name: string, options: autocannon.Options) => () =>
+  runDriver<LoadResult>(__filename, { name, options } satisfies DriverArgs);
 
 async function main(): Promise<void> {
   const ns = await createTestNamespace('gwbench');
@@ -64,7 +68,7 @@ async function main(): Promise<void> {
   );
   // Realistic rows: every decision carries the verdict, request and reasons of a real check (ten
   // explained checks, ~2 kB of verdict), as the projector stores them.
-  const nc = await connect({ servers: ns.natsUrl });
+  const nc = await connect({ servers: ns.natsUrl, noAsyncTraces: true });
   const sample = JSON.parse(
     new TextDecoder().decode(
       (
@@ -138,33 +142,46 @@ async function main(): Promise<void> {
 
   try {
     const json = { 'content-type': 'application/json' };
-    const rows = [
-      await load('plain GET decisions', { url: `${plainUrl}/plain/decisions` }),
-      await load('gateway GET /api/v1/decisions?limit=50', {
-        url: `${gateway.url}/api/v1/decisions?limit=50`,
-        headers: { 'x-api-key': viewerKey },
-      }),
-      await load('plain POST check', {
-        url: `${plainUrl}/plain/check`,
-        method: 'POST',
-        headers: json,
-        body: JSON.stringify(CHECK),
-      }),
-      await load('gateway POST /api/v1/engine/check', {
-        url: `${gateway.url}/api/v1/engine/check`,
-        method: 'POST',
-        headers: { ...json, 'x-api-key': engineKey },
-        body: JSON.stringify(CHECK),
-      }),
+    const pairs = [
+      await alternate(
+        ROUNDS,
+        load('plain GET decisions', { url: `${plainUrl}/plain/decisions` }),
+        load('gateway GET /api/v1/decisions?limit=50', {
+          url: `${gateway.url}/api/v1/decisions?limit=50`,
+          headers: { 'x-api-key': viewerKey },
+        }),
+      ),
+      await alternate(
+        ROUNDS,
+        load('plain POST check', {
+          url: `${plainUrl}/plain/check`,
+          method: 'POST',
+          headers: json,
+          body: JSON.stringify(CHECK),
+        }),
+        load('gateway POST /api/v1/engine/check', {
+          url: `${gateway.url}/api/v1/engine/check`,
+          method: 'POST',
+          headers: { ...json, 'x-api-key': engineKey },
+          body: JSON.stringify(CHECK),
+        }),
+      ),
     ];
-    console.log(`\n${CONNECTIONS} connections, ${DURATION_S} s each\n`);
-    console.log('route                                      req/s    p50 ms  p99 ms  errors  ×plain');
-    rows.forEach((row, i) => {
-      const base = rows[i - (i % 2)] as Figures;
-      console.log(
-        `${row.name.padEnd(42)} ${row.rps.toFixed(0).padStart(7)} ${String(row.p50).padStart(8)} ${String(row.p99).padStart(7)} ${String(row.errors).padStart(7)}  ${(row.rps / base.rps).toFixed(2)}`,
+    const lines = [
+      `gateway benchmark: ${CONNECTIONS} connections, ${DURATION_MS / 1000} s per run, ${ROUNDS} gateway runs between plain-route runs (node ${process.version})`,
+    ];
+    for (const pair of pairs) {
+      lines.push(
+        'runs in the order taken:',
+        ...formatAlternation(pair),
+        'all runs together (p50/p99: median of the runs):',
+        formatRow(pair.baseline),
+        formatRow(pair.subject, pair.baseline),
+        `  target ≥ 0.7× the plain route: ${pair.medianRatio >= 0.7 ? 'met' : 'NOT met'} (median of the runs' ratios ${pair.medianRatio.toFixed(2)}×)`,
+        `  target p99 < 50 ms: ${pair.subject.p99Ms < 50 ? 'met' : 'NOT met'} (median p99 ${pair.subject.p99Ms} ms)`,
       );
-    });
+    }
+    console.log(lines.join('\n'));
   } finally {
     await plain.close();
     await nc.close();

@@ -1,4 +1,5 @@
-// npm run bench:risk — risk-guard reservations/s at 64 in flight beside same-run NATS baselines.
+// npm run bench:risk — risk-guard reservations/s at 64 in flight beside same-run NATS baselines; the
+// echo+JetStream baseline is measured in alternation with risk-guard (BENCH_ROUNDS runs of BENCH_DURATION_MS).
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { loadConfig } from '@bifrost/config';
@@ -7,11 +8,22 @@ import { Messaging } from '@bifrost/messaging';
 import { startService } from '@bifrost/service';
 import { createTestNamespace, freePort } from '@bifrost/testing';
 import { RiskGuardConfig, riskGuardService } from '../apps/risk-guard/src/risk-guard.service';
-import { measureEchoBaselines } from './lib/echo-baselines';
-import { driverArgs, formatRow, rssMb, runClosedLoop, runDriver, timed, type LoadResult } from './lib/load';
+import { startJetStreamEcho, startNatsEcho } from './lib/echo-baselines';
+import {
+  DURATION_MS,
+  ROUNDS,
+  alternate,
+  driverArgs,
+  formatAlternation,
+  formatRow,
+  rssMb,
+  runClosedLoop,
+  runDriver,
+  timed,
+  type LoadResult,
+} from './lib/load';
 
 const IN_FLIGHT = 64;
-const DURATION_MS = Number(process.env['BENCH_DURATION_MS'] ?? 10_000);
 const ENGINE = 'bench-engine';
 const CAPS: Record<string, { loss: number; exposure: number; actions: number }> = {
   GLOBAL: { loss: 50_000_000, exposure: 500_000_000, actions: 10_000_000 },
@@ -30,7 +42,7 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 async function drive(args: DriverArgs): Promise<void> {
-  const nc = await connect({ servers: args.natsUrl });
+  const nc = await connect({ servers: args.natsUrl, noAsyncTraces: true });
   let result: LoadResult;
   if (args.mode === 'echo') {
     const payload = encoder.encode(JSON.stringify(reserveRequest(0, 0)));
@@ -88,11 +100,20 @@ function reserveRequest(worker: number, i: number) {
 
 async function main(): Promise<void> {
   const ns = await createTestNamespace('bench');
-  const nc = await connect({ servers: ns.natsUrl });
+  const nc = await connect({ servers: ns.natsUrl, noAsyncTraces: true });
   const rssBefore = rssMb();
   try {
-    const { raw, recorded: jsBaseline } = await measureEchoBaselines(nc, ns.namespace, (subject) =>
-      runDriver<LoadResult>(__filename, { mode: 'echo', natsUrl: ns.natsUrl, subject }),
+    const echo = async (subject: string, label: string) => ({
+      ...(await runDriver<LoadResult>(__filename, { mode: 'echo', natsUrl: ns.natsUrl, subject })),
+      label,
+    });
+    const rawEcho = startNatsEcho(nc, `${ns.namespace}.bench.echo`);
+    const raw = await echo(rawEcho.subject, 'baseline: NATS request-reply echo');
+    await rawEcho.stop();
+    const jsEcho = await startJetStreamEcho(
+      nc,
+      `${ns.namespace}.bench.jsecho`,
+      `${ns.namespace.toUpperCase()}_BENCH`,
     );
     const rssBaseline = rssMb();
 
@@ -126,25 +147,36 @@ async function main(): Promise<void> {
           maxDailyActions: caps.actions,
         });
       }
-      const risk = await runDriver<LoadResult>(__filename, {
-        mode: 'risk',
-        natsUrl: ns.natsUrl,
-        subject: '',
-        namespace: ns.namespace,
-      });
+      const runs = await alternate(
+        ROUNDS,
+        () => echo(jsEcho.subject, 'baseline: echo + JetStream publish'),
+        () =>
+          runDriver<LoadResult>(__filename, {
+            mode: 'risk',
+            natsUrl: ns.natsUrl,
+            subject: '',
+            namespace: ns.namespace,
+          }),
+      );
+      await jsEcho.stop();
+      const { baseline: jsBaseline, subject: risk } = runs;
+      const counts = (key: string) => runs.subjects.reduce((sum, run) => sum + (run.extra?.[key] ?? 0), 0);
       const rssRisk = rssMb();
       const overshoot = await checkCaps(admin, ns.naming.streams.decisions.name, ns.natsUrl);
 
-      const ratio = risk.perSecond / jsBaseline.perSecond;
+      const ratio = runs.medianRatio;
       const lines = [
-        `risk-guard benchmark: ${IN_FLIGHT} in flight, ${DURATION_MS / 1000} s per run, half the clients settling (node ${process.version})`,
-        formatRow({ ...raw, label: 'baseline: NATS request-reply echo' }),
-        formatRow({ ...jsBaseline, label: 'baseline: echo + JetStream publish' }),
+        `risk-guard benchmark: ${IN_FLIGHT} in flight, ${DURATION_MS / 1000} s per run, ${ROUNDS} risk-guard runs between echo+JetStream runs, half the clients settling (node ${process.version})`,
+        formatRow(raw),
+        'runs in the order taken:',
+        ...formatAlternation(runs),
+        'all runs together (p50/p99: median of the runs):',
+        formatRow(jsBaseline),
         formatRow(risk, jsBaseline),
-        `  reservations: ${risk.extra?.['granted']} granted, ${risk.extra?.['denied']} denied, ${risk.extra?.['settled']} settled`,
+        `  reservations: ${counts('granted')} granted, ${counts('denied')} denied, ${counts('settled')} settled`,
         `  RSS: ${rssBefore} MB at start, ${rssBaseline} MB after the baselines, ${rssRisk} MB with risk-guard (in-process)`,
         `  caps: ${overshoot.records} decision records and the final ledger checked, ${overshoot.violations} overshoot(s)`,
-        `  target ≥ 0.5× echo+JetStream: ${ratio >= 0.5 ? 'met' : 'NOT met'} (${ratio.toFixed(2)}×)`,
+        `  target ≥ 0.5× echo+JetStream: ${ratio >= 0.5 ? 'met' : 'NOT met'} (median of the runs' ratios ${ratio.toFixed(2)}×)`,
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
       if (overshoot.violations > 0) process.exitCode = 1;

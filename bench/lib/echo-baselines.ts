@@ -49,25 +49,3 @@ export async function startJetStreamEcho(
     },
   };
 }
-
-/**
- * Runs both baselines in turn: each echo is started, measured by `measure(subject, label)` (which
- * drives it from a separate process), and stopped before the next one starts.
- */
-export async function measureEchoBaselines<T>(
-  nc: NatsConnection,
-  namespace: string,
-  measure: (subject: string, label: string) => Promise<T>,
-): Promise<{ raw: T; recorded: T }> {
-  const echo = startNatsEcho(nc, `${namespace}.bench.echo`);
-  const raw = await measure(echo.subject, 'baseline: NATS request-reply echo');
-  await echo.stop();
-  const jsEcho = await startJetStreamEcho(
-    nc,
-    `${namespace}.bench.jsecho`,
-    `${namespace.toUpperCase()}_BENCH`,
-  );
-  const recorded = await measure(jsEcho.subject, 'baseline: echo + JetStream publish');
-  await jsEcho.stop();
-  return { raw, recorded };
-}

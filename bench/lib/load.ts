@@ -1,5 +1,9 @@
 import { spawn } from 'node:child_process';
 
+/** Length of one measured run, and how many runs of the service a benchmark alternates with its baseline. */
+export const DURATION_MS = Number(process.env['BENCH_DURATION_MS'] ?? 5_000);
+export const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
+
 /** Latency figures of one run, in milliseconds, and its throughput. */
 export interface LoadResult {
   readonly label: string;
@@ -103,5 +107,89 @@ export function rssMb(): number {
 
 export function formatRow(result: LoadResult, baseline?: LoadResult): string {
   const ratio = baseline ? ` (${(result.perSecond / baseline.perSecond).toFixed(2)}× baseline)` : '';
-  return `${result.label.padEnd(34)} ${result.perSecond.toFixed(0).padStart(8)}/s${ratio}  p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms  errors ${result.errors}`;
+  return `${result.label.padEnd(40)} ${result.perSecond.toFixed(0).padStart(8)}/s${ratio}  p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms  errors ${result.errors}`;
+}
+
+/** Runs of a baseline and a subject taken in alternation, and how they compare. */
+export interface Alternation {
+  /** One run of each before the measured ones (JIT, caches, connections), not counted. */
+  readonly warmUp: readonly LoadResult[];
+  readonly baselines: readonly LoadResult[];
+  readonly subjects: readonly LoadResult[];
+  /** Each subject run against the mean throughput of the baseline runs on either side of it. */
+  readonly ratios: readonly number[];
+  readonly medianRatio: number;
+  /** All baseline runs together: total operations over total time, median p50 and p99. */
+  readonly baseline: LoadResult;
+  readonly subject: LoadResult;
+}
+
+/**
+ * Measures `baseline` and `subject` in alternation, B S B S … B with `rounds` subject runs, so that
+ * a drift in the machine's speed during the benchmark (large on shared VMs) hits both alike rather
+ * than whichever ran second. Each subject run is compared with the baseline runs on either side.
+ * One run of each comes first as a warm-up and is not counted: a service's first seconds under load
+ * (JIT compilation) are 10–30 % slower than the rest, and an engine talks to a running service.
+ */
+export async function alternate(
+  rounds: number,
+  baseline: () => Promise<LoadResult>,
+  subject: () => Promise<LoadResult>,
+): Promise<Alternation> {
+  const warmUp = [await subject(), await baseline()];
+  const baselines = [await baseline()];
+  const subjects: LoadResult[] = [];
+  for (let round = 0; round < rounds; round += 1) {
+    subjects.push(await subject());
+    baselines.push(await baseline());
+  }
+  const ratios = subjects.map(
+    (run, i) =>
+      run.perSecond /
+      (((baselines[i] as LoadResult).perSecond + (baselines[i + 1] as LoadResult).perSecond) / 2),
+  );
+  return {
+    warmUp,
+    baselines,
+    subjects,
+    ratios,
+    medianRatio: median(ratios),
+    baseline: pooled(baselines),
+    subject: pooled(subjects),
+  };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+function pooled(runs: readonly LoadResult[]): LoadResult {
+  const first = runs[0] as LoadResult;
+  const operations = runs.reduce((sum, run) => sum + run.operations, 0);
+  const seconds = runs.reduce((sum, run) => sum + run.seconds, 0);
+  return {
+    label: first.label,
+    operations,
+    errors: runs.reduce((sum, run) => sum + run.errors, 0),
+    seconds,
+    perSecond: operations / seconds,
+    p50Ms: median(runs.map((run) => run.p50Ms)),
+    p99Ms: median(runs.map((run) => run.p99Ms)),
+  };
+}
+
+/** One line per run of an alternation, in the order they ran, with each subject run's ratio. */
+export function formatAlternation(alternation: Alternation): string[] {
+  const lines = alternation.warmUp.map((run) => `  ${formatRow(run)}  (warm-up, not counted)`);
+  alternation.baselines.forEach((run, i) => {
+    lines.push(`  ${formatRow(run)}`);
+    const subject = alternation.subjects[i];
+    if (subject)
+      lines.push(`  ${formatRow(subject)}  ratio ${(alternation.ratios[i] as number).toFixed(2)}×`);
+  });
+  return lines;
 }
