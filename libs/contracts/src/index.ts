@@ -1,4 +1,5 @@
 export * from './ajv';
+export * from './schema';
 export * from './naming';
 export * from './envelope';
 export * from './errors';

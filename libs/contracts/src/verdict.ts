@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Timestamp, Uuid } from './envelope';
+import { literals } from './schema';
 
 /** Verdict actions, most permissive first (DESIGN §3). The most restrictive one wins. */
 export const VERDICT_ACTIONS = [
@@ -12,7 +13,7 @@ export const VERDICT_ACTIONS = [
   'KILL',
 ] as const;
 export type VerdictAction = (typeof VERDICT_ACTIONS)[number];
-export const VerdictActionSchema = Type.Union(VERDICT_ACTIONS.map((a) => Type.Literal(a)));
+export const VerdictActionSchema = literals(VERDICT_ACTIONS);
 
 /** Severity rank of an action: higher is more restrictive. */
 export function actionRank(action: VerdictAction): number {
@@ -21,7 +22,7 @@ export function actionRank(action: VerdictAction): number {
 
 export const RISK_LEVELS = ['NONE', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
 export type RiskLevel = (typeof RISK_LEVELS)[number];
-export const RiskLevelSchema = Type.Union(RISK_LEVELS.map((l) => Type.Literal(l)));
+export const RiskLevelSchema = literals(RISK_LEVELS);
 
 /** An id of an engine or strategy: a single subject token, so it can appear in NATS subjects. */
 export const EntityId = Type.String({
@@ -59,7 +60,7 @@ export type Check = Static<typeof Check>;
 
 export const ENGINE_MODES = ['enforce', 'observe', 'off'] as const;
 export type EngineMode = (typeof ENGINE_MODES)[number];
-export const EngineModeSchema = Type.Union(ENGINE_MODES.map((m) => Type.Literal(m)));
+export const EngineModeSchema = literals(ENGINE_MODES);
 
 /** What every decision returns (DESIGN §3). */
 export const Verdict = Type.Object(

@@ -1,11 +1,11 @@
+import { object, literals } from '@bifrost/contracts';
 import { Body, Inject } from '@nestjs/common';
 import { Type } from '@sinclair/typebox';
 import { ApiController, CurrentPrincipal, Route } from '../http/route';
-import { object } from '../http/schemas';
 import { AuthService } from './auth.service';
 import { ROLES, type Principal } from './roles';
 
-const RoleSchema = Type.Union(ROLES.map((r) => Type.Literal(r)));
+const RoleSchema = literals(ROLES);
 
 const TokenPairSchema = object({
   tokenType: Type.Literal('Bearer'),

@@ -11,10 +11,10 @@ import {
   ProbeView,
   RemoveProbeCommand,
   SetHeartbeatPolicyCommand,
+  object,
 } from '@bifrost/contracts';
 import { actorOf, type Principal } from '../auth/roles';
 import { ApiController, CurrentPrincipal, Route, ValidParams } from '../http/route';
-import { object } from '../http/schemas';
 import { GatewayRpc } from './gateway-rpc.service';
 
 const ProbeParams = object({ probeName: ProbeName });

@@ -20,12 +20,13 @@ import {
   ResolveBreakerEventCommand,
   UpdateBreakerRuleCommand,
   WindowMetricsSchema,
+  object,
 } from '@bifrost/contracts';
 import { RpcError } from '@bifrost/messaging';
 import { actorOf, type Principal } from '../auth/roles';
 import { ProblemError } from '../http/problem';
 import { ApiController, CurrentPrincipal, Route, ValidParams, ValidQuery } from '../http/route';
-import { CommandReply, EngineParams, object } from '../http/schemas';
+import { CommandReply, EngineParams } from '../http/schemas';
 import { GatewayRpc } from './gateway-rpc.service';
 
 const EngineItemParams = object({ engineId: EntityId, itemId: ChecklistItemId });

@@ -8,10 +8,10 @@ import {
   HeimdallDomainView,
   HeimdallProdUseCommand,
   UpsertHeimdallPolicyCommand,
+  object,
 } from '@bifrost/contracts';
 import { actorOf, type Principal } from '../auth/roles';
 import { ApiController, CurrentPrincipal, Route, ValidParams } from '../http/route';
-import { object } from '../http/schemas';
 import { GatewayRpc } from './gateway-rpc.service';
 
 const DomainParams = object({ domain: HeimdallDomainId });

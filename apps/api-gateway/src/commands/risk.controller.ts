@@ -9,10 +9,10 @@ import {
   RiskPolicy,
   RiskPolicyId,
   UpsertPolicyCommand,
+  object,
 } from '@bifrost/contracts';
 import { actorOf, type Principal } from '../auth/roles';
 import { ApiController, CurrentPrincipal, Route, ValidParams } from '../http/route';
-import { object } from '../http/schemas';
 import { GatewayRpc } from './gateway-rpc.service';
 
 const PolicyParams = object({ policyId: RiskPolicyId });

@@ -12,10 +12,11 @@ import {
   RevokeAllTokensCommand,
   RevokeTokenCommand,
   SetStrategyCapitalCommand,
+  object,
 } from '@bifrost/contracts';
 import { actorOf, type Principal } from '../auth/roles';
 import { ApiController, CurrentPrincipal, Route, ValidParams, type Access } from '../http/route';
-import { CommandReply, exampleReply, object, StrategyParams } from '../http/schemas';
+import { CommandReply, exampleReply, StrategyParams } from '../http/schemas';
 import { GatewayRpc } from './gateway-rpc.service';
 
 const bodyOf = <S extends TObject>(schema: S, extra: string[] = []) =>

@@ -9,11 +9,11 @@ import {
   TripwirePolicyId,
   TripwirePolicyView,
   UpsertTripwirePolicyCommand,
+  object,
 } from '@bifrost/contracts';
 import { actorOf, type Principal } from '../auth/roles';
 import { ProblemError } from '../http/problem';
 import { ApiController, CurrentPrincipal, Route, ValidParams } from '../http/route';
-import { object } from '../http/schemas';
 import { GatewayRpc } from './gateway-rpc.service';
 
 const PolicyParams = object({ policyId: TripwirePolicyId });

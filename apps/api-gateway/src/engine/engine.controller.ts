@@ -15,13 +15,13 @@ import {
   Uuid,
   type IngestKind,
   type MessageDefinition,
+  object,
 } from '@bifrost/contracts';
 import { createEnvelope, Messaging, RpcError } from '@bifrost/messaging';
 import { actorOf, type Principal } from '../auth/roles';
 import { GatewayRpc } from '../commands/gateway-rpc.service';
 import { ProblemError, problemKindOf } from '../http/problem';
 import { ApiController, CurrentPrincipal, Route } from '../http/route';
-import { object } from '../http/schemas';
 
 /** The ingest message type published for each kind, when the catalogue has one. */
 export function ingestDefinition(kind: IngestKind): MessageDefinition | undefined {

@@ -1,9 +1,5 @@
-import { Type, type TProperties } from '@sinclair/typebox';
-import { EntityId } from '@bifrost/contracts';
-
-/** Closed request objects: an unknown property is a client mistake worth reporting. */
-export const object = <P extends TProperties>(properties: P) =>
-  Type.Object(properties, { additionalProperties: false });
+import { Type } from '@sinclair/typebox';
+import { EntityId, object } from '@bifrost/contracts';
 
 export const Reason = Type.String({ minLength: 1, maxLength: 500, examples: ['maintenance window'] });
 

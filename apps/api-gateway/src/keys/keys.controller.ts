@@ -1,10 +1,9 @@
 import { Body, Inject } from '@nestjs/common';
 import { Type, type Static } from '@sinclair/typebox';
-import { EntityId, Timestamp } from '@bifrost/contracts';
+import { EntityId, Timestamp, object } from '@bifrost/contracts';
 import { KeyStore } from '../auth/key-store.service';
 import { ROLES, type Principal } from '../auth/roles';
 import { ApiController, CurrentPrincipal, Route, ValidParams } from '../http/route';
-import { object } from '../http/schemas';
 
 const RoleSchema = Type.Union(ROLES.map((r) => Type.Literal(r)));
 

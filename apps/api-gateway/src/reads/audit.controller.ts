@@ -1,8 +1,8 @@
+import { object } from '@bifrost/contracts';
 import { Inject } from '@nestjs/common';
 import { Type, type Static } from '@sinclair/typebox';
 import { verifyAuditLog } from '@bifrost/persistence';
 import { ApiController, Route, ValidParams, ValidQuery } from '../http/route';
-import { object } from '../http/schemas';
 import { ReadModels } from './read-models.service';
 
 const AuditQuery = object({

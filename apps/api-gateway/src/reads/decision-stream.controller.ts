@@ -2,12 +2,9 @@ import { Inject, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { DeliverPolicy } from '@nats-io/jetstream';
-import { EntityId, RISK_LEVELS, VERDICT_ACTIONS } from '@bifrost/contracts';
+import { EntityId, RISK_LEVELS, VERDICT_ACTIONS, literals, object } from '@bifrost/contracts';
 import { Messaging } from '@bifrost/messaging';
 import { ApiController, Route, ValidQuery } from '../http/route';
-import { object } from '../http/schemas';
-
-const literals = (values: readonly string[]) => Type.Union(values.map((v) => Type.Literal(v)));
 
 const StreamQuery = object({
   context: Type.Optional(literals(['gate', 'risk', 'heimdall'])),

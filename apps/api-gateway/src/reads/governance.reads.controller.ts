@@ -1,9 +1,9 @@
 import { Inject } from '@nestjs/common';
 import { Type, type Static } from '@sinclair/typebox';
-import { EntityId, GovernanceId, INCIDENT_SEVERITIES, Timestamp } from '@bifrost/contracts';
+import { EntityId, GovernanceId, INCIDENT_SEVERITIES, Timestamp, object } from '@bifrost/contracts';
 import { ProblemError } from '../http/problem';
 import { ApiController, Route, ValidParams, ValidQuery } from '../http/route';
-import { EngineParams, object } from '../http/schemas';
+import { EngineParams } from '../http/schemas';
 import { ReadModels, type Row } from './read-models.service';
 
 const Rows = Type.Array(Type.Record(Type.String(), Type.Unknown()));

@@ -1,15 +1,20 @@
 import { Inject } from '@nestjs/common';
 import { Type, type Static } from '@sinclair/typebox';
-import { EntityId, EVALUATION_OUTCOMES, HeimdallDomainId, RISK_LEVELS, Timestamp } from '@bifrost/contracts';
+import {
+  EntityId,
+  EVALUATION_OUTCOMES,
+  HeimdallDomainId,
+  RISK_LEVELS,
+  Timestamp,
+  literals,
+  object,
+} from '@bifrost/contracts';
 import { ApiController, Route, ValidParams, ValidQuery } from '../http/route';
-import { object } from '../http/schemas';
 import { ReadModels, where } from './read-models.service';
 
 const Rows = Type.Array(Type.Record(Type.String(), Type.Unknown()));
 const Limit = Type.Integer({ minimum: 1, maximum: 500, default: 50 });
 const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', examples: ['2026-11-21'] });
-const literals = (values: readonly string[]) => Type.Union(values.map((v) => Type.Literal(v)));
-
 const ScorecardsQuery = object({
   domain: Type.Optional(HeimdallDomainId),
   /** First day (inclusive) of the per-day rows. */

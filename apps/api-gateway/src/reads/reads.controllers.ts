@@ -1,15 +1,13 @@
 import { Inject } from '@nestjs/common';
 import { Type, type Static } from '@sinclair/typebox';
-import { EntityId, RISK_LEVELS, Timestamp, VERDICT_ACTIONS } from '@bifrost/contracts';
+import { EntityId, RISK_LEVELS, Timestamp, VERDICT_ACTIONS, literals, object } from '@bifrost/contracts';
 import { ApiController, Route, ValidParams, ValidQuery } from '../http/route';
-import { EngineParams, object, StrategyParams } from '../http/schemas';
+import { EngineParams, StrategyParams } from '../http/schemas';
 import { ReadModels, where } from './read-models.service';
 
 const Rows = Type.Array(Type.Record(Type.String(), Type.Unknown()));
 const Page = object({ items: Rows, nextCursor: Type.Union([Type.String(), Type.Null()]) });
 const Limit = Type.Integer({ minimum: 1, maximum: 500, default: 50 });
-const literals = (values: readonly string[]) => Type.Union(values.map((v) => Type.Literal(v)));
-
 @ApiController('control', 'control')
 export class ControlReadController {
   constructor(@Inject(ReadModels) private readonly read: ReadModels) {}

@@ -1,8 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { Type, type Static } from '@sinclair/typebox';
-import { EntityId, TripwirePolicyId } from '@bifrost/contracts';
+import { EntityId, TripwirePolicyId, object } from '@bifrost/contracts';
 import { ApiController, Route, ValidQuery } from '../http/route';
-import { object } from '../http/schemas';
 import { ReadModels } from './read-models.service';
 
 const Rows = Type.Array(Type.Record(Type.String(), Type.Unknown()));

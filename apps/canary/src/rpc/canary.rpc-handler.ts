@@ -9,17 +9,17 @@ import {
   type CanaryStatus,
   type EngineHeartbeatView,
   type ProbeView,
+  object,
 } from '@bifrost/contracts';
 import { allowedGapOf } from '@bifrost/domain-canary';
 import { NotFoundError, ValidationError } from '@bifrost/event-sourcing';
 import { rpcRoute } from '@bifrost/messaging';
-import { Type } from '@sinclair/typebox';
 import { CanaryCommands } from '../commands/canary-commands.service';
 import { HeartbeatMonitor } from '../heartbeats/heartbeat-monitor.service';
 import { ProbeScheduler } from '../probes/probe-scheduler.service';
 import { CanaryState } from '../state/canary-state';
 
-const Empty = Type.Object({}, { additionalProperties: false });
+const Empty = object({});
 const now = () => new Date().toISOString();
 
 /** `bifrost.rpc.canary.*`: operators manage probes, alerts and heartbeat policies, and read the status. */

@@ -12,6 +12,8 @@ import {
   UpdateBreakerRuleCommand,
   type GovernanceStateView,
   type ProposalView,
+  literals,
+  object,
 } from '@bifrost/contracts';
 import {
   assessReadiness,
@@ -31,14 +33,10 @@ import { GovernanceCycles } from '../schedule/governance-cycles.service';
 import { GovernanceState } from '../state/governance-state';
 
 const EntityId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$' });
-const object = <P extends Parameters<typeof Type.Object>[0]>(p: P) =>
-  Type.Object(p, { additionalProperties: false });
 const EngineQuery = object({ engineId: EntityId });
 const MetricsQuery = object({
   engineId: EntityId,
-  window: Type.Optional(
-    Type.Union(['1m', '5m', '15m', '1h', '24h', '7d', '30d'].map((w) => Type.Literal(w))),
-  ),
+  window: Type.Optional(literals(['1m', '5m', '15m', '1h', '24h', '7d', '30d'])),
   commandType: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
 });
 const ListQuery = object({

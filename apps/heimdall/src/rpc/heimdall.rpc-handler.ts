@@ -7,13 +7,13 @@ import {
   type EvaluateRecommendationReply,
   type HeimdallCommandReply,
   type HeimdallDomainView,
+  object,
 } from '@bifrost/contracts';
 import { rpcRoute } from '@bifrost/messaging';
-import { Type } from '@sinclair/typebox';
 import { HeimdallCommands } from '../commands/heimdall-commands.service';
 import { HeimdallEvaluator } from '../evaluate/heimdall-evaluator.service';
 
-const Empty = Type.Object({}, { additionalProperties: false });
+const Empty = object({});
 
 /** `bifrost.rpc.heimdall.*`: engines ask before a recommendation reaches production, operators steer. */
 @Controller()

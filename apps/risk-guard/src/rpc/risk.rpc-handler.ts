@@ -8,14 +8,14 @@ import {
   SettleRequest,
   UpsertPolicyCommand,
   type Actor,
+  object,
 } from '@bifrost/contracts';
 import type { PolicyCommand as DomainPolicyCommand } from '@bifrost/domain-risk';
 import { ForbiddenError } from '@bifrost/event-sourcing';
 import { rpcRoute } from '@bifrost/messaging';
-import { Type } from '@sinclair/typebox';
 import { RiskDesk } from '../ledger/risk-desk';
 
-const Empty = Type.Object({}, { additionalProperties: false });
+const Empty = object({});
 
 /** `bifrost.rpc.risk.*`: engines reserve and settle, operators steer policies. */
 @Controller()

@@ -5,12 +5,12 @@ import {
   ResetTripwireCommand,
   TripwirePolicyCommand,
   UpsertTripwirePolicyCommand,
+  object,
 } from '@bifrost/contracts';
 import { rpcRoute } from '@bifrost/messaging';
-import { Type } from '@sinclair/typebox';
 import { TripwireCommands } from '../commands/tripwire-commands.service';
 
-const Empty = Type.Object({}, { additionalProperties: false });
+const Empty = object({});
 
 /**
  * `bifrost.rpc.tripwire.*`: operators steer policies, reset tripped engines and evaluate on demand.

@@ -1,13 +1,9 @@
-import { Type, type Static, type TLiteral, type TSchema, type TUnion } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Actor, Timestamp } from '../envelope';
 import { okReplyOf } from '../errors';
 import { defineMessage, defineRpc } from '../registry';
 import { EntityId } from '../verdict';
-
-const literals = <T extends string>(values: readonly T[]): TUnion<TLiteral<T>[]> =>
-  Type.Union(values.map((v) => Type.Literal(v)));
-const object = <P extends Parameters<typeof Type.Object>[0]>(properties: P) =>
-  Type.Object(properties, { additionalProperties: false });
+import { literals, object } from '../schema';
 
 /** What a probe does when it reaches its failure threshold. */
 export const PROBE_ACTIONS = ['alert_only', 'pause_engine', 'kill_switch'] as const;

@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 
 import { defineMessage, defineRpc } from '../registry';
 import { EntityId, Money, Verdict } from '../verdict';
+import { literals } from '../schema';
 
 export const ACTION_INTENTS = ['open', 'increase', 'reduce', 'close'] as const;
 export type ActionIntent = (typeof ACTION_INTENTS)[number];
@@ -14,7 +15,7 @@ export const GateAction = Type.Object(
   {
     /** Action kind, e.g. `order.place`, `offer.send`, `command.deploy`; execution classes are set per kind. */
     kind: Type.String({ pattern: '^[a-z][a-z0-9_-]*(\\.[a-z0-9_-]+)*$', maxLength: 100 }),
-    intent: Type.Union(ACTION_INTENTS.map((i) => Type.Literal(i))),
+    intent: literals(ACTION_INTENTS),
     notional: Type.Optional(Money),
     /** For command-type actions checked against the autonomy phase whitelist. */
     commandType: Type.Optional(Type.String({ maxLength: 100 })),
@@ -30,7 +31,7 @@ export type GateAction = Static<typeof GateAction>;
 export const ImpactFactors = Type.Object(
   {
     irreversible: Type.Boolean(),
-    blastRadius: Type.Union(BLAST_RADII.map((b) => Type.Literal(b))),
+    blastRadius: literals(BLAST_RADII),
     /** Share of the engine's exposure this action would put in one place, 0..1. */
     concentration: Type.Number({ minimum: 0, maximum: 1 }),
     /** Marks an action that destroys or overwrites something (risk classifier: destructive_confirm). */

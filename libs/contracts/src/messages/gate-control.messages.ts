@@ -3,6 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Actor, Timestamp } from '../envelope';
 import { defineMessage } from '../registry';
 import { EngineModeSchema, EntityId } from '../verdict';
+import { literals, object } from '../schema';
 
 /** The one control plane aggregate: `bifrost.evt.gate.control.global`. */
 export const CONTROL_PLANE_SUBJECT = 'bifrost.evt.gate.control.global';
@@ -14,17 +15,17 @@ export const GO_LIVE_CHECKLIST_ITEMS = [
   'auditChainVerified',
 ] as const;
 export type GoLiveChecklistItem = (typeof GO_LIVE_CHECKLIST_ITEMS)[number];
-export const GoLiveChecklistItemSchema = Type.Union(GO_LIVE_CHECKLIST_ITEMS.map((i) => Type.Literal(i)));
+export const GoLiveChecklistItemSchema = literals(GO_LIVE_CHECKLIST_ITEMS);
 
 /** Where an action kind may run: not at all, in a sandbox, or in production (only while go-live is on). */
 export const EXECUTION_CLASSES = ['OBSERVE_ONLY', 'SANDBOX_EXEC', 'PROD_EXEC'] as const;
 export type ExecutionClass = (typeof EXECUTION_CLASSES)[number];
-export const ExecutionClassSchema = Type.Union(EXECUTION_CLASSES.map((c) => Type.Literal(c)));
+export const ExecutionClassSchema = literals(EXECUTION_CLASSES);
 
 /** `soft` lets reduce-only actions (`reduce`, `close`) through; `hard` stops everything. */
 export const KILL_SWITCH_MODES = ['soft', 'hard'] as const;
 export type KillSwitchMode = (typeof KILL_SWITCH_MODES)[number];
-export const KillSwitchModeSchema = Type.Union(KILL_SWITCH_MODES.map((m) => Type.Literal(m)));
+export const KillSwitchModeSchema = literals(KILL_SWITCH_MODES);
 
 /** Same pattern as `GateAction.kind`. */
 const ActionKind = Type.String({ pattern: '^[a-z][a-z0-9_-]*(\\.[a-z0-9_-]+)*$', maxLength: 100 });
@@ -35,9 +36,6 @@ const Cause = Type.String({ minLength: 1, maxLength: 200 });
 const AutonomyPhase = Type.String({ pattern: '^L[0-9]\\+?$', examples: ['L3+'] });
 const CommandType = Type.String({ minLength: 1, maxLength: 100 });
 const Evidence = Type.String({ maxLength: 2000 });
-
-const object = <P extends Parameters<typeof Type.Object>[0]>(properties: P) =>
-  Type.Object(properties, { additionalProperties: false });
 
 // Commands. `now` is not part of them: the service stamps the time it handles a command.
 

@@ -4,6 +4,7 @@ import { Timestamp } from '../envelope';
 import { defineMessage } from '../registry';
 import { EntityId, Money } from '../verdict';
 import { GateAction } from './gate-check.messages';
+import { literals, object } from '../schema';
 
 /**
  * The strategy aggregate of the gate: one per (engine, strategy), on
@@ -14,7 +15,7 @@ import { GateAction } from './gate-check.messages';
 /** Maturity ladder, lowest first: L0 shadow, L1 paper, L2 gated, L3 constrained, L4 autonomous. */
 export const MATURITY_LEVELS = ['L0', 'L1', 'L2', 'L3', 'L4'] as const;
 export type MaturityLevel = (typeof MATURITY_LEVELS)[number];
-export const MaturityLevelSchema = Type.Union(MATURITY_LEVELS.map((l) => Type.Literal(l)));
+export const MaturityLevelSchema = literals(MATURITY_LEVELS);
 
 export const DEMOTION_REASONS = ['drawdown', 'loss-streak', 'override'] as const;
 export type DemotionReason = (typeof DEMOTION_REASONS)[number];
@@ -71,7 +72,7 @@ export const StrategyCapitalSet = defineMessage({
   consumers,
   subject,
   description: 'An operator set the capital the drawdown rule of a strategy measures against.',
-  data: Type.Object({ capital: Money, setBy: ActorId, setAt: Timestamp }, { additionalProperties: false }),
+  data: object({ capital: Money, setBy: ActorId, setAt: Timestamp }),
 });
 
 export const OutcomeRecorded = defineMessage({
@@ -221,10 +222,7 @@ export const StrategyPaused = defineMessage({
     {
       reason: Type.String({ minLength: 1, maxLength: 1000 }),
       /** Set when drift paused the strategy: the deviation and the threshold it crossed. */
-      drift: Type.Union([
-        Type.Object({ value: Ratio, threshold: Ratio }, { additionalProperties: false }),
-        Type.Null(),
-      ]),
+      drift: Type.Union([object({ value: Ratio, threshold: Ratio }), Type.Null()]),
       cooldownUntil: Type.Union([Timestamp, Type.Null()]),
       pausedBy: ActorId,
       pausedAt: Timestamp,
@@ -351,7 +349,7 @@ export const TokenRefused = defineMessage({
     {
       tokenId: TokenId,
       actionHash: ActionHash,
-      reason: Type.Union(TOKEN_REFUSAL_REASONS.map((r) => Type.Literal(r))),
+      reason: literals(TOKEN_REFUSAL_REASONS),
       detail: Type.String(),
       refusedAt: Timestamp,
     },

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { defineMessage } from '../registry';
 import { EntityId } from '../verdict';
+import { literals } from '../schema';
 
 /** How a command an engine ran ended. */
 export const COMMAND_OUTCOMES = ['success', 'error', 'rolled_back'] as const;
@@ -33,7 +34,7 @@ export const CommandReported = defineMessage({
       /** Unique per engine: a repeated command id is counted once. */
       commandId: Type.String({ minLength: 1, maxLength: 200 }),
       commandType: CommandType,
-      outcome: Type.Union(COMMAND_OUTCOMES.map((o) => Type.Literal(o))),
+      outcome: literals(COMMAND_OUTCOMES),
       /** The command was not whitelisted for the engine's phase, so it waited for a human. */
       requiredApproval: Type.Boolean(),
       /** For commands that required approval: whether the human approved it. */
@@ -58,7 +59,7 @@ export const IncidentReported = defineMessage({
       engineId: EntityId,
       /** Unique per engine: a repeated incident id is counted once. */
       incidentId: Type.String({ minLength: 1, maxLength: 200 }),
-      severity: Type.Union(INCIDENT_SEVERITIES.map((s) => Type.Literal(s))),
+      severity: literals(INCIDENT_SEVERITIES),
       /** The command type whose autonomous execution caused it, when known. */
       commandType: Type.Optional(CommandType),
       summary: Type.String({ minLength: 1, maxLength: 500 }),

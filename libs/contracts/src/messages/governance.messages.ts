@@ -1,10 +1,11 @@
-import { Type, type Static, type TLiteral, type TSchema, type TUnion } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
 import { Actor, Timestamp } from '../envelope';
 import { okReplyOf } from '../errors';
 import { defineMessage, defineRpc } from '../registry';
 import { EntityId } from '../verdict';
 import { COMMAND_OUTCOMES, CommandType, INCIDENT_SEVERITIES } from './governance-ingest.messages';
+import { literals, object } from '../schema';
 
 export const AUTONOMY_PHASES = ['L3', 'L3+', 'L4', 'L4+', 'L5'] as const;
 export type AutonomyPhase = (typeof AUTONOMY_PHASES)[number];
@@ -22,11 +23,6 @@ export const PHASE_CHANGE_CAUSES = ['initial', 'proposal', 'breaker', 'pause', '
 
 export const READINESS_STATUSES = ['READY', 'ALMOST_READY', 'NEEDS_WORK'] as const;
 export const RISK_ASSESSMENT_LEVELS = ['low', 'medium', 'high'] as const;
-
-const literals = <T extends string>(values: readonly T[]): TUnion<TLiteral<T>[]> =>
-  Type.Union(values.map((v) => Type.Literal(v)));
-const object = <P extends Parameters<typeof Type.Object>[0]>(properties: P) =>
-  Type.Object(properties, { additionalProperties: false });
 
 export const Phase = literals(AUTONOMY_PHASES);
 export const ApproverRole = literals(APPROVER_ROLES);

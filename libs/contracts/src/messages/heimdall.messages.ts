@@ -1,9 +1,10 @@
-import { Type, type Static, type TLiteral, type TSchema, type TUnion } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
 import { Actor, Timestamp, Uuid } from '../envelope';
 import { okReplyOf } from '../errors';
 import { defineMessage, defineRpc } from '../registry';
 import { Check, EntityId, RiskLevelSchema } from '../verdict';
+import { literals, object } from '../schema';
 
 /**
  * Heimdall's answer to "may this AI recommendation reach production?": every gate passed
@@ -25,11 +26,6 @@ export const HEIMDALL_GATES = [
   'heimdall.prodUse',
 ] as const;
 export type HeimdallGate = (typeof HEIMDALL_GATES)[number];
-
-const literals = <T extends string>(values: readonly T[]): TUnion<TLiteral<T>[]> =>
-  Type.Union(values.map((v) => Type.Literal(v)));
-const object = <P extends Parameters<typeof Type.Object>[0]>(properties: P) =>
-  Type.Object(properties, { additionalProperties: false });
 
 /** A recommendation domain, e.g. `WHOLESALE_OFFER`: one policy and one scorecard each. */
 export const HeimdallDomainId = EntityId;

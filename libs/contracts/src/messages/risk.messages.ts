@@ -1,9 +1,10 @@
-import { Type, type Static, type TLiteral, type TSchema, type TUnion } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
 import { Actor, Timestamp, Uuid } from '../envelope';
 import { okReplyOf } from '../errors';
 import { defineMessage, defineRpc } from '../registry';
 import { Check, EntityId, Money } from '../verdict';
+import { literals, object } from '../schema';
 
 /** The policy every reservation must pass besides its engine's own (dual control). */
 export const GLOBAL_POLICY_ID = 'GLOBAL';
@@ -26,11 +27,6 @@ export const RESERVATION_STATUSES = [
   'DENIED',
 ] as const;
 export type ReservationStatus = (typeof RESERVATION_STATUSES)[number];
-
-const literals = <T extends string>(values: readonly T[]): TUnion<TLiteral<T>[]> =>
-  Type.Union(values.map((v) => Type.Literal(v)));
-const object = <P extends Parameters<typeof Type.Object>[0]>(properties: P) =>
-  Type.Object(properties, { additionalProperties: false });
 
 /** `GLOBAL` or an engine id. */
 export const RiskPolicyId = EntityId;

@@ -1,9 +1,10 @@
-import { Type, type Static, type TLiteral, type TSchema, type TUnion } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
 import { Actor, Timestamp } from '../envelope';
 import { okReplyOf } from '../errors';
 import { defineMessage, defineRpc } from '../registry';
 import { EntityId } from '../verdict';
+import { literals, object } from '../schema';
 
 /** What a tripped policy asks for: risk-guard throttles the engine, or the gate kills it. */
 export const TRIPWIRE_ACTIONS = ['THROTTLE', 'KILL_SWITCH'] as const;
@@ -17,11 +18,6 @@ export const EVALUATION_RESULTS = [
   'TRIPPED',
 ] as const;
 export type EvaluationResult = (typeof EVALUATION_RESULTS)[number];
-
-const literals = <T extends string>(values: readonly T[]): TUnion<TLiteral<T>[]> =>
-  Type.Union(values.map((v) => Type.Literal(v)));
-const object = <P extends Parameters<typeof Type.Object>[0]>(properties: P) =>
-  Type.Object(properties, { additionalProperties: false });
 
 /** A KPI name, e.g. `contract_rate`. */
 export const KpiMetric = Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$', examples: ['contract_rate'] });
