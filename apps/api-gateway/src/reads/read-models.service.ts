@@ -17,9 +17,7 @@ export class ReadModels {
   constructor(@Inject(GATEWAY_DB) readonly db: DataSource) {}
 
   rows(sql: string, params: unknown[] = [], rawJson: readonly string[] = []): Promise<Row[]> {
-    return this.guard(async () =>
-      ((await this.db.query(sql, params)) as Row[]).map((row) => camelRow(row, rawJson)),
-    );
+    return this.guard(async () => camelRows((await this.db.query(sql, params)) as Row[], rawJson));
   }
 
   /** Runs a read, turning a missing read-model table into 503. */
@@ -110,18 +108,32 @@ function camelName(column: string): string {
   return name;
 }
 
-function camelRow(row: Row, rawJson: readonly string[]): Row {
-  const out: Row = {};
-  for (const column of Object.keys(row)) {
-    const value = row[column];
-    out[camelName(column)] =
-      value instanceof Date
-        ? value.toISOString()
-        : typeof value === 'string' && rawJson.includes(column)
-          ? new RawJson(value)
-          : value;
-  }
-  return out;
+/**
+ * Rows with camelCase properties, timestamps as RFC 3339 strings and `rawJson` columns as
+ * {@link RawJson}; what to do with each column is worked out once per result, not per cell (per
+ * cell, this was a tenth of a decisions page's CPU).
+ */
+function camelRows(rows: Row[], rawJson: readonly string[]): Row[] {
+  const first = rows[0];
+  if (first === undefined) return rows;
+  const columns = Object.keys(first).map((column) => ({
+    column,
+    name: camelName(column),
+    raw: rawJson.includes(column),
+  }));
+  return rows.map((row) => {
+    const out: Row = {};
+    for (const { column, name, raw } of columns) {
+      const value = row[column];
+      out[name] =
+        value instanceof Date
+          ? value.toISOString()
+          : raw && typeof value === 'string'
+            ? new RawJson(value)
+            : value;
+    }
+    return out;
+  });
 }
 
 /** Opaque keyset cursor: base64url JSON of the last row's sort key. */
