@@ -139,9 +139,7 @@ export class GovernanceReadController {
     response: object({ reportId: Type.String(), ranAt: Timestamp, metrics: AnyObject }),
   })
   async latestMetrics(@ValidParams() params: Static<typeof EngineParams>) {
-    const row = await this.latestReport(params.engineId);
-    const report = row['report'] as { metrics: unknown };
-    return { reportId: row['reportId'], ranAt: row['ranAt'], metrics: report.metrics };
+    return this.latestReportPart(params.engineId, 'metrics');
   }
 
   @Route({
@@ -153,9 +151,7 @@ export class GovernanceReadController {
     response: object({ reportId: Type.String(), ranAt: Timestamp, readiness: AnyObject }),
   })
   async latestReadiness(@ValidParams() params: Static<typeof EngineParams>) {
-    const row = await this.latestReport(params.engineId);
-    const report = row['report'] as { readiness: unknown };
-    return { reportId: row['reportId'], ranAt: row['ranAt'], readiness: report.readiness };
+    return this.latestReportPart(params.engineId, 'readiness');
   }
 
   @Route({
@@ -287,6 +283,13 @@ export class GovernanceReadController {
   private async range(engineId: string, start: string, end: string) {
     const [row] = await this.read.rows(RANGE_SQL, [engineId, start, end]);
     return metricsOf(`${start}/${end}`, row ?? {});
+  }
+
+  /** One part of the latest cycle report, with the report's id and time. */
+  private async latestReportPart(engineId: string, part: 'metrics' | 'readiness') {
+    const row = await this.latestReport(engineId);
+    const report = row['report'] as Record<string, unknown>;
+    return { reportId: row['reportId'], ranAt: row['ranAt'], [part]: report[part] };
   }
 
   private latestReport(engineId: string): Promise<Row> {

@@ -11,7 +11,8 @@ import type {
   CanaryHeartbeatPolicySet,
   DataOf,
 } from '@bifrost/contracts';
-import { IllegalStateError, NotFoundError, type Decider } from '@bifrost/event-sourcing';
+import { IllegalStateError, type Decider } from '@bifrost/event-sourcing';
+import { alertToAcknowledge, withAlertAcknowledged, withAlertRaised } from './alerts';
 import { requireOperator } from './probe.decider';
 
 /**
@@ -196,13 +197,7 @@ export const engineHeartbeatDecider: Decider<
       case 'AcknowledgeAlert': {
         const { engineId, alertId, actor, reason, now } = command.data;
         requireOperator(actor, 'acknowledging an alert');
-        const alert = state.status === 'watched' ? state.alert : null;
-        if (!alert || alert.alertId !== alertId)
-          throw new NotFoundError(`no alert ${alertId}`, {
-            code: 'CANARY.ALERT_UNKNOWN',
-            details: { alertId },
-          });
-        if (alert.acknowledged) return [];
+        if (!alertToAcknowledge(state.status === 'watched' ? state.alert : null, alertId)) return [];
         return [{ type: 'AlertAcknowledged', data: { alertId, engineId, actor, reason, at: now } }];
       }
       default: {
@@ -239,19 +234,10 @@ export const engineHeartbeatDecider: Decider<
           staleSince: event.data.at,
           lastHeartbeatBeforeStale: event.data.lastHeartbeatAt,
         };
-      case 'AlertRaised': {
-        const { alertId, action, reason, at } = event.data;
-        return {
-          ...state,
-          alertCount: state.alertCount + 1,
-          alert: { alertId, action, reason, raisedAt: at, resolvedAt: null, acknowledged: null },
-        };
-      }
-      case 'AlertAcknowledged': {
-        const { alertId, actor, reason, at } = event.data;
-        if (state.alert?.alertId !== alertId) return state;
-        return { ...state, alert: { ...state.alert, acknowledged: { actor, reason, at } } };
-      }
+      case 'AlertRaised':
+        return withAlertRaised(state, event.data);
+      case 'AlertAcknowledged':
+        return withAlertAcknowledged(state, event.data);
       case 'EngineHeartbeatRestored': {
         const alert =
           state.alert && !state.alert.resolvedAt

@@ -11,7 +11,8 @@ import type {
   ProbeConfig,
   ProbeStatus,
 } from '@bifrost/contracts';
-import { IllegalStateError, NotFoundError, ValidationError, type Decider } from '@bifrost/event-sourcing';
+import { IllegalStateError, ValidationError, type Decider } from '@bifrost/event-sourcing';
+import { alertToAcknowledge, withAlertAcknowledged, withAlertRaised } from './alerts';
 
 /**
  * The run of results of one probe since its status last changed. Kept in memory by the service
@@ -218,13 +219,7 @@ export const probeDecider: Decider<ProbeState, ProbeCommand, ProbeEvent, void> =
       case 'AcknowledgeAlert': {
         const { alertId, actor, reason, now } = command.data;
         requireOperator(actor, 'acknowledging an alert');
-        const alert = state.status === 'defined' ? state.alert : null;
-        if (!alert || alert.alertId !== alertId)
-          throw new NotFoundError(`no alert ${alertId}`, {
-            code: 'CANARY.ALERT_UNKNOWN',
-            details: { alertId },
-          });
-        if (alert.acknowledged) return [];
+        if (!alertToAcknowledge(state.status === 'defined' ? state.alert : null, alertId)) return [];
         const probeName = (state as DefinedProbe).probe.name;
         return [{ type: 'AlertAcknowledged', data: { alertId, probeName, actor, reason, at: now } }];
       }
@@ -267,19 +262,10 @@ export const probeDecider: Decider<ProbeState, ProbeCommand, ProbeEvent, void> =
             : state.alert;
         return { ...state, health: to, statusSince: at, alert };
       }
-      case 'AlertRaised': {
-        const { alertId, action, reason, at } = event.data;
-        return {
-          ...state,
-          alertCount: state.alertCount + 1,
-          alert: { alertId, action, reason, raisedAt: at, resolvedAt: null, acknowledged: null },
-        };
-      }
-      case 'AlertAcknowledged': {
-        const { alertId, actor, reason, at } = event.data;
-        if (state.alert?.alertId !== alertId) return state;
-        return { ...state, alert: { ...state.alert, acknowledged: { actor, reason, at } } };
-      }
+      case 'AlertRaised':
+        return withAlertRaised(state, event.data);
+      case 'AlertAcknowledged':
+        return withAlertAcknowledged(state, event.data);
       case 'KillSwitchRequested':
         return state;
       default: {

@@ -1,0 +1,36 @@
+import type { AlertView, CanaryAlertAcknowledged, CanaryAlertRaised, DataOf } from '@bifrost/contracts';
+import { NotFoundError } from '@bifrost/event-sourcing';
+
+/** What probes and watched engines share: their latest alert and how many they have raised. */
+interface Alerting {
+  readonly alert: AlertView | null;
+  readonly alertCount: number;
+}
+
+/**
+ * The alert an operator acknowledges must be the latest one (an unknown or superseded id is
+ * CANARY.ALERT_UNKNOWN); null when it is already acknowledged, so acknowledging twice changes nothing.
+ */
+export function alertToAcknowledge(alert: AlertView | null, alertId: string): AlertView | null {
+  if (!alert || alert.alertId !== alertId)
+    throw new NotFoundError(`no alert ${alertId}`, { code: 'CANARY.ALERT_UNKNOWN', details: { alertId } });
+  return alert.acknowledged ? null : alert;
+}
+
+export function withAlertRaised<S extends Alerting>(state: S, data: DataOf<typeof CanaryAlertRaised>): S {
+  const { alertId, action, reason, at } = data;
+  return {
+    ...state,
+    alertCount: state.alertCount + 1,
+    alert: { alertId, action, reason, raisedAt: at, resolvedAt: null, acknowledged: null },
+  };
+}
+
+export function withAlertAcknowledged<S extends Alerting>(
+  state: S,
+  data: DataOf<typeof CanaryAlertAcknowledged>,
+): S {
+  const { alertId, actor, reason, at } = data;
+  if (state.alert?.alertId !== alertId) return state;
+  return { ...state, alert: { ...state.alert, acknowledged: { actor, reason, at } } };
+}
