@@ -1,6 +1,6 @@
 import { canonicalize, GENESIS_HASH, sha256Hex } from '@bifrost/audit';
 import { type EntityManager } from 'typeorm';
-import { insertValues } from '../projector/insert-values';
+import { copyRows } from '../projector/bulk-writes';
 
 /** The last row of the log: where the next batch links on. */
 export interface ChainHead {
@@ -84,25 +84,15 @@ export async function recordedEventIds(manager: EntityManager, ids: readonly str
   return new Set(rows.map((row) => row.event_id));
 }
 
-/** The batch's rows, one bind parameter per cell (see {@link insertValues}). */
+/** The batch's rows, in one COPY (see {@link copyRows}). */
 export async function insertAuditRows(
   manager: EntityManager,
   rows: readonly LinkedAuditEntry[],
 ): Promise<void> {
-  await insertValues(
+  await copyRows(
     manager,
     'audit_log',
-    [
-      'seq::bigint',
-      'event_id',
-      'event_type',
-      'stream',
-      'stream_seq::bigint',
-      'occurred_at::timestamptz',
-      'envelope::jsonb',
-      'prev_hash',
-      'hash',
-    ],
+    ['seq', 'event_id', 'event_type', 'stream', 'stream_seq', 'occurred_at', 'envelope', 'prev_hash', 'hash'],
     rows.map((r) => [
       r.seq,
       r.eventId,

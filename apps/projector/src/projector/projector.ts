@@ -60,8 +60,11 @@ interface PendingBatch {
   readonly prepared: Promise<PreparedMessage[]>;
 }
 
-/** Messages prepared between two yields to the event loop. */
-const PREPARE_SLICE = 100;
+/**
+ * Messages prepared between two yields to the event loop: small, because each reply of the batch
+ * transaction in flight waits for the slice being prepared (100 cost ~10 % throughput).
+ */
+const PREPARE_SLICE = 25;
 
 /**
  * The projector's writer loop. Whoever holds the writer lock (a session advisory lock on a

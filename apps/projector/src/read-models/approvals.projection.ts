@@ -28,7 +28,7 @@ export const approvalsProjection: Projection = {
   tables: ['approvals'],
   entities: [ApprovalRow],
   ...perMessage({
-    'gate.ApprovalRequested': async (manager, message) => {
+    'gate.ApprovalRequested': (sql, message) => {
       const d = dataOf<{
         approvalId: string;
         actionHash: string;
@@ -38,7 +38,7 @@ export const approvalsProjection: Projection = {
         requestedAt: string;
       }>(message);
       const { engineId, strategyId } = strategyKeyOf(message);
-      await manager.query(
+      sql.add(
         `INSERT INTO approvals (approval_id, engine_id, strategy_id, status, action_hash, action, requested_by,
            requested_at, expires_at) VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8)`,
         [
@@ -53,7 +53,7 @@ export const approvalsProjection: Projection = {
         ],
       );
     },
-    'gate.ApprovalGranted': async (manager, message) => {
+    'gate.ApprovalGranted': (sql, message) => {
       const d = dataOf<{
         approvalId: string;
         approver: string;
@@ -61,17 +61,17 @@ export const approvalsProjection: Projection = {
         tokenExpiresAt: string;
         grantedAt: string;
       }>(message);
-      await manager.query(
+      sql.add(
         `UPDATE approvals SET status = 'granted', decided_by = $2, decided_at = $3, token_id = $4, token_expires_at = $5
          WHERE approval_id = $1`,
         [d.approvalId, d.approver, d.grantedAt, d.tokenId, d.tokenExpiresAt],
       );
     },
-    'gate.ApprovalRejected': async (manager, message) => {
+    'gate.ApprovalRejected': (sql, message) => {
       const d = dataOf<{ approvalId: string; rejectedBy: string; reason: string | null; rejectedAt: string }>(
         message,
       );
-      await manager.query(
+      sql.add(
         `UPDATE approvals SET status = 'rejected', decided_by = $2, decided_at = $3, reject_reason = $4
          WHERE approval_id = $1`,
         [d.approvalId, d.rejectedBy, d.rejectedAt, d.reason],

@@ -84,9 +84,9 @@ export const canaryProjection: Projection = {
   tables: ['canary_probes', 'canary_probe_history', 'canary_alerts', 'canary_engines', 'canary_summaries'],
   entities: [CanaryProbeRow, CanaryProbeHistoryRow, CanaryAlertRow, CanaryEngineRow, CanarySummaryRow],
   ...perMessage({
-    'canary.ProbeDefined': async (manager, message) => {
+    'canary.ProbeDefined': (sql, message) => {
       const d = dataOf<{ probeName: string; probe: { kind: string; action: string }; at: string }>(message);
-      await manager.query(
+      sql.add(
         `INSERT INTO canary_probes (probe_name, config, kind, action, status, removed, updated_at)
          VALUES ($1, $2, $3, $4, 'UNKNOWN', false, $5)
          ON CONFLICT (probe_name) DO UPDATE SET config = EXCLUDED.config, kind = EXCLUDED.kind,
@@ -97,14 +97,14 @@ export const canaryProjection: Projection = {
         [d.probeName, JSON.stringify(d.probe), d.probe.kind, d.probe.action, d.at],
       );
     },
-    'canary.ProbeRemoved': async (manager, message) => {
+    'canary.ProbeRemoved': (sql, message) => {
       const d = dataOf<{ probeName: string; at: string }>(message);
-      await manager.query(`UPDATE canary_probes SET removed = true, updated_at = $2 WHERE probe_name = $1`, [
+      sql.add(`UPDATE canary_probes SET removed = true, updated_at = $2 WHERE probe_name = $1`, [
         d.probeName,
         d.at,
       ]);
     },
-    'canary.ProbeStatusChanged': async (manager, message) => {
+    'canary.ProbeStatusChanged': (sql, message) => {
       const d = dataOf<{
         probeName: string;
         from: string;
@@ -115,12 +115,12 @@ export const canaryProjection: Projection = {
         latencyMs: number;
         at: string;
       }>(message);
-      await manager.query(`UPDATE canary_probes SET status = $2, status_since = $3 WHERE probe_name = $1`, [
+      sql.add(`UPDATE canary_probes SET status = $2, status_since = $3 WHERE probe_name = $1`, [
         d.probeName,
         d.to,
         d.at,
       ]);
-      await manager.query(
+      sql.add(
         `INSERT INTO canary_probe_history (event_id, probe_name, from_status, to_status, consecutive_failures,
            consecutive_passes, detail, latency_ms, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
         [
@@ -136,13 +136,13 @@ export const canaryProjection: Projection = {
         ],
       );
       if (d.to === 'UP') {
-        await manager.query(
-          `UPDATE canary_alerts SET resolved_at = $2 WHERE probe_name = $1 AND resolved_at IS NULL`,
-          [d.probeName, d.at],
-        );
+        sql.add(`UPDATE canary_alerts SET resolved_at = $2 WHERE probe_name = $1 AND resolved_at IS NULL`, [
+          d.probeName,
+          d.at,
+        ]);
       }
     },
-    'canary.AlertRaised': async (manager, message) => {
+    'canary.AlertRaised': (sql, message) => {
       const d = dataOf<{
         alertId: string;
         probeName?: string;
@@ -151,29 +151,29 @@ export const canaryProjection: Projection = {
         reason: string;
         at: string;
       }>(message);
-      await manager.query(
+      sql.add(
         `INSERT INTO canary_alerts (alert_id, probe_name, engine_id, action, reason, raised_at)
          VALUES ($1, $2, $3, $4, $5, $6)`,
         [d.alertId, d.probeName ?? null, d.engineId ?? null, d.action, d.reason, d.at],
       );
     },
-    'canary.AlertAcknowledged': async (manager, message) => {
+    'canary.AlertAcknowledged': (sql, message) => {
       const d = dataOf<{ alertId: string; actor: unknown; reason: string; at: string }>(message);
-      await manager.query(
+      sql.add(
         `UPDATE canary_alerts SET acknowledged_by = $2, acknowledged_reason = $3, acknowledged_at = $4
          WHERE alert_id = $1`,
         [d.alertId, JSON.stringify(d.actor), d.reason, d.at],
       );
     },
-    'canary.EngineWatched': async (manager, message) => {
+    'canary.EngineWatched': (sql, message) => {
       const d = dataOf<{ engineId: string; firstHeartbeatAt: string; at: string }>(message);
-      await manager.query(
+      sql.add(
         `INSERT INTO canary_engines (engine_id, ${ENGINE_DEFAULTS}, last_heartbeat_at, updated_at)
          VALUES ($1, 'ALIVE', NULL, false, true, $2, $3) ON CONFLICT (engine_id) DO NOTHING`,
         [d.engineId, d.firstHeartbeatAt, d.at],
       );
     },
-    'canary.HeartbeatPolicySet': async (manager, message) => {
+    'canary.HeartbeatPolicySet': (sql, message) => {
       const d = dataOf<{
         engineId: string;
         allowedGapMs: number | null;
@@ -181,42 +181,42 @@ export const canaryProjection: Projection = {
         enabled: boolean;
         at: string;
       }>(message);
-      await manager.query(
+      sql.add(
         `INSERT INTO canary_engines (engine_id, ${ENGINE_DEFAULTS}, updated_at) VALUES ($1, 'ALIVE', $2, $3, $4, $5)
          ON CONFLICT (engine_id) DO UPDATE SET allowed_gap_ms = EXCLUDED.allowed_gap_ms,
            auto_resume = EXCLUDED.auto_resume, enabled = EXCLUDED.enabled, updated_at = EXCLUDED.updated_at`,
         [d.engineId, d.allowedGapMs, d.autoResume, d.enabled, d.at],
       );
     },
-    'canary.EngineWentStale': async (manager, message) => {
+    'canary.EngineWentStale': (sql, message) => {
       const d = dataOf<{ engineId: string; lastHeartbeatAt: string; at: string }>(message);
-      await manager.query(
+      sql.add(
         `UPDATE canary_engines SET status = 'STALE', stale_since = $2, last_heartbeat_at = $3, updated_at = $2
          WHERE engine_id = $1`,
         [d.engineId, d.at, d.lastHeartbeatAt],
       );
     },
-    'canary.EngineHeartbeatRestored': async (manager, message) => {
+    'canary.EngineHeartbeatRestored': (sql, message) => {
       const d = dataOf<{ engineId: string; heartbeatAt: string; at: string }>(message);
-      await manager.query(
+      sql.add(
         `UPDATE canary_engines SET status = 'ALIVE', stale_since = NULL, last_heartbeat_at = $2, updated_at = $3
          WHERE engine_id = $1`,
         [d.engineId, d.heartbeatAt, d.at],
       );
-      await manager.query(
-        `UPDATE canary_alerts SET resolved_at = $2 WHERE engine_id = $1 AND resolved_at IS NULL`,
-        [d.engineId, d.at],
-      );
+      sql.add(`UPDATE canary_alerts SET resolved_at = $2 WHERE engine_id = $1 AND resolved_at IS NULL`, [
+        d.engineId,
+        d.at,
+      ]);
     },
-    'canary.EngineResumeRequested': async (manager, message) => {
-      await manager.query(`UPDATE canary_engines SET resume_requested_at = $2 WHERE engine_id = $1`, [
+    'canary.EngineResumeRequested': (sql, message) => {
+      sql.add(`UPDATE canary_engines SET resume_requested_at = $2 WHERE engine_id = $1`, [
         aggregateIdOf(message),
         message.envelope.occurredAt,
       ]);
     },
-    'canary.SummaryReported': async (manager, message) => {
+    'canary.SummaryReported': (sql, message) => {
       const d = dataOf<{ from: string; to: string; probes: unknown[]; engines: unknown[] }>(message);
-      await manager.query(
+      sql.add(
         `INSERT INTO canary_summaries (event_id, from_at, to_at, probes, engines) VALUES ($1, $2, $3, $4, $5)`,
         [message.envelope.id, d.from, d.to, JSON.stringify(d.probes), JSON.stringify(d.engines)],
       );

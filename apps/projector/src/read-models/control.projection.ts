@@ -92,7 +92,7 @@ export const controlProjection: Projection = {
     ControlEngineRow,
   ],
   ...perMessage({
-    'gate.ChecklistFactRecorded': async (manager, message) => {
+    'gate.ChecklistFactRecorded': (sql, message) => {
       const d = dataOf<{
         item: string;
         passed: boolean;
@@ -100,35 +100,35 @@ export const controlProjection: Projection = {
         evidence?: string;
         recordedAt: string;
       }>(message);
-      await manager.query(
+      sql.add(
         `INSERT INTO control_checklist (item, passed, reported_by, evidence, recorded_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (item) DO UPDATE SET passed = EXCLUDED.passed, reported_by = EXCLUDED.reported_by,
            evidence = EXCLUDED.evidence, recorded_at = EXCLUDED.recorded_at`,
         [d.item, d.passed, d.reportedBy, d.evidence ?? null, d.recordedAt],
       );
     },
-    'gate.GoLiveEnabled': async (manager, message) => {
+    'gate.GoLiveEnabled': (sql, message) => {
       const d = dataOf<WithActor & { enabledAt: string }>(message);
-      await manager.query(upsertGoLive, [true, d.reason, d.actor.id, d.enabledAt]);
+      sql.add(upsertGoLive, [true, d.reason, d.actor.id, d.enabledAt]);
     },
-    'gate.GoLiveDisabled': async (manager, message) => {
+    'gate.GoLiveDisabled': (sql, message) => {
       const d = dataOf<WithActor & { disabledAt: string }>(message);
-      await manager.query(upsertGoLive, [false, d.reason, d.actor.id, d.disabledAt]);
+      sql.add(upsertGoLive, [false, d.reason, d.actor.id, d.disabledAt]);
     },
-    'gate.GoLiveRefused': async (manager, message) => {
+    'gate.GoLiveRefused': (sql, message) => {
       const d = dataOf<WithActor & { failingItems: string[]; refusedAt: string }>(message);
-      await manager.query(
+      sql.add(
         `INSERT INTO control_go_live (id, enabled, last_refused_at, last_refused_items) VALUES (1, false, $1, $2)
          ON CONFLICT (id) DO UPDATE SET last_refused_at = EXCLUDED.last_refused_at,
            last_refused_items = EXCLUDED.last_refused_items`,
         [d.refusedAt, JSON.stringify(d.failingItems)],
       );
     },
-    'gate.KillSwitchEngaged': async (manager, message) => {
+    'gate.KillSwitchEngaged': (sql, message) => {
       const d = dataOf<WithActor & { engineId?: string; mode: string; cause?: string; engagedAt: string }>(
         message,
       );
-      await manager.query(
+      sql.add(
         `INSERT INTO control_kill_switches (scope, engaged, mode, reason, cause, engaged_by, engaged_at)
          VALUES ($1, true, $2, $3, $4, $5, $6)
          ON CONFLICT (scope) DO UPDATE SET engaged = true, mode = EXCLUDED.mode, reason = EXCLUDED.reason,
@@ -137,16 +137,16 @@ export const controlProjection: Projection = {
         [d.engineId ?? 'global', d.mode, d.reason, d.cause ?? null, d.actor.id, d.engagedAt],
       );
     },
-    'gate.KillSwitchReleased': async (manager, message) => {
+    'gate.KillSwitchReleased': (sql, message) => {
       const d = dataOf<WithActor & { engineId?: string; releasedAt: string }>(message);
-      await manager.query(
+      sql.add(
         `UPDATE control_kill_switches SET engaged = false, released_by = $2, released_at = $3 WHERE scope = $1`,
         [d.engineId ?? 'global', d.actor.id, d.releasedAt],
       );
     },
-    'gate.ExecutionClassSet': async (manager, message) => {
+    'gate.ExecutionClassSet': (sql, message) => {
       const d = dataOf<WithActor & { actionKind: string; executionClass: string; setAt: string }>(message);
-      await manager.query(
+      sql.add(
         `INSERT INTO control_execution_classes (action_kind, execution_class, reason, set_by, set_at)
          VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (action_kind) DO UPDATE SET execution_class = EXCLUDED.execution_class,
@@ -154,46 +154,43 @@ export const controlProjection: Projection = {
         [d.actionKind, d.executionClass, d.reason, d.actor.id, d.setAt],
       );
     },
-    'gate.EngineModeSet': async (manager, message) => {
+    'gate.EngineModeSet': (sql, message) => {
       const d = dataOf<WithActor & { engineId: string; mode: string; setAt: string }>(message);
-      await manager.query(
+      sql.add(
         `INSERT INTO control_engines (engine_id, mode, mode_set_at, paused) VALUES ($1, $2, $3, false)
          ON CONFLICT (engine_id) DO UPDATE SET mode = EXCLUDED.mode, mode_set_at = EXCLUDED.mode_set_at`,
         [d.engineId, d.mode, d.setAt],
       );
     },
-    'gate.EnginePaused': async (manager, message) => {
+    'gate.EnginePaused': (sql, message) => {
       const d = dataOf<
         WithActor & { engineId: string; cause?: string; cooldownUntil?: string; pausedAt: string }
       >(message);
-      await manager.query(
-        `INSERT INTO control_engines ${engineDefaults} ON CONFLICT (engine_id) DO NOTHING`,
-        [d.engineId],
-      );
-      await manager.query(
+      sql.add(`INSERT INTO control_engines ${engineDefaults} ON CONFLICT (engine_id) DO NOTHING`, [
+        d.engineId,
+      ]);
+      sql.add(
         `UPDATE control_engines SET paused = true, pause_reason = $2, pause_cause = $3, cooldown_until = $4,
            paused_at = $5 WHERE engine_id = $1`,
         [d.engineId, d.reason, d.cause ?? null, d.cooldownUntil ?? null, d.pausedAt],
       );
     },
-    'gate.EngineResumed': async (manager, message) => {
+    'gate.EngineResumed': (sql, message) => {
       const d = dataOf<WithActor & { engineId: string; resumedAt: string }>(message);
-      await manager.query(
-        `INSERT INTO control_engines ${engineDefaults} ON CONFLICT (engine_id) DO NOTHING`,
-        [d.engineId],
-      );
-      await manager.query(
+      sql.add(`INSERT INTO control_engines ${engineDefaults} ON CONFLICT (engine_id) DO NOTHING`, [
+        d.engineId,
+      ]);
+      sql.add(
         `UPDATE control_engines SET paused = false, cooldown_until = NULL, resumed_at = $2 WHERE engine_id = $1`,
         [d.engineId, d.resumedAt],
       );
     },
-    'gate.AutonomyPhaseApplied': async (manager, message) => {
+    'gate.AutonomyPhaseApplied': (sql, message) => {
       const d = dataOf<{ engineId: string; phase: string; whitelist: string[]; appliedAt: string }>(message);
-      await manager.query(
-        `INSERT INTO control_engines ${engineDefaults} ON CONFLICT (engine_id) DO NOTHING`,
-        [d.engineId],
-      );
-      await manager.query(
+      sql.add(`INSERT INTO control_engines ${engineDefaults} ON CONFLICT (engine_id) DO NOTHING`, [
+        d.engineId,
+      ]);
+      sql.add(
         `UPDATE control_engines SET autonomy_phase = $2, whitelist = $3, phase_applied_at = $4 WHERE engine_id = $1`,
         [d.engineId, d.phase, JSON.stringify(d.whitelist), d.appliedAt],
       );

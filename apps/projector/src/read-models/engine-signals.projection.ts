@@ -33,7 +33,7 @@ export const engineSignalsProjection: Projection = {
   tables: ['canary_requests', 'governance_phases'],
   entities: [CanaryRequestRow, GovernancePhaseRow],
   ...perMessage({
-    'canary.KillSwitchRequested': async (manager, message) => {
+    'canary.KillSwitchRequested': (sql, message) => {
       const d = dataOf<{
         probeName: string;
         engineId?: string;
@@ -41,7 +41,7 @@ export const engineSignalsProjection: Projection = {
         reason: string;
         consecutiveFailures: number;
       }>(message);
-      await manager.query(
+      sql.add(
         `INSERT INTO canary_requests (event_id, kind, probe_name, engine_id, mode, reason, consecutive_failures, requested_at)
          VALUES ($1, 'kill-switch', $2, $3, $4, $5, $6, $7)`,
         [
@@ -55,16 +55,16 @@ export const engineSignalsProjection: Projection = {
         ],
       );
     },
-    'canary.EnginePauseRequested': async (manager, message) => {
+    'canary.EnginePauseRequested': (sql, message) => {
       const d = dataOf<{ engineId: string; reason: string }>(message);
-      await manager.query(
+      sql.add(
         `INSERT INTO canary_requests (event_id, kind, engine_id, reason, requested_at) VALUES ($1, 'engine-pause', $2, $3, $4)`,
         [message.envelope.id, d.engineId, d.reason, message.envelope.occurredAt],
       );
     },
-    'governance.PhaseChanged': async (manager, message) => {
+    'governance.PhaseChanged': (sql, message) => {
       const d = dataOf<{ engineId: string; phase: string; whitelist: string[]; reason: string }>(message);
-      await manager.query(
+      sql.add(
         `INSERT INTO governance_phases (engine_id, phase, whitelist, reason, changed_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (engine_id) DO UPDATE SET phase = EXCLUDED.phase, whitelist = EXCLUDED.whitelist,
            reason = EXCLUDED.reason, changed_at = EXCLUDED.changed_at`,

@@ -1,7 +1,7 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { type Check, type GateCheckReply, type GateCheckRequest } from '@bifrost/contracts';
 import { safeIntegerTransformer } from '@bifrost/persistence';
-import { insertValues } from '../projector/insert-values';
+import { insertRows } from '../projector/bulk-writes';
 import { dataOf, type Projection } from './projection';
 
 /** Every gate verdict, for the decision queries of DESIGN §7 (time range, engine, strategy, action, risk). */
@@ -40,7 +40,7 @@ interface VerdictRendered {
   latencyMicros?: number;
 }
 
-/** Gate decision records, written with one multi-row statement per batch (the hot path). */
+/** Gate decision records, written with one statement per batch (the hot path). */
 export const gateDecisionsProjection: Projection = {
   name: 'gate-decisions',
   handles: ['gate.VerdictRendered'],
@@ -49,55 +49,30 @@ export const gateDecisionsProjection: Projection = {
   async apply(manager, messages) {
     if (messages.length === 0) return;
     // A decision id recorded twice (a re-published record) keeps its first row.
-    await insertValues(
-      manager,
-      'gate_decisions',
-      [
-        'decision_id',
-        'event_id',
-        'decided_at::timestamptz',
-        'engine_id',
-        'strategy_id',
-        'action',
-        'risk_level',
-        'mode',
-        'size_multiplier::double precision',
-        'action_kind',
-        'action_hash',
-        'policy_revision',
-        'approval_id',
-        'request_id',
-        'latency_micros::integer',
-        'verdict::json',
-        'request::json',
-        'reasons::json',
-        'stream_seq::bigint',
-      ],
-      messages.map((message) => {
-        const d = dataOf<VerdictRendered>(message);
-        return [
-          d.verdict.decisionId,
-          message.envelope.id,
-          d.verdict.decidedAt,
-          d.verdict.engineId,
-          d.verdict.strategyId,
-          d.verdict.action,
-          d.verdict.riskLevel,
-          d.verdict.mode,
-          d.verdict.sizeMultiplier,
-          d.request.action.kind,
-          d.verdict.actionHash,
-          d.verdict.policyRevision,
-          d.verdict.approvalId ?? null,
-          d.request.requestId ?? null,
-          d.latencyMicros ?? null,
-          JSON.stringify(d.verdict),
-          JSON.stringify(d.request),
-          JSON.stringify(d.verdict.checks.filter((check) => check.outcome !== 'ALLOW')),
-          message.streamSeq,
-        ];
-      }),
-      'ON CONFLICT (decision_id) DO NOTHING',
-    );
+    const rows = messages.map((message) => {
+      const d = dataOf<VerdictRendered>(message);
+      return {
+        decision_id: d.verdict.decisionId,
+        event_id: message.envelope.id,
+        decided_at: d.verdict.decidedAt,
+        engine_id: d.verdict.engineId,
+        strategy_id: d.verdict.strategyId,
+        action: d.verdict.action,
+        risk_level: d.verdict.riskLevel,
+        mode: d.verdict.mode,
+        size_multiplier: d.verdict.sizeMultiplier,
+        action_kind: d.request.action.kind,
+        action_hash: d.verdict.actionHash,
+        policy_revision: d.verdict.policyRevision,
+        approval_id: d.verdict.approvalId ?? null,
+        request_id: d.request.requestId ?? null,
+        latency_micros: d.latencyMicros ?? null,
+        verdict: d.verdict,
+        request: d.request,
+        reasons: d.verdict.checks.filter((check) => check.outcome !== 'ALLOW'),
+        stream_seq: message.streamSeq,
+      };
+    });
+    await insertRows(manager, 'gate_decisions', rows, 'ON CONFLICT (decision_id) DO NOTHING');
   },
 };

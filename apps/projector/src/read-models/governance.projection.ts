@@ -1,5 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { insertValues } from '../projector/insert-values';
+import { insertRows } from '../projector/bulk-writes';
+import { type Statements } from '../projector/statements';
 import { dataOf, perBatch, type ProjectedMessage, type Projection } from './projection';
 
 type Actor = { kind: string; id: string };
@@ -192,33 +193,18 @@ async function recordCommands(
       };
     }>(m);
     const r = d.record;
-    return [
-      d.engineId,
-      r.commandId,
-      r.commandType,
-      r.outcome,
-      r.requiredApproval,
-      r.approved ?? null,
-      r.durationMs ?? null,
-      r.at,
-    ];
+    return {
+      engine_id: d.engineId,
+      command_id: r.commandId,
+      command_type: r.commandType,
+      outcome: r.outcome,
+      required_approval: r.requiredApproval,
+      approved: r.approved ?? null,
+      duration_ms: r.durationMs ?? null,
+      recorded_at: r.at,
+    };
   });
-  await insertValues(
-    manager,
-    'governance_commands',
-    [
-      'engine_id',
-      'command_id',
-      'command_type',
-      'outcome',
-      'required_approval::boolean',
-      'approved::boolean',
-      'duration_ms::integer',
-      'recorded_at::timestamptz',
-    ],
-    rows,
-    'ON CONFLICT (engine_id, command_id) DO NOTHING',
-  );
+  await insertRows(manager, 'governance_commands', rows, 'ON CONFLICT (engine_id, command_id) DO NOTHING');
 }
 
 async function recordIncidents(
@@ -231,23 +217,24 @@ async function recordIncidents(
       record: { incidentId: string; at: string; severity: string; commandType?: string; summary: string };
     }>(m);
     const r = d.record;
-    return [d.engineId, r.incidentId, r.severity, r.commandType ?? null, r.summary, r.at];
+    return {
+      engine_id: d.engineId,
+      incident_id: r.incidentId,
+      severity: r.severity,
+      command_type: r.commandType ?? null,
+      summary: r.summary,
+      recorded_at: r.at,
+    };
   });
-  await insertValues(
-    manager,
-    'governance_incidents',
-    ['engine_id', 'incident_id', 'severity', 'command_type', 'summary', 'recorded_at::timestamptz'],
-    rows,
-    'ON CONFLICT (engine_id, incident_id) DO NOTHING',
-  );
+  await insertRows(manager, 'governance_incidents', rows, 'ON CONFLICT (engine_id, incident_id) DO NOTHING');
 }
 
 const closeProposal = (status: 'APPROVED' | 'REJECTED' | 'EXPIRED') =>
-  async function (manager: Parameters<Projection['apply']>[0], message: ProjectedMessage) {
+  function (sql: Statements, message: ProjectedMessage) {
     const d = dataOf<{ engineId: string; proposalId: string; at: string; by?: Actor; reason?: string }>(
       message,
     );
-    await manager.query(
+    sql.add(
       `UPDATE governance_proposals SET status = $3, closed_at = $4, closed_by = $5, close_reason = $6
        WHERE engine_id = $1 AND proposal_id = $2`,
       [d.engineId, d.proposalId, status, d.at, d.by ? JSON.stringify(d.by) : null, d.reason ?? null],
@@ -287,7 +274,7 @@ export const governanceProjection: Projection = {
       'governance.IncidentRecorded': recordIncidents,
     },
     {
-      'governance.EngineEnrolled': async (manager, message) => {
+      'governance.EngineEnrolled': (sql, message) => {
         const d = dataOf<{
           engineId: string;
           phase: string;
@@ -297,7 +284,7 @@ export const governanceProjection: Projection = {
           actor: Actor;
           at: string;
         }>(message);
-        await manager.query(
+        sql.add(
           `INSERT INTO governance_engines (engine_id, enrolled_phase, phase_since, ladder, enrolled_by, enrolled_at)
            VALUES ($1, $2, $3, $4, $5, $6)
            ON CONFLICT (engine_id) DO UPDATE SET enrolled_phase = EXCLUDED.enrolled_phase,
@@ -305,17 +292,17 @@ export const governanceProjection: Projection = {
              enrolled_at = EXCLUDED.enrolled_at`,
           [d.engineId, d.phase, d.phaseSince, JSON.stringify(d.ladder), JSON.stringify(d.actor), d.at],
         );
-        for (const rule of d.rules)
-          await manager.query(RULE_UPSERT, ruleParams(d.engineId, rule, null, null, d.at));
+        for (const rule of d.rules) sql.add(RULE_UPSERT, ruleParams(d.engineId, rule, null, null, d.at));
       },
-      'governance.LadderConfigured': async (manager, message) => {
+      'governance.LadderConfigured': (sql, message) => {
         const d = dataOf<{ engineId: string; ladder: unknown[]; at: string }>(message);
-        await manager.query(
-          `UPDATE governance_engines SET ladder = $2, ladder_updated_at = $3 WHERE engine_id = $1`,
-          [d.engineId, JSON.stringify(d.ladder), d.at],
-        );
+        sql.add(`UPDATE governance_engines SET ladder = $2, ladder_updated_at = $3 WHERE engine_id = $1`, [
+          d.engineId,
+          JSON.stringify(d.ladder),
+          d.at,
+        ]);
       },
-      'governance.AttestationRecorded': async (manager, message) => {
+      'governance.AttestationRecorded': (sql, message) => {
         const d = dataOf<{
           engineId: string;
           attestation: {
@@ -328,7 +315,7 @@ export const governanceProjection: Projection = {
           };
         }>(message);
         const a = d.attestation;
-        await manager.query(
+        sql.add(
           `INSERT INTO governance_attestations (engine_id, item_id, passed, evidence, attested_by, attested_at, expires_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7)
            ON CONFLICT (engine_id, item_id) DO UPDATE SET passed = EXCLUDED.passed, evidence = EXCLUDED.evidence,
@@ -336,11 +323,11 @@ export const governanceProjection: Projection = {
           [d.engineId, a.itemId, a.passed, a.evidence, a.by, a.at, a.expiresAt ?? null],
         );
       },
-      'governance.BreakerRuleUpdated': async (manager, message) => {
+      'governance.BreakerRuleUpdated': (sql, message) => {
         const d = dataOf<{ engineId: string; rule: Rule; actor: Actor; reason: string; at: string }>(message);
-        await manager.query(RULE_UPSERT, ruleParams(d.engineId, d.rule, d.actor, d.reason, d.at));
+        sql.add(RULE_UPSERT, ruleParams(d.engineId, d.rule, d.actor, d.reason, d.at));
       },
-      'governance.BreakerTripped': async (manager, message) => {
+      'governance.BreakerTripped': (sql, message) => {
         const d = dataOf<{
           engineId: string;
           breakerEvent: Rule & {
@@ -352,7 +339,7 @@ export const governanceProjection: Projection = {
           };
         }>(message);
         const e = d.breakerEvent;
-        await manager.query(
+        sql.add(
           `INSERT INTO governance_breaker_events (engine_id, event_id, rule_id, rule_name, condition, rule_window,
              action, command_type, observed, explanation, tripped_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (engine_id, event_id) DO NOTHING`,
@@ -371,7 +358,7 @@ export const governanceProjection: Projection = {
           ],
         );
       },
-      'governance.BreakerResolved': async (manager, message) => {
+      'governance.BreakerResolved': (sql, message) => {
         const d = dataOf<{
           engineId: string;
           eventId: string;
@@ -379,28 +366,28 @@ export const governanceProjection: Projection = {
           note: string;
           resolvedAt: string;
         }>(message);
-        await manager.query(
+        sql.add(
           `UPDATE governance_breaker_events SET resolved_at = $3, resolved_by = $4, resolution_note = $5
            WHERE engine_id = $1 AND event_id = $2`,
           [d.engineId, d.eventId, d.resolvedAt, JSON.stringify(d.actor), d.note],
         );
       },
-      'governance.CommandTypePaused': async (manager, message) => {
+      'governance.CommandTypePaused': (sql, message) => {
         const d = dataOf<{ engineId: string; commandType: string; eventId: string; at: string }>(message);
-        await manager.query(
+        sql.add(
           `INSERT INTO governance_paused_commands (engine_id, command_type, event_id, paused_at) VALUES ($1, $2, $3, $4)
            ON CONFLICT (engine_id, command_type) DO UPDATE SET event_id = EXCLUDED.event_id, paused_at = EXCLUDED.paused_at`,
           [d.engineId, d.commandType, d.eventId, d.at],
         );
       },
-      'governance.CommandTypeResumed': async (manager, message) => {
+      'governance.CommandTypeResumed': (sql, message) => {
         const d = dataOf<{ engineId: string; commandType: string }>(message);
-        await manager.query(
-          `DELETE FROM governance_paused_commands WHERE engine_id = $1 AND command_type = $2`,
-          [d.engineId, d.commandType],
-        );
+        sql.add(`DELETE FROM governance_paused_commands WHERE engine_id = $1 AND command_type = $2`, [
+          d.engineId,
+          d.commandType,
+        ]);
       },
-      'governance.CycleCompleted': async (manager, message) => {
+      'governance.CycleCompleted': (sql, message) => {
         const d = dataOf<{
           engineId: string;
           report: {
@@ -413,7 +400,7 @@ export const governanceProjection: Projection = {
           };
         }>(message);
         const r = d.report;
-        await manager.query(
+        sql.add(
           `INSERT INTO governance_reports (engine_id, report_id, cycle_trigger, ran_at, phase, readiness_score,
              readiness_status, proposed, proposal_id, report)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (engine_id, report_id) DO NOTHING`,
@@ -431,7 +418,7 @@ export const governanceProjection: Projection = {
           ],
         );
       },
-      'governance.ProposalCreated': async (manager, message) => {
+      'governance.ProposalCreated': (sql, message) => {
         const d = dataOf<{
           engineId: string;
           proposal: {
@@ -444,7 +431,7 @@ export const governanceProjection: Projection = {
           };
         }>(message);
         const p = d.proposal;
-        await manager.query(
+        sql.add(
           `INSERT INTO governance_proposals (engine_id, proposal_id, from_phase, target_phase, status, proposal,
              approvals, outstanding, created_at, expires_at)
            VALUES ($1, $2, $3, $4, 'PENDING', $5, '[]', $6, $7, $8) ON CONFLICT (engine_id, proposal_id) DO NOTHING`,
@@ -460,7 +447,7 @@ export const governanceProjection: Projection = {
           ],
         );
       },
-      'governance.ProposalApprovalRecorded': async (manager, message) => {
+      'governance.ProposalApprovalRecorded': (sql, message) => {
         const d = dataOf<{
           engineId: string;
           proposalId: string;
@@ -476,7 +463,7 @@ export const governanceProjection: Projection = {
           at: d.at,
           ...(d.note ? { note: d.note } : {}),
         };
-        await manager.query(
+        sql.add(
           `UPDATE governance_proposals SET approvals = approvals || $3::jsonb, outstanding = $4
            WHERE engine_id = $1 AND proposal_id = $2`,
           [d.engineId, d.proposalId, JSON.stringify([approval]), JSON.stringify(d.outstanding)],
@@ -485,9 +472,9 @@ export const governanceProjection: Projection = {
       'governance.ProposalApproved': closeProposal('APPROVED'),
       'governance.ProposalRejected': closeProposal('REJECTED'),
       'governance.ProposalExpired': closeProposal('EXPIRED'),
-      'governance.ApproverRolesAssigned': async (manager, message) => {
+      'governance.ApproverRolesAssigned': (sql, message) => {
         const d = dataOf<{ principalId: string; roles: string[]; actor: Actor; at: string }>(message);
-        await manager.query(
+        sql.add(
           `INSERT INTO governance_approvers (principal_id, roles, updated_by, updated_at) VALUES ($1, $2, $3, $4)
            ON CONFLICT (principal_id) DO UPDATE SET roles = EXCLUDED.roles, updated_by = EXCLUDED.updated_by,
              updated_at = EXCLUDED.updated_at`,

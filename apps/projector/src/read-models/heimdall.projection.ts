@@ -70,9 +70,9 @@ export const heimdallProjection: Projection = {
   tables: ['heimdall_policies', 'heimdall_scorecards', 'heimdall_scorecard_days', 'heimdall_evaluations'],
   entities: [HeimdallPolicyRow, HeimdallScorecardRow, HeimdallScorecardDayRow, HeimdallEvaluationRow],
   ...perMessage({
-    'heimdall.PolicyDefined': async (manager, message) => {
+    'heimdall.PolicyDefined': (sql, message) => {
       const d = dataOf<{ domain: string; thresholds: Thresholds; at: string }>(message);
-      await manager.query(
+      sql.add(
         `INSERT INTO heimdall_policies (domain, min_confidence, min_sandbox_trials, min_sandbox_success_rate,
            prod_use_enabled, updated_at) VALUES ($1, $2, $3, $4, false, $5)
          ON CONFLICT (domain) DO UPDATE SET min_confidence = EXCLUDED.min_confidence,
@@ -87,51 +87,48 @@ export const heimdallProjection: Projection = {
         ],
       );
     },
-    'heimdall.ProdUseEnabled': async (manager, message) => {
+    'heimdall.ProdUseEnabled': (sql, message) => {
       const d = dataOf<Operator>(message);
-      await manager.query(
+      sql.add(
         `UPDATE heimdall_policies SET prod_use_enabled = true, prod_use_changed_by = $2, updated_at = $3
          WHERE domain = $1`,
         [d.domain, JSON.stringify({ actor: d.actor, reason: d.reason }), d.at],
       );
     },
-    'heimdall.ProdUseDisabled': async (manager, message) => {
+    'heimdall.ProdUseDisabled': (sql, message) => {
       const d = dataOf<Operator>(message);
-      await manager.query(
+      sql.add(
         `UPDATE heimdall_policies SET prod_use_enabled = false, prod_use_changed_by = $2, updated_at = $3
          WHERE domain = $1`,
         [d.domain, JSON.stringify({ actor: d.actor, reason: d.reason }), d.at],
       );
     },
-    'heimdall.ProdUseRefused': async (manager, message) => {
+    'heimdall.ProdUseRefused': (sql, message) => {
       const d = dataOf<Operator & { scorecard: unknown; failing: unknown[] }>(message);
-      await manager.query(
-        `UPDATE heimdall_policies SET last_refused_at = $2, last_refused = $3 WHERE domain = $1`,
-        [
-          d.domain,
-          d.at,
-          JSON.stringify({ actor: d.actor, reason: d.reason, scorecard: d.scorecard, failing: d.failing }),
-        ],
-      );
+      sql.add(`UPDATE heimdall_policies SET last_refused_at = $2, last_refused = $3 WHERE domain = $1`, [
+        d.domain,
+        d.at,
+        JSON.stringify({ actor: d.actor, reason: d.reason, scorecard: d.scorecard, failing: d.failing }),
+      ]);
     },
-    'heimdall.SandboxTrialRecorded': async (manager, message) => {
+    'heimdall.SandboxTrialRecorded': (sql, message) => {
       const d = dataOf<{ domain: string; success: boolean; day: string; at: string }>(message);
       const hit = d.success ? 1 : 0;
-      await manager.query(
+      sql.add(
         `INSERT INTO heimdall_scorecards (domain, trials, successes, last_trial_at) VALUES ($1, 1, $2, $3)
          ON CONFLICT (domain) DO UPDATE SET trials = heimdall_scorecards.trials + 1,
            successes = heimdall_scorecards.successes + EXCLUDED.successes,
            last_trial_at = GREATEST(heimdall_scorecards.last_trial_at, EXCLUDED.last_trial_at)`,
         [d.domain, hit, d.at],
       );
-      await manager.query(
+      sql.add(
         `INSERT INTO heimdall_scorecard_days (domain, day, trials, successes) VALUES ($1, $2, 1, $3)
          ON CONFLICT (domain, day) DO UPDATE SET trials = heimdall_scorecard_days.trials + 1,
            successes = heimdall_scorecard_days.successes + EXCLUDED.successes`,
         [d.domain, d.day, hit],
       );
     },
-    'heimdall.RecommendationEvaluated': async (manager, message) => {
+    'heimdall.RecommendationEvaluated': (sql, message) => {
       const { request, reply } = dataOf<{
         request: { confidence: number; requestId?: string };
         reply: {
@@ -148,7 +145,7 @@ export const heimdallProjection: Projection = {
           scorecard: unknown;
         };
       }>(message);
-      await manager.query(
+      sql.add(
         `INSERT INTO heimdall_evaluations (evaluation_id, engine_id, domain, outcome, action, risk_level, confidence,
            recommendation_id, request_id, policy_revision, decided_at, gates, scorecard, request)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)

@@ -1,5 +1,6 @@
 import { type Envelope } from '@bifrost/contracts';
 import { type EntityManager } from 'typeorm';
+import { type Statements } from '../projector/statements';
 
 /** Which stream a message came from; a read-model table is fed by one stream only (see docs). */
 export type ProjectedStream = 'events' | 'decisions';
@@ -16,8 +17,10 @@ export interface ProjectedMessage {
 /**
  * One read model: the message types it handles, the tables it owns, and how it writes them.
  * `apply` receives, in stream order, every message of the batch whose type it handles, inside the
- * batch transaction; it must be deterministic in its input (no clock), so a rebuild reaches the
- * same rows. Adding a read model = one projection file + a migration + a line in the registry.
+ * batch transaction; it writes set-wise through `manager`, or adds per-message statements to
+ * `statements`, which run after every projection's `apply`, in the order added. It must be
+ * deterministic in its input (no clock), so a rebuild reaches the same rows. Adding a read model =
+ * one projection file + a migration + a line in the registry.
  */
 export interface Projection {
   readonly name: string;
@@ -25,17 +28,23 @@ export interface Projection {
   /** Emptied by a rebuild, children before parents. */
   readonly tables: readonly string[];
   readonly entities: readonly (new () => object)[];
-  apply(manager: EntityManager, messages: readonly ProjectedMessage[]): Promise<void>;
+  apply(manager: EntityManager, messages: readonly ProjectedMessage[], statements: Statements): Promise<void>;
 }
 
-export type MessageHandler = (manager: EntityManager, message: ProjectedMessage) => Promise<void>;
+/** Adds the statements that apply one message (see {@link Statements}: nothing is read back). */
+export type MessageHandler = (sql: Statements, message: ProjectedMessage) => void;
 
 /** For read models that write per message: dispatch on the envelope type, one handler each. */
 export function perMessage(handlers: Readonly<Record<string, MessageHandler>>) {
   return {
     handles: Object.keys(handlers),
-    async apply(manager: EntityManager, messages: readonly ProjectedMessage[]): Promise<void> {
-      for (const message of messages) await handlers[message.envelope.type]?.(manager, message);
+    apply(
+      _manager: EntityManager,
+      messages: readonly ProjectedMessage[],
+      statements: Statements,
+    ): Promise<void> {
+      for (const message of messages) handlers[message.envelope.type]?.(statements, message);
+      return Promise.resolve();
     },
   };
 }
@@ -44,9 +53,9 @@ export type BatchHandler = (manager: EntityManager, messages: readonly Projected
 
 /**
  * For read models with hot message types: each `batched` handler gets all the batch's messages of
- * its type at once (stream order) and writes them set-wise; the other types go one by one in stream
- * order, after them. Only for types whose writes commute with every other type's (disjoint tables or
- * columns), so applying them out of stream order reaches the same rows.
+ * its type at once (stream order) and writes them set-wise; the other types' statements run one by
+ * one in stream order, after them. Only for types whose writes commute with every other type's
+ * (disjoint tables or columns), so applying them out of stream order reaches the same rows.
  */
 export function perBatch(
   batched: Readonly<Record<string, BatchHandler>>,
@@ -55,12 +64,16 @@ export function perBatch(
   const single = perMessage(handlers);
   return {
     handles: [...Object.keys(batched), ...single.handles],
-    async apply(manager: EntityManager, messages: readonly ProjectedMessage[]): Promise<void> {
+    async apply(
+      manager: EntityManager,
+      messages: readonly ProjectedMessage[],
+      statements: Statements,
+    ): Promise<void> {
       for (const [type, handler] of Object.entries(batched)) {
         const mine = messages.filter((message) => message.envelope.type === type);
         if (mine.length > 0) await handler(manager, mine);
       }
-      await single.apply(manager, messages);
+      await single.apply(manager, messages, statements);
     },
   };
 }

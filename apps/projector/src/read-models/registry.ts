@@ -1,4 +1,5 @@
 import { type EntityManager } from 'typeorm';
+import { Statements } from '../projector/statements';
 import { approvalsProjection } from './approvals.projection';
 import { canaryProjection } from './canary.projection';
 import { controlProjection } from './control.projection';
@@ -38,16 +39,19 @@ export function projectedTypes(registry: readonly Projection[] = projections): S
 }
 
 /**
- * Hands each projection the messages of its types, in stream order. Projections own disjoint
- * tables, so the order between projections within a batch does not matter.
+ * Hands each projection the messages of its types, in stream order, then runs the per-message
+ * statements they added in one round trip. Projections own disjoint tables, so the order between
+ * projections within a batch does not matter.
  */
 export async function applyProjections(
   manager: EntityManager,
   messages: readonly ProjectedMessage[],
   registry: readonly Projection[] = projections,
 ): Promise<void> {
+  const statements = new Statements();
   for (const projection of registry) {
     const mine = messages.filter((message) => projection.handles.includes(message.envelope.type));
-    if (mine.length > 0) await projection.apply(manager, mine);
+    if (mine.length > 0) await projection.apply(manager, mine, statements);
   }
+  await statements.flush(manager);
 }

@@ -1,5 +1,7 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { type EntityManager } from 'typeorm';
+import { insertRows } from '../projector/bulk-writes';
+import { type Statements } from '../projector/statements';
 import { dataOf, perBatch, type ProjectedMessage, type Projection } from './projection';
 
 /** Risk policies (GLOBAL and per engine) as the risk guard last defined them. */
@@ -84,9 +86,9 @@ interface PolicyEvent {
 }
 
 function policyUpdate(assignments: string) {
-  return async (manager: EntityManager, message: ProjectedMessage) => {
+  return (sql: Statements, message: ProjectedMessage) => {
     const d = dataOf<PolicyEvent>(message);
-    await manager.query(
+    sql.add(
       `UPDATE risk_policies SET ${assignments}, last_cause = $2, updated_at = $3 WHERE policy_id = $1`,
       [d.policyId, JSON.stringify(d.cause), d.at],
     );
@@ -146,50 +148,47 @@ async function recordLedgerEntries(
       engineId: stringOrNull(entry.data['engineId']),
     }));
   });
-  await manager.query(
-    `INSERT INTO risk_ledger_entries (event_id, position, day, entry_type, reservation_id, engine_id, data)
-     SELECT e, p, d, t, r, g, j::jsonb FROM unnest($1::text[], $2::integer[], $3::text[], $4::text[], $5::text[],
-       $6::text[], $7::text[]) AS x(e, p, d, t, r, g, j)`,
-    [
-      entries.map((e) => e.eventId),
-      entries.map((e) => e.position),
-      entries.map((e) => e.day),
-      entries.map((e) => e.type),
-      entries.map((e) => e.reservationId),
-      entries.map((e) => e.engineId),
-      entries.map((e) => JSON.stringify(e.data)),
-    ],
+  await insertRows(
+    manager,
+    'risk_ledger_entries',
+    entries.map((e) => ({
+      event_id: e.eventId,
+      position: e.position,
+      day: e.day,
+      entry_type: e.type,
+      reservation_id: e.reservationId,
+      engine_id: e.engineId,
+      data: e.data,
+    })),
   );
   const reservations = new Map<
     string,
-    { reservationId: string; engineId: string | null; day: string; status: string; latest: string }
+    {
+      reservation_id: string;
+      engine_id: string | null;
+      day: string;
+      status: string;
+      latest: Record<string, unknown>;
+    }
   >();
   for (const entry of entries) {
     const status = RESERVATION_STATUS[entry.type];
     if (!entry.reservationId || !status) continue;
     const known = reservations.get(entry.reservationId);
     reservations.set(entry.reservationId, {
-      reservationId: entry.reservationId,
-      engineId: entry.engineId ?? known?.engineId ?? null,
+      reservation_id: entry.reservationId,
+      engine_id: entry.engineId ?? known?.engine_id ?? null,
       day: known?.day ?? entry.day,
       status,
-      latest: JSON.stringify(entry.data),
+      latest: entry.data,
     });
   }
-  if (reservations.size === 0) return;
-  const rows = [...reservations.values()];
-  await manager.query(
-    `INSERT INTO risk_reservations AS r (reservation_id, engine_id, day, status, latest)
-     SELECT i, g, d, s, l::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS x(i, g, d, s, l)
-     ON CONFLICT (reservation_id) DO UPDATE SET status = EXCLUDED.status, latest = EXCLUDED.latest,
-       engine_id = COALESCE(EXCLUDED.engine_id, r.engine_id)`,
-    [
-      rows.map((r) => r.reservationId),
-      rows.map((r) => r.engineId),
-      rows.map((r) => r.day),
-      rows.map((r) => r.status),
-      rows.map((r) => r.latest),
-    ],
+  await insertRows(
+    manager,
+    'risk_reservations',
+    [...reservations.values()],
+    `ON CONFLICT (reservation_id) DO UPDATE SET status = EXCLUDED.status, latest = EXCLUDED.latest,
+       engine_id = COALESCE(EXCLUDED.engine_id, risk_reservations.engine_id)`,
   );
 }
 
@@ -202,52 +201,42 @@ async function recordReservationDecisions(
     eventId: message.envelope.id,
     d: dataOf<ReservationDecided>(message),
   }));
-  await manager.query(
-    `INSERT INTO risk_reservation_decisions (event_id, reservation_id, engine_id, outcome, reason, day, decided_at, request, reply)
-     SELECT e, i, g, o, r, d, t, q::json, p::json FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],
-       $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::text[]) AS x(e, i, g, o, r, d, t, q, p)`,
-    [
-      decisions.map(({ eventId }) => eventId),
-      decisions.map(({ d }) => d.reply.reservationId),
-      decisions.map(({ d }) => d.reply.engineId),
-      decisions.map(({ d }) => d.reply.outcome),
-      decisions.map(({ d }) => d.reply.reason ?? null),
-      decisions.map(({ d }) => d.reply.day),
-      decisions.map(({ d }) => d.reply.decidedAt),
-      decisions.map(({ d }) => JSON.stringify(d.request)),
-      decisions.map(({ d }) => JSON.stringify(d.reply)),
-    ],
+  await insertRows(
+    manager,
+    'risk_reservation_decisions',
+    decisions.map(({ eventId, d }) => ({
+      event_id: eventId,
+      reservation_id: d.reply.reservationId,
+      engine_id: d.reply.engineId,
+      outcome: d.reply.outcome,
+      reason: d.reply.reason ?? null,
+      day: d.reply.day,
+      decided_at: d.reply.decidedAt,
+      request: d.request,
+      reply: d.reply,
+    })),
   );
   const usage = new Map<
     string,
-    { day: string; policyId: string; usage: string; limits: string; decidedAt: string }
+    { day: string; policy_id: string; usage: unknown; limits: unknown; decided_at: string }
   >();
   for (const { d } of decisions) {
     for (const [policyId, value] of Object.entries(d.usage)) {
       usage.set(JSON.stringify([d.reply.day, policyId]), {
         day: d.reply.day,
-        policyId,
-        usage: JSON.stringify(value),
-        limits: JSON.stringify(d.limits[policyId] ?? null),
-        decidedAt: d.reply.decidedAt,
+        policy_id: policyId,
+        usage: value,
+        limits: d.limits[policyId] ?? null,
+        decided_at: d.reply.decidedAt,
       });
     }
   }
-  if (usage.size === 0) return;
-  const rows = [...usage.values()];
-  await manager.query(
-    `INSERT INTO risk_usage (day, policy_id, usage, limits, decided_at)
-     SELECT d, p, u::jsonb, l::jsonb, t FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])
-       AS x(d, p, u, l, t)
-     ON CONFLICT (day, policy_id) DO UPDATE SET usage = EXCLUDED.usage, limits = EXCLUDED.limits,
+  await insertRows(
+    manager,
+    'risk_usage',
+    [...usage.values()],
+    `ON CONFLICT (day, policy_id) DO UPDATE SET usage = EXCLUDED.usage, limits = EXCLUDED.limits,
        decided_at = EXCLUDED.decided_at`,
-    [
-      rows.map((r) => r.day),
-      rows.map((r) => r.policyId),
-      rows.map((r) => r.usage),
-      rows.map((r) => r.limits),
-      rows.map((r) => r.decidedAt),
-    ],
   );
 }
 
@@ -276,9 +265,9 @@ export const riskProjection: Projection = {
       'risk.ReservationDecided': recordReservationDecisions,
     },
     {
-      'risk.PolicyDefined': async (manager, message) => {
+      'risk.PolicyDefined': (sql, message) => {
         const d = dataOf<PolicyEvent & { limits: Record<string, unknown>; enabled: boolean }>(message);
-        await manager.query(
+        sql.add(
           `INSERT INTO risk_policies (policy_id, limits, enabled, throttled, last_cause, updated_at)
          VALUES ($1, $2, $3, false, $4, $5)
          ON CONFLICT (policy_id) DO UPDATE SET limits = EXCLUDED.limits, enabled = EXCLUDED.enabled,
@@ -290,9 +279,9 @@ export const riskProjection: Projection = {
       'risk.PolicyDisabled': policyUpdate('enabled = false'),
       'risk.PolicyThrottled': policyUpdate('throttled = true, throttled_since = $3'),
       'risk.PolicyThrottleLifted': policyUpdate('throttled = false, throttled_since = NULL'),
-      'tripwire.TripwireTriggered': async (manager, message) => {
+      'tripwire.TripwireTriggered': (sql, message) => {
         const d = dataOf<{ engineId: string; action: string; policyId: string; reason?: string }>(message);
-        await manager.query(
+        sql.add(
           `INSERT INTO tripwire_triggers (event_id, engine_id, action, policy_id, reason, data, triggered_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)`,
           [

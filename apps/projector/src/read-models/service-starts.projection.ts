@@ -18,11 +18,11 @@ export const serviceStartsProjection: Projection = {
   tables: ['service_starts'],
   entities: [ServiceStartRow],
   ...perMessage({
-    'system.ServiceStarted': async (manager, message) => {
+    'system.ServiceStarted': (sql, message) => {
       const d = dataOf<{ service: string; instanceId: string; version: string; previousStarts: number }>(
         message,
       );
-      await manager.query(
+      sql.add(
         `INSERT INTO service_starts (event_id, service, instance_id, version, previous_starts, started_at)
          VALUES ($1, $2, $3, $4, $5, $6)`,
         [

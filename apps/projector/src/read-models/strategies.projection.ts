@@ -2,6 +2,8 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { type Money } from '@bifrost/contracts';
 import { safeIntegerTransformer } from '@bifrost/persistence';
 import { type EntityManager } from 'typeorm';
+import { insertRows } from '../projector/bulk-writes';
+import { type SqlValue, type Statements } from '../projector/statements';
 import { dataOf, perBatch, strategyKeyOf, type ProjectedMessage, type Projection } from './projection';
 
 /** One row per (engine, strategy): maturity, capital, the evidence behind health, drift baseline, pause. */
@@ -64,47 +66,43 @@ export class StrategyMaturityChangeRow {
 }
 
 /**
- * Usually one statement per event. A strategy the gate knows starts at L0 with no evidence (fail
- * safe), even if its registration is not projected yet: when the UPDATE finds no row, that row is
- * created and the UPDATE runs again. `$1`, `$2` are engine and strategy; `values` follow from `$3`.
+ * A strategy the gate knows starts at L0 with no evidence (fail safe), even if its registration is
+ * not projected yet: its row is created if missing, then updated. `$1`, `$2` are engine and
+ * strategy; `values` follow from `$3`.
  */
-async function updateStrategy(
-  manager: EntityManager,
+function updateStrategy(
+  sql: Statements,
   message: ProjectedMessage,
   assignments: string,
-  values: readonly unknown[],
-): Promise<void> {
+  values: readonly SqlValue[],
+): void {
   const { engineId, strategyId } = strategyKeyOf(message);
-  const update = () =>
-    manager.query(`UPDATE strategies AS s SET ${assignments} WHERE engine_id = $1 AND strategy_id = $2`, [
-      engineId,
-      strategyId,
-      ...values,
-    ]) as Promise<[unknown, number]>;
-  const [, affected] = await update();
-  if (affected > 0) return;
-  await manager.query(
+  sql.add(
     `INSERT INTO strategies (engine_id, strategy_id, level, demotion_pending, outcomes, wins, losses, pnl_total, paused)
      VALUES ($1, $2, 'L0', false, 0, 0, 0, 0, false) ON CONFLICT DO NOTHING`,
     [engineId, strategyId],
   );
-  await update();
+  sql.add(`UPDATE strategies AS s SET ${assignments} WHERE engine_id = $1 AND strategy_id = $2`, [
+    engineId,
+    strategyId,
+    ...values,
+  ]);
 }
 
-async function recordMaturityChange(
-  manager: EntityManager,
+function recordMaturityChange(
+  sql: Statements,
   message: ProjectedMessage,
   kind: StrategyMaturityChangeRow['kind'],
   at: string,
-): Promise<void> {
+): void {
   const d = dataOf<{ from: string; to: string } & Record<string, unknown>>(message);
   const { engineId, strategyId } = strategyKeyOf(message);
-  await manager.query(
+  sql.add(
     `INSERT INTO strategy_maturity_changes (event_id, engine_id, strategy_id, kind, from_level, to_level, detail, changed_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
     [message.envelope.id, engineId, strategyId, kind, d.from, d.to, JSON.stringify(d), at],
   );
-  await updateStrategy(manager, message, 'level = $3, level_changed_at = $4, demotion_pending = $5', [
+  updateStrategy(sql, message, 'level = $3, level_changed_at = $4, demotion_pending = $5', [
     d.to,
     at,
     kind === 'demoted',
@@ -130,20 +128,19 @@ async function recordOutcomes(manager: EntityManager, messages: readonly Project
     eventId: message.envelope.id,
     d: dataOf<OutcomeRecorded>(message),
   }));
-  await manager.query(
-    `INSERT INTO strategy_outcomes (event_id, outcome_id, engine_id, strategy_id, pnl_amount, pnl_currency, level, recorded_at)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[],
-       $8::timestamptz[])`,
-    [
-      outcomes.map((o) => o.eventId),
-      outcomes.map((o) => o.d.outcomeId),
-      outcomes.map((o) => o.engineId),
-      outcomes.map((o) => o.strategyId),
-      outcomes.map((o) => o.d.pnl.amount),
-      outcomes.map((o) => o.d.pnl.currency),
-      outcomes.map((o) => o.d.level),
-      outcomes.map((o) => o.d.recordedAt),
-    ],
+  await insertRows(
+    manager,
+    'strategy_outcomes',
+    outcomes.map((o) => ({
+      event_id: o.eventId,
+      outcome_id: o.d.outcomeId,
+      engine_id: o.engineId,
+      strategy_id: o.strategyId,
+      pnl_amount: o.d.pnl.amount,
+      pnl_currency: o.d.pnl.currency,
+      level: o.d.level,
+      recorded_at: o.d.recordedAt,
+    })),
   );
   const totals = new Map<
     string,
@@ -211,41 +208,34 @@ export const strategiesProjection: Projection = {
   ...perBatch(
     { 'gate.OutcomeRecorded': recordOutcomes },
     {
-      'gate.StrategyRegistered': async (manager, message) => {
+      'gate.StrategyRegistered': (sql, message) => {
         const d = dataOf<{ capital: Money | null; registeredAt: string }>(message);
-        await updateStrategy(
-          manager,
-          message,
-          'capital = COALESCE(s.capital, $3::jsonb), registered_at = $4',
-          [d.capital === null ? null : JSON.stringify(d.capital), d.registeredAt],
-        );
+        updateStrategy(sql, message, 'capital = COALESCE(s.capital, $3::jsonb), registered_at = $4', [
+          d.capital === null ? null : JSON.stringify(d.capital),
+          d.registeredAt,
+        ]);
       },
-      'gate.StrategyCapitalSet': async (manager, message) => {
+      'gate.StrategyCapitalSet': (sql, message) => {
         const d = dataOf<{ capital: Money }>(message);
-        await updateStrategy(manager, message, 'capital = $3::jsonb', [JSON.stringify(d.capital)]);
+        updateStrategy(sql, message, 'capital = $3::jsonb', [JSON.stringify(d.capital)]);
       },
-      'gate.MaturityPromoted': (manager, message) =>
+      'gate.MaturityPromoted': (sql, message) =>
+        recordMaturityChange(sql, message, 'promoted', dataOf<{ promotedAt: string }>(message).promotedAt),
+      'gate.MaturityDemoted': (sql, message) =>
+        recordMaturityChange(sql, message, 'demoted', dataOf<{ demotedAt: string }>(message).demotedAt),
+      'gate.MaturityOverridden': (sql, message) =>
         recordMaturityChange(
-          manager,
-          message,
-          'promoted',
-          dataOf<{ promotedAt: string }>(message).promotedAt,
-        ),
-      'gate.MaturityDemoted': (manager, message) =>
-        recordMaturityChange(manager, message, 'demoted', dataOf<{ demotedAt: string }>(message).demotedAt),
-      'gate.MaturityOverridden': (manager, message) =>
-        recordMaturityChange(
-          manager,
+          sql,
           message,
           'overridden',
           dataOf<{ overriddenAt: string }>(message).overriddenAt,
         ),
-      'gate.DemotionAcknowledged': (manager, message) =>
-        updateStrategy(manager, message, 'demotion_pending = false', []),
-      'gate.BaselineRegistered': async (manager, message) => {
-        await updateStrategy(manager, message, 'baseline = $3', [JSON.stringify(message.envelope.data)]);
+      'gate.DemotionAcknowledged': (sql, message) =>
+        updateStrategy(sql, message, 'demotion_pending = false', []),
+      'gate.BaselineRegistered': (sql, message) => {
+        updateStrategy(sql, message, 'baseline = $3', [JSON.stringify(message.envelope.data)]);
       },
-      'gate.StrategyPaused': async (manager, message) => {
+      'gate.StrategyPaused': (sql, message) => {
         const d = dataOf<{
           reason: string;
           drift: { value: number; threshold: number } | null;
@@ -253,8 +243,8 @@ export const strategiesProjection: Projection = {
           pausedBy: string;
           pausedAt: string;
         }>(message);
-        await updateStrategy(
-          manager,
+        updateStrategy(
+          sql,
           message,
           'paused = true, pause_reason = $3, pause_drift = $4, cooldown_until = $5, paused_by = $6, paused_at = $7',
           [
@@ -266,11 +256,9 @@ export const strategiesProjection: Projection = {
           ],
         );
       },
-      'gate.StrategyResumed': async (manager, message) => {
+      'gate.StrategyResumed': (sql, message) => {
         const d = dataOf<{ resumedAt: string }>(message);
-        await updateStrategy(manager, message, 'paused = false, cooldown_until = NULL, resumed_at = $3', [
-          d.resumedAt,
-        ]);
+        updateStrategy(sql, message, 'paused = false, cooldown_until = NULL, resumed_at = $3', [d.resumedAt]);
       },
     },
   ),

@@ -46,7 +46,7 @@ export const tokensProjection: Projection = {
   tables: ['execution_tokens'],
   entities: [ExecutionTokenRow],
   ...perMessage({
-    'gate.TokenIssued': async (manager, message) => {
+    'gate.TokenIssued': (sql, message) => {
       const d = dataOf<{
         tokenId: string;
         scope: { actionKinds: string[] };
@@ -59,7 +59,7 @@ export const tokensProjection: Projection = {
         issuedAt: string;
       }>(message);
       const { engineId, strategyId } = strategyKeyOf(message);
-      await manager.query(
+      sql.add(
         `INSERT INTO execution_tokens (token_id, engine_id, strategy_id, status, scope, max_notional, expires_at,
            single_use, bound_action_hash, approval_id, issued_by, issued_at, uses, refusals)
          VALUES ($1, $2, $3, 'active', $4, $5, $6, $7, $8, $9, $10, $11, 0, 0)`,
@@ -78,28 +78,28 @@ export const tokensProjection: Projection = {
         ],
       );
     },
-    'gate.TokenRevoked': async (manager, message) => {
+    'gate.TokenRevoked': (sql, message) => {
       const d = dataOf<Revocation & { tokenId: string }>(message);
-      await manager.query(revoke, [[d.tokenId], d.revokedBy, d.revokedAt, d.reason]);
+      sql.add(revoke, [[d.tokenId], d.revokedBy, d.revokedAt, d.reason]);
     },
-    'gate.TokensRevoked': async (manager, message) => {
+    'gate.TokensRevoked': (sql, message) => {
       const d = dataOf<Revocation & { tokenIds: string[] }>(message);
-      await manager.query(revoke, [d.tokenIds, d.revokedBy, d.revokedAt, d.reason]);
+      sql.add(revoke, [d.tokenIds, d.revokedBy, d.revokedAt, d.reason]);
     },
-    'gate.TokenConsumed': async (manager, message) => {
+    'gate.TokenConsumed': (sql, message) => {
       const d = dataOf<{ tokenId: string; singleUse: boolean; consumedAt: string }>(message);
-      await manager.query(
+      sql.add(
         `UPDATE execution_tokens SET uses = uses + 1, last_used_at = $2,
            status = CASE WHEN $3 THEN 'consumed' ELSE status END WHERE token_id = $1`,
         [d.tokenId, d.consumedAt, d.singleUse],
       );
     },
-    'gate.TokenRefused': async (manager, message) => {
+    'gate.TokenRefused': (sql, message) => {
       const d = dataOf<{ tokenId: string }>(message);
-      await manager.query(
-        `UPDATE execution_tokens SET refusals = refusals + 1, last_refusal = $2 WHERE token_id = $1`,
-        [d.tokenId, JSON.stringify(message.envelope.data)],
-      );
+      sql.add(`UPDATE execution_tokens SET refusals = refusals + 1, last_refusal = $2 WHERE token_id = $1`, [
+        d.tokenId,
+        JSON.stringify(message.envelope.data),
+      ]);
     },
   }),
 };

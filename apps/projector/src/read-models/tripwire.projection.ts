@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import { insertValues } from '../projector/insert-values';
+import { insertRows } from '../projector/bulk-writes';
 import { dataOf, perBatch, type Projection } from './projection';
 
 /** Tripwire regression policies and their settings (firings are in tripwire_triggers). */
@@ -33,20 +33,23 @@ export const tripwireProjection: Projection = {
       // The hot type (one per KPI): counted per (policy, engine) and written in one statement. It
       // touches only kpis and last_kpi_at, which no other type writes, so batching it commutes.
       'tripwire.KpiRecorded': async (manager, messages) => {
-        const counts = new Map<string, [policyId: string, engineId: string, kpis: number, last: string]>();
+        const counts = new Map<
+          string,
+          { policy_id: string; engine_id: string; kpis: number; last_kpi_at: string }
+        >();
         for (const message of messages) {
           const d = dataOf<{ policyId: string; engineId: string; at: string }>(message);
           const key = JSON.stringify([d.policyId, d.engineId]);
           const entry = counts.get(key);
           if (entry) {
-            entry[2] += 1;
-            if (d.at > entry[3]) entry[3] = d.at;
-          } else counts.set(key, [d.policyId, d.engineId, 1, d.at]);
+            entry.kpis += 1;
+            if (d.at > entry.last_kpi_at) entry.last_kpi_at = d.at;
+          } else
+            counts.set(key, { policy_id: d.policyId, engine_id: d.engineId, kpis: 1, last_kpi_at: d.at });
         }
-        await insertValues(
+        await insertRows(
           manager,
           'tripwire_engines',
-          ['policy_id', 'engine_id', 'kpis::bigint', 'last_kpi_at::timestamptz'],
           [...counts.values()],
           `ON CONFLICT (policy_id, engine_id) DO UPDATE SET kpis = tripwire_engines.kpis + EXCLUDED.kpis,
              last_kpi_at = GREATEST(tripwire_engines.last_kpi_at, EXCLUDED.last_kpi_at)`,
@@ -54,32 +57,32 @@ export const tripwireProjection: Projection = {
       },
     },
     {
-      'tripwire.PolicyDefined': async (manager, message) => {
+      'tripwire.PolicyDefined': (sql, message) => {
         const d = dataOf<{ policyId: string; policy: { enabled: boolean }; at: string }>(message);
-        await manager.query(
+        sql.add(
           `INSERT INTO tripwire_policies (policy_id, config, enabled, updated_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (policy_id) DO UPDATE SET config = EXCLUDED.config, enabled = EXCLUDED.enabled,
            updated_at = EXCLUDED.updated_at`,
           [d.policyId, JSON.stringify(d.policy), d.policy.enabled, d.at],
         );
       },
-      'tripwire.PolicyEnabled': async (manager, message) => {
+      'tripwire.PolicyEnabled': (sql, message) => {
         const d = dataOf<Toggle>(message);
-        await manager.query(
-          `UPDATE tripwire_policies SET enabled = true, updated_at = $2 WHERE policy_id = $1`,
-          [d.policyId, d.at],
-        );
+        sql.add(`UPDATE tripwire_policies SET enabled = true, updated_at = $2 WHERE policy_id = $1`, [
+          d.policyId,
+          d.at,
+        ]);
       },
-      'tripwire.PolicyDisabled': async (manager, message) => {
+      'tripwire.PolicyDisabled': (sql, message) => {
         const d = dataOf<Toggle>(message);
-        await manager.query(
-          `UPDATE tripwire_policies SET enabled = false, updated_at = $2 WHERE policy_id = $1`,
-          [d.policyId, d.at],
-        );
+        sql.add(`UPDATE tripwire_policies SET enabled = false, updated_at = $2 WHERE policy_id = $1`, [
+          d.policyId,
+          d.at,
+        ]);
       },
-      'tripwire.TripwireReset': async (manager, message) => {
+      'tripwire.TripwireReset': (sql, message) => {
         const d = dataOf<{ policyId: string; engineId: string; at: string }>(message);
-        await manager.query(
+        sql.add(
           `INSERT INTO tripwire_engines (policy_id, engine_id, kpis, reset_at) VALUES ($1, $2, 0, $3)
          ON CONFLICT (policy_id, engine_id) DO UPDATE SET reset_at = EXCLUDED.reset_at`,
           [d.policyId, d.engineId, d.at],
