@@ -120,6 +120,29 @@ describe('bulk writes of the projector (Statements, copyRows)', () => {
       expect(stored[1]?.at?.toISOString()).toBe('2026-11-22T03:00:00.000Z');
     });
 
+    it('should fail on a rejected row and leave the connection usable', async () => {
+      const runner = ds.createQueryRunner();
+      try {
+        await runner.startTransaction();
+        await expect(
+          copyRows(
+            runner.manager,
+            't',
+            ['id', 's'],
+            [
+              [1, 'a'],
+              [1, 'same key'],
+            ],
+          ),
+        ).rejects.toThrow(/duplicate key/);
+        await runner.rollbackTransaction();
+        expect(await runner.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+      } finally {
+        await runner.release();
+      }
+      expect(await rows()).toEqual([]);
+    });
+
     it('should roll back with the transaction it ran in', async () => {
       await expect(
         ds.transaction(async (manager) => {
