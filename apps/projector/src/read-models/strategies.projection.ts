@@ -173,11 +173,21 @@ async function recordOutcomes(manager: EntityManager, messages: readonly Project
     totals.set(key, total);
   }
   const rows = [...totals.values()];
-  await manager.query(
-    `INSERT INTO strategies (engine_id, strategy_id, level, demotion_pending, outcomes, wins, losses, pnl_total, paused)
-     SELECT e, s, 'L0', false, 0, 0, 0, 0, false FROM unnest($1::text[], $2::text[]) AS k(e, s)
-     ON CONFLICT DO NOTHING`,
-    [rows.map((r) => r.engineId), rows.map((r) => r.strategyId)],
+  await insertRows(
+    manager,
+    'strategies',
+    rows.map((r) => ({
+      engine_id: r.engineId,
+      strategy_id: r.strategyId,
+      level: 'L0',
+      demotion_pending: false,
+      outcomes: 0,
+      wins: 0,
+      losses: 0,
+      pnl_total: 0,
+      paused: false,
+    })),
+    'ON CONFLICT DO NOTHING',
   );
   await manager.query(
     `UPDATE strategies AS s SET outcomes = s.outcomes + t.n, wins = s.wins + t.wins, losses = s.losses + t.losses,
