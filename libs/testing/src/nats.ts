@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager, StorageType } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { createNaming, type Naming } from '@bifrost/contracts';
 import { infra } from './infra';
@@ -16,8 +16,39 @@ export interface TestNamespace {
   cleanup(): Promise<void>;
 }
 
+/**
+ * A file-storage stream that tests never delete. nats-server 2.9 removes the account's store
+ * directory when its last file stream is deleted, and a stream created at that moment fails with
+ * "could not create storage directory" (seen once in CI while parallel test files were cleaning up).
+ * With this stream in place the directory is never empty.
+ */
+const ANCHOR_STREAM = 'BIFROST_TEST_ANCHOR';
+let anchored: Promise<void> | undefined;
+
+function anchorStream(natsUrl: string): Promise<void> {
+  anchored ??= (async () => {
+    const nc = await connect({ servers: natsUrl });
+    try {
+      const jsm = await jetstreamManager(nc);
+      await jsm.streams
+        .info(ANCHOR_STREAM)
+        .catch(() =>
+          jsm.streams.add({
+            name: ANCHOR_STREAM,
+            subjects: ['_bifrost_test.anchor'],
+            storage: StorageType.File,
+          }),
+        );
+    } finally {
+      await nc.close();
+    }
+  })();
+  return anchored;
+}
+
 export async function createTestNamespace(label = 't'): Promise<TestNamespace> {
   const { natsUrl } = await infra();
+  await anchorStream(natsUrl);
   const namespace = `${label.replace(/[^A-Za-z0-9]/g, '').slice(0, 12)}${randomBytes(4).toString('hex')}`;
   const naming = createNaming(namespace);
   return {
