@@ -33,6 +33,8 @@ interface DriverArgs {
   subject: string;
   /** Send this many bytes instead of a check request (the size-matched baseline). */
   payloadBytes?: number;
+  /** Requests in flight; {@link IN_FLIGHT} unless set. */
+  inFlight?: number;
 }
 
 const encoder = new TextEncoder();
@@ -57,7 +59,7 @@ function request(worker: number, i: number): GateCheckRequest {
 /** The load driver (a separate process): every worker sends the same kind of request, back to back. */
 async function drive(args: DriverArgs): Promise<void> {
   const nc = await connect({ servers: args.natsUrl, noAsyncTraces: true });
-  const result = await runClosedLoop(args.label, IN_FLIGHT, DURATION_MS, (worker, i) =>
+  const result = await runClosedLoop(args.label, args.inFlight ?? IN_FLIGHT, DURATION_MS, (worker, i) =>
     timed(async () => {
       const msg = await nc.request(args.subject, encoder.encode(JSON.stringify(request(worker, i))), {
         timeout: 5000,
@@ -75,8 +77,13 @@ async function main(): Promise<void> {
   const nc = await connect({ servers: ns.natsUrl, noAsyncTraces: true });
   const rssStart = rssMb();
   try {
-    const drive = (subject: string, label: string) =>
-      runDriver<LoadResult>(__filename, { label, natsUrl: ns.natsUrl, subject });
+    const drive = (subject: string, label: string, inFlight?: number) =>
+      runDriver<LoadResult>(__filename, {
+        label,
+        natsUrl: ns.natsUrl,
+        subject,
+        ...(inFlight ? { inFlight } : {}),
+      } satisfies DriverArgs);
     const echo = startNatsEcho(nc, `${ns.namespace}.bench.echo`);
     const raw = await drive(echo.subject, 'baseline: NATS request-reply echo');
     await echo.stop();
@@ -136,6 +143,14 @@ async function main(): Promise<void> {
           return run;
         },
       );
+      // The latency each adds to one request alone, without the queueing of 64 in flight (there,
+      // the median is 64 ÷ throughput: the p50 target measures throughput a second time).
+      const aloneBaseline = await drive(jsEcho.subject, 'baseline: echo + JetStream publish, 1 in flight', 1);
+      const aloneGate = await drive(
+        ns.naming.qualify('bifrost.rpc.gate.check'),
+        'gate: bifrost.rpc.gate.check, 1 in flight',
+        1,
+      );
       await jsEcho.stop();
       const { baseline: recorded, subject: checks } = runs;
       const measured = gateRuns.slice(1);
@@ -174,6 +189,9 @@ async function main(): Promise<void> {
           formatRow(checks, recorded),
           formatRow(sized),
           `  the gate against the size-matched baseline: ${(checks.perSecond / sized.perSecond).toFixed(2)}×`,
+          formatRow(aloneBaseline),
+          formatRow(aloneGate),
+          `  one request alone: the gate's p50 is ${(aloneGate.p50Ms - aloneBaseline.p50Ms).toFixed(2)} ms above the baseline's (not a target; see docs/performance.md)`,
           `  decision records stored during the gate runs: ${records} for ${checks.operations} answered checks (${recordBytes} B each on average)`,
           `  gate process CPU: ${(cpuMicros / checks.operations).toFixed(0)} µs per check (${(cpuMicros / 1e6 / checks.seconds).toFixed(2)} cores)`,
           `  RSS: ${rssStart} MB at start, ${rssGate} MB with the gate in this process`,
