@@ -1,7 +1,9 @@
 // npm run bench:gateway — autocannon at 64 connections against the gateway's decisions query and
 // engine check, beside a same-run plain Fastify route doing the same Postgres query / NATS request,
 // measured in alternation with it (BENCH_ROUNDS gateway runs of BENCH_DURATION_MS each).
-// Targets (issue 6): ≥ 0.7× the plain route, p99 < 50 ms.
+// Targets (issue 6): ≥ 0.7× the plain route, p99 < 50 ms. `npm run bench:gateway` runs this process with
+// the gateway's deployed V8 flag (--max-semi-space-size=64, docs/operations.md), which the plain route
+// in the same process shares.
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import { Pool } from 'pg';

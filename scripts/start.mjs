@@ -295,10 +295,19 @@ async function assignPorts(names) {
   return result;
 }
 
+/** V8 flags per service, as docker-compose and the Helm chart set them (docs/operations.md "Memory and GC"). */
+const NODE_FLAGS = { 'api-gateway': ['--max-semi-space-size=64'] };
+
 function startApp({ name, port }, env) {
   const child = spawn(
     process.execPath,
-    ['--enable-source-maps', '-r', '@swc-node/register', join('apps', name, 'src', 'main.ts')],
+    [
+      '--enable-source-maps',
+      ...(NODE_FLAGS[name] ?? []),
+      '-r',
+      '@swc-node/register',
+      join('apps', name, 'src', 'main.ts'),
+    ],
     {
       cwd: root,
       // Own process group: each service hears exactly one SIGTERM, from us, and drains once.

@@ -51,7 +51,8 @@ export class ReadModels {
     }
     params.push(q.limit + 1);
     const rows = await this.rows(
-      `SELECT ${q.columns} FROM ${q.table} ${filter}${keyset} ORDER BY ${q.time} DESC, ${q.id} DESC LIMIT $${params.length}`,
+      // Qualified: a column selected as \`isoTime(time)\` keeps its name, and ORDER BY would otherwise sort by that text.
+      `SELECT ${q.columns} FROM ${q.table} ${filter}${keyset} ORDER BY ${q.table}.${q.time} DESC, ${q.table}.${q.id} DESC LIMIT $${params.length}`,
       params,
       q.rawJson,
     );
@@ -83,6 +84,14 @@ export interface NewestFirstQuery {
   readonly limit: number;
   /** Columns selected as JSON text, passed through as they are. */
   readonly rawJson?: readonly string[];
+}
+
+/**
+ * A timestamptz column selected as its RFC 3339 text (UTC, milliseconds, as \`Date#toISOString\`), under
+ * its own name: Postgres formats it, so no \`Date\` is parsed and formatted again per row.
+ */
+export function isoTime(column: string): string {
+  return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${column}`;
 }
 
 /** Builds `WHERE a = $1 AND b >= $2 …` from the filters that are set, pushing their values onto `params`. */

@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { EntityId, RISK_LEVELS, Timestamp, VERDICT_ACTIONS, literals, object } from '@bifrost/contracts';
 import { ApiController, Route, ValidParams, ValidQuery } from '../http/route';
 import { EngineParams, StrategyParams } from '../http/schemas';
-import { ReadModels, where } from './read-models.service';
+import { isoTime, ReadModels, where } from './read-models.service';
 
 const Rows = Type.Array(Type.Record(Type.String(), Type.Unknown()));
 const Page = object({ items: Rows, nextCursor: Type.Union([Type.String(), Type.Null()]) });
@@ -164,8 +164,7 @@ export const DecisionsQuery = object({
 });
 const DecisionParams = object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
 /** A decision in a page: what was decided and the checks that shaped it (`reasons`). */
-const DECISION_COLUMNS =
-  'decision_id, decided_at, engine_id, strategy_id, action, risk_level, mode, size_multiplier, action_kind, action_hash, policy_revision, approval_id, request_id, latency_micros, reasons::text AS reasons, stream_seq';
+const DECISION_COLUMNS = `decision_id, ${isoTime('decided_at')}, engine_id, strategy_id, action, risk_level, mode, size_multiplier, action_kind, action_hash, policy_revision, approval_id, request_id, latency_micros, reasons::text AS reasons, stream_seq`;
 
 @ApiController('decisions', 'decisions')
 export class DecisionsController {
