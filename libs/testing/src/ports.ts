@@ -1,15 +1,29 @@
 import { createServer } from 'node:net';
 
-/** A TCP port that was free a moment ago on 127.0.0.1 (for services started by a test). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Below Linux's default ephemeral range (32768–60999): the kernel never gives these ports to
+ * outgoing connections. A port from the ephemeral range, free when checked, was once taken by a
+ * parallel test's outgoing connection before the service it was meant for could listen on it
+ * (EADDRINUSE, seen in CI).
+ */
+const FIRST = 20_000;
+const COUNT = 12_000;
+const ATTEMPTS = 50;
+
+/** Whether nothing listens on `port` on any interface (the services listen on 0.0.0.0). */
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        address && typeof address !== 'string' ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '0.0.0.0', () => server.close(() => resolve(true)));
   });
+}
+
+/** A TCP port that was free a moment ago, outside the ephemeral range (for services started by a test). */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
+    const port = FIRST + Math.floor(Math.random() * COUNT);
+    if (await isFree(port)) return port;
+  }
+  throw new Error(`no free port among ${ATTEMPTS} tries in ${FIRST}–${FIRST + COUNT - 1}`);
 }
