@@ -113,6 +113,18 @@ export function commandTypesIn(h: MetricsHistory, window: Duration, now: string)
   return [...new Set(h.commands.filter((c) => inWindow(c.at)).map((c) => c.commandType))].sort();
 }
 
+/**
+ * The records that happened after `since` (exclusive). A breaker whose last event an operator
+ * resolved counts only these: what tripped it once does not trip it again.
+ */
+export function historyAfter(h: MetricsHistory, since: string): MetricsHistory {
+  const after = Date.parse(since);
+  return {
+    commands: h.commands.filter((c) => Date.parse(c.at) > after),
+    incidents: h.incidents.filter((i) => Date.parse(i.at) > after),
+  };
+}
+
 function windowFilter(window: Duration, now: string): (at: string) => boolean {
   const end = Date.parse(now);
   const start = end - durationMs(window);

@@ -294,6 +294,35 @@ describe('Engine governance', () => {
       expect(state([...later, ...resolved]).phase).toBe('L3');
     });
 
+    it('should count only what happened after a resolution: what tripped a rule does not trip it again, a new failure does', () => {
+      const history = [...enrolled('L4'), ...successes(1, 'SET_DRUM')];
+      const tripped = [...history, ...decide(history, recordCmd(command('bad-1', 'SET_DRUM', 'error')))];
+      const resolved = [
+        ...tripped,
+        ...decide(tripped, {
+          type: 'ResolveBreakerEvent',
+          data: {
+            engineId: ENGINE,
+            now: at(1),
+            actor: alice,
+            eventId: 'brk-1-high-error-rate',
+            note: 'fixed',
+          },
+        }),
+      ];
+
+      // The 5-minute window still holds 1 error in 2 commands (50 %), all of it before the resolution.
+      expect(decide(resolved, { type: 'CheckBreakers', data: { engineId: ENGINE, now: at(2) } })).toEqual([]);
+      expect(
+        decide(resolved, recordCmd(command('ok-after', 'SET_DRUM', 'success', at(3)))).map((e) => e.type),
+      ).toEqual(['CommandRecorded']);
+      const again = decide(resolved, recordCmd(command('bad-2', 'SET_DRUM', 'error', at(3))));
+      expect(again.map((e) => e.type)).toEqual(['CommandRecorded', 'BreakerTripped']);
+      expect(again[1]?.data).toMatchObject({
+        breakerEvent: { eventId: 'brk-2-high-error-rate', observed: { commands: 1, errorRate: 1 } },
+      });
+    });
+
     it('should withdraw a pending proposal when a breaker reverts the engine', () => {
       const history = [...enrolled('L4'), proposalCreated(proposal('L4', 'L4+'))];
       const events = decide(history, recordCmd(command('bad-1', 'SET_DRUM', 'error')));
@@ -587,6 +616,11 @@ function command(
   at = NOW,
 ): CommandRecord {
   return { commandId, commandType, at, outcome, requiredApproval: false };
+}
+
+/** `seconds` after {@link NOW}. */
+function at(seconds: number): string {
+  return new Date(Date.parse(NOW) + seconds * 1000).toISOString();
 }
 
 function recordCmd(record: CommandRecord): GovernanceCommand {

@@ -36,6 +36,7 @@ import {
   appendCommand,
   appendIncident,
   commandTypesIn,
+  historyAfter,
   type CommandRecord,
   type IncidentRecord,
   type MetricsHistory,
@@ -285,11 +286,11 @@ function candidates(s: EnrolledGovernance, now: string): BreakerRule[] {
 function checkBreakers(out: Emitter, now: string): void {
   for (const rule of candidates(out.enrolled, now)) {
     const s = out.enrolled;
-    const open = s.breakerEvents.some(
-      (e) => e.resolved === null && e.ruleId === rule.ruleId && e.commandType === rule.commandType,
-    );
-    if (open) continue;
-    const result = evaluateRule(rule, s.history, now);
+    const own = s.breakerEvents.filter((e) => e.ruleId === rule.ruleId && e.commandType === rule.commandType);
+    if (own.some((e) => e.resolved === null)) continue;
+    // After a resolution the rule counts only what happened since: the operator dealt with the rest.
+    const resolvedAt = own.at(-1)?.resolved?.at;
+    const result = evaluateRule(rule, resolvedAt ? historyAfter(s.history, resolvedAt) : s.history, now);
     if (!result.tripped) continue;
     const eventId = `brk-${s.trips + 1}-${rule.ruleId}${rule.commandType ? `-${rule.commandType}` : ''}`;
     const before = gateView(s);
