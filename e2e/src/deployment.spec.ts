@@ -26,6 +26,18 @@ describe('deployment files', () => {
     });
   });
 
+  it('should stop the old projector and canary pod before starting the new one on a Helm upgrade', () => {
+    // A second projector is a standby that never reports ready, and two canaries judge heartbeats
+    // each from half of them: a rolling update would hang, or pause live engines.
+    const values = read('helm/bifrost/values.yaml');
+    for (const service of ['projector', 'canary']) {
+      expect(values).toMatch(new RegExp(`^  ${service}: \\{ replicas: 1, strategy: Recreate,`, 'm'));
+    }
+    expect(read('helm/bifrost/templates/deployments.yaml')).toContain(
+      '{{- with $svc.strategy }}\n  strategy:\n    type: {{ . }}\n  {{- end }}',
+    );
+  });
+
   it('should document every configuration variable of every service in deploy/env.example', () => {
     const sources = [
       'libs/config/src/common-config.ts',
