@@ -221,6 +221,42 @@ describe('projector against real NATS and Postgres', () => {
     });
   });
 
+  describe('Given records removed from the stream before the projector applied them', () => {
+    it('should not go on past the hole, say why, and go on once an operator accepted the loss', async () => {
+      const decisions = h.ns.naming.streams.decisions.name;
+      projector = h.startProjector();
+      await publishAll(h.client, [fx.verdict('eng-9', 's-9')]);
+      await h.caughtUp();
+      await projector.stop();
+      const applied = (await storedCheckpoints(h.dataSource, h.ns.naming)).decisions;
+      await publishAll(
+        h.client,
+        [1, 2, 3].map(() => fx.verdict('eng-9', 's-9')),
+      );
+      // Retention stands in: the first two records the projector has not applied are gone.
+      await h.client.jsm.streams.purge(decisions, { seq: applied + 3 });
+      const audited = await h.count('audit_log');
+
+      const restarted = h.startProjector();
+      projector = restarted;
+      const refusal = `messages ${applied + 1}–${applied + 2} were removed before the projector applied them`;
+      await waitFor(async () => restarted.readiness().detail?.includes(refusal) ?? false, {
+        what: 'the projector to refuse the gap',
+      });
+      expect(restarted.readiness().ok).toBe(false);
+      expect(await h.count('audit_log')).toBe(audited);
+
+      // The operator accepts the loss by moving the checkpoint past it (docs/projector.md).
+      await h.dataSource.query(
+        `UPDATE consumer_checkpoints SET last_sequence = $1 WHERE stream = $2 AND consumer LIKE 'projector%'`,
+        [applied + 2, decisions],
+      );
+      await h.caughtUp();
+      await waitFor(async () => restarted.readiness().ok, { what: 'the projector to go on' });
+      expect(await h.count('audit_log')).toBe(audited + 1);
+    });
+  });
+
   describe('Given invalid messages on the streams', () => {
     it('should park each on the DLQ with its reason, record the envelopes among them, and keep projecting', async () => {
       projector = h.startProjector();

@@ -8,6 +8,7 @@ export class ProjectorMetrics {
   readonly batchLatency: Histogram;
   readonly messages: Counter<'outcome'>;
   readonly writer: Gauge;
+  readonly blocked: Gauge<'stream'>;
 
   constructor(registry?: Registry) {
     const registers = registry ? [registry] : [];
@@ -44,6 +45,12 @@ export class ProjectorMetrics {
     this.writer = new Gauge({
       name: 'bifrost_projector_writer',
       help: '1 while this instance holds the writer lock and projects',
+      registers,
+    });
+    this.blocked = new Gauge({
+      name: 'bifrost_projector_blocked',
+      help: '1 while the projector refuses to go on because this stream lost messages it had not applied, or ends below its checkpoint',
+      labelNames: ['stream'],
       registers,
     });
   }

@@ -9,6 +9,7 @@ import {
 import { type Catalogue, type Naming } from '@bifrost/contracts';
 import { deadLetterOf, parkDeadLetter } from '@bifrost/messaging';
 import { loadCheckpoint } from '@bifrost/persistence';
+import { describeStreamGap, streamGap } from './stream-gap';
 import { type DataSource, type QueryRunner } from 'typeorm';
 import { APP_ROLE } from '../migrations/1732300000000-audit-log';
 import { type ProjectedStream } from '../read-models/projection';
@@ -81,6 +82,8 @@ export class Projector {
   private caughtUpOnce = false;
   private writing = false;
   private writerPidValue?: number;
+  /** Why the projector does not go on (a gap in a stream), until the next session finds none. */
+  private blocked?: string;
   private readonly checkpoints = new Map<string, number>();
   private readonly streamLast = new Map<string, number>();
   private readonly plans: StreamPlan[];
@@ -108,6 +111,7 @@ export class Projector {
 
   /** Ready = this instance is the writer and has caught up with the streams once since it started. */
   readiness(): { ok: boolean; detail?: string } {
+    if (this.blocked) return { ok: false, detail: this.blocked };
     if (!this.writing) return { ok: false, detail: 'standby: waiting for the writer lock' };
     if (!this.caughtUpOnce) return { ok: false, detail: 'catching up with the streams' };
     return { ok: true };
@@ -196,6 +200,8 @@ export class Projector {
     for (const plan of this.plans) {
       this.checkpoints.set(plan.name, await loadCheckpoint(runner.manager, plan.durable, plan.name));
     }
+    for (const plan of this.plans) await this.assertNoGap(plan);
+    this.blocked = undefined;
     await this.refreshStreamLast();
     const targets = new Map(this.streamLast);
     const subscriptions: ConsumerMessages[] = [];
@@ -351,6 +357,18 @@ export class Projector {
       max_ack_pending: this.batchSize * 4,
       max_deliver: -1,
     });
+  }
+
+  /** Refuses to resume a stream at checkpoint + 1 when that would skip messages without a trace. */
+  private async assertNoGap(plan: StreamPlan): Promise<void> {
+    const { state } = await this.options.jsm.streams.info(plan.name);
+    const checkpoint = this.checkpoints.get(plan.name) ?? 0;
+    const gap = streamGap(checkpoint, state);
+    this.options.metrics?.blocked.set({ stream: plan.name }, gap ? 1 : 0);
+    if (!gap) return;
+    this.blocked = describeStreamGap(plan.name, checkpoint, gap);
+    this.options.logger.error({ stream: plan.name, checkpoint, gap }, this.blocked);
+    throw new Error(this.blocked);
   }
 
   private async refreshStreamLast(): Promise<void> {
