@@ -235,10 +235,14 @@ describe('Bifrost platform end to end', () => {
       );
       // heartbeatIntervalMs 0 sends none: the bystander is not watched, so it can never go stale.
       expect(status.engines.map((e: { engineId: string }) => e.engineId)).not.toContain(BYSTANDER_ENGINE);
+      // A read model: the projector writes the request a moment after the gate acted on it.
       const requests = await waitFor(
-        async () =>
-          ok(await api('GET', `/api/v1/canary/requests?engineId=${SILENT_ENGINE}`, { key: viewer.apiKey }))
-            .items,
+        async () => {
+          const { items } = ok(
+            await api('GET', `/api/v1/canary/requests?engineId=${SILENT_ENGINE}`, { key: viewer.apiKey }),
+          );
+          return items.length > 0 ? items : undefined;
+        },
         { timeoutMs: 15_000, intervalMs: 250, what: 'the pause request in /canary/requests' },
       );
       expect(requests).toEqual([expect.objectContaining({ engineId: SILENT_ENGINE })]);
