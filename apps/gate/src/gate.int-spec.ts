@@ -1,3 +1,5 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { createEnvelope, Messaging } from '@bifrost/messaging';
 import type { RunningService } from '@bifrost/service';
 import { createTestNamespace, startTestService, type TestNamespace } from '@bifrost/testing';
@@ -103,5 +105,37 @@ describe('gate service shell', () => {
       data: {},
     });
     await expect(client.publisher.publish(bogus)).rejects.toMatchObject({ code: 'ENVELOPE.UNKNOWN_TYPE' });
+  });
+});
+
+describe('a service with stream settings in its configuration', () => {
+  let ns: TestNamespace;
+
+  beforeAll(async () => {
+    ns = await createTestNamespace('gstreams');
+  });
+  afterAll(() => ns.cleanup());
+
+  it('should create the streams with them, and refuse to start against streams that differ', async () => {
+    const DAY_NS = 24 * 3600 * 1e9;
+    const gate = await startTestService(GateConfig, gateService, ns, {
+      DECISIONS_RETENTION_DAYS: '7',
+      INGEST_RETENTION_DAYS: '0',
+    });
+    const nc = await connect({ servers: ns.natsUrl });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const maxAge = async (name: string) => (await jsm.streams.info(name)).config.max_age;
+      expect(await maxAge(ns.naming.streams.decisions.name)).toBe(7 * DAY_NS);
+      expect(await maxAge(ns.naming.streams.ingest.name)).toBe(0);
+      expect(await maxAge(ns.naming.streams.events.name)).toBe(0);
+
+      await expect(startTestService(GateConfig, gateService, ns)).rejects.toThrow(
+        /stream \S+BIFROST_DECISIONS exists with a different configuration \(max_age: expected 2592000000000000, found 604800000000000\)/,
+      );
+    } finally {
+      await nc.close();
+      await gate.close();
+    }
   });
 });

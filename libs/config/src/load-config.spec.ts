@@ -12,7 +12,16 @@ describe('loadConfig', () => {
         LOG_LEVEL: 'info',
         BIFROST_NAMESPACE: '',
         SHUTDOWN_TIMEOUT_MS: 10_000,
+        STREAM_REPLICAS: 1,
+        DECISIONS_RETENTION_DAYS: 30,
+        INGEST_RETENTION_DAYS: 30,
       });
+    });
+
+    it('should refuse stream settings out of range', () => {
+      expect(() =>
+        loadConfig(CommonConfig, { STREAM_REPLICAS: '0', DECISIONS_RETENTION_DAYS: '-1' }),
+      ).toThrow(ConfigError);
     });
 
     it('should treat empty values as unset', () => {

@@ -27,6 +27,20 @@ export const defaultStreamSettings: StreamSettings = {
   duplicateWindowMs: 2 * 60 * 1000,
 };
 
+/** The stream settings of a service's configuration (`@bifrost/config` `StreamConfig`). */
+export function streamSettingsOf(config: {
+  readonly STREAM_REPLICAS: number;
+  readonly DECISIONS_RETENTION_DAYS: number;
+  readonly INGEST_RETENTION_DAYS: number;
+}): StreamSettings {
+  return {
+    ...defaultStreamSettings,
+    replicas: config.STREAM_REPLICAS,
+    decisionsMaxAgeDays: config.DECISIONS_RETENTION_DAYS,
+    ingestMaxAgeDays: config.INGEST_RETENTION_DAYS,
+  };
+}
+
 /** The fields Bifrost owns on each stream; anything else on the server is left alone. */
 export type ManagedStreamConfig = Pick<
   StreamConfig,

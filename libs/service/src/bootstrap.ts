@@ -7,6 +7,7 @@ import {
   Messaging,
   MessagingModule,
   PassThroughRpcFilter,
+  streamSettingsOf,
   uuidv7,
 } from '@bifrost/messaging';
 import {
@@ -65,6 +66,7 @@ export async function startService<C extends CommonConfig>(
         service: definition.name,
         instanceId: info.instanceId,
         namespace: config.BIFROST_NAMESPACE,
+        streams: streamSettingsOf(config),
         ...(definition.catalogue ? { catalogue: definition.catalogue } : {}),
       }),
       ...(own.imports ?? []),

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { Messaging } from '@bifrost/messaging';
+import { StreamConfig, loadConfig } from '@bifrost/config';
+import { Messaging, streamSettingsOf } from '@bifrost/messaging';
 import { openProjectorDatabase } from '../persistence';
 import { rebuildReadModels } from '../rebuild/rebuild-read-models';
 
@@ -31,6 +32,8 @@ async function main(): Promise<number> {
     service: 'projector',
     instanceId: 'rebuild',
     namespace,
+    // The services' stream settings, or it would find their streams "different" and stop.
+    streams: streamSettingsOf(loadConfig(StreamConfig, process.env)),
   });
   try {
     const applied = await rebuildReadModels({
