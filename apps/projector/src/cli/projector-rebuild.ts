@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { StreamConfig, loadConfig } from '@bifrost/config';
 import { Messaging, streamSettingsOf } from '@bifrost/messaging';
 import { openProjectorDatabase } from '../persistence';
-import { rebuildReadModels } from '../rebuild/rebuild-read-models';
+import { auditedBeyondStreams, rebuildReadModels } from '../rebuild/rebuild-read-models';
 
 const USAGE =
   'usage: npm run projector:rebuild -- --database-url postgres://… [--nats-url nats://…] [--namespace ns]\n' +
@@ -44,6 +44,12 @@ async function main(): Promise<number> {
       catalogue: messaging.catalogue,
     });
     process.stdout.write(`read models rebuilt: ${JSON.stringify(applied)} messages re-applied\n`);
+    const beyond = await auditedBeyondStreams({ dataSource, jsm: messaging.jsm, naming: messaging.naming });
+    for (const [stream, count] of Object.entries(beyond)) {
+      process.stdout.write(
+        `warning: ${count} messages of ${stream} are in the audit log but no longer in the stream (retention or purge): the read models do not have them; the audit log keeps them\n`,
+      );
+    }
     return 0;
   } catch (error) {
     process.stderr.write(`rebuild failed, read models unchanged: ${(error as Error).message}\n`);

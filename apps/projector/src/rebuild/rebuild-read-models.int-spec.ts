@@ -9,7 +9,7 @@ import {
   startProjectorHarness,
   type ProjectorHarness,
 } from '../testing/projector.fixtures';
-import { rebuildReadModels } from './rebuild-read-models';
+import { auditedBeyondStreams, rebuildReadModels } from './rebuild-read-models';
 
 const ROOT = resolve(__dirname, '../../../..');
 
@@ -93,6 +93,25 @@ describe('read-model rebuild', () => {
         await projector.stop();
       }
       expect(await dumpReadModels(h.dataSource)).toEqual(before);
+    });
+  });
+
+  // Last: it removes messages from the stream.
+  describe('Given decision records that aged out of their stream', () => {
+    it('should rebuild what the stream still holds and count what only the audit log has', async () => {
+      const decisions = h.ns.naming.streams.decisions.name;
+      expect(await auditedBeyondStreams({ dataSource: h.dataSource, ...parts() })).toEqual({});
+      const { state } = await h.client.jsm.streams.info(decisions);
+      await h.client.jsm.streams.purge(decisions, { seq: state.first_seq + 10 });
+
+      const applied = await rebuildReadModels({ dataSource: h.dataSource, ...parts(), lockWaitMs: 1000 });
+
+      expect(applied[decisions]).toBe(20);
+      expect(await h.count('gate_decisions')).toBe(20);
+      expect(await auditedBeyondStreams({ dataSource: h.dataSource, ...parts() })).toEqual({
+        [decisions]: 10,
+      });
+      await expect(verifyAuditLog(h.dataSource)).resolves.toMatchObject({ ok: true });
     });
   });
 

@@ -21,7 +21,7 @@ export interface RebuildOptions {
 
 /**
  * Empties every read model and re-applies both streams up to the projector's checkpoints, in one
- * transaction: readers see the old rows until the new ones commit, and a failed rebuild changes
+ * transaction: readers wait for it (TRUNCATE locks the tables), and a failed rebuild changes
  * nothing. The audit log is never touched. A message is re-applied only if the audit log holds it
  * at that very stream position, so the rebuild applies exactly what the live projector applied.
  */
@@ -54,6 +54,28 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Record
     await runner.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
     await runner.release();
   }
+}
+
+/**
+ * Per stream, how many messages the audit log holds that the stream no longer does (aged out past
+ * its retention, or purged): a rebuild cannot bring back their read-model rows. Streams with none
+ * are left out.
+ */
+export async function auditedBeyondStreams(
+  options: Pick<RebuildOptions, 'dataSource' | 'jsm' | 'naming'>,
+): Promise<Record<string, number>> {
+  const beyond: Record<string, number> = {};
+  for (const key of PROJECTED_STREAMS) {
+    const name = options.naming.streams[key].name;
+    const { state } = await options.jsm.streams.info(name);
+    const [row] = await options.dataSource.query<{ n: string }[]>(
+      'SELECT count(*) AS n FROM audit_log WHERE stream = $1 AND stream_seq < $2',
+      [name, state.first_seq],
+    );
+    const count = Number(row?.n ?? 0);
+    if (count > 0) beyond[name] = count;
+  }
+  return beyond;
 }
 
 async function takeWriterLock(runner: QueryRunner, waitMs: number): Promise<void> {
