@@ -200,9 +200,12 @@ export class Projector {
     for (const plan of this.plans) {
       this.checkpoints.set(plan.name, await loadCheckpoint(runner.manager, plan.durable, plan.name));
     }
-    for (const plan of this.plans) await this.assertNoGap(plan);
+    for (const plan of this.plans) {
+      const { state } = await this.options.jsm.streams.info(plan.name);
+      this.assertNoGap(plan, state);
+      this.streamLast.set(plan.name, state.last_seq);
+    }
     this.blocked = undefined;
-    await this.refreshStreamLast();
     const targets = new Map(this.streamLast);
     const subscriptions: ConsumerMessages[] = [];
     this.buffer = [];
@@ -360,8 +363,7 @@ export class Projector {
   }
 
   /** Refuses to resume a stream at checkpoint + 1 when that would skip messages without a trace. */
-  private async assertNoGap(plan: StreamPlan): Promise<void> {
-    const { state } = await this.options.jsm.streams.info(plan.name);
+  private assertNoGap(plan: StreamPlan, state: { first_seq: number; last_seq: number }): void {
     const checkpoint = this.checkpoints.get(plan.name) ?? 0;
     const gap = streamGap(checkpoint, state);
     this.options.metrics?.blocked.set({ stream: plan.name }, gap ? 1 : 0);

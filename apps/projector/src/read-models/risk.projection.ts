@@ -139,28 +139,16 @@ async function recordLedgerEntries(
   const entries = messages.flatMap((message) => {
     const d = dataOf<LedgerEntriesRecorded>(message);
     return d.entries.map((entry, position) => ({
-      eventId: message.envelope.id,
+      event_id: message.envelope.id,
       position,
       day: d.day,
-      type: entry.type,
+      entry_type: entry.type,
+      reservation_id: stringOrNull(entry.data['reservationId']),
+      engine_id: stringOrNull(entry.data['engineId']),
       data: entry.data,
-      reservationId: stringOrNull(entry.data['reservationId']),
-      engineId: stringOrNull(entry.data['engineId']),
     }));
   });
-  await insertRows(
-    manager,
-    'risk_ledger_entries',
-    entries.map((e) => ({
-      event_id: e.eventId,
-      position: e.position,
-      day: e.day,
-      entry_type: e.type,
-      reservation_id: e.reservationId,
-      engine_id: e.engineId,
-      data: e.data,
-    })),
-  );
+  await insertRows(manager, 'risk_ledger_entries', entries);
   const reservations = new Map<
     string,
     {
@@ -172,12 +160,12 @@ async function recordLedgerEntries(
     }
   >();
   for (const entry of entries) {
-    const status = RESERVATION_STATUS[entry.type];
-    if (!entry.reservationId || !status) continue;
-    const known = reservations.get(entry.reservationId);
-    reservations.set(entry.reservationId, {
-      reservation_id: entry.reservationId,
-      engine_id: entry.engineId ?? known?.engine_id ?? null,
+    const status = RESERVATION_STATUS[entry.entry_type];
+    if (!entry.reservation_id || !status) continue;
+    const known = reservations.get(entry.reservation_id);
+    reservations.set(entry.reservation_id, {
+      reservation_id: entry.reservation_id,
+      engine_id: entry.engine_id ?? known?.engine_id ?? null,
       day: known?.day ?? entry.day,
       status,
       latest: entry.data,
