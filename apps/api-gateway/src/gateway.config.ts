@@ -23,6 +23,10 @@ export const GatewayConfig = Type.Object({
   /** Per client address, for requests without a valid credential (token issue, failed auth). */
   GATEWAY_RATE_LIMIT_ANONYMOUS: rate(5),
   GATEWAY_RATE_BURST_SECONDS: Type.Number({ minimum: 1, default: 2 }),
+  /** Live decision streams (`GET /decisions/stream`) one principal may hold open on one gateway instance. */
+  GATEWAY_MAX_STREAMS_PER_PRINCIPAL: Type.Integer({ minimum: 1, default: 4 }),
+  /** How often an open stream sends a keep-alive and re-checks its credential (revoked key, expired token). */
+  GATEWAY_STREAM_HEARTBEAT_MS: Type.Integer({ minimum: 100, default: 15_000 }),
   /** How long the gateway waits for the owning service's rpc reply. */
   GATEWAY_RPC_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 5_000 }),
 });

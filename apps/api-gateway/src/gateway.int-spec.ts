@@ -290,6 +290,23 @@ describe('gateway over the real gate', () => {
         await limited.close();
       }
     });
+
+    it('should count refused (403) calls against the caller’s budget too', async () => {
+      const limited = await startGateway(
+        'gwrate403',
+        { GATEWAY_RATE_LIMIT_VIEWER: '1', GATEWAY_RATE_BURST_SECONDS: '2' },
+        { ns: h.ns, db: h.db },
+      );
+      try {
+        const statuses: number[] = [];
+        for (let i = 0; i < 3; i += 1)
+          statuses.push((await limited.http('GET', '/api/v1/keys', { key: h.keys.viewer })).status);
+
+        expect(statuses).toEqual([403, 403, 429]);
+      } finally {
+        await limited.close();
+      }
+    });
   });
 
   describe('errors outside any route', () => {

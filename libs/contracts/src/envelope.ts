@@ -18,7 +18,7 @@ export type Actor = Static<typeof Actor>;
 
 /** RFC 3339 UTC with milliseconds, e.g. 2026-11-21T20:42:55.123Z */
 export const Timestamp = Type.String({
-  pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$',
+  pattern: '^\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])T([01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d\\.\\d{3}Z$',
   description: 'RFC 3339 UTC timestamp with milliseconds',
   examples: ['2026-11-21T20:42:55.123Z'],
 });

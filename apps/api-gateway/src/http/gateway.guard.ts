@@ -12,8 +12,8 @@ import { RateLimits } from './rate-limit.service';
 import { ROUTE_SPEC, type GatewayRequestState, type RouteSpec } from './route';
 
 /**
- * Enforces a route's spec, in this order: authenticate (401), authorize the role (403), take a
- * rate-limit token (429), validate params, query and body (400), and keep an engine to its own
+ * Enforces a route's spec, in this order: authenticate (401), take a rate-limit token (429),
+ * authorize the role (403), validate params, query and body (400), and keep an engine to its own
  * engine id (403). Nothing reaches a handler, so nothing changes, unless all of them pass.
  */
 @Injectable()
@@ -52,6 +52,8 @@ export class GatewayGuard implements CanActivate {
           },
         );
       }
+      // Before the role check: refused calls spend the caller's budget like any other.
+      this.rateLimits.take(principal, now.getTime());
       if (spec.access !== 'any' && !hasRole(principal.role, spec.access)) {
         throw new ForbiddenError(
           `this route needs the ${spec.access} role; the caller is ${principal.role}`,
@@ -60,7 +62,6 @@ export class GatewayGuard implements CanActivate {
           },
         );
       }
-      this.rateLimits.take(principal, now.getTime());
       request.principal = principal;
     }
 

@@ -1,8 +1,10 @@
 import { object } from '@bifrost/contracts';
 import { Inject } from '@nestjs/common';
 import { Type, type Static } from '@sinclair/typebox';
+import type { ChainVerification } from '@bifrost/audit';
 import { verifyAuditLog } from '@bifrost/persistence';
 import { ApiController, Route, ValidParams, ValidQuery } from '../http/route';
+import { singleFlight } from '../http/single-flight';
 import { ReadModels } from './read-models.service';
 
 const AuditQuery = object({
@@ -18,6 +20,12 @@ const AUDIT_COLUMNS =
 /** The projector's hash-chained audit log (DESIGN §6): read it, and re-verify it end to end. */
 @ApiController('audit', 'audit')
 export class AuditController {
+  /**
+   * One run at a time per instance: a run holds a pooled connection for the whole scan, so callers
+   * that arrive meanwhile share the run in progress instead of taking the pool from every other read.
+   */
+  private readonly verifyOnce = singleFlight(() => this.read.guard(() => verifyAuditLog(this.read.db)));
+
   constructor(@Inject(ReadModels) private readonly read: ReadModels) {}
 
   @Route({
@@ -60,8 +68,8 @@ export class AuditController {
       },
     },
   })
-  verify() {
-    return this.read.guard(() => verifyAuditLog(this.read.db));
+  verify(): Promise<ChainVerification> {
+    return this.verifyOnce();
   }
 
   @Route({

@@ -1,10 +1,15 @@
 import { Inject, Req, Res } from '@nestjs/common';
+import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { DeliverPolicy } from '@nats-io/jetstream';
 import { EntityId, RISK_LEVELS, VERDICT_ACTIONS, literals, object } from '@bifrost/contracts';
 import { Messaging } from '@bifrost/messaging';
-import { ApiController, Route, ValidQuery } from '../http/route';
+import { AuthService } from '../auth/auth.service';
+import { hasRole, type Principal } from '../auth/roles';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
+import { ProblemError } from '../http/problem';
+import { ApiController, Route, ValidQuery, type GatewayRequestState } from '../http/route';
 
 const StreamQuery = object({
   context: Type.Optional(literals(['gate', 'risk', 'heimdall'])),
@@ -15,71 +20,158 @@ const StreamQuery = object({
   lastEventId: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 
-const HEARTBEAT_MS = 15_000;
+const ACCESS = 'viewer';
 
 /**
  * Live decision records from BIFROST_DECISIONS as Server-Sent Events through an ordered consumer
  * (ephemeral, nothing left on the server). Each event's id is its stream sequence, so a client
  * reconnecting with Last-Event-ID resumes exactly after the last record it saw.
+ *
+ * A stream reads from JetStream only as fast as its client takes the events (a slow client holds
+ * back its own consumer, not the gateway's memory); one principal holds at most
+ * GATEWAY_MAX_STREAMS_PER_PRINCIPAL streams per instance; every heartbeat re-checks the credential,
+ * so a revoked key or an expired access token ends the stream.
  */
 @ApiController('decisions', 'decisions')
 export class DecisionStreamController {
-  constructor(@Inject(Messaging) private readonly messaging: Messaging) {}
+  private readonly open = new Map<string, number>();
+
+  constructor(
+    @Inject(Messaging) private readonly messaging: Messaging,
+    @Inject(AuthService) private readonly auth: AuthService,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {}
 
   @Route({
     method: 'GET',
     path: 'stream',
     summary:
       'Live decision records (SSE): id = stream sequence, event = message type, data = envelope; resumable with Last-Event-ID',
-    access: 'viewer',
+    access: ACCESS,
     query: StreamQuery,
     response: Type.String({ description: 'text/event-stream' }),
     produces: 'text/event-stream',
   })
   async stream(
     @ValidQuery() q: Static<typeof StreamQuery>,
-    @Req() request: FastifyRequest,
+    @Req() request: FastifyRequest & GatewayRequestState,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const header = Number(request.headers['last-event-id']);
-    const after = Number.isSafeInteger(header) && header >= 0 ? header : q.lastEventId;
-    const naming = this.messaging.naming;
-    const subject = naming.qualify(`bifrost.dec.${q.context ?? '*'}.${q.engineId ?? '*'}`);
-    const consumer = await this.messaging.js.consumers.get(naming.streams.decisions.name, {
-      filter_subjects: subject,
-      ...(after === undefined
-        ? { deliver_policy: DeliverPolicy.New }
-        : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 }),
-    });
-    const messages = await consumer.consume();
-
-    reply.hijack();
-    const raw = reply.raw;
-    raw.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
-    raw.write(': connected\n\n');
-    const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
-    const stop = () => {
-      clearInterval(heartbeat);
-      void messages.close();
+    const principal = request.principal as Principal;
+    const release = this.claim(principal);
+    let closed = false;
+    let stop = () => {
+      closed = true;
     };
-    request.raw.on('close', stop);
-
+    request.raw.once('close', () => stop());
     try {
-      for await (const m of messages) {
-        const envelope = m.json<{ type: string; data: Record<string, unknown> }>();
-        if (!matches(envelope.data, q)) continue;
-        raw.write(`id: ${m.seq}\nevent: ${envelope.type}\ndata: ${JSON.stringify(envelope)}\n\n`);
+      const after = lastEventId(request.headers['last-event-id']) ?? q.lastEventId;
+      const naming = this.messaging.naming;
+      const consumer = await this.messaging.js.consumers.get(naming.streams.decisions.name, {
+        filter_subjects: naming.qualify(`bifrost.dec.${q.context ?? '*'}.${q.engineId ?? '*'}`),
+        ...(after === undefined
+          ? { deliver_policy: DeliverPolicy.New }
+          : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 }),
+      });
+      const messages = await consumer.consume({ max_messages: 100 });
+      reply.hijack();
+      const raw = reply.raw;
+      if (closed) {
+        // The client left while the consumer was being set up.
+        await messages.close();
+        raw.destroy();
+        return;
+      }
+      const heartbeat = setInterval(() => {
+        void this.stillAllowed(request).then((allowed) => {
+          if (!allowed) {
+            raw.write(
+              'event: unauthorized\ndata: {"detail":"the credential of this stream is no longer valid"}\n\n',
+            );
+            stop();
+          } else if (raw.writableLength === 0) raw.write(': keep-alive\n\n');
+        });
+      }, this.config.GATEWAY_STREAM_HEARTBEAT_MS);
+      stop = () => {
+        closed = true;
+        clearInterval(heartbeat);
+        void messages.close();
+      };
+      raw.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      raw.write(': connected\n\n');
+      try {
+        for await (const m of messages) {
+          if (closed) break;
+          const envelope = m.json<{ type: string; data: Record<string, unknown> }>();
+          if (!matches(envelope.data, q)) continue;
+          const event = `id: ${m.seq}\nevent: ${envelope.type}\ndata: ${JSON.stringify(envelope)}\n\n`;
+          if (!raw.write(event)) await drained(raw);
+        }
+      } finally {
+        stop();
+        raw.end();
       }
     } finally {
-      stop();
-      raw.end();
+      release();
     }
   }
+
+  /** Counts the stream against its principal's limit; the returned function gives it back. */
+  private claim(principal: Principal): () => void {
+    const held = this.open.get(principal.id) ?? 0;
+    if (held >= this.config.GATEWAY_MAX_STREAMS_PER_PRINCIPAL) {
+      throw new ProblemError(
+        'rateLimited',
+        `this key already holds ${held} open decision streams (GATEWAY_MAX_STREAMS_PER_PRINCIPAL); close one first`,
+        'RATE.STREAMS',
+        { 'retry-after': String(Math.ceil(this.config.GATEWAY_STREAM_HEARTBEAT_MS / 1000)) },
+      );
+    }
+    this.open.set(principal.id, held + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.open.get(principal.id) ?? 1) - 1;
+      if (left === 0) this.open.delete(principal.id);
+      else this.open.set(principal.id, left);
+    };
+  }
+
+  /** The request's credential again, as the guard checked it: still valid and still enough for the route. */
+  private async stillAllowed(request: FastifyRequest): Promise<boolean> {
+    try {
+      const principal = await this.auth.authenticate(request.headers, new Date());
+      return principal !== undefined && hasRole(principal.role, ACCESS);
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** The Last-Event-ID header when it is a stream sequence (digits only); anything else is ignored. */
+function lastEventId(header: string | string[] | undefined): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (value === undefined || !/^\d{1,15}$/.test(value.trim())) return undefined;
+  return Number(value.trim());
+}
+
+/** Resolves when the socket can take more, or is gone. */
+function drained(raw: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      raw.off('drain', done);
+      raw.off('close', done);
+      resolve();
+    };
+    raw.on('drain', done);
+    raw.on('close', done);
+  });
 }
 
 /** Action and risk level live in the verdict (gate) or are absent (other deciders: no match when filtered). */

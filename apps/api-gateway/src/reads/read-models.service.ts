@@ -20,16 +20,27 @@ export class ReadModels {
     return this.guard(async () => camelRows((await this.db.query(sql, params)) as Row[], rawJson));
   }
 
-  /** Runs a read, turning a missing read-model table into 503. */
+  /**
+   * Runs a read, turning a missing read-model table into 503 and a value Postgres refuses (class 22,
+   * data exception: a date that does not exist, a cursor that decodes to garbage) into 400.
+   */
   async guard<T>(read: () => Promise<T>): Promise<T> {
     try {
       return await read();
     } catch (error) {
-      if ((error as { code?: string }).code === '42P01') {
+      const code = (error as { code?: unknown }).code;
+      if (code === '42P01') {
         throw new ProblemError(
           'unavailable',
           'read models are not there yet: is the projector running on this database?',
           'READ_MODELS.MISSING',
+        );
+      }
+      if (typeof code === 'string' && code.startsWith('22')) {
+        throw new ProblemError(
+          'malformed',
+          `a value in the request is not valid: ${(error as Error).message}`,
+          'REQUEST.INVALID_VALUE',
         );
       }
       throw error;

@@ -1,3 +1,4 @@
+import { get, type IncomingMessage } from 'node:http';
 import type { DataSource } from 'typeorm';
 import { uuidv7 } from '@bifrost/messaging';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the projector's own migrations create the read models
@@ -13,7 +14,10 @@ describe('read routes', () => {
   let h: GatewayStack;
 
   beforeAll(async () => {
-    h = await startGatewayStack('gwread', { engineId: 'bot-1' });
+    h = await startGatewayStack('gwread', {
+      engineId: 'bot-1',
+      env: { GATEWAY_STREAM_HEARTBEAT_MS: '200', GATEWAY_MAX_STREAMS_PER_PRINCIPAL: '2' },
+    });
   });
   afterAll(() => h?.close());
 
@@ -78,13 +82,17 @@ describe('read routes', () => {
       expect((await h.http('GET', '/api/v1/audit', { key: h.keys.viewer })).status).toBe(200);
     });
 
-    it('should refuse a forged cursor and an unknown filter value with 400', async () => {
-      expect((await h.http('GET', '/api/v1/decisions?cursor=bm9wZQ', { key: h.keys.viewer })).status).toBe(
-        400,
-      );
-      expect((await h.http('GET', '/api/v1/decisions?action=MAYBE', { key: h.keys.viewer })).status).toBe(
-        400,
-      );
+    it('should refuse a forged cursor, an unknown filter value and a date that does not exist with 400', async () => {
+      const status = async (query: string) =>
+        (await h.http('GET', `/api/v1/decisions?${query}`, { key: h.keys.viewer })).status;
+      // A cursor that decodes to a well-formed pair of values Postgres cannot compare: ["x","y"].
+      const garbage = Buffer.from(JSON.stringify(['x', 'y'])).toString('base64url');
+
+      expect(await status('cursor=bm9wZQ')).toBe(400);
+      expect(await status(`cursor=${garbage}`)).toBe(400);
+      expect(await status('action=MAYBE')).toBe(400);
+      expect(await status('from=2026-13-01T00:00:00.000Z')).toBe(400);
+      expect(await status('from=2026-02-31T00:00:00.000Z')).toBe(400);
     });
 
     it('should verify the (empty) audit chain', async () => {
@@ -137,6 +145,107 @@ describe('read routes', () => {
       }
     });
 
+    it('should ignore a Last-Event-ID that is not a sequence number and start with new decisions', async () => {
+      await check();
+      // `Number('')` is 0: an empty header used to replay the whole stream from its first record.
+      const live = await openStream(`${h.gateway.url}/api/v1/decisions/stream`, h.keys.viewer, '');
+      try {
+        const next = await check();
+        const event = await waitFor(() => live.events().find((e) => e.data.id === next.body.decisionId), {
+          what: 'the decision made after connecting',
+        });
+        expect(live.events()[0]).toBe(event);
+      } finally {
+        live.close();
+      }
+    });
+
+    it('should end the stream once its key is revoked', async () => {
+      const key = await h.createKey('viewer');
+      const live = await openStream(`${h.gateway.url}/api/v1/decisions/stream`, key.apiKey);
+      const revoked = await h.http('DELETE', `/api/v1/keys/${key.id}`, { key: h.keys.admin });
+      expect(revoked.status).toBe(200);
+
+      await waitFor(() => live.ended(), { what: 'the stream ending after the revocation' });
+      expect(live.events().map((e) => e.event)).toEqual(['unauthorized']);
+    });
+
+    it('should hold at most GATEWAY_MAX_STREAMS_PER_PRINCIPAL streams per key, and take new ones once one closes', async () => {
+      const key = await h.createKey('viewer');
+      const url = `${h.gateway.url}/api/v1/decisions/stream`;
+      const first = await openStream(url, key.apiKey);
+      const second = await openStream(url, key.apiKey);
+      try {
+        const third = await fetch(url, { headers: { 'x-api-key': key.apiKey } });
+        expect(third.status).toBe(429);
+        expect(await third.json()).toMatchObject({ code: 'RATE.STREAMS' });
+        // Another principal is not affected.
+        const other = await openStream(url, h.keys.viewer);
+        other.close();
+
+        first.close();
+        const again = await waitFor(
+          async () => {
+            const response = await fetch(url, { headers: { 'x-api-key': key.apiKey } });
+            if (response.status === 200) return response;
+            await response.body?.cancel();
+            return undefined;
+          },
+          { what: 'a stream accepted after one was closed' },
+        );
+        await again.body?.cancel();
+      } finally {
+        second.close();
+      }
+    });
+
+    it('should read the stream only as fast as the client takes it (a paused client does not fill the gateway)', async () => {
+      // ~24 MB of records: more than the loopback socket buffers hold on both ends.
+      const total = 12_000;
+      const filler = 'x'.repeat(2_000);
+      const subject = h.ns.naming.qualify('bifrost.dec.gate.slow-reader');
+      const acks = [];
+      for (let i = 0; i < total; i += 1)
+        acks.push(h.probe.js.publish(subject, JSON.stringify({ type: 'bench', data: { filler } })));
+      await Promise.all(acks);
+      const stream = h.ns.naming.streams.decisions.name;
+      const last = (await h.probe.jsm.streams.info(stream)).state.last_seq;
+
+      const paused = await pausedStream(
+        `${h.gateway.url}/api/v1/decisions/stream?engineId=slow-reader&lastEventId=0`,
+        h.keys.operator,
+      );
+      try {
+        // The stream's consumer is ephemeral (and nats.js may recreate it): find it by its filter.
+        const delivered = async () => {
+          const consumers = await h.probe.jsm.consumers.list(stream).next();
+          const ours = consumers.find((c) =>
+            JSON.stringify(c.config.filter_subjects ?? c.config.filter_subject ?? '').includes('slow-reader'),
+          );
+          return ours?.delivered.stream_seq ?? 0;
+        };
+        // It reads until the sockets are full, then waits for the client.
+        const settled = await waitFor(
+          async () => {
+            const before = await delivered();
+            await new Promise((resolve) => setTimeout(resolve, 500));
+            const after = await delivered();
+            return before > 0 && after === before ? after : undefined;
+          },
+          { timeoutMs: 20_000, what: 'the stream to stop reading for a paused client' },
+        );
+        expect(settled).toBeLessThan(last);
+
+        paused.resume();
+        await waitFor(async () => (await delivered()) === last, {
+          timeoutMs: 30_000,
+          what: 'every record delivered once the client reads',
+        });
+      } finally {
+        paused.close();
+      }
+    }, 60_000);
+
     it('should need a credential', async () => {
       const response = await fetch(`${h.gateway.url}/api/v1/decisions/stream`);
 
@@ -154,19 +263,23 @@ interface SseEvent {
 async function openStream(url: string, key: string, lastEventId?: string) {
   const controller = new AbortController();
   const response = await fetch(url, {
-    headers: { 'x-api-key': key, ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
+    headers: { 'x-api-key': key, ...(lastEventId !== undefined ? { 'last-event-id': lastEventId } : {}) },
     signal: controller.signal,
   });
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toContain('text/event-stream');
   const events: SseEvent[] = [];
+  let ended = false;
   let buffer = '';
   const reader = response.body?.getReader();
   const decoder = new TextDecoder();
   void (async () => {
     for (;;) {
       const chunk = await reader?.read().catch(() => ({ done: true, value: undefined }));
-      if (!chunk || chunk.done) return;
+      if (!chunk || chunk.done) {
+        ended = true;
+        return;
+      }
       buffer += decoder.decode(chunk.value, { stream: true });
       let end: number;
       while ((end = buffer.indexOf('\n\n')) >= 0) {
@@ -187,7 +300,21 @@ async function openStream(url: string, key: string, lastEventId?: string) {
       }
     }
   })();
-  return { events: () => events, close: () => controller.abort() };
+  return { events: () => events, ended: () => ended, close: () => controller.abort() };
+}
+
+/** A stream whose client reads nothing until `resume()` (node:http, so that nothing buffers on its behalf). */
+async function pausedStream(url: string, key: string) {
+  const response = await new Promise<IncomingMessage>((resolve, reject) => {
+    const request = get(url, { headers: { 'x-api-key': key } }, resolve);
+    request.on('error', reject);
+  });
+  expect(response.statusCode).toBe(200);
+  response.pause();
+  return {
+    resume: () => response.on('data', () => undefined).resume(),
+    close: () => response.destroy(),
+  };
 }
 
 const BLOCKING = { name: 'maturity', outcome: 'BLOCK', value: 'L0', threshold: 'L1', distanceToTrip: -1 };
