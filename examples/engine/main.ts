@@ -120,6 +120,8 @@ async function main(): Promise<void> {
 
   while (running) {
     await tradeOnce(bifrost, config.strategyId);
+    // A signal during the trade called the previous (already spent) wake: do not wait a full interval.
+    if (!running) break;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, config.intervalMs);
       wake = () => {

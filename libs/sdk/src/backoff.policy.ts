@@ -33,6 +33,18 @@ export function parseRetryAfter(value: string | null | undefined, nowMs: number)
   return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
 }
 
+/** The shortest and longest a server's `Retry-After` is honoured for. */
+export const RETRY_AFTER_MIN_MS = 100;
+export const RETRY_AFTER_MAX_MS = 3_600_000;
+
+/**
+ * A server-requested wait, bounded: `Retry-After: 0` must not become a tight loop of requests, and
+ * a huge value must not overflow a timer (Node runs a delay above 2³¹−1 ms after 1 ms).
+ */
+export function boundedRetryAfter(ms: number): number {
+  return Math.min(RETRY_AFTER_MAX_MS, Math.max(RETRY_AFTER_MIN_MS, ms));
+}
+
 function clampUnit(value: number): number {
   if (!Number.isFinite(value)) return 0.5;
   return Math.min(1, Math.max(0, value));

@@ -211,6 +211,77 @@ describe('SDK over HTTP', () => {
     });
   });
 
+  describe('when the gateway refuses the API key', () => {
+    it('should keep the fact and deliver it once the key is accepted again, dropping nothing', async () => {
+      gateway.answerOnce('outcome', () => problem(401, { title: 'Unauthorized', code: 'AUTH.UNAUTHORIZED' }));
+      const errors: string[] = [];
+      const sdk = client({ logger: { error: (message) => errors.push(message) } });
+
+      sdk.recordOutcome(outcome('o-1'));
+
+      await waitFor(() => sdk.bufferDepth === 0, { timeoutMs: 10_000, what: 'the outcome accepted' });
+      expect(gateway.accepted.map((a) => a.outcomeId)).toEqual(['o-1']);
+      expect(gateway.count('outcome')).toBe(2);
+      expect(sdk.droppedCount).toBe(0);
+      expect(errors).toContain('bifrost: the gateway refuses this API key; facts are kept and retried');
+    });
+  });
+
+  describe('when the gateway asks to retry at once', () => {
+    it('should wait at least the minimum between decision attempts (Retry-After: 0 is no tight loop)', async () => {
+      gateway.answer('check', () => problem(503, { title: 'Unavailable' }, { 'retry-after': '0' }));
+      const sdk = client();
+      await sdk.whenConnected(5_000);
+
+      const verdict = await sdk.check(
+        { strategyId: 's1', action: { kind: 'order.place', intent: 'open' } },
+        { deadlineMs: 1_000 },
+      );
+
+      expect(verdict).toMatchObject({ failClosed: true, action: 'BLOCK' });
+      // 100 ms apart within a 1 s deadline: about ten attempts, not hundreds.
+      expect(gateway.count('check')).toBeLessThanOrEqual(11);
+    });
+  });
+
+  describe('with a per-call deadline no timer can hold', () => {
+    it('should use the client’s deadline and stay connected', async () => {
+      const sdk = client();
+      await sdk.whenConnected(5_000);
+
+      const verdict = await sdk.check(
+        { strategyId: 's1', action: { kind: 'order.place', intent: 'open' } },
+        { deadlineMs: 2 ** 32 },
+      );
+
+      expect(verdict).toMatchObject({ failClosed: false, action: 'ALLOW' });
+      expect(sdk.connected).toBe(true);
+    });
+  });
+
+  describe('when the gateway comes back to a backlog', () => {
+    it('should send the reconnect heartbeat before the buffered facts', async () => {
+      const sdk = client({ heartbeatIntervalMs: 60_000 });
+      await sdk.whenConnected(5_000);
+      await waitFor(() => sdk.bufferDepth === 0, { what: 'the first heartbeat accepted' });
+      await gateway.stop();
+      // An outage's worth of telemetry, waiting to be sent (the first failed send shows the outage).
+      sdk.recordOutcome(outcome('o-0'));
+      await waitFor(() => !sdk.connected, { what: 'the client to notice' });
+      for (let i = 1; i < 50; i += 1) sdk.recordOutcome(outcome(`o-${i}`));
+      const before = gateway.requests.length;
+
+      await gateway.restart();
+      await waitFor(() => sdk.bufferDepth === 0, { timeoutMs: 10_000, what: 'the backlog sent' });
+
+      const posts = gateway.requests.slice(before).filter((r) => r.method === 'POST');
+      expect(posts[0]?.path).toBe('/api/v1/engine/heartbeat');
+      expect(posts.slice(1).map((r) => r.body['outcomeId'])).toEqual(
+        Array.from({ length: 50 }, (_, i) => `o-${i}`),
+      );
+    });
+  });
+
   describe('when the gateway goes away', () => {
     it('should BLOCK, buffer telemetry, and flush it in order once the gateway is back', async () => {
       const unreachable: string[] = [];
@@ -403,6 +474,8 @@ class ContractServer {
       case 'outcome':
         this.accepted.push(body);
         return { status: 202, body: { id: randomUUID(), sequence: this.accepted.length } };
+      case 'heartbeat':
+        return { status: 202, body: { id: randomUUID() } };
       default:
         return problem(404, { title: 'Not found' });
     }

@@ -68,6 +68,22 @@ describe('A client that cannot reach Bifrost', () => {
     await expect(sdk.close()).resolves.toEqual({ undelivered: 1 });
   });
 
+  it('should tell waiters and listeners when it is closed', async () => {
+    const sdk = unreachable();
+    const states: string[] = [];
+    sdk.on('state', (state) => {
+      states.push(state);
+    });
+    const started = Date.now();
+    const waiting = sdk.whenConnected(8_000);
+
+    await sdk.close();
+
+    await expect(waiting).resolves.toBe(false);
+    expect(Date.now() - started).toBeLessThan(4_000);
+    expect(states).toContain('closed');
+  });
+
   describe('once closed', () => {
     it('should BLOCK, deny, and refuse everything else with SDK.CLOSED', async () => {
       const sdk = unreachable();

@@ -11,7 +11,7 @@ import {
   type IngestKind,
   type Naming,
 } from '@bifrost/contracts';
-import { backoffDelay } from './backoff.policy';
+import { backoffDelay, boundedRetryAfter } from './backoff.policy';
 import { buildFact, factDefinition, type Fact } from './fact.envelope';
 import {
   evaluationUnavailable,
@@ -48,6 +48,8 @@ import type { Operation, Transport, TransportReply } from './transport.types';
 import { TelemetryBuffer } from './telemetry.buffer';
 
 export const DEFAULT_DEADLINE_MS = 2_000;
+/** The longest deadline a timer can hold (2³¹−1 ms); a per-call deadline beyond it, or not positive, uses the client's. */
+export const MAX_DEADLINE_MS = 2_147_483_647;
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 10_000;
 export const DEFAULT_BUFFER_MAX_ITEMS = 10_000;
 
@@ -82,6 +84,12 @@ export class BifrostClient {
     dropped: new Set(),
   };
   private inFlight: Fact | undefined;
+  /**
+   * The newest heartbeat not yet sent. Heartbeats skip the queue: after an outage the buffered
+   * backlog may take minutes to send, and presence must not wait behind it (the canary would judge
+   * the engine silent). A newer heartbeat replaces an unsent one.
+   */
+  private heartbeatDue: Fact | undefined;
   private rejected = 0;
   private pumping = false;
   private failures = 0;
@@ -133,7 +141,7 @@ export class BifrostClient {
 
   /** Facts not yet acknowledged by Bifrost (buffered plus the one being sent). */
   get bufferDepth(): number {
-    return this.buffer.depth + (this.inFlight ? 1 : 0);
+    return this.buffer.depth + (this.inFlight ? 1 : 0) + (this.heartbeatDue ? 1 : 0);
   }
 
   /** Facts lost for good: evicted from the full buffer, or refused by the gateway. */
@@ -308,6 +316,8 @@ export class BifrostClient {
     this.closed = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    // Listeners (and whenConnected) hear of it here: later transport states are not reported.
+    this.emit('state', 'closed');
     await this.transport.close();
     const undelivered = this.bufferDepth;
     if (undelivered > 0) this.logger.warn?.('bifrost: closed with undelivered facts', { undelivered });
@@ -315,7 +325,9 @@ export class BifrostClient {
   }
 
   private async call(operation: Operation, body: unknown, options: DecisionOptions): Promise<TransportReply> {
-    const deadlineAt = Date.now() + (options.deadlineMs ?? this.deadlineMs);
+    const asked = options.deadlineMs;
+    const deadlineMs = asked !== undefined && asked > 0 && asked <= MAX_DEADLINE_MS ? asked : this.deadlineMs;
+    const deadlineAt = Date.now() + deadlineMs;
     return this.transport.request(operation, body, deadlineAt);
   }
 
@@ -336,20 +348,43 @@ export class BifrostClient {
       fields: fields as Record<string, unknown>,
       nowMs: Date.now(),
     });
-    const evicted = this.buffer.push(fact);
-    if (evicted) this.emitDropped(evicted, 'overflow');
+    this.enqueue(fact);
     void this.pump();
     return describe(fact);
   }
 
-  /** Delivers buffered facts oldest first, one at a time, so the stream keeps the engine's order. */
+  private enqueue(fact: Fact): void {
+    if (fact.kind === 'heartbeat') {
+      this.heartbeatDue = fact;
+      return;
+    }
+    const evicted = this.buffer.push(fact);
+    if (evicted) this.emitDropped(evicted, 'overflow');
+  }
+
+  /** Puts back a fact whose delivery failed, ahead of everything buffered after it. */
+  private requeue(fact: Fact): void {
+    if (fact.kind === 'heartbeat') {
+      // A heartbeat recorded meanwhile is newer and says the same.
+      this.heartbeatDue ??= fact;
+      return;
+    }
+    const evicted = this.buffer.pushFront(fact);
+    if (evicted) this.emitDropped(evicted, 'overflow');
+  }
+
+  /**
+   * Delivers buffered facts oldest first, one at a time, so the stream keeps the engine's order; a
+   * due heartbeat goes ahead of them.
+   */
   private async pump(): Promise<void> {
     if (this.pumping || this.retryTimer || this.closed) return;
     this.pumping = true;
     try {
       while (this.transport.state === 'connected') {
-        const fact = this.buffer.shift();
+        const fact = this.heartbeatDue ?? this.buffer.shift();
         if (!fact) break;
+        if (fact === this.heartbeatDue) this.heartbeatDue = undefined;
         this.inFlight = fact;
         const result = await this.transport.deliver(fact, this.deadlineMs);
         this.inFlight = undefined;
@@ -373,8 +408,7 @@ export class BifrostClient {
           this.emitDropped(fact, 'rejected');
           continue;
         }
-        const evicted = this.buffer.pushFront(fact);
-        if (evicted) this.emitDropped(evicted, 'overflow');
+        this.requeue(fact);
         this.failures += 1;
         this.logger.debug?.('bifrost: delivery failed, will retry', {
           code: result.code,
@@ -382,7 +416,10 @@ export class BifrostClient {
         });
         // Lost connections resume on reconnect; a connected transport that failed retries later.
         if (this.transport.state === 'connected' && !this.closed) {
-          const delay = result.retryAfterMs ?? backoffDelay(this.failures);
+          const delay =
+            result.retryAfterMs === undefined
+              ? backoffDelay(this.failures)
+              : boundedRetryAfter(result.retryAfterMs);
           this.retryTimer = setTimeout(() => {
             this.retryTimer = undefined;
             void this.pump();
@@ -488,6 +525,9 @@ export function configProblems(options: ClientOptions): string[] {
     }
   };
   positive('deadlineMs', options.deadlineMs, false);
+  if (options.deadlineMs !== undefined && options.deadlineMs > MAX_DEADLINE_MS) {
+    problems.push(`deadlineMs must be at most ${MAX_DEADLINE_MS} (a timer's limit)`);
+  }
   positive('heartbeatIntervalMs', options.heartbeatIntervalMs, true);
   positive('buffer.maxItems', options.buffer?.maxItems, false);
   return problems;

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseRetryAfter } from './backoff.policy';
+import { boundedRetryAfter, parseRetryAfter } from './backoff.policy';
 import { ConnectionLoop } from './connection.loop';
 import type { Fact } from './fact.envelope';
 import { SDK_ERROR_CODES } from './sdk.errors';
@@ -91,7 +91,8 @@ export class HttpTransport implements Transport {
       }
       if (exchange.status === 200) return { ok: true, data: exchange.body };
       if (exchange.status === 429 || exchange.status === 503) {
-        const waitMs = parseRetryAfter(exchange.retryAfter, Date.now());
+        const asked = parseRetryAfter(exchange.retryAfter, Date.now());
+        const waitMs = asked === undefined ? undefined : boundedRetryAfter(asked);
         if (waitMs !== undefined && Date.now() + waitMs < deadlineAt) {
           await sleep(waitMs);
           continue;
@@ -117,6 +118,14 @@ export class HttpTransport implements Transport {
       return typeof sequence === 'number' ? { ok: true, sequence } : { ok: true };
     }
     const problem = problemOf(status, exchange.body);
+    if (status === 401 || status === 403) {
+      // The key is refused, not the fact: keep it (and everything behind it) until the key works again.
+      this.options.logger.error?.('bifrost: the gateway refuses this API key; facts are kept and retried', {
+        status,
+        ...problem,
+      });
+      return { ok: false, retry: true, ...problem };
+    }
     if (status === 408 || status === 429 || status >= 500) {
       const retryAfterMs = parseRetryAfter(exchange.retryAfter, Date.now());
       return { ok: false, retry: true, ...problem, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
