@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { startGateway, OWNER_KEY, type GatewayHarness } from '../testing/gateway.fixtures';
 
 describe('gateway auth', () => {
@@ -143,6 +144,34 @@ describe('gateway auth', () => {
           })
         ).status,
       ).toBe(401);
+    });
+
+    it('should leave the refresh token unspent when its successor cannot be stored', async () => {
+      const operator = await h.createKey('operator');
+      const issued = await h.http('POST', '/api/v1/auth/token', { body: { apiKey: operator.apiKey } });
+      const db = new Client({ connectionString: h.db.url });
+      await db.connect();
+      try {
+        // Any insert into refresh_tokens fails while this trigger is there.
+        await db.query(`CREATE FUNCTION refuse_insert() RETURNS trigger LANGUAGE plpgsql AS
+          $$ BEGIN RAISE EXCEPTION 'storage refused'; END $$`);
+        await db.query(
+          'CREATE TRIGGER refuse_refresh BEFORE INSERT ON refresh_tokens FOR EACH ROW EXECUTE FUNCTION refuse_insert()',
+        );
+        const failed = await h.http('POST', '/api/v1/auth/refresh', {
+          body: { refreshToken: issued.body.refreshToken },
+        });
+        expect(failed.status).toBe(500);
+      } finally {
+        await db.query('DROP TRIGGER IF EXISTS refuse_refresh ON refresh_tokens');
+        await db.query('DROP FUNCTION IF EXISTS refuse_insert()');
+        await db.end();
+      }
+
+      const retried = await h.http('POST', '/api/v1/auth/refresh', {
+        body: { refreshToken: issued.body.refreshToken },
+      });
+      expect(retried.status).toBe(200);
     });
 
     it('should refuse a tampered access token', async () => {

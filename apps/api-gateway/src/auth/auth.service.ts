@@ -62,13 +62,13 @@ export class AuthService {
 
   /** Rotates a refresh token into a new pair. */
   async refresh(refreshToken: string, now: Date): Promise<TokenPair> {
-    const keyId = await this.keys.spendRefreshToken(refreshToken, now);
-    const key = keyId === undefined ? undefined : await this.keys.activeKeyById(keyId, now.getTime());
-    if (!key) throw new UnauthorizedError('unknown, spent, expired or revoked refresh token');
-    return this.pair(principalOf(key, 'jwt'), now);
+    const rotated = await this.keys.rotateRefreshToken(refreshToken, now);
+    const key = rotated && (await this.keys.activeKeyById(rotated.keyId, now.getTime()));
+    if (!rotated || !key) throw new UnauthorizedError('unknown, spent, expired or revoked refresh token');
+    return this.pair(principalOf(key, 'jwt'), now, rotated.refreshToken);
   }
 
-  private async pair(principal: Principal, now: Date): Promise<TokenPair> {
+  private async pair(principal: Principal, now: Date, refreshToken?: string): Promise<TokenPair> {
     const iat = Math.floor(now.getTime() / 1000);
     const ttl = this.config.GATEWAY_ACCESS_TOKEN_TTL_SECONDS;
     const accessToken = signJwt(
@@ -79,7 +79,7 @@ export class AuthService {
       tokenType: 'Bearer',
       accessToken,
       expiresIn: ttl,
-      refreshToken: await this.keys.issueRefreshToken(principal.id, now),
+      refreshToken: refreshToken ?? (await this.keys.issueRefreshToken(principal.id, now)),
       refreshExpiresIn: this.config.GATEWAY_REFRESH_TOKEN_TTL_SECONDS,
       principal: { id: principal.id, role: principal.role },
     };

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import type { DataSource, Repository } from 'typeorm';
+import type { DataSource, EntityManager, Repository } from 'typeorm';
 import { ForbiddenError, NotFoundError, ValidationError } from '@bifrost/event-sourcing';
 import { uuidv7 } from '@bifrost/messaging';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
@@ -46,7 +46,6 @@ interface ActiveKey {
 @Injectable()
 export class KeyStore implements OnModuleInit {
   private readonly keys: Repository<ApiKeyRow>;
-  private readonly refreshTokens: Repository<RefreshTokenRow>;
   private readonly byHash = new Map<string, { key: ActiveKey; until: number }>();
   private readonly byId = new Map<string, { key: ActiveKey; until: number }>();
 
@@ -55,7 +54,6 @@ export class KeyStore implements OnModuleInit {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {
     this.keys = db.getRepository(ApiKeyRow);
-    this.refreshTokens = db.getRepository(RefreshTokenRow);
   }
 
   async onModuleInit(): Promise<void> {
@@ -149,9 +147,13 @@ export class KeyStore implements OnModuleInit {
     return viewOf(row);
   }
 
-  async issueRefreshToken(keyId: string, now: Date): Promise<string> {
+  async issueRefreshToken(
+    keyId: string,
+    now: Date,
+    manager: EntityManager = this.db.manager,
+  ): Promise<string> {
     const minted = mintRefreshToken();
-    await this.refreshTokens.insert({
+    await manager.getRepository(RefreshTokenRow).insert({
       id: uuidv7(),
       keyId,
       tokenHash: minted.hash,
@@ -163,12 +165,29 @@ export class KeyStore implements OnModuleInit {
   }
 
   /**
+   * Spends a refresh token and issues its successor in one transaction, so a failure leaves the old
+   * token unspent (a retry then works) rather than spent with no successor. Returns the key id and
+   * the new refresh token, or undefined when the token is unknown, spent or expired.
+   */
+  async rotateRefreshToken(
+    secret: string,
+    now: Date,
+  ): Promise<{ keyId: string; refreshToken: string } | undefined> {
+    return this.db.transaction(async (tx) => {
+      const keyId = await this.spendRefreshToken(secret, now, tx);
+      return keyId === undefined
+        ? undefined
+        : { keyId, refreshToken: await this.issueRefreshToken(keyId, now, tx) };
+    });
+  }
+
+  /**
    * Spends a refresh token: valid once, before expiry, while its key is active. Presenting a spent
    * token again revokes every refresh token of its key (it was copied: RFC 6819 §5.2.2.3).
    */
-  async spendRefreshToken(secret: string, now: Date): Promise<string | undefined> {
+  private async spendRefreshToken(secret: string, now: Date, tx: EntityManager): Promise<string | undefined> {
     const hash = hashSecret(secret);
-    return this.db.transaction(async (tx) => {
+    {
       const rows = (await tx.query(
         `SELECT id, key_id, expires_at, revoked_at FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE`,
         [hash],
@@ -185,7 +204,7 @@ export class KeyStore implements OnModuleInit {
       await tx.query(`UPDATE refresh_tokens SET revoked_at = $2 WHERE id = $1`, [token.id, now]);
       if (token.expires_at.getTime() <= now.getTime()) return undefined;
       return token.key_id;
-    });
+    }
   }
 
   private async cached(

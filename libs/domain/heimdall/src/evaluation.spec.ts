@@ -186,6 +186,7 @@ function scorecard(trials: number, successes: number): Scorecard {
   let card = EMPTY_SCORECARD;
   for (let i = 0; i < trials; i += 1) {
     card = addTrial(card, {
+      engineId: 'bot',
       trialId: `t-${i}`,
       success: i < successes,
       day: '2026-11-21',

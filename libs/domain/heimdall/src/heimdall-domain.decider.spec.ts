@@ -108,6 +108,21 @@ describe('Heimdall domain', () => {
         .thenNothingHappened();
     });
 
+    it('should count another engine’s trial with the same trial id (trial ids are each engine’s own)', () => {
+      const other = recordTrial('t-1', false);
+      if (other.type !== 'RecordTrial') throw new Error('expected RecordTrial');
+      const [event] = heimdallDecider.decide(
+        { ...other, data: { ...other.data, engineId: 'other-bot' } },
+        fold([...history, trialRecorded('t-1', true)]),
+        undefined,
+      );
+
+      expect(event).toMatchObject({
+        type: 'SandboxTrialRecorded',
+        data: { engineId: 'other-bot', trialId: 't-1', success: false },
+      });
+    });
+
     it('should remember only the last trial ids and the most recent days', () => {
       const many = Array.from({ length: REMEMBERED_TRIAL_IDS + 1 }, (_, i) =>
         trialRecorded(`t-${i}`, true, dayOffset(i % (SCORECARD_DAYS_KEPT + 5))),

@@ -116,7 +116,7 @@ export const heimdallDecider: Decider<HeimdallDomainState, HeimdallCommand, Heim
       }
       case 'RecordTrial': {
         const { domain, engineId, trialId, success, recommendationId, occurredAt, now } = command.data;
-        if (state.status === 'tracked' && hasTrial(state.scorecard, trialId)) return [];
+        if (state.status === 'tracked' && hasTrial(state.scorecard, engineId, trialId)) return [];
         return [
           {
             type: 'SandboxTrialRecorded',

@@ -13,7 +13,10 @@ export interface Scorecard {
   /** `YYYY-MM-DD` → tally, for the {@link SCORECARD_DAYS_KEPT} most recent days with trials. */
   readonly days: Readonly<Record<string, DayTally>>;
   readonly lastTrialAt: string | null;
-  /** The last {@link REMEMBERED_TRIAL_IDS} trial ids, oldest first. */
+  /**
+   * The last {@link REMEMBERED_TRIAL_IDS} trials as {@link trialKey}s (engine and trial id), oldest
+   * first: trial ids are the engines', so two engines may use the same one.
+   */
   readonly recentTrialIds: readonly string[];
 }
 
@@ -50,13 +53,18 @@ export function totalsOf(tally: DayTally): ScorecardTotals {
   };
 }
 
-export function hasTrial(scorecard: Scorecard, trialId: string): boolean {
-  return scorecard.recentTrialIds.includes(trialId);
+/** A trial's identity: its engine's id and the engine's trial id (engine ids contain no `/`). */
+export function trialKey(engineId: string, trialId: string): string {
+  return `${engineId}/${trialId}`;
+}
+
+export function hasTrial(scorecard: Scorecard, engineId: string, trialId: string): boolean {
+  return scorecard.recentTrialIds.includes(trialKey(engineId, trialId));
 }
 
 export function addTrial(
   scorecard: Scorecard,
-  trial: { trialId: string; success: boolean; day: string; at: string },
+  trial: { engineId: string; trialId: string; success: boolean; day: string; at: string },
 ): Scorecard {
   const hit = trial.success ? 1 : 0;
   const today = scorecard.days[trial.day] ?? { trials: 0, successes: 0 };
@@ -72,7 +80,9 @@ export function addTrial(
     days,
     lastTrialAt:
       scorecard.lastTrialAt === null || trial.at > scorecard.lastTrialAt ? trial.at : scorecard.lastTrialAt,
-    recentTrialIds: [...scorecard.recentTrialIds, trial.trialId].slice(-REMEMBERED_TRIAL_IDS),
+    recentTrialIds: [...scorecard.recentTrialIds, trialKey(trial.engineId, trial.trialId)].slice(
+      -REMEMBERED_TRIAL_IDS,
+    ),
   };
 }
 
