@@ -199,6 +199,31 @@ describe('gateway over the real gate', () => {
       expect((await h.probe.jsm.streams.info(h.ns.naming.streams.ingest.name)).state.messages).toBe(before);
     });
 
+    it('should keep the engine’s Occurred-At (a buffered fact), take a future one as now, and refuse one that is no time', async () => {
+      const post = (outcomeId: string, occurredAt: string) =>
+        h.http('POST', '/api/v1/engine/outcome', {
+          key: h.keys.engine,
+          headers: { 'occurred-at': occurredAt },
+          body: { engineId: 'engine-a', strategyId: 's1', outcomeId, pnl: { amount: 5, currency: 'USD' } },
+        });
+      const storedAt = async (sequence: number) =>
+        (await h.probe.jsm.streams.getMessage(h.ns.naming.streams.ingest.name, { seq: sequence }))?.json<{
+          occurredAt: string;
+        }>().occurredAt;
+      const before = Date.now();
+
+      const past = await post('o-past', '2026-01-02T03:04:05.678Z');
+      const future = await post('o-future', '2999-01-01T00:00:00.000Z');
+      const bad = await post('o-bad-time', '2026-02-31T00:00:00.000Z');
+
+      expect(past.status).toBe(202);
+      expect(await storedAt(past.body.sequence)).toBe('2026-01-02T03:04:05.678Z');
+      expect(future.status).toBe(202);
+      expect(Date.parse((await storedAt(future.body.sequence)) as string)).toBeGreaterThanOrEqual(before);
+      expect(Date.parse((await storedAt(future.body.sequence)) as string)).toBeLessThanOrEqual(Date.now());
+      expect(bad).toMatchObject({ status: 400, body: { code: 'INGEST.OCCURRED_AT_INVALID' } });
+    });
+
     it('should accept an incident fact once the catalogue defines the kind', async () => {
       const response = await h.http('POST', '/api/v1/engine/incident', {
         key: h.keys.engine,

@@ -244,6 +244,39 @@ describe('SDK over HTTP', () => {
     });
   });
 
+  describe('when the gateway answers 503 because no one could decide yet (risk-guard failover)', () => {
+    it('should retry the decision within its deadline, without Retry-After', async () => {
+      gateway.answerOnce('reserve', () => problem(503, { title: 'Unavailable', code: 'RISK.NO_LEADER' }));
+      gateway.answerOnce('reserve', () => problem(503, { title: 'Unavailable', code: 'RISK.NOT_LEADER' }));
+      const sdk = client();
+      await sdk.whenConnected(5_000);
+
+      const reservation = await sdk.reserve({
+        idempotencyKey: 'k-failover',
+        maxLoss: eur(1),
+        exposure: eur(1),
+      });
+
+      expect(reservation).toMatchObject({ failClosed: false, outcome: 'GRANTED' });
+      expect(gateway.count('reserve')).toBe(3);
+    });
+
+    it('should not retry a 503 that may have been decided (a timeout)', async () => {
+      gateway.answer('reserve', () => problem(503, { title: 'Unavailable', code: 'RPC.TIMEOUT' }));
+      const sdk = client();
+      await sdk.whenConnected(5_000);
+
+      const reservation = await sdk.reserve({
+        idempotencyKey: 'k-timeout',
+        maxLoss: eur(1),
+        exposure: eur(1),
+      });
+
+      expect(reservation).toMatchObject({ failClosed: true, code: 'RPC.TIMEOUT' });
+      expect(gateway.count('reserve')).toBe(1);
+    });
+  });
+
   describe('with a per-call deadline no timer can hold', () => {
     it('should use the client’s deadline and stay connected', async () => {
       const sdk = client();
@@ -302,6 +335,10 @@ describe('SDK over HTTP', () => {
 
       expect(gateway.accepted.map((a) => a.outcomeId)).toEqual(['o-1', 'o-2', 'o-3']);
       expect(flushed.map((f) => f.id)).toEqual(recorded.map((r) => r.id));
+      // Each carries when it was recorded, not when the backlog was sent.
+      expect(
+        gateway.requests.filter((r) => r.path === '/api/v1/engine/outcome').map((r) => r.occurredAt),
+      ).toEqual(recorded.map((r) => r.occurredAt));
     });
   });
 });
@@ -336,6 +373,7 @@ interface Received {
   path: string;
   apiKey: string | undefined;
   contentType: string | undefined;
+  occurredAt: string | undefined;
   body: Record<string, unknown>;
 }
 
@@ -417,6 +455,7 @@ class ContractServer {
       path: req.url ?? '',
       apiKey: req.headers['x-api-key'] as string | undefined,
       contentType: req.headers['content-type'],
+      occurredAt: req.headers['occurred-at'] as string | undefined,
       body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>),
     };
     this.requests.push(received);

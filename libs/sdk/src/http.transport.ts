@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { boundedRetryAfter, parseRetryAfter } from './backoff.policy';
+import { boundedRetryAfter, parseRetryAfter, RETRY_AFTER_MIN_MS } from './backoff.policy';
 import { ConnectionLoop } from './connection.loop';
 import type { Fact } from './fact.envelope';
 import { SDK_ERROR_CODES } from './sdk.errors';
@@ -20,6 +20,7 @@ export const PROBE_PATH = '/health/live';
 const PROBE_TIMEOUT_MS = 5_000;
 /** Sent with every fact (its envelope id); the gateway uses it as the envelope id it publishes. */
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
+export const OCCURRED_AT_HEADER = 'occurred-at';
 
 type Exchange =
   | { kind: 'response'; status: number; retryAfter: string | null; body: unknown }
@@ -69,7 +70,7 @@ export class HttpTransport implements Transport {
    */
   async request(operation: Operation, body: unknown, deadlineAt: number): Promise<TransportReply> {
     const path = `${ENGINE_API_PATH}/${operation}`;
-    for (;;) {
+    for (let attempt = 1; ; attempt += 1) {
       const remaining = deadlineAt - Date.now();
       if (remaining <= 0) {
         return {
@@ -92,7 +93,12 @@ export class HttpTransport implements Transport {
       if (exchange.status === 200) return { ok: true, data: exchange.body };
       if (exchange.status === 429 || exchange.status === 503) {
         const asked = parseRetryAfter(exchange.retryAfter, Date.now());
-        const waitMs = asked === undefined ? undefined : boundedRetryAfter(asked);
+        const waitMs =
+          asked !== undefined
+            ? boundedRetryAfter(asked)
+            : nothingDecided(exchange.body)
+              ? Math.min(1_000, RETRY_AFTER_MIN_MS * 2 ** (attempt - 1))
+              : undefined;
         if (waitMs !== undefined && Date.now() + waitMs < deadlineAt) {
           await sleep(waitMs);
           continue;
@@ -107,6 +113,8 @@ export class HttpTransport implements Transport {
     // is the fact's: a re-send after a lost 202 is then deduplicated by Nats-Msg-Id.
     const exchange = await this.post(`${ENGINE_API_PATH}/${fact.kind}`, fact.envelope.data, timeoutMs, {
       [IDEMPOTENCY_KEY_HEADER]: fact.envelope.id,
+      // When it was recorded, not when it was sent (a fact buffered through an outage is sent late).
+      [OCCURRED_AT_HEADER]: fact.envelope.occurredAt,
     });
     if (exchange.kind !== 'response') {
       const message = exchange.kind === 'timeout' ? 'no answer in time' : exchange.message;
@@ -197,6 +205,19 @@ export function problemOf(status: number, body: unknown): { code: string; messag
   if (status === 503) return { code: SDK_ERROR_CODES.serviceUnavailable, message };
   if (status === 429) return { code: SDK_ERROR_CODES.rateLimited, message };
   return { code: `HTTP.${status}`, message };
+}
+
+/**
+ * A 503 whose code says the request reached no one who could decide it (no responders, no leader
+ * during a risk-guard failover): retrying cannot decide anything twice, so a decision is retried
+ * within its deadline (100 ms, 200 ms, … 1 s apart) even without `Retry-After`.
+ */
+function nothingDecided(body: unknown): boolean {
+  const code = (body as Problem | undefined)?.code;
+  return (
+    typeof code === 'string' &&
+    (code === 'RPC.NO_RESPONDERS' || code.endsWith('.NOT_LEADER') || code.endsWith('.NO_LEADER'))
+  );
 }
 
 function causeMessage(error: Error): string {

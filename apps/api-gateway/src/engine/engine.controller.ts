@@ -1,4 +1,4 @@
-import { Body, Headers, Inject } from '@nestjs/common';
+import { Body, createParamDecorator, Inject, type ExecutionContext } from '@nestjs/common';
 import { Type, type TSchema } from '@sinclair/typebox';
 import {
   catalogue,
@@ -12,6 +12,7 @@ import {
   ReserveReply,
   ReserveRequest,
   SettleRequest,
+  Timestamp,
   Uuid,
   type IngestKind,
   type MessageDefinition,
@@ -41,7 +42,30 @@ const IngestAccepted = object({
 
 /** Engines send the fact's own id so a re-sent fact (lost 202) is deduplicated by Nats-Msg-Id. */
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
+/** When the engine recorded the fact (a buffered fact is sent later); the envelope's occurredAt. */
+export const OCCURRED_AT_HEADER = 'occurred-at';
 const isUuid = compile(Uuid);
+const isTimestamp = compile(Timestamp);
+/** A Timestamp naming a time that exists (2026-02-31 matches the pattern, not the calendar). */
+const isRealTime = (value: string): boolean =>
+  isTimestamp(value).ok && new Date(value).toISOString() === value;
+
+interface FactHeaderValues {
+  readonly idempotencyKey?: string;
+  readonly occurredAt?: string;
+}
+
+/** The optional `Idempotency-Key` and `Occurred-At` headers of a fact POST. */
+const FactHeaders = createParamDecorator((_: unknown, ctx: ExecutionContext): FactHeaderValues => {
+  const headers = ctx
+    .switchToHttp()
+    .getRequest<{ headers: Record<string, string | string[] | undefined> }>().headers;
+  const single = (name: string) => {
+    const value = headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  };
+  return { idempotencyKey: single(IDEMPOTENCY_KEY_HEADER), occurredAt: single(OCCURRED_AT_HEADER) };
+});
 
 const CHECK_EXAMPLE = {
   engineId: 'wholesale-bot',
@@ -64,7 +88,9 @@ const ingestRoute = (kind: IngestKind, summary: string, example?: Record<string,
     description:
       'Optional `Idempotency-Key` header: a lowercase UUID (the SDK sends the fact id). It becomes the envelope id ' +
       'and Nats-Msg-Id, so the same key re-sent within the stream duplicate window is stored once and answered ' +
-      'with the original id and sequence.',
+      'with the original id and sequence. Optional `Occurred-At` header: when the engine recorded the fact ' +
+      '(RFC 3339 UTC with milliseconds; the SDK sends it for facts it buffered), the envelope occurredAt; ' +
+      'a time in the future is taken as now. Without it, occurredAt is the time the gateway received it.',
     access: 'engine',
     engineScoped: true,
     body: ingestBody(kind),
@@ -182,9 +208,9 @@ export class EngineController {
   kpi(
     @CurrentPrincipal() p: Principal,
     @Body() body: Record<string, unknown>,
-    @Headers(IDEMPOTENCY_KEY_HEADER) key?: string,
+    @FactHeaders() headers: FactHeaderValues,
   ) {
-    return this.ingest('kpi', p, body, key);
+    return this.ingest('kpi', p, body, headers);
   }
 
   @ingestRoute('outcome', 'Report the outcome of an action (feeds maturity, health and drift)', {
@@ -196,45 +222,45 @@ export class EngineController {
   outcome(
     @CurrentPrincipal() p: Principal,
     @Body() body: Record<string, unknown>,
-    @Headers(IDEMPOTENCY_KEY_HEADER) key?: string,
+    @FactHeaders() headers: FactHeaderValues,
   ) {
-    return this.ingest('outcome', p, body, key);
+    return this.ingest('outcome', p, body, headers);
   }
 
   @ingestRoute('heartbeat', 'Report that the engine is alive')
   heartbeat(
     @CurrentPrincipal() p: Principal,
     @Body() body: Record<string, unknown>,
-    @Headers(IDEMPOTENCY_KEY_HEADER) key?: string,
+    @FactHeaders() headers: FactHeaderValues,
   ) {
-    return this.ingest('heartbeat', p, body, key);
+    return this.ingest('heartbeat', p, body, headers);
   }
 
   @ingestRoute('command', 'Record a command the engine ran')
   command(
     @CurrentPrincipal() p: Principal,
     @Body() body: Record<string, unknown>,
-    @Headers(IDEMPOTENCY_KEY_HEADER) key?: string,
+    @FactHeaders() headers: FactHeaderValues,
   ) {
-    return this.ingest('command', p, body, key);
+    return this.ingest('command', p, body, headers);
   }
 
   @ingestRoute('incident', 'Report an incident')
   incident(
     @CurrentPrincipal() p: Principal,
     @Body() body: Record<string, unknown>,
-    @Headers(IDEMPOTENCY_KEY_HEADER) key?: string,
+    @FactHeaders() headers: FactHeaderValues,
   ) {
-    return this.ingest('incident', p, body, key);
+    return this.ingest('incident', p, body, headers);
   }
 
   @ingestRoute('sandbox', 'Report a sandbox trial')
   sandbox(
     @CurrentPrincipal() p: Principal,
     @Body() body: Record<string, unknown>,
-    @Headers(IDEMPOTENCY_KEY_HEADER) key?: string,
+    @FactHeaders() headers: FactHeaderValues,
   ) {
-    return this.ingest('sandbox', p, body, key);
+    return this.ingest('sandbox', p, body, headers);
   }
 
   /** The engine contract answers a risk refusal with 409 (state) or 422 (anything else it refused). */
@@ -253,7 +279,7 @@ export class EngineController {
     kind: IngestKind,
     principal: Principal,
     data: Record<string, unknown>,
-    idempotencyKey: string | undefined,
+    { idempotencyKey, occurredAt }: FactHeaderValues,
   ) {
     const definition = ingestDefinition(kind);
     if (!definition) {
@@ -266,9 +292,19 @@ export class EngineController {
         'INGEST.IDEMPOTENCY_KEY_INVALID',
       );
     }
+    if (occurredAt !== undefined && !isRealTime(occurredAt)) {
+      throw new ProblemError(
+        'invalid',
+        `${OCCURRED_AT_HEADER} must be an RFC 3339 UTC time with milliseconds, got "${occurredAt.slice(0, 64)}"`,
+        'INGEST.OCCURRED_AT_INVALID',
+      );
+    }
+    const now = new Date().toISOString();
     const engineId = String(data['engineId']);
     const envelope = createEnvelope({
       ...(idempotencyKey !== undefined ? { id: idempotencyKey } : {}),
+      // The engine's clock for when it happened, but never later than now.
+      occurredAt: occurredAt !== undefined && occurredAt < now ? occurredAt : now,
       type: definition.type,
       version: definition.version,
       subject: this.messaging.naming.ingestSubject(kind, engineId),

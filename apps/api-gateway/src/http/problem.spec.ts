@@ -7,6 +7,8 @@ describe('problem documents', () => {
       ['RPC.TIMEOUT', 503],
       ['INFRA.UNAVAILABLE', 503],
       ['RISK.NOT_LEADER', 503],
+      // A standby risk-guard forwarding to a leader that is not there (failover, start-up).
+      ['RISK.NO_LEADER', 503],
       ['AUTH.UNAUTHORIZED', 401],
       ['AUTH.TOKEN_EXPIRED', 401],
       ['AUTH.FORBIDDEN', 403],

@@ -68,7 +68,8 @@ export function problemKindOf(code: string): ProblemKind {
     code === 'RPC.NO_RESPONDERS' ||
     code === 'RPC.TIMEOUT' ||
     code.startsWith('INFRA.') ||
-    code.endsWith('.NOT_LEADER')
+    code.endsWith('.NOT_LEADER') ||
+    code.endsWith('.NO_LEADER')
   )
     return 'unavailable';
   if (code.endsWith('FORBIDDEN') || code.endsWith('OPERATOR_ONLY') || code.endsWith('SELF_APPROVAL'))
