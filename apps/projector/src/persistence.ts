@@ -9,6 +9,7 @@ import { RiskReadModels1732300000200 } from './migrations/1732300000200-risk-rea
 import { HeimdallReadModels1732300000700 } from './migrations/1732300000700-heimdall-read-models';
 import { GovernanceReadModels1732300000800 } from './migrations/1732300000800-governance-read-models';
 import { DecisionDocuments1732300000900 } from './migrations/1732300000900-decision-documents';
+import { ApiKeyChanges1732300001000 } from './migrations/1732300001000-api-key-changes';
 import { readModelEntities } from './read-models/registry';
 
 export const projectorEntities = [...persistenceEntities, AuditLogEntry, ...readModelEntities];
@@ -22,6 +23,7 @@ export const projectorMigrations = [
   HeimdallReadModels1732300000700,
   GovernanceReadModels1732300000800,
   DecisionDocuments1732300000900,
+  ApiKeyChanges1732300001000,
 ];
 
 /** The projector's Postgres: migrated to the current schema before anything is written. */

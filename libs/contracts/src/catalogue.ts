@@ -10,6 +10,7 @@ import { ingestMessages } from './messages/ingest.messages';
 import { canaryMessages, canaryRpcs } from './messages/canary.messages';
 import { governanceMessages, governanceRpcs } from './messages/governance.messages';
 import { governanceIngestMessages } from './messages/governance-ingest.messages';
+import { gatewayMessages } from './messages/gateway.messages';
 
 /**
  * Every message type Bifrost publishes. A service adds its events by exporting an array from
@@ -28,6 +29,7 @@ export const catalogue = new Catalogue(
     ...riskMessages,
     ...tripwireMessages,
     ...heimdallMessages,
+    ...gatewayMessages,
   ],
   [
     pingRpc('gate'),

@@ -17,5 +17,6 @@ export * from './messages/heimdall.messages';
 export * from './messages/ingest.messages';
 export * from './messages/canary.messages';
 export * from './messages/governance.messages';
+export * from './messages/gateway.messages';
 export * from './messages/governance-ingest.messages';
 export * from './messages/gate-strategy-commands.messages';

@@ -5,7 +5,16 @@
  * stacks, or isolated tests, can share one NATS server. The empty namespace gives the canonical names.
  */
 
-export const CONTEXTS = ['gate', 'risk', 'heimdall', 'tripwire', 'canary', 'governance', 'system'] as const;
+export const CONTEXTS = [
+  'gate',
+  'risk',
+  'heimdall',
+  'tripwire',
+  'canary',
+  'governance',
+  'system',
+  'gateway',
+] as const;
 export type Context = (typeof CONTEXTS)[number];
 
 export const INGEST_KINDS = ['kpi', 'outcome', 'heartbeat', 'command', 'incident', 'sandbox'] as const;

@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { startGateway, OWNER_KEY, type GatewayHarness } from '../testing/gateway.fixtures';
+import { connectProbe, startGateway, OWNER_KEY, type GatewayHarness } from '../testing/gateway.fixtures';
 
 describe('gateway auth', () => {
   let h: GatewayHarness;
@@ -34,6 +34,49 @@ describe('gateway auth', () => {
         expect(JSON.stringify(rows)).not.toContain(OWNER_KEY);
       } finally {
         await client.end();
+      }
+    });
+  });
+
+  describe('key changes', () => {
+    it('should be recorded as events attributed to who made them, the bootstrap key’s to the gateway', async () => {
+      const probe = await connectProbe(h.ns);
+      try {
+        const keyEvents = async (keyId: string) =>
+          (await probe.eventStore.read(h.ns.naming.eventSubject('gateway', 'key', keyId))).events.map(
+            (e) => e.envelope,
+          );
+        const admin = await h.createKey('admin');
+        const engine = await h.http('POST', '/api/v1/keys', {
+          key: admin.apiKey,
+          body: { name: 'bot key', role: 'engine', engineId: 'bot-7' },
+        });
+        await h.http('DELETE', `/api/v1/keys/${engine.body.id}`, { key: admin.apiKey });
+
+        expect(await keyEvents(engine.body.id)).toMatchObject([
+          {
+            type: 'gateway.ApiKeyCreated',
+            actor: { kind: 'operator', id: admin.id },
+            data: { keyId: engine.body.id, name: 'bot key', role: 'engine', engineId: 'bot-7' },
+          },
+          {
+            type: 'gateway.ApiKeyRevoked',
+            actor: { kind: 'operator', id: admin.id },
+            data: { keyId: engine.body.id, role: 'engine' },
+          },
+        ]);
+        expect(await keyEvents(admin.id)).toMatchObject([
+          { type: 'gateway.ApiKeyCreated', actor: { kind: 'operator', id: 'bootstrap-owner' } },
+        ]);
+        expect(await keyEvents('bootstrap-owner')).toMatchObject([
+          {
+            type: 'gateway.ApiKeyCreated',
+            actor: { kind: 'system', id: 'api-gateway' },
+            data: { role: 'owner' },
+          },
+        ]);
+      } finally {
+        await probe.drain();
       }
     });
   });

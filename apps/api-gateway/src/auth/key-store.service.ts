@@ -1,12 +1,13 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { DataSource, EntityManager, Repository } from 'typeorm';
 import { ForbiddenError, NotFoundError, ValidationError } from '@bifrost/event-sourcing';
-import { uuidv7 } from '@bifrost/messaging';
+import type { Actor } from '@bifrost/contracts';
+import { createEnvelope, Messaging, uuidv7 } from '@bifrost/messaging';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
 import { GATEWAY_DB } from '../persistence/gateway-database';
 import { ApiKeyRow, RefreshTokenRow } from './api-key.entity';
 import { hashSecret, mintApiKey, mintRefreshToken } from './api-key';
-import { isRole, type Principal, type Role } from './roles';
+import { actorOf, isRole, type Principal, type Role } from './roles';
 
 export const BOOTSTRAP_OWNER_KEY_ID = 'bootstrap-owner';
 
@@ -52,6 +53,7 @@ export class KeyStore implements OnModuleInit {
   constructor(
     @Inject(GATEWAY_DB) private readonly db: DataSource,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(Messaging) private readonly messaging: Messaging,
   ) {
     this.keys = db.getRepository(ApiKeyRow);
   }
@@ -68,13 +70,21 @@ export class KeyStore implements OnModuleInit {
       [now],
     );
     if ((owners as unknown[]).length > 0) return false;
-    const inserted = await this.db.query(
-      `INSERT INTO api_keys (id, name, role, key_hash, created_by, created_at)
-       VALUES ($1, 'bootstrap owner', 'owner', $2, 'environment', $3)
-       ON CONFLICT DO NOTHING RETURNING id`,
-      [BOOTSTRAP_OWNER_KEY_ID, hashSecret(secret), now],
-    );
-    return (inserted as unknown[]).length > 0;
+    return this.db.transaction(async (tx) => {
+      const inserted = await tx.query(
+        `INSERT INTO api_keys (id, name, role, key_hash, created_by, created_at)
+         VALUES ($1, 'bootstrap owner', 'owner', $2, 'environment', $3)
+         ON CONFLICT DO NOTHING RETURNING id`,
+        [BOOTSTRAP_OWNER_KEY_ID, hashSecret(secret), now],
+      );
+      if ((inserted as unknown[]).length === 0) return false;
+      await this.recordKeyEvent(
+        'gateway.ApiKeyCreated',
+        { keyId: BOOTSTRAP_OWNER_KEY_ID, name: 'bootstrap owner', role: 'owner' },
+        { kind: 'system', id: 'api-gateway' },
+      );
+      return true;
+    });
   }
 
   /** The principal a presented API key stands for, or undefined when unknown, revoked or expired. */
@@ -114,7 +124,21 @@ export class KeyStore implements OnModuleInit {
       revokedAt: null,
       revokedBy: null,
     });
-    await this.keys.insert(row);
+    await this.db.transaction(async (tx) => {
+      await tx.getRepository(ApiKeyRow).insert(row);
+      const view = viewOf(row);
+      await this.recordKeyEvent(
+        'gateway.ApiKeyCreated',
+        {
+          keyId: view.id,
+          name: view.name,
+          role: view.role,
+          ...(view.engineId ? { engineId: view.engineId } : {}),
+          ...(view.expiresAt ? { expiresAt: view.expiresAt } : {}),
+        },
+        actorOf(by),
+      );
+    });
     return { key: viewOf(row), apiKey: minted.secret };
   }
 
@@ -138,6 +162,7 @@ export class KeyStore implements OnModuleInit {
           id,
           now,
         ]);
+        await this.recordKeyEvent('gateway.ApiKeyRevoked', { keyId: id, role: row.role }, actorOf(by));
       });
       row.revokedAt = now;
       row.revokedBy = by.id;
@@ -205,6 +230,27 @@ export class KeyStore implements OnModuleInit {
       if (token.expires_at.getTime() <= now.getTime()) return undefined;
       return token.key_id;
     }
+  }
+
+  /**
+   * Records a key's creation or revocation in the audit trail (BIFROST_EVENTS → the audit log),
+   * inside the transaction that changes the key: when JetStream does not take the event, the change
+   * is rolled back and the caller gets an error, so no key changes unrecorded.
+   */
+  private async recordKeyEvent(
+    type: 'gateway.ApiKeyCreated' | 'gateway.ApiKeyRevoked',
+    data: { keyId: string } & Record<string, unknown>,
+    actor: Actor,
+  ): Promise<void> {
+    await this.messaging.publisher.publish(
+      createEnvelope({
+        type,
+        subject: this.messaging.naming.eventSubject('gateway', 'key', data.keyId),
+        source: 'api-gateway',
+        actor,
+        data,
+      }),
+    );
   }
 
   private async cached(

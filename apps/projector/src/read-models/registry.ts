@@ -1,5 +1,6 @@
 import { type EntityManager } from 'typeorm';
 import { Statements } from '../projector/statements';
+import { apiKeyChangesProjection } from './api-key-changes.projection';
 import { approvalsProjection } from './approvals.projection';
 import { canaryProjection } from './canary.projection';
 import { controlProjection } from './control.projection';
@@ -28,6 +29,7 @@ export const projections: readonly Projection[] = [
   canaryProjection,
   heimdallProjection,
   governanceProjection,
+  apiKeyChangesProjection,
 ];
 
 export const readModelEntities = projections.flatMap((projection) => projection.entities);
