@@ -34,6 +34,12 @@ export interface ConsumerSpec {
   readonly backoffBaseMs?: number;
   readonly backoffMaxMs?: number;
   readonly deliverPolicy?: 'all' | 'new';
+  /**
+   * One message in flight across every instance (`max_ack_pending` 1): messages are handled in
+   * stream order even with several replicas and retries (a failed message holds back the next).
+   * For low-rate streams whose order carries meaning (phase changes, kill-switch requests).
+   */
+  readonly ordered?: boolean;
 }
 
 export interface ConsumerLogger {
@@ -93,7 +99,7 @@ export class ConsumerRunner {
       // still be redelivered, which a server-side max_deliver would prevent.
       max_deliver: -1,
       ack_wait: (this.spec.ackWaitMs ?? 30_000) * NS_PER_MS,
-      max_ack_pending: 1000,
+      max_ack_pending: this.spec.ordered ? 1 : 1000,
     };
     const existing = await this.jsm.consumers.info(this.streamName, this.durable).catch(() => undefined);
     if (!existing) {
@@ -105,8 +111,14 @@ export class ConsumerRunner {
         `consumer ${this.durable} exists with filter ${existing.config.filter_subject}, expected ${config.filter_subject}`,
       );
     }
-    if (existing.config.ack_wait !== config.ack_wait) {
-      await this.jsm.consumers.update(this.streamName, this.durable, { ack_wait: config.ack_wait });
+    if (
+      existing.config.ack_wait !== config.ack_wait ||
+      existing.config.max_ack_pending !== config.max_ack_pending
+    ) {
+      await this.jsm.consumers.update(this.streamName, this.durable, {
+        ack_wait: config.ack_wait,
+        max_ack_pending: config.max_ack_pending,
+      });
     }
   }
 

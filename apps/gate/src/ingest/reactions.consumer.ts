@@ -24,7 +24,9 @@ import { GateState } from '../state/gate-state';
  * or pause an engine; only an operator releases them. The consumers start at the beginning of the
  * stream, so requests made before the gate started still act; each carries its `occurredAt` as
  * `requestedAt`, and the control plane ignores one made before an operator's release or resume of
- * the same scope, so a replay never undoes an operator.
+ * the same scope, so a replay never undoes an operator. Every route is `ordered`: one message in
+ * flight across all gate replicas, so two phase changes or two canary summaries are applied in the
+ * order they were published, never overtaken by a replica or a retry.
  */
 @Controller()
 export class ReactionsConsumer {
@@ -33,7 +35,10 @@ export class ReactionsConsumer {
     @Inject(GateState) private readonly state: GateState,
   ) {}
 
-  @EventPattern('bifrost.evt.tripwire.>', consumerRoute({ stream: 'events', purpose: 'tripwire' }))
+  @EventPattern(
+    'bifrost.evt.tripwire.>',
+    consumerRoute({ stream: 'events', purpose: 'tripwire', ordered: true }),
+  )
   async onTripwire(@Payload() envelope: Envelope): Promise<void> {
     if (envelope.type !== 'tripwire.TripwireTriggered') return;
     const data = envelope.data as DataOf<typeof TripwireTriggered>;
@@ -46,7 +51,7 @@ export class ReactionsConsumer {
     );
   }
 
-  @EventPattern('bifrost.evt.canary.>', consumerRoute({ stream: 'events', purpose: 'canary' }))
+  @EventPattern('bifrost.evt.canary.>', consumerRoute({ stream: 'events', purpose: 'canary', ordered: true }))
   async onCanary(@Payload() envelope: Envelope): Promise<void> {
     if (envelope.type === 'canary.ProbeStatusChanged' || envelope.type === 'canary.SummaryReported') {
       await this.recordCanaryHealth(envelope);
@@ -100,7 +105,10 @@ export class ReactionsConsumer {
     }
   }
 
-  @EventPattern('bifrost.evt.governance.>', consumerRoute({ stream: 'events', purpose: 'governance' }))
+  @EventPattern(
+    'bifrost.evt.governance.>',
+    consumerRoute({ stream: 'events', purpose: 'governance', ordered: true }),
+  )
   async onGovernance(@Payload() envelope: Envelope): Promise<void> {
     if (envelope.type !== 'governance.PhaseChanged') return;
     const data = envelope.data as DataOf<typeof GovernancePhaseChanged>;
@@ -147,7 +155,10 @@ export class ReactionsConsumer {
   }
 
   /** The go-live checklist item `riskPoliciesPresent`: the GLOBAL risk policy is defined and enabled. */
-  @EventPattern('bifrost.evt.risk.policy.GLOBAL', consumerRoute({ stream: 'events', purpose: 'risk-policy' }))
+  @EventPattern(
+    'bifrost.evt.risk.policy.GLOBAL',
+    consumerRoute({ stream: 'events', purpose: 'risk-policy', ordered: true }),
+  )
   async onGlobalRiskPolicy(@Payload() envelope: Envelope): Promise<void> {
     const enabled =
       envelope.type === 'risk.PolicyDefined'

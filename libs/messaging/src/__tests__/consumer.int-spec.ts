@@ -84,6 +84,30 @@ describe('ConsumerRunner', () => {
     expect(info.delivered.stream_seq).toBeGreaterThan(0);
   });
 
+  it('should handle an ordered route in stream order across two instances and a retry', async () => {
+    for (let n = 1; n <= 6; n += 1) await messaging.publisher.publish(work(ns.naming, 'ordered', n));
+    const handled: number[] = [];
+    const handler: EnvelopeHandler = async (envelope, delivery) => {
+      const n = envelope.data['n'] as number;
+      // The first message fails once: unordered, the next ones overtake it during its back-off.
+      if (n === 1 && delivery.deliveryCount === 1) throw new TransientError('database busy');
+      handled.push(n);
+    };
+    const second = await connectTest(ns.natsUrl, ns.namespace);
+    try {
+      await run(messaging, 'ordered', handler, { ordered: true });
+      await run(second, 'ordered', handler, { ordered: true });
+
+      await waitFor(() => handled.length === 6, { what: 'six messages handled' });
+      expect(handled).toEqual([1, 2, 3, 4, 5, 6]);
+      const info = await messaging.jsm.consumers.info(ns.naming.streams.ingest.name, 'test__ordered');
+      expect(info.config.max_ack_pending).toBe(1);
+    } finally {
+      await Promise.all(runners.splice(0).map((r) => r.stop()));
+      await second.drain();
+    }
+  });
+
   it('should park a poison message on the DLQ with its error after max deliveries and keep consuming', async () => {
     const handled: number[] = [];
     await run(messaging, 'poison', async (envelope) => {
