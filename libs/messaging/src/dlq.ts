@@ -17,8 +17,21 @@ export interface DeadLetter {
   /** The original payload: UTF-8 text when it decodes, else base64. */
   readonly payload: string;
   readonly payloadEncoding: 'utf-8' | 'base64';
+  /**
+   * Present when the payload was cut so that the letter fits in one NATS message: the original
+   * (`payloadBytes` long) stays at `stream`/`streamSequence` until that stream's retention removes it.
+   */
+  readonly payloadTruncated?: true;
+  readonly payloadBytes?: number;
   readonly headers: Record<string, string[]>;
 }
+
+/**
+ * Most a letter may take, encoded. A message can be as large as the server's `max_payload` (1 MiB
+ * by default) and grows when embedded as JSON text or base64: without a bound its letter could not
+ * be published, the park would fail on every attempt and the message would never be settled.
+ */
+export const MAX_LETTER_BYTES = 512 * 1024;
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -39,7 +52,7 @@ export function deadLetterOf(
   }
   const headers: Record<string, string[]> = {};
   for (const key of msg.headers?.keys() ?? []) headers[key] = msg.headers?.values(key) ?? [];
-  return {
+  const letter: DeadLetter = {
     service,
     consumer,
     stream: msg.info.stream,
@@ -52,6 +65,19 @@ export function deadLetterOf(
     payloadEncoding,
     headers,
   };
+  return withinLimit(letter, msg.data.length);
+}
+
+/** Cuts the payload (halving what is kept) until the encoded letter fits {@link MAX_LETTER_BYTES}. */
+function withinLimit(letter: DeadLetter, payloadBytes: number): DeadLetter {
+  let fitted = letter;
+  for (let keep = letter.payload.length; keep > 0 && encodeJson(fitted).length > MAX_LETTER_BYTES; ) {
+    keep = Math.floor(keep / 2);
+    // base64 is cut on a 4-character boundary, so what is kept still decodes.
+    const cut = letter.payloadEncoding === 'base64' ? keep - (keep % 4) : keep;
+    fitted = { ...letter, payload: letter.payload.slice(0, cut), payloadTruncated: true, payloadBytes };
+  }
+  return fitted;
 }
 
 /** Parks a message durably; the msg id makes a repeated park (after a crash) a no-op. */

@@ -173,6 +173,31 @@ describe('ConsumerRunner', () => {
     expect(letters.find((l) => l.error.code === 'PAYLOAD.MALFORMED')?.payload).toBe('{not json');
   });
 
+  it('should park a message whose letter would exceed a NATS message, with its payload cut', async () => {
+    const handled: number[] = [];
+    await run(messaging, 'huge', async (envelope) => {
+      handled.push(envelope.data['n'] as number);
+    });
+    // 900 kB of quotes: malformed JSON whose letter, escaped, would be 1.8 MB (max_payload is 1 MiB).
+    const huge = '"'.repeat(900_000);
+    await jetstream(messaging.nc).publish(
+      ns.naming.ingestSubject('kpi', 'huge'),
+      new TextEncoder().encode(huge),
+    );
+    await messaging.publisher.publish(work(ns.naming, 'huge', 8));
+
+    const letter = await waitFor(async () => (await deadLetters()).find((l) => l.consumer === 'test__huge'), {
+      what: 'the letter of the oversized message',
+    });
+    await waitFor(() => handled.includes(8), { what: 'the message after it' });
+    expect(letter).toMatchObject({ payloadTruncated: true, payloadBytes: 900_000, payloadEncoding: 'utf-8' });
+    expect(letter.error.code).toBe('PAYLOAD.MALFORMED');
+    expect(letter.payload.length).toBeGreaterThan(100_000);
+    expect(huge.startsWith(letter.payload)).toBe(true);
+    const stored = await messaging.jsm.streams.getMessage(letter.stream, { seq: letter.streamSequence });
+    expect(stored?.data.length).toBe(900_000);
+  });
+
   it('should resume without loss when its connection is cut mid-stream', async () => {
     const { hostname, port } = new URL(ns.natsUrl);
     const proxy = await TcpProxy.start({ host: hostname, port: Number(port) });
