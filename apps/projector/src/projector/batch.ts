@@ -19,6 +19,9 @@ import {
 } from '../audit/audit-chain';
 import { type ProjectedMessage, type ProjectedStream } from '../read-models/projection';
 import { applyProjections, projectedTypes } from '../read-models/registry';
+import { sqlState } from './bisect';
+import { skippedRanges, type SkippedRange } from './stream-gap';
+import { impossibleTimestamp, isRealInstant } from './timestamps';
 
 /** One message as it came off a stream. */
 export interface RawMessage {
@@ -33,9 +36,10 @@ export interface RawMessage {
 /**
  * What the projector does with a message, decided before the transaction:
  * - `record`: an envelope; it gets an audit row, and its read models when `projected` is set;
- *   `problem` is set when the catalogue rejects it (unknown type, bad data): recorded AND parked;
- * - `park`: not even an envelope the log can hold (not JSON, no envelope shape, not canonicalisable):
- *   parked on the DLQ only.
+ *   `problem` is set when the catalogue rejects it (unknown type, bad data) or a timestamp in its
+ *   data is no real instant: recorded AND parked;
+ * - `park`: not even an envelope the log can hold (not JSON, no envelope shape, an occurredAt that
+ *   is no real instant, not canonicalisable): parked on the DLQ only.
  */
 export type PreparedMessage =
   | {
@@ -64,6 +68,18 @@ export function prepareMessage(raw: RawMessage, catalogue: Catalogue): PreparedM
       problem: { code: 'ENVELOPE.INVALID', message: `invalid envelope: ${formatIssues(envelope.issues)}` },
     };
   }
+  const { occurredAt } = envelope.value;
+  // The audit row's occurred_at: an envelope the log cannot hold, like one that is not canonicalisable.
+  if (!isRealInstant(occurredAt)) {
+    return {
+      kind: 'park',
+      raw,
+      problem: {
+        code: 'ENVELOPE.INVALID',
+        message: `invalid envelope: occurredAt ${notAnInstant(occurredAt)}`,
+      },
+    };
+  }
   const canonical = canonicalEnvelope(envelope.value);
   if (!canonical.ok)
     return { kind: 'park', raw, problem: { code: 'AUDIT.UNRECORDABLE', message: canonical.reason } };
@@ -87,6 +103,19 @@ export function prepareMessage(raw: RawMessage, catalogue: Catalogue): PreparedM
       },
     };
   }
+  // Recorded (the log is what was published) but, like data its schema refuses, kept out of the read models.
+  const impossible = impossibleTimestamp(envelope.value.data, 'data');
+  if (impossible) {
+    return {
+      kind: 'record',
+      raw,
+      entry,
+      problem: {
+        code: 'ENVELOPE.INVALID_DATA',
+        message: `${envelope.value.type} v${envelope.value.version}: ${impossible.path} ${notAnInstant(impossible.value)}`,
+      },
+    };
+  }
   if (!projectable.has(envelope.value.type)) return { kind: 'record', raw, entry };
   const projected: ProjectedMessage = {
     envelope: envelope.value as Envelope,
@@ -97,9 +126,31 @@ export function prepareMessage(raw: RawMessage, catalogue: Catalogue): PreparedM
   return { kind: 'record', raw, entry, projected };
 }
 
+/**
+ * What a message becomes once Postgres refused it alone in its transaction (see `isDataError`):
+ * parked only, as no row of it could be stored.
+ */
+export function refusedMessage(raw: RawMessage, error: unknown): PreparedMessage {
+  const state = sqlState(error);
+  return {
+    kind: 'park',
+    raw,
+    problem: {
+      code: 'AUDIT.UNRECORDABLE',
+      message: `Postgres refused the message: ${(error as Error).message}${state ? ` (SQLSTATE ${state})` : ''}`,
+    },
+  };
+}
+
+function notAnInstant(text: string): string {
+  return `"${text}" is not a real instant (no such day, or year 0000): Postgres cannot store it`;
+}
+
 export interface BatchPosition {
   /** Last applied stream sequence per stream name (the checkpoints). */
   readonly checkpoints: ReadonlyMap<string, number>;
+  /** Sequences the streams deleted before they were applied: the batch may jump over these only. */
+  readonly deleted?: readonly SkippedRange[];
 }
 
 export interface BatchResult {
@@ -116,6 +167,9 @@ export interface BatchResult {
 /**
  * The body of one batch transaction: audit rows, read-model changes and checkpoints, together.
  * Messages at or below a stream's checkpoint change nothing, so redelivery and replay are no-ops.
+ * A batch that does not continue a stream from its checkpoint (but for `position.deleted`) is
+ * refused before anything is written: committing it would move the checkpoint past messages
+ * that then never get an audit row.
  */
 export async function commitBatch(
   manager: EntityManager,
@@ -123,6 +177,15 @@ export async function commitBatch(
   batch: readonly PreparedMessage[],
   position: BatchPosition,
 ): Promise<BatchResult> {
+  const [gap] = skippedRanges(
+    position.checkpoints,
+    batch.map((message) => message.raw),
+  ).filter((range) => !(position.deleted ?? []).some((deleted) => covers(deleted, range)));
+  if (gap) {
+    throw new Error(
+      `stream ${gap.streamName}: the batch skips messages ${gap.from}–${gap.to}, not known to be deleted; refusing to commit it past them`,
+    );
+  }
   const checkpoints = new Map(position.checkpoints);
   const fresh: PreparedMessage[] = [];
   let skipped = 0;
@@ -172,4 +235,8 @@ export async function commitBatch(
     skipped,
     duplicates: records.length - unique.length,
   };
+}
+
+function covers(outer: SkippedRange, inner: SkippedRange): boolean {
+  return outer.streamName === inner.streamName && outer.from <= inner.from && inner.to <= outer.to;
 }

@@ -9,11 +9,19 @@ import {
 import { type Catalogue, type Naming } from '@bifrost/contracts';
 import { deadLetterOf, parkDeadLetter } from '@bifrost/messaging';
 import { loadCheckpoint } from '@bifrost/persistence';
-import { describeStreamGap, streamGap } from './stream-gap';
+import {
+  describeSkipped,
+  describeStreamGap,
+  firstHeld,
+  skippedRanges,
+  streamGap,
+  type SkippedRange,
+} from './stream-gap';
 import { type DataSource, type QueryRunner } from 'typeorm';
 import { APP_ROLE } from '../migrations/1732300000000-audit-log';
 import { type ProjectedStream } from '../read-models/projection';
-import { commitBatch, prepareMessage, type BatchResult, type PreparedMessage } from './batch';
+import { commitBatch, prepareMessage, refusedMessage, type BatchResult, type PreparedMessage } from './batch';
+import { commitBisecting, isDataError } from './bisect';
 import { type ProjectorMetrics } from './projector.metrics';
 
 export const PROJECTOR_SERVICE = 'projector';
@@ -53,6 +61,11 @@ interface StreamPlan {
 interface Delivered {
   readonly plan: StreamPlan;
   readonly msg: JsMsg;
+}
+
+interface Item {
+  readonly delivered: Delivered;
+  readonly message: PreparedMessage;
 }
 
 interface PendingBatch {
@@ -208,6 +221,7 @@ export class Projector {
     this.blocked = undefined;
     const targets = new Map(this.streamLast);
     const subscriptions: ConsumerMessages[] = [];
+    const consumerLost: { error?: Error } = {};
     this.buffer = [];
     try {
       for (const plan of this.plans) {
@@ -215,10 +229,21 @@ export class Projector {
         const consumer = await js.consumers.get(plan.name, plan.durable);
         const messages = await consumer.consume({
           max_messages: this.batchSize,
+          // Deleted under this writer means: the next writer took the lock and re-creates it under the
+          // same name. By default nats.js would resume pulling from that one, taking its messages.
+          abort_on_missing_resource: true,
           callback: (msg) => {
             this.buffer.push({ plan, msg });
             this.wake?.();
           },
+        });
+        // Resolves without an error when this session stops it.
+        void messages.closed().then((error) => {
+          if (!error) return;
+          consumerLost.error ??= new Error(
+            `consumer ${plan.durable} went away under this writer (${error.message}): another writer re-created it, or it was deleted`,
+          );
+          this.wake?.();
         });
         subscriptions.push(messages);
       }
@@ -227,6 +252,7 @@ export class Projector {
       this.noteCaughtUp(targets);
       let next: PendingBatch | undefined;
       while (!this.stopped) {
+        if (consumerLost.error) throw consumerLost.error;
         if (this.buffer.length === 0 && !next) {
           await this.pause(this.options.idleMs ?? 1000);
           if (this.buffer.length === 0 && !this.stopped) {
@@ -283,64 +309,120 @@ export class Projector {
 
   private async processBatch(runner: QueryRunner, pending: PendingBatch): Promise<void> {
     const { batch, started } = pending;
-    const { naming, js, metrics } = this.options;
+    const { metrics } = this.options;
     const prepared = await pending.prepared;
+    const raws = prepared.map((message) => message.raw);
+    const deleted = await this.provenDeleted(skippedRanges(this.checkpoints, raws));
+    const items = batch.map((delivered, i): Item => ({ delivered, message: prepared[i] as PreparedMessage }));
     // Parked before the commit: a crash in between parks again, which the DLQ's msg id dedupes;
     // parking after the commit could be lost for good once the checkpoint has moved past it.
-    for (let i = 0; i < prepared.length; i += 1) {
-      const message = prepared[i] as PreparedMessage;
-      const delivered = batch[i] as Delivered;
-      if (!message.problem || message.raw.streamSeq <= (this.checkpoints.get(message.raw.streamName) ?? 0))
-        continue;
-      await parkDeadLetter(
-        js,
-        naming,
-        deadLetterOf(delivered.msg, PROJECTOR_SERVICE, delivered.plan.durable, message.problem),
-      );
-      this.options.logger.warn(
-        {
-          stream: message.raw.streamName,
-          seq: message.raw.streamSeq,
-          error: message.problem,
-          recorded: message.kind === 'record',
-        },
-        'message parked on the DLQ',
-      );
-      metrics?.messages.inc({ outcome: 'parked' });
+    for (const item of items) {
+      const { problem, raw } = item.message;
+      if (problem && raw.streamSeq > (this.checkpoints.get(raw.streamName) ?? 0)) await this.park(item);
     }
+    // A message Postgres refuses would fail every batch it is in: find it, park it, commit the rest.
+    const commit = (messages: readonly PreparedMessage[]) => this.commit(runner, messages, deleted);
+    const results = await commitBisecting(
+      items,
+      (part) => commit(part.map((item) => item.message)),
+      isDataError,
+      async ({ delivered, message }, error) => {
+        const refused = refusedMessage(message.raw, error);
+        await this.park({ delivered, message: refused });
+        return commit([refused]);
+      },
+    );
+    for (const { msg } of batch) msg.ack();
 
+    for (const { plan, msg } of batch) {
+      const last = msg.seq + msg.info.pending;
+      if (last > (this.streamLast.get(plan.name) ?? 0)) this.streamLast.set(plan.name, last);
+    }
+    if (metrics) {
+      const total = (count: 'recorded' | 'skipped' | 'duplicates') =>
+        results.reduce((n, result) => n + result[count], 0);
+      metrics.batchSize.observe(batch.length);
+      metrics.batchLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      metrics.messages.inc({ outcome: 'recorded' }, total('recorded'));
+      metrics.messages.inc({ outcome: 'skipped' }, total('skipped'));
+      metrics.messages.inc({ outcome: 'duplicate' }, total('duplicates'));
+    }
+    this.publishLag();
+  }
+
+  /** One transaction; the checkpoints in memory move once it has committed. */
+  private async commit(
+    runner: QueryRunner,
+    messages: readonly PreparedMessage[],
+    deleted: readonly SkippedRange[],
+  ): Promise<BatchResult> {
     let result: BatchResult;
     await runner.startTransaction();
     try {
-      result = await commitBatch(runner.manager, (name) => this.durableOf(name), prepared, {
+      result = await commitBatch(runner.manager, (name) => this.durableOf(name), messages, {
         checkpoints: this.checkpoints,
+        deleted,
       });
       await runner.commitTransaction();
     } catch (error) {
       await runner.rollbackTransaction().catch(() => undefined);
       throw error;
     }
-    for (const { msg } of batch) msg.ack();
-
     for (const [name, sequence] of result.checkpoints) this.checkpoints.set(name, sequence);
-    for (const { plan, msg } of batch) {
-      const last = msg.seq + msg.info.pending;
-      if (last > (this.streamLast.get(plan.name) ?? 0)) this.streamLast.set(plan.name, last);
+    return result;
+  }
+
+  private async park({ delivered, message }: Item): Promise<void> {
+    const { naming, js, metrics } = this.options;
+    if (!message.problem) return;
+    await parkDeadLetter(
+      js,
+      naming,
+      deadLetterOf(delivered.msg, PROJECTOR_SERVICE, delivered.plan.durable, message.problem),
+    );
+    this.options.logger.warn(
+      {
+        stream: message.raw.streamName,
+        seq: message.raw.streamSeq,
+        error: message.problem,
+        recorded: message.kind === 'record',
+      },
+      'message parked on the DLQ',
+    );
+    metrics?.messages.inc({ outcome: 'parked' });
+  }
+
+  /**
+   * `ranges`, which a batch skips, once the streams show they deleted them message by message
+   * (`nats stream rmm`; the consumer skips those too), so the batch may jump over them. Anything
+   * else stops the batch before it is parked or committed: messages removed below the stream's
+   * first sequence block the projector as at the start of a session ("Gaps in a stream"), and
+   * messages the stream still holds were pulled by another client, so the session starts over from
+   * the checkpoints and fetches them again.
+   */
+  private async provenDeleted(ranges: readonly SkippedRange[]): Promise<readonly SkippedRange[]> {
+    for (const range of ranges) {
+      const plan = this.planOf(range.streamName);
+      const { state } = await this.options.jsm.streams.info(plan.name, { deleted_details: true });
+      this.assertNoGap(plan, state);
+      const held = firstHeld(range, state.deleted ?? []);
+      if (held !== undefined) throw new Error(describeSkipped(range, held));
+      this.options.logger.warn(
+        { stream: range.streamName, from: range.from, to: range.to },
+        describeSkipped(range),
+      );
     }
-    if (metrics) {
-      metrics.batchSize.observe(batch.length);
-      metrics.batchLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
-      metrics.messages.inc({ outcome: 'recorded' }, result.recorded);
-      metrics.messages.inc({ outcome: 'skipped' }, result.skipped);
-      metrics.messages.inc({ outcome: 'duplicate' }, result.duplicates);
-    }
-    this.publishLag();
+    return ranges;
+  }
+
+  private planOf(streamName: string): StreamPlan {
+    const plan = this.plans.find((p) => p.name === streamName);
+    if (!plan) throw new Error(`not a projected stream: ${streamName}`);
+    return plan;
   }
 
   private durableOf(streamName: string): string {
-    const plan = this.plans.find((p) => p.name === streamName);
-    if (!plan) throw new Error(`not a projected stream: ${streamName}`);
-    return plan.durable;
+    return this.planOf(streamName).durable;
   }
 
   /**

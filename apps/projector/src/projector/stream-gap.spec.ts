@@ -1,4 +1,4 @@
-import { describeStreamGap, streamGap } from './stream-gap';
+import { describeSkipped, describeStreamGap, firstHeld, skippedRanges, streamGap } from './stream-gap';
 
 describe('streamGap', () => {
   it('should find nothing when the stream still holds the message after the checkpoint', () => {
@@ -25,5 +25,49 @@ describe('streamGap', () => {
     expect(describeStreamGap('BIFROST_EVENTS', 100, { kind: 'behind', lastSeq: 3 })).toContain(
       "stream BIFROST_EVENTS ends at 3, below the projector's checkpoint 100",
     );
+  });
+});
+
+describe('skippedRanges', () => {
+  const checkpoints = new Map([
+    ['EVENTS', 4],
+    ['DECISIONS', 10],
+  ]);
+  const at = (streamName: string, streamSeq: number) => ({ streamName, streamSeq });
+
+  it('should find nothing when each stream goes on one by one from its checkpoint', () => {
+    expect(skippedRanges(checkpoints, [at('EVENTS', 5), at('DECISIONS', 11), at('EVENTS', 6)])).toEqual([]);
+    expect(skippedRanges(checkpoints, [at('EVENTS', 3), at('EVENTS', 4), at('EVENTS', 5)])).toEqual([]); // redelivered
+  });
+
+  it('should name what a batch jumps over, after the checkpoint or between two of its messages', () => {
+    expect(skippedRanges(checkpoints, [at('EVENTS', 7), at('DECISIONS', 11), at('DECISIONS', 13)])).toEqual([
+      { streamName: 'EVENTS', from: 5, to: 6 },
+      { streamName: 'DECISIONS', from: 12, to: 12 },
+    ]);
+  });
+
+  it('should not take a message that comes after a later one as filling the hole', () => {
+    expect(skippedRanges(checkpoints, [at('EVENTS', 5), at('EVENTS', 7), at('EVENTS', 6)])).toEqual([
+      { streamName: 'EVENTS', from: 6, to: 6 },
+    ]);
+  });
+});
+
+describe('firstHeld', () => {
+  const range = { streamName: 'EVENTS', from: 5, to: 7 };
+
+  it('should find nothing when the stream deleted every message of the range', () => {
+    expect(firstHeld(range, [2, 5, 6, 7])).toBeUndefined();
+  });
+
+  it('should name the first message of the range the stream still holds', () => {
+    expect(firstHeld(range, [5, 7])).toBe(6);
+    expect(firstHeld(range, [])).toBe(5);
+  });
+
+  it('should say which, in a sentence an operator can act on', () => {
+    expect(describeSkipped(range)).toContain('messages 5–7, which were deleted from the stream');
+    expect(describeSkipped(range, 6)).toContain('but the stream still holds 6');
   });
 });

@@ -25,3 +25,47 @@ export function describeStreamGap(stream: string, checkpoint: number, gap: Strea
     ? `stream ${stream}: messages ${gap.from}–${gap.to} were removed before the projector applied them (checkpoint ${checkpoint}); the audit log would have a hole, so the projector does not go on (docs/projector.md "Gaps in a stream")`
     : `stream ${stream} ends at ${gap.lastSeq}, below the projector's checkpoint ${checkpoint}: it was recreated or restored from an older backup, and its new messages would be skipped, so the projector does not go on (docs/projector.md "Gaps in a stream")`;
 }
+
+/** Stream sequences `from`–`to` that a batch jumps over. */
+export interface SkippedRange {
+  readonly streamName: string;
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * Where `messages`, in delivery order, do not continue each stream one by one from its checkpoint.
+ * A message at or below what is already applied is a redelivery and skips nothing.
+ */
+export function skippedRanges(
+  checkpoints: ReadonlyMap<string, number>,
+  messages: readonly { readonly streamName: string; readonly streamSeq: number }[],
+): SkippedRange[] {
+  const applied = new Map(checkpoints);
+  const skipped: SkippedRange[] = [];
+  for (const { streamName, streamSeq } of messages) {
+    const last = applied.get(streamName) ?? 0;
+    if (streamSeq <= last) continue;
+    if (streamSeq > last + 1) skipped.push({ streamName, from: last + 1, to: streamSeq - 1 });
+    applied.set(streamName, streamSeq);
+  }
+  return skipped;
+}
+
+/**
+ * The first sequence of `range` that the stream still holds, given the sequences it deleted one by
+ * one (stream info with `deleted_details`); undefined when it deleted them all. Call it only once
+ * {@link streamGap} found nothing, i.e. the range is not below the stream's first sequence.
+ */
+export function firstHeld(range: SkippedRange, deleted: readonly number[]): number | undefined {
+  const gone = new Set(deleted);
+  for (let seq = range.from; seq <= range.to; seq += 1) if (!gone.has(seq)) return seq;
+  return undefined;
+}
+
+export function describeSkipped(range: SkippedRange, held?: number): string {
+  const what = `stream ${range.streamName}: delivery skipped messages ${range.from}–${range.to}`;
+  return held === undefined
+    ? `${what}, which were deleted from the stream before the projector applied them; they have no audit rows`
+    : `${what}, but the stream still holds ${held}: another client pulled it from the projector's consumer (a writer that lost its lock?); not committing, fetching again from the checkpoint`;
+}

@@ -1,0 +1,98 @@
+import { encodeJson } from '@bifrost/messaging';
+import { verifyAuditLog } from '@bifrost/persistence';
+import { waitFor } from '@bifrost/testing';
+import { type Envelope } from '@bifrost/contracts';
+import { gateEvents, startProjectorHarness, type ProjectorHarness } from '../testing/projector.fixtures';
+import { type Projector } from './projector';
+
+describe('projector with messages Postgres cannot store', () => {
+  let h: ProjectorHarness;
+  let projector: Projector;
+  let fx: ReturnType<typeof gateEvents>;
+
+  beforeEach(async () => {
+    h = await startProjectorHarness('parking');
+    fx = gateEvents(h.ns.naming);
+  });
+
+  afterEach(() => h?.stop());
+
+  describe('Given a message whose occurredAt is a day that does not exist, between two valid ones', () => {
+    it('should park it with the reason, project and audit the valid ones, and keep running', async () => {
+      const impossible = { ...fx.killSwitchEngaged('eng-2'), occurredAt: '2026-02-31T10:00:00.000Z' };
+      await publish([fx.killSwitchEngaged('eng-1'), impossible, fx.killSwitchEngaged('eng-3')]);
+      projector = h.startProjector();
+      await h.caughtUp();
+
+      const [letter] = await deadLetters(1);
+      expect(letter).toMatchObject({
+        consumer: 'projector__events',
+        streamSequence: 2,
+        error: { code: 'ENVELOPE.INVALID' },
+      });
+      expect(letter?.error.message).toContain('occurredAt "2026-02-31T10:00:00.000Z"');
+      expect(await engagedScopes()).toEqual(['eng-1', 'eng-3']);
+      expect(await auditedStreamSeqs()).toEqual([1, 3]);
+      await expect(verifyAuditLog(h.dataSource)).resolves.toMatchObject({ ok: true, count: 2 });
+
+      await publish([fx.killSwitchEngaged('eng-4')]);
+      await h.caughtUp();
+      expect(await engagedScopes()).toEqual(['eng-1', 'eng-3', 'eng-4']);
+      expect(projector.readiness()).toEqual({ ok: true });
+    });
+  });
+
+  describe('Given a message that passes every check but a read-model column refuses (a bigint overflow)', () => {
+    it('should park that one message and commit the rest of its batch', async () => {
+      const overflow = fx.outcomeRecorded('eng-1', 's-1', 1e20);
+      await publish([
+        fx.strategyRegistered('eng-1', 's-1'),
+        fx.outcomeRecorded('eng-1', 's-1', 100),
+        overflow,
+        fx.outcomeRecorded('eng-1', 's-1', -40),
+      ]);
+      projector = h.startProjector();
+      await h.caughtUp();
+
+      const [letter] = await deadLetters(1);
+      expect(letter).toMatchObject({ streamSequence: 3, error: { code: 'AUDIT.UNRECORDABLE' } });
+      expect(letter?.error.message).toContain('SQLSTATE 22003');
+      expect(await auditedStreamSeqs()).toEqual([1, 2, 4]);
+      expect(await h.rows(`SELECT outcomes, pnl_total FROM strategies`)).toEqual([
+        { outcomes: 2, pnl_total: '60' },
+      ]);
+      await expect(verifyAuditLog(h.dataSource)).resolves.toMatchObject({ ok: true, count: 3 });
+      expect(projector.readiness()).toEqual({ ok: true });
+    });
+  });
+
+  /** Raw publishes: the impossible values pass the envelope schema, but this leaves the publisher out of it. */
+  async function publish(envelopes: readonly Envelope[]): Promise<void> {
+    for (const envelope of envelopes) await h.client.js.publish(envelope.subject, encodeJson(envelope));
+  }
+
+  async function engagedScopes(): Promise<string[]> {
+    const rows = await h.rows(`SELECT scope FROM control_kill_switches WHERE engaged ORDER BY scope`);
+    return rows.map((row) => row['scope'] as string);
+  }
+
+  async function auditedStreamSeqs(): Promise<number[]> {
+    const rows = await h.rows(`SELECT stream_seq FROM audit_log ORDER BY seq`);
+    return rows.map((row) => Number(row['stream_seq']));
+  }
+
+  async function deadLetters(n: number) {
+    const name = h.ns.naming.streams.dlq.name;
+    await waitFor(async () => (await h.client.jsm.streams.info(name)).state.messages >= n, {
+      what: `${n} dead letters`,
+    });
+    const letters = [];
+    for (let seq = 1; seq <= n; seq += 1) {
+      const msg = await h.client.jsm.streams.getMessage(name, { seq });
+      letters.push(
+        msg?.json<{ consumer: string; streamSequence: number; error: { code: string; message: string } }>(),
+      );
+    }
+    return letters;
+  }
+});
