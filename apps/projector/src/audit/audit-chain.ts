@@ -84,6 +84,20 @@ export async function recordedEventIds(manager: EntityManager, ids: readonly str
   return new Set(rows.map((row) => row.event_id));
 }
 
+/** Of `entries` whose ids the log already holds, the ids stored with a different envelope. */
+export async function reusedEventIds(
+  manager: EntityManager,
+  entries: readonly { readonly eventId: string; readonly canonical: string }[],
+): Promise<Set<string>> {
+  if (entries.length === 0) return new Set();
+  const rows = await manager.query<{ event_id: string }[]>(
+    `SELECT a.event_id FROM unnest($1::text[], $2::text[]) AS i(event_id, envelope)
+       JOIN audit_log a ON a.event_id = i.event_id WHERE a.envelope <> i.envelope::jsonb`,
+    [entries.map((e) => e.eventId), entries.map((e) => e.canonical)],
+  );
+  return new Set(rows.map((row) => row.event_id));
+}
+
 /** The batch's rows, in one COPY (see {@link copyRows}). */
 export async function insertAuditRows(
   manager: EntityManager,

@@ -14,12 +14,13 @@ import {
   linkEntries,
   readChainHead,
   recordedEventIds,
+  reusedEventIds,
   type AuditEntry,
   type ChainHead,
 } from '../audit/audit-chain';
 import { type ProjectedMessage, type ProjectedStream } from '../read-models/projection';
 import { applyProjections, projectedTypes } from '../read-models/registry';
-import { sqlState } from './bisect';
+import { EventIdReusedError, sqlState } from './bisect';
 import { skippedRanges, type SkippedRange } from './stream-gap';
 import { impossibleTimestamp, isRealInstant } from './timestamps';
 
@@ -131,6 +132,8 @@ export function prepareMessage(raw: RawMessage, catalogue: Catalogue): PreparedM
  * parked only, as no row of it could be stored.
  */
 export function refusedMessage(raw: RawMessage, error: unknown): PreparedMessage {
+  if (error instanceof EventIdReusedError)
+    return { kind: 'park', raw, problem: { code: 'AUDIT.ID_REUSED', message: error.message } };
   const state = sqlState(error);
   return {
     kind: 'park',
@@ -204,11 +207,19 @@ export async function commitBatch(
     manager,
     records.map((message) => message.entry.eventId),
   );
-  const seen = new Set<string>();
+  // A repeated id is a redelivery, skipped, only when the content is the same too.
+  const reused = await reusedEventIds(
+    manager,
+    records.filter((message) => known.has(message.entry.eventId)).map((message) => message.entry),
+  );
+  const seen = new Map<string, string>();
   const unique = records.filter((message) => {
-    const id = message.entry.eventId;
-    if (known.has(id) || seen.has(id)) return false;
-    seen.add(id);
+    const { eventId, canonical } = message.entry;
+    const earlier = seen.get(eventId);
+    if (reused.has(eventId) || (earlier !== undefined && earlier !== canonical))
+      throw new EventIdReusedError(eventId);
+    if (known.has(eventId) || earlier !== undefined) return false;
+    seen.set(eventId, canonical);
     return true;
   });
 

@@ -1,12 +1,24 @@
 /**
- * Whether Postgres refused a statement for the data it was given: SQLSTATE class 22 (data
+ * Whether the batch failed for one message's data ({@link EventIdReusedError}), or Postgres refused a statement for the data it was given: SQLSTATE class 22 (data
  * exception: a value out of range, an impossible date) or 23 (integrity constraint violation).
  * Another batch holding the same message would fail the same way; a lost connection, a
  * serialization failure or a timeout would not, so those are not the message's fault.
  */
 export function isDataError(error: unknown): boolean {
+  if (error instanceof EventIdReusedError) return true;
   const state = sqlState(error);
   return state !== undefined && (state.startsWith('22') || state.startsWith('23'));
+}
+
+/**
+ * A message whose envelope id the log already holds (or the batch holds earlier) with different
+ * content: not a redelivery, so not a duplicate to skip silently, and the log cannot hold both.
+ */
+export class EventIdReusedError extends Error {
+  constructor(readonly eventId: string) {
+    super(`envelope id ${eventId} is already in the audit log with different content`);
+    this.name = 'EventIdReusedError';
+  }
 }
 
 /**

@@ -66,6 +66,32 @@ describe('projector with messages Postgres cannot store', () => {
     });
   });
 
+  describe('Given an envelope id used again for different content', () => {
+    it.each([
+      ['in the same batch as the first', true],
+      ['after the first was recorded', false],
+    ])('should park the second (%s) and skip an exact redelivery silently', async (_case, oneBatch) => {
+      const first = fx.killSwitchEngaged('eng-1');
+      const reused = { ...fx.killSwitchEngaged('eng-2'), id: first.id };
+      if (!oneBatch) {
+        await publish([first]);
+        projector = h.startProjector();
+        await h.caughtUp();
+      }
+      await publish([...(oneBatch ? [first] : []), first, reused, fx.killSwitchEngaged('eng-3')]);
+      if (oneBatch) projector = h.startProjector();
+      await h.caughtUp();
+
+      const [letter] = await deadLetters(1);
+      expect(letter).toMatchObject({ streamSequence: 3, error: { code: 'AUDIT.ID_REUSED' } });
+      expect(letter?.error.message).toContain(first.id);
+      expect((await h.client.jsm.streams.info(h.ns.naming.streams.dlq.name)).state.messages).toBe(1);
+      expect(await auditedStreamSeqs()).toEqual([1, 4]);
+      expect(await engagedScopes()).toEqual(['eng-1', 'eng-3']);
+      await expect(verifyAuditLog(h.dataSource)).resolves.toMatchObject({ ok: true, count: 2 });
+    });
+  });
+
   /** Raw publishes: the impossible values pass the envelope schema, but this leaves the publisher out of it. */
   async function publish(envelopes: readonly Envelope[]): Promise<void> {
     for (const envelope of envelopes) await h.client.js.publish(envelope.subject, encodeJson(envelope));
