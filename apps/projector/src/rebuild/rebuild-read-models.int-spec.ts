@@ -115,6 +115,21 @@ describe('read-model rebuild', () => {
     });
   });
 
+  describe('Given the newest decision records deleted from their stream, below the checkpoint', () => {
+    it('should rebuild what the stream holds and finish, not wait for the checkpoint', async () => {
+      const decisions = h.ns.naming.streams.decisions.name;
+      const { state } = await h.client.jsm.streams.info(decisions);
+      for (let seq = state.last_seq - 4; seq <= state.last_seq; seq += 1)
+        await h.client.jsm.streams.deleteMessage(decisions, seq);
+
+      const applied = await rebuildReadModels({ dataSource: h.dataSource, ...parts(), lockWaitMs: 1000 });
+
+      expect(applied[decisions]).toBe(state.messages - 5);
+      expect(await h.count('gate_decisions')).toBe(state.messages - 5);
+      await expect(verifyAuditLog(h.dataSource)).resolves.toMatchObject({ ok: true });
+    }, 20_000);
+  });
+
   function parts() {
     return { js: h.client.js, jsm: h.client.jsm, naming: h.client.naming, catalogue: h.client.catalogue };
   }

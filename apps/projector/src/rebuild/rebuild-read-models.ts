@@ -123,11 +123,14 @@ async function replay(
           data: msg.data,
         });
       }
-      if (chunk.length >= chunkSize || msg.seq >= checkpoint) {
+      // Done at the checkpoint, or at the stream's last message when those up to the checkpoint are
+      // gone (deleted or never there): waiting for the checkpoint would hold the TRUNCATE locks forever.
+      const last = msg.seq >= checkpoint || msg.info.pending === 0;
+      if (chunk.length >= chunkSize || last) {
         applied += await applyChunk(manager, options.catalogue, chunk);
         chunk = [];
       }
-      if (msg.seq >= checkpoint) break;
+      if (last) break;
     }
   } finally {
     messages.stop();
