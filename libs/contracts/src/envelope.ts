@@ -23,6 +23,16 @@ export const Timestamp = Type.String({
   examples: ['2026-11-21T20:42:55.123Z'],
 });
 
+/**
+ * Whether `text` spells an instant exactly as `toISOString` writes it, and one Postgres can store.
+ * The {@link Timestamp} pattern lets through days a month does not have (2026-02-31, which
+ * JavaScript rolls over into March) and year 0000 (Postgres has no year 0).
+ */
+export function isRealInstant(text: string): boolean {
+  const date = new Date(text);
+  return !Number.isNaN(date.getTime()) && date.toISOString() === text && date.getUTCFullYear() >= 1;
+}
+
 export const Uuid = Type.String({
   pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
   description: 'UUID in lowercase hex (v7 preferred)',

@@ -17,6 +17,7 @@ import {
   type IngestKind,
   type MessageDefinition,
   object,
+  isRealInstant,
 } from '@bifrost/contracts';
 import { createEnvelope, Messaging, RpcError } from '@bifrost/messaging';
 import { actorOf, type Principal } from '../auth/roles';
@@ -47,8 +48,7 @@ export const OCCURRED_AT_HEADER = 'occurred-at';
 const isUuid = compile(Uuid);
 const isTimestamp = compile(Timestamp);
 /** A Timestamp naming a time that exists (2026-02-31 matches the pattern, not the calendar). */
-const isRealTime = (value: string): boolean =>
-  isTimestamp(value).ok && new Date(value).toISOString() === value;
+const isRealTime = (value: string): boolean => isTimestamp(value).ok && isRealInstant(value);
 
 interface FactHeaderValues {
   readonly idempotencyKey?: string;

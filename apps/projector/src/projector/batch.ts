@@ -1,5 +1,6 @@
 import {
   formatIssues,
+  isRealInstant,
   validateEnvelope,
   type Catalogue,
   type Envelope,
@@ -22,7 +23,7 @@ import { type ProjectedMessage, type ProjectedStream } from '../read-models/proj
 import { applyProjections, projectedTypes } from '../read-models/registry';
 import { EventIdReusedError, sqlState } from './bisect';
 import { skippedRanges, type SkippedRange } from './stream-gap';
-import { impossibleTimestamp, isRealInstant } from './timestamps';
+import { impossibleTimestamp } from './timestamps';
 
 /** One message as it came off a stream. */
 export interface RawMessage {

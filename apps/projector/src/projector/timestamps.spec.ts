@@ -1,4 +1,5 @@
-import { impossibleTimestamp, isRealInstant } from './timestamps';
+import { isRealInstant } from '@bifrost/contracts';
+import { impossibleTimestamp } from './timestamps';
 
 describe('timestamps the projector writes to timestamptz', () => {
   describe('isRealInstant', () => {

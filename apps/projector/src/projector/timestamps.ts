@@ -1,15 +1,7 @@
+import { isRealInstant } from '@bifrost/contracts';
+
 /** A contract timestamp's shape (RFC 3339 UTC with ms): what the projector writes to `timestamptz`. */
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-
-/**
- * Whether `text` spells an instant Postgres stores as written. The contracts' pattern lets through
- * days a month does not have (2026-02-31, which JavaScript rolls over into March) and year 0000
- * (Postgres has no year 0); Postgres refuses both.
- */
-export function isRealInstant(text: string): boolean {
-  const date = new Date(text);
-  return !Number.isNaN(date.getTime()) && date.toISOString() === text && date.getUTCFullYear() >= 1;
-}
 
 /**
  * The first timestamp-shaped string in `value` that is not a real instant, with its path
