@@ -1,6 +1,4 @@
 import { KeyedMutex } from '@bifrost/messaging';
-import { Type, type Static } from '@sinclair/typebox';
-import { CommonConfigProperties } from '@bifrost/config';
 import type { ServiceDefinition } from '@bifrost/service';
 import { GateCheckRpcHandler } from './check/gate-check.rpc-handler';
 import { GateCheckService } from './check/gate-check.service';
@@ -10,16 +8,16 @@ import { StrategyCommandsRpcHandler } from './commands/strategy-commands.rpc-han
 import { OutcomesConsumer } from './ingest/outcomes.consumer';
 import { ReactionsConsumer } from './ingest/reactions.consumer';
 import { GateMetrics } from './metrics/gate.metrics';
+import { GATE_CONFIG, type GateConfig } from './gate.config';
 import { GateState } from './state/gate-state';
 
-export const GateConfig = Type.Object({ ...CommonConfigProperties });
-export type GateConfig = Static<typeof GateConfig>;
+export { GateConfig } from './gate.config';
 
 /** The gate: Bifrost's single pre-action decision point (DESIGN §3). */
 export const gateService: ServiceDefinition<GateConfig> = {
   name: 'gate',
   version: '0.1.0',
-  app: () => ({
+  app: (config) => ({
     controllers: [
       GateCheckRpcHandler,
       ControlCommandsRpcHandler,
@@ -27,6 +25,13 @@ export const gateService: ServiceDefinition<GateConfig> = {
       OutcomesConsumer,
       ReactionsConsumer,
     ],
-    providers: [GateState, KeyedMutex, GateMetrics, GateCheckService, GateCommands],
+    providers: [
+      { provide: GATE_CONFIG, useValue: config },
+      GateState,
+      KeyedMutex,
+      GateMetrics,
+      GateCheckService,
+      GateCommands,
+    ],
   }),
 };

@@ -126,6 +126,9 @@ export class LiveContext {
   private tail?: Promise<void>;
   private active?: { stop(): void };
   private readonly waiters: { sequence: number; resolve: () => void }[] = [];
+  /** `performance.now()` up to which every event of the context is known to be applied. */
+  private provenAt = 0;
+  private proving?: Promise<void>;
 
   /** `aggregates` is read at `start()`, so a {@link LiveState} may declare them after this. */
   constructor(
@@ -151,6 +154,7 @@ export class LiveContext {
       aggregates.restore(snapshot?.state.aggregates[aggregates.aggregateType]);
     this.position = snapshot?.lastSequence ?? 0;
     let replayed = 0;
+    const replayFrom = performance.now();
     this.position = await this.messaging.eventStore.readAll(
       this.messaging.naming.contextEvents(this.context),
       this.position + 1,
@@ -159,8 +163,36 @@ export class LiveContext {
         replayed += 1;
       },
     );
+    this.provenAt = replayFrom;
     this.tail = this.follow();
     return { replayed, fromSnapshot: snapshot !== undefined };
+  }
+
+  /**
+   * Milliseconds since the latest moment up to which every event of the context is known to be in
+   * memory: set by the replay at start, then moved on by {@link verify}. It grows while the tail
+   * delivers nothing new though the stream holds newer events, or while JetStream cannot be asked.
+   */
+  get staleness(): number {
+    return performance.now() - this.provenAt;
+  }
+
+  /**
+   * Asks the stream for the context's last sequence and, once the tail has applied it, moves the
+   * proven moment on to when it asked. One at a time: while the tail is behind, it waits for it.
+   */
+  verify(): Promise<void> {
+    this.proving ??= this.prove().finally(() => (this.proving = undefined));
+    return this.proving;
+  }
+
+  private async prove(): Promise<void> {
+    const asked = performance.now();
+    const last = await this.messaging.jsm.streams.getMessage(this.messaging.naming.streams.events.name, {
+      last_by_subj: this.messaging.naming.contextEvents(this.context),
+    });
+    await this.waitUntil(last?.seq ?? 0);
+    this.provenAt = Math.max(this.provenAt, asked);
   }
 
   /** Resolves once the tail has applied `sequence` (e.g. an append acknowledged elsewhere). */
@@ -260,6 +292,8 @@ export interface LiveStateOptions {
    * service that starts it from a hook of its own.
    */
   readonly startOnModuleInit?: boolean;
+  /** How often to {@link LiveContext.verify} that the state is current; never when unset. */
+  readonly verifyEveryMs?: number;
 }
 
 /**
@@ -283,6 +317,8 @@ export abstract class LiveState implements OnModuleInit, BeforeApplicationShutdo
   private readonly tracked: LiveAggregates<unknown, DomainEvent>[] = [];
   private readonly listeners: ((stored: StoredEnvelope) => void)[] = [];
   private started?: Promise<{ replayed: number; fromSnapshot: boolean }>;
+  private verifier?: NodeJS.Timeout;
+  private stopping = false;
 
   protected constructor(
     protected readonly messaging: Messaging,
@@ -301,7 +337,10 @@ export abstract class LiveState implements OnModuleInit, BeforeApplicationShutdo
 
   /** Rebuilds the state and starts following the context. Idempotent. */
   start(): Promise<{ replayed: number; fromSnapshot: boolean }> {
-    this.started ??= this.context.start();
+    this.started ??= this.context.start().then((result) => {
+      this.verifyPeriodically();
+      return result;
+    });
     return this.started;
   }
 
@@ -310,12 +349,29 @@ export abstract class LiveState implements OnModuleInit, BeforeApplicationShutdo
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.verifier);
     if (this.started) await this.context.stop();
   }
 
   /** Called for every event the tail applies (own appends included): metrics, reactions. */
   onApplied(listener: (stored: StoredEnvelope) => void): void {
     this.listeners.push(listener);
+  }
+
+  /** One verification at a time, the next `verifyEveryMs` after the last one settled. */
+  private verifyPeriodically(): void {
+    const every = this.options.verifyEveryMs;
+    if (every === undefined || this.stopping) return;
+    this.verifier = setTimeout(() => {
+      this.context
+        .verify()
+        .catch((error: unknown) =>
+          this.options.logger.warn({ err: error }, 'cannot verify the state is current'),
+        )
+        .finally(() => this.verifyPeriodically());
+    }, every);
+    this.verifier.unref();
   }
 
   /** Declares one aggregate type of the context (in the constructor: before `start()`). */

@@ -261,6 +261,17 @@ describe('SDK over HTTP', () => {
       expect(gateway.count('reserve')).toBe(3);
     });
 
+    it('should retry a check that a gate replica refused as not proven current', async () => {
+      gateway.answerOnce('check', () => problem(503, { title: 'Unavailable', code: 'INFRA.STATE_STALE' }));
+      const sdk = client();
+      await sdk.whenConnected(5_000);
+
+      const verdict = await sdk.check({ strategyId: 's1', action: { kind: 'order.place', intent: 'open' } });
+
+      expect(verdict).toMatchObject({ failClosed: false, action: 'ALLOW' });
+      expect(gateway.count('check')).toBe(2);
+    });
+
     it('should not retry a 503 that may have been decided (a timeout)', async () => {
       gateway.answer('reserve', () => problem(503, { title: 'Unavailable', code: 'RPC.TIMEOUT' }));
       const sdk = client();

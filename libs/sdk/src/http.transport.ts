@@ -209,14 +209,17 @@ export function problemOf(status: number, body: unknown): { code: string; messag
 
 /**
  * A 503 whose code says the request reached no one who could decide it (no responders, no leader
- * during a risk-guard failover): retrying cannot decide anything twice, so a decision is retried
+ * during a risk-guard failover, a gate replica whose state is not proven current): retrying cannot decide anything twice, so a decision is retried
  * within its deadline (100 ms, 200 ms, … 1 s apart) even without `Retry-After`.
  */
 function nothingDecided(body: unknown): boolean {
   const code = (body as Problem | undefined)?.code;
   return (
     typeof code === 'string' &&
-    (code === 'RPC.NO_RESPONDERS' || code.endsWith('.NOT_LEADER') || code.endsWith('.NO_LEADER'))
+    (code === 'RPC.NO_RESPONDERS' ||
+      code === 'INFRA.STATE_STALE' ||
+      code.endsWith('.NOT_LEADER') ||
+      code.endsWith('.NO_LEADER'))
   );
 }
 

@@ -52,6 +52,7 @@ export class GateCheckService {
    */
   async check(request: GateCheckRequest, actor: Actor): Promise<GateCheckReply> {
     const started = process.hrtime.bigint();
+    this.state.assertCurrent();
     const hash = actionHash(request.action);
     const subject = this.state.strategySubject(request.engineId, request.strategyId);
     const optimistic = await this.decide(request, hash, subject, actor);

@@ -64,6 +64,14 @@ export class GateMetrics {
       },
     });
     new Gauge({
+      name: 'bifrost_gate_state_staleness_seconds',
+      help: 'Time since this replica last proved its state current (checks are refused past GATE_MAX_STATE_LAG_MS)',
+      registers: [registry],
+      collect() {
+        this.set(state.context.staleness / 1000);
+      },
+    });
+    new Gauge({
       name: 'bifrost_gate_go_live_enabled',
       help: '1 when go-live is enabled',
       registers: [registry],

@@ -122,4 +122,25 @@ describe('LiveContext: in-memory state from snapshot + tail, kept current', () =
       await two.context.stop();
     }
   });
+
+  it('should prove itself current only up to what its tail has applied', async () => {
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const { context } = live(reader);
+    await context.start();
+    await writer.publisher.publish(incremented(ns.naming, 'd', 1));
+    await context.verify();
+    await sleep(300);
+    expect(context.staleness).toBeGreaterThanOrEqual(300);
+    await context.verify();
+    expect(context.staleness).toBeLessThan(300);
+
+    await context.stop(); // the tail delivers nothing more
+    await writer.publisher.publish(incremented(ns.naming, 'd', 1));
+    const outcome = await Promise.race([
+      context.verify().then(() => 'proven'),
+      sleep(500).then(() => 'still waiting'),
+    ]);
+    expect(outcome).toBe('still waiting');
+    expect(context.staleness).toBeGreaterThanOrEqual(500);
+  });
 });
