@@ -257,6 +257,48 @@ describe('projector against real NATS and Postgres', () => {
     });
   });
 
+  describe('Given a stream recreated and refilled past the checkpoint while the projector was down', () => {
+    it('should not skip the new messages up to the checkpoint, say why, and go on once the numbering continues', async () => {
+      const decisions = h.ns.naming.streams.decisions.name;
+      projector = h.startProjector();
+      await publishAll(h.client, [fx.verdict('eng-r', 's-r')]);
+      await h.caughtUp();
+      await projector.stop();
+      const applied = (await storedCheckpoints(h.dataSource, h.ns.naming)).decisions;
+      const { config } = await h.client.jsm.streams.info(decisions);
+      await h.client.jsm.streams.delete(decisions);
+      await h.client.jsm.streams.add(config);
+      // More records than the old stream had: no gap by the sequences alone.
+      await publishAll(
+        h.client,
+        Array.from({ length: applied + 1 }, () => fx.verdict('eng-r', 's-r')),
+      );
+      const audited = await h.count('audit_log');
+
+      const restarted = h.startProjector();
+      projector = restarted;
+      await waitFor(
+        async () => restarted.readiness().detail?.includes('it was recreated and refilled') ?? false,
+        {
+          what: 'the projector to refuse the recreated stream',
+        },
+      );
+      expect(restarted.readiness().detail).toContain(`stream ${decisions} holds envelope`);
+      expect(await h.count('audit_log')).toBe(audited);
+      await restarted.stop();
+
+      // The documented way: recreate it and continue its numbering before anything is published.
+      await h.client.jsm.streams.delete(decisions);
+      await h.client.jsm.streams.add(config);
+      await h.client.jsm.streams.purge(decisions, { seq: applied + 1 });
+      await publishAll(h.client, [fx.verdict('eng-r', 's-r')]);
+      projector = h.startProjector();
+      await h.caughtUp();
+      expect(await h.count('audit_log')).toBe(audited + 1);
+      expect((await storedCheckpoints(h.dataSource, h.ns.naming)).decisions).toBe(applied + 1);
+    });
+  });
+
   describe('Given invalid messages on the streams', () => {
     it('should park each on the DLQ with its reason, record the envelopes among them, and keep projecting', async () => {
       projector = h.startProjector();

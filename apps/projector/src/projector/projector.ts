@@ -12,10 +12,12 @@ import { loadCheckpoint } from '@bifrost/persistence';
 import {
   describeSkipped,
   describeStreamGap,
+  envelopeIdOf,
   firstHeld,
   skippedRanges,
   streamGap,
   type SkippedRange,
+  type StreamGap,
 } from './stream-gap';
 import { type DataSource, type QueryRunner } from 'typeorm';
 import { APP_ROLE } from '../migrations/1732300000000-audit-log';
@@ -215,7 +217,11 @@ export class Projector {
     }
     for (const plan of this.plans) {
       const { state } = await this.options.jsm.streams.info(plan.name);
-      this.assertNoGap(plan, state);
+      const checkpoint = this.checkpoints.get(plan.name) ?? 0;
+      this.assertNoGap(
+        plan,
+        streamGap(checkpoint, state) ?? (await this.replacement(plan, checkpoint, state, runner)),
+      );
       this.streamLast.set(plan.name, state.last_seq);
     }
     this.blocked = undefined;
@@ -404,7 +410,7 @@ export class Projector {
     for (const range of ranges) {
       const plan = this.planOf(range.streamName);
       const { state } = await this.options.jsm.streams.info(plan.name, { deleted_details: true });
-      this.assertNoGap(plan, state);
+      this.assertNoGap(plan, streamGap(this.checkpoints.get(plan.name) ?? 0, state));
       const held = firstHeld(range, state.deleted ?? []);
       if (held !== undefined) throw new Error(describeSkipped(range, held));
       this.options.logger.warn(
@@ -445,14 +451,37 @@ export class Projector {
   }
 
   /** Refuses to resume a stream at checkpoint + 1 when that would skip messages without a trace. */
-  private assertNoGap(plan: StreamPlan, state: { first_seq: number; last_seq: number }): void {
-    const checkpoint = this.checkpoints.get(plan.name) ?? 0;
-    const gap = streamGap(checkpoint, state);
+  private assertNoGap(plan: StreamPlan, gap: StreamGap | undefined): void {
     this.options.metrics?.blocked.set({ stream: plan.name }, gap ? 1 : 0);
     if (!gap) return;
+    const checkpoint = this.checkpoints.get(plan.name) ?? 0;
     this.blocked = describeStreamGap(plan.name, checkpoint, gap);
     this.options.logger.error({ stream: plan.name, checkpoint, gap }, this.blocked);
     throw new Error(this.blocked);
+  }
+
+  /**
+   * A stream recreated and refilled past the checkpoint shows no gap by its sequences: compare the
+   * last message the audit log recorded from it (up to the checkpoint) with what the stream holds
+   * there now. Nothing to compare once retention or a purge removed that message.
+   */
+  private async replacement(
+    plan: StreamPlan,
+    checkpoint: number,
+    state: { first_seq: number },
+    runner: QueryRunner,
+  ): Promise<StreamGap | undefined> {
+    const [row] = (await runner.query(
+      `SELECT stream_seq, event_id FROM audit_log WHERE stream = $1 AND stream_seq <= $2
+       ORDER BY stream_seq DESC LIMIT 1`,
+      [plan.name, checkpoint],
+    )) as { stream_seq: string; event_id: string }[];
+    const seq = Number(row?.stream_seq ?? 0);
+    if (!row || seq < state.first_seq) return undefined;
+    const held = await this.options.jsm.streams.getMessage(plan.name, { seq });
+    if (!held) return undefined;
+    const found = envelopeIdOf(held.data);
+    return found === row.event_id ? undefined : { kind: 'replaced', seq, recorded: row.event_id, found };
   }
 
   private async refreshStreamLast(): Promise<void> {

@@ -1,4 +1,11 @@
-import { describeSkipped, describeStreamGap, firstHeld, skippedRanges, streamGap } from './stream-gap';
+import {
+  describeSkipped,
+  describeStreamGap,
+  envelopeIdOf,
+  firstHeld,
+  skippedRanges,
+  streamGap,
+} from './stream-gap';
 
 describe('streamGap', () => {
   it('should find nothing when the stream still holds the message after the checkpoint', () => {
@@ -25,6 +32,23 @@ describe('streamGap', () => {
     expect(describeStreamGap('BIFROST_EVENTS', 100, { kind: 'behind', lastSeq: 3 })).toContain(
       "stream BIFROST_EVENTS ends at 3, below the projector's checkpoint 100",
     );
+    expect(
+      describeStreamGap('BIFROST_EVENTS', 100, { kind: 'replaced', seq: 98, recorded: 'a', found: 'b' }),
+    ).toContain('stream BIFROST_EVENTS holds envelope b at 98, where the audit log recorded a');
+    expect(
+      describeStreamGap('BIFROST_EVENTS', 100, { kind: 'replaced', seq: 98, recorded: 'a', found: null }),
+    ).toContain('holds a message that is no envelope at 98');
+  });
+});
+
+describe('envelopeIdOf', () => {
+  const bytes = (text: string) => new TextEncoder().encode(text);
+
+  it('should read the id of an envelope, and null from anything else', () => {
+    expect(envelopeIdOf(bytes('{"id":"e-1","type":"gate.X"}'))).toBe('e-1');
+    expect(envelopeIdOf(bytes('{"id":7}'))).toBeNull();
+    expect(envelopeIdOf(bytes('null'))).toBeNull();
+    expect(envelopeIdOf(bytes('not json'))).toBeNull();
   });
 });
 

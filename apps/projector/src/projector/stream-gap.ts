@@ -8,7 +8,17 @@ export type StreamGap =
   /** Messages `from`–`to` were removed (retention, purge) before the projector applied them. */
   | { readonly kind: 'removed'; readonly from: number; readonly to: number }
   /** The stream ends below the checkpoint: recreated, or restored from an older backup. */
-  | { readonly kind: 'behind'; readonly lastSeq: number };
+  | { readonly kind: 'behind'; readonly lastSeq: number }
+  /**
+   * At `seq`, the last position up to the checkpoint that the audit log recorded, the stream holds
+   * another message (`found`: its envelope id, null if it has none): recreated and refilled.
+   */
+  | {
+      readonly kind: 'replaced';
+      readonly seq: number;
+      readonly recorded: string;
+      readonly found: string | null;
+    };
 
 export function streamGap(
   checkpoint: number,
@@ -21,9 +31,24 @@ export function streamGap(
 }
 
 export function describeStreamGap(stream: string, checkpoint: number, gap: StreamGap): string {
-  return gap.kind === 'removed'
-    ? `stream ${stream}: messages ${gap.from}–${gap.to} were removed before the projector applied them (checkpoint ${checkpoint}); the audit log would have a hole, so the projector does not go on (docs/projector.md "Gaps in a stream")`
-    : `stream ${stream} ends at ${gap.lastSeq}, below the projector's checkpoint ${checkpoint}: it was recreated or restored from an older backup, and its new messages would be skipped, so the projector does not go on (docs/projector.md "Gaps in a stream")`;
+  switch (gap.kind) {
+    case 'removed':
+      return `stream ${stream}: messages ${gap.from}–${gap.to} were removed before the projector applied them (checkpoint ${checkpoint}); the audit log would have a hole, so the projector does not go on (docs/projector.md "Gaps in a stream")`;
+    case 'behind':
+      return `stream ${stream} ends at ${gap.lastSeq}, below the projector's checkpoint ${checkpoint}: it was recreated or restored from an older backup, and its new messages would be skipped, so the projector does not go on (docs/projector.md "Gaps in a stream")`;
+    case 'replaced':
+      return `stream ${stream} holds ${gap.found === null ? 'a message that is no envelope' : `envelope ${gap.found}`} at ${gap.seq}, where the audit log recorded ${gap.recorded}: it was recreated and refilled, and the projector would skip its messages up to the checkpoint ${checkpoint}, so it does not go on (docs/projector.md "Gaps in a stream")`;
+  }
+}
+
+/** The envelope id of a stored message, or null when the message is not an envelope. */
+export function envelopeIdOf(data: Uint8Array): string | null {
+  try {
+    const id = (JSON.parse(Buffer.from(data).toString('utf8')) as { id?: unknown } | null)?.id;
+    return typeof id === 'string' ? id : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Stream sequences `from`–`to` that a batch jumps over. */
