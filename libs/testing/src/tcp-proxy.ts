@@ -3,11 +3,12 @@ import { createServer, createConnection, type Server, type Socket } from 'node:n
 /**
  * A TCP relay between a client and a real server, for fault injection: `dropConnections()` cuts
  * every live connection (the client sees a network failure and reconnects through the proxy),
- * `pause()` refuses new ones until `resume()`.
+ * `pause()` refuses new ones until `resume()`, `cutOnServerChunk()` loses one reply on the way.
  */
 export class TcpProxy {
   private readonly sockets = new Set<Socket>();
   private accepting = true;
+  private trap?: { matches(chunk: Buffer): boolean; sprung(): void };
   private constructor(
     private readonly server: Server,
     readonly port: number,
@@ -24,12 +25,24 @@ export class TcpProxy {
       const upstream = createConnection(target);
       proxy.track(client);
       proxy.track(upstream);
-      client.pipe(upstream);
-      upstream.pipe(client);
       const close = () => {
         client.destroy();
         upstream.destroy();
       };
+      client.pipe(upstream);
+      upstream.on('data', (chunk: Buffer) => {
+        const trap = proxy.trap;
+        if (trap?.matches(chunk)) {
+          proxy.trap = undefined;
+          close();
+          trap.sprung();
+          return;
+        }
+        if (!client.write(chunk)) {
+          upstream.pause();
+          client.once('drain', () => upstream.resume());
+        }
+      });
       client.on('error', close).on('close', close);
       upstream.on('error', close).on('close', close);
     });
@@ -51,6 +64,15 @@ export class TcpProxy {
   dropConnections(): void {
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
+  }
+
+  /**
+   * Cuts the connection that next carries a chunk from the server that `matches` accepts, instead
+   * of passing the chunk on: the client never sees what was in it (an ack, a reply) and reconnects.
+   * Resolves once it has cut.
+   */
+  cutOnServerChunk(matches: (chunk: Buffer) => boolean): Promise<void> {
+    return new Promise((resolve) => (this.trap = { matches, sprung: resolve }));
   }
 
   pause(): void {

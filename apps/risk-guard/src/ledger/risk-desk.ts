@@ -300,7 +300,6 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
     try {
       job.resolve(await this.applyPolicy(command, actor));
     } catch (error) {
-      if (error instanceof ConcurrencyError) await this.reload();
       job.reject(error);
     }
   }
@@ -311,9 +310,14 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
     const currency = installationCurrency(this.policies);
     const events = policyDecider.decide(command, current.state, { currency });
     let { state, lastSequence } = current;
-    for (const event of events) {
-      lastSequence = await this.store.appendPolicyEvent(event, lastSequence, actor);
-      state = policyDecider.evolve(state, event);
+    try {
+      for (const event of events) {
+        lastSequence = await this.store.appendPolicyEvent(event, lastSequence, actor);
+        state = policyDecider.evolve(state, event);
+      }
+    } catch (error) {
+      await this.resync(error);
+      throw error;
     }
     this.book = { ...this.book, policies: { ...this.book.policies, [policyId]: { state, lastSequence } } };
     this.policies = policiesInForce(this.book);
@@ -361,14 +365,26 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
     }
   }
 
-  /** After a failed append the ledger's true state is on the stream: reload it and retry or fail the jobs. */
-  private async recover(error: unknown, jobs: Job[]): Promise<void> {
-    this.log.warn(`ledger append failed (${String(error)}); reloading from the stream`);
+  /**
+   * After a failed append only the stream knows what landed (an ack lost on the way, another writer):
+   * reload everything from it, policies included. A leader that cannot read it steps down, and its
+   * lease timer makes it leader again once it can. Runs inside the decision loop, so stepping down
+   * does not wait for the loop to end.
+   */
+  private async resync(error: unknown): Promise<void> {
+    this.log.warn(`append failed (${String(error)}); reloading from the stream`);
     try {
-      this.book = { ...this.book, ledger: await this.store.loadLedger() };
+      await this.reload();
     } catch (reloadError) {
-      await this.stepDown(`cannot reload the ledger: ${String(reloadError)}`);
+      this.stepDown(`cannot reload from the stream: ${String(reloadError)}`).catch((stepDownError: unknown) =>
+        this.log.error(`stepping down failed: ${String(stepDownError)}`),
+      );
     }
+  }
+
+  /** After a failed ledger append: resync, then decide the jobs again or fail them. */
+  private async recover(error: unknown, jobs: Job[]): Promise<void> {
+    await this.resync(error);
     const retry: Job[] = [];
     for (const job of jobs) {
       job.attempts += 1;

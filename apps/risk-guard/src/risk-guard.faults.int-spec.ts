@@ -1,0 +1,95 @@
+import type { RiskPolicy } from '@bifrost/contracts';
+import type { Messaging } from '@bifrost/messaging';
+import type { RunningService } from '@bifrost/service';
+import { createTestNamespace, TcpProxy, waitFor, type TestNamespace } from '@bifrost/testing';
+import {
+  connectClient,
+  OPERATOR,
+  reserve,
+  startRiskGuard,
+  untilAnswered,
+  upsertPolicy,
+} from './risk-guard.fixtures';
+
+/** risk-guard talks to NATS through a proxy that can lose one reply; the test's client does not. */
+describe('risk-guard when an append fails', () => {
+  let ns: TestNamespace;
+  let client: Messaging;
+  let proxy: TcpProxy;
+  let service: RunningService;
+
+  const policies = async () =>
+    (await client.rpc.call<{ policies: RiskPolicy[] }>('bifrost.rpc.risk.policies', {})).policies;
+
+  beforeAll(async () => {
+    ns = await createTestNamespace('riskf');
+    client = await connectClient(ns);
+    const url = new URL(ns.natsUrl.split(',')[0] as string);
+    proxy = await TcpProxy.start({ host: url.hostname, port: Number(url.port || 4222) });
+    service = await startRiskGuard(ns, { NATS_URL: proxy.url });
+    await waitFor(async () => (await policies().catch(() => [])).length > 0, { what: 'a leader' });
+  });
+  afterAll(async () => {
+    await service.close();
+    await proxy.stop();
+    await client.drain();
+    await ns.cleanup();
+  });
+
+  it('should decide by what the stream holds when the ack of a throttle is lost', async () => {
+    await upsertPolicy(client, 'lossy', 100_000, 100_000, 100);
+    expect(await reserve(client, 'lossy', 'before', 1)).toMatchObject({ outcome: 'GRANTED' });
+    // The next JetStream ack for the events stream goes missing: the throttle lands unseen.
+    const events = ns.naming.streams.events.name;
+    const lost = proxy.cutOnServerChunk((chunk) => chunk.includes(`"stream":"${events}"`));
+
+    const reply = await client.rpc.request(
+      'bifrost.rpc.risk.cmd.throttle-policy',
+      { actor: OPERATOR, reason: 'incident', policyId: 'lossy' },
+      { timeoutMs: 20_000 },
+    );
+    await lost;
+
+    expect(reply.ok).toBe(false);
+    const { events: stored } = await client.eventStore.read(
+      ns.naming.eventSubject('risk', 'policy', 'lossy'),
+    );
+    expect(stored.at(-1)?.envelope.type).toBe('risk.PolicyThrottled');
+    expect((await policies()).find((p) => p.policyId === 'lossy')?.throttled).toMatchObject({
+      cause: { kind: 'operator' },
+    });
+    expect(await untilAnswered(() => reserve(client, 'lossy', 'after', 1))).toMatchObject({
+      outcome: 'DENIED',
+      reason: 'THROTTLED',
+    });
+  }, 40_000);
+
+  it('should step down when it cannot read the stream after a failed append, and lead again once it can', async () => {
+    const events = ns.naming.streams.events.name;
+    const { config } = await client.jsm.streams.info(events);
+    await client.jsm.streams.delete(events);
+    try {
+      const reply = await client.rpc.request(
+        'bifrost.rpc.risk.reserve',
+        {
+          engineId: 'WHOLESALE',
+          idempotencyKey: 'gone',
+          maxLoss: { amount: 1, currency: 'USD' },
+          exposure: { amount: 0, currency: 'USD' },
+        },
+        { timeoutMs: 10_000 },
+      );
+      expect(reply).toMatchObject({ ok: false });
+      expect(reply.ok || reply.error.code).not.toBe('RPC.TIMEOUT');
+      const ready = await fetch(`${service.url}/health/ready`);
+      expect(await ready.json()).toMatchObject({ checks: { 'risk-desk': { detail: 'standby' } } });
+    } finally {
+      await client.jsm.streams.add(config);
+    }
+
+    // The stream came back empty: the leader seeds the default policies again and decides.
+    expect(await untilAnswered(() => reserve(client, 'WHOLESALE', 'back', 1))).toMatchObject({
+      outcome: 'GRANTED',
+    });
+  }, 40_000);
+});
