@@ -4,12 +4,20 @@ import type { RunningService } from '@bifrost/service';
 import { createTestNamespace, TcpProxy, waitFor, type TestNamespace } from '@bifrost/testing';
 import {
   connectClient,
+  decisionRecords,
   OPERATOR,
   reserve,
   startRiskGuard,
   untilAnswered,
   upsertPolicy,
 } from './risk-guard.fixtures';
+
+const request = (engineId: string, idempotencyKey: string) => ({
+  engineId,
+  idempotencyKey,
+  maxLoss: { amount: 1, currency: 'USD' },
+  exposure: { amount: 0, currency: 'USD' },
+});
 
 /** risk-guard talks to NATS through a proxy that can lose one reply; the test's client does not. */
 describe('risk-guard when an append fails', () => {
@@ -64,21 +72,40 @@ describe('risk-guard when an append fails', () => {
     });
   }, 40_000);
 
+  it('should store a decision record that could not be stored when the engine retries, before replaying the decision', async () => {
+    await upsertPolicy(client, 'unrecorded', 100_000, 100_000, 100);
+    const decisions = ns.naming.streams.decisions.name;
+    const { config } = await client.jsm.streams.info(decisions);
+    await client.jsm.streams.delete(decisions);
+    let failed;
+    try {
+      failed = await client.rpc.request('bifrost.rpc.risk.reserve', request('unrecorded', 'k1'), {
+        timeoutMs: 10_000,
+      });
+    } finally {
+      await client.jsm.streams.add(config);
+    }
+    expect(failed).toMatchObject({ ok: false, error: { code: 'INFRA.UNAVAILABLE' } });
+
+    const replayed = await reserve(client, 'unrecorded', 'k1', 1);
+
+    expect(replayed).toMatchObject({ outcome: 'GRANTED', replayed: true });
+    const records = await decisionRecords(client, ns, 'unrecorded');
+    expect(records.map((r) => r.reply.reservationId)).toEqual([replayed.reservationId]);
+    expect(records[0]?.reply).toMatchObject({ outcome: 'GRANTED', replayed: false }); // the original, unchanged
+    // Stored once: a further retry replays without a second record.
+    await reserve(client, 'unrecorded', 'k1', 1);
+    expect(await decisionRecords(client, ns, 'unrecorded')).toHaveLength(1);
+  }, 40_000);
+
   it('should step down when it cannot read the stream after a failed append, and lead again once it can', async () => {
     const events = ns.naming.streams.events.name;
     const { config } = await client.jsm.streams.info(events);
     await client.jsm.streams.delete(events);
     try {
-      const reply = await client.rpc.request(
-        'bifrost.rpc.risk.reserve',
-        {
-          engineId: 'WHOLESALE',
-          idempotencyKey: 'gone',
-          maxLoss: { amount: 1, currency: 'USD' },
-          exposure: { amount: 0, currency: 'USD' },
-        },
-        { timeoutMs: 10_000 },
-      );
+      const reply = await client.rpc.request('bifrost.rpc.risk.reserve', request('WHOLESALE', 'gone'), {
+        timeoutMs: 10_000,
+      });
       expect(reply).toMatchObject({ ok: false });
       expect(reply.ok || reply.error.code).not.toBe('RPC.TIMEOUT');
       const ready = await fetch(`${service.url}/health/ready`);

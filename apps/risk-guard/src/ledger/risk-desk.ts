@@ -10,6 +10,7 @@ import type { Subscription } from '@nats-io/nats-core';
 import {
   GLOBAL_POLICY_ID,
   type Actor,
+  type Envelope,
   type LedgerEntry,
   type LedgerView,
   type ReconcileRequest,
@@ -82,14 +83,18 @@ interface Job {
 interface Decided {
   readonly job: Job;
   readonly reply?: unknown;
-  /** A fresh reserve decision: recorded on `bifrost.dec.risk.<engineId>` before replying. */
-  readonly record?: Record<string, unknown>;
+  /** A reserve decision's record for `bifrost.dec.risk.<engineId>`, acknowledged before replying. */
+  readonly record?: Envelope;
+  /** The record is of this decision (counted in the metrics), not of one replayed. */
+  readonly fresh?: boolean;
   readonly error?: unknown;
 }
 
 const LEASE_KEY = 'risk-guard.leader';
 const MAX_ATTEMPTS = 3;
 const FORWARD_TIMEOUT_MS = 5_000;
+/** Decision records kept for a retry after their publish failed (in memory, oldest dropped first). */
+const MAX_UNRECORDED = 10_000;
 
 /** An error reply from the leader, passed on with its code intact. */
 class ForwardedError extends BifrostError {
@@ -124,6 +129,7 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
   private markLoaded!: () => void;
   private snapshotDue = false;
   private electing = false;
+  private readonly unrecorded = new Map<string, Envelope>();
 
   constructor(
     @Inject(Messaging) private readonly messaging: Messaging,
@@ -471,38 +477,47 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
       const { engineId, idempotencyKey } = request.request;
       const found = reserveResult(state, engineId, idempotencyKey, false);
       if (!found) return { job, error: new InternalError('reservation not recorded') };
-      if (found.reservationId !== job.reservationId) return { job, reply: { ...found, replayed: true } };
+      if (found.reservationId !== job.reservationId) {
+        // A replay. If the original's record could not be stored, it is stored now, unchanged.
+        const unrecorded = this.unrecorded.get(found.reservationId);
+        return { job, reply: { ...found, replayed: true }, ...(unrecorded ? { record: unrecorded } : {}) };
+      }
       const usage = state.status === 'open' ? state.usage : {};
       const reply: ReserveReply = { ...found, checks: reservationChecks(this.policies, usage, found) };
       const policyIds = [GLOBAL_POLICY_ID, engineId];
       const pick = <V>(from: Readonly<Record<string, V>>) =>
         Object.fromEntries(policyIds.flatMap((id) => (from[id] ? [[id, from[id]]] : [])));
-      return {
-        job,
+      const data = {
+        request: request.request,
         reply,
-        record: {
-          request: request.request,
-          reply,
-          usage: pick(usage),
-          limits: Object.fromEntries(
-            policyIds.flatMap((id) => {
-              const p = this.policies[id];
-              return p
-                ? [
-                    [
-                      id,
-                      {
-                        maxDailyLoss: p.maxDailyLoss,
-                        maxDailyExposure: p.maxDailyExposure,
-                        maxDailyActions: p.maxDailyActions,
-                      },
-                    ],
-                  ]
-                : [];
-            }),
-          ),
-        },
+        usage: pick(usage),
+        limits: Object.fromEntries(
+          policyIds.flatMap((id) => {
+            const p = this.policies[id];
+            return p
+              ? [
+                  [
+                    id,
+                    {
+                      maxDailyLoss: p.maxDailyLoss,
+                      maxDailyExposure: p.maxDailyExposure,
+                      maxDailyActions: p.maxDailyActions,
+                    },
+                  ],
+                ]
+              : [];
+          }),
+        ),
       };
+      const record = createEnvelope({
+        id: reply.reservationId,
+        type: 'risk.ReservationDecided',
+        subject: this.messaging.naming.decisionSubject('risk', engineId),
+        source: 'risk-guard',
+        actor: engine(engineId),
+        data,
+      });
+      return { job, reply, record, fresh: true };
     }
     if (request.op === 'settle' || request.op === 'release' || request.op === 'reconcile') {
       const record = findReservation(state, request.request.reservationId);
@@ -511,9 +526,13 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
     return { job };
   }
 
-  /** Records fresh reserve decisions, then replies; the loop does not wait for the records. */
+  /**
+   * Records reserve decisions, then replies; the loop does not wait for the records. A record that
+   * could not be stored is kept (its reply was an error), and stored when the engine retries with
+   * the same idempotency key, before the replayed reply: no reply without its record.
+   */
   private settleReplies(decided: Decided[]): void {
-    for (const { job, reply, record, error } of decided) {
+    for (const { job, reply, record, fresh, error } of decided) {
       if (error !== undefined) {
         job.reject(error);
         this.metrics.failed(job.request.op);
@@ -523,30 +542,33 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
         job.resolve(reply);
         continue;
       }
-      const r = reply as ReserveReply;
-      const envelope = createEnvelope({
-        id: r.reservationId,
-        type: 'risk.ReservationDecided',
-        subject: this.messaging.naming.decisionSubject('risk', r.engineId),
-        source: 'risk-guard',
-        actor: engine(r.engineId),
-        data: record,
-      });
-      this.messaging.publisher.publish(envelope).then(
+      this.messaging.publisher.publish(record).then(
         () => {
-          this.metrics.decided(r, job.receivedAt);
+          this.unrecorded.delete(record.id);
+          if (fresh) this.metrics.decided(reply as ReserveReply, job.receivedAt);
           job.resolve(reply);
         },
-        (error: unknown) => {
+        (publishError: unknown) => {
+          this.keepUnrecorded(record);
           this.metrics.failed('reserve');
           job.reject(
             new TransientError(
               'the decision was made but could not be recorded; retry with the same idempotency key',
-              { cause: error },
+              { cause: publishError },
             ),
           );
         },
       );
+    }
+  }
+
+  private keepUnrecorded(record: Envelope): void {
+    this.unrecorded.delete(record.id);
+    this.unrecorded.set(record.id, record);
+    // Oldest first: an engine that never retries does not hold memory for ever.
+    for (const id of this.unrecorded.keys()) {
+      if (this.unrecorded.size <= MAX_UNRECORDED) break;
+      this.unrecorded.delete(id);
     }
   }
 
