@@ -79,13 +79,17 @@ describe('risk-guard when an append fails', () => {
     await client.jsm.streams.delete(decisions);
     let failed;
     try {
-      failed = await client.rpc.request('bifrost.rpc.risk.reserve', request('unrecorded', 'k1'), {
-        timeoutMs: 10_000,
-      });
+      // The same request twice at once: the second is a replay of the first, which has no record.
+      failed = await Promise.all(
+        [1, 2].map(() =>
+          client.rpc.request('bifrost.rpc.risk.reserve', request('unrecorded', 'k1'), { timeoutMs: 10_000 }),
+        ),
+      );
     } finally {
       await client.jsm.streams.add(config);
     }
-    expect(failed).toMatchObject({ ok: false, error: { code: 'INFRA.UNAVAILABLE' } });
+    for (const reply of failed)
+      expect(reply).toMatchObject({ ok: false, error: { code: 'INFRA.UNAVAILABLE' } });
 
     const replayed = await reserve(client, 'unrecorded', 'k1', 1);
 

@@ -83,8 +83,10 @@ interface Job {
 interface Decided {
   readonly job: Job;
   readonly reply?: unknown;
-  /** A reserve decision's record for `bifrost.dec.risk.<engineId>`, acknowledged before replying. */
+  /** A reserve decision's record for `bifrost.dec.risk.<engineId>`, to store before replying. */
   readonly record?: Envelope;
+  /** The id of the record to wait for before replying, when one is being stored (a replay). */
+  readonly recordId?: string;
   /** The record is of this decision (counted in the metrics), not of one replayed. */
   readonly fresh?: boolean;
   readonly error?: unknown;
@@ -130,6 +132,7 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
   private snapshotDue = false;
   private electing = false;
   private readonly unrecorded = new Map<string, Envelope>();
+  private readonly recording = new Map<string, Promise<void>>();
 
   constructor(
     @Inject(Messaging) private readonly messaging: Messaging,
@@ -480,7 +483,12 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
       if (found.reservationId !== job.reservationId) {
         // A replay. If the original's record could not be stored, it is stored now, unchanged.
         const unrecorded = this.unrecorded.get(found.reservationId);
-        return { job, reply: { ...found, replayed: true }, ...(unrecorded ? { record: unrecorded } : {}) };
+        return {
+          job,
+          reply: { ...found, replayed: true },
+          recordId: found.reservationId,
+          ...(unrecorded ? { record: unrecorded } : {}),
+        };
       }
       const usage = state.status === 'open' ? state.usage : {};
       const reply: ReserveReply = { ...found, checks: reservationChecks(this.policies, usage, found) };
@@ -528,28 +536,28 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
 
   /**
    * Records reserve decisions, then replies; the loop does not wait for the records. A record that
-   * could not be stored is kept (its reply was an error), and stored when the engine retries with
-   * the same idempotency key, before the replayed reply: no reply without its record.
+   * could not be stored is kept (its reply was an error) and stored when the engine retries with
+   * the same idempotency key, before the replayed reply; a replay of a decision whose record is
+   * still being stored waits for it. No reply goes out without its record.
    */
   private settleReplies(decided: Decided[]): void {
-    for (const { job, reply, record, fresh, error } of decided) {
+    for (const { job, reply, record, recordId, fresh, error } of decided) {
       if (error !== undefined) {
         job.reject(error);
         this.metrics.failed(job.request.op);
         continue;
       }
-      if (!record) {
+      const stored = record ? this.storeRecord(record) : recordId ? this.recording.get(recordId) : undefined;
+      if (!stored) {
         job.resolve(reply);
         continue;
       }
-      this.messaging.publisher.publish(record).then(
+      stored.then(
         () => {
-          this.unrecorded.delete(record.id);
           if (fresh) this.metrics.decided(reply as ReserveReply, job.receivedAt);
           job.resolve(reply);
         },
         (publishError: unknown) => {
-          this.keepUnrecorded(record);
           this.metrics.failed('reserve');
           job.reject(
             new TransientError(
@@ -560,6 +568,27 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
         },
       );
     }
+  }
+
+  /** Publishes a decision record, once at a time per id; one that fails is kept for the retry. */
+  private storeRecord(record: Envelope): Promise<void> {
+    const inFlight = this.recording.get(record.id);
+    if (inFlight) return inFlight;
+    const storing = this.messaging.publisher.publish(record).then(
+      () => {
+        this.unrecorded.delete(record.id);
+      },
+      (error: unknown) => {
+        this.keepUnrecorded(record);
+        throw error;
+      },
+    );
+    this.recording.set(record.id, storing);
+    const done = () => {
+      if (this.recording.get(record.id) === storing) this.recording.delete(record.id);
+    };
+    storing.then(done, done);
+    return storing;
   }
 
   private keepUnrecorded(record: Envelope): void {
