@@ -1,3 +1,4 @@
+import { Kvm } from '@nats-io/kv';
 import { loadConfig } from '@bifrost/config';
 import type { LedgerEntry, LedgerView, ReserveReply } from '@bifrost/contracts';
 import { Messaging } from '@bifrost/messaging';
@@ -19,6 +20,15 @@ export async function startRiskGuard(
     ...env,
   });
   return startService(riskGuardService, config, { host: '127.0.0.1' });
+}
+
+/**
+ * Puts a leader lease held by an instance that does not exist (a crashed leader's) until `ms` from
+ * now: no instance can lead before it runs out.
+ */
+export async function occupyLease(client: Messaging, ms: number): Promise<void> {
+  const kv = await new Kvm(client.js).open(client.naming.snapshotBucket);
+  await kv.put('risk-guard.leader', JSON.stringify({ holder: 'crashed', expiresAt: Date.now() + ms }));
 }
 
 export function connectClient(ns: TestNamespace, name = 'engine'): Promise<Messaging> {

@@ -10,6 +10,13 @@ import {
 } from '@bifrost/testing';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the SDK's specs run the real gate (issue 6 brief)
 import { GateConfig, gateService } from '../../../apps/gate/src/gate.service';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the SDK's specs run the real services
+import {
+  connectClient,
+  occupyLease,
+  startRiskGuard,
+  upsertPolicy,
+} from '../../../apps/risk-guard/src/risk-guard.fixtures';
 import { createClient, type BifrostClient } from './bifrost.client';
 import type { ClientEvents, ClientOptions } from './sdk.types';
 
@@ -215,6 +222,34 @@ describe('SDK over NATS', () => {
         sdk.settle({ reservationId: '01937b4e-0000-7000-8000-000000000000', realizedLoss: eur(0) }),
       ).rejects.toMatchObject({ name: 'SdkError', code: 'SDK.SERVICE_UNAVAILABLE' });
     });
+  });
+
+  describe('during a risk-guard failover (a standby, the crashed leader’s lease still held)', () => {
+    it('should retry the reservation within its deadline until the standby leads, and be granted', async () => {
+      const ns = await createTestNamespace('sdkfail');
+      const operator = await connectClient(ns, 'operator');
+      const services: { close(): Promise<void> }[] = [];
+      try {
+        const first = await startRiskGuard(ns);
+        await waitFor(() => upsertPolicy(operator, 'e1', 100_000, 100_000, 100).then(() => true), {
+          what: 'a leader',
+        });
+        await first.close();
+        await occupyLease(operator, 1_500);
+        services.push(await startRiskGuard(ns));
+        const sdk = client(ns, { deadlineMs: 10_000 });
+        await sdk.whenConnected(5_000);
+
+        const usd = { amount: 5, currency: 'USD' };
+        const result = await sdk.reserve({ idempotencyKey: 'k-failover', maxLoss: usd, exposure: usd });
+
+        expect(result).toMatchObject({ failClosed: false, outcome: 'GRANTED' });
+      } finally {
+        for (const service of services) await service.close();
+        await operator.drain();
+        await ns.cleanup();
+      }
+    }, 30_000);
   });
 
   describe('while NATS cannot be reached', () => {

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { boundedRetryAfter, parseRetryAfter, RETRY_AFTER_MIN_MS } from './backoff.policy';
+import { boundedRetryAfter, nothingDecided, parseRetryAfter, undecidedRetryDelay } from './backoff.policy';
 import { ConnectionLoop } from './connection.loop';
 import type { Fact } from './fact.envelope';
 import { SDK_ERROR_CODES } from './sdk.errors';
@@ -96,8 +96,8 @@ export class HttpTransport implements Transport {
         const waitMs =
           asked !== undefined
             ? boundedRetryAfter(asked)
-            : nothingDecided(exchange.body)
-              ? Math.min(1_000, RETRY_AFTER_MIN_MS * 2 ** (attempt - 1))
+            : nothingDecided(problemOf(exchange.status, exchange.body).code)
+              ? undecidedRetryDelay(attempt)
               : undefined;
         if (waitMs !== undefined && Date.now() + waitMs < deadlineAt) {
           await sleep(waitMs);
@@ -205,22 +205,6 @@ export function problemOf(status: number, body: unknown): { code: string; messag
   if (status === 503) return { code: SDK_ERROR_CODES.serviceUnavailable, message };
   if (status === 429) return { code: SDK_ERROR_CODES.rateLimited, message };
   return { code: `HTTP.${status}`, message };
-}
-
-/**
- * A 503 whose code says the request reached no one who could decide it (no responders, no leader
- * during a risk-guard failover, a gate replica whose state is not proven current): retrying cannot decide anything twice, so a decision is retried
- * within its deadline (100 ms, 200 ms, … 1 s apart) even without `Retry-After`.
- */
-function nothingDecided(body: unknown): boolean {
-  const code = (body as Problem | undefined)?.code;
-  return (
-    typeof code === 'string' &&
-    (code === 'RPC.NO_RESPONDERS' ||
-      code === 'INFRA.STATE_STALE' ||
-      code.endsWith('.NOT_LEADER') ||
-      code.endsWith('.NO_LEADER'))
-  );
 }
 
 function causeMessage(error: Error): string {

@@ -1,6 +1,8 @@
 import { jetstream, JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
 import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import { createNaming, type Naming } from '@bifrost/contracts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { nothingDecided, undecidedRetryDelay } from './backoff.policy';
 import { ConnectionLoop } from './connection.loop';
 import type { Fact } from './fact.envelope';
 import { SDK_ERROR_CODES } from './sdk.errors';
@@ -62,18 +64,25 @@ export class NatsTransport implements Transport {
     if (!nc || this.state !== 'connected') {
       return { ok: false, code: SDK_ERROR_CODES.disconnected, message: `not connected to NATS (${subject})` };
     }
-    const timeout = deadlineAt - Date.now();
-    if (timeout <= 0) {
-      return { ok: false, code: SDK_ERROR_CODES.deadlineExceeded, message: `no time left for ${subject}` };
-    }
-    try {
-      const msg = await nc.request(subject, encoder.encode(JSON.stringify(body)), {
-        timeout,
-        headers: jsonHeaders(),
-      });
-      return readReply(decoder.decode(msg.data));
-    } catch (error) {
-      return requestFailure(error, subject, timeout);
+    for (let attempt = 1; ; attempt += 1) {
+      const timeout = deadlineAt - Date.now();
+      if (timeout <= 0) {
+        return { ok: false, code: SDK_ERROR_CODES.deadlineExceeded, message: `no time left for ${subject}` };
+      }
+      let reply: TransportReply;
+      try {
+        const msg = await nc.request(subject, encoder.encode(JSON.stringify(body)), {
+          timeout,
+          headers: jsonHeaders(),
+        });
+        reply = readReply(decoder.decode(msg.data));
+      } catch (error) {
+        return requestFailure(error, subject, timeout);
+      }
+      // The service answered that nobody could decide it (e.g. no risk-guard leader yet): ask again.
+      const waitMs = reply.ok || !nothingDecided(reply.code) ? undefined : undecidedRetryDelay(attempt);
+      if (waitMs === undefined || Date.now() + waitMs >= deadlineAt) return reply;
+      await sleep(waitMs);
     }
   }
 
