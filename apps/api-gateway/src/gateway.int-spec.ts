@@ -281,7 +281,10 @@ describe('gateway over the real gate', () => {
         });
 
         expect(response.status).toBe(503);
+        expect(response.body).toMatchObject({ code: 'RPC.NO_RESPONDERS' });
         expect(response.body.type).toMatch(/\/gate-unavailable$/);
+        // Nobody decided it: no Retry-After, so the SDK asks again within its deadline on its own.
+        expect(response.headers.get('retry-after')).toBeNull();
       } finally {
         await lonely.close();
       }

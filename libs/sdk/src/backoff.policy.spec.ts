@@ -1,10 +1,4 @@
-import {
-  backoffDelay,
-  BACKOFF_CAP_MS,
-  nothingDecided,
-  parseRetryAfter,
-  undecidedRetryDelay,
-} from './backoff.policy';
+import { backoffDelay, BACKOFF_CAP_MS, parseRetryAfter, undecidedRetryDelay } from './backoff.policy';
 
 describe('Reconnect backoff', () => {
   describe('without jitter (random = 0.5)', () => {
@@ -85,18 +79,6 @@ describe('Retry-After', () => {
 });
 
 const mid = () => 0.5;
-
-describe('nothingDecided', () => {
-  it('should name the codes of a request that reached no one who could decide it', () => {
-    for (const code of ['RPC.NO_RESPONDERS', 'INFRA.STATE_STALE', 'RISK.NOT_LEADER', 'RISK.NO_LEADER'])
-      expect(nothingDecided(code)).toBe(true);
-  });
-
-  it('should not name a timeout, which may have been decided, or any other refusal', () => {
-    for (const code of ['RPC.TIMEOUT', 'SDK.DEADLINE_EXCEEDED', 'INFRA.UNAVAILABLE', 'GATE.RECORD_FAILED'])
-      expect(nothingDecided(code)).toBe(false);
-  });
-});
 
 describe('undecidedRetryDelay', () => {
   it('should wait 100 ms, then twice as long each time, at most 1 s', () => {

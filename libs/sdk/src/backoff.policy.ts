@@ -46,22 +46,9 @@ export function boundedRetryAfter(ms: number): number {
 }
 
 /**
- * Whether an error code says the request reached no one who could decide it: no responders behind
- * the gateway, no risk-guard leader during a failover, a gate replica whose state is not proven
- * current. Retrying cannot decide anything twice, so both transports retry a decision on these
- * within its deadline, {@link undecidedRetryDelay} apart. Never after a timeout, which may have
- * been decided.
+ * Wait before retry `attempt` (1 for the first) of a decision nobody decided (`nothingDecided` in
+ * `@bifrost/contracts`): 100 ms, 200 ms, … 1 s. Both transports retry those within the deadline.
  */
-export function nothingDecided(code: string): boolean {
-  return (
-    code === 'RPC.NO_RESPONDERS' ||
-    code === 'INFRA.STATE_STALE' ||
-    code.endsWith('.NOT_LEADER') ||
-    code.endsWith('.NO_LEADER')
-  );
-}
-
-/** Wait before retry `attempt` (1 for the first) of a decision nobody decided: 100 ms, 200 ms, … 1 s. */
 export function undecidedRetryDelay(attempt: number): number {
   return Math.min(1_000, RETRY_AFTER_MIN_MS * 2 ** Math.min(Math.max(0, attempt - 1), 10));
 }

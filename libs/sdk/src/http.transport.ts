@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { boundedRetryAfter, nothingDecided, parseRetryAfter, undecidedRetryDelay } from './backoff.policy';
+import { nothingDecided } from '@bifrost/contracts';
+import { boundedRetryAfter, parseRetryAfter, undecidedRetryDelay } from './backoff.policy';
 import { ConnectionLoop } from './connection.loop';
 import type { Fact } from './fact.envelope';
 import { SDK_ERROR_CODES } from './sdk.errors';

@@ -1,8 +1,8 @@
 import { jetstream, JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
 import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
-import { createNaming, type Naming } from '@bifrost/contracts';
+import { createNaming, nothingDecided, type Naming } from '@bifrost/contracts';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { nothingDecided, undecidedRetryDelay } from './backoff.policy';
+import { undecidedRetryDelay } from './backoff.policy';
 import { ConnectionLoop } from './connection.loop';
 import type { Fact } from './fact.envelope';
 import { SDK_ERROR_CODES } from './sdk.errors';

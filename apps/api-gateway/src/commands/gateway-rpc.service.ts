@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { nothingDecided } from '@bifrost/contracts';
 import { RpcClient, RpcError } from '@bifrost/messaging';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
 import { ProblemError } from '../http/problem';
@@ -26,9 +27,14 @@ export class GatewayRpc {
           error.code === 'RPC.TIMEOUT' ||
           error.code.startsWith('INFRA.'))
       ) {
-        throw new ProblemError('gateUnavailable', `the gate did not answer: ${error.message}`, error.code, {
-          'retry-after': '1',
-        });
+        // Nobody decided it: the SDK asks again soon (another replica may answer). Otherwise wait.
+        const retryAfter: Record<string, string> = nothingDecided(error.code) ? {} : { 'retry-after': '1' };
+        throw new ProblemError(
+          'gateUnavailable',
+          `the gate did not answer: ${error.message}`,
+          error.code,
+          retryAfter,
+        );
       }
       throw error;
     }
