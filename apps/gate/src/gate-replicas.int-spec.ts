@@ -7,7 +7,7 @@ import { GateConfig, gateService } from './gate.service';
 import { GateState } from './state/gate-state';
 
 const operator = { kind: 'operator' as const, id: 'alice' };
-const MAX_LAG_MS = 400;
+const MAX_LAG_MS = 1_000;
 
 describe('gate replicas: a replica answers only from state proven current', () => {
   let ns: TestNamespace;

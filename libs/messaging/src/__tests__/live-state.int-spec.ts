@@ -129,10 +129,10 @@ describe('LiveContext: in-memory state from snapshot + tail, kept current', () =
     await context.start();
     await writer.publisher.publish(incremented(ns.naming, 'd', 1));
     await context.verify();
-    await sleep(300);
-    expect(context.staleness).toBeGreaterThanOrEqual(300);
+    await sleep(600);
+    expect(context.staleness).toBeGreaterThanOrEqual(600);
     await context.verify();
-    expect(context.staleness).toBeLessThan(300);
+    expect(context.staleness).toBeLessThan(600);
 
     await context.stop(); // the tail delivers nothing more
     await writer.publisher.publish(incremented(ns.naming, 'd', 1));
