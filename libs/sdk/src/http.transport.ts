@@ -92,12 +92,13 @@ export class HttpTransport implements Transport {
         return { ok: false, code: SDK_ERROR_CODES.disconnected, message: `${path}: ${exchange.message}` };
       }
       if (exchange.status === 200) return { ok: true, data: exchange.body };
+      const problem = problemOf(exchange.status, exchange.body);
       if (exchange.status === 429 || exchange.status === 503) {
         const asked = parseRetryAfter(exchange.retryAfter, Date.now());
         const waitMs =
           asked !== undefined
             ? boundedRetryAfter(asked)
-            : nothingDecided(problemOf(exchange.status, exchange.body).code)
+            : nothingDecided(problem.code)
               ? undecidedRetryDelay(attempt)
               : undefined;
         if (waitMs !== undefined && Date.now() + waitMs < deadlineAt) {
@@ -105,7 +106,7 @@ export class HttpTransport implements Transport {
           continue;
         }
       }
-      return { ok: false, ...problemOf(exchange.status, exchange.body) };
+      return { ok: false, ...problem };
     }
   }
 

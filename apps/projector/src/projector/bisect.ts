@@ -1,6 +1,7 @@
 /**
- * Whether the batch failed for one message's data ({@link EventIdReusedError}), or Postgres refused a statement for the data it was given: SQLSTATE class 22 (data
- * exception: a value out of range, an impossible date) or 23 (integrity constraint violation).
+ * Whether the batch failed for one message's data: an {@link EventIdReusedError}, or Postgres
+ * refused a statement for the data it was given, SQLSTATE class 22 (data exception: a value out
+ * of range, an impossible date) or 23 (integrity constraint violation).
  * Another batch holding the same message would fail the same way; a lost connection, a
  * serialization failure or a timeout would not, so those are not the message's fault.
  */

@@ -217,7 +217,7 @@ export class Projector {
     }
     for (const plan of this.plans) {
       const { state } = await this.options.jsm.streams.info(plan.name);
-      const checkpoint = this.checkpoints.get(plan.name) ?? 0;
+      const checkpoint = this.checkpointOf(plan.name);
       this.assertNoGap(
         plan,
         streamGap(checkpoint, state) ?? (await this.replacement(plan, checkpoint, state, runner)),
@@ -231,7 +231,7 @@ export class Projector {
     this.buffer = [];
     try {
       for (const plan of this.plans) {
-        await this.recreateConsumer(plan, (this.checkpoints.get(plan.name) ?? 0) + 1);
+        await this.recreateConsumer(plan, this.checkpointOf(plan.name) + 1);
         const consumer = await js.consumers.get(plan.name, plan.durable);
         const messages = await consumer.consume({
           max_messages: this.batchSize,
@@ -324,7 +324,7 @@ export class Projector {
     // parking after the commit could be lost for good once the checkpoint has moved past it.
     for (const item of items) {
       const { problem, raw } = item.message;
-      if (problem && raw.streamSeq > (this.checkpoints.get(raw.streamName) ?? 0)) await this.park(item);
+      if (problem && raw.streamSeq > this.checkpointOf(raw.streamName)) await this.park(item);
     }
     // A message Postgres refuses would fail every batch it is in: find it, park it, commit the rest.
     const commit = (messages: readonly PreparedMessage[]) => this.commit(runner, messages, deleted);
@@ -410,7 +410,7 @@ export class Projector {
     for (const range of ranges) {
       const plan = this.planOf(range.streamName);
       const { state } = await this.options.jsm.streams.info(plan.name, { deleted_details: true });
-      this.assertNoGap(plan, streamGap(this.checkpoints.get(plan.name) ?? 0, state));
+      this.assertNoGap(plan, streamGap(this.checkpointOf(plan.name), state));
       const held = firstHeld(range, state.deleted ?? []);
       if (held !== undefined) throw new Error(describeSkipped(range, held));
       this.options.logger.warn(
@@ -419,6 +419,11 @@ export class Projector {
       );
     }
     return ranges;
+  }
+
+  /** The last sequence of `streamName` applied (committed); 0 before the first. */
+  private checkpointOf(streamName: string): number {
+    return this.checkpoints.get(streamName) ?? 0;
   }
 
   private planOf(streamName: string): StreamPlan {
@@ -454,7 +459,7 @@ export class Projector {
   private assertNoGap(plan: StreamPlan, gap: StreamGap | undefined): void {
     this.options.metrics?.blocked.set({ stream: plan.name }, gap ? 1 : 0);
     if (!gap) return;
-    const checkpoint = this.checkpoints.get(plan.name) ?? 0;
+    const checkpoint = this.checkpointOf(plan.name);
     this.blocked = describeStreamGap(plan.name, checkpoint, gap);
     this.options.logger.error({ stream: plan.name, checkpoint, gap }, this.blocked);
     throw new Error(this.blocked);
@@ -493,9 +498,7 @@ export class Projector {
 
   private noteCaughtUp(targets: ReadonlyMap<string, number>): void {
     if (this.caughtUpOnce) return;
-    const behind = this.plans.some(
-      (plan) => (this.checkpoints.get(plan.name) ?? 0) < (targets.get(plan.name) ?? 0),
-    );
+    const behind = this.plans.some((plan) => this.checkpointOf(plan.name) < (targets.get(plan.name) ?? 0));
     if (behind) return;
     this.caughtUpOnce = true;
     this.options.logger.info({ checkpoints: Object.fromEntries(this.checkpoints) }, 'projector caught up');
@@ -505,7 +508,7 @@ export class Projector {
     const { metrics } = this.options;
     if (!metrics) return;
     for (const plan of this.plans) {
-      const applied = this.checkpoints.get(plan.name) ?? 0;
+      const applied = this.checkpointOf(plan.name);
       metrics.lastApplied.set({ stream: plan.key }, applied);
       metrics.lag.set({ stream: plan.key }, Math.max(0, (this.streamLast.get(plan.name) ?? 0) - applied));
     }
