@@ -1,5 +1,5 @@
 import type { GateCheckReply } from '@bifrost/contracts';
-import { Messaging } from '@bifrost/messaging';
+import { createEnvelope, Messaging } from '@bifrost/messaging';
 import type { RunningService } from '@bifrost/service';
 import { createTestNamespace, startTestService, waitFor, type TestNamespace } from '@bifrost/testing';
 import { GateCommands } from './commands/gate-commands.service';
@@ -98,4 +98,68 @@ describe('gate replicas: a replica answers only from state proven current', () =
     const staleness = /bifrost_gate_state_staleness_seconds\{service="gate"\} ([\d.e+-]+)/.exec(metrics)?.[1];
     expect(Number(staleness)).toBeGreaterThan(MAX_LAG_MS / 1000);
   }, 30_000);
+});
+
+describe('gate replicas: outcomes are folded in the order they were reported', () => {
+  let ns: TestNamespace;
+  let client: Messaging;
+  const running: RunningService[] = [];
+
+  beforeAll(async () => {
+    ns = await createTestNamespace('gord');
+    client = await Messaging.connect({
+      url: ns.natsUrl,
+      service: 'probe',
+      instanceId: 'p',
+      namespace: ns.namespace,
+    });
+    for (let i = 0; i < 2; i += 1) running.push(await startTestService(GateConfig, gateService, ns));
+  });
+  afterAll(async () => {
+    for (const service of running) await service.close().catch(() => undefined);
+    await client.drain();
+    await ns.cleanup();
+  });
+
+  it('should record one strategy’s outcomes in stream order while two replicas share the consumer', async () => {
+    const count = 200;
+    // Losses with a win every 7th: a swap of two outcomes changes the loss streak.
+    const reported = Array.from({ length: count }, (_, n) => ({
+      outcomeId: `o-${n}`,
+      pnl: { amount: n % 7 === 6 ? 500 : -10, currency: 'USD' },
+    }));
+    await Promise.all(
+      reported.map((outcome) =>
+        client.publisher.publish(
+          createEnvelope({
+            type: 'ingest.OutcomeReported',
+            subject: ns.naming.ingestSubject('outcome', 'ord'),
+            source: 'sdk',
+            actor: { kind: 'engine', id: 'ord' },
+            data: { engineId: 'ord', strategyId: 's1', ...outcome },
+          }),
+        ),
+      ),
+    );
+    // The order the ingest stream holds them in (pipelined publishes may be stored in any order).
+    const inStreamOrder: string[] = [];
+    // (the namespace's ingest stream holds nothing else)
+    const ingest = await client.js.consumers.get(ns.naming.streams.ingest.name);
+    for await (const msg of await ingest.fetch({ max_messages: count })) {
+      inStreamOrder.push(msg.json<{ data: { outcomeId: string } }>().data.outcomeId);
+    }
+    expect(inStreamOrder).toHaveLength(count);
+
+    const subject = ns.naming.eventSubject('gate', 'strategy', 'ord:s1');
+    const recorded = await waitFor(
+      async () => {
+        const ids = (await client.eventStore.read(subject)).events
+          .filter((e) => e.envelope.type === 'gate.OutcomeRecorded')
+          .map((e) => (e.envelope.data as { outcomeId: string }).outcomeId);
+        return ids.length === count && ids;
+      },
+      { timeoutMs: 30_000, what: `${count} outcomes recorded` },
+    );
+    expect(recorded).toEqual(inStreamOrder);
+  }, 60_000);
 });

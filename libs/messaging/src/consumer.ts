@@ -37,7 +37,8 @@ export interface ConsumerSpec {
   /**
    * One message in flight across every instance (`max_ack_pending` 1): messages are handled in
    * stream order even with several replicas and retries (a failed message holds back the next).
-   * For low-rate streams whose order carries meaning (phase changes, kill-switch requests).
+   * For streams whose order carries meaning (phase changes, kill-switch requests, outcomes) and
+   * whose rate one message at a time keeps up with (several hundred a second).
    */
   readonly ordered?: boolean;
 }

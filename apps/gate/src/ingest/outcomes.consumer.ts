@@ -7,7 +7,8 @@ import { GateCommands } from '../commands/gate-commands.service';
 
 /**
  * Outcomes engines report (`bifrost.ingest.outcome.<engineId>`) feed maturity, health and drift.
- * A repeated outcome id changes nothing, so redelivery is harmless.
+ * A repeated outcome id changes nothing, so redelivery is harmless. `ordered`: one outcome in flight
+ * across every replica, so a strategy's loss streak and drawdown follow the order they were reported.
  */
 @Controller()
 export class OutcomesConsumer {
@@ -15,7 +16,7 @@ export class OutcomesConsumer {
 
   @EventPattern(
     'bifrost.ingest.outcome.*',
-    consumerRoute({ stream: 'ingest', purpose: 'outcomes', maxDeliver: 5 }),
+    consumerRoute({ stream: 'ingest', purpose: 'outcomes', maxDeliver: 5, ordered: true }),
   )
   async onOutcome(@Payload() envelope: Envelope): Promise<void> {
     if (envelope.type !== 'ingest.OutcomeReported') {
