@@ -186,7 +186,9 @@ export class ConsumerRunner {
     try {
       await parkDeadLetter(this.js, this.naming, deadLetterOf(msg, this.spec.service, this.durable, body));
       this.logger.error({ consumer: this.durable, seq: msg.seq, error: body }, 'message parked on the DLQ');
-      msg.term(body.message.slice(0, 200));
+      // Without a reason: nats-server 2.9 takes `+TERM <reason>` for an unknown ack and ignores it,
+      // so the message would be delivered again after every ack wait. The reason is in the letter.
+      msg.term();
     } catch (parkError) {
       // Not parked means not done: leave it for redelivery rather than lose it.
       this.logger.error(

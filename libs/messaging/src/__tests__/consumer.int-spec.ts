@@ -138,6 +138,34 @@ describe('ConsumerRunner', () => {
     await waitFor(() => handled.includes(3), { what: 'consumption after the DLQ' });
   });
 
+  it('should settle a parked message for good: never delivered again, and an ordered route goes on', async () => {
+    // nats-server 2.9 ignores a term that carries a reason: the message would come back after
+    // every ack wait, be parked again, and hold an ordered route's one slot for ever.
+    let poisonCalls = 0;
+    const handled: number[] = [];
+    await run(
+      messaging,
+      'settled',
+      async (envelope) => {
+        if (envelope.data['poison']) {
+          poisonCalls += 1;
+          throw new ValidationError('never valid', { code: 'TEST.INVALID' });
+        }
+        handled.push(envelope.data['n'] as number);
+      },
+      { ordered: true, ackWaitMs: 300 },
+    );
+    await messaging.publisher.publish(work(ns.naming, 'settled', 1, true));
+    await messaging.publisher.publish(work(ns.naming, 'settled', 2));
+
+    await waitFor(() => handled.includes(2), { what: 'the message after the parked one' });
+    await new Promise((resolve) => setTimeout(resolve, 1_000)); // three ack waits
+    expect(poisonCalls).toBe(1);
+    const info = await messaging.jsm.consumers.info(ns.naming.streams.ingest.name, 'test__settled');
+    expect(info).toMatchObject({ num_ack_pending: 0, num_redelivered: 0 });
+    expect((await deadLetters()).filter((l) => l.consumer === 'test__settled')).toHaveLength(1);
+  });
+
   it('should park a permanently failing message at once, without retries', async () => {
     let calls = 0;
     await run(messaging, 'permanent', async () => {
