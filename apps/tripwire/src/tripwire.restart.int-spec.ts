@@ -1,4 +1,4 @@
-import type { Messaging } from '@bifrost/messaging';
+import { createEnvelope, type Messaging } from '@bifrost/messaging';
 import { createTestNamespace, serviceInstances, type TestNamespace } from '@bifrost/testing';
 import {
   CONTRACT_RATE,
@@ -76,5 +76,34 @@ describe('tripwire service across restarts', () => {
     await start();
     expect(await defined()).toEqual([1, 1, 1, 1]);
     expect(await policyEvents(client, ns, CONTRACT_RATE, 'PolicyDisabled')).toHaveLength(1);
+  });
+  it('should record KPIs in the order they were reported while two instances share the consumer', async () => {
+    await Promise.all([start(), start()]);
+    const count = 200;
+    // Pipelined: the ingest stream's order is the order to keep.
+    await Promise.all(
+      Array.from({ length: count }, (_, n) =>
+        client.publisher.publish(
+          createEnvelope({
+            type: 'ingest.KpiReported',
+            subject: ns.naming.ingestSubject('kpi', 'WHOLESALE'),
+            source: 'engine',
+            actor: { kind: 'engine', id: 'WHOLESALE' },
+            data: { ...WHOLESALE, success: n % 5 !== 4 },
+          }),
+        ),
+      ),
+    );
+    // (the namespace's ingest stream holds nothing else)
+    const reported: string[] = [];
+    const ingest = await client.js.consumers.get(ns.naming.streams.ingest.name);
+    for await (const msg of await ingest.fetch({ max_messages: count })) {
+      reported.push(msg.json<{ id: string }>().id);
+    }
+    expect(reported).toHaveLength(count);
+
+    await waitForObserved(client, CONTRACT_RATE, 'WHOLESALE', count);
+    const recorded = await policyEvents(client, ns, CONTRACT_RATE, 'KpiRecorded');
+    expect(recorded.map((e) => e.envelope.data['kpiId'])).toEqual(reported);
   });
 });

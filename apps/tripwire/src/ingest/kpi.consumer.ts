@@ -10,6 +10,7 @@ import { TripwireMetrics } from '../metrics/tripwire.metrics';
  * KPI events engines report (`bifrost.ingest.kpi.<engineId>`): each enters its engine's windows of
  * the policy for its (domain, metric) and is evaluated at once. Invalid input is parked on the DLQ;
  * a KPI no policy watches is acknowledged and counted; a redelivered KPI is recorded once.
+ * `ordered`: one KPI in flight across every instance, so windows fill in the order KPIs arrived.
  */
 @Controller()
 export class KpiConsumer {
@@ -18,7 +19,10 @@ export class KpiConsumer {
     @Inject(TripwireMetrics) private readonly metrics: TripwireMetrics,
   ) {}
 
-  @EventPattern('bifrost.ingest.kpi.*', consumerRoute({ stream: 'ingest', purpose: 'kpis', maxDeliver: 5 }))
+  @EventPattern(
+    'bifrost.ingest.kpi.*',
+    consumerRoute({ stream: 'ingest', purpose: 'kpis', maxDeliver: 5, ordered: true }),
+  )
   async onKpi(@Payload() envelope: Envelope): Promise<void> {
     if (envelope.type !== 'ingest.KpiReported') {
       throw new ValidationError(`unexpected ${envelope.type} on the kpi subject`, {
