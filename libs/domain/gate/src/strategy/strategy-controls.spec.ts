@@ -62,6 +62,47 @@ describe('Strategy pauses', () => {
     });
   });
 
+  describe('When a pause is already in force', () => {
+    it('should not let a pause with a cooldown shorten an open-ended one', () => {
+      spec()
+        .given([registered(), paused()])
+        .when(pause(at(60), system))
+        .thenNothingHappened();
+    });
+
+    it('should not let an earlier cooldown shorten a later one', () => {
+      spec()
+        .given([registered(), paused(at(600))])
+        .when(pause(at(300)))
+        .thenNothingHappened();
+    });
+
+    it('should let a later cooldown extend it', () => {
+      spec()
+        .given([registered(), paused(at(600))])
+        .when(pause(at(900), system))
+        .then([
+          {
+            type: 'StrategyPaused',
+            data: {
+              reason: 'news event',
+              drift: null,
+              cooldownUntil: at(900),
+              pausedBy: 'gate',
+              pausedAt: T0,
+            },
+          },
+        ]);
+    });
+
+    it('should let an open-ended pause extend one with a cooldown', () => {
+      spec()
+        .given([registered(), paused(at(600))])
+        .when(pause())
+        .then([paused()]);
+    });
+  });
+
   describe('When an operator resumes a paused strategy', () => {
     it('should resume it', () => {
       spec()

@@ -31,7 +31,7 @@ import { demotionFor, finiteOrNull, promotionFor } from './strategy.maturity';
 import type { StrategyPolicy } from './strategy.policy';
 import { initialStrategyState, type RegisteredStrategy, type StrategyState } from './strategy.state';
 import { assessToken } from './strategy.tokens';
-import { millis } from './strategy.time';
+import { isBefore, millis } from './strategy.time';
 import {
   activeStrategyPause,
   capitalOf,
@@ -228,13 +228,21 @@ function pauseStrategy(state: StrategyState, command: PauseStrategy): StrategyEv
   const cooldownUntil = command.cooldownUntil ?? null;
   if (cooldownUntil !== null) requireFuture(cooldownUntil, command.now, 'cooldownUntil');
   const current = activeStrategyPause(strategy, command.now);
-  if (current !== null && current.reason === reason && current.cooldownUntil === cooldownUntil) return [];
+  // A second pause may extend the one in force (later cooldown, or none) but never shorten it: a
+  // 60 s pause must not turn an open-ended one (an operator's, or drift's) into one that lifts itself.
+  if (current !== null && !outlasts(cooldownUntil, current.cooldownUntil)) return [];
   return [
     {
       type: 'StrategyPaused',
       data: { reason, drift: null, cooldownUntil, pausedBy: command.actor.id, pausedAt: command.now },
     },
   ];
+}
+
+/** Whether a pause until `next` outlasts one until `current` (null: until resumed). */
+function outlasts(next: string | null, current: string | null): boolean {
+  if (current === null) return false;
+  return next === null || isBefore(current, next);
 }
 
 function resumeStrategy(state: StrategyState, command: ResumeStrategy): StrategyEvent[] {
