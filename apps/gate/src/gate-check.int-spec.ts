@@ -396,12 +396,19 @@ describe('gate service: checks over NATS', () => {
         });
       await canaryEvent('c1', 'canary.EnginePauseRequested', { engineId: 'c1', reason: 'silent' });
       await command('engine.pause', { engineId: 'c2', reason: 'operator maintenance' });
+      // c3: the canary paused it, then an operator paused it too (without extending it).
+      await canaryEvent('c3', 'canary.EnginePauseRequested', { engineId: 'c3', reason: 'silent' });
+      await waitFor(async () => (await check({ engineId: 'c3' })).action === 'PAUSE', { what: 'c3 paused' });
+      await command('engine.pause', { engineId: 'c3', reason: 'operator investigating' });
       await waitFor(async () => (await check({ engineId: 'c1' })).action === 'PAUSE', { what: 'c1 paused' });
 
       await resume('c2');
+      await resume('c3');
       await resume('c1');
       await waitFor(async () => (await check({ engineId: 'c1' })).action !== 'PAUSE', { what: 'c1 resumed' });
+      // The reactions are handled in order: c2's and c3's requests were handled before c1's.
       expect((await check({ engineId: 'c2' })).action).toBe('PAUSE');
+      expect((await check({ engineId: 'c3' })).action).toBe('PAUSE');
     });
 
     it('should require approval for a command type the governance phase does not whitelist', async () => {

@@ -76,14 +76,10 @@ export class ReactionsConsumer {
         { causationId: envelope.id },
       );
     } else if (envelope.type === 'canary.EngineResumeRequested') {
-      // Auto-resume after a dead-man pause: only the canary's own pause is lifted (an operator's or
-      // another service's pause stays), on the authority of the operator who enabled auto-resume.
+      // Auto-resume after a dead-man pause, on the authority of the operator who enabled it: the
+      // control plane lifts only a pause the canary alone holds, begun before this request (an
+      // operator's pause, or one an operator took over, stays).
       const data = envelope.data as DataOf<typeof CanaryEngineResumeRequested>;
-      const { pauses } = this.state.controlState();
-      const pause = Object.hasOwn(pauses, data.engineId) ? pauses[data.engineId] : undefined;
-      if (!pause || pause.actor.kind !== 'system' || pause.actor.id !== 'canary') return;
-      // A resume request older than the pause in force (a replayed one) does not lift it.
-      if (pause.pausedAt > envelope.occurredAt) return;
       if (data.authorizedBy.kind !== 'operator') return;
       await this.commands.control(
         {
@@ -91,6 +87,7 @@ export class ReactionsConsumer {
           data: {
             actor: data.authorizedBy,
             engineId: data.engineId,
+            onlyPauseOf: { actor: envelope.actor, requestedAt: envelope.occurredAt },
             reason:
               `canary auto-resume (enabled by ${data.authorizedBy.id} at ${data.authorizedAt}): ${data.reason}`.slice(
                 0,

@@ -7,6 +7,7 @@ import { engineModeOf, executionClassOf, initialControlState, policySnapshot } f
 // Fixture constants live here rather than at the bottom: describe bodies run at collection time.
 const OPERATOR: Actor = { kind: 'operator', id: 'ops-alice' };
 const SYSTEM: Actor = { kind: 'system', id: 'tripwire' };
+const CANARY: Actor = { kind: 'system', id: 'canary' };
 const ENGINE: Actor = { kind: 'engine', id: 'bot-a' };
 const T0 = '2026-03-01T10:00:00.000Z';
 const T1 = '2026-03-01T10:05:00.000Z';
@@ -388,6 +389,66 @@ describe('Control plane', () => {
           .thenNothingHappened();
       });
     });
+
+    describe("When the canary's dead-man pause is in force", () => {
+      const history = [paused({ actor: CANARY })];
+
+      it("should lift it on the canary's auto-resume", () => {
+        spec.given(history).when(autoResume()).then([resumed()]);
+      });
+
+      it('should not lift it on an auto-resume requested before the pause (a replayed request)', () => {
+        spec
+          .given([paused({ actor: CANARY, now: T1b })])
+          .when(autoResume(T1))
+          .thenNothingHappened();
+      });
+
+      it('should let an operator take it over without extending it', () => {
+        spec
+          .given(history)
+          .when(pause({ now: T1 }))
+          .then([paused({ now: T1 })]);
+      });
+
+      it("should not lift it on the canary's auto-resume once an operator took it over", () => {
+        spec
+          .given([...history, paused({ now: T1 })])
+          .when(autoResume(T1b))
+          .thenNothingHappened();
+      });
+
+      it('should not lift a pause of another automation', () => {
+        spec
+          .given([paused({ actor: SYSTEM })])
+          .when(autoResume())
+          .thenNothingHappened();
+      });
+    });
+
+    describe("When an operator's pause is in force and the canary extends it", () => {
+      const history = [paused({ cooldownUntil: T2 }), paused({ actor: CANARY, now: T1 })];
+
+      it("should stay the operator's: the canary's auto-resume does not lift it", () => {
+        expect(fold(controlPlane, history).pauses['bot-a']).toMatchObject({
+          actor: CANARY,
+          heldByOperator: true,
+        });
+        spec.given(history).when(autoResume()).thenNothingHappened();
+      });
+
+      it("should still be lifted by an operator's resume", () => {
+        spec.given(history).when(resume()).then([resumed()]);
+      });
+    });
+
+    describe("When an operator's pause has ended and the canary pauses", () => {
+      it("should be the canary's alone", () => {
+        const history = [paused({ cooldownUntil: T1 }), paused({ actor: CANARY, now: T1b })];
+        expect(fold(controlPlane, history).pauses['bot-a']?.heldByOperator).toBeUndefined();
+        spec.given(history).when(autoResume(T2)).then([resumed()]);
+      });
+    });
   });
 
   describe('Autonomy phases', () => {
@@ -665,6 +726,20 @@ function paused(o: PauseOptions = {}): ControlEvent {
 
 function resume(actor = OPERATOR): ControlCommand {
   return { type: 'ResumeEngine', data: { actor, engineId: 'bot-a', reason: 'back', now: T1 } };
+}
+
+/** The canary's auto-resume: lifts only a pause the canary alone holds. */
+function autoResume(requestedAt = T1): ControlCommand {
+  return {
+    type: 'ResumeEngine',
+    data: {
+      actor: OPERATOR,
+      engineId: 'bot-a',
+      reason: 'back',
+      now: T1,
+      onlyPauseOf: { actor: CANARY, requestedAt },
+    },
+  };
 }
 
 function resumed(): ControlEvent {

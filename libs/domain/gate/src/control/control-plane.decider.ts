@@ -5,7 +5,9 @@ import {
   activePause,
   engineModeOf,
   failingChecklistItems,
+  heldByOperator,
   initialControlState,
+  isPauseInForce,
   lastReleaseOf,
   lastResumeOf,
   own,
@@ -168,9 +170,12 @@ function pauseEngine(c: CommandOf<'PauseEngine'>, state: ControlState): ControlE
     });
   if (isStale(c.requestedAt, lastResumeOf(state, c.engineId))) return [];
   const current = activePause(state, c.engineId, c.now);
-  // A second pause may extend the one in force but never shorten it.
+  // A second pause may extend the one in force but never shorten it. An operator pausing an
+  // engine that automation paused takes the pause over even without extending it, so that the
+  // canary's auto-resume no longer lifts it.
   const cooldownUntil = current ? laterCooldown(current.cooldownUntil, c.cooldownUntil) : c.cooldownUntil;
-  if (current && cooldownUntil === current.cooldownUntil) return [];
+  const takesOver = current !== null && c.actor.kind === 'operator' && !heldByOperator(current);
+  if (current && cooldownUntil === current.cooldownUntil && !takesOver) return [];
   return [
     {
       type: 'EnginePaused',
@@ -188,7 +193,19 @@ function pauseEngine(c: CommandOf<'PauseEngine'>, state: ControlState): ControlE
 
 function resumeEngine(c: CommandOf<'ResumeEngine'>, state: ControlState): ControlEvent[] {
   requireOperator(c.actor, 'resuming an engine');
-  if (!own(state.pauses, c.engineId)) return [];
+  const pause = own(state.pauses, c.engineId);
+  if (!pause) return [];
+  if (c.onlyPauseOf) {
+    const { actor, requestedAt } = c.onlyPauseOf;
+    const theirs =
+      isPauseInForce(pause, c.now) &&
+      !heldByOperator(pause) &&
+      pause.actor.kind === actor.kind &&
+      pause.actor.id === actor.id &&
+      // A resume request older than the pause in force (a replayed one) does not lift it.
+      pause.pausedAt <= requestedAt;
+    if (!theirs) return [];
+  }
   return [
     {
       type: 'EngineResumed',
@@ -332,6 +349,9 @@ function evolve(state: ControlState, event: ControlEvent): ControlState {
     }
     case 'EnginePaused': {
       const { engineId, reason, actor, cause, cooldownUntil, pausedAt } = event.data;
+      // Automation extending an operator's pause in force: the operator still holds it.
+      const current = activePause(state, engineId, pausedAt);
+      const operatorHolds = actor.kind !== 'operator' && current !== null && heldByOperator(current);
       return {
         ...state,
         pauses: {
@@ -342,6 +362,7 @@ function evolve(state: ControlState, event: ControlEvent): ControlState {
             ...optional('cause', cause),
             ...optional('cooldownUntil', cooldownUntil),
             pausedAt,
+            ...(operatorHolds ? { heldByOperator: true as const } : {}),
           },
         },
       };

@@ -1,4 +1,5 @@
 import type {
+  Actor,
   ApplyAutonomyPhaseCommand,
   DataOf,
   DisableGoLiveCommand,
@@ -33,6 +34,15 @@ type Timed<D> = D & { readonly now: string };
  */
 type Requested<D> = D & { readonly requestedAt?: string };
 
+/**
+ * An automatic resume (the canary's, on the authority of the operator who enabled it) lifts only a
+ * pause that `actor` alone holds and that began no later than the resume was requested.
+ */
+export interface PauseOwner {
+  readonly actor: Actor;
+  readonly requestedAt: string;
+}
+
 /** Commands of the control plane aggregate; their data is the wire schema plus `now`. */
 export type ControlCommand =
   | { type: 'RecordChecklistFact'; data: Timed<RecordChecklistFactCommand> }
@@ -43,7 +53,7 @@ export type ControlCommand =
   | { type: 'SetExecutionClass'; data: Timed<SetExecutionClassCommand> }
   | { type: 'SetEngineMode'; data: Timed<SetEngineModeCommand> }
   | { type: 'PauseEngine'; data: Requested<Timed<PauseEngineCommand>> }
-  | { type: 'ResumeEngine'; data: Timed<ResumeEngineCommand> }
+  | { type: 'ResumeEngine'; data: Timed<ResumeEngineCommand> & { readonly onlyPauseOf?: PauseOwner } }
   | { type: 'ApplyAutonomyPhase'; data: Timed<ApplyAutonomyPhaseCommand> };
 
 /** Events of the control plane aggregate (on the wire: `gate.<type>`). */

@@ -33,11 +33,22 @@ export interface KillSwitch {
 
 export interface EnginePause {
   readonly reason: string;
+  /** Who paused last (a second pause in force merges into the first). */
   readonly actor: Actor;
   readonly cause?: string;
   /** Absent: paused until an operator resumes the engine. */
   readonly cooldownUntil?: string;
   readonly pausedAt: string;
+  /**
+   * An operator paused the engine while this pause was in force, even if automation (the canary)
+   * extended it later: then only an operator's own resume lifts it, never an automatic one.
+   */
+  readonly heldByOperator?: true;
+}
+
+/** Whether an operator holds this pause (paused it, or paused it again while it was in force). */
+export function heldByOperator(pause: EnginePause): boolean {
+  return pause.heldByOperator === true || pause.actor.kind === 'operator';
 }
 
 export interface AutonomyGrant {
