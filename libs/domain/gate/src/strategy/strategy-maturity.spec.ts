@@ -360,6 +360,63 @@ describe('Strategy demotion', () => {
         ]);
     });
 
+    it('should still demote when the 11th loss is redelivered after only its OutcomeRecorded was stored', () => {
+      // The events of one outcome are appended one message each: a failure after the first leaves
+      // the outcome recorded and its demotion missing, and the redelivered outcome is a duplicate.
+      spec()
+        .given([
+          registered(),
+          overridden('L0', 'L2'),
+          ...outcomes(
+            Array.from({ length: 10 }, () => -1),
+            'L2',
+          ),
+          outcomeRecorded('o-11', -1, 'L2'),
+        ])
+        .when(recordOutcome('o-11', -1))
+        .then([
+          {
+            type: 'MaturityDemoted',
+            data: {
+              from: 'L2',
+              to: 'L1',
+              reason: 'loss-streak',
+              drawdown: 11 / CAPITAL,
+              lossStreak: 11,
+              detail: 'loss streak 11 > 10',
+              demotedAt: T0,
+            },
+          },
+        ]);
+    });
+
+    it('should record nothing for the redelivered 11th loss once its demotion is stored', () => {
+      spec()
+        .given([
+          registered(),
+          overridden('L0', 'L2'),
+          ...outcomes(
+            Array.from({ length: 10 }, () => -1),
+            'L2',
+          ),
+          outcomeRecorded('o-11', -1, 'L2'),
+          {
+            type: 'MaturityDemoted',
+            data: {
+              from: 'L2',
+              to: 'L1',
+              reason: 'loss-streak',
+              drawdown: 11 / CAPITAL,
+              lossStreak: 11,
+              detail: 'loss streak 11 > 10',
+              demotedAt: T0,
+            },
+          },
+        ])
+        .when(recordOutcome('o-11', -1))
+        .thenNothingHappened();
+    });
+
     it('should not demote when a win breaks the streak', () => {
       spec()
         .given([

@@ -113,7 +113,10 @@ function setCapital(state: StrategyState, command: SetStrategyCapital): Strategy
 /**
  * Records the outcome, then what it causes: a demotion (checked first: protection beats
  * promotion) or a promotion, and a drift pause when the outcome pushes drift over the pause
- * threshold while the strategy is not paused.
+ * threshold while the strategy is not paused. An outcome already recorded records nothing, but
+ * what the strategy's state still implies is decided again: the events of one outcome are appended
+ * one message each, so a failure after `OutcomeRecorded` would otherwise lose its demotion for good
+ * (the redelivered outcome is a duplicate).
  */
 function recordOutcome(
   state: StrategyState,
@@ -122,37 +125,46 @@ function recordOutcome(
 ): StrategyEvent[] {
   const { now, pnl, outcomeId } = command;
   const { strategy, registration } = registeredView(state, command.engineId, command.strategyId, now);
-  if (strategy.recent.some((o) => o.outcomeId === outcomeId)) return [];
+  if (strategy.recent.some((o) => o.outcomeId === outcomeId)) return consequences(strategy, policy, now);
   requireCurrency(strategy, pnl, 'pnl');
   const recorded: StrategyEvent = {
     type: 'OutcomeRecorded',
     data: { outcomeId, pnl, level: strategy.level, recordedAt: now },
   };
-  const events: StrategyEvent[] = [...registration, recorded];
   const after = applied(strategy, [recorded]) as RegisteredStrategy;
-  const demotion = demotionFor(after.level, after.stats, capitalOf(after, policy), policy);
-  const promotion = demotion === null ? promotionFor(after.level, after.stats, policy) : null;
+  return [...registration, recorded, ...consequences(after, policy, now)];
+}
+
+/** What a strategy's recorded outcomes call for: a demotion or a promotion, and a drift pause. */
+function consequences(strategy: RegisteredStrategy, policy: StrategyPolicy, now: string): StrategyEvent[] {
+  const events: StrategyEvent[] = [];
+  const demotion = demotionFor(strategy.level, strategy.stats, capitalOf(strategy, policy), policy);
+  const promotion = demotion === null ? promotionFor(strategy.level, strategy.stats, policy) : null;
   if (demotion !== null) {
     const { to, reason, drawdown, lossStreak, detail } = demotion;
     events.push({
       type: 'MaturityDemoted',
-      data: { from: after.level, to, reason, drawdown, lossStreak, detail, demotedAt: now },
+      data: { from: strategy.level, to, reason, drawdown, lossStreak, detail, demotedAt: now },
     });
   } else if (promotion !== null) {
     const { outcomes, winRate, profitFactor } = promotion.evidence;
     events.push({
       type: 'MaturityPromoted',
       data: {
-        from: after.level,
+        from: strategy.level,
         to: promotion.to,
         evidence: { outcomes, winRate, profitFactor: finiteOrNull(profitFactor) },
         promotedAt: now,
       },
     });
   }
-  const drift = assessDrift(outcomeWindow(after, policy), after.baseline, policy);
+  const drift = assessDrift(outcomeWindow(strategy, policy), strategy.baseline, policy);
   const { pauseAbove } = policy.drift;
-  if (drift.status === 'measured' && drift.drift > pauseAbove && activeStrategyPause(after, now) === null) {
+  if (
+    drift.status === 'measured' &&
+    drift.drift > pauseAbove &&
+    activeStrategyPause(strategy, now) === null
+  ) {
     events.push({
       type: 'StrategyPaused',
       data: {
