@@ -129,7 +129,13 @@ export class ConsumerRunner {
       try {
         const consumer = await this.js.consumers.get(this.streamName, this.durable);
         // Short pulls: after a reconnect a lost pull request is noticed within seconds, not 30 s.
-        const messages = await consumer.consume({ max_messages: 256, expires: 5_000 });
+        const messages = await consumer.consume({
+          max_messages: 256,
+          expires: 5_000,
+          // A deleted consumer ends the loop, which re-creates it; by default nats.js would wait
+          // for someone else to re-create it, consuming nothing and logging nothing meanwhile.
+          abort_on_missing_resource: true,
+        });
         this.active = messages;
         if (this.stopped) messages.stop();
         for await (const msg of messages) {

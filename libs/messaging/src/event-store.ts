@@ -67,7 +67,14 @@ export class EventStore {
     try {
       if (info.num_pending === 0) return last;
       const consumer = await this.js.consumers.get(stream, info.name);
-      const messages = await consumer.consume({ max_messages: READ_BATCH });
+      // The read consumer lives in memory: a server restart (or a client cut off for longer than
+      // its inactive threshold) removes it. Short pulls let nats.js miss two heartbeats and find
+      // it gone within seconds, and the read then fails rather than wait for ever.
+      const messages = await consumer.consume({
+        max_messages: READ_BATCH,
+        expires: 5_000,
+        abort_on_missing_resource: true,
+      });
       for await (const msg of messages) {
         await onEvent({ envelope: decodeEnvelope(msg.data, this.catalogue), sequence: msg.seq });
         last = msg.seq;

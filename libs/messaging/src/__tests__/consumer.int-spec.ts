@@ -166,6 +166,22 @@ describe('ConsumerRunner', () => {
     expect((await deadLetters()).filter((l) => l.consumer === 'test__settled')).toHaveLength(1);
   });
 
+  it('should re-create its durable consumer when it is deleted, and go on', async () => {
+    const handled: number[] = [];
+    await run(messaging, 'recreated', async (envelope) => {
+      handled.push(envelope.data['n'] as number);
+    });
+    await messaging.publisher.publish(work(ns.naming, 'recreated', 1));
+    await waitFor(() => handled.includes(1), { what: 'the first message' });
+
+    await messaging.jsm.consumers.delete(ns.naming.streams.ingest.name, 'test__recreated');
+    await messaging.publisher.publish(work(ns.naming, 'recreated', 2));
+
+    await waitFor(() => handled.includes(2), { what: 'the message after the consumer was deleted' });
+    const info = await messaging.jsm.consumers.info(ns.naming.streams.ingest.name, 'test__recreated');
+    expect(info.config.durable_name).toBe('test__recreated');
+  });
+
   it('should park a permanently failing message at once, without retries', async () => {
     let calls = 0;
     await run(messaging, 'permanent', async () => {

@@ -33,6 +33,30 @@ describe('EventStore on JetStream', () => {
     expect(events[1]?.sequence).toBe(last);
   });
 
+  it('should fail a read whose consumer went away rather than wait for ever', async () => {
+    const s = subject('lost-reader');
+    // More than one pull's worth (1 000), so the read is still pulling when its consumer goes.
+    let last = 0;
+    for (let i = 0; i < 1_500; i += 150) {
+      last = await messaging.eventStore.append(
+        s,
+        Array.from({ length: 150 }, (_, n) => incremented(ns.naming, 'lost-reader', i + n)),
+        last,
+      );
+    }
+    const stream = ns.naming.streams.events.name;
+    let first = true;
+    const read = messaging.eventStore.readAll(s, 1, async () => {
+      if (!first) return;
+      first = false;
+      // What a server restart does to the read's in-memory consumer.
+      for await (const consumer of messaging.jsm.consumers.list(stream)) {
+        if (!consumer.config.durable_name) await messaging.jsm.consumers.delete(stream, consumer.name);
+      }
+    });
+    await expect(read).rejects.toThrow();
+  }, 30_000);
+
   it('should report an empty subject as sequence 0', async () => {
     await expect(messaging.eventStore.read(subject('nothing-here'))).resolves.toEqual({
       events: [],
