@@ -276,7 +276,10 @@ export function strategyChecks(
 export interface CheckEffectsInput {
   readonly request: GateCheckRequest;
   readonly actionHash: string;
-  /** The composed verdict action (the enforce-mode one when the engine is observed). */
+  /**
+   * The action the engine is answered: in `observe` and `off` mode ALLOW, so a presented token is
+   * used (the engine goes ahead) and no approval is opened (it does not wait for one).
+   */
   readonly verdict: VerdictAction;
   /** Id of the approval request to open if the verdict is REQUIRE_APPROVAL. */
   readonly approvalId: string;
