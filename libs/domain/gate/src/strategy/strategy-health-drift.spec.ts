@@ -173,6 +173,17 @@ describe('Drift against the backtest baseline', () => {
     });
   });
 
+  describe('When the exact 30 % is not exact in binary floating point', () => {
+    it('should still allow: 7 of 20 wins against a baseline win rate of 0.5', () => {
+      // (0.5 − 0.35) / 0.5 is 0.30000000000000004 in floating point.
+      const half = baselineRegistered(0.5, 0.5);
+      expect(assessDrift(window(7, 20), half.data, DEFAULT_STRATEGY_POLICY)).toMatchObject({
+        status: 'measured',
+        drift: 0.3,
+      });
+    });
+  });
+
   describe('When drift is above 30 %', () => {
     it('should reduce size', () => {
       expect(checkOf(window(13, 32))).toEqual({

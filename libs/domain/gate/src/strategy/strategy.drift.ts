@@ -46,8 +46,12 @@ export function liveMetrics(pnls: readonly number[]): LiveMetrics {
 }
 
 /** How far below the baseline a higher-is-better metric is, relative to the baseline (0 when at or above). */
+/**
+ * Rounded to 12 decimals, far below any threshold's precision, so that a shortfall of exactly 30 %
+ * is 0.3 and not 0.30000000000000004 (which would trip a "> 30 %" rule).
+ */
 function shortfall(live: number, baseline: number): number {
-  return baseline > 0 ? Math.max(0, (baseline - live) / baseline) : 0;
+  return baseline > 0 ? Math.max(0, Math.round(((baseline - live) / baseline) * 1e12) / 1e12) : 0;
 }
 
 /**
