@@ -86,6 +86,10 @@ export class ConsumerRunner {
     await this.done;
   }
 
+  private get ackWaitMs(): number {
+    return this.spec.ackWaitMs ?? 30_000;
+  }
+
   private get streamName(): string {
     return this.naming.streams[this.spec.stream].name;
   }
@@ -99,7 +103,7 @@ export class ConsumerRunner {
       // The attempt limit is enforced here, not by the server: a message whose parking fails must
       // still be redelivered, which a server-side max_deliver would prevent.
       max_deliver: -1,
-      ack_wait: (this.spec.ackWaitMs ?? 30_000) * NS_PER_MS,
+      ack_wait: this.ackWaitMs * NS_PER_MS,
       max_ack_pending: this.spec.ordered ? 1 : 1000,
     };
     const existing = await this.jsm.consumers.info(this.streamName, this.durable).catch(() => undefined);
@@ -171,7 +175,14 @@ export class ConsumerRunner {
         { 'messaging.destination.name': msg.subject, 'messaging.consumer.group.name': this.durable },
         async () => {
           const envelope = decodeEnvelope(msg.data, this.catalogue);
-          await this.handler(envelope, delivery);
+          // A handler that runs longer than the ack wait would see its message delivered again
+          // (to another instance, too) while it still works on it: tell the server it is in hand.
+          const inHand = setInterval(() => msg.working(), Math.max(100, this.ackWaitMs / 2));
+          try {
+            await this.handler(envelope, delivery);
+          } finally {
+            clearInterval(inHand);
+          }
         },
         extractTraceContext(msg.headers),
       );

@@ -182,6 +182,28 @@ describe('ConsumerRunner', () => {
     expect(info.config.durable_name).toBe('test__recreated');
   });
 
+  it('should keep a message it is still handling past the ack wait from being delivered again', async () => {
+    const deliveries: number[] = [];
+    await run(
+      messaging,
+      'slow',
+      async (_envelope, delivery) => {
+        deliveries.push(delivery.deliveryCount);
+        await new Promise((resolve) => setTimeout(resolve, 1_200)); // four ack waits
+      },
+      { ackWaitMs: 300 },
+    );
+    await messaging.publisher.publish(work(ns.naming, 'slow', 1));
+
+    await waitFor(
+      async () =>
+        (await messaging.jsm.consumers.info(ns.naming.streams.ingest.name, 'test__slow')).num_ack_pending ===
+          0 && deliveries.length > 0,
+      { what: 'the slow message acknowledged' },
+    );
+    expect(deliveries).toEqual([1]);
+  });
+
   it('should park a permanently failing message at once, without retries', async () => {
     let calls = 0;
     await run(messaging, 'permanent', async () => {
