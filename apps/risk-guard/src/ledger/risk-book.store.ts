@@ -21,8 +21,11 @@ export interface RiskBook {
   readonly ledger: Versioned<LedgerState>;
 }
 
-/** `.v2`: the state's maps changed layout (nested buckets); an older snapshot is left unread. */
-const LEDGER_SNAPSHOT_KEY = 'risk-guard.ledger.v2';
+/**
+ * `.v3`: the state keeps the previous day's closed reservations (`.v2`: nested buckets); an older
+ * snapshot is left unread.
+ */
+const LEDGER_SNAPSHOT_KEY = 'risk-guard.ledger.v3';
 /** KV values are NATS messages: a larger snapshot is skipped and the day's subject replayed instead. */
 const MAX_SNAPSHOT_BYTES = 900_000;
 
@@ -63,21 +66,35 @@ export class RiskBookStore {
     return { policies, ledger: await this.loadLedger() };
   }
 
+  /**
+   * The latest ledger day from the snapshot and its tail. Without a usable snapshot, the day before
+   * it is replayed first: the day keeps that day's closed reservations for late settles.
+   */
   async loadLedger(): Promise<Versioned<LedgerState>> {
-    const day = await this.latestLedgerDay();
+    const days = await this.ledgerDays();
+    const day = days.at(-1);
+    const previousDay = days.at(-2);
     if (day === undefined) return { state: riskLedgerDecider.initialState(), lastSequence: 0 };
     const snapshot = await this.messaging.snapshots.load<LedgerState>(LEDGER_SNAPSHOT_KEY);
-    const usable = snapshot?.state.status === 'open' && snapshot.state.day === day;
-    let state = usable ? snapshot.state : riskLedgerDecider.initialState();
-    const from = usable ? snapshot.lastSequence + 1 : 1;
+    if (snapshot?.state.status === 'open' && snapshot.state.day === day)
+      return this.replayDay(day, snapshot.lastSequence + 1, snapshot.state);
+    const previous =
+      previousDay === undefined
+        ? riskLedgerDecider.initialState()
+        : (await this.replayDay(previousDay, 1, riskLedgerDecider.initialState())).state;
+    return this.replayDay(day, 1, previous);
+  }
+
+  private async replayDay(day: string, from: number, state: LedgerState): Promise<Versioned<LedgerState>> {
+    let folded = state;
     const lastSequence = await this.messaging.eventStore.readAll(
       this.ledgerSubject(day),
       from,
       ({ envelope }) => {
-        state = fold(riskLedgerDecider, (envelope.data as { entries: LedgerEntry[] }).entries, state);
+        folded = fold(riskLedgerDecider, (envelope.data as { entries: LedgerEntry[] }).entries, folded);
       },
     );
-    return { state, lastSequence };
+    return { state: folded, lastSequence };
   }
 
   async saveSnapshot(ledger: Versioned<LedgerState>, takenAt: string): Promise<boolean> {
@@ -117,14 +134,15 @@ export class RiskBookStore {
     return this.messaging.eventStore.append(subject, [envelope], expectedSequence);
   }
 
-  /** The most recent day that has a ledger subject, from the stream's per-subject counts. */
-  private async latestLedgerDay(): Promise<string | undefined> {
+  /** The days that have a ledger subject, oldest first, from the stream's per-subject counts. */
+  private async ledgerDays(): Promise<string[]> {
     const filter = this.naming.qualify('bifrost.evt.risk.ledger.>');
     const info = await this.messaging.jsm.streams.info(this.naming.streams.events.name, {
       subjects_filter: filter,
     });
-    const days = Object.keys(info.state.subjects ?? {}).map((s) => s.slice(s.lastIndexOf('.') + 1));
-    return days.sort().at(-1);
+    return Object.keys(info.state.subjects ?? {})
+      .map((s) => s.slice(s.lastIndexOf('.') + 1))
+      .sort();
   }
 }
 

@@ -680,6 +680,95 @@ describe('Risk ledger', () => {
     });
   });
 
+  describe('Given a day that ended with an expired, a settled and a released reservation', () => {
+    const history = [
+      opened(DAY),
+      granted('r1', { loss: 500 }, 'E1', 'key-r1', '2026-11-21T23:58:00.000Z'),
+      expired('r1', '2026-11-21T23:59:30.000Z'),
+      granted('r2', { loss: 200 }),
+      settled('r2', 150),
+      granted('r3', { loss: 100 }),
+      released('r3'),
+    ];
+    const next = '2026-11-22';
+    const late = '2026-11-22T00:00:10.000Z';
+    const on = (command: LedgerCommand, now = late): LedgerCommand =>
+      ({ ...command, data: { ...command.data, now } }) as LedgerCommand;
+
+    it('should book a late settle after midnight on the new day, in full', () => {
+      const lateSettle: LedgerEvent = {
+        type: 'ReservationSettled',
+        data: {
+          reservationId: r('r1'),
+          engineId: 'E1',
+          realizedLoss: usd(900),
+          excess: usd(400),
+          exceededReservation: true,
+          afterExpiry: true,
+          settledAt: late,
+          actor: ACTOR,
+        },
+      };
+      spec
+        .given(history)
+        .when(on(settle('r1', 900)))
+        .then([opened(next, late, DAY), lateSettle]);
+      const state = fold(
+        riskLedgerDecider,
+        [opened(next, late, DAY), lateSettle],
+        fold(riskLedgerDecider, history),
+      );
+      expect(state.status === 'open' && state.usage).toEqual({
+        GLOBAL: { realizedLoss: 900, reservedLoss: 0, reservedExposure: 0, actions: 0 },
+        E1: { realizedLoss: 900, reservedLoss: 0, reservedExposure: 0, actions: 0 },
+      });
+    });
+
+    it('should count an expired one again on the new day when its outcome becomes unknown', () => {
+      const lateUnknown: LedgerEvent = {
+        type: 'ReservationUnresolved',
+        data: { reservationId: r('r1'), engineId: 'E1', afterExpiry: true, at: late, actor: ACTOR },
+      };
+      spec
+        .given(history)
+        .when(on(settle('r1', undefined, 'unknown')))
+        .then([opened(next, late, DAY), lateUnknown]);
+      const state = fold(
+        riskLedgerDecider,
+        [opened(next, late, DAY), lateUnknown],
+        fold(riskLedgerDecider, history),
+      );
+      expect(state.status === 'open' && state.usage['E1']?.reservedLoss).toBe(500);
+    });
+
+    it('should accept a retried settle or release as already done, and still refuse a contradiction', () => {
+      spec
+        .given(history)
+        .when(on(settle('r2', 150)))
+        .then([opened(next, late, DAY)]);
+      spec
+        .given(history)
+        .when(on(release('r3')))
+        .then([opened(next, late, DAY)]);
+      spec
+        .given([...history, opened(next, late, DAY)])
+        .when(on(release('r1')))
+        .thenNothingHappened();
+      spec
+        .given([...history, opened(next, late, DAY)])
+        .when(on(settle('r3', 10)))
+        .thenThrows(IllegalStateError, (e) => e.code === 'RISK.RESERVATION_CLOSED');
+    });
+
+    it('should not know them once another day has opened', () => {
+      const dayAfter = '2026-11-23T00:00:10.000Z';
+      spec
+        .given([...history, opened(next, late, DAY), opened('2026-11-23', dayAfter, next)])
+        .when(on(settle('r1', 900), dayAfter))
+        .thenThrows(NotFoundError, (e) => e.code === 'RISK.RESERVATION_UNKNOWN');
+    });
+  });
+
   describe('reservationChecks', () => {
     it('should show usage with the reservation against each limit and the headroom left', () => {
       const history = [opened(DAY), granted('r1', { loss: 400 }), granted('r2', { loss: 200 })];

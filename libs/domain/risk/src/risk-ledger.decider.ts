@@ -67,6 +67,7 @@ export const riskLedgerDecider: Decider<LedgerState, LedgerCommand, LedgerEvent,
         open,
         closed: emptyBucketMap(),
         keys,
+        previous: state.status === 'open' ? state.closed : emptyBucketMap(),
       };
     }
     if (state.status === 'unopened') return state;
@@ -218,13 +219,17 @@ function expiredAt(record: ReservationRecord, now: string): LedgerEvent {
   };
 }
 
-/** A reservation of the ledger's day (or carried into it), in whatever status. */
+/** A reservation of the ledger's day (or carried into it, or closed the previous day), in whatever status. */
 export function findReservation(state: LedgerState, reservationId: string): ReservationRecord | undefined {
   return state.status === 'open' ? find(state, reservationId) : undefined;
 }
 
 function find(state: OpenLedger, reservationId: string): ReservationRecord | undefined {
-  return bucketGet(state.open, reservationId) ?? bucketGet(state.closed, reservationId);
+  return (
+    bucketGet(state.open, reservationId) ??
+    bucketGet(state.closed, reservationId) ??
+    bucketGet(state.previous, reservationId)
+  );
 }
 
 function close(state: OpenLedger, usage: Record<string, RiskUsage>, record: ReservationRecord): OpenLedger {

@@ -32,6 +32,8 @@ export interface ReservationRecord {
  * One day's ledger (`bifrost.evt.risk.ledger.<day>`). `open` holds GRANTED and UNRESOLVED
  * reservations (few: bounded by what engines have in flight); `closed` every finished or denied
  * one, and `keys` maps `<engineId>/<idempotencyKey>` to its reservation, for the rest of the day.
+ * `previous` is the previous ledger day's `closed`: a settle or release that arrives after midnight
+ * for a reservation closed before it (expired, or a retry of one that landed) still finds it.
  */
 export type LedgerState =
   | { readonly status: 'unopened' }
@@ -43,6 +45,7 @@ export type LedgerState =
       readonly open: BucketMap<ReservationRecord>;
       readonly closed: BucketMap<ReservationRecord>;
       readonly keys: BucketMap<string>;
+      readonly previous: BucketMap<ReservationRecord>;
     };
 export type OpenLedger = Extract<LedgerState, { status: 'open' }>;
 

@@ -1,0 +1,75 @@
+import type { LedgerEntry, ReservationReply } from '@bifrost/contracts';
+import type { Messaging } from '@bifrost/messaging';
+import type { RunningService } from '@bifrost/service';
+import { createTestNamespace, waitFor, type TestNamespace } from '@bifrost/testing';
+import { RiskBookStore } from './ledger/risk-book.store';
+import { connectClient, ledger, startRiskGuard, usd } from './risk-guard.fixtures';
+
+const SYSTEM = { kind: 'system' as const, id: 'test' };
+
+describe('risk-guard across the day boundary', () => {
+  let ns: TestNamespace;
+  let client: Messaging;
+  let service: RunningService | undefined;
+
+  beforeEach(async () => {
+    ns = await createTestNamespace('riskday');
+    client = await connectClient(ns);
+  });
+  afterEach(async () => {
+    await service?.close();
+    await client.drain();
+    await ns.cleanup();
+  });
+
+  describe('Given a reservation that expired yesterday and a ledger already opened today, with no snapshot', () => {
+    it('should book its late settle on today after a restart', async () => {
+      const today = new Date().toISOString().slice(0, 10);
+      const yesterday = new Date(Date.parse(today) - 86_400_000).toISOString().slice(0, 10);
+      const reservationId = '00000000-0000-7000-8000-000000000001';
+      const yesterdays: LedgerEntry[] = [
+        opened(yesterday, `${yesterday}T08:00:00.000Z`, null),
+        {
+          type: 'ReservationGranted',
+          data: {
+            reservationId,
+            engineId: 'eng',
+            idempotencyKey: 'k-1',
+            maxLoss: usd(500),
+            exposure: usd(0),
+            grantedAt: `${yesterday}T23:58:00.000Z`,
+            expiresAt: `${yesterday}T23:59:00.000Z`,
+            actor: { kind: 'engine', id: 'eng' },
+          },
+        },
+        {
+          type: 'ReservationExpired',
+          data: { reservationId, engineId: 'eng', expiredAt: `${yesterday}T23:59:30.000Z` },
+        },
+      ];
+      const store = new RiskBookStore(client, SYSTEM.id);
+      await store.appendLedger(yesterday, yesterdays, 0);
+      await store.appendLedger(today, [opened(today, `${today}T00:00:05.000Z`, yesterday)], 0);
+
+      service = await startRiskGuard(ns, { RISK_SEED_POLICIES: 'false' });
+      await waitFor(async () => (await ledger(client).catch(() => undefined)) !== undefined, {
+        what: 'a leader',
+      });
+      const settled = await client.rpc.call<ReservationReply>('bifrost.rpc.risk.settle', {
+        reservationId,
+        engineId: 'eng',
+        realizedLoss: usd(900),
+      });
+
+      expect(settled).toMatchObject({ status: 'SETTLED', realizedLoss: usd(900) });
+      const view = await ledger(client);
+      expect(view.day).toBe(today);
+      expect(view.usage['eng']).toMatchObject({ realizedLoss: 900, reservedLoss: 0 });
+      expect(view.usage['GLOBAL']).toMatchObject({ realizedLoss: 900 });
+    });
+  });
+});
+
+function opened(day: string, openedAt: string, previousDay: string | null): LedgerEntry {
+  return { type: 'LedgerOpened', data: { day, timeZone: 'UTC', openedAt, previousDay, carriedOver: [] } };
+}
