@@ -1,5 +1,5 @@
 import type { RiskPolicy } from '@bifrost/contracts';
-import type { Messaging } from '@bifrost/messaging';
+import { Messaging } from '@bifrost/messaging';
 import type { RunningService } from '@bifrost/service';
 import { createTestNamespace, TcpProxy, waitFor, type TestNamespace } from '@bifrost/testing';
 import {
@@ -102,6 +102,64 @@ describe('risk-guard when an append fails', () => {
     expect(await decisionRecords(client, ns, 'unrecorded')).toHaveLength(1);
   }, 40_000);
 
+  it('should store the record of a decision whose first store failed while its replay was being appended', async () => {
+    await upsertPolicy(client, 'racy', 100_000, 100_000, 100);
+    const messaging = service.app.get(Messaging);
+    const decisions = ns.naming.streams.decisions.name;
+    const { config } = await client.jsm.streams.info(decisions);
+    const publish = messaging.publisher.publish.bind(messaging.publisher);
+    const append = messaging.eventStore.append.bind(messaging.eventStore);
+    const replayAppending = deferred();
+    const streamBack = deferred();
+    // The original's record is stored only once its replay's batch is being appended, and fails
+    // (no stream); that append completes only after the stream is back.
+    const publishSpy = jest
+      .spyOn(messaging.publisher, 'publish')
+      .mockImplementation(async (envelope, options) => {
+        if (envelope.subject === ns.naming.decisionSubject('risk', 'racy')) await replayAppending.promise;
+        return publish(envelope, options);
+      });
+    let slowAppends = false;
+    const appendSpy = jest.spyOn(messaging.eventStore, 'append').mockImplementation(async (...args) => {
+      if (slowAppends) {
+        replayAppending.resolve();
+        await streamBack.promise;
+      }
+      return append(...args);
+    });
+    await client.jsm.streams.delete(decisions);
+    try {
+      const original = client.rpc.request('bifrost.rpc.risk.reserve', request('racy', 'k1'), {
+        timeoutMs: 10_000,
+      });
+      await waitFor(() => publishSpy.mock.calls.length > 0, { what: "the original's record being stored" });
+      slowAppends = true;
+      // The replay shares its batch with a new reservation, whose entry makes the batch append.
+      const replay = client.rpc.request('bifrost.rpc.risk.reserve', request('racy', 'k1'), {
+        timeoutMs: 10_000,
+      });
+      const other = client.rpc.request('bifrost.rpc.risk.reserve', request('racy', 'k2'), {
+        timeoutMs: 10_000,
+      });
+      expect(await original).toMatchObject({ ok: false, error: { code: 'INFRA.UNAVAILABLE' } });
+      await client.jsm.streams.add(config);
+      streamBack.resolve();
+
+      const replayed = await replay;
+      expect(replayed).toMatchObject({ ok: true, data: { outcome: 'GRANTED', replayed: true } });
+      expect(await other).toMatchObject({ ok: true, data: { outcome: 'GRANTED' } });
+      const records = await decisionRecords(client, ns, 'racy');
+      expect(records.map((r) => r.reply.reservationId)).toContain(
+        replayed.ok && (replayed.data as { reservationId: string }).reservationId,
+      );
+    } finally {
+      publishSpy.mockRestore();
+      appendSpy.mockRestore();
+      streamBack.resolve();
+      await client.jsm.streams.info(decisions).catch(() => client.jsm.streams.add(config));
+    }
+  }, 40_000);
+
   it('should step down when it cannot read the stream after a failed append, and lead again once it can', async () => {
     const events = ns.naming.streams.events.name;
     const { config } = await client.jsm.streams.info(events);
@@ -124,3 +182,9 @@ describe('risk-guard when an append fails', () => {
     });
   }, 40_000);
 });
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => (resolve = done));
+  return { promise, resolve };
+}

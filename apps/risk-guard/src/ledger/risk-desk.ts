@@ -85,7 +85,7 @@ interface Decided {
   readonly reply?: unknown;
   /** A reserve decision's record for `bifrost.dec.risk.<engineId>`, to store before replying. */
   readonly record?: Envelope;
-  /** The id of the record to wait for before replying, when one is being stored (a replay). */
+  /** A replay: the id of the original's record, which must be stored before replying. */
   readonly recordId?: string;
   /** The record is of this decision (counted in the metrics), not of one replayed. */
   readonly fresh?: boolean;
@@ -481,14 +481,8 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
       const found = reserveResult(state, engineId, idempotencyKey, false);
       if (!found) return { job, error: new InternalError('reservation not recorded') };
       if (found.reservationId !== job.reservationId) {
-        // A replay. If the original's record could not be stored, it is stored now, unchanged.
-        const unrecorded = this.unrecorded.get(found.reservationId);
-        return {
-          job,
-          reply: { ...found, replayed: true },
-          recordId: found.reservationId,
-          ...(unrecorded ? { record: unrecorded } : {}),
-        };
+        // A replay: its reply waits for the original's record (see settleReplies).
+        return { job, reply: { ...found, replayed: true }, recordId: found.reservationId };
       }
       const usage = state.status === 'open' ? state.usage : {};
       const reply: ReserveReply = { ...found, checks: reservationChecks(this.policies, usage, found) };
@@ -538,7 +532,8 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
    * Records reserve decisions, then replies; the loop does not wait for the records. A record that
    * could not be stored is kept (its reply was an error) and stored when the engine retries with
    * the same idempotency key, before the replayed reply; a replay of a decision whose record is
-   * still being stored waits for it. No reply goes out without its record.
+   * still being stored waits for it. Which of the two applies is looked up here, after the batch's
+   * append: the original's store may have failed meanwhile. No reply goes out without its record.
    */
   private settleReplies(decided: Decided[]): void {
     for (const { job, reply, record, recordId, fresh, error } of decided) {
@@ -547,7 +542,12 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
         this.metrics.failed(job.request.op);
         continue;
       }
-      const stored = record ? this.storeRecord(record) : recordId ? this.recording.get(recordId) : undefined;
+      const pending = record ?? (recordId === undefined ? undefined : this.unrecorded.get(recordId));
+      const stored = pending
+        ? this.storeRecord(pending)
+        : recordId
+          ? this.recording.get(recordId)
+          : undefined;
       if (!stored) {
         job.resolve(reply);
         continue;
