@@ -130,7 +130,8 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
   private readonly loaded: Promise<void>;
   private markLoaded!: () => void;
   private snapshotDue = false;
-  private electing = false;
+  private renewing = false;
+  private takingOver = false;
   private readonly unrecorded = new Map<string, Envelope>();
   private readonly recording = new Map<string, Promise<void>>();
 
@@ -216,22 +217,40 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
 
   // ── leadership ────────────────────────────────────────────────────────────────────────────────
 
+  /**
+   * Renews (or takes) the lease, one attempt at a time, and becomes leader when it holds it. Taking
+   * over runs beside the renewals, so a reload longer than the lease does not let it run out.
+   */
   private async leadership(): Promise<void> {
-    if (this.stopping || !this.lease || this.electing) return;
-    this.electing = true;
+    if (this.stopping || !this.lease || this.renewing) return;
+    this.renewing = true;
+    let held: boolean;
     try {
-      const held = await this.lease.acquire();
-      if (held && !this.leader && !this.stopping) await this.becomeLeader();
-      else if (!held && this.leader) await this.stepDown('lease lost');
+      held = await this.lease.acquire();
     } finally {
-      this.electing = false;
+      this.renewing = false;
+    }
+    if (!held) {
+      if (this.leader) await this.stepDown('lease lost');
+      return;
+    }
+    if (this.leader || this.takingOver || this.stopping) return;
+    this.takingOver = true;
+    try {
+      await this.becomeLeader();
+    } catch (error) {
+      // Not leading; the next round tries again.
+      this.log.warn(`could not take the risk desk over: ${String(error)}`);
+    } finally {
+      this.takingOver = false;
     }
   }
 
   private async becomeLeader(): Promise<void> {
-    // The previous leader may have written since we loaded: start from the stream.
-    await this.reload();
+    await this.takeOver();
     if (this.config.RISK_SEED_POLICIES && Object.keys(this.book.policies).length === 0) await this.seed();
+    // The lease may have been lost while taking over.
+    if (this.stopping || !this.lease?.held) return;
     this.leader = true;
     this.leaderRoutes = serveRpc(
       this.messaging.nc,
@@ -241,6 +260,48 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
       { onError: (error) => this.log.error(`leader route failed: ${String(error)}`) },
     );
     this.log.log(`instance ${this.info.instanceId} is the risk-guard leader`);
+  }
+
+  /**
+   * Reloads from the stream (the previous leader may have written since we loaded) and appends
+   * `LeaderChanged` to the current day's ledger with the sequence just read. From then on every
+   * append an earlier leader decided against its own view, of the ledger or of the policies, fails
+   * its expected sequence: it reloads or steps down instead of granting against stale policies.
+   * An append of the earlier leader between our reload and the fence makes the fence conflict:
+   * reload and fence again.
+   */
+  private async takeOver(): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      await this.reload();
+      const { state, lastSequence } = this.book.ledger;
+      if (state.status !== 'open') return;
+      this.assertLease();
+      try {
+        const at = new Date().toISOString();
+        const leader = this.info.instanceId;
+        const sequence = await this.store.appendLedger(
+          state.day,
+          [{ type: 'LeaderChanged', data: { leader, at } }],
+          lastSequence,
+        );
+        this.book = { ...this.book, ledger: { state, lastSequence: sequence } };
+        return;
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError) || attempt >= MAX_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  /**
+   * Appends only under a lease still running by our clock: once it has run out another instance
+   * may lead (a stalled process whose renewals did not run), so step down rather than write.
+   */
+  private assertLease(): void {
+    if (this.lease?.held) return;
+    this.stepDown('the lease ran out').catch((error: unknown) =>
+      this.log.error(`stepping down failed: ${String(error)}`),
+    );
+    throw notLeader('the leader lease ran out');
   }
 
   private async stepDown(reason: string): Promise<void> {
@@ -321,6 +382,7 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
     let { state, lastSequence } = current;
     try {
       for (const event of events) {
+        this.assertLease();
         lastSequence = await this.store.appendPolicyEvent(event, lastSequence, actor);
         state = policyDecider.evolve(state, event);
       }
@@ -343,6 +405,7 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
     const commit = async () => {
       if (entries.length > 0 && state.status === 'open') {
         const sameDay = ledger.state.status === 'open' && ledger.state.day === state.day;
+        this.assertLease();
         const sequence = await this.store.appendLedger(state.day, entries, sameDay ? ledger.lastSequence : 0);
         ledger = { state, lastSequence: sequence };
         this.book = { ...this.book, ledger };

@@ -118,6 +118,14 @@ export const LedgerEntry = Type.Union([
     }),
   ),
   entry(
+    'LeaderChanged',
+    object({
+      /** The instance that took the lease; entries decided by an earlier leader are refused from here on. */
+      leader: Type.String({ minLength: 1 }),
+      at: Timestamp,
+    }),
+  ),
+  entry(
     'ReservationGranted',
     object({
       reservationId: ReservationId,
@@ -206,7 +214,7 @@ export const RiskLedgerEntriesRecorded = defineMessage({
   consumers: ['risk-guard (state rebuild)', 'projector'],
   subject: 'bifrost.evt.risk.ledger.{day}',
   description:
-    'Entries of the daily risk ledger (reservations granted, denied, settled, released, expired, unresolved, reconciled; day opened), in decision order.',
+    'Entries of the daily risk ledger (reservations granted, denied, settled, released, expired, unresolved, reconciled; day opened; leader changed), in decision order.',
   data: object({
     day: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }),
     entries: Type.Array(LedgerEntry, { minItems: 1 }),

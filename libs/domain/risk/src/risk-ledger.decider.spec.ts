@@ -528,6 +528,27 @@ describe('Risk ledger', () => {
     });
   });
 
+  describe('Given a leader change recorded in the ledger', () => {
+    it('should decide as if it were not there (it is a fence, not a usage change)', () => {
+      const fence: LedgerEvent = { type: 'LeaderChanged', data: { leader: 'risk-guard-2', at: at(500) } };
+      spec
+        .given([opened(DAY), granted('r1', { loss: 400 }), fence])
+        .when(reserve('r2', { loss: 201 }))
+        .then([
+          denied('r2', { loss: 201 }, 'LIMIT_EXCEEDED', 'E1', [
+            {
+              policyId: 'E1',
+              limit: 'maxDailyLoss',
+              limitValue: 600,
+              current: 400,
+              requested: 201,
+              headroom: 200,
+            },
+          ]),
+        ]);
+    });
+  });
+
   describe('When the reservation is unknown', () => {
     it('should throw NotFoundError for settle, release and reconcile', () => {
       for (const command of [settle('nope', 1), release('nope'), reconcile('nope', 1)]) {

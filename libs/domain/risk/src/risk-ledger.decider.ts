@@ -72,6 +72,8 @@ export const riskLedgerDecider: Decider<LedgerState, LedgerCommand, LedgerEvent,
     }
     if (state.status === 'unopened') return state;
     switch (event.type) {
+      case 'LeaderChanged':
+        return state;
       case 'ReservationGranted': {
         const d = event.data;
         const record: ReservationRecord = {

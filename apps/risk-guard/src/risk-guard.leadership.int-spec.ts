@@ -1,0 +1,104 @@
+import type { ReserveReply } from '@bifrost/contracts';
+import { ConcurrencyError } from '@bifrost/event-sourcing';
+import type { Messaging } from '@bifrost/messaging';
+import type { RunningService } from '@bifrost/service';
+import { createTestNamespace, waitFor, type TestNamespace } from '@bifrost/testing';
+import { RiskBookStore } from './ledger/risk-book.store';
+import { RiskDesk } from './ledger/risk-desk';
+import {
+  connectClient,
+  ledgerEntries,
+  OPERATOR,
+  startRiskGuard,
+  upsertPolicy,
+  usd,
+} from './risk-guard.fixtures';
+
+jest.setTimeout(60_000);
+
+/**
+ * The leader stalls (its timers stop, as in a long GC pause or a frozen VM) while still believing
+ * it leads; its lease runs out and the standby takes over.
+ */
+describe('risk-guard when a stalled leader wakes up after a takeover', () => {
+  let ns: TestNamespace;
+  let client: Messaging;
+  let stalled: RunningService;
+  let successor: RunningService;
+
+  beforeAll(async () => {
+    ns = await createTestNamespace('risklead');
+    client = await connectClient(ns);
+    stalled = await startRiskGuard(ns);
+    await waitFor(() => stalled.app.get(RiskDesk).isLeader, { what: 'the first instance leads' });
+    await upsertPolicy(client, 'eng', 100_000, 100_000, 100);
+    await stalled.app.get(RiskDesk).execute({ op: 'reserve', request: reserveOf('before') });
+    // Stall it: no renewal, no sweep. It still takes requests and believes it leads.
+    for (const timer of (stalled.app.get(RiskDesk) as unknown as { timers: NodeJS.Timeout[] }).timers)
+      clearInterval(timer);
+    successor = await startRiskGuard(ns, { RISK_SEED_POLICIES: 'false' });
+    await waitFor(() => successor.app.get(RiskDesk).isLeader, {
+      timeoutMs: 10_000,
+      what: 'the second instance takes over',
+    });
+  });
+  afterAll(async () => {
+    await successor.close();
+    await stalled.close();
+    await client.drain();
+    await ns.cleanup();
+  });
+
+  it('should fence the ledger at the takeover: appends decided before it are refused', async () => {
+    const day = new Date().toISOString().slice(0, 10);
+    const entries = await ledgerEntries(client, ns, day);
+    expect(entries.at(-1)).toMatchObject({
+      type: 'LeaderChanged',
+      data: { leader: successor.info.instanceId },
+    });
+    const { lastSequence } = await client.eventStore.read(ns.naming.eventSubject('risk', 'ledger', day));
+    const store = new RiskBookStore(client, 'earlier-leader');
+    const late = {
+      type: 'LeaderChanged' as const,
+      data: { leader: 'earlier-leader', at: new Date().toISOString() },
+    };
+
+    await expect(store.appendLedger(day, [late], lastSequence - 1)).rejects.toBeInstanceOf(ConcurrencyError);
+  });
+
+  it('should not grant once its lease has run out, though the successor throttled the engine', async () => {
+    await successor.app.get(RiskDesk).execute({
+      op: 'policy',
+      actor: OPERATOR,
+      command: {
+        type: 'ThrottlePolicy',
+        data: {
+          policyId: 'eng',
+          now: new Date().toISOString(),
+          cause: { kind: 'operator', id: 'alice', reason: 'incident' },
+        },
+      },
+    });
+    expect(stalled.app.get(RiskDesk).isLeader).toBe(true);
+
+    const answer = await stalled.app
+      .get(RiskDesk)
+      .execute({ op: 'reserve', request: reserveOf('stale') })
+      .then(
+        (reply) => reply as ReserveReply,
+        (error: { code?: string }) => error,
+      );
+
+    expect(answer).toMatchObject({ code: 'RISK.NOT_LEADER' });
+    expect(stalled.app.get(RiskDesk).isLeader).toBe(false);
+    const day = new Date().toISOString().slice(0, 10);
+    const keys = (await ledgerEntries(client, ns, day)).flatMap((e) =>
+      e.type === 'ReservationGranted' ? [e.data.idempotencyKey] : [],
+    );
+    expect(keys).toEqual(['before']);
+  });
+});
+
+function reserveOf(idempotencyKey: string) {
+  return { engineId: 'eng', idempotencyKey, maxLoss: usd(100), exposure: usd(0) };
+}
