@@ -1,4 +1,10 @@
-import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
 import type { Catalogue, Envelope, Naming } from '@bifrost/contracts';
 import { ConcurrencyError, type Decider } from '@bifrost/event-sourcing';
 import { decodeEnvelope } from './envelope-codec';
@@ -46,12 +52,15 @@ export class EventStore {
 
   /**
    * Feeds every event matching `filter` from `fromSequence` up to the current end of the stream to
-   * `onEvent`, in order, and returns the last sequence seen (`fromSequence - 1` when none).
+   * `onEvent`, in order, and returns the last sequence seen (`fromSequence - 1` when none). An event
+   * this build cannot read (a type or version it does not know) fails the read, unless
+   * `onUnreadable` is given: then it is passed there and skipped.
    */
   async readAll(
     filter: string,
     fromSequence: number,
     onEvent: (event: StoredEnvelope) => void | Promise<void>,
+    onUnreadable?: (unreadable: UnreadableEvent) => void,
   ): Promise<number> {
     const stream = this.naming.streams.events.name;
     const info = await this.jsm.consumers.add(stream, {
@@ -76,7 +85,10 @@ export class EventStore {
         abort_on_missing_resource: true,
       });
       for await (const msg of messages) {
-        await onEvent({ envelope: decodeEnvelope(msg.data, this.catalogue), sequence: msg.seq });
+        const envelope = onUnreadable
+          ? decodeOrReport(msg, this.catalogue, onUnreadable)
+          : decodeEnvelope(msg.data, this.catalogue);
+        if (envelope) await onEvent({ envelope, sequence: msg.seq });
         last = msg.seq;
         if (msg.info.pending === 0) break;
       }
@@ -173,4 +185,25 @@ export async function handleCommand<State, Command, Event extends DomainEvent, C
       cause: lastConflict,
     },
   );
+}
+
+/** An event read from the stream that this build cannot decode or validate. */
+export interface UnreadableEvent {
+  readonly error: unknown;
+  readonly sequence: number;
+  readonly subject: string;
+}
+
+/** The envelope of `msg`, or undefined after passing it to `onUnreadable`. */
+export function decodeOrReport(
+  msg: Pick<JsMsg, 'data' | 'seq' | 'subject'>,
+  catalogue: Catalogue | undefined,
+  onUnreadable: (unreadable: UnreadableEvent) => void,
+): Envelope | undefined {
+  try {
+    return decodeEnvelope(msg.data, catalogue);
+  } catch (error) {
+    onUnreadable({ error, sequence: msg.seq, subject: msg.subject });
+    return undefined;
+  }
 }

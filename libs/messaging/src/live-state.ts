@@ -2,8 +2,14 @@ import type { BeforeApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { DeliverPolicy } from '@nats-io/jetstream';
 import { parseEventSubject, type Context } from '@bifrost/contracts';
 import type { Decider } from '@bifrost/event-sourcing';
-import { decodeEnvelope } from './envelope-codec';
-import { toDomainEvent, type AggregateSource, type DomainEvent, type StoredEnvelope } from './event-store';
+import {
+  decodeOrReport,
+  toDomainEvent,
+  type AggregateSource,
+  type DomainEvent,
+  type StoredEnvelope,
+  type UnreadableEvent,
+} from './event-store';
 import type { Messaging } from './messaging';
 import type { ConsumerLogger } from './consumer';
 
@@ -162,6 +168,7 @@ export class LiveContext {
         this.route(stored);
         replayed += 1;
       },
+      this.skipUnreadable,
     );
     this.provenAt = replayFrom;
     this.tail = this.follow();
@@ -233,20 +240,8 @@ export class LiveContext {
         if (this.stopped) messages.stop();
         for await (const msg of messages) {
           if (msg.seq <= this.position) continue;
-          let envelope;
-          try {
-            envelope = decodeEnvelope(msg.data, this.messaging.catalogue);
-          } catch (error) {
-            // Publishers validate, so this is an event of a type this build does not know: it stays
-            // in the stream (and the projector parks it); this service cannot fold it.
-            this.options.logger.error(
-              { err: error, seq: msg.seq, subject: msg.subject },
-              'unreadable event skipped',
-            );
-            this.position = msg.seq;
-            continue;
-          }
-          this.route({ envelope, sequence: msg.seq });
+          const envelope = decodeOrReport(msg, this.messaging.catalogue, this.skipUnreadable);
+          if (envelope) this.route({ envelope, sequence: msg.seq });
         }
       } catch (error) {
         if (!this.stopped)
@@ -255,6 +250,16 @@ export class LiveContext {
       if (!this.stopped) await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
+
+  /**
+   * Publishers validate, so an event this build cannot read is of a type (or version) it does not
+   * know, e.g. written by a newer build before a rollback: it stays in the stream (the projector
+   * parks it) and is skipped here, at start-up as in the tail, so the service still starts.
+   */
+  private readonly skipUnreadable = ({ error, sequence, subject }: UnreadableEvent): void => {
+    this.options.logger.error({ err: error, seq: sequence, subject }, 'unreadable event skipped');
+    this.position = Math.max(this.position, sequence);
+  };
 
   private route(stored: StoredEnvelope): void {
     const parsed = parseEventSubject(this.messaging.naming.canonical(stored.envelope.subject));

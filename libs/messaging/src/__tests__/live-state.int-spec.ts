@@ -143,4 +143,33 @@ describe('LiveContext: in-memory state from snapshot + tail, kept current', () =
     expect(outcome).toBe('still waiting');
     expect(context.staleness).toBeGreaterThanOrEqual(500);
   });
+
+  it('should skip an event type this build does not know, at start-up as in the tail', async () => {
+    // A newer build's event (e.g. before a rollback): raw bytes, as no publisher here would validate it.
+    const future = (id: string) => {
+      const envelope = { ...incremented(ns.naming, id, 100), type: 'system.CounterSquared' };
+      return writer.js.publish(envelope.subject, JSON.stringify(envelope));
+    };
+    await writer.publisher.publish(incremented(ns.naming, 'e', 1));
+    await future('e');
+    await writer.publisher.publish(incremented(ns.naming, 'e', 2));
+    const skipped: number[] = [];
+    const counters = new LiveAggregates(reader, 'system', 'counter', counter);
+    const context = new LiveContext(reader, 'system', [counters as LiveAggregates<unknown>], {
+      snapshotKey: 'test.live.unknown',
+      logger: { ...silent, error: (obj: object) => skipped.push((obj as { seq: number }).seq) },
+    });
+    await context.start();
+    try {
+      expect(counters.get('e').state.total).toBe(3);
+      const inTail = await future('e');
+      const after = await writer.publisher.publish(incremented(ns.naming, 'e', 4));
+      await context.waitUntil(after.seq);
+      expect(counters.get('e').state.total).toBe(7);
+      expect(skipped).toHaveLength(2);
+      expect(skipped.at(-1)).toBe(inTail.seq);
+    } finally {
+      await context.stop();
+    }
+  });
 });
