@@ -22,6 +22,12 @@ export interface RpcRoute {
 
 export const DEFAULT_MAX_REQUEST_BYTES = 256 * 1024;
 
+/** The routes {@link serveRpc} serves. */
+export interface RpcServer {
+  /** Stops taking requests, then resolves once every request already taken has been answered. */
+  drain(): Promise<void>;
+}
+
 /**
  * Serves request-reply routes in a queue group. Every request gets exactly one reply: malformed
  * JSON, oversize payloads and schema violations are error replies with stable codes, never silence.
@@ -32,9 +38,10 @@ export function serveRpc(
   queue: string,
   routes: readonly RpcRoute[],
   options: { maxRequestBytes?: number; onError?: (error: unknown, subject: string) => void } = {},
-): Subscription[] {
+): RpcServer {
   const maxBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
-  return routes.map((route) => {
+  const inFlight = new Set<Promise<void>>();
+  const subscriptions: Subscription[] = routes.map((route) => {
     const validate = route.request ? compile(route.request) : undefined;
     return nc.subscribe(naming.qualify(route.subject), {
       queue,
@@ -43,12 +50,21 @@ export function serveRpc(
           options.onError?.(err, route.subject);
           return;
         }
-        void answer(msg, route, validate, maxBytes).catch((error: unknown) =>
+        const answered = answer(msg, route, validate, maxBytes).catch((error: unknown) =>
           options.onError?.(error, route.subject),
         );
+        inFlight.add(answered);
+        void answered.finally(() => inFlight.delete(answered));
       },
     });
   });
+  return {
+    async drain() {
+      await Promise.all(subscriptions.map((s) => s.drain().catch(() => undefined)));
+      // Drained subscriptions take nothing more: what is in flight now is all there is.
+      await Promise.all(inFlight);
+    },
+  };
 }
 
 async function answer(

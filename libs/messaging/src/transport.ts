@@ -1,13 +1,12 @@
 import { Catch, type ArgumentsHost } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import { BaseRpcContext, Server, type CustomTransportStrategy } from '@nestjs/microservices';
-import type { Subscription } from '@nats-io/nats-core';
 import type { TSchema } from '@sinclair/typebox';
 import type { StreamKey } from '@bifrost/contracts';
 import { lastValueFrom, throwError, type Observable } from 'rxjs';
 import { ConsumerRunner, type ConsumerLogger, type ConsumerSpec, type Delivery } from './consumer';
 import type { Messaging } from './messaging';
-import { serveRpc, type RpcRequestMeta } from './rpc';
+import { serveRpc, type RpcRequestMeta, type RpcServer } from './rpc';
 
 /** Extras for `@MessagePattern(subject, rpcRoute({ request }))`. */
 export interface RpcRouteExtras {
@@ -52,7 +51,7 @@ export class PassThroughRpcFilter extends BaseExceptionFilter {
  * JetStream pull consumers. Handlers keep Nest's pipes, interceptors and filters.
  */
 export class JetStreamTransport extends Server implements CustomTransportStrategy {
-  private subscriptions: Subscription[] = [];
+  private routes?: RpcServer;
   private consumers: ConsumerRunner[] = [];
 
   constructor(
@@ -97,15 +96,9 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
           });
         }
       }
-      this.subscriptions = serveRpc(
-        this.messaging.nc,
-        this.messaging.naming,
-        this.messaging.service,
-        routes,
-        {
-          onError: (error, subject) => this.log.error({ err: error, subject }, 'rpc handler failed to reply'),
-        },
-      );
+      this.routes = serveRpc(this.messaging.nc, this.messaging.naming, this.messaging.service, routes, {
+        onError: (error, subject) => this.log.error({ err: error, subject }, 'rpc handler failed to reply'),
+      });
       for (const consumer of this.consumers) await consumer.start();
       callback();
     } catch (error) {
@@ -120,12 +113,16 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
     return lastValueFrom(result$, { defaultValue: undefined });
   }
 
-  /** Stops taking requests and messages; in-flight handlers finish. The connection is drained later. */
+  /**
+   * Stops taking requests and messages, and resolves once the handlers in flight have finished
+   * and every request taken has been answered. The connection is drained later.
+   */
   async close(): Promise<void> {
-    await Promise.all(this.subscriptions.map((s) => s.drain().catch(() => undefined)));
-    await Promise.all(this.consumers.map((c) => c.stop()));
-    this.subscriptions = [];
+    const routes = this.routes;
+    const consumers = this.consumers;
+    this.routes = undefined;
     this.consumers = [];
+    await Promise.all([routes?.drain(), ...consumers.map((c) => c.stop())]);
   }
 
   on(): never {

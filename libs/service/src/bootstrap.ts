@@ -99,10 +99,8 @@ export async function startService<C extends CommonConfig>(
     name: 'startup',
     check: () => (started.done ? { ok: true } : { ok: false, detail: 'starting' }),
   });
-  app.connectMicroservice(
-    { strategy: new JetStreamTransport(messaging, logger) },
-    { inheritAppConfig: true },
-  );
+  const transport = new JetStreamTransport(messaging, logger);
+  app.connectMicroservice({ strategy: transport }, { inheritAppConfig: true });
   await app.startAllMicroservices();
   await app.listen({ port: config.PORT, host: options.host ?? '0.0.0.0' });
 
@@ -110,5 +108,12 @@ export async function startService<C extends CommonConfig>(
   started.done = true;
   const url = await app.getUrl();
   logger.info({ instanceId: info.instanceId, starts: info.starts, url }, `${definition.name} started`);
-  return { app, info, logger, url, close: () => app.close() };
+  // The transport first: requests and messages already taken are answered while the rest of the
+  // service (in-memory state following the stream, the risk desk, …) still runs; Nest would run
+  // the services' shutdown hooks before closing it.
+  const close = async () => {
+    await transport.close();
+    await app.close();
+  };
+  return { app, info, logger, url, close };
 }

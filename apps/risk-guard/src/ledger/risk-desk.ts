@@ -6,7 +6,6 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { Kvm } from '@nats-io/kv';
-import type { Subscription } from '@nats-io/nats-core';
 import {
   GLOBAL_POLICY_ID,
   type Actor,
@@ -43,7 +42,7 @@ import {
   ValidationError,
   type BifrostErrorOptions,
 } from '@bifrost/event-sourcing';
-import { createEnvelope, Messaging, serveRpc, uuidv7 } from '@bifrost/messaging';
+import { createEnvelope, Messaging, serveRpc, uuidv7, type RpcServer } from '@bifrost/messaging';
 import { HealthRegistry } from '@bifrost/observability';
 import { ServiceInfo } from '@bifrost/service';
 import { RISK_GUARD_CONFIG, type RiskGuardConfig } from '../risk-guard.config';
@@ -123,7 +122,7 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
   private draining?: Promise<void>;
   private lease?: LeaderLease;
   private leader = false;
-  private leaderRoutes: Subscription[] = [];
+  private leaderRoutes?: RpcServer;
   private timers: NodeJS.Timeout[] = [];
   private stopping = false;
   private expiryQueued = false;
@@ -307,11 +306,12 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
   private async stepDown(reason: string): Promise<void> {
     if (!this.leader) return;
     this.leader = false;
-    const routes = this.leaderRoutes;
-    this.leaderRoutes = [];
-    await Promise.all(routes.map((s) => s.drain().catch(() => undefined)));
+    // Forwarded requests in flight are answered once the loop has finished and the rest rejected.
+    const routesDrained = this.leaderRoutes?.drain();
+    this.leaderRoutes = undefined;
     await this.draining;
     for (const job of this.queue.splice(0)) job.reject(notLeader(`risk-guard stepped down: ${reason}`));
+    await routesDrained;
     this.log.warn(`instance ${this.info.instanceId} stepped down: ${reason}`);
   }
 

@@ -7,11 +7,10 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { Type } from '@sinclair/typebox';
-import type { Subscription } from '@nats-io/nats-core';
 import { NotFoundError } from '@bifrost/event-sourcing';
 import { createTestNamespace, type TestNamespace } from '@bifrost/testing';
 import type { Messaging } from '../messaging';
-import { serveRpc } from '../rpc';
+import { serveRpc, type RpcServer } from '../rpc';
 import { connectTest } from './fixtures';
 
 const exporter = new InMemorySpanExporter();
@@ -20,7 +19,10 @@ describe('request-reply', () => {
   let ns: TestNamespace;
   let server: Messaging;
   let client: Messaging;
-  let subs: Subscription[];
+  let routes: RpcServer;
+  let slowStarted: () => void;
+  const slowStart = new Promise<void>((resolve) => (slowStarted = resolve));
+  let slowFinished = false;
 
   beforeAll(async () => {
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
@@ -32,7 +34,7 @@ describe('request-reply', () => {
     ns = await createTestNamespace('rpc');
     server = await connectTest(ns.natsUrl, ns.namespace, 'echo');
     client = await connectTest(ns.natsUrl, ns.namespace, 'caller');
-    subs = serveRpc(server.nc, server.naming, 'echo', [
+    routes = serveRpc(server.nc, server.naming, 'echo', [
       {
         subject: 'bifrost.rpc.echo.say',
         request: Type.Object({ text: Type.String({ maxLength: 10 }) }, { additionalProperties: false }),
@@ -48,6 +50,15 @@ describe('request-reply', () => {
         },
       },
       {
+        subject: 'bifrost.rpc.echo.slow',
+        handler: async () => {
+          slowStarted();
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          slowFinished = true;
+          return { done: true };
+        },
+      },
+      {
         subject: 'bifrost.rpc.echo.crash',
         handler: async () => {
           throw new Error('secret internals');
@@ -56,7 +67,7 @@ describe('request-reply', () => {
     ]);
   });
   afterAll(async () => {
-    subs.forEach((s) => s.unsubscribe());
+    await routes.drain();
     await client.drain();
     await server.drain();
     await ns.cleanup();
@@ -133,5 +144,20 @@ describe('request-reply', () => {
     expect(clientSpan?.spanContext().traceId).toBe(traceId);
     expect(serverSpan?.spanContext().traceId).toBe(traceId);
     expect(serverSpan?.parentSpanContext?.spanId).toBe(clientSpan?.spanContext().spanId);
+  });
+
+  // Last: it stops the routes.
+  it('should stop taking requests on drain, and resolve only once the requests taken are answered', async () => {
+    const slow = client.rpc.request('bifrost.rpc.echo.slow', {});
+    await slowStart;
+
+    await routes.drain();
+
+    expect(slowFinished).toBe(true);
+    expect(await slow).toMatchObject({ ok: true, data: { done: true } });
+    expect(await client.rpc.request('bifrost.rpc.echo.say', { text: 'hi' })).toMatchObject({
+      ok: false,
+      error: { code: 'RPC.NO_RESPONDERS' },
+    });
   });
 });
