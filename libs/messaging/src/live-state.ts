@@ -109,6 +109,11 @@ export class LiveAggregates<State, Event extends DomainEvent = DomainEvent>
 
 interface ContextSnapshot {
   readonly aggregates: Record<string, Record<string, AggregateEntry<unknown>>>;
+  /**
+   * When the events stream was created (`StreamInfo.created`): its sequences are only meaningful
+   * for that stream, so a snapshot of an earlier incarnation is not used. Absent in older snapshots.
+   */
+  readonly streamCreated?: string;
 }
 
 export interface LiveContextOptions {
@@ -135,6 +140,9 @@ export class LiveContext {
   /** `performance.now()` up to which every event of the context is known to be applied. */
   private provenAt = 0;
   private proving?: Promise<void>;
+  /** Bumped when the state is rebuilt: a tail of an earlier generation ends. */
+  private generation = 0;
+  private streamCreated?: string;
 
   /** `aggregates` is read at `start()`, so a {@link LiveState} may declare them after this. */
   constructor(
@@ -150,15 +158,32 @@ export class LiveContext {
   }
 
   async start(): Promise<{ replayed: number; fromSnapshot: boolean }> {
-    const snapshot = await this.messaging.snapshots
+    this.streamCreated = await this.currentStreamCreated();
+    const loaded = await this.messaging.snapshots
       .load<ContextSnapshot>(this.options.snapshotKey)
       .catch((error) => {
         this.options.logger.warn({ err: error }, 'snapshot unreadable; replaying the whole context');
         return undefined;
       });
+    const recreated =
+      loaded?.state.streamCreated !== undefined && loaded.state.streamCreated !== this.streamCreated;
+    if (recreated) {
+      this.options.logger.warn(
+        { snapshotStream: loaded?.state.streamCreated, stream: this.streamCreated },
+        'snapshot of an earlier events stream; replaying the whole context',
+      );
+    }
+    const snapshot = recreated ? undefined : loaded;
     for (const aggregates of this.aggregates)
       aggregates.restore(snapshot?.state.aggregates[aggregates.aggregateType]);
     this.position = snapshot?.lastSequence ?? 0;
+    const replayed = await this.replay();
+    this.tail = this.follow(this.generation);
+    return { replayed, fromSnapshot: snapshot !== undefined };
+  }
+
+  /** Applies every event after `position` up to the end of the stream; the proof starts with it. */
+  private async replay(): Promise<number> {
     let replayed = 0;
     const replayFrom = performance.now();
     this.position = await this.messaging.eventStore.readAll(
@@ -171,8 +196,12 @@ export class LiveContext {
       this.skipUnreadable,
     );
     this.provenAt = replayFrom;
-    this.tail = this.follow();
-    return { replayed, fromSnapshot: snapshot !== undefined };
+    return replayed;
+  }
+
+  private async currentStreamCreated(): Promise<string> {
+    const info = await this.messaging.jsm.streams.info(this.messaging.naming.streams.events.name);
+    return info.created;
   }
 
   /**
@@ -195,11 +224,46 @@ export class LiveContext {
 
   private async prove(): Promise<void> {
     const asked = performance.now();
+    // Applied before asking, so the stream held it when it answered (the tail moves on meanwhile).
+    const applied = this.position;
     const last = await this.messaging.jsm.streams.getMessage(this.messaging.naming.streams.events.name, {
       last_by_subj: this.messaging.naming.contextEvents(this.context),
     });
-    await this.waitUntil(last?.seq ?? 0);
+    const lastSequence = last?.seq ?? 0;
+    if (lastSequence < applied) {
+      // The stream went back: it was deleted and created again (an operator's reset, lost storage).
+      // Its sequences start over, so the tail would wait past them and skip every new event.
+      await this.rebuild(`the stream's last sequence ${lastSequence} is below the state's ${applied}`);
+      return;
+    }
+    await this.waitUntil(lastSequence);
     this.provenAt = Math.max(this.provenAt, asked);
+  }
+
+  /**
+   * Starts over from the (new) stream: the aggregates are emptied and the context replayed from
+   * its first event; until that is done the state proves nothing (staleness grows). Commands in
+   * the meantime are safe: an append decided on a partial state fails its expected sequence and
+   * re-reads its aggregate. The snapshot is replaced, so a restart does not load the old one.
+   */
+  private async rebuild(reason: string): Promise<void> {
+    this.options.logger.error(
+      { context: this.context, reason },
+      'events stream recreated; rebuilding the state',
+    );
+    this.provenAt = -Infinity;
+    this.generation += 1;
+    this.active?.stop();
+    await this.tail;
+    if (this.stopped) return;
+    this.streamCreated = await this.currentStreamCreated();
+    for (const aggregates of this.aggregates) aggregates.restore(undefined);
+    this.position = 0;
+    // Waiters for sequences of the old stream would wait for ever; what they waited for is gone.
+    for (const waiter of this.waiters.splice(0)) waiter.resolve();
+    await this.replay();
+    this.tail = this.follow(this.generation);
+    await this.snapshot();
   }
 
   /** Resolves once the tail has applied `sequence` (e.g. an append acknowledged elsewhere). */
@@ -213,7 +277,7 @@ export class LiveContext {
     for (const a of this.aggregates) aggregates[a.aggregateType] = a.toSnapshot();
     const lastSequence = this.position;
     await this.messaging.snapshots.save<ContextSnapshot>(this.options.snapshotKey, {
-      state: { aggregates },
+      state: { aggregates, ...(this.streamCreated ? { streamCreated: this.streamCreated } : {}) },
       lastSequence,
       takenAt: new Date().toISOString(),
     });
@@ -227,8 +291,8 @@ export class LiveContext {
     await this.snapshot().catch((error) => this.options.logger.warn({ err: error }, 'final snapshot failed'));
   }
 
-  private async follow(): Promise<void> {
-    while (!this.stopped) {
+  private async follow(generation: number): Promise<void> {
+    while (!this.stopped && generation === this.generation) {
       try {
         const consumer = await this.messaging.js.consumers.get(this.messaging.naming.streams.events.name, {
           filter_subjects: this.messaging.naming.contextEvents(this.context),
@@ -237,8 +301,9 @@ export class LiveContext {
         });
         const messages = await consumer.consume({ max_messages: 512, expires: 5_000 });
         this.active = messages;
-        if (this.stopped) messages.stop();
+        if (this.stopped || generation !== this.generation) messages.stop();
         for await (const msg of messages) {
+          if (generation !== this.generation) break;
           if (msg.seq <= this.position) continue;
           const envelope = decodeOrReport(msg, this.messaging.catalogue, this.skipUnreadable);
           if (envelope) this.route({ envelope, sequence: msg.seq });
@@ -247,7 +312,8 @@ export class LiveContext {
         if (!this.stopped)
           this.options.logger.warn({ err: error, context: this.context }, 'event tail interrupted');
       }
-      if (!this.stopped) await new Promise((resolve) => setTimeout(resolve, 250));
+      if (!this.stopped && generation === this.generation)
+        await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
 
@@ -286,6 +352,8 @@ export class LiveContext {
   }
 }
 
+const DEFAULT_VERIFY_EVERY_MS = 5_000;
+
 export interface LiveStateOptions {
   /** KV key of the context's snapshot; default `<service>.state`. */
   readonly snapshotKey?: string;
@@ -297,7 +365,10 @@ export interface LiveStateOptions {
    * service that starts it from a hook of its own.
    */
   readonly startOnModuleInit?: boolean;
-  /** How often to {@link LiveContext.verify} that the state is current; never when unset. */
+  /**
+   * How often to {@link LiveContext.verify} that the state is current (default 5 s). Verifying also
+   * notices an events stream that was deleted and created again, and rebuilds the state from it.
+   */
   readonly verifyEveryMs?: number;
 }
 
@@ -366,8 +437,8 @@ export abstract class LiveState implements OnModuleInit, BeforeApplicationShutdo
 
   /** One verification at a time, the next `verifyEveryMs` after the last one settled. */
   private verifyPeriodically(): void {
-    const every = this.options.verifyEveryMs;
-    if (every === undefined || this.stopping) return;
+    const every = this.options.verifyEveryMs ?? DEFAULT_VERIFY_EVERY_MS;
+    if (this.stopping) return;
     this.verifier = setTimeout(() => {
       this.context
         .verify()

@@ -173,3 +173,98 @@ describe('LiveContext: in-memory state from snapshot + tail, kept current', () =
     }
   });
 });
+
+describe('LiveContext when the events stream is deleted and created again', () => {
+  let ns: TestNamespace;
+  let writer: Messaging;
+  let reader: Messaging;
+
+  beforeEach(async () => {
+    ns = await createTestNamespace('liver');
+    writer = await connectTest(ns.natsUrl, ns.namespace, 'writer');
+    reader = await connectTest(ns.natsUrl, ns.namespace, 'reader');
+    await writer.publisher.publish(incremented(ns.naming, 'a', 2));
+    await writer.publisher.publish(incremented(ns.naming, 'a', 3));
+  });
+  afterEach(async () => {
+    await writer.drain();
+    await reader.drain();
+    await ns.cleanup();
+  });
+
+  async function recreateEventsStream(): Promise<void> {
+    const name = ns.naming.streams.events.name;
+    const { config } = await writer.jsm.streams.info(name);
+    await writer.jsm.streams.delete(name);
+    await writer.jsm.streams.add(config);
+  }
+
+  function live(snapshotKey: string) {
+    const counters = new LiveAggregates(reader, 'system', 'counter', counter);
+    const context = new LiveContext(reader, 'system', [counters as LiveAggregates<unknown>], {
+      snapshotKey,
+      logger: silent,
+    });
+    return { counters, context };
+  }
+
+  it('should notice it on verify and rebuild the state from the new stream', async () => {
+    const { counters, context } = live('test.live.recreated');
+    await context.start();
+    try {
+      expect(counters.get('a').state.total).toBe(5);
+      await recreateEventsStream();
+      await writer.publisher.publish(incremented(ns.naming, 'a', 10));
+
+      await context.verify();
+
+      expect(counters.get('a')).toEqual({ state: { total: 10 }, lastSequence: 1 });
+      expect(context.staleness).toBeLessThan(5_000);
+      const next = await writer.publisher.publish(incremented(ns.naming, 'a', 1));
+      await context.waitUntil(next.seq);
+      expect(counters.get('a').state.total).toBe(11);
+    } finally {
+      await context.stop();
+    }
+  });
+
+  it('should not take events appended while it verifies for a recreated stream', async () => {
+    const errors: string[] = [];
+    const counters = new LiveAggregates(reader, 'system', 'counter', counter);
+    const context = new LiveContext(reader, 'system', [counters as LiveAggregates<unknown>], {
+      snapshotKey: 'test.live.busy',
+      logger: { ...silent, error: (_obj: object, msg: string) => errors.push(msg) },
+    });
+    await context.start();
+    try {
+      let writing = true;
+      const writes = (async () => {
+        while (writing) await writer.publisher.publish(incremented(ns.naming, 'busy', 1));
+      })();
+      for (let i = 0; i < 100; i += 1) await context.verify();
+      writing = false;
+      await writes;
+
+      expect(errors).toEqual([]);
+    } finally {
+      await context.stop();
+    }
+  });
+
+  it('should not start from a snapshot of the earlier stream', async () => {
+    const first = live('test.live.earlier');
+    await first.context.start();
+    await first.context.stop(); // saves a snapshot at sequence 2
+    await recreateEventsStream();
+    for (const by of [1, 1, 1]) await writer.publisher.publish(incremented(ns.naming, 'a', by));
+
+    const second = live('test.live.earlier');
+    const started = await second.context.start();
+    try {
+      expect(started.fromSnapshot).toBe(false);
+      expect(second.counters.get('a')).toEqual({ state: { total: 3 }, lastSequence: 3 });
+    } finally {
+      await second.context.stop();
+    }
+  });
+});
