@@ -2,7 +2,6 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Naming } from '@bifrost/contracts';
-import type { EventStore, StoredEnvelope } from './event-store';
 
 export interface Snapshot<State> {
   readonly state: State;
@@ -34,28 +33,4 @@ export class SnapshotStore {
   async remove(key: string): Promise<void> {
     await this.kv.purge(key);
   }
-}
-
-/**
- * State at start-up = snapshot (if any) + every event after it. Without a snapshot this is a full
- * replay, which must reach the same state (tested).
- */
-export async function rebuildState<State>(
-  store: EventStore,
-  snapshots: SnapshotStore | undefined,
-  options: {
-    readonly snapshotKey: string;
-    readonly filter: string;
-    readonly initialState: () => State;
-    readonly apply: (state: State, event: StoredEnvelope) => State;
-  },
-): Promise<{ state: State; lastSequence: number; replayed: number; fromSnapshot: boolean }> {
-  const snapshot = await snapshots?.load<State>(options.snapshotKey);
-  let state = snapshot ? snapshot.state : options.initialState();
-  let replayed = 0;
-  const lastSequence = await store.readAll(options.filter, (snapshot?.lastSequence ?? 0) + 1, (event) => {
-    state = options.apply(state, event);
-    replayed += 1;
-  });
-  return { state, lastSequence, replayed, fromSnapshot: snapshot !== undefined };
 }

@@ -2,7 +2,6 @@ import { ConcurrencyError, type Decider } from '@bifrost/event-sourcing';
 import { createTestNamespace, type TestNamespace } from '@bifrost/testing';
 import type { Messaging } from '../messaging';
 import { handleCommand, streamSource, toDomainEvent, type DomainEvent } from '../event-store';
-import { rebuildState } from '../snapshots';
 import { createEnvelope } from '../envelope-codec';
 import { connectTest, incremented } from './fixtures';
 
@@ -101,48 +100,6 @@ describe('EventStore on JetStream', () => {
     });
     await expect(messaging.publisher.publish(bad)).rejects.toMatchObject({ code: 'ENVELOPE.INVALID_DATA' });
     expect((await messaging.eventStore.read(subject('invalid'))).events).toHaveLength(0);
-  });
-
-  describe('snapshots', () => {
-    const apply = (total: number, e: { envelope: { data: Record<string, unknown> } }) =>
-      total + (e.envelope.data['by'] as number);
-    const filter = () => ns.naming.qualify('bifrost.evt.system.counter.*');
-
-    it('should reach the same state from snapshot + tail as from a full replay', async () => {
-      for (let i = 0; i < 5; i += 1)
-        await messaging.publisher.publish(incremented(ns.naming, `snap-${i}`, i + 1));
-      const full = await rebuildState(messaging.eventStore, undefined, {
-        snapshotKey: 'k',
-        filter: filter(),
-        initialState: () => 0,
-        apply,
-      });
-      await messaging.snapshots.save('test.counter', {
-        state: full.state,
-        lastSequence: full.lastSequence,
-        takenAt: new Date().toISOString(),
-      });
-      for (let i = 5; i < 9; i += 1)
-        await messaging.publisher.publish(incremented(ns.naming, `snap-${i}`, i + 1));
-
-      const fromSnapshot = await rebuildState(messaging.eventStore, messaging.snapshots, {
-        snapshotKey: 'test.counter',
-        filter: filter(),
-        initialState: () => 0,
-        apply,
-      });
-      const replay = await rebuildState(messaging.eventStore, undefined, {
-        snapshotKey: 'none',
-        filter: filter(),
-        initialState: () => 0,
-        apply,
-      });
-
-      expect(fromSnapshot.fromSnapshot).toBe(true);
-      expect(fromSnapshot.replayed).toBe(4);
-      expect(fromSnapshot.state).toBe(replay.state);
-      expect(fromSnapshot.lastSequence).toBe(replay.lastSequence);
-    });
   });
 
   describe('handleCommand', () => {
