@@ -1,7 +1,13 @@
 import type { GateCheckReply } from '@bifrost/contracts';
 import { createEnvelope, Messaging } from '@bifrost/messaging';
 import type { RunningService } from '@bifrost/service';
-import { createTestNamespace, startTestService, waitFor, type TestNamespace } from '@bifrost/testing';
+import {
+  createTestNamespace,
+  readStreamJson,
+  startTestService,
+  waitFor,
+  type TestNamespace,
+} from '@bifrost/testing';
 import { GateCommands } from './commands/gate-commands.service';
 import { GateConfig, gateService } from './gate.service';
 import { GateState } from './state/gate-state';
@@ -142,12 +148,10 @@ describe('gate replicas: outcomes are folded in the order they were reported', (
       ),
     );
     // The order the ingest stream holds them in (pipelined publishes may be stored in any order).
-    const inStreamOrder: string[] = [];
     // (the namespace's ingest stream holds nothing else)
-    const ingest = await client.js.consumers.get(ns.naming.streams.ingest.name);
-    for await (const msg of await ingest.fetch({ max_messages: count })) {
-      inStreamOrder.push(msg.json<{ data: { outcomeId: string } }>().data.outcomeId);
-    }
+    const inStreamOrder = (
+      await readStreamJson<{ data: { outcomeId: string } }>(client.js, ns.naming.streams.ingest.name, count)
+    ).map((m) => m.data.outcomeId);
     expect(inStreamOrder).toHaveLength(count);
 
     const subject = ns.naming.eventSubject('gate', 'strategy', 'ord:s1');

@@ -1,5 +1,5 @@
 import { createEnvelope, type Messaging } from '@bifrost/messaging';
-import { createTestNamespace, serviceInstances, type TestNamespace } from '@bifrost/testing';
+import { createTestNamespace, readStreamJson, serviceInstances, type TestNamespace } from '@bifrost/testing';
 import {
   CONTRACT_RATE,
   connectClient,
@@ -95,11 +95,9 @@ describe('tripwire service across restarts', () => {
       ),
     );
     // (the namespace's ingest stream holds nothing else)
-    const reported: string[] = [];
-    const ingest = await client.js.consumers.get(ns.naming.streams.ingest.name);
-    for await (const msg of await ingest.fetch({ max_messages: count })) {
-      reported.push(msg.json<{ id: string }>().id);
-    }
+    const reported = (
+      await readStreamJson<{ id: string }>(client.js, ns.naming.streams.ingest.name, count)
+    ).map((m) => m.id);
     expect(reported).toHaveLength(count);
 
     await waitForObserved(client, CONTRACT_RATE, 'WHOLESALE', count);

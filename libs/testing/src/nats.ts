@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { jetstreamManager, StorageType } from '@nats-io/jetstream';
+import { jetstreamManager, StorageType, type JetStreamClient } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { createNaming, type Naming } from '@bifrost/contracts';
 import { infra } from './infra';
@@ -30,15 +30,13 @@ function anchorStream(natsUrl: string): Promise<void> {
     const nc = await connect({ servers: natsUrl });
     try {
       const jsm = await jetstreamManager(nc);
-      await jsm.streams
-        .info(ANCHOR_STREAM)
-        .catch(() =>
-          jsm.streams.add({
-            name: ANCHOR_STREAM,
-            subjects: ['_bifrost_test.anchor'],
-            storage: StorageType.File,
-          }),
-        );
+      await jsm.streams.info(ANCHOR_STREAM).catch(() =>
+        jsm.streams.add({
+          name: ANCHOR_STREAM,
+          subjects: ['_bifrost_test.anchor'],
+          storage: StorageType.File,
+        }),
+      );
     } finally {
       await nc.close();
     }
@@ -66,4 +64,12 @@ export async function createTestNamespace(label = 't'): Promise<TestNamespace> {
       }
     },
   };
+}
+
+/** The first `count` messages of `stream` as JSON, in the order the stream holds them. */
+export async function readStreamJson<T>(js: JetStreamClient, stream: string, count: number): Promise<T[]> {
+  const consumer = await js.consumers.get(stream);
+  const messages: T[] = [];
+  for await (const msg of await consumer.fetch({ max_messages: count })) messages.push(msg.json<T>());
+  return messages;
 }

@@ -332,101 +332,53 @@ describe('Strategy demotion', () => {
   });
 
   describe('When at L2 with a loss streak of 10', () => {
+    const streakDemotion: StrategyEventOf<'MaturityDemoted'> = {
+      type: 'MaturityDemoted',
+      data: {
+        from: 'L2',
+        to: 'L1',
+        reason: 'loss-streak',
+        drawdown: 11 / CAPITAL,
+        lossStreak: 11,
+        detail: 'loss streak 11 > 10',
+        demotedAt: T0,
+      },
+    };
+    const tenLosses = () => [
+      registered(),
+      overridden('L0', 'L2'),
+      ...outcomes(
+        Array.from({ length: 10 }, () => -1),
+        'L2',
+      ),
+    ];
+
     it('should demote one level on the 11th loss', () => {
       spec()
-        .given([
-          registered(),
-          overridden('L0', 'L2'),
-          ...outcomes(
-            Array.from({ length: 10 }, () => -1),
-            'L2',
-          ),
-        ])
+        .given(tenLosses())
         .when(recordOutcome('o-11', -1))
-        .then([
-          outcomeRecorded('o-11', -1, 'L2'),
-          {
-            type: 'MaturityDemoted',
-            data: {
-              from: 'L2',
-              to: 'L1',
-              reason: 'loss-streak',
-              drawdown: 11 / CAPITAL,
-              lossStreak: 11,
-              detail: 'loss streak 11 > 10',
-              demotedAt: T0,
-            },
-          },
-        ]);
+        .then([outcomeRecorded('o-11', -1, 'L2'), streakDemotion]);
     });
 
     it('should still demote when the 11th loss is redelivered after only its OutcomeRecorded was stored', () => {
       // The events of one outcome are appended one message each: a failure after the first leaves
       // the outcome recorded and its demotion missing, and the redelivered outcome is a duplicate.
       spec()
-        .given([
-          registered(),
-          overridden('L0', 'L2'),
-          ...outcomes(
-            Array.from({ length: 10 }, () => -1),
-            'L2',
-          ),
-          outcomeRecorded('o-11', -1, 'L2'),
-        ])
+        .given([...tenLosses(), outcomeRecorded('o-11', -1, 'L2')])
         .when(recordOutcome('o-11', -1))
-        .then([
-          {
-            type: 'MaturityDemoted',
-            data: {
-              from: 'L2',
-              to: 'L1',
-              reason: 'loss-streak',
-              drawdown: 11 / CAPITAL,
-              lossStreak: 11,
-              detail: 'loss streak 11 > 10',
-              demotedAt: T0,
-            },
-          },
-        ]);
+        .then([streakDemotion]);
     });
 
     it('should record nothing for the redelivered 11th loss once its demotion is stored', () => {
       spec()
-        .given([
-          registered(),
-          overridden('L0', 'L2'),
-          ...outcomes(
-            Array.from({ length: 10 }, () => -1),
-            'L2',
-          ),
-          outcomeRecorded('o-11', -1, 'L2'),
-          {
-            type: 'MaturityDemoted',
-            data: {
-              from: 'L2',
-              to: 'L1',
-              reason: 'loss-streak',
-              drawdown: 11 / CAPITAL,
-              lossStreak: 11,
-              detail: 'loss streak 11 > 10',
-              demotedAt: T0,
-            },
-          },
-        ])
+        .given([...tenLosses(), outcomeRecorded('o-11', -1, 'L2'), streakDemotion])
         .when(recordOutcome('o-11', -1))
         .thenNothingHappened();
     });
 
     it('should not demote when a win breaks the streak', () => {
       spec()
-        .given([
-          registered(),
-          overridden('L0', 'L2'),
-          ...outcomes(
-            Array.from({ length: 10 }, () => -1),
-            'L2',
-          ),
-        ])
+        .given(tenLosses())
         .when(recordOutcome('o-11', 1))
         .then([outcomeRecorded('o-11', 1, 'L2')]);
     });
