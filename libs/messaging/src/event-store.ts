@@ -50,6 +50,11 @@ export class EventStore {
     return { events, lastSequence };
   }
 
+  /** When the events stream was created: it tells one incarnation of the stream from the next. */
+  async streamCreated(): Promise<string> {
+    return (await this.jsm.streams.info(this.naming.streams.events.name)).created;
+  }
+
   /**
    * Feeds every event matching `filter` from `fromSequence` up to the current end of the stream to
    * `onEvent`, in order, and returns the last sequence seen (`fromSequence - 1` when none). An event

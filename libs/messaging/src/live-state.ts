@@ -109,11 +109,6 @@ export class LiveAggregates<State, Event extends DomainEvent = DomainEvent>
 
 interface ContextSnapshot {
   readonly aggregates: Record<string, Record<string, AggregateEntry<unknown>>>;
-  /**
-   * When the events stream was created (`StreamInfo.created`): its sequences are only meaningful
-   * for that stream, so a snapshot of an earlier incarnation is not used. Absent in older snapshots.
-   */
-  readonly streamCreated?: string;
 }
 
 export interface LiveContextOptions {
@@ -158,22 +153,14 @@ export class LiveContext {
   }
 
   async start(): Promise<{ replayed: number; fromSnapshot: boolean }> {
-    this.streamCreated = await this.currentStreamCreated();
-    const loaded = await this.messaging.snapshots
-      .load<ContextSnapshot>(this.options.snapshotKey)
+    this.streamCreated = await this.messaging.eventStore.streamCreated();
+    // A snapshot of an earlier events stream is not used: the whole context is replayed.
+    const snapshot = await this.messaging.snapshots
+      .load<ContextSnapshot>(this.options.snapshotKey, this.streamCreated)
       .catch((error) => {
         this.options.logger.warn({ err: error }, 'snapshot unreadable; replaying the whole context');
         return undefined;
       });
-    const recreated =
-      loaded?.state.streamCreated !== undefined && loaded.state.streamCreated !== this.streamCreated;
-    if (recreated) {
-      this.options.logger.warn(
-        { snapshotStream: loaded?.state.streamCreated, stream: this.streamCreated },
-        'snapshot of an earlier events stream; replaying the whole context',
-      );
-    }
-    const snapshot = recreated ? undefined : loaded;
     for (const aggregates of this.aggregates)
       aggregates.restore(snapshot?.state.aggregates[aggregates.aggregateType]);
     this.position = snapshot?.lastSequence ?? 0;
@@ -197,11 +184,6 @@ export class LiveContext {
     );
     this.provenAt = replayFrom;
     return replayed;
-  }
-
-  private async currentStreamCreated(): Promise<string> {
-    const info = await this.messaging.jsm.streams.info(this.messaging.naming.streams.events.name);
-    return info.created;
   }
 
   /**
@@ -256,7 +238,7 @@ export class LiveContext {
     this.active?.stop();
     await this.tail;
     if (this.stopped) return;
-    this.streamCreated = await this.currentStreamCreated();
+    this.streamCreated = await this.messaging.eventStore.streamCreated();
     for (const aggregates of this.aggregates) aggregates.restore(undefined);
     this.position = 0;
     // Waiters for sequences of the old stream would wait for ever; what they waited for is gone.
@@ -277,7 +259,8 @@ export class LiveContext {
     for (const a of this.aggregates) aggregates[a.aggregateType] = a.toSnapshot();
     const lastSequence = this.position;
     await this.messaging.snapshots.save<ContextSnapshot>(this.options.snapshotKey, {
-      state: { aggregates, ...(this.streamCreated ? { streamCreated: this.streamCreated } : {}) },
+      state: { aggregates },
+      ...(this.streamCreated ? { streamCreated: this.streamCreated } : {}),
       lastSequence,
       takenAt: new Date().toISOString(),
     });

@@ -8,6 +8,12 @@ export interface Snapshot<State> {
   /** Last BIFROST_EVENTS sequence folded into `state`. */
   readonly lastSequence: number;
   readonly takenAt: string;
+  /**
+   * When the events stream was created (`EventStore.streamCreated`): sequences mean something only
+   * in that stream, so a snapshot of a stream since deleted and created again is not used. Absent
+   * in snapshots written before 2026-12-05.
+   */
+  readonly streamCreated?: string;
 }
 
 /** Snapshots of folded service state in a KV bucket (one key per service state). */
@@ -19,10 +25,16 @@ export class SnapshotStore {
     return new SnapshotStore(kv);
   }
 
-  async load<State>(key: string): Promise<Snapshot<State> | undefined> {
+  /** The snapshot under `key`; undefined when there is none or it is of another `streamCreated`. */
+  async load<State>(key: string, streamCreated?: string): Promise<Snapshot<State> | undefined> {
     const entry = await this.kv.get(key);
     if (!entry || entry.operation !== 'PUT' || entry.length === 0) return undefined;
-    return JSON.parse(gunzipSync(entry.value).toString('utf8')) as Snapshot<State>;
+    const snapshot = JSON.parse(gunzipSync(entry.value).toString('utf8')) as Snapshot<State>;
+    const ofAnotherStream =
+      streamCreated !== undefined &&
+      snapshot.streamCreated !== undefined &&
+      snapshot.streamCreated !== streamCreated;
+    return ofAnotherStream ? undefined : snapshot;
   }
 
   /** Stored gzipped: states with many aggregates stay well under the server's max payload. */

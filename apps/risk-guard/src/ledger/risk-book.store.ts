@@ -31,6 +31,9 @@ const MAX_SNAPSHOT_BYTES = 900_000;
 
 /** Reads and writes risk-guard's aggregates on JetStream (ADR 0001: one subject per aggregate). */
 export class RiskBookStore {
+  /** Of the events stream the ledger was last loaded from; its snapshots carry it. */
+  private streamCreated?: string;
+
   constructor(
     private readonly messaging: Messaging,
     private readonly actorId: string,
@@ -74,8 +77,12 @@ export class RiskBookStore {
     const days = await this.ledgerDays();
     const day = days.at(-1);
     const previousDay = days.at(-2);
+    this.streamCreated = await this.messaging.eventStore.streamCreated();
     if (day === undefined) return { state: riskLedgerDecider.initialState(), lastSequence: 0 };
-    const snapshot = await this.messaging.snapshots.load<LedgerState>(LEDGER_SNAPSHOT_KEY);
+    const snapshot = await this.messaging.snapshots.load<LedgerState>(
+      LEDGER_SNAPSHOT_KEY,
+      this.streamCreated,
+    );
     if (snapshot?.state.status === 'open' && snapshot.state.day === day)
       return this.replayDay(day, snapshot.lastSequence + 1, snapshot.state);
     const previous =
@@ -99,7 +106,12 @@ export class RiskBookStore {
 
   async saveSnapshot(ledger: Versioned<LedgerState>, takenAt: string): Promise<boolean> {
     if (ledger.state.status !== 'open') return false;
-    const snapshot = { state: ledger.state, lastSequence: ledger.lastSequence, takenAt };
+    const snapshot = {
+      state: ledger.state,
+      lastSequence: ledger.lastSequence,
+      takenAt,
+      ...(this.streamCreated ? { streamCreated: this.streamCreated } : {}),
+    };
     if (JSON.stringify(snapshot).length > MAX_SNAPSHOT_BYTES) return false;
     await this.messaging.snapshots.save(LEDGER_SNAPSHOT_KEY, snapshot);
     return true;
