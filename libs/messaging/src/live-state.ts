@@ -89,6 +89,11 @@ export class LiveAggregates<State, Event extends DomainEvent = DomainEvent>
     if (entry.lastSequence > this.get(id).lastSequence) this.entries.set(id, entry);
   }
 
+  /** The same aggregate type with no entries: where a rebuild replays before it is swapped in. */
+  emptyCopy(): LiveAggregates<State, Event> {
+    return new LiveAggregates(this.messaging, this.context, this.aggregateType, this.decider);
+  }
+
   toSnapshot(): Record<string, AggregateEntry<State>> {
     return Object.fromEntries(this.entries);
   }
@@ -180,7 +185,7 @@ export class LiveContext {
         this.route(stored);
         replayed += 1;
       },
-      this.skipUnreadable,
+      this.reportUnreadable,
     );
     this.provenAt = replayFrom;
     return replayed;
@@ -206,27 +211,30 @@ export class LiveContext {
 
   private async prove(): Promise<void> {
     const asked = performance.now();
-    // Applied before asking, so the stream held it when it answered (the tail moves on meanwhile).
-    const applied = this.position;
-    const last = await this.messaging.jsm.streams.getMessage(this.messaging.naming.streams.events.name, {
-      last_by_subj: this.messaging.naming.contextEvents(this.context),
-    });
-    const lastSequence = last?.seq ?? 0;
-    if (lastSequence < applied) {
-      // The stream went back: it was deleted and created again (an operator's reset, lost storage).
-      // Its sequences start over, so the tail would wait past them and skip every new event.
-      await this.rebuild(`the stream's last sequence ${lastSequence} is below the state's ${applied}`);
+    const [created, last] = await Promise.all([
+      this.messaging.eventStore.streamCreated(),
+      this.messaging.jsm.streams.getMessage(this.messaging.naming.streams.events.name, {
+        last_by_subj: this.messaging.naming.contextEvents(this.context),
+      }),
+    ]);
+    if (created !== this.streamCreated) {
+      // Deleted and created again (an operator's reset, lost storage): its sequences start over, so
+      // the tail would wait past them and skip every new event.
+      await this.rebuild(`the events stream was created again at ${created}`);
       return;
     }
-    await this.waitUntil(lastSequence);
+    await this.waitUntil(last?.seq ?? 0);
     this.provenAt = Math.max(this.provenAt, asked);
   }
 
   /**
-   * Starts over from the (new) stream: the aggregates are emptied and the context replayed from
-   * its first event; until that is done the state proves nothing (staleness grows). Commands in
-   * the meantime are safe: an append decided on a partial state fails its expected sequence and
-   * re-reads its aggregate. The snapshot is replaced, so a restart does not load the old one.
+   * Starts over from the new stream: the context is replayed from its first event into empty
+   * copies of the aggregates, which then replace the live ones at once, so a handler sees either
+   * the old state or the rebuilt one, never a partial one; meanwhile the state proves nothing
+   * (staleness grows, so the gate refuses checks). Commands in the meantime decide on the old
+   * state and fail their expected sequence against the new stream, then re-read their aggregate.
+   * Listeners (`onApplied`) hear only the events that follow. The snapshot is replaced. If the
+   * replay fails, the tail resumes and the next verify tries again.
    */
   private async rebuild(reason: string): Promise<void> {
     this.options.logger.error(
@@ -237,14 +245,27 @@ export class LiveContext {
     this.generation += 1;
     this.active?.stop();
     await this.tail;
-    if (this.stopped) return;
-    this.streamCreated = await this.messaging.eventStore.streamCreated();
-    for (const aggregates of this.aggregates) aggregates.restore(undefined);
-    this.position = 0;
-    // Waiters for sequences of the old stream would wait for ever; what they waited for is gone.
-    for (const waiter of this.waiters.splice(0)) waiter.resolve();
-    await this.replay();
-    this.tail = this.follow(this.generation);
+    try {
+      if (this.stopped) return;
+      const streamCreated = await this.messaging.eventStore.streamCreated();
+      const fresh = this.aggregates.map((a) => a.emptyCopy());
+      const replayFrom = performance.now();
+      const last = await this.messaging.eventStore.readAll(
+        this.messaging.naming.contextEvents(this.context),
+        1,
+        (stored) => this.applyTo(fresh, stored),
+        this.reportUnreadable,
+      );
+      if (this.stopped) return;
+      this.aggregates.forEach((aggregates, i) => aggregates.restore(fresh[i]?.toSnapshot()));
+      this.streamCreated = streamCreated;
+      this.position = last;
+      this.provenAt = replayFrom;
+      // Waiters for sequences of the old stream would wait for ever; what they waited for is gone.
+      for (const waiter of this.waiters.splice(0)) waiter.resolve();
+    } finally {
+      if (!this.stopped) this.tail = this.follow(this.generation);
+    }
     await this.snapshot();
   }
 
@@ -288,8 +309,9 @@ export class LiveContext {
         for await (const msg of messages) {
           if (generation !== this.generation) break;
           if (msg.seq <= this.position) continue;
-          const envelope = decodeOrReport(msg, this.messaging.catalogue, this.skipUnreadable);
+          const envelope = decodeOrReport(msg, this.messaging.catalogue, this.reportUnreadable);
           if (envelope) this.route({ envelope, sequence: msg.seq });
+          else this.position = msg.seq;
         }
       } catch (error) {
         if (!this.stopped)
@@ -305,15 +327,19 @@ export class LiveContext {
    * know, e.g. written by a newer build before a rollback: it stays in the stream (the projector
    * parks it) and is skipped here, at start-up as in the tail, so the service still starts.
    */
-  private readonly skipUnreadable = ({ error, sequence, subject }: UnreadableEvent): void => {
+  private readonly reportUnreadable = ({ error, sequence, subject }: UnreadableEvent): void => {
     this.options.logger.error({ err: error, seq: sequence, subject }, 'unreadable event skipped');
-    this.position = Math.max(this.position, sequence);
   };
 
-  private route(stored: StoredEnvelope): void {
+  /** Folds `stored` into its aggregate among `aggregates` (none when its type is not declared). */
+  private applyTo(aggregates: readonly LiveAggregates<unknown, DomainEvent>[], stored: StoredEnvelope): void {
     const parsed = parseEventSubject(this.messaging.naming.canonical(stored.envelope.subject));
-    const target = parsed && this.aggregates.find((a) => a.aggregateType === parsed.aggregateType);
+    const target = parsed && aggregates.find((a) => a.aggregateType === parsed.aggregateType);
     if (parsed && target) target.apply(parsed.aggregateId, stored);
+  }
+
+  private route(stored: StoredEnvelope): void {
+    this.applyTo(this.aggregates, stored);
     this.position = Math.max(this.position, stored.sequence);
     this.options.onApplied?.(stored);
     this.release();

@@ -214,15 +214,16 @@ describe('LiveContext when the events stream is deleted and created again', () =
     try {
       expect(counters.get('a').state.total).toBe(5);
       await recreateEventsStream();
-      await writer.publisher.publish(incremented(ns.naming, 'a', 10));
+      // More events than the state had applied: the new stream's sequences pass the old position.
+      for (const by of [10, 1, 1]) await writer.publisher.publish(incremented(ns.naming, 'a', by));
 
       await context.verify();
 
-      expect(counters.get('a')).toEqual({ state: { total: 10 }, lastSequence: 1 });
+      expect(counters.get('a')).toEqual({ state: { total: 12 }, lastSequence: 3 });
       expect(context.staleness).toBeLessThan(5_000);
       const next = await writer.publisher.publish(incremented(ns.naming, 'a', 1));
       await context.waitUntil(next.seq);
-      expect(counters.get('a').state.total).toBe(11);
+      expect(counters.get('a').state.total).toBe(13);
     } finally {
       await context.stop();
     }
