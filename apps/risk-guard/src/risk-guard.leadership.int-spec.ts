@@ -1,6 +1,7 @@
 import type { ReserveReply } from '@bifrost/contracts';
 import { ConcurrencyError } from '@bifrost/event-sourcing';
-import type { Messaging } from '@bifrost/messaging';
+import { policyDecider, type PolicyEvent } from '@bifrost/domain-risk';
+import { toDomainEvent, type Messaging } from '@bifrost/messaging';
 import type { RunningService } from '@bifrost/service';
 import { createTestNamespace, waitFor, type TestNamespace } from '@bifrost/testing';
 import { RiskBookStore } from './ledger/risk-book.store';
@@ -96,6 +97,60 @@ describe('risk-guard when a stalled leader wakes up after a takeover', () => {
       e.type === 'ReservationGranted' ? [e.data.idempotencyKey] : [],
     );
     expect(keys).toEqual(['before']);
+  });
+
+  it('should read a policy change it did not append (a late one of the earlier leader) before deciding on', async () => {
+    const desk = successor.app.get(RiskDesk);
+    await desk.execute({
+      op: 'policy',
+      actor: OPERATOR,
+      command: {
+        type: 'DefinePolicy',
+        data: {
+          policyId: 'eng2',
+          now: new Date().toISOString(),
+          cause: { kind: 'operator', id: 'alice', reason: 'limits' },
+          limits: { maxDailyLoss: usd(100_000), maxDailyExposure: usd(100_000), maxDailyActions: 100 },
+        },
+      },
+    });
+    const subject = ns.naming.eventSubject('risk', 'policy', 'eng2');
+    const { events, lastSequence } = await client.eventStore.read(subject);
+    const state = events.reduce(
+      (s, e) => policyDecider.evolve(s, toDomainEvent(e.envelope) as PolicyEvent),
+      policyDecider.initialState(),
+    );
+    const [throttled] = policyDecider.decide(
+      {
+        type: 'ThrottlePolicy',
+        data: {
+          policyId: 'eng2',
+          now: new Date().toISOString(),
+          cause: { kind: 'operator', id: 'bob', reason: 'late' },
+        },
+      },
+      state,
+      { currency: 'USD' },
+    );
+
+    await new RiskBookStore(client, 'earlier-leader').appendPolicyEvent(
+      throttled as PolicyEvent,
+      lastSequence,
+      OPERATOR,
+    );
+
+    let attempt = 0;
+    await waitFor(
+      async () => {
+        attempt += 1;
+        const reply = (await desk.execute({
+          op: 'reserve',
+          request: { ...reserveOf(`late-${attempt}`), engineId: 'eng2' },
+        })) as ReserveReply;
+        return reply.outcome === 'DENIED' && reply.reason === 'THROTTLED';
+      },
+      { timeoutMs: 5_000, what: 'the late throttle in force' },
+    );
   });
 });
 

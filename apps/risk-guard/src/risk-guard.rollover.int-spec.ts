@@ -68,6 +68,72 @@ describe('risk-guard across the day boundary', () => {
       expect(view.usage['GLOBAL']).toMatchObject({ realizedLoss: 900 });
     });
   });
+
+  describe('Given a reservation of two days ago settled late yesterday, with no snapshot', () => {
+    it('should answer a retried settle today as already done', async () => {
+      const day = (daysAgo: number) => new Date(Date.now() - daysAgo * 86_400_000).toISOString().slice(0, 10);
+      const reservationId = '00000000-0000-7000-8000-000000000002';
+      const store = new RiskBookStore(client, SYSTEM.id);
+      await store.appendLedger(
+        day(2),
+        [
+          opened(day(2), `${day(2)}T08:00:00.000Z`, null),
+          {
+            type: 'ReservationGranted',
+            data: {
+              reservationId,
+              engineId: 'eng',
+              idempotencyKey: 'k-2',
+              maxLoss: usd(500),
+              exposure: usd(0),
+              grantedAt: `${day(2)}T23:58:00.000Z`,
+              expiresAt: `${day(2)}T23:59:00.000Z`,
+              actor: { kind: 'engine', id: 'eng' },
+            },
+          },
+          {
+            type: 'ReservationExpired',
+            data: { reservationId, engineId: 'eng', expiredAt: `${day(2)}T23:59:30.000Z` },
+          },
+        ],
+        0,
+      );
+      await store.appendLedger(
+        day(1),
+        [
+          opened(day(1), `${day(1)}T00:00:10.000Z`, day(2)),
+          {
+            type: 'ReservationSettled',
+            data: {
+              reservationId,
+              engineId: 'eng',
+              realizedLoss: usd(900),
+              excess: usd(400),
+              exceededReservation: true,
+              afterExpiry: true,
+              settledAt: `${day(1)}T00:00:10.000Z`,
+              actor: { kind: 'engine', id: 'eng' },
+            },
+          },
+        ],
+        0,
+      );
+      await store.appendLedger(day(0), [opened(day(0), `${day(0)}T00:00:05.000Z`, day(1))], 0);
+
+      service = await startRiskGuard(ns, { RISK_SEED_POLICIES: 'false' });
+      await waitFor(async () => (await ledger(client).catch(() => undefined)) !== undefined, {
+        what: 'a leader',
+      });
+      const retried = await client.rpc.call<ReservationReply>('bifrost.rpc.risk.settle', {
+        reservationId,
+        engineId: 'eng',
+        realizedLoss: usd(900),
+      });
+
+      expect(retried).toMatchObject({ status: 'SETTLED', realizedLoss: usd(900) });
+      expect((await ledger(client)).usage['eng']?.realizedLoss ?? 0).toBe(0);
+    });
+  });
 });
 
 function opened(day: string, openedAt: string, previousDay: string | null): LedgerEntry {

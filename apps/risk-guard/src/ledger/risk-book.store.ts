@@ -53,30 +53,32 @@ export class RiskBookStore {
 
   /** Snapshot + tail for the latest ledger day, full replay for the (few) policies. */
   async load(): Promise<RiskBook> {
+    return { policies: await this.loadPolicies(), ledger: await this.loadLedger() };
+  }
+
+  async loadPolicies(): Promise<RiskBook['policies']> {
     const policies: Record<string, Versioned<PolicyState>> = {};
-    await this.messaging.eventStore.readAll(
-      this.naming.qualify('bifrost.evt.risk.policy.>'),
-      1,
-      ({ envelope, sequence }) => {
-        const event = toDomainEvent(envelope) as PolicyEvent;
-        const current = policies[event.data.policyId]?.state ?? policyDecider.initialState();
-        policies[event.data.policyId] = {
-          state: policyDecider.evolve(current, event),
-          lastSequence: sequence,
-        };
-      },
-    );
-    return { policies, ledger: await this.loadLedger() };
+    await this.messaging.eventStore.readAll(this.policyFilter, 1, ({ envelope, sequence }) => {
+      const event = toDomainEvent(envelope) as PolicyEvent;
+      const current = policies[event.data.policyId]?.state ?? policyDecider.initialState();
+      policies[event.data.policyId] = { state: policyDecider.evolve(current, event), lastSequence: sequence };
+    });
+    return policies;
+  }
+
+  /** Every policy subject, namespace applied. */
+  get policyFilter(): string {
+    return this.naming.qualify('bifrost.evt.risk.policy.>');
   }
 
   /**
-   * The latest ledger day from the snapshot and its tail. Without a usable snapshot, the day before
-   * it is replayed first: the day keeps that day's closed reservations for late settles.
+   * The latest ledger day from the snapshot and its tail. Without a usable snapshot, the two days
+   * before it are replayed first: the day keeps the previous day's closed reservations for late
+   * settles, and those include reservations of the day before that which were settled late.
    */
   async loadLedger(): Promise<Versioned<LedgerState>> {
     const days = await this.ledgerDays();
     const day = days.at(-1);
-    const previousDay = days.at(-2);
     this.streamCreated = await this.messaging.eventStore.streamCreated();
     if (day === undefined) return { state: riskLedgerDecider.initialState(), lastSequence: 0 };
     const snapshot = await this.messaging.snapshots.load<LedgerState>(
@@ -85,11 +87,9 @@ export class RiskBookStore {
     );
     if (snapshot?.state.status === 'open' && snapshot.state.day === day)
       return this.replayDay(day, snapshot.lastSequence + 1, snapshot.state);
-    const previous =
-      previousDay === undefined
-        ? riskLedgerDecider.initialState()
-        : (await this.replayDay(previousDay, 1, riskLedgerDecider.initialState())).state;
-    return this.replayDay(day, 1, previous);
+    let state = riskLedgerDecider.initialState();
+    for (const earlier of days.slice(-3, -1)) state = (await this.replayDay(earlier, 1, state)).state;
+    return this.replayDay(day, 1, state);
   }
 
   private async replayDay(day: string, from: number, state: LedgerState): Promise<Versioned<LedgerState>> {

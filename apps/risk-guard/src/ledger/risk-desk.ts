@@ -6,6 +6,7 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { Kvm } from '@nats-io/kv';
+import type { Subscription } from '@nats-io/nats-core';
 import {
   GLOBAL_POLICY_ID,
   type Actor,
@@ -66,8 +67,11 @@ export type RiskRequest =
   | { op: 'policies' }
   | { op: 'ledger' };
 
-/** Requests plus the desk's own expiry sweep. */
-type QueuedRequest = RiskRequest | { op: 'expire' };
+/** Requests plus the desk's own work: the expiry sweep, and reading policies changed by others. */
+type QueuedRequest = RiskRequest | { op: 'expire' } | { op: 'reload-policies' };
+
+/** Policy changes run one at a time, never inside a batch of ledger commands. */
+const runsAlone = (request: QueuedRequest) => request.op === 'policy' || request.op === 'reload-policies';
 
 interface Job {
   readonly request: QueuedRequest;
@@ -123,6 +127,11 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
   private lease?: LeaderLease;
   private leader = false;
   private leaderRoutes?: RpcServer;
+  private policyWatch?: Subscription;
+  private policyReloadQueued = false;
+  /** Counts terms as leader: a step-down of an earlier term leaves a later term's queue alone. */
+  private term = 0;
+  private renewal?: Promise<boolean>;
   private timers: NodeJS.Timeout[] = [];
   private stopping = false;
   private expiryQueued = false;
@@ -179,6 +188,8 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
     await this.draining;
     if (this.leader) await this.snapshot().catch(() => undefined);
     await this.stepDown('shutting down');
+    // A renewal still in flight would win over the release, and the lease would outlive us.
+    await this.renewal;
     await this.lease?.release();
   }
 
@@ -225,7 +236,8 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
     this.renewing = true;
     let held: boolean;
     try {
-      held = await this.lease.acquire();
+      this.renewal = this.lease.acquire();
+      held = await this.renewal;
     } finally {
       this.renewing = false;
     }
@@ -251,6 +263,12 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
     // The lease may have been lost while taking over.
     if (this.stopping || !this.lease?.held) return;
     this.leader = true;
+    this.term += 1;
+    // A policy event this leader did not append (an earlier leader's, landing late) is read before
+    // the next decision; its own appends are read back too (rare, and a few events to read).
+    this.policyWatch = this.messaging.nc.subscribe(this.store.policyFilter, {
+      callback: () => this.reloadPoliciesSoon(),
+    });
     this.leaderRoutes = serveRpc(
       this.messaging.nc,
       this.messaging.naming,
@@ -306,11 +324,15 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
   private async stepDown(reason: string): Promise<void> {
     if (!this.leader) return;
     this.leader = false;
+    const term = this.term;
+    this.policyWatch?.unsubscribe();
+    this.policyWatch = undefined;
     // Forwarded requests in flight are answered once the loop has finished and the rest rejected.
     const routesDrained = this.leaderRoutes?.drain();
     this.leaderRoutes = undefined;
     await this.draining;
-    for (const job of this.queue.splice(0)) job.reject(notLeader(`risk-guard stepped down: ${reason}`));
+    if (this.term === term)
+      for (const job of this.queue.splice(0)) job.reject(notLeader(`risk-guard stepped down: ${reason}`));
     await routesDrained;
     this.log.warn(`instance ${this.info.instanceId} stepped down: ${reason}`);
   }
@@ -351,11 +373,11 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
     await new Promise((resolve) => setImmediate(resolve));
     while (this.leader && this.queue.length > 0) {
       const head = this.queue[0] as Job;
-      if (head.request.op === 'policy') {
+      if (runsAlone(head.request)) {
         this.queue.shift();
-        await this.runPolicyJob(head, head.request.command, head.request.actor);
+        await this.runAlone(head);
       } else {
-        const end = this.queue.findIndex((j) => j.request.op === 'policy');
+        const end = this.queue.findIndex((j) => runsAlone(j.request));
         const size = Math.min(end === -1 ? this.queue.length : end, this.config.RISK_MAX_BATCH);
         await this.runLedgerBatch(this.queue.splice(0, size));
       }
@@ -366,12 +388,29 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
     }
   }
 
-  private async runPolicyJob(job: Job, command: PolicyCommand, actor: Actor): Promise<void> {
+  private async runAlone(job: Job): Promise<void> {
+    const request = job.request;
     try {
-      job.resolve(await this.applyPolicy(command, actor));
+      if (request.op === 'policy') job.resolve(await this.applyPolicy(request.command, request.actor));
+      else {
+        // From here on a newer policy event needs another reload.
+        this.policyReloadQueued = false;
+        this.book = { ...this.book, policies: await this.store.loadPolicies() };
+        this.policies = policiesInForce(this.book);
+        job.resolve(undefined);
+      }
     } catch (error) {
       job.reject(error);
     }
+  }
+
+  private reloadPoliciesSoon(): void {
+    if (this.policyReloadQueued || !this.leader) return;
+    this.policyReloadQueued = true;
+    this.enqueue({ op: 'reload-policies' }).catch((error: unknown) => {
+      this.policyReloadQueued = false;
+      this.log.warn(`could not read the policies again: ${String(error)}`);
+    });
   }
 
   private async applyPolicy(command: PolicyCommand, actor: Actor): Promise<RiskPolicy | undefined> {
@@ -529,6 +568,7 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
       case 'policies':
       case 'ledger':
       case 'policy':
+      case 'reload-policies':
         throw new InternalError(`${request.op} is not a ledger command`);
       default: {
         const unknown: never = request;
