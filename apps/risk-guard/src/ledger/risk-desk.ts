@@ -636,7 +636,9 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
    * could not be stored is kept (its reply was an error) and stored when the engine retries with
    * the same idempotency key, before the replayed reply; a replay of a decision whose record is
    * still being stored waits for it. Which of the two applies is looked up here, after the batch's
-   * append: the original's store may have failed meanwhile. No reply goes out without its record.
+   * append: the original's store may have failed meanwhile. No reply goes out without its record,
+   * except a replay on another leader (or after a restart) of a record that was never stored: the
+   * unstored record was only in the memory of the instance that decided it.
    */
   private settleReplies(decided: Decided[]): void {
     for (const { job, reply, record, recordId, fresh, error } of decided) {
