@@ -123,6 +123,8 @@ export interface LiveContextOptions {
   readonly logger: ConsumerLogger;
   /** Called after every event the tail applied (metrics, reactions). */
   readonly onApplied?: (stored: StoredEnvelope) => void;
+  /** Called when a rebuild (the events stream was recreated) replaced the whole state. */
+  readonly onRebuilt?: () => void;
 }
 
 /**
@@ -233,7 +235,7 @@ export class LiveContext {
    * the old state or the rebuilt one, never a partial one; meanwhile the state proves nothing
    * (staleness grows, so the gate refuses checks). Commands in the meantime decide on the old
    * state and fail their expected sequence against the new stream, then re-read their aggregate.
-   * Listeners (`onApplied`) hear only the events that follow. The snapshot is replaced. If the
+   * `onApplied` hears only the events that follow; `onRebuilt` hears the swap. The snapshot is replaced. If the
    * replay fails, the tail resumes and the next verify tries again.
    */
   private async rebuild(reason: string): Promise<void> {
@@ -263,6 +265,7 @@ export class LiveContext {
       this.provenAt = replayFrom;
       // Waiters for sequences of the old stream would wait for ever; what they waited for is gone.
       for (const waiter of this.waiters.splice(0)) waiter.resolve();
+      this.options.onRebuilt?.();
     } finally {
       if (!this.stopped) this.tail = this.follow(this.generation);
     }
@@ -401,6 +404,7 @@ export abstract class LiveState implements OnModuleInit, BeforeApplicationShutdo
   readonly context: LiveContext;
   private readonly tracked: LiveAggregates<unknown, DomainEvent>[] = [];
   private readonly listeners: ((stored: StoredEnvelope) => void)[] = [];
+  private readonly rebuiltListeners: (() => void)[] = [];
   private started?: Promise<{ replayed: number; fromSnapshot: boolean }>;
   private verifier?: NodeJS.Timeout;
   private stopping = false;
@@ -416,6 +420,9 @@ export abstract class LiveState implements OnModuleInit, BeforeApplicationShutdo
       logger: options.logger,
       onApplied: (stored) => {
         for (const listener of this.listeners) listener(stored);
+      },
+      onRebuilt: () => {
+        for (const listener of this.rebuiltListeners) listener();
       },
     });
   }
@@ -442,6 +449,11 @@ export abstract class LiveState implements OnModuleInit, BeforeApplicationShutdo
   /** Called for every event the tail applies (own appends included): metrics, reactions. */
   onApplied(listener: (stored: StoredEnvelope) => void): void {
     this.listeners.push(listener);
+  }
+
+  /** Called when the whole state was replaced by a rebuild from a recreated events stream. */
+  onRebuilt(listener: () => void): void {
+    this.rebuiltListeners.push(listener);
   }
 
   /** One verification at a time, the next `verifyEveryMs` after the last one settled. */

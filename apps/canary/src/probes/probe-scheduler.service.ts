@@ -59,6 +59,7 @@ export class ProbeScheduler implements OnApplicationBootstrap, BeforeApplication
       )
         this.sync();
     });
+    this.state.onRebuilt(() => this.sync());
     this.sync();
     this.summaryTimer = setInterval(() => void this.publishSummary(), this.config.CANARY_SUMMARY_INTERVAL_MS);
   }

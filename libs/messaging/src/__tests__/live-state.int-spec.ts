@@ -201,15 +201,17 @@ describe('LiveContext when the events stream is deleted and created again', () =
 
   function live(snapshotKey: string) {
     const counters = new LiveAggregates(reader, 'system', 'counter', counter);
+    const rebuilt = { times: 0 };
     const context = new LiveContext(reader, 'system', [counters as LiveAggregates<unknown>], {
       snapshotKey,
       logger: silent,
+      onRebuilt: () => (rebuilt.times += 1),
     });
-    return { counters, context };
+    return { counters, context, rebuilt };
   }
 
   it('should notice it on verify and rebuild the state from the new stream', async () => {
-    const { counters, context } = live('test.live.recreated');
+    const { counters, context, rebuilt } = live('test.live.recreated');
     await context.start();
     try {
       expect(counters.get('a').state.total).toBe(5);
@@ -220,6 +222,7 @@ describe('LiveContext when the events stream is deleted and created again', () =
       await context.verify();
 
       expect(counters.get('a')).toEqual({ state: { total: 12 }, lastSequence: 3 });
+      expect(rebuilt.times).toBe(1);
       expect(context.staleness).toBeLessThan(5_000);
       const next = await writer.publisher.publish(incremented(ns.naming, 'a', 1));
       await context.waitUntil(next.seq);
