@@ -16,6 +16,12 @@ describe('risk-guard across the day boundary', () => {
     ns = await createTestNamespace('riskday');
     client = await connectClient(ns);
   });
+  async function startLeader(): Promise<void> {
+    service = await startRiskGuard(ns, { RISK_SEED_POLICIES: 'false' });
+    await waitFor(async () => (await ledger(client).catch(() => undefined)) !== undefined, {
+      what: 'a leader',
+    });
+  }
   afterEach(async () => {
     await service?.close();
     await client.drain();
@@ -29,32 +35,13 @@ describe('risk-guard across the day boundary', () => {
       const reservationId = '00000000-0000-7000-8000-000000000001';
       const yesterdays: LedgerEntry[] = [
         opened(yesterday, `${yesterday}T08:00:00.000Z`, null),
-        {
-          type: 'ReservationGranted',
-          data: {
-            reservationId,
-            engineId: 'eng',
-            idempotencyKey: 'k-1',
-            maxLoss: usd(500),
-            exposure: usd(0),
-            grantedAt: `${yesterday}T23:58:00.000Z`,
-            expiresAt: `${yesterday}T23:59:00.000Z`,
-            actor: { kind: 'engine', id: 'eng' },
-          },
-        },
-        {
-          type: 'ReservationExpired',
-          data: { reservationId, engineId: 'eng', expiredAt: `${yesterday}T23:59:30.000Z` },
-        },
+        ...expiredAtMidnight(yesterday, reservationId),
       ];
       const store = new RiskBookStore(client, SYSTEM.id);
       await store.appendLedger(yesterday, yesterdays, 0);
       await store.appendLedger(today, [opened(today, `${today}T00:00:05.000Z`, yesterday)], 0);
 
-      service = await startRiskGuard(ns, { RISK_SEED_POLICIES: 'false' });
-      await waitFor(async () => (await ledger(client).catch(() => undefined)) !== undefined, {
-        what: 'a leader',
-      });
+      await startLeader();
       const settled = await client.rpc.call<ReservationReply>('bifrost.rpc.risk.settle', {
         reservationId,
         engineId: 'eng',
@@ -76,26 +63,7 @@ describe('risk-guard across the day boundary', () => {
       const store = new RiskBookStore(client, SYSTEM.id);
       await store.appendLedger(
         day(2),
-        [
-          opened(day(2), `${day(2)}T08:00:00.000Z`, null),
-          {
-            type: 'ReservationGranted',
-            data: {
-              reservationId,
-              engineId: 'eng',
-              idempotencyKey: 'k-2',
-              maxLoss: usd(500),
-              exposure: usd(0),
-              grantedAt: `${day(2)}T23:58:00.000Z`,
-              expiresAt: `${day(2)}T23:59:00.000Z`,
-              actor: { kind: 'engine', id: 'eng' },
-            },
-          },
-          {
-            type: 'ReservationExpired',
-            data: { reservationId, engineId: 'eng', expiredAt: `${day(2)}T23:59:30.000Z` },
-          },
-        ],
+        [opened(day(2), `${day(2)}T08:00:00.000Z`, null), ...expiredAtMidnight(day(2), reservationId)],
         0,
       );
       await store.appendLedger(
@@ -120,10 +88,7 @@ describe('risk-guard across the day boundary', () => {
       );
       await store.appendLedger(day(0), [opened(day(0), `${day(0)}T00:00:05.000Z`, day(1))], 0);
 
-      service = await startRiskGuard(ns, { RISK_SEED_POLICIES: 'false' });
-      await waitFor(async () => (await ledger(client).catch(() => undefined)) !== undefined, {
-        what: 'a leader',
-      });
+      await startLeader();
       const retried = await client.rpc.call<ReservationReply>('bifrost.rpc.risk.settle', {
         reservationId,
         engineId: 'eng',
@@ -138,4 +103,27 @@ describe('risk-guard across the day boundary', () => {
 
 function opened(day: string, openedAt: string, previousDay: string | null): LedgerEntry {
   return { type: 'LedgerOpened', data: { day, timeZone: 'UTC', openedAt, previousDay, carriedOver: [] } };
+}
+
+/** A reservation of engine `eng` granted at 23:58 of `day` with a one-minute TTL, expired at 23:59:30. */
+function expiredAtMidnight(day: string, reservationId: string): LedgerEntry[] {
+  return [
+    {
+      type: 'ReservationGranted',
+      data: {
+        reservationId,
+        engineId: 'eng',
+        idempotencyKey: `k-${reservationId}`,
+        maxLoss: usd(500),
+        exposure: usd(0),
+        grantedAt: `${day}T23:58:00.000Z`,
+        expiresAt: `${day}T23:59:00.000Z`,
+        actor: { kind: 'engine', id: 'eng' },
+      },
+    },
+    {
+      type: 'ReservationExpired',
+      data: { reservationId, engineId: 'eng', expiredAt: `${day}T23:59:30.000Z` },
+    },
+  ];
 }

@@ -171,13 +171,6 @@ export class LiveContext {
     for (const aggregates of this.aggregates)
       aggregates.restore(snapshot?.state.aggregates[aggregates.aggregateType]);
     this.position = snapshot?.lastSequence ?? 0;
-    const replayed = await this.replay();
-    this.tail = this.follow(this.generation);
-    return { replayed, fromSnapshot: snapshot !== undefined };
-  }
-
-  /** Applies every event after `position` up to the end of the stream; the proof starts with it. */
-  private async replay(): Promise<number> {
     let replayed = 0;
     const replayFrom = performance.now();
     this.position = await this.messaging.eventStore.readAll(
@@ -190,7 +183,8 @@ export class LiveContext {
       this.reportUnreadable,
     );
     this.provenAt = replayFrom;
-    return replayed;
+    this.tail = this.follow(this.generation);
+    return { replayed, fromSnapshot: snapshot !== undefined };
   }
 
   /**
@@ -222,7 +216,7 @@ export class LiveContext {
     if (created !== this.streamCreated) {
       // Deleted and created again (an operator's reset, lost storage): its sequences start over, so
       // the tail would wait past them and skip every new event.
-      await this.rebuild(`the events stream was created again at ${created}`);
+      await this.rebuild(created);
       return;
     }
     await this.waitUntil(last?.seq ?? 0);
@@ -235,12 +229,12 @@ export class LiveContext {
    * the old state or the rebuilt one, never a partial one; meanwhile the state proves nothing
    * (staleness grows, so the gate refuses checks). Commands in the meantime decide on the old
    * state and fail their expected sequence against the new stream, then re-read their aggregate.
-   * `onApplied` hears only the events that follow; `onRebuilt` hears the swap. The snapshot is replaced. If the
-   * replay fails, the tail resumes and the next verify tries again.
+   * `onApplied` hears only the events that follow; `onRebuilt` hears the swap. The snapshot is
+   * replaced. If the replay fails, the tail resumes and the next verify tries again.
    */
-  private async rebuild(reason: string): Promise<void> {
+  private async rebuild(streamCreated: string): Promise<void> {
     this.options.logger.error(
-      { context: this.context, reason },
+      { context: this.context, streamCreated },
       'events stream recreated; rebuilding the state',
     );
     this.provenAt = -Infinity;
@@ -249,7 +243,6 @@ export class LiveContext {
     await this.tail;
     try {
       if (this.stopped) return;
-      const streamCreated = await this.messaging.eventStore.streamCreated();
       const fresh = this.aggregates.map((a) => a.emptyCopy());
       const replayFrom = performance.now();
       const last = await this.messaging.eventStore.readAll(
