@@ -554,7 +554,7 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
       case 'release':
         return {
           type: 'ReleaseReservation',
-          data: { ...request.request, now, actor: engine(request.request.engineId) },
+          data: Object.assign({}, request.request, { now, actor: engine(request.request.engineId) }),
         };
       case 'reconcile': {
         const { actor, note, ...r } = request.request;
@@ -588,7 +588,10 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
         return { job, reply: { ...found, replayed: true }, recordId: found.reservationId };
       }
       const usage = state.status === 'open' ? state.usage : {};
-      const reply: ReserveReply = { ...found, checks: reservationChecks(this.policies, usage, found) };
+      // Object.assign, not `{ ...found, checks }`: on Node 20 that costs ~1 µs (docs/performance.md).
+      const reply: ReserveReply = Object.assign({}, found, {
+        checks: reservationChecks(this.policies, usage, found),
+      });
       const policyIds = [GLOBAL_POLICY_ID, engineId];
       const pick = <V>(from: Readonly<Record<string, V>>) =>
         Object.fromEntries(policyIds.flatMap((id) => (from[id] ? [[id, from[id]]] : [])));

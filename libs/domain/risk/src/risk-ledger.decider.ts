@@ -131,14 +131,18 @@ export const riskLedgerDecider: Decider<LedgerState, LedgerCommand, LedgerEvent,
           ...(stillReserved ? { reservedLoss: -record.maxLoss, reservedExposure: -record.exposure } : {}),
         });
         const status = event.type === 'ReservationSettled' ? 'SETTLED' : 'RECONCILED';
-        return close(state, usage, {
-          ...record,
-          status,
-          realizedLoss: d.realizedLoss.amount,
-          excess: d.excess.amount,
-          afterExpiry:
-            event.type === 'ReservationSettled' ? event.data.afterExpiry : (record.afterExpiry ?? false),
-        });
+        // Object.assign, not `{ ...record, realizedLoss }`: see `reserve`.
+        return close(
+          state,
+          usage,
+          Object.assign({}, record, {
+            status,
+            realizedLoss: d.realizedLoss.amount,
+            excess: d.excess.amount,
+            afterExpiry:
+              event.type === 'ReservationSettled' ? event.data.afterExpiry : (record.afterExpiry ?? false),
+          }),
+        );
       }
       case 'ReservationReleased':
       case 'ReservationExpired': {
@@ -163,7 +167,10 @@ export const riskLedgerDecider: Decider<LedgerState, LedgerCommand, LedgerEvent,
               reservedExposure: record.exposure,
             })
           : state.usage;
-        const unresolved: ReservationRecord = { ...record, status: 'UNRESOLVED', afterExpiry: recounted };
+        const unresolved: ReservationRecord = Object.assign({}, record, {
+          status: 'UNRESOLVED' as const,
+          afterExpiry: recounted,
+        });
         return { ...state, usage, open: bucketSet(state.open, record.reservationId, unresolved) };
       }
       default: {
@@ -297,21 +304,24 @@ type ReserveData = Extract<LedgerCommand, { type: 'ReserveCapacity' }>['data'];
 function reserve(d: ReserveData, ledger: OpenLedger, ctx: LedgerContext): LedgerEvent | undefined {
   if (bucketGet(ledger.keys, idempotencyIndexKey(d.engineId, d.idempotencyKey)) !== undefined)
     return undefined;
-  const common = {
+  // Fixed fields first, spread last: on Node 20 `{ ...common, more }` costs ~1 µs and gives every
+  // object a hidden class of its own (docs/performance.md, "Object spread").
+  const entry = <M extends object>(more: M) => ({
     reservationId: d.reservationId,
     engineId: d.engineId,
     idempotencyKey: d.idempotencyKey,
     maxLoss: d.maxLoss,
     exposure: d.exposure,
     actor: d.actor,
-  };
+    ...more,
+  });
   const deny = (
     reason: DenialReason,
     failingPolicy: string,
     violations: LimitViolation[] = [],
   ): LedgerEvent => ({
     type: 'ReservationDenied',
-    data: { ...common, deniedAt: d.now, reason, failingPolicy, violations },
+    data: entry({ deniedAt: d.now, reason, failingPolicy, violations }),
   });
   const policyIds = [GLOBAL_POLICY_ID, d.engineId];
   for (const policyId of policyIds) {
@@ -341,7 +351,7 @@ function reserve(d: ReserveData, ledger: OpenLedger, ctx: LedgerContext): Ledger
   if (first) return deny('LIMIT_EXCEEDED', first.policyId, violations);
   return {
     type: 'ReservationGranted',
-    data: { ...common, grantedAt: d.now, expiresAt: addMillis(d.now, d.ttlMs) },
+    data: entry({ grantedAt: d.now, expiresAt: addMillis(d.now, d.ttlMs) }),
   };
 }
 
@@ -415,7 +425,6 @@ function decideOnReservation(command: ReservationCommand, ledger: OpenLedger): L
       exceededReservation: excess > 0,
     };
   };
-  const ids = { reservationId, engineId };
   switch (command.type) {
     case 'SettleReservation': {
       const { outcome, realizedLoss } = command.data;
@@ -425,7 +434,7 @@ function decideOnReservation(command: ReservationCommand, ledger: OpenLedger): L
         return [
           {
             type: 'ReservationUnresolved',
-            data: { ...ids, afterExpiry: record.status === 'EXPIRED', at: now, actor },
+            data: { reservationId, engineId, afterExpiry: record.status === 'EXPIRED', at: now, actor },
           },
         ];
       }
@@ -441,11 +450,23 @@ function decideOnReservation(command: ReservationCommand, ledger: OpenLedger): L
           return [
             {
               type: 'ReservationSettled',
-              data: { ...ids, ...booking, afterExpiry: record.status === 'EXPIRED', settledAt: now, actor },
+              data: {
+                reservationId,
+                engineId,
+                ...booking,
+                afterExpiry: record.status === 'EXPIRED',
+                settledAt: now,
+                actor,
+              },
             },
           ];
         case 'UNRESOLVED':
-          return [{ type: 'ReservationReconciled', data: { ...ids, ...booking, reconciledAt: now, actor } }];
+          return [
+            {
+              type: 'ReservationReconciled',
+              data: { reservationId, engineId, ...booking, reconciledAt: now, actor },
+            },
+          ];
         case 'SETTLED':
         case 'RECONCILED':
           if (record.realizedLoss === realizedLoss.amount) return [];
@@ -457,7 +478,7 @@ function decideOnReservation(command: ReservationCommand, ledger: OpenLedger): L
     case 'ReleaseReservation':
       if (record.status === 'RELEASED' || record.status === 'EXPIRED') return [];
       if (record.status !== 'GRANTED') throw closedError();
-      return [{ type: 'ReservationReleased', data: { ...ids, releasedAt: now, actor } }];
+      return [{ type: 'ReservationReleased', data: { reservationId, engineId, releasedAt: now, actor } }];
     case 'ReconcileReservation': {
       const booking = booked(command.data.realizedLoss);
       if (record.status === 'RECONCILED' && record.realizedLoss === command.data.realizedLoss.amount)
@@ -472,7 +493,7 @@ function decideOnReservation(command: ReservationCommand, ledger: OpenLedger): L
       return [
         {
           type: 'ReservationReconciled',
-          data: { ...ids, ...booking, reconciledAt: now, actor, ...(note ? { note } : {}) },
+          data: { reservationId, engineId, ...booking, reconciledAt: now, actor, ...(note ? { note } : {}) },
         },
       ];
     }

@@ -1,0 +1,94 @@
+import Ajv from 'ajv';
+import { Type } from '@sinclair/typebox';
+import { compile, forAjv } from './ajv';
+import { ActorKind } from './envelope';
+import { LedgerEntry } from './messages/risk.messages';
+import { object } from './schema';
+
+const at = '2026-12-05T18:13:33.642Z';
+const reservationId = '01a24769-4f4a-733e-bd01-6b8b2053ec91';
+const actor = { kind: 'engine', id: 'e-1' };
+const usd = (amount: number) => ({ amount, currency: 'USD' });
+
+/** What TypeBox's `anyOf` accepts, checked by a plain Ajv: the reference for the tuned form. */
+const plain = new Ajv({ strict: false });
+
+describe('forAjv', () => {
+  describe('Given a union of literals', () => {
+    it('should become one enum', () => {
+      expect(forAjv(ActorKind)).toEqual({ enum: ['engine', 'operator', 'system'] });
+    });
+
+    it('should accept and refuse exactly what the union does', () => {
+      const tuned = compile(ActorKind);
+      const reference = plain.compile(ActorKind);
+      for (const value of ['engine', 'operator', 'system', 'Engine', '', 1, null, ['engine']])
+        expect(tuned(value).ok).toBe(reference(value));
+    });
+  });
+
+  describe('Given a union of objects told apart by a literal property', () => {
+    const granted = {
+      type: 'ReservationGranted',
+      data: {
+        reservationId,
+        engineId: 'e-1',
+        idempotencyKey: 'k-1',
+        maxLoss: usd(100),
+        exposure: usd(1_000),
+        grantedAt: at,
+        expiresAt: at,
+        actor,
+      },
+    };
+    const expired = { type: 'ReservationExpired', data: { reservationId, engineId: 'e-1', expiredAt: at } };
+
+    it('should go straight to the branch its tag names', () => {
+      expect(forAjv(LedgerEntry)).toMatchObject({
+        type: 'object',
+        required: ['type'],
+        discriminator: { propertyName: 'type' },
+        oneOf: expect.arrayContaining([expect.objectContaining({ type: 'object' })]),
+      });
+    });
+
+    it('should accept and refuse exactly what the union does', () => {
+      const tuned = compile(LedgerEntry);
+      const reference = plain.compile(LedgerEntry);
+      const values = [
+        granted,
+        expired,
+        { ...expired, type: 'ReservationGranted' },
+        { ...granted, type: 'ReservationExpired' },
+        { ...expired, type: 'ReservationVanished' },
+        { data: expired.data },
+        { ...expired, extra: true },
+        { type: 7, data: {} },
+        null,
+      ];
+      for (const value of values) expect(tuned(value).ok).toBe(reference(value));
+    });
+
+    it('should name the problem inside the branch its tag names', () => {
+      const result = compile(LedgerEntry)({ ...expired, data: { ...expired.data, expiredAt: 'yesterday' } });
+      expect(result).toEqual({
+        ok: false,
+        issues: [expect.objectContaining({ path: '/data/expiredAt' })],
+      });
+    });
+
+    it('should refuse a tag no branch has', () => {
+      expect(compile(LedgerEntry)({ ...expired, type: 'ReservationVanished' })).toMatchObject({
+        ok: false,
+        issues: [{ path: '/', message: 'value of tag "type" must be in oneOf' }],
+      });
+    });
+  });
+
+  describe('Given a union of objects without a tag of their own', () => {
+    it('should leave it as it is', () => {
+      const union = Type.Union([object({ a: Type.String() }), object({ b: Type.String() })]);
+      expect(forAjv(union)).toEqual(JSON.parse(JSON.stringify(union)));
+    });
+  });
+});
