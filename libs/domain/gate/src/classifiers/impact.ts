@@ -144,25 +144,26 @@ export function impactCheck(
   config: ImpactConfig = DEFAULT_IMPACT_CONFIG,
 ): Check {
   const min = config.minMaturity[tier];
+  // `...base` goes last: see docs/performance.md, "Object spread".
   const base = { name: 'impact', value: tier, threshold: `L${min}` };
   if (maturityLevel < min)
     return {
-      ...base,
       outcome: 'BLOCK',
       distanceToTrip: maturityLevel - min + 1,
       reason: `${tier} impact needs maturity L${min}, strategy is at L${maturityLevel}`,
+      ...base,
     };
   if (config.approvalAlways[tier])
     return {
-      ...base,
       outcome: 'REQUIRE_APPROVAL',
       distanceToTrip: 0,
       reason: `${tier} impact always needs a human approval`,
+      ...base,
     };
   return {
-    ...base,
     outcome: 'ALLOW',
     distanceToTrip: maturityLevel - min + 1,
     reason: `${tier} impact allowed from L${min}`,
+    ...base,
   };
 }

@@ -14,11 +14,11 @@ export function applyApproval(
   if (token === null || !token.valid || token.token.boundActionHash !== actionHash) return [...checks];
   return checks.map((check) =>
     check.outcome === 'REQUIRE_APPROVAL'
-      ? {
-          ...check,
-          outcome: 'ALLOW',
+      ? // Object.assign, not `{ ...check, reason }`: see docs/performance.md, "Object spread".
+        Object.assign({}, check, {
+          outcome: 'ALLOW' as const,
           reason: `approved: token ${token.token.tokenId} is bound to this action`,
-        }
+        })
       : check,
   );
 }

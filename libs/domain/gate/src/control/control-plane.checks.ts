@@ -27,22 +27,23 @@ export function executionClassCheck(state: ControlState, request: GateCheckReque
   const kind = request.action.kind;
   const executionClass = executionClassOf(state, kind);
   const threshold = state.goLive.enabled ? 'PROD_EXEC' : 'SANDBOX_EXEC';
+  // `...base` goes last: see docs/performance.md, "Object spread".
   const base = { name: 'executionClass', value: executionClass, threshold, distanceToTrip: null };
   switch (executionClass) {
     case 'OBSERVE_ONLY':
       return {
-        ...base,
         outcome: 'BLOCK',
         reason: own(state.executionClasses, kind)
           ? `observe only: ${kind} is classified OBSERVE_ONLY`
           : `observe only: ${kind} has no execution class (unclassified kinds are OBSERVE_ONLY)`,
+        ...base,
       };
     case 'SANDBOX_EXEC':
-      return { ...base, outcome: 'ALLOW', reason: `sandbox only: execute ${kind} in the sandbox` };
+      return { outcome: 'ALLOW', reason: `sandbox only: execute ${kind} in the sandbox`, ...base };
     case 'PROD_EXEC':
       return state.goLive.enabled
-        ? { ...base, outcome: 'ALLOW', reason: 'production execution: go-live is on' }
-        : { ...base, outcome: 'BLOCK', reason: 'go-live is off: production execution is blocked' };
+        ? { outcome: 'ALLOW', reason: 'production execution: go-live is on', ...base }
+        : { outcome: 'BLOCK', reason: 'go-live is off: production execution is blocked', ...base };
   }
 }
 
