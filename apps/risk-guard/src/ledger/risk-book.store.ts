@@ -22,10 +22,10 @@ export interface RiskBook {
 }
 
 /**
- * `.v3`: the state keeps the previous day's closed reservations (`.v2`: nested buckets); an older
- * snapshot is left unread.
+ * `.v4`: buckets four levels deep (`.v3`: three; `.v2`: without the previous day's closed
+ * reservations); an older snapshot is left unread.
  */
-const LEDGER_SNAPSHOT_KEY = 'risk-guard.ledger.v3';
+const LEDGER_SNAPSHOT_KEY = 'risk-guard.ledger.v4';
 /** KV values are NATS messages: a larger snapshot is skipped and the day's subject replayed instead. */
 const MAX_SNAPSHOT_BYTES = 900_000;
 

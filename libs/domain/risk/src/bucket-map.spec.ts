@@ -26,6 +26,20 @@ describe('Bucket map', () => {
       ]);
     });
 
+    it('should keep every leaf short at a busy day of 200 000 keys', () => {
+      // A leaf is scanned and copied on every write: its length is what a write costs.
+      const leafLengths: number[] = [];
+      const walk = (node: unknown): void => {
+        if (!Array.isArray(node)) return;
+        if (node.some((child) => Array.isArray(child) && typeof child[0] === 'string'))
+          leafLengths.push(node.length);
+        else node.forEach(walk);
+      };
+      walk(fill(200_000));
+      expect(leafLengths.reduce((a, b) => a + b, 0)).toBe(200_000);
+      expect(Math.max(...leafLengths)).toBeLessThanOrEqual(16);
+    });
+
     it('should remove a deleted key only', () => {
       const map = bucketDelete(fill(100), 'key-7');
       expect(bucketGet(map, 'key-7')).toBeUndefined();
