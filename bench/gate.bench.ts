@@ -5,7 +5,7 @@
 // Targets (issue 3): gate ≥ 0.6× the echo+publish throughput, p50 ≤ its p50 + 0.3 ms.
 import { connect } from '@nats-io/transport-node';
 import type { GateCheckRequest } from '@bifrost/contracts';
-import { Messaging } from '@bifrost/messaging';
+import { connectNats, Messaging } from '@bifrost/messaging';
 import { createTestNamespace, startTestService } from '@bifrost/testing';
 import { GateConfig, gateService } from '../apps/gate/src/gate.service';
 import { startJetStreamEcho, startNatsEcho } from './lib/echo-baselines';
@@ -74,7 +74,8 @@ async function drive(args: DriverArgs): Promise<void> {
 
 async function main(): Promise<void> {
   const ns = await createTestNamespace('gbench');
-  const nc = await connect({ servers: ns.natsUrl, noAsyncTraces: true });
+  // The echo baselines serve on a connection made as the services make theirs (same settings).
+  const nc = await connectNats({ url: ns.natsUrl, name: 'bench-echo' });
   const rssStart = rssMb();
   try {
     const drive = (subject: string, label: string, inFlight?: number) =>

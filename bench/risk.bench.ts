@@ -4,7 +4,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { loadConfig } from '@bifrost/config';
 import type { LedgerView, ReserveReply } from '@bifrost/contracts';
-import { Messaging } from '@bifrost/messaging';
+import { connectNats, Messaging } from '@bifrost/messaging';
 import { startService } from '@bifrost/service';
 import { createTestNamespace, freePort } from '@bifrost/testing';
 import { RiskGuardConfig, riskGuardService } from '../apps/risk-guard/src/risk-guard.service';
@@ -100,7 +100,8 @@ function reserveRequest(worker: number, i: number) {
 
 async function main(): Promise<void> {
   const ns = await createTestNamespace('bench');
-  const nc = await connect({ servers: ns.natsUrl, noAsyncTraces: true });
+  // The echo baselines serve on a connection made as the services make theirs (same settings).
+  const nc = await connectNats({ url: ns.natsUrl, name: 'bench-echo' });
   const rssBefore = rssMb();
   try {
     const echo = async (subject: string, label: string) => ({
