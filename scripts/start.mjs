@@ -12,6 +12,7 @@
 //   BIFROST_START_APPS=a,b       start only these apps
 //   BIFROST_START_PG_PORT        port of the embedded Postgres (default 54329)
 //   BIFROST_START_NATS_PORT      port of the started nats-server (default 4222, or a free one)
+//   BIFROST_START_PORT_BASE      first service port (default 3000): api-gateway on it, gate on +1, …
 import { spawn } from 'node:child_process';
 import childProcess from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -28,18 +29,26 @@ const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const dataDir = join(root, '.data');
 const forceLocal = process.env.BIFROST_START_FORCE_LOCAL === '1';
 
-/** Fixed ports, so URLs stay the same from run to run. Apps not listed get the next free port from 3010. */
-const PORTS = {
-  'api-gateway': 3000,
-  gate: 3001,
-  'risk-guard': 3002,
-  projector: 3003,
-  tripwire: 3004,
-  heimdall: 3005,
-  canary: 3006,
-  'governance-agent': 3007,
+/**
+ * Fixed ports, so URLs stay the same from run to run: the base (3000 unless BIFROST_START_PORT_BASE
+ * moves the stack, e.g. beside a Grafana on 3000) plus the app's offset. Apps not listed get the next
+ * free port from base + 10.
+ */
+const PORT_BASE = Number(process.env.BIFROST_START_PORT_BASE || 3000);
+const PORT_OFFSETS = {
+  'api-gateway': 0,
+  gate: 1,
+  'risk-guard': 2,
+  projector: 3,
+  tripwire: 4,
+  heimdall: 5,
+  canary: 6,
+  'governance-agent': 7,
 };
-const FIRST_EXTRA_PORT = 3010;
+const PORTS = Object.fromEntries(
+  Object.entries(PORT_OFFSETS).map(([name, offset]) => [name, PORT_BASE + offset]),
+);
+const FIRST_EXTRA_PORT = PORT_BASE + 10;
 const SHUTDOWN_GRACE_MS = 15_000;
 const READY_TIMEOUT_MS = 60_000;
 
@@ -419,17 +428,25 @@ async function shutdown(code) {
   process.exit(code);
 }
 
-let signalCount = 0;
+/**
+ * One Ctrl-C can arrive twice within milliseconds: the terminal signals the whole foreground group,
+ * and npm, in it, forwards what it receives to this script as well. So a signal counts as the
+ * second only when it comes later than that; a second one then kills everything at once.
+ */
+const REPEAT_SIGNAL_MS = 1000;
+let firstSignalAt;
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(signal, () => {
-    signalCount += 1;
-    if (signalCount > 1) {
+    const now = Date.now();
+    if (firstSignalAt !== undefined && now - firstSignalAt < REPEAT_SIGNAL_MS) return;
+    if (firstSignalAt !== undefined) {
       log('second signal: killing everything now');
       for (const app of apps) signalGroup(app.child, 'SIGKILL');
       if (natsChild) signalGroup(natsChild, 'SIGKILL');
       if (embeddedPg?.process) signalGroup(embeddedPg.process, 'SIGKILL');
       process.exit(130);
     }
+    firstSignalAt = now;
     log(`${signal} received`);
     void shutdown(0);
   });
@@ -445,6 +462,9 @@ process.on('unhandledRejection', (error) => die(`internal error: ${error?.stack 
  * keys and tokens survive restarts; set GATEWAY_JWT_SECRET / GATEWAY_BOOTSTRAP_OWNER_KEY to choose.
  */
 function localSecrets() {
+  const { GATEWAY_JWT_SECRET, GATEWAY_BOOTSTRAP_OWNER_KEY } = process.env;
+  if (GATEWAY_JWT_SECRET && GATEWAY_BOOTSTRAP_OWNER_KEY)
+    return { GATEWAY_JWT_SECRET, GATEWAY_BOOTSTRAP_OWNER_KEY };
   const file = join(dataDir, 'dev-secrets.json');
   let secrets = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
   if (!secrets?.jwtSecret || !secrets?.ownerKey) {
@@ -456,23 +476,40 @@ function localSecrets() {
     writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   }
   return {
-    GATEWAY_JWT_SECRET: process.env.GATEWAY_JWT_SECRET ?? secrets.jwtSecret,
-    GATEWAY_BOOTSTRAP_OWNER_KEY: process.env.GATEWAY_BOOTSTRAP_OWNER_KEY ?? secrets.ownerKey,
+    GATEWAY_JWT_SECRET: GATEWAY_JWT_SECRET || secrets.jwtSecret,
+    GATEWAY_BOOTSTRAP_OWNER_KEY: GATEWAY_BOOTSTRAP_OWNER_KEY || secrets.ownerKey,
   };
 }
 
 // ── Main ─────────────────────────────────────────────────────────────────────────────────────
 
 try {
+  if (!Number.isInteger(PORT_BASE) || PORT_BASE < 1 || PORT_BASE > 65_000)
+    throw new Error(
+      `BIFROST_START_PORT_BASE must be a port number up to 65000, not ${process.env.BIFROST_START_PORT_BASE}`,
+    );
   const names = discoverApps();
   if (names.length === 0) throw new Error('no apps/*/src/main.ts found: nothing to start');
   const natsUrl = await resolveNats();
   const databaseUrl = await resolvePostgres();
   if (shuttingDown) await new Promise(() => {});
   const secrets = localSecrets();
-  for (const target of await assignPorts(names)) {
+  const targets = await assignPorts(names);
+  // The canary's default readiness probes watch the services started here, on their ports.
+  const watched = targets.filter((target) => target.name !== 'canary');
+  const canaryEnv = process.env.CANARY_SERVICE_URLS
+    ? {}
+    : { CANARY_SERVICE_URLS: watched.map(({ name, port }) => `${name}=http://127.0.0.1:${port}`).join(',') };
+  for (const target of targets) {
     log(`starting ${target.name} on port ${target.port}`);
-    apps.push(startApp(target, { NATS_URL: natsUrl, DATABASE_URL: databaseUrl, ...secrets }));
+    apps.push(
+      startApp(target, {
+        NATS_URL: natsUrl,
+        DATABASE_URL: databaseUrl,
+        ...secrets,
+        ...(target.name === 'canary' ? canaryEnv : {}),
+      }),
+    );
   }
   await printBanner(natsUrl, databaseUrl, secrets.GATEWAY_BOOTSTRAP_OWNER_KEY);
 } catch (error) {

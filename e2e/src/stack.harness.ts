@@ -186,12 +186,12 @@ async function stopServices(
 }
 
 /** A client on the stack's namespace, for reading streams straight from the source of truth. */
-export function connectProbe(stack: Stack): Promise<Messaging> {
+export function connectProbe({ ns }: { readonly ns: TestNamespace }): Promise<Messaging> {
   return Messaging.connect({
-    url: stack.ns.natsUrl,
+    url: ns.natsUrl,
     service: 'e2e-probe',
     instanceId: 'p',
-    namespace: stack.ns.namespace,
+    namespace: ns.namespace,
   });
 }
 
