@@ -69,6 +69,11 @@ module.exports = tseslint.config(
               ],
             },
             {
+              // What an engine author has: the SDK and the contracts' types.
+              sourceTag: 'type:example',
+              onlyDependOnLibsWithTags: ['type:sdk', 'type:contracts'],
+            },
+            {
               sourceTag: 'type:e2e',
               onlyDependOnLibsWithTags: [
                 'type:sdk',

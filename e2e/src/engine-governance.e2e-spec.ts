@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
 import type { Messaging } from '@bifrost/messaging';
 import { createClient, type BifrostClient, type CheckVerdict } from '@bifrost/sdk';
 import { waitFor } from '@bifrost/testing';
@@ -212,6 +214,88 @@ describe('Bifrost end to end', () => {
     }, 20_000);
   });
 
+  describe('the example engine (examples/engine), let act by an admin as docs/sdk.md shows', () => {
+    it('should trade over NATS: a REDUCE_SIZE verdict, a settled reservation and its outcome counted', async () => {
+      const adminToken = await tokenOf(admin);
+      const as = (method: string, path: string, body: Record<string, unknown>) =>
+        api(method, path, { token: adminToken, body });
+      const strategy = `/api/v1/strategies/${EXAMPLE_ENGINE}/${EXAMPLE_STRATEGY}`;
+      for (const [method, path, body] of [
+        [
+          'POST',
+          '/api/v1/control/execution-classes',
+          { actionKind: 'order.place', executionClass: 'SANDBOX_EXEC', reason: 'demo in the sandbox' },
+        ],
+        ['POST', '/api/v1/strategies', { engineId: EXAMPLE_ENGINE, strategyId: EXAMPLE_STRATEGY }],
+        ['POST', `${strategy}/maturity`, { level: 'L3', reason: 'demo' }],
+        [
+          'PUT',
+          `/api/v1/risk/policies/${EXAMPLE_ENGINE}`,
+          {
+            reason: 'demo',
+            maxDailyLoss: { amount: 100_000, currency: 'USD' },
+            maxDailyExposure: { amount: 1_000_000, currency: 'USD' },
+            maxDailyActions: 1_000,
+          },
+        ],
+      ] as const) {
+        expect(await as(method, path, body)).toMatchObject({ status: 200 });
+      }
+
+      const example = spawn(process.execPath, ['-r', '@swc-node/register', 'examples/engine/main.ts'], {
+        cwd: resolve(__dirname, '../..'),
+        env: {
+          ...process.env,
+          NATS_URL: stack.ns.natsUrl,
+          BIFROST_NAMESPACE: stack.ns.namespace,
+          ENGINE_ID: EXAMPLE_ENGINE,
+          STRATEGY_ID: EXAMPLE_STRATEGY,
+          ENGINE_INTERVAL_MS: '200',
+        },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let output = '';
+      example.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const exited = new Promise((done) => example.once('exit', done));
+      const lines = () =>
+        output
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line) as { message: string } & Record<string, unknown>);
+      try {
+        await waitFor(() => lines().some((line) => line.message === 'traded'), {
+          timeoutMs: 30_000,
+          what: 'the example engine to trade',
+        }).catch((error: Error) => {
+          throw new Error(`${error.message}; its log:\n${output}`);
+        });
+      } finally {
+        example.kill('SIGINT');
+        await exited;
+      }
+
+      // From the first check on (the example waits for its connection): not one blocked trade.
+      expect(lines().filter((line) => /not acting|blocked|denied/.test(line.message))).toEqual([]);
+      expect(lines().find((line) => line.message === 'traded')).toMatchObject({
+        action: 'REDUCE_SIZE',
+        size: 12_500,
+      });
+      expect(lines().at(-1)).toMatchObject({ message: 'engine stopped', undelivered: 0 });
+      await waitFor(
+        async () => {
+          const settled = await api(
+            'GET',
+            `/api/v1/risk/reservations?engineId=${EXAMPLE_ENGINE}&status=SETTLED`,
+            { key: viewer.apiKey },
+          );
+          const read = await api('GET', strategy, { key: viewer.apiKey });
+          return settled.body?.items?.length > 0 && read.body?.strategy?.outcomes > 0;
+        },
+        { timeoutMs: 20_000, intervalMs: 200, what: 'a settled reservation and a counted outcome' },
+      );
+    }, 60_000);
+  });
+
   // Last: a global kill switch blocks everyone, so this scenario runs after the others.
   describe('when an operator engages the global kill switch over HTTP', () => {
     it('should answer the next SDK check with KILL within one second, attributed and verifiable', async () => {
@@ -269,6 +353,8 @@ const NATS_ENGINE = 'nats-bot';
 const OWN_ENGINE = 'own-bot';
 const OTHER_ENGINE = 'other-bot';
 const KILL_ENGINE = 'kill-bot';
+const EXAMPLE_ENGINE = 'example-bot';
+const EXAMPLE_STRATEGY = 'mean-reversion';
 const STRATEGY = 'mean-revert';
 const ACTION = {
   kind: 'order.place',

@@ -48,7 +48,8 @@ const logger: SdkLogger = { info: log, warn: log, error: log };
 
 /** One trading decision, end to end. */
 async function tradeOnce(bifrost: BifrostClient, strategyId: string): Promise<void> {
-  const notional = { amount: 50_000, currency: 'EUR' };
+  // $500: a LOW-impact order (a currency without impact thresholds would count as CRITICAL).
+  const notional = { amount: 50_000, currency: 'USD' };
   const verdict = await bifrost.check({
     strategyId,
     action: { kind: 'order.place', intent: 'open', notional, instrument: 'EURUSD' },
@@ -69,8 +70,8 @@ async function tradeOnce(bifrost: BifrostClient, strategyId: string): Promise<vo
   const size = Math.floor(notional.amount * verdict.sizeMultiplier);
   const reservation = await bifrost.reserve({
     idempotencyKey: verdict.decisionId,
-    maxLoss: { amount: Math.ceil(size / 10), currency: 'EUR' },
-    exposure: { amount: size, currency: 'EUR' },
+    maxLoss: { amount: Math.ceil(size / 10), currency: 'USD' },
+    exposure: { amount: size, currency: 'USD' },
     strategyId,
   });
   if (reservation.outcome !== 'GRANTED') {
@@ -82,7 +83,7 @@ async function tradeOnce(bifrost: BifrostClient, strategyId: string): Promise<vo
   await bifrost
     .settle({
       reservationId: reservation.reservationId,
-      realizedLoss: { amount: Math.max(0, -pnl), currency: 'EUR' },
+      realizedLoss: { amount: Math.max(0, -pnl), currency: 'USD' },
     })
     .catch((error: Error) =>
       log('settle failed; the reservation expires on its own', { error: error.message }),
@@ -90,7 +91,7 @@ async function tradeOnce(bifrost: BifrostClient, strategyId: string): Promise<vo
   bifrost.recordOutcome({
     strategyId,
     outcomeId: randomUUID(),
-    pnl: { amount: pnl, currency: 'EUR' },
+    pnl: { amount: pnl, currency: 'USD' },
     decisionId: verdict.decisionId,
   });
   log('traded', { action: verdict.action, size, pnl, bufferDepth: bifrost.bufferDepth });
@@ -108,6 +109,8 @@ async function main(): Promise<void> {
   });
   bifrost.on('dropped', (event) => log('telemetry dropped', { ...event }));
   log('engine started', { engineId: config.engineId, transport: bifrost.transportKind });
+  // The client connects in the background; a check before that fails closed, so wait a little.
+  if (!(await bifrost.whenConnected(5_000))) log('not connected yet: checks fail closed until it is');
 
   let running = true;
   let wake: () => void = () => undefined;
