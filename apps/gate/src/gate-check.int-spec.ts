@@ -431,4 +431,42 @@ describe('gate service: checks over NATS', () => {
       expect((await run('scale_cluster')).action).toBe('REQUIRE_APPROVAL');
     });
   });
+
+  describe('notional thresholds per currency (GATE_IMPACT_NOTIONAL)', () => {
+    it('should judge a EUR order by the EUR thresholds it was started with, under another policy revision', async () => {
+      const request = {
+        engineId: 'eur',
+        action: { kind: 'order.place', intent: 'open', notional: { amount: 50_000, currency: 'EUR' } },
+        impact: { irreversible: false, blastRadius: 'single', concentration: 0 },
+      } as const;
+      const impactOf = (verdict: GateCheckReply) => verdict.checks.find((c) => c.name === 'impact')?.value;
+      const byDefault = await check(request);
+
+      // Its own namespace: a gate with other configuration must not share this suite's queue group.
+      const eurNs = await createTestNamespace('geur');
+      const eurGate = await startTestService(GateConfig, gateService, eurNs, {
+        GATE_IMPACT_NOTIONAL: 'USD=100000/1000000/10000000,EUR=100000/1000000/10000000',
+      });
+      const eurClient = await Messaging.connect({
+        url: eurNs.natsUrl,
+        service: 'probe',
+        instanceId: 'p',
+        namespace: eurNs.namespace,
+      });
+      try {
+        const configured = await eurClient.rpc.call<GateCheckReply>('bifrost.rpc.gate.check', {
+          strategyId: 's1',
+          ...request,
+        });
+
+        expect(impactOf(byDefault)).toBe('CRITICAL');
+        expect(impactOf(configured)).toBe('LOW');
+        expect(configured.policyRevision).not.toBe(byDefault.policyRevision);
+      } finally {
+        await eurClient.drain();
+        await eurGate.close();
+        await eurNs.cleanup();
+      }
+    });
+  });
 });

@@ -18,10 +18,12 @@ import {
   strategyDecider,
   verdictRiskLevel,
   type ControlState,
+  type ImpactConfig,
   type StrategyEvent,
 } from '@bifrost/domain-gate';
 import { ConcurrencyError, TransientError } from '@bifrost/event-sourcing';
 import { Messaging, createEnvelope, uuidv7, KeyedMutex } from '@bifrost/messaging';
+import { GATE_CONFIG, impactConfigOf, type GateConfig } from '../gate.config';
 import { GateMetrics } from '../metrics/gate.metrics';
 import { GateState } from '../state/gate-state';
 
@@ -37,13 +39,17 @@ const MAX_ATTEMPTS = 5;
 @Injectable()
 export class GateCheckService {
   private revision?: { sequence: number; value: string };
+  private readonly impact: ImpactConfig;
 
   constructor(
     @Inject(Messaging) private readonly messaging: Messaging,
     @Inject(GateState) private readonly state: GateState,
     @Inject(GateMetrics) private readonly metrics: GateMetrics,
     @Inject(KeyedMutex) private readonly locks: KeyedMutex,
-  ) {}
+    @Inject(GATE_CONFIG) config: GateConfig,
+  ) {
+    this.impact = impactConfigOf(config);
+  }
 
   /**
    * Most checks change nothing on the strategy and run without a lock; a check that leaves events
@@ -93,7 +99,11 @@ export class GateCheckService {
       [
         ...controlChecks(control, request, now),
         ...strategyChecks(strategy.state, request, hash, now),
-        impactCheck(classifyImpact(request.impact, request.action.notional).tier, maturityIndex(view.level)),
+        impactCheck(
+          classifyImpact(request.impact, request.action.notional, this.impact).tier,
+          maturityIndex(view.level),
+          this.impact,
+        ),
       ],
       token,
       hash,
@@ -175,14 +185,18 @@ export class GateCheckService {
     }
   }
 
-  /** Content hash of the policies in force: the control plane's policy parts and the strategy policy. */
+  /** Content hash of the policies in force: the control plane's policy parts, the strategy policy and the impact classifier's. */
   private policyRevision(control: ControlState): string {
     const sequence = this.state.control.get('global').lastSequence;
     if (this.revision?.sequence !== sequence) {
       this.revision = {
         sequence,
         value: sha256Hex(
-          canonicalize({ control: policySnapshot(control), strategy: DEFAULT_STRATEGY_POLICY }),
+          canonicalize({
+            control: policySnapshot(control),
+            strategy: DEFAULT_STRATEGY_POLICY,
+            impact: this.impact,
+          }),
         ),
       };
     }

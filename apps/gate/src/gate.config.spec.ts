@@ -1,0 +1,58 @@
+import { loadConfig } from '@bifrost/config';
+import { DEFAULT_IMPACT_CONFIG, classifyImpact } from '@bifrost/domain-gate';
+import { GateConfig, impactConfigOf } from './gate.config';
+
+const env = (value?: string) => ({
+  NATS_URL: 'nats://127.0.0.1:4222',
+  ...(value === undefined ? {} : { GATE_IMPACT_NOTIONAL: value }),
+});
+
+describe('GATE_IMPACT_NOTIONAL', () => {
+  describe('Given no value', () => {
+    it('should keep the default table (USD only)', () => {
+      expect(impactConfigOf(loadConfig(GateConfig, env()))).toEqual(DEFAULT_IMPACT_CONFIG);
+    });
+  });
+
+  describe('Given thresholds for EUR beside USD', () => {
+    const impact = impactConfigOf(
+      loadConfig(GateConfig, env('USD=100000/1000000/10000000,EUR=200000/2000000/20000000')),
+    );
+
+    it('should classify a EUR notional by its own thresholds', () => {
+      // Harmless on every other dimension, so the notional alone decides the tier.
+      const harmless = { irreversible: false, blastRadius: 'single', concentration: 0 } as const;
+      const euros = (amount: number) => classifyImpact(harmless, { amount, currency: 'EUR' }, impact).tier;
+      expect(euros(199_999)).toBe('LOW');
+      expect(euros(200_000)).toBe('MEDIUM');
+      expect(euros(2_000_000)).toBe('HIGH');
+      expect(euros(20_000_000)).toBe('CRITICAL');
+    });
+
+    it('should leave a currency it does not list CRITICAL (fail safe)', () => {
+      expect(classifyImpact(undefined, { amount: 1, currency: 'GBP' }, impact).tier).toBe('CRITICAL');
+    });
+
+    it('should change nothing else in the impact configuration', () => {
+      expect({ ...impact, notional: DEFAULT_IMPACT_CONFIG.notional }).toEqual(DEFAULT_IMPACT_CONFIG);
+    });
+  });
+
+  describe('Given a malformed value', () => {
+    it.each(['usd=1/2/3', 'EUR=1/2', 'EUR=1/2/3,', 'EUR 1/2/3', 'EUR=1.5/2/3'])(
+      'should refuse %j when the configuration is loaded',
+      (value) => {
+        expect(() => loadConfig(GateConfig, env(value))).toThrow(/GATE_IMPACT_NOTIONAL/);
+      },
+    );
+
+    it.each([
+      ['EUR=3/2/1', /"EUR=3\/2\/1" needs 0 < medium < high < critical/],
+      ['EUR=0/2/3', /needs 0 < medium/],
+      ['EUR=1/2/2', /needs 0 < medium < high < critical/],
+      ['EUR=1/2/3,EUR=4/5/6', /EUR is listed twice/],
+    ])('should refuse %j with the entry named', (value, message) => {
+      expect(() => impactConfigOf(loadConfig(GateConfig, env(value)))).toThrow(message);
+    });
+  });
+});
