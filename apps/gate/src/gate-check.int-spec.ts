@@ -5,6 +5,8 @@ import { createTestNamespace, startTestService, waitFor, type TestNamespace } fr
 import { GateConfig, gateService } from './gate.service';
 
 const operator = { kind: 'operator' as const, id: 'alice' };
+const probeOn = (space: TestNamespace) =>
+  Messaging.connect({ url: space.natsUrl, service: 'probe', instanceId: 'p', namespace: space.namespace });
 
 describe('gate service: checks over NATS', () => {
   let ns: TestNamespace;
@@ -37,12 +39,7 @@ describe('gate service: checks over NATS', () => {
 
   beforeAll(async () => {
     ns = await createTestNamespace('gchk');
-    client = await Messaging.connect({
-      url: ns.natsUrl,
-      service: 'probe',
-      instanceId: 'p',
-      namespace: ns.namespace,
-    });
+    client = await probeOn(ns);
     gate = await start();
   });
   afterAll(async () => {
@@ -447,12 +444,7 @@ describe('gate service: checks over NATS', () => {
       const eurGate = await startTestService(GateConfig, gateService, eurNs, {
         GATE_IMPACT_NOTIONAL: 'USD=100000/1000000/10000000,EUR=100000/1000000/10000000',
       });
-      const eurClient = await Messaging.connect({
-        url: eurNs.natsUrl,
-        service: 'probe',
-        instanceId: 'p',
-        namespace: eurNs.namespace,
-      });
+      const eurClient = await probeOn(eurNs);
       try {
         const configured = await eurClient.rpc.call<GateCheckReply>('bifrost.rpc.gate.check', {
           strategyId: 's1',
