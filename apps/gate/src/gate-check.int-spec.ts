@@ -429,36 +429,85 @@ describe('gate service: checks over NATS', () => {
     });
   });
 
-  describe('notional thresholds per currency (GATE_IMPACT_NOTIONAL)', () => {
-    it('should judge a EUR order by the EUR thresholds it was started with, under another policy revision', async () => {
+  describe('a gate started with policies of its own (GATE_IMPACT_NOTIONAL, GATE_STRATEGY_POLICY)', () => {
+    // Its own namespace: a gate with other configuration must not share this suite's queue group.
+    let ownNs: TestNamespace;
+    let ownGate: RunningService;
+    let own: Messaging;
+    const ownCheck = (request: Partial<GateCheckRequest> & Pick<GateCheckRequest, 'engineId'>) =>
+      own.rpc.call<GateCheckReply>('bifrost.rpc.gate.check', {
+        strategyId: 's1',
+        action: { kind: 'order.place', intent: 'open' },
+        ...request,
+      });
+    const checkOf = (verdict: GateCheckReply, name: string) => verdict.checks.find((c) => c.name === name);
+
+    beforeAll(async () => {
+      ownNs = await createTestNamespace('gpol');
+      ownGate = await startTestService(GateConfig, gateService, ownNs, {
+        GATE_IMPACT_NOTIONAL: 'USD=100000/1000000/10000000,EUR=100000/1000000/10000000',
+        GATE_STRATEGY_POLICY: '{"promotion":{"minOutcomes":3}}',
+      });
+      own = await probeOn(ownNs);
+    });
+    afterAll(async () => {
+      await own.drain();
+      await ownGate.close();
+      await ownNs.cleanup();
+    });
+
+    it('should judge a EUR order by the EUR thresholds, under another policy revision', async () => {
       const request = {
         engineId: 'eur',
         action: { kind: 'order.place', intent: 'open', notional: { amount: 50_000, currency: 'EUR' } },
         impact: { irreversible: false, blastRadius: 'single', concentration: 0 },
       } as const;
-      const impactOf = (verdict: GateCheckReply) => verdict.checks.find((c) => c.name === 'impact')?.value;
+
       const byDefault = await check(request);
+      const configured = await ownCheck(request);
 
-      // Its own namespace: a gate with other configuration must not share this suite's queue group.
-      const eurNs = await createTestNamespace('geur');
-      const eurGate = await startTestService(GateConfig, gateService, eurNs, {
-        GATE_IMPACT_NOTIONAL: 'USD=100000/1000000/10000000,EUR=100000/1000000/10000000',
-      });
-      const eurClient = await probeOn(eurNs);
-      try {
-        const configured = await eurClient.rpc.call<GateCheckReply>('bifrost.rpc.gate.check', {
+      expect(checkOf(byDefault, 'impact')?.value).toBe('CRITICAL');
+      expect(checkOf(configured, 'impact')?.value).toBe('LOW');
+      expect(configured.policyRevision).not.toBe(byDefault.policyRevision);
+    });
+
+    it('should count promotion to its own number of outcomes, in the checks and in the outcomes it consumes', async () => {
+      for (const [command, body] of [
+        ['strategy.register', {}],
+        ['strategy.override-maturity', { level: 'L2', reason: 'seasoned elsewhere' }],
+      ] as const) {
+        await own.rpc.call(`bifrost.rpc.gate.cmd.${command}`, {
+          actor: operator,
+          engineId: 'p1',
           strategyId: 's1',
-          ...request,
+          ...body,
         });
-
-        expect(impactOf(byDefault)).toBe('CRITICAL');
-        expect(impactOf(configured)).toBe('LOW');
-        expect(configured.policyRevision).not.toBe(byDefault.policyRevision);
-      } finally {
-        await eurClient.drain();
-        await eurGate.close();
-        await eurNs.cleanup();
       }
+      expect(checkOf(await ownCheck({ engineId: 'p1' }), 'maturity')).toMatchObject({
+        value: 'L2',
+        distanceToTrip: 3,
+      });
+
+      for (let n = 0; n < 3; n += 1) {
+        await own.publisher.publish(
+          createEnvelope({
+            type: 'ingest.OutcomeReported',
+            subject: ownNs.naming.ingestSubject('outcome', 'p1'),
+            source: 'sdk',
+            actor: { kind: 'engine', id: 'p1' },
+            data: {
+              engineId: 'p1',
+              strategyId: 's1',
+              outcomeId: `out-${n}`,
+              pnl: { amount: 1_000, currency: 'USD' },
+            },
+          }),
+        );
+      }
+
+      await waitFor(async () => checkOf(await ownCheck({ engineId: 'p1' }), 'maturity')?.value === 'L3', {
+        what: 'the promotion after 3 outcomes',
+      });
     });
   });
 });

@@ -1,10 +1,10 @@
 import { loadConfig } from '@bifrost/config';
-import { DEFAULT_IMPACT_CONFIG, classifyImpact } from '@bifrost/domain-gate';
-import { GateConfig, impactConfigOf } from './gate.config';
+import { DEFAULT_IMPACT_CONFIG, DEFAULT_STRATEGY_POLICY, classifyImpact } from '@bifrost/domain-gate';
+import { GateConfig, gatePoliciesOf, impactConfigOf } from './gate.config';
 
-const env = (value?: string) => ({
+const env = (value?: string, name = 'GATE_IMPACT_NOTIONAL') => ({
   NATS_URL: 'nats://127.0.0.1:4222',
-  ...(value === undefined ? {} : { GATE_IMPACT_NOTIONAL: value }),
+  ...(value === undefined ? {} : { [name]: value }),
 });
 
 describe('GATE_IMPACT_NOTIONAL', () => {
@@ -53,6 +53,37 @@ describe('GATE_IMPACT_NOTIONAL', () => {
       ['EUR=1/2/3,EUR=4/5/6', /EUR is listed twice/],
     ])('should refuse %j with the entry named', (value, message) => {
       expect(() => impactConfigOf(loadConfig(GateConfig, env(value)))).toThrow(message);
+    });
+  });
+});
+
+describe('GATE_STRATEGY_POLICY', () => {
+  const policiesOf = (value?: string) =>
+    gatePoliciesOf(loadConfig(GateConfig, env(value, 'GATE_STRATEGY_POLICY')));
+
+  describe('Given no value', () => {
+    it('should judge by the default strategy policy', () => {
+      expect(policiesOf().strategy).toEqual(DEFAULT_STRATEGY_POLICY);
+    });
+  });
+
+  describe('Given overrides', () => {
+    it('should apply them over the defaults of their group', () => {
+      const { strategy } = policiesOf('{"health":{"floor":0.3},"promotion":{"minOutcomes":100}}');
+      expect(strategy.health).toEqual({ ...DEFAULT_STRATEGY_POLICY.health, floor: 0.3 });
+      expect(strategy.promotion).toEqual({ ...DEFAULT_STRATEGY_POLICY.promotion, minOutcomes: 100 });
+      expect(strategy.drift).toEqual(DEFAULT_STRATEGY_POLICY.drift);
+    });
+  });
+
+  describe('Given a bad value', () => {
+    it.each([
+      ['{"health":', /GATE_STRATEGY_POLICY is not JSON/],
+      ['42', /GATE_STRATEGY_POLICY: invalid strategy policy: the policy must be an object/],
+      ['{"health":{"flor":0.3}}', /GATE_STRATEGY_POLICY: .*health\.flor is not a policy setting/],
+      ['{"health":{"floor":0}}', /GATE_STRATEGY_POLICY: .*health\.floor must be in \(0, 1\]/],
+    ])('should refuse %j, saying what is wrong', (value, message) => {
+      expect(() => policiesOf(value)).toThrow(message);
     });
   });
 });

@@ -1,6 +1,13 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { CommonConfigProperties } from '@bifrost/config';
-import { DEFAULT_IMPACT_CONFIG, type ImpactConfig, type TierThresholds } from '@bifrost/domain-gate';
+import {
+  DEFAULT_IMPACT_CONFIG,
+  strategyPolicy,
+  type ImpactConfig,
+  type StrategyPolicy,
+  type StrategyPolicyOverrides,
+  type TierThresholds,
+} from '@bifrost/domain-gate';
 
 const NOTIONAL_ENTRY = '[A-Z]{3}=\\d+/\\d+/\\d+';
 
@@ -28,10 +35,42 @@ export const GateConfig = Type.Object({
     pattern: `^${NOTIONAL_ENTRY}(,${NOTIONAL_ENTRY})*$`,
     default: formatNotionalThresholds(DEFAULT_IMPACT_CONFIG.notional),
   }),
+  /**
+   * Overrides of the strategy policy's defaults, as a JSON object of the policy's shape, e.g.
+   * `{"health":{"floor":0.3},"promotion":{"minOutcomes":100}}` (docs/gate-strategy.md).
+   */
+  GATE_STRATEGY_POLICY: Type.String({ default: '{}' }),
 });
 export type GateConfig = Static<typeof GateConfig>;
 
 export const GATE_CONFIG = 'gate:CONFIG';
+
+/** The policies the gate judges by that come from its configuration; the same on every replica. */
+export interface GatePolicies {
+  readonly strategy: StrategyPolicy;
+  readonly impact: ImpactConfig;
+}
+
+export const GATE_POLICIES = 'gate:POLICIES';
+
+/** Reads the policies out of the configuration; a bad value throws, naming the variable. */
+export function gatePoliciesOf(config: GateConfig): GatePolicies {
+  return { strategy: strategyPolicyOf(config), impact: impactConfigOf(config) };
+}
+
+function strategyPolicyOf(config: Pick<GateConfig, 'GATE_STRATEGY_POLICY'>): StrategyPolicy {
+  let overrides: unknown;
+  try {
+    overrides = JSON.parse(config.GATE_STRATEGY_POLICY);
+  } catch (error) {
+    throw new Error(`GATE_STRATEGY_POLICY is not JSON: ${(error as Error).message}`);
+  }
+  try {
+    return strategyPolicy(overrides as StrategyPolicyOverrides);
+  } catch (error) {
+    throw new Error(`GATE_STRATEGY_POLICY: ${(error as Error).message}`);
+  }
+}
 
 /** The impact classifier's configuration: the defaults with GATE_IMPACT_NOTIONAL's table. */
 export function impactConfigOf(config: Pick<GateConfig, 'GATE_IMPACT_NOTIONAL'>): ImpactConfig {

@@ -8,7 +8,7 @@ import { StrategyCommandsRpcHandler } from './commands/strategy-commands.rpc-han
 import { OutcomesConsumer } from './ingest/outcomes.consumer';
 import { ReactionsConsumer } from './ingest/reactions.consumer';
 import { GateMetrics } from './metrics/gate.metrics';
-import { GATE_CONFIG, type GateConfig } from './gate.config';
+import { GATE_CONFIG, GATE_POLICIES, gatePoliciesOf, type GateConfig } from './gate.config';
 import { GateState } from './state/gate-state';
 
 export { GateConfig } from './gate.config';
@@ -27,6 +27,7 @@ export const gateService: ServiceDefinition<GateConfig> = {
     ],
     providers: [
       { provide: GATE_CONFIG, useValue: config },
+      { provide: GATE_POLICIES, useValue: gatePoliciesOf(config) },
       GateState,
       KeyedMutex,
       GateMetrics,

@@ -2,7 +2,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import { actionHash, canonicalize, sha256Hex } from '@bifrost/audit';
 import type { Actor, GateCheckReply, GateCheckRequest } from '@bifrost/contracts';
 import {
-  DEFAULT_STRATEGY_POLICY,
   applyApproval,
   assessToken,
   classifyImpact,
@@ -18,12 +17,11 @@ import {
   strategyDecider,
   verdictRiskLevel,
   type ControlState,
-  type ImpactConfig,
   type StrategyEvent,
 } from '@bifrost/domain-gate';
 import { ConcurrencyError, TransientError } from '@bifrost/event-sourcing';
 import { Messaging, createEnvelope, uuidv7, KeyedMutex } from '@bifrost/messaging';
-import { GATE_CONFIG, impactConfigOf, type GateConfig } from '../gate.config';
+import { GATE_POLICIES, type GatePolicies } from '../gate.config';
 import { GateMetrics } from '../metrics/gate.metrics';
 import { GateState } from '../state/gate-state';
 
@@ -39,17 +37,14 @@ const MAX_ATTEMPTS = 5;
 @Injectable()
 export class GateCheckService {
   private revision?: { sequence: number; value: string };
-  private readonly impact: ImpactConfig;
 
   constructor(
     @Inject(Messaging) private readonly messaging: Messaging,
     @Inject(GateState) private readonly state: GateState,
     @Inject(GateMetrics) private readonly metrics: GateMetrics,
     @Inject(KeyedMutex) private readonly locks: KeyedMutex,
-    @Inject(GATE_CONFIG) config: GateConfig,
-  ) {
-    this.impact = impactConfigOf(config);
-  }
+    @Inject(GATE_POLICIES) private readonly policies: GatePolicies,
+  ) {}
 
   /**
    * Most checks change nothing on the strategy and run without a lock; a check that leaves events
@@ -98,11 +93,11 @@ export class GateCheckService {
     const checks = applyApproval(
       [
         ...controlChecks(control, request, now),
-        ...strategyChecks(strategy.state, request, hash, now),
+        ...strategyChecks(strategy.state, request, hash, now, this.policies.strategy),
         impactCheck(
-          classifyImpact(request.impact, request.action.notional, this.impact).tier,
+          classifyImpact(request.impact, request.action.notional, this.policies.impact).tier,
           maturityIndex(view.level),
-          this.impact,
+          this.policies.impact,
         ),
       ],
       token,
@@ -110,15 +105,19 @@ export class GateCheckService {
     );
     const composed = composeVerdict(checks, mode);
     const decisionId = uuidv7();
-    const effects = decideCheckEffects(strategy.state, {
-      request,
-      actionHash: hash,
-      verdict: composed.action,
-      // An approval request takes the id of the decision that opened it.
-      approvalId: decisionId,
-      now,
-      actor,
-    });
+    const effects = decideCheckEffects(
+      strategy.state,
+      {
+        request,
+        actionHash: hash,
+        verdict: composed.action,
+        // An approval request takes the id of the decision that opened it.
+        approvalId: decisionId,
+        now,
+        actor,
+      },
+      this.policies.strategy,
+    );
     const reply: GateCheckReply = {
       decisionId,
       policyRevision: this.policyRevision(control),
@@ -194,8 +193,8 @@ export class GateCheckService {
         value: sha256Hex(
           canonicalize({
             control: policySnapshot(control),
-            strategy: DEFAULT_STRATEGY_POLICY,
-            impact: this.impact,
+            strategy: this.policies.strategy,
+            impact: this.policies.impact,
           }),
         ),
       };

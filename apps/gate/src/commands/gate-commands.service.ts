@@ -1,13 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Actor } from '@bifrost/contracts';
 import {
-  DEFAULT_STRATEGY_POLICY,
   controlPlane,
   strategyDecider,
   type ControlCommand,
   type StrategyCommand,
 } from '@bifrost/domain-gate';
 import { CommandRunner, KeyedMutex, Messaging, type Causation, type CommandResult } from '@bifrost/messaging';
+import { GATE_POLICIES, type GatePolicies } from '../gate.config';
 import { GateState } from '../state/gate-state';
 
 /**
@@ -23,6 +23,7 @@ export class GateCommands {
     @Inject(GateState) private readonly state: GateState,
     // Shared with the gate check, which takes the same strategy keys.
     @Inject(KeyedMutex) locks: KeyedMutex,
+    @Inject(GATE_POLICIES) private readonly policies: GatePolicies,
   ) {
     this.runner = new CommandRunner(messaging, { context: 'gate', source: 'gate', locks });
   }
@@ -53,7 +54,7 @@ export class GateCommands {
       aggregates: this.state.strategies,
       subject: this.state.strategySubject(engineId, strategyId),
       command,
-      ctx: DEFAULT_STRATEGY_POLICY,
+      ctx: this.policies.strategy,
       actor,
       causation,
     });

@@ -14,7 +14,12 @@ export {
   type StrategyState,
   type TokenRecord,
 } from './strategy.state';
-export { DEFAULT_STRATEGY_POLICY, strategyPolicy, type StrategyPolicy } from './strategy.policy';
+export {
+  DEFAULT_STRATEGY_POLICY,
+  strategyPolicy,
+  type StrategyPolicy,
+  type StrategyPolicyOverrides,
+} from './strategy.policy';
 export type { StrategyEvent, StrategyEventOf, StrategyEventType } from './strategy.events';
 export type * from './strategy.commands';
 export {

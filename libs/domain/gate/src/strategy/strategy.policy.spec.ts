@@ -38,4 +38,26 @@ describe('Strategy policy', () => {
       }
     });
   });
+
+  describe('When overrides name settings the policy does not have, or give them another type', () => {
+    it('should list every such key instead of ignoring it', () => {
+      const overrides = JSON.parse(
+        '{"helth":{"floor":0.5},"health":{"flor":0.5,"windowSize":"50"},"drift":1,"approvalTtlMs":{}}',
+      );
+
+      expect(() => strategyPolicy(overrides)).toThrow(
+        expect.objectContaining({
+          code: 'GATE.POLICY_INVALID',
+          details: [
+            'helth is not a policy setting',
+            'health.flor is not a policy setting',
+            'health.windowSize must be a number',
+            'drift must be an object',
+            'approvalTtlMs must be a number',
+          ],
+        }),
+      );
+      expect(() => strategyPolicy(JSON.parse('[]'))).toThrow(/the policy must be an object/);
+    });
+  });
 });

@@ -57,14 +57,25 @@ export const DEFAULT_STRATEGY_POLICY: StrategyPolicy = {
   approvalTtlMs: 15 * 60 * 1000,
 };
 
-type PolicyOverrides = {
+export type StrategyPolicyOverrides = {
   readonly [K in keyof StrategyPolicy]?: StrategyPolicy[K] extends object
     ? Partial<StrategyPolicy[K]>
     : StrategyPolicy[K];
 };
 
-/** The default policy with `overrides` applied; throws a ValidationError listing every bad value. */
-export function strategyPolicy(overrides: PolicyOverrides = {}): StrategyPolicy {
+/**
+ * The default policy with `overrides` applied; throws a ValidationError listing every bad value.
+ * Overrides may come from configuration, so a key the policy does not have (a typo would otherwise
+ * change nothing, silently) and a value of another type than its default's are errors too.
+ */
+export function strategyPolicy(overrides: StrategyPolicyOverrides = {}): StrategyPolicy {
+  const misshapen = shapeProblems(overrides, DEFAULT_STRATEGY_POLICY, '');
+  if (misshapen.length > 0) {
+    throw new ValidationError(`invalid strategy policy: ${misshapen.join('; ')}`, {
+      code: 'GATE.POLICY_INVALID',
+      details: misshapen,
+    });
+  }
   const d = DEFAULT_STRATEGY_POLICY;
   const policy: StrategyPolicy = {
     promotion: { ...d.promotion, ...overrides.promotion },
@@ -119,4 +130,20 @@ export function strategyPolicy(overrides: PolicyOverrides = {}): StrategyPolicy 
     });
   }
   return policy;
+}
+
+/** Where `value` departs from the shape of `shape`: unknown keys and values of another type. */
+function shapeProblems(value: unknown, shape: unknown, path: string): string[] {
+  const name = path || 'the policy';
+  if (typeof shape !== 'object' || shape === null) {
+    return typeof value === typeof shape ? [] : [`${name} must be a ${typeof shape}`];
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return [`${name} must be an object`];
+  return Object.entries(value).flatMap(([key, inner]) => {
+    const at = path ? `${path}.${key}` : key;
+    return Object.hasOwn(shape, key)
+      ? shapeProblems(inner, (shape as Record<string, unknown>)[key], at)
+      : [`${at} is not a policy setting`];
+  });
 }
