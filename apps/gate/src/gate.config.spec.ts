@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { loadConfig } from '@bifrost/config';
 import { DEFAULT_IMPACT_CONFIG, DEFAULT_STRATEGY_POLICY, classifyImpact } from '@bifrost/domain-gate';
 import { GateConfig, gatePoliciesOf, impactConfigOf } from './gate.config';
@@ -54,6 +56,22 @@ describe('GATE_IMPACT_NOTIONAL', () => {
     ])('should refuse %j with the entry named', (value, message) => {
       expect(() => impactConfigOf(loadConfig(GateConfig, env(value)))).toThrow(message);
     });
+
+    it('should name every bad variable at once, as a configuration error', () => {
+      const config = loadConfig(GateConfig, {
+        ...env('EUR=3/2/1'),
+        GATE_STRATEGY_POLICY: '{"health":{"floor":0}}',
+      });
+      expect(() => gatePoliciesOf(config)).toThrow(
+        expect.objectContaining({
+          name: 'ConfigError',
+          problems: [
+            { variable: 'GATE_STRATEGY_POLICY', message: expect.stringMatching(/health\.floor must be in/) },
+            { variable: 'GATE_IMPACT_NOTIONAL', message: '"EUR=3/2/1" needs 0 < medium < high < critical' },
+          ],
+        }),
+      );
+    });
   });
 });
 
@@ -78,7 +96,7 @@ describe('GATE_STRATEGY_POLICY', () => {
 
   describe('Given a bad value', () => {
     it.each([
-      ['{"health":', /GATE_STRATEGY_POLICY is not JSON/],
+      ['{"health":', /GATE_STRATEGY_POLICY: not JSON/],
       ['42', /GATE_STRATEGY_POLICY: invalid strategy policy: the policy must be an object/],
       ['{"health":{"flor":0.3}}', /GATE_STRATEGY_POLICY: .*health\.flor is not a policy setting/],
       ['{"health":{"floor":0}}', /GATE_STRATEGY_POLICY: .*health\.floor must be in \(0, 1\]/],
@@ -86,4 +104,31 @@ describe('GATE_STRATEGY_POLICY', () => {
       expect(() => policiesOf(value)).toThrow(message);
     });
   });
+});
+
+describe('Given the gate started with bad policies', () => {
+  it('should refuse to start, naming every bad variable and without a stack trace', () => {
+    const run = spawnSync(process.execPath, ['-r', '@swc-node/register', 'apps/gate/src/main.ts'], {
+      cwd: resolve(__dirname, '../../..'),
+      env: {
+        ...process.env,
+        NATS_URL: 'nats://127.0.0.1:1',
+        GATE_STRATEGY_POLICY: '{"health":{"flor":1}}',
+        GATE_IMPACT_NOTIONAL: 'EUR=3/2/1',
+      },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe(
+      [
+        'gate: invalid configuration',
+        'Invalid configuration (2 problems):',
+        'GATE_STRATEGY_POLICY: invalid strategy policy: health.flor is not a policy setting',
+        'GATE_IMPACT_NOTIONAL: "EUR=3/2/1" needs 0 < medium < high < critical',
+        '',
+      ].join('\n'),
+    );
+  }, 60_000);
 });

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { CommonConfigProperties } from '@bifrost/config';
+import { CommonConfigProperties, ConfigError, type ConfigProblem } from '@bifrost/config';
 import {
   DEFAULT_IMPACT_CONFIG,
   strategyPolicy,
@@ -53,9 +53,24 @@ export interface GatePolicies {
 
 export const GATE_POLICIES = 'gate:POLICIES';
 
-/** Reads the policies out of the configuration; a bad value throws, naming the variable. */
+/**
+ * Reads the policies out of the configuration. Bad values throw one ConfigError naming every
+ * variable and what is wrong with it, as loading the configuration does (the gate does not start).
+ */
 export function gatePoliciesOf(config: GateConfig): GatePolicies {
-  return { strategy: strategyPolicyOf(config), impact: impactConfigOf(config) };
+  const problems: ConfigProblem[] = [];
+  const read = <T>(variable: keyof GateConfig, parse: () => T): T | undefined => {
+    try {
+      return parse();
+    } catch (error) {
+      problems.push({ variable, message: (error as Error).message });
+      return undefined;
+    }
+  };
+  const strategy = read('GATE_STRATEGY_POLICY', () => strategyPolicyOf(config));
+  const impact = read('GATE_IMPACT_NOTIONAL', () => impactConfigOf(config));
+  if (!strategy || !impact) throw new ConfigError(problems);
+  return { strategy, impact };
 }
 
 function strategyPolicyOf(config: Pick<GateConfig, 'GATE_STRATEGY_POLICY'>): StrategyPolicy {
@@ -63,13 +78,9 @@ function strategyPolicyOf(config: Pick<GateConfig, 'GATE_STRATEGY_POLICY'>): Str
   try {
     overrides = JSON.parse(config.GATE_STRATEGY_POLICY);
   } catch (error) {
-    throw new Error(`GATE_STRATEGY_POLICY is not JSON: ${(error as Error).message}`);
+    throw new Error(`not JSON: ${(error as Error).message}`);
   }
-  try {
-    return strategyPolicy(overrides as StrategyPolicyOverrides);
-  } catch (error) {
-    throw new Error(`GATE_STRATEGY_POLICY: ${(error as Error).message}`);
-  }
+  return strategyPolicy(overrides as StrategyPolicyOverrides);
 }
 
 /** The impact classifier's configuration: the defaults with GATE_IMPACT_NOTIONAL's table. */
@@ -78,10 +89,9 @@ export function impactConfigOf(config: Pick<GateConfig, 'GATE_IMPACT_NOTIONAL'>)
   for (const entry of config.GATE_IMPACT_NOTIONAL.split(',')) {
     const [currency = '', bands = ''] = entry.split('=');
     const [medium = 0, high = 0, critical = 0] = bands.split('/').map(Number);
-    if (Object.hasOwn(notional, currency))
-      throw new Error(`GATE_IMPACT_NOTIONAL: ${currency} is listed twice`);
+    if (Object.hasOwn(notional, currency)) throw new Error(`${currency} is listed twice`);
     if (!(medium > 0 && medium < high && high < critical))
-      throw new Error(`GATE_IMPACT_NOTIONAL: "${entry}" needs 0 < medium < high < critical`);
+      throw new Error(`"${entry}" needs 0 < medium < high < critical`);
     notional[currency] = { medium, high, critical };
   }
   return { ...DEFAULT_IMPACT_CONFIG, notional };

@@ -42,7 +42,12 @@ export async function runService<S extends TObject>(
   try {
     service = await startService(definition, config);
   } catch (error) {
-    process.stderr.write(`${definition.name}: failed to start: ${(error as Error).stack ?? String(error)}\n`);
+    // A service that checks more of its configuration while starting reports it as loading does.
+    process.stderr.write(
+      error instanceof ConfigError
+        ? `${definition.name}: invalid configuration\n${error.message}\n`
+        : `${definition.name}: failed to start: ${(error as Error).stack ?? String(error)}\n`,
+    );
     process.exit(1);
   }
   let stopping = false;
