@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { actionHash, canonicalize, sha256Hex } from '@bifrost/audit';
 import type { Actor, GateCheckReply, GateCheckRequest } from '@bifrost/contracts';
 import {
@@ -21,7 +21,7 @@ import {
 } from '@bifrost/domain-gate';
 import { ConcurrencyError, TransientError } from '@bifrost/event-sourcing';
 import { Messaging, createEnvelope, uuidv7, KeyedMutex } from '@bifrost/messaging';
-import { GATE_POLICIES, type GatePolicies } from '../gate.config';
+import { GATE_POLICIES, formatNotionalThresholds, type GatePolicies } from '../gate.config';
 import { GateMetrics } from '../metrics/gate.metrics';
 import { GateState } from '../state/gate-state';
 
@@ -35,7 +35,8 @@ const MAX_ATTEMPTS = 5;
  * SDK then fails closed.
  */
 @Injectable()
-export class GateCheckService {
+export class GateCheckService implements OnModuleInit {
+  private readonly log = new Logger('GateCheck');
   private revision?: { sequence: number; value: string };
 
   constructor(
@@ -45,6 +46,14 @@ export class GateCheckService {
     @Inject(KeyedMutex) private readonly locks: KeyedMutex,
     @Inject(GATE_POLICIES) private readonly policies: GatePolicies,
   ) {}
+
+  /** What an operator checks after changing GATE_STRATEGY_POLICY or GATE_IMPACT_NOTIONAL. */
+  onModuleInit(): void {
+    this.log.log(
+      `policies in force: strategy ${JSON.stringify(this.policies.strategy)}; ` +
+        `impact notional thresholds ${formatNotionalThresholds(this.policies.impact.notional)}`,
+    );
+  }
 
   /**
    * Most checks change nothing on the strategy and run without a lock; a check that leaves events
