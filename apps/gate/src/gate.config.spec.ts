@@ -52,6 +52,7 @@ describe('GATE_IMPACT_NOTIONAL', () => {
       ['EUR=3/2/1', /"EUR=3\/2\/1" needs 0 < medium < high < critical/],
       ['EUR=0/2/3', /needs 0 < medium/],
       ['EUR=1/2/2', /needs 0 < medium < high < critical/],
+      ['EUR=1/2/99999999999999999', /needs 0 < medium < high < critical ≤ 9007199254740991/],
       ['EUR=1/2/3,EUR=4/5/6', /EUR is listed twice/],
     ])('should refuse %j with the entry named', (value, message) => {
       expect(() => impactConfigOf(loadConfig(GateConfig, env(value)))).toThrow(message);
@@ -67,7 +68,10 @@ describe('GATE_IMPACT_NOTIONAL', () => {
           name: 'ConfigError',
           problems: [
             { variable: 'GATE_STRATEGY_POLICY', message: expect.stringMatching(/health\.floor must be in/) },
-            { variable: 'GATE_IMPACT_NOTIONAL', message: '"EUR=3/2/1" needs 0 < medium < high < critical' },
+            {
+              variable: 'GATE_IMPACT_NOTIONAL',
+              message: '"EUR=3/2/1" needs 0 < medium < high < critical ≤ 9007199254740991',
+            },
           ],
         }),
       );
@@ -126,7 +130,7 @@ describe('Given the gate started with bad policies', () => {
         'gate: invalid configuration',
         'Invalid configuration (2 problems):',
         'GATE_STRATEGY_POLICY: invalid strategy policy: health.flor is not a policy setting',
-        'GATE_IMPACT_NOTIONAL: "EUR=3/2/1" needs 0 < medium < high < critical',
+        'GATE_IMPACT_NOTIONAL: "EUR=3/2/1" needs 0 < medium < high < critical ≤ 9007199254740991',
         '',
       ].join('\n'),
     );

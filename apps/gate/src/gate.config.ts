@@ -90,8 +90,8 @@ export function impactConfigOf(config: Pick<GateConfig, 'GATE_IMPACT_NOTIONAL'>)
     const [currency = '', bands = ''] = entry.split('=');
     const [medium = 0, high = 0, critical = 0] = bands.split('/').map(Number);
     if (Object.hasOwn(notional, currency)) throw new Error(`${currency} is listed twice`);
-    if (!(medium > 0 && medium < high && high < critical))
-      throw new Error(`"${entry}" needs 0 < medium < high < critical`);
+    if (!(medium > 0 && medium < high && high < critical && Number.isSafeInteger(critical)))
+      throw new Error(`"${entry}" needs 0 < medium < high < critical ≤ ${Number.MAX_SAFE_INTEGER}`);
     notional[currency] = { medium, high, critical };
   }
   return { ...DEFAULT_IMPACT_CONFIG, notional };
