@@ -5,6 +5,14 @@ import { createTestNamespace, startTestService, waitFor, type TestNamespace } fr
 import { GateConfig, gateService } from './gate.service';
 
 const operator = { kind: 'operator' as const, id: 'alice' };
+type CheckInput = Partial<GateCheckRequest> & Pick<GateCheckRequest, 'engineId'>;
+/** A check of strategy s1 placing an order unless the request says otherwise. */
+const checkOn = (on: Messaging, request: CheckInput) =>
+  on.rpc.call<GateCheckReply>('bifrost.rpc.gate.check', {
+    strategyId: 's1',
+    action: { kind: 'order.place', intent: 'open' },
+    ...request,
+  });
 const probeOn = (space: TestNamespace) =>
   Messaging.connect({ url: space.natsUrl, service: 'probe', instanceId: 'p', namespace: space.namespace });
 
@@ -15,12 +23,7 @@ describe('gate service: checks over NATS', () => {
 
   const start = (): Promise<RunningService> => startTestService(GateConfig, gateService, ns);
 
-  const check = (request: Partial<GateCheckRequest> & Pick<GateCheckRequest, 'engineId'>) =>
-    client.rpc.call<GateCheckReply>('bifrost.rpc.gate.check', {
-      strategyId: 's1',
-      action: { kind: 'order.place', intent: 'open' },
-      ...request,
-    });
+  const check = (request: CheckInput) => checkOn(client, request);
   const command = (name: string, body: Record<string, unknown>) =>
     client.rpc.call<{ events: { type: string }[] }>(`bifrost.rpc.gate.cmd.${name}`, {
       actor: operator,
@@ -434,12 +437,7 @@ describe('gate service: checks over NATS', () => {
     let ownNs: TestNamespace;
     let ownGate: RunningService;
     let own: Messaging;
-    const ownCheck = (request: Partial<GateCheckRequest> & Pick<GateCheckRequest, 'engineId'>) =>
-      own.rpc.call<GateCheckReply>('bifrost.rpc.gate.check', {
-        strategyId: 's1',
-        action: { kind: 'order.place', intent: 'open' },
-        ...request,
-      });
+    const ownCheck = (request: CheckInput) => checkOn(own, request);
     const checkOf = (verdict: GateCheckReply, name: string) => verdict.checks.find((c) => c.name === name);
 
     beforeAll(async () => {
