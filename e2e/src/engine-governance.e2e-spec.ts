@@ -71,7 +71,7 @@ describe('Bifrost end to end', () => {
   }, 45_000);
 
   describe('an engine onboarded by an admin and acting through the SDK over HTTP', () => {
-    it('should ask for approval at L2, act with the approval token, and be promoted to L3 after 50 winning outcomes', async () => {
+    it('should ask for approval at L2, wait for it, act with the approval token, and be promoted to L3 after 50 winning outcomes', async () => {
       const engine = await createKey(admin, { name: 'promo bot', role: 'engine', engineId: PROMO_ENGINE });
       const adminToken = await tokenOf(admin);
       const operatorToken = await tokenOf(operator);
@@ -106,13 +106,33 @@ describe('Bifrost end to end', () => {
         action: 'REQUIRE_APPROVAL',
         approvalId: expect.any(String),
       });
-      const approved = await api('POST', `${strategy}/approvals/${approvalIdOf(asked)}/approve`, {
+      // The engine waits for a decision while an operator finds the request among the pending ones.
+      const where = { strategyId: STRATEGY, approvalId: approvalIdOf(asked) };
+      const decided = bot.awaitApproval(where, { timeoutMs: 30_000, pollMs: 100 });
+      await waitFor(
+        async () => {
+          const pending = await api('GET', `/api/v1/approvals?status=pending&engineId=${PROMO_ENGINE}`, {
+            key: viewer.apiKey,
+          });
+          return pending.body?.items?.some((a: { approvalId: string }) => a.approvalId === where.approvalId);
+        },
+        { timeoutMs: 20_000, what: 'the request among the pending approvals' },
+      );
+      const approved = await api('POST', `${strategy}/approvals/${where.approvalId}/approve`, {
         token: operatorToken,
         body: { tokenTtlSeconds: 600 },
       });
       expect(approved.status).toBe(200);
-      const tokenId = tokenIdOf(approved.body);
-      const allowed = await bot.check({ strategyId: STRATEGY, action: ACTION, tokenId });
+      const answer = await decided;
+      expect(answer).toMatchObject({
+        status: 'granted',
+        token: { tokenId: tokenIdOf(approved.body), status: 'active' },
+      });
+      const allowed = await bot.check({
+        strategyId: STRATEGY,
+        action: ACTION,
+        tokenId: answer.token?.tokenId,
+      });
       expect(allowed).toMatchObject({ failClosed: false, action: 'REDUCE_SIZE', sizeMultiplier: 0.1 });
       expect(levelOf(allowed)).toBe('L2');
 

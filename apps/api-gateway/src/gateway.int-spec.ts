@@ -1,4 +1,4 @@
-import type { GateCheckReply } from '@bifrost/contracts';
+import type { GateApprovalReply, GateCheckReply } from '@bifrost/contracts';
 // The real gate, in-process, is this spec's peer (apps/gate has no src/index.ts yet: deep import).
 // eslint-disable-next-line @nx/enforce-module-boundaries -- specs start other apps for real
 import { GateConfig, gateService } from '@bifrost/gate/src/gate.service';
@@ -266,6 +266,63 @@ describe('gateway over the real gate', () => {
         status: 404,
         body: { status: 404, code: expect.stringMatching(/^[A-Z_]+\.[A-Z_.]+$/) },
       });
+    });
+  });
+
+  describe('an approval over HTTP', () => {
+    it('should let the engine learn that its request was granted, and the token to act with', async () => {
+      const admin = await h.createKey('admin');
+      const as = (key: string) => (method: 'POST', path: string, body: object) =>
+        h.http(method, path, { key, body });
+      await as(admin.apiKey)('POST', '/api/v1/control/execution-classes', {
+        actionKind: 'order.place',
+        executionClass: 'SANDBOX_EXEC',
+        reason: 'test',
+      });
+      await as(admin.apiKey)('POST', '/api/v1/strategies', { engineId: 'engine-a', strategyId: 'gated' });
+      await as(admin.apiKey)('POST', '/api/v1/strategies/engine-a/gated/maturity', {
+        level: 'L2',
+        reason: 'test',
+      });
+      const action = { kind: 'order.place', intent: 'open', notional: { amount: 4_000, currency: 'USD' } };
+      const engine = as(h.keys.engine);
+      const asked = (await engine('POST', '/api/v1/engine/check', {
+        engineId: 'engine-a',
+        strategyId: 'gated',
+        action,
+      })) as { body: GateCheckReply };
+      expect(asked.body.action).toBe('REQUIRE_APPROVAL');
+      const where = { engineId: 'engine-a', strategyId: 'gated', approvalId: asked.body.approvalId };
+
+      expect(await engine('POST', '/api/v1/engine/approval', where)).toMatchObject({
+        status: 200,
+        body: { status: 'pending', token: null, actionHash: asked.body.actionHash },
+      });
+      await as(h.keys.operator)(
+        'POST',
+        `/api/v1/strategies/engine-a/gated/approvals/${asked.body.approvalId}/approve`,
+        {},
+      );
+      const granted = await engine('POST', '/api/v1/engine/approval', where);
+      expect(granted).toMatchObject({
+        status: 200,
+        body: { status: 'granted', decidedBy: h.keyIds.operator, token: { status: 'active' } },
+      });
+      const tokenId = (granted.body as GateApprovalReply).token?.tokenId;
+      const acted = await engine('POST', '/api/v1/engine/check', {
+        engineId: 'engine-a',
+        strategyId: 'gated',
+        action,
+        tokenId,
+      });
+      expect(acted).toMatchObject({ status: 200, body: { action: 'REDUCE_SIZE', sizeMultiplier: 0.1 } });
+
+      expect(
+        await engine('POST', '/api/v1/engine/approval', { ...where, approvalId: 'no-such-request' }),
+      ).toMatchObject({ status: 404, body: { code: 'GATE.APPROVAL_UNKNOWN' } });
+      expect(
+        await engine('POST', '/api/v1/engine/approval', { ...where, engineId: 'engine-b' }),
+      ).toMatchObject({ status: 403, body: { code: 'AUTH.FOREIGN_ENGINE_FORBIDDEN' } });
     });
   });
 

@@ -1,4 +1,9 @@
-import type { GateCheckReply, GateCheckRequest } from '@bifrost/contracts';
+import type {
+  GateApprovalReply,
+  GateApprovalRequest,
+  GateCheckReply,
+  GateCheckRequest,
+} from '@bifrost/contracts';
 import { Messaging, createEnvelope } from '@bifrost/messaging';
 import type { RunningService } from '@bifrost/service';
 import { createTestNamespace, startTestService, waitFor, type TestNamespace } from '@bifrost/testing';
@@ -24,6 +29,9 @@ describe('gate service: checks over NATS', () => {
   const start = (): Promise<RunningService> => startTestService(GateConfig, gateService, ns);
 
   const check = (request: CheckInput) => checkOn(client, request);
+  // The verdict's approvalId is optional in its type; a missing one is the gate's to refuse.
+  const approval = (request: Omit<GateApprovalRequest, 'approvalId'> & { approvalId?: string }) =>
+    client.rpc.call<GateApprovalReply>('bifrost.rpc.gate.approval', request);
   const command = (name: string, body: Record<string, unknown>) =>
     client.rpc.call<{ events: { type: string }[] }>(`bifrost.rpc.gate.cmd.${name}`, {
       actor: operator,
@@ -153,6 +161,14 @@ describe('gate service: checks over NATS', () => {
       const asked = await check({ engineId: 'a1', action });
       expect(asked.action).toBe('REQUIRE_APPROVAL');
       expect(asked.approvalId).toBeDefined();
+      const where = { engineId: 'a1', strategyId: 's1', approvalId: asked.approvalId };
+      await expect(approval(where)).resolves.toMatchObject({
+        status: 'pending',
+        actionHash: asked.actionHash,
+        action,
+        decidedBy: null,
+        token: null,
+      });
 
       await expect(
         client.rpc.request('bifrost.rpc.gate.cmd.strategy.approval.approve', {
@@ -167,9 +183,14 @@ describe('gate service: checks over NATS', () => {
         strategyId: 's1',
         approvalId: asked.approvalId,
       });
-      const tokenId = (
+      const issued = (
         granted.events.find((e) => e.type === 'TokenIssued') as unknown as { data: { tokenId: string } }
       ).data.tokenId;
+      // The engine learns the token from the gate, not from the operator.
+      const learned = await approval(where);
+      expect(learned).toMatchObject({ status: 'granted', decidedBy: operator.id });
+      expect(learned.token).toMatchObject({ tokenId: issued, status: 'active' });
+      const tokenId = learned.token?.tokenId;
 
       const other = await check({
         engineId: 'a1',
@@ -182,6 +203,47 @@ describe('gate service: checks over NATS', () => {
       expect(approved.sizeMultiplier).toBeCloseTo(0.1);
       const again = await check({ engineId: 'a1', action, tokenId });
       expect(again.action).not.toMatch(/^(ALLOW|REDUCE_SIZE)$/);
+      await expect(approval(where)).resolves.toMatchObject({
+        status: 'granted',
+        token: { tokenId, status: 'consumed' },
+      });
+    });
+
+    it('should tell the engine of a rejection, and refuse to tell of a request the strategy does not have', async () => {
+      await command('execution-class', {
+        actionKind: 'order.place',
+        executionClass: 'SANDBOX_EXEC',
+        reason: 'test',
+      });
+      await onboard('a2', 's1', 'L2');
+      const asked = await check({
+        engineId: 'a2',
+        action: { kind: 'order.place', intent: 'open', notional: { amount: 7_000, currency: 'USD' } },
+      });
+      expect(asked.action).toBe('REQUIRE_APPROVAL');
+      await command('strategy.approval.reject', {
+        engineId: 'a2',
+        strategyId: 's1',
+        approvalId: asked.approvalId,
+        reason: 'too large today',
+      });
+      await expect(
+        approval({ engineId: 'a2', strategyId: 's1', approvalId: asked.approvalId }),
+      ).resolves.toMatchObject({ status: 'rejected', decidedBy: operator.id, token: null });
+
+      // Another engine's (or strategy's) request is not found by its id alone.
+      for (const other of [
+        { engineId: 'a1', strategyId: 's1', approvalId: asked.approvalId },
+        { engineId: 'a2', strategyId: 's2', approvalId: asked.approvalId },
+      ]) {
+        await expect(client.rpc.request('bifrost.rpc.gate.approval', other)).resolves.toMatchObject({
+          ok: false,
+          error: { code: 'GATE.APPROVAL_UNKNOWN' },
+        });
+      }
+      await expect(
+        client.rpc.request('bifrost.rpc.gate.approval', { engineId: 'a2', strategyId: 's1' }),
+      ).resolves.toMatchObject({ ok: false, error: { code: 'RPC.VALIDATION_FAILED' } });
     });
   });
 

@@ -3,7 +3,7 @@ import { riskMessages, riskRpcs } from './messages/risk.messages';
 import { tripwireMessages, tripwireRpcs } from './messages/tripwire.messages';
 import { heimdallMessages, heimdallRpcs } from './messages/heimdall.messages';
 import { systemMessages, pingRpc } from './messages/system.messages';
-import { gateCheckMessages, gateCheckRpc } from './messages/gate-check.messages';
+import { gateApprovalRpc, gateCheckMessages, gateCheckRpc } from './messages/gate-check.messages';
 import { gateControlMessages } from './messages/gate-control.messages';
 import { gateStrategyMessages } from './messages/gate-strategy.messages';
 import { ingestMessages } from './messages/ingest.messages';
@@ -34,6 +34,7 @@ export const catalogue = new Catalogue(
   [
     pingRpc('gate'),
     gateCheckRpc,
+    gateApprovalRpc,
     pingRpc('risk-guard'),
     ...riskRpcs,
     pingRpc('tripwire'),

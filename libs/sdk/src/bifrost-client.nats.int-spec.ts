@@ -41,28 +41,31 @@ describe('SDK over NATS', () => {
     let ns: TestNamespace;
     let gate: Awaited<ReturnType<typeof startTestService>>;
     let operator: NatsConnection;
+    const command = (name: string, body: Record<string, unknown>) =>
+      rpc(operator, ns.naming.rpcSubject('gate', `cmd.${name}`), {
+        actor: { kind: 'operator', id: 'alice' },
+        ...body,
+      });
+    const onboard = async (strategyId: string, level: string) => {
+      await command('strategy.register', { engineId: 'e1', strategyId });
+      await command('strategy.override-maturity', {
+        engineId: 'e1',
+        strategyId,
+        level,
+        reason: 'onboarding',
+      });
+    };
 
     beforeAll(async () => {
       ns = await createTestNamespace('sdkgate');
       gate = await startTestService(GateConfig, gateService, ns);
       operator = await connect({ servers: ns.natsUrl });
-      const command = (name: string, body: Record<string, unknown>) =>
-        rpc(operator, ns.naming.rpcSubject('gate', `cmd.${name}`), {
-          actor: { kind: 'operator', id: 'alice' },
-          ...body,
-        });
       await command('execution-class', {
         actionKind: 'order.place',
         executionClass: 'SANDBOX_EXEC',
         reason: 'test',
       });
-      await command('strategy.register', { engineId: 'e1', strategyId: 's1' });
-      await command('strategy.override-maturity', {
-        engineId: 'e1',
-        strategyId: 's1',
-        level: 'L4',
-        reason: 'seasoned elsewhere',
-      });
+      await onboard('s1', 'L4');
     });
     afterAll(async () => {
       await operator.close();
@@ -100,6 +103,72 @@ describe('SDK over NATS', () => {
       });
 
       expect(verdict).toMatchObject({ failClosed: false, action: 'BLOCK', strategyId: 'fresh' });
+    });
+
+    describe('an action that needs approval (a strategy at L2)', () => {
+      const action = {
+        kind: 'order.place',
+        intent: 'open' as const,
+        notional: { amount: 3_000, currency: 'USD' },
+      };
+      beforeAll(async () => {
+        await onboard('gated', 'L2');
+      });
+
+      it('should wait until an operator approves, then act with the token the approval issued', async () => {
+        const sdk = client(ns);
+        await sdk.whenConnected(5_000);
+        const asked = await sdk.check({ strategyId: 'gated', action });
+        if (asked.failClosed || !asked.approvalId) throw new Error(`no approval asked: ${asked.action}`);
+        const where = { strategyId: 'gated', approvalId: asked.approvalId };
+
+        const waiting = sdk.awaitApproval(where, { timeoutMs: 10_000, pollMs: 50 });
+        await expect(sdk.approval(where)).resolves.toMatchObject({ status: 'pending', token: null });
+        await command('strategy.approval.approve', { engineId: 'e1', ...where });
+        const approved = await waiting;
+
+        expect(approved).toMatchObject({
+          status: 'granted',
+          decidedBy: 'alice',
+          token: { status: 'active' },
+        });
+        const acted = await sdk.check({ strategyId: 'gated', action, tokenId: approved.token?.tokenId });
+        expect(acted).toMatchObject({ failClosed: false, action: 'REDUCE_SIZE', sizeMultiplier: 0.1 });
+      });
+
+      it('should answer pending when nobody decides within the time given', async () => {
+        const sdk = client(ns);
+        await sdk.whenConnected(5_000);
+        const asked = await sdk.check({
+          strategyId: 'gated',
+          action: { ...action, notional: { amount: 3_001, currency: 'USD' } },
+        });
+        if (asked.failClosed || !asked.approvalId) throw new Error(`no approval asked: ${asked.action}`);
+        const started = Date.now();
+
+        const answer = await sdk.awaitApproval(
+          { strategyId: 'gated', approvalId: asked.approvalId },
+          { timeoutMs: 400, pollMs: 100 },
+        );
+
+        expect(answer.status).toBe('pending');
+        expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+        expect(Date.now() - started).toBeLessThan(2_000);
+      });
+
+      it('should reject at once for a request the strategy does not have, without waiting', async () => {
+        const sdk = client(ns);
+        await sdk.whenConnected(5_000);
+        const started = Date.now();
+
+        await expect(
+          sdk.awaitApproval({ strategyId: 'gated', approvalId: 'no-such-request' }, { timeoutMs: 5_000 }),
+        ).rejects.toMatchObject({ name: 'SdkError', code: 'GATE.APPROVAL_UNKNOWN' });
+        expect(Date.now() - started).toBeLessThan(1_000);
+        await expect(sdk.approval({ strategyId: 'gated', approvalId: '' })).rejects.toMatchObject({
+          code: 'SDK.INVALID_REQUEST',
+        });
+      });
     });
 
     it('should fail closed without asking when the request breaks the schema', async () => {
@@ -209,6 +278,22 @@ describe('SDK over NATS', () => {
 
         expect(verdict).toMatchObject({ failClosed: true, action: 'BLOCK', code: 'SDK.SERVICE_UNAVAILABLE' });
         expect(Date.now() - started).toBeLessThan(1_000);
+      } finally {
+        await other.cleanup();
+      }
+    });
+
+    it('should keep asking for an approval while no gate answers, and reject with the SDK error at the end', async () => {
+      const other = await createTestNamespace('sdknoapproval');
+      try {
+        const sdk = client(other);
+        await sdk.whenConnected(5_000);
+        const started = Date.now();
+
+        await expect(
+          sdk.awaitApproval({ strategyId: 's1', approvalId: 'a-1' }, { timeoutMs: 500, pollMs: 100 }),
+        ).rejects.toMatchObject({ name: 'SdkError', code: 'SDK.SERVICE_UNAVAILABLE' });
+        expect(Date.now() - started).toBeGreaterThanOrEqual(400);
       } finally {
         await other.cleanup();
       }

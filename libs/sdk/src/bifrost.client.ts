@@ -5,7 +5,9 @@ import {
   EntityId,
   EvaluateRecommendationRequest,
   formatIssues,
+  GateApprovalRequest,
   GateCheckRequest,
+  nothingDecided,
   ReserveRequest,
   type Catalogue,
   type IngestKind,
@@ -25,6 +27,9 @@ import { HttpTransport } from './http.transport';
 import { NatsTransport } from './nats.transport';
 import { SDK_ERROR_CODES, SdkError } from './sdk.errors';
 import type {
+  ApprovalInput,
+  ApprovalReply,
+  AwaitApprovalOptions,
   CheckRequest,
   CheckVerdict,
   ClientEvents,
@@ -52,10 +57,20 @@ export const DEFAULT_DEADLINE_MS = 2_000;
 export const MAX_DEADLINE_MS = 2_147_483_647;
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 10_000;
 export const DEFAULT_BUFFER_MAX_ITEMS = 10_000;
+export const DEFAULT_APPROVAL_POLL_MS = 1_000;
+
+/** Failures after which asking again may get an answer: nothing was refused, nobody answered. */
+const TRANSIENT_CODES: ReadonlySet<string> = new Set([
+  SDK_ERROR_CODES.deadlineExceeded,
+  SDK_ERROR_CODES.disconnected,
+  SDK_ERROR_CODES.serviceUnavailable,
+  SDK_ERROR_CODES.rateLimited,
+]);
 
 const validateCheck = compile(GateCheckRequest);
 const validateReserve = compile(ReserveRequest);
 const validateEvaluate = compile(EvaluateRecommendationRequest);
+const validateApproval = compile(GateApprovalRequest);
 const validateEngineId = compile(EntityId);
 
 type Listener<E extends keyof ClientEvents> = ClientEvents[E];
@@ -263,6 +278,43 @@ export class BifrostClient {
     return result;
   }
 
+  /**
+   * After a REQUIRE_APPROVAL verdict: where its approval request stands and, once `granted`, the
+   * single-use `token` to present as `tokenId` with exactly the same action. Rejects with `SdkError`
+   * on failure (`GATE.APPROVAL_UNKNOWN`: the strategy has no such request).
+   */
+  async approval(input: ApprovalInput, options: DecisionOptions = {}): Promise<ApprovalReply> {
+    const valid = validateApproval({ ...input, engineId: this.engineId });
+    if (!valid.ok) {
+      throw new SdkError(
+        SDK_ERROR_CODES.invalidRequest,
+        `invalid approval request: ${formatIssues(valid.issues)}`,
+      );
+    }
+    return this.command<ApprovalReply>('approval', input, options);
+  }
+
+  /**
+   * Asks `approval()` every `pollMs` until the request is no longer `pending` or `timeoutMs` has
+   * passed, and returns the last answer (`pending` when the time ran out). An ask that reached
+   * nobody is repeated; one that still fails at the end, or a refusal, rejects with its `SdkError`.
+   */
+  async awaitApproval(input: ApprovalInput, options: AwaitApprovalOptions): Promise<ApprovalReply> {
+    const pollMs = options.pollMs ?? DEFAULT_APPROVAL_POLL_MS;
+    const until = Date.now() + options.timeoutMs;
+    for (;;) {
+      const last = Date.now() + pollMs > until;
+      try {
+        const answer = await this.approval(input);
+        if (answer.status !== 'pending' || last) return answer;
+      } catch (error) {
+        const code = error instanceof SdkError ? error.code : '';
+        if (last || !(TRANSIENT_CODES.has(code) || nothingDecided(code))) throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
+  }
+
   /** Books the realized loss of a reservation. Rejects with `SdkError` (remote code kept) on failure. */
   settle(input: SettleInput): Promise<ReservationReply> {
     return this.command('settle', input);
@@ -331,11 +383,15 @@ export class BifrostClient {
     return this.transport.request(operation, body, deadlineAt);
   }
 
-  private async command(operation: Operation, input: object): Promise<ReservationReply> {
+  private async command<T = ReservationReply>(
+    operation: Operation,
+    input: object,
+    options: DecisionOptions = {},
+  ): Promise<T> {
     if (this.closed) throw new SdkError(SDK_ERROR_CODES.closed, 'the client is closed');
-    const reply = await this.call(operation, { ...input, engineId: this.engineId }, {});
+    const reply = await this.call(operation, { ...input, engineId: this.engineId }, options);
     if (!reply.ok) throw new SdkError(reply.code, reply.message);
-    return reply.data as ReservationReply;
+    return reply.data as T;
   }
 
   private record(kind: IngestKind, fields: object): RecordedFact {

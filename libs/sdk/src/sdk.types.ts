@@ -4,6 +4,8 @@ import type {
   DataOf,
   EvaluateRecommendationReply,
   EvaluateRecommendationRequest,
+  GateApprovalReply,
+  GateApprovalRequest,
   GateCheckReply,
   GateCheckRequest,
   IngestKind,
@@ -57,6 +59,17 @@ export interface DecisionOptions {
 }
 
 export type CheckRequest = Omit<GateCheckRequest, 'engineId'>;
+export type ApprovalInput = Omit<GateApprovalRequest, 'engineId'>;
+/** Where an approval request stands (`pending`, `granted`, `rejected`, `expired`), with its token once granted. */
+export type ApprovalReply = GateApprovalReply;
+
+/** Options of `awaitApproval`. */
+export interface AwaitApprovalOptions {
+  /** How long to wait for a decision; the answer is still `pending` when it passes. */
+  readonly timeoutMs: number;
+  /** Time between two asks. Default 1000 ms. */
+  readonly pollMs?: number;
+}
 export type ReserveInput = Omit<ReserveRequest, 'engineId'>;
 export type SettleInput = Omit<SettleRequest, 'engineId'>;
 export type ReleaseInput = Omit<ReleaseRequest, 'engineId'>;

@@ -4,6 +4,7 @@ import type { Fact } from './fact.envelope';
 /** Request-reply operations engines call; `service` names the rpc subject, the name the HTTP path. */
 export const OPERATIONS = {
   check: { service: 'gate' },
+  approval: { service: 'gate' },
   reserve: { service: 'risk' },
   settle: { service: 'risk' },
   release: { service: 'risk' },

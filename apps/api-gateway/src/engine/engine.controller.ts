@@ -4,6 +4,8 @@ import {
   catalogue,
   compile,
   EntityId,
+  GateApprovalReply,
+  GateApprovalRequest,
   GateCheckReply,
   GateCheckRequest,
   ReconcileRequest,
@@ -126,6 +128,27 @@ export class EngineController {
   })
   check(@Body() body: GateCheckRequest) {
     return this.rpc.check(body);
+  }
+
+  @Route({
+    method: 'POST',
+    path: 'approval',
+    summary:
+      'After REQUIRE_APPROVAL: where the approval request stands and, once granted, the token to present with the same action',
+    access: 'engine',
+    engineScoped: true,
+    body: GateApprovalRequest,
+    response: GateApprovalReply,
+    example: {
+      body: {
+        engineId: 'wholesale-bot',
+        strategyId: 'mean-revert',
+        approvalId: '0193a5b2-7c1d-7e4f-8a9b-0c1d2e3f4a5b',
+      },
+    },
+  })
+  approval(@Body() body: GateApprovalRequest) {
+    return this.rpc.call<GateApprovalReply>('bifrost.rpc.gate.approval', body);
   }
 
   @Route({

@@ -105,11 +105,15 @@ export function isoTime(column: string): string {
   return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${column}`;
 }
 
-/** Builds `WHERE a = $1 AND b >= $2 …` from the filters that are set, pushing their values onto `params`. */
+/**
+ * Builds `WHERE a = $1 AND b >= $2 …` from the filters that are set, pushing their values onto
+ * `params`; a clause without `?` is taken as it is when its value is set (the value picked it).
+ */
 export function where(filters: readonly (readonly [string, unknown])[], params: unknown[]): string {
   const clauses = filters
     .filter(([, value]) => value !== undefined)
     .map(([clause, value]) => {
+      if (!clause.includes('?')) return clause;
       params.push(value);
       return clause.replace('?', `$${params.length}`);
     });

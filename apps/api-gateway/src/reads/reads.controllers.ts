@@ -1,6 +1,15 @@
 import { Inject } from '@nestjs/common';
 import { Type, type Static } from '@sinclair/typebox';
-import { EntityId, RISK_LEVELS, Timestamp, VERDICT_ACTIONS, literals, object } from '@bifrost/contracts';
+import {
+  APPROVAL_STATUSES,
+  EntityId,
+  RISK_LEVELS,
+  Timestamp,
+  VERDICT_ACTIONS,
+  literals,
+  object,
+  type ApprovalStatus,
+} from '@bifrost/contracts';
 import { ApiController, Route, ValidParams, ValidQuery } from '../http/route';
 import { EngineParams, StrategyParams } from '../http/schemas';
 import { isoTime, ReadModels, where } from './read-models.service';
@@ -116,10 +125,37 @@ export class StrategiesReadController {
 }
 
 const ApprovalsQuery = object({
-  status: Type.Optional(Type.String({ maxLength: 20, examples: ['PENDING'] })),
+  status: Type.Optional(literals(APPROVAL_STATUSES)),
   engineId: Type.Optional(EntityId),
   strategyId: Type.Optional(EntityId),
 });
+
+/**
+ * The read model keeps a request `pending` until it is decided (the projector has no clock); a
+ * reader sees one past its `expires_at` as `expired`, as the gate does.
+ */
+const APPROVAL_STATUS_FILTERS: Readonly<Record<ApprovalStatus, string>> = {
+  pending: "status = 'pending' AND expires_at > now()",
+  expired: "status = 'pending' AND expires_at <= now()",
+  granted: "status = 'granted'",
+  rejected: "status = 'rejected'",
+};
+const APPROVAL_COLUMNS = [
+  'approval_id',
+  'engine_id',
+  'strategy_id',
+  "CASE WHEN status = 'pending' AND expires_at <= now() THEN 'expired' ELSE status END AS status",
+  'action_hash',
+  'action',
+  'requested_by',
+  'requested_at',
+  'expires_at',
+  'decided_by',
+  'decided_at',
+  'token_id',
+  'token_expires_at',
+  'reject_reason',
+].join(', ');
 
 @ApiController('approvals', 'approvals')
 export class ApprovalsController {
@@ -137,7 +173,7 @@ export class ApprovalsController {
     const params: unknown[] = [];
     const filter = where(
       [
-        ['status = ?', q.status],
+        [q.status === undefined ? '' : APPROVAL_STATUS_FILTERS[q.status], q.status],
         ['engine_id = ?', q.engineId],
         ['strategy_id = ?', q.strategyId],
       ],
@@ -145,7 +181,7 @@ export class ApprovalsController {
     );
     return {
       items: await this.read.rows(
-        `SELECT * FROM approvals ${filter} ORDER BY requested_at DESC LIMIT 500`,
+        `SELECT ${APPROVAL_COLUMNS} FROM approvals ${filter} ORDER BY requested_at DESC LIMIT 500`,
         params,
       ),
     };

@@ -95,6 +95,44 @@ describe('read routes', () => {
       expect(await status('from=2026-02-31T00:00:00.000Z')).toBe(400);
     });
 
+    it('should show a pending approval request past its expiry as expired, and filter by status', async () => {
+      const soon = new Date(Date.now() + 600_000).toISOString();
+      const past = new Date(Date.now() - 1_000).toISOString();
+      const approval = (id: string, status: string, expiresAt: string, minute: number) =>
+        projectorDb.query(
+          `INSERT INTO approvals (approval_id, engine_id, strategy_id, status, action_hash, action, requested_by,
+             requested_at, expires_at) VALUES ($1, 'bot-1', 's1', $2, $3, '{"kind":"order.place","intent":"open"}',
+             'bot-1', $4, $5)`,
+          [id, status, 'a'.repeat(64), new Date(Date.UTC(2026, 10, 21, 20, minute)).toISOString(), expiresAt],
+        );
+      await approval('ap-open', 'pending', soon, 3);
+      await approval('ap-late', 'pending', past, 2);
+      await approval('ap-done', 'granted', past, 1);
+      const list = async (query = '') => {
+        const response = await h.http('GET', `/api/v1/approvals${query}`, { key: h.keys.viewer });
+        expect(response.status).toBe(200);
+        return response.body.items.map((a: { approvalId: string; status: string }) => [
+          a.approvalId,
+          a.status,
+        ]);
+      };
+
+      expect(await list()).toEqual([
+        ['ap-open', 'pending'],
+        ['ap-late', 'expired'],
+        ['ap-done', 'granted'],
+      ]);
+      expect(await list('?status=pending')).toEqual([['ap-open', 'pending']]);
+      expect(await list('?status=expired&engineId=bot-1')).toEqual([['ap-late', 'expired']]);
+      expect(await list('?status=granted')).toEqual([['ap-done', 'granted']]);
+      expect(await list('?status=rejected')).toEqual([]);
+      // An unknown status is refused, not answered with an empty list.
+      expect(await h.http('GET', '/api/v1/approvals?status=PENDING', { key: h.keys.viewer })).toMatchObject({
+        status: 400,
+        body: { code: 'REQUEST.INVALID' },
+      });
+    });
+
     it('should verify the (empty) audit chain', async () => {
       const verified = await h.http('GET', '/api/v1/audit/verify', { key: h.keys.viewer });
 

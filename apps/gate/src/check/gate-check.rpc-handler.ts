@@ -1,6 +1,11 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { GateCheckRequest, type GateCheckReply } from '@bifrost/contracts';
+import {
+  GateApprovalRequest,
+  GateCheckRequest,
+  type GateApprovalReply,
+  type GateCheckReply,
+} from '@bifrost/contracts';
 import { rpcRoute } from '@bifrost/messaging';
 import { GateCheckService } from './gate-check.service';
 
@@ -12,5 +17,11 @@ export class GateCheckRpcHandler {
   @MessagePattern('bifrost.rpc.gate.check', rpcRoute({ request: GateCheckRequest }))
   check(@Payload() request: GateCheckRequest): Promise<GateCheckReply> {
     return this.gate.check(request, { kind: 'engine', id: request.engineId });
+  }
+
+  /** `bifrost.rpc.gate.approval`: after REQUIRE_APPROVAL, the engine asks whether it was granted. */
+  @MessagePattern('bifrost.rpc.gate.approval', rpcRoute({ request: GateApprovalRequest }))
+  approval(@Payload() request: GateApprovalRequest): Promise<GateApprovalReply> {
+    return this.gate.approval(request);
   }
 }

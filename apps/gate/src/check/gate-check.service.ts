@@ -1,8 +1,15 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { actionHash, canonicalize, sha256Hex } from '@bifrost/audit';
-import type { Actor, GateCheckReply, GateCheckRequest } from '@bifrost/contracts';
+import type {
+  Actor,
+  GateApprovalReply,
+  GateApprovalRequest,
+  GateCheckReply,
+  GateCheckRequest,
+} from '@bifrost/contracts';
 import {
   applyApproval,
+  approvalStatus,
   assessToken,
   classifyImpact,
   composeVerdict,
@@ -19,7 +26,7 @@ import {
   type ControlState,
   type StrategyEvent,
 } from '@bifrost/domain-gate';
-import { ConcurrencyError, TransientError } from '@bifrost/event-sourcing';
+import { ConcurrencyError, NotFoundError, TransientError } from '@bifrost/event-sourcing';
 import { Messaging, createEnvelope, uuidv7, KeyedMutex } from '@bifrost/messaging';
 import { GATE_POLICIES, formatNotionalThresholds, type GatePolicies } from '../gate.config';
 import { GateMetrics } from '../metrics/gate.metrics';
@@ -75,6 +82,21 @@ export class GateCheckService implements OnModuleInit {
     await this.record(request, decided.reply, actor, started);
     this.metrics.observeDecision(decided.reply.action, started);
     return decided.reply;
+  }
+
+  /** Where an approval request stands, read from the state in memory (nothing is appended). */
+  async approval(request: GateApprovalRequest): Promise<GateApprovalReply> {
+    this.state.assertCurrent();
+    const subject = this.state.strategySubject(request.engineId, request.strategyId);
+    const { state } = await this.state.strategies.load(subject);
+    const status = approvalStatus(state, request.approvalId, new Date().toISOString());
+    if (status === undefined) {
+      throw new NotFoundError(
+        `no approval request ${request.approvalId} for strategy ${request.strategyId} of engine ${request.engineId}`,
+        { code: 'GATE.APPROVAL_UNKNOWN' },
+      );
+    }
+    return status;
   }
 
   private async decideAndAppend(request: GateCheckRequest, hash: string, subject: string, actor: Actor) {

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 
+import { Timestamp } from '../envelope';
 import { defineMessage, defineRpc } from '../registry';
 import { EntityId, Money, Verdict } from '../verdict';
 import { literals } from '../schema';
@@ -83,6 +84,64 @@ export const gateCheckRpc = defineRpc({
   response: GateCheckReply,
   description:
     'Before an engine acts: the graded, explained verdict. Answered only after the decision record is acknowledged by JetStream.',
+});
+
+/** Where an approval request stands; `expired` is a pending request past its `expiresAt`. */
+export const APPROVAL_STATUSES = ['pending', 'granted', 'rejected', 'expired'] as const;
+export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
+
+/** Whether an execution token can still be presented; `expired` is an active token past its expiry. */
+export const TOKEN_STATUSES = ['active', 'consumed', 'revoked', 'expired'] as const;
+export type TokenStatus = (typeof TOKEN_STATUSES)[number];
+
+export const GateApprovalRequest = Type.Object(
+  {
+    engineId: EntityId,
+    strategyId: EntityId,
+    /** The `approvalId` of a REQUIRE_APPROVAL verdict. */
+    approvalId: Type.String({ minLength: 1, maxLength: 100 }),
+  },
+  { additionalProperties: false },
+);
+export type GateApprovalRequest = Static<typeof GateApprovalRequest>;
+
+export const GateApprovalReply = Type.Object(
+  {
+    approvalId: Type.String(),
+    engineId: EntityId,
+    strategyId: EntityId,
+    status: literals(APPROVAL_STATUSES),
+    /** JCS SHA-256 of the action the request (and its token) is bound to. */
+    actionHash: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+    action: GateAction,
+    requestedBy: Type.String(),
+    requestedAt: Timestamp,
+    expiresAt: Timestamp,
+    /** Who granted or rejected it; null while pending or expired. */
+    decidedBy: Type.Union([Type.String(), Type.Null()]),
+    /**
+     * The single-use token a grant issued: present it as `tokenId` with exactly this action. Null
+     * unless granted.
+     */
+    token: Type.Union([
+      Type.Object(
+        { tokenId: Type.String(), status: literals(TOKEN_STATUSES), expiresAt: Timestamp },
+        { additionalProperties: false },
+      ),
+      Type.Null(),
+    ]),
+  },
+  { additionalProperties: false },
+);
+export type GateApprovalReply = Static<typeof GateApprovalReply>;
+
+export const gateApprovalRpc = defineRpc({
+  service: 'gate',
+  operation: 'approval',
+  request: GateApprovalRequest,
+  response: GateApprovalReply,
+  description:
+    'Where an approval request of a REQUIRE_APPROVAL verdict stands, and once granted the token to present with the same action. Unknown to the strategy: GATE.APPROVAL_UNKNOWN.',
 });
 
 /** The decision record of every gate verdict, on `bifrost.dec.gate.<engineId>`. */

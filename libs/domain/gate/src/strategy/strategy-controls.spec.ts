@@ -1,11 +1,21 @@
 import type { TokenRefusalReason } from '@bifrost/contracts';
-import { ForbiddenError, IllegalStateError, NotFoundError, ValidationError } from '@bifrost/event-sourcing';
+import {
+  fold,
+  ForbiddenError,
+  IllegalStateError,
+  NotFoundError,
+  ValidationError,
+} from '@bifrost/event-sourcing';
 
-import type { StrategyEventOf } from './strategy.events';
+import { strategyDecider } from './strategy.decider';
+import type { StrategyEvent, StrategyEventOf } from './strategy.events';
+import { approvalStatus } from './strategy.tokens';
 
 import {
+  ENGINE_ID,
   HASH_A,
   HASH_B,
+  STRATEGY_ID,
   T0,
   approvalRequested,
   at,
@@ -519,6 +529,77 @@ describe('Approvals', () => {
             },
           },
         ]);
+    });
+  });
+
+  describe('When the engine asks where its request stands', () => {
+    const statusAfter = (events: StrategyEvent[], now: string, approvalId = 'ap-1') =>
+      approvalStatus(fold(strategyDecider, events), approvalId, now);
+    const used = {
+      type: 'TokenConsumed' as const,
+      data: { tokenId: 't-ap-1', actionHash: HASH_A, singleUse: true, consumedAt: at(120) },
+    };
+
+    it('should answer pending, with the action it is bound to and no token', () => {
+      expect(statusAfter([registered(), approvalRequested('ap-1')], at(60))).toEqual({
+        approvalId: 'ap-1',
+        engineId: ENGINE_ID,
+        strategyId: STRATEGY_ID,
+        status: 'pending',
+        actionHash: HASH_A,
+        action: orderAction,
+        requestedBy: engine.id,
+        requestedAt: T0,
+        expiresAt: at(900),
+        decidedBy: null,
+        token: null,
+      });
+    });
+
+    it('should answer expired at exactly its expiry, and pending one millisecond before', () => {
+      const history = [registered(), approvalRequested('ap-1')];
+      expect(statusAfter(history, at(900))?.status).toBe('expired');
+      const before = new Date(Date.parse(at(900)) - 1).toISOString();
+      expect(statusAfter(history, before)?.status).toBe('pending');
+    });
+
+    it('should answer granted with the token to present', () => {
+      const history = [registered(), approvalRequested('ap-1'), ...granted];
+      expect(statusAfter(history, at(300))).toMatchObject({
+        status: 'granted',
+        decidedBy: 'bob',
+        token: { tokenId: 't-ap-1', status: 'active', expiresAt: at(600) },
+      });
+      // A decided request does not expire: only a pending one does.
+      expect(statusAfter(history, at(901))?.status).toBe('granted');
+    });
+
+    it('should say when the token was used, revoked or has expired', () => {
+      const history = [registered(), approvalRequested('ap-1'), ...granted];
+      expect(statusAfter([...history, used], at(130))?.token?.status).toBe('consumed');
+      const revoked = {
+        type: 'TokenRevoked' as const,
+        data: { tokenId: 't-ap-1', revokedBy: 'alice', reason: null, revokedAt: at(90) },
+      };
+      expect(statusAfter([...history, revoked], at(130))?.token?.status).toBe('revoked');
+      expect(statusAfter(history, at(600))?.token?.status).toBe('expired');
+    });
+
+    it('should answer rejected, by whom, without a token', () => {
+      const rejected = {
+        type: 'ApprovalRejected' as const,
+        data: { approvalId: 'ap-1', rejectedBy: 'bob', reason: null, rejectedAt: at(30) },
+      };
+      expect(statusAfter([registered(), approvalRequested('ap-1'), rejected], at(60))).toMatchObject({
+        status: 'rejected',
+        decidedBy: 'bob',
+        token: null,
+      });
+    });
+
+    it('should not know a request of another strategy or of an unknown one', () => {
+      expect(statusAfter([registered(), approvalRequested('ap-1')], at(60), 'ap-2')).toBeUndefined();
+      expect(statusAfter([], at(60))).toBeUndefined();
     });
   });
 });

@@ -1,4 +1,4 @@
-import type { GateAction, TokenRefusalReason } from '@bifrost/contracts';
+import type { ApprovalStatus, GateAction, GateApprovalReply, TokenRefusalReason } from '@bifrost/contracts';
 
 import type { StrategyState, TokenRecord } from './strategy.state';
 import { millis } from './strategy.time';
@@ -58,4 +58,43 @@ export function assessToken(
     }
   }
   return { valid: true, token };
+}
+
+/**
+ * Where approval `approvalId` of this strategy stands at `now`, with the token a grant issued:
+ * what an engine asks after a REQUIRE_APPROVAL verdict. Undefined when the strategy does not know
+ * it (never requested, or dropped a day after it expired).
+ */
+export function approvalStatus(
+  state: StrategyState,
+  approvalId: string,
+  now: string,
+): GateApprovalReply | undefined {
+  if (state.status !== 'registered') return undefined;
+  const approval = state.approvals[approvalId];
+  if (approval === undefined) return undefined;
+  const past = (instant: string) => millis(now, 'now') >= millis(instant);
+  const status: ApprovalStatus =
+    approval.status === 'pending' ? (past(approval.expiresAt) ? 'expired' : 'pending') : approval.status;
+  const token = approval.tokenId === null ? undefined : state.tokens[approval.tokenId];
+  return {
+    approvalId,
+    engineId: state.engineId,
+    strategyId: state.strategyId,
+    status,
+    actionHash: approval.actionHash,
+    action: approval.action,
+    requestedBy: approval.requestedBy,
+    requestedAt: approval.requestedAt,
+    expiresAt: approval.expiresAt,
+    decidedBy: approval.decidedBy,
+    token:
+      token === undefined
+        ? null
+        : {
+            tokenId: token.tokenId,
+            status: token.status === 'active' && past(token.expiresAt) ? 'expired' : token.status,
+            expiresAt: token.expiresAt,
+          },
+  };
 }
