@@ -211,6 +211,17 @@ describe('Control checks', () => {
           reason: 'engine paused until an operator resumes it: heartbeat lost',
         });
       });
+
+      it('should not say only an operator lifts a pause that automation holds alone (the canary may auto-resume it)', () => {
+        const byCanary = paused();
+        const history = [
+          { ...byCanary, data: { ...byCanary.data, actor: { kind: 'system', id: 'canary' } } },
+        ];
+        expect(checkNamed(history as ControlEvent[], 'enginePause', request())).toMatchObject({
+          outcome: 'PAUSE',
+          reason: 'engine paused until resumed: heartbeat lost',
+        });
+      });
     });
   });
 

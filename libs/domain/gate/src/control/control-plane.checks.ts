@@ -10,6 +10,7 @@ import {
   effectiveKillSwitch,
   executionClassOf,
   failingChecklistItems,
+  heldByOperator,
   own,
   type ControlState,
 } from './control-plane.state';
@@ -105,7 +106,12 @@ export function enginePauseCheck(state: ControlState, request: GateCheckRequest,
     };
   }
   const threshold = pause.cooldownUntil ?? null;
-  const until = pause.cooldownUntil ? ` until ${pause.cooldownUntil}` : ' until an operator resumes it';
+  // The canary's own pause may also be lifted by the canary (auto-resume), never an operator's.
+  const until = pause.cooldownUntil
+    ? ` until ${pause.cooldownUntil}`
+    : heldByOperator(pause)
+      ? ' until an operator resumes it'
+      : ' until resumed';
   return isReduceOnly(request.action.intent)
     ? {
         name: 'enginePause',
