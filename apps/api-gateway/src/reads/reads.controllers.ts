@@ -318,7 +318,12 @@ export class RiskReadController {
   @Route({
     method: 'GET',
     path: 'engines/:engineId/usage',
-    summary: "An engine's (or GLOBAL's) daily usage against its limits, newest day first",
+    summary:
+      "An engine's (or GLOBAL's) usage per day against its limits, newest day first, as of each day's latest reservation decision (`decidedAt`)",
+    description:
+      'Taken from the decision records: a settle, release, expiry or reconcile after the last reservation of a day ' +
+      "is not in that day's row (today's shows it from the next reservation on). Usage exact to the last entry, " +
+      'for today: GET /api/v1/risk/ledger/today (live from risk-guard).',
     access: 'viewer',
     params: EngineParams,
     response: object({ items: Rows }),
