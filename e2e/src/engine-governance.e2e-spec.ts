@@ -235,19 +235,18 @@ describe('Bifrost end to end', () => {
   });
 
   describe('the example engine (examples/engine), let act by an admin as docs/sdk.md shows', () => {
-    it('should trade over NATS: a REDUCE_SIZE verdict, a settled reservation and its outcome counted', async () => {
+    type Line = { message: string } & Record<string, unknown>;
+    /** Onboards the strategy at `level` in the sandbox with a risk policy for the example engine. */
+    const onboardExample = async (strategyId: string, level: string) => {
       const adminToken = await tokenOf(admin);
-      const as = (method: string, path: string, body: Record<string, unknown>) =>
-        api(method, path, { token: adminToken, body });
-      const strategy = `/api/v1/strategies/${EXAMPLE_ENGINE}/${EXAMPLE_STRATEGY}`;
       for (const [method, path, body] of [
         [
           'POST',
           '/api/v1/control/execution-classes',
           { actionKind: 'order.place', executionClass: 'SANDBOX_EXEC', reason: 'demo in the sandbox' },
         ],
-        ['POST', '/api/v1/strategies', { engineId: EXAMPLE_ENGINE, strategyId: EXAMPLE_STRATEGY }],
-        ['POST', `${strategy}/maturity`, { level: 'L3', reason: 'demo' }],
+        ['POST', '/api/v1/strategies', { engineId: EXAMPLE_ENGINE, strategyId }],
+        ['POST', `/api/v1/strategies/${EXAMPLE_ENGINE}/${strategyId}/maturity`, { level, reason: 'demo' }],
         [
           'PUT',
           `/api/v1/risk/policies/${EXAMPLE_ENGINE}`,
@@ -259,9 +258,17 @@ describe('Bifrost end to end', () => {
           },
         ],
       ] as const) {
-        expect(await as(method, path, body)).toMatchObject({ status: 200 });
+        expect(await api(method, path, { token: adminToken, body })).toMatchObject({ status: 200 });
       }
-
+    };
+    /**
+     * Runs the example over NATS until `done(lines)` holds, then stops it with SIGINT; returns its
+     * log lines, the last one written as it stopped.
+     */
+    const runExample = async (
+      strategyId: string,
+      done: (lines: Line[]) => boolean | Promise<boolean>,
+    ): Promise<Line[]> => {
       const example = spawn(process.execPath, ['-r', '@swc-node/register', 'examples/engine/main.ts'], {
         cwd: resolve(__dirname, '../..'),
         env: {
@@ -269,38 +276,45 @@ describe('Bifrost end to end', () => {
           NATS_URL: stack.ns.natsUrl,
           BIFROST_NAMESPACE: stack.ns.namespace,
           ENGINE_ID: EXAMPLE_ENGINE,
-          STRATEGY_ID: EXAMPLE_STRATEGY,
+          STRATEGY_ID: strategyId,
           ENGINE_INTERVAL_MS: '200',
         },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       let output = '';
       example.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      const exited = new Promise((done) => example.once('exit', done));
+      const exited = new Promise((finished) => example.once('exit', finished));
       const lines = () =>
         output
           .split('\n')
           .filter(Boolean)
-          .map((line) => JSON.parse(line) as { message: string } & Record<string, unknown>);
+          .map((line) => JSON.parse(line) as Line);
       try {
-        await waitFor(() => lines().some((line) => line.message === 'traded'), {
-          timeoutMs: 30_000,
-          what: 'the example engine to trade',
-        }).catch((error: Error) => {
-          throw new Error(`${error.message}; its log:\n${output}`);
-        });
+        await waitFor(() => done(lines()), { timeoutMs: 30_000, what: 'the example engine to trade' }).catch(
+          (error: Error) => {
+            throw new Error(`${error.message}; its log:\n${output}`);
+          },
+        );
       } finally {
         example.kill('SIGINT');
         await exited;
       }
+      return lines();
+    };
+
+    it('should trade over NATS: a REDUCE_SIZE verdict, a settled reservation and its outcome counted', async () => {
+      const strategy = `/api/v1/strategies/${EXAMPLE_ENGINE}/${EXAMPLE_STRATEGY}`;
+      await onboardExample(EXAMPLE_STRATEGY, 'L3');
+
+      const lines = await runExample(EXAMPLE_STRATEGY, (seen) => seen.some((l) => l.message === 'traded'));
 
       // From the first check on (the example waits for its connection): not one blocked trade.
-      expect(lines().filter((line) => /not acting|blocked|denied/.test(line.message))).toEqual([]);
-      expect(lines().find((line) => line.message === 'traded')).toMatchObject({
+      expect(lines.filter((line) => /not acting|blocked|denied/.test(line.message))).toEqual([]);
+      expect(lines.find((line) => line.message === 'traded')).toMatchObject({
         action: 'REDUCE_SIZE',
         size: 12_500,
       });
-      expect(lines().at(-1)).toMatchObject({ message: 'engine stopped', undelivered: 0 });
+      expect(lines.at(-1)).toMatchObject({ message: 'engine stopped', undelivered: 0 });
       await waitFor(
         async () => {
           const settled = await api(
@@ -313,6 +327,42 @@ describe('Bifrost end to end', () => {
         },
         { timeoutMs: 20_000, intervalMs: 200, what: 'a settled reservation and a counted outcome' },
       );
+    }, 60_000);
+
+    it('should wait at L2 until an operator approves its order, then trade it with the token', async () => {
+      const gated = `${EXAMPLE_STRATEGY}-gated`;
+      await onboardExample(gated, 'L2');
+      const operatorToken = await tokenOf(operator);
+      const approved = new Set<string>();
+
+      const lines = await runExample(gated, async (seen) => {
+        for (const line of seen) {
+          const approvalId = line['approvalId'];
+          if (line.message !== 'waiting for an operator to approve' || typeof approvalId !== 'string')
+            continue;
+          if (approved.has(approvalId)) continue;
+          approved.add(approvalId);
+          const decided = await api(
+            'POST',
+            `/api/v1/strategies/${EXAMPLE_ENGINE}/${gated}/approvals/${approvalId}/approve`,
+            { token: operatorToken, body: {} },
+          );
+          expect(decided.status).toBe(200);
+        }
+        return seen.some((l) => l.message === 'traded');
+      });
+
+      const traded = lines.findIndex((line) => line.message === 'traded');
+      // L2: every order waits for its approval, then goes ahead at 10 % of its size.
+      expect(lines[traded]).toMatchObject({ action: 'REDUCE_SIZE', size: 5_000 });
+      expect(
+        lines.slice(0, traded).filter((l) => /not acting|not approved|blocked|denied/.test(l.message)),
+      ).toEqual([]);
+      expect(lines.slice(0, traded).some((l) => l.message === 'waiting for an operator to approve')).toBe(
+        true,
+      );
+      // Stopped while it waited for the next order's approval: it stopped waiting at once.
+      expect(lines.at(-1)).toMatchObject({ message: 'engine stopped', undelivered: 0 });
     }, 60_000);
   });
 

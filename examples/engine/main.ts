@@ -1,6 +1,6 @@
 /**
- * A runnable example engine: before every trade it asks the gate, reserves risk capacity, "executes",
- * settles and reports the outcome. Bifrost out of reach? Checks fail closed (BLOCK) and outcomes wait
+ * A runnable example engine: before every trade it asks the gate (waiting for an operator's approval
+ * when the gate asks for one), reserves risk capacity, "executes", settles and reports the outcome. Bifrost out of reach? Checks fail closed (BLOCK) and outcomes wait
  * in the SDK's buffer until the connection is back.
  *
  *   NATS_URL=nats://127.0.0.1:4222 ENGINE_ID=demo-engine node -r @swc-node/register examples/engine/main.ts
@@ -46,16 +46,35 @@ const log = (message: string, fields: Record<string, unknown> = {}): void => {
 };
 const logger: SdkLogger = { info: log, warn: log, error: log };
 
-/** One trading decision, end to end. */
-async function tradeOnce(bifrost: BifrostClient, strategyId: string): Promise<void> {
+/** How long a trade waits for an operator's approval (a strategy at L2 needs one for every order). */
+const APPROVAL_WAIT_MS = 5 * 60_000;
+
+/** One trading decision, end to end; `stopping` aborts a wait for an approval. */
+async function tradeOnce(bifrost: BifrostClient, strategyId: string, stopping: AbortSignal): Promise<void> {
   // $500: a LOW-impact order (a currency without impact thresholds would count as CRITICAL).
   const notional = { amount: 50_000, currency: 'USD' };
-  const verdict = await bifrost.check({
+  const request = {
     strategyId,
-    action: { kind: 'order.place', intent: 'open', notional, instrument: 'EURUSD' },
-    impact: { irreversible: false, blastRadius: 'single', concentration: 0.05 },
+    action: { kind: 'order.place', intent: 'open' as const, notional, instrument: 'EURUSD' },
+    impact: { irreversible: false, blastRadius: 'single' as const, concentration: 0.05 },
     confidence: 0.8,
-  });
+  };
+  let verdict = await bifrost.check(request);
+  if (!verdict.failClosed && verdict.action === 'REQUIRE_APPROVAL' && verdict.approvalId) {
+    // Ask the same action again, with the token, once an operator approved this one.
+    log('waiting for an operator to approve', { approvalId: verdict.approvalId });
+    const decided = await bifrost
+      .awaitApproval(
+        { strategyId, approvalId: verdict.approvalId },
+        { timeoutMs: APPROVAL_WAIT_MS, signal: stopping },
+      )
+      .catch((error: Error) => log('could not learn the approval', { error: error.message }));
+    if (!decided || decided.status !== 'granted' || decided.token?.status !== 'active') {
+      log('not approved', { approvalId: verdict.approvalId, status: decided?.status });
+      return;
+    }
+    verdict = await bifrost.check({ ...request, tokenId: decided.token.tokenId });
+  }
   if (verdict.failClosed) {
     log('blocked: Bifrost could not decide', { code: verdict.code, reason: verdict.reason });
     return;
@@ -114,15 +133,17 @@ async function main(): Promise<void> {
 
   let running = true;
   let wake: () => void = () => undefined;
+  const stopping = new AbortController();
   const stop = (): void => {
     running = false;
+    stopping.abort();
     wake();
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 
   while (running) {
-    await tradeOnce(bifrost, config.strategyId);
+    await tradeOnce(bifrost, config.strategyId, stopping.signal);
     // A signal during the trade called the previous (already spent) wake: do not wait a full interval.
     if (!running) break;
     await new Promise<void>((resolve) => {

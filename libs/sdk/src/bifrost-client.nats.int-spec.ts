@@ -156,6 +156,27 @@ describe('SDK over NATS', () => {
         expect(Date.now() - started).toBeLessThan(2_000);
       });
 
+      it('should stop waiting when its signal aborts (an engine shutting down), answering pending', async () => {
+        const sdk = client(ns);
+        await sdk.whenConnected(5_000);
+        const asked = await sdk.check({
+          strategyId: 'gated',
+          action: { ...action, notional: { amount: 3_002, currency: 'USD' } },
+        });
+        if (asked.failClosed || !asked.approvalId) throw new Error(`no approval asked: ${asked.action}`);
+        const stopping = new AbortController();
+        const started = Date.now();
+        setTimeout(() => stopping.abort(), 200);
+
+        const answer = await sdk.awaitApproval(
+          { strategyId: 'gated', approvalId: asked.approvalId },
+          { timeoutMs: 10_000, pollMs: 5_000, signal: stopping.signal },
+        );
+
+        expect(answer.status).toBe('pending');
+        expect(Date.now() - started).toBeLessThan(2_000);
+      });
+
       it('should reject at once for a request the strategy does not have, without waiting', async () => {
         const sdk = client(ns);
         await sdk.whenConnected(5_000);

@@ -295,23 +295,33 @@ export class BifrostClient {
   }
 
   /**
-   * Asks `approval()` every `pollMs` until the request is no longer `pending` or `timeoutMs` has
-   * passed, and returns the last answer (`pending` when the time ran out). An ask that reached
-   * nobody is repeated; one that still fails at the end, or a refusal, rejects with its `SdkError`.
+   * Asks `approval()` every `pollMs` until the request is no longer `pending`, `timeoutMs` has
+   * passed or `signal` aborts, and returns the last answer (`pending` when it stopped waiting). An
+   * ask that reached nobody is repeated; one that still fails at the end, or a refusal, rejects
+   * with its `SdkError`.
    */
   async awaitApproval(input: ApprovalInput, options: AwaitApprovalOptions): Promise<ApprovalReply> {
+    const { signal } = options;
     const pollMs = options.pollMs ?? DEFAULT_APPROVAL_POLL_MS;
     const until = Date.now() + options.timeoutMs;
     for (;;) {
-      const last = Date.now() + pollMs > until;
+      const last = Date.now() + pollMs > until || signal?.aborted === true;
       try {
         const answer = await this.approval(input);
-        if (answer.status !== 'pending' || last) return answer;
+        if (answer.status !== 'pending' || last || signal?.aborted) return answer;
       } catch (error) {
         const code = error instanceof SdkError ? error.code : '';
         if (last || !(TRANSIENT_CODES.has(code) || nothingDecided(code))) throw error;
       }
-      await new Promise((resolve) => setTimeout(resolve, pollMs));
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, pollMs);
+        signal?.addEventListener('abort', done, { once: true });
+      });
     }
   }
 

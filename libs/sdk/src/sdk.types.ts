@@ -69,6 +69,8 @@ export interface AwaitApprovalOptions {
   readonly timeoutMs: number;
   /** Time between two asks. Default 1000 ms. */
   readonly pollMs?: number;
+  /** Stops waiting (an engine shutting down): the last answer is returned, as on a timeout. */
+  readonly signal?: AbortSignal;
 }
 export type ReserveInput = Omit<ReserveRequest, 'engineId'>;
 export type SettleInput = Omit<SettleRequest, 'engineId'>;
