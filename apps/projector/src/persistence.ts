@@ -10,6 +10,7 @@ import { HeimdallReadModels1732300000700 } from './migrations/1732300000700-heim
 import { GovernanceReadModels1732300000800 } from './migrations/1732300000800-governance-read-models';
 import { DecisionDocuments1732300000900 } from './migrations/1732300000900-decision-documents';
 import { ApiKeyChanges1732300001000 } from './migrations/1732300001000-api-key-changes';
+import { RiskUsageClosedAt1732300001100 } from './migrations/1732300001100-risk-usage-closed-at';
 import { readModelEntities } from './read-models/registry';
 
 export const projectorEntities = [...persistenceEntities, AuditLogEntry, ...readModelEntities];
@@ -24,6 +25,7 @@ export const projectorMigrations = [
   GovernanceReadModels1732300000800,
   DecisionDocuments1732300000900,
   ApiKeyChanges1732300001000,
+  RiskUsageClosedAt1732300001100,
 ];
 
 /** The projector's Postgres: migrated to the current schema before anything is written. */

@@ -174,6 +174,28 @@ describe('projector against real NATS and Postgres', () => {
     });
   });
 
+  describe('Given a ledger day that closed', () => {
+    it("should keep the day's final usage from the next day's opening, whichever stream is applied first", async () => {
+      const risk = riskEvents(h.ns.naming);
+      // Final: a settle after the last decision booked 300 and released what was reserved.
+      const final = { realizedLoss: 300, reservedLoss: 0, reservedExposure: 0, actions: 2 };
+      // As on a rebuild that replays the events stream before the decisions: the closing lands first.
+      await publishAll(h.client, [risk.nextDayOpened({ GLOBAL: final, 'eng-c': final })]);
+      await publishAll(h.client, [risk.reservationDecided('eng-c', 1), risk.reservationDecided('eng-c', 2)]);
+      projector = h.startProjector();
+      await h.caughtUp();
+
+      const rows = await h.dataSource.query(
+        `SELECT policy_id, usage, limits IS NOT NULL AS has_limits, closed_at IS NOT NULL AS closed
+           FROM risk_usage WHERE day = '2026-11-21' AND policy_id IN ('GLOBAL', 'eng-c') ORDER BY policy_id`,
+      );
+      expect(rows).toEqual([
+        { policy_id: 'GLOBAL', usage: final, has_limits: true, closed: true },
+        { policy_id: 'eng-c', usage: final, has_limits: true, closed: true },
+      ]);
+    });
+  });
+
   describe('Given messages that were already applied', () => {
     it('should change nothing when the same stream messages are delivered again', async () => {
       projector = h.startProjector();

@@ -319,11 +319,12 @@ export class RiskReadController {
     method: 'GET',
     path: 'engines/:engineId/usage',
     summary:
-      "An engine's (or GLOBAL's) usage per day against its limits, newest day first, as of each day's latest reservation decision (`decidedAt`)",
+      "An engine's (or GLOBAL's) usage per day against its limits, newest day first: a closed day's final usage, the current day's as of its latest reservation decision",
     description:
-      'Taken from the decision records: a settle, release, expiry or reconcile after the last reservation of a day ' +
-      "is not in that day's row (today's shows it from the next reservation on). Usage exact to the last entry, " +
-      'for today: GET /api/v1/risk/ledger/today (live from risk-guard).',
+      'A day is closed (`closedAt` set) once the next ledger day opened: its usage is then final, settles, ' +
+      "releases and expiries included. Until then the row is the usage after the day's latest reservation " +
+      'decision (`decidedAt`): what was settled, released or expired since shows from the next reservation on. ' +
+      'Usage exact to the last entry, for today: GET /api/v1/risk/ledger/today (live from risk-guard).',
     access: 'viewer',
     params: EngineParams,
     response: object({ items: Rows }),

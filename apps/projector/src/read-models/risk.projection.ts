@@ -56,14 +56,20 @@ export class RiskReservationDecisionRow {
   @Column({ type: 'json' }) reply!: Record<string, unknown>;
 }
 
-/** Usage and limits per (day, policy) after the latest reserve decision: "ledger today". */
+/**
+ * Usage and limits per (day, policy): after the day's latest reserve decision (decisions stream)
+ * until the day closes, then its final usage from the next day's `LedgerOpened` (events stream,
+ * `closed_at` set). A closed row is never overwritten by a decision, so replay order does not matter.
+ */
 @Entity({ name: 'risk_usage' })
 export class RiskUsageRow {
   @PrimaryColumn({ type: 'text' }) day!: string;
   @PrimaryColumn({ name: 'policy_id', type: 'text' }) policyId!: string;
   @Column({ type: 'jsonb' }) usage!: Record<string, unknown>;
   @Column({ type: 'jsonb', nullable: true }) limits!: Record<string, unknown> | null;
+  /** The day's latest reservation decision; the closing time for a day the projector saw none of. */
   @Column({ name: 'decided_at', type: 'timestamptz' }) decidedAt!: Date;
+  @Column({ name: 'closed_at', type: 'timestamptz', nullable: true }) closedAt!: Date | null;
 }
 
 /** Tripwire firings (THROTTLE / KILL_SWITCH) until the tripwire service adds its own read models. */
@@ -178,6 +184,30 @@ async function recordLedgerEntries(
     `ON CONFLICT (reservation_id) DO UPDATE SET status = EXCLUDED.status, latest = EXCLUDED.latest,
        engine_id = COALESCE(EXCLUDED.engine_id, risk_reservations.engine_id)`,
   );
+  await insertRows(
+    manager,
+    'risk_usage',
+    entries.flatMap((entry) => (entry.entry_type === 'LedgerOpened' ? closingUsage(entry.data) : [])),
+    `ON CONFLICT (day, policy_id) DO UPDATE SET usage = EXCLUDED.usage, closed_at = EXCLUDED.closed_at`,
+  );
+}
+
+/** A `LedgerOpened` entry's final usage of the day it closed, as `risk_usage` rows. */
+function closingUsage(data: Record<string, unknown>) {
+  const { previousDay, closing, openedAt } = data as {
+    previousDay?: unknown;
+    closing?: Record<string, unknown>;
+    openedAt?: unknown;
+  };
+  if (typeof previousDay !== 'string' || typeof openedAt !== 'string' || !closing) return [];
+  return Object.entries(closing).map(([policyId, usage]) => ({
+    day: previousDay,
+    policy_id: policyId,
+    usage,
+    limits: null,
+    decided_at: openedAt,
+    closed_at: openedAt,
+  }));
 }
 
 /** Every decision of the batch in one statement; usage per (day, policy) from the last decision about it. */
@@ -223,8 +253,10 @@ async function recordReservationDecisions(
     manager,
     'risk_usage',
     [...usage.values()],
-    `ON CONFLICT (day, policy_id) DO UPDATE SET usage = EXCLUDED.usage, limits = EXCLUDED.limits,
-       decided_at = EXCLUDED.decided_at`,
+    // A closed day keeps its final usage (the decisions stream may be replayed after the events).
+    `ON CONFLICT (day, policy_id) DO UPDATE SET
+       usage = CASE WHEN risk_usage.closed_at IS NULL THEN EXCLUDED.usage ELSE risk_usage.usage END,
+       limits = EXCLUDED.limits, decided_at = EXCLUDED.decided_at`,
   );
 }
 

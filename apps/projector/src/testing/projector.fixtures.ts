@@ -246,6 +246,32 @@ export function riskEvents(naming: Naming) {
         },
       });
     },
+    /** The next day's opening, carrying `closing` (the final usage per policy of `day`). */
+    nextDayOpened: (closing: Record<string, ReturnType<typeof usage>>) =>
+      createEnvelope({
+        type: 'risk.LedgerEntriesRecorded',
+        subject: naming.eventSubject('risk', 'ledger', '2026-11-22'),
+        source: 'risk-guard',
+        actor: system,
+        occurredAt: '2026-11-22T00:00:00.000Z',
+        data: {
+          day: '2026-11-22',
+          entries: [
+            {
+              type: 'LedgerOpened',
+              data: {
+                day: '2026-11-22',
+                timeZone: 'UTC',
+                openedAt: '2026-11-22T00:00:00.000Z',
+                previousDay: day,
+                carriedOver: [],
+                closing,
+              },
+            },
+          ],
+        },
+      }),
+    usage,
     policy: (policyId: string, type: string, data: Record<string, unknown> = {}) =>
       createEnvelope({
         type: `risk.${type}`,

@@ -115,6 +115,12 @@ export const LedgerEntry = Type.Union([
       previousDay: Type.Union([Type.Null(), Type.String()]),
       /** Reservations still open at the day boundary keep counting on the new day. */
       carriedOver: Type.Array(CarriedReservation),
+      /**
+       * Usage per policy on `previousDay` as it closed: that day's final figures (whatever is said
+       * about its reservations from now on is booked on the new day). Absent on a first day, and
+       * in entries written before the field existed.
+       */
+      closing: Type.Optional(Type.Record(Type.String(), RiskUsage)),
     }),
   ),
   entry(

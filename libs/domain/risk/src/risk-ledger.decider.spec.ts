@@ -1,4 +1,4 @@
-import type { RiskPolicy } from '@bifrost/contracts';
+import type { RiskPolicy, RiskUsage } from '@bifrost/contracts';
 import {
   DeciderSpecification,
   fold,
@@ -629,23 +629,30 @@ describe('Risk ledger', () => {
         ]);
     });
 
-    it('should open the next day at midnight, carrying open reservations but not realized loss or actions', () => {
+    it('should open the next day at midnight, carrying open reservations but not realized loss or actions, with the final usage of the old day', () => {
       spec
         .given(history)
         .when(reserve('r3', { loss: 300 }, 'E1', 'key-r3', midnight))
         .then([
-          opened('2026-11-22', midnight, DAY, [
-            {
-              reservationId: r('r1'),
-              engineId: 'E1',
-              idempotencyKey: 'key-r1',
-              status: 'GRANTED',
-              maxLoss: usd(300),
-              exposure: usd(1000),
-              grantedAt: '2026-11-21T23:59:30.000Z',
-              expiresAt: '2026-11-22T00:00:30.000Z',
-            },
-          ]),
+          opened(
+            '2026-11-22',
+            midnight,
+            DAY,
+            [
+              {
+                reservationId: r('r1'),
+                engineId: 'E1',
+                idempotencyKey: 'key-r1',
+                status: 'GRANTED',
+                maxLoss: usd(300),
+                exposure: usd(1000),
+                grantedAt: '2026-11-21T23:59:30.000Z',
+                expiresAt: '2026-11-22T00:00:30.000Z',
+              },
+            ],
+            'UTC',
+            closingOf({ realizedLoss: 150, reservedLoss: 300, reservedExposure: 1000, actions: 2 }),
+          ),
           granted('r3', { loss: 300 }, 'E1', 'key-r3', midnight),
         ]);
     });
@@ -662,17 +669,22 @@ describe('Risk ledger', () => {
     });
 
     it("should let yesterday's idempotency keys be used again, except those of carried reservations", () => {
+      const openedWithR1 = opened(
+        '2026-11-22',
+        midnight,
+        DAY,
+        [carried()],
+        'UTC',
+        closingOf({ realizedLoss: 150, reservedLoss: 300, reservedExposure: 1000, actions: 2 }),
+      );
       spec
         .given(history)
         .when(reserve('r4', {}, 'E1', 'key-r2', midnight))
-        .then([
-          opened('2026-11-22', midnight, DAY, [carried()]),
-          granted('r4', {}, 'E1', 'key-r2', midnight),
-        ]);
+        .then([openedWithR1, granted('r4', {}, 'E1', 'key-r2', midnight)]);
       spec
         .given(history)
         .when(reserve('r4', {}, 'E1', 'key-r1', midnight))
-        .then([opened('2026-11-22', midnight, DAY, [carried()])]);
+        .then([openedWithR1]);
     });
 
     it('should follow the configured time zone: midnight in New York is 05:00 UTC', () => {
@@ -685,7 +697,7 @@ describe('Risk ledger', () => {
         .given([opened('2026-11-21', '2026-11-21T12:00:00.000Z', null, [], 'America/New_York')])
         .when(reserve('r1', {}, 'E1', 'key-r1', '2026-11-22T05:00:00.000Z'), ny)
         .then([
-          opened('2026-11-22', '2026-11-22T05:00:00.000Z', '2026-11-21', [], 'America/New_York'),
+          opened('2026-11-22', '2026-11-22T05:00:00.000Z', '2026-11-21', [], 'America/New_York', {}),
           granted('r1', {}, 'E1', 'key-r1', '2026-11-22T05:00:00.000Z'),
         ]);
     });
@@ -703,6 +715,15 @@ describe('Risk ledger', () => {
     ];
     const next = '2026-11-22';
     const late = '2026-11-22T00:00:10.000Z';
+    // The old day's final figures travel with the new day's opening.
+    const openedNext = opened(
+      next,
+      late,
+      DAY,
+      [],
+      'UTC',
+      closingOf({ realizedLoss: 150, reservedLoss: 0, reservedExposure: 0, actions: 3 }),
+    );
     const on = (command: LedgerCommand, now = late): LedgerCommand =>
       ({ ...command, data: { ...command.data, now } }) as LedgerCommand;
 
@@ -723,12 +744,8 @@ describe('Risk ledger', () => {
       spec
         .given(history)
         .when(on(settle('r1', 900)))
-        .then([opened(next, late, DAY), lateSettle]);
-      const state = fold(
-        riskLedgerDecider,
-        [opened(next, late, DAY), lateSettle],
-        fold(riskLedgerDecider, history),
-      );
+        .then([openedNext, lateSettle]);
+      const state = fold(riskLedgerDecider, [openedNext, lateSettle], fold(riskLedgerDecider, history));
       expect(state.status === 'open' && state.usage).toEqual({
         GLOBAL: { realizedLoss: 900, reservedLoss: 0, reservedExposure: 0, actions: 0 },
         E1: { realizedLoss: 900, reservedLoss: 0, reservedExposure: 0, actions: 0 },
@@ -743,12 +760,8 @@ describe('Risk ledger', () => {
       spec
         .given(history)
         .when(on(settle('r1', undefined, 'unknown')))
-        .then([opened(next, late, DAY), lateUnknown]);
-      const state = fold(
-        riskLedgerDecider,
-        [opened(next, late, DAY), lateUnknown],
-        fold(riskLedgerDecider, history),
-      );
+        .then([openedNext, lateUnknown]);
+      const state = fold(riskLedgerDecider, [openedNext, lateUnknown], fold(riskLedgerDecider, history));
       expect(state.status === 'open' && state.usage['E1']?.reservedLoss).toBe(500);
     });
 
@@ -756,17 +769,17 @@ describe('Risk ledger', () => {
       spec
         .given(history)
         .when(on(settle('r2', 150)))
-        .then([opened(next, late, DAY)]);
+        .then([openedNext]);
       spec
         .given(history)
         .when(on(release('r3')))
-        .then([opened(next, late, DAY)]);
+        .then([openedNext]);
       spec
-        .given([...history, opened(next, late, DAY)])
+        .given([...history, openedNext])
         .when(on(release('r1')))
         .thenNothingHappened();
       spec
-        .given([...history, opened(next, late, DAY)])
+        .given([...history, openedNext])
         .when(on(settle('r3', 10)))
         .thenThrows(IllegalStateError, (e) => e.code === 'RISK.RESERVATION_CLOSED');
     });
@@ -774,7 +787,7 @@ describe('Risk ledger', () => {
     it('should not know them once another day has opened', () => {
       const dayAfter = '2026-11-23T00:00:10.000Z';
       spec
-        .given([...history, opened(next, late, DAY), opened('2026-11-23', dayAfter, next)])
+        .given([...history, openedNext, opened('2026-11-23', dayAfter, next)])
         .when(on(settle('r1', 900), dayAfter))
         .thenThrows(NotFoundError, (e) => e.code === 'RISK.RESERVATION_UNKNOWN');
     });
@@ -921,8 +934,16 @@ function opened(
   previousDay: string | null = null,
   carriedOver: Extract<LedgerEvent, { type: 'LedgerOpened' }>['data']['carriedOver'] = [],
   timeZone = 'UTC',
+  closing?: Record<string, RiskUsage>,
 ): LedgerEvent {
-  return { type: 'LedgerOpened', data: { day, timeZone, openedAt, previousDay, carriedOver } };
+  return {
+    type: 'LedgerOpened',
+    data: { day, timeZone, openedAt, previousDay, carriedOver, ...(closing ? { closing } : {}) },
+  };
+}
+/** The same usage for E1 and GLOBAL (every reservation of these days is E1's). */
+function closingOf(usage: RiskUsage): Record<string, RiskUsage> {
+  return { GLOBAL: usage, E1: usage };
 }
 function carried() {
   return {

@@ -294,6 +294,7 @@ function openingEntries(state: LedgerState, now: string, timeZone: string): Ledg
         openedAt: now,
         previousDay: state.status === 'open' ? state.day : null,
         carriedOver,
+        ...(state.status === 'open' ? { closing: state.usage } : {}),
       },
     },
   ];
