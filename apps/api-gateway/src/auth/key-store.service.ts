@@ -101,7 +101,7 @@ export class KeyStore implements OnModuleInit {
 
   async create(input: NewKey, by: Principal, now: Date): Promise<{ key: ApiKeyView; apiKey: string }> {
     if (!canManage(by.role, input.role)) {
-      throw new ForbiddenError(`a ${by.role} cannot create ${input.role} keys`, { code: 'AUTH.FORBIDDEN' });
+      throw new ForbiddenError(`the ${by.role} role cannot create ${input.role} keys`, { code: 'AUTH.FORBIDDEN' });
     }
     if ((input.role === 'engine') !== (input.engineId !== undefined)) {
       throw new ValidationError('engineId is required for engine keys and only for them', {
@@ -150,7 +150,7 @@ export class KeyStore implements OnModuleInit {
     const row = await this.keys.findOneBy({ id });
     if (!row) throw new NotFoundError(`no API key ${id}`, { code: 'KEYS.NOT_FOUND' });
     if (!isRole(row.role) || !canManage(by.role, row.role)) {
-      throw new ForbiddenError(`a ${by.role} cannot revoke ${row.role} keys`, { code: 'AUTH.FORBIDDEN' });
+      throw new ForbiddenError(`the ${by.role} role cannot revoke ${row.role} keys`, { code: 'AUTH.FORBIDDEN' });
     }
     if (row.revokedAt === null) {
       await this.db.transaction(async (tx) => {

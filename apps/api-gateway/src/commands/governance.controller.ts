@@ -22,9 +22,7 @@ import {
   WindowMetricsSchema,
   object,
 } from '@bifrost/contracts';
-import { RpcError } from '@bifrost/messaging';
 import { actorOf, type Principal } from '../auth/roles';
-import { ProblemError } from '../http/problem';
 import { ApiController, CurrentPrincipal, Route, ValidParams, ValidQuery } from '../http/route';
 import { CommandReply, EngineParams } from '../http/schemas';
 import { GatewayRpc } from './gateway-rpc.service';
@@ -66,20 +64,6 @@ const MetricsQuery = object({
 
 type Readiness = Static<typeof ReadinessReportSchema>;
 
-// The agent's NotFound/Forbidden/IllegalState codes the gateway's code-based mapping cannot place.
-const GOVERNANCE_PROBLEMS: Readonly<Record<string, 'notFound' | 'forbidden' | 'conflict'>> = {
-  'GOVERNANCE.ENGINE_NOT_ENROLLED': 'notFound',
-  'GOVERNANCE.NOT_AN_APPROVER': 'forbidden',
-  'GOVERNANCE.ROLE_NOT_HELD': 'forbidden',
-  'GOVERNANCE.PROPOSAL_NOT_PENDING': 'conflict',
-  'GOVERNANCE.PROPOSAL_EXPIRED': 'conflict',
-  'GOVERNANCE.PROPOSAL_STALE': 'conflict',
-  'GOVERNANCE.ALREADY_APPROVED': 'conflict',
-  'GOVERNANCE.ROLE_NOT_OUTSTANDING': 'conflict',
-  'GOVERNANCE.ALREADY_ENROLLED': 'conflict',
-  'GOVERNANCE.ALREADY_RESOLVED': 'conflict',
-};
-
 /**
  * The governance agent live (`bifrost.rpc.governance.*`): engine state, metrics and readiness as the
  * agent computes them now, and every operator command (enrol, attest, rules, breaker events,
@@ -88,21 +72,6 @@ const GOVERNANCE_PROBLEMS: Readonly<Record<string, 'notFound' | 'forbidden' | 'c
 @ApiController('governance', 'governance')
 export class GovernanceController {
   constructor(@Inject(GatewayRpc) private readonly rpc: GatewayRpc) {}
-
-  /**
-   * Error codes whose problem the code alone does not tell: an engine the agent does not govern is a
-   * missing resource (404), an approver without the needed role is forbidden (403), a proposal or
-   * event no longer in the state the command needs is a conflict (409).
-   */
-  private async call<T>(subject: string, data: unknown): Promise<T> {
-    try {
-      return await this.rpc.call<T>(subject, data);
-    } catch (error) {
-      const kind = error instanceof RpcError ? GOVERNANCE_PROBLEMS[error.code] : undefined;
-      if (error instanceof RpcError && kind) throw new ProblemError(kind, error.message, error.code);
-      throw error;
-    }
-  }
 
   @Route({
     method: 'GET',
@@ -114,7 +83,7 @@ export class GovernanceController {
     }),
   })
   engines() {
-    return this.call('bifrost.rpc.governance.engines', {});
+    return this.rpc.call('bifrost.rpc.governance.engines', {});
   }
 
   @Route({
@@ -127,7 +96,7 @@ export class GovernanceController {
     response: GovernanceStateView,
   })
   state(@ValidParams() params: Static<typeof EngineParams>) {
-    return this.call('bifrost.rpc.governance.state', { engineId: params.engineId });
+    return this.rpc.call('bifrost.rpc.governance.state', { engineId: params.engineId });
   }
 
   @Route({
@@ -146,7 +115,7 @@ export class GovernanceController {
     @ValidParams() params: Static<typeof EngineParams>,
     @Body() body: Static<typeof EnrollBody>,
   ) {
-    return this.call('bifrost.rpc.governance.cmd.enroll', {
+    return this.rpc.call('bifrost.rpc.governance.cmd.enroll', {
       ...body,
       engineId: params.engineId,
       actor: actorOf(p),
@@ -167,7 +136,7 @@ export class GovernanceController {
     @ValidParams() params: Static<typeof EngineParams>,
     @Body() body: Static<typeof LadderBody>,
   ) {
-    return this.call('bifrost.rpc.governance.cmd.configure-ladder', {
+    return this.rpc.call('bifrost.rpc.governance.cmd.configure-ladder', {
       ...body,
       engineId: params.engineId,
       actor: actorOf(p),
@@ -184,7 +153,7 @@ export class GovernanceController {
     response: WindowMetricsSchema,
   })
   metrics(@ValidParams() params: Static<typeof EngineParams>, @ValidQuery() q: Static<typeof MetricsQuery>) {
-    return this.call('bifrost.rpc.governance.metrics', {
+    return this.rpc.call('bifrost.rpc.governance.metrics', {
       engineId: params.engineId,
       window: q.window,
       ...(q.commandType !== undefined ? { commandType: q.commandType } : {}),
@@ -200,7 +169,7 @@ export class GovernanceController {
     response: ReadinessReportSchema,
   })
   readiness(@ValidParams() params: Static<typeof EngineParams>) {
-    return this.call('bifrost.rpc.governance.readiness', { engineId: params.engineId });
+    return this.rpc.call('bifrost.rpc.governance.readiness', { engineId: params.engineId });
   }
 
   @Route({
@@ -218,7 +187,7 @@ export class GovernanceController {
     example: { response: { score: 74, maxScore: 80, ratio: 0.925, status: 'ALMOST_READY' } },
   })
   async score(@ValidParams() params: Static<typeof EngineParams>) {
-    const report = await this.call<Readiness>('bifrost.rpc.governance.readiness', {
+    const report = await this.rpc.call<Readiness>('bifrost.rpc.governance.readiness', {
       engineId: params.engineId,
     });
     return {
@@ -251,7 +220,7 @@ export class GovernanceController {
     @ValidParams() params: Static<typeof EngineItemParams>,
     @Body() body: Static<typeof AttestBody>,
   ) {
-    return this.call('bifrost.rpc.governance.cmd.attest', {
+    return this.rpc.call('bifrost.rpc.governance.cmd.attest', {
       ...body,
       engineId: params.engineId,
       itemId: params.itemId,
@@ -275,7 +244,7 @@ export class GovernanceController {
     @ValidParams() params: Static<typeof EngineRuleParams>,
     @Body() body: Static<typeof RuleBody>,
   ) {
-    return this.call('bifrost.rpc.governance.cmd.update-rule', {
+    return this.rpc.call('bifrost.rpc.governance.cmd.update-rule', {
       ...body,
       engineId: params.engineId,
       ruleId: params.ruleId,
@@ -298,7 +267,7 @@ export class GovernanceController {
     @ValidParams() params: Static<typeof EngineEventParams>,
     @Body() body: Static<typeof ResolveBody>,
   ) {
-    return this.call('bifrost.rpc.governance.cmd.resolve-breaker-event', {
+    return this.rpc.call('bifrost.rpc.governance.cmd.resolve-breaker-event', {
       ...body,
       engineId: params.engineId,
       eventId: params.eventId,
@@ -317,7 +286,7 @@ export class GovernanceController {
     example: { body: { engineId: 'roaster-1' } },
   })
   runCycle(@CurrentPrincipal() p: Principal, @Body() body: Static<typeof RunCycleBody>) {
-    return this.call('bifrost.rpc.governance.cmd.run-cycle', { ...body, actor: actorOf(p) });
+    return this.rpc.call('bifrost.rpc.governance.cmd.run-cycle', { ...body, actor: actorOf(p) });
   }
 
   @Route({
@@ -336,7 +305,7 @@ export class GovernanceController {
     @ValidParams() params: Static<typeof EngineProposalParams>,
     @Body() body: Static<typeof ApproveBody>,
   ) {
-    return this.call('bifrost.rpc.governance.cmd.approve-proposal', {
+    return this.rpc.call('bifrost.rpc.governance.cmd.approve-proposal', {
       ...body,
       engineId: params.engineId,
       proposalId: params.proposalId,
@@ -359,7 +328,7 @@ export class GovernanceController {
     @ValidParams() params: Static<typeof EngineProposalParams>,
     @Body() body: Static<typeof RejectBody>,
   ) {
-    return this.call('bifrost.rpc.governance.cmd.reject-proposal', {
+    return this.rpc.call('bifrost.rpc.governance.cmd.reject-proposal', {
       ...body,
       engineId: params.engineId,
       proposalId: params.proposalId,
@@ -377,7 +346,7 @@ export class GovernanceController {
     }),
   })
   approvers() {
-    return this.call('bifrost.rpc.governance.approvers', {});
+    return this.rpc.call('bifrost.rpc.governance.approvers', {});
   }
 
   @Route({
@@ -395,7 +364,7 @@ export class GovernanceController {
     @ValidParams() params: Static<typeof PrincipalParams>,
     @Body() body: Static<typeof RolesBody>,
   ) {
-    return this.call('bifrost.rpc.governance.cmd.assign-approver-roles', {
+    return this.rpc.call('bifrost.rpc.governance.cmd.assign-approver-roles', {
       ...body,
       principalId: params.principalId,
       actor: actorOf(p),

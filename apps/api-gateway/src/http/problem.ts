@@ -60,10 +60,35 @@ export class ProblemError extends Error {
 }
 
 /**
+ * Codes the naming rules below cannot place: the services' NotFound, Forbidden and IllegalState
+ * errors whose code names the situation rather than the kind (an rpc error reply carries only the
+ * code, not the error class). A request that came too late for the state it needs is a conflict.
+ */
+const CODE_PROBLEMS: Readonly<Record<string, ProblemKind>> = {
+  'GATE.APPROVAL_NOT_PENDING': 'conflict',
+  'GATE.APPROVAL_EXPIRED': 'conflict',
+  'RISK.RESERVATION_CLOSED': 'conflict',
+  'RISK.RESERVATION_NOT_UNRESOLVED': 'conflict',
+  'GOVERNANCE.ENGINE_NOT_ENROLLED': 'notFound',
+  'GOVERNANCE.NOT_AN_APPROVER': 'forbidden',
+  'GOVERNANCE.ROLE_NOT_HELD': 'forbidden',
+  'GOVERNANCE.PROPOSAL_NOT_PENDING': 'conflict',
+  'GOVERNANCE.PROPOSAL_EXPIRED': 'conflict',
+  'GOVERNANCE.PROPOSAL_STALE': 'conflict',
+  'GOVERNANCE.ALREADY_APPROVED': 'conflict',
+  'GOVERNANCE.ROLE_NOT_OUTSTANDING': 'conflict',
+  'GOVERNANCE.ALREADY_ENROLLED': 'conflict',
+  'GOVERNANCE.ALREADY_RESOLVED': 'conflict',
+};
+
+/**
  * Which problem a Bifrost error code is, whether thrown here or received in an rpc error reply
- * (which carries only the code, not the error class): by the code's area and reason.
+ * (which carries only the code, not the error class): {@link CODE_PROBLEMS}, else by the code's
+ * area and reason.
  */
 export function problemKindOf(code: string): ProblemKind {
+  const listed = CODE_PROBLEMS[code];
+  if (listed) return listed;
   if (
     code === 'RPC.NO_RESPONDERS' ||
     code === 'RPC.TIMEOUT' ||
