@@ -37,6 +37,9 @@ describe('gate service: checks over NATS', () => {
       actor: operator,
       ...body,
     });
+  /** Classes `order.place` SANDBOX_EXEC, so that go-live being off blocks nothing. */
+  const inSandbox = () =>
+    command('execution-class', { actionKind: 'order.place', executionClass: 'SANDBOX_EXEC', reason: 'test' });
   /** Registers the strategy and sets its level: the way an operator onboards a seasoned strategy. */
   const onboard = async (engineId: string, strategyId: string, level: string) => {
     await command('strategy.register', { engineId, strategyId });
@@ -81,11 +84,7 @@ describe('gate service: checks over NATS', () => {
 
   describe('the kill switch', () => {
     beforeAll(async () => {
-      await command('execution-class', {
-        actionKind: 'order.place',
-        executionClass: 'SANDBOX_EXEC',
-        reason: 'test',
-      });
+      await inSandbox();
       await onboard('k1', 's1', 'L4');
     });
 
@@ -146,11 +145,7 @@ describe('gate service: checks over NATS', () => {
 
   describe('approvals', () => {
     it('should open a request bound to the action, let another person approve it, and accept the token once', async () => {
-      await command('execution-class', {
-        actionKind: 'order.place',
-        executionClass: 'SANDBOX_EXEC',
-        reason: 'test',
-      });
+      await inSandbox();
       await onboard('a1', 's1', 'L2');
       const action = {
         kind: 'order.place',
@@ -210,11 +205,7 @@ describe('gate service: checks over NATS', () => {
     });
 
     it('should tell the engine of a rejection, and refuse to tell of a request the strategy does not have', async () => {
-      await command('execution-class', {
-        actionKind: 'order.place',
-        executionClass: 'SANDBOX_EXEC',
-        reason: 'test',
-      });
+      await inSandbox();
       await onboard('a2', 's1', 'L2');
       const asked = await check({
         engineId: 'a2',
@@ -249,11 +240,7 @@ describe('gate service: checks over NATS', () => {
 
   describe('outcomes reported by the engine', () => {
     it('should promote a strategy after 50 winning outcomes, counting a repeated outcome once', async () => {
-      await command('execution-class', {
-        actionKind: 'order.place',
-        executionClass: 'SANDBOX_EXEC',
-        reason: 'test',
-      });
+      await inSandbox();
       await onboard('o1', 's1', 'L2');
       const report = (n: number) =>
         client.publisher.publish(

@@ -114,13 +114,21 @@ describe('SDK over NATS', () => {
       beforeAll(async () => {
         await onboard('gated', 'L2');
       });
-
-      it('should wait until an operator approves, then act with the token the approval issued', async () => {
+      /** A connected client whose order of `amount` the gate answered REQUIRE_APPROVAL. */
+      const askApproval = async (amount: number) => {
         const sdk = client(ns);
         await sdk.whenConnected(5_000);
-        const asked = await sdk.check({ strategyId: 'gated', action });
+        const asked = await sdk.check({
+          strategyId: 'gated',
+          action: { ...action, notional: { amount, currency: 'USD' } },
+        });
         if (asked.failClosed || !asked.approvalId) throw new Error(`no approval asked: ${asked.action}`);
-        const where = { strategyId: 'gated', approvalId: asked.approvalId };
+        return { sdk, approvalId: asked.approvalId };
+      };
+
+      it('should wait until an operator approves, then act with the token the approval issued', async () => {
+        const { sdk, approvalId } = await askApproval(action.notional.amount);
+        const where = { strategyId: 'gated', approvalId };
 
         const waiting = sdk.awaitApproval(where, { timeoutMs: 10_000, pollMs: 50 });
         await expect(sdk.approval(where)).resolves.toMatchObject({ status: 'pending', token: null });
@@ -137,17 +145,11 @@ describe('SDK over NATS', () => {
       });
 
       it('should answer pending when nobody decides within the time given', async () => {
-        const sdk = client(ns);
-        await sdk.whenConnected(5_000);
-        const asked = await sdk.check({
-          strategyId: 'gated',
-          action: { ...action, notional: { amount: 3_001, currency: 'USD' } },
-        });
-        if (asked.failClosed || !asked.approvalId) throw new Error(`no approval asked: ${asked.action}`);
+        const { sdk, approvalId } = await askApproval(3_001);
         const started = Date.now();
 
         const answer = await sdk.awaitApproval(
-          { strategyId: 'gated', approvalId: asked.approvalId },
+          { strategyId: 'gated', approvalId },
           { timeoutMs: 400, pollMs: 100 },
         );
 
@@ -157,19 +159,13 @@ describe('SDK over NATS', () => {
       });
 
       it('should stop waiting when its signal aborts (an engine shutting down), answering pending', async () => {
-        const sdk = client(ns);
-        await sdk.whenConnected(5_000);
-        const asked = await sdk.check({
-          strategyId: 'gated',
-          action: { ...action, notional: { amount: 3_002, currency: 'USD' } },
-        });
-        if (asked.failClosed || !asked.approvalId) throw new Error(`no approval asked: ${asked.action}`);
+        const { sdk, approvalId } = await askApproval(3_002);
         const stopping = new AbortController();
         const started = Date.now();
         setTimeout(() => stopping.abort(), 200);
 
         const answer = await sdk.awaitApproval(
-          { strategyId: 'gated', approvalId: asked.approvalId },
+          { strategyId: 'gated', approvalId },
           { timeoutMs: 10_000, pollMs: 5_000, signal: stopping.signal },
         );
 

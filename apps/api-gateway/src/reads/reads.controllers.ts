@@ -134,9 +134,10 @@ const ApprovalsQuery = object({
  * The read model keeps a request `pending` until it is decided (the projector has no clock); a
  * reader sees one past its `expires_at` as `expired`, as the gate does.
  */
+const APPROVAL_EXPIRED = "status = 'pending' AND expires_at <= now()";
 const APPROVAL_STATUS_FILTERS: Readonly<Record<ApprovalStatus, string>> = {
   pending: "status = 'pending' AND expires_at > now()",
-  expired: "status = 'pending' AND expires_at <= now()",
+  expired: APPROVAL_EXPIRED,
   granted: "status = 'granted'",
   rejected: "status = 'rejected'",
 };
@@ -144,7 +145,7 @@ const APPROVAL_COLUMNS = [
   'approval_id',
   'engine_id',
   'strategy_id',
-  "CASE WHEN status = 'pending' AND expires_at <= now() THEN 'expired' ELSE status END AS status",
+  `CASE WHEN ${APPROVAL_EXPIRED} THEN 'expired' ELSE status END AS status`,
   'action_hash',
   'action',
   'requested_by',
