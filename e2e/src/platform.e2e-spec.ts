@@ -18,7 +18,7 @@ import { connectProbe, STACK_SERVICES, startStack, stopCleanly, type Stack } fro
  * its own and changes no global state, so the order does not matter.
  *
  * Heartbeats: every SDK client here is created with `heartbeatIntervalMs: 0` (no heartbeat at all,
- * not even on connect), except the dead-man scenario's. An engine that never sent a heartbeat is
+ * not even on connect), except the dead-man scenario's leaving engine. An engine that never sent a heartbeat is
  * not watched by the canary, so the 30 s dead-man switch cannot pause it however long the suite
  * runs; the dead-man scenario checks that for its bystander.
  */
@@ -180,40 +180,61 @@ describe('Bifrost platform end to end', () => {
     }, 60_000);
   });
 
-  describe('when an engine that sent heartbeats goes silent (canary dead-man switch)', () => {
-    it('should have the gate answer PAUSE for that engine only', async () => {
-      const heartbeating = await engine(SILENT_ENGINE, 500);
-      const bystander = await engine(BYSTANDER_ENGINE);
-      await waitFor(
-        async () =>
-          ok(await api('GET', '/api/v1/canary/status', { key: viewer.apiKey })).engines.some(
-            (e: { engineId: string }) => e.engineId === SILENT_ENGINE,
-          ),
-        { timeoutMs: 15_000, intervalMs: 250, what: 'the canary watching the heartbeating engine' },
-      );
-      expect(
-        await api('PUT', `/api/v1/canary/engines/${SILENT_ENGINE}/heartbeat-policy`, {
-          key: admin.apiKey,
-          body: { reason: 'e2e: fast engine, short gap', allowedGapMs: GAP_MS },
-        }),
-      ).toMatchObject({
-        status: 200,
-        body: { engineId: SILENT_ENGINE, allowedGapMs: GAP_MS, status: 'ALIVE' },
+  describe('when engines that sent heartbeats go quiet (canary dead-man switch)', () => {
+    it('should have the gate answer PAUSE for the engine that went silent only, not for one that signed off', async () => {
+      // The silent engine beats over plain HTTP and then just stops, as a crashed process would.
+      const silentKey = await createKey(admin, {
+        name: 'silent key',
+        role: 'engine',
+        engineId: SILENT_ENGINE,
       });
-      const policySetAt = Date.now();
-      // While it keeps heartbeating, more than the gap passes without it going stale or paused.
-      const alive = await waitFor(
-        async () => {
-          const engines = ok(await api('GET', '/api/v1/canary/status', { key: viewer.apiKey })).engines;
-          const view = engines.find((e: { engineId: string }) => e.engineId === SILENT_ENGINE);
-          return Date.parse(view.lastHeartbeatAt) > policySetAt + GAP_MS ? view : undefined;
-        },
-        { timeoutMs: GAP_MS + 10_000, intervalMs: 250, what: 'a heartbeat more than the gap later' },
-      );
-      expect(alive).toMatchObject({ status: 'ALIVE', staleSince: null });
-      expect(pauseOf(await heartbeating.check(GATE_CHECK))).toBe('ALLOW');
+      const beat = () =>
+        api('POST', '/api/v1/engine/heartbeat', { key: silentKey.apiKey, body: { engineId: SILENT_ENGINE } });
+      expect(await beat()).toMatchObject({ status: 202 });
+      const beating = setInterval(() => void beat().catch(() => undefined), 500);
+      // The leaving engine stops cleanly: the SDK's close() signs it off.
+      const leaving = await engine(LEAVING_ENGINE, 500);
+      const bystander = await engine(BYSTANDER_ENGINE);
+      const engineView = async (engineId: string) =>
+        ok(await api('GET', '/api/v1/canary/status', { key: viewer.apiKey })).engines.find(
+          (e: { engineId: string }) => e.engineId === engineId,
+        );
+      try {
+        for (const engineId of [SILENT_ENGINE, LEAVING_ENGINE]) {
+          await waitFor(() => engineView(engineId), {
+            timeoutMs: 15_000,
+            intervalMs: 250,
+            what: `the canary watching ${engineId}`,
+          });
+          expect(
+            await api('PUT', `/api/v1/canary/engines/${engineId}/heartbeat-policy`, {
+              key: admin.apiKey,
+              body: { reason: 'e2e: fast engine, short gap', allowedGapMs: GAP_MS },
+            }),
+          ).toMatchObject({ status: 200, body: { engineId, allowedGapMs: GAP_MS, status: 'ALIVE' } });
+        }
+        const policySetAt = Date.now();
+        // While they keep heartbeating, more than the gap passes without either going stale or paused.
+        const alive = await waitFor(
+          async () => {
+            const view = await engineView(SILENT_ENGINE);
+            return Date.parse(view.lastHeartbeatAt) > policySetAt + GAP_MS ? view : undefined;
+          },
+          { timeoutMs: GAP_MS + 10_000, intervalMs: 250, what: 'a heartbeat more than the gap later' },
+        );
+        expect(alive).toMatchObject({ status: 'ALIVE', staleSince: null });
+        expect(await engineView(LEAVING_ENGINE)).toMatchObject({ status: 'ALIVE' });
+        expect(pauseOf(await leaving.check(GATE_CHECK))).toBe('ALLOW');
+      } finally {
+        clearInterval(beating);
+      }
 
-      await heartbeating.close();
+      await leaving.close();
+      await waitFor(async () => (await engineView(LEAVING_ENGINE)).status === 'OFFLINE', {
+        timeoutMs: 10_000,
+        intervalMs: 100,
+        what: 'the leaving engine signed off',
+      });
       const checker = await engine(SILENT_ENGINE);
       const paused = await waitFor(
         async () => {
@@ -225,13 +246,19 @@ describe('Bifrost platform end to end', () => {
 
       expect(paused).toMatchObject({ failClosed: false, action: 'PAUSE' });
       expect(pauseOf(paused)).toBe('PAUSE');
+      // Silent for longer than its gap too, but signed off: OFFLINE, not paused.
+      const left = await engine(LEAVING_ENGINE);
+      expect(pauseOf(await left.check(GATE_CHECK))).toBe('ALLOW');
       const other = await bystander.check(GATE_CHECK);
       expect(other).toMatchObject({ failClosed: false });
       expect(other.action).not.toBe('PAUSE');
       expect(pauseOf(other)).toBe('ALLOW');
       const status = ok(await api('GET', '/api/v1/canary/status', { key: viewer.apiKey }));
       expect(status.engines).toEqual(
-        expect.arrayContaining([expect.objectContaining({ engineId: SILENT_ENGINE, status: 'STALE' })]),
+        expect.arrayContaining([
+          expect.objectContaining({ engineId: SILENT_ENGINE, status: 'STALE' }),
+          expect.objectContaining({ engineId: LEAVING_ENGINE, status: 'OFFLINE', staleSince: null }),
+        ]),
       );
       // heartbeatIntervalMs 0 sends none: the bystander is not watched, so it can never go stale.
       expect(status.engines.map((e: { engineId: string }) => e.engineId)).not.toContain(BYSTANDER_ENGINE);
@@ -246,6 +273,10 @@ describe('Bifrost platform end to end', () => {
         { timeoutMs: 15_000, intervalMs: 250, what: 'the pause request in /canary/requests' },
       );
       expect(requests).toEqual([expect.objectContaining({ engineId: SILENT_ENGINE })]);
+      expect(
+        ok(await api('GET', `/api/v1/canary/requests?engineId=${LEAVING_ENGINE}`, { key: viewer.apiKey }))
+          .items,
+      ).toEqual([]);
     }, 60_000);
   });
 
@@ -384,6 +415,7 @@ const OFFER_ENGINE = 'offer-bot';
 const OFFER_DOMAIN = 'WHOLESALE_OFFER';
 const SILENT_ENGINE = 'silent-bot';
 const BYSTANDER_ENGINE = 'bystander-bot';
+const LEAVING_ENGINE = 'leaving-bot';
 const ROASTER_ENGINE = 'roaster-1';
 const STRATEGY = 'main';
 const GAP_MS = 6_000;

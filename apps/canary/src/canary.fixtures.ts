@@ -107,14 +107,21 @@ export async function probeView(client: Messaging, name: string): Promise<ProbeV
   return (await status(client)).probes.find((p) => p.probe.name === name);
 }
 
-export function heartbeat(client: Messaging, ns: TestNamespace, engineId: string): Promise<unknown> {
+export function heartbeat(
+  client: Messaging,
+  ns: TestNamespace,
+  engineId: string,
+  fields: { signingOff?: boolean; occurredAt?: string } = {},
+): Promise<unknown> {
+  const { signingOff, occurredAt } = fields;
   return client.publisher.publish(
     createEnvelope({
       type: 'ingest.HeartbeatReported',
       subject: ns.naming.ingestSubject('heartbeat', engineId),
       source: 'sdk',
       actor: { kind: 'engine', id: engineId },
-      data: { engineId },
+      data: signingOff === undefined ? { engineId } : { engineId, signingOff },
+      ...(occurredAt ? { occurredAt } : {}),
     }),
   );
 }

@@ -232,6 +232,38 @@ describe('canary service', () => {
     });
   });
 
+  describe('Given an engine that signs off (allowed gap 1 s)', () => {
+    it('should mark it OFFLINE and not pause it, however long it is silent, until it is back', async () => {
+      const engineView = async () => (await status(client)).engines.find((e) => e.engineId === 'leaving');
+      await heartbeat(client, ns, 'leaving');
+      await waitFor(async () => (await engineView())?.status === 'ALIVE', { what: 'leaving watched' });
+      const signedOffAt = new Date().toISOString();
+      await heartbeat(client, ns, 'leaving', { signingOff: true, occurredAt: signedOffAt });
+      await waitFor(async () => (await engineView())?.status === 'OFFLINE', { what: 'leaving OFFLINE' });
+
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect((await check('leaving')).action).not.toBe('PAUSE');
+      expect(await engineView()).toMatchObject({ status: 'OFFLINE', staleSince: null });
+
+      await heartbeat(client, ns, 'leaving');
+      await waitFor(async () => (await engineView())?.status === 'ALIVE', { what: 'leaving back' });
+      // A sign-off older than the heartbeat that brought it back (a redelivery) changes nothing.
+      await heartbeat(client, ns, 'leaving', { signingOff: true, occurredAt: signedOffAt });
+      await waitFor(async () => (await check('leaving')).action === 'PAUSE', {
+        what: 'leaving silent again',
+      });
+      const types = (await canaryEvents(client, ns, 'engine', 'leaving')).map((e) => e.type);
+      expect(types).toEqual([
+        'canary.EngineWatched',
+        'canary.EngineSignedOff',
+        'canary.EngineSignedOn',
+        'canary.EngineWentStale',
+        'canary.AlertRaised',
+        'canary.EnginePauseRequested',
+      ]);
+    });
+  });
+
   describe('bad input', () => {
     it('should refuse an invalid probe with a clear error and keep running', async () => {
       await expect(upsertProbe(client, httpProbe('bad', 'ftp://nowhere'))).rejects.toMatchObject({

@@ -469,6 +469,20 @@ describe('SDK over NATS', () => {
       });
     });
 
+    it('should sign the engine off with a last heartbeat when it closes', async () => {
+      const sdk = client(ns, { heartbeatIntervalMs: 60_000 });
+      const flushed = collect(sdk, 'flushed');
+      await waitFor(() => flushed.length === 1, { what: 'the heartbeat on connect' });
+
+      await expect(sdk.close()).resolves.toEqual({ undelivered: 0 });
+
+      expect(flushed.map((f) => f.kind)).toEqual(['heartbeat', 'heartbeat']);
+      const first = await storedFact(ns, flushed[0]?.sequence as number);
+      const last = await storedFact(ns, flushed[1]?.sequence as number);
+      expect(first.envelope.data).toEqual({ engineId: 'e1' });
+      expect(last.envelope.data).toEqual({ engineId: 'e1', signingOff: true });
+    });
+
     it('should send none without a heartbeat type, and refuse a manual one as unsupported', async () => {
       const sdk = client(ns, { heartbeatIntervalMs: 50, catalogue: withoutHeartbeat() });
       await sdk.whenConnected(5_000);

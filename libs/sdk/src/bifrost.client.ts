@@ -367,13 +367,15 @@ export class BifrostClient {
   }
 
   /**
-   * Stops timers, gives buffered facts up to `deadlineMs` to reach Bifrost, then disconnects.
-   * Returns how many facts were left undelivered.
+   * Stops timers, signs the engine off (a last heartbeat saying it stops on purpose, so the canary's
+   * dead-man switch does not pause it for the silence that follows), gives buffered facts up to
+   * `deadlineMs` to reach Bifrost, then disconnects. Returns how many facts were left undelivered.
    */
   async close(): Promise<{ undelivered: number }> {
     if (this.closed) return { undelivered: this.bufferDepth };
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = undefined;
+    this.timedHeartbeat({ signingOff: true });
     if (this.connected && this.bufferDepth > 0) await this.drained(this.deadlineMs);
     this.closed = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
@@ -515,13 +517,13 @@ export class BifrostClient {
     this.emit('state', state);
   }
 
-  private timedHeartbeat(): void {
+  private timedHeartbeat(fields: FactFields = {}): void {
     // heartbeatIntervalMs 0 turns heartbeats off entirely: one on connect would put the engine
     // under the canary's dead-man switch, which would then pause it for never sending another.
     if (this.heartbeatIntervalMs <= 0 || !this.connected || !factDefinition(this.catalogue, 'heartbeat'))
       return;
     try {
-      this.heartbeat();
+      this.heartbeat(fields);
     } catch (error) {
       this.logger.warn?.('bifrost: heartbeat not sent', { error: (error as Error).message });
     }

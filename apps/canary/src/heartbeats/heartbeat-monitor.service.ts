@@ -56,19 +56,22 @@ export class HeartbeatMonitor implements OnApplicationBootstrap, BeforeApplicati
 
   /**
    * One heartbeat fact. Its time is when the engine sent it, capped at now: a redelivered old
-   * heartbeat cannot make a silent engine look alive, a fast engine clock cannot either.
+   * heartbeat cannot make a silent engine look alive, a fast engine clock cannot either. A
+   * sign-off counts only as the newest heartbeat seen: a redelivered one must not take an engine
+   * that has come back offline again.
    */
-  async onHeartbeat(envelope: Envelope, engineId: string): Promise<void> {
+  async onHeartbeat(envelope: Envelope, engineId: string, signingOff = false): Promise<void> {
     await this.load();
     const now = new Date().toISOString();
     const at = envelope.occurredAt < now ? envelope.occurredAt : now;
     const previous = this.lastSeen.get(engineId);
     if (!previous || at > previous) this.lastSeen.set(engineId, at);
+    const signsOff = signingOff && (!previous || at >= previous);
     const engine = this.state.engine(engineId);
-    if (engine.status === 'watched' && engine.health === 'ALIVE') return;
+    if (engine.status === 'watched' && engine.health === 'ALIVE' && !signsOff) return;
     await this.commands.engine(
       engineId,
-      { type: 'RecordHeartbeat', data: { engineId, heartbeatAt: at, now } },
+      { type: 'RecordHeartbeat', data: { engineId, heartbeatAt: at, signingOff: signsOff, now } },
       CANARY_ACTOR,
       envelope.id,
     );

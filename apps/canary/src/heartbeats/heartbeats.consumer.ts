@@ -20,12 +20,12 @@ export class HeartbeatsConsumer {
         code: 'INGEST.UNEXPECTED_TYPE',
       });
     }
-    const { engineId } = envelope.data as DataOf<typeof HeartbeatReported>;
+    const { engineId, signingOff } = envelope.data as DataOf<typeof HeartbeatReported>;
     if (envelope.actor.kind === 'engine' && envelope.actor.id !== engineId) {
       throw new ValidationError(`engine ${envelope.actor.id} sent a heartbeat for ${engineId}`, {
         code: 'INGEST.FOREIGN_ENGINE',
       });
     }
-    await this.monitor.onHeartbeat(envelope, engineId);
+    await this.monitor.onHeartbeat(envelope, engineId, signingOff === true);
   }
 }

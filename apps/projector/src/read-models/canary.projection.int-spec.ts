@@ -117,7 +117,7 @@ describe('canary read models against real NATS and Postgres', () => {
     expect(
       await h.rows(
         `SELECT engine_id, status, allowed_gap_ms, auto_resume, enabled, stale_since, last_heartbeat_at, resume_requested_at
-         FROM canary_engines`,
+         FROM canary_engines ORDER BY engine_id`,
       ),
     ).toEqual([
       {
@@ -127,8 +127,18 @@ describe('canary read models against real NATS and Postgres', () => {
         auto_resume: true,
         enabled: true,
         stale_since: null,
-        last_heartbeat_at: new Date(T(30)),
+        last_heartbeat_at: new Date(T(35)),
         resume_requested_at: expect.any(Date),
+      },
+      {
+        engine_id: 'e2',
+        status: 'OFFLINE',
+        allowed_gap_ms: null,
+        auto_resume: false,
+        enabled: true,
+        stale_since: null,
+        last_heartbeat_at: new Date(T(13)),
+        resume_requested_at: null,
       },
     ]);
   });
@@ -252,11 +262,18 @@ describe('canary read models against real NATS and Postgres', () => {
         authorizedBy: OPERATOR,
         authorizedAt: T(11),
       }),
+      engine('EngineSignedOff', { heartbeatAt: T(32), at: T(32) }),
+      engine('EngineSignedOn', { heartbeatAt: T(35), signedOffAt: T(32), at: T(35) }),
+      event('EngineWatched', 'engine', 'e2', { engineId: 'e2', firstHeartbeatAt: T(12), at: T(12) }, CANARY),
+      event('EngineSignedOff', 'engine', 'e2', { engineId: 'e2', heartbeatAt: T(13), at: T(13) }, CANARY),
       event('SummaryReported', 'summary', '2026-11-21', {
         from: T(0),
         to: T(40),
         probes: [{ probeName: 'exchange', status: 'UP', checks: 40, failures: 3, consecutiveFailures: 0 }],
-        engines: [{ engineId: 'e1', status: 'ALIVE' }],
+        engines: [
+          { engineId: 'e1', status: 'ALIVE' },
+          { engineId: 'e2', status: 'OFFLINE' },
+        ],
       }),
     ];
   }

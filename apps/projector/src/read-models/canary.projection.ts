@@ -208,6 +208,20 @@ export const canaryProjection: Projection = {
         d.at,
       ]);
     },
+    'canary.EngineSignedOff': (sql, message) => {
+      const d = dataOf<{ engineId: string; heartbeatAt: string; at: string }>(message);
+      sql.add(
+        `UPDATE canary_engines SET status = 'OFFLINE', last_heartbeat_at = $2, updated_at = $3 WHERE engine_id = $1`,
+        [d.engineId, d.heartbeatAt, d.at],
+      );
+    },
+    'canary.EngineSignedOn': (sql, message) => {
+      const d = dataOf<{ engineId: string; heartbeatAt: string; at: string }>(message);
+      sql.add(
+        `UPDATE canary_engines SET status = 'ALIVE', last_heartbeat_at = $2, updated_at = $3 WHERE engine_id = $1`,
+        [d.engineId, d.heartbeatAt, d.at],
+      );
+    },
     'canary.EngineResumeRequested': (sql, message) => {
       sql.add(`UPDATE canary_engines SET resume_requested_at = $2 WHERE engine_id = $1`, [
         aggregateIdOf(message),

@@ -13,6 +13,9 @@ export type ProbeKind = (typeof PROBE_KINDS)[number];
 /** UNKNOWN until the first decisive result; DOWN after `failureThreshold` failures in a row. */
 export const PROBE_STATUSES = ['UNKNOWN', 'UP', 'DOWN'] as const;
 export type ProbeStatus = (typeof PROBE_STATUSES)[number];
+/** A watched engine: heard from within its gap, silent too long, or signed off on purpose. */
+export const ENGINE_HEALTHS = ['ALIVE', 'STALE', 'OFFLINE'] as const;
+export type EngineHealth = (typeof ENGINE_HEALTHS)[number];
 
 /** A probe name is one subject token: `bifrost.evt.canary.probe.<probeName>`. */
 export const ProbeName = Type.String({
@@ -240,6 +243,18 @@ export const CanaryEngineHeartbeatRestored = canaryEvent(
     at: Timestamp,
   }),
 );
+export const CanaryEngineSignedOff = canaryEvent(
+  'EngineSignedOff',
+  ENGINE,
+  'An engine said in its heartbeat that it is stopping on purpose (the SDK does so on close): OFFLINE, its silence is not judged until it sends a heartbeat again.',
+  object({ engineId: EntityId, heartbeatAt: Timestamp, at: Timestamp }),
+);
+export const CanaryEngineSignedOn = canaryEvent(
+  'EngineSignedOn',
+  ENGINE,
+  'An OFFLINE engine sent a heartbeat: ALIVE again, and watched for silence from now on.',
+  object({ engineId: EntityId, heartbeatAt: Timestamp, signedOffAt: Timestamp, at: Timestamp }),
+);
 export const CanaryEngineResumeRequested = canaryEvent(
   'EngineResumeRequested',
   ENGINE,
@@ -272,7 +287,7 @@ export const CanarySummaryReported = canaryEvent(
         consecutiveFailures: Type.Integer({ minimum: 0 }),
       }),
     ),
-    engines: Type.Array(object({ engineId: EntityId, status: literals(['ALIVE', 'STALE'] as const) })),
+    engines: Type.Array(object({ engineId: EntityId, status: literals(ENGINE_HEALTHS) })),
   }),
   ['gate (go-live fact canaryHealthy)', 'projector'],
 );
@@ -293,6 +308,8 @@ export const HeartbeatReported = defineMessage({
     /** Free-form status text from the engine (version, mode …). */
     status: Type.Optional(Type.String({ maxLength: 200 })),
     uptimeS: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** The engine is stopping on purpose: the canary marks it OFFLINE instead of pausing it when it falls silent. */
+    signingOff: Type.Optional(Type.Boolean()),
   }),
 });
 
@@ -308,6 +325,8 @@ export const canaryMessages = [
   CanaryHeartbeatPolicySet,
   CanaryEngineWentStale,
   CanaryEngineHeartbeatRestored,
+  CanaryEngineSignedOff,
+  CanaryEngineSignedOn,
   CanaryEngineResumeRequested,
   CanarySummaryReported,
   HeartbeatReported,
@@ -330,7 +349,7 @@ export type ProbeView = Static<typeof ProbeView>;
 
 export const EngineHeartbeatView = object({
   engineId: EntityId,
-  status: literals(['ALIVE', 'STALE'] as const),
+  status: literals(ENGINE_HEALTHS),
   allowedGapMs: Type.Integer({ minimum: 1 }),
   autoResume: Type.Boolean(),
   enabled: Type.Boolean(),

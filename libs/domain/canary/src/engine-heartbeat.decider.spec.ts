@@ -158,6 +158,82 @@ describe('Engine heartbeat (dead-man switch)', () => {
         alert: { alertId: 'engine:e1:1', resolvedAt: at(50_000) },
       });
     });
+
+    it('should take a fresh sign-off as a heartbeat first, then mark it OFFLINE', () => {
+      const events = engineHeartbeatDecider.decide(
+        signOff(50_000),
+        fold(engineHeartbeatDecider, stale([policySet({ autoResume: true })])),
+        { defaultAllowedGapMs: 30_000 },
+      );
+      expect(events.map((e) => e.type)).toEqual([
+        'EngineHeartbeatRestored',
+        'EngineResumeRequested',
+        'EngineSignedOff',
+      ]);
+    });
+
+    it('should ignore a sign-off from before the silence', () => {
+      spec.given(stale()).when(signOff(0, 45_000)).thenNothingHappened();
+    });
+  });
+
+  describe('Given an engine that signs off (it stops on purpose)', () => {
+    const signedOff = () => [watched(), signedOffEvent(10_000)];
+
+    it('should mark a watched engine OFFLINE', () => {
+      spec
+        .given([watched()])
+        .when(signOff(10_000))
+        .then([signedOffEvent(10_000)]);
+    });
+
+    it('should start watching an engine whose first heartbeat is a sign-off, OFFLINE', () => {
+      spec
+        .given([])
+        .when(signOff(0))
+        .then([
+          { type: 'EngineWatched', data: { engineId: 'e1', firstHeartbeatAt: T0, at: T0 } },
+          signedOffEvent(0),
+        ]);
+    });
+
+    it('should not judge its silence, however long', () => {
+      spec
+        .given(signedOff())
+        .when(sweep(at(10_000), 3_600_000))
+        .thenNothingHappened();
+    });
+
+    it('should sign it on again with its next heartbeat, and judge its silence from then on', () => {
+      spec
+        .given(signedOff())
+        .when(heartbeat(600_000))
+        .then([
+          {
+            type: 'EngineSignedOn',
+            data: { engineId: 'e1', heartbeatAt: at(600_000), signedOffAt: at(10_000), at: at(600_000) },
+          },
+        ]);
+      const back = fold(engineHeartbeatDecider, [
+        ...signedOff(),
+        ...engineHeartbeatDecider.decide(heartbeat(600_000), fold(engineHeartbeatDecider, signedOff()), {
+          defaultAllowedGapMs: 30_000,
+        }),
+      ]);
+      expect(back).toMatchObject({ health: 'ALIVE', signedOffAt: null });
+      const events = engineHeartbeatDecider.decide(sweep(at(600_000), 630_001), back, {
+        defaultAllowedGapMs: 30_000,
+      });
+      expect(events.map((e) => e.type)).toEqual(['EngineWentStale', 'AlertRaised', 'EnginePauseRequested']);
+    });
+
+    it('should ignore a heartbeat from before the sign-off, and a second sign-off', () => {
+      spec
+        .given(signedOff())
+        .when({ type: 'RecordHeartbeat', data: { engineId: 'e1', heartbeatAt: at(10_000), now: at(20_000) } })
+        .thenNothingHappened();
+      spec.given(signedOff()).when(signOff(20_000)).thenNothingHappened();
+    });
   });
 });
 
@@ -167,6 +243,17 @@ function watched(): EngineHeartbeatEvent {
 
 function heartbeat(ms: number): EngineHeartbeatCommand {
   return { type: 'RecordHeartbeat', data: { engineId: 'e1', heartbeatAt: at(ms), now: at(ms) } };
+}
+
+function signOff(ms: number, nowMs = ms): EngineHeartbeatCommand {
+  return {
+    type: 'RecordHeartbeat',
+    data: { engineId: 'e1', heartbeatAt: at(ms), signingOff: true, now: at(nowMs) },
+  };
+}
+
+function signedOffEvent(ms: number): EngineHeartbeatEvent {
+  return { type: 'EngineSignedOff', data: { engineId: 'e1', heartbeatAt: at(ms), at: at(ms) } };
 }
 
 function sweep(lastHeartbeatAt: string | null, nowMs: number): EngineHeartbeatCommand {

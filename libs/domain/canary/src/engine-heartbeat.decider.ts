@@ -6,10 +6,13 @@ import type {
   CanaryEngineHeartbeatRestored,
   CanaryEnginePauseRequested,
   CanaryEngineResumeRequested,
+  CanaryEngineSignedOff,
+  CanaryEngineSignedOn,
   CanaryEngineWatched,
   CanaryEngineWentStale,
   CanaryHeartbeatPolicySet,
   DataOf,
+  EngineHealth,
 } from '@bifrost/contracts';
 import { IllegalStateError, type Decider } from '@bifrost/event-sourcing';
 import { alertToAcknowledge, withAlertAcknowledged, withAlertRaised } from './alerts';
@@ -23,7 +26,7 @@ export const DEFAULT_ALLOWED_GAP_MS = 30_000;
 
 export interface WatchedEngine {
   readonly status: 'watched';
-  readonly health: 'ALIVE' | 'STALE';
+  readonly health: EngineHealth;
   /** Null: the service default. */
   readonly allowedGapMs: number | null;
   /** Who enabled auto-resume and when; null: a dead-man pause waits for an operator. */
@@ -34,6 +37,8 @@ export interface WatchedEngine {
   readonly staleSince: string | null;
   /** While STALE: the last heartbeat before the silence; only a later one counts as fresh. */
   readonly lastHeartbeatBeforeStale: string | null;
+  /** While OFFLINE: the heartbeat that signed off; only a later one signs the engine on again. */
+  readonly signedOffAt: string | null;
   readonly alert: AlertView | null;
   readonly alertCount: number;
 }
@@ -53,7 +58,11 @@ interface Operator {
 }
 
 export type EngineHeartbeatCommand =
-  | { type: 'RecordHeartbeat'; data: { engineId: string; heartbeatAt: string; now: string } }
+  /** `signingOff`: the engine is stopping on purpose (and this is the newest heartbeat seen of it). */
+  | {
+      type: 'RecordHeartbeat';
+      data: { engineId: string; heartbeatAt: string; signingOff?: boolean; now: string };
+    }
   /** The periodic sweep: `lastHeartbeatAt` is what the service has seen (null: none since watching). */
   | { type: 'CheckHeartbeat'; data: { engineId: string; lastHeartbeatAt: string | null; now: string } }
   | {
@@ -77,6 +86,8 @@ export type EngineHeartbeatEvent =
   | { type: 'AlertAcknowledged'; data: DataOf<typeof CanaryAlertAcknowledged> }
   | { type: 'EnginePauseRequested'; data: DataOf<typeof CanaryEnginePauseRequested> }
   | { type: 'EngineHeartbeatRestored'; data: DataOf<typeof CanaryEngineHeartbeatRestored> }
+  | { type: 'EngineSignedOff'; data: DataOf<typeof CanaryEngineSignedOff> }
+  | { type: 'EngineSignedOn'; data: DataOf<typeof CanaryEngineSignedOn> }
   | { type: 'EngineResumeRequested'; data: DataOf<typeof CanaryEngineResumeRequested> };
 
 export function engineAlertId(engineId: string, n: number): string {
@@ -100,6 +111,7 @@ const WATCHED: Omit<WatchedEngine, 'watchedSince'> = {
   enabled: true,
   staleSince: null,
   lastHeartbeatBeforeStale: null,
+  signedOffAt: null,
   alert: null,
   alertCount: 0,
 };
@@ -115,10 +127,26 @@ export const engineHeartbeatDecider: Decider<
   decide(command, state, ctx) {
     switch (command.type) {
       case 'RecordHeartbeat': {
-        const { engineId, heartbeatAt, now } = command.data;
+        const { engineId, heartbeatAt, signingOff, now } = command.data;
+        const signOff: EngineHeartbeatEvent[] = signingOff
+          ? [{ type: 'EngineSignedOff', data: { engineId, heartbeatAt, at: now } }]
+          : [];
         if (state.status === 'unwatched')
-          return [{ type: 'EngineWatched', data: { engineId, firstHeartbeatAt: heartbeatAt, at: now } }];
-        if (state.health !== 'STALE') return [];
+          return [
+            { type: 'EngineWatched', data: { engineId, firstHeartbeatAt: heartbeatAt, at: now } },
+            ...signOff,
+          ];
+        if (state.health === 'ALIVE') return signOff;
+        if (state.health === 'OFFLINE') {
+          // A redelivered sign-off, or a heartbeat from before it, says nothing new.
+          if (signingOff || (state.signedOffAt && heartbeatAt <= state.signedOffAt)) return [];
+          return [
+            {
+              type: 'EngineSignedOn',
+              data: { engineId, heartbeatAt, signedOffAt: state.signedOffAt ?? heartbeatAt, at: now },
+            },
+          ];
+        }
         // A redelivered or late heartbeat from before the silence proves nothing.
         if (state.lastHeartbeatBeforeStale && heartbeatAt <= state.lastHeartbeatBeforeStale) return [];
         const events: EngineHeartbeatEvent[] = [
@@ -138,11 +166,11 @@ export const engineHeartbeatDecider: Decider<
             },
           });
         }
-        return events;
+        return [...events, ...signOff];
       }
       case 'CheckHeartbeat': {
         const { engineId, lastHeartbeatAt, now } = command.data;
-        if (state.status === 'unwatched' || !state.enabled || state.health === 'STALE') return [];
+        if (state.status === 'unwatched' || !state.enabled || state.health !== 'ALIVE') return [];
         const gap = allowedGapOf(state, ctx);
         const silent = silentFor(state, lastHeartbeatAt, now);
         if (silent <= gap) return [];
@@ -245,6 +273,10 @@ export const engineHeartbeatDecider: Decider<
             : state.alert;
         return { ...state, health: 'ALIVE', staleSince: null, lastHeartbeatBeforeStale: null, alert };
       }
+      case 'EngineSignedOff':
+        return { ...state, health: 'OFFLINE', signedOffAt: event.data.heartbeatAt };
+      case 'EngineSignedOn':
+        return { ...state, health: 'ALIVE', signedOffAt: null };
       case 'EnginePauseRequested':
       case 'EngineResumeRequested':
         return state;
