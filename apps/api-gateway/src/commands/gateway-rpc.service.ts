@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { nothingDecided } from '@bifrost/contracts';
 import { RpcClient, RpcError } from '@bifrost/messaging';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
-import { ProblemError } from '../http/problem';
+import { ProblemError, problemKindOf } from '../http/problem';
 
 /** Requests to the owning services over `bifrost.rpc.*`; an error reply is thrown as `RpcError`. */
 @Injectable()
@@ -21,12 +21,7 @@ export class GatewayRpc {
     try {
       return await this.call<T>('bifrost.rpc.gate.check', data);
     } catch (error) {
-      if (
-        error instanceof RpcError &&
-        (error.code.startsWith('RPC.NO_RESPONDERS') ||
-          error.code === 'RPC.TIMEOUT' ||
-          error.code.startsWith('INFRA.'))
-      ) {
+      if (error instanceof RpcError && problemKindOf(error.code) === 'unavailable') {
         // Nobody decided it: the SDK asks again soon (another replica may answer). Otherwise wait.
         const retryAfter: Record<string, string> = nothingDecided(error.code) ? {} : { 'retry-after': '1' };
         throw new ProblemError(

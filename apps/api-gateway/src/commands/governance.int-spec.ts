@@ -333,8 +333,19 @@ describe('governance routes', () => {
       });
     });
 
-    it('should answer an unknown engine with 404 and a bad path parameter with 400', async () => {
+    it('should answer an unknown engine, proposal or breaker event with 404 and a bad path parameter with 400', async () => {
       expect((await get('/engines/nobody/state')).status).toBe(404);
+      expect(
+        await send('POST', `/engines/${ENGINE}/proposals/prop-nope/approve`, h.keys.operator, {}),
+      ).toMatchObject({ status: 404, body: { code: 'GOVERNANCE.PROPOSAL_NOT_FOUND' } });
+      expect(
+        await send('POST', `/engines/${ENGINE}/proposals/prop-nope/reject`, h.keys.operator, { reason: 'x' }),
+      ).toMatchObject({ status: 404, body: { code: 'GOVERNANCE.PROPOSAL_NOT_FOUND' } });
+      expect(
+        await send('POST', `/engines/${ENGINE}/circuit-breaker/events/brk-nope/resolve`, h.keys.operator, {
+          note: 'x',
+        }),
+      ).toMatchObject({ status: 404, body: { code: 'GOVERNANCE.BREAKER_EVENT_NOT_FOUND' } });
       expect((await get('/engines/bad%20id/state')).status).toBe(400);
       expect((await get(`/engines/${ENGINE}/metrics?window=2h`)).status).toBe(400);
     });

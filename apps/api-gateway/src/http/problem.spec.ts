@@ -9,12 +9,17 @@ describe('problem documents', () => {
       ['RISK.NOT_LEADER', 503],
       // A standby risk-guard forwarding to a leader that is not there (failover, start-up).
       ['RISK.NO_LEADER', 503],
+      // The decision could not be recorded, so none was given: the store, not the request, failed.
+      ['GATE.RECORD_FAILED', 503],
+      ['HEIMDALL.RECORD_FAILED', 503],
       ['AUTH.UNAUTHORIZED', 401],
       ['AUTH.TOKEN_EXPIRED', 401],
       ['AUTH.FORBIDDEN', 403],
       ['RISK.OPERATOR_ONLY', 403],
       ['NOT_FOUND.ENTITY', 404],
       ['GATE.APPROVAL_UNKNOWN', 404],
+      ['GOVERNANCE.PROPOSAL_NOT_FOUND', 404],
+      ['GOVERNANCE.BREAKER_EVENT_NOT_FOUND', 404],
       ['STATE.ILLEGAL', 409],
       ['CONCURRENCY.CONFLICT', 409],
       ['GATE.TOKEN_EXISTS', 409],

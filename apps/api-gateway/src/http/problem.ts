@@ -94,7 +94,9 @@ export function problemKindOf(code: string): ProblemKind {
     code === 'RPC.TIMEOUT' ||
     code.startsWith('INFRA.') ||
     code.endsWith('.NOT_LEADER') ||
-    code.endsWith('.NO_LEADER')
+    code.endsWith('.NO_LEADER') ||
+    // Decided, but the decision record could not be stored: no answer was given (fail closed).
+    code.endsWith('.RECORD_FAILED')
   )
     return 'unavailable';
   if (code.endsWith('FORBIDDEN') || code.endsWith('OPERATOR_ONLY') || code.endsWith('SELF_APPROVAL'))
@@ -102,7 +104,7 @@ export function problemKindOf(code: string): ProblemKind {
   if (code.startsWith('AUTH.') || code.endsWith('.UNAUTHORIZED')) return 'unauthorized';
   if (code === 'RATE.LIMITED') return 'rateLimited';
   if (code === 'REQUEST.INVALID') return 'invalid';
-  if (code.startsWith('NOT_FOUND.') || code.endsWith('.NOT_FOUND') || /\.[A-Z_]*UNKNOWN$/.test(code))
+  if (code.startsWith('NOT_FOUND.') || code.endsWith('NOT_FOUND') || /\.[A-Z_]*UNKNOWN$/.test(code))
     return 'notFound';
   if (code.startsWith('STATE.') || code.startsWith('CONCURRENCY.') || code.endsWith('_EXISTS'))
     return 'conflict';

@@ -93,6 +93,15 @@ describe('Engine governance', () => {
         .when({ type: 'EnrollEngine', data: { engineId: ENGINE, now: NOW, actor: alice, ladder } })
         .thenThrows(ValidationError, codeIs('GOVERNANCE.BAD_LADDER'));
     });
+
+    it('should refuse a ladder that whitelists a command at the L3 baseline', () => {
+      const ladder = DEFAULT_PHASE_LADDER.map((r) =>
+        r.phase === 'L3' ? { ...r, additions: ['EMERGENCY_SHUTDOWN'] } : r,
+      );
+      spec
+        .when({ type: 'EnrollEngine', data: { engineId: ENGINE, now: NOW, actor: alice, ladder } })
+        .thenThrows(ValidationError, codeIs('GOVERNANCE.BAD_LADDER'));
+    });
   });
 
   describe('Given an enrolled engine', () => {

@@ -51,7 +51,11 @@ export const DEFAULT_PHASE_LADDER: PhaseLadder = [
   },
 ];
 
-/** Throws `GOVERNANCE.BAD_LADDER` unless the ladder lists L3 … L5 in order with distinct roles per rung. */
+/**
+ * Throws `GOVERNANCE.BAD_LADDER` unless the ladder lists L3 … L5 in order with distinct roles per
+ * rung and whitelists nothing at L3: the baseline is where a breaker sends an engine back to, with
+ * every command needing a human (seed 003).
+ */
 export function validateLadder(ladder: PhaseLadder): PhaseLadder {
   const phases = ladder.map((r) => r.phase);
   if (phases.length !== AUTONOMY_PHASES.length || phases.some((p, i) => p !== AUTONOMY_PHASES[i])) {
@@ -59,6 +63,13 @@ export function validateLadder(ladder: PhaseLadder): PhaseLadder {
       code: 'GOVERNANCE.BAD_LADDER',
       details: { phases },
     });
+  }
+  const baseline = ladder[0] as PhaseRung;
+  if (baseline.additions.length > 0) {
+    throw new ValidationError(
+      `${BASELINE_PHASE} whitelists nothing (every command needs approval there, and breakers revert to it)`,
+      { code: 'GOVERNANCE.BAD_LADDER', details: { additions: baseline.additions } },
+    );
   }
   for (const rung of ladder) {
     if (new Set(rung.requiredApprovals).size !== rung.requiredApprovals.length) {
