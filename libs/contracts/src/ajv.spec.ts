@@ -92,3 +92,19 @@ describe('forAjv', () => {
     });
   });
 });
+
+describe('compile', () => {
+  describe('Given a number without bounds', () => {
+    const check = compile(object({ value: Type.Number() }));
+
+    it('should accept any finite number', () => {
+      expect(check({ value: -1.5e300 })).toMatchObject({ ok: true });
+    });
+
+    // JSON.parse('1e400') is Infinity, which JSON.stringify writes as null: a value accepted here
+    // would reach the stream as something its consumers refuse.
+    it.each([Infinity, -Infinity, NaN])('should refuse %s', (value) => {
+      expect(check({ value })).toMatchObject({ ok: false, issues: [{ path: '/value' }] });
+    });
+  });
+});

@@ -3,7 +3,8 @@ import addFormats from 'ajv-formats';
 import type { TSchema, Static } from '@sinclair/typebox';
 
 const FORMATS = ['date-time', 'uuid', 'uri', 'email'] as const;
-const options = { strict: false, coerceTypes: false, discriminator: true } as const;
+// strictNumbers: NaN and Infinity (`1e400` parses to Infinity) are not numbers JSON can carry.
+const options = { strict: false, strictNumbers: true, coerceTypes: false, discriminator: true } as const;
 
 /**
  * Two Ajv instances for the process, every schema compiled once per instance and cached by

@@ -190,7 +190,8 @@ export class TripwireController {
       {},
     );
     const found = policies.find((p) => p.policyId === policyId);
-    if (!found) throw new ProblemError('notFound', `no tripwire policy ${policyId}`, 'NOT_FOUND.ENTITY');
+    if (!found)
+      throw new ProblemError('notFound', `no tripwire policy ${policyId}`, 'TRIPWIRE.POLICY_UNKNOWN');
     return found;
   }
 }

@@ -38,9 +38,10 @@ describe('tripwire routes', () => {
     ]);
     const one = await h.http('GET', '/api/v1/tripwire/policies/CAPITAL-roi_event', { key: h.keys.viewer });
     expect(one.body).toMatchObject({ policyId: 'CAPITAL-roi_event', enabled: false, action: 'KILL_SWITCH' });
-    expect((await h.http('GET', '/api/v1/tripwire/policies/NOPE-x', { key: h.keys.viewer })).status).toBe(
-      404,
-    );
+    expect(await h.http('GET', '/api/v1/tripwire/policies/NOPE-x', { key: h.keys.viewer })).toMatchObject({
+      status: 404,
+      body: { code: 'TRIPWIRE.POLICY_UNKNOWN' },
+    });
   });
 
   it('should let an admin (not a viewer or operator) define a policy, and validate it', async () => {
@@ -60,16 +61,38 @@ describe('tripwire routes', () => {
     expect(
       (await h.http('POST', '/api/v1/tripwire/policies', { key: h.keys.operator, body: policy })).status,
     ).toBe(403);
-    const invalid = await h.http('POST', '/api/v1/tripwire/policies', {
-      key: h.keys.admin,
-      body: { ...policy, maxDropPct: 0 },
-    });
-    expect(invalid.status).toBe(400);
+    for (const maxDropPct of [0, 100]) {
+      const invalid = await h.http('POST', '/api/v1/tripwire/policies', {
+        key: h.keys.admin,
+        body: { ...policy, maxDropPct },
+      });
+      expect(invalid.status).toBe(400);
+    }
+    // Windows that never hold minEvents events: a policy that could never trip.
+    expect(
+      await h.http('POST', '/api/v1/tripwire/policies', {
+        key: h.keys.admin,
+        body: { ...policy, minEvents: 11 },
+      }),
+    ).toMatchObject({ status: 422, body: { code: 'TRIPWIRE.POLICY_INVALID' } });
 
     const defined = await h.http('POST', '/api/v1/tripwire/policies', { key: h.keys.admin, body: policy });
     expect(defined).toMatchObject({
       status: 200,
       body: { policyId: 'GW-deal_rate', enabled: true, confidence: 0.95, engines: [] },
+    });
+  });
+
+  it('should refuse with 400 a KPI value that JSON parses to Infinity', async () => {
+    const response = await fetch(`${h.gateway.url}/api/v1/engine/kpi`, {
+      method: 'POST',
+      headers: { 'x-api-key': h.keys.engine, 'content-type': 'application/json' },
+      body: '{"engineId":"gw-bot","domain":"GW","metric":"other_rate","success":true,"value":1e400}',
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({
+      code: 'REQUEST.INVALID',
+      issues: [expect.objectContaining({ path: '/value' })],
     });
   });
 

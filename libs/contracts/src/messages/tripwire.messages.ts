@@ -195,7 +195,9 @@ export const UpsertTripwirePolicyCommand = object({
   metric: KpiMetric,
   recentWindow: Type.Integer({ minimum: 1, maximum: 10_000 }),
   baselineWindow: Type.Integer({ minimum: 1, maximum: 100_000 }),
-  maxDropPct: Type.Number({ exclusiveMinimum: 0, maximum: 100 }),
+  /** Below 100: a rate cannot drop by more than 100 %, so a policy at 100 could never trip. */
+  maxDropPct: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 100 }),
+  /** At most either window (checked by the decider): larger, the windows never hold enough events. */
   minEvents: Type.Integer({ minimum: 1 }),
   action: literals(TRIPWIRE_ACTIONS),
   enabled: Type.Optional(Type.Boolean()),

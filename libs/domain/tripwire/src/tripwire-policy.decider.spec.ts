@@ -1,5 +1,5 @@
 import type { TripwirePolicyConfig } from '@bifrost/contracts';
-import { DeciderSpecification, NotFoundError } from '@bifrost/event-sourcing';
+import { DeciderSpecification, NotFoundError, ValidationError } from '@bifrost/event-sourcing';
 import { evaluateWindow } from './kpi-window';
 import {
   SEED_TRIPWIRE_POLICIES,
@@ -27,6 +27,41 @@ describe('Tripwire policy', () => {
         'CAPITAL-roi_event',
       ]);
       expect(SEED_TRIPWIRE_POLICIES.map((p) => p.enabled)).toEqual([true, true, true, false]);
+    });
+
+    it.each([
+      ['recent', { recentWindow: 10, baselineWindow: 20, minEvents: 11 }],
+      ['baseline', { recentWindow: 100, baselineWindow: 20, minEvents: 21 }],
+    ])('should refuse a policy whose minEvents is more than the %s window holds', (_, sizes) => {
+      const policy = { ...(SEED_TRIPWIRE_POLICIES[0] as TripwirePolicyConfig), ...sizes };
+      spec
+        .given([])
+        .when({
+          type: 'DefinePolicy',
+          data: { policyId: ID, actor: OPERATOR, reason: 'test', now: T0, policy },
+        })
+        .thenThrows(ValidationError);
+    });
+
+    it('should accept minEvents equal to the smaller window', () => {
+      const policy = {
+        ...(SEED_TRIPWIRE_POLICIES[0] as TripwirePolicyConfig),
+        recentWindow: 10,
+        baselineWindow: 20,
+        minEvents: 10,
+      };
+      spec
+        .given([])
+        .when({
+          type: 'DefinePolicy',
+          data: { policyId: ID, actor: OPERATOR, reason: 'test', now: T0, policy },
+        })
+        .then([
+          {
+            type: 'PolicyDefined',
+            data: { policyId: ID, policy, previous: null, actor: OPERATOR, reason: 'test', at: T0 },
+          },
+        ]);
     });
 
     it('should refuse a KPI for it', () => {

@@ -11,7 +11,7 @@ import type {
   TripwireReset,
   TripwireTriggered,
 } from '@bifrost/contracts';
-import { IllegalStateError, NotFoundError, type Decider } from '@bifrost/event-sourcing';
+import { IllegalStateError, NotFoundError, ValidationError, type Decider } from '@bifrost/event-sourcing';
 import { appendOutcome, evaluateWindow, trimOutcomes, type WindowEvaluation } from './kpi-window';
 
 export const DEFAULT_CONFIDENCE = 0.95;
@@ -81,6 +81,13 @@ export const tripwireDecider: Decider<TripwireState, TripwireCommand, TripwireEv
   decide(command, state) {
     if (command.type === 'DefinePolicy') {
       const { policyId, actor, reason, now, policy } = command.data;
+      const smaller = Math.min(policy.recentWindow, policy.baselineWindow);
+      if (policy.minEvents > smaller) {
+        throw new ValidationError(
+          `minEvents ${policy.minEvents} is more than the ${policy.recentWindow === smaller ? 'recent' : 'baseline'} window holds (${smaller}): the policy could never trip`,
+          { code: 'TRIPWIRE.POLICY_INVALID', details: { minEvents: policy.minEvents, window: smaller } },
+        );
+      }
       const previous = state.status === 'defined' ? configOf(state.policy) : null;
       if (previous && sameConfig(previous, policy)) return [];
       return [{ type: 'PolicyDefined', data: { policyId, policy, previous, actor, reason, at: now } }];
