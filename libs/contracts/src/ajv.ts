@@ -2,7 +2,7 @@ import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { TSchema, Static } from '@sinclair/typebox';
 
-const FORMATS = ['date-time', 'uuid', 'uri', 'email'] as const;
+const FORMATS = ['date', 'date-time', 'uuid', 'uri', 'email'] as const;
 // strictNumbers: NaN and Infinity (`1e400` parses to Infinity) are not numbers JSON can carry.
 const options = { strict: false, strictNumbers: true, coerceTypes: false, discriminator: true } as const;
 

@@ -18,6 +18,7 @@ const DomainParams = object({ domain: HeimdallDomainId });
 const UpsertBody = Type.Omit(UpsertHeimdallPolicyCommand, ['actor', 'domain']);
 const ProdUseBody = Type.Omit(HeimdallProdUseCommand, ['actor', 'domain']);
 
+/** The reply of docs/heimdall.md "Example evaluation reply". */
 const EVALUATION_EXAMPLE = {
   evaluationId: '0193a5b2-7c1d-7e4f-8a9b-0c1d2e3f4a5b',
   engineId: 'offer-bot',
@@ -28,6 +29,15 @@ const EVALUATION_EXAMPLE = {
   action: 'REQUIRE_APPROVAL',
   riskLevel: 'LOW',
   gates: [
+    {
+      name: 'heimdall.policy',
+      outcome: 'ALLOW',
+      result: 'PASS',
+      value: true,
+      threshold: true,
+      distanceToTrip: null,
+      reason: 'the domain has a policy',
+    },
     {
       name: 'heimdall.confidence',
       outcome: 'ALLOW',
@@ -46,8 +56,30 @@ const EVALUATION_EXAMPLE = {
       distanceToTrip: -38,
       reason: '12 sandbox trials < 50: not enough evidence yet',
     },
+    {
+      name: 'heimdall.sandboxSuccessRate',
+      outcome: 'REQUIRE_APPROVAL',
+      result: 'PENDING',
+      value: 0.9166666666666666,
+      threshold: 0.8,
+      distanceToTrip: 0.116666667,
+      reason: 'success rate 0.917 not conclusive before 50 trials',
+    },
+    {
+      name: 'heimdall.prodUse',
+      outcome: 'REQUIRE_APPROVAL',
+      result: 'PENDING',
+      value: false,
+      threshold: true,
+      distanceToTrip: null,
+      reason: 'the domain is not in prod use yet (sandbox evidence pending)',
+    },
   ],
-  scorecard: { trials: 12, successes: 11, successRate: 0.9166666666666666 },
+  scorecard: {
+    trials: 12,
+    successes: 11,
+    successRate: 0.9166666666666666,
+  },
   policyRevision: '9f2c4e0b8a7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b',
   decidedAt: '2026-11-21T20:42:55.123Z',
 };

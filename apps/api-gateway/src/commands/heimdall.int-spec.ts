@@ -1,3 +1,4 @@
+import { createEnvelope } from '@bifrost/messaging';
 import { waitFor } from '@bifrost/testing';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- specs start other apps for real
 import { HeimdallConfig, heimdallService } from '@bifrost/heimdall';
@@ -147,11 +148,57 @@ describe('heimdall routes', () => {
     expect(scorecards.days).toEqual([
       expect.objectContaining({ domain: DOMAIN, day: new Date().toISOString().slice(0, 10), trials: 3 }),
     ]);
+    expect(scorecards.truncated).toBe(false);
+    for (const day of ['2026-02-30', '2026-99-99', '2026-2-3']) {
+      expect(
+        await h.http('GET', `/api/v1/heimdall/scorecards?from=${day}`, { key: h.keys.viewer }),
+      ).toMatchObject({ status: 400, body: { code: 'REQUEST.INVALID' } });
+    }
     const history = await h.http('GET', '/api/v1/heimdall/policy-history', { key: h.keys.viewer });
     expect(history.body.items).toContainEqual(
       expect.objectContaining({ domain: DOMAIN, prodUseEnabled: true, lastRefused: expect.any(Object) }),
     );
   });
+
+  it('should say when the per-day rows stop at 1000, and give the rest to a narrower range', async () => {
+    const domain = 'GW_DAYS';
+    const first = Date.parse('2023-01-01T12:00:00.000Z');
+    const dayOf = (i: number) => new Date(first + i * 86_400_000).toISOString().slice(0, 10);
+    // 1001 trials on 1001 days, reported late (as a buffered SDK would): one scorecard row each.
+    for (let batch = 0; batch < 1001; batch += 100) {
+      await Promise.all(
+        Array.from({ length: Math.min(100, 1001 - batch) }, (_, j) =>
+          h.probe.publisher.publish(
+            createEnvelope({
+              type: 'ingest.SandboxTrialReported',
+              subject: h.ns.naming.ingestSubject('sandbox', 'gw-bot'),
+              source: 'sdk',
+              actor: { kind: 'engine', id: 'gw-bot' },
+              occurredAt: `${dayOf(batch + j)}T12:00:00.000Z`,
+              data: { engineId: 'gw-bot', domain, trialId: `t-${batch + j}`, success: true },
+            }),
+          ),
+        ),
+      );
+    }
+    const all = await waitFor(
+      async () => {
+        const read = await h.http('GET', `/api/v1/heimdall/scorecards?domain=${domain}`, {
+          key: h.keys.viewer,
+        });
+        return read.body.cumulative?.[0]?.trials === 1001 && read.body;
+      },
+      { what: '1001 projected trials', timeoutMs: 30_000 },
+    );
+
+    expect(all.days).toHaveLength(1000);
+    expect(all.truncated).toBe(true);
+    expect(all.days[0]).toMatchObject({ day: dayOf(1000) });
+    const rest = await h.http('GET', `/api/v1/heimdall/scorecards?domain=${domain}&to=${dayOf(0)}`, {
+      key: h.keys.viewer,
+    });
+    expect(rest.body).toMatchObject({ days: [{ day: dayOf(0), trials: 1 }], truncated: false });
+  }, 60_000);
 
   it('should answer 503 when Heimdall is down, on which the SDK fails closed', async () => {
     await h.stopPeer('heimdall');

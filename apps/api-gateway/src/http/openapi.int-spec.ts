@@ -7,6 +7,7 @@ type Operation = {
   summary: string;
   'x-required-role': string;
   requestBody?: { content: Record<string, { schema: unknown }> };
+  parameters?: { name: string; in: string; required: boolean }[];
   responses: Record<string, { content?: Record<string, { schema?: unknown }> }>;
 };
 
@@ -50,7 +51,14 @@ describe('the OpenAPI document', () => {
       const success = Object.entries(op.responses).find(([status]) => status.startsWith('2'));
       expect(success?.[1].content).toBeDefined();
       expect(op.responses['429']).toBeDefined();
+      expect(op.responses['default']?.content).toHaveProperty(['application/problem+json']);
     }
+  });
+
+  it('should mark query parameters with a default as optional', () => {
+    const params = doc.paths['/api/v1/heimdall/evaluations']?.['get']?.parameters;
+
+    expect(params?.find((p) => p.name === 'limit')).toMatchObject({ in: 'query', required: false });
   });
 
   it('should carry the request schemas the gateway validates with', () => {

@@ -48,7 +48,10 @@ function parameters(spec: RouteSpec): Json[] {
     Object.entries((object?.properties ?? {}) as Record<string, unknown>).map(([name, s]) => ({
       name,
       in: where,
-      required: where === 'path' || (object?.required ?? []).includes(name),
+      // A query parameter with a default (`limit`) may be left out, though the validated object has it.
+      required:
+        where === 'path' ||
+        ((object?.required ?? []).includes(name) && (s as { default?: unknown }).default === undefined),
       schema: schema(s),
     }));
   return [...of('path', spec.params), ...of('query', spec.query)];
@@ -81,6 +84,9 @@ function operation(route: DeclaredRoute): Json {
     ...problemResponse('Rate limit exceeded'),
     headers: { 'Retry-After': { description: 'seconds to wait', schema: { type: 'integer' } } },
   };
+  responses['default'] = problemResponse(
+    'Any other problem, by its code (docs/api.md "Errors"): 404 unknown, 409 conflict with the current state, 422 refused by the owning service, 503 service unavailable (a decision route fails closed)',
+  );
   return {
     operationId: `${spec.method.toLowerCase()}${route.path.replace(/[{}]/g, '').replace(/(^|[/-])([a-z0-9])/g, (_m, _s, c: string) => c.toUpperCase())}`,
     summary: spec.summary,

@@ -1,6 +1,13 @@
 import { Type } from '@sinclair/typebox';
 import { EntityId, object } from '@bifrost/contracts';
 
+/** Read-model rows as they come (camelCase columns). */
+export const Rows = Type.Array(Type.Record(Type.String(), Type.Unknown()));
+/** Page size of the list routes. */
+export const Limit = Type.Integer({ minimum: 1, maximum: 500, default: 50 });
+/** A calendar day that exists (`2026-02-30` is refused, not compared with stored days as text). */
+export const Day = Type.String({ format: 'date', examples: ['2026-11-21'] });
+
 export const Reason = Type.String({ minLength: 1, maxLength: 500, examples: ['maintenance window'] });
 
 export const EngineParams = object({ engineId: EntityId });

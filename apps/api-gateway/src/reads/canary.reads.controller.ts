@@ -2,10 +2,9 @@ import { Inject } from '@nestjs/common';
 import { Type, type Static } from '@sinclair/typebox';
 import { EntityId, ProbeName, object } from '@bifrost/contracts';
 import { ApiController, Route, ValidQuery } from '../http/route';
+import { Limit, Rows } from '../http/schemas';
 import { ReadModels } from './read-models.service';
 
-const Rows = Type.Array(Type.Record(Type.String(), Type.Unknown()));
-const Limit = Type.Integer({ minimum: 1, maximum: 500, default: 50 });
 const HistoryQuery = object({ probeName: Type.Optional(ProbeName), limit: Limit });
 const AlertsQuery = object({
   probeName: Type.Optional(ProbeName),

@@ -3,10 +3,9 @@ import { Type, type Static } from '@sinclair/typebox';
 import { EntityId, GovernanceId, INCIDENT_SEVERITIES, Timestamp, object } from '@bifrost/contracts';
 import { ProblemError } from '../http/problem';
 import { ApiController, Route, ValidParams, ValidQuery } from '../http/route';
-import { EngineParams } from '../http/schemas';
+import { EngineParams, Rows } from '../http/schemas';
 import { ReadModels, type Row } from './read-models.service';
 
-const Rows = Type.Array(Type.Record(Type.String(), Type.Unknown()));
 const AnyObject = Type.Record(Type.String(), Type.Unknown());
 const RangeQuery = object({ start: Type.Optional(Timestamp), end: Type.Optional(Timestamp) });
 const EventsQuery = object({ limit: Type.Integer({ minimum: 1, maximum: 500, default: 20 }) });

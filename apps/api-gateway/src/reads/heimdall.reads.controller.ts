@@ -10,11 +10,11 @@ import {
   object,
 } from '@bifrost/contracts';
 import { ApiController, Route, ValidParams, ValidQuery } from '../http/route';
+import { Day, Limit, Rows } from '../http/schemas';
 import { ReadModels, where } from './read-models.service';
 
-const Rows = Type.Array(Type.Record(Type.String(), Type.Unknown()));
-const Limit = Type.Integer({ minimum: 1, maximum: 500, default: 50 });
-const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', examples: ['2026-11-21'] });
+/** Per-day rows per answer: narrow with `domain`, `from` and `to` when `truncated` says there are more. */
+const MAX_DAYS = 1000;
 const ScorecardsQuery = object({
   domain: Type.Optional(HeimdallDomainId),
   /** First day (inclusive) of the per-day rows. */
@@ -49,13 +49,22 @@ export class HeimdallReadController {
       'Sandbox scorecards per domain: cumulative (trials, successes, success rate) and per UTC day, newest day first',
     access: 'viewer',
     query: ScorecardsQuery,
-    response: object({ cumulative: Rows, days: Rows }),
+    response: object({ cumulative: Rows, days: Rows, truncated: Type.Boolean() }),
     example: {
       response: {
-        cumulative: [{ domain: 'WHOLESALE_OFFER', trials: 120, successes: 113, successRate: 0.9417 }],
+        cumulative: [
+          {
+            domain: 'WHOLESALE_OFFER',
+            trials: 120,
+            successes: 113,
+            successRate: 0.9417,
+            lastTrialAt: '2026-11-21T16:02:11.482Z',
+          },
+        ],
         days: [
           { domain: 'WHOLESALE_OFFER', day: '2026-11-21', trials: 14, successes: 13, successRate: 0.9286 },
         ],
+        truncated: false,
       },
     },
   })
@@ -81,11 +90,11 @@ export class HeimdallReadController {
       this.read.rows(
         `SELECT domain, day, trials::int AS trials, successes::int AS successes,
            successes::float8 / NULLIF(trials, 0) AS success_rate
-         FROM heimdall_scorecard_days ${dayFilter} ORDER BY day DESC, domain LIMIT 1000`,
+         FROM heimdall_scorecard_days ${dayFilter} ORDER BY day DESC, domain LIMIT ${MAX_DAYS + 1}`,
         dayParams,
       ),
     ]);
-    return { cumulative, days };
+    return { cumulative, days: days.slice(0, MAX_DAYS), truncated: days.length > MAX_DAYS };
   }
 
   @Route({

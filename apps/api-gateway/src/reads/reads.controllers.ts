@@ -11,12 +11,10 @@ import {
   type ApprovalStatus,
 } from '@bifrost/contracts';
 import { ApiController, Route, ValidParams, ValidQuery } from '../http/route';
-import { EngineParams, StrategyParams } from '../http/schemas';
+import { Day, EngineParams, Limit, Rows, StrategyParams } from '../http/schemas';
 import { isoTime, ReadModels, where } from './read-models.service';
 
-const Rows = Type.Array(Type.Record(Type.String(), Type.Unknown()));
 const Page = object({ items: Rows, nextCursor: Type.Union([Type.String(), Type.Null()]) });
-const Limit = Type.Integer({ minimum: 1, maximum: 500, default: 50 });
 @ApiController('control', 'control')
 export class ControlReadController {
   constructor(@Inject(ReadModels) private readonly read: ReadModels) {}
@@ -281,7 +279,7 @@ export class DecisionsController {
 const ReservationsQuery = object({
   engineId: Type.Optional(EntityId),
   status: Type.Optional(Type.String({ maxLength: 20, examples: ['GRANTED'] })),
-  day: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })),
+  day: Type.Optional(Day),
   limit: Limit,
 });
 

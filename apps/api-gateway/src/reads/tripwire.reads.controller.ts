@@ -2,9 +2,9 @@ import { Inject } from '@nestjs/common';
 import { Type, type Static } from '@sinclair/typebox';
 import { EntityId, TripwirePolicyId, object } from '@bifrost/contracts';
 import { ApiController, Route, ValidQuery } from '../http/route';
+import { Rows } from '../http/schemas';
 import { ReadModels } from './read-models.service';
 
-const Rows = Type.Array(Type.Record(Type.String(), Type.Unknown()));
 const TriggersQuery = object({
   engineId: Type.Optional(EntityId),
   policyId: Type.Optional(TripwirePolicyId),
