@@ -90,6 +90,10 @@ describe('gateway over the real gate', () => {
           status,
           type: status === 401 ? '/problems/unauthorized' : '/problems/forbidden',
         });
+        // RFC 9110: every 401 names the scheme, whichever credential was refused.
+        expect(response.headers.get('www-authenticate')).toBe(
+          status === 401 ? 'Bearer realm="bifrost"' : null,
+        );
         expect(await controlEvents()).toHaveLength(before);
       },
     );
@@ -404,10 +408,11 @@ describe('gateway over the real gate', () => {
         body: '{not json',
       });
 
-      expect(missing.status).toBe(404);
+      expect(missing).toMatchObject({ status: 404, body: { code: 'NOT_FOUND.ROUTE' } });
       expect(missing.headers.get('content-type')).toContain('application/problem+json');
       expect(malformed.status).toBe(400);
       expect(malformed.headers.get('content-type')).toContain('application/problem+json');
+      expect(await malformed.json()).toMatchObject({ code: 'REQUEST.MALFORMED' });
       expect(await controlEvents()).toHaveLength(before);
     });
   });

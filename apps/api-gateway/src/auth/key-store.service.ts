@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { DataSource, EntityManager, Repository } from 'typeorm';
 import { ForbiddenError, NotFoundError, ValidationError } from '@bifrost/event-sourcing';
-import type { Actor } from '@bifrost/contracts';
+import { isRealInstant, type Actor } from '@bifrost/contracts';
 import { createEnvelope, Messaging, uuidv7 } from '@bifrost/messaging';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
 import { GATEWAY_DB } from '../persistence/gateway-database';
@@ -101,11 +101,19 @@ export class KeyStore implements OnModuleInit {
 
   async create(input: NewKey, by: Principal, now: Date): Promise<{ key: ApiKeyView; apiKey: string }> {
     if (!canManage(by.role, input.role)) {
-      throw new ForbiddenError(`the ${by.role} role cannot create ${input.role} keys`, { code: 'AUTH.FORBIDDEN' });
+      throw new ForbiddenError(`the ${by.role} role cannot create ${input.role} keys`, {
+        code: 'AUTH.FORBIDDEN',
+      });
     }
     if ((input.role === 'engine') !== (input.engineId !== undefined)) {
       throw new ValidationError('engineId is required for engine keys and only for them', {
         code: 'KEYS.ENGINE_ID',
+      });
+    }
+    if (input.expiresAt !== undefined && !isRealInstant(input.expiresAt)) {
+      // 2027-02-31 would be stored as 3 March: a key must expire when it was asked to, or be refused.
+      throw new ValidationError(`expiresAt ${input.expiresAt} is not a real instant`, {
+        code: 'KEYS.EXPIRY',
       });
     }
     if (input.expiresAt !== undefined && Date.parse(input.expiresAt) <= now.getTime()) {
@@ -150,7 +158,9 @@ export class KeyStore implements OnModuleInit {
     const row = await this.keys.findOneBy({ id });
     if (!row) throw new NotFoundError(`no API key ${id}`, { code: 'KEYS.NOT_FOUND' });
     if (!isRole(row.role) || !canManage(by.role, row.role)) {
-      throw new ForbiddenError(`the ${by.role} role cannot revoke ${row.role} keys`, { code: 'AUTH.FORBIDDEN' });
+      throw new ForbiddenError(`the ${by.role} role cannot revoke ${row.role} keys`, {
+        code: 'AUTH.FORBIDDEN',
+      });
     }
     if (row.revokedAt === null) {
       await this.db.transaction(async (tx) => {

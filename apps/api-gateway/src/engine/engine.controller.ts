@@ -286,7 +286,10 @@ export class EngineController {
     return this.ingest('sandbox', p, body, headers);
   }
 
-  /** The engine contract answers a risk refusal with 409 (state) or 422 (anything else it refused). */
+  /**
+   * The engine contract answers a risk refusal with 404 (no such reservation), 409 (state) or 422
+   * (anything else it refused).
+   */
   private async risk(operation: string, body: object): Promise<unknown> {
     try {
       return await this.rpc.call(`bifrost.rpc.risk.${operation}`, body);
@@ -294,7 +297,11 @@ export class EngineController {
       if (!(error instanceof RpcError)) throw error;
       const kind = problemKindOf(error.code);
       if (kind === 'unavailable' || kind === 'internal') throw error;
-      throw new ProblemError(kind === 'conflict' ? 'conflict' : 'rejected', error.message, error.code);
+      throw new ProblemError(
+        kind === 'conflict' || kind === 'notFound' ? kind : 'rejected',
+        error.message,
+        error.code,
+      );
     }
   }
 

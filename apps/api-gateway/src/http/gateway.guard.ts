@@ -1,7 +1,7 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import type { TSchema } from '@sinclair/typebox';
+import type { TObject, TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { compile, formatIssues } from '@bifrost/contracts';
 import { ForbiddenError } from '@bifrost/event-sourcing';
@@ -86,9 +86,26 @@ export class GatewayGuard implements CanActivate {
   }
 }
 
-/** Query and path values arrive as strings: convert them, then fill in the schema's defaults. */
+/** What a query or path string must look like to be read as a number of the schema's type. */
+const NUMERALS: Readonly<Record<string, RegExp>> = {
+  integer: /^-?\d+$/,
+  number: /^-?\d+(\.\d+)?$/,
+};
+
+/**
+ * Query and path values arrive as strings: convert them, then fill in the schema's defaults. A
+ * number is converted only from plain decimal digits: TypeBox reads integers with `parseInt`, so
+ * `2.5`, `1e3`, `0x3` and `true` would pass as 2, 1, 3 and 1; left as strings they fail validation.
+ */
 function convert(schema: TSchema, value: unknown): Record<string, unknown> {
-  const converted = Value.Convert(schema, { ...((value as Record<string, unknown> | undefined) ?? {}) });
+  const raw = { ...((value as Record<string, unknown> | undefined) ?? {}) };
+  const properties = ((schema as TObject).properties ?? {}) as Record<string, { type?: unknown }>;
+  // Convert works on (and may change) the object it is given: the strings are read from `raw`.
+  const converted = Value.Convert(schema, { ...raw }) as Record<string, unknown>;
+  for (const [name, text] of Object.entries(raw)) {
+    const numeral = NUMERALS[String(properties[name]?.type)];
+    if (numeral && typeof text === 'string' && !numeral.test(text)) converted[name] = text;
+  }
   return Value.Default(schema, converted) as Record<string, unknown>;
 }
 

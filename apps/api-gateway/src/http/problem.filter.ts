@@ -38,9 +38,11 @@ export class ProblemFilter implements ExceptionFilter {
     const { problem, headers } = this.toProblem(exception, request.url.split('?')[0] ?? request.url);
     if (problem.status === 503) this.logger?.warn({ url: request.url, code: problem.code }, problem.detail);
     else if (problem.status >= 500) this.logger?.error({ err: exception, url: request.url }, problem.detail);
+    // RFC 9110 §15.5.2: every 401 names the scheme to authenticate with, whatever refused the credential.
+    const challenge = problem.status === 401 ? { 'www-authenticate': 'Bearer realm="bifrost"' } : {};
     void reply
       .status(problem.status)
-      .headers({ ...headers, 'content-type': PROBLEM_CONTENT_TYPE })
+      .headers({ ...challenge, ...headers, 'content-type': PROBLEM_CONTENT_TYPE })
       .send(problem);
     return undefined;
   }
@@ -54,6 +56,9 @@ export class ProblemFilter implements ExceptionFilter {
       detail: string,
       extras: { code?: string; issues?: readonly { path: string; message: string }[] } = {},
     ) => problemDocument(kind, detail, { instance, ...extras });
+    /** The framework's refusals (no such route, a body that is not JSON, too large) get a code too. */
+    const framework = (status: number, detail: string) =>
+      make(kindOfStatus(status), detail, { code: FRAMEWORK_CODES[status] ?? `HTTP.${status}` });
     if (exception instanceof ProblemError) {
       return {
         problem: make(exception.kind, exception.message, {
@@ -73,16 +78,23 @@ export class ProblemFilter implements ExceptionFilter {
       };
     }
     if (exception instanceof HttpException) {
-      return { problem: make(kindOfStatus(exception.getStatus()), exception.message), headers: {} };
+      return { problem: framework(exception.getStatus(), exception.message), headers: {} };
     }
     // Fastify's own errors (body parsing, content type, size) carry a 4xx statusCode.
     const statusCode = (exception as { statusCode?: unknown } | null)?.statusCode;
     if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
-      return { problem: make(kindOfStatus(statusCode), (exception as Error).message), headers: {} };
+      return { problem: framework(statusCode, (exception as Error).message), headers: {} };
     }
     return { problem: make('internal', 'internal error', { code: 'INTERNAL.ERROR' }), headers: {} };
   }
 }
+
+const FRAMEWORK_CODES: Readonly<Record<number, string>> = {
+  400: 'REQUEST.MALFORMED',
+  404: 'NOT_FOUND.ROUTE',
+  413: 'REQUEST.TOO_LARGE',
+  415: 'REQUEST.MEDIA_TYPE',
+};
 
 function kindOfStatus(status: number): ProblemKind {
   switch (status) {

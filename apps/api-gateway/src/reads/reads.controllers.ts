@@ -3,6 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import {
   APPROVAL_STATUSES,
   EntityId,
+  RESERVATION_STATUSES,
   RISK_LEVELS,
   Timestamp,
   VERDICT_ACTIONS,
@@ -278,7 +279,7 @@ export class DecisionsController {
 
 const ReservationsQuery = object({
   engineId: Type.Optional(EntityId),
-  status: Type.Optional(Type.String({ maxLength: 20, examples: ['GRANTED'] })),
+  status: Type.Optional(literals(RESERVATION_STATUSES)),
   day: Type.Optional(Day),
   limit: Limit,
 });

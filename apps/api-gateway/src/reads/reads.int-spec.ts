@@ -95,6 +95,28 @@ describe('read routes', () => {
       expect(await status('from=2026-02-31T00:00:00.000Z')).toBe(400);
     });
 
+    it('should read a number only from plain decimal digits, and refuse 2.5, 1e2, 0x3 and true with 400', async () => {
+      const get = (path: string) => h.http('GET', `/api/v1${path}`, { key: h.keys.viewer });
+
+      expect((await get('/decisions?limit=2')).status).toBe(200);
+      for (const bad of ['2.5', '1e2', '0x3', 'true', ' 2']) {
+        expect(await get(`/decisions?limit=${encodeURIComponent(bad)}`)).toMatchObject({
+          status: 400,
+          body: { code: 'REQUEST.INVALID' },
+        });
+        expect((await get(`/audit/${encodeURIComponent(bad)}`)).status).toBe(400);
+      }
+    });
+
+    it('should refuse a reservation status or day that does not exist with 400', async () => {
+      const get = (query: string) =>
+        h.http('GET', `/api/v1/risk/reservations?${query}`, { key: h.keys.viewer });
+
+      expect((await get('status=SETTLED&day=2026-11-21')).status).toBe(200);
+      expect((await get('status=settled')).status).toBe(400);
+      expect((await get('day=2026-13-45')).status).toBe(400);
+    });
+
     it('should show a pending approval request past its expiry as expired, and filter by status', async () => {
       const soon = new Date(Date.now() + 600_000).toISOString();
       const past = new Date(Date.now() - 1_000).toISOString();
