@@ -10,7 +10,7 @@ import {
   object,
 } from '@bifrost/contracts';
 import { ApiController, Route, ValidParams, ValidQuery } from '../http/route';
-import { Day, Limit, Rows } from '../http/schemas';
+import { Cursor, Day, Limit, Page, Rows } from '../http/schemas';
 import { ReadModels, where } from './read-models.service';
 
 /** Per-day rows per answer: narrow with `domain`, `from` and `to` when `truncated` says there are more. */
@@ -31,7 +31,7 @@ const EvaluationsQuery = object({
   from: Type.Optional(Timestamp),
   to: Type.Optional(Timestamp),
   limit: Limit,
-  cursor: Type.Optional(Type.String({ maxLength: 500 })),
+  cursor: Cursor,
 });
 const EvaluationParams = object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
 const EVALUATION_COLUMNS =
@@ -116,10 +116,10 @@ export class HeimdallReadController {
       'Recommendation evaluations, newest first, with filters and cursor pagination (pass nextCursor as cursor)',
     access: 'viewer',
     query: EvaluationsQuery,
-    response: object({ items: Rows, nextCursor: Type.Union([Type.String(), Type.Null()]) }),
+    response: Page,
   })
   evaluations(@ValidQuery() q: Static<typeof EvaluationsQuery>) {
-    return this.read.newestFirst({
+    return this.read.page({
       table: 'heimdall_evaluations',
       columns: EVALUATION_COLUMNS,
       filters: [
@@ -130,8 +130,9 @@ export class HeimdallReadController {
         ['outcome = ?', q.outcome],
         ['risk_level = ?', q.riskLevel],
       ],
-      time: 'decided_at',
-      id: 'evaluation_id',
+      key: ['decided_at', 'evaluation_id'],
+      keyType: 'timestamptz',
+      order: 'desc',
       cursor: q.cursor,
       limit: q.limit,
     });

@@ -48,22 +48,26 @@ export class ReadModels {
   }
 
   /**
-   * One page of a table read newest first by `(time, id)`, with the filters that are set and an
-   * opaque keyset cursor (`nextCursor` is null on the last page).
+   * One page of a table in the order of its `key` (two columns that together are unique), with the
+   * filters that are set and an opaque keyset cursor (`nextCursor` is null on the last page). Rows
+   * added or removed between two pages never make a page repeat or skip a row.
    */
-  async newestFirst(q: NewestFirstQuery): Promise<{ items: Row[]; nextCursor: string | null }> {
+  async page(q: PageQuery): Promise<{ items: Row[]; nextCursor: string | null }> {
+    const [first, second] = q.key;
+    const descending = q.order === 'desc';
     const params: unknown[] = [];
     const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor, 2);
     const filter = where(q.filters, params);
     let keyset = '';
     if (after) {
       params.push(after[0], after[1]);
-      keyset = `${filter === '' ? 'WHERE' : ' AND'} (${q.time}, ${q.id}) < ($${params.length - 1}::timestamptz, $${params.length})`;
+      keyset = `${filter === '' ? 'WHERE' : ' AND'} (${q.table}.${first}, ${q.table}.${second}) ${descending ? '<' : '>'} ($${params.length - 1}::${q.keyType}, $${params.length})`;
     }
     params.push(q.limit + 1);
+    const direction = descending ? 'DESC' : 'ASC';
     const rows = await this.rows(
       // Qualified: a column selected as \`isoTime(time)\` keeps its name, and ORDER BY would otherwise sort by that text.
-      `SELECT ${q.columns} FROM ${q.table} ${filter}${keyset} ORDER BY ${q.table}.${q.time} DESC, ${q.table}.${q.id} DESC LIMIT $${params.length}`,
+      `SELECT ${q.columns} FROM ${q.table} ${filter}${keyset} ORDER BY ${q.table}.${first} ${direction}, ${q.table}.${second} ${direction} LIMIT $${params.length}`,
       params,
       q.rawJson,
     );
@@ -72,7 +76,9 @@ export class ReadModels {
     return {
       items,
       nextCursor:
-        rows.length > q.limit && last ? encodeCursor([last[camelName(q.time)], last[camelName(q.id)]]) : null,
+        rows.length > q.limit && last
+          ? encodeCursor([last[camelName(first)], last[camelName(second)]])
+          : null,
     };
   }
 
@@ -83,14 +89,17 @@ export class ReadModels {
   }
 }
 
-export interface NewestFirstQuery {
+export interface PageQuery {
   readonly table: string;
   readonly columns: string;
   /** `['engine_id = ?', value]`: a clause with one placeholder, left out when the value is undefined. */
   readonly filters: readonly (readonly [string, unknown])[];
-  /** The sort key: a timestamptz column and a unique tie-breaker. */
-  readonly time: string;
-  readonly id: string;
+  /** The sort key: a column and a tie-breaker that makes the pair unique. */
+  readonly key: readonly [string, string];
+  /** The Postgres type of the key's first column (the cursor's first value is cast to it). */
+  readonly keyType: 'timestamptz' | 'text';
+  /** `desc`: newest (or last) first. */
+  readonly order: 'asc' | 'desc';
   readonly cursor?: string | undefined;
   readonly limit: number;
   /** Columns selected as JSON text, passed through as they are. */

@@ -12,10 +12,9 @@ import {
   type ApprovalStatus,
 } from '@bifrost/contracts';
 import { ApiController, Route, ValidParams, ValidQuery } from '../http/route';
-import { Day, EngineParams, Limit, Rows, StrategyParams } from '../http/schemas';
-import { isoTime, ReadModels, where } from './read-models.service';
+import { Cursor, Day, EngineParams, Limit, Page, Rows, StrategyParams } from '../http/schemas';
+import { isoTime, ReadModels } from './read-models.service';
 
-const Page = object({ items: Rows, nextCursor: Type.Union([Type.String(), Type.Null()]) });
 @ApiController('control', 'control')
 export class ControlReadController {
   constructor(@Inject(ReadModels) private readonly read: ReadModels) {}
@@ -59,6 +58,8 @@ export class ControlReadController {
 const StrategiesQuery = object({
   engineId: Type.Optional(EntityId),
   level: Type.Optional(Type.String({ pattern: '^L[0-4]$' })),
+  limit: Limit,
+  cursor: Cursor,
 });
 
 @ApiController('strategies', 'strategies')
@@ -68,26 +69,26 @@ export class StrategiesReadController {
   @Route({
     method: 'GET',
     path: '',
-    summary: 'Strategies with maturity level, outcomes, health inputs and pauses',
+    summary:
+      'Strategies with maturity level, outcomes, health inputs and pauses, by engine and strategy id, with cursor pagination (pass nextCursor as cursor)',
     access: 'viewer',
     query: StrategiesQuery,
-    response: object({ items: Rows }),
+    response: Page,
   })
-  async list(@ValidQuery() q: Static<typeof StrategiesQuery>) {
-    const params: unknown[] = [];
-    const filter = where(
-      [
+  list(@ValidQuery() q: Static<typeof StrategiesQuery>) {
+    return this.read.page({
+      table: 'strategies',
+      columns: '*',
+      filters: [
         ['engine_id = ?', q.engineId],
         ['level = ?', q.level],
       ],
-      params,
-    );
-    return {
-      items: await this.read.rows(
-        `SELECT * FROM strategies ${filter} ORDER BY engine_id, strategy_id LIMIT 1000`,
-        params,
-      ),
-    };
+      key: ['engine_id', 'strategy_id'],
+      keyType: 'text',
+      order: 'asc',
+      cursor: q.cursor,
+      limit: q.limit,
+    });
   }
 
   @Route({
@@ -127,6 +128,8 @@ const ApprovalsQuery = object({
   status: Type.Optional(literals(APPROVAL_STATUSES)),
   engineId: Type.Optional(EntityId),
   strategyId: Type.Optional(EntityId),
+  limit: Limit,
+  cursor: Cursor,
 });
 
 /**
@@ -164,27 +167,27 @@ export class ApprovalsController {
   @Route({
     method: 'GET',
     path: '',
-    summary: 'Approval requests (REQUIRE_APPROVAL verdicts), newest first; approve/reject under /strategies',
+    summary:
+      'Approval requests (REQUIRE_APPROVAL verdicts), newest first, with cursor pagination (pass nextCursor as cursor); approve/reject under /strategies',
     access: 'viewer',
     query: ApprovalsQuery,
-    response: object({ items: Rows }),
+    response: Page,
   })
-  async list(@ValidQuery() q: Static<typeof ApprovalsQuery>) {
-    const params: unknown[] = [];
-    const filter = where(
-      [
+  list(@ValidQuery() q: Static<typeof ApprovalsQuery>) {
+    return this.read.page({
+      table: 'approvals',
+      columns: APPROVAL_COLUMNS,
+      filters: [
         [q.status === undefined ? '' : APPROVAL_STATUS_FILTERS[q.status], q.status],
         ['engine_id = ?', q.engineId],
         ['strategy_id = ?', q.strategyId],
       ],
-      params,
-    );
-    return {
-      items: await this.read.rows(
-        `SELECT ${APPROVAL_COLUMNS} FROM approvals ${filter} ORDER BY requested_at DESC LIMIT 500`,
-        params,
-      ),
-    };
+      key: ['requested_at', 'approval_id'],
+      keyType: 'timestamptz',
+      order: 'desc',
+      cursor: q.cursor,
+      limit: q.limit,
+    });
   }
 }
 
@@ -196,7 +199,7 @@ export const DecisionsQuery = object({
   action: Type.Optional(literals(VERDICT_ACTIONS)),
   riskLevel: Type.Optional(literals(RISK_LEVELS)),
   limit: Limit,
-  cursor: Type.Optional(Type.String({ maxLength: 500 })),
+  cursor: Cursor,
 });
 const DecisionParams = object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
 /** A decision in a page: what was decided and the checks that shaped it (`reasons`). */
@@ -239,7 +242,7 @@ export class DecisionsController {
     },
   })
   list(@ValidQuery() q: Static<typeof DecisionsQuery>) {
-    return this.read.newestFirst({
+    return this.read.page({
       table: 'gate_decisions',
       columns: DECISION_COLUMNS,
       filters: [
@@ -250,8 +253,9 @@ export class DecisionsController {
         ['action = ?', q.action],
         ['risk_level = ?', q.riskLevel],
       ],
-      time: 'decided_at',
-      id: 'decision_id',
+      key: ['decided_at', 'decision_id'],
+      keyType: 'timestamptz',
+      order: 'desc',
       cursor: q.cursor,
       limit: q.limit,
       rawJson: ['reasons'],
@@ -282,6 +286,7 @@ const ReservationsQuery = object({
   status: Type.Optional(literals(RESERVATION_STATUSES)),
   day: Type.Optional(Day),
   limit: Limit,
+  cursor: Cursor,
 });
 
 @ApiController('risk', 'risk')
@@ -291,28 +296,27 @@ export class RiskReadController {
   @Route({
     method: 'GET',
     path: 'reservations',
-    summary: 'Reservations from the read model (latest state each), by engine, status and day',
+    summary:
+      'Reservations from the read model (latest state each), newest day first, by engine, status and day, with cursor pagination (pass nextCursor as cursor)',
     access: 'viewer',
     query: ReservationsQuery,
-    response: object({ items: Rows }),
+    response: Page,
   })
-  async reservations(@ValidQuery() q: Static<typeof ReservationsQuery>) {
-    const params: unknown[] = [];
-    const filter = where(
-      [
+  reservations(@ValidQuery() q: Static<typeof ReservationsQuery>) {
+    return this.read.page({
+      table: 'risk_reservations',
+      columns: '*',
+      filters: [
         ['engine_id = ?', q.engineId],
         ['status = ?', q.status],
         ['day = ?', q.day],
       ],
-      params,
-    );
-    params.push(q.limit);
-    return {
-      items: await this.read.rows(
-        `SELECT * FROM risk_reservations ${filter} ORDER BY day DESC, reservation_id DESC LIMIT $${params.length}`,
-        params,
-      ),
-    };
+      key: ['day', 'reservation_id'],
+      keyType: 'text',
+      order: 'desc',
+      cursor: q.cursor,
+      limit: q.limit,
+    });
   }
 
   @Route({

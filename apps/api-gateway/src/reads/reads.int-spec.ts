@@ -32,6 +32,25 @@ describe('read routes', () => {
   describe('with the read models in place', () => {
     let projectorDb: DataSource;
 
+    /** Every row of a list route, two per page, following nextCursor: `[engineId/]id` each. */
+    const walk = async (path: string, id: string, engine?: string): Promise<string[]> => {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const query: string = `${path}limit=2${cursor ? `&cursor=${cursor}` : ''}`;
+        const response = await h.http('GET', `/api/v1${query}`, { key: h.keys.viewer });
+        expect(response.status).toBe(200);
+        expect(response.body.items.length).toBeLessThanOrEqual(2);
+        seen.push(
+          ...response.body.items.map((row: Record<string, string>) =>
+            engine ? `${row[engine]}/${row[id]}` : row[id],
+          ),
+        );
+        cursor = response.body.nextCursor;
+      } while (cursor);
+      return seen;
+    };
+
     beforeAll(async () => {
       projectorDb = await openProjectorDatabase(h.db.url);
     });
@@ -148,11 +167,51 @@ describe('read routes', () => {
       expect(await list('?status=expired&engineId=bot-1')).toEqual([['ap-late', 'expired']]);
       expect(await list('?status=granted')).toEqual([['ap-done', 'granted']]);
       expect(await list('?status=rejected')).toEqual([]);
+      expect(await walk('/approvals?', 'approvalId')).toEqual(['ap-open', 'ap-late', 'ap-done']);
       // An unknown status is refused, not answered with an empty list.
       expect(await h.http('GET', '/api/v1/approvals?status=PENDING', { key: h.keys.viewer })).toMatchObject({
         status: 400,
         body: { code: 'REQUEST.INVALID' },
       });
+    });
+
+    it('should page through reservations (newest day first) and strategies (by engine and strategy id), every row once', async () => {
+      const reservations = [
+        ['01a2487a-0000-7000-8000-000000000001', '2026-11-20'],
+        ['01a2487a-0000-7000-8000-000000000002', '2026-11-20'],
+        ['01a2487a-0000-7000-8000-000000000003', '2026-11-21'],
+        ['01a2487a-0000-7000-8000-000000000004', '2026-11-21'],
+        ['01a2487a-0000-7000-8000-000000000005', '2026-11-21'],
+      ];
+      for (const [id, day] of reservations)
+        await projectorDb.query(
+          `INSERT INTO risk_reservations (reservation_id, engine_id, day, status, latest) VALUES ($1, 'bot-1', $2, 'SETTLED', '{}')`,
+          [id, day],
+        );
+      const strategies = [
+        ['bot-2', 's1'],
+        ['bot-1', 's2'],
+        ['bot-1', 's1'],
+        ['bot-2', 's0'],
+        ['bot-1', 's3'],
+      ];
+      for (const [engineId, strategyId] of strategies)
+        await projectorDb.query(
+          `INSERT INTO strategies (engine_id, strategy_id, level, demotion_pending, outcomes, wins, losses, pnl_total, paused)
+           VALUES ($1, $2, 'L0', false, 0, 0, 0, 0, false)`,
+          [engineId, strategyId],
+        );
+
+      expect(await walk('/risk/reservations?engineId=bot-1&', 'reservationId')).toEqual(
+        [4, 3, 2, 1, 0].map((i) => reservations[i]?.[0]),
+      );
+      expect(await walk('/strategies?', 'strategyId', 'engineId')).toEqual([
+        'bot-1/s1',
+        'bot-1/s2',
+        'bot-1/s3',
+        'bot-2/s0',
+        'bot-2/s1',
+      ]);
     });
 
     it('should verify the (empty) audit chain', async () => {
