@@ -79,7 +79,15 @@ describe('Bifrost platform end to end', () => {
       // The engine id is the risk policy id the tripwire's THROTTLE names (seeded WHOLESALE policy).
       const bot = await engine(KPI_ENGINE);
       const policy = ok(await api('GET', `/api/v1/tripwire/policies/${KPI_POLICY}`, { key: viewer.apiKey }));
-      expect(policy).toMatchObject({ enabled: true, action: 'THROTTLE' });
+      // Seeded disabled (seed 000: regression policies require an explicit enable): an admin enables it.
+      expect(policy).toMatchObject({ enabled: false, action: 'THROTTLE' });
+      const enabled = ok(
+        await api('POST', `/api/v1/tripwire/policies/${KPI_POLICY}/enable`, {
+          key: admin.apiKey,
+          body: { reason: 'watch the WHOLESALE contract rate' },
+        }),
+      );
+      expect(enabled).toMatchObject({ policyId: KPI_POLICY, enabled: true });
       const before = await bot.reserve(reservation('before'));
       expect(before).toMatchObject({ failClosed: false, outcome: 'GRANTED' });
 

@@ -37,6 +37,19 @@ export async function publishKpis(
   }
 }
 
+/** Enables a policy as an operator would (`POST /api/v1/tripwire/policies/{policyId}/enable`). */
+export function enablePolicy(
+  client: Messaging,
+  policyId: string,
+  reason = 'watch it',
+): Promise<TripwirePolicyView> {
+  return client.rpc.call<TripwirePolicyView>('bifrost.rpc.tripwire.cmd.enable-policy', {
+    actor: OPERATOR,
+    reason,
+    policyId,
+  });
+}
+
 export async function policies(client: Messaging): Promise<TripwirePolicyView[]> {
   return (await client.rpc.call<{ policies: TripwirePolicyView[] }>('bifrost.rpc.tripwire.policies', {}))
     .policies;

@@ -19,6 +19,7 @@ import {
   CONTRACT_RATE,
   OPERATOR,
   connectClient,
+  enablePolicy,
   policies,
   policy,
   policyEvents,
@@ -56,13 +57,13 @@ describe('tripwire service', () => {
   });
 
   describe('Given its first start', () => {
-    it('should seed the four policies of seed 000 with CAPITAL roi_event disabled', async () => {
+    it('should seed the four policies of seed 000, every one disabled until an operator enables it', async () => {
       const seeded = await policies(client);
       expect(seeded.map((p) => [p.policyId, p.enabled, p.action])).toEqual([
-        ['BUYER_MATCH-match_success', true, 'THROTTLE'],
+        ['BUYER_MATCH-match_success', false, 'THROTTLE'],
         ['CAPITAL-roi_event', false, 'KILL_SWITCH'],
-        ['WHOLESALE-contract_rate', true, 'THROTTLE'],
-        ['WHOLESALE-offer_accept_rate', true, 'THROTTLE'],
+        ['WHOLESALE-contract_rate', false, 'THROTTLE'],
+        ['WHOLESALE-offer_accept_rate', false, 'THROTTLE'],
       ]);
       expect(seeded.find((p) => p.policyId === CONTRACT_RATE)).toMatchObject({
         recentWindow: 100,
@@ -82,6 +83,41 @@ describe('tripwire service', () => {
       expect(metrics).toContain(
         'bifrost_tripwire_policy_enabled{policy="CAPITAL-roi_event",action="KILL_SWITCH",service="tripwire"} 0',
       );
+      expect(metrics).toContain(
+        'bifrost_tripwire_policy_enabled{policy="WHOLESALE-contract_rate",action="THROTTLE",service="tripwire"} 0',
+      );
+    });
+  });
+
+  describe('Given the seeded WHOLESALE offer_accept_rate policy, not enabled, and a regressed engine', () => {
+    const OFFERS = { engineId: 'offer-bot', domain: 'WHOLESALE', metric: 'offer_accept_rate' };
+    const OFFER_RATE = 'WHOLESALE-offer_accept_rate';
+
+    it('should trip nothing until an operator enables it, then trip on the next KPI', async () => {
+      // N 200, M 1000, 25 %: 250 accepted then 60 refused is a 30 % drop (140/200 against 110/110).
+      await publishKpis(client, ns, OFFERS, 250, true);
+      await publishKpis(client, ns, OFFERS, 60, false);
+      const disabled = await waitForObserved(client, OFFER_RATE, 'offer-bot', 310);
+      expect(disabled.enabled).toBe(false);
+      expect(disabled.engines[0]?.evaluation.result).toBe('TRIPPED');
+      expect(disabled.engines[0]?.triggered).toBeNull();
+      expect(await policyEvents(client, ns, OFFER_RATE, 'TripwireTriggered')).toHaveLength(0);
+
+      const enabled = await enablePolicy(client, OFFER_RATE, 'offers are live');
+      expect(enabled.enabled).toBe(true);
+      await publishKpis(client, ns, OFFERS, 1, false);
+      await waitForObserved(client, OFFER_RATE, 'offer-bot', 311);
+      const triggers = await policyEvents(client, ns, OFFER_RATE, 'TripwireTriggered');
+      expect(triggers.map((t) => t.envelope.data)).toEqual([
+        expect.objectContaining({
+          engineId: 'offer-bot',
+          action: 'THROTTLE',
+          evidence: expect.objectContaining({
+            baseline: { from: 1, to: 111, count: 111, successes: 111, rate: 1 },
+            recent: { from: 112, to: 311, count: 200, successes: 139, rate: 0.695 },
+          }),
+        }),
+      ]);
     });
   });
 
@@ -89,6 +125,7 @@ describe('tripwire service', () => {
     let trigger: TripwireTriggeredEnvelope;
 
     beforeAll(async () => {
+      expect((await enablePolicy(client, CONTRACT_RATE, 'contracts are live')).enabled).toBe(true);
       await publishKpis(client, ns, WHOLESALE, 500, true);
       await publishKpis(client, ns, WHOLESALE, 35, false);
       await waitForObserved(client, CONTRACT_RATE, 'WHOLESALE', 535);
@@ -229,6 +266,7 @@ describe('tripwire service', () => {
 
   describe('Given an operator changing a policy', () => {
     it('should upsert it, keep its enabled flag, and refuse an unknown policy with a stable code', async () => {
+      await enablePolicy(client, 'BUYER_MATCH-match_success');
       const view = await client.rpc.call<TripwirePolicyView>('bifrost.rpc.tripwire.cmd.upsert-policy', {
         actor: OPERATOR,
         reason: 'tighter',
@@ -254,6 +292,34 @@ describe('tripwire service', () => {
       await expect(
         client.rpc.call('bifrost.rpc.tripwire.cmd.upsert-policy', { actor: OPERATOR, domain: 'X' }),
       ).rejects.toMatchObject({ code: expect.stringMatching(/VALIDATION/) });
+    });
+
+    it('should define a new policy disabled unless it says enabled: true', async () => {
+      const settings = {
+        actor: OPERATOR,
+        reason: 'new KPI',
+        recentWindow: 20,
+        baselineWindow: 80,
+        maxDropPct: 30,
+        minEvents: 20,
+        action: 'THROTTLE',
+      };
+      const quiet = await client.rpc.call<TripwirePolicyView>('bifrost.rpc.tripwire.cmd.upsert-policy', {
+        ...settings,
+        domain: 'SUPPORT',
+        metric: 'resolve_rate',
+      });
+      expect(quiet).toMatchObject({ policyId: 'SUPPORT-resolve_rate', enabled: false });
+      const [defined] = await policyEvents(client, ns, 'SUPPORT-resolve_rate', 'PolicyDefined');
+      expect(defined?.envelope.data).toMatchObject({ policy: { enabled: false }, previous: null });
+
+      const watched = await client.rpc.call<TripwirePolicyView>('bifrost.rpc.tripwire.cmd.upsert-policy', {
+        ...settings,
+        domain: 'SUPPORT',
+        metric: 'reply_rate',
+        enabled: true,
+      });
+      expect(watched).toMatchObject({ policyId: 'SUPPORT-reply_rate', enabled: true });
     });
   });
 

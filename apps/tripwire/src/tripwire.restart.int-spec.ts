@@ -1,8 +1,13 @@
+import type { TripwirePolicyConfig, TripwirePolicyView } from '@bifrost/contracts';
+import { SEED_TRIPWIRE_POLICIES } from '@bifrost/domain-tripwire';
 import { createEnvelope, type Messaging } from '@bifrost/messaging';
 import { createTestNamespace, readStreamJson, serviceInstances, type TestNamespace } from '@bifrost/testing';
 import {
   CONTRACT_RATE,
+  OPERATOR,
   connectClient,
+  enablePolicy,
+  policy,
   policyEvents,
   publishKpis,
   startTripwire,
@@ -32,6 +37,7 @@ describe('tripwire service across restarts', () => {
     ['from the event stream alone (snapshot lost)', { TRIPWIRE_SNAPSHOT_EVERY: '97' }, true],
   ])('should keep the windows %s: 250 before a restart, 281 after, trips at 531', async (_, env, lose) => {
     const first = await start(env);
+    await enablePolicy(client, CONTRACT_RATE);
     await publishKpis(client, ns, WHOLESALE, 250, true);
     await waitForObserved(client, CONTRACT_RATE, 'WHOLESALE', 250);
     await stop(first);
@@ -67,16 +73,57 @@ describe('tripwire service across restarts', () => {
       ).map((events) => events.length);
     expect(await defined()).toEqual([1, 1, 1, 1]);
 
-    await client.rpc.call('bifrost.rpc.tripwire.cmd.disable-policy', {
-      actor: { kind: 'operator', id: 'alice' },
-      reason: 'noisy',
-      policyId: CONTRACT_RATE,
-    });
+    // The seed defines it disabled; the operator's enable must survive the next start's seeding.
+    await enablePolicy(client, CONTRACT_RATE);
     if (a) await stop(a);
     await start();
     expect(await defined()).toEqual([1, 1, 1, 1]);
-    expect(await policyEvents(client, ns, CONTRACT_RATE, 'PolicyDisabled')).toHaveLength(1);
+    expect(await policyEvents(client, ns, CONTRACT_RATE, 'PolicyEnabled')).toHaveLength(1);
+    expect((await policy(client, CONTRACT_RATE)).enabled).toBe(true);
   });
+
+  it('should leave enabled a policy an installation stored enabled before seeding defaulted to disabled', async () => {
+    // What the first start of a build before seed 000's "regression policies default: disabled"
+    // stored: WHOLESALE contract_rate defined enabled by the seed itself.
+    const before = { ...(SEED_TRIPWIRE_POLICIES[0] as TripwirePolicyConfig), enabled: true };
+    await client.publisher.publish(
+      createEnvelope({
+        type: 'tripwire.PolicyDefined',
+        subject: ns.naming.eventSubject('tripwire', 'policy', CONTRACT_RATE),
+        source: 'tripwire',
+        actor: { kind: 'system', id: 'tripwire/seed' },
+        data: {
+          policyId: CONTRACT_RATE,
+          policy: before,
+          previous: null,
+          actor: { kind: 'system', id: 'tripwire/seed' },
+          reason: 'first start',
+          at: new Date().toISOString(),
+        },
+      }),
+    );
+
+    await start();
+    expect(await policyEvents(client, ns, CONTRACT_RATE, 'PolicyDefined')).toHaveLength(1);
+    expect((await policy(client, CONTRACT_RATE)).enabled).toBe(true);
+    // The policies it did not have yet are seeded, disabled.
+    expect((await policy(client, 'WHOLESALE-offer_accept_rate')).enabled).toBe(false);
+    // And an operator's change without `enabled` keeps it enabled.
+    const { domain, metric, recentWindow, baselineWindow, minEvents, action } = before;
+    const changed = await client.rpc.call<TripwirePolicyView>('bifrost.rpc.tripwire.cmd.upsert-policy', {
+      actor: OPERATOR,
+      reason: 'looser',
+      domain,
+      metric,
+      recentWindow,
+      baselineWindow,
+      maxDropPct: 35,
+      minEvents,
+      action,
+    });
+    expect(changed).toMatchObject({ enabled: true, maxDropPct: 35 });
+  });
+
   it('should record KPIs in the order they were reported while two instances share the consumer', async () => {
     await Promise.all([start(), start()]);
     const count = 200;

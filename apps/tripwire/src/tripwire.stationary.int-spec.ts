@@ -4,6 +4,7 @@ import { createTestNamespace, type TestNamespace } from '@bifrost/testing';
 import {
   CONTRACT_RATE,
   connectClient,
+  enablePolicy,
   policy,
   policyEvents,
   startTripwire,
@@ -27,6 +28,8 @@ describe('tripwire service on a stationary KPI stream', () => {
     ns = await createTestNamespace('tripst');
     client = await connectClient(ns);
     tripwire = await startTripwire(ns);
+    // Seeded disabled: enabled, it evaluates every KPI and could trip (else this could not fail).
+    await enablePolicy(client, CONTRACT_RATE);
   });
   afterAll(async () => {
     await tripwire.close();

@@ -80,7 +80,8 @@ export class TripwireController {
   @Route({
     method: 'POST',
     path: 'policies',
-    summary: 'Create the policy of a (domain, metric) or change its settings',
+    summary:
+      'Create the policy of a (domain, metric), disabled unless `enabled` is true, or change its settings',
     access: 'admin',
     body: UpsertBody,
     response: TripwirePolicyView,

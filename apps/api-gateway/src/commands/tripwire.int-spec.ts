@@ -26,15 +26,17 @@ describe('tripwire routes', () => {
   const engineView = () =>
     h.http('GET', '/api/v1/tripwire/policies/GW-deal_rate/engines/gw-bot', { key: h.keys.viewer });
 
-  it('should list the seeded policies live to a viewer', async () => {
+  it('should list the seeded policies live to a viewer, every one disabled', async () => {
     const listed = await h.http('GET', '/api/v1/tripwire/policies', { key: h.keys.viewer });
 
     expect(listed.status).toBe(200);
-    expect(listed.body.policies.map((p: { policyId: string }) => p.policyId)).toEqual([
-      'BUYER_MATCH-match_success',
-      'CAPITAL-roi_event',
-      'WHOLESALE-contract_rate',
-      'WHOLESALE-offer_accept_rate',
+    expect(
+      listed.body.policies.map((p: { policyId: string; enabled: boolean }) => [p.policyId, p.enabled]),
+    ).toEqual([
+      ['BUYER_MATCH-match_success', false],
+      ['CAPITAL-roi_event', false],
+      ['WHOLESALE-contract_rate', false],
+      ['WHOLESALE-offer_accept_rate', false],
     ]);
     const one = await h.http('GET', '/api/v1/tripwire/policies/CAPITAL-roi_event', { key: h.keys.viewer });
     expect(one.body).toMatchObject({ policyId: 'CAPITAL-roi_event', enabled: false, action: 'KILL_SWITCH' });
@@ -44,7 +46,7 @@ describe('tripwire routes', () => {
     });
   });
 
-  it('should let an admin (not a viewer or operator) define a policy, and validate it', async () => {
+  it('should let an admin (not a viewer or operator) define a policy, disabled until enabled, and validate it', async () => {
     const policy = {
       reason: 'new KPI',
       domain: 'GW',
@@ -79,8 +81,13 @@ describe('tripwire routes', () => {
     const defined = await h.http('POST', '/api/v1/tripwire/policies', { key: h.keys.admin, body: policy });
     expect(defined).toMatchObject({
       status: 200,
-      body: { policyId: 'GW-deal_rate', enabled: true, confidence: 0.95, engines: [] },
+      body: { policyId: 'GW-deal_rate', enabled: false, confidence: 0.95, engines: [] },
     });
+    const enabled = await h.http('POST', '/api/v1/tripwire/policies/GW-deal_rate/enable', {
+      key: h.keys.admin,
+      body: { reason: 'deal flow is live' },
+    });
+    expect(enabled).toMatchObject({ status: 200, body: { policyId: 'GW-deal_rate', enabled: true } });
   });
 
   it('should refuse with 400 a KPI value that JSON parses to Infinity', async () => {

@@ -56,7 +56,7 @@ function story(subject: string): Envelope[] {
     maxDropPct: 30,
     minEvents: 20,
     action: 'THROTTLE',
-    enabled: true,
+    enabled: false,
     confidence: 0.95,
   };
   return [
@@ -68,6 +68,8 @@ function story(subject: string): Envelope[] {
       reason: 'seed',
       at: T(0),
     }),
+    // Seeded disabled (seed 000): an operator enables it, and later disables it again.
+    event('PolicyEnabled', OPERATOR, { policyId: POLICY, actor: OPERATOR, reason: 'watch it', at: T(0) }),
     ...[1, 2, 3, 4, 5].map((s) => kpi('e1', s)),
     kpi('e2', 11),
     kpi('e2', 12, false),

@@ -8,6 +8,7 @@ import type {
 } from '@bifrost/contracts';
 import {
   DEFAULT_CONFIDENCE,
+  DEFAULT_ENABLED,
   seedTripwireCommands,
   tripwireDecider,
   tripwirePolicyId,
@@ -126,7 +127,8 @@ export class TripwireCommands implements OnModuleInit {
       maxDropPct: settings.maxDropPct,
       minEvents: settings.minEvents,
       action: settings.action,
-      enabled: enabled ?? (current.status === 'defined' ? current.policy.enabled : true),
+      // A change keeps the policy's flag; a new policy waits for an explicit enable (seed 000).
+      enabled: enabled ?? (current.status === 'defined' ? current.policy.enabled : DEFAULT_ENABLED),
       confidence:
         confidence ?? (current.status === 'defined' ? current.policy.confidence : DEFAULT_CONFIDENCE),
     };

@@ -200,6 +200,7 @@ export const UpsertTripwirePolicyCommand = object({
   /** At most either window (checked by the decider): larger, the windows never hold enough events. */
   minEvents: Type.Integer({ minimum: 1 }),
   action: literals(TRIPWIRE_ACTIONS),
+  /** Absent: a change keeps the current value, a new policy is disabled (seed 000). */
   enabled: Type.Optional(Type.Boolean()),
   confidence: Type.Optional(Type.Number({ minimum: 0.5, exclusiveMaximum: 1 })),
 });
@@ -235,7 +236,7 @@ export const tripwireRpcs = [
     'cmd.upsert-policy',
     UpsertTripwirePolicyCommand,
     TripwirePolicyView,
-    'Operator: create the policy of a (domain, metric) or change its settings.',
+    'Operator: create the policy of a (domain, metric), disabled unless `enabled` is true, or change its settings (`enabled` unchanged when absent).',
   ),
   tripwireRpc('cmd.enable-policy', TripwirePolicyCommand, TripwirePolicyView, 'Operator: enable a policy.'),
   tripwireRpc('cmd.disable-policy', TripwirePolicyCommand, TripwirePolicyView, 'Operator: disable a policy.'),

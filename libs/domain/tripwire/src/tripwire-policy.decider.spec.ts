@@ -3,10 +3,13 @@ import { DeciderSpecification, NotFoundError, ValidationError } from '@bifrost/e
 import { evaluateWindow } from './kpi-window';
 import {
   SEED_TRIPWIRE_POLICIES,
+  evaluateEngine,
   seedTripwireCommands,
   tripwireDecider,
   tripwirePolicyView,
+  type EngineWindow,
   type TripwireEvent,
+  type TripwirePolicy,
   type TripwireState,
 } from './tripwire-policy.decider';
 
@@ -18,15 +21,20 @@ describe('Tripwire policy', () => {
   const spec = DeciderSpecification.for(tripwireDecider, undefined);
 
   describe('Given no policy', () => {
-    it('should seed the four policies of seed 000 with CAPITAL roi_event disabled', () => {
-      const ids = seedTripwireCommands(T0).map((c) => c.data.policyId);
-      expect(ids).toEqual([
+    it('should seed the four policies of seed 000, every one disabled until an operator enables it', () => {
+      const commands = seedTripwireCommands(T0);
+      expect(commands.map((c) => c.data.policyId)).toEqual([
         'WHOLESALE-contract_rate',
         'WHOLESALE-offer_accept_rate',
         'BUYER_MATCH-match_success',
         'CAPITAL-roi_event',
       ]);
-      expect(SEED_TRIPWIRE_POLICIES.map((p) => p.enabled)).toEqual([true, true, true, false]);
+      expect(commands.map((c) => c.type === 'DefinePolicy' && c.data.policy.enabled)).toEqual([
+        false,
+        false,
+        false,
+        false,
+      ]);
     });
 
     it.each([
@@ -72,8 +80,40 @@ describe('Tripwire policy', () => {
     });
   });
 
+  describe('Given the seeded policy (N=100, M=500, 30 %), not enabled, and a regressed engine', () => {
+    const history = [seeded(), ...kpis('WHOLESALE', 500, true), ...kpis('WHOLESALE', 40, false, 500)];
+
+    it('should record the next failure but trip nothing, not even on evaluate', () => {
+      // The windows have regressed: only the policy being disabled keeps it from tripping.
+      const state = fold(history);
+      expect(evaluateEngine(policyOf(state), engineOf(state, 'WHOLESALE')).result).toBe('TRIPPED');
+      spec
+        .given(history)
+        .when(kpi('WHOLESALE', false, 'f-540'))
+        .then([recorded('WHOLESALE', false, 'f-540')]);
+      spec
+        .given(history)
+        .when({ type: 'EvaluatePolicy', data: { policyId: ID, now: T0 } })
+        .thenNothingHappened();
+    });
+
+    it('should trip on the next KPI once an operator has enabled it', () => {
+      spec
+        .given(history)
+        .when({ type: 'EnablePolicy', data: { policyId: ID, actor: OPERATOR, reason: 'on', now: T0 } })
+        .then([enabled()]);
+      const events = tripwireDecider.decide(
+        kpi('WHOLESALE', false, 'f-540'),
+        fold([...history, enabled()]),
+        undefined,
+      );
+      expect(events.map((e) => e.type)).toEqual(['KpiRecorded', 'TripwireTriggered']);
+      expect(events[1]?.data).toMatchObject({ engineId: 'WHOLESALE', action: 'THROTTLE' });
+    });
+  });
+
   describe('Given an enabled policy (N=100, M=500, 30 %) and 500 successes', () => {
-    const history = [defined(), ...kpis('WHOLESALE', 500, true)];
+    const history = [seeded(), enabled(), ...kpis('WHOLESALE', 500, true)];
 
     it('should record a failure without tripping while the drop is at most 30 %', () => {
       spec
@@ -107,7 +147,12 @@ describe('Tripwire policy', () => {
   });
 
   describe('Given a tripped engine', () => {
-    const history = [defined(), ...kpis('WHOLESALE', 500, true), ...kpis('WHOLESALE', 31, false, 500)];
+    const history = [
+      seeded(),
+      enabled(),
+      ...kpis('WHOLESALE', 500, true),
+      ...kpis('WHOLESALE', 31, false, 500),
+    ];
     const tripped = [
       ...history,
       ...tripwireDecider.decide(kpi('WHOLESALE', false, 'f-32'), fold(history), undefined),
@@ -140,10 +185,7 @@ describe('Tripwire policy', () => {
         defined({ enabled: false }),
         ...kpis('E1', 500, true),
         ...kpis('E1', 60, false, 500),
-        {
-          type: 'PolicyEnabled',
-          data: { policyId: ID, actor: OPERATOR, reason: 'on', at: T0 },
-        } as TripwireEvent,
+        enabled(),
       ];
       const events = tripwireDecider.decide(
         { type: 'EvaluatePolicy', data: { policyId: ID, now: T0 } },
@@ -267,6 +309,29 @@ function defined(overrides: Partial<TripwirePolicyConfig> = {}): TripwireEvent {
     type: 'PolicyDefined',
     data: { policyId: ID, policy, previous: null, actor: OPERATOR, reason: 'test', at: T0 },
   };
+}
+
+/** WHOLESALE contract_rate as the first start defines it. */
+function seeded(): TripwireEvent {
+  const [seed] = seedTripwireCommands(T0);
+  if (seed?.type !== 'DefinePolicy') throw new Error('unreachable');
+  const { policyId, policy, actor, reason, now } = seed.data;
+  return { type: 'PolicyDefined', data: { policyId, policy, previous: null, actor, reason, at: now } };
+}
+
+function enabled(): TripwireEvent {
+  return { type: 'PolicyEnabled', data: { policyId: ID, actor: OPERATOR, reason: 'on', at: T0 } };
+}
+
+function policyOf(state: TripwireState): TripwirePolicy {
+  if (state.status !== 'defined') throw new Error('no policy');
+  return state.policy;
+}
+
+function engineOf(state: TripwireState, engineId: string): EngineWindow {
+  const window = state.status === 'defined' ? state.engines[engineId] : undefined;
+  if (!window) throw new Error(`no window of ${engineId}`);
+  return window;
 }
 
 function kpi(engineId: string, success: boolean, kpiId: string) {

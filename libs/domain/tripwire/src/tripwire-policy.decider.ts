@@ -15,6 +15,11 @@ import { IllegalStateError, NotFoundError, ValidationError, type Decider } from 
 import { appendOutcome, evaluateWindow, trimOutcomes, type WindowEvaluation } from './kpi-window';
 
 export const DEFAULT_CONFIDENCE = 0.95;
+/**
+ * A policy is disabled until an operator enables it, seeded or new (seed 000, graceful degradation:
+ * "Regression policies default: disabled (require explicit enable)").
+ */
+export const DEFAULT_ENABLED = false;
 /** Redelivered KPIs are recognised among this many last ids per engine. */
 const REMEMBERED_KPI_IDS = 32;
 
@@ -253,7 +258,6 @@ const seed = (
   maxDropPct: number,
   minEvents: number,
   action: TripwireAction,
-  enabled: boolean,
 ): TripwirePolicyConfig => ({
   domain,
   metric,
@@ -262,19 +266,20 @@ const seed = (
   maxDropPct,
   minEvents,
   action,
-  enabled,
+  enabled: DEFAULT_ENABLED,
   confidence: DEFAULT_CONFIDENCE,
 });
 
 /**
- * The policies seeded on first start: the four (domain, metric) pairs of seed 000 lever 4, CAPITAL
- * roi_event disabled. The seed names no window sizes or thresholds; these are ours (docs/tripwire.md).
+ * The policies seeded on first start: the four (domain, metric) pairs of seed 000 lever 4, each
+ * disabled ({@link DEFAULT_ENABLED}) until an operator enables it. The seed names no window sizes or
+ * thresholds; these are ours (docs/tripwire.md).
  */
 export const SEED_TRIPWIRE_POLICIES: readonly TripwirePolicyConfig[] = [
-  seed('WHOLESALE', 'contract_rate', 100, 500, 30, 50, 'THROTTLE', true),
-  seed('WHOLESALE', 'offer_accept_rate', 200, 1_000, 25, 100, 'THROTTLE', true),
-  seed('BUYER_MATCH', 'match_success', 200, 1_000, 20, 100, 'THROTTLE', true),
-  seed('CAPITAL', 'roi_event', 50, 250, 40, 30, 'KILL_SWITCH', false),
+  seed('WHOLESALE', 'contract_rate', 100, 500, 30, 50, 'THROTTLE'),
+  seed('WHOLESALE', 'offer_accept_rate', 200, 1_000, 25, 100, 'THROTTLE'),
+  seed('BUYER_MATCH', 'match_success', 200, 1_000, 20, 100, 'THROTTLE'),
+  seed('CAPITAL', 'roi_event', 50, 250, 40, 30, 'KILL_SWITCH'),
 ];
 
 /** The commands that seed {@link SEED_TRIPWIRE_POLICIES} at `now`. */
