@@ -132,6 +132,12 @@ export class ConsumerRunner {
     while (!this.stopped) {
       try {
         const consumer = await this.js.consumers.get(this.streamName, this.durable);
+        // Messages a pull brought that no handler has reached yet. The server started their ack
+        // wait when it sent them: while a handler is slow the rest are kept in hand, or the server
+        // would send each of them again. nats.js's iterator hides its buffer, hence the callback
+        // and a queue of our own.
+        const waiting: JsMsg[] = [];
+        let wake: (() => void) | undefined;
         // Short pulls: after a reconnect a lost pull request is noticed within seconds, not 30 s.
         const messages = await consumer.consume({
           max_messages: 256,
@@ -139,13 +145,50 @@ export class ConsumerRunner {
           // A deleted consumer ends the loop, which re-creates it; by default nats.js would wait
           // for someone else to re-create it, consuming nothing and logging nothing meanwhile.
           abort_on_missing_resource: true,
+          callback: (msg) => {
+            waiting.push(msg);
+            wake?.();
+          },
         });
         this.active = messages;
-        if (this.stopped) messages.stop();
-        for await (const msg of messages) {
-          failures = 0;
-          await this.process(msg);
+        let ended: { error: Error | void } | undefined;
+        void messages.closed().then((error) => {
+          ended = { error };
+          wake?.();
+        });
+        const inHand = setInterval(
+          () => {
+            for (const msg of waiting) msg.working();
+          },
+          Math.max(100, this.ackWaitMs / 2),
+        );
+        try {
+          if (this.stopped) messages.stop();
+          while (!this.stopped) {
+            const msg = waiting.shift();
+            if (msg) {
+              failures = 0;
+              await this.process(msg);
+            } else if (ended) {
+              break;
+            } else {
+              await new Promise<void>((resolve) => (wake = resolve));
+              wake = undefined;
+            }
+          }
+        } finally {
+          clearInterval(inHand);
+          // Stopping: what is left goes back to the server now, for another instance (or the next start).
+          for (const msg of waiting.splice(0)) {
+            try {
+              msg.nak();
+            } catch {
+              // The connection is gone: the server sends it again once its ack wait runs out.
+            }
+          }
         }
+        const error = (ended as { error: Error | void } | undefined)?.error;
+        if (error) throw error;
       } catch (error) {
         failures += 1;
         this.logger.warn(

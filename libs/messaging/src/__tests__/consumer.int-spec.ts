@@ -204,6 +204,30 @@ describe('ConsumerRunner', () => {
     expect(deliveries).toEqual([1]);
   });
 
+  it('should keep messages waiting behind a slow one from being delivered again', async () => {
+    const handled: string[] = [];
+    await run(
+      messaging,
+      'queued',
+      async (envelope, delivery) => {
+        handled.push(`${String(envelope.data['n'])}#${delivery.deliveryCount}`);
+        if (envelope.data['n'] === 1) await new Promise((resolve) => setTimeout(resolve, 1_200)); // four ack waits
+      },
+      { ackWaitMs: 300 },
+    );
+    // Published together: the pull brings all four at once, three of them to wait behind the first.
+    await Promise.all([1, 2, 3, 4].map((n) => messaging.publisher.publish(work(ns.naming, 'queued', n))));
+
+    await waitFor(
+      async () =>
+        (await messaging.jsm.consumers.info(ns.naming.streams.ingest.name, 'test__queued'))
+          .num_ack_pending === 0 && handled.length >= 4,
+      { what: 'all four acknowledged' },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 600)); // two more ack waits: nothing comes back
+    expect(handled.sort()).toEqual(['1#1', '2#1', '3#1', '4#1']);
+  });
+
   it('should park a permanently failing message at once, without retries', async () => {
     let calls = 0;
     await run(messaging, 'permanent', async () => {
