@@ -191,6 +191,10 @@ describe('tripwire service', () => {
       expect(metrics).toContain(
         'bifrost_tripwire_drop_pct{policy="WHOLESALE-contract_rate",engine="WHOLESALE",service="tripwire"} 35',
       );
+      // Every KPI handled: the KPI consumer has nothing left waiting.
+      expect(metrics).toMatch(
+        /^bifrost_consumer_pending_messages\{consumer="[^"]*tripwire__kpis",service="tripwire"\} 0$/m,
+      );
     });
 
     it('should re-baseline on reset: windows start empty and the regressed period does not trip again', async () => {

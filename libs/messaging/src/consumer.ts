@@ -48,6 +48,12 @@ export interface ConsumerLogger {
   error(obj: object, msg: string): void;
 }
 
+/**
+ * Told how many messages of its stream still wait for a durable consumer (its lag): at start, and
+ * after each message handled, as the server counted them at that message's delivery.
+ */
+export type ConsumerLagObserver = (consumer: string, pending: number) => void;
+
 const NS_PER_MS = 1_000_000;
 
 /**
@@ -70,6 +76,7 @@ export class ConsumerRunner {
     private readonly handler: EnvelopeHandler,
     private readonly logger: ConsumerLogger,
     private readonly catalogue?: Catalogue,
+    private readonly onLag?: ConsumerLagObserver,
   ) {
     this.durable = naming.consumerName(spec.service, spec.purpose);
     this.maxDeliver = spec.maxDeliver ?? 5;
@@ -108,9 +115,11 @@ export class ConsumerRunner {
     };
     const existing = await this.jsm.consumers.info(this.streamName, this.durable).catch(() => undefined);
     if (!existing) {
-      await this.jsm.consumers.add(this.streamName, config);
+      const added = await this.jsm.consumers.add(this.streamName, config);
+      this.onLag?.(this.durable, added.num_pending);
       return;
     }
+    this.onLag?.(this.durable, existing.num_pending);
     if (existing.config.filter_subject !== config.filter_subject) {
       throw new Error(
         `consumer ${this.durable} exists with filter ${existing.config.filter_subject}, expected ${config.filter_subject}`,
@@ -230,6 +239,7 @@ export class ConsumerRunner {
         extractTraceContext(msg.headers),
       );
       msg.ack();
+      this.onLag?.(this.durable, msg.info.pending);
     } catch (error) {
       const lastAttempt = delivery.deliveryCount >= this.maxDeliver;
       if (errorKind(error) === 'transient' && !lastAttempt) {

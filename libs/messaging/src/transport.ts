@@ -4,7 +4,13 @@ import { BaseRpcContext, Server, type CustomTransportStrategy } from '@nestjs/mi
 import type { TSchema } from '@sinclair/typebox';
 import type { StreamKey } from '@bifrost/contracts';
 import { lastValueFrom, throwError, type Observable } from 'rxjs';
-import { ConsumerRunner, type ConsumerLogger, type ConsumerSpec, type Delivery } from './consumer';
+import {
+  ConsumerRunner,
+  type ConsumerLagObserver,
+  type ConsumerLogger,
+  type ConsumerSpec,
+  type Delivery,
+} from './consumer';
 import type { Messaging } from './messaging';
 import { serveRpc, type RpcRequestMeta, type RpcServer } from './rpc';
 
@@ -57,6 +63,7 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
   constructor(
     private readonly messaging: Messaging,
     private readonly log: ConsumerLogger,
+    private readonly onLag?: ConsumerLagObserver,
   ) {
     super();
   }
@@ -85,6 +92,7 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
               },
               this.log,
               this.messaging.catalogue,
+              this.onLag,
             ),
           );
         } else {

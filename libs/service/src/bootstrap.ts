@@ -10,8 +10,10 @@ import {
   streamSettingsOf,
   uuidv7,
 } from '@bifrost/messaging';
+import { Gauge, type Registry } from 'prom-client';
 import {
   HealthRegistry,
+  METRICS_REGISTRY,
   ObservabilityModule,
   PinoNestLogger,
   createLogger,
@@ -99,7 +101,15 @@ export async function startService<C extends CommonConfig>(
     name: 'startup',
     check: () => (started.done ? { ok: true } : { ok: false, detail: 'starting' }),
   });
-  const transport = new JetStreamTransport(messaging, logger);
+  const consumerLag = new Gauge({
+    name: 'bifrost_consumer_pending_messages',
+    help: 'Messages of the stream still waiting for this durable consumer (its lag), as of its last delivery',
+    labelNames: ['consumer'],
+    registers: [app.get<Registry>(METRICS_REGISTRY)],
+  });
+  const transport = new JetStreamTransport(messaging, logger, (consumer, pending) =>
+    consumerLag.set({ consumer }, pending),
+  );
   app.connectMicroservice({ strategy: transport }, { inheritAppConfig: true });
   await app.startAllMicroservices();
   await app.listen({ port: config.PORT, host: options.host ?? '0.0.0.0' });

@@ -32,6 +32,7 @@ describe('ConsumerRunner', () => {
     engine: string,
     handler: EnvelopeHandler,
     overrides: Partial<ConsumerSpec> = {},
+    onLag?: (consumer: string, pending: number) => void,
   ) {
     const runner = new ConsumerRunner(
       m.js,
@@ -49,6 +50,7 @@ describe('ConsumerRunner', () => {
       handler,
       silent,
       testCatalogue,
+      onLag,
     );
     runners.push(runner);
     return runner.start();
@@ -226,6 +228,29 @@ describe('ConsumerRunner', () => {
     );
     await new Promise((resolve) => setTimeout(resolve, 600)); // two more ack waits: nothing comes back
     expect(handled.sort()).toEqual(['1#1', '2#1', '3#1', '4#1']);
+  });
+
+  it('should report its lag: what waits at start, then what is left after each message', async () => {
+    await Promise.all([1, 2, 3].map((n) => messaging.publisher.publish(work(ns.naming, 'lagging', n))));
+    const reports: [string, number][] = [];
+    const handled: number[] = [];
+    await run(
+      messaging,
+      'lagging',
+      async (envelope) => {
+        handled.push(envelope.data['n'] as number);
+      },
+      {},
+      (consumer, pending) => reports.push([consumer, pending]),
+    );
+
+    await waitFor(() => handled.length === 3 && reports.length === 4, { what: 'three messages handled' });
+    expect(reports).toEqual([
+      ['test__lagging', 3],
+      ['test__lagging', 2],
+      ['test__lagging', 1],
+      ['test__lagging', 0],
+    ]);
   });
 
   it('should park a permanently failing message at once, without retries', async () => {
