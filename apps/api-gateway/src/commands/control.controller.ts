@@ -11,7 +11,7 @@ import {
   SetEngineModeCommand,
   SetExecutionClassCommand,
 } from '@bifrost/contracts';
-import { actorOf, type Principal } from '../auth/roles';
+import { actorOf, hasRole, type Principal } from '../auth/roles';
 import { ApiController, CurrentPrincipal, Route, ValidParams } from '../http/route';
 import { CommandReply, EngineParams, exampleReply } from '../http/schemas';
 import { GatewayRpc } from './gateway-rpc.service';
@@ -21,7 +21,7 @@ const withoutActorAndEngine = <S extends Parameters<typeof Type.Omit>[0]>(schema
   Type.Omit(schema, ['actor', 'engineId']);
 
 const GoLiveBody = withoutActor(EnableGoLiveCommand);
-const KillSwitchEngageBody = withoutActor(EngageKillSwitchCommand);
+const KillSwitchEngageBody = Type.Omit(EngageKillSwitchCommand, ['actor', 'mayNotLoosen']);
 const KillSwitchReleaseBody = withoutActor(ReleaseKillSwitchCommand);
 const ExecutionClassBody = withoutActor(SetExecutionClassCommand);
 const ChecklistFactBody = Type.Omit(RecordChecklistFactCommand, ['actor', 'reportedBy']);
@@ -84,7 +84,8 @@ export class ControlController {
     },
   })
   engageKillSwitch(@CurrentPrincipal() p: Principal, @Body() body: Static<typeof KillSwitchEngageBody>) {
-    return this.send('kill-switch.engage', p, body);
+    // Engaging tightens (operator); turning a hard switch soft loosens, which is an admin's call.
+    return this.send('kill-switch.engage', p, { ...body, mayNotLoosen: !hasRole(p.role, 'admin') });
   }
 
   @Route({

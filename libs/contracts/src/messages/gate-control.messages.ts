@@ -62,6 +62,11 @@ export const EngageKillSwitchCommand = object({
   mode: KillSwitchModeSchema,
   reason: Reason,
   cause: Type.Optional(Cause),
+  /**
+   * The caller may not loosen (the gateway sets it for roles below admin): a soft engage where a
+   * hard switch is on is refused with `GATE.SOFTENING_FORBIDDEN`, as softening is a partial release.
+   */
+  mayNotLoosen: Type.Optional(Type.Boolean()),
 });
 export type EngageKillSwitchCommand = Static<typeof EngageKillSwitchCommand>;
 

@@ -1,5 +1,11 @@
 import type { Actor, GoLiveChecklistItem } from '@bifrost/contracts';
-import { DeciderSpecification, IllegalStateError, ValidationError, fold } from '@bifrost/event-sourcing';
+import {
+  DeciderSpecification,
+  ForbiddenError,
+  IllegalStateError,
+  ValidationError,
+  fold,
+} from '@bifrost/event-sourcing';
 import { controlPlane } from './control-plane.decider';
 import type { ControlCommand, ControlEvent } from './control-plane.events';
 import { engineModeOf, executionClassOf, initialControlState, policySnapshot } from './control-plane.state';
@@ -204,6 +210,22 @@ describe('Control plane', () => {
           .given(history)
           .when(engage({ mode: 'soft' }))
           .then([engaged({ mode: 'soft' })]);
+      });
+
+      it('should refuse a soft engage from an operator who may not loosen, and keep it hard', () => {
+        const softer = engage({ mode: 'soft' });
+        spec
+          .given(history)
+          .when({ ...softer, data: { ...softer.data, mayNotLoosen: true } } as ControlCommand)
+          .thenThrows(ForbiddenError, (e) => e.code === 'GATE.SOFTENING_FORBIDDEN');
+      });
+
+      it('should still let an operator who may not loosen engage a switch where none is', () => {
+        const fresh = engage({ mode: 'soft', engineId: 'bot-a' });
+        spec
+          .given(history)
+          .when({ ...fresh, data: { ...fresh.data, mayNotLoosen: true } } as ControlCommand)
+          .then([engaged({ mode: 'soft', engineId: 'bot-a' })]);
       });
     });
 

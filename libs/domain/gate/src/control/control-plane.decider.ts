@@ -1,5 +1,5 @@
 import type { Actor } from '@bifrost/contracts';
-import { IllegalStateError, ValidationError, type Decider } from '@bifrost/event-sourcing';
+import { ForbiddenError, IllegalStateError, ValidationError, type Decider } from '@bifrost/event-sourcing';
 import type { ControlCommand, ControlEvent } from './control-plane.events';
 import {
   activePause,
@@ -103,6 +103,12 @@ function engageKillSwitch(c: CommandOf<'EngageKillSwitch'>, state: ControlState)
   if (current?.mode === c.mode) return [];
   // hard → soft loosens: only an operator may, automation asking for soft leaves the hard switch on.
   if (current?.mode === 'hard' && c.actor.kind !== 'operator') return [];
+  if (current?.mode === 'hard' && c.mayNotLoosen) {
+    throw new ForbiddenError('softening a hard kill switch releases part of it: it needs the admin role', {
+      code: 'GATE.SOFTENING_FORBIDDEN',
+      details: { engineId: c.engineId ?? null, mode: current.mode },
+    });
+  }
   return [
     {
       type: 'KillSwitchEngaged',

@@ -67,6 +67,18 @@ describe('Strategy checks: maturity', () => {
     });
   });
 
+  describe('When at L2 and the action only reduces exposure', () => {
+    it('should require approval with the size the approval grants: not sized, as with the token', () => {
+      const request = checkRequest({ action: { kind: 'order.place', intent: 'reduce' } });
+      const asked = check(checksOf(atLevel('L2'), request), 'maturity');
+      expect(asked).toMatchObject({
+        outcome: 'REQUIRE_APPROVAL',
+        reason: expect.stringContaining('not sized'),
+      });
+      expect(asked?.sizeMultiplier).toBeUndefined();
+    });
+  });
+
   describe('When at L2 with a valid token not bound to any action', () => {
     it('should still require approval', () => {
       const history = [...atLevel('L2'), tokenIssued('t-1')];

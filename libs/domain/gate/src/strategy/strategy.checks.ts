@@ -87,12 +87,19 @@ function maturityCheck(
     case 'L2': {
       const approved = token?.valid === true && token.token.boundActionHash === actionHash;
       if (!approved) {
-        return {
-          outcome: 'REQUIRE_APPROVAL',
-          sizeMultiplier: traits.sizeCap,
-          reason: `gated: every L2 action needs an operator approval, then sized × ${traits.sizeCap}; ${progress}`,
-          ...base,
-        };
+        // The multiplier is the size the approval will grant: reduce-only actions are not sized.
+        return reducing
+          ? {
+              outcome: 'REQUIRE_APPROVAL',
+              reason: `gated: every L2 action needs an operator approval; reduce-only, not sized; ${progress}`,
+              ...base,
+            }
+          : {
+              outcome: 'REQUIRE_APPROVAL',
+              sizeMultiplier: traits.sizeCap,
+              reason: `gated: every L2 action needs an operator approval, then sized × ${traits.sizeCap}; ${progress}`,
+              ...base,
+            };
       }
       return reducing
         ? {
