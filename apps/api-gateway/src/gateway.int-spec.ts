@@ -65,6 +65,32 @@ describe('gateway over the real gate', () => {
       });
       expect(released).toMatchObject({ status: 200, body: { events: [{ type: 'KillSwitchReleased' }] } });
     });
+
+    it('should let an operator make a switch harder but only an admin make a hard one soft', async () => {
+      const engage = (key: string, mode: string) =>
+        h.http('POST', '/api/v1/control/kill-switch/engage', {
+          key,
+          body: { engineId: 'engine-soft', mode, reason: 'drill' },
+        });
+
+      expect(await engage(h.keys.operator, 'soft')).toMatchObject({ status: 200 });
+      expect(await engage(h.keys.operator, 'hard')).toMatchObject({ status: 200 });
+      // Softening releases part of a hard switch: as a release, an admin's call.
+      expect(await engage(h.keys.operator, 'soft')).toMatchObject({
+        status: 403,
+        body: { code: 'GATE.SOFTENING_FORBIDDEN' },
+      });
+      expect(await engage(h.keys.admin, 'soft')).toMatchObject({
+        status: 200,
+        body: { events: [{ type: 'KillSwitchEngaged', data: { mode: 'soft' } }] },
+      });
+      expect(
+        await h.http('POST', '/api/v1/control/kill-switch/release', {
+          key: h.keys.admin,
+          body: { engineId: 'engine-soft', reason: 'drill over' },
+        }),
+      ).toMatchObject({ status: 200 });
+    });
   });
 
   describe('unauthenticated and under-privileged calls', () => {
@@ -413,6 +439,16 @@ describe('gateway over the real gate', () => {
       expect(malformed.status).toBe(400);
       expect(malformed.headers.get('content-type')).toContain('application/problem+json');
       expect(await malformed.json()).toMatchObject({ code: 'REQUEST.MALFORMED' });
+      // JSON only: a body of another type is refused as such, not parsed and failed as a string.
+      for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/xml']) {
+        const other = await fetch(`${h.gateway.url}/api/v1/control/kill-switch/engage`, {
+          method: 'POST',
+          headers: { 'x-api-key': OWNER_KEY, 'content-type': type },
+          body: '{"mode":"hard","reason":"not json"}',
+        });
+        expect(other.status).toBe(415);
+        expect(await other.json()).toMatchObject({ code: 'REQUEST.MEDIA_TYPE' });
+      }
       expect(await controlEvents()).toHaveLength(before);
     });
   });

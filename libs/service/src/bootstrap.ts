@@ -89,8 +89,12 @@ export async function startService<C extends CommonConfig>(
     {
       logger: new PinoNestLogger(logger),
       abortOnError: false,
+      // Bodies are JSON only: Nest's form parser and Fastify's text/plain parser are left out, so
+      // any other content type is a 415, not a body that then fails the schema as a string.
+      bodyParser: false,
     },
   );
+  app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
   // Replies are JSON.stringify, except that raw JSON texts (RawJson) are written as they are.
   app.getHttpAdapter().getInstance().setReplySerializer(stringifyJson);
   const messaging = app.get(Messaging);
