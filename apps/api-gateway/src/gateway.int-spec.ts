@@ -263,6 +263,15 @@ describe('gateway over the real gate', () => {
       expect(response).toMatchObject({ status: 202, body: { sequence: expect.any(Number) } });
     });
 
+    it('should refuse a command whose reason is only spaces with 400', async () => {
+      expect(
+        await h.http('POST', '/api/v1/control/kill-switch/engage', {
+          key: h.keys.operator,
+          body: { engineId: 'engine-blank', mode: 'hard', reason: '   ' },
+        }),
+      ).toMatchObject({ status: 400, body: { code: 'REQUEST.INVALID', issues: [{ path: '/reason' }] } });
+    });
+
     it('should answer a schema violation with 400 listing the issues', async () => {
       const response = await h.http('POST', '/api/v1/engine/outcome', {
         key: h.keys.engine,

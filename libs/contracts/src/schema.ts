@@ -7,3 +7,9 @@ export const object = <P extends TProperties>(properties: P) =>
 /** One of a fixed set of strings, typed as their union. */
 export const literals = <T extends string>(values: readonly T[]): TUnion<TLiteral<T>[]> =>
   Type.Union(values.map((value) => Type.Literal(value)));
+
+/** Why a person or a service did something, as it is kept in events (never stricter than what was stored). */
+export const Reason = Type.String({ minLength: 1, maxLength: 500 });
+
+/** The reason a command must give: some text, not only spaces (an audit trail of "   " explains nothing). */
+export const CommandReason = Type.String({ minLength: 1, maxLength: 500, pattern: '\\S' });

@@ -12,8 +12,6 @@ export const Page = object({ items: Rows, nextCursor: Type.Union([Type.String(),
 /** A calendar day that exists (`2026-02-30` is refused, not compared with stored days as text). */
 export const Day = Type.String({ format: 'date', examples: ['2026-11-21'] });
 
-export const Reason = Type.String({ minLength: 1, maxLength: 500, examples: ['maintenance window'] });
-
 export const EngineParams = object({ engineId: EntityId });
 export const StrategyParams = object({ engineId: EntityId, strategyId: EntityId });
 

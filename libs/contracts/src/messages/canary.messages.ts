@@ -3,7 +3,7 @@ import { Actor, Timestamp } from '../envelope';
 import { okReplyOf } from '../errors';
 import { defineMessage, defineRpc } from '../registry';
 import { EntityId } from '../verdict';
-import { literals, object } from '../schema';
+import { CommandReason, literals, object, Reason } from '../schema';
 
 /** What a probe does when it reaches its failure threshold. */
 export const PROBE_ACTIONS = ['alert_only', 'pause_engine', 'kill_switch'] as const;
@@ -22,7 +22,6 @@ export const ProbeName = Type.String({
   pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$',
   examples: ['exchange-api'],
 });
-const Reason = Type.String({ minLength: 1, maxLength: 500 });
 const Detail = Type.String({ maxLength: 500 });
 
 /**
@@ -365,19 +364,19 @@ export const CanaryStatus = object({
 });
 export type CanaryStatus = Static<typeof CanaryStatus>;
 
-export const UpsertProbeCommand = object({ actor: Actor, reason: Reason, probe: ProbeConfig });
+export const UpsertProbeCommand = object({ actor: Actor, reason: CommandReason, probe: ProbeConfig });
 export type UpsertProbeCommand = Static<typeof UpsertProbeCommand>;
-export const RemoveProbeCommand = object({ actor: Actor, reason: Reason, probeName: ProbeName });
+export const RemoveProbeCommand = object({ actor: Actor, reason: CommandReason, probeName: ProbeName });
 export type RemoveProbeCommand = Static<typeof RemoveProbeCommand>;
 export const AcknowledgeAlertCommand = object({
   actor: Actor,
-  reason: Reason,
+  reason: CommandReason,
   alertId: Type.String({ minLength: 1, maxLength: 200 }),
 });
 export type AcknowledgeAlertCommand = Static<typeof AcknowledgeAlertCommand>;
 export const SetHeartbeatPolicyCommand = object({
   actor: Actor,
-  reason: Reason,
+  reason: CommandReason,
   engineId: EntityId,
   /** Null: back to the service default. Absent: unchanged. */
   allowedGapMs: Type.Optional(

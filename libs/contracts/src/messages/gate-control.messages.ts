@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Actor, Timestamp } from '../envelope';
 import { defineMessage } from '../registry';
 import { EngineModeSchema, EntityId } from '../verdict';
-import { literals, object } from '../schema';
+import { CommandReason, literals, object, Reason } from '../schema';
 
 /** The one control plane aggregate: `bifrost.evt.gate.control.global`. */
 export const CONTROL_PLANE_SUBJECT = 'bifrost.evt.gate.control.global';
@@ -29,7 +29,6 @@ export const KillSwitchModeSchema = literals(KILL_SWITCH_MODES);
 
 /** Same pattern as `GateAction.kind`. */
 const ActionKind = Type.String({ pattern: '^[a-z][a-z0-9_-]*(\\.[a-z0-9_-]+)*$', maxLength: 100 });
-const Reason = Type.String({ minLength: 1, maxLength: 500 });
 /** What caused an automated command, e.g. the id of the tripwire or canary event that asked for it. */
 const Cause = Type.String({ minLength: 1, maxLength: 200 });
 /** Governance-agent phase names (DESIGN §2: L3 → L3+ → L4 → L4+ → L5). */
@@ -49,10 +48,10 @@ export const RecordChecklistFactCommand = object({
 });
 export type RecordChecklistFactCommand = Static<typeof RecordChecklistFactCommand>;
 
-export const EnableGoLiveCommand = object({ actor: Actor, reason: Reason });
+export const EnableGoLiveCommand = object({ actor: Actor, reason: CommandReason });
 export type EnableGoLiveCommand = Static<typeof EnableGoLiveCommand>;
 
-export const DisableGoLiveCommand = object({ actor: Actor, reason: Reason });
+export const DisableGoLiveCommand = object({ actor: Actor, reason: CommandReason });
 export type DisableGoLiveCommand = Static<typeof DisableGoLiveCommand>;
 
 /** Without `engineId` the switch is global. */
@@ -60,7 +59,7 @@ export const EngageKillSwitchCommand = object({
   actor: Actor,
   engineId: Type.Optional(EntityId),
   mode: KillSwitchModeSchema,
-  reason: Reason,
+  reason: CommandReason,
   cause: Type.Optional(Cause),
   /**
    * The caller may not loosen (the gateway sets it for roles below admin): a soft engage where a
@@ -74,7 +73,7 @@ export type EngageKillSwitchCommand = Static<typeof EngageKillSwitchCommand>;
 export const ReleaseKillSwitchCommand = object({
   actor: Actor,
   engineId: Type.Optional(EntityId),
-  reason: Reason,
+  reason: CommandReason,
 });
 export type ReleaseKillSwitchCommand = Static<typeof ReleaseKillSwitchCommand>;
 
@@ -82,7 +81,7 @@ export const SetExecutionClassCommand = object({
   actor: Actor,
   actionKind: ActionKind,
   executionClass: ExecutionClassSchema,
-  reason: Reason,
+  reason: CommandReason,
 });
 export type SetExecutionClassCommand = Static<typeof SetExecutionClassCommand>;
 
@@ -90,21 +89,21 @@ export const SetEngineModeCommand = object({
   actor: Actor,
   engineId: EntityId,
   mode: EngineModeSchema,
-  reason: Reason,
+  reason: CommandReason,
 });
 export type SetEngineModeCommand = Static<typeof SetEngineModeCommand>;
 
 export const PauseEngineCommand = object({
   actor: Actor,
   engineId: EntityId,
-  reason: Reason,
+  reason: CommandReason,
   cause: Type.Optional(Cause),
   /** The pause lifts by itself at this time; without it only an operator resumes the engine. */
   cooldownUntil: Type.Optional(Timestamp),
 });
 export type PauseEngineCommand = Static<typeof PauseEngineCommand>;
 
-export const ResumeEngineCommand = object({ actor: Actor, engineId: EntityId, reason: Reason });
+export const ResumeEngineCommand = object({ actor: Actor, engineId: EntityId, reason: CommandReason });
 export type ResumeEngineCommand = Static<typeof ResumeEngineCommand>;
 
 /** The gate turns governance-agent phase events into this command. */

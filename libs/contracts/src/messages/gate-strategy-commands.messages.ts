@@ -1,6 +1,7 @@
 import { Type, type Static, type TProperties } from '@sinclair/typebox';
 import { Actor, Timestamp } from '../envelope';
 import { EntityId, Money } from '../verdict';
+import { CommandReason } from '../schema';
 import { MaturityLevelSchema, TokenScope } from './gate-strategy.messages';
 
 /**
@@ -13,13 +14,11 @@ const command = <P extends TProperties>(properties: P) =>
     { additionalProperties: false },
   );
 
-const Reason = Type.String({ minLength: 1, maxLength: 500 });
-
 /** Registers a strategy at L0 before its first check (optionally with the capital drawdown is measured on). */
 export const RegisterStrategyCommand = command({ capital: Type.Optional(Money) });
 export type RegisterStrategyCommand = Static<typeof RegisterStrategyCommand>;
 
-export const OverrideMaturityCommand = command({ level: MaturityLevelSchema, reason: Reason });
+export const OverrideMaturityCommand = command({ level: MaturityLevelSchema, reason: CommandReason });
 export type OverrideMaturityCommand = Static<typeof OverrideMaturityCommand>;
 
 export const RegisterBaselineCommand = command({
@@ -33,10 +32,13 @@ export type RegisterBaselineCommand = Static<typeof RegisterBaselineCommand>;
 export const SetStrategyCapitalCommand = command({ capital: Money });
 export type SetStrategyCapitalCommand = Static<typeof SetStrategyCapitalCommand>;
 
-export const PauseStrategyCommand = command({ reason: Reason, cooldownUntil: Type.Optional(Timestamp) });
+export const PauseStrategyCommand = command({
+  reason: CommandReason,
+  cooldownUntil: Type.Optional(Timestamp),
+});
 export type PauseStrategyCommand = Static<typeof PauseStrategyCommand>;
 
-export const ResumeStrategyCommand = command({ reason: Type.Optional(Reason) });
+export const ResumeStrategyCommand = command({ reason: Type.Optional(CommandReason) });
 export type ResumeStrategyCommand = Static<typeof ResumeStrategyCommand>;
 
 export const IssueTokenCommand = command({
@@ -52,11 +54,11 @@ export type IssueTokenCommand = Static<typeof IssueTokenCommand>;
 
 export const RevokeTokenCommand = command({
   tokenId: Type.String({ minLength: 1, maxLength: 100 }),
-  reason: Type.Optional(Reason),
+  reason: Type.Optional(CommandReason),
 });
 export type RevokeTokenCommand = Static<typeof RevokeTokenCommand>;
 
-export const RevokeAllTokensCommand = command({ reason: Type.Optional(Reason) });
+export const RevokeAllTokensCommand = command({ reason: Type.Optional(CommandReason) });
 export type RevokeAllTokensCommand = Static<typeof RevokeAllTokensCommand>;
 
 export const ApproveRequestCommand = command({
@@ -68,6 +70,6 @@ export type ApproveRequestCommand = Static<typeof ApproveRequestCommand>;
 
 export const RejectRequestCommand = command({
   approvalId: Type.String({ minLength: 1, maxLength: 100 }),
-  reason: Type.Optional(Reason),
+  reason: Type.Optional(CommandReason),
 });
 export type RejectRequestCommand = Static<typeof RejectRequestCommand>;

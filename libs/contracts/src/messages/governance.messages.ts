@@ -5,7 +5,7 @@ import { okReplyOf } from '../errors';
 import { defineMessage, defineRpc } from '../registry';
 import { EntityId } from '../verdict';
 import { COMMAND_OUTCOMES, CommandType, INCIDENT_SEVERITIES } from './governance-ingest.messages';
-import { literals, object } from '../schema';
+import { CommandReason, literals, object, Reason } from '../schema';
 
 export const AUTONOMY_PHASES = ['L3', 'L3+', 'L4', 'L4+', 'L5'] as const;
 export type AutonomyPhase = (typeof AUTONOMY_PHASES)[number];
@@ -26,7 +26,6 @@ export const RISK_ASSESSMENT_LEVELS = ['low', 'medium', 'high'] as const;
 
 export const Phase = literals(AUTONOMY_PHASES);
 export const ApproverRole = literals(APPROVER_ROLES);
-const Reason = Type.String({ minLength: 1, maxLength: 500 });
 const Text = Type.String({ maxLength: 2000 });
 const Count = Type.Integer({ minimum: 0 });
 const Rate = Type.Number({ minimum: 0, maximum: 1 });
@@ -410,7 +409,7 @@ export const governanceMessages = [
 
 export const EnrollEngineCommand = object({
   actor: Actor,
-  reason: Reason,
+  reason: CommandReason,
   engineId: EntityId,
   /** L3 when absent. */
   phase: Type.Optional(Phase),
@@ -423,7 +422,7 @@ export type EnrollEngineCommand = Static<typeof EnrollEngineCommand>;
 
 export const ConfigureLadderCommand = object({
   actor: Actor,
-  reason: Reason,
+  reason: CommandReason,
   engineId: EntityId,
   ladder: PhaseLadder,
 });
@@ -441,7 +440,7 @@ export type RecordAttestationCommand = Static<typeof RecordAttestationCommand>;
 
 export const UpdateBreakerRuleCommand = object({
   actor: Actor,
-  reason: Reason,
+  reason: CommandReason,
   engineId: EntityId,
   ruleId: BreakerRuleId,
   /** Required for a new rule; for an existing rule absent fields keep their value. */
@@ -458,7 +457,7 @@ export const ResolveBreakerEventCommand = object({
   actor: Actor,
   engineId: EntityId,
   eventId: GovernanceId,
-  note: Reason,
+  note: CommandReason,
 });
 export type ResolveBreakerEventCommand = Static<typeof ResolveBreakerEventCommand>;
 
@@ -475,7 +474,7 @@ export const ApproveProposalCommand = object({
   proposalId: GovernanceId,
   /** The role signed as; the first outstanding role the approver holds when absent. */
   role: Type.Optional(ApproverRole),
-  note: Type.Optional(Reason),
+  note: Type.Optional(CommandReason),
 });
 export type ApproveProposalCommand = Static<typeof ApproveProposalCommand>;
 
@@ -483,13 +482,13 @@ export const RejectProposalCommand = object({
   actor: Actor,
   engineId: EntityId,
   proposalId: GovernanceId,
-  reason: Reason,
+  reason: CommandReason,
 });
 export type RejectProposalCommand = Static<typeof RejectProposalCommand>;
 
 export const AssignApproverRolesCommand = object({
   actor: Actor,
-  reason: Reason,
+  reason: CommandReason,
   principalId: Type.String({ minLength: 1, maxLength: 200 }),
   roles: Type.Array(ApproverRole, { maxItems: 4, uniqueItems: true }),
 });

@@ -4,7 +4,7 @@ import { Actor, Timestamp, Uuid } from '../envelope';
 import { okReplyOf } from '../errors';
 import { defineMessage, defineRpc } from '../registry';
 import { Check, EntityId, RiskLevelSchema } from '../verdict';
-import { literals, object } from '../schema';
+import { CommandReason, literals, object, Reason } from '../schema';
 
 /**
  * Heimdall's answer to "may this AI recommendation reach production?": every gate passed
@@ -29,7 +29,6 @@ export type HeimdallGate = (typeof HEIMDALL_GATES)[number];
 
 /** A recommendation domain, e.g. `WHOLESALE_OFFER`: one policy and one scorecard each. */
 export const HeimdallDomainId = EntityId;
-const Reason = Type.String({ minLength: 1, maxLength: 500 });
 const Count = Type.Integer({ minimum: 0 });
 const Rate = Type.Number({ minimum: 0, maximum: 1 });
 const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', examples: ['2026-11-21'] });
@@ -230,7 +229,11 @@ export const UpsertHeimdallPolicyCommand = Type.Composite(
 );
 export type UpsertHeimdallPolicyCommand = Static<typeof UpsertHeimdallPolicyCommand>;
 
-export const HeimdallProdUseCommand = object({ actor: Actor, reason: Reason, domain: HeimdallDomainId });
+export const HeimdallProdUseCommand = object({
+  actor: Actor,
+  reason: CommandReason,
+  domain: HeimdallDomainId,
+});
 export type HeimdallProdUseCommand = Static<typeof HeimdallProdUseCommand>;
 
 /** What an operator command returns: the events it caused (empty: nothing changed) and the domain after it. */

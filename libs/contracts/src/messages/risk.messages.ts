@@ -4,7 +4,7 @@ import { Actor, Timestamp, Uuid } from '../envelope';
 import { okReplyOf } from '../errors';
 import { defineMessage, defineRpc } from '../registry';
 import { Check, EntityId, Money } from '../verdict';
-import { literals, object } from '../schema';
+import { CommandReason, literals, object, Reason } from '../schema';
 
 /** The policy every reservation must pass besides its engine's own (dual control). */
 export const GLOBAL_POLICY_ID = 'GLOBAL';
@@ -36,7 +36,6 @@ export const NonNegativeMoney = object({
 });
 export const ReservationId = Uuid;
 export const IdempotencyKey = Type.String({ minLength: 1, maxLength: 200 });
-const Reason = Type.String({ minLength: 1, maxLength: 500 });
 const Amount = Type.Integer({ minimum: 0 });
 
 /** What made a policy change: the seed on first start, an operator, or a tripwire event. */
@@ -348,7 +347,7 @@ export const UpsertPolicyCommand = Type.Composite(
 );
 export type UpsertPolicyCommand = Static<typeof UpsertPolicyCommand>;
 
-export const PolicyCommand = object({ actor: Actor, reason: Reason, policyId: RiskPolicyId });
+export const PolicyCommand = object({ actor: Actor, reason: CommandReason, policyId: RiskPolicyId });
 export type PolicyCommand = Static<typeof PolicyCommand>;
 
 export const ReservationView = object({

@@ -4,7 +4,7 @@ import { Actor, Timestamp } from '../envelope';
 import { okReplyOf } from '../errors';
 import { defineMessage, defineRpc } from '../registry';
 import { EntityId } from '../verdict';
-import { literals, object } from '../schema';
+import { CommandReason, literals, object, Reason } from '../schema';
 
 /** What a tripped policy asks for: risk-guard throttles the engine, or the gate kills it. */
 export const TRIPWIRE_ACTIONS = ['THROTTLE', 'KILL_SWITCH'] as const;
@@ -23,7 +23,6 @@ export type EvaluationResult = (typeof EVALUATION_RESULTS)[number];
 export const KpiMetric = Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$', examples: ['contract_rate'] });
 /** `<domain>-<metric>`, e.g. `WHOLESALE-contract_rate`: one policy per (domain, metric). */
 export const TripwirePolicyId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,129}$' });
-const Reason = Type.String({ minLength: 1, maxLength: 500 });
 const Count = Type.Integer({ minimum: 0 });
 const Rate = Type.Number({ minimum: 0, maximum: 1 });
 
@@ -190,7 +189,7 @@ export type TripwirePolicyView = Static<typeof TripwirePolicyView>;
 
 export const UpsertTripwirePolicyCommand = object({
   actor: Actor,
-  reason: Reason,
+  reason: CommandReason,
   domain: EntityId,
   metric: KpiMetric,
   recentWindow: Type.Integer({ minimum: 1, maximum: 10_000 }),
@@ -206,12 +205,16 @@ export const UpsertTripwirePolicyCommand = object({
 });
 export type UpsertTripwirePolicyCommand = Static<typeof UpsertTripwirePolicyCommand>;
 
-export const TripwirePolicyCommand = object({ actor: Actor, reason: Reason, policyId: TripwirePolicyId });
+export const TripwirePolicyCommand = object({
+  actor: Actor,
+  reason: CommandReason,
+  policyId: TripwirePolicyId,
+});
 export type TripwirePolicyCommand = Static<typeof TripwirePolicyCommand>;
 
 export const ResetTripwireCommand = object({
   actor: Actor,
-  reason: Reason,
+  reason: CommandReason,
   policyId: TripwirePolicyId,
   engineId: EntityId,
 });
