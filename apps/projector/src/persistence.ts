@@ -11,6 +11,7 @@ import { GovernanceReadModels1732300000800 } from './migrations/1732300000800-go
 import { DecisionDocuments1732300000900 } from './migrations/1732300000900-decision-documents';
 import { ApiKeyChanges1732300001000 } from './migrations/1732300001000-api-key-changes';
 import { RiskUsageClosedAt1732300001100 } from './migrations/1732300001100-risk-usage-closed-at';
+import { AuditLogAlwaysTriggers1732300001200 } from './migrations/1732300001200-audit-log-always-triggers';
 import { readModelEntities } from './read-models/registry';
 
 export const projectorEntities = [...persistenceEntities, AuditLogEntry, ...readModelEntities];
@@ -26,6 +27,7 @@ export const projectorMigrations = [
   DecisionDocuments1732300000900,
   ApiKeyChanges1732300001000,
   RiskUsageClosedAt1732300001100,
+  AuditLogAlwaysTriggers1732300001200,
 ];
 
 /** The projector's Postgres: migrated to the current schema before anything is written. */

@@ -95,6 +95,23 @@ describe('audit log', () => {
     ])('should still be refused %s by the append-only trigger', async (_op, sql) => {
       await expect(h.dataSource.query(sql)).rejects.toThrow(/append-only/);
     });
+
+    it.each([
+      ['UPDATE', `UPDATE audit_log SET event_type = 'x' WHERE seq = 1`],
+      ['DELETE', `DELETE FROM audit_log WHERE seq = 1`],
+      ['TRUNCATE', `TRUNCATE audit_log`],
+    ])(
+      'should refuse %s in a session acting as a replica, where plain triggers do not fire',
+      async (_op, sql) => {
+        await expect(
+          h.dataSource.transaction(async (tx) => {
+            await tx.query(`SET LOCAL session_replication_role = replica`);
+            await tx.query(sql);
+          }),
+        ).rejects.toThrow(/append-only/);
+        await expect(verifyAuditLog(h.dataSource)).resolves.toMatchObject({ ok: true, count: 5 });
+      },
+    );
   });
 
   describe('Given a superuser who disabled the triggers', () => {

@@ -5,8 +5,8 @@ export const APP_ROLE = 'bifrost_app';
 
 /**
  * DESIGN §6: the audit log, append-only in the database itself. The triggers fire for every role,
- * owner included; only a superuser who disables them can rewrite history, and the hash chain
- * shows it.
+ * owner included (and, since 1732300001200, in every session); only the owner or a superuser who
+ * disables them can rewrite history, and the hash chain shows it.
  */
 export class AuditLog1732300000000 implements MigrationInterface {
   readonly name = 'AuditLog1732300000000';

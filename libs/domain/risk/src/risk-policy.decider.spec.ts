@@ -50,6 +50,32 @@ describe('Risk policy', () => {
         .thenThrows(ValidationError, (e) => e.code === 'RISK.CURRENCY_MISMATCH');
     });
 
+    it.each([
+      ['a loss limit above 2^53 - 1', { ...limits(600), maxDailyLoss: { amount: 2 ** 53, currency: 'USD' } }],
+      [
+        'an exposure limit above 2^53 - 1',
+        { ...limits(600), maxDailyExposure: { amount: 2 ** 54, currency: 'USD' } },
+      ],
+      ['an action limit of 1e300', { ...limits(600), maxDailyActions: 1e300 }],
+    ])('should refuse %s: it would be stored as another number', (_what, unsafe) => {
+      spec
+        .given([])
+        .when(define('E1', unsafe as RiskLimits))
+        .thenThrows(ValidationError, (e) => e.code === 'RISK.AMOUNT_INVALID');
+    });
+
+    it('should accept limits of exactly 2^53 - 1', () => {
+      const largest = {
+        maxDailyLoss: { amount: Number.MAX_SAFE_INTEGER, currency: 'USD' },
+        maxDailyExposure: { amount: Number.MAX_SAFE_INTEGER, currency: 'USD' },
+        maxDailyActions: Number.MAX_SAFE_INTEGER,
+      };
+      spec
+        .given([])
+        .when(define('E1', largest))
+        .then([defined('E1', largest, true, null)]);
+    });
+
     it('should not enable, disable, throttle or lift what does not exist', () => {
       for (const type of ['EnablePolicy', 'DisablePolicy', 'ThrottlePolicy', 'LiftThrottle'] as const) {
         spec

@@ -48,6 +48,7 @@ export const policyDecider: Decider<PolicyState, PolicyCommand, PolicyEvent, Pol
     const base = { policyId, cause, at: now };
     if (command.type === 'DefinePolicy') {
       const { limits } = command.data;
+      assertSafeLimits(policyId, limits);
       assertOneCurrency(
         policyId,
         limits,
@@ -141,6 +142,18 @@ function sameLimits(a: RiskLimits, b: RiskLimits): boolean {
     a.maxDailyExposure.currency === b.maxDailyExposure.currency &&
     a.maxDailyActions === b.maxDailyActions
   );
+}
+
+/** A limit JSON cannot carry exactly (above 2^53 − 1) would be stored as another number. */
+function assertSafeLimits(policyId: string, limits: RiskLimits): void {
+  const values = [limits.maxDailyLoss.amount, limits.maxDailyExposure.amount, limits.maxDailyActions];
+  const unsafe = values.find((value) => !Number.isSafeInteger(value) || value < 0);
+  if (unsafe !== undefined) {
+    throw new ValidationError(
+      `policy ${policyId}: limits are non-negative integers up to ${Number.MAX_SAFE_INTEGER}, got ${unsafe}`,
+      { code: 'RISK.AMOUNT_INVALID', details: { policyId } },
+    );
+  }
 }
 
 function assertOneCurrency(policyId: string, limits: RiskLimits, required: string | undefined): void {
