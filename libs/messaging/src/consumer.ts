@@ -141,11 +141,12 @@ export class ConsumerRunner {
     while (!this.stopped) {
       try {
         const consumer = await this.js.consumers.get(this.streamName, this.durable);
-        // Messages a pull brought that no handler has reached yet. The server started their ack
-        // wait when it sent them: while a handler is slow the rest are kept in hand, or the server
-        // would send each of them again. nats.js's iterator hides its buffer, hence the callback
-        // and a queue of our own.
+        // Messages a pull brought: the one being handled and those no handler has reached yet. The
+        // server started their ack wait when it sent them, so all are kept in hand while a handler
+        // is slow, or the server would send each of them again (to another instance, too).
+        // nats.js's iterator hides its buffer, hence the callback and a queue of our own.
         const waiting: JsMsg[] = [];
+        let handling: JsMsg | undefined;
         let wake: (() => void) | undefined;
         // Short pulls: after a reconnect a lost pull request is noticed within seconds, not 30 s.
         const messages = await consumer.consume({
@@ -160,13 +161,15 @@ export class ConsumerRunner {
           },
         });
         this.active = messages;
-        let ended: { error: Error | void } | undefined;
-        void messages.closed().then((error) => {
-          ended = { error };
+        let ended = false;
+        const closed = messages.closed().then((error) => {
+          ended = true;
           wake?.();
+          return error;
         });
         const inHand = setInterval(
           () => {
+            handling?.working();
             for (const msg of waiting) msg.working();
           },
           Math.max(100, this.ackWaitMs / 2),
@@ -174,10 +177,10 @@ export class ConsumerRunner {
         try {
           if (this.stopped) messages.stop();
           while (!this.stopped) {
-            const msg = waiting.shift();
-            if (msg) {
+            handling = waiting.shift();
+            if (handling) {
               failures = 0;
-              await this.process(msg);
+              await this.process(handling);
             } else if (ended) {
               break;
             } else {
@@ -196,7 +199,8 @@ export class ConsumerRunner {
             }
           }
         }
-        const error = (ended as { error: Error | void } | undefined)?.error;
+        // Stopped (stop() stops the messages too) or ended by nats.js: with an error, start afresh.
+        const error = await closed;
         if (error) throw error;
       } catch (error) {
         failures += 1;
@@ -226,15 +230,8 @@ export class ConsumerRunner {
         'consumer',
         { 'messaging.destination.name': msg.subject, 'messaging.consumer.group.name': this.durable },
         async () => {
-          const envelope = decodeEnvelope(msg.data, this.catalogue);
-          // A handler that runs longer than the ack wait would see its message delivered again
-          // (to another instance, too) while it still works on it: tell the server it is in hand.
-          const inHand = setInterval(() => msg.working(), Math.max(100, this.ackWaitMs / 2));
-          try {
-            await this.handler(envelope, delivery);
-          } finally {
-            clearInterval(inHand);
-          }
+          // The loop tells the server the message is in hand while the handler runs (see loop).
+          await this.handler(decodeEnvelope(msg.data, this.catalogue), delivery);
         },
         extractTraceContext(msg.headers),
       );
