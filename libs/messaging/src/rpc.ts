@@ -31,14 +31,16 @@ export interface RpcServer {
 /**
  * Serves request-reply routes in a queue group. Every request gets exactly one reply: malformed
  * JSON, oversize payloads and schema violations are error replies with stable codes, never silence.
+ * Resolves once the server has registered the subscriptions, so a request sent from another
+ * connection after that is answered, not refused with no responders.
  */
-export function serveRpc(
+export async function serveRpc(
   nc: NatsConnection,
   naming: Naming,
   queue: string,
   routes: readonly RpcRoute[],
   options: { maxRequestBytes?: number; onError?: (error: unknown, subject: string) => void } = {},
-): RpcServer {
+): Promise<RpcServer> {
   const maxBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
   const inFlight = new Set<Promise<void>>();
   const subscriptions: Subscription[] = routes.map((route) => {
@@ -58,6 +60,7 @@ export function serveRpc(
       },
     });
   });
+  await nc.flush();
   return {
     async drain() {
       await Promise.all(subscriptions.map((s) => s.drain().catch(() => undefined)));

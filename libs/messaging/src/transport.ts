@@ -104,7 +104,7 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
           });
         }
       }
-      this.routes = serveRpc(this.messaging.nc, this.messaging.naming, this.messaging.service, routes, {
+      this.routes = await serveRpc(this.messaging.nc, this.messaging.naming, this.messaging.service, routes, {
         onError: (error, subject) => this.log.error({ err: error, subject }, 'rpc handler failed to reply'),
       });
       for (const consumer of this.consumers) await consumer.start();

@@ -269,13 +269,17 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
     this.policyWatch = this.messaging.nc.subscribe(this.store.policyFilter, {
       callback: () => this.reloadPoliciesSoon(),
     });
-    this.leaderRoutes = serveRpc(
+    const term = this.term;
+    const routes = await serveRpc(
       this.messaging.nc,
       this.messaging.naming,
       'risk-guard-leader',
       [{ subject: 'bifrost.rpc.risk.leader.execute', handler: (data) => this.execute(data as RiskRequest) }],
       { onError: (error) => this.log.error(`leader route failed: ${String(error)}`) },
     );
+    // Stepped down while the server registered the route: it is not ours to serve any more.
+    if (!this.leader || this.term !== term) return routes.drain();
+    this.leaderRoutes = routes;
     this.log.log(`instance ${this.info.instanceId} is the risk-guard leader`);
   }
 

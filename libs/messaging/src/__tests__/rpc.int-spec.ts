@@ -34,7 +34,7 @@ describe('request-reply', () => {
     ns = await createTestNamespace('rpc');
     server = await connectTest(ns.natsUrl, ns.namespace, 'echo');
     client = await connectTest(ns.natsUrl, ns.namespace, 'caller');
-    routes = serveRpc(server.nc, server.naming, 'echo', [
+    routes = await serveRpc(server.nc, server.naming, 'echo', [
       {
         subject: 'bifrost.rpc.echo.say',
         request: Type.Object({ text: Type.String({ maxLength: 10 }) }, { additionalProperties: false }),
@@ -106,6 +106,18 @@ describe('request-reply', () => {
   it('should refuse an oversize request with RPC.PAYLOAD_TOO_LARGE', async () => {
     const reply = await client.rpc.request('bifrost.rpc.echo.say', { text: 'x'.repeat(300 * 1024) });
     expect(reply).toMatchObject({ ok: false, error: { code: 'RPC.PAYLOAD_TOO_LARGE' } });
+  });
+
+  it('should answer a request from another connection as soon as serving has resolved', async () => {
+    for (let i = 0; i < 50; i += 1) {
+      const subject = `bifrost.rpc.ready.n${i}`;
+      const ready = await serveRpc(server.nc, server.naming, 'ready', [
+        { subject, handler: async () => ({ n: i }) },
+      ]);
+      const reply = await client.rpc.request(subject, {});
+      await ready.drain();
+      expect(reply).toEqual({ ok: true, data: { n: i } });
+    }
   });
 
   it('should carry a domain error code through, and hide unknown errors', async () => {
