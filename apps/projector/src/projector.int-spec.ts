@@ -58,7 +58,7 @@ describe('projector against real NATS and Postgres', () => {
         outcomes: 2,
         wins: 1,
         losses: 1,
-        pnl_total: '800',
+        pnl_total: 800,
         capital: { amount: 1_000_000, currency: 'USD' },
       });
       expect(await h.dataSource.query(`SELECT scope, engaged, mode FROM control_kill_switches`)).toEqual([

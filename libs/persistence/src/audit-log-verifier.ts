@@ -47,7 +47,7 @@ async function* rowsOf(connection: Connection, fetchSize: number): AsyncGenerato
     const rows = await connection.query(`FETCH FORWARD ${fetchSize} FROM audit_rows`);
     for (const row of rows) {
       yield {
-        seq: row['seq'] as string,
+        seq: row['seq'] as number,
         prevHash: row['prev_hash'] as string,
         hash: row['hash'] as string,
         envelope: row['envelope'],

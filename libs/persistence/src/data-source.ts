@@ -1,3 +1,4 @@
+import { types as pgTypes } from 'pg';
 import { DataSource, type DataSourceOptions, MigrationExecutor } from 'typeorm';
 
 type PostgresOptions = Extract<DataSourceOptions, { type: 'postgres' }>;
@@ -18,7 +19,29 @@ export const MIGRATIONS_TABLE = 'bifrost_migrations';
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** A Postgres DataSource that never synchronizes: the schema changes only through migrations. */
+const INT8_OID = 20;
+
+/**
+ * `bigint` values (sequences, minor-unit sums, `count(*)`) are read as numbers, not as pg's strings;
+ * one beyond 2^53 − 1 fails the query (pg rejects it with this error) instead of being rounded.
+ */
+function parseInt8(text: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) throw new RangeError(`bigint ${text} exceeds Number.MAX_SAFE_INTEGER`);
+  return value;
+}
+
+const typeParsers = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID && format !== 'binary'
+      ? parseInt8
+      : pgTypes.getTypeParser(oid, format ?? 'text')) as typeof pgTypes.getTypeParser,
+};
+
+/**
+ * A Postgres DataSource that never synchronizes: the schema changes only through migrations.
+ * `bigint` columns arrive as numbers ({@link parseInt8}).
+ */
 export function createDataSource(options: PersistenceOptions): DataSource {
   if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) {
     throw new Error(`schema must match ${SCHEMA_NAME.source}, got "${options.schema}"`);
@@ -32,11 +55,14 @@ export function createDataSource(options: PersistenceOptions): DataSource {
     synchronize: false,
     migrationsRun: false,
     ...(options.schema === undefined
-      ? {}
+      ? { extra: { types: typeParsers } }
       : {
           schema: options.schema,
           // Migrations are plain SQL with unqualified names; they land in the schema through search_path.
-          extra: { options: `-c search_path=${quoteIdentifier(options.schema)},public` },
+          extra: {
+            types: typeParsers,
+            options: `-c search_path=${quoteIdentifier(options.schema)},public`,
+          },
         }),
     ...(options.applicationName === undefined ? {} : { applicationName: options.applicationName }),
     ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize }),

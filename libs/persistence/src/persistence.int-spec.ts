@@ -53,6 +53,19 @@ describe('persistence against a real Postgres', () => {
       expect(primaryKey.map((row) => row.column_name)).toEqual(['consumer', 'stream']);
     });
 
+    it('should read bigint values as numbers, and fail a read of one beyond 2^53 − 1 instead of rounding it', async () => {
+      await expect(
+        dataSource.query(
+          `SELECT 9007199254740991::bigint AS largest, count(*) AS n FROM generate_series(1, 3)`,
+        ),
+      ).resolves.toEqual([{ largest: 9007199254740991, n: 3 }]);
+      await expect(dataSource.query(`SELECT 9007199254740993::bigint AS too_large`)).rejects.toThrow(
+        'bigint 9007199254740993 exceeds Number.MAX_SAFE_INTEGER',
+      );
+      // The failed read left the pool usable.
+      await expect(dataSource.query(`SELECT 1::bigint AS one`)).resolves.toEqual([{ one: 1 }]);
+    });
+
     it('should be idempotent when opened again', async () => {
       const again = await openDataSource(options());
       await again.destroy();
@@ -72,7 +85,7 @@ describe('persistence against a real Postgres', () => {
       const applied = await dataSource.query<{ count: string }[]>(
         `SELECT count(*) FROM "${schema}".${MIGRATIONS_TABLE}`,
       );
-      expect(applied).toEqual([{ count: '1' }]);
+      expect(applied).toEqual([{ count: 1 }]);
     });
   });
 
@@ -152,7 +165,11 @@ describe('persistence against a real Postgres', () => {
         [consumer, '9007199254740993'],
       );
 
-      await expect(loadCheckpoint(dataSource.manager, consumer, 'S')).rejects.toThrow(RangeError);
+      await expect(loadCheckpoint(dataSource.manager, consumer, 'S')).rejects.toThrow(
+        'bigint 9007199254740993 exceeds Number.MAX_SAFE_INTEGER',
+      );
+      // The failed read left the pool usable.
+      await expect(loadCheckpoint(dataSource.manager, uniqueConsumer(), 'S')).resolves.toBe(0);
     });
   });
 
@@ -169,7 +186,7 @@ describe('persistence against a real Postgres', () => {
           `SELECT last_sequence FROM projector.consumer_checkpoints WHERE consumer = $1`,
           [consumer],
         );
-        expect(rows).toEqual([{ last_sequence: '5' }]);
+        expect(rows).toEqual([{ last_sequence: 5 }]);
         await expect(loadCheckpoint(dataSource.manager, consumer, 'BIFROST_EVENTS')).resolves.toBe(0);
       } finally {
         await inSchema.destroy();

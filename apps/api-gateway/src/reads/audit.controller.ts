@@ -42,12 +42,10 @@ export class AuditController {
   async list(@ValidQuery() q: Static<typeof AuditQuery>) {
     const params: unknown[] = [q.afterSeq, q.limit + 1];
     const typeFilter = q.eventType === undefined ? '' : ` AND event_type = $${params.push(q.eventType)}`;
-    const rows = (
-      await this.read.rows(
-        `SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE seq > $1${typeFilter} ORDER BY seq LIMIT $2`,
-        params,
-      )
-    ).map(withNumericSeq);
+    const rows = await this.read.rows(
+      `SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE seq > $1${typeFilter} ORDER BY seq LIMIT $2`,
+      params,
+    );
     const items = rows.slice(0, q.limit);
     return { items, nextAfterSeq: rows.length > q.limit ? (items[items.length - 1]?.['seq'] ?? null) : null };
   }
@@ -81,17 +79,10 @@ export class AuditController {
     response: Type.Record(Type.String(), Type.Unknown()),
   })
   async one(@ValidParams() p: Static<typeof SeqParams>) {
-    return withNumericSeq(
-      await this.read.one(
-        `SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE seq = $1`,
-        [p.seq],
-        `audit entry ${p.seq}`,
-      ),
+    return this.read.one(
+      `SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE seq = $1`,
+      [p.seq],
+      `audit entry ${p.seq}`,
     );
   }
-}
-
-// bigint columns arrive as strings; audit positions stay far below 2^53.
-function withNumericSeq(row: Record<string, unknown>) {
-  return { ...row, seq: Number(row['seq']), streamSeq: Number(row['streamSeq']) };
 }

@@ -30,16 +30,16 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** Command and incident counts of an engine in [start, end), from the projector's records. */
 const RANGE_SQL = `
   SELECT c.*, i.* FROM
-    (SELECT count(*)::int AS commands,
-       count(*) FILTER (WHERE outcome = 'success')::int AS successes,
-       count(*) FILTER (WHERE outcome = 'error')::int AS errors,
-       count(*) FILTER (WHERE outcome = 'rolled_back')::int AS rollbacks,
-       count(*) FILTER (WHERE required_approval)::int AS approvals_required,
-       count(*) FILTER (WHERE required_approval AND approved)::int AS approvals_granted
+    (SELECT count(*) AS commands,
+       count(*) FILTER (WHERE outcome = 'success') AS successes,
+       count(*) FILTER (WHERE outcome = 'error') AS errors,
+       count(*) FILTER (WHERE outcome = 'rolled_back') AS rollbacks,
+       count(*) FILTER (WHERE required_approval) AS approvals_required,
+       count(*) FILTER (WHERE required_approval AND approved) AS approvals_granted
      FROM governance_commands WHERE engine_id = $1 AND recorded_at >= $2 AND recorded_at < $3) c
   CROSS JOIN
-    (SELECT count(*)::int AS incidents,
-       count(*) FILTER (WHERE severity = 'critical')::int AS critical_incidents,
+    (SELECT count(*) AS incidents,
+       count(*) FILTER (WHERE severity = 'critical') AS critical_incidents,
        coalesce(array_agg(DISTINCT severity) FILTER (WHERE severity IS NOT NULL), '{}') AS severities
      FROM governance_incidents WHERE engine_id = $1 AND recorded_at >= $2 AND recorded_at < $3) i`;
 

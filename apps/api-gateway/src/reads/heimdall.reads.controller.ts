@@ -82,13 +82,13 @@ export class HeimdallReadController {
     );
     const [cumulative, days] = await Promise.all([
       this.read.rows(
-        `SELECT domain, trials::int AS trials, successes::int AS successes,
+        `SELECT domain, trials, successes,
            successes::float8 / NULLIF(trials, 0) AS success_rate, last_trial_at
          FROM heimdall_scorecards ${cumulativeFilter} ORDER BY domain`,
         cumulativeParams,
       ),
       this.read.rows(
-        `SELECT domain, day, trials::int AS trials, successes::int AS successes,
+        `SELECT domain, day, trials, successes,
            successes::float8 / NULLIF(trials, 0) AS success_rate
          FROM heimdall_scorecard_days ${dayFilter} ORDER BY day DESC, domain LIMIT ${MAX_DAYS + 1}`,
         dayParams,

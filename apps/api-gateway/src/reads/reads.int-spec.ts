@@ -90,6 +90,8 @@ describe('read routes', () => {
         request: { engineId: 'bot-1' },
         verdict: { action: 'BLOCK', checks: [BLOCKING, ALLOWING] },
         reasons: [BLOCKING],
+        // bigint columns come back as JSON numbers, as in /audit.
+        streamSeq: 1,
       });
       expect((await h.http('GET', '/api/v1/decisions/nope', { key: h.keys.viewer })).status).toBe(404);
     });
@@ -198,7 +200,7 @@ describe('read routes', () => {
       for (const [engineId, strategyId] of strategies)
         await projectorDb.query(
           `INSERT INTO strategies (engine_id, strategy_id, level, demotion_pending, outcomes, wins, losses, pnl_total, paused)
-           VALUES ($1, $2, 'L0', false, 0, 0, 0, 0, false)`,
+           VALUES ($1, $2, 'L0', false, 0, 0, 0, -1250, false)`,
           [engineId, strategyId],
         );
 
@@ -212,6 +214,8 @@ describe('read routes', () => {
         'bot-2/s0',
         'bot-2/s1',
       ]);
+      const one = await h.http('GET', '/api/v1/strategies/bot-1/s1', { key: h.keys.viewer });
+      expect(one.body).toMatchObject({ strategy: { outcomes: 0, pnlTotal: -1250 } });
     });
 
     it('should verify the (empty) audit chain', async () => {

@@ -66,11 +66,10 @@ export function linkEntries(head: ChainHead, entries: readonly AuditEntry[]): Li
 }
 
 export async function readChainHead(manager: EntityManager): Promise<ChainHead> {
-  const rows = await manager.query<{ seq: string; hash: string }[]>(
+  const rows = await manager.query<{ seq: number; hash: string }[]>(
     'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1',
   );
-  const last = rows[0];
-  return last ? { seq: Number(last.seq), hash: last.hash } : EMPTY_CHAIN;
+  return rows[0] ?? EMPTY_CHAIN;
 }
 
 /** The event ids among `ids` that the log already holds (a re-published envelope is recorded once). */

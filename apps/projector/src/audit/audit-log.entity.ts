@@ -1,10 +1,9 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import { safeIntegerTransformer } from '@bifrost/persistence';
 
 /** One row of the tamper-evident audit log (DESIGN §6, docs/audit.md); written only by the projector. */
 @Entity({ name: 'audit_log' })
 export class AuditLogEntry {
-  @PrimaryColumn({ type: 'bigint', transformer: safeIntegerTransformer })
+  @PrimaryColumn({ type: 'bigint' })
   seq!: number;
 
   @Column({ name: 'event_id', type: 'text', unique: true })
@@ -16,7 +15,7 @@ export class AuditLogEntry {
   @Column({ type: 'text' })
   stream!: string;
 
-  @Column({ name: 'stream_seq', type: 'bigint', transformer: safeIntegerTransformer })
+  @Column({ name: 'stream_seq', type: 'bigint' })
   streamSeq!: number;
 
   @Column({ name: 'occurred_at', type: 'timestamptz' })

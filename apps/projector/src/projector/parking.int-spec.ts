@@ -59,7 +59,7 @@ describe('projector with messages Postgres cannot store', () => {
       expect(letter?.error.message).toContain('SQLSTATE 22003');
       expect(await auditedStreamSeqs()).toEqual([1, 2, 4]);
       expect(await h.rows(`SELECT outcomes, pnl_total FROM strategies`)).toEqual([
-        { outcomes: 2, pnl_total: '60' },
+        { outcomes: 2, pnl_total: 60 },
       ]);
       await expect(verifyAuditLog(h.dataSource)).resolves.toMatchObject({ ok: true, count: 3 });
       expect(projector.readiness()).toEqual({ ok: true });
@@ -104,7 +104,7 @@ describe('projector with messages Postgres cannot store', () => {
 
   async function auditedStreamSeqs(): Promise<number[]> {
     const rows = await h.rows(`SELECT stream_seq FROM audit_log ORDER BY seq`);
-    return rows.map((row) => Number(row['stream_seq']));
+    return rows.map((row) => row['stream_seq'] as number);
   }
 
   async function deadLetters(n: number) {

@@ -56,7 +56,7 @@ describe('projector under failure', () => {
 
       const ends = await streamEnds(h.client);
       const [log] = await h.dataSource.query<
-        { rows: string; distinct_ids: string; first: string; last: string }[]
+        { rows: number; distinct_ids: number; first: number; last: number }[]
       >(
         `SELECT count(*) AS rows, count(DISTINCT event_id) AS distinct_ids, min(seq) AS first, max(seq) AS last FROM audit_log`,
       );
@@ -64,10 +64,10 @@ describe('projector under failure', () => {
       expect(await h.count('service_starts')).toBe(6);
       expect(published.outcomes + published.verdicts + 6).toBe(ends.events + ends.decisions);
       expect(log).toEqual({
-        rows: String(ends.events + ends.decisions),
-        distinct_ids: String(ends.events + ends.decisions),
-        first: '1',
-        last: String(ends.events + ends.decisions),
+        rows: ends.events + ends.decisions,
+        distinct_ids: ends.events + ends.decisions,
+        first: 1,
+        last: ends.events + ends.decisions,
       });
       expect(await h.count('gate_decisions')).toBe(published.verdicts);
       expect(await h.count('strategy_outcomes')).toBe(published.outcomes);
@@ -99,8 +99,8 @@ describe('projector under failure', () => {
         await publishAll(h.client, outcomes(30));
         await waitFor(() => caughtUp(h.client, second), { what: 'standby applied' });
 
-        const seqs = await second.query<{ seq: string }[]>(`SELECT seq FROM audit_log ORDER BY seq`);
-        expect(seqs.map((r) => Number(r.seq))).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+        const seqs = await second.query<{ seq: number }[]>(`SELECT seq FROM audit_log ORDER BY seq`);
+        expect(seqs.map((r) => r.seq)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
         expect(await h.count('strategy_outcomes')).toBe(60);
         await waitFor(() => standby.readiness().ok, { what: 'standby ready' });
         await expect(verifyAuditLog(second)).resolves.toMatchObject({ ok: true, count: 60 });

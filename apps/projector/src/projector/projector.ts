@@ -480,9 +480,9 @@ export class Projector {
       `SELECT stream_seq, event_id FROM audit_log WHERE stream = $1 AND stream_seq <= $2
        ORDER BY stream_seq DESC LIMIT 1`,
       [plan.name, checkpoint],
-    )) as { stream_seq: string; event_id: string }[];
-    const seq = Number(row?.stream_seq ?? 0);
-    if (!row || seq < state.first_seq) return undefined;
+    )) as { stream_seq: number; event_id: string }[];
+    if (!row || row.stream_seq < state.first_seq) return undefined;
+    const seq = row.stream_seq;
     const held = await this.options.jsm.streams.getMessage(plan.name, { seq });
     if (!held) return undefined;
     const found = envelopeIdOf(held.data);

@@ -1,6 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { type Check, type GateCheckReply, type GateCheckRequest } from '@bifrost/contracts';
-import { safeIntegerTransformer } from '@bifrost/persistence';
 import { insertRows } from '../projector/bulk-writes';
 import { dataOf, type Projection } from './projection';
 
@@ -31,7 +30,7 @@ export class GateDecisionRow {
   @Column({ type: 'json' }) request!: GateCheckRequest;
   /** The checks that shaped the verdict: every check whose outcome is not ALLOW. */
   @Column({ type: 'json' }) reasons!: Check[];
-  @Column({ name: 'stream_seq', type: 'bigint', transformer: safeIntegerTransformer }) streamSeq!: number;
+  @Column({ name: 'stream_seq', type: 'bigint' }) streamSeq!: number;
 }
 
 interface VerdictRendered {

@@ -53,12 +53,12 @@ describe('heimdall read models against real NATS and Postgres', () => {
     it('should keep the scorecard cumulative and per day', async () => {
       expect(
         await h.rows(`SELECT domain, trials, successes, last_trial_at FROM heimdall_scorecards`),
-      ).toEqual([{ domain: 'WHOLESALE_OFFER', trials: '3', successes: '2', last_trial_at: new Date(T(5)) }]);
+      ).toEqual([{ domain: 'WHOLESALE_OFFER', trials: 3, successes: 2, last_trial_at: new Date(T(5)) }]);
       expect(
         await h.rows(`SELECT domain, day, trials, successes FROM heimdall_scorecard_days ORDER BY day`),
       ).toEqual([
-        { domain: 'WHOLESALE_OFFER', day: '2026-11-20', trials: '1', successes: '0' },
-        { domain: 'WHOLESALE_OFFER', day: '2026-11-21', trials: '2', successes: '2' },
+        { domain: 'WHOLESALE_OFFER', day: '2026-11-20', trials: 1, successes: 0 },
+        { domain: 'WHOLESALE_OFFER', day: '2026-11-21', trials: 2, successes: 2 },
       ]);
     });
 

@@ -1,6 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { type Money } from '@bifrost/contracts';
-import { safeIntegerTransformer } from '@bifrost/persistence';
 import { type EntityManager } from 'typeorm';
 import { insertRows } from '../projector/bulk-writes';
 import { type SqlValue, type Statements } from '../projector/statements';
@@ -20,7 +19,7 @@ export class StrategyRow {
   @Column({ type: 'integer' }) outcomes!: number;
   @Column({ type: 'integer' }) wins!: number;
   @Column({ type: 'integer' }) losses!: number;
-  @Column({ name: 'pnl_total', type: 'bigint', transformer: safeIntegerTransformer }) pnlTotal!: number;
+  @Column({ name: 'pnl_total', type: 'bigint' }) pnlTotal!: number;
   @Column({ name: 'last_outcome_id', type: 'text', nullable: true }) lastOutcomeId!: string | null;
   @Column({ name: 'last_outcome_pnl', type: 'jsonb', nullable: true }) lastOutcomePnl!: Money | null;
   @Column({ name: 'last_outcome_at', type: 'timestamptz', nullable: true }) lastOutcomeAt!: Date | null;
@@ -45,7 +44,7 @@ export class StrategyOutcomeRow {
   @Column({ name: 'outcome_id', type: 'text' }) outcomeId!: string;
   @Column({ name: 'engine_id', type: 'text' }) engineId!: string;
   @Column({ name: 'strategy_id', type: 'text' }) strategyId!: string;
-  @Column({ name: 'pnl_amount', type: 'bigint', transformer: safeIntegerTransformer }) pnlAmount!: number;
+  @Column({ name: 'pnl_amount', type: 'bigint' }) pnlAmount!: number;
   @Column({ name: 'pnl_currency', type: 'text' }) pnlCurrency!: string;
   @Column({ type: 'text' }) level!: string;
   @Column({ name: 'recorded_at', type: 'timestamptz' }) recordedAt!: Date;

@@ -31,8 +31,8 @@ describe('tripwire read models against real NATS and Postgres', () => {
     expect(
       await h.rows(`SELECT engine_id, kpis, last_kpi_at, reset_at FROM tripwire_engines ORDER BY engine_id`),
     ).toEqual([
-      { engine_id: 'e1', kpis: '7', last_kpi_at: new Date(T(20)), reset_at: new Date(T(15)) },
-      { engine_id: 'e2', kpis: '2', last_kpi_at: new Date(T(12)), reset_at: null },
+      { engine_id: 'e1', kpis: 7, last_kpi_at: new Date(T(20)), reset_at: new Date(T(15)) },
+      { engine_id: 'e2', kpis: 2, last_kpi_at: new Date(T(12)), reset_at: null },
     ]);
   });
 });

@@ -369,10 +369,10 @@ export async function storedCheckpoints(
   dataSource: DataSource,
   naming: Naming,
 ): Promise<{ events: number; decisions: number }> {
-  const rows = await dataSource.query<{ stream: string; last_sequence: string }[]>(
+  const rows = await dataSource.query<{ stream: string; last_sequence: number }[]>(
     `SELECT stream, last_sequence FROM consumer_checkpoints WHERE consumer LIKE 'projector\\_\\_%'`,
   );
-  const of = (name: string) => Number(rows.find((row) => row.stream === name)?.last_sequence ?? 0);
+  const of = (name: string) => rows.find((row) => row.stream === name)?.last_sequence ?? 0;
   return { events: of(naming.streams.events.name), decisions: of(naming.streams.decisions.name) };
 }
 
@@ -467,7 +467,7 @@ export async function startProjectorHarness(label: string): Promise<ProjectorHar
     },
     rows: (sql, params) => dataSource.query<Record<string, unknown>[]>(sql, params),
     count: async (table) =>
-      Number((await dataSource.query<{ n: string }[]>(`SELECT count(*) AS n FROM ${table}`))[0]?.n),
+      (await dataSource.query<{ n: number }[]>(`SELECT count(*) AS n FROM ${table}`))[0]?.n ?? 0,
     stop: async () => {
       await Promise.all(projectors.splice(0).map((projector) => projector.stop()));
       await dataSource.destroy();
