@@ -93,6 +93,10 @@ describe('projector service', () => {
       expect(metricValue(text, 'bifrost_projector_lag_messages', { stream: 'events' })).toBe(0);
       expect(metricValue(text, 'bifrost_projector_lag_messages', { stream: 'decisions' })).toBe(0);
       expect(metricValue(text, 'bifrost_projector_messages_total', { outcome: 'recorded' })).toBe(6);
+      expect(metricValue(text, 'bifrost_projector_messages_total', { outcome: 'parked' })).toBe(0);
+      // Every series of a stream carries the same label value.
+      expect(metricValue(text, 'bifrost_projector_blocked', { stream: 'events' })).toBe(0);
+      expect(metricValue(text, 'bifrost_projector_blocked', { stream: 'decisions' })).toBe(0);
       const batches = metricValue(text, 'bifrost_projector_batch_size_count');
       expect(batches).toBeGreaterThanOrEqual(1);
       expect(batches).toBeLessThanOrEqual(6);

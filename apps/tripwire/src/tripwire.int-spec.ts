@@ -394,6 +394,14 @@ describe('tripwire service', () => {
         count: 1,
         successes: 1,
       });
+      // Counted, and the lag reported after the last of them is 0.
+      const metrics = await (await fetch(`${tripwire.url}/metrics`)).text();
+      expect(metrics).toMatch(
+        /^bifrost_consumer_parked_messages_total\{consumer="[^"]*tripwire__kpis",service="tripwire"\} 3$/m,
+      );
+      expect(metrics).toMatch(
+        /^bifrost_consumer_pending_messages\{consumer="[^"]*tripwire__kpis",service="tripwire"\} 0$/m,
+      );
     });
 
     it('should acknowledge a KPI no policy watches and count it', async () => {

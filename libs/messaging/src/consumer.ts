@@ -48,11 +48,18 @@ export interface ConsumerLogger {
   error(obj: object, msg: string): void;
 }
 
-/**
- * Told how many messages of its stream still wait for a durable consumer (its lag): at start, and
- * after each message handled, as the server counted them at that message's delivery.
- */
-export type ConsumerLagObserver = (consumer: string, pending: number) => void;
+/** Told how a durable consumer is doing, for its metrics. */
+export interface ConsumerObserver {
+  /**
+   * How many messages of its stream still wait for the consumer (its lag): at start; after each
+   * message acked, retried or parked, as the server counted them at that message's delivery; and,
+   * while a handler runs, every half ack wait from the server (the message in hand included), so a
+   * stuck consumer shows a growing lag.
+   */
+  pending(consumer: string, pending: number): void;
+  /** A message was parked on the DLQ. */
+  parked(consumer: string): void;
+}
 
 const NS_PER_MS = 1_000_000;
 
@@ -76,7 +83,7 @@ export class ConsumerRunner {
     private readonly handler: EnvelopeHandler,
     private readonly logger: ConsumerLogger,
     private readonly catalogue?: Catalogue,
-    private readonly onLag?: ConsumerLagObserver,
+    private readonly observer?: ConsumerObserver,
   ) {
     this.durable = naming.consumerName(spec.service, spec.purpose);
     this.maxDeliver = spec.maxDeliver ?? 5;
@@ -116,10 +123,10 @@ export class ConsumerRunner {
     const existing = await this.jsm.consumers.info(this.streamName, this.durable).catch(() => undefined);
     if (!existing) {
       const added = await this.jsm.consumers.add(this.streamName, config);
-      this.onLag?.(this.durable, added.num_pending);
+      this.observer?.pending(this.durable, added.num_pending);
       return;
     }
-    this.onLag?.(this.durable, existing.num_pending);
+    this.observer?.pending(this.durable, existing.num_pending);
     if (existing.config.filter_subject !== config.filter_subject) {
       throw new Error(
         `consumer ${this.durable} exists with filter ${existing.config.filter_subject}, expected ${config.filter_subject}`,
@@ -169,7 +176,10 @@ export class ConsumerRunner {
         });
         const inHand = setInterval(
           () => {
-            handling?.working();
+            if (handling) {
+              handling.working();
+              this.reportLagFromServer();
+            }
             for (const msg of waiting) msg.working();
           },
           Math.max(100, this.ackWaitMs / 2),
@@ -236,16 +246,25 @@ export class ConsumerRunner {
         extractTraceContext(msg.headers),
       );
       msg.ack();
-      this.onLag?.(this.durable, msg.info.pending);
     } catch (error) {
       const lastAttempt = delivery.deliveryCount >= this.maxDeliver;
       if (errorKind(error) === 'transient' && !lastAttempt) {
         const base = this.spec.backoffBaseMs ?? 200;
         msg.nak(Math.min(base * 2 ** (delivery.deliveryCount - 1), this.spec.backoffMaxMs ?? 30_000));
-        return;
+      } else {
+        await this.park(msg, error);
       }
-      await this.park(msg, error);
     }
+    this.observer?.pending(this.durable, msg.info.pending);
+  }
+
+  /** The lag as the server counts it now: not yet delivered plus delivered and not yet acked. */
+  private reportLagFromServer(): void {
+    if (!this.observer) return;
+    this.jsm.consumers.info(this.streamName, this.durable).then(
+      (info) => this.observer?.pending(this.durable, info.num_pending + info.num_ack_pending),
+      () => undefined, // the next tick or message reports it
+    );
   }
 
   private async park(msg: JsMsg, error: unknown): Promise<void> {
@@ -253,6 +272,7 @@ export class ConsumerRunner {
     try {
       await parkDeadLetter(this.js, this.naming, deadLetterOf(msg, this.spec.service, this.durable, body));
       this.logger.error({ consumer: this.durable, seq: msg.seq, error: body }, 'message parked on the DLQ');
+      this.observer?.parked(this.durable);
       // Without a reason: nats-server 2.9 takes `+TERM <reason>` for an unknown ack and ignores it,
       // so the message would be delivered again after every ack wait. The reason is in the letter.
       msg.term();

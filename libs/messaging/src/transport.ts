@@ -6,7 +6,7 @@ import type { StreamKey } from '@bifrost/contracts';
 import { lastValueFrom, throwError, type Observable } from 'rxjs';
 import {
   ConsumerRunner,
-  type ConsumerLagObserver,
+  type ConsumerObserver,
   type ConsumerLogger,
   type ConsumerSpec,
   type Delivery,
@@ -63,7 +63,7 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
   constructor(
     private readonly messaging: Messaging,
     private readonly log: ConsumerLogger,
-    private readonly onLag?: ConsumerLagObserver,
+    private readonly observer?: ConsumerObserver,
   ) {
     super();
   }
@@ -92,7 +92,7 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
               },
               this.log,
               this.messaging.catalogue,
-              this.onLag,
+              this.observer,
             ),
           );
         } else {

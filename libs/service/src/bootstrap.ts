@@ -10,7 +10,7 @@ import {
   streamSettingsOf,
   uuidv7,
 } from '@bifrost/messaging';
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import {
   HealthRegistry,
   METRICS_REGISTRY,
@@ -111,9 +111,19 @@ export async function startService<C extends CommonConfig>(
     labelNames: ['consumer'],
     registers: [app.get<Registry>(METRICS_REGISTRY)],
   });
-  const transport = new JetStreamTransport(messaging, logger, (consumer, pending) =>
-    consumerLag.set({ consumer }, pending),
-  );
+  const consumerParked = new Counter({
+    name: 'bifrost_consumer_parked_messages_total',
+    help: 'Messages this durable consumer parked on the DLQ (bifrost.dlq.<service>)',
+    labelNames: ['consumer'],
+    registers: [app.get<Registry>(METRICS_REGISTRY)],
+  });
+  const transport = new JetStreamTransport(messaging, logger, {
+    pending: (consumer, pending) => {
+      consumerLag.set({ consumer }, pending);
+      consumerParked.inc({ consumer }, 0); // the series exists from the start: increase() sees the first
+    },
+    parked: (consumer) => consumerParked.inc({ consumer }),
+  });
   app.connectMicroservice({ strategy: transport }, { inheritAppConfig: true });
   await app.startAllMicroservices();
   await app.listen({ port: config.PORT, host: options.host ?? '0.0.0.0' });

@@ -42,6 +42,8 @@ export class ProjectorMetrics {
       labelNames: ['outcome'],
       registers,
     });
+    // Every outcome from the start, so that increase() sees the first of each.
+    for (const outcome of ['recorded', 'parked', 'skipped', 'duplicate']) this.messages.inc({ outcome }, 0);
     this.writer = new Gauge({
       name: 'bifrost_projector_writer',
       help: '1 while this instance holds the writer lock and projects',

@@ -457,7 +457,7 @@ export class Projector {
 
   /** Refuses to resume a stream at checkpoint + 1 when that would skip messages without a trace. */
   private assertNoGap(plan: StreamPlan, gap: StreamGap | undefined): void {
-    this.options.metrics?.blocked.set({ stream: plan.name }, gap ? 1 : 0);
+    this.options.metrics?.blocked.set({ stream: plan.key }, gap ? 1 : 0);
     if (!gap) return;
     const checkpoint = this.checkpointOf(plan.name);
     this.blocked = describeStreamGap(plan.name, checkpoint, gap);

@@ -2,7 +2,7 @@ import { jetstream } from '@nats-io/jetstream';
 import { TransientError, ValidationError } from '@bifrost/event-sourcing';
 import { createTestNamespace, TcpProxy, waitFor, type TestNamespace } from '@bifrost/testing';
 import type { Envelope } from '@bifrost/contracts';
-import { ConsumerRunner, type ConsumerSpec, type EnvelopeHandler } from '../consumer';
+import { ConsumerRunner, type ConsumerObserver, type ConsumerSpec, type EnvelopeHandler } from '../consumer';
 import type { DeadLetter } from '../dlq';
 import { decodeJson, encodeJson } from '../envelope-codec';
 import type { Messaging } from '../messaging';
@@ -32,7 +32,7 @@ describe('ConsumerRunner', () => {
     engine: string,
     handler: EnvelopeHandler,
     overrides: Partial<ConsumerSpec> = {},
-    onLag?: (consumer: string, pending: number) => void,
+    observer?: ConsumerObserver,
   ) {
     const runner = new ConsumerRunner(
       m.js,
@@ -50,7 +50,7 @@ describe('ConsumerRunner', () => {
       handler,
       silent,
       testCatalogue,
-      onLag,
+      observer,
     );
     runners.push(runner);
     return runner.start();
@@ -241,7 +241,7 @@ describe('ConsumerRunner', () => {
         handled.push(envelope.data['n'] as number);
       },
       {},
-      (consumer, pending) => reports.push([consumer, pending]),
+      { pending: (consumer, pending) => reports.push([consumer, pending]), parked: () => undefined },
     );
 
     await waitFor(() => handled.length === 3 && reports.length === 4, { what: 'three messages handled' });
@@ -251,6 +251,53 @@ describe('ConsumerRunner', () => {
       ['test__lagging', 1],
       ['test__lagging', 0],
     ]);
+  });
+
+  it('should report its lag after messages it parks or retries too, and count what it parks', async () => {
+    await Promise.all([1, 2, 3].map((n) => messaging.publisher.publish(work(ns.naming, 'lagbad', n))));
+    const reports: number[] = [];
+    const parked: string[] = [];
+    let first = true;
+    await run(
+      messaging,
+      'lagbad',
+      async (envelope) => {
+        if (envelope.data['n'] === 2) throw new ValidationError('bad', { code: 'TEST.BAD' });
+        if (envelope.data['n'] === 3 && first) {
+          first = false;
+          throw new TransientError('later');
+        }
+      },
+      {},
+      { pending: (_consumer, pending) => reports.push(pending), parked: (consumer) => parked.push(consumer) },
+    );
+
+    await waitFor(() => reports.length === 5, { what: 'three messages and one retry handled' });
+    // 3 at start; 1, 2 and 3 delivered with 2, 1 and 0 behind them; 3 again with 0 behind it.
+    expect(reports).toEqual([3, 2, 1, 0, 0]);
+    expect(parked).toEqual(['test__lagbad']);
+  });
+
+  it('should report a growing lag from the server while a handler is stuck', async () => {
+    let release!: () => void;
+    const stuck = new Promise<void>((resolve) => (release = resolve));
+    const reports: number[] = [];
+    await messaging.publisher.publish(work(ns.naming, 'lagstuck', 1));
+    await run(
+      messaging,
+      'lagstuck',
+      async () => {
+        await stuck;
+      },
+      { ackWaitMs: 400 },
+      { pending: (_consumer, pending) => reports.push(pending), parked: () => undefined },
+    );
+    await waitFor(() => reports.length >= 2, { what: 'a report while the handler is stuck' });
+    await Promise.all([2, 3].map((n) => messaging.publisher.publish(work(ns.naming, 'lagstuck', n))));
+
+    // The message in hand and the two behind it, counted by the server while nothing was acked.
+    await waitFor(() => reports.includes(3), { what: 'the lag to grow to 3' });
+    release();
   });
 
   it('should park a permanently failing message at once, without retries', async () => {
