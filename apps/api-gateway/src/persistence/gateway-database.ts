@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
+import { HealthRegistry, postgresHealthIndicator } from '@bifrost/observability';
 import { openDataSource } from '@bifrost/persistence';
 import { ApiKeyRow, RefreshTokenRow } from '../auth/api-key.entity';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
@@ -23,9 +24,15 @@ export const gatewayDatabaseProvider = {
     }),
 };
 
+/** Ready only while Postgres answers (keys and reads need it); closes the pool at shutdown. */
 @Injectable()
 export class GatewayDatabaseLifecycle implements OnApplicationShutdown {
-  constructor(@Inject(GATEWAY_DB) private readonly db: DataSource) {}
+  constructor(
+    @Inject(GATEWAY_DB) private readonly db: DataSource,
+    @Inject(HealthRegistry) health: HealthRegistry,
+  ) {
+    health.register(postgresHealthIndicator(db));
+  }
 
   async onApplicationShutdown(): Promise<void> {
     if (this.db.isInitialized) await this.db.destroy();

@@ -27,6 +27,13 @@ describe('read routes', () => {
 
       expect(control).toMatchObject({ status: 503, body: { code: 'READ_MODELS.MISSING' } });
     });
+
+    it('should be ready with Postgres among its checks (keys and reads need it)', async () => {
+      expect(await h.http('GET', '/health/ready')).toMatchObject({
+        status: 200,
+        body: { checks: { postgres: { ok: true }, nats: { ok: true } } },
+      });
+    });
   });
 
   describe('with the read models in place', () => {
