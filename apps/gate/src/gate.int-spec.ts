@@ -35,8 +35,10 @@ describe('gate service shell', () => {
         status: 'ok',
         checks: { nats: { ok: true }, startup: { ok: true } },
       });
-      expect(await (await fetch(`${first.url}/metrics`)).text()).toContain(
-        'bifrost_process_cpu_user_seconds_total{service="gate"}',
+      const metrics = await (await fetch(`${first.url}/metrics`)).text();
+      expect(metrics).toContain('bifrost_process_cpu_user_seconds_total{service="gate"}');
+      expect(metrics).toContain(
+        'bifrost_gate_kill_switch_engaged{scope="global",mode="none",service="gate"} 0',
       );
 
       const pong = await client.rpc.call('bifrost.rpc.gate.ping', { echo: 'hi' });

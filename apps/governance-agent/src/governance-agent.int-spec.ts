@@ -134,6 +134,16 @@ describe('governance-agent over NATS', () => {
           ),
         { what: 'the safety constraint violation counted' },
       );
+      // A type no rung of the ladder names is counted under one label: engines choose these names.
+      await reportCommand(engineId, 'rogue-2', 'MADE_UP_9f3a', 'success');
+      await waitFor(
+        async () =>
+          (await (await fetch(`${agent.url}/metrics`)).text()).includes(
+            'bifrost_governance_safety_constraint_violations_total{engine="roaster-l4",command_type="_other",service="governance-agent"} 1',
+          ),
+        { what: 'the unknown command type counted as _other' },
+      );
+      expect(await (await fetch(`${agent.url}/metrics`)).text()).not.toContain('MADE_UP_9f3a');
     });
 
     it('should let an operator resolve the breaker event once, and keep L3', async () => {

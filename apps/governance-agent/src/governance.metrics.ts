@@ -3,6 +3,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import {
   assessReadiness,
   daysBetween,
+  whitelistOf,
   windowMetrics,
   type EnrolledGovernance,
   type GovernanceEvent,
@@ -12,6 +13,7 @@ import { METRICS_REGISTRY } from '@bifrost/observability';
 /** The window the command-rate gauges read. */
 const RATE_WINDOW = '24h';
 const EMERGENCY_COMMANDS = new Set(['EMERGENCY_SHUTDOWN', 'ABORT']);
+export const OTHER_COMMAND_LABEL = '_other';
 const ALERT_SEVERITY = {
   revert_to_l3: 'critical',
   pause_command_type: 'high',
@@ -156,6 +158,15 @@ export class GovernanceMetrics {
     );
   }
 
+  /**
+   * Engines choose command type names: a type the engine's ladder names anywhere keeps its name,
+   * any other is `_other`, so labels stay bounded.
+   */
+  private commandLabel(engine: string, commandType: string): string {
+    const state = this.source?.().find((s) => s.engineId === engine);
+    return state && whitelistOf(state.ladder, 'L5').includes(commandType) ? commandType : OTHER_COMMAND_LABEL;
+  }
+
   observe(engines: () => readonly EnrolledGovernance[]): void {
     this.source = engines;
   }
@@ -171,7 +182,8 @@ export class GovernanceMetrics {
           this.commands.inc({ engine, status });
           if (r.requiredApproval && r.approved === false) this.commands.inc({ engine, status: 'rejected' });
           if (EMERGENCY_COMMANDS.has(r.commandType)) this.emergencyAborts.inc({ engine });
-          if (event.data.outsideAutonomy) this.violations.inc({ engine, command_type: r.commandType });
+          if (event.data.outsideAutonomy)
+            this.violations.inc({ engine, command_type: this.commandLabel(engine, r.commandType) });
           break;
         }
         case 'IncidentRecorded':

@@ -285,7 +285,14 @@ describe('heimdall', () => {
     });
 
     it('should count evaluations by outcome and show the success rate per domain', async () => {
+      // Domains without a policy are engines' names: their trials are summed under one label.
+      await publishTrials(client, ns, { engineId: ENGINE, domain: 'NO_POLICY_7c1', prefix: 'np' }, 3, 2);
+      await waitForTrials(client, 'NO_POLICY_7c1', 3);
       const metrics = await (await fetch(`${heimdall.url}/metrics`)).text();
+      expect(metrics).toContain(
+        'bifrost_heimdall_sandbox_trials{domain="_unknown",result="success",service="heimdall"} 2',
+      );
+      expect(metrics).not.toContain('NO_POLICY_7c1');
       expect(metrics).toContain(
         'bifrost_heimdall_evaluations_total{outcome="ELIGIBLE",domain="WHOLESALE_OFFER",service="heimdall"} 1',
       );

@@ -3,7 +3,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { EvaluateRecommendationReply, HeimdallDomainView } from '@bifrost/contracts';
 import { METRICS_REGISTRY } from '@bifrost/observability';
 
-/** Label of evaluations for domains without a policy: engines choose domain names, labels stay bounded. */
+/** Label of domains without a policy (evaluations, sandbox trials): engines choose domain names, labels stay bounded. */
 export const UNKNOWN_DOMAIN_LABEL = '_unknown';
 
 /** Heimdall's Prometheus series: evaluations by outcome, and every domain's scorecard as it stands. */
@@ -36,25 +36,27 @@ export class HeimdallMetrics {
     const views = () => this.source?.() ?? [];
     new Gauge({
       name: 'bifrost_heimdall_sandbox_success_rate',
-      help: 'Cumulative sandbox success rate per domain (absent before its first trial)',
+      help: 'Cumulative sandbox success rate per domain with a policy (absent before its first trial)',
       labelNames: ['domain'],
       registers,
       collect() {
         this.reset();
         for (const v of views())
-          if (v.scorecard.successRate !== null) this.set({ domain: v.domain }, v.scorecard.successRate);
+          if (v.policy && v.scorecard.successRate !== null)
+            this.set({ domain: v.domain }, v.scorecard.successRate);
       },
     });
     new Gauge({
       name: 'bifrost_heimdall_sandbox_trials',
-      help: 'Cumulative sandbox trials per domain, by result (success/failure)',
+      help: `Cumulative sandbox trials per domain with a policy (the others summed as ${UNKNOWN_DOMAIN_LABEL}), by result (success/failure)`,
       labelNames: ['domain', 'result'],
       registers,
       collect() {
         this.reset();
         for (const v of views()) {
-          this.set({ domain: v.domain, result: 'success' }, v.scorecard.successes);
-          this.set({ domain: v.domain, result: 'failure' }, v.scorecard.trials - v.scorecard.successes);
+          const domain = v.policy ? v.domain : UNKNOWN_DOMAIN_LABEL;
+          this.inc({ domain, result: 'success' }, v.scorecard.successes);
+          this.inc({ domain, result: 'failure' }, v.scorecard.trials - v.scorecard.successes);
         }
       },
     });
