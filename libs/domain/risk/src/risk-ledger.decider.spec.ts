@@ -430,10 +430,14 @@ describe('Risk ledger', () => {
         .thenThrows(NotFoundError);
     });
 
-    it('should refuse to reconcile it (it is not UNRESOLVED)', () => {
+    it('should refuse to reconcile it (it is not UNRESOLVED), in any currency', () => {
       spec
         .given(history)
         .when(reconcile('r1', 10))
+        .thenThrows(IllegalStateError, (e) => e.code === 'RISK.RESERVATION_NOT_UNRESOLVED');
+      spec
+        .given(history)
+        .when(reconcile('r1', 10, 'EUR'))
         .thenThrows(IllegalStateError, (e) => e.code === 'RISK.RESERVATION_NOT_UNRESOLVED');
     });
   });
@@ -508,6 +512,21 @@ describe('Risk ledger', () => {
     });
   });
 
+  describe('Given a denied or released reservation', () => {
+    it('should refuse a settle as closed, whatever its currency', () => {
+      const histories = [
+        [opened(DAY), denied('r1', { loss: 1001 }, 'LIMIT_EXCEEDED', 'GLOBAL', [])],
+        [opened(DAY), granted('r1', {}), released('r1')],
+      ];
+      for (const history of histories)
+        for (const currency of ['USD', 'EUR'])
+          spec
+            .given(history)
+            .when(settle('r1', 10, 'completed', currency))
+            .thenThrows(IllegalStateError, (e) => e.code === 'RISK.RESERVATION_CLOSED');
+    });
+  });
+
   describe('Given a settled reservation', () => {
     const history = [opened(DAY), granted('r1', { loss: 300 }), settled('r1', 40)];
 
@@ -520,6 +539,11 @@ describe('Risk ledger', () => {
         .given(history)
         .when(settle('r1', 41))
         .thenThrows(IllegalStateError, (e) => e.code === 'RISK.RESERVATION_CLOSED');
+      // A retry in another currency is an invalid retry: it gets that error.
+      spec
+        .given(history)
+        .when(settle('r1', 40, 'completed', 'EUR'))
+        .thenThrows(ValidationError, (e) => e.code === 'RISK.CURRENCY_MISMATCH');
       spec.given(history).when(release('r1')).thenThrows(IllegalStateError);
       spec
         .given(history)
@@ -918,10 +942,16 @@ function release(id: string): LedgerCommand {
     data: { reservationId: r(id), engineId: 'E1', now: at(1000), actor: ACTOR },
   };
 }
-function reconcile(id: string, loss: number): LedgerCommand {
+function reconcile(id: string, loss: number, currency = 'USD'): LedgerCommand {
   return {
     type: 'ReconcileReservation',
-    data: { reservationId: r(id), engineId: 'E1', realizedLoss: usd(loss), now: at(1000), actor: ACTOR },
+    data: {
+      reservationId: r(id),
+      engineId: 'E1',
+      realizedLoss: { amount: loss, currency },
+      now: at(1000),
+      actor: ACTOR,
+    },
   };
 }
 function expireAt(now: string): LedgerCommand {

@@ -444,6 +444,9 @@ function decideOnReservation(command: ReservationCommand, ledger: OpenLedger): L
           code: 'RISK.REALIZED_LOSS_REQUIRED',
         });
       }
+      // A closed reservation is refused as closed, whatever the amount; an open one, or a retry,
+      // has its amount checked.
+      if (record.status === 'DENIED' || record.status === 'RELEASED') throw closedError();
       const booking = booked(realizedLoss);
       switch (record.status) {
         case 'GRANTED':
@@ -481,15 +484,19 @@ function decideOnReservation(command: ReservationCommand, ledger: OpenLedger): L
       if (record.status !== 'GRANTED') throw closedError();
       return [{ type: 'ReservationReleased', data: { reservationId, engineId, releasedAt: now, actor } }];
     case 'ReconcileReservation': {
-      const booking = booked(command.data.realizedLoss);
-      if (record.status === 'RECONCILED' && record.realizedLoss === command.data.realizedLoss.amount)
-        return [];
-      if (record.status !== 'UNRESOLVED') {
-        throw new IllegalStateError(`reservation ${reservationId} is ${record.status}, not UNRESOLVED`, {
+      const { realizedLoss } = command.data;
+      const notUnresolved = () =>
+        new IllegalStateError(`reservation ${reservationId} is ${record.status}, not UNRESOLVED`, {
           code: 'RISK.RESERVATION_NOT_UNRESOLVED',
           details: { reservationId, status: record.status },
         });
+      if (record.status === 'RECONCILED') {
+        booked(realizedLoss); // a retry in another currency gets that error
+        if (record.realizedLoss === realizedLoss.amount) return [];
+        throw notUnresolved();
       }
+      if (record.status !== 'UNRESOLVED') throw notUnresolved();
+      const booking = booked(realizedLoss);
       const note = command.data.note;
       return [
         {
