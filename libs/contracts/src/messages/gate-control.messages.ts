@@ -44,7 +44,8 @@ export const RecordChecklistFactCommand = object({
   passed: Type.Boolean(),
   /** The service that established the fact, e.g. `risk-guard`, `canary`, `projector`. */
   reportedBy: Type.String({ minLength: 1, maxLength: 100 }),
-  evidence: Type.Optional(Evidence),
+  // When given, some text (events keep Evidence, so stored ones validate).
+  evidence: Type.Optional(Type.String({ maxLength: 2000, pattern: '\\S' })),
 });
 export type RecordChecklistFactCommand = Static<typeof RecordChecklistFactCommand>;
 

@@ -433,7 +433,8 @@ export const RecordAttestationCommand = object({
   engineId: EntityId,
   itemId: ChecklistItemId,
   passed: Type.Boolean(),
-  evidence: Type.String({ minLength: 1, maxLength: 2000 }),
+  /** Text, not only spaces, as a command's reason (events keep the old rule: stored ones validate). */
+  evidence: Type.String({ minLength: 1, maxLength: 2000, pattern: '\\S' }),
   expiresAt: Type.Optional(Timestamp),
 });
 export type RecordAttestationCommand = Static<typeof RecordAttestationCommand>;

@@ -224,7 +224,7 @@ export const HeimdallDomainView = object({
 export type HeimdallDomainView = Static<typeof HeimdallDomainView>;
 
 export const UpsertHeimdallPolicyCommand = Type.Composite(
-  [HeimdallThresholds, object({ actor: Actor, reason: Reason, domain: HeimdallDomainId })],
+  [HeimdallThresholds, object({ actor: Actor, reason: CommandReason, domain: HeimdallDomainId })],
   { additionalProperties: false },
 );
 export type UpsertHeimdallPolicyCommand = Static<typeof UpsertHeimdallPolicyCommand>;

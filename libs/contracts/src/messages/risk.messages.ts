@@ -341,7 +341,12 @@ export type ReservationReply = Static<typeof ReservationReply>;
 export const UpsertPolicyCommand = Type.Composite(
   [
     RiskLimits,
-    object({ actor: Actor, reason: Reason, policyId: RiskPolicyId, enabled: Type.Optional(Type.Boolean()) }),
+    object({
+      actor: Actor,
+      reason: CommandReason,
+      policyId: RiskPolicyId,
+      enabled: Type.Optional(Type.Boolean()),
+    }),
   ],
   { additionalProperties: false },
 );
