@@ -59,6 +59,23 @@ describe('startService', () => {
     await ns.cleanup();
   });
 
+  it('should count HTTP answers by method, route template and status, never by raw path', async () => {
+    await fetch(`${service.url}/health/live`);
+    await fetch(`${service.url}/no/such/route/4f2a`);
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+
+    expect(metrics).toContain(
+      'bifrost_http_requests_total{method="GET",route="/health/live",status="200",service="slow"} 1',
+    );
+    expect(metrics).toContain(
+      'bifrost_http_requests_total{method="GET",route="unmatched",status="404",service="slow"} 1',
+    );
+    expect(metrics).toMatch(
+      /^bifrost_http_request_duration_seconds_count\{[^}]*route="\/health\/live"[^}]*\} 1$/m,
+    );
+    expect(metrics).not.toContain('4f2a');
+  });
+
   describe('When it is closed while a request is in flight', () => {
     it('should answer it before the shutdown hooks stop the rest of the service', async () => {
       const reply = client.rpc.request('bifrost.rpc.slow.work', {});

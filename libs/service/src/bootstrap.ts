@@ -20,6 +20,7 @@ import {
   type Logger,
 } from '@bifrost/observability';
 import type { Catalogue } from '@bifrost/contracts';
+import { instrumentHttp } from './http-metrics';
 import { pingController } from './ping.controller';
 import { stringifyJson } from './raw-json';
 import { SERVICE_LOGGER, ServiceInfo } from './service-info';
@@ -95,6 +96,7 @@ export async function startService<C extends CommonConfig>(
     },
   );
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
+  instrumentHttp(app.getHttpAdapter().getInstance(), app.get<Registry>(METRICS_REGISTRY));
   // Replies are JSON.stringify, except that raw JSON texts (RawJson) are written as they are.
   app.getHttpAdapter().getInstance().setReplySerializer(stringifyJson);
   const messaging = app.get(Messaging);
