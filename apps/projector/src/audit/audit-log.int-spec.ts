@@ -153,6 +153,29 @@ describe('audit log', () => {
       expect(intact).toMatchObject({ code: 0 });
       expect(intact.stdout).toMatch(/intact: 5 rows, last seq 5, last hash [0-9a-f]{64}/);
     });
+
+    it('should catch deleted newest rows only against an entry pinned from an earlier run', async () => {
+      const [head] = await h.dataSource.query<{ hash: string }[]>(`SELECT hash FROM audit_log WHERE seq = 5`);
+      const pin = `5:${head?.hash}`;
+      expect(await cli('verify', '--database-url', h.database.url, '--expect', pin)).toMatchObject({
+        code: 0,
+      });
+
+      await tampered(`DELETE FROM audit_log WHERE seq >= 4`, async () => {
+        // What is left is a valid chain: on its own, the table cannot tell.
+        expect(await cli('verify', '--database-url', h.database.url)).toMatchObject({ code: 0 });
+        const truncated = await cli('verify', '--database-url', h.database.url, '--expect', pin);
+        expect(truncated.code).toBe(1);
+        expect(truncated.stdout).toContain('expected entry 5 is missing (the log ends at seq 3)');
+      });
+      const wrong = `5:${'0'.repeat(64)}`;
+      expect(await cli('verify', '--database-url', h.database.url, '--expect', wrong)).toMatchObject({
+        code: 1,
+      });
+      expect(await cli('verify', '--database-url', h.database.url, '--expect', '5:nothex')).toMatchObject({
+        code: 2,
+      });
+    }, 30_000);
   });
 
   async function asAppRole(sql: string): Promise<void> {

@@ -2,12 +2,18 @@ import { Pool } from 'pg';
 import { verifyAuditLog } from '@bifrost/persistence';
 import { databaseArgs } from './cli-args';
 
-const USAGE = 'usage: bifrost-audit verify --database-url postgres://user@host:5432/db [--schema name]';
+const USAGE =
+  'usage: bifrost-audit verify [--database-url postgres://user@host:5432/db] [--schema name] [--expect <seq>:<hash>]\n' +
+  '  --database-url  defaults to DATABASE_URL\n' +
+  '  --expect        an entry recorded earlier (e.g. from a previous run): the log must still hold it';
+
+const PINNED = /^([1-9][0-9]*):([0-9a-f]{64})$/;
 
 /**
  * `bifrost-audit verify`: re-hashes the whole audit log offline. Exit 0 and the count and last
- * hash when intact; exit 1 and the first bad seq with the reason otherwise; exit 2 on bad usage or
- * when the database cannot be read.
+ * hash when intact; exit 1 and the first bad seq with the reason otherwise, or when the log no
+ * longer holds the `--expect`ed entry (newest rows deleted, or the log rewritten consistently
+ * before it); exit 2 on bad usage or when the database cannot be read.
  */
 async function main(): Promise<number> {
   let args: ReturnType<typeof databaseArgs>;
@@ -17,7 +23,8 @@ async function main(): Promise<number> {
     process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
     return 2;
   }
-  if (args.command !== 'verify' || !args.databaseUrl) {
+  const pinned = args.expect === undefined ? undefined : PINNED.exec(args.expect);
+  if (args.command !== 'verify' || !args.databaseUrl || pinned === null) {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
@@ -28,6 +35,18 @@ async function main(): Promise<number> {
   });
   try {
     const result = await verifyAuditLog(pool);
+    if (result.ok && pinned) {
+      const [, seq, hash] = pinned;
+      const rows = await pool.query<{ hash: string }>('SELECT hash FROM audit_log WHERE seq = $1', [seq]);
+      const found = rows.rows[0]?.hash;
+      if (found !== hash) {
+        process.stdout.write(
+          `audit log BROKEN: the expected entry ${seq} is ${found === undefined ? `missing (the log ends at seq ${result.lastSeq})` : `hashed ${found}, not ${hash}`}; ` +
+            `the ${result.count} rows there verify as a chain\n`,
+        );
+        return 1;
+      }
+    }
     if (result.ok) {
       process.stdout.write(
         `audit log intact: ${result.count} rows, last seq ${result.lastSeq}, last hash ${result.lastHash}\n`,
