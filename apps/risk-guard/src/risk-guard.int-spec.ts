@@ -93,9 +93,11 @@ describe('risk-guard', () => {
         reservedLoss: 0,
         reservedExposure: 0,
       });
-      expect(await (await fetch(`${service.url}/metrics`)).text()).toContain(
-        'bifrost_risk_usage_minor_units{policy="WHOLESALE",measure="realized_loss",service="risk-guard"} 7000',
+      const metrics = await (await fetch(`${service.url}/metrics`)).text();
+      expect(metrics).toContain(
+        'bifrost_risk_usage_minor_units{policy="WHOLESALE",measure="realized_loss",currency="USD",service="risk-guard"} 7000',
       );
+      expect(metrics).toContain('bifrost_risk_usage_actions{policy="WHOLESALE",service="risk-guard"} 1');
     });
 
     it('should deny over the cap with the failing policy, limit, usage and headroom', async () => {

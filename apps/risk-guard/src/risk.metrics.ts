@@ -39,19 +39,32 @@ export class RiskMetrics {
     const source = () => this.source;
     new Gauge({
       name: 'bifrost_risk_usage_minor_units',
-      help: "Today's usage per policy: realized_loss, reserved_loss, reserved_exposure, actions (count)",
-      labelNames: ['policy', 'measure'],
+      help: "Today's money usage per policy, in minor units of its currency: realized_loss, reserved_loss, reserved_exposure",
+      labelNames: ['policy', 'measure', 'currency'],
       registers,
       collect() {
         this.reset();
         const ledger = source()?.ledger();
         if (ledger?.status !== 'open') return;
+        const policies = source()?.policies() ?? {};
         for (const [policy, u] of Object.entries(ledger.usage)) {
-          this.set({ policy, measure: 'realized_loss' }, u.realizedLoss);
-          this.set({ policy, measure: 'reserved_loss' }, u.reservedLoss);
-          this.set({ policy, measure: 'reserved_exposure' }, u.reservedExposure);
-          this.set({ policy, measure: 'actions' }, u.actions);
+          const currency = policies[policy]?.maxDailyLoss.currency ?? 'unknown';
+          this.set({ policy, measure: 'realized_loss', currency }, u.realizedLoss);
+          this.set({ policy, measure: 'reserved_loss', currency }, u.reservedLoss);
+          this.set({ policy, measure: 'reserved_exposure', currency }, u.reservedExposure);
         }
+      },
+    });
+    new Gauge({
+      name: 'bifrost_risk_usage_actions',
+      help: "Today's actions (granted reservations) per policy",
+      labelNames: ['policy'],
+      registers,
+      collect() {
+        this.reset();
+        const ledger = source()?.ledger();
+        if (ledger?.status !== 'open') return;
+        for (const [policy, u] of Object.entries(ledger.usage)) this.set({ policy }, u.actions);
       },
     });
     new Gauge({
