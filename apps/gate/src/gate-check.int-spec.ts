@@ -288,6 +288,32 @@ describe('gate service: checks over NATS', () => {
         sizeMultiplier: 0.25,
       });
     });
+
+    it('should show the strategy in its metrics: maturity, health, drift from its baseline, active tokens', async () => {
+      const strategy = { engineId: 'o1', strategyId: 's1' };
+      // 50 wins of 1 000: half the average the backtest promised.
+      await command('strategy.baseline', {
+        ...strategy,
+        winRate: 0.5,
+        profitFactor: 1.5,
+        avgPnl: { amount: 2_000, currency: 'USD' },
+      });
+      const token = {
+        ...strategy,
+        scope: { actionKinds: ['order.place'] },
+        expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+        singleUse: false,
+      };
+      await command('strategy.token.issue', token);
+      await command('strategy.token.issue', { ...token, expiresAt: new Date(Date.now() + 1).toISOString() });
+
+      const metrics = await (await fetch(`${gate.url}/metrics`)).text();
+      const series = (name: string) => `${name}{engine="o1",strategy="s1",service="gate"}`;
+      expect(metrics).toContain(`${series('bifrost_gate_strategy_maturity_level')} 3`);
+      expect(metrics).toContain(`${series('bifrost_gate_strategy_health_score')} 1`);
+      expect(metrics).toContain(`${series('bifrost_gate_strategy_drift_ratio')} 0.5`);
+      expect(metrics).toContain(`${series('bifrost_gate_strategy_active_tokens')} 1`);
+    });
   });
 
   describe('bad input', () => {

@@ -1,8 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { VERDICT_ACTIONS, type VerdictAction } from '@bifrost/contracts';
-import { maturityIndex, registeredView } from '@bifrost/domain-gate';
+import {
+  assessDrift,
+  healthScore,
+  maturityIndex,
+  outcomeWindow,
+  registeredView,
+  type RegisteredStrategy,
+} from '@bifrost/domain-gate';
 import { METRICS_REGISTRY } from '@bifrost/observability';
+import { GATE_POLICIES, type GatePolicies } from '../gate.config';
 import { GateState } from '../state/gate-state';
 
 /** Prometheus metrics of the gate (DESIGN §9). */
@@ -12,7 +20,11 @@ export class GateMetrics {
   readonly latency: Histogram;
   readonly recordFailures: Counter;
 
-  constructor(@Inject(METRICS_REGISTRY) registry: Registry, @Inject(GateState) state: GateState) {
+  constructor(
+    @Inject(METRICS_REGISTRY) registry: Registry,
+    @Inject(GateState) state: GateState,
+    @Inject(GATE_POLICIES) policies: GatePolicies,
+  ) {
     this.decisions = new Counter({
       name: 'bifrost_gate_decisions_total',
       help: 'Gate verdicts by action',
@@ -31,25 +43,49 @@ export class GateMetrics {
       help: 'Checks answered with an error because the decision record could not be stored',
       registers: [registry],
     });
-    new Gauge({
-      name: 'bifrost_gate_strategy_maturity_level',
-      help: 'Current maturity level (0..4) per strategy',
-      labelNames: ['engine', 'strategy'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const id of state.strategies.ids()) {
-          const [engine = '', strategy = ''] = id.split(':');
-          const view = registeredView(
-            state.strategies.get(id).state,
-            engine,
-            strategy,
-            new Date().toISOString(),
-          );
-          this.set({ engine, strategy }, maturityIndex(view.strategy.level));
-        }
+    /** One series per strategy, as `value` gives it (none where it gives undefined). */
+    const perStrategy = (
+      name: string,
+      help: string,
+      value: (strategy: RegisteredStrategy, now: string) => number | undefined,
+    ) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['engine', 'strategy'],
+        registers: [registry],
+        collect() {
+          this.reset();
+          const now = new Date().toISOString();
+          for (const id of state.strategies.ids()) {
+            const [engine = '', strategy = ''] = id.split(':');
+            const view = registeredView(state.strategies.get(id).state, engine, strategy, now);
+            const measured = value(view.strategy, now);
+            if (measured !== undefined) this.set({ engine, strategy }, measured);
+          }
+        },
+      });
+    perStrategy('bifrost_gate_strategy_maturity_level', 'Current maturity level (0..4) per strategy', (s) =>
+      maturityIndex(s.level),
+    );
+    perStrategy(
+      'bifrost_gate_strategy_health_score',
+      'Health score (0..1, debt/credit over the outcome window) per strategy',
+      (s) => healthScore(outcomeWindow(s, policies.strategy)),
+    );
+    perStrategy(
+      'bifrost_gate_strategy_drift_ratio',
+      'Largest shortfall against the backtest baseline (0.3 = 30 %) per strategy; absent without a baseline or enough outcomes',
+      (s) => {
+        const drift = assessDrift(outcomeWindow(s, policies.strategy), s.baseline, policies.strategy);
+        return drift.status === 'measured' ? drift.drift : undefined;
       },
-    });
+    );
+    perStrategy(
+      'bifrost_gate_strategy_active_tokens',
+      'Execution tokens per strategy that can still be used (active and not expired)',
+      (s, now) => Object.values(s.tokens).filter((t) => t.status === 'active' && t.expiresAt > now).length,
+    );
     new Gauge({
       name: 'bifrost_gate_kill_switch_engaged',
       help: '1 while a kill switch is engaged (scope global or the engine id), by mode; the global one is always there, 0 with mode "none" while released',

@@ -35,7 +35,7 @@ export {
 export { healthMultiplier, healthScore } from './strategy.health';
 export { assessDrift, type DriftAssessment, type DriftMetric, type LiveMetrics } from './strategy.drift';
 export { approvalStatus, assessToken, type TokenAssessment } from './strategy.tokens';
-export { activeStrategyPause, registeredView } from './strategy.view';
+export { activeStrategyPause, outcomeWindow, registeredView } from './strategy.view';
 export {
   decideCheckEffects,
   strategyChecks,
