@@ -10,6 +10,7 @@ import {
   type GatewayHarness,
   type GatewayStack,
 } from './testing/gateway.fixtures';
+import { factId } from './engine/fact-id';
 
 describe('gateway over the real gate', () => {
   let h: GatewayStack<'gate'>;
@@ -206,9 +207,50 @@ describe('gateway over the real gate', () => {
       const first = await send();
       const resent = await send();
 
-      expect(first).toMatchObject({ status: 202, body: { id: FACT_ID } });
-      expect(resent).toMatchObject({ status: 202, body: { id: FACT_ID, sequence: first.body.sequence } });
+      expect(first).toMatchObject({ status: 202, body: { id: factId('engine-a', 'outcome', FACT_ID) } });
+      expect(resent).toMatchObject({ status: 202, body: first.body });
       expect(await ingestMessages()).toBe(before + 1);
+    });
+
+    it('should keep an Idempotency-Key to its engine and fact kind: another engine or kind with it is a new fact', async () => {
+      const other = await h.createKey('engine', { engineId: 'engine-b' });
+      const key = { 'idempotency-key': '0193a5b2-7c1d-7e4f-8a9b-0c1d2e3f4a6c' };
+      const command = await h.http('POST', '/api/v1/engine/command', {
+        key: h.keys.engine,
+        headers: key,
+        body: {
+          engineId: 'engine-a',
+          commandId: 'c-1',
+          commandType: 'SET_POWER',
+          outcome: 'success',
+          requiredApproval: false,
+        },
+      });
+      const incident = { incidentId: 'inc-shared-key', severity: 'low', summary: 'fan noisy' };
+
+      const otherEngine = await h.http('POST', '/api/v1/engine/incident', {
+        key: other.apiKey,
+        headers: key,
+        body: { engineId: 'engine-b', ...incident },
+      });
+      const otherKind = await h.http('POST', '/api/v1/engine/incident', {
+        key: h.keys.engine,
+        headers: key,
+        body: { engineId: 'engine-a', ...incident },
+      });
+
+      expect([command.status, otherEngine.status, otherKind.status]).toEqual([202, 202, 202]);
+      const answers = [command.body, otherEngine.body, otherKind.body];
+      expect(new Set(answers.map((a) => a.id)).size).toBe(3);
+      expect(new Set(answers.map((a) => a.sequence)).size).toBe(3);
+      const stored = await h.probe.jsm.streams.getMessage(h.ns.naming.streams.ingest.name, {
+        seq: otherEngine.body.sequence,
+      });
+      expect(stored?.subject).toBe(h.ns.naming.ingestSubject('incident', 'engine-b'));
+      expect(stored?.json()).toMatchObject({
+        id: otherEngine.body.id,
+        actor: { kind: 'engine', id: 'engine-b' },
+      });
     });
 
     it('should refuse an Idempotency-Key that is not a lowercase UUID, publishing nothing', async () => {

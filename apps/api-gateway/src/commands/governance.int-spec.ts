@@ -334,7 +334,19 @@ describe('governance routes', () => {
     });
 
     it('should answer an unknown engine, proposal or breaker event with 404 and a bad path parameter with 400', async () => {
-      expect((await get('/engines/nobody/state')).status).toBe(404);
+      // Live from the agent or from the read models: an engine not under governance is 404 alike.
+      for (const path of [
+        'state',
+        'metrics',
+        'metrics/current',
+        'metrics/weekly',
+        'readiness/current',
+        'readiness/score',
+      ])
+        expect(await get(`/engines/nobody/${path}`)).toMatchObject({
+          status: 404,
+          body: { code: 'GOVERNANCE.ENGINE_NOT_ENROLLED' },
+        });
       expect(
         await send('POST', `/engines/${ENGINE}/proposals/prop-nope/approve`, h.keys.operator, {}),
       ).toMatchObject({ status: 404, body: { code: 'GOVERNANCE.PROPOSAL_NOT_FOUND' } });

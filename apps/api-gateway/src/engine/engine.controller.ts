@@ -26,6 +26,7 @@ import { actorOf, type Principal } from '../auth/roles';
 import { GatewayRpc } from '../commands/gateway-rpc.service';
 import { ProblemError, problemKindOf } from '../http/problem';
 import { ApiController, CurrentPrincipal, Route } from '../http/route';
+import { factId } from './fact-id';
 
 /** The ingest message type published for each kind, when the catalogue has one. */
 export function ingestDefinition(kind: IngestKind): MessageDefinition | undefined {
@@ -39,11 +40,13 @@ const ingestBody = (kind: IngestKind): TSchema =>
   ingestDefinition(kind)?.data ?? Type.Object({ engineId: EntityId }, { additionalProperties: true });
 
 const IngestAccepted = object({
-  id: Type.String({ description: 'envelope id (also Nats-Msg-Id)' }),
+  id: Type.String({
+    description: 'envelope id (also Nats-Msg-Id), derived from the Idempotency-Key if sent',
+  }),
   sequence: Type.Integer({ minimum: 1, description: 'BIFROST_INGEST stream sequence' }),
 });
 
-/** Engines send the fact's own id so a re-sent fact (lost 202) is deduplicated by Nats-Msg-Id. */
+/** Engines send the fact's own id so a re-sent fact (lost 202) is deduplicated by Nats-Msg-Id (see factId). */
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 /** When the engine recorded the fact (a buffered fact is sent later); the envelope's occurredAt. */
 export const OCCURRED_AT_HEADER = 'occurred-at';
@@ -51,6 +54,24 @@ const isUuid = compile(Uuid);
 const isTimestamp = compile(Timestamp);
 /** A Timestamp naming a time that exists (2026-02-31 matches the pattern, not the calendar). */
 const isRealTime = (value: string): boolean => isTimestamp(value).ok && isRealInstant(value);
+
+/** The optional headers of a fact POST, as OpenAPI header parameters (`ingest` checks them). */
+const FactHeaderParams = object({
+  [IDEMPOTENCY_KEY_HEADER]: Type.Optional({
+    ...Uuid,
+    description:
+      'A lowercase UUID naming this fact for this engine and kind (the SDK sends the fact id). The envelope id ' +
+      '(and Nats-Msg-Id) is a UUID v8 derived from engine id, fact kind and key: the same key re-sent by the same ' +
+      'engine for the same kind within the stream duplicate window is stored once and answered with the original ' +
+      'id and sequence; another engine or kind never collides with it. Without it, every POST is a new fact.',
+  }),
+  [OCCURRED_AT_HEADER]: Type.Optional({
+    ...Timestamp,
+    description:
+      'When the engine recorded the fact (the SDK sends it with every fact): the envelope occurredAt. ' +
+      'A time in the future is taken as now; without it, occurredAt is the time the gateway received it.',
+  }),
+});
 
 interface FactHeaderValues {
   readonly idempotencyKey?: string;
@@ -87,12 +108,7 @@ const ingestRoute = (kind: IngestKind, summary: string, example?: Record<string,
     method: 'POST',
     path: kind,
     summary: `${summary} (published to BIFROST_INGEST on bifrost.ingest.${kind}.<engineId>; 202 after the ack)`,
-    description:
-      'Optional `Idempotency-Key` header: a lowercase UUID (the SDK sends the fact id). It becomes the envelope id ' +
-      'and Nats-Msg-Id, so the same key re-sent within the stream duplicate window is stored once and answered ' +
-      'with the original id and sequence. Optional `Occurred-At` header: when the engine recorded the fact ' +
-      '(RFC 3339 UTC with milliseconds; the SDK sends it for facts it buffered), the envelope occurredAt; ' +
-      'a time in the future is taken as now. Without it, occurredAt is the time the gateway received it.',
+    headers: FactHeaderParams,
     access: 'engine',
     engineScoped: true,
     body: ingestBody(kind),
@@ -332,7 +348,7 @@ export class EngineController {
     const now = new Date().toISOString();
     const engineId = String(data['engineId']);
     const envelope = createEnvelope({
-      ...(idempotencyKey !== undefined ? { id: idempotencyKey } : {}),
+      ...(idempotencyKey !== undefined ? { id: factId(engineId, kind, idempotencyKey) } : {}),
       // The engine's clock for when it happened, but never later than now.
       occurredAt: occurredAt !== undefined && occurredAt < now ? occurredAt : now,
       type: definition.type,

@@ -61,6 +61,21 @@ describe('the OpenAPI document', () => {
     expect(params?.find((p) => p.name === 'limit')).toMatchObject({ in: 'query', required: false });
   });
 
+  it('should declare the request headers the ingest routes and the decision stream read', () => {
+    const headers = (path: string, method: string) =>
+      doc.paths[path]?.[method]?.parameters
+        ?.filter((p) => p.in === 'header')
+        .map((p) => [p.name, p.required]);
+
+    for (const kind of ['kpi', 'outcome', 'heartbeat', 'command', 'incident', 'sandbox'])
+      expect(headers(`/api/v1/engine/${kind}`, 'post')).toEqual([
+        ['idempotency-key', false],
+        ['occurred-at', false],
+      ]);
+    expect(headers('/api/v1/decisions/stream', 'get')).toEqual([['last-event-id', false]]);
+    expect(headers('/api/v1/engine/check', 'post')).toBeUndefined();
+  });
+
   it('should carry the request schemas the gateway validates with', () => {
     const engage = doc.paths['/api/v1/control/kill-switch/engage']?.['post'];
     const schema = engage?.requestBody?.content['application/json']?.schema as {

@@ -44,7 +44,7 @@ const problemResponse = (description: string) => ({
 });
 
 function parameters(spec: RouteSpec): Json[] {
-  const of = (where: 'path' | 'query', object: RouteSpec['params']) =>
+  const of = (where: 'path' | 'query' | 'header', object: RouteSpec['params']) =>
     Object.entries((object?.properties ?? {}) as Record<string, unknown>).map(([name, s]) => ({
       name,
       in: where,
@@ -54,7 +54,7 @@ function parameters(spec: RouteSpec): Json[] {
         ((object?.required ?? []).includes(name) && (s as { default?: unknown }).default === undefined),
       schema: schema(s),
     }));
-  return [...of('path', spec.params), ...of('query', spec.query)];
+  return [...of('path', spec.params), ...of('query', spec.query), ...of('header', spec.headers)];
 }
 
 function operation(route: DeclaredRoute): Json {

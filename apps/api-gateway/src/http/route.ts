@@ -31,6 +31,11 @@ export interface RouteSpec {
   readonly access: Access;
   readonly params?: TObject;
   readonly query?: TObject;
+  /**
+   * Optional request headers the handler reads, by lowercase name: OpenAPI header parameters. The
+   * guard leaves them alone; the handler checks them and answers its own problem codes.
+   */
+  readonly headers?: TObject;
   readonly body?: TSchema;
   readonly response: TSchema;
   /** Success status, 200 by default. */

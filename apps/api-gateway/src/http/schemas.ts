@@ -7,6 +7,8 @@ export const Rows = Type.Array(Type.Record(Type.String(), Type.Unknown()));
 export const Limit = Type.Integer({ minimum: 1, maximum: 500, default: 50 });
 /** The `nextCursor` of the page before (keyset pagination: stable while rows are added). */
 export const Cursor = Type.Optional(Type.String({ maxLength: 500 }));
+/** The query of a list route without filters. */
+export const ListQuery = object({ limit: Limit, cursor: Cursor });
 /** One page of a list route: pass `nextCursor` back as `cursor` for the next; null on the last. */
 export const Page = object({ items: Rows, nextCursor: Type.Union([Type.String(), Type.Null()]) });
 /** A calendar day that exists (`2026-02-30` is refused, not compared with stored days as text). */

@@ -2,18 +2,19 @@ import { Inject } from '@nestjs/common';
 import { Type, type Static } from '@sinclair/typebox';
 import { EntityId, ProbeName, object } from '@bifrost/contracts';
 import { ApiController, Route, ValidQuery } from '../http/route';
-import { Limit, Rows } from '../http/schemas';
+import { Cursor, Limit, Page } from '../http/schemas';
 import { ReadModels } from './read-models.service';
 
-const HistoryQuery = object({ probeName: Type.Optional(ProbeName), limit: Limit });
+const HistoryQuery = object({ probeName: Type.Optional(ProbeName), limit: Limit, cursor: Cursor });
 const AlertsQuery = object({
   probeName: Type.Optional(ProbeName),
   engineId: Type.Optional(EntityId),
   /** true: only alerts not resolved yet. */
   open: Type.Optional(Type.Boolean()),
   limit: Limit,
+  cursor: Cursor,
 });
-const RequestsQuery = object({ engineId: Type.Optional(EntityId), limit: Limit });
+const RequestsQuery = object({ engineId: Type.Optional(EntityId), limit: Limit, cursor: Cursor });
 
 /** Canary history from the projector's read models: status changes, alerts, requests to the gate. */
 @ApiController('canary', 'canary')
@@ -23,78 +24,70 @@ export class CanaryReadController {
   @Route({
     method: 'GET',
     path: 'history',
-    summary: 'Probe status changes (check results that changed a status), newest first (read model)',
+    summary:
+      'Probe status changes (check results that changed a status), newest first (read model), with cursor pagination (pass nextCursor as cursor)',
     access: 'viewer',
     query: HistoryQuery,
-    response: object({ items: Rows }),
+    response: Page,
   })
-  async history(@ValidQuery() q: Static<typeof HistoryQuery>) {
-    const params: unknown[] = [];
-    let filter = '';
-    if (q.probeName !== undefined) {
-      params.push(q.probeName);
-      filter = 'WHERE probe_name = $1';
-    }
-    params.push(q.limit);
-    return {
-      items: await this.read.rows(
-        `SELECT * FROM canary_probe_history ${filter} ORDER BY at DESC, event_id DESC LIMIT $${params.length}`,
-        params,
-      ),
-    };
+  history(@ValidQuery() q: Static<typeof HistoryQuery>) {
+    return this.read.page({
+      table: 'canary_probe_history',
+      columns: '*',
+      filters: [['probe_name = ?', q.probeName]],
+      key: ['at', 'event_id'],
+      keyType: 'timestamptz',
+      order: 'desc',
+      cursor: q.cursor,
+      limit: q.limit,
+    });
   }
 
   @Route({
     method: 'GET',
     path: 'alerts',
-    summary: 'Alerts of probes and engines, newest first, with resolution and acknowledgement (read model)',
+    summary:
+      'Alerts of probes and engines, newest first, with resolution and acknowledgement (read model), with cursor pagination (pass nextCursor as cursor)',
     access: 'viewer',
     query: AlertsQuery,
-    response: object({ items: Rows }),
+    response: Page,
   })
-  async alerts(@ValidQuery() q: Static<typeof AlertsQuery>) {
-    const params: unknown[] = [];
-    const clauses: string[] = [];
-    for (const [column, value] of [
-      ['probe_name', q.probeName],
-      ['engine_id', q.engineId],
-    ] as const) {
-      if (value === undefined) continue;
-      params.push(value);
-      clauses.push(`${column} = $${params.length}`);
-    }
-    if (q.open === true) clauses.push('resolved_at IS NULL');
-    params.push(q.limit);
-    const filter = clauses.length === 0 ? '' : `WHERE ${clauses.join(' AND ')}`;
-    return {
-      items: await this.read.rows(
-        `SELECT * FROM canary_alerts ${filter} ORDER BY raised_at DESC, alert_id DESC LIMIT $${params.length}`,
-        params,
-      ),
-    };
+  alerts(@ValidQuery() q: Static<typeof AlertsQuery>) {
+    return this.read.page({
+      table: 'canary_alerts',
+      columns: '*',
+      filters: [
+        ['probe_name = ?', q.probeName],
+        ['engine_id = ?', q.engineId],
+        ['resolved_at IS NULL', q.open === true ? true : undefined],
+      ],
+      key: ['raised_at', 'alert_id'],
+      keyType: 'timestamptz',
+      order: 'desc',
+      cursor: q.cursor,
+      limit: q.limit,
+    });
   }
 
   @Route({
     method: 'GET',
     path: 'requests',
-    summary: 'Kill-switch and engine-pause requests the canary made of the gate, newest first (read model)',
+    summary:
+      'Kill-switch and engine-pause requests the canary made of the gate, newest first (read model), with cursor pagination (pass nextCursor as cursor)',
     access: 'viewer',
     query: RequestsQuery,
-    response: object({ items: Rows }),
+    response: Page,
   })
-  async requests(@ValidQuery() q: Static<typeof RequestsQuery>) {
-    const params: unknown[] = [];
-    let filter = '';
-    if (q.engineId !== undefined) {
-      params.push(q.engineId);
-      filter = 'WHERE engine_id = $1';
-    }
-    params.push(q.limit);
-    return {
-      items: await this.read.rows(
-        `SELECT * FROM canary_requests ${filter} ORDER BY requested_at DESC, event_id DESC LIMIT $${params.length}`,
-        params,
-      ),
-    };
+  requests(@ValidQuery() q: Static<typeof RequestsQuery>) {
+    return this.read.page({
+      table: 'canary_requests',
+      columns: '*',
+      filters: [['engine_id = ?', q.engineId]],
+      key: ['requested_at', 'event_id'],
+      keyType: 'timestamptz',
+      order: 'desc',
+      cursor: q.cursor,
+      limit: q.limit,
+    });
   }
 }

@@ -19,6 +19,17 @@ const StreamQuery = object({
   /** Resume after this stream sequence (same as the Last-Event-ID header, which wins). */
   lastEventId: Type.Optional(Type.Integer({ minimum: 0 })),
 });
+const LAST_EVENT_ID_HEADER = 'last-event-id';
+const StreamHeaders = object({
+  [LAST_EVENT_ID_HEADER]: Type.Optional(
+    Type.String({
+      description:
+        'The id (stream sequence) of the last event seen: the stream resumes right after it. A value that is ' +
+        'not a plain sequence number is ignored (the stream starts with new records).',
+      examples: ['1234'],
+    }),
+  ),
+});
 
 const ACCESS = 'viewer';
 
@@ -49,6 +60,7 @@ export class DecisionStreamController {
       'Live decision records (SSE): id = stream sequence, event = message type, data = envelope; resumable with Last-Event-ID',
     access: ACCESS,
     query: StreamQuery,
+    headers: StreamHeaders,
     response: Type.String({ description: 'text/event-stream' }),
     produces: 'text/event-stream',
   })
@@ -65,7 +77,7 @@ export class DecisionStreamController {
     };
     request.raw.once('close', () => stop());
     try {
-      const after = lastEventId(request.headers['last-event-id']) ?? q.lastEventId;
+      const after = lastEventId(request.headers[LAST_EVENT_ID_HEADER]) ?? q.lastEventId;
       const naming = this.messaging.naming;
       const consumer = await this.messaging.js.consumers.get(naming.streams.decisions.name, {
         filter_subjects: naming.qualify(`bifrost.dec.${q.context ?? '*'}.${q.engineId ?? '*'}`),

@@ -3,19 +3,18 @@ import { Type, type Static } from '@sinclair/typebox';
 import { EntityId, GovernanceId, INCIDENT_SEVERITIES, Timestamp, object } from '@bifrost/contracts';
 import { ProblemError } from '../http/problem';
 import { ApiController, Route, ValidParams, ValidQuery } from '../http/route';
-import { EngineParams, Rows } from '../http/schemas';
+import { Cursor, EngineParams, Limit, ListQuery, Page, Rows } from '../http/schemas';
 import { ReadModels, type Row } from './read-models.service';
 
 const AnyObject = Type.Record(Type.String(), Type.Unknown());
 const RangeQuery = object({ start: Type.Optional(Timestamp), end: Type.Optional(Timestamp) });
-const EventsQuery = object({ limit: Type.Integer({ minimum: 1, maximum: 500, default: 20 }) });
-const ReportsQuery = object({ limit: Type.Integer({ minimum: 1, maximum: 500, default: 10 }) });
 const ProposalsQuery = object({
   status: Type.Union(
     ['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED', 'ALL'].map((s) => Type.Literal(s)),
     { default: 'PENDING' },
   ),
-  limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+  limit: Limit,
+  cursor: Cursor,
 });
 const ReportParams = object({ engineId: EntityId, reportId: GovernanceId });
 
@@ -95,6 +94,7 @@ export class GovernanceReadController {
     if (Date.parse(start) >= Date.parse(end)) {
       throw new ProblemError('invalid', `start ${start} must be before end ${end}`, 'REQUEST.INVALID');
     }
+    await this.assertEnrolled(params.engineId);
     return { start, end, metrics: await this.range(params.engineId, start, end) };
   }
 
@@ -112,6 +112,7 @@ export class GovernanceReadController {
     }),
   })
   async weekly(@ValidParams() params: Static<typeof EngineParams>) {
+    await this.assertEnrolled(params.engineId);
     const endMs = Date.now();
     const end = new Date(endMs).toISOString();
     const firstDay = Math.floor((endMs - 6 * DAY_MS) / DAY_MS) * DAY_MS;
@@ -156,29 +157,32 @@ export class GovernanceReadController {
   @Route({
     method: 'GET',
     path: 'engines/:engineId/circuit-breaker/events',
-    summary: 'Recent breaker events of an engine, newest first (resolved or not)',
+    summary:
+      'Breaker events of an engine, newest first (resolved or not), with cursor pagination (pass nextCursor as cursor)',
     access: 'viewer',
     params: EngineParams,
-    query: EventsQuery,
-    response: object({ items: Rows }),
+    query: ListQuery,
+    response: Page,
   })
-  async breakerEvents(
+  breakerEvents(
     @ValidParams() params: Static<typeof EngineParams>,
-    @ValidQuery() q: Static<typeof EventsQuery>,
+    @ValidQuery() q: Static<typeof ListQuery>,
   ) {
-    return { items: await this.events(params.engineId, false, q.limit) };
+    return this.events(params.engineId, false, q);
   }
 
   @Route({
     method: 'GET',
     path: 'engines/:engineId/circuit-breaker/events/unresolved',
-    summary: 'Open breaker events of an engine (they block expansion proposals until resolved)',
+    summary:
+      'Open breaker events of an engine (they block expansion proposals until resolved), newest first, with cursor pagination (pass nextCursor as cursor)',
     access: 'viewer',
     params: EngineParams,
-    response: object({ items: Rows }),
+    query: ListQuery,
+    response: Page,
   })
-  async unresolved(@ValidParams() params: Static<typeof EngineParams>) {
-    return { items: await this.events(params.engineId, true, 500) };
+  unresolved(@ValidParams() params: Static<typeof EngineParams>, @ValidQuery() q: Static<typeof ListQuery>) {
+    return this.events(params.engineId, true, q);
   }
 
   @Route({
@@ -208,23 +212,25 @@ export class GovernanceReadController {
   @Route({
     method: 'GET',
     path: 'engines/:engineId/reports',
-    summary: 'Governance cycle reports of an engine, newest first (summary; the full report by id)',
+    summary:
+      'Governance cycle reports of an engine, newest first (summary; the full report by id), with cursor pagination (pass nextCursor as cursor)',
     access: 'viewer',
     params: EngineParams,
-    query: ReportsQuery,
-    response: object({ items: Rows }),
+    query: ListQuery,
+    response: Page,
   })
-  async reports(
-    @ValidParams() params: Static<typeof EngineParams>,
-    @ValidQuery() q: Static<typeof ReportsQuery>,
-  ) {
-    return {
-      items: await this.read.rows(
-        `SELECT engine_id, report_id, cycle_trigger AS trigger, ran_at, phase, readiness_score, readiness_status,
-           proposed, proposal_id FROM governance_reports WHERE engine_id = $1 ORDER BY ran_at DESC, report_id DESC LIMIT $2`,
-        [params.engineId, q.limit],
-      ),
-    };
+  reports(@ValidParams() params: Static<typeof EngineParams>, @ValidQuery() q: Static<typeof ListQuery>) {
+    return this.read.page({
+      table: 'governance_reports',
+      columns:
+        'engine_id, report_id, cycle_trigger AS trigger, ran_at, phase, readiness_score, readiness_status, proposed, proposal_id',
+      filters: [['engine_id = ?', params.engineId]],
+      key: ['ran_at', 'report_id'],
+      keyType: 'timestamptz',
+      order: 'desc',
+      cursor: q.cursor,
+      limit: q.limit,
+    });
   }
 
   @Route({
@@ -259,24 +265,45 @@ export class GovernanceReadController {
   @Route({
     method: 'GET',
     path: 'engines/:engineId/proposals',
-    summary: 'Expansion proposals of an engine, newest first (pending by default)',
+    summary:
+      'Expansion proposals of an engine, newest first (pending by default), with cursor pagination (pass nextCursor as cursor)',
     access: 'viewer',
     params: EngineParams,
     query: ProposalsQuery,
-    response: object({ items: Rows }),
+    response: Page,
   })
-  async proposals(
+  proposals(
     @ValidParams() params: Static<typeof EngineParams>,
     @ValidQuery() q: Static<typeof ProposalsQuery>,
   ) {
-    const filter = q.status === 'ALL' ? '' : 'AND status = $3';
-    return {
-      items: await this.read.rows(
-        `SELECT * FROM governance_proposals WHERE engine_id = $1 ${filter}
-         ORDER BY created_at DESC, proposal_id DESC LIMIT $2`,
-        q.status === 'ALL' ? [params.engineId, q.limit] : [params.engineId, q.limit, q.status],
-      ),
-    };
+    return this.read.page({
+      table: 'governance_proposals',
+      columns: '*',
+      filters: [
+        ['engine_id = ?', params.engineId],
+        ['status = ?', q.status === 'ALL' ? undefined : q.status],
+      ],
+      key: ['created_at', 'proposal_id'],
+      keyType: 'timestamptz',
+      order: 'desc',
+      cursor: q.cursor,
+      limit: q.limit,
+    });
+  }
+
+  /**
+   * Counts over an engine the agent does not govern would be zeros that look like a quiet engine:
+   * 404, as the live routes answer (enrolment as the read model has it).
+   */
+  private async assertEnrolled(engineId: string): Promise<void> {
+    const rows = await this.read.rows('SELECT 1 FROM governance_engines WHERE engine_id = $1', [engineId]);
+    if (rows.length === 0) {
+      throw new ProblemError(
+        'notFound',
+        `engine ${engineId} is not under governance`,
+        'GOVERNANCE.ENGINE_NOT_ENROLLED',
+      );
+    }
   }
 
   private async range(engineId: string, start: string, end: string) {
@@ -300,14 +327,21 @@ export class GovernanceReadController {
     );
   }
 
-  private events(engineId: string, unresolvedOnly: boolean, limit: number): Promise<Row[]> {
-    return this.read.rows(
-      `SELECT engine_id, event_id, rule_id, rule_name, condition, rule_window AS "window", action, command_type,
-         observed, explanation, tripped_at, resolved_at, resolved_by, resolution_note
-       FROM governance_breaker_events WHERE engine_id = $1 ${unresolvedOnly ? 'AND resolved_at IS NULL' : ''}
-       ORDER BY tripped_at DESC, event_id DESC LIMIT $2`,
-      [engineId, limit],
-    );
+  private events(engineId: string, unresolvedOnly: boolean, q: Static<typeof ListQuery>) {
+    return this.read.page({
+      table: 'governance_breaker_events',
+      columns: `engine_id, event_id, rule_id, rule_name, condition, rule_window AS "window", action, command_type,
+       observed, explanation, tripped_at, resolved_at, resolved_by, resolution_note`,
+      filters: [
+        ['engine_id = ?', engineId],
+        ['resolved_at IS NULL', unresolvedOnly ? true : undefined],
+      ],
+      key: ['tripped_at', 'event_id'],
+      keyType: 'timestamptz',
+      order: 'desc',
+      cursor: q.cursor,
+      limit: q.limit,
+    });
   }
 
   private rulesOf(engineId: string, enabledOnly: boolean): Promise<Row[]> {

@@ -10,7 +10,7 @@ import {
   object,
 } from '@bifrost/contracts';
 import { ApiController, Route, ValidParams, ValidQuery } from '../http/route';
-import { Cursor, Day, Limit, Page, Rows } from '../http/schemas';
+import { Cursor, Day, Limit, ListQuery, Page, Rows } from '../http/schemas';
 import { ReadModels, where } from './read-models.service';
 
 /** Per-day rows per answer: narrow with `domain`, `from` and `to` when `truncated` says there are more. */
@@ -101,12 +101,23 @@ export class HeimdallReadController {
     method: 'GET',
     path: 'policy-history',
     summary:
-      'Domain policies from the read model, with who last changed prod use and the last refused promotion',
+      'Domain policies from the read model, by domain, with who last changed prod use and the last refused promotion, with cursor pagination (pass nextCursor as cursor)',
     access: 'viewer',
-    response: object({ items: Rows }),
+    query: ListQuery,
+    response: Page,
   })
-  async policyHistory() {
-    return { items: await this.read.rows('SELECT * FROM heimdall_policies ORDER BY domain') };
+  policyHistory(@ValidQuery() q: Static<typeof ListQuery>) {
+    return this.read.page({
+      table: 'heimdall_policies',
+      columns: '*',
+      filters: [],
+      // One row per domain: the domain alone is unique, so it is its own tie-breaker.
+      key: ['domain', 'domain'],
+      keyType: 'text',
+      order: 'asc',
+      cursor: q.cursor,
+      limit: q.limit,
+    });
   }
 
   @Route({

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
+import { isRealInstant } from '@bifrost/contracts';
 import { RawJson } from '@bifrost/service';
 import { ProblemError } from '../http/problem';
 import { GATEWAY_DB } from '../persistence/gateway-database';
@@ -22,7 +23,7 @@ export class ReadModels {
 
   /**
    * Runs a read, turning a missing read-model table into 503 and a value Postgres refuses (class 22,
-   * data exception: a date that does not exist, a cursor that decodes to garbage) into 400.
+   * data exception: a date that does not exist) into 400.
    */
   async guard<T>(read: () => Promise<T>): Promise<T> {
     try {
@@ -50,13 +51,14 @@ export class ReadModels {
   /**
    * One page of a table in the order of its `key` (two columns that together are unique), with the
    * filters that are set and an opaque keyset cursor (`nextCursor` is null on the last page). Rows
-   * added or removed between two pages never make a page repeat or skip a row.
+   * added or removed between two pages never make a page repeat or skip a row. A cursor names the
+   * table it pages, so one list's cursor is refused by another.
    */
   async page(q: PageQuery): Promise<{ items: Row[]; nextCursor: string | null }> {
     const [first, second] = q.key;
     const descending = q.order === 'desc';
     const params: unknown[] = [];
-    const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor, 2);
+    const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor, q);
     const filter = where(q.filters, params);
     let keyset = '';
     if (after) {
@@ -77,7 +79,7 @@ export class ReadModels {
       items,
       nextCursor:
         rows.length > q.limit && last
-          ? encodeCursor([last[camelName(first)], last[camelName(second)]])
+          ? encodeCursor([q.table, last[camelName(first)], last[camelName(second)]])
           : null,
     };
   }
@@ -94,9 +96,9 @@ export interface PageQuery {
   readonly columns: string;
   /** `['engine_id = ?', value]`: a clause with one placeholder, left out when the value is undefined. */
   readonly filters: readonly (readonly [string, unknown])[];
-  /** The sort key: a column and a tie-breaker that makes the pair unique. */
+  /** The sort key: a column and a text tie-breaker that makes the pair unique. */
   readonly key: readonly [string, string];
-  /** The Postgres type of the key's first column (the cursor's first value is cast to it). */
+  /** The Postgres type of the key's first column (the cursor's first value is cast to it); the second is text. */
   readonly keyType: 'timestamptz' | 'text';
   /** `desc`: newest (or last) first. */
   readonly order: 'asc' | 'desc';
@@ -169,15 +171,28 @@ function camelRows(rows: Row[], rawJson: readonly string[]): Row[] {
   });
 }
 
-/** Opaque keyset cursor: base64url JSON of the last row's sort key. */
-export function encodeCursor(key: unknown[]): string {
+/** Opaque keyset cursor: base64url JSON of the table and the last row's sort key. */
+function encodeCursor(key: readonly [string, unknown, unknown]): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-export function decodeCursor(cursor: string, arity: number): unknown[] {
+/**
+ * The sort key of a cursor `page` returned for this table: a timestamptz key value must be the
+ * RFC 3339 text rows carry (Postgres never sees a value it would refuse), a text one a string.
+ */
+function decodeCursor(cursor: string, q: PageQuery): [string, string] {
   try {
     const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(key) && key.length === arity) return key;
+    if (Array.isArray(key) && key.length === 3) {
+      const [table, first, second] = key as unknown[];
+      if (
+        table === q.table &&
+        typeof first === 'string' &&
+        typeof second === 'string' &&
+        (q.keyType === 'text' || isRealInstant(first))
+      )
+        return [first, second];
+    }
   } catch {
     // falls through to the problem below
   }

@@ -12,7 +12,7 @@ import {
   type ApprovalStatus,
 } from '@bifrost/contracts';
 import { ApiController, Route, ValidParams, ValidQuery } from '../http/route';
-import { Cursor, Day, EngineParams, Limit, Page, Rows, StrategyParams } from '../http/schemas';
+import { Cursor, Day, EngineParams, Limit, Page, ListQuery, Rows, StrategyParams } from '../http/schemas';
 import { isoTime, ReadModels } from './read-models.service';
 
 @ApiController('control', 'control')
@@ -323,7 +323,7 @@ export class RiskReadController {
     method: 'GET',
     path: 'engines/:engineId/usage',
     summary:
-      "An engine's (or GLOBAL's) usage per day against its limits, newest day first: a closed day's final usage, the current day's as of its latest reservation decision",
+      "An engine's (or GLOBAL's) usage per day against its limits, newest day first, with cursor pagination (pass nextCursor as cursor): a closed day's final usage, the current day's as of its latest reservation decision",
     description:
       'A day is closed (`closedAt` set) once the next ledger day opened: its usage is then final, settles, ' +
       "releases and expiries included. Until then the row is the usage after the day's latest reservation " +
@@ -331,14 +331,19 @@ export class RiskReadController {
       'Usage exact to the last entry, for today: GET /api/v1/risk/ledger/today (live from risk-guard).',
     access: 'viewer',
     params: EngineParams,
-    response: object({ items: Rows }),
+    query: ListQuery,
+    response: Page,
   })
-  async usage(@ValidParams() p: Static<typeof EngineParams>) {
-    return {
-      items: await this.read.rows(
-        'SELECT * FROM risk_usage WHERE policy_id = $1 ORDER BY day DESC LIMIT 90',
-        [p.engineId],
-      ),
-    };
+  usage(@ValidParams() p: Static<typeof EngineParams>, @ValidQuery() q: Static<typeof ListQuery>) {
+    return this.read.page({
+      table: 'risk_usage',
+      columns: '*',
+      filters: [['policy_id = ?', p.engineId]],
+      key: ['day', 'policy_id'],
+      keyType: 'text',
+      order: 'desc',
+      cursor: q.cursor,
+      limit: q.limit,
+    });
   }
 }

@@ -8,6 +8,8 @@ import { waitFor } from '@bifrost/testing';
 // The real gate, in-process, is this spec's peer (apps/gate has no src/index.ts yet: deep import).
 // eslint-disable-next-line @nx/enforce-module-boundaries -- specs start other apps for real
 import { GateConfig, gateService } from '@bifrost/gate/src/gate.service';
+import { apiControllers } from '../gateway.service';
+import { declaredRoutes } from '../http/openapi';
 import { OWNER_KEY, peer, startGatewayStack, type GatewayStack } from '../testing/gateway.fixtures';
 
 describe('read routes', () => {
@@ -16,7 +18,12 @@ describe('read routes', () => {
   beforeAll(async () => {
     h = await startGatewayStack('gwread', {
       engineId: 'bot-1',
-      env: { GATEWAY_STREAM_HEARTBEAT_MS: '200', GATEWAY_MAX_STREAMS_PER_PRINCIPAL: '2' },
+      env: {
+        GATEWAY_STREAM_HEARTBEAT_MS: '200',
+        GATEWAY_MAX_STREAMS_PER_PRINCIPAL: '2',
+        // The cursor checks and list walks below call faster than a viewer's default budget allows.
+        GATEWAY_RATE_LIMIT_VIEWER: '1000',
+      },
     });
   });
   afterAll(() => h?.close());
@@ -113,7 +120,7 @@ describe('read routes', () => {
     it('should refuse a forged cursor, an unknown filter value and a date that does not exist with 400', async () => {
       const status = async (query: string) =>
         (await h.http('GET', `/api/v1/decisions?${query}`, { key: h.keys.viewer })).status;
-      // A cursor that decodes to a well-formed pair of values Postgres cannot compare: ["x","y"].
+      // A cursor that decodes to JSON, but not to a key this API returned: ["x","y"].
       const garbage = Buffer.from(JSON.stringify(['x', 'y'])).toString('base64url');
 
       expect(await status('cursor=bm9wZQ')).toBe(400);
@@ -223,6 +230,233 @@ describe('read routes', () => {
       ]);
       const one = await h.http('GET', '/api/v1/strategies/bot-1/s1', { key: h.keys.viewer });
       expect(one.body).toMatchObject({ strategy: { outcomes: 0, pnlTotal: -1250 } });
+    });
+
+    it('should refuse a cursor of another list, or one whose key does not fit the list, with 400 REQUEST.INVALID', async () => {
+      await insertDecisions(projectorDb, 2);
+      for (const strategyId of ['s1', 's2'])
+        await projectorDb.query(
+          `INSERT INTO strategies (engine_id, strategy_id, level, demotion_pending, outcomes, wins, losses, pnl_total, paused)
+           VALUES ('bot-cursor', $1, 'L0', false, 0, 0, 0, 0, false)`,
+          [strategyId],
+        );
+      const get = (path: string, cursor: string) =>
+        h.http('GET', `/api/v1${path}${path.includes('?') ? '&' : '?'}cursor=${cursor}`, {
+          key: h.keys.viewer,
+        });
+      const cursorOf = async (path: string): Promise<string> =>
+        (await h.http('GET', `/api/v1${path}`, { key: h.keys.viewer })).body.nextCursor;
+      const decisions = await cursorOf('/decisions?limit=1');
+      const strategies = await cursorOf('/strategies?engineId=bot-cursor&limit=1');
+      const encode = (key: unknown) => Buffer.from(JSON.stringify(key)).toString('base64url');
+      const [table, , decisionId] = JSON.parse(Buffer.from(decisions, 'base64url').toString('utf8'));
+      const refused = {
+        status: 400,
+        body: { code: 'REQUEST.INVALID', detail: 'cursor is not one this API returned' },
+      };
+      const cursorLists = declaredRoutes(apiControllers)
+        .filter((route) => route.spec.query?.properties['cursor'] !== undefined)
+        .map((route) => route.path.replace('/api/v1', '').replace('{engineId}', 'bot-1'));
+
+      expect(cursorLists.length).toBeGreaterThan(10);
+      expect(await get('/decisions', decisions)).toMatchObject({ status: 200 });
+      expect(await get('/strategies?engineId=bot-cursor', strategies)).toMatchObject({
+        status: 200,
+        body: { items: [{ strategyId: 's2' }] },
+      });
+      for (const path of cursorLists) {
+        if (path !== '/decisions') expect(await get(path, decisions)).toMatchObject(refused);
+        if (path !== '/strategies') expect(await get(path, strategies)).toMatchObject(refused);
+        expect(await get(path, encode([null, null]))).toMatchObject(refused);
+      }
+      // The list's own table, with key values of the wrong type or a time that does not exist.
+      for (const key of [
+        [table, null, null],
+        [table, '2026-02-31T00:00:00.000Z', decisionId],
+        [table, '2026-11-21 20:00:00', decisionId],
+        [table, 1764000000000, decisionId],
+        [table, '2026-11-21T20:00:00.000Z', 7],
+        [table, '2026-11-21T20:00:00.000Z'],
+      ])
+        expect(await get('/decisions', encode(key))).toMatchObject(refused);
+    });
+
+    it('should page every history list newest first (policies by domain) with its filters, every row exactly once', async () => {
+      const time = (minute: number) => new Date(Date.UTC(2026, 10, 21, 20, minute)).toISOString();
+      /** Five rows a list shows (two at the same time: the id breaks the tie) and one its filters leave out. */
+      const lists: {
+        path: string;
+        table: string;
+        id: string;
+        order: 'asc' | 'desc';
+        row: (id: string, at: string, n: number, shown: boolean) => Record<string, unknown> | undefined;
+      }[] = [
+        {
+          path: '/canary/history?probeName=walk-probe&',
+          table: 'canary_probe_history',
+          id: 'eventId',
+          order: 'desc',
+          row: (id, at, _n, shown) => ({
+            event_id: id,
+            probe_name: shown ? 'walk-probe' : 'other-probe',
+            from_status: 'UP',
+            to_status: 'DOWN',
+            consecutive_failures: 1,
+            consecutive_passes: 0,
+            detail: 'timeout',
+            latency_ms: 5,
+            at,
+          }),
+        },
+        {
+          path: '/canary/alerts?engineId=walk-engine&open=true&',
+          table: 'canary_alerts',
+          id: 'alertId',
+          order: 'desc',
+          row: (id, at, _n, shown) => ({
+            alert_id: id,
+            engine_id: 'walk-engine',
+            action: 'PAUSE',
+            reason: 'silent',
+            raised_at: at,
+            resolved_at: shown ? null : at,
+          }),
+        },
+        {
+          path: '/canary/requests?engineId=walk-engine&',
+          table: 'canary_requests',
+          id: 'eventId',
+          order: 'desc',
+          row: (id, at, _n, shown) => ({
+            event_id: id,
+            kind: 'engine-pause',
+            engine_id: shown ? 'walk-engine' : 'other-engine',
+            reason: 'silent',
+            requested_at: at,
+          }),
+        },
+        {
+          path: '/tripwire/triggers?engineId=walk-engine&policyId=walk-policy&',
+          table: 'tripwire_triggers',
+          id: 'eventId',
+          order: 'desc',
+          row: (id, at, _n, shown) => ({
+            event_id: id,
+            engine_id: 'walk-engine',
+            action: 'THROTTLE',
+            policy_id: shown ? 'walk-policy' : 'other-policy',
+            data: '{}',
+            triggered_at: at,
+          }),
+        },
+        {
+          path: '/heimdall/policy-history?',
+          table: 'heimdall_policies',
+          id: 'domain',
+          order: 'asc',
+          row: (id, at, _n, shown) =>
+            shown
+              ? {
+                  domain: id,
+                  min_confidence: 0.8,
+                  min_sandbox_trials: 10,
+                  min_sandbox_success_rate: 0.9,
+                  prod_use_enabled: false,
+                  updated_at: at,
+                }
+              : undefined,
+        },
+        {
+          path: '/risk/engines/walk-engine/usage?',
+          table: 'risk_usage',
+          id: 'day',
+          order: 'desc',
+          // One row per day and policy: the day is the key here, not the id.
+          row: (_id, at, n, shown) => ({
+            day: `2026-11-1${n}`,
+            policy_id: shown ? 'walk-engine' : 'other-engine',
+            usage: '{}',
+            decided_at: at,
+          }),
+        },
+        {
+          path: '/governance/engines/walk-engine/reports?',
+          table: 'governance_reports',
+          id: 'reportId',
+          order: 'desc',
+          row: (id, at, _n, shown) => ({
+            engine_id: shown ? 'walk-engine' : 'other-engine',
+            report_id: id,
+            cycle_trigger: 'schedule',
+            ran_at: at,
+            phase: 'L3',
+            readiness_score: 40,
+            readiness_status: 'NEEDS_WORK',
+            proposed: false,
+            report: '{}',
+          }),
+        },
+        {
+          path: '/governance/engines/walk-engine/proposals?',
+          table: 'governance_proposals',
+          id: 'proposalId',
+          order: 'desc',
+          row: (id, at, _n, shown) => ({
+            engine_id: 'walk-engine',
+            proposal_id: id,
+            from_phase: 'L3',
+            target_phase: 'L3+',
+            status: shown ? 'PENDING' : 'APPROVED',
+            proposal: '{}',
+            approvals: '[]',
+            outstanding: '[]',
+            created_at: at,
+            expires_at: at,
+          }),
+        },
+        {
+          path: '/governance/engines/walk-engine/circuit-breaker/events/unresolved?',
+          table: 'governance_breaker_events',
+          id: 'eventId',
+          order: 'desc',
+          row: (id, at, _n, shown) => ({
+            engine_id: 'walk-engine',
+            event_id: id,
+            rule_id: 'high-error-rate',
+            rule_name: 'High error rate',
+            condition: 'errorRate > 0.05',
+            rule_window: '5m',
+            action: 'revert_to_l3',
+            observed: '{}',
+            explanation: 'errorRate 0.2 > 0.05',
+            tripped_at: at,
+            resolved_at: shown ? null : at,
+          }),
+        },
+      ];
+
+      for (const list of lists) {
+        const ids = [1, 2, 3, 4, 5].map((n) => `${list.table}-${n}`);
+        const rows = [
+          ...ids.map((id, i) => list.row(id, time([1, 2, 2, 3, 4][i] as number), i + 1, true)),
+          list.row(`${list.table}-left-out`, time(5), 6, false),
+        ];
+        for (const row of rows) {
+          if (!row) continue;
+          const columns = Object.keys(row);
+          await projectorDb.query(
+            `INSERT INTO ${list.table} (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`,
+            Object.values(row),
+          );
+        }
+        const shown = rows.slice(0, 5).map((row) => (row as Record<string, unknown>)[decamel(list.id)]);
+
+        expect(await walk(list.path, list.id)).toEqual(list.order === 'asc' ? shown : shown.reverse());
+      }
+      // Without the filter, the resolved breaker event is there too (newest first).
+      expect(await walk('/governance/engines/walk-engine/circuit-breaker/events?', 'eventId')).toEqual(
+        ['left-out', 5, 4, 3, 2, 1].map((n) => `governance_breaker_events-${n}`),
+      );
     });
 
     it('should verify the (empty) audit chain', async () => {
@@ -446,6 +680,9 @@ async function pausedStream(url: string, key: string) {
     close: () => response.destroy(),
   };
 }
+
+/** A row property's column: `eventId` → `event_id`. */
+const decamel = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 const BLOCKING = { name: 'maturity', outcome: 'BLOCK', value: 'L0', threshold: 'L1', distanceToTrip: -1 };
 const ALLOWING = { name: 'health', outcome: 'ALLOW', value: 0.9, threshold: 0.5, distanceToTrip: 0.4 };
