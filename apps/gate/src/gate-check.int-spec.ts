@@ -305,14 +305,24 @@ describe('gate service: checks over NATS', () => {
         singleUse: false,
       };
       await command('strategy.token.issue', token);
-      await command('strategy.token.issue', { ...token, expiresAt: new Date(Date.now() + 1).toISOString() });
-
-      const metrics = await (await fetch(`${gate.url}/metrics`)).text();
+      await command('strategy.token.issue', {
+        ...token,
+        expiresAt: new Date(Date.now() + 300).toISOString(),
+      });
       const series = (name: string) => `${name}{engine="o1",strategy="s1",service="gate"}`;
+      const scrape = async () => (await fetch(`${gate.url}/metrics`)).text();
+
+      // The second token stops counting once it has expired, without an event.
+      const metrics = await waitFor(
+        async () => {
+          const text = await scrape();
+          return text.includes(`${series('bifrost_gate_strategy_active_tokens')} 1`) && text;
+        },
+        { what: 'one active token' },
+      );
       expect(metrics).toContain(`${series('bifrost_gate_strategy_maturity_level')} 3`);
       expect(metrics).toContain(`${series('bifrost_gate_strategy_health_score')} 1`);
       expect(metrics).toContain(`${series('bifrost_gate_strategy_drift_ratio')} 0.5`);
-      expect(metrics).toContain(`${series('bifrost_gate_strategy_active_tokens')} 1`);
     });
   });
 
