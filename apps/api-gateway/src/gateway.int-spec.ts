@@ -350,6 +350,26 @@ describe('gateway over the real gate', () => {
     });
   });
 
+  describe('registering a strategy with its capital', () => {
+    it('should be an admin action, as setting the capital is: an operator may register without it', async () => {
+      const register = (key: string, body: object) => h.http('POST', '/api/v1/strategies', { key, body });
+      const capital = { amount: 10_000_000_000, currency: 'USD' };
+
+      expect(
+        await register(h.keys.operator, { engineId: 'engine-a', strategyId: 'rich', capital }),
+      ).toMatchObject({ status: 403, body: { code: 'AUTH.FORBIDDEN' } });
+      expect(await register(h.keys.operator, { engineId: 'engine-a', strategyId: 'plain' })).toMatchObject({
+        status: 200,
+      });
+      const admin = await h.createKey('admin');
+      expect(
+        await register(admin.apiKey, { engineId: 'engine-a', strategyId: 'rich', capital }),
+      ).toMatchObject({
+        status: 200,
+      });
+    });
+  });
+
   describe('an approval over HTTP', () => {
     it('should let the engine learn that its request was granted, and the token to act with', async () => {
       const admin = await h.createKey('admin');

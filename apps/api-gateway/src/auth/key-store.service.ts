@@ -150,6 +150,19 @@ export class KeyStore implements OnModuleInit {
     return { key: viewOf(row), apiKey: minted.secret };
   }
 
+  /** Throws unless `id` is an active key of a person (any role but engine): who may hold approver roles. */
+  async assertPersonKey(id: string, now: Date): Promise<void> {
+    const row = await this.keys.findOneBy({ id });
+    if (!row || row.revokedAt !== null || (row.expiresAt !== null && row.expiresAt <= now)) {
+      throw new NotFoundError(`no active API key ${id}`, { code: 'KEYS.NOT_FOUND' });
+    }
+    if (row.role === 'engine') {
+      throw new ValidationError(`key ${id} is an engine's: approver roles are for people`, {
+        code: 'KEYS.ENGINE_KEY',
+      });
+    }
+  }
+
   async list(): Promise<ApiKeyView[]> {
     return (await this.keys.find({ order: { createdAt: 'ASC', id: 'ASC' } })).map(viewOf);
   }

@@ -22,6 +22,7 @@ import {
   WindowMetricsSchema,
   object,
 } from '@bifrost/contracts';
+import { KeyStore } from '../auth/key-store.service';
 import { actorOf, type Principal } from '../auth/roles';
 import { ApiController, CurrentPrincipal, Route, ValidParams, ValidQuery } from '../http/route';
 import { CommandReply, EngineParams } from '../http/schemas';
@@ -71,7 +72,10 @@ type Readiness = Static<typeof ReadinessReportSchema>;
  */
 @ApiController('governance', 'governance')
 export class GovernanceController {
-  constructor(@Inject(GatewayRpc) private readonly rpc: GatewayRpc) {}
+  constructor(
+    @Inject(GatewayRpc) private readonly rpc: GatewayRpc,
+    @Inject(KeyStore) private readonly keys: KeyStore,
+  ) {}
 
   @Route({
     method: 'GET',
@@ -352,18 +356,20 @@ export class GovernanceController {
   @Route({
     method: 'PUT',
     path: 'approvers/:principalId',
-    summary: 'Set the approver roles a principal (API key id) holds',
+    summary:
+      'Set the approver roles a principal (the id of an active, non-engine API key) holds; roles [] clears them for any id',
     access: 'admin',
     params: PrincipalParams,
     body: RolesBody,
     response: CommandReply,
     example: { body: { roles: ['tech_lead'], reason: 'joined the roaster team' } },
   })
-  assignRoles(
+  async assignRoles(
     @CurrentPrincipal() p: Principal,
     @ValidParams() params: Static<typeof PrincipalParams>,
     @Body() body: Static<typeof RolesBody>,
   ) {
+    if (body.roles.length > 0) await this.keys.assertPersonKey(params.principalId, new Date());
     return this.rpc.call('bifrost.rpc.governance.cmd.assign-approver-roles', {
       ...body,
       principalId: params.principalId,

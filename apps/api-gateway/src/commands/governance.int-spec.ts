@@ -271,6 +271,19 @@ describe('governance routes', () => {
           })
         ).status,
       ).toBe(403);
+      // Roles go to people with an active key: not to an id nobody holds, not to an engine.
+      expect(
+        await send('PUT', '/approvers/ghost-principal', h.keys.admin, { roles: ['tech_lead'], reason: 'x' }),
+      ).toMatchObject({ status: 404, body: { code: 'KEYS.NOT_FOUND' } });
+      const engineKey = await h.createKey('engine', { engineId: ENGINE });
+      expect(
+        (await send('PUT', `/approvers/${engineKey.id}`, h.keys.admin, { roles: ['tech_lead'], reason: 'x' }))
+          .body,
+      ).toMatchObject({ code: 'KEYS.ENGINE_KEY' });
+      expect(
+        (await send('PUT', '/approvers/ghost-principal', h.keys.admin, { roles: [], reason: 'cleanup' }))
+          .status,
+      ).toBe(200);
       const assigned = await send('PUT', `/approvers/${techLead.id}`, h.keys.admin, {
         roles: ['tech_lead'],
         reason: 'roaster tech lead',

@@ -14,7 +14,8 @@ import {
   SetStrategyCapitalCommand,
   object,
 } from '@bifrost/contracts';
-import { actorOf, type Principal } from '../auth/roles';
+import { actorOf, hasRole, type Principal } from '../auth/roles';
+import { ProblemError } from '../http/problem';
 import { ApiController, CurrentPrincipal, Route, ValidParams, type Access } from '../http/route';
 import { CommandReply, exampleReply, StrategyParams } from '../http/schemas';
 import { GatewayRpc } from './gateway-rpc.service';
@@ -78,7 +79,7 @@ export class StrategiesController {
   @Route({
     method: 'POST',
     path: '',
-    summary: 'Register a strategy at L0 before its first check (optionally with its capital)',
+    summary: 'Register a strategy at L0 before its first check (with its capital: admin only)',
     access: 'operator',
     body: RegisterBody,
     response: CommandReply,
@@ -92,6 +93,14 @@ export class StrategiesController {
     },
   })
   register(@CurrentPrincipal() p: Principal, @Body() body: Static<typeof RegisterBody>) {
+    // Capital is the admin's to set (a large one shrinks drawdowns and so avoids demotions).
+    if (body.capital !== undefined && !hasRole(p.role, 'admin')) {
+      throw new ProblemError(
+        'forbidden',
+        'registering a strategy with its capital needs the admin role: register it without, an admin sets the capital',
+        'AUTH.FORBIDDEN',
+      );
+    }
     return this.send('register', p, {}, body);
   }
 
