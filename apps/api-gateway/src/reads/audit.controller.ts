@@ -2,7 +2,9 @@ import { object } from '@bifrost/contracts';
 import { Inject } from '@nestjs/common';
 import { Type, type Static } from '@sinclair/typebox';
 import type { ChainVerification } from '@bifrost/audit';
+import { METRICS_REGISTRY } from '@bifrost/observability';
 import { verifyAuditLog } from '@bifrost/persistence';
+import { Counter, type Registry } from 'prom-client';
 import { ApiController, Route, ValidParams, ValidQuery } from '../http/route';
 import { singleFlight } from '../http/single-flight';
 import { ReadModels } from './read-models.service';
@@ -24,9 +26,25 @@ export class AuditController {
    * One run at a time per instance: a run holds a pooled connection for the whole scan, so callers
    * that arrive meanwhile share the run in progress instead of taking the pool from every other read.
    */
-  private readonly verifyOnce = singleFlight(() => this.read.guard(() => verifyAuditLog(this.read.db)));
+  private readonly verifyOnce = singleFlight(async () => {
+    const result = await this.read.guard(() => verifyAuditLog(this.read.db));
+    this.verifications.inc({ result: result.ok ? 'intact' : 'broken' });
+    return result;
+  });
+  private readonly verifications: Counter<'result'>;
 
-  constructor(@Inject(ReadModels) private readonly read: ReadModels) {}
+  constructor(
+    @Inject(ReadModels) private readonly read: ReadModels,
+    @Inject(METRICS_REGISTRY) registry: Registry,
+  ) {
+    this.verifications = new Counter({
+      name: 'bifrost_audit_verifications_total',
+      help: 'Runs of GET /audit/verify, by result: intact, or broken (alert on any increase)',
+      labelNames: ['result'],
+      registers: [registry],
+    });
+    for (const result of ['intact', 'broken']) this.verifications.inc({ result }, 0);
+  }
 
   @Route({
     method: 'GET',

@@ -5,6 +5,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import { DeliverPolicy } from '@nats-io/jetstream';
 import { EntityId, RISK_LEVELS, VERDICT_ACTIONS, literals, object } from '@bifrost/contracts';
 import { Messaging } from '@bifrost/messaging';
+import { METRICS_REGISTRY } from '@bifrost/observability';
+import { Gauge, type Registry } from 'prom-client';
 import { AuthService } from '../auth/auth.service';
 import { hasRole, type Principal } from '../auth/roles';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
@@ -51,7 +53,20 @@ export class DecisionStreamController {
     @Inject(Messaging) private readonly messaging: Messaging,
     @Inject(AuthService) private readonly auth: AuthService,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-  ) {}
+    @Inject(METRICS_REGISTRY) registry: Registry,
+  ) {
+    const open = this.open;
+    new Gauge({
+      name: 'bifrost_gateway_decision_streams',
+      help: 'Live decision streams (SSE) this instance serves',
+      registers: [registry],
+      collect() {
+        let streams = 0;
+        for (const held of open.values()) streams += held;
+        this.set(streams);
+      },
+    });
+  }
 
   @Route({
     method: 'GET',

@@ -463,6 +463,9 @@ describe('read routes', () => {
       const verified = await h.http('GET', '/api/v1/audit/verify', { key: h.keys.viewer });
 
       expect(verified).toMatchObject({ status: 200, body: { ok: true, count: 0 } });
+      const metrics = await (await fetch(`${h.gateway.url}/metrics`)).text();
+      expect(metrics).toMatch(/^bifrost_audit_verifications_total\{result="intact"[^}]*\} [1-9]/m);
+      expect(metrics).toMatch(/^bifrost_audit_verifications_total\{result="broken"[^}]*\} 0$/m);
     });
   });
 
@@ -501,6 +504,8 @@ describe('read routes', () => {
             },
           );
           expect(resumed.events()[0]).toBe(replayed);
+          const metrics = await (await fetch(`${h.gateway.url}/metrics`)).text();
+          expect(metrics).toMatch(/^bifrost_gateway_decision_streams\{[^}]*\} 2$/m);
         } finally {
           resumed.close();
         }
