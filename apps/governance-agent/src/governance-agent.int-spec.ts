@@ -18,6 +18,8 @@ const alice: Actor = { kind: 'operator', id: 'alice' };
 const bob: Actor = { kind: 'operator', id: 'bob' };
 const carol: Actor = { kind: 'operator', id: 'carol' };
 const DAY = 86_400_000;
+// The gate runs as its own process, compiled at start: on a busy machine that outlasts jest's 5 s.
+jest.setTimeout(60_000);
 
 describe('governance-agent over NATS', () => {
   let ns: TestNamespace;
@@ -50,6 +52,58 @@ describe('governance-agent over NATS', () => {
         data: { engineId, commandId, commandType, outcome, requiredApproval: false },
       }),
     );
+
+  const reportIncident = (engineId: string, incidentId: string, severity: string) =>
+    client.publisher.publish(
+      createEnvelope({
+        type: 'ingest.IncidentReported',
+        subject: ns.naming.ingestSubject('incident', engineId),
+        source: 'engine',
+        actor: { kind: 'engine', id: engineId },
+        data: { engineId, incidentId, severity, summary: 'drum over temperature' },
+      }),
+    );
+  const eventsOf = async (engineId: string) =>
+    (await client.eventStore.read(ns.naming.eventSubject('governance', 'engine', engineId))).events.map(
+      (e) => e.envelope,
+    );
+  /** Enrols an engine at L3 for 200 days, every item attested, five good commands: the cycle proposes L3+. */
+  const engineWithProposal = async (engineId: string): Promise<ProposalSchema> => {
+    await rpc('cmd.enroll', {
+      actor: alice,
+      reason: 'governed elsewhere since spring',
+      engineId,
+      phaseSince: new Date(Date.now() - 200 * DAY).toISOString(),
+    });
+    for (const itemId of ATTESTATION_ITEM_IDS) {
+      await rpc('cmd.attest', {
+        actor: alice,
+        engineId,
+        itemId,
+        passed: true,
+        evidence: `see wiki/${itemId}`,
+      });
+    }
+    for (let i = 0; i < 5; i += 1) await reportCommand(engineId, `c-${i}`, 'SET_FAN', 'success');
+    await waitFor(
+      async () =>
+        (await rpc<Static<typeof WindowMetricsSchema>>('metrics', { engineId, window: '1h' })).commands === 5,
+      { what: 'five command records' },
+    );
+    const cycle = await rpc<{ proposals: ProposalSchema[] }>('cmd.run-cycle', { actor: alice, engineId });
+    expect(cycle.proposals).toEqual([
+      expect.objectContaining({ fromPhase: 'L3', targetPhase: 'L3+', whitelist: ['SET_FAN', 'SET_POWER'] }),
+    ]);
+    return cycle.proposals[0] as ProposalSchema;
+  };
+  const assignRoles = async () => {
+    for (const [principalId, roles] of [
+      ['bob', ['tech_lead']],
+      ['carol', ['ops_lead']],
+    ] as const) {
+      await rpc('cmd.assign-approver-roles', { actor: alice, reason: 'org chart', principalId, roles });
+    }
+  };
 
   beforeAll(async () => {
     ns = await createTestNamespace('gov');
@@ -335,6 +389,87 @@ describe('governance-agent over NATS', () => {
           ),
         { what: 'the gate to apply L4' },
       );
+    });
+  });
+
+  describe('Given an admin enrolling an engine', () => {
+    it('should keep the admin’s reason in EngineEnrolled', async () => {
+      await rpc('cmd.enroll', { actor: alice, reason: 'test enrol', engineId: 'govx-e1', phase: 'L3' });
+      const [enrolled] = (await eventsOf('govx-e1')).filter((e) => e.type === 'governance.EngineEnrolled');
+      expect(enrolled?.data).toMatchObject({ phase: 'L3', actor: alice, reason: 'test enrol' });
+    });
+  });
+
+  describe('Given an engine already at L3 with a pending L3 → L3+ proposal', () => {
+    const engineId = 'roaster-incident';
+    let proposal: ProposalSchema;
+
+    beforeAll(async () => {
+      await assignRoles();
+      proposal = await engineWithProposal(engineId);
+    });
+
+    it('should withdraw the proposal when a critical incident trips its breaker, so that a tech lead can no longer approve it', async () => {
+      await reportIncident(engineId, 'inc-1', 'critical');
+      await waitFor(async () => (await state(engineId)).unresolvedBreakerEvents.length === 1, {
+        what: 'the critical-incident breaker event',
+      });
+      const view = await state(engineId);
+      expect(view.unresolvedBreakerEvents[0]).toMatchObject({ ruleId: 'critical-incident' });
+      expect(view).toMatchObject({ phase: 'L3', pendingProposal: null });
+      const withdrawn = (await eventsOf(engineId)).find((e) => e.type === 'governance.ProposalRejected');
+      expect(withdrawn?.data).toMatchObject({
+        proposalId: proposal.proposalId,
+        reason: expect.stringContaining('Critical Incident tripped'),
+      });
+
+      await expect(
+        rpc('cmd.approve-proposal', { actor: bob, engineId, proposalId: proposal.proposalId }),
+      ).rejects.toMatchObject({ code: 'GOVERNANCE.PROPOSAL_NOT_PENDING' });
+      expect((await state(engineId)).phase).toBe('L3');
+    });
+  });
+
+  describe('Given an engine at L3 whose ladder an admin changes while its L3 → L3+ proposal waits', () => {
+    const engineId = 'roaster-ladder';
+    let proposal: ProposalSchema;
+
+    beforeAll(async () => {
+      await assignRoles();
+      proposal = await engineWithProposal(engineId);
+      const ladder = (await state(engineId)).ladder.map((r) =>
+        r.phase === 'L3+'
+          ? { ...r, additions: ['SET_POWER'], requiredApprovals: ['tech_lead', 'ops_lead'] }
+          : r,
+      );
+      await rpc('cmd.configure-ladder', { actor: alice, reason: 'fan firmware recalled', engineId, ladder });
+    });
+
+    it('should withdraw the proposal with the reason, and propose against the new ladder in the next cycle', async () => {
+      expect((await state(engineId)).pendingProposal).toBeNull();
+      await expect(
+        rpc('cmd.approve-proposal', { actor: bob, engineId, proposalId: proposal.proposalId }),
+      ).rejects.toMatchObject({ code: 'GOVERNANCE.PROPOSAL_NOT_PENDING' });
+      const withdrawn = (await eventsOf(engineId)).find((e) => e.type === 'governance.ProposalRejected');
+      expect(withdrawn?.data).toMatchObject({
+        proposalId: proposal.proposalId,
+        reason: expect.stringContaining('the ladder changed (fan firmware recalled)'),
+      });
+
+      const cycle = await rpc<{ proposals: ProposalSchema[] }>('cmd.run-cycle', { actor: alice, engineId });
+      const [renewed] = cycle.proposals;
+      expect(renewed).toMatchObject({
+        targetPhase: 'L3+',
+        whitelist: ['SET_POWER'],
+        requiredApprovals: ['tech_lead', 'ops_lead'],
+      });
+      await rpc('cmd.approve-proposal', { actor: bob, engineId, proposalId: renewed?.proposalId });
+      expect(await state(engineId)).toMatchObject({
+        phase: 'L3',
+        pendingProposal: { outstanding: ['ops_lead'] },
+      });
+      await rpc('cmd.approve-proposal', { actor: carol, engineId, proposalId: renewed?.proposalId });
+      expect(await state(engineId)).toMatchObject({ phase: 'L3+', whitelist: ['SET_POWER'] });
     });
   });
 

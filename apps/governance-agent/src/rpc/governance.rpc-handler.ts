@@ -69,8 +69,7 @@ export class GovernanceRpcHandler {
 
   @MessagePattern('bifrost.rpc.governance.cmd.enroll', rpcRoute({ request: EnrollEngineCommand }))
   enroll(@Payload() c: EnrollEngineCommand) {
-    const { reason: _reason, ...data } = c;
-    return this.run('EnrollEngine', data);
+    return this.run('EnrollEngine', c);
   }
 
   @MessagePattern(

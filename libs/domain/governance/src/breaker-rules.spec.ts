@@ -257,6 +257,14 @@ describe('Circuit breaker rules', () => {
       );
     });
 
+    it('should name every metric a condition may use, maxSeverity included, when it meets an unknown one', () => {
+      expect(() => parseCondition('errorRat > 0.05')).toThrow(
+        'unknown metric "errorRat" (known: commands, successes, errors, rollbacks, failures, successRate, ' +
+          'errorRate, rollbackRate, approvalRate, approvalsRequired, approvalsGranted, incidents, ' +
+          'criticalIncidents, severity, maxSeverity)',
+      );
+    });
+
     it('should refuse a condition longer than 500 characters', () => {
       const text = Array.from({ length: 60 }, () => 'errors > 1').join(' or ');
       expect(() => parseCondition(text)).toThrow(expect.objectContaining({ code: BAD_CONDITION }));

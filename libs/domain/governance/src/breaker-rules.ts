@@ -188,7 +188,7 @@ export function parseCondition(text: string): Condition {
     if (!isNumericMetric(metric.text)) {
       throw badCondition(
         text,
-        `unknown metric "${metric.text}" (known: ${[...NUMERIC_METRICS, 'severity'].join(', ')})`,
+        `unknown metric "${metric.text}" (known: ${[...NUMERIC_METRICS, 'severity', 'maxSeverity'].join(', ')})`,
         metric.at,
       );
     }

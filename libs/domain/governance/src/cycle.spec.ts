@@ -132,6 +132,72 @@ describe('Governance cycle', () => {
     });
   });
 
+  describe('Given an L3 engine whose proposal an operator withdrew by changing the ladder', () => {
+    const ladder = DEFAULT_PHASE_LADDER.map((r) =>
+      r.phase === 'L3+'
+        ? { ...r, additions: ['SET_POWER'], requiredApprovals: ['tech_lead' as const, 'ops_lead' as const] }
+        : r,
+    );
+    const history = [...ready(), pendingProposal()];
+    const changed = [
+      ...history,
+      ...governanceDecider.decide(
+        {
+          type: 'ConfigureLadder',
+          data: { engineId: ENGINE, now: NOW, actor: alice, ladder, reason: 'fan firmware recalled' },
+        },
+        state(history),
+        { approvers: {} },
+      ),
+    ];
+
+    it('should propose against the new ladder: its whitelist and its required approvals', () => {
+      expect(proposalOf(runCycle(changed))).toMatchObject({
+        fromPhase: 'L3',
+        targetPhase: 'L3+',
+        whitelistAdditions: ['SET_POWER'],
+        whitelist: ['SET_POWER'],
+        requiredApprovals: ['tech_lead', 'ops_lead'],
+      });
+    });
+  });
+
+  describe('Given an engine at L3+ since 20 days, past its 14-day validation period', () => {
+    const history = ready({ phase: 'L3+', since: addDays(NOW, -20) });
+
+    it('should not propose L4: readiness asks 180 days at the current phase (phase-tenure, required)', () => {
+      const events = runCycle(history);
+      const report = (events[0] as Extract<GovernanceEvent, { type: 'CycleCompleted' }>).data.report;
+      expect(events.map((e) => e.type)).toEqual(['CycleCompleted']);
+      expect(report.readiness).toMatchObject({ score: 75, status: 'ALMOST_READY' });
+      expect(report.readiness.items.filter((i) => !i.passed).map((i) => i.id)).toEqual(['phase-tenure']);
+      expect(report.decision.checks.filter((c) => !c.met).map((c) => c.condition)).toEqual([
+        'readinessScore',
+        'requiredItems',
+      ]);
+      expect(report.decision.checks).toContainEqual({
+        condition: 'stabilizationPeriod',
+        met: true,
+        detail: '20 day(s) at L3+ (needs ≥ 14)',
+      });
+    });
+  });
+
+  describe('Given an engine at L3+ since 10 days under a ladder stored with stabilizationDays 0', () => {
+    const legacy = DEFAULT_PHASE_LADDER.map((r) => (r.phase === 'L3+' ? { ...r, stabilizationDays: 0 } : r));
+    const history = ready({ phase: 'L3+', since: addDays(NOW, -10), ladder: legacy });
+
+    it('should hold it to the validation period its proposal showed (14 days), not to 0', () => {
+      const [completed] = runCycle(history);
+      const report = (completed as Extract<GovernanceEvent, { type: 'CycleCompleted' }>).data.report;
+      expect(report.decision.checks).toContainEqual({
+        condition: 'stabilizationPeriod',
+        met: false,
+        detail: '10 day(s) at L3+ (needs ≥ 14)',
+      });
+    });
+  });
+
   it('should be a pure function of the state and the clock', () => {
     const s = state(ready());
     const input = {
@@ -151,11 +217,11 @@ describe('Governance cycle', () => {
 // ── fixtures ──────────────────────────────────────────────────────────────────────────────────
 
 function ready(
-  options: { skip?: string[]; ladder?: PhaseLadder; phase?: AutonomyPhase } = {},
+  options: { skip?: string[]; ladder?: PhaseLadder; phase?: AutonomyPhase; since?: string } = {},
 ): GovernanceEvent[] {
   const phase = options.phase ?? 'L3';
   const ladder = options.ladder ?? DEFAULT_PHASE_LADDER;
-  const since = addDays(NOW, -200);
+  const since = options.since ?? addDays(NOW, -200);
   const events: GovernanceEvent[] = [
     {
       type: 'EngineEnrolled',

@@ -2,7 +2,7 @@ import type { Actor, CycleReportSchema, ProposalSchema } from '@bifrost/contract
 import { assessReadiness, READINESS_THRESHOLDS, type ReadinessReport } from './readiness';
 import { windowMetrics, type WindowMetrics } from './command-metrics';
 import type { EnrolledGovernance } from './governance.decider';
-import { addDays, daysBetween, nextPhase, rungOf, whitelistOf } from './phases';
+import { addDays, daysBetween, nextPhase, rungOf, stabilizationPeriod, whitelistOf } from './phases';
 
 export type CycleReport = CycleReportSchema;
 export type Proposal = ProposalSchema;
@@ -107,7 +107,7 @@ export function expansionChecks(
   const pending = state.proposals.filter((p) => p.status === 'PENDING');
   const missing = readiness.items.filter((i) => i.required && !i.passed).map((i) => i.id);
   const days = daysBetween(state.phaseSince, now);
-  const needed = rungOf(state.ladder, state.phase).stabilizationDays;
+  const needed = stabilizationPeriod(state.ladder, state.phase);
   const next = nextPhase(state.phase);
   return [
     {

@@ -59,10 +59,10 @@ describe('Engine governance', () => {
         ]);
     });
 
-    it('should enrol it at an operator-chosen phase, backdated, and tell the gate its whitelist', () => {
+    it('should enrol it at an operator-chosen phase, backdated, with the operator’s reason, and tell the gate its whitelist', () => {
       const since = addDays(NOW, -30);
       spec.when(enroll('L4', since)).then([
-        enrolledEvent('L4', since, alice),
+        enrolledEvent('L4', since, alice, 'roaster line 1'),
         phaseChanged('L4', ['SET_AIRFLOW', 'SET_DRUM', 'SET_FAN', 'SET_POWER'], {
           reason: 'enrolled at L4',
           previousPhase: null,
@@ -79,7 +79,7 @@ describe('Engine governance', () => {
       spec
         .when({
           type: 'EnrollEngine',
-          data: { engineId: ENGINE, now: NOW, actor: { kind: 'engine', id: ENGINE } },
+          data: { engineId: ENGINE, now: NOW, actor: { kind: 'engine', id: ENGINE }, reason: 'r' },
         })
         .thenThrows(ForbiddenError, codeIs('GOVERNANCE.OPERATOR_ONLY'));
       spec
@@ -90,7 +90,10 @@ describe('Engine governance', () => {
     it('should refuse a ladder that skips a phase', () => {
       const ladder = DEFAULT_PHASE_LADDER.filter((r) => r.phase !== 'L4');
       spec
-        .when({ type: 'EnrollEngine', data: { engineId: ENGINE, now: NOW, actor: alice, ladder } })
+        .when({
+          type: 'EnrollEngine',
+          data: { engineId: ENGINE, now: NOW, actor: alice, ladder, reason: 'r' },
+        })
         .thenThrows(ValidationError, codeIs('GOVERNANCE.BAD_LADDER'));
     });
 
@@ -99,7 +102,10 @@ describe('Engine governance', () => {
         r.phase === 'L3' ? { ...r, additions: ['EMERGENCY_SHUTDOWN'] } : r,
       );
       spec
-        .when({ type: 'EnrollEngine', data: { engineId: ENGINE, now: NOW, actor: alice, ladder } })
+        .when({
+          type: 'EnrollEngine',
+          data: { engineId: ENGINE, now: NOW, actor: alice, ladder, reason: 'r' },
+        })
         .thenThrows(ValidationError, codeIs('GOVERNANCE.BAD_LADDER'));
     });
   });
@@ -429,6 +435,151 @@ describe('Engine governance', () => {
     });
   });
 
+  describe('Given an engine already at L3 with a pending L3 → L3+ proposal', () => {
+    const pending = [...enrolled('L3'), proposalCreated(l3PlusProposal())];
+    const approveAsAlice: GovernanceCommand = {
+      type: 'ApproveProposal',
+      data: { engineId: ENGINE, now: NOW, actor: alice, proposalId: 'p-1' },
+    };
+    const withdrawn = (eventId: string): GovernanceEvent => ({
+      type: 'ProposalRejected',
+      data: {
+        engineId: ENGINE,
+        proposalId: 'p-1',
+        by: GOVERNANCE_AGENT,
+        reason: expect.stringContaining(`tripped (${eventId})`) as unknown as string,
+        at: NOW,
+      },
+    });
+
+    it('should withdraw the proposal when a critical incident trips its revert_to_l3 breaker, though there is nothing to revert', () => {
+      const incident = { incidentId: 'inc-1', at: NOW, severity: 'critical' as const, summary: 'roast fire' };
+      const events = decide(pending, {
+        type: 'RecordIncident',
+        data: { engineId: ENGINE, now: NOW, record: incident, ingestId: 'ii' },
+      });
+      expect(events.map((e) => e.type)).toEqual(['IncidentRecorded', 'BreakerTripped', 'ProposalRejected']);
+      expect(events[2]).toEqual(withdrawn('brk-1-critical-incident'));
+      spec
+        .given([...pending, ...events])
+        .when(approveAsAlice)
+        .thenThrows(IllegalStateError, codeIs('GOVERNANCE.PROPOSAL_NOT_PENDING'));
+    });
+
+    it('should withdraw the proposal when an alert_only breaker trips (an open event blocks expansion)', () => {
+      const history = [
+        ...pending,
+        ...disable('high-error-rate'),
+        ...disable('repeated-command-failures'),
+        ...successes(5, 'SET_FAN'),
+      ];
+      const events = decide(history, recordCmd(command('rb', 'SET_FAN', 'rolled_back')));
+      expect(events.map((e) => e.type)).toEqual(['CommandRecorded', 'BreakerTripped', 'ProposalRejected']);
+      expect(events[2]).toEqual(withdrawn('brk-1-high-rollback-rate'));
+    });
+
+    it('should withdraw the proposal when a pause_command_type breaker trips', () => {
+      const history = [...pending, ...disable('high-error-rate'), ...disable('high-rollback-rate')];
+      const fails = [1, 2].map(
+        (i): GovernanceEvent => ({
+          type: 'CommandRecorded',
+          data: { engineId: ENGINE, record: command(`f${i}`, 'SET_DRUM', 'error'), ingestId: `f${i}` },
+        }),
+      );
+      const events = decide([...history, ...fails], recordCmd(command('f3', 'SET_DRUM', 'error')));
+      expect(events.map((e) => e.type)).toEqual([
+        'CommandRecorded',
+        'BreakerTripped',
+        'ProposalRejected',
+        'CommandTypePaused',
+      ]);
+      expect(events[2]).toEqual(withdrawn('brk-1-repeated-command-failures-SET_DRUM'));
+    });
+
+    describe('When a breaker event is open beside it (a stream written before trips withdrew proposals)', () => {
+      const open = [
+        ...enrolled('L3'),
+        breakerTripped('brk-1-critical-incident'),
+        proposalCreated(l3PlusProposal()),
+      ];
+
+      it('should refuse every approval until the event is resolved', () => {
+        spec
+          .given(open)
+          .when(approveAsAlice)
+          .thenThrows(IllegalStateError, codeIs('GOVERNANCE.UNRESOLVED_BREAKER_EVENTS'));
+      });
+
+      it('should take the approval once the event is resolved, and move the engine to L3+', () => {
+        const resolved: GovernanceEvent = {
+          type: 'BreakerResolved',
+          data: {
+            engineId: ENGINE,
+            eventId: 'brk-1-critical-incident',
+            actor: bob,
+            note: 'fire drill',
+            resolvedAt: NOW,
+          },
+        };
+        expect(decide([...open, resolved], approveAsAlice).map((e) => e.type)).toEqual([
+          'ProposalApprovalRecorded',
+          'ProposalApproved',
+          'PhaseChanged',
+        ]);
+      });
+    });
+
+    describe('When an operator changes the ladder', () => {
+      const ladder = DEFAULT_PHASE_LADDER.map((r) =>
+        r.phase === 'L3+'
+          ? { ...r, additions: ['SET_POWER'], requiredApprovals: ['tech_lead', 'ops_lead'] as ApproverRole[] }
+          : r,
+      );
+      const configure: GovernanceCommand = {
+        type: 'ConfigureLadder',
+        data: { engineId: ENGINE, now: NOW, actor: alice, ladder, reason: 'fan firmware recalled' },
+      };
+
+      it('should withdraw the proposal, saying why, so that the next cycle proposes against the new ladder', () => {
+        spec
+          .given(pending)
+          .when(configure)
+          .then([
+            {
+              type: 'LadderConfigured',
+              data: {
+                engineId: ENGINE,
+                ladder,
+                previous: DEFAULT_PHASE_LADDER,
+                actor: alice,
+                reason: 'fan firmware recalled',
+                at: NOW,
+              },
+            },
+            {
+              type: 'ProposalRejected',
+              data: {
+                engineId: ENGINE,
+                proposalId: 'p-1',
+                by: GOVERNANCE_AGENT,
+                reason:
+                  'withdrawn: the ladder changed (fan firmware recalled); the next cycle proposes against the new one',
+                at: NOW,
+              },
+            },
+          ]);
+      });
+
+      it('should refuse to approve a proposal whose whitelist the ladder no longer gives (a stream written before ladder changes withdrew proposals)', () => {
+        const changed = decide(pending, configure).filter((e) => e.type === 'LadderConfigured');
+        spec
+          .given([...pending, ...changed])
+          .when(approveAsAlice)
+          .thenThrows(IllegalStateError, codeIs('GOVERNANCE.PROPOSAL_STALE'));
+      });
+    });
+  });
+
   describe('Given a pending L4 → L4+ proposal (tech, ops and product lead)', () => {
     const pending = [
       ...enrolled('L4'),
@@ -680,7 +831,10 @@ function phaseChanged(
 }
 
 function enroll(phase: AutonomyPhase, phaseSince: string): GovernanceCommand {
-  return { type: 'EnrollEngine', data: { engineId: ENGINE, now: NOW, actor: alice, phase, phaseSince } };
+  return {
+    type: 'EnrollEngine',
+    data: { engineId: ENGINE, now: NOW, actor: alice, phase, phaseSince, reason: 'roaster line 1' },
+  };
 }
 
 function enrolled(phase: AutonomyPhase, since = addDays(NOW, -200)): GovernanceEvent[] {
@@ -735,6 +889,35 @@ function proposal(
     proposedBy: GOVERNANCE_AGENT,
     createdAt: NOW,
     expiresAt: addDays(NOW, 14),
+  };
+}
+
+function l3PlusProposal(): Proposal {
+  return {
+    ...proposal('L3', 'L3+', ['tech_lead']),
+    whitelistAdditions: ['SET_POWER', 'SET_FAN'],
+    whitelist: whitelistOf(DEFAULT_PHASE_LADDER, 'L3+'),
+    validationPeriodDays: 14,
+  };
+}
+
+function breakerTripped(eventId: string): GovernanceEvent {
+  return {
+    type: 'BreakerTripped',
+    data: {
+      engineId: ENGINE,
+      breakerEvent: {
+        eventId,
+        ruleId: 'critical-incident',
+        ruleName: 'Critical Incident',
+        condition: 'severity == critical',
+        window: '1m',
+        action: 'revert_to_l3',
+        observed: {},
+        explanation: 'roast fire',
+        trippedAt: NOW,
+      },
+    },
   };
 }
 

@@ -129,7 +129,7 @@ export type GovernanceCommand =
         phase?: AutonomyPhase;
         phaseSince?: string;
         ladder?: PhaseLadder;
-        reason?: string;
+        reason: string;
       };
     }
   | { type: 'ConfigureLadder'; data: ByOperator & { ladder: PhaseLadder; reason: string } }
@@ -312,19 +312,9 @@ function checkBreakers(out: Emitter, now: string): void {
         },
       },
     });
-    if (rule.action === 'revert_to_l3' && s.phase !== BASELINE_PHASE) {
-      for (const p of s.proposals.filter((x) => x.status === 'PENDING')) {
-        out.emit({
-          type: 'ProposalRejected',
-          data: {
-            engineId: s.engineId,
-            proposalId: p.proposal.proposalId,
-            by: GOVERNANCE_AGENT,
-            reason: `withdrawn: breaker ${rule.name} reverted the engine to ${BASELINE_PHASE}`,
-            at: now,
-          },
-        });
-      }
+    // Seed 003 proposes only without unresolved breaker events: a trip of any action voids that premise.
+    withdrawPending(out, `breaker ${rule.name} tripped (${eventId})`, now);
+    if (rule.action === 'revert_to_l3') {
       announcePhase(
         out,
         before,
@@ -349,6 +339,26 @@ function checkBreakers(out: Emitter, now: string): void {
         eventId,
       );
     }
+  }
+}
+
+/**
+ * The agent withdraws every pending proposal (a `ProposalRejected` by the agent) when what it was
+ * made against no longer holds; the next cycle proposes afresh if every condition holds again.
+ */
+function withdrawPending(out: Emitter, why: string, now: string): void {
+  const s = out.enrolled;
+  for (const p of s.proposals.filter((x) => x.status === 'PENDING')) {
+    out.emit({
+      type: 'ProposalRejected',
+      data: {
+        engineId: s.engineId,
+        proposalId: p.proposal.proposalId,
+        by: GOVERNANCE_AGENT,
+        reason: clip(`withdrawn: ${why}`, 500),
+        at: now,
+      },
+    });
   }
 }
 
@@ -387,6 +397,19 @@ function approve(
   const s = enrolled(out.state, c.engineId);
   const p = pendingProposal(s, c.proposalId, c.now);
   requireOperator(c.actor, 'approve a proposal');
+  const unresolved = s.breakerEvents.filter((e) => e.resolved === null).map((e) => e.eventId);
+  if (unresolved.length > 0) {
+    throw new IllegalStateError(
+      `breaker event(s) ${unresolved.join(', ')} unresolved: no expansion is approved until they are resolved`,
+      { code: 'GOVERNANCE.UNRESOLVED_BREAKER_EVENTS', details: { unresolvedEventIds: unresolved } },
+    );
+  }
+  const stale = staleness(s, p.proposal);
+  if (stale !== null) {
+    throw new IllegalStateError(`${c.proposalId} no longer applies: ${stale}`, {
+      code: 'GOVERNANCE.PROPOSAL_STALE',
+    });
+  }
   if (p.proposal.proposedBy.kind === 'operator' && p.proposal.proposedBy.id === c.actor.id) {
     throw new ForbiddenError(
       `${c.actor.id} ran the cycle that proposed ${c.proposalId} and may not approve it`,
@@ -428,14 +451,6 @@ function approve(
     );
   }
   const remaining = outstanding.filter((r) => r !== role);
-  if (remaining.length === 0 && s.phase !== p.proposal.fromPhase) {
-    throw new IllegalStateError(
-      `the engine left ${p.proposal.fromPhase}; ${c.proposalId} no longer applies`,
-      {
-        code: 'GOVERNANCE.PROPOSAL_STALE',
-      },
-    );
-  }
   out.emit({
     type: 'ProposalApprovalRecorded',
     data: {
@@ -472,6 +487,19 @@ function approve(
     c.now,
     c.proposalId,
   );
+}
+
+/**
+ * Why approving `proposal` would not do what its approvers were shown, or null: the engine must still
+ * be at its starting phase, and entering the target must give the gate exactly the proposal's whitelist.
+ */
+function staleness(s: EnrolledGovernance, proposal: Proposal): string | null {
+  if (s.phase !== proposal.fromPhase) return `the engine left ${proposal.fromPhase}`;
+  const applied = effectiveWhitelist(s.ladder, proposal.targetPhase, Object.keys(s.paused));
+  if (!sameList(applied, proposal.whitelist)) {
+    return `${proposal.targetPhase} would now whitelist [${applied.join(', ')}], the proposal showed [${proposal.whitelist.join(', ')}]`;
+  }
+  return null;
 }
 
 function updateRule(
@@ -543,7 +571,7 @@ function decideInto(out: Emitter, command: GovernanceCommand, ctx: GovernanceCon
         validateLadder(d.ladder ?? DEFAULT_PHASE_LADDER),
         d.actor,
         d.now,
-        d.reason ?? `enrolled at ${d.phase ?? BASELINE_PHASE}`,
+        d.reason,
       );
       return;
     }
@@ -565,6 +593,12 @@ function decideInto(out: Emitter, command: GovernanceCommand, ctx: GovernanceCon
           at: d.now,
         },
       });
+      // Approvers sign a proposal's whitelist and roles: a new ladder needs a new proposal.
+      withdrawPending(
+        out,
+        `the ladder changed (${d.reason}); the next cycle proposes against the new one`,
+        d.now,
+      );
       announcePhase(out, before, s.phase, 'ladder', `ladder changed: ${d.reason}`, d.now);
       return;
     }

@@ -1,8 +1,10 @@
+import { AUTONOMY_PHASES } from '@bifrost/contracts';
 import {
   DEFAULT_PHASE_LADDER,
   daysBetween,
   effectiveWhitelist,
   nextPhase,
+  stabilizationPeriod,
   validateLadder,
   whitelistOf,
 } from './phases';
@@ -65,6 +67,26 @@ describe('Phase ladder (seed 003 defaults)', () => {
       r.phase === 'L4' ? { ...r, requiredApprovals: ['ops_lead' as const, 'ops_lead' as const] } : r,
     );
     expect(() => validateLadder(twice)).toThrow(/twice/);
+  });
+
+  it('should state each stabilization period once: L3 has none to validate and asks 180+ days, above L3 stabilizationDays is validationDays', () => {
+    const withRung = (phase: string, change: Record<string, unknown>) =>
+      DEFAULT_PHASE_LADDER.map((r) => (r.phase === phase ? { ...r, ...change } : r));
+    expect(() => validateLadder(withRung('L3+', { stabilizationDays: 0 }))).toThrow(
+      /stabilizationDays must equal its validationDays/,
+    );
+    expect(() => validateLadder(withRung('L4', { validationDays: null, stabilizationDays: 21 }))).toThrow(
+      /needs a validation period/,
+    );
+    expect(() => validateLadder(withRung('L3', { stabilizationDays: 0 }))).toThrow(/at least 180 days/);
+    expect(() => validateLadder(withRung('L3', { validationDays: 14 }))).toThrow(/no validation period/);
+    expect(validateLadder(withRung('L3', { stabilizationDays: 365 }))).toHaveLength(5);
+  });
+
+  it('should ask to stay at a phase for its validation period, and at L3 for its stabilization period', () => {
+    expect(AUTONOMY_PHASES.map((p) => stabilizationPeriod(DEFAULT_PHASE_LADDER, p))).toEqual([
+      180, 14, 21, 30, 60,
+    ]);
   });
 
   it('should count whole days', () => {

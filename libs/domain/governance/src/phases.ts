@@ -12,15 +12,24 @@ export type { ApproverRole, AutonomyPhase, PhaseLadder, PhaseRung };
 /** The phase every engine starts at and every `revert_to_l3` breaker returns to. */
 export const BASELINE_PHASE: AutonomyPhase = 'L3';
 
+/** Seed 003: "180+ days for initial expansion", the least a ladder may ask at the L3 baseline. */
+export const INITIAL_STABILIZATION_DAYS = 180;
+
 /**
  * Seed 003's ladder: L3 baseline (nothing whitelisted), L3+ SET_POWER/SET_FAN (14 days, Tech Lead),
  * L4 + SET_DRUM/SET_AIRFLOW (21 days, + Ops Lead), L4+ + PREHEAT/COOLING_CYCLE (30 days,
  * + Product Lead), L5 + EMERGENCY_SHUTDOWN/ABORT (60 days, + Exec Sponsor). Leaving a phase needs
- * its stabilization period: 180 days for the initial expansion (seed), the phase's validation period
- * after that.
+ * its stabilization period (see {@link stabilizationPeriod}): 180 days for the initial expansion
+ * (seed), the phase's validation period after that.
  */
 export const DEFAULT_PHASE_LADDER: PhaseLadder = [
-  { phase: 'L3', additions: [], validationDays: null, stabilizationDays: 180, requiredApprovals: [] },
+  {
+    phase: 'L3',
+    additions: [],
+    validationDays: null,
+    stabilizationDays: INITIAL_STABILIZATION_DAYS,
+    requiredApprovals: [],
+  },
   {
     phase: 'L3+',
     additions: ['SET_POWER', 'SET_FAN'],
@@ -53,43 +62,68 @@ export const DEFAULT_PHASE_LADDER: PhaseLadder = [
 
 /**
  * Throws `GOVERNANCE.BAD_LADDER` unless the ladder lists L3 … L5 in order with distinct roles per
- * rung and whitelists nothing at L3: the baseline is where a breaker sends an engine back to, with
- * every command needing a human (seed 003).
+ * rung, whitelists nothing at L3 (the baseline is where a breaker sends an engine back to, with
+ * every command needing a human, seed 003) and states each stabilization period once: L3 has no
+ * validation period and stabilizes at least 180 days; above L3 a rung's `stabilizationDays` is its
+ * `validationDays` (the contract carries that period twice, so a ladder where they differ is refused
+ * rather than one of them silently ignored).
  */
 export function validateLadder(ladder: PhaseLadder): PhaseLadder {
   const phases = ladder.map((r) => r.phase);
   if (phases.length !== AUTONOMY_PHASES.length || phases.some((p, i) => p !== AUTONOMY_PHASES[i])) {
-    throw new ValidationError(`the ladder must list ${AUTONOMY_PHASES.join(', ')} in order`, {
-      code: 'GOVERNANCE.BAD_LADDER',
-      details: { phases },
-    });
+    throw badLadder(`the ladder must list ${AUTONOMY_PHASES.join(', ')} in order`, { phases });
   }
   const baseline = ladder[0] as PhaseRung;
   if (baseline.additions.length > 0) {
-    throw new ValidationError(
+    throw badLadder(
       `${BASELINE_PHASE} whitelists nothing (every command needs approval there, and breakers revert to it)`,
-      { code: 'GOVERNANCE.BAD_LADDER', details: { additions: baseline.additions } },
+      { additions: baseline.additions },
+    );
+  }
+  if (baseline.validationDays !== null || baseline.stabilizationDays < INITIAL_STABILIZATION_DAYS) {
+    throw badLadder(
+      `${BASELINE_PHASE} has no validation period (validationDays null) and stabilizes at least ${INITIAL_STABILIZATION_DAYS} days`,
+      { validationDays: baseline.validationDays, stabilizationDays: baseline.stabilizationDays },
     );
   }
   for (const rung of ladder) {
     if (new Set(rung.requiredApprovals).size !== rung.requiredApprovals.length) {
-      throw new ValidationError(`${rung.phase} lists a required role twice`, {
-        code: 'GOVERNANCE.BAD_LADDER',
-      });
+      throw badLadder(`${rung.phase} lists a required role twice`);
     }
-    if (rung.phase !== BASELINE_PHASE && rung.requiredApprovals.length === 0) {
-      throw new ValidationError(`${rung.phase} needs at least one required approval`, {
-        code: 'GOVERNANCE.BAD_LADDER',
-      });
+    if (rung.phase === BASELINE_PHASE) continue;
+    if (rung.requiredApprovals.length === 0) {
+      throw badLadder(`${rung.phase} needs at least one required approval`);
+    }
+    if (rung.validationDays === null || rung.stabilizationDays !== rung.validationDays) {
+      throw badLadder(
+        `${rung.phase} needs a validation period, and its stabilizationDays must equal its validationDays`,
+        { validationDays: rung.validationDays, stabilizationDays: rung.stabilizationDays },
+      );
     }
   }
   return ladder;
+}
+
+function badLadder(message: string, details?: Record<string, unknown>): ValidationError {
+  return new ValidationError(message, { code: 'GOVERNANCE.BAD_LADDER', ...(details ? { details } : {}) });
 }
 
 export function rungOf(ladder: PhaseLadder, phase: AutonomyPhase): PhaseRung {
   const rung = ladder.find((r) => r.phase === phase);
   if (!rung) throw new ValidationError(`unknown phase ${phase}`, { code: 'GOVERNANCE.UNKNOWN_PHASE' });
   return rung;
+}
+
+/**
+ * Days an engine stays at `phase` before the cycle may propose leaving it: the phase's validation
+ * period (what the proposal that brought it there showed), and at L3, which has none, the ladder's
+ * initial stabilization period. (Reading the validation period first also holds for ladders stored
+ * before validateLadder required both to agree.) The readiness checklist asks 180 days at the current
+ * phase on top of this (its required item `phase-tenure`).
+ */
+export function stabilizationPeriod(ladder: PhaseLadder, phase: AutonomyPhase): number {
+  const rung = rungOf(ladder, phase);
+  return rung.validationDays ?? rung.stabilizationDays;
 }
 
 /** The phase after `phase`, or null at the top (L5). */
