@@ -29,6 +29,9 @@ describe('problem documents', () => {
       ['GATE.APPROVAL_NOT_PENDING', 409],
       ['GATE.APPROVAL_EXPIRED', 409],
       ['GOVERNANCE.PROPOSAL_NOT_PENDING', 409],
+      ['GOVERNANCE.PROPOSAL_STALE', 409],
+      // Resolve the open breaker events first: the state, not the request, is in the way.
+      ['GOVERNANCE.UNRESOLVED_BREAKER_EVENTS', 409],
       ['GOVERNANCE.ENGINE_NOT_ENROLLED', 404],
       ['GOVERNANCE.ROLE_NOT_HELD', 403],
       ['VALIDATION.FAILED', 422],

@@ -75,6 +75,7 @@ const CODE_PROBLEMS: Readonly<Record<string, ProblemKind>> = {
   'GOVERNANCE.PROPOSAL_NOT_PENDING': 'conflict',
   'GOVERNANCE.PROPOSAL_EXPIRED': 'conflict',
   'GOVERNANCE.PROPOSAL_STALE': 'conflict',
+  'GOVERNANCE.UNRESOLVED_BREAKER_EVENTS': 'conflict',
   'GOVERNANCE.ALREADY_APPROVED': 'conflict',
   'GOVERNANCE.ROLE_NOT_OUTSTANDING': 'conflict',
   'GOVERNANCE.ALREADY_ENROLLED': 'conflict',

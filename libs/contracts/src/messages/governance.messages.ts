@@ -355,7 +355,7 @@ export const GovernanceProposalApproved = engineEvent(
 );
 export const GovernanceProposalRejected = engineEvent(
   'ProposalRejected',
-  'A required approver rejected the proposal, or the agent withdrew it because the engine left its starting phase.',
+  'A required approver rejected the proposal, or the agent withdrew it (a breaker tripped, the ladder changed, or the engine left its starting phase).',
   { proposalId: GovernanceId, by: Actor, reason: Reason, at: Timestamp },
 );
 export const GovernanceProposalExpired = engineEvent(
