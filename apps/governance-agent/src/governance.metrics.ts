@@ -125,7 +125,6 @@ export class GovernanceMetrics {
         phase: s.phase,
         phaseSince: s.phaseSince,
         attestations: s.attestations,
-        openBreakerEvents: s.breakerEvents.filter((e) => e.resolved === null).length,
         breakerRules: s.rules,
         now: at,
       });

@@ -173,7 +173,6 @@ export class GovernanceRpcHandler {
       phase: s.phase,
       phaseSince: s.phaseSince,
       attestations: s.attestations,
-      openBreakerEvents: s.breakerEvents.filter((e) => e.resolved === null).length,
       breakerRules: s.rules,
       now: new Date().toISOString(),
     });

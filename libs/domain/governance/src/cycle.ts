@@ -46,7 +46,6 @@ export function runGovernanceCycle(input: CycleInput): CycleResult {
     phase: state.phase,
     phaseSince: state.phaseSince,
     attestations: state.attestations,
-    openBreakerEvents: unresolved.length,
     breakerRules: state.rules,
     now,
   });

@@ -384,7 +384,6 @@ function ready(
     phase: 'L4',
     phaseSince: options.phaseSince ?? daysAgo(200),
     attestations: { ...attestations, ...options.attest },
-    openBreakerEvents: 0,
     now: NOW,
   };
 }

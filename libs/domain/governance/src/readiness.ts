@@ -21,7 +21,6 @@ export interface ReadinessInput {
   readonly phaseSince: string;
   /** Keyed by item id. */
   readonly attestations: Readonly<Record<string, Attestation>>;
-  readonly openBreakerEvents: number;
   /** The engine's breaker rules; the defaults (what every engine starts with) when omitted. */
   readonly breakerRules?: readonly BreakerRule[];
   readonly now: string;
