@@ -87,14 +87,23 @@ async function tradeOnce(bifrost: BifrostClient, strategyId: string, stopping: A
     return;
   }
   const size = Math.floor(notional.amount * verdict.sizeMultiplier);
-  const reservation = await bifrost.reserve({
-    idempotencyKey: verdict.decisionId,
+  const wanted = {
     maxLoss: { amount: Math.ceil(size / 10), currency: 'USD' },
     exposure: { amount: size, currency: 'USD' },
-    strategyId,
-  });
+  };
+  const reservation = await bifrost.reserve({ idempotencyKey: verdict.decisionId, ...wanted, strategyId });
   if (reservation.outcome !== 'GRANTED') {
     log('reservation denied', { reason: reservation.reason });
+    return;
+  }
+  // A key seen before answers its original amounts and the reservation's status now (EXPIRED after
+  // its TTL, SETTLED…): act only on a live grant of what was asked for.
+  if (
+    reservation.status !== 'GRANTED' ||
+    reservation.maxLoss.amount !== wanted.maxLoss.amount ||
+    reservation.exposure.amount !== wanted.exposure.amount
+  ) {
+    log('reservation not usable', { status: reservation.status, replayed: reservation.replayed });
     return;
   }
   // Stand-in for the real order: a random result between −2 % and +3 % of the size.

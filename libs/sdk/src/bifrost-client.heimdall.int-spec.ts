@@ -5,7 +5,7 @@ import { startGateway, type GatewayHarness } from '../../../apps/api-gateway/src
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the SDK's specs run the real services
 import { HeimdallConfig, heimdallService } from '../../../apps/heimdall/src/heimdall.service';
 import { createClient, type BifrostClient } from './bifrost.client';
-import type { ClientOptions, EvaluationResult } from './sdk.types';
+import type { ClientOptions, EvaluationResult, SandboxTrialInput } from './sdk.types';
 
 type RunningService = Awaited<ReturnType<typeof startTestService>>;
 
@@ -70,7 +70,9 @@ describe('SDK evaluateRecommendation() and recordSandboxTrial() against the real
       recommendationId: 'r-2',
       scorecard: { trials: 3, successes: 2 },
     });
-    expect(() => sdk.recordSandboxTrial({ domain: DOMAIN, success: true })).toThrow(/trialId/);
+    // From JavaScript a required field can be missing: the schema is checked at the call site.
+    const withoutTrialId = { domain: DOMAIN, success: true } as SandboxTrialInput;
+    expect(() => sdk.recordSandboxTrial(withoutTrialId)).toThrow(/trialId/);
   }
 
   function expectFailClosed(result: EvaluationResult, code: RegExp) {

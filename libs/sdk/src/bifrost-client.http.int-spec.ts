@@ -3,7 +3,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { waitFor } from '@bifrost/testing';
 import { createClient, type BifrostClient } from './bifrost.client';
-import type { ClientEvents, ClientOptions } from './sdk.types';
+import { approvalReply, reservationReply, reserveReply, verdictReply } from './replies.fixtures';
+import type {
+  AwaitApprovalOptions,
+  ClientEvents,
+  ClientOptions,
+  ConnectionState,
+  ReconcileInput,
+  ReleaseInput,
+} from './sdk.types';
 
 /**
  * The HTTP transport against a small local server that implements the engine contract of
@@ -303,6 +311,203 @@ describe('SDK over HTTP', () => {
     });
   });
 
+  describe('with a per-call deadline that is not a whole number of ms', () => {
+    it.each([
+      ['a fraction, rounded up', 1_500.5],
+      ['a string from JavaScript, ignored', '500'],
+    ])('should take %s, answer, and stay connected', async (_what, deadlineMs) => {
+      const sdk = client();
+      await sdk.whenConnected(5_000);
+      const states = collectStates(sdk);
+
+      const verdict = await sdk.check(checkRequest(), { deadlineMs: deadlineMs as number });
+
+      expect(verdict).toMatchObject({ failClosed: false, action: 'ALLOW' });
+      expect(sdk.connected).toBe(true);
+      expect(states).toEqual([]);
+    });
+  });
+
+  describe('when the engine’s event loop stalls while the answer comes in', () => {
+    it('should BLOCK a verdict read after the deadline', async () => {
+      const unreachable: string[] = [];
+      await gateway.stop();
+      const sdk = client({ logger: { debug: (message) => unreachable.push(message) } });
+      await waitFor(() => unreachable.includes('bifrost: gateway unreachable'), { what: 'a failed probe' });
+      await gateway.restart();
+      // The check's answer is the first sign of the gateway, so the state listener runs before the
+      // answer is read: busy for longer than the deadline, like an engine under load.
+      sdk.on('state', (state) => {
+        if (state === 'connected') stall(300);
+      });
+
+      const verdict = await sdk.check(checkRequest(), { deadlineMs: 100 });
+
+      expect(gateway.count('check')).toBe(1);
+      expect(verdict).toMatchObject({ failClosed: true, action: 'BLOCK', code: 'SDK.DEADLINE_EXCEEDED' });
+    });
+  });
+
+  describe('when a reply breaks its contract', () => {
+    it.each([
+      ['a size multiplier of 5', verdictReply({ sizeMultiplier: 5 })],
+      ['a negative size multiplier', verdictReply({ sizeMultiplier: -1 })],
+      ['an action without decision id or checks', { action: 'ALLOW', sizeMultiplier: 1 }],
+    ])('should BLOCK a check answered with %s', async (_what, body) => {
+      gateway.answer('check', () => ({ status: 200, body }));
+
+      const verdict = await client().check(checkRequest());
+
+      expect(verdict).toMatchObject({ failClosed: true, action: 'BLOCK', code: 'SDK.MALFORMED_REPLY' });
+    });
+
+    it('should deny a reservation granted with nothing but an id', async () => {
+      gateway.answer('reserve', () => ({ status: 200, body: { outcome: 'GRANTED', reservationId: 'x' } }));
+
+      const result = await client().reserve({ idempotencyKey: 'k-1', maxLoss: eur(1), exposure: eur(1) });
+
+      expect(result).toMatchObject({
+        failClosed: true,
+        outcome: 'DENIED',
+        reason: 'UNAVAILABLE',
+        code: 'SDK.MALFORMED_REPLY',
+      });
+    });
+
+    it('should not find a recommendation eligible on an evaluation without its gates', async () => {
+      gateway.answer('evaluate', () => ({
+        status: 200,
+        body: { evaluationId: randomUUID(), outcome: 'ELIGIBLE', eligible: true },
+      }));
+
+      const result = await client().evaluateRecommendation({ domain: 'OFFER', confidence: 0.9 });
+
+      expect(result).toMatchObject({
+        failClosed: true,
+        outcome: 'NOT_ELIGIBLE',
+        code: 'SDK.MALFORMED_REPLY',
+      });
+    });
+
+    it('should take a verdict with fields this SDK does not know (a newer Bifrost), at any depth', async () => {
+      const known = verdictReply({
+        checks: [{ name: 'maturity', outcome: 'ALLOW', value: 'L2', threshold: null, distanceToTrip: null }],
+      });
+      gateway.answer('check', () => ({
+        status: 200,
+        body: {
+          ...known,
+          addedLater: { any: 'thing' },
+          checks: known.checks.map((c) => ({ ...c, addedLater: 1 })),
+        },
+      }));
+
+      const verdict = await client().check(checkRequest());
+
+      expect(verdict).toMatchObject({
+        failClosed: false,
+        action: known.action,
+        decisionId: known.decisionId,
+      });
+    });
+
+    it('should reject a settle answered with a string', async () => {
+      gateway.answer('settle', () => ({ status: 200, body: 'hello' }));
+
+      await expect(
+        client().settle({ reservationId: randomUUID(), realizedLoss: eur(0) }),
+      ).rejects.toMatchObject({ name: 'SdkError', code: 'SDK.MALFORMED_REPLY' });
+    });
+
+    it('should reject an approval granted without its token', async () => {
+      gateway.answer('approval', () => ({ status: 200, body: { status: 'granted' } }));
+
+      await expect(client().approval(where)).rejects.toMatchObject({
+        name: 'SdkError',
+        code: 'SDK.MALFORMED_REPLY',
+      });
+    });
+  });
+
+  describe('when settle, release or reconcile breaks its request schema', () => {
+    it.each([
+      [
+        'a settle of a fraction of a cent',
+        (sdk: BifrostClient) => sdk.settle({ reservationId: randomUUID(), realizedLoss: eur(1.5) }),
+      ],
+      ['a release without a reservation id', (sdk: BifrostClient) => sdk.release({} as ReleaseInput)],
+      [
+        'a reconcile with the amount as a string',
+        (sdk: BifrostClient) =>
+          sdk.reconcile({
+            reservationId: randomUUID(),
+            realizedLoss: { amount: '5', currency: 'EUR' },
+          } as unknown as ReconcileInput),
+      ],
+    ])('should reject %s with SDK.INVALID_REQUEST, without sending it', async (_what, call) => {
+      const sdk = client();
+
+      await expect(call(sdk)).rejects.toMatchObject({ name: 'SdkError', code: 'SDK.INVALID_REQUEST' });
+      expect(gateway.requests.filter((r) => r.method === 'POST')).toEqual([]);
+    });
+  });
+
+  describe('awaitApproval', () => {
+    it.each([
+      ['no options', undefined],
+      ['no timeoutMs', {}],
+      ['a timeoutMs that is NaN', { timeoutMs: Number.NaN }],
+      ['a negative timeoutMs', { timeoutMs: -5 }],
+      ['a pollMs of 0', { timeoutMs: 1_000, pollMs: 0 }],
+      ['a pollMs that is NaN', { timeoutMs: 1_000, pollMs: Number.NaN }],
+      ['a pollMs below 100 ms', { timeoutMs: 1_000, pollMs: 10 }],
+    ])('should reject %s with SDK.INVALID_REQUEST, asking nothing', async (_what, options) => {
+      const sdk = client();
+
+      await expect(sdk.awaitApproval(where, options as AwaitApprovalOptions)).rejects.toMatchObject({
+        name: 'SdkError',
+        code: 'SDK.INVALID_REQUEST',
+      });
+      expect(gateway.count('approval')).toBe(0);
+    });
+
+    it('should make its last ask once the time is up, seeing a decision taken just before', async () => {
+      const pending = approvalReply();
+      const granted = approvalReply({
+        status: 'granted',
+        decidedBy: 'alice',
+        token: { tokenId: 't-1', status: 'active', expiresAt: '2026-11-21T20:15:00.000Z' },
+      });
+      // Asked at 0 and 1000 ms (pending), then once more at 1900 ms, when the time is up.
+      gateway.answerOnce('approval', () => ({ status: 200, body: pending }));
+      gateway.answerOnce('approval', () => ({ status: 200, body: pending }));
+      gateway.answerOnce('approval', () => ({ status: 200, body: granted }));
+      const sdk = client();
+
+      const answer = await sdk.awaitApproval(where, { timeoutMs: 1_900, pollMs: 1_000 });
+
+      expect(answer).toEqual(granted);
+      expect(gateway.count('approval')).toBe(3);
+    });
+  });
+
+  describe('when closed twice at once', () => {
+    it('should close once: the same promise, one closed state', async () => {
+      gateway.answer('outcome', () => 'hang');
+      const sdk = client({ deadlineMs: 300 });
+      await sdk.whenConnected(5_000);
+      const states = collectStates(sdk);
+      sdk.recordOutcome(outcome('o-1'));
+
+      const first = sdk.close();
+      const second = sdk.close();
+
+      expect(second).toBe(first);
+      await expect(first).resolves.toEqual({ undelivered: 1 });
+      expect(states).toEqual(['closed']);
+    });
+  });
+
   describe('when the gateway comes back to a backlog', () => {
     it('should send the reconnect heartbeat before the buffered facts', async () => {
       const sdk = client({ heartbeatIntervalMs: 60_000 });
@@ -353,6 +558,25 @@ describe('SDK over HTTP', () => {
     });
   });
 });
+
+const where = { strategyId: 's1', approvalId: 'a-1' };
+
+function checkRequest() {
+  return { strategyId: 's1', action: { kind: 'order.place', intent: 'open' as const } };
+}
+
+function collectStates(sdk: BifrostClient): ConnectionState[] {
+  const states: ConnectionState[] = [];
+  sdk.on('state', (state) => {
+    states.push(state);
+  });
+  return states;
+}
+
+/** Blocks the event loop, as an engine busy computing does. */
+function stall(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
 
 function outcome(outcomeId: string) {
   return { strategyId: 's1', outcomeId, pnl: { amount: -40, currency: 'EUR' } };
@@ -499,27 +723,21 @@ class ContractServer {
     }
     switch (endpoint) {
       case 'check':
-        return { status: 200, body: verdict(body) };
-      case 'reserve':
         return {
           status: 200,
-          body: {
-            reservationId: randomUUID(),
-            engineId: 'e1',
-            outcome: 'GRANTED',
-            status: 'GRANTED',
-            replayed: false,
-          },
+          body: verdictReply({ engineId: keyEngine, strategyId: String(body['strategyId']) }),
         };
+      case 'reserve':
+        return { status: 200, body: reserveReply() };
       case 'settle':
         return {
           status: 200,
-          body: { reservationId: body['reservationId'], engineId: 'e1', status: 'SETTLED' },
+          body: reservationReply({ reservationId: String(body['reservationId']), status: 'SETTLED' }),
         };
       case 'release':
         return {
           status: 200,
-          body: { reservationId: body['reservationId'], engineId: 'e1', status: 'RELEASED' },
+          body: reservationReply({ reservationId: String(body['reservationId']), status: 'RELEASED' }),
         };
       case 'outcome':
         this.accepted.push(body);
@@ -530,20 +748,4 @@ class ContractServer {
         return problem(404, { title: 'Not found' });
     }
   }
-}
-
-function verdict(request: Record<string, unknown>) {
-  return {
-    decisionId: randomUUID(),
-    policyRevision: 'rev-1',
-    action: 'ALLOW',
-    sizeMultiplier: 1,
-    riskLevel: 'LOW',
-    checks: [],
-    mode: 'enforce',
-    decidedAt: new Date().toISOString(),
-    engineId: request['engineId'],
-    strategyId: request['strategyId'],
-    actionHash: 'a'.repeat(64),
-  };
 }

@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { jetstreamManager, StorageType, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { Catalogue, catalogue, type Envelope } from '@bifrost/contracts';
@@ -22,17 +23,13 @@ import type { ClientEvents, ClientOptions } from './sdk.types';
 
 describe('SDK over NATS', () => {
   const clients: BifrostClient[] = [];
-  const client = (ns: TestNamespace, options: Partial<ClientOptions> = {}): BifrostClient => {
-    const created = createClient({
-      natsUrl: ns.natsUrl,
-      namespace: ns.namespace,
-      engineId: 'e1',
-      heartbeatIntervalMs: 0,
-      ...options,
-    });
+  const createdClient = (options: Partial<ClientOptions>): BifrostClient => {
+    const created = createClient({ engineId: 'e1', heartbeatIntervalMs: 0, ...options });
     clients.push(created);
     return created;
   };
+  const client = (ns: TestNamespace, options: Partial<ClientOptions> = {}): BifrostClient =>
+    createdClient({ natsUrl: ns.natsUrl, namespace: ns.namespace, ...options });
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.close()));
   });
@@ -130,7 +127,7 @@ describe('SDK over NATS', () => {
         const { sdk, approvalId } = await askApproval(action.notional.amount);
         const where = { strategyId: 'gated', approvalId };
 
-        const waiting = sdk.awaitApproval(where, { timeoutMs: 10_000, pollMs: 50 });
+        const waiting = sdk.awaitApproval(where, { timeoutMs: 10_000, pollMs: 100 });
         await expect(sdk.approval(where)).resolves.toMatchObject({ status: 'pending', token: null });
         await command('strategy.approval.approve', { engineId: 'e1', ...where });
         const approved = await waiting;
@@ -186,6 +183,38 @@ describe('SDK over NATS', () => {
           code: 'SDK.INVALID_REQUEST',
         });
       });
+    });
+
+    it.each([
+      ['a fraction, rounded up', 1_500.5],
+      ['a string from JavaScript, ignored', '500'],
+    ])('should take a per-call deadline that is %s and answer', async (_what, deadlineMs) => {
+      const sdk = client(ns);
+      await sdk.whenConnected(5_000);
+
+      const verdict = await sdk.check(
+        { strategyId: 's1', action: { kind: 'order.place', intent: 'open' } },
+        { deadlineMs: deadlineMs as number },
+      );
+
+      expect(verdict).toMatchObject({ failClosed: false, action: 'ALLOW' });
+    });
+
+    it('should count the time before the request leaves against the deadline (a busy engine)', async () => {
+      const sdk = client(ns);
+      await sdk.whenConnected(5_000);
+      const request = {
+        strategyId: 's1',
+        // Reading the request takes longer than the deadline, as in an engine whose event loop is busy.
+        get action() {
+          stall(300);
+          return { kind: 'order.place', intent: 'open' as const };
+        },
+      };
+
+      const verdict = await sdk.check(request, { deadlineMs: 100 });
+
+      expect(verdict).toMatchObject({ failClosed: true, action: 'BLOCK', code: 'SDK.DEADLINE_EXCEEDED' });
     });
 
     it('should fail closed without asking when the request breaks the schema', async () => {
@@ -316,6 +345,15 @@ describe('SDK over NATS', () => {
       }
     });
 
+    it('should reject a settle that breaks its schema locally, as over HTTP', async () => {
+      const sdk = client(ns);
+      await sdk.whenConnected(5_000);
+
+      await expect(
+        sdk.settle({ reservationId: '01937b4e-0000-7000-8000-000000000000', realizedLoss: eur(1.5) }),
+      ).rejects.toMatchObject({ name: 'SdkError', code: 'SDK.INVALID_REQUEST' });
+    });
+
     it('should reject settle with the SDK error when no risk guard runs', async () => {
       const sdk = client(ns, { deadlineMs: 200 });
       await sdk.whenConnected(5_000);
@@ -382,6 +420,35 @@ describe('SDK over NATS', () => {
         await ns.cleanup();
       }
     });
+  });
+
+  describe('against a server that accepts connections but never speaks (a proxy with nothing behind it)', () => {
+    let hole: BlackHole;
+    beforeEach(async () => {
+      hole = await BlackHole.start();
+    });
+    afterEach(() => hole.stop());
+
+    it('should close the socket of an attempt that timed out', async () => {
+      const failures: string[] = [];
+      createdClient({ natsUrl: hole.url, logger: { debug: (message) => failures.push(message) } });
+
+      await waitFor(() => failures.includes('bifrost: NATS connect failed'), {
+        timeoutMs: 15_000,
+        what: 'the first attempt to time out',
+      });
+
+      await waitFor(() => hole.closed >= 1, { what: 'the client to close its socket' });
+    }, 30_000);
+
+    it('should close the socket of an attempt under way when the client closes', async () => {
+      const sdk = createdClient({ natsUrl: hole.url });
+      await waitFor(() => hole.accepted >= 1, { what: 'a connection attempt' });
+
+      await sdk.close();
+
+      await waitFor(() => hole.open === 0, { what: 'every socket closed' });
+    }, 30_000);
   });
 
   describe('telemetry while the connection is cut', () => {
@@ -510,6 +577,49 @@ function collect<E extends 'flushed' | 'dropped'>(
     seen.push(e);
   }) as ClientEvents[E]);
   return seen;
+}
+
+/** Blocks the event loop, as an engine busy computing does. */
+function stall(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** A TCP server that accepts connections and never sends a byte, counting what the client closes. */
+class BlackHole {
+  accepted = 0;
+  closed = 0;
+  private readonly sockets = new Set<Socket>();
+
+  private constructor(private readonly server: Server) {
+    server.on('connection', (socket) => {
+      this.accepted += 1;
+      this.sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        this.closed += 1;
+        this.sockets.delete(socket);
+      });
+    });
+  }
+
+  static async start(): Promise<BlackHole> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return new BlackHole(server);
+  }
+
+  get url(): string {
+    return `nats://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  get open(): number {
+    return this.sockets.size;
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
 }
 
 function natsTarget(natsUrl: string): { host: string; port: number } {

@@ -1,4 +1,5 @@
 import { configProblems, createClient } from './bifrost.client';
+import type { CheckRequest, ClientOptions, EvaluateInput, ReserveInput } from './sdk.types';
 
 describe('Client options', () => {
   it('should accept a NATS client with defaults', () => {
@@ -22,14 +23,55 @@ describe('Client options', () => {
         namespace: 'a.b',
       }),
     ).toEqual([
-      'gatewayUrl "ftp://x" is not an http(s) URL',
+      `gatewayUrl "ftp://x" must be an origin: http(s)://host[:port] with no path other than '/'`,
       'apiKey is required with gatewayUrl',
       'engineId "bad id" must be letters, digits, "-" or "_" (at most 64)',
       'namespace "a.b" must be letters, digits, "-" or "_"',
-      'deadlineMs must be a positive integer',
-      'heartbeatIntervalMs must be a non-negative integer',
-      'buffer.maxItems must be a positive integer',
+      'deadlineMs must be an integer from 1 to 2147483647',
+      'heartbeatIntervalMs must be an integer from 0 to 2147483647',
+      'buffer.maxItems must be an integer from 1 to 9007199254740991',
     ]);
+  });
+
+  it.each([
+    'nats://127.0.0.1:4222',
+    'localhost:4222',
+    'tls://bifrost.example.com:4443',
+    'nats://a.example.com:4222, nats://b.example.com:4222',
+  ])('should accept the NATS servers %p', (natsUrl) => {
+    expect(configProblems({ natsUrl, engineId: 'e1' })).toEqual([]);
+  });
+
+  it.each([
+    ['not a url', 'not a url'],
+    ['nats://127.0.0.1:4222,,', ''],
+    ['http://localhost:3000', 'http://localhost:3000'],
+  ])('should refuse the NATS servers %p, naming the bad one', (natsUrl, bad) => {
+    expect(configProblems({ natsUrl, engineId: 'e1' })).toEqual([
+      `natsUrl "${natsUrl}": "${bad}" is not a NATS server (nats://host[:port], tls://host[:port] or host[:port], comma-separated)`,
+    ]);
+  });
+
+  it.each(['http://localhost:3000', 'https://bifrost.example.com/'])(
+    'should accept the gateway origin %p',
+    (gatewayUrl) => {
+      expect(configProblems({ gatewayUrl, apiKey: 'k', engineId: 'e1' })).toEqual([]);
+    },
+  );
+
+  it.each(['http://localhost:3000/api/v1', 'http://localhost:3000/?x=1', 'localhost:3000'])(
+    'should refuse a gateway URL that is no origin: %p',
+    (gatewayUrl) => {
+      expect(configProblems({ gatewayUrl, apiKey: 'k', engineId: 'e1' })).toEqual([
+        `gatewayUrl "${gatewayUrl}" must be an origin: http(s)://host[:port] with no path other than '/'`,
+      ]);
+    },
+  );
+
+  it('should refuse a heartbeat interval no timer can hold (it would fire every millisecond)', () => {
+    expect(
+      configProblems({ natsUrl: 'nats://127.0.0.1:4222', engineId: 'e1', heartbeatIntervalMs: 2 ** 31 }),
+    ).toEqual(['heartbeatIntervalMs must be an integer from 0 to 2147483647']);
   });
 
   it('should want exactly one transport', () => {
@@ -42,6 +84,20 @@ describe('Client options', () => {
   it('should make createClient throw SDK.INVALID_CONFIG', () => {
     expect(() => createClient({ engineId: '' })).toThrow(
       expect.objectContaining({ code: 'SDK.INVALID_CONFIG' }),
+    );
+  });
+
+  it('should make createClient throw SDK.INVALID_CONFIG without options (from JavaScript)', () => {
+    expect(() => createClient(undefined as unknown as ClientOptions)).toThrow(
+      expect.objectContaining({ name: 'SdkError', code: 'SDK.INVALID_CONFIG' }),
+    );
+  });
+
+  it('should make createClient throw SDK.INVALID_CONFIG for a gateway URL with a path', () => {
+    expect(() =>
+      createClient({ gatewayUrl: 'http://localhost:3000/api/v1', apiKey: 'k', engineId: 'e1' }),
+    ).toThrow(
+      expect.objectContaining({ code: 'SDK.INVALID_CONFIG', message: expect.stringContaining('origin') }),
     );
   });
 });
@@ -82,6 +138,42 @@ describe('A client that cannot reach Bifrost', () => {
     await expect(waiting).resolves.toBe(false);
     expect(Date.now() - started).toBeLessThan(4_000);
     expect(states).toContain('closed');
+  });
+
+  describe('given no request at all (from JavaScript)', () => {
+    it.each([undefined, null])('should BLOCK a check of %p, not reject', async (request) => {
+      const sdk = unreachable();
+
+      await expect(sdk.check(request as unknown as CheckRequest)).resolves.toMatchObject({
+        failClosed: true,
+        action: 'BLOCK',
+        code: 'SDK.INVALID_REQUEST',
+      });
+      await sdk.close();
+    });
+
+    it('should deny a reservation, not reject', async () => {
+      const sdk = unreachable();
+
+      await expect(sdk.reserve(undefined as unknown as ReserveInput)).resolves.toMatchObject({
+        failClosed: true,
+        outcome: 'DENIED',
+        reason: 'UNAVAILABLE',
+        code: 'SDK.INVALID_REQUEST',
+      });
+      await sdk.close();
+    });
+
+    it('should not find the recommendation eligible, not reject', async () => {
+      const sdk = unreachable();
+
+      await expect(sdk.evaluateRecommendation(undefined as unknown as EvaluateInput)).resolves.toMatchObject({
+        failClosed: true,
+        outcome: 'NOT_ELIGIBLE',
+        code: 'SDK.INVALID_REQUEST',
+      });
+      await sdk.close();
+    });
   });
 
   describe('once closed', () => {

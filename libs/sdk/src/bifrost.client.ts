@@ -3,28 +3,18 @@ import {
   compile,
   createNaming,
   EntityId,
-  EvaluateRecommendationRequest,
   formatIssues,
-  GateApprovalRequest,
-  GateCheckRequest,
   nothingDecided,
-  ReserveRequest,
   type Catalogue,
   type IngestKind,
   type Naming,
 } from '@bifrost/contracts';
 import { backoffDelay, boundedRetryAfter } from './backoff.policy';
 import { buildFact, factDefinition, type Fact } from './fact.envelope';
-import {
-  evaluationUnavailable,
-  failClosedVerdict,
-  reservationUnavailable,
-  toCheckVerdict,
-  toEvaluationResult,
-  toReserveResult,
-} from './fail-closed.mapping';
-import { HttpTransport } from './http.transport';
-import { NatsTransport } from './nats.transport';
+import { toCheckVerdict, toEvaluationResult, toReserveResult } from './fail-closed.mapping';
+import { gatewayOrigin, HttpTransport } from './http.transport';
+import { NatsTransport, parseNatsUrl, type NatsServer } from './nats.transport';
+import { CONTRACTS, type Answer, type Failure, type ReplyOf } from './operation.contracts';
 import { SDK_ERROR_CODES, SdkError } from './sdk.errors';
 import type {
   ApprovalInput,
@@ -34,11 +24,14 @@ import type {
   CheckVerdict,
   ClientEvents,
   ClientOptions,
+  CommandInput,
   ConnectionState,
   DecisionOptions,
   EvaluateInput,
   EvaluationResult,
-  FactFields,
+  HeartbeatInput,
+  IncidentInput,
+  KpiInput,
   OutcomeInput,
   RecordedFact,
   ReconcileInput,
@@ -46,10 +39,11 @@ import type {
   ReservationReply,
   ReserveInput,
   ReserveResult,
+  SandboxTrialInput,
   SdkLogger,
   SettleInput,
 } from './sdk.types';
-import type { Operation, Transport, TransportReply } from './transport.types';
+import type { Operation, Transport } from './transport.types';
 import { TelemetryBuffer } from './telemetry.buffer';
 
 export const DEFAULT_DEADLINE_MS = 2_000;
@@ -58,6 +52,8 @@ export const MAX_DEADLINE_MS = 2_147_483_647;
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 10_000;
 export const DEFAULT_BUFFER_MAX_ITEMS = 10_000;
 export const DEFAULT_APPROVAL_POLL_MS = 1_000;
+/** `awaitApproval` asks at most this often: a tighter loop would only load the gate. */
+export const MIN_APPROVAL_POLL_MS = 100;
 
 /** Failures after which asking again may get an answer: nothing was refused, nobody answered. */
 const TRANSIENT_CODES: ReadonlySet<string> = new Set([
@@ -67,10 +63,6 @@ const TRANSIENT_CODES: ReadonlySet<string> = new Set([
   SDK_ERROR_CODES.rateLimited,
 ]);
 
-const validateCheck = compile(GateCheckRequest);
-const validateReserve = compile(ReserveRequest);
-const validateEvaluate = compile(EvaluateRecommendationRequest);
-const validateApproval = compile(GateApprovalRequest);
 const validateEngineId = compile(EntityId);
 
 type Listener<E extends keyof ClientEvents> = ClientEvents[E];
@@ -111,6 +103,7 @@ export class BifrostClient {
   private retryTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private closing: Promise<{ undelivered: number }> | undefined;
 
   constructor(options: ClientOptions) {
     const problems = configProblems(options);
@@ -129,7 +122,7 @@ export class BifrostClient {
     this.buffer = new TelemetryBuffer<Fact>(options.buffer?.maxItems ?? DEFAULT_BUFFER_MAX_ITEMS);
     this.transport = options.natsUrl
       ? new NatsTransport({
-          natsUrl: options.natsUrl,
+          servers: parseNatsUrl(options.natsUrl) as NatsServer[],
           namespace: options.namespace ?? '',
           engineId: options.engineId,
           logger: this.logger,
@@ -195,28 +188,18 @@ export class BifrostClient {
 
   /**
    * Asks the gate before acting. Never rejects: when Bifrost cannot answer within the deadline,
-   * is out of reach, or replies with an error, the verdict is a fail-closed BLOCK.
+   * is out of reach, or replies with an error or something that is not a verdict, the verdict is a
+   * fail-closed BLOCK.
    */
-  async check(request: CheckRequest, options: DecisionOptions = {}): Promise<CheckVerdict> {
-    const full = { ...request, engineId: this.engineId };
+  async check(request: CheckRequest, options?: DecisionOptions): Promise<CheckVerdict> {
+    const deadlineAt = this.deadlineAt(options);
+    const given = fieldsOf(request);
     const subject = {
       engineId: this.engineId,
-      strategyId: String(request.strategyId),
-      requestId: request.requestId,
+      strategyId: String(given['strategyId'] ?? ''),
+      ...(typeof given['requestId'] === 'string' ? { requestId: given['requestId'] } : {}),
     };
-    if (this.closed)
-      return failClosedVerdict(subject, SDK_ERROR_CODES.closed, 'the client is closed', Date.now());
-    const valid = validateCheck(full);
-    if (!valid.ok) {
-      return failClosedVerdict(
-        subject,
-        SDK_ERROR_CODES.invalidRequest,
-        `invalid check request: ${formatIssues(valid.issues)}`,
-        Date.now(),
-      );
-    }
-    const reply = await this.call('check', full, options);
-    const verdict = toCheckVerdict(subject, reply, Date.now());
+    const verdict = toCheckVerdict(subject, await this.ask('check', request, deadlineAt), Date.now());
     if (verdict.failClosed)
       this.logger.warn?.('bifrost: check failed closed', { code: verdict.code, reason: verdict.reason });
     return verdict;
@@ -226,52 +209,32 @@ export class BifrostClient {
    * Reserves max loss and exposure before acting. Never rejects: without an answer it is a denial
    * with reason UNAVAILABLE. Retrying with the same idempotency key returns the original decision.
    */
-  async reserve(input: ReserveInput, options: DecisionOptions = {}): Promise<ReserveResult> {
-    const full = { ...input, engineId: this.engineId };
-    const subject = { engineId: this.engineId, idempotencyKey: String(input.idempotencyKey) };
-    if (this.closed) {
-      return reservationUnavailable(subject, SDK_ERROR_CODES.closed, 'the client is closed', Date.now());
-    }
-    const valid = validateReserve(full);
-    if (!valid.ok) {
-      return reservationUnavailable(
-        subject,
-        SDK_ERROR_CODES.invalidRequest,
-        `invalid reserve request: ${formatIssues(valid.issues)}`,
-        Date.now(),
-      );
-    }
-    return toReserveResult(subject, await this.call('reserve', full, options), Date.now());
+  async reserve(input: ReserveInput, options?: DecisionOptions): Promise<ReserveResult> {
+    const deadlineAt = this.deadlineAt(options);
+    const subject = {
+      engineId: this.engineId,
+      idempotencyKey: String(fieldsOf(input)['idempotencyKey'] ?? ''),
+    };
+    return toReserveResult(subject, await this.ask('reserve', input, deadlineAt), Date.now());
   }
 
   /**
    * Asks Heimdall whether an AI recommendation may reach production. Never rejects: when Heimdall
-   * cannot answer within the deadline, is out of reach, or replies with an error, the result is a
-   * fail-closed NOT_ELIGIBLE. INCONCLUSIVE means a human must approve it first.
+   * cannot answer within the deadline, is out of reach, or replies with an error or something that
+   * is not an evaluation, the result is a fail-closed NOT_ELIGIBLE. INCONCLUSIVE means a human must
+   * approve it first.
    */
-  async evaluateRecommendation(
-    input: EvaluateInput,
-    options: DecisionOptions = {},
-  ): Promise<EvaluationResult> {
-    const full = { ...input, engineId: this.engineId };
+  async evaluateRecommendation(input: EvaluateInput, options?: DecisionOptions): Promise<EvaluationResult> {
+    const deadlineAt = this.deadlineAt(options);
+    const given = fieldsOf(input);
     const subject = {
       engineId: this.engineId,
-      domain: String(input.domain),
-      ...(input.recommendationId !== undefined ? { recommendationId: String(input.recommendationId) } : {}),
+      domain: String(given['domain'] ?? ''),
+      ...(typeof given['recommendationId'] === 'string'
+        ? { recommendationId: given['recommendationId'] }
+        : {}),
     };
-    if (this.closed) {
-      return evaluationUnavailable(subject, SDK_ERROR_CODES.closed, 'the client is closed', Date.now());
-    }
-    const valid = validateEvaluate(full);
-    if (!valid.ok) {
-      return evaluationUnavailable(
-        subject,
-        SDK_ERROR_CODES.invalidRequest,
-        `invalid evaluate request: ${formatIssues(valid.issues)}`,
-        Date.now(),
-      );
-    }
-    const result = toEvaluationResult(subject, await this.call('evaluate', full, options), Date.now());
+    const result = toEvaluationResult(subject, await this.ask('evaluate', input, deadlineAt), Date.now());
     if (result.failClosed) {
       this.logger.warn?.('bifrost: evaluation failed closed', { code: result.code, reason: result.reason });
     }
@@ -283,61 +246,54 @@ export class BifrostClient {
    * single-use `token` to present as `tokenId` with exactly the same action. Rejects with `SdkError`
    * on failure (`GATE.APPROVAL_UNKNOWN`: the strategy has no such request).
    */
-  async approval(input: ApprovalInput, options: DecisionOptions = {}): Promise<ApprovalReply> {
-    const valid = validateApproval({ ...input, engineId: this.engineId });
-    if (!valid.ok) {
-      throw new SdkError(
-        SDK_ERROR_CODES.invalidRequest,
-        `invalid approval request: ${formatIssues(valid.issues)}`,
-      );
-    }
-    return this.command<ApprovalReply>('approval', input, options);
+  approval(input: ApprovalInput, options?: DecisionOptions): Promise<ApprovalReply> {
+    return this.command('approval', input, this.deadlineAt(options));
   }
 
   /**
    * Asks `approval()` every `pollMs` until the request is no longer `pending`, `timeoutMs` has
-   * passed or `signal` aborts, and returns the last answer (`pending` when it stopped waiting). An
-   * ask that reached nobody is repeated; one that still fails at the end, or a refusal, rejects
-   * with its `SdkError`.
+   * passed or `signal` aborts, and returns the last answer (`pending` when it stopped waiting). The
+   * last ask is made once `timeoutMs` has passed, so a decision taken just before is seen. An ask
+   * that reached nobody is repeated; one that still fails at the end, or a refusal, rejects with its
+   * `SdkError`; so do options out of range (`SDK.INVALID_REQUEST`).
    */
   async awaitApproval(input: ApprovalInput, options: AwaitApprovalOptions): Promise<ApprovalReply> {
+    const problems = awaitApprovalProblems(options);
+    if (problems.length > 0) {
+      throw new SdkError(
+        SDK_ERROR_CODES.invalidRequest,
+        `invalid awaitApproval options: ${problems.join('; ')}`,
+      );
+    }
     const { signal } = options;
     const pollMs = options.pollMs ?? DEFAULT_APPROVAL_POLL_MS;
     const until = Date.now() + options.timeoutMs;
     for (;;) {
-      const last = Date.now() + pollMs > until || signal?.aborted === true;
+      const last = Date.now() >= until;
       try {
         const answer = await this.approval(input);
         if (answer.status !== 'pending' || last || signal?.aborted) return answer;
       } catch (error) {
         const code = error instanceof SdkError ? error.code : '';
-        if (last || !(TRANSIENT_CODES.has(code) || nothingDecided(code))) throw error;
+        if (last || signal?.aborted || !(TRANSIENT_CODES.has(code) || nothingDecided(code))) throw error;
       }
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          signal?.removeEventListener('abort', done);
-          resolve();
-        };
-        const timer = setTimeout(done, pollMs);
-        signal?.addEventListener('abort', done, { once: true });
-      });
+      await pause(Math.min(pollMs, until - Date.now()), signal);
     }
   }
 
   /** Books the realized loss of a reservation. Rejects with `SdkError` (remote code kept) on failure. */
   settle(input: SettleInput): Promise<ReservationReply> {
-    return this.command('settle', input);
+    return this.command('settle', input, this.deadlineAt());
   }
 
   /** Cancels a granted reservation that was not used. Rejects with `SdkError` on failure. */
   release(input: ReleaseInput): Promise<ReservationReply> {
-    return this.command('release', input);
+    return this.command('release', input, this.deadlineAt());
   }
 
   /** Closes an UNRESOLVED reservation with its realized loss. Rejects with `SdkError` on failure. */
   reconcile(input: ReconcileInput): Promise<ReservationReply> {
-    return this.command('reconcile', input);
+    return this.command('reconcile', input, this.deadlineAt());
   }
 
   /** Reports the result of an action (feeds maturity, health, drift). Buffered; see `flushed`. */
@@ -345,24 +301,24 @@ export class BifrostClient {
     return this.record('outcome', outcome);
   }
 
-  recordKpi(kpi: FactFields): RecordedFact {
+  recordKpi(kpi: KpiInput): RecordedFact {
     return this.record('kpi', kpi);
   }
 
-  recordCommand(command: FactFields): RecordedFact {
+  recordCommand(command: CommandInput): RecordedFact {
     return this.record('command', command);
   }
 
-  recordIncident(incident: FactFields): RecordedFact {
+  recordIncident(incident: IncidentInput): RecordedFact {
     return this.record('incident', incident);
   }
 
-  recordSandboxTrial(trial: FactFields): RecordedFact {
+  recordSandboxTrial(trial: SandboxTrialInput): RecordedFact {
     return this.record('sandbox', trial);
   }
 
   /** Sends a heartbeat now; the client also sends one per interval while connected and on every (re)connect. */
-  heartbeat(fields: FactFields = {}): RecordedFact {
+  heartbeat(fields: HeartbeatInput = {}): RecordedFact {
     return this.record('heartbeat', fields);
   }
 
@@ -370,9 +326,14 @@ export class BifrostClient {
    * Stops timers, signs the engine off (a last heartbeat saying it stops on purpose, so the canary's
    * dead-man switch does not pause it for the silence that follows), gives buffered facts up to
    * `deadlineMs` to reach Bifrost, then disconnects. Returns how many facts were left undelivered.
+   * Calling it again returns the same promise.
    */
-  async close(): Promise<{ undelivered: number }> {
-    if (this.closed) return { undelivered: this.bufferDepth };
+  close(): Promise<{ undelivered: number }> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<{ undelivered: number }> {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = undefined;
     this.timedHeartbeat({ signingOff: true });
@@ -388,22 +349,61 @@ export class BifrostClient {
     return { undelivered };
   }
 
-  private async call(operation: Operation, body: unknown, options: DecisionOptions): Promise<TransportReply> {
-    const asked = options.deadlineMs;
-    const deadlineMs = asked !== undefined && asked > 0 && asked <= MAX_DEADLINE_MS ? asked : this.deadlineMs;
-    const deadlineAt = Date.now() + deadlineMs;
-    return this.transport.request(operation, body, deadlineAt);
+  /**
+   * When a call must have its answer: now plus the per-call deadline when it is a positive number a
+   * timer can hold (a fraction rounded up), plus the client's otherwise. Taken as the call starts,
+   * so everything until the answer is read counts.
+   */
+  private deadlineAt(options?: DecisionOptions): number {
+    const asked = options?.deadlineMs;
+    const usable = typeof asked === 'number' && asked > 0 && asked <= MAX_DEADLINE_MS;
+    return Date.now() + (usable ? Math.ceil(asked) : this.deadlineMs);
   }
 
-  private async command<T = ReservationReply>(
-    operation: Operation,
-    input: object,
-    options: DecisionOptions = {},
-  ): Promise<T> {
-    if (this.closed) throw new SdkError(SDK_ERROR_CODES.closed, 'the client is closed');
-    const reply = await this.call(operation, { ...input, engineId: this.engineId }, options);
-    if (!reply.ok) throw new SdkError(reply.code, reply.message);
-    return reply.data as T;
+  /**
+   * One request to Bifrost, whatever the transport: the request is checked against its contract
+   * before it is sent, the reply after it arrives, and an answer read after `deadlineAt` is none
+   * (`SDK.DEADLINE_EXCEEDED`): the engine has had to act, or not, by then. Never rejects.
+   */
+  private async ask<O extends Operation>(
+    operation: O,
+    input: unknown,
+    deadlineAt: number,
+  ): Promise<Answer<ReplyOf<O>>> {
+    if (this.closed) return failure(SDK_ERROR_CODES.closed, 'the client is closed');
+    const body = { ...(input as object), engineId: this.engineId };
+    const contract = CONTRACTS[operation];
+    const request = contract.request(body);
+    if (!request.ok) {
+      return failure(
+        SDK_ERROR_CODES.invalidRequest,
+        `invalid ${operation} request: ${formatIssues(request.issues)}`,
+      );
+    }
+    const reply = await this.transport.request(operation, body, deadlineAt);
+    if (!reply.ok) return reply;
+    if (Date.now() > deadlineAt) {
+      return failure(SDK_ERROR_CODES.deadlineExceeded, `the answer to ${operation} came after the deadline`);
+    }
+    const data = contract.reply(reply.data);
+    if (!data.ok) {
+      return failure(
+        SDK_ERROR_CODES.malformedReply,
+        `the ${operation} reply breaks its contract: ${formatIssues(data.issues)}`,
+      );
+    }
+    return { ok: true, data: data.value as ReplyOf<O> };
+  }
+
+  /** A call whose failure the engine must handle: rejects with the `SdkError` of its failure. */
+  private async command<O extends Operation>(
+    operation: O,
+    input: unknown,
+    deadlineAt: number,
+  ): Promise<ReplyOf<O>> {
+    const answer = await this.ask(operation, input, deadlineAt);
+    if (!answer.ok) throw new SdkError(answer.code, answer.message);
+    return answer.data;
   }
 
   private record(kind: IngestKind, fields: object): RecordedFact {
@@ -517,7 +517,7 @@ export class BifrostClient {
     this.emit('state', state);
   }
 
-  private timedHeartbeat(fields: FactFields = {}): void {
+  private timedHeartbeat(fields: HeartbeatInput = {}): void {
     // heartbeatIntervalMs 0 turns heartbeats off entirely: one on connect would put the engine
     // under the canary's dead-man switch, which would then pause it for never sending another.
     if (this.heartbeatIntervalMs <= 0 || !this.connected || !factDefinition(this.catalogue, 'heartbeat'))
@@ -568,12 +568,58 @@ function describe(fact: Fact): RecordedFact {
   return { id: fact.envelope.id, kind: fact.kind, occurredAt: fact.envelope.occurredAt };
 }
 
+function failure(code: string, message: string): Failure {
+  return { ok: false, code, message };
+}
+
+/** The fields of what a caller passed as a request: from JavaScript it may be anything, even undefined. */
+function fieldsOf(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+}
+
+/** Waits `ms` (at most), or until `signal` aborts. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, Math.max(0, ms));
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+function awaitApprovalProblems(options: AwaitApprovalOptions | undefined): string[] {
+  if (typeof options !== 'object' || options === null)
+    return ['options { timeoutMs, pollMs?, signal? } are required'];
+  const problems: string[] = [];
+  const { timeoutMs, pollMs } = options;
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    problems.push(`timeoutMs must be a positive number of ms (got ${String(timeoutMs)})`);
+  }
+  if (
+    pollMs !== undefined &&
+    !(typeof pollMs === 'number' && pollMs >= MIN_APPROVAL_POLL_MS && pollMs <= MAX_DEADLINE_MS)
+  ) {
+    problems.push(
+      `pollMs must be from ${MIN_APPROVAL_POLL_MS} to ${MAX_DEADLINE_MS} ms (got ${String(pollMs)})`,
+    );
+  }
+  return problems;
+}
+
 /** Every problem with the options at once, so one start-up error says everything. */
 export function configProblems(options: ClientOptions): string[] {
+  if (typeof options !== 'object' || options === null) return ['createClient needs an options object'];
   const problems: string[] = [];
   if (!options.natsUrl === !options.gatewayUrl) problems.push('set exactly one of natsUrl and gatewayUrl');
-  if (options.gatewayUrl && !/^https?:\/\/[^\s/]+/.test(options.gatewayUrl)) {
-    problems.push(`gatewayUrl "${options.gatewayUrl}" is not an http(s) URL`);
+  const natsServers = options.natsUrl ? parseNatsUrl(options.natsUrl) : [];
+  if (typeof natsServers === 'string') problems.push(natsServers);
+  if (options.gatewayUrl && gatewayOrigin(options.gatewayUrl) === undefined) {
+    problems.push(
+      `gatewayUrl "${options.gatewayUrl}" must be an origin: http(s)://host[:port] with no path other than '/'`,
+    );
   }
   if (options.gatewayUrl && !options.apiKey) problems.push('apiKey is required with gatewayUrl');
   if (!validateEngineId(options.engineId).ok) {
@@ -586,17 +632,14 @@ export function configProblems(options: ClientOptions): string[] {
   ) {
     problems.push(`namespace "${options.namespace}" must be letters, digits, "-" or "_"`);
   }
-  const positive = (name: string, value: number | undefined, allowZero: boolean) => {
-    if (value === undefined) return;
-    if (!Number.isInteger(value) || value < (allowZero ? 0 : 1)) {
-      problems.push(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer`);
+  const integer = (name: string, value: number | undefined, min: number, max: number) => {
+    if (value !== undefined && !(Number.isInteger(value) && value >= min && value <= max)) {
+      problems.push(`${name} must be an integer from ${min} to ${max}`);
     }
   };
-  positive('deadlineMs', options.deadlineMs, false);
-  if (options.deadlineMs !== undefined && options.deadlineMs > MAX_DEADLINE_MS) {
-    problems.push(`deadlineMs must be at most ${MAX_DEADLINE_MS} (a timer's limit)`);
-  }
-  positive('heartbeatIntervalMs', options.heartbeatIntervalMs, true);
-  positive('buffer.maxItems', options.buffer?.maxItems, false);
+  // A timer cannot hold more than 2³¹−1 ms: Node would run it after 1 ms.
+  integer('deadlineMs', options.deadlineMs, 1, MAX_DEADLINE_MS);
+  integer('heartbeatIntervalMs', options.heartbeatIntervalMs, 0, MAX_DEADLINE_MS);
+  integer('buffer.maxItems', options.buffer?.maxItems, 1, Number.MAX_SAFE_INTEGER);
   return problems;
 }

@@ -1,18 +1,16 @@
 import { toEvaluationResult } from './fail-closed.mapping';
+import { evaluationReply } from './replies.fixtures';
 
 const NOW = Date.parse('2026-11-21T12:00:00.000Z');
 const SUBJECT = { engineId: 'e1', domain: 'WHOLESALE_OFFER', recommendationId: 'r-1' };
-const EVALUATION = {
-  evaluationId: '0193a5b2-7c1d-7e4f-8a9b-0c1d2e3f4a5b',
-  outcome: 'ELIGIBLE',
-  eligible: true,
-};
 
 describe('evaluateRecommendation() fail-closed mapping', () => {
-  describe('Given a readable evaluation', () => {
+  describe('Given an evaluation', () => {
     it('should return it as Heimdall answered', () => {
-      expect(toEvaluationResult(SUBJECT, { ok: true, data: EVALUATION }, NOW)).toEqual({
-        ...EVALUATION,
+      const evaluation = evaluationReply();
+
+      expect(toEvaluationResult(SUBJECT, { ok: true, data: evaluation }, NOW)).toEqual({
+        ...evaluation,
         failClosed: false,
       });
     });
@@ -26,18 +24,17 @@ describe('evaluateRecommendation() fail-closed mapping', () => {
         'RPC.NO_RESPONDERS',
       ],
       [
-        'an unknown outcome',
-        { ok: true as const, data: { ...EVALUATION, outcome: 'MAYBE' } },
+        'a reply that breaks its contract',
+        { ok: false as const, code: 'SDK.MALFORMED_REPLY', message: 'not an evaluation' },
         'SDK.MALFORMED_REPLY',
       ],
       [
         'eligible without ELIGIBLE',
-        { ok: true as const, data: { ...EVALUATION, outcome: 'INCONCLUSIVE' } },
+        { ok: true as const, data: evaluationReply({ outcome: 'INCONCLUSIVE', action: 'REQUIRE_APPROVAL' }) },
         'SDK.MALFORMED_REPLY',
       ],
-      ['no data', { ok: true as const, data: null }, 'SDK.MALFORMED_REPLY'],
-    ])('should fail closed on %s: NOT_ELIGIBLE with the reason', (_name, reply, code) => {
-      expect(toEvaluationResult(SUBJECT, reply, NOW)).toEqual({
+    ])('should fail closed on %s: NOT_ELIGIBLE with the reason', (_name, answer, code) => {
+      expect(toEvaluationResult(SUBJECT, answer, NOW)).toEqual({
         failClosed: true,
         outcome: 'NOT_ELIGIBLE',
         eligible: false,

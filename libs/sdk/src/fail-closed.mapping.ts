@@ -1,10 +1,12 @@
-import {
-  EVALUATION_OUTCOMES,
-  VERDICT_ACTIONS,
-  type EvaluateRecommendationRequest,
-  type GateCheckRequest,
-  type ReserveRequest,
+import type {
+  EvaluateRecommendationReply,
+  EvaluateRecommendationRequest,
+  GateCheckReply,
+  GateCheckRequest,
+  ReserveReply,
+  ReserveRequest,
 } from '@bifrost/contracts';
+import type { Answer } from './operation.contracts';
 import { SDK_ERROR_CODES } from './sdk.errors';
 import type {
   CheckVerdict,
@@ -14,7 +16,6 @@ import type {
   ReservationUnavailable,
   ReserveResult,
 } from './sdk.types';
-import type { TransportReply } from './transport.types';
 
 type CheckSubject = Pick<GateCheckRequest, 'engineId' | 'strategyId' | 'requestId'>;
 type ReserveSubject = Pick<ReserveRequest, 'engineId' | 'idempotencyKey'>;
@@ -49,24 +50,14 @@ export function failClosedVerdict(
   };
 }
 
-/** The gate's reply when it is one, BLOCK otherwise: an unreadable verdict is no permission. */
-export function toCheckVerdict(request: CheckSubject, reply: TransportReply, nowMs: number): CheckVerdict {
-  if (!reply.ok) return failClosedVerdict(request, reply.code, reply.message, nowMs);
-  const data = reply.data as Record<string, unknown> | null;
-  const readable =
-    typeof data === 'object' &&
-    data !== null &&
-    (VERDICT_ACTIONS as readonly unknown[]).includes(data['action']) &&
-    typeof data['sizeMultiplier'] === 'number';
-  if (!readable) {
-    return failClosedVerdict(
-      request,
-      SDK_ERROR_CODES.malformedReply,
-      'the gate reply is not a verdict',
-      nowMs,
-    );
-  }
-  return { ...(data as object), failClosed: false } as CheckVerdict;
+/** The gate's verdict when it answered one, BLOCK otherwise. */
+export function toCheckVerdict(
+  request: CheckSubject,
+  answer: Answer<GateCheckReply>,
+  nowMs: number,
+): CheckVerdict {
+  if (!answer.ok) return failClosedVerdict(request, answer.code, answer.message, nowMs);
+  return { ...answer.data, failClosed: false };
 }
 
 /** A denial with reason UNAVAILABLE: what an engine gets when the risk guard could not decide. */
@@ -88,27 +79,14 @@ export function reservationUnavailable(
   };
 }
 
+/** The risk guard's decision when it answered one, a denial with reason UNAVAILABLE otherwise. */
 export function toReserveResult(
   request: ReserveSubject,
-  reply: TransportReply,
+  answer: Answer<ReserveReply>,
   nowMs: number,
 ): ReserveResult {
-  if (!reply.ok) return reservationUnavailable(request, reply.code, reply.message, nowMs);
-  const data = reply.data as Record<string, unknown> | null;
-  const readable =
-    typeof data === 'object' &&
-    data !== null &&
-    (data['outcome'] === 'GRANTED' || data['outcome'] === 'DENIED') &&
-    typeof data['reservationId'] === 'string';
-  if (!readable) {
-    return reservationUnavailable(
-      request,
-      SDK_ERROR_CODES.malformedReply,
-      'the risk guard reply is not a reservation decision',
-      nowMs,
-    );
-  }
-  return { ...(data as object), failClosed: false } as ReserveResult;
+  if (!answer.ok) return reservationUnavailable(request, answer.code, answer.message, nowMs);
+  return { ...answer.data, failClosed: false };
 }
 
 type EvaluationSubject = Pick<EvaluateRecommendationRequest, 'engineId' | 'domain' | 'recommendationId'>;
@@ -145,27 +123,23 @@ export function evaluationUnavailable(
   };
 }
 
-/** Heimdall's reply when it is one, NOT_ELIGIBLE otherwise: an unreadable evaluation is no permission. */
+/**
+ * Heimdall's evaluation when it answered one, NOT_ELIGIBLE otherwise. `eligible` must agree with
+ * `outcome` (the schema cannot say so): a self-contradicting evaluation is no permission.
+ */
 export function toEvaluationResult(
   request: EvaluationSubject,
-  reply: TransportReply,
+  answer: Answer<EvaluateRecommendationReply>,
   nowMs: number,
 ): EvaluationResult {
-  if (!reply.ok) return evaluationUnavailable(request, reply.code, reply.message, nowMs);
-  const data = reply.data as Record<string, unknown> | null;
-  const readable =
-    typeof data === 'object' &&
-    data !== null &&
-    (EVALUATION_OUTCOMES as readonly unknown[]).includes(data['outcome']) &&
-    data['eligible'] === (data['outcome'] === 'ELIGIBLE') &&
-    typeof data['evaluationId'] === 'string';
-  if (!readable) {
+  if (!answer.ok) return evaluationUnavailable(request, answer.code, answer.message, nowMs);
+  if (answer.data.eligible !== (answer.data.outcome === 'ELIGIBLE')) {
     return evaluationUnavailable(
       request,
       SDK_ERROR_CODES.malformedReply,
-      'the Heimdall reply is not an evaluation',
+      `the Heimdall reply says eligible ${answer.data.eligible} with outcome ${answer.data.outcome}`,
       nowMs,
     );
   }
-  return { ...(data as object), failClosed: false } as EvaluationResult;
+  return { ...answer.data, failClosed: false };
 }

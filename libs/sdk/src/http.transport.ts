@@ -8,7 +8,7 @@ import type { ConnectionState, SdkLogger } from './sdk.types';
 import type { DeliveryResult, Operation, Transport, TransportReply } from './transport.types';
 
 export interface HttpTransportOptions {
-  /** Gateway origin, e.g. `https://bifrost.example.com`. */
+  /** Gateway origin, e.g. `https://bifrost.example.com` (see `gatewayOrigin`). */
   readonly gatewayUrl: string;
   readonly apiKey: string;
   readonly logger: SdkLogger;
@@ -49,7 +49,7 @@ export class HttpTransport implements Transport {
   private onState: (state: ConnectionState) => void = () => undefined;
 
   constructor(private readonly options: HttpTransportOptions) {
-    this.base = options.gatewayUrl.replace(/\/+$/, '');
+    this.base = new URL(options.gatewayUrl).origin;
     this.loop = new ConnectionLoop(
       () => this.probe(),
       (state) => this.onState(state),
@@ -197,6 +197,27 @@ export class HttpTransport implements Transport {
       body: parsed,
     };
   }
+}
+
+/**
+ * The origin of a gateway URL (`scheme://host[:port]`, http or https, nothing after it but an
+ * optional `/`), undefined for anything else: the SDK appends `/api/v1/engine/…` itself, so a URL
+ * with a path would reach no route.
+ */
+export function gatewayOrigin(gatewayUrl: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(gatewayUrl);
+  } catch {
+    return undefined;
+  }
+  const bare =
+    url.pathname === '/' &&
+    url.search === '' &&
+    url.hash === '' &&
+    url.username === '' &&
+    url.password === '';
+  return (url.protocol === 'http:' || url.protocol === 'https:') && bare ? url.origin : undefined;
 }
 
 /** A problem+json answer as `{ code, message }`: the `code` member when present, else from the status. */

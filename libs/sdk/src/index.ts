@@ -5,6 +5,7 @@ export {
   DEFAULT_BUFFER_MAX_ITEMS,
   DEFAULT_DEADLINE_MS,
   DEFAULT_HEARTBEAT_INTERVAL_MS,
+  MIN_APPROVAL_POLL_MS,
 } from './bifrost.client';
 export {
   backoffDelay,

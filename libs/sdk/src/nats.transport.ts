@@ -1,6 +1,7 @@
 import { jetstream, JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
 import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import { createNaming, nothingDecided, type Naming } from '@bifrost/contracts';
+import { createConnection } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { undecidedRetryDelay } from './backoff.policy';
 import { ConnectionLoop } from './connection.loop';
@@ -15,8 +16,15 @@ import {
   type TransportReply,
 } from './transport.types';
 
+/** A server of the client's `natsUrl`: as written there (what nats.js is given), and where it listens. */
+export interface NatsServer {
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+}
+
 export interface NatsTransportOptions {
-  readonly natsUrl: string;
+  readonly servers: readonly NatsServer[];
   readonly namespace: string;
   readonly engineId: string;
   readonly logger: SdkLogger;
@@ -26,6 +34,11 @@ export interface NatsTransportOptions {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+/** The limit of each connection attempt: first the server's greeting, then nats.js's handshake. */
+const CONNECT_TIMEOUT_MS = 5_000;
+const DEFAULT_NATS_PORT = 4222;
+/** How a NATS server greets every new connection (its INFO line), before the client says anything. */
+const GREETING = 'INFO ';
 
 /**
  * Core request-reply to `bifrost.rpc.<service>.<operation>` and JetStream publish of facts.
@@ -40,6 +53,7 @@ export class NatsTransport implements Transport {
   private nc: NatsConnection | undefined;
   private js: JetStreamClient | undefined;
   private closing = false;
+  private readonly cancel = new AbortController();
 
   constructor(private readonly options: NatsTransportOptions) {
     this.naming = createNaming(options.namespace);
@@ -112,6 +126,7 @@ export class NatsTransport implements Transport {
 
   async close(): Promise<void> {
     this.closing = true;
+    this.cancel.abort();
     this.loop.stop();
     const nc = this.nc;
     this.nc = undefined;
@@ -120,16 +135,23 @@ export class NatsTransport implements Transport {
   }
 
   private async connectOnce(): Promise<boolean> {
-    const { natsUrl, engineId, logger, pingIntervalMs } = this.options;
+    const { engineId, logger, pingIntervalMs } = this.options;
+    const servers = await this.greetingServers();
+    if (servers.length === 0) {
+      logger.debug?.('bifrost: NATS connect failed', {
+        error: `no NATS server greeted within ${CONNECT_TIMEOUT_MS} ms`,
+      });
+      return false;
+    }
     let nc: NatsConnection;
     try {
       nc = await connect({
-        servers: natsUrl.split(','),
+        servers: servers.map((server) => server.url),
         name: `sdk-${engineId}`,
         reconnect: false,
         pingInterval: pingIntervalMs,
         maxPingOut: 2,
-        timeout: 5_000,
+        timeout: CONNECT_TIMEOUT_MS,
         noAsyncTraces: true,
       });
     } catch (error) {
@@ -152,6 +174,83 @@ export class NatsTransport implements Transport {
     });
     return true;
   }
+
+  /**
+   * The servers that greet a connection of the SDK's own in time. nats.js 3 leaves the socket of an
+   * attempt that timed out before its handshake open (its transport only closes connections that
+   * completed it), so a server that accepts TCP but never speaks (a proxy or load balancer with
+   * nothing behind it) would cost a socket per attempt, each keeping the process alive. nats.js only
+   * dials servers that just greeted; `close()` cancels the greetings under way.
+   */
+  private async greetingServers(): Promise<NatsServer[]> {
+    const greeted = await Promise.all(
+      this.options.servers.map((server) => greets(server, CONNECT_TIMEOUT_MS, this.cancel.signal)),
+    );
+    return this.options.servers.filter((_, i) => greeted[i]);
+  }
+}
+
+/**
+ * The servers of a comma-separated `natsUrl` (each `nats://host[:port]`, `tls://host[:port]` or
+ * `host[:port]`, port 4222 by default), or what is wrong with it.
+ */
+export function parseNatsUrl(natsUrl: string): NatsServer[] | string {
+  const servers: NatsServer[] = [];
+  for (const entry of natsUrl.split(',')) {
+    const given = entry.trim();
+    const url = urlOf(given.includes('://') ? given : `nats://${given}`);
+    if (!url || !isNatsServer(url)) {
+      return `natsUrl "${natsUrl}": "${given}" is not a NATS server (nats://host[:port], tls://host[:port] or host[:port], comma-separated)`;
+    }
+    servers.push({
+      url: given,
+      host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: url.port === '' ? DEFAULT_NATS_PORT : Number(url.port),
+    });
+  }
+  return servers;
+}
+
+function isNatsServer(url: URL): boolean {
+  return (
+    (url.protocol === 'nats:' || url.protocol === 'tls:') &&
+    url.hostname !== '' &&
+    (url.pathname === '' || url.pathname === '/') &&
+    url.search === '' &&
+    url.hash === ''
+  );
+}
+
+function urlOf(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `server` sends its greeting within `timeoutMs`, on a socket that is closed either way. */
+function greets(server: NatsServer, timeoutMs: number, cancel: AbortSignal): Promise<boolean> {
+  if (cancel.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    let received = '';
+    const socket = createConnection({ host: server.host, port: server.port });
+    const finish = (greeted: boolean) => {
+      clearTimeout(timer);
+      cancel.removeEventListener('abort', fail);
+      socket.destroy();
+      resolve(greeted);
+    };
+    const fail = () => finish(false);
+    const timer = setTimeout(fail, timeoutMs);
+    cancel.addEventListener('abort', fail, { once: true });
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+      if (received.length >= GREETING.length) finish(received.startsWith(GREETING));
+    });
+    socket.on('error', fail);
+    socket.on('close', fail);
+  });
 }
 
 function jsonHeaders() {

@@ -1,6 +1,6 @@
 /** Codes the SDK itself produces (remote codes such as `RISK.RESERVATION_CLOSED` pass through unchanged). */
 export const SDK_ERROR_CODES = {
-  /** No answer within the deadline. */
+  /** No answer within the deadline, or one read after it (not used). */
   deadlineExceeded: 'SDK.DEADLINE_EXCEEDED',
   /** The transport is down (NATS not connected, gateway unreachable). */
   disconnected: 'SDK.DISCONNECTED',
@@ -8,9 +8,9 @@ export const SDK_ERROR_CODES = {
   serviceUnavailable: 'SDK.SERVICE_UNAVAILABLE',
   /** HTTP 429 whose Retry-After does not fit in the deadline. */
   rateLimited: 'SDK.RATE_LIMITED',
-  /** The reply could not be read as a Bifrost reply. */
+  /** The reply is not a Bifrost reply, or its data breaks the operation's reply schema. */
   malformedReply: 'SDK.MALFORMED_REPLY',
-  /** The request does not match its schema; it was not sent. */
+  /** The request does not match its schema (it was not sent), or `awaitApproval`'s options are out of range. */
   invalidRequest: 'SDK.INVALID_REQUEST',
   /** A fact does not match its message schema; it was not buffered. */
   invalidFact: 'SDK.INVALID_FACT',

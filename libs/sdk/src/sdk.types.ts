@@ -1,6 +1,7 @@
 import type {
   Catalogue,
   Check,
+  CommandReported,
   DataOf,
   EvaluateRecommendationReply,
   EvaluateRecommendationRequest,
@@ -8,13 +9,17 @@ import type {
   GateApprovalRequest,
   GateCheckReply,
   GateCheckRequest,
+  HeartbeatReported,
+  IncidentReported,
   IngestKind,
+  KpiReported,
   OutcomeReported,
   ReconcileRequest,
   ReleaseRequest,
   ReservationReply,
   ReserveReply,
   ReserveRequest,
+  SandboxTrialReported,
   SettleRequest,
 } from '@bifrost/contracts';
 
@@ -33,7 +38,7 @@ export interface SdkLogger {
 export interface ClientOptions {
   /** NATS server(s), comma-separated: `nats://127.0.0.1:4222`. */
   readonly natsUrl?: string;
-  /** API gateway origin: `https://bifrost.example.com` (paths `/api/v1/engine/…` are appended). */
+  /** API gateway origin, `scheme://host[:port]`: `https://bifrost.example.com` (the SDK appends `/api/v1/engine/…`). */
   readonly gatewayUrl?: string;
   /** This engine's id (letters, digits, `-`, `_`; at most 64). */
   readonly engineId: string;
@@ -54,7 +59,10 @@ export interface ClientOptions {
 
 /** Per-call options of decisions. */
 export interface DecisionOptions {
-  /** Overrides the client's `deadlineMs` for this call. */
+  /**
+   * Overrides the client's `deadlineMs` for this call: a positive number of ms up to 2³¹−1, a
+   * fraction rounded up; anything else is ignored in favour of the client's.
+   */
   readonly deadlineMs?: number;
 }
 
@@ -63,11 +71,11 @@ export type ApprovalInput = Omit<GateApprovalRequest, 'engineId'>;
 /** Where an approval request stands (`pending`, `granted`, `rejected`, `expired`), with its token once granted. */
 export type ApprovalReply = GateApprovalReply;
 
-/** Options of `awaitApproval`. */
+/** Options of `awaitApproval`; values out of range reject with `SDK.INVALID_REQUEST`. */
 export interface AwaitApprovalOptions {
-  /** How long to wait for a decision; the answer is still `pending` when it passes. */
+  /** How long to wait for a decision (a positive number of ms); the answer is still `pending` when it passes. */
   readonly timeoutMs: number;
-  /** Time between two asks. Default 1000 ms. */
+  /** Time between two asks: 100 ms to 2³¹−1 ms. Default 1000 ms. */
   readonly pollMs?: number;
   /** Stops waiting (an engine shutting down): the last answer is returned, as on a timeout. */
   readonly signal?: AbortSignal;
@@ -76,12 +84,13 @@ export type ReserveInput = Omit<ReserveRequest, 'engineId'>;
 export type SettleInput = Omit<SettleRequest, 'engineId'>;
 export type ReleaseInput = Omit<ReleaseRequest, 'engineId'>;
 export type ReconcileInput = Omit<ReconcileRequest, 'engineId'>;
+/** The data of each fact an engine reports, minus `engineId` (the client fills it in). */
 export type OutcomeInput = Omit<DataOf<typeof OutcomeReported>, 'engineId'>;
-/**
- * Fields of a fact whose schema a later Bifrost version defines (kpi, heartbeat, command, incident,
- * sandbox): checked against the catalogue at record time.
- */
-export type FactFields = Record<string, unknown>;
+export type KpiInput = Omit<DataOf<typeof KpiReported>, 'engineId'>;
+export type CommandInput = Omit<DataOf<typeof CommandReported>, 'engineId'>;
+export type IncidentInput = Omit<DataOf<typeof IncidentReported>, 'engineId'>;
+export type SandboxTrialInput = Omit<DataOf<typeof SandboxTrialReported>, 'engineId'>;
+export type HeartbeatInput = Omit<DataOf<typeof HeartbeatReported>, 'engineId'>;
 
 /** The gate's verdict, as it answered. */
 export type GateVerdict = GateCheckReply & { readonly failClosed: false };
