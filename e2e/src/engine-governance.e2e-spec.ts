@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { Messaging } from '@bifrost/messaging';
 import { createClient, type BifrostClient, type CheckVerdict } from '@bifrost/sdk';
+import { factId } from '@bifrost/contracts';
 import { waitFor } from '@bifrost/testing';
 import {
   auditRows as auditRowsOf,
@@ -166,12 +167,16 @@ describe('Bifrost end to end', () => {
 
       expect(promoted).toMatchObject({ failClosed: false, action: 'REDUCE_SIZE', sizeMultiplier: 0.25 });
       expect(levelOf(promoted)).toBe('L3');
-      // Idempotency-Key: the gateway published each fact under the SDK's own fact id.
+      // Idempotency-Key: the gateway published each fact under the id named by the SDK's fact id
+      // for this engine and kind.
       const last = recorded.at(-1);
       const stored = await probe.jsm.streams.getMessage(stack.ns.naming.streams.ingest.name, {
         last_by_subj: stack.ns.naming.ingestSubject('outcome', PROMO_ENGINE),
       });
-      expect(stored?.json()).toMatchObject({ id: last?.id, source: 'api-gateway' });
+      expect(stored?.json()).toMatchObject({
+        id: factId(PROMO_ENGINE, 'outcome', last?.id ?? ''),
+        source: 'api-gateway',
+      });
     }, 60_000);
   });
 

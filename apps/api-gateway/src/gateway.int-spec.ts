@@ -1,3 +1,4 @@
+import { factId } from '@bifrost/contracts';
 import type { GateApprovalReply, GateCheckReply } from '@bifrost/contracts';
 // The real gate, in-process, is this spec's peer (apps/gate has no src/index.ts yet: deep import).
 // eslint-disable-next-line @nx/enforce-module-boundaries -- specs start other apps for real
@@ -10,7 +11,6 @@ import {
   type GatewayHarness,
   type GatewayStack,
 } from './testing/gateway.fixtures';
-import { factId } from './engine/fact-id';
 
 describe('gateway over the real gate', () => {
   let h: GatewayStack<'gate'>;

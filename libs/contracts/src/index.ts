@@ -1,6 +1,7 @@
 export * from './ajv';
 export * from './schema';
 export * from './naming';
+export * from './fact-id';
 export * from './envelope';
 export * from './errors';
 export * from './registry';

@@ -1,6 +1,7 @@
 import { Body, Inject } from '@nestjs/common';
 import { Type, type Static } from '@sinclair/typebox';
 import {
+  CommandReason,
   AcknowledgeAlertCommand,
   AlertView,
   CanaryStatus,
@@ -20,12 +21,9 @@ import { GatewayRpc } from './gateway-rpc.service';
 const ProbeParams = object({ probeName: ProbeName });
 const AlertParams = object({ alertId: Type.String({ minLength: 1, maxLength: 200 }) });
 const EngineParams = object({ engineId: EntityId });
-const UpsertBody = Type.Composite(
-  [Type.Omit(ProbeConfig, ['name']), object({ reason: Type.String({ minLength: 1, maxLength: 500 }) })],
-  {
-    additionalProperties: false,
-  },
-);
+const UpsertBody = Type.Composite([Type.Omit(ProbeConfig, ['name']), object({ reason: CommandReason })], {
+  additionalProperties: false,
+});
 const RemoveBody = Type.Omit(RemoveProbeCommand, ['actor', 'probeName']);
 const AckBody = Type.Omit(AcknowledgeAlertCommand, ['actor', 'alertId']);
 const PolicyBody = Type.Omit(SetHeartbeatPolicyCommand, ['actor', 'engineId']);

@@ -59,6 +59,13 @@ describe('canary routes', () => {
         })
       ).status,
     ).toBe(400);
+    // A reason of spaces is a malformed request here as on every other route.
+    expect(
+      await h.http('PUT', '/api/v1/canary/probes/exchange', {
+        key: h.keys.admin,
+        body: { ...body, reason: '   ' },
+      }),
+    ).toMatchObject({ status: 400, body: { code: 'REQUEST.INVALID' } });
     const refused = await h.http('PUT', '/api/v1/canary/probes/exchange', {
       key: h.keys.admin,
       body: { ...body, target: 'not-a-url' },

@@ -20,13 +20,13 @@ import {
   type MessageDefinition,
   object,
   isRealInstant,
+  factId,
 } from '@bifrost/contracts';
 import { createEnvelope, Messaging, RpcError } from '@bifrost/messaging';
 import { actorOf, type Principal } from '../auth/roles';
 import { GatewayRpc } from '../commands/gateway-rpc.service';
 import { ProblemError, problemKindOf } from '../http/problem';
 import { ApiController, CurrentPrincipal, Route } from '../http/route';
-import { factId } from './fact-id';
 
 /** The ingest message type published for each kind, when the catalogue has one. */
 export function ingestDefinition(kind: IngestKind): MessageDefinition | undefined {

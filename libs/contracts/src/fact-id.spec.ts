@@ -1,4 +1,5 @@
-import { compile, Uuid } from '@bifrost/contracts';
+import { compile } from './ajv';
+import { Uuid } from './envelope';
 import { factId } from './fact-id';
 
 const KEY = '0193a5b2-7c1d-7e4f-8a9b-0c1d2e3f4a5b';

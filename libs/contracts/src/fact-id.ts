@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { IngestKind } from '@bifrost/contracts';
+import type { IngestKind } from './naming';
 
 /**
  * The envelope id (and so the Nats-Msg-Id) of a fact sent with an `Idempotency-Key`: an RFC 9562
