@@ -87,13 +87,21 @@ describe('canary read models against real NATS and Postgres', () => {
     ]);
   });
 
-  it('should keep alerts, resolved on recovery or a fresh heartbeat, with who acknowledged them', async () => {
+  it('should keep alerts, resolved on recovery, a fresh heartbeat or removal, with who acknowledged them', async () => {
     expect(
       await h.rows(
         `SELECT alert_id, probe_name, engine_id, action, resolved_at, acknowledged_by->>'id' AS acked_by
          FROM canary_alerts ORDER BY raised_at`,
       ),
     ).toEqual([
+      {
+        alert_id: 'probe:old:1',
+        probe_name: 'old',
+        engine_id: null,
+        action: 'alert_only',
+        resolved_at: new Date(T(1)),
+        acked_by: null,
+      },
       {
         alert_id: 'probe:exchange:1',
         probe_name: 'exchange',
@@ -205,6 +213,13 @@ describe('canary read models against real NATS and Postgres', () => {
           at: T(0),
         },
         OPERATOR,
+      ),
+      event(
+        'AlertRaised',
+        'probe',
+        'old',
+        { alertId: 'probe:old:1', probeName: 'old', action: 'alert_only', reason: 'down', at: T(0) },
+        CANARY,
       ),
       event(
         'ProbeRemoved',

@@ -103,6 +103,11 @@ export const canaryProjection: Projection = {
         d.probeName,
         d.at,
       ]);
+      // A removed probe checks nothing more: its open alert ends with it.
+      sql.add(`UPDATE canary_alerts SET resolved_at = $2 WHERE probe_name = $1 AND resolved_at IS NULL`, [
+        d.probeName,
+        d.at,
+      ]);
     },
     'canary.ProbeStatusChanged': (sql, message) => {
       const d = dataOf<{

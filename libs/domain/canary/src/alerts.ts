@@ -8,12 +8,16 @@ interface Alerting {
 }
 
 /**
- * The alert an operator acknowledges must be the latest one (an unknown or superseded id is
- * CANARY.ALERT_UNKNOWN); null when it is already acknowledged, so acknowledging twice changes nothing.
+ * The alert an operator acknowledges must be the latest one of its probe or engine (an unknown id,
+ * or an older one, already resolved when the next was raised, is CANARY.ALERT_UNKNOWN); null when it
+ * is already acknowledged, so acknowledging twice changes nothing.
  */
 export function alertToAcknowledge(alert: AlertView | null, alertId: string): AlertView | null {
   if (!alert || alert.alertId !== alertId)
-    throw new NotFoundError(`no alert ${alertId}`, { code: 'CANARY.ALERT_UNKNOWN', details: { alertId } });
+    throw new NotFoundError(
+      `${alertId} is not the latest alert of a defined probe or watched engine: only that one can be acknowledged`,
+      { code: 'CANARY.ALERT_UNKNOWN', details: { alertId, latest: alert?.alertId ?? null } },
+    );
   return alert.acknowledged ? null : alert;
 }
 
