@@ -67,12 +67,13 @@ describe('governance-agent over NATS', () => {
     (await client.eventStore.read(ns.naming.eventSubject('governance', 'engine', engineId))).events.map(
       (e) => e.envelope,
     );
-  /** Enrols an engine at L3 for 200 days, every item attested, five good commands: the cycle proposes L3+. */
-  const engineWithProposal = async (engineId: string): Promise<ProposalSchema> => {
+  /** Enrols an engine at `phase` for 200 days, every item attested, `commands` good SET_FAN records seen. */
+  const enrolReady = async (engineId: string, phase: string, commands: number): Promise<void> => {
     await rpc('cmd.enroll', {
       actor: alice,
       reason: 'governed elsewhere since spring',
       engineId,
+      phase,
       phaseSince: new Date(Date.now() - 200 * DAY).toISOString(),
     });
     for (const itemId of ATTESTATION_ITEM_IDS) {
@@ -84,12 +85,18 @@ describe('governance-agent over NATS', () => {
         evidence: `see wiki/${itemId}`,
       });
     }
-    for (let i = 0; i < 5; i += 1) await reportCommand(engineId, `c-${i}`, 'SET_FAN', 'success');
+    for (let i = 0; i < commands; i += 1) await reportCommand(engineId, `c-${i}`, 'SET_FAN', 'success');
     await waitFor(
       async () =>
-        (await rpc<Static<typeof WindowMetricsSchema>>('metrics', { engineId, window: '1h' })).commands === 5,
-      { what: 'five command records' },
+        (await rpc<Static<typeof WindowMetricsSchema>>('metrics', { engineId, window: '1h' })).commands ===
+        commands,
+      { what: `${commands} command records` },
     );
+  };
+
+  /** An engine ready at L3 with five good commands: the cycle proposes L3+. */
+  const engineWithProposal = async (engineId: string): Promise<ProposalSchema> => {
+    await enrolReady(engineId, 'L3', 5);
     const cycle = await rpc<{ proposals: ProposalSchema[] }>('cmd.run-cycle', { actor: alice, engineId });
     expect(cycle.proposals).toEqual([
       expect.objectContaining({ fromPhase: 'L3', targetPhase: 'L3+', whitelist: ['SET_FAN', 'SET_POWER'] }),
@@ -270,29 +277,7 @@ describe('governance-agent over NATS', () => {
     let proposal: ProposalSchema;
 
     beforeAll(async () => {
-      await rpc('cmd.enroll', {
-        actor: alice,
-        reason: 'governed elsewhere since spring',
-        engineId,
-        phase: 'L3+',
-        phaseSince: new Date(Date.now() - 200 * DAY).toISOString(),
-      });
-      for (const itemId of ATTESTATION_ITEM_IDS) {
-        await rpc('cmd.attest', {
-          actor: alice,
-          engineId,
-          itemId,
-          passed: true,
-          evidence: `see wiki/${itemId}`,
-        });
-      }
-      for (let i = 0; i < 10; i += 1) await reportCommand(engineId, `c-${i}`, 'SET_FAN', 'success');
-      await waitFor(
-        async () =>
-          (await rpc<Static<typeof WindowMetricsSchema>>('metrics', { engineId, window: '1h' })).commands ===
-          10,
-        { what: 'ten command records' },
-      );
+      await enrolReady(engineId, 'L3+', 10);
       await rpc('cmd.assign-approver-roles', {
         actor: alice,
         reason: 'org chart',
