@@ -111,4 +111,16 @@ describe('canary: default probes, pause_engine probes and restarts', () => {
     const defined = await canaryEvents(client, ns, 'probe', 'nats');
     expect(defined.filter((e) => e.type === 'canary.ProbeDefined')).toHaveLength(1);
   });
+
+  it('should act at once when an operator points a DOWN pause_engine probe at another engine', async () => {
+    const feed = await probeView(client, 'feed');
+    expect(feed?.status).toBe('DOWN');
+    await upsertProbe(client, { ...feed!.probe, engineId: 'p2' });
+
+    const pauses = (await canaryEvents(client, ns, 'engine', 'p2')).filter(
+      (e) => e.type === 'canary.EnginePauseRequested',
+    );
+    expect(pauses).toHaveLength(1);
+    expect(pauses[0]?.data['reason']).toMatch(/^probe feed: escalated to pause_engine while DOWN/);
+  });
 });

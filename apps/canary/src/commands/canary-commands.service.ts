@@ -56,6 +56,10 @@ export class CanaryCommands {
     return { defaultAllowedGapMs: this.config.CANARY_HEARTBEAT_GAP_MS };
   }
 
+  /**
+   * Runs a probe command; when it raised an alert of a pause_engine probe (going DOWN, or escalated
+   * while DOWN), asks the engine's aggregate for the pause.
+   */
   async probe(probeName: string, command: ProbeCommand, actor: Actor): Promise<DomainEvent[]> {
     const result = await this.runner.run({
       key: `probe:${probeName}`,
@@ -66,6 +70,23 @@ export class CanaryCommands {
       ctx: undefined,
       actor,
     });
+    const alert = result.events.find((e) => e.type === 'AlertRaised');
+    const current = this.state.probe(probeName);
+    const probe = current.status === 'defined' ? current.probe : undefined;
+    if (alert && probe?.action === 'pause_engine' && probe.engineId) {
+      await this.engine(
+        probe.engineId,
+        {
+          type: 'RequestPause',
+          data: {
+            engineId: probe.engineId,
+            reason: `probe ${probe.name}: ${String(alert.data['reason'])}`.slice(0, 500),
+            now: String(alert.data['at']),
+          },
+        },
+        CANARY_ACTOR,
+      );
+    }
     return result.events;
   }
 

@@ -136,7 +136,7 @@ export class ProbeScheduler implements OnApplicationBootstrap, BeforeApplication
       failures: tally.failures + (result.passed ? 0 : 1),
     });
     this.metrics.checked(probe.name, result.passed, counters.consecutiveFailures);
-    const events = await this.commands.probe(
+    await this.commands.probe(
       probe.name,
       {
         type: 'RecordCheck',
@@ -151,21 +151,6 @@ export class ProbeScheduler implements OnApplicationBootstrap, BeforeApplication
       },
       CANARY_ACTOR,
     );
-    const alert = events.find((e) => e.type === 'AlertRaised');
-    if (alert && probe.action === 'pause_engine' && probe.engineId) {
-      await this.commands.engine(
-        probe.engineId,
-        {
-          type: 'RequestPause',
-          data: {
-            engineId: probe.engineId,
-            reason: `probe ${probe.name}: ${String(alert.data['reason'])}`.slice(0, 500),
-            now,
-          },
-        },
-        CANARY_ACTOR,
-      );
-    }
   }
 
   /** One summary per interval instead of one event per check. */

@@ -178,6 +178,49 @@ describe('Probe', () => {
     });
   });
 
+  describe('Given an alert_only probe that is DOWN', () => {
+    const quiet = probe({ action: 'alert_only' });
+    const history = [defined(quiet), statusChanged('UNKNOWN', 'DOWN', 3, 0), alert(1, 'alert_only', 'down')];
+
+    it('should act at once when an operator escalates it to kill_switch, with a new alert', () => {
+      const escalated = probe({ action: 'kill_switch', engineId: 'e1' });
+      const reason = 'escalated to kill_switch while DOWN: test';
+      spec
+        .given(history)
+        .when(define(escalated))
+        .then([
+          defined(escalated, quiet),
+          {
+            type: 'AlertRaised',
+            data: {
+              alertId: 'probe:exchange:2',
+              probeName: 'exchange',
+              action: 'kill_switch',
+              reason,
+              at: T0,
+            },
+          },
+          {
+            type: 'KillSwitchRequested',
+            data: { probeName: 'exchange', engineId: 'e1', mode: 'hard', reason, consecutiveFailures: 3 },
+          },
+        ]);
+    });
+
+    it('should raise the alert a pause_engine escalation needs (the service pauses the engine on it)', () => {
+      const escalated = probe({ action: 'pause_engine', engineId: 'e1' });
+      const events = probeDecider.decide(define(escalated), state(history), undefined);
+      expect(events.map((e) => e.type)).toEqual(['ProbeDefined', 'AlertRaised']);
+    });
+
+    it('should only record the settings for a change that does not act at the gate', () => {
+      spec
+        .given(history)
+        .when(define(probe({ action: 'alert_only', timeoutMs: 50 })))
+        .then([defined(probe({ action: 'alert_only', timeoutMs: 50 }), quiet)]);
+    });
+  });
+
   describe('Given an UNKNOWN probe (never checked)', () => {
     it('should come UP on its first pass', () => {
       spec

@@ -137,6 +137,48 @@ function sameConfig(a: ProbeConfig, b: ProbeConfig): boolean {
   return [...keys].every((k) => a[k] === b[k]);
 }
 
+/**
+ * What a probe does on going DOWN: an alert, and for kill_switch the request to the gate. For
+ * pause_engine the pause is an engine-aggregate event the service asks for on seeing the alert (see
+ * engineDecider's RequestPause).
+ */
+function actionEvents(
+  probe: ProbeConfig,
+  alertCount: number,
+  why: string,
+  consecutiveFailures: number,
+  now: string,
+): ProbeEvent[] {
+  const reason = why.slice(0, 500);
+  const alertId = probeAlertId(probe.name, alertCount + 1);
+  const events: ProbeEvent[] = [
+    { type: 'AlertRaised', data: { alertId, probeName: probe.name, action: probe.action, reason, at: now } },
+  ];
+  if (probe.action === 'kill_switch') {
+    events.push({
+      type: 'KillSwitchRequested',
+      data: {
+        probeName: probe.name,
+        ...(probe.engineId ? { engineId: probe.engineId } : {}),
+        mode: probe.killMode ?? DEFAULT_KILL_MODE,
+        reason,
+        consecutiveFailures,
+      },
+    });
+  }
+  return events;
+}
+
+/** Whether `next` acts at the gate differently from `previous`: a new target or a stronger action. */
+function escalates(previous: ProbeConfig, next: ProbeConfig): boolean {
+  if (next.action === 'alert_only') return false;
+  return (
+    previous.action !== next.action ||
+    previous.engineId !== next.engineId ||
+    (previous.killMode ?? DEFAULT_KILL_MODE) !== (next.killMode ?? DEFAULT_KILL_MODE)
+  );
+}
+
 function decideCheck(
   c: Extract<ProbeCommand, { type: 'RecordCheck' }>['data'],
   state: DefinedProbe,
@@ -157,33 +199,8 @@ function decideCheck(
     },
   });
   if (health !== 'DOWN' && consecutiveFailures >= probe.failureThreshold) {
-    const alertId = probeAlertId(probe.name, state.alertCount + 1);
-    const reason =
-      `${consecutiveFailures} consecutive failures (threshold ${probe.failureThreshold}): ${c.detail}`.slice(
-        0,
-        500,
-      );
-    const events: ProbeEvent[] = [
-      changed('DOWN'),
-      {
-        type: 'AlertRaised',
-        data: { alertId, probeName: probe.name, action: probe.action, reason, at: c.now },
-      },
-    ];
-    if (probe.action === 'kill_switch') {
-      events.push({
-        type: 'KillSwitchRequested',
-        data: {
-          probeName: probe.name,
-          ...(probe.engineId ? { engineId: probe.engineId } : {}),
-          mode: probe.killMode ?? DEFAULT_KILL_MODE,
-          reason,
-          consecutiveFailures,
-        },
-      });
-    }
-    // pause_engine: the pause is an engine-aggregate event (see engineDecider's RequestPause).
-    return events;
+    const reason = `${consecutiveFailures} consecutive failures (threshold ${probe.failureThreshold}): ${c.detail}`;
+    return [changed('DOWN'), ...actionEvents(probe, state.alertCount, reason, consecutiveFailures, c.now)];
   }
   // From UNKNOWN one pass is enough; a DOWN probe must pass recoveryThreshold times in a row.
   if (health === 'UNKNOWN' && consecutivePasses >= 1) return [changed('UP')];
@@ -203,9 +220,16 @@ export const probeDecider: Decider<ProbeState, ProbeCommand, ProbeEvent, void> =
         validateProbe(probe);
         const previous = state.status === 'defined' ? state.probe : null;
         if (previous && sameConfig(previous, probe)) return [];
-        return [
-          { type: 'ProbeDefined', data: { probeName: probe.name, probe, previous, actor, reason, at: now } },
-        ];
+        const defined: ProbeEvent = {
+          type: 'ProbeDefined',
+          data: { probeName: probe.name, probe, previous, actor, reason, at: now },
+        };
+        // Escalating a probe that is DOWN acts now, not at its next failure after a recovery.
+        if (state.status === 'defined' && state.health === 'DOWN' && previous && escalates(previous, probe)) {
+          const why = `escalated to ${probe.action} while DOWN: ${reason}`;
+          return [defined, ...actionEvents(probe, state.alertCount, why, probe.failureThreshold, now)];
+        }
+        return [defined];
       }
       case 'RemoveProbe': {
         const { probeName, actor, reason, now } = command.data;
