@@ -1,6 +1,9 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { aggregateIdOf, dataOf, perMessage, type Projection } from './projection';
 
+/** A probe's open alerts end: it came back UP, or it was removed. */
+const RESOLVE_PROBE_ALERTS = `UPDATE canary_alerts SET resolved_at = $2 WHERE probe_name = $1 AND resolved_at IS NULL`;
+
 /** Every probe the canary runs or ran: settings and current status. */
 @Entity({ name: 'canary_probes' })
 export class CanaryProbeRow {
@@ -104,10 +107,7 @@ export const canaryProjection: Projection = {
         d.at,
       ]);
       // A removed probe checks nothing more: its open alert ends with it.
-      sql.add(`UPDATE canary_alerts SET resolved_at = $2 WHERE probe_name = $1 AND resolved_at IS NULL`, [
-        d.probeName,
-        d.at,
-      ]);
+      sql.add(RESOLVE_PROBE_ALERTS, [d.probeName, d.at]);
     },
     'canary.ProbeStatusChanged': (sql, message) => {
       const d = dataOf<{
@@ -141,10 +141,7 @@ export const canaryProjection: Projection = {
         ],
       );
       if (d.to === 'UP') {
-        sql.add(`UPDATE canary_alerts SET resolved_at = $2 WHERE probe_name = $1 AND resolved_at IS NULL`, [
-          d.probeName,
-          d.at,
-        ]);
+        sql.add(RESOLVE_PROBE_ALERTS, [d.probeName, d.at]);
       }
     },
     'canary.AlertRaised': (sql, message) => {
