@@ -6,7 +6,7 @@ import { Messaging } from '@bifrost/messaging';
 import { createTestDatabase, createTestNamespace, waitFor, type TestNamespace } from '@bifrost/testing';
 import { openProjectorDatabase } from '../apps/projector/src/persistence';
 import { ProjectorMetrics } from '../apps/projector/src/projector/projector.metrics';
-import { mixedEvent, startProjector } from '../apps/projector/src/testing/projector.fixtures';
+import { MIXED_CYCLE, mixedEvent, startProjector } from '../apps/projector/src/testing/projector.fixtures';
 import { driverArgs, percentile, rssMb, runDriver } from './lib/load';
 
 const COUNT = Number(process.argv[2] ?? process.env['BENCH_COUNT'] ?? 200_000);
@@ -73,8 +73,9 @@ async function drive(args: DriverArgs): Promise<void> {
 }
 
 /**
- * The baseline: the same rows (audit log plus the row-per-message read models) as plain multi-row
- * INSERT … VALUES through pg, 1 000 messages per transaction; no decoding, no hashing, no upserts.
+ * The baseline: the same rows (audit log plus the row-per-message and row-per-item read models) as
+ * plain multi-row INSERT … VALUES through pg, 1 000 messages per transaction; no decoding, no
+ * hashing, no upserts.
  */
 async function baseline(url: string, ns: TestNamespace, count: number): Promise<number> {
   const client = new Client({ connectionString: url });
@@ -112,7 +113,10 @@ async function baseline(url: string, ns: TestNamespace, count: number): Promise<
   return count / (elapsed / 1000);
 }
 
-/** The read-model rows a message adds one of (decisions, outcomes, reservation decisions, ledger entries). */
+/**
+ * The read-model rows a message adds: one per verdict and outcome, one per reservation decision of a
+ * `risk.ReservationsDecided` and one per ledger entry (what the projector inserts for them).
+ */
 function baselineRows(envelopes: readonly Envelope[]): Map<string, unknown[][]> {
   const tables = new Map<string, unknown[][]>();
   const add = (table: string, row: unknown[]) => tables.set(table, [...(tables.get(table) ?? []), row]);
@@ -162,22 +166,22 @@ function baselineRows(envelopes: readonly Envelope[]): Map<string, unknown[][]> 
           d['recordedAt'],
         ],
       );
-    } else if (e.type === 'risk.ReservationDecided') {
-      const r = d['reply'];
-      add(
-        'risk_reservation_decisions (event_id, reservation_id, engine_id, outcome, reason, day, decided_at, request, reply)',
-        [
-          e.id,
-          r.reservationId,
-          r.engineId,
-          r.outcome,
-          null,
-          r.day,
-          r.decidedAt,
-          JSON.stringify(d['request']),
-          JSON.stringify(r),
-        ],
-      );
+    } else if (e.type === 'risk.ReservationsDecided') {
+      for (const { request, reply: r } of d['decisions'])
+        add(
+          'risk_reservation_decisions (event_id, reservation_id, engine_id, outcome, reason, day, decided_at, request, reply)',
+          [
+            e.id,
+            r.reservationId,
+            r.engineId,
+            r.outcome,
+            r.reason ?? null,
+            r.day,
+            r.decidedAt,
+            JSON.stringify(request),
+            JSON.stringify(r),
+          ],
+        );
     } else if (e.type === 'risk.LedgerEntriesRecorded') {
       for (const [position, entry] of (
         d['entries'] as { type: string; data: Record<string, string> }[]
@@ -309,7 +313,7 @@ async function main(): Promise<void> {
     const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
     const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
     const lines = [
-      `projector benchmark: ${COUNT} mixed messages, batch size ${BATCH_SIZE}, node ${process.version}`,
+      `projector benchmark: ${COUNT} mixed messages (a cycle of ${MIXED_CYCLE}: 11 verdicts, 1 risk.ReservationsDecided of 3 decisions, …), batch size ${BATCH_SIZE}, node ${process.version}`,
       `  published in ${fill.seconds.toFixed(1)} s (${(COUNT / fill.seconds).toFixed(0)}/s) by a separate process; ${batchCount} batches; ${audit?.n} audit rows`,
       row(['measure', 'figure', 'target', '']),
       row(['---', '---', '---', '---']),

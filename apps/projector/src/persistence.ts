@@ -12,6 +12,7 @@ import { DecisionDocuments1732300000900 } from './migrations/1732300000900-decis
 import { ApiKeyChanges1732300001000 } from './migrations/1732300001000-api-key-changes';
 import { RiskUsageClosedAt1732300001100 } from './migrations/1732300001100-risk-usage-closed-at';
 import { AuditLogAlwaysTriggers1732300001200 } from './migrations/1732300001200-audit-log-always-triggers';
+import { RiskReservationDecisionsKey1732300001300 } from './migrations/1732300001300-risk-reservation-decisions-key';
 import { readModelEntities } from './read-models/registry';
 
 export const projectorEntities = [...persistenceEntities, AuditLogEntry, ...readModelEntities];
@@ -28,6 +29,7 @@ export const projectorMigrations = [
   ApiKeyChanges1732300001000,
   RiskUsageClosedAt1732300001100,
   AuditLogAlwaysTriggers1732300001200,
+  RiskReservationDecisionsKey1732300001300,
 ];
 
 /** The projector's Postgres: migrated to the current schema before anything is written. */

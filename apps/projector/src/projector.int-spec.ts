@@ -133,14 +133,16 @@ describe('projector against real NATS and Postgres', () => {
     });
   });
 
-  describe('Given reservation decisions and ledger entries about the same reservation in one batch', () => {
+  describe('Given decision records of both types and ledger entries about the same engine in one batch', () => {
     it('should keep every row and leave usage and reservation status from the last message', async () => {
       const risk = riskEvents(h.ns.naming);
-      const first = risk.reservationDecided('eng-r', 1);
-      const second = risk.reservationDecided('eng-r', 2);
+      const batch = risk.reservationsDecided('eng-r', 1, ['GRANTED', 'GRANTED']);
+      // A record as risk-guard published them before batching (here after the batch, as after a rollback).
+      const old = risk.reservationDecided('eng-r', 3);
       const ledger = risk.reservationGrantedAndSettled('eng-r');
       await publishAll(h.client, [ledger]);
-      await publishAll(h.client, [first, second]);
+      await publishAll(h.client, [batch]);
+      await publishAll(h.client, [old]);
       projector = h.startProjector();
       await h.caughtUp();
 
@@ -160,17 +162,123 @@ describe('projector against real NATS and Postgres', () => {
       ).toEqual([{ engine_id: 'eng-r', day: '2026-11-21', status: 'SETTLED' }]);
       expect(
         await h.dataSource.query(
-          `SELECT count(*)::int AS n FROM risk_reservation_decisions WHERE engine_id = 'eng-r'`,
+          `SELECT reservation_id, event_id FROM risk_reservation_decisions WHERE engine_id = 'eng-r'
+           ORDER BY reservation_id`,
         ),
-      ).toEqual([{ n: 2 }]);
+      ).toEqual(
+        [
+          ...batch.data.decisions.map((d) => ({ reservation_id: d.reply.reservationId, event_id: batch.id })),
+          { reservation_id: old.data.reply.reservationId, event_id: old.id },
+        ].sort((a, b) => a.reservation_id.localeCompare(b.reservation_id)),
+      );
+      expect(old.id).toBe(old.data.reply.reservationId);
       expect(
         await h.dataSource.query(
           `SELECT policy_id, usage->'actions' AS actions FROM risk_usage ORDER BY policy_id`,
         ),
       ).toEqual([
-        { policy_id: 'GLOBAL', actions: 2 },
-        { policy_id: 'eng-r', actions: 2 },
+        { policy_id: 'GLOBAL', actions: 3 },
+        { policy_id: 'eng-r', actions: 3 },
       ]);
+    });
+  });
+
+  describe('Given a risk.ReservationsDecided of three decisions', () => {
+    it('should write a row per decision and upsert usage and limits from the last decision', async () => {
+      const risk = riskEvents(h.ns.naming);
+      projector = h.startProjector();
+      const record = risk.reservationsDecided('eng-b', 5, ['GRANTED', 'DENIED', 'GRANTED']);
+      const auditBefore = await h.count('audit_log');
+      await publishAll(h.client, [record]);
+      await h.caughtUp();
+
+      const rows = await h.dataSource.query(
+        `SELECT reservation_id, event_id, engine_id, outcome, reason, day, request->>'idempotencyKey' AS key
+         FROM risk_reservation_decisions WHERE engine_id = 'eng-b' ORDER BY reservation_id`,
+      );
+      expect(rows).toEqual(
+        record.data.decisions
+          .map(({ request, reply }) => ({
+            reservation_id: reply.reservationId,
+            event_id: record.id,
+            engine_id: 'eng-b',
+            outcome: reply.outcome,
+            reason: reply.outcome === 'DENIED' ? 'THROTTLED' : null,
+            day: '2026-11-21',
+            key: request.idempotencyKey,
+          }))
+          .sort((a, b) => a.reservation_id.localeCompare(b.reservation_id)),
+      );
+      expect(rows.map((row: { outcome: string }) => row.outcome).sort()).toEqual([
+        'DENIED',
+        'GRANTED',
+        'GRANTED',
+      ]);
+      expect(
+        await h.dataSource.query(
+          `SELECT policy_id, usage, limits FROM risk_usage
+           WHERE day = '2026-11-21' AND policy_id IN ('GLOBAL', 'eng-b') ORDER BY policy_id`,
+        ),
+      ).toEqual([
+        { policy_id: 'GLOBAL', usage: risk.usage(7), limits: risk.limits },
+        { policy_id: 'eng-b', usage: risk.usage(7), limits: risk.limits },
+      ]);
+      expect(await h.count('audit_log')).toBe(auditBefore + 1);
+    });
+
+    it('should add no row when the record is published again past the dedupe window', async () => {
+      const risk = riskEvents(h.ns.naming);
+      projector = h.startProjector();
+      const record = risk.reservationsDecided('eng-d', 1);
+      await publishAll(h.client, [record]);
+      await h.caughtUp();
+      const decisionsBefore = await h.count('risk_reservation_decisions');
+      const auditBefore = await h.count('audit_log');
+
+      // A raw publish without Nats-Msg-Id stands in for a re-publish after the 2-minute window.
+      await h.client.js.publish(record.subject, encodeJson(record));
+      await h.caughtUp();
+
+      expect(await h.count('audit_log')).toBe(auditBefore);
+      expect(await h.count('risk_reservation_decisions')).toBe(decisionsBefore);
+    });
+
+    it('should keep the first row of a decision recorded again in another message, and record both messages', async () => {
+      const risk = riskEvents(h.ns.naming);
+      projector = h.startProjector();
+      const first = risk.reservationsDecided('eng-e', 1, ['GRANTED', 'GRANTED']);
+      const [, repeated] = first.data.decisions;
+      const [fresh] = risk.reservationsDecided('eng-e', 3, ['DENIED']).data.decisions;
+      // The second decision recorded again under a new envelope id, with one decided after it.
+      const again = createEnvelope({
+        type: 'risk.ReservationsDecided',
+        subject: first.subject,
+        source: 'risk-guard',
+        actor: first.actor,
+        occurredAt: first.occurredAt,
+        data: { limits: first.data.limits, decisions: [repeated!, fresh!] },
+      });
+      const auditBefore = await h.count('audit_log');
+      await publishAll(h.client, [first]);
+      await publishAll(h.client, [again]);
+      await h.caughtUp();
+
+      expect(
+        await h.dataSource.query(
+          `SELECT reservation_id, event_id, outcome FROM risk_reservation_decisions WHERE engine_id = 'eng-e'
+           ORDER BY reservation_id`,
+        ),
+      ).toEqual(
+        [
+          ...first.data.decisions.map((d) => ({
+            reservation_id: d.reply.reservationId,
+            event_id: first.id,
+            outcome: 'GRANTED',
+          })),
+          { reservation_id: fresh!.reply.reservationId, event_id: again.id, outcome: 'DENIED' },
+        ].sort((a, b) => a.reservation_id.localeCompare(b.reservation_id)),
+      );
+      expect(await h.count('audit_log')).toBe(auditBefore + 2);
     });
   });
 
@@ -181,7 +289,7 @@ describe('projector against real NATS and Postgres', () => {
       const final = { realizedLoss: 300, reservedLoss: 0, reservedExposure: 0, actions: 2 };
       // As on a rebuild that replays the events stream before the decisions: the closing lands first.
       await publishAll(h.client, [risk.nextDayOpened({ GLOBAL: final, 'eng-c': final })]);
-      await publishAll(h.client, [risk.reservationDecided('eng-c', 1), risk.reservationDecided('eng-c', 2)]);
+      await publishAll(h.client, [risk.reservationsDecided('eng-c', 1, ['GRANTED', 'GRANTED'])]);
       projector = h.startProjector();
       await h.caughtUp();
 
@@ -387,7 +495,15 @@ describe('projector against real NATS and Postgres', () => {
   });
 
   async function snapshot() {
-    const tables = ['audit_log', 'strategies', 'strategy_outcomes', 'gate_decisions', 'consumer_checkpoints'];
+    const tables = [
+      'audit_log',
+      'strategies',
+      'strategy_outcomes',
+      'gate_decisions',
+      'risk_reservation_decisions',
+      'risk_usage',
+      'consumer_checkpoints',
+    ];
     const out: Record<string, unknown> = {};
     for (const table of tables) out[table] = await h.dataSource.query(`SELECT * FROM ${table} ORDER BY 1, 2`);
     return out;

@@ -2,6 +2,7 @@ import type { RiskPolicy } from '@bifrost/contracts';
 import { Messaging } from '@bifrost/messaging';
 import type { RunningService } from '@bifrost/service';
 import { createTestNamespace, TcpProxy, waitFor, type TestNamespace } from '@bifrost/testing';
+import { RiskDesk } from './ledger/risk-desk';
 import {
   connectClient,
   decisionRecords,
@@ -100,6 +101,55 @@ describe('risk-guard when an append fails', () => {
     // Stored once: a further retry replays without a second record.
     await reserve(client, 'unrecorded', 'k1', 1);
     expect(await decisionRecords(client, ns, 'unrecorded')).toHaveLength(1);
+  }, 40_000);
+
+  it('should store a failed record of several decisions whole when the engine retries any one of them', async () => {
+    await upsertPolicy(client, 'unrecorded-batch', 100_000, 100_000, 100);
+    const decisions = ns.naming.streams.decisions.name;
+    const { config } = await client.jsm.streams.info(decisions);
+    await client.jsm.streams.delete(decisions);
+    const messaging = service.app.get(Messaging);
+    const append = messaging.eventStore.append.bind(messaging.eventStore);
+    const held = deferred();
+    // The desk is held in the append of another batch while both keys queue up: one batch after it.
+    const appendSpy = jest.spyOn(messaging.eventStore, 'append').mockImplementationOnce(async (...args) => {
+      await held.promise;
+      return append(...args);
+    });
+    const queued = () => (service.app.get(RiskDesk) as unknown as { queue: unknown[] }).queue.length;
+    let failed;
+    try {
+      const blocker = client.rpc.request('bifrost.rpc.risk.reserve', request('unrecorded-batch', 'k0'), {
+        timeoutMs: 10_000,
+      });
+      await waitFor(() => appendSpy.mock.calls.length > 0, { what: 'the first batch appending' });
+      const both = ['k1', 'k2'].map((key) =>
+        client.rpc.request('bifrost.rpc.risk.reserve', request('unrecorded-batch', key), {
+          timeoutMs: 10_000,
+        }),
+      );
+      await waitFor(() => queued() === 2, { what: 'both reserves queued' });
+      held.resolve();
+      await blocker;
+      failed = await Promise.all(both);
+    } finally {
+      held.resolve();
+      appendSpy.mockRestore();
+      await client.jsm.streams.add(config);
+    }
+    for (const reply of failed)
+      expect(reply).toMatchObject({ ok: false, error: { code: 'INFRA.UNAVAILABLE' } });
+
+    const second = await reserve(client, 'unrecorded-batch', 'k2', 1);
+    const records = await decisionRecords(client, ns, 'unrecorded-batch');
+    // k0's record could not be stored either, and k0 is never retried.
+    expect(records.map((r) => r.request.idempotencyKey)).toEqual(['k1', 'k2']);
+    expect(new Set(records.map((r) => r.recordId)).size).toBe(1);
+    expect(second).toMatchObject({ replayed: true, reservationId: records[1]?.reply.reservationId });
+    // The other decision's record is stored with it: its retry replays without storing it again.
+    const first = await reserve(client, 'unrecorded-batch', 'k1', 1);
+    expect(first).toMatchObject({ replayed: true, reservationId: records[0]?.reply.reservationId });
+    expect(await decisionRecords(client, ns, 'unrecorded-batch')).toHaveLength(2);
   }, 40_000);
 
   it('should store the record of a decision whose first store failed while its replay was being appended', async () => {

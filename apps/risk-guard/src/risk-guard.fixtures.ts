@@ -1,6 +1,13 @@
 import { Kvm } from '@nats-io/kv';
 import { loadConfig } from '@bifrost/config';
-import type { LedgerEntry, LedgerView, ReserveReply } from '@bifrost/contracts';
+import type {
+  Envelope,
+  LedgerEntry,
+  LedgerView,
+  ReservationDecision,
+  ReserveReply,
+  RiskLimits,
+} from '@bifrost/contracts';
 import { Messaging } from '@bifrost/messaging';
 import { startService, type RunningService } from '@bifrost/service';
 import { freePort, type TestNamespace } from '@bifrost/testing';
@@ -106,27 +113,22 @@ export async function ledgerEntries(
   return events.flatMap((e) => (e.envelope.data as { entries: LedgerEntry[] }).entries);
 }
 
-/** Every decision record of an engine, straight from the stream. */
+/**
+ * Every reserve decision recorded for an engine, straight from the stream, in order: the decisions
+ * of each `risk.ReservationsDecided`, each with its record's id and limits.
+ */
 export async function decisionRecords(client: Messaging, ns: TestNamespace, engineId: string) {
-  const records: { reply: ReserveReply; usage: Record<string, Usage>; limits: Record<string, Limits> }[] = [];
+  const decisions: (ReservationDecision & { recordId: string; limits: Record<string, RiskLimits> })[] = [];
   const stream = ns.naming.streams.decisions.name;
   const info = await client.jsm.streams.info(stream);
   for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq += 1) {
     const msg = await client.jsm.streams.getMessage(stream, { seq }).catch(() => undefined);
     if (!msg || msg.subject !== ns.naming.decisionSubject('risk', engineId)) continue;
-    records.push((msg.json() as { data: (typeof records)[number] }).data);
+    const record =
+      msg.json<Envelope<{ limits: Record<string, RiskLimits>; decisions: ReservationDecision[] }>>();
+    expect(record.type).toBe('risk.ReservationsDecided');
+    for (const decision of record.data.decisions)
+      decisions.push({ ...decision, recordId: record.id, limits: record.data.limits });
   }
-  return records;
-}
-
-interface Usage {
-  realizedLoss: number;
-  reservedLoss: number;
-  reservedExposure: number;
-  actions: number;
-}
-interface Limits {
-  maxDailyLoss: { amount: number };
-  maxDailyExposure: { amount: number };
-  maxDailyActions: number;
+  return decisions;
 }

@@ -57,6 +57,24 @@ describe('risk-guard', () => {
     });
   });
 
+  describe('Given reserves of two engines arriving together', () => {
+    it("should record each engine's decisions of a batch in one record of its own, each decision once", async () => {
+      await upsertPolicy(client, 'batch-a', 1_000_000, 1_000_000, 1_000);
+      await upsertPolicy(client, 'batch-b', 1_000_000, 1_000_000, 1_000);
+      const replies = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => reserve(client, i % 2 ? 'batch-b' : 'batch-a', `b-${i}`, 1, 1)),
+      );
+      for (const engineId of ['batch-a', 'batch-b']) {
+        const records = await decisionRecords(client, ns, engineId);
+        const ids = replies.filter((r) => r.engineId === engineId).map((r) => r.reservationId);
+        expect(records.map((r) => r.reply.reservationId).sort()).toEqual(ids.sort());
+        expect(records.every((r) => r.request.engineId === engineId)).toBe(true);
+        // Requests sent at once are decided in batches: fewer records than decisions.
+        expect(new Set(records.map((r) => r.recordId)).size).toBeLessThan(records.length);
+      }
+    });
+  });
+
   describe('Given the seeded WHOLESALE policy', () => {
     it('should grant, record the decision before replying, and book the settle', async () => {
       const granted = await reserve(client, 'WHOLESALE', 'w-1', 5_000, 100_000);
@@ -74,7 +92,12 @@ describe('risk-guard', () => {
         distanceToTrip: 15_000,
       });
       const records = await decisionRecords(client, ns, 'WHOLESALE');
-      expect(records.map((r) => r.reply.reservationId)).toContain(granted.reservationId);
+      expect(records.find((r) => r.reply.reservationId === granted.reservationId)).toMatchObject({
+        request: { engineId: 'WHOLESALE', idempotencyKey: 'w-1' },
+        reply: granted,
+        usage: { WHOLESALE: { reservedLoss: 5_000 } },
+        limits: { WHOLESALE: { maxDailyLoss: usd(20_000) }, GLOBAL: { maxDailyLoss: usd(25_000) } },
+      });
 
       const settled = await client.rpc.call<ReservationReply>('bifrost.rpc.risk.settle', {
         engineId: 'WHOLESALE',

@@ -53,9 +53,10 @@ export type BatchHandler = (manager: EntityManager, messages: readonly Projected
 
 /**
  * For read models with hot message types: each `batched` handler gets all the batch's messages of
- * its type at once (stream order) and writes them set-wise; the other types' statements run one by
- * one in stream order, after them. Only for types whose writes commute with every other type's
- * (disjoint tables or columns), so applying them out of stream order reaches the same rows.
+ * its types at once (stream order; types sharing a handler get their messages together) and writes
+ * them set-wise; the other types' statements run one by one in stream order, after them. Only for
+ * types whose writes commute with every other handler's (disjoint tables or columns), so applying
+ * them out of stream order reaches the same rows.
  */
 export function perBatch(
   batched: Readonly<Record<string, BatchHandler>>,
@@ -69,8 +70,8 @@ export function perBatch(
       messages: readonly ProjectedMessage[],
       statements: Statements,
     ): Promise<void> {
-      for (const [type, handler] of Object.entries(batched)) {
-        const mine = messages.filter((message) => message.envelope.type === type);
+      for (const handler of new Set(Object.values(batched))) {
+        const mine = messages.filter((message) => batched[message.envelope.type] === handler);
         if (mine.length > 0) await handler(manager, mine);
       }
       await single.apply(manager, messages, statements);

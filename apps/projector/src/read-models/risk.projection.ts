@@ -40,13 +40,14 @@ export class RiskReservationRow {
   @Column({ type: 'jsonb' }) latest!: Record<string, unknown>;
 }
 
-/** Every reserve decision record (decisions stream), for the decision queries of the risk API. */
+/** Every reserve decision (decisions stream), for the decision queries of the risk API. */
 @Entity({ name: 'risk_reservation_decisions' })
 @Index(['engineId', 'decidedAt'])
 @Index(['decidedAt'])
 export class RiskReservationDecisionRow {
-  @PrimaryColumn({ name: 'event_id', type: 'text' }) eventId!: string;
-  @Column({ name: 'reservation_id', type: 'text' }) reservationId!: string;
+  @PrimaryColumn({ name: 'reservation_id', type: 'text' }) reservationId!: string;
+  /** The decision record holding it: one `risk.ReservationsDecided` holds several decisions. */
+  @Column({ name: 'event_id', type: 'text' }) eventId!: string;
   @Column({ name: 'engine_id', type: 'text' }) engineId!: string;
   @Column({ type: 'text' }) outcome!: string;
   @Column({ type: 'text', nullable: true }) reason!: string | null;
@@ -117,7 +118,7 @@ interface LedgerEntriesRecorded {
   entries: { type: string; data: Record<string, unknown> }[];
 }
 
-interface ReservationDecided {
+interface ReservationDecision {
   request: Record<string, unknown>;
   reply: {
     reservationId: string;
@@ -128,7 +129,22 @@ interface ReservationDecided {
     decidedAt: string;
   };
   usage: Record<string, unknown>;
+}
+
+/** `risk.ReservationsDecided`: one engine's decisions of a desk batch, all against the same limits. */
+interface ReservationsDecided {
   limits: Record<string, unknown>;
+  decisions: ReservationDecision[];
+}
+
+/** `risk.ReservationDecided` (no longer published, still replayed): one decision with its limits. */
+type ReservationDecided = ReservationDecision & { limits: Record<string, unknown> };
+
+/** Either decision record as a batch of decisions: a `risk.ReservationDecided` is a batch of one. */
+function decisionsOf(message: ProjectedMessage): ReservationsDecided {
+  if (message.envelope.type === 'risk.ReservationsDecided') return dataOf<ReservationsDecided>(message);
+  const { limits, ...decision } = dataOf<ReservationDecided>(message);
+  return { limits, decisions: [decision] };
 }
 
 const stringOrNull = (value: unknown): string | null => (typeof value === 'string' ? value : null);
@@ -210,42 +226,47 @@ function closingUsage(data: Record<string, unknown>) {
   }));
 }
 
-/** Every decision of the batch in one statement; usage per (day, policy) from the last decision about it. */
+/**
+ * Every decision of the batch in one statement, from both decision records; usage per (day, policy)
+ * from the last decision about it.
+ */
 async function recordReservationDecisions(
   manager: EntityManager,
   messages: readonly ProjectedMessage[],
 ): Promise<void> {
-  const decisions = messages.map((message) => ({
-    eventId: message.envelope.id,
-    d: dataOf<ReservationDecided>(message),
-  }));
+  const decisions = messages.flatMap((message) => {
+    const { limits, decisions: decided } = decisionsOf(message);
+    return decided.map((decision) => ({ eventId: message.envelope.id, limits, ...decision }));
+  });
   await insertRows(
     manager,
     'risk_reservation_decisions',
-    decisions.map(({ eventId, d }) => ({
+    decisions.map(({ eventId, request, reply }) => ({
       event_id: eventId,
-      reservation_id: d.reply.reservationId,
-      engine_id: d.reply.engineId,
-      outcome: d.reply.outcome,
-      reason: d.reply.reason ?? null,
-      day: d.reply.day,
-      decided_at: d.reply.decidedAt,
-      request: d.request,
-      reply: d.reply,
+      reservation_id: reply.reservationId,
+      engine_id: reply.engineId,
+      outcome: reply.outcome,
+      reason: reply.reason ?? null,
+      day: reply.day,
+      decided_at: reply.decidedAt,
+      request,
+      reply,
     })),
+    // A decision recorded again in another message (a record retried under a new id) keeps its row.
+    'ON CONFLICT (reservation_id) DO NOTHING',
   );
   const usage = new Map<
     string,
     { day: string; policy_id: string; usage: unknown; limits: unknown; decided_at: string }
   >();
-  for (const { d } of decisions) {
-    for (const [policyId, value] of Object.entries(d.usage)) {
-      usage.set(JSON.stringify([d.reply.day, policyId]), {
-        day: d.reply.day,
+  for (const { reply, usage: after, limits } of decisions) {
+    for (const [policyId, value] of Object.entries(after)) {
+      usage.set(JSON.stringify([reply.day, policyId]), {
+        day: reply.day,
         policy_id: policyId,
         usage: value,
-        limits: d.limits[policyId] ?? null,
-        decided_at: d.reply.decidedAt,
+        limits: limits[policyId] ?? null,
+        decided_at: reply.decidedAt,
       });
     }
   }
@@ -282,7 +303,9 @@ export const riskProjection: Projection = {
   ...perBatch(
     {
       'risk.LedgerEntriesRecorded': recordLedgerEntries,
+      // One handler for both records: it gets the batch's messages of both types in stream order.
       'risk.ReservationDecided': recordReservationDecisions,
+      'risk.ReservationsDecided': recordReservationDecisions,
     },
     {
       'risk.PolicyDefined': (sql, message) => {

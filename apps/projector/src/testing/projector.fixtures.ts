@@ -172,39 +172,67 @@ export function riskEvents(naming: Naming) {
     actions: n,
   });
   const system = { kind: 'system' as const, id: 'risk-guard' };
+  /** One reserve decision: its request, its reply and the usage of GLOBAL and the engine policy after it. */
+  const decision = (engineId: string, n: number, outcome: 'GRANTED' | 'DENIED' = 'GRANTED') => {
+    const reservationId = uuidv7();
+    return {
+      request: {
+        engineId,
+        idempotencyKey: `k-${reservationId}`,
+        maxLoss: usd(500),
+        exposure: usd(10_000),
+      },
+      reply: {
+        reservationId,
+        engineId,
+        outcome,
+        status: outcome,
+        maxLoss: usd(500),
+        exposure: usd(10_000),
+        day,
+        decidedAt: at(),
+        ...(outcome === 'GRANTED'
+          ? { expiresAt: at(30_000) }
+          : { reason: 'THROTTLED' as const, failingPolicy: engineId }),
+        replayed: false,
+      },
+      usage: { GLOBAL: usage(n), [engineId]: usage(n) },
+    };
+  };
   return {
+    /** A record as risk-guard published them before `risk.ReservationsDecided`: its id is the reservation id. */
     reservationDecided: (engineId: string, n: number) => {
-      const reservationId = uuidv7();
+      const d = decision(engineId, n);
       return createEnvelope({
+        id: d.reply.reservationId,
         type: 'risk.ReservationDecided',
         subject: naming.decisionSubject('risk', engineId),
         source: 'risk-guard',
         actor: { kind: 'engine', id: engineId },
         occurredAt: at(),
-        data: {
-          request: {
-            engineId,
-            idempotencyKey: `k-${reservationId}`,
-            maxLoss: usd(500),
-            exposure: usd(10_000),
-          },
-          reply: {
-            reservationId,
-            engineId,
-            outcome: 'GRANTED',
-            status: 'GRANTED',
-            maxLoss: usd(500),
-            exposure: usd(10_000),
-            day,
-            decidedAt: at(),
-            expiresAt: at(30_000),
-            replayed: false,
-          },
-          usage: { GLOBAL: usage(n), [engineId]: usage(n) },
-          limits: { GLOBAL: limits, [engineId]: limits },
-        },
+        data: { ...d, limits: { GLOBAL: limits, [engineId]: limits } },
       });
     },
+    /**
+     * One engine's decisions of a desk batch, as risk-guard publishes them: decision `i` (of
+     * `outcomes`) after `n + i` actions.
+     */
+    reservationsDecided: (
+      engineId: string,
+      n: number,
+      outcomes: readonly ('GRANTED' | 'DENIED')[] = ['GRANTED', 'GRANTED', 'GRANTED'],
+    ) =>
+      createEnvelope({
+        type: 'risk.ReservationsDecided',
+        subject: naming.decisionSubject('risk', engineId),
+        source: 'risk-guard',
+        actor: { kind: 'engine', id: engineId },
+        occurredAt: at(),
+        data: {
+          limits: { GLOBAL: limits, [engineId]: limits },
+          decisions: outcomes.map((outcome, i) => decision(engineId, n + i, outcome)),
+        },
+      }),
     reservationGrantedAndSettled: (engineId: string) => {
       const reservationId = uuidv7();
       return createEnvelope({
@@ -286,27 +314,30 @@ export function riskEvents(naming: Naming) {
 }
 
 /**
- * The benchmark's traffic, message `n` of it: per 20 messages 11 gate verdicts and 3 reservation
- * decisions (decision records dominate real traffic), 1 ledger append, 2 outcomes, 1 token event,
- * 1 approval event and 1 of the rarer control, strategy and policy events, over 20 engines × 5
- * strategies.
+ * The benchmark's traffic, message `n` of it: per 18 messages 11 gate verdicts and 1 reservation
+ * decision record of 3 decisions (decision records dominate real traffic), 1 ledger append, 2
+ * outcomes, 1 token event, 1 approval event and 1 of the rarer control, strategy and policy events,
+ * over 20 engines × 5 strategies. Until risk-guard batched its decision records the cycle was 20
+ * messages, with 3 one-decision records: the same rows per cycle.
  */
+export const MIXED_CYCLE = 18;
+
 export function mixedEvent(naming: Naming, n: number): Envelope {
   const gate = gateEvents(naming);
   const risk = riskEvents(naming);
   const engineId = `eng-${n % 20}`;
   const strategyId = `s-${Math.floor(n / 20) % 5}`;
-  const round = Math.floor(n / 20);
-  const slot = n % 20;
+  const round = Math.floor(n / MIXED_CYCLE);
+  const slot = n % MIXED_CYCLE;
   if (slot <= 10) return gate.verdict(engineId, strategyId, slot === 10 ? 'BLOCK' : 'ALLOW');
-  if (slot <= 13) return risk.reservationDecided(engineId, n);
-  if (slot === 14) return risk.reservationGrantedAndSettled(engineId);
-  if (slot <= 16) return gate.outcomeRecorded(engineId, strategyId, (n % 7) * 100 - 300);
-  if (slot === 17)
+  if (slot === 11) return risk.reservationsDecided(engineId, n);
+  if (slot === 12) return risk.reservationGrantedAndSettled(engineId);
+  if (slot <= 14) return gate.outcomeRecorded(engineId, strategyId, (n % 7) * 100 - 300);
+  if (slot === 15)
     return round % 2 === 0
       ? gate.tokenIssued(engineId, strategyId, `tok-${round}`)
       : gate.tokenConsumed(engineId, strategyId, `tok-${round - 1}`);
-  if (slot === 18)
+  if (slot === 16)
     return round % 2 === 0
       ? gate.approvalRequested(engineId, strategyId, `ap-${round}`)
       : gate.approvalGranted(engineId, strategyId, `ap-${round - 1}`);

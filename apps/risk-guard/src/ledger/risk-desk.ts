@@ -15,9 +15,11 @@ import {
   type LedgerView,
   type ReconcileRequest,
   type ReleaseRequest,
+  type ReservationDecision,
   type ReservationReply,
   type ReserveReply,
   type ReserveRequest,
+  type RiskLimits,
   type RiskPolicy,
   type SettleRequest,
 } from '@bifrost/contracts';
@@ -86,19 +88,19 @@ interface Job {
 interface Decided {
   readonly job: Job;
   readonly reply?: unknown;
-  /** A reserve decision's record for `bifrost.dec.risk.<engineId>`, to store before replying. */
-  readonly record?: Envelope;
-  /** A replay: the id of the original's record, which must be stored before replying. */
-  readonly recordId?: string;
-  /** The record is of this decision (counted in the metrics), not of one replayed. */
-  readonly fresh?: boolean;
+  /** A fresh reserve decision, to store in its engine's record before replying. */
+  readonly decision?: ReservationDecision;
+  /** A replay: the original's reservation id, whose record must be stored before replying. */
+  readonly replayOf?: string;
   readonly error?: unknown;
 }
+
+type DecisionRecord = Envelope<{ limits: Record<string, RiskLimits>; decisions: ReservationDecision[] }>;
 
 const LEASE_KEY = 'risk-guard.leader';
 const MAX_ATTEMPTS = 3;
 const FORWARD_TIMEOUT_MS = 5_000;
-/** Decision records kept for a retry after their publish failed (in memory, oldest dropped first). */
+/** Decisions whose record is kept for a retry after its publish failed (in memory, oldest dropped first). */
 const MAX_UNRECORDED = 10_000;
 
 /** An error reply from the leader, passed on with its code intact. */
@@ -112,7 +114,8 @@ class ForwardedError extends BifrostError {
  * The risk desk: the single place where reservations are decided. Only the instance holding the
  * lease decides; it takes commands off an in-process queue one at a time, decides a run of them
  * against its in-memory ledger, appends their entries as one message with
- * Nats-Expected-Last-Subject-Sequence, then records each reserve decision and only then replies.
+ * Nats-Expected-Last-Subject-Sequence, then records the run's reserve decisions (one record per
+ * engine, ADR 0014) and only then replies.
  * Other instances forward to the leader's subjects. A conflicting append means another writer:
  * reload from the stream and decide again.
  */
@@ -140,7 +143,8 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
   private snapshotDue = false;
   private renewing = false;
   private takingOver = false;
-  private readonly unrecorded = new Map<string, Envelope>();
+  /** By reservation id: the record of a decision whose publish failed, and a record being stored. */
+  private readonly unrecorded = new Map<string, DecisionRecord>();
   private readonly recording = new Map<string, Promise<void>>();
 
   constructor(
@@ -453,7 +457,7 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
         ledger = { state, lastSequence: sequence };
         this.book = { ...this.book, ledger };
       }
-      this.settleReplies(decided);
+      this.settleReplies(decided, ctx.policies);
       entries = [];
       decided = [];
     };
@@ -589,47 +593,14 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
       if (!found) return { job, error: new InternalError('reservation not recorded') };
       if (found.reservationId !== job.reservationId) {
         // A replay: its reply waits for the original's record (see settleReplies).
-        return { job, reply: { ...found, replayed: true }, recordId: found.reservationId };
+        return { job, reply: { ...found, replayed: true }, replayOf: found.reservationId };
       }
       const usage = state.status === 'open' ? state.usage : {};
       // Object.assign, not `{ ...found, checks }`: on Node 20 that costs ~1 µs (docs/performance.md).
       const reply: ReserveReply = Object.assign({}, found, {
         checks: reservationChecks(this.policies, usage, found),
       });
-      const policyIds = [GLOBAL_POLICY_ID, engineId];
-      const pick = <V>(from: Readonly<Record<string, V>>) =>
-        Object.fromEntries(policyIds.flatMap((id) => (from[id] ? [[id, from[id]]] : [])));
-      const data = {
-        request: request.request,
-        reply,
-        usage: pick(usage),
-        limits: Object.fromEntries(
-          policyIds.flatMap((id) => {
-            const p = this.policies[id];
-            return p
-              ? [
-                  [
-                    id,
-                    {
-                      maxDailyLoss: p.maxDailyLoss,
-                      maxDailyExposure: p.maxDailyExposure,
-                      maxDailyActions: p.maxDailyActions,
-                    },
-                  ],
-                ]
-              : [];
-          }),
-        ),
-      };
-      const record = createEnvelope({
-        id: reply.reservationId,
-        type: 'risk.ReservationDecided',
-        subject: this.messaging.naming.decisionSubject('risk', engineId),
-        source: 'risk-guard',
-        actor: engine(engineId),
-        data,
-      });
-      return { job, reply, record, fresh: true };
+      return { job, reply, decision: { request: request.request, reply, usage: pick(usage, engineId) } };
     }
     if (request.op === 'settle' || request.op === 'release' || request.op === 'reconcile') {
       const record = findReservation(state, request.request.reservationId);
@@ -639,73 +610,98 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
   }
 
   /**
-   * Records reserve decisions, then replies; the loop does not wait for the records. A record that
-   * could not be stored is kept (its reply was an error) and stored when the engine retries with
-   * the same idempotency key, before the replayed reply; a replay of a decision whose record is
-   * still being stored waits for it. Which of the two applies is looked up here, after the batch's
-   * append: the original's store may have failed meanwhile. No reply goes out without its record,
-   * except a replay on another leader (or after a restart) of a record that was never stored: the
-   * unstored record was only in the memory of the instance that decided it.
+   * Records reserve decisions, then replies; the loop does not wait for the records. The fresh
+   * decisions of one engine go into one record (`risk.ReservationsDecided`), stored before any of
+   * them is answered. A record that could not be stored is kept (its replies were errors) and stored
+   * when the engine retries one of its decisions with the same idempotency key, before the replayed
+   * reply; a replay of a decision whose record is still being stored waits for it. Which of the two
+   * applies is looked up here, after the batch's append: the original's store may have failed
+   * meanwhile. No reply goes out without its record, except a replay on another leader (or after a
+   * restart) of a record that was never stored: the unstored record was only in the memory of the
+   * instance that decided it.
    */
-  private settleReplies(decided: Decided[]): void {
-    for (const { job, reply, record, recordId, fresh, error } of decided) {
-      if (error !== undefined) {
-        job.reject(error);
-        this.metrics.failed(job.request.op);
-        continue;
+  private settleReplies(decided: Decided[], policies: Readonly<Record<string, RiskPolicy>>): void {
+    const fresh = new Map<string, Decided[]>();
+    for (const d of decided) {
+      if (d.error !== undefined) {
+        d.job.reject(d.error);
+        this.metrics.failed(d.job.request.op);
+      } else if (d.decision) {
+        const engineId = d.decision.reply.engineId;
+        const group = fresh.get(engineId);
+        if (group) group.push(d);
+        else fresh.set(engineId, [d]);
       }
-      const pending = record ?? (recordId === undefined ? undefined : this.unrecorded.get(recordId));
-      const stored = pending
-        ? this.storeRecord(pending)
-        : recordId
-          ? this.recording.get(recordId)
-          : undefined;
-      if (!stored) {
-        job.resolve(reply);
-        continue;
-      }
-      stored.then(
-        () => {
-          if (fresh) this.metrics.decided(reply as ReserveReply, job.receivedAt);
-          job.resolve(reply);
+    }
+    // Stored first, so a replay of a decision of this batch finds its record being stored.
+    for (const [engineId, group] of fresh) {
+      const record = createEnvelope({
+        type: 'risk.ReservationsDecided',
+        subject: this.messaging.naming.decisionSubject('risk', engineId),
+        source: 'risk-guard',
+        actor: engine(engineId),
+        data: {
+          limits: limitsOf(policies, engineId),
+          decisions: group.map((d) => d.decision as ReservationDecision),
         },
-        (publishError: unknown) => {
-          this.metrics.failed('reserve');
-          job.reject(
-            new TransientError(
-              'the decision was made but could not be recorded; retry with the same idempotency key',
-              { cause: publishError },
-            ),
-          );
-        },
-      );
+      });
+      const stored = this.storeRecord(record);
+      for (const { job, reply } of group) this.replyOnceStored(job, reply, stored, true);
+    }
+    for (const { job, reply, decision, replayOf, error } of decided) {
+      if (error !== undefined || decision) continue;
+      const kept = replayOf === undefined ? undefined : this.unrecorded.get(replayOf);
+      const stored = kept ? this.storeRecord(kept) : replayOf ? this.recording.get(replayOf) : undefined;
+      if (stored) this.replyOnceStored(job, reply, stored, false);
+      else job.resolve(reply);
     }
   }
 
-  /** Publishes a decision record, once at a time per id; one that fails is kept for the retry. */
-  private storeRecord(record: Envelope): Promise<void> {
-    const inFlight = this.recording.get(record.id);
+  private replyOnceStored(job: Job, reply: unknown, stored: Promise<void>, fresh: boolean): void {
+    stored.then(
+      () => {
+        if (fresh) this.metrics.decided(reply as ReserveReply, job.receivedAt);
+        job.resolve(reply);
+      },
+      (publishError: unknown) => {
+        this.metrics.failed('reserve');
+        job.reject(
+          new TransientError(
+            'the decision was made but could not be recorded; retry with the same idempotency key',
+            { cause: publishError },
+          ),
+        );
+      },
+    );
+  }
+
+  /** Publishes a decision record, once at a time; one that fails is kept for a retry of any of its decisions. */
+  private storeRecord(record: DecisionRecord): Promise<void> {
+    const ids = record.data.decisions.map((d) => d.reply.reservationId);
+    const inFlight = this.recording.get(ids[0] as string);
     if (inFlight) return inFlight;
     const storing = this.messaging.publisher.publish(record).then(
       () => {
-        this.unrecorded.delete(record.id);
+        for (const id of ids) this.unrecorded.delete(id);
       },
       (error: unknown) => {
-        this.keepUnrecorded(record);
+        this.keepUnrecorded(ids, record);
         throw error;
       },
     );
-    this.recording.set(record.id, storing);
+    for (const id of ids) this.recording.set(id, storing);
     const done = () => {
-      if (this.recording.get(record.id) === storing) this.recording.delete(record.id);
+      for (const id of ids) if (this.recording.get(id) === storing) this.recording.delete(id);
     };
     storing.then(done, done);
     return storing;
   }
 
-  private keepUnrecorded(record: Envelope): void {
-    this.unrecorded.delete(record.id);
-    this.unrecorded.set(record.id, record);
+  private keepUnrecorded(ids: readonly string[], record: DecisionRecord): void {
+    for (const id of ids) {
+      this.unrecorded.delete(id);
+      this.unrecorded.set(id, record);
+    }
     // Oldest first: an engine that never retries does not hold memory for ever.
     for (const id of this.unrecorded.keys()) {
       if (this.unrecorded.size <= MAX_UNRECORDED) break;
@@ -741,6 +737,28 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
     timer.unref();
     this.timers.push(timer);
   }
+}
+
+/** GLOBAL's and the engine policy's entries of a map by policy id (those that exist). */
+function pick<V>(from: Readonly<Record<string, V>>, engineId: string): Record<string, V> {
+  const picked: Record<string, V> = {};
+  for (const id of [GLOBAL_POLICY_ID, engineId]) if (from[id] !== undefined) picked[id] = from[id];
+  return picked;
+}
+
+/** The limits of GLOBAL and the engine policy, as a decision record carries them. */
+function limitsOf(
+  policies: Readonly<Record<string, RiskPolicy>>,
+  engineId: string,
+): Record<string, RiskLimits> {
+  const limits: Record<string, RiskLimits> = {};
+  for (const [id, p] of Object.entries(pick(policies, engineId)))
+    limits[id] = {
+      maxDailyLoss: p.maxDailyLoss,
+      maxDailyExposure: p.maxDailyExposure,
+      maxDailyActions: p.maxDailyActions,
+    };
+  return limits;
 }
 
 function engine(engineId: string): Actor {

@@ -282,7 +282,7 @@ export const ReserveRequest = object({
 export type ReserveRequest = Static<typeof ReserveRequest>;
 
 export const ReserveReply = object({
-  /** Also the id of the decision record. */
+  /** Names the decision in its record (`risk.ReservationsDecided`) and the reservation in the ledger. */
   reservationId: ReservationId,
   engineId: EntityId,
   outcome: literals(['GRANTED', 'DENIED'] as const),
@@ -419,7 +419,36 @@ export const riskRpcs = [
   riskRpc('ledger', object({}), LedgerView, "Today's ledger: usage per policy and open reservations."),
 ];
 
-/** The decision record of every reserve decision, on `bifrost.dec.risk.<engineId>`. */
+/** One reserve decision, as `risk.ReservationsDecided` carries it. */
+export const ReservationDecision = object({
+  request: ReserveRequest,
+  reply: ReserveReply,
+  /** Usage of GLOBAL and the engine policy right after this decision. */
+  usage: Type.Record(Type.String(), RiskUsage),
+});
+export type ReservationDecision = Static<typeof ReservationDecision>;
+
+/**
+ * The decision records of reserve decisions, on `bifrost.dec.risk.<engineId>`: one message per
+ * engine and decision batch of the desk (ADR 0014), each decision with its request, its reply as
+ * sent and the usage after it.
+ */
+export const RiskReservationsDecided = defineMessage({
+  type: 'risk.ReservationsDecided',
+  version: 1,
+  kind: 'decision',
+  producer: 'risk-guard',
+  consumers: ['projector', 'api-gateway (live stream)'],
+  subject: 'bifrost.dec.risk.{engineId}',
+  description:
+    "Reservations of one engine granted or denied in one batch of the risk desk, in decision order: each with its request, its reply as sent and the usage of GLOBAL and the engine policy after it; `limits` are both policies' limits they were decided against.",
+  data: object({
+    limits: Type.Record(Type.String(), RiskLimits),
+    decisions: Type.Array(ReservationDecision, { minItems: 1 }),
+  }),
+});
+
+/** The decision record of one reserve decision, as risk-guard published it before ADR 0014. */
 export const RiskReservationDecided = defineMessage({
   type: 'risk.ReservationDecided',
   version: 1,
@@ -427,7 +456,8 @@ export const RiskReservationDecided = defineMessage({
   producer: 'risk-guard',
   consumers: ['projector', 'api-gateway (live stream)'],
   subject: 'bifrost.dec.risk.{engineId}',
-  description: 'A reservation granted or denied, with the usage of GLOBAL and the engine policy after it.',
+  description:
+    'A reservation granted or denied, with the usage of GLOBAL and the engine policy after it. No longer published (risk.ReservationsDecided replaces it); records already in BIFROST_DECISIONS are still projected.',
   data: object({
     request: ReserveRequest,
     reply: ReserveReply,
@@ -443,5 +473,6 @@ export const riskMessages = [
   RiskPolicyDisabled,
   RiskPolicyThrottled,
   RiskPolicyThrottleLifted,
+  RiskReservationsDecided,
   RiskReservationDecided,
 ];
