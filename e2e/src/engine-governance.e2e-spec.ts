@@ -332,6 +332,26 @@ describe('Bifrost end to end', () => {
         },
         { timeoutMs: 20_000, intervalMs: 200, what: 'a settled reservation and a counted outcome' },
       );
+      // Its reservations were recorded as decisions, with the checks the engine was answered with.
+      const granted = await waitFor(
+        async () => {
+          const decisions = await api(
+            'GET',
+            `/api/v1/risk/decisions?engineId=${EXAMPLE_ENGINE}&outcome=GRANTED`,
+            { key: viewer.apiKey },
+          );
+          return decisions.body?.items?.[0];
+        },
+        { timeoutMs: 20_000, intervalMs: 200, what: 'a granted reservation decision' },
+      );
+      expect(granted).toMatchObject({
+        engineId: EXAMPLE_ENGINE,
+        request: { engineId: EXAMPLE_ENGINE },
+        reply: {
+          outcome: 'GRANTED',
+          checks: expect.arrayContaining([expect.objectContaining({ outcome: 'ALLOW' })]),
+        },
+      });
     }, 60_000);
 
     it('should wait at L2 until an operator approves its order, then trade it with the token', async () => {

@@ -4,6 +4,7 @@ import {
   APPROVAL_STATUSES,
   EntityId,
   RESERVATION_STATUSES,
+  ReservationId,
   RISK_LEVELS,
   Timestamp,
   VERDICT_ACTIONS,
@@ -289,6 +290,15 @@ const ReservationsQuery = object({
   cursor: Cursor,
 });
 
+const RiskDecisionsQuery = object({
+  engineId: Type.Optional(EntityId),
+  outcome: Type.Optional(literals(['GRANTED', 'DENIED'] as const)),
+  day: Type.Optional(Day),
+  reservationId: Type.Optional(ReservationId),
+  limit: Limit,
+  cursor: Cursor,
+});
+
 @ApiController('risk', 'risk')
 export class RiskReadController {
   constructor(@Inject(ReadModels) private readonly read: ReadModels) {}
@@ -341,6 +351,37 @@ export class RiskReadController {
       filters: [['policy_id = ?', p.engineId]],
       key: ['day', 'policy_id'],
       keyType: 'text',
+      order: 'desc',
+      cursor: q.cursor,
+      limit: q.limit,
+    });
+  }
+
+  @Route({
+    method: 'GET',
+    path: 'decisions',
+    summary:
+      'Reserve decisions as recorded (request, reply with its checks), newest first, by engine, outcome, day and reservation, with cursor pagination (pass nextCursor as cursor)',
+    description:
+      'One row per decision from the decision records on bifrost.dec.risk.<engineId>; `eventId` is the record holding it ' +
+      "(one record holds an engine's decisions of one batch of the risk desk). Replays of an idempotency key are not " +
+      'decisions and have no row.',
+    access: 'viewer',
+    query: RiskDecisionsQuery,
+    response: Page,
+  })
+  decisions(@ValidQuery() q: Static<typeof RiskDecisionsQuery>) {
+    return this.read.page({
+      table: 'risk_reservation_decisions',
+      columns: `reservation_id, event_id, engine_id, outcome, reason, day, ${isoTime('decided_at')}, request, reply`,
+      filters: [
+        ['engine_id = ?', q.engineId],
+        ['outcome = ?', q.outcome],
+        ['day = ?', q.day],
+        ['reservation_id = ?', q.reservationId],
+      ],
+      key: ['decided_at', 'reservation_id'],
+      keyType: 'timestamptz',
       order: 'desc',
       cursor: q.cursor,
       limit: q.limit,

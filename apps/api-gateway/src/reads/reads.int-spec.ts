@@ -152,6 +152,38 @@ describe('read routes', () => {
       expect((await get('day=2026-13-45')).status).toBe(400);
     });
 
+    it('should show reserve decisions with the reply the engine got, and refuse an unknown outcome or a reservation id that is no UUID with 400', async () => {
+      const reply = {
+        reservationId: '01a2487a-0000-7000-8000-0000000000d1',
+        engineId: 'decider',
+        outcome: 'DENIED',
+        checks: [{ name: 'risk.decider.maxDailyLoss', outcome: 'BLOCK', value: 2, threshold: 1 }],
+      };
+      await projectorDb.query(
+        `INSERT INTO risk_reservation_decisions (reservation_id, event_id, engine_id, outcome, reason, day, decided_at, request, reply)
+         VALUES ($1, 'record-1', 'decider', 'DENIED', 'LIMIT_EXCEEDED', '2026-11-21', '2026-11-21T20:00:00.123Z', '{"idempotencyKey":"k"}', $2)`,
+        [reply.reservationId, JSON.stringify(reply)],
+      );
+      const get = (query: string) => h.http('GET', `/api/v1/risk/decisions?${query}`, { key: h.keys.viewer });
+
+      expect((await get(`reservationId=${reply.reservationId}`)).body.items).toEqual([
+        {
+          reservationId: reply.reservationId,
+          eventId: 'record-1',
+          engineId: 'decider',
+          outcome: 'DENIED',
+          reason: 'LIMIT_EXCEEDED',
+          day: '2026-11-21',
+          decidedAt: '2026-11-21T20:00:00.123Z',
+          request: { idempotencyKey: 'k' },
+          reply,
+        },
+      ]);
+      expect((await get('engineId=decider&outcome=GRANTED')).body.items).toEqual([]);
+      expect((await get('outcome=denied')).status).toBe(400);
+      expect((await get('reservationId=r-1')).status).toBe(400);
+    });
+
     it('should show a pending approval request past its expiry as expired, and filter by status', async () => {
       const soon = new Date(Date.now() + 600_000).toISOString();
       const past = new Date(Date.now() - 1_000).toISOString();
@@ -365,6 +397,22 @@ describe('read routes', () => {
                   updated_at: at,
                 }
               : undefined,
+        },
+        {
+          path: '/risk/decisions?engineId=walk-engine&outcome=DENIED&',
+          table: 'risk_reservation_decisions',
+          id: 'reservationId',
+          order: 'desc',
+          row: (id, at, _n, shown) => ({
+            reservation_id: id,
+            event_id: 'walk-record',
+            engine_id: 'walk-engine',
+            outcome: shown ? 'DENIED' : 'GRANTED',
+            day: '2026-11-21',
+            decided_at: at,
+            request: '{}',
+            reply: '{}',
+          }),
         },
         {
           path: '/risk/engines/walk-engine/usage?',
