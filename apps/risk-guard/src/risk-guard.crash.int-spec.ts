@@ -1,11 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { Kvm } from '@nats-io/kv';
-import type { Messaging } from '@bifrost/messaging';
+import { Messaging } from '@bifrost/messaging';
 import type { RunningService } from '@bifrost/service';
 import { createTestNamespace, freePort, waitFor, type TestNamespace } from '@bifrost/testing';
 import {
   connectClient,
+  decisionRecords,
+  deferred,
   ledger,
   reserve,
   startRiskGuard,
@@ -66,6 +68,39 @@ describe('risk-guard when the leader crashes', () => {
       expect(await deskDetail(standby.url)).toBe('leader');
       expect(retried).toMatchObject({ replayed: true, reservationId: before[2]?.reservationId });
       expect((await ledger(client)).usage['eng']).toMatchObject({ reservedLoss: 600, actions: 6 });
+    });
+  });
+
+  describe('Given a leader shut down while a decision record is being stored', () => {
+    it('should answer the reserve once its record is stored, before it goes', async () => {
+      standby = await startRiskGuard(ns, { RISK_SEED_POLICIES: 'false' });
+      await upsertPolicy(client, 'GLOBAL', 100_000, 100_000, 1_000);
+      await upsertPolicy(client, 'eng', 100_000, 100_000, 1_000);
+      const messaging = standby.app.get(Messaging);
+      const publish = messaging.publisher.publish.bind(messaging.publisher);
+      const stored = deferred();
+      const spy = jest.spyOn(messaging.publisher, 'publish').mockImplementation(async (envelope, options) => {
+        if (envelope.subject === ns.naming.decisionSubject('risk', 'eng')) await stored.promise;
+        return publish(envelope, options);
+      });
+      const reply = client.rpc.request('bifrost.rpc.risk.reserve', {
+        engineId: 'eng',
+        idempotencyKey: 'k-shutdown',
+        maxLoss: { amount: 100, currency: 'USD' },
+        exposure: { amount: 0, currency: 'USD' },
+      });
+      await waitFor(() => spy.mock.calls.some(([e]) => e.type === 'risk.ReservationsDecided'), {
+        what: 'the record being stored',
+      });
+      const closing = standby.close();
+      standby = undefined;
+      setTimeout(stored.resolve, 200);
+      await closing;
+
+      expect(await reply).toMatchObject({ ok: true, data: { outcome: 'GRANTED', replayed: false } });
+      expect((await decisionRecords(client, ns, 'eng')).map((r) => r.request.idempotencyKey)).toEqual([
+        'k-shutdown',
+      ]);
     });
   });
 

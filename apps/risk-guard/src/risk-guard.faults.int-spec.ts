@@ -2,10 +2,11 @@ import type { RiskPolicy } from '@bifrost/contracts';
 import { Messaging } from '@bifrost/messaging';
 import type { RunningService } from '@bifrost/service';
 import { createTestNamespace, TcpProxy, waitFor, type TestNamespace } from '@bifrost/testing';
-import { RiskDesk } from './ledger/risk-desk';
 import {
   connectClient,
   decisionRecords,
+  deferred,
+  holdNextAppend,
   OPERATOR,
   reserve,
   startRiskGuard,
@@ -108,33 +109,24 @@ describe('risk-guard when an append fails', () => {
     const decisions = ns.naming.streams.decisions.name;
     const { config } = await client.jsm.streams.info(decisions);
     await client.jsm.streams.delete(decisions);
-    const messaging = service.app.get(Messaging);
-    const append = messaging.eventStore.append.bind(messaging.eventStore);
-    const held = deferred();
-    // The desk is held in the append of another batch while both keys queue up: one batch after it.
-    const appendSpy = jest.spyOn(messaging.eventStore, 'append').mockImplementationOnce(async (...args) => {
-      await held.promise;
-      return append(...args);
-    });
-    const queued = () => (service.app.get(RiskDesk) as unknown as { queue: unknown[] }).queue.length;
+    const hold = holdNextAppend(service);
     let failed;
     try {
       const blocker = client.rpc.request('bifrost.rpc.risk.reserve', request('unrecorded-batch', 'k0'), {
         timeoutMs: 10_000,
       });
-      await waitFor(() => appendSpy.mock.calls.length > 0, { what: 'the first batch appending' });
+      await waitFor(hold.appending, { what: 'the first batch appending' });
       const both = ['k1', 'k2'].map((key) =>
         client.rpc.request('bifrost.rpc.risk.reserve', request('unrecorded-batch', key), {
           timeoutMs: 10_000,
         }),
       );
-      await waitFor(() => queued() === 2, { what: 'both reserves queued' });
-      held.resolve();
+      await waitFor(() => hold.queued() === 2, { what: 'both reserves queued' });
+      hold.release();
       await blocker;
       failed = await Promise.all(both);
     } finally {
-      held.resolve();
-      appendSpy.mockRestore();
+      hold.restore();
       await client.jsm.streams.add(config);
     }
     for (const reply of failed)
@@ -232,9 +224,3 @@ describe('risk-guard when an append fails', () => {
     });
   }, 40_000);
 });
-
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((done) => (resolve = done));
-  return { promise, resolve };
-}

@@ -9,6 +9,7 @@ import type {
   RiskLimits,
 } from '@bifrost/contracts';
 import { Messaging } from '@bifrost/messaging';
+import { RiskDesk } from './ledger/risk-desk';
 import { startService, type RunningService } from '@bifrost/service';
 import { freePort, type TestNamespace } from '@bifrost/testing';
 import { RiskGuardConfig, riskGuardService } from './risk-guard.service';
@@ -114,16 +115,17 @@ export async function ledgerEntries(
 }
 
 /**
- * Every reserve decision recorded for an engine, straight from the stream, in order: the decisions
+ * Every reserve decision recorded for these engines, straight from the stream, in order: the decisions
  * of each `risk.ReservationsDecided`, each with its record's id and limits.
  */
-export async function decisionRecords(client: Messaging, ns: TestNamespace, engineId: string) {
+export async function decisionRecords(client: Messaging, ns: TestNamespace, ...engineIds: string[]) {
+  const subjects = new Set(engineIds.map((engineId) => ns.naming.decisionSubject('risk', engineId)));
   const decisions: (ReservationDecision & { recordId: string; limits: Record<string, RiskLimits> })[] = [];
   const stream = ns.naming.streams.decisions.name;
   const info = await client.jsm.streams.info(stream);
   for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq += 1) {
     const msg = await client.jsm.streams.getMessage(stream, { seq }).catch(() => undefined);
-    if (!msg || msg.subject !== ns.naming.decisionSubject('risk', engineId)) continue;
+    if (!msg || !subjects.has(msg.subject)) continue;
     const record =
       msg.json<Envelope<{ limits: Record<string, RiskLimits>; decisions: ReservationDecision[] }>>();
     expect(record.type).toBe('risk.ReservationsDecided');
@@ -131,4 +133,35 @@ export async function decisionRecords(client: Messaging, ns: TestNamespace, engi
       decisions.push({ ...decision, recordId: record.id, limits: record.data.limits });
   }
   return decisions;
+}
+
+/**
+ * Holds risk-guard's next ledger append until `release()`: the requests sent meanwhile queue up on
+ * the desk and are decided together, as the next batch. `restore()` in a `finally`.
+ */
+export function holdNextAppend(service: RunningService) {
+  const messaging = service.app.get(Messaging);
+  const append = messaging.eventStore.append.bind(messaging.eventStore);
+  const held = deferred();
+  const spy = jest.spyOn(messaging.eventStore, 'append').mockImplementationOnce(async (...args) => {
+    await held.promise;
+    return append(...args);
+  });
+  const desk = service.app.get(RiskDesk) as unknown as { queue: { request: { op: string } }[] };
+  return {
+    appending: () => spy.mock.calls.length > 0,
+    /** Reserves waiting (the expiry sweep queues work of its own). */
+    queued: () => desk.queue.filter((job) => job.request.op === 'reserve').length,
+    release: held.resolve,
+    restore: () => {
+      held.resolve();
+      spy.mockRestore();
+    },
+  };
+}
+
+export function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => (resolve = done));
+  return { promise, resolve };
 }

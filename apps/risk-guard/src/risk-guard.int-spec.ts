@@ -5,6 +5,7 @@ import { createTestNamespace, waitFor, type TestNamespace } from '@bifrost/testi
 import {
   connectClient,
   decisionRecords,
+  holdNextAppend,
   ledger,
   ledgerEntries,
   OPERATOR,
@@ -72,6 +73,62 @@ describe('risk-guard', () => {
         // Requests sent at once are decided in batches: fewer records than decisions.
         expect(new Set(records.map((r) => r.recordId)).size).toBeLessThan(records.length);
       }
+    });
+  });
+
+  describe('Given one batch of reserves of two engines, interleaved', () => {
+    it("should publish the record holding the batch's last decision last, so its GLOBAL usage is the ledger's", async () => {
+      await upsertPolicy(client, 'order-a', 1_000_000, 1_000_000, 1_000);
+      await upsertPolicy(client, 'order-b', 1_000_000, 1_000_000, 1_000);
+      const hold = holdNextAppend(service);
+      try {
+        const blocker = reserve(client, 'order-b', 'o-0', 1, 1);
+        await waitFor(hold.appending, { what: 'the first batch appending' });
+        const sent: Promise<unknown>[] = [];
+        for (const [engineId, key] of [
+          ['order-a', 'o-1'],
+          ['order-b', 'o-2'],
+          ['order-a', 'o-3'],
+        ] as const) {
+          sent.push(reserve(client, engineId, key, 1, 1));
+          await waitFor(() => hold.queued() === sent.length, { what: `${key} queued` });
+        }
+        hold.release();
+        await Promise.all([blocker, ...sent]);
+      } finally {
+        hold.restore();
+      }
+
+      const records = await decisionRecords(client, ns, 'order-a', 'order-b');
+      expect(records.map((r) => r.request.idempotencyKey)).toEqual(['o-0', 'o-2', 'o-1', 'o-3']);
+      expect(records.at(-1)?.usage['GLOBAL']).toEqual((await ledger(client)).usage['GLOBAL']);
+    });
+  });
+
+  describe('Given one batch of more than 64 reserves of one engine', () => {
+    it('should record them in records of at most 64 decisions, each decision once', async () => {
+      await upsertPolicy(client, 'chunky', 1_000_000, 1_000_000, 1_000);
+      const hold = holdNextAppend(service);
+      try {
+        const blocker = reserve(client, 'chunky', 'c-blocker', 1, 1);
+        await waitFor(hold.appending, { what: 'the first batch appending' });
+        const sent = Array.from({ length: 70 }, (_, i) => reserve(client, 'chunky', `c-${i}`, 1, 1));
+        await waitFor(() => hold.queued() === 70, { what: 'all 70 queued' });
+        hold.release();
+        await Promise.all([blocker, ...sent]);
+      } finally {
+        hold.restore();
+      }
+
+      const records = await decisionRecords(client, ns, 'chunky');
+      const sizes = new Map<string, number>();
+      for (const r of records) sizes.set(r.recordId, (sizes.get(r.recordId) ?? 0) + 1);
+      // The held append may be the expiry sweep's, with the blocker then in the batch of the 70.
+      expect([
+        [1, 64, 6],
+        [64, 7],
+      ]).toContainEqual([...sizes.values()]);
+      expect(new Set(records.map((r) => r.reply.reservationId)).size).toBe(71);
     });
   });
 

@@ -373,7 +373,8 @@ export class RiskReadController {
   decisions(@ValidQuery() q: Static<typeof RiskDecisionsQuery>) {
     return this.read.page({
       table: 'risk_reservation_decisions',
-      columns: `reservation_id, event_id, engine_id, outcome, reason, day, ${isoTime('decided_at')}, request, reply`,
+      columns: `reservation_id, event_id, engine_id, outcome, reason, day, ${isoTime('decided_at')}, request::text AS request, reply::text AS reply`,
+      rawJson: ['request', 'reply'],
       filters: [
         ['engine_id = ?', q.engineId],
         ['outcome = ?', q.outcome],

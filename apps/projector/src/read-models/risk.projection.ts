@@ -252,7 +252,8 @@ async function recordReservationDecisions(
       request,
       reply,
     })),
-    // A decision recorded again in another message (a record retried under a new id) keeps its row.
+    // A safety net: risk-guard re-sends a record under its own id (dropped with its audit row), so a
+    // decision is in one record only; were it in two, its first row would stay.
     'ON CONFLICT (reservation_id) DO NOTHING',
   );
   const usage = new Map<

@@ -102,6 +102,8 @@ const MAX_ATTEMPTS = 3;
 const FORWARD_TIMEOUT_MS = 5_000;
 /** Decisions whose record is kept for a retry after its publish failed (in memory, oldest dropped first). */
 const MAX_UNRECORDED = 10_000;
+/** ~2.5 kB a decision: a record stays far below NATS's default max_payload (1 MiB) at any batch size. */
+const MAX_DECISIONS_PER_RECORD = 64;
 
 /** An error reply from the leader, passed on with its code intact. */
 class ForwardedError extends BifrostError {
@@ -476,7 +478,7 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
         if (events[0]?.type === 'LedgerOpened' && state.status === 'open') await commit();
         state = result.state;
         entries.push(...events);
-        decided.push(this.outcome(job, state));
+        decided.push(this.outcome(job, state, ctx.policies));
       }
       await commit();
     } catch (error) {
@@ -585,7 +587,7 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
     }
   }
 
-  private outcome(job: Job, state: LedgerState): Decided {
+  private outcome(job: Job, state: LedgerState, policies: Readonly<Record<string, RiskPolicy>>): Decided {
     const request = job.request;
     if (request.op === 'reserve') {
       const { engineId, idempotencyKey } = request.request;
@@ -598,7 +600,7 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
       const usage = state.status === 'open' ? state.usage : {};
       // Object.assign, not `{ ...found, checks }`: on Node 20 that costs ~1 µs (docs/performance.md).
       const reply: ReserveReply = Object.assign({}, found, {
-        checks: reservationChecks(this.policies, usage, found),
+        checks: reservationChecks(policies, usage, found),
       });
       return { job, reply, decision: { request: request.request, reply, usage: pick(usage, engineId) } };
     }
@@ -627,26 +629,32 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
         d.job.reject(d.error);
         this.metrics.failed(d.job.request.op);
       } else if (d.decision) {
+        // Engines in the order of their last decision: the last record published holds the batch's
+        // last decision, whose GLOBAL usage is the one readers of the records keep.
         const engineId = d.decision.reply.engineId;
-        const group = fresh.get(engineId);
-        if (group) group.push(d);
-        else fresh.set(engineId, [d]);
+        const group = fresh.get(engineId) ?? [];
+        group.push(d);
+        fresh.delete(engineId);
+        fresh.set(engineId, group);
       }
     }
     // Stored first, so a replay of a decision of this batch finds its record being stored.
     for (const [engineId, group] of fresh) {
-      const record = createEnvelope({
-        type: 'risk.ReservationsDecided',
-        subject: this.messaging.naming.decisionSubject('risk', engineId),
-        source: 'risk-guard',
-        actor: engine(engineId),
-        data: {
-          limits: limitsOf(policies, engineId),
-          decisions: group.map((d) => d.decision as ReservationDecision),
-        },
-      });
-      const stored = this.storeRecord(record);
-      for (const { job, reply } of group) this.replyOnceStored(job, reply, stored, true);
+      for (let start = 0; start < group.length; start += MAX_DECISIONS_PER_RECORD) {
+        const part = group.slice(start, start + MAX_DECISIONS_PER_RECORD);
+        const record = createEnvelope({
+          type: 'risk.ReservationsDecided',
+          subject: this.messaging.naming.decisionSubject('risk', engineId),
+          source: 'risk-guard',
+          actor: engine(engineId),
+          data: {
+            limits: limitsOf(policies, engineId),
+            decisions: part.map((d) => d.decision as ReservationDecision),
+          },
+        });
+        const stored = this.storeRecord(record);
+        for (const { job, reply } of part) this.replyOnceStored(job, reply, stored, true);
+      }
     }
     for (const { job, reply, decision, replayOf, error } of decided) {
       if (error !== undefined || decision) continue;
@@ -702,10 +710,11 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
       this.unrecorded.delete(id);
       this.unrecorded.set(id, record);
     }
-    // Oldest first: an engine that never retries does not hold memory for ever.
-    for (const id of this.unrecorded.keys()) {
+    // Oldest first, whole records: an engine that never retries does not hold memory for ever, and
+    // a record is either kept for all of its decisions or for none.
+    for (const oldest of this.unrecorded.values()) {
       if (this.unrecorded.size <= MAX_UNRECORDED) break;
-      this.unrecorded.delete(id);
+      for (const d of oldest.data.decisions) this.unrecorded.delete(d.reply.reservationId);
     }
   }
 
