@@ -68,6 +68,7 @@ const CODE_PROBLEMS: Readonly<Record<string, ProblemKind>> = {
   'GATE.APPROVAL_NOT_PENDING': 'conflict',
   'GATE.APPROVAL_EXPIRED': 'conflict',
   'RISK.RESERVATION_CLOSED': 'conflict',
+  'RISK.RESERVATION_UNRESOLVED': 'conflict',
   'RISK.RESERVATION_NOT_UNRESOLVED': 'conflict',
   'GOVERNANCE.ENGINE_NOT_ENROLLED': 'notFound',
   'GOVERNANCE.NOT_AN_APPROVER': 'forbidden',

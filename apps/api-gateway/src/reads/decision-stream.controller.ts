@@ -84,6 +84,14 @@ export class DecisionStreamController {
     @Req() request: FastifyRequest & GatewayRequestState,
     @Res() reply: FastifyReply,
   ): Promise<void> {
+    if (q.context !== undefined && q.context !== 'gate' && (q.action ?? q.riskLevel) !== undefined) {
+      // Only gate verdicts carry an action and a risk level: such a stream would never send anything.
+      throw new ProblemError(
+        'invalid',
+        `action and riskLevel filter gate verdicts; ${q.context} decision records have neither`,
+        'REQUEST.INVALID',
+      );
+    }
     const principal = request.principal as Principal;
     const release = this.claim(principal);
     let closed = false;

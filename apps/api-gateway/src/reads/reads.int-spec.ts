@@ -181,6 +181,14 @@ describe('read routes', () => {
       ]);
       expect((await get('engineId=decider&outcome=GRANTED')).body.items).toEqual([]);
       expect((await get('outcome=denied')).status).toBe(400);
+      // The live stream: only gate verdicts have an action or a risk level to filter on.
+      const stream = (query: string) =>
+        h.http('GET', `/api/v1/decisions/stream?${query}`, { key: h.keys.viewer });
+      expect(await stream('context=risk&action=ALLOW')).toMatchObject({
+        status: 400,
+        body: { code: 'REQUEST.INVALID' },
+      });
+      expect((await stream('context=heimdall&riskLevel=LOW')).status).toBe(400);
       expect((await get('reservationId=r-1')).status).toBe(400);
     });
 

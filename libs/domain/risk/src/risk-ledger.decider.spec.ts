@@ -473,11 +473,11 @@ describe('Risk ledger', () => {
         .then([reconciled('r1', 80)]);
     });
 
-    it('should refuse to release it', () => {
+    it('should refuse to release it, as unresolved rather than closed (only its realized loss closes it)', () => {
       spec
         .given(history)
         .when(release('r1'))
-        .thenThrows(IllegalStateError, (e) => e.code === 'RISK.RESERVATION_CLOSED');
+        .thenThrows(IllegalStateError, (e) => e.code === 'RISK.RESERVATION_UNRESOLVED');
     });
   });
 
@@ -595,6 +595,20 @@ describe('Risk ledger', () => {
         .given([])
         .when(reserve('r1', { loss: 1 }, 'E1', 'key-r1', T0, 'EUR'))
         .thenThrows(ValidationError, (e) => e.code === 'RISK.CURRENCY_MISMATCH');
+      // Max loss in EUR, exposure in USD: the error names the policies' USD, not the exposure's.
+      const eur = reserve('r1', { loss: 1, exposure: 1 }, 'E1', 'key-r1', T0, 'EUR');
+      if (eur.type !== 'ReserveCapacity') throw new Error('a reserve');
+      const mixed: LedgerCommand = {
+        ...eur,
+        data: { ...eur.data, exposure: { amount: 1, currency: 'USD' } },
+      };
+      spec
+        .given([])
+        .when(mixed)
+        .thenThrows(
+          ValidationError,
+          (e) => e.code === 'RISK.CURRENCY_MISMATCH' && e.message === 'expected USD, got EUR',
+        );
     });
 
     it('should reject GLOBAL as an engine id and a non-positive TTL', () => {

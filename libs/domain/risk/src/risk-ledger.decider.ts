@@ -481,6 +481,13 @@ function decideOnReservation(command: ReservationCommand, ledger: OpenLedger): L
     }
     case 'ReleaseReservation':
       if (record.status === 'RELEASED' || record.status === 'EXPIRED') return [];
+      if (record.status === 'UNRESOLVED') {
+        // Open and counted, but only its realized loss can close it.
+        throw new IllegalStateError(
+          `reservation ${reservationId} is UNRESOLVED: settle or reconcile it with its realized loss`,
+          { code: 'RISK.RESERVATION_UNRESOLVED', details: { reservationId, status: record.status } },
+        );
+      }
       if (record.status !== 'GRANTED') throw closedError();
       return [{ type: 'ReservationReleased', data: { reservationId, engineId, releasedAt: now, actor } }];
     case 'ReconcileReservation': {
@@ -527,11 +534,13 @@ function validate(command: LedgerCommand, ctx: LedgerContext): void {
       });
     }
     amounts.push(maxLoss, exposure);
-    assertCurrency(exposure, maxLoss.currency);
+    // The policies' currency first: the error names the installation's currency, not the other amount's.
     for (const policyId of [GLOBAL_POLICY_ID, engineId]) {
       const policy = ctx.policies[policyId];
-      if (policy) assertCurrency(maxLoss, policy.maxDailyLoss.currency);
+      if (policy)
+        for (const money of [maxLoss, exposure]) assertCurrency(money, policy.maxDailyLoss.currency);
     }
+    assertCurrency(exposure, maxLoss.currency);
   } else if (command.type === 'SettleReservation' || command.type === 'ReconcileReservation') {
     if (command.data.realizedLoss) amounts.push(command.data.realizedLoss);
   }
