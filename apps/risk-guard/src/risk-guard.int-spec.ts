@@ -15,6 +15,9 @@ import {
   usd,
 } from './risk-guard.fixtures';
 
+/** `n` limit checks that pass: a denial for a policy's state is not one of its limits. */
+const allow = (n: number) => Array.from({ length: n }, () => expect.objectContaining({ outcome: 'ALLOW' }));
+
 describe('risk-guard', () => {
   let ns: TestNamespace;
   let client: Messaging;
@@ -211,10 +214,12 @@ describe('risk-guard', () => {
         outcome: 'DENIED',
         reason: 'NO_POLICY',
         failingPolicy: 'stranger',
+        checks: [{ name: 'risk.stranger.policy', outcome: 'BLOCK', value: 'missing' }, ...allow(3)],
       });
       await expect(reserve(client, 'NOTIFY', 'n-1', 1)).resolves.toMatchObject({
         outcome: 'DENIED',
         reason: 'POLICY_DISABLED',
+        checks: [{ name: 'risk.NOTIFY.policy', outcome: 'BLOCK', value: 'disabled' }, ...allow(6)],
       });
     });
 

@@ -856,6 +856,32 @@ describe('Risk ledger', () => {
         distanceToTrip: 1,
       });
     });
+
+    it('should lead a denial for the state of a policy with a BLOCK check naming it', () => {
+      const state = fold(riskLedgerDecider, [opened(DAY)]);
+      const usage = state.status === 'open' ? state.usage : {};
+      const denied = (reason: 'THROTTLED' | 'NO_POLICY' | 'LIMIT_EXCEEDED', failingPolicy: string) =>
+        reservationChecks(context().policies, usage, {
+          engineId: 'E1',
+          outcome: 'DENIED',
+          maxLoss: usd(1),
+          exposure: usd(0),
+          reason,
+          failingPolicy,
+        });
+
+      expect(denied('THROTTLED', 'E1')[0]).toEqual({
+        name: 'risk.E1.policy',
+        outcome: 'BLOCK',
+        value: 'throttled',
+        threshold: 'enabled',
+        distanceToTrip: null,
+        reason: 'policy E1 is throttled',
+      });
+      expect(denied('NO_POLICY', 'E9')[0]).toMatchObject({ name: 'risk.E9.policy', value: 'missing' });
+      // A limit denial is shown by its limit checks alone.
+      expect(denied('LIMIT_EXCEEDED', 'E1').some((c) => c.name.endsWith('.policy'))).toBe(false);
+    });
   });
 });
 

@@ -1,6 +1,7 @@
 import {
   GLOBAL_POLICY_ID,
   type Check,
+  type DenialReason,
   type LedgerView,
   type ReservationReply,
   type ReserveReply,
@@ -49,18 +50,27 @@ export function reserveResult(
   };
 }
 
+/** What a denial for the state of a policy shows as its check's `value`. */
+const POLICY_STATES: Partial<Record<DenialReason, string>> = {
+  NO_POLICY: 'missing',
+  POLICY_DISABLED: 'disabled',
+  THROTTLED: 'throttled',
+};
+
 /**
  * One check per policy and limit, in the verdict vocabulary: `value` is the usage with this
  * reservation counted, `distanceToTrip` the headroom left after it (negative: over the limit).
  * `usage` is the ledger's usage after the decision: a grant is already in it, a denial is not.
+ * A denial for the state of a policy (none, disabled, throttled) comes first as a BLOCK check
+ * `risk.<policyId>.policy`, so the checks show why whatever the limits say.
  */
 export function reservationChecks(
   policies: Readonly<Record<string, RiskPolicy | undefined>>,
   usage: Readonly<Record<string, RiskUsage>>,
-  reply: Pick<ReserveReply, 'engineId' | 'outcome' | 'maxLoss' | 'exposure'>,
+  reply: Pick<ReserveReply, 'engineId' | 'outcome' | 'maxLoss' | 'exposure' | 'reason' | 'failingPolicy'>,
 ): Check[] {
   const granted = reply.outcome === 'GRANTED';
-  return [GLOBAL_POLICY_ID, reply.engineId].flatMap((policyId) => {
+  const checks: Check[] = [GLOBAL_POLICY_ID, reply.engineId].flatMap((policyId) => {
     const policy = policies[policyId];
     if (!policy) return [];
     const u = usage[policyId] ?? ZERO_USAGE;
@@ -83,6 +93,18 @@ export function reservationChecks(
       } satisfies Check;
     });
   });
+  const state = reply.reason === undefined ? undefined : POLICY_STATES[reply.reason];
+  if (state !== undefined) {
+    checks.unshift({
+      name: `risk.${reply.failingPolicy}.policy`,
+      outcome: 'BLOCK',
+      value: state,
+      threshold: 'enabled',
+      distanceToTrip: null,
+      reason: `policy ${reply.failingPolicy} is ${state}`,
+    });
+  }
+  return checks;
 }
 
 export function reservationResult(record: ReservationRecord): ReservationReply {
