@@ -35,7 +35,7 @@ describe('projector service', () => {
   const metrics = async () => (await fetch(`${service?.url}/metrics`)).text();
 
   describe('When another instance holds the writer lock, then the first batch is held up, then it commits', () => {
-    it('should be not ready as a standby and while catching up, ready after, with lag, sequence and batch metrics', async () => {
+    it('should be not ready as a standby and while catching up, ready after, with lag (also per consumer), sequence and batch metrics', async () => {
       const fx = gateEvents(h.ns.naming);
       await publishAll(h.client, [
         fx.strategyRegistered('eng-1', 's-1'),
@@ -71,6 +71,15 @@ describe('projector service', () => {
         ok: false,
         detail: 'catching up with the streams',
       });
+      // Its durable consumers report their lag as every service's do: nothing is applied yet.
+      const behind = await metrics();
+      expect(
+        metricValue(behind, 'bifrost_consumer_pending_messages', { consumer: 'projector__events' }),
+      ).toBe(4);
+      expect(
+        metricValue(behind, 'bifrost_consumer_pending_messages', { consumer: 'projector__decisions' }),
+      ).toBe(2);
+      expect(metricValue(behind, 'bifrost_projector_lag_messages', { stream: 'decisions' })).toBe(2);
 
       await other.query('ROLLBACK');
       await waitFor(async () => (await ready()).status === 200, { what: 'the service to be ready' });
@@ -94,6 +103,10 @@ describe('projector service', () => {
       expect(metricValue(text, 'bifrost_projector_lag_messages', { stream: 'decisions' })).toBe(0);
       expect(metricValue(text, 'bifrost_projector_messages_total', { outcome: 'recorded' })).toBe(6);
       expect(metricValue(text, 'bifrost_projector_messages_total', { outcome: 'parked' })).toBe(0);
+      for (const consumer of ['projector__events', 'projector__decisions']) {
+        expect(metricValue(text, 'bifrost_consumer_pending_messages', { consumer })).toBe(0);
+        expect(metricValue(text, 'bifrost_consumer_parked_messages_total', { consumer })).toBe(0);
+      }
       // Every series of a stream carries the same label value.
       expect(metricValue(text, 'bifrost_projector_blocked', { stream: 'events' })).toBe(0);
       expect(metricValue(text, 'bifrost_projector_blocked', { stream: 'decisions' })).toBe(0);
@@ -106,6 +119,28 @@ describe('projector service', () => {
       const latency = metricValue(text, 'bifrost_projector_batch_latency_seconds_sum');
       expect(latency).toBeGreaterThan(0);
       expect(latency).toBeLessThan(30);
+
+      // A message it parks counts for the consumer that delivered it.
+      await h.client.js.publish(fx.killSwitchEngaged().subject, new TextEncoder().encode('not json'));
+      const parked = await waitFor(
+        async () => {
+          const current = await metrics();
+          const done =
+            metricValue(current, 'bifrost_projector_messages_total', { outcome: 'parked' }) === 1 &&
+            metricValue(current, 'bifrost_projector_last_applied_sequence', { stream: 'events' }) === 5;
+          return done && current;
+        },
+        { what: 'the malformed message parked and its batch committed' },
+      );
+      expect(
+        metricValue(parked, 'bifrost_consumer_parked_messages_total', { consumer: 'projector__events' }),
+      ).toBe(1);
+      expect(
+        metricValue(parked, 'bifrost_consumer_parked_messages_total', { consumer: 'projector__decisions' }),
+      ).toBe(0);
+      expect(
+        metricValue(parked, 'bifrost_consumer_pending_messages', { consumer: 'projector__events' }),
+      ).toBe(0);
     });
   });
 });

@@ -55,6 +55,10 @@ describe('risk-guard', () => {
       });
       const metrics = await (await fetch(`${service.url}/metrics`)).text();
       expect(metrics).toContain('bifrost_risk_leader{service="risk-guard"} 1');
+      // The leader's own route is counted like the public ones.
+      expect(metrics).toContain(
+        'bifrost_rpc_requests_total{subject="bifrost.rpc.risk.leader.execute",outcome="ok",service="risk-guard"}',
+      );
       expect(metrics).toContain(
         'bifrost_risk_policy_state{policy="NOTIFY",flag="enabled",service="risk-guard"} 0',
       );

@@ -26,7 +26,7 @@ export class RiskMetrics {
     });
     this.failures = new Counter({
       name: 'bifrost_risk_request_failures_total',
-      help: 'Requests answered with an error, by operation',
+      help: 'Requests the risk desk refused, by operation (every error reply: bifrost_rpc_requests_total)',
       labelNames: ['operation'],
       registers,
     });

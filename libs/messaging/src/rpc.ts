@@ -22,6 +22,28 @@ export interface RpcRoute {
 
 export const DEFAULT_MAX_REQUEST_BYTES = 256 * 1024;
 
+/**
+ * Sees every request a route answers, to count it (`@bifrost/service` turns this into the
+ * `bifrost_rpc_*` metrics). Subjects are the canonical route subjects as registered
+ * (`bifrost.rpc.<service>.<op>`), never namespaced, so labels are the same in every deployment.
+ */
+export interface RpcObserver {
+  /** The route is served: called once per route when serving starts, before any request. */
+  serving?(subject: string): void;
+  /**
+   * A request was answered (or, sent without a reply subject, handled): `outcome` is `ok` or the
+   * code of the error reply (`PAYLOAD.MALFORMED`, `RPC.VALIDATION_FAILED`, a domain code, …),
+   * `seconds` runs from its receipt to the reply sent.
+   */
+  answered(subject: string, outcome: string, seconds: number): void;
+}
+
+/**
+ * Injection token of the service's {@link RpcObserver} (provided by `startService`), for code that
+ * serves routes with {@link serveRpc} itself rather than through `@MessagePattern`.
+ */
+export const RPC_OBSERVER = 'bifrost:RPC_OBSERVER';
+
 /** The routes {@link serveRpc} serves. */
 export interface RpcServer {
   /** Stops taking requests, then resolves once every request already taken has been answered. */
@@ -39,22 +61,32 @@ export async function serveRpc(
   naming: Naming,
   queue: string,
   routes: readonly RpcRoute[],
-  options: { maxRequestBytes?: number; onError?: (error: unknown, subject: string) => void } = {},
+  options: {
+    maxRequestBytes?: number;
+    onError?: (error: unknown, subject: string) => void;
+    /** Told of every request answered, with its outcome and duration. */
+    observer?: RpcObserver;
+  } = {},
 ): Promise<RpcServer> {
   const maxBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+  const { observer, onError } = options;
   const inFlight = new Set<Promise<void>>();
   const subscriptions: Subscription[] = routes.map((route) => {
     const validate = route.request ? compile(route.request) : undefined;
+    observer?.serving?.(route.subject);
     return nc.subscribe(naming.qualify(route.subject), {
       queue,
       callback: (err, msg) => {
         if (err) {
-          options.onError?.(err, route.subject);
+          onError?.(err, route.subject);
           return;
         }
-        const answered = answer(msg, route, validate, maxBytes).catch((error: unknown) =>
-          options.onError?.(error, route.subject),
-        );
+        const receivedAt = performance.now();
+        const answered = answer(msg, route, validate, maxBytes, (error) => onError?.(error, route.subject))
+          .then((outcome) =>
+            observer?.answered(route.subject, outcome, (performance.now() - receivedAt) / 1000),
+          )
+          .catch((error: unknown) => onError?.(error, route.subject));
         inFlight.add(answered);
         void answered.finally(() => inFlight.delete(answered));
       },
@@ -79,8 +111,9 @@ async function answer(
       ) => { ok: true; value: unknown } | { ok: false; issues: { path: string; message: string }[] })
     | undefined,
   maxBytes: number,
-): Promise<void> {
-  const reply = await inSpan(
+  onError: (error: unknown) => void,
+): Promise<string> {
+  let reply = await inSpan(
     `rpc ${route.subject}`,
     'server',
     { 'rpc.system': 'nats', 'rpc.method': route.subject },
@@ -115,7 +148,17 @@ async function answer(
     },
     extractTraceContext(msg.headers),
   );
-  if (msg.reply) msg.respond(encodeJson(reply));
+  let bytes: Uint8Array;
+  try {
+    bytes = encodeJson(reply);
+  } catch (error) {
+    // A result JSON cannot carry (a BigInt, a cycle) still gets its one reply, not a timeout.
+    onError(error);
+    reply = { ok: false, error: toErrorBody(error) };
+    bytes = encodeJson(reply);
+  }
+  if (msg.reply) msg.respond(bytes);
+  return reply.ok ? 'ok' : reply.error.code;
 }
 
 /** A failed request-reply: the remote error body, kept whole. */

@@ -12,7 +12,7 @@ import {
   type Delivery,
 } from './consumer';
 import type { Messaging } from './messaging';
-import { serveRpc, type RpcRequestMeta, type RpcServer } from './rpc';
+import { serveRpc, type RpcObserver, type RpcRequestMeta, type RpcServer } from './rpc';
 
 /** Extras for `@MessagePattern(subject, rpcRoute({ request }))`. */
 export interface RpcRouteExtras {
@@ -64,6 +64,8 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
     private readonly messaging: Messaging,
     private readonly log: ConsumerLogger,
     private readonly observer?: ConsumerObserver,
+    /** Told of every request the routes answer (the `bifrost_rpc_*` metrics). */
+    private readonly rpcObserver?: RpcObserver,
   ) {
     super();
   }
@@ -106,6 +108,7 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
       }
       this.routes = await serveRpc(this.messaging.nc, this.messaging.naming, this.messaging.service, routes, {
         onError: (error, subject) => this.log.error({ err: error, subject }, 'rpc handler failed to reply'),
+        observer: this.rpcObserver,
       });
       for (const consumer of this.consumers) await consumer.start();
       callback();

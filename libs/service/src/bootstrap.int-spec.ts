@@ -1,7 +1,11 @@
 import { Controller, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
-import { MessagePattern } from '@nestjs/microservices';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { Type } from '@sinclair/typebox';
+import type { Registry } from 'prom-client';
 import { CommonConfig, loadConfig } from '@bifrost/config';
-import { Messaging } from '@bifrost/messaging';
+import { NotFoundError } from '@bifrost/event-sourcing';
+import { Messaging, RPC_OBSERVER, rpcRoute, type RpcObserver } from '@bifrost/messaging';
+import { METRICS_REGISTRY } from '@bifrost/observability';
 import { createTestNamespace, freePort, type TestNamespace } from '@bifrost/testing';
 import { startService, type RunningService } from './bootstrap';
 
@@ -29,6 +33,18 @@ class SlowController {
   }
 }
 
+@Controller()
+class GreetController {
+  @MessagePattern(
+    'bifrost.rpc.slow.greet',
+    rpcRoute({ request: Type.Object({ name: Type.String({ minLength: 1 }) }) }),
+  )
+  greet(@Payload() body: { name: string }): { hello: string } {
+    if (body.name === 'nobody') throw new NotFoundError('no such person', { code: 'SLOW.NOBODY' });
+    return { hello: body.name };
+  }
+}
+
 describe('startService', () => {
   let ns: TestNamespace;
   let client: Messaging;
@@ -49,7 +65,7 @@ describe('startService', () => {
       LOG_LEVEL: 'error',
     });
     service = await startService(
-      { name: 'slow', app: () => ({ controllers: [SlowController], providers: [Worker] }) },
+      { name: 'slow', app: () => ({ controllers: [SlowController, GreetController], providers: [Worker] }) },
       config,
       { host: '127.0.0.1' },
     );
@@ -74,6 +90,60 @@ describe('startService', () => {
       /^bifrost_http_request_duration_seconds_count\{[^}]*route="\/health\/live"[^}]*\} 1$/m,
     );
     expect(metrics).not.toContain('4f2a');
+  });
+
+  it('should count every NATS request by route subject and outcome, refusals before the handler included', async () => {
+    const registry = service.app.get<Registry>(METRICS_REGISTRY);
+    const series = async () => (await registry.getSingleMetric('bifrost_rpc_requests_total')!.get()).values;
+    // Served routes have their `ok` series from the start, under the canonical (un-namespaced) subject.
+    expect(await series()).toContainEqual(
+      expect.objectContaining({ labels: { subject: 'bifrost.rpc.slow.ping', outcome: 'ok' }, value: 0 }),
+    );
+    expect(await series()).toContainEqual(
+      expect.objectContaining({ labels: { subject: 'bifrost.rpc.slow.greet', outcome: 'ok' }, value: 0 }),
+    );
+
+    const subject = 'bifrost.rpc.slow.greet';
+    expect(await client.rpc.request(subject, { name: 'ada' })).toMatchObject({ ok: true });
+    const malformed = await client.nc.request(
+      ns.naming.qualify(subject),
+      new TextEncoder().encode('{"name":'),
+      {
+        timeout: 2000,
+      },
+    );
+    expect(JSON.parse(new TextDecoder().decode(malformed.data))).toMatchObject({
+      error: { code: 'PAYLOAD.MALFORMED' },
+    });
+    expect(await client.rpc.request(subject, { name: '' })).toMatchObject({
+      error: { code: 'RPC.VALIDATION_FAILED' },
+    });
+    expect(await client.rpc.request(subject, { name: 'nobody' })).toMatchObject({
+      error: { code: 'SLOW.NOBODY' },
+    });
+
+    const greet = (await series()).filter((v) => v.labels['subject'] === subject);
+    expect(greet.map((v) => [v.labels['outcome'], v.value]).sort()).toEqual([
+      ['PAYLOAD.MALFORMED', 1],
+      ['RPC.VALIDATION_FAILED', 1],
+      ['SLOW.NOBODY', 1],
+      ['ok', 1],
+    ]);
+    // A route served again (a new leader's, say) keeps what it counted.
+    service.app.get<RpcObserver>(RPC_OBSERVER).serving?.(subject);
+    const durations = (await registry.getSingleMetric('bifrost_rpc_request_duration_seconds')!.get()).values;
+    expect(durations).toContainEqual(
+      expect.objectContaining({
+        metricName: 'bifrost_rpc_request_duration_seconds_count',
+        labels: { subject },
+        value: 4,
+      }),
+    );
+    const text = await (await fetch(`${service.url}/metrics`)).text();
+    expect(text).toContain(
+      'bifrost_rpc_requests_total{subject="bifrost.rpc.slow.greet",outcome="PAYLOAD.MALFORMED",service="slow"} 1',
+    );
+    expect(text).not.toContain(ns.namespace + '.bifrost.rpc');
   });
 
   describe('When it is closed while a request is in flight', () => {

@@ -7,8 +7,10 @@ import {
   Messaging,
   MessagingModule,
   PassThroughRpcFilter,
+  RPC_OBSERVER,
   streamSettingsOf,
   uuidv7,
+  type RpcObserver,
 } from '@bifrost/messaging';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import {
@@ -21,6 +23,7 @@ import {
 } from '@bifrost/observability';
 import type { Catalogue } from '@bifrost/contracts';
 import { instrumentHttp } from './http-metrics';
+import { instrumentRpc } from './rpc-metrics';
 import { pingController } from './ping.controller';
 import { stringifyJson } from './raw-json';
 import { SERVICE_LOGGER, ServiceInfo } from './service-info';
@@ -79,6 +82,8 @@ export async function startService<C extends CommonConfig>(
       { provide: ServiceInfo, useValue: info },
       { provide: SERVICE_LOGGER, useValue: logger },
       { provide: APP_FILTER, useClass: PassThroughRpcFilter },
+      // One set of `bifrost_rpc_*` series for every route: the transport's, and any served by hand.
+      { provide: RPC_OBSERVER, useFactory: instrumentRpc, inject: [METRICS_REGISTRY] },
       ...(own.providers ?? []),
     ],
   })
@@ -119,13 +124,18 @@ export async function startService<C extends CommonConfig>(
     labelNames: ['consumer'],
     registers: [app.get<Registry>(METRICS_REGISTRY)],
   });
-  const transport = new JetStreamTransport(messaging, logger, {
-    pending: (consumer, pending) => {
-      consumerLag.set({ consumer }, pending);
-      consumerParked.inc({ consumer }, 0); // the series exists from the start: increase() sees the first
+  const transport = new JetStreamTransport(
+    messaging,
+    logger,
+    {
+      pending: (consumer, pending) => {
+        consumerLag.set({ consumer }, pending);
+        consumerParked.inc({ consumer }, 0); // the series exists from the start: increase() sees the first
+      },
+      parked: (consumer) => consumerParked.inc({ consumer }),
     },
-    parked: (consumer) => consumerParked.inc({ consumer }),
-  });
+    app.get<RpcObserver>(RPC_OBSERVER),
+  );
   app.connectMicroservice({ strategy: transport }, { inheritAppConfig: true });
   await app.startAllMicroservices();
   await app.listen({ port: config.PORT, host: options.host ?? '0.0.0.0' });

@@ -1,13 +1,12 @@
 import { Pool } from 'pg';
 import { verifyAuditLog } from '@bifrost/persistence';
-import { databaseArgs } from './cli-args';
+import { databaseArgs, pinnedEntry } from './cli-args';
 
 const USAGE =
   'usage: bifrost-audit verify [--database-url postgres://user@host:5432/db] [--schema name] [--expect <seq>:<hash>]\n' +
   '  --database-url  defaults to DATABASE_URL\n' +
-  '  --expect        an entry recorded earlier (e.g. from a previous run): the log must still hold it';
-
-const PINNED = /^([1-9][0-9]*):([0-9a-f]{64})$/;
+  '  --expect        an entry recorded earlier (e.g. from a previous run): the log must still hold it;\n' +
+  '                  <seq>:<hash>, the hash as 64 hex digits in either case';
 
 /**
  * `bifrost-audit verify`: re-hashes the whole audit log offline. Exit 0 and the count and last
@@ -23,8 +22,12 @@ async function main(): Promise<number> {
     process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
     return 2;
   }
-  const pinned = args.expect === undefined ? undefined : PINNED.exec(args.expect);
-  if (args.command !== 'verify' || !args.databaseUrl || pinned === null) {
+  const pinned = args.expect === undefined ? undefined : pinnedEntry(args.expect);
+  if (args.expect !== undefined && pinned === undefined) {
+    process.stderr.write(`--expect ${args.expect} is not <seq>:<64 hex digits>\n${USAGE}\n`);
+    return 2;
+  }
+  if (args.command !== 'verify' || !args.databaseUrl) {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
@@ -36,7 +39,7 @@ async function main(): Promise<number> {
   try {
     const result = await verifyAuditLog(pool);
     if (result.ok && pinned) {
-      const [, seq, hash] = pinned;
+      const { seq, hash } = pinned;
       const rows = await pool.query<{ hash: string }>('SELECT hash FROM audit_log WHERE seq = $1', [seq]);
       const found = rows.rows[0]?.hash;
       if (found !== hash) {

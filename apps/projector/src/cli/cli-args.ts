@@ -24,3 +24,23 @@ export function databaseArgs(argv: readonly string[]): {
     ...(values.expect ? { expect: values.expect } : {}),
   };
 }
+
+/** An audit-log entry named on the command line: `--expect <seq>:<hash>`. */
+export interface PinnedEntry {
+  readonly seq: string;
+  /** Lowercase, as the audit log stores hashes. */
+  readonly hash: string;
+}
+
+const PINNED = /^([1-9][0-9]*):([0-9a-f]{64})$/i;
+
+/**
+ * `<seq>:<hash>` with the hash's 64 hex digits in either case (tools print SHA-256 in upper or
+ * lower case); undefined when it is not that shape.
+ */
+export function pinnedEntry(text: string): PinnedEntry | undefined {
+  const match = PINNED.exec(text.trim());
+  if (!match) return undefined;
+  const [, seq, hash] = match as unknown as [string, string, string];
+  return { seq, hash: hash.toLowerCase() };
+}

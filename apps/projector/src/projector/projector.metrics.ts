@@ -1,4 +1,13 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { type ConsumerObserver } from '@bifrost/messaging';
+
+/**
+ * The series every service reports for its durable consumers (docs/operations.md "Health, metrics,
+ * logs"). The service bootstrap (`@bifrost/service`) registers them and fills them from
+ * `ConsumerRunner`, which the projector does not use: it fills them for its own two consumers.
+ */
+const CONSUMER_PENDING = 'bifrost_consumer_pending_messages';
+const CONSUMER_PARKED = 'bifrost_consumer_parked_messages_total';
 
 /** Prometheus series of the projector (docs/projector.md "Lag and health"). */
 export class ProjectorMetrics {
@@ -9,6 +18,12 @@ export class ProjectorMetrics {
   readonly messages: Counter<'outcome'>;
   readonly writer: Gauge;
   readonly blocked: Gauge<'stream'>;
+  /**
+   * `bifrost_consumer_pending_messages{consumer}` and `bifrost_consumer_parked_messages_total{consumer}`
+   * of `projector__events` and `projector__decisions`: the same lag as `bifrost_projector_lag_messages`
+   * (messages of the stream the checkpoint has not reached yet) and the messages parked from each.
+   */
+  readonly consumers: ConsumerObserver;
 
   constructor(registry?: Registry) {
     const registers = registry ? [registry] : [];
@@ -55,5 +70,34 @@ export class ProjectorMetrics {
       labelNames: ['stream'],
       registers,
     });
+    this.consumers = registry
+      ? serviceConsumerSeries(registry)
+      : { pending: () => undefined, parked: () => undefined };
   }
+}
+
+/**
+ * Fills the bootstrap's consumer series in `registry`. They are looked up when first used, since
+ * the bootstrap registers them after the service's providers (this one among them) were created;
+ * a registry without them (a projector run outside a service, as in the benchmark) gets nothing.
+ */
+function serviceConsumerSeries(registry: Registry): ConsumerObserver {
+  let series: { pending: Gauge<'consumer'>; parked: Counter<'consumer'> } | undefined;
+  const resolve = () => {
+    if (series) return series;
+    const pending = registry.getSingleMetric(CONSUMER_PENDING);
+    const parked = registry.getSingleMetric(CONSUMER_PARKED);
+    if (pending instanceof Gauge && parked instanceof Counter) {
+      series = { pending: pending as Gauge<'consumer'>, parked: parked as Counter<'consumer'> };
+    }
+    return series;
+  };
+  return {
+    pending: (consumer, pending) => {
+      const found = resolve();
+      found?.pending.set({ consumer }, pending);
+      found?.parked.inc({ consumer }, 0); // the series exists from the start: increase() sees the first
+    },
+    parked: (consumer) => resolve()?.parked.inc({ consumer }),
+  };
 }

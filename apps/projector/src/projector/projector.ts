@@ -255,6 +255,8 @@ export class Projector {
       }
       this.writing = true;
       this.options.metrics?.writer.set(1);
+      // The lag as of the takeover, before the first batch (or idle second) refreshes it.
+      this.publishLag();
       this.noteCaughtUp(targets);
       let next: PendingBatch | undefined;
       while (!this.stopped) {
@@ -396,6 +398,7 @@ export class Projector {
       'message parked on the DLQ',
     );
     metrics?.messages.inc({ outcome: 'parked' });
+    metrics?.consumers.parked(delivered.plan.durable);
   }
 
   /**
@@ -509,8 +512,11 @@ export class Projector {
     if (!metrics) return;
     for (const plan of this.plans) {
       const applied = this.checkpointOf(plan.name);
+      const lag = Math.max(0, (this.streamLast.get(plan.name) ?? 0) - applied);
       metrics.lastApplied.set({ stream: plan.key }, applied);
-      metrics.lag.set({ stream: plan.key }, Math.max(0, (this.streamLast.get(plan.name) ?? 0) - applied));
+      metrics.lag.set({ stream: plan.key }, lag);
+      // The same lag under the series every service reports for its durable consumers.
+      metrics.consumers.pending(plan.durable, lag);
     }
   }
 

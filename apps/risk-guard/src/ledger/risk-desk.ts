@@ -45,7 +45,15 @@ import {
   ValidationError,
   type BifrostErrorOptions,
 } from '@bifrost/event-sourcing';
-import { createEnvelope, Messaging, serveRpc, uuidv7, type RpcServer } from '@bifrost/messaging';
+import {
+  createEnvelope,
+  Messaging,
+  RPC_OBSERVER,
+  serveRpc,
+  uuidv7,
+  type RpcObserver,
+  type RpcServer,
+} from '@bifrost/messaging';
 import { HealthRegistry } from '@bifrost/observability';
 import { ServiceInfo } from '@bifrost/service';
 import { RISK_GUARD_CONFIG, type RiskGuardConfig } from '../risk-guard.config';
@@ -155,6 +163,7 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
     @Inject(ServiceInfo) private readonly info: ServiceInfo,
     @Inject(HealthRegistry) private readonly health: HealthRegistry,
     @Inject(RiskMetrics) private readonly metrics: RiskMetrics,
+    @Inject(RPC_OBSERVER) private readonly rpcObserver: RpcObserver,
   ) {
     assertTimeZone(config.RISK_TIME_ZONE);
     this.store = new RiskBookStore(messaging, `risk-guard/${info.instanceId}`);
@@ -281,7 +290,10 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
       this.messaging.naming,
       'risk-guard-leader',
       [{ subject: 'bifrost.rpc.risk.leader.execute', handler: (data) => this.execute(data as RiskRequest) }],
-      { onError: (error) => this.log.error(`leader route failed: ${String(error)}`) },
+      {
+        onError: (error) => this.log.error(`leader route failed: ${String(error)}`),
+        observer: this.rpcObserver,
+      },
     );
     // Stepped down while the server registered the route: it is not ours to serve any more.
     if (!this.leader || this.term !== term) return routes.drain();

@@ -8,7 +8,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { Type } from '@sinclair/typebox';
 import { NotFoundError } from '@bifrost/event-sourcing';
-import { createTestNamespace, type TestNamespace } from '@bifrost/testing';
+import { createTestNamespace, waitFor, type TestNamespace } from '@bifrost/testing';
 import type { Messaging } from '../messaging';
 import { serveRpc, type RpcServer } from '../rpc';
 import { connectTest } from './fixtures';
@@ -128,6 +128,69 @@ describe('request-reply', () => {
     const crash = await client.rpc.request('bifrost.rpc.echo.crash', {});
     expect(crash).toMatchObject({ ok: false, error: { code: 'INTERNAL.ERROR' } });
     expect(JSON.stringify(crash)).not.toContain('secret internals');
+  });
+
+  it('should tell its observer of every request answered, by canonical subject and outcome', async () => {
+    const serving: string[] = [];
+    const answered: { subject: string; outcome: string; seconds: number }[] = [];
+    const errors: unknown[] = [];
+    const subject = 'bifrost.rpc.observed.get';
+    const observed = await serveRpc(
+      server.nc,
+      server.naming,
+      'observed',
+      [
+        {
+          subject,
+          request: Type.Object({ id: Type.String() }),
+          handler: async (data) => {
+            const { id } = data as { id: string };
+            if (id === 'missing') throw new NotFoundError('no such thing', { code: 'OBSERVED.NOT_FOUND' });
+            if (id === 'crash') throw new Error('secret internals');
+            if (id === 'big') return { n: 1n }; // JSON cannot carry it
+            return { id };
+          },
+        },
+      ],
+      {
+        onError: (error) => errors.push(error),
+        observer: {
+          serving: (s) => serving.push(s),
+          answered: (s, outcome, seconds) => answered.push({ subject: s, outcome, seconds }),
+        },
+      },
+    );
+    try {
+      expect(serving).toEqual([subject]);
+      expect(await client.rpc.request(subject, { id: 'a' })).toMatchObject({ ok: true });
+      await client.nc.request(ns.naming.qualify(subject), new TextEncoder().encode('nope'), {
+        timeout: 2000,
+      });
+      await client.rpc.request(subject, { id: 7 });
+      await client.rpc.request(subject, { id: 'x'.repeat(300 * 1024) });
+      await client.rpc.request(subject, { id: 'missing' });
+      await client.rpc.request(subject, { id: 'crash' });
+      // A result JSON cannot carry still gets a reply, and is counted as what the caller got.
+      expect(await client.rpc.request(subject, { id: 'big' }, { timeoutMs: 2000 })).toMatchObject({
+        ok: false,
+        error: { code: 'INTERNAL.ERROR' },
+      });
+      await waitFor(() => answered.length === 7, { what: 'every request observed' });
+
+      expect(answered.map((a) => a.outcome)).toEqual([
+        'ok',
+        'PAYLOAD.MALFORMED',
+        'RPC.VALIDATION_FAILED',
+        'RPC.PAYLOAD_TOO_LARGE',
+        'OBSERVED.NOT_FOUND',
+        'INTERNAL.ERROR',
+        'INTERNAL.ERROR',
+      ]);
+      expect(answered.every((a) => a.subject === subject && a.seconds >= 0 && a.seconds < 5)).toBe(true);
+      expect(errors).toHaveLength(1); // the reply that could not be encoded, for the logs
+    } finally {
+      await observed.drain();
+    }
   });
 
   it('should report no responders as an error reply', async () => {
