@@ -16,6 +16,22 @@ import { ApiController, Route, ValidParams, ValidQuery } from '../http/route';
 import { Cursor, Day, EngineParams, Limit, Page, ListQuery, Rows, StrategyParams } from '../http/schemas';
 import { isoTime, ReadModels } from './read-models.service';
 
+/**
+ * What lapses by the clock, with no event to record it (the gate compares with `now`), read as of
+ * now: a pause whose cooldown has passed is no longer paused, an active token past its expiry is
+ * `expired` (as a pending approval past its expiry is, below).
+ */
+const PAUSED_NOW = '(paused AND (cooldown_until IS NULL OR cooldown_until > now())) AS paused';
+const CONTROL_ENGINE_COLUMNS = `engine_id, mode, mode_set_at, ${PAUSED_NOW}, pause_reason, pause_cause, cooldown_until,
+  paused_at, resumed_at, autonomy_phase, whitelist, phase_applied_at`;
+const STRATEGY_COLUMNS = `engine_id, strategy_id, level, level_changed_at, demotion_pending, capital, registered_at,
+  outcomes, wins, losses, pnl_total, last_outcome_id, last_outcome_pnl, last_outcome_at, baseline, ${PAUSED_NOW},
+  pause_reason, pause_drift, cooldown_until, paused_by, paused_at, resumed_at`;
+const TOKEN_COLUMNS = `token_id, engine_id, strategy_id,
+  CASE WHEN status = 'active' AND expires_at <= now() THEN 'expired' ELSE status END AS status, scope, max_notional,
+  expires_at, single_use, bound_action_hash, approval_id, issued_by, issued_at, revoked_by, revoked_at, revoke_reason,
+  uses, last_used_at, refusals, last_refusal`;
+
 @ApiController('control', 'control')
 export class ControlReadController {
   constructor(@Inject(ReadModels) private readonly read: ReadModels) {}
@@ -50,7 +66,7 @@ export class ControlReadController {
       this.read.rows('SELECT * FROM control_checklist ORDER BY item'),
       this.read.rows('SELECT * FROM control_kill_switches ORDER BY scope'),
       this.read.rows('SELECT * FROM control_execution_classes ORDER BY action_kind'),
-      this.read.rows('SELECT * FROM control_engines ORDER BY engine_id'),
+      this.read.rows(`SELECT ${CONTROL_ENGINE_COLUMNS} FROM control_engines ORDER BY engine_id`),
     ]);
     return { goLive: goLive[0] ?? { enabled: false }, checklist, killSwitches, executionClasses, engines };
   }
@@ -79,7 +95,7 @@ export class StrategiesReadController {
   list(@ValidQuery() q: Static<typeof StrategiesQuery>) {
     return this.read.page({
       table: 'strategies',
-      columns: '*',
+      columns: STRATEGY_COLUMNS,
       filters: [
         ['engine_id = ?', q.engineId],
         ['level = ?', q.level],
@@ -107,13 +123,14 @@ export class StrategiesReadController {
   async one(@ValidParams() p: Static<typeof StrategyParams>) {
     const key = [p.engineId, p.strategyId];
     const strategy = await this.read.one(
-      'SELECT * FROM strategies WHERE engine_id = $1 AND strategy_id = $2',
+      `SELECT ${STRATEGY_COLUMNS} FROM strategies WHERE engine_id = $1 AND strategy_id = $2`,
       key,
       `strategy ${key.join('/')}`,
     );
     const [tokens, maturityChanges] = await Promise.all([
       this.read.rows(
-        'SELECT * FROM execution_tokens WHERE engine_id = $1 AND strategy_id = $2 ORDER BY issued_at DESC LIMIT 200',
+        `SELECT ${TOKEN_COLUMNS} FROM execution_tokens WHERE engine_id = $1 AND strategy_id = $2
+         ORDER BY issued_at DESC LIMIT 200`,
         key,
       ),
       this.read.rows(

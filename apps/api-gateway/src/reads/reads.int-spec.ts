@@ -272,6 +272,63 @@ describe('read routes', () => {
       expect(one.body).toMatchObject({ strategy: { outcomes: 0, pnlTotal: -1250 } });
     });
 
+    it('should read what lapses by the clock as of now: a pause past its cooldown, a token past its expiry', async () => {
+      const past = new Date(Date.now() - 60_000).toISOString();
+      const future = new Date(Date.now() + 600_000).toISOString();
+      for (const [strategyId, cooldown] of [
+        ['lapsed', past],
+        ['running', future],
+        ['open-ended', null],
+      ] as const)
+        await projectorDb.query(
+          `INSERT INTO strategies (engine_id, strategy_id, level, demotion_pending, outcomes, wins, losses, pnl_total,
+             paused, cooldown_until) VALUES ('bot-clock', $1, 'L3', false, 0, 0, 0, 0, true, $2)`,
+          [strategyId, cooldown],
+        );
+      for (const [tokenId, expiresAt, status] of [
+        ['t-expired', past, 'active'],
+        ['t-active', future, 'active'],
+        ['t-revoked', past, 'revoked'],
+      ] as const)
+        await projectorDb.query(
+          `INSERT INTO execution_tokens (token_id, engine_id, strategy_id, status, scope, expires_at, single_use, issued_by,
+             issued_at, uses, refusals) VALUES ($1, 'bot-clock', 'lapsed', $2, '{"actionKinds":["*"]}', $3, true, 'op',
+             $4, 0, 0)`,
+          [tokenId, status, expiresAt, past],
+        );
+      await projectorDb.query(
+        `INSERT INTO control_engines (engine_id, mode, paused, cooldown_until) VALUES ('bot-clock', 'enforce', true, $1)`,
+        [past],
+      );
+      const get = async (path: string) =>
+        (await h.http('GET', `/api/v1${path}`, { key: h.keys.viewer })).body;
+
+      const list = await get('/strategies?engineId=bot-clock');
+      expect(
+        Object.fromEntries(
+          list.items.map((s: { strategyId: string; paused: boolean }) => [s.strategyId, s.paused]),
+        ),
+      ).toEqual({
+        lapsed: false,
+        running: true,
+        'open-ended': true,
+      });
+      const one = await get('/strategies/bot-clock/lapsed');
+      expect(one.strategy.paused).toBe(false);
+      expect(
+        Object.fromEntries(one.tokens.map((t: { tokenId: string; status: string }) => [t.tokenId, t.status])),
+      ).toEqual({
+        't-expired': 'expired',
+        't-active': 'active',
+        't-revoked': 'revoked',
+      });
+      const control = await get('/control');
+      expect(control.engines.find((e: { engineId: string }) => e.engineId === 'bot-clock')).toMatchObject({
+        paused: false,
+        cooldownUntil: past,
+      });
+    });
+
     it('should refuse a cursor of another list, or one whose key does not fit the list, with 400 REQUEST.INVALID', async () => {
       await insertDecisions(projectorDb, 2);
       for (const strategyId of ['s1', 's2'])

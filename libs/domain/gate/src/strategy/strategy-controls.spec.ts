@@ -460,6 +460,19 @@ describe('Approvals', () => {
         .when(approve())
         .thenThrows(IllegalStateError, (e) => e.code === 'GATE.APPROVAL_EXPIRED');
     });
+
+    it('should refuse a rejection too: it lapsed, nobody decided it', () => {
+      spec()
+        .given([registered(), approvalRequested('ap-1', HASH_A, at(60))])
+        .when({
+          type: 'RejectRequest',
+          approvalId: 'ap-1',
+          rejectedBy: 'bob',
+          now: at(60),
+          actor: otherOperator,
+        })
+        .thenThrows(IllegalStateError, (e) => e.code === 'GATE.APPROVAL_EXPIRED');
+    });
   });
 
   describe('When the request was rejected', () => {

@@ -291,6 +291,28 @@ describe('Check effects', () => {
     });
   });
 
+  describe('When a token of the strategy is presented for what it does not cover', () => {
+    it('should record the refusal on the token, whatever the verdict', () => {
+      const outOfScope = tokenIssued('t-1', { scope: { actionKinds: ['order.cancel'] } });
+      expect(effects([registered(), outOfScope], 'BLOCK', 't-1').events).toEqual([
+        {
+          type: 'TokenRefused',
+          data: {
+            tokenId: 't-1',
+            actionHash: HASH_A,
+            reason: 'out-of-scope',
+            detail: expect.any(String),
+            refusedAt: T0,
+          },
+        },
+      ]);
+    });
+
+    it('should record nothing for a token id the strategy never issued', () => {
+      expect(effects([registered()], 'BLOCK', 't-made-up').events).toEqual([]);
+    });
+  });
+
   describe('When the verdict is REQUIRE_APPROVAL', () => {
     it('should open an approval request for the action hash', () => {
       expect(effects([registered()], 'REQUIRE_APPROVAL')).toEqual({

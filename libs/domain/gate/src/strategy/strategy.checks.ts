@@ -331,6 +331,14 @@ export function decideCheckEffects(
       type: 'TokenConsumed',
       data: { tokenId: token.token.tokenId, actionHash, singleUse: token.token.singleUse, consumedAt: now },
     });
+  } else if (token?.valid === false && token.reason !== 'unknown') {
+    // A token of this strategy presented for what it does not cover: counted on the token. An id it
+    // never issued is only in the verdict (no token to count it on, and no event per made-up id).
+    const { reason, detail } = token;
+    events.push({
+      type: 'TokenRefused',
+      data: { tokenId: request.tokenId as string, actionHash, reason, detail, refusedAt: now },
+    });
   }
   if (verdict !== 'REQUIRE_APPROVAL') return { events, approvalId: null };
   const pending = Object.values(strategy.approvals).find(

@@ -444,6 +444,12 @@ function rejectRequest(state: StrategyState, command: RejectRequest): StrategyEv
       code: 'GATE.APPROVAL_NOT_PENDING',
     });
   }
+  // Lapsed, not decided: a rejection now would record a decision nobody made in time.
+  if (millis(command.now, 'now') >= millis(approval.expiresAt)) {
+    throw new IllegalStateError(`approval ${command.approvalId} expired at ${approval.expiresAt}`, {
+      code: 'GATE.APPROVAL_EXPIRED',
+    });
+  }
   return [
     {
       type: 'ApprovalRejected',
