@@ -336,6 +336,70 @@ describe('gateway over the real gate', () => {
     });
   });
 
+  describe('a body nested too deep', () => {
+    /** `{"a":[{"a":[…1…]}]}`, `levels` arrays and objects deep, as text: too deep for JSON.stringify to build. */
+    const nested = (levels: number, leaf = '1') => {
+      const open = Array.from({ length: levels }, (_, i) => (i % 2 === 0 ? '{"a":' : '[')).join('');
+      const close = Array.from({ length: levels }, (_, i) => (i % 2 === 0 ? '}' : ']'))
+        .reverse()
+        .join('');
+      return open + leaf + close;
+    };
+    const post = (path: string, body: string) =>
+      fetch(`${h.gateway.url}${path}`, {
+        method: 'POST',
+        headers: { 'x-api-key': h.keys.engine, 'content-type': 'application/json' },
+        body,
+      });
+
+    it('should refuse a gate check with action.params 5000 levels deep as malformed (400), not a retryable 503', async () => {
+      const body =
+        '{"engineId":"engine-a","strategyId":"s1","action":{"kind":"order.place","intent":"open","params":' +
+        `{"p":${nested(5000)}}}}`;
+      expect(body.length).toBeLessThan(256 * 1024);
+
+      const response = await post('/api/v1/engine/check', body);
+
+      expect(response.status).toBe(400);
+      expect(response.headers.get('content-type')).toContain('application/problem+json');
+      expect(response.headers.get('retry-after')).toBeNull();
+      expect(await response.json()).toMatchObject({
+        status: 400,
+        type: '/problems/malformed-request',
+        code: 'REQUEST.MALFORMED',
+        detail: expect.stringContaining('nested deeper than 64 levels'),
+      });
+      // The gate still answers the engine's next check.
+      expect((await check(h.keys.engine, 'engine-a')).status).toBe(200);
+    });
+
+    it('should refuse a fact 5000 levels deep the same way, publishing nothing', async () => {
+      const ingest = h.ns.naming.streams.ingest.name;
+      const before = (await h.probe.jsm.streams.info(ingest)).state.messages;
+
+      const response = await post('/api/v1/engine/incident', `{"engineId":"engine-a","x":${nested(5000)}}`);
+
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ code: 'REQUEST.MALFORMED' });
+      expect((await h.probe.jsm.streams.info(ingest)).state.messages).toBe(before);
+    });
+
+    it('should take 64 levels, the whole body counted, and refuse 65', async () => {
+      // The check body is 3 levels down to params (body, action, params) and 4 down to its value.
+      const checkAt = (levels: number) =>
+        post(
+          '/api/v1/engine/check',
+          '{"engineId":"engine-a","strategyId":"s1","action":{"kind":"order.place","intent":"open","params":' +
+            `{"p":${nested(levels - 3)}}}}`,
+        );
+
+      expect((await checkAt(64)).status).toBe(200);
+      const refused = await checkAt(65);
+      expect(refused.status).toBe(400);
+      expect(await refused.json()).toMatchObject({ code: 'REQUEST.MALFORMED' });
+    });
+  });
+
   describe('commands the gate refuses', () => {
     it('should pass the refusal on as a problem with its code', async () => {
       const response = await h.http('POST', '/api/v1/strategies/engine-a/s1/tokens/nope/revoke', {

@@ -7,6 +7,7 @@ import {
   type Envelope,
 } from '@bifrost/contracts';
 import { ValidationError } from '@bifrost/event-sourcing';
+import { assertJsonDepth, MAX_ENVELOPE_DEPTH } from './json-depth';
 import { uuidv7 } from './uuid';
 
 export interface EnvelopeInput<D = Record<string, unknown>> {
@@ -79,6 +80,13 @@ export function decodeJson(bytes: Uint8Array): unknown {
   }
 }
 
+/**
+ * Decodes and checks an envelope read from a stream. Malformed JSON, JSON nested deeper than
+ * {@link MAX_ENVELOPE_DEPTH} levels (which a recursive handler could not walk) and an invalid
+ * envelope are `ValidationError`s: a consumer parks the message at once rather than retry it.
+ */
 export function decodeEnvelope(bytes: Uint8Array, catalogue?: Catalogue): Envelope {
-  return assertValidEnvelope(decodeJson(bytes), catalogue);
+  const value = decodeJson(bytes);
+  assertJsonDepth(value, MAX_ENVELOPE_DEPTH);
+  return assertValidEnvelope(value, catalogue);
 }

@@ -3,6 +3,7 @@ export * from './tracing';
 export * from './connection';
 export * from './provisioning';
 export * from './envelope-codec';
+export * from './json-depth';
 export * from './publisher';
 export * from './event-store';
 export * from './snapshots';

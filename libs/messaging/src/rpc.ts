@@ -4,6 +4,7 @@ import { compile, formatIssues, type Naming, type Reply } from '@bifrost/contrac
 import { ValidationError, TransientError, toErrorBody, type BifrostError } from '@bifrost/event-sourcing';
 import type { TSchema } from '@sinclair/typebox';
 import { decodeJson, encodeJson } from './envelope-codec';
+import { assertJsonDepth, MAX_JSON_DEPTH } from './json-depth';
 import { extractTraceContext, inSpan, injectTraceContext } from './tracing';
 
 export interface RpcRequestMeta {
@@ -52,7 +53,8 @@ export interface RpcServer {
 
 /**
  * Serves request-reply routes in a queue group. Every request gets exactly one reply: malformed
- * JSON, oversize payloads and schema violations are error replies with stable codes, never silence.
+ * JSON (including JSON nested deeper than {@link MAX_JSON_DEPTH} levels), oversize payloads and
+ * schema violations are error replies with stable codes, never silence.
  * Resolves once the server has registered the subscriptions, so a request sent from another
  * connection after that is answered, not refused with no responders.
  */
@@ -128,6 +130,8 @@ async function answer(
           );
         }
         const body = msg.data.length === 0 ? {} : decodeJson(msg.data);
+        // Before anything recursive (the schema, the handler's hashing) walks a body thousands deep.
+        assertJsonDepth(body, MAX_JSON_DEPTH);
         let data = body;
         if (validate) {
           const result = validate(body);
@@ -180,7 +184,10 @@ export class RpcClient {
     private readonly naming: Naming,
   ) {}
 
-  /** Returns the reply as sent; transport failures (no responders, timeout) become error replies. */
+  /**
+   * Returns the reply as sent; transport failures (no responders, timeout) become error replies,
+   * and so does a request JSON cannot carry (`PAYLOAD.MALFORMED`, never sent).
+   */
   async request<T = unknown>(
     subject: string,
     data: unknown,
@@ -190,8 +197,23 @@ export class RpcClient {
       const headers = injectTraceContext(natsHeaders());
       headers.set('content-type', 'application/json');
       for (const [key, value] of Object.entries(options.headers ?? {})) headers.set(key, value);
+      let payload: Uint8Array;
       try {
-        const msg = await this.nc.request(this.naming.qualify(subject), encodeJson(data), {
+        payload = encodeJson(data);
+      } catch (error) {
+        // Never sent, so no timeout (which says: ask again): JSON cannot carry it (a BigInt, a
+        // cycle, nesting too deep for JSON.stringify), and asking again will not change that.
+        return {
+          ok: false,
+          error: toErrorBody(
+            new ValidationError(`request cannot be sent as JSON: ${(error as Error).message}`, {
+              code: 'PAYLOAD.MALFORMED',
+            }),
+          ),
+        };
+      }
+      try {
+        const msg = await this.nc.request(this.naming.qualify(subject), payload, {
           timeout: options.timeoutMs ?? 5000,
           headers,
         });

@@ -5,6 +5,7 @@ import type { TObject, TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { compile, formatIssues } from '@bifrost/contracts';
 import { ForbiddenError } from '@bifrost/event-sourcing';
+import { MAX_JSON_DEPTH, nestedDeeperThan } from '@bifrost/messaging';
 import { AuthService } from '../auth/auth.service';
 import { hasRole, type Principal } from '../auth/roles';
 import { ProblemError } from './problem';
@@ -12,9 +13,10 @@ import { RateLimits } from './rate-limit.service';
 import { ROUTE_SPEC, type GatewayRequestState, type RouteSpec } from './route';
 
 /**
- * Enforces a route's spec, in this order: authenticate (401), take a rate-limit token (429),
- * authorize the role (403), validate params, query and body (400), and keep an engine to its own
- * engine id (403). Nothing reaches a handler, so nothing changes, unless all of them pass.
+ * Enforces a route's spec, in this order: refuse a body nested deeper than {@link MAX_JSON_DEPTH}
+ * levels as malformed (400, like a body that is not JSON), authenticate (401), take a rate-limit
+ * token (429), authorize the role (403), validate params, query and body (400), and keep an engine
+ * to its own engine id (403). Nothing reaches a handler, so nothing changes, unless all of them pass.
  */
 @Injectable()
 export class GatewayGuard implements CanActivate {
@@ -28,6 +30,15 @@ export class GatewayGuard implements CanActivate {
     const spec = this.reflector.get<RouteSpec | undefined>(ROUTE_SPEC, context.getHandler());
     if (!spec) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest & GatewayRequestState>();
+    // Fastify parsed the body without recursion; the schema check, JSON.stringify towards the
+    // services and their hashing recurse, and a few kB of `[[[[…` overflow their stacks.
+    if (nestedDeeperThan(request.body, MAX_JSON_DEPTH)) {
+      throw new ProblemError(
+        'malformed',
+        `body is nested deeper than ${MAX_JSON_DEPTH} levels`,
+        'REQUEST.MALFORMED',
+      );
+    }
     const now = new Date();
 
     if (spec.access === 'public') {

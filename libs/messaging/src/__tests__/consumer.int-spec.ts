@@ -1,12 +1,15 @@
 import { jetstream } from '@nats-io/jetstream';
 import { TransientError, ValidationError } from '@bifrost/event-sourcing';
 import { createTestNamespace, TcpProxy, waitFor, type TestNamespace } from '@bifrost/testing';
-import type { Envelope } from '@bifrost/contracts';
+import { Type } from '@sinclair/typebox';
+import { Catalogue, defineMessage, type Envelope } from '@bifrost/contracts';
 import { ConsumerRunner, type ConsumerObserver, type ConsumerSpec, type EnvelopeHandler } from '../consumer';
 import type { DeadLetter } from '../dlq';
 import { decodeJson, encodeJson } from '../envelope-codec';
+import { MAX_ENVELOPE_DEPTH } from '../json-depth';
 import type { Messaging } from '../messaging';
-import { connectTest, testCatalogue, work } from './fixtures';
+import { uuidv7 } from '../uuid';
+import { connectTest, depthOf, nestedJson, testCatalogue, work } from './fixtures';
 
 const silent = { warn: () => undefined, error: () => undefined };
 
@@ -333,6 +336,57 @@ describe('ConsumerRunner', () => {
     });
     expect(letters.map((l) => l.error.code).sort()).toEqual(['ENVELOPE.INVALID', 'PAYLOAD.MALFORMED']);
     expect(letters.find((l) => l.error.code === 'PAYLOAD.MALFORMED')?.payload).toBe('{not json');
+  });
+
+  it('should park an envelope nested too deep at once, as malformed, before a handler walks it', async () => {
+    // An ingest type with a free-form field, as a gate approval's action.params is.
+    const DetailReported = defineMessage({
+      type: 'system.DetailReported',
+      version: 1,
+      kind: 'ingest',
+      producer: 'test',
+      consumers: [],
+      subject: 'bifrost.ingest.kpi.{engineId}',
+      description: 'test ingest with a free-form field',
+      data: Type.Object({ detail: Type.Unknown() }, { additionalProperties: false }),
+    });
+    const depths: number[] = [];
+    const runner = new ConsumerRunner(
+      messaging.js,
+      messaging.jsm,
+      messaging.naming,
+      { service: 'test', purpose: 'deep', stream: 'ingest', filter: 'bifrost.ingest.kpi.deep' },
+      // Naively recursive, as canonical hashing is: 20000 levels would overflow its stack.
+      async (envelope) => {
+        depths.push(depthOf(envelope.data));
+      },
+      silent,
+      new Catalogue([DetailReported], []),
+    );
+    runners.push(runner);
+    await runner.start();
+    const envelope = (detail: string) =>
+      new TextEncoder().encode(
+        `{"id":"${uuidv7()}","type":"system.DetailReported","version":1,` +
+          `"occurredAt":"${new Date().toISOString()}","source":"test",` +
+          `"subject":"${ns.naming.ingestSubject('kpi', 'deep')}","actor":{"kind":"engine","id":"deep"},` +
+          `"data":{"detail":${detail}}}`,
+      );
+    const js = jetstream(messaging.nc);
+    await js.publish(ns.naming.ingestSubject('kpi', 'deep'), envelope(nestedJson(20_000)));
+    await js.publish(ns.naming.ingestSubject('kpi', 'deep'), envelope(nestedJson(MAX_ENVELOPE_DEPTH - 2)));
+
+    const letter = await waitFor(async () => (await deadLetters()).find((l) => l.consumer === 'test__deep'), {
+      what: 'the letter of the deep envelope',
+    });
+    await waitFor(() => depths.length === 1, { what: 'the envelope after it' });
+    expect(letter.error).toEqual({
+      code: 'PAYLOAD.MALFORMED',
+      message: `payload is nested deeper than ${MAX_ENVELOPE_DEPTH} levels`,
+    });
+    expect(letter.deliveryCount).toBe(1);
+    // The envelope at the limit is handled: data, then detail's value from the envelope's level 3.
+    expect(depths).toEqual([MAX_ENVELOPE_DEPTH - 1]);
   });
 
   it('should park a message whose letter would exceed a NATS message, with its payload cut', async () => {

@@ -61,3 +61,18 @@ export function work(naming: Naming, engineId: string, n: number, poison = false
     data: poison ? { n, poison } : { n },
   });
 }
+
+/** `{"a":[{"a":[…1…]}]}`, `levels` arrays and objects deep, as text (too deep for JSON.stringify to build). */
+export function nestedJson(levels: number): string {
+  const open = Array.from({ length: levels }, (_, i) => (i % 2 === 0 ? '{"a":' : '[')).join('');
+  const close = Array.from({ length: levels }, (_, i) => (i % 2 === 0 ? '}' : ']'))
+    .reverse()
+    .join('');
+  return open + '1' + close;
+}
+
+/** How deep a value nests, naively recursive: what a payload nested too deep must never reach. */
+export function depthOf(value: unknown): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  return 1 + Math.max(0, ...Object.values(value).map(depthOf));
+}

@@ -10,8 +10,9 @@ import { Type } from '@sinclair/typebox';
 import { NotFoundError } from '@bifrost/event-sourcing';
 import { createTestNamespace, waitFor, type TestNamespace } from '@bifrost/testing';
 import type { Messaging } from '../messaging';
+import { MAX_JSON_DEPTH } from '../json-depth';
 import { serveRpc, type RpcServer } from '../rpc';
-import { connectTest } from './fixtures';
+import { connectTest, depthOf, nestedJson } from './fixtures';
 
 const exporter = new InMemorySpanExporter();
 
@@ -23,6 +24,7 @@ describe('request-reply', () => {
   let slowStarted: () => void;
   const slowStart = new Promise<void>((resolve) => (slowStarted = resolve));
   let slowFinished = false;
+  let hashed = 0;
 
   beforeAll(async () => {
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
@@ -56,6 +58,18 @@ describe('request-reply', () => {
           await new Promise((resolve) => setTimeout(resolve, 300));
           slowFinished = true;
           return { done: true };
+        },
+      },
+      {
+        // Like a gate check: a free-form object the handler walks recursively (as JCS hashing does).
+        subject: 'bifrost.rpc.echo.hash',
+        request: Type.Object(
+          { params: Type.Record(Type.String(), Type.Unknown()) },
+          { additionalProperties: false },
+        ),
+        handler: async (data) => {
+          hashed += 1;
+          return { depth: depthOf((data as { params: unknown }).params) };
         },
       },
       {
@@ -101,6 +115,63 @@ describe('request-reply', () => {
   ])('should answer %s with RPC.VALIDATION_FAILED and the offending path', async (_label, body) => {
     const reply = await client.rpc.request('bifrost.rpc.echo.say', body);
     expect(reply).toMatchObject({ ok: false, error: { code: 'RPC.VALIDATION_FAILED' } });
+  });
+
+  describe('a payload nested too deep', () => {
+    it('should answer a 3000-deep payload (6 kB) with PAYLOAD.MALFORMED before validating it, and go on', async () => {
+      const text = `{"params":{"p":${'['.repeat(2998)}1${']'.repeat(2998)}}}`;
+      expect(text.length).toBeLessThan(6 * 1024);
+      const before = hashed;
+
+      const msg = await client.nc.request(
+        ns.naming.qualify('bifrost.rpc.echo.hash'),
+        new TextEncoder().encode(text),
+        { timeout: 2000 },
+      );
+
+      expect(JSON.parse(new TextDecoder().decode(msg.data))).toEqual({
+        ok: false,
+        error: { code: 'PAYLOAD.MALFORMED', message: 'payload is nested deeper than 64 levels' },
+      });
+      expect(hashed).toBe(before);
+      // The server is fine: the next request is answered.
+      expect(await client.rpc.request('bifrost.rpc.echo.hash', { params: { a: [1] } })).toEqual({
+        ok: true,
+        data: { depth: 2 },
+      });
+      expect(await client.rpc.request('bifrost.rpc.echo.say', { text: 'hi' })).toMatchObject({ ok: true });
+    });
+
+    it(`should take ${MAX_JSON_DEPTH} levels, the whole payload counted, and refuse ${MAX_JSON_DEPTH + 1}`, async () => {
+      // The payload is one level, params the second: its value starts at level 3.
+      const at = (levels: number) =>
+        client.nc
+          .request(
+            ns.naming.qualify('bifrost.rpc.echo.hash'),
+            new TextEncoder().encode(`{"params":{"p":${nestedJson(levels - 2)}}}`),
+            { timeout: 2000 },
+          )
+          .then((msg) => JSON.parse(new TextDecoder().decode(msg.data)) as unknown);
+
+      expect(await at(64)).toEqual({ ok: true, data: { depth: 63 } });
+      expect(await at(65)).toMatchObject({ ok: false, error: { code: 'PAYLOAD.MALFORMED' } });
+      // Arrays count as objects do.
+      expect(
+        await client.rpc.request('bifrost.rpc.echo.say', JSON.parse('['.repeat(65) + ']'.repeat(65))),
+      ).toMatchObject({ ok: false, error: { code: 'PAYLOAD.MALFORMED' } });
+      expect(
+        await client.rpc.request('bifrost.rpc.echo.say', JSON.parse('['.repeat(64) + ']'.repeat(64))),
+      ).toMatchObject({ ok: false, error: { code: 'RPC.VALIDATION_FAILED' } });
+    });
+
+    it('should answer a request it cannot send as JSON at once with PAYLOAD.MALFORMED, not a timeout', async () => {
+      const started = Date.now();
+
+      const reply = await client.rpc.request('bifrost.rpc.echo.say', { text: 1n }, { timeoutMs: 2000 });
+
+      expect(reply).toMatchObject({ ok: false, error: { code: 'PAYLOAD.MALFORMED' } });
+      expect(Date.now() - started).toBeLessThan(1000);
+    });
   });
 
   it('should refuse an oversize request with RPC.PAYLOAD_TOO_LARGE', async () => {
