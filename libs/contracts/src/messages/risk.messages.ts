@@ -458,11 +458,8 @@ export const RiskReservationDecided = defineMessage({
   subject: 'bifrost.dec.risk.{engineId}',
   description:
     'A reservation granted or denied, with the usage of GLOBAL and the engine policy after it. No longer published (risk.ReservationsDecided replaces it); records already in BIFROST_DECISIONS are still projected.',
-  data: object({
-    request: ReserveRequest,
-    reply: ReserveReply,
-    usage: Type.Record(Type.String(), RiskUsage),
-    limits: Type.Record(Type.String(), RiskLimits),
+  data: Type.Composite([ReservationDecision, object({ limits: Type.Record(Type.String(), RiskLimits) })], {
+    additionalProperties: false,
   }),
 });
 
