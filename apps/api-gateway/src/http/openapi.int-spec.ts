@@ -6,7 +6,7 @@ type Operation = {
   operationId: string;
   summary: string;
   'x-required-role': string;
-  requestBody?: { content: Record<string, { schema: unknown }> };
+  requestBody?: { required: boolean; content: Record<string, { schema: unknown }> };
   parameters?: { name: string; in: string; required: boolean }[];
   responses: Record<string, { content?: Record<string, { schema?: unknown }> }>;
 };
@@ -96,6 +96,13 @@ describe('the OpenAPI document', () => {
         '/api/v1/keys/{id}',
       ]),
     );
+  });
+
+  it('should mark a request body required only when it has a required field (a missing body is read as {})', () => {
+    const approve = '/api/v1/strategies/{engineId}/{strategyId}/approvals/{approvalId}/approve';
+
+    expect(doc.paths[approve]?.['post']?.requestBody?.required).toBe(false);
+    expect(doc.paths['/api/v1/control/kill-switch/engage']?.['post']?.requestBody?.required).toBe(true);
   });
 
   it('should serve Swagger UI from local assets', async () => {

@@ -103,7 +103,8 @@ function operation(route: DeclaredRoute): Json {
     ...(spec.body
       ? {
           requestBody: {
-            required: true,
+            // The gateway reads a missing body as `{}`: a body whose fields are all optional may be left out.
+            required: (spec.body.required ?? []).length > 0,
             content: {
               'application/json': {
                 schema: schema(spec.body),

@@ -152,6 +152,26 @@ describe('Strategy checks: maturity', () => {
         ]);
     });
 
+    it('should acknowledge it in observe mode too, where the engine is told ALLOW with wouldBe DEMOTE', () => {
+      spec()
+        .given(history)
+        .when({
+          type: 'RecordGateCheck',
+          request: checkRequest(),
+          actionHash: HASH_A,
+          verdict: 'ALLOW',
+          approvalId: 'ap-1',
+          now: at(2),
+          actor: engine,
+        })
+        .then([
+          {
+            type: 'DemotionAcknowledged',
+            data: { from: 'L3', to: 'L2', demotedAt: at(1), acknowledgedAt: at(2) },
+          },
+        ]);
+    });
+
     it('should answer at the new level once acknowledged', () => {
       const acknowledged = {
         type: 'DemotionAcknowledged' as const,
