@@ -145,6 +145,40 @@ describe('gateway auth', () => {
 
       expect((await h.http('GET', '/api/v1/keys', { key: operator.apiKey })).status).toBe(403);
     });
+  });
+
+  describe('refusals', () => {
+    afterEach(() => jest.restoreAllMocks());
+
+    it('should log who was refused what, without the credential', async () => {
+      const operator = await h.createKey('operator');
+      const warn = jest.spyOn(h.gateway.logger, 'warn');
+      const wrongKey = `${operator.apiKey.slice(0, -4)}AAAA`;
+
+      await h.http('GET', '/api/v1/keys?limit=5', { key: operator.apiKey });
+      await h.http('GET', '/api/v1/control', { key: wrongKey });
+
+      const lines = warn.mock.calls.map(([fields, message]) => ({ fields, message }));
+      expect(lines).toEqual([
+        {
+          fields: expect.objectContaining({
+            method: 'GET',
+            path: '/api/v1/keys',
+            status: 403,
+            code: 'AUTH.FORBIDDEN',
+            ip: '127.0.0.1',
+            principal: operator.id,
+          }),
+          message: expect.stringMatching(/^refused: /),
+        },
+        {
+          fields: expect.objectContaining({ path: '/api/v1/control', status: 401, principal: null }),
+          message: expect.stringMatching(/^refused: /),
+        },
+      ]);
+      expect(JSON.stringify(lines)).not.toContain(wrongKey.slice(-30));
+      expect(JSON.stringify(lines)).not.toContain(operator.apiKey.slice(-30));
+    });
 
     it('should require an engine id for engine keys only', async () => {
       const noEngine = await h.http('POST', '/api/v1/keys', {

@@ -63,7 +63,9 @@ export class GatewayGuard implements CanActivate {
           },
         );
       }
-      // Before the role check: refused calls spend the caller's budget like any other.
+      // Before the role check: refused calls spend the caller's budget like any other, and the
+      // refusal's log line names who was refused.
+      request.principal = principal;
       this.rateLimits.take(principal, now.getTime());
       if (spec.access !== 'any' && !hasRole(principal.role, spec.access)) {
         throw new ForbiddenError(
@@ -73,7 +75,6 @@ export class GatewayGuard implements CanActivate {
           },
         );
       }
-      request.principal = principal;
     }
 
     if (spec.params)

@@ -20,6 +20,7 @@ import {
   type Problem,
   type ProblemKind,
 } from './problem';
+import type { GatewayRequestState } from './route';
 
 /**
  * The one place an HTTP error becomes an RFC 9457 problem: the gateway's own errors, Bifrost
@@ -33,11 +34,26 @@ export class ProblemFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost) {
     if (host.getType() !== 'http') return throwError(() => exception);
     const http = host.switchToHttp();
-    const request = http.getRequest<FastifyRequest>();
+    const request = http.getRequest<FastifyRequest & GatewayRequestState>();
     const reply = http.getResponse<FastifyReply>();
-    const { problem, headers } = this.toProblem(exception, request.url.split('?')[0] ?? request.url);
+    const path = request.url.split('?')[0] ?? request.url;
+    const { problem, headers } = this.toProblem(exception, path);
     if (problem.status === 503) this.logger?.warn({ url: request.url, code: problem.code }, problem.detail);
     else if (problem.status >= 500) this.logger?.error({ err: exception, url: request.url }, problem.detail);
+    else if (problem.status === 401 || problem.status === 403) {
+      // Who was refused what, for the security log: never the credential, only the key id once known.
+      this.logger?.warn(
+        {
+          method: request.method,
+          path,
+          status: problem.status,
+          code: problem.code,
+          ip: request.ip,
+          principal: request.principal?.id ?? null,
+        },
+        `refused: ${problem.detail}`,
+      );
+    }
     // RFC 9110 §15.5.2: every 401 names the scheme to authenticate with, whatever refused the credential.
     const challenge = problem.status === 401 ? { 'www-authenticate': 'Bearer realm="bifrost"' } : {};
     void reply
