@@ -91,6 +91,13 @@ describe('gateway auth', () => {
       });
       const list = await h.http('GET', '/api/v1/keys', { key: OWNER_KEY });
       expect(list.body.keys.map((k: { id: string }) => k.id)).toContain(viewer.id);
+      // Who created a key, as its audit event names them: a key id, or the gateway for the bootstrap key.
+      expect(list.body.keys).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ id: viewer.id, createdBy: 'bootstrap-owner' }),
+          expect.objectContaining({ id: 'bootstrap-owner', createdBy: 'api-gateway' }),
+        ]),
+      );
       expect(JSON.stringify(list.body)).not.toContain(viewer.apiKey);
 
       const revoked = await h.http('DELETE', `/api/v1/keys/${viewer.id}`, { key: OWNER_KEY });

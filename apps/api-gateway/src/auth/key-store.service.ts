@@ -73,7 +73,7 @@ export class KeyStore implements OnModuleInit {
     return this.db.transaction(async (tx) => {
       const inserted = await tx.query(
         `INSERT INTO api_keys (id, name, role, key_hash, created_by, created_at)
-         VALUES ($1, 'bootstrap owner', 'owner', $2, 'environment', $3)
+         VALUES ($1, 'bootstrap owner', 'owner', $2, 'api-gateway', $3)
          ON CONFLICT DO NOTHING RETURNING id`,
         [BOOTSTRAP_OWNER_KEY_ID, hashSecret(secret), now],
       );
