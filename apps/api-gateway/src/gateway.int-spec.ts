@@ -336,6 +336,39 @@ describe('gateway over the real gate', () => {
     });
   });
 
+  describe('money beyond what JSON carries exactly', () => {
+    it('should refuse an outcome of 10^20 minor units with 400, publishing nothing the audit log could not hold', async () => {
+      const response = await h.http('POST', '/api/v1/engine/outcome', {
+        key: h.keys.engine,
+        body: {
+          engineId: 'engine-a',
+          strategyId: 's-huge',
+          outcomeId: 'o-huge',
+          pnl: { amount: 1e20, currency: 'USD' },
+        },
+      });
+
+      expect(response).toMatchObject({
+        status: 400,
+        body: { code: 'REQUEST.INVALID', issues: [{ path: '/pnl/amount' }] },
+      });
+    });
+
+    it('should take the largest safe integer, as a loss too', async () => {
+      const response = await h.http('POST', '/api/v1/engine/outcome', {
+        key: h.keys.engine,
+        body: {
+          engineId: 'engine-a',
+          strategyId: 's-huge',
+          outcomeId: 'o-safe',
+          pnl: { amount: -Number.MAX_SAFE_INTEGER, currency: 'USD' },
+        },
+      });
+
+      expect(response.status).toBe(202);
+    });
+  });
+
   describe('a body nested too deep', () => {
     /** `{"a":[{"a":[…1…]}]}`, `levels` arrays and objects deep, as text: too deep for JSON.stringify to build. */
     const nested = (levels: number, leaf = '1') => {

@@ -30,10 +30,18 @@ export const EntityId = Type.String({
   examples: ['wholesale-bot'],
 });
 
-/** Money is integer minor units plus an ISO 4217 code, never a float (DESIGN §4). */
+/**
+ * Money is integer minor units plus an ISO 4217 code, never a float (DESIGN §4). An amount is
+ * bounded by what JSON carries exactly (2^53 − 1): a larger one would be stored as another number,
+ * and would not fit the read models' `bigint` columns once summed.
+ */
 export const Money = Type.Object(
   {
-    amount: Type.Integer({ description: 'minor units (cents)' }),
+    amount: Type.Integer({
+      minimum: -Number.MAX_SAFE_INTEGER,
+      maximum: Number.MAX_SAFE_INTEGER,
+      description: 'minor units (cents)',
+    }),
     currency: Type.String({ pattern: '^[A-Z]{3}$' }),
   },
   { additionalProperties: false },

@@ -1,4 +1,4 @@
-import { encodeJson } from '@bifrost/messaging';
+import { createEnvelope, encodeJson } from '@bifrost/messaging';
 import { verifyAuditLog } from '@bifrost/persistence';
 import { waitFor } from '@bifrost/testing';
 import { type Envelope } from '@bifrost/contracts';
@@ -42,9 +42,16 @@ describe('projector with messages Postgres cannot store', () => {
     });
   });
 
-  describe('Given a message that passes every check but a read-model column refuses (a bigint overflow)', () => {
+  describe('Given a message that passes every check but a read-model column refuses (an integer overflow)', () => {
     it('should park that one message and commit the rest of its batch', async () => {
-      const overflow = fx.outcomeRecorded('eng-1', 's-1', 1e20);
+      // A start count past the `integer` column's 2^31 − 1: the schema bounds it only at 0.
+      const overflow = createEnvelope({
+        type: 'system.ServiceStarted',
+        subject: h.ns.naming.eventSubject('system', 'service', 'gate'),
+        source: 'gate',
+        actor: { kind: 'system', id: 'gate' },
+        data: { service: 'gate', instanceId: 'i-1', version: '1', previousStarts: 2 ** 31 },
+      });
       await publish([
         fx.strategyRegistered('eng-1', 's-1'),
         fx.outcomeRecorded('eng-1', 's-1', 100),

@@ -30,8 +30,9 @@ export type ReservationStatus = (typeof RESERVATION_STATUSES)[number];
 
 /** `GLOBAL` or an engine id. */
 export const RiskPolicyId = EntityId;
+/** `Money` without negatives: up to 2^53 − 1 minor units, as every amount. */
 export const NonNegativeMoney = object({
-  amount: Type.Integer({ minimum: 0, description: 'minor units (cents)' }),
+  amount: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'minor units (cents)' }),
   currency: Type.String({ pattern: '^[A-Z]{3}$' }),
 });
 export const ReservationId = Uuid;
