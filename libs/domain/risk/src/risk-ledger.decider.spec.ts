@@ -428,6 +428,11 @@ describe('Risk ledger', () => {
         .given(history)
         .when(settle('r1', 10, 'completed', 'USD', 'E2'))
         .thenThrows(NotFoundError);
+      // An unknown outcome with an amount: one of the two is wrong, and neither is silently dropped.
+      spec
+        .given(history)
+        .when(settle('r1', 10, 'unknown'))
+        .thenThrows(ValidationError, (e) => e.code === 'RISK.REALIZED_LOSS_UNEXPECTED');
     });
 
     it('should refuse to reconcile it (it is not UNRESOLVED), in any currency', () => {
@@ -513,17 +518,22 @@ describe('Risk ledger', () => {
   });
 
   describe('Given a denied or released reservation', () => {
-    it('should refuse a settle as closed, whatever its currency', () => {
+    it('should refuse a settle as closed, whatever its currency, or with no amount at all', () => {
       const histories = [
         [opened(DAY), denied('r1', { loss: 1001 }, 'LIMIT_EXCEEDED', 'GLOBAL', [])],
         [opened(DAY), granted('r1', {}), released('r1')],
       ];
-      for (const history of histories)
+      for (const history of histories) {
         for (const currency of ['USD', 'EUR'])
           spec
             .given(history)
             .when(settle('r1', 10, 'completed', currency))
             .thenThrows(IllegalStateError, (e) => e.code === 'RISK.RESERVATION_CLOSED');
+        spec
+          .given(history)
+          .when(settle('r1', undefined))
+          .thenThrows(IllegalStateError, (e) => e.code === 'RISK.RESERVATION_CLOSED');
+      }
     });
   });
 
@@ -538,6 +548,11 @@ describe('Risk ledger', () => {
       spec
         .given(history)
         .when(settle('r1', 41))
+        .thenThrows(IllegalStateError, (e) => e.code === 'RISK.RESERVATION_CLOSED');
+      // Without an amount it cannot be the same settle again.
+      spec
+        .given(history)
+        .when(settle('r1', undefined))
         .thenThrows(IllegalStateError, (e) => e.code === 'RISK.RESERVATION_CLOSED');
       // A retry in another currency is an invalid retry: it gets that error.
       spec

@@ -430,6 +430,11 @@ function decideOnReservation(command: ReservationCommand, ledger: OpenLedger): L
     case 'SettleReservation': {
       const { outcome, realizedLoss } = command.data;
       if (outcome === 'unknown') {
+        if (realizedLoss) {
+          throw new ValidationError('an unknown outcome has no realizedLoss: send one or the other', {
+            code: 'RISK.REALIZED_LOSS_UNEXPECTED',
+          });
+        }
         if (record.status === 'UNRESOLVED') return [];
         if (record.status !== 'GRANTED' && record.status !== 'EXPIRED') throw closedError();
         return [
@@ -439,14 +444,16 @@ function decideOnReservation(command: ReservationCommand, ledger: OpenLedger): L
           },
         ];
       }
+      // A closed reservation is refused as closed, whatever the amount (or none); an open one, or
+      // a retry, has its amount checked.
+      if (record.status === 'DENIED' || record.status === 'RELEASED') throw closedError();
       if (!realizedLoss) {
+        // Without an amount it cannot be the retry of a settle that closed it.
+        if (record.status === 'SETTLED' || record.status === 'RECONCILED') throw closedError();
         throw new ValidationError('a completed settle needs realizedLoss', {
           code: 'RISK.REALIZED_LOSS_REQUIRED',
         });
       }
-      // A closed reservation is refused as closed, whatever the amount; an open one, or a retry,
-      // has its amount checked.
-      if (record.status === 'DENIED' || record.status === 'RELEASED') throw closedError();
       const booking = booked(realizedLoss);
       switch (record.status) {
         case 'GRANTED':
