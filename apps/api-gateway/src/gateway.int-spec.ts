@@ -606,7 +606,10 @@ describe('gateway over the real gate', () => {
       expect(missing.headers.get('content-type')).toContain('application/problem+json');
       expect(malformed.status).toBe(400);
       expect(malformed.headers.get('content-type')).toContain('application/problem+json');
-      expect(await malformed.json()).toMatchObject({ code: 'REQUEST.MALFORMED' });
+      expect(await malformed.json()).toMatchObject({
+        code: 'REQUEST.MALFORMED',
+        detail: expect.stringMatching(/^the body is not valid JSON: /),
+      });
       // JSON only: a body of another type is refused as such, not parsed and failed as a string.
       for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/xml']) {
         const other = await fetch(`${h.gateway.url}/api/v1/control/kill-switch/engage`, {
@@ -615,9 +618,40 @@ describe('gateway over the real gate', () => {
           body: '{"mode":"hard","reason":"not json"}',
         });
         expect(other.status).toBe(415);
-        expect(await other.json()).toMatchObject({ code: 'REQUEST.MEDIA_TYPE' });
+        expect(await other.json()).toMatchObject({
+          code: 'REQUEST.MEDIA_TYPE',
+          detail: `send the body as application/json (the request's content-type: ${type})`,
+        });
       }
       expect(await controlEvents()).toHaveLength(before);
+    });
+
+    it('should say which key a JSON body was refused for', async () => {
+      const poisoned = await fetch(`${h.gateway.url}/api/v1/control/kill-switch/engage`, {
+        method: 'POST',
+        headers: { 'x-api-key': OWNER_KEY, 'content-type': 'application/json' },
+        body: '{"mode":"hard","reason":"x","__proto__":{"role":"owner"}}',
+      });
+
+      expect(poisoned.status).toBe(400);
+      expect(await poisoned.json()).toMatchObject({
+        code: 'REQUEST.MALFORMED',
+        detail: expect.stringContaining('__proto__'),
+      });
+    });
+
+    it('should read an empty body sent as JSON as no body (a DELETE from a client that always sets the type)', async () => {
+      const viewer = await h.http('POST', '/api/v1/keys', {
+        key: OWNER_KEY,
+        body: { name: 'to revoke', role: 'viewer' },
+      });
+      const revoked = await fetch(`${h.gateway.url}/api/v1/keys/${viewer.body.id}`, {
+        method: 'DELETE',
+        headers: { 'x-api-key': OWNER_KEY, 'content-type': 'application/json' },
+      });
+
+      expect(revoked.status).toBe(200);
+      expect(await revoked.json()).toMatchObject({ id: viewer.body.id, revokedBy: 'bootstrap-owner' });
     });
   });
 });

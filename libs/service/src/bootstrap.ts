@@ -26,6 +26,7 @@ import { instrumentHttp } from './http-metrics';
 import { instrumentRpc } from './rpc-metrics';
 import { pingController } from './ping.controller';
 import { stringifyJson } from './raw-json';
+import { useJsonBodies } from './json-body';
 import { SERVICE_LOGGER, ServiceInfo } from './service-info';
 import { recordStart } from './start-history';
 
@@ -100,7 +101,7 @@ export async function startService<C extends CommonConfig>(
       bodyParser: false,
     },
   );
-  app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
+  useJsonBodies(app.getHttpAdapter().getInstance());
   instrumentHttp(app.getHttpAdapter().getInstance(), app.get<Registry>(METRICS_REGISTRY));
   // Replies are JSON.stringify, except that raw JSON texts (RawJson) are written as they are.
   app.getHttpAdapter().getInstance().setReplySerializer(stringifyJson);

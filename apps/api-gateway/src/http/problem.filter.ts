@@ -37,7 +37,7 @@ export class ProblemFilter implements ExceptionFilter {
     const request = http.getRequest<FastifyRequest & GatewayRequestState>();
     const reply = http.getResponse<FastifyReply>();
     const path = request.url.split('?')[0] ?? request.url;
-    const { problem, headers } = this.toProblem(exception, path);
+    const { problem, headers } = this.toProblem(exception, path, request.headers['content-type']);
     if (problem.status === 503) this.logger?.warn({ url: request.url, code: problem.code }, problem.detail);
     else if (problem.status >= 500) this.logger?.error({ err: exception, url: request.url }, problem.detail);
     else if (problem.status === 401 || problem.status === 403) {
@@ -66,6 +66,7 @@ export class ProblemFilter implements ExceptionFilter {
   private toProblem(
     exception: unknown,
     instance: string,
+    contentType: string | undefined,
   ): { problem: Problem; headers: Record<string, string> } {
     const make = (
       kind: ProblemKind,
@@ -93,13 +94,20 @@ export class ProblemFilter implements ExceptionFilter {
         headers: {},
       };
     }
-    if (exception instanceof HttpException) {
-      return { problem: framework(exception.getStatus(), exception.message), headers: {} };
+    // Nest's HTTP exceptions, and Fastify's own errors (body parsing, content type, size) with a 4xx statusCode.
+    const statusCode =
+      exception instanceof HttpException
+        ? exception.getStatus()
+        : (exception as { statusCode?: unknown } | null)?.statusCode;
+    if (statusCode === 415) {
+      const detail = `send the body as application/json (the request's content-type: ${contentType ?? 'none'})`;
+      return { problem: framework(415, detail), headers: {} };
     }
-    // Fastify's own errors (body parsing, content type, size) carry a 4xx statusCode.
-    const statusCode = (exception as { statusCode?: unknown } | null)?.statusCode;
-    if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
-      return { problem: framework(statusCode, (exception as Error).message), headers: {} };
+    if (
+      exception instanceof HttpException ||
+      (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500)
+    ) {
+      return { problem: framework(statusCode as number, (exception as Error).message), headers: {} };
     }
     return { problem: make('internal', 'internal error', { code: 'INTERNAL.ERROR' }), headers: {} };
   }
