@@ -369,6 +369,33 @@ describe('gateway over the real gate', () => {
     });
   });
 
+  describe('text Postgres cannot store', () => {
+    it('should refuse it in a body, a path or a query with 400, changing nothing', async () => {
+      const before = await h.http('GET', '/api/v1/keys?limit=500', { key: OWNER_KEY });
+      const key = await fetch(`${h.gateway.url}/api/v1/keys`, {
+        method: 'POST',
+        headers: { 'x-api-key': OWNER_KEY, 'content-type': 'application/json' },
+        body: '{"name":"lone \\ud800","role":"viewer"}',
+      });
+      const check = await fetch(`${h.gateway.url}/api/v1/engine/check`, {
+        method: 'POST',
+        headers: { 'x-api-key': h.keys.engine, 'content-type': 'application/json' },
+        body: '{"engineId":"engine-a","strategyId":"s1","action":{"kind":"order.place","params":{"n":"\\u0000"}}}',
+      });
+      const path = await h.http('GET', '/api/v1/decisions/%00', { key: OWNER_KEY });
+      const query = await h.http('GET', '/api/v1/decisions?engineId=%00', { key: OWNER_KEY });
+
+      for (const response of [key, check]) {
+        expect(response.status).toBe(400);
+        expect(await response.json()).toMatchObject({ code: 'REQUEST.MALFORMED' });
+      }
+      expect(path).toMatchObject({ status: 400, body: { code: 'REQUEST.MALFORMED' } });
+      expect(query).toMatchObject({ status: 400, body: { code: 'REQUEST.MALFORMED' } });
+      const after = await h.http('GET', '/api/v1/keys?limit=500', { key: OWNER_KEY });
+      expect(after.body.keys).toHaveLength(before.body.keys.length);
+    });
+  });
+
   describe('a body nested too deep', () => {
     /** `{"a":[{"a":[…1…]}]}`, `levels` arrays and objects deep, as text: too deep for JSON.stringify to build. */
     const nested = (levels: number, leaf = '1') => {

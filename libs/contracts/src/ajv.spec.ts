@@ -107,4 +107,21 @@ describe('compile', () => {
       expect(check({ value })).toMatchObject({ ok: false, issues: [{ path: '/value' }] });
     });
   });
+
+  describe('Given a value that breaks an object schema', () => {
+    const check = compile(
+      object({ kind: Type.Union([Type.Literal('a'), Type.Literal('b')]), fixed: Type.Literal(1) }),
+    );
+
+    it('should name the property it does not allow and the values it does', () => {
+      expect(check({ kind: 'c', fixed: 2, extra: true })).toEqual({
+        ok: false,
+        issues: [
+          { path: '/', message: 'must NOT have the property "extra"' },
+          { path: '/kind', message: 'must be one of "a", "b"' },
+          { path: '/fixed', message: 'must be 1' },
+        ],
+      });
+    });
+  });
 });

@@ -1,4 +1,4 @@
-import Ajv, { type ValidateFunction } from 'ajv';
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { TSchema, Static } from '@sinclair/typebox';
 
@@ -42,10 +42,25 @@ export function compile<S extends TSchema>(schema: S): (value: unknown) => Valid
       ok: false,
       issues: (entry.thorough.errors ?? entry.fast.errors ?? []).map((e) => ({
         path: e.instancePath === '' ? '/' : e.instancePath,
-        message: e.message ?? 'invalid',
+        message: messageOf(e),
       })),
     };
   };
+}
+
+/** Ajv's message, naming what it leaves in `params`: the property not allowed, the values allowed. */
+function messageOf(error: ErrorObject): string {
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'additionalProperties':
+      return `must NOT have the property "${String(params['additionalProperty'])}"`;
+    case 'enum':
+      return `must be one of ${(params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'const':
+      return `must be ${JSON.stringify(params['allowedValue'])}`;
+    default:
+      return error.message ?? 'invalid';
+  }
 }
 
 export function formatIssues(issues: readonly SchemaIssue[]): string {

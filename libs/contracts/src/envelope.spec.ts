@@ -68,7 +68,7 @@ describe('Envelope', () => {
     });
 
     it('should reject an extra property', () => {
-      expectRejected({ ...anEnvelope(), extra: true }, '/', 'must NOT have additional properties');
+      expectRejected({ ...anEnvelope(), extra: true }, '/', 'must NOT have the property "extra"');
     });
 
     it.each([

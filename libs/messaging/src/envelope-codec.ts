@@ -8,6 +8,7 @@ import {
 } from '@bifrost/contracts';
 import { ValidationError } from '@bifrost/event-sourcing';
 import { assertJsonDepth, MAX_ENVELOPE_DEPTH } from './json-depth';
+import { assertStorableText } from './storable-text';
 import { uuidv7 } from './uuid';
 
 export interface EnvelopeInput<D = Record<string, unknown>> {
@@ -82,11 +83,12 @@ export function decodeJson(bytes: Uint8Array): unknown {
 
 /**
  * Decodes and checks an envelope read from a stream. Malformed JSON, JSON nested deeper than
- * {@link MAX_ENVELOPE_DEPTH} levels (which a recursive handler could not walk) and an invalid
- * envelope are `ValidationError`s: a consumer parks the message at once rather than retry it.
+ * {@link MAX_ENVELOPE_DEPTH} levels (which a recursive handler could not walk), text the audit log
+ * could not hold and an invalid envelope are `ValidationError`s: a consumer parks the message at once rather than retry it.
  */
 export function decodeEnvelope(bytes: Uint8Array, catalogue?: Catalogue): Envelope {
   const value = decodeJson(bytes);
   assertJsonDepth(value, MAX_ENVELOPE_DEPTH);
+  assertStorableText(value, bytes);
   return assertValidEnvelope(value, catalogue);
 }

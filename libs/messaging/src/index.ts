@@ -4,6 +4,7 @@ export * from './connection';
 export * from './provisioning';
 export * from './envelope-codec';
 export * from './json-depth';
+export * from './storable-text';
 export * from './publisher';
 export * from './event-store';
 export * from './snapshots';

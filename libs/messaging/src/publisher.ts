@@ -4,6 +4,7 @@ import type { Catalogue, Envelope } from '@bifrost/contracts';
 import { ConcurrencyError, TransientError } from '@bifrost/event-sourcing';
 import { assertValidEnvelope, encodeJson } from './envelope-codec';
 import { PublishAcks, type PublishOutcome } from './publish-acks';
+import { assertStorableText } from './storable-text';
 import { inSpan, injectTraceContext } from './tracing';
 
 export interface PublishOptions {
@@ -31,6 +32,9 @@ export class Publisher {
 
   async publish(envelope: Envelope, options: PublishOptions = {}): Promise<PubAck> {
     assertValidEnvelope(envelope, this.catalogue);
+    const body = encodeJson(envelope);
+    // A record the audit log could not hold is no record: refused before it is stored.
+    assertStorableText(envelope, body);
     return inSpan(
       `publish ${envelope.type}`,
       'producer',
@@ -44,7 +48,7 @@ export class Publisher {
         }
         const outcome = await this.acks.publish(
           envelope.subject,
-          encodeJson(envelope),
+          body,
           headers,
           options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
         );

@@ -5,6 +5,7 @@ import { ValidationError, TransientError, toErrorBody, type BifrostError } from 
 import type { TSchema } from '@sinclair/typebox';
 import { decodeJson, encodeJson } from './envelope-codec';
 import { assertJsonDepth, MAX_JSON_DEPTH } from './json-depth';
+import { assertStorableText } from './storable-text';
 import { extractTraceContext, inSpan, injectTraceContext } from './tracing';
 
 export interface RpcRequestMeta {
@@ -132,6 +133,8 @@ async function answer(
         const body = msg.data.length === 0 ? {} : decodeJson(msg.data);
         // Before anything recursive (the schema, the handler's hashing) walks a body thousands deep.
         assertJsonDepth(body, MAX_JSON_DEPTH);
+        // Nothing a request brings may keep what it causes out of the audit log.
+        assertStorableText(body, msg.data);
         let data = body;
         if (validate) {
           const result = validate(body);

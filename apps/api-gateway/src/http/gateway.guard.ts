@@ -5,7 +5,7 @@ import type { TObject, TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { compile, formatIssues } from '@bifrost/contracts';
 import { ForbiddenError } from '@bifrost/event-sourcing';
-import { MAX_JSON_DEPTH, nestedDeeperThan } from '@bifrost/messaging';
+import { holdsUnstorableText, MAX_JSON_DEPTH, nestedDeeperThan } from '@bifrost/messaging';
 import { AuthService } from '../auth/auth.service';
 import { hasRole, type Principal } from '../auth/roles';
 import { ProblemError } from './problem';
@@ -14,7 +14,7 @@ import { ROUTE_SPEC, type GatewayRequestState, type RouteSpec } from './route';
 
 /**
  * Enforces a route's spec, in this order: refuse a body nested deeper than {@link MAX_JSON_DEPTH}
- * levels as malformed (400, like a body that is not JSON), authenticate (401), take a rate-limit
+ * levels, and text Postgres cannot store, as malformed (400, like a body that is not JSON), authenticate (401), take a rate-limit
  * token (429), authorize the role (403), validate params, query and body (400), and keep an engine
  * to its own engine id (403). Nothing reaches a handler, so nothing changes, unless all of them pass.
  */
@@ -36,6 +36,15 @@ export class GatewayGuard implements CanActivate {
       throw new ProblemError(
         'malformed',
         `body is nested deeper than ${MAX_JSON_DEPTH} levels`,
+        'REQUEST.MALFORMED',
+      );
+    }
+    // Postgres cannot store it: a key name, a reason or an action holding it would take effect
+    // and be missing from the audit log (and an id in a path would reach a query).
+    if ([request.body, request.params, request.query].some(holdsUnstorableText)) {
+      throw new ProblemError(
+        'malformed',
+        'the request holds U+0000 or an unpaired UTF-16 surrogate (a lone \\uD800-\\uDFFF escape), which cannot be stored or audited',
         'REQUEST.MALFORMED',
       );
     }

@@ -28,6 +28,17 @@ describe('Publisher acks (one multiplexed inbox)', () => {
     }
   });
 
+  it('should refuse an envelope the audit log could not hold, storing nothing', async () => {
+    const envelope = incremented(ns.naming, 'unstorable');
+    const poisoned = { ...envelope, correlationId: 'x\u0000' };
+    const stream = ns.naming.streams.events.name;
+    const before = (await messaging.jsm.streams.info(stream)).state.last_seq;
+
+    await expect(messaging.publisher.publish(poisoned)).rejects.toMatchObject({ code: 'PAYLOAD.MALFORMED' });
+
+    expect((await messaging.jsm.streams.info(stream)).state.last_seq).toBe(before);
+  });
+
   it('should fail at once, not at the deadline, when no stream takes the subject', async () => {
     const envelope = { ...incremented(ns.naming, 'lost'), subject: `${ns.namespace}.nostream.lost` };
 

@@ -117,6 +117,24 @@ describe('request-reply', () => {
     expect(reply).toMatchObject({ ok: false, error: { code: 'RPC.VALIDATION_FAILED' } });
   });
 
+  it.each([
+    ['U+0000', '{"text":"a\\u0000"}'],
+    ['a lone surrogate', '{"text":"a\\ud800"}'],
+  ])(
+    'should answer a request holding %s with PAYLOAD.MALFORMED: it could not be audited',
+    async (_label, text) => {
+      const msg = await client.nc.request(
+        ns.naming.qualify('bifrost.rpc.echo.say'),
+        new TextEncoder().encode(text),
+        { timeout: 2000 },
+      );
+      expect(JSON.parse(new TextDecoder().decode(msg.data))).toMatchObject({
+        ok: false,
+        error: { code: 'PAYLOAD.MALFORMED', message: expect.stringContaining('U+0000') },
+      });
+    },
+  );
+
   describe('a payload nested too deep', () => {
     it('should answer a 3000-deep payload (6 kB) with PAYLOAD.MALFORMED before validating it, and go on', async () => {
       const text = `{"params":{"p":${'['.repeat(2998)}1${']'.repeat(2998)}}}`;
