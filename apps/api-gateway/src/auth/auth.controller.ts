@@ -1,5 +1,5 @@
 import { object, literals } from '@bifrost/contracts';
-import { Body, Inject } from '@nestjs/common';
+import { Body, Header, Inject } from '@nestjs/common';
 import { Type } from '@sinclair/typebox';
 import { ApiController, CurrentPrincipal, Route } from '../http/route';
 import { AuthService } from './auth.service';
@@ -47,6 +47,7 @@ export class AuthController {
     response: TokenPairSchema,
     example: { body: { apiKey: 'bfk_3f9a1c2b7d4e5f60_…' }, response: PAIR_EXAMPLE },
   })
+  @Header('cache-control', 'no-store')
   token(@Body() body: { apiKey: string }) {
     return this.auth.issue(body.apiKey, new Date());
   }
@@ -60,6 +61,7 @@ export class AuthController {
     response: TokenPairSchema,
     example: { body: { refreshToken: PAIR_EXAMPLE.refreshToken }, response: PAIR_EXAMPLE },
   })
+  @Header('cache-control', 'no-store')
   refresh(@Body() body: { refreshToken: string }) {
     return this.auth.refresh(body.refreshToken, new Date());
   }

@@ -91,6 +91,11 @@ describe('gateway auth', () => {
       });
       const list = await h.http('GET', '/api/v1/keys', { key: OWNER_KEY });
       expect(list.body.keys.map((k: { id: string }) => k.id)).toContain(viewer.id);
+      const another = await h.http('POST', '/api/v1/keys', {
+        key: OWNER_KEY,
+        body: { name: 'cached?', role: 'viewer' },
+      });
+      expect(another.headers.get('cache-control')).toBe('no-store');
       // Who created a key, as its audit event names them: a key id, or the gateway for the bootstrap key.
       expect(list.body.keys).toEqual(
         expect.arrayContaining([
@@ -159,13 +164,13 @@ describe('gateway auth', () => {
 
     it('should log who was refused what, without the credential', async () => {
       const operator = await h.createKey('operator');
-      const warn = jest.spyOn(h.gateway.logger, 'warn');
+      const info = jest.spyOn(h.gateway.logger, 'info');
       const wrongKey = `${operator.apiKey.slice(0, -4)}AAAA`;
 
       await h.http('GET', '/api/v1/keys?limit=5', { key: operator.apiKey });
       await h.http('GET', '/api/v1/control', { key: wrongKey });
 
-      const lines = warn.mock.calls.map(([fields, message]) => ({ fields, message }));
+      const lines = info.mock.calls.map(([fields, message]) => ({ fields, message }));
       expect(lines).toEqual([
         {
           fields: expect.objectContaining({
@@ -219,6 +224,9 @@ describe('gateway auth', () => {
       });
       expect(refreshed.status).toBe(200);
       expect(refreshed.body.refreshToken).not.toBe(issued.body.refreshToken);
+      // Secrets in a response: no cache may keep them.
+      expect(issued.headers.get('cache-control')).toBe('no-store');
+      expect(refreshed.headers.get('cache-control')).toBe('no-store');
 
       // The first refresh token was spent: presenting it again revokes the newer one too.
       expect(
@@ -246,10 +254,16 @@ describe('gateway auth', () => {
         await db.query(
           'CREATE TRIGGER refuse_refresh BEFORE INSERT ON refresh_tokens FOR EACH ROW EXECUTE FUNCTION refuse_insert()',
         );
+        const error = jest.spyOn(h.gateway.logger, 'error');
         const failed = await h.http('POST', '/api/v1/auth/refresh', {
           body: { refreshToken: issued.body.refreshToken },
         });
         expect(failed.status).toBe(500);
+        // Logged with Postgres' message and SQLSTATE, not the query's parameters (the new token's hash, the key id).
+        const [[fields]] = error.mock.calls as [[{ err: Record<string, unknown> }]];
+        expect(fields.err).toMatchObject({ message: 'storage refused', code: 'P0001' });
+        expect(JSON.stringify(fields)).not.toContain(operator.id);
+        error.mockRestore();
       } finally {
         await db.query('DROP TRIGGER IF EXISTS refuse_refresh ON refresh_tokens');
         await db.query('DROP FUNCTION IF EXISTS refuse_insert()');

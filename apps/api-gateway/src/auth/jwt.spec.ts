@@ -42,6 +42,16 @@ describe('HS256 access tokens', () => {
       expect(verifyJwt(token, SECRET, NOW, ISSUER)).toEqual({ ok: false, reason: 'BAD_SIGNATURE' });
     });
 
+    it('should take its signature in one spelling only: no padding, no standard alphabet, nothing appended', () => {
+      const token = signJwt(claims(), SECRET);
+      const signature = token.split('.')[2] as string;
+      const standard = Buffer.from(signature, 'base64url').toString('base64');
+
+      expect(standard).not.toBe(signature);
+      for (const variant of [`${token}=`, `${token}%%%`, token.replace(signature, standard)])
+        expect(verifyJwt(variant, SECRET, NOW, ISSUER)).toEqual({ ok: false, reason: 'BAD_SIGNATURE' });
+    });
+
     it('should refuse alg "none" whatever the signature', () => {
       const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
       const payload = Buffer.from(JSON.stringify(claims())).toString('base64url');

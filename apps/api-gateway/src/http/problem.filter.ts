@@ -39,10 +39,12 @@ export class ProblemFilter implements ExceptionFilter {
     const path = request.url.split('?')[0] ?? request.url;
     const { problem, headers } = this.toProblem(exception, path, request.headers['content-type']);
     if (problem.status === 503) this.logger?.warn({ url: request.url, code: problem.code }, problem.detail);
-    else if (problem.status >= 500) this.logger?.error({ err: exception, url: request.url }, problem.detail);
+    else if (problem.status >= 500)
+      this.logger?.error({ err: loggable(exception), url: request.url }, problem.detail);
     else if (problem.status === 401 || problem.status === 403) {
-      // Who was refused what, for the security log: never the credential, only the key id once known.
-      this.logger?.warn(
+      // Who was refused what, for the security log (at info, as an access log would be): never the
+      // credential, only the key id once known.
+      this.logger?.info(
         {
           method: request.method,
           path,
@@ -111,6 +113,16 @@ export class ProblemFilter implements ExceptionFilter {
     }
     return { problem: make('internal', 'internal error', { code: 'INTERNAL.ERROR' }), headers: {} };
   }
+}
+
+/**
+ * The error as logged: a failed query without its parameters and query text, which hold what the
+ * caller sent (a key's hash, the caller's key id); Postgres' message and SQLSTATE are enough.
+ */
+function loggable(exception: unknown): unknown {
+  if (!(exception instanceof Error) || !('parameters' in exception)) return exception;
+  const { code } = (exception as { driverError?: { code?: string } }).driverError ?? {};
+  return { message: exception.message, code, stack: exception.stack };
 }
 
 const FRAMEWORK_CODES: Readonly<Record<number, string>> = {

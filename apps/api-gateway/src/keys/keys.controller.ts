@@ -1,4 +1,4 @@
-import { Body, Inject } from '@nestjs/common';
+import { Body, Header, Inject } from '@nestjs/common';
 import { Type, type Static } from '@sinclair/typebox';
 import { EntityId, Timestamp, object } from '@bifrost/contracts';
 import { KeyStore } from '../auth/key-store.service';
@@ -54,6 +54,8 @@ export class KeysController {
       response: { ...VIEW_EXAMPLE, apiKey: 'bfk_3f9a1c2b7d4e5f60_…' },
     },
   })
+  // The secret is in the response: no cache along the way may keep it (RFC 6749 §5.1 asks the same of tokens).
+  @Header('cache-control', 'no-store')
   async create(@CurrentPrincipal() p: Principal, @Body() body: Static<typeof CreateKeyBody>) {
     const { key, apiKey } = await this.keys.create(body, p, new Date());
     return { ...key, apiKey };
