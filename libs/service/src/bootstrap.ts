@@ -92,7 +92,9 @@ export async function startService<C extends CommonConfig>(
 
   const app = await NestFactory.create<NestFastifyApplication>(
     ServiceRootModule as unknown as DynamicModule,
-    new FastifyAdapter(),
+    // Path parameters are checked by the routes' schemas: an over-long id gets their 400, not
+    // Fastify's "no such route" 404 past its default of 100 characters.
+    new FastifyAdapter({ maxParamLength: 1000 }),
     {
       logger: new PinoNestLogger(logger),
       abortOnError: false,

@@ -124,8 +124,13 @@ function convert(schema: TSchema, value: unknown): Record<string, unknown> {
   // Convert works on (and may change) the object it is given: the strings are read from `raw`.
   const converted = Value.Convert(schema, { ...raw }) as Record<string, unknown>;
   for (const [name, text] of Object.entries(raw)) {
-    const numeral = NUMERALS[String(properties[name]?.type)];
-    if (numeral && typeof text === 'string' && !numeral.test(text)) converted[name] = text;
+    const type = String(properties[name]?.type);
+    const numeral = NUMERALS[type];
+    if (numeral === undefined || typeof text !== 'string') continue;
+    // Left as text, the schema refuses it: not plain digits, or an integer past 2^53 − 1, which
+    // would be read as another number (99999999999999999999 as 1e20).
+    if (!numeral.test(text) || (type === 'integer' && !Number.isSafeInteger(Number(text))))
+      converted[name] = text;
   }
   return Value.Default(schema, converted) as Record<string, unknown>;
 }

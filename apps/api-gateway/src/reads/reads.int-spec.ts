@@ -141,6 +141,19 @@ describe('read routes', () => {
         });
         expect((await get(`/audit/${encodeURIComponent(bad)}`)).status).toBe(400);
       }
+      // Past 2^53 − 1 digits no longer name one number: refused, not read as 1e20 (nor sent on as such).
+      expect((await get('/audit?afterSeq=9007199254740991')).status).toBe(200);
+      for (const path of [
+        '/audit?afterSeq=99999999999999999999',
+        '/audit/9007199254740993',
+        '/decisions/stream?lastEventId=99999999999999999999',
+      ])
+        expect(await get(path)).toMatchObject({ status: 400, body: { code: 'REQUEST.INVALID' } });
+      // An id longer than its schema allows is refused by the schema, not taken for another route.
+      expect(await get(`/decisions/${'d'.repeat(101)}`)).toMatchObject({
+        status: 400,
+        body: { code: 'REQUEST.INVALID' },
+      });
     });
 
     it('should refuse a reservation status or day that does not exist with 400', async () => {
@@ -570,6 +583,33 @@ describe('read routes', () => {
       expect(await walk('/governance/engines/walk-engine/circuit-breaker/events?', 'eventId')).toEqual(
         ['left-out', 5, 4, 3, 2, 1].map((n) => `governance_breaker_events-${n}`),
       );
+    });
+
+    it('should list only open canary alerts with open=true, only resolved ones with open=false, and all without it', async () => {
+      const time = (minute: number) => new Date(Date.UTC(2026, 10, 21, 21, minute)).toISOString();
+      // Alert n is raised at minute n; the 1st and 3rd are resolved.
+      for (const [n, resolvedAt] of [
+        [1, time(2)],
+        [2, null],
+        [3, time(4)],
+      ] as const)
+        await projectorDb.query(
+          `INSERT INTO canary_alerts (alert_id, engine_id, action, reason, raised_at, resolved_at)
+           VALUES ($1, 'open-filter', 'pause_engine', 'silent', $2, $3)`,
+          [`engine:open-filter:${n}`, time(n), resolvedAt],
+        );
+      const alertIds = async (open: string) =>
+        (
+          await h.http('GET', `/api/v1/canary/alerts?engineId=open-filter${open}`, { key: h.keys.viewer })
+        ).body.items.map((a: { alertId: string }) => a.alertId);
+
+      expect(await alertIds('&open=true')).toEqual(['engine:open-filter:2']);
+      expect(await alertIds('&open=false')).toEqual(['engine:open-filter:3', 'engine:open-filter:1']);
+      expect(await alertIds('')).toEqual([
+        'engine:open-filter:3',
+        'engine:open-filter:2',
+        'engine:open-filter:1',
+      ]);
     });
 
     it('should verify the (empty) audit chain', async () => {
