@@ -14,7 +14,7 @@ import { createTestNamespace, startTestService, waitFor, type TestNamespace } fr
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the reactions are tested against the real gate
 import { GateConfig, gateService } from '../../gate/src/gate.service';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the reactions are tested against the real risk-guard
-import { ledger, reserve, startRiskGuard } from '../../risk-guard/src/risk-guard.fixtures';
+import { ledger, reserve, startRiskGuard, upsertPolicy } from '../../risk-guard/src/risk-guard.fixtures';
 import {
   CONTRACT_RATE,
   OPERATOR,
@@ -220,6 +220,21 @@ describe('tripwire service', () => {
       expect(after.engines[0]?.evaluation.evidence.baseline).toMatchObject({ from: 1, to: 60, rate: 0 });
       expect(await policyEvents(client, ns, CONTRACT_RATE, 'TripwireTriggered')).toHaveLength(1);
     });
+
+    it('should refuse to reset an engine the policy never saw, recording nothing', async () => {
+      await expect(
+        client.rpc.call('bifrost.rpc.tripwire.cmd.reset', {
+          actor: OPERATOR,
+          reason: 'typo',
+          policyId: CONTRACT_RATE,
+          engineId: 'WHOLESAL',
+        }),
+      ).rejects.toMatchObject({
+        code: 'TRIPWIRE.ENGINE_UNKNOWN',
+        details: { policyId: CONTRACT_RATE, engineId: 'WHOLESAL' },
+      });
+      expect(await policyEvents(client, ns, CONTRACT_RATE, 'TripwireReset')).toHaveLength(1);
+    });
   });
 
   describe('Given a disabled KILL_SWITCH policy and a regressed engine', () => {
@@ -255,6 +270,9 @@ describe('tripwire service', () => {
       ]);
       const [trigger] = await policyEvents(client, ns, 'CAPITAL-roi_event', 'TripwireTriggered');
       expect(trigger?.envelope.data).toMatchObject({ engineId: 'cap-1', action: 'KILL_SWITCH' });
+      // The operator's call tripped it: the operator is its actor (DESIGN §7), there is no causing message.
+      expect(trigger?.envelope.actor).toEqual(OPERATOR);
+      expect(trigger?.envelope.causationId).toBeUndefined();
 
       await waitFor(async () => (await check('cap-1')).action === 'KILL', { what: 'KILL for cap-1' });
       const { events } = await client.eventStore.read(ns.naming.eventSubject('gate', 'control', 'global'));
@@ -262,9 +280,60 @@ describe('tripwire service', () => {
         (e) => e.envelope.type === 'gate.KillSwitchEngaged' && e.envelope.data['engineId'] === 'cap-1',
       );
       expect(engaged?.envelope.causationId).toBe(trigger?.envelope.id);
-      expect(engaged?.envelope.data).toMatchObject({ mode: 'hard' });
+      expect(engaged?.envelope.actor).toEqual(OPERATOR);
+      expect(engaged?.envelope.data).toMatchObject({
+        mode: 'hard',
+        actor: OPERATOR,
+        cause: trigger?.envelope.id,
+      });
       // Only the tripped engine is killed.
       expect((await check('cap-2')).action).not.toBe('KILL');
+    });
+  });
+
+  describe('Given a disabled THROTTLE policy, a regressed engine with a risk policy, and an operator', () => {
+    const OPS = { engineId: 'ops-bot', domain: 'OPS', metric: 'fill_rate' };
+
+    it('should attribute the trip of an evaluate to the operator, risk-guard throttling with the trigger as cause', async () => {
+      await client.rpc.call('bifrost.rpc.tripwire.cmd.upsert-policy', {
+        actor: OPERATOR,
+        reason: 'fills',
+        domain: 'OPS',
+        metric: 'fill_rate',
+        recentWindow: 20,
+        baselineWindow: 80,
+        maxDropPct: 30,
+        minEvents: 20,
+        action: 'THROTTLE',
+      });
+      await upsertPolicy(client, 'ops-bot', 10_000, 100_000, 100);
+      await publishKpis(client, ns, OPS, 80, true);
+      await publishKpis(client, ns, OPS, 20, false);
+      await waitForObserved(client, 'OPS-fill_rate', 'ops-bot', 100);
+      await enablePolicy(client, 'OPS-fill_rate', 'fills are live');
+
+      const { evaluations } = await client.rpc.call<{ evaluations: TripwireEvaluation[] }>(
+        'bifrost.rpc.tripwire.cmd.evaluate',
+        { actor: OPERATOR, policyId: 'OPS-fill_rate' },
+      );
+
+      expect(evaluations).toEqual([expect.objectContaining({ engineId: 'ops-bot', result: 'TRIPPED' })]);
+      const [trigger] = await policyEvents(client, ns, 'OPS-fill_rate', 'TripwireTriggered');
+      expect(trigger?.envelope).toMatchObject({
+        actor: OPERATOR,
+        data: { engineId: 'ops-bot', action: 'THROTTLE' },
+      });
+      const throttled = await waitFor(
+        async () => {
+          const { policies: risk } = await client.rpc.call<{ policies: RiskPolicy[] }>(
+            'bifrost.rpc.risk.policies',
+            {},
+          );
+          return risk.find((p) => p.policyId === 'ops-bot' && p.throttled);
+        },
+        { what: 'the ops-bot throttle' },
+      );
+      expect(throttled.throttled?.cause).toMatchObject({ kind: 'tripwire', id: trigger?.envelope.id });
     });
   });
 

@@ -70,8 +70,8 @@ export class TripwireController {
     if (!engine) {
       throw new ProblemError(
         'notFound',
-        `no KPI of ${params.engineId} for ${params.policyId}`,
-        'NOT_FOUND.ENTITY',
+        `no KPI of ${params.engineId} for tripwire policy ${params.policyId}`,
+        'TRIPWIRE.ENGINE_UNKNOWN',
       );
     }
     return engine;

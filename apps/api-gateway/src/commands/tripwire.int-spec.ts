@@ -167,6 +167,21 @@ describe('tripwire routes', () => {
     });
   });
 
+  it('should answer 404 TRIPWIRE.ENGINE_UNKNOWN for an engine the policy never saw, on read and on reset', async () => {
+    const read = await h.http('GET', '/api/v1/tripwire/policies/GW-deal_rate/engines/nobody', {
+      key: h.keys.viewer,
+    });
+    expect(read).toMatchObject({ status: 404, body: { code: 'TRIPWIRE.ENGINE_UNKNOWN' } });
+
+    const reset = await h.http('POST', '/api/v1/tripwire/policies/GW-deal_rate/engines/nobody/reset', {
+      key: h.keys.operator,
+      body: { reason: 'typo' },
+    });
+    expect(reset).toMatchObject({ status: 404, body: { code: 'TRIPWIRE.ENGINE_UNKNOWN' } });
+    const policy = await h.http('GET', '/api/v1/tripwire/policies/GW-deal_rate', { key: h.keys.viewer });
+    expect(policy.body.engines.map((e: { engineId: string }) => e.engineId)).toEqual(['gw-bot']);
+  });
+
   it('should disable (operator) and enable (admin) a policy', async () => {
     const disabled = await h.http('POST', '/api/v1/tripwire/policies/GW-deal_rate/disable', {
       key: h.keys.operator,
@@ -186,5 +201,36 @@ describe('tripwire routes', () => {
       body: { reason: 'done' },
     });
     expect(enabled).toMatchObject({ status: 200, body: { enabled: true } });
+  });
+
+  it("should attribute a trip an operator's evaluate causes to that operator", async () => {
+    await h.http('POST', '/api/v1/tripwire/policies/GW-deal_rate/disable', {
+      key: h.keys.operator,
+      body: { reason: 'backfill' },
+    });
+    await kpis(40, true);
+    await kpis(10, false);
+    await waitFor(async () => (await engineView()).body.observed === 50, { what: '50 KPIs of gw-bot' });
+    await h.http('POST', '/api/v1/tripwire/policies/GW-deal_rate/enable', {
+      key: h.keys.admin,
+      body: { reason: 'backfill done' },
+    });
+
+    const evaluated = await h.http('POST', '/api/v1/tripwire/evaluate', {
+      key: h.keys.operator,
+      body: { policyId: 'GW-deal_rate' },
+    });
+
+    expect(evaluated).toMatchObject({ status: 200, body: { evaluations: [{ result: 'TRIPPED' }] } });
+    const { events } = await h.probe.eventStore.read(
+      h.ns.naming.eventSubject('tripwire', 'policy', 'GW-deal_rate'),
+    );
+    // The first trip came from a KPI (the tripwire's own), this one from the operator's call.
+    expect(
+      events.filter((e) => e.envelope.type === 'tripwire.TripwireTriggered').map((e) => e.envelope.actor),
+    ).toEqual([
+      { kind: 'system', id: 'tripwire' },
+      { kind: 'operator', id: h.keyIds.operator },
+    ]);
   });
 });

@@ -24,7 +24,10 @@ import { TripwireMetrics } from '../metrics/tripwire.metrics';
 import { TripwireState } from '../state/tripwire-state';
 import { TRIPWIRE_CONFIG, type TripwireConfig } from '../tripwire.config';
 
-/** The tripwire itself is the actor of its triggers (the KPI's engine is only their cause). */
+/**
+ * The tripwire itself is the actor of the triggers a KPI causes (the KPI's engine is only their
+ * cause); an operator's evaluate is the operator's, its triggers included (DESIGN §7).
+ */
 export const TRIPWIRE_ACTOR: Actor = { kind: 'system', id: 'tripwire' };
 const SEED_ACTOR: Actor = { kind: 'system', id: 'tripwire/seed' };
 
@@ -44,6 +47,7 @@ const seedDecider: Decider<PolicyState, TripwireCommand, TripwireEvent, unknown>
 export class TripwireCommands implements OnModuleInit {
   private readonly log = new Logger('TripwireCommands');
   private readonly runner: CommandRunner;
+  private readonly kpiRunner: CommandRunner;
   private readyPromise?: Promise<void>;
   private isReady = false;
 
@@ -55,10 +59,11 @@ export class TripwireCommands implements OnModuleInit {
     @Inject(TRIPWIRE_CONFIG) private readonly config: TripwireConfig,
     @Inject(KeyedMutex) locks: KeyedMutex,
   ) {
-    this.runner = new CommandRunner(messaging, {
-      context: 'tripwire',
-      source: 'tripwire',
-      locks,
+    // One lock set: KPIs and operator commands on a policy still run one after another.
+    const options = { context: 'tripwire', source: 'tripwire', locks } as const;
+    this.runner = new CommandRunner(messaging, options);
+    this.kpiRunner = new CommandRunner(messaging, {
+      ...options,
       actorFor: (event, actor) => (event.type === 'TripwireTriggered' ? TRIPWIRE_ACTOR : actor),
     });
   }
@@ -170,7 +175,10 @@ export class TripwireCommands implements OnModuleInit {
     return this.view(policyId);
   }
 
-  /** Evaluates one policy (or all) now: trips what should trip, returns every engine's evaluation. */
+  /**
+   * Evaluates one policy (or all) now: trips what should trip, in the operator's name, and returns
+   * every engine's evaluation.
+   */
   async evaluate(actor: Actor, policyId?: string): Promise<{ evaluations: TripwireEvaluation[] }> {
     await this.ready();
     const ids = policyId === undefined ? this.state.policyIds() : [policyId];
@@ -216,7 +224,8 @@ export class TripwireCommands implements OnModuleInit {
     causation: Causation = {},
     decider: Decider<PolicyState, TripwireCommand, TripwireEvent, unknown> = tripwireDecider,
   ): Promise<DomainEvent[]> {
-    const result = await this.runner.run({
+    const runner = command.type === 'RecordKpi' ? this.kpiRunner : this.runner;
+    const result = await runner.run({
       key: policyId,
       decider,
       aggregates: this.state.policies,

@@ -177,6 +177,25 @@ describe('Tripwire policy', () => {
         .when(kpi('WHOLESALE', false, 'after'))
         .then([recorded('WHOLESALE', false, 'after')]);
     });
+
+    it('should reset an engine already reset as nothing happened', () => {
+      spec
+        .given([...tripped, reset('WHOLESALE')])
+        .when(resetCommand('WHOLESALE'))
+        .thenNothingHappened();
+    });
+
+    it('should refuse to reset an engine the policy never saw, with a stable code', () => {
+      spec
+        .given(tripped)
+        .when(resetCommand('NEVER-SEEN'))
+        .thenThrows(NotFoundError, (error) => {
+          expect(error).toMatchObject({
+            code: 'TRIPWIRE.ENGINE_UNKNOWN',
+            details: { policyId: ID, engineId: 'NEVER-SEEN' },
+          });
+        });
+    });
   });
 
   describe('Given a disabled policy with a regressed engine', () => {
@@ -352,6 +371,13 @@ function reset(engineId: string): TripwireEvent {
   return {
     type: 'TripwireReset',
     data: { policyId: ID, engineId, wasTriggered: true, actor: OPERATOR, reason: 'fixed', at: T0 },
+  };
+}
+
+function resetCommand(engineId: string) {
+  return {
+    type: 'ResetTripwire' as const,
+    data: { policyId: ID, engineId, actor: OPERATOR, reason: 'fixed', now: T0 },
   };
 }
 

@@ -131,7 +131,14 @@ export const tripwireDecider: Decider<TripwireState, TripwireCommand, TripwireEv
       case 'ResetTripwire': {
         const { policyId, engineId, actor, reason, now } = command.data;
         const window = engines[engineId];
-        if (!window || (window.observed === 0 && !window.triggered)) return [];
+        // A mistyped engine id must not look like a reset that worked.
+        if (!window) {
+          throw new NotFoundError(`no KPI of ${engineId} for tripwire policy ${policyId}`, {
+            code: 'TRIPWIRE.ENGINE_UNKNOWN',
+            details: { policyId, engineId },
+          });
+        }
+        if (window.observed === 0 && !window.triggered) return [];
         return [
           {
             type: 'TripwireReset',
