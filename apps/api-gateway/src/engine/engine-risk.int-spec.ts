@@ -71,6 +71,10 @@ describe('engine risk routes over the real risk-guard', () => {
         exposure: { amount: 5_000, currency: 'EUR' },
         idempotencyKey: 'k-eur',
       }),
-    ).toMatchObject({ status: 422, body: { code: 'RISK.CURRENCY_MISMATCH' } });
+    ).toMatchObject({
+      status: 422,
+      // The service's details come along, as over NATS: what it expected.
+      body: { code: 'RISK.CURRENCY_MISMATCH', details: { expected: 'USD', got: 'EUR' } },
+    });
   });
 });

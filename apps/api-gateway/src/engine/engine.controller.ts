@@ -317,6 +317,9 @@ export class EngineController {
         kind === 'conflict' || kind === 'notFound' ? kind : 'rejected',
         error.message,
         error.code,
+        {},
+        undefined,
+        error.details,
       );
     }
   }

@@ -14,6 +14,7 @@ import { SERVICE_LOGGER } from '@bifrost/service';
 import type { Logger } from '@bifrost/observability';
 import {
   PROBLEM_CONTENT_TYPE,
+  PROBLEMS,
   ProblemError,
   problemDocument,
   problemKindOf,
@@ -73,7 +74,11 @@ export class ProblemFilter implements ExceptionFilter {
     const make = (
       kind: ProblemKind,
       detail: string,
-      extras: { code?: string; issues?: readonly { path: string; message: string }[] } = {},
+      extras: {
+        code?: string;
+        issues?: readonly { path: string; message: string }[];
+        details?: unknown;
+      } = {},
     ) => problemDocument(kind, detail, { instance, ...extras });
     /** The framework's refusals (no such route, a body that is not JSON, too large) get a code too. */
     const framework = (status: number, detail: string) =>
@@ -83,15 +88,20 @@ export class ProblemFilter implements ExceptionFilter {
         problem: make(exception.kind, exception.message, {
           ...(exception.code ? { code: exception.code } : {}),
           ...(exception.issues ? { issues: exception.issues } : {}),
+          ...(exception.details !== undefined ? { details: exception.details } : {}),
         }),
         headers: { ...exception.headers },
       };
     }
     if (exception instanceof RpcError || isBifrostError(exception)) {
       const kind = problemKindOf(exception.code);
+      // A refusal's (4xx) details are the service's word to its caller, who gets them over NATS
+      // too; an unavailable or internal service's are not the caller's business.
+      const details = PROBLEMS[kind].status < 500 ? exception.details : undefined;
       return {
         problem: make(kind, kind === 'internal' ? 'internal error' : exception.message, {
           code: exception.code,
+          ...(details !== undefined ? { details } : {}),
         }),
         headers: {},
       };

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 
-/** RFC 9457 problem document, with Bifrost's `code` (and schema `issues`) as extension members. */
+/** RFC 9457 problem document, with Bifrost's `code`, schema `issues` and service `details` as extension members. */
 export const Problem = Type.Object(
   {
     type: Type.String({
@@ -13,6 +13,12 @@ export const Problem = Type.Object(
     instance: Type.Optional(Type.String()),
     code: Type.Optional(Type.String({ examples: ['AUTH.FORBIDDEN'] })),
     issues: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+    details: Type.Optional(
+      Type.Unknown({
+        description:
+          'what the owning service said about its refusal, as its error reply carries it (e.g. the latest alert, the expected currency)',
+      }),
+    ),
   },
   { $id: 'Problem' },
 );
@@ -53,6 +59,8 @@ export class ProblemError extends Error {
     readonly code?: string,
     readonly headers: Readonly<Record<string, string>> = {},
     readonly issues?: readonly { path: string; message: string }[],
+    /** The owning service's details of a refusal it answered (4xx only). */
+    readonly details?: unknown,
   ) {
     super(message);
     this.name = 'ProblemError';
@@ -120,7 +128,12 @@ export function problemKindOf(code: string): ProblemKind {
 export function problemDocument(
   kindName: ProblemKind,
   detail: string,
-  extras: { instance?: string; code?: string; issues?: readonly { path: string; message: string }[] } = {},
+  extras: {
+    instance?: string;
+    code?: string;
+    issues?: readonly { path: string; message: string }[];
+    details?: unknown;
+  } = {},
 ): Problem {
   const k = PROBLEMS[kindName];
   return {
@@ -131,5 +144,6 @@ export function problemDocument(
     ...(extras.instance ? { instance: extras.instance } : {}),
     ...(extras.code ? { code: extras.code } : {}),
     ...(extras.issues ? { issues: [...extras.issues] } : {}),
+    ...(extras.details !== undefined ? { details: extras.details } : {}),
   };
 }
