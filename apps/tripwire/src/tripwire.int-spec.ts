@@ -334,6 +334,10 @@ describe('tripwire service', () => {
         { what: 'the ops-bot throttle' },
       );
       expect(throttled.throttled?.cause).toMatchObject({ kind: 'tripwire', id: trigger?.envelope.id });
+      // The throttle is the operator's too: the trigger's actor carries over, as the gate's kill switch does.
+      const { events } = await client.eventStore.read(ns.naming.eventSubject('risk', 'policy', 'ops-bot'));
+      const policyThrottled = events.find((e) => e.envelope.type === 'risk.PolicyThrottled');
+      expect(policyThrottled?.envelope.actor).toEqual(OPERATOR);
     });
   });
 

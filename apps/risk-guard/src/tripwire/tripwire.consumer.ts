@@ -26,7 +26,8 @@ export class TripwireConsumer {
     try {
       await this.desk.execute({
         op: 'policy',
-        actor: { kind: 'system', id: 'tripwire' },
+        // Whoever tripped it: the tripwire for a KPI, the operator whose evaluate did (DESIGN §7).
+        actor: envelope.actor,
         command: {
           type: 'ThrottlePolicy',
           data: {
