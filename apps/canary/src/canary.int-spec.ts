@@ -135,6 +135,52 @@ describe('canary service', () => {
     });
   });
 
+  describe('Given an alert_only probe naming an engine, DOWN, then escalated to pause_engine', () => {
+    it("should resolve its alert before raising the next (both naming the engine) and pause the engine in the probe's name", async () => {
+      const server = await controlledServer();
+      server.mode = 'fail';
+      try {
+        await upsertProbe(client, httpProbe('broker', server.url, { engineId: 'p1' }));
+        await waitFor(async () => (await probeView(client, 'broker'))?.status === 'DOWN', {
+          what: 'broker DOWN',
+        });
+        expect((await check('p1')).action).not.toBe('PAUSE');
+
+        await upsertProbe(
+          client,
+          httpProbe('broker', server.url, { action: 'pause_engine', engineId: 'p1' }),
+        );
+        await waitFor(async () => (await check('p1')).action === 'PAUSE', { what: 'p1 paused' });
+
+        const alerts = (await canaryEvents(client, ns, 'probe', 'broker')).filter((e) =>
+          e.type.startsWith('canary.Alert'),
+        );
+        expect(alerts.map((e) => [e.type, e.data['alertId'], e.data['engineId']])).toEqual([
+          ['canary.AlertRaised', 'probe:broker:1', 'p1'],
+          ['canary.AlertResolved', 'probe:broker:1', undefined],
+          ['canary.AlertRaised', 'probe:broker:2', 'p1'],
+        ]);
+        const pauses = (await canaryEvents(client, ns, 'engine', 'p1')).filter(
+          (e) => e.type === 'canary.EnginePauseRequested',
+        );
+        expect(pauses.map((e) => e.data)).toEqual([
+          expect.objectContaining({ engineId: 'p1', probeName: 'broker' }),
+        ]);
+        expect((await probeView(client, 'broker'))?.alert).toMatchObject({
+          alertId: 'probe:broker:2',
+          resolvedAt: null,
+        });
+      } finally {
+        await client.rpc.call('bifrost.rpc.canary.cmd.remove-probe', {
+          actor: OPERATOR,
+          reason: 'done',
+          probeName: 'broker',
+        });
+        await server.close();
+      }
+    });
+  });
+
   describe('Given a hung target (accepts the connection, never answers)', () => {
     it('should count timeouts as failures while other probes keep running', async () => {
       const hung = await hungServer();

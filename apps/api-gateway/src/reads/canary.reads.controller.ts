@@ -9,7 +9,7 @@ const HistoryQuery = object({ probeName: Type.Optional(ProbeName), limit: Limit,
 const AlertsQuery = object({
   probeName: Type.Optional(ProbeName),
   engineId: Type.Optional(EntityId),
-  /** true: only alerts not resolved yet. */
+  /** true: only alerts not resolved yet; false: only resolved ones; absent: all. */
   open: Type.Optional(Type.Boolean()),
   limit: Limit,
   cursor: Cursor,
@@ -60,6 +60,7 @@ export class CanaryReadController {
         ['probe_name = ?', q.probeName],
         ['engine_id = ?', q.engineId],
         ['resolved_at IS NULL', q.open === true ? true : undefined],
+        ['resolved_at IS NOT NULL', q.open === false ? true : undefined],
       ],
       key: ['raised_at', 'alert_id'],
       keyType: 'timestamptz',

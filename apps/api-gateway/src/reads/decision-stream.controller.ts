@@ -84,11 +84,11 @@ export class DecisionStreamController {
     @Req() request: FastifyRequest & GatewayRequestState,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    if (q.context !== undefined && q.context !== 'gate' && (q.action ?? q.riskLevel) !== undefined) {
-      // Only gate verdicts carry an action and a risk level: such a stream would never send anything.
+    if (q.context === 'risk' && (q.action ?? q.riskLevel) !== undefined) {
+      // Risk decisions carry neither: such a stream would never send anything.
       throw new ProblemError(
         'invalid',
-        `action and riskLevel filter gate verdicts; ${q.context} decision records have neither`,
+        'action and riskLevel filter gate verdicts and heimdall evaluations; risk decision records have neither',
         'REQUEST.INVALID',
       );
     }
@@ -209,9 +209,12 @@ function drained(raw: ServerResponse): Promise<void> {
   });
 }
 
-/** Action and risk level live in the verdict (gate) or are absent (other deciders: no match when filtered). */
+/**
+ * Action and risk level live in the verdict (gate) or the reply (heimdall), and are absent from
+ * risk decisions (no match when filtered).
+ */
 function matches(data: Record<string, unknown>, q: Static<typeof StreamQuery>): boolean {
-  const verdict = (data['verdict'] ?? {}) as Record<string, unknown>;
+  const verdict = (data['verdict'] ?? data['reply'] ?? {}) as Record<string, unknown>;
   if (q.action !== undefined && verdict['action'] !== q.action) return false;
   if (q.riskLevel !== undefined && verdict['riskLevel'] !== q.riskLevel) return false;
   return true;

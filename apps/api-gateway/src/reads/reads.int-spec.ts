@@ -194,14 +194,14 @@ describe('read routes', () => {
       ]);
       expect((await get('engineId=decider&outcome=GRANTED')).body.items).toEqual([]);
       expect((await get('outcome=denied')).status).toBe(400);
-      // The live stream: only gate verdicts have an action or a risk level to filter on.
+      // The live stream: risk decisions have no action or risk level to filter on.
       const stream = (query: string) =>
         h.http('GET', `/api/v1/decisions/stream?${query}`, { key: h.keys.viewer });
       expect(await stream('context=risk&action=ALLOW')).toMatchObject({
         status: 400,
         body: { code: 'REQUEST.INVALID' },
       });
-      expect((await stream('context=heimdall&riskLevel=LOW')).status).toBe(400);
+      expect((await stream('context=risk&riskLevel=LOW')).status).toBe(400);
       expect((await get('reservationId=r-1')).status).toBe(400);
     });
 
@@ -662,6 +662,38 @@ describe('read routes', () => {
         } finally {
           resumed.close();
         }
+      } finally {
+        live.close();
+      }
+    });
+
+    it('should filter heimdall evaluations by the action and risk level of their reply', async () => {
+      const subject = h.ns.naming.qualify('bifrost.dec.heimdall.ai-bot');
+      const evaluation = (id: string, action: string, riskLevel: string) =>
+        h.probe.js.publish(
+          subject,
+          JSON.stringify({
+            id,
+            type: 'heimdall.RecommendationEvaluated',
+            data: { request: { engineId: 'ai-bot' }, reply: { evaluationId: id, action, riskLevel } },
+          }),
+        );
+      const stream = h.ns.naming.streams.decisions.name;
+      const before = (await h.probe.jsm.streams.info(stream)).state.last_seq;
+      await evaluation('ev-allow', 'ALLOW', 'LOW');
+      await evaluation('ev-block', 'BLOCK', 'HIGH');
+      await evaluation('ev-block-low', 'BLOCK', 'LOW');
+
+      const live = await openStream(
+        `${h.gateway.url}/api/v1/decisions/stream?context=heimdall&action=BLOCK&riskLevel=HIGH&lastEventId=${before}`,
+        h.keys.viewer,
+      );
+      try {
+        await waitFor(() => live.events().length > 0, { what: 'the matching evaluation' });
+        // Past the last one published, so the stream has read all three before this check ends.
+        await evaluation('ev-block-high-2', 'BLOCK', 'HIGH');
+        await waitFor(() => live.events().length === 2, { what: 'the second matching evaluation' });
+        expect(live.events().map((e) => e.data.id)).toEqual(['ev-block', 'ev-block-high-2']);
       } finally {
         live.close();
       }

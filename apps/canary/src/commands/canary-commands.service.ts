@@ -80,6 +80,7 @@ export class CanaryCommands {
           type: 'RequestPause',
           data: {
             engineId: probe.engineId,
+            probeName: probe.name,
             reason: `probe ${probe.name}: ${String(alert.data['reason'])}`.slice(0, 500),
             now: String(alert.data['at']),
           },

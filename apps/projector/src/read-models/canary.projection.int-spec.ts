@@ -45,6 +45,14 @@ describe('canary read models against real NATS and Postgres', () => {
       ),
     ).toEqual([
       {
+        probe_name: 'broker',
+        kind: 'http',
+        action: 'alert_only',
+        status: 'UNKNOWN',
+        status_since: null,
+        removed: false,
+      },
+      {
         probe_name: 'exchange',
         kind: 'http',
         action: 'kill_switch',
@@ -87,7 +95,7 @@ describe('canary read models against real NATS and Postgres', () => {
     ]);
   });
 
-  it('should keep alerts, resolved on recovery, a fresh heartbeat or removal, with who acknowledged them', async () => {
+  it('should keep alerts, resolved on recovery, a fresh heartbeat, removal or AlertResolved, with who acknowledged them', async () => {
     expect(
       await h.rows(
         `SELECT alert_id, probe_name, engine_id, action, resolved_at, acknowledged_by->>'id' AS acked_by
@@ -110,6 +118,24 @@ describe('canary read models against real NATS and Postgres', () => {
         resolved_at: new Date(T(9)),
         acked_by: 'alice',
       },
+      // Superseded when the probe was escalated while DOWN.
+      {
+        alert_id: 'probe:broker:1',
+        probe_name: 'broker',
+        engine_id: 'e1',
+        action: 'alert_only',
+        resolved_at: new Date(T(15)),
+        acked_by: null,
+      },
+      // Names engine e1, yet e1's fresh heartbeat does not end it: only its probe's recovery does.
+      {
+        alert_id: 'probe:broker:2',
+        probe_name: 'broker',
+        engine_id: 'e1',
+        action: 'pause_engine',
+        resolved_at: null,
+        acked_by: null,
+      },
       {
         alert_id: 'engine:e1:1',
         probe_name: null,
@@ -118,6 +144,28 @@ describe('canary read models against real NATS and Postgres', () => {
         resolved_at: new Date(T(30)),
         acked_by: null,
       },
+      // Resolved when watching e3 was disabled while it was STALE.
+      {
+        alert_id: 'engine:e3:1',
+        probe_name: null,
+        engine_id: 'e3',
+        action: 'pause_engine',
+        resolved_at: new Date(T(24)),
+        acked_by: null,
+      },
+    ]);
+  });
+
+  it('should keep the requests made of the gate with the probe that made them', async () => {
+    expect(
+      await h.rows(
+        `SELECT kind, probe_name, engine_id, mode FROM canary_requests ORDER BY kind, engine_id, probe_name NULLS FIRST`,
+      ),
+    ).toEqual([
+      { kind: 'engine-pause', probe_name: null, engine_id: 'e1', mode: null },
+      { kind: 'engine-pause', probe_name: 'broker', engine_id: 'e1', mode: null },
+      { kind: 'engine-pause', probe_name: null, engine_id: 'e3', mode: null },
+      { kind: 'kill-switch', probe_name: 'exchange', engine_id: null, mode: 'hard' },
     ]);
   });
 
@@ -146,6 +194,17 @@ describe('canary read models against real NATS and Postgres', () => {
         enabled: true,
         stale_since: null,
         last_heartbeat_at: new Date(T(13)),
+        resume_requested_at: null,
+      },
+      // STALE, then disabled: never judged stale while disabled, so ALIVE again (the pause stays at the gate).
+      {
+        engine_id: 'e3',
+        status: 'ALIVE',
+        allowed_gap_ms: null,
+        auto_resume: false,
+        enabled: false,
+        stale_since: null,
+        last_heartbeat_at: new Date(T(12)),
         resume_requested_at: null,
       },
     ]);
@@ -194,6 +253,39 @@ describe('canary read models against real NATS and Postgres', () => {
         latencyMs: 3,
         at,
       });
+    const staleThenDisabled = () => {
+      const e3 = (type: string, data: Record<string, unknown>, actor = CANARY) =>
+        event(type, 'engine', 'e3', { engineId: 'e3', ...data }, actor);
+      return [
+        e3('EngineWatched', { firstHeartbeatAt: T(12), at: T(12) }),
+        e3('EngineWentStale', {
+          lastHeartbeatAt: T(12),
+          allowedGapMs: 30000,
+          silentForMs: 30001,
+          alertId: 'engine:e3:1',
+          at: T(22),
+        }),
+        e3('AlertRaised', { alertId: 'engine:e3:1', action: 'pause_engine', reason: 'silent', at: T(22) }),
+        e3('EnginePauseRequested', { reason: 'dead-man switch: silent' }),
+        e3(
+          'HeartbeatPolicySet',
+          {
+            allowedGapMs: null,
+            autoResume: false,
+            enabled: false,
+            actor: OPERATOR,
+            reason: 'switched off',
+            at: T(24),
+          },
+          OPERATOR,
+        ),
+        e3(
+          'AlertResolved',
+          { alertId: 'engine:e3:1', reason: 'watching disabled by alice: switched off', at: T(24) },
+          OPERATOR,
+        ),
+      ];
+    };
     return [
       probe(
         'ProbeDefined',
@@ -249,6 +341,43 @@ describe('canary read models against real NATS and Postgres', () => {
         OPERATOR,
       ),
       changed('DOWN', 'UP', 0, 2, 'ok', T(9)),
+      event(
+        'ProbeDefined',
+        'probe',
+        'broker',
+        {
+          probeName: 'broker',
+          probe: { ...PROBE, name: 'broker', action: 'alert_only', engineId: 'e1' },
+          previous: null,
+          actor: OPERATOR,
+          reason: 'new',
+          at: T(0),
+        },
+        OPERATOR,
+      ),
+      event('AlertRaised', 'probe', 'broker', {
+        alertId: 'probe:broker:1',
+        probeName: 'broker',
+        engineId: 'e1',
+        action: 'alert_only',
+        reason: 'down',
+        at: T(14),
+      }),
+      event('AlertResolved', 'probe', 'broker', {
+        alertId: 'probe:broker:1',
+        probeName: 'broker',
+        reason: 'superseded by probe:broker:2: escalated to pause_engine',
+        at: T(15),
+      }),
+      event('AlertRaised', 'probe', 'broker', {
+        alertId: 'probe:broker:2',
+        probeName: 'broker',
+        engineId: 'e1',
+        action: 'pause_engine',
+        reason: 'escalated to pause_engine while DOWN: now',
+        at: T(15),
+      }),
+      engine('EnginePauseRequested', { reason: 'probe broker: down', probeName: 'broker' }),
       engine('EngineWatched', { firstHeartbeatAt: T(10), at: T(10) }),
       engine(
         'HeartbeatPolicySet',
@@ -281,6 +410,7 @@ describe('canary read models against real NATS and Postgres', () => {
       engine('EngineSignedOn', { heartbeatAt: T(35), signedOffAt: T(32), at: T(35) }),
       event('EngineWatched', 'engine', 'e2', { engineId: 'e2', firstHeartbeatAt: T(12), at: T(12) }, CANARY),
       event('EngineSignedOff', 'engine', 'e2', { engineId: 'e2', heartbeatAt: T(13), at: T(13) }, CANARY),
+      ...staleThenDisabled(),
       event('SummaryReported', 'summary', '2026-11-21', {
         from: T(0),
         to: T(40),

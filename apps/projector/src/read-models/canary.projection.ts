@@ -32,7 +32,10 @@ export class CanaryProbeHistoryRow {
   @Column({ type: 'timestamptz' }) at!: Date;
 }
 
-/** Alerts of probes and engines: raised, resolved (recovery / fresh heartbeat), acknowledged. */
+/**
+ * Alerts of probes and engines: raised, resolved (recovery, fresh heartbeat, removal, or
+ * AlertResolved), acknowledged. A probe's alert names its engine too when the probe acts on one.
+ */
 @Entity({ name: 'canary_alerts' })
 @Index(['raisedAt'])
 export class CanaryAlertRow {
@@ -159,6 +162,13 @@ export const canaryProjection: Projection = {
         [d.alertId, d.probeName ?? null, d.engineId ?? null, d.action, d.reason, d.at],
       );
     },
+    'canary.AlertResolved': (sql, message) => {
+      const d = dataOf<{ alertId: string; at: string }>(message);
+      sql.add(`UPDATE canary_alerts SET resolved_at = $2 WHERE alert_id = $1 AND resolved_at IS NULL`, [
+        d.alertId,
+        d.at,
+      ]);
+    },
     'canary.AlertAcknowledged': (sql, message) => {
       const d = dataOf<{ alertId: string; actor: unknown; reason: string; at: string }>(message);
       sql.add(
@@ -183,10 +193,14 @@ export const canaryProjection: Projection = {
         enabled: boolean;
         at: string;
       }>(message);
+      // A disabled engine is never judged stale: disabling a STALE one makes it ALIVE (as the canary does).
       sql.add(
         `INSERT INTO canary_engines (engine_id, ${ENGINE_DEFAULTS}, updated_at) VALUES ($1, 'ALIVE', $2, $3, $4, $5)
          ON CONFLICT (engine_id) DO UPDATE SET allowed_gap_ms = EXCLUDED.allowed_gap_ms,
-           auto_resume = EXCLUDED.auto_resume, enabled = EXCLUDED.enabled, updated_at = EXCLUDED.updated_at`,
+           auto_resume = EXCLUDED.auto_resume, enabled = EXCLUDED.enabled, updated_at = EXCLUDED.updated_at,
+           status = CASE WHEN NOT EXCLUDED.enabled AND canary_engines.status = 'STALE' THEN 'ALIVE'
+             ELSE canary_engines.status END,
+           stale_since = CASE WHEN EXCLUDED.enabled THEN canary_engines.stale_since END`,
         [d.engineId, d.allowedGapMs, d.autoResume, d.enabled, d.at],
       );
     },
@@ -205,10 +219,11 @@ export const canaryProjection: Projection = {
          WHERE engine_id = $1`,
         [d.engineId, d.heartbeatAt, d.at],
       );
-      sql.add(`UPDATE canary_alerts SET resolved_at = $2 WHERE engine_id = $1 AND resolved_at IS NULL`, [
-        d.engineId,
-        d.at,
-      ]);
+      // The engine's own (dead-man) alerts; those of probes naming the engine end with their probe.
+      sql.add(
+        `UPDATE canary_alerts SET resolved_at = $2 WHERE engine_id = $1 AND probe_name IS NULL AND resolved_at IS NULL`,
+        [d.engineId, d.at],
+      );
     },
     'canary.EngineSignedOff': (sql, message) => {
       const d = dataOf<{ engineId: string; heartbeatAt: string; at: string }>(message);

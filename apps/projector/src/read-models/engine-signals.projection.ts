@@ -56,10 +56,11 @@ export const engineSignalsProjection: Projection = {
       );
     },
     'canary.EnginePauseRequested': (sql, message) => {
-      const d = dataOf<{ engineId: string; reason: string }>(message);
+      const d = dataOf<{ engineId: string; reason: string; probeName?: string }>(message);
       sql.add(
-        `INSERT INTO canary_requests (event_id, kind, engine_id, reason, requested_at) VALUES ($1, 'engine-pause', $2, $3, $4)`,
-        [message.envelope.id, d.engineId, d.reason, message.envelope.occurredAt],
+        `INSERT INTO canary_requests (event_id, kind, probe_name, engine_id, reason, requested_at)
+         VALUES ($1, 'engine-pause', $2, $3, $4, $5)`,
+        [message.envelope.id, d.probeName ?? null, d.engineId, d.reason, message.envelope.occurredAt],
       );
     },
     'governance.PhaseChanged': (sql, message) => {

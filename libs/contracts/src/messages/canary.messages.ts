@@ -92,6 +92,8 @@ export const CanaryEnginePauseRequested = defineMessage({
     {
       engineId: EntityId,
       reason: Type.String({ maxLength: 500 }),
+      /** The pause_engine probe that asked for the pause; absent when the dead-man switch did. */
+      probeName: Type.Optional(ProbeName),
     },
     { additionalProperties: false },
   ),
@@ -191,6 +193,18 @@ export const CanaryAlertAcknowledged = canaryEvent(
     engineId: Type.Optional(EntityId),
     actor: Actor,
     reason: Reason,
+    at: Timestamp,
+  }),
+);
+export const CanaryAlertResolved = canaryEvent(
+  'AlertResolved',
+  ALERT,
+  'An open alert ended without a recovery or a fresh heartbeat: an escalated probe raised the next one, or watching its engine was disabled. (A probe back UP, a removed probe and a fresh heartbeat end their alerts by those events.) Resolving lifts nothing at the gate.',
+  object({
+    alertId: Type.String({ minLength: 1, maxLength: 200 }),
+    probeName: Type.Optional(ProbeName),
+    engineId: Type.Optional(EntityId),
+    reason: Detail,
     at: Timestamp,
   }),
 );
@@ -320,6 +334,7 @@ export const canaryMessages = [
   CanaryProbeStatusChanged,
   CanaryAlertRaised,
   CanaryAlertAcknowledged,
+  CanaryAlertResolved,
   CanaryEngineWatched,
   CanaryHeartbeatPolicySet,
   CanaryEngineWentStale,

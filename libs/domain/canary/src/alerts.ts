@@ -1,4 +1,10 @@
-import type { AlertView, CanaryAlertAcknowledged, CanaryAlertRaised, DataOf } from '@bifrost/contracts';
+import type {
+  AlertView,
+  CanaryAlertAcknowledged,
+  CanaryAlertRaised,
+  CanaryAlertResolved,
+  DataOf,
+} from '@bifrost/contracts';
 import { NotFoundError } from '@bifrost/event-sourcing';
 
 /** What probes and watched engines share: their latest alert and how many they have raised. */
@@ -37,4 +43,15 @@ export function withAlertAcknowledged<S extends Alerting>(
   const { alertId, actor, reason, at } = data;
   if (state.alert?.alertId !== alertId) return state;
   return { ...state, alert: { ...state.alert, acknowledged: { actor, reason, at } } };
+}
+
+export function withAlertResolved<S extends Alerting>(state: S, data: DataOf<typeof CanaryAlertResolved>): S {
+  const { alertId, at } = data;
+  if (state.alert?.alertId !== alertId || state.alert.resolvedAt) return state;
+  return { ...state, alert: { ...state.alert, resolvedAt: at } };
+}
+
+/** The latest alert if it is still open: it is resolved before the next one is raised. */
+export function openAlert(state: Alerting): AlertView | null {
+  return state.alert && !state.alert.resolvedAt ? state.alert : null;
 }

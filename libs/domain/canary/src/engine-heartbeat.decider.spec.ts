@@ -86,6 +86,21 @@ describe('Engine heartbeat (dead-man switch)', () => {
         .thenNothingHappened();
     });
 
+    it('should name the probe that asks for a pause', () => {
+      spec
+        .given(history)
+        .when({
+          type: 'RequestPause',
+          data: { engineId: 'e1', probeName: 'broker-api', reason: 'probe broker-api: down', now: T0 },
+        })
+        .then([
+          {
+            type: 'EnginePauseRequested',
+            data: { engineId: 'e1', reason: 'probe broker-api: down', probeName: 'broker-api' },
+          },
+        ]);
+    });
+
     it('should refuse a policy change from anyone but an operator', () => {
       spec
         .given(history)
@@ -174,6 +189,80 @@ describe('Engine heartbeat (dead-man switch)', () => {
 
     it('should ignore a sign-off from before the silence', () => {
       spec.given(stale()).when(signOff(0, 45_000)).thenNothingHappened();
+    });
+
+    describe('When an operator disables watching it', () => {
+      it('should resolve its alert and make it ALIVE, without asking the gate to resume it', () => {
+        spec
+          .given(stale([policySet({ autoResume: true })]))
+          .when(setPolicy({ enabled: false }))
+          .then([
+            {
+              type: 'HeartbeatPolicySet',
+              data: {
+                engineId: 'e1',
+                allowedGapMs: null,
+                autoResume: true,
+                enabled: false,
+                actor: OPERATOR,
+                reason: 'test',
+                at: T0,
+              },
+            },
+            {
+              type: 'AlertResolved',
+              data: {
+                alertId: 'engine:e1:1',
+                engineId: 'e1',
+                reason: 'watching disabled by alice: test',
+                at: T0,
+              },
+            },
+          ]);
+        const history = stale([policySet({ autoResume: true })]);
+        const after = fold(engineHeartbeatDecider, [
+          ...history,
+          ...engineHeartbeatDecider.decide(
+            setPolicy({ enabled: false }),
+            fold(engineHeartbeatDecider, history),
+            {
+              defaultAllowedGapMs: 30_000,
+            },
+          ),
+        ]);
+        expect(after).toMatchObject({
+          health: 'ALIVE',
+          enabled: false,
+          staleSince: null,
+          alert: { alertId: 'engine:e1:1', resolvedAt: T0 },
+        });
+      });
+
+      it('should then neither judge its silence nor resume it on a heartbeat', () => {
+        const disabled = [...stale(), policySet({ enabled: false })];
+        spec
+          .given(disabled)
+          .when(sweep(at(0), 999_999))
+          .thenNothingHappened();
+        spec
+          .given([
+            ...stale([policySet({ autoResume: true })]),
+            policySet({ autoResume: true, enabled: false }),
+          ])
+          .when(heartbeat(50_000))
+          .thenNothingHappened();
+      });
+
+      it('should judge it again from its last heartbeat once re-enabled, with a new alert', () => {
+        const reenabled = [...stale(), policySet({ enabled: false }), policySet({ enabled: true })];
+        const events = engineHeartbeatDecider.decide(
+          sweep(at(0), 100_000),
+          fold(engineHeartbeatDecider, reenabled),
+          { defaultAllowedGapMs: 30_000 },
+        );
+        expect(events.map((e) => e.type)).toEqual(['EngineWentStale', 'AlertRaised', 'EnginePauseRequested']);
+        expect(events[1]?.data).toMatchObject({ alertId: 'engine:e1:2' });
+      });
     });
   });
 

@@ -3,6 +3,7 @@ import type {
   AlertView,
   CanaryAlertAcknowledged,
   CanaryAlertRaised,
+  CanaryAlertResolved,
   CanaryEngineHeartbeatRestored,
   CanaryEnginePauseRequested,
   CanaryEngineResumeRequested,
@@ -15,7 +16,13 @@ import type {
   EngineHealth,
 } from '@bifrost/contracts';
 import { IllegalStateError, type Decider } from '@bifrost/event-sourcing';
-import { alertToAcknowledge, withAlertAcknowledged, withAlertRaised } from './alerts';
+import {
+  alertToAcknowledge,
+  openAlert,
+  withAlertAcknowledged,
+  withAlertRaised,
+  withAlertResolved,
+} from './alerts';
 import { requireOperator } from './probe.decider';
 
 /**
@@ -74,8 +81,8 @@ export type EngineHeartbeatCommand =
         enabled?: boolean;
       };
     }
-  /** A pause_engine probe went DOWN. */
-  | { type: 'RequestPause'; data: { engineId: string; reason: string; now: string } }
+  /** A pause_engine probe went DOWN (or was escalated to pause_engine while DOWN). */
+  | { type: 'RequestPause'; data: { engineId: string; probeName: string; reason: string; now: string } }
   | { type: 'AcknowledgeAlert'; data: Operator & { engineId: string; alertId: string } };
 
 export type EngineHeartbeatEvent =
@@ -84,6 +91,7 @@ export type EngineHeartbeatEvent =
   | { type: 'EngineWentStale'; data: DataOf<typeof CanaryEngineWentStale> }
   | { type: 'AlertRaised'; data: DataOf<typeof CanaryAlertRaised> }
   | { type: 'AlertAcknowledged'; data: DataOf<typeof CanaryAlertAcknowledged> }
+  | { type: 'AlertResolved'; data: DataOf<typeof CanaryAlertResolved> }
   | { type: 'EnginePauseRequested'; data: DataOf<typeof CanaryEnginePauseRequested> }
   | { type: 'EngineHeartbeatRestored'; data: DataOf<typeof CanaryEngineHeartbeatRestored> }
   | { type: 'EngineSignedOff'; data: DataOf<typeof CanaryEngineSignedOff> }
@@ -201,27 +209,40 @@ export const engineHeartbeatDecider: Decider<
           command.data.allowedGapMs === undefined ? current.allowedGapMs : command.data.allowedGapMs;
         const autoResume = command.data.autoResume ?? current.autoResume !== null;
         const enabled = command.data.enabled ?? current.enabled;
+        // A disabled engine is never judged stale: disabling a STALE one ends its silence verdict.
+        const endsStale = !enabled && current.health === 'STALE';
         if (
           state.status === 'watched' &&
+          !endsStale &&
           allowedGapMs === current.allowedGapMs &&
           autoResume === (current.autoResume !== null) &&
           enabled === current.enabled
         )
           return [];
-        return [
+        const events: EngineHeartbeatEvent[] = [
           {
             type: 'HeartbeatPolicySet',
             data: { engineId, allowedGapMs, autoResume, enabled, actor, reason, at: now },
           },
         ];
+        const open = openAlert(current);
+        if (endsStale && open) {
+          events.push({
+            type: 'AlertResolved',
+            data: {
+              alertId: open.alertId,
+              engineId,
+              reason: `watching disabled by ${actor.id}: ${reason}`.slice(0, 500),
+              at: now,
+            },
+          });
+        }
+        return events;
       }
-      case 'RequestPause':
-        return [
-          {
-            type: 'EnginePauseRequested',
-            data: { engineId: command.data.engineId, reason: command.data.reason },
-          },
-        ];
+      case 'RequestPause': {
+        const { engineId, probeName, reason } = command.data;
+        return [{ type: 'EnginePauseRequested', data: { engineId, reason, probeName } }];
+      }
       case 'AcknowledgeAlert': {
         const { engineId, alertId, actor, reason, now } = command.data;
         requireOperator(actor, 'acknowledging an alert');
@@ -242,13 +263,18 @@ export const engineHeartbeatDecider: Decider<
       case 'HeartbeatPolicySet': {
         const { allowedGapMs, autoResume, enabled, actor, at } = event.data;
         const current = state.status === 'watched' ? state : { ...WATCHED, watchedSince: at };
-        return {
+        const next: WatchedEngine = {
           ...current,
           allowedGapMs,
           enabled,
           // Re-enabling keeps the operator who first enabled it; disabling forgets them.
           autoResume: autoResume ? (current.autoResume ?? { actor, at }) : null,
         };
+        // Disabled: never judged stale, so a STALE engine is ALIVE as if its silence had not been
+        // judged. The gate's pause stays: no heartbeat ends this staleness, so no auto-resume either.
+        return !enabled && current.health === 'STALE'
+          ? { ...next, health: 'ALIVE', staleSince: null, lastHeartbeatBeforeStale: null }
+          : next;
       }
       default:
         break;
@@ -266,6 +292,8 @@ export const engineHeartbeatDecider: Decider<
         return withAlertRaised(state, event.data);
       case 'AlertAcknowledged':
         return withAlertAcknowledged(state, event.data);
+      case 'AlertResolved':
+        return withAlertResolved(state, event.data);
       case 'EngineHeartbeatRestored': {
         const alert =
           state.alert && !state.alert.resolvedAt

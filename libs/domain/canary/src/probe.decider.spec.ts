@@ -106,6 +106,24 @@ describe('Probe', () => {
         ]);
     });
 
+    it("should name the probe's engine on the alert, so the engine's alerts include it", () => {
+      for (const action of ['kill_switch', 'pause_engine'] as const) {
+        const scoped = probe({ action, engineId: 'e1' });
+        const events = probeDecider.decide(check(false, failures(3)), state([defined(scoped)]), undefined);
+        expect(events[1]).toEqual({
+          type: 'AlertRaised',
+          data: {
+            alertId: 'probe:exchange:1',
+            probeName: 'exchange',
+            engineId: 'e1',
+            action,
+            reason: '3 consecutive failures (threshold 3): HTTP 503',
+            at: T1,
+          },
+        });
+      }
+    });
+
     it("should ask for the engine's soft switch when the probe names an engine and soft mode", () => {
       const scoped = probe({ engineId: 'e1', killMode: 'soft' });
       const events = probeDecider.decide(check(false, failures(3)), state([defined(scoped)]), undefined);
@@ -182,7 +200,7 @@ describe('Probe', () => {
     const quiet = probe({ action: 'alert_only' });
     const history = [defined(quiet), statusChanged('UNKNOWN', 'DOWN', 3, 0), alert(1, 'alert_only', 'down')];
 
-    it('should act at once when an operator escalates it to kill_switch, with a new alert', () => {
+    it('should act at once when an operator escalates it to kill_switch, resolving the open alert before the new one', () => {
       const escalated = probe({ action: 'kill_switch', engineId: 'e1' });
       const reason = 'escalated to kill_switch while DOWN: test';
       spec
@@ -191,10 +209,20 @@ describe('Probe', () => {
         .then([
           defined(escalated, quiet),
           {
+            type: 'AlertResolved',
+            data: {
+              alertId: 'probe:exchange:1',
+              probeName: 'exchange',
+              reason: 'superseded by probe:exchange:2: escalated to kill_switch',
+              at: T0,
+            },
+          },
+          {
             type: 'AlertRaised',
             data: {
               alertId: 'probe:exchange:2',
               probeName: 'exchange',
+              engineId: 'e1',
               action: 'kill_switch',
               reason,
               at: T0,
@@ -210,7 +238,40 @@ describe('Probe', () => {
     it('should raise the alert a pause_engine escalation needs (the service pauses the engine on it)', () => {
       const escalated = probe({ action: 'pause_engine', engineId: 'e1' });
       const events = probeDecider.decide(define(escalated), state(history), undefined);
-      expect(events.map((e) => e.type)).toEqual(['ProbeDefined', 'AlertRaised']);
+      expect(events.map((e) => e.type)).toEqual(['ProbeDefined', 'AlertResolved', 'AlertRaised']);
+    });
+
+    it('should leave only the newest alert open after escalating twice, and let only it be acknowledged', () => {
+      const paused = probe({ action: 'pause_engine', engineId: 'e1' });
+      const once = [...history, ...probeDecider.decide(define(paused), state(history), undefined)];
+      const twice = probeDecider.decide(define(probe({ engineId: 'e1' })), state(once), undefined);
+
+      expect(twice.slice(1, 3)).toMatchObject([
+        { type: 'AlertResolved', data: { alertId: 'probe:exchange:2' } },
+        { type: 'AlertRaised', data: { alertId: 'probe:exchange:3' } },
+      ]);
+      expect(state(once)).toMatchObject({ alert: { alertId: 'probe:exchange:2', resolvedAt: null } });
+      expect(state([...once, ...twice])).toMatchObject({
+        alert: { alertId: 'probe:exchange:3', resolvedAt: null },
+        alertCount: 3,
+      });
+      spec
+        .given([...once, ...twice])
+        .when(ack('probe:exchange:2'))
+        .thenThrows(NotFoundError, (e) => expect(e.code).toBe('CANARY.ALERT_UNKNOWN'));
+    });
+
+    it('should not resolve an alert again that is already resolved', () => {
+      const resolved: ProbeEvent = {
+        type: 'AlertResolved',
+        data: { alertId: 'probe:exchange:1', probeName: 'exchange', reason: 'gone', at: T1 },
+      };
+      const events = probeDecider.decide(
+        define(probe({ action: 'kill_switch' })),
+        state([...history, resolved]),
+        undefined,
+      );
+      expect(events.map((e) => e.type)).toEqual(['ProbeDefined', 'AlertRaised', 'KillSwitchRequested']);
     });
 
     it('should only record the settings for a change that does not act at the gate', () => {

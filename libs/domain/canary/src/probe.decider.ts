@@ -3,6 +3,7 @@ import type {
   AlertView,
   CanaryAlertAcknowledged,
   CanaryAlertRaised,
+  CanaryAlertResolved,
   CanaryKillSwitchRequested,
   CanaryProbeDefined,
   CanaryProbeRemoved,
@@ -12,7 +13,13 @@ import type {
   ProbeStatus,
 } from '@bifrost/contracts';
 import { IllegalStateError, ValidationError, type Decider } from '@bifrost/event-sourcing';
-import { alertToAcknowledge, withAlertAcknowledged, withAlertRaised } from './alerts';
+import {
+  alertToAcknowledge,
+  openAlert,
+  withAlertAcknowledged,
+  withAlertRaised,
+  withAlertResolved,
+} from './alerts';
 
 /**
  * The run of results of one probe since its status last changed. Kept in memory by the service
@@ -79,6 +86,7 @@ export type ProbeEvent =
   | { type: 'ProbeStatusChanged'; data: DataOf<typeof CanaryProbeStatusChanged> }
   | { type: 'AlertRaised'; data: DataOf<typeof CanaryAlertRaised> }
   | { type: 'AlertAcknowledged'; data: DataOf<typeof CanaryAlertAcknowledged> }
+  | { type: 'AlertResolved'; data: DataOf<typeof CanaryAlertResolved> }
   | { type: 'KillSwitchRequested'; data: DataOf<typeof CanaryKillSwitchRequested> };
 
 /** Kill switches a probe asks for are hard unless the probe says otherwise (fail safe). */
@@ -138,9 +146,9 @@ function sameConfig(a: ProbeConfig, b: ProbeConfig): boolean {
 }
 
 /**
- * What a probe does on going DOWN: an alert, and for kill_switch the request to the gate. For
- * pause_engine the pause is an engine-aggregate event the service asks for on seeing the alert (see
- * engineDecider's RequestPause).
+ * What a probe does on going DOWN: an alert (naming the probe's engine, if any, so the engine's
+ * alerts include it), and for kill_switch the request to the gate. For pause_engine the pause is an
+ * engine-aggregate event the service asks for on seeing the alert (see engineDecider's RequestPause).
  */
 function actionEvents(
   probe: ProbeConfig,
@@ -152,7 +160,17 @@ function actionEvents(
   const reason = why.slice(0, 500);
   const alertId = probeAlertId(probe.name, alertCount + 1);
   const events: ProbeEvent[] = [
-    { type: 'AlertRaised', data: { alertId, probeName: probe.name, action: probe.action, reason, at: now } },
+    {
+      type: 'AlertRaised',
+      data: {
+        alertId,
+        probeName: probe.name,
+        ...(probe.engineId ? { engineId: probe.engineId } : {}),
+        action: probe.action,
+        reason,
+        at: now,
+      },
+    },
   ];
   if (probe.action === 'kill_switch') {
     events.push({
@@ -224,10 +242,30 @@ export const probeDecider: Decider<ProbeState, ProbeCommand, ProbeEvent, void> =
           type: 'ProbeDefined',
           data: { probeName: probe.name, probe, previous, actor, reason, at: now },
         };
-        // Escalating a probe that is DOWN acts now, not at its next failure after a recovery.
+        // Escalating a probe that is DOWN acts now, not at its next failure after a recovery; its
+        // open alert is resolved first, as every older alert is when the next is raised.
         if (state.status === 'defined' && state.health === 'DOWN' && previous && escalates(previous, probe)) {
           const why = `escalated to ${probe.action} while DOWN: ${reason}`;
-          return [defined, ...actionEvents(probe, state.alertCount, why, probe.failureThreshold, now)];
+          const open = openAlert(state);
+          const next = probeAlertId(probe.name, state.alertCount + 1);
+          const resolved: ProbeEvent[] = open
+            ? [
+                {
+                  type: 'AlertResolved',
+                  data: {
+                    alertId: open.alertId,
+                    probeName: probe.name,
+                    reason: `superseded by ${next}: escalated to ${probe.action}`,
+                    at: now,
+                  },
+                },
+              ]
+            : [];
+          return [
+            defined,
+            ...resolved,
+            ...actionEvents(probe, state.alertCount, why, probe.failureThreshold, now),
+          ];
         }
         return [defined];
       }
@@ -290,6 +328,8 @@ export const probeDecider: Decider<ProbeState, ProbeCommand, ProbeEvent, void> =
         return withAlertRaised(state, event.data);
       case 'AlertAcknowledged':
         return withAlertAcknowledged(state, event.data);
+      case 'AlertResolved':
+        return withAlertResolved(state, event.data);
       case 'KillSwitchRequested':
         return state;
       default: {
