@@ -41,12 +41,24 @@ export class EventStore {
     private readonly catalogue?: Catalogue,
   ) {}
 
-  /** Every event of one aggregate subject and the subject's last sequence (0 when empty). */
-  async read(subject: string): Promise<{ events: StoredEnvelope[]; lastSequence: number }> {
+  /**
+   * Every event of one aggregate subject and the subject's last sequence (0 when empty). An event
+   * this build cannot read fails the read, unless `onUnreadable` is given (see `readAll`); the last
+   * sequence counts it either way.
+   */
+  async read(
+    subject: string,
+    onUnreadable?: (unreadable: UnreadableEvent) => void,
+  ): Promise<{ events: StoredEnvelope[]; lastSequence: number }> {
     const events: StoredEnvelope[] = [];
-    const lastSequence = await this.readAll(subject, 1, (event) => {
-      events.push(event);
-    });
+    const lastSequence = await this.readAll(
+      subject,
+      1,
+      (event) => {
+        events.push(event);
+      },
+      onUnreadable,
+    );
     return { events, lastSequence };
   }
 

@@ -65,11 +65,23 @@ export class LiveAggregates<State, Event extends DomainEvent = DomainEvent>
     });
   }
 
+  /**
+   * Counts an event of the aggregate this build cannot read as seen, without folding it: the
+   * aggregate's next append then expects the subject's real last sequence. Otherwise every append
+   * would fail its expectation, and the aggregate could never change again.
+   */
+  skip(aggregateId: string, sequence: number): void {
+    const current = this.get(aggregateId);
+    if (sequence > current.lastSequence)
+      this.entries.set(aggregateId, { ...current, lastSequence: sequence });
+  }
+
   async load(subject: string): Promise<AggregateEntry<State>> {
     const id = this.idOf(subject);
     if (!this.stale.has(id)) return this.get(id);
-    // Another writer got there first and the tail has not caught up: read the subject itself.
-    const { events, lastSequence } = await this.messaging.eventStore.read(subject);
+    // Another writer got there first and the tail has not caught up: read the subject itself,
+    // passing over what this build cannot read as the tail does (it reports them).
+    const { events, lastSequence } = await this.messaging.eventStore.read(subject, () => undefined);
     const state = events.reduce(
       (s, e) => this.decider.evolve(s, toDomainEvent(e.envelope) as Event),
       this.decider.initialState(),
@@ -180,7 +192,7 @@ export class LiveContext {
         this.route(stored);
         replayed += 1;
       },
-      this.reportUnreadable,
+      this.skipIn(this.aggregates),
     );
     this.provenAt = replayFrom;
     this.tail = this.follow(this.generation);
@@ -249,7 +261,7 @@ export class LiveContext {
         this.messaging.naming.contextEvents(this.context),
         1,
         (stored) => this.applyTo(fresh, stored),
-        this.reportUnreadable,
+        this.skipIn(fresh),
       );
       if (this.stopped) return;
       this.aggregates.forEach((aggregates, i) => aggregates.restore(fresh[i]?.toSnapshot()));
@@ -305,7 +317,7 @@ export class LiveContext {
         for await (const msg of messages) {
           if (generation !== this.generation) break;
           if (msg.seq <= this.position) continue;
-          const envelope = decodeOrReport(msg, this.messaging.catalogue, this.reportUnreadable);
+          const envelope = decodeOrReport(msg, this.messaging.catalogue, this.skipIn(this.aggregates));
           if (envelope) this.route({ envelope, sequence: msg.seq });
           else this.position = msg.seq;
         }
@@ -329,9 +341,23 @@ export class LiveContext {
 
   /** Folds `stored` into its aggregate among `aggregates` (none when its type is not declared). */
   private applyTo(aggregates: readonly LiveAggregates<unknown, DomainEvent>[], stored: StoredEnvelope): void {
-    const parsed = parseEventSubject(this.messaging.naming.canonical(stored.envelope.subject));
-    const target = parsed && aggregates.find((a) => a.aggregateType === parsed.aggregateType);
-    if (parsed && target) target.apply(parsed.aggregateId, stored);
+    const target = this.aggregateOf(aggregates, stored.envelope.subject);
+    if (target) target.aggregates.apply(target.id, stored);
+  }
+
+  /** Reports an event this build cannot read and counts it as seen by its aggregate (`skip`). */
+  private skipIn(aggregates: readonly LiveAggregates<unknown, DomainEvent>[]) {
+    return (unreadable: UnreadableEvent): void => {
+      this.reportUnreadable(unreadable);
+      const target = this.aggregateOf(aggregates, unreadable.subject);
+      if (target) target.aggregates.skip(target.id, unreadable.sequence);
+    };
+  }
+
+  private aggregateOf(aggregates: readonly LiveAggregates<unknown, DomainEvent>[], subject: string) {
+    const parsed = parseEventSubject(this.messaging.naming.canonical(subject));
+    const found = parsed && aggregates.find((a) => a.aggregateType === parsed.aggregateType);
+    return parsed && found ? { aggregates: found, id: parsed.aggregateId } : undefined;
   }
 
   private route(stored: StoredEnvelope): void {

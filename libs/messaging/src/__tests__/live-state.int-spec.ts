@@ -172,6 +172,46 @@ describe('LiveContext: in-memory state from snapshot + tail, kept current', () =
       await context.stop();
     }
   });
+
+  it('should still append to an aggregate whose last event it cannot read, at start-up, in the tail and on a reload', async () => {
+    // Text the audit log could not hold, stored before this build refused it: raw bytes.
+    const unreadable = (id: string) => {
+      const envelope = { ...incremented(ns.naming, id, 100), correlationId: 'lone \ud800' };
+      return writer.js.publish(envelope.subject, JSON.stringify(envelope));
+    };
+    const append = (id: string, by: number) =>
+      reader.eventStore.append(
+        counters.subjectOf(id),
+        [incremented(ns.naming, id, by)],
+        counters.get(id).lastSequence,
+      );
+    await writer.publisher.publish(incremented(ns.naming, 'f', 1));
+    await unreadable('f');
+    const counters = new LiveAggregates(reader, 'system', 'counter', counter);
+    const context = new LiveContext(reader, 'system', [counters as LiveAggregates<unknown>], {
+      snapshotKey: 'test.live.unreadable',
+      logger: silent,
+    });
+    await context.start();
+    try {
+      const first = await append('f', 2);
+      await context.waitUntil(first);
+      const inTail = await unreadable('f');
+      await context.waitUntil(inTail.seq);
+      const second = await append('f', 3);
+      await context.waitUntil(second);
+      expect(counters.get('f')).toEqual({ state: { total: 6 }, lastSequence: second });
+
+      const another = await unreadable('f');
+      counters.remember(counters.subjectOf('f'), undefined);
+      expect(await counters.load(counters.subjectOf('f'))).toEqual({
+        state: { total: 6 },
+        lastSequence: another.seq,
+      });
+    } finally {
+      await context.stop();
+    }
+  });
 });
 
 describe('LiveContext when the events stream is deleted and created again', () => {
