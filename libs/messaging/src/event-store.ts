@@ -122,11 +122,20 @@ export class EventStore {
    * acknowledgement, so a competing writer cannot interleave.
    */
   async append(subject: string, envelopes: readonly Envelope[], expectedSequence: number): Promise<number> {
-    let expected = expectedSequence;
-    for (const envelope of envelopes) {
+    // Every event checked and encoded before the first is stored: an invalid second event must not
+    // leave the first appended alone (only the transport can still fail between two of them).
+    const bodies = envelopes.map((envelope) => {
       if (envelope.subject !== subject)
         throw new Error(`envelope subject ${envelope.subject} is not ${subject}`);
-      const ack = await this.publisher.publish(envelope, { expectedLastSubjectSequence: expected });
+      return this.publisher.encode(envelope);
+    });
+    let expected = expectedSequence;
+    for (const [i, envelope] of envelopes.entries()) {
+      const ack = await this.publisher.publish(
+        envelope,
+        { expectedLastSubjectSequence: expected },
+        bodies[i],
+      );
       expected = ack.seq;
     }
     return expected;

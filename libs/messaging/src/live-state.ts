@@ -319,7 +319,11 @@ export class LiveContext {
           if (msg.seq <= this.position) continue;
           const envelope = decodeOrReport(msg, this.messaging.catalogue, this.skipIn(this.aggregates));
           if (envelope) this.route({ envelope, sequence: msg.seq });
-          else this.position = msg.seq;
+          else {
+            // Seen, if not applied: whoever waits for it (a verify, a command) goes on.
+            this.position = msg.seq;
+            this.release();
+          }
         }
       } catch (error) {
         if (!this.stopped)

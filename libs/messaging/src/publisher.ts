@@ -30,11 +30,24 @@ export class Publisher {
     this.acks = new PublishAcks(nc);
   }
 
-  async publish(envelope: Envelope, options: PublishOptions = {}): Promise<PubAck> {
+  /**
+   * The bytes `publish` sends for `envelope`, once it is valid and the audit log could hold it;
+   * throws as `publish` would, before anything is sent.
+   */
+  encode(envelope: Envelope): Uint8Array {
     assertValidEnvelope(envelope, this.catalogue);
     const body = encodeJson(envelope);
     // A record the audit log could not hold is no record: refused before it is stored.
     assertStorableText(envelope, body);
+    return body;
+  }
+
+  /** Publishes `envelope` (as `body`, when `encode` made it already) and waits for the stream's ack. */
+  async publish(
+    envelope: Envelope,
+    options: PublishOptions = {},
+    body: Uint8Array = this.encode(envelope),
+  ): Promise<PubAck> {
     return inSpan(
       `publish ${envelope.type}`,
       'producer',

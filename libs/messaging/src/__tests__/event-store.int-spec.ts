@@ -102,6 +102,16 @@ describe('EventStore on JetStream', () => {
     expect((await messaging.eventStore.read(subject('invalid'))).events).toHaveLength(0);
   });
 
+  it('should store none of an append whose later event cannot be stored (it is checked before the first is sent)', async () => {
+    const s = subject('all-or-none');
+    const unstorable = { ...incremented(ns.naming, 'all-or-none', 2), correlationId: 'half an emoji \ud83d' };
+
+    await expect(
+      messaging.eventStore.append(s, [incremented(ns.naming, 'all-or-none', 1), unstorable], 0),
+    ).rejects.toMatchObject({ code: 'PAYLOAD.MALFORMED' });
+    expect(await messaging.eventStore.read(s)).toEqual({ events: [], lastSequence: 0 });
+  });
+
   describe('handleCommand', () => {
     type State = { total: number };
     type Cmd = { by: number; max: number };
