@@ -181,6 +181,35 @@ describe('canary service', () => {
     });
   });
 
+  describe('Given a pause_engine probe whose expected body, 200 emoji, never comes', () => {
+    it('should pause the engine, the reason keeping every emoji whole', async () => {
+      const server = await controlledServer();
+      // With this name the pause reason has more than 500 UTF-16 code units, but 302 code points.
+      const name = 'emoji-body-'.padEnd(32, 'x');
+      const expectBody = '😀'.repeat(200);
+      try {
+        await upsertProbe(
+          client,
+          httpProbe(name, server.url, { action: 'pause_engine', engineId: 'p2', expectBody }),
+        );
+        await waitFor(async () => (await check('p2')).action === 'PAUSE', { what: 'p2 paused' });
+        const pauses = (await canaryEvents(client, ns, 'engine', 'p2')).filter(
+          (e) => e.type === 'canary.EnginePauseRequested',
+        );
+        expect(pauses.map((e) => e.data['reason'])).toEqual([
+          `probe ${name}: 3 consecutive failures (threshold 3): body does not contain "${expectBody}"`,
+        ]);
+      } finally {
+        await client.rpc.call('bifrost.rpc.canary.cmd.remove-probe', {
+          actor: OPERATOR,
+          reason: 'done',
+          probeName: name,
+        });
+        await server.close();
+      }
+    });
+  });
+
   describe('Given a hung target (accepts the connection, never answers)', () => {
     it('should count timeouts as failures while other probes keep running', async () => {
       const hung = await hungServer();

@@ -108,6 +108,50 @@ describe('gate reactions across gate restarts', () => {
     expect(await action('early-bot')).not.toBe('KILL');
   });
 
+  it('should pause and kill engines on requests whose reasons are as long as allowed, clipping its own', async () => {
+    if (gates.length === 0) await start();
+    // 500 code points, as many as a canary or tripwire reason may hold, with emoji where the gate cuts.
+    const reason = `a${'😀'.repeat(499)}`;
+    const request = (type: string, subject: string, data: Record<string, unknown>) => {
+      const source = type.startsWith('canary.') ? 'canary' : 'tripwire';
+      return client.publisher.publish(
+        createEnvelope({ type, subject, source, actor: { kind: 'system', id: source }, data }),
+      );
+    };
+
+    await request('canary.EnginePauseRequested', ns.naming.eventSubject('canary', 'engine', 'long-pause'), {
+      engineId: 'long-pause',
+      reason,
+    });
+    await request('canary.KillSwitchRequested', ns.naming.eventSubject('canary', 'probe', 'broker-api'), {
+      probeName: 'broker-api',
+      engineId: 'long-kill',
+      mode: 'hard',
+      reason,
+      consecutiveFailures: 3,
+    });
+    const policyId = 'p'.repeat(130);
+    await request('tripwire.TripwireTriggered', ns.naming.eventSubject('tripwire', 'policy', policyId), {
+      policyId,
+      engineId: 'long-trip',
+      action: 'KILL_SWITCH',
+      reason,
+    });
+
+    await waitFor(async () => (await action('long-pause')) === 'PAUSE', { what: 'long-pause paused' });
+    await waitFor(async () => (await action('long-kill')) === 'KILL', { what: 'KILL for long-kill' });
+    await waitFor(async () => (await action('long-trip')) === 'KILL', { what: 'KILL for long-trip' });
+    const { events } = await client.eventStore.read(ns.naming.eventSubject('gate', 'control', 'global'));
+    const reasonFor = (type: string, engineId: string) =>
+      String(
+        events.find((e) => e.envelope.type === type && e.envelope.data['engineId'] === engineId)?.envelope
+          .data['reason'],
+      );
+    expect(reasonFor('gate.EnginePaused', 'long-pause')).toBe(`canary: a${'😀'.repeat(490)}…`);
+    expect(Array.from(reasonFor('gate.KillSwitchEngaged', 'long-kill'))).toHaveLength(500);
+    expect(reasonFor('gate.KillSwitchEngaged', 'long-trip')).toMatch(/^tripwire p+: a😀+…$/u);
+  });
+
   it('should record the go-live fact canaryHealthy: passed when every probe is UP, failed when one goes DOWN', async () => {
     const canary = (type: string, subject: string, data: Record<string, unknown>) =>
       client.publisher.publish(

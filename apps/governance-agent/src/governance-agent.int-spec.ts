@@ -3,10 +3,11 @@ import type {
   CycleReportSchema,
   GateCheckReply,
   GovernanceStateView,
+  PhaseLadder,
   ProposalSchema,
   WindowMetricsSchema,
 } from '@bifrost/contracts';
-import { ATTESTATION_ITEM_IDS } from '@bifrost/domain-governance';
+import { ATTESTATION_ITEM_IDS, DEFAULT_PHASE_LADDER } from '@bifrost/domain-governance';
 import { Messaging, createEnvelope, decodeJson } from '@bifrost/messaging';
 import type { RunningService } from '@bifrost/service';
 import { createTestNamespace, startTestService, waitFor, type TestNamespace } from '@bifrost/testing';
@@ -68,13 +69,19 @@ describe('governance-agent over NATS', () => {
       (e) => e.envelope,
     );
   /** Enrols an engine at `phase` for 200 days, every item attested, `commands` good SET_FAN records seen. */
-  const enrolReady = async (engineId: string, phase: string, commands: number): Promise<void> => {
+  const enrolReady = async (
+    engineId: string,
+    phase: string,
+    commands: number,
+    ladder?: PhaseLadder,
+  ): Promise<void> => {
     await rpc('cmd.enroll', {
       actor: alice,
       reason: 'governed elsewhere since spring',
       engineId,
       phase,
       phaseSince: new Date(Date.now() - 200 * DAY).toISOString(),
+      ...(ladder ? { ladder } : {}),
     });
     for (const itemId of ATTESTATION_ITEM_IDS) {
       await rpc('cmd.attest', {
@@ -559,6 +566,38 @@ describe('governance-agent over NATS', () => {
           expect.objectContaining({ engineId: 'roaster-ready', phase: 'L4' }),
         ]),
       );
+    });
+  });
+
+  describe('Given an engine whose cycle fails, enrolled before a healthy one', () => {
+    // The ladder takes 500 command types per rung, a proposal names at most 500 in its whole
+    // whitelist: proposing L4 (300 types at L3+ and 300 more) fails validation on every cycle.
+    const types = (prefix: string) => Array.from({ length: 300 }, (_, i) => `${prefix}_${i}`);
+    const oversized = DEFAULT_PHASE_LADDER.map((r) =>
+      r.phase === 'L3+'
+        ? { ...r, additions: ['SET_POWER', 'SET_FAN', ...types('TUNE').slice(2)] }
+        : r.phase === 'L4'
+          ? { ...r, additions: types('ROAST') }
+          : r,
+    );
+
+    beforeAll(async () => {
+      await enrolReady('roaster-oversized', 'L3+', 5, oversized);
+      await enrolReady('roaster-after', 'L3+', 5);
+    });
+
+    it('should still run the cycles of the other engines in a run over every engine', async () => {
+      await expect(
+        rpc('cmd.run-cycle', { actor: alice, engineId: 'roaster-oversized' }),
+      ).rejects.toMatchObject({ code: 'ENVELOPE.INVALID_DATA' });
+
+      await rpc('cmd.run-cycle', { actor: alice });
+
+      const after = await eventsOf('roaster-after');
+      expect(after.filter((e) => e.type === 'governance.CycleCompleted')).toHaveLength(1);
+      expect(
+        after.filter((e) => e.type === 'governance.ProposalCreated').map((e) => e.data['proposal']),
+      ).toEqual([expect.objectContaining({ fromPhase: 'L3+', targetPhase: 'L4' })]);
     });
   });
 });

@@ -32,6 +32,7 @@ export class GovernanceMetrics {
   private readonly emergencyAborts: Counter<'engine'>;
   private readonly violations: Counter<'engine' | 'command_type'>;
   private readonly cycles: Counter<'engine' | 'proposed'>;
+  private readonly cycleFailures: Counter<'engine'>;
   private source?: () => readonly EnrolledGovernance[];
 
   constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
@@ -72,6 +73,12 @@ export class GovernanceMetrics {
       name: 'bifrost_governance_cycles_total',
       help: 'Governance cycles run, by engine and whether they proposed an expansion',
       labelNames: ['engine', 'proposed'],
+      registers,
+    });
+    this.cycleFailures = new Counter({
+      name: 'bifrost_governance_cycle_failures_total',
+      help: 'Governance cycles of a scheduled or all-engines run that failed, by engine',
+      labelNames: ['engine'],
       registers,
     });
     const gauge = (
@@ -168,6 +175,11 @@ export class GovernanceMetrics {
 
   observe(engines: () => readonly EnrolledGovernance[]): void {
     this.source = engines;
+  }
+
+  /** Counts a cycle that failed in a run over every engine (the others went on). */
+  cycleFailed(engine: string): void {
+    this.cycleFailures.inc({ engine });
   }
 
   /** Counts what a command appended. */

@@ -1,7 +1,7 @@
 import Ajv from 'ajv';
 import { Type } from '@sinclair/typebox';
 import { compile, forAjv } from './ajv';
-import { ActorKind } from './envelope';
+import { ActorKind, isRealInstant, Timestamp } from './envelope';
 import { LedgerEntry } from './messages/risk.messages';
 import { object } from './schema';
 
@@ -11,7 +11,7 @@ const actor = { kind: 'engine', id: 'e-1' };
 const usd = (amount: number) => ({ amount, currency: 'USD' });
 
 /** What TypeBox's `anyOf` accepts, checked by a plain Ajv: the reference for the tuned form. */
-const plain = new Ajv({ strict: false });
+const plain = new Ajv({ strict: false }).addFormat('instant', { type: 'string', validate: isRealInstant });
 
 describe('forAjv', () => {
   describe('Given a union of literals', () => {
@@ -122,6 +122,24 @@ describe('compile', () => {
           { path: '/fixed', message: 'must be 1' },
         ],
       });
+    });
+  });
+
+  describe('Given a Timestamp', () => {
+    const check = compile(object({ at: Timestamp }));
+
+    it('should take a time that exists, and refuse a day no month has or year 0000 with one message', () => {
+      expect(check({ at: '2024-02-29T23:59:59.999Z' })).toMatchObject({ ok: true });
+      for (const at of ['2026-02-30T00:00:00.000Z', '0000-06-01T00:00:00.000Z', '2026-11-21 20:42:55Z'])
+        expect(check({ at })).toEqual({
+          ok: false,
+          issues: [
+            {
+              path: '/at',
+              message: 'must be a time that exists, in UTC with milliseconds (2026-11-21T20:42:55.123Z)',
+            },
+          ],
+        });
     });
   });
 });

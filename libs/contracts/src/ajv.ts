@@ -1,6 +1,7 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { TSchema, Static } from '@sinclair/typebox';
+import { isRealInstant } from './instant';
 
 const FORMATS = ['date', 'date-time', 'uuid', 'uri', 'email'] as const;
 // strictNumbers: NaN and Infinity (`1e400` parses to Infinity) are not numbers JSON can carry.
@@ -12,8 +13,10 @@ const options = { strict: false, strictNumbers: true, coerceTypes: false, discri
  * unions); only a value that fails is checked again with the all-errors one, so an error reply
  * still lists every problem. Schemas are compiled in their {@link forAjv} form.
  */
-const fast = addFormats(new Ajv({ ...options, allErrors: false }), [...FORMATS]);
-const thorough = addFormats(new Ajv({ ...options, allErrors: true }), [...FORMATS]);
+/** `Timestamp`'s format: an RFC 3339 UTC time with milliseconds of a day that exists. */
+const withInstants = (ajv: Ajv) => ajv.addFormat('instant', { type: 'string', validate: isRealInstant });
+const fast = withInstants(addFormats(new Ajv({ ...options, allErrors: false }), [...FORMATS]));
+const thorough = withInstants(addFormats(new Ajv({ ...options, allErrors: true }), [...FORMATS]));
 const compiled = new WeakMap<
   TSchema,
   { schema: object; fast: ValidateFunction; thorough?: ValidateFunction }
@@ -58,6 +61,10 @@ function messageOf(error: ErrorObject): string {
       return `must be one of ${(params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
     case 'const':
       return `must be ${JSON.stringify(params['allowedValue'])}`;
+    case 'format':
+      return params['format'] === 'instant'
+        ? 'must be a time that exists, in UTC with milliseconds (2026-11-21T20:42:55.123Z)'
+        : (error.message ?? 'invalid');
     default:
       return error.message ?? 'invalid';
   }
@@ -89,6 +96,8 @@ export function forAjv(schema: unknown): unknown {
     if (key === '$id') continue;
     copy[key] = DATA_KEYWORDS.has(key) ? value : forAjv(value);
   }
+  // An instant's format implies its pattern (kept in the schema for the docs): one check, one message.
+  if (copy['format'] === 'instant') delete copy['pattern'];
   const branches = copy['anyOf'];
   if (!Array.isArray(branches) || branches.length < 2) return copy;
   const { anyOf: _anyOf, ...rest } = copy;

@@ -35,3 +35,26 @@ describe('Command schemas', () => {
     },
   );
 });
+
+describe('Command types', () => {
+  const rung = compile(contracts.PhaseRung);
+  const action = compile(contracts.GateAction);
+  const rungWith = (additions: string[]) => ({
+    phase: 'L4',
+    additions,
+    validationDays: 30,
+    stabilizationDays: 30,
+    requiredApprovals: [],
+  });
+
+  it('should be spelled alike in a ladder and a gate check as the agent records them', () => {
+    expect(rung(rungWith(['TAG_LEAD', 'offer.send:v2'])).ok).toBe(true);
+    expect(action({ kind: 'command.run', intent: 'open', commandType: 'TAG_LEAD' }).ok).toBe(true);
+    // A type the agent cannot record could never trip a breaker nor be paused: not whitelistable.
+    for (const commandType of ['send offer', '1ST-TYPE', '']) {
+      expect(rung(rungWith([commandType])).ok).toBe(false);
+      expect(action({ kind: 'command.run', intent: 'open', commandType }).ok).toBe(false);
+      expect(compile(contracts.CommandType)(commandType).ok).toBe(false);
+    }
+  });
+});

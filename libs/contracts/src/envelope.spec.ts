@@ -48,6 +48,8 @@ describe('Envelope', () => {
       ['two dots', 'gate.strategy.MaturityPromoted'],
       ['an uppercase context', 'Gate.MaturityPromoted'],
       ['a space', 'gate.Maturity Promoted'],
+      // The audit log indexes the type: a key thousands of characters long does not fit the index.
+      ['more than 100 characters', `gate.${'A'.repeat(96)}`],
     ])('should reject a type with %s', (_why, type) => {
       expectRejected(anEnvelope({ type }), '/type');
     });
@@ -58,6 +60,8 @@ describe('Envelope', () => {
       ['without a zone', '2026-11-21T20:42:55.123'],
       ['with microseconds', '2026-11-21T20:42:55.123456Z'],
       ['as a date only', '2026-11-21'],
+      ['on a day February does not have', '2026-02-30T00:00:00.000Z'],
+      ['in year 0000', '0000-06-01T00:00:00.000Z'],
       ['as epoch millis', 1795293775123],
     ])('should reject occurredAt %s', (_why, occurredAt) => {
       expectRejected(anEnvelope({ occurredAt }), '/occurredAt');

@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { compile } from './ajv';
+import { isRealInstant } from './instant';
 
 export const ActorKind = Type.Union([
   Type.Literal('engine'),
@@ -16,22 +17,19 @@ export const Actor = Type.Object(
 );
 export type Actor = Static<typeof Actor>;
 
-/** RFC 3339 UTC with milliseconds, e.g. 2026-11-21T20:42:55.123Z */
+/**
+ * RFC 3339 UTC with milliseconds, e.g. 2026-11-21T20:42:55.123Z. The pattern documents the
+ * spelling; the `instant` format (checked by Ajv, see ajv.ts) also refuses days a month does not
+ * have and year 0000, which the pattern lets through ({@link isRealInstant}).
+ */
 export const Timestamp = Type.String({
   pattern: '^\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])T([01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d\\.\\d{3}Z$',
-  description: 'RFC 3339 UTC timestamp with milliseconds',
+  format: 'instant',
+  description: 'RFC 3339 UTC timestamp with milliseconds, of a day that exists',
   examples: ['2026-11-21T20:42:55.123Z'],
 });
 
-/**
- * Whether `text` spells an instant exactly as `toISOString` writes it, and one Postgres can store.
- * The {@link Timestamp} pattern lets through days a month does not have (2026-02-31, which
- * JavaScript rolls over into March) and year 0000 (Postgres has no year 0).
- */
-export function isRealInstant(text: string): boolean {
-  const date = new Date(text);
-  return !Number.isNaN(date.getTime()) && date.toISOString() === text && date.getUTCFullYear() >= 1;
-}
+export { isRealInstant };
 
 export const Uuid = Type.String({
   pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
@@ -42,7 +40,11 @@ export const Uuid = Type.String({
 export const Envelope = Type.Object(
   {
     id: Uuid,
-    type: Type.String({ pattern: '^[a-z]+\\.[A-Z][A-Za-z0-9]*$', description: '<context>.<PastTenseName>' }),
+    type: Type.String({
+      pattern: '^[a-z]+\\.[A-Z][A-Za-z0-9]*$',
+      maxLength: 100,
+      description: '<context>.<PastTenseName>',
+    }),
     version: Type.Integer({ minimum: 1 }),
     occurredAt: Timestamp,
     source: Type.String({ minLength: 1, maxLength: 100 }),

@@ -2,6 +2,7 @@ export * from './ajv';
 export * from './schema';
 export * from './naming';
 export * from './fact-id';
+export * from './text';
 export * from './envelope';
 export * from './errors';
 export * from './registry';

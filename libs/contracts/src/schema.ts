@@ -18,8 +18,11 @@ export function tolerant<S extends TSchema>(schema: S): S {
 export const literals = <T extends string>(values: readonly T[]): TUnion<TLiteral<T>[]> =>
   Type.Union(values.map((value) => Type.Literal(value)));
 
+/** The most code points a reason may hold: what a service composing one must clip it to. */
+export const REASON_MAX_LENGTH = 500;
+
 /** Why a person or a service did something, as it is kept in events (never stricter than what was stored). */
-export const Reason = Type.String({ minLength: 1, maxLength: 500 });
+export const Reason = Type.String({ minLength: 1, maxLength: REASON_MAX_LENGTH });
 
 /** The reason a command must give: some text, not only spaces (an audit trail of "   " explains nothing). */
-export const CommandReason = Type.String({ minLength: 1, maxLength: 500, pattern: '\\S' });
+export const CommandReason = Type.String({ minLength: 1, maxLength: REASON_MAX_LENGTH, pattern: '\\S' });

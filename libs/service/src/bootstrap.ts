@@ -94,7 +94,7 @@ export async function startService<C extends CommonConfig>(
     ServiceRootModule as unknown as DynamicModule,
     // Path parameters are checked by the routes' schemas: an over-long id gets their 400, not
     // Fastify's "no such route" 404 past its default of 100 characters.
-    new FastifyAdapter({ maxParamLength: 1000 }),
+    new FastifyAdapter({ routerOptions: { maxParamLength: 1000 } }),
     {
       logger: new PinoNestLogger(logger),
       abortOnError: false,

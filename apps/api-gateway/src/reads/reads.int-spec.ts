@@ -128,6 +128,10 @@ describe('read routes', () => {
       expect(await status('action=MAYBE')).toBe(400);
       expect(await status('from=2026-13-01T00:00:00.000Z')).toBe(400);
       expect(await status('from=2026-02-31T00:00:00.000Z')).toBe(400);
+      // Refused by the schema, before Postgres could be asked.
+      expect(
+        (await h.http('GET', '/api/v1/decisions?from=2026-02-31T00:00:00.000Z', { key: h.keys.viewer })).body,
+      ).toMatchObject({ code: 'REQUEST.INVALID', issues: [{ path: '/from' }] });
     });
 
     it('should read a number only from plain decimal digits, and refuse 2.5, 1e2, 0x3 and true with 400', async () => {

@@ -81,7 +81,8 @@ export class CanaryCommands {
           data: {
             engineId: probe.engineId,
             probeName: probe.name,
-            reason: `probe ${probe.name}: ${String(alert.data['reason'])}`.slice(0, 500),
+            // The engine's decider clips it to the event's limit.
+            reason: `probe ${probe.name}: ${String(alert.data['reason'])}`,
             now: String(alert.data['at']),
           },
         },

@@ -1,6 +1,6 @@
 import { connect as tcpConnect } from 'node:net';
 import { Client } from 'pg';
-import type { ProbeConfig } from '@bifrost/contracts';
+import { clipText, type ProbeConfig } from '@bifrost/contracts';
 import type { Messaging } from '@bifrost/messaging';
 
 export interface CheckResult {
@@ -15,6 +15,13 @@ export interface CheckDeps {
   /** What a postgres probe targeting `$DATABASE_URL` connects to. */
   readonly databaseUrl?: string;
 }
+
+/**
+ * Most code points of a failure's description: error messages may quote the whole target (up to
+ * 500 code points) or a server's text, and the detail still has to fit an alert's reason after
+ * its prefix.
+ */
+const MAX_DETAIL_LENGTH = 300;
 
 /** Replies that mean nobody answered: the NATS path (or the responder) is broken. */
 const NO_ANSWER = new Set(['RPC.NO_RESPONDERS', 'RPC.TIMEOUT']);
@@ -43,7 +50,11 @@ export async function runCheck(probe: ProbeConfig, deps: CheckDeps): Promise<Che
       ),
       deadline,
     ]);
-    return { passed: outcome === null, detail: outcome ?? 'ok', latencyMs: elapsed() };
+    return {
+      passed: outcome === null,
+      detail: outcome === null ? 'ok' : clipText(outcome, MAX_DETAIL_LENGTH),
+      latencyMs: elapsed(),
+    };
   } finally {
     clearTimeout(timer);
     controller.abort();
@@ -140,5 +151,5 @@ function describeError(error: unknown): string {
   const e = error as { code?: string; message?: string; cause?: { code?: string; message?: string } };
   const code = e.cause?.code ?? e.code;
   const message = e.cause?.message ?? e.message ?? String(error);
-  return (code && !message.includes(code) ? `${code}: ${message}` : message).slice(0, 300);
+  return code && !message.includes(code) ? `${code}: ${message}` : message;
 }

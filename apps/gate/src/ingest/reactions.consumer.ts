@@ -1,21 +1,26 @@
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import type {
-  CanaryEnginePauseRequested,
-  CanaryProbeStatusChanged,
-  CanarySummaryReported,
-  CanaryEngineResumeRequested,
-  CanaryKillSwitchRequested,
-  DataOf,
-  Envelope,
-  GoLiveChecklistItem,
-  GovernancePhaseChanged,
-  RiskPolicyDefined,
-  TripwireTriggered,
+import {
+  clipText,
+  REASON_MAX_LENGTH,
+  type CanaryEnginePauseRequested,
+  type CanaryProbeStatusChanged,
+  type CanarySummaryReported,
+  type CanaryEngineResumeRequested,
+  type CanaryKillSwitchRequested,
+  type DataOf,
+  type Envelope,
+  type GoLiveChecklistItem,
+  type GovernancePhaseChanged,
+  type RiskPolicyDefined,
+  type TripwireTriggered,
 } from '@bifrost/contracts';
 import { consumerRoute } from '@bifrost/messaging';
 import { GateCommands } from '../commands/gate-commands.service';
 import { GateState } from '../state/gate-state';
+
+/** A checklist fact's evidence, as `gate.ChecklistFactRecorded` keeps it (code points). */
+const EVIDENCE_MAX_LENGTH = 2000;
 
 /**
  * What other services ask of the gate, consumed as events: tripwire and canary kill-switch
@@ -26,7 +31,9 @@ import { GateState } from '../state/gate-state';
  * `requestedAt`, and the control plane ignores one made before an operator's release or resume of
  * the same scope, so a replay never undoes an operator. Every route is `ordered`: one message in
  * flight across all gate replicas, so two phase changes or two canary summaries are applied in the
- * order they were published, never overtaken by a replica or a retry.
+ * order they were published, never overtaken by a replica or a retry. A reason composed here (a
+ * prefix and the requester's reason, itself up to the limit) is clipped to the limit of the gate's
+ * events: one that did not fit would park the request, and the engine would not be paused or killed.
  */
 @Controller()
 export class ReactionsConsumer {
@@ -66,7 +73,7 @@ export class ReactionsConsumer {
           data: {
             actor: envelope.actor,
             engineId: data.engineId,
-            reason: `canary: ${data.reason}`,
+            reason: clipText(`canary: ${data.reason}`, REASON_MAX_LENGTH),
             cause: envelope.id,
             requestedAt: envelope.occurredAt,
             now: now(),
@@ -88,11 +95,10 @@ export class ReactionsConsumer {
             actor: data.authorizedBy,
             engineId: data.engineId,
             onlyPauseOf: { actor: envelope.actor, requestedAt: envelope.occurredAt },
-            reason:
-              `canary auto-resume (enabled by ${data.authorizedBy.id} at ${data.authorizedAt}): ${data.reason}`.slice(
-                0,
-                500,
-              ),
+            reason: clipText(
+              `canary auto-resume (enabled by ${data.authorizedBy.id} at ${data.authorizedAt}): ${data.reason}`,
+              REASON_MAX_LENGTH,
+            ),
             now: now(),
           },
         },
@@ -188,7 +194,7 @@ export class ReactionsConsumer {
           item,
           passed,
           reportedBy: envelope.source,
-          evidence: evidence.slice(0, 2000),
+          evidence: clipText(evidence, EVIDENCE_MAX_LENGTH),
           now: now(),
         },
       },
@@ -210,7 +216,7 @@ export class ReactionsConsumer {
           actor: envelope.actor,
           ...(engineId ? { engineId } : {}),
           mode,
-          reason,
+          reason: clipText(reason, REASON_MAX_LENGTH),
           cause: envelope.id,
           requestedAt: envelope.occurredAt,
           now: now(),

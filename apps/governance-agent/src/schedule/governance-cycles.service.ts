@@ -37,7 +37,7 @@ export class GovernanceCycles implements OnApplicationBootstrap, BeforeApplicati
     @Inject(GovernanceState) private readonly state: GovernanceState,
     @Inject(GOVERNANCE_AGENT_CONFIG) private readonly config: GovernanceAgentConfig,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
-    @Inject(GovernanceMetrics) metrics: GovernanceMetrics,
+    @Inject(GovernanceMetrics) private readonly metrics: GovernanceMetrics,
   ) {
     const text = config.GOVERNANCE_CYCLE_SCHEDULE.trim();
     this.schedule = text.toLowerCase() === 'off' ? null : parseWeeklySchedule(text);
@@ -62,7 +62,10 @@ export class GovernanceCycles implements OnApplicationBootstrap, BeforeApplicati
     return this.next;
   }
 
-  /** Runs the cycle for one engine or every enrolled one. */
+  /**
+   * Runs the cycle for one engine, whose failure the caller gets, or for every enrolled one: there
+   * an engine whose cycle fails is logged and counted, and the others still run.
+   */
   async run(
     trigger: 'schedule' | 'operator',
     actor: Actor,
@@ -73,28 +76,45 @@ export class GovernanceCycles implements OnApplicationBootstrap, BeforeApplicati
     const reports: CycleReportSchema[] = [];
     const proposals: ProposalSchema[] = [];
     for (const id of engineIds) {
-      const reportId = slot ? `sched-${id}-${slot.toISOString()}` : `rpt-${uuidv7()}`;
-      const { events } = await this.commands.engine(
-        {
-          type: 'RunCycle',
-          data: {
-            engineId: id,
-            now: new Date().toISOString(),
-            actor,
-            trigger,
-            reportId,
-            proposalId: `prop-${uuidv7()}`,
-            proposalTtlDays: this.config.GOVERNANCE_PROPOSAL_TTL_DAYS,
-          },
-        },
-        actor,
-      );
-      for (const event of events as GovernanceEvent[]) {
+      let events: GovernanceEvent[];
+      try {
+        events = await this.runCycle(id, trigger, actor, slot);
+      } catch (error) {
+        if (engineId) throw error;
+        this.metrics.cycleFailed(id);
+        this.logger.error({ err: error, engineId: id }, 'governance cycle failed');
+        continue;
+      }
+      for (const event of events) {
         if (event.type === 'CycleCompleted') reports.push(event.data.report);
         if (event.type === 'ProposalCreated') proposals.push(event.data.proposal);
       }
     }
     return { reports, proposals };
+  }
+
+  private async runCycle(
+    engineId: string,
+    trigger: 'schedule' | 'operator',
+    actor: Actor,
+    slot?: Date,
+  ): Promise<GovernanceEvent[]> {
+    const { events } = await this.commands.engine(
+      {
+        type: 'RunCycle',
+        data: {
+          engineId,
+          now: new Date().toISOString(),
+          actor,
+          trigger,
+          reportId: slot ? `sched-${engineId}-${slot.toISOString()}` : `rpt-${uuidv7()}`,
+          proposalId: `prop-${uuidv7()}`,
+          proposalTtlDays: this.config.GOVERNANCE_PROPOSAL_TTL_DAYS,
+        },
+      },
+      actor,
+    );
+    return events as GovernanceEvent[];
   }
 
   private arm(after: Date): void {

@@ -1,10 +1,13 @@
-import type { GovernanceCommand } from '@bifrost/domain-governance';
+import type { Actor } from '@bifrost/contracts';
+import { GOVERNANCE_AGENT, type GovernanceCommand } from '@bifrost/domain-governance';
 import type { Logger } from '@bifrost/observability';
 import type { GovernanceCommands } from '../commands/governance-commands.service';
 import type { GovernanceAgentConfig } from '../governance-agent.config';
 import type { GovernanceMetrics } from '../governance.metrics';
 import type { GovernanceState } from '../state/governance-state';
 import { GovernanceCycles } from './governance-cycles.service';
+
+const OPERATOR: Actor = { kind: 'operator', id: 'alice' };
 
 describe('GovernanceCycles clockwork', () => {
   const issued: GovernanceCommand[] = [];
@@ -64,6 +67,47 @@ describe('GovernanceCycles clockwork', () => {
       ['CheckBreakers', 'e2'],
     ]);
     cycles.beforeApplicationShutdown();
+  });
+
+  describe('When the cycle of one engine fails', () => {
+    const failing = {
+      engine: (command: GovernanceCommand) => {
+        issued.push(command);
+        return command.type === 'RunCycle' && command.data.engineId === 'e1'
+          ? Promise.reject(new Error('publish refused'))
+          : Promise.resolve({ events: [], lastSequence: 0 });
+      },
+    } as unknown as GovernanceCommands;
+    const failed: string[] = [];
+    const logged: unknown[] = [];
+    const counting = {
+      ...metrics,
+      cycleFailed: (engine: string) => failed.push(engine),
+    } as unknown as GovernanceMetrics;
+    const logging = { ...logger, error: (fields: unknown) => logged.push(fields) } as unknown as Logger;
+
+    beforeEach(() => {
+      failed.length = 0;
+      logged.length = 0;
+    });
+
+    it('should still run the cycles of the engines after it, logging and counting the failure', async () => {
+      const cycles = new GovernanceCycles(failing, state, config('off'), logging, counting);
+      await cycles.run('schedule', GOVERNANCE_AGENT);
+
+      expect(issued.map((c) => [c.type, c.data.engineId])).toEqual([
+        ['RunCycle', 'e1'],
+        ['RunCycle', 'e2'],
+      ]);
+      expect(failed).toEqual(['e1']);
+      expect(logged).toEqual([{ err: new Error('publish refused'), engineId: 'e1' }]);
+    });
+
+    it('should give an operator who asked for that engine alone its failure', async () => {
+      const cycles = new GovernanceCycles(failing, state, config('off'), logging, counting);
+      await expect(cycles.run('operator', OPERATOR, 'e1')).rejects.toThrow('publish refused');
+      expect(failed).toEqual([]);
+    });
   });
 
   it('should refuse a schedule it cannot read', () => {

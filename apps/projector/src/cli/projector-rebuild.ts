@@ -42,6 +42,10 @@ async function main(): Promise<number> {
       jsm: messaging.jsm,
       naming: messaging.naming,
       catalogue: messaging.catalogue,
+      onRefused: (message, error) =>
+        process.stdout.write(
+          `warning: Postgres refused the read-model rows of ${message.envelope.type} ${message.envelope.id} (${message.stream} stream, sequence ${message.streamSeq}): ${(error as Error).message}; left out of the read models, as the projector left it out (PROJECTION.REFUSED)\n`,
+        ),
     });
     process.stdout.write(`read models rebuilt: ${JSON.stringify(applied)} messages re-applied\n`);
     const beyond = await auditedBeyondStreams({ dataSource, jsm: messaging.jsm, naming: messaging.naming });

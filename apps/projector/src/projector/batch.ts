@@ -1,6 +1,5 @@
 import {
   formatIssues,
-  isRealInstant,
   validateEnvelope,
   type Catalogue,
   type Envelope,
@@ -21,7 +20,7 @@ import {
 } from '../audit/audit-chain';
 import { type ProjectedMessage, type ProjectedStream } from '../read-models/projection';
 import { applyProjections, projectedTypes } from '../read-models/registry';
-import { EventIdReusedError, sqlState } from './bisect';
+import { EventIdReusedError, isDataError, sqlState } from './bisect';
 import { skippedRanges, type SkippedRange } from './stream-gap';
 import { impossibleTimestamp } from './timestamps';
 
@@ -39,9 +38,10 @@ export interface RawMessage {
  * What the projector does with a message, decided before the transaction:
  * - `record`: an envelope; it gets an audit row, and its read models when `projected` is set;
  *   `problem` is set when the catalogue rejects it (unknown type, bad data) or a timestamp in its
- *   data is no real instant: recorded AND parked;
+ *   data is no real instant, or once Postgres refused its read-model rows ({@link commitRefused}):
+ *   recorded AND parked;
  * - `park`: not even an envelope the log can hold (not JSON, no envelope shape, an occurredAt that
- *   is no real instant, not canonicalisable): parked on the DLQ only.
+ *   is no real instant, not canonicalisable, an audit row Postgres refuses): parked on the DLQ only.
  */
 export type PreparedMessage =
   | {
@@ -70,18 +70,8 @@ export function prepareMessage(raw: RawMessage, catalogue: Catalogue): PreparedM
       problem: { code: 'ENVELOPE.INVALID', message: `invalid envelope: ${formatIssues(envelope.issues)}` },
     };
   }
-  const { occurredAt } = envelope.value;
-  // The audit row's occurred_at: an envelope the log cannot hold, like one that is not canonicalisable.
-  if (!isRealInstant(occurredAt)) {
-    return {
-      kind: 'park',
-      raw,
-      problem: {
-        code: 'ENVELOPE.INVALID',
-        message: `invalid envelope: occurredAt ${notAnInstant(occurredAt)}`,
-      },
-    };
-  }
+  // An occurredAt that is no real instant (the audit row's occurred_at could not hold it) is
+  // refused by the envelope schema above: its Timestamp format.
   const canonical = canonicalEnvelope(envelope.value);
   if (!canonical.ok)
     return { kind: 'park', raw, problem: { code: 'AUDIT.UNRECORDABLE', message: canonical.reason } };
@@ -128,22 +118,73 @@ export function prepareMessage(raw: RawMessage, catalogue: Catalogue): PreparedM
   return { kind: 'record', raw, entry, projected };
 }
 
+/** Commits `messages` in one transaction; `beforeCommit` runs once Postgres took every statement. */
+export type CommitMessages<R> = (
+  messages: readonly PreparedMessage[],
+  beforeCommit?: () => Promise<void>,
+) => Promise<R>;
+
 /**
- * What a message becomes once Postgres refused it alone in its transaction (see `isDataError`):
- * parked only, as no row of it could be stored.
+ * Settles a message Postgres refused alone in its transaction (see `isDataError`), so that it no
+ * longer holds back its stream:
+ * - a `record` message with read models is committed again as its audit row only, and parked
+ *   (`PROJECTION.REFUSED`): recorded and parked, like `ENVELOPE.INVALID_DATA`. Its letter is parked
+ *   inside that transaction, once Postgres took the audit row and before COMMIT (nothing is
+ *   deferred to COMMIT, so only a lost connection or a crash can still undo it). Parked before the
+ *   statements, the letter would say PROJECTION.REFUSED also for a message whose audit row Postgres
+ *   refuses too, and the DLQ's msg id dedupe would keep that letter instead of the right one; parked
+ *   after COMMIT, a crash in between would lose it for good, the checkpoint being past the message.
+ *   A crash between letter and COMMIT rolls the row back: the message comes again, takes the same
+ *   path, and the DLQ dedupes the second letter by its msg id.
+ * - anything else, or a message whose audit row Postgres refuses as well, is parked only
+ *   (`AUDIT.ID_REUSED`, `AUDIT.UNRECORDABLE`), before the transaction that moves the checkpoint past
+ *   it (a crash in between parks again, deduped the same way).
  */
-export function refusedMessage(raw: RawMessage, error: unknown): PreparedMessage {
+export async function commitRefused<R>(
+  message: PreparedMessage,
+  error: unknown,
+  commit: CommitMessages<R>,
+  park: (message: PreparedMessage) => Promise<void>,
+): Promise<R> {
+  let refusal = error;
+  if (message.kind === 'record' && message.projected && !(error instanceof EventIdReusedError)) {
+    const recorded: PreparedMessage = {
+      kind: 'record',
+      raw: message.raw,
+      entry: message.entry,
+      problem: {
+        code: 'PROJECTION.REFUSED',
+        message: `Postgres refused its read-model rows: ${postgresReason(error)}; recorded in the audit log only`,
+      },
+    };
+    try {
+      return await commit([recorded], () => park(recorded));
+    } catch (auditError) {
+      if (!isDataError(auditError)) throw auditError;
+      refusal = auditError;
+    }
+  }
+  const parked = parkedOnly(message.raw, refusal);
+  await park(parked);
+  return commit([parked]);
+}
+
+function parkedOnly(raw: RawMessage, error: unknown): PreparedMessage {
   if (error instanceof EventIdReusedError)
     return { kind: 'park', raw, problem: { code: 'AUDIT.ID_REUSED', message: error.message } };
-  const state = sqlState(error);
   return {
     kind: 'park',
     raw,
     problem: {
       code: 'AUDIT.UNRECORDABLE',
-      message: `Postgres refused the message: ${(error as Error).message}${state ? ` (SQLSTATE ${state})` : ''}`,
+      message: `Postgres refused the message: ${postgresReason(error)}`,
     },
   };
+}
+
+function postgresReason(error: unknown): string {
+  const state = sqlState(error);
+  return `${(error as Error).message}${state ? ` (SQLSTATE ${state})` : ''}`;
 }
 
 function notAnInstant(text: string): string {

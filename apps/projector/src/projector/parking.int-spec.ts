@@ -2,8 +2,15 @@ import { createEnvelope, encodeJson } from '@bifrost/messaging';
 import { verifyAuditLog } from '@bifrost/persistence';
 import { waitFor } from '@bifrost/testing';
 import { type Envelope } from '@bifrost/contracts';
-import { gateEvents, startProjectorHarness, type ProjectorHarness } from '../testing/projector.fixtures';
+import { rebuildReadModels } from '../rebuild/rebuild-read-models';
+import {
+  dumpReadModels,
+  gateEvents,
+  startProjectorHarness,
+  type ProjectorHarness,
+} from '../testing/projector.fixtures';
 import { type Projector } from './projector';
+import { ProjectorMetrics } from './projector.metrics';
 
 describe('projector with messages Postgres cannot store', () => {
   let h: ProjectorHarness;
@@ -30,7 +37,7 @@ describe('projector with messages Postgres cannot store', () => {
         streamSequence: 2,
         error: { code: 'ENVELOPE.INVALID' },
       });
-      expect(letter?.error.message).toContain('occurredAt "2026-02-31T10:00:00.000Z"');
+      expect(letter?.error.message).toContain('occurredAt');
       expect(await engagedScopes()).toEqual(['eng-1', 'eng-3']);
       expect(await auditedStreamSeqs()).toEqual([1, 3]);
       await expect(verifyAuditLog(h.dataSource)).resolves.toMatchObject({ ok: true, count: 2 });
@@ -43,13 +50,14 @@ describe('projector with messages Postgres cannot store', () => {
   });
 
   describe('Given a message that passes every check but a read-model column refuses (an integer overflow)', () => {
-    it('should park that one message and commit the rest of its batch', async () => {
-      // A start count past the `integer` column's 2^31 − 1: the schema bounds it only at 0.
+    /** A start count past `service_starts.previous_starts integer` (2^31 − 1), third in a batch of four. */
+    async function publishOverflowInBatch(): Promise<Envelope> {
       const overflow = createEnvelope({
         type: 'system.ServiceStarted',
         subject: h.ns.naming.eventSubject('system', 'service', 'gate'),
         source: 'gate',
         actor: { kind: 'system', id: 'gate' },
+        // The schema bounds it only at 0.
         data: { service: 'gate', instanceId: 'i-1', version: '1', previousStarts: 2 ** 31 },
       });
       await publish([
@@ -58,17 +66,83 @@ describe('projector with messages Postgres cannot store', () => {
         overflow,
         fx.outcomeRecorded('eng-1', 's-1', -40),
       ]);
+      return overflow;
+    }
+
+    it('should record it in the audit log without its read-model rows, park it, and commit the rest of its batch', async () => {
+      const overflow = await publishOverflowInBatch();
+      const metrics = new ProjectorMetrics();
+      projector = h.startProjector({ metrics });
+      await h.caughtUp();
+
+      const [letter] = await deadLetters(1);
+      expect(letter).toMatchObject({ streamSequence: 3, error: { code: 'PROJECTION.REFUSED' } });
+      expect(letter?.error.message).toContain('SQLSTATE 22003');
+      expect(letter?.error.message).toContain('recorded in the audit log only');
+      expect(await auditedStreamSeqs()).toEqual([1, 2, 3, 4]);
+      await expect(verifyAuditLog(h.dataSource)).resolves.toMatchObject({ ok: true, count: 4 });
+      expect(await h.rows(`SELECT event_id FROM service_starts WHERE event_id = $1`, [overflow.id])).toEqual(
+        [],
+      );
+      expect(await h.rows(`SELECT outcomes, pnl_total FROM strategies`)).toEqual([
+        { outcomes: 2, pnl_total: 60 },
+      ]);
+      expect(await outcomes(metrics)).toMatchObject({ recorded: 4, parked: 1 });
+      expect(projector.readiness()).toEqual({ ok: true });
+    });
+
+    it('should be left out of the read models by a rebuild as well, which says so', async () => {
+      const overflow = await publishOverflowInBatch();
       projector = h.startProjector();
+      await h.caughtUp();
+      await projector.stop();
+      const live = await dumpReadModels(h.dataSource);
+
+      const refused: string[] = [];
+      const applied = await rebuildReadModels({
+        dataSource: h.dataSource,
+        js: h.client.js,
+        jsm: h.client.jsm,
+        naming: h.client.naming,
+        catalogue: h.client.catalogue,
+        lockWaitMs: 1000,
+        onRefused: (message) => refused.push(message.envelope.id),
+      });
+
+      expect(refused).toEqual([overflow.id]);
+      expect(applied[h.ns.naming.streams.events.name]).toBe(3);
+      expect(await dumpReadModels(h.dataSource)).toEqual(live);
+    });
+  });
+
+  describe('Given a message Postgres refuses even as an audit row alone', () => {
+    it('should park it only, with that refusal, and commit the rest of its batch', async () => {
+      const refused = fx.outcomeRecorded('eng-1', 's-1', 500);
+      // No message that passes prepareMessage is known to fail its audit row's INSERT: a constraint
+      // stands in for such a cause (the first attempt fails on the audit row, so does the retry).
+      await h.dataSource.query(
+        `ALTER TABLE audit_log ADD CONSTRAINT refuses_one CHECK (event_id <> '${refused.id}')`,
+      );
+      await publish([
+        fx.strategyRegistered('eng-1', 's-1'),
+        fx.outcomeRecorded('eng-1', 's-1', 100),
+        refused,
+        fx.outcomeRecorded('eng-1', 's-1', -40),
+      ]);
+      const metrics = new ProjectorMetrics();
+      projector = h.startProjector({ metrics });
       await h.caughtUp();
 
       const [letter] = await deadLetters(1);
       expect(letter).toMatchObject({ streamSequence: 3, error: { code: 'AUDIT.UNRECORDABLE' } });
-      expect(letter?.error.message).toContain('SQLSTATE 22003');
+      expect(letter?.error.message).toContain('SQLSTATE 23514');
+      expect((await h.client.jsm.streams.info(h.ns.naming.streams.dlq.name)).state.messages).toBe(1);
       expect(await auditedStreamSeqs()).toEqual([1, 2, 4]);
+      await expect(verifyAuditLog(h.dataSource)).resolves.toMatchObject({ ok: true, count: 3 });
       expect(await h.rows(`SELECT outcomes, pnl_total FROM strategies`)).toEqual([
         { outcomes: 2, pnl_total: 60 },
       ]);
-      await expect(verifyAuditLog(h.dataSource)).resolves.toMatchObject({ ok: true, count: 3 });
+      expect(await outcomes(metrics)).toMatchObject({ recorded: 3, parked: 1 });
       expect(projector.readiness()).toEqual({ ok: true });
     });
   });
@@ -107,6 +181,12 @@ describe('projector with messages Postgres cannot store', () => {
   async function engagedScopes(): Promise<string[]> {
     const rows = await h.rows(`SELECT scope FROM control_kill_switches WHERE engaged ORDER BY scope`);
     return rows.map((row) => row['scope'] as string);
+  }
+
+  /** `bifrost_projector_messages_total` by outcome. */
+  async function outcomes(metrics: ProjectorMetrics): Promise<Record<string, number>> {
+    const { values } = await metrics.messages.get();
+    return Object.fromEntries(values.map((v) => [v.labels.outcome, v.value]));
   }
 
   async function auditedStreamSeqs(): Promise<number[]> {

@@ -22,7 +22,14 @@ import {
 import { type DataSource, type QueryRunner } from 'typeorm';
 import { APP_ROLE } from '../migrations/1732300000000-audit-log';
 import { type ProjectedStream } from '../read-models/projection';
-import { commitBatch, prepareMessage, refusedMessage, type BatchResult, type PreparedMessage } from './batch';
+import {
+  commitBatch,
+  commitRefused,
+  prepareMessage,
+  type BatchResult,
+  type CommitMessages,
+  type PreparedMessage,
+} from './batch';
 import { commitBisecting, isDataError } from './bisect';
 import { type ProjectorMetrics } from './projector.metrics';
 
@@ -328,17 +335,16 @@ export class Projector {
       const { problem, raw } = item.message;
       if (problem && raw.streamSeq > this.checkpointOf(raw.streamName)) await this.park(item);
     }
-    // A message Postgres refuses would fail every batch it is in: find it, park it, commit the rest.
-    const commit = (messages: readonly PreparedMessage[]) => this.commit(runner, messages, deleted);
+    // A message Postgres refuses would fail every batch it is in: find it, record it as far as
+    // Postgres takes it, park it, commit the rest (`commitRefused` says in which order, and why).
+    const commit: CommitMessages<BatchResult> = (messages, beforeCommit) =>
+      this.commit(runner, messages, deleted, beforeCommit);
     const results = await commitBisecting(
       items,
       (part) => commit(part.map((item) => item.message)),
       isDataError,
-      async ({ delivered, message }, error) => {
-        const refused = refusedMessage(message.raw, error);
-        await this.park({ delivered, message: refused });
-        return commit([refused]);
-      },
+      ({ delivered, message }, error) =>
+        commitRefused(message, error, commit, (parked) => this.park({ delivered, message: parked })),
     );
     for (const { msg } of batch) msg.ack();
 
@@ -363,6 +369,7 @@ export class Projector {
     runner: QueryRunner,
     messages: readonly PreparedMessage[],
     deleted: readonly SkippedRange[],
+    beforeCommit?: () => Promise<void>,
   ): Promise<BatchResult> {
     let result: BatchResult;
     await runner.startTransaction();
@@ -371,6 +378,7 @@ export class Projector {
         checkpoints: this.checkpoints,
         deleted,
       });
+      await beforeCommit?.();
       await runner.commitTransaction();
     } catch (error) {
       await runner.rollbackTransaction().catch(() => undefined);

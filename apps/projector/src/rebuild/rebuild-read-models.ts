@@ -4,6 +4,7 @@ import { loadCheckpoint } from '@bifrost/persistence';
 import { type DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import { APP_ROLE } from '../migrations/1732300000000-audit-log';
 import { prepareMessage, type RawMessage } from '../projector/batch';
+import { commitBisecting, isDataError } from '../projector/bisect';
 import { PROJECTED_STREAMS, PROJECTOR_SERVICE, WRITER_LOCK } from '../projector/projector';
 import { type ProjectedMessage } from '../read-models/projection';
 import { applyProjections, readModelTables } from '../read-models/registry';
@@ -17,6 +18,11 @@ export interface RebuildOptions {
   /** How long to wait for the writer lock (a running projector holds it) before giving up. */
   readonly lockWaitMs?: number;
   readonly chunkSize?: number;
+  /**
+   * Told of each message whose read-model rows Postgres refuses: left out of the read models, as the
+   * live projector left it out (`PROJECTION.REFUSED`), while the rest of the rebuild goes on.
+   */
+  readonly onRefused?: (message: ProjectedMessage, error: unknown) => void;
 }
 
 /**
@@ -127,7 +133,7 @@ async function replay(
       // gone (deleted or never there): waiting for the checkpoint would hold the TRUNCATE locks forever.
       const last = msg.seq >= checkpoint || msg.info.pending === 0;
       if (chunk.length >= chunkSize || last) {
-        applied += await applyChunk(manager, options.catalogue, chunk);
+        applied += await applyChunk(manager, options, chunk);
         chunk = [];
       }
       if (last) break;
@@ -140,11 +146,11 @@ async function replay(
 
 async function applyChunk(
   manager: EntityManager,
-  catalogue: Catalogue,
+  options: RebuildOptions,
   chunk: readonly RawMessage[],
 ): Promise<number> {
   const candidates = chunk.flatMap((raw) => {
-    const prepared = prepareMessage(raw, catalogue);
+    const prepared = prepareMessage(raw, options.catalogue);
     return prepared.kind === 'record' && prepared.projected ? [prepared.projected] : [];
   });
   if (candidates.length === 0) return 0;
@@ -157,6 +163,26 @@ async function applyChunk(
   const applicable: ProjectedMessage[] = candidates.filter((message) =>
     positions.has(`${message.envelope.id}@${streamName}#${message.streamSeq}`),
   );
-  await applyProjections(manager, applicable);
-  return applicable.length;
+  // The live projector recorded a message whose read-model rows Postgres refused, without them: the
+  // rebuild leaves them out the same way, each attempt in a savepoint of its one transaction.
+  const applied = await commitBisecting(
+    applicable,
+    async (part) => {
+      await manager.query('SAVEPOINT rebuild_part');
+      try {
+        await applyProjections(manager, part);
+      } catch (error) {
+        await manager.query('ROLLBACK TO SAVEPOINT rebuild_part').catch(() => undefined);
+        throw error;
+      }
+      await manager.query('RELEASE SAVEPOINT rebuild_part');
+      return part.length;
+    },
+    isDataError,
+    (message, error) => {
+      options.onRefused?.(message, error);
+      return Promise.resolve(0);
+    },
+  );
+  return applied.reduce((n, count) => n + count, 0);
 }

@@ -4,6 +4,7 @@ import { Timestamp } from '../envelope';
 import { defineMessage, defineRpc } from '../registry';
 import { EntityId, Money, Verdict } from '../verdict';
 import { literals } from '../schema';
+import { CommandType } from './governance-ingest.messages';
 
 export const ACTION_INTENTS = ['open', 'increase', 'reduce', 'close'] as const;
 export type ActionIntent = (typeof ACTION_INTENTS)[number];
@@ -18,8 +19,8 @@ export const GateAction = Type.Object(
     kind: Type.String({ pattern: '^[a-z][a-z0-9_-]*(\\.[a-z0-9_-]+)*$', maxLength: 100 }),
     intent: literals(ACTION_INTENTS),
     notional: Type.Optional(Money),
-    /** For command-type actions checked against the autonomy phase whitelist. */
-    commandType: Type.Optional(Type.String({ maxLength: 100 })),
+    /** For command-type actions checked against the autonomy phase whitelist (spelled as the agent records it). */
+    commandType: Type.Optional(CommandType),
     instrument: Type.Optional(Type.String({ maxLength: 100 })),
     /** Anything else that defines the action; part of the approval hash. */
     params: Type.Optional(Type.Record(Type.String(), Type.Unknown())),

@@ -101,6 +101,20 @@ describe('Engine heartbeat (dead-man switch)', () => {
         ]);
     });
 
+    it('should clip the reason a probe gives for a pause to 500 code points, after a whole emoji', () => {
+      // 504 code points; cut at 500 UTF-16 code units, it would end in half an emoji.
+      const reason = `probe p: ${'😀'.repeat(495)}`;
+      spec
+        .given(history)
+        .when({ type: 'RequestPause', data: { engineId: 'e1', probeName: 'p', reason, now: T0 } })
+        .then([
+          {
+            type: 'EnginePauseRequested',
+            data: { engineId: 'e1', reason: `probe p: ${'😀'.repeat(490)}…`, probeName: 'p' },
+          },
+        ]);
+    });
+
     it('should refuse a policy change from anyone but an operator', () => {
       spec
         .given(history)
@@ -238,6 +252,27 @@ describe('Engine heartbeat (dead-man switch)', () => {
         });
       });
 
+      it('should keep a reason with emoji whole where it fits, and clip a longer one after a whole emoji', () => {
+        // 329 code points (what the schema's 500 counts), 629 UTF-16 code units.
+        const reason = `a${'😀'.repeat(300)}`;
+        const events = engineHeartbeatDecider.decide(
+          setPolicy({ enabled: false }, OPERATOR, reason),
+          fold(engineHeartbeatDecider, stale()),
+          { defaultAllowedGapMs: 30_000 },
+        );
+        expect(events.map((e) => e.type)).toEqual(['HeartbeatPolicySet', 'AlertResolved']);
+        expect(events[1]?.data).toMatchObject({ reason: `watching disabled by alice: ${reason}` });
+
+        const [, resolved] = engineHeartbeatDecider.decide(
+          setPolicy({ enabled: false }, OPERATOR, '😀'.repeat(500)),
+          fold(engineHeartbeatDecider, stale()),
+          { defaultAllowedGapMs: 30_000 },
+        );
+        const clipped = resolved?.type === 'AlertResolved' ? resolved.data.reason : '';
+        expect(Array.from(clipped)).toHaveLength(500);
+        expect(clipped).toMatch(/^watching disabled by alice: 😀+…$/u);
+      });
+
       it('should then neither judge its silence nor resume it on a heartbeat', () => {
         const disabled = [...stale(), policySet({ enabled: false })];
         spec
@@ -352,8 +387,9 @@ function sweep(lastHeartbeatAt: string | null, nowMs: number): EngineHeartbeatCo
 function setPolicy(
   change: { allowedGapMs?: number | null; autoResume?: boolean; enabled?: boolean },
   actor: { kind: 'operator' | 'system'; id: string } = OPERATOR,
+  reason = 'test',
 ): EngineHeartbeatCommand {
-  return { type: 'SetHeartbeatPolicy', data: { engineId: 'e1', actor, reason: 'test', now: T0, ...change } };
+  return { type: 'SetHeartbeatPolicy', data: { engineId: 'e1', actor, reason, now: T0, ...change } };
 }
 
 function policySet(change: {

@@ -15,6 +15,7 @@ import type {
   DataOf,
   EngineHealth,
 } from '@bifrost/contracts';
+import { clipText, REASON_MAX_LENGTH } from '@bifrost/contracts';
 import { IllegalStateError, type Decider } from '@bifrost/event-sourcing';
 import {
   alertToAcknowledge,
@@ -232,7 +233,7 @@ export const engineHeartbeatDecider: Decider<
             data: {
               alertId: open.alertId,
               engineId,
-              reason: `watching disabled by ${actor.id}: ${reason}`.slice(0, 500),
+              reason: clipText(`watching disabled by ${actor.id}: ${reason}`, REASON_MAX_LENGTH),
               at: now,
             },
           });
@@ -241,7 +242,12 @@ export const engineHeartbeatDecider: Decider<
       }
       case 'RequestPause': {
         const { engineId, probeName, reason } = command.data;
-        return [{ type: 'EnginePauseRequested', data: { engineId, reason, probeName } }];
+        return [
+          {
+            type: 'EnginePauseRequested',
+            data: { engineId, reason: clipText(reason, REASON_MAX_LENGTH), probeName },
+          },
+        ];
       }
       case 'AcknowledgeAlert': {
         const { engineId, alertId, actor, reason, now } = command.data;

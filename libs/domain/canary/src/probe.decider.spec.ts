@@ -124,6 +124,42 @@ describe('Probe', () => {
       }
     });
 
+    it('should clip a detail and a reason with emoji to 500 code points, never cutting an emoji in two', () => {
+      // 501 code points, 1,001 UTF-16 code units: cut at 500 code units, the detail and the reason
+      // (its prefix has an even length) would end in half an emoji.
+      const detail = `a${'😀'.repeat(500)}`;
+      const [changed, raised, requested] = probeDecider.decide(
+        check(false, failures(3), detail),
+        state(history),
+        undefined,
+      );
+      const reason = `3 consecutive failures (threshold 3): a${'😀'.repeat(460)}…`;
+      expect(Array.from(reason)).toHaveLength(500);
+      expect(changed?.data).toMatchObject({ detail: `a${'😀'.repeat(498)}…` });
+      expect(raised?.data).toMatchObject({ reason });
+      expect(requested).toMatchObject({ type: 'KillSwitchRequested', data: { reason } });
+    });
+
+    it('should keep a detail with emoji whole where it fits (an expected body of 200 emoji)', () => {
+      const detail = `body does not contain "${'😀'.repeat(200)}"`;
+      spec
+        .given(history)
+        .when(check(false, failures(3), detail))
+        .then([
+          statusChanged('UP', 'DOWN', 3, 0, detail),
+          alert(1, 'kill_switch', `3 consecutive failures (threshold 3): ${detail}`),
+          {
+            type: 'KillSwitchRequested',
+            data: {
+              probeName: 'exchange',
+              mode: 'hard',
+              reason: `3 consecutive failures (threshold 3): ${detail}`,
+              consecutiveFailures: 3,
+            },
+          },
+        ]);
+    });
+
     it("should ask for the engine's soft switch when the probe names an engine and soft mode", () => {
       const scoped = probe({ engineId: 'e1', killMode: 'soft' });
       const events = probeDecider.decide(check(false, failures(3)), state([defined(scoped)]), undefined);

@@ -12,6 +12,7 @@ import type {
   ProbeConfig,
   ProbeStatus,
 } from '@bifrost/contracts';
+import { clipText, REASON_MAX_LENGTH } from '@bifrost/contracts';
 import { IllegalStateError, ValidationError, type Decider } from '@bifrost/event-sourcing';
 import {
   alertToAcknowledge,
@@ -92,6 +93,9 @@ export type ProbeEvent =
 /** Kill switches a probe asks for are hard unless the probe says otherwise (fail safe). */
 export const DEFAULT_KILL_MODE = 'hard' as const;
 
+/** A check's detail as `ProbeStatusChanged` keeps it (the event schema's limit, in code points). */
+const DETAIL_MAX_LENGTH = 500;
+
 export function requireOperator(actor: Actor, what: string): void {
   if (actor.kind !== 'operator')
     throw new IllegalStateError(`${what} requires an operator, not ${actor.kind} "${actor.id}"`, {
@@ -157,7 +161,7 @@ function actionEvents(
   consecutiveFailures: number,
   now: string,
 ): ProbeEvent[] {
-  const reason = why.slice(0, 500);
+  const reason = clipText(why, REASON_MAX_LENGTH);
   const alertId = probeAlertId(probe.name, alertCount + 1);
   const events: ProbeEvent[] = [
     {
@@ -211,7 +215,7 @@ function decideCheck(
       to,
       consecutiveFailures,
       consecutivePasses,
-      detail: c.detail.slice(0, 500),
+      detail: clipText(c.detail, DETAIL_MAX_LENGTH),
       latencyMs: Math.max(0, Math.round(c.latencyMs)),
       at: c.now,
     },

@@ -1,4 +1,4 @@
-import { INCIDENT_SEVERITIES, type IncidentSeverity } from '@bifrost/contracts';
+import { clipText, INCIDENT_SEVERITIES, type IncidentSeverity } from '@bifrost/contracts';
 import { ValidationError } from '@bifrost/event-sourcing';
 import {
   commandTypesIn,
@@ -263,7 +263,7 @@ function describe(token: Token | undefined): string {
 function badCondition(condition: string, problem: string, position: number): ValidationError {
   return new ValidationError(`bad breaker condition at position ${position}: ${problem}`, {
     code: BAD_CONDITION,
-    details: { condition: condition.slice(0, MAX_CONDITION_LENGTH), position },
+    details: { condition: clipText(condition, MAX_CONDITION_LENGTH), position },
   });
 }
 

@@ -15,6 +15,8 @@ import { ATTESTATION_ITEM_IDS } from './readiness';
 const NOW = '2026-11-20T17:00:00.000Z';
 const ENGINE = 'roaster-1';
 const alice: Actor = { kind: 'operator', id: 'alice' };
+/** Half of a surrogate pair without the other: what cutting an emoji in two leaves. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 describe('Governance cycle', () => {
   describe('Given an L3 engine meeting every expansion condition', () => {
@@ -81,6 +83,25 @@ describe('Governance cycle', () => {
       expect(Math.max(...report.readiness.items.map((i) => i.detail.length))).toBeLessThanOrEqual(2000);
     });
 
+    it('should keep evidence with emoji whole where it fits, never cutting an emoji in two', () => {
+      // 1,501 code points (what the schema counts), 3,001 UTF-16 code units.
+      const evidence = `a${'😀'.repeat(1500)}`;
+      const [completed] = runCycle([...history, attested('runbooks', evidence)]);
+      const report = (completed as Extract<GovernanceEvent, { type: 'CycleCompleted' }>).data.report;
+      const runbooks = report.readiness.items.find((i) => i.id === 'runbooks');
+      expect(runbooks?.detail).toBe(`attested passing by alice at ${NOW}: ${evidence}`);
+      expect(report.readiness.items.map((i) => i.detail).join('\n')).not.toMatch(LONE_SURROGATE);
+    });
+
+    it('should clip a longer text with emoji to 2,000 code points, ending with … after a whole emoji', () => {
+      const [completed] = runCycle([...history, attested('runbooks', '😀'.repeat(2000))]);
+      const report = (completed as Extract<GovernanceEvent, { type: 'CycleCompleted' }>).data.report;
+      const detail = report.readiness.items.find((i) => i.id === 'runbooks')?.detail ?? '';
+      expect(Array.from(detail)).toHaveLength(2000);
+      expect(detail).toMatch(/😀…$/u);
+      expect(detail).not.toMatch(LONE_SURROGATE);
+    });
+
     it('should run a scheduled slot once, whichever instance gets there first', () => {
       const first = runCycle(history, 'sched-roaster-1-2026-11-20T17:00:00.000Z');
       expect(runCycle([...history, ...first], 'sched-roaster-1-2026-11-20T17:00:00.000Z', 'p-2')).toEqual([]);
@@ -129,6 +150,18 @@ describe('Governance cycle', () => {
       const checks = (events[0] as Extract<GovernanceEvent, { type: 'CycleCompleted' }>).data.report.decision
         .checks;
       expect(checks.filter((c) => !c.met).map((c) => c.condition)).toEqual([failing]);
+    });
+  });
+
+  describe('Given an L3 engine missing two required attestations', () => {
+    it('should report every blocker whole', () => {
+      const [completed] = runCycle(ready({ skip: ['runbooks', 'ops-approval'] }));
+      const report = (completed as Extract<GovernanceEvent, { type: 'CycleCompleted' }>).data.report;
+      expect(report.readiness.blockers).toEqual([
+        'Runbooks complete (required): not attested',
+        'Ops approval (required): not attested',
+        'score 71/80 is below 76',
+      ]);
     });
   });
 
@@ -258,6 +291,13 @@ function ready(
   }
   for (let i = 0; i < 10; i += 1) events.push(recorded(`ok-${i}`, 'success'));
   return events;
+}
+
+function attested(itemId: string, evidence: string): GovernanceEvent {
+  return {
+    type: 'AttestationRecorded',
+    data: { engineId: ENGINE, attestation: { itemId, passed: true, evidence, by: 'alice', at: NOW } },
+  };
 }
 
 function recorded(commandId: string, outcome: 'success' | 'error' | 'rolled_back'): GovernanceEvent {

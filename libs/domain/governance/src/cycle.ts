@@ -1,4 +1,4 @@
-import type { Actor, CycleReportSchema, ProposalSchema } from '@bifrost/contracts';
+import { clipText, type Actor, type CycleReportSchema, type ProposalSchema } from '@bifrost/contracts';
 import { assessReadiness, READINESS_THRESHOLDS, type ReadinessReport } from './readiness';
 import { windowMetrics, type WindowMetrics } from './command-metrics';
 import type { EnrolledGovernance } from './governance.decider';
@@ -7,6 +7,9 @@ import { addDays, daysBetween, nextPhase, rungOf, stabilizationPeriod, whitelist
 export type CycleReport = CycleReportSchema;
 export type Proposal = ProposalSchema;
 export type ExpansionCheck = CycleReport['decision']['checks'][number];
+
+/** Report and breaker texts are bounded by the event schema (2,000 code points). */
+export const TEXT_MAX_LENGTH = 2000;
 
 /** Seed 003: a proposal needs a readiness score of at least 95 % (76 of 80 points). */
 export const READY_SCORE = READINESS_THRESHOLDS.ready;
@@ -71,8 +74,8 @@ export function runGovernanceCycle(input: CycleInput): CycleResult {
       maxScore: 80,
       byCategory: readiness.byCategory,
       status: readiness.status,
-      items: readiness.items.map((i) => ({ ...i, detail: clip(i.detail) })),
-      blockers: readiness.blockers.map(clip),
+      items: readiness.items.map((i) => ({ ...i, detail: clipText(i.detail, TEXT_MAX_LENGTH) })),
+      blockers: readiness.blockers.map((b) => clipText(b, TEXT_MAX_LENGTH)),
     },
     breakers: {
       unresolved: unresolved.length,
@@ -83,13 +86,14 @@ export function runGovernanceCycle(input: CycleInput): CycleResult {
       proposed,
       proposalId: proposal?.proposalId ?? null,
       checks,
-      summary: clip(
+      summary: clipText(
         proposal
           ? `propose ${state.phase} → ${proposal.targetPhase}`
           : `no expansion: ${checks
               .filter((c) => !c.met)
               .map((c) => c.detail)
               .join('; ')}`,
+        TEXT_MAX_LENGTH,
       ),
     },
   };
@@ -162,7 +166,9 @@ function propose(input: CycleInput, metrics: WindowMetrics, readiness: Readiness
   const days = daysBetween(state.phaseSince, now);
   const enabledRules = state.rules.filter((r) => r.enabled);
 
-  const factors = [`automates ${rung.additions.join(', ') || 'no new command types'}`];
+  const factors = [
+    clipText(`automates ${rung.additions.join(', ') || 'no new command types'}`, TEXT_MAX_LENGTH),
+  ];
   let level = PHASE_RISK[target] ?? 2;
   if (metrics.rollbackRate > 0.02) {
     factors.push(`rollback rate ${pct(metrics.rollbackRate)} over the last 7 days`);
@@ -191,7 +197,10 @@ function propose(input: CycleInput, metrics: WindowMetrics, readiness: Readiness
       factors,
       mitigations: [
         `validation period of ${rung.validationDays ?? 0} day(s) at ${target} before any further expansion`,
-        `circuit breakers checked continuously: ${enabledRules.map((r) => r.name).join(', ') || 'none enabled'}`,
+        clipText(
+          `circuit breakers checked continuously: ${enabledRules.map((r) => r.name).join(', ') || 'none enabled'}`,
+          TEXT_MAX_LENGTH,
+        ),
         'a revert_to_l3 breaker returns the engine to L3 at once',
       ],
     },
@@ -201,11 +210,6 @@ function propose(input: CycleInput, metrics: WindowMetrics, readiness: Readiness
     createdAt: now,
     expiresAt: addDays(now, input.proposalTtlDays),
   };
-}
-
-/** Report texts are bounded by the event schema (2,000 characters). */
-export function clip(text: string, max = 2000): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 function pct(rate: number): string {

@@ -24,6 +24,7 @@ import type {
   GovernanceProposalRejected,
   PhaseLadder,
 } from '@bifrost/contracts';
+import { clipText, REASON_MAX_LENGTH } from '@bifrost/contracts';
 import {
   ForbiddenError,
   IllegalStateError,
@@ -42,8 +43,8 @@ import {
   type MetricsHistory,
 } from './command-metrics';
 import {
-  clip,
   runGovernanceCycle,
+  TEXT_MAX_LENGTH,
   DEFAULT_PROPOSAL_TTL_DAYS,
   type CycleReport,
   type Proposal,
@@ -255,7 +256,7 @@ function announcePhase(
       engineId: s.engineId,
       phase,
       whitelist,
-      reason: clip(reason, 500),
+      reason: clipText(reason, REASON_MAX_LENGTH),
       previousPhase: before.phase,
       cause,
       ...(causeId ? { causeId } : {}),
@@ -307,7 +308,7 @@ function checkBreakers(out: Emitter, now: string): void {
           action: rule.action,
           ...(rule.commandType !== undefined ? { commandType: rule.commandType } : {}),
           observed: { ...result.observed },
-          explanation: clip(result.explanation),
+          explanation: clipText(result.explanation, TEXT_MAX_LENGTH),
           trippedAt: now,
         },
       },
@@ -355,7 +356,7 @@ function withdrawPending(out: Emitter, why: string, now: string): void {
         engineId: s.engineId,
         proposalId: p.proposal.proposalId,
         by: GOVERNANCE_AGENT,
-        reason: clip(`withdrawn: ${why}`, 500),
+        reason: clipText(`withdrawn: ${why}`, REASON_MAX_LENGTH),
         at: now,
       },
     });
