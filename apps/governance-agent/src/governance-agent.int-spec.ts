@@ -569,35 +569,29 @@ describe('governance-agent over NATS', () => {
     });
   });
 
-  describe('Given an engine whose cycle fails, enrolled before a healthy one', () => {
-    // The ladder takes 500 command types per rung, a proposal names at most 500 in its whole
-    // whitelist: proposing L4 (300 types at L3+ and 300 more) fails validation on every cycle.
+  describe('Given a ladder whose whole whitelist would hold more than 500 command types', () => {
+    // Proposing its top phases would name more types than a proposal's whitelist holds, and every
+    // cycle of the engine would fail: such a ladder is refused up front.
     const types = (prefix: string) => Array.from({ length: 300 }, (_, i) => `${prefix}_${i}`);
     const oversized = DEFAULT_PHASE_LADDER.map((r) =>
       r.phase === 'L3+'
-        ? { ...r, additions: ['SET_POWER', 'SET_FAN', ...types('TUNE').slice(2)] }
+        ? { ...r, additions: types('TUNE') }
         : r.phase === 'L4'
           ? { ...r, additions: types('ROAST') }
           : r,
     );
 
-    beforeAll(async () => {
-      await enrolReady('roaster-oversized', 'L3+', 5, oversized);
-      await enrolReady('roaster-after', 'L3+', 5);
-    });
-
-    it('should still run the cycles of the other engines in a run over every engine', async () => {
+    it('should refuse to enrol the engine with it, recording nothing', async () => {
       await expect(
-        rpc('cmd.run-cycle', { actor: alice, engineId: 'roaster-oversized' }),
-      ).rejects.toMatchObject({ code: 'ENVELOPE.INVALID_DATA' });
-
-      await rpc('cmd.run-cycle', { actor: alice });
-
-      const after = await eventsOf('roaster-after');
-      expect(after.filter((e) => e.type === 'governance.CycleCompleted')).toHaveLength(1);
-      expect(
-        after.filter((e) => e.type === 'governance.ProposalCreated').map((e) => e.data['proposal']),
-      ).toEqual([expect.objectContaining({ fromPhase: 'L3+', targetPhase: 'L4' })]);
+        rpc('cmd.enroll', {
+          actor: alice,
+          reason: 'too many types',
+          engineId: 'roaster-oversized',
+          phase: 'L3',
+          ladder: oversized,
+        }),
+      ).rejects.toMatchObject({ code: 'GOVERNANCE.BAD_LADDER' });
+      expect(await eventsOf('roaster-oversized')).toEqual([]);
     });
   });
 });

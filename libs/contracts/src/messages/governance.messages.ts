@@ -29,8 +29,10 @@ export const ApproverRole = literals(APPROVER_ROLES);
 const Text = Type.String({ maxLength: 2000 });
 const Count = Type.Integer({ minimum: 0 });
 const Rate = Type.Number({ minimum: 0, maximum: 1 });
+/** Most command types a whitelist holds: a phase's whole whitelist, its own additions and all below. */
+export const MAX_WHITELIST_ITEMS = 500;
 /** Command types the engine may run on its own: each one the agent can record, breakers can pause. */
-const Whitelist = Type.Array(CommandType, { maxItems: 500 });
+const Whitelist = Type.Array(CommandType, { maxItems: MAX_WHITELIST_ITEMS });
 /** Ids the agent makes up (proposals, reports, breaker events) and principal ids. */
 export const GovernanceId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,199}$' });
 /** Readiness checklist item ids, e.g. `success-rate`, `runbooks`. */

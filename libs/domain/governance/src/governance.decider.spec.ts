@@ -19,7 +19,7 @@ import {
   type GovernanceContext,
   type GovernanceEvent,
 } from './governance.decider';
-import { DEFAULT_PHASE_LADDER, addDays, whitelistOf } from './phases';
+import { DEFAULT_PHASE_LADDER, addDays, validateLadder, whitelistOf } from './phases';
 
 const NOW = '2026-11-20T17:00:00.000Z';
 const ENGINE = 'roaster-1';
@@ -95,6 +95,31 @@ describe('Engine governance', () => {
           data: { engineId: ENGINE, now: NOW, actor: alice, ladder, reason: 'r' },
         })
         .thenThrows(ValidationError, codeIs('GOVERNANCE.BAD_LADDER'));
+    });
+
+    it('should refuse a ladder whose whole whitelist would hold more than 500 command types, and take 500', () => {
+      const types = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}_${i}`);
+      const ladder = (l4: number) =>
+        DEFAULT_PHASE_LADDER.map((r) =>
+          r.phase === 'L3+'
+            ? { ...r, additions: types('TUNE', 300) }
+            : r.phase === 'L4'
+              ? { ...r, additions: types('ROAST', l4) }
+              : r,
+        );
+      const enrol = (l4: number) =>
+        spec.when({
+          type: 'EnrollEngine',
+          data: { engineId: ENGINE, now: NOW, actor: alice, ladder: ladder(l4), reason: 'r' },
+        });
+
+      // Beside L3+ and L4, the default ladder's L4+ and L5 whitelist a few types of their own.
+      const others = new Set(
+        DEFAULT_PHASE_LADDER.flatMap((r) => (r.phase === 'L4+' || r.phase === 'L5' ? r.additions : [])),
+      ).size;
+
+      enrol(201 - others).thenThrows(ValidationError, codeIs('GOVERNANCE.BAD_LADDER'));
+      expect(validateLadder(ladder(200 - others))).toHaveLength(5);
     });
 
     it('should refuse a ladder that whitelists a command at the L3 baseline', () => {

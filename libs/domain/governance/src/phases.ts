@@ -1,5 +1,6 @@
 import {
   AUTONOMY_PHASES,
+  MAX_WHITELIST_ITEMS,
   type ApproverRole,
   type AutonomyPhase,
   type PhaseLadder,
@@ -84,6 +85,15 @@ export function validateLadder(ladder: PhaseLadder): PhaseLadder {
     throw badLadder(
       `${BASELINE_PHASE} has no validation period (validationDays null) and stabilizes at least ${INITIAL_STABILIZATION_DAYS} days`,
       { validationDays: baseline.validationDays, stabilizationDays: baseline.stabilizationDays },
+    );
+  }
+  // The top phase whitelists every type of the ladder: each phase's whitelist must fit the events
+  // that carry it, or every cycle proposing that phase would fail.
+  const whitelisted = new Set(ladder.flatMap((rung) => rung.additions)).size;
+  if (whitelisted > MAX_WHITELIST_ITEMS) {
+    throw badLadder(
+      `the ladder whitelists ${whitelisted} command types in all; a whitelist holds at most ${MAX_WHITELIST_ITEMS}`,
+      { whitelisted },
     );
   }
   for (const rung of ladder) {
