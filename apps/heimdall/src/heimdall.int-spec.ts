@@ -169,6 +169,20 @@ describe('heimdall', () => {
       expect(view.days).toEqual([{ day: '2026-01-02', trials: 1, successes: 1, successRate: 1 }]);
     });
 
+    it('should put a trial from the future on today', async () => {
+      await publishTrial(client, ns, {
+        engineId: ENGINE,
+        domain: 'CAPITAL_ROUTE',
+        trialId: 'ahead',
+        success: true,
+        occurredAt: '9999-12-31T23:59:59.999Z',
+      });
+      const view = await waitForTrials(client, 'CAPITAL_ROUTE', 1);
+      expect(view.days).toEqual([
+        { day: new Date().toISOString().slice(0, 10), trials: 1, successes: 1, successRate: 1 },
+      ]);
+    });
+
     it('should change thresholds without touching prod use (disabling a disabled domain is a no-op)', async () => {
       const disabled = await command(client, 'cmd.disable-prod-use', { domain: 'CAPITAL_ROUTE' });
       expect(disabled.events).toEqual([]);

@@ -36,7 +36,9 @@ export class SandboxTrialsConsumer {
         trialId: trial.trialId,
         success: trial.success,
         ...(trial.recommendationId === undefined ? {} : { recommendationId: trial.recommendationId }),
-        occurredAt: envelope.occurredAt,
+        // Capped at now, as the gateway caps Occurred-At: an engine's clock ahead (or a typo'd
+        // year 9999) must not put a trial on a day that has not come.
+        occurredAt: earlier(envelope.occurredAt, new Date().toISOString()),
       },
       envelope.actor,
       {
@@ -45,4 +47,9 @@ export class SandboxTrialsConsumer {
       },
     );
   }
+}
+
+/** The earlier of two UTC timestamps in the same spelling (they sort as text). */
+function earlier(a: string, b: string): string {
+  return a < b ? a : b;
 }
