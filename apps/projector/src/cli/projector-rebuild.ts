@@ -46,6 +46,10 @@ async function main(): Promise<number> {
         process.stdout.write(
           `warning: Postgres refused the read-model rows of ${message.envelope.type} ${message.envelope.id} (${message.stream} stream, sequence ${message.streamSeq}): ${(error as Error).message}; left out of the read models, as the projector left it out (PROJECTION.REFUSED)\n`,
         ),
+      onNotProjected: (raw, problem) =>
+        process.stdout.write(
+          `warning: ${raw.streamName} sequence ${raw.streamSeq} is in the audit log but this build does not project it (${problem.code}: ${problem.message}); left out of the read models, though a projector of an older build may have applied it\n`,
+        ),
     });
     process.stdout.write(`read models rebuilt: ${JSON.stringify(applied)} messages re-applied\n`);
     const beyond = await auditedBeyondStreams({ dataSource, jsm: messaging.jsm, naming: messaging.naming });

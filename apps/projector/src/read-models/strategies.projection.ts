@@ -149,7 +149,8 @@ async function recordOutcomes(manager: EntityManager, messages: readonly Project
       n: number;
       wins: number;
       losses: number;
-      pnl: number;
+      /** Exact: amounts are safe integers, their sum need not be (a double would round it). */
+      pnl: bigint;
       last: (typeof outcomes)[number];
     }
   >();
@@ -161,13 +162,13 @@ async function recordOutcomes(manager: EntityManager, messages: readonly Project
       n: 0,
       wins: 0,
       losses: 0,
-      pnl: 0,
+      pnl: 0n,
       last: o,
     };
     total.n += 1;
     total.wins += o.d.pnl.amount > 0 ? 1 : 0;
     total.losses += o.d.pnl.amount < 0 ? 1 : 0;
-    total.pnl += o.d.pnl.amount;
+    total.pnl += BigInt(o.d.pnl.amount);
     total.last = o;
     totals.set(key, total);
   }
@@ -201,7 +202,7 @@ async function recordOutcomes(manager: EntityManager, messages: readonly Project
       rows.map((r) => r.n),
       rows.map((r) => r.wins),
       rows.map((r) => r.losses),
-      rows.map((r) => r.pnl),
+      rows.map((r) => r.pnl.toString()),
       rows.map((r) => r.last.d.outcomeId),
       rows.map((r) => JSON.stringify(r.last.d.pnl)),
       rows.map((r) => r.last.d.recordedAt),

@@ -1,5 +1,5 @@
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import { type Catalogue, type Naming } from '@bifrost/contracts';
+import { type Catalogue, type ErrorBody, type Naming } from '@bifrost/contracts';
 import { loadCheckpoint } from '@bifrost/persistence';
 import { type DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import { APP_ROLE } from '../migrations/1732300000000-audit-log';
@@ -23,6 +23,12 @@ export interface RebuildOptions {
    * live projector left it out (`PROJECTION.REFUSED`), while the rest of the rebuild goes on.
    */
   readonly onRefused?: (message: ProjectedMessage, error: unknown) => void;
+  /**
+   * Told of each message the audit log holds that this build does not project (a type it does not
+   * know, data its schema refuses): a projector of an older build may have applied it, this one
+   * leaves it out. Nothing says so otherwise: the live projector parked it when it saw it, or did not.
+   */
+  readonly onNotProjected?: (raw: RawMessage, problem: ErrorBody) => void;
 }
 
 /**
@@ -36,6 +42,7 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Record
   try {
     await takeWriterLock(runner, options.lockWaitMs ?? 10_000);
     await runner.query(`SET ROLE ${APP_ROLE}`);
+    await assertAuditedStreams(runner, options.naming);
     await runner.startTransaction();
     try {
       await runner.query(`TRUNCATE ${readModelTables.join(', ')}`);
@@ -82,6 +89,25 @@ export async function auditedBeyondStreams(
     if (count > 0) beyond[name] = count;
   }
   return beyond;
+}
+
+/**
+ * Refuses to rebuild from streams the audit log has never heard of while it holds others': a
+ * wrong or missing namespace would otherwise empty every read model and fill none (no checkpoint,
+ * nothing to replay) and report success.
+ */
+async function assertAuditedStreams(runner: QueryRunner, naming: Naming): Promise<void> {
+  const names = PROJECTED_STREAMS.map((key) => naming.streams[key].name);
+  const [ours] = await runner.query('SELECT 1 FROM audit_log WHERE stream = ANY($1::text[]) LIMIT 1', [
+    names,
+  ]);
+  if (ours) return;
+  const [other] = (await runner.query('SELECT stream FROM audit_log LIMIT 1')) as { stream: string }[];
+  if (other) {
+    throw new Error(
+      `the audit log holds messages of ${other.stream}, none of ${names.join(' or ')}: is the namespace right?`,
+    );
+  }
 }
 
 async function takeWriterLock(runner: QueryRunner, waitMs: number): Promise<void> {
@@ -149,20 +175,22 @@ async function applyChunk(
   options: RebuildOptions,
   chunk: readonly RawMessage[],
 ): Promise<number> {
-  const candidates = chunk.flatMap((raw) => {
-    const prepared = prepareMessage(raw, options.catalogue);
-    return prepared.kind === 'record' && prepared.projected ? [prepared.projected] : [];
-  });
-  if (candidates.length === 0) return 0;
+  const prepared = chunk.map((raw) => prepareMessage(raw, options.catalogue));
+  const recorded = prepared.flatMap((message) => (message.kind === 'record' ? [message] : []));
+  if (recorded.length === 0) return 0;
   const logged = await manager.query<{ event_id: string; stream: string; stream_seq: string }[]>(
     'SELECT event_id, stream, stream_seq FROM audit_log WHERE event_id = ANY($1::text[])',
-    [candidates.map((message) => message.envelope.id)],
+    [recorded.map((message) => message.entry.eventId)],
   );
   const positions = new Set(logged.map((row) => `${row.event_id}@${row.stream}#${row.stream_seq}`));
-  const streamName = chunk[0]?.streamName ?? '';
-  const applicable: ProjectedMessage[] = candidates.filter((message) =>
-    positions.has(`${message.envelope.id}@${streamName}#${message.streamSeq}`),
+  const inLog = recorded.filter((message) =>
+    positions.has(`${message.entry.eventId}@${message.raw.streamName}#${message.raw.streamSeq}`),
   );
+  for (const message of inLog) if (message.problem) options.onNotProjected?.(message.raw, message.problem);
+  const applicable = inLog.flatMap((message): ProjectedMessage[] =>
+    message.projected ? [message.projected] : [],
+  );
+  if (applicable.length === 0) return 0;
   // The live projector recorded a message whose read-model rows Postgres refused, without them: the
   // rebuild leaves them out the same way, each attempt in a savepoint of its one transaction.
   const applied = await commitBisecting(
