@@ -314,10 +314,11 @@ export class LiveContext {
         const messages = await consumer.consume({ max_messages: 512, expires: 5_000 });
         this.active = messages;
         if (this.stopped || generation !== this.generation) messages.stop();
+        const skip = this.skipIn(this.aggregates);
         for await (const msg of messages) {
           if (generation !== this.generation) break;
           if (msg.seq <= this.position) continue;
-          const envelope = decodeOrReport(msg, this.messaging.catalogue, this.skipIn(this.aggregates));
+          const envelope = decodeOrReport(msg, this.messaging.catalogue, skip);
           if (envelope) this.route({ envelope, sequence: msg.seq });
           else {
             // Seen, if not applied: whoever waits for it (a verify, a command) goes on.

@@ -52,7 +52,6 @@ export const OCCURRED_AT_HEADER = 'occurred-at';
 const isUuid = compile(Uuid);
 /** A Timestamp: its format also refuses a day the calendar does not have (2026-02-31). */
 const isTimestamp = compile(Timestamp);
-const isRealTime = (value: string): boolean => isTimestamp(value).ok;
 
 /** The optional headers of a fact POST, as OpenAPI header parameters (`ingest` checks them). */
 const FactHeaderParams = object({
@@ -340,7 +339,7 @@ export class EngineController {
         'INGEST.IDEMPOTENCY_KEY_INVALID',
       );
     }
-    if (occurredAt !== undefined && !isRealTime(occurredAt)) {
+    if (occurredAt !== undefined && !isTimestamp(occurredAt).ok) {
       throw new ProblemError(
         'invalid',
         `${OCCURRED_AT_HEADER} must be an RFC 3339 UTC time with milliseconds, got "${occurredAt.slice(0, 64)}"`,
