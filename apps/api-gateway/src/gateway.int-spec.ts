@@ -653,6 +653,29 @@ describe('gateway over the real gate', () => {
       expect(await controlEvents()).toHaveLength(before);
     });
 
+    it('should answer a path that is no URL, and headers too large to read, with problem documents', async () => {
+      const badUrl = await fetch(`${h.gateway.url}/api/v1/engines/%E0%A4%A`, {
+        headers: { 'x-api-key': OWNER_KEY },
+      });
+      const bigHeaders = await fetch(`${h.gateway.url}/api/v1/control`, {
+        headers: { 'x-api-key': OWNER_KEY, 'x-padding': 'a'.repeat(20_000) },
+      });
+
+      expect(badUrl.status).toBe(400);
+      expect(badUrl.headers.get('content-type')).toContain('application/problem+json');
+      expect(await badUrl.json()).toMatchObject({
+        code: 'REQUEST.MALFORMED',
+        detail: expect.stringContaining('not a valid url component'),
+      });
+      expect(bigHeaders.status).toBe(431);
+      expect(bigHeaders.headers.get('content-type')).toContain('application/problem+json');
+      expect(await bigHeaders.json()).toMatchObject({
+        type: '/problems/headers-too-large',
+        status: 431,
+        code: 'REQUEST.HEADERS_TOO_LARGE',
+      });
+    });
+
     it('should say which key a JSON body was refused for', async () => {
       const poisoned = await fetch(`${h.gateway.url}/api/v1/control/kill-switch/engage`, {
         method: 'POST',

@@ -34,6 +34,7 @@ import { TripwireReadController } from './reads/tripwire.reads.controller';
 import { CanaryReadController } from './reads/canary.reads.controller';
 import { HeimdallReadController } from './reads/heimdall.reads.controller';
 import { gatewayDatabaseProvider, GatewayDatabaseLifecycle } from './persistence/gateway-database';
+import { problemFrameworkErrors } from './http/framework-errors';
 
 export { GatewayConfig } from './gateway.config';
 
@@ -69,6 +70,7 @@ export const apiControllers = [
 export const gatewayService: ServiceDefinition<GatewayConfig> = {
   name: 'api-gateway',
   version: VERSION,
+  http: problemFrameworkErrors,
   app: (config) => ({
     controllers: [DocsController, ...apiControllers],
     providers: [

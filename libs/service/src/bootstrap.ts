@@ -1,6 +1,7 @@
 import { Module, type DynamicModule, type INestApplication, type ModuleMetadata } from '@nestjs/common';
 import { APP_FILTER, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyServerOptions } from 'fastify';
 import type { CommonConfig } from '@bifrost/config';
 import {
   JetStreamTransport,
@@ -37,6 +38,8 @@ export interface ServiceDefinition<C extends CommonConfig> {
   /** The service's own modules, controllers and providers, given its validated config. */
   readonly app: (config: C) => Pick<ModuleMetadata, 'imports' | 'controllers' | 'providers'>;
   readonly catalogue?: Catalogue;
+  /** Fastify's handlers of errors met before any route (the gateway answers them as problem documents). */
+  readonly http?: Pick<FastifyServerOptions, 'frameworkErrors' | 'clientErrorHandler'>;
 }
 
 export interface RunningService {
@@ -94,7 +97,7 @@ export async function startService<C extends CommonConfig>(
     ServiceRootModule as unknown as DynamicModule,
     // Path parameters are checked by the routes' schemas: an over-long id gets their 400, not
     // Fastify's "no such route" 404 past its default of 100 characters.
-    new FastifyAdapter({ routerOptions: { maxParamLength: 1000 } }),
+    new FastifyAdapter({ ...definition.http, routerOptions: { maxParamLength: 1000 } }),
     {
       logger: new PinoNestLogger(logger),
       abortOnError: false,
