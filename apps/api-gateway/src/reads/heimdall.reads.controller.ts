@@ -11,7 +11,7 @@ import {
 } from '@bifrost/contracts';
 import { ApiController, Route, ValidParams, ValidQuery } from '../http/route';
 import { Cursor, Day, Limit, ListQuery, Page, Rows } from '../http/schemas';
-import { ReadModels, where } from './read-models.service';
+import { assertRangeOrder, ReadModels, where } from './read-models.service';
 
 /** Per-day rows per answer: narrow with `domain`, `from` and `to` when `truncated` says there are more. */
 const MAX_DAYS = 1000;
@@ -69,6 +69,7 @@ export class HeimdallReadController {
     },
   })
   async scorecards(@ValidQuery() q: Static<typeof ScorecardsQuery>) {
+    assertRangeOrder(q.from, q.to);
     const cumulativeParams: unknown[] = [];
     const cumulativeFilter = where([['domain = ?', q.domain]], cumulativeParams);
     const dayParams: unknown[] = [];
@@ -130,6 +131,7 @@ export class HeimdallReadController {
     response: Page,
   })
   evaluations(@ValidQuery() q: Static<typeof EvaluationsQuery>) {
+    assertRangeOrder(q.from, q.to);
     return this.read.page({
       table: 'heimdall_evaluations',
       columns: EVALUATION_COLUMNS,

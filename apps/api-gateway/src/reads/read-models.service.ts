@@ -8,6 +8,17 @@ import { GATEWAY_DB } from '../persistence/gateway-database';
 export type Row = Record<string, unknown>;
 
 /**
+ * A list's `from` after its `to` is a request with the two swapped, refused rather than answered
+ * with an empty page; `from` = `to` is an empty range, and an empty page. Both are times as
+ * `toISOString` writes them (or days), so their text sorts as they do.
+ */
+export function assertRangeOrder(from: string | undefined, to: string | undefined): void {
+  if (from !== undefined && to !== undefined && from > to) {
+    throw new ProblemError('invalid', `from ${from} is after to ${to}`, 'REQUEST.INVALID');
+  }
+}
+
+/**
  * Read-only SQL over the projector's read models. Rows come back camelCased with timestamps as
  * RFC 3339 strings; a missing table means the projector has not migrated this database yet (503).
  * Columns named in `rawJson` are selected as text (`verdict::text AS verdict`) and go into the

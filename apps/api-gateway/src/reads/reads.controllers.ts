@@ -14,7 +14,7 @@ import {
 } from '@bifrost/contracts';
 import { ApiController, Route, ValidParams, ValidQuery } from '../http/route';
 import { Cursor, Day, EngineParams, Limit, Page, ListQuery, Rows, StrategyParams } from '../http/schemas';
-import { isoTime, ReadModels } from './read-models.service';
+import { assertRangeOrder, isoTime, ReadModels } from './read-models.service';
 
 /**
  * What lapses by the clock, with no event to record it (the gate compares with `now`), read as of
@@ -260,6 +260,7 @@ export class DecisionsController {
     },
   })
   list(@ValidQuery() q: Static<typeof DecisionsQuery>) {
+    assertRangeOrder(q.from, q.to);
     return this.read.page({
       table: 'gate_decisions',
       columns: DECISION_COLUMNS,

@@ -134,6 +134,28 @@ describe('read routes', () => {
       ).toMatchObject({ code: 'REQUEST.INVALID', issues: [{ path: '/from' }] });
     });
 
+    it('should refuse a range whose from is after its to (swapped), and answer from = to with an empty page', async () => {
+      const get = (path: string) => h.http('GET', `/api/v1${path}`, { key: h.keys.viewer });
+      const later = '2026-11-21T20:42:55.123Z';
+      const earlier = '2026-11-21T20:42:55.122Z';
+
+      for (const list of ['/decisions', '/heimdall/evaluations']) {
+        expect(await get(`${list}?from=${later}&to=${earlier}`)).toMatchObject({
+          status: 400,
+          body: { code: 'REQUEST.INVALID', detail: `from ${later} is after to ${earlier}` },
+        });
+        expect(await get(`${list}?from=${later}&to=${later}`)).toMatchObject({
+          status: 200,
+          body: { items: [], nextCursor: null },
+        });
+      }
+      expect(await get('/heimdall/scorecards?from=2026-11-22&to=2026-11-21')).toMatchObject({
+        status: 400,
+        body: { code: 'REQUEST.INVALID' },
+      });
+      expect((await get('/heimdall/scorecards?from=2026-11-21&to=2026-11-21')).status).toBe(200);
+    });
+
     it('should read a number only from plain decimal digits, and refuse 2.5, 1e2, 0x3 and true with 400', async () => {
       const get = (path: string) => h.http('GET', `/api/v1${path}`, { key: h.keys.viewer });
 
