@@ -336,6 +336,40 @@ describe('gateway over the real gate', () => {
     });
   });
 
+  describe('query parameters a route does not take', () => {
+    const decisionsOfEngineA = async () => {
+      const info = await h.probe.jsm.streams.info(h.ns.naming.streams.decisions.name, {
+        subjects_filter: h.ns.naming.decisionSubject('gate', 'engine-a'),
+      });
+      return Object.values(info.state.subjects ?? {}).reduce((sum, n) => sum + n, 0);
+    };
+
+    it('should refuse them on a route that takes none, as on the lists, deciding nothing', async () => {
+      const before = await decisionsOfEngineA();
+      const checked = await fetch(`${h.gateway.url}/api/v1/engine/check?dryRun=true`, {
+        method: 'POST',
+        headers: { 'x-api-key': h.keys.engine, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          engineId: 'engine-a',
+          strategyId: 's1',
+          action: { kind: 'order.place', intent: 'open' },
+        }),
+      });
+      const control = await h.http('GET', '/api/v1/control?engineId=engine-a', { key: OWNER_KEY });
+
+      expect(checked.status).toBe(400);
+      expect(await checked.json()).toMatchObject({
+        code: 'REQUEST.INVALID',
+        issues: [{ path: '/', message: 'must NOT have the property "dryRun"' }],
+      });
+      expect(control).toMatchObject({ status: 400, body: { code: 'REQUEST.INVALID' } });
+      expect(await decisionsOfEngineA()).toBe(before);
+      // The same check without the parameter is decided (and recorded): the count could move.
+      expect((await check(h.keys.engine, 'engine-a')).status).toBe(200);
+      expect(await decisionsOfEngineA()).toBe(before + 1);
+    });
+  });
+
   describe('money beyond what JSON carries exactly', () => {
     it('should refuse an outcome of 10^20 minor units with 400, publishing nothing the audit log could not hold', async () => {
       const response = await h.http('POST', '/api/v1/engine/outcome', {
@@ -371,7 +405,7 @@ describe('gateway over the real gate', () => {
 
   describe('text Postgres cannot store', () => {
     it('should refuse it in a body, a path or a query with 400, changing nothing', async () => {
-      const before = await h.http('GET', '/api/v1/keys?limit=500', { key: OWNER_KEY });
+      const before = await h.http('GET', '/api/v1/keys', { key: OWNER_KEY });
       const key = await fetch(`${h.gateway.url}/api/v1/keys`, {
         method: 'POST',
         headers: { 'x-api-key': OWNER_KEY, 'content-type': 'application/json' },
@@ -391,7 +425,7 @@ describe('gateway over the real gate', () => {
       }
       expect(path).toMatchObject({ status: 400, body: { code: 'REQUEST.MALFORMED' } });
       expect(query).toMatchObject({ status: 400, body: { code: 'REQUEST.MALFORMED' } });
-      const after = await h.http('GET', '/api/v1/keys?limit=500', { key: OWNER_KEY });
+      const after = await h.http('GET', '/api/v1/keys', { key: OWNER_KEY });
       expect(after.body.keys).toHaveLength(before.body.keys.length);
     });
   });

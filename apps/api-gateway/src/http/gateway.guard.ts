@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import type { TObject, TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { compile, formatIssues } from '@bifrost/contracts';
+import { compile, formatIssues, object } from '@bifrost/contracts';
 import { ForbiddenError } from '@bifrost/event-sourcing';
 import { holdsUnstorableText, MAX_JSON_DEPTH, nestedDeeperThan } from '@bifrost/messaging';
 import { AuthService } from '../auth/auth.service';
@@ -88,7 +88,9 @@ export class GatewayGuard implements CanActivate {
 
     if (spec.params)
       request.validParams = validate('path', spec.params, convert(spec.params, request.params));
-    if (spec.query) request.validQuery = validate('query', spec.query, convert(spec.query, request.query));
+    // A route without query parameters refuses any, as the others refuse ones they do not declare.
+    const query = spec.query ?? NO_QUERY;
+    request.validQuery = validate('query', query, convert(query, request.query));
     if (spec.body) validate('body', spec.body, request.body ?? {});
     if (spec.engineScoped && request.principal?.role === 'engine') {
       const named = [
@@ -106,6 +108,8 @@ export class GatewayGuard implements CanActivate {
     return true;
   }
 }
+
+const NO_QUERY = object({});
 
 /** What a query or path string must look like to be read as a number of the schema's type. */
 const NUMERALS: Readonly<Record<string, RegExp>> = {
