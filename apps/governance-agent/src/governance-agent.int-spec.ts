@@ -297,12 +297,21 @@ describe('governance-agent over NATS', () => {
         principalId: 'carol',
         roles: ['ops_lead'],
       });
+      // Another operator gives alice her role: nobody gives themselves one.
       await rpc('cmd.assign-approver-roles', {
-        actor: alice,
+        actor: { kind: 'operator', id: 'dave' },
         reason: 'org chart',
         principalId: 'alice',
         roles: ['ops_lead'],
       });
+      await expect(
+        rpc('cmd.assign-approver-roles', {
+          actor: alice,
+          reason: 'org chart',
+          principalId: 'alice',
+          roles: ['ops_lead', 'exec_sponsor'],
+        }),
+      ).rejects.toMatchObject({ code: 'GOVERNANCE.SELF_ASSIGNMENT_FORBIDDEN' });
     });
 
     it('should propose L4 exactly once when the cycle finds every condition met', async () => {

@@ -144,7 +144,10 @@ export class KeyStore implements OnModuleInit {
     return { key: viewOf(row), apiKey: minted.secret };
   }
 
-  /** Throws unless `id` is an active key of a person (any role but engine): who may hold approver roles. */
+  /**
+   * Throws unless `id` is an active key of a person who may approve (operator and above: approving a
+   * proposal is an operator's call), so an approver role is never held by a key that cannot use it.
+   */
   async assertPersonKey(id: string, now: Date): Promise<void> {
     const row = await this.keys.findOneBy({ id });
     if (!row || row.revokedAt !== null || (row.expiresAt !== null && row.expiresAt <= now)) {
@@ -153,6 +156,11 @@ export class KeyStore implements OnModuleInit {
     if (row.role === 'engine') {
       throw new ValidationError(`key ${id} is an engine's: approver roles are for people`, {
         code: 'KEYS.ENGINE_KEY',
+      });
+    }
+    if (row.role === 'viewer') {
+      throw new ValidationError(`key ${id} is a viewer's: approving a proposal needs the operator role`, {
+        code: 'KEYS.VIEWER_KEY',
       });
     }
   }

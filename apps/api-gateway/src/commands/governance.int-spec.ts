@@ -280,6 +280,24 @@ describe('governance routes', () => {
         (await send('PUT', `/approvers/${engineKey.id}`, h.keys.admin, { roles: ['tech_lead'], reason: 'x' }))
           .body,
       ).toMatchObject({ code: 'KEYS.ENGINE_KEY' });
+      const viewerKey = await h.createKey('viewer');
+      expect(
+        (await send('PUT', `/approvers/${viewerKey.id}`, h.keys.admin, { roles: ['tech_lead'], reason: 'x' }))
+          .body,
+      ).toMatchObject({ code: 'KEYS.VIEWER_KEY' });
+      // Nobody gives themselves a role: the admin's own key is refused, another admin's is not.
+      const admin = await h.createKey('admin');
+      expect(
+        await send('PUT', `/approvers/${admin.id}`, admin.apiKey, { roles: ['exec_sponsor'], reason: 'me' }),
+      ).toMatchObject({ status: 403, body: { code: 'GOVERNANCE.SELF_ASSIGNMENT_FORBIDDEN' } });
+      expect(
+        (await send('PUT', `/approvers/${admin.id}`, h.keys.admin, { roles: ['exec_sponsor'], reason: 'x' }))
+          .status,
+      ).toBe(200);
+      expect(
+        (await send('PUT', `/approvers/${admin.id}`, admin.apiKey, { roles: [], reason: 'stepping down' }))
+          .status,
+      ).toBe(200);
       expect(
         (await send('PUT', '/approvers/ghost-principal', h.keys.admin, { roles: [], reason: 'cleanup' }))
           .status,

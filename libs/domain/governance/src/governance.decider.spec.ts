@@ -13,6 +13,7 @@ import type { Proposal } from './cycle';
 import {
   GOVERNANCE_AGENT,
   approversDecider,
+  type ApproversEvent,
   governanceDecider,
   type EnrolledGovernance,
   type GovernanceCommand,
@@ -785,6 +786,34 @@ describe('Approvers directory', () => {
 
   it('should refuse engines', () => {
     directory.when(assign(['ops_lead'], { kind: 'engine', id: 'e' })).thenThrows(ForbiddenError);
+  });
+
+  it('should refuse an operator giving itself a role, and let it give its roles up', () => {
+    const bob: Actor = { kind: 'operator', id: 'bob' };
+    const holdsOps: ApproversEvent = {
+      type: 'ApproverRolesAssigned',
+      data: { principalId: 'bob', roles: ['ops_lead'], previous: [], actor: alice, reason: 'x', at: NOW },
+    };
+    directory
+      .given([holdsOps])
+      .when(assign(['ops_lead', 'tech_lead'], bob))
+      .thenThrows(ForbiddenError, codeIs('GOVERNANCE.SELF_ASSIGNMENT_FORBIDDEN'));
+    directory
+      .given([holdsOps])
+      .when(assign([], bob))
+      .then([
+        {
+          type: 'ApproverRolesAssigned',
+          data: {
+            principalId: 'bob',
+            roles: [],
+            previous: ['ops_lead'],
+            actor: bob,
+            reason: 'org chart',
+            at: NOW,
+          },
+        },
+      ]);
   });
 });
 

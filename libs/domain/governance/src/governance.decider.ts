@@ -958,6 +958,15 @@ export const approversDecider: Decider<ApproversState, ApproversCommand, Approve
     const roles = [...new Set(d.roles)].sort();
     const previous = [...(state.roles[d.principalId] ?? [])];
     if (sameList(roles, previous)) return [];
+    // Separation of duties: who keeps the directory does not sign as a role they gave themselves.
+    // Giving up one's own roles is fine.
+    const gained = roles.filter((role) => !previous.includes(role));
+    if (d.principalId === d.actor.id && gained.length > 0) {
+      throw new ForbiddenError(
+        `${d.actor.id} may not give itself approver roles (${gained.join(', ')}): another admin assigns them`,
+        { code: 'GOVERNANCE.SELF_ASSIGNMENT_FORBIDDEN' },
+      );
+    }
     return [
       {
         type: 'ApproverRolesAssigned',
