@@ -16,6 +16,13 @@ describe('timestamps the projector writes to timestamptz', () => {
       expect(isRealInstant('2026-04-31T10:00:00.000Z')).toBe(false);
       expect(isRealInstant('0000-01-01T00:00:00.000Z')).toBe(false);
     });
+
+    it('should refuse what the Timestamp pattern does not spell: a sixth year digit, hour 24, no milliseconds', () => {
+      expect(isRealInstant('+012026-11-21T20:42:55.123Z')).toBe(false);
+      expect(isRealInstant('2026-11-21T24:00:00.000Z')).toBe(false);
+      expect(isRealInstant('2026-11-21T20:42:60.000Z')).toBe(false);
+      expect(isRealInstant('2026-11-21T20:42:55Z')).toBe(false);
+    });
   });
 
   describe('impossibleTimestamp', () => {
