@@ -1,5 +1,7 @@
 import { Client } from 'pg';
+import type { Repository } from 'typeorm';
 import { connectProbe, startGateway, OWNER_KEY, type GatewayHarness } from '../testing/gateway.fixtures';
+import { KeyStore } from './key-store.service';
 
 describe('gateway auth', () => {
   let h: GatewayHarness;
@@ -108,6 +110,38 @@ describe('gateway auth', () => {
       const revoked = await h.http('DELETE', `/api/v1/keys/${viewer.id}`, { key: OWNER_KEY });
       expect(revoked).toMatchObject({ status: 200, body: { id: viewer.id, revokedBy: 'bootstrap-owner' } });
       expect((await h.http('GET', '/api/v1/auth/me', { key: viewer.apiKey })).status).toBe(401);
+    });
+
+    it('should not cache a lookup that the revocation overtook: the key stops working at once', async () => {
+      const viewer = await h.createKey('viewer');
+      // The real lookup, held after it read the key (still active) until the revocation is done:
+      // what a slow event loop or database does to a request that arrives just before the revoke.
+      const repository = (h.gateway.app.get(KeyStore) as unknown as { keys: Repository<object> }).keys;
+      const findOneBy = repository.findOneBy.bind(repository);
+      let read!: () => void;
+      const lookupRead = new Promise<void>((resolve) => (read = resolve));
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const spy = jest.spyOn(repository, 'findOneBy').mockImplementation(async (where) => {
+        const row = await findOneBy(where);
+        if (!('keyHash' in where) || (row as { id?: string } | null)?.id !== viewer.id) return row;
+        read();
+        await released;
+        return row;
+      });
+      try {
+        const before = h.http('GET', '/api/v1/auth/me', { key: viewer.apiKey });
+        await lookupRead;
+        const revoked = await h.http('DELETE', `/api/v1/keys/${viewer.id}`, { key: OWNER_KEY });
+        release();
+
+        expect(revoked.status).toBe(200);
+        // Sent before the revocation answered: either answer is fair; it must not outlive it.
+        expect([200, 401]).toContain((await before).status);
+        expect((await h.http('GET', '/api/v1/auth/me', { key: viewer.apiKey })).status).toBe(401);
+      } finally {
+        spy.mockRestore();
+      }
     });
 
     it('should stop working once expired', async () => {

@@ -49,6 +49,8 @@ export class KeyStore implements OnModuleInit {
   private readonly keys: Repository<ApiKeyRow>;
   private readonly byHash = new Map<string, { key: ActiveKey; until: number }>();
   private readonly byId = new Map<string, { key: ActiveKey; until: number }>();
+  /** Revocations this instance made: a lookup that started before the latest one is not cached. */
+  private revocations = 0;
 
   constructor(
     @Inject(GATEWAY_DB) private readonly db: DataSource,
@@ -192,6 +194,7 @@ export class KeyStore implements OnModuleInit {
       row.revokedAt = now;
       row.revokedBy = by.id;
     }
+    this.revocations += 1;
     this.byHash.delete(row.keyHash);
     this.byId.delete(id);
     return viewOf(row);
@@ -286,6 +289,9 @@ export class KeyStore implements OnModuleInit {
   ): Promise<ActiveKey | undefined> {
     const hit = cache.get(cacheKey);
     if (hit && hit.until > now) return isActive(hit.key, now) ? hit.key : undefined;
+    // A lookup that a revocation overtook may have read the key as it was before: it answers its
+    // own request, but is not cached, or the revoked key would pass here for GATEWAY_KEY_CACHE_MS.
+    const revocations = this.revocations;
     const row = await load();
     if (!row || row.revokedAt !== null || !isRole(row.role)) {
       cache.delete(cacheKey);
@@ -297,7 +303,7 @@ export class KeyStore implements OnModuleInit {
       ...(row.engineId === null ? {} : { engineId: row.engineId }),
       ...(row.expiresAt === null ? {} : { expiresAt: row.expiresAt.getTime() }),
     };
-    if (this.config.GATEWAY_KEY_CACHE_MS > 0)
+    if (this.config.GATEWAY_KEY_CACHE_MS > 0 && revocations === this.revocations)
       cache.set(cacheKey, { key, until: now + this.config.GATEWAY_KEY_CACHE_MS });
     return isActive(key, now) ? key : undefined;
   }
