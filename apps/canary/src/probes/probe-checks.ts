@@ -139,7 +139,12 @@ async function checkPostgres(
   client.on('error', () => undefined);
   try {
     await client.connect();
-    await client.query(probe.query ?? 'select 1');
+    // A probe's query only reads: it runs alone (a named, prepared statement is one statement, so no
+    // `; DROP …` rides along) inside a read-only transaction that is rolled back, whatever login
+    // the target's URL carries ($DATABASE_URL is the one that owns the tables).
+    await client.query('BEGIN READ ONLY');
+    await client.query({ name: 'canary-probe', text: probe.query ?? 'select 1' });
+    await client.query('ROLLBACK');
     return null;
   } finally {
     signal.removeEventListener('abort', onAbort);
