@@ -348,6 +348,46 @@ describe('gateway auth', () => {
       expect((await h.http('POST', '/api/v1/auth/token', { body: { apiKey: 'nope' } })).status).toBe(401);
     });
   });
+
+  describe('the bootstrap owner key, once every owner key is gone', () => {
+    it('should come back at the next start, with the configured secret, recorded as created again', async () => {
+      const store = h.gateway.app.get(KeyStore);
+      const other = await h.createKey('owner');
+      expect((await h.http('DELETE', '/api/v1/keys/bootstrap-owner', { key: other.apiKey })).status).toBe(
+        200,
+      );
+      expect((await h.http('GET', '/api/v1/auth/me', { key: OWNER_KEY })).status).toBe(401);
+      // Another owner is active: a start changes nothing.
+      expect(await store.bootstrapOwner(OWNER_KEY, new Date())).toBe(false);
+      expect((await h.http('DELETE', `/api/v1/keys/${other.id}`, { key: other.apiKey })).status).toBe(200);
+
+      // What every start runs (onModuleInit), now that no owner key is active.
+      expect(await store.bootstrapOwner(OWNER_KEY, new Date())).toBe(true);
+      expect(await store.bootstrapOwner(OWNER_KEY, new Date())).toBe(false);
+
+      expect(await h.http('GET', '/api/v1/auth/me', { key: OWNER_KEY })).toMatchObject({
+        status: 200,
+        body: { id: 'bootstrap-owner', role: 'owner' },
+      });
+      const listed = await h.http('GET', '/api/v1/keys', { key: OWNER_KEY });
+      const restored = listed.body.keys.find((k: { id: string }) => k.id === 'bootstrap-owner');
+      expect(restored).toMatchObject({ role: 'owner', createdBy: 'api-gateway' });
+      expect(restored.revokedAt).toBeUndefined();
+      const probe = await connectProbe(h.ns);
+      try {
+        const { events } = await probe.eventStore.read(
+          h.ns.naming.eventSubject('gateway', 'key', 'bootstrap-owner'),
+        );
+        expect(events.map((e) => e.envelope.type)).toEqual([
+          'gateway.ApiKeyCreated',
+          'gateway.ApiKeyRevoked',
+          'gateway.ApiKeyCreated',
+        ]);
+      } finally {
+        await probe.drain();
+      }
+    });
+  });
 });
 
 /** Expiry is a wall-clock rule, so this waits on the clock passing a position, not a fixed sleep. */

@@ -65,7 +65,11 @@ export class KeyStore implements OnModuleInit {
     if (secret) await this.bootstrapOwner(secret, new Date());
   }
 
-  /** Creates the bootstrap owner key unless an active owner key exists (concurrent starts insert it once). */
+  /**
+   * Creates the bootstrap owner key unless an active owner key exists (concurrent starts insert it
+   * once). Once it was revoked or expired, the same id is made active again with the configured
+   * secret: the recovery path when every owner key is gone (recorded as a creation again).
+   */
   async bootstrapOwner(secret: string, now: Date): Promise<boolean> {
     const owners = await this.db.query(
       `SELECT 1 FROM api_keys WHERE role = 'owner' AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $1) LIMIT 1`,
@@ -73,18 +77,23 @@ export class KeyStore implements OnModuleInit {
     );
     if ((owners as unknown[]).length > 0) return false;
     return this.db.transaction(async (tx) => {
-      const inserted = await tx.query(
+      const stored = await tx.query(
         `INSERT INTO api_keys (id, name, role, key_hash, created_by, created_at)
          VALUES ($1, 'bootstrap owner', 'owner', $2, 'api-gateway', $3)
-         ON CONFLICT DO NOTHING RETURNING id`,
+         ON CONFLICT (id) DO UPDATE
+           SET key_hash = EXCLUDED.key_hash, created_by = EXCLUDED.created_by, created_at = EXCLUDED.created_at,
+               revoked_at = NULL, revoked_by = NULL, expires_at = NULL
+           WHERE api_keys.revoked_at IS NOT NULL OR api_keys.expires_at <= EXCLUDED.created_at
+         RETURNING id`,
         [BOOTSTRAP_OWNER_KEY_ID, hashSecret(secret), now],
       );
-      if ((inserted as unknown[]).length === 0) return false;
+      if ((stored as unknown[]).length === 0) return false;
       await this.recordKeyEvent(
         'gateway.ApiKeyCreated',
         { keyId: BOOTSTRAP_OWNER_KEY_ID, name: 'bootstrap owner', role: 'owner' },
         { kind: 'system', id: 'api-gateway' },
       );
+      this.byId.delete(BOOTSTRAP_OWNER_KEY_ID);
       return true;
     });
   }
