@@ -1,4 +1,4 @@
-import { Inject, Req, Res } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Req, Res } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
@@ -43,11 +43,14 @@ const ACCESS = 'viewer';
  * A stream reads from JetStream only as fast as its client takes the events (a slow client holds
  * back its own consumer, not the gateway's memory); one principal holds at most
  * GATEWAY_MAX_STREAMS_PER_PRINCIPAL streams per instance; every heartbeat re-checks the credential,
- * so a revoked key or an expired access token ends the stream.
+ * so a revoked key or an expired access token ends the stream. A shutdown ends every stream (the
+ * HTTP server would otherwise wait for them); clients reconnect elsewhere with Last-Event-ID.
  */
 @ApiController('decisions', 'decisions')
-export class DecisionStreamController {
+export class DecisionStreamController implements BeforeApplicationShutdown {
   private readonly open = new Map<string, number>();
+  /** How to end each stream this instance serves. */
+  private readonly stops = new Set<() => void>();
 
   constructor(
     @Inject(Messaging) private readonly messaging: Messaging,
@@ -98,7 +101,9 @@ export class DecisionStreamController {
     let stop = () => {
       closed = true;
     };
-    request.raw.once('close', () => stop());
+    const end = () => stop();
+    request.raw.once('close', end);
+    this.stops.add(end);
     try {
       const after = lastEventId(request.headers[LAST_EVENT_ID_HEADER]) ?? q.lastEventId;
       const naming = this.messaging.naming;
@@ -152,8 +157,13 @@ export class DecisionStreamController {
         raw.end();
       }
     } finally {
+      this.stops.delete(end);
       release();
     }
+  }
+
+  beforeApplicationShutdown(): void {
+    for (const stop of this.stops) stop();
   }
 
   /** Counts the stream against its principal's limit; the returned function gives it back. */

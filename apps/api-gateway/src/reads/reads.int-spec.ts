@@ -10,7 +10,13 @@ import { waitFor } from '@bifrost/testing';
 import { GateConfig, gateService } from '@bifrost/gate/src/gate.service';
 import { apiControllers } from '../gateway.service';
 import { declaredRoutes } from '../http/openapi';
-import { OWNER_KEY, peer, startGatewayStack, type GatewayStack } from '../testing/gateway.fixtures';
+import {
+  OWNER_KEY,
+  peer,
+  startGateway,
+  startGatewayStack,
+  type GatewayStack,
+} from '../testing/gateway.fixtures';
 
 describe('read routes', () => {
   let h: GatewayStack;
@@ -663,6 +669,20 @@ describe('read routes', () => {
         key: h.keys.engine,
         body: { engineId: 'bot-1', strategyId: 's1', action: { kind: 'order.place', intent: 'open' } },
       });
+
+    it('should end its open streams when the gateway shuts down, so the shutdown is not held up', async () => {
+      // A second instance on the same bus and database, to shut down while a client listens.
+      const second = await startGateway('gwread2', {}, { ns: h.ns, db: h.db });
+      const live = await openStream(`${second.gateway.url}/api/v1/decisions/stream`, h.keys.viewer);
+      try {
+        expect(live.ended()).toBe(false);
+        // Without its streams ended, the HTTP server waits for them: this would never resolve.
+        await second.close();
+        await waitFor(() => live.ended(), { what: 'the stream to end' });
+      } finally {
+        live.close();
+      }
+    });
 
     it('should push decisions as they are recorded and resume after Last-Event-ID', async () => {
       const live = await openStream(`${h.gateway.url}/api/v1/decisions/stream?engineId=bot-1`, h.keys.viewer);
