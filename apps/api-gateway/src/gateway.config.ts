@@ -22,6 +22,13 @@ export const GatewayConfig = Type.Object({
   GATEWAY_RATE_LIMIT_ENGINE: rate(500),
   /** Per client address, for requests without a valid credential (token issue, failed auth). */
   GATEWAY_RATE_LIMIT_ANONYMOUS: rate(5),
+  /**
+   * Proxies in front of the gateway (an Ingress, a load balancer) whose `X-Forwarded-For` names the
+   * client: 0 (default) takes the connection's address as the client's, 1 the address the nearest
+   * proxy saw. Set it only behind proxies that set the header: a client could otherwise choose its
+   * own address (and its anonymous rate limit).
+   */
+  GATEWAY_TRUST_PROXY_HOPS: Type.Integer({ minimum: 0, maximum: 10, default: 0 }),
   GATEWAY_RATE_BURST_SECONDS: Type.Number({ minimum: 1, default: 2 }),
   /** Live decision streams (`GET /decisions/stream`) one principal may hold open on one gateway instance. */
   GATEWAY_MAX_STREAMS_PER_PRINCIPAL: Type.Integer({ minimum: 1, default: 4 }),

@@ -70,7 +70,10 @@ export const apiControllers = [
 export const gatewayService: ServiceDefinition<GatewayConfig> = {
   name: 'api-gateway',
   version: VERSION,
-  http: problemFrameworkErrors,
+  http: (config) => ({
+    ...problemFrameworkErrors,
+    ...(config.GATEWAY_TRUST_PROXY_HOPS > 0 ? { trustProxy: config.GATEWAY_TRUST_PROXY_HOPS } : {}),
+  }),
   app: (config) => ({
     controllers: [DocsController, ...apiControllers],
     providers: [

@@ -38,8 +38,13 @@ export interface ServiceDefinition<C extends CommonConfig> {
   /** The service's own modules, controllers and providers, given its validated config. */
   readonly app: (config: C) => Pick<ModuleMetadata, 'imports' | 'controllers' | 'providers'>;
   readonly catalogue?: Catalogue;
-  /** Fastify's handlers of errors met before any route (the gateway answers them as problem documents). */
-  readonly http?: Pick<FastifyServerOptions, 'frameworkErrors' | 'clientErrorHandler'>;
+  /**
+   * Fastify's options the service sets from its config: handlers of errors met before any route
+   * (the gateway answers them as problem documents), which proxies to trust for the client address.
+   */
+  readonly http?: (
+    config: C,
+  ) => Pick<FastifyServerOptions, 'frameworkErrors' | 'clientErrorHandler' | 'trustProxy'>;
 }
 
 export interface RunningService {
@@ -97,7 +102,7 @@ export async function startService<C extends CommonConfig>(
     ServiceRootModule as unknown as DynamicModule,
     // Path parameters are checked by the routes' schemas: an over-long id gets their 400, not
     // Fastify's "no such route" 404 past its default of 100 characters.
-    new FastifyAdapter({ ...definition.http, routerOptions: { maxParamLength: 1000 } }),
+    new FastifyAdapter({ ...definition.http?.(config), routerOptions: { maxParamLength: 1000 } }),
     {
       logger: new PinoNestLogger(logger),
       abortOnError: false,

@@ -349,6 +349,30 @@ describe('gateway auth', () => {
     });
   });
 
+  describe('the anonymous rate limit behind a proxy', () => {
+    const env = { GATEWAY_RATE_LIMIT_ANONYMOUS: '1', GATEWAY_RATE_BURST_SECONDS: '1' };
+    const anonymous = (gateway: GatewayHarness, client: string) =>
+      fetch(`${gateway.gateway.url}/api/v1/auth/me`, { headers: { 'x-forwarded-for': client } }).then(
+        (response) => response.status,
+      );
+
+    it('should count each client apart by X-Forwarded-For with GATEWAY_TRUST_PROXY_HOPS=1, and ignore the header without', async () => {
+      const proxied = await startGateway('gwproxy', { ...env, GATEWAY_TRUST_PROXY_HOPS: '1' }, h);
+      const direct = await startGateway('gwdirect', env, h);
+      try {
+        expect(await anonymous(proxied, '203.0.113.1')).toBe(401);
+        expect(await anonymous(proxied, '203.0.113.1')).toBe(429);
+        expect(await anonymous(proxied, '203.0.113.2')).toBe(401);
+
+        // Without trusted proxies the header is the client's word: one address, one budget.
+        expect(await anonymous(direct, '203.0.113.1')).toBe(401);
+        expect(await anonymous(direct, '203.0.113.2')).toBe(429);
+      } finally {
+        await Promise.all([proxied.close(), direct.close()]);
+      }
+    });
+  });
+
   describe('the bootstrap owner key, once every owner key is gone', () => {
     it('should come back at the next start, with the configured secret, recorded as created again', async () => {
       const store = h.gateway.app.get(KeyStore);
