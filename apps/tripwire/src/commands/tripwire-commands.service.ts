@@ -2,13 +2,10 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type {
   Actor,
   TripwireEvaluation,
-  TripwirePolicyConfig,
   TripwirePolicyView,
   UpsertTripwirePolicyCommand,
 } from '@bifrost/contracts';
 import {
-  DEFAULT_CONFIDENCE,
-  DEFAULT_ENABLED,
   seedTripwireCommands,
   tripwireDecider,
   tripwirePolicyId,
@@ -123,8 +120,7 @@ export class TripwireCommands implements OnModuleInit {
     await this.ready();
     const { actor, reason, enabled, confidence, ...settings } = command;
     const policyId = tripwirePolicyId(command.domain, command.metric);
-    const current = this.state.policy(policyId);
-    const policy: TripwirePolicyConfig = {
+    const policy = {
       domain: settings.domain,
       metric: settings.metric,
       recentWindow: settings.recentWindow,
@@ -132,10 +128,8 @@ export class TripwireCommands implements OnModuleInit {
       maxDropPct: settings.maxDropPct,
       minEvents: settings.minEvents,
       action: settings.action,
-      // A change keeps the policy's flag; a new policy waits for an explicit enable (seed 000).
-      enabled: enabled ?? (current.status === 'defined' ? current.policy.enabled : DEFAULT_ENABLED),
-      confidence:
-        confidence ?? (current.status === 'defined' ? current.policy.confidence : DEFAULT_CONFIDENCE),
+      ...(enabled === undefined ? {} : { enabled }),
+      ...(confidence === undefined ? {} : { confidence }),
     };
     await this.run(
       policyId,

@@ -72,6 +72,33 @@ describe('Tripwire policy', () => {
         ]);
     });
 
+    it('should define a policy sent without enabled and confidence disabled, at confidence 0.95', () => {
+      const {
+        enabled: _enabled,
+        confidence: _confidence,
+        ...settings
+      } = SEED_TRIPWIRE_POLICIES[0] as TripwirePolicyConfig;
+      spec
+        .given([])
+        .when({
+          type: 'DefinePolicy',
+          data: { policyId: ID, actor: OPERATOR, reason: 'test', now: T0, policy: settings },
+        })
+        .then([
+          {
+            type: 'PolicyDefined',
+            data: {
+              policyId: ID,
+              policy: { ...settings, enabled: false, confidence: 0.95 },
+              previous: null,
+              actor: OPERATOR,
+              reason: 'test',
+              at: T0,
+            },
+          },
+        ]);
+    });
+
     it('should refuse a KPI for it', () => {
       spec
         .given([])
@@ -320,6 +347,48 @@ describe('Stationary data (deterministic PRNG)', () => {
   });
 });
 
+describe('Tripwire policy changed while it is switched', () => {
+  const spec = DeciderSpecification.for(tripwireDecider, undefined);
+
+  it('should keep the flag and confidence the policy has when the change leaves them out', () => {
+    const disabled: TripwireEvent = {
+      type: 'PolicyDisabled',
+      data: { policyId: ID, actor: OPERATOR, reason: 'off', at: T0 },
+    };
+    const {
+      enabled: _enabled,
+      confidence: _confidence,
+      ...settings
+    } = SEED_TRIPWIRE_POLICIES[0] as TripwirePolicyConfig;
+    // Defined, enabled, then disabled by another operator before this change took the lock.
+    spec
+      .given([defined({ confidence: 0.99 }), enabled(), disabled])
+      .when({
+        type: 'DefinePolicy',
+        data: {
+          policyId: ID,
+          actor: OPERATOR,
+          reason: 'tune',
+          now: T0,
+          policy: { ...settings, maxDropPct: 40 },
+        },
+      })
+      .then([
+        {
+          type: 'PolicyDefined',
+          data: {
+            policyId: ID,
+            policy: { ...settings, maxDropPct: 40, enabled: false, confidence: 0.99 },
+            previous: { ...settings, enabled: false, confidence: 0.99 },
+            actor: OPERATOR,
+            reason: 'tune',
+            at: T0,
+          },
+        },
+      ]);
+  });
+});
+
 // ── fixtures ────────────────────────────────────────────────────────────────────────────────────
 
 function defined(overrides: Partial<TripwirePolicyConfig> = {}): TripwireEvent {
@@ -333,9 +402,9 @@ function defined(overrides: Partial<TripwirePolicyConfig> = {}): TripwireEvent {
 /** WHOLESALE contract_rate as the first start defines it. */
 function seeded(): TripwireEvent {
   const [seed] = seedTripwireCommands(T0);
-  if (seed?.type !== 'DefinePolicy') throw new Error('unreachable');
-  const { policyId, policy, actor, reason, now } = seed.data;
-  return { type: 'PolicyDefined', data: { policyId, policy, previous: null, actor, reason, at: now } };
+  const [defined] = seed ? tripwireDecider.decide(seed, tripwireDecider.initialState(), undefined) : [];
+  if (defined?.type !== 'PolicyDefined') throw new Error('unreachable');
+  return defined;
 }
 
 function enabled(): TripwireEvent {

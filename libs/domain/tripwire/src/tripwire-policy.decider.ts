@@ -48,7 +48,17 @@ interface Operator {
 }
 
 export type TripwireCommand =
-  | { type: 'DefinePolicy'; data: Operator & { policy: TripwirePolicyConfig } }
+  | {
+      type: 'DefinePolicy';
+      /**
+       * `enabled` and `confidence` left out keep the policy's own (a new policy's defaults): read
+       * here, under the policy's lock, so a change racing an enable or disable does not undo it.
+       */
+      data: Operator & {
+        policy: Omit<TripwirePolicyConfig, 'enabled' | 'confidence'> &
+          Partial<Pick<TripwirePolicyConfig, 'enabled' | 'confidence'>>;
+      };
+    }
   | { type: 'EnablePolicy'; data: Operator }
   | { type: 'DisablePolicy'; data: Operator }
   | {
@@ -85,7 +95,14 @@ export const tripwireDecider: Decider<TripwireState, TripwireCommand, TripwireEv
 
   decide(command, state) {
     if (command.type === 'DefinePolicy') {
-      const { policyId, actor, reason, now, policy } = command.data;
+      const { policyId, actor, reason, now } = command.data;
+      const kept = state.status === 'defined' ? state.policy : undefined;
+      const policy: TripwirePolicyConfig = {
+        ...command.data.policy,
+        // A change keeps the policy's flag; a new policy waits for an explicit enable (seed 000).
+        enabled: command.data.policy.enabled ?? kept?.enabled ?? DEFAULT_ENABLED,
+        confidence: command.data.policy.confidence ?? kept?.confidence ?? DEFAULT_CONFIDENCE,
+      };
       const smaller = Math.min(policy.recentWindow, policy.baselineWindow);
       if (policy.minEvents > smaller) {
         throw new ValidationError(
