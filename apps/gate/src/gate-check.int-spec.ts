@@ -4,7 +4,7 @@ import type {
   GateCheckReply,
   GateCheckRequest,
 } from '@bifrost/contracts';
-import { Messaging, createEnvelope } from '@bifrost/messaging';
+import { KeyedMutex, Messaging, createEnvelope } from '@bifrost/messaging';
 import type { RunningService } from '@bifrost/service';
 import { createTestNamespace, startTestService, waitFor, type TestNamespace } from '@bifrost/testing';
 import { GateConfig, gateService } from './gate.service';
@@ -514,6 +514,63 @@ describe('gate service: checks over NATS', () => {
         what: 'the phase to apply',
       });
       expect((await run('scale_cluster')).action).toBe('REQUIRE_APPROVAL');
+    });
+  });
+
+  describe('an approval that waits for its strategy past its expiry', () => {
+    // Its own namespace: approvals here expire after 1.5 s.
+    let shortNs: TestNamespace;
+    let shortGate: RunningService;
+    let short: Messaging;
+    const shortCommand = (name: string, body: Record<string, unknown>) =>
+      short.rpc.request<{ events: { type: string }[] }>(`bifrost.rpc.gate.cmd.${name}`, {
+        actor: operator,
+        ...body,
+      });
+
+    beforeAll(async () => {
+      shortNs = await createTestNamespace('gexp');
+      shortGate = await startTestService(GateConfig, gateService, shortNs, {
+        GATE_STRATEGY_POLICY: '{"approvalTtlMs":1500}',
+      });
+      short = await probeOn(shortNs);
+    });
+    afterAll(async () => {
+      await short.drain();
+      await shortGate.close();
+      await shortNs.cleanup();
+    });
+
+    it('should be refused as expired when its turn comes after the expiry, though it arrived before', async () => {
+      const where = { engineId: 'late', strategyId: 's1' };
+      await shortCommand('execution-class', {
+        actionKind: 'order.place',
+        executionClass: 'SANDBOX_EXEC',
+        reason: 'test',
+      });
+      await shortCommand('strategy.register', where);
+      await shortCommand('strategy.override-maturity', { ...where, level: 'L2', reason: 'seasoned' });
+      const asked = await checkOn(short, { engineId: 'late' });
+      expect(asked.action).toBe('REQUIRE_APPROVAL');
+      const status = () =>
+        short.rpc.call<GateApprovalReply>('bifrost.rpc.gate.approval', {
+          ...where,
+          approvalId: asked.approvalId,
+        });
+      const { expiresAt } = await status();
+
+      // Another command holds the strategy (a burst of token refusals, say) past the expiry.
+      let release!: () => void;
+      const held = shortGate.app
+        .get(KeyedMutex)
+        .run('late:s1', () => new Promise<void>((resolve) => (release = resolve)));
+      const approved = shortCommand('strategy.approval.approve', { ...where, approvalId: asked.approvalId });
+      await waitFor(() => Date.now() > Date.parse(expiresAt) + 50, { what: 'the approval to expire' });
+      release();
+      await held;
+
+      await expect(approved).resolves.toMatchObject({ ok: false, error: { code: 'GATE.APPROVAL_EXPIRED' } });
+      await expect(status()).resolves.toMatchObject({ status: 'expired', token: null });
     });
   });
 

@@ -37,7 +37,11 @@ export interface RunCommand<State, Command, Event extends DomainEvent, Ctx> {
   /** The aggregate's in-memory state (a `LiveAggregates`) or `streamSource(...)`. */
   readonly aggregates: AggregateSource<State>;
   readonly subject: string;
-  readonly command: Command;
+  /**
+   * The command, or how to make it: called on each attempt, under the lock, so that the time it
+   * carries (`now`) is the time it is decided at, not when it arrived and then waited.
+   */
+  readonly command: Command | (() => Command);
   readonly ctx: Ctx;
   readonly actor: Actor;
   readonly causation?: Causation;

@@ -185,13 +185,17 @@ export async function handleCommand<State, Command, Event extends DomainEvent, C
   store: EventStore,
   decider: Decider<State, Command, Event, Ctx>,
   source: AggregateSource<State>,
-  request: { subject: string; command: Command; ctx: Ctx; meta: CommandMeta },
+  request: { subject: string; command: Command | (() => Command); ctx: Ctx; meta: CommandMeta },
   maxAttempts = 5,
 ): Promise<HandledCommand<State, Event>> {
   let lastConflict: unknown;
   for (let attempt = 0; attempt < maxAttempts; attempt += 1) {
     const { state, lastSequence } = await source.load(request.subject);
-    const events = decider.decide(request.command, state, request.ctx);
+    // A command made here, on the state it is decided on, reads the clock now: not when it was
+    // asked for, before a wait for the aggregate's lock or a conflicting append.
+    const command =
+      typeof request.command === 'function' ? (request.command as () => Command)() : request.command;
+    const events = decider.decide(command, state, request.ctx);
     if (events.length === 0) return { events, state, lastSequence };
     try {
       const envelopes = events.map((e) => request.meta.toEnvelope(e, request.subject));

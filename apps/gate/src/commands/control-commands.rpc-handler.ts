@@ -26,7 +26,8 @@ export class ControlCommandsRpcHandler {
   constructor(@Inject(GateCommands) private readonly commands: GateCommands) {}
 
   private run<T extends keyof Payloads>(type: T, data: Payloads[T]): Promise<CommandResult> {
-    const command = { type, data: { ...data, now: new Date().toISOString() } } as ControlCommand;
+    // Timed when decided, under the control plane's lock, not when the request arrived.
+    const command = () => ({ type, data: { ...data, now: new Date().toISOString() } }) as ControlCommand;
     return this.commands.control(command, data.actor);
   }
 

@@ -28,7 +28,12 @@ export class GateCommands {
     this.runner = new CommandRunner(messaging, { context: 'gate', source: 'gate', locks });
   }
 
-  control(command: ControlCommand, actor: Actor, causation: Causation = {}): Promise<CommandResult> {
+  /** `command` made by a function is made under the lock, when its turn comes (its `now` then). */
+  control(
+    command: ControlCommand | (() => ControlCommand),
+    actor: Actor,
+    causation: Causation = {},
+  ): Promise<CommandResult> {
     return this.runner.run({
       key: 'control',
       decider: controlPlane,
@@ -44,7 +49,7 @@ export class GateCommands {
   strategy(
     engineId: string,
     strategyId: string,
-    command: StrategyCommand,
+    command: StrategyCommand | (() => StrategyCommand),
     actor: Actor,
     causation: Causation = {},
   ): Promise<CommandResult> {

@@ -28,18 +28,25 @@ type Body<C extends StrategyCommand> = Omit<C, 'type' | 'now' | 'actor'>;
 export class StrategyCommandsRpcHandler {
   constructor(@Inject(GateCommands) private readonly commands: GateCommands) {}
 
+  /**
+   * The command is made when it is decided, under the strategy's lock: its `now` (and anything
+   * `body` derives from it) is that moment, not the request's arrival, so an approval that waited
+   * for the lock past its expiry is refused as expired.
+   */
   private run<C extends StrategyCommand>(
     request: Addressed,
     type: C['type'],
-    body: Body<C>,
-    now = new Date(),
+    body: Body<C> | ((now: Date) => Body<C>),
   ): Promise<CommandResult> {
-    const command = {
-      ...body,
-      type,
-      now: now.toISOString(),
-      actor: request.actor,
-    } as unknown as StrategyCommand;
+    const command = () => {
+      const now = new Date();
+      return {
+        ...(typeof body === 'function' ? body(now) : body),
+        type,
+        now: now.toISOString(),
+        actor: request.actor,
+      } as unknown as StrategyCommand;
+    };
     return this.commands.strategy(request.engineId, request.strategyId, command, request.actor);
   }
 
@@ -118,19 +125,14 @@ export class StrategyCommandsRpcHandler {
     rpcRoute({ request: ApproveRequestCommand }),
   )
   approve(@Payload() r: ApproveRequestCommand) {
-    const now = new Date();
     const ttl = (r.tokenTtlSeconds ?? DEFAULT_APPROVAL_TOKEN_TTL_SECONDS) * 1000;
-    return this.run(
-      r,
-      'ApproveRequest',
-      {
-        approvalId: r.approvalId,
-        approver: r.actor.id,
-        tokenId: uuidv7(),
-        tokenExpiresAt: new Date(now.getTime() + ttl).toISOString(),
-      },
-      now,
-    );
+    const tokenId = uuidv7();
+    return this.run(r, 'ApproveRequest', (now) => ({
+      approvalId: r.approvalId,
+      approver: r.actor.id,
+      tokenId,
+      tokenExpiresAt: new Date(now.getTime() + ttl).toISOString(),
+    }));
   }
 
   @MessagePattern(

@@ -29,8 +29,13 @@ export class GovernanceCommands {
     this.runner = new CommandRunner(messaging, { context: 'governance', source: 'governance-agent', locks });
   }
 
-  async engine(command: GovernanceCommand, actor: Actor, causation: Causation = {}): Promise<CommandResult> {
-    const engineId = command.data.engineId;
+  /** `command` made by a function is made under the engine's lock, when its turn comes (its `now` then). */
+  async engine(
+    command: GovernanceCommand | (() => GovernanceCommand),
+    actor: Actor,
+    causation: Causation = {},
+  ): Promise<CommandResult> {
+    const engineId = (typeof command === 'function' ? command() : command).data.engineId;
     // The approvers are read under the engine's lock, when the command's turn comes.
     const result = await this.locks.run(`engine:${engineId}`, () =>
       this.runner.run({

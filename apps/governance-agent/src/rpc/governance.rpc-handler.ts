@@ -63,7 +63,8 @@ export class GovernanceRpcHandler {
     type: T,
     data: Op<T> & { actor: { kind: 'engine' | 'operator' | 'system'; id: string } },
   ): Promise<CommandResult> {
-    const command = { type, data: { ...data, now: new Date().toISOString() } } as GovernanceCommand;
+    // Timed when decided, under the engine's lock, not when the request arrived.
+    const command = () => ({ type, data: { ...data, now: new Date().toISOString() } }) as GovernanceCommand;
     return this.commands.engine(command, data.actor);
   }
 
