@@ -72,6 +72,11 @@ export class EventStore {
    * `onEvent`, in order, and returns the last sequence seen (`fromSequence - 1` when none). An event
    * this build cannot read (a type or version it does not know) fails the read, unless
    * `onUnreadable` is given: then it is passed there and skipped.
+   *
+   * The end is the last matching message when the read starts, asked of the stream. Not the
+   * consumer's pending count: nats-server 2.9 miscounts it for a filtered consumer that starts
+   * mid-stream (too many: the read waited for ever, and a service restarting from its snapshot
+   * never started; too few: it stopped early).
    */
   async readAll(
     filter: string,
@@ -80,6 +85,9 @@ export class EventStore {
     onUnreadable?: (unreadable: UnreadableEvent) => void,
   ): Promise<number> {
     const stream = this.naming.streams.events.name;
+    let last = fromSequence - 1;
+    const end = (await this.jsm.streams.getMessage(stream, { last_by_subj: filter }))?.seq ?? 0;
+    if (end <= last) return last;
     const info = await this.jsm.consumers.add(stream, {
       filter_subject: filter,
       ack_policy: AckPolicy.None,
@@ -89,9 +97,7 @@ export class EventStore {
         ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: fromSequence }
         : { deliver_policy: DeliverPolicy.All }),
     });
-    let last = fromSequence - 1;
     try {
-      if (info.num_pending === 0) return last;
       const consumer = await this.js.consumers.get(stream, info.name);
       // The read consumer lives in memory: a server restart (or a client cut off for longer than
       // its inactive threshold) removes it. Short pulls let nats.js miss two heartbeats and find
@@ -107,7 +113,7 @@ export class EventStore {
           : decodeEnvelope(msg.data, this.catalogue);
         if (envelope) await onEvent({ envelope, sequence: msg.seq });
         last = msg.seq;
-        if (msg.info.pending === 0) break;
+        if (last >= end) break;
       }
       return last;
     } finally {

@@ -56,6 +56,38 @@ describe('EventStore on JetStream', () => {
     await expect(read).rejects.toThrow();
   }, 30_000);
 
+  it('should read from mid-stream every event its filter matches, up to the last one there, and stop', async () => {
+    // Two aggregate types interleaved, the stream ending on the type the read leaves out.
+    const counters = ns.naming.eventSubject('system', 'tally', 'x').replace(/x$/, '>');
+    const appended: number[] = [];
+    const last = new Map<string, number>();
+    for (let i = 0; i < 300; i += 1) {
+      const [type, id] = i % 3 === 0 ? ['counter', `c${i % 7}`] : ['tally', `t${i % 11}`];
+      const s = ns.naming.eventSubject('system', type, id);
+      const envelope = { ...incremented(ns.naming, id, i), subject: s };
+      const seq = await messaging.eventStore.append(s, [envelope], last.get(s) ?? 0);
+      last.set(s, seq);
+      if (type === 'tally') appended.push(seq);
+    }
+    await messaging.eventStore.append(
+      ns.naming.eventSubject('system', 'counter', 'end'),
+      [incremented(ns.naming, 'end')],
+      0,
+    );
+    const from = appended[120] as number;
+
+    const read: number[] = [];
+    const lastRead = await messaging.eventStore.readAll(counters, from, ({ sequence }) => {
+      read.push(sequence);
+    });
+
+    expect(read).toEqual(appended.filter((seq) => seq >= from));
+    expect(lastRead).toBe(appended.at(-1));
+    // Past the last matching event there is nothing to read: no wait, the sequence before `from`.
+    const after = (appended.at(-1) as number) + 1;
+    await expect(messaging.eventStore.readAll(counters, after, () => undefined)).resolves.toBe(after - 1);
+  });
+
   it('should report an empty subject as sequence 0', async () => {
     await expect(messaging.eventStore.read(subject('nothing-here'))).resolves.toEqual({
       events: [],
