@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import type { Repository } from 'typeorm';
+import { TcpProxy } from '@bifrost/testing';
 import { connectProbe, startGateway, OWNER_KEY, type GatewayHarness } from '../testing/gateway.fixtures';
 import { KeyStore } from './key-store.service';
 
@@ -369,6 +370,35 @@ describe('gateway auth', () => {
         expect(await anonymous(direct, '203.0.113.2')).toBe(429);
       } finally {
         await Promise.all([proxied.close(), direct.close()]);
+      }
+    });
+  });
+
+  describe('a database that cannot be reached', () => {
+    it('should make reads and key lookups 503 problems with Retry-After, not internal errors', async () => {
+      const url = new URL(h.db.url);
+      const proxy = await TcpProxy.start({ host: url.hostname, port: Number(url.port || 5432) });
+      url.host = `127.0.0.1:${proxy.port}`;
+      const cut = await startGateway('gwnodb', { DATABASE_URL: url.toString() }, h);
+      const viewer = await h.createKey('viewer');
+      try {
+        // The owner's key is looked up now, and cached: the list below is then the read that fails.
+        expect((await cut.http('GET', '/api/v1/keys', { key: OWNER_KEY })).status).toBe(200);
+        // What Postgres down or restarting looks like to the gateway: connections refused.
+        await proxy.stop();
+
+        const read = await cut.http('GET', '/api/v1/keys', { key: OWNER_KEY });
+        const lookup = await cut.http('GET', '/api/v1/auth/me', { key: viewer.apiKey });
+
+        for (const response of [read, lookup]) {
+          expect(response).toMatchObject({
+            status: 503,
+            body: { type: '/problems/service-unavailable', code: 'INFRA.DATABASE_UNAVAILABLE' },
+          });
+          expect(response.headers.get('retry-after')).toBe('5');
+        }
+      } finally {
+        await cut.close();
       }
     });
   });

@@ -121,6 +121,14 @@ export class ProblemFilter implements ExceptionFilter {
     ) {
       return { problem: framework(statusCode as number, (exception as Error).message), headers: {} };
     }
+    if (databaseUnreachable(exception)) {
+      return {
+        problem: make('unavailable', 'the database cannot be reached: ask again shortly', {
+          code: 'INFRA.DATABASE_UNAVAILABLE',
+        }),
+        headers: { 'retry-after': '5' },
+      };
+    }
     return { problem: make('internal', 'internal error', { code: 'INTERNAL.ERROR' }), headers: {} };
   }
 }
@@ -133,6 +141,36 @@ function loggable(exception: unknown): unknown {
   if (!(exception instanceof Error) || !('parameters' in exception)) return exception;
   const { code } = (exception as { driverError?: { code?: string } }).driverError ?? {};
   return { message: exception.message, code, stack: exception.stack };
+}
+
+/** Socket errors and SQLSTATEs (class 08, connection; 57P0x, shutting down) of a database that is not there. */
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EPIPE',
+]);
+
+/** A database down or restarting (a read, or a key lookup), not a fault of the request or the gateway. */
+function databaseUnreachable(exception: unknown): boolean {
+  // Duck-typed: a socket error is not always an `Error` of this realm (test runners, workers).
+  if (typeof exception !== 'object' || exception === null) return false;
+  const { code, driverError, message } = exception as {
+    code?: unknown;
+    driverError?: { code?: unknown };
+    message?: unknown;
+  };
+  for (const c of [code, driverError?.code]) {
+    if (typeof c === 'string' && (UNREACHABLE.has(c) || c.startsWith('08') || /^57P0[123]$/.test(c)))
+      return true;
+  }
+  // node-postgres' own words for a connection lost or never made.
+  return (
+    typeof message === 'string' &&
+    /^Connection terminated|^timeout exceeded when trying to connect/.test(message)
+  );
 }
 
 const FRAMEWORK_CODES: Readonly<Record<number, string>> = {
