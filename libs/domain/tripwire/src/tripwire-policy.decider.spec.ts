@@ -73,11 +73,7 @@ describe('Tripwire policy', () => {
     });
 
     it('should define a policy sent without enabled and confidence disabled, at confidence 0.95', () => {
-      const {
-        enabled: _enabled,
-        confidence: _confidence,
-        ...settings
-      } = SEED_TRIPWIRE_POLICIES[0] as TripwirePolicyConfig;
+      const settings = seedSettings();
       spec
         .given([])
         .when({
@@ -355,11 +351,7 @@ describe('Tripwire policy changed while it is switched', () => {
       type: 'PolicyDisabled',
       data: { policyId: ID, actor: OPERATOR, reason: 'off', at: T0 },
     };
-    const {
-      enabled: _enabled,
-      confidence: _confidence,
-      ...settings
-    } = SEED_TRIPWIRE_POLICIES[0] as TripwirePolicyConfig;
+    const settings = seedSettings();
     // Defined, enabled, then disabled by another operator before this change took the lock.
     spec
       .given([defined({ confidence: 0.99 }), enabled(), disabled])
@@ -390,6 +382,16 @@ describe('Tripwire policy changed while it is switched', () => {
 });
 
 // ── fixtures ────────────────────────────────────────────────────────────────────────────────────
+
+/** The first seeded policy's settings, without `enabled` and `confidence`: a change that leaves them out. */
+function seedSettings() {
+  const {
+    enabled: _enabled,
+    confidence: _confidence,
+    ...settings
+  } = SEED_TRIPWIRE_POLICIES[0] as TripwirePolicyConfig;
+  return settings;
+}
 
 function defined(overrides: Partial<TripwirePolicyConfig> = {}): TripwireEvent {
   const policy = { ...(SEED_TRIPWIRE_POLICIES[0] as TripwirePolicyConfig), ...overrides };
