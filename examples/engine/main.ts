@@ -137,7 +137,7 @@ async function main(): Promise<void> {
   });
   bifrost.on('dropped', (event) => log('telemetry dropped', { ...event }));
   log('engine started', { engineId: config.engineId, transport: bifrost.transportKind });
-  // The client connects in the background; a check before that fails closed, so wait a little.
+  // The client connects in the background; over NATS a check before that fails closed: wait a little.
   if (!(await bifrost.whenConnected(5_000))) log('not connected yet: checks fail closed until it is');
 
   let running = true;

@@ -444,6 +444,15 @@ describe('SDK over HTTP', () => {
             realizedLoss: { amount: '5', currency: 'EUR' },
           } as unknown as ReconcileInput),
       ],
+      [
+        'a reconcile naming an actor (an engine reconciles as itself)',
+        (sdk: BifrostClient) =>
+          sdk.reconcile({
+            reservationId: randomUUID(),
+            realizedLoss: eur(1),
+            actor: { kind: 'operator', id: 'me' },
+          } as unknown as ReconcileInput),
+      ],
     ])('should reject %s with SDK.INVALID_REQUEST, without sending it', async (_what, call) => {
       const sdk = client();
 
@@ -488,6 +497,25 @@ describe('SDK over HTTP', () => {
 
       expect(answer).toEqual(granted);
       expect(gateway.count('approval')).toBe(3);
+    });
+
+    it("should ask again after the gateway's own rate limit (429 RATE.LIMITED), not give up", async () => {
+      const granted = approvalReply({
+        status: 'granted',
+        decidedBy: 'alice',
+        token: { tokenId: 't-2', status: 'active', expiresAt: '2026-11-21T20:15:00.000Z' },
+      });
+      // As the gateway answers: a problem with its code, and a Retry-After past this call's deadline.
+      gateway.answerOnce('approval', () =>
+        problem(429, { title: 'Too many requests', code: 'RATE.LIMITED' }, { 'retry-after': '1' }),
+      );
+      gateway.answerOnce('approval', () => ({ status: 200, body: granted }));
+      const sdk = client({ deadlineMs: 500 });
+
+      const answer = await sdk.awaitApproval(where, { timeoutMs: 4_000, pollMs: 500 });
+
+      expect(answer).toEqual(granted);
+      expect(gateway.count('approval')).toBe(2);
     });
   });
 

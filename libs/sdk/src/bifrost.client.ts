@@ -61,13 +61,15 @@ const TRANSIENT_CODES: ReadonlySet<string> = new Set([
   SDK_ERROR_CODES.disconnected,
   SDK_ERROR_CODES.serviceUnavailable,
   SDK_ERROR_CODES.rateLimited,
+  // The gateway's own 429 (passed on as it is), the same situation as SDK.RATE_LIMITED.
+  'RATE.LIMITED',
 ]);
 
 const validateEngineId = compile(EntityId);
 
 type Listener<E extends keyof ClientEvents> = ClientEvents[E];
 
-/** Creates a client and starts connecting in the background; calls made before it connects fail closed. */
+/** Creates a client and starts connecting in the background; over NATS, calls made before it connects fail closed. */
 export function createClient(options: ClientOptions): BifrostClient {
   return new BifrostClient(options);
 }

@@ -6,7 +6,7 @@ import {
   GateApprovalRequest,
   GateCheckReply,
   GateCheckRequest,
-  ReconcileRequest,
+  EngineReconcileRequest,
   ReleaseRequest,
   ReservationReply,
   ReserveReply,
@@ -31,7 +31,7 @@ export const CONTRACTS = {
   reserve: { request: compile(ReserveRequest), reply: compile(tolerant(ReserveReply)) },
   settle: { request: compile(SettleRequest), reply: reservationReply },
   release: { request: compile(ReleaseRequest), reply: reservationReply },
-  reconcile: { request: compile(ReconcileRequest), reply: reservationReply },
+  reconcile: { request: compile(EngineReconcileRequest), reply: reservationReply },
   evaluate: {
     request: compile(EvaluateRecommendationRequest),
     reply: compile(tolerant(EvaluateRecommendationReply)),

@@ -14,7 +14,7 @@ import type {
   IngestKind,
   KpiReported,
   OutcomeReported,
-  ReconcileRequest,
+  EngineReconcileRequest,
   ReleaseRequest,
   ReservationReply,
   ReserveReply,
@@ -83,7 +83,8 @@ export interface AwaitApprovalOptions {
 export type ReserveInput = Omit<ReserveRequest, 'engineId'>;
 export type SettleInput = Omit<SettleRequest, 'engineId'>;
 export type ReleaseInput = Omit<ReleaseRequest, 'engineId'>;
-export type ReconcileInput = Omit<ReconcileRequest, 'engineId'>;
+/** An engine reconciles as itself (an `actor` is an operator's, on the operator's route). */
+export type ReconcileInput = Omit<EngineReconcileRequest, 'engineId'>;
 /** The data of each fact an engine reports, minus `engineId` (the client fills it in). */
 export type OutcomeInput = Omit<DataOf<typeof OutcomeReported>, 'engineId'>;
 export type KpiInput = Omit<DataOf<typeof KpiReported>, 'engineId'>;

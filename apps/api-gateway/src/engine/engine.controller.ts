@@ -8,7 +8,7 @@ import {
   GateApprovalRequest,
   GateCheckReply,
   GateCheckRequest,
-  ReconcileRequest,
+  EngineReconcileRequest,
   ReleaseRequest,
   ReservationReply,
   ReserveReply,
@@ -227,7 +227,7 @@ export class EngineController {
     summary: 'Close an UNRESOLVED reservation with its realized loss',
     access: 'engine',
     engineScoped: true,
-    body: Type.Omit(ReconcileRequest, ['actor']),
+    body: EngineReconcileRequest,
     response: ReservationReply,
     example: {
       body: {

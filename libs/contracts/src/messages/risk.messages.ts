@@ -328,6 +328,10 @@ export const ReconcileRequest = object({
 });
 export type ReconcileRequest = Static<typeof ReconcileRequest>;
 
+/** What an engine sends to reconcile (SDK, `POST /api/v1/engine/reconcile`): as itself, no `actor`. */
+export const EngineReconcileRequest = Type.Omit(ReconcileRequest, ['actor'], { additionalProperties: false });
+export type EngineReconcileRequest = Static<typeof EngineReconcileRequest>;
+
 export const ReservationReply = object({
   reservationId: ReservationId,
   engineId: EntityId,
