@@ -19,8 +19,8 @@ describe('gateway over the real gate', () => {
     (await h.probe.eventStore.read(h.ns.naming.eventSubject('gate', 'control', 'global'))).events.map(
       (e) => e.envelope,
     );
-  const check = (key: string, engineId: string, strategyId = 's1') =>
-    h.http('POST', '/api/v1/engine/check', {
+  const check = (key: string, engineId: string, strategyId = 's1', query = '') =>
+    h.http('POST', `/api/v1/engine/check${query}`, {
       key,
       body: { engineId, strategyId, action: { kind: 'order.place', intent: 'open' } },
     });
@@ -346,19 +346,11 @@ describe('gateway over the real gate', () => {
 
     it('should refuse them on a route that takes none, as on the lists, deciding nothing', async () => {
       const before = await decisionsOfEngineA();
-      const checked = await fetch(`${h.gateway.url}/api/v1/engine/check?dryRun=true`, {
-        method: 'POST',
-        headers: { 'x-api-key': h.keys.engine, 'content-type': 'application/json' },
-        body: JSON.stringify({
-          engineId: 'engine-a',
-          strategyId: 's1',
-          action: { kind: 'order.place', intent: 'open' },
-        }),
-      });
+      const checked = await check(h.keys.engine, 'engine-a', 's1', '?dryRun=true');
       const control = await h.http('GET', '/api/v1/control?engineId=engine-a', { key: OWNER_KEY });
 
       expect(checked.status).toBe(400);
-      expect(await checked.json()).toMatchObject({
+      expect(checked.body).toMatchObject({
         code: 'REQUEST.INVALID',
         issues: [{ path: '/', message: 'must NOT have the property "dryRun"' }],
       });
