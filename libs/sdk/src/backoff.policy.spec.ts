@@ -21,6 +21,10 @@ describe('Reconnect backoff', () => {
       expect(backoffDelay(0, mid)).toBe(1_000);
       expect(backoffDelay(-3, mid)).toBe(1_000);
     });
+
+    it('should treat an attempt that is not a number as the first attempt, never a NaN delay', () => {
+      expect(backoffDelay(Number.NaN, mid)).toBe(1_000);
+    });
   });
 
   describe('with jitter', () => {

@@ -13,7 +13,8 @@ export const BACKOFF_JITTER = 0.2;
  * retry in lockstep against a recovering server.
  */
 export function backoffDelay(attempt: number, random: () => number = Math.random): number {
-  const exponent = Math.max(0, Math.floor(attempt) - 1);
+  // NaN (an attempt counter gone wrong) counts as the first attempt, like 0 or less.
+  const exponent = Number.isNaN(attempt) ? 0 : Math.max(0, Math.floor(attempt) - 1);
   // 2^6 s already exceeds the cap; bounding the exponent keeps huge attempt counts finite.
   const nominal = Math.min(BACKOFF_CAP_MS, BACKOFF_INITIAL_MS * 2 ** Math.min(exponent, 16));
   const spread = 1 + BACKOFF_JITTER * (2 * clampUnit(random()) - 1);

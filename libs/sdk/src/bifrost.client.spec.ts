@@ -27,6 +27,7 @@ describe('Client options', () => {
       'apiKey is required with gatewayUrl',
       'engineId "bad id" must be letters, digits, "-" or "_" (at most 64)',
       'namespace "a.b" must be letters, digits, "-" or "_"',
+      'namespace applies to natsUrl only: the gateway serves its own namespace',
       'deadlineMs must be an integer from 1 to 2147483647',
       'heartbeatIntervalMs must be an integer from 0 to 2147483647',
       'buffer.maxItems must be an integer from 1 to 9007199254740991',
@@ -72,6 +73,12 @@ describe('Client options', () => {
     expect(
       configProblems({ natsUrl: 'nats://127.0.0.1:4222', engineId: 'e1', heartbeatIntervalMs: 2 ** 31 }),
     ).toEqual(['heartbeatIntervalMs must be an integer from 0 to 2147483647']);
+  });
+
+  it('should refuse a namespace with the gateway, which would ignore it', () => {
+    expect(
+      configProblems({ gatewayUrl: 'http://localhost:3000', apiKey: 'k', engineId: 'e1', namespace: 'ci' }),
+    ).toEqual(['namespace applies to natsUrl only: the gateway serves its own namespace']);
   });
 
   it('should want exactly one transport', () => {

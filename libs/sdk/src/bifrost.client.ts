@@ -634,6 +634,10 @@ export function configProblems(options: ClientOptions): string[] {
   ) {
     problems.push(`namespace "${options.namespace}" must be letters, digits, "-" or "_"`);
   }
+  // Over HTTP the gateway answers for its own stack's namespace: one given here would be ignored.
+  if (options.gatewayUrl && options.namespace) {
+    problems.push('namespace applies to natsUrl only: the gateway serves its own namespace');
+  }
   const integer = (name: string, value: number | undefined, min: number, max: number) => {
     if (value !== undefined && !(Number.isInteger(value) && value >= min && value <= max)) {
       problems.push(`${name} must be an integer from ${min} to ${max}`);

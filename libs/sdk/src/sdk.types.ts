@@ -44,7 +44,7 @@ export interface ClientOptions {
   readonly engineId: string;
   /** Engine API key, sent as `X-Api-Key`; required with `gatewayUrl`. */
   readonly apiKey?: string;
-  /** Bifrost namespace (`BIFROST_NAMESPACE` of the stack); NATS only. Default: none. */
+  /** Bifrost namespace (`BIFROST_NAMESPACE` of the stack); NATS only (refused with `gatewayUrl`). Default: none. */
   readonly namespace?: string;
   /** How long a decision (`check`, `reserve`) may take before it fails closed. Default 2000 ms. */
   readonly deadlineMs?: number;
