@@ -176,6 +176,18 @@ export class KeyStore implements OnModuleInit {
     }
   }
 
+  /** Which of `ids` are keys that may approve now: active (not revoked, not expired), of a person who may approve. */
+  async approverKeyIds(ids: readonly string[], now: Date): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows: { id: string }[] = await this.keys.query(
+      `SELECT id FROM api_keys
+        WHERE id = ANY($1) AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)
+          AND role NOT IN ('engine', 'viewer')`,
+      [ids, now],
+    );
+    return new Set(rows.map((row) => row.id));
+  }
+
   async list(): Promise<ApiKeyView[]> {
     return (await this.keys.find({ order: { createdAt: 'ASC', id: 'ASC' } })).map(viewOf);
   }

@@ -343,14 +343,26 @@ export class GovernanceController {
   @Route({
     method: 'GET',
     path: 'approvers',
-    summary: 'Principals and the approver roles they hold (tech_lead, ops_lead, product_lead, exec_sponsor)',
+    summary:
+      'Principals and the approver roles they hold (tech_lead, ops_lead, product_lead, exec_sponsor); canApprove is false once the key is revoked or expired',
     access: 'viewer',
     response: object({
-      approvers: Type.Array(object({ principalId: Type.String(), roles: Type.Array(Type.String()) })),
+      approvers: Type.Array(
+        object({ principalId: Type.String(), roles: Type.Array(Type.String()), canApprove: Type.Boolean() }),
+      ),
     }),
   })
-  approvers() {
-    return this.rpc.call('bifrost.rpc.governance.approvers', {});
+  async approvers() {
+    const { approvers } = await this.rpc.call<{ approvers: { principalId: string; roles: string[] }[] }>(
+      'bifrost.rpc.governance.approvers',
+      {},
+    );
+    // The roles outlive a revoked key: shown, so an admin sees whom to replace, but marked.
+    const usable = await this.keys.approverKeyIds(
+      approvers.map((a) => a.principalId),
+      new Date(),
+    );
+    return { approvers: approvers.map((a) => ({ ...a, canApprove: usable.has(a.principalId) })) };
   }
 
   @Route({

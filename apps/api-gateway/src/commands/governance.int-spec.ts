@@ -308,7 +308,7 @@ describe('governance routes', () => {
       });
       expect(assigned.status).toBe(200);
       expect((await get('/approvers')).body.approvers).toEqual([
-        { principalId: techLead.id, roles: ['tech_lead'] },
+        { principalId: techLead.id, roles: ['tech_lead'], canApprove: true },
       ]);
 
       const approved = await send('POST', `${path}/approve`, techLead.apiKey, { note: 'metrics reviewed' });
@@ -330,6 +330,12 @@ describe('governance routes', () => {
         status: 409,
         body: { code: 'GOVERNANCE.PROPOSAL_NOT_PENDING' },
       });
+
+      // A revoked key keeps its roles (an admin sees whom to replace), marked as unable to approve.
+      expect((await h.http('DELETE', `/api/v1/keys/${techLead.id}`, { key: h.keys.admin })).status).toBe(200);
+      expect((await get('/approvers')).body.approvers).toEqual([
+        { principalId: techLead.id, roles: ['tech_lead'], canApprove: false },
+      ]);
     });
 
     it('should revert to L3 when failing commands trip the error-rate breaker, and let an operator resolve the event', async () => {
