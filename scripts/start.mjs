@@ -314,6 +314,8 @@ function startApp({ name, port }, env) {
       '--enable-source-maps',
       ...(NODE_FLAGS[name] ?? []),
       '-r',
+      join(root, 'scripts', 'exit-with-launcher.cjs'),
+      '-r',
       '@swc-node/register',
       join('apps', name, 'src', 'main.ts'),
     ],
@@ -321,7 +323,8 @@ function startApp({ name, port }, env) {
       cwd: root,
       // Own process group: each service hears exactly one SIGTERM, from us, and drains once.
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      // stdin: a pipe that ends when this process is gone, however it ended (exit-with-launcher.cjs).
+      stdio: ['pipe', 'pipe', 'pipe'],
       env: {
         ...process.env,
         ...env,

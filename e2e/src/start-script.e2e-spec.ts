@@ -68,6 +68,15 @@ function kill(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function stopped(started: NpmStart): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
@@ -118,6 +127,23 @@ describe('npm start (scripts/start.mjs)', () => {
       expect(started.output()).toContain('[start] SIGINT received');
       expect(started.output()).not.toContain('second signal');
       expect(started.output()).toMatch(/\[start\] stopped\n/);
+      expect(await answers(started.port)).toBe(false);
+    }, 150_000);
+
+    it('should not leave its services running when it is killed hard (SIGKILL to npm and the launcher)', async () => {
+      started = await npmStart(ns);
+      const services = servicePids(started.output());
+      expect(services.length).toBeGreaterThan(0);
+
+      kill(-(started.npm.pid as number), 'SIGKILL');
+      await stopped(started);
+
+      // The services run in their own process groups, out of the signal's reach: they stop by themselves.
+      await waitFor(() => services.every((pid) => !alive(pid)), {
+        timeoutMs: 40_000,
+        intervalMs: 200,
+        what: 'the orphaned services to stop',
+      });
       expect(await answers(started.port)).toBe(false);
     }, 150_000);
 
