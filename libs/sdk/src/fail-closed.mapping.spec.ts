@@ -5,10 +5,21 @@ import { reserveReply, verdictReply } from './replies.fixtures';
 
 describe('Fail-closed mapping of check replies', () => {
   describe('when the gate answered with a verdict', () => {
-    it('should return it unchanged, marked not fail-closed', () => {
+    it('should return it unchanged, marked not fail-closed, with the request id as a fail-closed one has', () => {
       const verdict = verdictReply({ action: 'REDUCE_SIZE', sizeMultiplier: 0.25 });
 
       expect(toCheckVerdict(request, { ok: true, data: verdict }, now)).toEqual({
+        ...verdict,
+        requestId: 'r-9',
+        failClosed: false,
+      });
+    });
+
+    it('should add no request id when the request had none', () => {
+      const verdict = verdictReply({ action: 'ALLOW', sizeMultiplier: 1 });
+      const { requestId: _none, ...withoutId } = request;
+
+      expect(toCheckVerdict(withoutId, { ok: true, data: verdict }, now)).toEqual({
         ...verdict,
         failClosed: false,
       });

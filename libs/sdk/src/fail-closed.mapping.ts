@@ -57,7 +57,12 @@ export function toCheckVerdict(
   nowMs: number,
 ): CheckVerdict {
   if (!answer.ok) return failClosedVerdict(request, answer.code, answer.message, nowMs);
-  return { ...answer.data, failClosed: false };
+  // The request's id on both kinds of verdict, so an engine matches either to its request the same way.
+  return {
+    ...answer.data,
+    ...(request.requestId !== undefined ? { requestId: request.requestId } : {}),
+    failClosed: false,
+  };
 }
 
 /** A denial with reason UNAVAILABLE: what an engine gets when the risk guard could not decide. */

@@ -93,8 +93,8 @@ export type IncidentInput = Omit<DataOf<typeof IncidentReported>, 'engineId'>;
 export type SandboxTrialInput = Omit<DataOf<typeof SandboxTrialReported>, 'engineId'>;
 export type HeartbeatInput = Omit<DataOf<typeof HeartbeatReported>, 'engineId'>;
 
-/** The gate's verdict, as it answered. */
-export type GateVerdict = GateCheckReply & { readonly failClosed: false };
+/** The gate's verdict, as it answered, with the request's `requestId` when it had one. */
+export type GateVerdict = GateCheckReply & { readonly failClosed: false; readonly requestId?: string };
 
 /**
  * What `check()` returns when Bifrost could not decide: no answer within the deadline, transport
