@@ -29,7 +29,7 @@ const PAIR_EXAMPLE = {
   accessToken: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIzZjlhMWMyYjdkNGU1ZjYwIn0.c2lnbmF0dXJl',
   expiresIn: 900,
   refreshToken: 'bfr_Q2hhbmdlTWVQbGVhc2VUaGlzSXNKdXN0QW5FeGFtcGxl',
-  refreshExpiresIn: 86400,
+  refreshExpiresIn: 604800,
   principal: { id: '3f9a1c2b7d4e5f60', role: 'operator' },
 };
 

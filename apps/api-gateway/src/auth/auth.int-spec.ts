@@ -249,7 +249,13 @@ describe('gateway auth', () => {
       const issued = await h.http('POST', '/api/v1/auth/token', { body: { apiKey: operator.apiKey } });
       expect(issued).toMatchObject({
         status: 200,
-        body: { tokenType: 'Bearer', expiresIn: 900, principal: { id: operator.id } },
+        // The seed's defaults: a 15-minute access token, a 7-day refresh token.
+        body: {
+          tokenType: 'Bearer',
+          expiresIn: 900,
+          refreshExpiresIn: 604_800,
+          principal: { id: operator.id },
+        },
       });
 
       const me = await h.http('GET', '/api/v1/auth/me', { token: issued.body.accessToken });
