@@ -111,16 +111,20 @@ export function heartbeat(
   client: Messaging,
   ns: TestNamespace,
   engineId: string,
-  fields: { signingOff?: boolean; occurredAt?: string } = {},
+  fields: { signingOff?: boolean; occurredAt?: string; intervalMs?: number } = {},
 ): Promise<unknown> {
-  const { signingOff, occurredAt } = fields;
+  const { signingOff, occurredAt, intervalMs } = fields;
   return client.publisher.publish(
     createEnvelope({
       type: 'ingest.HeartbeatReported',
       subject: ns.naming.ingestSubject('heartbeat', engineId),
       source: 'sdk',
       actor: { kind: 'engine', id: engineId },
-      data: signingOff === undefined ? { engineId } : { engineId, signingOff },
+      data: {
+        engineId,
+        ...(signingOff === undefined ? {} : { signingOff }),
+        ...(intervalMs === undefined ? {} : { intervalMs }),
+      },
       ...(occurredAt ? { occurredAt } : {}),
     }),
   );

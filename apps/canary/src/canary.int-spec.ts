@@ -287,6 +287,23 @@ describe('canary service', () => {
       }
     });
 
+    it('should allow an engine three of the heartbeat intervals it declares, and judge it by them', async () => {
+      const engineView = async () => (await status(client)).engines.find((e) => e.engineId === 'slow');
+      await heartbeat(client, ns, 'slow', { intervalMs: 1_500 });
+      await waitFor(async () => (await engineView())?.allowedGapMs === 4_500, {
+        what: 'slow watched, 3 × 1.5 s',
+      });
+
+      // Silent for twice the service's 1 s gap, within its own 4.5 s: not stale.
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      expect(await engineView()).toMatchObject({ status: 'ALIVE' });
+      await waitFor(async () => (await engineView())?.status === 'STALE', { what: 'slow STALE after 4.5 s' });
+      const stale = (await canaryEvents(client, ns, 'engine', 'slow')).find(
+        (e) => e.type === 'canary.EngineWentStale',
+      );
+      expect(stale?.data['allowedGapMs']).toBe(4_500);
+    });
+
     it('should resume a dead-man pause on a fresh heartbeat once an operator enabled auto-resume', async () => {
       await heartbeat(client, ns, 'auto');
       await client.rpc.call('bifrost.rpc.canary.cmd.heartbeat-policy', {

@@ -532,7 +532,18 @@ describe('SDK over NATS', () => {
       expect(first.envelope).toMatchObject({
         type: 'ingest.HeartbeatReported',
         subject: ns.naming.ingestSubject('heartbeat', 'e1'),
-        data: { engineId: 'e1' },
+        // An interval other than the default is declared: the canary allows three of it.
+        data: { engineId: 'e1', intervalMs: 100 },
+      });
+    });
+
+    it('should declare no interval with the default one (the canary default gap is three of it)', async () => {
+      const sdk = client(ns, { heartbeatIntervalMs: 10_000 });
+      const flushed = collect(sdk, 'flushed');
+      await waitFor(() => flushed.length === 1, { what: 'the heartbeat on connect' });
+
+      expect((await storedFact(ns, flushed[0]?.sequence as number)).envelope.data).toEqual({
+        engineId: 'e1',
       });
     });
 
@@ -546,8 +557,8 @@ describe('SDK over NATS', () => {
       expect(flushed.map((f) => f.kind)).toEqual(['heartbeat', 'heartbeat']);
       const first = await storedFact(ns, flushed[0]?.sequence as number);
       const last = await storedFact(ns, flushed[1]?.sequence as number);
-      expect(first.envelope.data).toEqual({ engineId: 'e1' });
-      expect(last.envelope.data).toEqual({ engineId: 'e1', signingOff: true });
+      expect(first.envelope.data).toEqual({ engineId: 'e1', intervalMs: 60_000 });
+      expect(last.envelope.data).toEqual({ engineId: 'e1', intervalMs: 60_000, signingOff: true });
     });
 
     it('should send none without a heartbeat type, and refuse a manual one as unsupported', async () => {

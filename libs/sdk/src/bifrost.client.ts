@@ -321,7 +321,7 @@ export class BifrostClient {
 
   /** Sends a heartbeat now; the client also sends one per interval while connected and on every (re)connect. */
   heartbeat(fields: HeartbeatInput = {}): RecordedFact {
-    return this.record('heartbeat', fields);
+    return this.record('heartbeat', { ...this.declaredInterval(), ...fields });
   }
 
   /**
@@ -517,6 +517,17 @@ export class BifrostClient {
       return;
     }
     this.emit('state', state);
+  }
+
+  /**
+   * A heartbeat interval other than the default is declared with every heartbeat, so the canary
+   * allows three of them of silence (seed 004) rather than three of the default's. The default one
+   * is not: the canary's default gap already is three of it, and the heartbeat stays as it was.
+   */
+  private declaredInterval(): HeartbeatInput {
+    const periodic =
+      this.heartbeatIntervalMs > 0 && this.heartbeatIntervalMs !== DEFAULT_HEARTBEAT_INTERVAL_MS;
+    return periodic ? { intervalMs: this.heartbeatIntervalMs } : {};
   }
 
   private timedHeartbeat(fields: HeartbeatInput = {}): void {

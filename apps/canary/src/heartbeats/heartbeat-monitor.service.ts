@@ -5,7 +5,7 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import type { Envelope } from '@bifrost/contracts';
+import type { DataOf, Envelope, HeartbeatReported } from '@bifrost/contracts';
 import { Messaging } from '@bifrost/messaging';
 import { CANARY_CONFIG, type CanaryConfig } from '../canary.config';
 import { CANARY_ACTOR, CanaryCommands } from '../commands/canary-commands.service';
@@ -22,6 +22,8 @@ import { CanaryState } from '../state/canary-state';
 export class HeartbeatMonitor implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = new Logger('HeartbeatMonitor');
   private readonly lastSeen = new Map<string, string>();
+  /** The heartbeat interval each engine declared in its newest heartbeat. */
+  private readonly declaredInterval = new Map<string, number>();
   private sweepTimer?: NodeJS.Timeout;
   private sweeping = false;
   private loaded?: Promise<void>;
@@ -54,6 +56,11 @@ export class HeartbeatMonitor implements OnApplicationBootstrap, BeforeApplicati
     return this.lastSeen.get(engineId) ?? null;
   }
 
+  /** The heartbeat interval the engine declared in its newest heartbeat; null when it declared none. */
+  declaredIntervalMs(engineId: string): number | null {
+    return this.declaredInterval.get(engineId) ?? null;
+  }
+
   /**
    * One heartbeat fact. Its time is when the engine sent it, capped at now: a redelivered old
    * heartbeat cannot make a silent engine look alive, a fast engine clock cannot either. A
@@ -65,7 +72,7 @@ export class HeartbeatMonitor implements OnApplicationBootstrap, BeforeApplicati
     const now = new Date().toISOString();
     const at = envelope.occurredAt < now ? envelope.occurredAt : now;
     const previous = this.lastSeen.get(engineId);
-    if (!previous || at > previous) this.lastSeen.set(engineId, at);
+    if (!previous || at > previous) this.remember(engineId, at, envelope);
     const signsOff = signingOff && (!previous || at >= previous);
     const engine = this.state.engine(engineId);
     if (engine.status === 'watched' && engine.health === 'ALIVE' && !signsOff) return;
@@ -93,6 +100,7 @@ export class HeartbeatMonitor implements OnApplicationBootstrap, BeforeApplicati
               data: {
                 engineId,
                 lastHeartbeatAt: this.lastHeartbeatAt(engineId),
+                intervalMs: this.declaredIntervalMs(engineId),
                 now: new Date().toISOString(),
               },
             },
@@ -105,6 +113,14 @@ export class HeartbeatMonitor implements OnApplicationBootstrap, BeforeApplicati
     } finally {
       this.sweeping = false;
     }
+  }
+
+  /** The newest heartbeat of an engine: when, and the interval it declared (or none). */
+  private remember(engineId: string, at: string, envelope: Envelope): void {
+    this.lastSeen.set(engineId, at);
+    const { intervalMs } = envelope.data as DataOf<typeof HeartbeatReported>;
+    if (intervalMs === undefined) this.declaredInterval.delete(engineId);
+    else this.declaredInterval.set(engineId, intervalMs);
   }
 
   private load(): Promise<void> {
@@ -122,7 +138,7 @@ export class HeartbeatMonitor implements OnApplicationBootstrap, BeforeApplicati
           const stored = msg.time.toISOString();
           const at = envelope.occurredAt < stored ? envelope.occurredAt : stored;
           const previous = this.lastSeen.get(engineId);
-          if (!previous || at > previous) this.lastSeen.set(engineId, at);
+          if (!previous || at > previous) this.remember(engineId, at, envelope);
         } catch (error) {
           this.log.warn(`engine ${engineId}: last heartbeat unreadable: ${(error as Error).message}`);
         }

@@ -135,7 +135,11 @@ export class CanaryRpcHandler {
     return {
       engineId,
       status: state.health,
-      allowedGapMs: allowedGapOf(state, this.commands.engineContext),
+      allowedGapMs: allowedGapOf(
+        state,
+        this.commands.engineContext,
+        this.heartbeats.declaredIntervalMs(engineId),
+      ),
       autoResume: state.autoResume !== null,
       enabled: state.enabled,
       lastHeartbeatAt: this.heartbeats.lastHeartbeatAt(engineId),

@@ -323,6 +323,11 @@ export const HeartbeatReported = defineMessage({
     uptimeS: Type.Optional(Type.Integer({ minimum: 0 })),
     /** The engine is stopping on purpose: the canary marks it OFFLINE instead of pausing it when it falls silent. */
     signingOff: Type.Optional(Type.Boolean()),
+    /**
+     * How often the engine sends heartbeats (the SDK's `heartbeatIntervalMs`): the canary then allows
+     * three of these intervals of silence (seed 004), at least its default gap.
+     */
+    intervalMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_147_483_647 })),
   }),
 });
 

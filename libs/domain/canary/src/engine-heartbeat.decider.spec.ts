@@ -79,6 +79,35 @@ describe('Engine heartbeat (dead-man switch)', () => {
         .thenNothingHappened();
     });
 
+    it('should allow three of the heartbeat intervals the engine declares (seed 004)', () => {
+      spec
+        .given(history)
+        .when(sweep(at(0), 90_000, 30_000))
+        .thenNothingHappened();
+      const events = engineHeartbeatDecider.decide(
+        sweep(at(0), 90_001, 30_000),
+        fold(engineHeartbeatDecider, history),
+        { defaultAllowedGapMs: 30_000 },
+      );
+      expect(events[0]).toMatchObject({ type: 'EngineWentStale', data: { allowedGapMs: 90_000 } });
+    });
+
+    it('should never allow less than the default gap, however short the declared interval', () => {
+      spec
+        .given(history)
+        .when(sweep(at(0), 30_000, 1_000))
+        .thenNothingHappened();
+    });
+
+    it("should prefer the operator's gap to three declared intervals", () => {
+      const events = engineHeartbeatDecider.decide(
+        sweep(at(0), 40_001, 30_000),
+        fold(engineHeartbeatDecider, [...history, policySet({ allowedGapMs: 40_000 })]),
+        { defaultAllowedGapMs: 30_000 },
+      );
+      expect(events[0]).toMatchObject({ type: 'EngineWentStale', data: { allowedGapMs: 40_000 } });
+    });
+
     it('should not judge it once watching is disabled', () => {
       spec
         .given([...history, policySet({ enabled: false })])
@@ -380,8 +409,11 @@ function signedOffEvent(ms: number): EngineHeartbeatEvent {
   return { type: 'EngineSignedOff', data: { engineId: 'e1', heartbeatAt: at(ms), at: at(ms) } };
 }
 
-function sweep(lastHeartbeatAt: string | null, nowMs: number): EngineHeartbeatCommand {
-  return { type: 'CheckHeartbeat', data: { engineId: 'e1', lastHeartbeatAt, now: at(nowMs) } };
+function sweep(lastHeartbeatAt: string | null, nowMs: number, intervalMs?: number): EngineHeartbeatCommand {
+  return {
+    type: 'CheckHeartbeat',
+    data: { engineId: 'e1', lastHeartbeatAt, now: at(nowMs), ...(intervalMs ? { intervalMs } : {}) },
+  };
 }
 
 function setPolicy(

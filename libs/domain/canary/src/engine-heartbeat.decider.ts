@@ -28,9 +28,12 @@ import { requireOperator } from './probe.decider';
 
 /**
  * The allowed silence of an engine unless an operator sets its own: three heartbeat intervals of
- * the SDK (10 s each), seed 004's stale rule ("no ack for 3× the heartbeat interval").
+ * the SDK (10 s each), seed 004's stale rule ("no ack for 3× the heartbeat interval"). An engine
+ * that declares a longer interval with its heartbeats gets three of its own intervals instead.
  */
 export const DEFAULT_ALLOWED_GAP_MS = 30_000;
+/** Seed 004's stale rule: silent for more than this many heartbeat intervals. */
+export const STALE_AFTER_INTERVALS = 3;
 
 export interface WatchedEngine {
   readonly status: 'watched';
@@ -71,8 +74,14 @@ export type EngineHeartbeatCommand =
       type: 'RecordHeartbeat';
       data: { engineId: string; heartbeatAt: string; signingOff?: boolean; now: string };
     }
-  /** The periodic sweep: `lastHeartbeatAt` is what the service has seen (null: none since watching). */
-  | { type: 'CheckHeartbeat'; data: { engineId: string; lastHeartbeatAt: string | null; now: string } }
+  /**
+   * The periodic sweep: `lastHeartbeatAt` is what the service has seen (null: none since watching),
+   * `intervalMs` the heartbeat interval the engine declared in its last heartbeat (null: none).
+   */
+  | {
+      type: 'CheckHeartbeat';
+      data: { engineId: string; lastHeartbeatAt: string | null; intervalMs?: number | null; now: string };
+    }
   | {
       type: 'SetHeartbeatPolicy';
       data: Operator & {
@@ -103,8 +112,19 @@ export function engineAlertId(engineId: string, n: number): string {
   return `engine:${engineId}:${n}`;
 }
 
-export function allowedGapOf(state: WatchedEngine, ctx: EngineHeartbeatContext): number {
-  return state.allowedGapMs ?? ctx.defaultAllowedGapMs;
+/**
+ * How long an engine may be silent: the gap an operator set for it; else three of the heartbeat
+ * intervals it declares, but never less than the service default (a fast heartbeat is not a
+ * promise of a fast network).
+ */
+export function allowedGapOf(
+  state: WatchedEngine,
+  ctx: EngineHeartbeatContext,
+  declaredIntervalMs: number | null = null,
+): number {
+  return (
+    state.allowedGapMs ?? Math.max(ctx.defaultAllowedGapMs, STALE_AFTER_INTERVALS * (declaredIntervalMs ?? 0))
+  );
 }
 
 /** Whether an engine last heard from at `lastHeartbeatAt` (or watched since then) is silent too long at `now`. */
@@ -178,9 +198,9 @@ export const engineHeartbeatDecider: Decider<
         return [...events, ...signOff];
       }
       case 'CheckHeartbeat': {
-        const { engineId, lastHeartbeatAt, now } = command.data;
+        const { engineId, lastHeartbeatAt, intervalMs, now } = command.data;
         if (state.status === 'unwatched' || !state.enabled || state.health !== 'ALIVE') return [];
-        const gap = allowedGapOf(state, ctx);
+        const gap = allowedGapOf(state, ctx, intervalMs ?? null);
         const silent = silentFor(state, lastHeartbeatAt, now);
         if (silent <= gap) return [];
         const alertId = engineAlertId(engineId, state.alertCount + 1);
