@@ -232,6 +232,33 @@ describe('risk-guard', () => {
       const again = await reserve(client, 'CAPITAL', 'c-dup', 100);
       expect(again).toMatchObject({ reservationId: first.reservationId, outcome: 'GRANTED', replayed: true });
     });
+
+    it("should count the day's decisions in the ledger, denials by reason, replays not at all", async () => {
+      const before = (await ledger(client)).decisions;
+      await reserve(client, 'CAPITAL', 'c-count-1', 10);
+      await reserve(client, 'CAPITAL', 'c-count-1', 10);
+      await reserve(client, 'CAPITAL', 'c-count-2', 99_999);
+      await reserve(client, 'stranger', 's-count', 1);
+      await reserve(client, 'stranger', 's-count-2', 1);
+
+      const after = (await ledger(client)).decisions;
+      const reasons = ['NO_POLICY', 'LIMIT_EXCEEDED', 'POLICY_DISABLED', 'THROTTLED'] as const;
+      const delta = Object.fromEntries(
+        reasons.map((r) => [r, (after.deniedByReason[r] ?? 0) - (before.deniedByReason[r] ?? 0)]),
+      );
+      expect({
+        granted: after.granted - before.granted,
+        denied: after.denied - before.denied,
+        ...delta,
+      }).toEqual({
+        granted: 1,
+        denied: 3,
+        NO_POLICY: 2,
+        LIMIT_EXCEEDED: 1,
+        POLICY_DISABLED: 0,
+        THROTTLED: 0,
+      });
+    });
   });
 
   describe('When the input is bad', () => {

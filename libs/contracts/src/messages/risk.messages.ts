@@ -374,6 +374,15 @@ export const LedgerView = object({
   timeZone: Type.String(),
   currency: Type.Union([Type.Null(), Type.String()]),
   usage: Type.Record(Type.String(), RiskUsage),
+  /**
+   * The day's reserve decisions: granted and denied, the denials by reason (seed 000's weekly review:
+   * "count denials by reason"; denial rate = denied ÷ (granted + denied)). Replays are not decisions.
+   */
+  decisions: object({
+    granted: Type.Integer({ minimum: 0 }),
+    denied: Type.Integer({ minimum: 0 }),
+    deniedByReason: Type.Partial(Type.Record(literals(DENIAL_REASONS), Type.Integer({ minimum: 0 }))),
+  }),
   open: Type.Array(ReservationView),
 });
 export type LedgerView = Static<typeof LedgerView>;

@@ -8,7 +8,7 @@ import {
 } from '@bifrost/event-sourcing';
 import { riskLedgerDecider, type LedgerContext } from './risk-ledger.decider';
 import type { LedgerCommand, LedgerEvent } from './risk-ledger.state';
-import { reservationChecks, reserveResult } from './risk-ledger.views';
+import { ledgerView, reservationChecks, reserveResult } from './risk-ledger.views';
 
 // Fixture constants live up here: the describe blocks read them while the module loads.
 const DAY = '2026-11-21';
@@ -901,6 +901,33 @@ describe('Risk ledger', () => {
 });
 
 // ── fixtures ────────────────────────────────────────────────────────────────────────────────────
+
+describe("The ledger view's count of the day's reserve decisions", () => {
+  it('should count the decisions of its day, denials by reason, and not a reservation carried over from the day before', () => {
+    const day = '2026-11-22';
+    const state = fold(riskLedgerDecider, [
+      opened(day, '2026-11-22T00:00:00.000Z', DAY, [carried()]),
+      granted('r2', { loss: 10 }, 'E1', 'key-r2', '2026-11-22T08:00:00.000Z'),
+      denied('r3', { loss: 10 }, 'THROTTLED', 'E1', [], 'E1', 'key-r3', '2026-11-22T09:00:00.000Z'),
+      denied('r4', { loss: 10 }, 'NO_POLICY', 'E2', [], 'E2', 'key-r4', '2026-11-22T09:30:00.000Z'),
+      settled('r1', 0),
+    ]);
+
+    expect(ledgerView(state, 'UTC', 'USD').decisions).toEqual({
+      granted: 1,
+      denied: 2,
+      deniedByReason: { THROTTLED: 1, NO_POLICY: 1 },
+    });
+  });
+
+  it('should count nothing before the first ledger opens', () => {
+    expect(ledgerView(riskLedgerDecider.initialState(), 'UTC', 'USD').decisions).toEqual({
+      granted: 0,
+      denied: 0,
+      deniedByReason: {},
+    });
+  });
+});
 
 function at(offsetMs: number): string {
   return new Date(Date.parse(T0) + offsetMs).toISOString();

@@ -9,13 +9,46 @@ import {
   type RiskUsage,
 } from '@bifrost/contracts';
 import { bucketGet, bucketValues } from './bucket-map';
+import { dayKey } from './day-key';
 import { findReservation, limitChecks } from './risk-ledger.decider';
 import {
   ZERO_USAGE,
   idempotencyIndexKey,
   type LedgerState,
+  type OpenLedger,
   type ReservationRecord,
 } from './risk-ledger.state';
+
+/**
+ * The reservations decided on the ledger's day: its open and closed ones, less those carried over
+ * from an earlier day (still open at midnight; they were decided, and counted, then).
+ */
+function decidedOn(state: OpenLedger): ReservationRecord[] {
+  // One date formatting per minute of decisions, not per reservation (offsets are whole minutes).
+  const days = new Map<string, string>();
+  const dayOf = (at: string) => {
+    const minute = at.slice(0, 16);
+    let day = days.get(minute);
+    if (day === undefined) days.set(minute, (day = dayKey(at, state.timeZone)));
+    return day;
+  };
+  return [...bucketValues(state.open), ...bucketValues(state.closed)].filter(
+    (r) => dayOf(r.decidedAt) === state.day,
+  );
+}
+
+/** How many reserve decisions granted and denied, the denials by reason (seed 000's Monday review). */
+export function decisionCounts(records: readonly ReservationRecord[]): LedgerView['decisions'] {
+  const deniedByReason: Partial<Record<DenialReason, number>> = {};
+  let denied = 0;
+  for (const record of records) {
+    if (record.status !== 'DENIED') continue;
+    denied += 1;
+    const reason = record.reason ?? 'LIMIT_EXCEEDED';
+    deniedByReason[reason] = (deniedByReason[reason] ?? 0) + 1;
+  }
+  return { granted: records.length - denied, denied, deniedByReason };
+}
 
 /** The reserve result stored under an engine's idempotency key, or undefined when unseen today. */
 export function reserveResult(
@@ -124,14 +157,17 @@ export function reservationResult(record: ReservationRecord): ReservationReply {
   };
 }
 
-/** The day's usage per policy and its open reservations. */
+/** The day's usage per policy, its reserve decisions (denials by reason) and its open reservations. */
 export function ledgerView(state: LedgerState, timeZone: string, currency: string | null): LedgerView {
-  if (state.status !== 'open') return { day: null, timeZone, currency, usage: {}, open: [] };
+  if (state.status !== 'open') {
+    return { day: null, timeZone, currency, usage: {}, decisions: decisionCounts([]), open: [] };
+  }
   return {
     day: state.day,
     timeZone: state.timeZone,
     currency,
     usage: { ...state.usage },
+    decisions: decisionCounts(decidedOn(state)),
     open: bucketValues(state.open).map((r) => ({
       reservationId: r.reservationId,
       engineId: r.engineId,
