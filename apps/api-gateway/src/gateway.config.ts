@@ -30,6 +30,8 @@ export const GatewayConfig = Type.Object({
    * own address (and its anonymous rate limit).
    */
   GATEWAY_TRUST_PROXY_HOPS: Type.Integer({ minimum: 0, maximum: 10, default: 0 }),
+  /** Origins a browser console may call from, comma-separated (`*`: any); empty: no CORS (http/cors.ts). */
+  GATEWAY_CORS_ALLOWED_ORIGINS: Type.String({ default: '' }),
   GATEWAY_RATE_BURST_SECONDS: Type.Number({ minimum: 1, default: 2 }),
   /** Live decision streams (`GET /decisions/stream`) one principal may hold open on one gateway instance. */
   GATEWAY_MAX_STREAMS_PER_PRINCIPAL: Type.Integer({ minimum: 1, default: 4 }),

@@ -599,6 +599,69 @@ describe('gateway over the real gate', () => {
     });
   });
 
+  describe('a browser console on another origin (GATEWAY_CORS_ALLOWED_ORIGINS)', () => {
+    const CONSOLE = 'https://console.example.com';
+    const preflight = (url: string, origin: string) =>
+      fetch(`${url}/api/v1/control`, {
+        method: 'OPTIONS',
+        headers: {
+          origin,
+          'access-control-request-method': 'PUT',
+          'access-control-request-headers': 'x-api-key, content-type',
+        },
+      });
+
+    it('should answer the preflight and the call of an allowed origin, and nobody else', async () => {
+      const open = await startGateway(
+        'gwcors',
+        { GATEWAY_CORS_ALLOWED_ORIGINS: CONSOLE },
+        { ns: h.ns, db: h.db },
+      );
+      try {
+        const allowed = await preflight(open.gateway.url, CONSOLE);
+        expect(allowed.status).toBe(204);
+        expect(allowed.headers.get('access-control-allow-origin')).toBe(CONSOLE);
+        expect(allowed.headers.get('access-control-allow-methods')).toContain('PUT');
+        expect(allowed.headers.get('access-control-allow-headers')).toBe('x-api-key, content-type');
+
+        const call = await open.http('GET', '/api/v1/auth/me', {
+          key: h.keys.viewer,
+          headers: { origin: CONSOLE },
+        });
+        expect(call.status).toBe(200);
+        expect(call.headers.get('access-control-allow-origin')).toBe(CONSOLE);
+        expect(call.headers.get('access-control-expose-headers')).toBe('Retry-After');
+
+        // Problem documents too: a console must be able to read why it was refused.
+        const refused = await open.http('GET', '/api/v1/auth/me', { headers: { origin: CONSOLE } });
+        expect(refused.status).toBe(401);
+        expect(refused.headers.get('access-control-allow-origin')).toBe(CONSOLE);
+
+        const stranger = 'https://elsewhere.example.com';
+        expect(
+          (await preflight(open.gateway.url, stranger)).headers.get('access-control-allow-origin'),
+        ).toBeNull();
+        const foreign = await open.http('GET', '/api/v1/auth/me', {
+          key: h.keys.viewer,
+          headers: { origin: stranger },
+        });
+        expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+      } finally {
+        await open.close();
+      }
+    });
+
+    it('should send no CORS headers by default', async () => {
+      const call = await h.http('GET', '/api/v1/auth/me', {
+        key: h.keys.viewer,
+        headers: { origin: CONSOLE },
+      });
+      expect(call.status).toBe(200);
+      expect(call.headers.get('access-control-allow-origin')).toBeNull();
+      expect((await preflight(h.gateway.url, CONSOLE)).status).toBe(404);
+    });
+  });
+
   describe('rate limits', () => {
     it('should answer 429 with Retry-After once a principal spent its burst, and not touch others', async () => {
       const limited = await startGateway(

@@ -35,6 +35,7 @@ import { CanaryReadController } from './reads/canary.reads.controller';
 import { HeimdallReadController } from './reads/heimdall.reads.controller';
 import { gatewayDatabaseProvider, GatewayDatabaseLifecycle } from './persistence/gateway-database';
 import { problemFrameworkErrors } from './http/framework-errors';
+import { corsOptions } from './http/cors';
 
 export { GatewayConfig } from './gateway.config';
 
@@ -74,6 +75,7 @@ export const gatewayService: ServiceDefinition<GatewayConfig> = {
     ...problemFrameworkErrors,
     ...(config.GATEWAY_TRUST_PROXY_HOPS > 0 ? { trustProxy: config.GATEWAY_TRUST_PROXY_HOPS } : {}),
   }),
+  cors: (config) => corsOptions(config.GATEWAY_CORS_ALLOWED_ORIGINS),
   app: (config) => ({
     controllers: [DocsController, ...apiControllers],
     providers: [

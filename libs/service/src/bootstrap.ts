@@ -45,6 +45,8 @@ export interface ServiceDefinition<C extends CommonConfig> {
   readonly http?: (
     config: C,
   ) => Pick<FastifyServerOptions, 'frameworkErrors' | 'clientErrorHandler' | 'trustProxy'>;
+  /** CORS for browsers on other origins, from the config; undefined: none (the gateway's `GATEWAY_CORS_ALLOWED_ORIGINS`). */
+  readonly cors?: (config: C) => Parameters<NestFastifyApplication['enableCors']>[0] | undefined;
 }
 
 export interface RunningService {
@@ -111,6 +113,8 @@ export async function startService<C extends CommonConfig>(
       bodyParser: false,
     },
   );
+  const cors = definition.cors?.(config);
+  if (cors) app.enableCors(cors);
   useJsonBodies(app.getHttpAdapter().getInstance());
   instrumentHttp(app.getHttpAdapter().getInstance(), app.get<Registry>(METRICS_REGISTRY));
   // Replies are JSON.stringify, except that raw JSON texts (RawJson) are written as they are.
