@@ -142,6 +142,26 @@ describe('governance routes', () => {
       );
     });
 
+    it('should take a window of whole minutes up to 60m, as the seed adds its own rule (10m)', async () => {
+      const rule = (window: string) =>
+        send('PATCH', `/engines/${ENGINE}/circuit-breaker/rules/my-rule`, h.keys.admin, {
+          reason: 'the seed example',
+          name: 'My Rule',
+          condition: 'errorRate > 0.03',
+          window,
+          action: 'alert_only',
+          enabled: false,
+        });
+      for (const window of ['61m', '0m', '1h', '10'])
+        expect(await rule(window)).toMatchObject({ status: 400, body: { code: 'REQUEST.INVALID' } });
+      expect((await rule('10m')).status).toBe(200);
+      await projected(
+        `/engines/${ENGINE}/circuit-breaker/rules`,
+        (b: { items: { ruleId: string; window: string }[] }) =>
+          b.items.some((r) => r.ruleId === 'my-rule' && r.window === '10m'),
+      );
+    });
+
     it('should count the engine’s command records live and over a time range from the read model', async () => {
       await commands(20, 'success');
       const live = await agentSees(20);

@@ -14,7 +14,15 @@ export type AutonomyPhase = (typeof AUTONOMY_PHASES)[number];
 export const APPROVER_ROLES = ['tech_lead', 'ops_lead', 'product_lead', 'exec_sponsor'] as const;
 export type ApproverRole = (typeof APPROVER_ROLES)[number];
 
-export const BREAKER_WINDOWS = ['1m', '5m', '15m'] as const;
+/**
+ * A circuit breaker's window: whole minutes from 1 to 60 (`1m` … `60m`; seed 003's rules use 1, 5
+ * and 15, its "adding a rule" example 10).
+ */
+export const BreakerWindow = Type.String({
+  pattern: '^([1-9]|[1-5][0-9]|60)m$',
+  description: 'whole minutes, 1m to 60m',
+  examples: ['5m', '10m'],
+});
 export const BREAKER_ACTIONS = ['revert_to_l3', 'pause_command_type', 'alert_only'] as const;
 export type BreakerAction = (typeof BREAKER_ACTIONS)[number];
 
@@ -62,7 +70,7 @@ export const BreakerRuleSchema = object({
   name: Type.String({ minLength: 1, maxLength: 100 }),
   /** `<metric> <op> <literal>` (e.g. `errorRate > 0.05`, `severity == critical`); see docs/governance.md. */
   condition: Type.String({ minLength: 1, maxLength: 300 }),
-  window: literals(BREAKER_WINDOWS),
+  window: BreakerWindow,
   action: literals(BREAKER_ACTIONS),
   /** Only this command type's records count; absent: every command type (pause acts per type). */
   commandType: Type.Optional(CommandType),
@@ -209,7 +217,7 @@ export const BreakerEventSchema = object({
   ruleId: BreakerRuleId,
   ruleName: Type.String({ maxLength: 100 }),
   condition: Type.String({ maxLength: 300 }),
-  window: literals(BREAKER_WINDOWS),
+  window: BreakerWindow,
   action: literals(BREAKER_ACTIONS),
   commandType: Type.Optional(CommandType),
   observed: Type.Record(Type.String(), Type.Union([Type.Number(), Type.String(), Type.Null()])),
@@ -450,7 +458,7 @@ export const UpdateBreakerRuleCommand = object({
   /** Required for a new rule; for an existing rule absent fields keep their value. */
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   condition: Type.Optional(Type.String({ minLength: 1, maxLength: 300 })),
-  window: Type.Optional(literals(BREAKER_WINDOWS)),
+  window: Type.Optional(BreakerWindow),
   action: Type.Optional(literals(BREAKER_ACTIONS)),
   commandType: Type.Optional(Type.Union([Type.Null(), CommandType])),
   enabled: Type.Optional(Type.Boolean()),

@@ -8,8 +8,8 @@ import {
   type WindowMetrics,
 } from './command-metrics';
 
-export const BREAKER_WINDOWS = ['1m', '5m', '15m'] as const;
-export type BreakerWindow = (typeof BREAKER_WINDOWS)[number];
+/** Whole minutes, `1m` to `60m` (the contract's `BreakerWindow` checks the form and range). */
+export type BreakerWindow = string;
 
 export const BREAKER_ACTIONS = ['revert_to_l3', 'pause_command_type', 'alert_only'] as const;
 export type BreakerAction = (typeof BREAKER_ACTIONS)[number];

@@ -1,7 +1,9 @@
+import { ValidationError } from '@bifrost/event-sourcing';
 import {
   appendCommand,
   appendIncident,
   commandTypesIn,
+  durationMs,
   EMPTY_HISTORY,
   HISTORY_LIMITS,
   windowMetrics,
@@ -86,6 +88,7 @@ describe('Command metrics', () => {
 
     it.each([
       ['1m', 1],
+      ['10m', 3],
       ['15m', 3],
       ['1h', 3],
       ['24h', 3],
@@ -93,6 +96,13 @@ describe('Command metrics', () => {
       ['30d', 3],
     ] as const)('should count %s windows', (window, expected) => {
       expect(windowMetrics(history, window, NOW).commands).toBe(expected);
+    });
+
+    it('should take a window of whole minutes, and refuse what is none', () => {
+      expect(durationMs('10m')).toBe(600_000);
+      expect(durationMs('60m')).toBe(3_600_000);
+      for (const window of ['0m', '1.5m', 'm', '10 m', '2w'])
+        expect(() => durationMs(window)).toThrow(ValidationError);
     });
   });
 

@@ -1,4 +1,5 @@
 import { INCIDENT_SEVERITIES, type CommandOutcome, type IncidentSeverity } from '@bifrost/contracts';
+import { ValidationError } from '@bifrost/event-sourcing';
 
 /** A command an engine reported (`ingest.CommandReported` data) stamped with when it was received. */
 export interface CommandRecord {
@@ -67,8 +68,21 @@ const DURATION_MS: Readonly<Record<Duration, number>> = {
   '30d': 30 * DAY,
 };
 
-export function durationMs(window: Duration): number {
-  return DURATION_MS[window];
+/**
+ * A window: one of {@link DURATIONS}, or whole minutes (`10m`, a circuit breaker's: 1 to 60, the
+ * range the contract's `BreakerWindow` allows).
+ */
+export type Window = Duration | string;
+
+export function durationMs(window: Window): number {
+  const known = DURATION_MS[window as Duration];
+  if (known !== undefined) return known;
+  const minutes = /^([1-9][0-9]*)m$/.exec(window);
+  if (!minutes)
+    throw new ValidationError(
+      `"${window}" is no window: whole minutes (e.g. 10m) or one of ${DURATIONS.join(', ')}`,
+    );
+  return Number(minutes[1]) * MINUTE;
 }
 
 /**
@@ -108,7 +122,7 @@ function bounded<T extends { readonly at: string }>(records: readonly T[], now: 
 }
 
 /** The command types with at least one command in the window, sorted. */
-export function commandTypesIn(h: MetricsHistory, window: Duration, now: string): string[] {
+export function commandTypesIn(h: MetricsHistory, window: Window, now: string): string[] {
   const inWindow = windowFilter(window, now);
   return [...new Set(h.commands.filter((c) => inWindow(c.at)).map((c) => c.commandType))].sort();
 }
@@ -125,7 +139,7 @@ export function historyAfter(h: MetricsHistory, since: string): MetricsHistory {
   };
 }
 
-function windowFilter(window: Duration, now: string): (at: string) => boolean {
+function windowFilter(window: Window, now: string): (at: string) => boolean {
   const end = Date.parse(now);
   const start = end - durationMs(window);
   return (at) => {
@@ -140,7 +154,7 @@ function windowFilter(window: Duration, now: string): (at: string) => boolean {
  */
 export function windowMetrics(
   h: MetricsHistory,
-  window: Duration,
+  window: Window,
   now: string,
   commandType?: string,
 ): WindowMetrics {
