@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { auditHash } from '@bifrost/audit';
 import {
@@ -230,7 +231,8 @@ describe('audit log', () => {
       execFile(
         'node',
         [resolve(ROOT, 'scripts/bifrost-audit.cjs'), ...args],
-        { cwd: ROOT },
+        // Anywhere, as a cron job runs it: not only from the repository's root.
+        { cwd: tmpdir() },
         (error, stdout) => done({ code: error ? Number(error.code) : 0, stdout }),
       );
     });
