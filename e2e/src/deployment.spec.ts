@@ -223,6 +223,10 @@ describe('deployment files', () => {
       }
     });
 
+    it("should keep the services' own service label when the ServiceMonitor scrapes them", () => {
+      expect(read('helm/bifrost/templates/servicemonitor.yaml')).toMatch(/^ {6}honorLabels: true$/m);
+    });
+
     it('should refuse a second canary and keep two replicas of a service apart', () => {
       expect(deployments).toMatch(/\(eq \$name "canary"\) \(gt \$replicas 1\) \}\}\n\{\{- fail /);
       expect(deployments).toContain('kind: PodDisruptionBudget');
