@@ -271,6 +271,15 @@ describe('risk-guard', () => {
           exposure: usd(0),
         }),
       ).resolves.toMatchObject({ ok: false, error: { code: 'RPC.VALIDATION_FAILED' } });
+      // A name every JavaScript object has is no engine id (it found Object.prototype's as a policy).
+      await expect(
+        client.rpc.request('bifrost.rpc.risk.reserve', {
+          engineId: 'constructor',
+          idempotencyKey: 'z',
+          maxLoss: usd(0),
+          exposure: usd(0),
+        }),
+      ).resolves.toMatchObject({ ok: false, error: { code: 'RPC.VALIDATION_FAILED' } });
       await expect(
         client.rpc.request('bifrost.rpc.risk.reserve', {
           engineId: 'CAPITAL',

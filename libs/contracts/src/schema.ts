@@ -14,6 +14,36 @@ export function tolerant<S extends TSchema>(schema: S): S {
   ) as S;
 }
 
+/**
+ * The names every JavaScript object has (`constructor`, `toString`, `valueOf`, …, Object.prototype's).
+ * Ids become keys of records in the services' state; one of these names would find the inherited
+ * member where no entry exists (an internal error, or a pause that never takes). So no id may be one.
+ */
+export const OBJECT_MEMBER_NAMES: readonly string[] = [
+  '__defineGetter__',
+  '__defineSetter__',
+  '__lookupGetter__',
+  '__lookupSetter__',
+  '__proto__',
+  'constructor',
+  'hasOwnProperty',
+  'isPrototypeOf',
+  'propertyIsEnumerable',
+  'toLocaleString',
+  'toString',
+  'valueOf',
+];
+
+/**
+ * An id's pattern (anchored, `^…$`) that also refuses {@link OBJECT_MEMBER_NAMES}: every schema of an
+ * id that can become a key of a record uses it.
+ */
+export function idPattern(pattern: string): string {
+  if (!pattern.startsWith('^') || !pattern.endsWith('$'))
+    throw new Error(`id pattern ${pattern} is not anchored`);
+  return `^(?!(?:${OBJECT_MEMBER_NAMES.join('|')})$)${pattern.slice(1)}`;
+}
+
 /** One of a fixed set of strings, typed as their union. */
 export const literals = <T extends string>(values: readonly T[]): TUnion<TLiteral<T>[]> =>
   Type.Union(values.map((value) => Type.Literal(value)));

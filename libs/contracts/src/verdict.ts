@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Timestamp, Uuid } from './envelope';
-import { literals } from './schema';
+import { literals, idPattern } from './schema';
 
 /** Verdict actions, most permissive first (DESIGN §3). The most restrictive one wins. */
 export const VERDICT_ACTIONS = [
@@ -26,7 +26,7 @@ export const RiskLevelSchema = literals(RISK_LEVELS);
 
 /** An id of an engine or strategy: a single subject token, so it can appear in NATS subjects. */
 export const EntityId = Type.String({
-  pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$',
+  pattern: idPattern('^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$'),
   examples: ['wholesale-bot'],
 });
 

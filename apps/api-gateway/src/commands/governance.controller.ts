@@ -11,6 +11,7 @@ import {
   EnrollEngineCommand,
   EntityId,
   GovernanceId,
+  PrincipalId,
   GovernanceStateView,
   ProposalSchema,
   READINESS_STATUSES,
@@ -32,7 +33,7 @@ const EngineItemParams = object({ engineId: EntityId, itemId: ChecklistItemId })
 const EngineRuleParams = object({ engineId: EntityId, ruleId: BreakerRuleId });
 const EngineEventParams = object({ engineId: EntityId, eventId: GovernanceId });
 const EngineProposalParams = object({ engineId: EntityId, proposalId: GovernanceId });
-const PrincipalParams = object({ principalId: Type.String({ minLength: 1, maxLength: 200 }) });
+const PrincipalParams = object({ principalId: PrincipalId });
 
 const EnrollBody = Type.Omit(EnrollEngineCommand, ['actor', 'engineId'], { additionalProperties: false });
 const LadderBody = Type.Omit(ConfigureLadderCommand, ['actor', 'engineId'], { additionalProperties: false });

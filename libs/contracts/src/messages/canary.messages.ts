@@ -3,7 +3,7 @@ import { Actor, Timestamp } from '../envelope';
 import { okReplyOf } from '../errors';
 import { defineMessage, defineRpc } from '../registry';
 import { EntityId } from '../verdict';
-import { CommandReason, literals, object, Reason } from '../schema';
+import { CommandReason, literals, object, Reason, idPattern } from '../schema';
 
 /** What a probe does when it reaches its failure threshold. */
 export const PROBE_ACTIONS = ['alert_only', 'pause_engine', 'kill_switch'] as const;
@@ -19,7 +19,7 @@ export type EngineHealth = (typeof ENGINE_HEALTHS)[number];
 
 /** A probe name is one subject token: `bifrost.evt.canary.probe.<probeName>`. */
 export const ProbeName = Type.String({
-  pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$',
+  pattern: idPattern('^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$'),
   examples: ['exchange-api'],
 });
 const Detail = Type.String({ maxLength: 500 });

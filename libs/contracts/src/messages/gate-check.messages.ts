@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Timestamp } from '../envelope';
 import { defineMessage, defineRpc } from '../registry';
 import { EntityId, Money, Verdict } from '../verdict';
-import { literals } from '../schema';
+import { literals, idPattern } from '../schema';
 import { CommandType } from './governance-ingest.messages';
 
 export const ACTION_INTENTS = ['open', 'increase', 'reduce', 'close'] as const;
@@ -16,7 +16,7 @@ export type BlastRadius = (typeof BLAST_RADII)[number];
 export const GateAction = Type.Object(
   {
     /** Action kind, e.g. `order.place`, `offer.send`, `command.deploy`; execution classes are set per kind. */
-    kind: Type.String({ pattern: '^[a-z][a-z0-9_-]*(\\.[a-z0-9_-]+)*$', maxLength: 100 }),
+    kind: Type.String({ pattern: idPattern('^[a-z][a-z0-9_-]*(\\.[a-z0-9_-]+)*$'), maxLength: 100 }),
     intent: literals(ACTION_INTENTS),
     notional: Type.Optional(Money),
     /** For command-type actions checked against the autonomy phase whitelist (spelled as the agent records it). */

@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Actor, Timestamp } from '../envelope';
 import { defineMessage } from '../registry';
 import { EngineModeSchema, EntityId } from '../verdict';
-import { CommandReason, literals, object, Reason } from '../schema';
+import { CommandReason, literals, object, Reason, idPattern } from '../schema';
 
 /** The one control plane aggregate: `bifrost.evt.gate.control.global`. */
 export const CONTROL_PLANE_SUBJECT = 'bifrost.evt.gate.control.global';
@@ -28,7 +28,7 @@ export type KillSwitchMode = (typeof KILL_SWITCH_MODES)[number];
 export const KillSwitchModeSchema = literals(KILL_SWITCH_MODES);
 
 /** Same pattern as `GateAction.kind`. */
-const ActionKind = Type.String({ pattern: '^[a-z][a-z0-9_-]*(\\.[a-z0-9_-]+)*$', maxLength: 100 });
+const ActionKind = Type.String({ pattern: idPattern('^[a-z][a-z0-9_-]*(\\.[a-z0-9_-]+)*$'), maxLength: 100 });
 /** What caused an automated command, e.g. the id of the tripwire or canary event that asked for it. */
 const Cause = Type.String({ minLength: 1, maxLength: 200 });
 /** Governance-agent phase names (DESIGN §2: L3 → L3+ → L4 → L4+ → L5). */

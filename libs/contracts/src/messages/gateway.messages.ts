@@ -2,14 +2,14 @@ import { Type } from '@sinclair/typebox';
 import { Timestamp } from '../envelope';
 import { defineMessage } from '../registry';
 import { EntityId } from '../verdict';
-import { literals, object } from '../schema';
+import { literals, object, idPattern } from '../schema';
 
 /** Who may do what through the API gateway (docs/api.md): the operator ranks, then engines. */
 export const API_KEY_ROLES = ['viewer', 'operator', 'admin', 'owner', 'engine'] as const;
 export type ApiKeyRole = (typeof API_KEY_ROLES)[number];
 
 /** Key ids are the gateway's: 16 hex digits, or `bootstrap-owner`. */
-const KeyId = Type.String({ pattern: '^[a-z0-9-]{1,64}$', examples: ['3f9a1c0de4b27a55'] });
+const KeyId = Type.String({ pattern: idPattern('^[a-z0-9-]{1,64}$'), examples: ['3f9a1c0de4b27a55'] });
 
 /** An API key came into being: who made it (the envelope's actor), for which role and engine. */
 export const ApiKeyCreated = defineMessage({

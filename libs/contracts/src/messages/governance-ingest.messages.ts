@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { defineMessage } from '../registry';
 import { EntityId } from '../verdict';
-import { literals } from '../schema';
+import { literals, idPattern } from '../schema';
 
 /** How a command an engine ran ended. */
 export const COMMAND_OUTCOMES = ['success', 'error', 'rolled_back'] as const;
@@ -12,7 +12,7 @@ export const INCIDENT_SEVERITIES = ['low', 'medium', 'high', 'critical'] as cons
 export type IncidentSeverity = (typeof INCIDENT_SEVERITIES)[number];
 
 /** A command type as engines name it (`SET_POWER`, `COOLING_CYCLE`, `order.place`). */
-export const CommandType = Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_.:-]{0,99}$' });
+export const CommandType = Type.String({ pattern: idPattern('^[A-Za-z][A-Za-z0-9_.:-]{0,99}$') });
 
 /**
  * One command an engine ran and how it ended. The governance agent derives success, error,

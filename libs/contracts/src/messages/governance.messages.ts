@@ -5,7 +5,7 @@ import { okReplyOf } from '../errors';
 import { defineMessage, defineRpc } from '../registry';
 import { EntityId } from '../verdict';
 import { COMMAND_OUTCOMES, CommandType, INCIDENT_SEVERITIES } from './governance-ingest.messages';
-import { CommandReason, literals, object, Reason } from '../schema';
+import { CommandReason, literals, object, Reason, idPattern } from '../schema';
 
 export const AUTONOMY_PHASES = ['L3', 'L3+', 'L4', 'L4+', 'L5'] as const;
 export type AutonomyPhase = (typeof AUTONOMY_PHASES)[number];
@@ -42,11 +42,11 @@ export const MAX_WHITELIST_ITEMS = 500;
 /** Command types the engine may run on its own: each one the agent can record, breakers can pause. */
 const Whitelist = Type.Array(CommandType, { maxItems: MAX_WHITELIST_ITEMS });
 /** Ids the agent makes up (proposals, reports, breaker events) and principal ids. */
-export const GovernanceId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,199}$' });
+export const GovernanceId = Type.String({ pattern: idPattern('^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,199}$') });
 /** Readiness checklist item ids, e.g. `success-rate`, `runbooks`. */
-export const ChecklistItemId = Type.String({ pattern: '^[a-z][a-z0-9_-]{0,63}$' });
+export const ChecklistItemId = Type.String({ pattern: idPattern('^[a-z][a-z0-9_-]{0,63}$') });
 /** Breaker rule ids: lower-case, e.g. `high-error-rate`. */
-export const BreakerRuleId = Type.String({ pattern: '^[a-z][a-z0-9_-]{0,63}$' });
+export const BreakerRuleId = Type.String({ pattern: idPattern('^[a-z][a-z0-9_-]{0,63}$') });
 
 /** One rung of an engine's phase ladder; the whitelist is cumulative (this rung's additions plus every rung below). */
 export const PhaseRung = object({
@@ -498,10 +498,13 @@ export const RejectProposalCommand = object({
 });
 export type RejectProposalCommand = Static<typeof RejectProposalCommand>;
 
+/** Whom approver roles are given to: an API key id, kept as a key of the approvers directory. */
+export const PrincipalId = Type.String({ minLength: 1, maxLength: 200, pattern: idPattern('^[\\s\\S]+$') });
+
 export const AssignApproverRolesCommand = object({
   actor: Actor,
   reason: CommandReason,
-  principalId: Type.String({ minLength: 1, maxLength: 200 }),
+  principalId: PrincipalId,
   roles: Type.Array(ApproverRole, { maxItems: 4, uniqueItems: true }),
 });
 export type AssignApproverRolesCommand = Static<typeof AssignApproverRolesCommand>;

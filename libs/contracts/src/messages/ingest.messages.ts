@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { defineMessage } from '../registry';
 import { EntityId, Money } from '../verdict';
+import { idPattern } from '../schema';
 
 /**
  * Facts engines report on `bifrost.ingest.<kind>.<engineId>` (stream BIFROST_INGEST). The SDK and
@@ -42,7 +43,7 @@ export const KpiReported = defineMessage({
     {
       engineId: EntityId,
       domain: EntityId,
-      metric: Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$' }),
+      metric: Type.String({ pattern: idPattern('^[a-z][a-z0-9_]{0,63}$') }),
       success: Type.Boolean(),
       value: Type.Optional(Type.Number()),
     },

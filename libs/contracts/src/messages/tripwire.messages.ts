@@ -4,7 +4,7 @@ import { Actor, Timestamp } from '../envelope';
 import { okReplyOf } from '../errors';
 import { defineMessage, defineRpc } from '../registry';
 import { EntityId } from '../verdict';
-import { CommandReason, literals, object, Reason } from '../schema';
+import { CommandReason, literals, object, Reason, idPattern } from '../schema';
 
 /** What a tripped policy asks for: risk-guard throttles the engine, or the gate kills it. */
 export const TRIPWIRE_ACTIONS = ['THROTTLE', 'KILL_SWITCH'] as const;
@@ -20,9 +20,12 @@ export const EVALUATION_RESULTS = [
 export type EvaluationResult = (typeof EVALUATION_RESULTS)[number];
 
 /** A KPI name, e.g. `contract_rate`. */
-export const KpiMetric = Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$', examples: ['contract_rate'] });
+export const KpiMetric = Type.String({
+  pattern: idPattern('^[a-z][a-z0-9_]{0,63}$'),
+  examples: ['contract_rate'],
+});
 /** `<domain>-<metric>`, e.g. `WHOLESALE-contract_rate`: one policy per (domain, metric). */
-export const TripwirePolicyId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,129}$' });
+export const TripwirePolicyId = Type.String({ pattern: idPattern('^[A-Za-z0-9][A-Za-z0-9_-]{0,129}$') });
 const Count = Type.Integer({ minimum: 0 });
 const Rate = Type.Number({ minimum: 0, maximum: 1 });
 

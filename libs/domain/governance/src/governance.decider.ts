@@ -325,7 +325,11 @@ function checkBreakers(out: Emitter, now: string): void {
         now,
         eventId,
       );
-    } else if (rule.action === 'pause_command_type' && rule.commandType && !(rule.commandType in s.paused)) {
+    } else if (
+      rule.action === 'pause_command_type' &&
+      rule.commandType &&
+      !Object.hasOwn(s.paused, rule.commandType)
+    ) {
       out.emit({
         type: 'CommandTypePaused',
         data: { engineId: s.engineId, commandType: rule.commandType, eventId, at: now },

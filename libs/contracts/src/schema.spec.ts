@@ -1,0 +1,51 @@
+import { compile } from './ajv';
+import { CommandType } from './messages/governance-ingest.messages';
+import { BreakerRuleId, GovernanceId, PrincipalId } from './messages/governance.messages';
+import { KpiMetric, TripwirePolicyId } from './messages/tripwire.messages';
+import { ProbeName } from './messages/canary.messages';
+import { OBJECT_MEMBER_NAMES, idPattern } from './schema';
+import { EntityId } from './verdict';
+
+describe('Ids', () => {
+  const ids = {
+    EntityId,
+    CommandType,
+    GovernanceId,
+    BreakerRuleId,
+    PrincipalId,
+    KpiMetric,
+    TripwirePolicyId,
+    ProbeName,
+  };
+
+  describe.each(Object.entries(ids))('Given the id schema %s', (_, schema) => {
+    const validate = compile(schema);
+
+    it.each(
+      OBJECT_MEMBER_NAMES.filter((name) =>
+        new RegExp(schema.pattern.replace(/^\^\(\?!.*?\$\)/, '^'), 'u').test(name),
+      ),
+    )(
+      'should refuse %p, a name every JavaScript object has (it would find an inherited member as a key)',
+      (name) => {
+        expect(validate(name).ok).toBe(false);
+      },
+    );
+
+    it('should still take ids that merely contain or extend such a name', () => {
+      for (const id of ['constructor2', 'my-constructor', 'valueOfIt'].filter((id) =>
+        new RegExp(schema.pattern.replace(/^\^\(\?!.*?\$\)/, '^'), 'u').test(id),
+      ))
+        expect(validate(id).ok).toBe(true);
+    });
+  });
+
+  it('should name at least constructor, toString and valueOf', () => {
+    expect(OBJECT_MEMBER_NAMES).toEqual(expect.arrayContaining(['constructor', 'toString', 'valueOf']));
+    expect([...OBJECT_MEMBER_NAMES].sort()).toEqual(Object.getOwnPropertyNames(Object.prototype).sort());
+  });
+
+  it('should refuse an id pattern that is not anchored', () => {
+    expect(() => idPattern('[a-z]+')).toThrow('not anchored');
+  });
+});
