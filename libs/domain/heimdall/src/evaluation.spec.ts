@@ -71,6 +71,12 @@ describe('Heimdall evaluation (gate stacking, AND logic)', () => {
       });
     });
 
+    it('should report a confidence short by less than the rounding as short, not as exactly at the bar', () => {
+      const check = gate(evaluateRecommendation(domain, { confidence: 0.9199999999 }), 'heimdall.confidence');
+      expect(check).toMatchObject({ result: 'FAIL' });
+      expect(check?.distanceToTrip).toBeLessThan(0);
+    });
+
     it('should report the headroom above the threshold as a positive distance', () => {
       expect(gate(evaluateRecommendation(domain, { confidence: 0.95 }), 'heimdall.confidence')).toMatchObject(
         {

@@ -47,9 +47,14 @@ const DISPOSITION_OF_OUTCOME: Record<EvaluationOutcome, RiskDisposition> = {
   NOT_ELIGIBLE: 'skip',
 };
 
-/** Differences of rates are rounded so that 0.95 − 0.92 reads 0.03, not 0.030000000000000027. */
+/**
+ * Differences of rates are rounded so that 0.95 − 0.92 reads 0.03, not 0.030000000000000027; a value
+ * short of its bar by less than the rounding stays negative (short), never 0 (exactly at the bar).
+ */
 function distance(value: number, threshold: number): number {
-  return Math.round((value - threshold) * 1e9) / 1e9;
+  const difference = value - threshold;
+  const rounded = Math.round(difference * 1e9) / 1e9;
+  return difference < 0 && rounded >= 0 ? difference : rounded;
 }
 
 function gate(
