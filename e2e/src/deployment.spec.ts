@@ -43,6 +43,24 @@ function configVariables(): Set<string> {
   );
 }
 
+/** Every metric name the services register: `name: 'bifrost_…'`, and the governance agent's `gauge('…')`. */
+function exportedMetrics(): Set<string> {
+  const sources = (dir: string): string[] =>
+    readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((entry) =>
+      entry.isDirectory()
+        ? sources(join(dir, entry.name))
+        : /\.ts$/.test(entry.name) && !/spec\.ts$/.test(entry.name)
+          ? [read(join(dir, entry.name))]
+          : [],
+    );
+  const names = new Set<string>();
+  for (const text of [...sources('apps'), ...sources('libs')]) {
+    for (const m of text.matchAll(/name: '(bifrost_[a-z_]+)'/g)) names.add(m[1] as string);
+    for (const m of text.matchAll(/\bgauge\(\s*'([a-z_]+)'/g)) names.add(`bifrost_governance_${m[1]}`);
+  }
+  return names;
+}
+
 describe('deployment files', () => {
   it('should know at least the four core services', () => {
     expect(services).toEqual(expect.arrayContaining(['gate', 'risk-guard', 'projector', 'api-gateway']));
@@ -221,6 +239,13 @@ describe('deployment files', () => {
       ]) {
         expect(deployments).toContain(setting);
       }
+    });
+
+    it('should alert only on metrics the services export', () => {
+      const rule = read('helm/bifrost/templates/prometheusrule.yaml');
+      const used = new Set(rule.match(/\bbifrost_[a-z_]+/g));
+      expect(used.size).toBeGreaterThanOrEqual(10);
+      expect([...used].filter((name) => !exportedMetrics().has(name))).toEqual([]);
     });
 
     it("should keep the services' own service label when the ServiceMonitor scrapes them", () => {
