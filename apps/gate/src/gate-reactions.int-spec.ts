@@ -223,4 +223,40 @@ describe('gate reactions across gate restarts', () => {
       what: 'riskPoliciesPresent failed',
     });
   });
+
+  it('should engage the global kill switch on a tripwire KILL_SWITCH of global scope (seed 000)', async () => {
+    if (gates.length === 0) await start();
+    const trip = (engineId: string, killScope?: 'engine' | 'global') =>
+      client.publisher.publish(
+        createEnvelope({
+          type: 'tripwire.TripwireTriggered',
+          subject: ns.naming.eventSubject('tripwire', 'policy', 'CAPITAL-roi_event'),
+          source: 'tripwire',
+          actor: { kind: 'system', id: 'tripwire' },
+          data: {
+            policyId: 'CAPITAL-roi_event',
+            engineId,
+            action: 'KILL_SWITCH',
+            ...(killScope ? { killScope } : {}),
+          },
+        }),
+      );
+
+    await trip('scoped-bot', 'engine');
+    await waitFor(async () => (await action('scoped-bot')) === 'KILL', { what: 'KILL for scoped-bot' });
+    expect(await action('bystander-bot')).not.toBe('KILL');
+
+    await trip('capital-bot', 'global');
+    await waitFor(async () => (await action('bystander-bot')) === 'KILL', { what: 'KILL for every engine' });
+    const { events } = await client.eventStore.read(ns.naming.eventSubject('gate', 'control', 'global'));
+    expect(
+      events
+        .map((e) => e.envelope)
+        .find((e) => e.type === 'gate.KillSwitchEngaged' && !('engineId' in e.data))?.data['reason'],
+    ).toMatch(/^tripwire CAPITAL-roi_event/);
+    await client.rpc.call('bifrost.rpc.gate.cmd.kill-switch.release', {
+      actor: operator,
+      reason: 'test over',
+    });
+  });
 });

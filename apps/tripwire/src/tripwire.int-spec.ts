@@ -246,7 +246,7 @@ describe('tripwire service', () => {
         action: { kind: 'order.place', intent: 'open' },
       });
 
-    it('should trip nothing while disabled, then KILL the engine at the gate on enable + evaluate now', async () => {
+    it('should trip nothing while disabled, then KILL every engine at the gate on enable + evaluate now (the seed kills globally)', async () => {
       await publishKpis(client, ns, CAPITAL, 250, true);
       await publishKpis(client, ns, CAPITAL, 50, false);
       const disabled = await waitForObserved(client, 'CAPITAL-roi_event', 'cap-1', 300);
@@ -269,15 +269,20 @@ describe('tripwire service', () => {
         expect.objectContaining({ policyId: 'CAPITAL-roi_event', engineId: 'cap-1', result: 'TRIPPED' }),
       ]);
       const [trigger] = await policyEvents(client, ns, 'CAPITAL-roi_event', 'TripwireTriggered');
-      expect(trigger?.envelope.data).toMatchObject({ engineId: 'cap-1', action: 'KILL_SWITCH' });
+      expect(trigger?.envelope.data).toMatchObject({
+        engineId: 'cap-1',
+        action: 'KILL_SWITCH',
+        killScope: 'global',
+      });
       // The operator's call tripped it: the operator is its actor (DESIGN §7), there is no causing message.
       expect(trigger?.envelope.actor).toEqual(OPERATOR);
       expect(trigger?.envelope.causationId).toBeUndefined();
 
       await waitFor(async () => (await check('cap-1')).action === 'KILL', { what: 'KILL for cap-1' });
       const { events } = await client.eventStore.read(ns.naming.eventSubject('gate', 'control', 'global'));
+      // Seed 000: "auto-KILL_SWITCH (engage global kill)": the global switch, not the engine's.
       const engaged = events.find(
-        (e) => e.envelope.type === 'gate.KillSwitchEngaged' && e.envelope.data['engineId'] === 'cap-1',
+        (e) => e.envelope.type === 'gate.KillSwitchEngaged' && e.envelope.data['engineId'] === undefined,
       );
       expect(engaged?.envelope.causationId).toBe(trigger?.envelope.id);
       expect(engaged?.envelope.actor).toEqual(OPERATOR);
@@ -286,8 +291,11 @@ describe('tripwire service', () => {
         actor: OPERATOR,
         cause: trigger?.envelope.id,
       });
-      // Only the tripped engine is killed.
-      expect((await check('cap-2')).action).not.toBe('KILL');
+      expect((await check('cap-2')).action).toBe('KILL');
+      await client.rpc.call('bifrost.rpc.gate.cmd.kill-switch.release', {
+        actor: OPERATOR,
+        reason: 'capital reviewed',
+      });
     });
   });
 

@@ -52,7 +52,7 @@ export class ReactionsConsumer {
     if (data.action !== 'KILL_SWITCH') return;
     await this.engage(
       envelope,
-      data.engineId,
+      data.killScope === 'global' ? undefined : data.engineId,
       'hard',
       `tripwire ${data.policyId}${data.reason ? `: ${data.reason}` : ''}`,
     );

@@ -118,7 +118,7 @@ export class TripwireCommands implements OnModuleInit {
 
   async upsertPolicy(command: UpsertTripwirePolicyCommand): Promise<TripwirePolicyView> {
     await this.ready();
-    const { actor, reason, enabled, confidence, ...settings } = command;
+    const { actor, reason, enabled, confidence, killScope, ...settings } = command;
     const policyId = tripwirePolicyId(command.domain, command.metric);
     const policy = {
       domain: settings.domain,
@@ -130,6 +130,7 @@ export class TripwireCommands implements OnModuleInit {
       action: settings.action,
       ...(enabled === undefined ? {} : { enabled }),
       ...(confidence === undefined ? {} : { confidence }),
+      ...(killScope === undefined ? {} : { killScope }),
     };
     await this.run(
       policyId,

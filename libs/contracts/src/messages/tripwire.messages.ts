@@ -8,6 +8,12 @@ import { CommandReason, literals, object, Reason, idPattern } from '../schema';
 
 /** What a tripped policy asks for: risk-guard throttles the engine, or the gate kills it. */
 export const TRIPWIRE_ACTIONS = ['THROTTLE', 'KILL_SWITCH'] as const;
+/**
+ * What a KILL_SWITCH trip stops: the engine that regressed (`engine`, the default) or every engine
+ * (`global`, seed 000's "engage global kill"; the seeded CAPITAL roi_event policy).
+ */
+export const TRIPWIRE_KILL_SCOPES = ['engine', 'global'] as const;
+export type TripwireKillScope = (typeof TRIPWIRE_KILL_SCOPES)[number];
 export type TripwireAction = (typeof TRIPWIRE_ACTIONS)[number];
 
 /** The result of evaluating one engine's windows against a policy. */
@@ -41,6 +47,8 @@ export const TripwirePolicyConfig = object({
   /** Both windows need at least this many events before anything is evaluated. */
   minEvents: Type.Integer({ minimum: 1 }),
   action: literals(TRIPWIRE_ACTIONS),
+  /** KILL_SWITCH only: what the trip stops; absent: `engine`. */
+  killScope: Type.Optional(literals(TRIPWIRE_KILL_SCOPES)),
   enabled: Type.Boolean(),
   /** One-sided two-proportion z-test: the drop must be significant at this confidence. */
   confidence: Type.Number({ minimum: 0.5, exclusiveMaximum: 1 }),
@@ -133,11 +141,13 @@ export const TripwireKpiRecorded = policyEvent(
  */
 export const TripwireTriggered = policyEvent(
   'TripwireTriggered',
-  "A regression policy tripped for an engine: THROTTLE (risk-guard throttles the engine's risk policy) or KILL_SWITCH (the gate engages a hard kill switch for the engine). It stays tripped until an operator resets it.",
+  "A regression policy tripped for an engine: THROTTLE (risk-guard throttles the engine's risk policy) or KILL_SWITCH (the gate engages a hard kill switch for the engine, or the global one with killScope global). It stays tripped until an operator resets it.",
   object({
     policyId: TripwirePolicyId,
     engineId: EntityId,
     action: literals(TRIPWIRE_ACTIONS),
+    /** KILL_SWITCH: `global` engages the global kill switch; absent or `engine`: the engine's. */
+    killScope: Type.Optional(literals(TRIPWIRE_KILL_SCOPES)),
     reason: Type.Optional(Type.String({ maxLength: 500 })),
     domain: Type.Optional(EntityId),
     metric: Type.Optional(KpiMetric),
@@ -202,6 +212,8 @@ export const UpsertTripwirePolicyCommand = object({
   /** At most either window (checked by the decider): larger, the windows never hold enough events. */
   minEvents: Type.Integer({ minimum: 1 }),
   action: literals(TRIPWIRE_ACTIONS),
+  /** KILL_SWITCH only: `engine` or `global`. Absent: a change keeps the current value, a new policy `engine`. */
+  killScope: Type.Optional(literals(TRIPWIRE_KILL_SCOPES)),
   /** Absent: a change keeps the current value, a new policy is disabled (seed 000). */
   enabled: Type.Optional(Type.Boolean()),
   confidence: Type.Optional(Type.Number({ minimum: 0.5, exclusiveMaximum: 1 })),

@@ -381,6 +381,69 @@ describe('Tripwire policy changed while it is switched', () => {
   });
 });
 
+describe('Tripwire kill scope (seed 000: "auto-KILL_SWITCH (engage global kill)")', () => {
+  const spec = DeciderSpecification.for(tripwireDecider, undefined);
+
+  it('should seed CAPITAL roi_event to kill globally, and the THROTTLE policies with the engine scope', () => {
+    expect(SEED_TRIPWIRE_POLICIES.map((p) => [p.action, p.killScope])).toEqual([
+      ['THROTTLE', 'engine'],
+      ['THROTTLE', 'engine'],
+      ['THROTTLE', 'engine'],
+      ['KILL_SWITCH', 'global'],
+    ]);
+  });
+
+  it('should name the scope on a KILL_SWITCH trigger, and none on a THROTTLE one', () => {
+    const tripped = (action: 'THROTTLE' | 'KILL_SWITCH', killScope: 'engine' | 'global') => {
+      const history = [defined({ action, killScope, enabled: true }), ...kpis('WHOLESALE', 500, true)];
+      const events = tripwireDecider.decide(
+        kpi('WHOLESALE', false, 'last'),
+        fold([...history, ...kpis('WHOLESALE', 30, false, 500)]),
+        undefined,
+      );
+      return events.find((e) => e.type === 'TripwireTriggered')?.data as Record<string, unknown>;
+    };
+    expect(tripped('KILL_SWITCH', 'global')).toMatchObject({ action: 'KILL_SWITCH', killScope: 'global' });
+    expect(tripped('KILL_SWITCH', 'engine')).toMatchObject({ action: 'KILL_SWITCH', killScope: 'engine' });
+    expect(tripped('THROTTLE', 'global')).not.toHaveProperty('killScope');
+  });
+
+  it('should keep the scope a change leaves out, and record a change of the scope alone', () => {
+    const settings = seedSettings();
+    const define = (policy: Record<string, unknown>) =>
+      tripwireDecider.decide(
+        {
+          type: 'DefinePolicy',
+          data: { policyId: ID, actor: OPERATOR, reason: 'x', now: T0, policy: policy as never },
+        },
+        fold([defined({ killScope: 'global' })]),
+        undefined,
+      );
+    const { killScope: _scope, ...withoutScope } = settings;
+    expect(define(withoutScope)).toEqual([]);
+    expect(define({ ...withoutScope, killScope: 'engine' })).toMatchObject([
+      { type: 'PolicyDefined', data: { policy: { killScope: 'engine' }, previous: { killScope: 'global' } } },
+    ]);
+  });
+
+  it('should take a policy defined before kill scopes existed as the engine scope', () => {
+    const { killScope: _scope, ...before } = SEED_TRIPWIRE_POLICIES[0] as TripwirePolicyConfig;
+    spec
+      .given([{ ...defined(), data: { ...(defined().data as object), policy: before } } as TripwireEvent])
+      .when({
+        type: 'DefinePolicy',
+        data: {
+          policyId: ID,
+          actor: OPERATOR,
+          reason: 'x',
+          now: T0,
+          policy: { ...before, killScope: 'engine' },
+        },
+      })
+      .thenNothingHappened();
+  });
+});
+
 // ── fixtures ────────────────────────────────────────────────────────────────────────────────────
 
 /** The first seeded policy's settings, without `enabled` and `confidence`: a change that leaves them out. */

@@ -2,6 +2,7 @@ import type {
   Actor,
   DataOf,
   TripwireAction,
+  TripwireKillScope,
   TripwireKpiRecorded,
   TripwirePolicyConfig,
   TripwirePolicyDefined,
@@ -51,12 +52,12 @@ export type TripwireCommand =
   | {
       type: 'DefinePolicy';
       /**
-       * `enabled` and `confidence` left out keep the policy's own (a new policy's defaults): read
+       * `enabled`, `confidence` and `killScope` left out keep the policy's own (a new policy's defaults): read
        * here, under the policy's lock, so a change racing an enable or disable does not undo it.
        */
       data: Operator & {
-        policy: Omit<TripwirePolicyConfig, 'enabled' | 'confidence'> &
-          Partial<Pick<TripwirePolicyConfig, 'enabled' | 'confidence'>>;
+        policy: Omit<TripwirePolicyConfig, 'enabled' | 'confidence' | 'killScope'> &
+          Partial<Pick<TripwirePolicyConfig, 'enabled' | 'confidence' | 'killScope'>>;
       };
     }
   | { type: 'EnablePolicy'; data: Operator }
@@ -102,6 +103,7 @@ export const tripwireDecider: Decider<TripwireState, TripwireCommand, TripwireEv
         // A change keeps the policy's flag; a new policy waits for an explicit enable (seed 000).
         enabled: command.data.policy.enabled ?? kept?.enabled ?? DEFAULT_ENABLED,
         confidence: command.data.policy.confidence ?? kept?.confidence ?? DEFAULT_CONFIDENCE,
+        killScope: command.data.policy.killScope ?? kept?.killScope ?? 'engine',
       };
       const smaller = Math.min(policy.recentWindow, policy.baselineWindow);
       if (policy.minEvents > smaller) {
@@ -239,6 +241,7 @@ function trip(policy: TripwirePolicy, engineId: string, window: EngineWindow, no
         policyId: policy.policyId,
         engineId,
         action: policy.action,
+        ...(policy.action === 'KILL_SWITCH' ? { killScope: policy.killScope ?? 'engine' } : {}),
         reason:
           `${policy.domain} ${policy.metric} dropped ${dropPct?.toFixed(1)} % ` +
           `(${baseline.rate.toFixed(3)} → ${recent.rate.toFixed(3)}, p=${pValue?.toExponential(2)}) > ${policy.maxDropPct} %`,
@@ -265,13 +268,14 @@ function recordInto(
 }
 
 function configOf(policy: TripwirePolicy): TripwirePolicyConfig {
-  const { domain, metric, recentWindow, baselineWindow, maxDropPct, minEvents, action, enabled, confidence } =
-    policy;
-  return { domain, metric, recentWindow, baselineWindow, maxDropPct, minEvents, action, enabled, confidence };
+  const { policyId: _id, updatedAt: _at, ...config } = policy;
+  // A policy defined before kill scopes existed stops the engine, as it always did.
+  return { ...config, killScope: config.killScope ?? 'engine' };
 }
 
 function sameConfig(a: TripwirePolicyConfig, b: TripwirePolicyConfig): boolean {
-  return (Object.keys(a) as (keyof TripwirePolicyConfig)[]).every((k) => a[k] === b[k]);
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)] as (keyof TripwirePolicyConfig)[]);
+  return [...keys].every((k) => a[k] === b[k]);
 }
 
 const seed = (
@@ -282,6 +286,7 @@ const seed = (
   maxDropPct: number,
   minEvents: number,
   action: TripwireAction,
+  killScope: TripwireKillScope = 'engine',
 ): TripwirePolicyConfig => ({
   domain,
   metric,
@@ -290,6 +295,7 @@ const seed = (
   maxDropPct,
   minEvents,
   action,
+  killScope,
   enabled: DEFAULT_ENABLED,
   confidence: DEFAULT_CONFIDENCE,
 });
@@ -303,7 +309,8 @@ export const SEED_TRIPWIRE_POLICIES: readonly TripwirePolicyConfig[] = [
   seed('WHOLESALE', 'contract_rate', 100, 500, 30, 50, 'THROTTLE'),
   seed('WHOLESALE', 'offer_accept_rate', 200, 1_000, 25, 100, 'THROTTLE'),
   seed('BUYER_MATCH', 'match_success', 200, 1_000, 20, 100, 'THROTTLE'),
-  seed('CAPITAL', 'roi_event', 50, 250, 40, 30, 'KILL_SWITCH'),
+  // Seed 000: "auto-KILL_SWITCH (engage global kill)".
+  seed('CAPITAL', 'roi_event', 50, 250, 40, 30, 'KILL_SWITCH', 'global'),
 ];
 
 /** The commands that seed {@link SEED_TRIPWIRE_POLICIES} at `now`. */
