@@ -244,7 +244,7 @@ describe('risk-guard', () => {
       const after = (await ledger(client)).decisions;
       const reasons = ['NO_POLICY', 'LIMIT_EXCEEDED', 'POLICY_DISABLED', 'THROTTLED'] as const;
       const delta = Object.fromEntries(
-        reasons.map((r) => [r, (after.deniedByReason[r] ?? 0) - (before.deniedByReason[r] ?? 0)]),
+        reasons.map((r) => [r, after.deniedByReason[r] - before.deniedByReason[r]]),
       );
       expect({
         granted: after.granted - before.granted,

@@ -1,4 +1,4 @@
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TInteger, type TSchema } from '@sinclair/typebox';
 
 import { Actor, Timestamp, Uuid } from '../envelope';
 import { okReplyOf } from '../errors';
@@ -381,7 +381,13 @@ export const LedgerView = object({
   decisions: object({
     granted: Type.Integer({ minimum: 0 }),
     denied: Type.Integer({ minimum: 0 }),
-    deniedByReason: Type.Partial(Type.Record(literals(DENIAL_REASONS), Type.Integer({ minimum: 0 }))),
+    /** Every reason, 0 when none was denied for it. */
+    deniedByReason: object(
+      Object.fromEntries(DENIAL_REASONS.map((reason) => [reason, Type.Integer({ minimum: 0 })])) as Record<
+        DenialReason,
+        TInteger
+      >,
+    ),
   }),
   open: Type.Array(ReservationView),
 });

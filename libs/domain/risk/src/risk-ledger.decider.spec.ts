@@ -916,7 +916,7 @@ describe("The ledger view's count of the day's reserve decisions", () => {
     expect(ledgerView(state, 'UTC', 'USD').decisions).toEqual({
       granted: 1,
       denied: 2,
-      deniedByReason: { THROTTLED: 1, NO_POLICY: 1 },
+      deniedByReason: { LIMIT_EXCEEDED: 0, NO_POLICY: 1, POLICY_DISABLED: 0, THROTTLED: 1 },
     });
   });
 
@@ -924,7 +924,7 @@ describe("The ledger view's count of the day's reserve decisions", () => {
     expect(ledgerView(riskLedgerDecider.initialState(), 'UTC', 'USD').decisions).toEqual({
       granted: 0,
       denied: 0,
-      deniedByReason: {},
+      deniedByReason: { LIMIT_EXCEEDED: 0, NO_POLICY: 0, POLICY_DISABLED: 0, THROTTLED: 0 },
     });
   });
 });

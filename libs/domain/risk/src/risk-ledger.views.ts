@@ -1,4 +1,5 @@
 import {
+  DENIAL_REASONS,
   GLOBAL_POLICY_ID,
   type Check,
   type DenialReason,
@@ -39,13 +40,15 @@ function decidedOn(state: OpenLedger): ReservationRecord[] {
 
 /** How many reserve decisions granted and denied, the denials by reason (seed 000's Monday review). */
 export function decisionCounts(records: readonly ReservationRecord[]): LedgerView['decisions'] {
-  const deniedByReason: Partial<Record<DenialReason, number>> = {};
+  const deniedByReason = Object.fromEntries(DENIAL_REASONS.map((reason) => [reason, 0])) as Record<
+    DenialReason,
+    number
+  >;
   let denied = 0;
   for (const record of records) {
     if (record.status !== 'DENIED') continue;
     denied += 1;
-    const reason = record.reason ?? 'LIMIT_EXCEEDED';
-    deniedByReason[reason] = (deniedByReason[reason] ?? 0) + 1;
+    deniedByReason[record.reason ?? 'LIMIT_EXCEEDED'] += 1;
   }
   return { granted: records.length - denied, denied, deniedByReason };
 }
