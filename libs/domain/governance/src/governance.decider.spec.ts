@@ -123,6 +123,20 @@ describe('Engine governance', () => {
       expect(validateLadder(ladder(200 - others))).toHaveLength(5);
     });
 
+    it.each([
+      ['twice in one rung', { 'L3+': ['SET_FAN', 'SET_FAN'] }],
+      ['in two rungs', { 'L3+': ['SET_FAN'], L4: ['SET_FAN'] }],
+    ])('should refuse a ladder that adds a command type %s, naming it', (_, additions) => {
+      const ladder = DEFAULT_PHASE_LADDER.map((r) => ({
+        ...r,
+        additions:
+          (additions as Record<string, string[]>)[r.phase] ?? r.additions.filter((t) => t !== 'SET_FAN'),
+      }));
+      expect(() => validateLadder(ladder)).toThrow(
+        expect.objectContaining({ code: 'GOVERNANCE.BAD_LADDER', details: { twice: ['SET_FAN'] } }),
+      );
+    });
+
     it('should refuse a ladder that whitelists a command at the L3 baseline', () => {
       const ladder = DEFAULT_PHASE_LADDER.map((r) =>
         r.phase === 'L3' ? { ...r, additions: ['EMERGENCY_SHUTDOWN'] } : r,

@@ -63,7 +63,7 @@ export const DEFAULT_PHASE_LADDER: PhaseLadder = [
 
 /**
  * Throws `GOVERNANCE.BAD_LADDER` unless the ladder lists L3 … L5 in order with distinct roles per
- * rung, whitelists nothing at L3 (the baseline is where a breaker sends an engine back to, with
+ * rung, adds each command type at one phase only, whitelists nothing at L3 (the baseline is where a breaker sends an engine back to, with
  * every command needing a human, seed 003) and states each stabilization period once: L3 has no
  * validation period and stabilizes at least 180 days; above L3 a rung's `stabilizationDays` is its
  * `validationDays` (the contract carries that period twice, so a ladder where they differ is refused
@@ -89,7 +89,19 @@ export function validateLadder(ladder: PhaseLadder): PhaseLadder {
   }
   // The top phase whitelists every type of the ladder: each phase's whitelist must fit the events
   // that carry it, or every cycle proposing that phase would fail.
-  const whitelisted = new Set(ladder.flatMap((rung) => rung.additions)).size;
+  const added = ladder.flatMap((rung) => rung.additions);
+  const whitelisted = new Set(added).size;
+  // A type is added once, at the phase that first allows it: twice would be a typo or a rung that
+  // means to add something else (as a role listed twice is).
+  const twice = [...new Set(added.filter((type, i) => added.indexOf(type) !== i))];
+  if (twice.length > 0) {
+    throw badLadder(
+      `the ladder adds ${twice.join(', ')} more than once; each command type joins at one phase`,
+      {
+        twice,
+      },
+    );
+  }
   if (whitelisted > MAX_WHITELIST_ITEMS) {
     throw badLadder(
       `the ladder whitelists ${whitelisted} command types in all; a whitelist holds at most ${MAX_WHITELIST_ITEMS}`,
