@@ -178,6 +178,12 @@ describe('governance routes', () => {
         (await get(`/engines/${ENGINE}/metrics/current?start=${start}&end=${end}`)).body.metrics.commands,
       ).toBe(0);
       expect((await get(`/engines/${ENGINE}/metrics/current?start=${end}&end=${start}`)).status).toBe(400);
+      // An empty range, as a list's from = to: nothing counted, not a refusal.
+      const now = new Date().toISOString();
+      expect(await get(`/engines/${ENGINE}/metrics/current?start=${now}&end=${now}`)).toMatchObject({
+        status: 200,
+        body: { start: now, end: now, metrics: { commands: 0 } },
+      });
 
       const weekly = await get(`/engines/${ENGINE}/metrics/weekly`);
       expect(weekly.body.metrics.commands).toBe(20);

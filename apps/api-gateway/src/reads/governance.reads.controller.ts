@@ -91,8 +91,9 @@ export class GovernanceReadController {
   ) {
     const end = q.end ?? new Date().toISOString();
     const start = q.start ?? new Date(Date.parse(end) - DAY_MS).toISOString();
-    if (Date.parse(start) >= Date.parse(end)) {
-      throw new ProblemError('invalid', `start ${start} must be before end ${end}`, 'REQUEST.INVALID');
+    // As the lists' from and to: after is a mistake, equal an empty range (nothing counted).
+    if (Date.parse(start) > Date.parse(end)) {
+      throw new ProblemError('invalid', `start ${start} is after end ${end}`, 'REQUEST.INVALID');
     }
     await this.assertEnrolled(params.engineId);
     return { start, end, metrics: await this.range(params.engineId, start, end) };
