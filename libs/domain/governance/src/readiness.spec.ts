@@ -99,6 +99,13 @@ describe('Readiness checklist', () => {
       ],
       [
         'success-rate',
+        '200 of 201 succeeded (99.502 %: just above the bar, and shown so)',
+        { history: history({ ok: 200, error: 1 }) },
+        true,
+        '99.502% of 201',
+      ],
+      [
+        'success-rate',
         '99.6 % succeeded',
         { history: history({ ok: 996, error: 4 }) },
         true,

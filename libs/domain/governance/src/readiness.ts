@@ -237,6 +237,7 @@ function sum(items: readonly { readonly points: number }[]): number {
   return items.reduce((total, i) => total + i.points, 0);
 }
 
+/** A rate as a percentage to 0.001 %: 199/200 reads 99.5%, 200/201 99.502%, not both 99.5% beside a bar of 99.5%. */
 function percent(rate: number): string {
-  return `${Math.round(rate * 10_000) / 100}%`;
+  return `${Math.round(rate * 100_000) / 1_000}%`;
 }
