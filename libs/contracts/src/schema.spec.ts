@@ -1,4 +1,5 @@
 import { compile } from './ajv';
+import { catalogue } from './catalogue';
 import { CommandType } from './messages/governance-ingest.messages';
 import { BreakerRuleId, GovernanceId, PrincipalId } from './messages/governance.messages';
 import { KpiMetric, TripwirePolicyId } from './messages/tripwire.messages';
@@ -48,4 +49,43 @@ describe('Ids', () => {
   it('should refuse an id pattern that is not anchored', () => {
     expect(() => idPattern('[a-z]+')).toThrow('not anchored');
   });
+});
+
+describe('Fact ids', () => {
+  const facts = {
+    'ingest.OutcomeReported': (id: string) => ({
+      engineId: 'e1',
+      strategyId: 's1',
+      outcomeId: id,
+      pnl: { amount: 1, currency: 'USD' },
+    }),
+    'ingest.CommandReported': (id: string) => ({
+      engineId: 'e1',
+      commandId: id,
+      commandType: 'SET_FAN',
+      outcome: 'success',
+      requiredApproval: false,
+    }),
+    'ingest.IncidentReported': (id: string) => ({
+      engineId: 'e1',
+      incidentId: id,
+      severity: 'low',
+      summary: 'fan stuck',
+    }),
+    'ingest.SandboxTrialReported': (id: string) => ({
+      engineId: 'e1',
+      domain: 'd1',
+      trialId: id,
+      success: true,
+    }),
+  };
+
+  it.each(Object.entries(facts))(
+    'should refuse a %s whose id is only spaces, and take one with text',
+    (type, data) => {
+      expect(catalogue.check({ type, version: 1, data: data(' ') })).toMatchObject({ ok: false });
+      expect(catalogue.check({ type, version: 1, data: data('\t ') })).toMatchObject({ ok: false });
+      expect(catalogue.check({ type, version: 1, data: data('order 42') })).toEqual({ ok: true });
+    },
+  );
 });

@@ -48,6 +48,12 @@ export function idPattern(pattern: string): string {
 export const literals = <T extends string>(values: readonly T[]): TUnion<TLiteral<T>[]> =>
   Type.Union(values.map((value) => Type.Literal(value)));
 
+/**
+ * The id an engine gives a fact it reports (an outcome, a command, an incident, a sandbox trial):
+ * some text, not only spaces, since a repeated id is counted once and `" "` says nothing.
+ */
+export const FactKey = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' });
+
 /** The most code points a reason may hold: what a service composing one must clip it to. */
 export const REASON_MAX_LENGTH = 500;
 

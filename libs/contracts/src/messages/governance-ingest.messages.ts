@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { defineMessage } from '../registry';
 import { EntityId } from '../verdict';
-import { literals, idPattern } from '../schema';
+import { FactKey, literals, idPattern } from '../schema';
 
 /** How a command an engine ran ended. */
 export const COMMAND_OUTCOMES = ['success', 'error', 'rolled_back'] as const;
@@ -32,7 +32,7 @@ export const CommandReported = defineMessage({
     {
       engineId: EntityId,
       /** Unique per engine: a repeated command id is counted once. */
-      commandId: Type.String({ minLength: 1, maxLength: 200 }),
+      commandId: FactKey,
       commandType: CommandType,
       outcome: literals(COMMAND_OUTCOMES),
       /** The command was not whitelisted for the engine's phase, so it waited for a human. */
@@ -58,7 +58,7 @@ export const IncidentReported = defineMessage({
     {
       engineId: EntityId,
       /** Unique per engine: a repeated incident id is counted once. */
-      incidentId: Type.String({ minLength: 1, maxLength: 200 }),
+      incidentId: FactKey,
       severity: literals(INCIDENT_SEVERITIES),
       /** The command type whose autonomous execution caused it, when known. */
       commandType: Type.Optional(CommandType),

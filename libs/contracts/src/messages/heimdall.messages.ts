@@ -4,7 +4,7 @@ import { Actor, Timestamp, Uuid } from '../envelope';
 import { okReplyOf } from '../errors';
 import { defineMessage, defineRpc } from '../registry';
 import { Check, EntityId, RiskLevelSchema } from '../verdict';
-import { CommandReason, literals, object, Reason } from '../schema';
+import { CommandReason, FactKey, literals, object, Reason } from '../schema';
 
 /**
  * Heimdall's answer to "may this AI recommendation reach production?": every gate passed
@@ -80,7 +80,7 @@ export const SandboxTrialReported = defineMessage({
     engineId: EntityId,
     domain: HeimdallDomainId,
     /** Unique per domain: a redelivered or re-sent trial is counted once. */
-    trialId: TrialId,
+    trialId: FactKey,
     success: Type.Boolean(),
     /** The recommendation that was tried, when known. */
     recommendationId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),

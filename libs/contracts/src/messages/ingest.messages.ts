@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { defineMessage } from '../registry';
 import { EntityId, Money } from '../verdict';
-import { idPattern } from '../schema';
+import { FactKey, idPattern } from '../schema';
 
 /**
  * Facts engines report on `bifrost.ingest.<kind>.<engineId>` (stream BIFROST_INGEST). The SDK and
@@ -21,7 +21,7 @@ export const OutcomeReported = defineMessage({
       engineId: EntityId,
       strategyId: EntityId,
       /** Unique per strategy: a repeated outcome id is recorded once. */
-      outcomeId: Type.String({ minLength: 1, maxLength: 200 }),
+      outcomeId: FactKey,
       pnl: Money,
       /** The decision this outcome belongs to, when known. */
       decisionId: Type.Optional(Type.String({ maxLength: 100 })),
