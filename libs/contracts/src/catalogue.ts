@@ -4,6 +4,7 @@ import { tripwireMessages, tripwireRpcs } from './messages/tripwire.messages';
 import { heimdallMessages, heimdallRpcs } from './messages/heimdall.messages';
 import { systemMessages, pingRpc } from './messages/system.messages';
 import { gateApprovalRpc, gateCheckMessages, gateCheckRpc } from './messages/gate-check.messages';
+import { gateCommandRpcs } from './messages/gate-commands.rpcs';
 import { gateControlMessages } from './messages/gate-control.messages';
 import { gateStrategyMessages } from './messages/gate-strategy.messages';
 import { ingestMessages } from './messages/ingest.messages';
@@ -35,6 +36,7 @@ export const catalogue = new Catalogue(
     pingRpc('gate'),
     gateCheckRpc,
     gateApprovalRpc,
+    ...gateCommandRpcs,
     pingRpc('risk-guard'),
     ...riskRpcs,
     pingRpc('tripwire'),

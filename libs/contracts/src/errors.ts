@@ -26,6 +26,21 @@ export function replyOf<D extends TSchema>(data: D) {
 
 export type Reply<T> = { ok: true; data: T } | ErrorReply;
 
+/** What an operator command answers: the events it appended (none: nothing changed) and the aggregate's last sequence. */
+export const CommandReply = Type.Object(
+  {
+    events: Type.Array(
+      Type.Object(
+        { type: Type.String(), data: Type.Record(Type.String(), Type.Unknown()) },
+        { additionalProperties: false },
+      ),
+    ),
+    lastSequence: Type.Integer({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+export type CommandReply = Static<typeof CommandReply>;
+
 /**
  * Whether an error code says the request reached no one who could decide it: nobody answering the
  * subject, no risk-guard leader during a failover, a gate replica whose state is not proven current.

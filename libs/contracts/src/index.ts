@@ -22,3 +22,4 @@ export * from './messages/governance.messages';
 export * from './messages/gateway.messages';
 export * from './messages/governance-ingest.messages';
 export * from './messages/gate-strategy-commands.messages';
+export * from './messages/gate-commands.rpcs';

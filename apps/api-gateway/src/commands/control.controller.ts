@@ -1,6 +1,7 @@
 import { Body, Inject } from '@nestjs/common';
 import { Type, type Static } from '@sinclair/typebox';
 import {
+  CommandReply,
   DisableGoLiveCommand,
   EnableGoLiveCommand,
   EngageKillSwitchCommand,
@@ -13,7 +14,7 @@ import {
 } from '@bifrost/contracts';
 import { actorOf, hasRole, type Principal } from '../auth/roles';
 import { ApiController, CurrentPrincipal, Route, ValidParams } from '../http/route';
-import { CommandReply, EngineParams, exampleReply } from '../http/schemas';
+import { EngineParams, exampleReply } from '../http/schemas';
 import { GatewayRpc } from './gateway-rpc.service';
 
 const withoutActor = <S extends Parameters<typeof Type.Omit>[0]>(schema: S) => Type.Omit(schema, ['actor']);

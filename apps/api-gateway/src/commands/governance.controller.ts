@@ -1,6 +1,7 @@
 import { Body, Inject } from '@nestjs/common';
 import { Type, type Static } from '@sinclair/typebox';
 import {
+  CommandReply,
   ApproveProposalCommand,
   AssignApproverRolesCommand,
   BreakerRuleId,
@@ -13,6 +14,7 @@ import {
   GovernanceId,
   PrincipalId,
   GovernanceStateView,
+  METRIC_WINDOWS,
   ProposalSchema,
   READINESS_STATUSES,
   ReadinessReportSchema,
@@ -26,7 +28,7 @@ import {
 import { KeyStore } from '../auth/key-store.service';
 import { actorOf, type Principal } from '../auth/roles';
 import { ApiController, CurrentPrincipal, Route, ValidParams, ValidQuery } from '../http/route';
-import { CommandReply, EngineParams } from '../http/schemas';
+import { EngineParams } from '../http/schemas';
 import { GatewayRpc } from './gateway-rpc.service';
 
 const EngineItemParams = object({ engineId: EntityId, itemId: ChecklistItemId });
@@ -58,7 +60,7 @@ const RolesBody = Type.Omit(AssignApproverRolesCommand, ['actor', 'principalId']
 const RunCycleBody = object({ engineId: Type.Optional(EntityId) });
 const MetricsQuery = object({
   window: Type.Union(
-    ['1m', '5m', '15m', '1h', '24h', '7d', '30d'].map((w) => Type.Literal(w)),
+    METRIC_WINDOWS.map((w) => Type.Literal(w)),
     { default: '7d' },
   ),
   commandType: Type.Optional(CommandType),

@@ -1,6 +1,7 @@
 import { Body, Inject } from '@nestjs/common';
 import { Type, type Static, type TObject } from '@sinclair/typebox';
 import {
+  CommandReply,
   ApproveRequestCommand,
   IssueTokenCommand,
   OverrideMaturityCommand,
@@ -17,7 +18,7 @@ import {
 import { actorOf, hasRole, type Principal } from '../auth/roles';
 import { ProblemError } from '../http/problem';
 import { ApiController, CurrentPrincipal, Route, ValidParams, type Access } from '../http/route';
-import { CommandReply, exampleReply, StrategyParams } from '../http/schemas';
+import { exampleReply, StrategyParams } from '../http/schemas';
 import { GatewayRpc } from './gateway-rpc.service';
 
 const bodyOf = <S extends TObject>(schema: S, extra: string[] = []) =>

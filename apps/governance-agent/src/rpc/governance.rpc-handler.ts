@@ -3,8 +3,12 @@ import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
   ApproveProposalCommand,
   AssignApproverRolesCommand,
+  BreakerEventsQuery,
   ConfigureLadderCommand,
   EnrollEngineCommand,
+  GovernanceEngineQuery,
+  GovernanceMetricsQuery,
+  ProposalsQuery,
   RecordAttestationCommand,
   RejectProposalCommand,
   ResolveBreakerEventCommand,
@@ -12,7 +16,6 @@ import {
   UpdateBreakerRuleCommand,
   type GovernanceStateView,
   type ProposalView,
-  literals,
   object,
 } from '@bifrost/contracts';
 import {
@@ -20,30 +23,16 @@ import {
   daysBetween,
   effectiveWhitelist,
   windowMetrics,
-  type Duration,
   type EnrolledGovernance,
   type GovernanceCommand,
   type ProposalState,
 } from '@bifrost/domain-governance';
 import { NotFoundError } from '@bifrost/event-sourcing';
 import { rpcRoute, type CommandResult } from '@bifrost/messaging';
-import { Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import { GovernanceCommands } from '../commands/governance-commands.service';
 import { GovernanceCycles } from '../schedule/governance-cycles.service';
 import { GovernanceState } from '../state/governance-state';
-
-const EntityId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$' });
-const EngineQuery = object({ engineId: EntityId });
-const MetricsQuery = object({
-  engineId: EntityId,
-  window: Type.Optional(literals(['1m', '5m', '15m', '1h', '24h', '7d', '30d'])),
-  commandType: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-});
-const ListQuery = object({
-  engineId: EntityId,
-  unresolvedOnly: Type.Optional(Type.Boolean()),
-  pendingOnly: Type.Optional(Type.Boolean()),
-});
 
 type Op<T extends GovernanceCommand['type']> = Omit<Extract<GovernanceCommand, { type: T }>['data'], 'now'>;
 
@@ -128,7 +117,7 @@ export class GovernanceRpcHandler {
     );
   }
 
-  @MessagePattern('bifrost.rpc.governance.state', rpcRoute({ request: EngineQuery }))
+  @MessagePattern('bifrost.rpc.governance.state', rpcRoute({ request: GovernanceEngineQuery }))
   view(@Payload() q: { engineId: string }): GovernanceStateView {
     const s = this.enrolled(q.engineId);
     const now = new Date().toISOString();
@@ -160,13 +149,13 @@ export class GovernanceRpcHandler {
     };
   }
 
-  @MessagePattern('bifrost.rpc.governance.metrics', rpcRoute({ request: MetricsQuery }))
-  metrics(@Payload() q: { engineId: string; window?: Duration; commandType?: string }) {
+  @MessagePattern('bifrost.rpc.governance.metrics', rpcRoute({ request: GovernanceMetricsQuery }))
+  metrics(@Payload() q: Static<typeof GovernanceMetricsQuery>) {
     const s = this.enrolled(q.engineId);
     return windowMetrics(s.history, q.window ?? '7d', new Date().toISOString(), q.commandType);
   }
 
-  @MessagePattern('bifrost.rpc.governance.readiness', rpcRoute({ request: EngineQuery }))
+  @MessagePattern('bifrost.rpc.governance.readiness', rpcRoute({ request: GovernanceEngineQuery }))
   readiness(@Payload() q: { engineId: string }) {
     const s = this.enrolled(q.engineId);
     return assessReadiness({
@@ -179,15 +168,15 @@ export class GovernanceRpcHandler {
     });
   }
 
-  @MessagePattern('bifrost.rpc.governance.breaker-events', rpcRoute({ request: ListQuery }))
-  breakerEvents(@Payload() q: { engineId: string; unresolvedOnly?: boolean }) {
+  @MessagePattern('bifrost.rpc.governance.breaker-events', rpcRoute({ request: BreakerEventsQuery }))
+  breakerEvents(@Payload() q: Static<typeof BreakerEventsQuery>) {
     const s = this.enrolled(q.engineId);
     const events = s.breakerEvents.filter((e) => !q.unresolvedOnly || e.resolved === null);
     return { events: [...events].reverse().map((e) => ({ ...e })) };
   }
 
-  @MessagePattern('bifrost.rpc.governance.proposals', rpcRoute({ request: ListQuery }))
-  proposals(@Payload() q: { engineId: string; pendingOnly?: boolean }) {
+  @MessagePattern('bifrost.rpc.governance.proposals', rpcRoute({ request: ProposalsQuery }))
+  proposals(@Payload() q: Static<typeof ProposalsQuery>) {
     const s = this.enrolled(q.engineId);
     const proposals = s.proposals.filter((p) => !q.pendingOnly || p.status === 'PENDING');
     return { proposals: [...proposals].reverse().map(proposalView) };

@@ -1,7 +1,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
 import { Actor, Timestamp } from '../envelope';
-import { okReplyOf } from '../errors';
+import { CommandReply, okReplyOf } from '../errors';
 import { defineMessage, defineRpc } from '../registry';
 import { EntityId } from '../verdict';
 import { COMMAND_OUTCOMES, CommandType, INCIDENT_SEVERITIES } from './governance-ingest.messages';
@@ -552,8 +552,21 @@ export const GovernanceStateView = object({
 });
 export type GovernanceStateView = Static<typeof GovernanceStateView>;
 
-const EngineQuery = object({ engineId: EntityId });
-const metricWindows = ['1m', '5m', '15m', '1h', '24h', '7d', '30d'] as const;
+/** The windows governance metrics are read over (a breaker rule's window is any whole minutes 1m–60m). */
+export const METRIC_WINDOWS = ['1m', '5m', '15m', '1h', '24h', '7d', '30d'] as const;
+export type MetricWindow = (typeof METRIC_WINDOWS)[number];
+
+export const GovernanceEngineQuery = object({ engineId: EntityId });
+export const GovernanceMetricsQuery = object({
+  engineId: EntityId,
+  window: Type.Optional(literals(METRIC_WINDOWS)),
+  commandType: Type.Optional(CommandType),
+});
+export const BreakerEventsQuery = object({
+  engineId: EntityId,
+  unresolvedOnly: Type.Optional(Type.Boolean()),
+});
+export const ProposalsQuery = object({ engineId: EntityId, pendingOnly: Type.Optional(Type.Boolean()) });
 
 const governanceRpc = <Req extends TSchema, Res extends TSchema>(
   operation: string,
@@ -562,41 +575,35 @@ const governanceRpc = <Req extends TSchema, Res extends TSchema>(
   description: string,
 ) => defineRpc({ service: 'governance', operation, request, response: okReplyOf(response), description });
 
-/** What an operator command answers: the events it appended (empty: nothing changed). */
-export const GovernanceCommandResult = object({
-  events: Type.Array(object({ type: Type.String(), data: Type.Record(Type.String(), Type.Unknown()) })),
-  lastSequence: Count,
-});
-
 export const governanceRpcs = [
   governanceRpc(
     'cmd.enroll',
     EnrollEngineCommand,
-    GovernanceCommandResult,
+    CommandReply,
     'Operator: bring an engine under governance at an initial phase (default L3), optionally with its own ladder.',
   ),
   governanceRpc(
     'cmd.configure-ladder',
     ConfigureLadderCommand,
-    GovernanceCommandResult,
+    CommandReply,
     "Operator: change an engine's phase ladder (whitelists, validation periods, required approvals).",
   ),
   governanceRpc(
     'cmd.attest',
     RecordAttestationCommand,
-    GovernanceCommandResult,
+    CommandReply,
     'Operator: attest a readiness checklist item (attestation items only) with evidence and optional expiry.',
   ),
   governanceRpc(
     'cmd.update-rule',
     UpdateBreakerRuleCommand,
-    GovernanceCommandResult,
+    CommandReply,
     "Operator: create or change one of an engine's circuit breaker rules (condition parsed, never evaluated as code).",
   ),
   governanceRpc(
     'cmd.resolve-breaker-event',
     ResolveBreakerEventCommand,
-    GovernanceCommandResult,
+    CommandReply,
     'Operator: resolve an open breaker event (resumes a command type it paused; a revert to L3 stays).',
   ),
   governanceRpc(
@@ -608,24 +615,24 @@ export const governanceRpcs = [
   governanceRpc(
     'cmd.approve-proposal',
     ApproveProposalCommand,
-    GovernanceCommandResult,
+    CommandReply,
     'Approver: sign a pending proposal as one of its required roles (distinct principals, no self-approval).',
   ),
   governanceRpc(
     'cmd.reject-proposal',
     RejectProposalCommand,
-    GovernanceCommandResult,
+    CommandReply,
     'Approver: reject a pending proposal (any holder of one of its required roles).',
   ),
   governanceRpc(
     'cmd.assign-approver-roles',
     AssignApproverRolesCommand,
-    GovernanceCommandResult,
+    CommandReply,
     'Admin: set the approver roles a principal holds.',
   ),
   governanceRpc(
     'state',
-    EngineQuery,
+    GovernanceEngineQuery,
     GovernanceStateView,
     "One engine's phase, whitelist, rules, attestations, open breaker events and pending proposal.",
   ),
@@ -637,29 +644,25 @@ export const governanceRpcs = [
   ),
   governanceRpc(
     'metrics',
-    object({
-      engineId: EntityId,
-      window: Type.Optional(literals(metricWindows)),
-      commandType: Type.Optional(CommandType),
-    }),
+    GovernanceMetricsQuery,
     WindowMetricsSchema,
     'Command and incident metrics of an engine over a window (default 7d), from its bounded history.',
   ),
   governanceRpc(
     'readiness',
-    EngineQuery,
+    GovernanceEngineQuery,
     ReadinessReportSchema,
     'Run the 80-point readiness assessment for an engine now.',
   ),
   governanceRpc(
     'breaker-events',
-    object({ engineId: EntityId, unresolvedOnly: Type.Optional(Type.Boolean()) }),
+    BreakerEventsQuery,
     object({ events: Type.Array(BreakerEventView) }),
     "An engine's breaker events, newest first.",
   ),
   governanceRpc(
     'proposals',
-    object({ engineId: EntityId, pendingOnly: Type.Optional(Type.Boolean()) }),
+    ProposalsQuery,
     object({ proposals: Type.Array(ProposalView) }),
     "An engine's proposals, newest first.",
   ),

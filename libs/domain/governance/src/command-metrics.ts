@@ -1,4 +1,10 @@
-import { INCIDENT_SEVERITIES, type CommandOutcome, type IncidentSeverity } from '@bifrost/contracts';
+import {
+  INCIDENT_SEVERITIES,
+  METRIC_WINDOWS,
+  type CommandOutcome,
+  type IncidentSeverity,
+  type MetricWindow,
+} from '@bifrost/contracts';
 import { ValidationError } from '@bifrost/event-sourcing';
 
 /** A command an engine reported (`ingest.CommandReported` data) stamped with when it was received. */
@@ -53,12 +59,9 @@ export interface MetricsHistory {
   readonly incidents: readonly IncidentRecord[];
 }
 
-export const DURATIONS = ['1m', '5m', '15m', '1h', '24h', '7d', '30d'] as const;
-export type Duration = (typeof DURATIONS)[number];
-
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
-const DURATION_MS: Readonly<Record<Duration, number>> = {
+const DURATION_MS: Readonly<Record<MetricWindow, number>> = {
   '1m': MINUTE,
   '5m': 5 * MINUTE,
   '15m': 15 * MINUTE,
@@ -69,18 +72,18 @@ const DURATION_MS: Readonly<Record<Duration, number>> = {
 };
 
 /**
- * A window: one of {@link DURATIONS}, or whole minutes (`10m`, a circuit breaker's: 1 to 60, the
+ * A window: one of `METRIC_WINDOWS`, or whole minutes (`10m`, a circuit breaker's: 1 to 60, the
  * range the contract's `BreakerWindow` allows).
  */
-export type Window = Duration | string;
+export type Window = MetricWindow | string;
 
 export function durationMs(window: Window): number {
-  const known = DURATION_MS[window as Duration];
+  const known = DURATION_MS[window as MetricWindow];
   if (known !== undefined) return known;
   const minutes = /^([1-9][0-9]*)m$/.exec(window);
   if (!minutes)
     throw new ValidationError(
-      `"${window}" is no window: whole minutes (e.g. 10m) or one of ${DURATIONS.join(', ')}`,
+      `"${window}" is no window: whole minutes (e.g. 10m) or one of ${METRIC_WINDOWS.join(', ')}`,
     );
   return Number(minutes[1]) * MINUTE;
 }

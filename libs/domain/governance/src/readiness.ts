@@ -1,5 +1,6 @@
+import type { MetricWindow } from '@bifrost/contracts';
 import { DEFAULT_BREAKER_RULES, type BreakerRule } from './breaker-rules';
-import { windowMetrics, type Duration, type MetricsHistory, type WindowMetrics } from './command-metrics';
+import { windowMetrics, type MetricsHistory, type WindowMetrics } from './command-metrics';
 
 export type ReadinessStatus = 'READY' | 'ALMOST_READY' | 'NEEDS_WORK';
 export type ReadinessCategory = 'technical' | 'process' | 'organizational';
@@ -65,7 +66,7 @@ export interface ReadinessReport {
 export const READINESS_THRESHOLDS = { ready: 76, almostReady: 72 } as const;
 
 /** The window the metric items read (the history keeps 30 days). */
-export const READINESS_WINDOW: Duration = '30d';
+export const READINESS_WINDOW: MetricWindow = '30d';
 
 /** "6+ months at current phase", as the seed's 180-day stabilisation period. */
 export const PHASE_TENURE_DAYS = 180;

@@ -1,0 +1,1 @@
+export { GateConfig, gateService } from './gate.service';
