@@ -117,6 +117,35 @@ describe('gate service: checks over NATS', () => {
       await command('kill-switch.release', { engineId: 'k1', reason: 'resolved' });
       expect((await check({ engineId: 'k1' })).action).toBe('ALLOW');
     });
+
+    it('should bind an engine in observe or off mode too, and not spend the token it presents', async () => {
+      await onboard('k2', 's1', 'L4');
+      const { events } = await command('strategy.token.issue', {
+        engineId: 'k2',
+        strategyId: 's1',
+        scope: { actionKinds: ['order.place'] },
+        expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+        singleUse: true,
+      });
+      const tokenId = (events[0] as unknown as { data: { tokenId: string } }).data.tokenId;
+      const tokenUses = async () =>
+        (await client.eventStore.read(ns.naming.eventSubject('gate', 'strategy', 'k2:s1'))).events.filter(
+          (e) => e.envelope.type === 'gate.TokenConsumed',
+        ).length;
+      await command('kill-switch.engage', { engineId: 'k2', mode: 'hard', reason: 'incident 44' });
+
+      for (const mode of ['observe', 'off']) {
+        await command('engine-mode', { engineId: 'k2', mode, reason: 'dry run' });
+        const verdict = await check({ engineId: 'k2', tokenId });
+        expect(verdict).toMatchObject({ action: 'KILL', sizeMultiplier: 0, mode });
+        expect(verdict.wouldBe).toBeUndefined();
+      }
+      expect(await tokenUses()).toBe(0);
+
+      await command('kill-switch.release', { engineId: 'k2', reason: 'resolved' });
+      expect(await check({ engineId: 'k2', tokenId })).toMatchObject({ action: 'ALLOW', mode: 'off' });
+      expect(await tokenUses()).toBe(1);
+    });
   });
 
   describe('go-live', () => {

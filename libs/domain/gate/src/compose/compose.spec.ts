@@ -83,10 +83,17 @@ describe('Verdict composition', () => {
 
   describe('When the engine is in observe mode', () => {
     it('should ALLOW at full size with the would-be verdict', () => {
-      expect(composeVerdict([check('KILL')], 'observe')).toEqual({
+      expect(composeVerdict([check('PAUSE')], 'observe')).toEqual({
         action: 'ALLOW',
         sizeMultiplier: 1,
-        wouldBe: { action: 'KILL', sizeMultiplier: 0 },
+        wouldBe: { action: 'PAUSE', sizeMultiplier: 0 },
+      });
+    });
+
+    it('should still KILL: the kill switch binds in every mode', () => {
+      expect(composeVerdict([check('ALLOW'), check('KILL')], 'observe')).toEqual({
+        action: 'KILL',
+        sizeMultiplier: 0,
       });
     });
 
@@ -100,7 +107,17 @@ describe('Verdict composition', () => {
 
   describe('When the engine is off', () => {
     it('should ALLOW at full size without a would-be verdict', () => {
-      expect(composeVerdict([check('KILL')], 'off')).toEqual({ action: 'ALLOW', sizeMultiplier: 1 });
+      expect(composeVerdict([check('PAUSE'), check('BLOCK')], 'off')).toEqual({
+        action: 'ALLOW',
+        sizeMultiplier: 1,
+      });
+    });
+
+    it('should still KILL: the kill switch binds in every mode', () => {
+      expect(composeVerdict([check('KILL'), check('REDUCE_SIZE', 0.5)], 'off')).toEqual({
+        action: 'KILL',
+        sizeMultiplier: 0,
+      });
     });
   });
 

@@ -14,6 +14,7 @@ const RANK: Readonly<Record<VerdictAction, number>> = Object.fromEntries(
 ) as Record<VerdictAction, number>;
 const REDUCE_SIZE_RANK = RANK.REDUCE_SIZE;
 const BLOCK_RANK = RANK.BLOCK;
+const KILL_RANK = RANK.KILL;
 const UNGOVERNED: ComposedVerdict = Object.freeze({ action: 'ALLOW', sizeMultiplier: 1 });
 
 /**
@@ -21,10 +22,11 @@ const UNGOVERNED: ComposedVerdict = Object.freeze({ action: 'ALLOW', sizeMultipl
  * any check carries (1 when none), 0 from BLOCK up. An ALLOW with a multiplier below 1 becomes
  * REDUCE_SIZE; a multiplier of 0 or less (or not a number), an unknown outcome, or no checks at
  * all, means BLOCK.
- * `observe` answers ALLOW ×1 with the enforce verdict as `wouldBe`; `off` answers ALLOW ×1.
+ * `observe` answers ALLOW ×1 with the enforce verdict as `wouldBe`; `off` answers ALLOW ×1. The
+ * kill switch (the only check that answers KILL) is an emergency stop, not a policy to rehearse: it
+ * binds in every mode.
  */
 export function composeVerdict(checks: readonly Check[], mode: EngineMode): ComposedVerdict {
-  if (mode === 'off') return UNGOVERNED;
   let rank = checks.length === 0 ? BLOCK_RANK : 0;
   let multiplier = 1;
   for (let i = 0; i < checks.length; i += 1) {
@@ -42,7 +44,8 @@ export function composeVerdict(checks: readonly Check[], mode: EngineMode): Comp
     rank = REDUCE_SIZE_RANK;
   }
   const action = VERDICT_ACTIONS[rank] as VerdictAction;
+  if (mode === 'enforce' || rank === KILL_RANK) return { action, sizeMultiplier: multiplier };
   return mode === 'observe'
     ? { action: 'ALLOW', sizeMultiplier: 1, wouldBe: { action, sizeMultiplier: multiplier } }
-    : { action, sizeMultiplier: multiplier };
+    : UNGOVERNED;
 }

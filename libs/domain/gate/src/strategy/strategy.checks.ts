@@ -286,8 +286,9 @@ export interface CheckEffectsInput {
   readonly request: GateCheckRequest;
   readonly actionHash: string;
   /**
-   * The action the engine is answered: in `observe` and `off` mode ALLOW, so a presented token is
-   * used (the engine goes ahead) and no approval is opened (it does not wait for one).
+   * The action the engine is answered: in `observe` and `off` mode ALLOW (KILL under the kill
+   * switch), so a presented token is used (the engine goes ahead) and no approval is opened (it
+   * does not wait for one).
    */
   readonly verdict: VerdictAction;
   /** Id of the approval request to open if the verdict is REQUIRE_APPROVAL. */

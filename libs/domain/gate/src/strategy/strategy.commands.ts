@@ -123,7 +123,7 @@ export interface RecordGateCheck extends CommandBase {
   readonly type: 'RecordGateCheck';
   readonly request: GateCheckRequest;
   readonly actionHash: string;
-  /** The composed (enforce-mode) verdict action. */
+  /** The action the engine is answered (see `CheckEffectsInput.verdict`). */
   readonly verdict: VerdictAction;
   /** Id for a new approval request, used only when the verdict is REQUIRE_APPROVAL. */
   readonly approvalId: string;
