@@ -237,7 +237,9 @@ describe('SDK over HTTP', () => {
 
   describe('when the gateway asks to retry at once', () => {
     it('should wait at least the minimum between decision attempts (Retry-After: 0 is no tight loop)', async () => {
-      gateway.answer('check', () => problem(503, { title: 'Unavailable' }, { 'retry-after': '0' }));
+      gateway.answer('check', () =>
+        problem(503, { title: 'Unavailable', code: 'RPC.NO_RESPONDERS' }, { 'retry-after': '0' }),
+      );
       const sdk = client();
       await sdk.whenConnected(5_000);
 
@@ -248,6 +250,7 @@ describe('SDK over HTTP', () => {
 
       expect(verdict).toMatchObject({ failClosed: true, action: 'BLOCK' });
       // 100 ms apart within a 1 s deadline: about ten attempts, not hundreds.
+      expect(gateway.count('check')).toBeGreaterThan(1);
       expect(gateway.count('check')).toBeLessThanOrEqual(11);
     });
   });
@@ -293,6 +296,22 @@ describe('SDK over HTTP', () => {
 
       expect(reservation).toMatchObject({ failClosed: true, code: 'RPC.TIMEOUT' });
       expect(gateway.count('reserve')).toBe(1);
+    });
+
+    it('should not retry a check that timed out at the gate, though the gateway says Retry-After: 1', async () => {
+      gateway.answer('check', () =>
+        problem(503, { title: 'Gate unavailable', code: 'RPC.TIMEOUT' }, { 'retry-after': '1' }),
+      );
+      const sdk = client();
+      await sdk.whenConnected(5_000);
+
+      const verdict = await sdk.check(
+        { strategyId: 's1', action: { kind: 'order.place', intent: 'open' } },
+        { deadlineMs: 5_000 },
+      );
+
+      expect(verdict).toMatchObject({ failClosed: true, action: 'BLOCK', code: 'RPC.TIMEOUT' });
+      expect(gateway.count('check')).toBe(1);
     });
   });
 

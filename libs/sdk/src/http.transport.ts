@@ -93,12 +93,15 @@ export class HttpTransport implements Transport {
       }
       if (exchange.status === 200) return { ok: true, data: exchange.body };
       const problem = problemOf(exchange.status, exchange.body);
-      if (exchange.status === 429 || exchange.status === 503) {
+      // A 429 was refused before anyone decided; a 503 is asked again only when its code says nobody
+      // decided it (a timeout may have been decided, whatever its Retry-After says).
+      const undecided = nothingDecided(problem.code);
+      if (exchange.status === 429 || (exchange.status === 503 && undecided)) {
         const asked = parseRetryAfter(exchange.retryAfter, Date.now());
         const waitMs =
           asked !== undefined
             ? boundedRetryAfter(asked)
-            : nothingDecided(problem.code)
+            : undecided
               ? undecidedRetryDelay(attempt)
               : undefined;
         if (waitMs !== undefined && Date.now() + waitMs < deadlineAt) {
