@@ -235,6 +235,23 @@ describe('SDK over HTTP', () => {
     });
   });
 
+  describe('when something other than the gateway answers (a wrong gatewayUrl, a proxy)', () => {
+    it('should keep a fact refused without a Bifrost problem code, and deliver it once the gateway answers', async () => {
+      gateway.answerOnce('outcome', () => problem(404, { title: 'Not Found' }));
+      const errors: string[] = [];
+      const sdk = client({ logger: { error: (message) => errors.push(message) } });
+
+      sdk.recordOutcome(outcome('o-1'));
+
+      await waitFor(() => sdk.bufferDepth === 0, { timeoutMs: 10_000, what: 'the outcome accepted' });
+      expect(gateway.accepted.map((a) => a.outcomeId)).toEqual(['o-1']);
+      expect(sdk.droppedCount).toBe(0);
+      expect(errors).toContain(
+        'bifrost: an answer without a Bifrost problem code; facts are kept and retried',
+      );
+    });
+  });
+
   describe('when the gateway asks to retry at once', () => {
     it('should wait at least the minimum between decision attempts (Retry-After: 0 is no tight loop)', async () => {
       gateway.answer('check', () =>

@@ -183,6 +183,26 @@ describe('A client that cannot reach Bifrost', () => {
     });
   });
 
+  describe('given a request that is not JSON (from JavaScript)', () => {
+    const circular: Record<string, unknown> = {};
+    circular['self'] = circular;
+
+    it.each([
+      ['a BigInt', { size: 10n }],
+      ['a cycle', circular],
+    ])(
+      'should BLOCK a check whose params hold %s as an invalid request, not a lost link',
+      async (_, params) => {
+        const sdk = unreachable();
+
+        await expect(
+          sdk.check({ strategyId: 's1', action: { kind: 'order.place', intent: 'open', params } }),
+        ).resolves.toMatchObject({ failClosed: true, action: 'BLOCK', code: 'SDK.INVALID_REQUEST' });
+        await sdk.close();
+      },
+    );
+  });
+
   describe('once closed', () => {
     it('should BLOCK, deny, and refuse everything else with SDK.CLOSED', async () => {
       const sdk = unreachable();

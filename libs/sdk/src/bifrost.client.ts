@@ -382,7 +382,17 @@ export class BifrostClient {
         `invalid ${operation} request: ${formatIssues(request.issues)}`,
       );
     }
-    const reply = await this.transport.request(operation, body, deadlineAt);
+    let json: string;
+    try {
+      json = JSON.stringify(body);
+    } catch (error) {
+      // A BigInt or a cycle in free-form fields (e.g. `action.params`): the request, not the link.
+      return failure(
+        SDK_ERROR_CODES.invalidRequest,
+        `invalid ${operation} request: not JSON (${(error as Error).message})`,
+      );
+    }
+    const reply = await this.transport.request(operation, json, deadlineAt);
     if (!reply.ok) return reply;
     if (Date.now() > deadlineAt) {
       return failure(SDK_ERROR_CODES.deadlineExceeded, `the answer to ${operation} came after the deadline`);

@@ -69,7 +69,7 @@ export class HttpTransport implements Transport {
    * Retries 429/503 only when their Retry-After ends before the deadline: a decision never waits
    * longer than the engine allowed.
    */
-  async request(operation: Operation, body: unknown, deadlineAt: number): Promise<TransportReply> {
+  async request(operation: Operation, json: string, deadlineAt: number): Promise<TransportReply> {
     const path = `${ENGINE_API_PATH}/${operation}`;
     for (let attempt = 1; ; attempt += 1) {
       const remaining = deadlineAt - Date.now();
@@ -80,7 +80,7 @@ export class HttpTransport implements Transport {
           message: `no answer from ${path} in time`,
         };
       }
-      const exchange = await this.post(path, body, remaining);
+      const exchange = await this.post(path, json, remaining);
       if (exchange.kind === 'timeout') {
         return {
           ok: false,
@@ -116,11 +116,16 @@ export class HttpTransport implements Transport {
   async deliver(fact: Fact, timeoutMs: number): Promise<DeliveryResult> {
     // The gateway wraps the data in its own envelope (source api-gateway, actor the engine) whose id
     // is the fact's: a re-send after a lost 202 is then deduplicated by Nats-Msg-Id.
-    const exchange = await this.post(`${ENGINE_API_PATH}/${fact.kind}`, fact.envelope.data, timeoutMs, {
-      [IDEMPOTENCY_KEY_HEADER]: fact.envelope.id,
-      // When it was recorded, not when it was sent (a fact buffered through an outage is sent late).
-      [OCCURRED_AT_HEADER]: fact.envelope.occurredAt,
-    });
+    const exchange = await this.post(
+      `${ENGINE_API_PATH}/${fact.kind}`,
+      JSON.stringify(fact.envelope.data),
+      timeoutMs,
+      {
+        [IDEMPOTENCY_KEY_HEADER]: fact.envelope.id,
+        // When it was recorded, not when it was sent (a fact buffered through an outage is sent late).
+        [OCCURRED_AT_HEADER]: fact.envelope.occurredAt,
+      },
+    );
     if (exchange.kind !== 'response') {
       const message = exchange.kind === 'timeout' ? 'no answer in time' : exchange.message;
       return { ok: false, retry: true, code: SDK_ERROR_CODES.disconnected, message };
@@ -143,6 +148,18 @@ export class HttpTransport implements Transport {
       const retryAfterMs = parseRetryAfter(exchange.retryAfter, Date.now());
       return { ok: false, retry: true, ...problem, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
     }
+    if (typeof (exchange.body as Problem | null)?.code !== 'string') {
+      // Every refusal of the gateway names its code: this answer came from something else on the way
+      // (a wrong gatewayUrl, a proxy), which says nothing about the fact. Kept, as for a refused key.
+      this.options.logger.error?.(
+        'bifrost: an answer without a Bifrost problem code; facts are kept and retried',
+        {
+          status,
+          ...problem,
+        },
+      );
+      return { ok: false, retry: true, ...problem };
+    }
     return { ok: false, retry: false, ...problem };
   }
 
@@ -162,7 +179,7 @@ export class HttpTransport implements Transport {
 
   private async post(
     path: string,
-    body: unknown,
+    json: string,
     timeoutMs: number,
     extraHeaders: Readonly<Record<string, string>> = {},
   ): Promise<Exchange> {
@@ -176,7 +193,7 @@ export class HttpTransport implements Transport {
           'x-api-key': this.options.apiKey,
           ...extraHeaders,
         },
-        body: JSON.stringify(body),
+        body: json,
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {

@@ -72,7 +72,7 @@ export class NatsTransport implements Transport {
     this.loop.start();
   }
 
-  async request(operation: Operation, body: unknown, deadlineAt: number): Promise<TransportReply> {
+  async request(operation: Operation, json: string, deadlineAt: number): Promise<TransportReply> {
     const nc = this.nc;
     const subject = this.naming.rpcSubject(OPERATIONS[operation].service, operation);
     if (!nc || this.state !== 'connected') {
@@ -85,7 +85,7 @@ export class NatsTransport implements Transport {
       }
       let reply: TransportReply;
       try {
-        const msg = await nc.request(subject, encoder.encode(JSON.stringify(body)), {
+        const msg = await nc.request(subject, encoder.encode(json), {
           timeout,
           headers: jsonHeaders(),
         });

@@ -12,6 +12,15 @@ describe('Reply contracts', () => {
     it.each([
       ['check', CONTRACTS.check.reply, verdictReply({ action: 'REDUCE_SIZE', sizeMultiplier: 0.25 })],
       ['approval', CONTRACTS.approval.reply, approvalReply()],
+      [
+        'granted approval',
+        CONTRACTS.approval.reply,
+        approvalReply({
+          status: 'granted',
+          decidedBy: 'op-1',
+          token: { tokenId: 't-1', status: 'active', expiresAt: '2026-11-21T20:30:00.000Z' },
+        }),
+      ],
       ['reserve', CONTRACTS.reserve.reply, reserveReply()],
       ['settle', CONTRACTS.settle.reply, reservationReply()],
       ['evaluate', CONTRACTS.evaluate.reply, evaluationReply()],
@@ -28,6 +37,11 @@ describe('Reply contracts', () => {
       ['a grant with nothing but an id', CONTRACTS.reserve.reply, { outcome: 'GRANTED', reservationId: 'x' }],
       ['a string for a reservation', CONTRACTS.settle.reply, 'hello'],
       ['a grant without its request and token', CONTRACTS.approval.reply, { status: 'granted' }],
+      [
+        'a grant without its token',
+        CONTRACTS.approval.reply,
+        approvalReply({ status: 'granted', decidedBy: 'op-1', token: null }),
+      ],
       [
         'an evaluation without its gates',
         CONTRACTS.evaluate.reply,

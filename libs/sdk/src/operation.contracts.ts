@@ -13,11 +13,31 @@ import {
   ReserveRequest,
   SettleRequest,
   tolerant,
+  type SchemaIssue,
   type ValidationResult,
 } from '@bifrost/contracts';
 import type { Operation } from './transport.types';
 
 const reservationReply = compile(tolerant(ReservationReply));
+
+/** A validator that also holds the value to a rule its schema cannot state. */
+function holding<T>(
+  validate: (value: unknown) => ValidationResult<T>,
+  rule: (value: T) => SchemaIssue | undefined,
+): (value: unknown) => ValidationResult<T> {
+  return (value) => {
+    const result = validate(value);
+    const issue = result.ok ? rule(result.value) : undefined;
+    return issue ? { ok: false, issues: [issue] } : result;
+  };
+}
+
+/** A granted approval carries the token to present; one without it grants nothing usable. */
+const approvalReply = holding(compile(tolerant(GateApprovalReply)), (reply) =>
+  reply.status === 'granted' && reply.token === null
+    ? { path: '/token', message: 'a granted approval must carry its token' }
+    : undefined,
+);
 
 /**
  * The request and reply schema of every operation, compiled once (`check()` is a hot path). A request
@@ -27,7 +47,7 @@ const reservationReply = compile(tolerant(ReservationReply));
  */
 export const CONTRACTS = {
   check: { request: compile(GateCheckRequest), reply: compile(tolerant(GateCheckReply)) },
-  approval: { request: compile(GateApprovalRequest), reply: compile(tolerant(GateApprovalReply)) },
+  approval: { request: compile(GateApprovalRequest), reply: approvalReply },
   reserve: { request: compile(ReserveRequest), reply: compile(tolerant(ReserveReply)) },
   settle: { request: compile(SettleRequest), reply: reservationReply },
   release: { request: compile(ReleaseRequest), reply: reservationReply },

@@ -28,8 +28,8 @@ export interface Transport {
   readonly state: ConnectionState;
   /** Starts connecting; `onState` hears every change of `state`. */
   start(onState: (state: ConnectionState) => void): void;
-  /** Never throws: transport failures come back as `{ ok: false }` replies. */
-  request(operation: Operation, body: unknown, deadlineAt: number): Promise<TransportReply>;
+  /** Sends `json` (the request, checked and encoded). Never throws: transport failures come back as `{ ok: false }` replies. */
+  request(operation: Operation, json: string, deadlineAt: number): Promise<TransportReply>;
   /** Never throws. */
   deliver(fact: Fact, timeoutMs: number): Promise<DeliveryResult>;
   close(): Promise<void>;

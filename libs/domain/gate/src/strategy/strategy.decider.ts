@@ -55,9 +55,12 @@ function requireActor(actor: Actor, allowed: readonly Kind[], what: string): voi
 
 function requireRegistered(state: StrategyState): RegisteredStrategy {
   if (state.status !== 'registered') {
-    throw new NotFoundError('unknown strategy: it is registered by its first check or outcome', {
-      code: 'GATE.STRATEGY_UNKNOWN',
-    });
+    throw new NotFoundError(
+      'unknown strategy: it is registered by its first check or outcome, or by an operator (strategy.register, POST /api/v1/strategies)',
+      {
+        code: 'GATE.STRATEGY_UNKNOWN',
+      },
+    );
   }
   return state;
 }
