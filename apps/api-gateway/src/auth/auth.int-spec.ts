@@ -82,6 +82,27 @@ describe('gateway auth', () => {
         await probe.drain();
       }
     });
+
+    it('should record one revocation when admins revoke a key at once, and answer each with it', async () => {
+      const probe = await connectProbe(h.ns);
+      try {
+        const admins = await Promise.all(Array.from({ length: 5 }, () => h.createKey('admin')));
+        const target = await h.createKey('viewer');
+
+        const replies = await Promise.all(
+          admins.map((admin) => h.http('DELETE', `/api/v1/keys/${target.id}`, { key: admin.apiKey })),
+        );
+
+        const { events } = await probe.eventStore.read(h.ns.naming.eventSubject('gateway', 'key', target.id));
+        const revocations = events.filter((e) => e.envelope.type === 'gateway.ApiKeyRevoked');
+        expect(revocations).toHaveLength(1);
+        const by = revocations[0]?.envelope.actor.id;
+        expect(replies.map((r) => [r.status, r.body.revokedBy])).toEqual(admins.map(() => [200, by]));
+        expect(new Set(replies.map((r) => r.body.revokedAt)).size).toBe(1);
+      } finally {
+        await probe.drain();
+      }
+    });
   });
 
   describe('a created key', () => {

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import type { DataSource, EntityManager, Repository } from 'typeorm';
+import { IsNull, type DataSource, type EntityManager, type Repository } from 'typeorm';
 import { ForbiddenError, NotFoundError, ValidationError } from '@bifrost/event-sourcing';
 import { type Actor } from '@bifrost/contracts';
 import { createEnvelope, Messaging, uuidv7 } from '@bifrost/messaging';
@@ -201,19 +201,24 @@ export class KeyStore implements OnModuleInit {
       });
     }
     if (row.revokedAt === null) {
-      await this.db.transaction(async (tx) => {
-        await tx.query(
-          `UPDATE api_keys SET revoked_at = $2, revoked_by = $3 WHERE id = $1 AND revoked_at IS NULL`,
-          [id, now, by.id],
-        );
+      const revokedHere = await this.db.transaction(async (tx) => {
+        // Of revocations at once, one changes the row; the others wait for it and change nothing.
+        const { affected } = await tx
+          .getRepository(ApiKeyRow)
+          .update({ id, revokedAt: IsNull() }, { revokedAt: now, revokedBy: by.id });
+        if (!affected) return false;
         await tx.query(`UPDATE refresh_tokens SET revoked_at = $2 WHERE key_id = $1 AND revoked_at IS NULL`, [
           id,
           now,
         ]);
         await this.recordKeyEvent('gateway.ApiKeyRevoked', { keyId: id, role: row.role }, actorOf(by));
+        return true;
       });
-      row.revokedAt = now;
-      row.revokedBy = by.id;
+      // Revoked meanwhile by someone else: answer what is stored, as for a key revoked before.
+      Object.assign(
+        row,
+        revokedHere ? { revokedAt: now, revokedBy: by.id } : await this.keys.findOneByOrFail({ id }),
+      );
     }
     this.revocations += 1;
     this.byHash.delete(row.keyHash);
