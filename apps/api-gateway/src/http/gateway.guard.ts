@@ -75,7 +75,8 @@ export class GatewayGuard implements CanActivate {
       // Before the role check: refused calls spend the caller's budget like any other, and the
       // refusal's log line names who was refused.
       request.principal = principal;
-      this.rateLimits.take(principal, now.getTime());
+      // Timed now, not before the authentication (which may have waited for the database).
+      this.rateLimits.take(principal, Date.now());
       if (spec.access !== 'any' && !hasRole(principal.role, spec.access)) {
         throw new ForbiddenError(
           `this route needs the ${spec.access} role; the caller is ${principal.role}`,

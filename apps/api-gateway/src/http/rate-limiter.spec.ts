@@ -31,6 +31,22 @@ describe('token buckets', () => {
     });
   });
 
+  describe('requests timed out of order (one waited for its authentication)', () => {
+    it('should refill each stretch of time once', () => {
+      const buckets = new TokenBuckets();
+      const limit = { perSecond: 20, burst: 40 };
+      const taken = (at: number) => buckets.take('p', limit, at).allowed;
+      for (let i = 0; i < 40; i += 1) taken(T0);
+
+      // Timed at T0 + 500 and at T0, finishing interleaved: 500 ms bring 10 tokens, not 10 per switch.
+      const allowed = Array.from({ length: 40 }, (_, i) => taken(i % 2 === 0 ? T0 + 500 : T0)).filter(
+        Boolean,
+      );
+
+      expect(allowed).toHaveLength(10);
+    });
+  });
+
   describe('two principals', () => {
     it('should not share a bucket', () => {
       const buckets = new TokenBuckets();

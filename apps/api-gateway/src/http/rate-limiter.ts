@@ -21,9 +21,15 @@ export class TokenBuckets {
 
   take(key: string, limit: RateLimit, nowMs: number): RateDecision {
     const bucket = this.buckets.get(key) ?? { tokens: limit.burst, updatedAt: nowMs };
-    const elapsed = Math.max(0, nowMs - bucket.updatedAt) / 1000;
-    bucket.tokens = Math.min(limit.burst, bucket.tokens + elapsed * limit.perSecond);
-    bucket.updatedAt = nowMs;
+    // A request timed before the last one taken (it waited for its authentication meanwhile) refills
+    // nothing, and does not move the bucket's time back: that stretch would be refilled twice.
+    if (nowMs > bucket.updatedAt) {
+      bucket.tokens = Math.min(
+        limit.burst,
+        bucket.tokens + ((nowMs - bucket.updatedAt) / 1000) * limit.perSecond,
+      );
+      bucket.updatedAt = nowMs;
+    }
     this.buckets.set(key, bucket);
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;
