@@ -55,6 +55,37 @@ describe('Strategy registration', () => {
         })
         .thenNothingHappened();
     });
+
+    it('should set the capital an operator registers it with, as setting the capital would', () => {
+      // Its first check registered it without one, a moment before the operator's registration.
+      spec()
+        .given([registered(null)])
+        .when({
+          type: 'RegisterStrategy',
+          engineId: ENGINE_ID,
+          strategyId: STRATEGY_ID,
+          capital: usd(250_000),
+          now: T0,
+          actor: operator,
+        })
+        .then([
+          { type: 'StrategyCapitalSet', data: { capital: usd(250_000), setBy: operator.id, setAt: T0 } },
+        ]);
+    });
+
+    it('should change nothing when registered again with the capital it has', () => {
+      spec()
+        .given([registered()])
+        .when({
+          type: 'RegisterStrategy',
+          engineId: ENGINE_ID,
+          strategyId: STRATEGY_ID,
+          capital: usd(CAPITAL),
+          now: T0,
+          actor: operator,
+        })
+        .thenNothingHappened();
+    });
   });
 });
 

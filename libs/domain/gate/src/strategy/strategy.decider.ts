@@ -470,7 +470,17 @@ function decide(command: StrategyCommand, state: StrategyState, policy: Strategy
   millis(command.now, 'now');
   switch (command.type) {
     case 'RegisterStrategy': {
-      if (state.status === 'registered') return [];
+      if (state.status === 'registered') {
+        // Registered already, perhaps by its first check a moment ago: a capital given still counts.
+        return command.capital === undefined
+          ? []
+          : setCapital(state, {
+              type: 'SetStrategyCapital',
+              capital: command.capital,
+              now: command.now,
+              actor: command.actor,
+            });
+      }
       if (command.capital !== undefined) requirePositive(command.capital, 'capital');
       return [strategyRegistered(command.engineId, command.strategyId, command.capital ?? null, command.now)];
     }
