@@ -698,6 +698,15 @@ describe('Engine governance', () => {
         .given([...pending, ...approvalOf(alice, 'tech_lead', ['ops_lead', 'product_lead'])])
         .when(approve(bob, { role: 'tech_lead' }))
         .thenThrows(IllegalStateError, codeIs('GOVERNANCE.ROLE_NOT_OUTSTANDING'));
+      // Without naming the role: the one they hold is signed already, a conflict.
+      spec
+        .given([
+          ...pending,
+          ...approvalOf(alice, 'tech_lead', ['ops_lead', 'product_lead']),
+          ...approvalOf(bob, 'ops_lead', ['product_lead']),
+        ])
+        .when(approve(carol))
+        .thenThrows(IllegalStateError, codeIs('GOVERNANCE.ROLE_NOT_OUTSTANDING'));
       spec
         .given(pending)
         .when(approve(carol, { role: 'tech_lead' }))

@@ -448,6 +448,17 @@ function approve(
     role = c.role;
   } else {
     role = outstanding.find((r) => held.includes(r));
+    // Holding a role the proposal needs that someone signed already is a conflict, not a refusal.
+    const signed = p.proposal.requiredApprovals.filter((r) => held.includes(r));
+    if (role === undefined && signed.length > 0) {
+      throw new IllegalStateError(
+        `${c.proposalId} already has ${signed.join(', ')}, the role ${c.actor.id} holds`,
+        {
+          code: 'GOVERNANCE.ROLE_NOT_OUTSTANDING',
+          details: { outstanding, held },
+        },
+      );
+    }
   }
   if (role === undefined) {
     throw new ForbiddenError(
