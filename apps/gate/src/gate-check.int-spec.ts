@@ -380,6 +380,25 @@ describe('gate service: checks over NATS', () => {
         }),
       ).resolves.toMatchObject({ ok: false, error: { code: 'RPC.VALIDATION_FAILED' } });
     });
+
+    it('should refuse token and approval ids that are names every object has, as malformed ids', async () => {
+      // 'constructor' was taken for a token record: the check failed with GATE.INVALID_TIME.
+      await expect(
+        client.rpc.request('bifrost.rpc.gate.check', {
+          engineId: 'e',
+          strategyId: 's',
+          action: { kind: 'a', intent: 'open' },
+          tokenId: 'constructor',
+        }),
+      ).resolves.toMatchObject({ ok: false, error: { code: 'RPC.VALIDATION_FAILED' } });
+      await expect(
+        client.rpc.request('bifrost.rpc.gate.approval', {
+          engineId: 'e',
+          strategyId: 's',
+          approvalId: 'toString',
+        }),
+      ).resolves.toMatchObject({ ok: false, error: { code: 'RPC.VALIDATION_FAILED' } });
+    });
   });
 
   describe('decision records', () => {

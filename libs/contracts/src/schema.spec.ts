@@ -4,7 +4,7 @@ import { CommandType } from './messages/governance-ingest.messages';
 import { BreakerRuleId, GovernanceId, PrincipalId } from './messages/governance.messages';
 import { KpiMetric, TripwirePolicyId } from './messages/tripwire.messages';
 import { ProbeName } from './messages/canary.messages';
-import { OBJECT_MEMBER_NAMES, idPattern } from './schema';
+import { ApprovalId, OBJECT_MEMBER_NAMES, TokenId, idPattern } from './schema';
 import { EntityId } from './verdict';
 
 describe('Ids', () => {
@@ -17,6 +17,8 @@ describe('Ids', () => {
     KpiMetric,
     TripwirePolicyId,
     ProbeName,
+    TokenId,
+    ApprovalId,
   };
 
   describe.each(Object.entries(ids))('Given the id schema %s', (_, schema) => {

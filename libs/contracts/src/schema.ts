@@ -44,6 +44,11 @@ export function idPattern(pattern: string): string {
   return `^(?!(?:${OBJECT_MEMBER_NAMES.join('|')})$)${pattern.slice(1)}`;
 }
 
+/** An execution token's id (the gate's UUID, or an operator's): a key of the strategy's tokens. */
+export const TokenId = Type.String({ minLength: 1, maxLength: 100, pattern: idPattern('^[\\s\\S]+$') });
+/** An approval request's id (the id of the decision that opened it): a key of the strategy's approvals. */
+export const ApprovalId = Type.String({ minLength: 1, maxLength: 100, pattern: idPattern('^[\\s\\S]+$') });
+
 /** One of a fixed set of strings, typed as their union. */
 export const literals = <T extends string>(values: readonly T[]): TUnion<TLiteral<T>[]> =>
   Type.Union(values.map((value) => Type.Literal(value)));

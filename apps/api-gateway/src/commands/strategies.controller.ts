@@ -1,8 +1,9 @@
 import { Body, Inject } from '@nestjs/common';
 import { Type, type Static, type TObject } from '@sinclair/typebox';
 import {
-  CommandReply,
+  ApprovalId,
   ApproveRequestCommand,
+  CommandReply,
   IssueTokenCommand,
   OverrideMaturityCommand,
   PauseStrategyCommand,
@@ -13,6 +14,7 @@ import {
   RevokeAllTokensCommand,
   RevokeTokenCommand,
   SetStrategyCapitalCommand,
+  TokenId,
   object,
 } from '@bifrost/contracts';
 import { actorOf, hasRole, type Principal } from '../auth/roles';
@@ -26,11 +28,11 @@ const bodyOf = <S extends TObject>(schema: S, extra: string[] = []) =>
 
 const TokenParams = object({
   ...StrategyParams.properties,
-  tokenId: Type.String({ minLength: 1, maxLength: 100 }),
+  tokenId: TokenId,
 });
 const ApprovalParams = object({
   ...StrategyParams.properties,
-  approvalId: Type.String({ minLength: 1, maxLength: 100 }),
+  approvalId: ApprovalId,
 });
 
 const MaturityBody = bodyOf(OverrideMaturityCommand);

@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Timestamp } from '../envelope';
 import { defineMessage, defineRpc } from '../registry';
 import { EntityId, Money, Verdict } from '../verdict';
-import { literals, idPattern } from '../schema';
+import { ApprovalId, literals, idPattern, TokenId } from '../schema';
 import { CommandType } from './governance-ingest.messages';
 
 export const ACTION_INTENTS = ['open', 'increase', 'reduce', 'close'] as const;
@@ -54,7 +54,7 @@ export const GateCheckRequest = Type.Object(
     /** e.g. `critical_session`, `safe_session` (risk classifier floor/ceiling). */
     sessionTags: Type.Optional(Type.Array(Type.String({ maxLength: 50 }), { maxItems: 20 })),
     /** An execution token (from an approval or an operator grant) presented with the action. */
-    tokenId: Type.Optional(Type.String({ maxLength: 100 })),
+    tokenId: Type.Optional(TokenId),
     /** Correlates the decision with the engine's own records. */
     requestId: Type.Optional(Type.String({ maxLength: 200 })),
   },
@@ -100,7 +100,7 @@ export const GateApprovalRequest = Type.Object(
     engineId: EntityId,
     strategyId: EntityId,
     /** The `approvalId` of a REQUIRE_APPROVAL verdict. */
-    approvalId: Type.String({ minLength: 1, maxLength: 100 }),
+    approvalId: ApprovalId,
   },
   { additionalProperties: false },
 );

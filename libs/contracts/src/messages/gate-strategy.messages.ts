@@ -4,7 +4,7 @@ import { Timestamp } from '../envelope';
 import { defineMessage } from '../registry';
 import { EntityId, Money } from '../verdict';
 import { GateAction } from './gate-check.messages';
-import { literals, object } from '../schema';
+import { ApprovalId, literals, object, TokenId } from '../schema';
 
 /**
  * The strategy aggregate of the gate: one per (engine, strategy), on
@@ -34,8 +34,6 @@ export type TokenRefusalReason = (typeof TOKEN_REFUSAL_REASONS)[number];
 
 const ActionHash = Type.String({ pattern: '^[0-9a-f]{64}$', description: 'JCS SHA-256 of the action' });
 const ActorId = Type.String({ minLength: 1, maxLength: 200 });
-const TokenId = Type.String({ minLength: 1, maxLength: 100 });
-const ApprovalId = Type.String({ minLength: 1, maxLength: 100 });
 const Ratio = Type.Number({ minimum: 0 });
 
 const subject = 'bifrost.evt.gate.strategy.{engineId}:{strategyId}';

@@ -1,3 +1,4 @@
+import { own } from '../own';
 import {
   GO_LIVE_CHECKLIST_ITEMS,
   type ActionIntent,
@@ -11,7 +12,6 @@ import {
   executionClassOf,
   failingChecklistItems,
   heldByOperator,
-  own,
   type ControlState,
 } from './control-plane.state';
 

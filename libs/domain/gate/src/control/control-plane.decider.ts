@@ -1,3 +1,4 @@
+import { own } from '../own';
 import type { Actor } from '@bifrost/contracts';
 import { ForbiddenError, IllegalStateError, ValidationError, type Decider } from '@bifrost/event-sourcing';
 import type { ControlCommand, ControlEvent } from './control-plane.events';
@@ -10,7 +11,6 @@ import {
   isPauseInForce,
   lastReleaseOf,
   lastResumeOf,
-  own,
   DEFAULT_ENGINE_MODE,
   type ControlState,
   type KillSwitch,

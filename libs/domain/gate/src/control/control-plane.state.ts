@@ -1,3 +1,4 @@
+import { own } from '../own';
 import {
   GO_LIVE_CHECKLIST_ITEMS,
   type Actor,
@@ -103,12 +104,6 @@ export function initialControlState(): ControlState {
     pauses: {},
     autonomy: {},
   };
-}
-
-// Keys come from requests: `constructor` or `toString` are valid engine ids and action kinds, so a
-// plain `record[key]` would find Object.prototype's members.
-export function own<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
-  return Object.hasOwn(record, key) ? record[key] : undefined;
 }
 
 export function executionClassOf(state: ControlState, actionKind: string): ExecutionClass {

@@ -374,6 +374,16 @@ describe('Execution tokens', () => {
         .when({ type: 'RevokeToken', tokenId: 't-x', now: T0, actor: operator })
         .thenThrows(NotFoundError);
     });
+
+    it.each(['constructor', 'toString', '__proto__'])(
+      'should refuse the token %p as unknown, not find a member every object has',
+      (tokenId) => {
+        spec()
+          .given([registered()])
+          .when({ type: 'RevokeToken', tokenId, now: T0, actor: operator })
+          .thenThrows(NotFoundError, (e) => e.code === 'GATE.TOKEN_UNKNOWN');
+      },
+    );
   });
 });
 
@@ -432,6 +442,16 @@ describe('Approvals', () => {
         .when(approve())
         .then(granted);
     });
+
+    it.each(['constructor', 'valueOf'])(
+      'should refuse the approval request %p as unknown, not find a member every object has',
+      (approvalId) => {
+        spec()
+          .given([registered(), approvalRequested('ap-1')])
+          .when({ ...approve(), approvalId })
+          .thenThrows(NotFoundError, (e) => e.code === 'GATE.APPROVAL_UNKNOWN');
+      },
+    );
 
     it('should change nothing when the same grant is repeated', () => {
       spec()

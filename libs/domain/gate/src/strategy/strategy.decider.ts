@@ -1,3 +1,4 @@
+import { own } from '../own';
 import type { Actor, Money } from '@bifrost/contracts';
 import {
   ForbiddenError,
@@ -278,7 +279,7 @@ function issueToken(state: StrategyState, command: IssueToken): StrategyEvent[] 
   const { tokenId, scope, expiresAt, singleUse } = command;
   const maxNotional = command.maxNotional ?? null;
   const boundActionHash = command.boundActionHash ?? null;
-  const existing = strategy.tokens[tokenId];
+  const existing = own(strategy.tokens, tokenId);
   if (existing !== undefined) {
     const same =
       existing.expiresAt === expiresAt &&
@@ -319,7 +320,7 @@ const usable = (token: { status: string; expiresAt: string }, now: string): bool
 function revokeToken(state: StrategyState, command: RevokeToken): StrategyEvent[] {
   const strategy = requireRegistered(state);
   requireActor(command.actor, ['operator', 'system'], 'revoking a token');
-  const token = strategy.tokens[command.tokenId];
+  const token = own(strategy.tokens, command.tokenId);
   if (token === undefined) {
     throw new NotFoundError(`no token ${command.tokenId} for this strategy`, { code: 'GATE.TOKEN_UNKNOWN' });
   }
@@ -371,7 +372,7 @@ function consumeToken(state: StrategyState, command: ConsumeToken): StrategyEven
 function requestApproval(state: StrategyState, command: RequestApproval): StrategyEvent[] {
   const strategy = requireRegistered(state);
   const { approvalId, actionHash, action, requestedBy, expiresAt, now } = command;
-  const existing = strategy.approvals[approvalId];
+  const existing = own(strategy.approvals, approvalId);
   if (existing !== undefined) {
     if (existing.actionHash === actionHash && existing.requestedBy === requestedBy) return [];
     throw new IllegalStateError(`approval ${approvalId} already exists for another action`, {
@@ -391,7 +392,7 @@ function approveRequest(state: StrategyState, command: ApproveRequest): Strategy
   const strategy = requireRegistered(state);
   requireActor(command.actor, ['operator'], 'approving');
   const { approvalId, approver, tokenId, tokenExpiresAt, now } = command;
-  const approval = strategy.approvals[approvalId];
+  const approval = own(strategy.approvals, approvalId);
   if (approval === undefined) {
     throw new NotFoundError(`no approval request ${approvalId}`, { code: 'GATE.APPROVAL_UNKNOWN' });
   }
@@ -411,7 +412,7 @@ function approveRequest(state: StrategyState, command: ApproveRequest): Strategy
       code: 'GATE.SELF_APPROVAL',
     });
   }
-  if (strategy.tokens[tokenId] !== undefined) {
+  if (own(strategy.tokens, tokenId) !== undefined) {
     throw new IllegalStateError(`token ${tokenId} already exists`, { code: 'GATE.TOKEN_EXISTS' });
   }
   requireFuture(tokenExpiresAt, now, 'tokenExpiresAt');
@@ -437,7 +438,7 @@ function approveRequest(state: StrategyState, command: ApproveRequest): Strategy
 function rejectRequest(state: StrategyState, command: RejectRequest): StrategyEvent[] {
   const strategy = requireRegistered(state);
   requireActor(command.actor, ['operator'], 'rejecting');
-  const approval = strategy.approvals[command.approvalId];
+  const approval = own(strategy.approvals, command.approvalId);
   if (approval === undefined) {
     throw new NotFoundError(`no approval request ${command.approvalId}`, { code: 'GATE.APPROVAL_UNKNOWN' });
   }

@@ -1,3 +1,4 @@
+import { own } from '../own';
 import type { StrategyEvent } from './strategy.events';
 import { maturityIndex } from './strategy.maturity';
 import {
@@ -111,13 +112,13 @@ function evolveRegistered(state: RegisteredStrategy, event: StrategyEvent): Regi
       const ids = event.type === 'TokenRevoked' ? [event.data.tokenId] : event.data.tokenIds;
       const tokens = { ...state.tokens };
       for (const id of ids) {
-        const token = tokens[id];
+        const token = own(tokens, id);
         if (token !== undefined) tokens[id] = { ...token, status: 'revoked' };
       }
       return { ...state, tokens };
     }
     case 'TokenConsumed': {
-      const token = state.tokens[event.data.tokenId];
+      const token = own(state.tokens, event.data.tokenId);
       if (token === undefined) return state;
       const used = {
         ...token,
@@ -150,7 +151,7 @@ function evolveRegistered(state: RegisteredStrategy, event: StrategyEvent): Regi
     }
     case 'ApprovalGranted':
     case 'ApprovalRejected': {
-      const approval = state.approvals[event.data.approvalId];
+      const approval = own(state.approvals, event.data.approvalId);
       if (approval === undefined) return state;
       const decided =
         event.type === 'ApprovalGranted'

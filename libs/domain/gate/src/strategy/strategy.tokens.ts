@@ -1,3 +1,4 @@
+import { own } from '../own';
 import type { ApprovalStatus, GateAction, GateApprovalReply, TokenRefusalReason } from '@bifrost/contracts';
 
 import type { StrategyState, TokenRecord } from './strategy.state';
@@ -25,7 +26,7 @@ export function assessToken(
   actionHash: string,
   now: string,
 ): TokenAssessment {
-  const token = state.status === 'registered' ? state.tokens[tokenId] : undefined;
+  const token = state.status === 'registered' ? own(state.tokens, tokenId) : undefined;
   if (token === undefined) return refuse('unknown', `no token ${tokenId} for this strategy`);
   if (token.status === 'revoked') return refuse('revoked', `token ${tokenId} was revoked`);
   if (token.status === 'consumed') return refuse('consumed', `single-use token ${tokenId} was already used`);
@@ -71,12 +72,12 @@ export function approvalStatus(
   now: string,
 ): GateApprovalReply | undefined {
   if (state.status !== 'registered') return undefined;
-  const approval = state.approvals[approvalId];
+  const approval = own(state.approvals, approvalId);
   if (approval === undefined) return undefined;
   const past = (instant: string) => millis(now, 'now') >= millis(instant);
   const status: ApprovalStatus =
     approval.status === 'pending' ? (past(approval.expiresAt) ? 'expired' : 'pending') : approval.status;
-  const token = approval.tokenId === null ? undefined : state.tokens[approval.tokenId];
+  const token = approval.tokenId === null ? undefined : own(state.tokens, approval.tokenId);
   return {
     approvalId,
     engineId: state.engineId,
