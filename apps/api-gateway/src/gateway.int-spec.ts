@@ -792,6 +792,22 @@ describe('gateway over the real gate', () => {
       expect(revoked.status).toBe(200);
       expect(await revoked.json()).toMatchObject({ id: viewer.body.id, revokedBy: 'bootstrap-owner' });
     });
+
+    it('should read an empty body of any other type as no body too (`curl -d ""` says form-urlencoded)', async () => {
+      for (const type of ['application/x-www-form-urlencoded', 'text/plain']) {
+        const viewer = await h.http('POST', '/api/v1/keys', {
+          key: OWNER_KEY,
+          body: { name: 'to revoke', role: 'viewer' },
+        });
+        const revoked = await fetch(`${h.gateway.url}/api/v1/keys/${viewer.body.id}`, {
+          method: 'DELETE',
+          headers: { 'x-api-key': OWNER_KEY, 'content-type': type },
+          body: '',
+        });
+
+        expect(revoked.status).toBe(200);
+      }
+    });
   });
 });
 

@@ -6,7 +6,8 @@ type Done = (error: Error | null, body?: unknown) => void;
  * Request bodies are JSON, parsed by Fastify's own parser (which refuses `__proto__` and
  * `constructor.prototype` keys), with two differences for clients:
  * - an empty body is no body, whatever its content type (clients that send
- *   `content-type: application/json` on every call, a DELETE among them);
+ *   `content-type: application/json` on every call, a DELETE among them, or a form type with no
+ *   body at all); a body of another type than JSON is refused with 415;
  * - a refused body says why: the syntax error, or the forbidden key.
  */
 export function useJsonBodies(fastify: FastifyInstance): void {
@@ -20,6 +21,21 @@ export function useJsonBodies(fastify: FastifyInstance): void {
       if (text.trim() === '') return done(null, undefined);
       parse(request, text, (error: Error | null, value?: unknown) =>
         error ? done(refusal(error, text)) : done(null, value),
+      );
+    },
+  );
+  // Any other type: no body is no body (`curl -d ''` says form-urlencoded); a body is refused with 415.
+  fastify.addContentTypeParser(
+    '*',
+    { parseAs: 'buffer' },
+    (request: FastifyRequest, body: string | Buffer, done: Done) => {
+      if (body.length === 0) return done(null, undefined);
+      const type = request.headers['content-type'] ?? 'none';
+      done(
+        Object.assign(new Error(`unsupported media type: ${type}`), {
+          statusCode: 415,
+          code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE',
+        }),
       );
     },
   );
