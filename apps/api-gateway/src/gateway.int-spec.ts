@@ -360,6 +360,26 @@ describe('gateway over the real gate', () => {
       expect((await check(h.keys.engine, 'engine-a')).status).toBe(200);
       expect(await decisionsOfEngineA()).toBe(before + 1);
     });
+
+    it('should refuse body fields on a route that takes no body, changing nothing', async () => {
+      const viewer = await h.http('POST', '/api/v1/keys', {
+        key: OWNER_KEY,
+        body: { name: 'kept', role: 'viewer' },
+      });
+      const refused = await h.http('DELETE', `/api/v1/keys/${viewer.body.id}`, {
+        key: OWNER_KEY,
+        body: { unknownField: 1 },
+      });
+
+      expect(refused).toMatchObject({
+        status: 400,
+        body: {
+          code: 'REQUEST.INVALID',
+          issues: [{ path: '/', message: 'must NOT have the property "unknownField"' }],
+        },
+      });
+      expect((await h.http('GET', '/api/v1/auth/me', { key: viewer.body.apiKey })).status).toBe(200);
+    });
   });
 
   describe('money beyond what JSON carries exactly', () => {

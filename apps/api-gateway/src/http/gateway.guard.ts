@@ -89,10 +89,10 @@ export class GatewayGuard implements CanActivate {
 
     if (spec.params)
       request.validParams = validate('path', spec.params, convert(spec.params, request.params));
-    // A route without query parameters refuses any, as the others refuse ones they do not declare.
-    const query = spec.query ?? NO_QUERY;
+    // A route without query parameters or body refuses any, as the others refuse what they do not declare.
+    const query = spec.query ?? NO_FIELDS;
     request.validQuery = validate('query', query, convert(query, request.query));
-    if (spec.body) validate('body', spec.body, request.body ?? {});
+    validate('body', spec.body ?? NO_FIELDS, request.body ?? {});
     if (spec.engineScoped && request.principal?.role === 'engine') {
       const named = [
         request.validParams?.['engineId'],
@@ -110,7 +110,7 @@ export class GatewayGuard implements CanActivate {
   }
 }
 
-const NO_QUERY = object({});
+const NO_FIELDS = object({});
 
 /** What a query or path string must look like to be read as a number of the schema's type. */
 const NUMERALS: Readonly<Record<string, RegExp>> = {
