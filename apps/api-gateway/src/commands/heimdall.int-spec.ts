@@ -194,10 +194,17 @@ describe('heimdall routes', () => {
     expect(all.days).toHaveLength(1000);
     expect(all.truncated).toBe(true);
     expect(all.days[0]).toMatchObject({ day: dayOf(1000) });
-    const rest = await h.http('GET', `/api/v1/heimdall/scorecards?domain=${domain}&to=${dayOf(0)}`, {
+    // `to` is exclusive, as every range's: the day before the first row given.
+    const rest = await h.http('GET', `/api/v1/heimdall/scorecards?domain=${domain}&to=${dayOf(1)}`, {
       key: h.keys.viewer,
     });
     expect(rest.body).toMatchObject({ days: [{ day: dayOf(0), trials: 1 }], truncated: false });
+    const none = await h.http(
+      'GET',
+      `/api/v1/heimdall/scorecards?domain=${domain}&from=${dayOf(5)}&to=${dayOf(5)}`,
+      { key: h.keys.viewer },
+    );
+    expect(none.body).toMatchObject({ days: [], truncated: false });
   }, 60_000);
 
   it('should answer 503 when Heimdall is down, on which the SDK fails closed', async () => {

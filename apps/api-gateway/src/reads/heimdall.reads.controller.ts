@@ -17,9 +17,9 @@ import { assertRangeOrder, ReadModels, where } from './read-models.service';
 const MAX_DAYS = 1000;
 const ScorecardsQuery = object({
   domain: Type.Optional(HeimdallDomainId),
-  /** First day (inclusive) of the per-day rows. */
+  /** First day of the per-day rows (inclusive). */
   from: Type.Optional(Day),
-  /** Last day (inclusive) of the per-day rows. */
+  /** The day after the last of the per-day rows (exclusive, as every range's `to`). */
   to: Type.Optional(Day),
 });
 
@@ -77,7 +77,7 @@ export class HeimdallReadController {
       [
         ['domain = ?', q.domain],
         ['day >= ?', q.from],
-        ['day <= ?', q.to],
+        ['day < ?', q.to],
       ],
       dayParams,
     );
