@@ -287,12 +287,18 @@ export class LiveContext {
     const aggregates: ContextSnapshot['aggregates'] = {};
     for (const a of this.aggregates) aggregates[a.aggregateType] = a.toSnapshot();
     const lastSequence = this.position;
-    await this.messaging.snapshots.save<ContextSnapshot>(this.options.snapshotKey, {
+    const { stored, bytes } = await this.messaging.snapshots.save<ContextSnapshot>(this.options.snapshotKey, {
       state: { aggregates },
       ...(this.streamCreated ? { streamCreated: this.streamCreated } : {}),
       lastSequence,
       takenAt: new Date().toISOString(),
     });
+    if (!stored) {
+      this.options.logger.warn(
+        { context: this.context, bytes },
+        'snapshot not saved: above the KV value limit once compressed; a restart replays from the previous one',
+      );
+    }
     this.appliedSinceSnapshot = 0;
   }
 

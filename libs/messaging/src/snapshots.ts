@@ -16,6 +16,9 @@ export interface Snapshot<State> {
   readonly streamCreated?: string;
 }
 
+/** A KV value is one NATS message: the server's default max payload is 1 MB, headers included. */
+export const MAX_SNAPSHOT_BYTES = 900_000;
+
 /** Snapshots of folded service state in a KV bucket (one key per service state). */
 export class SnapshotStore {
   private constructor(private readonly kv: KV) {}
@@ -37,9 +40,16 @@ export class SnapshotStore {
     return ofAnotherStream ? undefined : snapshot;
   }
 
-  /** Stored gzipped: states with many aggregates stay well under the server's max payload. */
-  async save<State>(key: string, snapshot: Snapshot<State>): Promise<void> {
-    await this.kv.put(key, gzipSync(JSON.stringify(snapshot)));
+  /**
+   * Stored gzipped: states with many aggregates stay well under the server's max payload. A
+   * snapshot still larger than {@link MAX_SNAPSHOT_BYTES} once compressed is not stored (the
+   * previous one stays, and a restart replays more): `stored: false` says so, with its size.
+   */
+  async save<State>(key: string, snapshot: Snapshot<State>): Promise<{ stored: boolean; bytes: number }> {
+    const value = gzipSync(JSON.stringify(snapshot));
+    if (value.length > MAX_SNAPSHOT_BYTES) return { stored: false, bytes: value.length };
+    await this.kv.put(key, value);
+    return { stored: true, bytes: value.length };
   }
 
   async remove(key: string): Promise<void> {

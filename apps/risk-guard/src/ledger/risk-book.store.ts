@@ -26,8 +26,6 @@ export interface RiskBook {
  * reservations); an older snapshot is left unread.
  */
 const LEDGER_SNAPSHOT_KEY = 'risk-guard.ledger.v4';
-/** KV values are NATS messages: a larger snapshot is skipped and the day's subject replayed instead. */
-const MAX_SNAPSHOT_BYTES = 900_000;
 
 /** Reads and writes risk-guard's aggregates on JetStream (ADR 0001: one subject per aggregate). */
 export class RiskBookStore {
@@ -104,17 +102,18 @@ export class RiskBookStore {
     return { state: folded, lastSequence };
   }
 
-  async saveSnapshot(ledger: Versioned<LedgerState>, takenAt: string): Promise<boolean> {
-    if (ledger.state.status !== 'open') return false;
-    const snapshot = {
+  /** Saves the ledger's snapshot; `stored: false` when it is not open, or too large once compressed. */
+  async saveSnapshot(
+    ledger: Versioned<LedgerState>,
+    takenAt: string,
+  ): Promise<{ stored: boolean; bytes: number }> {
+    if (ledger.state.status !== 'open') return { stored: false, bytes: 0 };
+    return this.messaging.snapshots.save(LEDGER_SNAPSHOT_KEY, {
       state: ledger.state,
       lastSequence: ledger.lastSequence,
       takenAt,
       ...(this.streamCreated ? { streamCreated: this.streamCreated } : {}),
-    };
-    if (JSON.stringify(snapshot).length > MAX_SNAPSHOT_BYTES) return false;
-    await this.messaging.snapshots.save(LEDGER_SNAPSHOT_KEY, snapshot);
-    return true;
+    });
   }
 
   /** Appends one batch of ledger entries as a single message; returns its stream sequence. */

@@ -741,7 +741,12 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
   }
 
   private async snapshot(): Promise<void> {
-    await this.store.saveSnapshot(this.book.ledger, new Date().toISOString());
+    const { stored, bytes } = await this.store.saveSnapshot(this.book.ledger, new Date().toISOString());
+    if (!stored && bytes > 0) {
+      this.log.warn(
+        `ledger snapshot not saved: ${bytes} bytes compressed, above the KV value limit; a restart replays the day`,
+      );
+    }
   }
 
   private async reload(): Promise<void> {

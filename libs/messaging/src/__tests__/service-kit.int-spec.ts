@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Actor } from '@bifrost/contracts';
 import type { Decider } from '@bifrost/event-sourcing';
 import { createTestNamespace, type TestNamespace } from '@bifrost/testing';
@@ -6,6 +7,7 @@ import type { StoredEnvelope } from '../event-store';
 import { KeyedMutex } from '../keyed-mutex';
 import { LiveAggregates, LiveState, type LiveStateOptions } from '../live-state';
 import type { Messaging } from '../messaging';
+import { MAX_SNAPSHOT_BYTES } from '../snapshots';
 import { connectTest, incremented } from './fixtures';
 
 type Counter = { total: number };
@@ -203,6 +205,27 @@ describe('service kit', () => {
       } finally {
         await second.beforeApplicationShutdown();
       }
+    });
+
+    it('should store a snapshot by its compressed size, and say when one is too large to store', async () => {
+      const key = `kit.${fresh('sizes')}`;
+      const snapshot = (text: string) => ({
+        state: { text },
+        lastSequence: 1,
+        takenAt: new Date().toISOString(),
+      });
+      // 2 MB of JSON that compresses to a few kB: stored (it was skipped by its uncompressed size).
+      const repetitive = 'reservation '.repeat(170_000);
+      await expect(messaging.snapshots.save(key, snapshot(repetitive))).resolves.toMatchObject({
+        stored: true,
+      });
+      expect((await messaging.snapshots.load<{ text: string }>(key))?.state.text).toBe(repetitive);
+      // 1.5 MB that does not compress: not stored, the previous snapshot stays.
+      const noise = randomBytes(1_100_000).toString('base64');
+      const result = await messaging.snapshots.save(key, snapshot(noise));
+      expect(result).toMatchObject({ stored: false, bytes: expect.any(Number) });
+      expect(result.bytes).toBeGreaterThan(MAX_SNAPSHOT_BYTES);
+      expect((await messaging.snapshots.load<{ text: string }>(key))?.state.text).toBe(repetitive);
     });
 
     it('should not start at module init when told so, only on start()', async () => {
