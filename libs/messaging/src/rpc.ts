@@ -1,7 +1,13 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { compile, formatIssues, type Naming, type Reply } from '@bifrost/contracts';
-import { ValidationError, TransientError, toErrorBody, type BifrostError } from '@bifrost/event-sourcing';
+import {
+  InternalError,
+  ValidationError,
+  TransientError,
+  toErrorBody,
+  type BifrostError,
+} from '@bifrost/event-sourcing';
 import type { TSchema } from '@sinclair/typebox';
 import { decodeJson, encodeJson } from './envelope-codec';
 import { assertJsonDepth, MAX_JSON_DEPTH } from './json-depth';
@@ -23,6 +29,8 @@ export interface RpcRoute {
 }
 
 export const DEFAULT_MAX_REQUEST_BYTES = 256 * 1024;
+/** nats-server's default `max_payload`, when the server did not say. */
+const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
 
 /**
  * Sees every request a route answers, to count it (`@bifrost/service` turns this into the
@@ -72,6 +80,8 @@ export async function serveRpc(
   } = {},
 ): Promise<RpcServer> {
   const maxBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+  // What the server takes in one message: a larger reply would be dropped, the caller left to time out.
+  const maxReplyBytes = nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD_BYTES;
   const { observer, onError } = options;
   const inFlight = new Set<Promise<void>>();
   const subscriptions: Subscription[] = routes.map((route) => {
@@ -85,7 +95,9 @@ export async function serveRpc(
           return;
         }
         const receivedAt = performance.now();
-        const answered = answer(msg, route, validate, maxBytes, (error) => onError?.(error, route.subject))
+        const answered = answer(msg, route, validate, { maxBytes, maxReplyBytes }, (error) =>
+          onError?.(error, route.subject),
+        )
           .then((outcome) =>
             observer?.answered(route.subject, outcome, (performance.now() - receivedAt) / 1000),
           )
@@ -113,7 +125,7 @@ async function answer(
         value: unknown,
       ) => { ok: true; value: unknown } | { ok: false; issues: { path: string; message: string }[] })
     | undefined,
-  maxBytes: number,
+  { maxBytes, maxReplyBytes }: { maxBytes: number; maxReplyBytes: number },
   onError: (error: unknown) => void,
 ): Promise<string> {
   let reply = await inSpan(
@@ -160,6 +172,16 @@ async function answer(
     bytes = encodeJson(reply);
   } catch (error) {
     // A result JSON cannot carry (a BigInt, a cycle) still gets its one reply, not a timeout.
+    onError(error);
+    reply = { ok: false, error: toErrorBody(error) };
+    bytes = encodeJson(reply);
+  }
+  if (bytes.length > maxReplyBytes) {
+    // Nor does a result larger than the server carries.
+    const error = new InternalError(
+      `the reply of ${bytes.length} bytes exceeds the server's max payload of ${maxReplyBytes} bytes`,
+      { code: 'INTERNAL.REPLY_TOO_LARGE' },
+    );
     onError(error);
     reply = { ok: false, error: toErrorBody(error) };
     bytes = encodeJson(reply);

@@ -237,6 +237,7 @@ describe('request-reply', () => {
             if (id === 'missing') throw new NotFoundError('no such thing', { code: 'OBSERVED.NOT_FOUND' });
             if (id === 'crash') throw new Error('secret internals');
             if (id === 'big') return { n: 1n }; // JSON cannot carry it
+            if (id === 'huge') return { text: 'x'.repeat(2 * 1024 * 1024) }; // the server cannot
             return { id };
           },
         },
@@ -264,7 +265,12 @@ describe('request-reply', () => {
         ok: false,
         error: { code: 'INTERNAL.ERROR' },
       });
-      await waitFor(() => answered.length === 7, { what: 'every request observed' });
+      // So does a result larger than the server's max payload (it was dropped: the caller timed out).
+      expect(await client.rpc.request(subject, { id: 'huge' }, { timeoutMs: 2000 })).toMatchObject({
+        ok: false,
+        error: { code: 'INTERNAL.REPLY_TOO_LARGE' },
+      });
+      await waitFor(() => answered.length === 8, { what: 'every request observed' });
 
       expect(answered.map((a) => a.outcome)).toEqual([
         'ok',
@@ -274,9 +280,10 @@ describe('request-reply', () => {
         'OBSERVED.NOT_FOUND',
         'INTERNAL.ERROR',
         'INTERNAL.ERROR',
+        'INTERNAL.REPLY_TOO_LARGE',
       ]);
       expect(answered.every((a) => a.subject === subject && a.seconds >= 0 && a.seconds < 5)).toBe(true);
-      expect(errors).toHaveLength(1); // the reply that could not be encoded, for the logs
+      expect(errors).toHaveLength(2); // the replies that could not be sent, for the logs
     } finally {
       await observed.drain();
     }
