@@ -389,9 +389,14 @@ export const LedgerView = object({
       >,
     ),
   }),
+  /** The open reservations that expire first, at most {@link LEDGER_OPEN_LIMIT}; `openCount` is all of them. */
   open: Type.Array(ReservationView),
+  openCount: Type.Integer({ minimum: 0 }),
 });
 export type LedgerView = Static<typeof LedgerView>;
+
+/** Open reservations the live ledger lists: a reply must fit one NATS message (1 MB). */
+export const LEDGER_OPEN_LIMIT = 1000;
 
 const riskRpc = <Req extends TSchema, Res extends TSchema>(
   operation: string,

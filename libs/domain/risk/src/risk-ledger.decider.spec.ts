@@ -1,4 +1,4 @@
-import type { RiskPolicy, RiskUsage } from '@bifrost/contracts';
+import { LEDGER_OPEN_LIMIT, type RiskPolicy, type RiskUsage } from '@bifrost/contracts';
 import {
   DeciderSpecification,
   fold,
@@ -918,6 +918,20 @@ describe("The ledger view's count of the day's reserve decisions", () => {
       denied: 2,
       deniedByReason: { LIMIT_EXCEEDED: 0, NO_POLICY: 1, POLICY_DISABLED: 0, THROTTLED: 1 },
     });
+  });
+
+  it('should list the open reservations that expire first, at most LEDGER_OPEN_LIMIT, and count them all', () => {
+    const count = LEDGER_OPEN_LIMIT + 5;
+    // Granted latest first: the ones listed are those that expire first, not the first granted.
+    const grants = Array.from({ length: count }, (_, i) =>
+      granted(`g${i}`, { loss: 1 }, 'E1', `key-g${i}`, at((count - i) * 1000)),
+    );
+    const view = ledgerView(fold(riskLedgerDecider, [opened(DAY), ...grants]), 'UTC', 'USD');
+
+    expect(view.openCount).toBe(count);
+    expect(view.open).toHaveLength(LEDGER_OPEN_LIMIT);
+    expect(view.open[0]?.reservationId).toBe(r(`g${count - 1}`));
+    expect(view.open.map((o) => o.expiresAt)).toEqual([...view.open.map((o) => o.expiresAt)].sort());
   });
 
   it('should count nothing before the first ledger opens', () => {

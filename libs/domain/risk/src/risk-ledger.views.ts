@@ -1,6 +1,7 @@
 import {
   DENIAL_REASONS,
   GLOBAL_POLICY_ID,
+  LEDGER_OPEN_LIMIT,
   type Check,
   type DenialReason,
   type LedgerView,
@@ -160,18 +161,32 @@ export function reservationResult(record: ReservationRecord): ReservationReply {
   };
 }
 
-/** The day's usage per policy, its reserve decisions (denials by reason) and its open reservations. */
+/**
+ * The day's usage per policy, its reserve decisions (denials by reason) and its open reservations:
+ * the {@link LEDGER_OPEN_LIMIT} that expire first (then by id), and how many there are.
+ */
 export function ledgerView(state: LedgerState, timeZone: string, currency: string | null): LedgerView {
   if (state.status !== 'open') {
-    return { day: null, timeZone, currency, usage: {}, decisions: decisionCounts([]), open: [] };
+    return {
+      day: null,
+      timeZone,
+      currency,
+      usage: {},
+      decisions: decisionCounts([]),
+      open: [],
+      openCount: 0,
+    };
   }
+  const open = bucketValues(state.open).sort(
+    (a, b) => a.expiresAt.localeCompare(b.expiresAt) || a.reservationId.localeCompare(b.reservationId),
+  );
   return {
     day: state.day,
     timeZone: state.timeZone,
     currency,
     usage: { ...state.usage },
     decisions: decisionCounts(decidedOn(state)),
-    open: bucketValues(state.open).map((r) => ({
+    open: open.slice(0, LEDGER_OPEN_LIMIT).map((r) => ({
       reservationId: r.reservationId,
       engineId: r.engineId,
       status: r.status,
@@ -179,5 +194,6 @@ export function ledgerView(state: LedgerState, timeZone: string, currency: strin
       exposure: r.exposure,
       expiresAt: r.expiresAt,
     })),
+    openCount: open.length,
   };
 }
