@@ -46,6 +46,10 @@ export class AuthController {
     body: TokenRequest,
     response: TokenPairSchema,
     example: { body: { apiKey: 'bfk_3f9a1c2b7d4e5f60_…' }, response: PAIR_EXAMPLE },
+    refusals: {
+      401: 'The API key is unknown, revoked or expired',
+      403: 'An engine key: engines authenticate with their key on every call, not with tokens',
+    },
   })
   @Header('cache-control', 'no-store')
   token(@Body() body: { apiKey: string }) {
@@ -60,6 +64,7 @@ export class AuthController {
     body: RefreshRequest,
     response: TokenPairSchema,
     example: { body: { refreshToken: PAIR_EXAMPLE.refreshToken }, response: PAIR_EXAMPLE },
+    refusals: { 401: 'The refresh token is unknown, spent, expired or revoked, or its key is' },
   })
   @Header('cache-control', 'no-store')
   refresh(@Body() body: { refreshToken: string }) {

@@ -55,6 +55,15 @@ describe('the OpenAPI document', () => {
     }
   });
 
+  it('should list 401/403 for the public routes that check a credential of their own', () => {
+    const token = doc.paths['/api/v1/auth/token']?.['post']?.responses;
+    const refresh = doc.paths['/api/v1/auth/refresh']?.['post']?.responses;
+
+    expect(Object.keys(token ?? {})).toEqual(expect.arrayContaining(['401', '403']));
+    expect(Object.keys(refresh ?? {})).toEqual(expect.arrayContaining(['401']));
+    expect(token?.['401']?.content).toHaveProperty(['application/problem+json']);
+  });
+
   it('should mark query parameters with a default as optional', () => {
     const params = doc.paths['/api/v1/heimdall/evaluations']?.['get']?.parameters;
 

@@ -80,6 +80,9 @@ function operation(route: DeclaredRoute): Json {
       `Needs the ${spec.access} role${spec.engineScoped ? ' (engines: their own engine id only)' : ''}`,
     );
   }
+  for (const [status, description] of Object.entries(spec.refusals ?? {})) {
+    responses[status] = problemResponse(description);
+  }
   responses['429'] = {
     ...problemResponse('Rate limit exceeded'),
     headers: { 'Retry-After': { description: 'seconds to wait', schema: { type: 'integer' } } },

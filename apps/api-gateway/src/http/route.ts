@@ -45,6 +45,11 @@ export interface RouteSpec {
   readonly engineScoped?: boolean;
   /** Response media type, JSON unless said otherwise (the SSE stream). */
   readonly produces?: string;
+  /**
+   * Refusals of a public route that checks a credential of its own (in its body), by status: the
+   * OpenAPI document lists them as it lists 401/403 for the routes the guard authenticates.
+   */
+  readonly refusals?: Readonly<Partial<Record<401 | 403, string>>>;
 }
 
 export const ROUTE_SPEC = 'api-gateway:route';
