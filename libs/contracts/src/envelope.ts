@@ -36,15 +36,19 @@ export const Uuid = Type.String({
   description: 'UUID in lowercase hex (v7 preferred)',
 });
 
+/** A message's type: `<context>.<PastTenseName>`, e.g. `gate.KillSwitchEngaged`. */
+export const MessageType = Type.String({
+  pattern: '^[a-z]+\\.[A-Z][A-Za-z0-9]*$',
+  maxLength: 100,
+  description: '<context>.<PastTenseName>',
+  examples: ['gate.KillSwitchEngaged'],
+});
+
 /** The envelope every message on Bifrost's streams carries (DESIGN §4). */
 export const Envelope = Type.Object(
   {
     id: Uuid,
-    type: Type.String({
-      pattern: '^[a-z]+\\.[A-Z][A-Za-z0-9]*$',
-      maxLength: 100,
-      description: '<context>.<PastTenseName>',
-    }),
+    type: MessageType,
     version: Type.Integer({ minimum: 1 }),
     occurredAt: Timestamp,
     source: Type.String({ minLength: 1, maxLength: 100 }),

@@ -1,4 +1,4 @@
-import { object } from '@bifrost/contracts';
+import { MessageType, object } from '@bifrost/contracts';
 import { Inject } from '@nestjs/common';
 import { Type, type Static } from '@sinclair/typebox';
 import type { ChainVerification } from '@bifrost/audit';
@@ -12,7 +12,8 @@ import { ReadModels } from './read-models.service';
 const AuditQuery = object({
   /** Rows after this seq (the cursor: pass the last seq you have). */
   afterSeq: Type.Integer({ minimum: 0, default: 0 }),
-  eventType: Type.Optional(Type.String({ maxLength: 100, examples: ['gate.KillSwitchEngaged'] })),
+  /** A message type (`<context>.<PastTenseName>`): an empty or malformed one is refused, not an empty page. */
+  eventType: Type.Optional(MessageType),
   limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
 });
 const SeqParams = object({ seq: Type.Integer({ minimum: 1 }) });

@@ -175,7 +175,12 @@ describe('read routes', () => {
       }
       // Past 2^53 − 1 digits no longer name one number: refused, not read as 1e20 (nor sent on as such).
       expect((await get('/audit?afterSeq=9007199254740991')).status).toBe(200);
+      // An event type that is none (empty, no context, an object member's name) is refused, not an empty page.
+      expect((await get('/audit?eventType=gate.KillSwitchEngaged')).status).toBe(200);
       for (const path of [
+        '/audit?eventType=',
+        '/audit?eventType=bogus',
+        '/audit?eventType=constructor',
         '/audit?afterSeq=99999999999999999999',
         '/audit/9007199254740993',
         '/decisions/stream?lastEventId=99999999999999999999',
