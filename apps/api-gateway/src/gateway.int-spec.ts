@@ -746,6 +746,16 @@ describe('gateway over the real gate', () => {
         code: 'REQUEST.MALFORMED',
         detail: expect.stringMatching(/^the body is not valid JSON: /),
       });
+      const notUtf8 = await fetch(`${h.gateway.url}/api/v1/control/kill-switch/engage`, {
+        method: 'POST',
+        headers: { 'x-api-key': OWNER_KEY, 'content-type': 'application/json' },
+        body: Buffer.concat([Buffer.from('{"reason":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]),
+      });
+      expect(notUtf8.status).toBe(400);
+      expect(await notUtf8.json()).toMatchObject({
+        code: 'REQUEST.MALFORMED',
+        detail: 'the body is not valid UTF-8',
+      });
       // JSON only: a body of another type is refused as such, not parsed and failed as a string.
       for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/xml']) {
         const other = await fetch(`${h.gateway.url}/api/v1/control/kill-switch/engage`, {

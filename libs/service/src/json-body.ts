@@ -2,22 +2,29 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 type Done = (error: Error | null, body?: unknown) => void;
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
  * Request bodies are JSON, parsed by Fastify's own parser (which refuses `__proto__` and
  * `constructor.prototype` keys), with two differences for clients:
  * - an empty body is no body, whatever its content type (clients that send
  *   `content-type: application/json` on every call, a DELETE among them, or a form type with no
  *   body at all); a body of another type than JSON is refused with 415;
- * - a refused body says why: the syntax error, or the forbidden key.
+ * - a refused body says why: the syntax error, the forbidden key, or text that is not UTF-8.
  */
 export function useJsonBodies(fastify: FastifyInstance): void {
   const parse = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeContentTypeParser(['application/json', 'text/plain']);
   fastify.addContentTypeParser(
     'application/json',
-    { parseAs: 'string' },
+    { parseAs: 'buffer' },
     (request: FastifyRequest, body: string | Buffer, done: Done) => {
-      const text = body.toString();
+      let text: string;
+      try {
+        text = typeof body === 'string' ? body : utf8.decode(body);
+      } catch {
+        return done(Object.assign(new Error('the body is not valid UTF-8'), { statusCode: 400 }));
+      }
       if (text.trim() === '') return done(null, undefined);
       parse(request, text, (error: Error | null, value?: unknown) =>
         error ? done(refusal(error, text)) : done(null, value),
