@@ -102,12 +102,12 @@ export class RiskBookStore {
     return { state: folded, lastSequence };
   }
 
-  /** Saves the ledger's snapshot; `stored: false` when it is not open, or too large once compressed. */
+  /** Saves the ledger's snapshot (none before the first day opens); `stored: false` when too large once compressed. */
   async saveSnapshot(
     ledger: Versioned<LedgerState>,
     takenAt: string,
-  ): Promise<{ stored: boolean; bytes: number }> {
-    if (ledger.state.status !== 'open') return { stored: false, bytes: 0 };
+  ): Promise<{ stored: boolean; bytes: number } | undefined> {
+    if (ledger.state.status !== 'open') return undefined;
     return this.messaging.snapshots.save(LEDGER_SNAPSHOT_KEY, {
       state: ledger.state,
       lastSequence: ledger.lastSequence,

@@ -741,10 +741,10 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
   }
 
   private async snapshot(): Promise<void> {
-    const { stored, bytes } = await this.store.saveSnapshot(this.book.ledger, new Date().toISOString());
-    if (!stored && bytes > 0) {
+    const saved = await this.store.saveSnapshot(this.book.ledger, new Date().toISOString());
+    if (saved?.stored === false) {
       this.log.warn(
-        `ledger snapshot not saved: ${bytes} bytes compressed, above the KV value limit; a restart replays the day`,
+        `ledger snapshot not saved: ${saved.bytes} bytes compressed, above the KV value limit; a restart replays the day`,
       );
     }
   }
