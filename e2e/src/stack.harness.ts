@@ -198,5 +198,11 @@ export function connectProbe({ ns }: { readonly ns: TestNamespace }): Promise<Me
 /** Stops the stack and asserts every service drained and exited 0 on SIGTERM (DESIGN §9). */
 export async function stopCleanly(stack: Stack): Promise<void> {
   const codes = await stack.stop();
+  // A service that did not exit 0 (it crashed during the run, or did not drain) shows its last output.
+  for (const name of STACK_SERVICES.filter((service) => codes[service] !== 0)) {
+    process.stderr.write(
+      `--- ${name} exited with ${codes[name]}; its last output ---\n${stack.services[name].output()}\n`,
+    );
+  }
   expect(codes).toEqual(Object.fromEntries(STACK_SERVICES.map((name) => [name, 0])));
 }
