@@ -1,4 +1,10 @@
-import { Controller, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
+import {
+  Controller,
+  Inject,
+  Injectable,
+  type BeforeApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { Type } from '@sinclair/typebox';
 import type { Registry } from 'prom-client';
@@ -42,6 +48,32 @@ class GreetController {
   greet(@Payload() body: { name: string }): { hello: string } {
     if (body.name === 'nobody') throw new NotFoundError('no such person', { code: 'SLOW.NOBODY' });
     return { hello: body.name };
+  }
+}
+
+/** Stands for a service's start-up hooks: state rebuilt from a snapshot and the event tail. */
+let hookEntered: () => void;
+const rebuilding = new Promise<void>((resolve) => (hookEntered = resolve));
+let finishRebuild: () => void;
+const rebuildMayFinish = new Promise<void>((resolve) => (finishRebuild = resolve));
+
+@Injectable()
+class Rebuild implements OnModuleInit {
+  done = false;
+  async onModuleInit(): Promise<void> {
+    hookEntered();
+    await rebuildMayFinish;
+    this.done = true;
+  }
+}
+
+@Controller()
+class StateController {
+  constructor(@Inject(Rebuild) private readonly rebuild: Rebuild) {}
+
+  @MessagePattern('bifrost.rpc.booting.state')
+  state(): { rebuilt: boolean } {
+    return { rebuilt: this.rebuild.done };
   }
 }
 
@@ -154,6 +186,33 @@ describe('startService', () => {
       await service.close();
 
       expect(await reply).toEqual({ ok: true, data: { workerRanThroughout: true } });
+    });
+  });
+
+  describe('When its start-up hooks are still running', () => {
+    it('should not join its queue groups until they are done, so nothing is answered from state not yet rebuilt', async () => {
+      const config = loadConfig(CommonConfig, {
+        NATS_URL: ns.natsUrl,
+        BIFROST_NAMESPACE: ns.namespace,
+        PORT: String(await freePort()),
+        LOG_LEVEL: 'error',
+      });
+      const starting = startService(
+        { name: 'booting', app: () => ({ controllers: [StateController], providers: [Rebuild] }) },
+        config,
+        { host: '127.0.0.1' },
+      );
+      await rebuilding;
+
+      const early = await client.rpc.request('bifrost.rpc.booting.state', {}, { timeoutMs: 1000 });
+      finishRebuild();
+      const booted = await starting;
+      try {
+        expect(early).toMatchObject({ ok: false, error: { code: 'RPC.NO_RESPONDERS' } });
+        expect(await client.rpc.call('bifrost.rpc.booting.state', {})).toEqual({ rebuilt: true });
+      } finally {
+        await booted.close();
+      }
     });
   });
 });

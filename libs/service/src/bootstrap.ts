@@ -152,11 +152,16 @@ export async function startService<C extends CommonConfig>(
     app.get<RpcObserver>(RPC_OBSERVER),
   );
   app.connectMicroservice({ strategy: transport }, { inheritAppConfig: true });
+  // Start-up hooks first (state rebuilt from snapshot and tail, the risk desk loaded and leading or
+  // standing by), then the NATS routes and durable consumers: a replica joins its queue groups only
+  // once it can answer, so no request waits on one still rebuilding, or is refused by it.
+  await app.init();
   await app.startAllMicroservices();
   await app.listen({ port: config.PORT, host: options.host ?? '0.0.0.0' });
 
   info.starts = await recordStart(messaging, info);
   started.done = true;
+  info.served();
   const url = await app.getUrl();
   logger.info({ instanceId: info.instanceId, starts: info.starts, url }, `${definition.name} started`);
   // The transport first: requests and messages already taken are answered while the rest of the

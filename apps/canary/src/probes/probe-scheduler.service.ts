@@ -8,6 +8,7 @@ import {
 import type { DataOf, CanarySummaryReported, ProbeConfig } from '@bifrost/contracts';
 import { NO_RESULTS, countCheck, type ProbeCounters } from '@bifrost/domain-canary';
 import { Messaging, createEnvelope } from '@bifrost/messaging';
+import { ServiceInfo } from '@bifrost/service';
 import { CANARY_CONFIG, type CanaryConfig } from '../canary.config';
 import { CANARY_ACTOR, CanaryCommands } from '../commands/canary-commands.service';
 import { CanaryMetrics } from '../metrics/canary.metrics';
@@ -46,6 +47,7 @@ export class ProbeScheduler implements OnApplicationBootstrap, BeforeApplication
     @Inject(CanaryCommands) private readonly commands: CanaryCommands,
     @Inject(CanaryMetrics) private readonly metrics: CanaryMetrics,
     @Inject(CANARY_CONFIG) private readonly config: CanaryConfig,
+    @Inject(ServiceInfo) private readonly info: ServiceInfo,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -108,6 +110,8 @@ export class ProbeScheduler implements OnApplicationBootstrap, BeforeApplication
       messaging: this.messaging,
       ...(this.config.DATABASE_URL ? { databaseUrl: this.config.DATABASE_URL } : {}),
     };
+    // The default `nats` probe pings this service's own route, which is served only after start-up.
+    await this.info.serving;
     while (!loop.stopped) {
       const startedAt = Date.now();
       const result = await runCheck(probe, deps);
