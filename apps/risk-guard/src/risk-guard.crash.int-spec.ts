@@ -71,6 +71,32 @@ describe('risk-guard when the leader crashes', () => {
     });
   });
 
+  describe('Given a lease held by an instance that stops renewing it', () => {
+    it('should be ready as a standby while the lease runs, not ready once it ran out, and ready again as the leader', async () => {
+      const kv = await new Kvm(client.js).create(ns.naming.snapshotBucket, { history: 1 });
+      const runsOutAt = Date.now() + 3_000;
+      await kv.put('risk-guard.leader', JSON.stringify({ holder: 'gone', expiresAt: runsOutAt }));
+      // Polls the lease every 5 s: the first poll sees it held, the next comes after it ran out.
+      standby = await startRiskGuard(ns, { RISK_SEED_POLICIES: 'false', RISK_LEASE_MS: '15000' });
+      const asStandby = await readiness(standby.url);
+
+      await new Promise((resolve) => setTimeout(resolve, runsOutAt + 100 - Date.now()));
+      const leaderless = await readiness(standby.url);
+      const refused = await reserve(client, 'eng', 'k-1', 100).catch(
+        (error: { code?: string }) => error.code,
+      );
+      await waitFor(async () => (await readiness(standby?.url as string)).detail === 'leader', {
+        timeoutMs: 10_000,
+        what: 'the standby leads',
+      });
+
+      expect(asStandby).toEqual({ status: 200, detail: 'standby' });
+      expect(leaderless).toEqual({ status: 503, detail: 'no leader: no instance holds the lease' });
+      expect(refused).toBe('RISK.NO_LEADER');
+      expect(await readiness(standby.url)).toEqual({ status: 200, detail: 'leader' });
+    });
+  });
+
   describe('Given a leader shut down while a decision record is being stored', () => {
     it('should answer the reserve once its record is stored, before it goes', async () => {
       standby = await startRiskGuard(ns, { RISK_SEED_POLICIES: 'false' });
@@ -120,6 +146,12 @@ describe('risk-guard when the leader crashes', () => {
     });
   }
 });
+
+async function readiness(url: string): Promise<{ status: number; detail: string | undefined }> {
+  const response = await fetch(`${url}/health/ready`);
+  const body = (await response.json()) as { checks?: { 'risk-desk'?: { detail?: string } } };
+  return { status: response.status, detail: body.checks?.['risk-desk']?.detail };
+}
 
 async function deskDetail(url: string): Promise<string | undefined> {
   const response = await fetch(`${url}/health/ready`).catch(() => undefined);

@@ -213,7 +213,14 @@ describe('risk-guard when an append fails', () => {
       expect(reply).toMatchObject({ ok: false });
       expect(reply.ok || reply.error.code).not.toBe('RPC.TIMEOUT');
       const ready = await fetch(`${service.url}/health/ready`);
-      expect(await ready.json()).toMatchObject({ checks: { 'risk-desk': { detail: 'standby' } } });
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({
+        checks: {
+          'risk-desk': {
+            detail: 'no leader: this instance holds the lease but could not take over (retrying)',
+          },
+        },
+      });
     } finally {
       await client.jsm.streams.add(config);
     }

@@ -15,6 +15,8 @@ interface LeaseValue {
 export class LeaderLease {
   private revision = 0;
   private validUntil = 0;
+  /** Until when another holder's lease runs, as last read (0: none seen, or it had run out). */
+  private otherUntil = 0;
 
   constructor(
     private readonly kv: KV,
@@ -29,6 +31,11 @@ export class LeaderLease {
     return this.revision > 0 && this.clock() < this.validUntil;
   }
 
+  /** True while the lease another instance held, when we last read it, has not run out. */
+  get heldElsewhere(): boolean {
+    return this.clock() < this.otherUntil;
+  }
+
   /** Takes the lease when free or expired, renews it when ours; false when someone else holds it. */
   async acquire(): Promise<boolean> {
     const now = this.clock();
@@ -40,10 +47,14 @@ export class LeaderLease {
       } else {
         const current = entry.json<LeaseValue>();
         const ours = current.holder === this.holder && entry.revision === this.revision;
-        if (!ours && current.expiresAt > now) return this.lost();
+        if (!ours && current.expiresAt > now) {
+          this.otherUntil = current.expiresAt;
+          return this.lost();
+        }
         this.revision = await this.kv.update(this.key, JSON.stringify(value), entry.revision);
       }
       this.validUntil = value.expiresAt;
+      this.otherUntil = 0;
       return true;
     } catch {
       return this.lost();

@@ -182,7 +182,7 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
   async onApplicationBootstrap(): Promise<void> {
     this.health.register({
       name: 'risk-desk',
-      check: () => ({ ok: !this.stopping, detail: this.leader ? 'leader' : 'standby' }),
+      check: () => this.readiness(),
     });
     await this.reload();
     this.markLoaded();
@@ -238,6 +238,24 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
       this.config.RISK_TIME_ZONE,
       installationCurrency(this.policies) ?? null,
     );
+  }
+
+  /**
+   * Ready when it leads, or stands by while another instance holds the lease. With no leader to
+   * forward to (the lease ran out or was released, it is taking over, or its takeover failed) it is
+   * not ready: every request it takes meanwhile fails with `RISK.NO_LEADER`.
+   */
+  private readiness(): { ok: boolean; detail: string } {
+    if (this.stopping) return { ok: false, detail: 'stopping' };
+    if (this.leader) return { ok: true, detail: 'leader' };
+    if (this.takingOver) return { ok: false, detail: 'taking over: reloading the ledger' };
+    if (this.lease?.heldElsewhere) return { ok: true, detail: 'standby' };
+    if (this.lease?.held)
+      return {
+        ok: false,
+        detail: 'no leader: this instance holds the lease but could not take over (retrying)',
+      };
+    return { ok: false, detail: 'no leader: no instance holds the lease' };
   }
 
   // ── leadership ────────────────────────────────────────────────────────────────────────────────
