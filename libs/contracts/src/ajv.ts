@@ -2,6 +2,7 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { TSchema, Static } from '@sinclair/typebox';
 import { isRealInstant } from './instant';
+import { patternMessage } from './schema';
 
 const FORMATS = ['date', 'date-time', 'uuid', 'uri', 'email'] as const;
 // strictNumbers: NaN and Infinity (`1e400` parses to Infinity) are not numbers JSON can carry.
@@ -61,6 +62,8 @@ function messageOf(error: ErrorObject): string {
       return `must be one of ${(params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
     case 'const':
       return `must be ${JSON.stringify(params['allowedValue'])}`;
+    case 'pattern':
+      return patternMessage(String(params['pattern']));
     case 'format':
       return params['format'] === 'instant'
         ? 'must be a time that exists, in UTC with milliseconds (2026-11-21T20:42:55.123Z)'

@@ -48,6 +48,22 @@ describe('Ids', () => {
     expect([...OBJECT_MEMBER_NAMES].sort()).toEqual(Object.getOwnPropertyNames(Object.prototype).sort());
   });
 
+  it('should say what an id must be in words, not as the whole pattern with the names it refuses', () => {
+    const result = compile(EntityId)('toString');
+
+    expect(result).toEqual({
+      ok: false,
+      issues: [
+        {
+          path: '/',
+          message:
+            'must match pattern "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$" and must not be a name every JavaScript ' +
+            'object has (constructor, toString, __proto__, …)',
+        },
+      ],
+    });
+  });
+
   it('should refuse an id pattern that is not anchored', () => {
     expect(() => idPattern('[a-z]+')).toThrow('not anchored');
   });

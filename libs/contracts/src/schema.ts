@@ -41,7 +41,21 @@ export const OBJECT_MEMBER_NAMES: readonly string[] = [
 export function idPattern(pattern: string): string {
   if (!pattern.startsWith('^') || !pattern.endsWith('$'))
     throw new Error(`id pattern ${pattern} is not anchored`);
-  return `^(?!(?:${OBJECT_MEMBER_NAMES.join('|')})$)${pattern.slice(1)}`;
+  return `${MEMBER_NAME_GUARD}${pattern.slice(1)}`;
+}
+
+const MEMBER_NAME_GUARD = `^(?!(?:${OBJECT_MEMBER_NAMES.join('|')})$)`;
+
+/**
+ * What a value that fails `pattern` must be, in words: an id's pattern (see {@link idPattern}) as
+ * the pattern it was given plus the names it refuses, rather than the whole lookahead.
+ */
+export function patternMessage(pattern: string): string {
+  if (!pattern.startsWith(MEMBER_NAME_GUARD)) return `must match pattern "${pattern}"`;
+  return (
+    `must match pattern "^${pattern.slice(MEMBER_NAME_GUARD.length)}" and must not be a name every ` +
+    'JavaScript object has (constructor, toString, __proto__, …)'
+  );
 }
 
 /** An execution token's id (the gate's UUID, or an operator's): a key of the strategy's tokens. */

@@ -103,8 +103,9 @@ export async function startService<C extends CommonConfig>(
   const app = await NestFactory.create<NestFastifyApplication>(
     ServiceRootModule as unknown as DynamicModule,
     // Path parameters are checked by the routes' schemas: an over-long id gets their 400, not
-    // Fastify's "no such route" 404 past its default of 100 characters.
-    new FastifyAdapter({ ...definition.http?.(config), routerOptions: { maxParamLength: 1000 } }),
+    // Fastify's "no such route" 404 past its default of 100 characters. 16 KiB is Node's limit on
+    // the request head, so no path Node accepts has a longer parameter.
+    new FastifyAdapter({ ...definition.http?.(config), routerOptions: { maxParamLength: 16_384 } }),
     {
       logger: new PinoNestLogger(logger),
       abortOnError: false,
