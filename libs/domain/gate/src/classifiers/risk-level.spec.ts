@@ -112,10 +112,20 @@ describe('Risk classifier', () => {
       expect(riskDisposition(action, 'enforce', isCommand)).toBe(disposition);
     });
 
-    it.each(['observe', 'off'] as const)('should map every action in %s mode to log_only', (mode) => {
-      expect(riskDisposition('KILL', mode, false)).toBe('log_only');
-      expect(riskDisposition('ALLOW', mode, true)).toBe('log_only');
-    });
+    it.each(['observe', 'off'] as const)(
+      'should map every action but KILL in %s mode to log_only',
+      (mode) => {
+        expect(riskDisposition('BLOCK', mode, false)).toBe('log_only');
+        expect(riskDisposition('ALLOW', mode, true)).toBe('log_only');
+      },
+    );
+
+    it.each(['observe', 'off'] as const)(
+      'should map KILL in %s mode to skip: the kill switch binds in every mode (ADR 0015)',
+      (mode) => {
+        expect(riskDisposition('KILL', mode, false)).toBe('skip');
+      },
+    );
   });
 
   describe('Risk level of a verdict', () => {

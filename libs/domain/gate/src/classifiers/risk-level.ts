@@ -37,16 +37,17 @@ export function confidenceBucket(confidence: number | undefined): ConfidenceBuck
 }
 
 /**
- * observe and off: Bifrost only records (log_only). enforce: ALLOW / REDUCE_SIZE execute
- * (auto_respond for command-type actions), REQUIRE_APPROVAL waits for a human, anything stricter
- * is skipped.
+ * observe and off: Bifrost only records (log_only), except a KILL, which binds in every mode.
+ * enforce: ALLOW / REDUCE_SIZE execute (auto_respond for command-type actions), REQUIRE_APPROVAL
+ * waits for a human, anything stricter is skipped.
  */
 export function riskDisposition(
   action: VerdictAction,
   mode: EngineMode,
   isCommand: boolean,
 ): RiskDisposition {
-  if (mode !== 'enforce') return 'log_only';
+  // A KILL binds in every mode (ADR 0015): the engine skips the action, whatever its mode.
+  if (mode !== 'enforce' && action !== 'KILL') return 'log_only';
   switch (action) {
     case 'ALLOW':
     case 'REDUCE_SIZE':
