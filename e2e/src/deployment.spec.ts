@@ -248,6 +248,15 @@ describe('deployment files', () => {
       expect([...used].filter((name) => !exportedMetrics().has(name))).toEqual([]);
     });
 
+    it('should raise the governance alerts seed 003 recommends, with its thresholds and timing', () => {
+      const rule = read('helm/bifrost/templates/prometheusrule.yaml');
+
+      expect(rule).toMatch(/expr: bifrost_governance_readiness_score < 0\.90\n\s+for: 5m\n/);
+      expect(rule).toMatch(/expr: bifrost_governance_command_error_rate > 0\.05\n\s+for: 5m\n/);
+      expect(rule).toMatch(/expr: bifrost_governance_circuit_breaker_events_unresolved > 0\n\s+for: 1m\n/);
+      expect(rule).toContain('increase(bifrost_governance_incidents_total{severity="critical"}[5m]) > 0');
+    });
+
     it("should keep the services' own service label when the ServiceMonitor scrapes them", () => {
       expect(read('helm/bifrost/templates/servicemonitor.yaml')).toMatch(/^ {6}honorLabels: true$/m);
     });
