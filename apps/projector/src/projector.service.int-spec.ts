@@ -80,6 +80,13 @@ describe('projector service', () => {
         metricValue(behind, 'bifrost_consumer_pending_messages', { consumer: 'projector__decisions' }),
       ).toBe(2);
       expect(metricValue(behind, 'bifrost_projector_lag_messages', { stream: 'decisions' })).toBe(2);
+      // In time: the age of the oldest message waiting, read at each scrape, so it grows while stuck.
+      const lagged = metricValue(behind, 'bifrost_projector_lag_seconds', { stream: 'decisions' }) ?? 0;
+      expect(lagged).toBeGreaterThan(0);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(
+        metricValue(await metrics(), 'bifrost_projector_lag_seconds', { stream: 'decisions' }),
+      ).toBeGreaterThanOrEqual(lagged + 0.25);
 
       await other.query('ROLLBACK');
       await waitFor(async () => (await ready()).status === 200, { what: 'the service to be ready' });
@@ -101,6 +108,8 @@ describe('projector service', () => {
       expect(metricValue(text, 'bifrost_projector_last_applied_sequence', { stream: 'decisions' })).toBe(2);
       expect(metricValue(text, 'bifrost_projector_lag_messages', { stream: 'events' })).toBe(0);
       expect(metricValue(text, 'bifrost_projector_lag_messages', { stream: 'decisions' })).toBe(0);
+      expect(metricValue(text, 'bifrost_projector_lag_seconds', { stream: 'events' })).toBe(0);
+      expect(metricValue(text, 'bifrost_projector_lag_seconds', { stream: 'decisions' })).toBe(0);
       expect(metricValue(text, 'bifrost_projector_messages_total', { outcome: 'recorded' })).toBe(6);
       expect(metricValue(text, 'bifrost_projector_messages_total', { outcome: 'parked' })).toBe(0);
       for (const consumer of ['projector__events', 'projector__decisions']) {

@@ -12,6 +12,8 @@ const CONSUMER_PARKED = 'bifrost_consumer_parked_messages_total';
 /** Prometheus series of the projector (docs/projector.md "Lag and health"). */
 export class ProjectorMetrics {
   readonly lag: Gauge<'stream'>;
+  private readonly lagSeconds: Gauge<'stream'>;
+  private lagSecondsNow: () => ReadonlyMap<string, number> = () => new Map();
   readonly lastApplied: Gauge<'stream'>;
   readonly batchSize: Histogram;
   readonly batchLatency: Histogram;
@@ -32,6 +34,16 @@ export class ProjectorMetrics {
       help: 'Stream last sequence minus the projector checkpoint',
       labelNames: ['stream'],
       registers,
+    });
+    const lagSecondsNow = () => this.lagSecondsNow();
+    this.lagSeconds = new Gauge({
+      name: 'bifrost_projector_lag_seconds',
+      help: 'While messages of the stream wait for the writer: the age of the last one it applied; 0 when caught up',
+      labelNames: ['stream'],
+      registers,
+      collect() {
+        for (const [stream, seconds] of lagSecondsNow()) this.set({ stream }, seconds);
+      },
     });
     this.lastApplied = new Gauge({
       name: 'bifrost_projector_last_applied_sequence',
@@ -73,6 +85,11 @@ export class ProjectorMetrics {
     this.consumers = registry
       ? serviceConsumerSeries(registry)
       : { pending: () => undefined, parked: () => undefined };
+  }
+
+  /** Where `bifrost_projector_lag_seconds` is read from at each scrape (the projector). */
+  lagSecondsFrom(read: () => ReadonlyMap<string, number>): void {
+    this.lagSecondsNow = read;
   }
 }
 

@@ -108,6 +108,11 @@ export class Projector {
   private blocked?: string;
   private readonly checkpoints = new Map<string, number>();
   private readonly streamLast = new Map<string, number>();
+  /**
+   * Per stream name, when the stream stored the message at the writer's position (epoch ms): the
+   * last one it applied or, before it applied any this session, the first one waiting.
+   */
+  private readonly positionStoredAt = new Map<string, number>();
   private readonly plans: StreamPlan[];
   private readonly batchSize: number;
 
@@ -118,6 +123,7 @@ export class Projector {
       name: options.naming.streams[key].name,
       durable: options.naming.consumerName(PROJECTOR_SERVICE, key),
     }));
+    options.metrics?.lagSecondsFrom(() => this.lagSeconds());
   }
 
   start(): void {
@@ -230,6 +236,7 @@ export class Projector {
         streamGap(checkpoint, state) ?? (await this.replacement(plan, checkpoint, state, runner)),
       );
       this.streamLast.set(plan.name, state.last_seq);
+      await this.notePositionAtTakeover(plan, checkpoint, state.last_seq);
     }
     this.blocked = undefined;
     const targets = new Map(this.streamLast);
@@ -351,6 +358,7 @@ export class Projector {
     for (const { plan, msg } of batch) {
       const last = msg.seq + msg.info.pending;
       if (last > (this.streamLast.get(plan.name) ?? 0)) this.streamLast.set(plan.name, last);
+      this.positionStoredAt.set(plan.name, msg.info.timestampNanos / 1e6);
     }
     if (metrics) {
       const total = (count: 'recorded' | 'skipped' | 'duplicates') =>
@@ -505,6 +513,35 @@ export class Projector {
       const info = await this.options.jsm.streams.info(plan.name);
       this.streamLast.set(plan.name, info.state.last_seq);
     }
+  }
+
+  /** At takeover: when the stream stored the first message waiting, if any (unknown if it is gone). */
+  private async notePositionAtTakeover(plan: StreamPlan, checkpoint: number, last: number): Promise<void> {
+    this.positionStoredAt.delete(plan.name);
+    if (last <= checkpoint) return;
+    const held = await this.options.jsm.streams
+      .getMessage(plan.name, { seq: checkpoint + 1 })
+      .catch(() => null);
+    if (held) this.positionStoredAt.set(plan.name, held.time.getTime());
+  }
+
+  /**
+   * How far behind the writer is in time, per stream: while messages wait, the age of the message at
+   * its position (the oldest waiting one was stored at or after it); 0 when caught up or not the
+   * writer. Read at each scrape, so a writer stuck on a batch shows its lag growing.
+   */
+  private lagSeconds(): Map<ProjectedStream, number> {
+    const lag = new Map<ProjectedStream, number>();
+    const now = Date.now();
+    for (const plan of this.plans) {
+      const waiting = (this.streamLast.get(plan.name) ?? 0) > this.checkpointOf(plan.name);
+      const storedAt = this.positionStoredAt.get(plan.name);
+      lag.set(
+        plan.key,
+        this.writing && waiting && storedAt !== undefined ? Math.max(0, now - storedAt) / 1000 : 0,
+      );
+    }
+    return lag;
   }
 
   private noteCaughtUp(targets: ReadonlyMap<string, number>): void {
