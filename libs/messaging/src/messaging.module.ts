@@ -1,4 +1,11 @@
-import { Global, Module, type DynamicModule, type OnApplicationShutdown, Inject } from '@nestjs/common';
+import {
+  Global,
+  Inject,
+  Logger,
+  Module,
+  type DynamicModule,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { Messaging, type MessagingOptions } from './messaging';
 import { EventStore } from './event-store';
 import { Publisher } from './publisher';
@@ -8,8 +15,13 @@ import { SnapshotStore } from './snapshots';
 class MessagingLifecycle implements OnApplicationShutdown {
   constructor(@Inject(Messaging) private readonly messaging: Messaging) {}
 
+  /** The last step of a shutdown: a drain the link does not allow is reported, and the service still stops. */
   async onApplicationShutdown(): Promise<void> {
-    await this.messaging.drain();
+    await this.messaging.drain().catch((error: unknown) => {
+      new Logger('Messaging').warn(
+        `NATS connection closed without draining (work in flight on it was not finished): ${String(error)}`,
+      );
+    });
   }
 }
 

@@ -81,8 +81,18 @@ export class Messaging {
     }
   }
 
-  /** Finishes in-flight work on the connection (pending publishes, subscriptions) and closes it. */
+  /**
+   * Finishes in-flight work on the connection (pending publishes, subscriptions) and closes it. A
+   * drain that cannot finish (the link went down: a reconnect rejects its flush) closes the
+   * connection without it and throws why.
+   */
   async drain(): Promise<void> {
-    if (!this.nc.isClosed()) await this.nc.drain();
+    if (this.nc.isClosed()) return;
+    try {
+      await this.nc.drain();
+    } catch (error) {
+      await this.nc.close();
+      throw error;
+    }
   }
 }

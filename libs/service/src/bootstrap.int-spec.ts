@@ -12,7 +12,7 @@ import { CommonConfig, loadConfig } from '@bifrost/config';
 import { NotFoundError } from '@bifrost/event-sourcing';
 import { Messaging, RPC_OBSERVER, rpcRoute, type RpcObserver } from '@bifrost/messaging';
 import { METRICS_REGISTRY } from '@bifrost/observability';
-import { createTestNamespace, freePort, type TestNamespace } from '@bifrost/testing';
+import { TcpProxy, createTestNamespace, freePort, type TestNamespace } from '@bifrost/testing';
 import { startService, type RunningService } from './bootstrap';
 
 /** Stands for what a service stops in its shutdown hooks: in-memory state, the risk desk, … */
@@ -214,5 +214,40 @@ describe('startService', () => {
         await booted.close();
       }
     });
+  });
+
+  describe('When its NATS link is down as it shuts down', () => {
+    it('should still close: the connection closed without its drain, nothing left to reject', async () => {
+      const { hostname, port } = new URL(ns.natsUrl);
+      const proxy = await TcpProxy.start({ host: hostname, port: Number(port) });
+      const config = loadConfig(CommonConfig, {
+        NATS_URL: proxy.url,
+        BIFROST_NAMESPACE: ns.namespace,
+        PORT: String(await freePort()),
+        LOG_LEVEL: 'fatal',
+      });
+      const cut = await startService(
+        { name: 'cut', app: () => ({ controllers: [GreetController] }) },
+        config,
+        {
+          host: '127.0.0.1',
+        },
+      );
+      const messaging = cut.app.get(Messaging);
+      try {
+        proxy.pause();
+
+        const closed = await cut.close().then(
+          () => 'closed',
+          (error: unknown) => `rejected: ${String(error)}`,
+        );
+
+        expect(closed).toBe('closed');
+        expect(messaging.nc.isClosed()).toBe(true);
+      } finally {
+        await messaging.nc.close();
+        await proxy.stop();
+      }
+    }, 30_000);
   });
 });

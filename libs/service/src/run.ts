@@ -50,6 +50,13 @@ export async function runService<S extends TObject>(
     );
     process.exit(1);
   }
+  // A fault nothing caught ends the process (Node's default), but as the service's last log line.
+  const fatal = (what: string) => (error: unknown) => {
+    service.logger.fatal({ err: error }, `${what}: exiting`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', fatal('uncaught exception'));
+  process.on('unhandledRejection', fatal('unhandled promise rejection'));
   let stopping = false;
   stop = (signal: string) => {
     if (stopping) return;

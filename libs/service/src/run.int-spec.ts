@@ -1,0 +1,50 @@
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { createTestNamespace, freePort, type TestNamespace } from '@bifrost/testing';
+
+const ROOT = resolve(__dirname, '../../..');
+
+describe('runService', () => {
+  let ns: TestNamespace;
+
+  beforeAll(async () => {
+    ns = await createTestNamespace('run');
+  });
+  afterAll(async () => {
+    await ns.cleanup();
+  });
+
+  describe('When a promise rejection goes unhandled in a running service', () => {
+    it('should log it as its last line, at level fatal, and exit 1', async () => {
+      const child = spawn(
+        process.execPath,
+        ['-r', '@swc-node/register', 'libs/service/src/fixtures/unhandled-rejection.main.ts'],
+        {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            NATS_URL: ns.natsUrl,
+            BIFROST_NAMESPACE: ns.namespace,
+            PORT: String(await freePort()),
+            LOG_LEVEL: 'info',
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+
+      const code = await new Promise<number | null>((done) => child.once('exit', done));
+
+      const last = JSON.parse(output.trim().split('\n').at(-1) as string) as Record<string, unknown>;
+      expect(code).toBe(1);
+      expect(last).toMatchObject({
+        level: 'fatal',
+        service: 'faulty',
+        msg: 'unhandled promise rejection: exiting',
+        err: { message: 'a fault nobody caught' },
+      });
+    }, 30_000);
+  });
+});
