@@ -182,22 +182,22 @@ describe('tripwire routes', () => {
     expect(policy.body.engines.map((e: { engineId: string }) => e.engineId)).toEqual(['gw-bot']);
   });
 
-  it('should disable (operator) and enable (admin) a policy', async () => {
-    const disabled = await h.http('POST', '/api/v1/tripwire/policies/GW-deal_rate/disable', {
-      key: h.keys.operator,
-      body: { reason: 'migration' },
-    });
-    expect(disabled).toMatchObject({ status: 200, body: { enabled: false } });
+  it('should let an admin disable a policy (it then trips nothing) and an operator enable it again', async () => {
     expect(
       (
-        await h.http('POST', '/api/v1/tripwire/policies/GW-deal_rate/enable', {
+        await h.http('POST', '/api/v1/tripwire/policies/GW-deal_rate/disable', {
           key: h.keys.operator,
-          body: { reason: 'done' },
+          body: { reason: 'migration' },
         })
       ).status,
     ).toBe(403);
-    const enabled = await h.http('POST', '/api/v1/tripwire/policies/GW-deal_rate/enable', {
+    const disabled = await h.http('POST', '/api/v1/tripwire/policies/GW-deal_rate/disable', {
       key: h.keys.admin,
+      body: { reason: 'migration' },
+    });
+    expect(disabled).toMatchObject({ status: 200, body: { enabled: false } });
+    const enabled = await h.http('POST', '/api/v1/tripwire/policies/GW-deal_rate/enable', {
+      key: h.keys.operator,
       body: { reason: 'done' },
     });
     expect(enabled).toMatchObject({ status: 200, body: { enabled: true } });
@@ -205,7 +205,7 @@ describe('tripwire routes', () => {
 
   it("should attribute a trip an operator's evaluate causes to that operator", async () => {
     await h.http('POST', '/api/v1/tripwire/policies/GW-deal_rate/disable', {
-      key: h.keys.operator,
+      key: h.keys.admin,
       body: { reason: 'backfill' },
     });
     await kpis(40, true);
