@@ -26,7 +26,8 @@ import {
   object,
 } from '@bifrost/contracts';
 import { KeyStore } from '../auth/key-store.service';
-import { actorOf, type Principal } from '../auth/roles';
+import { actorOf, hasRole, type Principal } from '../auth/roles';
+import { ProblemError } from '../http/problem';
 import { ApiController, CurrentPrincipal, Route, ValidParams, ValidQuery } from '../http/route';
 import { EngineParams } from '../http/schemas';
 import { GatewayRpc } from './gateway-rpc.service';
@@ -372,8 +373,8 @@ export class GovernanceController {
     method: 'PUT',
     path: 'approvers/:principalId',
     summary:
-      'Set the approver roles a principal (the id of an active, non-engine API key) holds; roles [] clears them for any id',
-    access: 'admin',
+      'Set the approver roles a principal (the id of an active, non-engine API key) holds (admin); roles [] clears them for any id, and anyone may clear their own',
+    access: 'operator',
     params: PrincipalParams,
     body: RolesBody,
     response: CommandReply,
@@ -384,6 +385,14 @@ export class GovernanceController {
     @ValidParams() params: Static<typeof PrincipalParams>,
     @Body() body: Static<typeof RolesBody>,
   ) {
+    const givingUpOwn = params.principalId === p.id && body.roles.length === 0;
+    if (!givingUpOwn && !hasRole(p.role, 'admin')) {
+      throw new ProblemError(
+        'forbidden',
+        `setting another principal's approver roles, or taking one, needs the admin role; the caller is ${p.role} (anyone may give up their own: roles [])`,
+        'AUTH.FORBIDDEN',
+      );
+    }
     if (body.roles.length > 0) await this.keys.assertPersonKey(params.principalId, new Date());
     return this.rpc.call('bifrost.rpc.governance.cmd.assign-approver-roles', {
       ...body,

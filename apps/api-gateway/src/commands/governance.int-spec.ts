@@ -425,4 +425,36 @@ describe('governance routes', () => {
       expect((await get(`/engines/${ENGINE}/metrics?window=2h`)).status).toBe(400);
     });
   });
+
+  describe('When an approver who is an operator steps down', () => {
+    it('should let them give up their own roles, and nobody but an admin change another’s', async () => {
+      const approver = await h.createKey('operator');
+      expect(
+        (await send('PUT', `/approvers/${approver.id}`, h.keys.admin, { roles: ['ops_lead'], reason: 'x' }))
+          .status,
+      ).toBe(200);
+
+      const others = await send('PUT', `/approvers/${approver.id}`, h.keys.operator, {
+        roles: [],
+        reason: 'x',
+      });
+      const ownRole = await send('PUT', `/approvers/${approver.id}`, approver.apiKey, {
+        roles: ['tech_lead'],
+        reason: 'x',
+      });
+      const steppedDown = await send('PUT', `/approvers/${approver.id}`, approver.apiKey, {
+        roles: [],
+        reason: 'leaving the team',
+      });
+
+      expect(others).toMatchObject({ status: 403, body: { code: 'AUTH.FORBIDDEN' } });
+      expect(ownRole).toMatchObject({ status: 403, body: { code: 'AUTH.FORBIDDEN' } });
+      expect(steppedDown.status).toBe(200);
+      expect(
+        (await get('/approvers')).body.approvers.filter(
+          (a: { principalId: string }) => a.principalId === approver.id,
+        ),
+      ).toEqual([]);
+    });
+  });
 });
