@@ -540,6 +540,29 @@ describe('gateway over the real gate', () => {
     });
   });
 
+  describe('a strategy baseline', () => {
+    it('should let an operator register and raise it, and only an admin lower it (drift is a shortfall against it)', async () => {
+      const baseline = (key: string, body: object) =>
+        h.http('POST', '/api/v1/strategies/engine-a/backtested/baseline', { key, body });
+      await h.http('POST', '/api/v1/strategies', {
+        key: h.keys.operator,
+        body: { engineId: 'engine-a', strategyId: 'backtested' },
+      });
+
+      const first = await baseline(h.keys.operator, { winRate: 0.55, profitFactor: 1.4 });
+      const raised = await baseline(h.keys.operator, { winRate: 0.6, profitFactor: 1.4 });
+      const lowered = await baseline(h.keys.operator, { winRate: 0.0001, profitFactor: 0.0001 });
+      const sent = await baseline(h.keys.operator, { winRate: 0.3, profitFactor: 1.1, mayNotLoosen: false });
+      const admin = await h.createKey('admin');
+      const byAdmin = await baseline(admin.apiKey, { winRate: 0.3, profitFactor: 1.1 });
+
+      expect([first.status, raised.status]).toEqual([200, 200]);
+      expect(lowered).toMatchObject({ status: 403, body: { code: 'GATE.LOOSENING_FORBIDDEN' } });
+      expect(sent).toMatchObject({ status: 400, body: { code: 'REQUEST.INVALID' } });
+      expect(byAdmin.status).toBe(200);
+    });
+  });
+
   describe('an approval over HTTP', () => {
     it('should let the engine learn that its request was granted, and the token to act with', async () => {
       const admin = await h.createKey('admin');

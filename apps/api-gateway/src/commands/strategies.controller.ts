@@ -36,7 +36,7 @@ const ApprovalParams = object({
 });
 
 const MaturityBody = bodyOf(OverrideMaturityCommand);
-const BaselineBody = bodyOf(RegisterBaselineCommand);
+const BaselineBody = bodyOf(RegisterBaselineCommand, ['mayNotLoosen']);
 const CapitalBody = bodyOf(SetStrategyCapitalCommand);
 const PauseBody = bodyOf(PauseStrategyCommand);
 const ResumeBody = bodyOf(ResumeStrategyCommand);
@@ -121,7 +121,7 @@ export class StrategiesController {
 
   @strategyRoute(
     'baseline',
-    'Register the backtest baseline drift is measured against',
+    'Register the backtest baseline drift is measured against (lowering it: admin)',
     'operator',
     BaselineBody,
     {
@@ -135,7 +135,7 @@ export class StrategiesController {
     @ValidParams() params: object,
     @Body() body: Static<typeof BaselineBody>,
   ) {
-    return this.send('baseline', p, params, body);
+    return this.send('baseline', p, params, { ...body, mayNotLoosen: !hasRole(p.role, 'admin') });
   }
 
   @strategyRoute('capital', 'Set the capital drawdown is measured on', 'admin', CapitalBody, {

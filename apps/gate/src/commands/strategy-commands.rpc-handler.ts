@@ -74,6 +74,7 @@ export class StrategyCommandsRpcHandler {
       profitFactor: r.profitFactor,
       ...(r.avgPnl ? { avgPnl: r.avgPnl } : {}),
       ...(r.source ? { source: r.source } : {}),
+      ...(r.mayNotLoosen ? { mayNotLoosen: true } : {}),
     });
   }
 

@@ -26,6 +26,12 @@ export const RegisterBaselineCommand = command({
   profitFactor: Type.Number({ exclusiveMinimum: 0 }),
   avgPnl: Type.Optional(Money),
   source: Type.Optional(Type.String({ maxLength: 200 })),
+  /**
+   * The caller may not loosen (the gateway sets it for roles below admin): a baseline below the
+   * current one (a lower win rate, profit factor or average PnL, or none where there was one) is
+   * refused with `GATE.LOOSENING_FORBIDDEN`, as drift is measured as a shortfall against it.
+   */
+  mayNotLoosen: Type.Optional(Type.Boolean()),
 });
 export type RegisterBaselineCommand = Static<typeof RegisterBaselineCommand>;
 

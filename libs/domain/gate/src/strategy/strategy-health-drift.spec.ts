@@ -1,4 +1,4 @@
-import { fold } from '@bifrost/event-sourcing';
+import { ForbiddenError, fold } from '@bifrost/event-sourcing';
 
 import { strategyChecks } from './strategy.checks';
 import { strategyDecider } from './strategy.decider';
@@ -9,12 +9,14 @@ import {
   baselineRegistered,
   checkRequest,
   mixed,
+  operator,
   outcomeRecorded,
   outcomes,
   paused,
   recordOutcome,
   registered,
   spec,
+  usd,
 } from './strategy.fixtures';
 import { healthMultiplier, healthScore } from './strategy.health';
 import { DEFAULT_STRATEGY_POLICY, strategyPolicy } from './strategy.policy';
@@ -271,6 +273,57 @@ describe('Drift against the backtest baseline', () => {
         .given([registered(), baseline, ...outcomes(window(10, 31))])
         .when(recordOutcome('o-last', -50))
         .then([outcomeRecorded('o-last', -50)]);
+    });
+  });
+});
+
+describe('Registering a baseline', () => {
+  const register = (winRate: number, profitFactor: number, avgPnl?: number, mayNotLoosen = true) => ({
+    type: 'RegisterBaseline' as const,
+    winRate,
+    profitFactor,
+    ...(avgPnl === undefined ? {} : { avgPnl: usd(avgPnl) }),
+    ...(mayNotLoosen ? { mayNotLoosen } : {}),
+    now: T0,
+    actor: operator,
+  });
+  const current = baselineRegistered(0.55, 1.4, 40);
+
+  describe('When a caller who may not loosen registers the first baseline', () => {
+    it('should register it: a first baseline only adds a check', () => {
+      spec()
+        .given([registered()])
+        .when(register(0.1, 0.2))
+        .then([baselineRegistered(0.1, 0.2)]);
+    });
+  });
+
+  describe('When a caller who may not loosen raises it', () => {
+    it('should register it', () => {
+      spec()
+        .given([registered(), current])
+        .when(register(0.6, 1.5, 50))
+        .then([baselineRegistered(0.6, 1.5, 50)]);
+    });
+  });
+
+  describe.each([
+    ['a lower win rate', register(0.54, 1.4, 40)],
+    ['a lower profit factor', register(0.55, 1.3, 40)],
+    ['a lower average PnL', register(0.55, 1.4, 39)],
+    ['no average PnL where there was one', register(0.55, 1.4)],
+  ])('When a caller who may not loosen registers %s', (_, command) => {
+    it('should refuse it: drift is a shortfall against the baseline, and a lower one hides more', () => {
+      spec().given([registered(), current]).when(command).thenThrows(ForbiddenError);
+    });
+  });
+
+  describe('When an admin (who may loosen) lowers it', () => {
+    it('should register it', () => {
+      spec()
+        .given([registered(), current])
+        .when(register(0.3, 1.1, 10, false))
+        .then([baselineRegistered(0.3, 1.1, 10)]);
     });
   });
 });

@@ -49,6 +49,8 @@ export interface RegisterBaseline extends CommandBase {
   readonly profitFactor: number;
   readonly avgPnl?: Money;
   readonly source?: string;
+  /** Refuse a baseline below the current one (see `RegisterBaselineCommand.mayNotLoosen`). */
+  readonly mayNotLoosen?: boolean;
 }
 
 export interface PauseStrategy extends CommandBase {

@@ -222,6 +222,23 @@ function registerBaseline(state: StrategyState, command: RegisterBaseline): Stra
   ) {
     return [];
   }
+  // Drift is a shortfall against the baseline: a lower one lets a strategy fall further behind.
+  const lowered =
+    current !== null &&
+    (winRate < current.winRate ||
+      profitFactor < current.profitFactor ||
+      (current.avgPnl !== null && (avgPnl === undefined || avgPnl.amount < current.avgPnl.amount)));
+  if (lowered && command.mayNotLoosen) {
+    throw new ForbiddenError(
+      'lowering a strategy’s baseline loosens its drift check: it needs the admin role',
+      {
+        code: 'GATE.LOOSENING_FORBIDDEN',
+        details: {
+          current: { winRate: current.winRate, profitFactor: current.profitFactor, avgPnl: current.avgPnl },
+        },
+      },
+    );
+  }
   return [
     {
       type: 'BaselineRegistered',
