@@ -1,4 +1,4 @@
-import { MessageType, object } from '@bifrost/contracts';
+import { Envelope, MessageType, Timestamp, literals, object } from '@bifrost/contracts';
 import { Inject } from '@nestjs/common';
 import { Type, type Static } from '@sinclair/typebox';
 import type { ChainVerification } from '@bifrost/audit';
@@ -19,6 +19,32 @@ const AuditQuery = object({
 const SeqParams = object({ seq: Type.Integer({ minimum: 1 }) });
 const AUDIT_COLUMNS =
   'seq, event_id, event_type, stream, stream_seq, occurred_at, recorded_at, envelope, prev_hash, hash';
+const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$' });
+/** One message as recorded: its envelope whole, and the hash chaining it to the row before. */
+const AuditRow = object({
+  seq: Type.Integer(),
+  eventId: Type.String(),
+  eventType: MessageType,
+  stream: Type.String(),
+  streamSeq: Type.Integer(),
+  occurredAt: Timestamp,
+  recordedAt: Timestamp,
+  envelope: Envelope,
+  prevHash: Sha256,
+  hash: Sha256,
+});
+/** `ChainVerification` of @bifrost/audit: intact up to `lastSeq`, or broken at `firstBadSeq`. */
+const Verification = Type.Union([
+  object({ ok: Type.Literal(true), count: Type.Integer(), lastSeq: Type.Integer(), lastHash: Sha256 }),
+  object({
+    ok: Type.Literal(false),
+    firstBadSeq: Type.Integer(),
+    reason: literals(['GAP', 'PREV_HASH_MISMATCH', 'HASH_MISMATCH', 'BAD_GENESIS']),
+    expected: Type.String(),
+    actual: Type.String(),
+    count: Type.Integer(),
+  }),
+]);
 
 /** The projector's hash-chained audit log (DESIGN §6): read it, and re-verify it end to end. */
 @ApiController('audit', 'audit')
@@ -54,7 +80,7 @@ export class AuditController {
     access: 'viewer',
     query: AuditQuery,
     response: object({
-      items: Type.Array(Type.Record(Type.String(), Type.Unknown())),
+      items: Type.Array(AuditRow),
       nextAfterSeq: Type.Union([Type.Integer(), Type.Null()]),
     }),
   })
@@ -75,7 +101,7 @@ export class AuditController {
     summary:
       'Recompute every hash of the audit chain (streaming, bounded memory) and report the first bad seq',
     access: 'viewer',
-    response: Type.Record(Type.String(), Type.Unknown()),
+    response: Verification,
     example: {
       response: {
         ok: true,
@@ -95,7 +121,7 @@ export class AuditController {
     summary: 'One audit entry with its envelope and hashes',
     access: 'viewer',
     params: SeqParams,
-    response: Type.Record(Type.String(), Type.Unknown()),
+    response: AuditRow,
   })
   async one(@ValidParams() p: Static<typeof SeqParams>) {
     return this.read.one(

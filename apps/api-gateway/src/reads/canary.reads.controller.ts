@@ -1,8 +1,18 @@
 import { Inject } from '@nestjs/common';
 import { Type, type Static } from '@sinclair/typebox';
-import { EntityId, ProbeName, object } from '@bifrost/contracts';
+import {
+  Actor,
+  EntityId,
+  KillSwitchModeSchema,
+  PROBE_ACTIONS,
+  PROBE_STATUSES,
+  ProbeName,
+  Timestamp,
+  literals,
+  object,
+} from '@bifrost/contracts';
 import { ApiController, Route, ValidQuery } from '../http/route';
-import { Cursor, Limit, Page } from '../http/schemas';
+import { Cursor, Limit, nullable, pageOf } from '../http/schemas';
 import { ReadModels } from './read-models.service';
 
 const HistoryQuery = object({ probeName: Type.Optional(ProbeName), limit: Limit, cursor: Cursor });
@@ -16,6 +26,43 @@ const AlertsQuery = object({
 });
 const RequestsQuery = object({ engineId: Type.Optional(EntityId), limit: Limit, cursor: Cursor });
 
+/** `detail`: what the check that changed the status found (`ok`, or what failed). */
+const HistoryRow = object({
+  eventId: Type.String(),
+  probeName: ProbeName,
+  fromStatus: literals(PROBE_STATUSES),
+  toStatus: literals(PROBE_STATUSES),
+  consecutiveFailures: Type.Integer(),
+  consecutivePasses: Type.Integer(),
+  detail: Type.String(),
+  latencyMs: Type.Integer(),
+  at: Timestamp,
+});
+/** A probe's alert (its engine too when the probe acts on one) or an engine's (dead-man switch). */
+const AlertRow = object({
+  alertId: Type.String(),
+  probeName: nullable(ProbeName),
+  engineId: nullable(EntityId),
+  action: literals(PROBE_ACTIONS),
+  reason: Type.String(),
+  raisedAt: Timestamp,
+  resolvedAt: nullable(Timestamp),
+  acknowledgedBy: nullable(Actor),
+  acknowledgedReason: nullable(Type.String()),
+  acknowledgedAt: nullable(Timestamp),
+});
+/** `mode` and `consecutiveFailures` are a kill-switch request's; an engine pause has neither. */
+const RequestRow = object({
+  eventId: Type.String(),
+  kind: literals(['kill-switch', 'engine-pause']),
+  probeName: nullable(Type.String()),
+  engineId: nullable(EntityId),
+  mode: nullable(KillSwitchModeSchema),
+  reason: Type.String(),
+  consecutiveFailures: nullable(Type.Integer()),
+  requestedAt: Timestamp,
+});
+
 /** Canary history from the projector's read models: status changes, alerts, requests to the gate. */
 @ApiController('canary', 'canary')
 export class CanaryReadController {
@@ -28,7 +75,7 @@ export class CanaryReadController {
       'Probe status changes (check results that changed a status), newest first (read model), with cursor pagination (pass nextCursor as cursor)',
     access: 'viewer',
     query: HistoryQuery,
-    response: Page,
+    response: pageOf(HistoryRow),
   })
   history(@ValidQuery() q: Static<typeof HistoryQuery>) {
     return this.read.page({
@@ -50,7 +97,7 @@ export class CanaryReadController {
       'Alerts of probes and engines, newest first, with resolution and acknowledgement (read model), with cursor pagination (pass nextCursor as cursor)',
     access: 'viewer',
     query: AlertsQuery,
-    response: Page,
+    response: pageOf(AlertRow),
   })
   alerts(@ValidQuery() q: Static<typeof AlertsQuery>) {
     return this.read.page({
@@ -77,7 +124,7 @@ export class CanaryReadController {
       'Kill-switch and engine-pause requests the canary made of the gate, newest first (read model), with cursor pagination (pass nextCursor as cursor)',
     access: 'viewer',
     query: RequestsQuery,
-    response: Page,
+    response: pageOf(RequestRow),
   })
   requests(@ValidQuery() q: Static<typeof RequestsQuery>) {
     return this.read.page({

@@ -1,12 +1,31 @@
 import { Inject } from '@nestjs/common';
 import { Type, type Static } from '@sinclair/typebox';
-import { EntityId, GovernanceId, INCIDENT_SEVERITIES, Timestamp, object } from '@bifrost/contracts';
+import {
+  Actor,
+  ApproverRole,
+  BREAKER_ACTIONS,
+  BreakerEventSchema,
+  BreakerWindow,
+  CycleReportSchema,
+  EntityId,
+  GovernanceId,
+  INCIDENT_SEVERITIES,
+  Phase,
+  ProposalSchema,
+  ProposalView,
+  READINESS_STATUSES,
+  ReadinessReportSchema,
+  Reason,
+  Timestamp,
+  WindowMetricsSchema,
+  literals,
+  object,
+} from '@bifrost/contracts';
 import { ProblemError } from '../http/problem';
 import { ApiController, Route, ValidParams, ValidQuery } from '../http/route';
-import { Cursor, EngineParams, Limit, ListQuery, Page, Rows } from '../http/schemas';
+import { Cursor, EngineParams, Limit, ListQuery, nullable, pageOf } from '../http/schemas';
 import { ReadModels, type Row } from './read-models.service';
 
-const AnyObject = Type.Record(Type.String(), Type.Unknown());
 const RangeQuery = object({ start: Type.Optional(Timestamp), end: Type.Optional(Timestamp) });
 const ProposalsQuery = object({
   status: Type.Union(
@@ -21,7 +40,69 @@ const ReportParams = object({ engineId: EntityId, reportId: GovernanceId });
 const RangeMetrics = object({
   start: Timestamp,
   end: Timestamp,
-  metrics: AnyObject,
+  metrics: WindowMetricsSchema,
+});
+
+const BreakerRuleRow = object({
+  engineId: EntityId,
+  ruleId: Type.String(),
+  name: Type.String(),
+  condition: Type.String(),
+  window: BreakerWindow,
+  action: literals(BREAKER_ACTIONS),
+  commandType: nullable(Type.String()),
+  enabled: Type.Boolean(),
+  /** Null for the rules the engine was enrolled with. */
+  updatedBy: nullable(Actor),
+  updateReason: nullable(Type.String()),
+  updatedAt: Timestamp,
+});
+const BreakerEventRow = object({
+  engineId: EntityId,
+  eventId: Type.String(),
+  ruleId: Type.String(),
+  ruleName: Type.String(),
+  condition: Type.String(),
+  window: BreakerWindow,
+  action: literals(BREAKER_ACTIONS),
+  commandType: nullable(Type.String()),
+  observed: BreakerEventSchema.properties.observed,
+  explanation: Type.String(),
+  trippedAt: Timestamp,
+  resolvedAt: nullable(Timestamp),
+  resolvedBy: nullable(Actor),
+  resolutionNote: nullable(Type.String()),
+});
+/** A report's summary: the whole report is `GET …/reports/{reportId}`. */
+const ReportRow = object({
+  engineId: EntityId,
+  reportId: Type.String(),
+  trigger: CycleReportSchema.properties.trigger,
+  ranAt: Timestamp,
+  phase: Phase,
+  readinessScore: Type.Integer(),
+  readinessStatus: literals(READINESS_STATUSES),
+  proposed: Type.Boolean(),
+  proposalId: nullable(Type.String()),
+});
+/** `proposal` as the cycle made it; `approvals`, `outstanding` and the closing columns as it stands. */
+const ProposalRow = object({
+  engineId: EntityId,
+  proposalId: Type.String(),
+  fromPhase: Phase,
+  targetPhase: Phase,
+  status: ProposalView.properties.status,
+  proposal: ProposalSchema,
+  approvals: Type.Array(
+    object({ principalId: Type.String(), role: ApproverRole, at: Timestamp, note: Type.Optional(Reason) }),
+  ),
+  outstanding: Type.Array(ApproverRole),
+  createdAt: Timestamp,
+  expiresAt: Timestamp,
+  closedAt: nullable(Timestamp),
+  /** Who rejected it, or the agent that withdrew it; null once approved or expired. */
+  closedBy: nullable(Actor),
+  closeReason: nullable(Type.String()),
 });
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -108,7 +189,7 @@ export class GovernanceReadController {
     response: object({
       start: Timestamp,
       end: Timestamp,
-      metrics: AnyObject,
+      metrics: WindowMetricsSchema,
       days: Type.Array(RangeMetrics),
     }),
   })
@@ -137,7 +218,7 @@ export class GovernanceReadController {
     summary: 'The metrics snapshot of the latest governance cycle (its last 7 days)',
     access: 'viewer',
     params: EngineParams,
-    response: object({ reportId: Type.String(), ranAt: Timestamp, metrics: AnyObject }),
+    response: object({ reportId: Type.String(), ranAt: Timestamp, metrics: WindowMetricsSchema }),
   })
   async latestMetrics(@ValidParams() params: Static<typeof EngineParams>) {
     return this.latestReportPart(params.engineId, 'metrics');
@@ -149,7 +230,7 @@ export class GovernanceReadController {
     summary: 'The readiness assessment of the latest governance cycle',
     access: 'viewer',
     params: EngineParams,
-    response: object({ reportId: Type.String(), ranAt: Timestamp, readiness: AnyObject }),
+    response: object({ reportId: Type.String(), ranAt: Timestamp, readiness: ReadinessReportSchema }),
   })
   async latestReadiness(@ValidParams() params: Static<typeof EngineParams>) {
     return this.latestReportPart(params.engineId, 'readiness');
@@ -163,7 +244,7 @@ export class GovernanceReadController {
     access: 'viewer',
     params: EngineParams,
     query: ListQuery,
-    response: Page,
+    response: pageOf(BreakerEventRow),
   })
   breakerEvents(
     @ValidParams() params: Static<typeof EngineParams>,
@@ -180,7 +261,7 @@ export class GovernanceReadController {
     access: 'viewer',
     params: EngineParams,
     query: ListQuery,
-    response: Page,
+    response: pageOf(BreakerEventRow),
   })
   unresolved(@ValidParams() params: Static<typeof EngineParams>, @ValidQuery() q: Static<typeof ListQuery>) {
     return this.events(params.engineId, true, q);
@@ -192,7 +273,7 @@ export class GovernanceReadController {
     summary: "An engine's circuit breaker rules",
     access: 'viewer',
     params: EngineParams,
-    response: object({ items: Rows }),
+    response: object({ items: Type.Array(BreakerRuleRow) }),
   })
   async rules(@ValidParams() params: Static<typeof EngineParams>) {
     return { items: await this.rulesOf(params.engineId, false) };
@@ -204,7 +285,7 @@ export class GovernanceReadController {
     summary: "An engine's enabled circuit breaker rules",
     access: 'viewer',
     params: EngineParams,
-    response: object({ items: Rows }),
+    response: object({ items: Type.Array(BreakerRuleRow) }),
   })
   async enabledRules(@ValidParams() params: Static<typeof EngineParams>) {
     return { items: await this.rulesOf(params.engineId, true) };
@@ -218,7 +299,7 @@ export class GovernanceReadController {
     access: 'viewer',
     params: EngineParams,
     query: ListQuery,
-    response: Page,
+    response: pageOf(ReportRow),
   })
   reports(@ValidParams() params: Static<typeof EngineParams>, @ValidQuery() q: Static<typeof ListQuery>) {
     return this.read.page({
@@ -240,7 +321,7 @@ export class GovernanceReadController {
     summary: 'The latest governance cycle report of an engine',
     access: 'viewer',
     params: EngineParams,
-    response: AnyObject,
+    response: CycleReportSchema,
   })
   async latest(@ValidParams() params: Static<typeof EngineParams>) {
     return (await this.latestReport(params.engineId))['report'];
@@ -252,7 +333,7 @@ export class GovernanceReadController {
     summary: 'One governance cycle report: metrics, readiness, breakers, decision',
     access: 'viewer',
     params: ReportParams,
-    response: AnyObject,
+    response: CycleReportSchema,
   })
   async report(@ValidParams() params: Static<typeof ReportParams>) {
     const row = await this.read.one(
@@ -271,7 +352,7 @@ export class GovernanceReadController {
     access: 'viewer',
     params: EngineParams,
     query: ProposalsQuery,
-    response: Page,
+    response: pageOf(ProposalRow),
   })
   proposals(
     @ValidParams() params: Static<typeof EngineParams>,

@@ -1,16 +1,24 @@
 import { Inject } from '@nestjs/common';
 import { Type, type Static } from '@sinclair/typebox';
 import {
+  Actor,
+  Check,
   EntityId,
+  EvaluateRecommendationReply,
+  EvaluateRecommendationRequest,
   EVALUATION_OUTCOMES,
   HeimdallDomainId,
+  HeimdallGateCheck,
+  Reason,
   RISK_LEVELS,
+  RiskLevelSchema,
+  ScorecardTotals,
   Timestamp,
   literals,
   object,
 } from '@bifrost/contracts';
 import { ApiController, Route, ValidParams, ValidQuery } from '../http/route';
-import { Cursor, Day, Limit, ListQuery, Page, Rows } from '../http/schemas';
+import { Cursor, Day, Limit, ListQuery, nullable, pageOf } from '../http/schemas';
 import { assertRangeOrder, ReadModels, where } from './read-models.service';
 
 /** Per-day rows per answer: narrow with `domain`, `from` and `to` when `truncated` says there are more. */
@@ -37,6 +45,51 @@ const EvaluationParams = object({ id: Type.String({ minLength: 1, maxLength: 100
 const EVALUATION_COLUMNS =
   'evaluation_id, decided_at, engine_id, domain, outcome, action, risk_level, confidence, recommendation_id, request_id, policy_revision, gates, scorecard';
 
+/** `successRate`: successes / trials (null without trials). */
+const CumulativeScorecardRow = object({
+  domain: HeimdallDomainId,
+  trials: Type.Integer(),
+  successes: Type.Integer(),
+  successRate: nullable(Type.Number()),
+  lastTrialAt: Timestamp,
+});
+const ScorecardDayRow = object({
+  domain: HeimdallDomainId,
+  day: Day,
+  trials: Type.Integer(),
+  successes: Type.Integer(),
+  successRate: nullable(Type.Number()),
+});
+/** Who last switched prod use, and the last refused promotion with the scorecard and gates that failed. */
+const PolicyRow = object({
+  domain: HeimdallDomainId,
+  minConfidence: Type.Number(),
+  minSandboxTrials: Type.Integer(),
+  minSandboxSuccessRate: Type.Number(),
+  prodUseEnabled: Type.Boolean(),
+  prodUseChangedBy: nullable(object({ actor: Actor, reason: Reason })),
+  lastRefusedAt: nullable(Timestamp),
+  lastRefused: nullable(
+    object({ actor: Actor, reason: Reason, scorecard: ScorecardTotals, failing: Type.Array(Check) }),
+  ),
+  updatedAt: Timestamp,
+});
+const EvaluationRow = object({
+  evaluationId: Type.String(),
+  decidedAt: Timestamp,
+  engineId: EntityId,
+  domain: HeimdallDomainId,
+  outcome: literals(EVALUATION_OUTCOMES),
+  action: EvaluateRecommendationReply.properties.action,
+  riskLevel: RiskLevelSchema,
+  confidence: Type.Number(),
+  recommendationId: nullable(Type.String()),
+  requestId: nullable(Type.String()),
+  policyRevision: nullable(Type.String()),
+  gates: Type.Array(HeimdallGateCheck),
+  scorecard: ScorecardTotals,
+});
+
 /** Heimdall's read models: policies with their promotion history, scorecards per day, evaluations. */
 @ApiController('heimdall', 'heimdall')
 export class HeimdallReadController {
@@ -49,7 +102,11 @@ export class HeimdallReadController {
       'Sandbox scorecards per domain: cumulative (trials, successes, success rate) and per UTC day, newest day first',
     access: 'viewer',
     query: ScorecardsQuery,
-    response: object({ cumulative: Rows, days: Rows, truncated: Type.Boolean() }),
+    response: object({
+      cumulative: Type.Array(CumulativeScorecardRow),
+      days: Type.Array(ScorecardDayRow),
+      truncated: Type.Boolean(),
+    }),
     example: {
       response: {
         cumulative: [
@@ -105,7 +162,7 @@ export class HeimdallReadController {
       'Domain policies from the read model, by domain, with who last changed prod use and the last refused promotion, with cursor pagination (pass nextCursor as cursor)',
     access: 'viewer',
     query: ListQuery,
-    response: Page,
+    response: pageOf(PolicyRow),
   })
   policyHistory(@ValidQuery() q: Static<typeof ListQuery>) {
     return this.read.page({
@@ -128,7 +185,7 @@ export class HeimdallReadController {
       'Recommendation evaluations, newest first, with filters and cursor pagination (pass nextCursor as cursor)',
     access: 'viewer',
     query: EvaluationsQuery,
-    response: Page,
+    response: pageOf(EvaluationRow),
   })
   evaluations(@ValidQuery() q: Static<typeof EvaluationsQuery>) {
     assertRangeOrder(q.from, q.to);
@@ -157,7 +214,7 @@ export class HeimdallReadController {
     summary: 'One evaluation with its request and every gate explained',
     access: 'viewer',
     params: EvaluationParams,
-    response: Type.Record(Type.String(), Type.Unknown()),
+    response: object({ ...EvaluationRow.properties, request: EvaluateRecommendationRequest }),
   })
   one(@ValidParams() p: Static<typeof EvaluationParams>) {
     return this.read.one(

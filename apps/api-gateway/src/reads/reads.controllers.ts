@@ -2,18 +2,57 @@ import { Inject } from '@nestjs/common';
 import { Type, type Static } from '@sinclair/typebox';
 import {
   APPROVAL_STATUSES,
+  BaselineRegistered,
+  Check,
+  DENIAL_REASONS,
+  EngineModeSchema,
   EntityId,
+  ExecutionClassSchema,
+  GateAction,
+  GateAutonomyPhaseApplied,
+  GateCheckReply,
+  GateCheckRequest,
+  GoLiveChecklistItemSchema,
+  KillSwitchModeSchema,
+  LedgerEntry,
+  MaturityDemoted,
+  MaturityLevelSchema,
+  MaturityOverridden,
+  MaturityPromoted,
+  Money,
   RESERVATION_STATUSES,
   ReservationId,
+  ReserveReply,
+  ReserveRequest,
   RISK_LEVELS,
+  RiskLevelSchema,
+  RiskLimits,
+  RiskPolicyId,
+  RiskUsage,
+  StrategyPaused,
   Timestamp,
+  TOKEN_STATUSES,
+  TokenId,
+  TokenRefused,
+  TokenScope,
+  Uuid,
   VERDICT_ACTIONS,
+  VerdictActionSchema,
   literals,
   object,
   type ApprovalStatus,
 } from '@bifrost/contracts';
 import { ApiController, Route, ValidParams, ValidQuery } from '../http/route';
-import { Cursor, Day, EngineParams, Limit, Page, ListQuery, Rows, StrategyParams } from '../http/schemas';
+import {
+  Cursor,
+  Day,
+  EngineParams,
+  Limit,
+  ListQuery,
+  StrategyParams,
+  nullable,
+  pageOf,
+} from '../http/schemas';
 import { assertRangeOrder, isoTime, ReadModels } from './read-models.service';
 
 /**
@@ -32,6 +71,112 @@ const TOKEN_COLUMNS = `token_id, engine_id, strategy_id,
   expires_at, single_use, bound_action_hash, approval_id, issued_by, issued_at, revoked_by, revoked_at, revoke_reason,
   uses, last_used_at, refusals, last_refusal`;
 
+const GoLiveRow = object({
+  enabled: Type.Boolean(),
+  reason: nullable(Type.String()),
+  changedBy: nullable(Type.String()),
+  changedAt: nullable(Timestamp),
+  lastRefusedAt: nullable(Timestamp),
+  lastRefusedItems: nullable(Type.Array(GoLiveChecklistItemSchema)),
+});
+const ChecklistRow = object({
+  item: GoLiveChecklistItemSchema,
+  passed: Type.Boolean(),
+  reportedBy: Type.String(),
+  evidence: nullable(Type.String()),
+  recordedAt: Timestamp,
+});
+/** `scope`: `global` or an engine id. */
+const KillSwitchRow = object({
+  scope: Type.String(),
+  engaged: Type.Boolean(),
+  mode: KillSwitchModeSchema,
+  reason: Type.String(),
+  cause: nullable(Type.String()),
+  engagedBy: Type.String(),
+  engagedAt: Timestamp,
+  releasedBy: nullable(Type.String()),
+  releasedAt: nullable(Timestamp),
+});
+const ExecutionClassRow = object({
+  actionKind: Type.String(),
+  executionClass: ExecutionClassSchema,
+  reason: Type.String(),
+  setBy: Type.String(),
+  setAt: Timestamp,
+});
+const ControlEngineRow = object({
+  engineId: EntityId,
+  mode: EngineModeSchema,
+  modeSetAt: nullable(Timestamp),
+  paused: Type.Boolean(),
+  pauseReason: nullable(Type.String()),
+  pauseCause: nullable(Type.String()),
+  cooldownUntil: nullable(Timestamp),
+  pausedAt: nullable(Timestamp),
+  resumedAt: nullable(Timestamp),
+  autonomyPhase: nullable(GateAutonomyPhaseApplied.data.properties.phase),
+  whitelist: nullable(GateAutonomyPhaseApplied.data.properties.whitelist),
+  phaseAppliedAt: nullable(Timestamp),
+});
+/** `pnlTotal`: the sum of the outcomes' pnl, in minor units of their currency. */
+const StrategyRow = object({
+  engineId: EntityId,
+  strategyId: EntityId,
+  level: MaturityLevelSchema,
+  levelChangedAt: nullable(Timestamp),
+  demotionPending: Type.Boolean(),
+  capital: nullable(Money),
+  registeredAt: nullable(Timestamp),
+  outcomes: Type.Integer(),
+  wins: Type.Integer(),
+  losses: Type.Integer(),
+  pnlTotal: Type.Integer(),
+  lastOutcomeId: nullable(Type.String()),
+  lastOutcomePnl: nullable(Money),
+  lastOutcomeAt: nullable(Timestamp),
+  baseline: nullable(BaselineRegistered.data),
+  paused: Type.Boolean(),
+  pauseReason: nullable(Type.String()),
+  pauseDrift: StrategyPaused.data.properties.drift,
+  cooldownUntil: nullable(Timestamp),
+  pausedBy: nullable(Type.String()),
+  pausedAt: nullable(Timestamp),
+  resumedAt: nullable(Timestamp),
+});
+const TokenRow = object({
+  tokenId: TokenId,
+  engineId: EntityId,
+  strategyId: EntityId,
+  status: literals(TOKEN_STATUSES),
+  scope: TokenScope,
+  maxNotional: nullable(Money),
+  expiresAt: Timestamp,
+  singleUse: Type.Boolean(),
+  boundActionHash: nullable(Type.String()),
+  approvalId: nullable(Type.String()),
+  issuedBy: Type.String(),
+  issuedAt: Timestamp,
+  revokedBy: nullable(Type.String()),
+  revokedAt: nullable(Timestamp),
+  revokeReason: nullable(Type.String()),
+  uses: Type.Integer(),
+  lastUsedAt: nullable(Timestamp),
+  refusals: Type.Integer(),
+  lastRefusal: nullable(TokenRefused.data),
+});
+/** `detail`: the data of the promotion, demotion or override event. */
+const MaturityChangeRow = object({
+  eventId: Type.String(),
+  engineId: EntityId,
+  strategyId: EntityId,
+  kind: literals(['promoted', 'demoted', 'overridden']),
+  fromLevel: MaturityLevelSchema,
+  toLevel: MaturityLevelSchema,
+  detail: Type.Union([MaturityPromoted.data, MaturityDemoted.data, MaturityOverridden.data]),
+  changedAt: Timestamp,
+});
+
 @ApiController('control', 'control')
 export class ControlReadController {
   constructor(@Inject(ReadModels) private readonly read: ReadModels) {}
@@ -42,18 +187,39 @@ export class ControlReadController {
     summary: 'Control plane state: go-live, checklist, kill switches, execution classes, engines',
     access: 'viewer',
     response: object({
-      goLive: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
-      checklist: Rows,
-      killSwitches: Rows,
-      executionClasses: Rows,
-      engines: Rows,
+      /** Just `{ enabled: false }` until go-live was first switched or refused. */
+      goLive: Type.Union([GoLiveRow, object({ enabled: Type.Literal(false) })]),
+      checklist: Type.Array(ChecklistRow),
+      killSwitches: Type.Array(KillSwitchRow),
+      executionClasses: Type.Array(ExecutionClassRow),
+      engines: Type.Array(ControlEngineRow),
     }),
     example: {
       response: {
         goLive: { enabled: false },
         checklist: [],
-        killSwitches: [{ scope: 'global', engaged: true, mode: 'hard', engagedBy: '3f9a1c2b7d4e5f60' }],
-        executionClasses: [{ actionKind: 'order.place', executionClass: 'SANDBOX_EXEC' }],
+        killSwitches: [
+          {
+            scope: 'global',
+            engaged: true,
+            mode: 'hard',
+            reason: 'operator drill',
+            cause: null,
+            engagedBy: '3f9a1c2b7d4e5f60',
+            engagedAt: '2026-11-21T20:42:55.123Z',
+            releasedBy: null,
+            releasedAt: null,
+          },
+        ],
+        executionClasses: [
+          {
+            actionKind: 'order.place',
+            executionClass: 'SANDBOX_EXEC',
+            reason: 'sandbox first',
+            setBy: '3f9a1c2b7d4e5f60',
+            setAt: '2026-11-21T20:40:00.000Z',
+          },
+        ],
         engines: [],
       },
     },
@@ -90,7 +256,7 @@ export class StrategiesReadController {
       'Strategies with maturity level, outcomes, health inputs and pauses, by engine and strategy id, with cursor pagination (pass nextCursor as cursor)',
     access: 'viewer',
     query: StrategiesQuery,
-    response: Page,
+    response: pageOf(StrategyRow),
   })
   list(@ValidQuery() q: Static<typeof StrategiesQuery>) {
     return this.read.page({
@@ -115,9 +281,9 @@ export class StrategiesReadController {
     access: 'viewer',
     params: StrategyParams,
     response: object({
-      strategy: Type.Record(Type.String(), Type.Unknown()),
-      tokens: Rows,
-      maturityChanges: Rows,
+      strategy: StrategyRow,
+      tokens: Type.Array(TokenRow),
+      maturityChanges: Type.Array(MaturityChangeRow),
     }),
   })
   async one(@ValidParams() p: Static<typeof StrategyParams>) {
@@ -177,6 +343,22 @@ const APPROVAL_COLUMNS = [
   'token_expires_at',
   'reject_reason',
 ].join(', ');
+const ApprovalRow = object({
+  approvalId: Type.String(),
+  engineId: EntityId,
+  strategyId: EntityId,
+  status: literals(APPROVAL_STATUSES),
+  actionHash: Type.String(),
+  action: GateAction,
+  requestedBy: Type.String(),
+  requestedAt: Timestamp,
+  expiresAt: Timestamp,
+  decidedBy: nullable(Type.String()),
+  decidedAt: nullable(Timestamp),
+  tokenId: nullable(Type.String()),
+  tokenExpiresAt: nullable(Timestamp),
+  rejectReason: nullable(Type.String()),
+});
 
 @ApiController('approvals', 'approvals')
 export class ApprovalsController {
@@ -189,7 +371,7 @@ export class ApprovalsController {
       'Approval requests (REQUIRE_APPROVAL verdicts), newest first, with cursor pagination (pass nextCursor as cursor); approve/reject under /strategies',
     access: 'viewer',
     query: ApprovalsQuery,
-    response: Page,
+    response: pageOf(ApprovalRow),
   })
   list(@ValidQuery() q: Static<typeof ApprovalsQuery>) {
     return this.read.page({
@@ -222,6 +404,24 @@ export const DecisionsQuery = object({
 const DecisionParams = object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
 /** A decision in a page: what was decided and the checks that shaped it (`reasons`). */
 const DECISION_COLUMNS = `decision_id, ${isoTime('decided_at')}, engine_id, strategy_id, action, risk_level, mode, size_multiplier, action_kind, action_hash, policy_revision, approval_id, request_id, latency_micros, reasons::text AS reasons, stream_seq`;
+const DecisionRow = object({
+  decisionId: Uuid,
+  decidedAt: Timestamp,
+  engineId: EntityId,
+  strategyId: EntityId,
+  action: VerdictActionSchema,
+  riskLevel: RiskLevelSchema,
+  mode: EngineModeSchema,
+  sizeMultiplier: Type.Number(),
+  actionKind: Type.String(),
+  actionHash: Type.String(),
+  policyRevision: Type.String(),
+  approvalId: nullable(Type.String()),
+  requestId: nullable(Type.String()),
+  latencyMicros: nullable(Type.Integer()),
+  reasons: Type.Array(Check),
+  streamSeq: Type.Integer(),
+});
 
 @ApiController('decisions', 'decisions')
 export class DecisionsController {
@@ -234,15 +434,25 @@ export class DecisionsController {
       'Gate decisions, newest first, with filters and cursor pagination (pass nextCursor as cursor); each with the checks that shaped it (reasons), the whole verdict under /decisions/{id}',
     access: 'viewer',
     query: DecisionsQuery,
-    response: Page,
+    response: pageOf(DecisionRow),
     example: {
       response: {
         items: [
           {
             decisionId: '0193a5b2-7c1d-7e4f-8a9b-0c1d2e3f4a5b',
+            decidedAt: '2026-11-21T20:42:55.123Z',
             engineId: 'wholesale-bot',
+            strategyId: 'mean-revert',
             action: 'KILL',
             riskLevel: 'HIGH',
+            mode: 'enforce',
+            sizeMultiplier: 0,
+            actionKind: 'order.place',
+            actionHash: '2f6980d9ccdf869c9d47cd9e61d13ee1cc768c3e2b84f47ba2bcf8a890dfe966',
+            policyRevision: 'fd0a77ed1066e22928683ab679df5aaf15e1a86c377b360e721fb535c14f8a90',
+            approvalId: null,
+            requestId: 'order-8812',
+            latencyMicros: 1340,
             reasons: [
               {
                 name: 'killSwitch',
@@ -253,6 +463,7 @@ export class DecisionsController {
                 reason: 'hard engine wholesale-bot kill switch engaged: operator drill',
               },
             ],
+            streamSeq: 1234,
           },
         ],
         nextCursor: 'WyIyMDI2LTExLTIxVDIwOjQyOjU1LjEyM1oiLCIwMTkzIl0',
@@ -287,7 +498,7 @@ export class DecisionsController {
     summary: 'One decision with its request and full verdict (checks explained)',
     access: 'viewer',
     params: DecisionParams,
-    response: Type.Record(Type.String(), Type.Unknown()),
+    response: object({ ...DecisionRow.properties, verdict: GateCheckReply, request: GateCheckRequest }),
   })
   one(@ValidParams() p: Static<typeof DecisionParams>) {
     return this.read.one(
@@ -306,6 +517,39 @@ const ReservationsQuery = object({
   day: Type.Optional(Day),
   limit: Limit,
   cursor: Cursor,
+});
+
+/** `latest`: the data of the reservation's latest ledger entry (granted, denied, settled …). */
+const ReservationRow = object({
+  reservationId: ReservationId,
+  engineId: nullable(EntityId),
+  day: Day,
+  status: literals(RESERVATION_STATUSES),
+  latest: Type.Union(
+    LedgerEntry.anyOf
+      .filter((entry) => entry.properties.type.const.startsWith('Reservation'))
+      .map((entry) => entry.properties.data),
+  ),
+});
+/** `limits`: null when the projector saw no reservation decision of the day, only its close. */
+const UsageRow = object({
+  day: Day,
+  policyId: RiskPolicyId,
+  usage: RiskUsage,
+  limits: nullable(RiskLimits),
+  decidedAt: Timestamp,
+  closedAt: nullable(Timestamp),
+});
+const RiskDecisionRow = object({
+  reservationId: ReservationId,
+  eventId: Type.String(),
+  engineId: EntityId,
+  outcome: ReserveReply.properties.outcome,
+  reason: nullable(literals(DENIAL_REASONS)),
+  day: Day,
+  decidedAt: Timestamp,
+  request: ReserveRequest,
+  reply: ReserveReply,
 });
 
 const RiskDecisionsQuery = object({
@@ -328,7 +572,7 @@ export class RiskReadController {
       'Reservations from the read model (latest state each), newest day first, by engine, status and day, with cursor pagination (pass nextCursor as cursor)',
     access: 'viewer',
     query: ReservationsQuery,
-    response: Page,
+    response: pageOf(ReservationRow),
   })
   reservations(@ValidQuery() q: Static<typeof ReservationsQuery>) {
     return this.read.page({
@@ -360,7 +604,7 @@ export class RiskReadController {
     access: 'viewer',
     params: EngineParams,
     query: ListQuery,
-    response: Page,
+    response: pageOf(UsageRow),
   })
   usage(@ValidParams() p: Static<typeof EngineParams>, @ValidQuery() q: Static<typeof ListQuery>) {
     return this.read.page({
@@ -386,7 +630,7 @@ export class RiskReadController {
       'decisions and have no row.',
     access: 'viewer',
     query: RiskDecisionsQuery,
-    response: Page,
+    response: pageOf(RiskDecisionRow),
   })
   decisions(@ValidQuery() q: Static<typeof RiskDecisionsQuery>) {
     return this.read.page({

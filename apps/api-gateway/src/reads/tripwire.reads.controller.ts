@@ -1,8 +1,16 @@
 import { Inject } from '@nestjs/common';
 import { Type, type Static } from '@sinclair/typebox';
-import { EntityId, TripwirePolicyId, object } from '@bifrost/contracts';
+import {
+  EntityId,
+  Timestamp,
+  TRIPWIRE_ACTIONS,
+  TripwirePolicyId,
+  TripwireTriggered,
+  literals,
+  object,
+} from '@bifrost/contracts';
 import { ApiController, Route, ValidQuery } from '../http/route';
-import { Cursor, Limit, Page } from '../http/schemas';
+import { Cursor, Limit, nullable, pageOf } from '../http/schemas';
 import { ReadModels } from './read-models.service';
 
 const TriggersQuery = object({
@@ -10,6 +18,16 @@ const TriggersQuery = object({
   policyId: Type.Optional(TripwirePolicyId),
   limit: Limit,
   cursor: Cursor,
+});
+/** `data`: the whole `tripwire.TripwireTriggered`, with the evidence (both windows, the drop). */
+const TriggerRow = object({
+  eventId: Type.String(),
+  engineId: EntityId,
+  action: literals(TRIPWIRE_ACTIONS),
+  policyId: TripwirePolicyId,
+  reason: nullable(Type.String()),
+  data: TripwireTriggered.data,
+  triggeredAt: Timestamp,
 });
 
 /** Tripwire history from the projector's read models: every trip with its evidence. */
@@ -24,7 +42,7 @@ export class TripwireReadController {
       'Tripwire trips, newest first, with their evidence (read model), by engine and policy, with cursor pagination (pass nextCursor as cursor)',
     access: 'viewer',
     query: TriggersQuery,
-    response: Page,
+    response: pageOf(TriggerRow),
   })
   triggers(@ValidQuery() q: Static<typeof TriggersQuery>) {
     return this.read.page({
