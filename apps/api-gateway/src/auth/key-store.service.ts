@@ -176,6 +176,34 @@ export class KeyStore implements OnModuleInit {
     }
   }
 
+  /**
+   * Refuses an approver role for a key that `assignerId` created, or that a key above it created
+   * (the key that created the assigner's, and so on up, owner keys excepted): otherwise one admin
+   * could mint keys, or a second admin key, and make approvers of them alone. Another admin, or an
+   * owner, vouches for the people behind the keys they did not mint.
+   */
+  async assertNotOwnIssue(assignerId: string, targetId: string): Promise<void> {
+    const [target] = (await this.keys.query(`SELECT created_by FROM api_keys WHERE id = $1`, [targetId])) as {
+      created_by: string;
+    }[];
+    if (!target) return;
+    const line = (await this.keys.query(
+      `WITH RECURSIVE line(id, created_by, role) AS (
+         SELECT id, created_by, role FROM api_keys WHERE id = $1
+         UNION
+         SELECT k.id, k.created_by, k.role FROM api_keys k JOIN line ON k.id = line.created_by
+       )
+       SELECT id FROM line WHERE role <> 'owner'`,
+      [assignerId],
+    )) as { id: string }[];
+    if (line.some((key) => key.id === target.created_by)) {
+      throw new ForbiddenError(
+        `key ${targetId} was created by ${target.created_by}, which is your key or one above it: another admin, or an owner, gives it a role`,
+        { code: 'GOVERNANCE.SELF_ASSIGNMENT_FORBIDDEN' },
+      );
+    }
+  }
+
   /** Which of `ids` are keys that may approve now: active (not revoked, not expired), of a person who may approve. */
   async approverKeyIds(ids: readonly string[], now: Date): Promise<Set<string>> {
     if (ids.length === 0) return new Set();

@@ -393,7 +393,10 @@ export class GovernanceController {
         'AUTH.FORBIDDEN',
       );
     }
-    if (body.roles.length > 0) await this.keys.assertPersonKey(params.principalId, new Date());
+    if (body.roles.length > 0) {
+      await this.keys.assertPersonKey(params.principalId, new Date());
+      await this.keys.assertNotOwnIssue(p.id, params.principalId);
+    }
     return this.rpc.call('bifrost.rpc.governance.cmd.assign-approver-roles', {
       ...body,
       principalId: params.principalId,

@@ -457,4 +457,32 @@ describe('governance routes', () => {
       ).toEqual([]);
     });
   });
+
+  describe('When an admin mints keys and would make approvers of them', () => {
+    it('should refuse roles for keys the admin, or a key it created, minted: another admin vouches for them', async () => {
+      const admin = await h.createKey('admin');
+      const mint = async (by: string, role: string) =>
+        (await h.http('POST', '/api/v1/keys', { key: by, body: { name: `minted-${role}`, role } })).body as {
+          id: string;
+          apiKey: string;
+        };
+      const minted = await mint(admin.apiKey, 'operator');
+      const secondAdmin = await mint(admin.apiKey, 'admin');
+      const otherAdmin = await h.createKey('admin');
+      const assign = (by: string) =>
+        send('PUT', `/approvers/${minted.id}`, by, { roles: ['tech_lead'], reason: 'x' });
+
+      const byMinter = await assign(admin.apiKey);
+      const byMintersKey = await assign(secondAdmin.apiKey);
+      const byAnother = await assign(otherAdmin.apiKey);
+
+      expect(byMinter).toMatchObject({ status: 403, body: { code: 'GOVERNANCE.SELF_ASSIGNMENT_FORBIDDEN' } });
+      expect(byMintersKey).toMatchObject({
+        status: 403,
+        body: { code: 'GOVERNANCE.SELF_ASSIGNMENT_FORBIDDEN' },
+      });
+      expect(byAnother.status).toBe(200);
+      await send('PUT', `/approvers/${minted.id}`, otherAdmin.apiKey, { roles: [], reason: 'cleanup' });
+    });
+  });
 });
