@@ -319,7 +319,8 @@ describe('Bifrost platform end to end', () => {
       );
       ok(
         await api('POST', `/api/v1/governance/engines/${ROASTER_ENGINE}/enroll`, {
-          key: admin.apiKey,
+          // Starting above L3 skips the ladder: the owner's call.
+          key: OWNER_KEY,
           body: { reason: 'e2e: governed elsewhere before', phase: 'L3+' },
         }),
       );

@@ -1,6 +1,7 @@
 import { Body, Inject } from '@nestjs/common';
 import { Type, type Static } from '@sinclair/typebox';
 import {
+  AUTONOMY_PHASES,
   CommandReply,
   ApproveProposalCommand,
   AssignApproverRolesCommand,
@@ -111,7 +112,7 @@ export class GovernanceController {
     method: 'POST',
     path: 'engines/:engineId/enroll',
     summary:
-      'Bring an engine under governance at an initial phase (default L3) with the seed ladder or its own',
+      'Bring an engine under governance at an initial phase (default L3) with the seed ladder or its own (above L3, or backdated: owner)',
     access: 'admin',
     params: EngineParams,
     body: EnrollBody,
@@ -123,6 +124,15 @@ export class GovernanceController {
     @ValidParams() params: Static<typeof EngineParams>,
     @Body() body: Static<typeof EnrollBody>,
   ) {
+    // Starting above the first phase, or backdating it, skips the ladder's evidence and approvals.
+    const skipsTheLadder = (body.phase !== undefined && body.phase !== AUTONOMY_PHASES[0]) || body.phaseSince;
+    if (skipsTheLadder && !hasRole(p.role, 'owner')) {
+      throw new ProblemError(
+        'forbidden',
+        `enrolling above ${AUTONOMY_PHASES[0]} or backdated (phaseSince) skips the ladder's evidence and approvals: it needs the owner role`,
+        'AUTH.FORBIDDEN',
+      );
+    }
     return this.rpc.call('bifrost.rpc.governance.cmd.enroll', {
       ...body,
       engineId: params.engineId,

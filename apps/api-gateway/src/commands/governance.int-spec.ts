@@ -2,7 +2,13 @@ import { ATTESTATION_ITEM_IDS } from '@bifrost/domain-governance';
 import { waitFor } from '@bifrost/testing';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- specs start other apps for real
 import { GovernanceAgentConfig, governanceAgentService } from '@bifrost/governance-agent';
-import { peer, projectorPeer, startGatewayStack, type GatewayStack } from '../testing/gateway.fixtures';
+import {
+  OWNER_KEY,
+  peer,
+  projectorPeer,
+  startGatewayStack,
+  type GatewayStack,
+} from '../testing/gateway.fixtures';
 
 const ENGINE = 'gw-roaster';
 const DAY = 86_400_000;
@@ -61,7 +67,8 @@ describe('governance routes', () => {
 
   describe('Given an engine enrolled 200 days ago at L3', () => {
     beforeAll(async () => {
-      const enrolled = await send('POST', `/engines/${ENGINE}/enroll`, h.keys.admin, {
+      // Backdated: the owner's call (it skips the 180 days at L3 the ladder asks for).
+      const enrolled = await send('POST', `/engines/${ENGINE}/enroll`, OWNER_KEY, {
         reason: 'roaster line 1',
         phase: 'L3',
         phaseSince: new Date(Date.now() - 200 * DAY).toISOString(),
@@ -72,6 +79,17 @@ describe('governance routes', () => {
     it('should refuse enrolment to an operator and answer the state live to a viewer', async () => {
       const refused = await send('POST', `/engines/other/enroll`, h.keys.operator, { reason: 'x' });
       expect(refused.status).toBe(403);
+      // Above the first phase, or backdated, skips the ladder: not an admin's alone.
+      for (const skipping of [
+        { phase: 'L5' },
+        { phaseSince: new Date(Date.now() - 200 * DAY).toISOString() },
+      ])
+        expect(
+          await send('POST', `/engines/other/enroll`, h.keys.admin, { reason: 'x', ...skipping }),
+        ).toMatchObject({
+          status: 403,
+          body: { code: 'AUTH.FORBIDDEN' },
+        });
       expect(
         await send('POST', `/engines/${ENGINE}/enroll`, h.keys.admin, { reason: 'again' }),
       ).toMatchObject({

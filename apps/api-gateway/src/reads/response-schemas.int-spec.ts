@@ -357,7 +357,7 @@ async function governance(
   newOperator: () => Promise<{ id: string; apiKey: string }>,
 ): Promise<string> {
   const path = `/governance/engines/${ENGINE}`;
-  await send('POST', `${path}/enroll`, admin, {
+  await send('POST', `${path}/enroll`, OWNER_KEY, {
     reason: 'schema test',
     phase: 'L3',
     phaseSince: new Date(Date.now() - 200 * DAY).toISOString(),
