@@ -13,6 +13,7 @@ import { ApiKeyChanges1732300001000 } from './migrations/1732300001000-api-key-c
 import { RiskUsageClosedAt1732300001100 } from './migrations/1732300001100-risk-usage-closed-at';
 import { AuditLogAlwaysTriggers1732300001200 } from './migrations/1732300001200-audit-log-always-triggers';
 import { RiskReservationDecisionsKey1732300001300 } from './migrations/1732300001300-risk-reservation-decisions-key';
+import { StrategiesPnlTotalJsonSafe1732300001400 } from './migrations/1732300001400-strategies-pnl-total-json-safe';
 import { readModelEntities } from './read-models/registry';
 
 export const projectorEntities = [...persistenceEntities, AuditLogEntry, ...readModelEntities];
@@ -30,6 +31,7 @@ export const projectorMigrations = [
   RiskUsageClosedAt1732300001100,
   AuditLogAlwaysTriggers1732300001200,
   RiskReservationDecisionsKey1732300001300,
+  StrategiesPnlTotalJsonSafe1732300001400,
 ];
 
 /** The projector's Postgres: migrated to the current schema before anything is written. */

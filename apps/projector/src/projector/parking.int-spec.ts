@@ -49,6 +49,28 @@ describe('projector with messages Postgres cannot store', () => {
     });
   });
 
+  describe('Given outcomes whose pnl would take the strategy total past 2^53 − 1 minor units', () => {
+    it('should keep the total JSON carries exactly, and park the outcomes beyond it as refused', async () => {
+      const most = Number.MAX_SAFE_INTEGER;
+      await publish([
+        fx.strategyRegistered('eng-big', 's-big'),
+        fx.outcomeRecorded('eng-big', 's-big', most - 10),
+        fx.outcomeRecorded('eng-big', 's-big', 11),
+        fx.outcomeRecorded('eng-big', 's-big', 10),
+      ]);
+      projector = h.startProjector();
+      await h.caughtUp();
+
+      const [letter] = await deadLetters(1);
+      expect(letter).toMatchObject({ streamSequence: 3, error: { code: 'PROJECTION.REFUSED' } });
+      expect(letter?.error.message).toContain('SQLSTATE 23514');
+      expect(await auditedStreamSeqs()).toEqual([1, 2, 3, 4]);
+      expect(await h.rows(`SELECT outcomes, pnl_total FROM strategies`)).toEqual([
+        { outcomes: 2, pnl_total: most },
+      ]);
+    });
+  });
+
   describe('Given a message that passes every check but a read-model column refuses (an integer overflow)', () => {
     /** A start count past `service_starts.previous_starts integer` (2^31 − 1), third in a batch of four. */
     async function publishOverflowInBatch(): Promise<Envelope> {
