@@ -355,6 +355,19 @@ async function answersHealth(port) {
   }
 }
 
+/** Whether the gateway takes `key` (undefined: it did not answer). An owner key is installed only into a database with none. */
+async function gatewayTakes(key) {
+  try {
+    const response = await fetch(`http://127.0.0.1:${PORTS['api-gateway']}/api/v1/auth/me`, {
+      headers: { 'x-api-key': key },
+      signal: AbortSignal.timeout(2000),
+    });
+    return response.status === 401 ? false : response.ok ? true : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function printBanner(natsUrl, databaseUrl, ownerKey) {
   const live = await Promise.all(
     apps.map(async (app) => ({
@@ -363,6 +376,8 @@ async function printBanner(natsUrl, databaseUrl, ownerKey) {
     })),
   );
   if (shuttingDown) return;
+  const gateway = apps.some((app) => app.name === 'api-gateway');
+  const ownerKeyTaken = gateway ? await gatewayTakes(ownerKey) : undefined;
   const width = Math.max(...apps.map((app) => app.name.length));
   const lines = live.map(
     ({ app, up }) =>
@@ -376,12 +391,18 @@ async function printBanner(natsUrl, databaseUrl, ownerKey) {
       `  NATS      ${natsUrl}`,
       `  Postgres  ${databaseUrl.replace(/:[^:@/]+@/, ':***@')}`,
       ...lines,
-      ...(apps.some((app) => app.name === 'api-gateway')
+      ...(gateway && ownerKeyTaken === false
         ? [
-            `  owner key ${ownerKey}   (from .data/dev-secrets.json or GATEWAY_BOOTSTRAP_OWNER_KEY)`,
-            `  try:      curl -H 'X-Api-Key: ${ownerKey}' http://localhost:${PORTS['api-gateway']}/api/v1/control`,
+            `  owner key ${ownerKey} was NOT installed: this database already has an active owner key,`,
+            '            and only a database without one takes the configured key. Use that owner key, or start',
+            '            on an empty database (docs/operations.md "Running the stack on one machine").',
           ]
-        : []),
+        : gateway
+          ? [
+              `  owner key ${ownerKey}   (from .data/dev-secrets.json or GATEWAY_BOOTSTRAP_OWNER_KEY)`,
+              `  try:      curl -H 'X-Api-Key: ${ownerKey}' http://localhost:${PORTS['api-gateway']}/api/v1/control`,
+            ]
+          : []),
       '  Ctrl-C stops everything.',
       '─'.repeat(79),
       '',

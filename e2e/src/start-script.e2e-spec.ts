@@ -1,12 +1,20 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { CanaryStatus } from '@bifrost/contracts';
-import { createTestNamespace, freePort, infra, waitFor, type TestNamespace } from '@bifrost/testing';
+import {
+  createTestDatabase,
+  createTestNamespace,
+  freePort,
+  infra,
+  waitFor,
+  type TestNamespace,
+} from '@bifrost/testing';
 import { connectProbe } from './stack.harness';
 
 const repoRoot = resolve(__dirname, '../..');
-/** tripwire's offset from BIFROST_START_PORT_BASE (scripts/start.mjs). */
-const TRIPWIRE_OFFSET = 4;
+/** Ports' offsets from BIFROST_START_PORT_BASE (scripts/start.mjs). */
+const OFFSETS: Record<string, number> = { 'api-gateway': 0, tripwire: 4 };
+const TRIPWIRE_OFFSET = OFFSETS['tripwire'] as number;
 
 /** `npm start` as an operator runs it, limited to a few services on ports of the test's choosing. */
 interface NpmStart {
@@ -16,7 +24,11 @@ interface NpmStart {
   output(): string;
 }
 
-async function npmStart(ns: TestNamespace, apps = ['tripwire']): Promise<NpmStart> {
+async function npmStart(
+  ns: TestNamespace,
+  apps = ['tripwire'],
+  env: Record<string, string> = {},
+): Promise<NpmStart> {
   const port = await freePort();
   const npm = spawn('npm', ['start'], {
     cwd: repoRoot,
@@ -32,6 +44,7 @@ async function npmStart(ns: TestNamespace, apps = ['tripwire']): Promise<NpmStar
       BIFROST_START_PORT_BASE: String(port - TRIPWIRE_OFFSET),
       GATEWAY_JWT_SECRET: 'e2e-start-script-secret-of-32-characters',
       GATEWAY_BOOTSTRAP_OWNER_KEY: 'e2e-start-script-owner-key',
+      ...env,
     },
   });
   let output = '';
@@ -46,7 +59,7 @@ async function npmStart(ns: TestNamespace, apps = ['tripwire']): Promise<NpmStar
     what: '`npm start` to report the stack up',
   });
   expect(output).toContain('Bifrost is up');
-  expect(await answers(port)).toBe(true);
+  expect(await answers(port - TRIPWIRE_OFFSET + (OFFSETS[apps[0] as string] ?? TRIPWIRE_OFFSET))).toBe(true);
   return started;
 }
 
@@ -160,5 +173,42 @@ describe('npm start (scripts/start.mjs)', () => {
         await probe.drain();
       }
     }, 150_000);
+  });
+
+  describe('Given a database that already has an active owner key', () => {
+    it('should say that the configured owner key was not installed, rather than print it as the key to use', async () => {
+      const db = await createTestDatabase('startowner');
+      try {
+        const first = await npmStart(ns, ['api-gateway'], {
+          DATABASE_URL: db.url,
+          GATEWAY_BOOTSTRAP_OWNER_KEY: 'e2e-start-script-first-owner-key',
+        });
+        started = first;
+        expect(first.output()).toContain('owner key e2e-start-script-first-owner-key   (from');
+        kill(-(first.npm.pid as number), 'SIGINT');
+        await stopped(first);
+        started = undefined;
+
+        const second = await npmStart(ns, ['api-gateway'], {
+          DATABASE_URL: db.url,
+          GATEWAY_BOOTSTRAP_OWNER_KEY: 'e2e-start-script-other-owner-key',
+        });
+        started = second;
+
+        expect(second.output()).toContain(
+          'owner key e2e-start-script-other-owner-key was NOT installed: this database already has an active owner key',
+        );
+        expect(second.output()).not.toContain(
+          "try:      curl -H 'X-Api-Key: e2e-start-script-other-owner-key'",
+        );
+      } finally {
+        if (started) {
+          kill(-(started.npm.pid as number), 'SIGINT');
+          await stopped(started);
+          started = undefined;
+        }
+        await db.drop();
+      }
+    }, 200_000);
   });
 });

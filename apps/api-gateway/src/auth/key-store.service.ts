@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { IsNull, type DataSource, type EntityManager, type Repository } from 'typeorm';
 import { ForbiddenError, NotFoundError, ValidationError } from '@bifrost/event-sourcing';
 import { type Actor } from '@bifrost/contracts';
@@ -62,7 +62,13 @@ export class KeyStore implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     const secret = this.config.GATEWAY_BOOTSTRAP_OWNER_KEY;
-    if (secret) await this.bootstrapOwner(secret, new Date());
+    if (!secret) return;
+    const now = new Date();
+    if (!(await this.bootstrapOwner(secret, now)) && !(await this.authenticateKey(secret, now.getTime()))) {
+      new Logger('KeyStore').warn(
+        'GATEWAY_BOOTSTRAP_OWNER_KEY was not installed: this database already has an active owner key, and the configured key is none of its keys',
+      );
+    }
   }
 
   /**
