@@ -183,28 +183,26 @@ export class KeyStore implements OnModuleInit {
   }
 
   /**
-   * Refuses an approver role for a key that `assignerId` created, or that a key above it created
-   * (the key that created the assigner's, and so on up, owner keys excepted): otherwise one admin
-   * could mint keys, or a second admin key, and make approvers of them alone. Another admin, or an
-   * owner, vouches for the people behind the keys they did not mint.
+   * Refuses an approver role when the assigner's key and the target key share a line of creation:
+   * each key with the key that created it, and so on up, owner keys left out. Otherwise one admin
+   * could mint keys (directly, or through a second admin key it minted) and make approvers of them
+   * alone. Another admin, or an owner, vouches for the people behind the keys it did not mint.
    */
   async assertNotOwnIssue(assignerId: string, targetId: string): Promise<void> {
-    const [target] = (await this.keys.query(`SELECT created_by FROM api_keys WHERE id = $1`, [targetId])) as {
-      created_by: string;
-    }[];
-    if (!target) return;
-    const line = (await this.keys.query(
-      `WITH RECURSIVE line(id, created_by, role) AS (
-         SELECT id, created_by, role FROM api_keys WHERE id = $1
+    const [shared] = (await this.keys.query(
+      `WITH RECURSIVE line(start, id, created_by, role) AS (
+         SELECT id, id, created_by, role FROM api_keys WHERE id = ANY($1)
          UNION
-         SELECT k.id, k.created_by, k.role FROM api_keys k JOIN line ON k.id = line.created_by
+         SELECT line.start, k.id, k.created_by, k.role FROM api_keys k JOIN line ON k.id = line.created_by
        )
-       SELECT id FROM line WHERE role <> 'owner'`,
-      [assignerId],
+       SELECT a.id FROM line a JOIN line t ON a.id = t.id
+        WHERE a.start = $2 AND t.start = $3 AND a.role <> 'owner'
+        LIMIT 1`,
+      [[assignerId, targetId], assignerId, targetId],
     )) as { id: string }[];
-    if (line.some((key) => key.id === target.created_by)) {
+    if (shared) {
       throw new ForbiddenError(
-        `key ${targetId} was created by ${target.created_by}, which is your key or one above it: another admin, or an owner, gives it a role`,
+        `key ${targetId} and your key share key ${shared.id} in their line of creation: another admin, or an owner, gives it a role`,
         { code: 'GOVERNANCE.SELF_ASSIGNMENT_FORBIDDEN' },
       );
     }

@@ -486,21 +486,29 @@ describe('governance routes', () => {
         };
       const minted = await mint(admin.apiKey, 'operator');
       const secondAdmin = await mint(admin.apiKey, 'admin');
+      const thirdAdmin = await mint(admin.apiKey, 'admin');
+      const mintedBySecond = await mint(secondAdmin.apiKey, 'operator');
+      const mintedByThird = await mint(thirdAdmin.apiKey, 'operator');
       const otherAdmin = await h.createKey('admin');
-      const assign = (by: string) =>
-        send('PUT', `/approvers/${minted.id}`, by, { roles: ['tech_lead'], reason: 'x' });
+      const assign = (to: { id: string }, by: string) =>
+        send('PUT', `/approvers/${to.id}`, by, { roles: ['tech_lead'], reason: 'x' });
 
-      const byMinter = await assign(admin.apiKey);
-      const byMintersKey = await assign(secondAdmin.apiKey);
-      const byAnother = await assign(otherAdmin.apiKey);
+      const refused = [
+        await assign(minted, admin.apiKey),
+        await assign(minted, secondAdmin.apiKey),
+        await assign(mintedBySecond, admin.apiKey),
+        await assign(mintedByThird, secondAdmin.apiKey),
+        await assign(admin, secondAdmin.apiKey),
+      ];
+      const byAnother = await assign(mintedBySecond, otherAdmin.apiKey);
 
-      expect(byMinter).toMatchObject({ status: 403, body: { code: 'GOVERNANCE.SELF_ASSIGNMENT_FORBIDDEN' } });
-      expect(byMintersKey).toMatchObject({
-        status: 403,
-        body: { code: 'GOVERNANCE.SELF_ASSIGNMENT_FORBIDDEN' },
-      });
+      for (const answer of refused)
+        expect(answer).toMatchObject({ status: 403, body: { code: 'GOVERNANCE.SELF_ASSIGNMENT_FORBIDDEN' } });
       expect(byAnother.status).toBe(200);
-      await send('PUT', `/approvers/${minted.id}`, otherAdmin.apiKey, { roles: [], reason: 'cleanup' });
+      await send('PUT', `/approvers/${mintedBySecond.id}`, otherAdmin.apiKey, {
+        roles: [],
+        reason: 'cleanup',
+      });
     });
   });
 });
