@@ -83,10 +83,12 @@ describe('projector service', () => {
       // In time: the age of the oldest message waiting, read at each scrape, so it grows while stuck.
       const lagged = metricValue(behind, 'bifrost_projector_lag_seconds', { stream: 'decisions' }) ?? 0;
       expect(lagged).toBeGreaterThan(0);
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(
-        metricValue(await metrics(), 'bifrost_projector_lag_seconds', { stream: 'decisions' }),
-      ).toBeGreaterThanOrEqual(lagged + 0.25);
+      await waitFor(
+        async () =>
+          (metricValue(await metrics(), 'bifrost_projector_lag_seconds', { stream: 'decisions' }) ?? 0) >
+          lagged + 0.25,
+        { what: 'the lag in seconds to grow while the batch is held up' },
+      );
 
       await other.query('ROLLBACK');
       await waitFor(async () => (await ready()).status === 200, { what: 'the service to be ready' });
@@ -150,6 +152,25 @@ describe('projector service', () => {
       expect(
         metricValue(parked, 'bifrost_consumer_pending_messages', { consumer: 'projector__events' }),
       ).toBe(0);
+    });
+
+    it('should show lag in seconds once a caught-up writer holds a new message it cannot commit', async () => {
+      const lagOf = async () =>
+        metricValue(await metrics(), 'bifrost_projector_lag_seconds', { stream: 'events' }) ?? -1;
+      expect(await lagOf()).toBe(0);
+      await other.query('BEGIN');
+      await other.query('LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE');
+      try {
+        await publishAll(h.client, [gateEvents(h.ns.naming).killSwitchEngaged('eng-stuck')]);
+
+        const first = await waitFor(async () => ((await lagOf()) > 0 ? lagOf() : undefined), {
+          what: 'lag in seconds above 0',
+        });
+        await waitFor(async () => (await lagOf()) > first + 0.25, { what: 'the lag to grow' });
+      } finally {
+        await other.query('ROLLBACK');
+      }
+      await waitFor(async () => (await lagOf()) === 0, { what: 'the lag back to 0 once committed' });
     });
   });
 });

@@ -254,6 +254,7 @@ export class Projector {
           abort_on_missing_resource: true,
           callback: (msg) => {
             this.buffer.push({ plan, msg });
+            this.noteDelivered(plan, msg);
             this.wake?.();
           },
         });
@@ -355,11 +356,7 @@ export class Projector {
     );
     for (const { msg } of batch) msg.ack();
 
-    for (const { plan, msg } of batch) {
-      const last = msg.seq + msg.info.pending;
-      if (last > (this.streamLast.get(plan.name) ?? 0)) this.streamLast.set(plan.name, last);
-      this.positionStoredAt.set(plan.name, msg.info.timestampNanos / 1e6);
-    }
+    for (const { plan, msg } of batch) this.positionStoredAt.set(plan.name, msg.info.timestampNanos / 1e6);
     if (metrics) {
       const total = (count: 'recorded' | 'skipped' | 'duplicates') =>
         results.reduce((n, result) => n + result[count], 0);
@@ -513,6 +510,17 @@ export class Projector {
       const info = await this.options.jsm.streams.info(plan.name);
       this.streamLast.set(plan.name, info.state.last_seq);
     }
+  }
+
+  /**
+   * A message came in: the stream's end moves on, and when nothing was waiting before, the writer's
+   * position in time is this message's (a caught-up writer whose next commit hangs shows lag).
+   */
+  private noteDelivered(plan: StreamPlan, msg: JsMsg): void {
+    if ((this.streamLast.get(plan.name) ?? 0) <= this.checkpointOf(plan.name))
+      this.positionStoredAt.set(plan.name, msg.info.timestampNanos / 1e6);
+    const last = msg.seq + msg.info.pending;
+    if (last > (this.streamLast.get(plan.name) ?? 0)) this.streamLast.set(plan.name, last);
   }
 
   /** At takeover: when the stream stored the first message waiting, if any (unknown if it is gone). */
