@@ -10,7 +10,7 @@ import type { Catalogue, Envelope, Naming, StreamKey } from '@bifrost/contracts'
 import { errorKind, toErrorBody } from '@bifrost/event-sourcing';
 import { decodeEnvelope } from './envelope-codec';
 import { deadLetterOf, parkDeadLetter } from './dlq';
-import { extractTraceContext, inSpan } from './tracing';
+import { extractTraceContext, inSpan, markSpanFailed } from './tracing';
 
 export interface Delivery {
   readonly subject: string;
@@ -234,27 +234,29 @@ export class ConsumerRunner {
       deliveryCount: msg.info.deliveryCount,
       stream: msg.info.stream,
     };
-    try {
-      await inSpan(
-        `consume ${delivery.subject}`,
-        'consumer',
-        { 'messaging.destination.name': msg.subject, 'messaging.consumer.group.name': this.durable },
-        async () => {
+    // Settled inside the span, so the lines a retry or a parking logs carry its trace.
+    await inSpan(
+      `consume ${delivery.subject}`,
+      'consumer',
+      { 'messaging.destination.name': msg.subject, 'messaging.consumer.group.name': this.durable },
+      async (span) => {
+        try {
           // The loop tells the server the message is in hand while the handler runs (see loop).
           await this.handler(decodeEnvelope(msg.data, this.catalogue), delivery);
-        },
-        extractTraceContext(msg.headers),
-      );
-      msg.ack();
-    } catch (error) {
-      const lastAttempt = delivery.deliveryCount >= this.maxDeliver;
-      if (errorKind(error) === 'transient' && !lastAttempt) {
-        const base = this.spec.backoffBaseMs ?? 200;
-        msg.nak(Math.min(base * 2 ** (delivery.deliveryCount - 1), this.spec.backoffMaxMs ?? 30_000));
-      } else {
-        await this.park(msg, error);
-      }
-    }
+          msg.ack();
+        } catch (error) {
+          markSpanFailed(span, error);
+          const lastAttempt = delivery.deliveryCount >= this.maxDeliver;
+          if (errorKind(error) === 'transient' && !lastAttempt) {
+            const base = this.spec.backoffBaseMs ?? 200;
+            msg.nak(Math.min(base * 2 ** (delivery.deliveryCount - 1), this.spec.backoffMaxMs ?? 30_000));
+          } else {
+            await this.park(msg, error);
+          }
+        }
+      },
+      extractTraceContext(msg.headers),
+    );
     this.observer?.pending(this.durable, msg.info.pending);
   }
 

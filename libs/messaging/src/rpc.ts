@@ -12,7 +12,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { decodeJson, encodeJson } from './envelope-codec';
 import { assertJsonDepth, MAX_JSON_DEPTH } from './json-depth';
 import { assertStorableText } from './storable-text';
-import { extractTraceContext, inSpan, injectTraceContext } from './tracing';
+import { extractTraceContext, inSpan, injectTraceContext, markReplyFailed } from './tracing';
 
 export interface RpcRequestMeta {
   readonly subject: string;
@@ -132,7 +132,7 @@ async function answer(
     `rpc ${route.subject}`,
     'server',
     { 'rpc.system': 'nats', 'rpc.method': route.subject },
-    async (): Promise<Reply<unknown>> => {
+    async (span): Promise<Reply<unknown>> => {
       try {
         if (msg.data.length > maxBytes) {
           throw new ValidationError(
@@ -162,7 +162,9 @@ async function answer(
         for (const key of msg.headers?.keys() ?? []) headers[key] = msg.headers?.get(key) ?? '';
         return { ok: true, data: (await route.handler(data, { subject: route.subject, headers })) ?? null };
       } catch (error) {
-        return { ok: false, error: toErrorBody(error) };
+        const failed = { ok: false as const, error: toErrorBody(error) };
+        markReplyFailed(span, failed);
+        return failed;
       }
     },
     extractTraceContext(msg.headers),
@@ -218,42 +220,57 @@ export class RpcClient {
     data: unknown,
     options: { timeoutMs?: number; headers?: Record<string, string> } = {},
   ): Promise<Reply<T>> {
-    return inSpan(`rpc ${subject}`, 'client', { 'rpc.system': 'nats', 'rpc.method': subject }, async () => {
-      const headers = injectTraceContext(natsHeaders());
-      headers.set('content-type', 'application/json');
-      for (const [key, value] of Object.entries(options.headers ?? {})) headers.set(key, value);
-      let payload: Uint8Array;
-      try {
-        payload = encodeJson(data);
-      } catch (error) {
-        // Never sent, so no timeout (which says: ask again): JSON cannot carry it (a BigInt, a
-        // cycle, nesting too deep for JSON.stringify), and asking again will not change that.
-        return {
-          ok: false,
-          error: toErrorBody(
-            new ValidationError(`request cannot be sent as JSON: ${(error as Error).message}`, {
-              code: 'PAYLOAD.MALFORMED',
-            }),
-          ),
-        };
-      }
-      try {
-        const msg = await this.nc.request(this.naming.qualify(subject), payload, {
-          timeout: options.timeoutMs ?? 5000,
-          headers,
-        });
-        return decodeJson(msg.data) as Reply<T>;
-      } catch (error) {
-        return {
-          ok: false,
-          error: toErrorBody(
-            new TransientError(`no answer from ${subject}: ${(error as Error).message}`, {
-              code: /no responders/i.test((error as Error).message) ? 'RPC.NO_RESPONDERS' : 'RPC.TIMEOUT',
-            }),
-          ),
-        };
-      }
-    });
+    return inSpan(
+      `rpc ${subject}`,
+      'client',
+      { 'rpc.system': 'nats', 'rpc.method': subject },
+      async (span) => {
+        const reply = await this.send<T>(subject, data, options);
+        markReplyFailed(span, reply);
+        return reply;
+      },
+    );
+  }
+
+  private async send<T>(
+    subject: string,
+    data: unknown,
+    options: { timeoutMs?: number; headers?: Record<string, string> },
+  ): Promise<Reply<T>> {
+    const headers = injectTraceContext(natsHeaders());
+    headers.set('content-type', 'application/json');
+    for (const [key, value] of Object.entries(options.headers ?? {})) headers.set(key, value);
+    let payload: Uint8Array;
+    try {
+      payload = encodeJson(data);
+    } catch (error) {
+      // Never sent, so no timeout (which says: ask again): JSON cannot carry it (a BigInt, a
+      // cycle, nesting too deep for JSON.stringify), and asking again will not change that.
+      return {
+        ok: false,
+        error: toErrorBody(
+          new ValidationError(`request cannot be sent as JSON: ${(error as Error).message}`, {
+            code: 'PAYLOAD.MALFORMED',
+          }),
+        ),
+      };
+    }
+    try {
+      const msg = await this.nc.request(this.naming.qualify(subject), payload, {
+        timeout: options.timeoutMs ?? 5000,
+        headers,
+      });
+      return decodeJson(msg.data) as Reply<T>;
+    } catch (error) {
+      return {
+        ok: false,
+        error: toErrorBody(
+          new TransientError(`no answer from ${subject}: ${(error as Error).message}`, {
+            code: /no responders/i.test((error as Error).message) ? 'RPC.NO_RESPONDERS' : 'RPC.TIMEOUT',
+          }),
+        ),
+      };
+    }
   }
 
   /** Like `request`, but returns the data or throws `RpcError`. */

@@ -42,6 +42,25 @@ const kinds: Record<SpanRole, SpanKind> = {
   server: SpanKind.SERVER,
 };
 
+/** Records `error` on `span` and sets its status to ERROR. */
+export function markSpanFailed(span: Span, error: unknown): void {
+  span.recordException(error as Error);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+}
+
+/**
+ * Marks a span whose request-reply failed (an error reply, a timeout, nobody answering): the reply
+ * is data, not an exception, so nothing else would. The code goes in `bifrost.error.code`.
+ */
+export function markReplyFailed(
+  span: Span,
+  reply: { ok: boolean; error?: { code: string; message: string } },
+): void {
+  if (reply.ok || !reply.error) return;
+  span.setAttribute('bifrost.error.code', reply.error.code);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: `${reply.error.code}: ${reply.error.message}` });
+}
+
 /**
  * Runs `fn` inside a span that is a child of `parent` (the active context by default): the span
  * is ended and its status set whatever `fn` does.
@@ -61,8 +80,7 @@ export async function inSpan<T>(
   try {
     return await context.with(trace.setSpan(parent, span), () => fn(span));
   } catch (error) {
-    span.recordException(error as Error);
-    span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+    markSpanFailed(span, error);
     throw error;
   } finally {
     span.end();

@@ -201,7 +201,7 @@ export class Projector {
         await runner.query(`SET ROLE ${APP_ROLE}`);
         const [pid] = (await runner.query('SELECT pg_backend_pid() AS pid')) as { pid: number }[];
         this.writerPidValue = pid?.pid;
-        this.options.logger.info({ pid: this.writerPidValue }, 'projector holds the writer lock');
+        this.options.logger.info({ writerPid: this.writerPidValue }, 'projector holds the writer lock');
         return runner;
       } catch (error) {
         this.options.logger.warn({ err: error }, 'could not take the writer lock; retrying');

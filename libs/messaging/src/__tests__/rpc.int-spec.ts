@@ -317,6 +317,29 @@ describe('request-reply', () => {
     expect(serverSpan?.parentSpanContext?.spanId).toBe(clientSpan?.spanContext().spanId);
   });
 
+  it('should mark both spans of a failed request as errors, with the code, and leave a good one unset', async () => {
+    exporter.reset();
+    await client.rpc.request('bifrost.rpc.echo.find', {});
+    await client.rpc.request('bifrost.rpc.nobody.home', {}, { timeoutMs: 500 });
+    await client.rpc.request('bifrost.rpc.echo.say', { text: 'fine' });
+
+    const spans = exporter.getFinishedSpans();
+    const of = (name: string) =>
+      spans
+        .filter((s) => s.name === name)
+        .map((s) => ({ kind: s.kind, status: s.status.code, code: s.attributes['bifrost.error.code'] }));
+    expect(of('rpc bifrost.rpc.echo.find')).toEqual(
+      expect.arrayContaining([
+        { kind: 1, status: 2, code: 'ECHO.NOT_FOUND' },
+        { kind: 2, status: 2, code: 'ECHO.NOT_FOUND' },
+      ]),
+    );
+    expect(of('rpc bifrost.rpc.nobody.home')).toEqual([
+      { kind: 2, status: 2, code: expect.stringMatching(/^RPC\.(NO_RESPONDERS|TIMEOUT)$/) },
+    ]);
+    expect(of('rpc bifrost.rpc.echo.say').map((s) => s.status)).toEqual([0, 0]);
+  });
+
   // Last: it stops the routes.
   it('should stop taking requests on drain, and resolve only once the requests taken are answered', async () => {
     const slow = client.rpc.request('bifrost.rpc.echo.slow', {});
