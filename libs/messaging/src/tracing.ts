@@ -1,9 +1,12 @@
 import {
   context,
+  isSpanContextValid,
   propagation,
   trace,
+  ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
+  type Link,
   type Context,
   type Span,
   type TextMapGetter,
@@ -41,6 +44,39 @@ const kinds: Record<SpanRole, SpanKind> = {
   client: SpanKind.CLIENT,
   server: SpanKind.SERVER,
 };
+
+/** Links a span keeps at most: a batch of a thousand messages links its first 128. */
+const MAX_LINKS = 128;
+
+/**
+ * Runs `fn` in a new span for work on many messages at once (a batch committed in one
+ * transaction), which has no single parent: it is linked to the trace of each message instead.
+ */
+export async function inBatchSpan<T>(
+  name: string,
+  attributes: Record<string, string | number>,
+  messageHeaders: readonly (MsgHdrs | undefined)[],
+  fn: () => Promise<T>,
+): Promise<T> {
+  const links: Link[] = [];
+  for (const headers of messageHeaders.slice(0, MAX_LINKS)) {
+    const linked = trace.getSpanContext(extractTraceContext(headers));
+    if (linked && isSpanContextValid(linked)) links.push({ context: linked });
+  }
+  const span = tracer.startSpan(
+    name,
+    { kind: SpanKind.CONSUMER, attributes: { 'messaging.system': 'nats', ...attributes }, links },
+    ROOT_CONTEXT,
+  );
+  try {
+    return await context.with(trace.setSpan(ROOT_CONTEXT, span), fn);
+  } catch (error) {
+    markSpanFailed(span, error);
+    throw error;
+  } finally {
+    span.end();
+  }
+}
 
 /** Records `error` on `span` and sets its status to ERROR. */
 export function markSpanFailed(span: Span, error: unknown): void {

@@ -7,7 +7,7 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import { type Catalogue, type Naming } from '@bifrost/contracts';
-import { deadLetterOf, parkDeadLetter } from '@bifrost/messaging';
+import { deadLetterOf, inBatchSpan, parkDeadLetter } from '@bifrost/messaging';
 import { loadCheckpoint } from '@bifrost/persistence';
 import {
   describeSkipped,
@@ -289,7 +289,12 @@ export class Projector {
         // The next batch is decoded and canonicalised while this one's transaction is in Postgres.
         const current = next ?? this.takeBatch();
         next = undefined;
-        const committing = this.processBatch(runner, current);
+        const committing = inBatchSpan(
+          'project batch',
+          { 'messaging.batch.message_count': current.batch.length },
+          current.batch.map(({ msg }) => msg.headers),
+          () => this.processBatch(runner, current),
+        );
         if (this.buffer.length > 0) next = this.takeBatch();
         await committing;
         this.noteCaughtUp(targets);
