@@ -79,7 +79,7 @@ describe('Bifrost platform end to end', () => {
       // The engine id is the risk policy id the tripwire's THROTTLE names (seeded WHOLESALE policy).
       const bot = await engine(KPI_ENGINE);
       const policy = ok(await api('GET', `/api/v1/tripwire/policies/${KPI_POLICY}`, { key: viewer.apiKey }));
-      // Seeded disabled (seed 000: regression policies require an explicit enable): an admin enables it.
+      // Seeded disabled (seed 000: regression policies require an explicit enable): an operator or admin enables it.
       expect(policy).toMatchObject({ enabled: false, action: 'THROTTLE' });
       const enabled = ok(
         await api('POST', `/api/v1/tripwire/policies/${KPI_POLICY}/enable`, {

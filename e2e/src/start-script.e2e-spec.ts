@@ -59,7 +59,8 @@ async function npmStart(
     what: '`npm start` to report the stack up',
   });
   expect(output).toContain('Bifrost is up');
-  expect(await answers(port - TRIPWIRE_OFFSET + (OFFSETS[apps[0] as string] ?? TRIPWIRE_OFFSET))).toBe(true);
+  const base = port - TRIPWIRE_OFFSET;
+  expect(await answers(base + (OFFSETS[apps[0] as string] ?? TRIPWIRE_OFFSET))).toBe(true);
   return started;
 }
 

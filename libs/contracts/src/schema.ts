@@ -34,6 +34,8 @@ export const OBJECT_MEMBER_NAMES: readonly string[] = [
   'valueOf',
 ];
 
+const MEMBER_NAME_GUARD = `^(?!(?:${OBJECT_MEMBER_NAMES.join('|')})$)`;
+
 /**
  * An id's pattern (anchored, `^…$`) that also refuses {@link OBJECT_MEMBER_NAMES}: every schema of an
  * id that can become a key of a record uses it.
@@ -43,8 +45,6 @@ export function idPattern(pattern: string): string {
     throw new Error(`id pattern ${pattern} is not anchored`);
   return `${MEMBER_NAME_GUARD}${pattern.slice(1)}`;
 }
-
-const MEMBER_NAME_GUARD = `^(?!(?:${OBJECT_MEMBER_NAMES.join('|')})$)`;
 
 /**
  * What a value that fails `pattern` must be, in words: an id's pattern (see {@link idPattern}) as

@@ -14,7 +14,10 @@ describe('runService', () => {
     await ns.cleanup();
   });
 
-  describe('When a promise rejection goes unhandled in a running service', () => {
+  describe.each([
+    ['a running service', 'running'],
+    ['a service still starting (a start-up hook)', 'startup'],
+  ])('When a promise rejection goes unhandled in %s', (_, faultAt) => {
     it('should log it as its last line, at level fatal, and exit 1', async () => {
       const child = spawn(
         process.execPath,
@@ -27,6 +30,7 @@ describe('runService', () => {
             BIFROST_NAMESPACE: ns.namespace,
             PORT: String(await freePort()),
             LOG_LEVEL: 'info',
+            FAULT_AT: faultAt,
           },
           stdio: ['ignore', 'pipe', 'pipe'],
         },

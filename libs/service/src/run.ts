@@ -1,5 +1,5 @@
 import { loadConfig, ConfigError, type CommonConfig } from '@bifrost/config';
-import { startTelemetry } from '@bifrost/observability';
+import { createLogger, startTelemetry } from '@bifrost/observability';
 import type { TObject, Static } from '@sinclair/typebox';
 import type { ServiceDefinition } from './bootstrap';
 import type * as Bootstrap from './bootstrap';
@@ -38,9 +38,19 @@ export async function runService<S extends TObject>(
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
 
+  // A fault nothing caught ends the process (Node's default), but as the service's last log line,
+  // from the first hook on.
+  const logger = createLogger({ service: definition.name, level: config.LOG_LEVEL });
+  const fatal = (what: string) => (error: unknown) => {
+    logger.fatal({ err: error }, `${what}: exiting`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', fatal('uncaught exception'));
+  process.on('unhandledRejection', fatal('unhandled promise rejection'));
+
   let service: Awaited<ReturnType<typeof startService>>;
   try {
-    service = await startService(definition, config);
+    service = await startService(definition, config, { logger });
   } catch (error) {
     // A service that checks more of its configuration while starting reports it as loading does.
     process.stderr.write(
@@ -50,13 +60,6 @@ export async function runService<S extends TObject>(
     );
     process.exit(1);
   }
-  // A fault nothing caught ends the process (Node's default), but as the service's last log line.
-  const fatal = (what: string) => (error: unknown) => {
-    service.logger.fatal({ err: error }, `${what}: exiting`);
-    process.exit(1);
-  };
-  process.on('uncaughtException', fatal('uncaught exception'));
-  process.on('unhandledRejection', fatal('unhandled promise rejection'));
   let stopping = false;
   stop = (signal: string) => {
     if (stopping) return;

@@ -125,7 +125,8 @@ export class GovernanceController {
     @Body() body: Static<typeof EnrollBody>,
   ) {
     // Starting above the first phase, or backdating it, skips the ladder's evidence and approvals.
-    const skipsTheLadder = (body.phase !== undefined && body.phase !== AUTONOMY_PHASES[0]) || body.phaseSince;
+    const skipsTheLadder =
+      (body.phase !== undefined && body.phase !== AUTONOMY_PHASES[0]) || body.phaseSince !== undefined;
     if (skipsTheLadder && !hasRole(p.role, 'owner')) {
       throw new ProblemError(
         'forbidden',

@@ -4,7 +4,8 @@ import { type MigrationInterface, type QueryRunner } from 'typeorm';
  * `strategies.pnl_total` stays within ±(2^53 − 1) minor units, the money amounts JSON carries
  * exactly (every amount the services take is bounded so): an outcome that would take the total
  * further is refused by Postgres and parked (`PROJECTION.REFUSED`), instead of leaving a row the
- * API could not answer. `NOT VALID`: a row already beyond is left for a rebuild to correct.
+ * API could not answer. `NOT VALID`: a row already beyond is left for a rebuild to correct. It
+ * holds for each batch's sum per strategy (the projection adds them at once), not each outcome's.
  */
 export class StrategiesPnlTotalJsonSafe1732300001400 implements MigrationInterface {
   readonly name = 'StrategiesPnlTotalJsonSafe1732300001400';
