@@ -6,3 +6,4 @@ export * from './tcp-proxy';
 export * from './wait-for';
 export * from './services';
 export * from './service-instances';
+export * from './tracing';

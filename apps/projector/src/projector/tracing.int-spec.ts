@@ -1,26 +1,15 @@
-import { context, propagation, trace } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { context, trace } from '@opentelemetry/api';
+import { recordSpans } from '@bifrost/testing';
 import { gateEvents, startProjectorHarness, type ProjectorHarness } from '../testing/projector.fixtures';
 import { type Projector } from './projector';
 
-const exporter = new InMemorySpanExporter();
+const exporter = recordSpans();
 
 describe('projector tracing', () => {
   let h: ProjectorHarness;
   let projector: Projector | undefined;
 
   beforeAll(async () => {
-    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-    trace.setGlobalTracerProvider(
-      new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
-    );
     h = await startProjectorHarness('projtrace');
   });
   afterAll(async () => {

@@ -1,17 +1,11 @@
-import { context, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { trace } from '@opentelemetry/api';
 import { ValidationError } from '@bifrost/event-sourcing';
-import { createTestNamespace, waitFor, type TestNamespace } from '@bifrost/testing';
+import { createTestNamespace, recordSpans, waitFor, type TestNamespace } from '@bifrost/testing';
 import { ConsumerRunner } from '../consumer';
 import type { Messaging } from '../messaging';
 import { connectTest, testCatalogue, work } from './fixtures';
 
-const exporter = new InMemorySpanExporter();
+const exporter = recordSpans();
 
 describe('ConsumerRunner tracing', () => {
   let ns: TestNamespace;
@@ -19,10 +13,6 @@ describe('ConsumerRunner tracing', () => {
   let runner: ConsumerRunner | undefined;
 
   beforeAll(async () => {
-    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-    trace.setGlobalTracerProvider(
-      new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
-    );
     ns = await createTestNamespace('constrace');
     messaging = await connectTest(ns.natsUrl, ns.namespace);
   });

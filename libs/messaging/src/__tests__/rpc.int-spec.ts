@@ -1,20 +1,13 @@
 import { context, propagation, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
 import { Type } from '@sinclair/typebox';
 import { NotFoundError } from '@bifrost/event-sourcing';
-import { createTestNamespace, waitFor, type TestNamespace } from '@bifrost/testing';
+import { createTestNamespace, recordSpans, waitFor, type TestNamespace } from '@bifrost/testing';
 import type { Messaging } from '../messaging';
 import { MAX_JSON_DEPTH } from '../json-depth';
 import { serveRpc, type RpcServer } from '../rpc';
 import { connectTest, depthOf, nestedJson } from './fixtures';
 
-const exporter = new InMemorySpanExporter();
+const exporter = recordSpans();
 
 describe('request-reply', () => {
   let ns: TestNamespace;
@@ -27,12 +20,6 @@ describe('request-reply', () => {
   let hashed = 0;
 
   beforeAll(async () => {
-    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-    trace.setGlobalTracerProvider(
-      new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
-    );
-
     ns = await createTestNamespace('rpc');
     server = await connectTest(ns.natsUrl, ns.namespace, 'echo');
     client = await connectTest(ns.natsUrl, ns.namespace, 'caller');
