@@ -37,6 +37,15 @@ export const GatewayConfig = Type.Object({
   GATEWAY_MAX_STREAMS_PER_PRINCIPAL: Type.Integer({ minimum: 1, default: 4 }),
   /** How often an open stream sends a keep-alive and re-checks its credential (revoked key, expired token). */
   GATEWAY_STREAM_HEARTBEAT_MS: Type.Integer({ minimum: 100, default: 15_000 }),
+  /**
+   * Oldest `Occurred-At` an engine fact may carry, in seconds before its arrival (docs/api.md,
+   * "When it happened"); default 30 days, the default retention of BIFROST_INGEST.
+   */
+  GATEWAY_FACT_MAX_AGE_SECONDS: Type.Integer({
+    minimum: 1,
+    maximum: 100 * 365 * 86_400,
+    default: 30 * 86_400,
+  }),
   /** How long the gateway waits for the owning service's rpc reply. */
   GATEWAY_RPC_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 5_000 }),
 });

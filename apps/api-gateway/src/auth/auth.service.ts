@@ -25,10 +25,14 @@ export class AuthService {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
-  /** The principal of a request, or undefined when it carries no credential at all. Bad credentials throw 401. */
+  /**
+   * The principal of a request, or undefined when it carries no credential at all. Bad credentials
+   * throw 401. `chargeLookup`: see {@link KeyStore.authenticateKey}.
+   */
   async authenticate(
     headers: Record<string, string | string[] | undefined>,
     now: Date,
+    chargeLookup?: () => void,
   ): Promise<Principal | undefined> {
     const authorization = single(headers['authorization']);
     const apiKey = single(headers['x-api-key']);
@@ -38,7 +42,7 @@ export class AuthService {
       return this.fromAccessToken(match[1], now);
     }
     if (apiKey !== undefined) {
-      const principal = await this.keys.authenticateKey(apiKey, now.getTime());
+      const principal = await this.keys.authenticateKey(apiKey, now.getTime(), chargeLookup);
       if (!principal) throw new UnauthorizedError('unknown, revoked or expired API key');
       return principal;
     }

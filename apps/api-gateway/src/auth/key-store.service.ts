@@ -42,13 +42,16 @@ interface ActiveKey {
 /**
  * API keys and refresh tokens in the gateway's own tables. Authenticated keys are cached for
  * `GATEWAY_KEY_CACHE_MS` so a request costs no database round trip; revoking through this
- * instance evicts at once, other instances notice within the cache time.
+ * instance evicts at once, other instances notice within the cache time. A key not found active
+ * here before costs its caller a charge before it is looked up (see `authenticateKey`).
  */
 @Injectable()
 export class KeyStore implements OnModuleInit {
   private readonly keys: Repository<ApiKeyRow>;
   private readonly byHash = new Map<string, { key: ActiveKey; until: number }>();
   private readonly byId = new Map<string, { key: ActiveKey; until: number }>();
+  /** Charged lookups under way, by key hash: requests carrying the same key at once share one. */
+  private readonly chargedLookups = new Map<string, Promise<ActiveKey | undefined>>();
   /** Revocations this instance made: a lookup that started before the latest one is not cached. */
   private revocations = 0;
 
@@ -64,7 +67,9 @@ export class KeyStore implements OnModuleInit {
     const secret = this.config.GATEWAY_BOOTSTRAP_OWNER_KEY;
     if (!secret) return;
     const now = new Date();
-    if (!(await this.bootstrapOwner(secret, now)) && !(await this.authenticateKey(secret, now.getTime()))) {
+    await this.bootstrapOwner(secret, now);
+    // Looked up now, installed or not: found active, it needs no charge at its first use (authenticateKey).
+    if (!(await this.authenticateKey(secret, now.getTime()))) {
       new Logger('KeyStore').warn(
         'GATEWAY_BOOTSTRAP_OWNER_KEY was not installed: this database already has an active owner key, and the configured key is none of its keys',
       );
@@ -104,10 +109,37 @@ export class KeyStore implements OnModuleInit {
     });
   }
 
-  /** The principal a presented API key stands for, or undefined when unknown, revoked or expired. */
-  async authenticateKey(secret: string, now: number): Promise<Principal | undefined> {
+  /**
+   * The principal a presented API key stands for, or undefined when unknown, revoked or expired.
+   * `chargeLookup` runs before the database is asked about a key this instance has not found active
+   * before (it throws to refuse the request unasked): made-up keys are never cached, so otherwise
+   * each of them would cost a query. Keys found active once are looked up again without a charge.
+   */
+  async authenticateKey(
+    secret: string,
+    now: number,
+    chargeLookup?: () => void,
+  ): Promise<Principal | undefined> {
     const hash = hashSecret(secret);
-    const key = await this.cached(this.byHash, hash, now, () => this.keys.findOneBy({ keyHash: hash }));
+    const load = () => this.keys.findOneBy({ keyHash: hash });
+    const hit = this.byHash.get(hash);
+    const known = hit !== undefined && isActive(hit.key, now);
+    let key: ActiveKey | undefined;
+    if (chargeLookup === undefined || known) {
+      key = await this.cached(this.byHash, hash, now, load);
+    } else {
+      // A burst on a key new to this instance (an engine's requests after a restart) costs one charge.
+      let lookup = this.chargedLookups.get(hash);
+      if (lookup === undefined) {
+        chargeLookup();
+        const started = this.cached(this.byHash, hash, now, load).finally(() => {
+          if (this.chargedLookups.get(hash) === started) this.chargedLookups.delete(hash);
+        });
+        this.chargedLookups.set(hash, started);
+        lookup = started;
+      }
+      key = await lookup;
+    }
     return key && principalOf(key, 'api-key');
   }
 
@@ -158,6 +190,9 @@ export class KeyStore implements OnModuleInit {
         actorOf(by),
       );
     });
+    // Known here at once, so its first use needs no charge (authenticateKey); expired already, so that
+    // use still looks it up, as any key's, and a revocation meanwhile is noticed.
+    this.byHash.set(minted.hash, { key: activeKeyOf(row, input.role), until: 0 });
     return { key: viewOf(row), apiKey: minted.secret };
   }
 
@@ -254,6 +289,8 @@ export class KeyStore implements OnModuleInit {
     }
     this.revocations += 1;
     this.byHash.delete(row.keyHash);
+    // A request arriving from now on must not share a lookup that read the key before it was revoked.
+    this.chargedLookups.delete(row.keyHash);
     this.byId.delete(id);
     return viewOf(row);
   }
@@ -355,16 +392,22 @@ export class KeyStore implements OnModuleInit {
       cache.delete(cacheKey);
       return undefined;
     }
-    const key: ActiveKey = {
-      id: row.id,
-      role: row.role,
-      ...(row.engineId === null ? {} : { engineId: row.engineId }),
-      ...(row.expiresAt === null ? {} : { expiresAt: row.expiresAt.getTime() }),
-    };
-    if (this.config.GATEWAY_KEY_CACHE_MS > 0 && revocations === this.revocations)
+    const key = activeKeyOf(row, row.role);
+    // Kept past `until` (even with a cache time of 0) until a lookup replaces or drops it: it marks
+    // the key as found active, so its lookups need no charge (authenticateKey). Real keys only.
+    if (revocations === this.revocations)
       cache.set(cacheKey, { key, until: now + this.config.GATEWAY_KEY_CACHE_MS });
     return isActive(key, now) ? key : undefined;
   }
+}
+
+function activeKeyOf(row: ApiKeyRow, role: Role): ActiveKey {
+  return {
+    id: row.id,
+    role,
+    ...(row.engineId === null ? {} : { engineId: row.engineId }),
+    ...(row.expiresAt === null ? {} : { expiresAt: row.expiresAt.getTime() }),
+  };
 }
 
 function isActive(key: ActiveKey, now: number): boolean {

@@ -179,7 +179,7 @@ export class StrategiesController {
 
   @strategyRoute(
     'tokens',
-    'Issue an execution token (scope, TTL, optional single use and notional cap)',
+    'Issue an execution token (scope, TTL of at most the gate’s maxTokenTtlMs, 24 h by default, else 422 GATE.TOKEN_TTL_TOO_LONG; optional single use and notional cap)',
     'admin',
     IssueTokenBody,
     {

@@ -26,6 +26,8 @@ import { actorOf, type Principal } from '../auth/roles';
 import { GatewayRpc } from '../commands/gateway-rpc.service';
 import { ProblemError, problemKindOf } from '../http/problem';
 import { ApiController, CurrentPrincipal, Route } from '../http/route';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
+import { OCCURRED_AT_HEADER, occurredAtOf } from './occurred-at';
 
 /** The ingest message type published for each kind, when the catalogue has one. */
 export function ingestDefinition(kind: IngestKind): MessageDefinition | undefined {
@@ -47,11 +49,7 @@ const IngestAccepted = object({
 
 /** Engines send the fact's own id so a re-sent fact (lost 202) is deduplicated by Nats-Msg-Id (see factId). */
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
-/** When the engine recorded the fact (a buffered fact is sent later); the envelope's occurredAt. */
-export const OCCURRED_AT_HEADER = 'occurred-at';
 const isUuid = compile(Uuid);
-/** A Timestamp: its format also refuses a day the calendar does not have (2026-02-31). */
-const isTimestamp = compile(Timestamp);
 
 /** The optional headers of a fact POST, as OpenAPI header parameters (`ingest` checks them). */
 const FactHeaderParams = object({
@@ -67,7 +65,8 @@ const FactHeaderParams = object({
     ...Timestamp,
     description:
       'When the engine recorded the fact (the SDK sends it with every fact): the envelope occurredAt. ' +
-      'A time in the future is taken as now; without it, occurredAt is the time the gateway received it.',
+      'A time in the future is taken as now; one older than GATEWAY_FACT_MAX_AGE_SECONDS (30 days by default) ' +
+      'is refused (400 INGEST.OCCURRED_AT_TOO_OLD); without it, occurredAt is the time the gateway received it.',
   }),
 });
 
@@ -127,6 +126,7 @@ export class EngineController {
   constructor(
     @Inject(GatewayRpc) private readonly rpc: GatewayRpc,
     @Inject(Messaging) private readonly messaging: Messaging,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
   @Route({
@@ -339,19 +339,11 @@ export class EngineController {
         'INGEST.IDEMPOTENCY_KEY_INVALID',
       );
     }
-    if (occurredAt !== undefined && !isTimestamp(occurredAt).ok) {
-      throw new ProblemError(
-        'invalid',
-        `${OCCURRED_AT_HEADER} must be an RFC 3339 UTC time with milliseconds, got "${occurredAt.slice(0, 64)}"`,
-        'INGEST.OCCURRED_AT_INVALID',
-      );
-    }
-    const now = new Date().toISOString();
+    const maxAgeMs = this.config.GATEWAY_FACT_MAX_AGE_SECONDS * 1000;
     const engineId = String(data['engineId']);
     const envelope = createEnvelope({
       ...(idempotencyKey !== undefined ? { id: factId(engineId, kind, idempotencyKey) } : {}),
-      // The engine's clock for when it happened, but never later than now.
-      occurredAt: occurredAt !== undefined && occurredAt < now ? occurredAt : now,
+      occurredAt: occurredAtOf(occurredAt, new Date(), maxAgeMs),
       type: definition.type,
       version: definition.version,
       subject: this.messaging.naming.ingestSubject(kind, engineId),

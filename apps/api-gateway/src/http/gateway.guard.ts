@@ -53,16 +53,23 @@ export class GatewayGuard implements CanActivate {
     if (spec.access === 'public') {
       this.rateLimits.take({ address: request.ip }, now.getTime());
     } else {
+      // Guessing credentials costs the guesser's address its anonymous budget: before the database
+      // is asked about a key this instance does not know (or a flood of made-up keys would cost a
+      // query each, refused or not), after the refusal for any other bad credential.
+      let charged = false;
+      const chargeAddress = () => {
+        charged = true;
+        this.rateLimits.take({ address: request.ip }, now.getTime());
+      };
       let principal: Principal | undefined;
       try {
-        principal = await this.auth.authenticate(request.headers, now);
+        principal = await this.auth.authenticate(request.headers, now, chargeAddress);
       } catch (error) {
-        // Guessing credentials costs the guesser's address its anonymous budget.
-        this.rateLimits.take({ address: request.ip }, now.getTime());
+        if (!charged) chargeAddress();
         throw error;
       }
       if (!principal) {
-        this.rateLimits.take({ address: request.ip }, now.getTime());
+        chargeAddress();
         throw new ProblemError(
           'unauthorized',
           'send "Authorization: Bearer <access token>" or "X-Api-Key: <key>"',

@@ -32,7 +32,7 @@ import { demotionFor, finiteOrNull, promotionFor } from './strategy.maturity';
 import type { StrategyPolicy } from './strategy.policy';
 import { initialStrategyState, type RegisteredStrategy, type StrategyState } from './strategy.state';
 import { assessToken } from './strategy.tokens';
-import { isBefore, millis } from './strategy.time';
+import { addMillis, isBefore, millis } from './strategy.time';
 import {
   activeStrategyPause,
   capitalOf,
@@ -77,6 +77,21 @@ function requireFuture(timestamp: string, now: string, field: string): void {
     throw new ValidationError(`${field} ${timestamp} must be after now (${now})`, {
       code: 'GATE.TIME_IN_PAST',
     });
+  }
+}
+
+/**
+ * A new token lives at most `maxTokenTtlMs` from `now`. Only commands are checked: a token issued
+ * before the cap (an event) stays valid until its own `expiresAt` when state is rebuilt.
+ */
+function requireTokenLifetime(expiresAt: string, now: string, policy: StrategyPolicy, field: string): void {
+  const { maxTokenTtlMs } = policy;
+  if (millis(expiresAt, field) - millis(now, 'now') > maxTokenTtlMs) {
+    const latestExpiresAt = addMillis(now, maxTokenTtlMs);
+    throw new ValidationError(
+      `${field} ${expiresAt} is too far ahead: a token lives at most ${maxTokenTtlMs} ms (maxTokenTtlMs), so ${field} may be ${latestExpiresAt} at the latest`,
+      { code: 'GATE.TOKEN_TTL_TOO_LONG', details: { maxTokenTtlMs, latestExpiresAt } },
+    );
   }
 }
 
@@ -290,7 +305,7 @@ function resumeStrategy(state: StrategyState, command: ResumeStrategy): Strategy
   ];
 }
 
-function issueToken(state: StrategyState, command: IssueToken): StrategyEvent[] {
+function issueToken(state: StrategyState, command: IssueToken, policy: StrategyPolicy): StrategyEvent[] {
   const strategy = requireRegistered(state);
   requireActor(command.actor, ['operator'], 'issuing a token');
   const { tokenId, scope, expiresAt, singleUse } = command;
@@ -309,6 +324,7 @@ function issueToken(state: StrategyState, command: IssueToken): StrategyEvent[] 
     throw new IllegalStateError(`token ${tokenId} already exists`, { code: 'GATE.TOKEN_EXISTS' });
   }
   requireFuture(expiresAt, command.now, 'expiresAt');
+  requireTokenLifetime(expiresAt, command.now, policy, 'expiresAt');
   if (scope.actionKinds.length === 0) {
     throw new ValidationError('a token must cover at least one action kind', { code: 'VALIDATION.FAILED' });
   }
@@ -405,7 +421,11 @@ function requestApproval(state: StrategyState, command: RequestApproval): Strate
   ];
 }
 
-function approveRequest(state: StrategyState, command: ApproveRequest): StrategyEvent[] {
+function approveRequest(
+  state: StrategyState,
+  command: ApproveRequest,
+  policy: StrategyPolicy,
+): StrategyEvent[] {
   const strategy = requireRegistered(state);
   requireActor(command.actor, ['operator'], 'approving');
   const { approvalId, approver, tokenId, tokenExpiresAt, now } = command;
@@ -433,6 +453,7 @@ function approveRequest(state: StrategyState, command: ApproveRequest): Strategy
     throw new IllegalStateError(`token ${tokenId} already exists`, { code: 'GATE.TOKEN_EXISTS' });
   }
   requireFuture(tokenExpiresAt, now, 'tokenExpiresAt');
+  requireTokenLifetime(tokenExpiresAt, now, policy, 'tokenExpiresAt');
   return [
     { type: 'ApprovalGranted', data: { approvalId, approver, tokenId, tokenExpiresAt, grantedAt: now } },
     {
@@ -515,7 +536,7 @@ function decide(command: StrategyCommand, state: StrategyState, policy: Strategy
     case 'ResumeStrategy':
       return resumeStrategy(state, command);
     case 'IssueToken':
-      return issueToken(state, command);
+      return issueToken(state, command, policy);
     case 'RevokeToken':
       return revokeToken(state, command);
     case 'RevokeAllTokens':
@@ -525,7 +546,7 @@ function decide(command: StrategyCommand, state: StrategyState, policy: Strategy
     case 'RequestApproval':
       return requestApproval(state, command);
     case 'ApproveRequest':
-      return approveRequest(state, command);
+      return approveRequest(state, command, policy);
     case 'RejectRequest':
       return rejectRequest(state, command);
     case 'RecordGateCheck':

@@ -39,6 +39,16 @@ describe('Strategy policy', () => {
     });
   });
 
+  describe('When the token lifetime cap is overridden', () => {
+    it('should default to 24 h and take a positive whole number of milliseconds only', () => {
+      expect(DEFAULT_STRATEGY_POLICY.maxTokenTtlMs).toBe(86_400_000);
+      expect(strategyPolicy({ maxTokenTtlMs: 3_600_000 }).maxTokenTtlMs).toBe(3_600_000);
+      for (const maxTokenTtlMs of [0, -1, 1.5]) {
+        expect(() => strategyPolicy({ maxTokenTtlMs })).toThrow('maxTokenTtlMs must be a positive integer');
+      }
+    });
+  });
+
   describe('When overrides name settings the policy does not have, or give them another type', () => {
     it('should list every such key instead of ignoring it', () => {
       const overrides = JSON.parse(

@@ -45,6 +45,11 @@ export interface StrategyPolicy {
   };
   /** How long an approval request stays open. */
   readonly approvalTtlMs: number;
+  /**
+   * Longest an execution token may live, from its issue to its `expiresAt` (issued by an operator
+   * or by granting an approval). Checked on new commands only: tokens already issued stay as they are.
+   */
+  readonly maxTokenTtlMs: number;
 }
 
 /** Shipped defaults: seed 001 thresholds, DESIGN §3; the rest documented in docs/gate-strategy.md. */
@@ -55,6 +60,8 @@ export const DEFAULT_STRATEGY_POLICY: StrategyPolicy = {
   health: { windowSize: 50, floor: 0.25, fullSizeScore: 0.8 },
   drift: { minSample: 20, reduceAbove: 0.3, pauseAbove: 0.5, reduceMultiplier: 0.5 },
   approvalTtlMs: 15 * 60 * 1000,
+  // The longest an approval's token may live (`tokenTtlSeconds` ≤ 86 400): no token outlives a day.
+  maxTokenTtlMs: 24 * 60 * 60 * 1000,
 };
 
 export type StrategyPolicyOverrides = {
@@ -84,6 +91,7 @@ export function strategyPolicy(overrides: StrategyPolicyOverrides = {}): Strateg
     health: { ...d.health, ...overrides.health },
     drift: { ...d.drift, ...overrides.drift },
     approvalTtlMs: overrides.approvalTtlMs ?? d.approvalTtlMs,
+    maxTokenTtlMs: overrides.maxTokenTtlMs ?? d.maxTokenTtlMs,
   };
   const { promotion: p, demotion: m, health: h, drift: r } = policy;
   const problems = [
@@ -120,6 +128,10 @@ export function strategyPolicy(overrides: StrategyPolicyOverrides = {}): Strateg
     [
       Number.isInteger(policy.approvalTtlMs) && policy.approvalTtlMs > 0,
       'approvalTtlMs must be a positive integer',
+    ],
+    [
+      Number.isSafeInteger(policy.maxTokenTtlMs) && policy.maxTokenTtlMs > 0,
+      'maxTokenTtlMs must be a positive integer',
     ],
   ] as const;
   const failed = problems.filter(([ok]) => !ok).map(([, message]) => message);
