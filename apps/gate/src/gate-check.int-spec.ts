@@ -4,7 +4,7 @@ import type {
   GateCheckReply,
   GateCheckRequest,
 } from '@bifrost/contracts';
-import { KeyedMutex, Messaging, createEnvelope } from '@bifrost/messaging';
+import { KeyedMutex, Messaging, createEnvelope, decodeEnvelope } from '@bifrost/messaging';
 import type { RunningService } from '@bifrost/service';
 import { createTestNamespace, startTestService, waitFor, type TestNamespace } from '@bifrost/testing';
 import { GateConfig, gateService } from './gate.service';
@@ -402,6 +402,32 @@ describe('gate service: checks over NATS', () => {
   });
 
   describe('decision records', () => {
+    it('should record the request and exactly the verdict answered, as a valid envelope', async () => {
+      await inSandbox();
+      await onboard('rec1', 's1', 'L3');
+      const request = {
+        engineId: 'rec1',
+        strategyId: 's1',
+        action: { kind: 'order.place', intent: 'open', notional: { amount: 1_000, currency: 'USD' } },
+        requestId: 'req-é-1',
+      } satisfies GateCheckRequest;
+      const verdict = await check(request);
+
+      const stored = await client.jsm.streams.getMessage(ns.naming.streams.decisions.name, {
+        last_by_subj: ns.naming.decisionSubject('gate', 'rec1'),
+      });
+      const record = decodeEnvelope(stored?.data ?? new Uint8Array());
+      expect(record).toMatchObject({
+        id: verdict.decisionId,
+        type: 'gate.VerdictRendered',
+        occurredAt: verdict.decidedAt,
+        correlationId: 'req-é-1',
+        actor: { kind: 'engine', id: 'rec1' },
+      });
+      expect(record.data).toEqual({ request, verdict, latencyMicros: expect.any(Number) });
+      expect(verdict.checks.find((c) => c.name === 'maturity')?.reason).toContain('sized ×');
+    });
+
     it('should store exactly one decision record per answered check', async () => {
       const before = (await client.jsm.streams.info(ns.naming.streams.decisions.name)).state.messages;
       const count = 10_000;

@@ -65,9 +65,58 @@ export function assertValidEnvelope(value: unknown, catalogue: Catalogue = defau
   return envelope.value;
 }
 
-/** UTF-8 JSON. `Buffer.from` rather than `TextEncoder`: about 3× faster for the 1–3 kB records. */
+/**
+ * A value with its UTF-8 JSON, encoded once to be written into more than one message: a gate
+ * verdict goes into its reply and into its decision record. Wherever {@link encodeJson} meets it
+ * in a value, it writes these bytes; anything else that reads it (a schema, a handler) reads `value`.
+ */
+export class EncodedJson<T = unknown> {
+  readonly bytes: Uint8Array;
+
+  constructor(readonly value: T) {
+    this.bytes = encodeJson(value);
+  }
+
+  /** For `JSON.stringify`: a placeholder {@link encodeJson} replaces with the bytes. */
+  toJSON(): string {
+    spliced.push(this);
+    return SLOT;
+  }
+}
+
+/**
+ * The placeholder's text. It starts with U+0000, which no text Bifrost sends holds (no stream or
+ * audit log could store it; see `assertStorableText`), so it marks only the places of fragments.
+ */
+const SLOT = '\0bifrost:encoded-json';
+const SLOT_JSON = JSON.stringify(SLOT);
+/** The fragments met by the `JSON.stringify` running now (it runs to the end before another starts). */
+const spliced: EncodedJson[] = [];
+
+/**
+ * UTF-8 JSON, with the bytes of every {@link EncodedJson} written in its place. `Buffer.from`
+ * rather than `TextEncoder`: about 3× faster for the 1–3 kB records.
+ */
 export function encodeJson(value: unknown): Uint8Array {
-  return Buffer.from(JSON.stringify(value), 'utf8');
+  spliced.length = 0;
+  const text = JSON.stringify(value);
+  if (spliced.length === 0) return Buffer.from(text, 'utf8');
+  const fragments = spliced.splice(0);
+  const parts = text.split(SLOT_JSON);
+  // A string of the value's own that held the placeholder's text would shift the fragments.
+  if (parts.length !== fragments.length + 1) {
+    // `JSON.stringify` hands a replacer what `toJSON` returned; the holder still has the fragment.
+    const unfold = function (this: Record<string, unknown>, key: string, item: unknown): unknown {
+      const original = this[key];
+      return original instanceof EncodedJson ? original.value : item;
+    };
+    return Buffer.from(JSON.stringify(value, unfold), 'utf8');
+  }
+  const chunks: Uint8Array[] = [Buffer.from(parts[0] as string, 'utf8')];
+  fragments.forEach((fragment, i) =>
+    chunks.push(fragment.bytes, Buffer.from(parts[i + 1] as string, 'utf8')),
+  );
+  return Buffer.concat(chunks);
 }
 
 /** Parses UTF-8 JSON; a malformed payload is a `ValidationError` with code `PAYLOAD.MALFORMED`. */

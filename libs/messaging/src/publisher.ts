@@ -32,11 +32,12 @@ export class Publisher {
 
   /**
    * The bytes `publish` sends for `envelope`, once it is valid and the audit log could hold it;
-   * throws as `publish` would, before anything is sent.
+   * throws as `publish` would, before anything is sent. `written`, when given, is `envelope` with
+   * parts of it already encoded (`EncodedJson`): the same JSON, without encoding them again.
    */
-  encode(envelope: Envelope): Uint8Array {
+  encode(envelope: Envelope, written: unknown = envelope): Uint8Array {
     assertValidEnvelope(envelope, this.catalogue);
-    const body = encodeJson(envelope);
+    const body = encodeJson(written);
     // A record the audit log could not hold is no record: refused before it is stored.
     assertStorableText(envelope, body);
     return body;

@@ -6,7 +6,7 @@ import {
   type GateApprovalReply,
   type GateCheckReply,
 } from '@bifrost/contracts';
-import { rpcRoute } from '@bifrost/messaging';
+import { rpcRoute, type EncodedJson } from '@bifrost/messaging';
 import { GateCheckService } from './gate-check.service';
 
 @Controller()
@@ -15,7 +15,7 @@ export class GateCheckRpcHandler {
 
   /** `bifrost.rpc.gate.check`: the engine asks before it acts. */
   @MessagePattern('bifrost.rpc.gate.check', rpcRoute({ request: GateCheckRequest }))
-  check(@Payload() request: GateCheckRequest): Promise<GateCheckReply> {
+  check(@Payload() request: GateCheckRequest): Promise<EncodedJson<GateCheckReply>> {
     return this.gate.check(request, { kind: 'engine', id: request.engineId });
   }
 

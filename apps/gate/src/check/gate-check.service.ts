@@ -27,7 +27,7 @@ import {
   type StrategyEvent,
 } from '@bifrost/domain-gate';
 import { ConcurrencyError, NotFoundError, TransientError } from '@bifrost/event-sourcing';
-import { Messaging, createEnvelope, uuidv7, KeyedMutex } from '@bifrost/messaging';
+import { EncodedJson, Messaging, createEnvelope, uuidv7, KeyedMutex } from '@bifrost/messaging';
 import { GATE_POLICIES, formatNotionalThresholds, type GatePolicies } from '../gate.config';
 import { GateMetrics } from '../metrics/gate.metrics';
 import { GateState } from '../state/gate-state';
@@ -39,7 +39,7 @@ const MAX_ATTEMPTS = 5;
  * strategy events the check leaves behind (implicit registration, token use, approval request,
  * demotion acknowledgement), then the decision record, acknowledged by JetStream before the
  * verdict is returned. No record, no verdict: a failed publish is an error to the engine, whose
- * SDK then fails closed.
+ * SDK then fails closed. The verdict is encoded once, for both the record and the reply.
  */
 @Injectable()
 export class GateCheckService implements OnModuleInit {
@@ -67,7 +67,7 @@ export class GateCheckService implements OnModuleInit {
    * behind (registration, token use, approval request) is decided again under the strategy's lock
    * and appended with optimistic concurrency, so a single-use token is used once.
    */
-  async check(request: GateCheckRequest, actor: Actor): Promise<GateCheckReply> {
+  async check(request: GateCheckRequest, actor: Actor): Promise<EncodedJson<GateCheckReply>> {
     const started = process.hrtime.bigint();
     this.state.assertCurrent();
     const hash = actionHash(request.action);
@@ -79,9 +79,10 @@ export class GateCheckService implements OnModuleInit {
         : await this.locks.run(`${request.engineId}:${request.strategyId}`, () =>
             this.decideAndAppend(request, hash, subject, actor),
           );
-    await this.record(request, decided.reply, actor, started);
+    const verdict = new EncodedJson(decided.reply);
+    await this.record(request, verdict, actor, started);
     this.metrics.observeDecision(decided.reply.action, started);
-    return decided.reply;
+    return verdict;
   }
 
   /** Where an approval request stands, read from the state in memory (nothing is appended). */
@@ -190,22 +191,26 @@ export class GateCheckService implements OnModuleInit {
 
   private async record(
     request: GateCheckRequest,
-    verdict: GateCheckReply,
+    verdict: EncodedJson<GateCheckReply>,
     actor: Actor,
     started: bigint,
   ): Promise<void> {
+    const { value } = verdict;
     const envelope = createEnvelope({
-      id: verdict.decisionId,
+      id: value.decisionId,
       type: 'gate.VerdictRendered',
       subject: this.messaging.naming.decisionSubject('gate', request.engineId),
       source: 'gate',
       actor,
       ...(request.requestId ? { correlationId: request.requestId } : {}),
-      occurredAt: verdict.decidedAt,
-      data: { request, verdict, latencyMicros: Number((process.hrtime.bigint() - started) / 1000n) },
+      occurredAt: value.decidedAt,
+      data: { request, verdict: value, latencyMicros: Number((process.hrtime.bigint() - started) / 1000n) },
     });
     try {
-      await this.messaging.publisher.publish(envelope);
+      const { publisher } = this.messaging;
+      // Validated as it is; written with the verdict's bytes, which the reply reuses.
+      const body = publisher.encode(envelope, { ...envelope, data: { ...envelope.data, verdict } });
+      await publisher.publish(envelope, {}, body);
     } catch (error) {
       this.metrics.recordFailures.inc();
       throw new TransientError('the decision could not be recorded, so no verdict is given (fail closed)', {
