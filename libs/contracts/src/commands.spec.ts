@@ -2,8 +2,11 @@ import type { TSchema } from '@sinclair/typebox';
 import { compile } from './ajv';
 import * as contracts from './index';
 
-/** Free text a command must fill with something: an audit trail of "   " explains nothing. */
-const EXPLAINING_FIELDS = ['reason', 'evidence'];
+/**
+ * Free text a command must fill with something (an audit trail of "   " explains nothing), and
+ * without control characters or bidirectional overrides (see InputText).
+ */
+const EXPLAINING_FIELDS = ['reason', 'note', 'evidence', 'name', 'source'];
 
 /** Every `…Command` schema's explaining fields, as [command, field, its schema]. */
 const explainingFields = Object.entries(contracts).flatMap(([name, value]) => {
@@ -21,6 +24,9 @@ describe('Command schemas', () => {
         'UpsertHeimdallPolicyCommand.reason',
         'UpsertPolicyCommand.reason',
         'RecordAttestationCommand.evidence',
+        'ResolveBreakerEventCommand.note',
+        'UpdateBreakerRuleCommand.name',
+        'RegisterBaselineCommand.source',
       ]),
     );
   });
@@ -32,6 +38,16 @@ describe('Command schemas', () => {
       expect(check('   ').ok).toBe(false);
       expect(check('\t\n').ok).toBe(false);
       expect(check(' rolled back after the incident ').ok).toBe(true);
+    },
+  );
+
+  it.each(explainingFields)(
+    'should refuse %s.%s holding an ANSI escape, a carriage return or a bidi override',
+    (_name, _field, schema) => {
+      const check = compile(schema);
+      for (const text of ['\u001b[31mok', 'ok\rfailed', 'ok \u202Edeliaf', 'ok \u2067x\u2069', 'a\u0085b'])
+        expect(check(text).ok).toBe(false);
+      expect(check('line one\nline two').ok).toBe(true);
     },
   );
 });

@@ -47,10 +47,25 @@ export function idPattern(pattern: string): string {
 }
 
 /**
+ * What human text may not hold: C0 controls but TAB and LF (CR goes too: a bare one rewrites a line on a
+ * terminal), DEL, C1 controls, and the bidirectional embeddings, overrides and isolates (U+202A–U+202E,
+ * U+2066–U+2069) that make text display in another order than it reads ("Trojan Source"). LF stays:
+ * reasons may run over lines, and logs are JSON lines, where it is escaped. The marks U+200E and
+ * U+200F stay too: they steer only neutral characters, which mixed-script text needs.
+ */
+const CONTROL_OR_BIDI = '\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F\\u202A-\\u202E\\u2066-\\u2069';
+
+/** {@link InputText}'s pattern: not only spaces, and none of {@link CONTROL_OR_BIDI}. */
+export const INPUT_TEXT_PATTERN = `^(?=\\s*\\S)[^${CONTROL_OR_BIDI}]*$`;
+
+/**
  * What a value that fails `pattern` must be, in words: an id's pattern (see {@link idPattern}) as
- * the pattern it was given plus the names it refuses, rather than the whole lookahead.
+ * the pattern it was given plus the names it refuses, rather than the whole lookahead; input text's
+ * (see {@link InputText}) as the rule it stands for.
  */
 export function patternMessage(pattern: string): string {
+  if (pattern === INPUT_TEXT_PATTERN)
+    return 'must not be blank nor contain control characters (but tab and line feed) or bidirectional overrides';
   if (!pattern.startsWith(MEMBER_NAME_GUARD)) return `must match pattern "${pattern}"`;
   return (
     `must match pattern "^${pattern.slice(MEMBER_NAME_GUARD.length)}" and must not be a name every ` +
@@ -79,5 +94,14 @@ export const REASON_MAX_LENGTH = 500;
 /** Why a person or a service did something, as it is kept in events (never stricter than what was stored). */
 export const Reason = Type.String({ minLength: 1, maxLength: REASON_MAX_LENGTH });
 
-/** The reason a command must give: some text, not only spaces (an audit trail of "   " explains nothing). */
-export const CommandReason = Type.String({ minLength: 1, maxLength: REASON_MAX_LENGTH, pattern: '\\S' });
+/**
+ * Free text a person or an engine writes in a command or a request (a reason, a note, evidence, a
+ * name): some text, not only spaces (an audit trail of "   " explains nothing), and nothing that
+ * could forge a log line or make it read otherwise on a screen ({@link CONTROL_OR_BIDI}). Events
+ * keep their looser schemas (e.g. {@link Reason}), so the ones already stored still validate.
+ */
+export const InputText = (maxLength: number) =>
+  Type.String({ minLength: 1, maxLength, pattern: INPUT_TEXT_PATTERN });
+
+/** The reason a command must give. */
+export const CommandReason = InputText(REASON_MAX_LENGTH);

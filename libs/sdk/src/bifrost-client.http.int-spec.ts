@@ -620,6 +620,27 @@ describe('SDK over HTTP', () => {
         gateway.requests.filter((r) => r.path === '/api/v1/engine/outcome').map((r) => r.occurredAt),
       ).toEqual(recorded.map((r) => r.occurredAt));
     });
+
+    it('should give up after maxReconnectAttempts failed probes, and ask nothing once it has', async () => {
+      const sdk = client({ maxReconnectAttempts: 1 });
+      await sdk.whenConnected(5_000);
+      const states = collectStates(sdk);
+      await gateway.stop();
+
+      await sdk.check(checkRequest());
+      await waitFor(() => sdk.state === 'failed', { what: 'the client to give up' });
+      await gateway.restart();
+      const before = gateway.requests.length;
+
+      expect(states).toEqual(['reconnecting', 'failed']);
+      await expect(sdk.check(checkRequest())).resolves.toMatchObject({
+        failClosed: true,
+        action: 'BLOCK',
+        code: 'SDK.CONNECTION_FAILED',
+      });
+      await expect(sdk.approval(where)).rejects.toMatchObject({ code: 'SDK.CONNECTION_FAILED' });
+      expect(gateway.requests.length).toBe(before);
+    });
   });
 });
 

@@ -1,4 +1,7 @@
+import { execFile } from 'node:child_process';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { jetstreamManager, StorageType, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { Catalogue, catalogue, type Envelope } from '@bifrost/contracts';
@@ -19,7 +22,8 @@ import {
   upsertPolicy,
 } from '../../../apps/risk-guard/src/risk-guard.fixtures';
 import { createClient, type BifrostClient } from './bifrost.client';
-import type { ClientEvents, ClientOptions } from './sdk.types';
+import { SDK_IDENTITY } from './heartbeat.payload';
+import type { ClientEvents, ClientOptions, ConnectionState } from './sdk.types';
 
 describe('SDK over NATS', () => {
   const clients: BifrostClient[] = [];
@@ -245,6 +249,39 @@ describe('SDK over NATS', () => {
         data: { engineId: 'e1', outcomeId: 'o-1' },
       });
     });
+
+    it('should report in its heartbeats the policy revision of its last verdict and the sessions the engine counts', async () => {
+      let sessions = 2;
+      const sdk = client(ns, { heartbeatIntervalMs: 60_000, activeSessions: () => sessions });
+      const flushed = collect(sdk, 'flushed');
+      await waitFor(() => flushed.length === 1, { what: 'the heartbeat on connect' });
+
+      const verdict = await sdk.check({ strategyId: 's1', action: { kind: 'order.place', intent: 'open' } });
+      if (verdict.failClosed) throw new Error(`no verdict: ${verdict.code}`);
+      sessions = 0;
+      sdk.heartbeat({ status: 'trading' });
+      await waitFor(() => flushed.length === 2, { what: 'the heartbeat after the verdict' });
+
+      const before = await storedFact(ns, flushed[0]?.sequence as number);
+      const after = await storedFact(ns, flushed[1]?.sequence as number);
+      // No verdict yet: no revision to report.
+      expect(before.envelope.data).toEqual({
+        engineId: 'e1',
+        intervalMs: 60_000,
+        activeSessions: 2,
+        ...sdkFields,
+      });
+      expect(after.envelope.data).toEqual({
+        engineId: 'e1',
+        intervalMs: 60_000,
+        status: 'trading',
+        policyRevision: verdict.policyRevision,
+        activeSessions: 0,
+        ...sdkFields,
+      });
+      // What every consumer (the canary) and the gateway check an ingest envelope against.
+      expect(catalogue.check(after.envelope)).toEqual({ ok: true });
+    });
   });
 
   describe('without an answering gate', () => {
@@ -422,6 +459,76 @@ describe('SDK over NATS', () => {
     });
   });
 
+  describe('with maxReconnectAttempts', () => {
+    it('should give up after its retries against a closed port: failed, decisions fail closed, calls reject', async () => {
+      const attempts: string[] = [];
+      const sdk = createdClient({
+        natsUrl: `nats://127.0.0.1:${await closedPort()}`,
+        maxReconnectAttempts: 1,
+        logger: { debug: (message) => attempts.push(message) },
+      });
+      const states = collectStates(sdk);
+      const started = Date.now();
+
+      await expect(sdk.whenConnected(30_000)).resolves.toBe(false);
+
+      // At once, then once after 1 s (±20 %): never the 30 s it was given.
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(attempts.filter((m) => m === 'bifrost: NATS connect failed')).toHaveLength(2);
+      expect(states).toEqual(['failed']);
+      expect(sdk.state).toBe('failed');
+      await expect(
+        sdk.check({ strategyId: 's1', action: { kind: 'order.place', intent: 'open' } }),
+      ).resolves.toMatchObject({ failClosed: true, action: 'BLOCK', code: 'SDK.CONNECTION_FAILED' });
+      await expect(
+        sdk.reserve({ idempotencyKey: 'k-1', maxLoss: eur(1), exposure: eur(1) }),
+      ).resolves.toMatchObject({ failClosed: true, outcome: 'DENIED', code: 'SDK.CONNECTION_FAILED' });
+      // Not worth asking again: awaitApproval rejects at once instead of polling until its timeout.
+      await expect(
+        sdk.awaitApproval({ strategyId: 's1', approvalId: 'a-1' }, { timeoutMs: 60_000 }),
+      ).rejects.toMatchObject({ name: 'SdkError', code: 'SDK.CONNECTION_FAILED' });
+      await expect(sdk.whenConnected(30_000)).resolves.toBe(false);
+      await expect(sdk.close()).resolves.toEqual({ undelivered: 0 });
+      expect(states).toEqual(['failed', 'closed']);
+    }, 15_000);
+
+    it("should let the engine's process exit once it gave up, without close()", async () => {
+      const script = `
+        const { createClient } = require(${JSON.stringify(join(__dirname, 'index.ts'))});
+        createClient({ natsUrl: 'nats://127.0.0.1:${await closedPort()}', engineId: 'e1', maxReconnectAttempts: 1 })
+          .on('state', (state) => console.log(state));`;
+
+      // Killed after 20 s if a timer or a socket kept it alive.
+      const { stdout } = await run(process.execPath, ['-r', '@swc-node/register', '-e', script], {
+        cwd: join(__dirname, '..', '..', '..'),
+        timeout: 20_000,
+      });
+
+      expect(stdout.trim()).toBe('failed');
+    }, 30_000);
+
+    it('should give up when NATS stays out of reach after the connection is lost', async () => {
+      const ns = await createTestNamespace('sdkgiveup');
+      const proxy = await TcpProxy.start(natsTarget(ns.natsUrl));
+      try {
+        const sdk = client(ns, { natsUrl: proxy.url, maxReconnectAttempts: 1 });
+        await expect(sdk.whenConnected(5_000)).resolves.toBe(true);
+        const states = collectStates(sdk);
+
+        proxy.pause();
+        await waitFor(() => sdk.state === 'failed', { what: 'the client to give up' });
+
+        expect(states).toEqual(['reconnecting', 'failed']);
+        const recorded = sdk.recordOutcome(outcome('o-1'));
+        expect(recorded.kind).toBe('outcome');
+        await expect(sdk.close()).resolves.toEqual({ undelivered: 1 });
+      } finally {
+        await proxy.stop();
+        await ns.cleanup();
+      }
+    });
+  });
+
   describe('against a server that accepts connections but never speaks (a proxy with nothing behind it)', () => {
     let hole: BlackHole;
     beforeEach(async () => {
@@ -544,6 +651,7 @@ describe('SDK over NATS', () => {
 
       expect((await storedFact(ns, flushed[0]?.sequence as number)).envelope.data).toEqual({
         engineId: 'e1',
+        ...sdkFields,
       });
     });
 
@@ -557,8 +665,13 @@ describe('SDK over NATS', () => {
       expect(flushed.map((f) => f.kind)).toEqual(['heartbeat', 'heartbeat']);
       const first = await storedFact(ns, flushed[0]?.sequence as number);
       const last = await storedFact(ns, flushed[1]?.sequence as number);
-      expect(first.envelope.data).toEqual({ engineId: 'e1', intervalMs: 60_000 });
-      expect(last.envelope.data).toEqual({ engineId: 'e1', intervalMs: 60_000, signingOff: true });
+      expect(first.envelope.data).toEqual({ engineId: 'e1', intervalMs: 60_000, ...sdkFields });
+      expect(last.envelope.data).toEqual({
+        engineId: 'e1',
+        intervalMs: 60_000,
+        signingOff: true,
+        ...sdkFields,
+      });
     });
 
     it('should send none without a heartbeat type, and refuse a manual one as unsupported', async () => {
@@ -588,6 +701,28 @@ function collect<E extends 'flushed' | 'dropped'>(
     seen.push(e);
   }) as ClientEvents[E]);
   return seen;
+}
+
+const run = promisify(execFile);
+
+/** What the SDK fills in on every heartbeat, whatever the engine says. */
+const sdkFields = { sdk: SDK_IDENTITY, uptimeS: expect.any(Number) as number };
+
+function collectStates(sdk: BifrostClient): ConnectionState[] {
+  const states: ConnectionState[] = [];
+  sdk.on('state', (state) => {
+    states.push(state);
+  });
+  return states;
+}
+
+/** A port nothing listens on: every connection attempt is refused at once. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 /** Blocks the event loop, as an engine busy computing does. */

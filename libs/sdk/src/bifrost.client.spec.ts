@@ -75,6 +75,23 @@ describe('Client options', () => {
     ).toEqual(['heartbeatIntervalMs must be an integer from 0 to 2147483647']);
   });
 
+  it('should refuse a reconnect limit that is not a count, and an activeSessions that is not a function', () => {
+    expect(
+      configProblems({
+        natsUrl: 'nats://127.0.0.1:4222',
+        engineId: 'e1',
+        maxReconnectAttempts: -1,
+        activeSessions: 3 as unknown as () => number,
+      }),
+    ).toEqual([
+      'maxReconnectAttempts must be an integer from 0 to 9007199254740991',
+      'activeSessions must be a function returning a count',
+    ]);
+    expect(
+      configProblems({ natsUrl: 'nats://127.0.0.1:4222', engineId: 'e1', maxReconnectAttempts: 0 }),
+    ).toEqual([]);
+  });
+
   it('should refuse a namespace with the gateway, which would ignore it', () => {
     expect(
       configProblems({ gatewayUrl: 'http://localhost:3000', apiKey: 'k', engineId: 'e1', namespace: 'ci' }),

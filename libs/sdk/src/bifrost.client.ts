@@ -11,6 +11,7 @@ import {
 } from '@bifrost/contracts';
 import { backoffDelay, boundedRetryAfter } from './backoff.policy';
 import { buildFact, factDefinition, type Fact } from './fact.envelope';
+import { heartbeatFields, isCount } from './heartbeat.payload';
 import { toCheckVerdict, toEvaluationResult, toReserveResult } from './fail-closed.mapping';
 import { gatewayOrigin, HttpTransport } from './http.transport';
 import { NatsTransport, parseNatsUrl, type NatsServer } from './nats.transport';
@@ -82,6 +83,11 @@ export class BifrostClient {
   readonly engineId: string;
   private readonly deadlineMs: number;
   private readonly heartbeatIntervalMs: number;
+  private readonly maxReconnectAttempts: number;
+  private readonly activeSessions: (() => number) | undefined;
+  private readonly startedAtMs = Date.now();
+  /** Of the last gate verdict received: heartbeats report it, so an engine on an old policy shows. */
+  private policyRevision: string | undefined;
   private readonly catalogue: Catalogue;
   private readonly naming: Naming;
   private readonly logger: SdkLogger;
@@ -118,6 +124,8 @@ export class BifrostClient {
     this.engineId = options.engineId;
     this.deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
+    this.maxReconnectAttempts = options.maxReconnectAttempts ?? Number.POSITIVE_INFINITY;
+    this.activeSessions = options.activeSessions;
     this.catalogue = options.catalogue ?? defaultCatalogue;
     this.naming = createNaming(options.namespace ?? '');
     this.logger = options.logger ?? {};
@@ -129,11 +137,13 @@ export class BifrostClient {
           engineId: options.engineId,
           logger: this.logger,
           pingIntervalMs: Math.max(1_000, Math.min(this.heartbeatIntervalMs || 10_000, 30_000)),
+          maxReconnectAttempts: this.maxReconnectAttempts,
         })
       : new HttpTransport({
           gatewayUrl: options.gatewayUrl as string,
           apiKey: options.apiKey as string,
           logger: this.logger,
+          maxReconnectAttempts: this.maxReconnectAttempts,
         });
     this.transport.start((state) => this.onTransportState(state));
     if (this.heartbeatIntervalMs > 0) {
@@ -170,15 +180,15 @@ export class BifrostClient {
     return () => set.delete(listener);
   }
 
-  /** Resolves true once connected, false if `timeoutMs` passes (or the client closes) first. */
+  /** Resolves true once connected, false if `timeoutMs` passes (or the client closes or gives up) first. */
   whenConnected(timeoutMs = this.deadlineMs): Promise<boolean> {
     if (this.connected) return Promise.resolve(true);
-    if (this.closed) return Promise.resolve(false);
+    if (this.state === 'closed' || this.state === 'failed') return Promise.resolve(false);
     return new Promise((resolve) => {
       const timer = setTimeout(() => finish(false), timeoutMs);
       const off = this.on('state', (state) => {
         if (state === 'connected') finish(true);
-        if (state === 'closed') finish(false);
+        if (state === 'closed' || state === 'failed') finish(false);
       });
       const finish = (value: boolean) => {
         clearTimeout(timer);
@@ -204,6 +214,7 @@ export class BifrostClient {
     const verdict = toCheckVerdict(subject, await this.ask('check', request, deadlineAt), Date.now());
     if (verdict.failClosed)
       this.logger.warn?.('bifrost: check failed closed', { code: verdict.code, reason: verdict.reason });
+    else this.policyRevision = verdict.policyRevision;
     return verdict;
   }
 
@@ -319,9 +330,21 @@ export class BifrostClient {
     return this.record('sandbox', trial);
   }
 
-  /** Sends a heartbeat now; the client also sends one per interval while connected and on every (re)connect. */
+  /**
+   * Sends a heartbeat now; the client also sends one per interval while connected and on every
+   * (re)connect. The SDK fills in `sdk`, `uptimeS`, `intervalMs` (when not the default),
+   * `policyRevision` and `activeSessions` (when known); `fields` go on top.
+   */
   heartbeat(fields: HeartbeatInput = {}): RecordedFact {
-    return this.record('heartbeat', { ...this.declaredInterval(), ...fields });
+    const known = heartbeatFields({
+      startedAtMs: this.startedAtMs,
+      nowMs: Date.now(),
+      intervalMs: this.heartbeatIntervalMs,
+      defaultIntervalMs: DEFAULT_HEARTBEAT_INTERVAL_MS,
+      policyRevision: this.policyRevision,
+      activeSessions: this.countActiveSessions(),
+    });
+    return this.record('heartbeat', { ...known, ...fields });
   }
 
   /**
@@ -373,6 +396,12 @@ export class BifrostClient {
     deadlineAt: number,
   ): Promise<Answer<ReplyOf<O>>> {
     if (this.closed) return failure(SDK_ERROR_CODES.closed, 'the client is closed');
+    if (this.transport.state === 'failed') {
+      return failure(
+        SDK_ERROR_CODES.connectionFailed,
+        `gave up connecting after ${this.maxReconnectAttempts} retries (maxReconnectAttempts)`,
+      );
+    }
     const body = { ...(input as object), engineId: this.engineId };
     const contract = CONTRACTS[operation];
     const request = contract.request(body);
@@ -526,18 +555,30 @@ export class BifrostClient {
       void this.pump();
       return;
     }
+    if (state === 'failed') {
+      this.logger.error?.('bifrost: gave up connecting', { maxReconnectAttempts: this.maxReconnectAttempts });
+      // Nothing will be sent again: no timer may keep the engine's process alive for it.
+      if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+      this.heartbeatTimer = undefined;
+      if (this.retryTimer) clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+    }
     this.emit('state', state);
   }
 
-  /**
-   * A heartbeat interval other than the default is declared with every heartbeat, so the canary
-   * allows three of them of silence (seed 004) rather than three of the default's. The default one
-   * is not: the canary's default gap already is three of it, and the heartbeat stays as it was.
-   */
-  private declaredInterval(): HeartbeatInput {
-    const periodic =
-      this.heartbeatIntervalMs > 0 && this.heartbeatIntervalMs !== DEFAULT_HEARTBEAT_INTERVAL_MS;
-    return periodic ? { intervalMs: this.heartbeatIntervalMs } : {};
+  /** The engine's `activeSessions` answer, if it gave a usable one: a bug there must not cost the heartbeat. */
+  private countActiveSessions(): number | undefined {
+    if (!this.activeSessions) return undefined;
+    let count: unknown;
+    try {
+      count = this.activeSessions();
+    } catch (error) {
+      this.logger.warn?.('bifrost: activeSessions threw', { error: (error as Error).message });
+      return undefined;
+    }
+    if (isCount(count)) return count;
+    this.logger.warn?.('bifrost: activeSessions is not a non-negative integer', { value: String(count) });
+    return undefined;
   }
 
   private timedHeartbeat(fields: HeartbeatInput = {}): void {
@@ -667,6 +708,10 @@ export function configProblems(options: ClientOptions): string[] {
   // A timer cannot hold more than 2³¹−1 ms: Node would run it after 1 ms.
   integer('deadlineMs', options.deadlineMs, 1, MAX_DEADLINE_MS);
   integer('heartbeatIntervalMs', options.heartbeatIntervalMs, 0, MAX_DEADLINE_MS);
+  integer('maxReconnectAttempts', options.maxReconnectAttempts, 0, Number.MAX_SAFE_INTEGER);
+  if (options.activeSessions !== undefined && typeof options.activeSessions !== 'function') {
+    problems.push('activeSessions must be a function returning a count');
+  }
   integer('buffer.maxItems', options.buffer?.maxItems, 1, Number.MAX_SAFE_INTEGER);
   return problems;
 }

@@ -3,7 +3,9 @@ import type { ConnectionState } from './sdk.types';
 
 /**
  * Keeps a transport connected: tries at once, then after 1, 2, 4 … 60 s (±20 %) until an attempt
- * succeeds; starts over when the connection is lost. The transport decides what "connect" means.
+ * succeeds; starts over when the connection is lost. After `maxRetries` retries in a row have
+ * failed it gives up for good: `failed`, which nothing but `stop()` leaves. The transport decides
+ * what "connect" means.
  */
 export class ConnectionLoop {
   private current: ConnectionState = 'connecting';
@@ -16,6 +18,7 @@ export class ConnectionLoop {
   constructor(
     private readonly tryConnect: () => Promise<boolean>,
     private readonly onState: (state: ConnectionState) => void,
+    private readonly maxRetries: number = Number.POSITIVE_INFINITY,
     private readonly random: () => number = Math.random,
   ) {}
 
@@ -44,7 +47,7 @@ export class ConnectionLoop {
 
   /** Proof of a working connection obtained outside an attempt (an HTTP answer): stop retrying. */
   found(): void {
-    if (this.stopped || this.running || this.current === 'connected') return;
+    if (this.stopped || this.running || this.current === 'connected' || this.current === 'failed') return;
     this.clearTimer();
     this.attempt = 0;
     this.set('connected');
@@ -73,6 +76,10 @@ export class ConnectionLoop {
       return;
     }
     this.attempt += 1;
+    if (this.attempt > this.maxRetries) {
+      this.set('failed');
+      return;
+    }
     this.timer = setTimeout(
       () => {
         this.timer = undefined;

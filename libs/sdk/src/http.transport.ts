@@ -12,6 +12,8 @@ export interface HttpTransportOptions {
   readonly gatewayUrl: string;
   readonly apiKey: string;
   readonly logger: SdkLogger;
+  /** Probes after a failed one before giving up (`Infinity`: never). */
+  readonly maxReconnectAttempts: number;
 }
 
 /** The engine endpoints (docs/sdk.md, "HTTP contract"). */
@@ -53,6 +55,7 @@ export class HttpTransport implements Transport {
     this.loop = new ConnectionLoop(
       () => this.probe(),
       (state) => this.onState(state),
+      options.maxReconnectAttempts,
     );
   }
 

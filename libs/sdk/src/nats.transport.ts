@@ -30,6 +30,8 @@ export interface NatsTransportOptions {
   readonly logger: SdkLogger;
   /** Interval of the client's PINGs: a silent server is detected after two missed PONGs. */
   readonly pingIntervalMs: number;
+  /** Retries after a failed attempt before giving up (`Infinity`: never). */
+  readonly maxReconnectAttempts: number;
 }
 
 const encoder = new TextEncoder();
@@ -60,6 +62,7 @@ export class NatsTransport implements Transport {
     this.loop = new ConnectionLoop(
       () => this.connectOnce(),
       (state) => this.onState(state),
+      options.maxReconnectAttempts,
     );
   }
 

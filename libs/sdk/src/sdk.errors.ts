@@ -16,6 +16,8 @@ export const SDK_ERROR_CODES = {
   invalidFact: 'SDK.INVALID_FACT',
   /** The fact kind has no message type in the catalogue of this Bifrost version. */
   unsupportedFact: 'SDK.UNSUPPORTED_FACT',
+  /** The client gave up connecting (`maxReconnectAttempts`) and will not try again: close it, create another. */
+  connectionFailed: 'SDK.CONNECTION_FAILED',
   /** The client was closed. */
   closed: 'SDK.CLOSED',
   /** createClient options are wrong. */

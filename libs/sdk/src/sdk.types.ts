@@ -23,8 +23,11 @@ import type {
   SettleRequest,
 } from '@bifrost/contracts';
 
-/** Where the client stands with Bifrost. */
-export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
+/**
+ * Where the client stands with Bifrost. `failed`: it gave up connecting (`maxReconnectAttempts`)
+ * and will not try again; only `closed` follows.
+ */
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'closed';
 
 /** Any structured logger (pino, console, winston…); the SDK logs nothing without one. */
 export interface SdkLogger {
@@ -50,6 +53,16 @@ export interface ClientOptions {
   readonly deadlineMs?: number;
   /** Heartbeat period while connected (one more on each connect); 0: no heartbeats. Default 10 000 ms. */
   readonly heartbeatIntervalMs?: number;
+  /**
+   * How many times to retry, with backoff, after a failed connection attempt before giving up
+   * (state `failed`); counted afresh for each outage. Default: no limit.
+   */
+  readonly maxReconnectAttempts?: number;
+  /**
+   * How many sessions the engine has open, asked at every heartbeat and sent as `activeSessions`.
+   * A throw or anything but a non-negative integer leaves the field out (and is logged).
+   */
+  readonly activeSessions?: () => number;
   /** Telemetry buffer: at most `maxItems` facts wait for delivery (default 10 000). */
   readonly buffer?: { readonly maxItems?: number };
   readonly logger?: SdkLogger;

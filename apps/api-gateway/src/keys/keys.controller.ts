@@ -1,6 +1,6 @@
 import { Body, Header, Inject } from '@nestjs/common';
 import { Type, type Static } from '@sinclair/typebox';
-import { EntityId, Timestamp, object } from '@bifrost/contracts';
+import { EntityId, InputText, Timestamp, object } from '@bifrost/contracts';
 import { KeyStore } from '../auth/key-store.service';
 import { ROLES, type Principal } from '../auth/roles';
 import { ApiController, CurrentPrincipal, Route, ValidParams } from '../http/route';
@@ -19,7 +19,8 @@ const KeyView = object({
   revokedBy: Type.Optional(Type.String()),
 });
 const CreateKeyBody = object({
-  name: Type.String({ minLength: 1, maxLength: 200 }),
+  /** Shown to operators and in the audit log: no control characters or bidi overrides. */
+  name: InputText(200),
   role: RoleSchema,
   /** Required for engine keys, refused for the others. */
   engineId: Type.Optional(EntityId),

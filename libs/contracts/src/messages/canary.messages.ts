@@ -320,6 +320,7 @@ export const HeartbeatReported = defineMessage({
     engineId: EntityId,
     /** Free-form status text from the engine (version, mode …). */
     status: Type.Optional(Type.String({ maxLength: 200 })),
+    /** Seconds the engine has been running (seed 004's `uptime_s`; the SDK counts from `createClient`). */
     uptimeS: Type.Optional(Type.Integer({ minimum: 0 })),
     /** The engine is stopping on purpose: the canary marks it OFFLINE instead of pausing it when it falls silent. */
     signingOff: Type.Optional(Type.Boolean()),
@@ -328,6 +329,18 @@ export const HeartbeatReported = defineMessage({
      * three of these intervals of silence (seed 004), at least its default gap.
      */
     intervalMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_147_483_647 })),
+    /**
+     * The `policyRevision` of the last gate verdict the engine received (seed 004's
+     * `policy_version_hash`): an engine still acting on an old policy shows. Absent before its first verdict.
+     */
+    policyRevision: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    /** How many sessions (positions, conversations, jobs …) the engine has open, when it counts them. */
+    activeSessions: Type.Optional(Type.Integer({ minimum: 0 })),
+    /**
+     * The client that sent it, `@bifrost/sdk@<version>`: Bifrost has no editions (seed 004's
+     * `edition`); which SDK an engine runs is what tells an operator it needs an upgrade.
+     */
+    sdk: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   }),
 });
 

@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Actor, Timestamp } from '../envelope';
 import { defineMessage } from '../registry';
 import { EngineModeSchema, EntityId } from '../verdict';
-import { CommandReason, literals, object, Reason, idPattern } from '../schema';
+import { CommandReason, InputText, literals, object, Reason, idPattern } from '../schema';
 
 /** The one control plane aggregate: `bifrost.evt.gate.control.global`. */
 export const CONTROL_PLANE_SUBJECT = 'bifrost.evt.gate.control.global';
@@ -45,7 +45,7 @@ export const RecordChecklistFactCommand = object({
   /** The service that established the fact, e.g. `risk-guard`, `canary`, `projector`. */
   reportedBy: Type.String({ minLength: 1, maxLength: 100 }),
   // When given, some text (events keep Evidence, so stored ones validate).
-  evidence: Type.Optional(Type.String({ maxLength: 2000, pattern: '\\S' })),
+  evidence: Type.Optional(InputText(2000)),
 });
 export type RecordChecklistFactCommand = Static<typeof RecordChecklistFactCommand>;
 

@@ -1,7 +1,7 @@
 import { Type, type Static, type TProperties } from '@sinclair/typebox';
 import { Actor, Timestamp } from '../envelope';
 import { EntityId, Money } from '../verdict';
-import { ApprovalId, CommandReason, TokenId } from '../schema';
+import { ApprovalId, CommandReason, InputText, TokenId } from '../schema';
 import { MaturityLevelSchema, TokenScope } from './gate-strategy.messages';
 
 /**
@@ -25,7 +25,7 @@ export const RegisterBaselineCommand = command({
   winRate: Type.Number({ minimum: 0, maximum: 1 }),
   profitFactor: Type.Number({ exclusiveMinimum: 0 }),
   avgPnl: Type.Optional(Money),
-  source: Type.Optional(Type.String({ maxLength: 200 })),
+  source: Type.Optional(InputText(200)),
   /**
    * The caller may not loosen (the gateway sets it for roles below admin): a baseline below the
    * current one (a lower win rate, profit factor or average PnL, or none where there was one) is

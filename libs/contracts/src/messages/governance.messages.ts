@@ -5,7 +5,7 @@ import { CommandReply, okReplyOf } from '../errors';
 import { defineMessage, defineRpc } from '../registry';
 import { EntityId } from '../verdict';
 import { COMMAND_OUTCOMES, CommandType, INCIDENT_SEVERITIES } from './governance-ingest.messages';
-import { CommandReason, literals, object, Reason, idPattern } from '../schema';
+import { CommandReason, InputText, literals, object, Reason, idPattern } from '../schema';
 
 export const AUTONOMY_PHASES = ['L3', 'L3+', 'L4', 'L4+', 'L5'] as const;
 export type AutonomyPhase = (typeof AUTONOMY_PHASES)[number];
@@ -444,8 +444,8 @@ export const RecordAttestationCommand = object({
   engineId: EntityId,
   itemId: ChecklistItemId,
   passed: Type.Boolean(),
-  /** Text, not only spaces, as a command's reason (events keep the old rule: stored ones validate). */
-  evidence: Type.String({ minLength: 1, maxLength: 2000, pattern: '\\S' }),
+  /** Input text, as a command's reason (events keep the old rule: stored ones validate). */
+  evidence: InputText(2000),
   expiresAt: Type.Optional(Timestamp),
 });
 export type RecordAttestationCommand = Static<typeof RecordAttestationCommand>;
@@ -456,7 +456,7 @@ export const UpdateBreakerRuleCommand = object({
   engineId: EntityId,
   ruleId: BreakerRuleId,
   /** Required for a new rule; for an existing rule absent fields keep their value. */
-  name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  name: Type.Optional(InputText(100)),
   condition: Type.Optional(Type.String({ minLength: 1, maxLength: 300 })),
   window: Type.Optional(BreakerWindow),
   action: Type.Optional(literals(BREAKER_ACTIONS)),
