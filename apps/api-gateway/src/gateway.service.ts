@@ -18,6 +18,7 @@ import { GatewayGuard } from './http/gateway.guard';
 import { buildOpenApi } from './http/openapi';
 import { ProblemFilter } from './http/problem.filter';
 import { RateLimits } from './http/rate-limit.service';
+import { RouteSpans } from './http/route-spans';
 import { KeysController } from './keys/keys.controller';
 import { AuditController } from './reads/audit.controller';
 import { DecisionStreamController } from './reads/decision-stream.controller';
@@ -88,6 +89,7 @@ export const gatewayService: ServiceDefinition<GatewayConfig> = {
       KeyStore,
       AuthService,
       RateLimits,
+      RouteSpans,
       GatewayGuard,
       GatewayRpc,
       ReadModels,

@@ -1,5 +1,6 @@
 export * from './health';
 export * from './health.controller';
+export * from './http-route';
 export * from './logger';
 export * from './metrics';
 export * from './observability.module';

@@ -47,13 +47,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       ...(options.serviceVersion === undefined ? {} : { [ATTR_SERVICE_VERSION]: options.serviceVersion }),
     }),
     traceExporter: new OTLPTraceExporter({ url: tracesUrl(options.otlpEndpoint) }),
-    instrumentations: [
-      new HttpInstrumentation({
-        // Probes and scrapes would otherwise drown the useful traces.
-        ignoreIncomingRequestHook: (request) => /^\/(health\/|metrics\b)/.test(request.url ?? ''),
-      }),
-      new PgInstrumentation({ requireParentSpan: true }),
-    ],
+    instrumentations: [httpInstrumentation(), new PgInstrumentation({ requireParentSpan: true })],
     textMapPropagator: new W3CTraceContextPropagator(),
     // Logs go to stdout through pino and metrics through Prometheus; without an explicit empty list
     // the SDK would start an OTLP log exporter of its own.
@@ -66,6 +60,17 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     // A collector that is down must not turn a graceful shutdown into a failed one.
     shutdown: () => (stopped ??= sdk.shutdown().catch(onError)),
   };
+}
+
+/**
+ * The HTTP instrumentation as services run it, also for specs. Created enabled, it patches `http`
+ * the next time that module is required.
+ */
+export function httpInstrumentation(): HttpInstrumentation {
+  return new HttpInstrumentation({
+    // Probes and scrapes would otherwise drown the useful traces.
+    ignoreIncomingRequestHook: (request) => /^\/(health\/|metrics\b)/.test(request.url ?? ''),
+  });
 }
 
 export function tracesUrl(endpoint: string): string {
