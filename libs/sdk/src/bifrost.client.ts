@@ -1,3 +1,4 @@
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import {
   catalogue as defaultCatalogue,
   compile,
@@ -46,6 +47,7 @@ import type {
 } from './sdk.types';
 import type { Operation, Transport } from './transport.types';
 import { TelemetryBuffer } from './telemetry.buffer';
+import { traceHeaders } from './trace.headers';
 
 export const DEFAULT_DEADLINE_MS = 2_000;
 /** The longest deadline a timer can hold (2³¹−1 ms); a per-call deadline beyond it, or not positive, uses the client's. */
@@ -456,6 +458,8 @@ export class BifrostClient {
       kind,
       fields: fields as Record<string, unknown>,
       nowMs: Date.now(),
+      // A buffered fact is sent later, from no particular context: the one it was recorded in goes with it.
+      traceHeaders: traceHeaders(),
     });
     this.enqueue(fact);
     void this.pump();
@@ -587,7 +591,9 @@ export class BifrostClient {
     if (this.heartbeatIntervalMs <= 0 || !this.connected || !factDefinition(this.catalogue, 'heartbeat'))
       return;
     try {
-      this.heartbeat(fields);
+      // Timers and reconnects inherit the context the client was created in: an engine operation
+      // that happened to be under way then is not what a heartbeat belongs to.
+      context.with(ROOT_CONTEXT, () => this.heartbeat(fields));
     } catch (error) {
       this.logger.warn?.('bifrost: heartbeat not sent', { error: (error as Error).message });
     }

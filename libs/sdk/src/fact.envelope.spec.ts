@@ -72,6 +72,7 @@ const base = {
   naming: createNaming('ns1'),
   engineId: 'e1',
   nowMs: Date.parse('2026-11-21T20:42:55.123Z'),
+  traceHeaders: {},
 };
 const outcome = { strategyId: 's1', outcomeId: 'o-1', pnl: { amount: -250, currency: 'EUR' } };
 

@@ -14,6 +14,8 @@ import { SDK_ERROR_CODES, SdkError } from './sdk.errors';
 export interface Fact {
   readonly kind: IngestKind;
   readonly envelope: Envelope;
+  /** The engine's trace context when the fact was recorded (`traceHeaders`), sent with every attempt. */
+  readonly traceHeaders: Readonly<Record<string, string>>;
 }
 
 /** `source` of every envelope the SDK builds; the engine itself is the `actor`. */
@@ -64,13 +66,22 @@ export interface FactInput {
   readonly kind: IngestKind;
   readonly fields: Record<string, unknown>;
   readonly nowMs: number;
+  readonly traceHeaders: Readonly<Record<string, string>>;
 }
 
 /**
  * Wraps a fact in a complete envelope and checks it against the envelope schema and its type's data
  * schema, so a bad fact fails at the call site instead of being buffered and refused later.
  */
-export function buildFact({ catalogue, naming, engineId, kind, fields, nowMs }: FactInput): Fact {
+export function buildFact({
+  catalogue,
+  naming,
+  engineId,
+  kind,
+  fields,
+  nowMs,
+  traceHeaders,
+}: FactInput): Fact {
   const definition = factDefinition(catalogue, kind);
   if (!definition) {
     throw new SdkError(
@@ -101,5 +112,5 @@ export function buildFact({ catalogue, naming, engineId, kind, fields, nowMs }: 
   if (!known.ok) {
     throw new SdkError(SDK_ERROR_CODES.invalidFact, `invalid ${kind} fact: ${known.message}`, known.issues);
   }
-  return { kind, envelope };
+  return { kind, envelope, traceHeaders };
 }

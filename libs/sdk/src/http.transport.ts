@@ -4,6 +4,7 @@ import { boundedRetryAfter, parseRetryAfter, undecidedRetryDelay } from './backo
 import { ConnectionLoop } from './connection.loop';
 import type { Fact } from './fact.envelope';
 import { SDK_ERROR_CODES } from './sdk.errors';
+import { traceHeaders } from './trace.headers';
 import type { ConnectionState, SdkLogger } from './sdk.types';
 import type { DeliveryResult, Operation, Transport, TransportReply } from './transport.types';
 
@@ -74,6 +75,7 @@ export class HttpTransport implements Transport {
    */
   async request(operation: Operation, json: string, deadlineAt: number): Promise<TransportReply> {
     const path = `${ENGINE_API_PATH}/${operation}`;
+    const trace = traceHeaders();
     for (let attempt = 1; ; attempt += 1) {
       const remaining = deadlineAt - Date.now();
       if (remaining <= 0) {
@@ -83,7 +85,7 @@ export class HttpTransport implements Transport {
           message: `no answer from ${path} in time`,
         };
       }
-      const exchange = await this.post(path, json, remaining);
+      const exchange = await this.post(path, json, remaining, trace);
       if (exchange.kind === 'timeout') {
         return {
           ok: false,
@@ -124,6 +126,7 @@ export class HttpTransport implements Transport {
       JSON.stringify(fact.envelope.data),
       timeoutMs,
       {
+        ...fact.traceHeaders,
         [IDEMPOTENCY_KEY_HEADER]: fact.envelope.id,
         // When it was recorded, not when it was sent (a fact buffered through an outage is sent late).
         [OCCURRED_AT_HEADER]: fact.envelope.occurredAt,

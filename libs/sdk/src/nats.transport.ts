@@ -7,6 +7,7 @@ import { undecidedRetryDelay } from './backoff.policy';
 import { ConnectionLoop } from './connection.loop';
 import type { Fact } from './fact.envelope';
 import { SDK_ERROR_CODES } from './sdk.errors';
+import { traceHeaders } from './trace.headers';
 import type { ConnectionState, SdkLogger } from './sdk.types';
 import {
   OPERATIONS,
@@ -81,6 +82,7 @@ export class NatsTransport implements Transport {
     if (!nc || this.state !== 'connected') {
       return { ok: false, code: SDK_ERROR_CODES.disconnected, message: `not connected to NATS (${subject})` };
     }
+    const trace = traceHeaders();
     for (let attempt = 1; ; attempt += 1) {
       const timeout = deadlineAt - Date.now();
       if (timeout <= 0) {
@@ -90,7 +92,7 @@ export class NatsTransport implements Transport {
       try {
         const msg = await nc.request(subject, encoder.encode(json), {
           timeout,
-          headers: jsonHeaders(),
+          headers: jsonHeaders(trace),
         });
         reply = readReply(decoder.decode(msg.data));
       } catch (error) {
@@ -112,7 +114,7 @@ export class NatsTransport implements Transport {
       const ack = await js.publish(fact.envelope.subject, encoder.encode(JSON.stringify(fact.envelope)), {
         msgID: fact.envelope.id,
         timeout: timeoutMs,
-        headers: jsonHeaders(),
+        headers: jsonHeaders(fact.traceHeaders),
       });
       return { ok: true, sequence: ack.seq };
     } catch (error) {
@@ -256,9 +258,11 @@ function greets(server: NatsServer, timeoutMs: number, cancel: AbortSignal): Pro
   });
 }
 
-function jsonHeaders() {
+/** JSON content with the engine's trace context (`traceHeaders`), as the services send theirs. */
+function jsonHeaders(trace: Readonly<Record<string, string>>) {
   const h = natsHeaders();
   h.set('content-type', 'application/json');
+  for (const [name, value] of Object.entries(trace)) h.set(name, value);
   return h;
 }
 
