@@ -1,7 +1,7 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import type { CanaryStatus, ProbeConfig, ProbeView } from '@bifrost/contracts';
+import type { CanaryStatus, DataOf, HeartbeatReported, ProbeConfig, ProbeView } from '@bifrost/contracts';
 import { Messaging, createEnvelope } from '@bifrost/messaging';
 import type { RunningService } from '@bifrost/service';
 import { startTestService, type TestNamespace } from '@bifrost/testing';
@@ -111,20 +111,16 @@ export function heartbeat(
   client: Messaging,
   ns: TestNamespace,
   engineId: string,
-  fields: { signingOff?: boolean; occurredAt?: string; intervalMs?: number } = {},
+  fields: Partial<Omit<DataOf<typeof HeartbeatReported>, 'engineId'>> & { occurredAt?: string } = {},
 ): Promise<unknown> {
-  const { signingOff, occurredAt, intervalMs } = fields;
+  const { occurredAt, ...reported } = fields;
   return client.publisher.publish(
     createEnvelope({
       type: 'ingest.HeartbeatReported',
       subject: ns.naming.ingestSubject('heartbeat', engineId),
       source: 'sdk',
       actor: { kind: 'engine', id: engineId },
-      data: {
-        engineId,
-        ...(signingOff === undefined ? {} : { signingOff }),
-        ...(intervalMs === undefined ? {} : { intervalMs }),
-      },
+      data: { engineId, ...reported },
       ...(occurredAt ? { occurredAt } : {}),
     }),
   );

@@ -82,7 +82,11 @@ describe('canary: default probes, pause_engine probes and restarts', () => {
       reason: 'no gate here',
       probeName: 'gate-ready',
     });
-    await heartbeat(client, ns, 'e1');
+    await heartbeat(client, ns, 'e1', {
+      policyRevision: 'rev-1',
+      sdk: '@bifrost/sdk@0.1.0',
+      activeSessions: 2,
+    });
     await waitFor(async () => (await status(client)).engines.some((e) => e.engineId === 'e1'), {
       what: 'e1 watched',
     });
@@ -92,10 +96,14 @@ describe('canary: default probes, pause_engine probes and restarts', () => {
     const after = await status(client);
     expect(after.probes.map((p) => p.probe.name)).toEqual(['feed', 'nats', 'postgres']);
     expect(after.probes.find((p) => p.probe.name === 'feed')?.status).toBe('DOWN');
-    // The last heartbeat is read back from the ingest stream.
+    // The last heartbeat is read back from the ingest stream, with what it reported.
     expect(after.engines.find((e) => e.engineId === 'e1')).toMatchObject({
       status: 'ALIVE',
       lastHeartbeatAt: expect.any(String),
+      policyRevision: 'rev-1',
+      sdk: '@bifrost/sdk@0.1.0',
+      activeSessions: 2,
+      uptimeS: null,
     });
 
     // The target is gone: failures go on, but the probe is already DOWN.

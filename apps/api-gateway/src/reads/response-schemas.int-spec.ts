@@ -315,7 +315,10 @@ async function tripwire(send: Send, { admin, engine }: Keys): Promise<void> {
     });
 }
 
-/** A probe UP, two DOWN that ask the gate for a pause and a kill switch (one alert acknowledged), a watched engine. */
+/**
+ * A probe UP, two DOWN that ask the gate for a pause and a kill switch (one alert acknowledged), a
+ * watched engine whose heartbeat reports every optional field.
+ */
 async function canary(send: Send, { admin, engine, viewer }: Keys, target: string): Promise<void> {
   const probe = { kind: 'http', intervalMs: 100, timeoutMs: 100, failureThreshold: 1, recoveryThreshold: 1 };
   await send('PUT', '/canary/probes/schema-up', admin, {
@@ -339,7 +342,14 @@ async function canary(send: Send, { admin, engine, viewer }: Keys, target: strin
     engineId: 'canary-target',
     killMode: 'soft',
   });
-  await send('POST', '/engine/heartbeat', engine, { engineId: ENGINE, status: 'ok' });
+  await send('POST', '/engine/heartbeat', engine, {
+    engineId: ENGINE,
+    status: 'ok',
+    policyRevision: 'rev-1',
+    sdk: '@bifrost/sdk@0.1.0',
+    activeSessions: 1,
+    uptimeS: 60,
+  });
   await waitFor(
     async () => (await send('GET', '/canary/alerts?probeName=schema-pause', viewer)).items.length > 0,
     { what: 'the alert of schema-pause' },

@@ -5,25 +5,30 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import type { DataOf, Envelope, HeartbeatReported } from '@bifrost/contracts';
+import type { DataOf, EngineHeartbeatView, Envelope, HeartbeatReported } from '@bifrost/contracts';
 import { Messaging } from '@bifrost/messaging';
 import { CANARY_CONFIG, type CanaryConfig } from '../canary.config';
 import { CANARY_ACTOR, CanaryCommands } from '../commands/canary-commands.service';
 import { CanaryMetrics } from '../metrics/canary.metrics';
 import { CanaryState } from '../state/canary-state';
 
+/** An engine's newest heartbeat: when (capped at now) and what it reported. */
+interface LastHeartbeat {
+  readonly at: string;
+  readonly report: DataOf<typeof HeartbeatReported>;
+}
+
 /**
- * The dead-man switch: remembers when each engine was last heard from (heartbeat facts on
- * BIFROST_INGEST, not events: one event per heartbeat would flood the event store) and sweeps the
- * watched engines for silence. At start the last heartbeat of every watched engine is read back
- * from the ingest stream, so a restart neither forgets a silent engine nor pauses a live one.
+ * The dead-man switch: remembers when each engine was last heard from and what it reported then
+ * (heartbeat facts on BIFROST_INGEST, not events: one event per heartbeat would flood the event
+ * store) and sweeps the watched engines for silence. At start the last heartbeat of every watched
+ * engine is read back from the ingest stream, so a restart neither forgets a silent engine nor
+ * pauses a live one.
  */
 @Injectable()
 export class HeartbeatMonitor implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = new Logger('HeartbeatMonitor');
-  private readonly lastSeen = new Map<string, string>();
-  /** The heartbeat interval each engine declared in its newest heartbeat. */
-  private readonly declaredInterval = new Map<string, number>();
+  private readonly last = new Map<string, LastHeartbeat>();
   private sweepTimer?: NodeJS.Timeout;
   private sweeping = false;
   private loaded?: Promise<void>;
@@ -53,12 +58,25 @@ export class HeartbeatMonitor implements OnApplicationBootstrap, BeforeApplicati
   }
 
   lastHeartbeatAt(engineId: string): string | null {
-    return this.lastSeen.get(engineId) ?? null;
+    return this.last.get(engineId)?.at ?? null;
   }
 
   /** The heartbeat interval the engine declared in its newest heartbeat; null when it declared none. */
   declaredIntervalMs(engineId: string): number | null {
-    return this.declaredInterval.get(engineId) ?? null;
+    return this.last.get(engineId)?.report.intervalMs ?? null;
+  }
+
+  /** What the engine's newest heartbeat reported; null where it said nothing. */
+  lastReport(
+    engineId: string,
+  ): Pick<EngineHeartbeatView, 'policyRevision' | 'sdk' | 'activeSessions' | 'uptimeS'> {
+    const report = this.last.get(engineId)?.report;
+    return {
+      policyRevision: report?.policyRevision ?? null,
+      sdk: report?.sdk ?? null,
+      activeSessions: report?.activeSessions ?? null,
+      uptimeS: report?.uptimeS ?? null,
+    };
   }
 
   /**
@@ -71,7 +89,7 @@ export class HeartbeatMonitor implements OnApplicationBootstrap, BeforeApplicati
     await this.load();
     const now = new Date().toISOString();
     const at = envelope.occurredAt < now ? envelope.occurredAt : now;
-    const previous = this.lastSeen.get(engineId);
+    const previous = this.lastHeartbeatAt(engineId);
     if (!previous || at > previous) this.remember(engineId, at, envelope);
     const signsOff = signingOff && (!previous || at >= previous);
     const engine = this.state.engine(engineId);
@@ -115,12 +133,8 @@ export class HeartbeatMonitor implements OnApplicationBootstrap, BeforeApplicati
     }
   }
 
-  /** The newest heartbeat of an engine: when, and the interval it declared (or none). */
   private remember(engineId: string, at: string, envelope: Envelope): void {
-    this.lastSeen.set(engineId, at);
-    const { intervalMs } = envelope.data as DataOf<typeof HeartbeatReported>;
-    if (intervalMs === undefined) this.declaredInterval.delete(engineId);
-    else this.declaredInterval.set(engineId, intervalMs);
+    this.last.set(engineId, { at, report: envelope.data as DataOf<typeof HeartbeatReported> });
   }
 
   private load(): Promise<void> {
@@ -137,7 +151,7 @@ export class HeartbeatMonitor implements OnApplicationBootstrap, BeforeApplicati
           const envelope = msg.json<Envelope>();
           const stored = msg.time.toISOString();
           const at = envelope.occurredAt < stored ? envelope.occurredAt : stored;
-          const previous = this.lastSeen.get(engineId);
+          const previous = this.lastHeartbeatAt(engineId);
           if (!previous || at > previous) this.remember(engineId, at, envelope);
         } catch (error) {
           this.log.warn(`engine ${engineId}: last heartbeat unreadable: ${(error as Error).message}`);

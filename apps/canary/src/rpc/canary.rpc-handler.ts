@@ -145,6 +145,7 @@ export class CanaryRpcHandler {
       lastHeartbeatAt: this.heartbeats.lastHeartbeatAt(engineId),
       staleSince: state.staleSince,
       alert: state.alert,
+      ...this.heartbeats.lastReport(engineId),
     };
   }
 }

@@ -388,6 +388,14 @@ export const EngineHeartbeatView = object({
   lastHeartbeatAt: Type.Union([Type.Null(), Timestamp]),
   staleSince: Type.Union([Type.Null(), Timestamp]),
   alert: Type.Union([Type.Null(), AlertView]),
+  /**
+   * What the engine's newest heartbeat reported (`HeartbeatReported`), `uptimeS` as of
+   * `lastHeartbeatAt`; null where it said nothing (an SDK before these fields, an engine without the SDK).
+   */
+  policyRevision: Type.Union([Type.Null(), Type.String()]),
+  sdk: Type.Union([Type.Null(), Type.String()]),
+  activeSessions: Type.Union([Type.Null(), Type.Integer({ minimum: 0 })]),
+  uptimeS: Type.Union([Type.Null(), Type.Integer({ minimum: 0 })]),
 });
 export type EngineHeartbeatView = Static<typeof EngineHeartbeatView>;
 
