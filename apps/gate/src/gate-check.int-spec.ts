@@ -487,6 +487,8 @@ describe('gate service: checks over NATS', () => {
         singleUse: false,
       });
       await command('kill-switch.engage', { engineId: 'r2', mode: 'soft', reason: 'keep me' });
+      // Registers r2's strategy: a registering check carries `strategyLimit`, the checks after it do not.
+      await check({ engineId: 'r2' });
       const before = {
         s1: await check({ engineId: 'r1', strategyId: 's1', tokenId: 'tok-1' }),
         s2: await check({ engineId: 'r1', strategyId: 's2' }),

@@ -45,6 +45,8 @@ const MAX_ATTEMPTS = 5;
 export class GateCheckService implements OnModuleInit {
   private readonly log = new Logger('GateCheck');
   private revision?: { sequence: number; value: string };
+  /** Registered strategies per engine, as of the tail's position (`registeredStrategiesOf`). */
+  private strategyCounts = { position: -1, byEngine: new Map<string, number>() };
 
   constructor(
     @Inject(Messaging) private readonly messaging: Messaging,
@@ -119,13 +121,16 @@ export class GateCheckService implements OnModuleInit {
     const strategy = await this.state.strategies.load(subject);
     const mode = engineModeOf(control, request.engineId);
     const { strategy: view } = registeredView(strategy.state, request.engineId, request.strategyId, now);
+    // Counted only where the check would register the strategy: the limit applies to nothing else.
+    const engineStrategies =
+      strategy.state.status === 'registered' ? 0 : this.registeredStrategiesOf(request.engineId);
     const token = request.tokenId
       ? assessToken(strategy.state, request.tokenId, request.action, hash, now)
       : null;
     const checks = applyApproval(
       [
         ...controlChecks(control, request, now),
-        ...strategyChecks(strategy.state, request, hash, now, this.policies.strategy),
+        ...strategyChecks(strategy.state, request, hash, now, this.policies.strategy, engineStrategies),
         impactCheck(
           classifyImpact(request.impact, request.action.notional, this.policies.impact).tier,
           maturityIndex(view.level),
@@ -147,6 +152,7 @@ export class GateCheckService implements OnModuleInit {
         approvalId: decisionId,
         now,
         actor,
+        engineStrategies,
       },
       this.policies.strategy,
     );
@@ -166,6 +172,27 @@ export class GateCheckService implements OnModuleInit {
       actionHash: hash,
     };
     return { reply, effects, strategy };
+  }
+
+  /**
+   * The engine's registered strategies in this replica's state (snapshot + tail, so right after a
+   * restart too), paid only by checks of unknown strategies. Counted by a scan of every strategy,
+   * kept until the tail applies another event: an engine at its limit inventing ids (which appends
+   * nothing) costs one scan, not one per check. Checks of new strategies decided at once, on one
+   * replica or several, may each register one past the limit (docs/gate-strategy.md, "Registration").
+   */
+  private registeredStrategiesOf(engineId: string): number {
+    const position = this.state.context.lastSequence;
+    if (this.strategyCounts.position !== position) this.strategyCounts = { position, byEngine: new Map() };
+    const known = this.strategyCounts.byEngine.get(engineId);
+    if (known !== undefined) return known;
+    const prefix = `${engineId}:`;
+    let count = 0;
+    for (const id of this.state.strategies.ids()) {
+      if (id.startsWith(prefix) && this.state.strategies.get(id).state.status === 'registered') count += 1;
+    }
+    this.strategyCounts.byEngine.set(engineId, count);
+    return count;
   }
 
   private async appendEffects(

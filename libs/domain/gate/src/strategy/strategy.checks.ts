@@ -249,6 +249,44 @@ function pauseCheck(strategy: RegisteredStrategy, request: GateCheckRequest, now
   };
 }
 
+/** Whether a check may register the unknown strategy it names, given its engine's registered strategies. */
+export function mayRegisterImplicitly(engineStrategies: number, policy: StrategyPolicy): boolean {
+  return engineStrategies < policy.maxStrategiesPerEngine;
+}
+
+/**
+ * Shown on a check of an unknown strategy only: value = the engine's registered strategies, distance
+ * = how many more its checks may register after this one (negative: this one is refused).
+ */
+function strategyLimitCheck(
+  request: GateCheckRequest,
+  engineStrategies: number,
+  policy: StrategyPolicy,
+): Check {
+  const limit = policy.maxStrategiesPerEngine;
+  const base = {
+    name: 'strategyLimit',
+    value: engineStrategies,
+    threshold: limit,
+    distanceToTrip: limit - engineStrategies - 1,
+  };
+  if (mayRegisterImplicitly(engineStrategies, policy)) {
+    return {
+      outcome: 'ALLOW',
+      reason: `unknown strategy registered at L0 by this check: the engine's strategy ${engineStrategies + 1} of at most ${limit} its checks may register`,
+      ...base,
+    };
+  }
+  return {
+    outcome: 'BLOCK',
+    reason:
+      `strategy ${request.strategyId} not registered: engine ${request.engineId} has ${engineStrategies} registered strategies, ` +
+      `the most its checks may register (maxStrategiesPerEngine ${limit}); an operator registers it explicitly ` +
+      '(strategy.register, POST /api/v1/strategies) or raises the limit in GATE_STRATEGY_POLICY',
+    ...base,
+  };
+}
+
 function tokenCheck(token: TokenAssessment, tokenId: string): Check {
   const base = { name: 'token', value: tokenId, threshold: null, distanceToTrip: null };
   if (!token.valid)
@@ -260,7 +298,9 @@ function tokenCheck(token: TokenAssessment, tokenId: string): Check {
 /**
  * The strategy's contribution to a gate verdict: maturity (with its drawdown and loss-streak
  * headroom), health, drift, pause and, when a token is presented, the token. An unknown strategy is
- * checked as the L0 strategy its first check registers.
+ * checked as the L0 strategy its first check registers, with the `strategyLimit` check:
+ * `engineStrategies` is how many registered strategies its engine has (consulted for an unknown
+ * strategy only).
  */
 export function strategyChecks(
   state: StrategyState,
@@ -268,10 +308,12 @@ export function strategyChecks(
   actionHash: string,
   now: string,
   policy: StrategyPolicy = DEFAULT_STRATEGY_POLICY,
+  engineStrategies = 0,
 ): Check[] {
   const { strategy } = registeredView(state, request.engineId, request.strategyId, now);
   const token = presentedToken(strategy, request, actionHash, now);
   return [
+    ...(state.status === 'registered' ? [] : [strategyLimitCheck(request, engineStrategies, policy)]),
     maturityCheck(strategy, request, token, actionHash, policy),
     drawdownCheck(strategy, policy),
     lossStreakCheck(strategy, policy),
@@ -296,6 +338,11 @@ export interface CheckEffectsInput {
   readonly now: string;
   /** Who asked: the requester of an approval this check opens. */
   readonly actor: Actor;
+  /**
+   * Registered strategies of the request's engine, from the gate's state: an unknown strategy is
+   * registered only below `maxStrategiesPerEngine`. 0 when omitted.
+   */
+  readonly engineStrategies?: number;
 }
 
 export interface CheckEffects {
@@ -310,7 +357,8 @@ export interface CheckEffects {
  * registration of an unknown strategy, the acknowledgement of a demotion the check reported, the
  * use of a presented token when the action goes ahead (ALLOW or REDUCE_SIZE), and an approval
  * request bound to the action's hash when the verdict is REQUIRE_APPROVAL (an identical pending
- * request is reused).
+ * request is reused). An unknown strategy of an engine at `maxStrategiesPerEngine` is left
+ * unregistered, with nothing appended (any event would create it).
  */
 export function decideCheckEffects(
   state: StrategyState,
@@ -319,6 +367,8 @@ export function decideCheckEffects(
 ): CheckEffects {
   const { request, actionHash, verdict, now } = input;
   const { strategy, registration } = registeredView(state, request.engineId, request.strategyId, now);
+  if (registration.length > 0 && !mayRegisterImplicitly(input.engineStrategies ?? 0, policy))
+    return { events: [], approvalId: null };
   const events: StrategyEvent[] = [...registration];
   const demotion = strategy.pendingDemotion;
   if (demotion !== null) {

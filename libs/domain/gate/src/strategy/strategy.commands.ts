@@ -129,6 +129,8 @@ export interface RecordGateCheck extends CommandBase {
   readonly verdict: VerdictAction;
   /** Id for a new approval request, used only when the verdict is REQUIRE_APPROVAL. */
   readonly approvalId: string;
+  /** Registered strategies of the engine (see `CheckEffectsInput.engineStrategies`). */
+  readonly engineStrategies?: number;
 }
 
 export type StrategyCommand =

@@ -50,6 +50,12 @@ export interface StrategyPolicy {
    * or by granting an approval). Checked on new commands only: tokens already issued stay as they are.
    */
   readonly maxTokenTtlMs: number;
+  /**
+   * Registered strategies an engine may have before its checks stop registering new ones: a check
+   * naming an unknown strategy of an engine with this many is answered BLOCK and registers nothing.
+   * Operators' registrations (`RegisterStrategy`) are not limited, and count.
+   */
+  readonly maxStrategiesPerEngine: number;
 }
 
 /** Shipped defaults: seed 001 thresholds, DESIGN §3; the rest documented in docs/gate-strategy.md. */
@@ -62,6 +68,9 @@ export const DEFAULT_STRATEGY_POLICY: StrategyPolicy = {
   approvalTtlMs: 15 * 60 * 1000,
   // The longest an approval's token may live (`tokenTtlSeconds` ≤ 86 400): no token outlives a day.
   maxTokenTtlMs: 24 * 60 * 60 * 1000,
+  // Two orders of magnitude above what an engine runs (a handful to tens of strategies), and low
+  // enough that a runaway one costs at most ~1 000 events, ~1 MB of state and 3 000 gauge series.
+  maxStrategiesPerEngine: 1_000,
 };
 
 export type StrategyPolicyOverrides = {
@@ -92,6 +101,7 @@ export function strategyPolicy(overrides: StrategyPolicyOverrides = {}): Strateg
     drift: { ...d.drift, ...overrides.drift },
     approvalTtlMs: overrides.approvalTtlMs ?? d.approvalTtlMs,
     maxTokenTtlMs: overrides.maxTokenTtlMs ?? d.maxTokenTtlMs,
+    maxStrategiesPerEngine: overrides.maxStrategiesPerEngine ?? d.maxStrategiesPerEngine,
   };
   const { promotion: p, demotion: m, health: h, drift: r } = policy;
   const problems = [
@@ -132,6 +142,10 @@ export function strategyPolicy(overrides: StrategyPolicyOverrides = {}): Strateg
     [
       Number.isSafeInteger(policy.maxTokenTtlMs) && policy.maxTokenTtlMs > 0,
       'maxTokenTtlMs must be a positive integer',
+    ],
+    [
+      Number.isSafeInteger(policy.maxStrategiesPerEngine) && policy.maxStrategiesPerEngine > 0,
+      'maxStrategiesPerEngine must be a positive integer',
     ],
   ] as const;
   const failed = problems.filter(([ok]) => !ok).map(([, message]) => message);
