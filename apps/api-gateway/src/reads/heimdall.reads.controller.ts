@@ -138,19 +138,19 @@ export class HeimdallReadController {
       ],
       dayParams,
     );
-    const [cumulative, days] = await Promise.all([
-      this.read.rows(
-        `SELECT domain, trials, successes,
+    const [cumulative, days] = await this.read.snapshot([
+      {
+        sql: `SELECT domain, trials, successes,
            successes::float8 / NULLIF(trials, 0) AS success_rate, last_trial_at
          FROM heimdall_scorecards ${cumulativeFilter} ORDER BY domain`,
-        cumulativeParams,
-      ),
-      this.read.rows(
-        `SELECT domain, day, trials, successes,
+        params: cumulativeParams,
+      },
+      {
+        sql: `SELECT domain, day, trials, successes,
            successes::float8 / NULLIF(trials, 0) AS success_rate
          FROM heimdall_scorecard_days ${dayFilter} ORDER BY day DESC, domain LIMIT ${MAX_DAYS + 1}`,
-        dayParams,
-      ),
+        params: dayParams,
+      },
     ]);
     return { cumulative, days: days.slice(0, MAX_DAYS), truncated: days.length > MAX_DAYS };
   }

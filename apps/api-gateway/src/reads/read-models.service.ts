@@ -33,6 +33,24 @@ export class ReadModels {
   }
 
   /**
+   * Several reads that make one answer, run in one read-only REPEATABLE READ transaction: all of
+   * them see the read models as of one moment. Run apart, a projector commit landing between them
+   * would show, say, a cumulative scorecard that counts a trial its per-day rows do not have yet.
+   */
+  snapshot<const Q extends readonly ReadQuery[]>(queries: Q): Promise<{ [K in keyof Q]: Row[] }> {
+    return this.guard(() =>
+      this.db.transaction('REPEATABLE READ', async (manager) => {
+        await manager.query('SET TRANSACTION READ ONLY');
+        const results: Row[][] = [];
+        for (const { sql, params = [], rawJson = [] } of queries) {
+          results.push(camelRows((await manager.query(sql, params)) as Row[], rawJson));
+        }
+        return results as { [K in keyof Q]: Row[] };
+      }),
+    );
+  }
+
+  /**
    * Runs a read, turning a missing read-model table into 503 and a value Postgres refuses (class 22,
    * data exception: a date that does not exist) into 400.
    */
@@ -96,10 +114,22 @@ export class ReadModels {
   }
 
   async one(sql: string, params: unknown[], what: string, rawJson?: readonly string[]): Promise<Row> {
-    const [row] = await this.rows(sql, params, rawJson);
-    if (!row) throw new ProblemError('notFound', `no ${what}`, 'NOT_FOUND.ENTITY');
-    return row;
+    return theRow(await this.rows(sql, params, rawJson), what);
   }
+}
+
+/** The first row of a read that names one thing, or 404 when there is none. */
+export function theRow(rows: readonly Row[], what: string): Row {
+  const [row] = rows;
+  if (!row) throw new ProblemError('notFound', `no ${what}`, 'NOT_FOUND.ENTITY');
+  return row;
+}
+
+/** One read of a `ReadModels.snapshot`, as `rows` takes it. */
+export interface ReadQuery {
+  readonly sql: string;
+  readonly params?: unknown[];
+  readonly rawJson?: readonly string[];
 }
 
 export interface PageQuery {

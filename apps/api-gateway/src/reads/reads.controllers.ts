@@ -53,7 +53,7 @@ import {
   nullable,
   pageOf,
 } from '../http/schemas';
-import { assertRangeOrder, isoTime, ReadModels } from './read-models.service';
+import { assertRangeOrder, isoTime, ReadModels, theRow } from './read-models.service';
 
 /**
  * What lapses by the clock, with no event to record it (the gate compares with `now`), read as of
@@ -225,14 +225,14 @@ export class ControlReadController {
     },
   })
   async state() {
-    const [goLive, checklist, killSwitches, executionClasses, engines] = await Promise.all([
-      this.read.rows(
-        'SELECT enabled, reason, changed_by, changed_at, last_refused_at, last_refused_items FROM control_go_live',
-      ),
-      this.read.rows('SELECT * FROM control_checklist ORDER BY item'),
-      this.read.rows('SELECT * FROM control_kill_switches ORDER BY scope'),
-      this.read.rows('SELECT * FROM control_execution_classes ORDER BY action_kind'),
-      this.read.rows(`SELECT ${CONTROL_ENGINE_COLUMNS} FROM control_engines ORDER BY engine_id`),
+    const [goLive, checklist, killSwitches, executionClasses, engines] = await this.read.snapshot([
+      {
+        sql: 'SELECT enabled, reason, changed_by, changed_at, last_refused_at, last_refused_items FROM control_go_live',
+      },
+      { sql: 'SELECT * FROM control_checklist ORDER BY item' },
+      { sql: 'SELECT * FROM control_kill_switches ORDER BY scope' },
+      { sql: 'SELECT * FROM control_execution_classes ORDER BY action_kind' },
+      { sql: `SELECT ${CONTROL_ENGINE_COLUMNS} FROM control_engines ORDER BY engine_id` },
     ]);
     return { goLive: goLive[0] ?? { enabled: false }, checklist, killSwitches, executionClasses, engines };
   }
@@ -288,23 +288,22 @@ export class StrategiesReadController {
   })
   async one(@ValidParams() p: Static<typeof StrategyParams>) {
     const key = [p.engineId, p.strategyId];
-    const strategy = await this.read.one(
-      `SELECT ${STRATEGY_COLUMNS} FROM strategies WHERE engine_id = $1 AND strategy_id = $2`,
-      key,
-      `strategy ${key.join('/')}`,
-    );
-    const [tokens, maturityChanges] = await Promise.all([
-      this.read.rows(
-        `SELECT ${TOKEN_COLUMNS} FROM execution_tokens WHERE engine_id = $1 AND strategy_id = $2
+    const [strategies, tokens, maturityChanges] = await this.read.snapshot([
+      {
+        sql: `SELECT ${STRATEGY_COLUMNS} FROM strategies WHERE engine_id = $1 AND strategy_id = $2`,
+        params: key,
+      },
+      {
+        sql: `SELECT ${TOKEN_COLUMNS} FROM execution_tokens WHERE engine_id = $1 AND strategy_id = $2
          ORDER BY issued_at DESC LIMIT 200`,
-        key,
-      ),
-      this.read.rows(
-        'SELECT * FROM strategy_maturity_changes WHERE engine_id = $1 AND strategy_id = $2 ORDER BY changed_at DESC LIMIT 200',
-        key,
-      ),
+        params: key,
+      },
+      {
+        sql: 'SELECT * FROM strategy_maturity_changes WHERE engine_id = $1 AND strategy_id = $2 ORDER BY changed_at DESC LIMIT 200',
+        params: key,
+      },
     ]);
-    return { strategy, tokens, maturityChanges };
+    return { strategy: theRow(strategies, `strategy ${key.join('/')}`), tokens, maturityChanges };
   }
 }
 
