@@ -1,13 +1,13 @@
 import type { GateCheckReply } from '@bifrost/contracts';
-import { Messaging, decodeEnvelope } from '@bifrost/messaging';
+import { Messaging, createEnvelope, decodeEnvelope, decodeJson } from '@bifrost/messaging';
 import type { RunningService } from '@bifrost/service';
-import { createTestNamespace, startTestService, type TestNamespace } from '@bifrost/testing';
+import { createTestNamespace, startTestService, waitFor, type TestNamespace } from '@bifrost/testing';
 import { GateConfig, gateService } from './gate.service';
 
 const LIMIT = 3;
 const operator = { kind: 'operator' as const, id: 'alice' };
 
-describe('gate service: the limit on strategies registered by checks', () => {
+describe('gate service: the limit on strategies registered by checks and outcomes', () => {
   let ns: TestNamespace;
   let client: Messaging;
   let gate: RunningService;
@@ -34,6 +34,27 @@ describe('gate service: the limit on strategies registered by checks', () => {
       subjects_filter: decisionSubject(engineId),
     });
     return info.state.subjects?.[decisionSubject(engineId)] ?? 0;
+  };
+
+  const reportOutcome = (engineId: string, strategyId: string, outcomeId: string) =>
+    client.publisher.publish(
+      createEnvelope({
+        type: 'ingest.OutcomeReported',
+        subject: ns.naming.ingestSubject('outcome', engineId),
+        source: 'sdk',
+        actor: { kind: 'engine', id: engineId },
+        data: { engineId, strategyId, outcomeId, pnl: { amount: 1_000, currency: 'USD' } },
+      }),
+    );
+  const gateLetters = async () => {
+    const stream = ns.naming.streams.dlq.name;
+    const info = await client.jsm.streams.info(stream);
+    const letters: { consumer: string; error: { code: string; message: string } }[] = [];
+    for (let seq = info.state.first_seq; info.state.messages > 0 && seq <= info.state.last_seq; seq += 1) {
+      const msg = await client.jsm.streams.getMessage(stream, { seq }).catch(() => undefined);
+      if (msg) letters.push(decodeJson(msg.data) as (typeof letters)[number]);
+    }
+    return letters.filter((l) => l.consumer === 'gate__outcomes');
   };
 
   beforeAll(async () => {
@@ -87,6 +108,33 @@ describe('gate service: the limit on strategies registered by checks', () => {
       id: verdicts[2]?.decisionId,
       data: { verdict: { action: 'BLOCK', checks: expect.arrayContaining([limitCheck(verdicts[2]!)]) } },
     });
+  });
+
+  it('should park an outcome of a new strategy beyond the limit, registering nothing', async () => {
+    await reportOutcome('lim', 'y1', 'out-y1');
+    // A later outcome of a registered strategy is recorded: the parked one did not stop the consumer.
+    await reportOutcome('lim', 's1', 'out-s1');
+
+    await waitFor(async () => (await strategyEvents('lim', 's1')).includes('gate.OutcomeRecorded'), {
+      what: 'the outcome of a registered strategy',
+    });
+    const letters = await gateLetters();
+    expect(letters).toEqual([
+      expect.objectContaining({
+        error: expect.objectContaining({
+          code: 'GATE.STRATEGY_LIMIT',
+          message: expect.stringMatching(/strategy y1 not registered.*replays the outcome/),
+        }),
+      }),
+    ]);
+    expect(await strategyEvents('lim', 'y1')).toEqual([]);
+    // Below the limit, an outcome registers its strategy at L0 and is recorded.
+    await reportOutcome('lim2', 'y1', 'out-lim2');
+    await waitFor(
+      async () =>
+        (await strategyEvents('lim2', 'y1')).join() === 'gate.StrategyRegistered,gate.OutcomeRecorded',
+      { what: 'an outcome registering its strategy' },
+    );
   });
 
   it('should let an operator register one explicitly beyond the limit', async () => {

@@ -45,8 +45,6 @@ const MAX_ATTEMPTS = 5;
 export class GateCheckService implements OnModuleInit {
   private readonly log = new Logger('GateCheck');
   private revision?: { sequence: number; value: string };
-  /** Registered strategies per engine, as of the tail's position (`registeredStrategiesOf`). */
-  private strategyCounts = { position: -1, byEngine: new Map<string, number>() };
 
   constructor(
     @Inject(Messaging) private readonly messaging: Messaging,
@@ -123,7 +121,7 @@ export class GateCheckService implements OnModuleInit {
     const { strategy: view } = registeredView(strategy.state, request.engineId, request.strategyId, now);
     // Counted only where the check would register the strategy: the limit applies to nothing else.
     const engineStrategies =
-      strategy.state.status === 'registered' ? 0 : this.registeredStrategiesOf(request.engineId);
+      strategy.state.status === 'registered' ? 0 : this.state.registeredStrategiesOf(request.engineId);
     const token = request.tokenId
       ? assessToken(strategy.state, request.tokenId, request.action, hash, now)
       : null;
@@ -172,27 +170,6 @@ export class GateCheckService implements OnModuleInit {
       actionHash: hash,
     };
     return { reply, effects, strategy };
-  }
-
-  /**
-   * The engine's registered strategies in this replica's state (snapshot + tail, so right after a
-   * restart too), paid only by checks of unknown strategies. Counted by a scan of every strategy,
-   * kept until the tail applies another event: an engine at its limit inventing ids (which appends
-   * nothing) costs one scan, not one per check. Checks of new strategies decided at once, on one
-   * replica or several, may each register one past the limit (docs/gate-strategy.md, "Registration").
-   */
-  private registeredStrategiesOf(engineId: string): number {
-    const position = this.state.context.lastSequence;
-    if (this.strategyCounts.position !== position) this.strategyCounts = { position, byEngine: new Map() };
-    const known = this.strategyCounts.byEngine.get(engineId);
-    if (known !== undefined) return known;
-    const prefix = `${engineId}:`;
-    let count = 0;
-    for (const id of this.state.strategies.ids()) {
-      if (id.startsWith(prefix) && this.state.strategies.get(id).state.status === 'registered') count += 1;
-    }
-    this.strategyCounts.byEngine.set(engineId, count);
-    return count;
   }
 
   private async appendEffects(

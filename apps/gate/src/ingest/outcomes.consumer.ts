@@ -4,15 +4,22 @@ import type { DataOf, Envelope, OutcomeReported } from '@bifrost/contracts';
 import { ValidationError } from '@bifrost/event-sourcing';
 import { consumerRoute } from '@bifrost/messaging';
 import { GateCommands } from '../commands/gate-commands.service';
+import { GateState } from '../state/gate-state';
 
 /**
  * Outcomes engines report (`bifrost.ingest.outcome.<engineId>`) feed maturity, health and drift.
  * A repeated outcome id changes nothing, so redelivery is harmless. `ordered`: one outcome in flight
  * across every replica, so a strategy's loss streak and drawdown follow the order they were reported.
+ * An outcome of an unknown strategy registers it at L0, up to `maxStrategiesPerEngine` per engine
+ * as a check does; beyond, it is refused (GATE.STRATEGY_LIMIT) and parked on the DLQ, to be replayed
+ * once an operator registered the strategy (docs/operations.md, "Replay").
  */
 @Controller()
 export class OutcomesConsumer {
-  constructor(@Inject(GateCommands) private readonly commands: GateCommands) {}
+  constructor(
+    @Inject(GateCommands) private readonly commands: GateCommands,
+    @Inject(GateState) private readonly state: GateState,
+  ) {}
 
   @EventPattern(
     'bifrost.ingest.outcome.*',
@@ -30,18 +37,24 @@ export class OutcomesConsumer {
         code: 'INGEST.FOREIGN_ENGINE',
       });
     }
+    const { engineId, strategyId } = outcome;
     await this.commands.strategy(
-      outcome.engineId,
-      outcome.strategyId,
-      {
+      engineId,
+      strategyId,
+      () => ({
         type: 'RecordOutcome',
-        engineId: outcome.engineId,
-        strategyId: outcome.strategyId,
+        engineId,
+        strategyId,
         outcomeId: outcome.outcomeId,
         pnl: outcome.pnl,
+        // Counted only where the outcome would register the strategy: the limit applies to nothing else.
+        engineStrategies:
+          this.state.strategies.get(`${engineId}:${strategyId}`).state.status === 'registered'
+            ? 0
+            : this.state.registeredStrategiesOf(engineId),
         now: new Date().toISOString(),
         actor: envelope.actor,
-      },
+      }),
       envelope.actor,
       {
         causationId: envelope.id,

@@ -21,6 +21,8 @@ import { GATE_CONFIG, type GateConfig } from '../gate.config';
 export class GateState extends LiveState {
   readonly control: LiveAggregates<ControlState>;
   readonly strategies: LiveAggregates<StrategyState>;
+  /** Registered strategies per engine, as of the tail's position (`registeredStrategiesOf`). */
+  private strategyCounts = { position: -1, byEngine: new Map<string, number>() };
 
   constructor(
     @Inject(Messaging) messaging: Messaging,
@@ -73,5 +75,26 @@ export class GateState extends LiveState {
 
   strategySubject(engineId: string, strategyId: string): string {
     return this.strategies.subjectOf(`${engineId}:${strategyId}`);
+  }
+
+  /**
+   * The engine's registered strategies in this replica's state (snapshot + tail, so right after a
+   * restart too), paid only by checks and outcomes of unknown strategies. Counted by a scan of every strategy,
+   * kept until the tail applies another event: an engine at its limit inventing ids (which appends
+   * nothing) costs one scan, not one per check. Checks of new strategies decided at once, on one
+   * replica or several, may each register one past the limit (docs/gate-strategy.md, "Registration").
+   */
+  registeredStrategiesOf(engineId: string): number {
+    const position = this.context.lastSequence;
+    if (this.strategyCounts.position !== position) this.strategyCounts = { position, byEngine: new Map() };
+    const known = this.strategyCounts.byEngine.get(engineId);
+    if (known !== undefined) return known;
+    const prefix = `${engineId}:`;
+    let count = 0;
+    for (const id of this.strategies.ids()) {
+      if (id.startsWith(prefix) && this.strategies.get(id).state.status === 'registered') count += 1;
+    }
+    this.strategyCounts.byEngine.set(engineId, count);
+    return count;
   }
 }

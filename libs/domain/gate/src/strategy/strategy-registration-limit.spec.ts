@@ -5,7 +5,18 @@ import { decideCheckEffects, strategyChecks } from './strategy.checks';
 import { strategyDecider } from './strategy.decider';
 import type { StrategyEvent } from './strategy.events';
 import { DEFAULT_STRATEGY_POLICY, strategyPolicy } from './strategy.policy';
-import { HASH_A, T0, at, checkRequest, engine, operator, registered, spec } from './strategy.fixtures';
+import {
+  HASH_A,
+  T0,
+  at,
+  checkRequest,
+  engine,
+  operator,
+  recordOutcome,
+  registered,
+  spec,
+  usd,
+} from './strategy.fixtures';
 
 // A check registers the unknown strategy it names (fail safe at L0) only while its engine has fewer
 // than `maxStrategiesPerEngine` registered strategies: an engine inventing a strategy id per check
@@ -107,6 +118,43 @@ describe('Strategy registration limit', () => {
               expiresAt: at(15 * 60),
               requestedAt: T0,
             },
+          },
+        ]);
+    });
+  });
+
+  describe('When an outcome names an unknown strategy', () => {
+    it('should register it and record the outcome while its engine is below the limit', () => {
+      spec(policy)
+        .given([])
+        .when({ ...recordOutcome('o-1', 250), engineStrategies: LIMIT - 1 })
+        .then([
+          registered(null),
+          {
+            type: 'OutcomeRecorded',
+            data: { outcomeId: 'o-1', pnl: usd(250), level: 'L0', recordedAt: T0 },
+          },
+        ]);
+    });
+
+    it('should refuse it at the limit, to be parked and replayed once an operator registered it', () => {
+      spec(policy)
+        .given([])
+        .when({ ...recordOutcome('o-1', 250), engineStrategies: LIMIT })
+        .thenThrows(
+          ValidationError,
+          (e) => e.code === 'GATE.STRATEGY_LIMIT' && /register.*explicitly.*replays/.test(e.message),
+        );
+    });
+
+    it('should record the outcome of a registered strategy whatever its engine holds', () => {
+      spec(policy)
+        .given([registered()])
+        .when({ ...recordOutcome('o-1', 250), engineStrategies: LIMIT + 5 })
+        .then([
+          {
+            type: 'OutcomeRecorded',
+            data: { outcomeId: 'o-1', pnl: usd(250), level: 'L0', recordedAt: T0 },
           },
         ]);
     });

@@ -35,6 +35,11 @@ export interface RecordOutcome extends CommandBase {
   readonly outcomeId: string;
   /** Minor units; negative = loss. */
   readonly pnl: Money;
+  /**
+   * Registered strategies of the engine, from the gate's state: an outcome of an unknown strategy
+   * registers it only below `maxStrategiesPerEngine`, as a check does. 0 when omitted.
+   */
+  readonly engineStrategies?: number;
 }
 
 export interface OverrideMaturity extends CommandBase {

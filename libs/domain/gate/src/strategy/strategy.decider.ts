@@ -8,7 +8,7 @@ import {
   type Decider,
 } from '@bifrost/event-sourcing';
 
-import { decideCheckEffects } from './strategy.checks';
+import { decideCheckEffects, mayRegisterImplicitly } from './strategy.checks';
 import type {
   ApproveRequest,
   ConsumeToken,
@@ -135,7 +135,8 @@ function setCapital(state: StrategyState, command: SetStrategyCapital): Strategy
  * threshold while the strategy is not paused. An outcome already recorded records nothing, but
  * what the strategy's state still implies is decided again: the events of one outcome are appended
  * one message each, so a failure after `OutcomeRecorded` would otherwise lose its demotion for good
- * (the redelivered outcome is a duplicate).
+ * (the redelivered outcome is a duplicate). An outcome of an unknown strategy registers it, but not
+ * past `maxStrategiesPerEngine`: that one is refused (GATE.STRATEGY_LIMIT), and parked by the gate.
  */
 function recordOutcome(
   state: StrategyState,
@@ -144,6 +145,15 @@ function recordOutcome(
 ): StrategyEvent[] {
   const { now, pnl, outcomeId } = command;
   const { strategy, registration } = registeredView(state, command.engineId, command.strategyId, now);
+  const engineStrategies = command.engineStrategies ?? 0;
+  if (registration.length > 0 && !mayRegisterImplicitly(engineStrategies, policy)) {
+    throw new ValidationError(
+      `strategy ${command.strategyId} not registered: engine ${command.engineId} has ${engineStrategies} ` +
+        `registered strategies, the most its checks and outcomes may register (maxStrategiesPerEngine ` +
+        `${policy.maxStrategiesPerEngine}); an operator registers it explicitly, then replays the outcome`,
+      { code: 'GATE.STRATEGY_LIMIT' },
+    );
+  }
   if (strategy.recent.some((o) => o.outcomeId === outcomeId)) return consequences(strategy, policy, now);
   requireCurrency(strategy, pnl, 'pnl');
   const recorded: StrategyEvent = {
