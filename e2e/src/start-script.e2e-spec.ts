@@ -53,15 +53,27 @@ async function npmStart(
   npm.stderr?.on('data', keep);
   const exited = new Promise<void>((done) => npm.once('exit', () => done()));
   const started: NpmStart = { npm, port, exited, output: () => output };
-  await waitFor(() => output.includes('Bifrost is up') || npm.exitCode !== null, {
-    timeoutMs: 90_000,
-    intervalMs: 100,
-    what: '`npm start` to report the stack up',
-  });
-  expect(output).toContain('Bifrost is up');
-  const base = port - TRIPWIRE_OFFSET;
-  expect(await answers(base + (OFFSETS[apps[0] as string] ?? TRIPWIRE_OFFSET))).toBe(true);
+  try {
+    await waitFor(() => output.includes('Bifrost is up') || npm.exitCode !== null, {
+      timeoutMs: 90_000,
+      intervalMs: 100,
+      what: '`npm start` to report the stack up',
+    });
+    expect(output).toContain('Bifrost is up');
+    const base = port - TRIPWIRE_OFFSET;
+    expect(await answers(base + (OFFSETS[apps[0] as string] ?? TRIPWIRE_OFFSET))).toBe(true);
+  } catch (error) {
+    // Not handed to the caller, so not stopped by its afterEach: stopped here.
+    killAll(started);
+    throw error;
+  }
   return started;
+}
+
+/** Everything `npm start` ran: its process group, and the services, which run in groups of their own. */
+function killAll(started: NpmStart): void {
+  kill(-(started.npm.pid as number), 'SIGKILL');
+  for (const pid of servicePids(started.output())) kill(pid, 'SIGKILL');
 }
 
 async function answers(port: number): Promise<boolean> {
@@ -113,8 +125,7 @@ describe('npm start (scripts/start.mjs)', () => {
 
   afterEach(async () => {
     if (started) {
-      kill(-(started.npm.pid as number), 'SIGKILL');
-      for (const pid of servicePids(started.output())) kill(pid, 'SIGKILL');
+      killAll(started);
       started = undefined;
     }
     await ns.cleanup();
