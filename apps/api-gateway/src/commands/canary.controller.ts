@@ -40,7 +40,8 @@ export class CanaryController {
   @Route({
     method: 'GET',
     path: 'status',
-    summary: 'Every probe (status, failure run, last result, alert) and watched engine (ALIVE/STALE), live',
+    summary:
+      'Every probe (status, failure run, last result, alert) and watched engine (ALIVE/STALE/OFFLINE), live',
     access: 'viewer',
     response: CanaryStatus,
   })

@@ -145,7 +145,7 @@ describe('read routes', () => {
       const later = '2026-11-21T20:42:55.123Z';
       const earlier = '2026-11-21T20:42:55.122Z';
 
-      for (const list of ['/decisions', '/heimdall/evaluations']) {
+      for (const list of ['/decisions', '/heimdall/evaluations', '/canary/summaries']) {
         expect(await get(`${list}?from=${later}&to=${earlier}`)).toMatchObject({
           status: 400,
           body: { code: 'REQUEST.INVALID', detail: `from ${later} is after to ${earlier}` },
@@ -484,6 +484,29 @@ describe('read routes', () => {
           }),
         },
         {
+          // Engines signed off and no longer watched; the left-out one (ALIVE) would sort last.
+          path: '/canary/engines?status=OFFLINE&enabled=false&',
+          table: 'canary_engines',
+          id: 'engineId',
+          order: 'asc',
+          row: (id, at, _n, shown) => ({
+            engine_id: id,
+            status: shown ? 'OFFLINE' : 'ALIVE',
+            auto_resume: false,
+            enabled: false,
+            last_heartbeat_at: at,
+            updated_at: at,
+          }),
+        },
+        {
+          // `from` is inclusive (the first row ends at 20:01), `to` exclusive (the left-out one ends at 20:05).
+          path: '/canary/summaries?from=2026-11-21T20:01:00.000Z&to=2026-11-21T20:05:00.000Z&',
+          table: 'canary_summaries',
+          id: 'eventId',
+          order: 'desc',
+          row: (id, at) => ({ event_id: id, from_at: at, to_at: at, probes: '[]', engines: '[]' }),
+        },
+        {
           path: '/tripwire/triggers?engineId=walk-engine&policyId=walk-policy&',
           table: 'tripwire_triggers',
           id: 'eventId',
@@ -648,6 +671,144 @@ describe('read routes', () => {
         'engine:open-filter:2',
         'engine:open-filter:1',
       ]);
+    });
+
+    it('should list the watched engines by engine id with their heartbeat policy, by status and enabled', async () => {
+      const time = (minute: number) => new Date(Date.UTC(2026, 10, 22, 9, minute)).toISOString();
+      const engine = (engineId: string, row: Record<string, unknown>) => ({
+        engine_id: engineId,
+        status: 'ALIVE',
+        allowed_gap_ms: null,
+        auto_resume: false,
+        enabled: true,
+        stale_since: null,
+        last_heartbeat_at: time(1),
+        resume_requested_at: null,
+        updated_at: time(1),
+        ...row,
+      });
+      // Inserted out of engine id order: the order is the route's, not the table's.
+      for (const row of [
+        engine('fleet-e', { auto_resume: true, resume_requested_at: time(8), updated_at: time(8) }),
+        engine('fleet-c', { status: 'OFFLINE', last_heartbeat_at: time(3), updated_at: time(3) }),
+        engine('fleet-a', {}),
+        // A policy set before the engine sent a heartbeat: no heartbeat yet, watching switched off.
+        engine('fleet-d', {
+          allowed_gap_ms: 120_000,
+          enabled: false,
+          last_heartbeat_at: null,
+          updated_at: time(4),
+        }),
+        engine('fleet-b', {
+          status: 'STALE',
+          allowed_gap_ms: 60_000,
+          auto_resume: true,
+          stale_since: time(6),
+          last_heartbeat_at: time(5),
+          updated_at: time(6),
+        }),
+      ]) {
+        const columns = Object.keys(row);
+        await projectorDb.query(
+          `INSERT INTO canary_engines (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`,
+          Object.values(row),
+        );
+      }
+      const get = (query: string) => h.http('GET', `/api/v1/canary/engines?${query}`, { key: h.keys.viewer });
+      // This spec's other rows of the table (the list walk above) are not this test's.
+      const fleet = (ids: string[]) => ids.filter((id) => id.startsWith('fleet-'));
+      const list = async (query: string) => {
+        const response = await get(query);
+        expect(response.status).toBe(200);
+        return fleet(response.body.items.map((e: { engineId: string }) => e.engineId));
+      };
+
+      expect(fleet(await walk('/canary/engines?', 'engineId'))).toEqual([
+        'fleet-a',
+        'fleet-b',
+        'fleet-c',
+        'fleet-d',
+        'fleet-e',
+      ]);
+      expect(await list('status=ALIVE')).toEqual(['fleet-a', 'fleet-d', 'fleet-e']);
+      expect(await list('status=STALE')).toEqual(['fleet-b']);
+      expect(await list('status=OFFLINE')).toEqual(['fleet-c']);
+      expect(await list('enabled=false')).toEqual(['fleet-d']);
+      expect(await list('enabled=true&status=ALIVE')).toEqual(['fleet-a', 'fleet-e']);
+      const { items } = (await get('limit=500')).body;
+      const rowOf = (engineId: string) => items.find((e: { engineId: string }) => e.engineId === engineId);
+      expect(rowOf('fleet-b')).toEqual({
+        engineId: 'fleet-b',
+        status: 'STALE',
+        allowedGapMs: 60_000,
+        autoResume: true,
+        enabled: true,
+        staleSince: time(6),
+        lastHeartbeatAt: time(5),
+        resumeRequestedAt: null,
+        updatedAt: time(6),
+      });
+      // Null gap: the canary's default.
+      expect(rowOf('fleet-e')).toMatchObject({ allowedGapMs: null, resumeRequestedAt: time(8) });
+      expect(rowOf('fleet-d')).toMatchObject({
+        allowedGapMs: 120_000,
+        enabled: false,
+        lastHeartbeatAt: null,
+      });
+      for (const bad of ['status=DEAD', 'status=alive', 'enabled=yes'])
+        expect(await get(bad)).toMatchObject({ status: 400, body: { code: 'REQUEST.INVALID' } });
+    });
+
+    it('should list the canary summaries newest first by their end, from inclusive and to exclusive, with their probes and engines', async () => {
+      const time = (minute: number) => new Date(Date.UTC(2026, 10, 23, 10, minute)).toISOString();
+      const probes = (failures: number) => [
+        { probeName: 'exchange-api', status: 'UP', checks: 30, failures, consecutiveFailures: 0 },
+        { probeName: 'nats', status: 'DOWN', checks: 30, failures: 30, consecutiveFailures: 30 },
+      ];
+      const engines = [
+        { engineId: 'bot-1', status: 'ALIVE' },
+        { engineId: 'bot-2', status: 'STALE' },
+      ];
+      // Summary n ends at its minute, five minutes after it began. 3 and 4 end at once: the id breaks the
+      // tie, and two to a page, the walk's first page ends between them.
+      for (const [n, end] of [
+        [1, 5],
+        [2, 10],
+        [3, 15],
+        [4, 15],
+        [5, 20],
+      ] as const)
+        await projectorDb.query(
+          `INSERT INTO canary_summaries (event_id, from_at, to_at, probes, engines) VALUES ($1, $2, $3, $4, $5)`,
+          [`summary-${n}`, time(end - 5), time(end), JSON.stringify(probes(n)), JSON.stringify(engines)],
+        );
+      const get = (query: string) =>
+        h.http('GET', `/api/v1/canary/summaries?${query}`, { key: h.keys.viewer });
+      const ids = async (query: string) => {
+        const response = await get(query);
+        expect(response.status).toBe(200);
+        return response.body.items.map((s: { eventId: string }) => s.eventId);
+      };
+
+      expect(await walk(`/canary/summaries?from=${time(0)}&to=${time(21)}&`, 'eventId')).toEqual([
+        'summary-5',
+        'summary-4',
+        'summary-3',
+        'summary-2',
+        'summary-1',
+      ]);
+      expect(await ids(`from=${time(10)}&to=${time(20)}`)).toEqual(['summary-4', 'summary-3', 'summary-2']);
+      expect(await ids(`from=${time(0)}&to=${time(10)}`)).toEqual(['summary-1']);
+      expect(await ids(`from=${time(15)}`)).toEqual(['summary-5', 'summary-4', 'summary-3']);
+      expect(await ids(`from=${time(10)}&to=${time(10)}`)).toEqual([]);
+      expect(await get(`from=${time(20)}&to=${time(10)}`)).toMatchObject({
+        status: 400,
+        body: { code: 'REQUEST.INVALID', detail: `from ${time(20)} is after to ${time(10)}` },
+      });
+      expect((await get(`from=${time(20)}&to=${time(21)}`)).body).toEqual({
+        items: [{ eventId: 'summary-5', fromAt: time(15), toAt: time(20), probes: probes(5), engines }],
+        nextCursor: null,
+      });
     });
 
     it('should verify the (empty) audit chain', async () => {

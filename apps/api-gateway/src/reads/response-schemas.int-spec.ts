@@ -96,7 +96,11 @@ describe('the response schemas of the GET routes', () => {
         gate: peer(GateConfig, gateService),
         risk: peer(RiskGuardConfig, riskGuardService),
         tripwire: peer(TripwireConfig, tripwireService),
-        canary: peer(CanaryConfig, canaryService, { CANARY_DEFAULT_PROBES: 'false' }),
+        // A summary a second (default 5 min), for GET /canary/summaries to have rows.
+        canary: peer(CanaryConfig, canaryService, {
+          CANARY_DEFAULT_PROBES: 'false',
+          CANARY_SUMMARY_INTERVAL_MS: '1000',
+        }),
         governance: peer(GovernanceAgentConfig, governanceAgentService, {
           GOVERNANCE_BREAKER_CHECK_INTERVAL_MS: '100',
           GOVERNANCE_CYCLE_SCHEDULE: 'off',
@@ -317,7 +321,7 @@ async function tripwire(send: Send, { admin, engine }: Keys): Promise<void> {
 
 /**
  * A probe UP, two DOWN that ask the gate for a pause and a kill switch (one alert acknowledged), a
- * watched engine whose heartbeat reports every optional field.
+ * watched engine whose heartbeat reports every optional field; the canary's summaries come by the second.
  */
 async function canary(send: Send, { admin, engine, viewer }: Keys, target: string): Promise<void> {
   const probe = { kind: 'http', intervalMs: 100, timeoutMs: 100, failureThreshold: 1, recoveryThreshold: 1 };
@@ -355,6 +359,11 @@ async function canary(send: Send, { admin, engine, viewer }: Keys, target: strin
     { what: 'the alert of schema-pause' },
   );
   await send('POST', '/canary/alerts/probe:schema-pause:1/acknowledge', admin, { reason: 'on it' });
+  // The newest summary then has probes and engines, so that their schemas are put to the test too.
+  await waitFor(
+    async () => (await send('GET', '/canary/summaries?limit=1', viewer)).items[0]?.engines.length > 0,
+    { what: 'a summary of the probes and the engine' },
+  );
 }
 
 /**
