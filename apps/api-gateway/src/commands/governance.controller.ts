@@ -40,7 +40,9 @@ const EngineProposalParams = object({ engineId: EntityId, proposalId: Governance
 const PrincipalParams = object({ principalId: PrincipalId });
 
 const EnrollBody = Type.Omit(EnrollEngineCommand, ['actor', 'engineId'], { additionalProperties: false });
-const LadderBody = Type.Omit(ConfigureLadderCommand, ['actor', 'engineId'], { additionalProperties: false });
+const LadderBody = Type.Omit(ConfigureLadderCommand, ['actor', 'engineId', 'allowWidening'], {
+  additionalProperties: false,
+});
 const AttestBody = Type.Omit(RecordAttestationCommand, ['actor', 'engineId', 'itemId'], {
   additionalProperties: false,
 });
@@ -144,7 +146,8 @@ export class GovernanceController {
   @Route({
     method: 'PUT',
     path: 'engines/:engineId/ladder',
-    summary: "Change an engine's phase ladder (whitelists, validation periods, required approvals)",
+    summary:
+      "Change an engine's phase ladder (whitelists, validation periods, required approvals; more command types at the engine's current phase: owner)",
     access: 'admin',
     params: EngineParams,
     body: LadderBody,
@@ -159,6 +162,8 @@ export class GovernanceController {
       ...body,
       engineId: params.engineId,
       actor: actorOf(p),
+      // Whitelisting more at the engine's current phase skips a promotion's evidence and approvals.
+      allowWidening: hasRole(p.role, 'owner'),
     });
   }
 

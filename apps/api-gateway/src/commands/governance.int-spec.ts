@@ -1,4 +1,4 @@
-import { ATTESTATION_ITEM_IDS } from '@bifrost/domain-governance';
+import { ATTESTATION_ITEM_IDS, DEFAULT_PHASE_LADDER } from '@bifrost/domain-governance';
 import { waitFor } from '@bifrost/testing';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- specs start other apps for real
 import { GovernanceAgentConfig, governanceAgentService } from '@bifrost/governance-agent';
@@ -509,6 +509,57 @@ describe('governance routes', () => {
         roles: [],
         reason: 'cleanup',
       });
+    });
+  });
+
+  describe('When an admin changes the ladder of an engine at L3+', () => {
+    const engine = 'gw-ladder';
+    // SET_DRUM moves from L4 down to L3+: autonomous at once for an engine at L3+.
+    const widening = DEFAULT_PHASE_LADDER.map((r) =>
+      r.phase === 'L3+'
+        ? { ...r, additions: [...r.additions, 'SET_DRUM'] }
+        : r.phase === 'L4'
+          ? { ...r, additions: r.additions.filter((c) => c !== 'SET_DRUM') }
+          : r,
+    );
+    const whitelist = async () => (await get(`/engines/${engine}/state`)).body.whitelist;
+
+    beforeAll(async () => {
+      expect(
+        await send('POST', `/engines/${engine}/enroll`, OWNER_KEY, { reason: 'line 2', phase: 'L3+' }),
+      ).toMatchObject({ status: 200 });
+    });
+
+    it('should refuse a ladder that whitelists more at its phase to an admin, and take it from an owner', async () => {
+      const before = await whitelist();
+
+      const refused = await send('PUT', `/engines/${engine}/ladder`, h.keys.admin, {
+        reason: 'drum is safe',
+        ladder: widening,
+      });
+
+      expect(refused).toMatchObject({ status: 403, body: { code: 'GOVERNANCE.LADDER_WIDENS' } });
+      expect(refused.body.detail).toMatch(/SET_DRUM at the engine's phase L3\+/);
+      expect(await whitelist()).toEqual(before);
+      expect(
+        await send('PUT', `/engines/${engine}/ladder`, OWNER_KEY, {
+          reason: 'drum is safe',
+          ladder: widening,
+        }),
+      ).toMatchObject({ status: 200 });
+      expect(await whitelist()).toContain('SET_DRUM');
+    });
+
+    it('should take from an admin a ladder that narrows its phase', async () => {
+      const narrowing = widening.map((r) => (r.phase === 'L3+' ? { ...r, additions: ['SET_POWER'] } : r));
+
+      expect(
+        await send('PUT', `/engines/${engine}/ladder`, h.keys.admin, {
+          reason: 'fan recalled',
+          ladder: narrowing,
+        }),
+      ).toMatchObject({ status: 200 });
+      expect(await whitelist()).toEqual(['SET_POWER']);
     });
   });
 });

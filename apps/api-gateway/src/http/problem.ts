@@ -83,6 +83,7 @@ const CODE_PROBLEMS: Readonly<Record<string, ProblemKind>> = {
   'GOVERNANCE.ENGINE_NOT_ENROLLED': 'notFound',
   'GOVERNANCE.NOT_AN_APPROVER': 'forbidden',
   'GOVERNANCE.ROLE_NOT_HELD': 'forbidden',
+  'GOVERNANCE.LADDER_WIDENS': 'forbidden',
   'GOVERNANCE.PROPOSAL_NOT_PENDING': 'conflict',
   'GOVERNANCE.PROPOSAL_EXPIRED': 'conflict',
   'GOVERNANCE.PROPOSAL_STALE': 'conflict',

@@ -436,6 +436,13 @@ export const ConfigureLadderCommand = object({
   reason: CommandReason,
   engineId: EntityId,
   ladder: PhaseLadder,
+  /**
+   * false: a ladder that whitelists, at the engine's current phase, a command type its current ladder
+   * does not is refused (`GOVERNANCE.LADDER_WIDENS`): it would grant autonomy at once, without a
+   * promotion's evidence and approvals. The API gateway sends true only for the owner role.
+   * Absent: allowed.
+   */
+  allowWidening: Type.Optional(Type.Boolean()),
 });
 export type ConfigureLadderCommand = Static<typeof ConfigureLadderCommand>;
 

@@ -620,6 +620,63 @@ describe('Engine governance', () => {
     });
   });
 
+  describe('Given an engine at L3+ and a ladder change not allowed to widen (an admin over HTTP)', () => {
+    const atL3Plus = enrolled('L3+');
+    const configure = (ladder: typeof DEFAULT_PHASE_LADDER, allowWidening?: boolean): GovernanceCommand => ({
+      type: 'ConfigureLadder',
+      data: {
+        engineId: ENGINE,
+        now: NOW,
+        actor: alice,
+        ladder,
+        reason: 'ladder review',
+        ...(allowWidening === undefined ? {} : { allowWidening }),
+      },
+    });
+    // SET_DRUM moves from L4 down to L3+: autonomous at once for an engine at L3+.
+    const widening = DEFAULT_PHASE_LADDER.map((r) =>
+      r.phase === 'L3+'
+        ? { ...r, additions: [...r.additions, 'SET_DRUM'] }
+        : r.phase === 'L4'
+          ? { ...r, additions: r.additions.filter((c) => c !== 'SET_DRUM') }
+          : r,
+    );
+
+    it("should refuse a ladder that whitelists more at the engine's phase, naming what it adds", () => {
+      spec
+        .given(atL3Plus)
+        .when(configure(widening, false))
+        .thenThrows(
+          ForbiddenError,
+          (e) =>
+            e.code === 'GOVERNANCE.LADDER_WIDENS' &&
+            /whitelists SET_DRUM at the engine's phase L3\+/.test(e.message) &&
+            JSON.stringify(e.details) === JSON.stringify({ phase: 'L3+', added: ['SET_DRUM'] }),
+        );
+    });
+
+    it('should take the same ladder from an owner (allowed to widen), or when nobody said (NATS)', () => {
+      for (const allowed of [true, undefined]) {
+        expect(decide(atL3Plus, configure(widening, allowed)).map((e) => e.type)).toEqual([
+          'LadderConfigured',
+          'PhaseChanged',
+        ]);
+      }
+    });
+
+    it('should take a ladder that narrows the phase, or widens only phases above it', () => {
+      const narrowing = DEFAULT_PHASE_LADDER.map((r) =>
+        r.phase === 'L3+' ? { ...r, additions: ['SET_POWER'] } : r,
+      );
+      const aboveOnly = DEFAULT_PHASE_LADDER.map((r) =>
+        r.phase === 'L4' ? { ...r, additions: [...r.additions, 'CALIBRATE'] } : r,
+      );
+      for (const ladder of [narrowing, aboveOnly]) {
+        expect(decide(atL3Plus, configure(ladder, false)).map((e) => e.type)).toContain('LadderConfigured');
+      }
+    });
+  });
+
   describe('Given a pending L4 → L4+ proposal (tech, ops and product lead)', () => {
     const pending = [
       ...enrolled('L4'),

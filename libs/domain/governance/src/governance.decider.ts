@@ -49,7 +49,13 @@ import {
   type CycleReport,
   type Proposal,
 } from './cycle';
-import { BASELINE_PHASE, DEFAULT_PHASE_LADDER, effectiveWhitelist, validateLadder } from './phases';
+import {
+  BASELINE_PHASE,
+  DEFAULT_PHASE_LADDER,
+  effectiveWhitelist,
+  validateLadder,
+  whitelistOf,
+} from './phases';
 import { READINESS_CHECKLIST, type Attestation } from './readiness';
 
 /** Who the agent acts as when nobody asked (implicit enrolment, breakers, schedule, expiry). */
@@ -133,7 +139,19 @@ export type GovernanceCommand =
         reason: string;
       };
     }
-  | { type: 'ConfigureLadder'; data: ByOperator & { ladder: PhaseLadder; reason: string } }
+  | {
+      type: 'ConfigureLadder';
+      data: ByOperator & {
+        ladder: PhaseLadder;
+        reason: string;
+        /**
+         * false: a ladder that whitelists, at the engine's current phase, a command type the current
+         * ladder does not is refused (GOVERNANCE.LADDER_WIDENS): it grants autonomy at once, without
+         * the evidence and approvals a promotion needs. Absent: allowed.
+         */
+        allowWidening?: boolean;
+      };
+    }
   | { type: 'RecordCommand'; data: Timed & { record: CommandRecord; ingestId: string } }
   | { type: 'RecordIncident'; data: Timed & { record: IncidentRecord; ingestId: string } }
   | {
@@ -388,6 +406,19 @@ function outstandingRoles(p: ProposalState): ApproverRole[] {
   return p.proposal.requiredApprovals.filter((r) => !signed.has(r));
 }
 
+/** Refuses a ladder whose whitelist at `phase` holds a command type that of `current` does not. */
+function requireNoWidening(current: PhaseLadder, ladder: PhaseLadder, phase: AutonomyPhase): void {
+  const now = new Set(whitelistOf(current, phase));
+  const added = whitelistOf(ladder, phase).filter((type) => !now.has(type));
+  if (added.length > 0) {
+    throw new ForbiddenError(
+      `this ladder whitelists ${added.join(', ')} at the engine's phase ${phase}, which grants autonomy at once ` +
+        "without a promotion's evidence and approvals: only an owner may (a change above the engine's phase is an admin's)",
+      { code: 'GOVERNANCE.LADDER_WIDENS', details: { phase, added } },
+    );
+  }
+}
+
 function requireOperator(actor: Actor, what: string): void {
   if (actor.kind !== 'operator') {
     throw new ForbiddenError(`only an operator may ${what}`, { code: 'GOVERNANCE.OPERATOR_ONLY' });
@@ -597,6 +628,7 @@ function decideInto(out: Emitter, command: GovernanceCommand, ctx: GovernanceCon
       const s = enrolled(out.state, d.engineId);
       const ladder = validateLadder(d.ladder);
       if (JSON.stringify(ladder) === JSON.stringify(s.ladder)) return;
+      if (d.allowWidening === false) requireNoWidening(s.ladder, ladder, s.phase);
       const before = gateView(s);
       out.emit({
         type: 'LadderConfigured',
