@@ -34,6 +34,7 @@ import {
 import { TripwireReadController } from './reads/tripwire.reads.controller';
 import { CanaryReadController } from './reads/canary.reads.controller';
 import { HeimdallReadController } from './reads/heimdall.reads.controller';
+import { PolicyRevisionsReadController } from './reads/policy-revisions.controller';
 import { gatewayDatabaseProvider, GatewayDatabaseLifecycle } from './persistence/gateway-database';
 import { problemFrameworkErrors } from './http/framework-errors';
 import { corsOptions } from './http/cors';
@@ -66,6 +67,7 @@ export const apiControllers = [
   HeimdallController,
   HeimdallEngineController,
   HeimdallReadController,
+  PolicyRevisionsReadController,
 ];
 
 /** The API gateway: operator and engine HTTP API over the services' rpc and the read models (DESIGN §7). */

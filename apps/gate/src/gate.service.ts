@@ -2,6 +2,7 @@ import { KeyedMutex } from '@bifrost/messaging';
 import type { ServiceDefinition } from '@bifrost/service';
 import { GateCheckRpcHandler } from './check/gate-check.rpc-handler';
 import { GateCheckService } from './check/gate-check.service';
+import { PolicyRevisions } from './check/policy-revisions';
 import { ControlCommandsRpcHandler } from './commands/control-commands.rpc-handler';
 import { GateCommands } from './commands/gate-commands.service';
 import { StrategyCommandsRpcHandler } from './commands/strategy-commands.rpc-handler';
@@ -31,6 +32,7 @@ export const gateService: ServiceDefinition<GateConfig> = {
       GateState,
       KeyedMutex,
       GateMetrics,
+      PolicyRevisions,
       GateCheckService,
       GateCommands,
     ],

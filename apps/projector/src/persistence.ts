@@ -14,6 +14,7 @@ import { RiskUsageClosedAt1732300001100 } from './migrations/1732300001100-risk-
 import { AuditLogAlwaysTriggers1732300001200 } from './migrations/1732300001200-audit-log-always-triggers';
 import { RiskReservationDecisionsKey1732300001300 } from './migrations/1732300001300-risk-reservation-decisions-key';
 import { StrategiesPnlTotalJsonSafe1732300001400 } from './migrations/1732300001400-strategies-pnl-total-json-safe';
+import { PolicyRevisions1732300001500 } from './migrations/1732300001500-policy-revisions';
 import { readModelEntities } from './read-models/registry';
 
 export const projectorEntities = [...persistenceEntities, AuditLogEntry, ...readModelEntities];
@@ -32,6 +33,7 @@ export const projectorMigrations = [
   AuditLogAlwaysTriggers1732300001200,
   RiskReservationDecisionsKey1732300001300,
   StrategiesPnlTotalJsonSafe1732300001400,
+  PolicyRevisions1732300001500,
 ];
 
 /** The projector's Postgres: migrated to the current schema before anything is written. */

@@ -12,6 +12,7 @@ export * from './asyncapi';
 export * from './verdict';
 export * from './messages/gate-check.messages';
 export * from './messages/gate-control.messages';
+export * from './messages/gate-policy.messages';
 export * from './messages/gate-strategy.messages';
 export * from './messages/risk.messages';
 export * from './messages/tripwire.messages';

@@ -92,6 +92,8 @@ const CODE_PROBLEMS: Readonly<Record<string, ProblemKind>> = {
   'GOVERNANCE.ROLE_NOT_OUTSTANDING': 'conflict',
   'GOVERNANCE.ALREADY_ENROLLED': 'conflict',
   'GOVERNANCE.ALREADY_RESOLVED': 'conflict',
+  // A diff of a revision whose policies the gate did not keep (over 512 KiB): nothing to compare.
+  'POLICY_REVISION.POLICIES_NOT_KEPT': 'conflict',
 };
 
 /**

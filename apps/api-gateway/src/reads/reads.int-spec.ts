@@ -538,6 +538,15 @@ describe('read routes', () => {
               : undefined,
         },
         {
+          // No filters: every revision is shown.
+          path: '/policy-revisions?',
+          table: 'policy_revisions',
+          id: 'revision',
+          order: 'desc',
+          row: (id, at, _n, shown) =>
+            shown ? { revision: id, policies: '{}', bytes: 2, recorded_at: at, event_id: id } : undefined,
+        },
+        {
           path: '/risk/decisions?engineId=walk-engine&outcome=DENIED&',
           table: 'risk_reservation_decisions',
           id: 'reservationId',

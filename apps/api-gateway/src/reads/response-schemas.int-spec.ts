@@ -1,7 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { canonicalize, sha256Hex } from '@bifrost/audit';
 import { compile, formatIssues, type ValidationResult } from '@bifrost/contracts';
 import { ATTESTATION_ITEM_IDS } from '@bifrost/domain-governance';
+import { createEnvelope } from '@bifrost/messaging';
 import { waitFor } from '@bifrost/testing';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- specs start other apps for real
 import { CanaryConfig, canaryService } from '@bifrost/canary';
@@ -55,6 +57,7 @@ const ROW_LISTS = [
   'maturityChanges',
   'cumulative',
   'days',
+  'changes',
 ];
 
 const routes = declaredRoutes(apiControllers);
@@ -126,6 +129,7 @@ describe('the response schemas of the GET routes', () => {
     await canary(send, h.keys, `http://127.0.0.1:${(target.address() as AddressInfo).port}`);
     params['reportId'] = await governance(send, h.keys, () => h.createKey('operator'));
     routeParams['/api/v1/heimdall/evaluations/{id}'] = { id: await heimdall(send, h.keys) };
+    [params['revision'], params['other']] = await policyRevisions(h);
   }, 60_000);
   afterAll(async () => {
     await h?.close();
@@ -465,4 +469,33 @@ async function heimdall(send: Send, { admin, engine, viewer }: Keys): Promise<st
   );
   await send('POST', `/heimdall/policies/${DOMAIN}/prod-use/enable`, admin, { reason: 'one of two' });
   return (await evaluate('r-2')).evaluationId;
+}
+
+/**
+ * Two policy revisions, recorded here rather than left to the gate (which records the one in force
+ * before its first verdict), so that a diff between them has changes. Returns their revisions.
+ */
+async function policyRevisions(h: GatewayStack<Peers>): Promise<[string, string]> {
+  const revisions: string[] = [];
+  for (const global of ['hard', null]) {
+    const policies = {
+      control: { killSwitches: { global } },
+      strategy: { minOutcomesForPromotion: 30 },
+      impact: { notional: { amount: 100_000, currency: 'USD' } },
+    };
+    const revision = sha256Hex(canonicalize(policies));
+    const recordedAt = new Date().toISOString();
+    await h.probe.publisher.publish(
+      createEnvelope({
+        type: 'gate.PolicyRevisionRecorded',
+        subject: h.ns.naming.eventSubject('gate', 'policy', revision),
+        source: 'gate',
+        actor: { kind: 'system', id: 'gate' },
+        occurredAt: recordedAt,
+        data: { revision, policies, bytes: Buffer.byteLength(canonicalize(policies)), recordedAt },
+      }),
+    );
+    revisions.push(revision);
+  }
+  return revisions as [string, string];
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { actionHash, canonicalize, sha256Hex } from '@bifrost/audit';
+import { actionHash } from '@bifrost/audit';
 import type {
   Actor,
   GateApprovalReply,
@@ -18,12 +18,10 @@ import {
   engineModeOf,
   impactCheck,
   maturityIndex,
-  policySnapshot,
   registeredView,
   strategyChecks,
   strategyDecider,
   verdictRiskLevel,
-  type ControlState,
   type StrategyEvent,
 } from '@bifrost/domain-gate';
 import { ConcurrencyError, NotFoundError, TransientError } from '@bifrost/event-sourcing';
@@ -31,6 +29,7 @@ import { EncodedJson, Messaging, createEnvelope, uuidv7, KeyedMutex } from '@bif
 import { GATE_POLICIES, formatNotionalThresholds, type GatePolicies } from '../gate.config';
 import { GateMetrics } from '../metrics/gate.metrics';
 import { GateState } from '../state/gate-state';
+import { PolicyRevisions, type PolicyInForce } from './policy-revisions';
 
 const MAX_ATTEMPTS = 5;
 
@@ -44,7 +43,6 @@ const MAX_ATTEMPTS = 5;
 @Injectable()
 export class GateCheckService implements OnModuleInit {
   private readonly log = new Logger('GateCheck');
-  private revision?: { sequence: number; value: string };
 
   constructor(
     @Inject(Messaging) private readonly messaging: Messaging,
@@ -52,6 +50,7 @@ export class GateCheckService implements OnModuleInit {
     @Inject(GateMetrics) private readonly metrics: GateMetrics,
     @Inject(KeyedMutex) private readonly locks: KeyedMutex,
     @Inject(GATE_POLICIES) private readonly policies: GatePolicies,
+    @Inject(PolicyRevisions) private readonly revisions: PolicyRevisions,
   ) {}
 
   /** What an operator checks after changing GATE_STRATEGY_POLICY or GATE_IMPACT_NOTIONAL. */
@@ -80,7 +79,7 @@ export class GateCheckService implements OnModuleInit {
             this.decideAndAppend(request, hash, subject, actor),
           );
     const verdict = new EncodedJson(decided.reply);
-    await this.record(request, verdict, actor, started);
+    await this.record(request, verdict, decided.policy, actor, started);
     this.metrics.observeDecision(decided.reply.action, started);
     return verdict;
   }
@@ -139,6 +138,7 @@ export class GateCheckService implements OnModuleInit {
       hash,
     );
     const composed = composeVerdict(checks, mode);
+    const policy = this.revisions.inForce(control);
     const decisionId = uuidv7();
     const effects = decideCheckEffects(
       strategy.state,
@@ -156,7 +156,7 @@ export class GateCheckService implements OnModuleInit {
     );
     const reply: GateCheckReply = {
       decisionId,
-      policyRevision: this.policyRevision(control),
+      policyRevision: policy.revision,
       action: composed.action,
       sizeMultiplier: composed.sizeMultiplier,
       riskLevel: verdictRiskLevel(request, composed.wouldBe?.action ?? composed.action, mode),
@@ -169,7 +169,7 @@ export class GateCheckService implements OnModuleInit {
       ...(effects.approvalId ? { approvalId: effects.approvalId } : {}),
       actionHash: hash,
     };
-    return { reply, effects, strategy };
+    return { reply, effects, strategy, policy };
   }
 
   private async appendEffects(
@@ -196,6 +196,7 @@ export class GateCheckService implements OnModuleInit {
   private async record(
     request: GateCheckRequest,
     verdict: EncodedJson<GateCheckReply>,
+    policy: PolicyInForce,
     actor: Actor,
     started: bigint,
   ): Promise<void> {
@@ -211,6 +212,8 @@ export class GateCheckService implements OnModuleInit {
       data: { request, verdict: value, latencyMicros: Number((process.hrtime.bigint() - started) / 1000n) },
     });
     try {
+      // The revision the verdict carries can be looked up before the verdict is given.
+      await this.revisions.whenRecorded(policy);
       const { publisher } = this.messaging;
       // Validated as it is; written with the verdict's bytes, which the reply reuses.
       const body = publisher.encode(envelope, { ...envelope, data: { ...envelope.data, verdict } });
@@ -222,23 +225,5 @@ export class GateCheckService implements OnModuleInit {
         cause: error,
       });
     }
-  }
-
-  /** Content hash of the policies in force: the control plane's policy parts, the strategy policy and the impact classifier's. */
-  private policyRevision(control: ControlState): string {
-    const sequence = this.state.control.get('global').lastSequence;
-    if (this.revision?.sequence !== sequence) {
-      this.revision = {
-        sequence,
-        value: sha256Hex(
-          canonicalize({
-            control: policySnapshot(control),
-            strategy: this.policies.strategy,
-            impact: this.policies.impact,
-          }),
-        ),
-      };
-    }
-    return this.revision.value;
   }
 }

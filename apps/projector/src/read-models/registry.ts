@@ -8,6 +8,7 @@ import { engineSignalsProjection } from './engine-signals.projection';
 import { gateDecisionsProjection } from './gate-decisions.projection';
 import { governanceProjection } from './governance.projection';
 import { heimdallProjection } from './heimdall.projection';
+import { policyProjection } from './policy.projection';
 import { type ProjectedMessage, type Projection } from './projection';
 import { riskProjection } from './risk.projection';
 import { serviceStartsProjection } from './service-starts.projection';
@@ -30,6 +31,7 @@ export const projections: readonly Projection[] = [
   heimdallProjection,
   governanceProjection,
   apiKeyChangesProjection,
+  policyProjection,
 ];
 
 export const readModelEntities = projections.flatMap((projection) => projection.entities);

@@ -1,0 +1,131 @@
+import { canonicalize, sha256Hex } from '@bifrost/audit';
+import { POLICY_RECORD_MAX_BYTES, type GateCheckReply } from '@bifrost/contracts';
+import { Messaging, createEnvelope } from '@bifrost/messaging';
+import type { RunningService } from '@bifrost/service';
+import { createTestNamespace, startTestService, waitFor, type TestNamespace } from '@bifrost/testing';
+import { GateConfig, gateService } from './gate.service';
+
+const operator = { kind: 'operator' as const, id: 'alice' };
+
+describe('gate service: policy revisions', () => {
+  let ns: TestNamespace;
+  let client: Messaging;
+  let gate: RunningService;
+
+  const start = () => startTestService(GateConfig, gateService, ns);
+  const check = (engineId = 'pr-1') =>
+    client.rpc.call<GateCheckReply>('bifrost.rpc.gate.check', {
+      engineId,
+      strategyId: 's1',
+      action: { kind: 'order.place', intent: 'open' },
+    });
+  const command = (name: string, body: Record<string, unknown>) =>
+    client.rpc.call(`bifrost.rpc.gate.cmd.${name}`, { actor: operator, ...body });
+  /** The records of a revision, read as the verdict comes back: no waiting. */
+  const recordsOf = async (revision: string) =>
+    (await client.eventStore.read(ns.naming.eventSubject('gate', 'policy', revision))).events.map(
+      (e) => e.envelope,
+    );
+
+  beforeAll(async () => {
+    ns = await createTestNamespace('gpol');
+    client = await Messaging.connect({
+      url: ns.natsUrl,
+      service: 'probe',
+      instanceId: 'p',
+      namespace: ns.namespace,
+    });
+    gate = await start();
+  });
+  afterAll(async () => {
+    await gate?.close();
+    await client?.drain();
+    await ns?.cleanup();
+  });
+
+  it('should record the policies of a revision before the first verdict that carries it, and once', async () => {
+    const first = await check();
+
+    const [record, ...more] = await recordsOf(first.policyRevision);
+    expect(more).toEqual([]);
+    expect(record).toMatchObject({
+      type: 'gate.PolicyRevisionRecorded',
+      actor: { kind: 'system', id: 'gate' },
+      data: { revision: first.policyRevision, bytes: expect.any(Number) },
+    });
+    const { policies, bytes } = record?.data as { policies: unknown; bytes: number };
+    // What the record keeps is what the revision hashes.
+    expect(sha256Hex(canonicalize(policies))).toBe(first.policyRevision);
+    expect(bytes).toBe(Buffer.byteLength(canonicalize(policies)));
+    expect(policies).toMatchObject({
+      control: { goLive: false, killSwitches: { global: null } },
+      strategy: { maxStrategiesPerEngine: 1000 },
+    });
+
+    await Promise.all([check(), check('pr-2'), check('pr-3')]);
+    expect(await recordsOf(first.policyRevision)).toHaveLength(1);
+  });
+
+  it('should record the new revision a control change makes, and not again the one it returns to', async () => {
+    const before = (await check()).policyRevision;
+    await command('kill-switch.engage', { mode: 'hard', reason: 'incident 7' });
+
+    const killed = await check();
+
+    expect(killed.action).toBe('KILL');
+    expect(killed.policyRevision).not.toBe(before);
+    const [record] = await recordsOf(killed.policyRevision);
+    expect(record?.data).toMatchObject({ policies: { control: { killSwitches: { global: 'hard' } } } });
+
+    await command('kill-switch.release', { reason: 'incident 7 over' });
+    expect((await check()).policyRevision).toBe(before);
+    expect(await recordsOf(before)).toHaveLength(1);
+  });
+
+  it('should record the revision of policies over 512 KiB without them, saying their size', async () => {
+    // Autonomy whitelists are policy: 12 engines with 500 command types of 100 characters each.
+    const whitelist = Array.from(
+      { length: 500 },
+      (_, i) => `cmd_${String(i).padStart(3, '0')}_${'x'.repeat(92)}`,
+    );
+    for (let e = 0; e < 12; e += 1) {
+      await client.publisher.publish(
+        createEnvelope({
+          type: 'governance.PhaseChanged',
+          subject: ns.naming.eventSubject('governance', 'engine', `big-${e}`),
+          source: 'governance-agent',
+          actor: { kind: 'system', id: 'governance-agent' },
+          data: { engineId: `big-${e}`, phase: 'L5', whitelist, reason: 'large whitelist' },
+        }),
+      );
+    }
+
+    const record = await waitFor(
+      async () => {
+        const [found] = await recordsOf((await check()).policyRevision);
+        const bytes = (found?.data as { bytes?: number } | undefined)?.bytes ?? 0;
+        return bytes > POLICY_RECORD_MAX_BYTES && found;
+      },
+      { what: 'a verdict under policies over 512 KiB' },
+    );
+
+    expect(record.data).toMatchObject({ policies: null, bytes: expect.any(Number) });
+  });
+
+  it('should find a revision recorded by another replica, or before a restart, and record it no more', async () => {
+    const second = await start();
+    try {
+      const revision = (await check()).policyRevision;
+      await gate.close();
+      gate = await start();
+
+      // Whichever replica answers, the verdicts come and the revision has its one record.
+      const verdicts = await Promise.all(Array.from({ length: 8 }, (_, i) => check(`pr-r${i}`)));
+
+      expect(new Set(verdicts.map((v) => v.policyRevision))).toEqual(new Set([revision]));
+      expect(await recordsOf(revision)).toHaveLength(1);
+    } finally {
+      await second.close();
+    }
+  });
+});
