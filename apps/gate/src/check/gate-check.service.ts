@@ -118,9 +118,7 @@ export class GateCheckService implements OnModuleInit {
     const strategy = await this.state.strategies.load(subject);
     const mode = engineModeOf(control, request.engineId);
     const { strategy: view } = registeredView(strategy.state, request.engineId, request.strategyId, now);
-    // Counted only where the check would register the strategy: the limit applies to nothing else.
-    const engineStrategies =
-      strategy.state.status === 'registered' ? 0 : this.state.registeredStrategiesOf(request.engineId);
+    const engineStrategies = this.state.strategiesBeforeRegistering(strategy.state, request.engineId);
     const token = request.tokenId
       ? assessToken(strategy.state, request.tokenId, request.action, hash, now)
       : null;

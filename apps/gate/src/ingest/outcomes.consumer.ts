@@ -47,11 +47,10 @@ export class OutcomesConsumer {
         strategyId,
         outcomeId: outcome.outcomeId,
         pnl: outcome.pnl,
-        // Counted only where the outcome would register the strategy: the limit applies to nothing else.
-        engineStrategies:
-          this.state.strategies.get(`${engineId}:${strategyId}`).state.status === 'registered'
-            ? 0
-            : this.state.registeredStrategiesOf(engineId),
+        engineStrategies: this.state.strategiesBeforeRegistering(
+          this.state.strategies.get(`${engineId}:${strategyId}`).state,
+          engineId,
+        ),
         now: new Date().toISOString(),
         actor: envelope.actor,
       }),

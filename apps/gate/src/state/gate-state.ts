@@ -78,6 +78,14 @@ export class GateState extends LiveState {
   }
 
   /**
+   * What the limit on registering weighs for a check or an outcome of `strategy`: its engine's
+   * registered strategies while `strategy` is not registered, else 0 (the limit applies to nothing else).
+   */
+  strategiesBeforeRegistering(strategy: StrategyState, engineId: string): number {
+    return strategy.status === 'registered' ? 0 : this.registeredStrategiesOf(engineId);
+  }
+
+  /**
    * The engine's registered strategies in this replica's state (snapshot + tail, so right after a
    * restart too), paid only by checks and outcomes of unknown strategies. Counted by a scan of every strategy,
    * kept until the tail applies another event: an engine at its limit inventing ids (which appends
