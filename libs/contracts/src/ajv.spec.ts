@@ -85,6 +85,26 @@ describe('forAjv', () => {
     });
   });
 
+  describe('Given a union of bare types', () => {
+    const union = Type.Union([Type.Number(), Type.String(), Type.Boolean(), Type.Null()]);
+
+    it('should become one type list', () => {
+      expect(forAjv(union)).toEqual({ type: ['number', 'string', 'boolean', 'null'] });
+    });
+
+    it('should accept and refuse exactly what the union does', () => {
+      const tuned = compile(union);
+      const reference = plain.compile(union);
+      for (const value of [0, 1.5, '', 'L3', true, false, null, undefined, {}, [], [1]])
+        expect(tuned(value).ok).toBe(reference(value));
+    });
+
+    it('should leave a union with a bounded branch as it is', () => {
+      const bounded = Type.Union([Type.Number({ minimum: 0 }), Type.Null()]);
+      expect(forAjv(bounded)).toEqual(JSON.parse(JSON.stringify(bounded)));
+    });
+  });
+
   describe('Given a union of objects without a tag of their own', () => {
     it('should leave it as it is', () => {
       const union = Type.Union([object({ a: Type.String() }), object({ b: Type.String() })]);

@@ -88,7 +88,8 @@ const DATA_KEYWORDS = new Set(['const', 'enum', 'default', 'examples']);
  * the ninth kind cost eight errors, and one batch of entries ~8× the cost of checking the branch
  * alone. So a union of literals becomes one `enum`, and a union of objects told apart by a
  * literal property (`type`, `kind`) a `oneOf` with Ajv's `discriminator`, which goes straight to
- * the matching branch. Both accept exactly what the `anyOf` accepts. `$id`s go: nothing refers to
+ * the matching branch, and a union of bare types (a check's `value`: number, string, boolean or
+ * null) one `type` list, checked with one `typeof`. All accept exactly what the `anyOf` accepts. `$id`s go: nothing refers to
  * them, and a schema inlined in another would declare its `$id` twice.
  */
 export function forAjv(schema: unknown): unknown {
@@ -106,6 +107,8 @@ export function forAjv(schema: unknown): unknown {
   const { anyOf: _anyOf, ...rest } = copy;
   const literals = literalValues(branches as Json[]);
   if (literals) return { ...rest, enum: literals };
+  const types = bareTypes(branches as Json[]);
+  if (types && !('type' in rest)) return { ...rest, type: types };
   const tag = discriminatingTag(branches as Json[]);
   if (tag)
     return {
@@ -124,6 +127,12 @@ function literalValues(branches: Json[]): unknown[] | undefined {
     (b) => 'const' in b && Object.keys(b).every((k) => k === 'const' || k === 'type'),
   );
   return bare ? branches.map((b) => b['const']) : undefined;
+}
+
+/** The types of a union whose every branch is a bare `type` (`Type.Union([Type.Number(), Type.Null()])`). */
+function bareTypes(branches: Json[]): string[] | undefined {
+  const bare = branches.every((b) => typeof b['type'] === 'string' && Object.keys(b).length === 1);
+  return bare ? branches.map((b) => b['type'] as string) : undefined;
 }
 
 /** A property every branch requires as a string literal of its own; Ajv's discriminator needs one. */
