@@ -3,6 +3,8 @@
 // and an echo that publishes the request to JetStream and awaits the ack before replying, measured
 // in alternation with the gate (BENCH_ROUNDS gate runs, BENCH_DURATION_MS each).
 // Targets (issue 3): gate ≥ 0.6× the echo+publish throughput, p50 ≤ its p50 + 0.3 ms.
+// `npm run bench:gate` runs this process with the gate's deployed V8 flag (--max-semi-space-size=32,
+// docs/operations.md "Memory and GC"), which the echoes in the same process share.
 import { connect } from '@nats-io/transport-node';
 import type { GateCheckRequest } from '@bifrost/contracts';
 import { connectNats, Messaging } from '@bifrost/messaging';
@@ -181,7 +183,7 @@ async function main(): Promise<void> {
       const p50Budget = recorded.p50Ms + 0.3;
       process.stdout.write(
         [
-          `gate benchmark: ${IN_FLIGHT} in flight from a separate process, ${DURATION_MS / 1000} s per run, ${ROUNDS} gate runs between echo+JetStream runs (node ${process.version}, ${ENGINES * STRATEGIES} strategies at L3)`,
+          `gate benchmark: ${IN_FLIGHT} in flight from a separate process, ${DURATION_MS / 1000} s per run, ${ROUNDS} gate runs between echo+JetStream runs (node ${process.version} ${process.execArgv.filter((a) => a.startsWith('--max')).join(' ') || 'with default V8 flags'}, ${ENGINES * STRATEGIES} strategies at L3)`,
           formatRow(raw),
           'runs in the order taken:',
           ...formatAlternation(runs),

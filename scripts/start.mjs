@@ -305,7 +305,10 @@ async function assignPorts(names) {
 }
 
 /** V8 flags per service, as docker-compose and the Helm chart set them (docs/operations.md "Memory and GC"). */
-const NODE_FLAGS = { 'api-gateway': ['--max-semi-space-size=64'] };
+const NODE_FLAGS = {
+  gate: ['--max-semi-space-size=32'],
+  'api-gateway': ['--max-semi-space-size=64'],
+};
 
 function startApp({ name, port }, env) {
   const child = spawn(

@@ -88,6 +88,29 @@ describe('deployment files', () => {
     });
   });
 
+  it('should run every service with the same V8 flags under npm start, docker-compose and Helm', () => {
+    const compose = read('docker-compose.yml');
+    const values = read('helm/bifrost/values.yaml');
+    const flagsIn = (text: string) => /NODE_OPTIONS: '?([^'\n]*)'?$/m.exec(text)?.[1] ?? '';
+    const started = /const NODE_FLAGS = \{([\s\S]*?)\};/.exec(read('scripts/start.mjs'))?.[1] ?? '';
+    const startFlags = (service: string) =>
+      new RegExp(`^\\s*'?${service}'?: \\[([^\\]]*)\\]`, 'm')
+        .exec(started)?.[1]
+        ?.split(',')
+        .map((flag) => flag.trim().replace(/^'|'$/g, ''))
+        .join(' ') ?? '';
+    const flags = services.map((service) => ({
+      service,
+      start: startFlags(service),
+      compose: flagsIn(entry(compose, service, 2)),
+      helm: flagsIn(entry(entry(values, 'services', 0), service, 2)),
+    }));
+    for (const f of flags) expect({ ...f, compose: f.start, helm: f.start }).toEqual(f);
+    expect(flags.filter((f) => f.start !== '').map((f) => f.service)).toEqual(
+      expect.arrayContaining(['gate', 'api-gateway']),
+    );
+  });
+
   it('should stop the old projector and canary pod before starting the new one on a Helm upgrade', () => {
     // A second projector is a standby that never reports ready, and two canaries judge heartbeats
     // each from half of them: a rolling update would hang, or pause live engines.
