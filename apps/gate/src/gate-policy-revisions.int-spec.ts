@@ -3,7 +3,9 @@ import { POLICY_RECORD_MAX_BYTES, type GateCheckReply } from '@bifrost/contracts
 import { Messaging, createEnvelope } from '@bifrost/messaging';
 import type { RunningService } from '@bifrost/service';
 import { createTestNamespace, startTestService, waitFor, type TestNamespace } from '@bifrost/testing';
+import { PolicyRevisions } from './check/policy-revisions';
 import { GateConfig, gateService } from './gate.service';
+import { GateState } from './state/gate-state';
 
 const operator = { kind: 'operator' as const, id: 'alice' };
 
@@ -80,6 +82,24 @@ describe('gate service: policy revisions', () => {
     await command('kill-switch.release', { reason: 'incident 7 over' });
     expect((await check()).policyRevision).toBe(before);
     expect(await recordsOf(before)).toHaveLength(1);
+  });
+
+  it('should give a check the revision of the control plane it decided with, though a change landed since', async () => {
+    const revisions = gate.app.get(PolicyRevisions);
+    const state = gate.app.get(GateState);
+    const read = state.controlEntry();
+    await command('kill-switch.engage', { mode: 'soft', reason: 'incident 9' });
+    await waitFor(() => state.controlEntry().lastSequence > read.lastSequence, { what: 'the kill switch' });
+
+    // A check that read the control plane before the change asks for its revision after it.
+    const decidedWith = revisions.inForce(read);
+    const now = revisions.inForce(state.controlEntry());
+
+    expect(decidedWith.policies).toMatchObject({ control: { killSwitches: { global: null } } });
+    expect(now.policies).toMatchObject({ control: { killSwitches: { global: 'soft' } } });
+    expect(now.revision).not.toBe(decidedWith.revision);
+    expect((await check()).policyRevision).toBe(now.revision);
+    await command('kill-switch.release', { reason: 'incident 9 over' });
   });
 
   it('should record the revision of policies over 512 KiB without them, saying their size', async () => {

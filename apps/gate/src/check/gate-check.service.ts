@@ -114,9 +114,9 @@ export class GateCheckService implements OnModuleInit {
 
   private async decide(request: GateCheckRequest, hash: string, subject: string, actor: Actor) {
     const now = new Date().toISOString();
-    const control = this.state.controlState();
+    const control = this.state.controlEntry();
     const strategy = await this.state.strategies.load(subject);
-    const mode = engineModeOf(control, request.engineId);
+    const mode = engineModeOf(control.state, request.engineId);
     const { strategy: view } = registeredView(strategy.state, request.engineId, request.strategyId, now);
     const engineStrategies = this.state.strategiesBeforeRegistering(strategy.state, request.engineId);
     const token = request.tokenId
@@ -124,7 +124,7 @@ export class GateCheckService implements OnModuleInit {
       : null;
     const checks = applyApproval(
       [
-        ...controlChecks(control, request, now),
+        ...controlChecks(control.state, request, now),
         ...strategyChecks(strategy.state, request, hash, now, this.policies.strategy, engineStrategies),
         impactCheck(
           classifyImpact(request.impact, request.action.notional, this.policies.impact).tier,

@@ -3,9 +3,8 @@ import { canonicalize, sha256Hex } from '@bifrost/audit';
 import { POLICY_RECORD_MAX_BYTES, type Actor, type PolicySnapshot } from '@bifrost/contracts';
 import { policySnapshot, type ControlState } from '@bifrost/domain-gate';
 import { ConcurrencyError } from '@bifrost/event-sourcing';
-import { Messaging, createEnvelope } from '@bifrost/messaging';
+import { Messaging, createEnvelope, type AggregateEntry } from '@bifrost/messaging';
 import { GATE_POLICIES, type GatePolicies } from '../gate.config';
-import { GateState } from '../state/gate-state';
 
 const GATE_ACTOR: Actor = { kind: 'system', id: 'gate' };
 
@@ -37,16 +36,19 @@ export class PolicyRevisions {
 
   constructor(
     @Inject(Messaging) private readonly messaging: Messaging,
-    @Inject(GateState) private readonly state: GateState,
     @Inject(GATE_POLICIES) private readonly policies: GatePolicies,
   ) {}
 
-  /** The policies in force; computed again only when the control plane changed. */
-  inForce(control: ControlState): PolicyInForce {
-    const sequence = this.state.control.get('global').lastSequence;
+  /**
+   * The policies in force with `control`, the control plane a check was decided with; computed
+   * again only when its sequence moved. The state and its sequence come as one: a check that read
+   * the control plane before a change and asks after it gets the revision of what it decided with.
+   */
+  inForce(control: AggregateEntry<ControlState>): PolicyInForce {
+    const sequence = control.lastSequence;
     if (this.current?.sequence !== sequence) {
       const policies = {
-        control: policySnapshot(control),
+        control: policySnapshot(control.state),
         strategy: this.policies.strategy,
         impact: this.policies.impact,
       } as unknown as PolicySnapshot;

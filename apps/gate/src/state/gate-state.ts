@@ -7,7 +7,7 @@ import {
   type StrategyState,
 } from '@bifrost/domain-gate';
 import { TransientError } from '@bifrost/event-sourcing';
-import { LiveState, Messaging, type LiveAggregates } from '@bifrost/messaging';
+import { LiveState, Messaging, type AggregateEntry, type LiveAggregates } from '@bifrost/messaging';
 import { HealthRegistry, type Logger } from '@bifrost/observability';
 import { SERVICE_LOGGER } from '@bifrost/service';
 import { GATE_CONFIG, type GateConfig } from '../gate.config';
@@ -70,7 +70,12 @@ export class GateState extends LiveState {
   }
 
   controlState(): ControlState {
-    return this.control.get(CONTROL_PLANE_AGGREGATE.aggregateId).state;
+    return this.controlEntry().state;
+  }
+
+  /** The control plane's state with the sequence it is at: read together, they cannot disagree. */
+  controlEntry(): AggregateEntry<ControlState> {
+    return this.control.get(CONTROL_PLANE_AGGREGATE.aggregateId);
   }
 
   strategySubject(engineId: string, strategyId: string): string {
