@@ -1,5 +1,5 @@
 import { canonicalize, sha256Hex } from '@bifrost/audit';
-import { POLICY_RECORD_MAX_BYTES, type GateCheckReply } from '@bifrost/contracts';
+import { POLICY_RECORD_MAX_BYTES, type GateCheckReply, type GatePolicyInForce } from '@bifrost/contracts';
 import { Messaging, createEnvelope } from '@bifrost/messaging';
 import type { RunningService } from '@bifrost/service';
 import { createTestNamespace, startTestService, waitFor, type TestNamespace } from '@bifrost/testing';
@@ -102,6 +102,28 @@ describe('gate service: policy revisions', () => {
     await command('kill-switch.release', { reason: 'incident 9 over' });
   });
 
+  it('should answer the policies in force, recorded before the answer, as the next verdict carries them', async () => {
+    // A revision no verdict has carried yet.
+    await command('kill-switch.engage', { engineId: 'pr-9', mode: 'soft', reason: 'incident 10' });
+
+    const inForce = await client.rpc.call<GatePolicyInForce>('bifrost.rpc.gate.policy', {});
+
+    expect(inForce.policies).toMatchObject({ control: { killSwitches: { engines: { 'pr-9': 'soft' } } } });
+    expect(sha256Hex(canonicalize(inForce.policies))).toBe(inForce.revision);
+    expect(inForce.bytes).toBe(Buffer.byteLength(canonicalize(inForce.policies)));
+    const [record, ...more] = await recordsOf(inForce.revision);
+    expect(more).toEqual([]);
+    expect(record?.data).toMatchObject({ revision: inForce.revision, policies: inForce.policies });
+    expect((await check()).policyRevision).toBe(inForce.revision);
+    await command('kill-switch.release', { engineId: 'pr-9', reason: 'incident 10 over' });
+  });
+
+  it('should refuse a policy request that asks for anything', async () => {
+    await expect(client.rpc.call('bifrost.rpc.gate.policy', { revision: 'latest' })).rejects.toMatchObject({
+      code: 'RPC.VALIDATION_FAILED',
+    });
+  });
+
   it('should record the revision of policies over 512 KiB without them, saying their size', async () => {
     // Autonomy whitelists are policy: 12 engines with 500 command types of 100 characters each.
     const whitelist = Array.from(
@@ -130,6 +152,12 @@ describe('gate service: policy revisions', () => {
     );
 
     expect(record.data).toMatchObject({ policies: null, bytes: expect.any(Number) });
+    const inForce = await client.rpc.call<GatePolicyInForce>('bifrost.rpc.gate.policy', {});
+    expect(inForce).toEqual({
+      revision: record.data['revision'],
+      bytes: record.data['bytes'],
+      policies: null,
+    });
   });
 
   it('should find a revision recorded by another replica, or before a restart, and record it no more', async () => {

@@ -6,7 +6,7 @@ import { systemMessages, pingRpc } from './messages/system.messages';
 import { gateApprovalRpc, gateCheckMessages, gateCheckRpc } from './messages/gate-check.messages';
 import { gateCommandRpcs } from './messages/gate-commands.rpcs';
 import { gateControlMessages } from './messages/gate-control.messages';
-import { gatePolicyMessages } from './messages/gate-policy.messages';
+import { gatePolicyMessages, gatePolicyRpc } from './messages/gate-policy.messages';
 import { gateStrategyMessages } from './messages/gate-strategy.messages';
 import { ingestMessages } from './messages/ingest.messages';
 import { canaryMessages, canaryRpcs } from './messages/canary.messages';
@@ -38,6 +38,7 @@ export const catalogue = new Catalogue(
     pingRpc('gate'),
     gateCheckRpc,
     gateApprovalRpc,
+    gatePolicyRpc,
     ...gateCommandRpcs,
     pingRpc('risk-guard'),
     ...riskRpcs,

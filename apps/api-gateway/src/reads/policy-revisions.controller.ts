@@ -1,6 +1,14 @@
 import { Inject } from '@nestjs/common';
 import { Type, type Static } from '@sinclair/typebox';
-import { PolicyRevision, PolicySnapshot, Timestamp, literals, object } from '@bifrost/contracts';
+import {
+  GatePolicyInForce,
+  PolicyRevision,
+  PolicySnapshot,
+  Timestamp,
+  literals,
+  object,
+} from '@bifrost/contracts';
+import { GatewayRpc } from '../commands/gateway-rpc.service';
 import { ProblemError } from '../http/problem';
 import { ListQuery, nullable, pageOf } from '../http/schemas';
 import { ApiController, Route, ValidParams, ValidQuery } from '../http/route';
@@ -54,7 +62,10 @@ const EXAMPLE_OTHER = '3b1f6c0e9a7d4e52b8c1f0a2d6e4b7c9a1e3f5d7b9c2e4a6f8d0b2c4e
  */
 @ApiController('policy-revisions', 'policy-revisions')
 export class PolicyRevisionsReadController {
-  constructor(@Inject(ReadModels) private readonly read: ReadModels) {}
+  constructor(
+    @Inject(ReadModels) private readonly read: ReadModels,
+    @Inject(GatewayRpc) private readonly rpc: GatewayRpc,
+  ) {}
 
   @Route({
     method: 'GET',
@@ -76,6 +87,23 @@ export class PolicyRevisionsReadController {
       cursor: q.cursor,
       limit: q.limit,
     });
+  }
+
+  @Route({
+    method: 'GET',
+    path: 'current',
+    summary: 'The policies in force now and their revision, from the gate (what the next verdict will carry)',
+    description:
+      'Asked of a gate replica, not read from the read model: the newest recorded revision is not always the one ' +
+      'in force (a revision that comes back, such as a kill switch engaged then released, is not recorded again). ' +
+      'The gate records the revision before it answers, so `GET /policy-revisions/{revision}` finds it once the ' +
+      'projector has caught up. `policies` is null when their JCS form is over 512 KiB. 503 when no gate answers ' +
+      'or the one that did has not proven its state current (INFRA.STATE_STALE).',
+    access: 'viewer',
+    response: GatePolicyInForce,
+  })
+  current() {
+    return this.rpc.call<GatePolicyInForce>('bifrost.rpc.gate.policy', {});
   }
 
   @Route({

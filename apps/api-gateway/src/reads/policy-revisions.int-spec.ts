@@ -1,7 +1,9 @@
 import { canonicalize, sha256Hex } from '@bifrost/audit';
 import { createEnvelope } from '@bifrost/messaging';
 import { waitFor } from '@bifrost/testing';
-import { projectorPeer, startGatewayStack, type GatewayStack } from '../testing/gateway.fixtures';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- specs start other apps for real
+import { GateConfig, gateService } from '@bifrost/gate/src/gate.service';
+import { peer, projectorPeer, startGatewayStack, type GatewayStack } from '../testing/gateway.fixtures';
 
 /** Policies as the gate hashes them: two revisions apart in one kill switch and one strategy number. */
 const policies = (global: 'hard' | null, minOutcomesForPromotion: number) => ({
@@ -25,11 +27,14 @@ const T = (minute: number) => `2026-11-22T09:${String(minute).padStart(2, '0')}:
 const bytesOf = (value: unknown) => Buffer.byteLength(canonicalize(value));
 
 describe('policy revisions read routes', () => {
-  let h: GatewayStack<'projector'>;
+  let h: GatewayStack<'projector' | 'gate'>;
   const eventIds: Record<string, string> = {};
 
   beforeAll(async () => {
-    h = await startGatewayStack('gwpolrev', { engineId: 'pol-bot', peers: { projector: projectorPeer } });
+    h = await startGatewayStack('gwpolrev', {
+      engineId: 'pol-bot',
+      peers: { projector: projectorPeer, gate: peer(GateConfig, gateService) },
+    });
     const record = async (revision: string, kept: unknown, bytes: number, recordedAt: string) => {
       const envelope = createEnvelope({
         type: 'gate.PolicyRevisionRecorded',
@@ -145,6 +150,37 @@ describe('policy revisions read routes', () => {
           status: 409,
           body: { type: '/problems/conflict', code: 'POLICY_REVISION.POLICIES_NOT_KEPT' },
         });
+    });
+  });
+
+  describe('GET /policy-revisions/current', () => {
+    it("should answer the gate's policies in force, recorded so that they can be looked up", async () => {
+      const current = await get('current');
+
+      expect(current.status).toBe(200);
+      expect(current.body).toEqual({
+        revision: expect.stringMatching(/^[0-9a-f]{64}$/),
+        bytes: expect.any(Number),
+        policies: { control: expect.any(Object), strategy: expect.any(Object), impact: expect.any(Object) },
+      });
+      expect(sha256Hex(canonicalize(current.body.policies))).toBe(current.body.revision);
+      const recorded = await waitFor(
+        async () => {
+          const one = await get(current.body.revision);
+          return one.status === 200 && one;
+        },
+        { what: 'the revision in force, projected' },
+      );
+      expect(recorded.body.policies).toEqual(current.body.policies);
+    });
+
+    it('should answer 503 when no gate answers', async () => {
+      await h.stopPeer('gate');
+
+      const down = await get('current');
+
+      expect(down.status).toBe(503);
+      expect(down.body).toMatchObject({ code: 'RPC.NO_RESPONDERS' });
     });
   });
 });

@@ -3,8 +3,10 @@ import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
   GateApprovalRequest,
   GateCheckRequest,
+  GatePolicyRequest,
   type GateApprovalReply,
   type GateCheckReply,
+  type GatePolicyInForce,
 } from '@bifrost/contracts';
 import { rpcRoute, type EncodedJson } from '@bifrost/messaging';
 import { GateCheckService } from './gate-check.service';
@@ -23,5 +25,11 @@ export class GateCheckRpcHandler {
   @MessagePattern('bifrost.rpc.gate.approval', rpcRoute({ request: GateApprovalRequest }))
   approval(@Payload() request: GateApprovalRequest): Promise<GateApprovalReply> {
     return this.gate.approval(request);
+  }
+
+  /** `bifrost.rpc.gate.policy`: the policies in force now and their revision. */
+  @MessagePattern('bifrost.rpc.gate.policy', rpcRoute({ request: GatePolicyRequest }))
+  policy(): Promise<GatePolicyInForce> {
+    return this.gate.policyInForce();
   }
 }

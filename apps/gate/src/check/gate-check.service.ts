@@ -6,6 +6,7 @@ import type {
   GateApprovalRequest,
   GateCheckReply,
   GateCheckRequest,
+  GatePolicyInForce,
 } from '@bifrost/contracts';
 import {
   applyApproval,
@@ -29,7 +30,7 @@ import { EncodedJson, Messaging, createEnvelope, uuidv7, KeyedMutex } from '@bif
 import { GATE_POLICIES, formatNotionalThresholds, type GatePolicies } from '../gate.config';
 import { GateMetrics } from '../metrics/gate.metrics';
 import { GateState } from '../state/gate-state';
-import { PolicyRevisions, type PolicyInForce } from './policy-revisions';
+import { PolicyRevisions, keptPolicies, type PolicyInForce } from './policy-revisions';
 
 const MAX_ATTEMPTS = 5;
 
@@ -97,6 +98,17 @@ export class GateCheckService implements OnModuleInit {
       );
     }
     return status;
+  }
+
+  /**
+   * The policies in force now, as the next verdict will carry them: recorded first, so the revision
+   * can be looked up and compared like any verdict's.
+   */
+  async policyInForce(): Promise<GatePolicyInForce> {
+    this.state.assertCurrent();
+    const policy = this.revisions.inForce(this.state.controlEntry());
+    await this.revisions.whenRecorded(policy);
+    return { revision: policy.revision, bytes: policy.bytes, policies: keptPolicies(policy) };
   }
 
   private async decideAndAppend(request: GateCheckRequest, hash: string, subject: string, actor: Actor) {

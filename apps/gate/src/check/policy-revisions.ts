@@ -16,6 +16,11 @@ export interface PolicyInForce {
   readonly bytes: number;
 }
 
+/** What the record of `policy` keeps, and the gate answers, of its policies: none over 512 KiB. */
+export function keptPolicies({ policies, bytes }: PolicyInForce): PolicySnapshot | null {
+  return bytes > POLICY_RECORD_MAX_BYTES ? null : policies;
+}
+
 /**
  * The revision every verdict carries, and the record of what it stands for. The gate records the
  * policies of each revision once, as `gate.PolicyRevisionRecorded` on
@@ -80,7 +85,8 @@ export class PolicyRevisions {
     return append;
   }
 
-  private async record({ revision, policies, bytes }: PolicyInForce): Promise<void> {
+  private async record(policy: PolicyInForce): Promise<void> {
+    const { revision, bytes } = policy;
     const subject = this.messaging.naming.eventSubject('gate', 'policy', revision);
     const envelope = createEnvelope({
       type: 'gate.PolicyRevisionRecorded',
@@ -89,7 +95,7 @@ export class PolicyRevisions {
       actor: GATE_ACTOR,
       data: {
         revision,
-        policies: bytes > POLICY_RECORD_MAX_BYTES ? null : policies,
+        policies: keptPolicies(policy),
         bytes,
         recordedAt: new Date().toISOString(),
       },

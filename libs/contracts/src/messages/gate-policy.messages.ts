@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 
 import { Timestamp } from '../envelope';
-import { defineMessage } from '../registry';
+import { defineMessage, defineRpc } from '../registry';
 import { object } from '../schema';
 
 /** A verdict's `policyRevision`: the SHA-256 (hex) of the JCS form of the policies in force. */
@@ -44,3 +44,26 @@ export const GatePolicyRevisionRecorded = defineMessage({
 });
 
 export const gatePolicyMessages = [GatePolicyRevisionRecorded];
+
+/** `bifrost.rpc.gate.policy` takes nothing: it answers what is in force now. */
+export const GatePolicyRequest = object({});
+export type GatePolicyRequest = Static<typeof GatePolicyRequest>;
+
+/** The policies in force at the gate replica that answered, and their revision. */
+export const GatePolicyInForce = object({
+  revision: PolicyRevision,
+  /** Size of the policies' JCS form, in bytes. */
+  bytes: Type.Integer({ minimum: 0 }),
+  /** Null when their JCS form is over 512 KiB, as in their record. */
+  policies: Type.Union([PolicySnapshot, Type.Null()]),
+});
+export type GatePolicyInForce = Static<typeof GatePolicyInForce>;
+
+export const gatePolicyRpc = defineRpc({
+  service: 'gate',
+  operation: 'policy',
+  request: GatePolicyRequest,
+  response: GatePolicyInForce,
+  description:
+    'The policies in force now and their revision: what the next verdict will carry. The revision is recorded (gate.PolicyRevisionRecorded) before the answer, so it can be looked up and compared. INFRA.STATE_STALE when this replica has not proven its state current.',
+});
