@@ -89,8 +89,8 @@ const DATA_KEYWORDS = new Set(['const', 'enum', 'default', 'examples']);
  * alone. So a union of literals becomes one `enum`, and a union of objects told apart by a
  * literal property (`type`, `kind`) a `oneOf` with Ajv's `discriminator`, which goes straight to
  * the matching branch, and a union of bare types (a check's `value`: number, string, boolean or
- * null) one `type` list, checked with one `typeof`. All accept exactly what the `anyOf` accepts. `$id`s go: nothing refers to
- * them, and a schema inlined in another would declare its `$id` twice.
+ * null) one `type` list, checked with one `typeof`. All accept exactly what the `anyOf` accepts.
+ * `$id`s go: nothing refers to them, and a schema inlined in another would declare its `$id` twice.
  */
 export function forAjv(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(forAjv);
