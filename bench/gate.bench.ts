@@ -17,11 +17,13 @@ import {
   alternate,
   driverArgs,
   formatAlternation,
+  formatCpu,
   formatRow,
   rssMb,
   runClosedLoop,
   runDriver,
   timed,
+  withCpu,
   type LoadResult,
 } from './lib/load';
 
@@ -123,23 +125,19 @@ async function main(): Promise<void> {
           });
         }
       }
-      // Per gate run: its process CPU and the decision records it left (the first run is the warm-up).
-      const gateRuns: { cpuMicros: number; records: number; bytes: number }[] = [];
+      // Per gate run: the decision records it left (the first run is the warm-up).
+      const gateRuns: { records: number; bytes: number }[] = [];
       const decisions = () => admin.jsm.streams.info(ns.naming.streams.decisions.name).then((i) => i.state);
       const runs = await alternate(
         ROUNDS,
-        () => drive(jsEcho.subject, 'baseline: echo + JetStream publish'),
+        () => withCpu(() => drive(jsEcho.subject, 'baseline: echo + JetStream publish')),
         async () => {
           const before = await decisions();
-          const cpuBefore = process.cpuUsage();
-          const run = await drive(
-            ns.naming.qualify('bifrost.rpc.gate.check'),
-            'gate: bifrost.rpc.gate.check',
+          const run = await withCpu(() =>
+            drive(ns.naming.qualify('bifrost.rpc.gate.check'), 'gate: bifrost.rpc.gate.check'),
           );
-          const cpu = process.cpuUsage(cpuBefore);
           const after = await decisions();
           gateRuns.push({
-            cpuMicros: cpu.user + cpu.system,
             records: after.messages - before.messages,
             bytes: after.bytes - before.bytes,
           });
@@ -157,8 +155,7 @@ async function main(): Promise<void> {
       await jsEcho.stop();
       const { baseline: recorded, subject: checks } = runs;
       const measured = gateRuns.slice(1);
-      const total = (key: 'cpuMicros' | 'records' | 'bytes') => measured.reduce((sum, r) => sum + r[key], 0);
-      const cpuMicros = total('cpuMicros');
+      const total = (key: 'records' | 'bytes') => measured.reduce((sum, r) => sum + r[key], 0);
       const records = total('records');
       const recordBytes = Math.round(total('bytes') / Math.max(records, 1));
       const rssGate = rssMb();
@@ -171,12 +168,14 @@ async function main(): Promise<void> {
         `${ns.namespace}.bench.sized`,
         `${ns.namespace.toUpperCase()}_SIZED`,
       );
-      const sized = await runDriver<LoadResult>(__filename, {
-        label: `echo + JetStream publish of ${recordBytes} B`,
-        natsUrl: ns.natsUrl,
-        subject: sizedEcho.subject,
-        payloadBytes: recordBytes,
-      } satisfies DriverArgs);
+      const sized = await withCpu(() =>
+        runDriver<LoadResult>(__filename, {
+          label: `echo + JetStream publish of ${recordBytes} B`,
+          natsUrl: ns.natsUrl,
+          subject: sizedEcho.subject,
+          payloadBytes: recordBytes,
+        } satisfies DriverArgs),
+      );
       await sizedEcho.stop();
 
       const ratio = runs.medianRatio;
@@ -196,7 +195,9 @@ async function main(): Promise<void> {
           formatRow(aloneGate),
           `  one request alone: the gate's p50 is ${(aloneGate.p50Ms - aloneBaseline.p50Ms).toFixed(2)} ms above the baseline's (not a target; see docs/performance.md)`,
           `  decision records stored during the gate runs: ${records} for ${checks.operations} answered checks (${recordBytes} B each on average)`,
-          `  gate process CPU: ${(cpuMicros / checks.operations).toFixed(0)} µs per check (${(cpuMicros / 1e6 / checks.seconds).toFixed(2)} cores)`,
+          formatCpu(recorded),
+          formatCpu(sized),
+          formatCpu(checks, 'check'),
           `  RSS: ${rssStart} MB at start, ${rssGate} MB with the gate in this process`,
           `  target throughput ≥ 0.6× echo+JetStream: ${ratio >= 0.6 ? 'met' : 'NOT met'} (median of the runs' ratios ${ratio.toFixed(2)}×)`,
           `  target p50 ≤ ${p50Budget.toFixed(2)} ms (echo+JetStream p50 + 0.3 ms): ${checks.p50Ms <= p50Budget ? 'met' : 'NOT met'} (${checks.p50Ms.toFixed(2)} ms)`,

@@ -15,11 +15,13 @@ import {
   alternate,
   driverArgs,
   formatAlternation,
+  formatCpu,
   formatRow,
   rssMb,
   runClosedLoop,
   runDriver,
   timed,
+  withCpu,
   type LoadResult,
 } from './lib/load';
 
@@ -150,14 +152,16 @@ async function main(): Promise<void> {
       }
       const runs = await alternate(
         ROUNDS,
-        () => echo(jsEcho.subject, 'baseline: echo + JetStream publish'),
+        () => withCpu(() => echo(jsEcho.subject, 'baseline: echo + JetStream publish')),
         () =>
-          runDriver<LoadResult>(__filename, {
-            mode: 'risk',
-            natsUrl: ns.natsUrl,
-            subject: '',
-            namespace: ns.namespace,
-          }),
+          withCpu(() =>
+            runDriver<LoadResult>(__filename, {
+              mode: 'risk',
+              natsUrl: ns.natsUrl,
+              subject: '',
+              namespace: ns.namespace,
+            }),
+          ),
       );
       await jsEcho.stop();
       const { baseline: jsBaseline, subject: risk } = runs;
@@ -174,6 +178,8 @@ async function main(): Promise<void> {
         'all runs together (p50/p99: median of the runs):',
         formatRow(jsBaseline),
         formatRow(risk, jsBaseline),
+        formatCpu(jsBaseline),
+        formatCpu(risk, 'reservation (half the clients also settle)'),
         `  reservations: ${counts('granted')} granted, ${counts('denied')} denied, ${counts('settled')} settled`,
         `  RSS: ${rssBefore} MB at start, ${rssBaseline} MB after the baselines, ${rssRisk} MB with risk-guard (in-process)`,
         `  caps: ${overshoot.decisions} decisions in ${overshoot.records} decision records and the final ledger checked, ${overshoot.violations} overshoot(s)`,

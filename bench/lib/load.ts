@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 
 /** Length of one measured run, and how many runs of the service a benchmark alternates with its baseline. */
 export const DURATION_MS = Number(process.env['BENCH_DURATION_MS'] ?? 5_000);
@@ -13,7 +14,19 @@ export interface LoadResult {
   readonly perSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** CPU time per operation, in µs, of the parties that share the machine. */
+  readonly cpu?: CpuPerOperation;
   readonly extra?: Record<string, number>;
+}
+
+/**
+ * Where one operation's CPU goes: the load driver (measured by itself), the benchmark's own process
+ * (the service or the echo it serves) and the local nats-server, when one runs on this machine.
+ */
+export interface CpuPerOperation {
+  readonly driver: number;
+  readonly service?: number;
+  readonly nats?: number;
 }
 
 /**
@@ -28,6 +41,7 @@ export async function runClosedLoop(
 ): Promise<LoadResult> {
   const latencies: number[] = [];
   let errors = 0;
+  const cpu = process.cpuUsage();
   const started = performance.now();
   const deadline = started + durationMs;
   await Promise.all(
@@ -43,6 +57,7 @@ export async function runClosedLoop(
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
   latencies.sort((a, b) => a - b);
   return {
     label,
@@ -52,6 +67,7 @@ export async function runClosedLoop(
     perSecond: latencies.length / seconds,
     p50Ms: percentile(latencies, 0.5),
     p99Ms: percentile(latencies, 0.99),
+    cpu: { driver: (used.user + used.system) / Math.max(latencies.length, 1) },
   };
 }
 
@@ -93,6 +109,77 @@ export function runDriver<T>(script: string, args: unknown): Promise<T> {
       }
     });
   });
+}
+
+/**
+ * Runs `run` (a driver run against a service in this process) and adds the CPU this process and
+ * the local nats-server spent per operation meanwhile to the driver's own.
+ */
+export async function withCpu(run: () => Promise<LoadResult>): Promise<LoadResult> {
+  const nats = natsServerCpuMicros();
+  const own = process.cpuUsage();
+  const result = await run();
+  const used = process.cpuUsage(own);
+  const natsUsed = nats === undefined ? undefined : (natsServerCpuMicros() ?? nats) - nats;
+  const per = (micros: number) => micros / Math.max(result.operations, 1);
+  return {
+    ...result,
+    cpu: {
+      driver: result.cpu?.driver ?? 0,
+      service: per(used.user + used.system),
+      ...(natsUsed === undefined ? {} : { nats: per(natsUsed) }),
+    },
+  };
+}
+
+/** Clock ticks of /proc/<pid>/stat: USER_HZ, 100 on every Linux that exposes it. */
+const TICK_MICROS = 10_000;
+let natsPid: string | null | undefined;
+
+/** User + system CPU of the nats-server process on this machine, or undefined where there is none. */
+function natsServerCpuMicros(): number | undefined {
+  natsPid ??= findProcess('nats-server');
+  if (natsPid === null) return undefined;
+  try {
+    // After the command name: the state (field 3), …, utime (14) and stime (15), proc(5).
+    const stat = readFileSync(`/proc/${natsPid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MICROS;
+  } catch {
+    return undefined;
+  }
+}
+
+function findProcess(name: string): string | null {
+  try {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === name) return pid;
+      } catch {
+        // gone since the listing
+      }
+    }
+  } catch {
+    // no /proc: not Linux
+  }
+  return null;
+}
+
+/** The CPU line of a result: µs per operation of each party measured, and the cores that took. */
+export function formatCpu(result: LoadResult, unit = 'request'): string {
+  const cpu = result.cpu;
+  if (!cpu) return '';
+  const part = (name: string, micros: number | undefined) =>
+    micros === undefined
+      ? []
+      : [`${name} ${micros.toFixed(0)} (${((micros * result.perSecond) / 1e6).toFixed(2)} cores)`];
+  const parts = [
+    ...part('this process', cpu.service),
+    ...part('nats-server', cpu.nats),
+    ...part('load driver', cpu.driver),
+  ];
+  return `  CPU per ${unit} in µs, ${result.label}: ${parts.join(', ')}`;
 }
 
 /** The driver's arguments when this process was started by {@link runDriver}, else undefined. */
@@ -179,6 +266,22 @@ function pooled(runs: readonly LoadResult[]): LoadResult {
     perSecond: operations / seconds,
     p50Ms: median(runs.map((run) => run.p50Ms)),
     p99Ms: median(runs.map((run) => run.p99Ms)),
+    ...(first.cpu ? { cpu: pooledCpu(runs, operations) } : {}),
+  };
+}
+
+/** The runs' CPU per operation over all their operations. */
+function pooledCpu(runs: readonly LoadResult[], operations: number): CpuPerOperation {
+  const mean = (key: keyof CpuPerOperation) =>
+    runs.every((run) => run.cpu?.[key] !== undefined)
+      ? runs.reduce((sum, run) => sum + (run.cpu?.[key] ?? 0) * run.operations, 0) / Math.max(operations, 1)
+      : undefined;
+  const service = mean('service');
+  const nats = mean('nats');
+  return {
+    driver: mean('driver') ?? 0,
+    ...(service === undefined ? {} : { service }),
+    ...(nats === undefined ? {} : { nats }),
   };
 }
 
