@@ -120,7 +120,8 @@ export async function withCpu(run: () => Promise<LoadResult>): Promise<LoadResul
   const own = process.cpuUsage();
   const result = await run();
   const used = process.cpuUsage(own);
-  const natsUsed = nats === undefined ? undefined : (natsServerCpuMicros() ?? nats) - nats;
+  const natsAfter = natsServerCpuMicros();
+  const natsUsed = nats === undefined || natsAfter === undefined ? undefined : natsAfter - nats;
   const per = (micros: number) => micros / Math.max(result.operations, 1);
   return {
     ...result,
