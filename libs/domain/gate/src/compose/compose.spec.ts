@@ -67,12 +67,16 @@ describe('Verdict composition', () => {
   });
 
   describe('When a check has an outcome outside the vocabulary', () => {
-    it('should BLOCK (fail safe)', () => {
-      expect(composeVerdict([check('ALLOW'), check('MAYBE' as VerdictAction)], 'enforce')).toEqual({
-        action: 'BLOCK',
-        sizeMultiplier: 0,
-      });
-    });
+    // Names an ordinary object inherits are outside the vocabulary too.
+    it.each(['MAYBE', 'toString', 'constructor', '__proto__', 'hasOwnProperty'])(
+      'should BLOCK on %s (fail safe)',
+      (outcome) => {
+        expect(composeVerdict([check('ALLOW'), check(outcome as VerdictAction)], 'enforce')).toEqual({
+          action: 'BLOCK',
+          sizeMultiplier: 0,
+        });
+      },
+    );
   });
 
   describe('When there are no checks', () => {

@@ -9,9 +9,11 @@ export interface ComposedVerdict {
 }
 
 // Lookups instead of `actionRank` (an indexOf) keep the hot loop free of scans and allocations.
-const RANK: Readonly<Record<VerdictAction, number>> = Object.fromEntries(
-  VERDICT_ACTIONS.map((action, rank) => [action, rank]),
-) as Record<VerdictAction, number>;
+// No prototype: an outcome such as `toString` finds nothing here, so it fails safe like any other.
+const RANK: Readonly<Record<VerdictAction, number>> = Object.assign(
+  Object.create(null) as Record<VerdictAction, number>,
+  Object.fromEntries(VERDICT_ACTIONS.map((action, rank) => [action, rank])),
+);
 const REDUCE_SIZE_RANK = RANK.REDUCE_SIZE;
 const BLOCK_RANK = RANK.BLOCK;
 const KILL_RANK = RANK.KILL;

@@ -403,6 +403,15 @@ describe('Control plane', () => {
       });
     });
 
+    describe('When the engine was paused until T1 and an operator resumes it at T1', () => {
+      it('should do nothing: the pause is over', () => {
+        spec
+          .given([paused({ cooldownUntil: T1 })])
+          .when(resume())
+          .thenNothingHappened();
+      });
+    });
+
     describe('When the engine is paused without a cooldown', () => {
       it('should keep the open-ended pause when paused again with a cooldown', () => {
         spec

@@ -8,7 +8,6 @@ import {
   failingChecklistItems,
   heldByOperator,
   initialControlState,
-  isPauseInForce,
   lastReleaseOf,
   lastResumeOf,
   DEFAULT_ENGINE_MODE,
@@ -199,12 +198,12 @@ function pauseEngine(c: CommandOf<'PauseEngine'>, state: ControlState): ControlE
 
 function resumeEngine(c: CommandOf<'ResumeEngine'>, state: ControlState): ControlEvent[] {
   requireOperator(c.actor, 'resuming an engine');
-  const pause = own(state.pauses, c.engineId);
+  // A pause whose cooldown has passed is over: there is nothing to resume.
+  const pause = activePause(state, c.engineId, c.now);
   if (!pause) return [];
   if (c.onlyPauseOf) {
     const { actor, requestedAt } = c.onlyPauseOf;
     const theirs =
-      isPauseInForce(pause, c.now) &&
       !heldByOperator(pause) &&
       pause.actor.kind === actor.kind &&
       pause.actor.id === actor.id &&

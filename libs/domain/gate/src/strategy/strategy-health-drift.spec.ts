@@ -1,4 +1,4 @@
-import { ForbiddenError, fold } from '@bifrost/event-sourcing';
+import { ForbiddenError, ValidationError, fold } from '@bifrost/event-sourcing';
 
 import { strategyChecks } from './strategy.checks';
 import { strategyDecider } from './strategy.decider';
@@ -93,6 +93,13 @@ describe('Health check', () => {
         distanceToTrip: -0.3,
         sizeMultiplier: 0.7188,
         reason: 'health 0.5000 over the last 2 outcomes: sized × 0.7188 (floor 0.25)',
+      });
+    });
+
+    it('should size a score just below 0.8 below full size (0.79999: × 0.9999, not rounded up to 1)', () => {
+      expect(healthOf([registered(), ...outcomes([79_999, -20_001])])).toMatchObject({
+        outcome: 'REDUCE_SIZE',
+        sizeMultiplier: 0.9999,
       });
     });
 
@@ -315,6 +322,27 @@ describe('Registering a baseline', () => {
   ])('When a caller who may not loosen registers %s', (_, command) => {
     it('should refuse it: drift is a shortfall against the baseline, and a lower one hides more', () => {
       spec().given([registered(), current]).when(command).thenThrows(ForbiddenError);
+    });
+  });
+
+  describe('When its average PnL is in another currency than the strategy (fixed by its first outcome)', () => {
+    it('should refuse it', () => {
+      spec()
+        .given([registered(null), outcomeRecorded('o-1', 100)])
+        .when({ ...register(0.6, 1.5), avgPnl: { amount: 50, currency: 'EUR' } })
+        .thenThrows(ValidationError, (e) => e.code === 'GATE.CURRENCY_MISMATCH');
+    });
+  });
+
+  describe('When the first amount a strategy is given is its baseline', () => {
+    it("should fix the strategy's currency: an outcome in another currency is refused", () => {
+      spec()
+        .given([
+          registered(null),
+          { ...current, data: { ...current.data, avgPnl: { amount: 40, currency: 'EUR' } } },
+        ])
+        .when(recordOutcome('o-1', 100))
+        .thenThrows(ValidationError, (e) => e.code === 'GATE.CURRENCY_MISMATCH');
     });
   });
 

@@ -164,7 +164,11 @@ function lossStreakCheck(strategy: RegisteredStrategy, policy: StrategyPolicy): 
 function healthCheck(strategy: RegisteredStrategy, request: GateCheckRequest, policy: StrategyPolicy): Check {
   const window = outcomeWindow(strategy, policy);
   const score = healthScore(window);
-  const multiplier = round(healthMultiplier(score, policy.health));
+  // A score just below full size is sized below 1: never rounded up to full size.
+  const multiplier = Math.min(
+    round(healthMultiplier(score, policy.health)),
+    score >= policy.health.fullSizeScore ? 1 : 0.9999,
+  );
   const base = {
     name: 'health',
     value: round(score),

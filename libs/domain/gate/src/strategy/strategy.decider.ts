@@ -95,7 +95,7 @@ function requireTokenLifetime(expiresAt: string, now: string, policy: StrategyPo
   }
 }
 
-/** Every amount of a strategy is in one currency: its capital's, or that of its first outcome. */
+/** Every amount of a strategy is in one currency: that of the first amount it was given. */
 function requireCurrency(strategy: RegisteredStrategy, money: Money, field: string): void {
   if (strategy.currency !== null && strategy.currency !== money.currency) {
     throw new ValidationError(

@@ -78,7 +78,11 @@ function evolveRegistered(state: RegisteredStrategy, event: StrategyEvent): Regi
       return { ...state, pendingDemotion: null };
     case 'BaselineRegistered': {
       const { winRate, profitFactor, avgPnl, registeredAt } = event.data;
-      return { ...state, baseline: { winRate, profitFactor, avgPnl, registeredAt } };
+      return {
+        ...state,
+        currency: state.currency ?? avgPnl?.currency ?? null,
+        baseline: { winRate, profitFactor, avgPnl, registeredAt },
+      };
     }
     case 'StrategyPaused': {
       const { reason, cooldownUntil, pausedBy, pausedAt } = event.data;
