@@ -1,5 +1,5 @@
 import type { GateCheckReply } from '@bifrost/contracts';
-import { Messaging, createEnvelope } from '@bifrost/messaging';
+import { KeyedMutex, Messaging, createEnvelope } from '@bifrost/messaging';
 import type { RunningService } from '@bifrost/service';
 import { createTestNamespace, startTestService, waitFor, type TestNamespace } from '@bifrost/testing';
 import { GateConfig, gateService } from './gate.service';
@@ -223,6 +223,43 @@ describe('gate reactions across gate restarts', () => {
       what: 'riskPoliciesPresent failed',
     });
   });
+
+  it('should retry a kill request while JetStream refuses its event, never park it, and engage it after', async () => {
+    const gate = gates[0] ?? (await start());
+    const events = ns.naming.streams.events.name;
+    const consumer = () => client.jsm.consumers.info(events, ns.naming.consumerName('gate', 'tripwire'));
+    const parked = async () => (await client.jsm.streams.info(ns.naming.streams.dlq.name)).state.messages;
+    const parkedBefore = await parked();
+    // The request is held in the gate's hands while the events stream is made to refuse its event.
+    let release!: () => void;
+    const held = gate.app.get(KeyedMutex).run('control', () => new Promise<void>((r) => (release = r)));
+    await client.publisher.publish(
+      createEnvelope({
+        type: 'tripwire.TripwireTriggered',
+        subject: ns.naming.eventSubject('tripwire', 'policy', 'p-refused'),
+        source: 'tripwire',
+        actor: { kind: 'system', id: 'tripwire' },
+        data: { policyId: 'p-refused', engineId: 'refused-bot', action: 'KILL_SWITCH' },
+      }),
+    );
+    await waitFor(async () => (await consumer()).num_ack_pending === 1, { what: 'the request in hand' });
+    const { config } = await client.jsm.streams.info(events);
+    await client.jsm.streams.update(events, { ...config, max_msg_size: 64 });
+    const deliveries = (await consumer()).delivered.consumer_seq;
+    release();
+    await held;
+    try {
+      // Five deliveries used to be the limit, after which the request was parked and the engine ran on.
+      await waitFor(async () => (await consumer()).delivered.consumer_seq >= deliveries + 6, {
+        what: 'a sixth attempt',
+        timeoutMs: 20_000,
+      });
+    } finally {
+      await client.jsm.streams.update(events, config);
+    }
+    await waitFor(async () => (await action('refused-bot')) === 'KILL', { what: 'KILL for refused-bot' });
+    expect(await parked()).toBe(parkedBefore);
+  }, 30_000);
 
   it('should engage the global kill switch on a tripwire KILL_SWITCH of global scope (seed 000)', async () => {
     if (gates.length === 0) await start();

@@ -41,6 +41,13 @@ export interface ConsumerSpec {
    * whose rate one message at a time keeps up with (several hundred a second).
    */
   readonly ordered?: boolean;
+  /**
+   * Transient failures are retried without limit (the backoff capped at `backoffMaxMs`) instead of
+   * parked after `maxDeliver` attempts: for requests that tighten a control (a kill switch, a pause,
+   * a throttle, an autonomy phase), where a parked request would leave the control open until an
+   * operator replays it. Invalid messages and permanent failures are still parked.
+   */
+  readonly untilApplied?: boolean;
 }
 
 export interface ConsumerLogger {
@@ -246,10 +253,17 @@ export class ConsumerRunner {
           msg.ack();
         } catch (error) {
           markSpanFailed(span, error);
-          const lastAttempt = delivery.deliveryCount >= this.maxDeliver;
-          if (errorKind(error) === 'transient' && !lastAttempt) {
+          const attemptsLeft = delivery.deliveryCount < this.maxDeliver;
+          if (errorKind(error) === 'transient' && (attemptsLeft || this.spec.untilApplied)) {
+            if (!attemptsLeft) {
+              this.logger.warn(
+                { err: error, consumer: this.durable, seq: msg.seq, deliveries: delivery.deliveryCount },
+                'transient failure; retrying until applied',
+              );
+            }
             const base = this.spec.backoffBaseMs ?? 200;
-            msg.nak(Math.min(base * 2 ** (delivery.deliveryCount - 1), this.spec.backoffMaxMs ?? 30_000));
+            const exponent = Math.min(delivery.deliveryCount - 1, 30);
+            msg.nak(Math.min(base * 2 ** exponent, this.spec.backoffMaxMs ?? 30_000));
           } else {
             await this.park(msg, error);
           }

@@ -19,6 +19,13 @@ import { consumerRoute } from '@bifrost/messaging';
 import { GateCommands } from '../commands/gate-commands.service';
 import { GateState } from '../state/gate-state';
 
+/**
+ * Every reaction route: in order, and a request the gate could not store for a transient reason
+ * (JetStream refusing writes) is retried until it is, never parked: a parked kill or pause request
+ * would leave the engine running. Retried at most every 2 s, so it acts soon after JetStream is back.
+ */
+const TIGHTENING = { ordered: true, untilApplied: true, backoffMaxMs: 2_000 } as const;
+
 /** A checklist fact's evidence, as `gate.ChecklistFactRecorded` keeps it (code points). */
 const EVIDENCE_MAX_LENGTH = 2000;
 
@@ -44,7 +51,7 @@ export class ReactionsConsumer {
 
   @EventPattern(
     'bifrost.evt.tripwire.>',
-    consumerRoute({ stream: 'events', purpose: 'tripwire', ordered: true }),
+    consumerRoute({ stream: 'events', purpose: 'tripwire', ...TIGHTENING }),
   )
   async onTripwire(@Payload() envelope: Envelope): Promise<void> {
     if (envelope.type !== 'tripwire.TripwireTriggered') return;
@@ -58,7 +65,7 @@ export class ReactionsConsumer {
     );
   }
 
-  @EventPattern('bifrost.evt.canary.>', consumerRoute({ stream: 'events', purpose: 'canary', ordered: true }))
+  @EventPattern('bifrost.evt.canary.>', consumerRoute({ stream: 'events', purpose: 'canary', ...TIGHTENING }))
   async onCanary(@Payload() envelope: Envelope): Promise<void> {
     if (envelope.type === 'canary.ProbeStatusChanged' || envelope.type === 'canary.SummaryReported') {
       await this.recordCanaryHealth(envelope);
@@ -110,7 +117,7 @@ export class ReactionsConsumer {
 
   @EventPattern(
     'bifrost.evt.governance.>',
-    consumerRoute({ stream: 'events', purpose: 'governance', ordered: true }),
+    consumerRoute({ stream: 'events', purpose: 'governance', ...TIGHTENING }),
   )
   async onGovernance(@Payload() envelope: Envelope): Promise<void> {
     if (envelope.type !== 'governance.PhaseChanged') return;

@@ -143,6 +143,48 @@ describe('ConsumerRunner', () => {
     await waitFor(() => handled.includes(3), { what: 'consumption after the DLQ' });
   });
 
+  it('should retry a transient failure past max deliveries on an until-applied route, never parking it', async () => {
+    const attempts: number[] = [];
+    await run(
+      messaging,
+      'tightening',
+      async (_envelope, delivery) => {
+        attempts.push(delivery.deliveryCount);
+        if (delivery.deliveryCount < 7) throw new TransientError('stream refuses writes');
+      },
+      { untilApplied: true, ordered: true, backoffMaxMs: 20 },
+    );
+    await messaging.publisher.publish(work(ns.naming, 'tightening', 1));
+
+    await waitFor(() => attempts.length === 7, { what: 'seven attempts (max deliveries 3)' });
+    await waitFor(async () => {
+      const i = await messaging.jsm.consumers.info(ns.naming.streams.ingest.name, 'test__tightening');
+      return i.num_ack_pending === 0 && i.num_pending === 0;
+    });
+    expect(attempts).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect((await deadLetters()).filter((l) => l.consumer === 'test__tightening')).toEqual([]);
+  });
+
+  it('should still park a permanently failing message at once on an until-applied route', async () => {
+    let calls = 0;
+    await run(
+      messaging,
+      'tightening-invalid',
+      async () => {
+        calls += 1;
+        throw new ValidationError('unknown engine', { code: 'ENGINE.UNKNOWN' });
+      },
+      { untilApplied: true },
+    );
+    await messaging.publisher.publish(work(ns.naming, 'tightening-invalid', 1));
+
+    const letter = await waitFor(async () =>
+      (await deadLetters()).find((l) => l.consumer === 'test__tightening-invalid'),
+    );
+    expect(letter).toMatchObject({ deliveryCount: 1, error: { code: 'ENGINE.UNKNOWN' } });
+    expect(calls).toBe(1);
+  });
+
   it('should settle a parked message for good: never delivered again, and an ordered route goes on', async () => {
     // nats-server 2.9 ignores a term that carries a reason: the message would come back after
     // every ack wait, be parked again, and hold an ordered route's one slot for ever.
