@@ -7,7 +7,7 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import type { Catalogue, Envelope, Naming, StreamKey } from '@bifrost/contracts';
-import { errorKind, toErrorBody } from '@bifrost/event-sourcing';
+import { ConcurrencyError, TransientError, errorKind, toErrorBody } from '@bifrost/event-sourcing';
 import { decodeEnvelope } from './envelope-codec';
 import { deadLetterOf, parkDeadLetter } from './dlq';
 import { extractTraceContext, inSpan, markSpanFailed } from './tracing';
@@ -42,10 +42,12 @@ export interface ConsumerSpec {
    */
   readonly ordered?: boolean;
   /**
-   * Transient failures are retried without limit (the backoff capped at `backoffMaxMs`) instead of
-   * parked after `maxDeliver` attempts: for requests that tighten a control (a kill switch, a pause,
-   * a throttle, an autonomy phase), where a parked request would leave the control open until an
-   * operator replays it. Invalid messages and permanent failures are still parked.
+   * Failures of the infrastructure (`TransientError`, `ConcurrencyError`) are retried without limit
+   * (the backoff capped at `backoffMaxMs`) instead of parked after `maxDeliver` attempts: for
+   * requests that tighten a control (a kill switch, a pause, a throttle, an autonomy phase), where a
+   * parked request would leave the control open until an operator replays it. Invalid messages,
+   * permanent failures and unexpected errors (bugs, which would hold back an ordered route for good)
+   * are still parked.
    */
   readonly untilApplied?: boolean;
 }
@@ -254,7 +256,10 @@ export class ConsumerRunner {
         } catch (error) {
           markSpanFailed(span, error);
           const attemptsLeft = delivery.deliveryCount < this.maxDeliver;
-          if (errorKind(error) === 'transient' && (attemptsLeft || this.spec.untilApplied)) {
+          if (
+            errorKind(error) === 'transient' &&
+            (attemptsLeft || (this.spec.untilApplied && isInfra(error)))
+          ) {
             if (!attemptsLeft) {
               this.logger.warn(
                 { err: error, consumer: this.durable, seq: msg.seq, deliveries: delivery.deliveryCount },
@@ -301,6 +306,15 @@ export class ConsumerRunner {
       msg.nak(1000);
     }
   }
+}
+
+/**
+ * A failure of the infrastructure (JetStream refusing or not acknowledging a write, a concurrent
+ * append): worth retrying without limit. An unexpected error (a bug) is not: retried forever on an
+ * ordered route it would hold back every message after it.
+ */
+function isInfra(error: unknown): boolean {
+  return error instanceof TransientError || error instanceof ConcurrencyError;
 }
 
 function delay(ms: number): Promise<void> {

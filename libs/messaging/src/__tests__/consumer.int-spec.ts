@@ -165,6 +165,26 @@ describe('ConsumerRunner', () => {
     expect((await deadLetters()).filter((l) => l.consumer === 'test__tightening')).toEqual([]);
   });
 
+  it('should still park a message whose handler fails unexpectedly (a bug) after max deliveries on an until-applied route', async () => {
+    const attempts: number[] = [];
+    await run(
+      messaging,
+      'tightening-bug',
+      async (_envelope, delivery) => {
+        attempts.push(delivery.deliveryCount);
+        throw new TypeError('cannot read properties of undefined');
+      },
+      { untilApplied: true },
+    );
+    await messaging.publisher.publish(work(ns.naming, 'tightening-bug', 1));
+
+    const letter = await waitFor(async () =>
+      (await deadLetters()).find((l) => l.consumer === 'test__tightening-bug'),
+    );
+    expect(letter.deliveryCount).toBe(3);
+    expect(attempts).toEqual([1, 2, 3]);
+  });
+
   it('should still park a permanently failing message at once on an until-applied route', async () => {
     let calls = 0;
     await run(
