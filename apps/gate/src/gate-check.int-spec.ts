@@ -473,6 +473,32 @@ describe('gate service: checks over NATS', () => {
     }, 20_000);
   });
 
+  describe('a check whose events cannot be stored', () => {
+    it('should answer GATE.RECORD_FAILED without naming streams or quoting the server', async () => {
+      const events = ns.naming.streams.events.name;
+      const { config } = await client.jsm.streams.info(events);
+      // Registering an unknown strategy is an event: the stream now refuses it.
+      await client.jsm.streams.update(events, { ...config, max_msg_size: 64 });
+      try {
+        const reply = await client.rpc.request<GateCheckReply>('bifrost.rpc.gate.check', {
+          engineId: 'refused',
+          strategyId: 's1',
+          action: { kind: 'order.place', intent: 'open' },
+        });
+        expect(reply).toEqual({
+          ok: false,
+          error: {
+            code: 'GATE.RECORD_FAILED',
+            message:
+              'the events this check leaves behind could not be stored, so no verdict is given (fail closed)',
+          },
+        });
+      } finally {
+        await client.jsm.streams.update(events, config);
+      }
+    });
+  });
+
   describe('a restart', () => {
     it('should keep maturity, tokens, pauses and the kill switch exactly', async () => {
       await onboard('r1', 's1', 'L3');

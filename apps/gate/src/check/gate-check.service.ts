@@ -76,9 +76,15 @@ export class GateCheckService implements OnModuleInit {
     const decided =
       optimistic.effects.events.length === 0
         ? optimistic
-        : await this.locks.run(`${request.engineId}:${request.strategyId}`, () =>
-            this.decideAndAppend(request, hash, subject, actor),
-          );
+        : await this.locks
+            .run(`${request.engineId}:${request.strategyId}`, () =>
+              this.decideAndAppend(request, hash, subject, actor),
+            )
+            .catch((error: unknown) => {
+              throw error instanceof TransientError || error instanceof ConcurrencyError
+                ? this.recordFailed('the events this check leaves behind could not be stored', error)
+                : error;
+            });
     const verdict = new EncodedJson(decided.reply);
     await this.record(request, verdict, decided.policy, actor, started);
     this.metrics.observeDecision(decided.reply.action, started);
@@ -229,11 +235,20 @@ export class GateCheckService implements OnModuleInit {
       const body = publisher.encode(envelope, { ...envelope, data: { ...envelope.data, verdict } });
       await publisher.publish(envelope, {}, body);
     } catch (error) {
-      this.metrics.recordFailures.inc();
-      throw new TransientError('the decision could not be recorded, so no verdict is given (fail closed)', {
-        code: 'GATE.RECORD_FAILED',
-        cause: error,
-      });
+      throw this.recordFailed('the decision could not be recorded', error);
     }
+  }
+
+  /**
+   * No record, no verdict: the engine gets `GATE.RECORD_FAILED` (its SDK fails closed) without the
+   * cause, which names streams and the server's words; the cause goes to the log.
+   */
+  private recordFailed(what: string, cause: unknown): TransientError {
+    this.metrics.recordFailures.inc();
+    this.log.warn(`${what}: ${cause instanceof Error ? cause.message : String(cause)}`);
+    return new TransientError(`${what}, so no verdict is given (fail closed)`, {
+      code: 'GATE.RECORD_FAILED',
+      cause,
+    });
   }
 }
