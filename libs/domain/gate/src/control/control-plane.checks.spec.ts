@@ -153,6 +153,29 @@ describe('Control checks', () => {
       });
     });
 
+    describe('When the global switch is hard and the engine switch is soft', () => {
+      it('should apply the stricter global switch to a reduce action', () => {
+        expect(
+          checkNamed(
+            [engaged('hard'), engaged('soft', 'bot-a')],
+            'killSwitch',
+            request({ intent: 'reduce' }),
+          ),
+        ).toMatchObject({ outcome: 'KILL', value: 'hard', threshold: 'none' });
+      });
+    });
+
+    describe('When only the engine switch is engaged, soft', () => {
+      it.each<[ActionIntent, string]>([
+        ['open', 'KILL'],
+        ['close', 'ALLOW'],
+      ])('should answer a %s action with %s', (intent, outcome) => {
+        expect(checkNamed([engaged('soft', 'bot-a')], 'killSwitch', request({ intent }))?.outcome).toBe(
+          outcome,
+        );
+      });
+    });
+
     describe('When the engine id is an Object.prototype member name', () => {
       it('should not mistake it for an engaged switch', () => {
         expect(checkNamed([], 'killSwitch', request({ engineId: 'constructor' }))?.outcome).toBe('ALLOW');

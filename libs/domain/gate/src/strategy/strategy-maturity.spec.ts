@@ -141,29 +141,36 @@ describe('Strategy promotion', () => {
     });
   });
 
-  describe('When the win rate would end exactly at 0.45', () => {
-    // 27 wins out of 60 outcomes is exactly 0.45; 28 is above.
-    const history = [registered(), ...outcomes(mixed(27, 500, 32, 100))];
+  describe('When the win rate reaches exactly 0.45', () => {
+    // Losses first (runs of at most 10), then wins: the win rate stays at or below 0.45 from the
+    // 50th outcome on, so the strategy is still at L0 after 59 outcomes (26 wins, 33 losses).
+    const early = [
+      ...Array.from({ length: 3 }, () => [...Array(10).fill(-100), 500]).flat(),
+      -100,
+      -100,
+      -100,
+    ];
+    const history = [registered(), ...outcomes([...early, ...Array(23).fill(500)])];
 
-    it('should not promote', () => {
-      spec()
-        .given(history)
-        .when(recordOutcome('o-60', -100))
-        .then([outcomeRecorded('o-60', -100)]);
-    });
-
-    it('should promote when the win rate is above', () => {
+    it('should not promote on the 60th outcome (27 wins of 60)', () => {
       spec()
         .given(history)
         .when(recordOutcome('o-60', 500))
+        .then([outcomeRecorded('o-60', 500)]);
+    });
+
+    it('should promote on the next win, the rate above 0.45 (28 of 61)', () => {
+      spec()
+        .given([...history, outcomeRecorded('o-60', 500)])
+        .when(recordOutcome('o-61', 500))
         .then([
-          outcomeRecorded('o-60', 500),
+          outcomeRecorded('o-61', 500),
           {
             type: 'MaturityPromoted',
             data: {
               from: 'L0',
               to: 'L1',
-              evidence: { outcomes: 60, winRate: 28 / 60, profitFactor: 14_000 / 3_200 },
+              evidence: { outcomes: 61, winRate: 28 / 61, profitFactor: 14_000 / 3_300 },
               promotedAt: T0,
             },
           },
@@ -331,6 +338,15 @@ describe('Strategy demotion', () => {
         .given([registered(), overridden('L0', 'L4')])
         .when(recordOutcome('o-1', -20_000))
         .then([outcomeRecorded('o-1', -20_000, 'L4'), demoted('L4', 'L3', 0.2, 'drawdown 20 % > 10 %')]);
+    });
+  });
+
+  describe('When one loss takes the drawdown exactly to 30 %', () => {
+    it('should skip to L1 (paper), not to L0', () => {
+      spec()
+        .given([registered(), overridden('L0', 'L4')])
+        .when(recordOutcome('o-1', -30_000))
+        .then([outcomeRecorded('o-1', -30_000, 'L4'), demoted('L4', 'L1', 0.3, 'drawdown 30 % > 10 %')]);
     });
   });
 
