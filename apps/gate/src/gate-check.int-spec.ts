@@ -170,6 +170,39 @@ describe('gate service: checks over NATS', () => {
       const result = await command('go-live.enable', { reason: 'launch' });
       expect(result.events.map((e) => e.type)).toEqual(['GoLiveRefused']);
     });
+
+    it('should let PROD_EXEC through once go-live is on, and block it again once it is switched off', async () => {
+      await command('execution-class', {
+        actionKind: 'order.live',
+        executionClass: 'PROD_EXEC',
+        reason: 'test',
+      });
+      await onboard('p2', 's1', 'L4');
+      const classCheck = async () =>
+        (await check({ engineId: 'p2', action: { kind: 'order.live', intent: 'open' } })).checks.find(
+          (c) => c.name === 'executionClass',
+        );
+      for (const [item, reportedBy] of [
+        ['riskPoliciesPresent', 'risk-guard'],
+        ['canaryHealthy', 'canary'],
+        ['auditChainVerified', 'projector'],
+      ] as const) {
+        await client.rpc.call('bifrost.rpc.gate.cmd.checklist-fact', {
+          actor: { kind: 'system', id: reportedBy },
+          item,
+          passed: true,
+          reportedBy,
+        });
+      }
+      try {
+        const enabled = await command('go-live.enable', { reason: 'launch' });
+        expect(enabled.events.map((e) => e.type)).toEqual(['GoLiveEnabled']);
+        expect(await classCheck()).toMatchObject({ outcome: 'ALLOW', value: 'PROD_EXEC' });
+      } finally {
+        await command('go-live.disable', { reason: 'incident' });
+      }
+      expect(await classCheck()).toMatchObject({ outcome: 'BLOCK', value: 'PROD_EXEC' });
+    });
   });
 
   describe('approvals', () => {
@@ -355,6 +388,46 @@ describe('gate service: checks over NATS', () => {
     });
   });
 
+  describe('decision metrics', () => {
+    it('should count verdicts by action, their latency and record failures, and show kill switches', async () => {
+      /** The value of the series `name{labels…,service="gate"}` in a scrape (0 when absent). */
+      const read = async (name: string, labels = '') => {
+        const text = await (await fetch(`${gate.url}/metrics`)).text();
+        const series = `${name}{${labels}${labels ? ',' : ''}service="gate"} `;
+        const line = text.split('\n').find((l) => l.startsWith(series));
+        return line === undefined ? 0 : Number(line.slice(series.length));
+      };
+      const blocked = () => read('bifrost_gate_decisions_total', 'action="BLOCK"');
+      const timed = () => read('bifrost_gate_decision_latency_seconds_count');
+      const failures = () => read('bifrost_gate_record_failures_total');
+      const [blockedBefore, timedBefore, failuresBefore] = [await blocked(), await timed(), await failures()];
+
+      // An unknown strategy is registered at L0: BLOCK.
+      expect((await check({ engineId: 'mx1' })).action).toBe('BLOCK');
+      await command('kill-switch.engage', { engineId: 'mx2', mode: 'hard', reason: 'metrics' });
+      const events = ns.naming.streams.events.name;
+      const { config } = await client.jsm.streams.info(events);
+      await client.jsm.streams.update(events, { ...config, max_msg_size: 64 });
+      try {
+        await expect(
+          client.rpc.call('bifrost.rpc.gate.check', {
+            engineId: 'mx3',
+            strategyId: 's1',
+            action: { kind: 'order.place', intent: 'open' },
+          }),
+        ).rejects.toMatchObject({ code: 'GATE.RECORD_FAILED' });
+      } finally {
+        await client.jsm.streams.update(events, config);
+      }
+
+      expect(await blocked()).toBe(blockedBefore + 1);
+      expect(await timed()).toBe(timedBefore + 1);
+      expect(await failures()).toBe(failuresBefore + 1);
+      expect(await read('bifrost_gate_kill_switch_engaged', 'scope="mx2",mode="hard"')).toBe(1);
+      expect(await read('bifrost_gate_kill_switch_engaged', 'scope="global",mode="none"')).toBe(0);
+    });
+  });
+
   describe('bad input', () => {
     it('should answer malformed JSON and schema violations with error replies', async () => {
       const raw = await client.nc.request(
@@ -500,7 +573,7 @@ describe('gate service: checks over NATS', () => {
   });
 
   describe('a restart', () => {
-    it('should keep maturity, tokens, pauses and the kill switch exactly', async () => {
+    it('should keep maturity, tokens, pauses and the kill switch exactly, from its snapshot or from the events alone', async () => {
       await onboard('r1', 's1', 'L3');
       await command('strategy.register', { engineId: 'r1', strategyId: 's2' });
       await command('strategy.pause', { engineId: 'r1', strategyId: 's2', reason: 'investigating' });
@@ -513,32 +586,43 @@ describe('gate service: checks over NATS', () => {
         singleUse: false,
       });
       await command('kill-switch.engage', { engineId: 'r2', mode: 'soft', reason: 'keep me' });
-      // Registers r2's strategy: a registering check carries `strategyLimit`, the checks after it do not.
+      await command('engine.pause', { engineId: 'r3', reason: 'keep me paused' });
+      // Registers r2's and r3's strategies: a registering check carries `strategyLimit`, the checks after it do not.
       await check({ engineId: 'r2' });
-      const before = {
+      await check({ engineId: 'r3' });
+      const verdicts = async () => ({
         s1: await check({ engineId: 'r1', strategyId: 's1', tokenId: 'tok-1' }),
         s2: await check({ engineId: 'r1', strategyId: 's2' }),
         r2: await check({ engineId: 'r2' }),
-      };
-
-      await gate.close();
-      gate = await start();
-      const after = {
-        s1: await check({ engineId: 'r1', strategyId: 's1', tokenId: 'tok-1' }),
-        s2: await check({ engineId: 'r1', strategyId: 's2' }),
-        r2: await check({ engineId: 'r2' }),
-      };
-
+        r3: await check({ engineId: 'r3' }),
+      });
       const essence = (v: GateCheckReply) => ({
         action: v.action,
         checks: v.checks,
         policyRevision: v.policyRevision,
       });
-      expect(essence(after.s1)).toEqual(essence(before.s1));
-      expect(essence(after.s2)).toEqual(essence(before.s2));
-      expect(essence(after.r2)).toEqual(essence(before.r2));
-      expect(after.s2.action).toBe('PAUSE');
-      expect(after.r2.action).toBe('KILL');
+      const before = await verdicts();
+      expect(before.s2.action).toBe('PAUSE');
+      expect(before.r2.action).toBe('KILL');
+      expect(before.r3.action).toBe('PAUSE');
+
+      // A clean stop (a snapshot is written), then a crash before any snapshot: the events alone.
+      for (const withSnapshot of [true, false]) {
+        await gate.close();
+        if (!withSnapshot) {
+          expect(await client.snapshots.load('gate.state')).toBeDefined();
+          await client.snapshots.remove('gate.state');
+        }
+        gate = await start();
+        const after = await verdicts();
+        for (const key of ['s1', 's2', 'r2', 'r3'] as const) {
+          expect({ withSnapshot, key, ...essence(after[key]) }).toEqual({
+            withSnapshot,
+            key,
+            ...essence(before[key]),
+          });
+        }
+      }
     }, 30_000);
   });
 

@@ -40,7 +40,7 @@ export class GateMetrics {
     });
     this.recordFailures = new Counter({
       name: 'bifrost_gate_record_failures_total',
-      help: 'Checks answered with an error because the decision record could not be stored',
+      help: 'Checks answered with an error because the decision record or the events the check leaves behind could not be stored',
       registers: [registry],
     });
     /** One series per strategy, as `value` gives it (none where it gives undefined). */
