@@ -176,4 +176,27 @@ describe('gate service: policy revisions', () => {
       await second.close();
     }
   });
+
+  it('should record its revision again in an events stream deleted and created again', async () => {
+    const before = (await check()).policyRevision;
+    expect(await recordsOf(before)).toHaveLength(1);
+
+    let rebuilt = false;
+    gate.app.get(GateState).onRebuilt(() => (rebuilt = true));
+    // An operator restores an empty events stream: the records of every revision are gone with it.
+    const name = ns.naming.streams.events.name;
+    const { config } = await client.jsm.streams.info(name);
+    await client.jsm.streams.delete(name);
+    await client.jsm.streams.add(config);
+
+    // The gate notices the new stream within its state verification, rebuilds, and answers again.
+    await waitFor(() => rebuilt, { what: 'the state rebuilt from the new stream', timeoutMs: 15_000 });
+    const after = await waitFor(() => check('pr-new-stream').catch(() => undefined), {
+      what: 'a verdict from the rebuilt state',
+      timeoutMs: 15_000,
+    });
+    const [record, ...more] = await recordsOf(after.policyRevision);
+    expect(more).toEqual([]);
+    expect(record).toMatchObject({ data: { revision: after.policyRevision } });
+  }, 30_000);
 });

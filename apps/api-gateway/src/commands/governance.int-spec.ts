@@ -522,7 +522,15 @@ describe('governance routes', () => {
           ? { ...r, additions: r.additions.filter((c) => c !== 'SET_DRUM') }
           : r,
     );
-    const whitelist = async () => (await get(`/engines/${engine}/state`)).body.whitelist;
+    const whitelist = async () => {
+      const state = await get(`/engines/${engine}/state`);
+      // A failed read says why (status and problem), rather than showing an undefined whitelist.
+      expect({ status: state.status, body: state.status === 200 ? 'ok' : state.body }).toEqual({
+        status: 200,
+        body: 'ok',
+      });
+      return state.body.whitelist;
+    };
 
     beforeAll(async () => {
       expect(

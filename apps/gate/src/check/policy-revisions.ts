@@ -5,6 +5,7 @@ import { policySnapshot, type ControlState } from '@bifrost/domain-gate';
 import { ConcurrencyError } from '@bifrost/event-sourcing';
 import { Messaging, createEnvelope, type AggregateEntry } from '@bifrost/messaging';
 import { GATE_POLICIES, type GatePolicies } from '../gate.config';
+import { GateState } from '../state/gate-state';
 
 const GATE_ACTOR: Actor = { kind: 'system', id: 'gate' };
 
@@ -42,7 +43,15 @@ export class PolicyRevisions {
   constructor(
     @Inject(Messaging) private readonly messaging: Messaging,
     @Inject(GATE_POLICIES) private readonly policies: GatePolicies,
-  ) {}
+    @Inject(GateState) state: GateState,
+  ) {
+    // The events stream was deleted and created again: the records made in it are gone, and its
+    // sequences (which key the revision in force) start again.
+    state.onRebuilt(() => {
+      this.current = undefined;
+      this.recorded.clear();
+    });
+  }
 
   /**
    * The policies in force with `control`, the control plane a check was decided with; computed
