@@ -30,7 +30,7 @@ export interface ConsumerSpec {
   readonly filter: string;
   readonly maxDeliver?: number;
   readonly ackWaitMs?: number;
-  /** Redelivery delay after a transient failure: base · 2^(attempt-1), capped. */
+  /** Redelivery delay after a transient failure: base · 2^(attempt-1), capped (30 s; 2 s until applied). */
   readonly backoffBaseMs?: number;
   readonly backoffMaxMs?: number;
   readonly deliverPolicy?: 'all' | 'new';
@@ -43,9 +43,10 @@ export interface ConsumerSpec {
   readonly ordered?: boolean;
   /**
    * Failures of the infrastructure (`TransientError`, `ConcurrencyError`) are retried without limit
-   * (the backoff capped at `backoffMaxMs`) instead of parked after `maxDeliver` attempts: for
-   * requests that tighten a control (a kill switch, a pause, a throttle, an autonomy phase), where a
-   * parked request would leave the control open until an operator replays it. Invalid messages,
+   * (the backoff capped at `backoffMaxMs`, 2 s by default) instead of parked after `maxDeliver`
+   * attempts: for messages that tighten a control (a kill switch, a pause, a throttle, an autonomy
+   * phase) or carry the evidence that would (an outcome, a KPI, an incident), where a parked one
+   * would leave the control open until an operator replays it. Invalid messages,
    * permanent failures and unexpected errors (bugs, which would hold back an ordered route for good)
    * are still parked.
    */
@@ -268,7 +269,8 @@ export class ConsumerRunner {
             }
             const base = this.spec.backoffBaseMs ?? 200;
             const exponent = Math.min(delivery.deliveryCount - 1, 30);
-            msg.nak(Math.min(base * 2 ** exponent, this.spec.backoffMaxMs ?? 30_000));
+            const cap = this.spec.backoffMaxMs ?? (this.spec.untilApplied ? 2_000 : 30_000);
+            msg.nak(Math.min(base * 2 ** exponent, cap));
           } else {
             await this.park(msg, error);
           }

@@ -23,7 +23,8 @@ export class OutcomesConsumer {
 
   @EventPattern(
     'bifrost.ingest.outcome.*',
-    consumerRoute({ stream: 'ingest', purpose: 'outcomes', maxDeliver: 5, ordered: true }),
+    // Until applied: a lost loss could hide a demotion (ConsumerSpec.untilApplied).
+    consumerRoute({ stream: 'ingest', purpose: 'outcomes', ordered: true, untilApplied: true }),
   )
   async onOutcome(@Payload() envelope: Envelope): Promise<void> {
     if (envelope.type !== 'ingest.OutcomeReported') {

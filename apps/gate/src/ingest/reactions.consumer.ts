@@ -24,7 +24,7 @@ import { GateState } from '../state/gate-state';
  * (JetStream refusing writes) is retried until it is, never parked: a parked kill or pause request
  * would leave the engine running. Retried at most every 2 s, so it acts soon after JetStream is back.
  */
-const TIGHTENING = { ordered: true, untilApplied: true, backoffMaxMs: 2_000 } as const;
+const TIGHTENING = { ordered: true, untilApplied: true } as const;
 
 /** A checklist fact's evidence, as `gate.ChecklistFactRecorded` keeps it (code points). */
 const EVIDENCE_MAX_LENGTH = 2000;

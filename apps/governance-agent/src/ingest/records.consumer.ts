@@ -21,7 +21,8 @@ export class RecordsConsumer {
 
   @EventPattern(
     'bifrost.ingest.command.*',
-    consumerRoute({ stream: 'ingest', purpose: 'commands', maxDeliver: 5 }),
+    // Until applied: a lost record could keep a breaker from tripping (ConsumerSpec.untilApplied).
+    consumerRoute({ stream: 'ingest', purpose: 'commands', untilApplied: true }),
   )
   async onCommand(@Payload() envelope: Envelope): Promise<void> {
     const data = this.accept<DataOf<typeof CommandReported>>(envelope, 'ingest.CommandReported');
@@ -51,7 +52,7 @@ export class RecordsConsumer {
 
   @EventPattern(
     'bifrost.ingest.incident.*',
-    consumerRoute({ stream: 'ingest', purpose: 'incidents', maxDeliver: 5 }),
+    consumerRoute({ stream: 'ingest', purpose: 'incidents', untilApplied: true }),
   )
   async onIncident(@Payload() envelope: Envelope): Promise<void> {
     const data = this.accept<DataOf<typeof IncidentReported>>(envelope, 'ingest.IncidentReported');

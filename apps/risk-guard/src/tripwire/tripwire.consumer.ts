@@ -18,7 +18,7 @@ export class TripwireConsumer {
     'bifrost.evt.tripwire.>',
     // A throttle that could not be stored for a transient reason is retried until it is, never
     // parked: a parked one would leave the engine's caps open. Retried at most every 2 s.
-    consumerRoute({ stream: 'events', purpose: 'tripwire', untilApplied: true, backoffMaxMs: 2_000 }),
+    consumerRoute({ stream: 'events', purpose: 'tripwire', untilApplied: true }),
   )
   async onTripwireEvent(@Payload() envelope: Envelope): Promise<void> {
     if (envelope.type !== 'tripwire.TripwireTriggered') return;

@@ -21,7 +21,8 @@ export class KpiConsumer {
 
   @EventPattern(
     'bifrost.ingest.kpi.*',
-    consumerRoute({ stream: 'ingest', purpose: 'kpis', maxDeliver: 5, ordered: true }),
+    // Until applied: a lost KPI could hide a regression (ConsumerSpec.untilApplied).
+    consumerRoute({ stream: 'ingest', purpose: 'kpis', ordered: true, untilApplied: true }),
   )
   async onKpi(@Payload() envelope: Envelope): Promise<void> {
     if (envelope.type !== 'ingest.KpiReported') {
