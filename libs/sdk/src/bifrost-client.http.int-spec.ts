@@ -252,6 +252,29 @@ describe('SDK over HTTP', () => {
     });
   });
 
+  describe('when the gateway answers with a redirect', () => {
+    it('should BLOCK without following it: neither the check nor the API key goes elsewhere', async () => {
+      const elsewhere = await ContractServer.start();
+      try {
+        gateway.answer('check', () => ({
+          status: 307,
+          headers: { location: `${elsewhere.url}/api/v1/engine/check` },
+        }));
+        const sdk = client();
+
+        const verdict = await sdk.check({
+          strategyId: 's1',
+          action: { kind: 'order.place', intent: 'open' },
+        });
+
+        expect(verdict).toMatchObject({ failClosed: true, action: 'BLOCK', code: 'HTTP.307' });
+        expect(elsewhere.count('check')).toBe(0);
+      } finally {
+        await elsewhere.stop();
+      }
+    });
+  });
+
   describe('when the gateway asks to retry at once', () => {
     it('should wait at least the minimum between decision attempts (Retry-After: 0 is no tight loop)', async () => {
       gateway.answer('check', () =>

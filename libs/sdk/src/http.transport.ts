@@ -175,7 +175,10 @@ export class HttpTransport implements Transport {
 
   private async probe(): Promise<boolean> {
     try {
-      await fetch(`${this.base}${PROBE_PATH}`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+      await fetch(`${this.base}${PROBE_PATH}`, {
+        signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
+        redirect: 'manual',
+      });
       return true;
     } catch (error) {
       this.options.logger.debug?.('bifrost: gateway unreachable', { error: (error as Error).message });
@@ -201,6 +204,9 @@ export class HttpTransport implements Transport {
         },
         body: json,
         signal: AbortSignal.timeout(timeoutMs),
+        // A redirect is not the gateway's answer: following it would send the check and the API
+        // key to another origin and take its answer as the verdict. A 3xx fails closed (HTTP.3xx).
+        redirect: 'manual',
       });
     } catch (error) {
       const e = error as Error;
