@@ -62,6 +62,12 @@ export class EventStore {
     return { events, lastSequence };
   }
 
+  /** The sequence of the last event matching `filter` (a subject, or a wildcard) now; 0 when none. */
+  async lastSequenceOf(filter: string): Promise<number> {
+    const stream = this.naming.streams.events.name;
+    return (await this.jsm.streams.getMessage(stream, { last_by_subj: filter }))?.seq ?? 0;
+  }
+
   /** When the events stream was created: it tells one incarnation of the stream from the next. */
   async streamCreated(): Promise<string> {
     return (await this.jsm.streams.info(this.naming.streams.events.name)).created;
@@ -86,7 +92,7 @@ export class EventStore {
   ): Promise<number> {
     const stream = this.naming.streams.events.name;
     let last = fromSequence - 1;
-    const end = (await this.jsm.streams.getMessage(stream, { last_by_subj: filter }))?.seq ?? 0;
+    const end = await this.lastSequenceOf(filter);
     if (end <= last) return last;
     const info = await this.jsm.consumers.add(stream, {
       filter_subject: filter,
@@ -185,7 +191,11 @@ export function streamSource<State, Event extends DomainEvent>(
 
 /**
  * decide → append with optimistic concurrency → on conflict reload and decide again, at most
- * `maxAttempts` times. An empty decision appends nothing.
+ * `maxAttempts` times. An empty decision appends nothing; decided on a copy of the state kept in
+ * memory (a source that remembers), it stands only if the stream has nothing newer for the subject,
+ * else the copy is dropped and the command decided again. An append is checked by its expected
+ * sequence; "nothing to do" has no append to check it, and a copy behind another writer's append
+ * would answer, say, "already engaged" for a kill switch another replica had just released.
  */
 export async function handleCommand<State, Command, Event extends DomainEvent, Ctx>(
   store: EventStore,
@@ -202,7 +212,14 @@ export async function handleCommand<State, Command, Event extends DomainEvent, C
     const command =
       typeof request.command === 'function' ? (request.command as () => Command)() : request.command;
     const events = decider.decide(command, state, request.ctx);
-    if (events.length === 0) return { events, state, lastSequence };
+    if (events.length === 0) {
+      const { remember } = source;
+      if (remember === undefined || (await store.lastSequenceOf(request.subject)) === lastSequence) {
+        return { events, state, lastSequence };
+      }
+      remember.call(source, request.subject, undefined);
+      continue;
+    }
     try {
       const envelopes = events.map((e) => request.meta.toEnvelope(e, request.subject));
       const newLast = await store.append(request.subject, envelopes, lastSequence);

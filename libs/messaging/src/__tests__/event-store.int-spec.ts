@@ -163,6 +163,59 @@ describe('EventStore on JetStream', () => {
         }),
     };
 
+    it('should not answer "nothing to do" from a copy in memory behind the stream: it decides again on the stream', async () => {
+      const s = subject('behind');
+      const first = await messaging.eventStore.append(s, [incremented(ns.naming, 'behind', 1)], 0);
+      // Another writer took it back down; this copy has not seen that yet.
+      await messaging.eventStore.append(s, [incremented(ns.naming, 'behind', -1)], first);
+      let copy: { state: State; lastSequence: number } | undefined = {
+        state: { total: 1 },
+        lastSequence: first,
+      };
+      const stream = streamSource(messaging.eventStore, decider);
+      const source = {
+        load: (subj: string) => (copy ? Promise.resolve(copy) : stream.load(subj)),
+        remember: (_subj: string, entry: typeof copy) => {
+          copy = entry;
+        },
+      };
+
+      // At most 1: on the copy (1) there is nothing to do; on the stream (0) there is.
+      const result = await handleCommand(messaging.eventStore, decider, source, {
+        subject: s,
+        command: { by: 1, max: 1 },
+        ctx: undefined,
+        meta,
+      });
+
+      expect(result.events).toEqual([{ type: 'CounterIncremented', data: { by: 1 } }]);
+      expect(result.state).toEqual({ total: 1 });
+      expect((await messaging.eventStore.read(s)).events).toHaveLength(3);
+    });
+
+    it('should answer "nothing to do" from a copy in memory that is current', async () => {
+      const s = subject('current');
+      const last = await messaging.eventStore.append(s, [incremented(ns.naming, 'current', 1)], 0);
+      let loads = 0;
+      const source = {
+        load: () => {
+          loads += 1;
+          return Promise.resolve({ state: { total: 1 }, lastSequence: last });
+        },
+        remember: () => undefined,
+      };
+
+      const result = await handleCommand(messaging.eventStore, decider, source, {
+        subject: s,
+        command: { by: 1, max: 1 },
+        ctx: undefined,
+        meta,
+      });
+
+      expect(result).toEqual({ events: [], state: { total: 1 }, lastSequence: last });
+      expect(loads).toBe(1);
+    });
+
     it('should never overshoot an invariant under concurrent commands (conflicts are retried)', async () => {
       const s = subject('bounded');
       const source = streamSource(messaging.eventStore, decider);
