@@ -15,6 +15,25 @@ describe('Fail-closed mapping of check replies', () => {
       });
     });
 
+    it.each([
+      ['another engine', { engineId: 'e2' }],
+      ['another strategy', { strategyId: 's2' }],
+    ])('should BLOCK a verdict for %s as a malformed reply', (_, other) => {
+      const verdict = toCheckVerdict(
+        request,
+        { ok: true, data: verdictReply({ action: 'ALLOW', ...other }) },
+        now,
+      );
+
+      expect(verdict).toMatchObject({
+        failClosed: true,
+        action: 'BLOCK',
+        code: 'SDK.MALFORMED_REPLY',
+        engineId: 'e1',
+        strategyId: 's1',
+      });
+    });
+
     it('should add no request id when the request had none', () => {
       const verdict = verdictReply({ action: 'ALLOW', sizeMultiplier: 1 });
       const { requestId: _none, ...withoutId } = request;
@@ -74,6 +93,18 @@ describe('Fail-closed mapping of reserve replies', () => {
     expect(toReserveResult(reserve, { ok: true, data: decision }, now)).toEqual({
       ...decision,
       failClosed: false,
+    });
+  });
+
+  it('should deny with reason UNAVAILABLE a decision for another engine, as a malformed reply', () => {
+    const decision = reserveReply({ outcome: 'GRANTED', engineId: 'e2' });
+
+    expect(toReserveResult(reserve, { ok: true, data: decision }, now)).toMatchObject({
+      failClosed: true,
+      outcome: 'DENIED',
+      reason: 'UNAVAILABLE',
+      code: 'SDK.MALFORMED_REPLY',
+      engineId: 'e1',
     });
   });
 

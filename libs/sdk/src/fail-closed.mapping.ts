@@ -57,6 +57,12 @@ export function toCheckVerdict(
   nowMs: number,
 ): CheckVerdict {
   if (!answer.ok) return failClosedVerdict(request, answer.code, answer.message, nowMs);
+  const { engineId, strategyId } = answer.data;
+  if (engineId !== request.engineId || strategyId !== request.strategyId) {
+    // A verdict for something else is no verdict for this action.
+    const reason = `the reply is a verdict for strategy ${strategyId} of engine ${engineId}, not the one asked about`;
+    return failClosedVerdict(request, SDK_ERROR_CODES.malformedReply, reason, nowMs);
+  }
   // The request's id on both kinds of verdict, so an engine matches either to its request the same way.
   return {
     ...answer.data,
@@ -91,6 +97,10 @@ export function toReserveResult(
   nowMs: number,
 ): ReserveResult {
   if (!answer.ok) return reservationUnavailable(request, answer.code, answer.message, nowMs);
+  if (answer.data.engineId !== request.engineId) {
+    const message = `the reply is a decision for engine ${answer.data.engineId}, not the one asking`;
+    return reservationUnavailable(request, SDK_ERROR_CODES.malformedReply, message, nowMs);
+  }
   return { ...answer.data, failClosed: false };
 }
 
