@@ -30,10 +30,26 @@ describe('Strategy registration', () => {
           engineId: ENGINE_ID,
           strategyId: STRATEGY_ID,
           now: T0,
-          actor: engine,
+          actor: operator,
         })
         .then([registered(null)]);
     });
+
+    it.each([engine, system])(
+      'should refuse a registration by a $kind actor (it is not limited, and may set the capital)',
+      (actor) => {
+        spec()
+          .when({
+            type: 'RegisterStrategy',
+            engineId: ENGINE_ID,
+            strategyId: STRATEGY_ID,
+            capital: usd(10_000_000_000),
+            now: T0,
+            actor,
+          })
+          .thenThrows(ForbiddenError, (e) => e.code === 'GATE.ACTOR_FORBIDDEN');
+      },
+    );
 
     it('should register it implicitly with its first outcome', () => {
       spec()

@@ -43,7 +43,7 @@ function run(commands: StrategyCommand[]): StrategyEvent[] {
 
 const ids = { engineId: 'engine-1', strategyId: 'momentum-1' };
 const scenario: StrategyCommand[] = [
-  { type: 'RegisterStrategy', ...ids, capital: usd(100_000), now: T0, actor: engine },
+  { type: 'RegisterStrategy', ...ids, capital: usd(100_000), now: T0, actor: operator },
   { type: 'SetStrategyCapital', capital: usd(200_000), now: T0, actor: operator },
   {
     type: 'RegisterBaseline',

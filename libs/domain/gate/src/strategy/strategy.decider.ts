@@ -530,6 +530,12 @@ function decide(command: StrategyCommand, state: StrategyState, policy: Strategy
               actor: command.actor,
             });
       }
+      // Not limited by maxStrategiesPerEngine, and it may set the capital: an operator's call.
+      requireActor(
+        command.actor,
+        ['operator'],
+        'registering a strategy (its checks and outcomes register it)',
+      );
       if (command.capital !== undefined) requirePositive(command.capital, 'capital');
       return [strategyRegistered(command.engineId, command.strategyId, command.capital ?? null, command.now)];
     }
