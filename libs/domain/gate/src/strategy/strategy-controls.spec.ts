@@ -453,6 +453,13 @@ describe('Approvals', () => {
       },
     );
 
+    it('should issue the token of a grant stored without it (an append cut between its two events) when the grant is repeated', () => {
+      spec()
+        .given([registered(), approvalRequested('ap-1'), granted[0] as StrategyEvent])
+        .when(approve())
+        .then([granted[1] as StrategyEvent]);
+    });
+
     it('should change nothing when the same grant is repeated', () => {
       spec()
         .given([registered(), approvalRequested('ap-1'), ...granted])

@@ -443,7 +443,11 @@ function approveRequest(
   if (approval === undefined) {
     throw new NotFoundError(`no approval request ${approvalId}`, { code: 'GATE.APPROVAL_UNKNOWN' });
   }
-  if (approval.status === 'granted' && approval.tokenId === tokenId) return [];
+  if (approval.status === 'granted' && approval.tokenId === tokenId) {
+    // This very grant again (a retry). Its token is the second event of one append: if the append
+    // stopped between the two, the grant is completed now rather than left without its token.
+    return own(strategy.tokens, tokenId) === undefined ? [approvalToken(approval, command, policy)] : [];
+  }
   if (approval.status !== 'pending') {
     throw new IllegalStateError(`approval ${approvalId} is already ${approval.status}`, {
       code: 'GATE.APPROVAL_NOT_PENDING',
@@ -462,25 +466,34 @@ function approveRequest(
   if (own(strategy.tokens, tokenId) !== undefined) {
     throw new IllegalStateError(`token ${tokenId} already exists`, { code: 'GATE.TOKEN_EXISTS' });
   }
-  requireFuture(tokenExpiresAt, now, 'tokenExpiresAt');
-  requireTokenLifetime(tokenExpiresAt, now, policy, 'tokenExpiresAt');
   return [
     { type: 'ApprovalGranted', data: { approvalId, approver, tokenId, tokenExpiresAt, grantedAt: now } },
-    {
-      type: 'TokenIssued',
-      data: {
-        tokenId,
-        scope: { actionKinds: [approval.action.kind] },
-        maxNotional: null,
-        expiresAt: tokenExpiresAt,
-        singleUse: true,
-        boundActionHash: approval.actionHash,
-        approvalId,
-        issuedBy: approver,
-        issuedAt: now,
-      },
-    },
+    approvalToken(approval, command, policy),
   ];
+}
+
+/** The single-use token a grant issues, bound to the approved action's hash. */
+function approvalToken(
+  approval: { approvalId: string; actionHash: string; action: { kind: string } },
+  { approver, tokenId, tokenExpiresAt, now }: ApproveRequest,
+  policy: StrategyPolicy,
+): StrategyEvent {
+  requireFuture(tokenExpiresAt, now, 'tokenExpiresAt');
+  requireTokenLifetime(tokenExpiresAt, now, policy, 'tokenExpiresAt');
+  return {
+    type: 'TokenIssued',
+    data: {
+      tokenId,
+      scope: { actionKinds: [approval.action.kind] },
+      maxNotional: null,
+      expiresAt: tokenExpiresAt,
+      singleUse: true,
+      boundActionHash: approval.actionHash,
+      approvalId: approval.approvalId,
+      issuedBy: approver,
+      issuedAt: now,
+    },
+  };
 }
 
 function rejectRequest(state: StrategyState, command: RejectRequest): StrategyEvent[] {
