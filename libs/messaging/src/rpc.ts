@@ -192,6 +192,20 @@ async function answer(
   return reply.ok ? 'ok' : reply.error.code;
 }
 
+/** `{ok: true, data}` or `{ok: false, error: {code, message}}`, as every route answers. */
+function isReply(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const reply = value as { ok?: unknown; data?: unknown; error?: { code?: unknown; message?: unknown } };
+  if (reply.ok === true) return 'data' in reply;
+  return (
+    reply.ok === false &&
+    typeof reply.error === 'object' &&
+    reply.error !== null &&
+    typeof reply.error.code === 'string' &&
+    typeof reply.error.message === 'string'
+  );
+}
+
 /** A failed request-reply: the remote error body, kept whole. */
 export class RpcError extends Error implements Pick<BifrostError, 'code'> {
   constructor(
@@ -255,12 +269,12 @@ export class RpcClient {
         ),
       };
     }
+    let msg: Msg;
     try {
-      const msg = await this.nc.request(this.naming.qualify(subject), payload, {
+      msg = await this.nc.request(this.naming.qualify(subject), payload, {
         timeout: options.timeoutMs ?? 5000,
         headers,
       });
-      return decodeJson(msg.data) as Reply<T>;
     } catch (error) {
       return {
         ok: false,
@@ -271,6 +285,19 @@ export class RpcClient {
         ),
       };
     }
+    // An answer came, so it is no timeout; one that is not a reply is a fault of the answering
+    // service, which may have decided (so not to be asked again as if nothing had happened).
+    let reply: unknown;
+    try {
+      reply = decodeJson(msg.data);
+    } catch {
+      reply = undefined;
+    }
+    if (isReply(reply)) return reply as Reply<T>;
+    return {
+      ok: false,
+      error: { code: 'INTERNAL.MALFORMED_REPLY', message: `the answer from ${subject} is not a reply` },
+    };
   }
 
   /** Like `request`, but returns the data or throws `RpcError`. */

@@ -276,6 +276,31 @@ describe('request-reply', () => {
     }
   });
 
+  it.each([
+    ['not JSON', '{'],
+    ['an empty object', '{}'],
+    ['ok without data', '{"ok":true}'],
+    ['an error without its code', '{"ok":false}'],
+  ])('should report an answer that is %s as INTERNAL.MALFORMED_REPLY, not a timeout', async (_, answer) => {
+    const sub = server.nc.subscribe(server.naming.qualify('bifrost.rpc.odd.answer'), {
+      callback: (_err, msg) => {
+        msg.respond(new TextEncoder().encode(answer));
+      },
+    });
+    try {
+      await server.nc.flush();
+      await expect(client.rpc.request('bifrost.rpc.odd.answer', {}, { timeoutMs: 2_000 })).resolves.toEqual({
+        ok: false,
+        error: {
+          code: 'INTERNAL.MALFORMED_REPLY',
+          message: 'the answer from bifrost.rpc.odd.answer is not a reply',
+        },
+      });
+    } finally {
+      sub.unsubscribe();
+    }
+  });
+
   it('should report no responders as an error reply', async () => {
     await expect(
       client.rpc.request('bifrost.rpc.nobody.home', {}, { timeoutMs: 500 }),
