@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { nothingDecided } from '@bifrost/contracts';
+import { GateCheckReply, compile, nothingDecided } from '@bifrost/contracts';
+import { InternalError } from '@bifrost/event-sourcing';
 import { RpcClient, RpcError } from '@bifrost/messaging';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
 import { ProblemError, problemKindOf } from '../http/problem';
@@ -16,10 +17,14 @@ export class GatewayRpc {
     return this.rpc.call<T>(subject, data, { timeoutMs: this.config.GATEWAY_RPC_TIMEOUT_MS });
   }
 
-  /** A gate check: an unreachable gate is its own problem type, on which the SDK fails closed. */
-  async check<T>(data: unknown): Promise<T> {
+  /**
+   * A gate check: an unreachable gate is its own problem type, on which the SDK fails closed. An
+   * answer that is not a verdict is an error, never a 200 an HTTP client could take for one.
+   */
+  async check(data: unknown): Promise<GateCheckReply> {
+    let reply: unknown;
     try {
-      return await this.call<T>('bifrost.rpc.gate.check', data);
+      reply = await this.call<unknown>('bifrost.rpc.gate.check', data);
     } catch (error) {
       if (error instanceof RpcError && problemKindOf(error.code) === 'unavailable') {
         // Nobody decided it: the SDK asks again soon (another replica may answer). Otherwise wait.
@@ -33,5 +38,14 @@ export class GatewayRpc {
       }
       throw error;
     }
+    const verdict = isVerdict(reply);
+    if (!verdict.ok) {
+      throw new InternalError('the gate answered the check without a verdict', {
+        code: 'INTERNAL.MALFORMED_REPLY',
+      });
+    }
+    return verdict.value;
   }
 }
+
+const isVerdict = compile(GateCheckReply);

@@ -1,0 +1,80 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { actionHash } from '@bifrost/audit';
+import type { GateCheckReply } from '@bifrost/contracts';
+import { startGateway, type GatewayHarness } from '../testing/gateway.fixtures';
+
+const ENGINE = 'gw-check';
+const action = { kind: 'order.place', intent: 'open' as const };
+
+/** A verdict as the gate gives one, for the check below. */
+function verdict(): GateCheckReply {
+  return {
+    decisionId: '0193a0b8-5c4e-7000-8000-000000000001',
+    policyRevision: 'a'.repeat(64),
+    action: 'ALLOW',
+    sizeMultiplier: 1,
+    riskLevel: 'LOW',
+    checks: [{ name: 'killSwitch', outcome: 'ALLOW', value: 'off', threshold: 'all', distanceToTrip: null }],
+    mode: 'enforce',
+    decidedAt: '2026-12-07T06:00:00.000Z',
+    engineId: ENGINE,
+    strategyId: 's1',
+    actionHash: actionHash(action),
+  };
+}
+
+/**
+ * The engine check route in front of a gate scripted to answer each check as a test says: whatever
+ * the gate answers, an HTTP client gets a verdict or an error, never a success without a verdict.
+ */
+describe('engine check route with a scripted gate', () => {
+  let h: GatewayHarness;
+  let nc: NatsConnection;
+  let answer = '';
+  let engineKey = '';
+
+  beforeAll(async () => {
+    h = await startGateway('gwcheck');
+    nc = await connect({ servers: h.ns.natsUrl });
+    nc.subscribe(h.ns.naming.qualify('bifrost.rpc.gate.check'), {
+      callback: (_err, msg) => {
+        msg.respond(new TextEncoder().encode(answer));
+      },
+    });
+    await nc.flush();
+    engineKey = (await h.createKey('engine', { engineId: ENGINE })).apiKey;
+  });
+  afterAll(async () => {
+    await nc?.close();
+    await h?.close();
+  });
+
+  const check = () =>
+    h.http('POST', '/api/v1/engine/check', {
+      key: engineKey,
+      body: { engineId: ENGINE, strategyId: 's1', action },
+    });
+
+  it('should pass a verdict through', async () => {
+    answer = JSON.stringify({ ok: true, data: verdict() });
+
+    const reply = await check();
+
+    expect(reply.status).toBe(200);
+    expect(reply.body).toEqual(verdict());
+  });
+
+  it.each([
+    ['no data', { ok: true, data: null }],
+    ['a verdict without its checks', { ok: true, data: { ...verdict(), checks: undefined } }],
+    ['an action outside the vocabulary', { ok: true, data: { ...verdict(), action: 'PERMIT' } }],
+  ])('should answer 500 INTERNAL.MALFORMED_REPLY, not 200, when the gate answers %s', async (_, data) => {
+    answer = JSON.stringify(data);
+
+    const reply = await check();
+
+    expect(reply.status).toBe(500);
+    expect(reply.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(reply.body).toMatchObject({ code: 'INTERNAL.MALFORMED_REPLY' });
+  });
+});
