@@ -24,8 +24,16 @@ export class SnapshotStore {
   private constructor(private readonly kv: KV) {}
 
   static async open(js: JetStreamClient, naming: Naming, replicas = 1): Promise<SnapshotStore> {
-    const kv = await new Kvm(js).create(naming.snapshotBucket, { history: 1, replicas });
-    return new SnapshotStore(kv);
+    const kvm = new Kvm(js);
+    try {
+      return new SnapshotStore(await kvm.create(naming.snapshotBucket, { history: 1, replicas }));
+    } catch (error) {
+      // Another service created it at the same moment (nats-server then says the subjects
+      // overlap): use theirs, if it is there.
+      const kv = await kvm.open(naming.snapshotBucket).catch(() => undefined);
+      if (!kv) throw error;
+      return new SnapshotStore(kv);
+    }
   }
 
   /** The snapshot under `key`; undefined when there is none or it is of another `streamCreated`. */

@@ -1,8 +1,9 @@
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { createTestNamespace, type TestNamespace } from '@bifrost/testing';
 import { defaultStreamSettings, provisionStreams, StreamConfigMismatchError } from '../provisioning';
+import { SnapshotStore } from '../snapshots';
 
 describe('stream provisioning', () => {
   let ns: TestNamespace;
@@ -31,6 +32,21 @@ describe('stream provisioning', () => {
     expect(decisions.config.max_age).toBe(7 * 24 * 3600 * 1e9);
     await expect(jsm.streams.info(ns.naming.streams.ingest.name)).resolves.toBeDefined();
     await expect(jsm.streams.info(ns.naming.streams.dlq.name)).resolves.toBeDefined();
+  });
+
+  it('should open the snapshot bucket from many connections at once, whichever creates it', async () => {
+    const connections = await Promise.all(Array.from({ length: 8 }, () => connect({ servers: ns.natsUrl })));
+    try {
+      const stores = await Promise.allSettled(
+        connections.map((c) => SnapshotStore.open(jetstream(c), ns.naming)),
+      );
+      expect(stores.map((s) => s.status)).toEqual(Array(8).fill('fulfilled'));
+      const [first, second] = stores.map((s) => (s as PromiseFulfilledResult<SnapshotStore>).value);
+      await first?.save('k', { state: { n: 1 }, lastSequence: 1, takenAt: '2026-12-07T00:00:00.000Z' });
+      await expect(second?.load('k')).resolves.toMatchObject({ state: { n: 1 } });
+    } finally {
+      await Promise.all(connections.map((c) => c.close()));
+    }
   });
 
   it('should accept existing streams that match, and refuse to touch one that differs', async () => {
