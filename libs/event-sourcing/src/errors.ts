@@ -102,6 +102,14 @@ export class InternalError extends BifrostError {
   }
 }
 
+/**
+ * A failure of the infrastructure (a write JetStream refused or did not acknowledge, a concurrent
+ * append), not of the request and not a bug: worth trying again for as long as it takes.
+ */
+export function isInfraFailure(error: unknown): error is TransientError | ConcurrencyError {
+  return error instanceof TransientError || error instanceof ConcurrencyError;
+}
+
 export function isBifrostError(error: unknown): error is BifrostError {
   return error instanceof BifrostError;
 }

@@ -7,7 +7,7 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import type { Catalogue, Envelope, Naming, StreamKey } from '@bifrost/contracts';
-import { ConcurrencyError, TransientError, errorKind, toErrorBody } from '@bifrost/event-sourcing';
+import { errorKind, isInfraFailure, toErrorBody } from '@bifrost/event-sourcing';
 import { decodeEnvelope } from './envelope-codec';
 import { deadLetterOf, parkDeadLetter } from './dlq';
 import { extractTraceContext, inSpan, markSpanFailed } from './tracing';
@@ -46,9 +46,8 @@ export interface ConsumerSpec {
    * (the backoff capped at `backoffMaxMs`, 2 s by default) instead of parked after `maxDeliver`
    * attempts: for messages that tighten a control (a kill switch, a pause, a throttle, an autonomy
    * phase) or carry the evidence that would (an outcome, a KPI, an incident), where a parked one
-   * would leave the control open until an operator replays it. Invalid messages,
-   * permanent failures and unexpected errors (bugs, which would hold back an ordered route for good)
-   * are still parked.
+   * would leave the control open until an operator replays it. Invalid messages, permanent failures
+   * and unexpected errors (bugs, which would hold back an ordered route for good) are still parked.
    */
   readonly untilApplied?: boolean;
 }
@@ -259,7 +258,7 @@ export class ConsumerRunner {
           const attemptsLeft = delivery.deliveryCount < this.maxDeliver;
           if (
             errorKind(error) === 'transient' &&
-            (attemptsLeft || (this.spec.untilApplied && isInfra(error)))
+            (attemptsLeft || (this.spec.untilApplied && isInfraFailure(error)))
           ) {
             if (!attemptsLeft) {
               this.logger.warn(
@@ -308,15 +307,6 @@ export class ConsumerRunner {
       msg.nak(1000);
     }
   }
-}
-
-/**
- * A failure of the infrastructure (JetStream refusing or not acknowledging a write, a concurrent
- * append): worth retrying without limit. An unexpected error (a bug) is not: retried forever on an
- * ordered route it would hold back every message after it.
- */
-function isInfra(error: unknown): boolean {
-  return error instanceof TransientError || error instanceof ConcurrencyError;
 }
 
 function delay(ms: number): Promise<void> {

@@ -25,7 +25,7 @@ import {
   verdictRiskLevel,
   type StrategyEvent,
 } from '@bifrost/domain-gate';
-import { ConcurrencyError, NotFoundError, TransientError } from '@bifrost/event-sourcing';
+import { ConcurrencyError, NotFoundError, TransientError, isInfraFailure } from '@bifrost/event-sourcing';
 import { EncodedJson, Messaging, createEnvelope, uuidv7, KeyedMutex } from '@bifrost/messaging';
 import { GATE_POLICIES, formatNotionalThresholds, type GatePolicies } from '../gate.config';
 import { GateMetrics } from '../metrics/gate.metrics';
@@ -81,7 +81,7 @@ export class GateCheckService implements OnModuleInit {
               this.decideAndAppend(request, hash, subject, actor),
             )
             .catch((error: unknown) => {
-              throw error instanceof TransientError || error instanceof ConcurrencyError
+              throw isInfraFailure(error)
                 ? this.recordFailed('the events this check leaves behind could not be stored', error)
                 : error;
             });
