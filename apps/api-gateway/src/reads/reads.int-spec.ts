@@ -27,8 +27,6 @@ describe('read routes', () => {
       env: {
         GATEWAY_STREAM_HEARTBEAT_MS: '200',
         GATEWAY_MAX_STREAMS_PER_PRINCIPAL: '2',
-        // The cursor checks and list walks below call faster than a viewer's default budget allows.
-        GATEWAY_RATE_LIMIT_VIEWER: '1000',
       },
     });
   });

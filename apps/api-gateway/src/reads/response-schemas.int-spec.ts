@@ -91,10 +91,6 @@ describe('the response schemas of the GET routes', () => {
     await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
     h = await startGatewayStack<Peers>('gwschema', {
       engineId: ENGINE,
-      env: {
-        GATEWAY_RATE_LIMIT_VIEWER: '1000',
-        GATEWAY_RATE_LIMIT_ADMIN: '1000',
-      },
       peers: {
         gate: peer(GateConfig, gateService),
         risk: peer(RiskGuardConfig, riskGuardService),

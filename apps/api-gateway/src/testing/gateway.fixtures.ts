@@ -16,6 +16,18 @@ import { GatewayConfig, gatewayService } from '../gateway.service';
 export const OWNER_KEY = 'owner-bootstrap-secret-for-tests-0123456789';
 export const JWT_SECRET = 'jwt-secret-for-tests-at-least-32-characters';
 
+/**
+ * People's rate limits for test gateways. Specs poll read routes (`waitFor`, every 20 ms) faster
+ * than the 20/s default allows, and a drained bucket would answer the next assertion 429. Specs of
+ * the rate limits themselves pass their own limits, which win.
+ */
+const TEST_RATE_LIMITS = {
+  GATEWAY_RATE_LIMIT_VIEWER: '1000',
+  GATEWAY_RATE_LIMIT_OPERATOR: '1000',
+  GATEWAY_RATE_LIMIT_ADMIN: '1000',
+  GATEWAY_RATE_LIMIT_OWNER: '1000',
+};
+
 /** A gateway on a fresh namespace and database, with a bootstrap owner key. */
 export interface GatewayHarness {
   readonly ns: TestNamespace;
@@ -44,6 +56,7 @@ export async function startGateway(
     DATABASE_URL: db.url,
     GATEWAY_JWT_SECRET: JWT_SECRET,
     GATEWAY_BOOTSTRAP_OWNER_KEY: OWNER_KEY,
+    ...TEST_RATE_LIMITS,
     ...env,
   });
   const http: GatewayHarness['http'] = async (method, path, options = {}) => {
