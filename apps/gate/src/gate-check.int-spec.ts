@@ -521,9 +521,20 @@ describe('gate service: checks over NATS', () => {
       expect(info.state.messages - before).toBe(ids.size);
     }, 120_000);
 
-    it('should answer with an error, never a verdict, when the record cannot be stored', async () => {
-      await client.jsm.streams.delete(ns.naming.streams.decisions.name);
+    /** Runs `during` with no decisions stream, then creates it again as it was. */
+    const withoutDecisionsStream = async (during: () => Promise<void>) => {
+      const { name } = ns.naming.streams.decisions;
+      const { config } = await client.jsm.streams.info(name);
+      await client.jsm.streams.delete(name);
       try {
+        await during();
+      } finally {
+        await client.jsm.streams.add(config);
+      }
+    };
+
+    it('should answer with an error, never a verdict, when the record cannot be stored', async () => {
+      await withoutDecisionsStream(async () => {
         const reply = await client.rpc.request<GateCheckReply>(
           'bifrost.rpc.gate.check',
           {
@@ -534,14 +545,32 @@ describe('gate service: checks over NATS', () => {
           { timeoutMs: 10_000 },
         );
         expect(reply).toMatchObject({ ok: false, error: { code: 'GATE.RECORD_FAILED' } });
-      } finally {
-        await client.jsm.streams.add({
-          name: ns.naming.streams.decisions.name,
-          subjects: [ns.naming.streams.decisions.subjects],
-          max_age: 30 * 24 * 3600 * 1e9,
-          duplicate_window: 120 * 1e9,
-          allow_direct: true,
+      });
+    }, 20_000);
+
+    it("should answer GATE.RECORD_FAILED after GATE_RECORD_TIMEOUT_MS, within the SDK's deadline, when the record is never acknowledged", async () => {
+      // No stream takes the subject and a plain subscriber swallows the record: the publish is
+      // delivered and never acknowledged, as when JetStream stalls instead of refusing.
+      const swallowed = client.nc.subscribe(client.naming.decisionSubject('gate', 'stalled'));
+      await client.nc.flush();
+      try {
+        await withoutDecisionsStream(async () => {
+          const started = Date.now();
+          const reply = await client.rpc.request<GateCheckReply>(
+            'bifrost.rpc.gate.check',
+            { engineId: 'stalled', strategyId: 's1', action: { kind: 'order.place', intent: 'open' } },
+            { timeoutMs: 10_000 },
+          );
+          const waited = Date.now() - started;
+
+          expect(reply).toMatchObject({ ok: false, error: { code: 'GATE.RECORD_FAILED' } });
+          expect(swallowed.getReceived()).toBe(1);
+          expect(waited).toBeGreaterThanOrEqual(1_000);
+          // The SDK's default deadline (DEFAULT_DEADLINE_MS in libs/sdk, which an app may not import).
+          expect(waited).toBeLessThan(2_000);
         });
+      } finally {
+        swallowed.unsubscribe();
       }
     }, 20_000);
   });

@@ -131,9 +131,15 @@ export class EventStore {
    * Appends events to one aggregate subject, expecting `expectedSequence` to be the subject's last
    * sequence (0 = new aggregate). Returns the new last sequence; throws `ConcurrencyError` when
    * another writer got there first. Events after the first chain their expectation on the previous
-   * acknowledgement, so a competing writer cannot interleave.
+   * acknowledgement, so a competing writer cannot interleave. `timeoutMs` bounds the wait for each
+   * acknowledgement (the publisher's default otherwise).
    */
-  async append(subject: string, envelopes: readonly Envelope[], expectedSequence: number): Promise<number> {
+  async append(
+    subject: string,
+    envelopes: readonly Envelope[],
+    expectedSequence: number,
+    { timeoutMs }: { timeoutMs?: number } = {},
+  ): Promise<number> {
     // Every event checked and encoded before the first is stored: an invalid second event must not
     // leave the first appended alone (only the transport can still fail between two of them).
     const bodies = envelopes.map((envelope) => {
@@ -145,7 +151,7 @@ export class EventStore {
     for (const [i, envelope] of envelopes.entries()) {
       const ack = await this.publisher.publish(
         envelope,
-        { expectedLastSubjectSequence: expected },
+        { expectedLastSubjectSequence: expected, ...(timeoutMs === undefined ? {} : { timeoutMs }) },
         bodies[i],
       );
       expected = ack.seq;

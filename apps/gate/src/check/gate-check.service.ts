@@ -27,7 +27,13 @@ import {
 } from '@bifrost/domain-gate';
 import { ConcurrencyError, NotFoundError, TransientError, isInfraFailure } from '@bifrost/event-sourcing';
 import { EncodedJson, Messaging, createEnvelope, uuidv7, KeyedMutex } from '@bifrost/messaging';
-import { GATE_POLICIES, formatNotionalThresholds, type GatePolicies } from '../gate.config';
+import {
+  GATE_CONFIG,
+  GATE_POLICIES,
+  formatNotionalThresholds,
+  type GateConfig,
+  type GatePolicies,
+} from '../gate.config';
 import { GateMetrics } from '../metrics/gate.metrics';
 import { GateState } from '../state/gate-state';
 import { PolicyRevisions, keptPolicies, type PolicyInForce } from './policy-revisions';
@@ -52,6 +58,7 @@ export class GateCheckService implements OnModuleInit {
     @Inject(KeyedMutex) private readonly locks: KeyedMutex,
     @Inject(GATE_POLICIES) private readonly policies: GatePolicies,
     @Inject(PolicyRevisions) private readonly revisions: PolicyRevisions,
+    @Inject(GATE_CONFIG) private readonly config: GateConfig,
   ) {}
 
   /** What an operator checks after changing GATE_STRATEGY_POLICY or GATE_IMPACT_NOTIONAL. */
@@ -204,7 +211,9 @@ export class GateCheckService implements OnModuleInit {
         data: event.data as Record<string, unknown>,
       }),
     );
-    const lastSequence = await this.messaging.eventStore.append(subject, envelopes, current.lastSequence);
+    const lastSequence = await this.messaging.eventStore.append(subject, envelopes, current.lastSequence, {
+      timeoutMs: this.config.GATE_RECORD_TIMEOUT_MS,
+    });
     const state = events.reduce((s, e) => strategyDecider.evolve(s, e), current.state);
     this.state.strategies.remember(subject, { state, lastSequence });
   }
@@ -233,7 +242,7 @@ export class GateCheckService implements OnModuleInit {
       const { publisher } = this.messaging;
       // Validated as it is; written with the verdict's bytes, which the reply reuses.
       const body = publisher.encode(envelope, { ...envelope, data: { ...envelope.data, verdict } });
-      await publisher.publish(envelope, {}, body);
+      await publisher.publish(envelope, { timeoutMs: this.config.GATE_RECORD_TIMEOUT_MS }, body);
     } catch (error) {
       throw this.recordFailed('the decision could not be recorded', error);
     }

@@ -4,7 +4,7 @@ import { POLICY_RECORD_MAX_BYTES, type Actor, type PolicySnapshot } from '@bifro
 import { policySnapshot, type ControlState } from '@bifrost/domain-gate';
 import { ConcurrencyError } from '@bifrost/event-sourcing';
 import { Messaging, createEnvelope, type AggregateEntry } from '@bifrost/messaging';
-import { GATE_POLICIES, type GatePolicies } from '../gate.config';
+import { GATE_CONFIG, GATE_POLICIES, type GateConfig, type GatePolicies } from '../gate.config';
 import { GateState } from '../state/gate-state';
 
 const GATE_ACTOR: Actor = { kind: 'system', id: 'gate' };
@@ -44,6 +44,7 @@ export class PolicyRevisions {
     @Inject(Messaging) private readonly messaging: Messaging,
     @Inject(GATE_POLICIES) private readonly policies: GatePolicies,
     @Inject(GateState) state: GateState,
+    @Inject(GATE_CONFIG) private readonly config: GateConfig,
   ) {
     // The events stream was deleted and created again: the records made in it are gone, and its
     // sequences (which key the revision in force) start again.
@@ -110,7 +111,9 @@ export class PolicyRevisions {
       },
     });
     try {
-      await this.messaging.eventStore.append(subject, [envelope], 0);
+      await this.messaging.eventStore.append(subject, [envelope], 0, {
+        timeoutMs: this.config.GATE_RECORD_TIMEOUT_MS,
+      });
     } catch (error) {
       // Recorded already: by another replica, or by this one before a restart.
       if (!(error instanceof ConcurrencyError)) throw error;
