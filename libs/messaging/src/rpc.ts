@@ -5,6 +5,8 @@ import {
   InternalError,
   ValidationError,
   TransientError,
+  isBifrostError,
+  isInfraFailure,
   toErrorBody,
   type BifrostError,
 } from '@bifrost/event-sourcing';
@@ -74,6 +76,11 @@ export async function serveRpc(
   routes: readonly RpcRoute[],
   options: {
     maxRequestBytes?: number;
+    /**
+     * Told of a failure of the service rather than of the request, for the log: a handler that threw
+     * an unexpected error or met an infrastructure failure ({@link isServiceFailure}), a reply that
+     * could not be made or sent. The caller's reply carries only what is safe to show.
+     */
     onError?: (error: unknown, subject: string) => void;
     /** Told of every request answered, with its outcome and duration. */
     observer?: RpcObserver;
@@ -162,6 +169,7 @@ async function answer(
         for (const key of msg.headers?.keys() ?? []) headers[key] = msg.headers?.get(key) ?? '';
         return { ok: true, data: (await route.handler(data, { subject: route.subject, headers })) ?? null };
       } catch (error) {
+        if (isServiceFailure(error)) onError(error);
         const failed = { ok: false as const, error: toErrorBody(error) };
         markReplyFailed(span, failed);
         return failed;
@@ -190,6 +198,15 @@ async function answer(
   }
   if (msg.reply) msg.respond(bytes);
   return reply.ok ? 'ok' : reply.error.code;
+}
+
+/**
+ * An error that is the service's, not the caller's: a bug (anything not a Bifrost error, or an
+ * `InternalError`) or the infrastructure failing. A refusal or an invalid request is the caller's,
+ * and its reply says all there is.
+ */
+function isServiceFailure(error: unknown): boolean {
+  return !isBifrostError(error) || error instanceof InternalError || isInfraFailure(error);
 }
 
 /** `{ok: true, data}` or `{ok: false, error: {code, message}}`, as every route answers. */

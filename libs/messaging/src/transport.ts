@@ -3,6 +3,7 @@ import { BaseExceptionFilter } from '@nestjs/core';
 import { BaseRpcContext, Server, type CustomTransportStrategy } from '@nestjs/microservices';
 import type { TSchema } from '@sinclair/typebox';
 import type { StreamKey } from '@bifrost/contracts';
+import { isInfraFailure } from '@bifrost/event-sourcing';
 import { lastValueFrom, throwError, type Observable } from 'rxjs';
 import {
   ConsumerRunner,
@@ -107,7 +108,10 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
         }
       }
       this.routes = await serveRpc(this.messaging.nc, this.messaging.naming, this.messaging.service, routes, {
-        onError: (error, subject) => this.log.error({ err: error, subject }, 'rpc handler failed to reply'),
+        onError: (error, subject) =>
+          isInfraFailure(error)
+            ? this.log.warn({ err: error, subject }, 'rpc request failed on the infrastructure')
+            : this.log.error({ err: error, subject }, 'rpc request failed'),
         observer: this.rpcObserver,
       });
       for (const consumer of this.consumers) await consumer.start();

@@ -250,11 +250,10 @@ export class GateCheckService implements OnModuleInit {
 
   /**
    * No record, no verdict: the engine gets `GATE.RECORD_FAILED` (its SDK fails closed) without the
-   * cause, which names streams and the server's words; the cause goes to the log.
+   * cause, which names streams and the server's words; the RPC layer logs the error with its cause.
    */
   private recordFailed(what: string, cause: unknown): TransientError {
     this.metrics.recordFailures.inc();
-    this.log.warn(`${what}: ${cause instanceof Error ? cause.message : String(cause)}`);
     return new TransientError(`${what}, so no verdict is given (fail closed)`, {
       code: 'GATE.RECORD_FAILED',
       cause,

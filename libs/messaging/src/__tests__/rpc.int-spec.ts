@@ -1,6 +1,6 @@
 import { context, propagation, trace } from '@opentelemetry/api';
 import { Type } from '@sinclair/typebox';
-import { NotFoundError } from '@bifrost/event-sourcing';
+import { NotFoundError, TransientError } from '@bifrost/event-sourcing';
 import { createTestNamespace, recordSpans, waitFor, type TestNamespace } from '@bifrost/testing';
 import type { Messaging } from '../messaging';
 import { MAX_JSON_DEPTH } from '../json-depth';
@@ -223,6 +223,7 @@ describe('request-reply', () => {
             const { id } = data as { id: string };
             if (id === 'missing') throw new NotFoundError('no such thing', { code: 'OBSERVED.NOT_FOUND' });
             if (id === 'crash') throw new Error('secret internals');
+            if (id === 'down') throw new TransientError('the stream did not answer');
             if (id === 'big') return { n: 1n }; // JSON cannot carry it
             if (id === 'huge') return { text: 'x'.repeat(2 * 1024 * 1024) }; // the server cannot
             return { id };
@@ -247,6 +248,7 @@ describe('request-reply', () => {
       await client.rpc.request(subject, { id: 'x'.repeat(300 * 1024) });
       await client.rpc.request(subject, { id: 'missing' });
       await client.rpc.request(subject, { id: 'crash' });
+      await client.rpc.request(subject, { id: 'down' });
       // A result JSON cannot carry still gets a reply, and is counted as what the caller got.
       expect(await client.rpc.request(subject, { id: 'big' }, { timeoutMs: 2000 })).toMatchObject({
         ok: false,
@@ -257,7 +259,7 @@ describe('request-reply', () => {
         ok: false,
         error: { code: 'INTERNAL.REPLY_TOO_LARGE' },
       });
-      await waitFor(() => answered.length === 8, { what: 'every request observed' });
+      await waitFor(() => answered.length === 9, { what: 'every request observed' });
 
       expect(answered.map((a) => a.outcome)).toEqual([
         'ok',
@@ -266,11 +268,19 @@ describe('request-reply', () => {
         'RPC.PAYLOAD_TOO_LARGE',
         'OBSERVED.NOT_FOUND',
         'INTERNAL.ERROR',
+        'INFRA.UNAVAILABLE',
         'INTERNAL.ERROR',
         'INTERNAL.REPLY_TOO_LARGE',
       ]);
       expect(answered.every((a) => a.subject === subject && a.seconds >= 0 && a.seconds < 5)).toBe(true);
-      expect(errors).toHaveLength(2); // the replies that could not be sent, for the logs
+      // For the log: the service's failures (a bug, the infrastructure) and the replies that could
+      // not be made; not the caller's mistakes or refusals, whose replies say it all.
+      expect(errors.map((e) => (e as Error).message)).toEqual([
+        'secret internals',
+        'the stream did not answer',
+        expect.stringMatching(/BigInt/),
+        expect.stringMatching(/exceeds the server's max payload/),
+      ]);
     } finally {
       await observed.drain();
     }

@@ -28,6 +28,7 @@ import {
 import { connectTest, testCatalogue, work } from './fixtures';
 
 const received: { n: number; attempt: number }[] = [];
+const logged: { level: 'warn' | 'error'; obj: { err?: unknown; subject?: string }; msg: string }[] = [];
 
 @Injectable()
 class UpperCasePipe implements PipeTransform<{ name: string }> {
@@ -57,6 +58,16 @@ class GreeterController {
   @MessagePattern('bifrost.rpc.greeter.refuse')
   refuse(): never {
     throw new IllegalStateError('not now', { code: 'GREETER.BUSY' });
+  }
+
+  @MessagePattern('bifrost.rpc.greeter.crash')
+  crash(): never {
+    throw new Error('secret internals');
+  }
+
+  @MessagePattern('bifrost.rpc.greeter.down')
+  down(): never {
+    throw new TransientError('JetStream did not acknowledge the publish');
   }
 
   @EventPattern(
@@ -90,9 +101,12 @@ describe('JetStreamTransport (NestJS handlers over NATS)', () => {
       controllers: [GreeterController],
       providers: [UpperCasePipe],
     }).compile();
-    const silent = { warn: () => undefined, error: () => undefined };
+    const log = {
+      warn: (obj: object, msg: string) => logged.push({ level: 'warn', obj, msg }),
+      error: (obj: object, msg: string) => logged.push({ level: 'error', obj, msg }),
+    };
     app = moduleRef.createNestMicroservice({
-      strategy: new JetStreamTransport(moduleRef.get(Messaging), silent),
+      strategy: new JetStreamTransport(moduleRef.get(Messaging), log),
       logger: false,
     });
     app.useGlobalFilters(new PassThroughRpcFilter());
@@ -124,6 +138,20 @@ describe('JetStreamTransport (NestJS handlers over NATS)', () => {
       ok: false,
       error: { code: 'GREETER.BUSY', message: 'not now' },
     });
+  });
+
+  it("should log a handler's bug and an infrastructure failure, not a refusal, and hide the bug from the caller", async () => {
+    const rpcLogs = () => logged.filter((l) => l.obj.subject?.startsWith('bifrost.rpc.greeter.'));
+    await client.rpc.request('bifrost.rpc.greeter.refuse', {});
+    const crash = await client.rpc.request('bifrost.rpc.greeter.crash', {});
+    const down = await client.rpc.request('bifrost.rpc.greeter.down', {});
+
+    expect(crash).toEqual({ ok: false, error: { code: 'INTERNAL.ERROR', message: 'internal error' } });
+    expect(down).toMatchObject({ ok: false, error: { code: 'INFRA.UNAVAILABLE' } });
+    expect(rpcLogs().map((l) => [l.level, l.obj.subject, (l.obj.err as Error).message])).toEqual([
+      ['error', 'bifrost.rpc.greeter.crash', 'secret internals'],
+      ['warn', 'bifrost.rpc.greeter.down', 'JetStream did not acknowledge the publish'],
+    ]);
   });
 
   it('should feed @EventPattern handlers from a durable consumer, retrying transient failures', async () => {
