@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { actionHash } from '@bifrost/audit';
 import { waitFor } from '@bifrost/testing';
 import { createClient, type BifrostClient } from './bifrost.client';
 import { approvalReply, reservationReply, reserveReply, verdictReply } from './replies.fixtures';
@@ -420,6 +421,22 @@ describe('SDK over HTTP', () => {
       expect(verdict).toMatchObject({ failClosed: true, action: 'BLOCK', code: 'SDK.MALFORMED_REPLY' });
     });
 
+    it('should BLOCK a verdict for another action (its actionHash is not that of the action sent)', async () => {
+      gateway.answer('check', () => ({
+        status: 200,
+        body: verdictReply({ actionHash: actionHash({ kind: 'order.cancel', intent: 'close' }) }),
+      }));
+
+      const verdict = await client().check(checkRequest());
+
+      expect(verdict).toMatchObject({
+        failClosed: true,
+        action: 'BLOCK',
+        code: 'SDK.MALFORMED_REPLY',
+        reason: expect.stringMatching(/^the reply is a verdict for another action/),
+      });
+    });
+
     it('should deny a reservation granted with nothing but an id', async () => {
       gateway.answer('reserve', () => ({ status: 200, body: { outcome: 'GRANTED', reservationId: 'x' } }));
 
@@ -450,6 +467,7 @@ describe('SDK over HTTP', () => {
 
     it('should take a verdict with fields this SDK does not know (a newer Bifrost), at any depth', async () => {
       const known = verdictReply({
+        actionHash: actionHash(checkRequest().action),
         checks: [{ name: 'maturity', outcome: 'ALLOW', value: 'L2', threshold: null, distanceToTrip: null }],
       });
       gateway.answer('check', () => ({
@@ -833,7 +851,11 @@ class ContractServer {
       case 'check':
         return {
           status: 200,
-          body: verdictReply({ engineId: keyEngine, strategyId: String(body['strategyId']) }),
+          body: verdictReply({
+            engineId: keyEngine,
+            strategyId: String(body['strategyId']),
+            actionHash: actionHash(body['action']),
+          }),
         };
       case 'reserve':
         return { status: 200, body: reserveReply() };

@@ -1,4 +1,5 @@
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
+import { actionHash } from '@bifrost/audit';
 import {
   catalogue as defaultCatalogue,
   compile,
@@ -208,10 +209,12 @@ export class BifrostClient {
   async check(request: CheckRequest, options?: DecisionOptions): Promise<CheckVerdict> {
     const deadlineAt = this.deadlineAt(options);
     const given = fieldsOf(request);
+    const hash = sentActionHash(given['action']);
     const subject = {
       engineId: this.engineId,
       strategyId: String(given['strategyId'] ?? ''),
       ...(typeof given['requestId'] === 'string' ? { requestId: given['requestId'] } : {}),
+      ...(hash === undefined ? {} : { actionHash: hash }),
     };
     const verdict = toCheckVerdict(subject, await this.ask('check', request, deadlineAt), Date.now());
     if (verdict.failClosed)
@@ -645,6 +648,20 @@ function failure(code: string, message: string): Failure {
 /** The fields of what a caller passed as a request: from JavaScript it may be anything, even undefined. */
 function fieldsOf(value: unknown): Record<string, unknown> {
   return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+}
+
+/**
+ * The hash the gate binds its verdict to (DESIGN §3), of the action as it goes on the wire (JSON
+ * drops what it cannot carry); undefined when it cannot be sent, which the request's own checks
+ * answer.
+ */
+function sentActionHash(action: unknown): string | undefined {
+  try {
+    const text = JSON.stringify(action);
+    return text === undefined ? undefined : actionHash(JSON.parse(text));
+  } catch {
+    return undefined;
+  }
 }
 
 /** Waits `ms` (at most), or until `signal` aborts. */

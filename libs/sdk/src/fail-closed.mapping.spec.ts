@@ -34,6 +34,23 @@ describe('Fail-closed mapping of check replies', () => {
       });
     });
 
+    it('should BLOCK a verdict for another action as a malformed reply, and take the one for this action', () => {
+      const sent = { ...request, actionHash: 'b'.repeat(64) };
+      const other = verdictReply({ action: 'ALLOW', actionHash: 'c'.repeat(64) });
+      const own = verdictReply({ action: 'ALLOW', actionHash: 'b'.repeat(64) });
+
+      expect(toCheckVerdict(sent, { ok: true, data: other }, now)).toMatchObject({
+        failClosed: true,
+        action: 'BLOCK',
+        code: 'SDK.MALFORMED_REPLY',
+        reason: `the reply is a verdict for another action (actionHash ${'c'.repeat(64)}, not ${'b'.repeat(64)})`,
+      });
+      expect(toCheckVerdict(sent, { ok: true, data: own }, now)).toMatchObject({
+        failClosed: false,
+        action: 'ALLOW',
+      });
+    });
+
     it('should add no request id when the request had none', () => {
       const verdict = verdictReply({ action: 'ALLOW', sizeMultiplier: 1 });
       const { requestId: _none, ...withoutId } = request;

@@ -17,7 +17,10 @@ import type {
   ReserveResult,
 } from './sdk.types';
 
-type CheckSubject = Pick<GateCheckRequest, 'engineId' | 'strategyId' | 'requestId'>;
+type CheckSubject = Pick<GateCheckRequest, 'engineId' | 'strategyId' | 'requestId'> & {
+  /** The hash of the action as sent (JCS, SHA-256), which the verdict must carry. */
+  readonly actionHash?: string;
+};
 type ReserveSubject = Pick<ReserveRequest, 'engineId' | 'idempotencyKey'>;
 
 /** BLOCK, explained: what an engine gets when Bifrost could not decide. */
@@ -61,6 +64,10 @@ export function toCheckVerdict(
   if (engineId !== request.engineId || strategyId !== request.strategyId) {
     // A verdict for something else is no verdict for this action.
     const reason = `the reply is a verdict for strategy ${strategyId} of engine ${engineId}, not the one asked about`;
+    return failClosedVerdict(request, SDK_ERROR_CODES.malformedReply, reason, nowMs);
+  }
+  if (request.actionHash !== undefined && answer.data.actionHash !== request.actionHash) {
+    const reason = `the reply is a verdict for another action (actionHash ${answer.data.actionHash}, not ${request.actionHash})`;
     return failClosedVerdict(request, SDK_ERROR_CODES.malformedReply, reason, nowMs);
   }
   // The request's id on both kinds of verdict, so an engine matches either to its request the same way.
