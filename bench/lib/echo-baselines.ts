@@ -1,10 +1,14 @@
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection, Subscription } from '@nats-io/nats-core';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { headers, type NatsConnection, type Subscription } from '@nats-io/nats-core';
+import { PublishAcks } from '@bifrost/messaging';
 
 /**
  * Baselines measured in the same run as a service (DESIGN §10): what NATS itself costs. The raw
  * echo answers every request at once; the JetStream echo first publishes the request to a stream
- * and awaits the ack, the least a service that records before replying can do.
+ * and awaits the ack, the least a service that records before replying can do. It publishes the
+ * way the services do (`PublishAcks`, ADR 0011), not with nats.js's `js.publish`, which costs its
+ * process about twice the CPU per request and would make the baseline ~1.3× slower than it need be
+ * (docs/performance.md, "The echo+JetStream baseline publishes as the services do").
  */
 export interface EchoBaseline {
   readonly subject: string;
@@ -21,6 +25,8 @@ export function startNatsEcho(nc: NatsConnection, subject: string): EchoBaseline
   return { subject, stop: () => sub.drain() };
 }
 
+const FAILED = new TextEncoder().encode('{"ok":false}');
+
 /** Echo that publishes each request to a file-backed stream of its own and replies after the ack. */
 export async function startJetStreamEcho(
   nc: NatsConnection,
@@ -28,17 +34,19 @@ export async function startJetStreamEcho(
   stream: string,
 ): Promise<EchoBaseline> {
   const jsm = await jetstreamManager(nc);
-  const js = jetstream(nc);
+  const acks = new PublishAcks(nc);
   const recordSubject = `${subject}.recorded`;
   await jsm.streams.add({ name: stream, subjects: [recordSubject], duplicate_window: 120_000_000_000 });
   let n = 0;
   const sub = nc.subscribe(subject, {
     callback: (_err, msg) => {
       n += 1;
-      js.publish(recordSubject, msg.data, { msgID: `${stream}-${n}` }).then(
-        () => msg.respond(msg.data),
-        () => msg.respond(new TextEncoder().encode('{"ok":false}')),
-      );
+      // Deduplicated by id, as the services' records are.
+      const h = headers();
+      h.set('Nats-Msg-Id', `${stream}-${n}`);
+      void acks
+        .publish(recordSubject, msg.data, h, 5_000)
+        .then((outcome) => msg.respond(outcome.ok ? msg.data : FAILED));
     },
   });
   return {

@@ -5,6 +5,7 @@ export * from './provisioning';
 export * from './envelope-codec';
 export * from './json-depth';
 export * from './storable-text';
+export * from './publish-acks';
 export * from './publisher';
 export * from './event-store';
 export * from './snapshots';
