@@ -1,9 +1,12 @@
 /**
  * Polls a condition until it holds. Tests wait on positions (an acked sequence, a checkpoint, a
  * delivered count), never on fixed sleeps; the interval is only how often the position is read.
+ * The probe's answer is "not yet" while it is `undefined`, `null` or `false` (a field the contract
+ * sets to null until it holds, such as a policy's `throttled`, is not yet there), and the value
+ * waited for otherwise.
  */
 export async function waitFor<T>(
-  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
   {
     timeoutMs = 10_000,
     intervalMs = 20,
@@ -15,7 +18,7 @@ export async function waitFor<T>(
   for (;;) {
     try {
       const value = await probe();
-      if (value !== undefined && value !== false) return value;
+      if (value !== undefined && value !== null && value !== false) return value;
     } catch (error) {
       lastError = error;
     }
