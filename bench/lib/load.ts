@@ -27,6 +27,20 @@ export interface CpuPerOperation {
   readonly driver: number;
   readonly service?: number;
   readonly nats?: number;
+  /** Each party's read and write system calls per operation, where `/proc` tells them. */
+  readonly syscalls?: Partial<Record<Party, Syscalls>>;
+}
+
+type Party = 'driver' | 'service' | 'nats';
+
+/**
+ * Read and write system calls (`/proc/<pid>/io`, syscr and syscw): how many messages travel in one
+ * socket read or write. Fewer, larger ones cost less: each write to a socket also wakes the process
+ * at the other end. nats-server's writes include its stream's file writes (one per stored message).
+ */
+export interface Syscalls {
+  readonly reads: number;
+  readonly writes: number;
 }
 
 /**
@@ -42,6 +56,7 @@ export async function runClosedLoop(
   const latencies: number[] = [];
   let errors = 0;
   const cpu = process.cpuUsage();
+  const calls = syscallsOf('self');
   const started = performance.now();
   const deadline = started + durationMs;
   await Promise.all(
@@ -58,6 +73,7 @@ export async function runClosedLoop(
   );
   const seconds = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
+  const driverSyscalls = perOperation(calls, syscallsOf('self'), latencies.length);
   latencies.sort((a, b) => a - b);
   return {
     label,
@@ -67,7 +83,10 @@ export async function runClosedLoop(
     perSecond: latencies.length / seconds,
     p50Ms: percentile(latencies, 0.5),
     p99Ms: percentile(latencies, 0.99),
-    cpu: { driver: (used.user + used.system) / Math.max(latencies.length, 1) },
+    cpu: {
+      driver: (used.user + used.system) / Math.max(latencies.length, 1),
+      ...(driverSyscalls ? { syscalls: { driver: driverSyscalls } } : {}),
+    },
   };
 }
 
@@ -118,8 +137,11 @@ export function runDriver<T>(script: string, args: unknown): Promise<T> {
 export async function withCpu(run: () => Promise<LoadResult>): Promise<LoadResult> {
   const nats = natsServerCpuMicros();
   const own = process.cpuUsage();
+  const calls = { service: syscallsOf('self'), nats: natsServerSyscalls() };
   const result = await run();
   const used = process.cpuUsage(own);
+  const service = perOperation(calls.service, syscallsOf('self'), result.operations);
+  const natsCalls = perOperation(calls.nats, natsServerSyscalls(), result.operations);
   const natsAfter = natsServerCpuMicros();
   const natsUsed = nats === undefined || natsAfter === undefined ? undefined : natsAfter - nats;
   const per = (micros: number) => micros / Math.max(result.operations, 1);
@@ -129,8 +151,31 @@ export async function withCpu(run: () => Promise<LoadResult>): Promise<LoadResul
       driver: result.cpu?.driver ?? 0,
       service: per(used.user + used.system),
       ...(natsUsed === undefined ? {} : { nats: per(natsUsed) }),
+      syscalls: {
+        ...result.cpu?.syscalls,
+        ...(service ? { service } : {}),
+        ...(natsCalls ? { nats: natsCalls } : {}),
+      },
     },
   };
+}
+
+/** The process's read and write system calls so far, or undefined where `/proc` does not tell. */
+function syscallsOf(pid: string): Syscalls | undefined {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    const field = (name: string) => Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(io)?.[1]);
+    const calls = { reads: field('syscr'), writes: field('syscw') };
+    return Number.isFinite(calls.reads) && Number.isFinite(calls.writes) ? calls : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function perOperation(before: Syscalls | undefined, after: Syscalls | undefined, operations: number) {
+  if (!before || !after) return undefined;
+  const n = Math.max(operations, 1);
+  return { reads: (after.reads - before.reads) / n, writes: (after.writes - before.writes) / n };
 }
 
 /** Clock ticks of /proc/<pid>/stat: USER_HZ, 100 on every Linux that exposes it. */
@@ -149,6 +194,11 @@ function natsServerCpuMicros(): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+function natsServerSyscalls(): Syscalls | undefined {
+  natsPid ??= findProcess('nats-server');
+  return natsPid === null ? undefined : syscallsOf(natsPid);
 }
 
 function findProcess(name: string): string | null {
@@ -176,12 +226,28 @@ export function formatCpu(result: LoadResult, unit = 'request'): string {
       ? []
       : [`${name} ${micros.toFixed(0)} (${((micros * result.perSecond) / 1e6).toFixed(2)} cores)`];
   const parts = [
-    ...part('this process', cpu.service),
-    ...part('nats-server', cpu.nats),
-    ...part('load driver', cpu.driver),
+    ...part(PARTY_NAMES.service, cpu.service),
+    ...part(PARTY_NAMES.nats, cpu.nats),
+    ...part(PARTY_NAMES.driver, cpu.driver),
   ];
-  return `  CPU per ${unit} in µs, ${result.label}: ${parts.join(', ')}`;
+  const calls = cpu.syscalls ?? {};
+  const syscalls = (['service', 'nats', 'driver'] as const).flatMap((party) => {
+    const c = calls[party];
+    return c ? [`${PARTY_NAMES[party]} ${c.reads.toFixed(2)}/${c.writes.toFixed(2)}`] : [];
+  });
+  return [
+    `  CPU per ${unit} in µs, ${result.label}: ${parts.join(', ')}`,
+    ...(syscalls.length > 0
+      ? [`  system calls per ${unit} (reads/writes), ${result.label}: ${syscalls.join(', ')}`]
+      : []),
+  ].join('\n');
 }
+
+const PARTY_NAMES: Record<Party, string> = {
+  service: 'this process',
+  nats: 'nats-server',
+  driver: 'load driver',
+};
 
 /** The driver's arguments when this process was started by {@link runDriver}, else undefined. */
 export function driverArgs<T>(): T | undefined {
@@ -273,16 +339,24 @@ function pooled(runs: readonly LoadResult[]): LoadResult {
 
 /** The runs' CPU per operation over all their operations. */
 function pooledCpu(runs: readonly LoadResult[], operations: number): CpuPerOperation {
-  const mean = (key: keyof CpuPerOperation) =>
-    runs.every((run) => run.cpu?.[key] !== undefined)
-      ? runs.reduce((sum, run) => sum + (run.cpu?.[key] ?? 0) * run.operations, 0) / Math.max(operations, 1)
+  const mean = (figure: (cpu: CpuPerOperation) => number | undefined) =>
+    runs.every((run) => run.cpu && figure(run.cpu) !== undefined)
+      ? runs.reduce((sum, run) => sum + (figure(run.cpu as CpuPerOperation) ?? 0) * run.operations, 0) /
+        Math.max(operations, 1)
       : undefined;
-  const service = mean('service');
-  const nats = mean('nats');
+  const service = mean((cpu) => cpu.service);
+  const nats = mean((cpu) => cpu.nats);
+  const syscalls: Partial<Record<Party, Syscalls>> = {};
+  for (const party of ['driver', 'service', 'nats'] as const) {
+    const reads = mean((cpu) => cpu.syscalls?.[party]?.reads);
+    const writes = mean((cpu) => cpu.syscalls?.[party]?.writes);
+    if (reads !== undefined && writes !== undefined) syscalls[party] = { reads, writes };
+  }
   return {
-    driver: mean('driver') ?? 0,
+    driver: mean((cpu) => cpu.driver) ?? 0,
     ...(service === undefined ? {} : { service }),
     ...(nats === undefined ? {} : { nats }),
+    syscalls,
   };
 }
 
