@@ -31,7 +31,9 @@ export interface CpuPerOperation {
   readonly syscalls?: Partial<Record<Party, Syscalls>>;
 }
 
-type Party = 'driver' | 'service' | 'nats';
+/** The parties of a run, in the order their figures are printed. */
+const PARTIES = ['service', 'nats', 'driver'] as const;
+type Party = (typeof PARTIES)[number];
 
 /**
  * Read and write system calls (`/proc/<pid>/io`, syscr and syscw): how many messages travel in one
@@ -184,11 +186,11 @@ let natsPid: string | null | undefined;
 
 /** User + system CPU of the nats-server process on this machine, or undefined where there is none. */
 function natsServerCpuMicros(): number | undefined {
-  natsPid ??= findProcess('nats-server');
-  if (natsPid === null) return undefined;
+  const pid = natsServerPid();
+  if (pid === null) return undefined;
   try {
     // After the command name: the state (field 3), …, utime (14) and stime (15), proc(5).
-    const stat = readFileSync(`/proc/${natsPid}/stat`, 'utf8');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) * TICK_MICROS;
   } catch {
@@ -197,8 +199,14 @@ function natsServerCpuMicros(): number | undefined {
 }
 
 function natsServerSyscalls(): Syscalls | undefined {
+  const pid = natsServerPid();
+  return pid === null ? undefined : syscallsOf(pid);
+}
+
+/** The local nats-server's pid, looked up once; null where none runs on this machine. */
+function natsServerPid(): string | null {
   natsPid ??= findProcess('nats-server');
-  return natsPid === null ? undefined : syscallsOf(natsPid);
+  return natsPid;
 }
 
 function findProcess(name: string): string | null {
@@ -231,7 +239,7 @@ export function formatCpu(result: LoadResult, unit = 'request'): string {
     ...part(PARTY_NAMES.driver, cpu.driver),
   ];
   const calls = cpu.syscalls ?? {};
-  const syscalls = (['service', 'nats', 'driver'] as const).flatMap((party) => {
+  const syscalls = PARTIES.flatMap((party) => {
     const c = calls[party];
     return c ? [`${PARTY_NAMES[party]} ${c.reads.toFixed(2)}/${c.writes.toFixed(2)}`] : [];
   });
@@ -347,7 +355,7 @@ function pooledCpu(runs: readonly LoadResult[], operations: number): CpuPerOpera
   const service = mean((cpu) => cpu.service);
   const nats = mean((cpu) => cpu.nats);
   const syscalls: Partial<Record<Party, Syscalls>> = {};
-  for (const party of ['driver', 'service', 'nats'] as const) {
+  for (const party of PARTIES) {
     const reads = mean((cpu) => cpu.syscalls?.[party]?.reads);
     const writes = mean((cpu) => cpu.syscalls?.[party]?.writes);
     if (reads !== undefined && writes !== undefined) syscalls[party] = { reads, writes };
