@@ -403,6 +403,29 @@ describe('Bifrost platform end to end', () => {
     }, 45_000);
   });
 
+  describe('the go-live checklist', () => {
+    it('should hold the projector’s verification of the audit log and the risk policy fact, each from its own service', async () => {
+      type ChecklistRow = { item: string; passed: boolean; reportedBy: string; evidence: string | null };
+      const checklist = await waitFor(
+        async () => {
+          const rows = ok(await api('GET', '/api/v1/control', { key: viewer.apiKey }))
+            .checklist as ChecklistRow[];
+          const items = new Map(rows.map((row) => [row.item, row]));
+          return items.get('auditChainVerified')?.passed && items.get('riskPoliciesPresent')?.passed
+            ? items
+            : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 500, what: 'auditChainVerified and riskPoliciesPresent passed' },
+      );
+
+      expect(checklist.get('auditChainVerified')).toMatchObject({
+        reportedBy: 'projector',
+        evidence: expect.stringMatching(/^audit log intact: \d+ rows through seq \d+, head [0-9a-f]{64}$/),
+      });
+      expect(checklist.get('riskPoliciesPresent')).toMatchObject({ reportedBy: 'risk-guard' });
+    }, 45_000);
+  });
+
   // Last: every scenario above sent only valid facts, so nothing may have been parked.
   describe('after every scenario', () => {
     it('should have parked nothing on the dead-letter queue', async () => {

@@ -224,6 +224,39 @@ describe('gate reactions across gate restarts', () => {
     });
   });
 
+  it('should record the go-live fact auditChainVerified from the projector verifying the audit log', async () => {
+    const verified = (data: Record<string, unknown>) =>
+      client.publisher.publish(
+        createEnvelope({
+          type: 'system.AuditChainVerified',
+          subject: ns.naming.eventSubject('system', 'audit', '2026-12-07'),
+          source: 'projector',
+          actor: { kind: 'system', id: 'projector' },
+          data: { startedAt: new Date().toISOString(), durationMs: 12, ...data },
+        }),
+      );
+    const fact = () => latestFact('auditChainVerified');
+    const head = 'ab'.repeat(32);
+
+    await verified({ intact: true, rowsVerified: 42, throughSeq: 42, headHash: head });
+    await waitFor(async () => (await fact())?.['passed'] === true, { what: 'auditChainVerified passed' });
+    expect(await fact()).toMatchObject({
+      reportedBy: 'projector',
+      evidence: `audit log intact: 42 rows through seq 42, head ${head}`,
+    });
+
+    await verified({
+      intact: false,
+      rowsVerified: 6,
+      throughSeq: 6,
+      break: { seq: 7, reason: 'HASH_MISMATCH' },
+    });
+    await waitFor(async () => (await fact())?.['passed'] === false, { what: 'auditChainVerified failed' });
+    expect(await fact()).toMatchObject({
+      evidence: 'audit log broken at seq 7 (HASH_MISMATCH); 6 rows intact before it',
+    });
+  });
+
   it('should retry a kill request while JetStream refuses its event, never park it, and engage it after', async () => {
     const gate = gates[0] ?? (await start());
     const events = ns.naming.streams.events.name;

@@ -15,6 +15,7 @@ import { AuditLogAlwaysTriggers1732300001200 } from './migrations/1732300001200-
 import { RiskReservationDecisionsKey1732300001300 } from './migrations/1732300001300-risk-reservation-decisions-key';
 import { StrategiesPnlTotalJsonSafe1732300001400 } from './migrations/1732300001400-strategies-pnl-total-json-safe';
 import { PolicyRevisions1732300001500 } from './migrations/1732300001500-policy-revisions';
+import { AuditVerifications1732300001600 } from './migrations/1732300001600-audit-verifications';
 import { readModelEntities } from './read-models/registry';
 
 export const projectorEntities = [...persistenceEntities, AuditLogEntry, ...readModelEntities];
@@ -34,6 +35,7 @@ export const projectorMigrations = [
   RiskReservationDecisionsKey1732300001300,
   StrategiesPnlTotalJsonSafe1732300001400,
   PolicyRevisions1732300001500,
+  AuditVerifications1732300001600,
 ];
 
 /** The projector's Postgres: migrated to the current schema before anything is written. */

@@ -48,6 +48,8 @@ describe('projector service', () => {
       service = await startTestService(ProjectorConfig, projectorService, h.ns, {
         DATABASE_URL: h.database.url,
         PROJECTOR_LOCK_POLL_MS: '50',
+        // Its reports would be events of their own; the counts below are of the test's messages.
+        PROJECTOR_AUDIT_VERIFY_INTERVAL_MS: '0',
       });
 
       const standby = await ready();
@@ -172,6 +174,86 @@ describe('projector service', () => {
       }
       await waitFor(async () => (await lagOf()) === 0, { what: 'the lag back to 0 once committed' });
     });
+  });
+});
+
+describe('projector service: audit log verification', () => {
+  let h: ProjectorTestBed;
+  let service: RunningService | undefined;
+  let admin: Client;
+
+  beforeAll(async () => {
+    h = await startProjectorTestBed('projverify');
+    admin = new Client({ connectionString: h.database.url });
+    await admin.connect();
+  });
+
+  afterAll(async () => {
+    await service?.close();
+    await admin?.end();
+    await h?.stop();
+  });
+
+  interface VerificationRow {
+    intact: boolean;
+    rows_verified: string;
+    through_seq: string;
+    head_hash: string | null;
+    break_seq: string | null;
+    break_reason: string | null;
+  }
+  const latest = async (intact: boolean): Promise<VerificationRow | undefined> =>
+    (
+      await admin.query<VerificationRow>(
+        `SELECT * FROM audit_verifications WHERE intact = $1 ORDER BY started_at DESC LIMIT 1`,
+        [intact],
+      )
+    ).rows[0];
+
+  it('should report the log intact once the writer has caught up, then where a row was altered, as events and in the read model', async () => {
+    const fx = gateEvents(h.ns.naming);
+    await publishAll(h.client, [fx.strategyRegistered('eng-1', 's-1'), fx.killSwitchEngaged()]);
+    service = await startTestService(ProjectorConfig, projectorService, h.ns, {
+      DATABASE_URL: h.database.url,
+      PROJECTOR_LOCK_POLL_MS: '50',
+      PROJECTOR_AUDIT_VERIFY_INTERVAL_MS: '200',
+    });
+
+    const intact = await waitFor(() => latest(true), { what: 'an intact verification in the read model' });
+    const rows = Number(intact.rows_verified);
+    expect(rows).toBeGreaterThanOrEqual(2);
+    expect(Number(intact.through_seq)).toBe(rows);
+    const [head] = (await admin.query<{ hash: string }>(`SELECT hash FROM audit_log WHERE seq = $1`, [rows]))
+      .rows;
+    expect(intact).toMatchObject({ head_hash: head?.hash, break_seq: null, break_reason: null });
+
+    // Rewrites the second row's envelope behind the triggers' back: its hash no longer matches.
+    await admin.query('ALTER TABLE audit_log DISABLE TRIGGER ALL');
+    await admin.query(`UPDATE audit_log SET envelope = envelope || '{"source":"forged"}' WHERE seq = 2`);
+    await admin.query('ALTER TABLE audit_log ENABLE TRIGGER ALL');
+
+    const broken = await waitFor(() => latest(false), { what: 'a broken verification in the read model' });
+    expect(broken).toMatchObject({
+      rows_verified: '1',
+      through_seq: '1',
+      head_hash: null,
+      break_seq: '2',
+      break_reason: 'HASH_MISMATCH',
+    });
+    // Each report is an event of its own, audited like any other.
+    const { rows: audited } = await admin.query<{ envelope: { source: string; data: { intact: boolean } } }>(
+      `SELECT envelope FROM audit_log WHERE event_type = 'system.AuditChainVerified' ORDER BY seq`,
+    );
+    expect(audited.map((r) => r.envelope.data.intact)).toContain(false);
+    expect(audited.every((r) => r.envelope.source === 'projector')).toBe(true);
+    const text = await (await fetch(`${service.url}/metrics`)).text();
+    expect(
+      metricValue(text, 'bifrost_audit_verifications_total', { result: 'intact' }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      metricValue(text, 'bifrost_audit_verifications_total', { result: 'broken' }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(metricValue(text, 'bifrost_audit_verifications_total', { result: 'error' })).toBe(0);
   });
 });
 

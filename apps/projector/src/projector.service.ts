@@ -8,15 +8,17 @@ import {
 import { Type, type Static } from '@sinclair/typebox';
 import { type Registry } from 'prom-client';
 import { CommonConfigProperties } from '@bifrost/config';
-import { Messaging } from '@bifrost/messaging';
+import { createEnvelope, Messaging } from '@bifrost/messaging';
 import {
   HealthRegistry,
   METRICS_REGISTRY,
   postgresHealthIndicator,
   type Logger,
 } from '@bifrost/observability';
+import { verifyAuditLog } from '@bifrost/persistence';
 import { SERVICE_LOGGER, type ServiceDefinition } from '@bifrost/service';
 import { DataSource } from 'typeorm';
+import { AuditVerification } from './audit/audit-verification';
 import { openProjectorDatabase } from './persistence';
 import { Projector } from './projector/projector';
 import { ProjectorMetrics } from './projector/projector.metrics';
@@ -27,6 +29,11 @@ export const ProjectorConfig = Type.Object({
   PROJECTOR_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 5000, default: 1000 }),
   /** How often a standby instance tries to become the writer. */
   PROJECTOR_LOCK_POLL_MS: Type.Integer({ minimum: 10, default: 1000 }),
+  /**
+   * How often the writer re-verifies the whole audit log and reports it (`system.AuditChainVerified`,
+   * the go-live checklist's `auditChainVerified`); 0 turns it off.
+   */
+  PROJECTOR_AUDIT_VERIFY_INTERVAL_MS: Type.Integer({ minimum: 0, default: 600_000 }),
 });
 export type ProjectorConfig = Static<typeof ProjectorConfig>;
 
@@ -35,6 +42,7 @@ const PROJECTOR_CONFIG = 'bifrost:PROJECTOR_CONFIG';
 @Injectable()
 class ProjectorLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   readonly projector: Projector;
+  private readonly verification: AuditVerification;
 
   constructor(
     @Inject(Messaging) messaging: Messaging,
@@ -44,6 +52,7 @@ class ProjectorLifecycle implements OnApplicationBootstrap, BeforeApplicationShu
     @Inject(SERVICE_LOGGER) logger: Logger,
     @Inject(PROJECTOR_CONFIG) config: ProjectorConfig,
   ) {
+    const metrics = new ProjectorMetrics(registry);
     this.projector = new Projector({
       js: messaging.js,
       jsm: messaging.jsm,
@@ -51,9 +60,27 @@ class ProjectorLifecycle implements OnApplicationBootstrap, BeforeApplicationShu
       catalogue: messaging.catalogue,
       dataSource,
       logger,
-      metrics: new ProjectorMetrics(registry),
+      metrics,
       batchSize: config.PROJECTOR_BATCH_SIZE,
       lockPollMs: config.PROJECTOR_LOCK_POLL_MS,
+    });
+    this.verification = new AuditVerification({
+      intervalMs: config.PROJECTOR_AUDIT_VERIFY_INTERVAL_MS,
+      isReady: () => this.projector.readiness().ok,
+      verify: () => verifyAuditLog(dataSource),
+      publish: async (data) => {
+        await messaging.publisher.publish(
+          createEnvelope({
+            type: 'system.AuditChainVerified',
+            subject: messaging.naming.eventSubject('system', 'audit', data.startedAt.slice(0, 10)),
+            source: 'projector',
+            actor: { kind: 'system', id: 'projector' },
+            data,
+          }),
+        );
+      },
+      logger,
+      runs: metrics.auditVerifications,
     });
   }
 
@@ -62,9 +89,11 @@ class ProjectorLifecycle implements OnApplicationBootstrap, BeforeApplicationShu
     this.health.register({ name: 'projector', check: () => this.projector.readiness() });
     // In the background: a standby waits for the writer lock while serving health and metrics.
     this.projector.start();
+    this.verification.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    await this.verification.stop();
     await this.projector.stop();
   }
 

@@ -1,6 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import {
+  type AuditChainVerified,
   clipText,
   REASON_MAX_LENGTH,
   type CanaryEnginePauseRequested,
@@ -185,6 +186,20 @@ export class ReactionsConsumer {
       enabled,
       enabled ? 'GLOBAL risk policy defined and enabled' : 'GLOBAL risk policy disabled',
     );
+  }
+
+  /** The go-live checklist item `auditChainVerified`: the projector's last re-verification of the audit log. */
+  @EventPattern(
+    'bifrost.evt.system.audit.>',
+    consumerRoute({ stream: 'events', purpose: 'audit-chain', ordered: true }),
+  )
+  async onAuditChainVerified(@Payload() envelope: Envelope): Promise<void> {
+    if (envelope.type !== 'system.AuditChainVerified') return;
+    const data = envelope.data as DataOf<typeof AuditChainVerified>;
+    const evidence = data.intact
+      ? `audit log intact: ${data.rowsVerified} rows through seq ${data.throughSeq}, head ${data.headHash ?? '-'}`
+      : `audit log broken at seq ${data.break?.seq ?? data.throughSeq + 1} (${data.break?.reason ?? 'unknown'}); ${data.rowsVerified} rows intact before it`;
+    await this.recordFact(envelope, 'auditChainVerified', data.intact, evidence);
   }
 
   private async recordFact(

@@ -20,6 +20,7 @@ export class ProjectorMetrics {
   readonly messages: Counter<'outcome'>;
   readonly writer: Gauge;
   readonly blocked: Gauge<'stream'>;
+  readonly auditVerifications: Counter<'result'>;
   /**
    * `bifrost_consumer_pending_messages{consumer}` and `bifrost_consumer_parked_messages_total{consumer}`
    * of `projector__events` and `projector__decisions`: the same lag as `bifrost_projector_lag_messages`
@@ -82,6 +83,14 @@ export class ProjectorMetrics {
       labelNames: ['stream'],
       registers,
     });
+    this.auditVerifications = new Counter({
+      // The gateway's GET /audit/verify counts its runs under the same name: one alert for both.
+      name: 'bifrost_audit_verifications_total',
+      help: "The writer's periodic runs of the audit log verification, by result: intact, broken (alert on any increase), error (could not read the log)",
+      labelNames: ['result'],
+      registers,
+    });
+    for (const result of ['intact', 'broken', 'error']) this.auditVerifications.inc({ result }, 0);
     this.consumers = registry
       ? serviceConsumerSeries(registry)
       : { pending: () => undefined, parked: () => undefined };

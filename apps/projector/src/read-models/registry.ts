@@ -2,6 +2,7 @@ import { type EntityManager } from 'typeorm';
 import { Statements } from '../projector/statements';
 import { apiKeyChangesProjection } from './api-key-changes.projection';
 import { approvalsProjection } from './approvals.projection';
+import { auditVerificationsProjection } from './audit-verifications.projection';
 import { canaryProjection } from './canary.projection';
 import { controlProjection } from './control.projection';
 import { engineSignalsProjection } from './engine-signals.projection';
@@ -24,6 +25,7 @@ export const projections: readonly Projection[] = [
   approvalsProjection,
   gateDecisionsProjection,
   serviceStartsProjection,
+  auditVerificationsProjection,
   engineSignalsProjection,
   riskProjection,
   tripwireProjection,

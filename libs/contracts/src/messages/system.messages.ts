@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { defineMessage, defineRpc } from '../registry';
 import { Timestamp } from '../envelope';
+import { literals, object } from '../schema';
 
 /** Recorded by every service when it has started: the operator's start history. */
 export const ServiceStarted = defineMessage({
@@ -20,6 +21,42 @@ export const ServiceStarted = defineMessage({
     },
     { additionalProperties: false },
   ),
+});
+
+/** Why an audit chain breaks where it does (docs/audit.md §4). */
+export const AUDIT_CHAIN_BREAKS = ['GAP', 'PREV_HASH_MISMATCH', 'HASH_MISMATCH', 'BAD_GENESIS'] as const;
+
+/**
+ * The projector's periodic re-verification of the whole audit log: the go-live checklist item
+ * `auditChainVerified` (docs/gate-control.md).
+ */
+export const AuditChainVerified = defineMessage({
+  type: 'system.AuditChainVerified',
+  version: 1,
+  kind: 'event',
+  producer: 'projector',
+  consumers: ['gate (go-live fact auditChainVerified)', 'projector'],
+  subject: 'bifrost.evt.system.audit.{day}',
+  description:
+    'Every PROJECTOR_AUDIT_VERIFY_INTERVAL_MS the writer re-hashes the whole audit log: intact, or where it breaks.',
+  data: object({
+    intact: Type.Boolean(),
+    rowsVerified: Type.Integer({
+      minimum: 0,
+      description: 'rows verified intact: the whole log when intact, the rows before the break otherwise',
+    }),
+    throughSeq: Type.Integer({ minimum: 0, description: "the last intact row's seq (0 for an empty log)" }),
+    headHash: Type.Optional(
+      Type.String({
+        pattern: '^[0-9a-f]{64}$',
+        description:
+          'when intact: the hash of the row at throughSeq, a head to pin (`bifrost-audit verify --expect`)',
+      }),
+    ),
+    break: Type.Optional(object({ seq: Type.Integer({ minimum: 1 }), reason: literals(AUDIT_CHAIN_BREAKS) })),
+    startedAt: Timestamp,
+    durationMs: Type.Integer({ minimum: 0 }),
+  }),
 });
 
 export const PingRequest = Type.Object(
@@ -50,4 +87,4 @@ export const pingRpc = (service: string) =>
     description: `Liveness over NATS: ${service} answers with its instance and start count.`,
   });
 
-export const systemMessages = [ServiceStarted];
+export const systemMessages = [ServiceStarted, AuditChainVerified];
