@@ -603,6 +603,8 @@ describe('gate service: checks over NATS', () => {
 
   describe('a restart', () => {
     it('should keep maturity, tokens, pauses and the kill switch exactly, from its snapshot or from the events alone', async () => {
+      // So that a check with a token goes ahead and spends it (as the tests before this one leave it).
+      await inSandbox();
       await onboard('r1', 's1', 'L3');
       await command('strategy.register', { engineId: 'r1', strategyId: 's2' });
       await command('strategy.pause', { engineId: 'r1', strategyId: 's2', reason: 'investigating' });
@@ -614,16 +616,40 @@ describe('gate service: checks over NATS', () => {
         expiresAt: new Date(Date.now() + 3600_000).toISOString(),
         singleUse: false,
       });
+      await command('strategy.register', { engineId: 'r1', strategyId: 's3' });
+      await command('strategy.pause', {
+        engineId: 'r1',
+        strategyId: 's3',
+        reason: 'cooling down',
+        cooldownUntil: new Date(Date.now() + 3600_000).toISOString(),
+      });
+      await command('strategy.token.issue', {
+        engineId: 'r1',
+        strategyId: 's1',
+        tokenId: 'tok-once',
+        scope: { actionKinds: ['order.place'] },
+        expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+        singleUse: true,
+      });
+      // Spent before the restart: it must stay spent after it.
+      const spending = await check({ engineId: 'r1', strategyId: 's1', tokenId: 'tok-once' });
       await command('kill-switch.engage', { engineId: 'r2', mode: 'soft', reason: 'keep me' });
+      await command('kill-switch.engage', { engineId: 'r4', mode: 'hard', reason: 'keep me hard' });
       await command('engine.pause', { engineId: 'r3', reason: 'keep me paused' });
-      // Registers r2's and r3's strategies: a registering check carries `strategyLimit`, the checks after it do not.
+      // Registers r2's to r4's strategies: a registering check carries `strategyLimit`, the checks after it do not.
       await check({ engineId: 'r2' });
       await check({ engineId: 'r3' });
+      await check({ engineId: 'r4' });
+      const reduce = { kind: 'order.place', intent: 'reduce' } as const;
       const verdicts = async () => ({
         s1: await check({ engineId: 'r1', strategyId: 's1', tokenId: 'tok-1' }),
         s2: await check({ engineId: 'r1', strategyId: 's2' }),
+        s3: await check({ engineId: 'r1', strategyId: 's3' }),
+        spent: await check({ engineId: 'r1', strategyId: 's1', tokenId: 'tok-once' }),
         r2: await check({ engineId: 'r2' }),
+        r2reduce: await check({ engineId: 'r2', action: reduce }),
         r3: await check({ engineId: 'r3' }),
+        r4reduce: await check({ engineId: 'r4', action: reduce }),
       });
       const essence = (v: GateCheckReply) => ({
         action: v.action,
@@ -631,9 +657,19 @@ describe('gate service: checks over NATS', () => {
         policyRevision: v.policyRevision,
       });
       const before = await verdicts();
+      const outcomeOf = (v: GateCheckReply, name: string) => v.checks.find((c) => c.name === name)?.outcome;
       expect(before.s2.action).toBe('PAUSE');
       expect(before.r2.action).toBe('KILL');
       expect(before.r3.action).toBe('PAUSE');
+      // What each must keep: a cooldown, a spent single-use token, a soft and a hard kill switch.
+      expect(before.s3.checks.find((c) => c.name === 'pause')).toMatchObject({
+        outcome: 'PAUSE',
+        value: true,
+      });
+      expect(outcomeOf(spending, 'token')).toBe('ALLOW');
+      expect(outcomeOf(before.spent, 'token')).toBe('BLOCK');
+      expect(outcomeOf(before.r2reduce, 'killSwitch')).toBe('ALLOW');
+      expect(outcomeOf(before.r4reduce, 'killSwitch')).toBe('KILL');
 
       // A clean stop (a snapshot is written), then a crash before any snapshot: the events alone.
       for (const withSnapshot of [true, false]) {
@@ -644,7 +680,7 @@ describe('gate service: checks over NATS', () => {
         }
         gate = await start();
         const after = await verdicts();
-        for (const key of ['s1', 's2', 'r2', 'r3'] as const) {
+        for (const key of Object.keys(before) as (keyof typeof before)[]) {
           expect({ withSnapshot, key, ...essence(after[key]) }).toEqual({
             withSnapshot,
             key,
