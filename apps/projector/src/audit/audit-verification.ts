@@ -69,7 +69,7 @@ export class AuditVerification {
   }
 
   /** One run: verify, count, report. Never rejects. */
-  async runOnce(): Promise<void> {
+  private async runOnce(): Promise<void> {
     const { verify, publish, logger, runs } = this.options;
     const started = Date.now();
     let result: ChainVerification;
