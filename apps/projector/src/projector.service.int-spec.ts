@@ -12,41 +12,27 @@ import {
 } from './testing/projector.fixtures';
 
 describe('projector service', () => {
-  let h: ProjectorTestBed;
-  let service: RunningService | undefined;
-  let other: Client;
-
-  beforeAll(async () => {
-    h = await startProjectorTestBed('projsvc');
-    other = new Client({ connectionString: h.database.url });
-    await other.connect();
-  });
-
-  afterAll(async () => {
-    await service?.close();
-    await other?.end();
-    await h?.stop();
-  });
+  const bed = serviceBed('projsvc');
 
   const ready = async () => {
-    const reply = await fetch(`${service?.url}/health/ready`);
+    const reply = await fetch(`${bed.service?.url}/health/ready`);
     return { status: reply.status, body: (await reply.json()) as { checks: Record<string, unknown> } };
   };
-  const metrics = async () => (await fetch(`${service?.url}/metrics`)).text();
+  const metrics = async () => (await fetch(`${bed.service?.url}/metrics`)).text();
 
   describe('When another instance holds the writer lock, then the first batch is held up, then it commits', () => {
     it('should be not ready as a standby and while catching up, ready after, with lag (also per consumer), sequence and batch metrics', async () => {
-      const fx = gateEvents(h.ns.naming);
-      await publishAll(h.client, [
+      const fx = gateEvents(bed.h.ns.naming);
+      await publishAll(bed.h.client, [
         fx.strategyRegistered('eng-1', 's-1'),
         fx.outcomeRecorded('eng-1', 's-1', 1500),
         fx.killSwitchEngaged(),
       ]);
-      await publishAll(h.client, [fx.verdict('eng-1', 's-1'), fx.verdict('eng-1', 's-1', 'BLOCK')]);
-      await other.query('SELECT pg_advisory_lock(hashtext($1))', [WRITER_LOCK]);
+      await publishAll(bed.h.client, [fx.verdict('eng-1', 's-1'), fx.verdict('eng-1', 's-1', 'BLOCK')]);
+      await bed.db.query('SELECT pg_advisory_lock(hashtext($1))', [WRITER_LOCK]);
 
-      service = await startTestService(ProjectorConfig, projectorService, h.ns, {
-        DATABASE_URL: h.database.url,
+      bed.service = await startTestService(ProjectorConfig, projectorService, bed.h.ns, {
+        DATABASE_URL: bed.h.database.url,
         PROJECTOR_LOCK_POLL_MS: '50',
         // Its reports would be events of their own; the counts below are of the test's messages.
         PROJECTOR_AUDIT_VERIFY_INTERVAL_MS: '0',
@@ -61,9 +47,9 @@ describe('projector service', () => {
       expect(metricValue(await metrics(), 'bifrost_projector_writer')).toBe(0);
 
       // Holds back the first batch's audit INSERT: the instance is the writer but not caught up yet.
-      await other.query('BEGIN');
-      await other.query('LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE');
-      await other.query('SELECT pg_advisory_unlock(hashtext($1))', [WRITER_LOCK]);
+      await bed.db.query('BEGIN');
+      await bed.db.query('LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE');
+      await bed.db.query('SELECT pg_advisory_unlock(hashtext($1))', [WRITER_LOCK]);
       await waitFor(async () => metricValue(await metrics(), 'bifrost_projector_writer') === 1, {
         what: 'the service to become the writer',
       });
@@ -92,12 +78,12 @@ describe('projector service', () => {
         { what: 'the lag in seconds to grow while the batch is held up' },
       );
 
-      await other.query('ROLLBACK');
+      await bed.db.query('ROLLBACK');
       await waitFor(async () => (await ready()).status === 200, { what: 'the service to be ready' });
       expect((await ready()).body.checks['projector']).toEqual({ ok: true });
 
       // The service's own system.ServiceStarted is on the events stream too: 3 + 1 events.
-      const ends = await streamEnds(h.client);
+      const ends = await streamEnds(bed.h.client);
       expect(ends).toEqual({ events: 4, decisions: 2 });
       const text = await waitFor(
         async () => {
@@ -134,7 +120,7 @@ describe('projector service', () => {
       expect(latency).toBeLessThan(30);
 
       // A message it parks counts for the consumer that delivered it.
-      await h.client.js.publish(fx.killSwitchEngaged().subject, new TextEncoder().encode('not json'));
+      await bed.h.client.js.publish(fx.killSwitchEngaged().subject, new TextEncoder().encode('not json'));
       const parked = await waitFor(
         async () => {
           const current = await metrics();
@@ -160,17 +146,17 @@ describe('projector service', () => {
       const lagOf = async () =>
         metricValue(await metrics(), 'bifrost_projector_lag_seconds', { stream: 'events' }) ?? -1;
       expect(await lagOf()).toBe(0);
-      await other.query('BEGIN');
-      await other.query('LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE');
+      await bed.db.query('BEGIN');
+      await bed.db.query('LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE');
       try {
-        await publishAll(h.client, [gateEvents(h.ns.naming).killSwitchEngaged('eng-stuck')]);
+        await publishAll(bed.h.client, [gateEvents(bed.h.ns.naming).killSwitchEngaged('eng-stuck')]);
 
         const first = await waitFor(async () => ((await lagOf()) > 0 ? lagOf() : undefined), {
           what: 'lag in seconds above 0',
         });
         await waitFor(async () => (await lagOf()) > first + 0.25, { what: 'the lag to grow' });
       } finally {
-        await other.query('ROLLBACK');
+        await bed.db.query('ROLLBACK');
       }
       await waitFor(async () => (await lagOf()) === 0, { what: 'the lag back to 0 once committed' });
     });
@@ -178,43 +164,16 @@ describe('projector service', () => {
 });
 
 describe('projector service: audit log verification', () => {
-  let h: ProjectorTestBed;
-  let service: RunningService | undefined;
-  let admin: Client;
+  const bed = serviceBed('projverify');
 
-  beforeAll(async () => {
-    h = await startProjectorTestBed('projverify');
-    admin = new Client({ connectionString: h.database.url });
-    await admin.connect();
-  });
-
-  afterAll(async () => {
-    await service?.close();
-    await admin?.end();
-    await h?.stop();
-  });
-
-  interface VerificationRow {
-    intact: boolean;
-    rows_verified: string;
-    through_seq: string;
-    head_hash: string | null;
-    break_seq: string | null;
-    break_reason: string | null;
-  }
   const latest = async (intact: boolean): Promise<VerificationRow | undefined> =>
-    (
-      await admin.query<VerificationRow>(
-        `SELECT * FROM audit_verifications WHERE intact = $1 ORDER BY started_at DESC LIMIT 1`,
-        [intact],
-      )
-    ).rows[0];
+    (await verifications(bed.db)).filter((row) => row.intact === intact).at(-1);
 
   it('should report the log intact once the writer has caught up, then where a row was altered, as events and in the read model', async () => {
-    const fx = gateEvents(h.ns.naming);
-    await publishAll(h.client, [fx.strategyRegistered('eng-1', 's-1'), fx.killSwitchEngaged()]);
-    service = await startTestService(ProjectorConfig, projectorService, h.ns, {
-      DATABASE_URL: h.database.url,
+    const fx = gateEvents(bed.h.ns.naming);
+    await publishAll(bed.h.client, [fx.strategyRegistered('eng-1', 's-1'), fx.killSwitchEngaged()]);
+    bed.service = await startTestService(ProjectorConfig, projectorService, bed.h.ns, {
+      DATABASE_URL: bed.h.database.url,
       PROJECTOR_LOCK_POLL_MS: '50',
       PROJECTOR_AUDIT_VERIFY_INTERVAL_MS: '200',
     });
@@ -223,14 +182,14 @@ describe('projector service: audit log verification', () => {
     const rows = Number(intact.rows_verified);
     expect(rows).toBeGreaterThanOrEqual(2);
     expect(Number(intact.through_seq)).toBe(rows);
-    const [head] = (await admin.query<{ hash: string }>(`SELECT hash FROM audit_log WHERE seq = $1`, [rows]))
+    const [head] = (await bed.db.query<{ hash: string }>(`SELECT hash FROM audit_log WHERE seq = $1`, [rows]))
       .rows;
     expect(intact).toMatchObject({ head_hash: head?.hash, break_seq: null, break_reason: null });
 
     // Rewrites the second row's envelope behind the triggers' back: its hash no longer matches.
-    await admin.query('ALTER TABLE audit_log DISABLE TRIGGER ALL');
-    await admin.query(`UPDATE audit_log SET envelope = envelope || '{"source":"forged"}' WHERE seq = 2`);
-    await admin.query('ALTER TABLE audit_log ENABLE TRIGGER ALL');
+    await bed.db.query('ALTER TABLE audit_log DISABLE TRIGGER ALL');
+    await bed.db.query(`UPDATE audit_log SET envelope = envelope || '{"source":"forged"}' WHERE seq = 2`);
+    await bed.db.query('ALTER TABLE audit_log ENABLE TRIGGER ALL');
 
     const broken = await waitFor(() => latest(false), { what: 'a broken verification in the read model' });
     expect(broken).toMatchObject({
@@ -240,13 +199,13 @@ describe('projector service: audit log verification', () => {
       break_seq: '2',
       break_reason: 'HASH_MISMATCH',
     });
-    // Each report is an event of its own, audited like any other.
-    const { rows: audited } = await admin.query<{ envelope: { source: string; data: { intact: boolean } } }>(
+    // Each report is an event of its own, audited like any bed.db.
+    const { rows: audited } = await bed.db.query<{ envelope: { source: string; data: { intact: boolean } } }>(
       `SELECT envelope FROM audit_log WHERE event_type = 'system.AuditChainVerified' ORDER BY seq`,
     );
     expect(audited.map((r) => r.envelope.data.intact)).toContain(false);
     expect(audited.every((r) => r.envelope.source === 'projector')).toBe(true);
-    const text = await (await fetch(`${service.url}/metrics`)).text();
+    const text = await (await fetch(`${bed.service.url}/metrics`)).text();
     expect(
       metricValue(text, 'bifrost_audit_verifications_total', { result: 'intact' }),
     ).toBeGreaterThanOrEqual(1);
@@ -256,6 +215,103 @@ describe('projector service: audit log verification', () => {
     expect(metricValue(text, 'bifrost_audit_verifications_total', { result: 'error' })).toBe(0);
   });
 });
+
+describe('projector service: audit log verification against the newest row it stored', () => {
+  const bed = serviceBed('projtrunc');
+
+  it('should report the log TRUNCATED, then REWRITTEN, once its newest rows were deleted behind the writer, which a valid chain alone hides', async () => {
+    const fx = gateEvents(bed.h.ns.naming);
+    await publishAll(bed.h.client, [
+      fx.strategyRegistered('eng-1', 's-1'),
+      fx.strategyRegistered('eng-1', 's-2'),
+      fx.killSwitchEngaged(),
+    ]);
+    bed.service = await startTestService(ProjectorConfig, projectorService, bed.h.ns, {
+      DATABASE_URL: bed.h.database.url,
+      PROJECTOR_LOCK_POLL_MS: '50',
+      PROJECTOR_AUDIT_VERIFY_INTERVAL_MS: '200',
+    });
+    // Three events and at least one report of its own stored, verified intact.
+    await waitFor(
+      async () => (await verifications(bed.db)).some((row) => row.intact && Number(row.through_seq) >= 4),
+      { what: 'an intact verification of 4 rows or more' },
+    );
+
+    // Behind the triggers' back, under a lock that waits for the writer's transaction in flight:
+    // the newest row then is the one the writer stored last.
+    await bed.db.query('BEGIN');
+    await bed.db.query('ALTER TABLE audit_log DISABLE TRIGGER ALL');
+    const { rows } = await bed.db.query<{ head: string }>('SELECT max(seq) AS head FROM audit_log');
+    const head = Number(rows[0]?.head);
+    await bed.db.query('DELETE FROM audit_log WHERE seq > 1');
+    await bed.db.query('ALTER TABLE audit_log ENABLE TRIGGER ALL');
+    await bed.db.query('COMMIT');
+    expect(head).toBeGreaterThanOrEqual(4);
+    // Runs that start from now on read the log without those rows.
+    const since = (await bed.db.query<{ at: Date }>('SELECT now() AS at')).rows[0]?.at as Date;
+
+    const after = async () => (await verifications(bed.db)).filter((row) => row.started_at > since);
+    // What is left, and the reports linked onto it, are a valid chain: only the pinned row tells.
+    const [truncated] = await waitFor(
+      async () => {
+        const broken = (await after()).filter((row) => !row.intact);
+        return broken.length > 0 ? broken : undefined;
+      },
+      { what: 'a broken verification after the deletion' },
+    );
+    expect(truncated).toMatchObject({ break_reason: 'TRUNCATED', head_hash: null });
+    expect(Number(truncated?.break_seq)).toBe(Number(truncated?.through_seq) + 1);
+    expect(Number(truncated?.break_seq)).toBeLessThan(head);
+
+    // The reports refill the seqs the deletion emptied: the row now at the pinned seq is another.
+    const rewritten = await waitFor(
+      async () => (await after()).find((row) => row.break_reason === 'REWRITTEN'),
+      { what: 'a REWRITTEN verification', timeoutMs: 20_000 },
+    );
+    expect(rewritten).toMatchObject({ intact: false, break_seq: String(head) });
+    expect(Number(rewritten.through_seq)).toBe(head - 1);
+    expect((await after()).filter((row) => row.intact)).toEqual([]);
+  }, 40_000);
+});
+
+interface ServiceBed {
+  h: ProjectorTestBed;
+  /** A Postgres client of the test bed's database. */
+  db: Client;
+  /** The projector service, once a test starts it. */
+  service?: RunningService;
+}
+
+/** A projector test bed for the describe it is called in; torn down with the service after it. */
+function serviceBed(name: string): ServiceBed {
+  const bed = {} as ServiceBed;
+  beforeAll(async () => {
+    bed.h = await startProjectorTestBed(name);
+    bed.db = new Client({ connectionString: bed.h.database.url });
+    await bed.db.connect();
+  });
+  afterAll(async () => {
+    await bed.service?.close();
+    await bed.db?.end();
+    await bed.h?.stop();
+  });
+  return bed;
+}
+
+interface VerificationRow {
+  intact: boolean;
+  rows_verified: string;
+  through_seq: string;
+  head_hash: string | null;
+  break_seq: string | null;
+  break_reason: string | null;
+  started_at: Date;
+}
+
+/** The verification runs in the read model, in the order they started. */
+async function verifications(client: Client): Promise<VerificationRow[]> {
+  return (await client.query<VerificationRow>('SELECT * FROM audit_verifications ORDER BY started_at')).rows;
+}
 
 /** The value of one series in Prometheus text format; labels not given are not compared. */
 function metricValue(text: string, name: string, labels: Record<string, string> = {}): number | undefined {

@@ -249,6 +249,80 @@ describe('Audit chain verification', () => {
     });
   });
 
+  describe('Given an entry the chain must hold (expect)', () => {
+    it('should verify a chain that holds it, at its end or before', async () => {
+      const rows = aChain(5);
+      const at = (i: number) => ({ seq: i + 1, hash: (rows[i] as AuditRow).hash });
+      await expect(verifyChain(stream(rows), { expect: at(4) })).resolves.toMatchObject({
+        ok: true,
+        count: 5,
+      });
+      await expect(verifyChain(stream(rows), { expect: at(1) })).resolves.toMatchObject({
+        ok: true,
+        count: 5,
+      });
+    });
+
+    it('should report TRUNCATED where the rows start missing when the newest rows were deleted', async () => {
+      const rows = aChain(5);
+      const pinned = { seq: 5, hash: (rows[4] as AuditRow).hash };
+      // On its own, what is left is a valid chain.
+      await expect(verifyChain(stream(rows.slice(0, 3)))).resolves.toMatchObject({ ok: true, count: 3 });
+      await expect(verifyChain(stream(rows.slice(0, 3)), { expect: pinned })).resolves.toEqual({
+        ok: false,
+        firstBadSeq: 4,
+        reason: 'TRUNCATED',
+        expected: '5',
+        actual: '3',
+        count: 3,
+      });
+      await expect(verifyChain(stream([]), { expect: pinned })).resolves.toMatchObject({
+        ok: false,
+        firstBadSeq: 1,
+        reason: 'TRUNCATED',
+        count: 0,
+      });
+    });
+
+    it('should report REWRITTEN at its seq when the log was rewritten consistently before it', async () => {
+      const rows = aChain(5);
+      const pinned = { seq: 4, hash: (rows[3] as AuditRow).hash };
+      // Rows 3 on replaced by other envelopes, each linked and hashed correctly.
+      const forged = [
+        ...rows.slice(0, 2),
+        ...chain(
+          [1, 2, 3].map((i) => generatedEnvelope(100 + i)),
+          3,
+          rows[1]?.hash,
+        ),
+      ];
+      await expect(verifyChain(stream(forged))).resolves.toMatchObject({ ok: true, count: 5 });
+      await expect(verifyChain(stream(forged), { expect: pinned })).resolves.toEqual({
+        ok: false,
+        firstBadSeq: 4,
+        reason: 'REWRITTEN',
+        expected: pinned.hash,
+        actual: forged[3]?.hash,
+        count: 3,
+      });
+    });
+
+    it('should report a break before the entry as that break', async () => {
+      const rows = aChain(5);
+      const pinned = { seq: 5, hash: (rows[4] as AuditRow).hash };
+      await expect(
+        verifyChain(stream([...rows.slice(0, 2), ...rows.slice(3)]), { expect: pinned }),
+      ).resolves.toMatchObject({ ok: false, firstBadSeq: 3, reason: 'GAP' });
+    });
+
+    it.each([[0], [4], [2.5]])('should refuse an entry at seq %p, not after the start (4)', (seq) => {
+      expect(
+        () =>
+          new ChainVerifier({ after: { seq: 4, hash: GENESIS_HASH }, expect: { seq, hash: GENESIS_HASH } }),
+      ).toThrow(RangeError);
+    });
+  });
+
   describe('ChainVerifier, pushed one row at a time', () => {
     it('should report the position after each intact row', () => {
       const rows = aChain(3);

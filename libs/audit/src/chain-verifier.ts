@@ -8,8 +8,17 @@ export interface StoredAuditRow {
   envelope: unknown;
 }
 
-/** Why a chain is broken at `firstBadSeq`. */
-export type ChainBreak = 'GAP' | 'PREV_HASH_MISMATCH' | 'HASH_MISMATCH' | 'BAD_GENESIS';
+/**
+ * Why a chain is broken at `firstBadSeq`. The last two compare the chain with an entry it must
+ * hold (`expect`): `TRUNCATED`, the log ends before it; `REWRITTEN`, the row at its seq is another.
+ */
+export type ChainBreak =
+  | 'GAP'
+  | 'PREV_HASH_MISMATCH'
+  | 'HASH_MISMATCH'
+  | 'BAD_GENESIS'
+  | 'TRUNCATED'
+  | 'REWRITTEN';
 
 /**
  * The verdict on a chain. `count` is the number of rows verified intact; on failure every row
@@ -26,9 +35,21 @@ export type ChainVerification =
       count: number;
     };
 
-/** Where verification starts: after an already verified row, or at genesis by default. */
+/** A position in the chain: a row's seq and hash. */
+export interface ChainEntry {
+  readonly seq: number;
+  readonly hash: string;
+}
+
 export interface ChainVerifierOptions {
-  after?: { seq: number; hash: string };
+  /** Where verification starts: after an already verified row, or at genesis by default. */
+  after?: ChainEntry;
+  /**
+   * An entry the chain must hold, one stored or verified earlier (after `after`). A table on its
+   * own cannot show that its newest rows were deleted, or that it was rewritten consistently from
+   * some row on: what is left is a valid chain. Against this entry, either is a break.
+   */
+  expect?: ChainEntry;
 }
 
 /**
@@ -42,15 +63,23 @@ export class ChainVerifier {
   private count = 0;
   private failure: Extract<ChainVerification, { ok: false }> | undefined;
   private readonly fromGenesis: boolean;
+  private readonly expected: ChainEntry | undefined;
 
   constructor(options: ChainVerifierOptions = {}) {
     const after = options.after ?? { seq: 0, hash: GENESIS_HASH };
     if (!Number.isSafeInteger(after.seq) || after.seq < 0) {
       throw new RangeError(`ChainVerifier: after.seq ${after.seq} is not a non-negative safe integer`);
     }
+    const expected = options.expect;
+    if (expected && (!Number.isSafeInteger(expected.seq) || expected.seq <= after.seq)) {
+      throw new RangeError(
+        `ChainVerifier: expect.seq ${expected.seq} is not a safe integer after ${after.seq}`,
+      );
+    }
     this.lastSeq = after.seq;
     this.lastHash = after.hash;
     this.fromGenesis = after.seq === 0;
+    this.expected = expected;
   }
 
   /** Checks the next row; returns whether the chain is still intact. */
@@ -67,15 +96,29 @@ export class ChainVerifier {
     }
     const recomputed = rehash(seq, row);
     if (recomputed !== row.hash) return this.fail(seq, 'HASH_MISMATCH', recomputed, row.hash);
+    if (seq === this.expected?.seq && row.hash !== this.expected.hash) {
+      return this.fail(seq, 'REWRITTEN', this.expected.hash, row.hash);
+    }
     this.lastSeq = seq;
     this.lastHash = row.hash;
     this.count += 1;
     return true;
   }
 
-  /** The verdict so far. */
+  /** The verdict so far: a chain that has not reached the expected entry yet is `TRUNCATED`. */
   result(): ChainVerification {
     if (this.failure) return { ...this.failure };
+    if (this.expected && this.lastSeq < this.expected.seq) {
+      const { count, lastSeq } = this;
+      return {
+        ok: false,
+        firstBadSeq: lastSeq + 1,
+        reason: 'TRUNCATED',
+        expected: String(this.expected.seq),
+        actual: String(lastSeq),
+        count,
+      };
+    }
     return { ok: true, count: this.count, lastSeq: this.lastSeq, lastHash: this.lastHash };
   }
 

@@ -14,6 +14,7 @@ export {
   verifyChain,
   type StoredAuditRow,
   type ChainBreak,
+  type ChainEntry,
   type ChainVerification,
   type ChainVerifierOptions,
 } from './chain-verifier';

@@ -1,4 +1,4 @@
-import { verifyChain, type ChainVerification, type StoredAuditRow } from '@bifrost/audit';
+import { verifyChain, type ChainEntry, type ChainVerification, type StoredAuditRow } from '@bifrost/audit';
 import { type Pool, type PoolClient } from 'pg';
 import { type DataSource } from 'typeorm';
 
@@ -8,13 +8,18 @@ export type AuditLogSource = DataSource | Pool;
 export interface VerifyAuditLogOptions {
   /** Rows per FETCH from the server-side cursor; memory stays bounded by this. */
   readonly fetchSize?: number;
+  /**
+   * An entry the log must hold (`TRUNCATED` / `REWRITTEN` otherwise): one committed before this
+   * call, so that the run's snapshot includes it.
+   */
+  readonly expect?: ChainEntry;
 }
 
 /**
  * Re-hashes the whole audit log in `seq` order through a server-side cursor (bounded memory) and
  * reports the first bad `seq` (docs/audit.md §4). Reads in one REPEATABLE READ transaction, so rows
  * the projector appends meanwhile are simply not part of this run. Shared by the projector's
- * `bifrost-audit verify` CLI and the gateway's `GET /api/v1/audit/verify`.
+ * `bifrost-audit verify` CLI, its periodic verification and the gateway's `GET /api/v1/audit/verify`.
  */
 export async function verifyAuditLog(
   source: AuditLogSource,
@@ -28,7 +33,7 @@ export async function verifyAuditLog(
       await connection.query(
         'DECLARE audit_rows NO SCROLL CURSOR FOR SELECT seq, prev_hash, hash, envelope FROM audit_log ORDER BY seq',
       );
-      return await verifyChain(rowsOf(connection, fetchSize));
+      return await verifyChain(rowsOf(connection, fetchSize), { expect: options.expect });
     } finally {
       await connection.query('ROLLBACK').catch(() => undefined);
     }

@@ -1,4 +1,4 @@
-import { Envelope, MessageType, Timestamp, literals, object } from '@bifrost/contracts';
+import { AUDIT_CHAIN_BREAKS, Envelope, MessageType, Timestamp, literals, object } from '@bifrost/contracts';
 import { Inject } from '@nestjs/common';
 import { Type, type Static } from '@sinclair/typebox';
 import type { ChainVerification } from '@bifrost/audit';
@@ -39,7 +39,7 @@ const Verification = Type.Union([
   object({
     ok: Type.Literal(false),
     firstBadSeq: Type.Integer(),
-    reason: literals(['GAP', 'PREV_HASH_MISMATCH', 'HASH_MISMATCH', 'BAD_GENESIS']),
+    reason: literals(AUDIT_CHAIN_BREAKS),
     expected: Type.String(),
     actual: Type.String(),
     count: Type.Integer(),

@@ -1,12 +1,9 @@
-import { canonicalize, GENESIS_HASH, sha256Hex } from '@bifrost/audit';
+import { canonicalize, GENESIS_HASH, sha256Hex, type ChainEntry } from '@bifrost/audit';
 import { type EntityManager } from 'typeorm';
 import { copyRows } from '../projector/bulk-writes';
 
 /** The last row of the log: where the next batch links on. */
-export interface ChainHead {
-  readonly seq: number;
-  readonly hash: string;
-}
+export type ChainHead = ChainEntry;
 
 export const EMPTY_CHAIN: ChainHead = { seq: 0, hash: GENESIS_HASH };
 
@@ -70,6 +67,15 @@ export async function readChainHead(manager: EntityManager): Promise<ChainHead> 
     'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1',
   );
   return rows[0] ?? EMPTY_CHAIN;
+}
+
+/** Whether the log still holds `entry`: a row at its seq with its hash. */
+export async function holdsEntry(manager: EntityManager, entry: ChainHead): Promise<boolean> {
+  const rows = await manager.query<unknown[]>('SELECT 1 FROM audit_log WHERE seq = $1 AND hash = $2', [
+    entry.seq,
+    entry.hash,
+  ]);
+  return rows.length > 0;
 }
 
 /** The event ids among `ids` that the log already holds (a re-published envelope is recorded once). */

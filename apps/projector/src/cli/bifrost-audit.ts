@@ -1,3 +1,4 @@
+import { type ChainVerification } from '@bifrost/audit';
 import { Pool } from 'pg';
 import { verifyAuditLog } from '@bifrost/persistence';
 import { databaseArgs, pinnedEntry } from './cli-args';
@@ -37,29 +38,14 @@ async function main(): Promise<number> {
     ...(args.schema ? { options: `-c search_path=${args.schema}` } : {}),
   });
   try {
-    const result = await verifyAuditLog(pool);
-    if (result.ok && pinned) {
-      const { seq, hash } = pinned;
-      const rows = await pool.query<{ hash: string }>('SELECT hash FROM audit_log WHERE seq = $1', [seq]);
-      const found = rows.rows[0]?.hash;
-      if (found !== hash) {
-        process.stdout.write(
-          `audit log BROKEN: the expected entry ${seq} is ${found === undefined ? `missing (the log ends at seq ${result.lastSeq})` : `hashed ${found}, not ${hash}`}; ` +
-            `the ${result.count} rows there verify as a chain\n`,
-        );
-        return 1;
-      }
-    }
+    const result = await verifyAuditLog(pool, pinned ? { expect: pinned } : {});
     if (result.ok) {
       process.stdout.write(
         `audit log intact: ${result.count} rows, last seq ${result.lastSeq}, last hash ${result.lastHash}\n`,
       );
       return 0;
     }
-    process.stdout.write(
-      `audit log BROKEN at seq ${result.firstBadSeq}: ${result.reason} (expected ${result.expected}, found ${result.actual}); ` +
-        `${result.count} rows before it verified\n`,
-    );
+    process.stdout.write(`${brokenLine(result)}\n`);
     return 1;
   } catch (error) {
     process.stderr.write(`could not verify the audit log: ${(error as Error).message}\n`);
@@ -67,6 +53,15 @@ async function main(): Promise<number> {
   } finally {
     await pool.end();
   }
+}
+
+function brokenLine(result: Extract<ChainVerification, { ok: false }>): string {
+  const { firstBadSeq, reason, expected, actual, count } = result;
+  if (reason === 'TRUNCATED')
+    return `audit log BROKEN: the expected entry ${expected} is missing (the log ends at seq ${actual}); the ${count} rows there verify as a chain`;
+  if (reason === 'REWRITTEN')
+    return `audit log BROKEN: the expected entry ${firstBadSeq} is hashed ${actual}, not ${expected}; the ${count} rows before it verify as a chain`;
+  return `audit log BROKEN at seq ${firstBadSeq}: ${reason} (expected ${expected}, found ${actual}); ${count} rows before it verified`;
 }
 
 void main().then((code) => process.exit(code));

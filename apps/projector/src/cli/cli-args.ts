@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { type ChainEntry } from '@bifrost/audit';
 
 /**
  * `--database-url` (or DATABASE_URL) and `--schema`, shared by the projector's commands, and the
@@ -25,22 +26,16 @@ export function databaseArgs(argv: readonly string[]): {
   };
 }
 
-/** An audit-log entry named on the command line: `--expect <seq>:<hash>`. */
-export interface PinnedEntry {
-  readonly seq: string;
-  /** Lowercase, as the audit log stores hashes. */
-  readonly hash: string;
-}
-
 const PINNED = /^([1-9][0-9]*):([0-9a-f]{64})$/i;
 
 /**
- * `<seq>:<hash>` with the hash's 64 hex digits in either case (tools print SHA-256 in upper or
- * lower case); undefined when it is not that shape.
+ * The audit-log entry named on the command line by `--expect <seq>:<hash>`, the hash's 64 hex
+ * digits in either case (tools print SHA-256 in upper or lower case; the log stores lowercase);
+ * undefined when it is not that shape or the seq is past what a row can have.
  */
-export function pinnedEntry(text: string): PinnedEntry | undefined {
+export function pinnedEntry(text: string): ChainEntry | undefined {
   const match = PINNED.exec(text.trim());
   if (!match) return undefined;
   const [, seq, hash] = match as unknown as [string, string, string];
-  return { seq, hash: hash.toLowerCase() };
+  return Number.isSafeInteger(Number(seq)) ? { seq: Number(seq), hash: hash.toLowerCase() } : undefined;
 }

@@ -200,6 +200,9 @@ export interface BatchPosition {
 
 export interface BatchResult {
   readonly checkpoints: Map<string, number>;
+  /** The log's last row when the batch began: what its first row links onto. */
+  readonly linkedOnto: ChainHead;
+  /** The log's last row once the batch is in. */
   readonly head: ChainHead;
   readonly recorded: number;
   readonly projected: number;
@@ -282,6 +285,7 @@ export async function commitBatch(
   const last = linked[linked.length - 1];
   return {
     checkpoints,
+    linkedOnto: storedHead,
     head: last ? { seq: last.seq, hash: last.hash } : storedHead,
     recorded: linked.length,
     projected: projected.length,

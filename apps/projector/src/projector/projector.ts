@@ -19,7 +19,8 @@ import {
   type SkippedRange,
   type StreamGap,
 } from './stream-gap';
-import { type DataSource, type QueryRunner } from 'typeorm';
+import { type DataSource, type EntityManager, type QueryRunner } from 'typeorm';
+import { holdsEntry, type ChainHead } from '../audit/audit-chain';
 import { APP_ROLE } from '../migrations/1732300000000-audit-log';
 import { type ProjectedStream } from '../read-models/projection';
 import {
@@ -106,6 +107,10 @@ export class Projector {
   private writerPidValue?: number;
   /** Why the projector does not go on (a gap in a stream), until the next session finds none. */
   private blocked?: string;
+  /** The entry the audit log must hold: see {@link pinnedEntry}. */
+  private pinned?: ChainHead;
+  /** The pinned entry found missing last, logged once. */
+  private alteredLogged?: ChainHead;
   private readonly checkpoints = new Map<string, number>();
   private readonly streamLast = new Map<string, number>();
   /**
@@ -143,6 +148,17 @@ export class Projector {
     if (!this.writing) return { ok: false, detail: 'standby: waiting for the writer lock' };
     if (!this.caughtUpOnce) return { ok: false, detail: 'catching up with the streams' };
     return { ok: true };
+  }
+
+  /**
+   * An audit log entry this process stored: the newest row of its last commit, kept while every
+   * commit after it finds the log ending at it or still holding it. A commit that finds otherwise
+   * (the newest rows deleted, or the log rewritten, behind the writer) keeps the earlier entry,
+   * so that each verification reports the log TRUNCATED or REWRITTEN against it until a restart
+   * (docs/projector.md "Audit log verification"). Undefined until the first commit.
+   */
+  pinnedEntry(): ChainHead | undefined {
+    return this.pinned && this.pinned.seq > 0 ? this.pinned : undefined;
   }
 
   /** Last applied stream sequence per stream name. */
@@ -382,12 +398,14 @@ export class Projector {
     beforeCommit?: () => Promise<void>,
   ): Promise<BatchResult> {
     let result: BatchResult;
+    let pinned: ChainHead;
     await runner.startTransaction();
     try {
       result = await commitBatch(runner.manager, (name) => this.durableOf(name), messages, {
         checkpoints: this.checkpoints,
         deleted,
       });
+      pinned = await this.nextPinned(runner.manager, result);
       await beforeCommit?.();
       await runner.commitTransaction();
     } catch (error) {
@@ -395,7 +413,28 @@ export class Projector {
       throw error;
     }
     for (const [name, sequence] of result.checkpoints) this.checkpoints.set(name, sequence);
+    this.pinned = pinned;
     return result;
+  }
+
+  /**
+   * The entry to pin once this batch commits: its head, when the batch linked onto the entry
+   * pinned before or the log still holds that entry (another writer appended meanwhile, or a
+   * commit went through though its reply was lost); otherwise the entry pinned before.
+   */
+  private async nextPinned(manager: EntityManager, { linkedOnto, head }: BatchResult): Promise<ChainHead> {
+    const pinned = this.pinned;
+    if (!pinned || pinned.seq === 0) return head;
+    if (linkedOnto.seq === pinned.seq && linkedOnto.hash === pinned.hash) return head;
+    if (await holdsEntry(manager, pinned)) return head;
+    if (this.alteredLogged !== pinned) {
+      this.alteredLogged = pinned;
+      this.options.logger.error(
+        { pinned, linkedOnto },
+        'the audit log no longer holds the newest row this writer stored: its newest rows were deleted or rewritten',
+      );
+    }
+    return pinned;
   }
 
   private async park({ delivered, message }: Item): Promise<void> {

@@ -23,8 +23,18 @@ export const ServiceStarted = defineMessage({
   ),
 });
 
-/** Why an audit chain breaks where it does (docs/audit.md §4). */
-export const AUDIT_CHAIN_BREAKS = ['GAP', 'PREV_HASH_MISMATCH', 'HASH_MISMATCH', 'BAD_GENESIS'] as const;
+/**
+ * Why an audit chain breaks where it does (docs/audit.md §4); the last two against an entry the
+ * log must hold (the newest row the projector stored, or `bifrost-audit verify --expect`).
+ */
+export const AUDIT_CHAIN_BREAKS = [
+  'GAP',
+  'PREV_HASH_MISMATCH',
+  'HASH_MISMATCH',
+  'BAD_GENESIS',
+  'TRUNCATED',
+  'REWRITTEN',
+] as const;
 
 /**
  * The projector's periodic re-verification of the whole audit log: the go-live checklist item
