@@ -51,6 +51,25 @@ describe('gate service: checks over NATS', () => {
     });
   };
 
+  /** The engine's newest decision record, read back from the decisions stream. */
+  const lastDecision = async (engineId: string) => {
+    const stored = await client.jsm.streams.getMessage(ns.naming.streams.decisions.name, {
+      last_by_subj: ns.naming.decisionSubject('gate', engineId),
+    });
+    return decodeEnvelope(stored?.data ?? new Uint8Array());
+  };
+  /** An outcome of the engine's strategy s1, as the SDK reports it on the ingest stream. */
+  const reportOutcome = (engineId: string, outcomeId: string, amount: number) =>
+    client.publisher.publish(
+      createEnvelope({
+        type: 'ingest.OutcomeReported',
+        subject: ns.naming.ingestSubject('outcome', engineId),
+        source: 'sdk',
+        actor: { kind: 'engine', id: engineId },
+        data: { engineId, strategyId: 's1', outcomeId, pnl: { amount, currency: 'USD' } },
+      }),
+    );
+
   beforeAll(async () => {
     ns = await createTestNamespace('gchk');
     client = await probeOn(ns);
@@ -69,6 +88,8 @@ describe('gate service: checks over NATS', () => {
       expect(verdict).toMatchObject({
         action: 'BLOCK',
         sizeMultiplier: 0,
+        // A skipped action (BLOCK in enforce mode) is LOW risk, whatever the confidence.
+        riskLevel: 'LOW',
         mode: 'enforce',
         engineId: 'fresh',
         strategyId: 's1',
@@ -79,6 +100,10 @@ describe('gate service: checks over NATS', () => {
       expect(verdict.actionHash).toMatch(/^[0-9a-f]{64}$/);
       const { events } = await client.eventStore.read(ns.naming.eventSubject('gate', 'strategy', 'fresh:s1'));
       expect(events.map((e) => e.envelope.type)).toEqual(['gate.StrategyRegistered']);
+      expect((await lastDecision('fresh')).data['verdict']).toMatchObject({
+        decisionId: verdict.decisionId,
+        riskLevel: 'LOW',
+      });
     });
   });
 
@@ -137,7 +162,8 @@ describe('gate service: checks over NATS', () => {
       for (const mode of ['observe', 'off']) {
         await command('engine-mode', { engineId: 'k2', mode, reason: 'dry run' });
         const verdict = await check({ engineId: 'k2', tokenId });
-        expect(verdict).toMatchObject({ action: 'KILL', sizeMultiplier: 0, mode });
+        // Skipped in every mode, so LOW risk, not log_only's NONE.
+        expect(verdict).toMatchObject({ action: 'KILL', sizeMultiplier: 0, riskLevel: 'LOW', mode });
         expect(verdict.wouldBe).toBeUndefined();
       }
       expect(await tokenUses()).toBe(0);
@@ -145,6 +171,33 @@ describe('gate service: checks over NATS', () => {
       await command('kill-switch.release', { engineId: 'k2', reason: 'resolved' });
       expect(await check({ engineId: 'k2', tokenId })).toMatchObject({ action: 'ALLOW', mode: 'off' });
       expect(await tokenUses()).toBe(1);
+    });
+  });
+
+  describe('an engine in observe mode', () => {
+    it('should answer ALLOW with the verdict enforce mode would give as wouldBe, and record both', async () => {
+      await command('engine-mode', { engineId: 'ob1', mode: 'observe', reason: 'dry run' });
+
+      // An unknown strategy is registered at L0: enforce mode would block it.
+      const verdict = await check({ engineId: 'ob1' });
+
+      expect(verdict).toMatchObject({
+        action: 'ALLOW',
+        sizeMultiplier: 1,
+        mode: 'observe',
+        riskLevel: 'NONE',
+      });
+      expect(verdict.wouldBe).toEqual({ action: 'BLOCK', sizeMultiplier: 0 });
+      expect(verdict.checks.find((c) => c.name === 'maturity')).toMatchObject({
+        outcome: 'BLOCK',
+        value: 'L0',
+      });
+      expect((await lastDecision('ob1')).data['verdict']).toMatchObject({
+        decisionId: verdict.decisionId,
+        action: 'ALLOW',
+        wouldBe: { action: 'BLOCK', sizeMultiplier: 0 },
+        riskLevel: 'NONE',
+      });
     });
   });
 
@@ -254,7 +307,12 @@ describe('gate service: checks over NATS', () => {
         action: { ...action, notional: { amount: 9_000, currency: 'USD' } },
         tokenId,
       });
-      expect(other.action).not.toMatch(/^(ALLOW|REDUCE_SIZE)$/);
+      expect(other.action).toBe('BLOCK');
+      expect(other.checks.find((c) => c.name === 'token')).toMatchObject({
+        outcome: 'BLOCK',
+        value: tokenId,
+        reason: `token refused (wrong-hash): token ${tokenId} is bound to another action`,
+      });
       const approved = await check({ engineId: 'a1', action, tokenId });
       expect(approved.action).toBe('REDUCE_SIZE');
       expect(approved.sizeMultiplier).toBeCloseTo(0.1);
@@ -304,21 +362,7 @@ describe('gate service: checks over NATS', () => {
     it('should promote a strategy after 50 winning outcomes, counting a repeated outcome once', async () => {
       await inSandbox();
       await onboard('o1', 's1', 'L2');
-      const report = (n: number) =>
-        client.publisher.publish(
-          createEnvelope({
-            type: 'ingest.OutcomeReported',
-            subject: ns.naming.ingestSubject('outcome', 'o1'),
-            source: 'sdk',
-            actor: { kind: 'engine', id: 'o1' },
-            data: {
-              engineId: 'o1',
-              strategyId: 's1',
-              outcomeId: `out-${n}`,
-              pnl: { amount: 1_000, currency: 'USD' },
-            },
-          }),
-        );
+      const report = (n: number) => reportOutcome('o1', `out-${n}`, 1_000);
       for (let n = 0; n < 49; n += 1) await report(n);
       await report(48);
       const subject = ns.naming.eventSubject('gate', 'strategy', 'o1:s1');
@@ -486,10 +530,7 @@ describe('gate service: checks over NATS', () => {
       } satisfies GateCheckRequest;
       const verdict = await check(request);
 
-      const stored = await client.jsm.streams.getMessage(ns.naming.streams.decisions.name, {
-        last_by_subj: ns.naming.decisionSubject('gate', 'rec1'),
-      });
-      const record = decodeEnvelope(stored?.data ?? new Uint8Array());
+      const record = await lastDecision('rec1');
       expect(record).toMatchObject({
         id: verdict.decisionId,
         type: 'gate.VerdictRendered',
@@ -602,7 +643,7 @@ describe('gate service: checks over NATS', () => {
   });
 
   describe('a restart', () => {
-    it('should keep maturity, tokens, pauses and the kill switch exactly, from its snapshot or from the events alone', async () => {
+    it('should keep maturity (set or earned by outcomes), tokens, pauses and kill switches exactly, from its snapshot or from the events alone', async () => {
       // So that a check with a token goes ahead and spends it (as the tests before this one leave it).
       await inSandbox();
       await onboard('r1', 's1', 'L3');
@@ -633,6 +674,21 @@ describe('gate service: checks over NATS', () => {
       });
       // Spent before the restart: it must stay spent after it.
       const spending = await check({ engineId: 'r1', strategyId: 's1', tokenId: 'tok-once' });
+      await command('strategy.token.issue', {
+        engineId: 'r1',
+        strategyId: 's1',
+        tokenId: 'tok-revoked',
+        scope: { actionKinds: ['order.place'] },
+        expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+        singleUse: false,
+      });
+      await command('strategy.token.revoke', { engineId: 'r1', strategyId: 's1', tokenId: 'tok-revoked' });
+      // r5 loses 15 % of the reference capital: demoted by its outcome from L4 to L3.
+      await onboard('r5', 's1', 'L4');
+      await reportOutcome('r5', 'loss-1', -1_500_000);
+      await waitFor(async () => (await check({ engineId: 'r5' })).action === 'DEMOTE', {
+        what: "r5's demotion notice",
+      });
       await command('kill-switch.engage', { engineId: 'r2', mode: 'soft', reason: 'keep me' });
       await command('kill-switch.engage', { engineId: 'r4', mode: 'hard', reason: 'keep me hard' });
       await command('engine.pause', { engineId: 'r3', reason: 'keep me paused' });
@@ -646,6 +702,8 @@ describe('gate service: checks over NATS', () => {
         s2: await check({ engineId: 'r1', strategyId: 's2' }),
         s3: await check({ engineId: 'r1', strategyId: 's3' }),
         spent: await check({ engineId: 'r1', strategyId: 's1', tokenId: 'tok-once' }),
+        revoked: await check({ engineId: 'r1', strategyId: 's1', tokenId: 'tok-revoked' }),
+        demoted: await check({ engineId: 'r5' }),
         r2: await check({ engineId: 'r2' }),
         r2reduce: await check({ engineId: 'r2', action: reduce }),
         r3: await check({ engineId: 'r3' }),
@@ -661,32 +719,64 @@ describe('gate service: checks over NATS', () => {
       expect(before.s2.action).toBe('PAUSE');
       expect(before.r2.action).toBe('KILL');
       expect(before.r3.action).toBe('PAUSE');
-      // What each must keep: a cooldown, a spent single-use token, a soft and a hard kill switch.
+      // What each must keep: a cooldown, a spent and a revoked token, a level an outcome set, a soft
+      // and a hard kill switch.
       expect(before.s3.checks.find((c) => c.name === 'pause')).toMatchObject({
         outcome: 'PAUSE',
         value: true,
       });
       expect(outcomeOf(spending, 'token')).toBe('ALLOW');
       expect(outcomeOf(before.spent, 'token')).toBe('BLOCK');
+      expect(before.revoked.action).toBe('BLOCK');
+      expect(before.revoked.checks.find((c) => c.name === 'token')?.reason).toContain('(revoked)');
+      expect(before.demoted.checks.find((c) => c.name === 'maturity')).toMatchObject({
+        value: 'L3',
+        outcome: 'REDUCE_SIZE',
+      });
       expect(outcomeOf(before.r2reduce, 'killSwitch')).toBe('ALLOW');
       expect(outcomeOf(before.r4reduce, 'killSwitch')).toBe('KILL');
 
-      // A clean stop (a snapshot is written), then a crash before any snapshot: the events alone.
-      for (const withSnapshot of [true, false]) {
-        await gate.close();
-        if (!withSnapshot) {
-          expect(await client.snapshots.load('gate.state')).toBeDefined();
-          await client.snapshots.remove('gate.state');
+      /** A clean stop (a snapshot is written), then a crash before any snapshot: the events alone. */
+      const restartsKeep = async <K extends string>(
+        was: Record<K, GateCheckReply>,
+        again: () => Promise<Record<K, GateCheckReply>>,
+      ) => {
+        for (const withSnapshot of [true, false]) {
+          await gate.close();
+          if (!withSnapshot) {
+            expect(await client.snapshots.load('gate.state')).toBeDefined();
+            await client.snapshots.remove('gate.state');
+          }
+          gate = await start();
+          const after = await again();
+          for (const key of Object.keys(was) as K[]) {
+            expect({ withSnapshot, key, ...essence(after[key]) }).toEqual({
+              withSnapshot,
+              key,
+              ...essence(was[key]),
+            });
+          }
         }
-        gate = await start();
-        const after = await verdicts();
-        for (const key of Object.keys(before) as (keyof typeof before)[]) {
-          expect({ withSnapshot, key, ...essence(after[key]) }).toEqual({
-            withSnapshot,
-            key,
-            ...essence(before[key]),
-          });
-        }
+      };
+      await restartsKeep(before, verdicts);
+
+      // Last, since it kills every open action of every engine: a global soft kill switch.
+      await command('kill-switch.engage', { mode: 'soft', reason: 'keep me global' });
+      try {
+        const underGlobal = async () => ({
+          open: await check({ engineId: 'r1', strategyId: 's1' }),
+          reduce: await check({ engineId: 'r1', strategyId: 's1', action: reduce }),
+        });
+        const globalBefore = await underGlobal();
+        expect(globalBefore.open.action).toBe('KILL');
+        expect(globalBefore.reduce.action).toBe('ALLOW');
+        expect(globalBefore.reduce.checks.find((c) => c.name === 'killSwitch')).toMatchObject({
+          outcome: 'ALLOW',
+          value: 'soft',
+        });
+        await restartsKeep(globalBefore, underGlobal);
+      } finally {
+        await command('kill-switch.release', { reason: 'resolved' });
       }
     }, 30_000);
   });

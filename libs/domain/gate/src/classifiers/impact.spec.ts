@@ -131,10 +131,28 @@ describe('Impact classifier', () => {
     });
   });
 
-  describe('Deterministic', () => {
-    it('should classify the same input the same way every time', () => {
-      const input = factors({ concentration: 0.33, blastRadius: 'engine' });
-      expect(classifyImpact(input, usd(123_456))).toEqual(classifyImpact(input, usd(123_456)));
+  describe('Fixed cases (scores from the bands of docs/gate-control.md)', () => {
+    it('should classify the worked example of the docs as MEDIUM, score 0.2917', () => {
+      // Concentration 0.12 → 0.25 + 0.25 × 0.02 / 0.15; $2 500 → 0.25 + 0.25 × 150 000 / 900 000.
+      const result = classifyImpact(factors({ concentration: 0.12 }), usd(250_000));
+      expect(result.tier).toBe('MEDIUM');
+      expect(result.score).toBeCloseTo(0.2917, 4);
+      expect(result.dimensions.concentration).toBeCloseTo(0.2833, 4);
+    });
+
+    it('should classify an engine-wide action with concentration 0.33 and $1 234.56 as HIGH, score 0.58', () => {
+      // Blast radius 0.5, concentration 0.5 + 0.25 × 0.08 / 0.25 = 0.58, notional 0.2565: the worst wins.
+      const result = classifyImpact(factors({ concentration: 0.33, blastRadius: 'engine' }), usd(123_456));
+      expect(result.tier).toBe('HIGH');
+      expect(result.score).toBeCloseTo(0.58, 10);
+      expect(result.dimensions.notional).toBeCloseTo(0.2565, 4);
+    });
+
+    it('should classify the same action, irreversible, as CRITICAL, score 0.83', () => {
+      const input = factors({ concentration: 0.33, blastRadius: 'engine', irreversible: true });
+      const result = classifyImpact(input, usd(123_456));
+      expect(result.tier).toBe('CRITICAL');
+      expect(result.score).toBeCloseTo(0.83, 10);
     });
   });
 });

@@ -153,13 +153,27 @@ describe('Risk classifier', () => {
   });
 
   describe('Determinism', () => {
-    it('should give identical levels for 100 generated inputs classified twice', () => {
+    it('should give 100 generated inputs the same fixed levels on every run', () => {
       const inputs = generatedInputs(100, 20260301);
-      const first = inputs.map((i) => classifyRisk(i));
-      const second = inputs.map((i) => classifyRisk({ ...i, sessionTags: [...i.sessionTags] }));
-      expect(second).toEqual(first);
-      // The generator must cover the table, or the property says little.
-      expect(new Set(first).size).toBe(5);
+      const levels = inputs.map((i) => classifyRisk(i));
+      // Worked out from the table in docs/gate-control.md, not from classifyRisk: e.g. the first is
+      // auto_respond / HIGH under safe_session (MEDIUM), the third require_human / HIGH under
+      // critical_session (LOW raised to HIGH), the fifth a destructive execute (CRITICAL).
+      expect(levels.slice(0, 10)).toEqual([
+        'MEDIUM',
+        'MEDIUM',
+        'HIGH',
+        'LOW',
+        'CRITICAL',
+        'LOW',
+        'CRITICAL',
+        'CRITICAL',
+        'HIGH',
+        'HIGH',
+      ]);
+      expect(tally(levels)).toEqual({ NONE: 9, LOW: 18, MEDIUM: 16, HIGH: 27, CRITICAL: 30 });
+      // The generator must cover the table, or the pinned levels say little.
+      expect(new Set(levels).size).toBe(5);
       expect(new Set(inputs.map((i) => i.disposition)).size).toBe(RISK_DISPOSITIONS.length);
     });
   });
@@ -190,6 +204,12 @@ function request(
         }),
     ...(o.sessionTags === undefined ? {} : { sessionTags: o.sessionTags }),
   };
+}
+
+function tally(levels: readonly RiskLevel[]): Record<RiskLevel, number> {
+  const counts: Record<RiskLevel, number> = { NONE: 0, LOW: 0, MEDIUM: 0, HIGH: 0, CRITICAL: 0 };
+  for (const level of levels) counts[level] += 1;
+  return counts;
 }
 
 /** A fixed linear congruential generator (Numerical Recipes constants): the same inputs every run. */

@@ -1,4 +1,19 @@
-import { VERDICT_ACTIONS, type Check, type VerdictAction } from '@bifrost/contracts';
+import { VERDICT_ACTIONS, type ActionIntent, type Check, type VerdictAction } from '@bifrost/contracts';
+import { fold } from '@bifrost/event-sourcing';
+import { classifyImpact, impactCheck } from '../classifiers';
+import { controlChecks, controlPlane, type ControlEvent } from '../control';
+import { maturityIndex, strategyChecks, strategyDecider, type StrategyEvent } from '../strategy';
+import {
+  ENGINE_ID,
+  HASH_A,
+  at,
+  checkRequest,
+  operator,
+  orderAction,
+  overridden,
+  paused,
+  registered,
+} from '../strategy/strategy.fixtures';
 import { composeVerdict } from './compose';
 
 describe('Verdict composition', () => {
@@ -8,6 +23,34 @@ describe('Verdict composition', () => {
         action: 'ALLOW',
         sizeMultiplier: 1,
       });
+    });
+  });
+
+  describe('Ranking', () => {
+    it('should rank the actions ALLOW < REDUCE_SIZE < REQUIRE_APPROVAL < BLOCK < DEMOTE < PAUSE < KILL', () => {
+      // Written out: the cases below derive from VERDICT_ACTIONS, as the code does, so they cannot catch a reordering.
+      expect(VERDICT_ACTIONS).toEqual([
+        'ALLOW',
+        'REDUCE_SIZE',
+        'REQUIRE_APPROVAL',
+        'BLOCK',
+        'DEMOTE',
+        'PAUSE',
+        'KILL',
+      ]);
+    });
+
+    // Every neighbouring pair of the ranking, through the real composition, in both orders.
+    it.each<[VerdictAction, VerdictAction, VerdictAction]>([
+      ['ALLOW', 'REDUCE_SIZE', 'REDUCE_SIZE'],
+      ['REDUCE_SIZE', 'REQUIRE_APPROVAL', 'REQUIRE_APPROVAL'],
+      ['BLOCK', 'REQUIRE_APPROVAL', 'BLOCK'],
+      ['DEMOTE', 'BLOCK', 'DEMOTE'],
+      ['DEMOTE', 'PAUSE', 'PAUSE'],
+      ['KILL', 'PAUSE', 'KILL'],
+    ])('should compose %s with %s into %s', (a, b, expected) => {
+      expect(composeVerdict([check(a), check(b)], 'enforce').action).toBe(expected);
+      expect(composeVerdict([check(b), check(a)], 'enforce').action).toBe(expected);
     });
   });
 
@@ -121,6 +164,54 @@ describe('Verdict composition', () => {
       expect(composeVerdict([check('KILL'), check('REDUCE_SIZE', 0.5)], 'off')).toEqual({
         action: 'KILL',
         sizeMultiplier: 0,
+      });
+    });
+  });
+
+  describe('When the engine or the strategy is paused (checks built from state, as the gate service does)', () => {
+    const now = at(60);
+    const sandbox: ControlEvent = {
+      type: 'ExecutionClassSet',
+      data: {
+        actor: operator,
+        actionKind: orderAction.kind,
+        executionClass: 'SANDBOX_EXEC',
+        reason: 'policy',
+        setAt: at(0),
+      },
+    };
+    const enginePaused: ControlEvent = {
+      type: 'EnginePaused',
+      data: { actor: operator, engineId: ENGINE_ID, reason: 'heartbeat lost', pausedAt: at(0) },
+    };
+    const autonomous: StrategyEvent[] = [registered(), overridden('L0', 'L4')];
+
+    const verdictOf = (control: ControlEvent[], strategy: StrategyEvent[], intent: ActionIntent) => {
+      const request = checkRequest({ action: { ...orderAction, intent } });
+      return composeVerdict(
+        [
+          ...controlChecks(fold(controlPlane, control), request, now),
+          ...strategyChecks(fold(strategyDecider, strategy), request, HASH_A, now),
+          impactCheck(classifyImpact(request.impact, request.action.notional).tier, maturityIndex('L4')),
+        ],
+        'enforce',
+      );
+    };
+
+    it('should ALLOW an open action at full size while nothing is paused', () => {
+      expect(verdictOf([sandbox], autonomous, 'open')).toEqual({ action: 'ALLOW', sizeMultiplier: 1 });
+    });
+
+    describe.each<[string, ControlEvent[], StrategyEvent[]]>([
+      ['the strategy', [sandbox], [...autonomous, paused()]],
+      ['the engine', [sandbox, enginePaused], autonomous],
+    ])('When %s is paused', (_, control, strategy) => {
+      it.each<ActionIntent>(['reduce', 'close'])('should ALLOW a %s action at full size', (intent) => {
+        expect(verdictOf(control, strategy, intent)).toEqual({ action: 'ALLOW', sizeMultiplier: 1 });
+      });
+
+      it.each<ActionIntent>(['open', 'increase'])('should PAUSE an %s action', (intent) => {
+        expect(verdictOf(control, strategy, intent)).toEqual({ action: 'PAUSE', sizeMultiplier: 0 });
       });
     });
   });

@@ -480,6 +480,34 @@ describe('Approvals', () => {
     });
   });
 
+  describe('When the request is one millisecond from its expiry', () => {
+    it('should grant it', () => {
+      const now = at(59.999);
+      spec()
+        .given([registered(), approvalRequested('ap-1', HASH_A, at(60))])
+        .when(approve(otherOperator, now))
+        .then([
+          {
+            type: 'ApprovalGranted',
+            data: {
+              approvalId: 'ap-1',
+              approver: 'bob',
+              tokenId: 't-ap-1',
+              tokenExpiresAt: at(600),
+              grantedAt: now,
+            },
+          },
+          tokenIssued('t-ap-1', {
+            expiresAt: at(600),
+            boundActionHash: HASH_A,
+            approvalId: 'ap-1',
+            issuedBy: 'bob',
+            issuedAt: now,
+          }),
+        ]);
+    });
+  });
+
   describe('When the request has expired', () => {
     it('should refuse the approval at exactly its expiry', () => {
       spec()

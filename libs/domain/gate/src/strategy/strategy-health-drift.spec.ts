@@ -139,9 +139,9 @@ describe('Drift against the backtest baseline', () => {
   const baseline = baselineRegistered(0.625, 0.5);
   const window = (wins: number, total: number) => mixed(wins, 100, total - wins, 50);
   const driftOf = (pnls: number[]) => assessDrift(pnls, baseline.data, DEFAULT_STRATEGY_POLICY);
-  const checkOf = (pnls: number[], intent: 'open' | 'reduce' = 'open') =>
+  const checkOf = (pnls: number[], intent: 'open' | 'reduce' = 'open', base = baseline) =>
     strategyChecks(
-      fold(strategyDecider, [registered(), baseline, ...outcomes(pnls)]),
+      fold(strategyDecider, [registered(), base, ...outcomes(pnls)]),
       checkRequest({ action: { kind: 'order.place', intent } }),
       'a'.repeat(64),
       T0,
@@ -207,6 +207,21 @@ describe('Drift against the backtest baseline', () => {
     });
   });
 
+  describe('When drift is just above 30 % (14 of 32 wins against a baseline win rate of 0.6259)', () => {
+    it('should reduce size', () => {
+      // (0.6259 − 0.4375) / 0.6259 = 0.30101
+      expect(checkOf(window(14, 32), 'open', baselineRegistered(0.6259, 0.5))).toEqual({
+        name: 'drift',
+        outcome: 'REDUCE_SIZE',
+        value: 0.301,
+        threshold: 0.5,
+        distanceToTrip: 0.199,
+        sizeMultiplier: 0.5,
+        reason: 'drift 30.101 % (worst: winRate) against the backtest baseline > 30 %: sized × 0.5',
+      });
+    });
+  });
+
   describe('When drift is exactly 50 %', () => {
     it('should reduce size, not pause', () => {
       expect(checkOf(window(10, 32))).toMatchObject({
@@ -224,6 +239,19 @@ describe('Drift against the backtest baseline', () => {
 
     it('should let a reduce-only action through', () => {
       expect(checkOf(window(9, 32), 'reduce')).toMatchObject({ outcome: 'ALLOW', value: 0.55 });
+    });
+  });
+
+  describe('When drift is just above 50 % (10 of 32 wins against a baseline win rate of 0.6263)', () => {
+    it('should pause', () => {
+      // (0.6263 − 0.3125) / 0.6263 = 0.50104
+      expect(checkOf(window(10, 32), 'open', baselineRegistered(0.6263, 0.5))).toMatchObject({
+        outcome: 'PAUSE',
+        value: 0.501,
+        threshold: 0.5,
+        distanceToTrip: -0.001,
+        reason: 'drift 50.104 % (worst: winRate) against the backtest baseline > 50 %: paused',
+      });
     });
   });
 

@@ -194,6 +194,30 @@ describe('Strategy promotion', () => {
     });
   });
 
+  describe('When the win rate ends barely above 0.45', () => {
+    // 281 losses of 100, then 229 wins of 200: recorded one by one, the win rate never passes 0.45
+    // (at most 229 of 510, 0.449), so the strategy is still at L0. Profit factor 46 000 / 28 100 ≈ 1.64.
+    const history = [registered(), ...outcomes([...Array(281).fill(-100), ...Array(229).fill(200)])];
+
+    it('should promote on the win that lifts it to 230 of 511 (0.4501)', () => {
+      spec()
+        .given(history)
+        .when(recordOutcome('o-511', 200))
+        .then([
+          outcomeRecorded('o-511', 200),
+          {
+            type: 'MaturityPromoted',
+            data: {
+              from: 'L0',
+              to: 'L1',
+              evidence: { outcomes: 511, winRate: 230 / 511, profitFactor: 46_000 / 28_100 },
+              promotedAt: T0,
+            },
+          },
+        ]);
+    });
+  });
+
   describe('When the profit factor would end exactly at 1.1', () => {
     // 30 wins of 110 against 20 losses of 150: 3300 / 3000 = 1.1.
     const history = [registered(), ...outcomes(mixed(29, 110, 20, 150))];
