@@ -1,12 +1,13 @@
 import { Kvm } from '@nats-io/kv';
 import { loadConfig } from '@bifrost/config';
-import type {
-  Envelope,
-  LedgerEntry,
-  LedgerView,
-  ReservationDecision,
-  ReserveReply,
-  RiskLimits,
+import {
+  infraFailureCode,
+  type Envelope,
+  type LedgerEntry,
+  type LedgerView,
+  type ReservationDecision,
+  type ReserveReply,
+  type RiskLimits,
 } from '@bifrost/contracts';
 import { Messaging } from '@bifrost/messaging';
 import { RiskDesk } from './ledger/risk-desk';
@@ -88,13 +89,7 @@ export async function untilAnswered<T>(call: () => Promise<T>): Promise<T> {
       return await call();
     } catch (error) {
       const code = (error as { code?: string }).code ?? '';
-      if (
-        attempt > 200 ||
-        !/^(RISK\.NOT_LEADER|RISK\.NO_LEADER|RPC\.NO_RESPONDERS|RPC\.TIMEOUT|INFRA\.UNAVAILABLE|CONCURRENCY\.CONFLICT)$/.test(
-          code,
-        )
-      )
-        throw error;
+      if (attempt > 200 || !infraFailureCode(code)) throw error;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   }

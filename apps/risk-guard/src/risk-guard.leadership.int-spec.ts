@@ -1,7 +1,7 @@
-import type { ReserveReply } from '@bifrost/contracts';
+import type { ReserveReply, RiskPolicy } from '@bifrost/contracts';
 import { ConcurrencyError } from '@bifrost/event-sourcing';
 import { policyDecider, type PolicyEvent } from '@bifrost/domain-risk';
-import { toDomainEvent, type Messaging } from '@bifrost/messaging';
+import { createEnvelope, toDomainEvent, type Messaging } from '@bifrost/messaging';
 import type { RunningService } from '@bifrost/service';
 import { createTestNamespace, waitFor, type TestNamespace } from '@bifrost/testing';
 import { RiskBookStore } from './ledger/risk-book.store';
@@ -9,6 +9,7 @@ import { RiskDesk } from './ledger/risk-desk';
 import {
   connectClient,
   ledgerEntries,
+  occupyLease,
   OPERATOR,
   startRiskGuard,
   upsertPolicy,
@@ -151,6 +152,57 @@ describe('risk-guard when a stalled leader wakes up after a takeover', () => {
       },
       { timeoutMs: 5_000, what: 'the late throttle in force' },
     );
+  });
+});
+
+/** A crashed leader's lease still runs: no instance may lead, and a standby forwards to no one. */
+describe('risk-guard while no instance leads', () => {
+  let ns: TestNamespace;
+  let client: Messaging;
+  let standby: RunningService | undefined;
+
+  beforeAll(async () => {
+    ns = await createTestNamespace('risknolead');
+    client = await connectClient(ns);
+    const first = await startRiskGuard(ns);
+    await waitFor(() => first.app.get(RiskDesk).isLeader, { what: 'the first instance leads' });
+    await upsertPolicy(client, 'gap-engine', 100_000, 100_000, 100);
+    await first.close();
+  });
+  afterAll(async () => {
+    await standby?.close();
+    await client.drain();
+    await ns.cleanup();
+  });
+
+  it('should retry a tripwire THROTTLE until a leader takes it, not park it', async () => {
+    // Longer than the 5 deliveries (~3 s of backoff) after which any other failure is parked.
+    await occupyLease(client, 6_000);
+    standby = await startRiskGuard(ns, { RISK_SEED_POLICIES: 'false' });
+    const trigger = createEnvelope({
+      type: 'tripwire.TripwireTriggered',
+      subject: ns.naming.eventSubject('tripwire', 'policy', 'contract_rate'),
+      source: 'tripwire',
+      actor: { kind: 'system', id: 'tripwire' },
+      data: { engineId: 'gap-engine', action: 'THROTTLE', policyId: 'contract_rate', reason: 'regressed' },
+    });
+    await client.publisher.publish(trigger);
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    expect(standby.app.get(RiskDesk).isLeader).toBe(false);
+
+    const policy = await waitFor(
+      async () => {
+        const { policies } = await client.rpc.call<{ policies: RiskPolicy[] }>(
+          'bifrost.rpc.risk.policies',
+          {},
+        );
+        return policies.find((p) => p.policyId === 'gap-engine' && p.throttled);
+      },
+      { what: 'the throttle, once the standby leads', timeoutMs: 15_000 },
+    );
+    expect(policy.throttled?.cause).toMatchObject({ kind: 'tripwire', id: trigger.id });
+    const dlq = await client.jsm.streams.info(ns.naming.streams.dlq.name);
+    expect(dlq.state.messages).toBe(0);
   });
 });
 

@@ -54,3 +54,18 @@ export function nothingDecided(code: string): boolean {
     code.endsWith('.NO_LEADER')
   );
 }
+
+/**
+ * Whether an error code says the infrastructure failed rather than the request: nothing decided
+ * ({@link nothingDecided}), no answer in time (`RPC.TIMEOUT`: maybe decided, so only for requests
+ * that are safe to repeat), a dependency unavailable (`INFRA.*`) or a concurrent append that won
+ * (`CONCURRENCY.CONFLICT`). The same request may succeed later.
+ */
+export function infraFailureCode(code: string): boolean {
+  return (
+    nothingDecided(code) ||
+    code === 'RPC.TIMEOUT' ||
+    code.startsWith('INFRA.') ||
+    code === 'CONCURRENCY.CONFLICT'
+  );
+}

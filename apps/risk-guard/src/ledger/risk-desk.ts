@@ -9,6 +9,7 @@ import { Kvm } from '@nats-io/kv';
 import type { Subscription } from '@nats-io/nats-core';
 import {
   GLOBAL_POLICY_ID,
+  infraFailureCode,
   type Actor,
   type Envelope,
   type LedgerEntry,
@@ -383,7 +384,11 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
     });
     if (reply.ok) return reply.data;
     const code = reply.error.code === 'RPC.NO_RESPONDERS' ? 'RISK.NO_LEADER' : reply.error.code;
-    throw new ForwardedError(reply.error.message, { code, details: reply.error.details });
+    const options = { code, details: reply.error.details };
+    // An infrastructure failure stays one (the reply carries only the code): a consumer asking on
+    // behalf of a message (a tripwire's throttle) then retries it until a leader takes it.
+    if (infraFailureCode(code)) throw new TransientError(reply.error.message, options);
+    throw new ForwardedError(reply.error.message, options);
   }
 
   private async seed(): Promise<void> {
