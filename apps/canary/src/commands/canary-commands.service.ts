@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { Actor } from '@bifrost/contracts';
 import {
   defaultProbes,
@@ -8,6 +8,7 @@ import {
   type EngineHeartbeatContext,
   type ProbeCommand,
 } from '@bifrost/domain-canary';
+import { isInfraFailure } from '@bifrost/event-sourcing';
 import { CommandRunner, Messaging, type DomainEvent } from '@bifrost/messaging';
 import { HealthRegistry } from '@bifrost/observability';
 import { CANARY_CONFIG, serviceUrls, type CanaryConfig } from '../canary.config';
@@ -16,6 +17,9 @@ import { CanaryState } from '../state/canary-state';
 /** The canary itself is the actor of what its probes and its dead-man switch ask for. */
 export const CANARY_ACTOR: Actor = { kind: 'system', id: 'canary' };
 const SEED_ACTOR: Actor = { kind: 'system', id: 'canary/defaults' };
+/** A pause request JetStream did not store is asked again after this, doubling up to the maximum. */
+const PAUSE_RETRY_MS = 200;
+const PAUSE_RETRY_MAX_MS = 2_000;
 
 /**
  * Runs commands on the canary's aggregates: decide on the in-memory state, append with optimistic
@@ -23,11 +27,12 @@ const SEED_ACTOR: Actor = { kind: 'system', id: 'canary/defaults' };
  * and an operator command never race each other for the same append.
  */
 @Injectable()
-export class CanaryCommands {
+export class CanaryCommands implements BeforeApplicationShutdown {
   private readonly log = new Logger('CanaryCommands');
   private readonly runner: CommandRunner;
   private readyPromise?: Promise<void>;
   private isReady = false;
+  private stopping = false;
 
   constructor(
     @Inject(Messaging) messaging: Messaging,
@@ -74,22 +79,41 @@ export class CanaryCommands {
     const current = this.state.probe(probeName);
     const probe = current.status === 'defined' ? current.probe : undefined;
     if (alert && probe?.action === 'pause_engine' && probe.engineId) {
-      await this.engine(
-        probe.engineId,
-        {
-          type: 'RequestPause',
-          data: {
-            engineId: probe.engineId,
-            probeName: probe.name,
-            // The engine's decider clips it to the event's limit.
-            reason: `probe ${probe.name}: ${String(alert.data['reason'])}`,
-            now: String(alert.data['at']),
-          },
+      await this.requestPause(probe.engineId, {
+        type: 'RequestPause',
+        data: {
+          engineId: probe.engineId,
+          probeName: probe.name,
+          // The engine's decider clips it to the event's limit.
+          reason: `probe ${probe.name}: ${String(alert.data['reason'])}`,
+          now: String(alert.data['at']),
         },
-        CANARY_ACTOR,
-      );
+      });
     }
     return result.events;
+  }
+
+  beforeApplicationShutdown(): void {
+    this.stopping = true;
+  }
+
+  /**
+   * Appends a probe's pause request, asking again while JetStream does not store it: the alert is
+   * stored already and the probe stays DOWN, so nothing would ask for this pause again.
+   */
+  private async requestPause(engineId: string, command: EngineHeartbeatCommand): Promise<void> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await this.engine(engineId, command, CANARY_ACTOR);
+        return;
+      } catch (error) {
+        if (!isInfraFailure(error) || this.stopping) throw error;
+        this.log.warn(`engine ${engineId}: the pause request was not stored, asking again: ${String(error)}`);
+        await new Promise((resolve) =>
+          setTimeout(resolve, Math.min(PAUSE_RETRY_MS * 2 ** attempt, PAUSE_RETRY_MAX_MS)),
+        );
+      }
+    }
   }
 
   async engine(

@@ -36,10 +36,11 @@ export class ProbeScheduler implements OnApplicationBootstrap, BeforeApplication
   private readonly log = new Logger('ProbeScheduler');
   private readonly loops = new Map<string, ProbeLoop>();
   private readonly runs = new Map<string, ProbeRun>();
-  private readonly tallies = new Map<string, { checks: number; failures: number }>();
+  private tallies = new Map<string, { checks: number; failures: number }>();
   private summaryTimer?: NodeJS.Timeout;
   private summaryFrom = new Date().toISOString();
   private stopping = false;
+  private summarizing = false;
 
   constructor(
     @Inject(Messaging) private readonly messaging: Messaging,
@@ -134,11 +135,7 @@ export class ProbeScheduler implements OnApplicationBootstrap, BeforeApplication
     const now = new Date().toISOString();
     const counters = countCheck(this.run(probe.name).counters, result.passed);
     this.runs.set(probe.name, { counters, last: { ...result, at: now } });
-    const tally = this.tallies.get(probe.name) ?? { checks: 0, failures: 0 };
-    this.tallies.set(probe.name, {
-      checks: tally.checks + 1,
-      failures: tally.failures + (result.passed ? 0 : 1),
-    });
+    this.tally(probe.name, 1, result.passed ? 0 : 1);
     this.metrics.checked(probe.name, result.passed, counters.consecutiveFailures);
     await this.commands.probe(
       probe.name,
@@ -157,14 +154,37 @@ export class ProbeScheduler implements OnApplicationBootstrap, BeforeApplication
     );
   }
 
-  /** One summary per interval instead of one event per check. */
+  private tally(probeName: string, checks: number, failures: number): void {
+    const tally = this.tallies.get(probeName) ?? { checks: 0, failures: 0 };
+    this.tallies.set(probeName, { checks: tally.checks + checks, failures: tally.failures + failures });
+  }
+
+  /**
+   * One summary per interval instead of one event per check. A summary that could not be published
+   * leaves its period and counts to the next one, which then covers both; while one is being
+   * published, the next waits for the following interval.
+   */
   async publishSummary(): Promise<void> {
+    if (this.summarizing) return;
+    this.summarizing = true;
+    try {
+      await this.summarize();
+    } finally {
+      this.summarizing = false;
+    }
+  }
+
+  private async summarize(): Promise<void> {
     const to = new Date().toISOString();
+    const from = this.summaryFrom;
+    const tallies = this.tallies;
+    this.tallies = new Map();
+    this.summaryFrom = to;
     const data: DataOf<typeof CanarySummaryReported> = {
-      from: this.summaryFrom,
+      from,
       to,
       probes: this.state.definedProbes().map((s) => {
-        const tally = this.tallies.get(s.probe.name) ?? { checks: 0, failures: 0 };
+        const tally = tallies.get(s.probe.name) ?? { checks: 0, failures: 0 };
         return {
           probeName: s.probe.name,
           status: s.health,
@@ -178,8 +198,6 @@ export class ProbeScheduler implements OnApplicationBootstrap, BeforeApplication
         return { engineId, status: engine.status === 'watched' ? engine.health : 'ALIVE' };
       }),
     };
-    this.tallies.clear();
-    this.summaryFrom = to;
     try {
       await this.messaging.publisher.publish(
         createEnvelope({
@@ -191,7 +209,9 @@ export class ProbeScheduler implements OnApplicationBootstrap, BeforeApplication
         }),
       );
     } catch (error) {
-      this.log.warn(`summary not published: ${(error as Error).message}`);
+      this.log.warn(`summary not published, its counts go into the next: ${(error as Error).message}`);
+      this.summaryFrom = from;
+      for (const [name, tally] of tallies) this.tally(name, tally.checks, tally.failures);
     }
   }
 }

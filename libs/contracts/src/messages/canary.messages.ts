@@ -156,7 +156,7 @@ export const CanaryProbeRemoved = canaryEvent(
 export const CanaryProbeStatusChanged = canaryEvent(
   'ProbeStatusChanged',
   PROBE,
-  'A check result that changed the probe status (UNKNOWN → UP, UP → DOWN after failureThreshold failures in a row, DOWN → UP after recoveryThreshold passes in a row). Checks that change nothing publish no event.',
+  'A check result that changed the probe status (UNKNOWN → UP, UNKNOWN or UP → DOWN after failureThreshold failures in a row, DOWN → UP after recoveryThreshold passes in a row). Checks that change nothing publish no event.',
   object({
     probeName: ProbeName,
     from: literals(PROBE_STATUSES),

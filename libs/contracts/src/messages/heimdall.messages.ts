@@ -79,7 +79,7 @@ export const SandboxTrialReported = defineMessage({
   data: object({
     engineId: EntityId,
     domain: HeimdallDomainId,
-    /** Unique per domain: a redelivered or re-sent trial is counted once. */
+    /** Unique per engine: a redelivered or re-sent trial is counted once. */
     trialId: FactKey,
     success: Type.Boolean(),
     /** The recommendation that was tried, when known. */

@@ -1,0 +1,143 @@
+import type { GateCheckReply } from '@bifrost/contracts';
+import type { Messaging } from '@bifrost/messaging';
+import type { RunningService } from '@bifrost/service';
+import { createTestNamespace, startTestService, waitFor, type TestNamespace } from '@bifrost/testing';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the pause is checked at the real gate
+import { GateConfig, gateService } from '../../gate/src/gate.service';
+import {
+  OPERATOR,
+  canaryEvents,
+  connectClient,
+  controlledServer,
+  httpProbe,
+  probeView,
+  startCanary,
+  upsertProbe,
+} from './canary.fixtures';
+
+jest.setTimeout(60_000);
+
+/** JetStream refusing some of the canary's writes: the events stream stops taking some subjects. */
+describe('canary service when JetStream does not store some of its events', () => {
+  let ns: TestNamespace;
+  let client: Messaging;
+  let gate: RunningService;
+  let canary: RunningService;
+
+  beforeAll(async () => {
+    ns = await createTestNamespace('canaryfault');
+    client = await connectClient(ns);
+    gate = await startTestService(GateConfig, gateService, ns, { LOG_LEVEL: 'error' });
+    canary = await startCanary(ns, { CANARY_SUMMARY_INTERVAL_MS: '1000' });
+  });
+  afterAll(async () => {
+    await canary.close();
+    await gate.close();
+    await client.drain();
+    await ns.cleanup();
+  });
+
+  /** Runs `during` while the events stream takes every subject but those of `excluded`. */
+  const withoutSubjects = async (excluded: string[], during: () => Promise<void>) => {
+    const { name } = ns.naming.streams.events;
+    const { config } = await client.jsm.streams.info(name);
+    const prefix = ns.naming.qualify('bifrost.evt');
+    const others = ['gate', 'risk', 'tripwire', 'heimdall', 'governance', 'system', 'gateway'];
+    await client.jsm.streams.update(name, {
+      ...config,
+      subjects: [
+        ...others.map((context) => `${prefix}.${context}.>`),
+        ...['probe', 'engine', 'summary']
+          .map((kind) => `${prefix}.canary.${kind}.>`)
+          .filter((subject) => !excluded.includes(subject)),
+      ],
+    });
+    try {
+      await during();
+    } finally {
+      await client.jsm.streams.update(name, config);
+    }
+  };
+
+  it('should ask for the pause of a pause_engine probe again until it is stored, and pause the engine once', async () => {
+    const server = await controlledServer();
+    server.mode = 'fail';
+    const engineEvents = `${ns.naming.qualify('bifrost.evt')}.canary.engine.>`;
+    try {
+      await withoutSubjects([engineEvents], async () => {
+        await upsertProbe(
+          client,
+          httpProbe('ledger-db', server.url, { action: 'pause_engine', engineId: 'f1' }),
+        );
+        await waitFor(async () => (await probeView(client, 'ledger-db'))?.status === 'DOWN', {
+          what: 'ledger-db DOWN',
+        });
+        // The alert is stored; the pause cannot be, for a while.
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+        expect((await canaryEvents(client, ns, 'engine', 'f1')).length).toBe(0);
+      });
+
+      await waitFor(
+        async () =>
+          (await client.rpc.call<GateCheckReply>('bifrost.rpc.gate.check', checkOf('f1'))).action === 'PAUSE',
+        { what: 'f1 paused at the gate', timeoutMs: 15_000 },
+      );
+      const pauses = (await canaryEvents(client, ns, 'engine', 'f1')).filter(
+        (e) => e.type === 'canary.EnginePauseRequested',
+      );
+      expect(pauses.map((e) => e.data)).toEqual([
+        expect.objectContaining({ engineId: 'f1', probeName: 'ledger-db' }),
+      ]);
+    } finally {
+      await client.rpc.call('bifrost.rpc.canary.cmd.remove-probe', {
+        actor: OPERATOR,
+        reason: 'done',
+        probeName: 'ledger-db',
+      });
+      await server.close();
+    }
+  });
+
+  it('should carry the period and counts of a summary it could not publish into the next', async () => {
+    const server = await controlledServer();
+    const summaries = async () =>
+      (
+        await client.eventStore.read(
+          ns.naming.eventSubject('canary', 'summary', new Date().toISOString().slice(0, 10)),
+        )
+      ).events;
+    try {
+      await upsertProbe(client, httpProbe('counted', server.url, { intervalMs: 100 }));
+      await waitFor(async () => (await summaries()).length >= 1, { what: 'a first summary' });
+      await withoutSubjects([`${ns.naming.qualify('bifrost.evt')}.canary.summary.>`], async () => {
+        await new Promise((resolve) => setTimeout(resolve, 2_500));
+      });
+      const stored = await waitFor(
+        async () => {
+          const all = (await summaries()).map((e) => e.envelope.data as { from: string; to: string });
+          const longest = Math.max(...all.map((s) => Date.parse(s.to) - Date.parse(s.from)));
+          return longest >= 2_000 ? all : undefined;
+        },
+        { what: 'a summary covering the outage', timeoutMs: 15_000 },
+      );
+      // Contiguous periods: no time (and no check counted in it) left out by the failed publishes.
+      for (let i = 1; i < stored.length; i += 1) expect(stored[i]?.from).toBe(stored[i - 1]?.to);
+      const outage = stored.find((s) => Date.parse(s.to) - Date.parse(s.from) >= 2_000) as unknown as {
+        probes: { probeName: string; checks: number }[];
+      };
+      // About 10 checks a second, over at least the 2 s the stream did not take summaries.
+      expect(outage.probes.find((p) => p.probeName === 'counted')?.checks).toBeGreaterThanOrEqual(15);
+    } finally {
+      await client.rpc.call('bifrost.rpc.canary.cmd.remove-probe', {
+        actor: OPERATOR,
+        reason: 'done',
+        probeName: 'counted',
+      });
+      await server.close();
+    }
+  });
+});
+
+function checkOf(engineId: string) {
+  return { engineId, strategyId: 's1', action: { kind: 'order.place', intent: 'open' } };
+}
