@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { CommonConfigProperties } from '@bifrost/config';
+import { CommonConfigProperties, ConfigError } from '@bifrost/config';
 
 export const RiskGuardConfig = Type.Object({
   ...CommonConfigProperties,
@@ -17,5 +17,19 @@ export const RiskGuardConfig = Type.Object({
   RISK_SEED_POLICIES: Type.Boolean({ default: true }),
 });
 export type RiskGuardConfig = Static<typeof RiskGuardConfig>;
+
+/** What the schema cannot say: the default reservation TTL must be one a reserve may have. */
+export function assertRiskGuardConfig(
+  config: Pick<RiskGuardConfig, 'RISK_DEFAULT_TTL_MS' | 'RISK_MAX_TTL_MS'>,
+): void {
+  if (config.RISK_DEFAULT_TTL_MS > config.RISK_MAX_TTL_MS) {
+    throw new ConfigError([
+      {
+        variable: 'RISK_DEFAULT_TTL_MS',
+        message: `${config.RISK_DEFAULT_TTL_MS} is above RISK_MAX_TTL_MS (${config.RISK_MAX_TTL_MS}): every reserve without a ttlMs would be refused`,
+      },
+    ]);
+  }
+}
 
 export const RISK_GUARD_CONFIG = 'risk-guard:CONFIG';

@@ -57,7 +57,7 @@ import {
 } from '@bifrost/messaging';
 import { HealthRegistry } from '@bifrost/observability';
 import { ServiceInfo } from '@bifrost/service';
-import { RISK_GUARD_CONFIG, type RiskGuardConfig } from '../risk-guard.config';
+import { RISK_GUARD_CONFIG, assertRiskGuardConfig, type RiskGuardConfig } from '../risk-guard.config';
 import { RiskMetrics } from '../risk.metrics';
 import {
   installationCurrency,
@@ -167,6 +167,7 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
     @Inject(RPC_OBSERVER) private readonly rpcObserver: RpcObserver,
   ) {
     assertTimeZone(config.RISK_TIME_ZONE);
+    assertRiskGuardConfig(config);
     this.store = new RiskBookStore(messaging, `risk-guard/${info.instanceId}`);
     this.loaded = new Promise((resolve) => (this.markLoaded = resolve));
     metrics.observe(
