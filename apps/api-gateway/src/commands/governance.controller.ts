@@ -256,7 +256,7 @@ export class GovernanceController {
     method: 'PATCH',
     path: 'engines/:engineId/circuit-breaker/rules/:ruleId',
     summary:
-      'Create or change a circuit breaker rule (condition in the rule language, window 1m/5m/15m, action)',
+      'Create or change a circuit breaker rule (condition in the rule language, window in whole minutes 1m–60m, action)',
     access: 'admin',
     params: EngineRuleParams,
     body: RuleBody,

@@ -17,7 +17,8 @@ export const CommandType = Type.String({ pattern: idPattern('^[A-Za-z][A-Za-z0-9
 /**
  * One command an engine ran and how it ended. The governance agent derives success, error,
  * rollback and approval rates from these (readiness, circuit breakers); the time of the record is
- * when the agent received it (the envelope's `occurredAt` as published).
+ * when the agent received it, not the envelope's `occurredAt` (an engine's clock does not place
+ * its records in the windows).
  */
 export const CommandReported = defineMessage({
   type: 'ingest.CommandReported',

@@ -366,7 +366,7 @@ export const GovernanceProposalApproved = engineEvent(
 );
 export const GovernanceProposalRejected = engineEvent(
   'ProposalRejected',
-  'A required approver rejected the proposal, or the agent withdrew it (a breaker tripped, the ladder changed, or the engine left its starting phase).',
+  'A required approver rejected the proposal, or the agent withdrew it (a breaker tripped or the ladder changed; a proposal whose engine left its starting phase is refused at approval instead, GOVERNANCE.PROPOSAL_STALE).',
   { proposalId: GovernanceId, by: Actor, reason: Reason, at: Timestamp },
 );
 export const GovernanceProposalExpired = engineEvent(
