@@ -160,6 +160,51 @@ describe('projector service', () => {
       }
       await waitFor(async () => (await lagOf()) === 0, { what: 'the lag back to 0 once committed' });
     });
+
+    it('should drop its lag, position and consumer series when it loses the writer lock, and report them again as writer', async () => {
+      const writing = await metrics();
+      expect(
+        metricValue(writing, 'bifrost_projector_last_applied_sequence', { stream: 'events' }),
+      ).toBeGreaterThan(0);
+      // Its lock connection dies, and the test takes the lock before the service can again.
+      await bed.db.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND pid <> pg_backend_pid()`,
+      );
+      await bed.db.query('SELECT pg_advisory_lock(hashtext($1))', [WRITER_LOCK]);
+      try {
+        const standby = await waitFor(
+          async () => {
+            const current = await metrics();
+            return metricValue(current, 'bifrost_projector_writer') === 0 && current;
+          },
+          { what: 'the service to stand by' },
+        );
+        for (const stream of ['events', 'decisions']) {
+          expect(metricValue(standby, 'bifrost_projector_lag_messages', { stream })).toBeUndefined();
+          expect(metricValue(standby, 'bifrost_projector_last_applied_sequence', { stream })).toBeUndefined();
+        }
+        for (const consumer of ['projector__events', 'projector__decisions']) {
+          expect(metricValue(standby, 'bifrost_consumer_pending_messages', { consumer })).toBeUndefined();
+          // Counters keep what they counted.
+          expect(metricValue(standby, 'bifrost_consumer_parked_messages_total', { consumer })).toBeDefined();
+        }
+      } finally {
+        await bed.db.query('SELECT pg_advisory_unlock(hashtext($1))', [WRITER_LOCK]);
+      }
+      const writer = await waitFor(
+        async () => {
+          const current = await metrics();
+          return (
+            metricValue(current, 'bifrost_projector_lag_messages', { stream: 'events' }) === 0 && current
+          );
+        },
+        { what: 'the service to write again' },
+      );
+      expect(metricValue(writer, 'bifrost_projector_writer')).toBe(1);
+      expect(
+        metricValue(writer, 'bifrost_consumer_pending_messages', { consumer: 'projector__events' }),
+      ).toBe(0);
+    });
   });
 });
 

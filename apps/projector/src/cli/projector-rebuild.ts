@@ -1,23 +1,30 @@
 import { parseArgs } from 'node:util';
+import { type DataSource } from 'typeorm';
 import { StreamConfig, loadConfig } from '@bifrost/config';
 import { Messaging, streamSettingsOf } from '@bifrost/messaging';
 import { openProjectorDatabase } from '../persistence';
 import { auditedBeyondStreams, rebuildReadModels } from '../rebuild/rebuild-read-models';
 
+/** How long it waits for NATS before it gives up (a service waits for ever; a command should not). */
+const NATS_CONNECT_TIMEOUT_MS = 15_000;
+
 const USAGE =
   'usage: npm run projector:rebuild -- --database-url postgres://… [--nats-url nats://…] [--namespace ns]\n' +
   '(stop the projector first: the rebuild takes its writer lock)';
 
-/** Drops and rebuilds every read model from the streams; the audit log is never touched. */
+/**
+ * Drops and rebuilds every read model from the streams; the audit log is never touched. Exit 0 when
+ * rebuilt; 1 when it could not be (nothing reachable, stream settings that differ from the
+ * installation's, a projector running), the read models left as they were; 2 on bad usage.
+ */
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    args: process.argv.slice(2),
-    options: {
-      'database-url': { type: 'string' },
-      'nats-url': { type: 'string' },
-      namespace: { type: 'string' },
-    },
-  });
+  let values: ReturnType<typeof parsed>['values'];
+  try {
+    ({ values } = parsed());
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
   // The command line's edge, like a service's config: read once, here.
   const databaseUrl = values['database-url'] ?? process.env['DATABASE_URL'];
   const natsUrl = values['nats-url'] ?? process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
@@ -26,16 +33,22 @@ async function main(): Promise<number> {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
-  const dataSource = await openProjectorDatabase(databaseUrl);
-  const messaging = await Messaging.connect({
-    url: natsUrl,
-    service: 'projector',
-    instanceId: 'rebuild',
-    namespace,
-    // The services' stream settings, or it would find their streams "different" and stop.
-    streams: streamSettingsOf(loadConfig(StreamConfig, process.env)),
-  });
+  let dataSource: DataSource | undefined;
+  let messaging: Messaging | undefined;
   try {
+    dataSource = await openProjectorDatabase(databaseUrl);
+    messaging = await withTimeout(
+      Messaging.connect({
+        url: natsUrl,
+        service: 'projector',
+        instanceId: 'rebuild',
+        namespace,
+        // The services' stream settings, or it would find their streams "different" and stop.
+        streams: streamSettingsOf(loadConfig(StreamConfig, process.env)),
+      }),
+      NATS_CONNECT_TIMEOUT_MS,
+      `NATS at ${natsUrl} did not answer within ${NATS_CONNECT_TIMEOUT_MS / 1000} s`,
+    );
     const applied = await rebuildReadModels({
       dataSource,
       js: messaging.js,
@@ -52,7 +65,11 @@ async function main(): Promise<number> {
         ),
     });
     process.stdout.write(`read models rebuilt: ${JSON.stringify(applied)} messages re-applied\n`);
-    const beyond = await auditedBeyondStreams({ dataSource, jsm: messaging.jsm, naming: messaging.naming });
+    const beyond = await auditedBeyondStreams({
+      dataSource,
+      jsm: messaging.jsm,
+      naming: messaging.naming,
+    });
     for (const [stream, count] of Object.entries(beyond)) {
       process.stdout.write(
         `warning: ${count} messages of ${stream} are in the audit log but no longer in the stream (retention or purge): the read models do not have them; the audit log keeps them\n`,
@@ -63,9 +80,28 @@ async function main(): Promise<number> {
     process.stderr.write(`rebuild failed, read models unchanged: ${(error as Error).message}\n`);
     return 1;
   } finally {
-    await messaging.drain();
-    await dataSource.destroy();
+    await messaging?.drain().catch(() => undefined);
+    await dataSource?.destroy().catch(() => undefined);
   }
+}
+
+function parsed() {
+  return parseArgs({
+    args: process.argv.slice(2),
+    options: {
+      'database-url': { type: 'string' },
+      'nats-url': { type: 'string' },
+      namespace: { type: 'string' },
+    },
+  });
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 void main().then((code) => process.exit(code));

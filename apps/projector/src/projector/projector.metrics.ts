@@ -26,7 +26,7 @@ export class ProjectorMetrics {
    * of `projector__events` and `projector__decisions`: the same lag as `bifrost_projector_lag_messages`
    * (messages of the stream the checkpoint has not reached yet) and the messages parked from each.
    */
-  readonly consumers: ConsumerObserver;
+  readonly consumers: ConsumerSeries;
 
   constructor(registry?: Registry) {
     const registers = registry ? [registry] : [];
@@ -93,7 +93,18 @@ export class ProjectorMetrics {
     for (const result of ['intact', 'broken', 'error']) this.auditVerifications.inc({ result }, 0);
     this.consumers = registry
       ? serviceConsumerSeries(registry)
-      : { pending: () => undefined, parked: () => undefined };
+      : { pending: () => undefined, parked: () => undefined, forget: () => undefined };
+  }
+
+  /**
+   * The instance no longer writes (it lost the writer lock): its lag, position and consumer lag
+   * series go, as a standby never had them, so that a sum over replicas counts the writer's alone.
+   */
+  standby(consumers: readonly string[]): void {
+    this.writer.set(0);
+    this.lag.reset();
+    this.lastApplied.reset();
+    for (const consumer of consumers) this.consumers.forget(consumer);
   }
 
   /** Where `bifrost_projector_lag_seconds` is read from at each scrape (the projector). */
@@ -107,7 +118,10 @@ export class ProjectorMetrics {
  * the bootstrap registers them after the service's providers (this one among them) were created;
  * a registry without them (a projector run outside a service, as in the benchmark) gets nothing.
  */
-function serviceConsumerSeries(registry: Registry): ConsumerObserver {
+/** The consumer series, and a way to drop a consumer's lag once this instance no longer reads it. */
+type ConsumerSeries = ConsumerObserver & { forget(consumer: string): void };
+
+function serviceConsumerSeries(registry: Registry): ConsumerSeries {
   let series: { pending: Gauge<'consumer'>; parked: Counter<'consumer'> } | undefined;
   const resolve = () => {
     if (series) return series;
@@ -125,5 +139,6 @@ function serviceConsumerSeries(registry: Registry): ConsumerObserver {
       found?.parked.inc({ consumer }, 0); // the series exists from the start: increase() sees the first
     },
     parked: (consumer) => resolve()?.parked.inc({ consumer }),
+    forget: (consumer) => resolve()?.pending.remove({ consumer }),
   };
 }

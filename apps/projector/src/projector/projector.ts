@@ -231,7 +231,7 @@ export class Projector {
   private async release(runner: QueryRunner): Promise<void> {
     this.writing = false;
     this.writerPidValue = undefined;
-    this.options.metrics?.writer.set(0);
+    this.options.metrics?.standby(this.plans.map((plan) => plan.durable));
     // On a healthy connection the lock must go before the connection returns to the pool; on a
     // broken one the server has dropped the lock with the session already.
     await runner.query('RESET ROLE').catch(() => undefined);

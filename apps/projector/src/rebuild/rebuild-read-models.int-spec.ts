@@ -61,22 +61,37 @@ describe('read-model rebuild', () => {
 
     it('should do the same through the documented command', async () => {
       const before = await dumpReadModels(h.dataSource);
-      const run = await new Promise<{ code: number; stdout: string }>((done) =>
-        execFile(
-          'node',
-          [
-            '-r',
-            '@swc-node/register',
-            'apps/projector/src/cli/projector-rebuild.ts',
-            '--database-url',
-            h.database.url,
-          ],
-          { cwd: ROOT, env: { ...process.env, NATS_URL: h.ns.natsUrl, BIFROST_NAMESPACE: h.ns.namespace } },
-          (error, stdout) => done({ code: error ? Number(error.code) : 0, stdout }),
-        ),
-      );
+      const run = await rebuildCommand(['--database-url', h.database.url], {
+        NATS_URL: h.ns.natsUrl,
+        BIFROST_NAMESPACE: h.ns.namespace,
+      });
       expect(run.code).toBe(0);
       expect(run.stdout).toContain('read models rebuilt');
+      expect(await dumpReadModels(h.dataSource)).toEqual(before);
+    }, 60_000);
+
+    it('should exit 2 on bad usage, and 1 with the reason when Postgres or NATS cannot be reached, changing nothing', async () => {
+      const before = await dumpReadModels(h.dataSource);
+      const env = { NATS_URL: h.ns.natsUrl, BIFROST_NAMESPACE: h.ns.namespace };
+      const unknownFlag = await rebuildCommand(['--database-url', h.database.url, '--bogus'], env);
+      expect(unknownFlag.code).toBe(2);
+      expect(unknownFlag.stderr).toContain("Unknown option '--bogus'");
+
+      const noPostgres = await rebuildCommand(
+        ['--database-url', 'postgres://postgres@127.0.0.1:1/none'],
+        env,
+      );
+      expect(noPostgres.code).toBe(1);
+      expect(noPostgres.stderr).toMatch(/^rebuild failed, read models unchanged: .*ECONNREFUSED/);
+
+      const noNats = await rebuildCommand(
+        ['--database-url', h.database.url, '--nats-url', 'nats://127.0.0.1:1'],
+        env,
+      );
+      expect(noNats.code).toBe(1);
+      expect(noNats.stderr).toBe(
+        'rebuild failed, read models unchanged: NATS at nats://127.0.0.1:1 did not answer within 15 s\n',
+      );
       expect(await dumpReadModels(h.dataSource)).toEqual(before);
     }, 60_000);
   });
@@ -175,3 +190,18 @@ describe('read-model rebuild', () => {
     return { js: h.client.js, jsm: h.client.jsm, naming: h.client.naming, catalogue: h.client.catalogue };
   }
 });
+
+/** `npm run projector:rebuild -- …args` as an operator runs it. */
+function rebuildCommand(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) =>
+    execFile(
+      'node',
+      ['-r', '@swc-node/register', 'apps/projector/src/cli/projector-rebuild.ts', ...args],
+      { cwd: ROOT, env: { ...process.env, ...env } },
+      (error, stdout, stderr) => done({ code: error ? Number(error.code) : 0, stdout, stderr }),
+    ),
+  );
+}
