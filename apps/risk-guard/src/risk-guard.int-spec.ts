@@ -336,6 +336,46 @@ describe('risk-guard', () => {
     });
   });
 
+  describe('Given the default TTL (60 s) and maximum TTL (24 h)', () => {
+    const lifetime = (r: { decidedAt: string; expiresAt?: string }) =>
+      Date.parse(r.expiresAt ?? '') - Date.parse(r.decidedAt);
+    const tooLong = (key: string) =>
+      client.rpc.request('bifrost.rpc.risk.reserve', {
+        engineId: 'ttl-bounds',
+        idempotencyKey: key,
+        maxLoss: usd(1),
+        exposure: usd(0),
+        ttlMs: 86_400_001,
+      });
+
+    it('should expire a reserve without ttlMs 60 000 ms after it was decided', async () => {
+      await upsertPolicy(client, 'ttl-bounds', 1_000, 1_000, 100);
+      const granted = await reserve(client, 'ttl-bounds', 'tb-default', 1);
+      expect(granted.outcome).toBe('GRANTED');
+      expect(lifetime(granted)).toBe(60_000);
+    });
+
+    it('should grant a ttlMs of exactly the maximum and refuse one more with RISK.TTL_TOO_LONG', async () => {
+      await upsertPolicy(client, 'ttl-bounds', 1_000, 1_000, 100);
+      const longest = await reserve(client, 'ttl-bounds', 'tb-max', 1, 0, { ttlMs: 86_400_000 });
+      expect(longest.outcome).toBe('GRANTED');
+      expect(lifetime(longest)).toBe(86_400_000);
+      await expect(tooLong('tb-over')).resolves.toMatchObject({
+        ok: false,
+        error: { code: 'RISK.TTL_TOO_LONG' },
+      });
+      // A retry is checked as a request first: the used key with a TTL above the maximum gets that error.
+      await expect(tooLong('tb-max')).resolves.toMatchObject({
+        ok: false,
+        error: { code: 'RISK.TTL_TOO_LONG' },
+      });
+      await client.rpc.call('bifrost.rpc.risk.release', {
+        engineId: 'ttl-bounds',
+        reservationId: longest.reservationId,
+      });
+    });
+  });
+
   describe('When tripwire fires THROTTLE for an engine', () => {
     it('should throttle its policy with the event as cause until an operator lifts it', async () => {
       await upsertPolicy(client, 'throttled-engine', 1_000, 1_000, 100);

@@ -1,3 +1,4 @@
+import { evaluateWindow } from '@bifrost/domain-tripwire';
 import { createEnvelope, type Messaging } from '@bifrost/messaging';
 import type { RunningService } from '@bifrost/service';
 import { createTestNamespace, type TestNamespace } from '@bifrost/testing';
@@ -38,11 +39,15 @@ describe('tripwire service on a stationary KPI stream', () => {
   });
 
   it(`should trip nothing on ${EVENTS} KPI events at a constant 70 % success rate`, async () => {
+    // Random at a constant 70 % (a periodic pattern would make every window's rate exactly 70 %,
+    // every drop 0, and a broken threshold could not trip).
+    const random = mulberry32(42);
+    const successes = Array.from({ length: EVENTS }, () => random() < 0.7);
     const subject = ns.naming.ingestSubject('kpi', WHOLESALE.engineId);
     const actor = { kind: 'engine' as const, id: WHOLESALE.engineId };
     const pending: Promise<unknown>[] = [];
     for (let i = 0; i < EVENTS; i += 1) {
-      const data = { ...WHOLESALE, success: i % 10 >= 3 };
+      const data = { ...WHOLESALE, success: successes[i] };
       pending.push(
         client.publisher.publish(
           createEnvelope({ type: 'ingest.KpiReported', subject, source: 'engine', actor, data }),
@@ -54,14 +59,36 @@ describe('tripwire service on a stationary KPI stream', () => {
 
     const view = await waitForObserved(client, CONTRACT_RATE, WHOLESALE.engineId, EVENTS, 60_000);
 
+    // The windows the service evaluated at each KPI, replayed here: the stream does drop.
+    const capacity = view.recentWindow + view.baselineWindow;
+    const outcomes = successes.map((success) => (success ? '1' : '0')).join('');
+    let largestDrop = -Infinity;
+    for (let i = 1; i <= EVENTS; i += 1) {
+      const { evidence } = evaluateWindow(outcomes.slice(Math.max(0, i - capacity), i), i, view);
+      largestDrop = Math.max(largestDrop, evidence.dropPct ?? -Infinity);
+    }
+    expect(largestDrop).toBeGreaterThan(0);
+
     expect(view.engines).toEqual([
       expect.objectContaining({
         engineId: 'WHOLESALE',
         triggered: null,
-        evaluation: expect.objectContaining({ result: 'NO_DROP' }),
+        // The service's windows hold the stream as sent.
+        evaluation: expect.objectContaining(evaluateWindow(outcomes.slice(-capacity), EVENTS, view)),
       }),
     ]);
     expect(await policyEvents(client, ns, CONTRACT_RATE, 'TripwireTriggered')).toEqual([]);
     expect((await policy(client, CONTRACT_RATE)).enabled).toBe(true);
   }, 120_000);
 });
+
+/** The domain spec's deterministic PRNG. */
+function mulberry32(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}

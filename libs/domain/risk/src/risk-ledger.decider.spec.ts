@@ -136,6 +136,54 @@ describe('Risk ledger', () => {
         ]);
     });
 
+    it("should grant at exactly GLOBAL's loss, exposure and action limits while the engine still has room", () => {
+      spec
+        .given([opened(DAY), granted('r1', { loss: 500 }, 'E2'), granted('r2', { loss: 400 })])
+        .when(reserve('r3', { loss: 100 }))
+        .then([granted('r3', { loss: 100 })]);
+      spec
+        .given([opened(DAY), granted('r1', { exposure: 3000 }, 'E2')])
+        .when(reserve('r2', { exposure: 2000 }))
+        .then([granted('r2', { exposure: 2000 })]);
+      spec
+        .given([opened(DAY), granted('r1', {}, 'E2'), granted('r2', {})])
+        .when(reserve('r3', {}))
+        .then([granted('r3', {})]);
+    });
+
+    it("should deny one unit past GLOBAL's exposure and action limits, naming GLOBAL alone", () => {
+      spec
+        .given([opened(DAY), granted('r1', { exposure: 3000 }, 'E2')])
+        .when(reserve('r2', { exposure: 2001 }))
+        .then([
+          denied('r2', { exposure: 2001 }, 'LIMIT_EXCEEDED', 'GLOBAL', [
+            {
+              policyId: 'GLOBAL',
+              limit: 'maxDailyExposure',
+              limitValue: 5000,
+              current: 3000,
+              requested: 2001,
+              headroom: 2000,
+            },
+          ]),
+        ]);
+      spec
+        .given([opened(DAY), granted('r1', {}, 'E2'), granted('r2', {}, 'E2'), granted('r3', {})])
+        .when(reserve('r4', {}))
+        .then([
+          denied('r4', {}, 'LIMIT_EXCEEDED', 'GLOBAL', [
+            {
+              policyId: 'GLOBAL',
+              limit: 'maxDailyActions',
+              limitValue: 3,
+              current: 3,
+              requested: 1,
+              headroom: 0,
+            },
+          ]),
+        ]);
+    });
+
     it('should grant exposure up to the limit exactly and deny one unit more', () => {
       spec
         .given([opened(DAY), granted('r1', { exposure: 3000 })])
@@ -282,6 +330,13 @@ describe('Risk ledger', () => {
       });
     });
 
+    it('should check a retry as a request first: the used key resent in another currency is a currency mismatch, not the original grant', () => {
+      spec
+        .given([opened(DAY), granted('r1', { loss: 100 })])
+        .when(reserve('r2', { loss: 100 }, 'E1', 'key-r1', T0, 'EUR'))
+        .thenThrows(ValidationError, (e) => e.code === 'RISK.CURRENCY_MISMATCH');
+    });
+
     it('should treat the same key of another engine as a new request', () => {
       spec
         .given([opened(DAY), granted('r1', {})])
@@ -358,6 +413,20 @@ describe('Risk ledger', () => {
             'key-r2',
             at(60_000),
           ),
+        ]);
+    });
+
+    it('should settle it 1 ms before its expiry without expiring it first', () => {
+      const settleAt = (now: string) =>
+        ({ ...settle('r1', 20), data: { ...settle('r1', 20).data, now } }) as LedgerCommand;
+      spec
+        .given(history)
+        .when(settleAt(at(59_999)))
+        .then([
+          {
+            ...settled('r1', 20),
+            data: { ...(settled('r1', 20).data as object), settledAt: at(59_999) },
+          } as LedgerEvent,
         ]);
     });
 

@@ -126,6 +126,24 @@ describe('Risk policy', () => {
     });
   });
 
+  describe('Given a disabled policy', () => {
+    const history = [defined('E1', limits(600), true, null), event('PolicyDisabled', 'E1', OPERATOR)];
+
+    it('should enable it', () => {
+      spec
+        .given(history)
+        .when(change('EnablePolicy', 'E1'))
+        .then([event('PolicyEnabled', 'E1', OPERATOR)]);
+    });
+
+    it('should keep it disabled when an upsert without enabled changes its limits', () => {
+      spec
+        .given(history)
+        .when(define('E1', limits(700)))
+        .then([defined('E1', limits(700), false, limits(600))]);
+    });
+  });
+
   describe('Given a throttled policy', () => {
     const history = [defined('E1', limits(600), true, null), event('PolicyThrottled', 'E1', TRIPWIRE)];
 
@@ -166,6 +184,17 @@ describe('Risk policy', () => {
         ['WHOLESALE', { amount: 20_000, currency: 'USD' }, true],
         ['CAPITAL', { amount: 15_000, currency: 'USD' }, true],
         ['NOTIFY', { amount: 5_000, currency: 'USD' }, false],
+      ]);
+    });
+
+    it('should hold the exposure caps at 40x the loss caps and the action caps of docs/risk.md', () => {
+      expect(
+        SEED_POLICIES.map((p) => [p.policyId, p.limits.maxDailyExposure, p.limits.maxDailyActions]),
+      ).toEqual([
+        ['GLOBAL', { amount: 1_000_000, currency: 'USD' }, 1_000],
+        ['WHOLESALE', { amount: 800_000, currency: 'USD' }, 500],
+        ['CAPITAL', { amount: 600_000, currency: 'USD' }, 300],
+        ['NOTIFY', { amount: 200_000, currency: 'USD' }, 1_000],
       ]);
     });
 

@@ -154,10 +154,16 @@ describe('Tripwire policy', () => {
       expect(events.map((e) => e.type)).toEqual(['KpiRecorded', 'TripwireTriggered']);
       const trigger = events[1]?.data as { action: string; evidence: unknown };
       expect(trigger.action).toBe('THROTTLE');
-      expect(trigger.evidence).toMatchObject({
+      // docs/tripwire.md, "Example of the evidence"
+      expect(trigger.evidence).toEqual({
         baseline: { from: 1, to: 431, count: 431, successes: 431, rate: 1 },
         recent: { from: 432, to: 531, count: 100, successes: 69, rate: 0.69 },
         dropPct: 31,
+        maxDropPct: 30,
+        zScore: 11.911919,
+        pValue: 0,
+        confidence: 0.95,
+        minEvents: 50,
       });
     });
 
@@ -199,6 +205,23 @@ describe('Tripwire policy', () => {
         .given([...tripped, reset('WHOLESALE')])
         .when(kpi('WHOLESALE', false, 'after'))
         .then([recorded('WHOLESALE', false, 'after')]);
+    });
+
+    it('should trip a second time on a fresh regression after a reset', () => {
+      const rebaselined = [
+        ...tripped,
+        reset('WHOLESALE'),
+        ...kpis('WHOLESALE', 500, true, 1_000),
+        ...kpis('WHOLESALE', 30, false, 2_000),
+      ];
+      const events = tripwireDecider.decide(kpi('WHOLESALE', false, 'again'), fold(rebaselined), undefined);
+      expect(events.map((e) => e.type)).toEqual(['KpiRecorded', 'TripwireTriggered']);
+      expect(events[1]?.data).toMatchObject({
+        engineId: 'WHOLESALE',
+        evidence: { baseline: { from: 1, to: 431 }, recent: { from: 432, to: 531, successes: 69 } },
+      });
+      const triggers = [...rebaselined, ...events].filter((e) => e.type === 'TripwireTriggered');
+      expect(triggers).toHaveLength(2);
     });
 
     it('should reset an engine already reset as nothing happened', () => {
@@ -279,7 +302,15 @@ describe('Window arithmetic', () => {
 
   it('should not trip a drop that small samples cannot show to be significant', () => {
     // baseline 3/4, recent 1/3: a 55.6 % drop, but p ≈ 0.14
-    expect(evaluateWindow('1110010', 7, settings).result).toBe('DROP_NOT_SIGNIFICANT');
+    const { result, evidence } = evaluateWindow('1110010', 7, settings);
+    expect(result).toBe('DROP_NOT_SIGNIFICANT');
+    expect(evidence).toMatchObject({
+      baseline: { count: 4, successes: 3 },
+      recent: { count: 3, successes: 1 },
+      zScore: 1.102396,
+      pValue: 0.135144701,
+    });
+    expect(evidence.dropPct).toBeCloseTo(55.56, 2);
   });
 
   it('should have nothing to drop from a zero baseline', () => {
@@ -295,7 +326,39 @@ describe('Window arithmetic', () => {
       result: 'TRIPPED',
       evidence: { dropPct: 31 },
     });
-    expect(evaluateWindow(outcomes, 600, big).evidence.pValue).toBeLessThan(0.05);
+    expect(evaluateWindow(outcomes, 600, big).evidence).toMatchObject({ zScore: 12.784547, pValue: 0 });
+  });
+
+  it('should trip at the minimum baseline count and call one event fewer insufficient data', () => {
+    // minEvents 20 < N 30: the recent window is full, only the baseline count decides.
+    const sized = { ...settings, recentWindow: 30, baselineWindow: 40, minEvents: 20 };
+    const atMinimum = evaluateWindow('1'.repeat(20) + '0'.repeat(30), 50, sized);
+    expect(atMinimum).toMatchObject({ result: 'TRIPPED', evidence: { baseline: { count: 20 } } });
+    const oneShort = evaluateWindow('1'.repeat(19) + '0'.repeat(30), 49, sized);
+    expect(oneShort).toMatchObject({ result: 'INSUFFICIENT_DATA', evidence: { baseline: { count: 19 } } });
+    // Not for want of a drop or of significance: only the count is short.
+    expect(oneShort.evidence.dropPct).toBe(100);
+    expect(oneShort.evidence.pValue).toBeLessThan(0.001);
+  });
+
+  it('should trip at confidence 0.95 but not at 0.99 when the one-sided p-value lies between 0.01 and 0.05', () => {
+    // baseline 70/100, recent 55/100: a 21.4 % drop, z ≈ 2.19, p ≈ 0.0142
+    const wide = { recentWindow: 100, baselineWindow: 100, maxDropPct: 10, minEvents: 50 };
+    const outcomes = '1'.repeat(70) + '0'.repeat(30) + '1'.repeat(55) + '0'.repeat(45);
+    const at95 = evaluateWindow(outcomes, 200, { ...wide, confidence: 0.95 });
+    expect(at95.evidence).toMatchObject({ dropPct: 21.428571, zScore: 2.19089, pValue: 0.014229867 });
+    expect(at95.result).toBe('TRIPPED');
+    expect(evaluateWindow(outcomes, 200, { ...wide, confidence: 0.99 }).result).toBe('DROP_NOT_SIGNIFICANT');
+  });
+
+  it('should call a recent rate above the baseline no drop, however significant the rise (one-sided)', () => {
+    // baseline 50/100, recent 100/100
+    const wide = { recentWindow: 100, baselineWindow: 100, maxDropPct: 10, minEvents: 50, confidence: 0.95 };
+    const outcomes = '10'.repeat(50) + '1'.repeat(100);
+    expect(evaluateWindow(outcomes, 200, wide)).toMatchObject({
+      result: 'NO_DROP',
+      evidence: { dropPct: -100, zScore: -8.164966, pValue: 1 },
+    });
   });
 });
 
