@@ -201,6 +201,47 @@ describe('heimdall', () => {
     });
   });
 
+  describe('Given a promoted domain', () => {
+    const LISTING = 'LISTING_PRICE';
+    const judge = (confidence: number) =>
+      evaluate(client, { engineId: 'listing-bot', domain: LISTING, confidence });
+    const gateOf = (reply: EvaluateRecommendationReply, name: string) =>
+      reply.gates.find((g) => g.name === name);
+
+    it('should answer NOT_ELIGIBLE at once after an operator raises the bar or disables prod use', async () => {
+      await command(client, 'cmd.upsert-policy', {
+        domain: LISTING,
+        minConfidence: 0.8,
+        minSandboxTrials: 2,
+        minSandboxSuccessRate: 0.5,
+      });
+      await publishTrials(client, ns, { engineId: 'listing-bot', domain: LISTING, prefix: 'l' }, 2);
+      await waitForTrials(client, LISTING, 2);
+      expect((await command(client, 'cmd.enable-prod-use', { domain: LISTING })).events[0]?.type).toBe(
+        'ProdUseEnabled',
+      );
+      expect((await judge(0.85)).outcome).toBe('ELIGIBLE');
+
+      await command(client, 'cmd.upsert-policy', {
+        domain: LISTING,
+        minConfidence: 0.9,
+        minSandboxTrials: 2,
+        minSandboxSuccessRate: 0.5,
+      });
+      const raised = await judge(0.85);
+      expect(raised).toMatchObject({ outcome: 'NOT_ELIGIBLE', action: 'BLOCK' });
+      expect(gateOf(raised, 'heimdall.confidence')).toMatchObject({ result: 'FAIL', threshold: 0.9 });
+      expect(gateOf(raised, 'heimdall.prodUse')).toMatchObject({ result: 'PASS' });
+
+      const disabled = await command(client, 'cmd.disable-prod-use', { domain: LISTING });
+      expect(disabled.events.map((e) => e.type)).toEqual(['ProdUseDisabled']);
+      const demoted = await judge(0.95);
+      expect(demoted).toMatchObject({ outcome: 'NOT_ELIGIBLE', action: 'BLOCK' });
+      expect(gateOf(demoted, 'heimdall.confidence')).toMatchObject({ result: 'PASS' });
+      expect(gateOf(demoted, 'heimdall.prodUse')).toMatchObject({ result: 'FAIL', value: false });
+    });
+  });
+
   describe('Given bad input', () => {
     it('should answer schema violations with error replies', async () => {
       await expect(evaluate(client, { engineId: ENGINE, domain: OFFER })).rejects.toMatchObject({

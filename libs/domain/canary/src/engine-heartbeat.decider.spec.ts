@@ -79,6 +79,25 @@ describe('Engine heartbeat (dead-man switch)', () => {
         .thenNothingHappened();
     });
 
+    it("should judge by the engine's own gap when it is shorter than the default (10 s)", () => {
+      const shorter = [...history, policySet({ allowedGapMs: 10_000 })];
+      spec
+        .given(shorter)
+        .when(sweep(at(0), 10_000))
+        .thenNothingHappened();
+      const events = engineHeartbeatDecider.decide(
+        sweep(at(0), 10_001),
+        fold(engineHeartbeatDecider, shorter),
+        {
+          defaultAllowedGapMs: 30_000,
+        },
+      );
+      expect(events[0]).toMatchObject({
+        type: 'EngineWentStale',
+        data: { allowedGapMs: 10_000, silentForMs: 10_001 },
+      });
+    });
+
     it('should allow three of the heartbeat intervals the engine declares (seed 004)', () => {
       spec
         .given(history)

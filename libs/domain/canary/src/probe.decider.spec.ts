@@ -53,6 +53,32 @@ describe('Probe', () => {
     });
 
     it.each([
+      ['a timeout longer than the interval', { intervalMs: 100, timeoutMs: 101 }],
+      ['an expected status on a tcp probe', { kind: 'tcp', target: '127.0.0.1:5432', expectStatus: 200 }],
+      [
+        'an expected body on a nats probe',
+        { kind: 'nats', target: 'bifrost.rpc.gate.ping', expectBody: 'ok' },
+      ],
+      ['a query on an http probe', { query: 'select 1' }],
+    ] as const)('should refuse a probe with %s (CANARY.INVALID_PROBE)', (_what, overrides) => {
+      spec
+        .given([])
+        .when(define(probe(overrides)))
+        .thenThrows(ValidationError, (e) => expect(e.code).toBe('CANARY.INVALID_PROBE'));
+    });
+
+    it('should accept a timeout equal to the interval, an expected status on http and a query on postgres', () => {
+      for (const p of [
+        probe({ intervalMs: 100, timeoutMs: 100, expectStatus: 204, expectBody: 'ok' }),
+        probe({ kind: 'postgres', target: '$DATABASE_URL', query: 'select 1' }),
+      ])
+        spec
+          .given([])
+          .when(define(p))
+          .then([defined(p)]);
+    });
+
+    it.each([
       ['http', 'not a url'],
       ['tcp', 'localhost'],
       ['tcp', 'localhost:99999'],
@@ -225,6 +251,76 @@ describe('Probe', () => {
         .thenThrows(NotFoundError, (e) => expect(e.code).toBe('CANARY.ALERT_UNKNOWN'));
     });
 
+    describe('When an operator changes its action or kill mode', () => {
+      const superseded = (action: ProbeConfig['action']): ProbeEvent => ({
+        type: 'AlertResolved',
+        data: {
+          alertId: 'probe:exchange:1',
+          probeName: 'exchange',
+          reason: `superseded by probe:exchange:2: escalated to ${action}`,
+          at: T0,
+        },
+      });
+
+      it('should only record the settings when it is changed back to alert_only', () => {
+        const quiet = probe({ action: 'alert_only' });
+        spec
+          .given(history)
+          .when(define(quiet))
+          .then([defined(quiet, probe())]);
+      });
+
+      it('should act at once when its kill mode changes from hard to soft', () => {
+        const soft = probe({ killMode: 'soft' });
+        const reason = 'escalated to kill_switch while DOWN: test';
+        spec
+          .given(history)
+          .when(define(soft))
+          .then([
+            defined(soft, probe()),
+            superseded('kill_switch'),
+            {
+              type: 'AlertRaised',
+              data: {
+                alertId: 'probe:exchange:2',
+                probeName: 'exchange',
+                action: 'kill_switch',
+                reason,
+                at: T0,
+              },
+            },
+            {
+              type: 'KillSwitchRequested',
+              data: { probeName: 'exchange', mode: 'soft', reason, consecutiveFailures: 3 },
+            },
+          ]);
+      });
+
+      it('should act at once when it changes from kill_switch to pause_engine for the same engine', () => {
+        const killing = probe({ engineId: 'e1' });
+        const paused = probe({ action: 'pause_engine', engineId: 'e1' });
+        const reason = 'escalated to pause_engine while DOWN: test';
+        spec
+          .given([defined(killing), ...history.slice(1)])
+          .when(define(paused))
+          .then([
+            defined(paused, killing),
+            superseded('pause_engine'),
+            {
+              type: 'AlertRaised',
+              data: {
+                alertId: 'probe:exchange:2',
+                probeName: 'exchange',
+                engineId: 'e1',
+                action: 'pause_engine',
+                reason,
+                at: T0,
+              },
+            },
+          ]);
+      });
+    });
+
     it('should number the next alert after a recovery and a new outage', () => {
       const again = [...history, statusChanged('DOWN', 'UP', 0, 2)];
       const events = probeDecider.decide(check(false, failures(3)), state(again), undefined);
@@ -348,6 +444,16 @@ describe('Probe', () => {
         .then([defined(probe({ failureThreshold: 5 }), probe())]);
     });
 
+    it('should refuse a system actor removing a probe (only operators remove them)', () => {
+      spec
+        .given([defined(probe())])
+        .when({
+          type: 'RemoveProbe',
+          data: { probeName: 'exchange', actor: SYSTEM, reason: 'test', now: T1 },
+        })
+        .thenThrows(IllegalStateError, (e) => expect(e.code).toBe('CANARY.OPERATOR_REQUIRED'));
+    });
+
     it('should not re-create a removed default probe', () => {
       const removed: ProbeEvent = {
         type: 'ProbeRemoved',
@@ -378,6 +484,13 @@ describe('Probe', () => {
         ['risk-guard-ready', 'http', 'http://127.0.0.1:3002/health/ready'],
       ]);
       expect(new Set(probes.map((p) => p.action))).toEqual(new Set(['alert_only']));
+      for (const p of probes)
+        expect(p).toMatchObject({
+          failureThreshold: 3,
+          recoveryThreshold: 3,
+          intervalMs: 10_000,
+          timeoutMs: 2_000,
+        });
       for (const p of probes)
         spec
           .given([])

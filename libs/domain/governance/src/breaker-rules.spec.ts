@@ -156,6 +156,18 @@ describe('Circuit breaker rules', () => {
         commandTypes: [],
       });
     });
+
+    it.each([
+      ['14 minutes old counts', 14 * 60_000, 100],
+      ['15 minutes less 1 ms old counts', 15 * 60_000 - 1, 100],
+      ['exactly 15 minutes old does not (the window is (now − 15m, now])', 15 * 60_000, 0],
+    ])('should trip only on rollbacks inside its 15-minute window: a record %s', (_case, age, commands) => {
+      const history = given(mixed(100, { rolled_back: 11 }, age));
+      expect(evaluateRule(rule, history, NOW)).toMatchObject({
+        tripped: commands > 0,
+        observed: { window: '15m', commands },
+      });
+    });
   });
 
   describe('A disabled rule', () => {

@@ -122,6 +122,50 @@ describe('Governance cycle', () => {
         expect.arrayContaining([expect.stringContaining('1 incident(s) over the last 7 days (max low)')]),
       );
     });
+
+    it('should rate the risk higher with recent rollbacks', () => {
+      // 1 rollback in the 11 commands of the last 7 days; over 30 days the success rate stays above 99.5 %.
+      const proposal = proposalOf(
+        runCycle([...history, ...olderSuccesses(), recorded('rb-1', 'rolled_back')]),
+      );
+      expect(proposal?.riskAssessment.level).toBe('medium');
+      expect(proposal?.riskAssessment.factors).toContain('rollback rate 9.09% over the last 7 days');
+    });
+  });
+
+  describe("Given an engine ready to leave each phase (risk from the target phase's command family)", () => {
+    it.each([
+      ['L3', 'L3+', 'low'],
+      ['L3+', 'L4', 'medium'],
+      ['L4', 'L4+', 'high'],
+      ['L4+', 'L5', 'high'],
+    ] as const)('should rate a proposal from %s to %s %s', (phase, target, level) => {
+      expect(proposalOf(runCycle(ready({ phase })))).toMatchObject({
+        targetPhase: target,
+        riskAssessment: { level },
+      });
+    });
+
+    it('should not rate a risk above high (L4 with recent rollbacks and an incident)', () => {
+      const incident: GovernanceEvent = {
+        type: 'IncidentRecorded',
+        data: {
+          engineId: ENGINE,
+          record: { incidentId: 'inc-1', at: addDays(NOW, -2), severity: 'low', summary: 'fan noise' },
+          ingestId: 'inc-1',
+        },
+      };
+      const events = [
+        ...ready({ phase: 'L3+' }),
+        ...olderSuccesses(),
+        recorded('rb-1', 'rolled_back'),
+        incident,
+      ];
+      expect(proposalOf(runCycle(events))).toMatchObject({
+        targetPhase: 'L4',
+        riskAssessment: { level: 'high' },
+      });
+    });
   });
 
   describe('each expansion condition failing alone blocks the proposal', () => {
@@ -150,6 +194,25 @@ describe('Governance cycle', () => {
       const checks = (events[0] as Extract<GovernanceEvent, { type: 'CycleCompleted' }>).data.report.decision
         .checks;
       expect(checks.filter((c) => !c.met).map((c) => c.condition)).toEqual([failing]);
+    });
+  });
+
+  describe('Given an L3 engine meeting every other condition, at the readiness bar (≥ 76)', () => {
+    it('should propose with exactly 76 points (two optional 2-point attestations missing)', () => {
+      const events = runCycle(ready({ skip: ['kill-switch-tested', 'chaos-testing'] }));
+      expect(events.map((e) => e.type)).toEqual(['CycleCompleted', 'ProposalCreated']);
+      const report = (events[0] as Extract<GovernanceEvent, { type: 'CycleCompleted' }>).data.report;
+      expect(report.readiness.score).toBe(76);
+    });
+
+    it('should not propose with 75 points, failing only readinessScore', () => {
+      const events = runCycle(ready({ skip: ['kill-switch-tested', 'incident-playbooks'] }));
+      expect(events.map((e) => e.type)).toEqual(['CycleCompleted']);
+      const report = (events[0] as Extract<GovernanceEvent, { type: 'CycleCompleted' }>).data.report;
+      expect(report.readiness.score).toBe(75);
+      expect(report.decision.checks.filter((c) => !c.met)).toEqual([
+        { condition: 'readinessScore', met: false, detail: 'readiness 75/80 (needs ≥ 76)' },
+      ]);
     });
   });
 
@@ -231,19 +294,56 @@ describe('Governance cycle', () => {
     });
   });
 
-  it('should be a pure function of the state and the clock', () => {
-    const s = state(ready());
-    const input = {
-      state: s,
+  describe('Given an engine at exactly the days its stabilisation period needs, or one day less', () => {
+    const stabilization = (history: GovernanceEvent[]) =>
+      (
+        runCycle(history)[0] as Extract<GovernanceEvent, { type: 'CycleCompleted' }>
+      ).data.report.decision.checks.find((c) => c.condition === 'stabilizationPeriod');
+
+    it.each([
+      ['L3 (180 days by default)', 'L3', DEFAULT_PHASE_LADDER, 180],
+      ['L3+ (its 14-day validation period)', 'L3+', DEFAULT_PHASE_LADDER, 14],
+      ['L4 (its 21-day validation period)', 'L4', DEFAULT_PHASE_LADDER, 21],
+      ['L3 under a ladder asking 365 days', 'L3', ladderWith('L3', 365), 365],
+    ] as const)('should be met at %s exactly, and not one day earlier', (_name, phase, ladder, needed) => {
+      const at = (days: number) => ready({ phase, ladder, since: addDays(NOW, -days) });
+      expect(stabilization(at(needed))).toEqual({
+        condition: 'stabilizationPeriod',
+        met: true,
+        detail: `${needed} day(s) at ${phase} (needs ≥ ${needed})`,
+      });
+      expect(stabilization(at(needed - 1))).toEqual({
+        condition: 'stabilizationPeriod',
+        met: false,
+        detail: `${needed - 1} day(s) at ${phase} (needs ≥ ${needed})`,
+      });
+    });
+
+    it('should propose at exactly 365 days under that ladder, and block only on stabilizationPeriod at 364', () => {
+      const ladder = ladderWith('L3', 365);
+      expect(proposalOf(runCycle(ready({ ladder, since: addDays(NOW, -365) })))).toMatchObject({
+        targetPhase: 'L3+',
+      });
+      const [completed] = runCycle(ready({ ladder, since: addDays(NOW, -364) }));
+      const report = (completed as Extract<GovernanceEvent, { type: 'CycleCompleted' }>).data.report;
+      expect(report.decision.checks.filter((c) => !c.met).map((c) => c.condition)).toEqual([
+        'stabilizationPeriod',
+      ]);
+    });
+  });
+
+  it('should name the operator who ran it as the proposer, and expire the proposal after the TTL given', () => {
+    const { report, proposal } = runGovernanceCycle({
+      state: state(ready()),
       now: NOW,
-      trigger: 'operator' as const,
+      trigger: 'operator',
       reportId: 'r',
       proposalId: 'p',
       proposedBy: alice,
       proposalTtlDays: 7,
-    };
-    expect(runGovernanceCycle(input)).toEqual(runGovernanceCycle(input));
-    expect(runGovernanceCycle(input).proposal?.proposedBy).toEqual(alice);
+    });
+    expect(report).toMatchObject({ reportId: 'r', trigger: 'operator', decision: { proposalId: 'p' } });
+    expect(proposal).toMatchObject({ proposalId: 'p', proposedBy: alice, expiresAt: addDays(NOW, 7) });
   });
 });
 
@@ -300,15 +400,24 @@ function attested(itemId: string, evidence: string): GovernanceEvent {
   };
 }
 
-function recorded(commandId: string, outcome: 'success' | 'error' | 'rolled_back'): GovernanceEvent {
+function recorded(
+  commandId: string,
+  outcome: 'success' | 'error' | 'rolled_back',
+  at = addDays(NOW, -1),
+): GovernanceEvent {
   return {
     type: 'CommandRecorded',
     data: {
       engineId: ENGINE,
-      record: { commandId, commandType: 'SET_POWER', at: addDays(NOW, -1), outcome, requiredApproval: false },
+      record: { commandId, commandType: 'SET_POWER', at, outcome, requiredApproval: false },
       ingestId: commandId,
     },
   };
+}
+
+/** 300 successes 10 days ago: in the 30-day checklist, not in the cycle's 7-day period. */
+function olderSuccesses(): GovernanceEvent[] {
+  return Array.from({ length: 300 }, (_, i) => recorded(`old-${i}`, 'success', addDays(NOW, -10)));
 }
 
 function ladderWith(phase: AutonomyPhase, stabilizationDays: number): PhaseLadder {

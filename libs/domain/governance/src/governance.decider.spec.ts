@@ -378,6 +378,39 @@ describe('Engine governance', () => {
       });
     });
 
+    it('should trip the error-rate breaker on a periodic check with no new failure, as older successes leave the window', () => {
+      // 4 errors in 107 commands (3.7 %); a minute later the 60 older successes have left the 5-minute
+      // window: 4 errors in 47 (8.5 %). One error per type, so no type reaches 3 failures.
+      const old = Array.from({ length: 60 }, (_, i) => command(`old-${i}`, 'SET_DRUM', 'success', at(-240)));
+      const recent = [
+        ...Array.from({ length: 43 }, (_, i) => command(`new-${i}`, 'SET_DRUM', 'success')),
+        ...['SET_DRUM', 'SET_AIRFLOW', 'SET_FAN', 'SET_POWER'].map((type) =>
+          command(`bad-${type}`, type, 'error'),
+        ),
+      ];
+      const history = [
+        ...enrolled('L4'),
+        ...[...old, ...recent].map(
+          (record): GovernanceEvent => ({
+            type: 'CommandRecorded',
+            data: { engineId: ENGINE, record, ingestId: `i-${record.commandId}` },
+          }),
+        ),
+      ];
+      expect(decide(history, { type: 'CheckBreakers', data: { engineId: ENGINE, now: NOW } })).toEqual([]);
+
+      const events = decide(history, { type: 'CheckBreakers', data: { engineId: ENGINE, now: at(60) } });
+      expect(events.map((e) => e.type)).toEqual(['BreakerTripped', 'PhaseChanged']);
+      expect(events[0]?.data).toMatchObject({
+        breakerEvent: {
+          ruleId: 'high-error-rate',
+          observed: { window: '5m', commands: 47, errorRate: 4 / 47 },
+          trippedAt: at(60),
+        },
+      });
+      expect(events[1]?.data).toMatchObject({ phase: 'L3', whitelist: [], cause: 'breaker' });
+    });
+
     it('should withdraw a pending proposal when a breaker reverts the engine', () => {
       const history = [...enrolled('L4'), proposalCreated(proposal('L4', 'L4+'))];
       const events = decide(history, recordCmd(command('bad-1', 'SET_DRUM', 'error')));
@@ -737,6 +770,27 @@ describe('Engine governance', () => {
         causeId: 'p-1',
         whitelist: whitelistOf(DEFAULT_PHASE_LADDER, 'L4+'),
       });
+    });
+
+    it('should refuse an approval once the engine has left L4, the phase the proposal starts from (PROPOSAL_STALE)', () => {
+      // A stream written before breaker trips withdrew proposals: a revert to L3 left it pending.
+      const reverted = [
+        ...pending,
+        phaseChanged('L3', [], {
+          reason: 'breaker',
+          previousPhase: 'L4',
+          cause: 'breaker',
+          causeId: 'brk-1-critical-incident',
+          at: NOW,
+        }),
+      ];
+      spec
+        .given(reverted)
+        .when(approve(alice))
+        .thenThrows(
+          IllegalStateError,
+          (e) => e.code === 'GOVERNANCE.PROPOSAL_STALE' && e.message.includes('the engine left L4'),
+        );
     });
 
     it('should not let one principal sign two roles', () => {

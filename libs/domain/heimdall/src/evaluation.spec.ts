@@ -161,23 +161,85 @@ describe('Heimdall evaluation (gate stacking, AND logic)', () => {
   describe('Risk level (seed 004 A3 classifier of the gate)', () => {
     const eligible = promoted(scorecard(50, 50));
     const inconclusive = { policy: { ...THRESHOLDS, prodUseEnabled: false }, scorecard: scorecard(1, 1) };
+    const eligibleFrom = (minConfidence: number) => ({
+      ...eligible,
+      policy: { ...THRESHOLDS, minConfidence, prodUseEnabled: true },
+    });
+    const inconclusiveFrom = (minConfidence: number) => ({
+      ...inconclusive,
+      policy: { ...THRESHOLDS, minConfidence, prodUseEnabled: false },
+    });
 
     it.each([
-      ['ELIGIBLE with HIGH confidence (auto_respond)', eligible, { confidence: 0.95 }, 'MEDIUM'],
-      ['INCONCLUSIVE with HIGH confidence (require_human)', inconclusive, { confidence: 0.95 }, 'LOW'],
-      ['NOT_ELIGIBLE (skip)', eligible, { confidence: 0.5 }, 'LOW'],
-      ['a destructive recommendation', eligible, { confidence: 0.95, destructive: true }, 'CRITICAL'],
-      ['a critical session', inconclusive, { confidence: 0.95, sessionTags: ['critical_session'] }, 'HIGH'],
+      ['ELIGIBLE with HIGH confidence (auto_respond)', 'MEDIUM', eligible, { confidence: 0.95 }, 'ELIGIBLE'],
+      [
+        'INCONCLUSIVE with HIGH confidence (require_human)',
+        'LOW',
+        inconclusive,
+        { confidence: 0.95 },
+        'INCONCLUSIVE',
+      ],
+      ['NOT_ELIGIBLE (skip)', 'LOW', eligible, { confidence: 0.5 }, 'NOT_ELIGIBLE'],
+      [
+        'a destructive recommendation',
+        'CRITICAL',
+        eligible,
+        { confidence: 0.95, destructive: true },
+        'ELIGIBLE',
+      ],
+      [
+        'a critical session',
+        'HIGH',
+        inconclusive,
+        { confidence: 0.95, sessionTags: ['critical_session'] },
+        'INCONCLUSIVE',
+      ],
       [
         'a safe session',
+        'MEDIUM',
         eligible,
         { confidence: 0.95, destructive: true, sessionTags: ['safe_session'] },
-        'MEDIUM',
+        'ELIGIBLE',
       ],
-    ] as const)('should classify %s deterministically', (_name, domain, input, level) => {
-      const first = evaluateRecommendation(domain, input);
-      expect(first.riskLevel).toBe(level);
-      expect(evaluateRecommendation(domain, input)).toEqual(first);
+      [
+        'ELIGIBLE with MEDIUM confidence (0.8, bar 0.7)',
+        'HIGH',
+        eligibleFrom(0.7),
+        { confidence: 0.8 },
+        'ELIGIBLE',
+      ],
+      [
+        'ELIGIBLE just below the HIGH bucket (0.899)',
+        'HIGH',
+        eligibleFrom(0.7),
+        { confidence: 0.899 },
+        'ELIGIBLE',
+      ],
+      [
+        'ELIGIBLE at exactly the HIGH bucket (0.9)',
+        'MEDIUM',
+        eligibleFrom(0.7),
+        { confidence: 0.9 },
+        'ELIGIBLE',
+      ],
+      [
+        'INCONCLUSIVE with LOW confidence (0.55, bar 0.5)',
+        'MEDIUM',
+        inconclusiveFrom(0.5),
+        { confidence: 0.55 },
+        'INCONCLUSIVE',
+      ],
+      [
+        'INCONCLUSIVE at exactly the MEDIUM bucket (0.6)',
+        'LOW',
+        inconclusiveFrom(0.5),
+        { confidence: 0.6 },
+        'INCONCLUSIVE',
+      ],
+    ] as const)('should classify %s as %s', (_name, level, domain, input, outcome) => {
+      const evaluation = evaluateRecommendation(domain, input);
+      expect(evaluation.outcome).toBe(outcome);
+      expect(evaluation.riskLevel).toBe(level);
     });
   });
 });

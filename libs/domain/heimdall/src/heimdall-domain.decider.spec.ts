@@ -1,7 +1,6 @@
 import { DeciderSpecification, NotFoundError } from '@bifrost/event-sourcing';
+import { evaluateRecommendation } from './evaluation';
 import {
-  DEFAULT_MIN_SANDBOX_SUCCESS_RATE,
-  DEFAULT_MIN_SANDBOX_TRIALS,
   domainView,
   heimdallDecider,
   SEED_HEIMDALL_POLICIES,
@@ -10,7 +9,6 @@ import {
   type HeimdallEvent,
   type HeimdallDomainState,
 } from './heimdall-domain.decider';
-import { REMEMBERED_TRIAL_IDS, SCORECARD_DAYS_KEPT } from './scorecard';
 
 const T0 = '2026-11-21T12:00:00.000Z';
 const T1 = '2026-11-21T13:00:00.000Z';
@@ -35,8 +33,8 @@ describe('Heimdall domain', () => {
           command.data.domain,
         );
         expect(view.policy).toMatchObject({
-          minSandboxTrials: DEFAULT_MIN_SANDBOX_TRIALS,
-          minSandboxSuccessRate: DEFAULT_MIN_SANDBOX_SUCCESS_RATE,
+          minSandboxTrials: 50,
+          minSandboxSuccessRate: 0.8,
           prodUseEnabled: false,
         });
       }
@@ -123,15 +121,15 @@ describe('Heimdall domain', () => {
       });
     });
 
-    it('should remember only the last trial ids and the most recent days', () => {
-      const many = Array.from({ length: REMEMBERED_TRIAL_IDS + 1 }, (_, i) =>
-        trialRecorded(`t-${i}`, true, dayOffset(i % (SCORECARD_DAYS_KEPT + 5))),
-      );
+    it('should remember only the last 1 024 trial ids and the 90 most recent days', () => {
+      const many = Array.from({ length: 1_025 }, (_, i) => trialRecorded(`t-${i}`, true, dayOffset(i % 95)));
       const state = fold([...history, ...many]);
       if (state.status !== 'tracked') throw new Error('expected a tracked domain');
-      expect(state.scorecard.trials).toBe(REMEMBERED_TRIAL_IDS + 1);
-      expect(state.scorecard.recentTrialIds).toHaveLength(REMEMBERED_TRIAL_IDS);
-      expect(Object.keys(state.scorecard.days)).toHaveLength(SCORECARD_DAYS_KEPT);
+      expect(state.scorecard.trials).toBe(1_025);
+      expect(state.scorecard.recentTrialIds).toHaveLength(1_024);
+      const days = Object.keys(state.scorecard.days).sort();
+      expect(days).toHaveLength(90);
+      expect(days[0]).toBe(dayOffset(89).slice(0, 10));
     });
 
     describe('When an operator promotes it to prod use', () => {
@@ -223,6 +221,24 @@ describe('Heimdall domain', () => {
       });
     });
 
+    it('should make an evaluation NOT_ELIGIBLE once the confidence bar is raised above it', () => {
+      expect(evaluate(promoted, 0.95)).toBe('ELIGIBLE');
+      const raised = { ...THRESHOLDS, minConfidence: 0.96 };
+      const events = heimdallDecider.decide(definePolicy(raised), fold(promoted), undefined);
+      expect(evaluate([...promoted, ...events], 0.95)).toBe('NOT_ELIGIBLE');
+    });
+
+    it('should make an evaluation INCONCLUSIVE once the trial minimum is raised above its scorecard', () => {
+      const raised = { ...THRESHOLDS, minSandboxTrials: 11 };
+      const events = heimdallDecider.decide(definePolicy(raised), fold(promoted), undefined);
+      expect(evaluate([...promoted, ...events], 0.95)).toBe('INCONCLUSIVE');
+    });
+
+    it('should make an evaluation NOT_ELIGIBLE once prod use is disabled', () => {
+      const events = heimdallDecider.decide(disableProdUse(), fold(promoted), undefined);
+      expect(evaluate([...promoted, ...events], 0.95)).toBe('NOT_ELIGIBLE');
+    });
+
     it('should take it out of prod use on an operator command', () => {
       spec
         .given(promoted)
@@ -247,6 +263,13 @@ describe('Heimdall domain', () => {
 
 function fold(events: readonly HeimdallEvent[]): HeimdallDomainState {
   return events.reduce((s, e) => heimdallDecider.evolve(s, e), heimdallDecider.initialState());
+}
+
+/** The outcome of a recommendation at `confidence` against the domain the events build. */
+function evaluate(events: readonly HeimdallEvent[], confidence: number) {
+  const state = fold(events);
+  if (state.status !== 'tracked') throw new Error('expected a tracked domain');
+  return evaluateRecommendation(state, { confidence }).outcome;
 }
 
 function definePolicy(thresholds = THRESHOLDS): HeimdallCommand {
