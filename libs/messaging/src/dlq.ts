@@ -10,6 +10,11 @@ export interface DeadLetter {
   readonly consumer: string;
   readonly stream: string;
   readonly streamSequence: number;
+  /**
+   * When the stream stored the original. With `stream` and `streamSequence` it names the message
+   * even across a stream deleted and created again, whose sequences start over.
+   */
+  readonly storedAt: string;
   readonly subject: string;
   readonly deliveryCount: number;
   readonly error: ErrorBody;
@@ -57,6 +62,7 @@ export function deadLetterOf(
     consumer,
     stream: msg.info.stream,
     streamSequence: msg.seq,
+    storedAt: new Date(msg.info.timestampNanos / 1e6).toISOString(),
     subject: msg.subject,
     deliveryCount: msg.info.deliveryCount,
     error,
@@ -80,9 +86,12 @@ function withinLimit(letter: DeadLetter, payloadBytes: number): DeadLetter {
   return fitted;
 }
 
-/** Parks a message durably; the msg id makes a repeated park (after a crash) a no-op. */
+/**
+ * Parks a message durably; the msg id makes a repeated park of the same message (after a crash) a
+ * no-op, and only that: a message at the same sequence of a stream created again is another one.
+ */
 export async function parkDeadLetter(js: JetStreamClient, naming: Naming, letter: DeadLetter): Promise<void> {
   await js.publish(naming.dlqSubject(letter.service), encodeJson(letter), {
-    msgID: `dlq-${letter.stream}-${letter.streamSequence}-${letter.consumer}`,
+    msgID: `dlq-${letter.stream}-${letter.streamSequence}-${letter.storedAt}-${letter.consumer}`,
   });
 }

@@ -6,7 +6,7 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import type { Catalogue, Envelope, Naming } from '@bifrost/contracts';
-import { ConcurrencyError, type Decider } from '@bifrost/event-sourcing';
+import { ConcurrencyError, TransientError, isBifrostError, type Decider } from '@bifrost/event-sourcing';
 import { decodeEnvelope } from './envelope-codec';
 import type { Publisher } from './publisher';
 
@@ -27,6 +27,26 @@ export function toDomainEvent(envelope: Envelope): DomainEvent {
 }
 
 const READ_BATCH = 1000;
+
+/**
+ * A read JetStream did not answer (the stream gone or being recreated, no leader, an API call
+ * timed out) is an infrastructure failure, as a refused publish is: a consumer retries it, a
+ * request gets `INFRA.UNAVAILABLE`. nats.js throws its own errors, which would otherwise count as
+ * a bug (parked after a few attempts, `INTERNAL.ERROR`). The original stays as `cause` for the log.
+ */
+function readFailure(error: unknown): unknown {
+  return isBifrostError(error)
+    ? error
+    : new TransientError('JetStream did not answer a read of the event store', { cause: error });
+}
+
+async function jetStreamRead<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    throw readFailure(error);
+  }
+}
 
 /**
  * JetStream as the event store (ADR 0001): one subject per aggregate, appends guarded by
@@ -65,12 +85,14 @@ export class EventStore {
   /** The sequence of the last event matching `filter` (a subject, or a wildcard) now; 0 when none. */
   async lastSequenceOf(filter: string): Promise<number> {
     const stream = this.naming.streams.events.name;
-    return (await this.jsm.streams.getMessage(stream, { last_by_subj: filter }))?.seq ?? 0;
+    return (
+      (await jetStreamRead(() => this.jsm.streams.getMessage(stream, { last_by_subj: filter })))?.seq ?? 0
+    );
   }
 
   /** When the events stream was created: it tells one incarnation of the stream from the next. */
   async streamCreated(): Promise<string> {
-    return (await this.jsm.streams.info(this.naming.streams.events.name)).created;
+    return (await jetStreamRead(() => this.jsm.streams.info(this.naming.streams.events.name))).created;
   }
 
   /**
@@ -94,15 +116,19 @@ export class EventStore {
     let last = fromSequence - 1;
     const end = await this.lastSequenceOf(filter);
     if (end <= last) return last;
-    const info = await this.jsm.consumers.add(stream, {
-      filter_subject: filter,
-      ack_policy: AckPolicy.None,
-      mem_storage: true,
-      inactive_threshold: 30_000_000_000,
-      ...(fromSequence > 1
-        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: fromSequence }
-        : { deliver_policy: DeliverPolicy.All }),
-    });
+    const info = await jetStreamRead(() =>
+      this.jsm.consumers.add(stream, {
+        filter_subject: filter,
+        ack_policy: AckPolicy.None,
+        mem_storage: true,
+        inactive_threshold: 30_000_000_000,
+        ...(fromSequence > 1
+          ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: fromSequence }
+          : { deliver_policy: DeliverPolicy.All }),
+      }),
+    );
+    // Whether a failure is the caller's (`onEvent`, or an event it cannot read) or the stream's.
+    let inCaller = false;
     try {
       const consumer = await this.js.consumers.get(stream, info.name);
       // The read consumer lives in memory: a server restart (or a client cut off for longer than
@@ -114,14 +140,18 @@ export class EventStore {
         abort_on_missing_resource: true,
       });
       for await (const msg of messages) {
+        inCaller = true;
         const envelope = onUnreadable
           ? decodeOrReport(msg, this.catalogue, onUnreadable)
           : decodeEnvelope(msg.data, this.catalogue);
         if (envelope) await onEvent({ envelope, sequence: msg.seq });
+        inCaller = false;
         last = msg.seq;
         if (last >= end) break;
       }
       return last;
+    } catch (error) {
+      throw inCaller ? error : readFailure(error);
     } finally {
       await this.jsm.consumers.delete(stream, info.name).catch(() => undefined);
     }

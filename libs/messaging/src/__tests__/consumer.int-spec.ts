@@ -4,7 +4,7 @@ import { createTestNamespace, TcpProxy, waitFor, type TestNamespace } from '@bif
 import { Type } from '@sinclair/typebox';
 import { Catalogue, defineMessage, type Envelope } from '@bifrost/contracts';
 import { ConsumerRunner, type ConsumerObserver, type ConsumerSpec, type EnvelopeHandler } from '../consumer';
-import type { DeadLetter } from '../dlq';
+import { parkDeadLetter, type DeadLetter } from '../dlq';
 import { decodeJson, encodeJson } from '../envelope-codec';
 import { MAX_ENVELOPE_DEPTH } from '../json-depth';
 import type { Messaging } from '../messaging';
@@ -165,6 +165,58 @@ describe('ConsumerRunner', () => {
     expect((await deadLetters()).filter((l) => l.consumer === 'test__tightening')).toEqual([]);
   });
 
+  it('should keep one letter per parked message: a park repeated is a no-op, another message at a reused sequence is not', async () => {
+    const letter = (payload: string, storedAt: string): DeadLetter => ({
+      service: 'test',
+      consumer: 'test__reused-seq',
+      stream: ns.naming.streams.ingest.name,
+      streamSequence: 1,
+      storedAt,
+      subject: 'x',
+      deliveryCount: 1,
+      error: { code: 'PAYLOAD.MALFORMED', message: 'payload is not valid UTF-8 JSON' },
+      parkedAt: new Date().toISOString(),
+      payload,
+      payloadEncoding: 'utf-8',
+      headers: {},
+    });
+    const first = letter('first', '2026-12-07T10:00:00.000Z');
+    await parkDeadLetter(messaging.js, ns.naming, first);
+    await parkDeadLetter(messaging.js, ns.naming, { ...first, parkedAt: new Date().toISOString() });
+    // The stream deleted and created again: its sequence 1 is another message, stored later.
+    await parkDeadLetter(messaging.js, ns.naming, letter('second', '2026-12-07T10:01:00.000Z'));
+
+    const parked = (await deadLetters()).filter((l) => l.consumer === 'test__reused-seq');
+    expect(parked.map((l) => l.payload)).toEqual(['first', 'second']);
+  });
+
+  it('should retry on an until-applied route a handler whose event-store read JetStream cannot answer, never parking it', async () => {
+    const events = ns.naming.streams.events.name;
+    const { config } = await messaging.jsm.streams.info(events);
+    const attempts: number[] = [];
+    let applied = false;
+    await run(
+      messaging,
+      'reads-stream',
+      async (_envelope, delivery) => {
+        attempts.push(delivery.deliveryCount);
+        // A command that changes nothing still reads where its aggregate stands (handleCommand).
+        await messaging.eventStore.lastSequenceOf(ns.naming.eventSubject('system', 'counter', 'x'));
+        applied = true;
+      },
+      { untilApplied: true, ordered: true, backoffMaxMs: 20 },
+    );
+    await messaging.jsm.streams.delete(events);
+    try {
+      await messaging.publisher.publish(work(ns.naming, 'reads-stream', 1));
+      await waitFor(() => attempts.length >= 6, { what: 'attempts past max deliveries (3)' });
+    } finally {
+      await messaging.jsm.streams.add(config);
+    }
+    await waitFor(() => applied, { what: 'applied once the stream is back' });
+    expect((await deadLetters()).filter((l) => l.consumer === 'test__reads-stream')).toEqual([]);
+  });
+
   it('should still park a message whose handler fails unexpectedly (a bug) after max deliveries on an until-applied route', async () => {
     const attempts: number[] = [];
     await run(
@@ -202,6 +254,9 @@ describe('ConsumerRunner', () => {
       (await deadLetters()).find((l) => l.consumer === 'test__tightening-invalid'),
     );
     expect(letter).toMatchObject({ deliveryCount: 1, error: { code: 'ENGINE.UNKNOWN' } });
+    // When the stream stored the original: a moment ago, not when it was parked.
+    expect(Date.now() - Date.parse(letter.storedAt)).toBeLessThan(60_000);
+    expect(Date.parse(letter.storedAt)).toBeLessThanOrEqual(Date.parse(letter.parkedAt));
     expect(calls).toBe(1);
   });
 

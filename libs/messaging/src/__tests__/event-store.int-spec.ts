@@ -1,4 +1,4 @@
-import { ConcurrencyError, type Decider } from '@bifrost/event-sourcing';
+import { ConcurrencyError, TransientError, type Decider } from '@bifrost/event-sourcing';
 import { createTestNamespace, type TestNamespace } from '@bifrost/testing';
 import type { Messaging } from '../messaging';
 import { handleCommand, streamSource, toDomainEvent, type DomainEvent } from '../event-store';
@@ -53,8 +53,20 @@ describe('EventStore on JetStream', () => {
         if (!consumer.config.durable_name) await messaging.jsm.consumers.delete(stream, consumer.name);
       }
     });
-    await expect(read).rejects.toThrow();
+    // The stream's failure, not the caller's: an infrastructure failure, retried by consumers.
+    await expect(read).rejects.toBeInstanceOf(TransientError);
   }, 30_000);
+
+  it("should pass on the caller's own failure while reading as it is, not as the stream's", async () => {
+    const s = subject('caller-fails');
+    await messaging.eventStore.append(s, [incremented(ns.naming, 'caller-fails', 1)], 0);
+    const bug = new TypeError('cannot read properties of undefined');
+    await expect(
+      messaging.eventStore.readAll(s, 1, () => {
+        throw bug;
+      }),
+    ).rejects.toBe(bug);
+  });
 
   it('should read from mid-stream every event its filter matches, up to the last one there, and stop', async () => {
     // Two aggregate types interleaved, the stream ending on the type the read leaves out.
@@ -238,5 +250,31 @@ describe('EventStore on JetStream', () => {
       expect(total).toBe(5);
       expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
     });
+  });
+});
+
+describe('EventStore on JetStream, while the events stream is gone', () => {
+  let ns: TestNamespace;
+  let messaging: Messaging;
+
+  beforeAll(async () => {
+    ns = await createTestNamespace('esgone');
+    messaging = await connectTest(ns.natsUrl, ns.namespace);
+    await messaging.jsm.streams.delete(ns.naming.streams.events.name);
+  });
+  afterAll(async () => {
+    await messaging.drain();
+    await ns.cleanup();
+  });
+
+  it('should fail every read as an infrastructure failure (INFRA.UNAVAILABLE), not as a bug', async () => {
+    const s = ns.naming.eventSubject('system', 'counter', 'gone');
+    for (const read of [
+      messaging.eventStore.lastSequenceOf(s),
+      messaging.eventStore.read(s),
+      messaging.eventStore.streamCreated(),
+    ]) {
+      await expect(read).rejects.toMatchObject({ name: 'TransientError', code: 'INFRA.UNAVAILABLE' });
+    }
   });
 });
