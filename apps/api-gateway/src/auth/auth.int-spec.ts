@@ -305,6 +305,29 @@ describe('gateway auth', () => {
       ).toBe(401);
     });
 
+    it("should refuse an expired refresh token, however often, without ending the key's other sessions", async () => {
+      const operator = await h.createKey('operator');
+      const refresh = async (refreshToken: string) =>
+        (await h.http('POST', '/api/v1/auth/refresh', { body: { refreshToken } })).status;
+      const expired = await h.http('POST', '/api/v1/auth/token', { body: { apiKey: operator.apiKey } });
+      const db = new Client({ connectionString: h.db.url });
+      await db.connect();
+      try {
+        await db.query(
+          `UPDATE refresh_tokens SET expires_at = now() - interval '1 second' WHERE key_id = $1`,
+          [operator.id],
+        );
+      } finally {
+        await db.end();
+      }
+      const other = await h.http('POST', '/api/v1/auth/token', { body: { apiKey: operator.apiKey } });
+
+      expect(await refresh(expired.body.refreshToken)).toBe(401);
+      expect(await refresh(expired.body.refreshToken)).toBe(401);
+      // Not taken for a stolen token presented twice: the other session goes on.
+      expect(await refresh(other.body.refreshToken)).toBe(200);
+    });
+
     it('should leave the refresh token unspent when its successor cannot be stored', async () => {
       const operator = await h.createKey('operator');
       const issued = await h.http('POST', '/api/v1/auth/token', { body: { apiKey: operator.apiKey } });

@@ -349,8 +349,9 @@ export class KeyStore implements OnModuleInit {
         ]);
         return undefined;
       }
-      await tx.query(`UPDATE refresh_tokens SET revoked_at = $2 WHERE id = $1`, [token.id, now]);
+      // Refused as it is: presenting an expired token again is no reuse (nothing was issued for it).
       if (token.expires_at.getTime() <= now.getTime()) return undefined;
+      await tx.query(`UPDATE refresh_tokens SET revoked_at = $2 WHERE id = $1`, [token.id, now]);
       return token.key_id;
     }
   }
