@@ -220,6 +220,33 @@ describe('A client that cannot reach Bifrost', () => {
     );
   });
 
+  describe('given a request whose fields throw when read (from JavaScript)', () => {
+    const throwing = <T extends object>(fields: T, key: string): T =>
+      Object.defineProperty({ ...fields }, key, {
+        enumerable: true,
+        get() {
+          throw new Error('boom');
+        },
+      });
+
+    it('should BLOCK the check, deny the reservation and not find the recommendation eligible, not reject', async () => {
+      const sdk = unreachable();
+
+      await expect(
+        sdk.check(throwing({ strategyId: 's1' }, 'action') as unknown as CheckRequest),
+      ).resolves.toMatchObject({ failClosed: true, action: 'BLOCK', code: 'SDK.INVALID_REQUEST' });
+      await expect(
+        sdk.reserve(
+          throwing({ maxLoss: { amount: 1, currency: 'USD' } }, 'idempotencyKey') as unknown as ReserveInput,
+        ),
+      ).resolves.toMatchObject({ failClosed: true, outcome: 'DENIED', code: 'SDK.INVALID_REQUEST' });
+      await expect(
+        sdk.evaluateRecommendation(throwing({ confidence: 0.9 }, 'domain') as unknown as EvaluateInput),
+      ).resolves.toMatchObject({ failClosed: true, outcome: 'NOT_ELIGIBLE', code: 'SDK.INVALID_REQUEST' });
+      await sdk.close();
+    });
+  });
+
   describe('once closed', () => {
     it('should BLOCK, deny, and refuse everything else with SDK.CLOSED', async () => {
       const sdk = unreachable();

@@ -208,12 +208,12 @@ export class BifrostClient {
    */
   async check(request: CheckRequest, options?: DecisionOptions): Promise<CheckVerdict> {
     const deadlineAt = this.deadlineAt(options);
-    const given = fieldsOf(request);
-    const hash = sentActionHash(given['action']);
+    const hash = sentActionHash(fieldOf(request, 'action'));
+    const requestId = fieldOf(request, 'requestId');
     const subject = {
       engineId: this.engineId,
-      strategyId: String(given['strategyId'] ?? ''),
-      ...(typeof given['requestId'] === 'string' ? { requestId: given['requestId'] } : {}),
+      strategyId: textOf(fieldOf(request, 'strategyId')),
+      ...(typeof requestId === 'string' ? { requestId } : {}),
       ...(hash === undefined ? {} : { actionHash: hash }),
     };
     const verdict = toCheckVerdict(subject, await this.ask('check', request, deadlineAt), Date.now());
@@ -231,7 +231,7 @@ export class BifrostClient {
     const deadlineAt = this.deadlineAt(options);
     const subject = {
       engineId: this.engineId,
-      idempotencyKey: String(fieldsOf(input)['idempotencyKey'] ?? ''),
+      idempotencyKey: textOf(fieldOf(input, 'idempotencyKey')),
     };
     return toReserveResult(subject, await this.ask('reserve', input, deadlineAt), Date.now());
   }
@@ -244,13 +244,11 @@ export class BifrostClient {
    */
   async evaluateRecommendation(input: EvaluateInput, options?: DecisionOptions): Promise<EvaluationResult> {
     const deadlineAt = this.deadlineAt(options);
-    const given = fieldsOf(input);
+    const recommendationId = fieldOf(input, 'recommendationId');
     const subject = {
       engineId: this.engineId,
-      domain: String(given['domain'] ?? ''),
-      ...(typeof given['recommendationId'] === 'string'
-        ? { recommendationId: given['recommendationId'] }
-        : {}),
+      domain: textOf(fieldOf(input, 'domain')),
+      ...(typeof recommendationId === 'string' ? { recommendationId } : {}),
     };
     const result = toEvaluationResult(subject, await this.ask('evaluate', input, deadlineAt), Date.now());
     if (result.failClosed) {
@@ -407,9 +405,19 @@ export class BifrostClient {
         `gave up connecting after ${this.maxReconnectAttempts} retries (maxReconnectAttempts)`,
       );
     }
-    const body = { ...(input as object), engineId: this.engineId };
     const contract = CONTRACTS[operation];
-    const request = contract.request(body);
+    let body: Record<string, unknown>;
+    let request: ReturnType<typeof contract.request>;
+    try {
+      body = { ...(input as object), engineId: this.engineId };
+      request = contract.request(body);
+    } catch (error) {
+      // A getter of the caller's that throws: the request cannot be read, let alone sent.
+      return failure(
+        SDK_ERROR_CODES.invalidRequest,
+        `invalid ${operation} request: it cannot be read (${error instanceof Error ? error.message : 'a thrown value'})`,
+      );
+    }
     if (!request.ok) {
       return failure(
         SDK_ERROR_CODES.invalidRequest,
@@ -645,9 +653,22 @@ function failure(code: string, message: string): Failure {
   return { ok: false, code, message };
 }
 
-/** The fields of what a caller passed as a request: from JavaScript it may be anything, even undefined. */
-function fieldsOf(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+/**
+ * A field of what a caller passed (from JavaScript it may be anything, even undefined), read
+ * without trusting it: a getter that throws reads as undefined, so the request fails closed.
+ */
+function fieldOf(value: unknown, key: string): unknown {
+  if (typeof value !== 'object' || value === null) return undefined;
+  try {
+    return (value as Record<string, unknown>)[key];
+  } catch {
+    return undefined;
+  }
+}
+
+/** An id the verdict names: the caller's string, or '' for anything else (which fails its schema). */
+function textOf(value: unknown): string {
+  return typeof value === 'string' ? value : '';
 }
 
 /**
