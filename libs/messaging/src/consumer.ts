@@ -293,7 +293,12 @@ export class ConsumerRunner {
     const body = toErrorBody(error);
     try {
       await parkDeadLetter(this.js, this.naming, deadLetterOf(msg, this.spec.service, this.durable, body));
-      this.logger.error({ consumer: this.durable, seq: msg.seq, error: body }, 'message parked on the DLQ');
+      // The letter carries what is safe to show; the log, the error itself (a bug's message and
+      // stack, an outage's cause), so that an operator can tell the two apart.
+      this.logger.error(
+        { err: error, consumer: this.durable, seq: msg.seq, error: body },
+        'message parked on the DLQ',
+      );
       this.observer?.parked(this.durable);
       // Without a reason: nats-server 2.9 takes `+TERM <reason>` for an unknown ack and ignores it,
       // so the message would be delivered again after every ack wait. The reason is in the letter.

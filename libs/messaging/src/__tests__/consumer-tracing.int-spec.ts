@@ -24,12 +24,13 @@ describe('ConsumerRunner tracing', () => {
 
   describe('When a message is parked', () => {
     it('should log the parking inside the consume span, which is marked failed, so the line carries its trace', async () => {
-      const logged: { msg: string; traceId: string | undefined }[] = [];
+      const logged: { msg: string; fields: object; traceId: string | undefined }[] = [];
       const logger = {
         warn: () => undefined,
-        error: (_fields: object, msg: string) =>
-          logged.push({ msg, traceId: trace.getActiveSpan()?.spanContext().traceId }),
+        error: (fields: object, msg: string) =>
+          logged.push({ msg, fields, traceId: trace.getActiveSpan()?.spanContext().traceId }),
       };
+      const thrown = new ValidationError('unknown engine', { code: 'ENGINE.UNKNOWN' });
       runner = new ConsumerRunner(
         messaging.js,
         messaging.jsm,
@@ -42,7 +43,7 @@ describe('ConsumerRunner tracing', () => {
           maxDeliver: 1,
         },
         async () => {
-          throw new ValidationError('unknown engine', { code: 'ENGINE.UNKNOWN' });
+          throw thrown;
         },
         logger,
         testCatalogue,
@@ -55,6 +56,8 @@ describe('ConsumerRunner tracing', () => {
       const span = exporter.getFinishedSpans().find((s) => s.name === 'consume bifrost.ingest.kpi.traced');
       expect(span?.status.code).toBe(2);
       expect(parked.traceId).toBe(span?.spanContext().traceId);
+      // The error itself, not only the body the letter carries: a bug's stack reaches the log.
+      expect(parked.fields).toMatchObject({ err: thrown, error: { code: 'ENGINE.UNKNOWN' } });
     });
   });
 });
