@@ -5,12 +5,12 @@ import { createTestNamespace, startTestService, waitFor, type TestNamespace } fr
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the pause is checked at the real gate
 import { GateConfig, gateService } from '../../gate/src/gate.service';
 import {
-  OPERATOR,
   canaryEvents,
   connectClient,
   controlledServer,
   httpProbe,
   probeView,
+  removeProbe,
   startCanary,
   upsertProbe,
 } from './canary.fixtures';
@@ -89,11 +89,7 @@ describe('canary service when JetStream does not store some of its events', () =
         expect.objectContaining({ engineId: 'f1', probeName: 'ledger-db' }),
       ]);
     } finally {
-      await client.rpc.call('bifrost.rpc.canary.cmd.remove-probe', {
-        actor: OPERATOR,
-        reason: 'done',
-        probeName: 'ledger-db',
-      });
+      await removeProbe(client, 'ledger-db');
       await server.close();
     }
   });
@@ -128,11 +124,7 @@ describe('canary service when JetStream does not store some of its events', () =
       // About 10 checks a second, over at least the 2 s the stream did not take summaries.
       expect(outage.probes.find((p) => p.probeName === 'counted')?.checks).toBeGreaterThanOrEqual(15);
     } finally {
-      await client.rpc.call('bifrost.rpc.canary.cmd.remove-probe', {
-        actor: OPERATOR,
-        reason: 'done',
-        probeName: 'counted',
-      });
+      await removeProbe(client, 'counted');
       await server.close();
     }
   });

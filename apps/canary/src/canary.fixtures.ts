@@ -99,6 +99,14 @@ export function upsertProbe(client: Messaging, probe: ProbeConfig): Promise<Prob
   });
 }
 
+export function removeProbe(client: Messaging, probeName: string): Promise<unknown> {
+  return client.rpc.call('bifrost.rpc.canary.cmd.remove-probe', {
+    actor: OPERATOR,
+    reason: 'done',
+    probeName,
+  });
+}
+
 export function status(client: Messaging): Promise<CanaryStatus> {
   return client.rpc.call<CanaryStatus>('bifrost.rpc.canary.status', {});
 }

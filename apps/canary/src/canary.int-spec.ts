@@ -13,6 +13,7 @@ import {
   httpProbe,
   hungServer,
   probeView,
+  removeProbe,
   startCanary,
   status,
   upsertProbe,
@@ -171,11 +172,7 @@ describe('canary service', () => {
           resolvedAt: null,
         });
       } finally {
-        await client.rpc.call('bifrost.rpc.canary.cmd.remove-probe', {
-          actor: OPERATOR,
-          reason: 'done',
-          probeName: 'broker',
-        });
+        await removeProbe(client, 'broker');
         await server.close();
       }
     });
@@ -200,11 +197,7 @@ describe('canary service', () => {
           `probe ${name}: 3 consecutive failures (threshold 3): body does not contain "${expectBody}"`,
         ]);
       } finally {
-        await client.rpc.call('bifrost.rpc.canary.cmd.remove-probe', {
-          actor: OPERATOR,
-          reason: 'done',
-          probeName: name,
-        });
+        await removeProbe(client, name);
         await server.close();
       }
     });
@@ -236,16 +229,8 @@ describe('canary service', () => {
         expect(metrics).toMatch(/bifrost_canary_up\{probe="healthy",service="canary"\} 1/);
         expect(metrics).toMatch(/bifrost_canary_consecutive_failures\{probe="hung",service="canary"\} [1-9]/);
       } finally {
-        await client.rpc.call('bifrost.rpc.canary.cmd.remove-probe', {
-          actor: OPERATOR,
-          reason: 'done',
-          probeName: 'hung',
-        });
-        await client.rpc.call('bifrost.rpc.canary.cmd.remove-probe', {
-          actor: OPERATOR,
-          reason: 'done',
-          probeName: 'healthy',
-        });
+        await removeProbe(client, 'hung');
+        await removeProbe(client, 'healthy');
         await hung.close();
         await healthy.close();
       }

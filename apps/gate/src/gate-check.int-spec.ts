@@ -7,6 +7,7 @@ import type {
 import { KeyedMutex, Messaging, createEnvelope, decodeEnvelope } from '@bifrost/messaging';
 import type { RunningService } from '@bifrost/service';
 import { createTestNamespace, startTestService, waitFor, type TestNamespace } from '@bifrost/testing';
+import { publishOutcome } from './gate.fixtures';
 import { GateConfig, gateService } from './gate.service';
 
 const operator = { kind: 'operator' as const, id: 'alice' };
@@ -60,15 +61,7 @@ describe('gate service: checks over NATS', () => {
   };
   /** An outcome of the engine's strategy s1, as the SDK reports it on the ingest stream. */
   const reportOutcome = (engineId: string, outcomeId: string, amount: number) =>
-    client.publisher.publish(
-      createEnvelope({
-        type: 'ingest.OutcomeReported',
-        subject: ns.naming.ingestSubject('outcome', engineId),
-        source: 'sdk',
-        actor: { kind: 'engine', id: engineId },
-        data: { engineId, strategyId: 's1', outcomeId, pnl: { amount, currency: 'USD' } },
-      }),
-    );
+    publishOutcome(client, { engineId, strategyId: 's1', outcomeId, pnl: { amount, currency: 'USD' } });
 
   beforeAll(async () => {
     ns = await createTestNamespace('gchk');

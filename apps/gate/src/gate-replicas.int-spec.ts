@@ -1,5 +1,5 @@
 import type { GateCheckReply } from '@bifrost/contracts';
-import { createEnvelope, Messaging } from '@bifrost/messaging';
+import { Messaging } from '@bifrost/messaging';
 import type { RunningService } from '@bifrost/service';
 import {
   createTestNamespace,
@@ -9,6 +9,7 @@ import {
   type TestNamespace,
 } from '@bifrost/testing';
 import { GateCommands } from './commands/gate-commands.service';
+import { publishOutcome } from './gate.fixtures';
 import { GateConfig, gateService } from './gate.service';
 import { GateState } from './state/gate-state';
 
@@ -135,17 +136,7 @@ describe('gate replicas: outcomes are folded in the order they were reported', (
       pnl: { amount: n % 7 === 6 ? 500 : -10, currency: 'USD' },
     }));
     await Promise.all(
-      reported.map((outcome) =>
-        client.publisher.publish(
-          createEnvelope({
-            type: 'ingest.OutcomeReported',
-            subject: ns.naming.ingestSubject('outcome', 'ord'),
-            source: 'sdk',
-            actor: { kind: 'engine', id: 'ord' },
-            data: { engineId: 'ord', strategyId: 's1', ...outcome },
-          }),
-        ),
-      ),
+      reported.map((outcome) => publishOutcome(client, { engineId: 'ord', strategyId: 's1', ...outcome })),
     );
     // The order the ingest stream holds them in (pipelined publishes may be stored in any order).
     // (the namespace's ingest stream holds nothing else)

@@ -1,7 +1,8 @@
 import type { GateCheckReply } from '@bifrost/contracts';
-import { Messaging, createEnvelope, decodeEnvelope, decodeJson } from '@bifrost/messaging';
+import { Messaging, decodeEnvelope, decodeJson } from '@bifrost/messaging';
 import type { RunningService } from '@bifrost/service';
 import { createTestNamespace, startTestService, waitFor, type TestNamespace } from '@bifrost/testing';
+import { publishOutcome } from './gate.fixtures';
 import { GateConfig, gateService } from './gate.service';
 
 const LIMIT = 3;
@@ -37,15 +38,7 @@ describe('gate service: the limit on strategies registered by checks and outcome
   };
 
   const reportOutcome = (engineId: string, strategyId: string, outcomeId: string) =>
-    client.publisher.publish(
-      createEnvelope({
-        type: 'ingest.OutcomeReported',
-        subject: ns.naming.ingestSubject('outcome', engineId),
-        source: 'sdk',
-        actor: { kind: 'engine', id: engineId },
-        data: { engineId, strategyId, outcomeId, pnl: { amount: 1_000, currency: 'USD' } },
-      }),
-    );
+    publishOutcome(client, { engineId, strategyId, outcomeId, pnl: { amount: 1_000, currency: 'USD' } });
   const gateLetters = async () => {
     const stream = ns.naming.streams.dlq.name;
     const info = await client.jsm.streams.info(stream);
