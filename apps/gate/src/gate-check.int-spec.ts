@@ -737,7 +737,7 @@ describe('gate service: checks over NATS', () => {
         for (const withSnapshot of [true, false]) {
           await gate.close();
           if (!withSnapshot) {
-            expect(await client.snapshots.load('gate.state')).toBeDefined();
+            expect((await client.snapshots.load('gate.state')).snapshot).toBeDefined();
             await client.snapshots.remove('gate.state');
           }
           gate = await start();

@@ -8,6 +8,12 @@ export interface Decider<State, Command, Event, Ctx = void> {
   decide(command: Command, state: State, ctx: Ctx): Event[];
   evolve(state: State, event: Event): State;
   initialState(): State;
+  /**
+   * The version of what `evolve` builds (default 1). A service resumes from a snapshot of its state
+   * only if the snapshot was folded by the same versions (ADR 0018), so bump it whenever `State`'s
+   * shape or what `evolve` makes of an event changes: the next start then replays the history.
+   */
+  readonly stateVersion?: number;
 }
 
 /**

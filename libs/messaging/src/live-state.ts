@@ -12,13 +12,17 @@ import {
 } from './event-store';
 import type { Messaging } from './messaging';
 import type { ConsumerLogger } from './consumer';
+import { stateVersionOf, type LoadedSnapshot } from './snapshots';
 
 export interface AggregateEntry<State> {
   readonly state: State;
   readonly lastSequence: number;
 }
 
-type Folding<State, Event> = Pick<Decider<State, never, Event, never>, 'evolve' | 'initialState'>;
+type Folding<State, Event> = Pick<
+  Decider<State, never, Event, never>,
+  'evolve' | 'initialState' | 'stateVersion'
+>;
 
 /**
  * In-memory states of every aggregate of one type (`bifrost.evt.<context>.<type>.<id>`), kept
@@ -37,6 +41,11 @@ export class LiveAggregates<State, Event extends DomainEvent = DomainEvent>
     readonly aggregateType: string,
     private readonly decider: Folding<State, Event>,
   ) {}
+
+  /** The decider's `stateVersion`: part of the snapshot's (`stateVersionOf`). */
+  get stateVersion(): number | undefined {
+    return this.decider.stateVersion;
+  }
 
   subjectOf(aggregateId: string): string {
     return this.messaging.naming.eventSubject(this.context, this.aggregateType, aggregateId);
@@ -166,6 +175,11 @@ export class LiveContext {
     private readonly options: LiveContextOptions,
   ) {}
 
+  /** The version of the state a snapshot of this context holds (`stateVersionOf`). */
+  get stateVersion(): string {
+    return stateVersionOf(this.aggregates);
+  }
+
   /** Last stream sequence the tail has applied (everything up to it is in memory). */
   get lastSequence(): number {
     return this.position;
@@ -173,13 +187,22 @@ export class LiveContext {
 
   async start(): Promise<{ replayed: number; fromSnapshot: boolean }> {
     this.streamCreated = await this.messaging.eventStore.streamCreated();
-    // A snapshot of an earlier events stream is not used: the whole context is replayed.
-    const snapshot = await this.messaging.snapshots
-      .load<ContextSnapshot>(this.options.snapshotKey, this.streamCreated)
-      .catch((error) => {
+    // A snapshot of an earlier events stream, or folded by other code, is not used: the whole
+    // context is replayed.
+    const { snapshot, ignored } = await this.messaging.snapshots
+      .load<ContextSnapshot>(this.options.snapshotKey, {
+        streamCreated: this.streamCreated,
+        stateVersion: this.stateVersion,
+      })
+      .catch((error: unknown): LoadedSnapshot<ContextSnapshot> => {
         this.options.logger.warn({ err: error }, 'snapshot unreadable; replaying the whole context');
-        return undefined;
+        return {};
       });
+    if (ignored)
+      this.options.logger.warn(
+        { context: this.context, snapshot: this.options.snapshotKey },
+        `snapshot ${ignored} not used; replaying the whole context`,
+      );
     for (const aggregates of this.aggregates)
       aggregates.restore(snapshot?.state.aggregates[aggregates.aggregateType]);
     this.position = snapshot?.lastSequence ?? 0;
@@ -290,6 +313,7 @@ export class LiveContext {
     const { stored, bytes } = await this.messaging.snapshots.save<ContextSnapshot>(this.options.snapshotKey, {
       state: { aggregates },
       ...(this.streamCreated ? { streamCreated: this.streamCreated } : {}),
+      stateVersion: this.stateVersion,
       lastSequence,
       takenAt: new Date().toISOString(),
     });
@@ -504,7 +528,7 @@ export abstract class LiveState implements OnModuleInit, BeforeApplicationShutdo
   /** Declares one aggregate type of the context (in the constructor: before `start()`). */
   protected aggregate<State, Event extends { readonly type: string }>(
     aggregateType: string,
-    decider: Pick<Decider<State, never, Event, never>, 'evolve' | 'initialState'>,
+    decider: Folding<State, Event>,
   ): LiveAggregates<State, DomainEvent> {
     if (this.started) throw new Error(`${aggregateType}: aggregates are declared before start()`);
     const aggregates = new LiveAggregates<State, DomainEvent>(

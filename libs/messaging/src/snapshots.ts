@@ -14,6 +14,35 @@ export interface Snapshot<State> {
    * in snapshots written before 2026-12-05.
    */
   readonly streamCreated?: string;
+  /**
+   * The versions of the code that folded `state` (`stateVersionOf`). Absent in snapshots written
+   * before 2026-12-07 14:00 UTC, which a reader that expects a version does not use.
+   */
+  readonly stateVersion?: string;
+}
+
+/** What a reader needs of a snapshot to resume from it. */
+export interface SnapshotExpectation {
+  /** The events stream it reads now (`EventStore.streamCreated`). */
+  readonly streamCreated?: string;
+  /** The versions its code folds with (`stateVersionOf`). */
+  readonly stateVersion?: string;
+}
+
+/** A snapshot to resume from, or why the one stored is not one (none stored: neither). */
+export type LoadedSnapshot<State> =
+  | { readonly snapshot: Snapshot<State>; readonly ignored?: undefined }
+  | { readonly snapshot?: undefined; readonly ignored?: string };
+
+/**
+ * The version a snapshot of these aggregate types is folded at: each type with its decider's
+ * `stateVersion` (default 1). Declaring another aggregate type changes it too: the snapshot's
+ * position would otherwise lie past events of that type that were never folded.
+ */
+export function stateVersionOf(
+  aggregates: readonly { readonly aggregateType: string; readonly stateVersion?: number }[],
+): string {
+  return aggregates.map((a) => `${a.aggregateType}@${a.stateVersion ?? 1}`).join(' ');
 }
 
 /** A KV value is one NATS message: the server's default max payload is 1 MB, headers included. */
@@ -36,16 +65,26 @@ export class SnapshotStore {
     }
   }
 
-  /** The snapshot under `key`; undefined when there is none or it is of another `streamCreated`. */
-  async load<State>(key: string, streamCreated?: string): Promise<Snapshot<State> | undefined> {
+  /**
+   * The snapshot under `key`, unless it does not meet `expected`: of another events stream (its
+   * sequences mean nothing in this one), or folded by code of another state version. `ignored`
+   * says which, for the reader's log.
+   */
+  async load<State>(key: string, expected: SnapshotExpectation = {}): Promise<LoadedSnapshot<State>> {
     const entry = await this.kv.get(key);
-    if (!entry || entry.operation !== 'PUT' || entry.length === 0) return undefined;
+    if (!entry || entry.operation !== 'PUT' || entry.length === 0) return {};
     const snapshot = JSON.parse(gunzipSync(entry.value).toString('utf8')) as Snapshot<State>;
-    const ofAnotherStream =
-      streamCreated !== undefined &&
+    if (
+      expected.streamCreated !== undefined &&
       snapshot.streamCreated !== undefined &&
-      snapshot.streamCreated !== streamCreated;
-    return ofAnotherStream ? undefined : snapshot;
+      snapshot.streamCreated !== expected.streamCreated
+    )
+      return { ignored: `of an events stream created at ${snapshot.streamCreated}` };
+    if (expected.stateVersion !== undefined && snapshot.stateVersion !== expected.stateVersion)
+      return {
+        ignored: `of state version ${snapshot.stateVersion ?? '(none)'}, not ${expected.stateVersion}`,
+      };
+    return { snapshot };
   }
 
   /**

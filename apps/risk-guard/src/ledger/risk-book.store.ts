@@ -7,7 +7,7 @@ import {
   type PolicyState,
 } from '@bifrost/domain-risk';
 import { fold } from '@bifrost/event-sourcing';
-import { createEnvelope, toDomainEvent, type Messaging } from '@bifrost/messaging';
+import { createEnvelope, stateVersionOf, toDomainEvent, type Messaging } from '@bifrost/messaging';
 
 /** One aggregate's folded state and the stream sequence of its subject's last event. */
 export interface Versioned<S> {
@@ -21,11 +21,11 @@ export interface RiskBook {
   readonly ledger: Versioned<LedgerState>;
 }
 
-/**
- * `.v4`: buckets four levels deep (`.v3`: three; `.v2`: without the previous day's closed
- * reservations); an older snapshot is left unread.
- */
-const LEDGER_SNAPSHOT_KEY = 'risk-guard.ledger.v4';
+const LEDGER_SNAPSHOT_KEY = 'risk-guard.ledger';
+/** A snapshot folded by another ledger layout is left unread (ADR 0018). */
+const LEDGER_STATE_VERSION = stateVersionOf([
+  { aggregateType: 'ledger', stateVersion: riskLedgerDecider.stateVersion },
+]);
 
 /** Reads and writes risk-guard's aggregates on JetStream (ADR 0001: one subject per aggregate). */
 export class RiskBookStore {
@@ -79,10 +79,10 @@ export class RiskBookStore {
     const day = days.at(-1);
     this.streamCreated = await this.messaging.eventStore.streamCreated();
     if (day === undefined) return { state: riskLedgerDecider.initialState(), lastSequence: 0 };
-    const snapshot = await this.messaging.snapshots.load<LedgerState>(
-      LEDGER_SNAPSHOT_KEY,
-      this.streamCreated,
-    );
+    const { snapshot } = await this.messaging.snapshots.load<LedgerState>(LEDGER_SNAPSHOT_KEY, {
+      streamCreated: this.streamCreated,
+      stateVersion: LEDGER_STATE_VERSION,
+    });
     if (snapshot?.state.status === 'open' && snapshot.state.day === day)
       return this.replayDay(day, snapshot.lastSequence + 1, snapshot.state);
     let state = riskLedgerDecider.initialState();
@@ -113,6 +113,7 @@ export class RiskBookStore {
       lastSequence: ledger.lastSequence,
       takenAt,
       ...(this.streamCreated ? { streamCreated: this.streamCreated } : {}),
+      stateVersion: LEDGER_STATE_VERSION,
     });
   }
 

@@ -151,6 +151,7 @@ export const engineHeartbeatDecider: Decider<
   EngineHeartbeatEvent,
   EngineHeartbeatContext
 > = {
+  stateVersion: 1,
   initialState: () => ({ status: 'unwatched' }),
 
   decide(command, state, ctx) {

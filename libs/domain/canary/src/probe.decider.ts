@@ -231,6 +231,7 @@ function decideCheck(
 }
 
 export const probeDecider: Decider<ProbeState, ProbeCommand, ProbeEvent, void> = {
+  stateVersion: 1,
   initialState: () => ({ status: 'absent' }),
 
   decide(command, state) {

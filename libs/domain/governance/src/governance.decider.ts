@@ -976,6 +976,7 @@ export const governanceDecider: Decider<
   GovernanceEvent,
   GovernanceContext
 > = {
+  stateVersion: 1,
   initialState: () => ({ status: 'unenrolled' }),
   decide,
   evolve,
@@ -998,6 +999,7 @@ export type ApproversCommand = {
 
 /** Who may sign proposals as which role; an operator (an admin, at the gateway) keeps it. */
 export const approversDecider: Decider<ApproversState, ApproversCommand, ApproversEvent, void> = {
+  stateVersion: 1,
   initialState: () => ({ roles: {} }),
   decide(command, state) {
     const d = command.data;

@@ -69,6 +69,7 @@ export type HeimdallEvent =
 export const VIEW_DAYS = 30;
 
 export const heimdallDecider: Decider<HeimdallDomainState, HeimdallCommand, HeimdallEvent, unknown> = {
+  stateVersion: 1,
   initialState: () => ({ status: 'absent' }),
 
   decide(command, state) {

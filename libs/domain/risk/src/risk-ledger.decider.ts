@@ -27,6 +27,9 @@ export interface LedgerContext {
 type Money = { amount: number; currency: string };
 
 export const riskLedgerDecider: Decider<LedgerState, LedgerCommand, LedgerEvent, LedgerContext> = {
+  /** 4: buckets four levels deep (3: three levels; 2: without the previous day's closed reservations). */
+  stateVersion: 4,
+
   initialState: () => ({ status: 'unopened' }),
 
   decide: (command, state, ctx) => decideLedger(command, state, ctx).events,

@@ -92,6 +92,7 @@ export function tripwirePolicyId(domain: string, metric: string): string {
 const EMPTY_WINDOW: EngineWindow = { outcomes: '', observed: 0, triggered: null, recentKpiIds: [] };
 
 export const tripwireDecider: Decider<TripwireState, TripwireCommand, TripwireEvent, unknown> = {
+  stateVersion: 1,
   initialState: () => ({ status: 'absent' }),
 
   decide(command, state) {

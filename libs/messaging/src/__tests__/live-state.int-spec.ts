@@ -77,6 +77,68 @@ describe('LiveContext: in-memory state from snapshot + tail, kept current', () =
     }
   });
 
+  describe('a snapshot folded by other code', () => {
+    /** The counter as a later build folds it: each increment counts double. */
+    const doubling = {
+      ...counter,
+      stateVersion: 2,
+      evolve: (s: Counter, e: DomainEvent) => ({ total: s.total + 2 * (e.data['by'] as number) }),
+    };
+
+    function versioned(snapshotKey: string, deciders: Record<string, typeof counter>) {
+      const warnings: string[] = [];
+      const aggregates = Object.entries(deciders).map(
+        ([type, decider]) => new LiveAggregates(reader, 'system', type, decider),
+      );
+      const context = new LiveContext(reader, 'system', aggregates as LiveAggregates<unknown>[], {
+        snapshotKey,
+        logger: { ...silent, warn: (_obj: object, msg: string) => warnings.push(msg) },
+      });
+      return { aggregates, context, warnings };
+    }
+
+    it('should not be resumed by a build of another state version, which replays the context', async () => {
+      await writer.publisher.publish(incremented(ns.naming, 'v', 3));
+      const before = versioned('test.live.version', { counter });
+      await before.context.start();
+      await before.context.stop(); // a snapshot of version counter@1
+
+      const after = versioned('test.live.version', { counter: doubling });
+      await expect(after.context.start()).resolves.toMatchObject({ fromSnapshot: false });
+      try {
+        expect(after.aggregates[0]?.get('v').state).toEqual({ total: 6 });
+        expect(after.warnings).toEqual([
+          'snapshot of state version counter@1, not counter@2 not used; replaying the whole context',
+        ]);
+      } finally {
+        await after.context.stop(); // now a snapshot of version counter@2
+      }
+      const again = versioned('test.live.version', { counter: doubling });
+      await expect(again.context.start()).resolves.toMatchObject({ fromSnapshot: true, replayed: 0 });
+      try {
+        expect(again.aggregates[0]?.get('v').state).toEqual({ total: 6 });
+      } finally {
+        await again.context.stop();
+      }
+    });
+
+    it('should not be resumed by a build that declares an aggregate type the snapshot did not fold', async () => {
+      const ack = await writer.publisher.publish(incremented(ns.naming, 'w', 4));
+      const before = versioned('test.live.types', { tally: counter });
+      await before.context.start();
+      await before.context.waitUntil(ack.seq);
+      await before.context.stop(); // its position lies past the counter events it never folded
+
+      const after = versioned('test.live.types', { tally: counter, counter });
+      await expect(after.context.start()).resolves.toMatchObject({ fromSnapshot: false });
+      try {
+        expect(after.aggregates[1]?.get('w').state).toEqual({ total: 4 });
+      } finally {
+        await after.context.stop();
+      }
+    });
+  });
+
   it('should keep an invariant when two instances decide on the same aggregate concurrently', async () => {
     const one = live(reader);
     const two = live(writer);

@@ -43,7 +43,7 @@ describe('stream provisioning', () => {
       expect(stores.map((s) => s.status)).toEqual(Array(8).fill('fulfilled'));
       const [first, second] = stores.map((s) => (s as PromiseFulfilledResult<SnapshotStore>).value);
       await first?.save('k', { state: { n: 1 }, lastSequence: 1, takenAt: '2026-12-07T00:00:00.000Z' });
-      await expect(second?.load('k')).resolves.toMatchObject({ state: { n: 1 } });
+      await expect(second?.load('k')).resolves.toMatchObject({ snapshot: { state: { n: 1 } } });
     } finally {
       await Promise.all(connections.map((c) => c.close()));
     }

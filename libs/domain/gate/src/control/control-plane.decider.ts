@@ -400,6 +400,7 @@ function evolve(state: ControlState, event: ControlEvent): ControlState {
  * modes, pauses, autonomy phases): one aggregate on `bifrost.evt.gate.control.global`.
  */
 export const controlPlane: Decider<ControlState, ControlCommand, ControlEvent> = {
+  stateVersion: 1,
   decide: (command, state) => decide(command, state),
   evolve,
   initialState: initialControlState,

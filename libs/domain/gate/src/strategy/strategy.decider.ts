@@ -592,6 +592,7 @@ function decide(command: StrategyCommand, state: StrategyState, policy: Strategy
  * drift, pauses, execution tokens and approvals. `ctx` is the policy in force.
  */
 export const strategyDecider: Decider<StrategyState, StrategyCommand, StrategyEvent, StrategyPolicy> = {
+  stateVersion: 1,
   decide,
   evolve: evolveStrategy,
   initialState: initialStrategyState,
