@@ -204,6 +204,81 @@ describe('SDK over HTTP', () => {
     });
   });
 
+  describe('when the gateway fails to take a fact (5xx, 408)', () => {
+    it.each([500, 502, 503, 504, 408])(
+      'should keep a fact answered %d, even with a problem code, and deliver it after the backoff, in order',
+      async (status) => {
+        gateway.answerOnce('outcome', () => problem(status, { title: 'Not now', code: 'INFRA.UNAVAILABLE' }));
+        const sdk = client();
+        const dropped = collect(sdk, 'dropped');
+
+        for (const id of ['o-1', 'o-2']) sdk.recordOutcome(outcome(id));
+
+        await waitFor(() => sdk.bufferDepth === 0, { timeoutMs: 10_000, what: 'both outcomes accepted' });
+        expect(gateway.accepted.map((a) => a.outcomeId)).toEqual(['o-1', 'o-2']);
+        const [failed, resent] = gateway.all('outcome');
+        expect(resent?.body['outcomeId']).toBe('o-1');
+        // backoffDelay(1): 1 s ±20 %, no Retry-After given.
+        expect((resent?.at ?? 0) - (failed?.at ?? 0)).toBeGreaterThanOrEqual(800);
+        expect(dropped).toEqual([]);
+        expect(sdk.droppedCount).toBe(0);
+      },
+      10_000,
+    );
+
+    it('should wait 1 s, then 2 s (each ±20 %) between attempts, and start over at 1 s after a success', async () => {
+      const unavailable = () => problem(503, { title: 'Unavailable', code: 'INFRA.UNAVAILABLE' });
+      gateway.answerOnce('outcome', unavailable);
+      gateway.answerOnce('outcome', unavailable);
+      const sdk = client();
+
+      sdk.recordOutcome(outcome('o-1'));
+      await waitFor(() => gateway.accepted.length === 1, { timeoutMs: 10_000, what: 'o-1 accepted' });
+      gateway.answerOnce('outcome', unavailable);
+      sdk.recordOutcome(outcome('o-2'));
+      await waitFor(() => gateway.accepted.length === 2, { timeoutMs: 10_000, what: 'o-2 accepted' });
+
+      const at = gateway.all('outcome').map((r) => r.at);
+      const gaps = at.slice(1).map((t, i) => t - (at[i] as number));
+      expect(gateway.all('outcome').map((r) => r.body['outcomeId'])).toEqual([
+        'o-1',
+        'o-1',
+        'o-1',
+        'o-2',
+        'o-2',
+      ]);
+      // Lower bounds are the policy's (1 s, 2 s, then 1 s again, each -20 %). Upper bounds leave
+      // 800 ms for a busy machine and stay below the next step of the ladder (2 s, 4 s, 4 s -20 %):
+      // a ladder one step ahead, or one that does not start over, lands above them.
+      expect(gaps[0]).toBeGreaterThanOrEqual(800);
+      expect(gaps[0]).toBeLessThan(2_000);
+      expect(gaps[1]).toBeGreaterThanOrEqual(1_600);
+      expect(gaps[1]).toBeLessThan(3_200);
+      expect(gaps[3]).toBeGreaterThanOrEqual(800);
+      expect(gaps[3]).toBeLessThan(2_000);
+    }, 15_000);
+  });
+
+  describe('when the gateway refuses a fact with another 4xx and its problem code', () => {
+    it.each([400, 404, 409, 413])(
+      'should drop a fact answered %d as rejected at once, asking once, and go on with the next',
+      async (status) => {
+        gateway.answerOnce('outcome', () => problem(status, { title: 'Refused', code: 'INGEST.INVALID' }));
+        const sdk = client();
+        const dropped = collect(sdk, 'dropped');
+
+        const [first] = ['o-1', 'o-2'].map((id) => sdk.recordOutcome(outcome(id)));
+
+        await waitFor(() => sdk.bufferDepth === 0, { what: 'the buffer drained' });
+        expect(dropped).toEqual([
+          expect.objectContaining({ id: first?.id, reason: 'rejected', droppedCount: 1 }),
+        ]);
+        expect(gateway.all('outcome').map((r) => r.body['outcomeId'])).toEqual(['o-1', 'o-2']);
+        expect(gateway.accepted.map((a) => a.outcomeId)).toEqual(['o-2']);
+      },
+    );
+  });
+
   describe('when the gateway refuses a fact for good', () => {
     it('should drop it as rejected and go on with the next', async () => {
       gateway.answerOnce('outcome', () => problem(422, { title: 'Unprocessable', code: 'INGEST.INVALID' }));
@@ -576,6 +651,42 @@ describe('SDK over HTTP', () => {
       expect(gateway.count('approval')).toBe(3);
     });
 
+    it('should ask again after an ask the gateway did not answer within the deadline', async () => {
+      const granted = approvalReply({
+        status: 'granted',
+        decidedBy: 'alice',
+        token: { tokenId: 't-3', status: 'active', expiresAt: '2026-11-21T20:15:00.000Z' },
+      });
+      gateway.answerOnce('approval', () => 'hang');
+      gateway.answerOnce('approval', () => ({ status: 200, body: granted }));
+      const sdk = client({ deadlineMs: 300 });
+
+      const answer = await sdk.awaitApproval(where, { timeoutMs: 5_000, pollMs: 100 });
+
+      expect(answer).toEqual(granted);
+      expect(gateway.count('approval')).toBe(2);
+    });
+
+    it('should keep asking while the gateway is out of reach, and return the decision once it is back', async () => {
+      const granted = approvalReply({
+        status: 'granted',
+        decidedBy: 'alice',
+        token: { tokenId: 't-4', status: 'active', expiresAt: '2026-11-21T20:15:00.000Z' },
+      });
+      const sdk = client();
+      await sdk.whenConnected(5_000);
+      await gateway.stop();
+
+      const waiting = sdk.awaitApproval(where, { timeoutMs: 10_000, pollMs: 100 });
+      // The first ask failed on the network (SDK.DISCONNECTED).
+      await waitFor(() => !sdk.connected, { what: 'a failed ask' });
+      gateway.answer('approval', () => ({ status: 200, body: granted }));
+      await gateway.restart();
+
+      await expect(waiting).resolves.toEqual(granted);
+      expect(gateway.count('approval')).toBe(1);
+    }, 15_000);
+
     it("should ask again after the gateway's own rate limit (429 RATE.LIMITED), not give up", async () => {
       const granted = approvalReply({
         status: 'granted',
@@ -736,6 +847,8 @@ interface Received {
   contentType: string | undefined;
   occurredAt: string | undefined;
   body: Record<string, unknown>;
+  /** When it arrived (ms since the epoch). */
+  at: number;
 }
 
 function problem(
@@ -785,6 +898,11 @@ class ContractServer {
     return this.requests.filter((r) => r.path === `/api/v1/engine/${endpoint}`).at(-1);
   }
 
+  /** The requests to `endpoint`, oldest first. */
+  all(endpoint: string): Received[] {
+    return this.requests.filter((r) => r.path === `/api/v1/engine/${endpoint}`);
+  }
+
   count(endpoint: string): number {
     return this.requests.filter((r) => r.path === `/api/v1/engine/${endpoint}`).length;
   }
@@ -809,6 +927,7 @@ class ContractServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const at = Date.now();
     let text = '';
     for await (const chunk of req) text += String(chunk);
     const received: Received = {
@@ -818,6 +937,7 @@ class ContractServer {
       contentType: req.headers['content-type'],
       occurredAt: req.headers['occurred-at'] as string | undefined,
       body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>),
+      at,
     };
     this.requests.push(received);
     const answer = this.scriptedAnswer(received) ?? this.contract(received);

@@ -23,6 +23,7 @@ import {
 } from '../../../apps/risk-guard/src/risk-guard.fixtures';
 import { createClient, type BifrostClient } from './bifrost.client';
 import { SDK_IDENTITY } from './heartbeat.payload';
+import { approvalReply } from './replies.fixtures';
 import type { ClientEvents, ClientOptions, ConnectionState } from './sdk.types';
 
 describe('SDK over NATS', () => {
@@ -319,6 +320,23 @@ describe('SDK over NATS', () => {
       expect(elapsed).toBeLessThan(1_500);
     });
 
+    it('should BLOCK after the default deadline of 2000 ms when none is given, not before and not never', async () => {
+      const sdk = client(ns);
+      await sdk.whenConnected(5_000);
+      const started = Date.now();
+
+      const verdict = await sdk.check({ strategyId: 's1', action: { kind: 'order.place', intent: 'open' } });
+
+      const elapsed = Date.now() - started;
+      expect(verdict).toMatchObject({ failClosed: true, action: 'BLOCK', code: 'SDK.DEADLINE_EXCEEDED' });
+      // The NATS request was given what was left of 2000 ms when it left, and it waited for all of it.
+      const given = Number(/within (\d+) ms$/.exec(verdict.failClosed ? verdict.reason : '')?.[1]);
+      expect(given).toBeGreaterThan(1_500);
+      expect(given).toBeLessThanOrEqual(2_000);
+      expect(elapsed).toBeGreaterThanOrEqual(1_990);
+      expect(elapsed).toBeLessThan(5_000);
+    }, 10_000);
+
     it('should honour a per-call deadline', async () => {
       const sdk = client(ns, { deadlineMs: 5_000 });
       await sdk.whenConnected(5_000);
@@ -456,6 +474,65 @@ describe('SDK over NATS', () => {
         await proxy.stop();
         await ns.cleanup();
       }
+    });
+  });
+
+  describe('awaitApproval when an ask goes unanswered (a gate whose answers are scripted)', () => {
+    let ns: TestNamespace;
+    let gate: ScriptedApprovals;
+    let proxy: TcpProxy;
+    const where = { strategyId: 's1', approvalId: 'a-1' };
+
+    beforeEach(async () => {
+      ns = await createTestNamespace('sdkapprovalretry');
+      gate = await ScriptedApprovals.start(ns);
+      proxy = await TcpProxy.start(natsTarget(ns.natsUrl));
+    });
+    afterEach(async () => {
+      await proxy.stop();
+      await gate.stop();
+      await ns.cleanup();
+    });
+
+    it('should ask again after an ask that got no answer within the deadline, and return the decision', async () => {
+      const sdk = client(ns, { deadlineMs: 300 });
+      await sdk.whenConnected(5_000);
+      gate.ignoreNext(1);
+
+      const answer = await sdk.awaitApproval(where, { timeoutMs: 5_000, pollMs: 100 });
+
+      expect(answer).toEqual(gate.granted);
+      expect(gate.asks).toBe(2);
+    });
+
+    it('should keep asking while disconnected, and return the decision once NATS is back', async () => {
+      const sdk = client(ns, { natsUrl: proxy.url });
+      await sdk.whenConnected(5_000);
+      proxy.pause();
+      await waitFor(() => !sdk.connected, { what: 'the client to notice the cut' });
+
+      // Its first ask fails at once (SDK.DISCONNECTED): the client is reconnecting.
+      const waiting = sdk.awaitApproval(where, { timeoutMs: 15_000, pollMs: 100 });
+      proxy.resume();
+
+      await expect(waiting).resolves.toEqual(gate.granted);
+      expect(sdk.connected).toBe(true);
+      expect(gate.asks).toBe(1);
+    }, 20_000);
+
+    it('should reject with SDK.DISCONNECTED when still disconnected at its last ask', async () => {
+      const sdk = client(ns, { natsUrl: proxy.url });
+      await sdk.whenConnected(5_000);
+      proxy.pause();
+      await waitFor(() => !sdk.connected, { what: 'the client to notice the cut' });
+      const started = Date.now();
+
+      await expect(sdk.awaitApproval(where, { timeoutMs: 500, pollMs: 100 })).rejects.toMatchObject({
+        name: 'SdkError',
+        code: 'SDK.DISCONNECTED',
+      });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(500);
+      expect(gate.asks).toBe(0);
     });
   });
 
@@ -728,6 +805,43 @@ async function closedPort(): Promise<number> {
 /** Blocks the event loop, as an engine busy computing does. */
 function stall(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** The gate's approval subject, answered `granted` unless told to leave the next asks unanswered. */
+class ScriptedApprovals {
+  readonly granted = approvalReply({
+    status: 'granted',
+    decidedBy: 'alice',
+    token: { tokenId: 't-1', status: 'active', expiresAt: '2026-11-21T20:15:00.000Z' },
+  });
+  asks = 0;
+  private unanswered = 0;
+
+  private constructor(private readonly nc: NatsConnection) {}
+
+  static async start(ns: TestNamespace): Promise<ScriptedApprovals> {
+    const self = new ScriptedApprovals(await connect({ servers: ns.natsUrl }));
+    self.nc.subscribe(ns.naming.rpcSubject('gate', 'approval'), {
+      callback: (_error, msg) => {
+        self.asks += 1;
+        if (self.unanswered > 0) {
+          self.unanswered -= 1;
+          return;
+        }
+        msg.respond(JSON.stringify({ ok: true, data: self.granted }));
+      },
+    });
+    await self.nc.flush();
+    return self;
+  }
+
+  ignoreNext(count: number): void {
+    this.unanswered = count;
+  }
+
+  stop(): Promise<void> {
+    return this.nc.close();
+  }
 }
 
 /** A TCP server that accepts connections and never sends a byte, counting what the client closes. */

@@ -1,5 +1,5 @@
 import { configProblems, createClient } from './bifrost.client';
-import type { CheckRequest, ClientOptions, EvaluateInput, ReserveInput } from './sdk.types';
+import type { CheckRequest, ClientEvents, ClientOptions, EvaluateInput, ReserveInput } from './sdk.types';
 
 describe('Client options', () => {
   it('should accept a NATS client with defaults', () => {
@@ -164,6 +164,33 @@ describe('A client that cannot reach Bifrost', () => {
     expect(states).toContain('closed');
   });
 
+  describe('given the default buffer (no buffer.maxItems), while facts cannot be sent', () => {
+    it('should keep exactly 10 000 facts, then drop the oldest for each newer one and count it', async () => {
+      const sdk = unreachable();
+      const dropped: Parameters<ClientEvents['dropped']>[0][] = [];
+      sdk.on('dropped', (event) => {
+        dropped.push(event);
+      });
+
+      const recorded = Array.from({ length: 10_000 }, (_, i) => sdk.recordOutcome(outcome(`o-${i}`)));
+
+      expect(sdk.bufferDepth).toBe(10_000);
+      expect(sdk.droppedCount).toBe(0);
+      expect(dropped).toEqual([]);
+
+      sdk.recordOutcome(outcome('o-10000'));
+      sdk.recordOutcome(outcome('o-10001'));
+
+      expect(sdk.bufferDepth).toBe(10_000);
+      expect(sdk.droppedCount).toBe(2);
+      expect(dropped).toEqual([
+        { ...recorded[0], reason: 'overflow', droppedCount: 1 },
+        { ...recorded[1], reason: 'overflow', droppedCount: 2 },
+      ]);
+      await expect(sdk.close()).resolves.toEqual({ undelivered: 10_000 });
+    }, 30_000);
+  });
+
   describe('given no request at all (from JavaScript)', () => {
     it.each([undefined, null])('should BLOCK a check of %p, not reject', async (request) => {
       const sdk = unreachable();
@@ -278,3 +305,7 @@ describe('A client that cannot reach Bifrost', () => {
     });
   });
 });
+
+function outcome(outcomeId: string) {
+  return { strategyId: 's1', outcomeId, pnl: { amount: 5, currency: 'EUR' } };
+}
