@@ -136,6 +136,43 @@ describe('canary service', () => {
     });
   });
 
+  describe('Given an alert_only probe that has failed 5 times, escalated to kill_switch', () => {
+    it('should request the kill switch with the failures counted so far, not the threshold', async () => {
+      const server = await controlledServer();
+      server.mode = 'fail';
+      try {
+        await upsertProbe(client, httpProbe('clearing', server.url, { engineId: 'k2' }));
+        const seen = await waitFor(
+          async () => {
+            const count = (await probeView(client, 'clearing'))?.consecutiveFailures ?? 0;
+            return count >= 5 && count;
+          },
+          { what: 'five failures' },
+        );
+
+        await upsertProbe(
+          client,
+          httpProbe('clearing', server.url, { action: 'kill_switch', engineId: 'k2' }),
+        );
+        await waitFor(async () => (await check('k2')).action === 'KILL', { what: 'k2 killed' });
+
+        const requests = (await canaryEvents(client, ns, 'probe', 'clearing')).filter(
+          (e) => e.type === 'canary.KillSwitchRequested',
+        );
+        expect(requests).toHaveLength(1);
+        expect(requests[0]?.data['consecutiveFailures']).toBeGreaterThanOrEqual(seen);
+      } finally {
+        await removeProbe(client, 'clearing');
+        await client.rpc.call('bifrost.rpc.gate.cmd.kill-switch.release', {
+          actor: OPERATOR,
+          engineId: 'k2',
+          reason: 'test over',
+        });
+        await server.close();
+      }
+    });
+  });
+
   describe('Given an alert_only probe naming an engine, DOWN, then escalated to pause_engine', () => {
     it("should resolve its alert before raising the next (both naming the engine) and pause the engine in the probe's name", async () => {
       const server = await controlledServer();

@@ -37,7 +37,16 @@ export class CanaryRpcHandler {
     await this.commands.ready();
     await this.commands.probe(
       c.probe.name,
-      { type: 'DefineProbe', data: { probe: c.probe, actor: c.actor, reason: c.reason, now: now() } },
+      {
+        type: 'DefineProbe',
+        data: {
+          probe: c.probe,
+          actor: c.actor,
+          reason: c.reason,
+          now: now(),
+          consecutiveFailures: this.scheduler.run(c.probe.name).counters.consecutiveFailures,
+        },
+      },
       c.actor,
     );
     return this.probeView(c.probe.name);

@@ -367,6 +367,23 @@ describe('Probe', () => {
         ]);
     });
 
+    it.each([
+      ['the failures counted so far', { consecutiveFailures: 7 }, 7],
+      [
+        'the threshold that took it DOWN when none are counted (a restart, a pass since)',
+        { consecutiveFailures: 0 },
+        3,
+      ],
+      ['the threshold that took it DOWN, not the new one, when the service gives no count', {}, 3],
+    ])('should report in its kill switch request %s', (_, extra, reported) => {
+      const escalated = probe({ action: 'kill_switch', engineId: 'e1', failureThreshold: 10 });
+      const events = probeDecider.decide(define(escalated, extra), state(history), undefined);
+      expect(events.at(-1)).toMatchObject({
+        type: 'KillSwitchRequested',
+        data: { consecutiveFailures: reported },
+      });
+    });
+
     it('should raise the alert a pause_engine escalation needs (the service pauses the engine on it)', () => {
       const escalated = probe({ action: 'pause_engine', engineId: 'e1' });
       const events = probeDecider.decide(define(escalated), state(history), undefined);
@@ -519,6 +536,7 @@ function define(
   extra: {
     actor?: typeof OPERATOR | typeof SYSTEM | { kind: 'engine'; id: string };
     onlyIfNew?: boolean;
+    consecutiveFailures?: number;
   } = {},
 ): ProbeCommand {
   return {
@@ -529,6 +547,7 @@ function define(
       reason: 'test',
       now: T0,
       ...(extra.onlyIfNew ? { onlyIfNew: true } : {}),
+      ...(extra.consecutiveFailures === undefined ? {} : { consecutiveFailures: extra.consecutiveFailures }),
     },
   };
 }

@@ -65,7 +65,18 @@ interface Operator {
 
 export type ProbeCommand =
   /** `onlyIfNew`: the default probes, defined on first start and never re-created once removed. */
-  | { type: 'DefineProbe'; data: Operator & { probe: ProbeConfig; onlyIfNew?: boolean } }
+  | {
+      type: 'DefineProbe';
+      data: Operator & {
+        probe: ProbeConfig;
+        onlyIfNew?: boolean;
+        /**
+         * The probe's current run of failed checks (the scheduler's count): what an escalation of a
+         * DOWN probe reports. Absent or 0 (a restart, a pass since): the threshold that took it DOWN.
+         */
+        consecutiveFailures?: number;
+      };
+    }
   | { type: 'RemoveProbe'; data: Operator & { probeName: string } }
   | {
       type: 'RecordCheck';
@@ -237,7 +248,7 @@ export const probeDecider: Decider<ProbeState, ProbeCommand, ProbeEvent, void> =
   decide(command, state) {
     switch (command.type) {
       case 'DefineProbe': {
-        const { probe, actor, reason, now, onlyIfNew } = command.data;
+        const { probe, actor, reason, now, onlyIfNew, consecutiveFailures } = command.data;
         if (onlyIfNew && state.status !== 'absent') return [];
         if (actor.kind !== 'system') requireOperator(actor, 'defining a probe');
         validateProbe(probe);
@@ -269,7 +280,13 @@ export const probeDecider: Decider<ProbeState, ProbeCommand, ProbeEvent, void> =
           return [
             defined,
             ...resolved,
-            ...actionEvents(probe, state.alertCount, why, probe.failureThreshold, now),
+            ...actionEvents(
+              probe,
+              state.alertCount,
+              why,
+              consecutiveFailures || previous.failureThreshold,
+              now,
+            ),
           ];
         }
         return [defined];
