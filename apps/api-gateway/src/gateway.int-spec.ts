@@ -1,9 +1,13 @@
+import { connect } from 'node:net';
 import { factId } from '@bifrost/contracts';
 import type { GateApprovalReply, GateCheckReply } from '@bifrost/contracts';
 // The real gate, in-process, is this spec's peer (apps/gate has no src/index.ts yet: deep import).
 // eslint-disable-next-line @nx/enforce-module-boundaries -- specs start other apps for real
 import { GateConfig, gateService } from '@bifrost/gate/src/gate.service';
+import { startTestService } from '@bifrost/testing';
+import { GatewayConfig, gatewayService } from './gateway.service';
 import {
+  JWT_SECRET,
   OWNER_KEY,
   peer,
   startGateway,
@@ -722,15 +726,72 @@ describe('gateway over the real gate', () => {
         }
 
         expect(statuses).toEqual([200, 200, 429]);
-        expect(Number(last?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+        // The bucket holds 1/s × 2 s: empty after two calls, a token back within the second.
+        expect(last?.headers.get('retry-after')).toBe('1');
+        expect(last?.headers.get('content-type')).toContain('application/problem+json');
         expect(last?.body).toMatchObject({
           status: 429,
           type: '/problems/rate-limited',
           code: 'RATE.LIMITED',
+          detail: 'rate limit of 1/s exceeded; retry in 1 s',
         });
         expect((await limited.http('GET', '/api/v1/auth/me', { key: h.keys.operator })).status).toBe(200);
       } finally {
         await limited.close();
+      }
+    });
+
+    it('should hold a viewer to the default 20/s with a burst of 40 when no limit is configured', async () => {
+      // Empty is unset: the viewer limit the test fixtures raise falls back to the shipped default.
+      const defaults = await startGateway(
+        'gwratedef',
+        { GATEWAY_RATE_LIMIT_VIEWER: '' },
+        { ns: h.ns, db: h.db },
+      );
+      try {
+        const me = () => defaults.http('GET', '/api/v1/auth/me', { key: h.keys.viewer });
+        const first = await Promise.all(Array.from({ length: 50 }, me));
+        let refused = first.find((r) => r.status === 429);
+        // Should a slow machine refill the bucket as fast as one batch drains it, send more.
+        for (let batch = 0; refused === undefined && batch < 10; batch += 1)
+          refused = (await Promise.all(Array.from({ length: 50 }, me))).find((r) => r.status === 429);
+
+        // A full bucket serves the whole burst (40) whatever the timing; refills only add to it.
+        expect(first.filter((r) => r.status === 200).length).toBeGreaterThanOrEqual(40);
+        expect(refused).toBeDefined();
+        expect(refused?.headers.get('retry-after')).toBe('1');
+        expect(refused?.body).toMatchObject({
+          status: 429,
+          type: '/problems/rate-limited',
+          code: 'RATE.LIMITED',
+          detail: 'rate limit of 20/s exceeded; retry in 1 s',
+        });
+      } finally {
+        await defaults.close();
+      }
+    });
+
+    it('should say in Retry-After the whole seconds until the next token, rounded up', async () => {
+      // 0.25/s: a bucket of one token, the next one back 4 s after it was taken. Asked again at once
+      // (well within a second), the wait rounds up to 4 s.
+      const slow = await startGateway(
+        'gwrateslow',
+        { GATEWAY_RATE_LIMIT_VIEWER: '0.25' },
+        { ns: h.ns, db: h.db },
+      );
+      try {
+        const first = await slow.http('GET', '/api/v1/auth/me', { key: h.keys.viewer });
+        const second = await slow.http('GET', '/api/v1/auth/me', { key: h.keys.viewer });
+
+        expect(first.status).toBe(200);
+        expect(second.status).toBe(429);
+        expect(second.headers.get('retry-after')).toBe('4');
+        expect(second.body).toMatchObject({
+          code: 'RATE.LIMITED',
+          detail: 'rate limit of 0.25/s exceeded; retry in 4 s',
+        });
+      } finally {
+        await slow.close();
       }
     });
 
@@ -762,11 +823,15 @@ describe('gateway over the real gate', () => {
         body: '{not json',
       });
 
-      expect(missing).toMatchObject({ status: 404, body: { code: 'NOT_FOUND.ROUTE' } });
+      expect(missing).toMatchObject({
+        status: 404,
+        body: { type: '/problems/not-found', status: 404, code: 'NOT_FOUND.ROUTE' },
+      });
       expect(missing.headers.get('content-type')).toContain('application/problem+json');
       expect(malformed.status).toBe(400);
       expect(malformed.headers.get('content-type')).toContain('application/problem+json');
       expect(await malformed.json()).toMatchObject({
+        type: '/problems/malformed-request',
         code: 'REQUEST.MALFORMED',
         detail: expect.stringMatching(/^the body is not valid JSON: /),
       });
@@ -788,7 +853,10 @@ describe('gateway over the real gate', () => {
           body: '{"mode":"hard","reason":"not json"}',
         });
         expect(other.status).toBe(415);
+        expect(other.headers.get('content-type')).toContain('application/problem+json');
         expect(await other.json()).toMatchObject({
+          type: '/problems/unsupported-media-type',
+          status: 415,
           code: 'REQUEST.MEDIA_TYPE',
           detail: `send the body as application/json (the request's content-type: ${type})`,
         });
@@ -817,6 +885,81 @@ describe('gateway over the real gate', () => {
         status: 431,
         code: 'REQUEST.HEADERS_TOO_LARGE',
       });
+    });
+
+    it('should refuse a body over 1 MiB with 413 payload-too-large, and read one of exactly 1 MiB', async () => {
+      const before = (await controlEvents()).length;
+      /** A kill-switch command of exactly `bytes` bytes, its reason padded. */
+      const engage = (bytes: number) => {
+        const frame = '{"mode":"hard","reason":""}';
+        const body = `{"mode":"hard","reason":"${'x'.repeat(bytes - frame.length)}"}`;
+        expect(Buffer.byteLength(body)).toBe(bytes);
+        return fetch(`${h.gateway.url}/api/v1/control/kill-switch/engage`, {
+          method: 'POST',
+          headers: { 'x-api-key': OWNER_KEY, 'content-type': 'application/json' },
+          body,
+        });
+      };
+
+      const atLimit = await engage(1024 * 1024);
+      const over = await engage(1024 * 1024 + 1);
+
+      // Read, then refused by the schema (a reason that long), not by its size.
+      expect(atLimit.status).toBe(400);
+      expect(await atLimit.json()).toMatchObject({ code: 'REQUEST.INVALID', issues: [{ path: '/reason' }] });
+      expect(over.status).toBe(413);
+      expect(over.headers.get('content-type')).toContain('application/problem+json');
+      expect(await over.json()).toMatchObject({
+        type: '/problems/payload-too-large',
+        status: 413,
+        code: 'REQUEST.TOO_LARGE',
+        instance: '/api/v1/control/kill-switch/engage',
+      });
+      expect(await controlEvents()).toHaveLength(before);
+    });
+
+    it('should answer a request whose headers do not arrive in time with 408 request-timeout and close the connection', async () => {
+      // Node's header timeout (60 s by default) shortened, and checked every 50 ms instead of every
+      // 30 s, so that the test need not wait a minute; the refusal is the gateway's own.
+      const impatient = await startTestService(
+        GatewayConfig,
+        {
+          ...gatewayService,
+          http: (config) =>
+            Object.assign({}, gatewayService.http?.(config), {
+              http: { headersTimeout: 300, connectionsCheckingInterval: 50 },
+            }),
+        },
+        h.ns,
+        { DATABASE_URL: h.db.url, GATEWAY_JWT_SECRET: JWT_SECRET, LOG_LEVEL: 'error' },
+      );
+      try {
+        const { hostname, port } = new URL(impatient.url);
+        const socket = connect(Number(port), hostname);
+        const answer = new Promise<string>((resolve, reject) => {
+          let text = '';
+          socket.on('data', (chunk) => (text += chunk.toString('utf8')));
+          socket.on('close', () => resolve(text));
+          socket.on('error', reject);
+        });
+        // The request line and one header, then nothing: the headers never end.
+        socket.write(`GET /api/v1/control HTTP/1.1\r\nHost: ${hostname}\r\nX-Api-Key: ${OWNER_KEY}\r\n`);
+
+        const [head, body] = (await answer).split('\r\n\r\n') as [string, string];
+
+        expect(head.split('\r\n')[0]).toBe('HTTP/1.1 408 Request Timeout');
+        expect(head).toContain('Content-Type: application/problem+json');
+        expect(head).toContain('Connection: close');
+        expect(JSON.parse(body)).toEqual({
+          type: '/problems/request-timeout',
+          title: 'Request timeout',
+          status: 408,
+          detail: 'the request did not arrive in time',
+          code: 'REQUEST.TIMEOUT',
+        });
+      } finally {
+        await impatient.close();
+      }
     });
 
     it('should say which key a JSON body was refused for', async () => {

@@ -4,6 +4,8 @@ import type { GateCheckReply } from '@bifrost/contracts';
 import { startGateway, type GatewayHarness } from '../testing/gateway.fixtures';
 
 const ENGINE = 'gw-check';
+/** What the scripted gate answers to leave a check unanswered. */
+const NO_ANSWER = 'no answer';
 const action = { kind: 'order.place', intent: 'open' as const };
 
 /** A verdict as the gate gives one, for the check below. */
@@ -34,10 +36,13 @@ describe('engine check route with a scripted gate', () => {
   let engineKey = '';
 
   beforeAll(async () => {
-    h = await startGateway('gwcheck');
+    // A short rpc timeout, so that the check the gate leaves unanswered times out quickly.
+    h = await startGateway('gwcheck', { GATEWAY_RPC_TIMEOUT_MS: '300' });
     nc = await connect({ servers: h.ns.natsUrl });
     nc.subscribe(h.ns.naming.qualify('bifrost.rpc.gate.check'), {
       callback: (_err, msg) => {
+        // No answer at all: the gateway's request times out (RPC.TIMEOUT).
+        if (answer === NO_ANSWER) return;
         msg.respond(new TextEncoder().encode(answer));
       },
     });
@@ -75,6 +80,63 @@ describe('engine check route with a scripted gate', () => {
 
     expect(reply.status).toBe(500);
     expect(reply.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(reply.body).toMatchObject({ code: 'INTERNAL.MALFORMED_REPLY' });
+    expect(reply.body).toMatchObject({
+      type: '/problems/internal-error',
+      status: 500,
+      code: 'INTERNAL.MALFORMED_REPLY',
+    });
+  });
+
+  describe('when the gate cannot give a verdict', () => {
+    const refusal = (code: string) =>
+      JSON.stringify({ ok: false, error: { code, message: `scripted ${code}` } });
+
+    it.each([
+      // Maybe decided (and recorded) meanwhile: the SDK does not ask again; other clients wait a second.
+      ['does not answer in time', NO_ANSWER, 'RPC.TIMEOUT'],
+      // Decided, but the decision record was not stored, so no verdict was given.
+      ['cannot record its decision', refusal('GATE.RECORD_FAILED'), 'GATE.RECORD_FAILED'],
+    ])(
+      'should answer 503 gate-unavailable with Retry-After: 1 when the gate %s',
+      async (_, scripted, code) => {
+        answer = scripted;
+
+        const reply = await check();
+
+        expect(reply.status).toBe(503);
+        expect(reply.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+        expect(reply.headers.get('retry-after')).toBe('1');
+        expect(reply.body).toMatchObject({
+          type: '/problems/gate-unavailable',
+          title: 'Gate unavailable',
+          status: 503,
+          code,
+          instance: '/api/v1/engine/check',
+        });
+      },
+    );
+
+    it('should answer 503 gate-unavailable without Retry-After from a replica not proven current: nothing was decided, the SDK asks again at once', async () => {
+      answer = refusal('INFRA.STATE_STALE');
+
+      const reply = await check();
+
+      expect(reply.status).toBe(503);
+      expect(reply.headers.get('retry-after')).toBeNull();
+      expect(reply.body).toMatchObject({ type: '/problems/gate-unavailable', code: 'INFRA.STATE_STALE' });
+    });
+
+    it('should pass a check too large for the gate on as 413 payload-too-large, not as an outage', async () => {
+      answer = refusal('RPC.PAYLOAD_TOO_LARGE');
+
+      const reply = await check();
+
+      expect(reply.status).toBe(413);
+      expect(reply.headers.get('retry-after')).toBeNull();
+      expect(reply.body).toMatchObject({
+        type: '/problems/payload-too-large',
+        code: 'RPC.PAYLOAD_TOO_LARGE',
+      });
+    });
   });
 });

@@ -8,9 +8,12 @@ import { waitFor } from '@bifrost/testing';
 // The real gate, in-process, is this spec's peer (apps/gate has no src/index.ts yet: deep import).
 // eslint-disable-next-line @nx/enforce-module-boundaries -- specs start other apps for real
 import { GateConfig, gateService } from '@bifrost/gate/src/gate.service';
+import { TOKEN_ISSUER } from '../auth/auth.service';
+import { signJwt } from '../auth/jwt';
 import { apiControllers } from '../gateway.service';
 import { declaredRoutes } from '../http/openapi';
 import {
+  JWT_SECRET,
   OWNER_KEY,
   peer,
   startGateway,
@@ -119,6 +122,51 @@ describe('read routes', () => {
       expect(page.status).toBe(200);
       expect(page.body.items.length).toBeGreaterThan(0);
       expect((await h.http('GET', '/api/v1/audit', { key: h.keys.viewer })).status).toBe(200);
+    });
+
+    it('should answer a page of 50 rows, and the cursor to the rest, when no limit is given', async () => {
+      const ids = await insertDecisions(projectorDb, 51, 'bot-page');
+
+      const first = await h.http('GET', '/api/v1/decisions?engineId=bot-page', { key: h.keys.viewer });
+      const rest = await h.http(
+        'GET',
+        `/api/v1/decisions?engineId=bot-page&cursor=${first.body.nextCursor}`,
+        {
+          key: h.keys.viewer,
+        },
+      );
+
+      expect(first.status).toBe(200);
+      expect(first.body.items).toHaveLength(50);
+      expect(first.body.nextCursor).toEqual(expect.any(String));
+      expect(rest.body).toMatchObject({ items: [{ decisionId: ids[0] }], nextCursor: null });
+    });
+
+    it('should take a limit of 1 to 500 on every paged list, and refuse 0 and 501 with 400 naming the limit', async () => {
+      const lists = declaredRoutes(apiControllers)
+        .filter((route) => route.spec.method === 'GET' && route.spec.query?.properties['limit'] !== undefined)
+        .map((route) => route.path.replace('/api/v1', '').replace(/\{[^}]+\}/g, 'bot-1'));
+      const page = (path: string, limit: number) =>
+        h.http('GET', `/api/v1${path}?limit=${limit}`, { key: h.keys.viewer });
+
+      expect(lists.length).toBeGreaterThan(10);
+      expect(lists).toEqual(expect.arrayContaining(['/decisions', '/audit', '/strategies']));
+      const answers: Record<string, number[]> = {};
+      for (const path of lists) {
+        answers[path] = [];
+        for (const limit of [0, 1, 500, 501]) {
+          const response = await page(path, limit);
+          answers[path].push(response.status);
+          if (response.status === 400)
+            expect(response.body).toMatchObject({
+              type: '/problems/validation-failed',
+              code: 'REQUEST.INVALID',
+              issues: [{ path: '/limit' }],
+            });
+        }
+      }
+
+      expect(Object.values(answers).filter((statuses) => statuses.join() !== '400,200,200,400')).toEqual([]);
     });
 
     it('should refuse a forged cursor, an unknown filter value and a date that does not exist with 400', async () => {
@@ -944,6 +992,42 @@ describe('read routes', () => {
       expect(live.events().map((e) => e.event)).toEqual(['unauthorized']);
     });
 
+    it('should end a stream opened with an access token once the token expires, though its key is still good', async () => {
+      const key = await h.createKey('viewer');
+      // An access token as the gateway issues them, but expiring in 3 s rather than 15 min
+      // (GATEWAY_ACCESS_TOKEN_TTL_SECONDS cannot go below 10 s).
+      const iat = Math.floor(Date.now() / 1000);
+      const token = signJwt(
+        { sub: key.id, role: 'viewer', iat, exp: iat + 3, jti: uuidv7(), iss: TOKEN_ISSUER },
+        JWT_SECRET,
+      );
+      const url = `${h.gateway.url}/api/v1/decisions/stream`;
+      const live = await openStream(url, { token });
+
+      await waitFor(() => live.ended(), { what: 'the stream ending once its token expired' });
+
+      expect(live.events().map((e) => e.event)).toEqual(['unauthorized']);
+      expect(await h.http('GET', '/api/v1/decisions/stream', { token })).toMatchObject({
+        status: 401,
+        body: { code: 'AUTH.TOKEN_EXPIRED' },
+      });
+      const reopened = await openStream(url, key.apiKey);
+      reopened.close();
+    }, 15_000);
+
+    it('should end a stream opened with an access token once the token’s key is revoked', async () => {
+      const key = await h.createKey('viewer');
+      const { body: tokens } = await h.http('POST', '/api/v1/auth/token', { body: { apiKey: key.apiKey } });
+      const live = await openStream(`${h.gateway.url}/api/v1/decisions/stream`, {
+        token: tokens.accessToken,
+      });
+
+      expect((await h.http('DELETE', `/api/v1/keys/${key.id}`, { key: h.keys.admin })).status).toBe(200);
+
+      await waitFor(() => live.ended(), { what: 'the stream ending after the revocation' });
+      expect(live.events().map((e) => e.event)).toEqual(['unauthorized']);
+    });
+
     it('should hold at most GATEWAY_MAX_STREAMS_PER_PRINCIPAL streams per key, and take new ones once one closes', async () => {
       const key = await h.createKey('viewer');
       const url = `${h.gateway.url}/api/v1/decisions/stream`;
@@ -1034,10 +1118,15 @@ interface SseEvent {
   data: { id: string; type: string };
 }
 
-async function openStream(url: string, key: string, lastEventId?: string) {
+/** `credential`: an API key, or `{ token }`, an access token sent as `Authorization: Bearer`. */
+async function openStream(url: string, credential: string | { token: string }, lastEventId?: string) {
   const controller = new AbortController();
+  const auth: Record<string, string> =
+    typeof credential === 'string'
+      ? { 'x-api-key': credential }
+      : { authorization: `Bearer ${credential.token}` };
   const response = await fetch(url, {
-    headers: { 'x-api-key': key, ...(lastEventId !== undefined ? { 'last-event-id': lastEventId } : {}) },
+    headers: { ...auth, ...(lastEventId !== undefined ? { 'last-event-id': lastEventId } : {}) },
     signal: controller.signal,
   });
   expect(response.status).toBe(200);
@@ -1097,8 +1186,8 @@ const decamel = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCas
 const BLOCKING = { name: 'maturity', outcome: 'BLOCK', value: 'L0', threshold: 'L1', distanceToTrip: -1 };
 const ALLOWING = { name: 'health', outcome: 'ALLOW', value: 0.9, threshold: 0.5, distanceToTrip: 0.4 };
 
-/** Decisions alternating BLOCK / ALLOW for engine bot-1, one second apart; returns their ids in time order. */
-async function insertDecisions(db: DataSource, count: number): Promise<string[]> {
+/** Decisions alternating BLOCK / ALLOW for an engine (bot-1), one second apart; returns their ids in time order. */
+async function insertDecisions(db: DataSource, count: number, engineId = 'bot-1'): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < count; i += 1) {
     const id = uuidv7();
@@ -1107,7 +1196,7 @@ async function insertDecisions(db: DataSource, count: number): Promise<string[]>
     await db.query(
       `INSERT INTO gate_decisions (decision_id, event_id, decided_at, engine_id, strategy_id, action, risk_level, mode,
          size_multiplier, action_kind, action_hash, policy_revision, verdict, request, reasons, stream_seq)
-       VALUES ($1, $2, $3, 'bot-1', 's1', $4, 'LOW', 'enforce', 0, 'order.place', $5, 'rev', $6, $7, $8, $9)`,
+       VALUES ($1, $2, $3, $10, 's1', $4, 'LOW', 'enforce', 0, 'order.place', $5, 'rev', $6, $7, $8, $9)`,
       [
         id,
         uuidv7(),
@@ -1115,9 +1204,10 @@ async function insertDecisions(db: DataSource, count: number): Promise<string[]>
         i % 2 === 0 ? 'BLOCK' : 'ALLOW',
         'a'.repeat(64),
         JSON.stringify({ action: i % 2 === 0 ? 'BLOCK' : 'ALLOW', checks: [BLOCKING, ALLOWING] }),
-        JSON.stringify({ engineId: 'bot-1' }),
+        JSON.stringify({ engineId }),
         JSON.stringify([BLOCKING]),
         i + 1,
+        engineId,
       ],
     );
   }
