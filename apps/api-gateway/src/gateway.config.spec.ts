@@ -25,6 +25,7 @@ describe('gateway configuration', () => {
         GATEWAY_STREAM_HEARTBEAT_MS: 15_000,
         GATEWAY_FACT_MAX_AGE_SECONDS: 2_592_000,
         GATEWAY_RPC_TIMEOUT_MS: 5_000,
+        GATEWAY_REQUEST_TIMEOUT_MS: 30_000,
       });
       // No bootstrap owner key unless one is configured.
       expect(config.GATEWAY_BOOTSTRAP_OWNER_KEY).toBeUndefined();
@@ -92,6 +93,7 @@ describe('gateway configuration', () => {
       ['GATEWAY_STREAM_HEARTBEAT_MS', '99', 'must be integer >= 100'],
       ['GATEWAY_FACT_MAX_AGE_SECONDS', '0', 'must be integer >= 1 and <= 3153600000'],
       ['GATEWAY_RPC_TIMEOUT_MS', '99', 'must be integer >= 100'],
+      ['GATEWAY_REQUEST_TIMEOUT_MS', '999', 'must be integer >= 1000'],
       // Not truncated to 5000: a typo fails instead of running with another value.
       ['GATEWAY_RPC_TIMEOUT_MS', '5000.5', 'must be integer >= 100'],
     ])('should refuse %s=%s: "%s"', (variable, value, message) => {

@@ -46,6 +46,13 @@ export const GatewayConfig = Type.Object({
     maximum: 100 * 365 * 86_400,
     default: 30 * 86_400,
   }),
+  /**
+   * Longest a client may take to send a whole request, body included (Node's `requestTimeout`,
+   * checked every 30 s); past it, 408 and the connection closed. Without it a client that sends its
+   * headers and then trickles its body held a connection open for ever. Streams are not affected:
+   * their request is complete once the headers are in.
+   */
+  GATEWAY_REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 1_000, default: 30_000 }),
   /** How long the gateway waits for the owning service's rpc reply. */
   GATEWAY_RPC_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 5_000 }),
 });

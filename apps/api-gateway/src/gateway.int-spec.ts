@@ -918,48 +918,107 @@ describe('gateway over the real gate', () => {
       expect(await controlEvents()).toHaveLength(before);
     });
 
-    it('should answer a request whose headers do not arrive in time with 408 request-timeout and close the connection', async () => {
-      // Node's header timeout (60 s by default) shortened, and checked every 50 ms instead of every
-      // 30 s, so that the test need not wait a minute; the refusal is the gateway's own.
-      const impatient = await startTestService(
-        GatewayConfig,
-        {
-          ...gatewayService,
-          http: (config) =>
-            Object.assign({}, gatewayService.http?.(config), {
-              http: { headersTimeout: 300, connectionsCheckingInterval: 50 },
-            }),
-        },
-        h.ns,
-        { DATABASE_URL: h.db.url, GATEWAY_JWT_SECRET: JWT_SECRET, LOG_LEVEL: 'error' },
-      );
-      try {
-        const { hostname, port } = new URL(impatient.url);
-        const socket = connect(Number(port), hostname);
-        const answer = new Promise<string>((resolve, reject) => {
-          let text = '';
-          socket.on('data', (chunk) => (text += chunk.toString('utf8')));
-          socket.on('close', () => resolve(text));
-          socket.on('error', reject);
-        });
-        // The request line and one header, then nothing: the headers never end.
-        socket.write(`GET /api/v1/control HTTP/1.1\r\nHost: ${hostname}\r\nX-Api-Key: ${OWNER_KEY}\r\n`);
+    describe('a client that sends its request too slowly', () => {
+      let impatient: Awaited<ReturnType<typeof startTestService>>;
+      beforeAll(async () => {
+        // GATEWAY_REQUEST_TIMEOUT_MS at its least, Node's header timeout (60 s by default) shortened,
+        // and both checked every 50 ms instead of every 30 s, so that the tests need not wait a
+        // minute; the refusal is the gateway's own.
+        impatient = await startTestService(
+          GatewayConfig,
+          {
+            ...gatewayService,
+            http: (config) =>
+              Object.assign({}, gatewayService.http?.(config), {
+                http: { headersTimeout: 300, connectionsCheckingInterval: 50 },
+              }),
+          },
+          h.ns,
+          {
+            DATABASE_URL: h.db.url,
+            GATEWAY_JWT_SECRET: JWT_SECRET,
+            GATEWAY_REQUEST_TIMEOUT_MS: '1000',
+            GATEWAY_STREAM_HEARTBEAT_MS: '200',
+            LOG_LEVEL: 'error',
+          },
+        );
+      });
+      afterAll(() => impatient.close());
 
-        const [head, body] = (await answer).split('\r\n\r\n') as [string, string];
+      /** Sends `text` on a connection of its own and resolves what came back once it is closed. */
+      function rawRequest(text: string): Promise<{ head: string; body: string; after: number }> {
+        const { hostname, port } = new URL(impatient.url);
+        const started = Date.now();
+        const socket = connect(Number(port), hostname);
+        return new Promise((resolve, reject) => {
+          let answer = '';
+          socket.on('data', (chunk) => (answer += chunk.toString('utf8')));
+          socket.on('close', () => {
+            const [head = '', body = ''] = answer.split('\r\n\r\n');
+            resolve({ head, body, after: Date.now() - started });
+          });
+          socket.on('error', reject);
+          socket.write(text.replaceAll('{host}', hostname));
+        });
+      }
+
+      const timedOut = {
+        type: '/problems/request-timeout',
+        title: 'Request timeout',
+        status: 408,
+        detail: 'the request did not arrive in time',
+        code: 'REQUEST.TIMEOUT',
+      };
+
+      it('should answer headers that never end with 408 request-timeout and close the connection', async () => {
+        // The request line and one header, then nothing.
+        const { head, body } = await rawRequest(
+          `GET /api/v1/control HTTP/1.1\r\nHost: {host}\r\nX-Api-Key: ${OWNER_KEY}\r\n`,
+        );
 
         expect(head.split('\r\n')[0]).toBe('HTTP/1.1 408 Request Timeout');
         expect(head).toContain('Content-Type: application/problem+json');
         expect(head).toContain('Connection: close');
-        expect(JSON.parse(body)).toEqual({
-          type: '/problems/request-timeout',
-          title: 'Request timeout',
-          status: 408,
-          detail: 'the request did not arrive in time',
-          code: 'REQUEST.TIMEOUT',
+        expect(JSON.parse(body)).toEqual(timedOut);
+      });
+
+      it('should answer a body that stops arriving with 408 once GATEWAY_REQUEST_TIMEOUT_MS has passed', async () => {
+        const before = (await controlEvents()).length;
+        // Whole headers announcing 60 bytes, then 10 of them and nothing more.
+        const { head, body, after } = await rawRequest(
+          `POST /api/v1/control/kill-switch/engage HTTP/1.1\r\nHost: {host}\r\nX-Api-Key: ${OWNER_KEY}\r\n` +
+            `Content-Type: application/json\r\nContent-Length: 60\r\n\r\n{"mode":"h`,
+        );
+
+        expect(head.split('\r\n')[0]).toBe('HTTP/1.1 408 Request Timeout');
+        expect(JSON.parse(body)).toEqual(timedOut);
+        expect(after).toBeGreaterThanOrEqual(1_000);
+        expect(await controlEvents()).toHaveLength(before);
+      });
+
+      it("should keep a live stream open past it: a stream's request is complete once its headers are in", async () => {
+        const controller = new AbortController();
+        const response = await fetch(`${impatient.url}/api/v1/decisions/stream`, {
+          headers: { 'x-api-key': OWNER_KEY },
+          signal: controller.signal,
         });
-      } finally {
-        await impatient.close();
-      }
+        expect(response.status).toBe(200);
+        const reader = response.body?.getReader();
+        const until = Date.now() + 1_600;
+        let heartbeats = 0;
+        try {
+          while (Date.now() < until) {
+            const chunk = await reader?.read();
+            if (!chunk || chunk.done) break;
+            heartbeats += 1;
+          }
+          // Still open after the request timeout: the next heartbeat arrives.
+          expect((await reader?.read())?.done).toBe(false);
+          expect(heartbeats).toBeGreaterThanOrEqual(5);
+        } finally {
+          controller.abort();
+        }
+      });
     });
 
     it('should say which key a JSON body was refused for', async () => {

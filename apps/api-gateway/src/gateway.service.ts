@@ -76,6 +76,7 @@ export const gatewayService: ServiceDefinition<GatewayConfig> = {
   version: VERSION,
   http: (config) => ({
     ...problemFrameworkErrors,
+    requestTimeout: config.GATEWAY_REQUEST_TIMEOUT_MS,
     ...(config.GATEWAY_TRUST_PROXY_HOPS > 0 ? { trustProxy: config.GATEWAY_TRUST_PROXY_HOPS } : {}),
   }),
   cors: (config) => corsOptions(config.GATEWAY_CORS_ALLOWED_ORIGINS),

@@ -40,11 +40,12 @@ export interface ServiceDefinition<C extends CommonConfig> {
   readonly catalogue?: Catalogue;
   /**
    * Fastify's options the service sets from its config: handlers of errors met before any route
-   * (the gateway answers them as problem documents), which proxies to trust for the client address.
+   * (the gateway answers them as problem documents), which proxies to trust for the client address,
+   * how long a client may take to send a request.
    */
   readonly http?: (
     config: C,
-  ) => Pick<FastifyServerOptions, 'frameworkErrors' | 'clientErrorHandler' | 'trustProxy'>;
+  ) => Pick<FastifyServerOptions, 'frameworkErrors' | 'clientErrorHandler' | 'trustProxy' | 'requestTimeout'>;
   /** CORS for browsers on other origins, from the config; undefined: none (the gateway's `GATEWAY_CORS_ALLOWED_ORIGINS`). */
   readonly cors?: (config: C) => Parameters<NestFastifyApplication['enableCors']>[0] | undefined;
 }
