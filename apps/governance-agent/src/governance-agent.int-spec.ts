@@ -158,6 +158,10 @@ describe('governance-agent over NATS', () => {
       await waitFor(async () => (await gateCheck(engineId, 'SET_DRUM')).action === 'ALLOW', {
         what: 'the gate to apply L4',
       });
+      // Before any incident, so that the critical-incident alert sees the first one as an increase.
+      expect(await (await fetch(`${agent.url}/metrics`)).text()).toContain(
+        'bifrost_governance_incidents_total{engine="roaster-l4",severity="critical",service="governance-agent"} 0',
+      );
 
       for (let i = 0; i < 3; i += 1) await reportCommand(engineId, `ok-${i}`, 'SET_DRUM', 'success');
       await reportCommand(engineId, 'bad-1', 'SET_DRUM', 'error');

@@ -50,6 +50,11 @@ export class GovernanceMetrics {
       help: 'Incident records, by engine and severity',
       labelNames: ['engine', 'severity'],
       registers,
+      // Each enrolled engine's critical series exists from its first scrape, at 0: the alert
+      // BifrostCriticalIncident (`increase(…[5m]) > 0`) sees no increase in a series born at 1.
+      collect() {
+        for (const { engineId } of engines()) this.inc({ engine: engineId, severity: 'critical' }, 0);
+      },
     });
     this.breakerEvents = new Counter({
       name: 'bifrost_governance_circuit_breaker_events_total',

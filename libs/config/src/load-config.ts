@@ -28,7 +28,8 @@ export type Env = Readonly<Record<string, string | undefined>>;
  * Reads the variables named by `schema` from `env`, applies defaults, converts strings to the
  * declared numbers/integers/booleans, validates, and returns a deeply frozen object. Variables not
  * in the schema are ignored; an empty value counts as unset. Throws {@link ConfigError} listing
- * every problem at once. This is the only place in Bifrost that reads `process.env`.
+ * every problem at once. Services read `process.env` only through it; the command-line tools
+ * (`apps/projector/src/cli`) read their few variables at their edge, an empty value unset there too.
  */
 export function loadConfig<S extends TObject>(schema: S, env: Env = process.env): Readonly<Static<S>> {
   const raw: Record<string, unknown> = {};

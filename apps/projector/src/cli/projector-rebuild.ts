@@ -26,9 +26,10 @@ async function main(): Promise<number> {
     return 2;
   }
   // The command line's edge, like a service's config: read once, here.
-  const databaseUrl = values['database-url'] ?? process.env['DATABASE_URL'];
-  const natsUrl = values['nats-url'] ?? process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
-  const namespace = values.namespace ?? process.env['BIFROST_NAMESPACE'] ?? '';
+  // An empty variable counts as unset, as in a service's config (`loadConfig`).
+  const databaseUrl = values['database-url'] || process.env['DATABASE_URL'];
+  const natsUrl = values['nats-url'] || process.env['NATS_URL'] || 'nats://127.0.0.1:4222';
+  const namespace = values.namespace ?? (process.env['BIFROST_NAMESPACE'] || '');
   if (!databaseUrl) {
     process.stderr.write(`${USAGE}\n`);
     return 2;
