@@ -9,7 +9,7 @@ interface LeaseValue {
 /**
  * Single active instance through a lease in NATS KV. Taking it is create-if-absent, or an update
  * guarded by the revision read when the previous holder's lease has run out; renewing is an
- * update guarded by our own last revision. Whoever loses a revision race is not the leader.
+ * update guarded by the revision read. Whoever loses a revision race is not the leader.
  * Holders must renew well within `ttlMs`, and clocks must agree to within a fraction of it.
  */
 export class LeaderLease {
@@ -46,7 +46,10 @@ export class LeaderLease {
         this.revision = await this.kv.create(this.key, JSON.stringify(value));
       } else {
         const current = entry.json<LeaseValue>();
-        const ours = current.holder === this.holder && entry.revision === this.revision;
+        // Ours whatever the revision: holders are unique per process, so a lease in our name is one
+        // we took, e.g. by a renewal whose answer was lost. Taking it back now, not once it ran out,
+        // keeps the desk from standing without a leader for up to a lease.
+        const ours = current.holder === this.holder;
         if (!ours && current.expiresAt > now) {
           this.otherUntil = current.expiresAt;
           return this.lost();
