@@ -265,7 +265,8 @@ export class LiveContext {
    * (staleness grows, so the gate refuses checks). Commands in the meantime decide on the old
    * state and fail their expected sequence against the new stream, then re-read their aggregate.
    * `onApplied` hears only the events that follow; `onRebuilt` hears the swap. The snapshot is
-   * replaced. If the replay fails, the tail resumes and the next verify tries again.
+   * replaced. If the replay fails, the tail takes nothing from the new stream and asks for a verify
+   * again (`follow`).
    */
   private async rebuild(streamCreated: string): Promise<void> {
     this.options.logger.error(
@@ -333,35 +334,50 @@ export class LiveContext {
     await this.snapshot().catch((error) => this.options.logger.warn({ err: error }, 'final snapshot failed'));
   }
 
+  /**
+   * Follows the context with an ordered consumer from the position on. Its messages end when the
+   * events stream is deleted or the connection is lost; each consumer after that is made only once
+   * the stream is known to be the one the state was folded from. On a stream deleted and created
+   * again (an operator's reset, lost storage, possibly while this service was cut off) a consumer
+   * at the old position would fold the new stream's events into the old state; instead the tail
+   * starts a verify, which rebuilds the state from the new stream and then follows it.
+   */
   private async follow(generation: number): Promise<void> {
     while (!this.stopped && generation === this.generation) {
       try {
-        const consumer = await this.messaging.js.consumers.get(this.messaging.naming.streams.events.name, {
-          filter_subjects: this.messaging.naming.contextEvents(this.context),
-          deliver_policy: DeliverPolicy.StartSequence,
-          opt_start_seq: this.position + 1,
-        });
-        const messages = await consumer.consume({ max_messages: 512, expires: 5_000 });
-        this.active = messages;
-        if (this.stopped || generation !== this.generation) messages.stop();
-        const skip = this.skipIn(this.aggregates);
-        for await (const msg of messages) {
-          if (generation !== this.generation) break;
-          if (msg.seq <= this.position) continue;
-          const envelope = decodeOrReport(msg, this.messaging.catalogue, skip);
-          if (envelope) this.route({ envelope, sequence: msg.seq });
-          else {
-            // Seen, if not applied: whoever waits for it (a verify, a command) goes on.
-            this.position = msg.seq;
-            this.release();
-          }
-        }
+        if ((await this.messaging.eventStore.streamCreated()) !== this.streamCreated) {
+          void this.verify().catch(() => undefined);
+        } else await this.tailOnce(generation);
       } catch (error) {
         if (!this.stopped)
           this.options.logger.warn({ err: error, context: this.context }, 'event tail interrupted');
       }
       if (!this.stopped && generation === this.generation)
         await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  /** One consumer, until its messages end or it is stopped. */
+  private async tailOnce(generation: number): Promise<void> {
+    const consumer = await this.messaging.js.consumers.get(this.messaging.naming.streams.events.name, {
+      filter_subjects: this.messaging.naming.contextEvents(this.context),
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: this.position + 1,
+    });
+    const messages = await consumer.consume({ max_messages: 512, expires: 5_000 });
+    this.active = messages;
+    if (this.stopped || generation !== this.generation) messages.stop();
+    const skip = this.skipIn(this.aggregates);
+    for await (const msg of messages) {
+      if (generation !== this.generation) break;
+      if (msg.seq <= this.position) continue;
+      const envelope = decodeOrReport(msg, this.messaging.catalogue, skip);
+      if (envelope) this.route({ envelope, sequence: msg.seq });
+      else {
+        // Seen, if not applied: whoever waits for it (a verify, a command) goes on.
+        this.position = msg.seq;
+        this.release();
+      }
     }
   }
 

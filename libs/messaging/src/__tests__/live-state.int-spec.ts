@@ -1,5 +1,5 @@
 import type { Decider } from '@bifrost/event-sourcing';
-import { createTestNamespace, type TestNamespace } from '@bifrost/testing';
+import { createTestNamespace, TcpProxy, waitFor, type TestNamespace } from '@bifrost/testing';
 import { createEnvelope } from '../envelope-codec';
 import { handleCommand, type DomainEvent } from '../event-store';
 import { LiveAggregates, LiveContext } from '../live-state';
@@ -339,6 +339,63 @@ describe('LiveContext when the events stream is deleted and created again', () =
     }
   });
 
+  it('should not fold the new stream into the old state when its tail is made again, and rebuild without a verify', async () => {
+    const totals: number[] = [];
+    const counters = new LiveAggregates(reader, 'system', 'counter', counter);
+    const context = new LiveContext(reader, 'system', [counters as LiveAggregates<unknown>], {
+      snapshotKey: 'test.live.reset',
+      logger: silent,
+      onApplied: () => totals.push(counters.get('a').state.total),
+    });
+    await context.start();
+    try {
+      expect(counters.get('a')).toEqual({ state: { total: 5 }, lastSequence: 2 });
+      await recreateEventsStream();
+      // The new stream's third event lies just past the old position: a tail made again there
+      // would fold it (1) into the old total (5).
+      for (const by of [10, 1, 1]) await writer.publisher.publish(incremented(ns.naming, 'a', by));
+
+      await waitFor(() => counters.get('a').lastSequence === 3 && counters.get('a').state.total === 12, {
+        timeoutMs: 20_000,
+        what: 'the state rebuilt from the new stream',
+      });
+      expect(totals).not.toContain(6);
+    } finally {
+      await context.stop();
+    }
+  }, 30_000);
+
+  it('should not fold the new stream into the old state when it was recreated while the service was cut off', async () => {
+    const proxy = await TcpProxy.start(natsTarget(ns.natsUrl));
+    const cutOff = await connectTest(proxy.url, ns.namespace, 'cut-off');
+    const totals: number[] = [];
+    const counters = new LiveAggregates(cutOff, 'system', 'counter', counter);
+    const context = new LiveContext(cutOff, 'system', [counters as LiveAggregates<unknown>], {
+      snapshotKey: 'test.live.cut-off',
+      logger: silent,
+      onApplied: () => totals.push(counters.get('a').state.total),
+    });
+    await context.start();
+    try {
+      expect(counters.get('a')).toEqual({ state: { total: 5 }, lastSequence: 2 });
+      proxy.pause();
+      await recreateEventsStream();
+      for (const by of [10, 1, 1]) await writer.publisher.publish(incremented(ns.naming, 'a', by));
+      // Back: nats.js makes the tail's ordered consumer again past the old position, in the new stream.
+      proxy.resume();
+
+      await waitFor(() => counters.get('a').lastSequence === 3 && counters.get('a').state.total === 12, {
+        timeoutMs: 20_000,
+        what: 'the state rebuilt from the new stream',
+      });
+      expect(totals).not.toContain(6);
+    } finally {
+      await context.stop();
+      await cutOff.drain();
+      await proxy.stop();
+    }
+  }, 30_000);
+
   it('should not take events appended while it verifies for a recreated stream', async () => {
     const errors: string[] = [];
     const counters = new LiveAggregates(reader, 'system', 'counter', counter);
@@ -379,3 +436,8 @@ describe('LiveContext when the events stream is deleted and created again', () =
     }
   });
 });
+
+function natsTarget(natsUrl: string): { host: string; port: number } {
+  const url = new URL(natsUrl.split(',')[0] as string);
+  return { host: url.hostname, port: Number(url.port || 4222) };
+}
