@@ -306,16 +306,26 @@ describe('LiveContext when the events stream is deleted and created again', () =
     await writer.jsm.streams.add(config);
   }
 
-  function live(snapshotKey: string) {
-    const counters = new LiveAggregates(reader, 'system', 'counter', counter);
+  /** A context of counters read through `m`; `totals`: counter a's total after each event applied. */
+  function live(snapshotKey: string, m = reader) {
+    const counters = new LiveAggregates(m, 'system', 'counter', counter);
     const rebuilt = { times: 0 };
-    const context = new LiveContext(reader, 'system', [counters as LiveAggregates<unknown>], {
+    const totals: number[] = [];
+    const context = new LiveContext(m, 'system', [counters as LiveAggregates<unknown>], {
       snapshotKey,
       logger: silent,
       onRebuilt: () => (rebuilt.times += 1),
+      onApplied: () => totals.push(counters.get('a').state.total),
     });
-    return { counters, context, rebuilt };
+    return { counters, context, rebuilt, totals };
   }
+
+  /** Until counter a holds what the new stream's events 10, 1, 1 make of it. */
+  const rebuiltFromNewStream = (counters: LiveAggregates<Counter>) =>
+    waitFor(() => counters.get('a').lastSequence === 3 && counters.get('a').state.total === 12, {
+      timeoutMs: 20_000,
+      what: 'the state rebuilt from the new stream',
+    });
 
   it('should notice it on verify and rebuild the state from the new stream', async () => {
     const { counters, context, rebuilt } = live('test.live.recreated');
@@ -340,13 +350,7 @@ describe('LiveContext when the events stream is deleted and created again', () =
   });
 
   it('should not fold the new stream into the old state when its tail is made again, and rebuild without a verify', async () => {
-    const totals: number[] = [];
-    const counters = new LiveAggregates(reader, 'system', 'counter', counter);
-    const context = new LiveContext(reader, 'system', [counters as LiveAggregates<unknown>], {
-      snapshotKey: 'test.live.reset',
-      logger: silent,
-      onApplied: () => totals.push(counters.get('a').state.total),
-    });
+    const { counters, context, totals } = live('test.live.reset');
     await context.start();
     try {
       expect(counters.get('a')).toEqual({ state: { total: 5 }, lastSequence: 2 });
@@ -355,10 +359,7 @@ describe('LiveContext when the events stream is deleted and created again', () =
       // would fold it (1) into the old total (5).
       for (const by of [10, 1, 1]) await writer.publisher.publish(incremented(ns.naming, 'a', by));
 
-      await waitFor(() => counters.get('a').lastSequence === 3 && counters.get('a').state.total === 12, {
-        timeoutMs: 20_000,
-        what: 'the state rebuilt from the new stream',
-      });
+      await rebuiltFromNewStream(counters);
       expect(totals).not.toContain(6);
     } finally {
       await context.stop();
@@ -368,26 +369,17 @@ describe('LiveContext when the events stream is deleted and created again', () =
   it('should not fold the new stream into the old state when it was recreated while the service was cut off', async () => {
     const proxy = await TcpProxy.start(natsTarget(ns.natsUrl));
     const cutOff = await connectTest(proxy.url, ns.namespace, 'cut-off');
-    const totals: number[] = [];
-    const counters = new LiveAggregates(cutOff, 'system', 'counter', counter);
-    const context = new LiveContext(cutOff, 'system', [counters as LiveAggregates<unknown>], {
-      snapshotKey: 'test.live.cut-off',
-      logger: silent,
-      onApplied: () => totals.push(counters.get('a').state.total),
-    });
+    const { counters, context, totals } = live('test.live.cut-off', cutOff);
     await context.start();
     try {
       expect(counters.get('a')).toEqual({ state: { total: 5 }, lastSequence: 2 });
       proxy.pause();
       await recreateEventsStream();
       for (const by of [10, 1, 1]) await writer.publisher.publish(incremented(ns.naming, 'a', by));
-      // Back: nats.js makes the tail's ordered consumer again past the old position, in the new stream.
+      // Back: the tail makes its consumer again, once it knows which stream it reads.
       proxy.resume();
 
-      await waitFor(() => counters.get('a').lastSequence === 3 && counters.get('a').state.total === 12, {
-        timeoutMs: 20_000,
-        what: 'the state rebuilt from the new stream',
-      });
+      await rebuiltFromNewStream(counters);
       expect(totals).not.toContain(6);
     } finally {
       await context.stop();
