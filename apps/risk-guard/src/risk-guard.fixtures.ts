@@ -12,7 +12,7 @@ import {
 import { Messaging } from '@bifrost/messaging';
 import { RiskDesk } from './ledger/risk-desk';
 import { startService, type RunningService } from '@bifrost/service';
-import { freePort, type TestNamespace } from '@bifrost/testing';
+import { freePort, waitFor, type TestNamespace } from '@bifrost/testing';
 import { RiskGuardConfig, riskGuardService } from './risk-guard.service';
 
 /** Starts risk-guard in this process on the test's namespace. */
@@ -29,6 +29,25 @@ export async function startRiskGuard(
     ...env,
   });
   return startService(riskGuardService, config, { host: '127.0.0.1' });
+}
+
+/** A second instance, started once another leads, and led by it once that one's lease runs out. */
+export async function startSuccessor(ns: TestNamespace): Promise<RunningService> {
+  const successor = await startRiskGuard(ns, { RISK_SEED_POLICIES: 'false' });
+  await waitFor(() => successor.app.get(RiskDesk).isLeader, {
+    timeoutMs: 10_000,
+    what: 'the second instance takes over',
+  });
+  return successor;
+}
+
+/**
+ * The process stalls: its timers (lease renewal, expiry sweep, snapshots) no longer run. It still
+ * takes requests and believes it leads.
+ */
+export function stall(service: RunningService): void {
+  for (const timer of (service.app.get(RiskDesk) as unknown as { timers: NodeJS.Timeout[] }).timers)
+    clearInterval(timer);
 }
 
 /**

@@ -12,7 +12,9 @@ import {
   holdNextAppend,
   ledgerEntries,
   OPERATOR,
+  stall,
   startRiskGuard,
+  startSuccessor,
   upsertPolicy,
   usd,
 } from './risk-guard.fixtures';
@@ -59,11 +61,7 @@ describe('risk-guard when a leader stalls with a decision on its way to the ledg
       // Its lease check has passed: the append is on its way, and there the process stalls.
       await waitFor(() => held.appending(), { what: 'the decision being appended' });
       stall(stale);
-      successor = await startRiskGuard(ns, { RISK_SEED_POLICIES: 'false' });
-      await waitFor(() => successor?.app.get(RiskDesk).isLeader, {
-        timeoutMs: 10_000,
-        what: 'the second instance takes over',
-      });
+      successor = await startSuccessor(ns);
       await throttle(successor, 'eng');
       expect(desk.isLeader).toBe(true);
 
@@ -101,11 +99,7 @@ describe('risk-guard when a stalled leader wakes up after a takeover, its clock 
     // Nor does it read what arrives meanwhile: the new leader's policy events reach it only after
     // it has decided (its watch on the policy subjects would otherwise reload them first).
     stalled.policyWatch?.unsubscribe();
-    successor = await startRiskGuard(ns, { RISK_SEED_POLICIES: 'false' });
-    await waitFor(() => successor.app.get(RiskDesk).isLeader, {
-      timeoutMs: 10_000,
-      what: 'the second instance takes over',
-    });
+    successor = await startSuccessor(ns);
   });
   afterAll(async () => {
     await successor.close();
@@ -199,12 +193,6 @@ describe('risk-guard when the leader shuts down while renewing its lease', () =>
     expect(await next.acquire()).toBe(true);
   });
 });
-
-/** The process stalls: its timers (lease renewal, expiry sweep, snapshots) no longer run. */
-function stall(service: RunningService): void {
-  for (const timer of (service.app.get(RiskDesk) as unknown as { timers: NodeJS.Timeout[] }).timers)
-    clearInterval(timer);
-}
 
 function throttle(service: RunningService, policyId: string): Promise<unknown> {
   return service.app.get(RiskDesk).execute({

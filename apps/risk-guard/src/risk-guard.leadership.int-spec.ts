@@ -11,7 +11,9 @@ import {
   ledgerEntries,
   occupyLease,
   OPERATOR,
+  stall,
   startRiskGuard,
+  startSuccessor,
   upsertPolicy,
   usd,
 } from './risk-guard.fixtures';
@@ -35,14 +37,8 @@ describe('risk-guard when a stalled leader wakes up after a takeover', () => {
     await waitFor(() => stalled.app.get(RiskDesk).isLeader, { what: 'the first instance leads' });
     await upsertPolicy(client, 'eng', 100_000, 100_000, 100);
     await stalled.app.get(RiskDesk).execute({ op: 'reserve', request: reserveOf('before') });
-    // Stall it: no renewal, no sweep. It still takes requests and believes it leads.
-    for (const timer of (stalled.app.get(RiskDesk) as unknown as { timers: NodeJS.Timeout[] }).timers)
-      clearInterval(timer);
-    successor = await startRiskGuard(ns, { RISK_SEED_POLICIES: 'false' });
-    await waitFor(() => successor.app.get(RiskDesk).isLeader, {
-      timeoutMs: 10_000,
-      what: 'the second instance takes over',
-    });
+    stall(stalled);
+    successor = await startSuccessor(ns);
   });
   afterAll(async () => {
     await successor.close();

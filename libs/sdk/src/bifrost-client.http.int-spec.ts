@@ -4,7 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { actionHash } from '@bifrost/audit';
 import { waitFor } from '@bifrost/testing';
 import { createClient, type BifrostClient } from './bifrost.client';
-import { approvalReply, reservationReply, reserveReply, verdictReply } from './replies.fixtures';
+import {
+  approvalReply,
+  grantedApproval,
+  reservationReply,
+  reserveReply,
+  verdictReply,
+} from './replies.fixtures';
 import type {
   AwaitApprovalOptions,
   ClientEvents,
@@ -634,11 +640,7 @@ describe('SDK over HTTP', () => {
 
     it('should make its last ask once the time is up, seeing a decision taken just before', async () => {
       const pending = approvalReply();
-      const granted = approvalReply({
-        status: 'granted',
-        decidedBy: 'alice',
-        token: { tokenId: 't-1', status: 'active', expiresAt: '2026-11-21T20:15:00.000Z' },
-      });
+      const granted = grantedApproval('t-1');
       // Asked at 0 and 1000 ms (pending), then once more at 1900 ms, when the time is up.
       gateway.answerOnce('approval', () => ({ status: 200, body: pending }));
       gateway.answerOnce('approval', () => ({ status: 200, body: pending }));
@@ -652,11 +654,7 @@ describe('SDK over HTTP', () => {
     });
 
     it('should ask again after an ask the gateway did not answer within the deadline', async () => {
-      const granted = approvalReply({
-        status: 'granted',
-        decidedBy: 'alice',
-        token: { tokenId: 't-3', status: 'active', expiresAt: '2026-11-21T20:15:00.000Z' },
-      });
+      const granted = grantedApproval('t-3');
       gateway.answerOnce('approval', () => 'hang');
       gateway.answerOnce('approval', () => ({ status: 200, body: granted }));
       const sdk = client({ deadlineMs: 300 });
@@ -668,11 +666,7 @@ describe('SDK over HTTP', () => {
     });
 
     it('should keep asking while the gateway is out of reach, and return the decision once it is back', async () => {
-      const granted = approvalReply({
-        status: 'granted',
-        decidedBy: 'alice',
-        token: { tokenId: 't-4', status: 'active', expiresAt: '2026-11-21T20:15:00.000Z' },
-      });
+      const granted = grantedApproval('t-4');
       const sdk = client();
       await sdk.whenConnected(5_000);
       await gateway.stop();
@@ -688,11 +682,7 @@ describe('SDK over HTTP', () => {
     }, 15_000);
 
     it("should ask again after the gateway's own rate limit (429 RATE.LIMITED), not give up", async () => {
-      const granted = approvalReply({
-        status: 'granted',
-        decidedBy: 'alice',
-        token: { tokenId: 't-2', status: 'active', expiresAt: '2026-11-21T20:15:00.000Z' },
-      });
+      const granted = grantedApproval('t-2');
       // As the gateway answers: a problem with its code, and a Retry-After past this call's deadline.
       gateway.answerOnce('approval', () =>
         problem(429, { title: 'Too many requests', code: 'RATE.LIMITED' }, { 'retry-after': '1' }),

@@ -23,7 +23,7 @@ import {
 } from '../../../apps/risk-guard/src/risk-guard.fixtures';
 import { createClient, type BifrostClient } from './bifrost.client';
 import { SDK_IDENTITY } from './heartbeat.payload';
-import { approvalReply } from './replies.fixtures';
+import { grantedApproval } from './replies.fixtures';
 import type { ClientEvents, ClientOptions, ConnectionState } from './sdk.types';
 
 describe('SDK over NATS', () => {
@@ -809,11 +809,7 @@ function stall(ms: number): void {
 
 /** The gate's approval subject, answered `granted` unless told to leave the next asks unanswered. */
 class ScriptedApprovals {
-  readonly granted = approvalReply({
-    status: 'granted',
-    decidedBy: 'alice',
-    token: { tokenId: 't-1', status: 'active', expiresAt: '2026-11-21T20:15:00.000Z' },
-  });
+  readonly granted = grantedApproval('t-1');
   asks = 0;
   private unanswered = 0;
 

@@ -49,6 +49,15 @@ export function reservationReply(fields: Partial<ReservationReply> = {}): Reserv
   return { reservationId: randomUUID(), engineId: 'e1', status: 'SETTLED', ...fields };
 }
 
+/** The approval request granted by alice, with the token `tokenId` to present. */
+export function grantedApproval(tokenId = 't-1'): GateApprovalReply {
+  return approvalReply({
+    status: 'granted',
+    decidedBy: 'alice',
+    token: { tokenId, status: 'active', expiresAt: '2026-11-21T20:15:00.000Z' },
+  });
+}
+
 export function approvalReply(fields: Partial<GateApprovalReply> = {}): GateApprovalReply {
   return {
     approvalId: 'a-1',
