@@ -235,6 +235,39 @@ describe('tripwire service', () => {
       });
       expect(await policyEvents(client, ns, CONTRACT_RATE, 'TripwireReset')).toHaveLength(1);
     });
+
+    it.each([
+      ['reset', { reason: 'let me go', policyId: CONTRACT_RATE, engineId: 'WHOLESALE' }],
+      ['disable-policy', { reason: 'let me go', policyId: CONTRACT_RATE }],
+      ['enable-policy', { reason: 'let me go', policyId: CONTRACT_RATE }],
+      ['evaluate', { policyId: CONTRACT_RATE }],
+      [
+        'upsert-policy',
+        {
+          reason: 'let me go',
+          domain: 'WHOLESALE',
+          metric: 'contract_rate',
+          recentWindow: 1,
+          baselineWindow: 1,
+          maxDropPct: 99,
+          minEvents: 1,
+          action: 'THROTTLE',
+        },
+      ],
+    ])(
+      'should refuse cmd.%s from an engine, even one naming itself, recording nothing',
+      async (command, body) => {
+        const before = (await policyEvents(client, ns, CONTRACT_RATE)).length;
+
+        await expect(
+          client.rpc.call(`bifrost.rpc.tripwire.cmd.${command}`, {
+            actor: { kind: 'engine', id: 'WHOLESALE' },
+            ...body,
+          }),
+        ).rejects.toMatchObject({ code: 'TRIPWIRE.OPERATOR_ONLY' });
+        expect(await policyEvents(client, ns, CONTRACT_RATE)).toHaveLength(before);
+      },
+    );
   });
 
   describe('Given a disabled KILL_SWITCH policy and a regressed engine', () => {

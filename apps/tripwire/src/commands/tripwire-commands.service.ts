@@ -14,7 +14,7 @@ import {
   type TripwireEvent,
   type TripwireState as PolicyState,
 } from '@bifrost/domain-tripwire';
-import { NotFoundError, type Decider } from '@bifrost/event-sourcing';
+import { ForbiddenError, NotFoundError, type Decider } from '@bifrost/event-sourcing';
 import { CommandRunner, KeyedMutex, Messaging, type Causation, type DomainEvent } from '@bifrost/messaging';
 import { HealthRegistry } from '@bifrost/observability';
 import { TripwireMetrics } from '../metrics/tripwire.metrics';
@@ -117,6 +117,7 @@ export class TripwireCommands implements OnModuleInit {
   // ── operator commands ─────────────────────────────────────────────────────────────────────────
 
   async upsertPolicy(command: UpsertTripwirePolicyCommand): Promise<TripwirePolicyView> {
+    requireOperator(command.actor);
     await this.ready();
     const { actor, reason, enabled, confidence, killScope, ...settings } = command;
     const policyId = tripwirePolicyId(command.domain, command.metric);
@@ -144,6 +145,7 @@ export class TripwireCommands implements OnModuleInit {
     enable: boolean,
     command: { actor: Actor; reason: string; policyId: string },
   ): Promise<TripwirePolicyView> {
+    requireOperator(command.actor);
     await this.ready();
     const { actor, reason, policyId } = command;
     await this.run(
@@ -160,6 +162,7 @@ export class TripwireCommands implements OnModuleInit {
     policyId: string;
     engineId: string;
   }): Promise<TripwirePolicyView> {
+    requireOperator(command.actor);
     await this.ready();
     const { actor, reason, policyId, engineId } = command;
     await this.run(
@@ -175,6 +178,7 @@ export class TripwireCommands implements OnModuleInit {
    * every engine's evaluation.
    */
   async evaluate(actor: Actor, policyId?: string): Promise<{ evaluations: TripwireEvaluation[] }> {
+    requireOperator(actor);
     await this.ready();
     const ids = policyId === undefined ? this.state.policyIds() : [policyId];
     const evaluations: TripwireEvaluation[] = [];
@@ -239,4 +243,16 @@ export class TripwireCommands implements OnModuleInit {
 
 function now(): string {
   return new Date().toISOString();
+}
+
+/**
+ * Operator commands come from operators (the gateway puts the authenticated one in `actor`), as at
+ * risk-guard, heimdall, the canary and the gate: an engine cannot reset the tripwire that stopped
+ * it, even over NATS.
+ */
+function requireOperator(actor: Actor): void {
+  if (actor.kind !== 'operator')
+    throw new ForbiddenError('tripwire policy commands are for operators', {
+      code: 'TRIPWIRE.OPERATOR_ONLY',
+    });
 }
