@@ -406,7 +406,7 @@ describe('gate service: checks over NATS', () => {
       await command('strategy.token.issue', token);
       await command('strategy.token.issue', {
         ...token,
-        expiresAt: new Date(Date.now() + 300).toISOString(),
+        expiresAt: new Date(Date.now() + 2_000).toISOString(),
       });
       const series = (name: string) => `${name}{engine="o1",strategy="s1",service="gate"}`;
       const scrape = async () => (await fetch(`${gate.url}/metrics`)).text();

@@ -319,7 +319,8 @@ describe('risk-guard', () => {
   describe('Given a reservation with a short TTL', () => {
     it('should expire it by itself and stop counting it', async () => {
       await upsertPolicy(client, 'ttl-engine', 1_000, 1_000, 100);
-      const granted = await reserve(client, 'ttl-engine', 't-1', 1_000, 0, { ttlMs: 150 });
+      // Long enough that the next reserve still finds it open on a loaded machine.
+      const granted = await reserve(client, 'ttl-engine', 't-1', 1_000, 0, { ttlMs: 2_000 });
       expect(granted.outcome).toBe('GRANTED');
       await expect(reserve(client, 'ttl-engine', 't-2', 1)).resolves.toMatchObject({ outcome: 'DENIED' });
       await waitFor(async () => (await ledger(client)).usage['ttl-engine']?.reservedLoss === 0, {

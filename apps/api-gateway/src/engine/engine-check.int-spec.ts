@@ -36,8 +36,9 @@ describe('engine check route with a scripted gate', () => {
   let engineKey = '';
 
   beforeAll(async () => {
-    // A short rpc timeout, so that the check the gate leaves unanswered times out quickly.
-    h = await startGateway('gwcheck', { GATEWAY_RPC_TIMEOUT_MS: '300' });
+    // A short rpc timeout (the default is 5 s), so that the check the gate leaves unanswered times
+    // out quickly, and long enough for the answers a loaded machine still gives.
+    h = await startGateway('gwcheck', { GATEWAY_RPC_TIMEOUT_MS: '2000' });
     nc = await connect({ servers: h.ns.natsUrl });
     nc.subscribe(h.ns.naming.qualify('bifrost.rpc.gate.check'), {
       callback: (_err, msg) => {

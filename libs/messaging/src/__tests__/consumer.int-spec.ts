@@ -275,18 +275,18 @@ describe('ConsumerRunner', () => {
         }
         handled.push(envelope.data['n'] as number);
       },
-      { ordered: true, ackWaitMs: 300 },
+      { ordered: true, ackWaitMs: 1_000 },
     );
     await messaging.publisher.publish(work(ns.naming, 'settled', 1, true));
     await messaging.publisher.publish(work(ns.naming, 'settled', 2));
 
     await waitFor(() => handled.includes(2), { what: 'the message after the parked one' });
-    await new Promise((resolve) => setTimeout(resolve, 1_000)); // three ack waits
+    await new Promise((resolve) => setTimeout(resolve, 3_000)); // three ack waits
     expect(poisonCalls).toBe(1);
     const info = await messaging.jsm.consumers.info(ns.naming.streams.ingest.name, 'test__settled');
     expect(info).toMatchObject({ num_ack_pending: 0, num_redelivered: 0 });
     expect((await deadLetters()).filter((l) => l.consumer === 'test__settled')).toHaveLength(1);
-  });
+  }, 15_000);
 
   it('should re-create its durable consumer when it is deleted, and go on', async () => {
     const handled: number[] = [];
@@ -311,9 +311,9 @@ describe('ConsumerRunner', () => {
       'slow',
       async (_envelope, delivery) => {
         deliveries.push(delivery.deliveryCount);
-        await new Promise((resolve) => setTimeout(resolve, 1_200)); // four ack waits
+        await new Promise((resolve) => setTimeout(resolve, 3_500)); // three and a half ack waits
       },
-      { ackWaitMs: 300 },
+      { ackWaitMs: 1_000 },
     );
     await messaging.publisher.publish(work(ns.naming, 'slow', 1));
 
@@ -324,7 +324,7 @@ describe('ConsumerRunner', () => {
       { what: 'the slow message acknowledged' },
     );
     expect(deliveries).toEqual([1]);
-  });
+  }, 15_000);
 
   it('should keep messages waiting behind a slow one from being delivered again', async () => {
     const handled: string[] = [];
@@ -333,9 +333,9 @@ describe('ConsumerRunner', () => {
       'queued',
       async (envelope, delivery) => {
         handled.push(`${String(envelope.data['n'])}#${delivery.deliveryCount}`);
-        if (envelope.data['n'] === 1) await new Promise((resolve) => setTimeout(resolve, 1_200)); // four ack waits
+        if (envelope.data['n'] === 1) await new Promise((resolve) => setTimeout(resolve, 3_500)); // three and a half ack waits
       },
-      { ackWaitMs: 300 },
+      { ackWaitMs: 1_000 },
     );
     // Published together: the pull brings all four at once, three of them to wait behind the first.
     await Promise.all([1, 2, 3, 4].map((n) => messaging.publisher.publish(work(ns.naming, 'queued', n))));
@@ -346,9 +346,9 @@ describe('ConsumerRunner', () => {
           .num_ack_pending === 0 && handled.length >= 4,
       { what: 'all four acknowledged' },
     );
-    await new Promise((resolve) => setTimeout(resolve, 600)); // two more ack waits: nothing comes back
+    await new Promise((resolve) => setTimeout(resolve, 2_000)); // two more ack waits: nothing comes back
     expect(handled.sort()).toEqual(['1#1', '2#1', '3#1', '4#1']);
-  });
+  }, 15_000);
 
   it('should report its lag: what waits at start, then what is left after each message', async () => {
     await Promise.all([1, 2, 3].map((n) => messaging.publisher.publish(work(ns.naming, 'lagging', n))));
