@@ -277,11 +277,13 @@ describe('canary service', () => {
   describe('Given engines sending heartbeats (allowed gap 1 s)', () => {
     it('should pause the silent engine only, and keep it paused on a fresh heartbeat without auto-resume', async () => {
       await heartbeat(client, ns, 'alive');
-      await heartbeat(client, ns, 'silent');
-      await waitFor(async () => (await status(client)).engines.length >= 2, { what: 'both engines watched' });
-
+      // From its first heartbeat on: however long the wait below takes, alive never falls silent.
       const beat = setInterval(() => void heartbeat(client, ns, 'alive').catch(() => undefined), 200);
       try {
+        await heartbeat(client, ns, 'silent');
+        await waitFor(async () => (await status(client)).engines.length >= 2, {
+          what: 'both engines watched',
+        });
         await waitFor(async () => (await check('silent')).action === 'PAUSE', { what: 'silent paused' });
         expect((await check('alive')).action).not.toBe('PAUSE');
         const engines = (await status(client)).engines;
