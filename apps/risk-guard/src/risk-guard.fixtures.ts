@@ -25,7 +25,7 @@ export async function startRiskGuard(
     BIFROST_NAMESPACE: ns.namespace,
     PORT: String(await freePort()),
     LOG_LEVEL: 'error',
-    RISK_LEASE_MS: '1000',
+    RISK_LEASE_MS: '3000',
     ...env,
   });
   return startService(riskGuardService, config, { host: '127.0.0.1' });

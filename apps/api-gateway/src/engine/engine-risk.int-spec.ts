@@ -11,7 +11,7 @@ describe('engine risk routes over the real risk-guard', () => {
   beforeAll(async () => {
     h = await startGatewayStack('gwrisk', {
       engineId: ENGINE,
-      peers: { risk: peer(RiskGuardConfig, riskGuardService, { RISK_LEASE_MS: '1000' }) },
+      peers: { risk: peer(RiskGuardConfig, riskGuardService) },
     });
     const policy = await h.http('PUT', `/api/v1/risk/policies/${ENGINE}`, {
       key: h.keys.admin,
