@@ -267,8 +267,8 @@ describe('SDK over HTTP', () => {
     }, 15_000);
   });
 
-  describe('when the gateway refuses a fact with another 4xx and its problem code', () => {
-    it.each([400, 404, 409, 413])(
+  describe('when the gateway refuses a fact for good (a 4xx with its problem code)', () => {
+    it.each([400, 404, 409, 413, 422])(
       'should drop a fact answered %d as rejected at once, asking once, and go on with the next',
       async (status) => {
         gateway.answerOnce('outcome', () => problem(status, { title: 'Refused', code: 'INGEST.INVALID' }));
@@ -285,22 +285,6 @@ describe('SDK over HTTP', () => {
         expect(gateway.accepted.map((a) => a.outcomeId)).toEqual(['o-2']);
       },
     );
-  });
-
-  describe('when the gateway refuses a fact for good', () => {
-    it('should drop it as rejected and go on with the next', async () => {
-      gateway.answerOnce('outcome', () => problem(422, { title: 'Unprocessable', code: 'INGEST.INVALID' }));
-      const sdk = client();
-      const dropped = collect(sdk, 'dropped');
-
-      const [first] = ['o-1', 'o-2'].map((id) => sdk.recordOutcome(outcome(id)));
-
-      await waitFor(() => sdk.bufferDepth === 0, { what: 'the buffer drained' });
-      expect(dropped).toEqual([
-        expect.objectContaining({ id: first?.id, reason: 'rejected', droppedCount: 1 }),
-      ]);
-      expect(gateway.accepted.map((a) => a.outcomeId)).toEqual(['o-2']);
-    });
   });
 
   describe('when the gateway refuses the API key', () => {
