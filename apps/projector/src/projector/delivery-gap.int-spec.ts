@@ -10,6 +10,7 @@ import {
 } from '../testing/projector.fixtures';
 import { commitBatch, prepareMessage } from './batch';
 import { type Projector } from './projector';
+import { ProjectorMetrics } from './projector.metrics';
 import { type SkippedRange } from './stream-gap';
 
 describe('projector batches that do not continue a stream from its checkpoint', () => {
@@ -92,11 +93,15 @@ describe('projector batches that do not continue a stream from its checkpoint', 
       await publishAll(h.client, [fx.killSwitchEngaged('eng-3')]);
       await h.client.jsm.streams.deleteMessage(stream, 2);
 
-      projector = h.startProjector({ logger });
+      const metrics = new ProjectorMetrics();
+      projector = h.startProjector({ logger, metrics });
       await h.caughtUp();
 
       const audited = await h.rows(`SELECT stream_seq FROM audit_log ORDER BY seq`);
       expect(audited.map((row) => row['stream_seq'])).toEqual([1, 3]);
+      // Counted, for the alert: a message that never gets an audit row.
+      const { values } = await metrics.messages.get();
+      expect(values.find((v) => v.labels.outcome === 'deleted')?.value).toBe(1);
       expect(warnings).toContainEqual(
         expect.stringContaining('delivery skipped messages 2–2, which were deleted'),
       );

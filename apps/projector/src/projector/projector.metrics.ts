@@ -66,12 +66,13 @@ export class ProjectorMetrics {
     });
     this.messages = new Counter({
       name: 'bifrost_projector_messages_total',
-      help: 'Messages handled, by outcome: recorded, parked, skipped (already applied), duplicate (id already logged)',
+      help: 'Messages handled, by outcome: recorded, parked, skipped (already applied), duplicate (id already logged), deleted (deleted from the stream before it was applied: no audit row; alert on any increase)',
       labelNames: ['outcome'],
       registers,
     });
     // Every outcome from the start, so that increase() sees the first of each.
-    for (const outcome of ['recorded', 'parked', 'skipped', 'duplicate']) this.messages.inc({ outcome }, 0);
+    for (const outcome of ['recorded', 'parked', 'skipped', 'duplicate', 'deleted'])
+      this.messages.inc({ outcome }, 0);
     this.writer = new Gauge({
       name: 'bifrost_projector_writer',
       help: '1 while this instance holds the writer lock and projects',

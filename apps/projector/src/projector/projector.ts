@@ -386,6 +386,10 @@ export class Projector {
       metrics.messages.inc({ outcome: 'recorded' }, total('recorded'));
       metrics.messages.inc({ outcome: 'skipped' }, total('skipped'));
       metrics.messages.inc({ outcome: 'duplicate' }, total('duplicates'));
+      metrics.messages.inc(
+        { outcome: 'deleted' },
+        deleted.reduce((n, range) => n + range.to - range.from + 1, 0),
+      );
     }
     this.publishLag();
   }
