@@ -31,6 +31,16 @@ export async function startRiskGuard(
   return startService(riskGuardService, config, { host: '127.0.0.1' });
 }
 
+/** An instance of a namespace no other instance leads, once it leads. */
+export async function startLeader(
+  ns: TestNamespace,
+  env: Record<string, string> = {},
+): Promise<RunningService> {
+  const leader = await startRiskGuard(ns, env);
+  await waitFor(() => leader.app.get(RiskDesk).isLeader, { what: 'the first instance leads' });
+  return leader;
+}
+
 /** A second instance, started once another leads, and led by it once that one's lease runs out. */
 export async function startSuccessor(ns: TestNamespace): Promise<RunningService> {
   const successor = await startRiskGuard(ns, { RISK_SEED_POLICIES: 'false' });

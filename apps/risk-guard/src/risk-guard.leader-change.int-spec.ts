@@ -13,7 +13,7 @@ import {
   ledgerEntries,
   OPERATOR,
   stall,
-  startRiskGuard,
+  startLeader,
   startSuccessor,
   upsertPolicy,
   usd,
@@ -37,8 +37,7 @@ describe('risk-guard when a leader stalls with a decision on its way to the ledg
   beforeAll(async () => {
     ns = await createTestNamespace('riskfence');
     client = await connectClient(ns);
-    stale = await startRiskGuard(ns);
-    await waitFor(() => stale.app.get(RiskDesk).isLeader, { what: 'the first instance leads' });
+    stale = await startLeader(ns);
     await upsertPolicy(client, 'eng', 100_000, 100_000, 100);
     await stale.app.get(RiskDesk).execute({ op: 'reserve', request: reserveOf('eng', 'before') });
   });
@@ -85,8 +84,7 @@ describe('risk-guard when a stalled leader wakes up after a takeover, its clock 
   beforeAll(async () => {
     ns = await createTestNamespace('riskslow');
     client = await connectClient(ns);
-    stale = await startRiskGuard(ns);
-    await waitFor(() => stale.app.get(RiskDesk).isLeader, { what: 'the first instance leads' });
+    stale = await startLeader(ns);
     await upsertPolicy(client, 'eng', 100_000, 100_000, 100);
     await upsertPolicy(client, 'capped', 100_000, 100_000, 3);
     const desk = stale.app.get(RiskDesk);
@@ -154,14 +152,13 @@ describe('risk-guard when the leader shuts down while renewing its lease', () =>
 
   it('should release the lease it renewed, so the next instance takes it at once', async () => {
     // A lease far longer than the test: only the release lets another instance lead.
-    const leader = await startRiskGuard(ns, { RISK_LEASE_MS: '60000' });
+    const leader = await startLeader(ns, { RISK_LEASE_MS: '60000' });
     const desk = leader.app.get(RiskDesk) as unknown as {
       isLeader: boolean;
       lease: { kv: KV };
       leadership(): Promise<void>;
       stepDown(reason: string): Promise<void>;
     };
-    await waitFor(() => desk.isLeader, { what: 'the instance leads' });
     // The renewal is stored, but its answer is still on the way when the shutdown starts.
     const answered = deferred();
     let stored = false;

@@ -12,6 +12,7 @@ import {
   occupyLease,
   OPERATOR,
   stall,
+  startLeader,
   startRiskGuard,
   startSuccessor,
   upsertPolicy,
@@ -33,8 +34,7 @@ describe('risk-guard when a stalled leader wakes up after a takeover', () => {
   beforeAll(async () => {
     ns = await createTestNamespace('risklead');
     client = await connectClient(ns);
-    stalled = await startRiskGuard(ns);
-    await waitFor(() => stalled.app.get(RiskDesk).isLeader, { what: 'the first instance leads' });
+    stalled = await startLeader(ns);
     await upsertPolicy(client, 'eng', 100_000, 100_000, 100);
     await stalled.app.get(RiskDesk).execute({ op: 'reserve', request: reserveOf('before') });
     stall(stalled);
@@ -160,8 +160,7 @@ describe('risk-guard while no instance leads', () => {
   beforeAll(async () => {
     ns = await createTestNamespace('risknolead');
     client = await connectClient(ns);
-    const first = await startRiskGuard(ns);
-    await waitFor(() => first.app.get(RiskDesk).isLeader, { what: 'the first instance leads' });
+    const first = await startLeader(ns);
     await upsertPolicy(client, 'gap-engine', 100_000, 100_000, 100);
     await first.close();
   });

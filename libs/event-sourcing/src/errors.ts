@@ -88,6 +88,15 @@ export class ForbiddenError extends BifrostError {
   }
 }
 
+/**
+ * Refuses an operator command whose actor is not an operator (`<AREA>.OPERATOR_ONLY`, 403 at the
+ * gateway): the gateway always sends the operator it authenticated, and an engine on the bus must
+ * not steer what governs it.
+ */
+export function requireOperatorActor(actor: { readonly kind: string }, message: string, code: string): void {
+  if (actor.kind !== 'operator') throw new ForbiddenError(message, { code });
+}
+
 /** A dependency (NATS, Postgres, another service) is unavailable: the same request may succeed later. */
 export class TransientError extends BifrostError {
   constructor(message: string, options?: BifrostErrorOptions) {

@@ -13,7 +13,7 @@ import {
   type HeimdallCommand,
   type HeimdallEvent,
 } from '@bifrost/domain-heimdall';
-import { ForbiddenError } from '@bifrost/event-sourcing';
+import { requireOperatorActor } from '@bifrost/event-sourcing';
 import { CommandRunner, KeyedMutex, Messaging, type Causation } from '@bifrost/messaging';
 import { HealthRegistry } from '@bifrost/observability';
 import { HEIMDALL_CONFIG, type HeimdallConfig } from '../heimdall.config';
@@ -169,11 +169,7 @@ export class HeimdallCommands implements OnModuleInit {
 }
 
 function operatorData(actor: Actor, reason: string, domain: string) {
-  if (actor.kind !== 'operator') {
-    throw new ForbiddenError('Heimdall policy commands are for operators', {
-      code: 'HEIMDALL.OPERATOR_ONLY',
-    });
-  }
+  requireOperatorActor(actor, 'Heimdall policy commands are for operators', 'HEIMDALL.OPERATOR_ONLY');
   // The service stamps the time; the operator is the actor the gateway authenticated.
   return { domain, actor, reason, now: new Date().toISOString() };
 }

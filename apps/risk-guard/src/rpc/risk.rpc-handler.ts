@@ -11,7 +11,7 @@ import {
   object,
 } from '@bifrost/contracts';
 import type { PolicyCommand as DomainPolicyCommand } from '@bifrost/domain-risk';
-import { ForbiddenError } from '@bifrost/event-sourcing';
+import { requireOperatorActor } from '@bifrost/event-sourcing';
 import { rpcRoute } from '@bifrost/messaging';
 import { RiskDesk } from '../ledger/risk-desk';
 
@@ -91,9 +91,7 @@ export class RiskRpcHandler {
 }
 
 function change(actor: Actor, reason: string, policyId: string) {
-  if (actor.kind !== 'operator') {
-    throw new ForbiddenError('policy commands are for operators', { code: 'RISK.OPERATOR_ONLY' });
-  }
+  requireOperatorActor(actor, 'policy commands are for operators', 'RISK.OPERATOR_ONLY');
   // The service stamps the time; the operator is the actor the gateway authenticated.
   return {
     policyId,

@@ -14,7 +14,7 @@ import {
   type TripwireEvent,
   type TripwireState as PolicyState,
 } from '@bifrost/domain-tripwire';
-import { ForbiddenError, NotFoundError, type Decider } from '@bifrost/event-sourcing';
+import { NotFoundError, requireOperatorActor, type Decider } from '@bifrost/event-sourcing';
 import { CommandRunner, KeyedMutex, Messaging, type Causation, type DomainEvent } from '@bifrost/messaging';
 import { HealthRegistry } from '@bifrost/observability';
 import { TripwireMetrics } from '../metrics/tripwire.metrics';
@@ -245,14 +245,7 @@ function now(): string {
   return new Date().toISOString();
 }
 
-/**
- * Operator commands come from operators (the gateway puts the authenticated one in `actor`), as at
- * risk-guard, heimdall, the canary and the gate: an engine cannot reset the tripwire that stopped
- * it, even over NATS.
- */
+/** Operator commands come from operators: an engine cannot reset the tripwire that stopped it. */
 function requireOperator(actor: Actor): void {
-  if (actor.kind !== 'operator')
-    throw new ForbiddenError('tripwire policy commands are for operators', {
-      code: 'TRIPWIRE.OPERATOR_ONLY',
-    });
+  requireOperatorActor(actor, 'tripwire policy commands are for operators', 'TRIPWIRE.OPERATOR_ONLY');
 }
