@@ -16,6 +16,7 @@ import { RiskReservationDecisionsKey1732300001300 } from './migrations/173230000
 import { StrategiesPnlTotalJsonSafe1732300001400 } from './migrations/1732300001400-strategies-pnl-total-json-safe';
 import { PolicyRevisions1732300001500 } from './migrations/1732300001500-policy-revisions';
 import { AuditVerifications1732300001600 } from './migrations/1732300001600-audit-verifications';
+import { AuditAcceptances1732300001700 } from './migrations/1732300001700-audit-acceptances';
 import { readModelEntities } from './read-models/registry';
 
 export const projectorEntities = [...persistenceEntities, AuditLogEntry, ...readModelEntities];
@@ -36,6 +37,7 @@ export const projectorMigrations = [
   StrategiesPnlTotalJsonSafe1732300001400,
   PolicyRevisions1732300001500,
   AuditVerifications1732300001600,
+  AuditAcceptances1732300001700,
 ];
 
 /** The projector's Postgres: migrated to the current schema before anything is written. */

@@ -1,6 +1,10 @@
+import { execFile } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { resolve } from 'node:path';
 import { type RunningService } from '@bifrost/service';
 import { startTestService, waitFor } from '@bifrost/testing';
 import { Client } from 'pg';
+import { AuditPins } from './audit/audit-pins';
 import { WRITER_LOCK } from './projector/projector';
 import { ProjectorConfig, projectorService } from './projector.service';
 import {
@@ -318,6 +322,135 @@ describe('projector service: audit log verification against the newest row it st
     expect((await after()).filter((row) => row.intact)).toEqual([]);
   }, 40_000);
 });
+
+describe('projector service: the pinned entry outlives the process, until an operator accepts the log', () => {
+  const bed = serviceBed('projpin');
+  const start = async () => {
+    bed.service = await startTestService(ProjectorConfig, projectorService, bed.h.ns, {
+      DATABASE_URL: bed.h.database.url,
+      PROJECTOR_LOCK_POLL_MS: '50',
+      PROJECTOR_AUDIT_VERIFY_INTERVAL_MS: '200',
+    });
+  };
+  const now = async () => (await bed.db.query<{ at: Date }>('SELECT now() AS at')).rows[0]?.at as Date;
+  const reportsSince = async (since: Date) =>
+    (await verifications(bed.db)).filter((row) => row.started_at > since);
+  const accept = (...args: string[]) =>
+    cli(
+      'accept',
+      '--database-url',
+      bed.h.database.url,
+      '--nats-url',
+      bed.h.ns.natsUrl,
+      '--namespace',
+      bed.h.ns.namespace,
+      ...args,
+    );
+
+  it('should report the log TRUNCATED after a restart when its newest rows were deleted while no projector ran, and intact again once accepted with a reason, which is recorded', async () => {
+    const fx = gateEvents(bed.h.ns.naming);
+    await publishAll(bed.h.client, [
+      fx.strategyRegistered('eng-1', 's-1'),
+      fx.strategyRegistered('eng-1', 's-2'),
+      fx.killSwitchEngaged(),
+    ]);
+    await start();
+    await waitFor(
+      async () => (await verifications(bed.db)).some((row) => row.intact && Number(row.through_seq) >= 4),
+      { what: 'an intact verification of 4 rows or more' },
+    );
+    await bed.service?.close();
+    bed.service = undefined;
+    const pins = new AuditPins(bed.h.client);
+    const { rows: heads } = await bed.db.query<{ seq: string; hash: string }>(
+      'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1',
+    );
+    // The writer stored the newest row of its last commit before it stopped.
+    expect((await pins.load()).entry).toEqual({ seq: Number(heads[0]?.seq), hash: heads[0]?.hash });
+
+    // While no projector runs: what is left is a valid chain, which alone would verify.
+    await bed.db.query('ALTER TABLE audit_log DISABLE TRIGGER ALL');
+    await bed.db.query('DELETE FROM audit_log WHERE seq > 2');
+    await bed.db.query('ALTER TABLE audit_log ENABLE TRIGGER ALL');
+    const restarted = await now();
+    await start();
+    const broken = await waitFor(async () => (await reportsSince(restarted)).find((row) => !row.intact), {
+      what: 'a broken verification after the restart',
+    });
+    expect(['TRUNCATED', 'REWRITTEN']).toContain(broken.break_reason);
+    expect((await reportsSince(restarted)).filter((row) => row.intact)).toEqual([]);
+
+    // Refused without a reason; then accepted, recorded, and verified against from then on.
+    expect(await accept('--operator', 'op-1')).toMatchObject({ code: 2 });
+    const accepted = await accept('--reason', 'restored from the backup of 06:00', '--operator', 'op-1');
+    expect(accepted).toMatchObject({ code: 0 });
+    expect(accepted.stdout).toMatch(
+      /^audit log accepted: \d+ rows verified, seq \d+, hash [0-9a-f]{64} \(was seq/,
+    );
+    const afterAccept = await now();
+    await waitFor(async () => (await reportsSince(afterAccept)).some((row) => row.intact), {
+      what: 'an intact verification after the acceptance',
+    });
+    const { rows: acceptances } = await bed.db.query<{
+      reason: string;
+      actor_id: string;
+      previous_seq: string;
+      previous_hash: string;
+    }>('SELECT * FROM audit_acceptances');
+    expect(acceptances).toEqual([
+      expect.objectContaining({
+        reason: 'restored from the backup of 06:00',
+        actor_id: 'op-1',
+        previous_seq: heads[0]?.seq,
+        previous_hash: heads[0]?.hash,
+      }),
+    ]);
+    const { rows: audited } = await bed.db.query<{ n: string }>(
+      `SELECT count(*) AS n FROM audit_log WHERE event_type = 'system.AuditLogAccepted'`,
+    );
+    expect(audited[0]?.n).toBe('1');
+    // And the writer goes on advancing the stored entry from the accepted one.
+    const acceptedPin = await pins.load();
+    await publishAll(bed.h.client, [fx.strategyRegistered('eng-1', 's-3')]);
+    await waitFor(async () => ((await pins.load()).entry?.seq ?? 0) > (acceptedPin.entry?.seq ?? 0), {
+      what: 'the writer to advance the stored entry past the accepted one',
+    });
+  }, 60_000);
+
+  it('should accept nothing from a log that does not verify as a chain in itself', async () => {
+    // No writer moves the stored entry meanwhile.
+    await bed.service?.close();
+    bed.service = undefined;
+    const pins = new AuditPins(bed.h.client);
+    const before = await pins.load();
+    const { rows } = await bed.db.query<{ envelope: object }>('SELECT envelope FROM audit_log WHERE seq = 2');
+    await bed.db.query('ALTER TABLE audit_log DISABLE TRIGGER ALL');
+    try {
+      await bed.db.query(`UPDATE audit_log SET envelope = envelope || '{"source":"forged"}' WHERE seq = 2`);
+      const refused = await accept('--reason', 'anything', '--operator', 'op-1');
+      expect(refused).toMatchObject({ code: 1 });
+      expect(refused.stdout).toContain('not accepted');
+      expect((await pins.load()).revision).toBe(before.revision);
+    } finally {
+      await bed.db.query('UPDATE audit_log SET envelope = $1 WHERE seq = 2', [rows[0]?.envelope]);
+      await bed.db.query('ALTER TABLE audit_log ENABLE TRIGGER ALL');
+    }
+  }, 30_000);
+});
+
+const ROOT = resolve(__dirname, '../../..');
+
+/** Runs `bifrost-audit` as an operator does, from anywhere. */
+function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(
+      'node',
+      [resolve(ROOT, 'scripts/bifrost-audit.cjs'), ...args],
+      { cwd: tmpdir() },
+      (error, stdout, stderr) => done({ code: error ? Number(error.code) : 0, stdout, stderr }),
+    );
+  });
+}
 
 interface ServiceBed {
   h: ProjectorTestBed;

@@ -18,6 +18,7 @@ import {
 import { verifyAuditLog } from '@bifrost/persistence';
 import { SERVICE_LOGGER, type ServiceDefinition } from '@bifrost/service';
 import { DataSource } from 'typeorm';
+import { AuditPins } from './audit/audit-pins';
 import { AuditVerification } from './audit/audit-verification';
 import { openProjectorDatabase } from './persistence';
 import { Projector } from './projector/projector';
@@ -59,6 +60,7 @@ class ProjectorLifecycle implements OnApplicationBootstrap, BeforeApplicationShu
       naming: messaging.naming,
       catalogue: messaging.catalogue,
       dataSource,
+      pins: new AuditPins(messaging),
       logger,
       metrics,
       batchSize: config.PROJECTOR_BATCH_SIZE,

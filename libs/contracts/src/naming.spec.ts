@@ -23,6 +23,7 @@ describe('Naming', () => {
       });
       expect(naming.consumerName('projector', 'read-models')).toBe('projector__read-models');
       expect(naming.snapshotBucket).toBe('bifrost_snapshots');
+      expect(naming.auditBucket).toBe('bifrost_audit');
     });
 
     it('should leave subjects unchanged when qualifying', () => {
@@ -52,6 +53,7 @@ describe('Naming', () => {
 
     it('should prefix the snapshot bucket', () => {
       expect(naming.snapshotBucket).toBe('test_42_bifrost_snapshots');
+      expect(naming.auditBucket).toBe('test_42_bifrost_audit');
     });
 
     it('should round-trip between canonical and qualified subjects', () => {

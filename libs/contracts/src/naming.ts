@@ -67,6 +67,8 @@ export interface Naming {
   consumerName(service: string, purpose: string): string;
   /** Snapshot KV bucket. */
   readonly snapshotBucket: string;
+  /** KV bucket of the entry the audit log must hold (ADR 0019): not a snapshot, never deleted on a restore. */
+  readonly auditBucket: string;
 }
 
 export function createNaming(namespace = ''): Naming {
@@ -106,6 +108,7 @@ export function createNaming(namespace = ''): Naming {
       prefix !== '' && subject.startsWith(prefix) ? subject.slice(prefix.length) : subject,
     consumerName: (service, purpose) => `${token(service, 'service')}__${token(purpose, 'purpose')}`,
     snapshotBucket: `${streamPrefix.toLowerCase()}bifrost_snapshots`,
+    auditBucket: `${streamPrefix.toLowerCase()}bifrost_audit`,
   };
 }
 

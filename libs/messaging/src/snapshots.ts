@@ -45,6 +45,20 @@ export function stateVersionOf(
   return aggregates.map((a) => `${a.aggregateType}@${a.stateVersion ?? 1}`).join(' ');
 }
 
+/** The KV bucket `name` (one value per key), created if it is not there yet. */
+export async function openBucket(js: JetStreamClient, name: string, replicas = 1): Promise<KV> {
+  const kvm = new Kvm(js);
+  try {
+    return await kvm.create(name, { history: 1, replicas });
+  } catch (error) {
+    // Another service created it at the same moment (nats-server then says the subjects
+    // overlap): use theirs, if it is there.
+    const kv = await kvm.open(name).catch(() => undefined);
+    if (!kv) throw error;
+    return kv;
+  }
+}
+
 /** A KV value is one NATS message: the server's default max payload is 1 MB, headers included. */
 export const MAX_SNAPSHOT_BYTES = 900_000;
 
@@ -53,16 +67,7 @@ export class SnapshotStore {
   private constructor(private readonly kv: KV) {}
 
   static async open(js: JetStreamClient, naming: Naming, replicas = 1): Promise<SnapshotStore> {
-    const kvm = new Kvm(js);
-    try {
-      return new SnapshotStore(await kvm.create(naming.snapshotBucket, { history: 1, replicas }));
-    } catch (error) {
-      // Another service created it at the same moment (nats-server then says the subjects
-      // overlap): use theirs, if it is there.
-      const kv = await kvm.open(naming.snapshotBucket).catch(() => undefined);
-      if (!kv) throw error;
-      return new SnapshotStore(kv);
-    }
+    return new SnapshotStore(await openBucket(js, naming.snapshotBucket, replicas));
   }
 
   /**

@@ -57,7 +57,11 @@ export async function createTestNamespace(label = 't'): Promise<TestNamespace> {
       const nc = await connect({ servers: natsUrl });
       try {
         const jsm = await jetstreamManager(nc);
-        const names = [...Object.values(naming.streams).map((s) => s.name), `KV_${naming.snapshotBucket}`];
+        const names = [
+          ...Object.values(naming.streams).map((s) => s.name),
+          `KV_${naming.snapshotBucket}`,
+          `KV_${naming.auditBucket}`,
+        ];
         for (const name of names) await jsm.streams.delete(name).catch(() => undefined);
       } finally {
         await nc.close();

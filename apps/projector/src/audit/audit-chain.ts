@@ -69,8 +69,9 @@ export async function readChainHead(manager: EntityManager): Promise<ChainHead> 
   return rows[0] ?? EMPTY_CHAIN;
 }
 
-/** Whether the log still holds `entry`: a row at its seq with its hash. */
+/** Whether the log still holds `entry`: a row at its seq with its hash (every log holds the genesis). */
 export async function holdsEntry(manager: EntityManager, entry: ChainHead): Promise<boolean> {
+  if (entry.seq === 0) return entry.hash === GENESIS_HASH;
   const rows = await manager.query<unknown[]>('SELECT 1 FROM audit_log WHERE seq = $1 AND hash = $2', [
     entry.seq,
     entry.hash,

@@ -3,26 +3,47 @@ import { type ChainEntry } from '@bifrost/audit';
 
 /**
  * `--database-url` (or DATABASE_URL) and `--schema`, shared by the projector's commands, and the
- * other options given (`--expect` of bifrost-audit verify).
+ * other options given (`--expect` of bifrost-audit verify; `--reason`, `--operator`, `--nats-url`
+ * or NATS_URL and `--namespace` or BIFROST_NAMESPACE of bifrost-audit accept).
  */
 export function databaseArgs(argv: readonly string[]): {
   command?: string;
   databaseUrl?: string;
   schema?: string;
   expect?: string;
+  reason?: string;
+  operator?: string;
+  natsUrl: string;
+  namespace: string;
 } {
   const { values, positionals } = parseArgs({
     args: [...argv],
-    options: { 'database-url': { type: 'string' }, schema: { type: 'string' }, expect: { type: 'string' } },
+    options: {
+      'database-url': { type: 'string' },
+      schema: { type: 'string' },
+      expect: { type: 'string' },
+      reason: { type: 'string' },
+      operator: { type: 'string' },
+      'nats-url': { type: 'string' },
+      namespace: { type: 'string' },
+    },
     allowPositionals: true,
   });
-  // Read here, at the command line's edge, like a service reads its config once at boot.
-  const databaseUrl = values['database-url'] ?? process.env['DATABASE_URL'];
+  // Read here, at the command line's edge, like a service reads its config once at boot; an empty
+  // variable counts as unset, as in a service's config.
+  const env = (name: string) => process.env[name] || undefined;
+  const databaseUrl = values['database-url'] ?? env('DATABASE_URL');
+  const reason = values.reason?.trim();
+  const operator = values.operator?.trim();
   return {
     ...(positionals[0] ? { command: positionals[0] } : {}),
     ...(databaseUrl ? { databaseUrl } : {}),
     ...(values.schema ? { schema: values.schema } : {}),
     ...(values.expect ? { expect: values.expect } : {}),
+    ...(reason ? { reason } : {}),
+    ...(operator ? { operator } : {}),
+    natsUrl: values['nats-url'] ?? env('NATS_URL') ?? 'nats://127.0.0.1:4222',
+    namespace: values.namespace ?? env('BIFROST_NAMESPACE') ?? '',
   };
 }
 

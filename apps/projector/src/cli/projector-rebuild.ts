@@ -1,12 +1,9 @@
 import { parseArgs } from 'node:util';
 import { type DataSource } from 'typeorm';
-import { StreamConfig, loadConfig } from '@bifrost/config';
-import { Messaging, streamSettingsOf } from '@bifrost/messaging';
+import { type Messaging } from '@bifrost/messaging';
 import { openProjectorDatabase } from '../persistence';
 import { auditedBeyondStreams, rebuildReadModels } from '../rebuild/rebuild-read-models';
-
-/** How long it waits for NATS before it gives up (a service waits for ever; a command should not). */
-const NATS_CONNECT_TIMEOUT_MS = 15_000;
+import { connectCommand } from './command-messaging';
 
 const USAGE =
   'usage: npm run projector:rebuild -- --database-url postgres://… [--nats-url nats://…] [--namespace ns]\n' +
@@ -38,18 +35,7 @@ async function main(): Promise<number> {
   let messaging: Messaging | undefined;
   try {
     dataSource = await openProjectorDatabase(databaseUrl);
-    messaging = await withTimeout(
-      Messaging.connect({
-        url: natsUrl,
-        service: 'projector',
-        instanceId: 'rebuild',
-        namespace,
-        // The services' stream settings, or it would find their streams "different" and stop.
-        streams: streamSettingsOf(loadConfig(StreamConfig, process.env)),
-      }),
-      NATS_CONNECT_TIMEOUT_MS,
-      `NATS at ${natsUrl} did not answer within ${NATS_CONNECT_TIMEOUT_MS / 1000} s`,
-    );
+    messaging = await connectCommand(natsUrl, namespace, 'rebuild');
     const applied = await rebuildReadModels({
       dataSource,
       js: messaging.js,
@@ -95,14 +81,6 @@ function parsed() {
       namespace: { type: 'string' },
     },
   });
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 void main().then((code) => process.exit(code));

@@ -21,6 +21,7 @@ import {
 } from './stream-gap';
 import { type DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import { holdsEntry, type ChainHead } from '../audit/audit-chain';
+import { PinWriter, sameEntry, type AuditPins } from '../audit/audit-pins';
 import { APP_ROLE } from '../migrations/1732300000000-audit-log';
 import { type ProjectedStream } from '../read-models/projection';
 import {
@@ -51,6 +52,8 @@ export interface ProjectorOptions {
   readonly naming: Naming;
   readonly catalogue: Catalogue;
   readonly dataSource: DataSource;
+  /** Where the entry the audit log must hold outlives the process (ADR 0019). */
+  readonly pins: AuditPins;
   readonly logger: ProjectorLogger;
   readonly metrics?: ProjectorMetrics;
   /** Most messages per transaction. */
@@ -120,9 +123,16 @@ export class Projector {
   private readonly positionStoredAt = new Map<string, number>();
   private readonly plans: StreamPlan[];
   private readonly batchSize: number;
+  private readonly pinWriter: PinWriter;
 
   constructor(private readonly options: ProjectorOptions) {
     this.batchSize = options.batchSize ?? 1000;
+    this.pinWriter = new PinWriter(options.pins, (error, entry) =>
+      options.logger.warn(
+        { err: error, entry },
+        'could not store the pinned audit log entry; the one stored before stays until the next commit',
+      ),
+    );
     this.plans = PROJECTED_STREAMS.map((key) => ({
       key,
       name: options.naming.streams[key].name,
@@ -140,6 +150,7 @@ export class Projector {
     this.stopped = true;
     this.wake?.();
     await this.done;
+    await this.pinWriter.flush();
   }
 
   /** Ready = this instance is the writer and has caught up with the streams once since it started. */
@@ -151,11 +162,13 @@ export class Projector {
   }
 
   /**
-   * An audit log entry this process stored: the newest row of its last commit, kept while every
-   * commit after it finds the log ending at it or still holding it. A commit that finds otherwise
-   * (the newest rows deleted, or the log rewritten, behind the writer) keeps the earlier entry,
-   * so that each verification reports the log TRUNCATED or REWRITTEN against it until a restart
-   * (docs/projector.md "Audit log verification"). Undefined until the first commit.
+   * The audit log entry the log must hold: the newest row of the writer's last commit, kept while
+   * every commit after it finds the log ending at it or still holding it, and stored in the
+   * snapshot bucket so that the next writer starts from it (ADR 0019). A commit that finds
+   * otherwise (the newest rows deleted, or the log rewritten, behind the writer or while none ran)
+   * keeps the earlier entry, so that each verification reports the log TRUNCATED or REWRITTEN
+   * against it until an operator accepts the log as it is (`bifrost-audit accept`; docs/projector.md
+   * "Audit log verification"). Undefined until the first commit or a stored entry.
    */
   pinnedEntry(): ChainHead | undefined {
     return this.pinned && this.pinned.seq > 0 ? this.pinned : undefined;
@@ -244,6 +257,8 @@ export class Projector {
     for (const plan of this.plans) {
       this.checkpoints.set(plan.name, await loadCheckpoint(runner.manager, plan.durable, plan.name));
     }
+    // The entry an earlier writer (or this one, in an earlier session) pinned, or an operator accepted.
+    this.pinned = (await this.pinWriter.load()).entry ?? this.pinned;
     for (const plan of this.plans) {
       const { state } = await this.options.jsm.streams.info(plan.name);
       const checkpoint = this.checkpointOf(plan.name);
@@ -417,6 +432,7 @@ export class Projector {
       throw error;
     }
     for (const [name, sequence] of result.checkpoints) this.checkpoints.set(name, sequence);
+    if (!sameEntry(pinned, this.pinned)) this.pinWriter.offer(pinned);
     this.pinned = pinned;
     return result;
   }
@@ -424,18 +440,27 @@ export class Projector {
   /**
    * The entry to pin once this batch commits: its head, when the batch linked onto the entry
    * pinned before or the log still holds that entry (another writer appended meanwhile, or a
-   * commit went through though its reply was lost); otherwise the entry pinned before.
+   * commit went through though its reply was lost), or holds an entry an operator accepted since
+   * (`bifrost-audit accept`, stored in the bucket); otherwise the entry pinned before.
    */
   private async nextPinned(manager: EntityManager, { linkedOnto, head }: BatchResult): Promise<ChainHead> {
     const pinned = this.pinned;
     if (!pinned || pinned.seq === 0) return head;
-    if (linkedOnto.seq === pinned.seq && linkedOnto.hash === pinned.hash) return head;
-    if (await holdsEntry(manager, pinned)) return head;
+    if (sameEntry(linkedOnto, pinned) || (await holdsEntry(manager, pinned))) return head;
+    const stored = await this.options.pins.load();
+    if (stored.acceptedAt && stored.entry && (await holdsEntry(manager, stored.entry))) {
+      this.pinWriter.adopt(stored);
+      this.options.logger.info(
+        { accepted: stored.entry, acceptedAt: stored.acceptedAt, pinned },
+        'the audit log was accepted as it is: verifying it against the accepted entry from now on',
+      );
+      return head;
+    }
     if (this.alteredLogged !== pinned) {
       this.alteredLogged = pinned;
       this.options.logger.error(
         { pinned, linkedOnto },
-        'the audit log no longer holds the newest row this writer stored: its newest rows were deleted or rewritten',
+        'the audit log no longer holds the pinned entry: its newest rows were deleted or rewritten (bifrost-audit accept, once explained)',
       );
     }
     return pinned;

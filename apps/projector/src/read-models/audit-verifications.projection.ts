@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { type AuditLogAccepted, type DataOf } from '@bifrost/contracts';
 import { type AuditChainVerifiedData } from '../audit/audit-verification';
 import { dataOf, perMessage, type Projection } from './projection';
 
@@ -17,10 +18,25 @@ export class AuditVerificationRow {
   @Column({ name: 'duration_ms', type: 'integer' }) durationMs!: number;
 }
 
+/** Every acceptance of the audit log as it stood, by an operator (system.AuditLogAccepted). */
+@Entity({ name: 'audit_acceptances' })
+@Index(['acceptedAt'])
+export class AuditAcceptanceRow {
+  @PrimaryColumn({ name: 'event_id', type: 'text' }) eventId!: string;
+  @Column({ name: 'accepted_seq', type: 'bigint' }) acceptedSeq!: string;
+  @Column({ name: 'accepted_hash', type: 'text' }) acceptedHash!: string;
+  @Column({ name: 'previous_seq', type: 'bigint', nullable: true }) previousSeq!: string | null;
+  @Column({ name: 'previous_hash', type: 'text', nullable: true }) previousHash!: string | null;
+  @Column({ name: 'rows_verified', type: 'bigint' }) rowsVerified!: string;
+  @Column({ type: 'text' }) reason!: string;
+  @Column({ name: 'actor_id', type: 'text' }) actorId!: string;
+  @Column({ name: 'accepted_at', type: 'timestamptz' }) acceptedAt!: Date;
+}
+
 export const auditVerificationsProjection: Projection = {
   name: 'audit-verifications',
-  tables: ['audit_verifications'],
-  entities: [AuditVerificationRow],
+  tables: ['audit_verifications', 'audit_acceptances'],
+  entities: [AuditVerificationRow, AuditAcceptanceRow],
   ...perMessage({
     'system.AuditChainVerified': (sql, message) => {
       const d = dataOf<AuditChainVerifiedData>(message);
@@ -38,6 +54,25 @@ export const auditVerificationsProjection: Projection = {
           d.break?.reason ?? null,
           d.startedAt,
           d.durationMs,
+        ],
+      );
+    },
+    'system.AuditLogAccepted': (sql, message) => {
+      const d = dataOf<DataOf<typeof AuditLogAccepted>>(message);
+      sql.add(
+        `INSERT INTO audit_acceptances
+           (event_id, accepted_seq, accepted_hash, previous_seq, previous_hash, rows_verified, reason, actor_id, accepted_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [
+          message.envelope.id,
+          d.accepted.seq,
+          d.accepted.hash,
+          d.previous?.seq ?? null,
+          d.previous?.hash ?? null,
+          d.rowsVerified,
+          d.reason,
+          message.envelope.actor.id,
+          message.envelope.occurredAt,
         ],
       );
     },

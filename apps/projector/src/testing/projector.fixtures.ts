@@ -8,6 +8,7 @@ import {
   type TestNamespace,
 } from '@bifrost/testing';
 import { type DataSource } from 'typeorm';
+import { AuditPins } from '../audit/audit-pins';
 import { openProjectorDatabase } from '../persistence';
 import { Projector, type ProjectorOptions } from '../projector/projector';
 import { readModelTables } from '../read-models/registry';
@@ -379,6 +380,7 @@ export function startProjector(
     naming: client.naming,
     catalogue: client.catalogue,
     dataSource,
+    pins: new AuditPins(client),
     logger: silentLogger,
     lockPollMs: 50,
     idleMs: 100,

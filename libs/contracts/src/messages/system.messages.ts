@@ -69,6 +69,34 @@ export const AuditChainVerified = defineMessage({
   }),
 });
 
+/** A row of the audit log by its seq and hash (seq 0 and the genesis hash: the empty log). */
+const AuditEntryRef = object({
+  seq: Type.Integer({ minimum: 0 }),
+  hash: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+});
+
+/**
+ * An operator accepted the audit log as it is now (`bifrost-audit accept`), after a restore from a
+ * backup or a move to a new database: the log verified as a chain in itself, and its newest row
+ * became the entry the projector verifies against (ADR 0019).
+ */
+export const AuditLogAccepted = defineMessage({
+  type: 'system.AuditLogAccepted',
+  version: 1,
+  kind: 'event',
+  producer: 'projector (bifrost-audit accept, by an operator)',
+  consumers: ['projector'],
+  subject: 'bifrost.evt.system.audit.{day}',
+  description:
+    'An operator accepted the audit log as it stands: its newest row is the entry the projector verifies against from now on.',
+  data: object({
+    accepted: AuditEntryRef,
+    rowsVerified: Type.Integer({ minimum: 0, description: 'rows verified as a chain before accepting' }),
+    previous: Type.Optional(AuditEntryRef),
+    reason: Type.String({ minLength: 1, maxLength: 1000 }),
+  }),
+});
+
 export const PingRequest = Type.Object(
   { echo: Type.Optional(Type.String({ maxLength: 1024 })) },
   { additionalProperties: false },
@@ -97,4 +125,4 @@ export const pingRpc = (service: string) =>
     description: `Liveness over NATS: ${service} answers with its instance and start count.`,
   });
 
-export const systemMessages = [ServiceStarted, AuditChainVerified];
+export const systemMessages = [ServiceStarted, AuditChainVerified, AuditLogAccepted];
