@@ -196,6 +196,11 @@ describe('governance routes', () => {
         (await get(`/engines/${ENGINE}/metrics/current?start=${start}&end=${end}`)).body.metrics.commands,
       ).toBe(0);
       expect((await get(`/engines/${ENGINE}/metrics/current?start=${end}&end=${start}`)).status).toBe(400);
+      // An end in the first day of year 1: the default start is not before it (Postgres has no year 0).
+      expect(await get(`/engines/${ENGINE}/metrics/current?end=0001-01-01T12:00:00.000Z`)).toMatchObject({
+        status: 200,
+        body: { start: '0001-01-01T00:00:00.000Z', metrics: { commands: 0 } },
+      });
       // An empty range, as a list's from = to: nothing counted, not a refusal.
       const now = new Date().toISOString();
       expect(await get(`/engines/${ENGINE}/metrics/current?start=${now}&end=${now}`)).toMatchObject({
@@ -441,6 +446,22 @@ describe('governance routes', () => {
       ).toMatchObject({ status: 404, body: { code: 'GOVERNANCE.BREAKER_EVENT_NOT_FOUND' } });
       expect((await get('/engines/bad%20id/state')).status).toBe(400);
       expect((await get(`/engines/${ENGINE}/metrics?window=2h`)).status).toBe(400);
+    });
+
+    it('should answer a week whose days add up to it while the projector commits commands', async () => {
+      const sum = (w: { days: { metrics: { commands: number } }[] }) =>
+        w.days.reduce((n, d) => n + d.metrics.commands, 0);
+      let posted = false;
+      const posting = commands(40, 'success').finally(() => {
+        posted = true;
+      });
+      const disagreeing: string[] = [];
+      for (let polls = 0; !posted || polls < 10; polls += 1) {
+        const { body } = await get(`/engines/${ENGINE}/metrics/weekly`);
+        if (body.metrics.commands !== sum(body)) disagreeing.push(`${body.metrics.commands} ≠ ${sum(body)}`);
+      }
+      await posting;
+      expect(disagreeing).toEqual([]);
     });
   });
 

@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { DeliverPolicy } from '@nats-io/jetstream';
 import { EntityId, RISK_LEVELS, VERDICT_ACTIONS, literals, object } from '@bifrost/contracts';
+import { UnauthorizedError } from '@bifrost/event-sourcing';
 import { Messaging } from '@bifrost/messaging';
 import { METRICS_REGISTRY } from '@bifrost/observability';
 import { Gauge, type Registry } from 'prom-client';
@@ -102,7 +103,11 @@ export class DecisionStreamController implements BeforeApplicationShutdown {
       closed = true;
     };
     const end = () => stop();
-    request.raw.once('close', end);
+    // The connection's end, not the request's: a client that left while the guard authenticated it
+    // (or that half-closed: nothing can be written to it) holds nothing.
+    const { socket } = request.raw;
+    socket.once('close', end);
+    if (socket.destroyed || !socket.writable) end();
     this.stops.add(end);
     try {
       const after = lastEventId(request.headers[LAST_EVENT_ID_HEADER]) ?? q.lastEventId;
@@ -118,16 +123,21 @@ export class DecisionStreamController implements BeforeApplicationShutdown {
       const raw = reply.raw;
       if (closed) {
         // The client left while the consumer was being set up.
-        await messages.close();
+        // Not close(): that waits for an iteration that never starts.
+        messages.stop();
         raw.destroy();
         return;
       }
       const heartbeat = setInterval(() => {
         void this.stillAllowed(request).then((allowed) => {
-          if (!allowed) {
+          if (allowed === false) {
             raw.write(
               'event: unauthorized\ndata: {"detail":"the credential of this stream is no longer valid"}\n\n',
             );
+            stop();
+          } else if (allowed === undefined) {
+            // Not known now (the database is out): the stream ends, and the client's reconnect gets a
+            // 503 with Retry-After until it can be checked, then resumes with Last-Event-ID.
             stop();
           } else if (raw.writableLength === 0) raw.write(': keep-alive\n\n');
         });
@@ -157,6 +167,7 @@ export class DecisionStreamController implements BeforeApplicationShutdown {
         raw.end();
       }
     } finally {
+      socket.off('close', end);
       this.stops.delete(end);
       release();
     }
@@ -188,13 +199,16 @@ export class DecisionStreamController implements BeforeApplicationShutdown {
     };
   }
 
-  /** The request's credential again, as the guard checked it: still valid and still enough for the route. */
-  private async stillAllowed(request: FastifyRequest): Promise<boolean> {
+  /**
+   * The request's credential again, as the guard checked it: still valid and still enough for the
+   * route; undefined when that cannot be told now (the key lookup failed, not the key).
+   */
+  private async stillAllowed(request: FastifyRequest): Promise<boolean | undefined> {
     try {
       const principal = await this.auth.authenticate(request.headers, new Date());
       return principal !== undefined && hasRole(principal.role, ACCESS);
-    } catch {
-      return false;
+    } catch (error) {
+      return error instanceof UnauthorizedError ? false : undefined;
     }
   }
 }
@@ -208,6 +222,7 @@ function lastEventId(header: string | string[] | undefined): number | undefined 
 
 /** Resolves when the socket can take more, or is gone. */
 function drained(raw: ServerResponse): Promise<void> {
+  if (raw.destroyed || raw.writableEnded) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
       raw.off('drain', done);

@@ -106,6 +106,7 @@ const ProposalRow = object({
 });
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+const YEAR_ONE_MS = Date.parse('0001-01-01T00:00:00.000Z');
 
 /** Command and incident counts of an engine in [start, end), from the projector's records. */
 const RANGE_SQL = `
@@ -171,7 +172,8 @@ export class GovernanceReadController {
     @ValidQuery() q: Static<typeof RangeQuery>,
   ) {
     const end = q.end ?? new Date().toISOString();
-    const start = q.start ?? new Date(Date.parse(end) - DAY_MS).toISOString();
+    // Not before year 1, which Postgres's timestamps start at: the range of an early end is shorter.
+    const start = q.start ?? new Date(Math.max(Date.parse(end) - DAY_MS, YEAR_ONE_MS)).toISOString();
     // As the lists' from and to: after is a mistake, equal an empty range (nothing counted).
     if (Date.parse(start) > Date.parse(end)) {
       throw new ProblemError('invalid', `start ${start} is after end ${end}`, 'REQUEST.INVALID');
@@ -199,17 +201,26 @@ export class GovernanceReadController {
     const end = new Date(endMs).toISOString();
     const firstDay = Math.floor((endMs - 6 * DAY_MS) / DAY_MS) * DAY_MS;
     const start = new Date(firstDay).toISOString();
-    const days = [];
-    for (let d = 0; d < 7; d += 1) {
-      const dayStart = new Date(firstDay + d * DAY_MS).toISOString();
-      const dayEnd = new Date(Math.min(firstDay + (d + 1) * DAY_MS, endMs)).toISOString();
-      days.push({
-        start: dayStart,
-        end: dayEnd,
-        metrics: await this.range(params.engineId, dayStart, dayEnd),
-      });
-    }
-    return { start, end, metrics: await this.range(params.engineId, start, end), days };
+    const ranges = Array.from({ length: 7 }, (_, d) => ({
+      start: new Date(firstDay + d * DAY_MS).toISOString(),
+      end: new Date(Math.min(firstDay + (d + 1) * DAY_MS, endMs)).toISOString(),
+    }));
+    // One snapshot: the week's totals are the sum of its days even while the projector commits.
+    const [week, ...days] = await this.read.snapshot(
+      [{ start, end }, ...ranges].map((range) => ({
+        sql: RANGE_SQL,
+        params: [params.engineId, range.start, range.end],
+      })),
+    );
+    return {
+      start,
+      end,
+      metrics: metricsOf(`${start}/${end}`, week?.[0] ?? {}),
+      days: ranges.map((range, d) => ({
+        ...range,
+        metrics: metricsOf(`${range.start}/${range.end}`, days[d]?.[0] ?? {}),
+      })),
+    };
   }
 
   @Route({

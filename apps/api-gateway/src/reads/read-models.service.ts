@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { isRealInstant } from '@bifrost/contracts';
+import { holdsUnstorableText } from '@bifrost/messaging';
 import { RawJson } from '@bifrost/service';
 import { ProblemError } from '../http/problem';
 import { GATEWAY_DB } from '../persistence/gateway-database';
@@ -230,7 +231,9 @@ function decodeCursor(cursor: string, q: PageQuery): [string, string] {
         table === q.table &&
         typeof first === 'string' &&
         typeof second === 'string' &&
-        (q.keyType === 'text' || isRealInstant(first))
+        (q.keyType === 'text' || isRealInstant(first)) &&
+        // Text Postgres refuses (U+0000, a lone surrogate) was never a row's key.
+        !holdsUnstorableText(key)
       )
         return [first, second];
     }

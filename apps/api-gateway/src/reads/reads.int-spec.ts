@@ -1,4 +1,6 @@
 import { get, type IncomingMessage } from 'node:http';
+import { connect } from 'node:net';
+import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { uuidv7 } from '@bifrost/messaging';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the projector's own migrations create the read models
@@ -471,8 +473,14 @@ describe('read routes', () => {
         [table, 1764000000000, decisionId],
         [table, '2026-11-21T20:00:00.000Z', 7],
         [table, '2026-11-21T20:00:00.000Z'],
+        // Text no row's key holds, which Postgres would refuse with its own words.
+        [table, '2026-11-21T20:00:00.000Z', 'x\u0000'],
       ])
         expect(await get('/decisions', encode(key))).toMatchObject(refused);
+      const [strategiesTable] = JSON.parse(Buffer.from(strategies, 'base64url').toString('utf8'));
+      expect(
+        await get('/strategies?engineId=bot-cursor', encode([strategiesTable, 'a\u0000', 's1'])),
+      ).toMatchObject(refused);
     });
 
     it('should page every history list newest first (policies by domain) with its filters, every row exactly once', async () => {
@@ -1027,6 +1035,69 @@ describe('read routes', () => {
       await waitFor(() => live.ended(), { what: 'the stream ending after the revocation' });
       expect(live.events().map((e) => e.event)).toEqual(['unauthorized']);
     });
+
+    it('should hold no slot for a client that hung up while it was being authenticated', async () => {
+      const streams = async () => {
+        const text = await (await fetch(`${h.gateway.url}/metrics`)).text();
+        return Number(/^bifrost_gateway_decision_streams(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1]);
+      };
+      const before = await streams();
+      // A key this instance has not looked up yet: the guard waits for Postgres, the client does not.
+      const key = await h.createKey('viewer');
+      const { hostname, port } = new URL(h.gateway.url);
+      await new Promise<void>((resolve) => {
+        const socket = connect(Number(port), hostname, () => {
+          socket.write(
+            `GET /api/v1/decisions/stream HTTP/1.1\r\nHost: ${hostname}\r\nX-Api-Key: ${key.apiKey}\r\n\r\n`,
+            () => {
+              socket.destroy();
+              resolve();
+            },
+          );
+        });
+        socket.on('error', () => resolve());
+      });
+      // Long enough for the request to be handled; a stream set up for it would still be counted.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(await streams()).toBe(before);
+      const url = `${h.gateway.url}/api/v1/decisions/stream`;
+      const first = await openStream(url, key.apiKey);
+      const second = await openStream(url, key.apiKey);
+      first.close();
+      second.close();
+    });
+
+    it('should end a stream without `unauthorized` while its key cannot be looked up, and let it resume once it can', async () => {
+      const key = await h.createKey('viewer');
+      const url = `${h.gateway.url}/api/v1/decisions/stream`;
+      const live = await openStream(url, key.apiKey);
+      const db = new Client({ connectionString: h.db.url });
+      await db.connect();
+      try {
+        // The key lookup fails in Postgres (not the key): the stream cannot be checked again.
+        await db.query('ALTER TABLE api_keys RENAME TO api_keys_away');
+        try {
+          await waitFor(() => live.ended(), { what: 'the stream to end' });
+          expect(live.events().map((e) => e.event)).not.toContain('unauthorized');
+          // Nor is a reconnect told so: the gateway fails, the key does not.
+          expect((await h.http('GET', '/api/v1/auth/me', { key: key.apiKey })).status).toBeGreaterThanOrEqual(
+            500,
+          );
+        } finally {
+          await db.query('ALTER TABLE api_keys_away RENAME TO api_keys');
+        }
+        const next = await check();
+        const resumed = await openStream(url, key.apiKey, '0');
+        await waitFor(() => resumed.events().find((e) => e.data.id === next.body.decisionId), {
+          what: 'the resumed stream to deliver the decision made since',
+        });
+        resumed.close();
+      } finally {
+        await db.end();
+        live.close();
+      }
+      // The key is looked up again once the gateway's cache of it expires (5 s).
+    }, 20_000);
 
     it('should hold at most GATEWAY_MAX_STREAMS_PER_PRINCIPAL streams per key, and take new ones once one closes', async () => {
       const key = await h.createKey('viewer');
