@@ -1,5 +1,6 @@
 import { DeciderSpecification, IllegalStateError, fold } from '@bifrost/event-sourcing';
 import {
+  MAX_DECLARED_GAP_MS,
   engineHeartbeatDecider,
   type EngineHeartbeatCommand,
   type EngineHeartbeatEvent,
@@ -109,6 +110,23 @@ describe('Engine heartbeat (dead-man switch)', () => {
         { defaultAllowedGapMs: 30_000 },
       );
       expect(events[0]).toMatchObject({ type: 'EngineWentStale', data: { allowedGapMs: 90_000 } });
+    });
+
+    it('should let a declared interval lengthen the gap to 15 min at most, the engine being the party watched', () => {
+      const events = engineHeartbeatDecider.decide(
+        sweep(at(0), MAX_DECLARED_GAP_MS + 1, 2_147_483_647),
+        fold(engineHeartbeatDecider, history),
+        { defaultAllowedGapMs: 30_000 },
+      );
+      expect(events[0]).toMatchObject({ type: 'EngineWentStale', data: { allowedGapMs: 900_000 } });
+      // A service default above that still stands.
+      expect(
+        engineHeartbeatDecider.decide(
+          sweep(at(0), 1_000_000, 2_147_483_647),
+          fold(engineHeartbeatDecider, history),
+          { defaultAllowedGapMs: 1_200_000 },
+        ),
+      ).toEqual([]);
     });
 
     it('should never allow less than the default gap, however short the declared interval', () => {

@@ -34,6 +34,12 @@ import { requireOperator } from './probe.decider';
 export const DEFAULT_ALLOWED_GAP_MS = 30_000;
 /** Seed 004's stale rule: silent for more than this many heartbeat intervals. */
 export const STALE_AFTER_INTERVALS = 3;
+/**
+ * The most an engine's own declared interval can lengthen its allowed gap (three intervals of
+ * 5 min): the engine is the party the dead-man switch watches, so its word alone does not switch
+ * it off. A longer gap is an admin's heartbeat policy.
+ */
+export const MAX_DECLARED_GAP_MS = 15 * 60_000;
 
 export interface WatchedEngine {
   readonly status: 'watched';
@@ -114,8 +120,8 @@ export function engineAlertId(engineId: string, n: number): string {
 
 /**
  * How long an engine may be silent: the gap an operator set for it; else three of the heartbeat
- * intervals it declares, but never less than the service default (a fast heartbeat is not a
- * promise of a fast network).
+ * intervals it declares, at most {@link MAX_DECLARED_GAP_MS}, but never less than the service
+ * default (a fast heartbeat is not a promise of a fast network).
  */
 export function allowedGapOf(
   state: WatchedEngine,
@@ -123,7 +129,11 @@ export function allowedGapOf(
   declaredIntervalMs: number | null = null,
 ): number {
   return (
-    state.allowedGapMs ?? Math.max(ctx.defaultAllowedGapMs, STALE_AFTER_INTERVALS * (declaredIntervalMs ?? 0))
+    state.allowedGapMs ??
+    Math.max(
+      ctx.defaultAllowedGapMs,
+      Math.min(STALE_AFTER_INTERVALS * (declaredIntervalMs ?? 0), MAX_DECLARED_GAP_MS),
+    )
   );
 }
 
