@@ -42,7 +42,11 @@ export function evaluateWindow(
     recentFrom - baselineCount,
     recentFrom - 1,
   );
-  const dropPct = baseline.rate === 0 ? null : round(((baseline.rate - recent.rate) / baseline.rate) * 100);
+  // From the counts, not the rounded rates: a drop of exactly maxDropPct must not trip, whatever
+  // the rates' decimals (5/7 → 1/2 is 30 %, not the 30.000028 % of the rounded rates).
+  const dropped = baseline.successes * recent.count - recent.successes * baseline.count;
+  const dropBase = baseline.successes * recent.count;
+  const dropPct = dropBase === 0 ? null : round((dropped / dropBase) * 100);
   const zScore = twoProportionZ(baseline, recent);
   const pValue = zScore === null ? null : round(upperTail(zScore), 9);
   const evidence: TripwireEvidence = {
@@ -55,12 +59,15 @@ export function evaluateWindow(
     confidence: settings.confidence,
     minEvents: settings.minEvents,
   };
-  return { result: resultOf(evidence), evidence };
+  return {
+    result: resultOf(evidence, dropBase > 0 && 100 * dropped > settings.maxDropPct * dropBase),
+    evidence,
+  };
 }
 
-function resultOf(e: TripwireEvidence): EvaluationResult {
+function resultOf(e: TripwireEvidence, droppedMore: boolean): EvaluationResult {
   if (e.recent.count < e.minEvents || e.baseline.count < e.minEvents) return 'INSUFFICIENT_DATA';
-  if (e.dropPct === null || e.dropPct <= e.maxDropPct) return 'NO_DROP';
+  if (!droppedMore) return 'NO_DROP';
   // p < α, α = 1 − confidence; compared as p + confidence < 1 so 0.95 does not become 0.04999….
   if (e.pValue === null || e.pValue + e.confidence >= 1) return 'DROP_NOT_SIGNIFICANT';
   return 'TRIPPED';

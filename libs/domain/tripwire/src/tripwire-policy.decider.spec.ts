@@ -313,6 +313,17 @@ describe('Window arithmetic', () => {
     expect(evidence.dropPct).toBeCloseTo(55.56, 2);
   });
 
+  it('should not trip a drop of exactly maxDropPct whose rates have no finite decimals (5/7 to 1/2 is 30 %)', () => {
+    const seed = SEED_TRIPWIRE_POLICIES[0] as TripwirePolicyConfig; // N 100, M 500, 30 %
+    const baseline = '1'.repeat(250) + '0'.repeat(100); // 5/7, rounded 0.714286
+    const exactly = evaluateWindow(baseline + '1'.repeat(50) + '0'.repeat(50), 450, seed);
+    expect(exactly.evidence.dropPct).toBe(30);
+    expect(exactly.result).toBe('NO_DROP');
+    const beyond = evaluateWindow(baseline + '1'.repeat(49) + '0'.repeat(51), 450, seed);
+    expect(beyond.evidence.dropPct).toBe(31.4);
+    expect(beyond.result).toBe('TRIPPED');
+  });
+
   it('should have nothing to drop from a zero baseline', () => {
     const { result, evidence } = evaluateWindow('0000000', 7, settings);
     expect(evidence.dropPct).toBeNull();
