@@ -58,6 +58,20 @@ describe('Governance cycle', () => {
       );
     });
 
+    it('should expire a proposal at its TTL and propose afresh, though the periodic expiry has not marked it yet', () => {
+      const created = pendingProposal() as Extract<GovernanceEvent, { type: 'ProposalCreated' }>;
+      const due = {
+        ...created,
+        data: {
+          ...created.data,
+          proposal: { ...created.data.proposal, createdAt: addDays(NOW, -14), expiresAt: NOW },
+        },
+      };
+      const events = runCycle([...history, due]);
+      expect(events.map((e) => e.type)).toEqual(['ProposalExpired', 'CycleCompleted', 'ProposalCreated']);
+      expect(events[0]?.data).toEqual({ engineId: ENGINE, proposalId: 'p-0', at: NOW });
+    });
+
     it('should propose exactly once: the next cycle finds the proposal pending', () => {
       const first = runCycle(history);
       const second = runCycle([...history, ...first], 'r-2', 'p-2');

@@ -484,6 +484,52 @@ describe('Engine governance', () => {
       });
     });
 
+    it('should keep a command type paused while another open event pauses it, whichever is resolved first', () => {
+      let history: GovernanceEvent[] = [
+        ...enrolled('L4'),
+        ...disable('high-error-rate'),
+        ...disable('high-rollback-rate'),
+      ];
+      const step = (c: GovernanceCommand) => {
+        const events = decide(history, c);
+        history = [...history, ...events];
+        return events;
+      };
+      const resolve = (eventId: string): GovernanceCommand => ({
+        type: 'ResolveBreakerEvent',
+        data: { engineId: ENGINE, now: at(10), actor: alice, eventId, note: 'looked at' },
+      });
+      step({
+        type: 'UpdateBreakerRule',
+        data: {
+          engineId: ENGINE,
+          now: NOW,
+          actor: alice,
+          reason: 'fan trouble',
+          ruleId: 'fan-errors',
+          name: 'Fan errors',
+          condition: 'errors >= 2',
+          window: '5m',
+          action: 'pause_command_type',
+          commandType: 'SET_FAN',
+        },
+      });
+      // Two errors trip the operator's rule, the third the default one, on the same type.
+      for (const i of [1, 2, 3]) step(recordCmd(command(`fan${i}`, 'SET_FAN', 'error', at(i))));
+      const fanRule = 'brk-1-fan-errors-SET_FAN';
+      const defaultRule = 'brk-2-repeated-command-failures-SET_FAN';
+      expect(state(history).breakerEvents.map((e) => e.eventId)).toEqual([fanRule, defaultRule]);
+      expect(state(history).paused).toEqual({ SET_FAN: fanRule });
+
+      const first = step(resolve(fanRule));
+      expect(first.map((e) => e.type)).toEqual(['BreakerResolved', 'CommandTypePaused']);
+      expect(state(history).paused).toEqual({ SET_FAN: defaultRule });
+
+      const second = step(resolve(defaultRule));
+      expect(second.map((e) => e.type)).toEqual(['BreakerResolved', 'CommandTypeResumed', 'PhaseChanged']);
+      expect(second[2]?.data).toMatchObject({ whitelist: whitelistOf(DEFAULT_PHASE_LADDER, 'L4') });
+    });
+
     it('should only alert on a high rollback rate', () => {
       const history = [
         ...enrolled('L4'),

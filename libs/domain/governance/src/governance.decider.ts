@@ -301,6 +301,19 @@ function candidates(s: EnrolledGovernance, now: string): BreakerRule[] {
   return out;
 }
 
+/** Marks every pending proposal past its TTL expired. */
+function expireProposals(out: Emitter, now: string): void {
+  const s = out.enrolled;
+  for (const p of s.proposals) {
+    if (p.status === 'PENDING' && p.proposal.expiresAt <= now) {
+      out.emit({
+        type: 'ProposalExpired',
+        data: { engineId: s.engineId, proposalId: p.proposal.proposalId, at: now },
+      });
+    }
+  }
+}
+
 /** Evaluates every enabled rule; each trip opens a breaker event and carries out its action. */
 function checkBreakers(out: Emitter, now: string): void {
   for (const rule of candidates(out.enrolled, now)) {
@@ -752,6 +765,21 @@ function decideInto(out: Emitter, command: GovernanceCommand, ctx: GovernanceCon
       });
       for (const [commandType, eventId] of Object.entries(s.paused)) {
         if (eventId !== d.eventId) continue;
+        // Another open event that pauses the type keeps it paused: the pause is that event's now.
+        const holding = s.breakerEvents.find(
+          (e) =>
+            e.eventId !== d.eventId &&
+            e.resolved === null &&
+            e.action === 'pause_command_type' &&
+            e.commandType === commandType,
+        );
+        if (holding) {
+          out.emit({
+            type: 'CommandTypePaused',
+            data: { engineId: s.engineId, commandType, eventId: holding.eventId, at: d.now },
+          });
+          continue;
+        }
         out.emit({
           type: 'CommandTypeResumed',
           data: { engineId: s.engineId, commandType, eventId, actor: d.actor, at: d.now },
@@ -772,6 +800,8 @@ function decideInto(out: Emitter, command: GovernanceCommand, ctx: GovernanceCon
       const d = command.data;
       // A scheduled slot runs once, whichever instance gets there first.
       if (enrolled(out.state, d.engineId).lastCycle?.reportId === d.reportId) return;
+      // A proposal past its TTL awaits nothing, though the periodic expiry may not have marked it yet.
+      expireProposals(out, d.now);
       checkBreakers(out, d.now);
       const { report, proposal } = runGovernanceCycle({
         state: out.enrolled,
@@ -806,18 +836,10 @@ function decideInto(out: Emitter, command: GovernanceCommand, ctx: GovernanceCon
       });
       return;
     }
-    case 'ExpireProposals': {
-      const s = enrolled(out.state, c.engineId);
-      for (const p of s.proposals) {
-        if (p.status === 'PENDING' && p.proposal.expiresAt <= c.now) {
-          out.emit({
-            type: 'ProposalExpired',
-            data: { engineId: s.engineId, proposalId: p.proposal.proposalId, at: c.now },
-          });
-        }
-      }
+    case 'ExpireProposals':
+      enrolled(out.state, c.engineId);
+      expireProposals(out, c.now);
       return;
-    }
     default: {
       const unknown: never = command;
       throw new ValidationError(`unknown command ${(unknown as { type: string }).type}`);
