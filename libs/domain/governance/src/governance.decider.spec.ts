@@ -931,6 +931,109 @@ describe('Engine governance', () => {
   });
 });
 
+describe('Engine governance: an append cut short after its first events', () => {
+  const check: GovernanceCommand = { type: 'CheckBreakers', data: { engineId: ENGINE, now: at(60) } };
+  /** `history` plus what `c` decides, but only its first `kept` events stored. */
+  const cutShort = (history: GovernanceEvent[], c: GovernanceCommand, kept: number) => [
+    ...history,
+    ...decide(history, c).slice(0, kept),
+  ];
+  /** What the next check completes, and that the check after it finds nothing left. */
+  const completed = (history: GovernanceEvent[]) => {
+    const events = decide(history, check);
+    expect(decide([...history, ...events], check)).toEqual([]);
+    return events;
+  };
+
+  it('should revert to L3 when the breaker trip was stored without its phase change', () => {
+    const incident = { incidentId: 'inc-1', at: NOW, severity: 'critical' as const, summary: 'roast fire' };
+    const history = cutShort(
+      enrolled('L4'),
+      { type: 'RecordIncident', data: { engineId: ENGINE, now: NOW, record: incident, ingestId: 'ii' } },
+      2,
+    );
+    expect(history.at(-1)?.type).toBe('BreakerTripped');
+
+    const events = completed(history);
+    expect(events.map((e) => e.type)).toEqual(['PhaseChanged']);
+    expect(events[0]?.data).toMatchObject({
+      phase: 'L3',
+      previousPhase: 'L4',
+      cause: 'breaker',
+      causeId: 'brk-1-critical-incident',
+    });
+  });
+
+  it('should pause the command type when the breaker trip was stored without the pause', () => {
+    const history = [...enrolled('L4'), ...disable('high-error-rate'), ...disable('high-rollback-rate')];
+    for (const i of [1, 2])
+      history.push(...decide(history, recordCmd(command(`f${i}`, 'SET_DRUM', 'error'))));
+    const cut = cutShort(history, recordCmd(command('f3', 'SET_DRUM', 'error')), 2);
+
+    const events = completed(cut);
+    expect(events.map((e) => e.type)).toEqual(['CommandTypePaused', 'PhaseChanged']);
+    expect(events[0]?.data).toMatchObject({
+      commandType: 'SET_DRUM',
+      eventId: 'brk-1-repeated-command-failures-SET_DRUM',
+    });
+    expect(events[1]?.data).toMatchObject({ phase: 'L4', cause: 'pause' });
+    expect((events[1]?.data as { whitelist: string[] }).whitelist).not.toContain('SET_DRUM');
+
+    // And the resolution stored without the resume: the type comes back.
+    const paused = [...cut, ...events];
+    const resolved = cutShort(
+      paused,
+      {
+        type: 'ResolveBreakerEvent',
+        data: {
+          engineId: ENGINE,
+          now: at(30),
+          actor: alice,
+          eventId: 'brk-1-repeated-command-failures-SET_DRUM',
+          note: 'drum motor replaced',
+        },
+      },
+      1,
+    );
+    const resumed = completed(resolved);
+    expect(resumed.map((e) => e.type)).toEqual(['CommandTypeResumed', 'PhaseChanged']);
+    expect(resumed[1]?.data).toMatchObject({
+      cause: 'resume',
+      whitelist: whitelistOf(DEFAULT_PHASE_LADDER, 'L4'),
+    });
+  });
+
+  it('should enter the target phase when the approval was stored without its phase change', () => {
+    const pending = [...enrolled('L3'), proposalCreated(l3PlusProposal())];
+    const history = cutShort(
+      pending,
+      { type: 'ApproveProposal', data: { engineId: ENGINE, now: NOW, actor: alice, proposalId: 'p-1' } },
+      2,
+    );
+    expect(history.at(-1)?.type).toBe('ProposalApproved');
+
+    const events = completed(history);
+    expect(events.map((e) => e.type)).toEqual(['PhaseChanged']);
+    expect(events[0]?.data).toMatchObject({
+      phase: 'L3+',
+      previousPhase: 'L3',
+      cause: 'proposal',
+      causeId: 'p-1',
+      whitelist: l3PlusProposal().whitelist,
+    });
+  });
+
+  it('should complete nothing on a history that was stored whole', () => {
+    const incident = { incidentId: 'inc-1', at: NOW, severity: 'critical' as const, summary: 'roast fire' };
+    const reverted = cutShort(
+      enrolled('L4'),
+      { type: 'RecordIncident', data: { engineId: ENGINE, now: NOW, record: incident, ingestId: 'ii' } },
+      9,
+    );
+    expect(decide(reverted, check)).toEqual([]);
+  });
+});
+
 describe('Approvers directory', () => {
   const directory = DeciderSpecification.for(approversDecider);
   const assign = (roles: ApproverRole[], actor: Actor = alice) =>

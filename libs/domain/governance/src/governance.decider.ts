@@ -24,7 +24,7 @@ import type {
   GovernanceProposalRejected,
   PhaseLadder,
 } from '@bifrost/contracts';
-import { clipText, REASON_MAX_LENGTH } from '@bifrost/contracts';
+import { AUTONOMY_PHASES, clipText, REASON_MAX_LENGTH } from '@bifrost/contracts';
 import {
   ForbiddenError,
   IllegalStateError,
@@ -314,8 +314,114 @@ function expireProposals(out: Emitter, now: string): void {
   }
 }
 
+/**
+ * Carries out what an append cut short left undone. The events of one decision are stored one
+ * message at a time (nats-server 2.9 has no atomic batch), so a publish that fails after the first
+ * can leave a breaker tripped but its phase not reverted or its type not paused, a resolution whose
+ * type stays paused, or an approval whose phase never came; and the command that decided them is
+ * not decided again (a redelivered record is a duplicate, a resolved event or closed proposal
+ * refuses a retry). Each case is read off the state, so this emits nothing once they are done.
+ */
+function completeInterrupted(out: Emitter, now: string): void {
+  const s = out.enrolled;
+  const approved = s.proposals.findLast((p) => p.status === 'APPROVED');
+  if (
+    approved?.closedAt &&
+    approved.closedAt >= s.phaseSince &&
+    s.phase === approved.proposal.fromPhase &&
+    s.breakerEvents.every((e) => e.resolved !== null || e.trippedAt < approved.closedAt!)
+  ) {
+    announcePhase(
+      out,
+      gateView(s),
+      approved.proposal.targetPhase,
+      'proposal',
+      `proposal ${approved.proposal.proposalId} approved (its phase change completed after an interrupted append)`,
+      now,
+      approved.proposal.proposalId,
+    );
+  }
+  for (const e of out.enrolled.breakerEvents) {
+    const current = out.enrolled;
+    const { commandType } = e;
+    if (e.resolved === null) {
+      if (
+        e.action === 'revert_to_l3' &&
+        e.trippedAt >= current.phaseSince &&
+        AUTONOMY_PHASES.indexOf(current.phase) > AUTONOMY_PHASES.indexOf(BASELINE_PHASE)
+      ) {
+        withdrawPending(out, `breaker ${e.ruleName} tripped (${e.eventId})`, now);
+        announcePhase(
+          out,
+          gateView(current),
+          BASELINE_PHASE,
+          'breaker',
+          `breaker ${e.ruleName}: ${e.explanation}`,
+          now,
+          e.eventId,
+        );
+      } else if (
+        e.action === 'pause_command_type' &&
+        commandType !== undefined &&
+        !Object.hasOwn(current.paused, commandType)
+      ) {
+        const before = gateView(current);
+        withdrawPending(out, `breaker ${e.ruleName} tripped (${e.eventId})`, now);
+        out.emit({
+          type: 'CommandTypePaused',
+          data: { engineId: current.engineId, commandType, eventId: e.eventId, at: now },
+        });
+        announcePhase(
+          out,
+          before,
+          current.phase,
+          'pause',
+          `breaker ${e.ruleName} paused ${commandType}: ${e.explanation}`,
+          now,
+          e.eventId,
+        );
+      }
+    } else if (commandType !== undefined && current.paused[commandType] === e.eventId) {
+      releasePause(out, e.eventId, commandType, e.resolved.by, now);
+      announcePhase(
+        out,
+        gateView(current),
+        out.enrolled.phase,
+        'resume',
+        `breaker event ${e.eventId} resolved: ${e.resolved.note}`,
+        now,
+        e.eventId,
+      );
+    }
+  }
+}
+
+/**
+ * The pause `eventId` held on `commandType` ends: handed to another open event that pauses the
+ * type, if there is one, else the type is resumed.
+ */
+function releasePause(out: Emitter, eventId: string, commandType: string, actor: Actor, now: string): void {
+  const s = out.enrolled;
+  const holding = s.breakerEvents.find(
+    (e) =>
+      e.eventId !== eventId &&
+      e.resolved === null &&
+      e.action === 'pause_command_type' &&
+      e.commandType === commandType,
+  );
+  out.emit(
+    holding
+      ? {
+          type: 'CommandTypePaused',
+          data: { engineId: s.engineId, commandType, eventId: holding.eventId, at: now },
+        }
+      : { type: 'CommandTypeResumed', data: { engineId: s.engineId, commandType, eventId, actor, at: now } },
+  );
+}
+
 /** Evaluates every enabled rule; each trip opens a breaker event and carries out its action. */
 function checkBreakers(out: Emitter, now: string): void {
+  completeInterrupted(out, now);
   for (const rule of candidates(out.enrolled, now)) {
     const s = out.enrolled;
     const own = s.breakerEvents.filter((e) => e.ruleId === rule.ruleId && e.commandType === rule.commandType);
@@ -764,26 +870,8 @@ function decideInto(out: Emitter, command: GovernanceCommand, ctx: GovernanceCon
         data: { engineId: s.engineId, eventId: d.eventId, actor: d.actor, note: d.note, resolvedAt: d.now },
       });
       for (const [commandType, eventId] of Object.entries(s.paused)) {
-        if (eventId !== d.eventId) continue;
         // Another open event that pauses the type keeps it paused: the pause is that event's now.
-        const holding = s.breakerEvents.find(
-          (e) =>
-            e.eventId !== d.eventId &&
-            e.resolved === null &&
-            e.action === 'pause_command_type' &&
-            e.commandType === commandType,
-        );
-        if (holding) {
-          out.emit({
-            type: 'CommandTypePaused',
-            data: { engineId: s.engineId, commandType, eventId: holding.eventId, at: d.now },
-          });
-          continue;
-        }
-        out.emit({
-          type: 'CommandTypeResumed',
-          data: { engineId: s.engineId, commandType, eventId, actor: d.actor, at: d.now },
-        });
+        if (eventId === d.eventId) releasePause(out, eventId, commandType, d.actor, d.now);
       }
       announcePhase(
         out,
