@@ -128,6 +128,45 @@ describe('canary service when JetStream does not store some of its events', () =
       await server.close();
     }
   });
+
+  it('should ask again, after a restart, for a pause it could not store before it stopped', async () => {
+    const server = await controlledServer();
+    server.mode = 'fail';
+    const engineEvents = `${ns.naming.qualify('bifrost.evt')}.canary.engine.>`;
+    try {
+      await withoutSubjects([engineEvents], async () => {
+        await upsertProbe(client, httpProbe('feed', server.url, { action: 'pause_engine', engineId: 'f2' }));
+        await waitFor(async () => (await probeView(client, 'feed'))?.status === 'DOWN', {
+          what: 'feed DOWN',
+        });
+        // Stopped (a deploy, a crash) while the pause request cannot be stored.
+        await canary.close();
+      });
+      canary = await startCanary(ns, { CANARY_SUMMARY_INTERVAL_MS: '1000' });
+
+      await waitFor(
+        async () =>
+          (await client.rpc.call<GateCheckReply>('bifrost.rpc.gate.check', checkOf('f2'))).action === 'PAUSE',
+        { what: 'f2 paused at the gate', timeoutMs: 15_000 },
+      );
+      expect((await probeView(client, 'feed'))?.status).toBe('DOWN');
+      const pauses = async () =>
+        (await canaryEvents(client, ns, 'engine', 'f2')).filter(
+          (e) => e.type === 'canary.EnginePauseRequested',
+        );
+      expect((await pauses()).map((e) => e.data)).toEqual([
+        expect.objectContaining({ engineId: 'f2', probeName: 'feed' }),
+      ]);
+      // Once stored, another start does not ask again.
+      await canary.close();
+      canary = await startCanary(ns, { CANARY_SUMMARY_INTERVAL_MS: '1000' });
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(await pauses()).toHaveLength(1);
+    } finally {
+      await removeProbe(client, 'feed');
+      await server.close();
+    }
+  });
 });
 
 function checkOf(engineId: string) {

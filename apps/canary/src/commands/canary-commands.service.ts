@@ -35,7 +35,7 @@ export class CanaryCommands implements BeforeApplicationShutdown {
   private stopping = false;
 
   constructor(
-    @Inject(Messaging) messaging: Messaging,
+    @Inject(Messaging) private readonly messaging: Messaging,
     @Inject(CanaryState) private readonly state: CanaryState,
     @Inject(HealthRegistry) private readonly health: HealthRegistry,
     @Inject(CANARY_CONFIG) private readonly config: CanaryConfig,
@@ -53,6 +53,10 @@ export class CanaryCommands implements BeforeApplicationShutdown {
       await this.state.start();
       if (this.config.CANARY_DEFAULT_PROBES) await this.defineDefaults();
       this.isReady = true;
+      // In the background: a request JetStream does not store yet is asked again until it is.
+      void this.askLostPauses().catch((error: unknown) =>
+        this.log.error(`could not look for pause requests lost before this start: ${String(error)}`),
+      );
     })();
     return this.readyPromise;
   }
@@ -113,6 +117,41 @@ export class CanaryCommands implements BeforeApplicationShutdown {
           setTimeout(resolve, Math.min(PAUSE_RETRY_MS * 2 ** attempt, PAUSE_RETRY_MAX_MS)),
         );
       }
+    }
+  }
+
+  /**
+   * A pause_engine probe DOWN with its alert open asked for its engine's pause when it went DOWN.
+   * A stop or crash while JetStream did not store that request lost it, and the probe, DOWN
+   * already, would not ask again: at start it is asked again, unless the engine's events hold a
+   * request of this probe made since the alert.
+   */
+  private async askLostPauses(): Promise<void> {
+    for (const { probe, health, alert } of this.state.definedProbes()) {
+      const { engineId } = probe;
+      if (probe.action !== 'pause_engine' || !engineId || health !== 'DOWN' || !alert || alert.resolvedAt) {
+        continue;
+      }
+      const { events } = await this.messaging.eventStore.read(this.state.engines.subjectOf(engineId));
+      const asked = events.some(
+        ({ envelope }) =>
+          envelope.type === 'canary.EnginePauseRequested' &&
+          envelope.data['probeName'] === probe.name &&
+          envelope.occurredAt >= alert.raisedAt,
+      );
+      if (asked) continue;
+      this.log.warn(
+        `engine ${engineId}: the pause probe ${probe.name} asked for is not stored; asking again`,
+      );
+      await this.requestPause(engineId, {
+        type: 'RequestPause',
+        data: {
+          engineId,
+          probeName: probe.name,
+          reason: `probe ${probe.name}: ${alert.reason}`,
+          now: new Date().toISOString(),
+        },
+      });
     }
   }
 
