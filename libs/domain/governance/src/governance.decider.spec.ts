@@ -933,6 +933,15 @@ describe('Engine governance', () => {
 
 describe('Engine governance: an append cut short after its first events', () => {
   const check: GovernanceCommand = { type: 'CheckBreakers', data: { engineId: ENGINE, now: at(60) } };
+  const criticalIncident: GovernanceCommand = {
+    type: 'RecordIncident',
+    data: {
+      engineId: ENGINE,
+      now: NOW,
+      record: { incidentId: 'inc-1', at: NOW, severity: 'critical', summary: 'roast fire' },
+      ingestId: 'ii',
+    },
+  };
   /** `history` plus what `c` decides, but only its first `kept` events stored. */
   const cutShort = (history: GovernanceEvent[], c: GovernanceCommand, kept: number) => [
     ...history,
@@ -946,12 +955,7 @@ describe('Engine governance: an append cut short after its first events', () => 
   };
 
   it('should revert to L3 when the breaker trip was stored without its phase change', () => {
-    const incident = { incidentId: 'inc-1', at: NOW, severity: 'critical' as const, summary: 'roast fire' };
-    const history = cutShort(
-      enrolled('L4'),
-      { type: 'RecordIncident', data: { engineId: ENGINE, now: NOW, record: incident, ingestId: 'ii' } },
-      2,
-    );
+    const history = cutShort(enrolled('L4'), criticalIncident, 2);
     expect(history.at(-1)?.type).toBe('BreakerTripped');
 
     const events = completed(history);
@@ -1024,12 +1028,7 @@ describe('Engine governance: an append cut short after its first events', () => 
   });
 
   it('should complete nothing on a history that was stored whole', () => {
-    const incident = { incidentId: 'inc-1', at: NOW, severity: 'critical' as const, summary: 'roast fire' };
-    const reverted = cutShort(
-      enrolled('L4'),
-      { type: 'RecordIncident', data: { engineId: ENGINE, now: NOW, record: incident, ingestId: 'ii' } },
-      9,
-    );
+    const reverted = cutShort(enrolled('L4'), criticalIncident, 9);
     expect(decide(reverted, check)).toEqual([]);
   });
 });
