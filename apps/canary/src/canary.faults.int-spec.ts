@@ -8,6 +8,7 @@ import {
   canaryEvents,
   connectClient,
   controlledServer,
+  heartbeat,
   httpProbe,
   probeView,
   removeProbe,
@@ -166,6 +167,29 @@ describe('canary service when JetStream does not store some of its events', () =
       await removeProbe(client, 'feed');
       await server.close();
     }
+  });
+
+  it('should not judge an engine whose newest heartbeat signed off, while that sign-off is not stored yet', async () => {
+    await canary.close();
+    canary = await startCanary(ns, { CANARY_HEARTBEAT_GAP_MS: '1000', CANARY_HEARTBEAT_SWEEP_MS: '100' });
+    await heartbeat(client, ns, 'so1');
+    await waitFor(async () => (await canaryEvents(client, ns, 'engine', 'so1')).length > 0, {
+      what: 'so1 watched',
+    });
+    const engineEvents = `${ns.naming.qualify('bifrost.evt')}.canary.engine.>`;
+    await withoutSubjects([engineEvents], async () => {
+      // The sign-off reaches the canary, its OFFLINE cannot be stored; the gap passes meanwhile.
+      await heartbeat(client, ns, 'so1', { signingOff: true });
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+    });
+    await waitFor(
+      async () =>
+        (await canaryEvents(client, ns, 'engine', 'so1')).some((e) => e.type === 'canary.EngineSignedOff'),
+      { what: 'the sign-off stored', timeoutMs: 15_000 },
+    );
+    const types = (await canaryEvents(client, ns, 'engine', 'so1')).map((e) => e.type);
+    expect(types).not.toContain('canary.EngineWentStale');
+    expect(types).not.toContain('canary.EnginePauseRequested');
   });
 });
 

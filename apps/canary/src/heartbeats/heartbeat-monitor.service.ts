@@ -110,6 +110,9 @@ export class HeartbeatMonitor implements OnApplicationBootstrap, BeforeApplicati
       for (const engineId of this.state.watchedEngineIds()) {
         const engine = this.state.engine(engineId);
         if (engine.status !== 'watched' || engine.health !== 'ALIVE' || !engine.enabled) continue;
+        // Its newest heartbeat signed off: it is stopping on purpose, and that heartbeat's command
+        // (not applied yet: after a restart, or while JetStream does not store it) makes it OFFLINE.
+        if (this.last.get(engineId)?.report.signingOff) continue;
         await this.commands
           .engine(
             engineId,
