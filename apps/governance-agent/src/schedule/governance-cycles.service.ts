@@ -17,6 +17,7 @@ import { nextWeeklyRun, parseWeeklySchedule, type WeeklySchedule } from './weekl
 
 /** setTimeout's ceiling (~24.8 days); longer waits are taken in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+const WEEK_MS = 7 * 86_400_000;
 
 /**
  * The agent's clockwork: every engine's breakers (and proposal expiry) on a fixed interval, and
@@ -48,7 +49,9 @@ export class GovernanceCycles implements OnApplicationBootstrap, BeforeApplicati
     await this.state.onModuleInit();
     this.interval = setInterval(() => void this.tick(), this.config.GOVERNANCE_BREAKER_CHECK_INTERVAL_MS);
     this.interval.unref();
-    this.arm(new Date());
+    const now = new Date();
+    this.arm(now);
+    void this.catchUp(now);
   }
 
   beforeApplicationShutdown(): void {
@@ -132,6 +135,29 @@ export class GovernanceCycles implements OnApplicationBootstrap, BeforeApplicati
       Math.max(0, wait),
     );
     this.timer.unref();
+  }
+
+  /**
+   * The last slot, for every engine enrolled before it whose cycle has not run since (the agent was
+   * down or restarting at the time): run once at start under that slot's report id, so that a week
+   * is not skipped. Another instance doing the same changes nothing (the report id names the slot).
+   */
+  private async catchUp(now: Date): Promise<void> {
+    if (!this.schedule) return;
+    const slot = nextWeeklyRun(this.schedule, new Date(now.getTime() - WEEK_MS));
+    for (const s of this.state.enrolled()) {
+      if (this.stopped) return;
+      const since = slot.toISOString();
+      if (s.enrolledAt > since || (s.lastCycle && s.lastCycle.ranAt >= since)) continue;
+      this.logger.warn(
+        { engineId: s.engineId, slot },
+        'running the scheduled governance cycle missed at its slot',
+      );
+      await this.runCycle(s.engineId, 'schedule', GOVERNANCE_AGENT, slot).catch((error: unknown) => {
+        this.metrics.cycleFailed(s.engineId);
+        this.logger.error({ err: error, engineId: s.engineId }, 'governance cycle failed');
+      });
+    }
   }
 
   private async tick(): Promise<void> {

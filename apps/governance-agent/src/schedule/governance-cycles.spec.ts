@@ -8,6 +8,7 @@ import type { GovernanceState } from '../state/governance-state';
 import { GovernanceCycles } from './governance-cycles.service';
 
 const OPERATOR: Actor = { kind: 'operator', id: 'alice' };
+const OLD = '2026-10-01T00:00:00.000Z';
 
 describe('GovernanceCycles clockwork', () => {
   const issued: GovernanceCommand[] = [];
@@ -20,8 +21,8 @@ describe('GovernanceCycles clockwork', () => {
   const state = {
     onModuleInit: () => Promise.resolve(),
     enrolled: () => [
-      { engineId: 'e1', proposals: [] },
-      { engineId: 'e2', proposals: [] },
+      { engineId: 'e1', proposals: [], lastCycle: null, enrolledAt: '2026-11-19T11:00:00.000Z' },
+      { engineId: 'e2', proposals: [], lastCycle: null, enrolledAt: '2026-11-19T11:30:00.000Z' },
     ],
   } as unknown as GovernanceState;
   const metrics = { observe: () => undefined } as unknown as GovernanceMetrics;
@@ -54,6 +55,41 @@ describe('GovernanceCycles clockwork', () => {
       ['e2', 'sched-e2-2026-11-20T17:00:00.000Z'],
     ]);
     expect(cycles.nextRun()?.toISOString()).toBe('2026-11-27T17:00:00.000Z');
+    cycles.beforeApplicationShutdown();
+  });
+
+  it('should run at start the last slot missed by an engine whose cycle has not run since', async () => {
+    const missed = {
+      ...state,
+      enrolled: () => [
+        {
+          engineId: 'e1',
+          proposals: [],
+          lastCycle: { reportId: 'r', ranAt: '2026-11-13T17:00:00.000Z' },
+          enrolledAt: OLD,
+        },
+        // The agent was down at that slot: its last cycle is a week older.
+        {
+          engineId: 'e2',
+          proposals: [],
+          lastCycle: { reportId: 'r', ranAt: '2026-11-06T17:00:00.000Z' },
+          enrolledAt: OLD,
+        },
+        { engineId: 'e3', proposals: [], lastCycle: null, enrolledAt: OLD },
+        // Enrolled after the slot: it missed nothing.
+        { engineId: 'e4', proposals: [], lastCycle: null, enrolledAt: '2026-11-14T09:00:00.000Z' },
+      ],
+    } as unknown as GovernanceState;
+    const cycles = new GovernanceCycles(commands, missed, config('FRI 17:00'), logger, metrics);
+    await cycles.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(0);
+
+    const runs = issued.filter((c) => c.type === 'RunCycle');
+    expect(runs.map((c) => [c.data.engineId, (c.data as { reportId: string }).reportId])).toEqual([
+      ['e2', 'sched-e2-2026-11-13T17:00:00.000Z'],
+      ['e3', 'sched-e3-2026-11-13T17:00:00.000Z'],
+    ]);
+    expect(cycles.nextRun()?.toISOString()).toBe('2026-11-20T17:00:00.000Z');
     cycles.beforeApplicationShutdown();
   });
 

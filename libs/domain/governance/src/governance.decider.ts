@@ -96,6 +96,8 @@ export interface EnrolledGovernance {
   /** Oldest first: every pending proposal and the last closed ones. */
   readonly proposals: readonly ProposalState[];
   readonly lastCycle: null | { readonly reportId: string; readonly ranAt: string };
+  /** When it was (last) enrolled: a scheduled slot before it is not one it missed. */
+  readonly enrolledAt: string;
 }
 
 /** One engine's governance (`bifrost.evt.governance.engine.<engineId>`). */
@@ -983,6 +985,7 @@ export function evolve(state: GovernanceState, event: GovernanceEvent): Governan
       paused: {},
       proposals: [],
       lastCycle: null,
+      enrolledAt: d.at,
     };
   }
   if (state.status !== 'enrolled') return state;
@@ -1086,7 +1089,8 @@ export const governanceDecider: Decider<
   GovernanceEvent,
   GovernanceContext
 > = {
-  stateVersion: 1,
+  // 2: enrolledAt (2026-12-07).
+  stateVersion: 2,
   initialState: () => ({ status: 'unenrolled' }),
   decide,
   evolve,
