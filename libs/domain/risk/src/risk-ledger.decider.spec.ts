@@ -579,6 +579,8 @@ describe('Risk ledger', () => {
         .then([unresolved('r1', true)]);
       const state = fold(riskLedgerDecider, [...history, unresolved('r1', true)]);
       expect(state.status === 'open' && state.usage['E1']?.reservedLoss).toBe(300);
+      // Still one decision of the day: open again, no second grant.
+      expect(ledgerView(state, 'UTC', 'USD').decisions).toMatchObject({ granted: 1, denied: 0 });
     });
 
     it('should accept a release as already done', () => {

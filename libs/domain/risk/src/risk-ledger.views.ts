@@ -23,7 +23,8 @@ import {
 
 /**
  * The reservations decided on the ledger's day: its open and closed ones, less those carried over
- * from an earlier day (still open at midnight; they were decided, and counted, then).
+ * from an earlier day (still open at midnight; they were decided, and counted, then). An expired
+ * reservation settled as unknown is open again and still in `closed` as it expired: counted once.
  */
 function decidedOn(state: OpenLedger): ReservationRecord[] {
   // One date formatting per minute of decisions, not per reservation (offsets are whole minutes).
@@ -34,7 +35,9 @@ function decidedOn(state: OpenLedger): ReservationRecord[] {
     if (day === undefined) days.set(minute, (day = dayKey(at, state.timeZone)));
     return day;
   };
-  return [...bucketValues(state.open), ...bucketValues(state.closed)].filter(
+  const open = bucketValues(state.open);
+  const reopened = new Set(open.map((r) => r.reservationId));
+  return [...open, ...bucketValues(state.closed).filter((r) => !reopened.has(r.reservationId))].filter(
     (r) => dayOf(r.decidedAt) === state.day,
   );
 }
