@@ -226,6 +226,34 @@ describe('projector against real NATS and Postgres', () => {
       expect(await h.count('audit_log')).toBe(auditBefore + 1);
     });
 
+    it('should keep the usage of the latest decision when an older record is stored after a newer one', async () => {
+      const risk = riskEvents(h.ns.naming);
+      projector = h.startProjector();
+      const usageOf = () =>
+        h.dataSource.query(
+          `SELECT policy_id, usage->'actions' AS actions FROM risk_usage
+           WHERE day = '2026-11-21' AND policy_id IN ('GLOBAL', 'eng-late') ORDER BY policy_id`,
+        );
+      // Decided a minute apart; the older record reaches the stream last, in a batch of its own.
+      await publishAll(h.client, [risk.reservationsDecided('eng-late', 50, ['GRANTED'], 60_000)]);
+      await h.caughtUp();
+      await publishAll(h.client, [risk.reservationsDecided('eng-late', 40, ['GRANTED'])]);
+      await h.caughtUp();
+      // And within one batch: the later decision first.
+      await projector.stop();
+      await publishAll(h.client, [
+        risk.reservationsDecided('eng-late', 60, ['GRANTED'], 120_000),
+        risk.reservationsDecided('eng-late', 45, ['GRANTED'], 30_000),
+      ]);
+      projector = h.startProjector();
+      await h.caughtUp();
+
+      expect(await usageOf()).toEqual([
+        { policy_id: 'GLOBAL', actions: 60 },
+        { policy_id: 'eng-late', actions: 60 },
+      ]);
+    });
+
     it('should add no row when the record is published again past the dedupe window', async () => {
       const risk = riskEvents(h.ns.naming);
       projector = h.startProjector();

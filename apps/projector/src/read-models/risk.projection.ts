@@ -58,9 +58,10 @@ export class RiskReservationDecisionRow {
 }
 
 /**
- * Usage and limits per (day, policy): after the day's latest reserve decision (decisions stream)
- * until the day closes, then its final usage from the next day's `LedgerOpened` (events stream,
- * `closed_at` set). A closed row is never overwritten by a decision, so replay order does not matter.
+ * Usage and limits per (day, policy): after the day's latest reserve decision (decisions stream,
+ * by decision time: a record stored late does not roll it back) until the day closes, then its
+ * final usage from the next day's `LedgerOpened` (events stream, `closed_at` set). A closed row's
+ * usage is never overwritten by a decision, so replay order does not matter.
  */
 @Entity({ name: 'risk_usage' })
 export class RiskUsageRow {
@@ -262,7 +263,10 @@ async function recordReservationDecisions(
   >();
   for (const { reply, usage: after, limits } of decisions) {
     for (const [policyId, value] of Object.entries(after)) {
-      usage.set(JSON.stringify([reply.day, policyId]), {
+      const key = JSON.stringify([reply.day, policyId]);
+      // The latest decision's, whatever order the records came in (a record stored on a retry comes late).
+      if ((usage.get(key)?.decided_at ?? '') > reply.decidedAt) continue;
+      usage.set(key, {
         day: reply.day,
         policy_id: policyId,
         usage: value,
@@ -275,10 +279,15 @@ async function recordReservationDecisions(
     manager,
     'risk_usage',
     [...usage.values()],
-    // A closed day keeps its final usage (the decisions stream may be replayed after the events).
+    // Only a decision at least as late as the row's moves it: risk-guard stores a record that failed
+    // to publish when the engine retries, after newer ones. A closed day keeps its final usage (the
+    // decisions stream may be replayed after the events); its row from the closing, with no limits
+    // yet, takes them (and the time) from the decisions, again the latest's.
     `ON CONFLICT (day, policy_id) DO UPDATE SET
        usage = CASE WHEN risk_usage.closed_at IS NULL THEN EXCLUDED.usage ELSE risk_usage.usage END,
-       limits = EXCLUDED.limits, decided_at = EXCLUDED.decided_at`,
+       limits = EXCLUDED.limits, decided_at = EXCLUDED.decided_at
+     WHERE EXCLUDED.decided_at >= risk_usage.decided_at
+       OR (risk_usage.closed_at IS NOT NULL AND risk_usage.limits IS NULL)`,
   );
 }
 

@@ -174,7 +174,7 @@ export function riskEvents(naming: Naming) {
   });
   const system = { kind: 'system' as const, id: 'risk-guard' };
   /** One reserve decision: its request, its reply and the usage of GLOBAL and the engine policy after it. */
-  const decision = (engineId: string, n: number, outcome: 'GRANTED' | 'DENIED' = 'GRANTED') => {
+  const decision = (engineId: string, n: number, outcome: 'GRANTED' | 'DENIED' = 'GRANTED', offsetMs = 0) => {
     const reservationId = uuidv7();
     return {
       request: {
@@ -191,9 +191,9 @@ export function riskEvents(naming: Naming) {
         maxLoss: usd(500),
         exposure: usd(10_000),
         day,
-        decidedAt: at(),
+        decidedAt: at(offsetMs),
         ...(outcome === 'GRANTED'
-          ? { expiresAt: at(30_000) }
+          ? { expiresAt: at(offsetMs + 30_000) }
           : { reason: 'THROTTLED' as const, failingPolicy: engineId }),
         replayed: false,
       },
@@ -216,22 +216,23 @@ export function riskEvents(naming: Naming) {
     },
     /**
      * One engine's decisions of a desk batch, as risk-guard publishes them: decision `i` (of
-     * `outcomes`) after `n + i` actions.
+     * `outcomes`) after `n + i` actions, decided `offsetMs` after the fixtures' time.
      */
     reservationsDecided: (
       engineId: string,
       n: number,
       outcomes: readonly ('GRANTED' | 'DENIED')[] = ['GRANTED', 'GRANTED', 'GRANTED'],
+      offsetMs = 0,
     ) =>
       createEnvelope({
         type: 'risk.ReservationsDecided',
         subject: naming.decisionSubject('risk', engineId),
         source: 'risk-guard',
         actor: { kind: 'engine', id: engineId },
-        occurredAt: at(),
+        occurredAt: at(offsetMs),
         data: {
           limits: { GLOBAL: limits, [engineId]: limits },
-          decisions: outcomes.map((outcome, i) => decision(engineId, n + i, outcome)),
+          decisions: outcomes.map((outcome, i) => decision(engineId, n + i, outcome, offsetMs)),
         },
       }),
     reservationGrantedAndSettled: (engineId: string) => {
