@@ -220,13 +220,30 @@ export const GateEnginePaused = controlEvent(
     cause: Type.Optional(Cause),
     cooldownUntil: Type.Optional(Timestamp),
     pausedAt: Timestamp,
+    requestedAt: Type.Optional(
+      Type.Union([Timestamp], {
+        description:
+          "when automation asked for the pause (the canary's event time), which the gate may apply later; absent for an operator's pause",
+      }),
+    ),
   }),
 );
 
 export const GateEngineResumed = controlEvent(
   'EngineResumed',
   "An operator lifted an engine's pause.",
-  object({ actor: Actor, engineId: EntityId, reason: Reason, resumedAt: Timestamp }),
+  object({
+    actor: Actor,
+    engineId: EntityId,
+    reason: Reason,
+    resumedAt: Timestamp,
+    requestedAt: Type.Optional(
+      Type.Union([Timestamp], {
+        description:
+          'for an automatic resume (the canary on the authority of the operator who enabled it): when the canary asked for it',
+      }),
+    ),
+  }),
 );
 
 export const GateAutonomyPhaseApplied = controlEvent(

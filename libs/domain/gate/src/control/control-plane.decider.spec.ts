@@ -286,7 +286,7 @@ describe('Control plane', () => {
         spec
           .given(history)
           .when(at(pause({ actor: SYSTEM, now: T1b }), T1b))
-          .then([paused({ actor: SYSTEM, now: T1b })]);
+          .then([paused({ actor: SYSTEM, now: T1b, requestedAt: T1b })]);
       });
     });
   });
@@ -425,7 +425,28 @@ describe('Control plane', () => {
       const history = [paused({ actor: CANARY })];
 
       it("should lift it on the canary's auto-resume", () => {
-        spec.given(history).when(autoResume()).then([resumed()]);
+        spec
+          .given(history)
+          .when(autoResume())
+          .then([resumed(T1)]);
+      });
+
+      it('should lift it on an auto-resume asked after the pause was asked, though the gate applied the pause later', () => {
+        // Asked at T0, applied at T1b (the gate was restarting); the resume asked at T1.
+        const late = [paused({ actor: CANARY, now: T1b, requestedAt: T0 })];
+        spec
+          .given(late)
+          .when(autoResume(T1, T2))
+          .then([resumed(T1, T2)]);
+      });
+
+      it('should take a pause asked after an auto-resume that the gate applied later still', () => {
+        // Resume asked at T1, applied at T2; the engine fell silent again and the pause was asked at T1b.
+        const history2 = [...history, resumed(T1, T2)];
+        spec
+          .given(history2)
+          .when(pause({ actor: CANARY, now: T2, requestedAt: T1b }))
+          .then([paused({ actor: CANARY, now: T2, requestedAt: T1b })]);
       });
 
       it('should not lift it on an auto-resume requested before the pause (a replayed request)', () => {
@@ -477,7 +498,10 @@ describe('Control plane', () => {
       it("should be the canary's alone", () => {
         const history = [paused({ cooldownUntil: T1 }), paused({ actor: CANARY, now: T1b })];
         expect(fold(controlPlane, history).pauses['bot-a']?.heldByOperator).toBeUndefined();
-        spec.given(history).when(autoResume(T2)).then([resumed()]);
+        spec
+          .given(history)
+          .when(autoResume(T2))
+          .then([resumed(T2)]);
       });
     });
   });
@@ -725,6 +749,8 @@ interface PauseOptions {
   cause?: string;
   actor?: Actor;
   now?: string;
+  /** Automation's request time, when it has one. */
+  requestedAt?: string;
 }
 
 function pause(o: PauseOptions = {}): ControlCommand {
@@ -736,6 +762,7 @@ function pause(o: PauseOptions = {}): ControlCommand {
       reason: 'heartbeat lost',
       ...(o.cause === undefined ? {} : { cause: o.cause }),
       ...(o.cooldownUntil === undefined ? {} : { cooldownUntil: o.cooldownUntil }),
+      ...(o.requestedAt === undefined ? {} : { requestedAt: o.requestedAt }),
       now: o.now ?? T0,
     },
   };
@@ -751,6 +778,7 @@ function paused(o: PauseOptions = {}): ControlEvent {
       ...(o.cause === undefined ? {} : { cause: o.cause }),
       ...(o.cooldownUntil === undefined ? {} : { cooldownUntil: o.cooldownUntil }),
       pausedAt: o.now ?? T0,
+      ...(o.requestedAt === undefined ? {} : { requestedAt: o.requestedAt }),
     },
   };
 }
@@ -759,24 +787,31 @@ function resume(actor = OPERATOR): ControlCommand {
   return { type: 'ResumeEngine', data: { actor, engineId: 'bot-a', reason: 'back', now: T1 } };
 }
 
-/** The canary's auto-resume: lifts only a pause the canary alone holds. */
-function autoResume(requestedAt = T1): ControlCommand {
+/** The canary's auto-resume, asked at `requestedAt`, applied at `now`: lifts only a pause the canary alone holds. */
+function autoResume(requestedAt = T1, now = T1): ControlCommand {
   return {
     type: 'ResumeEngine',
     data: {
       actor: OPERATOR,
       engineId: 'bot-a',
       reason: 'back',
-      now: T1,
+      now,
       onlyPauseOf: { actor: CANARY, requestedAt },
     },
   };
 }
 
-function resumed(): ControlEvent {
+/** `requestedAt`: an automatic resume's request time. */
+function resumed(requestedAt?: string, resumedAt = T1): ControlEvent {
   return {
     type: 'EngineResumed',
-    data: { actor: OPERATOR, engineId: 'bot-a', reason: 'back', resumedAt: T1 },
+    data: {
+      actor: OPERATOR,
+      engineId: 'bot-a',
+      reason: 'back',
+      resumedAt,
+      ...(requestedAt === undefined ? {} : { requestedAt }),
+    },
   };
 }
 

@@ -191,6 +191,7 @@ function pauseEngine(c: CommandOf<'PauseEngine'>, state: ControlState): ControlE
         ...optional('cause', c.cause),
         ...optional('cooldownUntil', cooldownUntil),
         pausedAt: c.now,
+        ...optional('requestedAt', c.requestedAt),
       },
     },
   ];
@@ -207,14 +208,21 @@ function resumeEngine(c: CommandOf<'ResumeEngine'>, state: ControlState): Contro
       !heldByOperator(pause) &&
       pause.actor.kind === actor.kind &&
       pause.actor.id === actor.id &&
-      // A resume request older than the pause in force (a replayed one) does not lift it.
-      pause.pausedAt <= requestedAt;
+      // A resume request older than the pause in force (a replayed one) does not lift it; both
+      // are compared at the times they were asked, whenever the gate applied them.
+      (pause.requestedAt ?? pause.pausedAt) <= requestedAt;
     if (!theirs) return [];
   }
   return [
     {
       type: 'EngineResumed',
-      data: { actor: c.actor, engineId: c.engineId, reason: c.reason, resumedAt: c.now },
+      data: {
+        actor: c.actor,
+        engineId: c.engineId,
+        reason: c.reason,
+        resumedAt: c.now,
+        ...optional('requestedAt', c.onlyPauseOf?.requestedAt),
+      },
     },
   ];
 }
@@ -353,7 +361,7 @@ function evolve(state: ControlState, event: ControlEvent): ControlState {
       };
     }
     case 'EnginePaused': {
-      const { engineId, reason, actor, cause, cooldownUntil, pausedAt } = event.data;
+      const { engineId, reason, actor, cause, cooldownUntil, pausedAt, requestedAt } = event.data;
       // Automation extending an operator's pause in force: the operator still holds it.
       const current = activePause(state, engineId, pausedAt);
       const operatorHolds = actor.kind !== 'operator' && current !== null && heldByOperator(current);
@@ -367,17 +375,20 @@ function evolve(state: ControlState, event: ControlEvent): ControlState {
             ...optional('cause', cause),
             ...optional('cooldownUntil', cooldownUntil),
             pausedAt,
+            ...optional('requestedAt', requestedAt),
             ...(operatorHolds ? { heldByOperator: true as const } : {}),
           },
         },
       };
     }
     case 'EngineResumed': {
-      const { engineId, resumedAt } = event.data;
+      const { engineId, resumedAt, requestedAt } = event.data;
       return {
         ...state,
         pauses: without(state.pauses, engineId),
-        resumed: { ...state.resumed, [engineId]: resumedAt },
+        // An automatic resume counts from when it was asked: a pause the canary asked for after
+        // it is not stale, however late the gate applied the resume.
+        resumed: { ...state.resumed, [engineId]: requestedAt ?? resumedAt },
       };
     }
     case 'AutonomyPhaseApplied': {

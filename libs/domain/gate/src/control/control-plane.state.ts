@@ -41,6 +41,11 @@ export interface EnginePause {
   readonly cooldownUntil?: string;
   readonly pausedAt: string;
   /**
+   * When automation asked for it (its request may be applied late: the gate restarting, a
+   * backlog): what an automatic resume requested later is compared with. Absent: `pausedAt`.
+   */
+  readonly requestedAt?: string;
+  /**
    * An operator paused the engine while this pause was in force, even if automation (the canary)
    * extended it later: then only an operator's own resume lifts it, never an automatic one.
    */
