@@ -489,6 +489,17 @@ describe('gate service: checks over NATS', () => {
           action: { kind: 'a', intent: 'sideways' },
         }),
       ).resolves.toMatchObject({ ok: false, error: { code: 'RPC.VALIDATION_FAILED' } });
+      // A number JSON reads as Infinity, where the schema takes any value: the caller's input too.
+      const overflow = await client.nc.request(
+        ns.naming.qualify('bifrost.rpc.gate.check'),
+        new TextEncoder().encode(
+          '{"engineId":"e","strategyId":"s","action":{"kind":"a","intent":"open","params":{"px":1e400}}}',
+        ),
+      );
+      expect(JSON.parse(new TextDecoder().decode(overflow.data))).toMatchObject({
+        ok: false,
+        error: { code: 'RPC.VALIDATION_FAILED', message: expect.stringContaining('/params/px') },
+      });
     });
 
     it('should refuse token and approval ids that are names every object has, as malformed ids', async () => {

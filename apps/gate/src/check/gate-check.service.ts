@@ -25,7 +25,13 @@ import {
   verdictRiskLevel,
   type StrategyEvent,
 } from '@bifrost/domain-gate';
-import { ConcurrencyError, NotFoundError, TransientError, isInfraFailure } from '@bifrost/event-sourcing';
+import {
+  ConcurrencyError,
+  NotFoundError,
+  TransientError,
+  ValidationError,
+  isInfraFailure,
+} from '@bifrost/event-sourcing';
 import { EncodedJson, Messaging, createEnvelope, uuidv7, KeyedMutex } from '@bifrost/messaging';
 import {
   GATE_CONFIG,
@@ -39,6 +45,20 @@ import { GateState } from '../state/gate-state';
 import { PolicyRevisions, keptPolicies, type PolicyInForce } from './policy-revisions';
 
 const MAX_ATTEMPTS = 5;
+
+/**
+ * The action's JCS hash. A number JSON reads as ±Infinity (`1e400` in `params`, which the schema
+ * takes as any value) has no canonical form: the caller's input, refused as such.
+ */
+function hashOf(action: GateCheckRequest['action']): string {
+  try {
+    return actionHash(action);
+  } catch (error) {
+    throw new ValidationError(`the action cannot be hashed: ${(error as Error).message}`, {
+      code: 'RPC.VALIDATION_FAILED',
+    });
+  }
+}
 
 /**
  * One gate check: every component's check over the in-memory state, the composed verdict, the
@@ -77,7 +97,7 @@ export class GateCheckService implements OnModuleInit {
   async check(request: GateCheckRequest, actor: Actor): Promise<EncodedJson<GateCheckReply>> {
     const started = process.hrtime.bigint();
     this.state.assertCurrent();
-    const hash = actionHash(request.action);
+    const hash = hashOf(request.action);
     const subject = this.state.strategySubject(request.engineId, request.strategyId);
     const optimistic = await this.decide(request, hash, subject, actor);
     const decided =
@@ -88,7 +108,8 @@ export class GateCheckService implements OnModuleInit {
               this.decideAndAppend(request, hash, subject, actor),
             )
             .catch((error: unknown) => {
-              throw isInfraFailure(error)
+              // Five conflicts in a row are contention, answered as such (CONCURRENCY.CONFLICT).
+              throw isInfraFailure(error) && !(error instanceof ConcurrencyError)
                 ? this.recordFailed('the events this check leaves behind could not be stored', error)
                 : error;
             });

@@ -460,6 +460,17 @@ describe('Approvals', () => {
         .then([granted[1] as StrategyEvent]);
     });
 
+    it('should issue it under the token id the grant named when the repeat brings another (the RPC mints one per request)', () => {
+      spec()
+        .given([registered(), approvalRequested('ap-1'), granted[0] as StrategyEvent])
+        .when({ ...approve(), tokenId: 't-retry' })
+        .then([granted[1] as StrategyEvent]);
+      spec()
+        .given([registered(), approvalRequested('ap-1'), ...granted])
+        .when({ ...approve(), tokenId: 't-retry' })
+        .thenThrows(IllegalStateError, (e) => e.code === 'GATE.APPROVAL_NOT_PENDING');
+    });
+
     it('should change nothing when the same grant is repeated', () => {
       spec()
         .given([registered(), approvalRequested('ap-1'), ...granted])

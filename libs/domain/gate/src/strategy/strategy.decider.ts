@@ -443,10 +443,15 @@ function approveRequest(
   if (approval === undefined) {
     throw new NotFoundError(`no approval request ${approvalId}`, { code: 'GATE.APPROVAL_UNKNOWN' });
   }
-  if (approval.status === 'granted' && approval.tokenId === tokenId) {
-    // This very grant again (a retry). Its token is the second event of one append: if the append
-    // stopped between the two, the grant is completed now rather than left without its token.
-    return own(strategy.tokens, tokenId) === undefined ? [approvalToken(approval, command, policy)] : [];
+  if (approval.status === 'granted' && approval.tokenId !== null) {
+    // Its token is the second event of one append: if the append stopped between the two, a retry
+    // (whatever token id it brings: each request mints one) completes the grant with the token id
+    // the grant named, rather than leave it without its token for good.
+    if (own(strategy.tokens, approval.tokenId) === undefined) {
+      return [approvalToken(approval, { ...command, tokenId: approval.tokenId }, policy)];
+    }
+    // This very grant again (a retry whose answer was lost): nothing more to do.
+    if (approval.tokenId === tokenId) return [];
   }
   if (approval.status !== 'pending') {
     throw new IllegalStateError(`approval ${approvalId} is already ${approval.status}`, {
