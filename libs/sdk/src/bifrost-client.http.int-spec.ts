@@ -117,6 +117,27 @@ describe('SDK over HTTP', () => {
     });
   });
 
+  describe('when the engine changes an object it passed after recording a fact', () => {
+    it('should send what was recorded', async () => {
+      gateway.answerOnce('outcome', () => problem(503, { title: 'Not now', code: 'INFRA.UNAVAILABLE' }));
+      const sdk = client();
+      const pnl = { amount: -100, currency: 'EUR' };
+      for (const [id, amount] of [
+        ['o-1', -200],
+        ['o-2', -300],
+        ['o-3', -400],
+      ] as const) {
+        sdk.recordOutcome({ strategyId: 's1', outcomeId: id, pnl });
+        pnl.amount = amount;
+      }
+
+      await waitFor(() => sdk.bufferDepth === 0, { timeoutMs: 10_000, what: 'the outcomes accepted' });
+      expect(gateway.accepted.map((a) => (a['pnl'] as { amount: number }).amount)).toEqual([
+        -100, -200, -300,
+      ]);
+    });
+  });
+
   describe('when the gate is unavailable behind the gateway', () => {
     it('should BLOCK on 503 gate-unavailable', async () => {
       gateway.answer('check', () =>
@@ -265,6 +286,24 @@ describe('SDK over HTTP', () => {
       expect(gaps[3]).toBeGreaterThanOrEqual(800);
       expect(gaps[3]).toBeLessThan(2_000);
     }, 15_000);
+  });
+
+  describe('when the engine closes while a fact waits out its backoff', () => {
+    it('should send the sign-off and the buffer at once, within the deadline', async () => {
+      gateway.answerOnce('outcome', () =>
+        problem(503, { title: 'Unavailable', code: 'INFRA.DATABASE_UNAVAILABLE' }, { 'retry-after': '5' }),
+      );
+      const sdk = client({ heartbeatIntervalMs: 60_000 });
+      await sdk.whenConnected(5_000);
+      sdk.recordOutcome(outcome('o-1'));
+      await waitFor(() => gateway.all('outcome').length === 1, { what: 'the outcome refused once' });
+
+      const { undelivered } = await sdk.close();
+
+      expect(undelivered).toBe(0);
+      expect(gateway.accepted.map((a) => a['outcomeId'])).toEqual(['o-1']);
+      expect(gateway.all('heartbeat').some((r) => r.body['signingOff'] === true)).toBe(true);
+    });
   });
 
   describe('when the gateway refuses a fact for good (a 4xx with its problem code)', () => {

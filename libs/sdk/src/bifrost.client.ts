@@ -364,6 +364,9 @@ export class BifrostClient {
   private async shutDown(): Promise<{ undelivered: number }> {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = undefined;
+    // No waiting out a retry's backoff now: the sign-off and the buffer get their deadline at once.
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     this.timedHeartbeat({ signingOff: true });
     if (this.connected && this.bufferDepth > 0) await this.drained(this.deadlineMs);
     this.closed = true;

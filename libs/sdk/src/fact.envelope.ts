@@ -71,7 +71,9 @@ export interface FactInput {
 
 /**
  * Wraps a fact in a complete envelope and checks it against the envelope schema and its type's data
- * schema, so a bad fact fails at the call site instead of being buffered and refused later.
+ * schema, so a bad fact fails at the call site instead of being buffered and refused later. The
+ * fields are copied whole: what is buffered is what was recorded, whatever the caller does later
+ * with the objects it passed (`pnl` reused and changed for the next outcome).
  */
 export function buildFact({
   catalogue,
@@ -98,7 +100,7 @@ export function buildFact({
     subject: naming.ingestSubject(kind, engineId),
     actor: { kind: 'engine', id: engineId },
     // The client's engine id wins: a fact is always about the engine that reports it.
-    data: { ...fields, engineId },
+    data: { ...copied(kind, fields), engineId },
   };
   const shape = validateEnvelope(envelope);
   if (!shape.ok) {
@@ -113,4 +115,13 @@ export function buildFact({
     throw new SdkError(SDK_ERROR_CODES.invalidFact, `invalid ${kind} fact: ${known.message}`, known.issues);
   }
   return { kind, envelope, traceHeaders };
+}
+
+/** A deep copy of plain data; anything else (a function, a class with private state) is not a fact's. */
+function copied(kind: IngestKind, fields: Record<string, unknown>): Record<string, unknown> {
+  try {
+    return structuredClone(fields);
+  } catch (error) {
+    throw new SdkError(SDK_ERROR_CODES.invalidFact, `invalid ${kind} fact: ${(error as Error).message}`);
+  }
 }
