@@ -1,5 +1,7 @@
 import { Client } from 'pg';
 import type { Repository } from 'typeorm';
+import { TransientError } from '@bifrost/event-sourcing';
+import { Messaging } from '@bifrost/messaging';
 import { TcpProxy } from '@bifrost/testing';
 import { connectProbe, startGateway, OWNER_KEY, type GatewayHarness } from '../testing/gateway.fixtures';
 import { KeyStore } from './key-store.service';
@@ -79,6 +81,45 @@ describe('gateway auth', () => {
           },
         ]);
       } finally {
+        await probe.drain();
+      }
+    });
+
+    it('should keep a change whose event JetStream took though its acknowledgement was lost', async () => {
+      // The publish reaches the stream; its answer does not (as a timed-out ack): fault injection on
+      // the gateway's own publisher, the stream and the database being the real ones.
+      const { publisher } = h.gateway.app.get(Messaging);
+      const publish = publisher.publish.bind(publisher);
+      const loseNextAck = () => {
+        publisher.publish = (async (...args: Parameters<typeof publish>) => {
+          publisher.publish = publish;
+          await publish(...args);
+          throw new TransientError('JetStream did not acknowledge the publish in time');
+        }) as typeof publisher.publish;
+      };
+      const probe = await connectProbe(h.ns);
+      try {
+        const victim = await h.createKey('operator');
+        loseNextAck();
+        expect((await h.http('DELETE', `/api/v1/keys/${victim.id}`, { key: OWNER_KEY })).status).toBe(200);
+        expect((await h.http('GET', '/api/v1/auth/me', { key: victim.apiKey })).status).toBe(401);
+
+        loseNextAck();
+        const created = await h.http('POST', '/api/v1/keys', {
+          key: OWNER_KEY,
+          body: { name: 'late', role: 'viewer' },
+        });
+        expect(created.status).toBe(201);
+        expect((await h.http('GET', '/api/v1/auth/me', { key: created.body.apiKey })).status).toBe(200);
+
+        const types = async (id: string) =>
+          (await probe.eventStore.read(h.ns.naming.eventSubject('gateway', 'key', id))).events.map(
+            (e) => e.envelope.type,
+          );
+        expect(await types(victim.id)).toEqual(['gateway.ApiKeyCreated', 'gateway.ApiKeyRevoked']);
+        expect(await types(created.body.id)).toEqual(['gateway.ApiKeyCreated']);
+      } finally {
+        publisher.publish = publish;
         await probe.drain();
       }
     });

@@ -359,22 +359,23 @@ export class KeyStore implements OnModuleInit {
   /**
    * Records a key's creation or revocation in the audit trail (BIFROST_EVENTS → the audit log),
    * inside the transaction that changes the key: when JetStream does not take the event, the change
-   * is rolled back and the caller gets an error, so no key changes unrecorded.
+   * is rolled back and the caller gets an error, so no key changes unrecorded. A publish that fails
+   * without an answer (a timeout) may have been taken all the same: the key's events are read back,
+   * and one found there keeps the change, so the log never shows a change the database rolled back.
    */
   private async recordKeyEvent(
     type: 'gateway.ApiKeyCreated' | 'gateway.ApiKeyRevoked',
     data: { keyId: string } & Record<string, unknown>,
     actor: Actor,
   ): Promise<void> {
-    await this.messaging.publisher.publish(
-      createEnvelope({
-        type,
-        subject: this.messaging.naming.eventSubject('gateway', 'key', data.keyId),
-        source: 'api-gateway',
-        actor,
-        data,
-      }),
-    );
+    const subject = this.messaging.naming.eventSubject('gateway', 'key', data.keyId);
+    const envelope = createEnvelope({ type, subject, source: 'api-gateway', actor, data });
+    try {
+      await this.messaging.publisher.publish(envelope);
+    } catch (error) {
+      const { events } = await this.messaging.eventStore.read(subject).catch(() => ({ events: [] }));
+      if (!events.some((stored) => stored.envelope.id === envelope.id)) throw error;
+    }
   }
 
   private async cached(
