@@ -6,6 +6,7 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import type { DataOf, EngineHeartbeatView, Envelope, HeartbeatReported } from '@bifrost/contracts';
+import { staleIncomplete } from '@bifrost/domain-canary';
 import { Messaging } from '@bifrost/messaging';
 import { CANARY_CONFIG, type CanaryConfig } from '../canary.config';
 import { CANARY_ACTOR, CanaryCommands } from '../commands/canary-commands.service';
@@ -109,7 +110,9 @@ export class HeartbeatMonitor implements OnApplicationBootstrap, BeforeApplicati
     try {
       for (const engineId of this.state.watchedEngineIds()) {
         const engine = this.state.engine(engineId);
-        if (engine.status !== 'watched' || engine.health !== 'ALIVE' || !engine.enabled) continue;
+        if (engine.status !== 'watched' || !engine.enabled) continue;
+        // ALIVE: judged; STALE: only to complete what its staleness left unstored.
+        if (engine.health !== 'ALIVE' && !staleIncomplete(engine)) continue;
         // Its newest heartbeat signed off: it is stopping on purpose, and that heartbeat's command
         // (not applied yet: after a restart, or while JetStream does not store it) makes it OFFLINE.
         if (this.last.get(engineId)?.report.signingOff) continue;

@@ -2,6 +2,7 @@ import { DeciderSpecification, IllegalStateError, fold } from '@bifrost/event-so
 import {
   MAX_DECLARED_GAP_MS,
   engineHeartbeatDecider,
+  staleIncomplete,
   type EngineHeartbeatCommand,
   type EngineHeartbeatEvent,
 } from './engine-heartbeat.decider';
@@ -208,6 +209,26 @@ describe('Engine heartbeat (dead-man switch)', () => {
         .when(sweep(at(0), 80_000))
         .thenNothingHappened();
     });
+
+    it.each([1, 2])(
+      'should raise what its staleness left unstored when only %d of its three events were (an append cut short)',
+      (kept) => {
+        const history = stale().slice(0, 1 + kept);
+        expect(staleIncomplete(fold(engineHeartbeatDecider, history))).toBe(true);
+        const events = engineHeartbeatDecider.decide(
+          sweep(at(0), 80_000),
+          fold(engineHeartbeatDecider, history),
+          { defaultAllowedGapMs: 30_000 },
+        );
+        expect(events.map((e) => e.type)).toEqual(
+          kept === 1 ? ['AlertRaised', 'EnginePauseRequested'] : ['EnginePauseRequested'],
+        );
+        expect(events[0]?.data).toMatchObject(kept === 1 ? { alertId: 'engine:e1:1' } : { engineId: 'e1' });
+        const completed = fold(engineHeartbeatDecider, [...history, ...events]);
+        expect(staleIncomplete(completed)).toBe(false);
+        expect(completed).toMatchObject({ health: 'STALE', alert: { alertId: 'engine:e1:1' } });
+      },
+    );
 
     it('should ignore a heartbeat from before the silence (redelivered or late)', () => {
       const late: EngineHeartbeatCommand = {

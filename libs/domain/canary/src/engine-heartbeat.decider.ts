@@ -58,6 +58,9 @@ export interface WatchedEngine {
   readonly signedOffAt: string | null;
   readonly alert: AlertView | null;
   readonly alertCount: number;
+  /** While STALE: the alert its staleness raised, and whether the gate was asked for the pause. */
+  readonly staleAlertId: string | null;
+  readonly stalePauseAsked: boolean;
 }
 
 /** One engine's dead-man switch: `bifrost.evt.canary.engine.<engineId>`. */
@@ -137,6 +140,22 @@ export function allowedGapOf(
   );
 }
 
+/** The alert and pause request a staleness left unstored (see {@link staleIncomplete}). */
+function completeStale(state: WatchedEngine, engineId: string, now: string): EngineHeartbeatEvent[] {
+  const reason = `no heartbeat since ${state.lastHeartbeatBeforeStale ?? state.watchedSince} (stale since ${state.staleSince ?? now})`;
+  const events: EngineHeartbeatEvent[] = [];
+  if (state.staleAlertId !== null && state.alert?.alertId !== state.staleAlertId) {
+    events.push({
+      type: 'AlertRaised',
+      data: { alertId: state.staleAlertId, engineId, action: 'pause_engine', reason, at: now },
+    });
+  }
+  if (!state.stalePauseAsked) {
+    events.push({ type: 'EnginePauseRequested', data: { engineId, reason: `dead-man switch: ${reason}` } });
+  }
+  return events;
+}
+
 /** Whether an engine last heard from at `lastHeartbeatAt` (or watched since then) is silent too long at `now`. */
 export function silentFor(state: WatchedEngine, lastHeartbeatAt: string | null, now: string): number {
   return Date.parse(now) - Date.parse(lastHeartbeatAt ?? state.watchedSince);
@@ -153,7 +172,23 @@ const WATCHED: Omit<WatchedEngine, 'watchedSince'> = {
   signedOffAt: null,
   alert: null,
   alertCount: 0,
+  staleAlertId: null,
+  stalePauseAsked: false,
 };
+
+/**
+ * A STALE engine whose alert or pause request was not stored with its staleness (the three are
+ * stored one message at a time: an append cut short after the first leaves the engine STALE,
+ * unpaused, and judged no more). The sweep's next `CheckHeartbeat` completes it.
+ */
+export function staleIncomplete(state: EngineHeartbeatState): boolean {
+  return (
+    state.status === 'watched' &&
+    state.health === 'STALE' &&
+    state.enabled &&
+    (!state.stalePauseAsked || (state.staleAlertId !== null && state.alert?.alertId !== state.staleAlertId))
+  );
+}
 
 export const engineHeartbeatDecider: Decider<
   EngineHeartbeatState,
@@ -161,7 +196,8 @@ export const engineHeartbeatDecider: Decider<
   EngineHeartbeatEvent,
   EngineHeartbeatContext
 > = {
-  stateVersion: 1,
+  // 2: staleAlertId, stalePauseAsked (2026-12-07).
+  stateVersion: 2,
   initialState: () => ({ status: 'unwatched' }),
 
   decide(command, state, ctx) {
@@ -210,7 +246,9 @@ export const engineHeartbeatDecider: Decider<
       }
       case 'CheckHeartbeat': {
         const { engineId, lastHeartbeatAt, intervalMs, now } = command.data;
-        if (state.status === 'unwatched' || !state.enabled || state.health !== 'ALIVE') return [];
+        if (state.status === 'unwatched' || !state.enabled) return [];
+        if (staleIncomplete(state)) return completeStale(state, engineId, now);
+        if (state.health !== 'ALIVE') return [];
         const gap = allowedGapOf(state, ctx, intervalMs ?? null);
         const silent = silentFor(state, lastHeartbeatAt, now);
         if (silent <= gap) return [];
@@ -324,6 +362,8 @@ export const engineHeartbeatDecider: Decider<
           health: 'STALE',
           staleSince: event.data.at,
           lastHeartbeatBeforeStale: event.data.lastHeartbeatAt,
+          staleAlertId: event.data.alertId,
+          stalePauseAsked: false,
         };
       case 'AlertRaised':
         return withAlertRaised(state, event.data);
@@ -343,6 +383,10 @@ export const engineHeartbeatDecider: Decider<
       case 'EngineSignedOn':
         return { ...state, health: 'ALIVE', signedOffAt: null };
       case 'EnginePauseRequested':
+        // The dead-man switch's own (a probe's names the probe).
+        return event.data.probeName === undefined && state.health === 'STALE'
+          ? { ...state, stalePauseAsked: true }
+          : state;
       case 'EngineResumeRequested':
         return state;
       default: {
