@@ -197,11 +197,37 @@ describe('Probe', () => {
   });
 
   describe('Given the probe is DOWN', () => {
+    const killRequested: ProbeEvent = {
+      type: 'KillSwitchRequested',
+      data: { probeName: 'exchange', mode: 'hard', reason: 'down', consecutiveFailures: 3 },
+    };
     const history = [
       defined(probe()),
       statusChanged('UNKNOWN', 'DOWN', 3, 0),
       alert(1, 'kill_switch', 'down'),
+      killRequested,
     ];
+
+    it('should raise the alert and request the kill switch its going DOWN left unstored (an append cut short)', () => {
+      spec
+        .given(history.slice(0, 2))
+        .when(check(false, failures(4)))
+        .then([
+          alert(1, 'kill_switch', `DOWN since ${T1} (its alert was not stored)`),
+          {
+            ...killRequested,
+            data: {
+              ...killRequested.data,
+              reason: `DOWN since ${T1} (its alert was not stored)`,
+              consecutiveFailures: 4,
+            },
+          },
+        ]);
+      spec
+        .given(history.slice(0, 3))
+        .when(check(false, failures(4)))
+        .then([{ ...killRequested, data: { ...killRequested.data, consecutiveFailures: 4 } }]);
+    });
 
     it('should not request the kill switch again while failures continue', () => {
       spec

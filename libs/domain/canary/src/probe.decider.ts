@@ -49,6 +49,8 @@ export interface DefinedProbe {
   /** The latest alert of this probe (resolved or not), null while it never alerted. */
   readonly alert: AlertView | null;
   readonly alertCount: number;
+  /** Whether the latest alert's kill switch request was stored (kill_switch probes). */
+  readonly killRequested: boolean;
 }
 
 /** One probe aggregate: `bifrost.evt.canary.probe.<probeName>`. */
@@ -187,19 +189,44 @@ function actionEvents(
       },
     },
   ];
-  if (probe.action === 'kill_switch') {
-    events.push({
-      type: 'KillSwitchRequested',
-      data: {
-        probeName: probe.name,
-        ...(probe.engineId ? { engineId: probe.engineId } : {}),
-        mode: probe.killMode ?? DEFAULT_KILL_MODE,
-        reason,
-        consecutiveFailures,
-      },
-    });
-  }
+  if (probe.action === 'kill_switch') events.push(killRequest(probe, reason, consecutiveFailures));
   return events;
+}
+
+function killRequest(probe: ProbeConfig, reason: string, consecutiveFailures: number): ProbeEvent {
+  return {
+    type: 'KillSwitchRequested',
+    data: {
+      probeName: probe.name,
+      ...(probe.engineId ? { engineId: probe.engineId } : {}),
+      mode: probe.killMode ?? DEFAULT_KILL_MODE,
+      reason,
+      consecutiveFailures,
+    },
+  };
+}
+
+/**
+ * What a DOWN probe's going DOWN left unstored: its alert, or a kill_switch probe's request. The
+ * events of one decision are stored one message at a time, so an append cut short after
+ * `ProbeStatusChanged` leaves the probe DOWN and silent; a check of it while still DOWN completes it.
+ */
+function completeDown(state: DefinedProbe, consecutiveFailures: number, now: string): ProbeEvent[] {
+  const { probe, alert, statusSince } = state;
+  const failures = consecutiveFailures || probe.failureThreshold;
+  if (!alert || statusSince === null || alert.raisedAt < statusSince) {
+    return actionEvents(
+      probe,
+      state.alertCount,
+      `DOWN since ${statusSince ?? now} (its alert was not stored)`,
+      failures,
+      now,
+    );
+  }
+  if (probe.action === 'kill_switch' && !state.killRequested && alert.resolvedAt === null) {
+    return [killRequest(probe, clipText(alert.reason, REASON_MAX_LENGTH), failures)];
+  }
+  return [];
 }
 
 /** Whether `next` acts at the gate differently from `previous`: a new target or a stronger action. */
@@ -238,11 +265,12 @@ function decideCheck(
   // From UNKNOWN one pass is enough; a DOWN probe must pass recoveryThreshold times in a row.
   if (health === 'UNKNOWN' && consecutivePasses >= 1) return [changed('UP')];
   if (health === 'DOWN' && consecutivePasses >= probe.recoveryThreshold) return [changed('UP')];
-  return [];
+  return health === 'DOWN' ? completeDown(state, consecutiveFailures, c.now) : [];
 }
 
 export const probeDecider: Decider<ProbeState, ProbeCommand, ProbeEvent, void> = {
-  stateVersion: 1,
+  // 2: killRequested (2026-12-07).
+  stateVersion: 2,
   initialState: () => ({ status: 'absent' }),
 
   decide(command, state) {
@@ -327,6 +355,7 @@ export const probeDecider: Decider<ProbeState, ProbeCommand, ProbeEvent, void> =
           updatedAt: at,
           alert: null,
           alertCount: state.status === 'removed' ? state.alertCount : 0,
+          killRequested: false,
         };
       }
       case 'ProbeRemoved':
@@ -347,13 +376,13 @@ export const probeDecider: Decider<ProbeState, ProbeCommand, ProbeEvent, void> =
         return { ...state, health: to, statusSince: at, alert };
       }
       case 'AlertRaised':
-        return withAlertRaised(state, event.data);
+        return { ...withAlertRaised(state, event.data), killRequested: false };
       case 'AlertAcknowledged':
         return withAlertAcknowledged(state, event.data);
       case 'AlertResolved':
         return withAlertResolved(state, event.data);
       case 'KillSwitchRequested':
-        return state;
+        return { ...state, killRequested: true };
       default: {
         const _exhaustive: never = event;
         return state;
