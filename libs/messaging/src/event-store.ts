@@ -161,8 +161,11 @@ export class EventStore {
    * Appends events to one aggregate subject, expecting `expectedSequence` to be the subject's last
    * sequence (0 = new aggregate). Returns the new last sequence; throws `ConcurrencyError` when
    * another writer got there first. Events after the first chain their expectation on the previous
-   * acknowledgement, so a competing writer cannot interleave. `timeoutMs` bounds the wait for each
-   * acknowledgement (the publisher's default otherwise).
+   * acknowledgement, so none lands after another writer's event; but the events are stored one
+   * message at a time, and a failure (or another writer that saw the first) after the first leaves
+   * the rest unstored: deciders complete such a decision from the state (docs/architecture.md
+   * "Event store on JetStream"). `timeoutMs` bounds the wait for each acknowledgement (the
+   * publisher's default otherwise).
    */
   async append(
     subject: string,

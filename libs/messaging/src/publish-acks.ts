@@ -45,7 +45,13 @@ export class PublishAcks {
     return new Promise<PublishOutcome>((settle) => {
       this.pending.set(token, { deadline: Date.now() + timeoutMs, settle });
       this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS).unref();
-      this.nc.publish(subject, data, { reply: `${this.inbox}.${token}`, headers });
+      try {
+        this.nc.publish(subject, data, { reply: `${this.inbox}.${token}`, headers });
+      } catch (error) {
+        // Refused before it was sent (the connection draining, a payload over max_payload): an
+        // outcome like any other failed publish, and no waiter left behind until its deadline.
+        this.take(token)?.settle({ ok: false, message: `not sent: ${(error as Error).message}` });
+      }
     });
   }
 

@@ -1,6 +1,8 @@
+import { headers } from '@nats-io/nats-core';
 import { TransientError } from '@bifrost/event-sourcing';
 import { createTestNamespace, type TestNamespace } from '@bifrost/testing';
 import type { Messaging } from '../messaging';
+import { PublishAcks } from '../publish-acks';
 import { connectTest, incremented } from './fixtures';
 
 describe('Publisher acks (one multiplexed inbox)', () => {
@@ -37,6 +39,21 @@ describe('Publisher acks (one multiplexed inbox)', () => {
     await expect(messaging.publisher.publish(poisoned)).rejects.toMatchObject({ code: 'PAYLOAD.MALFORMED' });
 
     expect((await messaging.jsm.streams.info(stream)).state.last_seq).toBe(before);
+  });
+
+  it('should fail at once, not at the deadline, when nats.js refuses to send (a payload over max_payload)', async () => {
+    const acks = new PublishAcks(messaging.nc);
+    const tooLarge = new Uint8Array((messaging.nc.info?.max_payload ?? 1024 * 1024) + 1);
+
+    // A 60 s deadline: waiting for it would outlast the test's own 5 s.
+    const outcome = await acks.publish(
+      ns.naming.qualify('bifrost.evt.test.x.y'),
+      tooLarge,
+      headers(),
+      60_000,
+    );
+
+    expect(outcome).toMatchObject({ ok: false, message: expect.stringMatching(/^not sent: /) });
   });
 
   it('should fail at once, not at the deadline, when no stream takes the subject', async () => {
