@@ -57,6 +57,10 @@ export interface ConsumerLogger {
   error(obj: object, msg: string): void;
 }
 
+/** A message delivered this many times `maxDeliver` is parked whatever this runner counted. */
+const DELIVERY_BACKSTOP = 4;
+const MAX_TRACKED_ATTEMPTS = 10_000;
+
 /** Told how a durable consumer is doing, for its metrics. */
 export interface ConsumerObserver {
   /**
@@ -83,6 +87,12 @@ export class ConsumerRunner {
   private done?: Promise<void>;
   readonly durable: string;
   private readonly maxDeliver: number;
+  /**
+   * Failed handler attempts per stream sequence, in this runner. The server's delivery count also
+   * counts every delivery handed back unhandled (the buffer naked at each stop), so a message
+   * carried through a few restarts would be parked after one real failure.
+   */
+  private readonly attempts = new Map<number, number>();
 
   constructor(
     private readonly js: JetStreamClient,
@@ -253,9 +263,14 @@ export class ConsumerRunner {
           // The loop tells the server the message is in hand while the handler runs (see loop).
           await this.handler(decodeEnvelope(msg.data, this.catalogue), delivery);
           msg.ack();
+          this.attempts.delete(msg.seq);
         } catch (error) {
           markSpanFailed(span, error);
-          const attemptsLeft = delivery.deliveryCount < this.maxDeliver;
+          const attempts = (this.attempts.get(msg.seq) ?? 0) + 1;
+          // The server's count, as a loose backstop for attempts this runner did not see (another
+          // instance's, or before a restart).
+          const attemptsLeft =
+            attempts < this.maxDeliver && delivery.deliveryCount < DELIVERY_BACKSTOP * this.maxDeliver;
           if (
             errorKind(error) === 'transient' &&
             (attemptsLeft || (this.spec.untilApplied && isInfraFailure(error)))
@@ -267,10 +282,14 @@ export class ConsumerRunner {
               );
             }
             const base = this.spec.backoffBaseMs ?? 200;
-            const exponent = Math.min(delivery.deliveryCount - 1, 30);
+            const exponent = Math.min(attempts - 1, 30);
             const cap = this.spec.backoffMaxMs ?? (this.spec.untilApplied ? 2_000 : 30_000);
+            // Bounded: an entry of a message another instance took over is not kept for ever.
+            if (this.attempts.size >= MAX_TRACKED_ATTEMPTS) this.attempts.clear();
+            this.attempts.set(msg.seq, attempts);
             msg.nak(Math.min(base * 2 ** exponent, cap));
           } else {
+            this.attempts.delete(msg.seq);
             await this.park(msg, error);
           }
         }

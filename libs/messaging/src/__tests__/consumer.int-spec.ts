@@ -143,6 +143,31 @@ describe('ConsumerRunner', () => {
     await waitFor(() => handled.includes(3), { what: 'consumption after the DLQ' });
   });
 
+  it('should count its own attempts, not deliveries handed back unhandled (a buffer naked at each stop)', async () => {
+    const durable = 'test__handedback';
+    // The durable consumer exists (as after an earlier start), and the message is delivered and
+    // handed back unhandled twice: the server counts 2 deliveries that were no attempt.
+    await run(messaging, 'handedback', async () => undefined);
+    await (runners.pop() as ConsumerRunner).stop();
+    await messaging.publisher.publish(work(ns.naming, 'handedback', 1));
+    const consumer = await messaging.js.consumers.get(ns.naming.streams.ingest.name, durable);
+    for (let i = 0; i < 2; i += 1) {
+      for await (const msg of await consumer.fetch({ max_messages: 1, expires: 2_000 })) msg.nak();
+    }
+
+    const attempts: number[] = [];
+    await run(messaging, 'handedback', async (_envelope, delivery) => {
+      attempts.push(delivery.deliveryCount);
+      throw new TransientError('fails');
+    });
+
+    await waitFor(async () => (await deadLetters()).some((l) => l.consumer === durable), {
+      what: 'the message parked',
+    });
+    // maxDeliver 3: three attempts of the handler, whatever the server counted before them.
+    expect(attempts).toEqual([3, 4, 5]);
+  });
+
   it('should retry a transient failure past max deliveries on an until-applied route, never parking it', async () => {
     const attempts: number[] = [];
     await run(
