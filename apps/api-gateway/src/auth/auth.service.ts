@@ -106,7 +106,10 @@ export class AuthService {
     }
     // Revoking the key ends its tokens too (within the key cache time), not only at expiry.
     const key = await this.keys.activeKeyById(verified.claims.sub, now.getTime());
-    if (!key) throw new UnauthorizedError('the key this token was issued from is revoked or expired');
+    // A key created again under its id (the bootstrap owner's recovery) does not revive tokens
+    // issued before it was revoked.
+    if (!key || verified.claims.iat < key.createdAtS)
+      throw new UnauthorizedError('the key this token was issued from is revoked or expired');
     return principalOf(key, 'jwt');
   }
 }

@@ -37,6 +37,8 @@ interface ActiveKey {
   readonly role: Role;
   readonly engineId?: string;
   readonly expiresAt?: number;
+  /** When the key was (last) created, in whole seconds: a token issued before is not its. */
+  readonly createdAtS: number;
 }
 
 /**
@@ -409,6 +411,7 @@ function activeKeyOf(row: ApiKeyRow, role: Role): ActiveKey {
     role,
     ...(row.engineId === null ? {} : { engineId: row.engineId }),
     ...(row.expiresAt === null ? {} : { expiresAt: row.expiresAt.getTime() }),
+    createdAtS: Math.floor(row.createdAt.getTime() / 1000),
   };
 }
 
