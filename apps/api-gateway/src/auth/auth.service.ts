@@ -6,6 +6,9 @@ import { signJwt, verifyJwt } from './jwt';
 import { KeyStore, principalOf } from './key-store.service';
 import type { Principal } from './roles';
 
+/** How far the clocks of two gateway instances may disagree about a key's creation and a token's issue. */
+const CLOCK_SLACK_S = 60;
+
 export const TOKEN_ISSUER = 'bifrost-api-gateway';
 
 export interface TokenPair {
@@ -107,8 +110,8 @@ export class AuthService {
     // Revoking the key ends its tokens too (within the key cache time), not only at expiry.
     const key = await this.keys.activeKeyById(verified.claims.sub, now.getTime());
     // A key created again under its id (the bootstrap owner's recovery) does not revive tokens
-    // issued before it was revoked.
-    if (!key || verified.claims.iat < key.createdAtS)
+    // issued before it was revoked; a minute of slack for the clocks of several instances.
+    if (!key || verified.claims.iat < key.createdAtS - CLOCK_SLACK_S)
       throw new UnauthorizedError('the key this token was issued from is revoked or expired');
     return principalOf(key, 'jwt');
   }
