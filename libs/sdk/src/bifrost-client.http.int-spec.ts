@@ -288,6 +288,30 @@ describe('SDK over HTTP', () => {
     }, 15_000);
   });
 
+  describe('when a fact waits out a long backoff', () => {
+    it('should still send the heartbeats that come due meanwhile, and the fact after it', async () => {
+      gateway.answerOnce('outcome', () =>
+        problem(503, { title: 'Unavailable', code: 'INFRA.DATABASE_UNAVAILABLE' }, { 'retry-after': '3' }),
+      );
+      const sdk = client({ heartbeatIntervalMs: 300 });
+      await sdk.whenConnected(5_000);
+      sdk.recordOutcome(outcome('o-1'));
+      await waitFor(() => gateway.all('outcome').length === 1, { what: 'the outcome refused once' });
+      const before = gateway.all('heartbeat').length;
+
+      // Within the 3 s the outcome waits: heartbeats every 300 ms, the outcome still buffered.
+      await waitFor(() => gateway.all('heartbeat').length >= before + 2, {
+        what: 'heartbeats during the backoff',
+      });
+      expect(gateway.accepted).toEqual([]);
+      expect(sdk.bufferDepth).toBe(1);
+      await waitFor(() => gateway.accepted.length === 1, {
+        timeoutMs: 10_000,
+        what: 'the outcome after its backoff',
+      });
+    }, 15_000);
+  });
+
   describe('when the engine closes while a fact waits out its backoff', () => {
     it('should send the sign-off and the buffer at once, within the deadline', async () => {
       gateway.answerOnce('outcome', () =>

@@ -505,11 +505,14 @@ export class BifrostClient {
    * due heartbeat goes ahead of them.
    */
   private async pump(): Promise<void> {
-    if (this.pumping || this.retryTimer || this.closed) return;
+    // While a failed fact waits out its backoff, a due heartbeat still goes: the canary's dead-man
+    // switch allows 30 s of silence, the backoff can take a minute.
+    if (this.pumping || this.closed || (this.retryTimer && !this.heartbeatDue)) return;
     this.pumping = true;
     try {
       while (this.transport.state === 'connected') {
-        const fact = this.heartbeatDue ?? this.buffer.shift();
+        const backingOff = this.retryTimer !== undefined;
+        const fact = this.heartbeatDue ?? (backingOff ? undefined : this.buffer.shift());
         if (!fact) break;
         if (fact === this.heartbeatDue) this.heartbeatDue = undefined;
         this.inFlight = fact;
@@ -536,6 +539,8 @@ export class BifrostClient {
           continue;
         }
         this.requeue(fact);
+        // The heartbeat sent during a backoff failed too: the retry already scheduled sends it.
+        if (backingOff) break;
         this.failures += 1;
         this.logger.debug?.('bifrost: delivery failed, will retry', {
           code: result.code,
