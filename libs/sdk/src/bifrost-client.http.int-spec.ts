@@ -383,6 +383,27 @@ describe('SDK over HTTP', () => {
     });
   });
 
+  describe('when something other than the gateway answers a fact with a success', () => {
+    it('should keep the fact (only the gateway’s 202 takes it) and deliver it once the gateway answers', async () => {
+      gateway.answerOnce('outcome', () => ({
+        status: 200,
+        headers: { 'content-type': 'text/html' },
+        body: '<html>single-page app</html>',
+      }));
+      const sdk = client();
+      const dropped = collect(sdk, 'dropped');
+
+      sdk.recordOutcome(outcome('o-1'));
+
+      await waitFor(() => gateway.accepted.length === 1, {
+        timeoutMs: 10_000,
+        what: 'the outcome delivered',
+      });
+      expect(gateway.all('outcome')).toHaveLength(2);
+      expect(dropped).toEqual([]);
+    }, 15_000);
+  });
+
   describe('when the gateway answers with a redirect', () => {
     it('should BLOCK without following it: neither the check nor the API key goes elsewhere', async () => {
       const elsewhere = await ContractServer.start();

@@ -137,9 +137,25 @@ export class HttpTransport implements Transport {
       return { ok: false, retry: true, code: SDK_ERROR_CODES.disconnected, message };
     }
     const { status } = exchange;
-    if (status >= 200 && status < 300) {
+    if (status === 202) {
       const sequence = (exchange.body as Problem | null)?.sequence;
       return typeof sequence === 'number' ? { ok: true, sequence } : { ok: true };
+    }
+    if (status >= 200 && status < 300) {
+      // The gateway takes a fact with 202 (after JetStream's ack); another success came from
+      // something else answering every path (a wrong gatewayUrl): the fact was taken by nobody.
+      this.options.logger.error?.(
+        'bifrost: a success that is not the gateway’s 202; facts are kept and retried',
+        {
+          status,
+        },
+      );
+      return {
+        ok: false,
+        retry: true,
+        code: SDK_ERROR_CODES.disconnected,
+        message: `answered ${status}, not 202`,
+      };
     }
     const problem = problemOf(status, exchange.body);
     if (status === 401 || status === 403) {
