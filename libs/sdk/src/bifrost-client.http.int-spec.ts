@@ -39,6 +39,22 @@ describe('SDK over HTTP', () => {
     return created;
   };
 
+  /** A client whose outcome o-1 the gateway refused once with 503 and `Retry-After: seconds`. */
+  const outcomeInBackoff = async (seconds: number, options: Partial<ClientOptions>) => {
+    gateway.answerOnce('outcome', () =>
+      problem(
+        503,
+        { title: 'Unavailable', code: 'INFRA.DATABASE_UNAVAILABLE' },
+        { 'retry-after': String(seconds) },
+      ),
+    );
+    const sdk = client(options);
+    await sdk.whenConnected(5_000);
+    sdk.recordOutcome(outcome('o-1'));
+    await waitFor(() => gateway.all('outcome').length === 1, { what: 'the outcome refused once' });
+    return sdk;
+  };
+
   beforeEach(async () => {
     gateway = await ContractServer.start();
   });
@@ -290,13 +306,7 @@ describe('SDK over HTTP', () => {
 
   describe('when a fact waits out a long backoff', () => {
     it('should still send the heartbeats that come due meanwhile, and the fact after it', async () => {
-      gateway.answerOnce('outcome', () =>
-        problem(503, { title: 'Unavailable', code: 'INFRA.DATABASE_UNAVAILABLE' }, { 'retry-after': '3' }),
-      );
-      const sdk = client({ heartbeatIntervalMs: 300 });
-      await sdk.whenConnected(5_000);
-      sdk.recordOutcome(outcome('o-1'));
-      await waitFor(() => gateway.all('outcome').length === 1, { what: 'the outcome refused once' });
+      const sdk = await outcomeInBackoff(3, { heartbeatIntervalMs: 300 });
       const before = gateway.all('heartbeat').length;
 
       // Within the 3 s the outcome waits: heartbeats every 300 ms, the outcome still buffered.
@@ -314,13 +324,7 @@ describe('SDK over HTTP', () => {
 
   describe('when the engine closes while a fact waits out its backoff', () => {
     it('should send the sign-off and the buffer at once, within the deadline', async () => {
-      gateway.answerOnce('outcome', () =>
-        problem(503, { title: 'Unavailable', code: 'INFRA.DATABASE_UNAVAILABLE' }, { 'retry-after': '5' }),
-      );
-      const sdk = client({ heartbeatIntervalMs: 60_000 });
-      await sdk.whenConnected(5_000);
-      sdk.recordOutcome(outcome('o-1'));
-      await waitFor(() => gateway.all('outcome').length === 1, { what: 'the outcome refused once' });
+      const sdk = await outcomeInBackoff(5, { heartbeatIntervalMs: 60_000 });
 
       const { undelivered } = await sdk.close();
 
