@@ -646,6 +646,59 @@ describe('gate service: checks over NATS', () => {
     });
   });
 
+  describe('a check whose strategy stays busy', () => {
+    it('should answer CONCURRENCY.CONFLICT after GATE_RECORD_TIMEOUT_MS and never decide it, so its single-use token is not spent', async () => {
+      await inSandbox();
+      await onboard('busy', 's1', 'L4');
+      await command('strategy.token.issue', {
+        engineId: 'busy',
+        strategyId: 's1',
+        tokenId: 'tok-busy',
+        scope: { actionKinds: ['order.place'] },
+        expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+        singleUse: true,
+      });
+      const recorded = async () =>
+        (
+          await client.jsm.streams.info(ns.naming.streams.decisions.name, {
+            subjects_filter: ns.naming.decisionSubject('gate', 'busy'),
+          })
+        ).state.subjects?.[ns.naming.decisionSubject('gate', 'busy')] ?? 0;
+
+      // An outcome fold or an operator command waiting out a stalled JetStream holds the strategy.
+      let release!: () => void;
+      const holding = gate.app
+        .get(KeyedMutex)
+        .run('busy:s1', () => new Promise<void>((resolve) => (release = resolve)));
+      const started = Date.now();
+      const reply = await client.rpc.request<GateCheckReply>(
+        'bifrost.rpc.gate.check',
+        {
+          engineId: 'busy',
+          strategyId: 's1',
+          tokenId: 'tok-busy',
+          action: { kind: 'order.place', intent: 'open' },
+        },
+        { timeoutMs: 3_000 },
+      );
+      const waited = Date.now() - started;
+      release();
+      await holding;
+
+      expect(reply).toMatchObject({ ok: false, error: { code: 'CONCURRENCY.CONFLICT' } });
+      expect(waited).toBeGreaterThanOrEqual(1_000);
+      // The SDK's default deadline (DEFAULT_DEADLINE_MS in libs/sdk, which an app may not import).
+      expect(waited).toBeLessThan(2_000);
+      expect(await recorded()).toBe(0);
+      // Its turn has come and gone: the token is still there to be spent, once.
+      const spending = await check({ engineId: 'busy', tokenId: 'tok-busy' });
+      expect(spending.checks.find((c) => c.name === 'token')?.outcome).toBe('ALLOW');
+      const again = await check({ engineId: 'busy', tokenId: 'tok-busy' });
+      expect(again.checks.find((c) => c.name === 'token')?.outcome).toBe('BLOCK');
+      expect(await recorded()).toBe(2);
+    }, 15_000);
+  });
+
   describe('a restart', () => {
     it('should keep maturity (set or earned by outcomes), tokens, pauses and kill switches exactly, from its snapshot or from the events alone', async () => {
       // So that a check with a token goes ahead and spends it (as the tests before this one leave it).

@@ -92,7 +92,9 @@ export class GateCheckService implements OnModuleInit {
   /**
    * Most checks change nothing on the strategy and run without a lock; a check that leaves events
    * behind (registration, token use, approval request) is decided again under the strategy's lock
-   * and appended with optimistic concurrency, so a single-use token is used once.
+   * and appended with optimistic concurrency, so a single-use token is used once. Its turn must come
+   * within `GATE_RECORD_TIMEOUT_MS`, or it is not decided at all: the engine has given up by the time
+   * a long queue (outcome folds, operator commands waiting out a stalled JetStream) lets it through.
    */
   async check(request: GateCheckRequest, actor: Actor): Promise<EncodedJson<GateCheckReply>> {
     const started = process.hrtime.bigint();
@@ -104,11 +106,13 @@ export class GateCheckService implements OnModuleInit {
       optimistic.effects.events.length === 0
         ? optimistic
         : await this.locks
-            .run(`${request.engineId}:${request.strategyId}`, () =>
-              this.decideAndAppend(request, hash, subject, actor),
+            .run(
+              `${request.engineId}:${request.strategyId}`,
+              () => this.decideAndAppend(request, hash, subject, actor),
+              { waitMs: this.config.GATE_RECORD_TIMEOUT_MS, late: () => this.busy(request) },
             )
             .catch((error: unknown) => {
-              // Five conflicts in a row are contention, answered as such (CONCURRENCY.CONFLICT).
+              // Five conflicts in a row, or no turn in time, are contention: CONCURRENCY.CONFLICT.
               throw isInfraFailure(error) && !(error instanceof ConcurrencyError)
                 ? this.recordFailed('the events this check leaves behind could not be stored', error)
                 : error;
@@ -267,6 +271,14 @@ export class GateCheckService implements OnModuleInit {
     } catch (error) {
       throw this.recordFailed('the decision could not be recorded', error);
     }
+  }
+
+  /** A check whose turn on its strategy did not come in time: nothing decided, nothing stored. */
+  private busy(request: GateCheckRequest): ConcurrencyError {
+    return new ConcurrencyError(
+      `strategy ${request.strategyId} of engine ${request.engineId} was busy for ` +
+        `${this.config.GATE_RECORD_TIMEOUT_MS} ms: nothing was decided or recorded; ask again`,
+    );
   }
 
   /**
