@@ -100,6 +100,12 @@ export const CarriedReservation = object({
   exposure: Money,
   grantedAt: Timestamp,
   expiresAt: Timestamp,
+  /**
+   * Of an UNRESOLVED reservation: whether its outcome became unknown after it had expired (and was
+   * counted again), so that its replies say so on the new day too. Absent on GRANTED ones, and in
+   * entries written before the field existed.
+   */
+  afterExpiry: Type.Optional(Type.Boolean()),
 });
 
 const entry = <T extends string, D extends TSchema>(type: T, data: D) =>

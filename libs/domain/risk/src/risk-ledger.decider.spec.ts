@@ -6,9 +6,9 @@ import {
   NotFoundError,
   ValidationError,
 } from '@bifrost/event-sourcing';
-import { riskLedgerDecider, type LedgerContext } from './risk-ledger.decider';
+import { findReservation, riskLedgerDecider, type LedgerContext } from './risk-ledger.decider';
 import type { LedgerCommand, LedgerEvent } from './risk-ledger.state';
-import { ledgerView, reservationChecks, reserveResult } from './risk-ledger.views';
+import { ledgerView, reservationChecks, reservationResult, reserveResult } from './risk-ledger.views';
 
 // Fixture constants live up here: the describe blocks read them while the module loads.
 const DAY = '2026-11-21';
@@ -887,6 +887,47 @@ describe('Risk ledger', () => {
         .then([openedNext, lateUnknown]);
       const state = fold(riskLedgerDecider, [openedNext, lateUnknown], fold(riskLedgerDecider, history));
       expect(state.status === 'open' && state.usage['E1']?.reservedLoss).toBe(500);
+    });
+
+    it('should carry an outcome made unknown after the expiry into the new day as such, to its reconciliation', () => {
+      const unknownBeforeMidnight: LedgerEvent = {
+        type: 'ReservationUnresolved',
+        data: {
+          reservationId: r('r1'),
+          engineId: 'E1',
+          afterExpiry: true,
+          at: '2026-11-21T23:59:40.000Z',
+          actor: ACTOR,
+        },
+      };
+      const before = fold(riskLedgerDecider, [...history, unknownBeforeMidnight]);
+      const reply = (state: typeof before) => {
+        const record = findReservation(state, r('r1'));
+        return record && reservationResult(record);
+      };
+      expect(reply(before)).toEqual({
+        reservationId: r('r1'),
+        engineId: 'E1',
+        status: 'UNRESOLVED',
+        afterExpiry: true,
+      });
+
+      const opening = riskLedgerDecider.decide(expireAt(late), before, context());
+      expect(opening).toMatchObject([
+        {
+          type: 'LedgerOpened',
+          data: { carriedOver: [{ reservationId: r('r1'), status: 'UNRESOLVED', afterExpiry: true }] },
+        },
+      ]);
+      const next = fold(riskLedgerDecider, opening, before);
+      expect(reply(next)).toEqual(reply(before));
+
+      const reconciled = fold(
+        riskLedgerDecider,
+        riskLedgerDecider.decide(on(settle('r1', 900)), next, context()),
+        next,
+      );
+      expect(reply(reconciled)).toMatchObject({ status: 'RECONCILED', afterExpiry: true });
     });
 
     it('should accept a retried settle or release as already done, and still refuse a contradiction', () => {

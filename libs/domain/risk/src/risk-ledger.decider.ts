@@ -50,6 +50,7 @@ export const riskLedgerDecider: Decider<LedgerState, LedgerCommand, LedgerEvent,
           exposure: carried.exposure.amount,
           decidedAt: carried.grantedAt,
           expiresAt: carried.expiresAt,
+          ...(carried.afterExpiry !== undefined ? { afterExpiry: carried.afterExpiry } : {}),
         };
         open = bucketSet(open, record.reservationId, record);
         keys = bucketSet(
@@ -286,6 +287,7 @@ function openingEntries(state: LedgerState, now: string, timeZone: string): Ledg
           exposure: { amount: r.exposure, currency: r.currency },
           grantedAt: r.decidedAt,
           expiresAt: r.expiresAt,
+          ...(r.status === 'UNRESOLVED' ? { afterExpiry: r.afterExpiry ?? false } : {}),
         }))
       : [];
   return [
