@@ -618,6 +618,37 @@ describe('gate service: checks over NATS', () => {
         swallowed.unsubscribe();
       }
     }, 20_000);
+
+    it('should fit its turn on the strategy and every acknowledgement in one GATE_RECORD_TIMEOUT_MS', async () => {
+      const swallowed = client.nc.subscribe(client.naming.decisionSubject('gate', 'queued'));
+      await client.nc.flush();
+      // The strategy is held for most of the budget; the check registers it (an event), then its
+      // record is never acknowledged. Waits of their own would add up to 1.9 s.
+      let release!: () => void;
+      const holding = gate.app
+        .get(KeyedMutex)
+        .run('queued:s1', () => new Promise<void>((resolve) => (release = resolve)));
+      try {
+        await withoutDecisionsStream(async () => {
+          const started = Date.now();
+          setTimeout(() => release(), 900);
+          const reply = await client.rpc.request<GateCheckReply>(
+            'bifrost.rpc.gate.check',
+            { engineId: 'queued', strategyId: 's1', action: { kind: 'order.place', intent: 'open' } },
+            { timeoutMs: 10_000 },
+          );
+          const waited = Date.now() - started;
+
+          expect(reply).toMatchObject({ ok: false, error: { code: 'GATE.RECORD_FAILED' } });
+          expect(swallowed.getReceived()).toBe(1);
+          expect(waited).toBeGreaterThanOrEqual(1_000);
+          expect(waited).toBeLessThan(1_500);
+        });
+      } finally {
+        await holding;
+        swallowed.unsubscribe();
+      }
+    }, 20_000);
   });
 
   describe('a check whose events cannot be stored', () => {

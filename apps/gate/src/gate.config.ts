@@ -27,11 +27,11 @@ export const GateConfig = Type.Object({
    */
   GATE_MAX_STATE_LAG_MS: Type.Integer({ minimum: 200, default: 2_000 }),
   /**
-   * Longest a check waits for JetStream to acknowledge what it stores (its decision record, the
-   * events it leaves behind, a new policy revision) before answering `GATE.RECORD_FAILED`, and for
-   * its turn on its strategy before answering `CONCURRENCY.CONFLICT` undecided. Below the SDK's
-   * default deadline (2 s), so that under a stalled JetStream an engine reads the gate's explicit
-   * error rather than its own timeout.
+   * Longest a check waits, in all from its arrival: for its turn on its strategy when it leaves
+   * events behind (else `CONCURRENCY.CONFLICT`, undecided) and for JetStream to acknowledge what it
+   * stores (its events, a new policy revision, its decision record; else `GATE.RECORD_FAILED`).
+   * Below the SDK's default deadline (2 s), so that under a stalled JetStream an engine reads the
+   * gate's explicit error rather than its own timeout.
    */
   GATE_RECORD_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 1_000 }),
   /**

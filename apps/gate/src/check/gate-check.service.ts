@@ -46,6 +46,18 @@ import { PolicyRevisions, keptPolicies, type PolicyInForce } from './policy-revi
 
 const MAX_ATTEMPTS = 5;
 
+/** What is left until `deadline` (epoch ms), at least 1 ms: a publish's timeout of 0 would be none. */
+const left = (deadline: number) => Math.max(1, deadline - Date.now());
+
+/** `waiting`, or a failure once `deadline` (epoch ms) has passed. */
+function by<T>(waiting: Promise<T>, deadline: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('not acknowledged in time')), left(deadline));
+  });
+  return Promise.race([waiting, late]).finally(() => clearTimeout(timer));
+}
+
 /**
  * The action's JCS hash. A number JSON reads as ±Infinity (`1e400` in `params`, which the schema
  * takes as any value) has no canonical form: the caller's input, refused as such.
@@ -92,12 +104,16 @@ export class GateCheckService implements OnModuleInit {
   /**
    * Most checks change nothing on the strategy and run without a lock; a check that leaves events
    * behind (registration, token use, approval request) is decided again under the strategy's lock
-   * and appended with optimistic concurrency, so a single-use token is used once. Its turn must come
-   * within `GATE_RECORD_TIMEOUT_MS`, or it is not decided at all: the engine has given up by the time
-   * a long queue (outcome folds, operator commands waiting out a stalled JetStream) lets it through.
+   * and appended with optimistic concurrency, so a single-use token is used once. Everything a check
+   * waits for (its turn on the strategy, the acknowledgements of its events, of a new policy revision
+   * and of its record) fits in one `GATE_RECORD_TIMEOUT_MS` from its arrival, below the SDK's
+   * deadline. A check whose turn has not come by then is not decided at all: its engine would have
+   * given up by the time a long queue (outcome folds, operator commands waiting out a stalled
+   * JetStream) let it through.
    */
   async check(request: GateCheckRequest, actor: Actor): Promise<EncodedJson<GateCheckReply>> {
     const started = process.hrtime.bigint();
+    const deadline = Date.now() + this.config.GATE_RECORD_TIMEOUT_MS;
     this.state.assertCurrent();
     const hash = hashOf(request.action);
     const subject = this.state.strategySubject(request.engineId, request.strategyId);
@@ -108,8 +124,8 @@ export class GateCheckService implements OnModuleInit {
         : await this.locks
             .run(
               `${request.engineId}:${request.strategyId}`,
-              () => this.decideAndAppend(request, hash, subject, actor),
-              { waitMs: this.config.GATE_RECORD_TIMEOUT_MS, late: () => this.busy(request) },
+              () => this.decideAndAppend(request, hash, subject, actor, deadline),
+              { waitMs: left(deadline), late: () => this.busy(request) },
             )
             .catch((error: unknown) => {
               // Five conflicts in a row, or no turn in time, are contention: CONCURRENCY.CONFLICT.
@@ -118,7 +134,7 @@ export class GateCheckService implements OnModuleInit {
                 : error;
             });
     const verdict = new EncodedJson(decided.reply);
-    await this.record(request, verdict, decided.policy, actor, started);
+    await this.record(request, verdict, decided.policy, actor, started, deadline);
     this.metrics.observeDecision(decided.reply.action, started);
     return verdict;
   }
@@ -149,11 +165,17 @@ export class GateCheckService implements OnModuleInit {
     return { revision: policy.revision, bytes: policy.bytes, policies: keptPolicies(policy) };
   }
 
-  private async decideAndAppend(request: GateCheckRequest, hash: string, subject: string, actor: Actor) {
+  private async decideAndAppend(
+    request: GateCheckRequest,
+    hash: string,
+    subject: string,
+    actor: Actor,
+    deadline: number,
+  ) {
     for (let attempt = 1; ; attempt += 1) {
       const decided = await this.decide(request, hash, subject, actor);
       try {
-        await this.appendEffects(subject, decided.effects.events, decided.strategy, actor);
+        await this.appendEffects(subject, decided.effects.events, decided.strategy, actor, deadline);
         return decided;
       } catch (error) {
         if (!(error instanceof ConcurrencyError) || attempt >= MAX_ATTEMPTS) throw error;
@@ -225,6 +247,7 @@ export class GateCheckService implements OnModuleInit {
     events: readonly StrategyEvent[],
     current: { state: Parameters<typeof strategyDecider.evolve>[0]; lastSequence: number },
     actor: Actor,
+    deadline: number,
   ): Promise<void> {
     if (events.length === 0) return;
     const envelopes = events.map((event) =>
@@ -237,7 +260,7 @@ export class GateCheckService implements OnModuleInit {
       }),
     );
     const lastSequence = await this.messaging.eventStore.append(subject, envelopes, current.lastSequence, {
-      timeoutMs: this.config.GATE_RECORD_TIMEOUT_MS,
+      timeoutMs: left(deadline),
     });
     const state = events.reduce((s, e) => strategyDecider.evolve(s, e), current.state);
     this.state.strategies.remember(subject, { state, lastSequence });
@@ -249,6 +272,7 @@ export class GateCheckService implements OnModuleInit {
     policy: PolicyInForce,
     actor: Actor,
     started: bigint,
+    deadline: number,
   ): Promise<void> {
     const { value } = verdict;
     const envelope = createEnvelope({
@@ -263,11 +287,12 @@ export class GateCheckService implements OnModuleInit {
     });
     try {
       // The revision the verdict carries can be looked up before the verdict is given.
-      await this.revisions.whenRecorded(policy);
+      const recording = this.revisions.whenRecorded(policy);
+      if (recording) await by(recording, deadline);
       const { publisher } = this.messaging;
       // Validated as it is; written with the verdict's bytes, which the reply reuses.
       const body = publisher.encode(envelope, { ...envelope, data: { ...envelope.data, verdict } });
-      await publisher.publish(envelope, { timeoutMs: this.config.GATE_RECORD_TIMEOUT_MS }, body);
+      await publisher.publish(envelope, { timeoutMs: left(deadline) }, body);
     } catch (error) {
       throw this.recordFailed('the decision could not be recorded', error);
     }
@@ -276,8 +301,8 @@ export class GateCheckService implements OnModuleInit {
   /** A check whose turn on its strategy did not come in time: nothing decided, nothing stored. */
   private busy(request: GateCheckRequest): ConcurrencyError {
     return new ConcurrencyError(
-      `strategy ${request.strategyId} of engine ${request.engineId} was busy for ` +
-        `${this.config.GATE_RECORD_TIMEOUT_MS} ms: nothing was decided or recorded; ask again`,
+      `strategy ${request.strategyId} of engine ${request.engineId} was busy for longer than a check ` +
+        `may wait (${this.config.GATE_RECORD_TIMEOUT_MS} ms): nothing was decided or recorded; ask again`,
     );
   }
 
