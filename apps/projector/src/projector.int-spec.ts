@@ -332,6 +332,28 @@ describe('projector against real NATS and Postgres', () => {
     });
   });
 
+  describe('Given two openings that close the same day in one batch', () => {
+    it("should keep the later one's final usage and go on", async () => {
+      const risk = riskEvents(h.ns.naming);
+      const earlier = { realizedLoss: 100, reservedLoss: 0, reservedExposure: 0, actions: 1 };
+      const later = { realizedLoss: 350, reservedLoss: 0, reservedExposure: 0, actions: 3 };
+      const entries = await h.count('risk_ledger_entries');
+      await publishAll(h.client, [
+        risk.nextDayOpened({ GLOBAL: earlier }),
+        risk.nextDayOpened({ GLOBAL: later }),
+      ]);
+      projector = h.startProjector();
+      await h.caughtUp();
+
+      expect(
+        await h.dataSource.query(
+          `SELECT usage FROM risk_usage WHERE day = '2026-11-21' AND policy_id = 'GLOBAL'`,
+        ),
+      ).toEqual([{ usage: later }]);
+      expect(await h.count('risk_ledger_entries')).toBe(entries + 2);
+    });
+  });
+
   describe('Given messages that were already applied', () => {
     it('should change nothing when the same stream messages are delivered again', async () => {
       projector = h.startProjector();

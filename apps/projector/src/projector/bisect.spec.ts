@@ -63,9 +63,11 @@ describe('commitBisecting', () => {
 describe('isDataError', () => {
   const reported = (code: string) => ({ severity: 'ERROR', code });
 
-  it('should take what Postgres reported with SQLSTATE class 22 or 23, also wrapped by TypeORM', () => {
+  it('should take what Postgres reported with SQLSTATE class 21, 22, 23 or 54, also wrapped by TypeORM', () => {
+    expect(isDataError(reported('21000'))).toBe(true); // a row updated twice by one statement
     expect(isDataError(reported('22007'))).toBe(true);
     expect(isDataError(reported('23505'))).toBe(true);
+    expect(isDataError(reported('54000'))).toBe(true); // a value too big for an index
     expect(isDataError({ message: 'query failed', driverError: reported('22008') })).toBe(true);
   });
 

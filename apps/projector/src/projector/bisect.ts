@@ -1,15 +1,20 @@
 /**
  * Whether the batch failed for one message's data: an {@link EventIdReusedError}, or Postgres
- * refused a statement for the data it was given, SQLSTATE class 22 (data exception: a value out
- * of range, an impossible date) or 23 (integrity constraint violation).
+ * refused a statement for the data it was given, SQLSTATE class 21 (cardinality violation: one
+ * statement updating a row twice), 22 (data exception: a value out of range, an impossible date),
+ * 23 (integrity constraint violation) or 54 (program limit exceeded: a value too big for an index).
  * Another batch holding the same message would fail the same way; a lost connection, a
- * serialization failure or a timeout would not, so those are not the message's fault.
+ * serialization failure or a timeout would not, so those are not the message's fault. (A class 54
+ * error of a whole batch, such as a statement too complex, is split like any other until the
+ * message that causes it, if one does, stands alone.)
  */
 export function isDataError(error: unknown): boolean {
   if (error instanceof EventIdReusedError) return true;
   const state = sqlState(error);
-  return state !== undefined && (state.startsWith('22') || state.startsWith('23'));
+  return state !== undefined && DATA_ERROR_CLASSES.has(state.slice(0, 2));
 }
+
+const DATA_ERROR_CLASSES = new Set(['21', '22', '23', '54']);
 
 /**
  * A message whose envelope id the log already holds (or the batch holds earlier) with different

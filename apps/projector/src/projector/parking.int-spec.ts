@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createEnvelope, encodeJson } from '@bifrost/messaging';
 import { verifyAuditLog } from '@bifrost/persistence';
 import { waitFor } from '@bifrost/testing';
@@ -134,6 +135,34 @@ describe('projector with messages Postgres cannot store', () => {
       expect(refused).toEqual([overflow.id]);
       expect(applied[h.ns.naming.streams.events.name]).toBe(3);
       expect(await dumpReadModels(h.dataSource)).toEqual(live);
+    });
+  });
+
+  describe('Given a message whose value is too big for a read-model index (a 5 kB service name)', () => {
+    it('should record it in the audit log, park it as refused, and project the rest', async () => {
+      const huge = createEnvelope({
+        type: 'system.ServiceStarted',
+        subject: h.ns.naming.eventSubject('system', 'service', 'gate'),
+        source: 'gate',
+        actor: { kind: 'system', id: 'gate' },
+        // The schema bounds the name only below; an index entry holds ~2.7 kB (random: not compressed).
+        data: {
+          service: randomBytes(3_750).toString('base64'),
+          instanceId: 'i-1',
+          version: '1',
+          previousStarts: 0,
+        },
+      });
+      await publish([fx.killSwitchEngaged('eng-1'), huge, fx.killSwitchEngaged('eng-3')]);
+      projector = h.startProjector();
+      await h.caughtUp();
+
+      const [letter] = await deadLetters(1);
+      expect(letter).toMatchObject({ streamSequence: 2, error: { code: 'PROJECTION.REFUSED' } });
+      expect(letter?.error.message).toContain('SQLSTATE 54000');
+      expect(await engagedScopes()).toEqual(['eng-1', 'eng-3']);
+      expect(await auditedStreamSeqs()).toEqual([1, 2, 3]);
+      expect(projector.readiness()).toEqual({ ok: true });
     });
   });
 

@@ -204,7 +204,14 @@ async function recordLedgerEntries(
   await insertRows(
     manager,
     'risk_usage',
-    entries.flatMap((entry) => (entry.entry_type === 'LedgerOpened' ? closingUsage(entry.data) : [])),
+    // One row per (day, policy), the last opening's: one statement cannot update a row twice.
+    [
+      ...new Map(
+        entries
+          .flatMap((entry) => (entry.entry_type === 'LedgerOpened' ? closingUsage(entry.data) : []))
+          .map((row) => [JSON.stringify([row.day, row.policy_id]), row] as const),
+      ).values(),
+    ],
     `ON CONFLICT (day, policy_id) DO UPDATE SET usage = EXCLUDED.usage, closed_at = EXCLUDED.closed_at`,
   );
 }
