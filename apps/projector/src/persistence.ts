@@ -17,6 +17,7 @@ import { StrategiesPnlTotalJsonSafe1732300001400 } from './migrations/1732300001
 import { PolicyRevisions1732300001500 } from './migrations/1732300001500-policy-revisions';
 import { AuditVerifications1732300001600 } from './migrations/1732300001600-audit-verifications';
 import { AuditAcceptances1732300001700 } from './migrations/1732300001700-audit-acceptances';
+import { ListOrderIndexes1732300001800 } from './migrations/1732300001800-list-order-indexes';
 import { readModelEntities } from './read-models/registry';
 
 export const projectorEntities = [...persistenceEntities, AuditLogEntry, ...readModelEntities];
@@ -38,6 +39,7 @@ export const projectorMigrations = [
   PolicyRevisions1732300001500,
   AuditVerifications1732300001600,
   AuditAcceptances1732300001700,
+  ListOrderIndexes1732300001800,
 ];
 
 /** The projector's Postgres: migrated to the current schema before anything is written. */

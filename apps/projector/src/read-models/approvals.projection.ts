@@ -5,6 +5,7 @@ import { dataOf, perMessage, strategyKeyOf, type Projection } from './projection
 @Entity({ name: 'approvals' })
 @Index(['status', 'requestedAt'])
 @Index(['engineId', 'strategyId', 'requestedAt'])
+@Index(['requestedAt', 'approvalId'])
 export class ApprovalRow {
   @PrimaryColumn({ name: 'approval_id', type: 'text' }) approvalId!: string;
   @Column({ name: 'engine_id', type: 'text' }) engineId!: string;

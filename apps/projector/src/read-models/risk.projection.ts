@@ -32,6 +32,7 @@ export class RiskLedgerEntryRow {
 /** Reservations with the status the ledger gives them (last entry about each wins). */
 @Entity({ name: 'risk_reservations' })
 @Index(['engineId', 'day'])
+@Index(['day', 'reservationId'])
 export class RiskReservationRow {
   @PrimaryColumn({ name: 'reservation_id', type: 'text' }) reservationId!: string;
   @Column({ name: 'engine_id', type: 'text', nullable: true }) engineId!: string | null;
