@@ -1,7 +1,7 @@
 import type { BeforeApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { DeliverPolicy } from '@nats-io/jetstream';
 import { parseEventSubject, type Context } from '@bifrost/contracts';
-import type { Decider } from '@bifrost/event-sourcing';
+import { TransientError, type Decider } from '@bifrost/event-sourcing';
 import {
   decodeOrReport,
   toDomainEvent,
@@ -254,7 +254,14 @@ export class LiveContext {
       await this.rebuild(created);
       return;
     }
-    await this.waitUntil(last?.seq ?? 0);
+    const sequence = last?.seq ?? 0;
+    if (!(await this.applied(sequence, PROVE_WAIT_MS))) {
+      // Never waited for for good: a sequence of a stream since recreated, or deleted before the
+      // tail read it, would hold every later verify (they share this one) and so the rebuild.
+      throw new TransientError(
+        `the event tail has not applied sequence ${sequence} within ${PROVE_WAIT_MS} ms; the next verify asks again`,
+      );
+    }
     this.provenAt = Math.max(this.provenAt, asked);
   }
 
@@ -302,9 +309,31 @@ export class LiveContext {
   }
 
   /** Resolves once the tail has applied `sequence` (e.g. an append acknowledged elsewhere). */
-  waitUntil(sequence: number): Promise<void> {
-    if (this.position >= sequence) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ sequence, resolve }));
+  async waitUntil(sequence: number): Promise<void> {
+    await this.applied(sequence, Infinity);
+  }
+
+  /** Whether the tail applies `sequence` within `withinMs` (a rebuild releases every waiter). */
+  private applied(sequence: number, withinMs: number): Promise<boolean> {
+    if (this.position >= sequence) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer =
+        withinMs === Infinity
+          ? undefined
+          : setTimeout(() => {
+              const at = this.waiters.indexOf(waiter);
+              if (at >= 0) this.waiters.splice(at, 1);
+              resolve(false);
+            }, withinMs);
+      const waiter = {
+        sequence,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve(true);
+        },
+      };
+      this.waiters.push(waiter);
+    });
   }
 
   async snapshot(): Promise<void> {
@@ -364,7 +393,14 @@ export class LiveContext {
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: this.position + 1,
     });
-    const messages = await consumer.consume({ max_messages: 512, expires: 5_000 });
+    // Ends when the stream or the consumer is gone, rather than letting nats.js make the consumer
+    // again by itself: on a recreated stream, at the old position, it would fold the new stream's
+    // events into the old state. `follow` makes the next one once it knows which stream it reads.
+    const messages = await consumer.consume({
+      max_messages: 512,
+      expires: 5_000,
+      abort_on_missing_resource: true,
+    });
     this.active = messages;
     if (this.stopped || generation !== this.generation) messages.stop();
     const skip = this.skipIn(this.aggregates);
@@ -435,6 +471,8 @@ export class LiveContext {
 }
 
 const DEFAULT_VERIFY_EVERY_MS = 5_000;
+/** Longest a verify waits for the tail to apply the sequence it read from the stream. */
+const PROVE_WAIT_MS = 5_000;
 
 export interface LiveStateOptions {
   /** KV key of the context's snapshot; default `<service>.state`. */

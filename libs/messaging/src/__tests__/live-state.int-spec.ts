@@ -390,6 +390,69 @@ describe('LiveContext when the events stream is deleted and created again', () =
     }
   }, 30_000);
 
+  it('should not fold the new stream into the old state when it is recreated under its running tail', async () => {
+    const { counters, context, totals } = live('test.live.running');
+    await context.start();
+    try {
+      expect(counters.get('a')).toEqual({ state: { total: 5 }, lastSequence: 2 });
+      const events = ns.naming.streams.events.name;
+      await waitFor(async () => (await writer.jsm.consumers.list(events).next()).length === 1, {
+        what: "the tail's consumer",
+      });
+      await recreateEventsStream();
+      for (const by of [10, 1, 1]) await writer.publisher.publish(incremented(ns.naming, 'a', by));
+
+      await rebuiltFromNewStream(counters);
+      expect(totals).not.toContain(6);
+    } finally {
+      await context.stop();
+    }
+  }, 30_000);
+
+  it('should rebuild when the stream is recreated while a verify waits for its tail', async () => {
+    const proxy = await TcpProxy.start(natsTarget(ns.natsUrl));
+    const behind = await connectTest(proxy.url, ns.namespace, 'behind');
+    const counters = new LiveAggregates(behind, 'system', 'counter', counter);
+    const context = new LiveContext(behind, 'system', [counters as LiveAggregates<unknown>], {
+      snapshotKey: 'test.live.behind',
+      logger: silent,
+      // A slow consumer of what the tail applies: a backlog takes the tail seconds.
+      onApplied: () => {
+        const until = performance.now() + 0.5;
+        while (performance.now() < until);
+      },
+    });
+    await context.start();
+    try {
+      // A backlog stored while the service was cut off.
+      proxy.pause();
+      for (let i = 0; i < 5; i += 1) {
+        await Promise.all(
+          Array.from({ length: 1_000 }, () => writer.publisher.publish(incremented(ns.naming, 'b', 1))),
+        );
+      }
+      proxy.resume();
+      await waitFor(() => behind.jsm.streams.info(ns.naming.streams.events.name).then(() => true), {
+        timeoutMs: 10_000,
+        what: 'the service to be back',
+      });
+      // It waits for the backlog's last sequence, which the stream loses before the tail gets there.
+      const waiting = context.verify();
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(counters.get('b').lastSequence).toBeLessThan(5_002);
+      await recreateEventsStream();
+      for (const by of [10, 1, 1]) await writer.publisher.publish(incremented(ns.naming, 'a', by));
+
+      await expect(waiting).rejects.toThrow('has not applied sequence 5002');
+      await rebuiltFromNewStream(counters);
+      expect(counters.get('b').lastSequence).toBe(0);
+    } finally {
+      await context.stop();
+      await behind.drain();
+      await proxy.stop();
+    }
+  }, 40_000);
+
   it('should not take events appended while it verifies for a recreated stream', async () => {
     const errors: string[] = [];
     const counters = new LiveAggregates(reader, 'system', 'counter', counter);
