@@ -224,6 +224,23 @@ describe('projector with messages Postgres cannot store', () => {
     });
   });
 
+  describe('Given an envelope id used again by a message of a type this build does not know', () => {
+    it('should park it once, as a reused id, not as recorded with an unknown type', async () => {
+      const first = fx.killSwitchEngaged('eng-1');
+      const reused = { ...fx.killSwitchEngaged('eng-2'), id: first.id, type: 'gate.NoSuchThing' };
+      await publish([first, reused, fx.killSwitchEngaged('eng-3')]);
+      const metrics = new ProjectorMetrics();
+      projector = h.startProjector({ metrics });
+      await h.caughtUp();
+
+      const [letter] = await deadLetters(1);
+      expect(letter).toMatchObject({ streamSequence: 2, error: { code: 'AUDIT.ID_REUSED' } });
+      expect((await h.client.jsm.streams.info(h.ns.naming.streams.dlq.name)).state.messages).toBe(1);
+      expect(await auditedStreamSeqs()).toEqual([1, 3]);
+      expect(await outcomes(metrics)).toMatchObject({ recorded: 2, parked: 1 });
+    });
+  });
+
   /** Raw publishes: the impossible values pass the envelope schema, but this leaves the publisher out of it. */
   async function publish(envelopes: readonly Envelope[]): Promise<void> {
     for (const envelope of envelopes) await h.client.js.publish(envelope.subject, encodeJson(envelope));

@@ -373,19 +373,30 @@ export class Projector {
     const raws = prepared.map((message) => message.raw);
     const deleted = await this.provenDeleted(skippedRanges(this.checkpoints, raws));
     const items = batch.map((delivered, i): Item => ({ delivered, message: prepared[i] as PreparedMessage }));
-    // Parked before the commit: a crash in between parks again, which the DLQ's msg id dedupes;
-    // parking after the commit could be lost for good once the checkpoint has moved past it.
-    for (const item of items) {
-      const { problem, raw } = item.message;
-      if (problem && raw.streamSeq > this.checkpointOf(raw.streamName)) await this.park(item);
-    }
+    // Parked before the commit that moves the checkpoint past them: a crash in between parks again,
+    // which the DLQ's msg id dedupes; parking after the commit could be lost for good. Messages
+    // parked only, first; those recorded and parked (ENVELOPE.UNKNOWN_TYPE, INVALID_DATA) inside
+    // the commit that records them, once Postgres took their rows: one whose envelope id the log
+    // holds for other content fails that commit, and its letter says so (AUDIT.ID_REUSED) instead
+    // of claiming it recorded (the DLQ keeps the first letter of a stream position).
+    const unparked = (item: Item) =>
+      item.message.problem !== undefined &&
+      item.message.raw.streamSeq > this.checkpointOf(item.message.raw.streamName);
+    for (const item of items) if (item.message.kind === 'park' && unparked(item)) await this.park(item);
+    const parkRecorded = async (part: readonly Item[]) => {
+      for (const item of part) if (item.message.kind === 'record' && unparked(item)) await this.park(item);
+    };
     // A message Postgres refuses would fail every batch it is in: find it, record it as far as
     // Postgres takes it, park it, commit the rest (`commitRefused` says in which order, and why).
     const commit: CommitMessages<BatchResult> = (messages, beforeCommit) =>
       this.commit(runner, messages, deleted, beforeCommit);
     const results = await commitBisecting(
       items,
-      (part) => commit(part.map((item) => item.message)),
+      (part) =>
+        commit(
+          part.map((item) => item.message),
+          () => parkRecorded(part),
+        ),
       isDataError,
       ({ delivered, message }, error) =>
         commitRefused(message, error, commit, (parked) => this.park({ delivered, message: parked })),
