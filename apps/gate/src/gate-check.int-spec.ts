@@ -30,6 +30,16 @@ describe('gate service: checks over NATS', () => {
   const start = (): Promise<RunningService> => startTestService(GateConfig, gateService, ns);
 
   const check = (request: CheckInput) => checkOn(client, request);
+  /** A check's reply (a verdict or an error) and how long the client waited for it. */
+  const timedCheck = async (request: CheckInput, timeoutMs = 10_000) => {
+    const started = Date.now();
+    const reply = await client.rpc.request<GateCheckReply>(
+      'bifrost.rpc.gate.check',
+      { strategyId: 's1', action: { kind: 'order.place', intent: 'open' }, ...request },
+      { timeoutMs },
+    );
+    return { reply, waited: Date.now() - started };
+  };
   // The verdict's approvalId is optional in its type; a missing one is the gate's to refuse.
   const approval = (request: Omit<GateApprovalRequest, 'approvalId'> & { approvalId?: string }) =>
     client.rpc.call<GateApprovalReply>('bifrost.rpc.gate.approval', request);
@@ -567,14 +577,30 @@ describe('gate service: checks over NATS', () => {
     }, 120_000);
 
     /** Runs `during` with no decisions stream, then creates it again as it was. */
-    const withoutDecisionsStream = async (during: () => Promise<void>) => {
+    const withoutDecisionsStream = async <T>(during: () => Promise<T>): Promise<T> => {
       const { name } = ns.naming.streams.decisions;
       const { config } = await client.jsm.streams.info(name);
       await client.jsm.streams.delete(name);
       try {
-        await during();
+        return await during();
       } finally {
         await client.jsm.streams.add(config);
+      }
+    };
+
+    /**
+     * A timed check of `engineId` whose record no stream takes and a plain subscriber swallows: the
+     * publish is delivered and never acknowledged, as when JetStream stalls instead of refusing.
+     */
+    const checkWithRecordStalled = async (engineId: string) => {
+      const swallowed = client.nc.subscribe(client.naming.decisionSubject('gate', engineId));
+      await client.nc.flush();
+      try {
+        const answer = await withoutDecisionsStream(() => timedCheck({ engineId }));
+        expect(swallowed.getReceived()).toBe(1);
+        return answer;
+      } finally {
+        swallowed.unsubscribe();
       }
     };
 
@@ -594,60 +620,26 @@ describe('gate service: checks over NATS', () => {
     }, 20_000);
 
     it("should answer GATE.RECORD_FAILED after GATE_RECORD_TIMEOUT_MS, within the SDK's deadline, when the record is never acknowledged", async () => {
-      // No stream takes the subject and a plain subscriber swallows the record: the publish is
-      // delivered and never acknowledged, as when JetStream stalls instead of refusing.
-      const swallowed = client.nc.subscribe(client.naming.decisionSubject('gate', 'stalled'));
-      await client.nc.flush();
-      try {
-        await withoutDecisionsStream(async () => {
-          const started = Date.now();
-          const reply = await client.rpc.request<GateCheckReply>(
-            'bifrost.rpc.gate.check',
-            { engineId: 'stalled', strategyId: 's1', action: { kind: 'order.place', intent: 'open' } },
-            { timeoutMs: 10_000 },
-          );
-          const waited = Date.now() - started;
+      const { reply, waited } = await checkWithRecordStalled('stalled');
 
-          expect(reply).toMatchObject({ ok: false, error: { code: 'GATE.RECORD_FAILED' } });
-          expect(swallowed.getReceived()).toBe(1);
-          expect(waited).toBeGreaterThanOrEqual(1_000);
-          // The SDK's default deadline (DEFAULT_DEADLINE_MS in libs/sdk, which an app may not import).
-          expect(waited).toBeLessThan(2_000);
-        });
-      } finally {
-        swallowed.unsubscribe();
-      }
+      expect(reply).toMatchObject({ ok: false, error: { code: 'GATE.RECORD_FAILED' } });
+      expect(waited).toBeGreaterThanOrEqual(1_000);
+      // The SDK's default deadline (DEFAULT_DEADLINE_MS in libs/sdk, which an app may not import).
+      expect(waited).toBeLessThan(2_000);
     }, 20_000);
 
     it('should fit its turn on the strategy and every acknowledgement in one GATE_RECORD_TIMEOUT_MS', async () => {
-      const swallowed = client.nc.subscribe(client.naming.decisionSubject('gate', 'queued'));
-      await client.nc.flush();
       // The strategy is held for most of the budget; the check registers it (an event), then its
       // record is never acknowledged. Waits of their own would add up to 1.9 s.
-      let release!: () => void;
       const holding = gate.app
         .get(KeyedMutex)
-        .run('queued:s1', () => new Promise<void>((resolve) => (release = resolve)));
-      try {
-        await withoutDecisionsStream(async () => {
-          const started = Date.now();
-          setTimeout(() => release(), 900);
-          const reply = await client.rpc.request<GateCheckReply>(
-            'bifrost.rpc.gate.check',
-            { engineId: 'queued', strategyId: 's1', action: { kind: 'order.place', intent: 'open' } },
-            { timeoutMs: 10_000 },
-          );
-          const waited = Date.now() - started;
+        .run('queued:s1', () => new Promise<void>((resolve) => setTimeout(resolve, 900)));
+      const { reply, waited } = await checkWithRecordStalled('queued');
+      await holding;
 
-          expect(reply).toMatchObject({ ok: false, error: { code: 'GATE.RECORD_FAILED' } });
-          expect(swallowed.getReceived()).toBe(1);
-          expect(waited).toBeGreaterThanOrEqual(1_000);
-          expect(waited).toBeLessThan(1_500);
-        });
-      } finally {
-        await holding;
-        swallowed.unsubscribe();
-      }
+      expect(reply).toMatchObject({ ok: false, error: { code: 'GATE.RECORD_FAILED' } });
+      expect(waited).toBeGreaterThanOrEqual(1_000);
+      expect(waited).toBeLessThan(1_500);
     }, 20_000);
   });
 
@@ -701,18 +693,7 @@ describe('gate service: checks over NATS', () => {
       const holding = gate.app
         .get(KeyedMutex)
         .run('busy:s1', () => new Promise<void>((resolve) => (release = resolve)));
-      const started = Date.now();
-      const reply = await client.rpc.request<GateCheckReply>(
-        'bifrost.rpc.gate.check',
-        {
-          engineId: 'busy',
-          strategyId: 's1',
-          tokenId: 'tok-busy',
-          action: { kind: 'order.place', intent: 'open' },
-        },
-        { timeoutMs: 3_000 },
-      );
-      const waited = Date.now() - started;
+      const { reply, waited } = await timedCheck({ engineId: 'busy', tokenId: 'tok-busy' }, 3_000);
       release();
       await holding;
 

@@ -308,6 +308,16 @@ describe('LiveContext when the events stream is deleted and created again', () =
     await writer.jsm.streams.add(config);
   }
 
+  /**
+   * The stream created again, holding counter a's events 10, 1, 1: more than the old state had
+   * applied, and the third lies just past the old position (2), where a tail made again would fold
+   * it (1) into the old total (5).
+   */
+  async function recreateWithNewEvents(): Promise<void> {
+    await recreateEventsStream();
+    for (const by of [10, 1, 1]) await writer.publisher.publish(incremented(ns.naming, 'a', by));
+  }
+
   /** A context of counters read through `m`; `totals`: counter a's total after each event applied. */
   function live(snapshotKey: string, m = reader) {
     const counters = new LiveAggregates(m, 'system', 'counter', counter);
@@ -328,15 +338,18 @@ describe('LiveContext when the events stream is deleted and created again', () =
       timeoutMs: 20_000,
       what: 'the state rebuilt from the new stream',
     });
+  /** Rebuilt from the new stream, and its third event never folded into the old total (5 + 1). */
+  const rebuiltWithoutFolding = async (counters: LiveAggregates<Counter>, totals: readonly number[]) => {
+    await rebuiltFromNewStream(counters);
+    expect(totals).not.toContain(6);
+  };
 
   it('should notice it on verify and rebuild the state from the new stream', async () => {
     const { counters, context, rebuilt } = live('test.live.recreated');
     await context.start();
     try {
       expect(counters.get('a').state.total).toBe(5);
-      await recreateEventsStream();
-      // More events than the state had applied: the new stream's sequences pass the old position.
-      for (const by of [10, 1, 1]) await writer.publisher.publish(incremented(ns.naming, 'a', by));
+      await recreateWithNewEvents();
 
       await context.verify();
 
@@ -356,13 +369,9 @@ describe('LiveContext when the events stream is deleted and created again', () =
     await context.start();
     try {
       expect(counters.get('a')).toEqual({ state: { total: 5 }, lastSequence: 2 });
-      await recreateEventsStream();
-      // The new stream's third event lies just past the old position: a tail made again there
-      // would fold it (1) into the old total (5).
-      for (const by of [10, 1, 1]) await writer.publisher.publish(incremented(ns.naming, 'a', by));
+      await recreateWithNewEvents();
 
-      await rebuiltFromNewStream(counters);
-      expect(totals).not.toContain(6);
+      await rebuiltWithoutFolding(counters, totals);
     } finally {
       await context.stop();
     }
@@ -376,13 +385,11 @@ describe('LiveContext when the events stream is deleted and created again', () =
     try {
       expect(counters.get('a')).toEqual({ state: { total: 5 }, lastSequence: 2 });
       proxy.pause();
-      await recreateEventsStream();
-      for (const by of [10, 1, 1]) await writer.publisher.publish(incremented(ns.naming, 'a', by));
+      await recreateWithNewEvents();
       // Back: the tail makes its consumer again, once it knows which stream it reads.
       proxy.resume();
 
-      await rebuiltFromNewStream(counters);
-      expect(totals).not.toContain(6);
+      await rebuiltWithoutFolding(counters, totals);
     } finally {
       await context.stop();
       await cutOff.drain();
@@ -399,11 +406,9 @@ describe('LiveContext when the events stream is deleted and created again', () =
       await waitFor(async () => (await writer.jsm.consumers.list(events).next()).length === 1, {
         what: "the tail's consumer",
       });
-      await recreateEventsStream();
-      for (const by of [10, 1, 1]) await writer.publisher.publish(incremented(ns.naming, 'a', by));
+      await recreateWithNewEvents();
 
-      await rebuiltFromNewStream(counters);
-      expect(totals).not.toContain(6);
+      await rebuiltWithoutFolding(counters, totals);
     } finally {
       await context.stop();
     }
@@ -440,8 +445,7 @@ describe('LiveContext when the events stream is deleted and created again', () =
       const waiting = context.verify();
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       expect(counters.get('b').lastSequence).toBeLessThan(5_002);
-      await recreateEventsStream();
-      for (const by of [10, 1, 1]) await writer.publisher.publish(incremented(ns.naming, 'a', by));
+      await recreateWithNewEvents();
 
       await expect(waiting).rejects.toThrow('has not applied sequence 5002');
       await rebuiltFromNewStream(counters);
