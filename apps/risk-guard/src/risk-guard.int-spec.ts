@@ -305,6 +305,17 @@ describe('risk-guard', () => {
       });
     });
 
+    it("should refuse an operation it does not know on the leader's route, and not name it in a metric", async () => {
+      for (const op of ['junk-1', 'junk-2', undefined]) {
+        await expect(client.rpc.request('bifrost.rpc.risk.leader.execute', { op })).resolves.toMatchObject({
+          ok: false,
+          error: { code: 'RPC.VALIDATION_FAILED' },
+        });
+      }
+      const metrics = await (await fetch(`${service.url}/metrics`)).text();
+      expect(metrics).not.toContain('junk');
+    });
+
     it('should refuse policy commands from a non-operator', async () => {
       await expect(
         client.rpc.request('bifrost.rpc.risk.cmd.disable-policy', {

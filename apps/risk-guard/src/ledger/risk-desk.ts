@@ -78,6 +78,16 @@ export type RiskRequest =
   | { op: 'policies' }
   | { op: 'ledger' };
 
+const REQUEST_OPS: ReadonlySet<unknown> = new Set<RiskRequest['op']>([
+  'reserve',
+  'settle',
+  'release',
+  'reconcile',
+  'policy',
+  'policies',
+  'ledger',
+]);
+
 /** Requests plus the desk's own work: the expiry sweep, and reading policies changed by others. */
 type QueuedRequest = RiskRequest | { op: 'expire' } | { op: 'reload-policies' };
 
@@ -210,8 +220,21 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
     await this.lease?.release();
   }
 
-  /** Decides (as leader) or forwards (as standby) one request; resolves with the reply data. */
+  /**
+   * Decides (as leader) or forwards (as standby) one request; resolves with the reply data. The
+   * public routes validated the request; the leader's route, open to any NATS client, refuses an
+   * operation it does not know before it is queued (or named in a metric label).
+   */
   async execute(request: RiskRequest): Promise<unknown> {
+    const op: unknown = (request as { op?: unknown } | null)?.op;
+    if (!REQUEST_OPS.has(op)) {
+      throw new ValidationError(
+        `unknown risk-guard operation ${JSON.stringify(op)?.slice(0, 64) ?? 'none'}`,
+        {
+          code: 'RPC.VALIDATION_FAILED',
+        },
+      );
+    }
     await this.loaded;
     if (this.stopping) throw notLeader('risk-guard is shutting down');
     if (!this.leader) return this.forward(request);
