@@ -6,6 +6,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { verifyAuditLog } from '@bifrost/persistence';
 import { commitBatch, prepareMessage } from './projector/batch';
 import { PROJECTOR_SERVICE, type Projector } from './projector/projector';
+import { ProjectorMetrics } from './projector/projector.metrics';
 import {
   gateEvents,
   publishAll,
@@ -417,24 +418,41 @@ describe('projector against real NATS and Postgres', () => {
       await h.client.jsm.streams.purge(decisions, { seq: applied + 3 });
       const audited = await h.count('audit_log');
 
-      const restarted = h.startProjector();
+      // Two replicas, each with its metrics: both find the gap in turn while the other waits.
+      const metrics = [new ProjectorMetrics(), new ProjectorMetrics()];
+      const restarted = h.startProjector({ metrics: metrics[0] });
+      const standby = h.startProjector({ metrics: metrics[1] });
       projector = restarted;
-      const refusal = `messages ${applied + 1}–${applied + 2} were removed before the projector applied them`;
-      await waitFor(async () => restarted.readiness().detail?.includes(refusal) ?? false, {
-        what: 'the projector to refuse the gap',
-      });
-      expect(restarted.readiness().ok).toBe(false);
-      expect(await h.count('audit_log')).toBe(audited);
+      try {
+        const refusal = `messages ${applied + 1}–${applied + 2} were removed before the projector applied them`;
+        await waitFor(async () => restarted.readiness().detail?.includes(refusal) ?? false, {
+          what: 'the projector to refuse the gap',
+        });
+        expect(restarted.readiness().ok).toBe(false);
+        expect(await h.count('audit_log')).toBe(audited);
 
-      // The operator accepts the loss by moving the checkpoint past it (docs/projector.md).
-      await h.dataSource.query(
-        `UPDATE consumer_checkpoints SET last_sequence = $1 WHERE stream = $2 AND consumer LIKE 'projector%'`,
-        [applied + 2, decisions],
-      );
-      await h.caughtUp();
-      await waitFor(async () => restarted.readiness().ok, { what: 'the projector to go on' });
-      expect(await h.count('audit_log')).toBe(audited + 1);
-    });
+        // The operator accepts the loss by moving the checkpoint past it (docs/projector.md).
+        await h.dataSource.query(
+          `UPDATE consumer_checkpoints SET last_sequence = $1 WHERE stream = $2 AND consumer LIKE 'projector%'`,
+          [applied + 2, decisions],
+        );
+        await h.caughtUp();
+        const writer = await waitFor(() => [restarted, standby].find((p) => p.readiness().ok), {
+          what: 'a replica to go on',
+        });
+        expect(await h.count('audit_log')).toBe(audited + 1);
+        // The alert takes the maximum over replicas: the one standing by reports no gap any more.
+        const blocked = async (m: ProjectorMetrics) => (await m.blocked.get()).values.map((v) => v.value);
+        await waitFor(async () => (await Promise.all(metrics.map(blocked))).flat().every((v) => v === 0), {
+          what: 'no replica reporting the stream blocked',
+        });
+        expect((writer === restarted ? standby : restarted).readiness().detail).toBe(
+          'standby: waiting for the writer lock',
+        );
+      } finally {
+        await standby.stop();
+      }
+    }, 20_000);
   });
 
   describe('Given a stream recreated and refilled past the checkpoint while the projector was down', () => {

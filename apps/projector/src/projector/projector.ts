@@ -220,6 +220,7 @@ export class Projector {
             locked: boolean;
           }[];
           if (row?.locked) break;
+          this.standingBy();
           if (this.stopped) {
             await runner.release();
             return undefined;
@@ -553,6 +554,17 @@ export class Projector {
       max_ack_pending: this.batchSize * 4,
       max_deliver: -1,
     });
+  }
+
+  /**
+   * Another instance holds the writer lock: a gap this one found is that one's to report now (its
+   * `bifrost_projector_blocked` would otherwise stay 1 after the writer went on, and the alert, which
+   * takes the maximum over replicas, would keep firing).
+   */
+  private standingBy(): void {
+    if (this.blocked === undefined) return;
+    this.blocked = undefined;
+    this.options.metrics?.blocked.reset();
   }
 
   /** Refuses to resume a stream at checkpoint + 1 when that would skip messages without a trace. */
