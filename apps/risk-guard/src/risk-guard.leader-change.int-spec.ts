@@ -1,7 +1,7 @@
 import type { ReserveReply } from '@bifrost/contracts';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { Subscription } from '@nats-io/nats-core';
-import type { Messaging } from '@bifrost/messaging';
+import { createEnvelope, type Messaging } from '@bifrost/messaging';
 import type { RunningService } from '@bifrost/service';
 import { createTestNamespace, waitFor, type TestNamespace } from '@bifrost/testing';
 import { LeaderLease } from './ledger/leader-lease';
@@ -11,8 +11,10 @@ import {
   deferred,
   holdNextAppend,
   ledgerEntries,
+  occupyLease,
   OPERATOR,
   stall,
+  startRiskGuard,
   startLeader,
   startSuccessor,
   upsertPolicy,
@@ -134,6 +136,57 @@ describe('risk-guard when a stalled leader wakes up after a takeover, its clock 
     expect(retried).toMatchObject({ outcome: 'GRANTED', reservationId: b.reservationId, replayed: true });
     expect(more).toMatchObject({ outcome: 'DENIED', reason: 'LIMIT_EXCEEDED' });
     expect(await grantedKeys(client, ns, 'capped')).toEqual(['a', 'b', 'c']);
+  });
+});
+
+describe('risk-guard when a policy event lands while a new leader takes over', () => {
+  let ns: TestNamespace;
+  let client: Messaging;
+
+  beforeAll(async () => {
+    ns = await createTestNamespace('risklate');
+    client = await connectClient(ns);
+  });
+  afterAll(async () => {
+    await client.drain();
+    await ns.cleanup();
+  });
+
+  it('should read it before its first decision', async () => {
+    const first = await startLeader(ns);
+    await upsertPolicy(client, 'eng', 100_000, 100_000, 100);
+    await first.close();
+    // A crashed leader's lease: the next instance starts as a standby and takes over when it runs out.
+    await occupyLease(client, 2_000);
+    const next = await startRiskGuard(ns, { RISK_SEED_POLICIES: 'false' });
+    try {
+      const desk = next.app.get(RiskDesk);
+      const store = (desk as unknown as { store: { loadLedger(): Promise<unknown> } }).store;
+      const loadLedger = store.loadLedger.bind(store);
+      // The earlier leader's throttle lands once the new leader has read the policies to take over.
+      jest.spyOn(store, 'loadLedger').mockImplementationOnce(async () => {
+        await client.publisher.publish(
+          createEnvelope({
+            type: 'risk.PolicyThrottled',
+            subject: client.naming.eventSubject('risk', 'policy', 'eng'),
+            source: 'risk-guard',
+            actor: { kind: 'system', id: 'risk-guard' },
+            data: { policyId: 'eng', cause: { kind: 'operator', id: 'alice' }, at: new Date().toISOString() },
+          }),
+        );
+        return loadLedger();
+      });
+      await waitFor(() => desk.isLeader, { timeoutMs: 15_000, what: 'the next instance leads' });
+
+      await expect(
+        desk.execute({ op: 'reserve', request: reserveOf('eng', 'after') }),
+      ).resolves.toMatchObject({
+        outcome: 'DENIED',
+        reason: 'THROTTLED',
+      });
+    } finally {
+      await next.close();
+    }
   });
 });
 

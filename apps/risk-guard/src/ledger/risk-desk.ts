@@ -316,17 +316,33 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
   }
 
   private async becomeLeader(): Promise<void> {
-    await this.takeOver();
-    if (this.config.RISK_SEED_POLICIES && Object.keys(this.book.policies).length === 0) await this.seed();
+    // A policy event this leader did not append (an earlier leader's, landing late) is read before
+    // the next decision, also one that lands while this instance reloads to take over: watched
+    // from before that reload. Its own appends are read back too (rare, and a few events to read).
+    let changedMeanwhile = false;
+    const watch = this.messaging.nc.subscribe(this.store.policyFilter, {
+      callback: () => {
+        if (this.leader) this.reloadPoliciesSoon();
+        else changedMeanwhile = true;
+      },
+    });
+    try {
+      await this.messaging.nc.flush();
+      await this.takeOver();
+      if (this.config.RISK_SEED_POLICIES && Object.keys(this.book.policies).length === 0) await this.seed();
+    } catch (error) {
+      watch.unsubscribe();
+      throw error;
+    }
     // The lease may have been lost while taking over.
-    if (this.stopping || !this.lease?.held) return;
+    if (this.stopping || !this.lease?.held) {
+      watch.unsubscribe();
+      return;
+    }
     this.leader = true;
     this.term += 1;
-    // A policy event this leader did not append (an earlier leader's, landing late) is read before
-    // the next decision; its own appends are read back too (rare, and a few events to read).
-    this.policyWatch = this.messaging.nc.subscribe(this.store.policyFilter, {
-      callback: () => this.reloadPoliciesSoon(),
-    });
+    this.policyWatch = watch;
+    if (changedMeanwhile) this.reloadPoliciesSoon();
     const term = this.term;
     const routes = await serveRpc(
       this.messaging.nc,
