@@ -1,5 +1,6 @@
 import type { RiskPolicy } from '@bifrost/contracts';
 import { Messaging } from '@bifrost/messaging';
+import { RiskDesk } from './ledger/risk-desk';
 import type { RunningService } from '@bifrost/service';
 import { createTestNamespace, TcpProxy, waitFor, type TestNamespace } from '@bifrost/testing';
 import {
@@ -199,6 +200,52 @@ describe('risk-guard when an append fails', () => {
       appendSpy.mockRestore();
       streamBack.resolve();
       await client.jsm.streams.info(decisions).catch(() => client.jsm.streams.add(config));
+    }
+  }, 40_000);
+
+  it('should record a decision it gave up on when its append had landed, before replaying it', async () => {
+    await upsertPolicy(client, 'unacked', 100_000, 100_000, 100);
+    const messaging = service.app.get(Messaging);
+    const append = messaging.eventStore.append.bind(messaging.eventStore);
+    const firstStored = deferred();
+    const ackLost = deferred();
+    let calls = 0;
+    // The first append lands but its ack is lost; the two retries fail outright (a third
+    // reservation's entries make each retry append); the next append goes through.
+    const appendSpy = jest.spyOn(messaging.eventStore, 'append').mockImplementation(async (...args) => {
+      calls += 1;
+      if (calls === 1) {
+        await append(...args);
+        firstStored.resolve();
+        await ackLost.promise;
+        throw new Error('the ack was lost');
+      }
+      if (calls <= 3) throw new Error('JetStream unavailable');
+      return append(...args);
+    });
+    const desk = service.app.get(RiskDesk) as unknown as { queue: unknown[] };
+    try {
+      const first = client.rpc.request('bifrost.rpc.risk.reserve', request('unacked', 'k1'), {
+        timeoutMs: 10_000,
+      });
+      await firstStored.promise;
+      const third = client.rpc.request('bifrost.rpc.risk.reserve', request('unacked', 'k3'), {
+        timeoutMs: 10_000,
+      });
+      await waitFor(() => desk.queue.length > 0, { what: 'the third reservation queued' });
+      ackLost.resolve();
+
+      expect(await first).toMatchObject({ ok: false, error: { code: 'INFRA.UNAVAILABLE' } });
+      expect(await third).toMatchObject({ ok: true, data: { outcome: 'GRANTED' } });
+      const replayed = await client.rpc.request('bifrost.rpc.risk.reserve', request('unacked', 'k1'));
+      expect(replayed).toMatchObject({ ok: true, data: { outcome: 'GRANTED', replayed: true } });
+      const records = await decisionRecords(client, ns, 'unacked');
+      expect(records.map((r) => r.reply.reservationId)).toContain(
+        replayed.ok && (replayed.data as { reservationId: string }).reservationId,
+      );
+    } finally {
+      appendSpy.mockRestore();
+      ackLost.resolve();
     }
   }, 40_000);
 

@@ -114,6 +114,22 @@ interface Decided {
   readonly error?: unknown;
 }
 
+/**
+ * Fresh decisions by engine, engines in the order of their last decision: the last record published
+ * holds the batch's last decision, whose GLOBAL usage is the one readers of the records keep.
+ */
+function byEngine(decided: readonly Decided[]): Map<string, Decided[]> {
+  const groups = new Map<string, Decided[]>();
+  for (const d of decided) {
+    const engineId = (d.decision as ReservationDecision).reply.engineId;
+    const group = groups.get(engineId) ?? [];
+    group.push(d);
+    groups.delete(engineId);
+    groups.set(engineId, group);
+  }
+  return groups;
+}
+
 type DecisionRecord = Envelope<{ limits: Record<string, RiskLimits>; decisions: ReservationDecision[] }>;
 
 const LEASE_KEY = 'risk-guard.leader';
@@ -557,7 +573,18 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
       }
       await commit();
     } catch (error) {
-      await this.recover(error, [...decided.map((d) => d.job), ...jobs.slice(next)]);
+      const givenUp = await this.recover(error, [...decided.map((d) => d.job), ...jobs.slice(next)]);
+      // The append may have landed (its ack lost): a retry with the same key then replays a grant
+      // no record holds. The decisions given up are kept as unrecorded, stored before such a replay
+      // is answered (and only then: a replay finds the ledger holding the same reservation).
+      for (const [engineId, group] of byEngine(decided.filter((d) => d.decision && givenUp.has(d.job)))) {
+        for (const { record } of this.decisionRecords(engineId, group, ctx.policies)) {
+          this.keepUnrecorded(
+            record.data.decisions.map((d) => d.reply.reservationId),
+            record,
+          );
+        }
+      }
     }
   }
 
@@ -578,22 +605,26 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
     }
   }
 
-  /** After a failed ledger append: resync, then decide the jobs again or fail them. */
-  private async recover(error: unknown, jobs: Job[]): Promise<void> {
+  /** After a failed ledger append: resync, then decide the jobs again or fail them (returned). */
+  private async recover(error: unknown, jobs: Job[]): Promise<ReadonlySet<Job>> {
     await this.resync(error);
     const retry: Job[] = [];
+    const givenUp = new Set<Job>();
     for (const job of jobs) {
       job.attempts += 1;
       if (job.attempts < MAX_ATTEMPTS && this.leader) retry.push(job);
-      else
+      else {
+        givenUp.add(job);
         job.reject(
           error instanceof BifrostError
             ? error
             : new TransientError('could not record the decision', { cause: error }),
         );
+      }
     }
     // Retried jobs are decided again ahead of newer ones; a reserve that did land is found by its key.
     this.queue.unshift(...retry);
+    return givenUp;
   }
 
   private toCommand(job: Job): LedgerCommand {
@@ -698,35 +729,14 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
    * instance that decided it.
    */
   private settleReplies(decided: Decided[], policies: Readonly<Record<string, RiskPolicy>>): void {
-    const fresh = new Map<string, Decided[]>();
     for (const d of decided) {
-      if (d.error !== undefined) {
-        d.job.reject(d.error);
-        this.metrics.failed(d.job.request.op);
-      } else if (d.decision) {
-        // Engines in the order of their last decision: the last record published holds the batch's
-        // last decision, whose GLOBAL usage is the one readers of the records keep.
-        const engineId = d.decision.reply.engineId;
-        const group = fresh.get(engineId) ?? [];
-        group.push(d);
-        fresh.delete(engineId);
-        fresh.set(engineId, group);
-      }
+      if (d.error === undefined) continue;
+      d.job.reject(d.error);
+      this.metrics.failed(d.job.request.op);
     }
     // Stored first, so a replay of a decision of this batch finds its record being stored.
-    for (const [engineId, group] of fresh) {
-      for (let start = 0; start < group.length; start += MAX_DECISIONS_PER_RECORD) {
-        const part = group.slice(start, start + MAX_DECISIONS_PER_RECORD);
-        const record = createEnvelope({
-          type: 'risk.ReservationsDecided',
-          subject: this.messaging.naming.decisionSubject('risk', engineId),
-          source: 'risk-guard',
-          actor: engine(engineId),
-          data: {
-            limits: limitsOf(policies, engineId),
-            decisions: part.map((d) => d.decision as ReservationDecision),
-          },
-        });
+    for (const [engineId, group] of byEngine(decided.filter((d) => d.error === undefined && d.decision))) {
+      for (const { record, part } of this.decisionRecords(engineId, group, policies)) {
         const stored = this.storeRecord(record);
         for (const { job, reply } of part) this.replyOnceStored(job, reply, stored, true);
       }
@@ -738,6 +748,30 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
       if (stored) this.replyOnceStored(job, reply, stored, false);
       else job.resolve(reply);
     }
+  }
+
+  /** An engine's fresh decisions as records (`risk.ReservationsDecided`) of at most 64 decisions each. */
+  private decisionRecords(
+    engineId: string,
+    group: readonly Decided[],
+    policies: Readonly<Record<string, RiskPolicy>>,
+  ): { record: DecisionRecord; part: readonly Decided[] }[] {
+    const records: { record: DecisionRecord; part: readonly Decided[] }[] = [];
+    for (let start = 0; start < group.length; start += MAX_DECISIONS_PER_RECORD) {
+      const part = group.slice(start, start + MAX_DECISIONS_PER_RECORD);
+      const record = createEnvelope({
+        type: 'risk.ReservationsDecided',
+        subject: this.messaging.naming.decisionSubject('risk', engineId),
+        source: 'risk-guard',
+        actor: engine(engineId),
+        data: {
+          limits: limitsOf(policies, engineId),
+          decisions: part.map((d) => d.decision as ReservationDecision),
+        },
+      });
+      records.push({ record, part });
+    }
+    return records;
   }
 
   private replyOnceStored(job: Job, reply: unknown, stored: Promise<void>, fresh: boolean): void {
