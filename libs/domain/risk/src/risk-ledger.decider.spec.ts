@@ -811,6 +811,17 @@ describe('Risk ledger', () => {
         .then([openedWithR1]);
     });
 
+    it('should answer a replay of a carried reservation with the day it was decided on', () => {
+      const events = riskLedgerDecider.decide(
+        reserve('r4', {}, 'E1', 'key-r1', midnight),
+        fold(riskLedgerDecider, history),
+        context(),
+      );
+      const state = fold(riskLedgerDecider, events, fold(riskLedgerDecider, history));
+      expect(state.status === 'open' && state.day).toBe('2026-11-22');
+      expect(reserveResult(state, 'E1', 'key-r1', true)).toMatchObject({ reservationId: r('r1'), day: DAY });
+    });
+
     it('should follow the configured time zone: midnight in New York is 05:00 UTC', () => {
       const ny = context({}, 'America/New_York');
       spec

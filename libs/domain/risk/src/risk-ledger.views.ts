@@ -77,7 +77,8 @@ export function reserveResult(
     status: record.status,
     maxLoss: money(record.maxLoss),
     exposure: money(record.exposure),
-    day: state.day,
+    // A carried reservation's day is the one it was decided on, not the ledger's.
+    day: dayKey(record.decidedAt, state.timeZone),
     decidedAt: record.decidedAt,
     ...(denied
       ? {
