@@ -712,28 +712,32 @@ describe('gateway over the real gate', () => {
 
   describe('rate limits', () => {
     it('should answer 429 with Retry-After once a principal spent its burst, and not touch others', async () => {
+      // 0.1/s × 20 s: a bucket of two tokens, the next one back 10 s after the first was taken, so
+      // that three calls fall in one window however slow the machine.
       const limited = await startGateway(
         'gwrate',
-        { GATEWAY_RATE_LIMIT_VIEWER: '1', GATEWAY_RATE_BURST_SECONDS: '2' },
+        { GATEWAY_RATE_LIMIT_VIEWER: '0.1', GATEWAY_RATE_BURST_SECONDS: '20' },
         { ns: h.ns, db: h.db },
       );
       try {
         const statuses: number[] = [];
         let last: Awaited<ReturnType<GatewayHarness['http']>> | undefined;
+        const started = Date.now();
         for (let i = 0; i < 3; i += 1) {
           last = await limited.http('GET', '/api/v1/auth/me', { key: h.keys.viewer });
           statuses.push(last.status);
         }
+        const retryAfter = Number(last?.headers.get('retry-after'));
 
         expect(statuses).toEqual([200, 200, 429]);
-        // The bucket holds 1/s × 2 s: empty after two calls, a token back within the second.
-        expect(last?.headers.get('retry-after')).toBe('1');
+        expect(retryAfter).toBeLessThanOrEqual(10);
+        expect(retryAfter).toBeGreaterThanOrEqual(Math.ceil((10_000 - (Date.now() - started)) / 1000));
         expect(last?.headers.get('content-type')).toContain('application/problem+json');
         expect(last?.body).toMatchObject({
           status: 429,
           type: '/problems/rate-limited',
           code: 'RATE.LIMITED',
-          detail: 'rate limit of 1/s exceeded; retry in 1 s',
+          detail: `rate limit of 0.1/s exceeded; retry in ${retryAfter} s`,
         });
         expect((await limited.http('GET', '/api/v1/auth/me', { key: h.keys.operator })).status).toBe(200);
       } finally {
@@ -772,23 +776,28 @@ describe('gateway over the real gate', () => {
     });
 
     it('should say in Retry-After the whole seconds until the next token, rounded up', async () => {
-      // 0.25/s: a bucket of one token, the next one back 4 s after it was taken. Asked again at once
-      // (well within a second), the wait rounds up to 4 s.
+      // 0.25/s: a bucket of one token, the next one back 4 s after it was taken. The wait left is at
+      // least 4 s less the time between sending the first call and reading the second's answer;
+      // rounded up, Retry-After is no less than that rounded up (rounded down, it would be less).
       const slow = await startGateway(
         'gwrateslow',
         { GATEWAY_RATE_LIMIT_VIEWER: '0.25' },
         { ns: h.ns, db: h.db },
       );
       try {
+        const started = Date.now();
         const first = await slow.http('GET', '/api/v1/auth/me', { key: h.keys.viewer });
         const second = await slow.http('GET', '/api/v1/auth/me', { key: h.keys.viewer });
+        const leastLeft = 4_000 - (Date.now() - started);
+        const retryAfter = Number(second.headers.get('retry-after'));
 
         expect(first.status).toBe(200);
         expect(second.status).toBe(429);
-        expect(second.headers.get('retry-after')).toBe('4');
+        expect(retryAfter).toBeLessThanOrEqual(4);
+        expect(retryAfter).toBeGreaterThanOrEqual(Math.ceil(leastLeft / 1000));
         expect(second.body).toMatchObject({
           code: 'RATE.LIMITED',
-          detail: 'rate limit of 0.25/s exceeded; retry in 4 s',
+          detail: `rate limit of 0.25/s exceeded; retry in ${retryAfter} s`,
         });
       } finally {
         await slow.close();
@@ -798,7 +807,7 @@ describe('gateway over the real gate', () => {
     it('should count refused (403) calls against the caller’s budget too', async () => {
       const limited = await startGateway(
         'gwrate403',
-        { GATEWAY_RATE_LIMIT_VIEWER: '1', GATEWAY_RATE_BURST_SECONDS: '2' },
+        { GATEWAY_RATE_LIMIT_VIEWER: '0.1', GATEWAY_RATE_BURST_SECONDS: '20' },
         { ns: h.ns, db: h.db },
       );
       try {

@@ -14,7 +14,9 @@ import { GateConfig, gateService } from './gate.service';
 import { GateState } from './state/gate-state';
 
 const operator = { kind: 'operator' as const, id: 'alice' };
-const MAX_LAG_MS = 1_000;
+// The default: verified every 500 ms, so a replica whose tail is fine stays current through a
+// stall of the machine of over a second.
+const MAX_LAG_MS = 2_000;
 
 describe('gate replicas: a replica answers only from state proven current', () => {
   let ns: TestNamespace;
@@ -104,7 +106,7 @@ describe('gate replicas: a replica answers only from state proven current', () =
     const metrics = await (await fetch(`${cut.url}/metrics`)).text();
     const staleness = /bifrost_gate_state_staleness_seconds\{service="gate"\} ([\d.e+-]+)/.exec(metrics)?.[1];
     expect(Number(staleness)).toBeGreaterThan(MAX_LAG_MS / 1000);
-  }, 30_000);
+  }, 60_000);
 });
 
 describe('gate replicas: outcomes are folded in the order they were reported', () => {

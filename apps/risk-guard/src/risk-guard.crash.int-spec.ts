@@ -16,7 +16,8 @@ import {
 } from './risk-guard.fixtures';
 
 const ROOT = resolve(__dirname, '../../..');
-const LEASE_MS = 1_000;
+// Long enough that a loaded machine's stall (~650 ms seen in CI) does not move the lease by itself.
+const LEASE_MS = 3_000;
 
 jest.setTimeout(60_000);
 
@@ -50,7 +51,9 @@ describe('risk-guard when the leader crashes', () => {
 
       await upsertPolicy(client, 'GLOBAL', 100_000, 100_000, 1_000);
       await upsertPolicy(client, 'eng', 100_000, 100_000, 1_000);
-      const before = await Promise.all([1, 2, 3, 4, 5].map((i) => reserve(client, 'eng', `k-${i}`, 100)));
+      const before = await Promise.all(
+        [1, 2, 3, 4, 5].map((i) => untilAnswered(() => reserve(client, 'eng', `k-${i}`, 100))),
+      );
       expect(before.every((r) => r.outcome === 'GRANTED')).toBe(true);
 
       await kill(leader, 'SIGKILL');
@@ -74,10 +77,12 @@ describe('risk-guard when the leader crashes', () => {
   describe('Given a lease held by an instance that stops renewing it', () => {
     it('should be ready as a standby while the lease runs, not ready once it ran out, and ready again as the leader', async () => {
       const kv = await new Kvm(client.js).create(ns.naming.snapshotBucket, { history: 1 });
-      const runsOutAt = Date.now() + 3_000;
+      // Margins for a loaded machine: the standby starts within 6 s, and is leaderless from then
+      // until its next poll of the lease, 15 s after its start.
+      const runsOutAt = Date.now() + 6_000;
       await kv.put('risk-guard.leader', JSON.stringify({ holder: 'gone', expiresAt: runsOutAt }));
-      // Polls the lease every 5 s: the first poll sees it held, the next comes after it ran out.
-      standby = await startRiskGuard(ns, { RISK_SEED_POLICIES: 'false', RISK_LEASE_MS: '15000' });
+      // Polls the lease every 15 s: the first poll sees it held, the next comes after it ran out.
+      standby = await startRiskGuard(ns, { RISK_SEED_POLICIES: 'false', RISK_LEASE_MS: '45000' });
       const asStandby = await readiness(standby.url);
 
       await new Promise((resolve) => setTimeout(resolve, runsOutAt + 100 - Date.now()));
@@ -86,7 +91,7 @@ describe('risk-guard when the leader crashes', () => {
         (error: { code?: string }) => error.code,
       );
       await waitFor(async () => (await readiness(standby?.url as string)).detail === 'leader', {
-        timeoutMs: 10_000,
+        timeoutMs: 25_000,
         what: 'the standby leads',
       });
 

@@ -118,7 +118,7 @@ export async function untilAnswered<T>(call: () => Promise<T>): Promise<T> {
       return await call();
     } catch (error) {
       const code = (error as { code?: string }).code ?? '';
-      if (attempt > 200 || !infraFailureCode(code)) throw error;
+      if (attempt > 400 || !infraFailureCode(code)) throw error;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   }

@@ -450,7 +450,8 @@ describe('gateway auth', () => {
   });
 
   describe('the anonymous rate limit behind a proxy', () => {
-    const env = { GATEWAY_RATE_LIMIT_ANONYMOUS: '1', GATEWAY_RATE_BURST_SECONDS: '1' };
+    // One token per 10 s: each pair of calls falls in one window however slow the machine.
+    const env = { GATEWAY_RATE_LIMIT_ANONYMOUS: '0.1', GATEWAY_RATE_BURST_SECONDS: '10' };
     const anonymous = (gateway: GatewayHarness, client: string) =>
       fetch(`${gateway.gateway.url}/api/v1/auth/me`, { headers: { 'x-forwarded-for': client } }).then(
         (response) => response.status,

@@ -184,12 +184,15 @@ describe('LeaderLease against the NATS KV bucket', () => {
   });
 
   it('should run on the system clock by default: a lease not renewed runs out and another takes it', async () => {
-    const a = new LeaderLease(kvA, key, 'a', TTL_MS);
-    const b = new LeaderLease(kvB, key, 'b', TTL_MS);
+    // On the real clock, a lease long enough that a stall of the machine between two reads of it
+    // does not let it run out.
+    const ttlMs = 3_000;
+    const a = new LeaderLease(kvA, key, 'a', ttlMs);
+    const b = new LeaderLease(kvB, key, 'b', ttlMs);
     expect(await a.acquire()).toBe(true);
     expect(await b.acquire()).toBe(false);
 
-    await waitFor(() => b.acquire(), { timeoutMs: 5_000, what: 'b takes the lease a did not renew' });
+    await waitFor(() => b.acquire(), { timeoutMs: 15_000, what: 'b takes the lease a did not renew' });
 
     expect(a.held).toBe(false);
     expect(await a.acquire()).toBe(false);

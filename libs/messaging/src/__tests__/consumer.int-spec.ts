@@ -336,9 +336,10 @@ describe('ConsumerRunner', () => {
       'slow',
       async (_envelope, delivery) => {
         deliveries.push(delivery.deliveryCount);
-        await new Promise((resolve) => setTimeout(resolve, 3_500)); // three and a half ack waits
+        await new Promise((resolve) => setTimeout(resolve, 5_000)); // two and a half ack waits
       },
-      { ackWaitMs: 1_000 },
+      // In progress every second: a stall of up to a second on a loaded machine is no redelivery.
+      { ackWaitMs: 2_000 },
     );
     await messaging.publisher.publish(work(ns.naming, 'slow', 1));
 
@@ -346,10 +347,10 @@ describe('ConsumerRunner', () => {
       async () =>
         (await messaging.jsm.consumers.info(ns.naming.streams.ingest.name, 'test__slow')).num_ack_pending ===
           0 && deliveries.length > 0,
-      { what: 'the slow message acknowledged' },
+      { timeoutMs: 20_000, what: 'the slow message acknowledged' },
     );
     expect(deliveries).toEqual([1]);
-  }, 15_000);
+  }, 30_000);
 
   it('should keep messages waiting behind a slow one from being delivered again', async () => {
     const handled: string[] = [];
@@ -358,9 +359,9 @@ describe('ConsumerRunner', () => {
       'queued',
       async (envelope, delivery) => {
         handled.push(`${String(envelope.data['n'])}#${delivery.deliveryCount}`);
-        if (envelope.data['n'] === 1) await new Promise((resolve) => setTimeout(resolve, 3_500)); // three and a half ack waits
+        if (envelope.data['n'] === 1) await new Promise((resolve) => setTimeout(resolve, 5_000)); // two and a half ack waits
       },
-      { ackWaitMs: 1_000 },
+      { ackWaitMs: 2_000 },
     );
     // Published together: the pull brings all four at once, three of them to wait behind the first.
     await Promise.all([1, 2, 3, 4].map((n) => messaging.publisher.publish(work(ns.naming, 'queued', n))));
@@ -369,11 +370,11 @@ describe('ConsumerRunner', () => {
       async () =>
         (await messaging.jsm.consumers.info(ns.naming.streams.ingest.name, 'test__queued'))
           .num_ack_pending === 0 && handled.length >= 4,
-      { what: 'all four acknowledged' },
+      { timeoutMs: 20_000, what: 'all four acknowledged' },
     );
-    await new Promise((resolve) => setTimeout(resolve, 2_000)); // two more ack waits: nothing comes back
+    await new Promise((resolve) => setTimeout(resolve, 4_000)); // two more ack waits: nothing comes back
     expect(handled.sort()).toEqual(['1#1', '2#1', '3#1', '4#1']);
-  }, 15_000);
+  }, 40_000);
 
   it('should report its lag: what waits at start, then what is left after each message', async () => {
     await Promise.all([1, 2, 3].map((n) => messaging.publisher.publish(work(ns.naming, 'lagging', n))));
