@@ -91,7 +91,9 @@ jest.on('close', (code, signal) => {
     summary(0, 0, 1);
   }
   if (failed === 0 && code !== 0) {
+    // Counted as one failure, so that the summary line says the run failed as its exit code does.
     console.error(`jest exited with ${signal ?? `code ${code}`} although no test failed`);
+    summary(passed, 1, 1);
   }
-  summary(passed, failed, failed > 0 || code !== 0 ? 1 : 0);
+  summary(passed, failed, failed > 0 ? 1 : 0);
 });
