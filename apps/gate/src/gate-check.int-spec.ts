@@ -470,8 +470,10 @@ describe('gate service: checks over NATS', () => {
       expect(await blocked()).toBe(blockedBefore + 1);
       expect(await timed()).toBe(timedBefore + 1);
       expect(await failures()).toBe(failuresBefore + 1);
-      expect(await read('bifrost_gate_kill_switch_engaged', 'scope="mx2",mode="hard"')).toBe(1);
-      expect(await read('bifrost_gate_kill_switch_engaged', 'scope="global",mode="none"')).toBe(0);
+      expect(await read('bifrost_gate_kill_switch_engaged', 'scope="engine",engine="mx2",mode="hard"')).toBe(
+        1,
+      );
+      expect(await read('bifrost_gate_kill_switch_engaged', 'scope="global",engine="",mode="none"')).toBe(0);
     });
   });
 

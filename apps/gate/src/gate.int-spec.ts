@@ -38,7 +38,7 @@ describe('gate service shell', () => {
       const metrics = await (await fetch(`${first.url}/metrics`)).text();
       expect(metrics).toContain('bifrost_process_cpu_user_seconds_total{service="gate"}');
       expect(metrics).toContain(
-        'bifrost_gate_kill_switch_engaged{scope="global",mode="none",service="gate"} 0',
+        'bifrost_gate_kill_switch_engaged{scope="global",engine="",mode="none",service="gate"} 0',
       );
 
       const pong = await client.rpc.call('bifrost.rpc.gate.ping', { echo: 'hi' });

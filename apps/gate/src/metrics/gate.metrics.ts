@@ -88,17 +88,18 @@ export class GateMetrics {
     );
     new Gauge({
       name: 'bifrost_gate_kill_switch_engaged',
-      help: '1 while a kill switch is engaged (scope global or the engine id), by mode; the global one is always there, 0 with mode "none" while released',
-      labelNames: ['scope', 'mode'],
+      help: '1 while a kill switch is engaged (scope "global", or "engine" with the engine id), by mode; the global one is always there, 0 with mode "none" while released',
+      // The engine in a label of its own: an engine may be named "global".
+      labelNames: ['scope', 'engine', 'mode'],
       registers: [registry],
       collect() {
         this.reset();
         const { killSwitches } = state.controlState();
         // Always present: "released" must not look like "the gate does not report".
-        if (killSwitches.global) this.set({ scope: 'global', mode: killSwitches.global.mode }, 1);
-        else this.set({ scope: 'global', mode: 'none' }, 0);
+        if (killSwitches.global) this.set({ scope: 'global', engine: '', mode: killSwitches.global.mode }, 1);
+        else this.set({ scope: 'global', engine: '', mode: 'none' }, 0);
         for (const [engine, kill] of Object.entries(killSwitches.engines))
-          this.set({ scope: engine, mode: kill.mode }, 1);
+          this.set({ scope: 'engine', engine, mode: kill.mode }, 1);
       },
     });
     new Gauge({
