@@ -1,5 +1,5 @@
 import type { LedgerEntry, ReservationReply } from '@bifrost/contracts';
-import type { Messaging } from '@bifrost/messaging';
+import { Messaging } from '@bifrost/messaging';
 import type { RunningService } from '@bifrost/service';
 import { createTestNamespace, waitFor, type TestNamespace } from '@bifrost/testing';
 import { RiskBookStore } from './ledger/risk-book.store';
@@ -97,6 +97,101 @@ describe('risk-guard across the day boundary', () => {
 
       expect(retried).toMatchObject({ status: 'SETTLED', realizedLoss: usd(900) });
       expect((await ledger(client)).usage['eng']?.realizedLoss ?? 0).toBe(0);
+    });
+  });
+
+  describe('Given more reservations open at midnight than one message holds', () => {
+    const count = 4_000;
+    const today = () => new Date().toISOString().slice(0, 10);
+
+    /** Yesterday's ledger with `count` grants open past midnight, a leader, and policies with room. */
+    async function manyOpenAtMidnight(): Promise<void> {
+      const yesterday = new Date(Date.parse(today()) - 86_400_000).toISOString().slice(0, 10);
+      const store = new RiskBookStore(client, SYSTEM.id);
+      // Long-lived grants with long keys (~450 bytes each carried): ~1.8 MB, past 1 MiB in one message.
+      const grants: LedgerEntry[] = Array.from({ length: count }, (_, i) => ({
+        type: 'ReservationGranted',
+        data: {
+          reservationId: `00000000-0000-7000-8000-${i.toString(16).padStart(12, '0')}`,
+          engineId: 'eng',
+          idempotencyKey: `${'k'.repeat(150)}-${i}`,
+          maxLoss: usd(1),
+          exposure: usd(1),
+          grantedAt: `${yesterday}T12:00:00.000Z`,
+          expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+          actor: { kind: 'engine', id: 'eng' },
+        },
+      }));
+      let sequence = await store.appendLedger(
+        yesterday,
+        [opened(yesterday, `${yesterday}T08:00:00.000Z`, null)],
+        0,
+      );
+      for (let start = 0; start < count; start += 500)
+        sequence = await store.appendLedger(yesterday, grants.slice(start, start + 500), sequence);
+
+      await startLeader();
+      for (const policyId of ['GLOBAL', 'eng']) {
+        await client.rpc.call('bifrost.rpc.risk.cmd.upsert-policy', {
+          actor: { kind: 'operator', id: 'alice' },
+          reason: 'test limits',
+          policyId,
+          maxDailyLoss: usd(1_000_000),
+          maxDailyExposure: usd(1_000_000),
+          maxDailyActions: 1_000,
+        });
+      }
+    }
+    const reserveAfterMidnight = () =>
+      client.rpc.call<{ outcome: string; day: string }>('bifrost.rpc.risk.reserve', {
+        engineId: 'eng',
+        idempotencyKey: 'after-midnight',
+        maxLoss: usd(1),
+        exposure: usd(1),
+      });
+    /** Today holds every one of them, and the reservation made after midnight, once. */
+    async function allCarried(): Promise<void> {
+      const view = await ledger(client);
+      expect(view.day).toBe(today());
+      expect(view.openCount).toBe(count + 1);
+      expect(view.usage['eng']).toMatchObject({ reservedLoss: count + 1, reservedExposure: count + 1 });
+    }
+
+    it('should open today carrying all of them, in messages below max_payload, and go on deciding', async () => {
+      await manyOpenAtMidnight();
+
+      expect(await reserveAfterMidnight()).toMatchObject({ outcome: 'GRANTED', day: today() });
+      await allCarried();
+      const subject = ns.naming.eventSubject('risk', 'ledger', today());
+      const { state } = await client.jsm.streams.info(ns.naming.streams.events.name, {
+        subjects_filter: subject,
+      });
+      // The opening and three more carried chunks, the grant with the last.
+      expect(state.subjects?.[subject]).toBe(4);
+    });
+
+    it('should carry the rest before deciding when the opening was cut between its messages', async () => {
+      await manyOpenAtMidnight();
+      const messaging = (service as RunningService).app.get(Messaging);
+      const publish = messaging.publisher.publish.bind(messaging.publisher);
+      let cut = false;
+      // The opening's second message is refused once (the first landed): an append cut in two.
+      const spy = jest.spyOn(messaging.publisher, 'publish').mockImplementation(async (envelope, ...rest) => {
+        const entries = (envelope.data as { entries?: LedgerEntry[] }).entries;
+        if (!cut && entries?.[0]?.type === 'ReservationsCarried') {
+          cut = true;
+          throw new Error('JetStream unavailable');
+        }
+        return publish(envelope, ...rest);
+      });
+      try {
+        expect(await reserveAfterMidnight()).toMatchObject({ outcome: 'GRANTED', day: today() });
+      } finally {
+        spy.mockRestore();
+      }
+
+      expect(cut).toBe(true);
+      await allCarried();
     });
   });
 });

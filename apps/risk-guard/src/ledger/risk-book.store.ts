@@ -117,17 +117,30 @@ export class RiskBookStore {
     });
   }
 
-  /** Appends one batch of ledger entries as a single message; returns its stream sequence. */
+  /**
+   * Appends one batch of ledger entries as a single message, or several when an opening carries its
+   * reservations in `ReservationsCarried` entries: each of those starts a message, so that no message
+   * outgrows NATS's max_payload. Returns the last message's stream sequence. A cut between them is
+   * completed by the next command (the state knows what is left to carry).
+   */
   async appendLedger(day: string, entries: LedgerEntry[], expectedSequence: number): Promise<number> {
     const subject = this.ledgerSubject(day);
-    const envelope = createEnvelope({
-      type: 'risk.LedgerEntriesRecorded',
-      subject,
-      source: 'risk-guard',
-      actor: { kind: 'system', id: this.actorId },
-      data: { day, entries },
-    });
-    return this.messaging.eventStore.append(subject, [envelope], expectedSequence);
+    const messages: LedgerEntry[][] = [];
+    for (const entry of entries) {
+      const last = messages.at(-1);
+      if (last && entry.type !== 'ReservationsCarried') last.push(entry);
+      else messages.push([entry]);
+    }
+    const envelopes = messages.map((part) =>
+      createEnvelope({
+        type: 'risk.LedgerEntriesRecorded',
+        subject,
+        source: 'risk-guard',
+        actor: { kind: 'system', id: this.actorId },
+        data: { day, entries: part },
+      }),
+    );
+    return this.messaging.eventStore.append(subject, envelopes, expectedSequence);
   }
 
   async appendPolicyEvent(

@@ -91,6 +91,12 @@ export type LimitViolation = Static<typeof LimitViolation>;
 
 // ── Ledger entries: the domain events of the daily ledger ───────────────────────────────────────
 
+/**
+ * Carried reservations per ledger entry: ~300–600 bytes each, so that an entry, stored in a message
+ * of its own, stays well below NATS's default max_payload of 1 MiB however many are open at midnight.
+ */
+export const LEDGER_CARRY_CHUNK = 1000;
+
 export const CarriedReservation = object({
   reservationId: ReservationId,
   engineId: EntityId,
@@ -107,6 +113,7 @@ export const CarriedReservation = object({
    */
   afterExpiry: Type.Optional(Type.Boolean()),
 });
+export type CarriedReservation = Static<typeof CarriedReservation>;
 
 const entry = <T extends string, D extends TSchema>(type: T, data: D) =>
   object({ type: Type.Literal(type), data });
@@ -119,14 +126,31 @@ export const LedgerEntry = Type.Union([
       timeZone: Type.String({ minLength: 1 }),
       openedAt: Timestamp,
       previousDay: Type.Union([Type.Null(), Type.String()]),
-      /** Reservations still open at the day boundary keep counting on the new day. */
+      /**
+       * Reservations still open at the day boundary keep counting on the new day: up to
+       * {@link LEDGER_CARRY_CHUNK} here (entries written before it hold them all), the rest in
+       * `ReservationsCarried` entries after it.
+       */
       carriedOver: Type.Array(CarriedReservation),
+      /**
+       * How many reservations the opening carries in all, present when they do not fit in this
+       * entry: the `ReservationsCarried` entries that follow (each in a message of its own) hold
+       * the rest. A day whose count is not reached yet is completed by the next command.
+       */
+      carriedTotal: Type.Optional(Type.Integer({ minimum: 0 })),
       /**
        * Usage per policy on `previousDay` as it closed: that day's final figures (whatever is said
        * about its reservations from now on is booked on the new day). Absent on a first day, and
        * in entries written before the field existed.
        */
       closing: Type.Optional(Type.Record(Type.String(), RiskUsage)),
+    }),
+  ),
+  entry(
+    'ReservationsCarried',
+    object({
+      /** More of the reservations the day's `LedgerOpened` carries (see its `carriedTotal`). */
+      carriedOver: Type.Array(CarriedReservation, { minItems: 1 }),
     }),
   ),
   entry(

@@ -1,4 +1,4 @@
-import { LEDGER_OPEN_LIMIT, type RiskPolicy, type RiskUsage } from '@bifrost/contracts';
+import { LEDGER_CARRY_CHUNK, LEDGER_OPEN_LIMIT, type RiskPolicy, type RiskUsage } from '@bifrost/contracts';
 import {
   DeciderSpecification,
   fold,
@@ -7,7 +7,8 @@ import {
   ValidationError,
 } from '@bifrost/event-sourcing';
 import { findReservation, riskLedgerDecider, type LedgerContext } from './risk-ledger.decider';
-import type { LedgerCommand, LedgerEvent } from './risk-ledger.state';
+import { bucketValues } from './bucket-map';
+import type { LedgerCommand, LedgerEvent, LedgerState } from './risk-ledger.state';
 import { ledgerView, reservationChecks, reservationResult, reserveResult } from './risk-ledger.views';
 
 // Fixture constants live up here: the describe blocks read them while the module loads.
@@ -835,6 +836,85 @@ describe('Risk ledger', () => {
           opened('2026-11-22', '2026-11-22T05:00:00.000Z', '2026-11-21', [], 'America/New_York', {}),
           granted('r1', {}, 'E1', 'key-r1', '2026-11-22T05:00:00.000Z'),
         ]);
+    });
+  });
+
+  describe(`Given more reservations open at midnight than one entry carries (${LEDGER_CARRY_CHUNK})`, () => {
+    const count = LEDGER_CARRY_CHUNK + 500;
+    const late = '2026-11-22T00:00:10.000Z';
+    // Long-lived grants of E1 and E2: still open on the new day.
+    const history = [
+      opened(DAY),
+      ...(Array.from({ length: count }, (_, i) => ({
+        ...granted(`m${i}`, { loss: 1, exposure: 2 }, i % 2 === 0 ? 'E1' : 'E2', `key-m${i}`, T0),
+        data: {
+          ...(granted(`m${i}`, { loss: 1, exposure: 2 }, i % 2 === 0 ? 'E1' : 'E2', `key-m${i}`, T0)
+            .data as object),
+          expiresAt: '2026-11-23T00:00:00.000Z',
+        },
+      })) as LedgerEvent[]),
+    ];
+    const before = fold(riskLedgerDecider, history);
+    const opening = riskLedgerDecider.decide(expireAt(late), before, context());
+    const openIds = (state: LedgerState) =>
+      state.status === 'open'
+        ? bucketValues(state.open)
+            .map((record) => record.reservationId)
+            .sort()
+        : [];
+    const carriedIds = (events: readonly LedgerEvent[]) =>
+      events
+        .flatMap((e) =>
+          e.type === 'LedgerOpened' || e.type === 'ReservationsCarried' ? e.data.carriedOver : [],
+        )
+        .map((c) => c.reservationId)
+        .sort();
+
+    it('should open the day with the first of them and carry the rest in entries after it, each at most the chunk', () => {
+      expect(opening.map((e) => e.type)).toEqual(['LedgerOpened', 'ReservationsCarried']);
+      expect(opening[0]).toMatchObject({ data: { previousDay: DAY, carriedTotal: count } });
+      expect(opening.map((e) => (e.data as { carriedOver: unknown[] }).carriedOver.length)).toEqual([
+        LEDGER_CARRY_CHUNK,
+        500,
+      ]);
+      expect(carriedIds(opening)).toEqual(openIds(before));
+      const after = fold(riskLedgerDecider, opening, before);
+      expect(openIds(after)).toEqual(openIds(before));
+      expect(after.status === 'open' && after.uncarried).toBeUndefined();
+      expect(after.status === 'open' && after.usage['E1']).toMatchObject({
+        reservedLoss: count / 2,
+        reservedExposure: count,
+      });
+    });
+
+    it('should carry the rest first when the opening was cut after its first message, and only once', () => {
+      const cut = fold(riskLedgerDecider, opening.slice(0, 1), before);
+      expect(cut.status === 'open' && cut.uncarried?.length).toBe(500);
+
+      const completing = riskLedgerDecider.decide(reserve('n1', { loss: 1 }, 'E1', 'key-n1', late), cut, {
+        ...context(),
+        policies: { GLOBAL: policy('GLOBAL', 1e9, 1e9, 1e6), E1: policy('E1', 1e9, 1e9, 1e6) },
+      });
+      expect(completing.map((e) => e.type)).toEqual(['ReservationsCarried', 'ReservationGranted']);
+      const done = fold(riskLedgerDecider, completing, cut);
+      expect(openIds(done)).toEqual([...openIds(before), r('n1')].sort());
+      expect(done.status === 'open' && done.uncarried).toBeUndefined();
+      expect(riskLedgerDecider.decide(expireAt(late), done, context())).toEqual([]);
+    });
+
+    it('should hand what a cut opening had yet to carry on to the day after, with what is open', () => {
+      const cut = fold(riskLedgerDecider, opening.slice(0, 1), before);
+      const next = riskLedgerDecider.decide(expireAt('2026-11-23T00:00:10.000Z'), cut, context());
+      expect(next[0]).toMatchObject({
+        type: 'LedgerOpened',
+        data: { day: '2026-11-23', carriedTotal: count },
+      });
+      // Due at the new day's first second: every carried grant expires on it, none is lost.
+      expect(carriedIds(next)).toEqual(openIds(before));
+    });
+
+    it('should hold them all when the day is replayed from its own entries, the previous day unknown', () => {
+      expect(openIds(fold(riskLedgerDecider, opening))).toEqual(openIds(before));
     });
   });
 

@@ -1,5 +1,7 @@
 import {
   GLOBAL_POLICY_ID,
+  LEDGER_CARRY_CHUNK,
+  type CarriedReservation,
   type DenialReason,
   type LimitViolation,
   type RiskPolicy,
@@ -27,8 +29,11 @@ export interface LedgerContext {
 type Money = { amount: number; currency: string };
 
 export const riskLedgerDecider: Decider<LedgerState, LedgerCommand, LedgerEvent, LedgerContext> = {
-  /** 4: buckets four levels deep (3: three levels; 2: without the previous day's closed reservations). */
-  stateVersion: 4,
+  /**
+   * 5: the opening's reservations still to carry (4: buckets four levels deep; 3: three levels;
+   * 2: without the previous day's closed reservations).
+   */
+  stateVersion: 5,
 
   initialState: () => ({ status: 'unopened' }),
 
@@ -36,48 +41,37 @@ export const riskLedgerDecider: Decider<LedgerState, LedgerCommand, LedgerEvent,
 
   evolve(state, event) {
     if (event.type === 'LedgerOpened') {
-      let usage: Record<string, RiskUsage> = {};
-      let open = emptyBucketMap<ReservationRecord>();
-      let keys = emptyBucketMap<string>();
-      for (const carried of event.data.carriedOver) {
-        const record: ReservationRecord = {
-          reservationId: carried.reservationId,
-          engineId: carried.engineId,
-          idempotencyKey: carried.idempotencyKey,
-          status: carried.status,
-          currency: carried.maxLoss.currency,
-          maxLoss: carried.maxLoss.amount,
-          exposure: carried.exposure.amount,
-          decidedAt: carried.grantedAt,
-          expiresAt: carried.expiresAt,
-          ...(carried.afterExpiry !== undefined ? { afterExpiry: carried.afterExpiry } : {}),
-        };
-        open = bucketSet(open, record.reservationId, record);
-        keys = bucketSet(
-          keys,
-          idempotencyIndexKey(record.engineId, record.idempotencyKey),
-          record.reservationId,
-        );
-        usage = adjust(usage, record.engineId, {
-          reservedLoss: record.maxLoss,
-          reservedExposure: record.exposure,
-        });
-      }
-      return {
-        status: 'open',
-        day: event.data.day,
-        timeZone: event.data.timeZone,
-        usage,
-        open,
-        closed: emptyBucketMap(),
-        keys,
-        previous: state.status === 'open' ? state.closed : emptyBucketMap(),
-      };
+      const { carriedOver, carriedTotal = carriedOver.length } = event.data;
+      const opened: OpenLedger = carry(
+        {
+          status: 'open',
+          day: event.data.day,
+          timeZone: event.data.timeZone,
+          usage: {},
+          open: emptyBucketMap(),
+          closed: emptyBucketMap(),
+          keys: emptyBucketMap(),
+          previous: state.status === 'open' ? state.closed : emptyBucketMap(),
+        },
+        carriedOver,
+      );
+      // The rest to come in ReservationsCarried entries: known from the previous day, when it was
+      // folded first (as the desk does), so that a cut opening can be completed.
+      if (
+        carriedTotal <= carriedOver.length ||
+        state.status !== 'open' ||
+        state.day !== event.data.previousDay
+      )
+        return opened;
+      const uncarried = stillOpen(state).filter((r) => bucketGet(opened.open, r.reservationId) === undefined);
+      return uncarried.length > 0 ? { ...opened, uncarried } : opened;
     }
     if (state.status === 'unopened') return state;
     switch (event.type) {
       case 'LeaderChanged':
         return state;
+      case 'ReservationsCarried':
+        return carry(state, event.data.carriedOver);
       case 'ReservationGranted': {
         const d = event.data;
         const record: ReservationRecord = {
@@ -232,6 +226,64 @@ function expiredAt(record: ReservationRecord, now: string): LedgerEvent {
   };
 }
 
+/** The reservations a day hands on to the next: its open ones and any its opening had yet to carry. */
+function stillOpen(state: OpenLedger): ReservationRecord[] {
+  const open = bucketValues(state.open);
+  return state.uncarried ? [...open, ...state.uncarried] : open;
+}
+
+/** `carriedOver` added to the day's open reservations, keys and usage (and no longer uncarried). */
+function carry(state: OpenLedger, carriedOver: readonly CarriedReservation[]): OpenLedger {
+  let { usage, open, keys } = state;
+  for (const carried of carriedOver) {
+    const record: ReservationRecord = {
+      reservationId: carried.reservationId,
+      engineId: carried.engineId,
+      idempotencyKey: carried.idempotencyKey,
+      status: carried.status,
+      currency: carried.maxLoss.currency,
+      maxLoss: carried.maxLoss.amount,
+      exposure: carried.exposure.amount,
+      decidedAt: carried.grantedAt,
+      expiresAt: carried.expiresAt,
+      ...(carried.afterExpiry !== undefined ? { afterExpiry: carried.afterExpiry } : {}),
+    };
+    open = bucketSet(open, record.reservationId, record);
+    keys = bucketSet(keys, idempotencyIndexKey(record.engineId, record.idempotencyKey), record.reservationId);
+    usage = adjust(usage, record.engineId, {
+      reservedLoss: record.maxLoss,
+      reservedExposure: record.exposure,
+    });
+  }
+  const { uncarried, ...rest } = state;
+  const left = uncarried?.filter((r) => bucketGet(open, r.reservationId) === undefined);
+  return { ...rest, usage, open, keys, ...(left && left.length > 0 ? { uncarried: left } : {}) };
+}
+
+function carried(r: ReservationRecord): CarriedReservation {
+  return {
+    reservationId: r.reservationId,
+    engineId: r.engineId,
+    idempotencyKey: r.idempotencyKey,
+    status: r.status as 'GRANTED' | 'UNRESOLVED',
+    maxLoss: { amount: r.maxLoss, currency: r.currency },
+    exposure: { amount: r.exposure, currency: r.currency },
+    grantedAt: r.decidedAt,
+    expiresAt: r.expiresAt,
+    ...(r.status === 'UNRESOLVED' ? { afterExpiry: r.afterExpiry ?? false } : {}),
+  };
+}
+
+/** Carried reservations in entries of {@link LEDGER_CARRY_CHUNK}, each stored in a message of its own. */
+function carriedEntries(records: readonly ReservationRecord[]): LedgerEvent[] {
+  const entries: LedgerEvent[] = [];
+  for (let start = 0; start < records.length; start += LEDGER_CARRY_CHUNK) {
+    const chunk = records.slice(start, start + LEDGER_CARRY_CHUNK).map(carried);
+    entries.push({ type: 'ReservationsCarried', data: { carriedOver: chunk } });
+  }
+  return entries;
+}
+
 /** A reservation of the ledger's day (or carried into it, or closed the previous day), in whatever status. */
 export function findReservation(state: LedgerState, reservationId: string): ReservationRecord | undefined {
   return state.status === 'open' ? find(state, reservationId) : undefined;
@@ -273,23 +325,17 @@ function adjust(
   return next;
 }
 
+/**
+ * What a command's day needs first: on a new day its opening, with the reservations still open (the
+ * first {@link LEDGER_CARRY_CHUNK} in `LedgerOpened`, the rest in `ReservationsCarried` entries);
+ * on a day whose opening was cut between its messages, the reservations it had yet to carry.
+ */
 function openingEntries(state: LedgerState, now: string, timeZone: string): LedgerEvent[] {
   const day = dayKey(now, timeZone);
-  if (state.status === 'open' && day <= state.day) return [];
-  const carriedOver =
-    state.status === 'open'
-      ? bucketValues(state.open).map((r) => ({
-          reservationId: r.reservationId,
-          engineId: r.engineId,
-          idempotencyKey: r.idempotencyKey,
-          status: r.status as 'GRANTED' | 'UNRESOLVED',
-          maxLoss: { amount: r.maxLoss, currency: r.currency },
-          exposure: { amount: r.exposure, currency: r.currency },
-          grantedAt: r.decidedAt,
-          expiresAt: r.expiresAt,
-          ...(r.status === 'UNRESOLVED' ? { afterExpiry: r.afterExpiry ?? false } : {}),
-        }))
-      : [];
+  if (state.status === 'open' && day <= state.day)
+    return state.uncarried ? carriedEntries(state.uncarried) : [];
+  const records = state.status === 'open' ? stillOpen(state) : [];
+  const rest = carriedEntries(records.slice(LEDGER_CARRY_CHUNK));
   return [
     {
       type: 'LedgerOpened',
@@ -298,10 +344,12 @@ function openingEntries(state: LedgerState, now: string, timeZone: string): Ledg
         timeZone,
         openedAt: now,
         previousDay: state.status === 'open' ? state.day : null,
-        carriedOver,
+        carriedOver: records.slice(0, LEDGER_CARRY_CHUNK).map(carried),
+        ...(rest.length > 0 ? { carriedTotal: records.length } : {}),
         ...(state.status === 'open' ? { closing: state.usage } : {}),
       },
     },
+    ...rest,
   ];
 }
 

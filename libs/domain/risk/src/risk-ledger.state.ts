@@ -46,6 +46,11 @@ export type LedgerState =
       readonly closed: BucketMap<ReservationRecord>;
       readonly keys: BucketMap<string>;
       readonly previous: BucketMap<ReservationRecord>;
+      /**
+       * The previous day's open reservations the opening has still to carry (its `carriedTotal`
+       * not reached: an append cut between the opening's messages); absent once all are carried.
+       */
+      readonly uncarried?: readonly ReservationRecord[];
     };
 export type OpenLedger = Extract<LedgerState, { status: 'open' }>;
 
