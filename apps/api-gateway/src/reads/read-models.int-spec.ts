@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { openDataSource } from '@bifrost/persistence';
-import { createTestDatabase, type TestDatabase } from '@bifrost/testing';
+import { createTestDatabase, waitFor, type TestDatabase } from '@bifrost/testing';
 import { ReadModels } from './read-models.service';
 
 describe('ReadModels.snapshot', () => {
@@ -28,9 +28,21 @@ describe('ReadModels.snapshot', () => {
   it('should show every read as of one moment, though the projector commits between them', async () => {
     await db.query('INSERT INTO totals VALUES (1)');
     await db.query("INSERT INTO days VALUES ('2026-12-01')");
-    // The projector's commit lands while the answer is between its first read and its last.
+    // The projector's commit lands while the answer is between its first read and its last: once
+    // Postgres runs the middle one (however long the first took to start on a loaded machine).
     const commit = (async () => {
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      await waitFor(
+        async () =>
+          Number(
+            (
+              await db.query<{ n: string }[]>(
+                `SELECT count(*) AS n FROM pg_stat_activity
+                  WHERE state = 'active' AND query = 'SELECT pg_sleep(1.5)::text AS slept'`,
+              )
+            )[0]?.n,
+          ) > 0,
+        { intervalMs: 10, what: 'the answer between its reads' },
+      );
       await db.transaction(async (tx) => {
         await tx.query('UPDATE totals SET n = n + 1');
         await tx.query("INSERT INTO days VALUES ('2026-12-02')");
@@ -39,7 +51,7 @@ describe('ReadModels.snapshot', () => {
 
     const [totals, , days] = await read.snapshot([
       { sql: 'SELECT n FROM totals' },
-      { sql: 'SELECT pg_sleep(0.6)::text AS slept' },
+      { sql: 'SELECT pg_sleep(1.5)::text AS slept' },
       { sql: 'SELECT day FROM days ORDER BY day' },
     ]);
     await commit;
