@@ -311,14 +311,25 @@ export class ConsumerRunner {
   private async park(msg: JsMsg, error: unknown): Promise<void> {
     const body = toErrorBody(error);
     try {
-      await parkDeadLetter(this.js, this.naming, deadLetterOf(msg, this.spec.service, this.durable, body));
+      const { duplicate } = await parkDeadLetter(
+        this.js,
+        this.naming,
+        deadLetterOf(msg, this.spec.service, this.durable, body),
+      );
       // The letter carries what is safe to show; the log, the error itself (a bug's message and
       // stack, an outage's cause), so that an operator can tell the two apart.
       this.logger.error(
-        { err: error, consumer: this.durable, seq: msg.seq, error: body },
+        {
+          err: error,
+          consumer: this.durable,
+          seq: msg.seq,
+          error: body,
+          ...(duplicate ? { duplicate } : {}),
+        },
         'message parked on the DLQ',
       );
-      this.observer?.parked(this.durable);
+      // Parked before (a redelivery after a crash between park and term): counted then.
+      if (!duplicate) this.observer?.parked(this.durable);
       // Without a reason: nats-server 2.9 takes `+TERM <reason>` for an unknown ack and ignores it,
       // so the message would be delivered again after every ack wait. The reason is in the letter.
       msg.term();

@@ -87,11 +87,17 @@ function withinLimit(letter: DeadLetter, payloadBytes: number): DeadLetter {
 }
 
 /**
- * Parks a message durably; the msg id makes a repeated park of the same message (after a crash) a
- * no-op, and only that: a message at the same sequence of a stream created again is another one.
+ * Parks a message durably; the msg id makes a repeated park of the same message (after a crash, or
+ * a batch retried) a no-op, and only that: a message at the same sequence of a stream created again
+ * is another one. `duplicate`: the DLQ already held this letter (not to be counted again).
  */
-export async function parkDeadLetter(js: JetStreamClient, naming: Naming, letter: DeadLetter): Promise<void> {
-  await js.publish(naming.dlqSubject(letter.service), encodeJson(letter), {
+export async function parkDeadLetter(
+  js: JetStreamClient,
+  naming: Naming,
+  letter: DeadLetter,
+): Promise<{ duplicate: boolean }> {
+  const ack = await js.publish(naming.dlqSubject(letter.service), encodeJson(letter), {
     msgID: `dlq-${letter.stream}-${letter.streamSequence}-${letter.storedAt}-${letter.consumer}`,
   });
+  return { duplicate: ack.duplicate };
 }

@@ -10,7 +10,7 @@ import {
   startProjectorHarness,
   type ProjectorHarness,
 } from '../testing/projector.fixtures';
-import { type Projector } from './projector';
+import { Projector } from './projector';
 import { ProjectorMetrics } from './projector.metrics';
 
 describe('projector with messages Postgres cannot store', () => {
@@ -221,6 +221,33 @@ describe('projector with messages Postgres cannot store', () => {
       expect(await auditedStreamSeqs()).toEqual([1, 4]);
       expect(await engagedScopes()).toEqual(['eng-1', 'eng-3']);
       await expect(verifyAuditLog(h.dataSource)).resolves.toMatchObject({ ok: true, count: 2 });
+    });
+  });
+
+  describe('Given a batch with a message to park whose commit fails once, for no fault of its messages', () => {
+    it('should count the message parked once, though its batch parks it again', async () => {
+      const commit = jest
+        .spyOn(Projector.prototype as unknown as { commit(): Promise<unknown> }, 'commit')
+        .mockImplementationOnce(() => Promise.reject(new Error('Connection terminated unexpectedly')));
+      try {
+        await publish([fx.killSwitchEngaged('eng-1')]);
+        await h.client.js.publish(
+          fx.killSwitchEngaged('eng-2').subject,
+          new TextEncoder().encode('not json'),
+        );
+        await publish([fx.killSwitchEngaged('eng-3')]);
+        const metrics = new ProjectorMetrics();
+        projector = h.startProjector({ metrics });
+        await h.caughtUp();
+
+        expect(commit).toHaveBeenCalledTimes(2);
+        expect(await deadLetters(1)).toMatchObject([
+          { streamSequence: 2, error: { code: 'PAYLOAD.MALFORMED' } },
+        ]);
+        expect(await outcomes(metrics)).toMatchObject({ recorded: 2, parked: 1 });
+      } finally {
+        commit.mockRestore();
+      }
     });
   });
 

@@ -481,11 +481,13 @@ export class Projector {
   private async park({ delivered, message }: Item): Promise<void> {
     const { naming, js, metrics } = this.options;
     if (!message.problem) return;
-    await parkDeadLetter(
+    const { duplicate } = await parkDeadLetter(
       js,
       naming,
       deadLetterOf(delivered.msg, PROJECTOR_SERVICE, delivered.plan.durable, message.problem),
     );
+    // Parked already: a batch retried after a failed commit parks its letters again (deduped).
+    if (duplicate) return;
     this.options.logger.warn(
       {
         stream: message.raw.streamName,

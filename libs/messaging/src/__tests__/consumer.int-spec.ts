@@ -206,10 +206,14 @@ describe('ConsumerRunner', () => {
       headers: {},
     });
     const first = letter('first', '2026-12-07T10:00:00.000Z');
-    await parkDeadLetter(messaging.js, ns.naming, first);
-    await parkDeadLetter(messaging.js, ns.naming, { ...first, parkedAt: new Date().toISOString() });
+    await expect(parkDeadLetter(messaging.js, ns.naming, first)).resolves.toEqual({ duplicate: false });
+    await expect(
+      parkDeadLetter(messaging.js, ns.naming, { ...first, parkedAt: new Date().toISOString() }),
+    ).resolves.toEqual({ duplicate: true });
     // The stream deleted and created again: its sequence 1 is another message, stored later.
-    await parkDeadLetter(messaging.js, ns.naming, letter('second', '2026-12-07T10:01:00.000Z'));
+    await expect(
+      parkDeadLetter(messaging.js, ns.naming, letter('second', '2026-12-07T10:01:00.000Z')),
+    ).resolves.toEqual({ duplicate: false });
 
     const parked = (await deadLetters()).filter((l) => l.consumer === 'test__reused-seq');
     expect(parked.map((l) => l.payload)).toEqual(['first', 'second']);
