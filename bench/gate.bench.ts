@@ -63,11 +63,17 @@ function request(worker: number, i: number): GateCheckRequest {
 /** The load driver (a separate process): every worker sends the same kind of request, back to back. */
 async function drive(args: DriverArgs): Promise<void> {
   const nc = await connect({ servers: args.natsUrl, noAsyncTraces: true });
+  // A payload of the given size for the size-matched echo (JSON: its reply is parsed like any).
+  const padded =
+    args.payloadBytes === undefined
+      ? undefined
+      : encoder.encode(
+          JSON.stringify({ pad: 'x'.repeat(Math.max(0, args.payloadBytes - '{"pad":""}'.length)) }),
+        );
   const result = await runClosedLoop(args.label, args.inFlight ?? IN_FLIGHT, DURATION_MS, (worker, i) =>
     timed(async () => {
-      const msg = await nc.request(args.subject, encoder.encode(JSON.stringify(request(worker, i))), {
-        timeout: 5000,
-      });
+      const body = padded ?? encoder.encode(JSON.stringify(request(worker, i)));
+      const msg = await nc.request(args.subject, body, { timeout: 5000 });
       const reply = JSON.parse(decoder.decode(msg.data)) as { ok?: boolean };
       if (reply.ok === false) throw new Error(JSON.stringify(reply));
     }),
