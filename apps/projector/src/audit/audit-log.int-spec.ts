@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { auditHash } from '@bifrost/audit';
+import { createNaming } from '@bifrost/contracts';
 import {
   gateEvents,
   publishAll,
@@ -182,6 +183,37 @@ describe('audit log', () => {
         code: 2,
       });
     }, 30_000);
+
+    it('should accept nothing for another namespace than the log was written for, and create nothing there', async () => {
+      const typo = `${h.ns.namespace}typo`;
+      const refused = await cli(
+        'accept',
+        '--database-url',
+        h.database.url,
+        '--nats-url',
+        h.ns.natsUrl,
+        '--namespace',
+        typo,
+        '--reason',
+        'restored',
+        '--operator',
+        'op-1',
+      );
+
+      expect(refused).toMatchObject({ code: 2 });
+      expect(refused.stderr).toContain('is the namespace right?');
+      await expect(h.client.jsm.streams.info(createNaming(typo).streams.events.name)).rejects.toThrow();
+    }, 30_000);
+
+    it('should refuse words and options that belong to the other command, rather than ignore them', async () => {
+      const url = ['--database-url', h.database.url];
+      expect(await cli('verify', ...url)).toMatchObject({ code: 0 });
+      expect(await cli('verify', ...url, 'accept')).toMatchObject({ code: 2 });
+      expect(await cli('verify', ...url, '--reason', 'r', '--operator', 'o')).toMatchObject({ code: 2 });
+      expect(
+        await cli('accept', ...url, '--reason', 'r', '--operator', 'o', '--expect', `5:${'a'.repeat(64)}`),
+      ).toMatchObject({ code: 2 });
+    }, 30_000);
   });
 
   async function asAppRole(sql: string): Promise<void> {
@@ -226,14 +258,14 @@ describe('audit log', () => {
     }
   }
 
-  function cli(...args: string[]): Promise<{ code: number; stdout: string }> {
+  function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((done) => {
       execFile(
         'node',
         [resolve(ROOT, 'scripts/bifrost-audit.cjs'), ...args],
         // Anywhere, as a cron job runs it: not only from the repository's root.
         { cwd: tmpdir() },
-        (error, stdout) => done({ code: error ? Number(error.code) : 0, stdout }),
+        (error, stdout, stderr) => done({ code: error ? Number(error.code) : 0, stdout, stderr }),
       );
     });
   }

@@ -1,9 +1,10 @@
 import { type ChainVerification } from '@bifrost/audit';
-import { type AuditLogAccepted, type DataOf } from '@bifrost/contracts';
+import { createNaming, type AuditLogAccepted, type DataOf } from '@bifrost/contracts';
 import { createEnvelope, type Messaging } from '@bifrost/messaging';
 import { Pool } from 'pg';
 import { verifyAuditLog } from '@bifrost/persistence';
 import { AuditPins, isWrongRevision } from '../audit/audit-pins';
+import { namespaceMismatch } from '../audit/audited-streams';
 import { databaseArgs, pinnedEntry } from './cli-args';
 import { connectCommand } from './command-messaging';
 
@@ -45,6 +46,17 @@ async function main(): Promise<number> {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
+  // What the other command takes is a mistake here, not something to ignore silently.
+  const misplaced = [
+    ...args.stray,
+    ...(accepting && args.expect !== undefined ? ['--expect'] : []),
+    ...(!accepting && args.reason !== undefined ? ['--reason'] : []),
+    ...(!accepting && args.operator !== undefined ? ['--operator'] : []),
+  ];
+  if (misplaced.length > 0) {
+    process.stderr.write(`not for bifrost-audit ${args.command}: ${misplaced.join(' ')}\n${USAGE}\n`);
+    return 2;
+  }
   if (accepting && (!args.reason || !args.operator || args.reason.length > MAX_REASON)) {
     process.stderr.write(`accept needs --reason (1–${MAX_REASON} characters) and --operator\n${USAGE}\n`);
     return 2;
@@ -52,6 +64,8 @@ async function main(): Promise<number> {
   const pool = new Pool({
     connectionString: args.databaseUrl,
     max: 1,
+    // A database that takes the connection and never answers is one that cannot be read (exit 2).
+    connectionTimeoutMillis: 15_000,
     ...(args.schema ? { options: `-c search_path=${args.schema}` } : {}),
   });
   if (accepting) {
@@ -93,6 +107,16 @@ async function accept(
 ): Promise<number> {
   let messaging: Messaging | undefined;
   try {
+    // Before connecting, which creates the namespace's streams: a wrong namespace would record the
+    // acceptance and replace a pin no projector reads, and say it accepted.
+    const problem = await namespaceMismatch(
+      async (sql, params) => (await pool.query(sql, params)).rows as Record<string, unknown>[],
+      createNaming(args.namespace),
+    );
+    if (problem) {
+      process.stderr.write(`not accepted: ${problem}\n`);
+      return 2;
+    }
     messaging = await connectCommand(args.natsUrl, args.namespace, 'audit-accept');
     const pins = new AuditPins(messaging);
     const stored = await pins.load();

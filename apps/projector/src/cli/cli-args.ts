@@ -8,6 +8,8 @@ import { type ChainEntry } from '@bifrost/audit';
  */
 export function databaseArgs(argv: readonly string[]): {
   command?: string;
+  /** Words after the command: none is expected. */
+  stray: string[];
   databaseUrl?: string;
   schema?: string;
   expect?: string;
@@ -37,6 +39,7 @@ export function databaseArgs(argv: readonly string[]): {
   const operator = values.operator?.trim();
   return {
     ...(positionals[0] ? { command: positionals[0] } : {}),
+    stray: positionals.slice(1),
     ...(databaseUrl ? { databaseUrl } : {}),
     ...(values.schema ? { schema: values.schema } : {}),
     ...(values.expect ? { expect: values.expect } : {}),

@@ -34,8 +34,9 @@ async function main(): Promise<number> {
   let dataSource: DataSource | undefined;
   let messaging: Messaging | undefined;
   try {
-    dataSource = await openProjectorDatabase(databaseUrl);
+    // NATS first: a rebuild that cannot reach it leaves the database as it was, not migrated.
     messaging = await connectCommand(natsUrl, namespace, 'rebuild');
+    dataSource = await openProjectorDatabase(databaseUrl);
     const applied = await rebuildReadModels({
       dataSource,
       js: messaging.js,

@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
+import { Client } from 'pg';
 import { createNaming } from '@bifrost/contracts';
-import { waitFor } from '@bifrost/testing';
+import { createTestDatabase, waitFor } from '@bifrost/testing';
 import { verifyAuditLog } from '@bifrost/persistence';
 import {
   dumpReadModels,
@@ -84,14 +85,25 @@ describe('read-model rebuild', () => {
       expect(noPostgres.code).toBe(1);
       expect(noPostgres.stderr).toMatch(/^rebuild failed, read models unchanged: .*ECONNREFUSED/);
 
-      const noNats = await rebuildCommand(
-        ['--database-url', h.database.url, '--nats-url', 'nats://127.0.0.1:1'],
-        env,
-      );
-      expect(noNats.code).toBe(1);
-      expect(noNats.stderr).toBe(
-        'rebuild failed, read models unchanged: NATS at nats://127.0.0.1:1 did not answer within 15 s\n',
-      );
+      // On a database it has not migrated yet: it stays so (NATS is asked first).
+      const empty = await createTestDatabase('rbnonats');
+      try {
+        const noNats = await rebuildCommand(
+          ['--database-url', empty.url, '--nats-url', 'nats://127.0.0.1:1'],
+          env,
+        );
+        expect(noNats.code).toBe(1);
+        expect(noNats.stderr).toBe(
+          'rebuild failed, read models unchanged: NATS at nats://127.0.0.1:1 did not answer within 15 s\n',
+        );
+        const db = new Client({ connectionString: empty.url });
+        await db.connect();
+        const { rows } = await db.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`);
+        await db.end();
+        expect(rows).toEqual([]);
+      } finally {
+        await empty.drop();
+      }
       expect(await dumpReadModels(h.dataSource)).toEqual(before);
     }, 60_000);
   });

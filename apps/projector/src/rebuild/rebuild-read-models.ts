@@ -5,6 +5,7 @@ import { type DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import { APP_ROLE } from '../migrations/1732300000000-audit-log';
 import { prepareMessage, type RawMessage } from '../projector/batch';
 import { commitBisecting, isDataError } from '../projector/bisect';
+import { namespaceMismatch } from '../audit/audited-streams';
 import { PROJECTED_STREAMS, PROJECTOR_SERVICE, WRITER_LOCK } from '../projector/projector';
 import { type ProjectedMessage } from '../read-models/projection';
 import { applyProjections, readModelTables } from '../read-models/registry';
@@ -97,17 +98,8 @@ export async function auditedBeyondStreams(
  * nothing to replay) and report success.
  */
 async function assertAuditedStreams(runner: QueryRunner, naming: Naming): Promise<void> {
-  const names = PROJECTED_STREAMS.map((key) => naming.streams[key].name);
-  const [ours] = await runner.query('SELECT 1 FROM audit_log WHERE stream = ANY($1::text[]) LIMIT 1', [
-    names,
-  ]);
-  if (ours) return;
-  const [other] = (await runner.query('SELECT stream FROM audit_log LIMIT 1')) as { stream: string }[];
-  if (other) {
-    throw new Error(
-      `the audit log holds messages of ${other.stream}, none of ${names.join(' or ')}: is the namespace right?`,
-    );
-  }
+  const problem = await namespaceMismatch((sql, params) => runner.query(sql, params), naming);
+  if (problem) throw new Error(problem);
 }
 
 async function takeWriterLock(runner: QueryRunner, waitMs: number): Promise<void> {
