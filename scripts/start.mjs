@@ -119,7 +119,18 @@ function prefixLines(stream, name, out) {
 // ── NATS ─────────────────────────────────────────────────────────────────────────────────────
 
 async function resolveNats() {
-  if (process.env.NATS_URL) return process.env.NATS_URL;
+  if (process.env.NATS_URL) {
+    // The services would wait for it for ever without a word: say so now.
+    const server = process.env.NATS_URL.split(',')[0].trim();
+    const first = new URL(server.includes('://') ? server.replace(/^[a-z]+:/, 'nats:') : `nats://${server}`);
+    const port = Number(first.port || 4222);
+    if (!(await canConnect(port, first.hostname, 5_000))) {
+      throw new Error(
+        `NATS_URL ${process.env.NATS_URL} does not answer (${first.hostname}:${port}): start it, or unset NATS_URL`,
+      );
+    }
+    return process.env.NATS_URL;
+  }
   if (!forceLocal && (await canConnect(4222))) {
     log('using the NATS server on 127.0.0.1:4222');
     return 'nats://127.0.0.1:4222';
@@ -390,7 +401,9 @@ async function printBanner(natsUrl, databaseUrl, ownerKey) {
   process.stdout.write(
     [
       '',
-      '──── Bifrost is up ' + '─'.repeat(60),
+      live.every(({ up }) => up)
+        ? '──── Bifrost is up ' + '─'.repeat(60)
+        : '──── Bifrost started, but not every service answers yet (see its log above) ' + '─'.repeat(3),
       `  NATS      ${natsUrl}`,
       `  Postgres  ${databaseUrl.replace(/:[^:@/]+@/, ':***@')}`,
       ...lines,

@@ -187,6 +187,26 @@ describe('npm start (scripts/start.mjs)', () => {
     }, 150_000);
   });
 
+  describe('Given a NATS_URL nothing answers on', () => {
+    it('should stop at once with exit 1 and say so, rather than start services that wait for ever', async () => {
+      const run = await new Promise<{ code: number | null; output: string }>((done) => {
+        const child = spawn('node', ['scripts/start.mjs'], {
+          cwd: repoRoot,
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: { ...process.env, NATS_URL: 'nats://127.0.0.1:1', BIFROST_START_APPS: 'tripwire' },
+        });
+        let output = '';
+        child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        child.once('exit', (code) => done({ code, output }));
+      });
+
+      expect(run.code).toBe(1);
+      expect(run.output).toContain('NATS_URL nats://127.0.0.1:1 does not answer');
+      expect(run.output).not.toContain('starting tripwire');
+    }, 30_000);
+  });
+
   describe('Given a database that already has an active owner key', () => {
     it('should say that the configured owner key was not installed, rather than print it as the key to use', async () => {
       const db = await createTestDatabase('startowner');
