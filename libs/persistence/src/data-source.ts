@@ -13,7 +13,14 @@ export interface PersistenceOptions {
   /** Shows up in `pg_stat_activity`; use the service name. */
   readonly applicationName?: string;
   readonly poolSize?: number;
+  /**
+   * Longest wait for a new connection, default {@link CONNECT_TIMEOUT_MS}: a server that takes the
+   * TCP connection and never answers fails the query (or the start) instead of holding it for ever.
+   */
+  readonly connectTimeoutMs?: number;
 }
+
+export const CONNECT_TIMEOUT_MS = 15_000;
 
 export const MIGRATIONS_TABLE = 'bifrost_migrations';
 
@@ -54,6 +61,7 @@ export function createDataSource(options: PersistenceOptions): DataSource {
     migrationsTableName: MIGRATIONS_TABLE,
     synchronize: false,
     migrationsRun: false,
+    connectTimeoutMS: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
     ...(options.schema === undefined
       ? { extra: { types: typeParsers } }
       : {

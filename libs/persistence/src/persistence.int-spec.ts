@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { createTestDatabase, type TestDatabase } from '@bifrost/testing';
 import { type DataSource } from 'typeorm';
 import {
@@ -87,6 +88,27 @@ describe('persistence against a real Postgres', () => {
       );
       expect(applied).toEqual([{ count: 1 }]);
     });
+  });
+
+  describe('Given a server that takes the connection and never answers', () => {
+    it('should fail to open within the connect timeout, not wait for ever', async () => {
+      const silent = createServer(() => undefined);
+      await new Promise<void>((listening) => silent.listen(0, '127.0.0.1', listening));
+      const { port } = silent.address() as AddressInfo;
+      try {
+        const started = Date.now();
+        await expect(
+          openDataSource({
+            ...options(),
+            url: `postgres://postgres@127.0.0.1:${port}/x`,
+            connectTimeoutMs: 500,
+          }),
+        ).rejects.toThrow(/timeout/i);
+        expect(Date.now() - started).toBeLessThan(10_000);
+      } finally {
+        silent.close();
+      }
+    }, 20_000);
   });
 
   describe('Given no checkpoint yet', () => {
