@@ -1,7 +1,13 @@
 import type { GateCheckReply } from '@bifrost/contracts';
 import type { Messaging } from '@bifrost/messaging';
 import type { RunningService } from '@bifrost/service';
-import { createTestNamespace, startTestService, waitFor, type TestNamespace } from '@bifrost/testing';
+import {
+  createTestNamespace,
+  startTestService,
+  waitFor,
+  type TestNamespace,
+  withinOneUtcDay,
+} from '@bifrost/testing';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the pause is checked at the real gate
 import { GateConfig, gateService } from '../../gate/src/gate.service';
 import {
@@ -20,6 +26,7 @@ jest.setTimeout(60_000);
 
 /** JetStream refusing some of the canary's writes: the events stream stops taking some subjects. */
 describe('canary service when JetStream does not store some of its events', () => {
+  withinOneUtcDay();
   let ns: TestNamespace;
   let client: Messaging;
   let gate: RunningService;

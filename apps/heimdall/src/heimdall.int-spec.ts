@@ -1,7 +1,7 @@
 import type { EvaluateRecommendationReply } from '@bifrost/contracts';
 import { createEnvelope, type Messaging } from '@bifrost/messaging';
 import type { RunningService } from '@bifrost/service';
-import { createTestNamespace, waitFor, type TestNamespace } from '@bifrost/testing';
+import { createTestNamespace, waitFor, type TestNamespace, withinOneUtcDay } from '@bifrost/testing';
 import {
   command,
   connectClient,
@@ -21,6 +21,7 @@ const ENGINE = 'offer-bot';
 const OFFER = 'WHOLESALE_OFFER';
 
 describe('heimdall', () => {
+  withinOneUtcDay();
   let ns: TestNamespace;
   let client: Messaging;
   let heimdall: RunningService;

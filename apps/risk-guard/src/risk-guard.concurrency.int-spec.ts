@@ -3,7 +3,7 @@ import { fold } from '@bifrost/event-sourcing';
 import { riskLedgerDecider } from '@bifrost/domain-risk';
 import type { Messaging } from '@bifrost/messaging';
 import type { RunningService } from '@bifrost/service';
-import { createTestNamespace, waitFor, type TestNamespace } from '@bifrost/testing';
+import { createTestNamespace, waitFor, type TestNamespace, withinOneUtcDay } from '@bifrost/testing';
 import {
   connectClient,
   decisionRecords,
@@ -19,6 +19,7 @@ import {
 jest.setTimeout(60_000);
 
 describe('risk-guard under concurrency', () => {
+  withinOneUtcDay(300_000);
   let ns: TestNamespace;
   let clients: Messaging[];
   const services: RunningService[] = [];

@@ -3,7 +3,13 @@ import { resolve } from 'node:path';
 import { Kvm } from '@nats-io/kv';
 import { Messaging } from '@bifrost/messaging';
 import type { RunningService } from '@bifrost/service';
-import { createTestNamespace, freePort, waitFor, type TestNamespace } from '@bifrost/testing';
+import {
+  createTestNamespace,
+  freePort,
+  waitFor,
+  type TestNamespace,
+  withinOneUtcDay,
+} from '@bifrost/testing';
 import {
   connectClient,
   decisionRecords,
@@ -22,6 +28,7 @@ const LEASE_MS = 3_000;
 jest.setTimeout(60_000);
 
 describe('risk-guard when the leader crashes', () => {
+  withinOneUtcDay();
   let ns: TestNamespace;
   let client: Messaging;
   let leader: ChildProcess | undefined;

@@ -2,7 +2,13 @@ import type { RiskPolicy } from '@bifrost/contracts';
 import { Messaging } from '@bifrost/messaging';
 import { RiskDesk } from './ledger/risk-desk';
 import type { RunningService } from '@bifrost/service';
-import { createTestNamespace, TcpProxy, waitFor, type TestNamespace } from '@bifrost/testing';
+import {
+  createTestNamespace,
+  TcpProxy,
+  waitFor,
+  type TestNamespace,
+  withinOneUtcDay,
+} from '@bifrost/testing';
 import {
   connectClient,
   decisionRecords,
@@ -24,6 +30,7 @@ const request = (engineId: string, idempotencyKey: string) => ({
 
 /** risk-guard talks to NATS through a proxy that can lose one reply; the test's client does not. */
 describe('risk-guard when an append fails', () => {
+  withinOneUtcDay();
   let ns: TestNamespace;
   let client: Messaging;
   let proxy: TcpProxy;

@@ -1,7 +1,7 @@
 import type { ReservationReply, RiskPolicy } from '@bifrost/contracts';
 import { createEnvelope, type Messaging } from '@bifrost/messaging';
 import type { RunningService } from '@bifrost/service';
-import { createTestNamespace, waitFor, type TestNamespace } from '@bifrost/testing';
+import { createTestNamespace, waitFor, type TestNamespace, withinOneUtcDay } from '@bifrost/testing';
 import {
   connectClient,
   decisionRecords,
@@ -19,6 +19,7 @@ import {
 const allow = (n: number) => Array.from({ length: n }, () => expect.objectContaining({ outcome: 'ALLOW' }));
 
 describe('risk-guard', () => {
+  withinOneUtcDay();
   let ns: TestNamespace;
   let client: Messaging;
   let service: RunningService;

@@ -3,7 +3,7 @@ import { Kvm, type KV } from '@nats-io/kv';
 import type { Subscription } from '@nats-io/nats-core';
 import { createEnvelope, type Messaging } from '@bifrost/messaging';
 import type { RunningService } from '@bifrost/service';
-import { createTestNamespace, waitFor, type TestNamespace } from '@bifrost/testing';
+import { createTestNamespace, waitFor, type TestNamespace, withinOneUtcDay } from '@bifrost/testing';
 import { LeaderLease } from './ledger/leader-lease';
 import { RiskDesk } from './ledger/risk-desk';
 import {
@@ -31,6 +31,7 @@ jest.setTimeout(60_000);
  * the other way: a leader that shuts down leaves the lease free for the next at once.
  */
 describe('risk-guard when a leader stalls with a decision on its way to the ledger', () => {
+  withinOneUtcDay();
   let ns: TestNamespace;
   let client: Messaging;
   let stale: RunningService;
@@ -78,6 +79,7 @@ describe('risk-guard when a leader stalls with a decision on its way to the ledg
 });
 
 describe('risk-guard when a stalled leader wakes up after a takeover, its clock saying its lease still runs', () => {
+  withinOneUtcDay();
   let ns: TestNamespace;
   let client: Messaging;
   let stale: RunningService;
@@ -140,6 +142,7 @@ describe('risk-guard when a stalled leader wakes up after a takeover, its clock 
 });
 
 describe('risk-guard when a policy event lands while a new leader takes over', () => {
+  withinOneUtcDay();
   let ns: TestNamespace;
   let client: Messaging;
 
@@ -191,6 +194,7 @@ describe('risk-guard when a policy event lands while a new leader takes over', (
 });
 
 describe('risk-guard when the leader shuts down while renewing its lease', () => {
+  withinOneUtcDay();
   let ns: TestNamespace;
   let client: Messaging;
 

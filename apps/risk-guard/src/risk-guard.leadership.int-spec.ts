@@ -3,7 +3,7 @@ import { ConcurrencyError } from '@bifrost/event-sourcing';
 import { policyDecider, type PolicyEvent } from '@bifrost/domain-risk';
 import { createEnvelope, toDomainEvent, type Messaging } from '@bifrost/messaging';
 import type { RunningService } from '@bifrost/service';
-import { createTestNamespace, waitFor, type TestNamespace } from '@bifrost/testing';
+import { createTestNamespace, waitFor, type TestNamespace, withinOneUtcDay } from '@bifrost/testing';
 import { RiskBookStore } from './ledger/risk-book.store';
 import { RiskDesk } from './ledger/risk-desk';
 import {
@@ -26,6 +26,7 @@ jest.setTimeout(60_000);
  * it leads; its lease runs out and the standby takes over.
  */
 describe('risk-guard when a stalled leader wakes up after a takeover', () => {
+  withinOneUtcDay();
   let ns: TestNamespace;
   let client: Messaging;
   let stalled: RunningService;
@@ -153,6 +154,7 @@ describe('risk-guard when a stalled leader wakes up after a takeover', () => {
 
 /** A crashed leader's lease still runs: no instance may lead, and a standby forwards to no one. */
 describe('risk-guard while no instance leads', () => {
+  withinOneUtcDay();
   let ns: TestNamespace;
   let client: Messaging;
   let standby: RunningService | undefined;

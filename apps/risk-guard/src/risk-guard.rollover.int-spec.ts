@@ -1,13 +1,14 @@
 import type { LedgerEntry, ReservationReply } from '@bifrost/contracts';
 import { Messaging } from '@bifrost/messaging';
 import type { RunningService } from '@bifrost/service';
-import { createTestNamespace, waitFor, type TestNamespace } from '@bifrost/testing';
+import { createTestNamespace, waitFor, type TestNamespace, withinOneUtcDay } from '@bifrost/testing';
 import { RiskBookStore } from './ledger/risk-book.store';
 import { connectClient, ledger, startRiskGuard, usd } from './risk-guard.fixtures';
 
 const SYSTEM = { kind: 'system' as const, id: 'test' };
 
 describe('risk-guard across the day boundary', () => {
+  withinOneUtcDay();
   let ns: TestNamespace;
   let client: Messaging;
   let service: RunningService | undefined;

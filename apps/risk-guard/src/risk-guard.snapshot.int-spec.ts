@@ -1,11 +1,12 @@
 import type { LedgerEntry } from '@bifrost/contracts';
 import type { Messaging } from '@bifrost/messaging';
 import type { RunningService } from '@bifrost/service';
-import { createTestNamespace, waitFor, type TestNamespace } from '@bifrost/testing';
+import { createTestNamespace, waitFor, type TestNamespace, withinOneUtcDay } from '@bifrost/testing';
 import { RiskBookStore } from './ledger/risk-book.store';
 import { connectClient, ledger, reserve, startRiskGuard, upsertPolicy, usd } from './risk-guard.fixtures';
 
 describe('risk-guard and its ledger snapshot', () => {
+  withinOneUtcDay();
   let ns: TestNamespace;
   let client: Messaging;
   let service: RunningService | undefined;

@@ -7,3 +7,4 @@ export * from './wait-for';
 export * from './services';
 export * from './service-instances';
 export * from './tracing';
+export * from './clock';

@@ -1,5 +1,5 @@
 import { createEnvelope } from '@bifrost/messaging';
-import { waitFor } from '@bifrost/testing';
+import { waitFor, withinOneUtcDay } from '@bifrost/testing';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- specs start other apps for real
 import { HeimdallConfig, heimdallService } from '@bifrost/heimdall';
 import { peer, projectorPeer, startGatewayStack, type GatewayStack } from '../testing/gateway.fixtures';
@@ -7,6 +7,7 @@ import { peer, projectorPeer, startGatewayStack, type GatewayStack } from '../te
 const DOMAIN = 'GW_OFFER';
 
 describe('heimdall routes', () => {
+  withinOneUtcDay();
   let h: GatewayStack<'heimdall' | 'projector'>;
 
   beforeAll(async () => {
