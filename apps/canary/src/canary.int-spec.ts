@@ -255,9 +255,14 @@ describe('canary service', () => {
         expect(view?.lastDetail).toBe('timeout after 150 ms');
         const beforeHealthy = healthy.requests;
         const beforeHung = hung.connections;
-        await waitFor(() => healthy.requests >= beforeHealthy + 5 && hung.connections >= beforeHung + 2, {
-          what: 'both probes to keep checking',
-        });
+        // A connection counts when a check starts, its failure when it times out: wait for the failures.
+        await waitFor(
+          async () =>
+            healthy.requests >= beforeHealthy + 5 &&
+            hung.connections >= beforeHung + 2 &&
+            ((await probeView(client, 'hung'))?.consecutiveFailures ?? 0) >= 5,
+          { what: 'both probes to keep checking, five failures of the hung one in a row' },
+        );
         expect((await probeView(client, 'healthy'))?.status).toBe('UP');
         expect((await probeView(client, 'hung'))?.consecutiveFailures).toBeGreaterThanOrEqual(5);
 

@@ -110,9 +110,10 @@ describe('tripwire routes', () => {
     const tripped = await waitFor(
       async () => {
         const view = await engineView();
-        return view.status === 200 && view.body.triggered !== null && view.body;
+        // All 50 applied: the trip comes at the 44th, and the view shows the evidence as of the last.
+        return view.status === 200 && view.body.observed === 50 && view.body.triggered !== null && view.body;
       },
-      { what: 'the trip of gw-bot' },
+      { what: 'the trip of gw-bot, all 50 KPIs observed' },
     );
     expect(tripped).toMatchObject({
       engineId: 'gw-bot',

@@ -33,9 +33,12 @@ describe('projector under failure', () => {
       for (let round = 1; round <= 5; round += 1) {
         const before = await storedCheckpoints(h.dataSource, h.ns.naming);
         const child = await spawnProjector();
-        // Killed once it is committing batches of this round's traffic: mid-batch more often than not.
+        // Killed once it is committing batches of this round's traffic (mid-batch more often than
+        // not) and has recorded its start, the last thing a process does when starting.
         await waitFor(
-          async () => (await storedCheckpoints(h.dataSource, h.ns.naming)).events > before.events + 20,
+          async () =>
+            (await storedCheckpoints(h.dataSource, h.ns.naming)).events > before.events + 20 &&
+            (await projectorStarts()) === round,
           {
             timeoutMs: 40_000,
             what: `round ${round} applying`,
@@ -46,9 +49,9 @@ describe('projector under failure', () => {
       const published = await traffic.stop();
       const last = await spawnProjector();
       try {
-        await waitFor(() => caughtUp(h.client, h.dataSource), {
+        await waitFor(async () => (await projectorStarts()) === 6 && caughtUp(h.client, h.dataSource), {
           timeoutMs: 60_000,
-          what: 'final projector caught up',
+          what: 'final projector started and caught up',
         });
       } finally {
         await kill(last, 'SIGTERM');
@@ -111,6 +114,11 @@ describe('projector under failure', () => {
       }
     });
   });
+
+  /** How many projector processes have recorded their start. */
+  const projectorStarts = async () =>
+    (await h.client.eventStore.read(h.ns.naming.eventSubject('system', 'service', 'projector'))).events
+      .length;
 
   const outcomes = (n: number) =>
     Array.from({ length: n }, (_, i) => fx.outcomeRecorded('eng-1', 's-1', i - 10));
