@@ -318,6 +318,13 @@ describe('governance-agent over NATS', () => {
       ).rejects.toMatchObject({ code: 'GOVERNANCE.SELF_ASSIGNMENT_FORBIDDEN' });
     });
 
+    it('should run a cycle on demand for an operator only, one engine or all', async () => {
+      const engine = { kind: 'engine', id: engineId };
+      for (const body of [{ actor: engine, engineId }, { actor: engine }]) {
+        await expect(rpc('cmd.run-cycle', body)).rejects.toMatchObject({ code: 'GOVERNANCE.OPERATOR_ONLY' });
+      }
+    });
+
     it('should propose L4 exactly once when the cycle finds every condition met', async () => {
       const first = await rpc<{ reports: CycleReportSchema[]; proposals: ProposalSchema[] }>(
         'cmd.run-cycle',

@@ -5,6 +5,7 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import type { Actor, CycleReportSchema, ProposalSchema } from '@bifrost/contracts';
+import { ForbiddenError } from '@bifrost/event-sourcing';
 import { GOVERNANCE_AGENT, type GovernanceEvent } from '@bifrost/domain-governance';
 import { uuidv7 } from '@bifrost/messaging';
 import type { Logger } from '@bifrost/observability';
@@ -83,7 +84,8 @@ export class GovernanceCycles implements OnApplicationBootstrap, BeforeApplicati
       try {
         events = await this.runCycle(id, trigger, actor, slot);
       } catch (error) {
-        if (engineId) throw error;
+        // Refused for the actor (not an operator) is refused for every engine: said, not logged.
+        if (engineId || error instanceof ForbiddenError) throw error;
         this.metrics.cycleFailed(id);
         this.logger.error({ err: error, engineId: id }, 'governance cycle failed');
         continue;

@@ -359,6 +359,23 @@ describe('Governance cycle', () => {
     expect(report).toMatchObject({ reportId: 'r', trigger: 'operator', decision: { proposalId: 'p' } });
     expect(proposal).toMatchObject({ proposalId: 'p', proposedBy: alice, expiresAt: addDays(NOW, 7) });
   });
+
+  it('should run on demand for an operator only', () => {
+    const onDemand = (actor: Actor): GovernanceCommand => ({
+      type: 'RunCycle',
+      data: { engineId: ENGINE, now: NOW, actor, trigger: 'operator', reportId: 'r', proposalId: 'p' },
+    });
+    const decide = (actor: Actor) =>
+      governanceDecider.decide(onDemand(actor), state(ready()), { approvers: {} });
+
+    expect(() => decide({ kind: 'engine', id: ENGINE })).toThrow(
+      expect.objectContaining({ code: 'GOVERNANCE.OPERATOR_ONLY' }),
+    );
+    expect(() => decide(GOVERNANCE_AGENT)).toThrow(
+      expect.objectContaining({ code: 'GOVERNANCE.OPERATOR_ONLY' }),
+    );
+    expect(decide(alice).map((e) => e.type)).toEqual(['CycleCompleted', 'ProposalCreated']);
+  });
 });
 
 // ── fixtures ──────────────────────────────────────────────────────────────────────────────────

@@ -888,6 +888,8 @@ function decideInto(out: Emitter, command: GovernanceCommand, ctx: GovernanceCon
     }
     case 'RunCycle': {
       const d = command.data;
+      // On demand only for an operator: a cycle checks the breakers, which can change the phase.
+      if (d.trigger === 'operator') requireOperator(d.actor, 'run a governance cycle');
       // A scheduled slot runs once, whichever instance gets there first.
       if (enrolled(out.state, d.engineId).lastCycle?.reportId === d.reportId) return;
       // A proposal past its TTL awaits nothing, though the periodic expiry may not have marked it yet.
