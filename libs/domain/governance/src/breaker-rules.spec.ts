@@ -210,6 +210,17 @@ describe('Circuit breaker rules', () => {
       expect(conditionHolds(parseCondition(text), metrics)).toBe(expected);
     });
 
+    it.each([
+      ['4.1%', '0.041'],
+      ['1.1%', '0.011'],
+      ['0.7%', '0.007'],
+      ['33.3%', '0.333'],
+      ['.5%', '0.005'],
+      ['100%', '1'],
+    ])('should read %s as exactly %s', (percent, decimal) => {
+      expect(parseCondition(`errorRate > ${percent}`)).toEqual(parseCondition(`errorRate > ${decimal}`));
+    });
+
     it('should bind "and" tighter than "or"', () => {
       expect(parseCondition('errors > 1 or failures > 2 and incidents > 0')).toEqual({
         kind: 'or',

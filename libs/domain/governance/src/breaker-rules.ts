@@ -228,7 +228,8 @@ function tokenize(text: string): Token[] {
     }
     const number = /^(\d+(?:\.\d+)?|\.\d+)(%?)(?![A-Za-z0-9_.])/.exec(rest);
     if (number) {
-      const value = Number(number[1]) / (number[2] === '%' ? 100 : 1);
+      // 4.1% is the number 0.041 exactly as written "0.041" is (4.1 / 100 is 0.040999…).
+      const value = Number(number[2] === '%' ? `${number[1]}e-2` : number[1]);
       tokens.push({ kind: 'number', value, text: number[0], at: i });
       i += number[0].length;
       continue;

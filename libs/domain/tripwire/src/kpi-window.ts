@@ -60,9 +60,23 @@ export function evaluateWindow(
     minEvents: settings.minEvents,
   };
   return {
-    result: resultOf(evidence, dropBase > 0 && 100 * dropped > settings.maxDropPct * dropBase),
+    result: resultOf(evidence, dropBase > 0 && exceedsPct(dropped, dropBase, settings.maxDropPct)),
     evidence,
   };
+}
+
+/**
+ * Whether part/whole is more than pct %, exactly: pct as the decimal it was written as (32.8, not
+ * the binary 32.799999…, whose product with whole can round either way).
+ */
+function exceedsPct(part: number, whole: number, pct: number): boolean {
+  const [mantissa = '0', exponent = '0'] = String(pct).split('e');
+  const [units = '0', fraction = ''] = mantissa.split('.');
+  const scale = fraction.length - Number(exponent);
+  const digits = BigInt(units + fraction);
+  return scale >= 0
+    ? 100n * BigInt(part) * 10n ** BigInt(scale) > digits * BigInt(whole)
+    : 100n * BigInt(part) > digits * 10n ** BigInt(-scale) * BigInt(whole);
 }
 
 function resultOf(e: TripwireEvidence, droppedMore: boolean): EvaluationResult {

@@ -324,6 +324,20 @@ describe('Window arithmetic', () => {
     expect(beyond.result).toBe('TRIPPED');
   });
 
+  it('should not trip a drop of exactly a maxDropPct with decimals (625/1000 to 42/100 is 32.8 %)', () => {
+    const policy = {
+      ...(SEED_TRIPWIRE_POLICIES[0] as TripwirePolicyConfig),
+      baselineWindow: 1000,
+      maxDropPct: 32.8,
+    };
+    const baseline = '1'.repeat(625) + '0'.repeat(375);
+    const exactly = evaluateWindow(baseline + '1'.repeat(42) + '0'.repeat(58), 1100, policy);
+    expect(exactly.evidence).toMatchObject({ dropPct: 32.8, maxDropPct: 32.8 });
+    expect(exactly.result).toBe('NO_DROP');
+    const beyond = evaluateWindow(baseline + '1'.repeat(41) + '0'.repeat(59), 1100, policy);
+    expect(beyond.result).toBe('TRIPPED');
+  });
+
   it('should have nothing to drop from a zero baseline', () => {
     const { result, evidence } = evaluateWindow('0000000', 7, settings);
     expect(evidence.dropPct).toBeNull();
