@@ -1,4 +1,4 @@
-import type { Messaging } from '@bifrost/messaging';
+import { createEnvelope, type Messaging } from '@bifrost/messaging';
 import type { RunningService } from '@bifrost/service';
 import { createTestNamespace, infra, waitFor, type TestNamespace } from '@bifrost/testing';
 import {
@@ -130,5 +130,37 @@ describe('canary: default probes, pause_engine probes and restarts', () => {
     );
     expect(pauses).toHaveLength(1);
     expect(pauses[0]?.data['reason']).toMatch(/^probe feed: escalated to pause_engine while DOWN/);
+  });
+
+  it('should not read back, at a restart, a heartbeat the consumer refused (a sign-off sent by another engine)', async () => {
+    await canary?.close();
+    const judged = { ...env, CANARY_HEARTBEAT_GAP_MS: '5000', CANARY_HEARTBEAT_SWEEP_MS: '100' };
+    canary = await startCanary(ns, judged);
+    await heartbeat(client, ns, 'y1');
+    await waitFor(async () => (await canaryEvents(client, ns, 'engine', 'y1')).length > 0, {
+      what: 'y1 watched',
+    });
+    // The newest message on y1's subject: a sign-off in y1's name, sent by another engine.
+    await client.publisher.publish(
+      createEnvelope({
+        type: 'ingest.HeartbeatReported',
+        subject: ns.naming.ingestSubject('heartbeat', 'y1'),
+        source: 'sdk',
+        actor: { kind: 'engine', id: 'intruder' },
+        data: { engineId: 'y1', signingOff: true },
+      }),
+    );
+    await canary.close();
+    const types = async () => (await canaryEvents(client, ns, 'engine', 'y1')).map((e) => e.type);
+    expect(await types()).toEqual(['canary.EngineWatched']);
+
+    canary = await startCanary(ns, judged);
+
+    // Judged by its own last heartbeat: silent past the gap, it goes stale.
+    await waitFor(async () => (await types()).includes('canary.EngineWentStale'), {
+      what: 'y1 stale',
+      timeoutMs: 20_000,
+    });
+    expect(await types()).not.toContain('canary.EngineSignedOff');
   });
 });

@@ -7,7 +7,8 @@ import {
 } from '@nestjs/common';
 import type { DataOf, EngineHeartbeatView, Envelope, HeartbeatReported } from '@bifrost/contracts';
 import { staleIncomplete } from '@bifrost/domain-canary';
-import { Messaging } from '@bifrost/messaging';
+import { ValidationError } from '@bifrost/event-sourcing';
+import { decodeEnvelope, Messaging } from '@bifrost/messaging';
 import { CANARY_CONFIG, type CanaryConfig } from '../canary.config';
 import { CANARY_ACTOR, CanaryCommands } from '../commands/canary-commands.service';
 import { CanaryMetrics } from '../metrics/canary.metrics';
@@ -17,6 +18,25 @@ import { CanaryState } from '../state/canary-state';
 interface LastHeartbeat {
   readonly at: string;
   readonly report: DataOf<typeof HeartbeatReported>;
+}
+
+/**
+ * The heartbeat an envelope is, with the engine it speaks for; a `ValidationError` for another
+ * type or an engine speaking for another. What the consumer takes, and what a restart reads back.
+ */
+export function heartbeatOf(envelope: Envelope): { engineId: string; signingOff: boolean } {
+  if (envelope.type !== 'ingest.HeartbeatReported') {
+    throw new ValidationError(`unexpected ${envelope.type} on the heartbeat subject`, {
+      code: 'INGEST.UNEXPECTED_TYPE',
+    });
+  }
+  const { engineId, signingOff } = envelope.data as DataOf<typeof HeartbeatReported>;
+  if (envelope.actor.kind === 'engine' && envelope.actor.id !== engineId) {
+    throw new ValidationError(`engine ${envelope.actor.id} sent a heartbeat for ${engineId}`, {
+      code: 'INGEST.FOREIGN_ENGINE',
+    });
+  }
+  return { engineId, signingOff: signingOff === true };
 }
 
 /**
@@ -154,7 +174,12 @@ export class HeartbeatMonitor implements OnApplicationBootstrap, BeforeApplicati
           .catch(() => null);
         if (!msg) continue;
         try {
-          const envelope = msg.json<Envelope>();
+          // Only what the consumer would take: a refused message (parked there) must not count.
+          const envelope = decodeEnvelope(msg.data, this.messaging.catalogue);
+          const heartbeat = heartbeatOf(envelope);
+          if (heartbeat.engineId !== engineId) {
+            throw new ValidationError(`a heartbeat of ${heartbeat.engineId} on ${subject}`);
+          }
           const stored = msg.time.toISOString();
           const at = envelope.occurredAt < stored ? envelope.occurredAt : stored;
           const previous = this.lastHeartbeatAt(engineId);
