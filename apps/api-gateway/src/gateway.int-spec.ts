@@ -680,6 +680,16 @@ describe('gateway over the real gate', () => {
         expect(call.headers.get('access-control-allow-origin')).toBe(CONSOLE);
         expect(call.headers.get('access-control-expose-headers')).toBe('Retry-After');
 
+        // The live stream too, though it writes its own headers.
+        const controller = new AbortController();
+        const stream = await fetch(`${open.gateway.url}/api/v1/decisions/stream`, {
+          headers: { 'x-api-key': h.keys.viewer, origin: CONSOLE },
+          signal: controller.signal,
+        });
+        controller.abort();
+        expect(stream.status).toBe(200);
+        expect(stream.headers.get('access-control-allow-origin')).toBe(CONSOLE);
+
         // Problem documents too: a console must be able to read why it was refused.
         const refused = await open.http('GET', '/api/v1/auth/me', { headers: { origin: CONSOLE } });
         expect(refused.status).toBe(401);

@@ -35,6 +35,12 @@ const StreamHeaders = object({
 });
 
 const ACCESS = 'viewer';
+const STREAM_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no',
+};
 
 /**
  * Live decision records from BIFROST_DECISIONS as Server-Sent Events through an ordered consumer
@@ -96,6 +102,11 @@ export class DecisionStreamController implements BeforeApplicationShutdown {
         'REQUEST.INVALID',
       );
     }
+    if (request.method === 'HEAD') {
+      // Fastify's HEAD for this GET: the headers a stream would have, and no stream held open.
+      await reply.headers(STREAM_HEADERS).send();
+      return;
+    }
     const principal = request.principal as Principal;
     const release = this.claim(principal);
     let closed = false;
@@ -147,20 +158,24 @@ export class DecisionStreamController implements BeforeApplicationShutdown {
         clearInterval(heartbeat);
         void messages.close();
       };
-      raw.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
+      // With the headers set on the reply so far (CORS): the hijacked reply does not send them.
+      for (const [name, value] of Object.entries(reply.getHeaders())) {
+        if (value !== undefined) raw.setHeader(name, value);
+      }
+      raw.writeHead(200, STREAM_HEADERS);
       raw.write(': connected\n\n');
       try {
         for await (const m of messages) {
           if (closed) break;
-          const envelope = m.json<{ type: string; data: Record<string, unknown> }>();
-          if (!matches(envelope.data, q)) continue;
-          const event = `id: ${m.seq}\nevent: ${envelope.type}\ndata: ${JSON.stringify(envelope)}\n\n`;
-          if (!raw.write(event)) await drained(raw);
+          const envelope = recordOf(m.data);
+          // A record that is no envelope is skipped; its id alone (no event) moves a resuming client past it.
+          const event =
+            envelope === undefined
+              ? `id: ${m.seq}\n\n`
+              : matches(envelope.data, q)
+                ? `id: ${m.seq}\nevent: ${envelope.type}\ndata: ${JSON.stringify(envelope)}\n\n`
+                : undefined;
+          if (event !== undefined && !raw.write(event)) await drained(raw);
         }
       } finally {
         stop();
@@ -232,6 +247,24 @@ function drained(raw: ServerResponse): Promise<void> {
     raw.on('drain', done);
     raw.on('close', done);
   });
+}
+
+/** A decision record as the stream sends it: JSON with a type and a data object; undefined otherwise. */
+function recordOf(bytes: Uint8Array): { type: string; data: Record<string, unknown> } | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  const record = value as { type?: unknown; data?: unknown } | null;
+  return typeof record === 'object' &&
+    record !== null &&
+    typeof record.type === 'string' &&
+    typeof record.data === 'object' &&
+    record.data !== null
+    ? (record as { type: string; data: Record<string, unknown> })
+    : undefined;
 }
 
 /**

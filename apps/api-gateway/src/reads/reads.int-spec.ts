@@ -943,6 +943,45 @@ describe('read routes', () => {
       }
     });
 
+    it('should skip a record that is no envelope, and let a client resume past it', async () => {
+      const subject = h.ns.naming.qualify('bifrost.dec.gate.poison-bot');
+      const live = await openStream(`${h.gateway.url}/api/v1/decisions/stream`, h.keys.viewer);
+      try {
+        await h.probe.js.publish(subject, 'not json at all');
+        await h.probe.js.publish(subject, JSON.stringify({ id: 'no-data', type: 'gate.VerdictRendered' }));
+        const after = await check();
+
+        const event = await waitFor(() => live.events().find((e) => e.data.id === after.body.decisionId), {
+          what: 'the decision after the bad records',
+        });
+        expect(live.ended()).toBe(false);
+        const resumed = await openStream(
+          `${h.gateway.url}/api/v1/decisions/stream`,
+          h.keys.viewer,
+          String(Number(event.id) - 3),
+        );
+        try {
+          await waitFor(() => resumed.events().find((e) => e.id === event.id), {
+            what: 'the resumed decision',
+          });
+          expect(resumed.ended()).toBe(false);
+        } finally {
+          resumed.close();
+        }
+      } finally {
+        live.close();
+      }
+    });
+
+    it('should answer HEAD with the headers of a stream, holding none open', async () => {
+      const head = await h.http('HEAD', '/api/v1/decisions/stream', { key: h.keys.viewer });
+
+      expect(head.status).toBe(200);
+      expect(head.headers.get('content-type')).toContain('text/event-stream');
+      const metrics = await (await fetch(`${h.gateway.url}/metrics`)).text();
+      expect(metrics).toMatch(/^bifrost_gateway_decision_streams\{[^}]*\} 0$/m);
+    });
+
     it('should filter heimdall evaluations by the action and risk level of their reply', async () => {
       const subject = h.ns.naming.qualify('bifrost.dec.heimdall.ai-bot');
       const evaluation = (id: string, action: string, riskLevel: string) =>
