@@ -293,11 +293,23 @@ export class RpcClient {
         headers,
       });
     } catch (error) {
+      const { message } = error as Error;
+      // Refused by the client before sending: larger than the server takes, whenever it is asked.
+      if (/max_payload/i.test(message)) {
+        return {
+          ok: false,
+          error: toErrorBody(
+            new ValidationError(`request to ${subject} of ${payload.length} bytes: ${message}`, {
+              code: 'RPC.PAYLOAD_TOO_LARGE',
+            }),
+          ),
+        };
+      }
       return {
         ok: false,
         error: toErrorBody(
-          new TransientError(`no answer from ${subject}: ${(error as Error).message}`, {
-            code: /no responders/i.test((error as Error).message) ? 'RPC.NO_RESPONDERS' : 'RPC.TIMEOUT',
+          new TransientError(`no answer from ${subject}: ${message}`, {
+            code: /no responders/i.test(message) ? 'RPC.NO_RESPONDERS' : 'RPC.TIMEOUT',
           }),
         ),
       };

@@ -184,6 +184,15 @@ describe('request-reply', () => {
     expect(reply).toMatchObject({ ok: false, error: { code: 'RPC.PAYLOAD_TOO_LARGE' } });
   });
 
+  it('should refuse a request larger than the NATS server takes as too large, not as a timeout', async () => {
+    const maxPayload = client.nc.info?.max_payload ?? 1024 * 1024;
+    const reply = await client.rpc.request('bifrost.rpc.echo.say', { text: 'x'.repeat(maxPayload) });
+    expect(reply).toMatchObject({
+      ok: false,
+      error: { code: 'RPC.PAYLOAD_TOO_LARGE', message: expect.stringMatching(/max_payload/) },
+    });
+  });
+
   it('should answer a request from another connection as soon as serving has resolved', async () => {
     for (let i = 0; i < 50; i += 1) {
       const subject = `bifrost.rpc.ready.n${i}`;
