@@ -304,6 +304,41 @@ describe('SDK over HTTP', () => {
     }, 15_000);
   });
 
+  describe('when the gateway answers /health/live but drops every outcome POST', () => {
+    it('should send it again after 1 s, then 2 s (each ±20 %), not in a tight loop', async () => {
+      gateway.answer('outcome', () => 'drop');
+      const sdk = client();
+      await sdk.whenConnected(5_000);
+
+      sdk.recordOutcome(outcome('o-1'));
+      await waitFor(() => gateway.count('outcome') >= 3, { timeoutMs: 10_000, what: 'three attempts' });
+
+      const at = gateway.all('outcome').map((r) => r.at);
+      // Lower bounds only (a busy machine only makes the gaps longer): the policy's 1 s and 2 s, -20 %.
+      // Reconnecting at once after each drop, the third attempt came within milliseconds.
+      expect(gateway.count('outcome')).toBe(3);
+      expect((at[1] as number) - (at[0] as number)).toBeGreaterThanOrEqual(800);
+      expect((at[2] as number) - (at[1] as number)).toBeGreaterThanOrEqual(1_600);
+      expect(sdk.bufferDepth).toBe(1);
+    }, 15_000);
+
+    it('should keep growing the backoff of a fact across the reconnection that follows its failure', async () => {
+      gateway.answerOnce('outcome', () => 'drop');
+      gateway.answerOnce('outcome', () => problem(503, { title: 'Unavailable', code: 'INFRA.UNAVAILABLE' }));
+      const sdk = client();
+      await sdk.whenConnected(5_000);
+
+      sdk.recordOutcome(outcome('o-1'));
+      await waitFor(() => gateway.accepted.length === 1, { timeoutMs: 10_000, what: 'the third attempt' });
+
+      // Dropped, sent again on reconnecting (after 1 s), refused: its second failure waits 2 s -20 %,
+      // not the 1 s of a count started over by the reconnection.
+      const at = gateway.all('outcome').map((r) => r.at);
+      expect(at).toHaveLength(3);
+      expect((at[2] as number) - (at[1] as number)).toBeGreaterThanOrEqual(1_600);
+    }, 15_000);
+  });
+
   describe('when a fact waits out a long backoff', () => {
     it('should still send the heartbeats that come due meanwhile, and the fact after it', async () => {
       const sdk = await outcomeInBackoff(3, { heartbeatIntervalMs: 300 });
@@ -320,6 +355,37 @@ describe('SDK over HTTP', () => {
         what: 'the outcome after its backoff',
       });
     }, 15_000);
+
+    it('should keep growing that backoff though the heartbeats go through', async () => {
+      gateway.answer('outcome', () => problem(503, { title: 'Unavailable', code: 'INFRA.UNAVAILABLE' }));
+      const sdk = client({ heartbeatIntervalMs: 300 });
+      await sdk.whenConnected(5_000);
+
+      sdk.recordOutcome(outcome('o-1'));
+      await waitFor(() => gateway.count('outcome') >= 3, { timeoutMs: 10_000, what: 'three attempts' });
+
+      const at = gateway.all('outcome').map((r) => r.at);
+      const beats = gateway
+        .all('heartbeat')
+        .filter((r) => r.at > (at[1] as number) && r.at < (at[2] as number));
+      expect(beats.length).toBeGreaterThan(0);
+      // 1 s, then 2 s (-20 %): not 1 s again because a heartbeat went through in between.
+      expect((at[2] as number) - (at[1] as number)).toBeGreaterThanOrEqual(1_600);
+    }, 15_000);
+
+    it('should retry when a heartbeat sent meanwhile fails after the backoff ended, not stall', async () => {
+      // In flight past the outcome's 1 s Retry-After, then timed out (deadlineMs 1.5 s).
+      gateway.answerOnce('heartbeat', () => 'hang');
+      const sdk = await outcomeInBackoff(1, { deadlineMs: 1_500 });
+
+      sdk.heartbeat();
+
+      await waitFor(() => gateway.accepted.length === 1, {
+        timeoutMs: 10_000,
+        what: 'the outcome, with nothing else recorded',
+      });
+      expect(gateway.all('heartbeat')).toHaveLength(2);
+    }, 15_000);
   });
 
   describe('when the engine closes while a fact waits out its backoff', () => {
@@ -332,6 +398,113 @@ describe('SDK over HTTP', () => {
       expect(gateway.accepted.map((a) => a['outcomeId'])).toEqual(['o-1']);
       expect(gateway.all('heartbeat').some((r) => r.body['signingOff'] === true)).toBe(true);
     });
+
+    it('should send the buffer at once with heartbeats off too (no sign-off to start it)', async () => {
+      const sdk = await outcomeInBackoff(5, { heartbeatIntervalMs: 0 });
+
+      const { undelivered } = await sdk.close();
+
+      expect(undelivered).toBe(0);
+      expect(gateway.accepted.map((a) => a['outcomeId'])).toEqual(['o-1']);
+    });
+  });
+
+  describe('when close() signs off', () => {
+    /**
+     * A client with heartbeats on whose connect heartbeat is accepted, `buffered` facts left; and
+     * what its later heartbeats said of signing off.
+     */
+    const signingClient = async (
+      sdk = client({ heartbeatIntervalMs: 60_000, deadlineMs: 5_000 }),
+      buffered = 0,
+    ) => {
+      await sdk.whenConnected(5_000);
+      await waitFor(() => gateway.all('heartbeat').length === 1 && sdk.bufferDepth === buffered, {
+        what: 'the connect heartbeat accepted',
+      });
+      const later = () =>
+        gateway
+          .all('heartbeat')
+          .slice(1)
+          .map((r) => r.body['signingOff'] === true);
+      return { sdk, later };
+    };
+
+    it('should send the sign-off again after a blip, not the reconnection’s heartbeat instead', async () => {
+      const { sdk, later } = await signingClient();
+      gateway.answerOnce('heartbeat', () => 'drop');
+
+      const { undelivered } = await sdk.close();
+
+      expect(later()).toEqual([true, true]);
+      expect(undelivered).toBe(0);
+    }, 15_000);
+
+    it('should send no heartbeat after the sign-off when a fact behind it is dropped and the client reconnects', async () => {
+      const sdk = await outcomeInBackoff(5, { heartbeatIntervalMs: 60_000, deadlineMs: 5_000 });
+      const { later } = await signingClient(sdk, 1);
+      gateway.answerOnce('outcome', () => 'drop');
+
+      const { undelivered } = await sdk.close();
+
+      expect(later()).toEqual([true]);
+      expect(gateway.accepted.map((a) => a['outcomeId'])).toEqual(['o-1']);
+      expect(undelivered).toBe(0);
+    }, 15_000);
+
+    it('should not let a heartbeat recorded meanwhile replace the sign-off waiting to go', async () => {
+      const { sdk, later } = await signingClient();
+      sdk.recordOutcome(outcome('o-1'));
+
+      // The sign-off waits behind the outcome in flight.
+      const closing = sdk.close();
+      sdk.heartbeat({ status: 'stopping' });
+      await closing;
+
+      expect(later()).toEqual([true]);
+    });
+
+    it('should put the sign-off back ahead of a heartbeat recorded while it failed', async () => {
+      const { sdk, later } = await signingClient();
+      gateway.answerOnce('heartbeat', () => 'drop');
+
+      // The sign-off is in flight; the engine's heartbeat comes due behind it.
+      const closing = sdk.close();
+      sdk.heartbeat({ status: 'stopping' });
+      await closing;
+
+      expect(later()).toEqual([true, true]);
+    }, 15_000);
+  });
+
+  describe('when the engine closes while a check is under way', () => {
+    it('should not send it again after the 429 it waits out, and BLOCK with SDK.CLOSED', async () => {
+      gateway.answerOnce('check', () => problem(429, { title: 'Too many requests' }, { 'retry-after': '1' }));
+      const sdk = client({ deadlineMs: 3_000 });
+      await sdk.whenConnected(5_000);
+      const verdict = sdk.check(checkRequest());
+      await waitFor(() => gateway.count('check') === 1, { what: 'the check refused with 429' });
+
+      await sdk.close();
+
+      await expect(verdict).resolves.toMatchObject({ failClosed: true, action: 'BLOCK', code: 'SDK.CLOSED' });
+      expect(gateway.count('check')).toBe(1);
+    });
+
+    it('should cut a request the gateway has not answered, and BLOCK with SDK.CLOSED at once', async () => {
+      gateway.answer('check', () => 'hang');
+      const sdk = client({ deadlineMs: 10_000 });
+      await sdk.whenConnected(5_000);
+      const started = Date.now();
+      const verdict = sdk.check(checkRequest());
+      await waitFor(() => gateway.count('check') === 1, { what: 'the check under way' });
+
+      await sdk.close();
+
+      await expect(verdict).resolves.toMatchObject({ failClosed: true, action: 'BLOCK', code: 'SDK.CLOSED' });
+      // Not at its deadline (10 s).
+      expect(Date.now() - started).toBeLessThan(5_000);
+    }, 15_000);
   });
 
   describe('when the gateway refuses a fact for good (a 4xx with its problem code)', () => {
@@ -904,6 +1077,9 @@ interface Answer {
   body?: unknown;
 }
 
+/** An answer, or none: `hang` never answers, `drop` closes the connection without one. */
+type Reply = Answer | 'hang' | 'drop';
+
 interface Received {
   method: string;
   path: string;
@@ -932,7 +1108,7 @@ class ContractServer {
   readonly requests: Received[] = [];
   /** Outcome data accepted with 202, in order. */
   readonly accepted: Record<string, unknown>[] = [];
-  private readonly scripted = new Map<string, { once: boolean; reply: (r: Received) => Answer | 'hang' }[]>();
+  private readonly scripted = new Map<string, { once: boolean; reply: (r: Received) => Reply }[]>();
   private server: Server;
   private port = 0;
 
@@ -950,11 +1126,11 @@ class ContractServer {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  answer(endpoint: string, reply: (r: Received) => Answer | 'hang'): void {
+  answer(endpoint: string, reply: (r: Received) => Reply): void {
     this.scripted.set(endpoint, [{ once: false, reply }]);
   }
 
-  answerOnce(endpoint: string, reply: (r: Received) => Answer | 'hang'): void {
+  answerOnce(endpoint: string, reply: (r: Received) => Reply): void {
     this.scripted.set(endpoint, [...(this.scripted.get(endpoint) ?? []), { once: true, reply }]);
   }
 
@@ -1006,11 +1182,15 @@ class ContractServer {
     this.requests.push(received);
     const answer = this.scriptedAnswer(received) ?? this.contract(received);
     if (answer === 'hang') return;
+    if (answer === 'drop') {
+      req.socket.destroy();
+      return;
+    }
     res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
     res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
   }
 
-  private scriptedAnswer(received: Received): Answer | 'hang' | undefined {
+  private scriptedAnswer(received: Received): Reply | undefined {
     const endpoint = received.path.replace('/api/v1/engine/', '');
     const queue = this.scripted.get(endpoint);
     const next = queue?.[0];

@@ -671,6 +671,30 @@ describe('SDK over NATS', () => {
       expect(sdk.droppedCount).toBe(0);
     });
 
+    it('should reconnect after 1 s, then 2 s (each ±20 %) when every publish loses its ack, not in a tight loop', async () => {
+      const sdk = client(ns, { natsUrl: proxy.url });
+      await sdk.whenConnected(5_000);
+      const connectedAt: number[] = [];
+      sdk.on('state', (state) => {
+        if (state === 'connected') connectedAt.push(Date.now());
+      });
+      let cutting = true;
+      void (async () => {
+        while (cutting) await proxy.cutOnServerChunk((chunk) => chunk.includes('"stream":"'));
+      })();
+      const recordedAt = Date.now();
+
+      sdk.recordOutcome(outcome('o-1'));
+      await waitFor(() => connectedAt.length >= 2, { timeoutMs: 10_000, what: 'two reconnections' });
+      cutting = false;
+
+      // Lower bounds only (a busy machine only makes the gaps longer): the policy's 1 s and 2 s, -20 %.
+      // Reconnecting at once after each cut, they came within milliseconds.
+      expect(connectedAt.length).toBe(2);
+      expect((connectedAt[0] as number) - recordedAt).toBeGreaterThanOrEqual(800);
+      expect((connectedAt[1] as number) - (connectedAt[0] as number)).toBeGreaterThanOrEqual(1_600);
+    }, 15_000);
+
     it('should drop the oldest facts when the buffer overflows, and count them', async () => {
       const sdk = client(ns, { natsUrl: proxy.url, buffer: { maxItems: 5 } });
       const dropped = collect(sdk, 'dropped');

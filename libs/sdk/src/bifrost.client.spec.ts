@@ -111,6 +111,29 @@ describe('Client options', () => {
     );
   });
 
+  it('should refuse URLs, key and namespace that are not strings (from JavaScript), naming each', () => {
+    expect(
+      configProblems({
+        natsUrl: ['nats://127.0.0.1:4222'],
+        engineId: 'e1',
+        namespace: 5,
+      } as unknown as ClientOptions),
+    ).toEqual(['natsUrl must be a string, got an array', 'namespace must be a string, got number']);
+    expect(
+      configProblems({
+        gatewayUrl: new URL('http://localhost:3000'),
+        apiKey: 42,
+        engineId: 'e1',
+      } as unknown as ClientOptions),
+    ).toEqual(['gatewayUrl must be a string, got object', 'apiKey must be a string, got number']);
+  });
+
+  it('should make createClient throw SDK.INVALID_CONFIG, not a TypeError, for servers given as an array (nats.js style)', () => {
+    expect(() =>
+      createClient({ natsUrl: ['nats://127.0.0.1:4222'], engineId: 'e1' } as unknown as ClientOptions),
+    ).toThrow(expect.objectContaining({ name: 'SdkError', code: 'SDK.INVALID_CONFIG' }));
+  });
+
   it('should make createClient throw SDK.INVALID_CONFIG without options (from JavaScript)', () => {
     expect(() => createClient(undefined as unknown as ClientOptions)).toThrow(
       expect.objectContaining({ name: 'SdkError', code: 'SDK.INVALID_CONFIG' }),
@@ -163,6 +186,22 @@ describe('A client that cannot reach Bifrost', () => {
     expect(Date.now() - started).toBeLessThan(4_000);
     expect(states).toContain('closed');
   });
+
+  it.each([Number.POSITIVE_INFINITY, 2 ** 31])(
+    'should keep a whenConnected(%p) waiting until it is closed (no timer can hold that)',
+    async (timeoutMs) => {
+      const sdk = unreachable();
+      let answered: boolean | undefined;
+      const waiting = sdk.whenConnected(timeoutMs).then((connected) => (answered = connected));
+
+      // Node runs a timer set above 2³¹−1 ms after 1 ms: well within this.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(answered).toBeUndefined();
+
+      await sdk.close();
+      await expect(waiting).resolves.toBe(false);
+    },
+  );
 
   describe('given the default buffer (no buffer.maxItems), while facts cannot be sent', () => {
     it('should keep exactly 10 000 facts, then drop the oldest for each newer one and count it', async () => {

@@ -114,6 +114,8 @@ export class BifrostClient {
   private retryTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** From close() on: the sign-off must stay the last heartbeat. */
+  private shuttingDown = false;
   private closing: Promise<{ undelivered: number }> | undefined;
 
   constructor(options: ClientOptions) {
@@ -183,12 +185,19 @@ export class BifrostClient {
     return () => set.delete(listener);
   }
 
-  /** Resolves true once connected, false if `timeoutMs` passes (or the client closes or gives up) first. */
+  /**
+   * Resolves true once connected, false if `timeoutMs` passes (or the client closes or gives up)
+   * first. `Infinity` waits until then; a finite timeout is capped at 2³¹−1 ms.
+   */
   whenConnected(timeoutMs = this.deadlineMs): Promise<boolean> {
     if (this.connected) return Promise.resolve(true);
     if (this.state === 'closed' || this.state === 'failed') return Promise.resolve(false);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => finish(false), timeoutMs);
+      // Node runs a delay above 2³¹−1 ms after 1 ms: Infinity waits with no timer, a huge wait is clamped.
+      const timer =
+        timeoutMs === Number.POSITIVE_INFINITY
+          ? undefined
+          : setTimeout(() => finish(false), Math.min(timeoutMs, MAX_DEADLINE_MS));
       const off = this.on('state', (state) => {
         if (state === 'connected') finish(true);
         if (state === 'closed' || state === 'failed') finish(false);
@@ -362,12 +371,15 @@ export class BifrostClient {
   }
 
   private async shutDown(): Promise<{ undelivered: number }> {
+    this.shuttingDown = true;
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = undefined;
-    // No waiting out a retry's backoff now: the sign-off and the buffer get their deadline at once.
+    // No waiting out a retry's backoff now: the sign-off and the buffer get their deadline at once,
+    // also without a sign-off (heartbeats off) to start the pump.
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     this.timedHeartbeat({ signingOff: true });
+    void this.pump();
     if (this.connected && this.bufferDepth > 0) await this.drained(this.deadlineMs);
     this.closed = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
@@ -482,7 +494,8 @@ export class BifrostClient {
 
   private enqueue(fact: Fact): void {
     if (fact.kind === 'heartbeat') {
-      this.heartbeatDue = fact;
+      // The sign-off must be the last heartbeat the canary sees: nothing replaces it.
+      if (!isSignOff(this.heartbeatDue)) this.heartbeatDue = fact;
       return;
     }
     const evicted = this.buffer.push(fact);
@@ -492,8 +505,8 @@ export class BifrostClient {
   /** Puts back a fact whose delivery failed, ahead of everything buffered after it. */
   private requeue(fact: Fact): void {
     if (fact.kind === 'heartbeat') {
-      // A heartbeat recorded meanwhile is newer and says the same.
-      this.heartbeatDue ??= fact;
+      // A heartbeat recorded meanwhile is newer and says the same, unless this one is the sign-off.
+      if (this.heartbeatDue === undefined || isSignOff(fact)) this.heartbeatDue = fact;
       return;
     }
     const evicted = this.buffer.pushFront(fact);
@@ -519,7 +532,9 @@ export class BifrostClient {
         const result = await this.transport.deliver(fact, this.deadlineMs);
         this.inFlight = undefined;
         if (result.ok) {
-          this.failures = 0;
+          // A heartbeat that went during a fact's backoff says nothing of that fact: its backoff
+          // keeps growing until it is delivered.
+          if (!backingOff) this.failures = 0;
           this.emit('flushed', {
             ...describe(fact),
             ...(result.sequence !== undefined ? { sequence: result.sequence } : {}),
@@ -539,8 +554,9 @@ export class BifrostClient {
           continue;
         }
         this.requeue(fact);
-        // The heartbeat sent during a backoff failed too: the retry already scheduled sends it.
-        if (backingOff) break;
+        // The heartbeat sent during a backoff failed too: the retry still scheduled sends it. If it
+        // fired while the heartbeat was in flight, its pump found this one busy: schedule another.
+        if (this.retryTimer) break;
         this.failures += 1;
         this.logger.debug?.('bifrost: delivery failed, will retry', {
           code: result.code,
@@ -568,10 +584,11 @@ export class BifrostClient {
     if (this.closed) return;
     this.logger.info?.(`bifrost: ${state}`, { transport: this.transport.kind });
     if (state === 'connected') {
-      // A fresh connection resends at once rather than after a stale retry delay.
+      // A fresh connection resends at once rather than after a stale retry delay. `failures` stays:
+      // a connection made right after them may drop the next send too, and only a delivery shows
+      // the way is clear again.
       if (this.retryTimer) clearTimeout(this.retryTimer);
       this.retryTimer = undefined;
-      this.failures = 0;
       this.emit('state', state);
       // Re-establishes presence after an outage (seed B1: resend the heartbeat on reconnect).
       this.timedHeartbeat();
@@ -609,6 +626,9 @@ export class BifrostClient {
     // under the canary's dead-man switch, which would then pause it for never sending another.
     if (this.heartbeatIntervalMs <= 0 || !this.connected || !factDefinition(this.catalogue, 'heartbeat'))
       return;
+    // A reconnection during close() must not send a heartbeat after (or instead of) the sign-off:
+    // the canary would take the silence that follows for a dead engine and pause it.
+    if (this.shuttingDown && fields.signingOff !== true) return;
     try {
       // Timers and reconnects inherit the context the client was created in: an engine operation
       // that happened to be under way then is not what a heartbeat belongs to.
@@ -651,6 +671,11 @@ export class BifrostClient {
       }
     }
   }
+}
+
+/** close()'s last heartbeat, which tells the canary the engine stops on purpose. */
+function isSignOff(fact: Fact | undefined): boolean {
+  return fact?.kind === 'heartbeat' && fact.envelope.data['signingOff'] === true;
 }
 
 function describe(fact: Fact): RecordedFact {
@@ -729,24 +754,30 @@ function awaitApprovalProblems(options: AwaitApprovalOptions | undefined): strin
 export function configProblems(options: ClientOptions): string[] {
   if (typeof options !== 'object' || options === null) return ['createClient needs an options object'];
   const problems: string[] = [];
+  // From JavaScript anything may come (nats.js takes an array of servers): only strings are read.
+  for (const name of ['natsUrl', 'gatewayUrl', 'apiKey', 'namespace'] as const) {
+    const value: unknown = options[name];
+    if (value !== undefined && typeof value !== 'string') {
+      problems.push(`${name} must be a string, got ${Array.isArray(value) ? 'an array' : typeof value}`);
+    }
+  }
+  const natsUrl = textOf(options.natsUrl);
+  const gatewayUrl = textOf(options.gatewayUrl);
+  const namespace = textOf(options.namespace);
   if (!options.natsUrl === !options.gatewayUrl) problems.push('set exactly one of natsUrl and gatewayUrl');
-  const natsServers = options.natsUrl ? parseNatsUrl(options.natsUrl) : [];
+  const natsServers = natsUrl ? parseNatsUrl(natsUrl) : [];
   if (typeof natsServers === 'string') problems.push(natsServers);
-  if (options.gatewayUrl && gatewayOrigin(options.gatewayUrl) === undefined) {
+  if (gatewayUrl && gatewayOrigin(gatewayUrl) === undefined) {
     problems.push(
-      `gatewayUrl "${options.gatewayUrl}" must be an origin: http(s)://host[:port] with no path other than '/'`,
+      `gatewayUrl "${gatewayUrl}" must be an origin: http(s)://host[:port] with no path other than '/'`,
     );
   }
   if (options.gatewayUrl && !options.apiKey) problems.push('apiKey is required with gatewayUrl');
   if (!validateEngineId(options.engineId).ok) {
     problems.push(`engineId "${String(options.engineId)}" must be letters, digits, "-" or "_" (at most 64)`);
   }
-  if (
-    options.namespace !== undefined &&
-    options.namespace !== '' &&
-    !/^[A-Za-z0-9_-]+$/.test(options.namespace)
-  ) {
-    problems.push(`namespace "${options.namespace}" must be letters, digits, "-" or "_"`);
+  if (namespace !== '' && !/^[A-Za-z0-9_-]+$/.test(namespace)) {
+    problems.push(`namespace "${namespace}" must be letters, digits, "-" or "_"`);
   }
   // Over HTTP the gateway answers for its own stack's namespace: one given here would be ignored.
   if (options.gatewayUrl && options.namespace) {

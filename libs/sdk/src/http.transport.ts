@@ -29,7 +29,8 @@ export const OCCURRED_AT_HEADER = 'occurred-at';
 type Exchange =
   | { kind: 'response'; status: number; retryAfter: string | null; body: unknown }
   | { kind: 'timeout' }
-  | { kind: 'network'; message: string };
+  | { kind: 'network'; message: string }
+  | { kind: 'closed' };
 
 /** RFC 9457 problem document, with Bifrost's `code` extension member. */
 interface Problem {
@@ -50,6 +51,8 @@ export class HttpTransport implements Transport {
   private readonly base: string;
   private readonly loop: ConnectionLoop;
   private onState: (state: ConnectionState) => void = () => undefined;
+  /** Aborted by close(): nothing is sent, or waited for, once the client is closed. */
+  private readonly cancel = new AbortController();
 
   constructor(private readonly options: HttpTransportOptions) {
     this.base = new URL(options.gatewayUrl).origin;
@@ -86,6 +89,7 @@ export class HttpTransport implements Transport {
         };
       }
       const exchange = await this.post(path, json, remaining, trace);
+      if (exchange.kind === 'closed') return closedReply(path);
       if (exchange.kind === 'timeout') {
         return {
           ok: false,
@@ -110,7 +114,8 @@ export class HttpTransport implements Transport {
               ? undecidedRetryDelay(attempt)
               : undefined;
         if (waitMs !== undefined && Date.now() + waitMs < deadlineAt) {
-          await sleep(waitMs);
+          const slept = await sleep(waitMs, true, { signal: this.cancel.signal }).catch(() => false);
+          if (!slept) return closedReply(path);
           continue;
         }
       }
@@ -132,6 +137,9 @@ export class HttpTransport implements Transport {
         [OCCURRED_AT_HEADER]: fact.envelope.occurredAt,
       },
     );
+    if (exchange.kind === 'closed') {
+      return { ok: false, retry: true, code: SDK_ERROR_CODES.closed, message: 'the client is closed' };
+    }
     if (exchange.kind !== 'response') {
       const message = exchange.kind === 'timeout' ? 'no answer in time' : exchange.message;
       return { ok: false, retry: true, code: SDK_ERROR_CODES.disconnected, message };
@@ -186,13 +194,14 @@ export class HttpTransport implements Transport {
   }
 
   async close(): Promise<void> {
+    this.cancel.abort();
     this.loop.stop();
   }
 
   private async probe(): Promise<boolean> {
     try {
       await fetch(`${this.base}${PROBE_PATH}`, {
-        signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
+        signal: AbortSignal.any([AbortSignal.timeout(PROBE_TIMEOUT_MS), this.cancel.signal]),
         redirect: 'manual',
       });
       return true;
@@ -219,22 +228,25 @@ export class HttpTransport implements Transport {
           ...extraHeaders,
         },
         body: json,
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), this.cancel.signal]),
         // A redirect is not the gateway's answer: following it would send the check and the API
         // key to another origin and take its answer as the verdict. A 3xx fails closed (HTTP.3xx).
         redirect: 'manual',
       });
     } catch (error) {
       const e = error as Error;
+      // Cut by close(): the gateway is not lost, and no answer is to be waited for.
+      if (this.cancel.signal.aborted) return { kind: 'closed' };
       if (e.name === 'TimeoutError' || e.name === 'AbortError') return { kind: 'timeout' };
       this.loop.lost();
       return { kind: 'network', message: causeMessage(e) };
     }
     this.loop.found();
-    const text = await response.text().catch(() => '');
+    const text = await response.text().catch(() => undefined);
+    if (text === undefined && this.cancel.signal.aborted) return { kind: 'closed' };
     let parsed: unknown = undefined;
     try {
-      parsed = text === '' ? undefined : JSON.parse(text);
+      parsed = text === undefined || text === '' ? undefined : JSON.parse(text);
     } catch {
       parsed = undefined;
     }
@@ -276,6 +288,11 @@ export function problemOf(status: number, body: unknown): { code: string; messag
   if (status === 503) return { code: SDK_ERROR_CODES.serviceUnavailable, message };
   if (status === 429) return { code: SDK_ERROR_CODES.rateLimited, message };
   return { code: `HTTP.${status}`, message };
+}
+
+/** A request cut by close(): it fails closed as any call made after it does. */
+function closedReply(path: string): TransportReply {
+  return { ok: false, code: SDK_ERROR_CODES.closed, message: `${path}: the client is closed` };
 }
 
 function causeMessage(error: Error): string {

@@ -14,6 +14,7 @@ export {
   BACKOFF_INITIAL_MS,
   BACKOFF_JITTER,
 } from './backoff.policy';
+export { MIN_HELD_CONNECTION_MS } from './connection.loop';
 export { TelemetryBuffer } from './telemetry.buffer';
 export { SdkError, SDK_ERROR_CODES } from './sdk.errors';
 export type * from './sdk.types';
