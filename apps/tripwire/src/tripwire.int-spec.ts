@@ -488,20 +488,31 @@ describe('tripwire service', () => {
           data: { engineId: 'bad-1', domain: 'WHOLESALE', metric: 'contract_rate', success: false },
         }),
       );
+      // A KPI of one engine on another's subject: the subject and the data must name the same one.
+      await client.publisher.publish(
+        createEnvelope({
+          type: 'ingest.KpiReported',
+          subject: ns.naming.ingestSubject('kpi', 'bad-2'),
+          source: 'importer',
+          actor: { kind: 'system', id: 'importer' },
+          data: { engineId: 'bad-1', domain: 'WHOLESALE', metric: 'contract_rate', success: false },
+        }),
+      );
 
       const letters = await waitFor(
         async () => {
           const all = await deadLetters();
-          return all.length >= 3 && all;
+          return all.length >= 4 && all;
         },
-        { what: 'three dead letters' },
+        { what: 'four dead letters' },
       );
       expect(letters.map((l) => l.error.code)).toEqual([
         'PAYLOAD.MALFORMED',
         'ENVELOPE.INVALID_DATA',
         'INGEST.FOREIGN_ENGINE',
+        'INGEST.SUBJECT_MISMATCH',
       ]);
-      expect(letters.map((l) => l.deliveryCount)).toEqual([1, 1, 1]);
+      expect(letters.map((l) => l.deliveryCount)).toEqual([1, 1, 1, 1]);
       // The valid KPI in between was recorded; the foreign one was not.
       const view = await waitForObserved(client, CONTRACT_RATE, 'bad-1', 1);
       expect(view.engines.find((e) => e.engineId === 'bad-1')?.evaluation.evidence.recent).toMatchObject({
@@ -511,7 +522,7 @@ describe('tripwire service', () => {
       // Counted, and the lag reported after the last of them is 0.
       const metrics = await (await fetch(`${tripwire.url}/metrics`)).text();
       expect(metrics).toMatch(
-        /^bifrost_consumer_parked_messages_total\{consumer="[^"]*tripwire__kpis",service="tripwire"\} 3$/m,
+        /^bifrost_consumer_parked_messages_total\{consumer="[^"]*tripwire__kpis",service="tripwire"\} 4$/m,
       );
       expect(metrics).toMatch(
         /^bifrost_consumer_pending_messages\{consumer="[^"]*tripwire__kpis",service="tripwire"\} 0$/m,

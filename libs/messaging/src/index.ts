@@ -3,6 +3,7 @@ export * from './tracing';
 export * from './connection';
 export * from './provisioning';
 export * from './envelope-codec';
+export * from './ingest-fact';
 export * from './json-depth';
 export * from './storable-text';
 export * from './publish-acks';

@@ -8,7 +8,7 @@ import {
 import type { DataOf, EngineHeartbeatView, Envelope, HeartbeatReported } from '@bifrost/contracts';
 import { staleIncomplete } from '@bifrost/domain-canary';
 import { ValidationError } from '@bifrost/event-sourcing';
-import { decodeEnvelope, Messaging } from '@bifrost/messaging';
+import { decodeEnvelope, engineFact, Messaging } from '@bifrost/messaging';
 import { CANARY_CONFIG, type CanaryConfig } from '../canary.config';
 import { CANARY_ACTOR, CanaryCommands } from '../commands/canary-commands.service';
 import { CanaryMetrics } from '../metrics/canary.metrics';
@@ -25,17 +25,10 @@ interface LastHeartbeat {
  * type or an engine speaking for another. What the consumer takes, and what a restart reads back.
  */
 export function heartbeatOf(envelope: Envelope): { engineId: string; signingOff: boolean } {
-  if (envelope.type !== 'ingest.HeartbeatReported') {
-    throw new ValidationError(`unexpected ${envelope.type} on the heartbeat subject`, {
-      code: 'INGEST.UNEXPECTED_TYPE',
-    });
-  }
-  const { engineId, signingOff } = envelope.data as DataOf<typeof HeartbeatReported>;
-  if (envelope.actor.kind === 'engine' && envelope.actor.id !== engineId) {
-    throw new ValidationError(`engine ${envelope.actor.id} sent a heartbeat for ${engineId}`, {
-      code: 'INGEST.FOREIGN_ENGINE',
-    });
-  }
+  const { engineId, signingOff } = engineFact<DataOf<typeof HeartbeatReported>>(
+    envelope,
+    'ingest.HeartbeatReported',
+  );
   return { engineId, signingOff: signingOff === true };
 }
 

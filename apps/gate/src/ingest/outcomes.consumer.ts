@@ -1,8 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import type { DataOf, Envelope, OutcomeReported } from '@bifrost/contracts';
-import { ValidationError } from '@bifrost/event-sourcing';
-import { consumerRoute } from '@bifrost/messaging';
+import { consumerRoute, engineFact } from '@bifrost/messaging';
 import { GateCommands } from '../commands/gate-commands.service';
 import { GateState } from '../state/gate-state';
 
@@ -27,17 +26,7 @@ export class OutcomesConsumer {
     consumerRoute({ stream: 'ingest', purpose: 'outcomes', ordered: true, untilApplied: true }),
   )
   async onOutcome(@Payload() envelope: Envelope): Promise<void> {
-    if (envelope.type !== 'ingest.OutcomeReported') {
-      throw new ValidationError(`unexpected ${envelope.type} on the outcome subject`, {
-        code: 'INGEST.UNEXPECTED_TYPE',
-      });
-    }
-    const outcome = envelope.data as DataOf<typeof OutcomeReported>;
-    if (envelope.actor.kind === 'engine' && envelope.actor.id !== outcome.engineId) {
-      throw new ValidationError(`engine ${envelope.actor.id} reported an outcome for ${outcome.engineId}`, {
-        code: 'INGEST.FOREIGN_ENGINE',
-      });
-    }
+    const outcome = engineFact<DataOf<typeof OutcomeReported>>(envelope, 'ingest.OutcomeReported');
     const { engineId, strategyId } = outcome;
     await this.commands.strategy(
       engineId,

@@ -2,8 +2,7 @@ import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import type { CommandReported, DataOf, Envelope, IncidentReported } from '@bifrost/contracts';
 import { GOVERNANCE_AGENT } from '@bifrost/domain-governance';
-import { ValidationError } from '@bifrost/event-sourcing';
-import { consumerRoute } from '@bifrost/messaging';
+import { consumerRoute, engineFact } from '@bifrost/messaging';
 import { GovernanceCommands } from '../commands/governance-commands.service';
 
 /**
@@ -25,7 +24,7 @@ export class RecordsConsumer {
     consumerRoute({ stream: 'ingest', purpose: 'commands', untilApplied: true }),
   )
   async onCommand(@Payload() envelope: Envelope): Promise<void> {
-    const data = this.accept<DataOf<typeof CommandReported>>(envelope, 'ingest.CommandReported');
+    const data = engineFact<DataOf<typeof CommandReported>>(envelope, 'ingest.CommandReported');
     const now = new Date().toISOString();
     await this.commands.engine(
       {
@@ -55,7 +54,7 @@ export class RecordsConsumer {
     consumerRoute({ stream: 'ingest', purpose: 'incidents', untilApplied: true }),
   )
   async onIncident(@Payload() envelope: Envelope): Promise<void> {
-    const data = this.accept<DataOf<typeof IncidentReported>>(envelope, 'ingest.IncidentReported');
+    const data = engineFact<DataOf<typeof IncidentReported>>(envelope, 'ingest.IncidentReported');
     const now = new Date().toISOString();
     await this.commands.engine(
       {
@@ -76,21 +75,6 @@ export class RecordsConsumer {
       GOVERNANCE_AGENT,
       causation(envelope),
     );
-  }
-
-  private accept<D extends { engineId: string }>(envelope: Envelope, type: string): D {
-    if (envelope.type !== type) {
-      throw new ValidationError(`unexpected ${envelope.type} on the ${type} subject`, {
-        code: 'INGEST.UNEXPECTED_TYPE',
-      });
-    }
-    const data = envelope.data as unknown as D;
-    if (envelope.actor.kind === 'engine' && envelope.actor.id !== data.engineId) {
-      throw new ValidationError(`engine ${envelope.actor.id} reported for ${data.engineId}`, {
-        code: 'INGEST.FOREIGN_ENGINE',
-      });
-    }
-    return data;
   }
 }
 

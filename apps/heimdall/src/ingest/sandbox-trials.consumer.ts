@@ -1,8 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import type { DataOf, Envelope, SandboxTrialReported } from '@bifrost/contracts';
-import { ValidationError } from '@bifrost/event-sourcing';
-import { consumerRoute } from '@bifrost/messaging';
+import { consumerRoute, engineFact } from '@bifrost/messaging';
 import { HeimdallCommands } from '../commands/heimdall-commands.service';
 
 /**
@@ -18,17 +17,7 @@ export class SandboxTrialsConsumer {
     consumerRoute({ stream: 'ingest', purpose: 'sandbox-trials', maxDeliver: 5 }),
   )
   async onTrial(@Payload() envelope: Envelope): Promise<void> {
-    if (envelope.type !== 'ingest.SandboxTrialReported') {
-      throw new ValidationError(`unexpected ${envelope.type} on the sandbox subject`, {
-        code: 'INGEST.UNEXPECTED_TYPE',
-      });
-    }
-    const trial = envelope.data as DataOf<typeof SandboxTrialReported>;
-    if (envelope.actor.kind === 'engine' && envelope.actor.id !== trial.engineId) {
-      throw new ValidationError(`engine ${envelope.actor.id} reported a trial for ${trial.engineId}`, {
-        code: 'INGEST.FOREIGN_ENGINE',
-      });
-    }
+    const trial = engineFact<DataOf<typeof SandboxTrialReported>>(envelope, 'ingest.SandboxTrialReported');
     await this.commands.recordTrial(
       {
         engineId: trial.engineId,

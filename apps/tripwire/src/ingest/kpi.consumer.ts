@@ -1,8 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import type { DataOf, Envelope, KpiReported } from '@bifrost/contracts';
-import { ValidationError } from '@bifrost/event-sourcing';
-import { consumerRoute } from '@bifrost/messaging';
+import { consumerRoute, engineFact } from '@bifrost/messaging';
 import { TripwireCommands } from '../commands/tripwire-commands.service';
 import { TripwireMetrics } from '../metrics/tripwire.metrics';
 
@@ -25,17 +24,7 @@ export class KpiConsumer {
     consumerRoute({ stream: 'ingest', purpose: 'kpis', ordered: true, untilApplied: true }),
   )
   async onKpi(@Payload() envelope: Envelope): Promise<void> {
-    if (envelope.type !== 'ingest.KpiReported') {
-      throw new ValidationError(`unexpected ${envelope.type} on the kpi subject`, {
-        code: 'INGEST.UNEXPECTED_TYPE',
-      });
-    }
-    const kpi = envelope.data as DataOf<typeof KpiReported>;
-    if (envelope.actor.kind === 'engine' && envelope.actor.id !== kpi.engineId) {
-      throw new ValidationError(`engine ${envelope.actor.id} reported a KPI for ${kpi.engineId}`, {
-        code: 'INGEST.FOREIGN_ENGINE',
-      });
-    }
+    const kpi = engineFact<DataOf<typeof KpiReported>>(envelope, 'ingest.KpiReported');
     const outcome = await this.commands.recordKpi(kpi, envelope.id, envelope.actor, {
       causationId: envelope.id,
       ...(envelope.correlationId ? { correlationId: envelope.correlationId } : {}),
