@@ -143,7 +143,10 @@ function loggable(exception: unknown): unknown {
   return { message: exception.message, code, stack: exception.stack };
 }
 
-/** Socket errors and SQLSTATEs (class 08, connection; 57P0x, shutting down) of a database that is not there. */
+/**
+ * Socket errors of a database that is not there; with the SQLSTATEs below (class 08, connection;
+ * class 53, out of resources such as connections; 57P0x, shutting down).
+ */
 const UNREACHABLE = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -153,8 +156,11 @@ const UNREACHABLE = new Set([
   'EPIPE',
 ]);
 
-/** A database down or restarting (a read, or a key lookup), not a fault of the request or the gateway. */
-function databaseUnreachable(exception: unknown): boolean {
+/**
+ * A database down, restarting or out of connections (a read, or a key lookup): not a fault of the
+ * request or the gateway, and gone by itself soon.
+ */
+export function databaseUnreachable(exception: unknown): boolean {
   // Duck-typed: a socket error is not always an `Error` of this realm (test runners, workers).
   if (typeof exception !== 'object' || exception === null) return false;
   const { code, driverError, message } = exception as {
@@ -163,8 +169,7 @@ function databaseUnreachable(exception: unknown): boolean {
     message?: unknown;
   };
   for (const c of [code, driverError?.code]) {
-    if (typeof c === 'string' && (UNREACHABLE.has(c) || c.startsWith('08') || /^57P0[123]$/.test(c)))
-      return true;
+    if (typeof c === 'string' && (UNREACHABLE.has(c) || /^(08|53)|^57P0[123]$/.test(c))) return true;
   }
   // node-postgres' own words for a connection lost or never made.
   return (
