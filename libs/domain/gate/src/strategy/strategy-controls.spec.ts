@@ -230,6 +230,21 @@ describe('Execution tokens', () => {
         })
         .thenThrows(IllegalStateError, (e) => e.code === 'GATE.TOKEN_EXISTS');
     });
+
+    it('should refuse a reused id for a token of other action kinds, however they would join', () => {
+      spec()
+        .given([registered(), tokenIssued('t-1', { scope: { actionKinds: ['a\nb'] } })])
+        .when({
+          type: 'IssueToken',
+          tokenId: 't-1',
+          scope: { actionKinds: ['a', 'b'] },
+          expiresAt: at(3600),
+          singleUse: true,
+          now: T0,
+          actor: operator,
+        })
+        .thenThrows(IllegalStateError, (e) => e.code === 'GATE.TOKEN_EXISTS');
+    });
   });
 
   describe('When a valid single-use token is consumed', () => {
@@ -476,6 +491,67 @@ describe('Approvals', () => {
         .given([registered(), approvalRequested('ap-1'), ...granted])
         .when(approve())
         .thenNothingHappened();
+    });
+
+    it("should complete a grant stored without its token with the grant's expiry, and only before it", () => {
+      const halfStored = [registered(), approvalRequested('ap-1'), granted[0] as StrategyEvent];
+      spec()
+        .given(halfStored)
+        .when({ ...approve(), tokenExpiresAt: at(900) })
+        .then([granted[1] as StrategyEvent]);
+      spec()
+        .given(halfStored)
+        .when(approve(otherOperator, at(600)))
+        .thenThrows(IllegalStateError, (e) => e.code === 'GATE.APPROVAL_NOT_PENDING');
+    });
+
+    it.each([
+      [
+        'used',
+        {
+          type: 'TokenConsumed',
+          data: { tokenId: 't-ap-1', actionHash: HASH_A, singleUse: true, consumedAt: at(90) },
+        },
+      ],
+      [
+        'revoked',
+        {
+          type: 'TokenRevoked',
+          data: { tokenId: 't-ap-1', reason: null, revokedBy: 'alice', revokedAt: at(90) },
+        },
+      ],
+    ] as const)(
+      'should not issue again a token %s and since pruned (a day past its expiry) when the grant is repeated',
+      (_, ended) => {
+        // A token issued a day after the approval token's expiry drops it from the state.
+        const later = at(600 + 86_400 + 1);
+        spec()
+          .given([
+            registered(),
+            approvalRequested('ap-1'),
+            ...granted,
+            ended as StrategyEvent,
+            tokenIssued('t-later', { issuedAt: later, expiresAt: at(600 + 86_400 + 3600) }),
+          ])
+          .when(approve(otherOperator, later))
+          .thenThrows(IllegalStateError, (e) => e.code === 'GATE.APPROVAL_NOT_PENDING');
+      },
+    );
+
+    it('should revoke, with every token of the strategy, the token of a grant stored without it', () => {
+      const halfStored = [registered(), approvalRequested('ap-1'), granted[0] as StrategyEvent];
+      const revoked = {
+        type: 'TokensRevoked' as const,
+        data: { tokenIds: ['t-ap-1'], reason: null, revokedBy: 'alice', revokedAt: at(70) },
+      };
+      spec()
+        .given(halfStored)
+        .when({ type: 'RevokeAllTokens', now: at(70), actor: operator })
+        .then([revoked]);
+      spec()
+        .given([...halfStored, revoked])
+        .when(approve(otherOperator, at(80)))
+        .thenThrows(IllegalStateError, (e) => e.code === 'GATE.APPROVAL_NOT_PENDING');
     });
   });
 

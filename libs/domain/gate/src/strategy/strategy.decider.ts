@@ -329,7 +329,8 @@ function issueToken(state: StrategyState, command: IssueToken, policy: StrategyP
       existing.boundActionHash === boundActionHash &&
       existing.maxNotional?.amount === maxNotional?.amount &&
       existing.maxNotional?.currency === maxNotional?.currency &&
-      existing.actionKinds.join('\n') === scope.actionKinds.join('\n');
+      existing.actionKinds.length === scope.actionKinds.length &&
+      existing.actionKinds.every((kind, i) => kind === scope.actionKinds[i]);
     if (same) return [];
     throw new IllegalStateError(`token ${tokenId} already exists`, { code: 'GATE.TOKEN_EXISTS' });
   }
@@ -384,9 +385,20 @@ function revokeToken(state: StrategyState, command: RevokeToken): StrategyEvent[
 function revokeAllTokens(state: StrategyState, command: RevokeAllTokens): StrategyEvent[] {
   const strategy = requireRegistered(state);
   requireActor(command.actor, ['operator', 'system'], 'revoking tokens');
-  const tokenIds = Object.values(strategy.tokens)
-    .filter((t) => usable(t, command.now))
-    .map((t) => t.tokenId);
+  const tokenIds = [
+    ...Object.values(strategy.tokens)
+      .filter((t) => usable(t, command.now))
+      .map((t) => t.tokenId),
+    // The token of a grant whose append stopped before it, which a retry of the grant would issue.
+    ...Object.values(strategy.approvals).flatMap((a) =>
+      a.tokenId !== null &&
+      a.tokenEndsAt !== null &&
+      own(strategy.tokens, a.tokenId) === undefined &&
+      millis(command.now, 'now') < millis(a.tokenEndsAt)
+        ? [a.tokenId]
+        : [],
+    ),
+  ];
   if (tokenIds.length === 0) return [];
   return [
     {
@@ -445,13 +457,16 @@ function approveRequest(
   }
   if (approval.status === 'granted' && approval.tokenId !== null) {
     // Its token is the second event of one append: if the append stopped between the two, a retry
-    // (whatever token id it brings: each request mints one) completes the grant with the token id
-    // the grant named, rather than leave it without its token for good.
-    if (own(strategy.tokens, approval.tokenId) === undefined) {
-      return [approvalToken(approval, { ...command, tokenId: approval.tokenId }, policy)];
+    // (whatever token id it brings: each request mints one) completes the grant with the token the
+    // grant named, rather than leave it without its token for good. Only while that token would
+    // live: one missing after is spent, revoked or expired, and pruned, not lost.
+    const tokenMissing = own(strategy.tokens, approval.tokenId) === undefined;
+    if (tokenMissing && approval.tokenEndsAt !== null && millis(now, 'now') < millis(approval.tokenEndsAt)) {
+      const grant = { ...command, tokenId: approval.tokenId, tokenExpiresAt: approval.tokenEndsAt };
+      return [approvalToken(approval, grant, policy)];
     }
     // This very grant again (a retry whose answer was lost): nothing more to do.
-    if (approval.tokenId === tokenId) return [];
+    if (!tokenMissing && approval.tokenId === tokenId) return [];
   }
   if (approval.status !== 'pending') {
     throw new IllegalStateError(`approval ${approvalId} is already ${approval.status}`, {
@@ -597,7 +612,8 @@ function decide(command: StrategyCommand, state: StrategyState, policy: Strategy
  * drift, pauses, execution tokens and approvals. `ctx` is the policy in force.
  */
 export const strategyDecider: Decider<StrategyState, StrategyCommand, StrategyEvent, StrategyPolicy> = {
-  stateVersion: 1,
+  // 2: approvals keep when their token ends (`tokenEndsAt`).
+  stateVersion: 2,
   decide,
   evolve: evolveStrategy,
   initialState: initialStrategyState,

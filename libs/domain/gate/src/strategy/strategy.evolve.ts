@@ -115,11 +115,21 @@ function evolveRegistered(state: RegisteredStrategy, event: StrategyEvent): Regi
     case 'TokensRevoked': {
       const ids = event.type === 'TokenRevoked' ? [event.data.tokenId] : event.data.tokenIds;
       const tokens = { ...state.tokens };
+      let approvals = state.approvals;
       for (const id of ids) {
         const token = own(tokens, id);
-        if (token !== undefined) tokens[id] = { ...token, status: 'revoked' };
+        if (token !== undefined) {
+          tokens[id] = { ...token, status: 'revoked' };
+          continue;
+        }
+        // The token of a grant whose append stopped before it: revoked before it was stored.
+        const grant = Object.values(approvals).find((a) => a.tokenId === id);
+        if (grant !== undefined) {
+          const revokedAt = event.data.revokedAt;
+          approvals = { ...approvals, [grant.approvalId]: { ...grant, tokenEndsAt: revokedAt } };
+        }
       }
-      return { ...state, tokens };
+      return { ...state, tokens, approvals };
     }
     case 'TokenConsumed': {
       const token = own(state.tokens, event.data.tokenId);
@@ -149,6 +159,7 @@ function evolveRegistered(state: RegisteredStrategy, event: StrategyEvent): Regi
             status: 'pending',
             decidedBy: null,
             tokenId: null,
+            tokenEndsAt: null,
           },
         },
       };
@@ -164,6 +175,7 @@ function evolveRegistered(state: RegisteredStrategy, event: StrategyEvent): Regi
               status: 'granted' as const,
               decidedBy: event.data.approver,
               tokenId: event.data.tokenId,
+              tokenEndsAt: event.data.tokenExpiresAt,
             }
           : { ...approval, status: 'rejected' as const, decidedBy: event.data.rejectedBy };
       return { ...state, approvals: { ...state.approvals, [approval.approvalId]: decided } };

@@ -74,6 +74,12 @@ export interface ApprovalRecord {
   readonly status: 'pending' | 'granted' | 'rejected';
   readonly decidedBy: string | null;
   readonly tokenId: string | null;
+  /**
+   * When the grant's token ends: its expiry, or its revocation while it was not stored. Until then a
+   * token of the grant missing from `tokens` is a lost append (pruning keeps tokens a day past
+   * their expiry); after, it is spent, revoked or expired, never to be issued again.
+   */
+  readonly tokenEndsAt: string | null;
 }
 
 export interface RegisteredStrategy {
