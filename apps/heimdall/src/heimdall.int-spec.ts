@@ -327,6 +327,39 @@ describe('heimdall', () => {
       ]);
       await waitForTrials(client, 'FOLLOWUP', before + 1);
     });
+
+    it('should retry a trial while JetStream refuses its event, never park it, and count it after', async () => {
+      const events = ns.naming.streams.events.name;
+      const consumer = () =>
+        client.jsm.consumers.info(
+          ns.naming.streams.ingest.name,
+          ns.naming.consumerName('heimdall', 'sandbox-trials'),
+        );
+      const parkedBefore = (await deadLetters(client, ns)).length;
+      const before = (await domain(client, 'FOLLOWUP'))?.scorecard.trials ?? 0;
+      const { config } = await client.jsm.streams.info(events);
+      await client.jsm.streams.update(events, { ...config, max_msg_size: 64 });
+      try {
+        const deliveries = (await consumer()).delivered.consumer_seq;
+        await publishTrial(client, ns, {
+          engineId: ENGINE,
+          domain: 'FOLLOWUP',
+          trialId: 'refused',
+          success: false,
+        });
+        // Five deliveries used to be the limit: the failure was parked and the success rate read too high.
+        await waitFor(async () => (await consumer()).delivered.consumer_seq >= deliveries + 6, {
+          what: 'a sixth attempt',
+          timeoutMs: 20_000,
+        });
+      } finally {
+        await client.jsm.streams.update(events, config);
+      }
+
+      const view = await waitForTrials(client, 'FOLLOWUP', before + 1);
+      expect(view.scorecard.trials).toBe(before + 1);
+      expect(await deadLetters(client, ns)).toHaveLength(parkedBefore);
+    }, 30_000);
   });
 
   describe('Given every evaluation it answered', () => {

@@ -14,7 +14,9 @@ export class SandboxTrialsConsumer {
 
   @EventPattern(
     'bifrost.ingest.sandbox.*',
-    consumerRoute({ stream: 'ingest', purpose: 'sandbox-trials', maxDeliver: 5 }),
+    // Until applied: a lost failed trial would make its domain's success rate read too high
+    // (ConsumerSpec.untilApplied).
+    consumerRoute({ stream: 'ingest', purpose: 'sandbox-trials', untilApplied: true }),
   )
   async onTrial(@Payload() envelope: Envelope): Promise<void> {
     const trial = engineFact<DataOf<typeof SandboxTrialReported>>(envelope, 'ingest.SandboxTrialReported');
