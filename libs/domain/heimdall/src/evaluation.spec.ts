@@ -98,6 +98,22 @@ describe('Heimdall evaluation (gate stacking, AND logic)', () => {
     });
   });
 
+  describe('Given a promoted domain whose success rate rounds to its bar', () => {
+    it.each([
+      [5000, 3998, 'FAIL', 'success rate 0.7996 < 0.8'],
+      [5000, 4002, 'PASS', 'success rate 0.8004 ≥ 0.8'],
+      [50, 40, 'PASS', 'success rate 0.800 ≥ 0.8'],
+    ])(
+      'should explain %i trials at %i successes without contradicting its %s',
+      (trials, successes, result, reason) => {
+        const evaluation = evaluateRecommendation(promoted(scorecard(trials, successes)), {
+          confidence: 0.99,
+        });
+        expect(gate(evaluation, 'heimdall.sandboxSuccessRate')).toMatchObject({ result, reason });
+      },
+    );
+  });
+
   describe('Given a domain with enough good trials but not in prod use', () => {
     it('should not be eligible: prod use fails (an operator must promote it)', () => {
       const evaluation = evaluateRecommendation(

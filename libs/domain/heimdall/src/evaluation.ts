@@ -100,12 +100,18 @@ export function sandboxGates(thresholds: HeimdallThresholds, scorecard: Scorecar
       minSandboxSuccessRate,
       rate === null ? null : distance(rate, minSandboxSuccessRate),
       rateResult === 'PENDING'
-        ? `success rate ${rate === null ? 'n/a' : rate.toFixed(3)} not conclusive before ${minSandboxTrials} trials`
+        ? `success rate ${rate === null ? 'n/a' : rateText(rate, minSandboxSuccessRate)} not conclusive before ${minSandboxTrials} trials`
         : rateResult === 'PASS'
-          ? `success rate ${(rate as number).toFixed(3)} ≥ ${minSandboxSuccessRate}`
-          : `success rate ${(rate ?? 0).toFixed(3)} < ${minSandboxSuccessRate}`,
+          ? `success rate ${rateText(rate as number, minSandboxSuccessRate)} ≥ ${minSandboxSuccessRate}`
+          : `success rate ${rateText(rate ?? 0, minSandboxSuccessRate)} < ${minSandboxSuccessRate}`,
     ),
   ];
+}
+
+/** A rate to 3 decimals, or in full where the rounding would say otherwise of it against `bar` (0.7996 is not 0.800). */
+function rateText(rate: number, bar: number): string {
+  const short = rate.toFixed(3);
+  return Math.sign(Number(short) - bar) === Math.sign(rate - bar) ? short : String(rate);
 }
 
 /**
