@@ -137,10 +137,9 @@ export class HeimdallCommands implements OnModuleInit {
   }
 
   private async seed(): Promise<void> {
+    // An operator's thresholds are never put back to the seed's: the seed defines only what is absent
+    // when decided, under the domain's lock (an operator's policy stored meanwhile stays).
     for (const command of seedHeimdallCommands(new Date().toISOString())) {
-      const current = this.state.domain(command.data.domain);
-      // An operator's thresholds are never put back to the seed's.
-      if (current.status === 'tracked' && current.policy) continue;
       await this.run(command.data.domain, command, SEED_ACTOR, {}).catch((error: unknown) =>
         this.log.warn(`seeding ${command.data.domain} failed: ${(error as Error).message}`),
       );

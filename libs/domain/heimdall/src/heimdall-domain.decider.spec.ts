@@ -52,6 +52,17 @@ describe('Heimdall domain', () => {
       });
     });
 
+    it("should let the seed define a domain without a policy, and never replace an operator's", () => {
+      const [seed] = seedHeimdallCommands(T1);
+      expect(seed?.data.domain).toBe(DOMAIN);
+      const seeded = heimdallDecider.decide(seed!, fold([trialRecorded('t-1', true)]), undefined);
+      expect(seeded.map((e) => e.type)).toEqual(['PolicyDefined']);
+      spec
+        .given([policyDefined(null)])
+        .when(seed!)
+        .thenNothingHappened();
+    });
+
     it('should refuse to promote it with POLICY_UNKNOWN', () => {
       spec
         .given([])

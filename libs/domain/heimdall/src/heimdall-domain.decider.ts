@@ -41,7 +41,11 @@ interface Operator {
 }
 
 export type HeimdallCommand =
-  | { type: 'DefinePolicy'; data: Operator & { thresholds: HeimdallThresholds } }
+  | {
+      type: 'DefinePolicy';
+      /** `ifAbsent`: the seed's, which never replaces a policy (an operator's thresholds stay). */
+      data: Operator & { thresholds: HeimdallThresholds; ifAbsent?: boolean };
+    }
   | { type: 'EnableProdUse'; data: Operator }
   | { type: 'DisableProdUse'; data: Operator }
   | {
@@ -77,6 +81,7 @@ export const heimdallDecider: Decider<HeimdallDomainState, HeimdallCommand, Heim
       case 'DefinePolicy': {
         const { domain, actor, reason, now, thresholds } = command.data;
         const policy = state.status === 'tracked' ? state.policy : null;
+        if (policy && command.data.ifAbsent === true) return [];
         const previous = policy ? thresholdsOf(policy) : null;
         if (previous && sameThresholds(previous, thresholds)) return [];
         return [{ type: 'PolicyDefined', data: { domain, thresholds, previous, actor, reason, at: now } }];
@@ -253,6 +258,13 @@ export const SEED_HEIMDALL_POLICIES: readonly { domain: string; thresholds: Heim
 export function seedHeimdallCommands(now: string): Extract<HeimdallCommand, { type: 'DefinePolicy' }>[] {
   return SEED_HEIMDALL_POLICIES.map(({ domain, thresholds }) => ({
     type: 'DefinePolicy',
-    data: { domain, thresholds, actor: { kind: 'system', id: 'heimdall/seed' }, reason: 'first start', now },
+    data: {
+      domain,
+      thresholds,
+      actor: { kind: 'system', id: 'heimdall/seed' },
+      reason: 'first start',
+      now,
+      ifAbsent: true,
+    },
   }));
 }
