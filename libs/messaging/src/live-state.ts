@@ -88,12 +88,18 @@ export class LiveAggregates<State, Event extends DomainEvent = DomainEvent>
   async load(subject: string): Promise<AggregateEntry<State>> {
     const id = this.idOf(subject);
     if (!this.stale.has(id)) return this.get(id);
-    // Another writer got there first and the tail has not caught up: read the subject itself,
-    // passing over what this build cannot read as the tail does (it reports them).
-    const { events, lastSequence } = await this.messaging.eventStore.read(subject, () => undefined);
-    const state = events.reduce(
-      (s, e) => this.decider.evolve(s, toDomainEvent(e.envelope) as Event),
-      this.decider.initialState(),
+    // Another writer got there first and the tail has not caught up: read what the subject holds
+    // after the entry (not its whole history: a busy aggregate's runs to many thousands), passing
+    // over what this build cannot read as the tail does (it reports them).
+    const base = this.get(id);
+    let state = base.state;
+    const lastSequence = await this.messaging.eventStore.readAll(
+      subject,
+      base.lastSequence + 1,
+      (e) => {
+        state = this.decider.evolve(state, toDomainEvent(e.envelope) as Event);
+      },
+      () => undefined,
     );
     this.stale.delete(id);
     const entry = { state, lastSequence };

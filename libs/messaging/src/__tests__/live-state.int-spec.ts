@@ -237,6 +237,22 @@ describe('LiveContext: in-memory state from snapshot + tail, kept current', () =
     }
   });
 
+  it('should reload an aggregate another writer changed by reading only what follows its entry', async () => {
+    const counters = new LiveAggregates(reader, 'system', 'counter', counter);
+    const first = await writer.publisher.publish(incremented(ns.naming, 'g', 1));
+    // An entry this instance holds at the first event (a marker total: the subject says 1).
+    counters.remember(counters.subjectOf('g'), { state: { total: 100 }, lastSequence: first.seq });
+    await writer.publisher.publish(incremented(ns.naming, 'g', 2));
+    const last = await writer.publisher.publish(incremented(ns.naming, 'g', 3));
+
+    counters.remember(counters.subjectOf('g'), undefined);
+
+    expect(await counters.load(counters.subjectOf('g'))).toEqual({
+      state: { total: 105 },
+      lastSequence: last.seq,
+    });
+  });
+
   it('should still append to an aggregate whose last event it cannot read, at start-up, in the tail and on a reload', async () => {
     // Text the audit log could not hold, stored before this build refused it: raw bytes.
     const unreadable = (id: string) => {
