@@ -931,7 +931,7 @@ describe('gate service: checks over NATS', () => {
   });
 
   describe('an approval that waits for its strategy past its expiry', () => {
-    // Its own namespace: approvals here expire after 1.5 s.
+    // Its own namespace: approvals here expire after 1.5 s, tokens live 10 min at most.
     let shortNs: TestNamespace;
     let shortGate: RunningService;
     let short: Messaging;
@@ -944,7 +944,7 @@ describe('gate service: checks over NATS', () => {
     beforeAll(async () => {
       shortNs = await createTestNamespace('gexp');
       shortGate = await startTestService(GateConfig, gateService, shortNs, {
-        GATE_STRATEGY_POLICY: '{"approvalTtlMs":1500}',
+        GATE_STRATEGY_POLICY: '{"approvalTtlMs":1500,"maxTokenTtlMs":600000}',
       });
       short = await probeOn(shortNs);
     });
@@ -984,6 +984,28 @@ describe('gate service: checks over NATS', () => {
 
       await expect(approved).resolves.toMatchObject({ ok: false, error: { code: 'GATE.APPROVAL_EXPIRED' } });
       await expect(status()).resolves.toMatchObject({ status: 'expired', token: null });
+    });
+
+    it("should give an approval's token no longer than the policy allows when the operator names none", async () => {
+      const where = { engineId: 'capped', strategyId: 's1' };
+      await shortCommand('strategy.register', where);
+      await shortCommand('strategy.override-maturity', { ...where, level: 'L2', reason: 'seasoned' });
+      const asked = await checkOn(short, { engineId: 'capped' });
+      expect(asked.action).toBe('REQUIRE_APPROVAL');
+
+      const approved = await shortCommand('strategy.approval.approve', {
+        ...where,
+        approvalId: asked.approvalId,
+      });
+
+      expect(approved).toMatchObject({ ok: true });
+      const { token } = await short.rpc.call<GateApprovalReply>('bifrost.rpc.gate.approval', {
+        ...where,
+        approvalId: asked.approvalId,
+      });
+      // The policy's 10 min, not the default 15.
+      expect(Date.parse(token?.expiresAt ?? '') - Date.now()).toBeLessThanOrEqual(600_000);
+      expect(Date.parse(token?.expiresAt ?? '') - Date.now()).toBeGreaterThan(540_000);
     });
   });
 

@@ -16,6 +16,7 @@ import {
 } from '@bifrost/contracts';
 import type { StrategyCommand } from '@bifrost/domain-gate';
 import { rpcRoute, uuidv7, type CommandResult } from '@bifrost/messaging';
+import { GATE_POLICIES, type GatePolicies } from '../gate.config';
 import { GateCommands } from './gate-commands.service';
 
 const DEFAULT_APPROVAL_TOKEN_TTL_SECONDS = 15 * 60;
@@ -26,7 +27,10 @@ type Body<C extends StrategyCommand> = Omit<C, 'type' | 'now' | 'actor'>;
 /** Operator commands on one strategy, `bifrost.rpc.gate.cmd.strategy.<name>`. */
 @Controller()
 export class StrategyCommandsRpcHandler {
-  constructor(@Inject(GateCommands) private readonly commands: GateCommands) {}
+  constructor(
+    @Inject(GateCommands) private readonly commands: GateCommands,
+    @Inject(GATE_POLICIES) private readonly policies: GatePolicies,
+  ) {}
 
   /**
    * The command is made when it is decided, under the strategy's lock: its `now` (and anything
@@ -126,7 +130,11 @@ export class StrategyCommandsRpcHandler {
     rpcRoute({ request: ApproveRequestCommand }),
   )
   approve(@Payload() r: ApproveRequestCommand) {
-    const ttl = (r.tokenTtlSeconds ?? DEFAULT_APPROVAL_TOKEN_TTL_SECONDS) * 1000;
+    // The default never outlives what the policy allows a token (maxTokenTtlMs may be under 15 min).
+    const ttl =
+      r.tokenTtlSeconds === undefined
+        ? Math.min(DEFAULT_APPROVAL_TOKEN_TTL_SECONDS * 1000, this.policies.strategy.maxTokenTtlMs)
+        : r.tokenTtlSeconds * 1000;
     const tokenId = uuidv7();
     return this.run(r, 'ApproveRequest', (now) => ({
       approvalId: r.approvalId,
