@@ -171,6 +171,24 @@ describe('A client that cannot reach Bifrost', () => {
     await expect(sdk.close()).resolves.toEqual({ undelivered: 1 });
   });
 
+  it("should fail closed with a logger that throws, the logger's failure its own", async () => {
+    const throwing = () => {
+      throw new Error('logger down');
+    };
+    const sdk = createClient({
+      gatewayUrl: 'http://127.0.0.1:9',
+      apiKey: 'k',
+      engineId: 'e1',
+      heartbeatIntervalMs: 0,
+      logger: { debug: throwing, info: throwing, warn: throwing, error: throwing },
+    });
+
+    await expect(
+      sdk.check({ strategyId: 's1', action: { kind: 'order.place', intent: 'open' } }),
+    ).resolves.toMatchObject({ failClosed: true, action: 'BLOCK' });
+    await expect(sdk.close()).resolves.toEqual({ undelivered: 0 });
+  });
+
   it('should tell waiters and listeners when it is closed', async () => {
     const sdk = unreachable();
     const states: string[] = [];

@@ -133,7 +133,7 @@ export class BifrostClient {
     this.activeSessions = options.activeSessions;
     this.catalogue = options.catalogue ?? defaultCatalogue;
     this.naming = createNaming(options.namespace ?? '');
-    this.logger = options.logger ?? {};
+    this.logger = guarded(options.logger ?? {});
     this.buffer = new TelemetryBuffer<Fact>(options.buffer?.maxItems ?? DEFAULT_BUFFER_MAX_ITEMS);
     this.transport = options.natsUrl
       ? new NatsTransport({
@@ -671,6 +671,25 @@ export class BifrostClient {
       }
     }
   }
+}
+
+/**
+ * The engine's logger, whose failures stay its own: a logger that throws must not turn a verdict
+ * into a rejected promise, or break the delivery loop it logs from.
+ */
+function guarded(logger: SdkLogger): SdkLogger {
+  const safe: SdkLogger = {};
+  for (const level of ['debug', 'info', 'warn', 'error'] as const) {
+    if (typeof logger[level] !== 'function') continue;
+    safe[level] = (message, fields) => {
+      try {
+        logger[level]?.(message, fields);
+      } catch {
+        // Nothing to tell it with.
+      }
+    };
+  }
+  return safe;
 }
 
 /** close()'s last heartbeat, which tells the canary the engine stops on purpose. */
