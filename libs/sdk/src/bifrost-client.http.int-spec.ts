@@ -390,7 +390,7 @@ describe('SDK over HTTP', () => {
 
   describe('when the engine closes while a fact waits out its backoff', () => {
     it('should send the sign-off and the buffer at once, within the deadline', async () => {
-      const sdk = await outcomeInBackoff(5, { heartbeatIntervalMs: 60_000 });
+      const sdk = await outcomeInBackoff(30, { heartbeatIntervalMs: 60_000 });
 
       const { undelivered } = await sdk.close();
 
@@ -400,7 +400,7 @@ describe('SDK over HTTP', () => {
     });
 
     it('should send the buffer at once with heartbeats off too (no sign-off to start it)', async () => {
-      const sdk = await outcomeInBackoff(5, { heartbeatIntervalMs: 0 });
+      const sdk = await outcomeInBackoff(30, { heartbeatIntervalMs: 0 });
 
       const { undelivered } = await sdk.close();
 
@@ -441,7 +441,8 @@ describe('SDK over HTTP', () => {
     }, 15_000);
 
     it('should send no heartbeat after the sign-off when a fact behind it is dropped and the client reconnects', async () => {
-      const sdk = await outcomeInBackoff(5, { heartbeatIntervalMs: 60_000, deadlineMs: 5_000 });
+      // A backoff no slow machine outlives before close(): its retry would meet the drop first.
+      const sdk = await outcomeInBackoff(30, { heartbeatIntervalMs: 60_000, deadlineMs: 5_000 });
       const { later } = await signingClient(sdk, 1);
       gateway.answerOnce('outcome', () => 'drop');
 
