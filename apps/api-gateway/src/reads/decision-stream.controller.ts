@@ -5,7 +5,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { DeliverPolicy } from '@nats-io/jetstream';
 import { EntityId, RISK_LEVELS, VERDICT_ACTIONS, literals, object } from '@bifrost/contracts';
 import { UnauthorizedError } from '@bifrost/event-sourcing';
-import { Messaging } from '@bifrost/messaging';
+import { decodeJson, Messaging } from '@bifrost/messaging';
 import { METRICS_REGISTRY } from '@bifrost/observability';
 import { Gauge, type Registry } from 'prom-client';
 import { AuthService } from '../auth/auth.service';
@@ -253,7 +253,7 @@ function drained(raw: ServerResponse): Promise<void> {
 function recordOf(bytes: Uint8Array): { type: string; data: Record<string, unknown> } | undefined {
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+    value = decodeJson(bytes);
   } catch {
     return undefined;
   }

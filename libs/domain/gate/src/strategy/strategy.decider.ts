@@ -30,7 +30,12 @@ import type { StrategyEvent } from './strategy.events';
 import { evolveStrategy } from './strategy.evolve';
 import { demotionFor, finiteOrNull, promotionFor } from './strategy.maturity';
 import type { StrategyPolicy } from './strategy.policy';
-import { initialStrategyState, type RegisteredStrategy, type StrategyState } from './strategy.state';
+import {
+  initialStrategyState,
+  type ApprovalRecord,
+  type RegisteredStrategy,
+  type StrategyState,
+} from './strategy.state';
 import { assessToken } from './strategy.tokens';
 import { addMillis, isBefore, millis } from './strategy.time';
 import {
@@ -390,13 +395,8 @@ function revokeAllTokens(state: StrategyState, command: RevokeAllTokens): Strate
       .filter((t) => usable(t, command.now))
       .map((t) => t.tokenId),
     // The token of a grant whose append stopped before it, which a retry of the grant would issue.
-    ...Object.values(strategy.approvals).flatMap((a) =>
-      a.tokenId !== null &&
-      a.tokenEndsAt !== null &&
-      own(strategy.tokens, a.tokenId) === undefined &&
-      millis(command.now, 'now') < millis(a.tokenEndsAt)
-        ? [a.tokenId]
-        : [],
+    ...Object.values(strategy.approvals).flatMap(
+      (a) => unstoredToken(strategy, a, command.now)?.tokenId ?? [],
     ),
   ];
   if (tokenIds.length === 0) return [];
@@ -460,13 +460,10 @@ function approveRequest(
     // (whatever token id it brings: each request mints one) completes the grant with the token the
     // grant named, rather than leave it without its token for good. Only while that token would
     // live: one missing after is spent, revoked or expired, and pruned, not lost.
-    const tokenMissing = own(strategy.tokens, approval.tokenId) === undefined;
-    if (tokenMissing && approval.tokenEndsAt !== null && millis(now, 'now') < millis(approval.tokenEndsAt)) {
-      const grant = { ...command, tokenId: approval.tokenId, tokenExpiresAt: approval.tokenEndsAt };
-      return [approvalToken(approval, grant, policy)];
-    }
+    const unstored = unstoredToken(strategy, approval, now);
+    if (unstored !== undefined) return [approvalToken(approval, { ...command, ...unstored }, policy)];
     // This very grant again (a retry whose answer was lost): nothing more to do.
-    if (!tokenMissing && approval.tokenId === tokenId) return [];
+    if (own(strategy.tokens, approval.tokenId) !== undefined && approval.tokenId === tokenId) return [];
   }
   if (approval.status !== 'pending') {
     throw new IllegalStateError(`approval ${approvalId} is already ${approval.status}`, {
@@ -490,6 +487,22 @@ function approveRequest(
     { type: 'ApprovalGranted', data: { approvalId, approver, tokenId, tokenExpiresAt, grantedAt: now } },
     approvalToken(approval, command, policy),
   ];
+}
+
+/**
+ * The id of a granted approval's token that was never stored (the grant's append stopped between
+ * its two events) and would still live now; undefined otherwise. A token missing after it would
+ * have ended is spent, revoked or expired, and pruned: not lost.
+ */
+function unstoredToken(
+  strategy: RegisteredStrategy,
+  approval: ApprovalRecord,
+  now: string,
+): { tokenId: string; tokenExpiresAt: string } | undefined {
+  const { tokenId, tokenEndsAt } = approval;
+  if (approval.status !== 'granted' || tokenId === null || tokenEndsAt === null) return undefined;
+  if (own(strategy.tokens, tokenId) !== undefined) return undefined;
+  return millis(now, 'now') < millis(tokenEndsAt) ? { tokenId, tokenExpiresAt: tokenEndsAt } : undefined;
 }
 
 /** The single-use token a grant issues, bound to the approved action's hash. */
