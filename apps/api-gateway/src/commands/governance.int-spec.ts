@@ -242,6 +242,20 @@ describe('governance routes', () => {
           })
         ).status,
       ).toBe(400);
+      // The path names the item: a metric item, or none at all, is no attestation item to attest.
+      for (const itemId of ['success-rate', 'no-such-item']) {
+        expect(
+          await send(
+            'POST',
+            `/engines/${ENGINE}/readiness/attestations/${itemId}`,
+            h.keys.operator,
+            evidence,
+          ),
+        ).toMatchObject({
+          status: 404,
+          body: { code: 'GOVERNANCE.UNKNOWN_CHECKLIST_ITEM', details: { attestable: ATTESTATION_ITEM_IDS } },
+        });
+      }
       for (const itemId of ATTESTATION_ITEM_IDS) {
         const attested = await send(
           'POST',

@@ -20,6 +20,8 @@ describe('problem documents', () => {
       ['GATE.APPROVAL_UNKNOWN', 404],
       ['GOVERNANCE.PROPOSAL_NOT_FOUND', 404],
       ['GOVERNANCE.BREAKER_EVENT_NOT_FOUND', 404],
+      // The item is the path's {itemId} (POST …/readiness/attestations/{itemId}): no such attestation item.
+      ['GOVERNANCE.UNKNOWN_CHECKLIST_ITEM', 404],
       ['STATE.ILLEGAL', 409],
       ['CONCURRENCY.CONFLICT', 409],
       ['GATE.TOKEN_EXISTS', 409],

@@ -81,6 +81,8 @@ const CODE_PROBLEMS: Readonly<Record<string, ProblemKind>> = {
   'RISK.RESERVATION_UNRESOLVED': 'conflict',
   'RISK.RESERVATION_NOT_UNRESOLVED': 'conflict',
   'GOVERNANCE.ENGINE_NOT_ENROLLED': 'notFound',
+  // The item named in the path (…/readiness/attestations/{itemId}) is no attestation item.
+  'GOVERNANCE.UNKNOWN_CHECKLIST_ITEM': 'notFound',
   'GOVERNANCE.NOT_AN_APPROVER': 'forbidden',
   'GOVERNANCE.ROLE_NOT_HELD': 'forbidden',
   'GOVERNANCE.LADDER_WIDENS': 'forbidden',

@@ -2,7 +2,7 @@ import { type BeforeApplicationShutdown, Inject, Req, Res } from '@nestjs/common
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { DeliverPolicy } from '@nats-io/jetstream';
+import { DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream';
 import { EntityId, RISK_LEVELS, VERDICT_ACTIONS, literals, object } from '@bifrost/contracts';
 import { UnauthorizedError } from '@bifrost/event-sourcing';
 import { decodeJson, Messaging } from '@bifrost/messaging';
@@ -122,14 +122,7 @@ export class DecisionStreamController implements BeforeApplicationShutdown {
     this.stops.add(end);
     try {
       const after = lastEventId(request.headers[LAST_EVENT_ID_HEADER]) ?? q.lastEventId;
-      const naming = this.messaging.naming;
-      const consumer = await this.messaging.js.consumers.get(naming.streams.decisions.name, {
-        filter_subjects: naming.qualify(`bifrost.dec.${q.context ?? '*'}.${q.engineId ?? '*'}`),
-        ...(after === undefined
-          ? { deliver_policy: DeliverPolicy.New }
-          : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 }),
-      });
-      const messages = await consumer.consume({ max_messages: 100 });
+      const messages = await this.consume(q, after);
       reply.hijack();
       const raw = reply.raw;
       if (closed) {
@@ -190,6 +183,31 @@ export class DecisionStreamController implements BeforeApplicationShutdown {
 
   beforeApplicationShutdown(): void {
     for (const stop of this.stops) stop();
+  }
+
+  /**
+   * The decision records for one stream, from an ordered consumer made for it. JetStream not
+   * answering (NATS unreachable, the stream missing or leaderless) is an outage, not a fault of the
+   * request or the gateway: 503 with Retry-After, as for the database, and the client reconnects.
+   */
+  private async consume(q: Static<typeof StreamQuery>, after: number | undefined): Promise<ConsumerMessages> {
+    const naming = this.messaging.naming;
+    try {
+      const consumer = await this.messaging.js.consumers.get(naming.streams.decisions.name, {
+        filter_subjects: naming.qualify(`bifrost.dec.${q.context ?? '*'}.${q.engineId ?? '*'}`),
+        ...(after === undefined
+          ? { deliver_policy: DeliverPolicy.New }
+          : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 }),
+      });
+      return await consumer.consume({ max_messages: 100 });
+    } catch {
+      throw new ProblemError(
+        'unavailable',
+        'JetStream cannot be reached for the decision stream: ask again shortly',
+        'INFRA.UNAVAILABLE',
+        { 'retry-after': '5' },
+      );
+    }
   }
 
   /** Counts the stream against its principal's limit; the returned function gives it back. */

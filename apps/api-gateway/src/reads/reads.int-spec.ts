@@ -6,7 +6,7 @@ import { uuidv7 } from '@bifrost/messaging';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the projector's own migrations create the read models
 import { openProjectorDatabase } from '@bifrost/projector';
 import type { RunningService } from '@bifrost/service';
-import { waitFor } from '@bifrost/testing';
+import { TcpProxy, waitFor } from '@bifrost/testing';
 // The real gate, in-process, is this spec's peer (apps/gate has no src/index.ts yet: deep import).
 // eslint-disable-next-line @nx/enforce-module-boundaries -- specs start other apps for real
 import { GateConfig, gateService } from '@bifrost/gate/src/gate.service';
@@ -1213,6 +1213,28 @@ describe('read routes', () => {
         paused.close();
       }
     }, 60_000);
+
+    it('should answer 503 with Retry-After, not 500, while JetStream cannot be reached', async () => {
+      // A second instance whose NATS link goes through a proxy that can be cut.
+      const url = new URL(h.ns.natsUrl.split(',')[0] as string);
+      const proxy = await TcpProxy.start({ host: url.hostname, port: Number(url.port || 4222) });
+      const cut = await startGateway('gwread3', { NATS_URL: proxy.url }, { ns: h.ns, db: h.db });
+      try {
+        proxy.pause();
+        const refused = await cut.http('GET', '/api/v1/decisions/stream', { key: OWNER_KEY });
+
+        expect(refused).toMatchObject({
+          status: 503,
+          body: { type: '/problems/service-unavailable', code: 'INFRA.UNAVAILABLE' },
+        });
+        expect(refused.headers.get('content-type')).toContain('application/problem+json');
+        expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      } finally {
+        proxy.resume();
+        await cut.close();
+        await proxy.stop();
+      }
+    }, 30_000);
 
     it('should need a credential', async () => {
       const response = await fetch(`${h.gateway.url}/api/v1/decisions/stream`);
