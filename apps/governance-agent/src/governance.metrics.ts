@@ -193,10 +193,16 @@ export class GovernanceMetrics {
       switch (event.type) {
         case 'CommandRecorded': {
           const r = event.data.record;
+          // One status per record: a command the human rejected counts as rejected, whatever its outcome.
           const status =
-            r.outcome === 'success' ? 'succeeded' : r.outcome === 'error' ? 'failed' : 'rolledBack';
+            r.requiredApproval && r.approved === false
+              ? 'rejected'
+              : r.outcome === 'success'
+                ? 'succeeded'
+                : r.outcome === 'error'
+                  ? 'failed'
+                  : 'rolledBack';
           this.commands.inc({ engine, status });
-          if (r.requiredApproval && r.approved === false) this.commands.inc({ engine, status: 'rejected' });
           if (EMERGENCY_COMMANDS.has(r.commandType)) this.emergencyAborts.inc({ engine });
           if (event.data.outsideAutonomy)
             this.violations.inc({ engine, command_type: this.commandLabel(engine, r.commandType) });

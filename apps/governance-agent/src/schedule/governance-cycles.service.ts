@@ -33,6 +33,7 @@ export class GovernanceCycles implements OnApplicationBootstrap, BeforeApplicati
   private timer?: NodeJS.Timeout;
   private next: Date | null = null;
   private stopped = false;
+  private ticking = false;
 
   constructor(
     @Inject(GovernanceCommands) private readonly commands: GovernanceCommands,
@@ -162,7 +163,21 @@ export class GovernanceCycles implements OnApplicationBootstrap, BeforeApplicati
     }
   }
 
+  /**
+   * One pass over every engine. A pass slower than the interval (many engines, a slow JetStream)
+   * makes the intervals that come meanwhile skip: passes do not pile up over the same engines.
+   */
   private async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      await this.checkEngines();
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async checkEngines(): Promise<void> {
     for (const s of this.state.enrolled()) {
       if (this.stopped) return;
       const now = new Date().toISOString();

@@ -105,6 +105,44 @@ describe('GovernanceCycles clockwork', () => {
     cycles.beforeApplicationShutdown();
   });
 
+  it('should skip the intervals that come while a breaker check is still running, not run them beside it', async () => {
+    let running = 0;
+    let most = 0;
+    const finish: (() => void)[] = [];
+    const slow = {
+      engine: (command: GovernanceCommand) => {
+        issued.push(command);
+        running += 1;
+        most = Math.max(most, running);
+        return new Promise((resolve) =>
+          finish.push(() => {
+            running -= 1;
+            resolve({ events: [], lastSequence: 0 });
+          }),
+        );
+      },
+    } as unknown as GovernanceCommands;
+    const cycles = new GovernanceCycles(slow, state, config('off'), logger, metrics);
+    await cycles.onApplicationBootstrap();
+
+    // e1's check outlasts three intervals.
+    await jest.advanceTimersByTimeAsync(3 * 60_000);
+    expect(most).toBe(1);
+    expect(issued.map((c) => c.data.engineId)).toEqual(['e1']);
+
+    finish.shift()?.();
+    await jest.advanceTimersByTimeAsync(0);
+    finish.shift()?.();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(issued.map((c) => c.data.engineId)).toEqual(['e1', 'e2']);
+    // Done: the next interval checks again.
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(issued.map((c) => c.data.engineId)).toEqual(['e1', 'e2', 'e1']);
+    expect(most).toBe(1);
+    cycles.beforeApplicationShutdown();
+    finish.shift()?.();
+  });
+
   describe('When the cycle of one engine fails', () => {
     const failing = {
       engine: (command: GovernanceCommand) => {

@@ -530,6 +530,41 @@ describe('Engine governance', () => {
       expect(second[2]?.data).toMatchObject({ whitelist: whitelistOf(DEFAULT_PHASE_LADDER, 'L4') });
     });
 
+    it('should not trip a resolved rule again on what it tripped on, however many other events were resolved since', () => {
+      let history: GovernanceEvent[] = [
+        ...enrolled('L4'),
+        ...disable('high-error-rate'),
+        ...disable('high-rollback-rate'),
+      ];
+      const step = (c: GovernanceCommand) => {
+        history = [...history, ...decide(history, c)];
+      };
+      // An outage: three failures of each of 51 command types pause each of them.
+      const types = ['SET_DRUM', ...Array.from({ length: 50 }, (_, i) => `TUNE_${i}`)];
+      for (const type of types) {
+        for (const i of [1, 2, 3]) step(recordCmd(command(`${type}-${i}`, type, 'error', at(i))));
+      }
+      // The operator resolves them all a minute later, more than the 50 resolved events kept.
+      for (const e of state(history).breakerEvents) {
+        step({
+          type: 'ResolveBreakerEvent',
+          data: { engineId: ENGINE, now: at(60), actor: alice, eventId: e.eventId, note: 'line restarted' },
+        });
+      }
+      expect(state(history).breakerEvents.filter((e) => e.resolved === null)).toEqual([]);
+
+      // The failures are still in the 5-minute window, all of them before the resolutions.
+      expect(decide(history, { type: 'CheckBreakers', data: { engineId: ENGINE, now: at(120) } })).toEqual(
+        [],
+      );
+      // An hour on, no window reaches back to them: the state keeps the last 50 again.
+      for (const i of [1, 2, 3]) step(recordCmd(command(`late-${i}`, 'SET_FAN', 'error', at(3_700 + i))));
+      expect(state(history).breakerEvents.map((e) => e.resolved === null)).toEqual([
+        ...Array<boolean>(50).fill(false),
+        true,
+      ]);
+    });
+
     it('should only alert on a high rollback rate', () => {
       const history = [
         ...enrolled('L4'),

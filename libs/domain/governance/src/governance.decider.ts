@@ -62,6 +62,11 @@ import { READINESS_CHECKLIST, type Attestation } from './readiness';
 export const GOVERNANCE_AGENT: Actor = { kind: 'system', id: 'governance-agent' };
 /** Resolved breaker events and closed proposals kept in memory (the projector keeps them all). */
 const KEPT_CLOSED = 50;
+/**
+ * The longest breaker window (the contract's `BreakerWindow`): a rule counts only what happened
+ * after its last resolution, so a resolution this recent is kept beyond `KEPT_CLOSED`.
+ */
+const LONGEST_BREAKER_WINDOW_MS = 60 * 60_000;
 
 export type BreakerEvent = BreakerEventSchema;
 export interface BreakerEventState extends BreakerEvent {
@@ -87,7 +92,7 @@ export interface EnrolledGovernance {
   readonly rules: readonly BreakerRule[];
   readonly history: MetricsHistory;
   readonly attestations: Readonly<Record<string, Attestation>>;
-  /** Oldest first: every unresolved event and the last resolved ones. */
+  /** Oldest first: every unresolved event, those resolved within the longest window, the last others. */
   readonly breakerEvents: readonly BreakerEventState[];
   /** Breaker trips so far: numbers breaker event ids. */
   readonly trips: number;
@@ -949,16 +954,23 @@ export function decide(
   return out.events;
 }
 
-function keepRecent<T>(items: readonly T[], isOpen: (item: T) => boolean): T[] {
-  const closed = items.filter((i) => !isOpen(i)).length;
+/** Every item `keep` holds on to, and the last `KEPT_CLOSED` others. */
+function keepRecent<T>(items: readonly T[], keep: (item: T) => boolean): T[] {
+  const closed = items.filter((i) => !keep(i)).length;
   let drop = Math.max(0, closed - KEPT_CLOSED);
   return items.filter((i) => {
-    if (drop > 0 && !isOpen(i)) {
+    if (drop > 0 && !keep(i)) {
       drop -= 1;
       return false;
     }
     return true;
   });
+}
+
+/** Open breaker events, and those resolved within the longest window before `at`. */
+function keepBreakerEvents(events: readonly BreakerEventState[], at: string): BreakerEventState[] {
+  const since = Date.parse(at) - LONGEST_BREAKER_WINDOW_MS;
+  return keepRecent(events, (e) => e.resolved === null || Date.parse(e.resolved.at) > since);
 }
 
 function withProposal(
@@ -1021,9 +1033,9 @@ export function evolve(state: GovernanceState, event: GovernanceEvent): Governan
       return {
         ...state,
         trips: state.trips + 1,
-        breakerEvents: keepRecent(
+        breakerEvents: keepBreakerEvents(
           [...state.breakerEvents, { ...event.data.breakerEvent, resolved: null }],
-          (e) => e.resolved === null,
+          event.data.breakerEvent.trippedAt,
         ),
       };
     case 'BreakerResolved': {
@@ -1031,7 +1043,7 @@ export function evolve(state: GovernanceState, event: GovernanceEvent): Governan
       const breakerEvents = state.breakerEvents.map((e) =>
         e.eventId === d.eventId ? { ...e, resolved: { by: d.actor, note: d.note, at: d.resolvedAt } } : e,
       );
-      return { ...state, breakerEvents: keepRecent(breakerEvents, (e) => e.resolved === null) };
+      return { ...state, breakerEvents: keepBreakerEvents(breakerEvents, d.resolvedAt) };
     }
     case 'CommandTypePaused':
       return { ...state, paused: { ...state.paused, [event.data.commandType]: event.data.eventId } };
@@ -1091,8 +1103,8 @@ export const governanceDecider: Decider<
   GovernanceEvent,
   GovernanceContext
 > = {
-  // 2: enrolledAt (2026-12-07).
-  stateVersion: 2,
+  // 2: enrolledAt (2026-12-07). 3: resolved breaker events kept for the longest window.
+  stateVersion: 3,
   initialState: () => ({ status: 'unenrolled' }),
   decide,
   evolve,
