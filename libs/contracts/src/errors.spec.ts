@@ -2,7 +2,13 @@ import { infraFailureCode, nothingDecided } from './errors';
 
 describe('nothingDecided', () => {
   it('should name the codes of a request that reached no one who could decide it', () => {
-    for (const code of ['RPC.NO_RESPONDERS', 'INFRA.STATE_STALE', 'RISK.NOT_LEADER', 'RISK.NO_LEADER'])
+    for (const code of [
+      'RPC.NO_RESPONDERS',
+      'INFRA.STATE_STALE',
+      'INFRA.CONNECTION_CLOSED',
+      'RISK.NOT_LEADER',
+      'RISK.NO_LEADER',
+    ])
       expect(nothingDecided(code)).toBe(true);
   });
 

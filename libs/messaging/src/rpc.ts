@@ -1,5 +1,5 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
-import { headers as natsHeaders } from '@nats-io/nats-core';
+import { ClosedConnectionError, DrainingConnectionError, headers as natsHeaders } from '@nats-io/nats-core';
 import { compile, formatIssues, type Naming, type Reply } from '@bifrost/contracts';
 import {
   InternalError,
@@ -243,8 +243,9 @@ export class RpcClient {
   ) {}
 
   /**
-   * Returns the reply as sent; transport failures (no responders, timeout) become error replies,
-   * and so does a request JSON cannot carry (`PAYLOAD.MALFORMED`, never sent).
+   * Returns the reply as sent; transport failures (no responders, timeout, this connection closed
+   * or draining: `INFRA.CONNECTION_CLOSED`, never sent) become error replies, and so does a request
+   * JSON cannot carry (`PAYLOAD.MALFORMED`, never sent).
    */
   async request<T = unknown>(
     subject: string,
@@ -301,6 +302,18 @@ export class RpcClient {
           error: toErrorBody(
             new ValidationError(`request to ${subject} of ${payload.length} bytes: ${message}`, {
               code: 'RPC.PAYLOAD_TOO_LARGE',
+            }),
+          ),
+        };
+      }
+      // Refused by the client before sending: this connection is closed or closing, so nobody was
+      // asked (not a timeout, which may have been decided), but no request on it will be either.
+      if (error instanceof ClosedConnectionError || error instanceof DrainingConnectionError) {
+        return {
+          ok: false,
+          error: toErrorBody(
+            new TransientError(`${subject} was not asked: ${message}`, {
+              code: 'INFRA.CONNECTION_CLOSED',
             }),
           ),
         };

@@ -1,8 +1,36 @@
 import { Client } from 'pg';
 import type { ProbeConfig } from '@bifrost/contracts';
 import type { Messaging } from '@bifrost/messaging';
-import { infra } from '@bifrost/testing';
+import { createTestNamespace, infra, type TestNamespace } from '@bifrost/testing';
+import { connectClient } from '../canary.fixtures';
 import { runCheck } from './probe-checks';
+
+describe('a nats probe', () => {
+  let ns: TestNamespace;
+  beforeAll(async () => {
+    ns = await createTestNamespace('canarynats');
+  });
+  afterAll(() => ns.cleanup());
+
+  it('should fail when its own NATS connection is closed: nothing made the round trip', async () => {
+    const messaging = await connectClient(ns);
+    await messaging.nc.close();
+    const probe: ProbeConfig = {
+      name: 'nats',
+      kind: 'nats',
+      target: 'bifrost.rpc.canary.ping',
+      intervalMs: 1_000,
+      timeoutMs: 1_000,
+      failureThreshold: 1,
+      recoveryThreshold: 1,
+      action: 'alert_only',
+    };
+    expect(await runCheck(probe, { messaging })).toMatchObject({
+      passed: false,
+      detail: expect.stringContaining('INFRA.CONNECTION_CLOSED'),
+    });
+  });
+});
 
 describe('a postgres probe against the database the services use', () => {
   const table = `canary_probe_victim_${process.pid}`;

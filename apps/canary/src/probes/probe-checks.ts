@@ -23,8 +23,11 @@ export interface CheckDeps {
  */
 const MAX_DETAIL_LENGTH = 300;
 
-/** Replies that mean nobody answered: the NATS path (or the responder) is broken. */
-const NO_ANSWER = new Set(['RPC.NO_RESPONDERS', 'RPC.TIMEOUT']);
+/**
+ * Replies that mean nobody answered: the NATS path (or the responder) is broken, or the canary's
+ * own connection is closed or draining and nothing was sent.
+ */
+const NO_ANSWER = new Set(['RPC.NO_RESPONDERS', 'RPC.TIMEOUT', 'INFRA.CONNECTION_CLOSED']);
 
 /**
  * Runs one check of a probe. Never throws and never outlives `timeoutMs` by more than a few ms:

@@ -120,6 +120,9 @@ export class ProbeScheduler implements OnApplicationBootstrap, BeforeApplication
       await this.record(probe, result).catch((error: unknown) =>
         this.log.warn(`probe ${probe.name}: recording the check failed: ${(error as Error).message}`),
       );
+      // Stopped while the check was recorded: its wake found no wait to end. Nothing awaits from
+      // here until `loop.wake` is set, so a later stop cannot miss the wait.
+      if (loop.stopped) break;
       const delay = Math.max(0, probe.intervalMs - (Date.now() - startedAt));
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);

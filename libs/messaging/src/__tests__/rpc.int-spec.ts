@@ -329,6 +329,22 @@ describe('request-reply', () => {
     });
   });
 
+  it.each([
+    ['closed', (nc: Messaging['nc']) => nc.close(), /closed connection/],
+    ['draining', (nc: Messaging['nc']) => void nc.drain(), /connection draining/],
+  ])(
+    'should answer a request on a %s connection with INFRA.CONNECTION_CLOSED: not sent, so no timeout',
+    async (_label, end, message) => {
+      const caller = await connectTest(ns.natsUrl, ns.namespace, 'caller');
+      await end(caller.nc);
+      expect(await caller.rpc.request('bifrost.rpc.echo.say', { text: 'hi' })).toEqual({
+        ok: false,
+        error: { code: 'INFRA.CONNECTION_CLOSED', message: expect.stringMatching(message) },
+      });
+      await caller.nc.closed();
+    },
+  );
+
   it('should continue the caller’s trace on the server side of the hop', async () => {
     exporter.reset();
     const tracer = trace.getTracer('test');
