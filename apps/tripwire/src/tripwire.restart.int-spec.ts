@@ -1,7 +1,13 @@
 import type { TripwirePolicyConfig, TripwirePolicyView } from '@bifrost/contracts';
 import { SEED_TRIPWIRE_POLICIES } from '@bifrost/domain-tripwire';
-import { createEnvelope, type Messaging } from '@bifrost/messaging';
-import { createTestNamespace, readStreamJson, serviceInstances, type TestNamespace } from '@bifrost/testing';
+import { createEnvelope, uuidv7, type Messaging } from '@bifrost/messaging';
+import {
+  createTestNamespace,
+  readStreamJson,
+  serviceInstances,
+  waitFor,
+  type TestNamespace,
+} from '@bifrost/testing';
 import {
   CONTRACT_RATE,
   OPERATOR,
@@ -56,6 +62,61 @@ describe('tripwire service across restarts', () => {
         recent: { from: 432, to: 531, count: 100, successes: 69, rate: 0.69 },
       }),
     ]);
+  });
+
+  it('should trip on the redelivery of a KPI whose append stopped after its KpiRecorded', async () => {
+    const first = await start();
+    await enablePolicy(client, CONTRACT_RATE);
+    await publishKpis(client, ns, WHOLESALE, 500, true);
+    await publishKpis(client, ns, WHOLESALE, 30, false);
+    await waitForObserved(client, CONTRACT_RATE, 'WHOLESALE', 530);
+    await stop(first);
+    // The 31st failure trips; its append stored the KpiRecorded, then the instance died before the
+    // TripwireTriggered, and the KPI was never acknowledged.
+    const kpiId = uuidv7();
+    await client.publisher.publish(
+      createEnvelope({
+        type: 'tripwire.KpiRecorded',
+        subject: ns.naming.eventSubject('tripwire', 'policy', CONTRACT_RATE),
+        source: 'tripwire',
+        actor: { kind: 'engine', id: 'WHOLESALE' },
+        data: {
+          policyId: CONTRACT_RATE,
+          engineId: 'WHOLESALE',
+          success: false,
+          kpiId,
+          at: new Date().toISOString(),
+        },
+      }),
+    );
+
+    const restarted = await start();
+    // Its redelivery.
+    await client.publisher.publish(
+      createEnvelope({
+        id: kpiId,
+        type: 'ingest.KpiReported',
+        subject: ns.naming.ingestSubject('kpi', 'WHOLESALE'),
+        source: 'engine',
+        actor: { kind: 'engine', id: 'WHOLESALE' },
+        data: { ...WHOLESALE, success: false },
+      }),
+    );
+    await waitFor(
+      async () =>
+        (await (await fetch(`${restarted.url}/metrics`)).text()).includes(
+          'bifrost_tripwire_kpis_total{outcome="duplicate",service="tripwire"} 1',
+        ),
+      { what: 'the redelivered KPI handled' },
+    );
+    const triggers = await policyEvents(client, ns, CONTRACT_RATE, 'TripwireTriggered');
+    expect(triggers.map((t) => t.envelope.data)).toEqual([
+      expect.objectContaining({
+        engineId: 'WHOLESALE',
+        evidence: expect.objectContaining({ recent: expect.objectContaining({ to: 531, successes: 69 }) }),
+      }),
+    ]);
+    expect((await policy(client, CONTRACT_RATE)).engines[0]?.observed).toBe(531);
   });
 
   it('should seed each policy once when two instances start together, and never overwrite an operator change', async () => {

@@ -6,6 +6,7 @@ import { waitFor } from '@bifrost/testing';
 import { createClient, type BifrostClient } from './bifrost.client';
 import {
   approvalReply,
+  evaluationReply,
   grantedApproval,
   reservationReply,
   reserveReply,
@@ -832,6 +833,88 @@ describe('SDK over HTTP', () => {
         name: 'SdkError',
         code: 'SDK.MALFORMED_REPLY',
       });
+    });
+  });
+
+  describe('when a reply names another request (a stale cache, a mixed-up reply)', () => {
+    it.each([
+      ['another approval', { approvalId: 'a-2' }],
+      ['another strategy', { strategyId: 's2' }],
+      ['another engine', { engineId: 'e2' }],
+    ])('should reject an approval answered for %s, its token not handed out', async (_what, fields) => {
+      gateway.answer('approval', () => ({ status: 200, body: { ...grantedApproval('t-9'), ...fields } }));
+
+      await expect(client().approval(where)).rejects.toMatchObject({
+        name: 'SdkError',
+        code: 'SDK.MALFORMED_REPLY',
+        message: expect.stringMatching(/^the approval reply names/),
+      });
+    });
+
+    it('should reject awaitApproval at once when the decision it gets is of another approval', async () => {
+      gateway.answerOnce('approval', () => ({ status: 200, body: approvalReply() }));
+      gateway.answerOnce('approval', () => ({ status: 200, body: grantedApproval('t-9') }));
+      const sdk = client();
+
+      await expect(
+        sdk.awaitApproval({ strategyId: 's1', approvalId: 'a-2' }, { timeoutMs: 5_000, pollMs: 100 }),
+      ).rejects.toMatchObject({ name: 'SdkError', code: 'SDK.MALFORMED_REPLY' });
+      expect(gateway.count('approval')).toBe(1);
+    });
+
+    it.each([
+      ['settle', (sdk: BifrostClient, id: string) => sdk.settle({ reservationId: id, realizedLoss: eur(0) })],
+      ['release', (sdk: BifrostClient, id: string) => sdk.release({ reservationId: id })],
+      [
+        'reconcile',
+        (sdk: BifrostClient, id: string) => sdk.reconcile({ reservationId: id, realizedLoss: eur(0) }),
+      ],
+    ])('should reject a %s answered for another reservation', async (operation, call) => {
+      gateway.answer(operation, () => ({
+        status: 200,
+        body: reservationReply({ reservationId: randomUUID() }),
+      }));
+
+      await expect(call(client(), randomUUID())).rejects.toMatchObject({
+        name: 'SdkError',
+        code: 'SDK.MALFORMED_REPLY',
+        message: expect.stringMatching(new RegExp(`^the ${operation} reply names reservationId`)),
+      });
+    });
+
+    it.each([
+      ['another domain', { domain: 'BUYER_MATCH' }],
+      ['another recommendation', { recommendationId: 'r-2' }],
+      ['another engine', { engineId: 'e2' }],
+    ])('should not find a recommendation eligible on an evaluation of %s', async (_what, fields) => {
+      gateway.answer('evaluate', () => ({
+        status: 200,
+        body: evaluationReply({ recommendationId: 'r-1', ...fields }),
+      }));
+
+      const result = await client().evaluateRecommendation({
+        domain: 'WHOLESALE_OFFER',
+        recommendationId: 'r-1',
+        confidence: 0.9,
+      });
+
+      expect(result).toMatchObject({
+        failClosed: true,
+        outcome: 'NOT_ELIGIBLE',
+        code: 'SDK.MALFORMED_REPLY',
+      });
+    });
+
+    it('should take an evaluation that names what was asked', async () => {
+      gateway.answer('evaluate', () => ({ status: 200, body: evaluationReply({ recommendationId: 'r-1' }) }));
+
+      const result = await client().evaluateRecommendation({
+        domain: 'WHOLESALE_OFFER',
+        recommendationId: 'r-1',
+        confidence: 0.9,
+      });
+
+      expect(result).toMatchObject({ failClosed: false, outcome: 'ELIGIBLE' });
     });
   });
 

@@ -520,6 +520,21 @@ describe('SDK over NATS', () => {
       expect(gate.asks).toBe(1);
     }, 20_000);
 
+    it('should reject, not hand out its token, when the decision that comes back is of another approval', async () => {
+      const sdk = client(ns);
+      await sdk.whenConnected(5_000);
+
+      // The scripted gate answers every ask with the grant of a-1.
+      await expect(
+        sdk.awaitApproval({ ...where, approvalId: 'a-2' }, { timeoutMs: 5_000, pollMs: 100 }),
+      ).rejects.toMatchObject({
+        name: 'SdkError',
+        code: 'SDK.MALFORMED_REPLY',
+        message: 'the approval reply names approvalId "a-1", not "a-2" as asked',
+      });
+      expect(gate.asks).toBe(1);
+    });
+
     it('should reject with SDK.DISCONNECTED when still disconnected at its last ask', async () => {
       const sdk = client(ns, { natsUrl: proxy.url });
       await sdk.whenConnected(5_000);

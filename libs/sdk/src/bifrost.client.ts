@@ -17,7 +17,7 @@ import { heartbeatFields, isCount } from './heartbeat.payload';
 import { toCheckVerdict, toEvaluationResult, toReserveResult } from './fail-closed.mapping';
 import { gatewayOrigin, HttpTransport } from './http.transport';
 import { NatsTransport, parseNatsUrl, type NatsServer } from './nats.transport';
-import { CONTRACTS, type Answer, type Failure, type ReplyOf } from './operation.contracts';
+import { CONTRACTS, otherRequest, type Answer, type Failure, type ReplyOf } from './operation.contracts';
 import { SDK_ERROR_CODES, SdkError } from './sdk.errors';
 import type {
   ApprovalInput,
@@ -461,6 +461,9 @@ export class BifrostClient {
         `the ${operation} reply breaks its contract: ${formatIssues(data.issues)}`,
       );
     }
+    const mismatch =
+      'names' in contract ? otherRequest(operation, contract.names, body, data.value) : undefined;
+    if (mismatch !== undefined) return failure(SDK_ERROR_CODES.malformedReply, mismatch);
     return { ok: true, data: data.value as ReplyOf<O> };
   }
 

@@ -7,7 +7,7 @@ const SUBJECT = { engineId: 'e1', domain: 'WHOLESALE_OFFER', recommendationId: '
 describe('evaluateRecommendation() fail-closed mapping', () => {
   describe('Given an evaluation', () => {
     it('should return it as Heimdall answered', () => {
-      const evaluation = evaluationReply();
+      const evaluation = evaluationReply({ recommendationId: 'r-1' });
 
       expect(toEvaluationResult(SUBJECT, { ok: true, data: evaluation }, NOW)).toEqual({
         ...evaluation,
@@ -30,7 +30,34 @@ describe('evaluateRecommendation() fail-closed mapping', () => {
       ],
       [
         'eligible without ELIGIBLE',
-        { ok: true as const, data: evaluationReply({ outcome: 'INCONCLUSIVE', action: 'REQUIRE_APPROVAL' }) },
+        {
+          ok: true as const,
+          data: evaluationReply({
+            outcome: 'INCONCLUSIVE',
+            action: 'REQUIRE_APPROVAL',
+            recommendationId: 'r-1',
+          }),
+        },
+        'SDK.MALFORMED_REPLY',
+      ],
+      [
+        'an evaluation of another domain',
+        { ok: true as const, data: evaluationReply({ domain: 'BUYER_MATCH', recommendationId: 'r-1' }) },
+        'SDK.MALFORMED_REPLY',
+      ],
+      [
+        'an evaluation of another recommendation',
+        { ok: true as const, data: evaluationReply({ recommendationId: 'r-2' }) },
+        'SDK.MALFORMED_REPLY',
+      ],
+      [
+        'an evaluation without the recommendation asked about',
+        { ok: true as const, data: evaluationReply() },
+        'SDK.MALFORMED_REPLY',
+      ],
+      [
+        'an evaluation for another engine',
+        { ok: true as const, data: evaluationReply({ engineId: 'e2', recommendationId: 'r-1' }) },
         'SDK.MALFORMED_REPLY',
       ],
     ])('should fail closed on %s: NOT_ELIGIBLE with the reason', (_name, answer, code) => {

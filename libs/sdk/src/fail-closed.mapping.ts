@@ -146,8 +146,9 @@ export function evaluationUnavailable(
 }
 
 /**
- * Heimdall's evaluation when it answered one, NOT_ELIGIBLE otherwise. `eligible` must agree with
- * `outcome` (the schema cannot say so): a self-contradicting evaluation is no permission.
+ * Heimdall's evaluation when it answered one, NOT_ELIGIBLE otherwise. It must name the engine,
+ * domain and recommendation asked about, and `eligible` must agree with `outcome` (the schema
+ * cannot say so): a self-contradicting evaluation is no permission.
  */
 export function toEvaluationResult(
   request: EvaluationSubject,
@@ -155,6 +156,16 @@ export function toEvaluationResult(
   nowMs: number,
 ): EvaluationResult {
   if (!answer.ok) return evaluationUnavailable(request, answer.code, answer.message, nowMs);
+  const { engineId, domain, recommendationId } = answer.data;
+  if (
+    engineId !== request.engineId ||
+    domain !== request.domain ||
+    recommendationId !== request.recommendationId
+  ) {
+    // An evaluation of something else is no permission for this recommendation.
+    const reason = `the reply is an evaluation of ${domain} recommendation ${recommendationId ?? '(none)'} of engine ${engineId}, not the one asked about`;
+    return evaluationUnavailable(request, SDK_ERROR_CODES.malformedReply, reason, nowMs);
+  }
   if (answer.data.eligible !== (answer.data.outcome === 'ELIGIBLE')) {
     return evaluationUnavailable(
       request,

@@ -111,7 +111,8 @@ export class TripwireCommands implements OnModuleInit {
       actor,
       causation,
     );
-    return events.length === 0 ? 'duplicate' : 'recorded';
+    // A redelivery that only completes its trip (an append cut after the KPI) is still a duplicate.
+    return events.some((e) => e.type === 'KpiRecorded') ? 'recorded' : 'duplicate';
   }
 
   // ── operator commands ─────────────────────────────────────────────────────────────────────────

@@ -173,6 +173,18 @@ describe('Tripwire policy', () => {
         .when(kpi('WHOLESALE', true, 'k-499'))
         .thenNothingHappened();
     });
+
+    it('should append the trip a redelivered KPI lost when its append stopped after KpiRecorded', () => {
+      const cut = [...history, ...kpis('WHOLESALE', 31, false, 500)]; // f-530 stored, its trip not
+      const events = tripwireDecider.decide(kpi('WHOLESALE', false, 'f-530'), fold(cut), undefined);
+      expect(events.map((e) => e.type)).toEqual(['TripwireTriggered']);
+      expect(events[0]?.data).toMatchObject({ engineId: 'WHOLESALE', action: 'THROTTLE', triggeredAt: T0 });
+      // Only the last KPI recorded completes its decision: an older one's is decided already.
+      spec
+        .given(cut)
+        .when(kpi('WHOLESALE', false, 'f-529'))
+        .thenNothingHappened();
+    });
   });
 
   describe('Given a tripped engine', () => {

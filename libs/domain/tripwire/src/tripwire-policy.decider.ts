@@ -136,7 +136,13 @@ export const tripwireDecider: Decider<TripwireState, TripwireCommand, TripwireEv
       case 'RecordKpi': {
         const { policyId, engineId, success, value, kpiId, now } = command.data;
         const window = engines[engineId] ?? EMPTY_WINDOW;
-        if (window.recentKpiIds.includes(kpiId)) return [];
+        if (window.recentKpiIds.includes(kpiId)) {
+          // Its trip is the second event of one append: if the append stopped between the two, the
+          // redelivered KPI completes it, decided on the state this KPI left (it is the last one
+          // recorded), rather than leave the regression untripped until the next KPI.
+          const last = window.recentKpiIds[window.recentKpiIds.length - 1];
+          return last === kpiId ? trip(policy, engineId, window, now) : [];
+        }
         const recorded: TripwireEvent = {
           type: 'KpiRecorded',
           data: { policyId, engineId, success, ...(value === undefined ? {} : { value }), kpiId, at: now },
