@@ -1,9 +1,10 @@
 import type { Messaging } from '@bifrost/messaging';
-import { createTestNamespace, serviceInstances, type TestNamespace } from '@bifrost/testing';
+import { createTestNamespace, serviceInstances, waitFor, type TestNamespace } from '@bifrost/testing';
 import {
   command,
   connectClient,
   domain,
+  domains,
   evaluate,
   publishTrial,
   publishTrials,
@@ -91,5 +92,39 @@ describe('heimdall across restarts', () => {
       minConfidence: 0.8,
       minSandboxTrials: 5,
     });
+  });
+
+  it('should seed again, in the background, the policies JetStream did not store at start', async () => {
+    // A stream limit between the size of the service's start record and that of a policy event
+    // (about 130 bytes more) refuses every seed and nothing else.
+    const events = ns.naming.streams.events.name;
+    await stop(await start({ HEIMDALL_SEED_POLICIES: 'false' }));
+    const record = await client.jsm.streams.getMessage(events, {
+      last_by_subj: ns.naming.eventSubject('system', 'service', 'heimdall'),
+    });
+    if (!record) throw new Error('no start record');
+    const recordSize = record.data.length + String(record.header).length;
+    const { config } = await client.jsm.streams.info(events);
+    await client.jsm.streams.update(events, { ...config, max_msg_size: recordSize + 64 });
+    try {
+      await start();
+      // Started with every seed refused: no domain has a policy (each evaluation is NOT_ELIGIBLE).
+      expect(await domains(client)).toEqual([]);
+    } finally {
+      await client.jsm.streams.update(events, config);
+    }
+    const seeded = await waitFor(
+      async () => {
+        const views = await domains(client);
+        return views.filter((d) => d.policy).length === 4 && views;
+      },
+      { what: 'the four seed policies', timeoutMs: 20_000 },
+    );
+    expect(seeded.map((d) => d.domain)).toEqual([
+      'BUYER_MATCH',
+      'CAPITAL_ROUTE',
+      'FOLLOWUP',
+      'WHOLESALE_OFFER',
+    ]);
   });
 });

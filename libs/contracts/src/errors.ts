@@ -43,9 +43,9 @@ export type CommandReply = Static<typeof CommandReply>;
 
 /**
  * Whether an error code says the request reached no one who could decide it: nobody answering the
- * subject, no risk-guard leader during a failover, a gate replica whose state is not proven current,
- * a caller's own connection closed or draining (nothing sent). Asking again cannot decide anything
- * twice. A timeout is not among them: it may have been decided.
+ * subject, no risk-guard leader during a failover, a gate or heimdall replica whose state is not
+ * proven current, a caller's own connection closed or draining (nothing sent). Asking again cannot
+ * decide anything twice. A timeout is not among them: it may have been decided.
  */
 export function nothingDecided(code: string): boolean {
   return (

@@ -496,6 +496,12 @@ export interface LiveStateOptions {
    * notices an events stream that was deleted and created again, and rebuilds the state from it.
    */
   readonly verifyEveryMs?: number;
+  /**
+   * Longest the state may go without being proven current before {@link LiveState.assertCurrent}
+   * refuses to answer from it; verified a quarter of this apart unless `verifyEveryMs` says
+   * otherwise. Unset: never refused.
+   */
+  readonly maxLagMs?: number;
 }
 
 /**
@@ -570,9 +576,32 @@ export abstract class LiveState implements OnModuleInit, BeforeApplicationShutdo
     this.rebuiltListeners.push(listener);
   }
 
+  /**
+   * Refuses to answer from state not proven current within `maxLagMs` (`INFRA.STATE_STALE`, which
+   * another replica may answer): a replica whose tail stopped delivering would otherwise go on
+   * deciding as if what the others appended (a kill switch, prod use disabled) had never been.
+   */
+  assertCurrent(): void {
+    const reason = this.staleReason();
+    if (reason) throw new TransientError(reason, { code: 'INFRA.STATE_STALE' });
+  }
+
+  /** Why the state is not proven current within `maxLagMs` (also while it is rebuilt), if so. */
+  staleReason(): string | undefined {
+    const limit = this.options.maxLagMs;
+    const staleness = this.context.staleness;
+    if (limit === undefined || staleness <= limit) return undefined;
+    return (
+      `this ${this.messaging.service} replica has not proven its state current for ${Math.round(staleness)} ms ` +
+      `(limit ${limit} ms); another replica may answer`
+    );
+  }
+
   /** One verification at a time, the next `verifyEveryMs` after the last one settled. */
   private verifyPeriodically(): void {
-    const every = this.options.verifyEveryMs ?? DEFAULT_VERIFY_EVERY_MS;
+    const { verifyEveryMs, maxLagMs } = this.options;
+    const every =
+      verifyEveryMs ?? (maxLagMs === undefined ? DEFAULT_VERIFY_EVERY_MS : Math.floor(maxLagMs / 4));
     if (this.stopping) return;
     this.verifier = setTimeout(() => {
       this.context

@@ -6,7 +6,6 @@ import {
   type ControlState,
   type StrategyState,
 } from '@bifrost/domain-gate';
-import { TransientError } from '@bifrost/event-sourcing';
 import { LiveState, Messaging, type AggregateEntry, type LiveAggregates } from '@bifrost/messaging';
 import { HealthRegistry, type Logger } from '@bifrost/observability';
 import { SERVICE_LOGGER } from '@bifrost/service';
@@ -14,8 +13,8 @@ import { GATE_CONFIG, type GateConfig } from '../gate.config';
 
 /**
  * The gate's state in memory: the control plane and every strategy, rebuilt at start from the KV
- * snapshot plus the event tail and kept current by following `bifrost.evt.gate.>`. It verifies
- * every `GATE_MAX_STATE_LAG_MS / 4` that the tail has everything the stream holds.
+ * snapshot plus the event tail and kept current by following `bifrost.evt.gate.>`. Checks are
+ * refused while it is not proven current within `GATE_MAX_STATE_LAG_MS` (`assertCurrent`).
  */
 @Injectable()
 export class GateState extends LiveState {
@@ -27,13 +26,13 @@ export class GateState extends LiveState {
   constructor(
     @Inject(Messaging) messaging: Messaging,
     @Inject(SERVICE_LOGGER) logger: Logger,
-    @Inject(GATE_CONFIG) private readonly config: GateConfig,
+    @Inject(GATE_CONFIG) config: GateConfig,
     @Inject(HealthRegistry) health: HealthRegistry,
   ) {
     super(messaging, 'gate', {
       snapshotEvery: 5000,
       logger,
-      verifyEveryMs: Math.floor(config.GATE_MAX_STATE_LAG_MS / 4),
+      maxLagMs: config.GATE_MAX_STATE_LAG_MS,
     });
     this.control = this.aggregate(CONTROL_PLANE_AGGREGATE.aggregateType, controlPlane);
     this.strategies = this.aggregate('strategy', strategyDecider);
@@ -44,25 +43,6 @@ export class GateState extends LiveState {
         return reason ? { ok: false, detail: reason } : { ok: true };
       },
     });
-  }
-
-  /**
-   * Refuses to answer from state that is not proven current within `GATE_MAX_STATE_LAG_MS`: a
-   * replica whose tail stopped delivering would otherwise go on deciding as if, say, a kill switch
-   * engaged through another replica had never been.
-   */
-  assertCurrent(): void {
-    const reason = this.staleReason();
-    if (reason) throw new TransientError(reason, { code: 'INFRA.STATE_STALE' });
-  }
-
-  private staleReason(): string | undefined {
-    const staleness = this.context.staleness;
-    if (staleness <= this.config.GATE_MAX_STATE_LAG_MS) return undefined;
-    return (
-      `this gate replica has not proven its state current for ${Math.round(staleness)} ms ` +
-      `(limit ${this.config.GATE_MAX_STATE_LAG_MS} ms); another replica may answer`
-    );
   }
 
   get controlSubject(): string {

@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import type {
   Actor,
   HeimdallCommandReply,
@@ -13,13 +19,15 @@ import {
   type HeimdallCommand,
   type HeimdallEvent,
 } from '@bifrost/domain-heimdall';
-import { requireOperatorActor } from '@bifrost/event-sourcing';
+import { isInfraFailure, requireOperatorActor } from '@bifrost/event-sourcing';
 import { CommandRunner, KeyedMutex, Messaging, type Causation } from '@bifrost/messaging';
 import { HealthRegistry } from '@bifrost/observability';
 import { HEIMDALL_CONFIG, type HeimdallConfig } from '../heimdall.config';
 import { HeimdallState } from '../state/heimdall-state';
 
 const SEED_ACTOR: Actor = { kind: 'system', id: 'heimdall/seed' };
+const SEED_RETRY_MS = 1_000;
+const SEED_RETRY_MAX_MS = 30_000;
 
 export interface SandboxTrial {
   readonly engineId: string;
@@ -36,11 +44,13 @@ export interface SandboxTrial {
  * this process, so trials and operator commands never race each other for the same append.
  */
 @Injectable()
-export class HeimdallCommands implements OnModuleInit {
+export class HeimdallCommands implements OnModuleInit, BeforeApplicationShutdown {
   private readonly log = new Logger('HeimdallCommands');
   private readonly runner: CommandRunner;
   private readyPromise?: Promise<void>;
   private isReady = false;
+  private stopping = false;
+  private seedRetry?: NodeJS.Timeout;
 
   constructor(
     @Inject(Messaging) messaging: Messaging,
@@ -56,15 +66,26 @@ export class HeimdallCommands implements OnModuleInit {
     return this.ready();
   }
 
-  /** State rebuilt and seed policies defined; every handler waits for it. */
+  beforeApplicationShutdown(): void {
+    this.stopping = true;
+    clearTimeout(this.seedRetry);
+  }
+
+  /**
+   * State rebuilt and seed policies defined (those JetStream refused are retried in the background);
+   * every handler waits for it.
+   */
   ready(): Promise<void> {
     this.readyPromise ??= (async () => {
       this.health.register({
         name: 'heimdall-state',
-        check: () => (this.isReady ? { ok: true } : { ok: false, detail: 'rebuilding state' }),
+        check: () => {
+          const reason = this.isReady ? this.state.staleReason() : 'rebuilding state';
+          return reason ? { ok: false, detail: reason } : { ok: true };
+        },
       });
       await this.state.start();
-      if (this.config.HEIMDALL_SEED_POLICIES) await this.seed();
+      if (this.config.HEIMDALL_SEED_POLICIES) await this.seed(0);
       this.isReady = true;
     })();
     return this.readyPromise;
@@ -136,14 +157,29 @@ export class HeimdallCommands implements OnModuleInit {
     return { events, domain: domainView(this.state.domain(domain), domain) };
   }
 
-  private async seed(): Promise<void> {
+  /**
+   * Defines the seed policies that are absent. One JetStream did not store is seeded again in the
+   * background, 1 s, 2 s, … at most 30 s apart, until it is or the service stops: meanwhile its domain
+   * has no policy, so every evaluation of it is NOT_ELIGIBLE and it cannot be promoted.
+   */
+  private async seed(attempt: number): Promise<void> {
     // An operator's thresholds are never put back to the seed's: the seed defines only what is absent
-    // when decided, under the domain's lock (an operator's policy stored meanwhile stays).
+    // when decided, under the domain's lock (an operator's policy stored meanwhile stays), so seeding
+    // every domain again is harmless.
+    let refused = false;
     for (const command of seedHeimdallCommands(new Date().toISOString())) {
-      await this.run(command.data.domain, command, SEED_ACTOR, {}).catch((error: unknown) =>
-        this.log.warn(`seeding ${command.data.domain} failed: ${(error as Error).message}`),
-      );
+      if (this.stopping) return;
+      await this.run(command.data.domain, command, SEED_ACTOR, {}).catch((error: unknown) => {
+        refused ||= isInfraFailure(error);
+        this.log.warn(`seeding ${command.data.domain} failed: ${(error as Error).message}`);
+      });
     }
+    if (!refused || this.stopping) return;
+    this.seedRetry = setTimeout(
+      () => void this.seed(attempt + 1),
+      Math.min(SEED_RETRY_MS * 2 ** attempt, SEED_RETRY_MAX_MS),
+    );
+    this.seedRetry.unref();
   }
 
   /** Decide and append under the domain's local lock. */

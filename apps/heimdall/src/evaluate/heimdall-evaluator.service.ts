@@ -21,7 +21,8 @@ import { HeimdallState } from '../state/heimdall-state';
 /**
  * One evaluation: every gate over the domain's in-memory policy and scorecard, then the evaluation
  * record, acknowledged by JetStream before the reply. No record, no answer: a failed publish is an
- * error to the engine, whose SDK then fails closed (not eligible).
+ * error to the engine, whose SDK then fails closed (not eligible). Nor from state this replica has
+ * not proven current (`INFRA.STATE_STALE`): it might approve prod use disabled through another.
  */
 @Injectable()
 export class HeimdallEvaluator {
@@ -36,6 +37,7 @@ export class HeimdallEvaluator {
 
   async evaluate(request: EvaluateRecommendationRequest, actor: Actor): Promise<EvaluateRecommendationReply> {
     await this.commands.ready();
+    this.state.assertCurrent();
     const started = process.hrtime.bigint();
     const current = this.state.domain(request.domain);
     const domain: GatedDomain =

@@ -9,6 +9,7 @@ import { HEIMDALL_CONFIG, type HeimdallConfig } from '../heimdall.config';
  * Every recommendation domain (`bifrost.evt.heimdall.domain.<domain>`: policy and scorecard) in
  * memory: rebuilt at start from the KV snapshot plus the event tail and kept current by following
  * `bifrost.evt.heimdall.>`, so scorecards survive restarts and several instances converge.
+ * Evaluations are refused while it is not proven current within `HEIMDALL_MAX_STATE_LAG_MS`.
  */
 @Injectable()
 export class HeimdallState extends LiveState {
@@ -19,7 +20,11 @@ export class HeimdallState extends LiveState {
     @Inject(SERVICE_LOGGER) logger: Logger,
     @Inject(HEIMDALL_CONFIG) config: HeimdallConfig,
   ) {
-    super(messaging, 'heimdall', { snapshotEvery: config.HEIMDALL_SNAPSHOT_EVERY, logger });
+    super(messaging, 'heimdall', {
+      snapshotEvery: config.HEIMDALL_SNAPSHOT_EVERY,
+      logger,
+      maxLagMs: config.HEIMDALL_MAX_STATE_LAG_MS,
+    });
     this.domains = this.aggregate('domain', heimdallDecider);
   }
 
