@@ -38,6 +38,9 @@ export interface DeadLetter {
  */
 export const MAX_LETTER_BYTES = 512 * 1024;
 
+/** The most characters of an error's message, and of its encoded details, that a letter carries. */
+export const MAX_LETTER_ERROR_CHARS = 8 * 1024;
+
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 export function deadLetterOf(
@@ -65,13 +68,31 @@ export function deadLetterOf(
     storedAt: new Date(msg.info.timestampNanos / 1e6).toISOString(),
     subject: msg.subject,
     deliveryCount: msg.info.deliveryCount,
-    error,
+    error: letterError(error),
     parkedAt: now.toISOString(),
     payload,
     payloadEncoding,
     headers,
   };
   return withinLimit(letter, msg.data.length);
+}
+
+/**
+ * The error as its letter says it. An error can outgrow the message it is about (a schema check
+ * lists one line per problem, each longer than the property it names: a 0.5 MB message with 50 000
+ * unknown properties gave a 2 MB list), and a letter over NATS' max_payload could never be parked:
+ * the message would be retried for ever. The message is cut (`… (n more characters)`), details too
+ * large are left out; the payload, which keeps the original, is cut by {@link withinLimit}.
+ */
+function letterError(error: ErrorBody): ErrorBody {
+  const { message, details, ...rest } = error;
+  const kept =
+    details === undefined || encodeJson(details).length > MAX_LETTER_ERROR_CHARS ? {} : { details };
+  if (message.length <= MAX_LETTER_ERROR_CHARS) return { ...rest, message, ...kept };
+  // Not between the two halves of a surrogate pair.
+  const high = message.charCodeAt(MAX_LETTER_ERROR_CHARS - 1);
+  const end = high >= 0xd800 && high <= 0xdbff ? MAX_LETTER_ERROR_CHARS - 1 : MAX_LETTER_ERROR_CHARS;
+  return { ...rest, message: `${message.slice(0, end)}… (${message.length - end} more characters)`, ...kept };
 }
 
 /** Cuts the payload (halving what is kept) until the encoded letter fits {@link MAX_LETTER_BYTES}. */

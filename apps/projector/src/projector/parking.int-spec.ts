@@ -268,6 +268,31 @@ describe('projector with messages Postgres cannot store', () => {
     });
   });
 
+  describe('Given an invalid envelope whose list of problems is longer than a NATS message can carry', () => {
+    it('should park it with the list cut short, and go on', async () => {
+      // Each extra top-level property is one problem ("/ must NOT have the property …"), whose line
+      // is several times longer than the property itself: a ~0.5 MB message, a ~2 MB list.
+      const extra = Object.fromEntries(
+        Array.from({ length: 50_000 }, (_, i) => [`k${String(i).padStart(5, '0')}`, 0]),
+      );
+      await publish([
+        fx.killSwitchEngaged('eng-1'),
+        { ...fx.killSwitchEngaged('eng-2'), ...extra },
+        fx.killSwitchEngaged('eng-3'),
+      ]);
+      projector = h.startProjector();
+      await h.caughtUp();
+
+      const [letter] = await deadLetters(1);
+      expect(letter).toMatchObject({ streamSequence: 2, error: { code: 'ENVELOPE.INVALID' } });
+      expect(letter?.error.message).toContain('must NOT have the property "k00000"');
+      expect(letter?.error.message).toMatch(/… \(\d+ more characters\)$/);
+      expect(await engagedScopes()).toEqual(['eng-1', 'eng-3']);
+      expect(await auditedStreamSeqs()).toEqual([1, 3]);
+      expect(projector.readiness()).toEqual({ ok: true });
+    });
+  });
+
   /** Raw publishes: the impossible values pass the envelope schema, but this leaves the publisher out of it. */
   async function publish(envelopes: readonly Envelope[]): Promise<void> {
     for (const envelope of envelopes) await h.client.js.publish(envelope.subject, encodeJson(envelope));

@@ -481,18 +481,15 @@ export class Projector {
   private async park({ delivered, message }: Item): Promise<void> {
     const { naming, js, metrics } = this.options;
     if (!message.problem) return;
-    const { duplicate } = await parkDeadLetter(
-      js,
-      naming,
-      deadLetterOf(delivered.msg, PROJECTOR_SERVICE, delivered.plan.durable, message.problem),
-    );
+    const letter = deadLetterOf(delivered.msg, PROJECTOR_SERVICE, delivered.plan.durable, message.problem);
+    const { duplicate } = await parkDeadLetter(js, naming, letter);
     // Parked already: a batch retried after a failed commit parks its letters again (deduped).
     if (duplicate) return;
     this.options.logger.warn(
       {
         stream: message.raw.streamName,
         seq: message.raw.streamSeq,
-        error: message.problem,
+        error: letter.error,
         recorded: message.kind === 'record',
       },
       'message parked on the DLQ',

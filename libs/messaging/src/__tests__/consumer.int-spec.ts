@@ -561,6 +561,36 @@ describe('ConsumerRunner', () => {
     expect(stored?.data.length).toBe(900_000);
   });
 
+  it('should park a message whose error is larger than a NATS message, with the error cut', async () => {
+    const handled: number[] = [];
+    // A schema check listing every problem can say more than the message it is about: here 2 MB.
+    const problems = Array.from({ length: 50_000 }, (_, i) => `/ must NOT have the property "k${i}"`);
+    await run(messaging, 'wordy', async (envelope) => {
+      const n = envelope.data['n'] as number;
+      if (n === 1)
+        throw new ValidationError(problems.join('; '), { code: 'TEST.WORDY', details: { problems } });
+      handled.push(n);
+    });
+    await messaging.publisher.publish(work(ns.naming, 'wordy', 1));
+    await messaging.publisher.publish(work(ns.naming, 'wordy', 2));
+
+    const letter = await waitFor(
+      async () => (await deadLetters()).find((l) => l.consumer === 'test__wordy'),
+      {
+        what: 'the letter of the message with the long error',
+      },
+    );
+    await waitFor(() => handled.includes(2), { what: 'the message after it' });
+    expect(letter.error.code).toBe('TEST.WORDY');
+    expect(letter.error.message).toMatch(
+      /^\/ must NOT have the property "k0"; .*… \(\d+ more characters\)$/s,
+    );
+    expect(letter.error.message.length).toBeLessThan(9_000);
+    // Details too large to carry are left out; the payload is whole.
+    expect(letter.error).not.toHaveProperty('details');
+    expect(letter.payloadTruncated).toBeUndefined();
+  });
+
   it('should resume without loss when its connection is cut mid-stream', async () => {
     const { hostname, port } = new URL(ns.natsUrl);
     const proxy = await TcpProxy.start({ host: hostname, port: Number(port) });
