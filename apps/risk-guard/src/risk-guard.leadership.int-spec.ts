@@ -152,6 +152,87 @@ describe('risk-guard when a stalled leader wakes up after a takeover', () => {
   });
 });
 
+/**
+ * A stalled leader that wakes after a takeover still believes it leads until its timers run: what
+ * it answers without appending (a reservation it does not know, a no-op, the ledger view) comes
+ * from what it knew before the takeover, so it answers nothing once its lease has run out; and a
+ * lease it takes back (the successor gone) is a new term, led from a reload, not from that memory.
+ */
+describe('risk-guard when a stalled leader is asked about what its successor decided', () => {
+  withinOneUtcDay();
+  let ns: TestNamespace;
+  let client: Messaging;
+  let stalled: RunningService;
+  let successor: RunningService;
+
+  beforeEach(async () => {
+    ns = await createTestNamespace('riskstale');
+    client = await connectClient(ns);
+    stalled = await startLeader(ns);
+    await upsertPolicy(client, 'eng', 100_000, 100_000, 100);
+    stall(stalled);
+    successor = await startSuccessor(ns);
+  });
+  /** Closed by the test itself. */
+  const left = new Set<RunningService>();
+  afterEach(async () => {
+    for (const service of [successor, stalled]) if (!left.has(service)) await service.close();
+    await client.drain();
+    await ns.cleanup();
+  });
+
+  it("should not call the successor's reservation unknown: its realized loss would never be booked", async () => {
+    const granted = (await successor.app
+      .get(RiskDesk)
+      .execute({ op: 'reserve', request: reserveOf('after') })) as ReserveReply;
+    expect(stalled.app.get(RiskDesk).isLeader).toBe(true);
+
+    const answer = await stalled.app
+      .get(RiskDesk)
+      .execute({
+        op: 'settle',
+        request: { engineId: 'eng', reservationId: granted.reservationId, realizedLoss: usd(100) },
+      })
+      .catch((error: { code?: string }) => error);
+
+    expect(answer).toMatchObject({ code: 'RISK.NOT_LEADER' });
+  });
+
+  it('should lead again from the stream when it takes the lease back after its successor left', async () => {
+    const granted = (await successor.app
+      .get(RiskDesk)
+      .execute({ op: 'reserve', request: reserveOf('after') })) as ReserveReply;
+    await successor.close();
+    left.add(successor);
+    const desk = stalled.app.get(RiskDesk);
+    expect(desk.isLeader).toBe(true);
+
+    // It wakes: its next lease round finds the lease released and takes it.
+    await (desk as unknown as { leadership(): Promise<void> }).leadership();
+    await waitFor(() => desk.isLeader, { what: 'the woken instance leads' });
+    const answer = await desk
+      .execute({
+        op: 'settle',
+        request: { engineId: 'eng', reservationId: granted.reservationId, realizedLoss: usd(100) },
+      })
+      .catch((error: { code?: string }) => error);
+
+    expect(answer).toMatchObject({ reservationId: granted.reservationId, status: 'SETTLED' });
+  });
+
+  it("should not show a ledger without the successor's grants", async () => {
+    await successor.app.get(RiskDesk).execute({ op: 'reserve', request: reserveOf('after') });
+    expect(stalled.app.get(RiskDesk).isLeader).toBe(true);
+
+    const answer = await stalled.app
+      .get(RiskDesk)
+      .execute({ op: 'ledger' })
+      .catch((error: { code?: string }) => error);
+
+    expect(answer).toMatchObject({ code: 'RISK.NOT_LEADER' });
+  });
+});
+
 /** A crashed leader's lease still runs: no instance may lead, and a standby forwards to no one. */
 describe('risk-guard while no instance leads', () => {
   withinOneUtcDay();

@@ -17,6 +17,7 @@ export class LeaderLease {
   private validUntil = 0;
   /** Until when another holder's lease runs, as last read (0: none seen, or it had run out). */
   private otherUntil = 0;
+  private takes = 0;
 
   constructor(
     private readonly kv: KV,
@@ -29,6 +30,14 @@ export class LeaderLease {
   /** True while our last successful take or renewal has not run out. */
   get held(): boolean {
     return this.revision > 0 && this.clock() < this.validUntil;
+  }
+
+  /**
+   * Counts the times the lease was taken rather than renewed: found free, or in another holder's
+   * name (who may have led in between, while this instance stalled).
+   */
+  get term(): number {
+    return this.takes;
   }
 
   /** True while the lease another instance held, when we last read it, has not run out. */
@@ -44,6 +53,7 @@ export class LeaderLease {
       const entry = await this.kv.get(this.key);
       if (!entry || entry.operation !== 'PUT') {
         this.revision = await this.kv.create(this.key, JSON.stringify(value));
+        this.takes += 1;
       } else {
         const current = entry.json<LeaseValue>();
         // Ours whatever the revision: holders are unique per process, so a lease in our name is one
@@ -55,6 +65,7 @@ export class LeaderLease {
           return this.lost();
         }
         this.revision = await this.kv.update(this.key, JSON.stringify(value), entry.revision);
+        if (!ours) this.takes += 1;
       }
       this.validUntil = value.expiresAt;
       this.otherUntil = 0;

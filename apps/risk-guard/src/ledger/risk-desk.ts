@@ -171,6 +171,8 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
   private policyReloadQueued = false;
   /** Counts terms as leader: a step-down of an earlier term leaves a later term's queue alone. */
   private term = 0;
+  /** The lease's term (`LeaderLease.term`) this instance took over in: it leads only in that one. */
+  private leaseTerm = 0;
   private renewal?: Promise<boolean>;
   private timers: NodeJS.Timeout[] = [];
   private stopping = false;
@@ -254,6 +256,7 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
     await this.loaded;
     if (this.stopping) throw notLeader('risk-guard is shutting down');
     if (!this.leader) return this.forward(request);
+    if (request.op === 'policies' || request.op === 'ledger') this.assertLease();
     if (request.op === 'policies') return { policies: Object.values(this.policies) };
     if (request.op === 'ledger') return this.ledgerView();
     return this.enqueue(request);
@@ -319,6 +322,9 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
       if (this.leader) await this.stepDown('lease lost');
       return;
     }
+    // Taken again, not renewed: another instance may have led meanwhile (this one stalled past its
+    // lease and woke after that one left), so what this one knows is stale. Take over afresh.
+    if (this.leader && this.lease.term !== this.leaseTerm) await this.stepDown('the lease was taken anew');
     if (this.leader || this.takingOver || this.stopping) return;
     this.takingOver = true;
     try {
@@ -332,6 +338,7 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
   }
 
   private async becomeLeader(): Promise<void> {
+    this.leaseTerm = this.lease?.term ?? 0;
     // A policy event this leader did not append (an earlier leader's, landing late) is read before
     // the next decision, also one that lands while this instance reloads to take over: watched
     // from before that reload. Its own appends are read back too (rare, and a few events to read).
@@ -350,8 +357,8 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
       watch.unsubscribe();
       throw error;
     }
-    // The lease may have been lost while taking over.
-    if (this.stopping || !this.lease?.held) {
+    // The lease may have been lost (or lost and taken again) while taking over.
+    if (this.stopping || !this.lease?.held || this.lease.term !== this.leaseTerm) {
       watch.unsubscribe();
       return;
     }
@@ -407,11 +414,12 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
   }
 
   /**
-   * Appends only under a lease still running by our clock: once it has run out another instance
-   * may lead (a stalled process whose renewals did not run), so step down rather than write.
+   * Appends and answers only under a lease still running by our clock, and the one it took over
+   * in: once it has run out another instance may lead (a stalled process whose renewals did not
+   * run), so step down rather than write or answer from what it knew.
    */
   private assertLease(): void {
-    if (this.lease?.held) return;
+    if (this.lease?.held && this.lease.term === this.leaseTerm) return;
     this.stepDown('the lease ran out').catch((error: unknown) =>
       this.log.error(`stepping down failed: ${String(error)}`),
     );
@@ -543,9 +551,11 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
     let decided: Decided[] = [];
     let next = 0;
     const commit = async () => {
+      // Replies too, not only appends: one with nothing to append (a reservation it does not know, a
+      // replay, a no-op) comes from what this leader knew, which a successor may have changed since.
+      this.assertLease();
       if (entries.length > 0 && state.status === 'open') {
         const sameDay = ledger.state.status === 'open' && ledger.state.day === state.day;
-        this.assertLease();
         const sequence = await this.store.appendLedger(state.day, entries, sameDay ? ledger.lastSequence : 0);
         ledger = { state, lastSequence: sequence };
         this.book = { ...this.book, ledger };
