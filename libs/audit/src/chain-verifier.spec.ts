@@ -68,6 +68,51 @@ describe('Audit chain verification', () => {
     });
   });
 
+  describe('When a copy of an envelope field disagrees with its envelope', () => {
+    const copiesOf = (envelope: unknown) => {
+      const { id, type, occurredAt } = envelope as { id: string; type: string; occurredAt: string };
+      return { id, type, occurredAt };
+    };
+
+    it('should verify rows whose copies agree', async () => {
+      const rows = aChain(3).map((row) => ({ ...row, copies: copiesOf(row.envelope) }));
+      await expect(verifyChain(stream(rows))).resolves.toMatchObject({ ok: true, count: 3 });
+    });
+
+    it.each([
+      ['type', 'gate.Other', 'event_type "gate.Other"'],
+      ['id', 'another-id', 'event_id "another-id"'],
+      ['occurredAt', '2030-01-01T00:00:00.000Z', 'occurred_at "2030-01-01T00:00:00.000Z"'],
+    ] as const)('should report HASH_MISMATCH at that seq when %s differs', async (field, copy, actual) => {
+      const rows: StoredAuditRow[] = aChain(5).map((row) => ({ ...row, copies: copiesOf(row.envelope) }));
+      const stored = rows[2] as StoredAuditRow & { copies: Record<string, string> };
+      rows[2] = { ...stored, copies: { ...copiesOf(stored.envelope), [field]: copy } };
+      await expect(verifyChain(stream(rows))).resolves.toMatchObject({
+        ok: false,
+        firstBadSeq: 3,
+        reason: 'HASH_MISMATCH',
+        expected: expect.stringContaining(`(the envelope's ${field})`),
+        actual,
+        count: 2,
+      });
+    });
+  });
+
+  describe('When the reader found the stored envelope differs from the value it hashed', () => {
+    it('should report HASH_MISMATCH at that seq, though the hash matches', async () => {
+      const rows: StoredAuditRow[] = aChain(5);
+      rows[3] = { ...(rows[3] as StoredAuditRow), inexact: 'a number' };
+      await expect(verifyChain(stream(rows))).resolves.toEqual({
+        ok: false,
+        firstBadSeq: 4,
+        reason: 'HASH_MISMATCH',
+        expected: 'envelope stored exactly as hashed',
+        actual: 'a number',
+        count: 3,
+      });
+    });
+  });
+
   describe('When a stored hash is altered', () => {
     it('should report HASH_MISMATCH at that seq', async () => {
       const rows = aChain(5);

@@ -6,6 +6,25 @@ export interface StoredAuditRow {
   prevHash: string;
   hash: string;
   envelope: unknown;
+  /**
+   * The row's copies of envelope fields, when the reader has them (`event_id`, `event_type`,
+   * `occurred_at` of `audit_log`): outside the hash, but readers filter on them, so each must equal
+   * the envelope's own `id`, `type` and `occurredAt`.
+   */
+  copies?: EnvelopeCopies;
+  /**
+   * Set by a reader that found the stored envelope is not exactly the value it read back and
+   * hashed (e.g. jsonb keeps a number a double cannot carry, `5.0000000000000000001`, which reads
+   * back as `5`): what differs. The row was not written as it is stored.
+   */
+  inexact?: string;
+}
+
+/** Envelope fields a stored row also keeps in columns of its own (docs/audit.md §1). */
+export interface EnvelopeCopies {
+  id: string;
+  type: string;
+  occurredAt: string;
 }
 
 /**
@@ -96,6 +115,14 @@ export class ChainVerifier {
     }
     const recomputed = rehash(seq, row);
     if (recomputed !== row.hash) return this.fail(seq, 'HASH_MISMATCH', recomputed, row.hash);
+    if (row.inexact !== undefined) {
+      return this.fail(seq, 'HASH_MISMATCH', 'envelope stored exactly as hashed', row.inexact);
+    }
+    const copy = row.copies && disagreeingCopy(row.copies, row.envelope);
+    if (copy) {
+      const expected = `${copy.column} ${copy.envelope} (the envelope's ${copy.field})`;
+      return this.fail(seq, 'HASH_MISMATCH', expected, `${copy.column} ${copy.copy}`);
+    }
     if (seq === this.expected?.seq && row.hash !== this.expected.hash) {
       return this.fail(seq, 'REWRITTEN', this.expected.hash, row.hash);
     }
@@ -142,6 +169,31 @@ export async function verifyChain(
   }
   return verifier.result();
 }
+
+/**
+ * The first copy that differs from the (hash-verified) envelope: a row whose `event_type` was
+ * changed would drop out of a filter by type while its chain stays intact.
+ */
+function disagreeingCopy(
+  copies: EnvelopeCopies,
+  envelope: unknown,
+): { field: keyof EnvelopeCopies; column: string; envelope: string; copy: string } | undefined {
+  const fields =
+    typeof envelope === 'object' && envelope !== null ? (envelope as Record<string, unknown>) : {};
+  for (const [field, column] of COPY_COLUMNS) {
+    if (fields[field] !== copies[field]) {
+      const own = JSON.stringify(fields[field]) ?? 'undefined';
+      return { field, column, envelope: own, copy: JSON.stringify(copies[field]) };
+    }
+  }
+  return undefined;
+}
+
+const COPY_COLUMNS = [
+  ['id', 'event_id'],
+  ['type', 'event_type'],
+  ['occurredAt', 'occurred_at'],
+] as const;
 
 // An envelope that cannot be canonicalised (e.g. a lone surrogate) can never match a stored
 // hash; it is reported as a hash mismatch rather than crashing the verification.

@@ -13,6 +13,7 @@ export {
   ChainVerifier,
   verifyChain,
   type StoredAuditRow,
+  type EnvelopeCopies,
   type ChainBreak,
   type ChainEntry,
   type ChainVerification,

@@ -131,6 +131,37 @@ describe('audit log', () => {
       );
     });
 
+    it.each([
+      ['event_type', `SET event_type = 'gate.StrategyRegistered'`, 'event_type "gate.StrategyRegistered"'],
+      ['event_id', `SET event_id = '0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a51'`, 'event_id "0193a1b2-'],
+      ['occurred_at', `SET occurred_at = occurred_at + interval '1 day'`, 'occurred_at "'],
+      ['occurred_at by a microsecond', `SET occurred_at = occurred_at + interval '1 microsecond'`, '001Z"'],
+    ])(
+      'should report a row whose %s no longer copies its envelope, which filters rely on',
+      async (_column, set, found) => {
+        await tampered(`UPDATE audit_log ${set} WHERE seq = 4`, async () => {
+          const result = await verifyAuditLog(h.dataSource);
+          expect(result).toMatchObject({ ok: false, firstBadSeq: 4, reason: 'HASH_MISMATCH', count: 3 });
+          expect(result).toHaveProperty('actual', expect.stringContaining(found));
+        });
+      },
+    );
+
+    it('should report a number changed to one a double cannot tell from the original', async () => {
+      // pg reads jsonb with JSON.parse: 1.0000000000000000001 reads back as 1, which hashes as written.
+      await tampered(
+        `UPDATE audit_log SET envelope = jsonb_set(envelope, '{version}', '1.0000000000000000001') WHERE seq = 4`,
+        async () => {
+          await expect(verifyAuditLog(h.dataSource, { fetchSize: 2 })).resolves.toMatchObject({
+            ok: false,
+            firstBadSeq: 4,
+            reason: 'HASH_MISMATCH',
+            count: 3,
+          });
+        },
+      );
+    });
+
     it('should report the lower seq when two rows are swapped', async () => {
       await tampered(
         `UPDATE audit_log a SET envelope = b.envelope, prev_hash = b.prev_hash, hash = b.hash
@@ -182,6 +213,9 @@ describe('audit log', () => {
       expect(await cli('verify', '--database-url', h.database.url, '--expect', '5:nothex')).toMatchObject({
         code: 2,
       });
+      // An unset shell variable (`--expect "$PIN"`) must not quietly verify without the entry.
+      const empty = await cli('verify', '--database-url', h.database.url, '--expect', '');
+      expect(empty).toMatchObject({ code: 2, stdout: '' });
     }, 30_000);
 
     it('should accept nothing for another namespace than the log was written for, and create nothing there', async () => {

@@ -42,7 +42,9 @@ export function databaseArgs(argv: readonly string[]): {
     stray: positionals.slice(1),
     ...(databaseUrl ? { databaseUrl } : {}),
     ...(values.schema ? { schema: values.schema } : {}),
-    ...(values.expect ? { expect: values.expect } : {}),
+    // Unlike the variables, an empty --expect is kept, and refused: an unset shell variable
+    // (`--expect "$PIN"`) must not quietly verify without the entry.
+    ...(values.expect !== undefined ? { expect: values.expect } : {}),
     ...(reason ? { reason } : {}),
     ...(operator ? { operator } : {}),
     natsUrl: values['nats-url'] ?? env('NATS_URL') ?? 'nats://127.0.0.1:4222',

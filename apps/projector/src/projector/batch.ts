@@ -5,7 +5,7 @@ import {
   type Envelope,
   type ErrorBody,
 } from '@bifrost/contracts';
-import { decodeJson } from '@bifrost/messaging';
+import { assertJsonDepth, decodeJson, MAX_ENVELOPE_DEPTH } from '@bifrost/messaging';
 import { saveCheckpoint } from '@bifrost/persistence';
 import { type EntityManager } from 'typeorm';
 import {
@@ -40,7 +40,8 @@ export interface RawMessage {
  *   `problem` is set when the catalogue rejects it (unknown type, bad data) or a timestamp in its
  *   data is no real instant, or once Postgres refused its read-model rows ({@link commitRefused}):
  *   recorded AND parked;
- * - `park`: not even an envelope the log can hold (not JSON, no envelope shape, an occurredAt that
+ * - `park`: not even an envelope the log can hold (not JSON, nested deeper than the services
+ *   accept, no envelope shape, an occurredAt that
  *   is no real instant, not canonicalisable, an audit row Postgres refuses): parked on the DLQ only.
  */
 export type PreparedMessage =
@@ -59,6 +60,9 @@ export function prepareMessage(raw: RawMessage, catalogue: Catalogue): PreparedM
   let value: unknown;
   try {
     value = decodeJson(raw.data);
+    // As deep as the services' decodeEnvelope accepts, no deeper: hashing is recursive, and an
+    // envelope thousands of levels deep would be a row a fresh `bifrost-audit verify` cannot hash.
+    assertJsonDepth(value, MAX_ENVELOPE_DEPTH);
   } catch (error) {
     return { kind: 'park', raw, problem: { code: 'PAYLOAD.MALFORMED', message: (error as Error).message } };
   }

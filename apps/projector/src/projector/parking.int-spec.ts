@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createEnvelope, encodeJson } from '@bifrost/messaging';
+import { createEnvelope, encodeJson, MAX_ENVELOPE_DEPTH } from '@bifrost/messaging';
 import { verifyAuditLog } from '@bifrost/persistence';
 import { waitFor } from '@bifrost/testing';
 import { type Envelope } from '@bifrost/contracts';
@@ -290,6 +290,56 @@ describe('projector with messages Postgres cannot store', () => {
       expect(await engagedScopes()).toEqual(['eng-1', 'eng-3']);
       expect(await auditedStreamSeqs()).toEqual([1, 3]);
       expect(projector.readiness()).toEqual({ ok: true });
+    });
+  });
+
+  describe('Given an envelope nested deeper than the services accept', () => {
+    it('should park it as malformed rather than record a row too deep to verify', async () => {
+      const deep = (levels: number): unknown => {
+        let value: unknown = 'bottom';
+        for (let i = 0; i < levels; i += 1) value = [value];
+        return value;
+      };
+      // The envelope itself is level 1 and data level 2: its `nested` array starts at level 3.
+      const deepest = { ...fx.killSwitchEngaged('eng-2'), data: { nested: deep(MAX_ENVELOPE_DEPTH - 2) } };
+      const deeper = { ...fx.killSwitchEngaged('eng-3'), data: { nested: deep(MAX_ENVELOPE_DEPTH - 1) } };
+      await publish([fx.killSwitchEngaged('eng-1'), deepest, deeper, fx.killSwitchEngaged('eng-4')]);
+      projector = h.startProjector();
+      await h.caughtUp();
+
+      const [letter] = await deadLetters(1);
+      expect(letter).toMatchObject({ streamSequence: 3, error: { code: 'PAYLOAD.MALFORMED' } });
+      expect(letter?.error.message).toContain(`nested deeper than ${MAX_ENVELOPE_DEPTH} levels`);
+      expect(await auditedStreamSeqs()).toEqual([1, 2, 4]);
+      await expect(verifyAuditLog(h.dataSource)).resolves.toMatchObject({ ok: true, count: 3 });
+      expect(projector.readiness()).toEqual({ ok: true });
+    });
+  });
+
+  describe('Given numbers spelled otherwise than JCS writes them, or past what a double carries', () => {
+    it('should record the envelope as parsed, and verify it', async () => {
+      const envelope = fx.killSwitchEngaged('eng-1');
+      // Not encodeJson: these spellings are what another publisher could send.
+      const text = new TextDecoder()
+        .decode(encodeJson(envelope))
+        .replace(
+          '"data":{',
+          '"data":{"ratio":1.10,"hundred":1e2,"big":12345678901234567890,"huge":1e21,"tiny":1e-7,"zero":-0.0,',
+        );
+      await h.client.js.publish(envelope.subject, new TextEncoder().encode(text));
+      projector = h.startProjector();
+      await h.caughtUp();
+
+      // Recorded (its data fails its schema, so it is parked too), as JSON.parse read it.
+      expect(await deadLetters(1)).toMatchObject([{ error: { code: 'ENVELOPE.INVALID_DATA' } }]);
+      const [row] = await h.rows(`SELECT envelope->'data' AS data FROM audit_log`);
+      expect(row?.['data']).toMatchObject({
+        ratio: 1.1,
+        hundred: 100,
+        big: 12345678901234567000,
+        huge: 1e21,
+      });
+      await expect(verifyAuditLog(h.dataSource)).resolves.toMatchObject({ ok: true, count: 1 });
     });
   });
 
