@@ -84,5 +84,10 @@ describe('heimdall replicas: a replica answers only from state proven current', 
     const ready = await fetch(`${cut.url}/health/ready`);
     expect(ready.status).toBe(503);
     expect(await ready.json()).toMatchObject({ checks: { 'heimdall-state': { ok: false } } });
+    const metrics = await (await fetch(`${cut.url}/metrics`)).text();
+    const staleness = /bifrost_heimdall_state_staleness_seconds\{service="heimdall"\} ([\d.e+-]+)/.exec(
+      metrics,
+    )?.[1];
+    expect(Number(staleness)).toBeGreaterThan(MAX_LAG_MS / 1000);
   }, 60_000);
 });

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { EvaluateRecommendationReply, HeimdallDomainView } from '@bifrost/contracts';
 import { METRICS_REGISTRY } from '@bifrost/observability';
+import { HeimdallState } from '../state/heimdall-state';
 
 /** Label of domains without a policy (evaluations, sandbox trials): engines choose domain names, labels stay bounded. */
 export const UNKNOWN_DOMAIN_LABEL = '_unknown';
@@ -14,7 +15,7 @@ export class HeimdallMetrics {
   private readonly latency: Histogram;
   private source?: () => HeimdallDomainView[];
 
-  constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
+  constructor(@Inject(METRICS_REGISTRY) registry: Registry, @Inject(HeimdallState) state: HeimdallState) {
     const registers = [registry];
     this.evaluations = new Counter({
       name: 'bifrost_heimdall_evaluations_total',
@@ -32,6 +33,14 @@ export class HeimdallMetrics {
       help: 'From taking an evaluate request to its recorded evaluation',
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers,
+    });
+    new Gauge({
+      name: 'bifrost_heimdall_state_staleness_seconds',
+      help: 'Time since this replica last proved its state current (evaluations are refused past HEIMDALL_MAX_STATE_LAG_MS)',
+      registers,
+      collect() {
+        this.set(state.context.staleness / 1000);
+      },
     });
     const views = () => this.source?.() ?? [];
     new Gauge({
