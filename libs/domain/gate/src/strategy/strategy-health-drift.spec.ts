@@ -6,6 +6,7 @@ import { assessDrift } from './strategy.drift';
 import type { StrategyEvent } from './strategy.events';
 import {
   T0,
+  at,
   baselineRegistered,
   checkRequest,
   mixed,
@@ -100,6 +101,14 @@ describe('Health check', () => {
       expect(healthOf([registered(), ...outcomes([79_999, -20_001])])).toMatchObject({
         outcome: 'REDUCE_SIZE',
         sizeMultiplier: 0.9999,
+      });
+    });
+
+    it('should never size below a configured floor that has more than 4 decimals', () => {
+      const policy = strategyPolicy({ health: { floor: 0.33333 } });
+      expect(healthOf([registered(), ...outcomes([-100])], policy)).toMatchObject({
+        outcome: 'REDUCE_SIZE',
+        sizeMultiplier: 0.33333,
       });
     });
 
@@ -299,6 +308,27 @@ describe('Drift against the backtest baseline', () => {
         .given([...history, paused()])
         .when(recordOutcome('o-last', -50))
         .then([outcomeRecorded('o-last', -50)]);
+    });
+
+    it('should pause until resumed while a pause that lifts itself by its cooldown is in force', () => {
+      // Otherwise the cooldown would end the pause by itself, and an outcome bringing drift back
+      // under 50 % in the meantime would let the strategy trade without an operator's resume.
+      spec()
+        .given([...history, paused(at(60))])
+        .when(recordOutcome('o-last', -50))
+        .then([
+          outcomeRecorded('o-last', -50),
+          {
+            type: 'StrategyPaused',
+            data: {
+              reason: 'drift',
+              drift: { value: 0.55, threshold: 0.5 },
+              cooldownUntil: null,
+              pausedBy: 'gate',
+              pausedAt: T0,
+            },
+          },
+        ]);
     });
   });
 

@@ -164,10 +164,14 @@ function lossStreakCheck(strategy: RegisteredStrategy, policy: StrategyPolicy): 
 function healthCheck(strategy: RegisteredStrategy, request: GateCheckRequest, policy: StrategyPolicy): Check {
   const window = outcomeWindow(strategy, policy);
   const score = healthScore(window);
-  // A score just below full size is sized below 1: never rounded up to full size.
-  const multiplier = Math.min(
-    round(healthMultiplier(score, policy.health)),
-    score >= policy.health.fullSizeScore ? 1 : 0.9999,
+  // A score just below full size is sized below 1: never rounded up to full size, nor down below
+  // a floor with more decimals than the rounding keeps.
+  const multiplier = Math.max(
+    Math.min(
+      round(healthMultiplier(score, policy.health)),
+      score >= policy.health.fullSizeScore ? 1 : 0.9999,
+    ),
+    policy.health.floor,
   );
   const base = {
     name: 'health',

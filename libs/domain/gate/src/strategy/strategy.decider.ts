@@ -137,11 +137,12 @@ function setCapital(state: StrategyState, command: SetStrategyCapital): Strategy
 /**
  * Records the outcome, then what it causes: a demotion (checked first: protection beats
  * promotion) or a promotion, and a drift pause when the outcome pushes drift over the pause
- * threshold while the strategy is not paused. An outcome already recorded records nothing, but
- * what the strategy's state still implies is decided again: the events of one outcome are appended
- * one message each, so a failure after `OutcomeRecorded` would otherwise lose its demotion for good
- * (the redelivered outcome is a duplicate). An outcome of an unknown strategy registers it, but not
- * past `maxStrategiesPerEngine`: that one is refused (GATE.STRATEGY_LIMIT), and parked by the gate.
+ * threshold while the strategy is not paused until resumed. An outcome already recorded records
+ * nothing, but what the strategy's state still implies is decided again: the events of one
+ * outcome are appended one message each, so a failure after `OutcomeRecorded` would otherwise lose
+ * its demotion for good (the redelivered outcome is a duplicate). An outcome of an unknown
+ * strategy registers it, but not past `maxStrategiesPerEngine`: that one is refused
+ * (GATE.STRATEGY_LIMIT), and parked by the gate.
  */
 function recordOutcome(
   state: StrategyState,
@@ -194,11 +195,10 @@ function consequences(strategy: RegisteredStrategy, policy: StrategyPolicy, now:
   }
   const drift = assessDrift(outcomeWindow(strategy, policy), strategy.baseline, policy);
   const { pauseAbove } = policy.drift;
-  if (
-    drift.status === 'measured' &&
-    drift.drift > pauseAbove &&
-    activeStrategyPause(strategy, now) === null
-  ) {
+  // A pause in force that lifts itself by its cooldown does not stand for drift's, which holds
+  // until an operator resumes the strategy.
+  const pause = activeStrategyPause(strategy, now);
+  if (drift.status === 'measured' && drift.drift > pauseAbove && pause?.cooldownUntil !== null) {
     events.push({
       type: 'StrategyPaused',
       data: {
