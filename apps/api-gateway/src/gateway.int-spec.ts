@@ -310,6 +310,32 @@ describe('gateway over the real gate', () => {
       expect(response).toMatchObject({ status: 202, body: { sequence: expect.any(Number) } });
     });
 
+    it('should answer a fact JetStream refuses with 503, without the namespace or the server’s words', async () => {
+      const ingest = h.ns.naming.streams.ingest.name;
+      const { config } = await h.probe.jsm.streams.info(ingest);
+      await h.probe.jsm.streams.update(ingest, { ...config, max_msg_size: 16 });
+      try {
+        const refused = await h.http('POST', '/api/v1/engine/outcome', {
+          key: h.keys.engine,
+          body: {
+            engineId: 'engine-a',
+            strategyId: 's1',
+            outcomeId: 'o-503',
+            pnl: { amount: 1, currency: 'USD' },
+          },
+        });
+
+        expect(refused).toMatchObject({
+          status: 503,
+          body: { type: '/problems/service-unavailable', code: 'INFRA.UNAVAILABLE' },
+        });
+        expect(refused.body.detail).not.toContain(h.ns.namespace);
+        expect(refused.body.detail).not.toMatch(/exceeds|JetStream|bifrost\./);
+      } finally {
+        await h.probe.jsm.streams.update(ingest, { ...config, max_msg_size: config.max_msg_size });
+      }
+    });
+
     it('should refuse a command whose reason is only spaces with 400', async () => {
       expect(
         await h.http('POST', '/api/v1/control/kill-switch/engage', {
@@ -639,6 +665,8 @@ describe('gateway over the real gate', () => {
         expect(response.status).toBe(503);
         expect(response.body).toMatchObject({ code: 'RPC.NO_RESPONDERS' });
         expect(response.body.type).toMatch(/\/gate-unavailable$/);
+        // What the messaging said (the subject asked, the server's words) is for the log only.
+        expect(response.body.detail).toBe('the gate did not answer: no verdict (fail closed)');
         // Nobody decided it: no Retry-After, so the SDK asks again within its deadline on its own.
         expect(response.headers.get('retry-after')).toBeNull();
       } finally {

@@ -473,6 +473,23 @@ describe('gateway auth', () => {
         await Promise.all([proxied.close(), direct.close()]);
       }
     });
+
+    it("should count an IPv6 client's whole /64 as one address, and IPv4-mapped clients each apart", async () => {
+      const proxied = await startGateway('gwproxy6', { ...env, GATEWAY_TRUST_PROXY_HOPS: '1' }, h);
+      try {
+        // One subscriber's network: it picks any of its 2^64 addresses, each spelt as it likes.
+        expect(await anonymous(proxied, '2001:db8:0:7::1')).toBe(401);
+        expect(await anonymous(proxied, '2001:db8:0:7:ab:cd:ef:12')).toBe(429);
+        expect(await anonymous(proxied, '2001:DB8::7:0:0:0:2')).toBe(429);
+        expect(await anonymous(proxied, '2001:db8:0:8::1')).toBe(401);
+        // An IPv4 client as a dual-stack socket names it: its own address, as without the prefix.
+        expect(await anonymous(proxied, '::ffff:198.51.100.1')).toBe(401);
+        expect(await anonymous(proxied, '198.51.100.1')).toBe(429);
+        expect(await anonymous(proxied, '::ffff:198.51.100.2')).toBe(401);
+      } finally {
+        await proxied.close();
+      }
+    });
   });
 
   describe('a database that cannot be reached', () => {

@@ -29,9 +29,10 @@ export class GatewayRpc {
       if (error instanceof RpcError && problemKindOf(error.code) === 'unavailable') {
         // Nobody decided it: the SDK asks again soon (another replica may answer). Otherwise wait.
         const retryAfter: Record<string, string> = nothingDecided(error.code) ? {} : { 'retry-after': '1' };
+        // Its words (the subject asked, the server's message) are for the log, as any 503's.
         throw new ProblemError(
           'gateUnavailable',
-          `the gate did not answer: ${error.message}`,
+          'the gate did not answer: no verdict (fail closed)',
           error.code,
           retryAfter,
         );

@@ -39,8 +39,14 @@ export class ProblemFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     const path = request.url.split('?')[0] ?? request.url;
     const { problem, headers } = this.toProblem(exception, path, request.headers['content-type']);
-    if (problem.status === 503) this.logger?.warn({ url: request.url, code: problem.code }, problem.detail);
-    else if (problem.status >= 500)
+    if (problem.status === 503) {
+      // With the words the caller does not get (see toProblem).
+      const { message } = (exception ?? {}) as { message?: unknown };
+      this.logger?.warn(
+        { url: request.url, code: problem.code },
+        typeof message === 'string' ? message : problem.detail,
+      );
+    } else if (problem.status >= 500)
       this.logger?.error({ err: loggable(exception), url: request.url }, problem.detail);
     else if (problem.status === 401 || problem.status === 403) {
       // Who was refused what, for the security log (at info, as an access log would be): never the
@@ -96,13 +102,19 @@ export class ProblemFilter implements ExceptionFilter {
     if (exception instanceof RpcError || isBifrostError(exception)) {
       const kind = problemKindOf(exception.code);
       // A refusal's (4xx) details are the service's word to its caller, who gets them over NATS
-      // too; an unavailable or internal service's are not the caller's business.
-      const details = PROBLEMS[kind].status < 500 ? exception.details : undefined;
+      // too; an unavailable or internal service's are not the caller's business, nor are its words
+      // (a namespaced subject, the NATS server's message): the code says what failed, the log the rest.
+      const refusal = PROBLEMS[kind].status < 500;
+      const details = refusal ? exception.details : undefined;
       return {
-        problem: make(kind, kind === 'internal' ? 'internal error' : exception.message, {
-          code: exception.code,
-          ...(details !== undefined ? { details } : {}),
-        }),
+        problem: make(
+          kind,
+          refusal ? exception.message : kind === 'internal' ? 'internal error' : UNAVAILABLE_DETAIL,
+          {
+            code: exception.code,
+            ...(details !== undefined ? { details } : {}),
+          },
+        ),
         headers: {},
       };
     }
@@ -177,6 +189,9 @@ export function databaseUnreachable(exception: unknown): boolean {
     /^Connection terminated|^timeout exceeded when trying to connect/.test(message)
   );
 }
+
+/** What a caller is told of an outage (503), whatever its words: the `code` names it. */
+const UNAVAILABLE_DETAIL = 'a service or store this request needs is unavailable: ask again shortly';
 
 const FRAMEWORK_CODES: Readonly<Record<number, string>> = {
   400: 'REQUEST.MALFORMED',

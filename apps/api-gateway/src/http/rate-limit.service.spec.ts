@@ -2,7 +2,7 @@ import { loadConfig } from '@bifrost/config';
 import type { Principal, Role } from '../auth/roles';
 import { GatewayConfig } from '../gateway.config';
 import { ProblemError } from './problem';
-import { RateLimits } from './rate-limit.service';
+import { clientNetwork, RateLimits } from './rate-limit.service';
 
 describe('rate limits per principal', () => {
   let limits: RateLimits | undefined;
@@ -70,6 +70,24 @@ describe('rate limits per principal', () => {
       expect(retryAfter(T0 + 3_999)).toBe('1');
       expect(() => rateLimits.take(viewer, T0 + 4_000)).not.toThrow();
     });
+  });
+});
+
+describe('the network of an anonymous caller', () => {
+  it.each([
+    ['203.0.113.9', '203.0.113.9'],
+    ['::ffff:203.0.113.9', '203.0.113.9'],
+    ['::FFFF:203.0.113.9', '203.0.113.9'],
+    ['2001:db8:0:7::1', '2001:db8:0:7::/64'],
+    ['2001:0DB8:0000:0007:ab:cd:ef:12', '2001:db8:0:7::/64'],
+    ['2001:db8::7:0:0:0:2', '2001:db8:0:7::/64'],
+    ['2001:db8::', '2001:db8:0:0::/64'],
+    ['::1', '0:0:0:0::/64'],
+    ['fe80::1%eth0', 'fe80:0:0:0::/64'],
+    ['64:ff9b::198.51.100.1', '64:ff9b:0:0::/64'],
+    ['not an address', 'not an address'],
+  ])('should file %s under %s', (address, network) => {
+    expect(clientNetwork(address)).toBe(network);
   });
 });
 

@@ -267,7 +267,11 @@ function drained(raw: ServerResponse): Promise<void> {
   });
 }
 
-/** A decision record as the stream sends it: JSON with a type and a data object; undefined otherwise. */
+/**
+ * A decision record as the stream sends it: JSON with a type and a data object; undefined otherwise.
+ * The type goes on the `event:` line as it is, so one holding a line break (CR or LF) would end that
+ * line and forge others: another `id:`, which a client resumes from, another event.
+ */
 function recordOf(bytes: Uint8Array): { type: string; data: Record<string, unknown> } | undefined {
   let value: unknown;
   try {
@@ -279,6 +283,7 @@ function recordOf(bytes: Uint8Array): { type: string; data: Record<string, unkno
   return typeof record === 'object' &&
     record !== null &&
     typeof record.type === 'string' &&
+    !/[\r\n]/.test(record.type) &&
     typeof record.data === 'object' &&
     record.data !== null
     ? (record as { type: string; data: Record<string, unknown> })

@@ -973,6 +973,31 @@ describe('read routes', () => {
       }
     });
 
+    it('should skip a record whose type would break the event framing (no forged event, no other id)', async () => {
+      const subject = h.ns.naming.qualify('bifrost.dec.gate.poison-bot');
+      // A key of its own: the viewer's streams of the tests before may not be given back yet.
+      const key = await h.createKey('viewer');
+      const live = await openStream(`${h.gateway.url}/api/v1/decisions/stream`, key.apiKey);
+      try {
+        await h.probe.js.publish(
+          subject,
+          JSON.stringify({
+            id: 'framing',
+            type: 'gate.VerdictRendered\n\nid: 1\nevent: gate.Forged\ndata: {"forged":true}',
+            data: {},
+          }),
+        );
+        const after = await check();
+
+        await waitFor(() => live.events().find((e) => e.data.id === after.body.decisionId), {
+          what: 'the decision after the bad record',
+        });
+        expect(live.events().filter((e) => e.event === 'gate.Forged' || e.id === '1')).toEqual([]);
+      } finally {
+        live.close();
+      }
+    });
+
     it('should answer HEAD with the headers of a stream, holding none open', async () => {
       const head = await h.http('HEAD', '/api/v1/decisions/stream', { key: h.keys.viewer });
 
