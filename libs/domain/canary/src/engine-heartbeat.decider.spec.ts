@@ -260,6 +260,22 @@ describe('Engine heartbeat (dead-man switch)', () => {
       expect(events[1]?.data).toMatchObject({ engineId: 'e1', authorizedBy: OPERATOR, authorizedAt: T0 });
     });
 
+    it('should request no resume when a probe asked to pause it during the silence (the gate holds one pause for both)', () => {
+      const probePause: EngineHeartbeatEvent = {
+        type: 'EnginePauseRequested',
+        data: { engineId: 'e1', reason: 'probe exchange-api: down', probeName: 'exchange-api' },
+      };
+      spec
+        .given([...stale([policySet({ autoResume: true })]), probePause])
+        .when(heartbeat(50_000))
+        .then([
+          {
+            type: 'EngineHeartbeatRestored',
+            data: { engineId: 'e1', heartbeatAt: at(50_000), staleSince: at(40_000), at: at(50_000) },
+          },
+        ]);
+    });
+
     it('should resolve its alert when it comes back', () => {
       const history = stale();
       const restored = engineHeartbeatDecider.decide(

@@ -61,6 +61,11 @@ export interface WatchedEngine {
   /** While STALE: the alert its staleness raised, and whether the gate was asked for the pause. */
   readonly staleAlertId: string | null;
   readonly stalePauseAsked: boolean;
+  /**
+   * While STALE: a probe asked for a pause too. The gate holds one pause per engine (the first
+   * request's), so a resume would lift the probe's pause as well: no auto-resume then.
+   */
+  readonly probePausedWhileStale: boolean;
 }
 
 /** One engine's dead-man switch: `bifrost.evt.canary.engine.<engineId>`. */
@@ -174,6 +179,7 @@ const WATCHED: Omit<WatchedEngine, 'watchedSince'> = {
   alertCount: 0,
   staleAlertId: null,
   stalePauseAsked: false,
+  probePausedWhileStale: false,
 };
 
 /**
@@ -196,8 +202,8 @@ export const engineHeartbeatDecider: Decider<
   EngineHeartbeatEvent,
   EngineHeartbeatContext
 > = {
-  // 2: staleAlertId, stalePauseAsked (2026-12-07).
-  stateVersion: 2,
+  // 2: staleAlertId, stalePauseAsked (2026-12-07). 3: probePausedWhileStale.
+  stateVersion: 3,
   initialState: () => ({ status: 'unwatched' }),
 
   decide(command, state, ctx) {
@@ -231,7 +237,7 @@ export const engineHeartbeatDecider: Decider<
             data: { engineId, heartbeatAt, staleSince: state.staleSince ?? now, at: now },
           },
         ];
-        if (state.autoResume && state.enabled) {
+        if (state.autoResume && state.enabled && !state.probePausedWhileStale) {
           events.push({
             type: 'EngineResumeRequested',
             data: {
@@ -364,6 +370,7 @@ export const engineHeartbeatDecider: Decider<
           lastHeartbeatBeforeStale: event.data.lastHeartbeatAt,
           staleAlertId: event.data.alertId,
           stalePauseAsked: false,
+          probePausedWhileStale: false,
         };
       case 'AlertRaised':
         return withAlertRaised(state, event.data);
@@ -383,10 +390,11 @@ export const engineHeartbeatDecider: Decider<
       case 'EngineSignedOn':
         return { ...state, health: 'ALIVE', signedOffAt: null };
       case 'EnginePauseRequested':
-        // The dead-man switch's own (a probe's names the probe).
-        return event.data.probeName === undefined && state.health === 'STALE'
+        // The dead-man switch's own, or a probe's (it names the probe).
+        if (state.health !== 'STALE') return state;
+        return event.data.probeName === undefined
           ? { ...state, stalePauseAsked: true }
-          : state;
+          : { ...state, probePausedWhileStale: true };
       case 'EngineResumeRequested':
         return state;
       default: {

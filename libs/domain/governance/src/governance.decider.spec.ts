@@ -1062,6 +1062,106 @@ describe('Engine governance: an append cut short after its first events', () => 
     });
   });
 
+  it('should not enter the target phase of an approval stored without its phase change once the ladder gives it another whitelist', () => {
+    const pending = [...enrolled('L3'), proposalCreated(l3PlusProposal())];
+    const history = cutShort(
+      pending,
+      { type: 'ApproveProposal', data: { engineId: ENGINE, now: NOW, actor: alice, proposalId: 'p-1' } },
+      2,
+    );
+    // Above the engine's phase: a change an admin may make without widening what it runs now.
+    const widened = DEFAULT_PHASE_LADDER.map((r) =>
+      r.phase === 'L3+' ? { ...r, additions: [...r.additions, 'CALIBRATE'] } : r,
+    );
+    history.push(
+      ...decide(history, {
+        type: 'ConfigureLadder',
+        data: {
+          engineId: ENGINE,
+          now: at(1),
+          actor: alice,
+          ladder: widened,
+          reason: 'r',
+          allowWidening: false,
+        },
+      }),
+    );
+
+    // The approvers signed L3+ with [SET_FAN, SET_POWER], not CALIBRATE too.
+    expect(decide(history, check)).toEqual([]);
+  });
+
+  describe('Given an approval to L3+, then a critical incident decided at an earlier or the same instant', () => {
+    const pending = [...enrolled('L3'), proposalCreated(l3PlusProposal())];
+    const approval: GovernanceCommand = {
+      type: 'ApproveProposal',
+      data: { engineId: ENGINE, now: NOW, actor: alice, proposalId: 'p-1' },
+    };
+    const approved = [...pending, ...decide(pending, approval)];
+    /** A record timed `seconds` after the approval (before it when negative: it waited for the engine's lock), decided after it. */
+    const incidentAt = (seconds: number): GovernanceCommand => ({
+      type: 'RecordIncident',
+      data: {
+        engineId: ENGINE,
+        now: at(seconds),
+        record: { incidentId: 'inc-1', at: at(seconds), severity: 'critical', summary: 'roast fire' },
+        ingestId: 'ii',
+      },
+    });
+
+    it.each([
+      ['timed before it', -1, false],
+      ['timed at the same instant, once its event is resolved', 0, true],
+    ])('should not undo the revert to L3 of a record %s', (_why, seconds, resolve) => {
+      const reverted = [...approved, ...decide(approved, incidentAt(seconds))];
+      expect(state(reverted).phase).toBe('L3');
+      if (resolve) {
+        const resolution: GovernanceCommand = {
+          type: 'ResolveBreakerEvent',
+          data: {
+            engineId: ENGINE,
+            now: at(30),
+            actor: alice,
+            eventId: 'brk-1-critical-incident',
+            note: 'ok',
+          },
+        };
+        reverted.push(...decide(reverted, resolution));
+      }
+
+      // A revert to L3 stays, resolved or not: only a new approved proposal raises the phase again.
+      expect(decide(reverted, check)).toEqual([]);
+    });
+
+    it('should enter L3+ once when the approval was stored without its phase change, and stay at L3 after the revert', () => {
+      const history = cutShort(pending, approval, 2);
+      const recorded = decide(history, incidentAt(-1));
+      // The record's breaker check completes the approval first; then its trip reverts.
+      expect(recorded.map((e) => [e.type, 'phase' in e.data ? e.data.phase : undefined])).toEqual([
+        ['IncidentRecorded', undefined],
+        ['PhaseChanged', 'L3+'],
+        ['BreakerTripped', undefined],
+        ['PhaseChanged', 'L3'],
+      ]);
+
+      expect(decide([...history, ...recorded], check)).toEqual([]);
+    });
+
+    it('should revert to L3 when the trip of a record timed before it was stored without its phase change', () => {
+      const history = cutShort(approved, incidentAt(-1), 2);
+      expect(history.at(-1)?.type).toBe('BreakerTripped');
+
+      const events = completed(history);
+      expect(events.map((e) => e.type)).toEqual(['PhaseChanged']);
+      expect(events[0]?.data).toMatchObject({
+        phase: 'L3',
+        previousPhase: 'L3+',
+        cause: 'breaker',
+        causeId: 'brk-1-critical-incident',
+      });
+    });
+  });
+
   it('should complete nothing on a history that was stored whole', () => {
     const reverted = cutShort(enrolled('L4'), criticalIncident, 9);
     expect(decide(reverted, check)).toEqual([]);

@@ -100,6 +100,13 @@ export interface EnrolledGovernance {
   readonly paused: Readonly<Record<string, string>>;
   /** Oldest first: every pending proposal and the last closed ones. */
   readonly proposals: readonly ProposalState[];
+  /**
+   * The approved proposal, and the revert_to_l3 breaker event that tripped above L3, whose phase
+   * change is not stored yet (an append cut short), or null. Kept by event order, not by time: a
+   * decision may be timed before the one stored ahead of it.
+   */
+  readonly promotionDue: string | null;
+  readonly revertDue: string | null;
   readonly lastCycle: null | { readonly reportId: string; readonly ranAt: string };
   /** When it was (last) enrolled: a scheduled slot before it is not one it missed. */
   readonly enrolledAt: string;
@@ -331,11 +338,12 @@ function expireProposals(out: Emitter, now: string): void {
  */
 function completeInterrupted(out: Emitter, now: string): void {
   const s = out.enrolled;
-  const approved = s.proposals.findLast((p) => p.status === 'APPROVED');
+  // Only while its phase change is missing (once stored, a later revert to L3 is not undone), and
+  // only as approved: from its phase, to exactly its whitelist (a ladder changed since gives another).
+  const approved = s.proposals.find((p) => p.proposal.proposalId === s.promotionDue);
   if (
     approved?.closedAt &&
-    approved.closedAt >= s.phaseSince &&
-    s.phase === approved.proposal.fromPhase &&
+    staleness(s, approved.proposal) === null &&
     s.breakerEvents.every((e) => e.resolved !== null || e.trippedAt < approved.closedAt!)
   ) {
     announcePhase(
@@ -354,7 +362,7 @@ function completeInterrupted(out: Emitter, now: string): void {
     if (e.resolved === null) {
       if (
         e.action === 'revert_to_l3' &&
-        e.trippedAt >= current.phaseSince &&
+        e.eventId === current.revertDue &&
         AUTONOMY_PHASES.indexOf(current.phase) > AUTONOMY_PHASES.indexOf(BASELINE_PHASE)
       ) {
         withdrawPending(out, `breaker ${e.ruleName} tripped (${e.eventId})`, now);
@@ -998,6 +1006,8 @@ export function evolve(state: GovernanceState, event: GovernanceEvent): Governan
       trips: 0,
       paused: {},
       proposals: [],
+      promotionDue: null,
+      revertDue: null,
       lastCycle: null,
       enrolledAt: d.at,
     };
@@ -1008,8 +1018,13 @@ export function evolve(state: GovernanceState, event: GovernanceEvent): Governan
       return { ...state, ladder: event.data.ladder };
     case 'PhaseChanged': {
       const d = event.data;
-      if (d.phase === state.phase) return state;
-      return { ...state, phase: d.phase, phaseSince: d.at ?? state.phaseSince };
+      // The phase set anew: nothing owed from before.
+      const owed =
+        d.cause === 'proposal' || d.cause === 'breaker'
+          ? { promotionDue: null, revertDue: null }
+          : { promotionDue: state.promotionDue, revertDue: state.revertDue };
+      if (d.phase === state.phase) return { ...state, ...owed };
+      return { ...state, phase: d.phase, phaseSince: d.at ?? state.phaseSince, ...owed };
     }
     case 'CommandRecorded':
       return { ...state, history: appendCommand(state.history, event.data.record, event.data.record.at) };
@@ -1029,15 +1044,21 @@ export function evolve(state: GovernanceState, event: GovernanceEvent): Governan
           : [...state.rules, rule],
       };
     }
-    case 'BreakerTripped':
+    case 'BreakerTripped': {
+      const e = event.data.breakerEvent;
+      const reverts =
+        e.action === 'revert_to_l3' &&
+        AUTONOMY_PHASES.indexOf(state.phase) > AUTONOMY_PHASES.indexOf(BASELINE_PHASE);
       return {
         ...state,
+        revertDue: reverts ? e.eventId : state.revertDue,
         trips: state.trips + 1,
         breakerEvents: keepBreakerEvents(
           [...state.breakerEvents, { ...event.data.breakerEvent, resolved: null }],
           event.data.breakerEvent.trippedAt,
         ),
       };
+    }
     case 'BreakerResolved': {
       const d = event.data;
       const breakerEvents = state.breakerEvents.map((e) =>
@@ -1072,11 +1093,14 @@ export function evolve(state: GovernanceState, event: GovernanceEvent): Governan
       }));
     }
     case 'ProposalApproved':
-      return withProposal(state, event.data.proposalId, (p) => ({
-        ...p,
-        status: 'APPROVED',
-        closedAt: event.data.at,
-      }));
+      return {
+        ...withProposal(state, event.data.proposalId, (p) => ({
+          ...p,
+          status: 'APPROVED',
+          closedAt: event.data.at,
+        })),
+        promotionDue: event.data.proposalId,
+      };
     case 'ProposalRejected':
       return withProposal(state, event.data.proposalId, (p) => ({
         ...p,
@@ -1103,8 +1127,9 @@ export const governanceDecider: Decider<
   GovernanceEvent,
   GovernanceContext
 > = {
-  // 2: enrolledAt (2026-12-07). 3: resolved breaker events kept for the longest window.
-  stateVersion: 3,
+  // 2: enrolledAt (2026-12-07). 3: resolved breaker events kept for the longest window. 4: promotionDue,
+  // revertDue.
+  stateVersion: 4,
   initialState: () => ({ status: 'unenrolled' }),
   decide,
   evolve,
