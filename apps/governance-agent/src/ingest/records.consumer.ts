@@ -25,24 +25,27 @@ export class RecordsConsumer {
   )
   async onCommand(@Payload() envelope: Envelope): Promise<void> {
     const data = engineFact<DataOf<typeof CommandReported>>(envelope, 'ingest.CommandReported');
-    const now = new Date().toISOString();
+    // Timed when its turn on the engine comes (under its lock): records stay in stored order.
     await this.commands.engine(
-      {
-        type: 'RecordCommand',
-        data: {
-          engineId: data.engineId,
-          now,
-          ingestId: envelope.id,
-          record: {
-            commandId: data.commandId,
-            commandType: data.commandType,
-            at: now,
-            outcome: data.outcome,
-            requiredApproval: data.requiredApproval,
-            ...(data.approved === undefined ? {} : { approved: data.approved }),
-            ...(data.durationMs === undefined ? {} : { durationMs: data.durationMs }),
+      () => {
+        const now = new Date().toISOString();
+        return {
+          type: 'RecordCommand',
+          data: {
+            engineId: data.engineId,
+            now,
+            ingestId: envelope.id,
+            record: {
+              commandId: data.commandId,
+              commandType: data.commandType,
+              at: now,
+              outcome: data.outcome,
+              requiredApproval: data.requiredApproval,
+              ...(data.approved === undefined ? {} : { approved: data.approved }),
+              ...(data.durationMs === undefined ? {} : { durationMs: data.durationMs }),
+            },
           },
-        },
+        };
       },
       GOVERNANCE_AGENT,
       causation(envelope),
@@ -55,22 +58,24 @@ export class RecordsConsumer {
   )
   async onIncident(@Payload() envelope: Envelope): Promise<void> {
     const data = engineFact<DataOf<typeof IncidentReported>>(envelope, 'ingest.IncidentReported');
-    const now = new Date().toISOString();
     await this.commands.engine(
-      {
-        type: 'RecordIncident',
-        data: {
-          engineId: data.engineId,
-          now,
-          ingestId: envelope.id,
-          record: {
-            incidentId: data.incidentId,
-            at: now,
-            severity: data.severity,
-            ...(data.commandType === undefined ? {} : { commandType: data.commandType }),
-            summary: data.summary,
+      () => {
+        const now = new Date().toISOString();
+        return {
+          type: 'RecordIncident',
+          data: {
+            engineId: data.engineId,
+            now,
+            ingestId: envelope.id,
+            record: {
+              incidentId: data.incidentId,
+              at: now,
+              severity: data.severity,
+              ...(data.commandType === undefined ? {} : { commandType: data.commandType }),
+              summary: data.summary,
+            },
           },
-        },
+        };
       },
       GOVERNANCE_AGENT,
       causation(envelope),

@@ -180,15 +180,19 @@ export class GovernanceCycles implements OnApplicationBootstrap, BeforeApplicati
   private async checkEngines(): Promise<void> {
     for (const s of this.state.enrolled()) {
       if (this.stopped) return;
-      const now = new Date().toISOString();
       try {
+        // Timed when its turn on the engine comes (under its lock), as every command of the agent.
         await this.commands.engine(
-          { type: 'CheckBreakers', data: { engineId: s.engineId, now } },
+          () => ({ type: 'CheckBreakers', data: { engineId: s.engineId, now: new Date().toISOString() } }),
           GOVERNANCE_AGENT,
         );
+        const now = new Date().toISOString();
         if (s.proposals.some((p) => p.status === 'PENDING' && p.proposal.expiresAt <= now)) {
           await this.commands.engine(
-            { type: 'ExpireProposals', data: { engineId: s.engineId, now } },
+            () => ({
+              type: 'ExpireProposals',
+              data: { engineId: s.engineId, now: new Date().toISOString() },
+            }),
             GOVERNANCE_AGENT,
           );
         }

@@ -10,11 +10,15 @@ import { GovernanceCycles } from './governance-cycles.service';
 const OPERATOR: Actor = { kind: 'operator', id: 'alice' };
 const OLD = '2026-10-01T00:00:00.000Z';
 
+type Asked = GovernanceCommand | (() => GovernanceCommand);
+/** The command as decided: one made when its turn comes is made then. */
+const made = (command: Asked): GovernanceCommand => (typeof command === 'function' ? command() : command);
+
 describe('GovernanceCycles clockwork', () => {
   const issued: GovernanceCommand[] = [];
   const commands = {
-    engine: (command: GovernanceCommand) => {
-      issued.push(command);
+    engine: (asked: Asked) => {
+      issued.push(made(asked));
       return Promise.resolve({ events: [], lastSequence: 0 });
     },
   } as unknown as GovernanceCommands;
@@ -110,7 +114,8 @@ describe('GovernanceCycles clockwork', () => {
     let most = 0;
     const finish: (() => void)[] = [];
     const slow = {
-      engine: (command: GovernanceCommand) => {
+      engine: (asked: Asked) => {
+        const command = made(asked);
         issued.push(command);
         running += 1;
         most = Math.max(most, running);
@@ -143,9 +148,36 @@ describe('GovernanceCycles clockwork', () => {
     finish.shift()?.();
   });
 
+  it('should time a breaker check when its turn on the engine comes, not when the pass began', async () => {
+    const turns: (() => void)[] = [];
+    const queued = {
+      engine: (asked: Asked) =>
+        new Promise((resolve) =>
+          turns.push(() => {
+            issued.push(made(asked));
+            resolve({ events: [], lastSequence: 0 });
+          }),
+        ),
+    } as unknown as GovernanceCommands;
+    const cycles = new GovernanceCycles(queued, state, config('off'), logger, metrics);
+    await cycles.onApplicationBootstrap();
+
+    await jest.advanceTimersByTimeAsync(60_000);
+    // The engine's lock is held for 5 s by another command.
+    await jest.advanceTimersByTimeAsync(5_000);
+    turns.shift()?.();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(issued).toEqual([
+      { type: 'CheckBreakers', data: { engineId: 'e1', now: '2026-11-19T12:01:05.000Z' } },
+    ]);
+    cycles.beforeApplicationShutdown();
+    turns.shift()?.();
+  });
+
   describe('When the cycle of one engine fails', () => {
     const failing = {
-      engine: (command: GovernanceCommand) => {
+      engine: (asked: Asked) => {
+        const command = made(asked);
         issued.push(command);
         return command.type === 'RunCycle' && command.data.engineId === 'e1'
           ? Promise.reject(new Error('publish refused'))
