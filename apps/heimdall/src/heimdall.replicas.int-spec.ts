@@ -81,6 +81,11 @@ describe('heimdall replicas: a replica answers only from state proven current', 
     );
     expect(refused.error).toMatchObject({ code: 'INFRA.STATE_STALE' });
     expect(await ask()).toMatchObject({ ok: false, error: { code: 'INFRA.STATE_STALE' } });
+    // Nor does it show the domains as it last knew them (prod use still enabled).
+    expect(await client.rpc.request('bifrost.rpc.heimdall.policies', {})).toMatchObject({
+      ok: false,
+      error: { code: 'INFRA.STATE_STALE' },
+    });
     const ready = await fetch(`${cut.url}/health/ready`);
     expect(ready.status).toBe(503);
     expect(await ready.json()).toMatchObject({ checks: { 'heimdall-state': { ok: false } } });

@@ -142,8 +142,10 @@ export class HeimdallCommands implements OnModuleInit, BeforeApplicationShutdown
     });
   }
 
+  /** Every domain as this replica knows it: refused, like evaluations, while that may be stale. */
   async views(): Promise<HeimdallDomainView[]> {
     await this.ready();
+    this.state.assertCurrent();
     return this.state.domainIds().map((id) => domainView(this.state.domain(id), id));
   }
 
