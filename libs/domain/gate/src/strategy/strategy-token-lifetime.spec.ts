@@ -122,6 +122,72 @@ describe('Execution token lifetime', () => {
     });
   });
 
+  describe('When the policy lets tokens live three days, longer than approvals are kept once expired', () => {
+    const threeDays = strategyPolicy({ maxTokenTtlMs: 3 * DAY_MS });
+    const tokenExpiresAt = afterT0(3 * DAY_MS);
+    const granted = {
+      type: 'ApprovalGranted' as const,
+      data: {
+        approvalId: 'ap-1',
+        approver: otherOperator.id,
+        tokenId: 't-ap-1',
+        tokenExpiresAt,
+        grantedAt: T0,
+      },
+    };
+    // Two days on (its request expired 15 min after T0), another request prunes what ended a day ago.
+    const later = {
+      type: 'ApprovalRequested' as const,
+      data: {
+        ...approvalRequested('ap-2').data,
+        expiresAt: afterT0(2 * DAY_MS + 900_000),
+        requestedAt: afterT0(2 * DAY_MS),
+      },
+    };
+    const approveAgain = {
+      type: 'ApproveRequest' as const,
+      approvalId: 'ap-1',
+      approver: otherOperator.id,
+      tokenId: 't-ap-1',
+      tokenExpiresAt,
+      now: afterT0(2 * DAY_MS + 1000),
+      actor: otherOperator,
+    };
+
+    it('should keep the approval while its token lives: the grant again is answered, not unknown', () => {
+      spec(threeDays)
+        .given([
+          registered(),
+          approvalRequested('ap-1'),
+          granted,
+          tokenIssued('t-ap-1', {
+            expiresAt: tokenExpiresAt,
+            boundActionHash: HASH_A,
+            approvalId: 'ap-1',
+            issuedBy: otherOperator.id,
+          }),
+          later,
+        ])
+        .when(approveAgain)
+        .then([]);
+    });
+
+    it('should still complete a grant stored without its token two days later', () => {
+      spec(threeDays)
+        .given([registered(), approvalRequested('ap-1'), granted, later])
+        .when(approveAgain)
+        .then([
+          tokenIssued('t-ap-1', {
+            expiresAt: tokenExpiresAt,
+            boundActionHash: HASH_A,
+            approvalId: 'ap-1',
+            issuedBy: otherOperator.id,
+            issuedAt: afterT0(2 * DAY_MS + 1000),
+          }),
+        ]);
+    });
+  });
+
   describe('When a token issued before the cap lives until the year 9999', () => {
     const history = [registered(), issued(YEAR_9999)];
 

@@ -625,8 +625,8 @@ function decide(command: StrategyCommand, state: StrategyState, policy: Strategy
  * drift, pauses, execution tokens and approvals. `ctx` is the policy in force.
  */
 export const strategyDecider: Decider<StrategyState, StrategyCommand, StrategyEvent, StrategyPolicy> = {
-  // 2: approvals keep when their token ends (`tokenEndsAt`).
-  stateVersion: 2,
+  // 2: approvals keep when their token ends (`tokenEndsAt`). 3: approvals kept until it has ended.
+  stateVersion: 3,
   decide,
   evolve: evolveStrategy,
   initialState: initialStrategyState,

@@ -5,6 +5,7 @@ import {
   EMPTY_LEVEL_STATS,
   OUTCOME_HISTORY_LIMIT,
   SETTLED_RETENTION_MS,
+  type ApprovalRecord,
   type LevelStats,
   type RegisteredStrategy,
   type StrategyState,
@@ -25,18 +26,30 @@ function afterOutcome(stats: LevelStats, pnl: number): LevelStats {
 }
 
 /**
- * Keeps state bounded: tokens and approvals are dropped once they have been expired for the
- * retention period at the time of a newer one. Driven by event times only, so replay is exact.
+ * Keeps state bounded: tokens and approvals are dropped once they have ended (`endOf`: expired, by
+ * default) for the retention period at the time of a newer one. Driven by event times only, so
+ * replay is exact.
  */
-function withoutLongExpired<T extends { readonly expiresAt: string }>(
+function withoutLongEnded<T extends { readonly expiresAt: string }>(
   records: Readonly<Record<string, T>>,
   at: string,
+  endOf: (record: T) => string = (record) => record.expiresAt,
 ): Record<string, T> {
   const horizon = Date.parse(at) - SETTLED_RETENTION_MS;
   return Object.fromEntries(
-    Object.entries(records).filter(([, record]) => !(Date.parse(record.expiresAt) <= horizon)),
+    Object.entries(records).filter(([, record]) => !(Date.parse(endOf(record)) <= horizon)),
   );
 }
+
+/**
+ * An approval ends when its request expires or, granted, when its token ends, whichever is later:
+ * a token may live longer than the retention (`maxTokenTtlMs` over a day), and its approval is
+ * still asked about (`approval`) and still completes a grant stored without its token.
+ */
+const approvalEnd = (approval: ApprovalRecord): string =>
+  approval.tokenEndsAt !== null && approval.tokenEndsAt > approval.expiresAt
+    ? approval.tokenEndsAt
+    : approval.expiresAt;
 
 function evolveRegistered(state: RegisteredStrategy, event: StrategyEvent): RegisteredStrategy {
   switch (event.type) {
@@ -95,7 +108,7 @@ function evolveRegistered(state: RegisteredStrategy, event: StrategyEvent): Regi
       return {
         ...state,
         tokens: {
-          ...withoutLongExpired(state.tokens, d.issuedAt),
+          ...withoutLongEnded(state.tokens, d.issuedAt),
           [d.tokenId]: {
             tokenId: d.tokenId,
             actionKinds: d.scope.actionKinds,
@@ -148,7 +161,7 @@ function evolveRegistered(state: RegisteredStrategy, event: StrategyEvent): Regi
       return {
         ...state,
         approvals: {
-          ...withoutLongExpired(state.approvals, d.requestedAt),
+          ...withoutLongEnded(state.approvals, d.requestedAt, approvalEnd),
           [d.approvalId]: {
             approvalId: d.approvalId,
             actionHash: d.actionHash,
