@@ -1,12 +1,19 @@
 import {
   AckPolicy,
   DeliverPolicy,
+  type ConsumerMessages,
   type JetStreamClient,
   type JetStreamManager,
   type JsMsg,
 } from '@nats-io/jetstream';
 import type { Catalogue, Envelope, Naming } from '@bifrost/contracts';
-import { ConcurrencyError, TransientError, isBifrostError, type Decider } from '@bifrost/event-sourcing';
+import {
+  ConcurrencyError,
+  InternalError,
+  TransientError,
+  isBifrostError,
+  type Decider,
+} from '@bifrost/event-sourcing';
 import { decodeEnvelope } from './envelope-codec';
 import type { Publisher } from './publisher';
 
@@ -112,10 +119,30 @@ export class EventStore {
     onEvent: (event: StoredEnvelope) => void | Promise<void>,
     onUnreadable?: (unreadable: UnreadableEvent) => void,
   ): Promise<number> {
-    const stream = this.naming.streams.events.name;
     let last = fromSequence - 1;
     const end = await this.lastSequenceOf(filter);
-    if (end <= last) return last;
+    // A read that lost messages on the way (its connection cut while they were in flight) stops
+    // where they went missing and goes on from there with a new consumer.
+    while (last < end) last = await this.readUntilLost(filter, last + 1, end, onEvent, onUnreadable);
+    return last;
+  }
+
+  /**
+   * `readAll` with one consumer, up to `end` or to the first message lost on the way. The read
+   * consumer acks nothing, so the server never sends again what a cut connection lost: the rest of
+   * a pull was skipped without a word, or, at the end of the read, waited for for ever. The server
+   * numbers what it delivers (1, 2, …): a message out of that order means some were lost before
+   * it; {@link stopWhenLost} notices those with none after them.
+   */
+  private async readUntilLost(
+    filter: string,
+    fromSequence: number,
+    end: number,
+    onEvent: (event: StoredEnvelope) => void | Promise<void>,
+    onUnreadable?: (unreadable: UnreadableEvent) => void,
+  ): Promise<number> {
+    const stream = this.naming.streams.events.name;
+    let last = fromSequence - 1;
     const info = await jetStreamRead(() =>
       this.jsm.consumers.add(stream, {
         filter_subject: filter,
@@ -139,7 +166,11 @@ export class EventStore {
         expires: 5_000,
         abort_on_missing_resource: true,
       });
+      let delivered = 0;
+      stopWhenLost(messages, () => delivered);
       for await (const msg of messages) {
+        if (msg.info.deliverySequence !== delivered + 1) break;
+        delivered = msg.info.deliverySequence;
         inCaller = true;
         const envelope = onUnreadable
           ? decodeOrReport(msg, this.catalogue, onUnreadable)
@@ -187,9 +218,28 @@ export class EventStore {
         { expectedLastSubjectSequence: expected, ...(timeoutMs === undefined ? {} : { timeoutMs }) },
         bodies[i],
       );
+      if (ack.duplicate) await this.assertStoredAs(ack.seq, subject, bodies[i] as Uint8Array);
       expected = ack.seq;
     }
     return expected;
+  }
+
+  /**
+   * The stream dedupes by `Nats-Msg-Id` (the envelope id) across all subjects, before it checks the
+   * expected sequence, and acknowledges a duplicate with the first copy's sequence. That copy is this
+   * event when an append is retried; an event of another subject, or another event, when an id was
+   * used again: then nothing was stored, and its sequence is no last sequence of this subject.
+   */
+  private async assertStoredAs(sequence: number, subject: string, body: Uint8Array): Promise<void> {
+    const stored = await jetStreamRead(() =>
+      this.jsm.streams.getMessage(this.naming.streams.events.name, { seq: sequence }),
+    );
+    if (stored?.subject !== subject || !Buffer.from(stored.data).equals(body)) {
+      throw new InternalError(
+        `the stream holds another event under this event's id (at sequence ${sequence}); nothing was appended to ${subject}`,
+        { code: 'ENVELOPE.ID_REUSED' },
+      );
+    }
   }
 }
 
@@ -277,6 +327,26 @@ export async function handleCommand<State, Command, Event extends DomainEvent, C
       cause: lastConflict,
     },
   );
+}
+
+/**
+ * Stops `messages` of a consumer that acks nothing once the server's idle heartbeats say it
+ * delivered more than was taken (`delivered`: the delivery sequence of the last message taken),
+ * twice with nothing taken between. What a cut connection lost is never sent again, and with no
+ * message after it to show the gap, its reader would wait for it for ever; stopped, it makes a new
+ * consumer after what it took.
+ */
+export function stopWhenLost(messages: ConsumerMessages, delivered: () => number): void {
+  void (async () => {
+    let unchanged: number | undefined;
+    for await (const status of messages.status()) {
+      if (status.type !== 'heartbeat') continue;
+      const taken = delivered();
+      if (status.lastConsumerSequence <= taken) unchanged = undefined;
+      else if (unchanged === taken) messages.stop();
+      else unchanged = taken;
+    }
+  })();
 }
 
 /** An event read from the stream that this build cannot decode or validate. */

@@ -12,7 +12,8 @@ import { ValidationError } from '@bifrost/event-sourcing';
 export const MAX_JSON_DEPTH = 64;
 
 /**
- * The deepest nesting an envelope read from a stream may have (`decodeEnvelope`): twice
+ * The deepest nesting an envelope read from a stream may have (`decodeEnvelope`), and so one
+ * published (`Publisher`, which refuses a deeper one before it is stored): twice
  * {@link MAX_JSON_DEPTH}. An envelope carries what a request brought a few levels further down
  * (`data.action.params` of an approval is one level deeper than in the gate check it came from; an
  * event quoted in a proposal, deeper still), so the request limit would refuse events made from

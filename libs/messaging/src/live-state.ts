@@ -4,6 +4,7 @@ import { parseEventSubject, type Context } from '@bifrost/contracts';
 import { TransientError, type Decider } from '@bifrost/event-sourcing';
 import {
   decodeOrReport,
+  stopWhenLost,
   toDomainEvent,
   type AggregateSource,
   type DomainEvent,
@@ -34,6 +35,8 @@ export class LiveAggregates<State, Event extends DomainEvent = DomainEvent>
 {
   private readonly entries = new Map<string, AggregateEntry<State>>();
   private readonly stale = new Set<string>();
+  /** When the events stream the entries were folded from was created; set by the `LiveContext`. */
+  streamCreated?: string;
 
   constructor(
     private readonly messaging: Messaging,
@@ -88,6 +91,15 @@ export class LiveAggregates<State, Event extends DomainEvent = DomainEvent>
   async load(subject: string): Promise<AggregateEntry<State>> {
     const id = this.idOf(subject);
     if (!this.stale.has(id)) return this.get(id);
+    // Not in a stream created again since (its sequences start over): the events after the entry's
+    // sequence there would be folded into the old stream's state. The context rebuilds it first.
+    if (
+      this.streamCreated !== undefined &&
+      (await this.messaging.eventStore.streamCreated()) !== this.streamCreated
+    )
+      throw new TransientError(
+        `the events stream was created again; ${subject} is read once the state is rebuilt`,
+      );
     // Another writer got there first and the tail has not caught up: read what the subject holds
     // after the entry (not its whole history: a busy aggregate's runs to many thousands), passing
     // over what this build cannot read as the tail does (it reports them).
@@ -193,6 +205,7 @@ export class LiveContext {
 
   async start(): Promise<{ replayed: number; fromSnapshot: boolean }> {
     this.streamCreated = await this.messaging.eventStore.streamCreated();
+    for (const aggregates of this.aggregates) aggregates.streamCreated = this.streamCreated;
     // A snapshot of an earlier events stream, or folded by other code, is not used: the whole
     // context is replayed.
     const { snapshot, ignored } = await this.messaging.snapshots
@@ -276,7 +289,8 @@ export class LiveContext {
    * copies of the aggregates, which then replace the live ones at once, so a handler sees either
    * the old state or the rebuilt one, never a partial one; meanwhile the state proves nothing
    * (staleness grows, so the gate refuses checks). Commands in the meantime decide on the old
-   * state and fail their expected sequence against the new stream, then re-read their aggregate.
+   * state and fail their expected sequence against the new stream; their aggregate's re-read then
+   * fails too (`TransientError`) until the rebuilt state is swapped in.
    * `onApplied` hears only the events that follow; `onRebuilt` hears the swap. The snapshot is
    * replaced. If the replay fails, the tail takes nothing from the new stream and asks for a verify
    * again (`follow`).
@@ -301,7 +315,10 @@ export class LiveContext {
         this.skipIn(fresh),
       );
       if (this.stopped) return;
-      this.aggregates.forEach((aggregates, i) => aggregates.restore(fresh[i]?.toSnapshot()));
+      this.aggregates.forEach((aggregates, i) => {
+        aggregates.restore(fresh[i]?.toSnapshot());
+        aggregates.streamCreated = streamCreated;
+      });
       this.streamCreated = streamCreated;
       this.position = last;
       this.provenAt = replayFrom;
@@ -410,7 +427,12 @@ export class LiveContext {
     this.active = messages;
     if (this.stopped || generation !== this.generation) messages.stop();
     const skip = this.skipIn(this.aggregates);
+    // nats.js makes the consumer again on a gap in what it delivers, but an event lost on the way
+    // with none after it would wait for the next event of the context.
+    let delivered = 0;
+    stopWhenLost(messages, () => delivered);
     for await (const msg of messages) {
+      delivered = msg.info.deliverySequence;
       if (generation !== this.generation) break;
       if (msg.seq <= this.position) continue;
       const envelope = decodeOrReport(msg, this.messaging.catalogue, skip);

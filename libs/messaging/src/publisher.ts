@@ -3,6 +3,7 @@ import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core'
 import type { Catalogue, Envelope } from '@bifrost/contracts';
 import { ConcurrencyError, TransientError } from '@bifrost/event-sourcing';
 import { assertValidEnvelope, encodeJson } from './envelope-codec';
+import { assertJsonDepth, MAX_ENVELOPE_DEPTH } from './json-depth';
 import { PublishAcks, type PublishOutcome } from './publish-acks';
 import { assertStorableText } from './storable-text';
 import { inSpan, injectTraceContext } from './tracing';
@@ -36,6 +37,8 @@ export class Publisher {
    * parts of it already encoded (`EncodedJson`): the same JSON, without encoding them again.
    */
   encode(envelope: Envelope, written: unknown = envelope): Uint8Array {
+    // Nested deeper than `decodeEnvelope` takes, it would be stored and then refused by every reader.
+    assertJsonDepth(envelope, MAX_ENVELOPE_DEPTH);
     assertValidEnvelope(envelope, this.catalogue);
     const body = encodeJson(written);
     // A record the audit log could not hold is no record: refused before it is stored.

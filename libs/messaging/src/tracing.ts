@@ -78,10 +78,15 @@ export async function inBatchSpan<T>(
   }
 }
 
-/** Records `error` on `span` and sets its status to ERROR. */
+/**
+ * Records `error` on `span` and sets its status to ERROR. Anything may be thrown, `undefined` too:
+ * recording it must not throw in its place (a consumer's message would be left neither retried nor
+ * parked).
+ */
 export function markSpanFailed(span: Span, error: unknown): void {
-  span.recordException(error as Error);
-  span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+  const failure = error instanceof Error ? error : new Error(String(error));
+  span.recordException(failure);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: failure.message });
 }
 
 /**

@@ -266,6 +266,31 @@ describe('ConsumerRunner', () => {
     expect(attempts).toEqual([1, 2, 3]);
   });
 
+  it('should retry and then park a message whose handler fails with no error at all (a rejection without a reason)', async () => {
+    const attempts: number[] = [];
+    await run(
+      messaging,
+      'no-reason',
+      async (_envelope, delivery) => {
+        attempts.push(delivery.deliveryCount);
+        // What a library that rejects with nothing (`reject()`) hands on.
+        await new Promise<void>((_resolve, reject) => reject(undefined as unknown as Error));
+      },
+      { ackWaitMs: 1_000 },
+    );
+    await messaging.publisher.publish(work(ns.naming, 'no-reason', 1));
+
+    const letter = await waitFor(
+      async () => (await deadLetters()).find((l) => l.consumer === 'test__no-reason'),
+      {
+        timeoutMs: 15_000,
+        what: 'a dead letter',
+      },
+    );
+    expect(letter).toMatchObject({ deliveryCount: 3, error: { code: 'INTERNAL.ERROR' } });
+    expect(attempts).toEqual([1, 2, 3]);
+  });
+
   it('should still park a permanently failing message at once on an until-applied route', async () => {
     let calls = 0;
     await run(

@@ -1,5 +1,5 @@
 import { ConcurrencyError, TransientError, type Decider } from '@bifrost/event-sourcing';
-import { createTestNamespace, type TestNamespace } from '@bifrost/testing';
+import { createTestNamespace, TcpProxy, type TestNamespace } from '@bifrost/testing';
 import type { Messaging } from '../messaging';
 import { handleCommand, streamSource, toDomainEvent, type DomainEvent } from '../event-store';
 import { createEnvelope } from '../envelope-codec';
@@ -132,6 +132,27 @@ describe('EventStore on JetStream', () => {
     expect(second.duplicate).toBe(true);
     expect(second.seq).toBe(first.seq);
     expect((await messaging.eventStore.read(s)).events).toHaveLength(1);
+  });
+
+  it('should report an append retried with the same envelope as stored once, at its first sequence', async () => {
+    const s = subject('retried');
+    const envelope = incremented(ns.naming, 'retried');
+    const first = await messaging.eventStore.append(s, [envelope], 0);
+
+    // E.g. after an ack lost on the way: the stream dedupes it and acknowledges the first copy.
+    await expect(messaging.eventStore.append(s, [envelope], 0)).resolves.toBe(first);
+    expect((await messaging.eventStore.read(s)).events).toHaveLength(1);
+  });
+
+  it('should not report as appended an event the stream took for another event of the same id', async () => {
+    const taken = incremented(ns.naming, 'id-first', 1);
+    await messaging.eventStore.append(subject('id-first'), [taken], 0);
+    const reused = { ...incremented(ns.naming, 'id-second', 2), id: taken.id };
+
+    await expect(messaging.eventStore.append(subject('id-second'), [reused], 0)).rejects.toMatchObject({
+      code: 'ENVELOPE.ID_REUSED',
+    });
+    expect(await messaging.eventStore.read(subject('id-second'))).toEqual({ events: [], lastSequence: 0 });
   });
 
   it('should reject an envelope whose data breaks its schema before it reaches the stream', async () => {
@@ -277,4 +298,67 @@ describe('EventStore on JetStream, while the events stream is gone', () => {
       await expect(read).rejects.toMatchObject({ name: 'TransientError', code: 'INFRA.UNAVAILABLE' });
     }
   });
+});
+
+describe('EventStore on JetStream, over a connection that loses what is in flight', () => {
+  let ns: TestNamespace;
+  let writer: Messaging;
+  let proxy: TcpProxy;
+  let reader: Messaging;
+
+  beforeAll(async () => {
+    ns = await createTestNamespace('eslossy');
+    writer = await connectTest(ns.natsUrl, ns.namespace);
+    const url = new URL(ns.natsUrl.split(',')[0] as string);
+    proxy = await TcpProxy.start({ host: url.hostname, port: Number(url.port || 4222) });
+    reader = await connectTest(proxy.url, ns.namespace, 'reader');
+  });
+  afterAll(async () => {
+    await reader.drain().catch(() => undefined);
+    await proxy.stop();
+    await writer.drain();
+    await ns.cleanup();
+  });
+
+  async function appendMany(id: string, count: number): Promise<number> {
+    const s = ns.naming.eventSubject('system', 'counter', id);
+    let last = 0;
+    for (let i = 1; i <= count; i += 100) {
+      const batch = Array.from({ length: Math.min(100, count - i + 1) }, (_, n) =>
+        incremented(ns.naming, id, i + n),
+      );
+      last = await writer.eventStore.append(s, batch, last);
+    }
+    return last;
+  }
+
+  it('should read every event, in order, when messages of the read are lost with its connection', async () => {
+    const s = ns.naming.eventSubject('system', 'counter', 'mid');
+    await appendMany('mid', 2_000);
+    // The connection dies with a chunk of the read's first pull on its way: what it held, and the
+    // rest of that pull, never arrive; the read's consumer acks nothing, so nothing is sent again.
+    const cut = proxy.cutOnServerChunk((chunk) => chunk.includes('"by":400}'));
+
+    const read: number[] = [];
+    await reader.eventStore.readAll(s, 1, ({ envelope }) => {
+      read.push(envelope.data['by'] as number);
+    });
+    await cut;
+
+    expect(read).toEqual(Array.from({ length: 2_000 }, (_, i) => i + 1));
+  }, 60_000);
+
+  it('should read to the end when the last events of the read are lost with its connection', async () => {
+    const s = ns.naming.eventSubject('system', 'counter', 'tail');
+    await appendMany('tail', 50);
+    const cut = proxy.cutOnServerChunk((chunk) => chunk.includes('"by":50}'));
+
+    const read: number[] = [];
+    await reader.eventStore.readAll(s, 1, ({ envelope }) => {
+      read.push(envelope.data['by'] as number);
+    });
+    await cut;
+
+    expect(read).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+  }, 60_000);
 });

@@ -1,4 +1,4 @@
-import type { Decider } from '@bifrost/event-sourcing';
+import { TransientError, type Decider } from '@bifrost/event-sourcing';
 import { createTestNamespace, TcpProxy, waitFor, type TestNamespace } from '@bifrost/testing';
 import { createEnvelope } from '../envelope-codec';
 import { handleCommand, type DomainEvent } from '../event-store';
@@ -56,6 +56,30 @@ describe('LiveContext: in-memory state from snapshot + tail, kept current', () =
       await context.stop();
     }
   });
+
+  it('should apply an event the tail lost with its connection, with no later event to show the gap', async () => {
+    const proxy = await TcpProxy.start(natsTarget(ns.natsUrl));
+    const cutOff = await connectTest(proxy.url, ns.namespace, 'lossy');
+    const { counters, context } = live(cutOff);
+    await context.start();
+    try {
+      // The connection dies with the event on its way to the tail; the tail's consumer acks
+      // nothing, so the server does not send it again.
+      const cut = proxy.cutOnServerChunk((chunk) => chunk.includes('"by":77}'));
+      const ack = await writer.publisher.publish(incremented(ns.naming, 'lost', 77));
+      await cut;
+
+      await waitFor(() => counters.get('lost').lastSequence === ack.seq, {
+        timeoutMs: 30_000,
+        what: 'the event lost on the way applied',
+      });
+      expect(counters.get('lost').state.total).toBe(77);
+    } finally {
+      await context.stop();
+      await cutOff.drain().catch(() => undefined);
+      await proxy.stop();
+    }
+  }, 40_000);
 
   it('should reach the same state after a restart from its snapshot, including events written while it was down', async () => {
     const first = live(reader, 1);
@@ -494,6 +518,36 @@ describe('LiveContext when the events stream is deleted and created again', () =
     } finally {
       await context.stop();
     }
+  });
+
+  it('should not decide a command on its old state and the new stream re-read after a conflict', async () => {
+    const { counters, context } = live('test.live.conflict');
+    await context.start();
+    // A tail that has not noticed yet: the state stays as the old stream left it (a: 5 at 2).
+    await context.stop();
+    await recreateWithNewEvents(); // a: 12 at 3
+    const meta = {
+      toEnvelope: (e: DomainEvent, subject: string) =>
+        createEnvelope({
+          type: `system.${e.type}`,
+          subject,
+          source: 't',
+          actor: { kind: 'system' as const, id: 't' },
+          data: e.data,
+        }),
+    };
+
+    // At most 12: the new stream's 12 leaves no room. Its append expecting 2 conflicts; a re-read
+    // from 3 on would fold the new stream's 1 into the old 5 and find room.
+    const command = handleCommand(reader.eventStore, counter, counters, {
+      subject: counters.subjectOf('a'),
+      command: { by: 1, max: 12 },
+      ctx: undefined,
+      meta,
+    });
+
+    await expect(command).rejects.toBeInstanceOf(TransientError);
+    expect((await reader.eventStore.read(counters.subjectOf('a'))).events).toHaveLength(3);
   });
 
   it('should not start from a snapshot of the earlier stream', async () => {

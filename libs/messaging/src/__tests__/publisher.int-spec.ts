@@ -2,8 +2,13 @@ import { headers } from '@nats-io/nats-core';
 import { TransientError } from '@bifrost/event-sourcing';
 import { createTestNamespace, type TestNamespace } from '@bifrost/testing';
 import type { Messaging } from '../messaging';
+import { Type } from '@sinclair/typebox';
+import { Catalogue, defineMessage } from '@bifrost/contracts';
+import { createEnvelope, decodeEnvelope, encodeJson } from '../envelope-codec';
+import { MAX_ENVELOPE_DEPTH } from '../json-depth';
+import { Publisher } from '../publisher';
 import { PublishAcks } from '../publish-acks';
-import { connectTest, incremented } from './fixtures';
+import { connectTest, incremented, nestedJson } from './fixtures';
 
 describe('Publisher acks (one multiplexed inbox)', () => {
   let ns: TestNamespace;
@@ -38,6 +43,37 @@ describe('Publisher acks (one multiplexed inbox)', () => {
 
     await expect(messaging.publisher.publish(poisoned)).rejects.toMatchObject({ code: 'PAYLOAD.MALFORMED' });
 
+    expect((await messaging.jsm.streams.info(stream)).state.last_seq).toBe(before);
+  });
+
+  it('should refuse an envelope nested deeper than any reader takes, storing nothing', async () => {
+    // A type whose data takes any value, as a proposal quoting an event does.
+    const Nested = defineMessage({
+      type: 'system.NestedRecorded',
+      version: 1,
+      kind: 'event',
+      producer: 'test',
+      consumers: [],
+      subject: 'bifrost.evt.system.nested.{id}',
+      description: 'test event',
+      data: Type.Object({ value: Type.Unknown() }),
+    });
+    const catalogue = new Catalogue([Nested], []);
+    const envelope = createEnvelope({
+      type: 'system.NestedRecorded',
+      subject: ns.naming.eventSubject('system', 'nested', 'deep'),
+      source: 'test',
+      actor: { kind: 'system', id: 'test' },
+      data: { value: JSON.parse(nestedJson(MAX_ENVELOPE_DEPTH)) as unknown },
+    });
+    // Stored, it would be an event every reader refuses (a tail skips it, a consumer parks it).
+    expect(() => decodeEnvelope(encodeJson(envelope), catalogue)).toThrow(/nested deeper/);
+    const stream = ns.naming.streams.events.name;
+    const before = (await messaging.jsm.streams.info(stream)).state.last_seq;
+
+    await expect(new Publisher(messaging.nc, catalogue).publish(envelope)).rejects.toMatchObject({
+      code: 'PAYLOAD.MALFORMED',
+    });
     expect((await messaging.jsm.streams.info(stream)).state.last_seq).toBe(before);
   });
 
