@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { Type } from '@sinclair/typebox';
+import { createServer } from 'node:net';
 import type { Registry } from 'prom-client';
 import { CommonConfig, loadConfig } from '@bifrost/config';
 import { NotFoundError } from '@bifrost/event-sourcing';
@@ -212,6 +213,37 @@ describe('startService', () => {
         expect(await client.rpc.call('bifrost.rpc.booting.state', {})).toEqual({ rebuilt: true });
       } finally {
         await booted.close();
+      }
+    });
+  });
+
+  describe('When it fails to start after joining its queue groups (its port taken)', () => {
+    it('should leave nothing running: no NATS route answers for the instance that never started', async () => {
+      const taken = createServer();
+      await new Promise<void>((done) => taken.listen(0, '127.0.0.1', done));
+      const config = loadConfig(CommonConfig, {
+        NATS_URL: ns.natsUrl,
+        BIFROST_NAMESPACE: ns.namespace,
+        PORT: String((taken.address() as { port: number }).port),
+        LOG_LEVEL: 'fatal',
+      });
+      try {
+        const failed = await startService(
+          { name: 'clash', app: () => ({ controllers: [GreetController] }) },
+          config,
+          { host: '127.0.0.1' },
+        ).then(
+          () => 'started',
+          (error: unknown) => String(error),
+        );
+
+        expect(failed).toMatch(/EADDRINUSE/);
+        expect(await client.rpc.request('bifrost.rpc.clash.ping', {}, { timeoutMs: 1000 })).toMatchObject({
+          ok: false,
+          error: { code: 'RPC.NO_RESPONDERS' },
+        });
+      } finally {
+        await new Promise((done) => taken.close(done));
       }
     });
   });

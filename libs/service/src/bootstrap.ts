@@ -157,15 +157,6 @@ export async function startService<C extends CommonConfig>(
   // Start-up hooks first (state rebuilt from snapshot and tail, the risk desk loaded and leading or
   // standing by), then the NATS routes and durable consumers: a replica joins its queue groups only
   // once it can answer, so no request waits on one still rebuilding, or is refused by it.
-  await app.init();
-  await app.startAllMicroservices();
-  await app.listen({ port: config.PORT, host: options.host ?? '0.0.0.0' });
-
-  info.starts = await recordStart(messaging, info);
-  started.done = true;
-  info.served();
-  const url = await app.getUrl();
-  logger.info({ instanceId: info.instanceId, starts: info.starts, url }, `${definition.name} started`);
   // The transport first: requests and messages already taken are answered while the rest of the
   // service (in-memory state following the stream, the risk desk, …) still runs; Nest would run
   // the services' shutdown hooks before closing it.
@@ -173,5 +164,22 @@ export async function startService<C extends CommonConfig>(
     await transport.close();
     await app.close();
   };
+  try {
+    await app.init();
+    await app.startAllMicroservices();
+    await app.listen({ port: config.PORT, host: options.host ?? '0.0.0.0' });
+    info.starts = await recordStart(messaging, info);
+  } catch (error) {
+    // A start that fails (its port taken, say) must not leave its routes and consumers serving in
+    // this process, with no handle left to close them.
+    await close().catch((closeError: unknown) =>
+      logger.warn({ err: closeError }, 'could not close what a failed start left running'),
+    );
+    throw error;
+  }
+  started.done = true;
+  info.served();
+  const url = await app.getUrl();
+  logger.info({ instanceId: info.instanceId, starts: info.starts, url }, `${definition.name} started`);
   return { app, info, logger, url, close };
 }

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { createTestNamespace, freePort, type TestNamespace } from '@bifrost/testing';
+import { createTestNamespace, freePort, waitFor, type TestNamespace } from '@bifrost/testing';
 
 const ROOT = resolve(__dirname, '../../..');
 
@@ -49,6 +49,42 @@ describe('runService', () => {
         msg: 'unhandled promise rejection: exiting',
         err: { message: 'a fault nobody caught' },
       });
+    }, 30_000);
+  });
+
+  describe.each(['SIGTERM', 'SIGINT'] as const)('When %s comes again while it drains', (signal) => {
+    // One Ctrl-C reaches a service run under npm twice (from the terminal and forwarded by npm).
+    it('should go on draining and exit 0, not die of the second signal', async () => {
+      const child = spawn(
+        process.execPath,
+        ['-r', '@swc-node/register', 'libs/service/src/fixtures/slow-shutdown.main.ts'],
+        {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            NATS_URL: ns.natsUrl,
+            BIFROST_NAMESPACE: ns.namespace,
+            PORT: String(await freePort()),
+            LOG_LEVEL: 'info',
+          },
+          stdio: ['pipe', 'pipe', 'pipe'],
+        },
+      );
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const exited = new Promise<[number | null, string | null]>((done) =>
+        child.once('exit', (code, killedBy) => done([code, killedBy])),
+      );
+
+      await waitFor(() => output.includes('draining started'), { timeoutMs: 30_000, what: 'the start' });
+      child.kill(signal);
+      await waitFor(() => output.includes('shutting down'), { what: 'the shutdown' });
+      child.kill(signal);
+      child.stdin.end('the shutdown hook may finish\n');
+
+      expect(await exited).toEqual([0, null]);
+      expect(JSON.parse(output.trim().split('\n').at(-1) as string)).toMatchObject({ msg: 'stopped' });
     }, 30_000);
   });
 });

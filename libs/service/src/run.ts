@@ -30,13 +30,15 @@ export async function runService<S extends TObject>(
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a deliberate late require
   const { startService } = require('./bootstrap') as typeof Bootstrap;
 
-  // A signal during start-up is honoured once the service is up, never lost.
+  // A signal during start-up is honoured once the service is up, never lost. Listening for every
+  // signal, not once: a repeat (one Ctrl-C reaches a service under npm twice) would otherwise get
+  // Node's default, killing the service in the middle of its drain.
   let signalled: string | undefined;
   let stop = (signal: string) => {
     signalled ??= signal;
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
 
   // A fault nothing caught ends the process (Node's default), but as the service's last log line,
   // from the first hook on.
