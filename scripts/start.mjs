@@ -58,6 +58,17 @@ let natsChild;
 let embeddedPg;
 let shuttingDown = false;
 
+/**
+ * A connection URL (or a comma-separated list of them) fit to print: a password in it becomes `***`,
+ * and so does a user part without one, which for NATS is a token.
+ */
+function withoutSecret(urls) {
+  return urls.replace(/\/\/([^@/,]*)@/g, (_, userinfo) => {
+    const colon = userinfo.indexOf(':');
+    return `//${colon < 0 ? '***' : `${userinfo.slice(0, colon)}:***`}@`;
+  });
+}
+
 function log(message) {
   process.stdout.write(`[start] ${message}\n`);
 }
@@ -126,7 +137,7 @@ async function resolveNats() {
     const port = Number(first.port || 4222);
     if (!(await canConnect(port, first.hostname, 5_000))) {
       throw new Error(
-        `NATS_URL ${process.env.NATS_URL} does not answer (${first.hostname}:${port}): start it, or unset NATS_URL`,
+        `NATS_URL ${withoutSecret(process.env.NATS_URL)} does not answer (${first.hostname}:${port}): start it, or unset NATS_URL`,
       );
     }
     return process.env.NATS_URL;
@@ -144,7 +155,7 @@ async function resolveNats() {
         '  or point NATS_URL at a running server with JetStream enabled.',
     );
   }
-  const wanted = Number(process.env.BIFROST_START_NATS_PORT ?? 4222);
+  const wanted = Number(process.env.BIFROST_START_NATS_PORT || 4222);
   const port = (await canConnect(wanted)) ? await freePort() : wanted;
   const storeDir = join(dataDir, 'nats');
   mkdirSync(storeDir, { recursive: true });
@@ -233,7 +244,7 @@ async function resolvePostgres() {
     return url;
   }
 
-  const port = Number(process.env.BIFROST_START_PG_PORT ?? 54329);
+  const port = Number(process.env.BIFROST_START_PG_PORT || 54329);
   if (await canConnect(port)) {
     throw new Error(
       `port ${port} is already in use (a leftover embedded Postgres?); stop it or set BIFROST_START_PG_PORT`,
@@ -404,8 +415,8 @@ async function printBanner(natsUrl, databaseUrl, ownerKey) {
       live.every(({ up }) => up)
         ? '──── Bifrost is up ' + '─'.repeat(60)
         : '──── Bifrost started, but not every service answers yet (see its log above) ' + '─'.repeat(3),
-      `  NATS      ${natsUrl}`,
-      `  Postgres  ${databaseUrl.replace(/:[^:@/]+@/, ':***@')}`,
+      `  NATS      ${withoutSecret(natsUrl)}`,
+      `  Postgres  ${withoutSecret(databaseUrl)}`,
       ...lines,
       ...(gateway && ownerKeyTaken === false
         ? [

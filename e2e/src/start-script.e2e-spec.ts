@@ -193,7 +193,11 @@ describe('npm start (scripts/start.mjs)', () => {
         const child = spawn('node', ['scripts/start.mjs'], {
           cwd: repoRoot,
           stdio: ['ignore', 'pipe', 'pipe'],
-          env: { ...process.env, NATS_URL: 'nats://127.0.0.1:1', BIFROST_START_APPS: 'tripwire' },
+          env: {
+            ...process.env,
+            NATS_URL: 'nats://alice:s3cret@127.0.0.1:1',
+            BIFROST_START_APPS: 'tripwire',
+          },
         });
         let output = '';
         child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -202,7 +206,9 @@ describe('npm start (scripts/start.mjs)', () => {
       });
 
       expect(run.code).toBe(1);
-      expect(run.output).toContain('NATS_URL nats://127.0.0.1:1 does not answer');
+      // Without the password it holds.
+      expect(run.output).toContain('NATS_URL nats://alice:***@127.0.0.1:1 does not answer');
+      expect(run.output).not.toContain('s3cret');
       expect(run.output).not.toContain('starting tripwire');
     }, 30_000);
   });
