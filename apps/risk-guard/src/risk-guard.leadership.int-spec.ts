@@ -5,7 +5,8 @@ import { createEnvelope, toDomainEvent, type Messaging } from '@bifrost/messagin
 import type { RunningService } from '@bifrost/service';
 import { createTestNamespace, waitFor, type TestNamespace, withinOneUtcDay } from '@bifrost/testing';
 import { RiskBookStore } from './ledger/risk-book.store';
-import { RiskDesk } from './ledger/risk-desk';
+import type { Subscription } from '@nats-io/nats-core';
+import { RiskDesk, type RiskRequest } from './ledger/risk-desk';
 import {
   connectClient,
   ledgerEntries,
@@ -220,6 +221,61 @@ describe('risk-guard when a stalled leader is asked about what its successor dec
     expect(answer).toMatchObject({ reservationId: granted.reservationId, status: 'SETTLED' });
   });
 
+  it("should not call a policy only its successor defined unknown: a tripwire's throttle of it would be dropped", async () => {
+    stopPolicyWatch(stalled);
+    await successor.app.get(RiskDesk).execute({
+      op: 'policy',
+      actor: OPERATOR,
+      command: {
+        type: 'DefinePolicy',
+        data: {
+          policyId: 'eng2',
+          now: new Date().toISOString(),
+          cause: { kind: 'operator', id: 'alice', reason: 'limits' },
+          limits: { maxDailyLoss: usd(100_000), maxDailyExposure: usd(100_000), maxDailyActions: 100 },
+        },
+      },
+    });
+    expect(stalled.app.get(RiskDesk).isLeader).toBe(true);
+
+    const answer = await stalled.app
+      .get(RiskDesk)
+      .execute(throttleOf('eng2'))
+      .catch((error: { code?: string }) => error);
+
+    expect(answer).toMatchObject({ code: 'RISK.NOT_LEADER' });
+  });
+
+  it('should not take a throttle as done when its successor has lifted the one it knew', async () => {
+    await successor.app.get(RiskDesk).execute(throttleOf('eng'));
+    const stalledPolicies = () =>
+      (stalled.app.get(RiskDesk) as unknown as { policies: Record<string, RiskPolicy> }).policies;
+    await waitFor(() => stalledPolicies()['eng']?.throttled, {
+      what: 'the stalled leader knows the throttle',
+    });
+    stopPolicyWatch(stalled);
+    await successor.app.get(RiskDesk).execute({
+      op: 'policy',
+      actor: OPERATOR,
+      command: {
+        type: 'LiftThrottle',
+        data: {
+          policyId: 'eng',
+          now: new Date().toISOString(),
+          cause: { kind: 'operator', id: 'alice', reason: 'recovered' },
+        },
+      },
+    });
+    expect(stalled.app.get(RiskDesk).isLeader).toBe(true);
+
+    const answer = await stalled.app
+      .get(RiskDesk)
+      .execute(throttleOf('eng'))
+      .catch((error: { code?: string }) => error);
+
+    expect(answer).toMatchObject({ code: 'RISK.NOT_LEADER' });
+  });
+
   it("should not show a ledger without the successor's grants", async () => {
     await successor.app.get(RiskDesk).execute({ op: 'reserve', request: reserveOf('after') });
     expect(stalled.app.get(RiskDesk).isLeader).toBe(true);
@@ -283,6 +339,30 @@ describe('risk-guard while no instance leads', () => {
     expect(dlq.state.messages).toBe(0);
   });
 });
+
+/**
+ * The stalled leader wakes to a request before the policy events its successor appended meanwhile:
+ * its policy watch, which would read them first in most runs, no longer runs.
+ */
+function stopPolicyWatch(service: RunningService): void {
+  (service.app.get(RiskDesk) as unknown as { policyWatch?: Subscription }).policyWatch?.unsubscribe();
+}
+
+/** A tripwire's throttle, as its consumer asks the desk. */
+function throttleOf(policyId: string): RiskRequest {
+  return {
+    op: 'policy',
+    actor: { kind: 'system', id: 'tripwire' },
+    command: {
+      type: 'ThrottlePolicy',
+      data: {
+        policyId,
+        now: new Date().toISOString(),
+        cause: { kind: 'tripwire', id: 'trip-1', reason: 'regressed' },
+      },
+    },
+  };
+}
 
 function reserveOf(idempotencyKey: string) {
   return { engineId: 'eng', idempotencyKey, maxLoss: usd(100), exposure: usd(0) };

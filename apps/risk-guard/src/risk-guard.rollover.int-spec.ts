@@ -1,9 +1,18 @@
-import type { LedgerEntry, ReservationReply } from '@bifrost/contracts';
+import type { LedgerEntry, ReservationReply, ReserveReply } from '@bifrost/contracts';
+import type { LedgerCommand } from '@bifrost/domain-risk';
 import { Messaging } from '@bifrost/messaging';
 import type { RunningService } from '@bifrost/service';
 import { createTestNamespace, waitFor, type TestNamespace, withinOneUtcDay } from '@bifrost/testing';
 import { RiskBookStore } from './ledger/risk-book.store';
-import { connectClient, ledger, startRiskGuard, usd } from './risk-guard.fixtures';
+import { RiskDesk } from './ledger/risk-desk';
+import {
+  connectClient,
+  decisionRecords,
+  ledger,
+  ledgerEntries,
+  startRiskGuard,
+  usd,
+} from './risk-guard.fixtures';
 
 const SYSTEM = { kind: 'system' as const, id: 'test' };
 
@@ -17,8 +26,8 @@ describe('risk-guard across the day boundary', () => {
     ns = await createTestNamespace('riskday');
     client = await connectClient(ns);
   });
-  async function startLeader(): Promise<void> {
-    service = await startRiskGuard(ns, { RISK_SEED_POLICIES: 'false' });
+  async function startLeader(env: Record<string, string> = {}): Promise<void> {
+    service = await startRiskGuard(ns, { RISK_SEED_POLICIES: 'false', ...env });
     await waitFor(async () => (await ledger(client).catch(() => undefined)) !== undefined, {
       what: 'a leader',
     });
@@ -98,6 +107,71 @@ describe('risk-guard across the day boundary', () => {
 
       expect(retried).toMatchObject({ status: 'SETTLED', realizedLoss: usd(900) });
       expect((await ledger(client)).usage['eng']?.realizedLoss ?? 0).toBe(0);
+    });
+  });
+
+  describe('Given a denial at 23:59:59.900 whose append landed but whose ack was lost', () => {
+    it('should decide its retry after midnight under a reservation id of its own', async () => {
+      const today = new Date().toISOString().slice(0, 10);
+      const yesterday = new Date(Date.parse(today) - 86_400_000).toISOString().slice(0, 10);
+      // Yesterday booked 900 of eng's 1 000: a reserve of 500 is denied yesterday, granted today.
+      await new RiskBookStore(client, SYSTEM.id).appendLedger(
+        yesterday,
+        [opened(yesterday, `${yesterday}T08:00:00.000Z`, null), ...settledYesterday(yesterday, 900)],
+        0,
+      );
+      // No sweep: it would open today before the reserve is decided as of yesterday.
+      await startLeader({ RISK_EXPIRY_SWEEP_MS: '3600000' });
+      for (const policyId of ['GLOBAL', 'eng']) {
+        await client.rpc.call('bifrost.rpc.risk.cmd.upsert-policy', {
+          actor: { kind: 'operator', id: 'alice' },
+          reason: 'test limits',
+          policyId,
+          maxDailyLoss: usd(1_000),
+          maxDailyExposure: usd(1_000),
+          maxDailyActions: 100,
+        });
+      }
+      const running = service as RunningService;
+      // The reserve is first decided at 23:59:59.900 yesterday, and decided again (after the lost
+      // ack) by the clock: today.
+      const desk = running.app.get(RiskDesk) as unknown as { toCommand(job: unknown): LedgerCommand };
+      const toCommand = desk.toCommand.bind(desk);
+      let lateLastNight = true;
+      const clock = jest.spyOn(desk, 'toCommand').mockImplementation((job) => {
+        const command = toCommand(job);
+        if (command.type !== 'ReserveCapacity' || !lateLastNight) return command;
+        lateLastNight = false;
+        return { ...command, data: { ...command.data, now: `${yesterday}T23:59:59.900Z` } };
+      });
+      const messaging = running.app.get(Messaging);
+      const append = messaging.eventStore.append.bind(messaging.eventStore);
+      const ackLost = jest.spyOn(messaging.eventStore, 'append').mockImplementationOnce(async (...args) => {
+        await append(...args);
+        throw new Error('the ack was lost');
+      });
+      let reply: ReserveReply;
+      try {
+        reply = await client.rpc.call<ReserveReply>('bifrost.rpc.risk.reserve', {
+          engineId: 'eng',
+          idempotencyKey: 'at-midnight',
+          maxLoss: usd(500),
+          exposure: usd(0),
+        });
+      } finally {
+        clock.mockRestore();
+        ackLost.mockRestore();
+      }
+
+      expect(reply).toMatchObject({ outcome: 'GRANTED', day: today, replayed: false });
+      const denials = (await ledgerEntries(client, ns, yesterday)).filter(
+        (e) => e.type === 'ReservationDenied',
+      );
+      expect(denials).toMatchObject([{ data: { idempotencyKey: 'at-midnight' } }]);
+      // One reservation id, one decision: the projector keeps one row per reservation id.
+      expect(reply.reservationId).not.toBe(denials[0]?.data.reservationId);
+      const records = await decisionRecords(client, ns, 'eng');
+      expect(records.map((r) => r.reply.reservationId)).toEqual([reply.reservationId]);
     });
   });
 
@@ -196,6 +270,39 @@ describe('risk-guard across the day boundary', () => {
     });
   });
 });
+
+/** A reservation of engine `eng` granted and settled with `loss` at noon of `day`. */
+function settledYesterday(day: string, loss: number): LedgerEntry[] {
+  const reservationId = '00000000-0000-7000-8000-000000000003';
+  return [
+    {
+      type: 'ReservationGranted',
+      data: {
+        reservationId,
+        engineId: 'eng',
+        idempotencyKey: 'noon',
+        maxLoss: usd(loss),
+        exposure: usd(0),
+        grantedAt: `${day}T12:00:00.000Z`,
+        expiresAt: `${day}T12:01:00.000Z`,
+        actor: { kind: 'engine', id: 'eng' },
+      },
+    },
+    {
+      type: 'ReservationSettled',
+      data: {
+        reservationId,
+        engineId: 'eng',
+        realizedLoss: usd(loss),
+        excess: usd(0),
+        exceededReservation: false,
+        afterExpiry: false,
+        settledAt: `${day}T12:00:30.000Z`,
+        actor: { kind: 'engine', id: 'eng' },
+      },
+    },
+  ];
+}
 
 function opened(day: string, openedAt: string, previousDay: string | null): LedgerEntry {
   return { type: 'LedgerOpened', data: { day, timeZone: 'UTC', openedAt, previousDay, carriedOver: [] } };

@@ -35,6 +35,7 @@ import {
   reserveResult,
   seedPolicyCommands,
   type LedgerCommand,
+  type LedgerContext,
   type LedgerState,
   type PolicyCommand,
 } from '@bifrost/domain-risk';
@@ -96,8 +97,11 @@ const runsAlone = (request: QueuedRequest) => request.op === 'policy' || request
 
 interface Job {
   readonly request: QueuedRequest;
-  /** Fixed once per request, so a retried decision reuses it (decision record dedupe). */
-  readonly reservationId: string;
+  /**
+   * Fixed once per request, so a retried decision reuses it (decision record dedupe); a new one only
+   * when the retry is decided afresh on a new day (see `decide`).
+   */
+  reservationId: string;
   readonly receivedAt: bigint;
   attempts: number;
   resolve(value: unknown): void;
@@ -523,6 +527,9 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
   }
 
   private async applyPolicy(command: PolicyCommand, actor: Actor): Promise<RiskPolicy | undefined> {
+    // Before deciding, not only before appending: an unknown policy or a no-op is answered from
+    // what this leader knows, and a successor may have defined the policy or lifted the throttle.
+    this.assertLease();
     const { policyId } = command.data;
     const current = this.book.policies[policyId] ?? { state: policyDecider.initialState(), lastSequence: 0 };
     const currency = installationCurrency(this.policies);
@@ -569,7 +576,7 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
         const job = jobs[next] as Job;
         let result: { events: LedgerEntry[]; state: LedgerState };
         try {
-          result = decideLedger(this.toCommand(job), state, ctx);
+          result = this.decide(job, state, ctx);
         } catch (error) {
           decided.push({ job, error });
           continue;
@@ -596,6 +603,29 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
         }
       }
     }
+  }
+
+  /**
+   * Decides one command of the batch. A retried reserve whose first decision landed (its ack lost)
+   * just before midnight and is decided again after it finds its key forgotten with the old day, so
+   * it is decided afresh on the new day: then under an id of its own, as the engine's own retry
+   * would be. One id is one decision: the ledger, and the projector's row by reservation id, must
+   * not hold an id denied on one day and granted on the next.
+   */
+  private decide(
+    job: Job,
+    state: LedgerState,
+    ctx: LedgerContext,
+  ): { events: LedgerEntry[]; state: LedgerState } {
+    const result = decideLedger(this.toCommand(job), state, ctx);
+    if (
+      job.attempts === 0 ||
+      findReservation(state, job.reservationId) === undefined ||
+      !result.events.some((e) => e.type === 'ReservationGranted' || e.type === 'ReservationDenied')
+    )
+      return result;
+    job.reservationId = uuidv7();
+    return decideLedger(this.toCommand(job), state, ctx);
   }
 
   /**
