@@ -1,5 +1,5 @@
 import type { GateCheckReply } from '@bifrost/contracts';
-import type { Messaging } from '@bifrost/messaging';
+import { createEnvelope, type Messaging } from '@bifrost/messaging';
 import type { RunningService } from '@bifrost/service';
 import { createTestNamespace, startTestService, waitFor, type TestNamespace } from '@bifrost/testing';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the requests are tested against the real gate
@@ -350,6 +350,59 @@ describe('canary service', () => {
         (e) => e.envelope.type === 'gate.EngineResumed' && e.envelope.data['engineId'] === 'auto',
       );
       expect(resumed?.envelope.actor).toEqual(OPERATOR);
+    });
+
+    it("should keep a pause_engine probe's pause when the engine fell silent after it and came back with auto-resume", async () => {
+      const server = await controlledServer();
+      server.mode = 'fail';
+      await heartbeat(client, ns, 'probed');
+      const beat = setInterval(() => void heartbeat(client, ns, 'probed').catch(() => undefined), 200);
+      const engineEvents = () => canaryEvents(client, ns, 'engine', 'probed');
+      try {
+        await client.rpc.call('bifrost.rpc.canary.cmd.heartbeat-policy', {
+          actor: OPERATOR,
+          reason: 'flaky network, resume by itself',
+          engineId: 'probed',
+          autoResume: true,
+        });
+        // The probe asks first, while the engine is alive: the gate's one pause is the probe's.
+        await upsertProbe(
+          client,
+          httpProbe('probed-broker', server.url, { action: 'pause_engine', engineId: 'probed' }),
+        );
+        await waitFor(async () => (await check('probed')).action === 'PAUSE', { what: 'probed paused' });
+        clearInterval(beat);
+        await waitFor(
+          async () =>
+            (await engineEvents()).some(
+              (e) => e.type === 'canary.EnginePauseRequested' && e.data['probeName'] === undefined,
+            ),
+          { what: "the dead-man switch's pause request" },
+        );
+
+        await heartbeat(client, ns, 'probed');
+        await waitFor(
+          async () => (await engineEvents()).some((e) => e.type === 'canary.EngineResumeRequested'),
+          { what: 'the auto-resume request' },
+        );
+        // The gate handles canary requests in order: once a later one acted, the resume was handled.
+        const marker = createEnvelope({
+          type: 'canary.EnginePauseRequested',
+          subject: ns.naming.eventSubject('canary', 'engine', 'probed-marker'),
+          source: 'canary',
+          actor: { kind: 'system', id: 'canary' },
+          data: { engineId: 'probed-marker', reason: 'marker' },
+        });
+        await client.publisher.publish(marker);
+        await waitFor(async () => (await check('probed-marker')).action === 'PAUSE', {
+          what: 'the later request handled',
+        });
+        expect((await check('probed')).action).toBe('PAUSE');
+      } finally {
+        clearInterval(beat);
+        await removeProbe(client, 'probed-broker');
+        await server.close();
+      }
     });
   });
 

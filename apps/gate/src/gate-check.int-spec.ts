@@ -875,38 +875,52 @@ describe('gate service: checks over NATS', () => {
     });
 
     it("should lift only the canary's own dead-man pause on a canary resume request", async () => {
-      const canaryEvent = (engineId: string, type: string, data: Record<string, unknown>) =>
-        client.publisher.publish(
-          createEnvelope({
-            type,
-            subject: ns.naming.eventSubject('canary', 'engine', engineId),
-            source: 'canary',
-            actor: { kind: 'system', id: 'canary' },
-            data,
-          }),
-        );
-      const resume = (engineId: string) =>
+      const canaryEvent = async (engineId: string, type: string, data: Record<string, unknown>) => {
+        const envelope = createEnvelope({
+          type,
+          subject: ns.naming.eventSubject('canary', 'engine', engineId),
+          source: 'canary',
+          actor: { kind: 'system', id: 'canary' },
+          data,
+        });
+        await client.publisher.publish(envelope);
+        return envelope.id;
+      };
+      const deadMan = (engineId: string) =>
+        canaryEvent(engineId, 'canary.EnginePauseRequested', { engineId, reason: 'silent' });
+      /** `pauseRequestId`: the dead-man request it answers (absent: as an older canary sends it). */
+      const resume = (engineId: string, pauseRequestId?: string) =>
         canaryEvent(engineId, 'canary.EngineResumeRequested', {
           engineId,
           reason: 'fresh heartbeat',
           authorizedBy: operator,
           authorizedAt: '2026-11-21T12:00:00.000Z',
+          ...(pauseRequestId === undefined ? {} : { pauseRequestId }),
         });
-      await canaryEvent('c1', 'canary.EnginePauseRequested', { engineId: 'c1', reason: 'silent' });
+      const c1Pause = await deadMan('c1');
       await command('engine.pause', { engineId: 'c2', reason: 'operator maintenance' });
       // c3: the canary paused it, then an operator paused it too (without extending it).
-      await canaryEvent('c3', 'canary.EnginePauseRequested', { engineId: 'c3', reason: 'silent' });
+      await deadMan('c3');
       await waitFor(async () => (await check({ engineId: 'c3' })).action === 'PAUSE', { what: 'c3 paused' });
       await command('engine.pause', { engineId: 'c3', reason: 'operator investigating' });
+      // c4: a canary probe paused it, then the engine fell silent: the gate keeps the probe's pause.
+      await canaryEvent('c4', 'canary.EnginePauseRequested', {
+        engineId: 'c4',
+        reason: 'probe exchange-api: down',
+        probeName: 'exchange-api',
+      });
+      const c4DeadMan = await deadMan('c4');
       await waitFor(async () => (await check({ engineId: 'c1' })).action === 'PAUSE', { what: 'c1 paused' });
 
       await resume('c2');
       await resume('c3');
-      await resume('c1');
+      await resume('c4', c4DeadMan);
+      await resume('c1', c1Pause);
       await waitFor(async () => (await check({ engineId: 'c1' })).action !== 'PAUSE', { what: 'c1 resumed' });
-      // The reactions are handled in order: c2's and c3's requests were handled before c1's.
+      // The reactions are handled in order: c2's, c3's and c4's requests were handled before c1's.
       expect((await check({ engineId: 'c2' })).action).toBe('PAUSE');
       expect((await check({ engineId: 'c3' })).action).toBe('PAUSE');
+      expect((await check({ engineId: 'c4' })).action).toBe('PAUSE');
     });
 
     it('should require approval for a command type the governance phase does not whitelist', async () => {

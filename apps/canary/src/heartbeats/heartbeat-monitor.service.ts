@@ -6,9 +6,9 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import type { DataOf, EngineHeartbeatView, Envelope, HeartbeatReported } from '@bifrost/contracts';
-import { staleIncomplete } from '@bifrost/domain-canary';
+import { stalePauseRequestId, staleIncomplete, type EngineHeartbeatEvent } from '@bifrost/domain-canary';
 import { ValidationError } from '@bifrost/event-sourcing';
-import { decodeEnvelope, engineFact, Messaging } from '@bifrost/messaging';
+import { decodeEnvelope, engineFact, Messaging, toDomainEvent } from '@bifrost/messaging';
 import { CANARY_CONFIG, type CanaryConfig } from '../canary.config';
 import { CANARY_ACTOR, CanaryCommands } from '../commands/canary-commands.service';
 import { CanaryMetrics } from '../metrics/canary.metrics';
@@ -108,11 +108,34 @@ export class HeartbeatMonitor implements OnApplicationBootstrap, BeforeApplicati
     const signsOff = signingOff && (!previous || at >= previous);
     const engine = this.state.engine(engineId);
     if (engine.status === 'watched' && engine.health === 'ALIVE' && !signsOff) return;
+    const pauseRequestId =
+      engine.status === 'watched' && engine.health === 'STALE'
+        ? await this.stalePauseRequestId(engineId)
+        : null;
     await this.commands.engine(
       engineId,
-      { type: 'RecordHeartbeat', data: { engineId, heartbeatAt: at, signingOff: signsOff, now } },
+      {
+        type: 'RecordHeartbeat',
+        data: { engineId, heartbeatAt: at, signingOff: signsOff, pauseRequestId, now },
+      },
       CANARY_ACTOR,
       envelope.id,
+    );
+  }
+
+  /**
+   * The envelope id of the dead-man pause request of a STALE engine's silence, which its
+   * auto-resume names (the gate lifts only the pause that request caused, never one a probe asked
+   * for first). Read back from the engine's events: the state folds no envelope ids, and a silence
+   * ends once, so this read is rare.
+   */
+  private async stalePauseRequestId(engineId: string): Promise<string | null> {
+    const { events } = await this.messaging.eventStore.read(this.state.engines.subjectOf(engineId));
+    return stalePauseRequestId(
+      events.map(({ envelope }) => ({
+        id: envelope.id,
+        event: toDomainEvent(envelope) as EngineHeartbeatEvent,
+      })),
     );
   }
 

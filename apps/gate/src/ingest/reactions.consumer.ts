@@ -92,8 +92,10 @@ export class ReactionsConsumer {
       );
     } else if (envelope.type === 'canary.EngineResumeRequested') {
       // Auto-resume after a dead-man pause, on the authority of the operator who enabled it: the
-      // control plane lifts only a pause the canary alone holds, begun before this request (an
-      // operator's pause, or one an operator took over, stays).
+      // control plane lifts only a pause the canary alone holds, begun before this request and
+      // caused by the dead-man request it names (an operator's pause, one an operator took over,
+      // or one a canary probe asked for first, stays). A resume naming none (an older canary's)
+      // is checked as before, without the cause.
       const data = envelope.data as DataOf<typeof CanaryEngineResumeRequested>;
       if (data.authorizedBy.kind !== 'operator') return;
       await this.commands.control(
@@ -102,7 +104,11 @@ export class ReactionsConsumer {
           data: {
             actor: data.authorizedBy,
             engineId: data.engineId,
-            onlyPauseOf: { actor: envelope.actor, requestedAt: envelope.occurredAt },
+            onlyPauseOf: {
+              actor: envelope.actor,
+              requestedAt: envelope.occurredAt,
+              ...(data.pauseRequestId === undefined ? {} : { cause: data.pauseRequestId }),
+            },
             reason: clipText(
               `canary auto-resume (enabled by ${data.authorizedBy.id} at ${data.authorizedAt}): ${data.reason}`,
               REASON_MAX_LENGTH,

@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { Actor, Timestamp } from '../envelope';
+import { Actor, Timestamp, Uuid } from '../envelope';
 import { okReplyOf } from '../errors';
 import { defineMessage, defineRpc } from '../registry';
 import { EntityId } from '../verdict';
@@ -271,13 +271,19 @@ export const CanaryEngineSignedOn = canaryEvent(
 export const CanaryEngineResumeRequested = canaryEvent(
   'EngineResumeRequested',
   ENGINE,
-  "Auto-resume: a fresh heartbeat after a dead-man pause, with auto-resume enabled by an operator. The gate resumes the engine only if the pause in force is the canary's, on the authority of that operator.",
+  "Auto-resume: a fresh heartbeat after a dead-man pause, with auto-resume enabled by an operator. The gate resumes the engine only if the pause in force is the canary's and was caused by the dead-man request this resume names (pauseRequestId), on the authority of that operator.",
   object({
     engineId: EntityId,
     reason: Detail,
     /** The operator who enabled auto-resume for this engine. */
     authorizedBy: Actor,
     authorizedAt: Timestamp,
+    /**
+     * The id of the dead-man `EnginePauseRequested` this resume answers: the gate lifts the pause
+     * only if that request caused it. Absent in resumes of canaries before it: the gate lifts a
+     * pause the canary alone holds, whichever of its requests caused it.
+     */
+    pauseRequestId: Type.Optional(Uuid),
   }),
   ['gate', 'canary (state rebuild)', 'projector'],
 );

@@ -2,6 +2,7 @@ import { DeciderSpecification, IllegalStateError, fold } from '@bifrost/event-so
 import {
   MAX_DECLARED_GAP_MS,
   engineHeartbeatDecider,
+  stalePauseRequestId,
   staleIncomplete,
   type EngineHeartbeatCommand,
   type EngineHeartbeatEvent,
@@ -10,6 +11,8 @@ import {
 const T0 = '2026-11-21T12:00:00.000Z';
 const OPERATOR = { kind: 'operator' as const, id: 'alice' };
 const at = (ms: number) => new Date(Date.parse(T0) + ms).toISOString();
+/** The envelope id of the dead-man switch's pause request of the silence. */
+const DEAD_MAN_REQUEST = '0190f0a0-0000-7000-8000-000000000001';
 
 describe('Engine heartbeat (dead-man switch)', () => {
   const spec = DeciderSpecification.for(engineHeartbeatDecider, { defaultAllowedGapMs: 30_000 });
@@ -250,14 +253,83 @@ describe('Engine heartbeat (dead-man switch)', () => {
         ]);
     });
 
-    it('should request a resume on the authority of the operator who enabled auto-resume', () => {
+    it('should request a resume of the pause its dead-man request caused, on the authority of the operator who enabled auto-resume', () => {
       const events = engineHeartbeatDecider.decide(
-        heartbeat(50_000),
+        heartbeat(50_000, DEAD_MAN_REQUEST),
         fold(engineHeartbeatDecider, stale([policySet({ autoResume: true })])),
         { defaultAllowedGapMs: 30_000 },
       );
       expect(events.map((e) => e.type)).toEqual(['EngineHeartbeatRestored', 'EngineResumeRequested']);
-      expect(events[1]?.data).toMatchObject({ engineId: 'e1', authorizedBy: OPERATOR, authorizedAt: T0 });
+      expect(events[1]?.data).toMatchObject({
+        engineId: 'e1',
+        authorizedBy: OPERATOR,
+        authorizedAt: T0,
+        pauseRequestId: DEAD_MAN_REQUEST,
+      });
+    });
+
+    it('should request no resume while its dead-man request is not known (no dead-man pause to lift)', () => {
+      spec
+        .given(stale([policySet({ autoResume: true })]))
+        .when(heartbeat(50_000))
+        .then([
+          {
+            type: 'EngineHeartbeatRestored',
+            data: { engineId: 'e1', heartbeatAt: at(50_000), staleSince: at(40_000), at: at(50_000) },
+          },
+        ]);
+    });
+
+    it("should name the dead-man request, not the pause a probe asked for before the silence (the gate's pause)", () => {
+      const probePause: EngineHeartbeatEvent = {
+        type: 'EnginePauseRequested',
+        data: { engineId: 'e1', reason: 'probe exchange-api: down', probeName: 'exchange-api' },
+      };
+      const history = stale([policySet({ autoResume: true }), probePause]);
+      const ids = history.map((event, i) =>
+        event === probePause
+          ? 'probe-request'
+          : event.type === 'EnginePauseRequested'
+            ? DEAD_MAN_REQUEST
+            : `e${i}`,
+      );
+      const pauseRequestId = stalePauseRequestId(
+        history.map((event, i) => ({ id: ids[i] as string, event })),
+      );
+      expect(pauseRequestId).toBe(DEAD_MAN_REQUEST);
+      const events = engineHeartbeatDecider.decide(
+        heartbeat(50_000, pauseRequestId),
+        fold(engineHeartbeatDecider, history),
+        { defaultAllowedGapMs: 30_000 },
+      );
+      expect(events[1]).toMatchObject({
+        type: 'EngineResumeRequested',
+        data: { pauseRequestId: DEAD_MAN_REQUEST },
+      });
+    });
+
+    it("should find the dead-man request of this silence only (a former silence's is answered)", () => {
+      const history = stale();
+      const restored = [
+        ...history,
+        ...engineHeartbeatDecider.decide(heartbeat(50_000), fold(engineHeartbeatDecider, history), {
+          defaultAllowedGapMs: 30_000,
+        }),
+      ];
+      const withIds = (events: EngineHeartbeatEvent[]) =>
+        events.map((event, i) => ({ id: `id-${i}`, event }));
+      expect(stalePauseRequestId(withIds(history))).toBe(`id-${history.length - 1}`);
+      const again = engineHeartbeatDecider.decide(
+        sweep(at(50_000), 90_000),
+        fold(engineHeartbeatDecider, restored),
+        {
+          defaultAllowedGapMs: 30_000,
+        },
+      );
+      const silentAgain = [...restored, ...again];
+      expect(stalePauseRequestId(withIds(silentAgain))).toBe(`id-${silentAgain.length - 1}`);
+      // Its pause request not stored (an append cut short): none.
+      expect(stalePauseRequestId(withIds(silentAgain.slice(0, -1)))).toBeNull();
     });
 
     it('should request no resume when a probe asked to pause it during the silence (the gate holds one pause for both)', () => {
@@ -267,7 +339,7 @@ describe('Engine heartbeat (dead-man switch)', () => {
       };
       spec
         .given([...stale([policySet({ autoResume: true })]), probePause])
-        .when(heartbeat(50_000))
+        .when(heartbeat(50_000, DEAD_MAN_REQUEST))
         .then([
           {
             type: 'EngineHeartbeatRestored',
@@ -293,7 +365,7 @@ describe('Engine heartbeat (dead-man switch)', () => {
 
     it('should take a fresh sign-off as a heartbeat first, then mark it OFFLINE', () => {
       const events = engineHeartbeatDecider.decide(
-        signOff(50_000),
+        signOff(50_000, 50_000, DEAD_MAN_REQUEST),
         fold(engineHeartbeatDecider, stale([policySet({ autoResume: true })])),
         { defaultAllowedGapMs: 30_000 },
       );
@@ -468,14 +540,29 @@ function watched(): EngineHeartbeatEvent {
   return { type: 'EngineWatched', data: { engineId: 'e1', firstHeartbeatAt: T0, at: T0 } };
 }
 
-function heartbeat(ms: number): EngineHeartbeatCommand {
-  return { type: 'RecordHeartbeat', data: { engineId: 'e1', heartbeatAt: at(ms), now: at(ms) } };
-}
-
-function signOff(ms: number, nowMs = ms): EngineHeartbeatCommand {
+/** `pauseRequestId`: the dead-man request of the silence, as the service looks it up while STALE. */
+function heartbeat(ms: number, pauseRequestId?: string | null): EngineHeartbeatCommand {
   return {
     type: 'RecordHeartbeat',
-    data: { engineId: 'e1', heartbeatAt: at(ms), signingOff: true, now: at(nowMs) },
+    data: {
+      engineId: 'e1',
+      heartbeatAt: at(ms),
+      now: at(ms),
+      ...(pauseRequestId === undefined ? {} : { pauseRequestId }),
+    },
+  };
+}
+
+function signOff(ms: number, nowMs = ms, pauseRequestId?: string): EngineHeartbeatCommand {
+  return {
+    type: 'RecordHeartbeat',
+    data: {
+      engineId: 'e1',
+      heartbeatAt: at(ms),
+      signingOff: true,
+      now: at(nowMs),
+      ...(pauseRequestId === undefined ? {} : { pauseRequestId }),
+    },
   };
 }
 

@@ -83,10 +83,20 @@ interface Operator {
 }
 
 export type EngineHeartbeatCommand =
-  /** `signingOff`: the engine is stopping on purpose (and this is the newest heartbeat seen of it). */
+  /**
+   * `signingOff`: the engine is stopping on purpose (and this is the newest heartbeat seen of it).
+   * `pauseRequestId`: while STALE, the event id of the dead-man switch's pause request of this
+   * silence ({@link stalePauseRequestId}); the auto-resume names it, and is asked only with it.
+   */
   | {
       type: 'RecordHeartbeat';
-      data: { engineId: string; heartbeatAt: string; signingOff?: boolean; now: string };
+      data: {
+        engineId: string;
+        heartbeatAt: string;
+        signingOff?: boolean;
+        pauseRequestId?: string | null;
+        now: string;
+      };
     }
   /**
    * The periodic sweep: `lastHeartbeatAt` is what the service has seen (null: none since watching),
@@ -161,6 +171,22 @@ function completeStale(state: WatchedEngine, engineId: string, now: string): Eng
   return events;
 }
 
+/**
+ * The event id of the dead-man switch's pause request of the engine's current silence: the first
+ * `EnginePauseRequested` naming no probe after the last `EngineWentStale` of its events (in stream
+ * order, with their envelope ids). What the auto-resume names; null when none is stored.
+ */
+export function stalePauseRequestId(
+  events: Iterable<{ readonly id: string; readonly event: EngineHeartbeatEvent }>,
+): string | null {
+  let found: string | null = null;
+  for (const { id, event } of events) {
+    if (event.type === 'EngineWentStale') found = null;
+    else if (event.type === 'EnginePauseRequested' && event.data.probeName === undefined) found ??= id;
+  }
+  return found;
+}
+
 /** Whether an engine last heard from at `lastHeartbeatAt` (or watched since then) is silent too long at `now`. */
 export function silentFor(state: WatchedEngine, lastHeartbeatAt: string | null, now: string): number {
   return Date.parse(now) - Date.parse(lastHeartbeatAt ?? state.watchedSince);
@@ -209,7 +235,7 @@ export const engineHeartbeatDecider: Decider<
   decide(command, state, ctx) {
     switch (command.type) {
       case 'RecordHeartbeat': {
-        const { engineId, heartbeatAt, signingOff, now } = command.data;
+        const { engineId, heartbeatAt, signingOff, pauseRequestId, now } = command.data;
         const signOff: EngineHeartbeatEvent[] = signingOff
           ? [{ type: 'EngineSignedOff', data: { engineId, heartbeatAt, at: now } }]
           : [];
@@ -237,7 +263,10 @@ export const engineHeartbeatDecider: Decider<
             data: { engineId, heartbeatAt, staleSince: state.staleSince ?? now, at: now },
           },
         ];
-        if (state.autoResume && state.enabled && !state.probePausedWhileStale) {
+        // The resume names the dead-man request it answers: the gate lifts the pause only if that
+        // request caused it, not one a probe asked for before the silence. Without the request
+        // stored there is no dead-man pause to lift.
+        if (state.autoResume && state.enabled && !state.probePausedWhileStale && pauseRequestId) {
           events.push({
             type: 'EngineResumeRequested',
             data: {
@@ -245,6 +274,7 @@ export const engineHeartbeatDecider: Decider<
               reason: `fresh heartbeat at ${heartbeatAt} after silence since ${state.staleSince ?? '?'} (auto-resume)`,
               authorizedBy: state.autoResume.actor,
               authorizedAt: state.autoResume.at,
+              pauseRequestId,
             },
           });
         }

@@ -478,6 +478,41 @@ describe('Control plane', () => {
       });
     });
 
+    describe("When a canary probe's pause is in force and the dead-man switch asks too", () => {
+      // The canary asks for both pauses; the gate holds one per engine: the probe's, which came first.
+      const probePause = [paused({ actor: CANARY, cause: 'probe-request' })];
+
+      it("should keep the probe's pause (the dead-man request changes nothing)", () => {
+        spec
+          .given(probePause)
+          .when(pause({ actor: CANARY, cause: 'dead-man-request', now: T1, requestedAt: T1 }))
+          .thenNothingHappened();
+      });
+
+      it('should not lift it on the auto-resume answering the dead-man request (the probe still fails)', () => {
+        spec
+          .given(probePause)
+          .when(autoResume(T1b, T1b, 'dead-man-request'))
+          .thenNothingHappened();
+      });
+
+      it('should lift it on an auto-resume naming no request (a canary before pauseRequestId: as before)', () => {
+        spec
+          .given(probePause)
+          .when(autoResume(T1b, T1b))
+          .then([resumed(T1b, T1b)]);
+      });
+    });
+
+    describe("When the canary's dead-man pause is in force, caused by its request", () => {
+      it('should lift it on the auto-resume answering that request', () => {
+        spec
+          .given([paused({ actor: CANARY, cause: 'dead-man-request' })])
+          .when(autoResume(T1, T1, 'dead-man-request'))
+          .then([resumed(T1)]);
+      });
+    });
+
     describe("When an operator's pause is in force and the canary extends it", () => {
       const history = [paused({ cooldownUntil: T2 }), paused({ actor: CANARY, now: T1 })];
 
@@ -787,8 +822,11 @@ function resume(actor = OPERATOR): ControlCommand {
   return { type: 'ResumeEngine', data: { actor, engineId: 'bot-a', reason: 'back', now: T1 } };
 }
 
-/** The canary's auto-resume, asked at `requestedAt`, applied at `now`: lifts only a pause the canary alone holds. */
-function autoResume(requestedAt = T1, now = T1): ControlCommand {
+/**
+ * The canary's auto-resume, asked at `requestedAt`, applied at `now`: lifts only a pause the canary
+ * alone holds (and, given `cause`, the dead-man request it answers caused).
+ */
+function autoResume(requestedAt = T1, now = T1, cause?: string): ControlCommand {
   return {
     type: 'ResumeEngine',
     data: {
@@ -796,7 +834,7 @@ function autoResume(requestedAt = T1, now = T1): ControlCommand {
       engineId: 'bot-a',
       reason: 'back',
       now,
-      onlyPauseOf: { actor: CANARY, requestedAt },
+      onlyPauseOf: { actor: CANARY, requestedAt, ...(cause === undefined ? {} : { cause }) },
     },
   };
 }

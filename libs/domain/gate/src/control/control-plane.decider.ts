@@ -203,14 +203,16 @@ function resumeEngine(c: CommandOf<'ResumeEngine'>, state: ControlState): Contro
   const pause = activePause(state, c.engineId, c.now);
   if (!pause) return [];
   if (c.onlyPauseOf) {
-    const { actor, requestedAt } = c.onlyPauseOf;
+    const { actor, requestedAt, cause } = c.onlyPauseOf;
     const theirs =
       !heldByOperator(pause) &&
       pause.actor.kind === actor.kind &&
       pause.actor.id === actor.id &&
       // A resume request older than the pause in force (a replayed one) does not lift it; both
       // are compared at the times they were asked, whenever the gate applied them.
-      (pause.requestedAt ?? pause.pausedAt) <= requestedAt;
+      (pause.requestedAt ?? pause.pausedAt) <= requestedAt &&
+      // Another request of the same actor (a probe's) caused the pause: it is not this one's.
+      (cause === undefined || pause.cause === cause);
     if (!theirs) return [];
   }
   return [

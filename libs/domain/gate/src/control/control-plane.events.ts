@@ -36,11 +36,14 @@ type Requested<D> = D & { readonly requestedAt?: string };
 
 /**
  * An automatic resume (the canary's, on the authority of the operator who enabled it) lifts only a
- * pause that `actor` alone holds and that began no later than the resume was requested.
+ * pause that `actor` alone holds, that began no later than the resume was requested and, when
+ * `cause` is given, that this request caused (the gate holds one pause per engine: the canary's
+ * dead-man switch must not lift one a failing probe asked for first).
  */
 export interface PauseOwner {
   readonly actor: Actor;
   readonly requestedAt: string;
+  readonly cause?: string;
 }
 
 /** Commands of the control plane aggregate; their data is the wire schema plus `now`. */
