@@ -18,6 +18,7 @@ import { PolicyRevisions1732300001500 } from './migrations/1732300001500-policy-
 import { AuditVerifications1732300001600 } from './migrations/1732300001600-audit-verifications';
 import { AuditAcceptances1732300001700 } from './migrations/1732300001700-audit-acceptances';
 import { ListOrderIndexes1732300001800 } from './migrations/1732300001800-list-order-indexes';
+import { KillSwitchKind1732300001900 } from './migrations/1732300001900-kill-switch-kind';
 import { readModelEntities } from './read-models/registry';
 
 export const projectorEntities = [...persistenceEntities, AuditLogEntry, ...readModelEntities];
@@ -40,6 +41,7 @@ export const projectorMigrations = [
   AuditVerifications1732300001600,
   AuditAcceptances1732300001700,
   ListOrderIndexes1732300001800,
+  KillSwitchKind1732300001900,
 ];
 
 /** The projector's Postgres: migrated to the current schema before anything is written. */

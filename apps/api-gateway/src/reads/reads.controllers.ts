@@ -86,8 +86,9 @@ const ChecklistRow = object({
   evidence: nullable(Type.String()),
   recordedAt: Timestamp,
 });
-/** `scope`: `global` or an engine id. */
+/** `kind` `global` (`scope` `global`) or `engine` (`scope` the engine id, which may be `global` too). */
 const KillSwitchRow = object({
+  kind: literals(['global', 'engine']),
   scope: Type.String(),
   engaged: Type.Boolean(),
   mode: KillSwitchModeSchema,
@@ -200,6 +201,7 @@ export class ControlReadController {
         checklist: [],
         killSwitches: [
           {
+            kind: 'global',
             scope: 'global',
             engaged: true,
             mode: 'hard',
@@ -230,7 +232,8 @@ export class ControlReadController {
         sql: 'SELECT enabled, reason, changed_by, changed_at, last_refused_at, last_refused_items FROM control_go_live',
       },
       { sql: 'SELECT * FROM control_checklist ORDER BY item' },
-      { sql: 'SELECT * FROM control_kill_switches ORDER BY scope' },
+      // The global switch first, then the engines'.
+      { sql: `SELECT * FROM control_kill_switches ORDER BY kind = 'global' DESC, scope` },
       { sql: 'SELECT * FROM control_execution_classes ORDER BY action_kind' },
       { sql: `SELECT ${CONTROL_ENGINE_COLUMNS} FROM control_engines ORDER BY engine_id` },
     ]);

@@ -87,6 +87,35 @@ describe('read routes', () => {
       expect(control).toMatchObject({ status: 200, body: { goLive: { enabled: false }, killSwitches: [] } });
     });
 
+    it('should tell the global kill switch from that of an engine named global by kind, global first', async () => {
+      for (const [kind, scope, engaged] of [
+        ['engine', 'global', false],
+        ['global', 'global', true],
+        ['engine', 'alpha', true],
+      ] as const)
+        await projectorDb.query(
+          `INSERT INTO control_kill_switches (kind, scope, engaged, mode, reason, engaged_by, engaged_at)
+           VALUES ($1, $2, $3, 'hard', 'drill', 'op-7', now())`,
+          [kind, scope, engaged],
+        );
+
+      const control = await h.http('GET', '/api/v1/control', { key: h.keys.viewer });
+      await projectorDb.query(`DELETE FROM control_kill_switches`);
+
+      expect(control.status).toBe(200);
+      expect(
+        control.body.killSwitches.map((k: { kind: string; scope: string; engaged: boolean }) => [
+          k.kind,
+          k.scope,
+          k.engaged,
+        ]),
+      ).toEqual([
+        ['global', 'global', true],
+        ['engine', 'alpha', true],
+        ['engine', 'global', false],
+      ]);
+    });
+
     it('should page through decisions newest first with filters, every row exactly once', async () => {
       const ids = await insertDecisions(projectorDb, 7);
 

@@ -24,9 +24,13 @@ export class ControlChecklistRow {
   @Column({ name: 'recorded_at', type: 'timestamptz' }) recordedAt!: Date;
 }
 
-/** Kill switches: scope `global` or an engine id. */
+/**
+ * Kill switches: kind `global` (scope `global`) or `engine` (scope the engine id). Keyed by both: an
+ * engine may be named `global`, and its switch is not the global one.
+ */
 @Entity({ name: 'control_kill_switches' })
 export class ControlKillSwitchRow {
+  @PrimaryColumn({ type: 'text' }) kind!: 'global' | 'engine';
   @PrimaryColumn({ type: 'text' }) scope!: string;
   @Column({ type: 'boolean' }) engaged!: boolean;
   @Column({ type: 'text' }) mode!: string;
@@ -70,6 +74,10 @@ const upsertGoLive = `
   INSERT INTO control_go_live (id, enabled, reason, changed_by, changed_at) VALUES (1, $1, $2, $3, $4)
   ON CONFLICT (id) DO UPDATE SET enabled = EXCLUDED.enabled, reason = EXCLUDED.reason,
     changed_by = EXCLUDED.changed_by, changed_at = EXCLUDED.changed_at`;
+
+/** A kill switch's key: the global one when the event names no engine. */
+const killSwitchKey = (engineId: string | undefined) =>
+  engineId === undefined ? ['global', 'global'] : ['engine', engineId];
 
 // Columns an engine row starts with when its first event is not a mode change (fail safe: enforce).
 const engineDefaults = `(engine_id, mode, paused) VALUES ($1, 'enforce', false)`;
@@ -129,19 +137,20 @@ export const controlProjection: Projection = {
         message,
       );
       sql.add(
-        `INSERT INTO control_kill_switches (scope, engaged, mode, reason, cause, engaged_by, engaged_at)
-         VALUES ($1, true, $2, $3, $4, $5, $6)
-         ON CONFLICT (scope) DO UPDATE SET engaged = true, mode = EXCLUDED.mode, reason = EXCLUDED.reason,
+        `INSERT INTO control_kill_switches (kind, scope, engaged, mode, reason, cause, engaged_by, engaged_at)
+         VALUES ($1, $2, true, $3, $4, $5, $6, $7)
+         ON CONFLICT (kind, scope) DO UPDATE SET engaged = true, mode = EXCLUDED.mode, reason = EXCLUDED.reason,
            cause = EXCLUDED.cause, engaged_by = EXCLUDED.engaged_by, engaged_at = EXCLUDED.engaged_at,
            released_by = NULL, released_at = NULL`,
-        [d.engineId ?? 'global', d.mode, d.reason, d.cause ?? null, d.actor.id, d.engagedAt],
+        [...killSwitchKey(d.engineId), d.mode, d.reason, d.cause ?? null, d.actor.id, d.engagedAt],
       );
     },
     'gate.KillSwitchReleased': (sql, message) => {
       const d = dataOf<WithActor & { engineId?: string; releasedAt: string }>(message);
       sql.add(
-        `UPDATE control_kill_switches SET engaged = false, released_by = $2, released_at = $3 WHERE scope = $1`,
-        [d.engineId ?? 'global', d.actor.id, d.releasedAt],
+        `UPDATE control_kill_switches SET engaged = false, released_by = $3, released_at = $4
+         WHERE kind = $1 AND scope = $2`,
+        [...killSwitchKey(d.engineId), d.actor.id, d.releasedAt],
       );
     },
     'gate.ExecutionClassSet': (sql, message) => {
