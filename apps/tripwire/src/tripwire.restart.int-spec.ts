@@ -119,6 +119,39 @@ describe('tripwire service across restarts', () => {
     expect((await policy(client, CONTRACT_RATE)).engines[0]?.observed).toBe(531);
   });
 
+  it('should record each KPI once when its durable consumer is lost and the ingest stream replayed', async () => {
+    const running = await start();
+    await publishKpis(client, ns, WHOLESALE, 40, true);
+    await waitForObserved(client, CONTRACT_RATE, 'WHOLESALE', 40);
+
+    // An operator's `nats consumer rm`: the runner recreates it and the whole stream comes again,
+    // 40 KPIs of which only the last 32 ids are remembered.
+    const ingest = ns.naming.streams.ingest.name;
+    await client.jsm.consumers.delete(ingest, ns.naming.consumerName('tripwire', 'kpis'));
+    await publishKpis(client, ns, WHOLESALE, 1, false);
+
+    await waitFor(async () => sum(await kpiCounts(running.url)) === 81, { what: '40 + 41 KPIs handled' });
+    expect(await kpiCounts(running.url)).toEqual({ recorded: 41, duplicate: 40, no_policy: 0 });
+    expect((await policy(client, CONTRACT_RATE)).engines[0]).toMatchObject({ observed: 41 });
+  });
+
+  it("should record a recreated ingest stream's KPIs, numbered from 1 again", async () => {
+    const running = await start();
+    await publishKpis(client, ns, WHOLESALE, 40, true);
+    await waitForObserved(client, CONTRACT_RATE, 'WHOLESALE', 40);
+
+    const ingest = ns.naming.streams.ingest.name;
+    const { config } = await client.jsm.streams.info(ingest);
+    await client.jsm.streams.delete(ingest);
+    await client.jsm.streams.add(config);
+    await publishKpis(client, ns, WHOLESALE, 3, false);
+
+    await waitForObserved(client, CONTRACT_RATE, 'WHOLESALE', 43);
+    const recorded = await policyEvents(client, ns, CONTRACT_RATE, 'KpiRecorded');
+    expect(recorded.slice(-3).map((e) => e.envelope.data['ingestSequence'])).toEqual([1, 2, 3]);
+    expect(await kpiCounts(running.url)).toEqual({ recorded: 43, duplicate: 0, no_policy: 0 });
+  });
+
   it('should seed each policy once when two instances start together, and never overwrite an operator change', async () => {
     const [a] = await Promise.all([start(), start()]);
     const defined = async () =>
@@ -213,3 +246,19 @@ describe('tripwire service across restarts', () => {
     expect(recorded.map((e) => e.envelope.data['kpiId'])).toEqual(reported);
   });
 });
+
+/** The KPIs an instance handled, by outcome (`bifrost_tripwire_kpis_total`). */
+async function kpiCounts(url: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const counts: Record<string, number> = {};
+  for (const [, outcome, n] of text.matchAll(
+    /^bifrost_tripwire_kpis_total\{outcome="(\w+)"[^}]*\} (\d+)$/gm,
+  )) {
+    if (outcome && n) counts[outcome] = Number(n);
+  }
+  return counts;
+}
+
+function sum(counts: Record<string, number>): number {
+  return Object.values(counts).reduce((a, b) => a + b, 0);
+}

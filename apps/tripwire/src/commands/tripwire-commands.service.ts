@@ -10,6 +10,7 @@ import {
   tripwireDecider,
   tripwirePolicyId,
   tripwirePolicyView,
+  type IngestPosition,
   type TripwireCommand,
   type TripwireEvent,
   type TripwireState as PolicyState,
@@ -47,9 +48,11 @@ export class TripwireCommands implements OnModuleInit {
   private readonly kpiRunner: CommandRunner;
   private readyPromise?: Promise<void>;
   private isReady = false;
+  /** When the ingest stream was created, as last read (see {@link ingestPosition}). */
+  private ingestStreamCreated?: string;
 
   constructor(
-    @Inject(Messaging) messaging: Messaging,
+    @Inject(Messaging) private readonly messaging: Messaging,
     @Inject(TripwireState) private readonly state: TripwireState,
     @Inject(TripwireMetrics) private readonly metrics: TripwireMetrics,
     @Inject(HealthRegistry) private readonly health: HealthRegistry,
@@ -85,16 +88,22 @@ export class TripwireCommands implements OnModuleInit {
 
   // ── KPIs ────────────────────────────────────────────────────────────────────────────────────────
 
-  /** Records one KPI in its policy's windows and evaluates them; false when no policy watches it. */
+  /**
+   * Records one KPI in its policy's windows and evaluates them; false when no policy watches it.
+   * `ingestSequence`: the KPI's sequence in the ingest stream (it tells a replayed KPI).
+   */
   async recordKpi(
     kpi: { engineId: string; domain: string; metric: string; success: boolean; value?: number },
     kpiId: string,
+    ingestSequence: number,
     actor: Actor,
     causation: Causation,
   ): Promise<'recorded' | 'duplicate' | 'no_policy'> {
     await this.ready();
     const policyId = tripwirePolicyId(kpi.domain, kpi.metric);
-    if (this.state.policy(policyId).status === 'absent') return 'no_policy';
+    const state = this.state.policy(policyId);
+    if (state.status === 'absent') return 'no_policy';
+    const ingest = await this.ingestPosition(ingestSequence, state.engines[kpi.engineId]?.lastIngest ?? null);
     const events = await this.run(
       policyId,
       {
@@ -105,6 +114,7 @@ export class TripwireCommands implements OnModuleInit {
           success: kpi.success,
           ...(kpi.value === undefined ? {} : { value: kpi.value }),
           kpiId,
+          ingest,
           now: new Date().toISOString(),
         },
       },
@@ -207,6 +217,24 @@ export class TripwireCommands implements OnModuleInit {
   }
 
   // ── plumbing ────────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * The KPI's ingest position. The stream's creation time is read once and again only when the
+   * decision hangs on it: when the engine's last KPI was recorded from another stream than the one
+   * known here, or this KPI is at or below it (a replay, or a recreated stream numbering from 1).
+   * So a KPI of a recreated stream is never taken for a replay on a stale creation time, and the
+   * steady flow costs no read.
+   */
+  private async ingestPosition(sequence: number, last: IngestPosition | null): Promise<IngestPosition> {
+    if (
+      this.ingestStreamCreated === undefined ||
+      (last !== null && (last.streamCreated !== this.ingestStreamCreated || sequence <= last.sequence))
+    ) {
+      const { name } = this.messaging.naming.streams.ingest;
+      this.ingestStreamCreated = (await this.messaging.jsm.streams.info(name)).created;
+    }
+    return { sequence, streamCreated: this.ingestStreamCreated };
+  }
 
   private async seed(): Promise<void> {
     const seeded: string[] = [];

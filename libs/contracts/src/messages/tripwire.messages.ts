@@ -130,6 +130,17 @@ export const TripwireKpiRecorded = policyEvent(
     value: Type.Optional(Type.Number()),
     /** The id of the ingest envelope: a redelivered KPI is recorded once. */
     kpiId: Type.String({ minLength: 1, maxLength: 100 }),
+    /**
+     * Where the KPI sat in the ingest stream (its stream sequence): a KPI at or below the last one
+     * recorded in the same stream is a redelivery, however many KPIs came since. Absent on events
+     * recorded before it was kept.
+     */
+    ingestSequence: Type.Optional(Type.Integer({ minimum: 1 })),
+    /**
+     * When that ingest stream was created, as NATS states it (nanoseconds): a recreated stream
+     * numbers its KPIs from 1 again. Present exactly when `ingestSequence` is.
+     */
+    ingestStreamCreated: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })),
     at: Timestamp,
   }),
 );

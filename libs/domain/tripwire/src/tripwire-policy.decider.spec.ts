@@ -8,6 +8,7 @@ import {
   tripwireDecider,
   tripwirePolicyView,
   type EngineWindow,
+  type IngestPosition,
   type TripwireEvent,
   type TripwirePolicy,
   type TripwireState,
@@ -183,6 +184,71 @@ describe('Tripwire policy', () => {
       spec
         .given(cut)
         .when(kpi('WHOLESALE', false, 'f-529'))
+        .thenNothingHappened();
+    });
+  });
+
+  describe('Given KPIs recorded with their ingest stream positions', () => {
+    const STREAM = '2026-11-20T08:00:00.123456789Z';
+    const RECREATED = '2026-11-21T11:00:00.987654321Z';
+    const at = (sequence: number, streamCreated = STREAM) => ({ sequence, streamCreated });
+    // k-0 … k-39 at ingest sequences 1 … 40.
+    const forty = [
+      seeded(),
+      enabled(),
+      ...Array.from({ length: 40 }, (_, i) => recorded('WHOLESALE', true, `k-${i}`, at(i + 1))),
+    ];
+
+    it.each([1, 8, 40])(
+      'should not record again the KPI at sequence %i replayed after its id was forgotten (the consumer lost)',
+      (sequence) => {
+        spec
+          .given(forty)
+          .when(kpi('WHOLESALE', true, `k-${sequence - 1}`, at(sequence)))
+          .thenNothingHappened();
+      },
+    );
+
+    it('should record the next KPI of the stream with its position', () => {
+      spec
+        .given(forty)
+        .when(kpi('WHOLESALE', false, 'f-0', at(41)))
+        .then([recorded('WHOLESALE', false, 'f-0', at(41))]);
+    });
+
+    it("should record a recreated stream's KPIs although it numbers them from 1 again, then know their replay", () => {
+      spec
+        .given(forty)
+        .when(kpi('WHOLESALE', false, 'f-0', at(1, RECREATED)))
+        .then([recorded('WHOLESALE', false, 'f-0', at(1, RECREATED))]);
+      spec
+        .given([
+          ...forty,
+          recorded('WHOLESALE', false, 'f-0', at(1, RECREATED)),
+          ...kpis('WHOLESALE', 40, true, 100),
+        ])
+        .when(kpi('WHOLESALE', false, 'f-0', at(1, RECREATED)))
+        .thenNothingHappened();
+    });
+
+    it('should still append the trip a redelivered KPI lost when its append stopped after KpiRecorded', () => {
+      const cut = [
+        seeded(),
+        enabled(),
+        ...Array.from({ length: 531 }, (_, i) => recorded('WHOLESALE', i < 500, `kpi-${i}`, at(i + 1))),
+      ];
+      const events = tripwireDecider.decide(
+        kpi('WHOLESALE', false, 'kpi-530', at(531)),
+        fold(cut),
+        undefined,
+      );
+      expect(events.map((e) => e.type)).toEqual(['TripwireTriggered']);
+    });
+
+    it('should keep the last position across a reset: a replay after it is not recorded either', () => {
+      spec
+        .given([...forty, reset('WHOLESALE')])
+        .when(kpi('WHOLESALE', true, 'k-0', at(1)))
         .thenNothingHappened();
     });
   });
@@ -587,12 +653,18 @@ function engineOf(state: TripwireState, engineId: string): EngineWindow {
   return window;
 }
 
-function kpi(engineId: string, success: boolean, kpiId: string) {
-  return { type: 'RecordKpi' as const, data: { policyId: ID, engineId, success, kpiId, now: T0 } };
+function kpi(engineId: string, success: boolean, kpiId: string, ingest?: IngestPosition) {
+  return {
+    type: 'RecordKpi' as const,
+    data: { policyId: ID, engineId, success, kpiId, ...(ingest ? { ingest } : {}), now: T0 },
+  };
 }
 
-function recorded(engineId: string, success: boolean, kpiId: string): TripwireEvent {
-  return { type: 'KpiRecorded', data: { policyId: ID, engineId, success, kpiId, at: T0 } };
+function recorded(engineId: string, success: boolean, kpiId: string, ingest?: IngestPosition): TripwireEvent {
+  const position = ingest
+    ? { ingestSequence: ingest.sequence, ingestStreamCreated: ingest.streamCreated }
+    : {};
+  return { type: 'KpiRecorded', data: { policyId: ID, engineId, success, kpiId, ...position, at: T0 } };
 }
 
 function kpis(engineId: string, count: number, success: boolean, offset = 0): TripwireEvent[] {

@@ -21,8 +21,18 @@ export const DEFAULT_CONFIDENCE = 0.95;
  * "Regression policies default: disabled (require explicit enable)").
  */
 export const DEFAULT_ENABLED = false;
-/** Redelivered KPIs are recognised among this many last ids per engine. */
+/**
+ * Redelivered KPIs are recognised among this many last ids per engine (and, beyond them, by their
+ * ingest stream sequence: {@link EngineWindow.lastIngest}).
+ */
 const REMEMBERED_KPI_IDS = 32;
+
+/** Where the last KPI recorded sat in the ingest stream. */
+export interface IngestPosition {
+  readonly sequence: number;
+  /** When the ingest stream was created: a recreated stream numbers its KPIs from 1 again. */
+  readonly streamCreated: string;
+}
 
 /** One engine's windows of one policy. */
 export interface EngineWindow {
@@ -32,6 +42,13 @@ export interface EngineWindow {
   readonly observed: number;
   readonly triggered: null | { readonly at: string; readonly action: TripwireAction };
   readonly recentKpiIds: readonly string[];
+  /**
+   * The ingest position of the last KPI recorded that carried one. The KPI consumer is ordered, so
+   * a KPI at or below it in the same stream is a redelivery: a replay of the whole stream (its
+   * durable consumer lost and recreated) would otherwise record every KPI older than the last 32
+   * ids again.
+   */
+  readonly lastIngest: IngestPosition | null;
 }
 
 export type TripwirePolicy = TripwirePolicyConfig & { readonly policyId: string; readonly updatedAt: string };
@@ -70,6 +87,8 @@ export type TripwireCommand =
         success: boolean;
         value?: number;
         kpiId: string;
+        /** Absent for a KPI that did not come from the ingest stream (then only its id is checked). */
+        ingest?: IngestPosition;
         now: string;
       };
     }
@@ -89,10 +108,17 @@ export function tripwirePolicyId(domain: string, metric: string): string {
   return `${domain}-${metric}`;
 }
 
-const EMPTY_WINDOW: EngineWindow = { outcomes: '', observed: 0, triggered: null, recentKpiIds: [] };
+const EMPTY_WINDOW: EngineWindow = {
+  outcomes: '',
+  observed: 0,
+  triggered: null,
+  recentKpiIds: [],
+  lastIngest: null,
+};
 
 export const tripwireDecider: Decider<TripwireState, TripwireCommand, TripwireEvent, unknown> = {
-  stateVersion: 1,
+  // 2: windows keep the last KPI's ingest position.
+  stateVersion: 2,
   initialState: () => ({ status: 'absent' }),
 
   decide(command, state) {
@@ -134,9 +160,9 @@ export const tripwireDecider: Decider<TripwireState, TripwireCommand, TripwireEv
         return [enable ? { type: 'PolicyEnabled', data } : { type: 'PolicyDisabled', data }];
       }
       case 'RecordKpi': {
-        const { policyId, engineId, success, value, kpiId, now } = command.data;
+        const { policyId, engineId, success, value, kpiId, ingest, now } = command.data;
         const window = engines[engineId] ?? EMPTY_WINDOW;
-        if (window.recentKpiIds.includes(kpiId)) {
+        if (window.recentKpiIds.includes(kpiId) || replayed(window, ingest)) {
           // Its trip is the second event of one append: if the append stopped between the two, the
           // redelivered KPI completes it, decided on the state this KPI left (it is the last one
           // recorded), rather than leave the regression untripped until the next KPI.
@@ -145,7 +171,15 @@ export const tripwireDecider: Decider<TripwireState, TripwireCommand, TripwireEv
         }
         const recorded: TripwireEvent = {
           type: 'KpiRecorded',
-          data: { policyId, engineId, success, ...(value === undefined ? {} : { value }), kpiId, at: now },
+          data: {
+            policyId,
+            engineId,
+            success,
+            ...(value === undefined ? {} : { value }),
+            kpiId,
+            ...(ingest ? { ingestSequence: ingest.sequence, ingestStreamCreated: ingest.streamCreated } : {}),
+            at: now,
+          },
         };
         const next = recordInto(window, recorded.data, policy);
         return [recorded, ...trip(policy, engineId, next, now)];
@@ -220,7 +254,7 @@ export const tripwireDecider: Decider<TripwireState, TripwireCommand, TripwireEv
       case 'TripwireReset': {
         const window = engines[event.data.engineId] ?? EMPTY_WINDOW;
         // Re-baseline: the windows refill from events after the reset.
-        const reset = { ...EMPTY_WINDOW, recentKpiIds: window.recentKpiIds };
+        const reset = { ...EMPTY_WINDOW, recentKpiIds: window.recentKpiIds, lastIngest: window.lastIngest };
         return { ...state, engines: { ...engines, [event.data.engineId]: reset } };
       }
       default: {
@@ -261,16 +295,34 @@ function trip(policy: TripwirePolicy, engineId: string, window: EngineWindow, no
   ];
 }
 
+/** At or below the last KPI recorded from the same ingest stream: the consumer delivers in order. */
+function replayed(window: EngineWindow, ingest: IngestPosition | undefined): boolean {
+  const last = window.lastIngest;
+  return (
+    ingest !== undefined &&
+    last !== null &&
+    ingest.streamCreated === last.streamCreated &&
+    ingest.sequence <= last.sequence
+  );
+}
+
 function recordInto(
   window: EngineWindow,
-  kpi: { success: boolean; kpiId: string },
+  kpi: Pick<
+    DataOf<typeof TripwireKpiRecorded>,
+    'success' | 'kpiId' | 'ingestSequence' | 'ingestStreamCreated'
+  >,
   policy: TripwirePolicyConfig,
 ): EngineWindow {
+  const { ingestSequence: sequence, ingestStreamCreated: streamCreated } = kpi;
   return {
     ...window,
     outcomes: appendOutcome(window.outcomes, kpi.success, policy.recentWindow + policy.baselineWindow),
     observed: window.observed + 1,
     recentKpiIds: [...window.recentKpiIds, kpi.kpiId].slice(-REMEMBERED_KPI_IDS),
+    // A KPI recorded without a position (older events) leaves the last one known.
+    lastIngest:
+      sequence !== undefined && streamCreated !== undefined ? { sequence, streamCreated } : window.lastIngest,
   };
 }
 
