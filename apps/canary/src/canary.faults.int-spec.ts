@@ -1,5 +1,5 @@
 import type { GateCheckReply } from '@bifrost/contracts';
-import type { Messaging } from '@bifrost/messaging';
+import { createEnvelope, Messaging } from '@bifrost/messaging';
 import type { RunningService } from '@bifrost/service';
 import {
   createTestNamespace,
@@ -16,11 +16,14 @@ import {
   controlledServer,
   heartbeat,
   httpProbe,
+  OPERATOR,
   probeView,
   removeProbe,
   startCanary,
   upsertProbe,
 } from './canary.fixtures';
+import { CANARY_ACTOR, CanaryCommands } from './commands/canary-commands.service';
+import { CanaryState } from './state/canary-state';
 
 jest.setTimeout(60_000);
 
@@ -197,6 +200,99 @@ describe('canary service when JetStream does not store some of its events', () =
     const types = (await canaryEvents(client, ns, 'engine', 'so1')).map((e) => e.type);
     expect(types).not.toContain('canary.EngineWentStale');
     expect(types).not.toContain('canary.EnginePauseRequested');
+  });
+
+  it('should resume an engine back while its dead-man pause request was being stored (auto-resume on)', async () => {
+    await canary.close();
+    // No timed sweep: the test runs the one that matters.
+    canary = await startCanary(ns, { CANARY_HEARTBEAT_GAP_MS: '1000', CANARY_HEARTBEAT_SWEEP_MS: '3600000' });
+    const engineId = 'race1';
+    const subject = ns.naming.eventSubject('canary', 'engine', engineId);
+    const types = async () => (await canaryEvents(client, ns, 'engine', engineId)).map((e) => e.type);
+    const lastBeat = new Date().toISOString();
+    await heartbeat(client, ns, engineId, { occurredAt: lastBeat });
+    await waitFor(async () => (await types()).length > 0, { what: 'race1 watched' });
+    await client.rpc.call('bifrost.rpc.canary.cmd.heartbeat-policy', {
+      actor: OPERATOR,
+      reason: 'flaky network, resume by itself',
+      engineId,
+      autoResume: true,
+    });
+    // The sweep's staleness, stored one message at a time: its pause request is not stored yet.
+    const at = new Date(Date.parse(lastBeat) + 2_000).toISOString();
+    const alertId = `engine:${engineId}:1`;
+    const stale = [
+      {
+        type: 'canary.EngineWentStale',
+        data: { engineId, lastHeartbeatAt: lastBeat, allowedGapMs: 1_000, silentForMs: 2_000, alertId, at },
+      },
+      {
+        type: 'canary.AlertRaised',
+        data: { alertId, engineId, action: 'pause_engine', reason: 'no heartbeat', at },
+      },
+    ].map(({ type, data }) =>
+      createEnvelope({ type, subject, source: 'canary', actor: CANARY_ACTOR, data, occurredAt: at }),
+    );
+    await client.eventStore.append(subject, stale, (await client.eventStore.read(subject)).lastSequence);
+    const state = canary.app.get(CanaryState);
+    await waitFor(
+      async () => {
+        const engine = state.engine(engineId);
+        return engine.status === 'watched' && engine.health === 'STALE';
+      },
+      { what: 'race1 STALE in the canary' },
+    );
+
+    // The pause request is stored while the fresh heartbeat's command waits its turn.
+    const canaryMessaging = canary.app.get(Messaging);
+    const commands = canary.app.get(CanaryCommands);
+    const read = canaryMessaging.eventStore.read.bind(canaryMessaging.eventStore);
+    let sweep: Promise<unknown> | undefined;
+    const spy = jest.spyOn(canaryMessaging.eventStore, 'read').mockImplementation(async (...args) => {
+      const result = await read(...args);
+      sweep ??=
+        args[0] === subject
+          ? commands.engine(
+              engineId,
+              {
+                type: 'CheckHeartbeat',
+                data: { engineId, lastHeartbeatAt: lastBeat, now: new Date().toISOString() },
+              },
+              CANARY_ACTOR,
+            )
+          : undefined;
+      return result;
+    });
+    try {
+      await heartbeat(client, ns, engineId);
+      await waitFor(async () => (await types()).includes('canary.EngineHeartbeatRestored'), {
+        what: 'race1 restored',
+      });
+      await sweep;
+    } finally {
+      spy.mockRestore();
+    }
+
+    // The gate handles canary requests in order: once a later one acted, those before were handled.
+    await client.publisher.publish(
+      createEnvelope({
+        type: 'canary.EnginePauseRequested',
+        subject: ns.naming.eventSubject('canary', 'engine', 'race1-marker'),
+        source: 'canary',
+        actor: CANARY_ACTOR,
+        data: { engineId: 'race1-marker', reason: 'marker' },
+      }),
+    );
+    await waitFor(
+      async () =>
+        (await client.rpc.call<GateCheckReply>('bifrost.rpc.gate.check', checkOf('race1-marker'))).action ===
+        'PAUSE',
+      { what: 'the later request handled' },
+    );
+    // Alive, heard from, auto-resume on: not left paused.
+    expect(
+      (await client.rpc.call<GateCheckReply>('bifrost.rpc.gate.check', checkOf(engineId))).action,
+    ).not.toBe('PAUSE');
   });
 });
 

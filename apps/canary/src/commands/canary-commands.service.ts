@@ -9,7 +9,7 @@ import {
   type ProbeCommand,
 } from '@bifrost/domain-canary';
 import { isInfraFailure } from '@bifrost/event-sourcing';
-import { CommandRunner, Messaging, type DomainEvent } from '@bifrost/messaging';
+import { CommandRunner, KeyedMutex, Messaging, type DomainEvent } from '@bifrost/messaging';
 import { HealthRegistry } from '@bifrost/observability';
 import { CANARY_CONFIG, serviceUrls, type CanaryConfig } from '../canary.config';
 import { CanaryState } from '../state/canary-state';
@@ -30,6 +30,7 @@ const PAUSE_RETRY_MAX_MS = 2_000;
 export class CanaryCommands implements BeforeApplicationShutdown {
   private readonly log = new Logger('CanaryCommands');
   private readonly runner: CommandRunner;
+  private readonly locks = new KeyedMutex();
   private readyPromise?: Promise<void>;
   private isReady = false;
   private stopping = false;
@@ -40,7 +41,7 @@ export class CanaryCommands implements BeforeApplicationShutdown {
     @Inject(HealthRegistry) private readonly health: HealthRegistry,
     @Inject(CANARY_CONFIG) private readonly config: CanaryConfig,
   ) {
-    this.runner = new CommandRunner(messaging, { context: 'canary', source: 'canary' });
+    this.runner = new CommandRunner(messaging, { context: 'canary', source: 'canary', locks: this.locks });
   }
 
   /** State rebuilt and the default probes defined; every handler waits for it. */
@@ -155,23 +156,28 @@ export class CanaryCommands implements BeforeApplicationShutdown {
     }
   }
 
+  /**
+   * `command` may be made under the engine's lock (`prepare`), after the commands before it are
+   * stored: what it reads of the engine's events then matches the state it is decided on.
+   */
   async engine(
     engineId: string,
-    command: EngineHeartbeatCommand,
+    command: EngineHeartbeatCommand | { prepare: () => Promise<EngineHeartbeatCommand> },
     actor: Actor,
     causationId?: string,
   ): Promise<DomainEvent[]> {
-    const result = await this.runner.run({
-      key: `engine:${engineId}`,
-      decider: engineHeartbeatDecider,
-      aggregates: this.state.engines,
-      subject: this.state.engines.subjectOf(engineId),
-      command,
-      ctx: this.engineContext,
-      actor,
-      causation: { causationId },
+    return this.locks.run(`engine:${engineId}`, async () => {
+      const result = await this.runner.run({
+        decider: engineHeartbeatDecider,
+        aggregates: this.state.engines,
+        subject: this.state.engines.subjectOf(engineId),
+        command: 'prepare' in command ? await command.prepare() : command,
+        ctx: this.engineContext,
+        actor,
+        causation: { causationId },
+      });
+      return result.events;
     });
-    return result.events;
   }
 
   private async defineDefaults(): Promise<void> {

@@ -108,15 +108,22 @@ export class HeartbeatMonitor implements OnApplicationBootstrap, BeforeApplicati
     const signsOff = signingOff && (!previous || at >= previous);
     const engine = this.state.engine(engineId);
     if (engine.status === 'watched' && engine.health === 'ALIVE' && !signsOff) return;
-    const pauseRequestId =
-      engine.status === 'watched' && engine.health === 'STALE'
-        ? await this.stalePauseRequestId(engineId)
-        : null;
     await this.commands.engine(
       engineId,
       {
-        type: 'RecordHeartbeat',
-        data: { engineId, heartbeatAt: at, signingOff: signsOff, pauseRequestId, now },
+        // Under the engine's lock: a dead-man pause request being stored (a sweep's) is read too,
+        // else the engine would be restored paused, its resume naming no request.
+        prepare: async () => {
+          const current = this.state.engine(engineId);
+          const pauseRequestId =
+            current.status === 'watched' && current.health === 'STALE'
+              ? await this.stalePauseRequestId(engineId)
+              : null;
+          return {
+            type: 'RecordHeartbeat',
+            data: { engineId, heartbeatAt: at, signingOff: signsOff, pauseRequestId, now },
+          };
+        },
       },
       CANARY_ACTOR,
       envelope.id,
