@@ -87,4 +87,47 @@ describe('runService', () => {
       expect(JSON.parse(output.trim().split('\n').at(-1) as string)).toMatchObject({ msg: 'stopped' });
     }, 30_000);
   });
+
+  describe.each(['SIGTERM', 'SIGINT'] as const)('When %s comes while the start never ends', (signal) => {
+    // The first connect waits for NATS for ever: an unreachable server holds the start.
+    it('should give the start up within SHUTDOWN_TIMEOUT_MS and exit 1', async () => {
+      const child = spawn(
+        process.execPath,
+        ['-r', '@swc-node/register', 'libs/service/src/fixtures/slow-shutdown.main.ts'],
+        {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            NATS_URL: `nats://127.0.0.1:${await freePort()}`,
+            BIFROST_NAMESPACE: ns.namespace,
+            PORT: String(await freePort()),
+            LOG_LEVEL: 'info',
+            SHUTDOWN_TIMEOUT_MS: '500',
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      let exit: [number | null, string | null] | undefined;
+      child.once('exit', (code, killedBy) => (exit = [code, killedBy]));
+
+      try {
+        // Its signal handlers are in place before Nest starts.
+        await waitFor(() => output.includes('Starting Nest application'), {
+          timeoutMs: 30_000,
+          what: 'the start',
+        });
+        // Twice, as one Ctrl-C under npm.
+        child.kill(signal);
+        child.kill(signal);
+
+        expect(await waitFor(() => exit, { timeoutMs: 15_000, what: 'the exit' })).toEqual([1, null]);
+        expect(output).toContain(`${signal} while starting`);
+      } finally {
+        if (exit === undefined) child.kill('SIGKILL');
+      }
+    }, 60_000);
+  });
 });

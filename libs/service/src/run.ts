@@ -33,9 +33,20 @@ export async function runService<S extends TObject>(
   // A signal during start-up is honoured once the service is up, never lost. Listening for every
   // signal, not once: a repeat (one Ctrl-C reaches a service under npm twice) would otherwise get
   // Node's default, killing the service in the middle of its drain.
+  // No signal ends the process by itself now, so a start that never ends (NATS unreachable: the
+  // first connect waits for it) is given up SHUTDOWN_TIMEOUT_MS after the first one.
   let signalled: string | undefined;
+  let giveUp: NodeJS.Timeout | undefined;
   let stop = (signal: string) => {
-    signalled ??= signal;
+    if (signalled !== undefined) return;
+    signalled = signal;
+    giveUp = setTimeout(() => {
+      process.stderr.write(
+        `${definition.name}: ${signal} while starting, and the start did not end within ${config.SHUTDOWN_TIMEOUT_MS} ms; exiting\n`,
+      );
+      process.exit(1);
+    }, config.SHUTDOWN_TIMEOUT_MS);
+    giveUp.unref();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
@@ -62,6 +73,8 @@ export async function runService<S extends TObject>(
     );
     process.exit(1);
   }
+  // Up: the shutdown keeps its own time.
+  clearTimeout(giveUp);
   let stopping = false;
   stop = (signal: string) => {
     if (stopping) return;
