@@ -391,7 +391,8 @@ describe('SDK over HTTP', () => {
 
   describe('when the engine closes while a fact waits out its backoff', () => {
     it('should send the sign-off and the buffer at once, within the deadline', async () => {
-      const sdk = await outcomeInBackoff(30, { heartbeatIntervalMs: 60_000 });
+      // A deadline a loaded machine keeps (2 s did not always), still far short of the 30 s backoff.
+      const sdk = await outcomeInBackoff(30, { heartbeatIntervalMs: 60_000, deadlineMs: 10_000 });
 
       const { undelivered } = await sdk.close();
 
