@@ -67,27 +67,13 @@ describe('risk-guard when a stalled leader wakes up after a takeover', () => {
   });
 
   it('should not grant once its lease has run out, though the successor throttled the engine', async () => {
-    await successor.app.get(RiskDesk).execute({
-      op: 'policy',
-      actor: OPERATOR,
-      command: {
-        type: 'ThrottlePolicy',
-        data: {
-          policyId: 'eng',
-          now: new Date().toISOString(),
-          cause: { kind: 'operator', id: 'alice', reason: 'incident' },
-        },
-      },
-    });
+    await successor.app.get(RiskDesk).execute(operatorPolicyOf('ThrottlePolicy', 'eng', 'incident'));
     expect(stalled.app.get(RiskDesk).isLeader).toBe(true);
 
-    const answer = await stalled.app
-      .get(RiskDesk)
-      .execute({ op: 'reserve', request: reserveOf('stale') })
-      .then(
-        (reply) => reply as ReserveReply,
-        (error: { code?: string }) => error,
-      );
+    const answer = await answerOf(stalled, { op: 'reserve', request: reserveOf('stale') }).then(
+      (reply) => reply as ReserveReply,
+      (error: { code?: string }) => error,
+    );
 
     expect(answer).toMatchObject({ code: 'RISK.NOT_LEADER' });
     expect(stalled.app.get(RiskDesk).isLeader).toBe(false);
@@ -100,19 +86,7 @@ describe('risk-guard when a stalled leader wakes up after a takeover', () => {
 
   it('should read a policy change it did not append (a late one of the earlier leader) before deciding on', async () => {
     const desk = successor.app.get(RiskDesk);
-    await desk.execute({
-      op: 'policy',
-      actor: OPERATOR,
-      command: {
-        type: 'DefinePolicy',
-        data: {
-          policyId: 'eng2',
-          now: new Date().toISOString(),
-          cause: { kind: 'operator', id: 'alice', reason: 'limits' },
-          limits: { maxDailyLoss: usd(100_000), maxDailyExposure: usd(100_000), maxDailyActions: 100 },
-        },
-      },
-    });
+    await desk.execute(definePolicyOf('eng2'));
     const subject = ns.naming.eventSubject('risk', 'policy', 'eng2');
     const { events, lastSequence } = await client.eventStore.read(subject);
     const state = events.reduce(
@@ -188,13 +162,7 @@ describe('risk-guard when a stalled leader is asked about what its successor dec
       .execute({ op: 'reserve', request: reserveOf('after') })) as ReserveReply;
     expect(stalled.app.get(RiskDesk).isLeader).toBe(true);
 
-    const answer = await stalled.app
-      .get(RiskDesk)
-      .execute({
-        op: 'settle',
-        request: { engineId: 'eng', reservationId: granted.reservationId, realizedLoss: usd(100) },
-      })
-      .catch((error: { code?: string }) => error);
+    const answer = await answerOf(stalled, settleOf(granted.reservationId));
 
     expect(answer).toMatchObject({ code: 'RISK.NOT_LEADER' });
   });
@@ -211,37 +179,17 @@ describe('risk-guard when a stalled leader is asked about what its successor dec
     // It wakes: its next lease round finds the lease released and takes it.
     await (desk as unknown as { leadership(): Promise<void> }).leadership();
     await waitFor(() => desk.isLeader, { what: 'the woken instance leads' });
-    const answer = await desk
-      .execute({
-        op: 'settle',
-        request: { engineId: 'eng', reservationId: granted.reservationId, realizedLoss: usd(100) },
-      })
-      .catch((error: { code?: string }) => error);
+    const answer = await answerOf(stalled, settleOf(granted.reservationId));
 
     expect(answer).toMatchObject({ reservationId: granted.reservationId, status: 'SETTLED' });
   });
 
   it("should not call a policy only its successor defined unknown: a tripwire's throttle of it would be dropped", async () => {
     stopPolicyWatch(stalled);
-    await successor.app.get(RiskDesk).execute({
-      op: 'policy',
-      actor: OPERATOR,
-      command: {
-        type: 'DefinePolicy',
-        data: {
-          policyId: 'eng2',
-          now: new Date().toISOString(),
-          cause: { kind: 'operator', id: 'alice', reason: 'limits' },
-          limits: { maxDailyLoss: usd(100_000), maxDailyExposure: usd(100_000), maxDailyActions: 100 },
-        },
-      },
-    });
+    await successor.app.get(RiskDesk).execute(definePolicyOf('eng2'));
     expect(stalled.app.get(RiskDesk).isLeader).toBe(true);
 
-    const answer = await stalled.app
-      .get(RiskDesk)
-      .execute(throttleOf('eng2'))
-      .catch((error: { code?: string }) => error);
+    const answer = await answerOf(stalled, throttleOf('eng2'));
 
     expect(answer).toMatchObject({ code: 'RISK.NOT_LEADER' });
   });
@@ -254,24 +202,10 @@ describe('risk-guard when a stalled leader is asked about what its successor dec
       what: 'the stalled leader knows the throttle',
     });
     stopPolicyWatch(stalled);
-    await successor.app.get(RiskDesk).execute({
-      op: 'policy',
-      actor: OPERATOR,
-      command: {
-        type: 'LiftThrottle',
-        data: {
-          policyId: 'eng',
-          now: new Date().toISOString(),
-          cause: { kind: 'operator', id: 'alice', reason: 'recovered' },
-        },
-      },
-    });
+    await successor.app.get(RiskDesk).execute(operatorPolicyOf('LiftThrottle', 'eng', 'recovered'));
     expect(stalled.app.get(RiskDesk).isLeader).toBe(true);
 
-    const answer = await stalled.app
-      .get(RiskDesk)
-      .execute(throttleOf('eng'))
-      .catch((error: { code?: string }) => error);
+    const answer = await answerOf(stalled, throttleOf('eng'));
 
     expect(answer).toMatchObject({ code: 'RISK.NOT_LEADER' });
   });
@@ -280,10 +214,7 @@ describe('risk-guard when a stalled leader is asked about what its successor dec
     await successor.app.get(RiskDesk).execute({ op: 'reserve', request: reserveOf('after') });
     expect(stalled.app.get(RiskDesk).isLeader).toBe(true);
 
-    const answer = await stalled.app
-      .get(RiskDesk)
-      .execute({ op: 'ledger' })
-      .catch((error: { code?: string }) => error);
+    const answer = await answerOf(stalled, { op: 'ledger' });
 
     expect(answer).toMatchObject({ code: 'RISK.NOT_LEADER' });
   });
@@ -346,6 +277,52 @@ describe('risk-guard while no instance leads', () => {
  */
 function stopPolicyWatch(service: RunningService): void {
   (service.app.get(RiskDesk) as unknown as { policyWatch?: Subscription }).policyWatch?.unsubscribe();
+}
+
+/** What the desk of `service` answers to `request`, its error included. */
+function answerOf(service: RunningService, request: RiskRequest): Promise<unknown> {
+  return service.app
+    .get(RiskDesk)
+    .execute(request)
+    .catch((error: { code?: string }) => error);
+}
+
+/** An operator's policy command without data of its own. */
+function operatorPolicyOf(
+  type: 'ThrottlePolicy' | 'LiftThrottle',
+  policyId: string,
+  reason: string,
+): RiskRequest {
+  return {
+    op: 'policy',
+    actor: OPERATOR,
+    command: {
+      type,
+      data: { policyId, now: new Date().toISOString(), cause: { kind: 'operator', id: 'alice', reason } },
+    },
+  };
+}
+
+/** An operator's definition of `policyId` with wide limits. */
+function definePolicyOf(policyId: string): RiskRequest {
+  return {
+    op: 'policy',
+    actor: OPERATOR,
+    command: {
+      type: 'DefinePolicy',
+      data: {
+        policyId,
+        now: new Date().toISOString(),
+        cause: { kind: 'operator', id: 'alice', reason: 'limits' },
+        limits: { maxDailyLoss: usd(100_000), maxDailyExposure: usd(100_000), maxDailyActions: 100 },
+      },
+    },
+  };
+}
+
+/** A settle of `reservationId` of engine `eng` with a realized loss of 100. */
+function settleOf(reservationId: string): RiskRequest {
+  return { op: 'settle', request: { engineId: 'eng', reservationId, realizedLoss: usd(100) } };
 }
 
 /** A tripwire's throttle, as its consumer asks the desk. */

@@ -7,6 +7,34 @@ const ROOT = resolve(__dirname, '../../..');
 describe('runService', () => {
   let ns: TestNamespace;
 
+  /** Runs `libs/service/src/fixtures/<name>.main.ts` on this namespace; `output`: stdout and stderr so far. */
+  const runFixture = async (
+    name: string,
+    env: Record<string, string>,
+    stdin: 'ignore' | 'pipe' = 'ignore',
+  ) => {
+    const child = spawn(
+      process.execPath,
+      ['-r', '@swc-node/register', `libs/service/src/fixtures/${name}.main.ts`],
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          NATS_URL: ns.natsUrl,
+          BIFROST_NAMESPACE: ns.namespace,
+          PORT: String(await freePort()),
+          LOG_LEVEL: 'info',
+          ...env,
+        },
+        stdio: [stdin, 'pipe', 'pipe'],
+      },
+    );
+    let text = '';
+    child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    return { child, output: () => text };
+  };
+
   beforeAll(async () => {
     ns = await createTestNamespace('run');
   });
@@ -19,29 +47,11 @@ describe('runService', () => {
     ['a service still starting (a start-up hook)', 'startup'],
   ])('When a promise rejection goes unhandled in %s', (_, faultAt) => {
     it('should log it as its last line, at level fatal, and exit 1', async () => {
-      const child = spawn(
-        process.execPath,
-        ['-r', '@swc-node/register', 'libs/service/src/fixtures/unhandled-rejection.main.ts'],
-        {
-          cwd: ROOT,
-          env: {
-            ...process.env,
-            NATS_URL: ns.natsUrl,
-            BIFROST_NAMESPACE: ns.namespace,
-            PORT: String(await freePort()),
-            LOG_LEVEL: 'info',
-            FAULT_AT: faultAt,
-          },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      let output = '';
-      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const { child, output } = await runFixture('unhandled-rejection', { FAULT_AT: faultAt });
 
       const code = await new Promise<number | null>((done) => child.once('exit', done));
 
-      const last = JSON.parse(output.trim().split('\n').at(-1) as string) as Record<string, unknown>;
+      const last = JSON.parse(output().trim().split('\n').at(-1) as string) as Record<string, unknown>;
       expect(code).toBe(1);
       expect(last).toMatchObject({
         level: 'fatal',
@@ -55,67 +65,35 @@ describe('runService', () => {
   describe.each(['SIGTERM', 'SIGINT'] as const)('When %s comes again while it drains', (signal) => {
     // One Ctrl-C reaches a service run under npm twice (from the terminal and forwarded by npm).
     it('should go on draining and exit 0, not die of the second signal', async () => {
-      const child = spawn(
-        process.execPath,
-        ['-r', '@swc-node/register', 'libs/service/src/fixtures/slow-shutdown.main.ts'],
-        {
-          cwd: ROOT,
-          env: {
-            ...process.env,
-            NATS_URL: ns.natsUrl,
-            BIFROST_NAMESPACE: ns.namespace,
-            PORT: String(await freePort()),
-            LOG_LEVEL: 'info',
-          },
-          stdio: ['pipe', 'pipe', 'pipe'],
-        },
-      );
-      let output = '';
-      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const { child, output } = await runFixture('slow-shutdown', {}, 'pipe');
       const exited = new Promise<[number | null, string | null]>((done) =>
         child.once('exit', (code, killedBy) => done([code, killedBy])),
       );
 
-      await waitFor(() => output.includes('draining started'), { timeoutMs: 30_000, what: 'the start' });
+      await waitFor(() => output().includes('draining started'), { timeoutMs: 30_000, what: 'the start' });
       child.kill(signal);
-      await waitFor(() => output.includes('shutting down'), { what: 'the shutdown' });
+      await waitFor(() => output().includes('shutting down'), { what: 'the shutdown' });
       child.kill(signal);
-      child.stdin.end('the shutdown hook may finish\n');
+      child.stdin?.end('the shutdown hook may finish\n');
 
       expect(await exited).toEqual([0, null]);
-      expect(JSON.parse(output.trim().split('\n').at(-1) as string)).toMatchObject({ msg: 'stopped' });
+      expect(JSON.parse(output().trim().split('\n').at(-1) as string)).toMatchObject({ msg: 'stopped' });
     }, 30_000);
   });
 
   describe.each(['SIGTERM', 'SIGINT'] as const)('When %s comes while the start never ends', (signal) => {
     // The first connect waits for NATS for ever: an unreachable server holds the start.
     it('should give the start up within SHUTDOWN_TIMEOUT_MS and exit 1', async () => {
-      const child = spawn(
-        process.execPath,
-        ['-r', '@swc-node/register', 'libs/service/src/fixtures/slow-shutdown.main.ts'],
-        {
-          cwd: ROOT,
-          env: {
-            ...process.env,
-            NATS_URL: `nats://127.0.0.1:${await freePort()}`,
-            BIFROST_NAMESPACE: ns.namespace,
-            PORT: String(await freePort()),
-            LOG_LEVEL: 'info',
-            SHUTDOWN_TIMEOUT_MS: '500',
-          },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      let output = '';
-      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const { child, output } = await runFixture('slow-shutdown', {
+        NATS_URL: `nats://127.0.0.1:${await freePort()}`,
+        SHUTDOWN_TIMEOUT_MS: '500',
+      });
       let exit: [number | null, string | null] | undefined;
       child.once('exit', (code, killedBy) => (exit = [code, killedBy]));
 
       try {
         // Its signal handlers are in place before Nest starts.
-        await waitFor(() => output.includes('Starting Nest application'), {
+        await waitFor(() => output().includes('Starting Nest application'), {
           timeoutMs: 30_000,
           what: 'the start',
         });
@@ -124,7 +102,7 @@ describe('runService', () => {
         child.kill(signal);
 
         expect(await waitFor(() => exit, { timeoutMs: 15_000, what: 'the exit' })).toEqual([1, null]);
-        expect(output).toContain(`${signal} while starting`);
+        expect(output()).toContain(`${signal} while starting`);
       } finally {
         if (exit === undefined) child.kill('SIGKILL');
       }

@@ -1,7 +1,6 @@
-import { openDataSource } from '@bifrost/persistence';
 import { createTestDatabase, type TestDatabase } from '@bifrost/testing';
-import { projectorEntities, projectorMigrations } from '../persistence';
 import { DecisionDocuments1732300000900 } from './1732300000900-decision-documents';
+import { migratedLast } from './migration.fixtures';
 
 const BLOCKING = { name: 'maturity', outcome: 'BLOCK', value: 'L0', threshold: 'L1', distanceToTrip: -1 };
 const ALLOWING = { name: 'health', outcome: 'ALLOW', value: 0.9, threshold: 0.5, distanceToTrip: 0.4 };
@@ -16,26 +15,19 @@ describe('migration DecisionDocuments1732300000900', () => {
 
   describe('Given gate decisions stored before it, as jsonb', () => {
     it('should keep every document and derive each decision its reasons', async () => {
-      const before = projectorMigrations.filter((m) => m !== DecisionDocuments1732300000900);
-      const old = await openDataSource({ url: db.url, entities: [], migrations: before });
       const verdict = (action: string, checks: unknown[]) => JSON.stringify({ action, checks });
-      for (const [id, action, checks] of [
-        ['d-1', 'BLOCK', [BLOCKING, ALLOWING]],
-        ['d-2', 'ALLOW', [ALLOWING]],
-      ] as const) {
-        await old.query(
-          `INSERT INTO gate_decisions (decision_id, event_id, decided_at, engine_id, strategy_id, action, risk_level,
+      const current = await migratedLast(db, DecisionDocuments1732300000900, async (old) => {
+        for (const [id, action, checks] of [
+          ['d-1', 'BLOCK', [BLOCKING, ALLOWING]],
+          ['d-2', 'ALLOW', [ALLOWING]],
+        ] as const) {
+          await old.query(
+            `INSERT INTO gate_decisions (decision_id, event_id, decided_at, engine_id, strategy_id, action, risk_level,
              mode, size_multiplier, action_kind, action_hash, policy_revision, verdict, request, stream_seq)
            VALUES ($1, $1, now(), 'e', 's', $2, 'LOW', 'enforce', 1, 'order.place', 'h', 'r', $3, '{"engineId":"e"}', 1)`,
-          [id, action, verdict(action, [...checks])],
-        );
-      }
-      await old.destroy();
-
-      const current = await openDataSource({
-        url: db.url,
-        entities: projectorEntities,
-        migrations: projectorMigrations,
+            [id, action, verdict(action, [...checks])],
+          );
+        }
       });
       try {
         expect(

@@ -1,10 +1,7 @@
-import { openDataSource } from '@bifrost/persistence';
 import { createTestDatabase, type TestDatabase } from '@bifrost/testing';
 import { type DataSource } from 'typeorm';
-import { projectorEntities, projectorMigrations } from '../persistence';
 import { KillSwitchKind1732300001900 } from './1732300001900-kill-switch-kind';
-
-const before = projectorMigrations.filter((m) => m !== KillSwitchKind1732300001900);
+import { migratedLast, primaryKey as keyOf } from './migration.fixtures';
 
 /** An engaged kill switch, keyed by the columns given (`scope` alone before the migration). */
 function insertSwitch(dataSource: DataSource, key: Record<string, string>) {
@@ -16,15 +13,7 @@ function insertSwitch(dataSource: DataSource, key: Record<string, string>) {
   );
 }
 
-async function primaryKey(dataSource: DataSource): Promise<string[]> {
-  const rows = await dataSource.query<{ attname: string }[]>(
-    `SELECT a.attname FROM pg_index i
-       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
-     WHERE i.indrelid = 'control_kill_switches'::regclass AND i.indisprimary
-     ORDER BY array_position(i.indkey, a.attnum)`,
-  );
-  return rows.map((row) => row.attname);
-}
+const primaryKey = (dataSource: DataSource) => keyOf(dataSource, 'control_kill_switches');
 
 describe('migration KillSwitchKind1732300001900', () => {
   let db: TestDatabase;
@@ -32,14 +21,9 @@ describe('migration KillSwitchKind1732300001900', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('migration1900');
-    const old = await openDataSource({ url: db.url, entities: [], migrations: before });
-    await insertSwitch(old, { scope: 'global' });
-    await insertSwitch(old, { scope: 'eng-1' });
-    await old.destroy();
-    current = await openDataSource({
-      url: db.url,
-      entities: projectorEntities,
-      migrations: projectorMigrations,
+    current = await migratedLast(db, KillSwitchKind1732300001900, async (old) => {
+      await insertSwitch(old, { scope: 'global' });
+      await insertSwitch(old, { scope: 'eng-1' });
     });
   });
   afterAll(async () => {

@@ -1,12 +1,7 @@
-import { openDataSource } from '@bifrost/persistence';
 import { createTestDatabase, type TestDatabase } from '@bifrost/testing';
 import { type DataSource } from 'typeorm';
-import { projectorEntities, projectorMigrations } from '../persistence';
 import { ListOrderIndexes1732300001800 } from './1732300001800-list-order-indexes';
-
-// Every other migration first, this one last: undoing the last migration undoes this one, whatever
-// migrations come after it.
-const before = projectorMigrations.filter((m) => m !== ListOrderIndexes1732300001800);
+import { migratedLast } from './migration.fixtures';
 
 /** Postgres's plan for `sql`, with sequential and bitmap scans priced out: what an index serves in its order. */
 async function plan(dataSource: DataSource, sql: string, params: unknown[] = []): Promise<string> {
@@ -24,8 +19,7 @@ describe('migration ListOrderIndexes1732300001800', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('migration1800');
-    await (await openDataSource({ url: db.url, entities: [], migrations: before })).destroy();
-    ds = await openDataSource({ url: db.url, entities: projectorEntities, migrations: projectorMigrations });
+    ds = await migratedLast(db, ListOrderIndexes1732300001800);
   });
   afterAll(async () => {
     await ds?.destroy();

@@ -1,10 +1,7 @@
-import { openDataSource } from '@bifrost/persistence';
 import { createTestDatabase, type TestDatabase } from '@bifrost/testing';
 import { type DataSource } from 'typeorm';
-import { projectorEntities, projectorMigrations } from '../persistence';
 import { RiskReservationDecisionsKey1732300001300 } from './1732300001300-risk-reservation-decisions-key';
-
-const before = projectorMigrations.filter((m) => m !== RiskReservationDecisionsKey1732300001300);
+import { migratedLast, primaryKey as keyOf } from './migration.fixtures';
 
 /** A `risk_reservation_decisions` row with just the ids that matter here. */
 function insertDecision(dataSource: DataSource, eventId: string, reservationId: string) {
@@ -15,14 +12,7 @@ function insertDecision(dataSource: DataSource, eventId: string, reservationId: 
   );
 }
 
-async function primaryKey(dataSource: DataSource): Promise<string[]> {
-  const rows = await dataSource.query<{ attname: string }[]>(
-    `SELECT a.attname FROM pg_index i
-       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
-     WHERE i.indrelid = 'risk_reservation_decisions'::regclass AND i.indisprimary`,
-  );
-  return rows.map((row) => row.attname);
-}
+const primaryKey = (dataSource: DataSource) => keyOf(dataSource, 'risk_reservation_decisions');
 
 async function eventIdNullable(dataSource: DataSource): Promise<string | undefined> {
   const [row] = await dataSource.query<{ is_nullable: string }[]>(
@@ -39,14 +29,9 @@ describe('migration RiskReservationDecisionsKey1732300001300', () => {
   beforeAll(async () => {
     db = await createTestDatabase('migration1300');
     // Decisions as the projector stored them before: one record each, its id the reservation id.
-    const old = await openDataSource({ url: db.url, entities: [], migrations: before });
-    await insertDecision(old, 'r-1', 'r-1');
-    await insertDecision(old, 'r-2', 'r-2');
-    await old.destroy();
-    current = await openDataSource({
-      url: db.url,
-      entities: projectorEntities,
-      migrations: projectorMigrations,
+    current = await migratedLast(db, RiskReservationDecisionsKey1732300001300, async (old) => {
+      await insertDecision(old, 'r-1', 'r-1');
+      await insertDecision(old, 'r-2', 'r-2');
     });
   });
   afterAll(async () => {

@@ -14,6 +14,18 @@ const counter: Decider<Counter, { by: number; max: number }, DomainEvent, void> 
 };
 const silent = { warn: () => undefined, error: () => undefined };
 
+/** How the commands of these tests become envelopes. */
+const meta = {
+  toEnvelope: (e: DomainEvent, subject: string) =>
+    createEnvelope({
+      type: `system.${e.type}`,
+      subject,
+      source: 't',
+      actor: { kind: 'system' as const, id: 't' },
+      data: e.data,
+    }),
+};
+
 describe('LiveContext: in-memory state from snapshot + tail, kept current', () => {
   let ns: TestNamespace;
   let writer: Messaging;
@@ -168,16 +180,6 @@ describe('LiveContext: in-memory state from snapshot + tail, kept current', () =
     const two = live(writer);
     await one.context.start();
     await two.context.start();
-    const meta = {
-      toEnvelope: (e: DomainEvent, subject: string) =>
-        createEnvelope({
-          type: `system.${e.type}`,
-          subject,
-          source: 't',
-          actor: { kind: 'system' as const, id: 't' },
-          data: e.data,
-        }),
-    };
     const subject = one.counters.subjectOf('shared');
     try {
       await Promise.all(
@@ -526,16 +528,6 @@ describe('LiveContext when the events stream is deleted and created again', () =
     // A tail that has not noticed yet: the state stays as the old stream left it (a: 5 at 2).
     await context.stop();
     await recreateWithNewEvents(); // a: 12 at 3
-    const meta = {
-      toEnvelope: (e: DomainEvent, subject: string) =>
-        createEnvelope({
-          type: `system.${e.type}`,
-          subject,
-          source: 't',
-          actor: { kind: 'system' as const, id: 't' },
-          data: e.data,
-        }),
-    };
 
     // At most 12: the new stream's 12 leaves no room. Its append expecting 2 conflicts; a re-read
     // from 3 on would fold the new stream's 1 into the old 5 and find room.
