@@ -13,6 +13,11 @@ export const GatewayConfig = Type.Object({
   GATEWAY_ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 10, default: 15 * 60 }),
   // Seed 004 C1: a 15-minute access token and a 7-day refresh token.
   GATEWAY_REFRESH_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 60, default: 7 * 24 * 60 * 60 }),
+  /**
+   * Longest an operator session lasts from its login (`POST /auth/token`), however often it is
+   * refreshed: a refresh token never outlives it, and a refresh after it is refused.
+   */
+  GATEWAY_SESSION_MAX_AGE_SECONDS: Type.Integer({ minimum: 60, default: 30 * 24 * 60 * 60 }),
   /** How long an authenticated key is trusted without a database lookup (revocation delay on other instances). */
   GATEWAY_KEY_CACHE_MS: Type.Integer({ minimum: 0, default: 5_000 }),
   /** Sustained requests per second per principal, by role; the bucket holds `GATEWAY_RATE_BURST_SECONDS` of it. */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { jetstreamManager, StorageType, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
+import { actionHash } from '@bifrost/audit';
 import { Catalogue, catalogue, type Envelope } from '@bifrost/contracts';
 import {
   createTestNamespace,
@@ -105,6 +106,32 @@ describe('SDK over NATS', () => {
       });
 
       expect(verdict).toMatchObject({ failClosed: false, action: 'BLOCK', strategyId: 'fresh' });
+    });
+
+    it("should serialize the action once, and bind the verdict to the gate's hash of it as sent", async () => {
+      const sdk = client(ns);
+      await sdk.whenConnected(5_000);
+      let serialized = 0;
+      // Parameters out of JCS order, with a value JSON turns into another (as a Date does).
+      const at = { toJSON: () => ((serialized += 1), '2026-12-08T00:00:00.000Z') };
+      const action = {
+        kind: 'order.place',
+        intent: 'open' as const,
+        params: { z: [1.5, 1e21, 'é'], a: { at, dropped: undefined } },
+      };
+
+      const verdict = await sdk.check({ strategyId: 's1', action });
+
+      expect(verdict).toMatchObject({ failClosed: false, action: 'ALLOW' });
+      if (verdict.failClosed) throw new Error('unreachable');
+      expect(verdict.actionHash).toBe(
+        actionHash({
+          kind: 'order.place',
+          intent: 'open',
+          params: { z: [1.5, 1e21, 'é'], a: { at: '2026-12-08T00:00:00.000Z' } },
+        }),
+      );
+      expect(serialized).toBe(1);
     });
 
     describe('an action that needs approval (a strategy at L2)', () => {

@@ -217,7 +217,8 @@ export class BifrostClient {
    */
   async check(request: CheckRequest, options?: DecisionOptions): Promise<CheckVerdict> {
     const deadlineAt = this.deadlineAt(options);
-    const hash = sentActionHash(fieldOf(request, 'action'));
+    const encoded = this.encode('check', request);
+    const hash = encoded.ok ? sentActionHash(encoded.json) : undefined;
     const requestId = fieldOf(request, 'requestId');
     const subject = {
       engineId: this.engineId,
@@ -225,7 +226,8 @@ export class BifrostClient {
       ...(typeof requestId === 'string' ? { requestId } : {}),
       ...(hash === undefined ? {} : { actionHash: hash }),
     };
-    const verdict = toCheckVerdict(subject, await this.ask('check', request, deadlineAt), Date.now());
+    const answer = encoded.ok ? await this.send('check', encoded, deadlineAt) : encoded;
+    const verdict = toCheckVerdict(subject, answer, Date.now());
     if (verdict.failClosed)
       this.logger.warn?.('bifrost: check failed closed', { code: verdict.code, reason: verdict.reason });
     else this.policyRevision = verdict.policyRevision;
@@ -413,6 +415,12 @@ export class BifrostClient {
     input: unknown,
     deadlineAt: number,
   ): Promise<Answer<ReplyOf<O>>> {
+    const encoded = this.encode(operation, input);
+    return encoded.ok ? this.send(operation, encoded, deadlineAt) : encoded;
+  }
+
+  /** The request of `ask`, checked against its contract and encoded once: the bytes sent. */
+  private encode(operation: Operation, input: unknown): Encoded | Failure {
     if (this.closed) return failure(SDK_ERROR_CODES.closed, 'the client is closed');
     if (this.transport.state === 'failed') {
       return failure(
@@ -449,6 +457,15 @@ export class BifrostClient {
         `invalid ${operation} request: not JSON (${(error as Error).message})`,
       );
     }
+    return { ok: true, body, json };
+  }
+
+  private async send<O extends Operation>(
+    operation: O,
+    { body, json }: Encoded,
+    deadlineAt: number,
+  ): Promise<Answer<ReplyOf<O>>> {
+    const contract = CONTRACTS[operation];
     const reply = await this.transport.request(operation, json, deadlineAt);
     if (!reply.ok) return reply;
     if (Date.now() > deadlineAt) {
@@ -727,17 +744,23 @@ function textOf(value: unknown): string {
 }
 
 /**
- * The hash the gate binds its verdict to (DESIGN §3), of the action as it goes on the wire (JSON
- * drops what it cannot carry); undefined when it cannot be sent, which the request's own checks
- * answer.
+ * The hash the gate binds its verdict to (DESIGN §3), of the action in the request exactly as it
+ * goes on the wire (read back from the encoded request, so the action is not serialized a second
+ * time); undefined when it cannot be canonicalized, which the gate's answer then tells.
  */
-function sentActionHash(action: unknown): string | undefined {
+function sentActionHash(json: string): string | undefined {
   try {
-    const text = JSON.stringify(action);
-    return text === undefined ? undefined : actionHash(JSON.parse(text));
+    return actionHash((JSON.parse(json) as { action?: unknown }).action);
   } catch {
     return undefined;
   }
+}
+
+/** A request checked against its contract, and its bytes on the wire. */
+interface Encoded {
+  readonly ok: true;
+  readonly body: Record<string, unknown>;
+  readonly json: string;
 }
 
 /** Waits `ms` (at most), or until `signal` aborts. */

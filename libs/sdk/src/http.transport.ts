@@ -1,12 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { nothingDecided } from '@bifrost/contracts';
 import { boundedRetryAfter, parseRetryAfter, undecidedRetryDelay } from './backoff.policy';
 import { ConnectionLoop } from './connection.loop';
 import type { Fact } from './fact.envelope';
 import { SDK_ERROR_CODES } from './sdk.errors';
 import { traceHeaders } from './trace.headers';
 import type { ConnectionState, SdkLogger } from './sdk.types';
-import type { DeliveryResult, Operation, Transport, TransportReply } from './transport.types';
+import {
+  undecided,
+  type DeliveryResult,
+  type Operation,
+  type Transport,
+  type TransportReply,
+} from './transport.types';
 
 export interface HttpTransportOptions {
   /** Gateway origin, e.g. `https://bifrost.example.com` (see `gatewayOrigin`). */
@@ -102,15 +107,18 @@ export class HttpTransport implements Transport {
       }
       if (exchange.status === 200) return { ok: true, data: exchange.body };
       const problem = problemOf(exchange.status, exchange.body);
-      // A 429 was refused before anyone decided; a 503 is asked again only when its code says nobody
-      // decided it (a timeout may have been decided, whatever its Retry-After says).
-      const undecided = nothingDecided(problem.code);
-      if (exchange.status === 429 || (exchange.status === 503 && undecided)) {
+      // A 429 was refused before anyone decided; a 503 (a check's 409) is asked again only when its
+      // code says nobody decided it (a timeout may have been decided, whatever its Retry-After says).
+      const nobodyDecided = undecided(operation, problem.code);
+      if (
+        exchange.status === 429 ||
+        ((exchange.status === 503 || exchange.status === 409) && nobodyDecided)
+      ) {
         const asked = parseRetryAfter(exchange.retryAfter, Date.now());
         const waitMs =
           asked !== undefined
             ? boundedRetryAfter(asked)
-            : undecided
+            : nobodyDecided
               ? undecidedRetryDelay(attempt)
               : undefined;
         if (waitMs !== undefined && Date.now() + waitMs < deadlineAt) {

@@ -1,6 +1,6 @@
 import { jetstream, JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
 import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
-import { createNaming, nothingDecided, type Naming } from '@bifrost/contracts';
+import { createNaming, type Naming } from '@bifrost/contracts';
 import { createConnection } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { undecidedRetryDelay } from './backoff.policy';
@@ -11,6 +11,7 @@ import { traceHeaders } from './trace.headers';
 import type { ConnectionState, SdkLogger } from './sdk.types';
 import {
   OPERATIONS,
+  undecided,
   type DeliveryResult,
   type Operation,
   type Transport,
@@ -99,7 +100,7 @@ export class NatsTransport implements Transport {
         return requestFailure(error, subject, timeout);
       }
       // The service answered that nobody could decide it (e.g. no risk-guard leader yet): ask again.
-      const waitMs = reply.ok || !nothingDecided(reply.code) ? undefined : undecidedRetryDelay(attempt);
+      const waitMs = reply.ok || !undecided(operation, reply.code) ? undefined : undecidedRetryDelay(attempt);
       if (waitMs === undefined || Date.now() + waitMs >= deadlineAt) return reply;
       await sleep(waitMs);
     }

@@ -1,3 +1,4 @@
+import { nothingDecided } from '@bifrost/contracts';
 import type { ConnectionState } from './sdk.types';
 import type { Fact } from './fact.envelope';
 
@@ -12,6 +13,16 @@ export const OPERATIONS = {
   evaluate: { service: 'heimdall' },
 } as const;
 export type Operation = keyof typeof OPERATIONS;
+
+/**
+ * Whether an error reply says nobody decided the request, so asking again cannot decide it twice:
+ * `nothingDecided` in `@bifrost/contracts`, and for a gate check also `CONCURRENCY.CONFLICT` (its
+ * strategy was contended: the gate decided and recorded nothing, docs/gate.md "State, restarts and
+ * concurrency"). Elsewhere a conflict is an answer about the current state, not a reason to ask again.
+ */
+export function undecided(operation: Operation, code: string): boolean {
+  return nothingDecided(code) || (operation === 'check' && code === 'CONCURRENCY.CONFLICT');
+}
 
 /** A reply as the client sees it, whatever the transport: Bifrost's data or why there is none. */
 export type TransportReply = { ok: true; data: unknown } | { ok: false; code: string; message: string };

@@ -54,4 +54,8 @@ export class RefreshTokenRow {
 
   @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
   revokedAt!: Date | null;
+
+  /** The login the session began with, carried from each refresh token to its successor. */
+  @Column({ name: 'session_started_at', type: 'timestamptz' })
+  sessionStartedAt!: Date;
 }

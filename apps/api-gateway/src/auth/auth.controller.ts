@@ -12,7 +12,9 @@ const TokenPairSchema = object({
   accessToken: Type.String(),
   expiresIn: Type.Integer({ description: 'seconds' }),
   refreshToken: Type.String(),
-  refreshExpiresIn: Type.Integer({ description: 'seconds' }),
+  refreshExpiresIn: Type.Integer({
+    description: 'seconds; less than the refresh token TTL when the session ends sooner',
+  }),
   principal: object({ id: Type.String(), role: Type.String() }),
 });
 const TokenRequest = object({ apiKey: Type.String({ minLength: 1, maxLength: 500 }) });
@@ -64,7 +66,9 @@ export class AuthController {
     body: RefreshRequest,
     response: TokenPairSchema,
     example: { body: { refreshToken: PAIR_EXAMPLE.refreshToken }, response: PAIR_EXAMPLE },
-    refusals: { 401: 'The refresh token is unknown, spent, expired or revoked, or its key is' },
+    refusals: {
+      401: 'The refresh token is unknown, spent, expired or revoked, or its key is; or its session is older than GATEWAY_SESSION_MAX_AGE_SECONDS (AUTH.SESSION_EXPIRED)',
+    },
   })
   @Header('cache-control', 'no-store')
   refresh(@Body() body: { refreshToken: string }) {

@@ -378,6 +378,51 @@ describe('gateway auth', () => {
       expect(await refresh(other.body.refreshToken)).toBe(200);
     });
 
+    it('should end a session at its maximum age from the login, however often it was refreshed', async () => {
+      const operator = await h.createKey('operator');
+      const refresh = (refreshToken: string) =>
+        h.http('POST', '/api/v1/auth/refresh', { body: { refreshToken } });
+      const login = await h.http('POST', '/api/v1/auth/token', { body: { apiKey: operator.apiKey } });
+      const db = new Client({ connectionString: h.db.url });
+      await db.connect();
+      try {
+        // The login was 30 days (the default maximum age) less an hour ago (to the ms, as the gateway writes it).
+        await db.query(
+          `UPDATE refresh_tokens SET session_started_at = date_trunc('milliseconds', now() - interval '30 days' + interval '1 hour') WHERE key_id = $1`,
+          [operator.id],
+        );
+        const refreshed = await refresh(login.body.refreshToken);
+        // Its successor belongs to the same session: it expires with it, not 7 days from now.
+        expect(refreshed.status).toBe(200);
+        expect(refreshed.body.refreshExpiresIn).toBeGreaterThan(3_500);
+        expect(refreshed.body.refreshExpiresIn).toBeLessThanOrEqual(3_600);
+        const { rows } = await db.query<{ sessions: string }>(
+          `SELECT count(DISTINCT session_started_at) AS sessions FROM refresh_tokens WHERE key_id = $1`,
+          [operator.id],
+        );
+        expect(rows[0]?.sessions).toBe('1');
+
+        // The session's end passes (its refresh token would not expire for days yet).
+        await db.query(
+          `UPDATE refresh_tokens SET session_started_at = now() - interval '30 days', expires_at = now() + interval '1 day' WHERE key_id = $1`,
+          [operator.id],
+        );
+        const other = await h.http('POST', '/api/v1/auth/token', { body: { apiKey: operator.apiKey } });
+
+        const ended = await refresh(refreshed.body.refreshToken);
+        expect(ended.status).toBe(401);
+        expect(ended.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+        expect(ended.body).toMatchObject({ type: '/problems/unauthorized', code: 'AUTH.SESSION_EXPIRED' });
+        expect((await refresh(refreshed.body.refreshToken)).body).toMatchObject({
+          code: 'AUTH.SESSION_EXPIRED',
+        });
+        // A new login is a new session, and the ended one was no reuse that ends it.
+        expect((await refresh(other.body.refreshToken)).status).toBe(200);
+      } finally {
+        await db.end();
+      }
+    });
+
     it('should leave the refresh token unspent when its successor cannot be stored', async () => {
       const operator = await h.createKey('operator');
       const issued = await h.http('POST', '/api/v1/auth/token', { body: { apiKey: operator.apiKey } });

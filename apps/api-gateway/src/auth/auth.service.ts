@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { ForbiddenError, UnauthorizedError } from '@bifrost/event-sourcing';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
 import { signJwt, verifyJwt } from './jwt';
-import { KeyStore, principalOf } from './key-store.service';
+import { KeyStore, principalOf, type IssuedRefreshToken } from './key-store.service';
 import type { Principal } from './roles';
 
 /** How far the clocks of two gateway instances may disagree about a key's creation and a token's issue. */
@@ -67,27 +67,35 @@ export class AuthService {
     return this.pair(principal, now);
   }
 
-  /** Rotates a refresh token into a new pair. */
+  /** Rotates a refresh token into a new pair, within the session's maximum age. */
   async refresh(refreshToken: string, now: Date): Promise<TokenPair> {
     const rotated = await this.keys.rotateRefreshToken(refreshToken, now);
-    const key = rotated && (await this.keys.activeKeyById(rotated.keyId, now.getTime()));
-    if (!rotated || !key) throw new UnauthorizedError('unknown, spent, expired or revoked refresh token');
-    return this.pair(principalOf(key, 'jwt'), now, rotated.refreshToken);
+    if (!rotated.ok && rotated.reason === 'SESSION_EXPIRED') {
+      throw new UnauthorizedError(
+        `the session is older than ${this.config.GATEWAY_SESSION_MAX_AGE_SECONDS} s: sign in again with the API key`,
+        { code: 'AUTH.SESSION_EXPIRED' },
+      );
+    }
+    const key = rotated.ok ? await this.keys.activeKeyById(rotated.keyId, now.getTime()) : undefined;
+    if (!rotated.ok || !key) throw new UnauthorizedError('unknown, spent, expired or revoked refresh token');
+    return this.pair(principalOf(key, 'jwt'), now, rotated);
   }
 
-  private async pair(principal: Principal, now: Date, refreshToken?: string): Promise<TokenPair> {
+  private async pair(principal: Principal, now: Date, refresh?: IssuedRefreshToken): Promise<TokenPair> {
     const iat = Math.floor(now.getTime() / 1000);
     const ttl = this.config.GATEWAY_ACCESS_TOKEN_TTL_SECONDS;
     const accessToken = signJwt(
       { sub: principal.id, role: principal.role, iat, exp: iat + ttl, jti: randomUUID(), iss: TOKEN_ISSUER },
       this.config.GATEWAY_JWT_SECRET,
     );
+    const { refreshToken, expiresAt } = refresh ?? (await this.keys.issueRefreshToken(principal.id, now));
     return {
       tokenType: 'Bearer',
       accessToken,
       expiresIn: ttl,
-      refreshToken: refreshToken ?? (await this.keys.issueRefreshToken(principal.id, now)),
-      refreshExpiresIn: this.config.GATEWAY_REFRESH_TOKEN_TTL_SECONDS,
+      refreshToken,
+      // Shorter than GATEWAY_REFRESH_TOKEN_TTL_SECONDS near the session's end.
+      refreshExpiresIn: Math.floor((expiresAt.getTime() - now.getTime()) / 1000),
       principal: { id: principal.id, role: principal.role },
     };
   }

@@ -31,6 +31,14 @@ export interface NewKey {
   readonly expiresAt?: string;
 }
 
+export interface IssuedRefreshToken {
+  readonly refreshToken: string;
+  readonly expiresAt: Date;
+}
+
+type RefreshRefusal = { ok: false; reason: 'INVALID' | 'SESSION_EXPIRED' };
+export type RefreshRotation = ({ ok: true; keyId: string } & IssuedRefreshToken) | RefreshRefusal;
+
 /** An active key as the auth guard sees it. */
 interface ActiveKey {
   readonly id: string;
@@ -297,65 +305,87 @@ export class KeyStore implements OnModuleInit {
     return viewOf(row);
   }
 
+  /**
+   * Issues a refresh token of a session begun at `sessionStartedAt` (a login: now): it expires
+   * `GATEWAY_REFRESH_TOKEN_TTL_SECONDS` from now, or at the session's end when that comes first.
+   */
   async issueRefreshToken(
     keyId: string,
     now: Date,
     manager: EntityManager = this.db.manager,
-  ): Promise<string> {
+    sessionStartedAt: Date = now,
+  ): Promise<IssuedRefreshToken> {
     const minted = mintRefreshToken();
+    const expiresAt = new Date(
+      Math.min(
+        now.getTime() + this.config.GATEWAY_REFRESH_TOKEN_TTL_SECONDS * 1000,
+        sessionEnd(sessionStartedAt, this.config),
+      ),
+    );
     await manager.getRepository(RefreshTokenRow).insert({
       id: uuidv7(),
       keyId,
       tokenHash: minted.hash,
       createdAt: now,
-      expiresAt: new Date(now.getTime() + this.config.GATEWAY_REFRESH_TOKEN_TTL_SECONDS * 1000),
+      expiresAt,
       revokedAt: null,
+      sessionStartedAt,
     });
-    return minted.secret;
+    return { refreshToken: minted.secret, expiresAt };
   }
 
   /**
-   * Spends a refresh token and issues its successor in one transaction, so a failure leaves the old
-   * token unspent (a retry then works) rather than spent with no successor. Returns the key id and
-   * the new refresh token, or undefined when the token is unknown, spent or expired.
+   * Spends a refresh token and issues its successor, of the same session, in one transaction, so a
+   * failure leaves the old token unspent (a retry then works) rather than spent with no successor.
+   * Returns the key id and the new refresh token; `SESSION_EXPIRED` once the session is older than
+   * `GATEWAY_SESSION_MAX_AGE_SECONDS`, `INVALID` when the token is unknown, spent or expired.
    */
-  async rotateRefreshToken(
+  async rotateRefreshToken(secret: string, now: Date): Promise<RefreshRotation> {
+    return this.db.transaction(async (tx) => {
+      const spent = await this.spendRefreshToken(secret, now, tx);
+      if (!spent.ok) return spent;
+      const issued = await this.issueRefreshToken(spent.keyId, now, tx, spent.sessionStartedAt);
+      return { ok: true, keyId: spent.keyId, ...issued };
+    });
+  }
+
+  /**
+   * Spends a refresh token: valid once, before expiry and the end of its session, while its key is
+   * active. Presenting a spent token again revokes every refresh token of its key (it was copied:
+   * RFC 6819 §5.2.2.3).
+   */
+  private async spendRefreshToken(
     secret: string,
     now: Date,
-  ): Promise<{ keyId: string; refreshToken: string } | undefined> {
-    return this.db.transaction(async (tx) => {
-      const keyId = await this.spendRefreshToken(secret, now, tx);
-      return keyId === undefined
-        ? undefined
-        : { keyId, refreshToken: await this.issueRefreshToken(keyId, now, tx) };
-    });
-  }
-
-  /**
-   * Spends a refresh token: valid once, before expiry, while its key is active. Presenting a spent
-   * token again revokes every refresh token of its key (it was copied: RFC 6819 §5.2.2.3).
-   */
-  private async spendRefreshToken(secret: string, now: Date, tx: EntityManager): Promise<string | undefined> {
+    tx: EntityManager,
+  ): Promise<{ ok: true; keyId: string; sessionStartedAt: Date } | RefreshRefusal> {
     const hash = hashSecret(secret);
-    {
-      const rows = (await tx.query(
-        `SELECT id, key_id, expires_at, revoked_at FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE`,
-        [hash],
-      )) as { id: string; key_id: string; expires_at: Date; revoked_at: Date | null }[];
-      const token = rows[0];
-      if (!token) return undefined;
-      if (token.revoked_at !== null) {
-        await tx.query(`UPDATE refresh_tokens SET revoked_at = $2 WHERE key_id = $1 AND revoked_at IS NULL`, [
-          token.key_id,
-          now,
-        ]);
-        return undefined;
-      }
-      // Refused as it is: presenting an expired token again is no reuse (nothing was issued for it).
-      if (token.expires_at.getTime() <= now.getTime()) return undefined;
-      await tx.query(`UPDATE refresh_tokens SET revoked_at = $2 WHERE id = $1`, [token.id, now]);
-      return token.key_id;
+    const rows = (await tx.query(
+      `SELECT id, key_id, expires_at, revoked_at, session_started_at FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE`,
+      [hash],
+    )) as {
+      id: string;
+      key_id: string;
+      expires_at: Date;
+      revoked_at: Date | null;
+      session_started_at: Date;
+    }[];
+    const token = rows[0];
+    if (!token) return { ok: false, reason: 'INVALID' };
+    if (token.revoked_at !== null) {
+      await tx.query(`UPDATE refresh_tokens SET revoked_at = $2 WHERE key_id = $1 AND revoked_at IS NULL`, [
+        token.key_id,
+        now,
+      ]);
+      return { ok: false, reason: 'INVALID' };
     }
+    // Refused as they are: presenting an expired token again is no reuse (nothing was issued for it).
+    // The session's end is checked apart from the expiry, which a shorter max age set since does not move.
+    if (sessionEnd(token.session_started_at, this.config) <= now.getTime())
+      return { ok: false, reason: 'SESSION_EXPIRED' };
+    if (token.expires_at.getTime() <= now.getTime()) return { ok: false, reason: 'INVALID' };
+    await tx.query(`UPDATE refresh_tokens SET revoked_at = $2 WHERE id = $1`, [token.id, now]);
+    return { ok: true, keyId: token.key_id, sessionStartedAt: token.session_started_at };
   }
 
   /**
@@ -403,6 +433,11 @@ export class KeyStore implements OnModuleInit {
       cache.set(cacheKey, { key, until: now + this.config.GATEWAY_KEY_CACHE_MS });
     return isActive(key, now) ? key : undefined;
   }
+}
+
+/** When a session begun at `startedAt` ends, in ms since the epoch. */
+function sessionEnd(startedAt: Date, config: GatewayConfig): number {
+  return startedAt.getTime() + config.GATEWAY_SESSION_MAX_AGE_SECONDS * 1000;
 }
 
 function activeKeyOf(row: ApiKeyRow, role: Role): ActiveKey {

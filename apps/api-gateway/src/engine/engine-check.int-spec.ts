@@ -127,6 +127,16 @@ describe('engine check route with a scripted gate', () => {
       expect(reply.body).toMatchObject({ type: '/problems/gate-unavailable', code: 'INFRA.STATE_STALE' });
     });
 
+    it('should answer 409 conflict without Retry-After when the strategy was contended: nothing was decided, the SDK asks again', async () => {
+      answer = refusal('CONCURRENCY.CONFLICT');
+
+      const reply = await check();
+
+      expect(reply.status).toBe(409);
+      expect(reply.headers.get('retry-after')).toBeNull();
+      expect(reply.body).toMatchObject({ type: '/problems/conflict', code: 'CONCURRENCY.CONFLICT' });
+    });
+
     it('should pass a check too large for the gate on as 413 payload-too-large, not as an outage', async () => {
       answer = refusal('RPC.PAYLOAD_TOO_LARGE');
 

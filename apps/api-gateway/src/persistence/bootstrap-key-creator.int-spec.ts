@@ -20,7 +20,7 @@ describe('migration BootstrapKeyCreator1732400000100', () => {
       const old = await openDataSource({
         url: db.url,
         entities: [],
-        migrations: gatewayMigrations.filter((m) => m !== BootstrapKeyCreator1732400000100),
+        migrations: gatewayMigrations.slice(0, gatewayMigrations.indexOf(BootstrapKeyCreator1732400000100)),
       });
       await old.query(
         `INSERT INTO api_keys (id, name, role, key_hash, created_by) VALUES

@@ -6,9 +6,14 @@ import { ApiKeyRow, RefreshTokenRow } from '../auth/api-key.entity';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
 import { GatewayAuth1732400000000 } from './1732400000000-gateway-auth.migration';
 import { BootstrapKeyCreator1732400000100 } from './1732400000100-bootstrap-key-creator.migration';
+import { RefreshSessionStart1732400000200 } from './1732400000200-refresh-session-start.migration';
 
 export const gatewayEntities = [ApiKeyRow, RefreshTokenRow];
-export const gatewayMigrations = [GatewayAuth1732400000000, BootstrapKeyCreator1732400000100];
+export const gatewayMigrations = [
+  GatewayAuth1732400000000,
+  BootstrapKeyCreator1732400000100,
+  RefreshSessionStart1732400000200,
+];
 
 /** The DataSource token: gateway tables (read-write) and the projector's read models (read-only). */
 export const GATEWAY_DB = 'api-gateway:DB';
