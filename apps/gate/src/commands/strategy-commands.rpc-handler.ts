@@ -12,11 +12,13 @@ import {
   RevokeAllTokensCommand,
   RevokeTokenCommand,
   SetStrategyCapitalCommand,
+  derivedId,
   type Actor,
 } from '@bifrost/contracts';
-import type { StrategyCommand } from '@bifrost/domain-gate';
+import { strategyAggregateId, tokenIssuance, type StrategyCommand } from '@bifrost/domain-gate';
 import { rpcRoute, uuidv7, type CommandResult } from '@bifrost/messaging';
 import { GATE_POLICIES, type GatePolicies } from '../gate.config';
+import { GateState } from '../state/gate-state';
 import { GateCommands } from './gate-commands.service';
 
 const DEFAULT_APPROVAL_TOKEN_TTL_SECONDS = 15 * 60;
@@ -30,6 +32,7 @@ export class StrategyCommandsRpcHandler {
   constructor(
     @Inject(GateCommands) private readonly commands: GateCommands,
     @Inject(GATE_POLICIES) private readonly policies: GatePolicies,
+    @Inject(GateState) private readonly state: GateState,
   ) {}
 
   /**
@@ -101,15 +104,25 @@ export class StrategyCommandsRpcHandler {
   }
 
   @MessagePattern('bifrost.rpc.gate.cmd.strategy.token.issue', rpcRoute({ request: IssueTokenCommand }))
-  issueToken(@Payload() r: IssueTokenCommand) {
-    return this.run(r, 'IssueToken', {
-      tokenId: r.tokenId ?? uuidv7(),
+  async issueToken(@Payload() r: IssueTokenCommand): Promise<CommandResult> {
+    const tokenId =
+      r.tokenId ??
+      (r.idempotencyKey === undefined
+        ? uuidv7()
+        : derivedId(['token', r.engineId, r.strategyId, r.idempotencyKey]));
+    const result = await this.run(r, 'IssueToken', {
+      tokenId,
       scope: r.scope,
       expiresAt: r.expiresAt,
       singleUse: r.singleUse,
       ...(r.maxNotional ? { maxNotional: r.maxNotional } : {}),
       ...(r.boundActionHash ? { boundActionHash: r.boundActionHash } : {}),
     });
+    if (result.events.length > 0) return result;
+    // The same issue again (a retry whose reply was lost): answered with the token it issued.
+    const strategy = this.state.strategies.get(strategyAggregateId(r.engineId, r.strategyId)).state;
+    const issued = tokenIssuance(strategy, tokenId);
+    return issued === undefined ? result : { ...result, events: [issued] };
   }
 
   @MessagePattern('bifrost.rpc.gate.cmd.strategy.token.revoke', rpcRoute({ request: RevokeTokenCommand }))

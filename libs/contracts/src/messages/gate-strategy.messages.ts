@@ -405,7 +405,8 @@ export const ApprovalRejected = defineMessage({
   producer,
   consumers,
   subject,
-  description: 'An operator rejected the approval request.',
+  description:
+    'An operator rejected the approval request, or revoking every token of the strategy closed it (reason "every token revoked").',
   data: Type.Object(
     {
       approvalId: ApprovalId,

@@ -57,6 +57,7 @@ function valid(boundActionHash: string | null): TokenAssessment {
     approvalId: 'ap-1',
     status: 'active',
     uses: 0,
+    issuedBy: 'alice',
     issuedAt: '2026-11-21T22:00:00.000Z',
   };
   return { valid: true, token };

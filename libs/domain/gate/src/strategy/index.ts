@@ -34,7 +34,7 @@ export {
 } from './strategy.maturity';
 export { healthMultiplier, healthScore } from './strategy.health';
 export { assessDrift, type DriftAssessment, type DriftMetric, type LiveMetrics } from './strategy.drift';
-export { approvalStatus, assessToken, type TokenAssessment } from './strategy.tokens';
+export { approvalStatus, assessToken, tokenIssuance, type TokenAssessment } from './strategy.tokens';
 export { activeStrategyPause, outcomeWindow, registeredView } from './strategy.view';
 export {
   decideCheckEffects,

@@ -9,7 +9,7 @@ import {
 
 import { strategyDecider } from './strategy.decider';
 import type { StrategyEvent, StrategyEventOf } from './strategy.events';
-import { approvalStatus } from './strategy.tokens';
+import { approvalStatus, tokenIssuance } from './strategy.tokens';
 
 import {
   ENGINE_ID,
@@ -216,6 +216,43 @@ describe('Execution tokens', () => {
         .thenThrows(ForbiddenError);
     });
 
+    describe('When the same issue is sent again (a retry after a lost reply)', () => {
+      const issue = {
+        type: 'IssueToken' as const,
+        tokenId: 't-1',
+        scope: { actionKinds: ['order.place'] },
+        maxNotional: usd(1000),
+        expiresAt: at(3600),
+        singleUse: true,
+        now: T0,
+        actor: operator,
+      };
+      const issued = tokenIssued('t-1', { maxNotional: usd(1000) });
+
+      it('should issue nothing more', () => {
+        spec()
+          .given([registered(), issued])
+          .when({ ...issue, now: at(5), actor: otherOperator })
+          .thenNothingHappened();
+      });
+
+      it('should still have the token as it was issued, to answer the retry with', () => {
+        const state = fold(strategyDecider, [registered(), issued]);
+        expect(tokenIssuance(state, 't-1')).toEqual(issued);
+        expect(tokenIssuance(state, 't-2')).toBeUndefined();
+      });
+
+      it('should refuse it with other parameters, saying they must be repeated', () => {
+        spec()
+          .given([registered(), issued])
+          .when({ ...issue, maxNotional: usd(2000) })
+          .thenThrows(
+            IllegalStateError,
+            (e) => e.code === 'GATE.TOKEN_EXISTS' && e.message.includes('must repeat them'),
+          );
+      });
+    });
+
     it('should refuse a reused id for a different token', () => {
       spec()
         .given([registered(), tokenIssued('t-1')])
@@ -370,6 +407,65 @@ describe('Execution tokens', () => {
         .given([registered()])
         .when({ type: 'RevokeAllTokens', now: T0, actor: operator })
         .thenNothingHappened();
+    });
+
+    describe('while approval requests are open', () => {
+      const history = [
+        registered(),
+        tokenIssued('t-1'),
+        approvalRequested('ap-open'),
+        approvalRequested('ap-lapsed', HASH_B, at(30)),
+        approvalRequested('ap-rejected', HASH_B),
+        {
+          type: 'ApprovalRejected' as const,
+          data: { approvalId: 'ap-rejected', rejectedBy: 'bob', reason: null, rejectedAt: at(10) },
+        },
+      ];
+      const closed = (reason: string) => ({
+        type: 'ApprovalRejected' as const,
+        data: { approvalId: 'ap-open', rejectedBy: 'alice', reason, rejectedAt: at(60) },
+      });
+      const revokeAll = {
+        type: 'RevokeAllTokens' as const,
+        reason: 'incident',
+        now: at(60),
+        actor: operator,
+      };
+
+      it('should close the open ones too: nothing asked before the revoke may be granted after it', () => {
+        spec()
+          .given(history)
+          .when(revokeAll)
+          .then([
+            {
+              type: 'TokensRevoked',
+              data: { tokenIds: ['t-1'], reason: 'incident', revokedBy: 'alice', revokedAt: at(60) },
+            },
+            closed('every token revoked: incident'),
+          ]);
+      });
+
+      it('should refuse a later approval of a request it closed, so no token is issued', () => {
+        spec()
+          .given([...history, closed('every token revoked: incident')])
+          .when({
+            type: 'ApproveRequest',
+            approvalId: 'ap-open',
+            approver: otherOperator.id,
+            tokenId: 't-late',
+            tokenExpiresAt: at(600),
+            now: at(70),
+            actor: otherOperator,
+          })
+          .thenThrows(IllegalStateError, (e) => e.code === 'GATE.APPROVAL_NOT_PENDING');
+      });
+
+      it('should close them when no token is usable (as a retry finds after an append cut after TokensRevoked)', () => {
+        spec()
+          .given([registered(), approvalRequested('ap-open')])
+          .when({ type: 'RevokeAllTokens', now: at(60), actor: operator })
+          .then([closed('every token revoked')]);
+      });
     });
   });
 

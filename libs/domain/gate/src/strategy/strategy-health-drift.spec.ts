@@ -17,6 +17,7 @@ import {
   recordOutcome,
   registered,
   spec,
+  system,
   usd,
 } from './strategy.fixtures';
 import { healthMultiplier, healthScore } from './strategy.health';
@@ -410,6 +411,35 @@ describe('Registering a baseline', () => {
         .given([registered(), current])
         .when(register(0.3, 1.1, 10, false))
         .then([baselineRegistered(0.3, 1.1, 10)]);
+    });
+  });
+
+  describe('When a system actor, which nobody gave a role, lowers it', () => {
+    it('should refuse it even without mayNotLoosen: only operators loosen', () => {
+      spec()
+        .given([registered(), current])
+        .when({ ...register(0.3, 1.1, 10, false), actor: system })
+        .thenThrows(
+          ForbiddenError,
+          (e) =>
+            e.code === 'GATE.LOOSENING_FORBIDDEN' &&
+            e.message.includes(`it is for operators, not system ${system.id}`),
+        );
+    });
+
+    it('should still let it register a first or a higher baseline', () => {
+      const bySystem = ({ type, data }: typeof current) => ({
+        type,
+        data: { ...data, registeredBy: system.id },
+      });
+      spec()
+        .given([registered()])
+        .when({ ...register(0.55, 1.4, 40, false), actor: system })
+        .then([bySystem(current)]);
+      spec()
+        .given([registered(), current])
+        .when({ ...register(0.6, 1.5, 50, false), actor: system })
+        .then([bySystem(baselineRegistered(0.6, 1.5, 50))]);
     });
   });
 });

@@ -258,9 +258,13 @@ function registerBaseline(state: StrategyState, command: RegisterBaseline): Stra
     (winRate < current.winRate ||
       profitFactor < current.profitFactor ||
       (current.avgPnl !== null && (avgPnl === undefined || avgPnl.amount < current.avgPnl.amount)));
-  if (lowered && command.mayNotLoosen) {
+  // Only a person may loosen, and only one the gateway lets (admin): no automation sends baselines,
+  // and a system actor is no one's role to check.
+  if (lowered && (command.mayNotLoosen || command.actor.kind !== 'operator')) {
     throw new ForbiddenError(
-      'lowering a strategy’s baseline loosens its drift check: it needs the admin role',
+      command.actor.kind === 'operator'
+        ? 'lowering a strategy’s baseline loosens its drift check: it needs the admin role'
+        : `lowering a strategy’s baseline loosens its drift check: it is for operators, not ${command.actor.kind} ${command.actor.id}`,
       {
         code: 'GATE.LOOSENING_FORBIDDEN',
         details: {
@@ -336,8 +340,12 @@ function issueToken(state: StrategyState, command: IssueToken, policy: StrategyP
       existing.maxNotional?.currency === maxNotional?.currency &&
       existing.actionKinds.length === scope.actionKinds.length &&
       existing.actionKinds.every((kind, i) => kind === scope.actionKinds[i]);
+    // The same issue again (a retry after a lost reply, by `tokenId` or `idempotencyKey`).
     if (same) return [];
-    throw new IllegalStateError(`token ${tokenId} already exists`, { code: 'GATE.TOKEN_EXISTS' });
+    throw new IllegalStateError(
+      `token ${tokenId} already exists with other parameters: an issue sent again (same tokenId or idempotencyKey) must repeat them`,
+      { code: 'GATE.TOKEN_EXISTS' },
+    );
   }
   requireFuture(expiresAt, command.now, 'expiresAt');
   requireTokenLifetime(expiresAt, command.now, policy, 'expiresAt');
@@ -387,25 +395,42 @@ function revokeToken(state: StrategyState, command: RevokeToken): StrategyEvent[
   ];
 }
 
+/**
+ * Revokes every token still usable and closes (rejects) every approval request still open: nothing
+ * issued or asked before the revoke may let the strategy act after it; a check asks anew. Each is
+ * decided from state, so a retry after an append cut between the events completes the rest.
+ */
 function revokeAllTokens(state: StrategyState, command: RevokeAllTokens): StrategyEvent[] {
   const strategy = requireRegistered(state);
   requireActor(command.actor, ['operator', 'system'], 'revoking tokens');
+  const { now, actor } = command;
+  const reason = command.reason ?? null;
+  const approvals = Object.values(strategy.approvals);
   const tokenIds = [
     ...Object.values(strategy.tokens)
-      .filter((t) => usable(t, command.now))
+      .filter((t) => usable(t, now))
       .map((t) => t.tokenId),
     // The token of a grant whose append stopped before it, which a retry of the grant would issue.
-    ...Object.values(strategy.approvals).flatMap(
-      (a) => unstoredToken(strategy, a, command.now)?.tokenId ?? [],
-    ),
+    ...approvals.flatMap((a) => unstoredToken(strategy, a, now)?.tokenId ?? []),
   ];
-  if (tokenIds.length === 0) return [];
-  return [
-    {
-      type: 'TokensRevoked',
-      data: { tokenIds, reason: command.reason ?? null, revokedBy: command.actor.id, revokedAt: command.now },
-    },
-  ];
+  const revoked: StrategyEvent[] =
+    tokenIds.length === 0
+      ? []
+      : [{ type: 'TokensRevoked', data: { tokenIds, reason, revokedBy: actor.id, revokedAt: now } }];
+  const closed = approvals
+    .filter((a) => a.status === 'pending' && millis(now, 'now') < millis(a.expiresAt))
+    .map(
+      (a): StrategyEvent => ({
+        type: 'ApprovalRejected',
+        data: {
+          approvalId: a.approvalId,
+          rejectedBy: actor.id,
+          reason: reason === null ? 'every token revoked' : `every token revoked: ${reason}`,
+          rejectedAt: now,
+        },
+      }),
+    );
+  return [...revoked, ...closed];
 }
 
 function consumeToken(state: StrategyState, command: ConsumeToken): StrategyEvent[] {
@@ -626,7 +651,8 @@ function decide(command: StrategyCommand, state: StrategyState, policy: Strategy
  */
 export const strategyDecider: Decider<StrategyState, StrategyCommand, StrategyEvent, StrategyPolicy> = {
   // 2: approvals keep when their token ends (`tokenEndsAt`). 3: approvals kept until it has ended.
-  stateVersion: 3,
+  // 4: tokens keep who issued them (`issuedBy`).
+  stateVersion: 4,
   decide,
   evolve: evolveStrategy,
   initialState: initialStrategyState,

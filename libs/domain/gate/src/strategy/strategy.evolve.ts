@@ -119,6 +119,7 @@ function evolveRegistered(state: RegisteredStrategy, event: StrategyEvent): Regi
             approvalId: d.approvalId,
             status: 'active',
             uses: 0,
+            issuedBy: d.issuedBy,
             issuedAt: d.issuedAt,
           },
         },

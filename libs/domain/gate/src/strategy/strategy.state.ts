@@ -61,6 +61,8 @@ export interface TokenRecord {
   readonly approvalId: string | null;
   readonly status: 'active' | 'consumed' | 'revoked';
   readonly uses: number;
+  /** Who issued it (an approval's token: its approver), so a repeated issue is answered as it was. */
+  readonly issuedBy: string;
   readonly issuedAt: string;
 }
 

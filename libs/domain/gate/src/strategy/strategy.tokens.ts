@@ -1,6 +1,7 @@
 import { own } from '../own';
 import type { ApprovalStatus, GateAction, GateApprovalReply, TokenRefusalReason } from '@bifrost/contracts';
 
+import type { StrategyEventOf } from './strategy.events';
 import type { StrategyState, TokenRecord } from './strategy.state';
 import { millis } from './strategy.time';
 
@@ -97,5 +98,33 @@ export function approvalStatus(
             status: token.status === 'active' && past(token.expiresAt) ? 'expired' : token.status,
             expiresAt: token.expiresAt,
           },
+  };
+}
+
+/**
+ * The `TokenIssued` that issued `tokenId` on this strategy, rebuilt from state (undefined when the
+ * strategy does not have it): what a repeated issue, which appends nothing, is answered with.
+ */
+export function tokenIssuance(
+  state: StrategyState,
+  tokenId: string,
+): StrategyEventOf<'TokenIssued'> | undefined {
+  const token = state.status === 'registered' ? own(state.tokens, tokenId) : undefined;
+  if (token === undefined) return undefined;
+  const { actionKinds, maxNotional, expiresAt, singleUse, boundActionHash, approvalId, issuedBy, issuedAt } =
+    token;
+  return {
+    type: 'TokenIssued',
+    data: {
+      tokenId,
+      scope: { actionKinds: [...actionKinds] },
+      maxNotional,
+      expiresAt,
+      singleUse,
+      boundActionHash,
+      approvalId,
+      issuedBy,
+      issuedAt,
+    },
   };
 }
