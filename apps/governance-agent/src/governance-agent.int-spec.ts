@@ -7,8 +7,15 @@ import type {
   ProposalSchema,
   WindowMetricsSchema,
 } from '@bifrost/contracts';
-import { ATTESTATION_ITEM_IDS, DEFAULT_PHASE_LADDER } from '@bifrost/domain-governance';
-import { Messaging, createEnvelope, decodeJson } from '@bifrost/messaging';
+import {
+  ATTESTATION_ITEM_IDS,
+  DEFAULT_PHASE_LADDER,
+  GOVERNANCE_AGENT,
+  governanceDecider,
+  type GovernanceEvent,
+} from '@bifrost/domain-governance';
+import { fold } from '@bifrost/event-sourcing';
+import { Messaging, createEnvelope, decodeJson, toDomainEvent } from '@bifrost/messaging';
 import type { RunningService } from '@bifrost/service';
 import { createTestNamespace, startTestService, waitFor, type TestNamespace } from '@bifrost/testing';
 import type { Static } from '@sinclair/typebox';
@@ -563,6 +570,73 @@ describe('governance-agent over NATS', () => {
       }
       return letters.filter((l) => l.consumer === 'governance-agent__commands');
     }
+  });
+
+  describe('Given a scheduled cycle cut short after its report, before its proposal', () => {
+    const engineId = 'roaster-cut';
+
+    it('should make that proposal once the agent is back, and only once', async () => {
+      await enrolReady(engineId, 'L3', 5);
+      await agent.close();
+      // The slot's cycle as the agent decided it, stored up to its report: the agent died mid-append.
+      const subject = ns.naming.eventSubject('governance', 'engine', engineId);
+      const { events, lastSequence } = await client.eventStore.read(subject);
+      const decided = governanceDecider.decide(
+        {
+          type: 'RunCycle',
+          data: {
+            engineId,
+            now: new Date().toISOString(),
+            actor: GOVERNANCE_AGENT,
+            trigger: 'schedule',
+            reportId: `sched-${engineId}-2026-12-04T17:00:00.000Z`,
+            proposalId: 'prop-cut',
+          },
+        },
+        fold(
+          governanceDecider,
+          events.map((e) => toDomainEvent(e.envelope) as GovernanceEvent),
+        ),
+        { approvers: {} },
+      );
+      expect(decided.map((e) => e.type)).toEqual(['CycleCompleted', 'ProposalCreated']);
+      const [report] = decided;
+      await client.eventStore.append(
+        subject,
+        [
+          createEnvelope({
+            type: `governance.${report!.type}`,
+            subject,
+            source: 'governance-agent',
+            actor: GOVERNANCE_AGENT,
+            data: report!.data,
+          }),
+        ],
+        lastSequence,
+      );
+
+      agent = await startAgent();
+      const proposals = async () =>
+        (await eventsOf(engineId)).filter((e) => e.type === 'governance.ProposalCreated');
+      await waitFor(async () => (await proposals()).length > 0, { what: 'the lost proposal made' });
+      expect((await proposals()).map((e) => e.data['proposal'])).toEqual([
+        expect.objectContaining({
+          proposalId: 'prop-cut',
+          reportId: `sched-${engineId}-2026-12-04T17:00:00.000Z`,
+          targetPhase: 'L3+',
+          proposedBy: GOVERNANCE_AGENT,
+        }),
+      ]);
+
+      // Another restart makes no second one: the next cycle finds it pending.
+      await agent.close();
+      agent = await startAgent();
+      const cycle = await rpc<{ reports: CycleReportSchema[] }>('cmd.run-cycle', { actor: alice, engineId });
+      expect(cycle.reports[0]?.decision.checks).toContainEqual(
+        expect.objectContaining({ condition: 'noPendingProposal', met: false }),
+      );
+      expect(await proposals()).toHaveLength(1);
+    });
   });
 
   describe('Given a restart', () => {

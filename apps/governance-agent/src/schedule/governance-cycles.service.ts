@@ -16,6 +16,8 @@ import { GovernanceMetrics } from '../governance.metrics';
 import { GovernanceState } from '../state/governance-state';
 import { nextWeeklyRun, parseWeeklySchedule, type WeeklySchedule } from './weekly-schedule';
 
+const slotReportId = (engineId: string, slot: Date): string => `sched-${engineId}-${slot.toISOString()}`;
+
 /** setTimeout's ceiling (~24.8 days); longer waits are taken in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const WEEK_MS = 7 * 86_400_000;
@@ -83,7 +85,7 @@ export class GovernanceCycles implements OnApplicationBootstrap, BeforeApplicati
     for (const id of engineIds) {
       let events: GovernanceEvent[];
       try {
-        events = await this.runCycle(id, trigger, actor, slot);
+        events = await this.runCycle(id, trigger, actor, slot && slotReportId(id, slot));
       } catch (error) {
         // Refused for the actor (not an operator) is refused for every engine: said, not logged.
         if (engineId || error instanceof ForbiddenError) throw error;
@@ -103,7 +105,7 @@ export class GovernanceCycles implements OnApplicationBootstrap, BeforeApplicati
     engineId: string,
     trigger: 'schedule' | 'operator',
     actor: Actor,
-    slot?: Date,
+    reportId?: string,
   ): Promise<GovernanceEvent[]> {
     const { events } = await this.commands.engine(
       {
@@ -113,7 +115,7 @@ export class GovernanceCycles implements OnApplicationBootstrap, BeforeApplicati
           now: new Date().toISOString(),
           actor,
           trigger,
-          reportId: slot ? `sched-${engineId}-${slot.toISOString()}` : `rpt-${uuidv7()}`,
+          reportId: reportId ?? `rpt-${uuidv7()}`,
           proposalId: `prop-${uuidv7()}`,
           proposalTtlDays: this.config.GOVERNANCE_PROPOSAL_TTL_DAYS,
         },
@@ -156,7 +158,8 @@ export class GovernanceCycles implements OnApplicationBootstrap, BeforeApplicati
         { engineId: s.engineId, slot },
         'running the scheduled governance cycle missed at its slot',
       );
-      await this.runCycle(s.engineId, 'schedule', GOVERNANCE_AGENT, slot).catch((error: unknown) => {
+      const reportId = slotReportId(s.engineId, slot);
+      await this.runCycle(s.engineId, 'schedule', GOVERNANCE_AGENT, reportId).catch((error: unknown) => {
         this.metrics.cycleFailed(s.engineId);
         this.logger.error({ err: error, engineId: s.engineId }, 'governance cycle failed');
       });
@@ -186,6 +189,15 @@ export class GovernanceCycles implements OnApplicationBootstrap, BeforeApplicati
           () => ({ type: 'CheckBreakers', data: { engineId: s.engineId, now: new Date().toISOString() } }),
           GOVERNANCE_AGENT,
         );
+        // A scheduled cycle whose append was cut short after its report, before the proposal the
+        // report names (a crash, a failed publish): its slot run again completes that proposal.
+        if (s.proposalDue && s.lastCycle) {
+          this.logger.warn(
+            { engineId: s.engineId, reportId: s.lastCycle.reportId, proposalId: s.proposalDue },
+            'completing the proposal of a governance cycle cut short',
+          );
+          await this.runCycle(s.engineId, 'schedule', GOVERNANCE_AGENT, s.lastCycle.reportId);
+        }
         const now = new Date().toISOString();
         if (s.proposals.some((p) => p.status === 'PENDING' && p.proposal.expiresAt <= now)) {
           await this.commands.engine(

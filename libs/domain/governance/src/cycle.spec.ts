@@ -346,6 +346,64 @@ describe('Governance cycle', () => {
     });
   });
 
+  describe('Given a scheduled cycle whose append was cut short after its report', () => {
+    const cut = [...ready(), ...runCycle(ready()).slice(0, 1)];
+    const later = addDays(NOW, 1);
+
+    it('should make the proposal its report names when its slot is run again, and only once', () => {
+      expect(state(cut).proposalDue).toBe('p-1');
+
+      const events = runCycle(cut, 'r-1', 'p-other', later);
+      expect(events.map((e) => e.type)).toEqual(['ProposalCreated']);
+      expect(proposalOf(events)).toMatchObject({
+        proposalId: 'p-1',
+        reportId: 'r-1',
+        fromPhase: 'L3',
+        targetPhase: 'L3+',
+        proposedBy: GOVERNANCE_AGENT,
+        createdAt: later,
+      });
+      expect(runCycle([...cut, ...events], 'r-1', 'p-other', later)).toEqual([]);
+    });
+
+    it('should not make it once a breaker trip would have withdrawn it', () => {
+      const tripped: GovernanceEvent = {
+        type: 'BreakerTripped',
+        data: {
+          engineId: ENGINE,
+          breakerEvent: {
+            eventId: 'brk-1-critical-incident',
+            ruleId: 'critical-incident',
+            ruleName: 'Critical incident',
+            condition: 'critical_incidents > 0',
+            window: '1m',
+            action: 'revert_to_l3',
+            observed: { criticalIncidents: 1 },
+            explanation: 'a critical incident',
+            trippedAt: NOW,
+          },
+        },
+      };
+      const resolved: GovernanceEvent = {
+        type: 'BreakerResolved',
+        data: {
+          engineId: ENGINE,
+          eventId: 'brk-1-critical-incident',
+          actor: alice,
+          note: 'ok',
+          resolvedAt: NOW,
+        },
+      };
+
+      expect(runCycle([...cut, tripped, resolved], 'r-1', 'p-other', later)).toEqual([]);
+    });
+
+    it('should leave the proposal of an operator cycle cut short to the operator, who runs another', () => {
+      const operatorCut = [...ready(), ...runCycle(ready(), 'r-op', 'p-op', NOW, alice).slice(0, 1)];
+      expect(state(operatorCut).proposalDue).toBeNull();
+    });
+  });
+
   it('should name the operator who ran it as the proposer, and expire the proposal after the TTL given', () => {
     const { report, proposal } = runGovernanceCycle({
       state: state(ready()),
@@ -502,10 +560,13 @@ function runCycle(
   history: readonly GovernanceEvent[],
   reportId = 'r-1',
   proposalId = 'p-1',
+  now = NOW,
+  actor: Actor = GOVERNANCE_AGENT,
 ): GovernanceEvent[] {
+  const trigger = actor.kind === 'operator' ? 'operator' : 'schedule';
   const command: GovernanceCommand = {
     type: 'RunCycle',
-    data: { engineId: ENGINE, now: NOW, actor: GOVERNANCE_AGENT, trigger: 'schedule', reportId, proposalId },
+    data: { engineId: ENGINE, now, actor, trigger, reportId, proposalId },
   };
   return governanceDecider.decide(command, state(history), { approvers: {} });
 }

@@ -108,6 +108,13 @@ export interface EnrolledGovernance {
   readonly promotionDue: string | null;
   readonly revertDue: string | null;
   readonly lastCycle: null | { readonly reportId: string; readonly ranAt: string };
+  /**
+   * The proposal the last cycle's report names, a scheduled cycle's, whose `ProposalCreated` is not
+   * stored (an append cut short after the `CycleCompleted`), or null. Kept by event order: cleared
+   * by that proposal, or by what would have withdrawn it (a breaker trip, a ladder change) or made
+   * it stale (a phase change).
+   */
+  readonly proposalDue: string | null;
   /** When it was (last) enrolled: a scheduled slot before it is not one it missed. */
   readonly enrolledAt: string;
 }
@@ -903,21 +910,27 @@ function decideInto(out: Emitter, command: GovernanceCommand, ctx: GovernanceCon
       const d = command.data;
       // On demand only for an operator: a cycle checks the breakers, which can change the phase.
       if (d.trigger === 'operator') requireOperator(d.actor, 'run a governance cycle');
-      // A scheduled slot runs once, whichever instance gets there first.
-      if (enrolled(out.state, d.engineId).lastCycle?.reportId === d.reportId) return;
+      // A scheduled slot runs once, whichever instance gets there first. Run again, it only
+      // completes the proposal its report names, when an append cut short left it unstored.
+      const again = enrolled(out.state, d.engineId).lastCycle?.reportId === d.reportId;
+      if (again && out.enrolled.proposalDue === null) return;
       // A proposal past its TTL awaits nothing, though the periodic expiry may not have marked it yet.
       expireProposals(out, d.now);
       checkBreakers(out, d.now);
+      // A breaker that trips now withdraws the due proposal, as it would have withdrawn it stored.
+      const proposalId = again ? out.enrolled.proposalDue : d.proposalId;
+      if (proposalId === null) return;
+      // The proposal is made against the state now: only if every expansion condition still holds.
       const { report, proposal } = runGovernanceCycle({
         state: out.enrolled,
         now: d.now,
         trigger: d.trigger,
         reportId: d.reportId,
-        proposalId: d.proposalId,
+        proposalId,
         proposedBy: d.actor,
         proposalTtlDays: d.proposalTtlDays ?? DEFAULT_PROPOSAL_TTL_DAYS,
       });
-      out.emit({ type: 'CycleCompleted', data: { engineId: d.engineId, report } });
+      if (!again) out.emit({ type: 'CycleCompleted', data: { engineId: d.engineId, report } });
       if (proposal) out.emit({ type: 'ProposalCreated', data: { engineId: d.engineId, proposal } });
       return;
     }
@@ -1009,13 +1022,14 @@ export function evolve(state: GovernanceState, event: GovernanceEvent): Governan
       promotionDue: null,
       revertDue: null,
       lastCycle: null,
+      proposalDue: null,
       enrolledAt: d.at,
     };
   }
   if (state.status !== 'enrolled') return state;
   switch (event.type) {
     case 'LadderConfigured':
-      return { ...state, ladder: event.data.ladder };
+      return { ...state, ladder: event.data.ladder, proposalDue: null };
     case 'PhaseChanged': {
       const d = event.data;
       // The phase set anew: nothing owed from before.
@@ -1024,7 +1038,7 @@ export function evolve(state: GovernanceState, event: GovernanceEvent): Governan
           ? { promotionDue: null, revertDue: null }
           : { promotionDue: state.promotionDue, revertDue: state.revertDue };
       if (d.phase === state.phase) return { ...state, ...owed };
-      return { ...state, phase: d.phase, phaseSince: d.at ?? state.phaseSince, ...owed };
+      return { ...state, phase: d.phase, phaseSince: d.at ?? state.phaseSince, ...owed, proposalDue: null };
     }
     case 'CommandRecorded':
       return { ...state, history: appendCommand(state.history, event.data.record, event.data.record.at) };
@@ -1052,6 +1066,7 @@ export function evolve(state: GovernanceState, event: GovernanceEvent): Governan
       return {
         ...state,
         revertDue: reverts ? e.eventId : state.revertDue,
+        proposalDue: null,
         trips: state.trips + 1,
         breakerEvents: keepBreakerEvents(
           [...state.breakerEvents, { ...event.data.breakerEvent, resolved: null }],
@@ -1075,11 +1090,17 @@ export function evolve(state: GovernanceState, event: GovernanceEvent): Governan
     }
     case 'CycleCompleted': {
       const r: CycleReport = event.data.report;
-      return { ...state, lastCycle: { reportId: r.reportId, ranAt: r.ranAt } };
+      return {
+        ...state,
+        lastCycle: { reportId: r.reportId, ranAt: r.ranAt },
+        // An operator whose cycle failed runs another; a scheduled slot is not run twice.
+        proposalDue: r.trigger === 'schedule' ? r.decision.proposalId : null,
+      };
     }
     case 'ProposalCreated':
       return {
         ...state,
+        proposalDue: null,
         proposals: [
           ...state.proposals,
           { proposal: event.data.proposal, status: 'PENDING', approvals: [], closedAt: null },
@@ -1128,8 +1149,8 @@ export const governanceDecider: Decider<
   GovernanceContext
 > = {
   // 2: enrolledAt (2026-12-07). 3: resolved breaker events kept for the longest window. 4: promotionDue,
-  // revertDue.
-  stateVersion: 4,
+  // revertDue. 5: proposalDue.
+  stateVersion: 5,
   initialState: () => ({ status: 'unenrolled' }),
   decide,
   evolve,
