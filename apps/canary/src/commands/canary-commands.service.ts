@@ -158,20 +158,23 @@ export class CanaryCommands implements BeforeApplicationShutdown {
 
   /**
    * `command` may be made under the engine's lock (`prepare`), after the commands before it are
-   * stored: what it reads of the engine's events then matches the state it is decided on.
+   * stored: what it reads of the engine's state and events then matches the state it is decided
+   * on. A `prepare` that finds nothing to do returns null.
    */
   async engine(
     engineId: string,
-    command: EngineHeartbeatCommand | { prepare: () => Promise<EngineHeartbeatCommand> },
+    command: EngineHeartbeatCommand | { prepare: () => Promise<EngineHeartbeatCommand | null> },
     actor: Actor,
     causationId?: string,
   ): Promise<DomainEvent[]> {
     return this.locks.run(`engine:${engineId}`, async () => {
+      const made = 'prepare' in command ? await command.prepare() : command;
+      if (made === null) return [];
       const result = await this.runner.run({
         decider: engineHeartbeatDecider,
         aggregates: this.state.engines,
         subject: this.state.engines.subjectOf(engineId),
-        command: 'prepare' in command ? await command.prepare() : command,
+        command: made,
         ctx: this.engineContext,
         actor,
         causation: { causationId },

@@ -106,15 +106,16 @@ export class HeartbeatMonitor implements OnApplicationBootstrap, BeforeApplicati
     const previous = this.lastHeartbeatAt(engineId);
     if (!previous || at > previous) this.remember(engineId, at, envelope);
     const signsOff = signingOff && (!previous || at >= previous);
-    const engine = this.state.engine(engineId);
-    if (engine.status === 'watched' && engine.health === 'ALIVE' && !signsOff) return;
     await this.commands.engine(
       engineId,
       {
-        // Under the engine's lock: a dead-man pause request being stored (a sweep's) is read too,
-        // else the engine would be restored paused, its resume naming no request.
+        // Under the engine's lock, after the commands before it are stored: a sweep that judged the
+        // engine silent before this heartbeat came, and is storing its staleness meanwhile, is seen
+        // (the engine is restored now, not at its next heartbeat); and its dead-man pause request is
+        // read too, else the engine would be restored paused, its resume naming no request.
         prepare: async () => {
           const current = this.state.engine(engineId);
+          if (current.status === 'watched' && current.health === 'ALIVE' && !signsOff) return null;
           const pauseRequestId =
             current.status === 'watched' && current.health === 'STALE'
               ? await this.stalePauseRequestId(engineId)
@@ -163,13 +164,18 @@ export class HeartbeatMonitor implements OnApplicationBootstrap, BeforeApplicati
           .engine(
             engineId,
             {
-              type: 'CheckHeartbeat',
-              data: {
-                engineId,
-                lastHeartbeatAt: this.lastHeartbeatAt(engineId),
-                intervalMs: this.declaredIntervalMs(engineId),
-                now: new Date().toISOString(),
-              },
+              // Under the engine's lock: a heartbeat that came while the command waited its turn
+              // counts (one that comes while its staleness is stored restores the engine after it).
+              prepare: () =>
+                Promise.resolve({
+                  type: 'CheckHeartbeat',
+                  data: {
+                    engineId,
+                    lastHeartbeatAt: this.lastHeartbeatAt(engineId),
+                    intervalMs: this.declaredIntervalMs(engineId),
+                    now: new Date().toISOString(),
+                  },
+                }),
             },
             CANARY_ACTOR,
           )
