@@ -25,6 +25,8 @@ export interface TrialFields {
   readonly domain: string;
   readonly trialId: string;
   readonly success: boolean;
+  readonly confidence?: number;
+  readonly detail?: string;
   /** The engine's time of the trial (its UTC day is the scorecard day). */
   readonly occurredAt?: string;
 }

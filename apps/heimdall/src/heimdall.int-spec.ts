@@ -158,6 +158,29 @@ describe('heimdall', () => {
       expect(view.scorecard).toMatchObject({ trials: before + 2, successes: 1 });
     });
 
+    it('should keep the confidence and detail the engine reported in the trial event', async () => {
+      await publishTrial(client, ns, {
+        engineId: ENGINE,
+        domain: 'FOLLOWUP',
+        trialId: 'noted',
+        success: false,
+        confidence: 0.42,
+        detail: 'the buyer declined: price above band',
+      });
+      const subject = ns.naming.eventSubject('heimdall', 'domain', 'FOLLOWUP');
+      const recorded = async () =>
+        (await client.eventStore.read(subject)).events
+          .map((e) => e.envelope)
+          .find((e) => e.type === 'heimdall.SandboxTrialRecorded' && e.data['trialId'] === 'noted');
+      await waitFor(async () => (await recorded()) !== undefined, { what: 'the trial recorded' });
+      expect((await recorded())?.data).toMatchObject({
+        trialId: 'noted',
+        success: false,
+        confidence: 0.42,
+        detail: 'the buyer declined: price above band',
+      });
+    });
+
     it('should put a trial on its own UTC day', async () => {
       await publishTrial(client, ns, {
         engineId: ENGINE,

@@ -35,6 +35,8 @@ export interface SandboxTrial {
   readonly trialId: string;
   readonly success: boolean;
   readonly recommendationId?: string;
+  readonly confidence?: number;
+  readonly detail?: string;
   readonly occurredAt: string;
 }
 
@@ -108,6 +110,8 @@ export class HeimdallCommands implements OnModuleInit, BeforeApplicationShutdown
           trialId: trial.trialId,
           success: trial.success,
           ...(trial.recommendationId === undefined ? {} : { recommendationId: trial.recommendationId }),
+          ...(trial.confidence === undefined ? {} : { confidence: trial.confidence }),
+          ...(trial.detail === undefined ? {} : { detail: trial.detail }),
           occurredAt: trial.occurredAt,
           now: new Date().toISOString(),
         },

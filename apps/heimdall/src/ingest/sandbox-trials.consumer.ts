@@ -27,6 +27,8 @@ export class SandboxTrialsConsumer {
         trialId: trial.trialId,
         success: trial.success,
         ...(trial.recommendationId === undefined ? {} : { recommendationId: trial.recommendationId }),
+        ...(trial.confidence === undefined ? {} : { confidence: trial.confidence }),
+        ...(trial.detail === undefined ? {} : { detail: trial.detail }),
         // Capped at now, as the gateway caps Occurred-At: an engine's clock ahead (or a typo'd
         // year 9999) must not put a trial on a day that has not come.
         occurredAt: earlier(envelope.occurredAt, new Date().toISOString()),

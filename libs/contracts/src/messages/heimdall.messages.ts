@@ -160,6 +160,10 @@ export const HeimdallSandboxTrialRecorded = domainEvent(
     success: Type.Boolean(),
     day: Day,
     recommendationId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    /** The confidence the recommendation had, 0..1, as the engine reported it. */
+    confidence: Type.Optional(Rate),
+    /** The engine's note on the trial, as reported. */
+    detail: Type.Optional(Type.String({ maxLength: 500 })),
     /** When the engine says the trial happened. */
     occurredAt: Timestamp,
     /** When Heimdall recorded it. */

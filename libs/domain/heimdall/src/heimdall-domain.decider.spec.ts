@@ -110,6 +110,21 @@ describe('Heimdall domain', () => {
       ]);
     });
 
+    it('should carry the confidence and detail the engine reported', () => {
+      const reported = recordTrial('t-9', false);
+      if (reported.type !== 'RecordTrial') throw new Error('expected RecordTrial');
+      const [event] = heimdallDecider.decide(
+        { ...reported, data: { ...reported.data, confidence: 0.42, detail: 'declined' } },
+        fold(history),
+        undefined,
+      );
+
+      expect(event).toMatchObject({
+        type: 'SandboxTrialRecorded',
+        data: { trialId: 't-9', confidence: 0.42, detail: 'declined' },
+      });
+    });
+
     it('should ignore a redelivered trial id', () => {
       spec
         .given([...history, trialRecorded('t-1', true)])

@@ -56,6 +56,8 @@ export type HeimdallCommand =
         trialId: string;
         success: boolean;
         recommendationId?: string;
+        confidence?: number;
+        detail?: string;
         /** When the engine says the trial happened: its UTC day is the scorecard day. */
         occurredAt: string;
         now: string;
@@ -121,7 +123,8 @@ export const heimdallDecider: Decider<HeimdallDomainState, HeimdallCommand, Heim
         return [{ type: 'ProdUseDisabled', data: { domain, actor, reason, at: now } }];
       }
       case 'RecordTrial': {
-        const { domain, engineId, trialId, success, recommendationId, occurredAt, now } = command.data;
+        const { domain, engineId, trialId, success, recommendationId, confidence, detail, occurredAt, now } =
+          command.data;
         if (state.status === 'tracked' && hasTrial(state.scorecard, engineId, trialId)) return [];
         return [
           {
@@ -133,6 +136,8 @@ export const heimdallDecider: Decider<HeimdallDomainState, HeimdallCommand, Heim
               success,
               day: utcDay(occurredAt),
               ...(recommendationId === undefined ? {} : { recommendationId }),
+              ...(confidence === undefined ? {} : { confidence }),
+              ...(detail === undefined ? {} : { detail }),
               occurredAt,
               at: now,
             },
