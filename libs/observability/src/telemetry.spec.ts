@@ -4,7 +4,7 @@ import { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { trace } from '@opentelemetry/api';
-import { startTelemetry, tracesUrl } from './telemetry';
+import { startTelemetry, throttleErrors, tracesUrl } from './telemetry';
 
 const ROOT = join(__dirname, '../../..');
 const FIXTURE = join(__dirname, 'testing/telemetry-fixture.ts');
@@ -60,6 +60,53 @@ describe('startTelemetry', () => {
     it('should still shut down cleanly when the collector is unreachable', async () => {
       await expect(runFixture('http://127.0.0.1:1')).resolves.toBeUndefined();
     }, 30_000);
+  });
+});
+
+describe('throttleErrors', () => {
+  const setUp = () => {
+    let time = 0;
+    const reported: [unknown, number][] = [];
+    const errors = throttleErrors(
+      (error, heldBack) => reported.push([error, heldBack]),
+      60_000,
+      () => time,
+    );
+    return { errors, reported, at: (ms: number) => (time = ms) };
+  };
+
+  describe('When errors keep coming (a collector that is down)', () => {
+    it('should pass the first on at once, then one per interval with how many were held back', () => {
+      const { errors, reported, at } = setUp();
+
+      for (let ms = 0; ms <= 130_000; ms += 5_000) {
+        at(ms);
+        errors.report(`failure at ${ms}`);
+      }
+
+      expect(reported).toEqual([
+        ['failure at 0', 0],
+        ['failure at 60000', 11],
+        ['failure at 120000', 11],
+      ]);
+    });
+  });
+
+  describe('When an error is forced (shutdown)', () => {
+    it('should pass it on within the interval, with the count held back so far', () => {
+      const { errors, reported, at } = setUp();
+      errors.report('first');
+      at(1_000);
+      errors.report('held back');
+
+      at(2_000);
+      errors.report('at shutdown', true);
+
+      expect(reported).toEqual([
+        ['first', 0],
+        ['at shutdown', 1],
+      ]);
+    });
   });
 });
 

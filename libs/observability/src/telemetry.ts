@@ -11,8 +11,12 @@ export interface TelemetryOptions {
   readonly serviceVersion?: string;
   /** Base OTLP/HTTP endpoint (`OTEL_EXPORTER_OTLP_ENDPOINT`); traces go to `${endpoint}/v1/traces`. Unset = tracing off. */
   readonly otlpEndpoint?: string;
-  /** Receives export failures (collector down…); pass the service logger. Silent when omitted. */
-  readonly onError?: (error: unknown) => void;
+  /**
+   * Receives export failures (collector down…) and other errors of the tracing SDK; pass the
+   * service logger. Called for the first at once, then at most once a minute (see
+   * {@link throttleErrors}); shutdown's always. Silent when omitted.
+   */
+  readonly onError?: (error: unknown, heldBack: number) => void;
 }
 
 export interface Telemetry {
@@ -38,8 +42,8 @@ export interface Telemetry {
  */
 export function startTelemetry(options: TelemetryOptions): Telemetry {
   if (options.otlpEndpoint === undefined) return { shutdown: () => Promise.resolve() };
-  const onError = options.onError ?? (() => undefined);
-  setGlobalErrorHandler(onError);
+  const errors = throttleErrors(options.onError ?? (() => undefined), TELEMETRY_ERROR_INTERVAL_MS);
+  setGlobalErrorHandler((error) => errors.report(error));
 
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({
@@ -58,7 +62,36 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   let stopped: Promise<void> | undefined;
   return {
     // A collector that is down must not turn a graceful shutdown into a failed one.
-    shutdown: () => (stopped ??= sdk.shutdown().catch(onError)),
+    shutdown: () => (stopped ??= sdk.shutdown().catch((error: unknown) => errors.report(error, true))),
+  };
+}
+
+/** A collector that is down fails every batch, one every few seconds: a line a minute is enough. */
+const TELEMETRY_ERROR_INTERVAL_MS = 60_000;
+
+/**
+ * Passes the first error on at once, then at most one per `intervalMs`, each with how many were
+ * held back since the one before. `force` passes it on regardless (the last word, at shutdown).
+ */
+export function throttleErrors(
+  onError: (error: unknown, heldBack: number) => void,
+  intervalMs: number,
+  now: () => number = Date.now,
+): { report(error: unknown, force?: boolean): void } {
+  let reportedAt: number | undefined;
+  let heldBack = 0;
+  return {
+    report(error, force = false) {
+      const time = now();
+      if (!force && reportedAt !== undefined && time - reportedAt < intervalMs) {
+        heldBack += 1;
+        return;
+      }
+      reportedAt = time;
+      const count = heldBack;
+      heldBack = 0;
+      onError(error, count);
+    },
   };
 }
 

@@ -62,6 +62,44 @@ describe('runService', () => {
     }, 30_000);
   });
 
+  describe('When its traces cannot be exported (the collector is down)', () => {
+    it('should log the failure at level warn', async () => {
+      const port = await freePort();
+      const collector = `http://127.0.0.1:${await freePort()}`; // nothing listens there
+      const { child, output } = await runFixture('plain', {
+        PORT: String(port),
+        OTEL_EXPORTER_OTLP_ENDPOINT: collector,
+      });
+      const exited = new Promise((done) => child.once('exit', done));
+
+      try {
+        await waitFor(() => output().includes('plain started'), { timeoutMs: 30_000, what: 'the start' });
+        // Any request is traced (bar probes and scrapes); its span is exported within seconds.
+        await fetch(`http://127.0.0.1:${port}/traced`);
+
+        const logged = await waitFor(
+          () => {
+            const line = output()
+              .split('\n')
+              .find((text) => text.includes('trace export failed'));
+            // Parsed here, so a line still arriving is waited for rather than failed on.
+            return line === undefined ? undefined : (JSON.parse(line) as Record<string, unknown>);
+          },
+          { timeoutMs: 30_000, what: 'the failure logged' },
+        );
+        expect(logged).toMatchObject({
+          level: 'warn',
+          service: 'plain',
+          err: { message: expect.stringContaining('ECONNREFUSED') },
+          heldBack: 0,
+        });
+      } finally {
+        child.kill('SIGTERM');
+        await exited;
+      }
+    }, 60_000);
+  });
+
   describe.each(['SIGTERM', 'SIGINT'] as const)('When %s comes again while it drains', (signal) => {
     // One Ctrl-C reaches a service run under npm twice (from the terminal and forwarded by npm).
     it('should go on draining and exit 0, not die of the second signal', async () => {

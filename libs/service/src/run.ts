@@ -21,10 +21,13 @@ export async function runService<S extends TObject>(
     process.stderr.write(`${definition.name}: invalid configuration\n${error.message}\n`);
     process.exit(1);
   }
+  const logger = createLogger({ service: definition.name, level: config.LOG_LEVEL });
   const telemetry = startTelemetry({
     serviceName: `bifrost-${definition.name}`,
     ...(definition.version ? { serviceVersion: definition.version } : {}),
     ...(config.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
+    // Spans lost are logged, not silent; `heldBack`: failures since the last line (one a minute).
+    onError: (error, heldBack) => logger.warn({ err: error, heldBack }, 'trace export failed'),
   });
   // Loaded only now, after tracing is set up, so http/pg are patched when they are first required.
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a deliberate late require
@@ -53,7 +56,6 @@ export async function runService<S extends TObject>(
 
   // A fault nothing caught ends the process (Node's default), but as the service's last log line,
   // from the first hook on.
-  const logger = createLogger({ service: definition.name, level: config.LOG_LEVEL });
   const fatal = (what: string) => (error: unknown) => {
     logger.fatal({ err: error }, `${what}: exiting`);
     process.exit(1);
