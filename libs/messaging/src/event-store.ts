@@ -335,11 +335,20 @@ export async function handleCommand<State, Command, Event extends DomainEvent, C
  * twice with nothing taken between. What a cut connection lost is never sent again, and with no
  * message after it to show the gap, its reader would wait for it for ever; stopped, it makes a new
  * consumer after what it took.
+ *
+ * An ordered consumer that sees such a gap is made again by nats.js (a `reset`), from after the
+ * last message it received, and numbers its deliveries from 1 again: its heartbeats then no longer
+ * compare with `delivered`, and what it sends can be lost unnoticed in turn. So a reset is taken
+ * as a loss too: the messages end, and the reader goes on from what it took.
  */
 export function stopWhenLost(messages: ConsumerMessages, delivered: () => number): void {
   void (async () => {
     let unchanged: number | undefined;
     for await (const status of messages.status()) {
+      if (status.type === 'reset') {
+        messages.stop();
+        return;
+      }
       if (status.type !== 'heartbeat') continue;
       const taken = delivered();
       if (status.lastConsumerSequence <= taken) unchanged = undefined;

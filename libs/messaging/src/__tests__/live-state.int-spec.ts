@@ -93,6 +93,39 @@ describe('LiveContext: in-memory state from snapshot + tail, kept current', () =
     }
   }, 40_000);
 
+  it('should apply an event lost again when nats.js made its consumer anew, with no later event to show it', async () => {
+    const proxy = await TcpProxy.start(natsTarget(ns.natsUrl));
+    const cutOff = await connectTest(proxy.url, ns.namespace, 'reset');
+    const { counters, context } = live(cutOff);
+    await context.start();
+    try {
+      // Taken by the tail's consumer: its delivery sequences run ahead of a new consumer's.
+      for (const by of [1, 2, 3])
+        await context.waitUntil((await writer.publisher.publish(incremented(ns.naming, 'again', by))).seq);
+      // A first event is lost with the connection; the next one shows nats.js the gap, and it makes
+      // its ordered consumer again from after the last event it delivered. That first event is
+      // gone from the stream, so the new consumer sends only the second, and it is lost as well.
+      const cut = proxy.cutOnServerChunk((chunk) => chunk.includes('"by":11}'));
+      const first = await writer.publisher.publish(incremented(ns.naming, 'first', 11));
+      await cut;
+      await writer.jsm.streams.deleteMessage(ns.naming.streams.events.name, first.seq);
+      let deliveries = 0;
+      const cutAgain = proxy.cutOnServerChunk((chunk) => chunk.includes('"by":22}') && ++deliveries === 2);
+      const second = await writer.publisher.publish(incremented(ns.naming, 'again', 22));
+      await cutAgain;
+
+      await waitFor(() => counters.get('again').lastSequence === second.seq, {
+        timeoutMs: 30_000,
+        what: 'the event the new consumer lost applied',
+      });
+      expect(counters.get('again').state.total).toBe(28);
+    } finally {
+      await context.stop();
+      await cutOff.drain().catch(() => undefined);
+      await proxy.stop();
+    }
+  }, 40_000);
+
   it('should reach the same state after a restart from its snapshot, including events written while it was down', async () => {
     const first = live(reader, 1);
     await first.context.start();
