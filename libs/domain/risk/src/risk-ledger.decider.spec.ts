@@ -706,7 +706,10 @@ describe('Risk ledger', () => {
       spec
         .given([])
         .when(reserve('r1', {}, 'E1', 'key-r1', T0, 'USD', 0))
-        .thenThrows(ValidationError, (e) => e.code === 'RISK.TTL_INVALID');
+        .thenThrows(
+          ValidationError,
+          (e) => e.code === 'VALIDATION.FAILED' && e.message === 'ttlMs must be a positive integer, got 0',
+        );
     });
   });
 

@@ -588,11 +588,10 @@ function validate(command: LedgerCommand, ctx: LedgerContext): void {
     if (engineId === GLOBAL_POLICY_ID) {
       throw new ValidationError('GLOBAL is a policy, not an engine', { code: 'RISK.ENGINE_ID_RESERVED' });
     }
-    if (!Number.isInteger(ttlMs) || ttlMs < 1) {
-      throw new ValidationError(`ttlMs must be a positive integer, got ${ttlMs}`, {
-        code: 'RISK.TTL_INVALID',
-      });
-    }
+    // The request schema and the service's configuration let only positive integers through: a
+    // broken caller, so no code of its own.
+    if (!Number.isInteger(ttlMs) || ttlMs < 1)
+      throw new ValidationError(`ttlMs must be a positive integer, got ${ttlMs}`);
     amounts.push(maxLoss, exposure);
     // The policies' currency first: the error names the installation's currency, not the other amount's.
     for (const policyId of [GLOBAL_POLICY_ID, engineId]) {

@@ -626,6 +626,16 @@ describe('Control plane', () => {
       });
     });
   });
+
+  describe('When a caller sends a command the control plane does not have', () => {
+    // Unreachable through the typed commands: a broken caller, refused with no code of its own.
+    it('should refuse it as invalid with the generic code', () => {
+      spec
+        .given([])
+        .when({ type: 'RenameEngine', data: {} } as unknown as ControlCommand)
+        .thenThrows(ValidationError, (e) => e.code === 'VALIDATION.FAILED');
+    });
+  });
 });
 
 // Fixtures

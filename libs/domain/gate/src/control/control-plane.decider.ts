@@ -279,9 +279,7 @@ function decide(command: ControlCommand, state: ControlState): ControlEvent[] {
       return applyAutonomyPhase(command.data, state);
     default: {
       const unknown: never = command;
-      throw new ValidationError(`unknown control command ${(unknown as { type: string }).type}`, {
-        code: 'GATE.UNKNOWN_COMMAND',
-      });
+      throw new ValidationError(`unknown control command ${(unknown as { type: string }).type}`);
     }
   }
 }
