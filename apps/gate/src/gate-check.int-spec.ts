@@ -177,6 +177,61 @@ describe('gate service: checks over NATS', () => {
     });
   });
 
+  describe('a demotion while the kill switch is engaged', () => {
+    it('should answer KILL while engaged and DEMOTE to the first check after the release, acknowledging it then', async () => {
+      await inSandbox();
+      await onboard('dk1', 's1', 'L4');
+      await command('kill-switch.engage', { engineId: 'dk1', mode: 'hard', reason: 'incident 45' });
+      // 15 % of the reference capital lost: demoted by the outcome from L4 to L3.
+      await reportOutcome('dk1', 'loss-1', -1_500_000);
+      const maturityOf = (verdict: GateCheckReply) => verdict.checks.find((c) => c.name === 'maturity');
+      await waitFor(async () => maturityOf(await check({ engineId: 'dk1' }))?.outcome === 'DEMOTE', {
+        what: "dk1's demotion in the checks",
+      });
+      const underKill = await check({ engineId: 'dk1' });
+      expect(underKill.action).toBe('KILL');
+      expect(maturityOf(underKill)).toMatchObject({ outcome: 'DEMOTE', value: 'L3' });
+      const acknowledgements = async () =>
+        (await client.eventStore.read(ns.naming.eventSubject('gate', 'strategy', 'dk1:s1'))).events.filter(
+          (e) => e.envelope.type === 'gate.DemotionAcknowledged',
+        ).length;
+      expect(await acknowledgements()).toBe(0);
+
+      await command('kill-switch.release', { engineId: 'dk1', reason: 'resolved' });
+
+      expect(await check({ engineId: 'dk1' })).toMatchObject({ action: 'DEMOTE', sizeMultiplier: 0 });
+      expect(await acknowledgements()).toBe(1);
+      const after = await check({ engineId: 'dk1' });
+      expect(after.action).toBe('REDUCE_SIZE');
+      expect(maturityOf(after)).toMatchObject({ outcome: 'REDUCE_SIZE', value: 'L3' });
+    });
+
+    it('should tell an engine in observe mode by wouldBe DEMOTE once the kill switch is released', async () => {
+      await inSandbox();
+      await onboard('dk2', 's1', 'L4');
+      await command('engine-mode', { engineId: 'dk2', mode: 'observe', reason: 'dry run' });
+      await command('kill-switch.engage', { engineId: 'dk2', mode: 'soft', reason: 'incident 46' });
+      await command('strategy.override-maturity', {
+        engineId: 'dk2',
+        strategyId: 's1',
+        level: 'L3',
+        reason: 'review',
+      });
+
+      expect(await check({ engineId: 'dk2' })).toMatchObject({ action: 'KILL', mode: 'observe' });
+      await command('kill-switch.release', { engineId: 'dk2', reason: 'resolved' });
+
+      expect(await check({ engineId: 'dk2' })).toMatchObject({
+        action: 'ALLOW',
+        wouldBe: { action: 'DEMOTE' },
+      });
+      expect(await check({ engineId: 'dk2' })).toMatchObject({
+        action: 'ALLOW',
+        wouldBe: { action: 'REDUCE_SIZE' },
+      });
+    });
+  });
+
   describe('an engine in observe mode', () => {
     it('should answer ALLOW with the verdict enforce mode would give as wouldBe, and record both', async () => {
       await command('engine-mode', { engineId: 'ob1', mode: 'observe', reason: 'dry run' });
@@ -515,7 +570,7 @@ describe('gate service: checks over NATS', () => {
     });
 
     it('should refuse token and approval ids that are names every object has, as malformed ids', async () => {
-      // 'constructor' was taken for a token record: the check failed with GATE.INVALID_TIME.
+      // 'constructor' was taken for a token record: the check failed on the record's missing expiry.
       await expect(
         client.rpc.request('bifrost.rpc.gate.check', {
           engineId: 'e',

@@ -216,6 +216,7 @@ export class GateCheckService implements OnModuleInit {
         request,
         actionHash: hash,
         verdict: composed.action,
+        wouldBe: composed.wouldBe?.action,
         // An approval request takes the id of the decision that opened it.
         approvalId: decisionId,
         now,

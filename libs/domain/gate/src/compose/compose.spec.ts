@@ -2,12 +2,19 @@ import { VERDICT_ACTIONS, type ActionIntent, type Check, type VerdictAction } fr
 import { fold } from '@bifrost/event-sourcing';
 import { classifyImpact, impactCheck } from '../classifiers';
 import { controlChecks, controlPlane, type ControlEvent } from '../control';
-import { maturityIndex, strategyChecks, strategyDecider, type StrategyEvent } from '../strategy';
+import {
+  decideCheckEffects,
+  maturityIndex,
+  strategyChecks,
+  strategyDecider,
+  type StrategyEvent,
+} from '../strategy';
 import {
   ENGINE_ID,
   HASH_A,
   at,
   checkRequest,
+  engine,
   operator,
   orderAction,
   overridden,
@@ -213,6 +220,78 @@ describe('Verdict composition', () => {
       it.each<ActionIntent>(['open', 'increase'])('should PAUSE an %s action', (intent) => {
         expect(verdictOf(control, strategy, intent)).toEqual({ action: 'PAUSE', sizeMultiplier: 0 });
       });
+    });
+  });
+
+  describe('When a demoted strategy is under a kill switch (verdict and effects decided as the gate service does)', () => {
+    const now = at(60);
+    const sandbox: ControlEvent = {
+      type: 'ExecutionClassSet',
+      data: {
+        actor: operator,
+        actionKind: orderAction.kind,
+        executionClass: 'SANDBOX_EXEC',
+        reason: 'policy',
+        setAt: at(0),
+      },
+    };
+    const engaged = (mode: 'soft' | 'hard'): ControlEvent => ({
+      type: 'KillSwitchEngaged',
+      data: { actor: operator, engineId: ENGINE_ID, mode, reason: 'incident', engagedAt: at(1) },
+    });
+    const released: ControlEvent = {
+      type: 'KillSwitchReleased',
+      data: { actor: operator, engineId: ENGINE_ID, reason: 'resolved', releasedAt: at(2) },
+    };
+    const demoted: StrategyEvent[] = [registered(), overridden('L0', 'L4'), overridden('L4', 'L3')];
+
+    /** The answered verdict and the events the check leaves on the strategy. */
+    const checkOf = (control: ControlEvent[], strategy: StrategyEvent[], intent: ActionIntent = 'open') => {
+      const request = checkRequest({ action: { ...orderAction, intent } });
+      const state = fold(strategyDecider, strategy);
+      const verdict = composeVerdict(
+        [
+          ...controlChecks(fold(controlPlane, control), request, now),
+          ...strategyChecks(state, request, HASH_A, now),
+          impactCheck(classifyImpact(request.impact, request.action.notional).tier, maturityIndex('L3')),
+        ],
+        'enforce',
+      );
+      const { events } = decideCheckEffects(state, {
+        request,
+        actionHash: HASH_A,
+        verdict: verdict.action,
+        wouldBe: verdict.wouldBe?.action,
+        approvalId: 'ap-1',
+        now,
+        actor: engine,
+      });
+      return { action: verdict.action, events: events.map((e) => e.type) };
+    };
+
+    it.each<['soft' | 'hard', ActionIntent]>([
+      ['soft', 'open'],
+      ['hard', 'open'],
+      ['hard', 'reduce'],
+    ])('should answer KILL under a %s kill (intent %s) and keep the demotion for later', (mode, intent) => {
+      expect(checkOf([sandbox, engaged(mode)], demoted, intent)).toEqual({ action: 'KILL', events: [] });
+    });
+
+    it('should answer DEMOTE to a reduce-only action a soft kill lets through, and acknowledge it', () => {
+      expect(checkOf([sandbox, engaged('soft')], demoted, 'reduce')).toEqual({
+        action: 'DEMOTE',
+        events: ['DemotionAcknowledged'],
+      });
+    });
+
+    it('should answer DEMOTE to the first check after the release, then answer at the new level', () => {
+      const control = [sandbox, engaged('hard'), released];
+      expect(checkOf(control, demoted)).toEqual({ action: 'DEMOTE', events: ['DemotionAcknowledged'] });
+      const acknowledged: StrategyEvent = {
+        type: 'DemotionAcknowledged',
+        data: { from: 'L4', to: 'L3', demotedAt: at(0), acknowledgedAt: now },
+      };
+      expect(checkOf(control, [...demoted, acknowledged])).toEqual({ action: 'REDUCE_SIZE', events: [] });
     });
   });
 

@@ -60,6 +60,22 @@ describe('Strategy pauses', () => {
     });
   });
 
+  describe('When a caller sends a time that is not a timestamp', () => {
+    // Unreachable through the gate: every time it passes is its clock's, or a request's or an
+    // event's validated as a Timestamp. A broken caller, refused with no code of its own.
+    it('should refuse it as invalid with the generic code', () => {
+      spec()
+        .given([registered()])
+        .when(pause('tomorrow'))
+        .thenThrows(
+          ValidationError,
+          (e) =>
+            e.code === 'VALIDATION.FAILED' &&
+            e.message === 'cooldownUntil "tomorrow" is not an RFC 3339 timestamp',
+        );
+    });
+  });
+
   describe('When an engine asks to pause', () => {
     it('should refuse it', () => {
       spec().given([registered()]).when(pause(undefined, engine)).thenThrows(ForbiddenError);
@@ -543,6 +559,26 @@ describe('Approvals', () => {
           actor: engine,
         })
         .then([approvalRequested('ap-1')]);
+    });
+  });
+
+  describe('When a request is opened under the id of one for another action', () => {
+    // Unreachable through the gate, which opens requests only from checks, each under a new
+    // decision's id: a broken caller, refused with no code of its own.
+    it('should refuse it with the generic code', () => {
+      spec()
+        .given([registered(), approvalRequested('ap-1')])
+        .when({
+          type: 'RequestApproval',
+          approvalId: 'ap-1',
+          actionHash: HASH_B,
+          action: orderAction,
+          requestedBy: engine.id,
+          expiresAt: at(900),
+          now: T0,
+          actor: engine,
+        })
+        .thenThrows(IllegalStateError, (e) => e.code === 'STATE.ILLEGAL');
     });
   });
 

@@ -1,4 +1,4 @@
-import type { Check, MaturityLevel } from '@bifrost/contracts';
+import type { Check, MaturityLevel, VerdictAction } from '@bifrost/contracts';
 import { fold } from '@bifrost/event-sourcing';
 
 import { decideCheckEffects, strategyChecks } from './strategy.checks';
@@ -132,52 +132,48 @@ describe('Strategy checks: maturity', () => {
       });
     });
 
-    it('should acknowledge the demotion with the check', () => {
-      spec()
-        .given(history)
-        .when({
-          type: 'RecordGateCheck',
-          request: checkRequest(),
-          actionHash: HASH_A,
-          verdict: 'DEMOTE',
-          approvalId: 'ap-1',
-          now: at(2),
-          actor: engine,
-        })
-        .then([
-          {
-            type: 'DemotionAcknowledged',
-            data: { from: 'L3', to: 'L2', demotedAt: at(1), acknowledgedAt: at(2) },
-          },
-        ]);
+    const acknowledgement: StrategyEvent = {
+      type: 'DemotionAcknowledged',
+      data: { from: 'L3', to: 'L2', demotedAt: at(1), acknowledgedAt: at(2) },
+    };
+    const recordCheck = (verdict: VerdictAction, wouldBe?: VerdictAction) => ({
+      type: 'RecordGateCheck' as const,
+      request: checkRequest(),
+      actionHash: HASH_A,
+      verdict,
+      ...(wouldBe === undefined ? {} : { wouldBe }),
+      approvalId: 'ap-1',
+      now: at(2),
+      actor: engine,
+    });
+
+    it('should acknowledge the demotion with a check answered DEMOTE', () => {
+      spec().given(history).when(recordCheck('DEMOTE')).then([acknowledgement]);
     });
 
     it('should acknowledge it in observe mode too, where the engine is told ALLOW with wouldBe DEMOTE', () => {
-      spec()
-        .given(history)
-        .when({
-          type: 'RecordGateCheck',
-          request: checkRequest(),
-          actionHash: HASH_A,
-          verdict: 'ALLOW',
-          approvalId: 'ap-1',
-          now: at(2),
-          actor: engine,
-        })
-        .then([
-          {
-            type: 'DemotionAcknowledged',
-            data: { from: 'L3', to: 'L2', demotedAt: at(1), acknowledgedAt: at(2) },
-          },
-        ]);
+      spec().given(history).when(recordCheck('ALLOW', 'DEMOTE')).then([acknowledgement]);
+    });
+
+    // The engine is not told of the demotion by a verdict that outranks DEMOTE: the first check
+    // after the kill switch is released (or the pause lifted) answers DEMOTE.
+    it.each<VerdictAction>(['PAUSE', 'KILL'])(
+      'should leave it unacknowledged by a check answered %s',
+      (verdict) => {
+        spec().given(history).when(recordCheck(verdict)).then([]);
+      },
+    );
+
+    it('should leave it unacknowledged in observe mode when the would-be verdict is PAUSE', () => {
+      spec().given(history).when(recordCheck('ALLOW', 'PAUSE')).then([]);
+    });
+
+    it('should leave it unacknowledged in off mode, where the engine is told ALLOW and nothing else', () => {
+      spec().given(history).when(recordCheck('ALLOW')).then([]);
     });
 
     it('should answer at the new level once acknowledged', () => {
-      const acknowledged = {
-        type: 'DemotionAcknowledged' as const,
-        data: { from: 'L3' as const, to: 'L2' as const, demotedAt: at(1), acknowledgedAt: at(2) },
-      };
-      expect(check(checksOf([...history, acknowledged], checkRequest(), at(3)), 'maturity')?.outcome).toBe(
+      expect(check(checksOf([...history, acknowledgement], checkRequest(), at(3)), 'maturity')?.outcome).toBe(
         'REQUIRE_APPROVAL',
       );
     });

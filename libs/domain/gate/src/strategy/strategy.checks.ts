@@ -69,7 +69,7 @@ function maturityCheck(
     const { from, reason, demotedAt } = pendingDemotion;
     return {
       outcome: 'DEMOTE',
-      reason: `demoted ${from} → ${level} (${reason}) at ${demotedAt}; this action is blocked, the next check is answered at ${level}`,
+      reason: `demoted ${from} → ${level} (${reason}) at ${demotedAt}; this action is blocked, and checks are answered at ${level} once a verdict has answered DEMOTE`,
       ...base,
     };
   }
@@ -341,6 +341,8 @@ export interface CheckEffectsInput {
    * does not wait for one).
    */
   readonly verdict: VerdictAction;
+  /** In `observe` mode, what enforce mode would have answered (the verdict's `wouldBe.action`). */
+  readonly wouldBe?: VerdictAction;
   /** Id of the approval request to open if the verdict is REQUIRE_APPROVAL. */
   readonly approvalId: string;
   readonly now: string;
@@ -362,7 +364,7 @@ export interface CheckEffects {
 
 /**
  * What a check leaves behind on the strategy once the verdict is composed: the implicit
- * registration of an unknown strategy, the acknowledgement of a demotion the check reported, the
+ * registration of an unknown strategy, the acknowledgement of a demotion the verdict answered, the
  * use of a presented token when the action goes ahead (ALLOW or REDUCE_SIZE), and an approval
  * request bound to the action's hash when the verdict is REQUIRE_APPROVAL (an identical pending
  * request is reused). An unknown strategy of an engine at `maxStrategiesPerEngine` is left
@@ -379,7 +381,9 @@ export function decideCheckEffects(
     return { events: [], approvalId: null };
   const events: StrategyEvent[] = [...registration];
   const demotion = strategy.pendingDemotion;
-  if (demotion !== null) {
+  // Told only by a verdict of DEMOTE (observe mode's `wouldBe`): under a kill switch or a pause,
+  // which outrank it, and in off mode, the demotion waits for the first check that answers it.
+  if (demotion !== null && (input.wouldBe ?? verdict) === 'DEMOTE') {
     const { from, to, demotedAt } = demotion;
     events.push({ type: 'DemotionAcknowledged', data: { from, to, demotedAt, acknowledgedAt: now } });
   }

@@ -132,6 +132,8 @@ export interface RecordGateCheck extends CommandBase {
   readonly actionHash: string;
   /** The action the engine is answered (see `CheckEffectsInput.verdict`). */
   readonly verdict: VerdictAction;
+  /** In `observe` mode, what enforce mode would have answered (see `CheckEffectsInput.wouldBe`). */
+  readonly wouldBe?: VerdictAction;
   /** Id for a new approval request, used only when the verdict is REQUIRE_APPROVAL. */
   readonly approvalId: string;
   /** Registered strategies of the engine (see `CheckEffectsInput.engineStrategies`). */

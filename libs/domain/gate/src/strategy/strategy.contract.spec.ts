@@ -30,15 +30,20 @@ function run(commands: StrategyCommand[]): StrategyEvent[] {
     state = events.reduce(strategyDecider.evolve, state);
     emitted.push(...events);
   }
-  const effects = decideCheckEffects(state, {
-    request: checkRequest(),
-    actionHash: HASH_B,
-    verdict: 'REQUIRE_APPROVAL',
-    approvalId: 'ap-2',
-    now: at(100),
-    actor: engine,
-  });
-  return [...emitted, ...effects.events];
+  // The demotion the scenario ends with is acknowledged by a check answered DEMOTE; the next check asks for approval.
+  for (const verdict of ['DEMOTE', 'REQUIRE_APPROVAL'] as const) {
+    const { events } = decideCheckEffects(state, {
+      request: checkRequest(),
+      actionHash: HASH_B,
+      verdict,
+      approvalId: 'ap-2',
+      now: at(100),
+      actor: engine,
+    });
+    state = events.reduce(strategyDecider.evolve, state);
+    emitted.push(...events);
+  }
+  return emitted;
 }
 
 const ids = { engineId: 'engine-1', strategyId: 'momentum-1' };

@@ -455,9 +455,9 @@ function requestApproval(state: StrategyState, command: RequestApproval): Strate
   const existing = own(strategy.approvals, approvalId);
   if (existing !== undefined) {
     if (existing.actionHash === actionHash && existing.requestedBy === requestedBy) return [];
-    throw new IllegalStateError(`approval ${approvalId} already exists for another action`, {
-      code: 'GATE.APPROVAL_EXISTS',
-    });
+    // The gate opens approvals only from checks, each under the id of a new decision: a broken
+    // caller, refused with no code of its own.
+    throw new IllegalStateError(`approval ${approvalId} already exists for another action`);
   }
   requireFuture(expiresAt, now, 'expiresAt');
   return [

@@ -57,7 +57,7 @@ describe('Strategy policy', () => {
 
       expect(() => strategyPolicy(overrides)).toThrow(
         expect.objectContaining({
-          code: 'GATE.POLICY_INVALID',
+          code: 'VALIDATION.FAILED',
           details: [
             'helth is not a policy setting',
             'health.flor is not a policy setting',

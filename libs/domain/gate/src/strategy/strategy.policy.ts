@@ -82,13 +82,14 @@ export type StrategyPolicyOverrides = {
 /**
  * The default policy with `overrides` applied; throws a ValidationError listing every bad value.
  * Overrides may come from configuration, so a key the policy does not have (a typo would otherwise
- * change nothing, silently) and a value of another type than its default's are errors too.
+ * change nothing, silently) and a value of another type than its default's are errors too. The
+ * error has no code of its own: the gate reads the policy at boot only, and refuses to start with
+ * its message (GATE_STRATEGY_POLICY in a ConfigError), so no caller ever receives a code.
  */
 export function strategyPolicy(overrides: StrategyPolicyOverrides = {}): StrategyPolicy {
   const misshapen = shapeProblems(overrides, DEFAULT_STRATEGY_POLICY, '');
   if (misshapen.length > 0) {
     throw new ValidationError(`invalid strategy policy: ${misshapen.join('; ')}`, {
-      code: 'GATE.POLICY_INVALID',
       details: misshapen,
     });
   }
@@ -151,7 +152,6 @@ export function strategyPolicy(overrides: StrategyPolicyOverrides = {}): Strateg
   const failed = problems.filter(([ok]) => !ok).map(([, message]) => message);
   if (failed.length > 0) {
     throw new ValidationError(`invalid strategy policy: ${failed.join('; ')}`, {
-      code: 'GATE.POLICY_INVALID',
       details: failed,
     });
   }

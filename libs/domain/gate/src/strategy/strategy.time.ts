@@ -1,13 +1,13 @@
 import { ValidationError } from '@bifrost/event-sourcing';
 
-/** Milliseconds of an RFC 3339 timestamp; a command with an unreadable time is refused. */
+/**
+ * Milliseconds of an RFC 3339 timestamp. Every time the gate hands the strategy is one (its clock's,
+ * a request's validated as `Timestamp`, an event's): an unreadable one is a broken caller, refused
+ * with no code of its own.
+ */
 export function millis(timestamp: string, field = 'time'): number {
   const value = Date.parse(timestamp);
-  if (Number.isNaN(value)) {
-    throw new ValidationError(`${field} "${timestamp}" is not an RFC 3339 timestamp`, {
-      code: 'GATE.INVALID_TIME',
-    });
-  }
+  if (Number.isNaN(value)) throw new ValidationError(`${field} "${timestamp}" is not an RFC 3339 timestamp`);
   return value;
 }
 
