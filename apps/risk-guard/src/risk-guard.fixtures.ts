@@ -42,8 +42,11 @@ export async function startLeader(
 }
 
 /** A second instance, started once another leads, and led by it once that one's lease runs out. */
-export async function startSuccessor(ns: TestNamespace): Promise<RunningService> {
-  const successor = await startRiskGuard(ns, { RISK_SEED_POLICIES: 'false' });
+export async function startSuccessor(
+  ns: TestNamespace,
+  env: Record<string, string> = {},
+): Promise<RunningService> {
+  const successor = await startRiskGuard(ns, { RISK_SEED_POLICIES: 'false', ...env });
   await waitFor(() => successor.app.get(RiskDesk).isLeader, {
     timeoutMs: 10_000,
     what: 'the second instance takes over',

@@ -1,10 +1,12 @@
-import type { ReserveReply } from '@bifrost/contracts';
+import type { LedgerEntry, ReserveReply } from '@bifrost/contracts';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { Subscription } from '@nats-io/nats-core';
-import { createEnvelope, type Messaging } from '@bifrost/messaging';
+import type { LedgerCommand } from '@bifrost/domain-risk';
+import { createEnvelope, Messaging } from '@bifrost/messaging';
 import type { RunningService } from '@bifrost/service';
 import { createTestNamespace, waitFor, type TestNamespace, withinOneUtcDay } from '@bifrost/testing';
 import { LeaderLease } from './ledger/leader-lease';
+import { RiskBookStore } from './ledger/risk-book.store';
 import { RiskDesk } from './ledger/risk-desk';
 import {
   connectClient,
@@ -138,6 +140,122 @@ describe('risk-guard when a stalled leader wakes up after a takeover, its clock 
     expect(retried).toMatchObject({ outcome: 'GRANTED', reservationId: b.reservationId, replayed: true });
     expect(more).toMatchObject({ outcome: 'DENIED', reason: 'LIMIT_EXCEEDED' });
     expect(await grantedKeys(client, ns, 'capped')).toEqual(['a', 'b', 'c']);
+  });
+});
+
+describe('risk-guard when a stalled leader wakes up after a takeover and opens the next day', () => {
+  withinOneUtcDay();
+  let ns: TestNamespace;
+  let client: Messaging;
+  let stale: RunningService;
+  let successor: RunningService | undefined;
+  const today = () => new Date().toISOString().slice(0, 10);
+  // No sweep: it would open today on its own. Here the first reserve opens it.
+  const noSweep = { RISK_EXPIRY_SWEEP_MS: '3600000' };
+  let yesterday: string;
+
+  beforeEach(async () => {
+    ns = await createTestNamespace('riskmidnight');
+    client = await connectClient(ns);
+    // The ledger's current day is yesterday: the next append of either leader opens today.
+    yesterday = new Date(Date.parse(today()) - 86_400_000).toISOString().slice(0, 10);
+    await new RiskBookStore(client, 'test').appendLedger(
+      yesterday,
+      [
+        {
+          type: 'LedgerOpened',
+          data: {
+            day: yesterday,
+            timeZone: 'UTC',
+            openedAt: `${yesterday}T08:00:00.000Z`,
+            previousDay: null,
+            carriedOver: [],
+          },
+        },
+      ],
+      0,
+    );
+    stale = await startLeader(ns, noSweep);
+    await upsertPolicy(client, 'eng', 100_000, 100_000, 100);
+  });
+  afterEach(async () => {
+    await successor?.close();
+    successor = undefined;
+    await stale.close();
+    await client.drain();
+    await ns.cleanup();
+  });
+
+  /** The stale leader stalls, its lease clock with it and blind to policy events; a successor takes over. */
+  async function takeOverFromStale(): Promise<RunningService> {
+    stall(stale);
+    const stalled = stale.app.get(RiskDesk) as unknown as {
+      lease: { clock: () => number };
+      policyWatch?: Subscription;
+    };
+    const stalledAt = Date.now();
+    stalled.lease.clock = () => stalledAt;
+    stalled.policyWatch?.unsubscribe();
+    successor = await startSuccessor(ns, noSweep);
+    await throttle(successor, 'eng');
+    return successor;
+  }
+
+  /** It has decided to grant, but the grant must not land: decided again, the new leader's throttle denies it. */
+  async function expectFencedOff(answer: Promise<unknown>): Promise<void> {
+    expect(await answer).toMatchObject({ outcome: 'DENIED', reason: 'THROTTLED', day: today() });
+    expect(await grantedKeys(client, ns, 'eng')).toEqual([]);
+    const openings = (await ledgerEntries(client, ns, today())).filter((e) => e.type === 'LedgerOpened');
+    expect(openings).toHaveLength(1);
+  }
+
+  it('should refuse the opening it decided against its own view, and decide again against the new policies', async () => {
+    const desk = stale.app.get(RiskDesk);
+    // A grant decided a moment before midnight: yesterday's last entry is no fence of a leader.
+    const deciding = desk as unknown as { toCommand(job: unknown): LedgerCommand };
+    const toCommand = deciding.toCommand.bind(deciding);
+    const clock = jest.spyOn(deciding, 'toCommand').mockImplementationOnce((job) => {
+      const command = toCommand(job);
+      return { ...command, data: { ...command.data, now: `${yesterday}T23:59:59.000Z` } } as LedgerCommand;
+    });
+    await desk.execute({ op: 'reserve', request: reserveOf('eng', 'last-night') });
+    clock.mockRestore();
+    expect((await ledgerEntries(client, ns, yesterday)).at(-1)).toMatchObject({ type: 'ReservationGranted' });
+    await takeOverFromStale();
+    expect(desk.isLeader).toBe(true);
+
+    await expectFencedOff(desk.execute({ op: 'reserve', request: reserveOf('eng', 'stale') }));
+  });
+
+  it('should refuse its opening when it stalled after fencing the day it closed', async () => {
+    const messaging = stale.app.get(Messaging);
+    const append = messaging.eventStore.append.bind(messaging.eventStore);
+    const held = deferred();
+    let opening = false;
+    const spy = jest.spyOn(messaging.eventStore, 'append').mockImplementation(async (...args) => {
+      const entries = (args[1][0]?.data as { entries?: LedgerEntry[] } | undefined)?.entries;
+      if (entries?.[0]?.type === 'LedgerOpened') {
+        opening = true;
+        await held.promise;
+      }
+      return append(...args);
+    });
+    try {
+      const answer = stale.app
+        .get(RiskDesk)
+        .execute({ op: 'reserve', request: reserveOf('eng', 'stale') })
+        .catch((error: unknown) => error);
+      // Yesterday is fenced by the stale leader itself; its opening of today is on its way.
+      await waitFor(() => opening, { what: 'the opening being appended' });
+      await takeOverFromStale();
+
+      held.resolve();
+
+      await expectFencedOff(answer);
+    } finally {
+      held.resolve();
+      spy.mockRestore();
+    }
   });
 });
 

@@ -1,5 +1,6 @@
 import { GLOBAL_POLICY_ID, type Envelope, type LedgerEntry, type RiskPolicy } from '@bifrost/contracts';
 import {
+  dayKey,
   policyDecider,
   riskLedgerDecider,
   type LedgerState,
@@ -141,6 +142,19 @@ export class RiskBookStore {
       }),
     );
     return this.messaging.eventStore.append(subject, envelopes, expectedSequence);
+  }
+
+  /**
+   * Whether the day's last entry (at `sequence`) is a leader's fence appended after the day had
+   * ended: a takeover after midnight, or a leader closing the day before it opens the next.
+   */
+  async closedByAFence(state: LedgerState, sequence: number): Promise<boolean> {
+    if (state.status !== 'open' || sequence === 0) return false;
+    const message = await this.messaging.jsm.streams.getMessage(this.naming.streams.events.name, {
+      seq: sequence,
+    });
+    const last = message?.json<Envelope<{ entries: LedgerEntry[] }>>().data.entries.at(-1);
+    return last?.type === 'LeaderChanged' && dayKey(last.data.at, state.timeZone) > state.day;
   }
 
   async appendPolicyEvent(

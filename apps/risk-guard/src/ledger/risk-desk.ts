@@ -402,19 +402,40 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
       if (state.status !== 'open') return;
       this.assertLease();
       try {
-        const at = new Date().toISOString();
-        const leader = this.info.instanceId;
-        const sequence = await this.store.appendLedger(
-          state.day,
-          [{ type: 'LeaderChanged', data: { leader, at } }],
-          lastSequence,
-        );
-        this.book = { ...this.book, ledger: { state, lastSequence: sequence } };
+        const closed = await this.store.closedByAFence(state, lastSequence);
+        let ledger: Versioned<LedgerState> = {
+          state,
+          lastSequence: await this.store.appendLedger(state.day, [this.fence()], lastSequence),
+        };
+        if (closed) ledger = await this.openToday(ledger);
+        this.book = { ...this.book, ledger };
         return;
       } catch (error) {
         if (!(error instanceof ConcurrencyError) || attempt >= MAX_ATTEMPTS) throw error;
       }
     }
+  }
+
+  /**
+   * The day read at a takeover ended with a leader's fence after its midnight: that leader may have
+   * stalled between fencing the day it closed and opening the next, so the next day's subject is
+   * empty and its opening, still on its way, would not be fenced. The new leader opens today itself;
+   * a conflict means that opening landed, and the takeover reloads and fences it.
+   */
+  private async openToday(ledger: Versioned<LedgerState>): Promise<Versioned<LedgerState>> {
+    const ctx = { policies: this.policies, timeZone: this.config.RISK_TIME_ZONE };
+    const expire: LedgerCommand = { type: 'ExpireReservations', data: { now: new Date().toISOString() } };
+    const { events, state } = decideLedger(expire, ledger.state, ctx);
+    if (events[0]?.type !== 'LedgerOpened' || state.status !== 'open') return ledger;
+    return { state, lastSequence: await this.store.appendLedger(state.day, events, 0) };
+  }
+
+  /**
+   * `LeaderChanged` in this instance's name: appended with the last sequence it read, it refuses
+   * every append to that subject decided before.
+   */
+  private fence(): LedgerEntry {
+    return { type: 'LeaderChanged', data: { leader: this.info.instanceId, at: new Date().toISOString() } };
   }
 
   /**
@@ -562,8 +583,15 @@ export class RiskDesk implements OnApplicationBootstrap, BeforeApplicationShutdo
       // replay, a no-op) comes from what this leader knew, which a successor may have changed since.
       this.assertLease();
       if (entries.length > 0 && state.status === 'open') {
-        const sameDay = ledger.state.status === 'open' && ledger.state.day === state.day;
-        const sequence = await this.store.appendLedger(state.day, entries, sameDay ? ledger.lastSequence : 0);
+        let expected = ledger.lastSequence;
+        if (ledger.state.status !== 'open') expected = 0;
+        else if (ledger.state.day !== state.day) {
+          // A new day's subject is empty, so its opening can only expect that: the day it closes is
+          // fenced first. An opening decided by a leader a successor has fenced off is refused there.
+          await this.store.appendLedger(ledger.state.day, [this.fence()], ledger.lastSequence);
+          expected = 0;
+        }
+        const sequence = await this.store.appendLedger(state.day, entries, expected);
         ledger = { state, lastSequence: sequence };
         this.book = { ...this.book, ledger };
       }

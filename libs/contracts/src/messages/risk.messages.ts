@@ -156,7 +156,10 @@ export const LedgerEntry = Type.Union([
   entry(
     'LeaderChanged',
     object({
-      /** The instance that took the lease; entries decided by an earlier leader are refused from here on. */
+      /**
+       * The instance that took the lease (at a takeover), or the leader closing the day (its last entry,
+       * before the next day's opening): entries decided by an earlier leader are refused from here on.
+       */
       leader: Type.String({ minLength: 1 }),
       at: Timestamp,
     }),
