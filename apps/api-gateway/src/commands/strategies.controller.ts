@@ -1,9 +1,11 @@
-import { Body, Inject } from '@nestjs/common';
+import { Body, Headers, Inject } from '@nestjs/common';
 import { Type, type Static, type TObject } from '@sinclair/typebox';
 import {
   ApprovalId,
   ApproveRequestCommand,
   CommandReply,
+  compile,
+  FactKey,
   IssueTokenCommand,
   OverrideMaturityCommand,
   PauseStrategyCommand,
@@ -18,6 +20,7 @@ import {
   object,
 } from '@bifrost/contracts';
 import { actorOf, hasRole, type Principal } from '../auth/roles';
+import { IDEMPOTENCY_KEY_HEADER } from '../engine/engine.controller';
 import { ProblemError } from '../http/problem';
 import { ApiController, CurrentPrincipal, Route, ValidParams, type Access } from '../http/route';
 import { exampleReply, StrategyParams } from '../http/schemas';
@@ -47,6 +50,20 @@ const ApproveBody = bodyOf(ApproveRequestCommand, ['approvalId']);
 const RejectBody = bodyOf(RejectRequestCommand, ['approvalId']);
 const RegisterBody = Type.Omit(RegisterStrategyCommand, ['actor']);
 
+/** The standard header for the body's `idempotencyKey` of a token issue (clients and proxies that retry send it). */
+const IssueTokenHeaders = object({
+  [IDEMPOTENCY_KEY_HEADER]: Type.Optional({
+    ...FactKey,
+    description:
+      'The same as the body field idempotencyKey (1 to 200 characters, not only spaces), for clients that send ' +
+      'it as a header: the token id is derived from it, so an issue sent again with the same key answers with ' +
+      'the token first issued, and one with other parameters is 409 GATE.TOKEN_EXISTS. Both given and ' +
+      'different: 400 REQUEST.INVALID.',
+    examples: ['rotation-2026-11-21'],
+  }),
+});
+const validIssueTokenHeaders = compile(IssueTokenHeaders);
+
 const strategyRoute = (
   path: string,
   summary: string,
@@ -54,6 +71,7 @@ const strategyRoute = (
   body: TObject,
   exampleBody: Record<string, unknown>,
   params: TObject = StrategyParams,
+  headers?: TObject,
 ) =>
   Route({
     method: 'POST',
@@ -61,6 +79,7 @@ const strategyRoute = (
     summary,
     access,
     params,
+    ...(headers ? { headers } : {}),
     body,
     response: CommandReply,
     example: { body: exampleBody },
@@ -179,21 +198,25 @@ export class StrategiesController {
 
   @strategyRoute(
     'tokens',
-    'Issue an execution token (scope, TTL of at most the gate’s maxTokenTtlMs, 24 h by default, else 422 GATE.TOKEN_TTL_TOO_LONG; optional single use and notional cap)',
+    'Issue an execution token (scope, TTL of at most the gate’s maxTokenTtlMs, 24 h by default, else 422 GATE.TOKEN_TTL_TOO_LONG; optional single use and notional cap; safe to send again with an idempotencyKey or the Idempotency-Key header)',
     'admin',
     IssueTokenBody,
     {
       scope: { actionKinds: ['order.place'] },
       expiresAt: '2026-11-21T23:00:00.000Z',
       singleUse: true,
+      idempotencyKey: 'rotation-2026-11-21',
     },
+    StrategyParams,
+    IssueTokenHeaders,
   )
   issueToken(
     @CurrentPrincipal() p: Principal,
     @ValidParams() params: object,
     @Body() body: Static<typeof IssueTokenBody>,
+    @Headers(IDEMPOTENCY_KEY_HEADER) header: string | undefined,
   ) {
-    return this.send('token.issue', p, params, body);
+    return this.send('token.issue', p, params, withIdempotencyKey(body, header));
   }
 
   @strategyRoute(
@@ -254,4 +277,30 @@ export class StrategiesController {
   ) {
     return this.send('approval.reject', p, params, body);
   }
+}
+
+/**
+ * The body with the Idempotency-Key header as its `idempotencyKey` when it has none. A header that is
+ * no such key, or that names another key than the body, is refused: either could be the retry's.
+ */
+function withIdempotencyKey(body: { idempotencyKey?: string }, header: string | undefined): object {
+  if (header === undefined) return body;
+  const checked = validIssueTokenHeaders({ [IDEMPOTENCY_KEY_HEADER]: header });
+  if (!checked.ok) {
+    throw new ProblemError(
+      'invalid',
+      `header ${IDEMPOTENCY_KEY_HEADER} must hold 1 to 200 characters, not only spaces`,
+      'REQUEST.INVALID',
+      {},
+      checked.issues,
+    );
+  }
+  if (body.idempotencyKey !== undefined && body.idempotencyKey !== header) {
+    throw new ProblemError(
+      'invalid',
+      `the ${IDEMPOTENCY_KEY_HEADER} header and the body's idempotencyKey differ: send one, or the same in both`,
+      'REQUEST.INVALID',
+    );
+  }
+  return { ...body, idempotencyKey: header };
 }

@@ -33,11 +33,23 @@ describe('execution tokens over HTTP, issued by the real gate', () => {
         body: { engineId: ENGINE, strategyId },
       }),
     ).toMatchObject({ status: 200 });
-  const issue = (strategyId: string, expiresAt: string) =>
+  const issue = (
+    strategyId: string,
+    expiresAt: string,
+    { idempotencyKey, header }: { idempotencyKey?: string; header?: string } = {},
+  ) =>
     h.http('POST', `/api/v1/strategies/${ENGINE}/${strategyId}/tokens`, {
       key: h.keys.admin,
-      body: { scope: { actionKinds: ['*'] }, expiresAt, singleUse: false },
+      body: {
+        scope: { actionKinds: ['*'] },
+        expiresAt,
+        singleUse: false,
+        ...(idempotencyKey ? { idempotencyKey } : {}),
+      },
+      ...(header ? { headers: { 'idempotency-key': header } } : {}),
     });
+  const tokenIdOf = (response: { body: { events: { data: { tokenId: string } }[] } }) =>
+    response.body.events[0]?.data.tokenId;
   const tokenEvents = async (strategyId: string) =>
     (await h.probe.eventStore.read(subjectOf(strategyId))).events.filter(
       (e) => e.envelope.type === 'gate.TokenIssued',
@@ -70,6 +82,59 @@ describe('execution tokens over HTTP, issued by the real gate', () => {
 
       expect(tooLong).toMatchObject({ status: 422, body: { code: 'GATE.TOKEN_TTL_TOO_LONG' } });
       expect(inside).toMatchObject({ status: 200, body: { events: [{ type: 'TokenIssued' }] } });
+    });
+  });
+
+  describe('Given an issue sent with an Idempotency-Key header', () => {
+    const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString();
+
+    it('should issue one token for the key sent twice, answering its id both times, as for the key in the body', async () => {
+      await register('retried');
+      const expiresAt = inAnHour();
+
+      const first = await issue('retried', expiresAt, { header: 'rotation-1' });
+      const again = await issue('retried', expiresAt, { header: 'rotation-1' });
+      const inBody = await issue('retried', expiresAt, { idempotencyKey: 'rotation-1' });
+      const inBoth = await issue('retried', expiresAt, {
+        idempotencyKey: 'rotation-1',
+        header: 'rotation-1',
+      });
+
+      expect(first).toMatchObject({ status: 200, body: { events: [{ type: 'TokenIssued' }] } });
+      for (const retry of [again, inBody, inBoth]) {
+        expect(retry).toMatchObject({ status: 200, body: { events: [{ type: 'TokenIssued' }] } });
+        expect(tokenIdOf(retry)).toBe(tokenIdOf(first));
+      }
+      expect(await tokenEvents('retried')).toHaveLength(1);
+    });
+
+    it('should refuse the key sent again with other parameters with 409 GATE.TOKEN_EXISTS, issuing nothing more', async () => {
+      await register('changed');
+      const first = await issue('changed', inAnHour(), { header: 'rotation-2' });
+
+      const other = await issue('changed', new Date(Date.now() + 7_200_000).toISOString(), {
+        header: 'rotation-2',
+      });
+
+      expect(first.status).toBe(200);
+      expect(other).toMatchObject({
+        status: 409,
+        body: { type: '/problems/conflict', code: 'GATE.TOKEN_EXISTS' },
+      });
+      expect(other.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(await tokenEvents('changed')).toHaveLength(1);
+    });
+
+    it('should refuse a header that names another key than the body, or no key at all, with 400, issuing nothing', async () => {
+      await register('two-keys');
+
+      const differing = await issue('two-keys', inAnHour(), { idempotencyKey: 'a', header: 'b' });
+      const blank = await issue('two-keys', inAnHour(), { header: '   ' });
+
+      expect(differing).toMatchObject({ status: 400, body: { code: 'REQUEST.INVALID' } });
+      expect(differing.body.detail).toContain('idempotency-key');
+      expect(blank).toMatchObject({ status: 400, body: { code: 'REQUEST.INVALID' } });
+      expect(await tokenEvents('two-keys')).toEqual([]);
     });
   });
 

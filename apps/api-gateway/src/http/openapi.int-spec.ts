@@ -70,7 +70,7 @@ describe('the OpenAPI document', () => {
     expect(params?.find((p) => p.name === 'limit')).toMatchObject({ in: 'query', required: false });
   });
 
-  it('should declare the request headers the ingest routes and the decision stream read', () => {
+  it('should declare the request headers the ingest routes, the decision stream and the token issue read', () => {
     const headers = (path: string, method: string) =>
       doc.paths[path]?.[method]?.parameters
         ?.filter((p) => p.in === 'header')
@@ -82,6 +82,9 @@ describe('the OpenAPI document', () => {
         ['occurred-at', false],
       ]);
     expect(headers('/api/v1/decisions/stream', 'get')).toEqual([['last-event-id', false]]);
+    expect(headers('/api/v1/strategies/{engineId}/{strategyId}/tokens', 'post')).toEqual([
+      ['idempotency-key', false],
+    ]);
     expect(headers('/api/v1/engine/check', 'post')).toBeUndefined();
   });
 

@@ -5,7 +5,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream';
 import { EntityId, RISK_LEVELS, VERDICT_ACTIONS, literals, object } from '@bifrost/contracts';
 import { UnauthorizedError } from '@bifrost/event-sourcing';
-import { decodeJson, Messaging } from '@bifrost/messaging';
+import { decodeJson, Messaging, stopWhenLost } from '@bifrost/messaging';
 import { METRICS_REGISTRY } from '@bifrost/observability';
 import { Gauge, type Registry } from 'prom-client';
 import { AuthService } from '../auth/auth.service';
@@ -45,7 +45,10 @@ const STREAM_HEADERS = {
 /**
  * Live decision records from BIFROST_DECISIONS as Server-Sent Events through an ordered consumer
  * (ephemeral, nothing left on the server). Each event's id is its stream sequence, so a client
- * reconnecting with Last-Event-ID resumes exactly after the last record it saw.
+ * reconnecting with Last-Event-ID resumes exactly after the last record it saw. A record lost on
+ * the way to the gateway (its NATS connection cut mid-delivery) is noticed as the live tails of the
+ * services notice it ({@link stopWhenLost}), and the stream goes on with a new consumer after the
+ * last record it took: nothing is sent twice, and nothing waits for the next decision to show up.
  *
  * A stream reads from JetStream only as fast as its client takes the events (a slow client holds
  * back its own consumer, not the gateway's memory); one principal holds at most
@@ -121,8 +124,10 @@ export class DecisionStreamController implements BeforeApplicationShutdown {
     if (socket.destroyed || !socket.writable) end();
     this.stops.add(end);
     try {
-      const after = lastEventId(request.headers[LAST_EVENT_ID_HEADER]) ?? q.lastEventId;
-      const messages = await this.consume(q, after);
+      let { messages, after } = await this.consume(
+        q,
+        lastEventId(request.headers[LAST_EVENT_ID_HEADER]) ?? q.lastEventId,
+      );
       reply.hijack();
       const raw = reply.raw;
       if (closed) {
@@ -158,17 +163,28 @@ export class DecisionStreamController implements BeforeApplicationShutdown {
       raw.writeHead(200, STREAM_HEADERS);
       raw.write(': connected\n\n');
       try {
-        for await (const m of messages) {
+        while (!closed) {
+          for await (const m of messages) {
+            if (closed) break;
+            after = m.seq;
+            const envelope = recordOf(m.data);
+            // A record that is no envelope is skipped; its id alone (no event) moves a resuming client past it.
+            const event =
+              envelope === undefined
+                ? `id: ${m.seq}\n\n`
+                : matches(envelope.data, q)
+                  ? `id: ${m.seq}\nevent: ${envelope.type}\ndata: ${JSON.stringify(envelope)}\n\n`
+                  : undefined;
+            if (event !== undefined && !raw.write(event)) await drained(raw);
+          }
           if (closed) break;
-          const envelope = recordOf(m.data);
-          // A record that is no envelope is skipped; its id alone (no event) moves a resuming client past it.
-          const event =
-            envelope === undefined
-              ? `id: ${m.seq}\n\n`
-              : matches(envelope.data, q)
-                ? `id: ${m.seq}\nevent: ${envelope.type}\ndata: ${JSON.stringify(envelope)}\n\n`
-                : undefined;
-          if (event !== undefined && !raw.write(event)) await drained(raw);
+          // The messages ended by themselves: a record was lost on the way. A new consumer goes on
+          // after the last record taken; when none can be made, the stream ends and the client
+          // resumes with Last-Event-ID (503 until JetStream answers again).
+          const next = await this.consume(q, after).catch(() => undefined);
+          if (next === undefined) break;
+          messages = next.messages;
+          if (closed) messages.stop();
         }
       } finally {
         stop();
@@ -186,20 +202,33 @@ export class DecisionStreamController implements BeforeApplicationShutdown {
   }
 
   /**
-   * The decision records for one stream, from an ordered consumer made for it. JetStream not
-   * answering (NATS unreachable, the stream missing or leaderless) is an outage, not a fault of the
-   * request or the gateway: 503 with Retry-After, as for the database, and the client reconnects.
+   * The decision records for one stream after sequence `after` (after the stream's last record now
+   * when undefined: new records only), from an ordered consumer made for it, and where they start.
+   * JetStream not answering (NATS unreachable, the stream missing or leaderless) is an outage, not a
+   * fault of the request or the gateway: 503 with Retry-After, as for the database, and the client
+   * reconnects.
    */
-  private async consume(q: Static<typeof StreamQuery>, after: number | undefined): Promise<ConsumerMessages> {
+  private async consume(
+    q: Static<typeof StreamQuery>,
+    after: number | undefined,
+  ): Promise<{ messages: ConsumerMessages; after: number }> {
     const naming = this.messaging.naming;
+    const stream = naming.streams.decisions.name;
     try {
-      const consumer = await this.messaging.js.consumers.get(naming.streams.decisions.name, {
+      // A position, not DeliverPolicy.New: a record lost before the first one taken is read again
+      // from there.
+      const from = after ?? (await this.messaging.jsm.streams.info(stream)).state.last_seq;
+      const consumer = await this.messaging.js.consumers.get(stream, {
         filter_subjects: naming.qualify(`bifrost.dec.${q.context ?? '*'}.${q.engineId ?? '*'}`),
-        ...(after === undefined
-          ? { deliver_policy: DeliverPolicy.New }
-          : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 }),
+        deliver_policy: DeliverPolicy.StartSequence,
+        opt_start_seq: from + 1,
       });
-      return await consumer.consume({ max_messages: 100 });
+      // Short pulls: idle heartbeats every 2.5 s, so a loss shows within seconds.
+      const messages = await consumer.consume({ max_messages: 100, expires: 5_000 });
+      // Received, not taken: a client that takes slowly leaves records received and waiting in the
+      // gateway, which the server counts as delivered, and which are no loss.
+      stopWhenLost(messages, () => messages.getReceived());
+      return { messages, after: from };
     } catch {
       throw new ProblemError(
         'unavailable',

@@ -1290,6 +1290,53 @@ describe('read routes', () => {
       }
     }, 30_000);
 
+    it.each([
+      ['after one it sent', 'lossy-bot', ['sent-before']],
+      // Nothing taken yet: the stream goes on from where it began, not with the records new by then.
+      ['as the first of a stream of new records', 'lossy-first-bot', []],
+    ])(
+      'should send a decision its gateway lost on the way %s, with no later decision to show the gap, and none twice',
+      async (_, engineId, before) => {
+        // A second instance whose NATS link goes through a proxy that can cut it at a chosen record.
+        const url = new URL(h.ns.natsUrl.split(',')[0] as string);
+        const proxy = await TcpProxy.start({ host: url.hostname, port: Number(url.port || 4222) });
+        const cutOff = await startGateway(engineId, { NATS_URL: proxy.url }, { ns: h.ns, db: h.db });
+        const subject = h.ns.naming.qualify(`bifrost.dec.gate.${engineId}`);
+        const publish = (id: string) =>
+          h.probe.js.publish(subject, JSON.stringify({ id, type: 'gate.VerdictRendered', data: { id } }));
+        const live = await openStream(
+          `${cutOff.gateway.url}/api/v1/decisions/stream?engineId=${engineId}`,
+          OWNER_KEY,
+        );
+        const sent = (id: string) => live.events().some((e) => e.data.id === id);
+        try {
+          for (const id of before) {
+            await publish(id);
+            await waitFor(() => sent(id), { what: 'the decision before the cut' });
+          }
+          // The connection dies with the record on its way to the gateway; the stream's consumer acks
+          // nothing, so the server does not send it again.
+          const cut = proxy.cutOnServerChunk((chunk) => chunk.includes('"id":"lost-on-the-way"'));
+          await publish('lost-on-the-way');
+          await cut;
+
+          await waitFor(() => sent('lost-on-the-way'), {
+            timeoutMs: 30_000,
+            what: 'the decision lost on the way',
+          });
+          await publish('sent-after');
+          await waitFor(() => sent('sent-after'), { what: 'the decision after the cut' });
+          expect(live.events().map((e) => e.data.id)).toEqual([...before, 'lost-on-the-way', 'sent-after']);
+          expect(live.ended()).toBe(false);
+        } finally {
+          live.close();
+          await cutOff.close();
+          await proxy.stop();
+        }
+      },
+      60_000,
+    );
+
     it('should need a credential', async () => {
       const response = await fetch(`${h.gateway.url}/api/v1/decisions/stream`);
 
