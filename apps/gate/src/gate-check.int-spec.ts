@@ -178,13 +178,14 @@ describe('gate service: checks over NATS', () => {
   });
 
   describe('a demotion while the kill switch is engaged', () => {
+    const maturityOf = (verdict: GateCheckReply) => verdict.checks.find((c) => c.name === 'maturity');
+
     it('should answer KILL while engaged and DEMOTE to the first check after the release, acknowledging it then', async () => {
       await inSandbox();
       await onboard('dk1', 's1', 'L4');
       await command('kill-switch.engage', { engineId: 'dk1', mode: 'hard', reason: 'incident 45' });
       // 15 % of the reference capital lost: demoted by the outcome from L4 to L3.
       await reportOutcome('dk1', 'loss-1', -1_500_000);
-      const maturityOf = (verdict: GateCheckReply) => verdict.checks.find((c) => c.name === 'maturity');
       await waitFor(async () => maturityOf(await check({ engineId: 'dk1' }))?.outcome === 'DEMOTE', {
         what: "dk1's demotion in the checks",
       });
@@ -204,6 +205,34 @@ describe('gate service: checks over NATS', () => {
       const after = await check({ engineId: 'dk1' });
       expect(after.action).toBe('REDUCE_SIZE');
       expect(maturityOf(after)).toMatchObject({ outcome: 'REDUCE_SIZE', value: 'L3' });
+    });
+
+    it('should tell of a second demotion while the first is untold as one, from the level the engine last knew', async () => {
+      await inSandbox();
+      await onboard('dk3', 's1', 'L4');
+      await command('kill-switch.engage', { engineId: 'dk3', mode: 'hard', reason: 'incident 47' });
+      // 15 % lost at L4, then 15 % again at L3 (evidence restarts at each level): L4 → L3 → L2.
+      const levelOf = async () => maturityOf(await check({ engineId: 'dk3' }))?.value;
+      await reportOutcome('dk3', 'loss-1', -1_500_000);
+      await waitFor(async () => (await levelOf()) === 'L3', { what: "dk3's first demotion" });
+      await reportOutcome('dk3', 'loss-2', -1_500_000);
+      await waitFor(async () => (await levelOf()) === 'L2', { what: "dk3's second demotion" });
+
+      await command('kill-switch.release', { engineId: 'dk3', reason: 'resolved' });
+
+      const told = await check({ engineId: 'dk3' });
+      expect(told.action).toBe('DEMOTE');
+      expect(maturityOf(told)?.reason).toMatch(/^demoted L4 → L2 \(drawdown\)/);
+      const stored = await client.eventStore.read(ns.naming.eventSubject('gate', 'strategy', 'dk3:s1'));
+      expect(
+        stored.events
+          .filter((e) => e.envelope.type === 'gate.DemotionAcknowledged')
+          .map((e) => e.envelope.data),
+      ).toEqual([expect.objectContaining({ from: 'L4', to: 'L2' })]);
+      expect(maturityOf(await check({ engineId: 'dk3' }))).toMatchObject({
+        outcome: 'REQUIRE_APPROVAL',
+        value: 'L2',
+      });
     });
 
     it('should tell an engine in observe mode by wouldBe DEMOTE once the kill switch is released', async () => {

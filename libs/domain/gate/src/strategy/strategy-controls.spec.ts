@@ -19,6 +19,7 @@ import {
   T0,
   approvalRequested,
   at,
+  checkRequest,
   engine,
   operator,
   orderAction,
@@ -544,41 +545,21 @@ describe('Approvals', () => {
     }),
   ];
 
-  describe('When an action needs approval', () => {
-    it('should open a request bound to the action hash', () => {
+  describe('When a check is answered REQUIRE_APPROVAL', () => {
+    // The only way a request is opened: by the check (`decideCheckEffects`), under the decision's id.
+    it('should open a request bound to the action hash, asked by the engine, for approvalTtlMs', () => {
       spec()
         .given([registered()])
         .when({
-          type: 'RequestApproval',
-          approvalId: 'ap-1',
+          type: 'RecordGateCheck',
+          request: checkRequest(),
           actionHash: HASH_A,
-          action: orderAction,
-          requestedBy: engine.id,
-          expiresAt: at(900),
+          verdict: 'REQUIRE_APPROVAL',
+          approvalId: 'ap-1',
           now: T0,
           actor: engine,
         })
         .then([approvalRequested('ap-1')]);
-    });
-  });
-
-  describe('When a request is opened under the id of one for another action', () => {
-    // Unreachable through the gate, which opens requests only from checks, each under a new
-    // decision's id: a broken caller, refused with no code of its own.
-    it('should refuse it with the generic code', () => {
-      spec()
-        .given([registered(), approvalRequested('ap-1')])
-        .when({
-          type: 'RequestApproval',
-          approvalId: 'ap-1',
-          actionHash: HASH_B,
-          action: orderAction,
-          requestedBy: engine.id,
-          expiresAt: at(900),
-          now: T0,
-          actor: engine,
-        })
-        .thenThrows(IllegalStateError, (e) => e.code === 'STATE.ILLEGAL');
     });
   });
 

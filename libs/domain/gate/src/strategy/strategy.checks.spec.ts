@@ -186,6 +186,97 @@ describe('Strategy checks: maturity', () => {
   });
 });
 
+describe('Strategy checks: demotions before the engine was told', () => {
+  // Under a kill switch or a pause no check answers DEMOTE, so a second lowering can come first.
+  const demoted = (from: MaturityLevel, to: MaturityLevel, seconds: number): StrategyEvent => ({
+    type: 'MaturityDemoted',
+    data: {
+      from,
+      to,
+      reason: 'drawdown',
+      drawdown: 15_000 / CAPITAL,
+      lossStreak: 1,
+      detail: 'drawdown 15 % > 10 %',
+      demotedAt: at(seconds),
+    },
+  });
+  const overriddenAt = (from: MaturityLevel, to: MaturityLevel, seconds: number): StrategyEvent => ({
+    type: 'MaturityOverridden',
+    data: { ...overridden(from, to).data, overriddenAt: at(seconds) },
+  });
+  const promoted = (from: MaturityLevel, to: MaturityLevel, seconds: number): StrategyEvent => ({
+    type: 'MaturityPromoted',
+    data: { from, to, evidence: { outcomes: 50, winRate: 0.6, profitFactor: 2 }, promotedAt: at(seconds) },
+  });
+  const acknowledged = (from: MaturityLevel, to: MaturityLevel, seconds: number): StrategyEvent => ({
+    type: 'DemotionAcknowledged',
+    data: { from, to, demotedAt: at(seconds), acknowledgedAt: at(9) },
+  });
+  const recordCheck = {
+    type: 'RecordGateCheck' as const,
+    request: checkRequest(),
+    actionHash: HASH_A,
+    verdict: 'DEMOTE' as const,
+    approvalId: 'ap-1',
+    now: at(9),
+    actor: engine,
+  };
+  const twice = [
+    ...atLevel('L4'),
+    outcomeRecorded('o-1', -15_000, 'L4', at(1)),
+    demoted('L4', 'L3', 1),
+    outcomeRecorded('o-2', -15_000, 'L3', at(2)),
+    demoted('L3', 'L2', 2),
+  ];
+
+  describe('When demoted L4 → L3, then L3 → L2', () => {
+    it('should answer DEMOTE from the level the engine last knew, with the latest demotion', () => {
+      expect(check(checksOf(twice, checkRequest(), at(9)), 'maturity')).toMatchObject({
+        outcome: 'DEMOTE',
+        value: 'L2',
+        reason: expect.stringMatching(new RegExp(`^demoted L4 → L2 \\(drawdown\\) at ${at(2)};`)),
+      });
+    });
+
+    it('should acknowledge it as L4 → L2', () => {
+      spec()
+        .given(twice)
+        .when(recordCheck)
+        .then([acknowledged('L4', 'L2', 2)]);
+    });
+  });
+
+  describe('When an operator then lowers it further', () => {
+    it('should acknowledge it from the level the engine knew, as an override', () => {
+      const history = [...twice, overriddenAt('L2', 'L0', 3)];
+      expect(check(checksOf(history, checkRequest(), at(9)), 'maturity')?.reason).toMatch(
+        /^demoted L4 → L0 \(override\)/,
+      );
+      spec()
+        .given(history)
+        .when(recordCheck)
+        .then([acknowledged('L4', 'L0', 3)]);
+    });
+  });
+
+  describe('When then promoted, still below the level the engine knew', () => {
+    it('should keep the demotion pending, to the new level, with its reason and time', () => {
+      spec()
+        .given([...twice, promoted('L2', 'L3', 3)])
+        .when(recordCheck)
+        .then([acknowledged('L4', 'L3', 2)]);
+    });
+  });
+
+  describe('When then raised back to the level the engine knew', () => {
+    it('should have nothing to tell', () => {
+      const history = [...twice, overriddenAt('L2', 'L4', 3)];
+      expect(check(checksOf(history, checkRequest(), at(9)), 'maturity')?.outcome).toBe('ALLOW');
+      spec().given(history).when(recordCheck).thenNothingHappened();
+    });
+  });
+});
+
 describe('Strategy checks: demotion headroom', () => {
   describe('When at L3 with a 4 % drawdown and 3 losses in a row', () => {
     const checks = checksOf([...atLevel('L3'), ...outcomes([-1000, -1000, -2000], 'L3')]);
@@ -343,6 +434,14 @@ describe('Check effects', () => {
       ).toEqual({
         events: [],
         approvalId: 'ap-1',
+      });
+    });
+
+    it('should open its own request for an action other than the pending one', () => {
+      const opened = effects([registered(), approvalRequested('ap-1', HASH_B)], 'REQUIRE_APPROVAL');
+      expect(opened).toEqual({
+        events: [{ ...approvalRequested('ap-new', HASH_A, at(900)) }],
+        approvalId: 'ap-new',
       });
     });
 

@@ -98,15 +98,6 @@ export interface ConsumeToken extends CommandBase {
   readonly action: Pick<GateAction, 'kind' | 'notional'>;
 }
 
-export interface RequestApproval extends CommandBase {
-  readonly type: 'RequestApproval';
-  readonly approvalId: string;
-  readonly actionHash: string;
-  readonly action: GateAction;
-  readonly requestedBy: string;
-  readonly expiresAt: string;
-}
-
 export interface ApproveRequest extends CommandBase {
   readonly type: 'ApproveRequest';
   readonly approvalId: string;
@@ -152,7 +143,6 @@ export type StrategyCommand =
   | RevokeToken
   | RevokeAllTokens
   | ConsumeToken
-  | RequestApproval
   | ApproveRequest
   | RejectRequest
   | RecordGateCheck;

@@ -18,7 +18,6 @@ import type {
   RecordOutcome,
   RegisterBaseline,
   RejectRequest,
-  RequestApproval,
   ResumeStrategy,
   RevokeAllTokens,
   RevokeToken,
@@ -449,25 +448,6 @@ function consumeToken(state: StrategyState, command: ConsumeToken): StrategyEven
   ];
 }
 
-function requestApproval(state: StrategyState, command: RequestApproval): StrategyEvent[] {
-  const strategy = requireRegistered(state);
-  const { approvalId, actionHash, action, requestedBy, expiresAt, now } = command;
-  const existing = own(strategy.approvals, approvalId);
-  if (existing !== undefined) {
-    if (existing.actionHash === actionHash && existing.requestedBy === requestedBy) return [];
-    // The gate opens approvals only from checks, each under the id of a new decision: a broken
-    // caller, refused with no code of its own.
-    throw new IllegalStateError(`approval ${approvalId} already exists for another action`);
-  }
-  requireFuture(expiresAt, now, 'expiresAt');
-  return [
-    {
-      type: 'ApprovalRequested',
-      data: { approvalId, actionHash, action, requestedBy, expiresAt, requestedAt: now },
-    },
-  ];
-}
-
 function approveRequest(
   state: StrategyState,
   command: ApproveRequest,
@@ -630,8 +610,6 @@ function decide(command: StrategyCommand, state: StrategyState, policy: Strategy
       return revokeAllTokens(state, command);
     case 'ConsumeToken':
       return consumeToken(state, command);
-    case 'RequestApproval':
-      return requestApproval(state, command);
     case 'ApproveRequest':
       return approveRequest(state, command, policy);
     case 'RejectRequest':
@@ -651,8 +629,9 @@ function decide(command: StrategyCommand, state: StrategyState, policy: Strategy
  */
 export const strategyDecider: Decider<StrategyState, StrategyCommand, StrategyEvent, StrategyPolicy> = {
   // 2: approvals keep when their token ends (`tokenEndsAt`). 3: approvals kept until it has ended.
-  // 4: tokens keep who issued them (`issuedBy`).
-  stateVersion: 4,
+  // 4: tokens keep who issued them (`issuedBy`). 5: a pending demotion keeps its `from` through later
+  // level changes until the engine is told (`pendingAfter`).
+  stateVersion: 5,
   decide,
   evolve: evolveStrategy,
   initialState: initialStrategyState,

@@ -1,3 +1,5 @@
+import type { MaturityLevel } from '@bifrost/contracts';
+
 import { own } from '../own';
 import type { StrategyEvent } from './strategy.events';
 import { maturityIndex } from './strategy.maturity';
@@ -7,6 +9,7 @@ import {
   SETTLED_RETENTION_MS,
   type ApprovalRecord,
   type LevelStats,
+  type PendingDemotion,
   type RegisteredStrategy,
   type StrategyState,
 } from './strategy.state';
@@ -51,6 +54,26 @@ const approvalEnd = (approval: ApprovalRecord): string =>
     ? approval.tokenEndsAt
     : approval.expiresAt;
 
+/**
+ * The demotion the engine is still to be told of once the level has changed to `to`: from the level
+ * it last knew (the `from` of a demotion still pending, else the level left) down to `to`, with the
+ * latest lowering's reason and time (`lowering`; a promotion keeps the pending one's). None once `to`
+ * is back at or above the level the engine knew. A second demotion before a check answered DEMOTE
+ * (under a kill switch or a pause) thus extends the pending one rather than replace its `from`.
+ */
+function pendingAfter(
+  state: RegisteredStrategy,
+  to: MaturityLevel,
+  lowering: Pick<PendingDemotion, 'reason' | 'demotedAt'> | null,
+): PendingDemotion | null {
+  const pending = state.pendingDemotion;
+  const known = pending?.from ?? state.level;
+  // Null only for a promotion with nothing pending, which is never below the level left.
+  const cause = lowering ?? pending;
+  if (cause === null || maturityIndex(to) >= maturityIndex(known)) return null;
+  return { from: known, to, reason: cause.reason, demotedAt: cause.demotedAt };
+}
+
 function evolveRegistered(state: RegisteredStrategy, event: StrategyEvent): RegisteredStrategy {
   switch (event.type) {
     case 'StrategyRegistered':
@@ -66,25 +89,31 @@ function evolveRegistered(state: RegisteredStrategy, event: StrategyEvent): Regi
         recent: [...state.recent, { outcomeId, pnl: pnl.amount }].slice(-OUTCOME_HISTORY_LIMIT),
       };
     }
-    case 'MaturityPromoted':
-      return { ...state, level: event.data.to, stats: EMPTY_LEVEL_STATS, pendingDemotion: null };
-    case 'MaturityDemoted': {
-      const { from, to, reason, demotedAt } = event.data;
+    case 'MaturityPromoted': {
+      const { to } = event.data;
       return {
         ...state,
         level: to,
         stats: EMPTY_LEVEL_STATS,
-        pendingDemotion: { from, to, reason, demotedAt },
+        pendingDemotion: pendingAfter(state, to, null),
+      };
+    }
+    case 'MaturityDemoted': {
+      const { to, reason, demotedAt } = event.data;
+      return {
+        ...state,
+        level: to,
+        stats: EMPTY_LEVEL_STATS,
+        pendingDemotion: pendingAfter(state, to, { reason, demotedAt }),
       };
     }
     case 'MaturityOverridden': {
-      const { from, to, overriddenAt } = event.data;
-      const lowered = maturityIndex(to) < maturityIndex(from);
+      const { to, overriddenAt } = event.data;
       return {
         ...state,
         level: to,
         stats: EMPTY_LEVEL_STATS,
-        pendingDemotion: lowered ? { from, to, reason: 'override', demotedAt: overriddenAt } : null,
+        pendingDemotion: pendingAfter(state, to, { reason: 'override', demotedAt: overriddenAt }),
       };
     }
     case 'DemotionAcknowledged':

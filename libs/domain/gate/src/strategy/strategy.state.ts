@@ -44,6 +44,11 @@ export interface StrategyPause {
   readonly pausedAt: string;
 }
 
+/**
+ * A lowering of the level the engine has not been told of (no check answered DEMOTE since). Several
+ * before it is told make one: `from` the level it last knew, `to` the current level, and the reason
+ * and time of the latest lowering.
+ */
 export interface PendingDemotion {
   readonly from: MaturityLevel;
   readonly to: MaturityLevel;
