@@ -50,7 +50,7 @@ export const TripwirePolicyConfig = object({
   /** KILL_SWITCH only: what the trip stops; absent: `engine`. */
   killScope: Type.Optional(literals(TRIPWIRE_KILL_SCOPES)),
   enabled: Type.Boolean(),
-  /** One-sided two-proportion z-test: the drop must be significant at this confidence. */
+  /** One-sided test of the drop (two-proportion z-test; Fisher's exact test when an expected count is below 5): significant at this confidence. */
   confidence: Type.Number({ minimum: 0.5, exclusiveMaximum: 1 }),
 });
 export type TripwirePolicyConfig = Static<typeof TripwirePolicyConfig>;

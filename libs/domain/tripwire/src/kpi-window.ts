@@ -47,15 +47,14 @@ export function evaluateWindow(
   const dropped = baseline.successes * recent.count - recent.successes * baseline.count;
   const dropBase = baseline.successes * recent.count;
   const dropPct = dropBase === 0 ? null : round((dropped / dropBase) * 100);
-  const zScore = twoProportionZ(baseline, recent);
-  const pValue = zScore === null ? null : round(upperTail(zScore), 9);
+  const { zScore, pValue } = significance(baseline, recent);
   const evidence: TripwireEvidence = {
     baseline,
     recent,
     dropPct,
     maxDropPct: settings.maxDropPct,
     zScore: zScore === null ? null : round(zScore),
-    pValue,
+    pValue: pValue === null ? null : round(pValue, 9),
     confidence: settings.confidence,
     minEvents: settings.minEvents,
   };
@@ -96,12 +95,71 @@ function windowOf(outcomes: string, from: number, to: number): KpiWindow {
     : { from, to, count, successes, rate: round(successes / count) };
 }
 
-/** Pooled two-proportion z of "baseline rate > recent rate"; null when the variance is 0 or a window is empty. */
-function twoProportionZ(baseline: KpiWindow, recent: KpiWindow): number | null {
-  if (baseline.count === 0 || recent.count === 0) return null;
+/**
+ * The one-sided test of "baseline rate > recent rate": the pooled two-proportion z-test when every
+ * expected count of the 2×2 table (window × success/failure) is at least 5, where its normal
+ * approximation holds; otherwise Fisher's exact test, whose p-value is then given without a z. The
+ * z-test alone calls 2/2 against 0/2 significant (p ≈ 0.023); the exact p is 1/6.
+ */
+function significance(
+  baseline: KpiWindow,
+  recent: KpiWindow,
+): { zScore: number | null; pValue: number | null } {
+  if (baseline.count === 0 || recent.count === 0) return { zScore: null, pValue: null };
+  const total = baseline.count + recent.count;
+  const successes = baseline.successes + recent.successes;
+  // The smallest expected count is the smaller row total times the smaller column total over the
+  // grand total; compared multiplied out, in integers.
+  const smallerRow = Math.min(baseline.count, recent.count);
+  const smallerColumn = Math.min(successes, total - successes);
+  if (smallerRow * smallerColumn < 5 * total) {
+    return {
+      zScore: null,
+      pValue: hypergeometricUpperTail(total, successes, baseline.count, baseline.successes),
+    };
+  }
+  const zScore = twoProportionZ(baseline, recent);
+  return { zScore, pValue: upperTail(zScore) };
+}
+
+/**
+ * P(X ≥ k) for X hypergeometric: n draws without replacement from `population` items of which
+ * `marked` are marked. Fisher's one-sided exact p-value, X being the baseline's successes with the
+ * table's margins fixed. The terms are summed as ratios of the mode's, which is the largest (the
+ * distribution is unimodal): no factorials, no overflow, and terms far in a tail underflow to 0
+ * harmlessly. Only small tables come here (an expected count below 5), so the support, at most the
+ * smaller margin + 1, stays short: under 750 terms at the largest windows a policy allows.
+ */
+function hypergeometricUpperTail(population: number, marked: number, n: number, k: number): number {
+  const lo = Math.max(0, n + marked - population);
+  const hi = Math.min(n, marked);
+  if (k <= lo) return 1;
+  if (k > hi) return 0;
+  const unmarked = population - marked;
+  const mode = Math.min(hi, Math.max(lo, Math.floor(((n + 1) * (marked + 1)) / (population + 2))));
+  let all = 1;
+  let tail = mode >= k ? 1 : 0;
+  let term = 1;
+  for (let x = mode; x > lo; x -= 1) {
+    // P(x − 1) / P(x)
+    term *= (x * (unmarked - n + x)) / ((marked - x + 1) * (n - x + 1));
+    all += term;
+    if (x - 1 >= k) tail += term;
+  }
+  term = 1;
+  for (let x = mode; x < hi; x += 1) {
+    // P(x + 1) / P(x)
+    term *= ((marked - x) * (n - x)) / ((x + 1) * (unmarked - n + x + 1));
+    all += term;
+    if (x + 1 >= k) tail += term;
+  }
+  return Math.min(1, tail / all);
+}
+
+/** Pooled two-proportion z of "baseline rate > recent rate" (both columns non-empty: its variance is above 0). */
+function twoProportionZ(baseline: KpiWindow, recent: KpiWindow): number {
   const pooled = (baseline.successes + recent.successes) / (baseline.count + recent.count);
   const se = Math.sqrt(pooled * (1 - pooled) * (1 / baseline.count + 1 / recent.count));
-  if (se === 0) return null;
   return (baseline.successes / baseline.count - recent.successes / recent.count) / se;
 }
 

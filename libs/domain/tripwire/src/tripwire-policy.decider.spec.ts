@@ -1,6 +1,6 @@
 import type { TripwirePolicyConfig } from '@bifrost/contracts';
 import { DeciderSpecification, NotFoundError, ValidationError } from '@bifrost/event-sourcing';
-import { evaluateWindow } from './kpi-window';
+import { evaluateWindow, upperTail } from './kpi-window';
 import {
   SEED_TRIPWIRE_POLICIES,
   evaluateEngine,
@@ -379,14 +379,14 @@ describe('Window arithmetic', () => {
   });
 
   it('should not trip a drop that small samples cannot show to be significant', () => {
-    // baseline 3/4, recent 1/3: a 55.6 % drop, but p ≈ 0.14
+    // baseline 3/4, recent 1/3: a 55.6 % drop, but the exact p = 13/35 (the z-test's was 0.135)
     const { result, evidence } = evaluateWindow('1110010', 7, settings);
     expect(result).toBe('DROP_NOT_SIGNIFICANT');
     expect(evidence).toMatchObject({
       baseline: { count: 4, successes: 3 },
       recent: { count: 3, successes: 1 },
-      zScore: 1.102396,
-      pValue: 0.135144701,
+      zScore: null,
+      pValue: 0.371428571,
     });
     expect(evidence.dropPct).toBeCloseTo(55.56, 2);
   });
@@ -462,6 +462,82 @@ describe('Window arithmetic', () => {
       result: 'NO_DROP',
       evidence: { dropPct: -100, zScore: -8.164966, pValue: 1 },
     });
+  });
+});
+
+describe('Significance of small samples (an expected count below 5: Fisher exact, one-sided)', () => {
+  const tiny = { recentWindow: 2, baselineWindow: 2, maxDropPct: 30, minEvents: 2, confidence: 0.95 };
+  /** The windows as a table: `successes/count` of the baseline, then of the recent window. */
+  const table = (bs: number, bn: number, rs: number, rn: number, confidence = 0.95) =>
+    evaluateWindow('1'.repeat(bs) + '0'.repeat(bn - bs) + '1'.repeat(rs) + '0'.repeat(rn - rs), bn + rn, {
+      recentWindow: rn,
+      baselineWindow: bn,
+      maxDropPct: 1,
+      minEvents: 1,
+      confidence,
+    });
+
+  it('should not trip 0/2 against 2/2 at minEvents 2: the exact p is 1/6 (the z-test said 0.023)', () => {
+    const { result, evidence } = evaluateWindow('1100', 4, tiny);
+    expect(evidence).toMatchObject({ dropPct: 100, zScore: null, pValue: 0.166666667 });
+    expect(upperTail(2)).toBeLessThan(0.05); // z = 2 for this table: what used to trip
+    expect(result).toBe('DROP_NOT_SIGNIFICANT');
+  });
+
+  it('should record the second failure of an engine under a minEvents 2 policy without tripping it', () => {
+    const history = [defined({ ...tiny, enabled: true }), ...kpis('E1', 2, true), ...kpis('E1', 1, false, 2)];
+    DeciderSpecification.for(tripwireDecider, undefined)
+      .given(history)
+      .when(kpi('E1', false, 'f-3'))
+      .then([recorded('E1', false, 'f-3')]);
+  });
+
+  it("should give Fisher's tea-tasting p-value, 17/70, for 3/4 against 1/4", () => {
+    // Fisher (1935): 3 of 4 cups right, one-sided p = (16 + 1) / 70
+    expect(table(3, 4, 1, 4).evidence.pValue).toBeCloseTo(17 / 70, 6);
+    expect(table(3, 4, 1, 4).result).toBe('DROP_NOT_SIGNIFICANT');
+  });
+
+  it('should trip 0/8 against 8/8 as the z-test did: the exact p is 1/12 870', () => {
+    const { result, evidence } = table(8, 8, 0, 8);
+    expect(evidence.zScore).toBeNull();
+    expect(evidence.pValue).toBeCloseTo(1 / 12_870, 9);
+    expect(upperTail(4)).toBeLessThan(0.05); // z = 4: the approximation agrees
+    expect(result).toBe('TRIPPED');
+  });
+
+  it('should name the exact test in the reason of a trip it decided', () => {
+    const eight = { recentWindow: 8, baselineWindow: 8, minEvents: 8, enabled: true };
+    const history = [defined(eight), ...kpis('E1', 8, true), ...kpis('E1', 7, false, 8)];
+    const events = tripwireDecider.decide(kpi('E1', false, 'f-16'), fold(history), undefined);
+    expect(events[1]).toMatchObject({
+      type: 'TripwireTriggered',
+      data: {
+        reason: 'WHOLESALE contract_rate dropped 100.0 % (1.000 → 0.000, Fisher exact p=7.77e-5) > 30 %',
+      },
+    });
+  });
+
+  it('should keep the z-test from an expected count of exactly 5 (0/10 against 10/10), exact just below (0/9 against 9/9)', () => {
+    expect(table(10, 10, 0, 10)).toMatchObject({
+      result: 'TRIPPED',
+      evidence: { zScore: 4.472136, pValue: 0.000003872 },
+    });
+    expect(table(9, 9, 0, 9).evidence).toMatchObject({ zScore: null, pValue: 0.000020568 });
+  });
+
+  it('should take the exact test for rare failures in large windows, where the normal tail is far too thin', () => {
+    // baseline 999/1000, recent 97/100: 4 failures in all, 0.36 expected in the recent window;
+    // z = 4.59 (p ≈ 2.2e-6) would trip even at 0.999, the exact p is 0.0027
+    const { result, evidence } = table(999, 1000, 97, 100, 0.999);
+    expect(evidence.zScore).toBeNull();
+    expect(evidence.pValue).toBeCloseTo(0.0027297815, 8); // scipy.stats.fisher_exact, 'greater'
+    expect(result).toBe('DROP_NOT_SIGNIFICANT');
+    expect(table(999, 1000, 97, 100, 0.99).result).toBe('TRIPPED');
+  });
+
+  it('should give p = 1 to windows without a failure: nothing can be lower', () => {
+    expect(table(500, 500, 100, 100).evidence).toMatchObject({ zScore: null, pValue: 1 });
   });
 });
 

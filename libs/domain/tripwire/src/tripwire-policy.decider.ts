@@ -274,7 +274,7 @@ function trip(policy: TripwirePolicy, engineId: string, window: EngineWindow, no
   if (!policy.enabled || window.triggered) return [];
   const { result, evidence } = evaluateEngine(policy, window);
   if (result !== 'TRIPPED') return [];
-  const { baseline, recent, dropPct, pValue } = evidence;
+  const { baseline, recent, dropPct, zScore, pValue } = evidence;
   return [
     {
       type: 'TripwireTriggered',
@@ -285,7 +285,9 @@ function trip(policy: TripwirePolicy, engineId: string, window: EngineWindow, no
         ...(policy.action === 'KILL_SWITCH' ? { killScope: policy.killScope ?? 'engine' } : {}),
         reason:
           `${policy.domain} ${policy.metric} dropped ${dropPct?.toFixed(1)} % ` +
-          `(${baseline.rate.toFixed(3)} → ${recent.rate.toFixed(3)}, p=${pValue?.toExponential(2)}) > ${policy.maxDropPct} %`,
+          `(${baseline.rate.toFixed(3)} → ${recent.rate.toFixed(3)}, ` +
+          // No z: an expected count below 5, Fisher's exact test decided (kpi-window.ts).
+          `${zScore === null ? 'Fisher exact ' : ''}p=${pValue?.toExponential(2)}) > ${policy.maxDropPct} %`,
         domain: policy.domain,
         metric: policy.metric,
         evidence,
