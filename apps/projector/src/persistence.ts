@@ -19,6 +19,7 @@ import { AuditVerifications1732300001600 } from './migrations/1732300001600-audi
 import { AuditAcceptances1732300001700 } from './migrations/1732300001700-audit-acceptances';
 import { ListOrderIndexes1732300001800 } from './migrations/1732300001800-list-order-indexes';
 import { KillSwitchKind1732300001900 } from './migrations/1732300001900-kill-switch-kind';
+import { StrategiesDemotionPendingFrom1732300002000 } from './migrations/1732300002000-strategies-demotion-pending-from';
 import { readModelEntities } from './read-models/registry';
 
 export const projectorEntities = [...persistenceEntities, AuditLogEntry, ...readModelEntities];
@@ -42,6 +43,7 @@ export const projectorMigrations = [
   AuditAcceptances1732300001700,
   ListOrderIndexes1732300001800,
   KillSwitchKind1732300001900,
+  StrategiesDemotionPendingFrom1732300002000,
 ];
 
 /** The projector's Postgres: migrated to the current schema before anything is written. */

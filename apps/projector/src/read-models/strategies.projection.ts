@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { type Money } from '@bifrost/contracts';
+import { MATURITY_LEVELS, type Money } from '@bifrost/contracts';
 import { type EntityManager } from 'typeorm';
 import { insertRows } from '../projector/bulk-writes';
 import { type SqlValue, type Statements } from '../projector/statements';
@@ -12,8 +12,12 @@ export class StrategyRow {
   @PrimaryColumn({ name: 'strategy_id', type: 'text' }) strategyId!: string;
   @Column({ type: 'text' }) level!: string;
   @Column({ name: 'level_changed_at', type: 'timestamptz', nullable: true }) levelChangedAt!: Date | null;
-  /** Demoted and the engine not yet told (a check answers DEMOTE once). */
+  /** The level was lowered below the one the engine last knew, and the engine not yet told. */
   @Column({ name: 'demotion_pending', type: 'boolean' }) demotionPending!: boolean;
+  /** While a demotion is pending, the level the engine last knew (the gate's pending `from`). */
+  @Column({ name: 'demotion_pending_from', type: 'text', nullable: true }) demotionPendingFrom!:
+    | string
+    | null;
   @Column({ name: 'capital', type: 'jsonb', nullable: true }) capital!: Money | null;
   @Column({ name: 'registered_at', type: 'timestamptz', nullable: true }) registeredAt!: Date | null;
   @Column({ type: 'integer' }) outcomes!: number;
@@ -88,6 +92,16 @@ function updateStrategy(
   ]);
 }
 
+/**
+ * The gate's pending demotion after a level change to `$3` (`pendingAfter` in the gate's strategy
+ * evolve, over the row before the change): the level the engine last knew (the pending one's, else
+ * the level left) while `$3` is below it and the change lowered the level (`$5`, any but a
+ * promotion) or one was already pending; else null. `$6` is the ladder, lowest first.
+ */
+const KNOWN_LEVEL = 'COALESCE(s.demotion_pending_from, s.level)';
+const PENDING_FROM = `(CASE WHEN ($5::boolean OR s.demotion_pending_from IS NOT NULL)
+  AND array_position($6::text[], $3::text) < array_position($6::text[], ${KNOWN_LEVEL}) THEN ${KNOWN_LEVEL} END)`;
+
 function recordMaturityChange(
   sql: Statements,
   message: ProjectedMessage,
@@ -101,11 +115,13 @@ function recordMaturityChange(
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
     [message.envelope.id, engineId, strategyId, kind, d.from, d.to, JSON.stringify(d), at],
   );
-  updateStrategy(sql, message, 'level = $3, level_changed_at = $4, demotion_pending = $5', [
-    d.to,
-    at,
-    kind === 'demoted',
-  ]);
+  updateStrategy(
+    sql,
+    message,
+    `level = $3, level_changed_at = $4, demotion_pending_from = ${PENDING_FROM},
+     demotion_pending = ${PENDING_FROM} IS NOT NULL`,
+    [d.to, at, kind !== 'promoted', MATURITY_LEVELS],
+  );
 }
 
 interface OutcomeRecorded {
@@ -241,7 +257,7 @@ export const strategiesProjection: Projection = {
           dataOf<{ overriddenAt: string }>(message).overriddenAt,
         ),
       'gate.DemotionAcknowledged': (sql, message) =>
-        updateStrategy(sql, message, 'demotion_pending = false', []),
+        updateStrategy(sql, message, 'demotion_pending = false, demotion_pending_from = NULL', []),
       'gate.BaselineRegistered': (sql, message) => {
         updateStrategy(sql, message, 'baseline = $3', [JSON.stringify(message.envelope.data)]);
       },
