@@ -19,6 +19,7 @@ import { Messaging, createEnvelope, decodeJson, toDomainEvent } from '@bifrost/m
 import type { RunningService } from '@bifrost/service';
 import { createTestNamespace, startTestService, waitFor, type TestNamespace } from '@bifrost/testing';
 import type { Static } from '@sinclair/typebox';
+import { GovernanceCommands } from './commands/governance-commands.service';
 import { GovernanceAgentConfig, governanceAgentService } from './governance-agent.service';
 import { startGateProcess, type GateProcess } from './testing/gate-process';
 
@@ -636,6 +637,96 @@ describe('governance-agent over NATS', () => {
         expect.objectContaining({ condition: 'noPendingProposal', met: false }),
       );
       expect(await proposals()).toHaveLength(1);
+    });
+  });
+
+  describe('Given a cut-short cycle whose proposal is owed, and the next slot runs while the breaker tick repairs it', () => {
+    const engineId = 'roaster-race';
+    const oldReport = `sched-${engineId}-2026-12-04T17:00:00.000Z`;
+    const newReport = `sched-${engineId}-2026-12-11T17:00:00.000Z`;
+
+    it('should not run a second cycle under the old report id', async () => {
+      await enrolReady(engineId, 'L3', 5);
+      await agent.close();
+      const subject = ns.naming.eventSubject('governance', 'engine', engineId);
+      const { events, lastSequence } = await client.eventStore.read(subject);
+      const [report] = governanceDecider.decide(
+        {
+          type: 'RunCycle',
+          data: {
+            engineId,
+            now: new Date().toISOString(),
+            actor: GOVERNANCE_AGENT,
+            trigger: 'schedule',
+            reportId: oldReport,
+            proposalId: 'prop-cut',
+          },
+        },
+        fold(
+          governanceDecider,
+          events.map((e) => toDomainEvent(e.envelope) as GovernanceEvent),
+        ),
+        { approvers: {} },
+      );
+      await client.eventStore.append(
+        subject,
+        [
+          createEnvelope({
+            type: `governance.${report!.type}`,
+            subject,
+            source: 'governance-agent',
+            actor: GOVERNANCE_AGENT,
+            data: report!.data,
+          }),
+        ],
+        lastSequence,
+      );
+      // The next slot's cycle lands between the tick's reading of the engine and its repair.
+      const engine = GovernanceCommands.prototype.engine;
+      let injected = false;
+      let checksSince = 0;
+      const spy = jest.spyOn(GovernanceCommands.prototype, 'engine').mockImplementation(async function (
+        this: GovernanceCommands,
+        command,
+        actor,
+        causation,
+      ) {
+        const result = await engine.call(this, command, actor, causation);
+        const made = typeof command === 'function' ? command() : command;
+        if (made.type !== 'CheckBreakers' || made.data.engineId !== engineId) return result;
+        if (injected) checksSince += 1;
+        else {
+          injected = true;
+          await engine.call(
+            this,
+            {
+              type: 'RunCycle',
+              data: {
+                engineId,
+                now: new Date().toISOString(),
+                actor: GOVERNANCE_AGENT,
+                trigger: 'schedule',
+                reportId: newReport,
+                proposalId: 'prop-next',
+              },
+            },
+            GOVERNANCE_AGENT,
+          );
+        }
+        return result;
+      });
+      try {
+        agent = await startAgent();
+        // The next pass's check comes after that pass's repair, whatever it did.
+        await waitFor(() => checksSince > 0, { what: 'the breaker tick after the next slot' });
+        const reports = (await eventsOf(engineId))
+          .filter((e) => e.type === 'governance.CycleCompleted')
+          .map((e) => (e.data['report'] as CycleReportSchema).reportId);
+        expect(reports).toEqual([oldReport, newReport]);
+        expect((await state(engineId)).lastCycle).toMatchObject({ reportId: newReport });
+      } finally {
+        spy.mockRestore();
+      }
     });
   });
 

@@ -6,7 +6,7 @@ import {
 } from '@nestjs/common';
 import type { Actor, CycleReportSchema, ProposalSchema } from '@bifrost/contracts';
 import { ForbiddenError } from '@bifrost/event-sourcing';
-import { GOVERNANCE_AGENT, type GovernanceEvent } from '@bifrost/domain-governance';
+import { GOVERNANCE_AGENT, type GovernanceCommand, type GovernanceEvent } from '@bifrost/domain-governance';
 import { uuidv7 } from '@bifrost/messaging';
 import type { Logger } from '@bifrost/observability';
 import { SERVICE_LOGGER } from '@bifrost/service';
@@ -125,6 +125,44 @@ export class GovernanceCycles implements OnApplicationBootstrap, BeforeApplicati
     return events as GovernanceEvent[];
   }
 
+  /**
+   * A scheduled cycle whose append was cut short after its report, before the proposal the report
+   * names (a crash, a failed publish): its slot run again completes that proposal. The report id is
+   * read under the engine's lock, from the state the command is decided on: a report stored since
+   * (the next slot's, another instance's) owes nothing, and its slot is not run again under the old
+   * id; then the command is only the breaker check.
+   */
+  private async completeProposal(engineId: string): Promise<void> {
+    const { events } = await this.commands.engine((): GovernanceCommand => {
+      const now = new Date().toISOString();
+      const s = this.state.engine(engineId);
+      if (s.status !== 'enrolled' || s.proposalDue === null || s.lastCycle === null)
+        return { type: 'CheckBreakers', data: { engineId, now } };
+      return {
+        type: 'RunCycle',
+        data: {
+          engineId,
+          now,
+          actor: GOVERNANCE_AGENT,
+          trigger: 'schedule',
+          reportId: s.lastCycle.reportId,
+          proposalId: `prop-${uuidv7()}`,
+          proposalTtlDays: this.config.GOVERNANCE_PROPOSAL_TTL_DAYS,
+        },
+      };
+    }, GOVERNANCE_AGENT);
+    // Logged once, when made: a proposal whose conditions no longer hold stays owed until the next
+    // report, and the ticks meanwhile say nothing.
+    for (const event of events as GovernanceEvent[]) {
+      if (event.type !== 'ProposalCreated') continue;
+      const { proposalId, reportId } = event.data.proposal;
+      this.logger.warn(
+        { engineId, reportId, proposalId },
+        'completed the proposal of a governance cycle cut short',
+      );
+    }
+  }
+
   private arm(after: Date): void {
     if (!this.schedule || this.stopped) return;
     const next = nextWeeklyRun(this.schedule, after);
@@ -189,15 +227,7 @@ export class GovernanceCycles implements OnApplicationBootstrap, BeforeApplicati
           () => ({ type: 'CheckBreakers', data: { engineId: s.engineId, now: new Date().toISOString() } }),
           GOVERNANCE_AGENT,
         );
-        // A scheduled cycle whose append was cut short after its report, before the proposal the
-        // report names (a crash, a failed publish): its slot run again completes that proposal.
-        if (s.proposalDue && s.lastCycle) {
-          this.logger.warn(
-            { engineId: s.engineId, reportId: s.lastCycle.reportId, proposalId: s.proposalDue },
-            'completing the proposal of a governance cycle cut short',
-          );
-          await this.runCycle(s.engineId, 'schedule', GOVERNANCE_AGENT, s.lastCycle.reportId);
-        }
+        if (s.proposalDue) await this.completeProposal(s.engineId);
         const now = new Date().toISOString();
         if (s.proposals.some((p) => p.status === 'PENDING' && p.proposal.expiresAt <= now)) {
           await this.commands.engine(
