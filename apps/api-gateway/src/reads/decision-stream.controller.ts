@@ -44,7 +44,7 @@ const STREAM_HEADERS = {
 
 /**
  * Live decision records from BIFROST_DECISIONS as Server-Sent Events through an ordered consumer
- * (ephemeral, nothing left on the server). Each event's id is its stream sequence, so a client
+ * (ephemeral, deleted when the stream ends or replaces it). Each event's id is its stream sequence, so a client
  * reconnecting with Last-Event-ID resumes exactly after the last record it saw. A record lost on
  * the way to the gateway (its NATS connection cut mid-delivery) is noticed as the live tails of the
  * services notice it ({@link stopWhenLost}), and the stream goes on with a new consumer after the
@@ -228,6 +228,12 @@ export class DecisionStreamController implements BeforeApplicationShutdown {
       // Received, not taken: a client that takes slowly leaves records received and waiting in the
       // gateway, which the server counts as delivered, and which are no loss.
       stopWhenLost(messages, () => messages.getReceived());
+      // Deleted once its messages end (the client gone, a loss): else it stays on the server for the
+      // 5 min inactive threshold nats.js gives an ordered consumer.
+      void messages
+        .closed()
+        .then(() => consumer.delete())
+        .catch(() => undefined);
       return { messages, after: from };
     } catch {
       throw new ProblemError(

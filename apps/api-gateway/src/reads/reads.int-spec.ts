@@ -943,6 +943,17 @@ describe('read routes', () => {
       }
     });
 
+    it('should delete its consumer on the server when the client leaves', async () => {
+      const stream = h.ns.naming.streams.decisions.name;
+      const consumers = async () => (await h.probe.jsm.streams.info(stream)).state.consumer_count;
+      const before = await consumers();
+      const live = await openStream(`${h.gateway.url}/api/v1/decisions/stream`, h.keys.viewer);
+      await waitFor(async () => (await consumers()) === before + 1, { what: 'the stream’s consumer' });
+      live.close();
+      // Left behind, it would stay for the 5 min inactive threshold of an ordered consumer.
+      await waitFor(async () => (await consumers()) === before, { what: 'the consumer deleted' });
+    });
+
     it('should push decisions as they are recorded and resume after Last-Event-ID', async () => {
       const live = await openStream(`${h.gateway.url}/api/v1/decisions/stream?engineId=bot-1`, h.keys.viewer);
       try {
