@@ -23,8 +23,10 @@ async function main(): Promise<number> {
     return 2;
   }
   // The command line's edge, like a service's config: read once, here.
-  // An empty variable counts as unset, as in a service's config (`loadConfig`).
-  const databaseUrl = values['database-url'] || process.env['DATABASE_URL'];
+  // An empty variable counts as unset, as in a service's config (`loadConfig`). An empty
+  // --database-url is bad usage, as in bifrost-audit (`databaseArgs`): an unset shell variable
+  // (`--database-url "$URL"`) must not quietly rebuild whatever database DATABASE_URL names.
+  const databaseUrl = values['database-url'] ?? (process.env['DATABASE_URL'] || undefined);
   const natsUrl = values['nats-url'] || process.env['NATS_URL'] || 'nats://127.0.0.1:4222';
   const namespace = values.namespace ?? (process.env['BIFROST_NAMESPACE'] || '');
   if (!databaseUrl) {

@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { Client } from 'pg';
 import { createNaming } from '@bifrost/contracts';
-import { createTestDatabase, waitFor } from '@bifrost/testing';
+import { Messaging } from '@bifrost/messaging';
+import { createTestDatabase, TcpProxy, waitFor } from '@bifrost/testing';
 import { verifyAuditLog } from '@bifrost/persistence';
 import {
   dumpReadModels,
@@ -77,6 +78,10 @@ describe('read-model rebuild', () => {
       const unknownFlag = await rebuildCommand(['--database-url', h.database.url, '--bogus'], env);
       expect(unknownFlag.code).toBe(2);
       expect(unknownFlag.stderr).toContain("Unknown option '--bogus'");
+
+      const emptyUrl = await rebuildCommand(['--database-url', ''], { ...env, DATABASE_URL: h.database.url });
+      expect(emptyUrl.code).toBe(2);
+      expect(emptyUrl.stderr).toContain('usage: npm run projector:rebuild');
 
       const noPostgres = await rebuildCommand(
         ['--database-url', 'postgres://postgres@127.0.0.1:1/none'],
@@ -201,6 +206,62 @@ describe('read-model rebuild', () => {
   function parts() {
     return { js: h.client.js, jsm: h.client.jsm, naming: h.client.naming, catalogue: h.client.catalogue };
   }
+});
+
+describe('read-model rebuild over a connection that loses what is in flight', () => {
+  let h: ProjectorHarness;
+  let proxy: TcpProxy;
+  let reader: Messaging;
+
+  beforeAll(async () => {
+    h = await startProjectorHarness('rebuildlossy');
+    const fx = gateEvents(h.ns.naming);
+    const projector = h.startProjector();
+    await publishAll(h.client, [
+      fx.strategyRegistered('eng-1', 's-1'),
+      ...Array.from({ length: 40 }, (_, i) => fx.outcomeRecorded('eng-1', 's-1', 1000 + i)),
+      fx.outcomeRecorded('eng-1', 's-1', 987654),
+    ]);
+    await h.caughtUp();
+    await projector.stop();
+    const url = new URL(h.ns.natsUrl.split(',')[0] as string);
+    proxy = await TcpProxy.start({ host: url.hostname, port: Number(url.port || 4222) });
+    reader = await Messaging.connect({
+      url: proxy.url,
+      service: 'rebuild',
+      instanceId: 'r1',
+      namespace: h.ns.namespace,
+    });
+  });
+
+  afterAll(async () => {
+    await reader?.drain().catch(() => undefined);
+    await proxy?.stop();
+    await h?.stop();
+  });
+
+  it('should apply every message up to the checkpoint when the last ones are lost with its connection', async () => {
+    const before = await dumpReadModels(h.dataSource);
+    // The connection dies with the stream's last message on its way: the read consumer acks nothing,
+    // so the server never sends it again, and no message after it shows the gap.
+    const cut = proxy.cutOnServerChunk((chunk) => chunk.includes('"amount":987654'));
+
+    const applied = await rebuildReadModels({
+      dataSource: h.dataSource,
+      js: reader.js,
+      jsm: reader.jsm,
+      naming: reader.naming,
+      catalogue: reader.catalogue,
+      lockWaitMs: 1000,
+    });
+    await cut;
+
+    expect(applied).toEqual({
+      [h.ns.naming.streams.events.name]: 42,
+      [h.ns.naming.streams.decisions.name]: 0,
+    });
+    expect(await dumpReadModels(h.dataSource)).toEqual(before);
+  }, 60_000);
 });
 
 /** `npm run projector:rebuild -- …args` as an operator runs it. */

@@ -1,5 +1,6 @@
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { type Catalogue, type ErrorBody, type Naming } from '@bifrost/contracts';
+import { stopWhenLost } from '@bifrost/messaging';
 import { loadCheckpoint } from '@bifrost/persistence';
 import { type DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import { APP_ROLE } from '../migrations/1732300000000-audit-log';
@@ -118,6 +119,11 @@ async function takeWriterLock(runner: QueryRunner, waitMs: number): Promise<void
   }
 }
 
+/**
+ * Re-applies the stream up to `checkpoint`, a read at a time. A read that lost messages on the way
+ * (its connection cut while they were in flight) stops where they went missing, and the next goes on
+ * from the last message taken: the rebuild neither leaves them out nor waits for them for ever.
+ */
 async function replay(
   manager: EntityManager,
   options: RebuildOptions,
@@ -128,16 +134,47 @@ async function replay(
   if (checkpoint === 0) return 0;
   const info = await options.jsm.streams.info(name);
   if (info.state.messages === 0 || info.state.first_seq > checkpoint) return 0;
+  let applied = 0;
+  let fromSequence = 1;
+  for (;;) {
+    const read = await replayUntilLost(manager, options, key, name, checkpoint, fromSequence);
+    applied += read.applied;
+    if (read.done) return applied;
+    fromSequence = read.last + 1;
+  }
+}
+
+/**
+ * `replay` with one ordered consumer from `fromSequence`, up to the checkpoint or to the first
+ * message lost on the way: nats.js makes an ordered consumer again (a `reset`) when a message
+ * arrives out of order, and nothing notices lost messages with none after them;
+ * {@link stopWhenLost} stops the read on either.
+ */
+async function replayUntilLost(
+  manager: EntityManager,
+  options: RebuildOptions,
+  key: RawMessage['stream'],
+  name: string,
+  checkpoint: number,
+  fromSequence: number,
+): Promise<{ applied: number; last: number; done: boolean }> {
   const consumer = await options.js.consumers.get(name, {
     deliver_policy: DeliverPolicy.StartSequence,
-    opt_start_seq: 1,
+    opt_start_seq: fromSequence,
   });
   const chunkSize = options.chunkSize ?? 1000;
-  const messages = await consumer.consume({ max_messages: chunkSize });
+  // Short pulls: idle heartbeats every 2.5 s, so a loss at the end of the read is seen within seconds.
+  const messages = await consumer.consume({ max_messages: chunkSize, expires: 5_000 });
+  let delivered = 0;
+  stopWhenLost(messages, () => delivered);
   let chunk: RawMessage[] = [];
   let applied = 0;
+  let last = fromSequence - 1;
+  let done = false;
   try {
     for await (const msg of messages) {
+      delivered = msg.info.deliverySequence;
+      last = msg.seq;
       if (msg.seq <= checkpoint) {
         chunk.push({
           stream: key,
@@ -149,17 +186,19 @@ async function replay(
       }
       // Done at the checkpoint, or at the stream's last message when those up to the checkpoint are
       // gone (deleted or never there): waiting for the checkpoint would hold the TRUNCATE locks forever.
-      const last = msg.seq >= checkpoint || msg.info.pending === 0;
-      if (chunk.length >= chunkSize || last) {
+      done = msg.seq >= checkpoint || msg.info.pending === 0;
+      if (chunk.length >= chunkSize || done) {
         applied += await applyChunk(manager, options, chunk);
         chunk = [];
       }
-      if (last) break;
+      if (done) break;
     }
   } finally {
     messages.stop();
   }
-  return applied;
+  // Stopped on a loss: what was taken before it is applied, the next read starts after it.
+  applied += await applyChunk(manager, options, chunk);
+  return { applied, last, done };
 }
 
 async function applyChunk(
