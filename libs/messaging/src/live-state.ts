@@ -431,17 +431,23 @@ export class LiveContext {
     // with none after it would wait for the next event of the context.
     let delivered = 0;
     stopWhenLost(messages, () => delivered);
-    for await (const msg of messages) {
-      delivered = msg.info.deliverySequence;
-      if (generation !== this.generation) break;
-      if (msg.seq <= this.position) continue;
-      const envelope = decodeOrReport(msg, this.messaging.catalogue, skip);
-      if (envelope) this.route({ envelope, sequence: msg.seq });
-      else {
-        // Seen, if not applied: whoever waits for it (a verify, a command) goes on.
-        this.position = msg.seq;
-        this.release();
+    try {
+      for await (const msg of messages) {
+        delivered = msg.info.deliverySequence;
+        if (generation !== this.generation) break;
+        if (msg.seq <= this.position) continue;
+        const envelope = decodeOrReport(msg, this.messaging.catalogue, skip);
+        if (envelope) this.route({ envelope, sequence: msg.seq });
+        else {
+          // Seen, if not applied: whoever waits for it (a verify, a command) goes on.
+          this.position = msg.seq;
+          this.release();
+        }
       }
+    } finally {
+      // Deleted on the server once done with (stopped, a loss): else it stays there for the 5 min
+      // inactive threshold nats.js gives an ordered consumer (already gone: nothing to do).
+      void consumer.delete().catch(() => undefined);
     }
   }
 

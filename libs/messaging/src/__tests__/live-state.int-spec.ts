@@ -69,6 +69,21 @@ describe('LiveContext: in-memory state from snapshot + tail, kept current', () =
     }
   });
 
+  it('should delete its tail’s consumer on the server when it stops', async () => {
+    const stream = ns.naming.streams.events.name;
+    const consumers = async () => (await writer.jsm.streams.info(stream)).state.consumer_count;
+    const before = await consumers();
+    const { context } = live(reader);
+    await context.start();
+    try {
+      await waitFor(async () => (await consumers()) === before + 1, { what: 'the tail’s consumer' });
+    } finally {
+      await context.stop();
+    }
+    // Left behind, it would stay for the 5 min inactive threshold of an ordered consumer.
+    await waitFor(async () => (await consumers()) === before, { what: 'the consumer deleted' });
+  });
+
   it('should apply an event the tail lost with its connection, with no later event to show the gap', async () => {
     const proxy = await TcpProxy.start(natsTarget(ns.natsUrl));
     const cutOff = await connectTest(proxy.url, ns.namespace, 'lossy');
