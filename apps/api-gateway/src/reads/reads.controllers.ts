@@ -63,7 +63,7 @@ import { assertRangeOrder, isoTime, ReadModels, theRow } from './read-models.ser
 const PAUSED_NOW = '(paused AND (cooldown_until IS NULL OR cooldown_until > now())) AS paused';
 const CONTROL_ENGINE_COLUMNS = `engine_id, mode, mode_set_at, ${PAUSED_NOW}, pause_reason, pause_cause, cooldown_until,
   paused_at, resumed_at, autonomy_phase, whitelist, phase_applied_at`;
-const STRATEGY_COLUMNS = `engine_id, strategy_id, level, level_changed_at, demotion_pending, capital, registered_at,
+const STRATEGY_COLUMNS = `engine_id, strategy_id, level, level_changed_at, demotion_pending, demotion_pending_from, capital, registered_at,
   outcomes, wins, losses, pnl_total, last_outcome_id, last_outcome_pnl, last_outcome_at, baseline, ${PAUSED_NOW},
   pause_reason, pause_drift, cooldown_until, paused_by, paused_at, resumed_at`;
 const TOKEN_COLUMNS = `token_id, engine_id, strategy_id,
@@ -127,6 +127,8 @@ const StrategyRow = object({
   level: MaturityLevelSchema,
   levelChangedAt: nullable(Timestamp),
   demotionPending: Type.Boolean(),
+  /** While a demotion is pending, the level the engine last knew (a check will answer DEMOTE from it). */
+  demotionPendingFrom: nullable(MaturityLevelSchema),
   capital: nullable(Money),
   registeredAt: nullable(Timestamp),
   outcomes: Type.Integer(),

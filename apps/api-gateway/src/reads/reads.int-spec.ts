@@ -400,6 +400,19 @@ describe('read routes', () => {
       expect(one.body).toMatchObject({ strategy: { outcomes: 0, pnlTotal: -1250 } });
     });
 
+    it('should say from which level a pending demotion will be told', async () => {
+      await projectorDb.query(
+        `INSERT INTO strategies (engine_id, strategy_id, level, demotion_pending, demotion_pending_from, outcomes, wins, losses, pnl_total, paused)
+         VALUES ('bot-demoted', 's1', 'L2', true, 'L4', 0, 0, 0, 0, false), ('bot-demoted', 's2', 'L3', false, NULL, 0, 0, 0, 0, false)`,
+      );
+      const pending = await h.http('GET', '/api/v1/strategies/bot-demoted/s1', { key: h.keys.viewer });
+      expect(pending.body).toMatchObject({
+        strategy: { level: 'L2', demotionPending: true, demotionPendingFrom: 'L4' },
+      });
+      const told = await h.http('GET', '/api/v1/strategies/bot-demoted/s2', { key: h.keys.viewer });
+      expect(told.body).toMatchObject({ strategy: { demotionPending: false, demotionPendingFrom: null } });
+    });
+
     it('should read what lapses by the clock as of now: a pause past its cooldown, a token past its expiry', async () => {
       const past = new Date(Date.now() - 60_000).toISOString();
       const future = new Date(Date.now() + 600_000).toISOString();
