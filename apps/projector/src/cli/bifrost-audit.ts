@@ -5,7 +5,7 @@ import { Pool } from 'pg';
 import { verifyAuditLog } from '@bifrost/persistence';
 import { AuditPins, isWrongRevision } from '../audit/audit-pins';
 import { namespaceMismatch } from '../audit/audited-streams';
-import { databaseArgs, pinnedEntry } from './cli-args';
+import { commandArgs, type CommandArgs, type OptionName, pinnedEntry } from './cli-args';
 import { connectCommand } from './command-messaging';
 
 const USAGE =
@@ -19,6 +19,10 @@ const USAGE =
   '                  chain first) becomes what the projector verifies against; recorded in the log\n' +
   '  --nats-url      defaults to NATS_URL, then nats://127.0.0.1:4222; --namespace to BIFROST_NAMESPACE';
 
+/** The options of each command; both take `--database-url` and `--schema`. */
+const VERIFY_ONLY: readonly OptionName[] = ['expect'];
+const ACCEPT_ONLY: readonly OptionName[] = ['reason', 'operator', 'nats-url', 'namespace'];
+
 /** The longest `--reason` (system.AuditLogAccepted). */
 const MAX_REASON = 1000;
 
@@ -29,9 +33,9 @@ const MAX_REASON = 1000;
  * before it); exit 2 on bad usage or when the database cannot be read.
  */
 async function main(): Promise<number> {
-  let args: ReturnType<typeof databaseArgs>;
+  let args: CommandArgs;
   try {
-    args = databaseArgs(process.argv.slice(2));
+    args = commandArgs(process.argv.slice(2), ['database-url', 'schema', ...VERIFY_ONLY, ...ACCEPT_ONLY]);
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
     return 2;
@@ -41,20 +45,21 @@ async function main(): Promise<number> {
     process.stderr.write(`--expect ${args.expect} is not <seq>:<64 hex digits>\n${USAGE}\n`);
     return 2;
   }
-  const accepting = args.command === 'accept';
-  if ((args.command !== 'verify' && !accepting) || !args.databaseUrl) {
+  const [command, ...stray] = args.words;
+  const accepting = command === 'accept';
+  if ((command !== 'verify' && !accepting) || !args.databaseUrl) {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
   // What the other command takes is a mistake here, not something to ignore silently.
   const misplaced = [
-    ...args.stray,
-    ...(accepting && args.expect !== undefined ? ['--expect'] : []),
-    ...(!accepting && args.reason !== undefined ? ['--reason'] : []),
-    ...(!accepting && args.operator !== undefined ? ['--operator'] : []),
+    ...stray,
+    ...(accepting ? VERIFY_ONLY : ACCEPT_ONLY)
+      .filter((name) => args.given.has(name))
+      .map((name) => `--${name}`),
   ];
   if (misplaced.length > 0) {
-    process.stderr.write(`not for bifrost-audit ${args.command}: ${misplaced.join(' ')}\n${USAGE}\n`);
+    process.stderr.write(`not for bifrost-audit ${command}: ${misplaced.join(' ')}\n${USAGE}\n`);
     return 2;
   }
   if (accepting && (!args.reason || !args.operator || args.reason.length > MAX_REASON)) {

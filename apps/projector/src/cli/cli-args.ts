@@ -1,54 +1,68 @@
 import { parseArgs } from 'node:util';
 import { type ChainEntry } from '@bifrost/audit';
 
-/**
- * `--database-url` (or DATABASE_URL) and `--schema`, shared by the projector's commands, and the
- * other options given (`--expect` of bifrost-audit verify; `--reason`, `--operator`, `--nats-url`
- * or NATS_URL and `--namespace` or BIFROST_NAMESPACE of bifrost-audit accept).
- */
-export function databaseArgs(argv: readonly string[]): {
-  command?: string;
-  /** Words after the command: none is expected. */
-  stray: string[];
+/** The options of the projector's commands; each takes a value. */
+export type OptionName =
+  | 'database-url'
+  | 'schema'
+  | 'expect'
+  | 'reason'
+  | 'operator'
+  | 'nats-url'
+  | 'namespace';
+
+/** A command line as the projector's commands read it. */
+export interface CommandArgs {
+  /** The words that are not options, in order. */
+  words: string[];
+  /** The options given on the command line. */
+  given: ReadonlySet<OptionName>;
+  /** `--database-url`, else DATABASE_URL. */
   databaseUrl?: string;
   schema?: string;
   expect?: string;
+  /** Trimmed; left out when only blanks. */
   reason?: string;
+  /** Trimmed; left out when only blanks. */
   operator?: string;
+  /** `--nats-url`, else NATS_URL, else nats://127.0.0.1:4222. */
   natsUrl: string;
+  /** `--namespace`, else BIFROST_NAMESPACE, else none. */
   namespace: string;
-} {
+}
+
+/**
+ * The command line of one of the projector's commands (bifrost-audit, projector:rebuild), which
+ * takes the options `known`. Throws, for the command to print its usage and exit 2, on an option it
+ * does not take and on an empty value: an unset shell variable (`--database-url "$URL"`,
+ * `--expect "$PIN"`) must not quietly fall back to the environment or the default.
+ */
+export function commandArgs(argv: readonly string[], known: readonly OptionName[]): CommandArgs {
   const { values, positionals } = parseArgs({
     args: [...argv],
-    options: {
-      'database-url': { type: 'string' },
-      schema: { type: 'string' },
-      expect: { type: 'string' },
-      reason: { type: 'string' },
-      operator: { type: 'string' },
-      'nats-url': { type: 'string' },
-      namespace: { type: 'string' },
-    },
+    options: Object.fromEntries(known.map((name) => [name, { type: 'string' as const }])),
     allowPositionals: true,
   });
+  const given = values as Partial<Record<OptionName, string>>;
+  for (const [name, value] of Object.entries(given)) {
+    if (value === '') throw new Error(`--${name} is empty`);
+  }
   // Read here, at the command line's edge, like a service reads its config once at boot; an empty
   // variable counts as unset, as in a service's config.
   const env = (name: string) => process.env[name] || undefined;
-  const databaseUrl = values['database-url'] ?? env('DATABASE_URL');
-  const reason = values.reason?.trim();
-  const operator = values.operator?.trim();
+  const databaseUrl = given['database-url'] ?? env('DATABASE_URL');
+  const reason = given.reason?.trim();
+  const operator = given.operator?.trim();
   return {
-    ...(positionals[0] ? { command: positionals[0] } : {}),
-    stray: positionals.slice(1),
+    words: positionals,
+    given: new Set(Object.keys(given) as OptionName[]),
     ...(databaseUrl ? { databaseUrl } : {}),
-    ...(values.schema ? { schema: values.schema } : {}),
-    // Unlike the variables, an empty --expect is kept, and refused: an unset shell variable
-    // (`--expect "$PIN"`) must not quietly verify without the entry.
-    ...(values.expect !== undefined ? { expect: values.expect } : {}),
+    ...(given.schema ? { schema: given.schema } : {}),
+    ...(given.expect ? { expect: given.expect } : {}),
     ...(reason ? { reason } : {}),
     ...(operator ? { operator } : {}),
-    natsUrl: values['nats-url'] ?? env('NATS_URL') ?? 'nats://127.0.0.1:4222',
-    namespace: values.namespace ?? env('BIFROST_NAMESPACE') ?? '',
+    natsUrl: given['nats-url'] ?? env('NATS_URL') ?? 'nats://127.0.0.1:4222',
+    namespace: given.namespace ?? env('BIFROST_NAMESPACE') ?? '',
   };
 }
 

@@ -1,8 +1,8 @@
-import { parseArgs } from 'node:util';
 import { type DataSource } from 'typeorm';
 import { type Messaging } from '@bifrost/messaging';
 import { openProjectorDatabase } from '../persistence';
 import { auditedBeyondStreams, rebuildReadModels } from '../rebuild/rebuild-read-models';
+import { commandArgs, type CommandArgs } from './cli-args';
 import { connectCommand } from './command-messaging';
 
 const USAGE =
@@ -15,20 +15,18 @@ const USAGE =
  * installation's, a projector running), the read models left as they were; 2 on bad usage.
  */
 async function main(): Promise<number> {
-  let values: ReturnType<typeof parsed>['values'];
+  let args: CommandArgs;
   try {
-    ({ values } = parsed());
+    args = commandArgs(process.argv.slice(2), ['database-url', 'nats-url', 'namespace']);
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
     return 2;
   }
-  // The command line's edge, like a service's config: read once, here.
-  // An empty variable counts as unset, as in a service's config (`loadConfig`). An empty
-  // --database-url is bad usage, as in bifrost-audit (`databaseArgs`): an unset shell variable
-  // (`--database-url "$URL"`) must not quietly rebuild whatever database DATABASE_URL names.
-  const databaseUrl = values['database-url'] ?? (process.env['DATABASE_URL'] || undefined);
-  const natsUrl = values['nats-url'] || process.env['NATS_URL'] || 'nats://127.0.0.1:4222';
-  const namespace = values.namespace ?? (process.env['BIFROST_NAMESPACE'] || '');
+  const { words, databaseUrl, natsUrl, namespace } = args;
+  if (words.length > 0) {
+    process.stderr.write(`not for projector:rebuild: ${words.join(' ')}\n${USAGE}\n`);
+    return 2;
+  }
   if (!databaseUrl) {
     process.stderr.write(`${USAGE}\n`);
     return 2;
@@ -73,17 +71,6 @@ async function main(): Promise<number> {
     await messaging?.drain().catch(() => undefined);
     await dataSource?.destroy().catch(() => undefined);
   }
-}
-
-function parsed() {
-  return parseArgs({
-    args: process.argv.slice(2),
-    options: {
-      'database-url': { type: 'string' },
-      'nats-url': { type: 'string' },
-      namespace: { type: 'string' },
-    },
-  });
 }
 
 void main().then((code) => process.exit(code));
